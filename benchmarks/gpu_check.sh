@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run gpugrad's whole test suite on a GPU machine (every `device` test runs on cpu and cuda)
+# and a short GPU smoke check; record the card, driver, versions and every test's outcome.
+#
+# Usage, from the repository root on a machine with a GPU, CuPy and pytest (no network
+# needed; gpugrad runs from the working tree):
+#     benchmarks/gpu_check.sh [OUTDIR]        # default OUTDIR: benchmarks/results
+set -uo pipefail
+out=${1:-benchmarks/results}
+mkdir -p "$out"
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1 | tr -c 'A-Za-z0-9\n' '-')
+log="$out/gpu_check_${card}_$(date -u +%Y-%m-%d).txt"
+export PYTHONPATH=. PYTHONUNBUFFERED=1
+{
+    echo "# gpugrad GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+    python3 - <<'PY'
+import sys, numpy, cupy
+rt, drv = cupy.cuda.runtime.runtimeGetVersion(), cupy.cuda.runtime.driverGetVersion()
+print(f"python {sys.version.split()[0]}, numpy {numpy.__version__}, cupy {cupy.__version__}, "
+      f"CUDA runtime {rt}, driver API {drv}")
+PY
+    python3 -m pytest -v -p no:cacheprovider tests
+    echo "pytest exit status: $?"
+    python3 benchmarks/gpu_smoke.py
+} 2>&1 | tee "$log"
+echo "written: $log"

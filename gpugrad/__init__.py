@@ -1,0 +1,54 @@
+"""gpugrad: tensor automatic differentiation on NVIDIA GPUs (CuPy) and CPUs (NumPy).
+
+Example::
+
+    >>> import gpugrad
+    >>> x = gpugrad.tensor([2.0], requires_grad=True)
+    >>> y = gpugrad.tensor([3.0], requires_grad=True)
+    >>> z = x**2 * y + y**3
+    >>> z.backward()
+    >>> z.item(), x.grad.item(), y.grad.item()
+    (39.0, 12.0, 31.0)
+"""
+
+from . import autograd, backend, dtypes, ops
+from .autograd import (detect_anomaly, enable_grad, gradcheck, gradgradcheck, is_grad_enabled,
+                       no_grad, set_grad_enabled)
+from .backend import (CudaUnavailableError, Device, DeviceError, get_default_device,
+                      is_cuda_usable, set_default_device)
+from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones,
+                       ones_like, rand, randn, tensor, zeros, zeros_like)
+from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
+                     int64, uint8)
+from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat, clamp, clip,
+                  clone, concatenate, div, equal, exp, expand, flatten, greater,
+                  greater_equal, isfinite, isnan, less, less_equal, log, log_softmax,
+                  logical_and, logical_not, logical_or, logical_xor, logsumexp, matmul, max,
+                  maximum, mean, min, minimum, mul, neg, not_equal, permute, pow, relu,
+                  reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, sub, sum, tanh,
+                  transpose, unsqueeze, view, where)
+from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .tensor import Tensor
+
+bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "autograd", "backend", "dtypes", "ops", "Tensor", "Device", "DeviceError",
+    "CudaUnavailableError", "get_default_device", "set_default_device", "is_cuda_usable",
+    "detect_anomaly", "enable_grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
+    "no_grad", "set_grad_enabled",
+    "arange", "as_tensor", "empty", "eye", "full", "full_like", "linspace", "ones",
+    "ones_like", "rand", "randn", "tensor", "zeros", "zeros_like",
+    "bool", "bool_", "float16", "float32", "float64", "get_default_dtype", "int8", "int16",
+    "int32", "int64", "uint8",
+    "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "cat", "clamp",
+    "clip", "clone", "concatenate", "div", "equal", "exp", "expand", "flatten", "greater",
+    "greater_equal", "isfinite", "isnan", "less", "less_equal", "log", "log_softmax",
+    "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "permute", "pow", "relu",
+    "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
+    "transpose", "unsqueeze", "view", "where",
+    "get_rng_state", "initial_seed", "manual_seed", "set_rng_state",
+]

@@ -1,0 +1,24 @@
+"""Reverse-mode automatic differentiation: the graph, the engine, custom Functions, modes and
+gradient checking.
+
+Example::
+
+    >>> from gpugrad import autograd
+    >>> x = gpugrad.tensor(3.0, requires_grad=True)
+    >>> autograd.grad(x ** 2, x)
+    (tensor(6., device='cpu', dtype=float32),)
+"""
+
+from .engine import AnomalyError, backward, grad
+from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .graph import AccumulateGrad, Node
+from .mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad,
+                   set_grad_enabled)
+
+__all__ = [
+    "AnomalyError", "backward", "grad", "Function", "FunctionCtx", "once_differentiable",
+    "GradcheckError", "gradcheck", "gradgradcheck", "AccumulateGrad", "Node",
+    "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
+    "set_grad_enabled",
+]

@@ -1,0 +1,352 @@
+"""The reverse pass: ``backward`` and ``grad``.
+
+The pass is iterative (no recursion, so chains of 100,000 ops work) and linear in the size of
+the graph: one depth-first walk counts, for every node, how many edges lead into it; then
+nodes run in dependency order (Kahn's algorithm), each once, after every gradient that flows
+into it has been summed.
+
+Example::
+
+    >>> x = gpugrad.tensor(2.0, requires_grad=True)
+    >>> (dx,) = grad(x ** 3, x)      # 3 x**2 = 12
+"""
+
+from __future__ import annotations
+
+from .graph import AccumulateGrad
+from .mode import is_anomaly_enabled, set_grad_enabled
+
+__all__ = ["backward", "grad", "AnomalyError"]
+
+
+class AnomalyError(RuntimeError):
+    """A backward rule produced NaN or Inf inside ``detect_anomaly()``."""
+
+
+def _tensor_type():
+    from ..tensor import Tensor
+    return Tensor
+
+
+def _describe(t) -> str:
+    return f"tensor of shape {tuple(t.shape)} and dtype {t.dtype}"
+
+
+def gradient_edge(t):
+    """The ``(node, output_nr)`` that receives the gradient of tensor ``t``."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t.output_nr)
+    return (t._grad_accumulator(), 0)
+
+
+def _as_sequence(value, name: str) -> tuple:
+    Tensor = _tensor_type()
+    if isinstance(value, Tensor):
+        return (value,)
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    raise TypeError(f"{name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
+
+
+def _root_gradients(tensors, gradients, caller: str) -> list:
+    """The cotangent to start from for each root: the given one, or ones for one-element roots."""
+    Tensor = _tensor_type()
+    if gradients is None:
+        gradients = (None,) * len(tensors)
+    else:
+        gradients = tuple(gradients) if isinstance(gradients, (tuple, list)) else (gradients,)
+        if len(gradients) != len(tensors):
+            raise ValueError(f"{caller}: got {len(gradients)} gradients for {len(tensors)} "
+                             f"tensors; pass one gradient per tensor")
+    result = []
+    for i, (t, g) in enumerate(zip(tensors, gradients)):
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{caller}: tensor {i} ({_describe(t)}) does not require grad and has no "
+                f"grad_fn: it was not computed from a tensor with requires_grad=True, or it was "
+                f"computed under no_grad(). Create the inputs with requires_grad=True.")
+        if g is None:
+            if t.size != 1:
+                raise RuntimeError(
+                    f"{caller}: grad can be implicitly created only for one-element outputs, "
+                    f"but this output has shape {tuple(t.shape)}. Pass the cotangent "
+                    f"explicitly, e.g. y.backward(gpugrad.ones_like(y)), or reduce first "
+                    f"(y.sum().backward()).")
+            g = t._ones_like_for_grad()
+        else:
+            if not isinstance(g, Tensor):
+                from ..creation import tensor as make_tensor
+                g = make_tensor(g, dtype=t.dtype, device=t.device)
+            if tuple(g.shape) != tuple(t.shape):
+                raise ValueError(
+                    f"{caller}: gradient {i} has shape {tuple(g.shape)} but its tensor has "
+                    f"shape {tuple(t.shape)}; they must match")
+        result.append(g)
+    return result
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into ``leaf.grad`` for every leaf behind ``tensors``.
+
+    ``grad_tensors`` are the cotangents (may be omitted for one-element tensors).
+    ``retain_graph`` (default: ``create_graph``) keeps the saved values for another pass;
+    ``create_graph`` records the backward pass itself so gradients can be differentiated
+    again. ``inputs`` restricts accumulation to those tensors.
+
+    Example::
+
+        >>> backward(loss)            # same as loss.backward()
+    """
+    tensors = _as_sequence(tensors, "tensors")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    roots = _root_gradients(tensors, grad_tensors, "backward")
+    edges = [gradient_edge(t) for t in tensors]
+    if inputs is None:
+        _run(edges, roots, retain_graph, create_graph, targets=None)
+        return
+    inputs = _as_sequence(inputs, "inputs")
+    _check_inputs(inputs, "backward")
+    captured = _run(edges, roots, retain_graph, create_graph,
+                    targets=[gradient_edge(t) for t in inputs])
+    for t, g in zip(inputs, captured):
+        if g is not None:
+            if not create_graph and g.requires_grad:
+                g = g.detach()
+            t.grad = g if t.grad is None else t.grad + g
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    Returns a tuple with one gradient per input (``None`` for unused inputs when
+    ``allow_unused=True``). With ``create_graph=True`` the gradients are themselves
+    differentiable, to any order.
+
+    Example::
+
+        >>> x = gpugrad.tensor(3.0, requires_grad=True)
+        >>> (g,) = grad(x ** 2, x, create_graph=True)   # 2x = 6
+        >>> (h,) = grad(g, x)                          # 2
+    """
+    outputs = _as_sequence(outputs, "outputs")
+    inputs = _as_sequence(inputs, "inputs")
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    _check_inputs(inputs, "autograd.grad")
+    roots = _root_gradients(outputs, grad_outputs, "autograd.grad")
+    edges = [gradient_edge(t) for t in outputs]
+    captured = _run(edges, roots, retain_graph, create_graph,
+                    targets=[gradient_edge(t) for t in inputs])
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, captured)):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"autograd.grad: input {i} ({_describe(t)}) was not used to compute the "
+                f"outputs (no path from the outputs reaches it). Pass allow_unused=True to "
+                f"get None for it.")
+        if g is not None and not create_graph and g.requires_grad:
+            g = g.detach()
+        result.append(g)
+    return tuple(result)
+
+
+def _check_inputs(inputs, caller: str):
+    Tensor = _tensor_type()
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{caller}: input {i} is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{caller}: input {i} ({_describe(t)}) does not require grad; create it with "
+                f"requires_grad=True or call .requires_grad_() on it first")
+
+
+# ---------------------------------------------------------------------------------------------
+# The pass itself
+# ---------------------------------------------------------------------------------------------
+
+def _count_dependencies(roots) -> dict:
+    """For every node reachable from ``roots``, the number of edges that lead into it."""
+    deps = {}
+    seen = set()
+    stack = []
+    for node in roots:
+        if node not in seen:
+            seen.add(node)
+            stack.append(node)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            deps[child] = deps.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    for node in seen:
+        deps.setdefault(node, 0)
+    return deps
+
+
+def _needed_nodes(deps: dict, roots, target_nodes: set) -> set:
+    """Nodes from which a target can be reached: the only ones ``grad()`` has to visit."""
+    remaining = dict(deps)
+    order = []
+    ready = [n for n in dict.fromkeys(roots) if remaining[n] == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node.next_edges:
+            if edge is not None:
+                remaining[edge[0]] -= 1
+                if remaining[edge[0]] == 0:
+                    ready.append(edge[0])
+    needed = set()
+    for node in reversed(order):
+        if node in target_nodes or any(e is not None and e[0] in needed for e in node.next_edges):
+            needed.add(node)
+    return needed
+
+
+def _restrict(deps: dict, needed: set) -> dict:
+    restricted = {node: 0 for node in needed}
+    for node in needed:
+        for edge in node.next_edges:
+            if edge is not None and edge[0] in needed:
+                restricted[edge[0]] += 1
+    return restricted
+
+
+def _add_to_buffer(buffers: dict, node, output_nr: int, g):
+    slots = buffers.get(node)
+    if slots is None:
+        slots = buffers[node] = [None] * getattr(node, "num_outputs", 1)
+    slots[output_nr] = g if slots[output_nr] is None else slots[output_nr] + g
+
+
+def _run_pre_hooks(node, grads: list, create_graph: bool):
+    """Tensor hooks (which may replace the gradient), then retained grads."""
+    if isinstance(node, AccumulateGrad):
+        hooks = node.variable._hooks
+        if hooks and grads[0] is not None:
+            for hook in hooks:
+                result = hook(grads[0])
+                if result is not None:
+                    grads[0] = result
+        return
+    if node._pre_hooks:
+        for nr, hooks in node._pre_hooks.items():
+            for hook in hooks:
+                if grads[nr] is not None:
+                    result = hook(grads[nr])
+                    if result is not None:
+                        grads[nr] = result
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            g = grads[nr]
+            if t is not None and g is not None:
+                g = g if create_graph else g.detach()
+                t.grad = g if t.grad is None else t.grad + g
+
+
+def _check_result(node, grads: tuple) -> tuple:
+    """Validate a rule's gradients: one per input, matching shapes, cast to input dtypes."""
+    n_inputs = len(node.next_edges)
+    if len(grads) != n_inputs:
+        if len(grads) > n_inputs and all(g is None for g in grads[n_inputs:]):
+            grads = grads[:n_inputs]
+        else:
+            raise RuntimeError(
+                f"{node.name()} returned {len(grads)} gradients but its op has {n_inputs} "
+                f"inputs; return one gradient (or None) per input of forward")
+    Tensor = _tensor_type()
+    checked = list(grads)
+    for i, (edge, g) in enumerate(zip(node.next_edges, grads)):
+        if edge is None or g is None:
+            checked[i] = None
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
+                            f"backward rules must return Tensors or None")
+        if g._array.shape != node.shapes[i]:
+            raise RuntimeError(
+                f"{node.name()} returned a gradient of shape {tuple(g.shape)} for input {i}, "
+                f"which has shape {tuple(node.shapes[i])}; a gradient must have the shape of "
+                f"its input")
+        if g._array.dtype != node.dtypes[i] and node.dtypes[i].kind == "f":
+            checked[i] = g.astype(node.dtypes[i])
+    if is_anomaly_enabled():
+        _check_finite(node, checked)
+    return checked
+
+
+def _check_finite(node, grads):
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        xp = g._xp()
+        if not bool(xp.isfinite(g._array).all()):
+            where = node._trace or ("(no forward trace: the op was created outside "
+                                    "detect_anomaly(); run the forward inside it too)\n")
+            raise AnomalyError(
+                f"detect_anomaly: {node.name()} returned NaN or Inf in its gradient for input "
+                f"{i} (shape {tuple(g.shape)}, dtype {g.dtype}). The op was created here in "
+                f"the forward pass:\n{where}")
+
+
+def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=None) -> list:
+    """Run the pass. With ``targets`` (edges), return the gradient arriving at each of them
+    instead of accumulating into leaves."""
+    roots = [edge[0] for edge in root_edges]
+    deps = _count_dependencies(roots)
+    target_nodes = None
+    if targets is not None:
+        target_nodes = {edge[0] for edge in targets}
+        needed = _needed_nodes(deps, roots, target_nodes)
+        deps = _restrict(deps, needed)
+        captured = {edge: None for edge in targets}
+    buffers = {}
+    for (node, nr), g in zip(root_edges, root_grads):
+        if node in deps:
+            _add_to_buffer(buffers, node, nr, g)
+    ready = [n for n in dict.fromkeys(roots) if deps.get(n) == 0]
+    with set_grad_enabled(create_graph):
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is not None:
+                _run_pre_hooks(node, grads, create_graph)
+            if target_nodes is not None and node in target_nodes and grads is not None:
+                for nr, g in enumerate(grads):
+                    if (node, nr) in captured:
+                        captured[(node, nr)] = g
+            if isinstance(node, AccumulateGrad):
+                if targets is None and grads is not None and grads[0] is not None:
+                    node.accumulate(grads[0], create_graph)
+                continue
+            edges = node.next_edges
+            run = grads is not None and any(g is not None for g in grads)
+            if target_nodes is not None:
+                run = run and any(e is not None and e[0] in deps for e in edges)
+            if run:
+                in_grads = _check_result(node, node.apply(grads))
+                if not keep_graph:
+                    node.release()
+            else:
+                in_grads = (None,) * len(edges)
+            for edge, g in zip(edges, in_grads):
+                if edge is None:
+                    continue
+                child, nr = edge
+                if child not in deps:
+                    continue
+                if g is not None:
+                    _add_to_buffer(buffers, child, nr, g)
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+    if targets is None:
+        return []
+    return [captured[edge] for edge in targets]

@@ -1,0 +1,214 @@
+"""Custom differentiable functions, as in PyTorch: subclass ``Function``, write
+``forward(ctx, *args)`` and ``backward(ctx, *grad_outputs)`` as static methods, call
+``F.apply(*args)``. The node it records sits in the same graph as the built-in ops.
+
+Example (the seed document's custom ReLU)::
+
+    class CustomReLU(Function):
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+
+    CustomReLU.apply(gpugrad.randn(10, requires_grad=True)).sum().backward()
+"""
+
+from __future__ import annotations
+
+import functools
+
+from .. import backend
+from .graph import Node, SavedTensor, freed_graph_error
+from .mode import _state, is_grad_enabled, no_grad
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` a custom Function's forward and backward receive; also its graph node."""
+
+    _to_save = ()
+    _non_differentiable = ()
+    _materialize_grads = True
+    _saved = ()
+
+    def __init__(self, function_class, needs_input_grad: tuple):
+        super().__init__(function_class, (), (), ())
+        self._needs_input_grad = needs_input_grad
+        self.num_outputs = 1
+
+    def name(self) -> str:
+        return f"{self.op.__name__}Backward"
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per forward argument: whether backward must return its gradient."""
+        return self._needs_input_grad
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep ``tensors`` (inputs, outputs or None) for backward, with version checks."""
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The tensors given to ``save_for_backward``, checked against in-place changes."""
+        if self._released:
+            raise freed_graph_error(self.name())
+        return tuple(None if s is None else s.unpack(self, nr, what="saved tensor")
+                     for s, nr in self._saved)
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """Declare outputs (e.g. integer indices) that have no gradient."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        self._materialize_grads = bool(value)
+
+    def release(self):
+        if self._saved:
+            self._saved = ()
+            self._released = True
+
+    def apply(self, grads: list) -> tuple:
+        if self._materialize_grads:
+            grads = [g if g is not None else _zeros(meta)
+                     for g, meta in zip(grads, self._output_meta)]
+        result = self.op.backward(self, *grads)
+        return result if isinstance(result, tuple) else (result,)
+
+
+def _zeros(meta):
+    from ..tensor import Tensor
+    shape, dtype, device = meta
+    xp = backend.array_module(device)
+    with backend.use_device(device):
+        return Tensor._wrap(xp.zeros(shape, dtype=dtype))
+
+
+class Function:
+    """Base class of custom differentiable functions (see the module docstring).
+
+    ``backward`` returns one gradient per argument of ``forward`` (None for arguments that
+    are not tensors or need none). Optional: ``jvp(ctx, *tangents)`` for forward mode.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a Function subclass must define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a Function subclass must define backward(ctx, *grads)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` without recording its inner ops, and record one node for it."""
+        from ..tensor import Tensor
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx = FunctionCtx(cls, needs)
+        with no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        outputs = (outputs,) if single else outputs
+        if _state.grad_enabled and any(needs):
+            outputs = _record(ctx, args, outputs)
+        return outputs[0] if single else outputs
+
+
+def _record(ctx: FunctionCtx, args, outputs) -> tuple:
+    """Make ``ctx`` the node behind ``outputs`` and keep what it asked to save."""
+    from ..tensor import Tensor
+    ctx.next_edges = tuple(
+        ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a._grad_accumulator(), 0))
+        if needed else None for a, needed in zip(args, ctx._needs_input_grad))
+    ctx.shapes = tuple(a._array.shape if isinstance(a, Tensor) else None for a in args)
+    ctx.dtypes = tuple(a._array.dtype if isinstance(a, Tensor) else None for a in args)
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    excluded = {id(t) for t in ctx._non_differentiable}
+    results, meta = [], []
+    for nr, out in enumerate(outputs):
+        if not isinstance(out, Tensor):
+            results.append(out)
+            meta.append(None)
+            continue
+        if id(out) in inputs or out._requires_grad:
+            alias = Tensor._wrap(out._array)     # returned an input: give it its own identity
+            alias._version = out._version
+            excluded = excluded | {id(alias)} if id(out) in excluded else excluded
+            out = alias
+        if id(out) not in excluded and out.dtype.kind in "fc":
+            out.grad_fn, out.output_nr, out._requires_grad = ctx, nr, True
+        results.append(out)
+        meta.append((out.shape, out.dtype, out.device))
+    ctx.num_outputs = len(results)
+    ctx._output_meta = meta
+    output_ids = {id(o): nr for nr, o in enumerate(results) if isinstance(o, Tensor)}
+    ctx._saved = tuple(
+        (None, 0) if t is None else
+        (SavedTensor(t, is_output=True), output_ids[id(t)]) if id(t) in output_ids else
+        (SavedTensor(t, is_output=False), 0)
+        for t in ctx._to_save)
+    ctx._to_save = ()
+    return tuple(results)
+
+
+def once_differentiable(backward):
+    """Decorate a Function's ``backward`` that is not itself differentiable: it runs without
+    recording, and differentiating through its results again (after create_graph=True)
+    raises a clear error instead of silently giving zero.
+
+    Example::
+
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            ...
+    """
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            result = backward(ctx, *grads)
+        if not is_grad_enabled():
+            return result
+        from ..tensor import Tensor
+        edges = tuple(e for e in ctx.next_edges if e is not None) + tuple(
+            (g.grad_fn, g.output_nr) if g.grad_fn is not None else (g._grad_accumulator(), 0)
+            for g in grads if isinstance(g, Tensor) and g._requires_grad)
+        single = not isinstance(result, tuple)
+        results = (result,) if single else result
+        wrapped = tuple(_delayed_error(r, ctx.name(), edges) if isinstance(r, Tensor) else r
+                        for r in results)
+        return wrapped[0] if single else wrapped
+    return wrapper
+
+
+class _DelayedError:
+    """The node behind results of a once_differentiable backward: going back through it
+    raises, because that backward has no rule for its own derivative."""
+
+    name = "OnceDifferentiable"
+
+    @staticmethod
+    def vjp(ctx, g):
+        raise RuntimeError(
+            f"trying to differentiate twice through {ctx.function_name}, whose backward is "
+            f"marked @once_differentiable: it has no rule for its own derivative. Remove the "
+            f"decorator and write backward in differentiable gpugrad ops, or do not ask for "
+            f"second derivatives through it.")
+
+
+def _delayed_error(value, function_name: str, edges: tuple):
+    from ..tensor import Tensor
+    node = Node(_DelayedError, edges, (value.shape,) * len(edges), (value.dtype,) * len(edges))
+    node.function_name = function_name
+    out = Tensor._wrap(value._array)
+    out.grad_fn, out._requires_grad = node, True
+    return out

@@ -1,0 +1,203 @@
+"""The recorded graph: nodes, edges, saved values and version checks.
+
+A ``Node`` is one application of an op. It holds what the op's rules need (the values the op
+chose to save, its parameters, its inputs' shapes and dtypes) and one edge per input: the
+``(node, output_nr)`` that produced that input, or ``None`` when the input needs no gradient.
+Tensors point at nodes; nodes never point at the tensors they produced, so the graph holds
+only what the rules read and is freed by reference counting when the outputs are dropped.
+
+A leaf tensor that requires grad gets an ``AccumulateGrad`` node, the end of every path, that
+adds incoming gradients into ``tensor.grad``.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+from .mode import is_anomaly_enabled
+
+__all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error"]
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def user_stack() -> str:
+    """The current call stack without gpugrad's own frames: where the user's code is."""
+    frames = [f for f in traceback.extract_stack()
+              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)]
+    return "".join(traceback.format_list(frames))
+
+
+class VersionCounter:
+    """Counts in-place writes to a buffer; views and ``detach()`` share their base's counter."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def freed_graph_error(node_name: str) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (or to read saved values after "
+        f"they were freed): the values {node_name} saved for its backward rule were freed by "
+        f"the previous backward(). Pass retain_graph=True to the first backward() or "
+        f"autograd.grad() call if you need to go through the graph again.")
+
+
+class SavedTensor:
+    """A tensor saved for a backward rule, with the version it had when it was saved.
+
+    An input is kept as the tensor itself (it already points to the node that made it). The
+    node's own output is kept as its array only, and re-wrapped on unpacking with the node as
+    its ``grad_fn``: keeping the output tensor would make a reference cycle.
+    """
+
+    __slots__ = ("tensor", "array", "counter", "version", "is_output", "tangents")
+
+    def __init__(self, tensor, is_output: bool):
+        self.counter = tensor._version
+        self.version = self.counter.value
+        self.is_output = is_output
+        self.tangents = tensor._tangents
+        if is_output:
+            self.tensor, self.array = None, tensor._array
+        else:
+            self.tensor, self.array = tensor, None
+
+    def unpack(self, node, output_nr: int = 0, what: str = "value"):
+        if self.counter.value != self.version:
+            a = self.tensor._array if self.tensor is not None else self.array
+            raise RuntimeError(
+                f"one of the values needed for gradient computation has been modified by an "
+                f"in-place operation: the {a.dtype} tensor of shape {tuple(a.shape)} saved by "
+                f"{node.name()} (as its {what}) is at version {self.counter.value}; expected "
+                f"version {self.version} instead. Compute it out of place (y = x * 2 rather "
+                f"than x *= 2), or clone() it before modifying it.")
+        if self.tensor is not None:
+            return self.tensor
+        from ..tensor import Tensor
+        out = Tensor._wrap(self.array)
+        out._version = self.counter
+        out.grad_fn, out.output_nr, out.requires_grad = node, output_nr, True
+        out._tangents = self.tangents
+        return out
+
+
+class Node:
+    """One recorded op application: what its rules need, and an edge per input.
+
+    Rules read ``ctx.xs`` (saved inputs, ``None`` where an input was not saved), ``ctx.ans``
+    (the saved output), ``ctx.shapes``/``ctx.dtypes`` (of every input), ``ctx.needs_input_grad``
+    and the op's parameters as attributes (``ctx.axis``, ``ctx.keepdims``...).
+    """
+
+    _released = False
+    _pre_hooks = None      # {output_nr: [hook, ...]}, made on first use
+    _retained = None       # {output_nr: weakref to a tensor that retains its grad}
+    _trace = None          # formatted forward stack, recorded under detect_anomaly()
+    _saved_xs = ()
+    _saved_ans = None
+
+    def __init__(self, op, next_edges, shapes, dtypes):
+        self.op = op
+        self.next_edges = next_edges
+        self.shapes = shapes
+        self.dtypes = dtypes
+        if is_anomaly_enabled():
+            self._trace = user_stack()
+
+    # ------------------------------------------------------------------ inspection
+    def name(self) -> str:
+        return f"{self.op.name}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def next_functions(self) -> tuple:
+        """``(node, output_nr)`` per input, ``(None, 0)`` where the input needs no gradient."""
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return tuple(edge is not None for edge in self.next_edges)
+
+    def needs(self, i: int) -> bool:
+        """Whether input ``i`` needs a gradient (rules skip work for the others)."""
+        return self.next_edges[i] is not None
+
+    # ------------------------------------------------------------------ saved values
+    def save(self, inputs, output, input_indices, save_output: bool):
+        if input_indices:
+            saved = [None] * len(inputs)
+            for i in input_indices:
+                saved[i] = SavedTensor(inputs[i], is_output=False)
+            self._saved_xs = saved
+        if save_output:
+            self._saved_ans = SavedTensor(output, is_output=True)
+
+    @property
+    def xs(self) -> tuple:
+        if self._released:
+            raise freed_graph_error(self.name())
+        return tuple(s.unpack(self, what=f"input {i}") if s is not None else None
+                     for i, s in enumerate(self._saved_xs))
+
+    @property
+    def ans(self):
+        if self._released:
+            raise freed_graph_error(self.name())
+        return self._saved_ans.unpack(self, what="output")
+
+    def release(self):
+        """Free the saved values (called after a backward without retain_graph)."""
+        if self._saved_xs or self._saved_ans is not None:
+            self._saved_xs, self._saved_ans = (), None
+            self._released = True
+
+    # ------------------------------------------------------------------ hooks
+    def add_pre_hook(self, output_nr: int, hook):
+        if self._pre_hooks is None:
+            self._pre_hooks = {}
+        self._pre_hooks.setdefault(output_nr, []).append(hook)
+
+    def apply(self, grads: list) -> tuple:
+        """Input cotangents from output cotangents (one per output; this op has one)."""
+        result = self.op.vjp(self, grads[0])
+        return result if isinstance(result, tuple) else (result,)
+
+
+class AccumulateGrad:
+    """The end of every path into a leaf: adds incoming gradients into ``variable.grad``."""
+
+    next_edges = ()
+    shapes = dtypes = ()
+    _pre_hooks = _retained = _trace = None
+    _released = False
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+    next_functions = ()
+
+    def release(self):
+        pass
+
+    def accumulate(self, grad, create_graph: bool):
+        """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``."""
+        tensor = self.variable
+        if not create_graph and grad.requires_grad:
+            grad = grad.detach()
+        if tensor.grad is None:
+            tensor.grad = grad
+        else:
+            tensor.grad = tensor.grad + grad

@@ -1,0 +1,228 @@
+"""Making tensors: ``tensor``, ``as_tensor``, ``zeros``, ``ones``, ``full``, ``*_like``,
+``arange``, ``linspace``, ``eye``, ``rand``, ``randn``.
+
+New tensors go to the default device (cpu unless ``set_default_device`` or
+``GPUGRAD_DEVICE`` say otherwise). Python floats become float32, ints int64, bools bool.
+
+Example::
+
+    >>> gpugrad.zeros(2, 3).shape
+    (2, 3)
+    >>> gpugrad.tensor([1.0, 2.0], requires_grad=True).dtype
+    dtype('float32')
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import backend, random
+from .dtypes import as_dtype, get_default_dtype
+from .tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
+           "full_like", "arange", "linspace", "eye", "rand", "randn"]
+
+
+def _device(device) -> backend.Device:
+    return backend.get_default_device() if device is None else backend.Device(device)
+
+
+def _finish(array, requires_grad: bool) -> Tensor:
+    t = Tensor._wrap(array)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _is_device_array(data) -> bool:
+    return not isinstance(data, np.ndarray) and hasattr(data, "__cuda_array_interface__")
+
+
+def _infer_dtype(data, dtype):
+    """Python floats (and lists of them) default to float32, as in PyTorch."""
+    if dtype is not None:
+        return as_dtype(dtype)
+    if isinstance(data, (np.ndarray, np.generic)) or _is_device_array(data):
+        return None
+    if isinstance(data, bool):
+        return np.dtype(bool)
+    if isinstance(data, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(data, numbers.Real):
+        return get_default_dtype()
+    inferred = np.asarray(data).dtype   # nested lists
+    if inferred == np.float64:
+        return get_default_dtype()
+    if inferred.kind not in "biufc":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} data of NumPy dtype "
+                        f"{inferred}; use numbers, nested lists of numbers or arrays")
+    return inferred
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (Python scalars, nested lists, NumPy or CuPy
+    arrays, or a Tensor).
+
+    ``device=None`` means the default device, except for CuPy arrays and tensors, which keep
+    theirs. Example::
+
+        >>> x = gpugrad.tensor([[1.0, 2.0]], requires_grad=True)   # shape (1, 2), float32
+    """
+    if isinstance(data, Tensor):
+        source = data._array
+        target = data.device if device is None else backend.Device(device)
+    else:
+        source = data
+        if device is None and _is_device_array(data):
+            target = backend.device_of(data)
+        else:
+            target = _device(device)
+    if isinstance(source, Tensor):
+        source = source._array
+    array = backend.asarray(_host_or_same(source, target), dtype=_infer_dtype(source, dtype),
+                            device=target, copy=True)
+    return _finish(array, requires_grad)
+
+
+def _host_or_same(source, target: backend.Device):
+    """Arrays already on some device move explicitly; everything else goes through asarray."""
+    if isinstance(source, np.ndarray) or _is_device_array(source):
+        return backend.to_device(source, target)
+    return source
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like ``tensor``, but shares memory with ``data`` when no copy is needed."""
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    if isinstance(data, Tensor):
+        data = data._array
+    target = (backend.device_of(data) if device is None and _is_device_array(data)
+              else _device(device))
+    array = backend.asarray(_host_or_same(data, target), dtype=_infer_dtype(data, dtype),
+                            device=target)
+    return _finish(array, False)
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, numbers.Integral) and n >= 0 for n in shape):
+        raise ValueError(f"a shape must be non-negative integers, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _filled(fill, shape, dtype, device, requires_grad):
+    target = _device(device)
+    xp = backend.array_module(target)
+    dtype = as_dtype(dtype) or _infer_dtype(fill, None)
+    with backend.use_device(target):
+        array = xp.full(shape, fill, dtype=dtype)
+    return _finish(array, requires_grad)
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``. Default dtype float32."""
+    return _filled(0.0, _shape(shape), dtype or get_default_dtype(), device, requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``. Default dtype float32."""
+    return _filled(1.0, _shape(shape), dtype or get_default_dtype(), device, requires_grad)
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor (its values are whatever the memory held)."""
+    target = _device(device)
+    xp = backend.array_module(target)
+    with backend.use_device(target):
+        array = xp.empty(_shape(shape), dtype=as_dtype(dtype) or get_default_dtype())
+    return _finish(array, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ``shape`` filled with ``fill_value`` (its dtype inferred from the value)."""
+    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
+    return _filled(fill_value, _shape(shape), dtype, device, requires_grad)
+
+
+def _like(t: Tensor, fill, dtype, device, requires_grad) -> Tensor:
+    return _filled(fill, tuple(t.shape), dtype or t.dtype, device or t.device, requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of ``t``."""
+    return _like(t, 0, dtype, device, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of ``t``."""
+    return _like(t, 1, dtype, device, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(t, fill_value, dtype, device, requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Evenly spaced values in [start, stop): int64 for integer arguments, else float32.
+
+    Example::
+
+        >>> gpugrad.arange(3).tolist()
+        [0, 1, 2]
+    """
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dtype = np.int64 if ints else get_default_dtype()
+    target = _device(device)
+    xp = backend.array_module(target)
+    with backend.use_device(target):
+        array = xp.arange(start, stop, step, dtype=as_dtype(dtype))
+    return _finish(array, requires_grad)
+
+
+def linspace(start, stop, num: int, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32)."""
+    target = _device(device)
+    xp = backend.array_module(target)
+    with backend.use_device(target):
+        array = xp.linspace(start, stop, num, dtype=as_dtype(dtype) or get_default_dtype())
+    return _finish(array, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    target = _device(device)
+    xp = backend.array_module(target)
+    with backend.use_device(target):
+        array = xp.eye(n, m, dtype=as_dtype(dtype) or get_default_dtype())
+    return _finish(array, requires_grad)
+
+
+def _random(draw, shape, dtype, device, requires_grad) -> Tensor:
+    dtype = as_dtype(dtype) or get_default_dtype()
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"random tensors are float32 or float64, not {dtype}")
+    array = draw(_shape(shape), dtype, _device(device))
+    return _finish(array, requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform values in [0, 1), seeded by ``gpugrad.manual_seed``."""
+    return _random(random.uniform_array, shape, dtype, device, requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal values, seeded by ``gpugrad.manual_seed``.
+
+    Example::
+
+        >>> gpugrad.manual_seed(0); x = gpugrad.randn(10, requires_grad=True)
+    """
+    return _random(random.normal_array, shape, dtype, device, requires_grad)

@@ -1,0 +1,82 @@
+"""Data types: NumPy dtypes under short names, the default float type, and promotion rules.
+
+gpugrad's dtypes are NumPy's (CuPy uses the same objects), so ``gpugrad.float32`` is
+``numpy.dtype("float32")``. Promotion follows PyTorch where it differs from NumPy:
+
+- a Python scalar never widens a tensor (``float32_tensor * 2.0`` is float32);
+- mixing an integer or bool tensor with a float tensor gives the float tensor's dtype
+  (NumPy would give float64 for ``int64 + float32``);
+- an integer tensor with a Python float gives the default float dtype (float32).
+
+Example::
+
+    >>> import gpugrad
+    >>> gpugrad.float32
+    dtype('float32')
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+float16 = np.dtype("float16")
+float32 = np.dtype("float32")
+float64 = np.dtype("float64")
+int8 = np.dtype("int8")
+int16 = np.dtype("int16")
+int32 = np.dtype("int32")
+int64 = np.dtype("int64")
+uint8 = np.dtype("uint8")
+bool_ = np.dtype("bool")
+
+_default_float = float32
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of tensors made from Python floats: float32."""
+    return _default_float
+
+
+def as_dtype(dtype) -> np.dtype | None:
+    """``dtype`` (a NumPy dtype, type, or name such as ``"float32"``) as a NumPy dtype."""
+    if dtype is None:
+        return None
+    try:
+        return np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(
+            f"{dtype!r} is not a dtype; use e.g. gpugrad.float32, 'float64' or 'int64'") from exc
+
+
+def is_floating(dtype: np.dtype) -> bool:
+    return dtype.kind == "f"
+
+
+def scalar_result_dtype(dtype: np.dtype, scalar) -> np.dtype:
+    """The dtype a tensor of ``dtype`` must have before it meets the Python ``scalar``.
+
+    Float tensors keep their dtype; integer and bool tensors meeting a float become float32,
+    and bool tensors meeting an int become int64.
+    """
+    kind = dtype.kind
+    if kind in "fc":
+        return dtype
+    if isinstance(scalar, builtins.float) or (isinstance(scalar, np.floating)):
+        return _default_float
+    if kind == "b" and not isinstance(scalar, (builtins.bool, np.bool_)):
+        return int64
+    return dtype
+
+
+def pair_result_dtypes(a: np.dtype, b: np.dtype) -> tuple[np.dtype, np.dtype]:
+    """The dtypes two tensors are cast to before a binary op (float beats int/bool)."""
+    if a == b:
+        return a, b
+    a_float, b_float = a.kind == "f", b.kind == "f"
+    if a_float and not b_float:
+        return a, a
+    if b_float and not a_float:
+        return b, b
+    return a, b

@@ -1,0 +1,26 @@
+"""Every differentiable op, one record each (see record.py), grouped by family."""
+
+from .activation import log_softmax, relu, sigmoid, softmax, tanh
+from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, isfinite,
+                      isnan, less, less_equal, logical_and, logical_not, logical_or,
+                      logical_xor, not_equal, sign)
+from .elementwise import (abs, add, astype, clamp, clip, clone, div, exp, log, maximum,
+                          minimum, mul, neg, pow, sqrt, sub, to_device, where)
+from .linalg import matmul
+from .record import REGISTRY, Op, apply
+from .reduce import logsumexp, max, mean, min, sum, sum_to
+from .shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, permute,
+                    reshape, squeeze, stack, transpose, unsqueeze, view)
+
+__all__ = [
+    "log_softmax", "relu", "sigmoid", "softmax", "tanh",
+    "all", "any", "argmax", "argmin", "equal", "greater", "greater_equal", "isfinite", "isnan",
+    "less", "less_equal", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "not_equal", "sign",
+    "abs", "add", "astype", "clamp", "clip", "clone", "div", "exp", "log", "maximum", "minimum",
+    "mul", "neg", "pow", "sqrt", "sub", "to_device", "where",
+    "matmul", "REGISTRY", "Op", "apply",
+    "logsumexp", "max", "mean", "min", "sum", "sum_to",
+    "broadcast_to", "cat", "concatenate", "expand", "flatten", "getitem", "permute",
+    "reshape", "squeeze", "stack", "transpose", "unsqueeze", "view",
+]

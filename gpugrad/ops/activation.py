@@ -1,0 +1,127 @@
+"""Activations: tanh, sigmoid, relu, softmax, log_softmax.
+
+Each saves its output, not its input (the rules read only the output), so the memory an MLP
+keeps for backward stays at the floor.
+
+Example::
+
+    >>> gpugrad.softmax(gpugrad.tensor([[1.0, 1.0]]), axis=-1).tolist()
+    [[0.5, 0.5]]
+"""
+
+from __future__ import annotations
+
+from .elementwise import _float
+from .record import ELEMENTWISE, Op, apply
+from .reduce import sum as reduce_sum
+
+__all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
+
+
+class Tanh(Op):
+    save = "ans"
+
+    def forward(xp, x):
+        return xp.tanh(x)
+
+    def vjp(ctx, g):
+        return g * (1.0 - ctx.ans * ctx.ans)
+
+    jvp = ELEMENTWISE
+
+
+class Sigmoid(Op):
+    """1 / (1 + exp(-x)), from exp(-|x|) so it neither overflows nor loses the small tail."""
+
+    save = "ans"
+
+    def forward(xp, x):
+        e = xp.exp(-xp.abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+    def vjp(ctx, g):
+        return g * ctx.ans * (1.0 - ctx.ans)
+
+    jvp = ELEMENTWISE
+
+
+class Relu(Op):
+    """max(x, 0); its derivative at 0 is taken as 0. The rule reads the output only."""
+
+    save = "ans"
+
+    def forward(xp, x):
+        return xp.maximum(x, 0)
+
+    def vjp(ctx, g):
+        return g * (ctx.ans > 0).astype(g.dtype)
+
+    jvp = ELEMENTWISE
+
+
+class Softmax(Op):
+    """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
+
+    save = "ans"
+
+    def forward(xp, x, axis):
+        e = xp.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def vjp(ctx, g):
+        y = ctx.ans
+        return y * (g - reduce_sum(g * y, axis=ctx.axis, keepdims=True))
+
+    def jvp(ctx, t):
+        return Softmax.vjp(ctx, t)      # the Jacobian diag(y) - y y^T is symmetric
+
+
+class LogSoftmax(Op):
+    """x - logsumexp(x) along ``axis``, computed without overflow."""
+
+    save = "ans"
+
+    def forward(xp, x, axis):
+        shifted = x - x.max(axis=axis, keepdims=True)
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+    def vjp(ctx, g):
+        return g - ctx.ans.exp() * reduce_sum(g, axis=ctx.axis, keepdims=True)
+
+    def jvp(ctx, t):
+        return t - reduce_sum(ctx.ans.exp() * t, axis=ctx.axis, keepdims=True)
+
+
+def tanh(x):
+    """Hyperbolic tangent, element-wise."""
+    return apply(Tanh, _float(x))
+
+
+def sigmoid(x):
+    """The logistic function 1 / (1 + exp(-x)), element-wise."""
+    return apply(Sigmoid, _float(x))
+
+
+def relu(x):
+    """max(x, 0), element-wise."""
+    return apply(Relu, x)
+
+
+def _axis(x, axis, dim):
+    axis = dim if dim is not None else axis
+    if not -x.ndim <= axis < max(x.ndim, 1):
+        raise IndexError(f"axis {axis} is out of range for a tensor with {x.ndim} dimensions")
+    return axis % max(x.ndim, 1)
+
+
+def softmax(x, axis: int = -1, *, dim=None):
+    """Softmax along ``axis`` (the last by default): rows that sum to 1.
+
+    Example: ``softmax(logits, axis=-1)``; shape (N, C) -> (N, C).
+    """
+    return apply(Softmax, _float(x), axis=_axis(x, axis, dim))
+
+
+def log_softmax(x, axis: int = -1, *, dim=None):
+    """log(softmax(x)) along ``axis``, stable for logits of any size (1e4 included)."""
+    return apply(LogSoftmax, _float(x), axis=_axis(x, axis, dim))

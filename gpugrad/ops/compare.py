@@ -1,0 +1,126 @@
+"""Non-differentiable ops: comparisons (< <= > >= == !=), logical and/or/xor/not, sign,
+argmax/argmin, any/all, isfinite. Their results never require grad.
+
+Example::
+
+    >>> x = gpugrad.tensor([-1.0, 2.0])
+    >>> (x > 0).tolist(), gpugrad.argmax(x).item()
+    ([False, True], 1)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .record import broadcast_error
+from .reduce import normalize_axis
+
+__all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+           "logical_and", "logical_or", "logical_xor", "logical_not", "sign", "argmax",
+           "argmin", "any", "all", "isfinite", "isnan"]
+
+
+def _wrap(array):
+    from ..tensor import Tensor
+    if array.__class__ is not np.ndarray and isinstance(array, np.generic):
+        array = np.asarray(array)
+    return Tensor._wrap(array)
+
+
+def _operand(value):
+    from ..tensor import Tensor
+    return value._array if isinstance(value, Tensor) else value
+
+
+def _binary(name: str, a, b):
+    x, y = _operand(a), _operand(b)
+    arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
+    if len(arrays) == 2:
+        backend.check_same_device(name, arrays)
+    xp = backend.xp_of(arrays[0])
+    try:
+        return _wrap(getattr(xp, name)(x, y))
+    except ValueError as exc:
+        raise broadcast_error(name, [a.shape for a in arrays], exc) from None
+
+
+def equal(a, b):
+    return _binary("equal", a, b)
+
+
+def not_equal(a, b):
+    return _binary("not_equal", a, b)
+
+
+def less(a, b):
+    return _binary("less", a, b)
+
+
+def less_equal(a, b):
+    return _binary("less_equal", a, b)
+
+
+def greater(a, b):
+    return _binary("greater", a, b)
+
+
+def greater_equal(a, b):
+    return _binary("greater_equal", a, b)
+
+
+def logical_and(a, b):
+    return _binary("logical_and", a, b)
+
+
+def logical_or(a, b):
+    return _binary("logical_or", a, b)
+
+
+def logical_xor(a, b):
+    return _binary("logical_xor", a, b)
+
+
+def logical_not(x):
+    return _wrap(x._xp().logical_not(x._array))
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of each element (same dtype as ``x``)."""
+    return _wrap(x._xp().sign(x._array))
+
+
+def isfinite(x):
+    return _wrap(x._xp().isfinite(x._array))
+
+
+def isnan(x):
+    return _wrap(x._xp().isnan(x._array))
+
+
+def _reduce_index(name, x, axis, keepdims, dim, keepdim):
+    axis = dim if dim is not None else axis
+    if axis is not None:
+        (axis,) = normalize_axis(axis, x.ndim)
+    keep = bool(keepdim) if keepdim is not None else bool(keepdims)
+    return _wrap(getattr(x._array, name)(axis=axis, keepdims=keep))
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the largest value (over the flattened tensor when ``axis`` is None)."""
+    return _reduce_index("argmax", x, axis, keepdims, dim, keepdim)
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Index of the smallest value (over the flattened tensor when ``axis`` is None)."""
+    return _reduce_index("argmin", x, axis, keepdims, dim, keepdim)
+
+
+def any(x, axis=None, keepdims=False):
+    """Whether any element (along ``axis``) is true."""
+    return _wrap(x._array.any(axis=normalize_axis(axis, x.ndim), keepdims=keepdims))
+
+
+def all(x, axis=None, keepdims=False):
+    """Whether every element (along ``axis``) is true."""
+    return _wrap(x._array.all(axis=normalize_axis(axis, x.ndim), keepdims=keepdims))

@@ -1,0 +1,205 @@
+"""In-place ops: add_, sub_, mul_, div_, zero_, fill_, copy_ and ``x[index] = value``.
+
+Each writes into the tensor's memory and bumps its version counter, so a rule that saved the
+old value notices (and says so) instead of computing a wrong gradient. Rules, as in PyTorch:
+
+- a leaf that requires grad cannot be modified in place while grad mode is on (update
+  parameters under ``no_grad()``);
+- when the op must be recorded (grad mode on and something requires grad), the tensor's
+  ``grad_fn`` becomes the op's node, whose input is the tensor's previous value;
+- views (indexing, reshape, transpose...) of tensors that require grad cannot be modified in
+  place while recording: clone them first.
+
+Example::
+
+    >>> x = gpugrad.zeros(3)
+    >>> x[1] = 5.0
+    >>> x += 1
+    >>> x.tolist()
+    [1.0, 6.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import backend
+from ..autograd.mode import _state
+from .elementwise import add, as_operand, mul, sub, div
+from .record import Op, apply, zeros_with
+from .reduce import sum_to
+from .shape import GetItem, normalize_index
+
+__all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
+
+
+class SetItem(Op):
+    """``x`` with ``x[index] = v`` (out of place; the in-place form records this)."""
+
+    def forward(xp, x, v, index, scatter_free):
+        out = x.copy()
+        out[index] = v
+        return out
+
+    def vjp(ctx, g):
+        gx = apply(ZeroAt, g, index=ctx.index) if ctx.needs(0) else None
+        gv = None
+        if ctx.needs(1):
+            picked = apply(GetItem, g, index=ctx.index, scatter_free=ctx.scatter_free)
+            gv = sum_to(picked, ctx.shapes[1])
+        return gx, gv
+
+    def jvp(ctx, tx, tv):
+        like = tx if tx is not None else tv
+        tx = tx if tx is not None else zeros_with(like, ctx.shapes[0], ctx.dtypes[0])
+        tv = tv if tv is not None else zeros_with(like, ctx.shapes[1], ctx.dtypes[1])
+        return apply(SetItem, tx, tv, index=ctx.index, scatter_free=ctx.scatter_free)
+
+
+class ZeroAt(Op):
+    """``g`` with zeros written at ``index`` (the part of a gradient that was overwritten)."""
+
+    def forward(xp, g, index):
+        out = g.copy()
+        out[index] = 0
+        return out
+
+    def vjp(ctx, g):
+        return apply(ZeroAt, g, index=ctx.index)
+
+    def jvp(ctx, t):
+        return apply(ZeroAt, t, index=ctx.index)
+
+
+def _check(t, name: str, operands) -> bool:
+    """Refuse the cases autograd cannot follow; return whether the op must be recorded."""
+    from ..tensor import Tensor
+    if not _state.grad_enabled:
+        return False
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}, {t.dtype}) "
+            f"cannot be modified in place while grad mode is on, because backward may need "
+            f"its value. Update it under `with gpugrad.no_grad():` (as optimizers do) or work "
+            f"on a copy: y = x.clone().")
+    record = t._requires_grad or any(
+        isinstance(o, Tensor) and o._requires_grad for o in operands)
+    if record and t._base is not None:
+        raise RuntimeError(
+            f"{name}: in-place modification of a view (from indexing, reshape, transpose, "
+            f"detach...) of another tensor is not supported while it must be recorded for "
+            f"backward. Use the out-of-place form (y = x + 1), or clone() the view first.")
+    return record
+
+
+def _raw(value, t):
+    """``value`` as something NumPy/CuPy can write into ``t``: a scalar or an array on
+    ``t``'s device."""
+    from ..tensor import Tensor
+    if isinstance(value, (numbers.Number, np.generic)):
+        return value
+    if not isinstance(value, Tensor):
+        value = as_operand(value, t)
+    backend.check_same_device("in-place op", [t._array, value._array])
+    return value._array
+
+
+def _write(t, name: str, write):
+    """Run ``write(array)`` on ``t``'s memory with clear errors, then bump its version."""
+    try:
+        write(t._array)
+    except TypeError as exc:
+        raise TypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor in "
+                        f"place ({exc}); use the out-of-place form instead") from None
+    except ValueError as exc:
+        raise ValueError(f"{name}: cannot write into this tensor of shape {tuple(t.shape)} in "
+                         f"place ({exc}). A broadcast view is read-only: clone() it "
+                         f"first.") from None
+    t._version.value += 1
+    return t
+
+
+def _record(t, name: str, compute):
+    """The recorded path: ``t`` takes the value and the graph identity of ``compute(old)``."""
+    from ..tensor import Tensor
+    old = Tensor._wrap(t._array.copy())
+    old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
+    old._tangents = t._tangents
+    result = compute(old)
+    xp = t._xp()
+    _write(t, name, lambda a: xp.copyto(a, result._array, casting="same_kind"))
+    t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
+    t._tangents = result._tangents
+    return t
+
+
+def _binary_inplace(t, other, name, out_of_place, ufunc_name):
+    if _check(t, name, (other,)):
+        return _record(t, name, lambda old: out_of_place(old, other))
+    value = _raw(other, t)
+    ufunc = getattr(t._xp(), ufunc_name)
+    return _write(t, name, lambda a: ufunc(a, value, out=a))
+
+
+def add_(t, other, alpha=1):
+    """``t += alpha * other`` in place."""
+    return _binary_inplace(t, other if alpha == 1 else other * alpha, "add_", add, "add")
+
+
+def sub_(t, other, alpha=1):
+    """``t -= alpha * other`` in place."""
+    return _binary_inplace(t, other if alpha == 1 else other * alpha, "sub_", sub, "subtract")
+
+
+def mul_(t, other):
+    """``t *= other`` in place."""
+    return _binary_inplace(t, other, "mul_", mul, "multiply")
+
+
+def div_(t, other):
+    """``t /= other`` in place."""
+    return _binary_inplace(t, other, "div_", div, "true_divide")
+
+
+def fill_(t, value):
+    """Every element of ``t`` set to the number ``value``, in place."""
+    if _check(t, "fill_", ()):
+        return _record(t, "fill_", lambda old: add(mul(old, 0.0), value))
+    return _write(t, "fill_", lambda a: a.fill(value))
+
+
+def zero_(t):
+    """Every element of ``t`` set to 0, in place."""
+    return fill_(t, 0)
+
+
+def copy_(t, src):
+    """The values of ``src`` (broadcast to ``t``'s shape) copied into ``t``, in place."""
+    if _check(t, "copy_", (src,)):
+        return _record(t, "copy_", lambda old: add(mul(old, 0.0), src))
+    value = _raw(src, t)
+    xp = t._xp()
+    return _write(t, "copy_", lambda a: xp.copyto(a, value, casting="same_kind"))
+
+
+def setitem(t, index, value):
+    """``t[index] = value`` (a number, array or tensor broadcast to ``t[index]``)."""
+    from ..tensor import Tensor
+    parts, scatter_free = normalize_index(t, index)
+    if _check(t, "__setitem__", (value,)):
+        def compute(old):
+            v = value if isinstance(value, Tensor) else as_operand(_as_array_value(value, t), t)
+            return apply(SetItem, old, v, index=parts, scatter_free=scatter_free)
+        return _record(t, "__setitem__", compute)
+    raw = _raw(value, t)
+
+    def write(a):
+        a[parts] = raw
+    return _write(t, "__setitem__", write)
+
+
+def _as_array_value(value, t):
+    """A number or nested list as an array of ``t``'s dtype on ``t``'s device."""
+    return backend.asarray(value, dtype=t.dtype, device=t.device)

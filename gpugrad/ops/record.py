@@ -1,0 +1,135 @@
+"""What an op is, and how one application of it is recorded.
+
+An op is one record, a class whose body holds, on one screen (DESIGN.md rule 2):
+
+- ``forward(xp, *arrays, **params)``: the primal computation on raw NumPy/CuPy arrays,
+  written once against ``xp``;
+- ``vjp(ctx, g)``: the reverse rule, returning one cotangent per input (``None`` where an
+  input needs no gradient), written in gpugrad ops so it can be differentiated again;
+- ``jvp(ctx, *t)``: the forward rule, one tangent per input (``None`` = zero), or one of the
+  shortcuts ``LINEAR`` (the op applied to the tangents) and ``ELEMENTWISE`` (for unary
+  element-wise ops, whose Jacobian is diagonal: the vjp applied to the tangent);
+- ``save``: what the rules read: ``"x0"``, ``"x1"``... (inputs), ``"xs"`` (all inputs) and
+  ``"ans"`` (the output). Nothing else is kept (rule 6).
+
+Rules see ``ctx.xs``, ``ctx.ans``, ``ctx.shapes``, ``ctx.dtypes``, ``ctx.needs(i)`` and the
+op's parameters as attributes. Example::
+
+    class Exp(Op):
+        save = "ans"
+        def forward(xp, x): return xp.exp(x)
+        def vjp(ctx, g): return g * ctx.ans
+        jvp = ELEMENTWISE
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.graph import Node
+from ..autograd.mode import _state
+
+__all__ = ["Op", "apply", "zeros_with", "LINEAR", "ELEMENTWISE", "REGISTRY"]
+
+REGISTRY: dict[str, type] = {}
+
+
+class _Shortcut:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+LINEAR = _Shortcut("LINEAR")            # jvp(t) = op(t): the op is linear in its inputs
+ELEMENTWISE = _Shortcut("ELEMENTWISE")  # jvp(t) = vjp(t): unary op with a diagonal Jacobian
+
+
+class Op:
+    """Base of every op record. Subclasses define ``forward``, ``vjp``, ``jvp`` and ``save``."""
+
+    name: str = ""
+    save = ()
+    differentiable = True   # False: outputs never require grad (comparisons, argmax...)
+    view = False            # True: the output may share memory with input 0
+    broadcasts = False      # True: inputs broadcast against each other (better errors)
+    jvp = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.name = cls.__dict__.get("name") or cls.__name__
+        names = (cls.save,) if isinstance(cls.save, str) else tuple(cls.save)
+        names = tuple(n for part in names for n in part.replace("+", " ").split())
+        cls._save_all_inputs = "xs" in names
+        cls._save_inputs = tuple(int(n[1:]) for n in names if n.startswith("x") and n != "xs")
+        cls._save_ans = "ans" in names
+        REGISTRY[cls.name] = cls
+
+
+def zeros_with(like, shape: tuple, dtype):
+    """A zero tensor of ``shape`` and ``dtype`` on the device of tensor ``like`` (a zero
+    tangent or cotangent standing in for ``None``)."""
+    from ..tensor import Tensor
+    return Tensor._wrap(backend.zeros_like_device(like._array, shape, dtype))
+
+
+def broadcast_error(op_name: str, shapes, exc: Exception) -> Exception:
+    """A ValueError naming the op and every shape when ``shapes`` do not broadcast, else
+    ``exc`` (the error was about something else)."""
+    shapes = [tuple(s) for s in shapes]
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = " and ".join(str(s) for s in shapes)
+        return ValueError(
+            f"{op_name}: shapes {listed} cannot be broadcast together (NumPy rules: aligned "
+            f"from the right, each dimension must be equal or 1). Reshape or unsqueeze an "
+            f"operand so the shapes line up.")
+    return exc
+
+
+def apply(op, *inputs, **params):
+    """Run ``op`` on tensors ``inputs`` and, when needed, record it in the graph."""
+    from ..tensor import Tensor
+    arrays = [t._array for t in inputs]
+    first = arrays[0]
+    xp = np if first.__class__ is np.ndarray else backend.xp_of(first)
+    if len(arrays) > 1:
+        backend.check_same_device(op.name, arrays)
+    try:
+        if xp is np:
+            out = op.forward(xp, *arrays, **params)
+        else:
+            with first.device:      # CuPy allocates on the current GPU: make it the inputs'
+                out = op.forward(xp, *arrays, **params)
+    except ValueError as exc:
+        if op.broadcasts:
+            raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None
+        raise
+    if xp is np and out.__class__ is not np.ndarray:
+        out = np.asarray(out)
+    result = Tensor._wrap(out)
+    if op.view and xp.may_share_memory(out, first):
+        base = inputs[0]
+        result._version = base._version
+        result._base = base._base if base._base is not None else base
+    if _state.grad_enabled and op.differentiable:
+        edges = None
+        for i, t in enumerate(inputs):
+            if t._requires_grad:
+                if edges is None:
+                    edges = [None] * len(inputs)
+                edges[i] = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (
+                    t._grad_accumulator(), 0)
+        if edges is not None:
+            node = Node(op, tuple(edges), tuple(a.shape for a in arrays),
+                        tuple(a.dtype for a in arrays))
+            if params:
+                node.__dict__.update(params)
+            indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
+            node.save(inputs, result, indices, op._save_ans)
+            result.grad_fn = node
+            result._requires_grad = True
+    return result

@@ -1,0 +1,301 @@
+"""Shape ops: reshape/view, permute/transpose, squeeze/unsqueeze, broadcast_to/expand,
+indexing, concatenate/cat and stack. All are linear, so their forward rule is the op itself.
+
+Example::
+
+    >>> x = gpugrad.arange(6.0).reshape(2, 3)
+    >>> x.T.shape, x[:, 1].shape, gpugrad.stack([x, x]).shape
+    ((3, 2), (2,), (2, 2, 3))
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import backend
+from .record import LINEAR, Op, apply, zeros_with
+from .reduce import sum_to
+
+__all__ = ["reshape", "view", "permute", "transpose", "squeeze", "unsqueeze", "flatten",
+           "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
+
+
+class Reshape(Op):
+    """The same elements in a new ``shape`` (a view when the memory layout allows)."""
+
+    view = True
+
+    def forward(xp, x, shape):
+        return x.reshape(shape)
+
+    def vjp(ctx, g):
+        return reshape(g, ctx.shapes[0])
+
+    jvp = LINEAR
+
+
+class Permute(Op):
+    """Axes reordered by ``axes`` (a view)."""
+
+    view = True
+
+    def forward(xp, x, axes):
+        return x.transpose(axes)
+
+    def vjp(ctx, g):
+        return apply(Permute, g, axes=tuple(np.argsort(ctx.axes).tolist()))
+
+    jvp = LINEAR
+
+
+class BroadcastTo(Op):
+    """``x`` broadcast to ``shape`` (a read-only view)."""
+
+    view = True
+    broadcasts = True
+
+    def forward(xp, x, shape):
+        return xp.broadcast_to(x, shape)
+
+    def vjp(ctx, g):
+        return sum_to(g, ctx.shapes[0])
+
+    jvp = LINEAR
+
+
+class GetItem(Op):
+    """``x[index]``: basic indexing gives a view, integer/boolean arrays a copy."""
+
+    view = True
+
+    def forward(xp, x, index, scatter_free):
+        return x[index]
+
+    def vjp(ctx, g):
+        return apply(ScatterAdd, g, shape=ctx.shapes[0], index=ctx.index,
+                     scatter_free=ctx.scatter_free)
+
+    jvp = LINEAR
+
+
+class ScatterAdd(Op):
+    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up); the
+    adjoint of ``GetItem``."""
+
+    def forward(xp, g, shape, index, scatter_free):
+        out = xp.zeros(shape, dtype=g.dtype)
+        if scatter_free:
+            out[index] = g
+        else:
+            xp.add.at(out, index, g)
+        return out
+
+    def vjp(ctx, g):
+        return apply(GetItem, g, index=ctx.index, scatter_free=ctx.scatter_free)
+
+    jvp = LINEAR
+
+
+class Concatenate(Op):
+    """Inputs joined along ``axis``."""
+
+    def forward(xp, *xs, axis):
+        return xp.concatenate(xs, axis=axis)
+
+    def vjp(ctx, g):
+        grads, start = [], 0
+        for i, shape in enumerate(ctx.shapes):
+            stop = start + shape[ctx.axis]
+            if ctx.needs(i):
+                index = (slice(None),) * ctx.axis + (slice(start, stop),)
+                grads.append(apply(GetItem, g, index=index, scatter_free=True))
+            else:
+                grads.append(None)
+            start = stop
+        return tuple(grads)
+
+    def jvp(ctx, *t):
+        like = next(ti for ti in t if ti is not None)
+        filled = [ti if ti is not None else zeros_with(like, ctx.shapes[i], ctx.dtypes[i])
+                  for i, ti in enumerate(t)]
+        return apply(Concatenate, *filled, axis=ctx.axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x, *shape):
+    """The elements of ``x`` in a new shape; one dimension may be -1 (inferred).
+
+    Example: ``reshape(x, 2, -1)`` or ``x.reshape((2, -1))``.
+    """
+    shape = _shape_arg(shape)
+    if shape == tuple(x.shape):
+        return x
+    known = math.prod(n for n in shape if n != -1)
+    if shape.count(-1) > 1 or (-1 not in shape and known != x.size) or (
+            -1 in shape and (known == 0 or x.size % known)):
+        raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} "
+                         f"elements) to {shape}")
+    if -1 in shape:
+        shape = tuple(x.size // known if n == -1 else n for n in shape)
+    return apply(Reshape, x, shape=shape)
+
+
+view = reshape
+
+
+def permute(x, *axes):
+    """``x`` with its axes reordered: ``permute(x, 2, 0, 1)``."""
+    axes = _shape_arg(axes)
+    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+        raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of a "
+                         f"tensor of shape {tuple(x.shape)}")
+    axes = tuple(a % x.ndim for a in axes)
+    if axes == tuple(range(x.ndim)):
+        return x
+    return apply(Permute, x, axes=axes)
+
+
+def transpose(x, dim0: int = -2, dim1: int = -1):
+    """``x`` with axes ``dim0`` and ``dim1`` swapped (the last two by default)."""
+    if x.ndim < 2:
+        return x
+    axes = list(range(x.ndim))
+    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    return permute(x, tuple(axes))
+
+
+def squeeze(x, axis=None, *, dim=None):
+    """``x`` without its size-1 axes (only ``axis`` when given)."""
+    axis = dim if dim is not None else axis
+    if axis is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes or n != 1))
+
+
+def unsqueeze(x, axis: int = None, *, dim=None):
+    """``x`` with a new size-1 axis at ``axis``: ``unsqueeze(x, 0)`` turns (3,) into (1, 3)."""
+    axis = dim if dim is not None else axis
+    if axis is None:
+        raise TypeError("unsqueeze needs the position of the new axis, e.g. unsqueeze(x, 0)")
+    position = axis if axis >= 0 else axis + x.ndim + 1
+    if not 0 <= position <= x.ndim:
+        raise IndexError(f"unsqueeze: axis {axis} is out of range for {x.ndim} dimensions")
+    shape = list(x.shape)
+    shape.insert(position, 1)
+    return reshape(x, tuple(shape))
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    """``x`` with axes ``start_dim``..``end_dim`` merged into one."""
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    merged = math.prod(x.shape[start:end + 1])
+    return reshape(x, tuple(x.shape[:start]) + (merged,) + tuple(x.shape[end + 1:]))
+
+
+def broadcast_to(x, *shape):
+    """``x`` repeated along size-1 (or missing leading) axes to ``shape``, without copying."""
+    shape = _shape_arg(shape)
+    shape = tuple(x.shape[i - len(shape) + x.ndim] if n == -1 else n
+                  for i, n in enumerate(shape))
+    if shape == tuple(x.shape):
+        return x
+    return apply(BroadcastTo, x, shape=shape)
+
+
+expand = broadcast_to
+
+
+def _index_part(part, device):
+    from ..tensor import Tensor
+    if isinstance(part, Tensor):
+        part = part._array
+    elif isinstance(part, (list, tuple)):
+        part = np.asarray(part)
+        if part.size == 0:
+            part = part.astype(np.intp)
+    if isinstance(part, np.generic):
+        part = part.item()
+    if hasattr(part, "dtype"):
+        if part.dtype.kind not in "biu":
+            raise IndexError(f"arrays used as indices must be integer or bool, not {part.dtype}")
+        return backend.to_device(part, device)
+    if not (part is None or part is Ellipsis or isinstance(part, (slice, numbers.Integral))):
+        raise IndexError(f"unsupported index {part!r}: use ints, slices, None, ..., or "
+                         f"integer/boolean tensors and arrays")
+    return part
+
+
+def normalize_index(x, index) -> tuple:
+    """``index`` as a tuple whose array parts live on ``x``'s device, plus whether writing
+    through it can hit one element twice (integer arrays can; slices and masks cannot)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    device = x.device
+    parts = tuple(_index_part(p, device) for p in parts)
+    scatter_free = all(not hasattr(p, "dtype") or p.dtype.kind == "b" for p in parts)
+    return parts, scatter_free
+
+
+def getitem(x, index):
+    """``x[index]`` with NumPy semantics (ints, slices, None, ..., integer and bool arrays)."""
+    parts, scatter_free = normalize_index(x, index)
+    return apply(GetItem, x, index=parts, scatter_free=scatter_free)
+
+
+def concatenate(tensors, axis: int = 0, *, dim=None):
+    """The tensors joined along an existing ``axis``: shapes must match on the others."""
+    axis = dim if dim is not None else axis
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concatenate needs at least one tensor")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("cannot concatenate 0-d tensors; use stack")
+    axis = axis % ndim
+    for t in tensors[1:]:
+        if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
+                                 if i != axis):
+            raise ValueError(f"concatenate along axis {axis}: shapes {tuple(tensors[0].shape)} "
+                             f"and {tuple(t.shape)} differ outside that axis")
+    return apply(Concatenate, *_common_dtype(tensors), axis=axis)
+
+
+cat = concatenate
+
+
+def stack(tensors, axis: int = 0, *, dim=None):
+    """The tensors (all the same shape) joined along a new ``axis``."""
+    axis = dim if dim is not None else axis
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor")
+    shape = tuple(tensors[0].shape)
+    for t in tensors[1:]:
+        if tuple(t.shape) != shape:
+            raise ValueError(f"stack needs tensors of one shape, got {shape} and {tuple(t.shape)}")
+    return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (len(shape) + 1))
+
+
+def _common_dtype(tensors):
+    from .elementwise import astype
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    target = np.result_type(*dtypes)
+    if any(d.kind == "f" for d in dtypes):
+        target = np.result_type(*(d for d in dtypes if d.kind == "f"))
+    return [astype(t, target) for t in tensors]

@@ -1,0 +1,75 @@
+"""Random numbers: one seedable, counter-based stream for both backends.
+
+The state is two integers, the seed and the number of draws made since seeding. Each draw
+gets a fresh generator keyed by both (Philox on CPU and on CUDA), so saving and restoring the
+state (as gradient checkpointing does to replay Dropout masks) replays draws exactly.
+
+Example::
+
+    >>> gpugrad.manual_seed(0)
+    >>> a = gpugrad.randn(3)
+    >>> gpugrad.manual_seed(0)
+    >>> b = gpugrad.randn(3)          # equal to a
+"""
+
+from __future__ import annotations
+
+from . import backend
+
+__all__ = ["manual_seed", "get_rng_state", "set_rng_state", "initial_seed"]
+
+_DEFAULT_SEED = 67280421310721
+_MASK64 = (1 << 64) - 1
+_seed = _DEFAULT_SEED
+_draws = 0
+
+
+def manual_seed(seed: int) -> None:
+    """Seed the generator used by ``rand``, ``randn`` and Dropout, on every device."""
+    global _seed, _draws
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
+    _seed, _draws = seed & _MASK64, 0
+
+
+def initial_seed() -> int:
+    return _seed
+
+
+def get_rng_state() -> dict:
+    """The generator state, ``{"seed": int, "draws": int}``; pass it to ``set_rng_state``."""
+    return {"seed": _seed, "draws": _draws}
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state returned by ``get_rng_state``."""
+    global _seed, _draws
+    try:
+        seed, draws = int(state["seed"]), int(state["draws"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an RNG state from get_rng_state(): {state!r}") from exc
+    _seed, _draws = seed & _MASK64, draws
+
+
+def _splitmix64(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
+def _next_generator(device: backend.Device):
+    global _draws
+    key = _splitmix64(_seed ^ _splitmix64(_draws))
+    _draws += 1
+    return backend.new_generator(device, key)
+
+
+def uniform_array(shape: tuple, dtype, device: backend.Device):
+    """An array of ``shape`` with values uniform in [0, 1)."""
+    return _next_generator(device).random(shape, dtype)
+
+
+def normal_array(shape: tuple, dtype, device: backend.Device):
+    """An array of ``shape`` with standard normal values."""
+    return _next_generator(device).standard_normal(shape, dtype)

@@ -1,0 +1,304 @@
+"""Tensor: an array (NumPy or CuPy) + its gradient + the node that made it.
+
+Operator sugar and methods call the ops in ``gpugrad.ops``; nothing here does arithmetic.
+
+Example::
+
+    >>> x = gpugrad.tensor([2.0], requires_grad=True)
+    >>> y = gpugrad.tensor([3.0], requires_grad=True)
+    >>> z = x**2 * y + y**3
+    >>> z.backward()
+    >>> x.grad, y.grad      # 2xy = 12, x**2 + 3y**2 = 31
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import backend
+from .autograd.graph import AccumulateGrad, VersionCounter
+from .autograd.mode import _state
+
+__all__ = ["Tensor"]
+
+
+class Tensor:
+    """An n-dimensional array on a CPU or a GPU that can record how it was computed.
+
+    Make tensors with ``gpugrad.tensor(data)``, ``zeros``, ``randn``... Attributes:
+    ``shape``, ``ndim``, ``size`` (number of elements), ``dtype``, ``device``, ``grad``,
+    ``grad_fn``, ``requires_grad``, ``is_leaf``.
+    """
+
+    __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "output_nr", "_version",
+                 "_base", "_hooks", "_accumulator", "_tangents", "__weakref__")
+    __array_ufunc__ = None      # NumPy defers to our reflected operators: ndarray * Tensor works
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        from .creation import tensor
+        made = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        for name in Tensor.__slots__[:-1]:
+            setattr(self, name, getattr(made, name))
+
+    @classmethod
+    def _wrap(cls, array) -> "Tensor":
+        """A new leaf that does not require grad, around ``array`` (no copy)."""
+        t = object.__new__(cls)
+        t._array = array
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        t.output_nr = 0
+        t._version = VersionCounter()
+        t._base = None
+        t._hooks = None
+        t._accumulator = None
+        t._tangents = None
+        return t
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self) -> tuple:
+        return self._array.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements (as NumPy's ``size``; PyTorch's ``size()`` is ``shape``)."""
+        return self._array.size
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._array.dtype
+
+    @property
+    def device(self) -> backend.Device:
+        return backend.device_of(self._array)
+
+    @property
+    def array(self):
+        """The underlying NumPy or CuPy array (shared, not copied)."""
+        return self._array
+
+    @property
+    def data(self) -> "Tensor":
+        """A tensor sharing this one's memory, cut from the graph (as PyTorch's ``.data``)."""
+        return Tensor._wrap(self._array)
+
+    @data.setter
+    def data(self, value: "Tensor"):
+        self._array = value._array if isinstance(value, Tensor) else value
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool):
+        self.requires_grad_(flag)
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors made by the user rather than by a recorded op."""
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self.grad_fn
+        return bool(node is not None and node._retained and self.output_nr in node._retained)
+
+    @property
+    def _version_value(self) -> int:
+        return self._version.value
+
+    @property
+    def T(self) -> "Tensor":
+        """The tensor with its axes reversed (the transpose of a matrix)."""
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    def _xp(self):
+        return backend.xp_of(self._array)
+
+    def numel(self) -> int:
+        return self._array.size
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array: shared memory on cpu, a copy from a GPU."""
+        array = self._array
+        return array if isinstance(array, np.ndarray) else array.get()
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self._array.size != 1:
+            raise ValueError(f"item() needs a tensor with exactly one element; this one has "
+                             f"shape {tuple(self.shape)} ({self.size} elements)")
+        return self._array.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def to(self, device=None, dtype=None) -> "Tensor":
+        """This tensor on ``device`` and/or as ``dtype``; differentiable; ``self`` if nothing
+        changes. ``x.to("cuda")``, ``x.to(gpugrad.float64)``, ``x.to("cpu", "float64")``."""
+        if dtype is None and device is not None and not _names_a_device(device):
+            device, dtype = None, device
+        out = self
+        if dtype is not None:
+            out = out.astype(dtype)
+        if device is not None:
+            out = _ops.to_device(out, backend.Device(device))
+        return out
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self, index: int | None = None) -> "Tensor":
+        return self.to("cuda" if index is None else f"cuda:{index}")
+
+    def __array__(self, dtype=None, copy=None):
+        if not isinstance(self._array, np.ndarray):
+            raise TypeError(f"implicit conversion of a {self.device} tensor to a NumPy array is "
+                            f"not allowed; call .numpy() (which copies to the host) or .cpu()")
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    # ------------------------------------------------------------------ autograd
+    def detach(self) -> "Tensor":
+        """A tensor sharing this one's memory and version counter, cut from the graph."""
+        out = Tensor._wrap(self._array)
+        out._version = self._version
+        out._base = self._base if self._base is not None else self
+        return out
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Start (or stop) recording ops on this leaf. Only float tensors can require grad."""
+        if self.grad_fn is not None and not flag:
+            raise RuntimeError("requires_grad can only be turned off on leaf tensors; use "
+                               "y = y.detach() to cut a computed tensor from the graph")
+        if flag and self._array.dtype.kind not in "fc":
+            raise TypeError(f"only floating-point tensors can require gradients, but this one "
+                            f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
+        self._requires_grad = bool(flag)
+        return self
+
+    def _grad_accumulator(self) -> AccumulateGrad:
+        accumulator = self._accumulator() if self._accumulator is not None else None
+        if accumulator is None:
+            accumulator = AccumulateGrad(self)
+            self._accumulator = weakref.ref(accumulator)
+        return accumulator
+
+    def _ones_like_for_grad(self) -> "Tensor":
+        return Tensor._wrap(self._xp().ones_like(self._array))
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it.
+
+        ``gradient`` is required unless this tensor has one element. The saved values are
+        freed afterwards unless ``retain_graph=True``; ``create_graph=True`` makes the
+        gradients differentiable (for higher-order derivatives).
+        """
+        from .autograd.engine import backward
+        backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def zero_grad(self) -> None:
+        """Reset the accumulated gradient (``grad = None``)."""
+        self.grad = None
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        node = self.grad_fn
+        if node is None:
+            return                      # leaves always keep their gradient
+        if node._retained is None:
+            node._retained = {}
+        node._retained[self.output_nr] = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            self.grad_fn.add_pre_hook(self.output_nr, hook)
+            hooks = self.grad_fn._pre_hooks[self.output_nr]
+        if hook not in hooks:
+            hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    # ------------------------------------------------------------------ printing
+    def __repr__(self) -> str:
+        values = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        extras = [f"device='{self.device}'", f"dtype={self.dtype}"]
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({values}, {', '.join(extras)})"
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.size == 1:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    # ------------------------------------------------------------------ Python protocols
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.size != 1:
+            raise ValueError(f"the truth value of a tensor with {self.size} elements is "
+                             f"ambiguous; use (t).any() or (t).all()")
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+
+def _names_a_device(value) -> bool:
+    if isinstance(value, backend.Device):
+        return True
+    return isinstance(value, str) and value.split(":")[0].strip().lower() in ("cpu", "cuda",
+                                                                             "auto")
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+from . import ops as _ops  # noqa: E402  (operator sugar resolves ops at call time)
+from .ops import methods as _methods  # noqa: E402
+
+_methods.install(Tensor)

@@ -1,0 +1,26 @@
+"""README's quickstart runs as written and prints what README says it prints."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quickstart_blocks():
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S)
+    code = next(body for lang, body in blocks if lang == "python")
+    output = next(body for lang, body in blocks if lang == "")
+    return code, output
+
+
+def test_quickstart_runs_and_prints_what_readme_shows():
+    code, expected = quickstart_blocks()
+    assert len([line for line in code.splitlines() if line.strip()]) <= 10
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == expected
