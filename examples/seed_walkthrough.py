@@ -4,13 +4,14 @@ Run: python examples/seed_walkthrough.py   (GPUGRAD_DEVICE=cuda to run it on a G
 
 It prints the numbers the seed's code prints: z = 39 (the seed's comment says 31, an
 arithmetic slip: 2**2*3 + 3**3 = 39), dz/dx = 12, dz/dy = 31; then numeric against automatic
-differentiation, the custom ReLU, the backprop equations checked against autograd, and the
-second derivatives.
+differentiation, the custom ReLU, the backprop equations checked against autograd, the
+second derivatives, and the JAX example (grad, jacobian, hessian) through gpugrad.func.
 """
 
 import numpy as np
 
 import gpugrad
+from gpugrad import func
 from gpugrad.autograd import Function
 
 
@@ -124,6 +125,24 @@ def higher_order():
           f"d2f/dy2 = {dyy.item()} (6y)")
 
 
+def jax_style():
+    section("JAX-style functional autodiff (gpugrad.func)")
+    grad_f = func.grad(f, argnums=(0, 1))           # gradients w.r.t. both arguments
+    dx, dy = grad_f(2.0, 3.0)
+    print(f"df/dx = {dx.item()}, df/dy = {dy.item()}")
+
+    def g(x):
+        return gpugrad.stack([x[0] ** 2, x[0] * x[1], x[1] ** 3])
+
+    jacobian = func.jacobian(g)                     # reverse mode: one pass per output
+    print("jacobian(g)([2, 3]) =", jacobian(gpugrad.tensor([2.0, 3.0])).tolist())
+    print("jacfwd(g)([2, 3])   =", func.jacfwd(g)(gpugrad.tensor([2.0, 3.0])).tolist())
+    hessian = func.hessian(f)                       # forward over reverse
+    print(f"hessian(f)(2, 3) = {hessian(2.0, 3.0).item()}")
+    full = func.hessian(f, argnums=(0, 1))(2.0, 3.0)
+    print("hessian(f, argnums=(0, 1))(2, 3) =", [[h.item() for h in row] for row in full])
+
+
 def main():
     print(f"gpugrad {gpugrad.__version__} on device {gpugrad.get_default_device()}")
     simple_autodiff()
@@ -132,6 +151,7 @@ def main():
     custom_function()
     backprop_equations()
     higher_order()
+    jax_style()
 
 
 if __name__ == "__main__":

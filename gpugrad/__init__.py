@@ -12,6 +12,7 @@ Example::
 """
 
 from . import autograd, backend, dtypes, ops
+from . import func, pytree
 from .autograd import (detect_anomaly, enable_grad, gradcheck, gradgradcheck, is_grad_enabled,
                        no_grad, set_grad_enabled)
 from .backend import (CudaUnavailableError, Device, DeviceError, get_default_device,
@@ -35,7 +36,7 @@ bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 __version__ = "0.1.0"
 
 __all__ = [
-    "autograd", "backend", "dtypes", "ops", "Tensor", "Device", "DeviceError",
+    "autograd", "backend", "dtypes", "ops", "func", "pytree", "Tensor", "Device", "DeviceError",
     "CudaUnavailableError", "get_default_device", "set_default_device", "is_cuda_usable",
     "detect_anomaly", "enable_grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
     "no_grad", "set_grad_enabled",

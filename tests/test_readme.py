@@ -8,19 +8,30 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def quickstart_blocks():
+def example_and_output(heading: str):
+    """The first python block of README's section ``heading`` and the output block after."""
     text = (ROOT / "README.md").read_text()
-    section = text.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S)
     code = next(body for lang, body in blocks if lang == "python")
     output = next(body for lang, body in blocks if lang == "")
     return code, output
 
 
-def test_quickstart_runs_and_prints_what_readme_shows():
-    code, expected = quickstart_blocks()
-    assert len([line for line in code.splitlines() if line.strip()]) <= 10
+def run(code: str) -> str:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert result.returncode == 0, result.stderr
-    assert result.stdout == expected
+    return result.stdout
+
+
+def test_quickstart_runs_and_prints_what_readme_shows():
+    code, expected = example_and_output("Quickstart")
+    assert len([line for line in code.splitlines() if line.strip()]) <= 10
+    assert run(code) == expected
+
+
+def test_forward_and_reverse_mode_example_runs_as_shown():
+    code, expected = example_and_output("Forward and reverse mode")
+    assert run(code) == expected
+

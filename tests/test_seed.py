@@ -78,6 +78,11 @@ def test_walkthrough_prints_the_seed_numbers():
     assert out.count("dz/dy = 31.0") == 2
     assert "gradient is 1 where x >= 0, else 0: True" in out
     assert "d2f/dx2 = 6.0 (2y), d2f/dxdy = 4.0 (2x), d2f/dy2 = 18.0 (6y)" in out
+    assert "df/dx = 12.0, df/dy = 31.0" in out.split("JAX-style")[1]
+    assert "jacobian(g)([2, 3]) = [[4.0, 0.0], [3.0, 2.0], [0.0, 27.0]]" in out
+    assert "jacfwd(g)([2, 3])   = [[4.0, 0.0], [3.0, 2.0], [0.0, 27.0]]" in out
+    assert "hessian(f)(2, 3) = 6.0" in out
+    assert "hessian(f, argnums=(0, 1))(2, 3) = [[6.0, 4.0], [4.0, 18.0]]" in out
     # the numeric table: error shrinks like eps^2 at first, then grows with rounding
     rows = [line.split() for line in out.splitlines() if line.strip().startswith("1e-")]
     errors = {row[0]: float(row[2]) for row in rows}

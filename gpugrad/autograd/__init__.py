@@ -9,6 +9,7 @@ Example::
     (tensor(6., device='cpu', dtype=float32),)
 """
 
+from . import forward_ad
 from .engine import AnomalyError, backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -17,7 +18,7 @@ from .mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enab
                    set_grad_enabled)
 
 __all__ = [
-    "AnomalyError", "backward", "grad", "Function", "FunctionCtx", "once_differentiable",
+    "forward_ad", "AnomalyError", "backward", "grad", "Function", "FunctionCtx", "once_differentiable",
     "GradcheckError", "gradcheck", "gradgradcheck", "AccumulateGrad", "Node",
     "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
     "set_grad_enabled",

@@ -32,6 +32,16 @@ def _describe(t) -> str:
     return f"tensor of shape {tuple(t.shape)} and dtype {t.dtype}"
 
 
+def without_graph(g):
+    """``g`` cut from the reverse graph, keeping its forward-mode tangents (a gradient
+    computed inside a dual level carries its own tangent: forward over reverse)."""
+    if not g.requires_grad:
+        return g
+    out = g.detach()
+    out._tangents = g._tangents
+    return out
+
+
 def gradient_edge(t):
     """The ``(node, output_nr)`` that receives the gradient of tensor ``t``."""
     if t.grad_fn is not None:
@@ -110,8 +120,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     targets=[gradient_edge(t) for t in inputs])
     for t, g in zip(inputs, captured):
         if g is not None:
-            if not create_graph and g.requires_grad:
-                g = g.detach()
+            g = g if create_graph else without_graph(g)
             t.grad = g if t.grad is None else t.grad + g
 
 
@@ -144,8 +153,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"autograd.grad: input {i} ({_describe(t)}) was not used to compute the "
                 f"outputs (no path from the outputs reaches it). Pass allow_unused=True to "
                 f"get None for it.")
-        if g is not None and not create_graph and g.requires_grad:
-            g = g.detach()
+        if g is not None and not create_graph:
+            g = without_graph(g)
         result.append(g)
     return tuple(result)
 
@@ -247,7 +256,7 @@ def _run_pre_hooks(node, grads: list, create_graph: bool):
             t = ref()
             g = grads[nr]
             if t is not None and g is not None:
-                g = g if create_graph else g.detach()
+                g = g if create_graph else without_graph(g)
                 t.grad = g if t.grad is None else t.grad + g
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 
 from .. import backend
+from . import forward_ad
 from .graph import Node, SavedTensor, freed_graph_error
 from .mode import _state, is_grad_enabled, no_grad
 
@@ -97,8 +98,12 @@ class Function:
     """Base class of custom differentiable functions (see the module docstring).
 
     ``backward`` returns one gradient per argument of ``forward`` (None for arguments that
-    are not tensors or need none). Optional: ``jvp(ctx, *tangents)`` for forward mode.
+    are not tensors or need none). For forward mode, define ``jvp(ctx, *tangents)``: one
+    tangent (or None) per argument of ``forward`` in, the output tangent(s) out; it runs on
+    primal values, with forward mode off inside.
     """
+
+    jvp = None
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -113,22 +118,60 @@ class Function:
         """Run ``forward`` without recording its inner ops, and record one node for it."""
         from ..tensor import Tensor
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        levels = _dual_levels(args)
+        if levels and cls.jvp is None:
+            raise NotImplementedError(
+                f"{cls.__name__} is used in forward mode (a dual tensor, func.jvp, jacfwd or "
+                f"hessian reached it) but has no forward rule: add "
+                f"`@staticmethod def jvp(ctx, *tangents)` returning the output tangent.")
         ctx = FunctionCtx(cls, needs)
-        with no_grad():
+        with no_grad(), forward_ad.disabled():
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
-        if _state.grad_enabled and any(needs):
-            outputs = _record(ctx, args, outputs)
+        record = _state.grad_enabled and any(needs)
+        if record or levels:
+            outputs = _connect(ctx, args, outputs, record)
+        if levels:
+            _forward_tangents(cls, ctx, args, outputs, levels)
         return outputs[0] if single else outputs
 
 
-def _record(ctx: FunctionCtx, args, outputs) -> tuple:
-    """Make ``ctx`` the node behind ``outputs`` and keep what it asked to save."""
+def _dual_levels(args) -> list:
+    from ..tensor import Tensor
+    if not forward_ad.active_levels():
+        return []
+    found = set()
+    for a in args:
+        if isinstance(a, Tensor) and a._tangents:
+            found.update(forward_ad.live_tangents(a) or ())
+    return [level for level in forward_ad.active_levels() if level in found]
+
+
+def _forward_tangents(cls, ctx, args, outputs, levels):
+    """Run the Function's jvp rule once per level and attach the tangents to the outputs."""
+    from ..tensor import Tensor
+    for level in levels:
+        tangents = [(forward_ad.live_tangents(a) or {}).get(level)
+                    if isinstance(a, Tensor) and a._tangents else None for a in args]
+        with forward_ad.disabled():
+            result = cls.jvp(ctx, *tangents)
+        result = result if isinstance(result, tuple) else (result,)
+        for out, tangent in zip(outputs, result):
+            if isinstance(out, Tensor) and tangent is not None:
+                out._tangents = {**(out._tangents or {}), level: tangent}
+    for saved, nr in ctx._saved:
+        if saved is not None and saved.is_output:
+            saved.tangents = outputs[nr]._tangents
+
+
+def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
+    """Make ``ctx`` the node behind ``outputs`` (when recording) and keep what it asked to
+    save."""
     from ..tensor import Tensor
     ctx.next_edges = tuple(
         ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a._grad_accumulator(), 0))
-        if needed else None for a, needed in zip(args, ctx._needs_input_grad))
+        if needed and record else None for a, needed in zip(args, ctx._needs_input_grad))
     ctx.shapes = tuple(a._array.shape if isinstance(a, Tensor) else None for a in args)
     ctx.dtypes = tuple(a._array.dtype if isinstance(a, Tensor) else None for a in args)
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
@@ -139,12 +182,12 @@ def _record(ctx: FunctionCtx, args, outputs) -> tuple:
             results.append(out)
             meta.append(None)
             continue
-        if id(out) in inputs or out._requires_grad:
+        if id(out) in inputs or out._requires_grad or out._tangents:
             alias = Tensor._wrap(out._array)     # returned an input: give it its own identity
             alias._version = out._version
             excluded = excluded | {id(alias)} if id(out) in excluded else excluded
             out = alias
-        if id(out) not in excluded and out.dtype.kind in "fc":
+        if record and id(out) not in excluded and out.dtype.kind in "fc":
             out.grad_fn, out.output_nr, out._requires_grad = ctx, nr, True
         results.append(out)
         meta.append((out.shape, out.dtype, out.device))

@@ -194,9 +194,10 @@ class AccumulateGrad:
 
     def accumulate(self, grad, create_graph: bool):
         """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``."""
+        from .engine import without_graph
         tensor = self.variable
-        if not create_graph and grad.requires_grad:
-            grad = grad.detach()
+        if not create_graph:
+            grad = without_graph(grad)
         if tensor.grad is None:
             tensor.grad = grad
         else:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd import forward_ad
 from ..autograd.graph import Node
 from ..autograd.mode import _state
 
@@ -115,6 +116,7 @@ def apply(op, *inputs, **params):
         base = inputs[0]
         result._version = base._version
         result._base = base._base if base._base is not None else base
+    node = None
     if _state.grad_enabled and op.differentiable:
         edges = None
         for i, t in enumerate(inputs):
@@ -132,4 +134,9 @@ def apply(op, *inputs, **params):
             node.save(inputs, result, indices, op._save_ans)
             result.grad_fn = node
             result._requires_grad = True
+    if forward_ad._state.levels and op.differentiable:
+        for t in inputs:
+            if t._tangents:
+                forward_ad.propagate(op, inputs, result, params, node)
+                break
     return result

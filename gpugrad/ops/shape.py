@@ -19,8 +19,22 @@ from .. import backend
 from .record import LINEAR, Op, apply, zeros_with
 from .reduce import sum_to
 
-__all__ = ["reshape", "view", "permute", "transpose", "squeeze", "unsqueeze", "flatten",
+__all__ = ["alias", "reshape", "view", "permute", "transpose", "squeeze", "unsqueeze", "flatten",
            "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
+
+
+class Alias(Op):
+    """The same values under a new identity (a view): a dual tensor, a differentiable handle."""
+
+    view = True
+
+    def forward(xp, x):
+        return x.view()
+
+    def vjp(ctx, g):
+        return g
+
+    jvp = LINEAR
 
 
 class Reshape(Op):
@@ -132,6 +146,11 @@ def _shape_arg(shape) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
     return tuple(shape)
+
+
+def alias(x):
+    """A view of ``x`` with its own identity, differentiable with respect to ``x``."""
+    return apply(Alias, x)
 
 
 def reshape(x, *shape):

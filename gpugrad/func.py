@@ -1,0 +1,382 @@
+"""JAX-style function transforms: grad, value_and_grad, vjp, jvp, jacrev, jacfwd, jacobian,
+hessian, hvp.
+
+Each takes a Python function of tensors and returns a function (or values). Arguments and
+outputs may be tensors, NumPy/CuPy arrays, Python floats, or tuples/lists/dicts of them;
+results come back in the same structure, as tensors. They compose (``grad(grad(f))``,
+``jacfwd(jacrev(f))``) and work with Python control flow, since gpugrad is define-by-run.
+
+Which mode, when (the seed's table): forward mode (``jvp``, ``jacfwd``) costs one pass per
+*input* direction, reverse mode (``vjp``, ``grad``, ``jacrev``) one pass per *output*
+direction. For f: R^n -> R^m use ``jacfwd`` when n < m (few inputs) and ``jacrev`` when
+m < n (few outputs; a scalar loss of many parameters is the extreme case).
+
+Example (the seed's JAX example)::
+
+    >>> def f(x, y): return x**2 * y + y**3
+    >>> grad(f, argnums=(0, 1))(2.0, 3.0)          # (12, 31)
+    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y = 6
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .autograd import forward_ad
+from .autograd.engine import grad as autograd_grad
+from .pytree import tree_flatten, tree_unflatten
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
+           "hvp"]
+
+
+def _tensor(value, what: str):
+    """``value`` (tensor, array or Python number) as a float tensor."""
+    from .creation import as_tensor, tensor
+    from .tensor import Tensor
+    if isinstance(value, Tensor):
+        t = value
+    elif isinstance(value, (numbers.Number, np.generic)):
+        t = tensor(float(value))
+    elif hasattr(value, "shape") and hasattr(value, "dtype"):
+        t = as_tensor(value)
+    else:
+        raise TypeError(f"{what} must be a tensor, an array or a number, or a tuple/list/dict "
+                        f"of them; got {type(value).__name__}")
+    if t.dtype.kind != "f":
+        from .dtypes import get_default_dtype
+        t = t.astype(get_default_dtype())
+    return t
+
+
+def _argnums(argnums, nargs: int) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for n in nums:
+        if not -nargs <= n < nargs:
+            raise ValueError(f"argnums {argnums} refers to argument {n}, but the function was "
+                             f"called with {nargs} positional arguments")
+    return tuple(n % nargs for n in nums)
+
+
+class _Handles:
+    """Differentiable stand-ins for the differentiated arguments.
+
+    Each leaf becomes an alias: connected to the original when that already requires grad
+    (so an outer transform can differentiate through this one), a fresh leaf otherwise; its
+    tangents (an outer jvp/jacfwd) ride along either way.
+    """
+
+    def __init__(self, args, nums):
+        from .ops.shape import alias
+        self.args = list(args)
+        self.nums = nums
+        self.specs, self.leaves = [], []
+        self.create_graph = False
+        for n in nums:
+            leaves, spec = tree_flatten(args[n])
+            handles = []
+            for leaf in leaves:
+                t = _tensor(leaf, f"argument {n}")
+                self.create_graph |= t.requires_grad
+                h = alias(t)
+                if not h.requires_grad:
+                    h.requires_grad_()
+                handles.append(h)
+            self.specs.append(spec)
+            self.leaves.append(handles)
+            self.args[n] = tree_unflatten(spec, handles)
+
+    @property
+    def flat(self) -> list:
+        return [h for group in self.leaves for h in group]
+
+    def regroup(self, flat_values, single: bool):
+        """Values per flat handle, back in the argument structure(s)."""
+        trees, start = [], 0
+        for spec, group in zip(self.specs, self.leaves):
+            trees.append(tree_unflatten(spec, flat_values[start:start + len(group)]))
+            start += len(group)
+        return trees[0] if single else tuple(trees)
+
+
+def _zeros_like(t):
+    from .creation import zeros_like
+    return zeros_like(t)
+
+
+def _gradients(outputs, cotangents, handles: _Handles, create_graph: bool) -> list:
+    """d(outputs)/d(handles) contracted with ``cotangents``, zeros for unused handles."""
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    flat = handles.flat
+    if not pairs:
+        return [_zeros_like(h) for h in flat]
+    grads = autograd_grad([o for o, _ in pairs], flat, grad_outputs=[c for _, c in pairs],
+                          retain_graph=True, create_graph=create_graph, allow_unused=True)
+    return [g if g is not None else _zeros_like(h) for g, h in zip(grads, flat)]
+
+
+def _scalar_output(out, name: str):
+    from .tensor import Tensor
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: the function must return a gpugrad tensor, got "
+                        f"{type(out).__name__}")
+    if out.size != 1:
+        raise TypeError(f"{name} needs a function with a scalar output, but it returned shape "
+                        f"{tuple(out.shape)}. Reduce it (e.g. .sum()), or use jacrev/jacobian "
+                        f"for the full Jacobian or vjp for a vector-Jacobian product.")
+    return out
+
+
+def value_and_grad(f, argnums=0, has_aux: bool = False):
+    """A function returning ``(f(*args), grad)`` (``((value, aux), grad)`` with ``has_aux``),
+    one reverse pass for both. See ``grad``."""
+    def value_and_grad_f(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        handles = _Handles(args, nums)
+        result = f(*handles.args, **kwargs)
+        if has_aux:
+            if not (isinstance(result, tuple) and len(result) == 2):
+                raise TypeError("with has_aux=True the function must return (output, aux)")
+            result, aux = result
+        out = _scalar_output(result, "grad")
+        grads = _gradients([out], [_ones_like(out)], handles, handles.create_graph)
+        value = out if handles.create_graph else out.detach()
+        grads_tree = handles.regroup(grads, isinstance(argnums, int))
+        return ((value, aux) if has_aux else value), grads_tree
+    return value_and_grad_f
+
+
+def _ones_like(t):
+    from .creation import ones_like
+    return ones_like(t)
+
+
+def grad(f, argnums=0, has_aux: bool = False):
+    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
+
+    ``argnums`` is an int (one gradient, shaped like that argument) or a tuple (a tuple of
+    gradients). With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the function
+    returns ``(grad, aux)``. One reverse pass.
+
+    Example::
+
+        >>> grad(lambda x: (x ** 2).sum())(gpugrad.tensor([1.0, 2.0]))   # [2., 4.]
+    """
+    value_and_grad_f = value_and_grad(f, argnums, has_aux)
+
+    def grad_f(*args, **kwargs):
+        value, grads = value_and_grad_f(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return grad_f
+
+
+def vjp(f, *primals):
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangents)`` returns, for every primal, the
+    cotangent pulled back through f (one reverse pass per call; it can be called many times).
+
+    ``cotangents`` has the structure of f's output. Example::
+
+        >>> out, vjp_fn = vjp(lambda x: x * 3, gpugrad.tensor([1.0, 2.0]))
+        >>> vjp_fn(gpugrad.tensor([1.0, 1.0]))       # (tensor([3., 3.]),)
+    """
+    handles = _Handles(primals, tuple(range(len(primals))))
+    out = f(*handles.args)
+    out_leaves, out_spec = tree_flatten(out)
+    outputs = [_tensor(o, "an output") for o in out_leaves]
+
+    def vjp_fn(cotangents):
+        leaves, spec = tree_flatten(cotangents)
+        if spec != out_spec:
+            raise ValueError(f"vjp_fn: cotangents have structure {spec!r} but the outputs "
+                             f"have {out_spec!r}")
+        cts = [_tensor(c, "a cotangent") for c in leaves]
+        for o, c in zip(outputs, cts):
+            if tuple(c.shape) != tuple(o.shape):
+                raise ValueError(f"vjp_fn: a cotangent has shape {tuple(c.shape)} but its "
+                                 f"output has shape {tuple(o.shape)}")
+        create = handles.create_graph or any(c.requires_grad for c in cts)
+        grads = _gradients(outputs, cts, handles, create)
+        return tuple(handles.regroup(grads, single=False))
+
+    shown = out if handles.create_graph else tree_unflatten(out_spec,
+                                                            [o.detach() for o in outputs])
+    return shown, vjp_fn
+
+
+def jvp(f, primals, tangents):
+    """``(f(*primals), tangents_out)``: the Jacobian of f at ``primals`` applied to
+    ``tangents``, in one forward-mode pass (no tape: memory stays flat).
+
+    ``primals`` and ``tangents`` are tuples (one entry per argument) of the same structure.
+
+    Example::
+
+        >>> jvp(lambda x: x ** 3, (gpugrad.tensor(2.0),), (gpugrad.tensor(1.0),))
+        (tensor(8.), tensor(12.))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
+    p_leaves, p_spec = tree_flatten(tuple(primals))
+    t_leaves, t_spec = tree_flatten(tuple(tangents))
+    if p_spec != t_spec:
+        raise ValueError(f"jvp: primals {p_spec!r} and tangents {t_spec!r} differ in structure")
+    with forward_ad.dual_level():
+        duals = [forward_ad.make_dual(_tensor(p, "a primal"), _tensor(t, "a tangent"))
+                 for p, t in zip(p_leaves, t_leaves)]
+        out = f(*tree_unflatten(p_spec, duals))
+        out_leaves, out_spec = tree_flatten(out)
+        primal_out, tangent_out = [], []
+        for o in out_leaves:
+            o = _tensor(o, "an output")
+            primal, tangent = forward_ad.unpack_dual(o)
+            primal_out.append(primal)
+            tangent_out.append(tangent if tangent is not None else _zeros_like(primal))
+    return tree_unflatten(out_spec, primal_out), tree_unflatten(out_spec, tangent_out)
+
+
+def _one_hot(like, index: int):
+    from .tensor import Tensor
+    flat = like._xp().zeros(like.size, dtype=like.dtype)
+    flat[index] = 1
+    return Tensor._wrap(flat.reshape(like.shape))
+
+
+def _assemble(rows: list, out_shape: tuple, in_shape: tuple, rows_index_output: bool):
+    """Stack per-element results into a Jacobian block of shape out_shape + in_shape."""
+    from .ops.shape import permute, reshape, stack
+    if not rows:
+        from .creation import zeros
+        return zeros(*(tuple(out_shape) + tuple(in_shape)))
+    block = stack(rows)                    # (n_rows,) + row shape
+    if rows_index_output:                  # rows are d out[m] / d in: shape (m,) + in_shape
+        return reshape(block, tuple(out_shape) + tuple(in_shape))
+    # rows are d out / d in[e]: (n_in,) + out_shape -> out_shape + in_shape
+    block = reshape(block, (len(rows),) + tuple(out_shape))
+    block = permute(block, tuple(range(1, block.ndim)) + (0,))
+    return reshape(block, tuple(out_shape) + tuple(in_shape))
+
+
+def jacrev(f, argnums=0):
+    """The Jacobian of f by reverse mode: one vjp per *output* element (at most m passes for
+    f: R^n -> R^m). Prefer it when outputs are few; ``jacfwd`` when inputs are few.
+
+    Shapes: for output ``out`` and argument ``x``, the block is ``out.shape + x.shape``;
+    with tuple ``argnums`` each output gives a tuple of blocks.
+
+    Example::
+
+        >>> jacrev(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
+    """
+    def jacrev_f(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        handles = _Handles(args, nums)
+        out = f(*handles.args, **kwargs)
+        out_leaves, out_spec = tree_flatten(out)
+        flat = handles.flat
+        blocks = []
+        for o in (_tensor(o, "an output") for o in out_leaves):
+            rows = [_gradients([o], [_one_hot(o, m)], handles, handles.create_graph)
+                    for m in range(o.size)]
+            per_handle = [_assemble([r[j] for r in rows], o.shape, h.shape, True)
+                          for j, h in enumerate(flat)]
+            blocks.append(handles.regroup(per_handle, isinstance(argnums, int)))
+        return tree_unflatten(out_spec, blocks)
+    return jacrev_f
+
+
+jacobian = jacrev
+
+
+def jacfwd(f, argnums=0):
+    """The Jacobian of f by forward mode: one jvp per *input* element (at most n passes for
+    f: R^n -> R^m). Prefer it when inputs are few; ``jacrev`` when outputs are few.
+
+    Shapes as ``jacrev``: ``out.shape + x.shape`` per output and argument.
+
+    Example::
+
+        >>> jacfwd(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
+    """
+    def jacfwd_f(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        args = list(args)
+        specs, leaves = [], []
+        for n in nums:
+            arg_leaves, spec = tree_flatten(args[n])
+            specs.append(spec)
+            leaves.append([_tensor(leaf, f"argument {n}") for leaf in arg_leaves])
+        flat = [leaf for group in leaves for leaf in group]
+        columns = [[] for _ in flat]            # per input leaf: output tangents per element
+        out_spec = None
+        for j, x in enumerate(flat):
+            for e in range(x.size):
+                with forward_ad.dual_level():
+                    dual = forward_ad.make_dual(x, _one_hot(x, e))
+                    call = _with_leaf(args, nums, specs, leaves, j, dual)
+                    out_leaves, out_spec = tree_flatten(f(*call, **kwargs))
+                    columns[j].append([_tangent_or_zeros(_tensor(o, "an output"))
+                                       for o in out_leaves])
+        if out_spec is None:                     # no input elements at all
+            out_leaves, out_spec = tree_flatten(f(*args, **kwargs))
+        outputs = [_tensor(o, "an output") for o in out_leaves]
+        blocks = []
+        for k, o in enumerate(outputs):
+            per_leaf = [_assemble([col[k] for col in columns[j]], o.shape, x.shape, False)
+                        for j, x in enumerate(flat)]
+            trees, start = [], 0
+            for spec, group in zip(specs, leaves):
+                trees.append(tree_unflatten(spec, per_leaf[start:start + len(group)]))
+                start += len(group)
+            blocks.append(trees[0] if isinstance(argnums, int) else tuple(trees))
+        return tree_unflatten(out_spec, blocks)
+    return jacfwd_f
+
+
+def _with_leaf(args, nums, specs, leaves, j, replacement):
+    """``args`` with flat differentiated leaf ``j`` replaced."""
+    call, start = list(args), 0
+    for n, spec, group in zip(nums, specs, leaves):
+        if start <= j < start + len(group):
+            swapped = list(group)
+            swapped[j - start] = replacement
+            call[n] = tree_unflatten(spec, swapped)
+        else:
+            call[n] = tree_unflatten(spec, group)
+        start += len(group)
+    return call
+
+
+def _tangent_or_zeros(o):
+    primal, tangent = forward_ad.unpack_dual(o)
+    return tangent if tangent is not None else _zeros_like(primal)
+
+
+def hessian(f, argnums=0):
+    """The Hessian of scalar-valued f, forward over reverse: ``jacfwd(jacrev(f))``, at most n
+    forward-over-reverse passes for n inputs.
+
+    Example (the seed's)::
+
+        >>> hessian(f)(2.0, 3.0)                    # d2f/dx2 = 2y = 6
+        >>> hessian(f, argnums=(0, 1))(2.0, 3.0)    # ((6, 4), (4, 18))
+    """
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f, primals, v):
+    """The Hessian of scalar-valued f at ``primals`` times ``v``, in one forward-over-reverse
+    pass (the Hessian is never formed). ``primals`` and ``v`` are tuples, one entry per
+    argument of f; returns H v with the structure of the first (or, for several arguments,
+    a tuple).
+
+    Example::
+
+        >>> hvp(lambda x: (x ** 3).sum(), (x,), (v,))      # 6 x * v
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(v, (tuple, list)):
+        raise TypeError("hvp(f, primals, v): primals and v must be tuples")
+    argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    _, tangent = jvp(grad(f, argnums), tuple(primals), tuple(v))
+    return tangent

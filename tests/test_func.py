@@ -1,0 +1,161 @@
+"""gpugrad.func: the seed's JAX example with exact numbers, and every transform against
+finite differences and against each other."""
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import func
+
+
+def f(x, y):
+    return x**2 * y + y**3
+
+
+def g(x):
+    return gpugrad.stack([x[0] ** 2, x[0] * x[1], x[1] ** 3])
+
+
+def values(tree):
+    """Nested tuples of tensors as nested lists of floats."""
+    if isinstance(tree, (tuple, list)):
+        return [values(t) for t in tree]
+    return tree.numpy().tolist()
+
+
+def test_seed_grad_both_arguments():
+    dx, dy = func.grad(f, argnums=(0, 1))(2.0, 3.0)
+    assert (dx.item(), dy.item()) == (12.0, 31.0)
+
+
+def test_seed_jacobian(device):
+    x = gpugrad.tensor([2.0, 3.0], device=device)
+    assert values(func.jacobian(g)(x)) == [[4, 0], [3, 2], [0, 27]]
+    assert values(func.jacfwd(g)(x)) == [[4, 0], [3, 2], [0, 27]]
+
+
+def test_seed_hessian():
+    assert func.hessian(f)(2.0, 3.0).item() == 6.0
+    assert values(func.hessian(f, argnums=(0, 1))(2.0, 3.0)) == [[6, 4], [4, 18]]
+
+
+def numeric_jacobian(fn, x: np.ndarray, eps=1e-6) -> np.ndarray:
+    """Central differences of a NumPy-in, NumPy-out function: shape out.shape + x.shape."""
+    out = fn(x)
+    columns = []
+    for i in range(x.size):
+        step = np.zeros(x.size)
+        step[i] = eps
+        step = step.reshape(x.shape)
+        columns.append((fn(x + step) - fn(x - step)) / (2 * eps))
+    return np.moveaxis(np.array(columns).reshape(x.shape + out.shape),
+                       list(range(x.ndim)), list(range(out.ndim, out.ndim + x.ndim)))
+
+
+def mlp(x):
+    rng = np.random.default_rng(5)
+    w1 = gpugrad.tensor(rng.standard_normal((4, 3)), dtype="float64", device=x.device)
+    w2 = gpugrad.tensor(rng.standard_normal((2, 4)), dtype="float64", device=x.device)
+    return gpugrad.log_softmax(w2 @ (w1 @ x).relu() + (w1 @ x).tanh()[:2], axis=0)
+
+
+FUNCTIONS = {
+    "elementwise": lambda x: (x.exp() * x).sqrt() / (1 + x * x),
+    "reductions": lambda x: gpugrad.stack([x.sum(), x.max(), gpugrad.logsumexp(x)]),
+    "matrix": lambda x: (x.reshape(2, 3) @ x.reshape(3, 2)).tanh(),
+    "softmax": lambda x: gpugrad.softmax(x * 2, axis=0),
+    "control flow": lambda x: x * 2 if x.sum().item() > 0 else x**3,
+    "small MLP": lambda x: mlp(x[:3]),
+}
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_jacfwd_equals_jacrev_equals_finite_differences(device, name):
+    fn = FUNCTIONS[name]
+    x0 = np.array([0.3, 0.9, 1.4, 0.2, 0.5, 0.8])
+    x = gpugrad.tensor(x0, dtype="float64", device=device)
+    reference = numeric_jacobian(lambda a: fn(gpugrad.tensor(a, device=device)).numpy(), x0)
+    forward, reverse = func.jacfwd(fn)(x).numpy(), func.jacrev(fn)(x).numpy()
+    np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(reverse, reference, rtol=1e-6, atol=1e-8)
+
+
+def scalar_loss(x):
+    a = gpugrad.tensor(np.arange(16.0).reshape(4, 4) / 10 - 0.7, dtype="float64",
+                       device=x.device)
+    return ((a @ x).tanh() ** 2).sum() + (x**3).sum() / 3
+
+
+def test_hessian_symmetric_equals_differences_of_grad_and_hvp(device):
+    x0 = np.array([0.2, -0.4, 0.7, 0.1])
+    x = gpugrad.tensor(x0, dtype="float64", device=device)
+    hessian = func.hessian(scalar_loss)(x).numpy()
+    np.testing.assert_allclose(hessian, hessian.T, atol=1e-12)
+    grad_np = lambda a: func.grad(scalar_loss)(gpugrad.tensor(a, device=device)).numpy()  # noqa
+    np.testing.assert_allclose(hessian, numeric_jacobian(grad_np, x0), rtol=1e-6, atol=1e-8)
+    v = gpugrad.tensor([1.0, -2.0, 0.5, 3.0], dtype="float64", device=device)
+    hv = func.hvp(scalar_loss, (x,), (v,)).numpy()
+    np.testing.assert_allclose(hv, hessian @ v.numpy(), rtol=1e-10, atol=1e-12)
+    for composed in (func.jacrev(func.jacrev(scalar_loss)), func.jacfwd(func.jacfwd(scalar_loss)),
+                     func.jacrev(func.jacfwd(scalar_loss))):
+        np.testing.assert_allclose(composed(x).numpy(), hessian, rtol=1e-10, atol=1e-12)
+
+
+def test_third_derivatives():
+    third = func.grad(func.grad(func.grad(lambda x: x**5 - 2 * x**3)))(0.7)
+    assert third.item() == pytest.approx(60 * 0.7**2 - 12, rel=1e-6)
+    x = gpugrad.tensor(0.3, dtype="float64")
+    t = np.tanh(0.3)
+    expected = -2 * (1 - t**2) ** 2 + 4 * t**2 * (1 - t**2)
+    assert func.grad(func.grad(func.grad(gpugrad.tanh)))(x).item() == pytest.approx(expected)
+    assert func.jacfwd(func.jacfwd(func.grad(gpugrad.tanh)))(x).item() == pytest.approx(expected)
+
+
+def test_vjp_and_jvp(device):
+    x = gpugrad.tensor([1.0, 2.0], dtype="float64", device=device)
+    out, vjp_fn = func.vjp(lambda x: x**2 * 3, x)
+    assert out.tolist() == [3.0, 12.0]
+    (ct,) = vjp_fn(gpugrad.tensor([1.0, 0.5], dtype="float64", device=device))
+    assert ct.tolist() == [6.0, 6.0]
+    (ct,) = vjp_fn(gpugrad.tensor([1.0, 1.0], dtype="float64", device=device))  # reusable
+    assert ct.tolist() == [6.0, 12.0]
+    primal, tangent = func.jvp(lambda x: x**2 * 3, (x,), (gpugrad.ones_like(x),))
+    assert primal.tolist() == [3.0, 12.0] and tangent.tolist() == [6.0, 12.0]
+
+
+def test_pytrees_in_and_out():
+    params = {"w": gpugrad.tensor([1.0, 2.0]), "b": (2.0, np.array([3.0], dtype=np.float32))}
+
+    def loss(p):
+        return (p["w"] * p["b"][0]).sum() + (p["b"][1] * p["w"][0]).sum()
+
+    grads = func.grad(loss)(params)
+    assert set(grads) == {"w", "b"} and isinstance(grads["b"], tuple)
+    assert grads["w"].tolist() == [5.0, 2.0]
+    assert grads["b"][0].item() == 3.0 and grads["b"][1].tolist() == [1.0]
+    out, tangents = func.jvp(lambda a, b: {"sum": a + b, "prod": a * b}, (2.0, 3.0), (1.0, 0.0))
+    assert (tangents["sum"].item(), tangents["prod"].item()) == (1.0, 3.0)
+
+
+def test_has_aux_and_value_and_grad():
+    (value, aux), grad = func.value_and_grad(lambda x: (x**2, "aux"), has_aux=True)(3.0)
+    assert (value.item(), aux, grad.item()) == (9.0, "aux", 6.0)
+    grad, aux = func.grad(lambda x: (x**2, {"n": 1}), has_aux=True)(3.0)
+    assert grad.item() == 6.0 and aux == {"n": 1}
+
+
+def test_grad_of_non_scalar_says_what_to_do():
+    with pytest.raises(TypeError, match=r"scalar output.*shape \(2,\).*jacrev"):
+        func.grad(lambda x: x * 2)(gpugrad.tensor([1.0, 2.0]))
+
+
+def test_float32_stays_float32():
+    x = gpugrad.tensor([1.0, 2.0])
+    assert func.grad(lambda x: (x**2).sum())(x).dtype == np.float32
+    assert func.hessian(lambda x: (x**3).sum())(x).dtype == np.float32
+    assert func.jacfwd(lambda x: x.tanh())(x).dtype == np.float32
+
+
+def test_unused_argument_gets_zeros():
+    dx, dy = func.grad(lambda x, y: x * 2, argnums=(0, 1))(1.0, 5.0)
+    assert (dx.item(), dy.item()) == (2.0, 0.0)
