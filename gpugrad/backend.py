@@ -232,7 +232,7 @@ def asarray(data, dtype=None, device: Device | None = None, copy: bool = False):
     """``data`` (scalars, nested lists, NumPy or CuPy arrays) as an array on ``device``."""
     device = get_default_device() if device is None else device
     if device.type == "cpu":
-        if not isinstance(data, (np.ndarray, np.generic)) and hasattr(data, "__cuda_array_interface__"):
+        if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
             data = data.get()
         return np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
     cupy = _require_cupy()

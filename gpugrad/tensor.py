@@ -19,7 +19,6 @@ import numpy as np
 
 from . import backend
 from .autograd.graph import AccumulateGrad, VersionCounter
-from .autograd.mode import _state
 
 __all__ = ["Tensor"]
 

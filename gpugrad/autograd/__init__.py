@@ -18,7 +18,8 @@ from .mode import (detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enab
                    set_grad_enabled)
 
 __all__ = [
-    "forward_ad", "AnomalyError", "backward", "grad", "Function", "FunctionCtx", "once_differentiable",
+    "forward_ad", "AnomalyError", "backward", "grad", "Function", "FunctionCtx",
+    "once_differentiable",
     "GradcheckError", "gradcheck", "gradgradcheck", "AccumulateGrad", "Node",
     "detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad",
     "set_grad_enabled",

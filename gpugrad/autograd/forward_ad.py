@@ -113,7 +113,7 @@ def make_dual(primal, tangent, level: int | None = None):
 
     Shapes: ``tangent`` must have ``primal``'s shape; it is cast to ``primal``'s dtype.
     """
-    from ..ops.elementwise import astype
+    from ..ops.unary import astype
     from ..ops.shape import alias
     from ..tensor import Tensor
     level = _level(level)
@@ -249,6 +249,6 @@ def _check_tangent(op, tangent, result):
                            f"{tuple(tangent.shape)} for an output of shape "
                            f"{tuple(result.shape)}")
     if tangent.dtype != result.dtype:
-        from ..ops.elementwise import astype
+        from ..ops.unary import astype
         tangent = astype(tangent, result.dtype)
     return tangent

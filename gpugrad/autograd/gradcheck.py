@@ -133,7 +133,8 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
                 f"gradcheck: Jacobian mismatch for input {i} (shape {tuple(inputs[i].shape)}) "
                 f"at input element {tuple(int(w) for w in where)}, output element {col} "
                 f"(outputs flattened and concatenated): analytic {float(a[row, col])!r}, "
-                f"numeric {float(n[row, col])!r}, difference {abs(a[row, col] - n[row, col]):.3g}, allowed "
+                f"numeric {float(n[row, col])!r}, difference "
+                f"{abs(a[row, col] - n[row, col]):.3g}, allowed "
                 f"{atol + rtol * abs(n[row, col]):.3g} (atol={atol}, rtol={rtol}, eps={eps})")
             if raise_exception:
                 raise GradcheckError(message)

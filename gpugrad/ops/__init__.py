@@ -4,8 +4,8 @@ from .activation import log_softmax, relu, sigmoid, softmax, tanh
 from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, isfinite,
                       isnan, less, less_equal, logical_and, logical_not, logical_or,
                       logical_xor, not_equal, sign)
-from .elementwise import (abs, add, astype, clamp, clip, clone, div, exp, log, maximum,
-                          minimum, mul, neg, pow, sqrt, sub, to_device, where)
+from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
+from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
 from .linalg import matmul
 from .record import REGISTRY, Op, apply
 from .reduce import logsumexp, max, mean, min, sum, sum_to

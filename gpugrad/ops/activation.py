@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from .elementwise import _float
+from .unary import _float
 from .record import ELEMENTWISE, Op, apply
 from .reduce import sum as reduce_sum
 

@@ -1,31 +1,28 @@
-"""Element-wise arithmetic with NumPy broadcasting: + - * / ** neg exp log sqrt abs maximum
-minimum clamp where, casts and device moves.
+"""Binary element-wise arithmetic with NumPy broadcasting: + - * / ** maximum minimum where.
 
-The gradient of a broadcast input is summed back to its shape (``sum_to``). Python scalars
-are parameters of their own ops (``x * 2.0`` is ``MulScalar(x, c=2.0)``), so they never
-widen a float32 tensor and need no device copy.
+The gradient of a broadcast input is summed back to its shape (``sum_to``). A Python scalar
+operand goes to the tensor-scalar ops of scalar.py; mixed dtypes follow PyTorch (a float
+tensor wins over an integer one; see dtypes.py).
 
 Example::
 
-    >>> x = gpugrad.tensor([1.0, 4.0], requires_grad=True)
-    >>> (x.sqrt() * 3 + 1).sum().backward()
-    >>> x.grad.tolist()          # 3 / (2 sqrt(x))
-    [1.5, 0.75]
+    >>> x = gpugrad.tensor([[1.0], [2.0]], requires_grad=True)     # (2, 1)
+    >>> (x * gpugrad.tensor([1.0, 2.0, 3.0])).sum().backward()      # broadcast to (2, 3)
+    >>> x.grad.tolist()
+    [[6.0], [6.0]]
 """
 
 from __future__ import annotations
 
-import math
-import numbers
-
 import numpy as np
 
-from .. import backend, dtypes
-from .record import ELEMENTWISE, LINEAR, Op, apply
+from .. import dtypes
+from .record import Op, apply
 from .reduce import sum_to
+from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
+from .unary import _float, _is_scalar, astype, log, neg
 
-__all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "maximum",
-           "minimum", "clamp", "clip", "where", "clone", "astype", "to_device", "as_operand"]
+__all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "as_operand"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,213 +189,8 @@ def _tangent_sum(ctx, ta, tb):
 
 
 # ---------------------------------------------------------------------------------------------
-# Tensor-scalar ops (the scalar ``c`` is a parameter)
-# ---------------------------------------------------------------------------------------------
-
-class AddScalar(Op):
-    def forward(xp, x, c):
-        return x + c
-
-    def vjp(ctx, g):
-        return g
-
-    def jvp(ctx, t):
-        return t
-
-
-class MulScalar(Op):
-    def forward(xp, x, c):
-        return x * c
-
-    def vjp(ctx, g):
-        return g * ctx.c
-
-    jvp = LINEAR
-
-
-class DivScalar(Op):
-    def forward(xp, x, c):
-        return x / c
-
-    def vjp(ctx, g):
-        return g / ctx.c
-
-    jvp = LINEAR
-
-
-class RDivScalar(Op):
-    """``c / x``."""
-
-    save = "xs ans"
-
-    def forward(xp, x, c):
-        return c / x
-
-    def vjp(ctx, g):
-        return -g * ctx.ans / ctx.xs[0]
-
-    jvp = ELEMENTWISE
-
-
-class PowScalar(Op):
-    """``x ** c``."""
-
-    save = "xs"
-
-    def forward(xp, x, c):
-        return x ** c
-
-    def vjp(ctx, g):
-        if ctx.c == 0:
-            return g * 0.0
-        return g * ctx.c * ctx.xs[0] ** (ctx.c - 1)
-
-    jvp = ELEMENTWISE
-
-
-class RPowScalar(Op):
-    """``c ** x``."""
-
-    save = "ans"
-
-    def forward(xp, x, c):
-        return c ** x
-
-    def vjp(ctx, g):
-        c = ctx.c
-        return g * ctx.ans * (math.log(c) if c > 0 else 0.0 if c == 0 else math.nan)
-
-    jvp = ELEMENTWISE
-
-
-# ---------------------------------------------------------------------------------------------
-# Unary ops
-# ---------------------------------------------------------------------------------------------
-
-class Neg(Op):
-    def forward(xp, x):
-        return -x
-
-    def vjp(ctx, g):
-        return -g
-
-    jvp = LINEAR
-
-
-class Exp(Op):
-    save = "ans"
-
-    def forward(xp, x):
-        return xp.exp(x)
-
-    def vjp(ctx, g):
-        return g * ctx.ans
-
-    jvp = ELEMENTWISE
-
-
-class Log(Op):
-    save = "xs"
-
-    def forward(xp, x):
-        return xp.log(x)
-
-    def vjp(ctx, g):
-        return g / ctx.xs[0]
-
-    jvp = ELEMENTWISE
-
-
-class Sqrt(Op):
-    save = "ans"
-
-    def forward(xp, x):
-        return xp.sqrt(x)
-
-    def vjp(ctx, g):
-        return g / (ctx.ans * 2.0)
-
-    jvp = ELEMENTWISE
-
-
-class Abs(Op):
-    """|x|; its derivative at 0 is taken as 0."""
-
-    save = "xs"
-
-    def forward(xp, x):
-        return xp.abs(x)
-
-    def vjp(ctx, g):
-        from .compare import sign
-        return g * sign(ctx.xs[0])
-
-    jvp = ELEMENTWISE
-
-
-class Clamp(Op):
-    """``x`` limited to [min, max] (either may be None); gradient 1 inside, boundaries
-    included, and 0 outside."""
-
-    save = "xs"
-
-    def forward(xp, x, min, max):
-        return xp.clip(x, min, max)
-
-    def vjp(ctx, g):
-        x = ctx.xs[0]
-        inside = None
-        if ctx.min is not None:
-            inside = x >= ctx.min
-        if ctx.max is not None:
-            below = x <= ctx.max
-            inside = below if inside is None else inside & below
-        return g * inside.astype(g.dtype)
-
-    jvp = ELEMENTWISE
-
-
-class Clone(Op):
-    def forward(xp, x):
-        return x.copy()
-
-    def vjp(ctx, g):
-        return g
-
-    jvp = LINEAR
-
-
-class Cast(Op):
-    """Float-to-float dtype conversion."""
-
-    def forward(xp, x, dtype):
-        return x.astype(dtype)
-
-    def vjp(ctx, g):
-        return astype(g, ctx.dtypes[0])
-
-    jvp = LINEAR
-
-
-class ToDevice(Op):
-    """A copy on another device; its gradient goes back to the ``source`` device."""
-
-    def forward(xp, x, device, source):
-        return backend.to_device(x, device)
-
-    def vjp(ctx, g):
-        return to_device(g, ctx.source)
-
-    jvp = LINEAR
-
-
-# ---------------------------------------------------------------------------------------------
 # Public functions
 # ---------------------------------------------------------------------------------------------
-
-def _is_scalar(value) -> bool:
-    return isinstance(value, (numbers.Number, np.generic))
-
 
 def as_operand(value, like):
     """A non-tensor operand (NumPy/CuPy array) as a tensor on its own device."""
@@ -490,39 +282,6 @@ def pow(a, b):
     return _binary(Pow, a, b)
 
 
-def _float(x):
-    return x if x.dtype.kind in "fc" else astype(x, dtypes.get_default_dtype())
-
-
-def _unary(op, x):
-    return apply(op, _float(x))
-
-
-def neg(x):
-    """``-x``."""
-    return apply(Neg, x)
-
-
-def exp(x):
-    """e ** x, element-wise."""
-    return _unary(Exp, x)
-
-
-def log(x):
-    """Natural logarithm, element-wise."""
-    return _unary(Log, x)
-
-
-def sqrt(x):
-    """Square root, element-wise."""
-    return _unary(Sqrt, x)
-
-
-def abs(x):
-    """|x|, element-wise (derivative 0 at 0)."""
-    return apply(Abs, x)
-
-
 def maximum(a, b):
     """Element-wise larger of ``a`` and ``b`` (ties share the gradient equally)."""
     return _binary(Maximum, *_tensor_pair(a, b))
@@ -547,19 +306,6 @@ def _tensor_pair(a, b):
     return a, b
 
 
-def clamp(x, min=None, max=None):
-    """``x`` limited to [min, max]; either bound may be omitted. Example: ``x.clamp(min=0)``."""
-    if min is None and max is None:
-        raise ValueError("clamp needs min, max or both")
-    if not all(v is None or _is_scalar(v) for v in (min, max)):
-        raise TypeError("clamp bounds must be numbers; for tensor bounds use "
-                        "gpugrad.maximum(x, low) and gpugrad.minimum(x, high)")
-    return apply(Clamp, x, min=min, max=max)
-
-
-clip = clamp
-
-
 def where(cond, a, b):
     """``a`` where ``cond`` (a bool tensor) is true, else ``b``; all three broadcast."""
     from ..tensor import Tensor
@@ -578,29 +324,3 @@ def where(cond, a, b):
         b = as_operand(b, like)
     a, b = _promote(a, b)
     return apply(Where, cond, a, b)
-
-
-def clone(x):
-    """A copy of ``x`` in new memory (differentiable)."""
-    return apply(Clone, x)
-
-
-def astype(x, dtype):
-    """``x`` converted to ``dtype``: differentiable between float dtypes; a conversion to an
-    integer or bool dtype gives a tensor that does not require grad."""
-    dtype = dtypes.as_dtype(dtype)
-    if dtype == x.dtype:
-        return x
-    if dtype.kind in "fc" and x.dtype.kind in "fc":
-        return apply(Cast, x, dtype=dtype)
-    from ..tensor import Tensor
-    return Tensor._wrap(x._array.astype(dtype))
-
-
-def to_device(x, device):
-    """``x`` copied to ``device`` (differentiable); ``x`` itself when already there."""
-    device = backend.Device(device)
-    source = x.device
-    if source == device:
-        return x
-    return apply(ToDevice, x, device=device, source=source)

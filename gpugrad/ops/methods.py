@@ -6,7 +6,7 @@ when gpugrad is imported.
 
 from __future__ import annotations
 
-from . import activation, compare, elementwise, inplace, linalg, reduce, shape
+from . import activation, compare, elementwise, inplace, linalg, reduce, shape, unary
 
 
 def _reflected(fn):
@@ -48,7 +48,7 @@ METHODS = {
     "__truediv__": elementwise.div, "__rtruediv__": _reflected(elementwise.div),
     "__pow__": elementwise.pow, "__rpow__": _reflected(elementwise.pow),
     "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
-    "__neg__": elementwise.neg, "__pos__": lambda self: self, "__abs__": elementwise.abs,
+    "__neg__": unary.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
     # comparisons and logic (not differentiable)
     "__lt__": _compare(compare.less), "__le__": _compare(compare.less_equal),
     "__gt__": _compare(compare.greater), "__ge__": _compare(compare.greater_equal),
@@ -61,11 +61,11 @@ METHODS = {
     "__imul__": _iop(inplace.mul_), "__itruediv__": _iop(inplace.div_),
     # element-wise
     "add": elementwise.add, "sub": elementwise.sub, "mul": elementwise.mul,
-    "div": elementwise.div, "pow": elementwise.pow, "neg": elementwise.neg,
-    "exp": elementwise.exp, "log": elementwise.log, "sqrt": elementwise.sqrt,
-    "abs": elementwise.abs, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
-    "clamp": elementwise.clamp, "clip": elementwise.clip, "clone": elementwise.clone,
-    "astype": elementwise.astype, "sign": compare.sign,
+    "div": elementwise.div, "pow": elementwise.pow, "neg": unary.neg,
+    "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt,
+    "abs": unary.abs, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
+    "clamp": unary.clamp, "clip": unary.clip, "clone": unary.clone,
+    "astype": unary.astype, "sign": compare.sign,
     "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
     # reductions

@@ -310,7 +310,7 @@ def stack(tensors, axis: int = 0, *, dim=None):
 
 
 def _common_dtype(tensors):
-    from .elementwise import astype
+    from .unary import astype
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) == 1:
         return tensors

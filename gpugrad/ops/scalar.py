@@ -1,0 +1,93 @@
+"""Ops between a tensor and a Python scalar ``c``, which is a parameter of the op rather
+than an input: ``x * 2.0`` is ``MulScalar(x, c=2.0)``. So a scalar never widens a float32
+tensor, needs no device copy, and has no gradient of its own to compute.
+
+Example::
+
+    >>> (gpugrad.tensor([1.0, 2.0]) * 2.5).dtype
+    dtype('float32')
+"""
+
+from __future__ import annotations
+
+import math
+
+from .record import ELEMENTWISE, LINEAR, Op
+
+__all__ = ["AddScalar", "MulScalar", "DivScalar", "RDivScalar", "PowScalar", "RPowScalar"]
+
+
+class AddScalar(Op):
+    def forward(xp, x, c):
+        return x + c
+
+    def vjp(ctx, g):
+        return g
+
+    def jvp(ctx, t):
+        return t
+
+
+class MulScalar(Op):
+    def forward(xp, x, c):
+        return x * c
+
+    def vjp(ctx, g):
+        return g * ctx.c
+
+    jvp = LINEAR
+
+
+class DivScalar(Op):
+    def forward(xp, x, c):
+        return x / c
+
+    def vjp(ctx, g):
+        return g / ctx.c
+
+    jvp = LINEAR
+
+
+class RDivScalar(Op):
+    """``c / x``."""
+
+    save = "xs ans"
+
+    def forward(xp, x, c):
+        return c / x
+
+    def vjp(ctx, g):
+        return -g * ctx.ans / ctx.xs[0]
+
+    jvp = ELEMENTWISE
+
+
+class PowScalar(Op):
+    """``x ** c``."""
+
+    save = "xs"
+
+    def forward(xp, x, c):
+        return x ** c
+
+    def vjp(ctx, g):
+        if ctx.c == 0:
+            return g * 0.0
+        return g * ctx.c * ctx.xs[0] ** (ctx.c - 1)
+
+    jvp = ELEMENTWISE
+
+
+class RPowScalar(Op):
+    """``c ** x``."""
+
+    save = "ans"
+
+    def forward(xp, x, c):
+        return c ** x
+
+    def vjp(ctx, g):
+        c = ctx.c
+        return g * ctx.ans * (math.log(c) if c > 0 else 0.0 if c == 0 else math.nan)
+
+    jvp = ELEMENTWISE

@@ -1,0 +1,219 @@
+"""Unary element-wise ops: neg, exp, log, sqrt, abs, clamp/clip, clone, and the
+differentiable conversions astype (float to float) and to_device.
+
+Example::
+
+    >>> x = gpugrad.tensor([1.0, 4.0], requires_grad=True)
+    >>> x.sqrt().sum().backward()
+    >>> x.grad.tolist()          # 1 / (2 sqrt(x))
+    [0.5, 0.25]
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import backend, dtypes
+from .record import ELEMENTWISE, LINEAR, Op, apply
+
+__all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype", "to_device"]
+
+
+class Neg(Op):
+    def forward(xp, x):
+        return -x
+
+    def vjp(ctx, g):
+        return -g
+
+    jvp = LINEAR
+
+
+class Exp(Op):
+    save = "ans"
+
+    def forward(xp, x):
+        return xp.exp(x)
+
+    def vjp(ctx, g):
+        return g * ctx.ans
+
+    jvp = ELEMENTWISE
+
+
+class Log(Op):
+    save = "xs"
+
+    def forward(xp, x):
+        return xp.log(x)
+
+    def vjp(ctx, g):
+        return g / ctx.xs[0]
+
+    jvp = ELEMENTWISE
+
+
+class Sqrt(Op):
+    save = "ans"
+
+    def forward(xp, x):
+        return xp.sqrt(x)
+
+    def vjp(ctx, g):
+        return g / (ctx.ans * 2.0)
+
+    jvp = ELEMENTWISE
+
+
+class Abs(Op):
+    """|x|; its derivative at 0 is taken as 0."""
+
+    save = "xs"
+
+    def forward(xp, x):
+        return xp.abs(x)
+
+    def vjp(ctx, g):
+        from .compare import sign
+        return g * sign(ctx.xs[0])
+
+    jvp = ELEMENTWISE
+
+
+class Clamp(Op):
+    """``x`` limited to [min, max] (either may be None); gradient 1 inside, boundaries
+    included, and 0 outside."""
+
+    save = "xs"
+
+    def forward(xp, x, min, max):
+        return xp.clip(x, min, max)
+
+    def vjp(ctx, g):
+        x = ctx.xs[0]
+        inside = None
+        if ctx.min is not None:
+            inside = x >= ctx.min
+        if ctx.max is not None:
+            below = x <= ctx.max
+            inside = below if inside is None else inside & below
+        return g * inside.astype(g.dtype)
+
+    jvp = ELEMENTWISE
+
+
+class Clone(Op):
+    def forward(xp, x):
+        return x.copy()
+
+    def vjp(ctx, g):
+        return g
+
+    jvp = LINEAR
+
+
+class Cast(Op):
+    """Float-to-float dtype conversion."""
+
+    def forward(xp, x, dtype):
+        return x.astype(dtype)
+
+    def vjp(ctx, g):
+        return astype(g, ctx.dtypes[0])
+
+    jvp = LINEAR
+
+
+class ToDevice(Op):
+    """A copy on another device; its gradient goes back to the ``source`` device."""
+
+    def forward(xp, x, device, source):
+        return backend.to_device(x, device)
+
+    def vjp(ctx, g):
+        return to_device(g, ctx.source)
+
+    jvp = LINEAR
+
+
+# ---------------------------------------------------------------------------------------------
+# Public functions
+# ---------------------------------------------------------------------------------------------
+
+def _is_scalar(value) -> bool:
+    """A Python or NumPy number (which ops take as a parameter, not as a tensor)."""
+    return isinstance(value, (numbers.Number, np.generic))
+
+
+def _float(x):
+    return x if x.dtype.kind in "fc" else astype(x, dtypes.get_default_dtype())
+
+
+def _unary(op, x):
+    return apply(op, _float(x))
+
+
+def neg(x):
+    """``-x``."""
+    return apply(Neg, x)
+
+
+def exp(x):
+    """e ** x, element-wise."""
+    return _unary(Exp, x)
+
+
+def log(x):
+    """Natural logarithm, element-wise."""
+    return _unary(Log, x)
+
+
+def sqrt(x):
+    """Square root, element-wise."""
+    return _unary(Sqrt, x)
+
+
+def abs(x):
+    """|x|, element-wise (derivative 0 at 0)."""
+    return apply(Abs, x)
+
+
+def clamp(x, min=None, max=None):
+    """``x`` limited to [min, max]; either bound may be omitted. Example: ``x.clamp(min=0)``."""
+    if min is None and max is None:
+        raise ValueError("clamp needs min, max or both")
+    if not all(v is None or _is_scalar(v) for v in (min, max)):
+        raise TypeError("clamp bounds must be numbers; for tensor bounds use "
+                        "gpugrad.maximum(x, low) and gpugrad.minimum(x, high)")
+    return apply(Clamp, x, min=min, max=max)
+
+
+clip = clamp
+
+
+def clone(x):
+    """A copy of ``x`` in new memory (differentiable)."""
+    return apply(Clone, x)
+
+
+def astype(x, dtype):
+    """``x`` converted to ``dtype``: differentiable between float dtypes; a conversion to an
+    integer or bool dtype gives a tensor that does not require grad."""
+    dtype = dtypes.as_dtype(dtype)
+    if dtype == x.dtype:
+        return x
+    if dtype.kind in "fc" and x.dtype.kind in "fc":
+        return apply(Cast, x, dtype=dtype)
+    from ..tensor import Tensor
+    return Tensor._wrap(x._array.astype(dtype))
+
+
+def to_device(x, device):
+    """``x`` copied to ``device`` (differentiable); ``x`` itself when already there."""
+    device = backend.Device(device)
+    source = x.device
+    if source == device:
+        return x
+    return apply(ToDevice, x, device=device, source=source)
