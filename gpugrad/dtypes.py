@@ -70,8 +70,10 @@ def scalar_result_dtype(dtype: np.dtype, scalar) -> np.dtype:
     return dtype
 
 
-def pair_result_dtypes(a: np.dtype, b: np.dtype) -> tuple[np.dtype, np.dtype]:
-    """The dtypes two tensors are cast to before a binary op (float beats int/bool)."""
+def pair_result_dtypes(a: np.dtype, b: np.dtype, a_ndim: int = 1,
+                       b_ndim: int = 1) -> tuple[np.dtype, np.dtype]:
+    """The dtypes two tensors are cast to before a binary op: float beats int/bool, and
+    between two floats a 0-d tensor does not widen a tensor with dimensions (as PyTorch)."""
     if a == b:
         return a, b
     a_float, b_float = a.kind == "f", b.kind == "f"
@@ -79,4 +81,6 @@ def pair_result_dtypes(a: np.dtype, b: np.dtype) -> tuple[np.dtype, np.dtype]:
         return a, a
     if b_float and not a_float:
         return b, b
+    if a_float and b_float and (a_ndim == 0) != (b_ndim == 0):
+        return (b, b) if a_ndim == 0 else (a, a)
     return a, b

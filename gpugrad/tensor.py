@@ -32,7 +32,7 @@ class Tensor:
     """
 
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "output_nr", "_version",
-                 "_base", "_hooks", "_accumulator", "_tangents", "__weakref__")
+                 "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents", "__weakref__")
     __array_ufunc__ = None      # NumPy defers to our reflected operators: ndarray * Tensor works
     __array_priority__ = 1000
 
@@ -53,6 +53,7 @@ class Tensor:
         t.output_nr = 0
         t._version = VersionCounter()
         t._base = None
+        t._view_epoch = 0
         t._hooks = None
         t._accumulator = None
         t._tangents = None

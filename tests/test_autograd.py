@@ -242,3 +242,38 @@ def test_comparisons_are_not_differentiable(device):
     mask = x > 0
     assert mask.dtype == np.bool_ and not mask.requires_grad
     assert (x == x).all().item()
+
+
+def test_stored_gradients_never_share_memory(device):
+    w1, w2 = leaf([1.0, 2.0], device), leaf([3.0, 4.0], device)
+    cotangent = gpugrad.tensor([1.0, 1.0], dtype="float64", device=device)
+    (w1 + w2).backward(cotangent)                 # add passes its cotangent through twice
+    with gpugrad.no_grad():
+        w1.grad.mul_(0.5)                         # e.g. gradient clipping
+    np.testing.assert_allclose(w1.grad.numpy(), [0.5, 0.5])
+    np.testing.assert_allclose(w2.grad.numpy(), [1.0, 1.0])
+    np.testing.assert_allclose(cotangent.numpy(), [1.0, 1.0])
+    x = leaf([1.0, 2.0], device)
+    x.sum().backward()                            # the rule gives a broadcast view
+    with gpugrad.no_grad():
+        x.grad.zero_()                            # the stored grad is writable
+    h = x * 1.0
+    h.retain_grad()
+    (h + 0.0).sum().backward()
+    with gpugrad.no_grad():
+        h.grad.fill_(7.0)
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_bare_no_grad_decorator(device):
+    @gpugrad.no_grad
+    def doubled(t):
+        return t * 2
+
+    assert not doubled(leaf([1.0], device)).requires_grad
+
+
+def test_root_gradient_is_cast_to_the_root_dtype(device):
+    x = gpugrad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (x * 2).backward(gpugrad.ones(2, dtype="float64", device=device))
+    assert x.grad.dtype == np.float32

@@ -163,3 +163,16 @@ def test_default_device_from_environment():
     if not backend.is_cuda_usable():
         result = _run("import gpugrad; gpugrad.ones(1)", {"GPUGRAD_DEVICE": "cuda"})
         assert result.returncode != 0 and "not usable" in result.stderr
+
+
+def test_expand_error_names_both_shapes(device):
+    with pytest.raises(ValueError, match=r"\(2, 3\) to \(4, 4\)"):
+        gpugrad.ones(2, 3, device=device).expand(4, 4)
+
+
+def test_read_only_hint_only_for_read_only_views():
+    with pytest.raises(ValueError) as info:
+        gpugrad.zeros(2).copy_(gpugrad.ones(3))
+    assert "read-only" not in str(info.value)
+    with pytest.raises(ValueError, match="read-only broadcast view"):
+        gpugrad.zeros(1).expand(3).fill_(1.0)

@@ -174,3 +174,25 @@ def test_function_without_backward_says_so(device):
 
     with pytest.raises(NotImplementedError, match="backward"):
         NoBackward.apply(leaf([1.0], device)).sum().backward()
+
+
+def test_saved_non_differentiable_and_non_tensor_outputs(device):
+    class ArgmaxAndScale(Function):
+        @staticmethod
+        def forward(ctx, x):
+            index = gpugrad.argmax(x)
+            ctx.mark_non_differentiable(index)
+            ctx.save_for_backward(index)
+            return x * 2, index, "label"
+
+        @staticmethod
+        def backward(ctx, g, g_index, g_label):
+            (index,) = ctx.saved_tensors
+            assert not index.requires_grad and g_label is None
+            return g * 2
+
+    x = leaf([1.0, 3.0, 2.0], device)
+    y, index, label = ArgmaxAndScale.apply(x)
+    assert index.item() == 1 and label == "label"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])

@@ -133,3 +133,59 @@ def test_data_is_an_untracked_alias(device):
     np.testing.assert_allclose(w.numpy(), [3.0, 6.0])
     (g,) = autograd.grad((w * w).sum(), w)
     np.testing.assert_allclose(g.numpy(), [6.0, 12.0])
+
+
+def test_recorded_fill_and_copy_do_not_turn_inf_into_nan(device):
+    x = gpugrad.tensor([np.inf, 1.0, np.nan], dtype="float64", device=device,
+                       requires_grad=True)
+    y = x * 1.0
+    y.fill_(2.0)
+    assert y.tolist() == [2.0, 2.0, 2.0]
+    z = x * 1.0
+    src = leaf([5.0], device)
+    z.copy_(src)                       # broadcast (1,) -> (3,)
+    assert z.tolist() == [5.0, 5.0, 5.0]
+    z.sum().backward()
+    assert src.grad.tolist() == [3.0] and x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_square_in_place_uses_the_old_value_twice(device):
+    x = leaf([1.0, 3.0], device)
+    y = x * 1.0
+    y *= y
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 6.0])
+
+
+def test_view_taken_before_a_recorded_inplace_op_is_refused(device):
+    x = leaf([1.0, 2.0, 3.0], device)
+    y = x * 1.0
+    v = y[:2]
+    y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="view.*out of date"):
+        v.sum()
+    fresh = y[:2]
+    fresh.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 0.0])
+
+
+def test_index_tensors_are_copied(device):
+    x = leaf([1.0, 2.0, 3.0], device)
+    index = gpugrad.tensor([0, 1], device=device)
+    y = x[index]
+    index[0] = 2
+    y.backward(gpugrad.tensor([1.0, 10.0], dtype="float64", device=device))
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 10.0, 0.0])
+
+
+def test_inplace_ops_carry_forward_mode_tangents(device):
+    import gpugrad.autograd.forward_ad as fwAD
+    with fwAD.dual_level():
+        x = fwAD.make_dual(gpugrad.tensor([1.0, 2.0], dtype="float64", device=device),
+                           gpugrad.tensor([1.0, 1.0], dtype="float64", device=device))
+        y = x * 1.0
+        y.mul_(3.0)
+        assert fwAD.unpack_dual(y).tangent.tolist() == [3.0, 3.0]
+        z = gpugrad.zeros(2, dtype="float64", device=device)
+        z[0] = x[1]
+        assert fwAD.unpack_dual(z).tangent.tolist() == [1.0, 0.0]

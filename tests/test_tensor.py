@@ -141,3 +141,18 @@ def test_indexing_forms(device):
     assert x[gpugrad.tensor([2, 0], device=device)].tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
     with pytest.raises(IndexError, match="integer or bool"):
         x[np.array([0.5])]
+
+
+def test_zero_dim_float64_does_not_widen_float32(device):
+    x = gpugrad.tensor([1.0, 2.0], device=device)
+    assert (x * gpugrad.tensor(2.0, dtype="float64", device=device)).dtype == np.float32
+    if device == "cpu":
+        assert (x * np.array(2.0)).dtype == np.float32
+
+
+def test_power_gradient_at_zero_to_the_zero(device):
+    a = gpugrad.tensor([0.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    b = gpugrad.tensor([0.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    (a**b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [0.0, 12.0])
+    np.testing.assert_allclose(b.grad.numpy(), [0.0, 8.0 * np.log(2.0)])

@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from .graph import AccumulateGrad
+from .graph import AccumulateGrad, store_grad, without_graph
 from .mode import is_anomaly_enabled, set_grad_enabled
 
 __all__ = ["backward", "grad", "AnomalyError"]
@@ -30,16 +30,6 @@ def _tensor_type():
 
 def _describe(t) -> str:
     return f"tensor of shape {tuple(t.shape)} and dtype {t.dtype}"
-
-
-def without_graph(g):
-    """``g`` cut from the reverse graph, keeping its forward-mode tangents (a gradient
-    computed inside a dual level carries its own tangent: forward over reverse)."""
-    if not g.requires_grad:
-        return g
-    out = g.detach()
-    out._tangents = g._tangents
-    return out
 
 
 def gradient_edge(t):
@@ -91,6 +81,8 @@ def _root_gradients(tensors, gradients, caller: str) -> list:
                 raise ValueError(
                     f"{caller}: gradient {i} has shape {tuple(g.shape)} but its tensor has "
                     f"shape {tuple(t.shape)}; they must match")
+            if g.dtype != t.dtype:
+                g = g.astype(t.dtype)
         result.append(g)
     return result
 
@@ -120,8 +112,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     targets=[gradient_edge(t) for t in inputs])
     for t, g in zip(inputs, captured):
         if g is not None:
-            g = g if create_graph else without_graph(g)
-            t.grad = g if t.grad is None else t.grad + g
+            store_grad(t, g, create_graph, owned=False)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -227,14 +218,34 @@ def _restrict(deps: dict, needed: set) -> dict:
     return restricted
 
 
-def _add_to_buffer(buffers: dict, node, output_nr: int, g):
+class _Handouts:
+    """Which gradient buffers this pass handed to more than one place (a rule may pass its
+    cotangent through unchanged to several inputs), so stored grads never share memory."""
+
+    def __init__(self):
+        self.seen, self.shared = set(), set()
+
+    def note(self, g):
+        key = id(g._array)
+        (self.shared if key in self.seen else self.seen).add(key)
+
+    def share(self, g):
+        self.shared.add(id(g._array))
+
+    def owned(self, g) -> bool:
+        array = g._array
+        return id(array) not in self.shared and array.base is None and array.flags.c_contiguous
+
+
+def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
+    handouts.note(g)
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * getattr(node, "num_outputs", 1)
     slots[output_nr] = g if slots[output_nr] is None else slots[output_nr] + g
 
 
-def _run_pre_hooks(node, grads: list, create_graph: bool):
+def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
     """Tensor hooks (which may replace the gradient), then retained grads."""
     if isinstance(node, AccumulateGrad):
         hooks = node.variable._hooks
@@ -243,6 +254,7 @@ def _run_pre_hooks(node, grads: list, create_graph: bool):
                 result = hook(grads[0])
                 if result is not None:
                     grads[0] = result
+                    handouts.share(result)
         return
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
@@ -251,13 +263,12 @@ def _run_pre_hooks(node, grads: list, create_graph: bool):
                     result = hook(grads[nr])
                     if result is not None:
                         grads[nr] = result
+                        handouts.share(result)
     if node._retained:
         for nr, ref in node._retained.items():
             t = ref()
-            g = grads[nr]
-            if t is not None and g is not None:
-                g = g if create_graph else without_graph(g)
-                t.grad = g if t.grad is None else t.grad + g
+            if t is not None and grads[nr] is not None:
+                store_grad(t, grads[nr], create_graph, owned=False)
 
 
 def _check_result(node, grads: tuple) -> tuple:
@@ -317,23 +328,25 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
         deps = _restrict(deps, needed)
         captured = {edge: None for edge in targets}
     buffers = {}
+    handouts = _Handouts()
     for (node, nr), g in zip(root_edges, root_grads):
         if node in deps:
-            _add_to_buffer(buffers, node, nr, g)
+            handouts.share(g)                 # the caller's cotangent: never stored as is
+            _add_to_buffer(buffers, node, nr, g, handouts)
     ready = [n for n in dict.fromkeys(roots) if deps.get(n) == 0]
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
             if grads is not None:
-                _run_pre_hooks(node, grads, create_graph)
+                _run_pre_hooks(node, grads, create_graph, handouts)
             if target_nodes is not None and node in target_nodes and grads is not None:
                 for nr, g in enumerate(grads):
                     if (node, nr) in captured:
                         captured[(node, nr)] = g
             if isinstance(node, AccumulateGrad):
                 if targets is None and grads is not None and grads[0] is not None:
-                    node.accumulate(grads[0], create_graph)
+                    node.accumulate(grads[0], create_graph, handouts.owned(grads[0]))
                 continue
             edges = node.next_edges
             run = grads is not None and any(g is not None for g in grads)
@@ -352,7 +365,7 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
                 if child not in deps:
                     continue
                 if g is not None:
-                    _add_to_buffer(buffers, child, nr, g)
+                    _add_to_buffer(buffers, child, nr, g, handouts)
                 deps[child] -= 1
                 if deps[child] == 0:
                     ready.append(child)

@@ -176,6 +176,7 @@ def _alias(t, tangents):
     out = Tensor._wrap(t._array)
     out._version = t._version
     out._base = t._base if t._base is not None else t
+    out._view_epoch = t._view_epoch if t._base is not None else t._version.rebased
     out.grad_fn, out.output_nr, out._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     if t.grad_fn is None and t._requires_grad:
         accumulator = t._grad_accumulator()

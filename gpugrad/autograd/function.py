@@ -80,7 +80,7 @@ class FunctionCtx(Node):
 
     def apply(self, grads: list) -> tuple:
         if self._materialize_grads:
-            grads = [g if g is not None else _zeros(meta)
+            grads = [g if g is not None or meta is None else _zeros(meta)
                      for g, meta in zip(grads, self._output_meta)]
         result = self.op.backward(self, *grads)
         return result if isinstance(result, tuple) else (result,)
@@ -196,7 +196,8 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
     output_ids = {id(o): nr for nr, o in enumerate(results) if isinstance(o, Tensor)}
     ctx._saved = tuple(
         (None, 0) if t is None else
-        (SavedTensor(t, is_output=True), output_ids[id(t)]) if id(t) in output_ids else
+        (SavedTensor(t, is_output=True, attach=t.grad_fn is ctx), output_ids[id(t)])
+        if id(t) in output_ids else
         (SavedTensor(t, is_output=False), 0)
         for t in ctx._to_save)
     ctx._to_save = ()

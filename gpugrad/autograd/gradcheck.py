@@ -65,7 +65,11 @@ def _numeric_jacobians(fn, inputs, wrt, eps) -> dict:
                 args[i] = moved
                 values.append(np.concatenate(_evaluate(fn, args) or [np.zeros(0)]))
             columns.append((values[0] - values[1]) / (2 * eps))
-        result[i] = np.array(columns).reshape(base.size, -1)
+        if columns:
+            result[i] = np.array(columns).reshape(base.size, -1)
+        else:                                   # an empty input: an empty Jacobian block
+            n_out = sum(v.size for v in _evaluate(fn, inputs))
+            result[i] = np.zeros((0, n_out))
     return result
 
 

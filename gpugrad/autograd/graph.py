@@ -17,7 +17,9 @@ import traceback
 
 from .mode import is_anomaly_enabled
 
-__all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error"]
+__all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error",
+           "stale_view_error",
+           "without_graph", "store_grad"]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,12 +33,22 @@ def user_stack() -> str:
 
 
 class VersionCounter:
-    """Counts in-place writes to a buffer; views and ``detach()`` share their base's counter."""
+    """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
+    new graph (``rebased``); views and ``detach()`` share their base's counter."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "rebased")
 
     def __init__(self):
         self.value = 0
+        self.rebased = 0
+
+
+def stale_view_error(op_name: str, t) -> RuntimeError:
+    return RuntimeError(
+        f"{op_name}: an input (shape {tuple(t.shape)}, {t.dtype}) is a view (from indexing, "
+        f"reshape, transpose...) of a tensor that was modified in place by a recorded op "
+        f"after the view was taken, so the view's graph is out of date. Take the view again "
+        f"after the in-place op (e.g. v = y[:2] after y.mul_(2)).")
 
 
 def freed_graph_error(node_name: str) -> RuntimeError:
@@ -55,12 +67,13 @@ class SavedTensor:
     its ``grad_fn``: keeping the output tensor would make a reference cycle.
     """
 
-    __slots__ = ("tensor", "array", "counter", "version", "is_output", "tangents")
+    __slots__ = ("tensor", "array", "counter", "version", "is_output", "attach", "tangents")
 
-    def __init__(self, tensor, is_output: bool):
+    def __init__(self, tensor, is_output: bool, attach: bool = True):
         self.counter = tensor._version
         self.version = self.counter.value
         self.is_output = is_output
+        self.attach = attach            # False for outputs the node does not differentiate
         self.tangents = tensor._tangents
         if is_output:
             self.tensor, self.array = None, tensor._array
@@ -81,7 +94,8 @@ class SavedTensor:
         from ..tensor import Tensor
         out = Tensor._wrap(self.array)
         out._version = self.counter
-        out.grad_fn, out.output_nr, out.requires_grad = node, output_nr, True
+        if self.attach:
+            out.grad_fn, out.output_nr, out._requires_grad = node, output_nr, True
         out._tangents = self.tangents
         return out
 
@@ -192,13 +206,34 @@ class AccumulateGrad:
     def release(self):
         pass
 
-    def accumulate(self, grad, create_graph: bool):
+    def accumulate(self, grad, create_graph: bool, owned: bool):
         """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``."""
-        from .engine import without_graph
-        tensor = self.variable
-        if not create_graph:
-            grad = without_graph(grad)
-        if tensor.grad is None:
-            tensor.grad = grad
-        else:
-            tensor.grad = tensor.grad + grad
+        store_grad(self.variable, grad, create_graph, owned)
+
+
+def without_graph(g):
+    """``g`` cut from the reverse graph, keeping its forward-mode tangents (a gradient
+    computed inside a dual level carries its own tangent: forward over reverse)."""
+    if not g.requires_grad:
+        return g
+    out = g.detach()
+    out._tangents = g._tangents
+    return out
+
+
+def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
+    """Accumulate ``grad`` into ``tensor.grad``.
+
+    The first gradient is stored as is only when ``owned`` (its buffer is contiguous, its
+    own, and handed to nobody else); otherwise a copy is stored, so that an in-place change
+    of one ``.grad`` (clipping, zeroing) never shows up in another tensor or in the user's
+    cotangent. Later gradients are added out of place.
+    """
+    if not create_graph:
+        grad = without_graph(grad)
+        if tensor.grad is None and not owned:
+            copy = grad._array.copy()
+            tangents = grad._tangents
+            grad = type(grad)._wrap(copy)
+            grad._tangents = tangents
+    tensor.grad = grad if tensor.grad is None else tensor.grad + grad

@@ -76,7 +76,8 @@ class set_grad_enabled(_ModeContext):
 
 
 class no_grad(_ModeContext):
-    """Record nothing inside: results do not require grad. Context manager or decorator.
+    """Record nothing inside: results do not require grad. Context manager or decorator
+    (``@no_grad()`` or ``@no_grad``).
 
     Example::
 
@@ -85,6 +86,14 @@ class no_grad(_ModeContext):
     """
 
     _value = False
+
+    def __new__(cls, fn=None):
+        if callable(fn):                 # used bare, as @no_grad
+            return cls()(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn=None):
+        pass
 
     def __enter__(self):
         self._previous = _state.grad_enabled

@@ -108,10 +108,12 @@ def relu(x):
 
 
 def _axis(x, axis, dim):
+    """``axis`` (or ``dim``) as a non-negative int; None for a 0-d tensor (its only value)."""
     axis = dim if dim is not None else axis
-    if not -x.ndim <= axis < max(x.ndim, 1):
+    bound = max(x.ndim, 1)
+    if not -bound <= axis < bound:
         raise IndexError(f"axis {axis} is out of range for a tensor with {x.ndim} dimensions")
-    return axis % max(x.ndim, 1)
+    return axis % bound if x.ndim else None
 
 
 def softmax(x, axis: int = -1, *, dim=None):

@@ -103,13 +103,19 @@ class Pow(Op):
 
     def vjp(ctx, g):
         a, b = ctx.xs
-        return (sum_to(g * b * a ** (b - 1), ctx.shapes[0]) if ctx.needs(0) else None,
+        return (sum_to(g * _power_derivative(a, b), ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(g * ctx.ans * _safe_log(a), ctx.shapes[1]) if ctx.needs(1) else None)
 
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
-        return _tangent_sum(ctx, None if ta is None else ta * b * a ** (b - 1),
+        return _tangent_sum(ctx, None if ta is None else ta * _power_derivative(a, b),
                             None if tb is None else tb * ctx.ans * _safe_log(a))
+
+
+def _power_derivative(a, b):
+    """b * a**(b-1), with 0 where b == 0 (not 0 * inf at a == 0)."""
+    zero = b == 0
+    return b * a ** (where(zero, 1.0, b) - 1)
 
 
 def _safe_log(a):
@@ -204,7 +210,7 @@ def as_operand(value, like):
 
 
 def _promote(a, b):
-    da, db = dtypes.pair_result_dtypes(a.dtype, b.dtype)
+    da, db = dtypes.pair_result_dtypes(a.dtype, b.dtype, a.ndim, b.ndim)
     return (a if da == a.dtype else astype(a, da)), (b if db == b.dtype else astype(b, db))
 
 

@@ -26,6 +26,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd import forward_ad
 from ..autograd.mode import _state
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
@@ -74,23 +75,26 @@ class ZeroAt(Op):
 
 
 def _check(t, name: str, operands) -> bool:
-    """Refuse the cases autograd cannot follow; return whether the op must be recorded."""
+    """Refuse the cases autograd cannot follow; return whether the op must be recorded
+    (for reverse mode, or because a forward-mode tangent is involved)."""
     from ..tensor import Tensor
-    if not _state.grad_enabled:
-        return False
-    if t.grad_fn is None and t._requires_grad:
+    grad_mode = _state.grad_enabled
+    if grad_mode and t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}, {t.dtype}) "
             f"cannot be modified in place while grad mode is on, because backward may need "
             f"its value. Update it under `with gpugrad.no_grad():` (as optimizers do) or work "
             f"on a copy: y = x.clone().")
-    record = t._requires_grad or any(
-        isinstance(o, Tensor) and o._requires_grad for o in operands)
+    tensors = [t] + [o for o in operands if isinstance(o, Tensor)]
+    record = grad_mode and any(x._requires_grad for x in tensors)
+    if forward_ad.active_levels():
+        record = record or any(x._tangents and forward_ad.live_tangents(x) for x in tensors)
     if record and t._base is not None:
         raise RuntimeError(
             f"{name}: in-place modification of a view (from indexing, reshape, transpose, "
             f"detach...) of another tensor is not supported while it must be recorded for "
-            f"backward. Use the out-of-place form (y = x + 1), or clone() the view first.")
+            f"backward or forward mode. Use the out-of-place form (y = x + 1), or clone() the "
+            f"view first.")
     return record
 
 
@@ -114,30 +118,39 @@ def _write(t, name: str, write):
         raise TypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor in "
                         f"place ({exc}); use the out-of-place form instead") from None
     except ValueError as exc:
+        hint = ""
+        if not getattr(t._array.flags, "writeable", True):
+            hint = " This tensor is a read-only broadcast view: clone() it first."
         raise ValueError(f"{name}: cannot write into this tensor of shape {tuple(t.shape)} in "
-                         f"place ({exc}). A broadcast view is read-only: clone() it "
-                         f"first.") from None
+                         f"place ({exc}).{hint}") from None
     t._version.value += 1
     return t
 
 
-def _record(t, name: str, compute):
-    """The recorded path: ``t`` takes the value and the graph identity of ``compute(old)``."""
+def _record(t, name: str, compute, copy_old: bool):
+    """The recorded path: ``t`` takes the value, the graph identity and the tangents of
+    ``compute(old)``, where ``old`` stands for ``t`` before the write. ``copy_old`` when the
+    op's rule saves ``old`` (it must not see the write)."""
     from ..tensor import Tensor
-    old = Tensor._wrap(t._array.copy())
+    old = Tensor._wrap(t._array.copy() if copy_old else t._array)
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     old._tangents = t._tangents
     result = compute(old)
     xp = t._xp()
     _write(t, name, lambda a: xp.copyto(a, result._array, casting="same_kind"))
-    t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
+    if result.grad_fn is not None:
+        t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
+        t._version.rebased += 1          # views taken before this now have a stale graph
     t._tangents = result._tangents
     return t
 
 
-def _binary_inplace(t, other, name, out_of_place, ufunc_name):
+def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
     if _check(t, name, (other,)):
-        return _record(t, name, lambda old: out_of_place(old, other))
+        itself = other is t                # y *= y: the rule must see the old value twice
+        scalar = isinstance(other, (numbers.Number, np.generic))
+        return _record(t, name, lambda old: out_of_place(old, old if itself else other),
+                       copy_old=itself or (saves_self and not scalar))
     value = _raw(other, t)
     ufunc = getattr(t._xp(), ufunc_name)
     return _write(t, name, lambda a: ufunc(a, value, out=a))
@@ -145,28 +158,38 @@ def _binary_inplace(t, other, name, out_of_place, ufunc_name):
 
 def add_(t, other, alpha=1):
     """``t += alpha * other`` in place."""
-    return _binary_inplace(t, other if alpha == 1 else other * alpha, "add_", add, "add")
+    return _binary_inplace(t, other if alpha == 1 else other * alpha, "add_", add, "add",
+                           saves_self=False)
 
 
 def sub_(t, other, alpha=1):
     """``t -= alpha * other`` in place."""
-    return _binary_inplace(t, other if alpha == 1 else other * alpha, "sub_", sub, "subtract")
+    return _binary_inplace(t, other if alpha == 1 else other * alpha, "sub_", sub, "subtract",
+                           saves_self=False)
 
 
 def mul_(t, other):
     """``t *= other`` in place."""
-    return _binary_inplace(t, other, "mul_", mul, "multiply")
+    return _binary_inplace(t, other, "mul_", mul, "multiply", saves_self=True)
 
 
 def div_(t, other):
     """``t /= other`` in place."""
-    return _binary_inplace(t, other, "div_", div, "true_divide")
+    return _binary_inplace(t, other, "div_", div, "true_divide", saves_self=False)
+
+
+def _overwrite(old, value, index, scatter_free):
+    """``old`` with ``value`` written at ``index``, as a recorded op."""
+    from ..tensor import Tensor
+    v = value if isinstance(value, Tensor) else as_operand(_as_array_value(value, old), old)
+    return apply(SetItem, old, v, index=index, scatter_free=scatter_free)
 
 
 def fill_(t, value):
     """Every element of ``t`` set to the number ``value``, in place."""
     if _check(t, "fill_", ()):
-        return _record(t, "fill_", lambda old: add(mul(old, 0.0), value))
+        return _record(t, "fill_", lambda old: _overwrite(old, value, (Ellipsis,), True),
+                       copy_old=False)
     return _write(t, "fill_", lambda a: a.fill(value))
 
 
@@ -178,7 +201,8 @@ def zero_(t):
 def copy_(t, src):
     """The values of ``src`` (broadcast to ``t``'s shape) copied into ``t``, in place."""
     if _check(t, "copy_", (src,)):
-        return _record(t, "copy_", lambda old: add(mul(old, 0.0), src))
+        return _record(t, "copy_", lambda old: _overwrite(old, src, (Ellipsis,), True),
+                       copy_old=False)
     value = _raw(src, t)
     xp = t._xp()
     return _write(t, "copy_", lambda a: xp.copyto(a, value, casting="same_kind"))
@@ -186,13 +210,10 @@ def copy_(t, src):
 
 def setitem(t, index, value):
     """``t[index] = value`` (a number, array or tensor broadcast to ``t[index]``)."""
-    from ..tensor import Tensor
     parts, scatter_free = normalize_index(t, index)
     if _check(t, "__setitem__", (value,)):
-        def compute(old):
-            v = value if isinstance(value, Tensor) else as_operand(_as_array_value(value, t), t)
-            return apply(SetItem, old, v, index=parts, scatter_free=scatter_free)
-        return _record(t, "__setitem__", compute)
+        return _record(t, "__setitem__",
+                       lambda old: _overwrite(old, value, parts, scatter_free), copy_old=False)
     raw = _raw(value, t)
 
     def write(a):

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import forward_ad
-from ..autograd.graph import Node
+from ..autograd.graph import Node, stale_view_error
 from ..autograd.mode import _state
 
 __all__ = ["Op", "apply", "zeros_with", "LINEAR", "ELEMENTWISE", "REGISTRY"]
@@ -109,18 +109,22 @@ def apply(op, *inputs, **params):
         if op.broadcasts:
             raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None
         raise
-    if xp is np and out.__class__ is not np.ndarray:
+    if isinstance(out, np.generic):         # NumPy reductions of 0-d results give scalars
         out = np.asarray(out)
     result = Tensor._wrap(out)
     if op.view and xp.may_share_memory(out, first):
         base = inputs[0]
         result._version = base._version
         result._base = base._base if base._base is not None else base
+        result._view_epoch = base._version.rebased
     node = None
     if _state.grad_enabled and op.differentiable:
         edges = None
         for i, t in enumerate(inputs):
             if t._requires_grad:
+                if t._base is not None and t.grad_fn is not None and (
+                        t._view_epoch != t._version.rebased):
+                    raise stale_view_error(op.name, t)
                 if edges is None:
                     edges = [None] * len(inputs)
                 edges[i] = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (

@@ -31,8 +31,10 @@ def normalize_axis(axis, ndim: int, *, dim=None):
     for a in axes:
         if not -bound <= a < bound:
             raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions "
-                             f"(valid: {-ndim} to {ndim - 1})")
-        result.append(a % ndim if ndim else 0)
+                             f"(valid: {-bound} to {bound - 1})")
+        result.append(a % bound)
+    if ndim == 0:
+        return None                  # reducing a 0-d tensor over its one "axis": itself
     if len(set(result)) != len(result):
         raise ValueError(f"axis {axis} repeats an axis")
     return tuple(sorted(result))

@@ -233,6 +233,11 @@ def broadcast_to(x, *shape):
                   for i, n in enumerate(shape))
     if shape == tuple(x.shape):
         return x
+    lead = len(shape) - x.ndim
+    if lead < 0 or any(n != 1 and n != shape[lead + i] for i, n in enumerate(x.shape)):
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {tuple(x.shape)} "
+                         f"to {shape}: each dimension must equal the target's or be 1, and the "
+                         f"target must have at least as many dimensions")
     return apply(BroadcastTo, x, shape=shape)
 
 
@@ -252,7 +257,8 @@ def _index_part(part, device):
     if hasattr(part, "dtype"):
         if part.dtype.kind not in "biu":
             raise IndexError(f"arrays used as indices must be integer or bool, not {part.dtype}")
-        return backend.to_device(part, device)
+        moved = backend.to_device(part, device)
+        return moved.copy() if moved is part else moved   # the rules keep it: no aliasing
     if not (part is None or part is Ellipsis or isinstance(part, (slice, numbers.Integral))):
         raise IndexError(f"unsupported index {part!r}: use ints, slices, None, ..., or "
                          f"integer/boolean tensors and arrays")
