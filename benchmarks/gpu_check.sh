@@ -12,7 +12,8 @@ card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1 | tr -c 'A-
 log="$out/gpu_check_${card}_$(date -u +%Y-%m-%d).txt"
 export PYTHONPATH=. PYTHONUNBUFFERED=1
 {
-    echo "# gpugrad GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    commit=${GPUGRAD_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+    echo "# gpugrad GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
     python3 - <<'PY'
 import sys, numpy, cupy
@@ -20,7 +21,7 @@ rt, drv = cupy.cuda.runtime.runtimeGetVersion(), cupy.cuda.runtime.driverGetVers
 print(f"python {sys.version.split()[0]}, numpy {numpy.__version__}, cupy {cupy.__version__}, "
       f"CUDA runtime {rt}, driver API {drv}")
 PY
-    python3 -m pytest -v -p no:cacheprovider tests
+    python3 -m pytest -v -p no:cacheprovider --tb=short --durations=10 tests
     echo "pytest exit status: $?"
     python3 benchmarks/gpu_smoke.py
 } 2>&1 | tee "$log"
