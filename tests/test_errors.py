@@ -48,7 +48,7 @@ def test_mixing_devices_on_a_real_gpu():
 @pytest.fixture
 def cuda_status_reset():
     saved = backend._cuda_status, backend._cupy
-    backend._cuda_status = None
+    backend._cuda_status, backend._cupy = None, None     # as if CuPy had never been loaded
     yield
     backend._cuda_status, backend._cupy = saved
 
