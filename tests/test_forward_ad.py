@@ -143,3 +143,14 @@ def test_forward_mode_memory_is_flat_reverse_mode_grows():
     assert long - short < 8 * one_tensor, (short, long)
     short, long = _peak_bytes(reverse_chain(200)), _peak_bytes(reverse_chain(2_000))
     assert long - short > 1_000 * one_tensor, (short, long)
+
+
+def test_forward_over_backward_with_create_graph(device):
+    """A jvp through a function that itself calls backward(create_graph=True)."""
+    x = f64([1.0, 2.0], device)
+    with fwAD.dual_level():
+        leaf = fwAD.make_dual(x, f64([1.0, 1.0], device)).requires_grad_()
+        (leaf**3).sum().backward(create_graph=True)
+        primal, tangent = fwAD.unpack_dual(leaf.grad)
+    np.testing.assert_allclose(primal.numpy(), [3.0, 12.0])     # 3 x^2
+    np.testing.assert_allclose(tangent.numpy(), [6.0, 12.0])    # 6 x * v
