@@ -3,16 +3,17 @@
 # and a short GPU smoke check; record the card, driver, versions and every test's outcome.
 #
 # Usage, from the repository root on a machine with a GPU, CuPy and pytest (no network
-# needed; gpugrad runs from the working tree):
+# needed; gpugrad runs from the working tree; GPUGRAD_COMMIT names the commit where the
+# checkout has no .git):
 #     benchmarks/gpu_check.sh [OUTDIR]        # default OUTDIR: benchmarks/results
 set -uo pipefail
 out=${1:-benchmarks/results}
 mkdir -p "$out"
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1 | tr -c 'A-Za-z0-9\n' '-')
-log="$out/gpu_check_${card}_$(date -u +%Y-%m-%d).txt"
+commit=${GPUGRAD_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
+log="$out/gpu_check_${card}_$(date -u +%Y-%m-%d)_${commit}.txt"
 export PYTHONPATH=. PYTHONUNBUFFERED=1
 {
-    commit=${GPUGRAD_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
     echo "# gpugrad GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $commit"
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
     python3 - <<'PY'
