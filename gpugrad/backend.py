@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -278,7 +279,6 @@ def check_same_device(op_name: str, arrays) -> None:
 def use_device(device: Device):
     """A context manager that makes ``device`` current for CuPy allocations (no-op on cpu)."""
     if device.type == "cpu":
-        from contextlib import nullcontext
         return nullcontext()
     return _cuda_context(device)
 

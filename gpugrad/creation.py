@@ -71,19 +71,16 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
 
         >>> x = gpugrad.tensor([[1.0, 2.0]], requires_grad=True)   # shape (1, 2), float32
     """
-    if isinstance(data, Tensor):
-        source = data._array
-        target = data.device if device is None else backend.Device(device)
+    source = data._array if isinstance(data, Tensor) else data
+    if device is not None:
+        target = backend.Device(device)
+    elif isinstance(data, Tensor) or _is_device_array(source):
+        target = backend.device_of(source)
     else:
-        source = data
-        if device is None and _is_device_array(data):
-            target = backend.device_of(data)
-        else:
-            target = _device(device)
-    if isinstance(source, Tensor):
-        source = source._array
-    array = backend.asarray(_host_or_same(source, target), dtype=_infer_dtype(source, dtype),
-                            device=target, copy=True)
+        target = backend.get_default_device()
+    moved = _host_or_same(source, target)
+    array = backend.asarray(moved, dtype=_infer_dtype(source, dtype), device=target,
+                            copy=moved is source)
     return _finish(array, requires_grad)
 
 
