@@ -7,13 +7,13 @@ BIN := $(VENV)/bin
 CUDA_MAJOR := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\).*/\1/p' | head -n 1)
 CUDA_EXTRA := $(if $(filter 12,$(CUDA_MAJOR)),cuda12,$(if $(filter 13 14 15,$(CUDA_MAJOR)),cuda13,))
 
-.PHONY: demo test clean
+.PHONY: demo walkthrough test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".$(if $(CUDA_EXTRA),[$(CUDA_EXTRA)],)"
+	$(BIN)/python -m pip install --quiet -e ".[train$(if $(CUDA_EXTRA),$(comma)$(CUDA_EXTRA),)]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
@@ -23,10 +23,13 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 comma := ,
 
 demo: $(VENV)/.demo-installed
+	$(BIN)/gpugrad train --data digits --out runs/digits
+
+walkthrough: $(VENV)/.demo-installed
 	$(BIN)/python examples/seed_walkthrough.py
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis runs

@@ -29,7 +29,10 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, sub, sum, tanh,
                   transpose, unsqueeze, view, where)
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .serialization import load, save
 from .tensor import Tensor
+
+from . import data, nn, optim, viz  # noqa: E402  (they build on the names above)
 
 bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 
@@ -51,5 +54,6 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "permute", "pow", "relu",
     "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "transpose", "unsqueeze", "view", "where",
-    "get_rng_state", "initial_seed", "manual_seed", "set_rng_state",
+    "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load",
+    "data", "nn", "optim", "viz",
 ]

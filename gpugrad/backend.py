@@ -27,7 +27,7 @@ __all__ = [
     "Device", "DeviceError", "CudaUnavailableError", "cuda_status", "is_cuda_usable",
     "xp_of", "device_of", "to_device", "array_module", "asarray",
     "get_default_device", "set_default_device", "new_generator", "check_same_device",
-    "zeros_like_device", "use_device",
+    "zeros_like_device", "use_device", "memory_pool_bytes",
 ]
 
 
@@ -281,6 +281,15 @@ def use_device(device: Device):
     if device.type == "cpu":
         return nullcontext()
     return _cuda_context(device)
+
+
+def memory_pool_bytes(device: Device) -> int:
+    """Bytes CuPy's memory pool holds on ``device`` (it keeps freed blocks, so this bounds
+    the peak of what was in use); 0 on cpu."""
+    if device.type == "cpu":
+        return 0
+    with _cuda_context(device):
+        return int(_require_cupy().get_default_memory_pool().total_bytes())
 
 
 # ---------------------------------------------------------------------------------------------

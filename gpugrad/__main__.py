@@ -1,0 +1,7 @@
+"""``python -m gpugrad train ...``: the same as the ``gpugrad`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""The command line: ``gpugrad train ...`` (also ``python -m gpugrad train ...``).
+
+Example::
+
+    $ gpugrad train --data digits --hidden 128,128 --epochs 30 --out runs/digits
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import backend
+from .data import DataError
+from .serialization import CorruptFileError
+from .training import OPTIMIZERS, TrainConfig, fit
+
+__all__ = ["main"]
+
+
+def _sizes(text: str) -> tuple:
+    try:
+        sizes = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--hidden takes comma-separated widths such as "
+                                         f"128,128; got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden widths must be >= 1, got {text!r}")
+    return sizes
+
+
+def _positive(kind):
+    def parse(text):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gpugrad", description="gpugrad command line")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser(
+        "train", help="train an MLP classifier",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Train an MLP classifier with softmax cross-entropy on a GPU when one is "
+                    "usable (else the CPU), and write model.npz, metrics.json and curves.png "
+                    "into --out.")
+    defaults = TrainConfig()
+    train.add_argument("--data", default=defaults.data,
+                       help="'digits' (built in, 8x8 handwritten digits), 'synthetic' (a "
+                            "teacher MLP's labels on Gaussian inputs), or a path: an .npz "
+                            "with arrays X and y, or a CSV with the label in the last column")
+    train.add_argument("--hidden", type=_sizes, default=",".join(map(str, defaults.hidden)),
+                       help="hidden layer widths, comma-separated")
+    train.add_argument("--epochs", type=_positive(int), default=defaults.epochs,
+                       help="passes over the training data")
+    train.add_argument("--batch-size", type=_positive(int), default=defaults.batch_size,
+                       help="rows per optimizer step")
+    train.add_argument("--lr", type=_positive(float), default=defaults.lr,
+                       help="learning rate")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer,
+                       help="sgd (with momentum 0.9), adam or adamw")
+    train.add_argument("--device", default=defaults.device,
+                       help="auto (cuda when a GPU is usable, else cpu), cpu, cuda or cuda:N")
+    train.add_argument("--seed", type=int, default=defaults.seed,
+                       help="seed for weights, data split, shuffling and dropout")
+    train.add_argument("--out", default=defaults.out, help="folder for the output files")
+    train.add_argument("--dtype", choices=("float32", "float64"), default=defaults.dtype,
+                       help="floating-point type of the model and data")
+    train.add_argument("--test-fraction", type=float, default=defaults.test_fraction,
+                       help="share of the rows held out for testing")
+    train.add_argument("--synthetic-size", type=_positive(int),
+                       default=defaults.synthetic_size, help="rows of --data synthetic")
+    train.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
+                       help="continue from a checkpoint (default: OUT/model.npz) with its "
+                            "model and optimizer state, up to --epochs")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0 on success, 2 on bad input)."""
+    args = _parser().parse_args(argv)
+    config = TrainConfig(
+        data=args.data, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, optimizer=args.optimizer, device=args.device, seed=args.seed,
+        out=args.out, dtype=args.dtype, test_fraction=args.test_fraction,
+        synthetic_size=args.synthetic_size, progress=not args.no_progress,
+        resume=None if args.resume is None else (args.resume or f"{args.out}/model.npz"))
+    try:
+        fit(config)
+    except (FileNotFoundError, DataError, CorruptFileError, backend.DeviceError,
+            KeyError, ValueError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"gpugrad train: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Datasets that need no network: ``digits`` (shipped), ``synthetic`` (any size), and the
+user's own ``.npz`` (arrays X, y) or CSV (label in the last column) through ``load_file``.
+
+All return NumPy arrays: X float32 of shape (N, features), y int64 of shape (N,).
+
+Example::
+
+    >>> X, y = digits()                       # (1797, 64) in [0, 1], labels 0..9
+    >>> X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction=0.2)
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+import numpy as np
+
+__all__ = ["digits", "synthetic", "load_file", "load", "train_test_split", "DataError"]
+
+
+class DataError(ValueError):
+    """A data file or array that cannot be used, with what is wrong in the message."""
+
+
+def digits():
+    """The 8x8 handwritten digits (1,797 images, 10 classes), pixels scaled to [0, 1].
+
+    The copy scikit-learn ships of the test set of the UCI "Optical Recognition of
+    Handwritten Digits" data (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0); see
+    gpugrad/data/DIGITS.md.
+    """
+    with resources.files("gpugrad.data").joinpath("digits.npz").open("rb") as f:
+        with np.load(f, allow_pickle=False) as archive:
+            X, y = archive["X"], archive["y"]
+    return X.astype(np.float32) / 16.0, y.astype(np.int64)
+
+
+def synthetic(n: int = 10_000, features: int = 32, classes: int = 10, hidden: int = 64,
+              seed: int = 0, chunk: int = 1 << 16):
+    """``n`` Gaussian inputs labelled by a fixed random "teacher" MLP (tanh hidden layer):
+    learnable by construction, and any size (generated in chunks, float32)."""
+    if min(n, features, classes, hidden) < 1:
+        raise DataError("synthetic: n, features, classes and hidden must be >= 1")
+    teacher = np.random.default_rng(seed)
+    w1 = teacher.standard_normal((features, hidden)).astype(np.float32) / np.sqrt(features)
+    w2 = teacher.standard_normal((hidden, classes)).astype(np.float32) / np.sqrt(hidden)
+    inputs = np.random.default_rng(seed + 1)
+    X = np.empty((n, features), dtype=np.float32)
+    y = np.empty(n, dtype=np.int64)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        X[start:stop] = inputs.standard_normal((stop - start, features), dtype=np.float32)
+        y[start:stop] = np.argmax(np.tanh(X[start:stop] @ w1) @ w2, axis=1)
+    return X, y
+
+
+def _validated(X, y, source: str):
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim != 2:
+        raise DataError(f"{source}: X must be 2-D (rows, features), got shape {X.shape}")
+    if y.ndim != 1:
+        raise DataError(f"{source}: y must be 1-D (one label per row), got shape {y.shape}")
+    if len(X) != len(y):
+        raise DataError(f"{source}: X has {len(X)} rows but y has {len(y)} labels")
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"{source}: X must be numeric, got dtype {X.dtype}")
+    bad = ~np.isfinite(X.astype(np.float64, copy=False))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise DataError(f"{source}: X contains NaN or infinity (first at row {row}, column "
+                        f"{col})")
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise DataError(f"{source}: labels must be whole numbers (class indices)")
+    elif y.dtype.kind not in "biu":
+        raise DataError(f"{source}: labels must be integers, got dtype {y.dtype}")
+    if len(y) and y.min() < 0:
+        raise DataError(f"{source}: labels must be >= 0, found {int(y.min())}")
+    return X.astype(np.float32), y.astype(np.int64)
+
+
+def load_file(path):
+    """X and y from ``path``: an ``.npz`` with arrays ``X`` and ``y``, or a CSV of numbers
+    with the label in the last column (one header line is skipped if present)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    if path.endswith(".npz"):
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                missing = [k for k in ("X", "y") if k not in archive.files]
+                if missing:
+                    raise DataError(f"{path}: missing array(s) {missing}; the file needs "
+                                    f"arrays named X and y (it has {archive.files})")
+                X, y = archive["X"], archive["y"]
+        except DataError:
+            raise
+        except Exception as exc:
+            raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: "
+                            f"{exc})") from None
+        return _validated(X, y, path)
+    table = _read_csv(path)
+    if table.shape[1] < 2:
+        raise DataError(f"{path}: a CSV needs at least one feature column and a label column")
+    return _validated(table[:, :-1], table[:, -1], path)
+
+
+def _read_csv(path: str) -> np.ndarray:
+    for skip in (0, 1):
+        try:
+            return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
+        except ValueError as exc:
+            error = exc
+    raise DataError(f"{path}: not a CSV of numbers ({error})")
+
+
+def load(name: str, **options):
+    """``digits``, ``synthetic`` (options: n, features, classes, hidden, seed) or a path."""
+    if name == "digits":
+        return digits()
+    if name == "synthetic":
+        return synthetic(**options)
+    return load_file(name)
+
+
+def train_test_split(X, y, test_fraction: float = 0.2, seed: int = 0):
+    """A seeded random split: ``X_train, y_train, X_test, y_test``."""
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_test = max(1, int(round(len(X) * test_fraction)))
+    test, train = order[:n_test], order[n_test:]
+    return X[train], y[train], X[test], y[test]

@@ -1,0 +1,148 @@
+"""Layers: Linear, ReLU, Tanh, Sigmoid, Dropout, Identity, Sequential and MLP.
+
+Example::
+
+    >>> model = MLP([64, 128, 10])            # Linear(64, 128), ReLU, Linear(128, 10)
+    >>> model(gpugrad.randn(32, 64)).shape
+    (32, 10)
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import creation
+from . import functional as F
+from .module import Module, Parameter
+
+__all__ = ["Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "Identity", "Sequential", "MLP"]
+
+
+class Linear(Module):
+    """``y = x @ W.T + b`` with W of shape (out, in) and b of shape (out,).
+
+    Initialised as PyTorch's Linear: W and b uniform in [-1/sqrt(in), 1/sqrt(in)], so runs
+    are comparable. Shapes: (..., in) -> (..., out).
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device=None, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
+        self.weight = Parameter(_uniform((out_features, in_features), bound, device, dtype))
+        self.bias = Parameter(_uniform((out_features,), bound, device, dtype)) if bias else None
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+def _uniform(shape, bound, device, dtype):
+    """Values uniform in [-bound, bound), from gpugrad's seeded generator."""
+    return creation.rand(*shape, device=device, dtype=dtype) * (2 * bound) - bound
+
+
+class ReLU(Module):
+    """max(x, 0), element-wise."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class Tanh(Module):
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Sigmoid(Module):
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Identity(Module):
+    def forward(self, x):
+        return x
+
+
+class Dropout(Module):
+    """Zeroes each element with probability ``p`` while training (scaling the rest by
+    1/(1-p)); the identity in eval mode. Masks come from gpugrad's seeded generator."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Sequential(Module):
+    """Modules applied one after another; indexable and iterable like a list."""
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential takes Modules; item {i} is a "
+                                f"{type(module).__name__}")
+            self.add_module(str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        modules = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*modules[index])
+        return modules[index]
+
+
+_ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+
+
+class MLP(Module):
+    """A multilayer perceptron: Linear layers of ``sizes`` with an activation (and optional
+    Dropout) between them, none after the last.
+
+    Shapes: (N, sizes[0]) -> (N, sizes[-1]). Example: ``MLP([784, 256, 256, 10])``.
+    """
+
+    def __init__(self, sizes, activation: str = "relu", dropout: float = 0.0,
+                 device=None, dtype=None):
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"MLP needs at least an input and an output size, all positive; "
+                             f"got {sizes}")
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; use one of "
+                             f"{sorted(_ACTIVATIONS)}")
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Linear(n_in, n_out, device=device, dtype=dtype))
+            if i < len(sizes) - 2:
+                layers.append(_ACTIVATIONS[activation]())
+                if dropout > 0:
+                    layers.append(Dropout(dropout))
+        self.sizes = sizes
+        self.layers = Sequential(*layers)
+
+    def forward(self, x):
+        return self.layers(x)

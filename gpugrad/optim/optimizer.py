@@ -1,0 +1,124 @@
+"""The Optimizer base class: parameter groups, per-parameter state, zero_grad and
+state_dict/load_state_dict in PyTorch's layout.
+
+Example::
+
+    opt = gpugrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    loss.backward(); opt.step(); opt.zero_grad()
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .. import backend
+from ..autograd.mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+class Optimizer:
+    """Holds ``param_groups`` (dicts with "params" and hyperparameters, which schedulers
+    may change) and ``state`` (per parameter). Subclasses implement ``_update``."""
+
+    def __init__(self, params, defaults: dict):
+        self.defaults = dict(defaults)
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        self.param_groups = []
+        seen = set()
+        for group in groups:
+            group = dict(self.defaults, **group)
+            group["params"] = list(group["params"])
+            for p in group["params"]:
+                if not isinstance(p, Tensor) or not p.requires_grad:
+                    raise TypeError(f"{type(self).__name__} optimizes tensors that require "
+                                    f"grad; got {type(p).__name__}")
+                if id(p) in seen:
+                    raise ValueError("a parameter appears in more than one parameter group")
+                seen.add(id(p))
+            self.param_groups.append(group)
+        self.state: dict = {}           # id(param) -> dict of state tensors and numbers
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None, or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    with no_grad():
+                        p.grad = p.grad.detach()
+                        p.grad.zero_()
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient (under no_grad)."""
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        self._update(p, p.grad.detach(), self.state.setdefault(id(p), {}),
+                                     group)
+
+    def _update(self, param, grad, state: dict, group: dict) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state
+    def _params(self) -> list:
+        return [p for group in self.param_groups for p in group["params"]]
+
+    def state_dict(self) -> dict:
+        """{"state": {index: {name: tensor or number}}, "param_groups": [hyperparameters and
+        "params" as indices]}, as PyTorch's; tensors are copies cut from the graph."""
+        index = {id(p): i for i, p in enumerate(self._params())}
+        state = {str(index[key]): {k: (v.detach().clone() if isinstance(v, Tensor) else v)
+                                   for k, v in value.items()}
+                 for key, value in self.state.items() if key in index}
+        groups = []
+        for group in self.param_groups:
+            entry = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            entry["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(entry)
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore hyperparameters and state saved by ``state_dict`` (same parameter layout)."""
+        groups = state_dict.get("param_groups")
+        if groups is None or "state" not in state_dict:
+            raise KeyError("optimizer state dict needs 'state' and 'param_groups' keys")
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"optimizer state dict has {len(groups)} parameter groups, this "
+                             f"optimizer has {len(self.param_groups)}")
+        params = self._params()
+        for saved, group in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(f"optimizer state dict: a group has {len(saved['params'])} "
+                                 f"parameters, this optimizer's has {len(group['params'])}")
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = {}
+        for key, value in state_dict["state"].items():
+            i = int(key)
+            if not 0 <= i < len(params):
+                raise KeyError(f"optimizer state dict: state for parameter {i}, but there are "
+                               f"only {len(params)}")
+            p = params[i]
+            self.state[id(p)] = {k: _as_state_value(v, p, f"state.{i}.{k}")
+                                 for k, v in value.items()}
+
+
+def _as_state_value(value, param, key: str):
+    """A saved state entry on ``param``'s device; tensors must match its shape."""
+    if isinstance(value, (Tensor, np.ndarray)) or hasattr(value, "__cuda_array_interface__"):
+        array = value._array if isinstance(value, Tensor) else value
+        if array.ndim and tuple(array.shape) != tuple(param.shape):
+            raise ValueError(f"optimizer state dict: '{key}' has shape {tuple(array.shape)} "
+                             f"but its parameter has shape {tuple(param.shape)}")
+        if array.ndim == 0:
+            return array.item()
+        return Tensor._wrap(backend.to_device(array, param.device).astype(param.dtype))
+    return value

@@ -1,0 +1,160 @@
+"""Saving and loading state: ``save(obj, path)`` and ``load(path, device=None)``.
+
+``obj`` is a nested structure of dicts (string keys), lists and tuples whose leaves are
+tensors (or NumPy/CuPy arrays) and plain values (int, float, bool, str, None). The file is an
+``.npz`` archive: one array per tensor plus a JSON manifest describing the structure. It is
+read with ``allow_pickle=False`` (no pickle anywhere) and written atomically: to a temporary
+file in the same folder, flushed and fsynced, then renamed over the real name, so a crash
+mid-save never leaves a half-written file there.
+
+Example::
+
+    >>> gpugrad.save({"model": model.state_dict(), "epoch": 3}, "ckpt.npz")
+    >>> state = gpugrad.load("ckpt.npz")
+    >>> model.load_state_dict(state["model"])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .tensor import Tensor
+
+__all__ = ["save", "load", "CorruptFileError"]
+
+_MANIFEST = "__gpugrad_manifest__"
+_FORMAT = "gpugrad-state/1"
+
+
+class CorruptFileError(ValueError):
+    """A file is not a readable gpugrad state file (truncated, corrupt or foreign)."""
+
+
+def _encode(obj, arrays: dict, path: str):
+    """The JSON description of ``obj``; its arrays go into ``arrays`` under fresh names."""
+    if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or hasattr(
+            obj, "__cuda_array_interface__"):
+        array = obj.numpy() if isinstance(obj, Tensor) else (
+            obj if isinstance(obj, np.ndarray) else obj.get())
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"save: '{path}' is an array of dtype {array.dtype}; only numeric "
+                            f"arrays can be saved")
+        name = f"a{len(arrays)}"
+        arrays[name] = array
+        return {"tensor": name, "path": path, "is_tensor": isinstance(obj, Tensor)}
+    if isinstance(obj, dict):
+        for key in obj:
+            if not isinstance(key, str):
+                raise TypeError(f"save: dict keys must be strings; '{path}' has key {key!r}")
+        return {"dict": {k: _encode(v, arrays, f"{path}.{k}" if path else k)
+                         for k, v in obj.items()}}
+    if isinstance(obj, (list, tuple)):
+        kind = "list" if isinstance(obj, list) else "tuple"
+        return {kind: [_encode(v, arrays, f"{path}[{i}]") for i, v in enumerate(obj)]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    if isinstance(obj, np.generic):
+        return {"value": obj.item()}
+    raise TypeError(f"save: '{path or 'the object'}' is a {type(obj).__name__}; save takes "
+                    f"dicts, lists and tuples of tensors, arrays, numbers, strings and None")
+
+
+def save(obj, path) -> None:
+    """Write ``obj`` to ``path`` atomically (see the module docstring)."""
+    arrays = {}
+    manifest = {"format": _FORMAT, "root": _encode(obj, arrays, "")}
+    arrays[_MANIFEST] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())       # mkstemp makes it private (0600)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    _fsync_folder(folder)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable (where the platform allows opening folders)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load(path, device=None):
+    """Read a file written by ``save``. Tensors go to ``device`` (the default device when
+    None); arrays saved as plain arrays come back as NumPy arrays.
+
+    Raises ``FileNotFoundError`` for a missing file and ``CorruptFileError`` (naming the
+    file, and the entry where one is at fault) for a truncated, corrupt or foreign one.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file: {path}")
+    target = backend.get_default_device() if device is None else backend.Device(device)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if _MANIFEST not in archive.files:
+                raise CorruptFileError(f"load: {path} is an .npz file but not one written by "
+                                       f"gpugrad.save (it has no manifest)")
+            manifest = json.loads(archive[_MANIFEST].tobytes().decode())
+            if manifest.get("format") != _FORMAT:
+                raise CorruptFileError(f"load: {path} has format {manifest.get('format')!r}; "
+                                       f"this gpugrad reads {_FORMAT!r}")
+            return _decode(manifest["root"], archive, target, path)
+    except CorruptFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError,
+            json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptFileError(f"load: {path} is truncated or corrupt "
+                               f"({type(exc).__name__}: {exc})") from None
+
+
+def _decode(node: dict, archive, device, path: str):
+    if "tensor" in node:
+        name, where = node["tensor"], node.get("path", "?")
+        if name not in archive.files:
+            raise CorruptFileError(f"load: {path}: the data of '{where}' is missing")
+        try:
+            array = archive[name]
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise CorruptFileError(f"load: {path}: the data of '{where}' is truncated or "
+                                   f"corrupt ({type(exc).__name__}: {exc})") from None
+        if not node.get("is_tensor", True):
+            return array
+        return Tensor._wrap(backend.to_device(array, device))
+    if "dict" in node:
+        return {k: _decode(v, archive, device, path) for k, v in node["dict"].items()}
+    if "list" in node:
+        return [_decode(v, archive, device, path) for v in node["list"]]
+    if "tuple" in node:
+        return tuple(_decode(v, archive, device, path) for v in node["tuple"])
+    if "value" in node:
+        return node["value"]
+    raise CorruptFileError(f"load: {path}: unreadable manifest entry {node!r}")

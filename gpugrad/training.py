@@ -1,0 +1,269 @@
+"""The training job behind ``gpugrad train``: data, model, optimizer, epochs, evaluation,
+checkpoints and the files it leaves (model.npz, metrics.json, curves.png).
+
+Example::
+
+    >>> from gpugrad.training import TrainConfig, fit
+    >>> result = fit(TrainConfig(data="digits", epochs=5, out="runs/quick"))
+    >>> result["test_accuracy"]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from . import backend, data, nn, optim
+from .autograd.mode import no_grad
+from .ops.compare import argmax
+from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import load, save
+
+__all__ = ["TrainConfig", "fit", "evaluate", "choose_device"]
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+
+@dataclass
+class TrainConfig:
+    """Every option of a training run (``gpugrad train --help`` explains each)."""
+
+    data: str = "digits"
+    hidden: tuple = (128, 128)
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    device: str = "auto"
+    seed: int = 0
+    out: str = "runs/train"
+    dtype: str = "float32"
+    test_fraction: float = 0.2
+    synthetic_size: int = 10_000
+    resume: str | None = None
+    progress: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def choose_device(requested: str) -> tuple[backend.Device, str]:
+    """The device to train on and a sentence saying why; cuda that is not usable raises
+    ``CudaUnavailableError`` with the reason and the fix."""
+    usable, reason = backend.cuda_status()
+    if requested == "auto":
+        short = reason.split(". ")[0]
+        if usable:
+            return backend.Device("cuda"), f"auto: a GPU is usable: {short}"
+        return backend.CPU, f"auto: no usable GPU: {short}"
+    device = backend.Device(requested)
+    return device, f"asked for {device}"
+
+
+def _data(config: TrainConfig):
+    options = {"n": config.synthetic_size, "seed": config.seed} if config.data == "synthetic" \
+        else {}
+    X, y = data.load(config.data, **options)
+    if len(X) < 2:
+        raise data.DataError(f"{config.data}: needs at least 2 rows to split, has {len(X)}")
+    return data.train_test_split(X, y, config.test_fraction, seed=config.seed)
+
+
+def evaluate(model, X, y, batch_size: int = 1024) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on arrays X, y (no grad, eval mode)."""
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    with no_grad():
+        for xb, yb in data.DataLoader(X, y, batch_size=batch_size):
+            logits = model(xb)
+            total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
+            correct += int((argmax(logits, axis=1) == yb).sum().item())
+    model.train(was_training)
+    return total_loss / len(X), correct / len(X)
+
+
+def _optimizer(config: TrainConfig, model):
+    if config.optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {config.optimizer!r}; use one of {OPTIMIZERS}")
+    cls = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW}[config.optimizer]
+    if config.optimizer == "sgd":
+        return cls(model.parameters(), lr=config.lr, momentum=0.9)
+    return cls(model.parameters(), lr=config.lr)
+
+
+def _versions() -> dict:
+    versions = {"gpugrad": _package_version(), "numpy": np.__version__,
+                "python": platform.python_version()}
+    usable, reason = backend.cuda_status()
+    versions["cuda"] = reason if usable else "not usable"
+    return versions
+
+
+def _package_version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _peak_memory(device) -> tuple[int, str]:
+    if device.type == "cuda":
+        return backend.memory_pool_bytes(device), "CuPy memory pool size at the end (bytes)"
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak * (1 if sys.platform == "darwin" else 1024), "peak resident memory (bytes)"
+
+
+class _Progress:
+    """A tqdm bar per epoch when tqdm is installed (and wanted), else nothing."""
+
+    def __init__(self, enabled: bool, total: int, epoch: int, epochs: int):
+        self.bar = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                return
+            self.bar = tqdm(total=total, unit="sample", unit_scale=True, leave=False,
+                            desc=f"epoch {epoch}/{epochs}", file=sys.stderr)
+
+    def update(self, n: int, loss: float | None):
+        if self.bar is not None:
+            self.bar.update(n)
+            if loss is not None:
+                self.bar.set_postfix(loss=f"{loss:.4f}")
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _train_epoch(model, loader, optimizer, config, epoch) -> dict:
+    """One pass over the training data; the bar shows the latest loss every few steps."""
+    model.train()
+    progress = _Progress(config.progress, len(loader.X), epoch, config.epochs)
+    every = max(1, len(loader) // 50)          # a loss.item() is a device sync: not every step
+    seen, latest = 0, None
+    start = time.perf_counter()
+    for step, (xb, yb) in enumerate(loader, 1):
+        loss = nn.functional.cross_entropy(model(xb), yb)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        seen += len(yb)
+        if step % every == 0 or step == len(loader):
+            latest = loss.item()
+        progress.update(len(yb), latest)
+    progress.close()
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "samples_per_second": seen / seconds if seconds else 0.0}
+
+
+def _plot(history: list, path: str) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(epochs, [h["train_loss"] for h in history], label="train")
+    left.plot(epochs, [h["test_loss"] for h in history], label="test")
+    left.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
+    right.plot(epochs, [h["train_accuracy"] for h in history], label="train")
+    right.plot(epochs, [h["test_accuracy"] for h in history], label="test")
+    right.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for axes in (left, right):
+        axes.legend()
+        axes.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def fit(config: TrainConfig, log=print) -> dict:
+    """Train an MLP as ``config`` says, write model.npz, metrics.json and curves.png into
+    ``config.out``, and return the metrics (the content of metrics.json)."""
+    device, why = choose_device(config.device)
+    log(f"device: {device} ({why})")
+    manual_seed(config.seed)
+    X_train, y_train, X_test, y_test = _data(config)
+    dtype = np.dtype(config.dtype)
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    to = lambda a: backend.to_device(np.ascontiguousarray(a), device)  # noqa: E731
+    X_train, X_test = to(X_train.astype(dtype)), to(X_test.astype(dtype))
+    y_train, y_test = to(y_train), to(y_test)
+    sizes = [X_train.shape[1], *config.hidden, classes]
+    model = nn.MLP(sizes, device=device, dtype=dtype)
+    optimizer = _optimizer(config, model)
+    loader = data.DataLoader(X_train, y_train, config.batch_size, shuffle=True, seed=config.seed)
+    history, first_epoch = [], 1
+    if config.resume:
+        history, first_epoch = _resume(config.resume, model, optimizer, loader, device)
+        log(f"resumed from {config.resume} at epoch {first_epoch}")
+    log(f"data: {config.data}, {len(X_train)} train / {len(X_test)} test rows, "
+        f"{sizes[0]} features, {classes} classes; model {sizes}")
+    os.makedirs(config.out, exist_ok=True)
+    for epoch in range(first_epoch, config.epochs + 1):
+        stats = _train_epoch(model, loader, optimizer, config, epoch)
+        train_loss, train_acc = evaluate(model, X_train, y_train)
+        test_loss, test_acc = evaluate(model, X_test, y_test)
+        history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
+                        "test_loss": test_loss, "test_accuracy": test_acc,
+                        "seconds": stats["seconds"],
+                        "samples_per_second": stats["samples_per_second"]})
+        log(f"epoch {epoch}/{config.epochs}: train loss {train_loss:.4f} acc {train_acc:.2%}, "
+            f"test loss {test_loss:.4f} acc {test_acc:.2%}, "
+            f"{stats['samples_per_second']:,.0f} samples/s")
+        _checkpoint(config, model, optimizer, loader, history, epoch)
+    return _finish(config, device, why, sizes, history, log)
+
+
+def _checkpoint(config, model, optimizer, loader, history, epoch):
+    save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+          "rng": get_rng_state(), "loader": loader.state_dict(), "history": history,
+          "config": {k: v for k, v in asdict(config).items() if k not in ("resume", "extra")}},
+         os.path.join(config.out, "model.npz"))
+
+
+def _resume(path, model, optimizer, loader, device):
+    state = load(path, device=device)
+    for key in ("model", "optimizer", "epoch", "rng", "loader", "history"):
+        if key not in state:
+            raise data.DataError(f"--resume {path}: not a gpugrad train checkpoint (no "
+                                 f"'{key}')")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    set_rng_state(state["rng"])
+    loader.load_state_dict(state["loader"])
+    return list(state["history"]), int(state["epoch"]) + 1
+
+
+def _finish(config, device, why, sizes, history, log) -> dict:
+    peak, peak_kind = _peak_memory(device)
+    last = history[-1] if history else {}
+    total_seconds = sum(h["seconds"] for h in history)
+    samples = sum(h["samples_per_second"] * h["seconds"] for h in history)
+    metrics = {"config": {k: v for k, v in asdict(config).items() if k != "extra"},
+               "device": str(device), "device_reason": why, "model_sizes": sizes,
+               "versions": _versions(), "epochs": history,
+               "test_accuracy": last.get("test_accuracy"),
+               "samples_per_second": samples / total_seconds if total_seconds else None,
+               "train_seconds": total_seconds, "peak_memory_bytes": peak,
+               "peak_memory_kind": peak_kind}
+    with open(os.path.join(config.out, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=2, default=str)
+    plotted = history and _plot(history, os.path.join(config.out, "curves.png"))
+    accuracy = metrics["test_accuracy"]
+    log(f"test accuracy: {accuracy:.2%}" if accuracy is not None else "no epochs were run")
+    if metrics["samples_per_second"]:
+        log(f"throughput: {metrics['samples_per_second']:,.0f} samples/s; peak memory: "
+            f"{peak / 2**20:.1f} MiB ({peak_kind})")
+    log(f"wrote {config.out}/model.npz, metrics.json" + (", curves.png" if plotted else
+                                                        " (install matplotlib for curves.png)"))
+    return metrics

@@ -1,0 +1,93 @@
+"""Drawing the computation graph behind a tensor: Graphviz DOT text, and SVG/PNG files.
+
+Boxes are recorded ops (their backward nodes, named as in ``grad_fn``), ellipses are leaf
+tensors (parameters filled blue), edges point the way the forward pass ran. Example::
+
+    >>> print(to_dot(loss, params=dict(model.named_parameters())))
+    >>> render(loss, "graph.svg")          # needs Graphviz's `dot` program
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from .autograd.graph import AccumulateGrad
+
+__all__ = ["to_dot", "render"]
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _leaf_label(tensor, names: dict) -> str:
+    from .nn.module import Parameter
+    name = names.get(id(tensor))
+    kind = "parameter" if isinstance(tensor, Parameter) else "leaf"
+    title = f"{name}" if name else kind
+    return f"{title}\\n{_shape(tensor.shape)} {tensor.dtype}"
+
+
+def to_dot(tensor, params: dict | None = None, name: str = "output") -> str:
+    """The graph behind ``tensor`` as DOT text. ``params`` ({name: tensor}, e.g.
+    ``dict(model.named_parameters())``) labels leaves with their names."""
+    names = {id(t): n for n, t in (params or {}).items()}
+    lines = ["digraph gpugrad {", "  rankdir=BT;",
+             '  node [fontname="Helvetica", fontsize=11];']
+    ids: dict = {}
+
+    def node_id(node) -> str:
+        if id(node) not in ids:
+            ids[id(node)] = f"n{len(ids)}"
+            if isinstance(node, AccumulateGrad):
+                from .nn.module import Parameter
+                fill = "lightblue" if isinstance(node.variable, Parameter) else "lightgray"
+                lines.append(f'  {ids[id(node)]} [shape=ellipse, style=filled, '
+                             f'fillcolor={fill}, label="{_leaf_label(node.variable, names)}"];')
+            else:
+                shapes = " ".join(_shape(s) for s in node.shapes if s is not None)
+                lines.append(f'  {ids[id(node)]} [shape=box, label="{node.name()}\\n'
+                             f'in {shapes}"];')
+        return ids[id(node)]
+
+    out = f'  out [shape=doubleoctagon, label="{name}\\n{_shape(tensor.shape)}"];'
+    lines.append(out)
+    if tensor.grad_fn is None:
+        lines.append("}")
+        return "\n".join(lines)
+    stack, seen = [tensor.grad_fn], set()
+    lines.append(f"  {node_id(tensor.grad_fn)} -> out;")
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            child = edge[0]
+            lines.append(f"  {node_id(child)} -> {node_id(node)};")
+            stack.append(child)
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def render(tensor, path, params: dict | None = None) -> str:
+    """Write the graph behind ``tensor`` to ``path`` (.svg, .png or .pdf, by its suffix)
+    with Graphviz's ``dot``; returns the path. Without ``dot`` installed, raises an error
+    saying how to install it (or to use ``to_dot`` and render elsewhere)."""
+    path = os.fspath(path)
+    fmt = os.path.splitext(path)[1].lstrip(".").lower() or "svg"
+    if fmt not in ("svg", "png", "pdf"):
+        raise ValueError(f"render: write .svg, .png or .pdf, not .{fmt}")
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError("render needs Graphviz's `dot` program, which is not installed "
+                           "(apt install graphviz, brew install graphviz, or conda install "
+                           "graphviz); or write gpugrad.viz.to_dot(tensor) to a .dot file and "
+                           "render it elsewhere")
+    subprocess.run([dot, f"-T{fmt}", "-o", path], input=to_dot(tensor, params).encode(),
+                   check=True, capture_output=True)
+    return path

@@ -1,0 +1,105 @@
+"""gpugrad.save/load: round trips, atomic writes, and clear errors for bad files."""
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import nn, optim
+from gpugrad.serialization import CorruptFileError
+
+
+def test_round_trip_of_nested_state(tmp_path, device):
+    state = {
+        "model": {"w": gpugrad.randn(3, 2, device=device), "step": gpugrad.tensor(7)},
+        "scalars": [1, 2.5, True, None, "adam"],
+        "pair": (gpugrad.tensor(2.0, dtype="float64"), np.arange(3)),
+        "odd key/with.dots": 3,
+    }
+    path = tmp_path / "state.npz"
+    gpugrad.save(state, path)
+    loaded = gpugrad.load(path, device=device)
+    np.testing.assert_array_equal(loaded["model"]["w"].numpy(), state["model"]["w"].numpy())
+    assert loaded["model"]["w"].dtype == np.float32 and loaded["model"]["w"].device == device
+    assert loaded["model"]["step"].item() == 7 and loaded["model"]["step"].dtype == np.int64
+    assert loaded["scalars"] == [1, 2.5, True, None, "adam"]
+    assert isinstance(loaded["pair"], tuple) and loaded["pair"][0].dtype == np.float64
+    assert isinstance(loaded["pair"][1], np.ndarray) and loaded["pair"][1].tolist() == [0, 1, 2]
+    assert loaded["odd key/with.dots"] == 3
+
+
+def test_model_and_optimizer_round_trip(tmp_path):
+    model = nn.MLP([4, 5, 3])
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    nn.functional.cross_entropy(model(gpugrad.randn(6, 4)), gpugrad.tensor([0, 1, 2] * 2)
+                                ).backward()
+    opt.step()
+    gpugrad.save({"model": model.state_dict(), "optimizer": opt.state_dict()}, tmp_path / "m")
+    loaded = gpugrad.load(tmp_path / "m")
+    fresh = nn.MLP([4, 5, 3])
+    fresh_opt = optim.Adam(fresh.parameters(), lr=0.5)
+    fresh.load_state_dict(loaded["model"])
+    fresh_opt.load_state_dict(loaded["optimizer"])
+    assert fresh_opt.param_groups[0]["lr"] == 0.01
+    for p, q in zip(model.parameters(), fresh.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+        np.testing.assert_array_equal(opt.state[id(p)]["exp_avg"].numpy(),
+                                      fresh_opt.state[id(q)]["exp_avg"].numpy())
+
+
+def test_a_crash_mid_save_leaves_the_old_file_and_no_debris(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    gpugrad.save({"v": gpugrad.ones(3)}, path)
+    before = path.read_bytes()
+
+    def crash(f, **arrays):
+        f.write(b"PK\x03\x04 half written")
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        gpugrad.save({"v": gpugrad.zeros(3)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_truncated_and_corrupt_files_name_the_file(tmp_path):
+    path = tmp_path / "good.npz"
+    gpugrad.save({"w": gpugrad.randn(100, 100)}, path)
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="truncated.npz"):
+        gpugrad.load(truncated)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(os.urandom(1000))
+    with pytest.raises(CorruptFileError, match="garbage.npz is truncated or corrupt"):
+        gpugrad.load(garbage)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        gpugrad.load(tmp_path / "missing.npz")
+
+
+def test_foreign_npz_and_missing_entries_are_named(tmp_path):
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, x=np.zeros(2))
+    with pytest.raises(CorruptFileError, match="not one written by gpugrad.save"):
+        gpugrad.load(foreign)
+    path = tmp_path / "state.npz"
+    gpugrad.save({"layer": {"weight": gpugrad.ones(2)}}, path)
+    damaged = tmp_path / "damaged.npz"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            if not item.filename.startswith("a0"):
+                dst.writestr(item, src.read(item.filename))
+    with pytest.raises(CorruptFileError, match="'layer.weight' is missing"):
+        gpugrad.load(damaged)
+
+
+def test_no_pickle_and_unsupported_objects(tmp_path):
+    with pytest.raises(TypeError, match="'bad' is a set"):
+        gpugrad.save({"bad": {1, 2}}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="only numeric arrays"):
+        gpugrad.save({"objects": np.array([object()])}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()

@@ -1,0 +1,101 @@
+"""The training job and the `gpugrad train` command, end to end in temporary folders."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad.cli import main
+from gpugrad.training import TrainConfig, fit
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quiet(*_):
+    pass
+
+
+def test_short_digits_training_reaches_a_fixed_accuracy(tmp_path):
+    metrics = fit(TrainConfig(epochs=5, out=str(tmp_path), progress=False, device="cpu"),
+                  log=quiet)
+    assert metrics["test_accuracy"] >= 0.93
+    losses = [e["train_loss"] for e in metrics["epochs"]]
+    assert losses[-1] < losses[0] / 3
+
+
+def test_cli_writes_model_metrics_and_curves(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "2", "--out", str(out), "--no-progress",
+                 "--hidden", "32", "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "device: cpu (asked for cpu)" in printed and "test accuracy:" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["epochs"]) == 2 and metrics["device"] == "cpu"
+    assert set(metrics["versions"]) >= {"gpugrad", "numpy", "python"}
+    assert metrics["samples_per_second"] > 0 and metrics["peak_memory_bytes"] > 0
+    assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    state = gpugrad.load(out / "model.npz")
+    assert sorted(state["model"]) == ["layers.0.bias", "layers.0.weight", "layers.2.bias",
+                                      "layers.2.weight"]
+    assert state["model"]["layers.0.weight"].shape == (32, 64) and state["epoch"] == 2
+
+
+def test_resume_continues_exactly(tmp_path):
+    common = ["--hidden", "16", "--no-progress", "--device", "cpu", "--optimizer", "sgd",
+              "--lr", "0.05"]
+    assert main(["train", "--epochs", "4", "--out", str(tmp_path / "straight")] + common) == 0
+    assert main(["train", "--epochs", "2", "--out", str(tmp_path / "split")] + common) == 0
+    assert main(["train", "--epochs", "4", "--out", str(tmp_path / "split"), "--resume"]
+                + common) == 0
+    straight = gpugrad.load(tmp_path / "straight" / "model.npz")
+    resumed = gpugrad.load(tmp_path / "split" / "model.npz")
+    for name, value in straight["model"].items():
+        np.testing.assert_array_equal(value.numpy(), resumed["model"][name].numpy(),
+                                      err_msg=name)
+    assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3, 4]
+
+
+def test_synthetic_and_user_csv_data(tmp_path):
+    metrics = fit(TrainConfig(data="synthetic", synthetic_size=2000, epochs=3,
+                              out=str(tmp_path / "s"), progress=False, device="cpu"),
+                  log=quiet)
+    assert metrics["test_accuracy"] > 0.5                 # well above chance (0.1)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    table = np.c_[X, (X[:, 0] > 0).astype(int)]
+    np.savetxt(tmp_path / "mine.csv", table, delimiter=",")
+    metrics = fit(TrainConfig(data=str(tmp_path / "mine.csv"), epochs=10, lr=0.01,
+                              out=str(tmp_path / "c"), progress=False, device="cpu"),
+                  log=quiet)
+    assert metrics["test_accuracy"] > 0.85
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--data", "missing.npz"], "data file not found: missing.npz"),
+    (["--data", "short.npz"], "X has 3 rows but y has 2 labels"),
+    (["--data", "nan.npz"], "X contains NaN or infinity"),
+    (["--optimizer", "lbfgs"], "invalid choice: 'lbfgs'"),
+])
+def test_bad_input_fails_fast_with_one_clear_line(tmp_path, arguments, message):
+    np.savez(tmp_path / "short.npz", X=np.ones((3, 2)), y=np.zeros(2))
+    bad = np.ones((3, 2))
+    bad[0, 0] = np.nan
+    np.savez(tmp_path / "nan.npz", X=bad, y=np.zeros(3))
+    result = subprocess.run([sys.executable, "-m", "gpugrad", "train", "--device", "cpu",
+                             "--out", str(tmp_path / "o")] + arguments,
+                            capture_output=True, text=True, cwd=tmp_path,
+                            env={"PYTHONPATH": str(ROOT), "PATH": ""})
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cuda_asked_for_but_not_usable_fails_fast(tmp_path, monkeypatch):
+    from gpugrad import backend
+    monkeypatch.setattr(backend, "_cuda_status", (False, "no GPU here (test)"))
+    monkeypatch.setattr(backend, "_cupy", None)
+    assert main(["train", "--device", "cuda", "--out", str(tmp_path), "--no-progress"]) == 2
