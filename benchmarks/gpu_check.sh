@@ -25,5 +25,9 @@ PY
     python3 -m pytest -v -p no:cacheprovider --tb=short --durations=10 tests
     echo "pytest exit status: $?"
     python3 benchmarks/gpu_smoke.py
+    echo "## gpugrad train on cuda: digits, then 200,000 synthetic rows"
+    python3 -m gpugrad train --data digits --device cuda --no-progress --out "$out/train_digits"
+    python3 -m gpugrad train --data synthetic --synthetic-size 200000 --batch-size 1024 \
+        --hidden 512,512 --epochs 3 --device cuda --no-progress --out "$out/train_synthetic"
 } 2>&1 | tee "$log"
 echo "written: $log"

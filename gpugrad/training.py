@@ -128,7 +128,8 @@ class _Progress:
             except ImportError:
                 return
             self.bar = tqdm(total=total, unit="sample", unit_scale=True, leave=False,
-                            desc=f"epoch {epoch}/{epochs}", file=sys.stderr)
+                            desc=f"epoch {epoch}/{epochs}", file=sys.stderr,
+                            mininterval=0.25, disable=None)   # None: off when not a terminal
 
     def update(self, n: int, loss: float | None):
         if self.bar is not None:
