@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import backend
@@ -81,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; returns the exit status (0 on success, 2 on bad input)."""
+    """Run the command line; returns the exit status (0 on success, 2 on bad input, which
+    is reported in one line; GPUGRAD_DEBUG=1 shows the traceback instead)."""
     args = _parser().parse_args(argv)
     config = TrainConfig(
         data=args.data, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
@@ -93,6 +95,8 @@ def main(argv=None) -> int:
         fit(config)
     except (FileNotFoundError, DataError, CorruptFileError, backend.DeviceError,
             KeyError, ValueError) as exc:
+        if os.environ.get("GPUGRAD_DEBUG"):
+            raise                             # the full traceback, for bug reports
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"gpugrad train: error: {message}", file=sys.stderr)
         return 2

@@ -66,8 +66,9 @@ def choose_device(requested: str) -> tuple[backend.Device, str]:
 
 
 def _data(config: TrainConfig):
-    options = {"n": config.synthetic_size, "seed": config.seed} if config.data == "synthetic" \
-        else {}
+    options = {}
+    if config.data == "synthetic":
+        options = {"n": config.synthetic_size, "seed": config.seed}
     X, y = data.load(config.data, **options)
     if len(X) < 2:
         raise data.DataError(f"{config.data}: needs at least 2 rows to split, has {len(X)}")
