@@ -1,13 +1,15 @@
 """Train an MLP on the built-in digits with the library API (what `gpugrad train` does).
 
-Run: python examples/train_mlp.py            (GPUGRAD_DEVICE=cuda to train on a GPU)
+Run: python examples/train_mlp.py     (a GPU when one is usable; GPUGRAD_DEVICE=cpu forces cpu)
 """
+
+import os
 
 import gpugrad
 from gpugrad import data, nn, optim
 
 gpugrad.manual_seed(0)
-device = gpugrad.Device("auto")
+device = gpugrad.Device(os.environ.get("GPUGRAD_DEVICE", "auto"))
 X, y = data.digits()                                    # (1797, 64) floats, labels 0..9
 X_train, y_train, X_test, y_test = data.train_test_split(X, y, test_fraction=0.2, seed=0)
 X_train, y_train = gpugrad.tensor(X_train, device=device), gpugrad.tensor(y_train, device=device)

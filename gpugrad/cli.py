@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -33,8 +34,8 @@ def _sizes(text: str) -> tuple:
 def _positive(kind):
     def parse(text):
         value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
         return value
     return parse
 
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                             "teacher MLP's labels on Gaussian inputs), or a path: an .npz "
                             "with arrays X and y, or a CSV with the label in the last column")
     train.add_argument("--hidden", type=_sizes, default=",".join(map(str, defaults.hidden)),
-                       help="hidden layer widths, comma-separated")
+                       help="hidden layer widths, comma-separated (empty: a linear model)")
     train.add_argument("--epochs", type=_positive(int), default=defaults.epochs,
                        help="passes over the training data")
     train.add_argument("--batch-size", type=_positive(int), default=defaults.batch_size,
@@ -93,8 +94,8 @@ def main(argv=None) -> int:
         resume=None if args.resume is None else (args.resume or f"{args.out}/model.npz"))
     try:
         fit(config)
-    except (FileNotFoundError, DataError, CorruptFileError, backend.DeviceError,
-            KeyError, ValueError) as exc:
+    except (OSError, DataError, CorruptFileError, backend.DeviceError, KeyError,
+            ValueError) as exc:
         if os.environ.get("GPUGRAD_DEBUG"):
             raise                             # the full traceback, for bug reports
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

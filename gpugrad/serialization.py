@@ -70,15 +70,18 @@ def save(obj, path) -> None:
     arrays = {}
     manifest = {"format": _FORMAT, "root": _encode(obj, arrays, "")}
     arrays[_MANIFEST] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(os.fspath(path))       # through symlinks: replace the target
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: the folder of {path} does not exist; create it first")
+    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_UMASK
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
     try:
         with os.fdopen(handle, "wb") as f:
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())       # mkstemp makes it private (0600)
+        os.chmod(temporary, mode)          # mkstemp makes it private (0600); keep the usual
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
@@ -87,10 +90,13 @@ def save(obj, path) -> None:
     _fsync_folder(folder)
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()       # read once, at import: os.umask cannot be read without setting
 
 
 def _fsync_folder(folder: str) -> None:
@@ -124,19 +130,21 @@ def load(path, device=None):
                 raise CorruptFileError(f"load: {path} is an .npz file but not one written by "
                                        f"gpugrad.save (it has no manifest)")
             manifest = json.loads(archive[_MANIFEST].tobytes().decode())
-            if manifest.get("format") != _FORMAT:
-                raise CorruptFileError(f"load: {path} has format {manifest.get('format')!r}; "
-                                       f"this gpugrad reads {_FORMAT!r}")
+            if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+                raise CorruptFileError(f"load: {path} does not have this gpugrad's format "
+                                       f"{_FORMAT!r}")
             return _decode(manifest["root"], archive, target, path)
     except CorruptFileError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError,
-            json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
+            AttributeError, RecursionError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptFileError(f"load: {path} is truncated or corrupt "
                                f"({type(exc).__name__}: {exc})") from None
 
 
 def _decode(node: dict, archive, device, path: str):
+    if not isinstance(node, dict):
+        raise CorruptFileError(f"load: {path}: unreadable manifest entry {node!r:.80}")
     if "tensor" in node:
         name, where = node["tensor"], node.get("path", "?")
         if name not in archive.files:
@@ -149,11 +157,11 @@ def _decode(node: dict, archive, device, path: str):
         if not node.get("is_tensor", True):
             return array
         return Tensor._wrap(backend.to_device(array, device))
-    if "dict" in node:
-        return {k: _decode(v, archive, device, path) for k, v in node["dict"].items()}
-    if "list" in node:
+    if isinstance(node.get("dict"), dict):
+        return {str(k): _decode(v, archive, device, path) for k, v in node["dict"].items()}
+    if isinstance(node.get("list"), list):
         return [_decode(v, archive, device, path) for v in node["list"]]
-    if "tuple" in node:
+    if isinstance(node.get("tuple"), list):
         return tuple(_decode(v, archive, device, path) for v in node["tuple"])
     if "value" in node:
         return node["value"]

@@ -70,9 +70,22 @@ def _data(config: TrainConfig):
     if config.data == "synthetic":
         options = {"n": config.synthetic_size, "seed": config.seed}
     X, y = data.load(config.data, **options)
-    if len(X) < 2:
-        raise data.DataError(f"{config.data}: needs at least 2 rows to split, has {len(X)}")
-    return data.train_test_split(X, y, config.test_fraction, seed=config.seed)
+    split = data.train_test_split(X, y, config.test_fraction, seed=config.seed)
+    if len(split[1]) == 0:
+        raise data.DataError(f"{config.data}: {len(X)} rows with --test-fraction "
+                             f"{config.test_fraction} leave no rows to train on")
+    return split
+
+
+def _on_device(array, dtype, device, what: str):
+    """``array`` cast to ``dtype`` (checked: values too large for it become inf) on
+    ``device``."""
+    with np.errstate(over="ignore"):                 # reported below, in one clear line
+        cast = np.ascontiguousarray(array.astype(dtype))
+    if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+        raise data.DataError(f"{what}: some values are too large for {dtype} (they become "
+                             f"infinite); rescale the data or use --dtype float64")
+    return backend.to_device(cast, device)
 
 
 def evaluate(model, X, y, batch_size: int = 1024) -> tuple[float, float]:
@@ -196,17 +209,17 @@ def fit(config: TrainConfig, log=print) -> dict:
     manual_seed(config.seed)
     X_train, y_train, X_test, y_test = _data(config)
     dtype = np.dtype(config.dtype)
-    classes = int(max(y_train.max(), y_test.max())) + 1
-    to = lambda a: backend.to_device(np.ascontiguousarray(a), device)  # noqa: E731
-    X_train, X_test = to(X_train.astype(dtype)), to(X_test.astype(dtype))
-    y_train, y_test = to(y_train), to(y_test)
+    classes = int(max(y_train.max(), y_test.max(initial=0))) + 1
+    X_train = _on_device(X_train, dtype, device, config.data)
+    X_test = _on_device(X_test, dtype, device, config.data)
+    y_train, y_test = backend.to_device(y_train, device), backend.to_device(y_test, device)
     sizes = [X_train.shape[1], *config.hidden, classes]
     model = nn.MLP(sizes, device=device, dtype=dtype)
     optimizer = _optimizer(config, model)
     loader = data.DataLoader(X_train, y_train, config.batch_size, shuffle=True, seed=config.seed)
     history, first_epoch = [], 1
     if config.resume:
-        history, first_epoch = _resume(config.resume, model, optimizer, loader, device)
+        history, first_epoch = _resume(config, model, optimizer, loader, device, log)
         log(f"resumed from {config.resume} at epoch {first_epoch}")
     log(f"data: {config.data}, {len(X_train)} train / {len(X_test)} test rows, "
         f"{sizes[0]} features, {classes} classes; model {sizes}")
@@ -233,17 +246,49 @@ def _checkpoint(config, model, optimizer, loader, history, epoch):
          os.path.join(config.out, "model.npz"))
 
 
-def _resume(path, model, optimizer, loader, device):
+# Options a resumed run must share with the run it continues (they fix the data split, the
+# model and the optimizer); --epochs, --lr, --batch-size, --device and --out may change.
+_FIXED_ON_RESUME = ("data", "seed", "test_fraction", "synthetic_size", "hidden", "optimizer",
+                    "dtype")
+
+
+def _resume(config, model, optimizer, loader, device, log):
+    path = config.resume
     state = load(path, device=device)
-    for key in ("model", "optimizer", "epoch", "rng", "loader", "history"):
+    for key in ("model", "optimizer", "epoch", "rng", "loader", "history", "config"):
         if key not in state:
             raise data.DataError(f"--resume {path}: not a gpugrad train checkpoint (no "
                                  f"'{key}')")
+    saved, now = state["config"], asdict(config)
+    changed = [f"--{k.replace('_', '-')} {_shown(saved.get(k))} -> {_shown(now[k])}"
+               for k in _FIXED_ON_RESUME if _shown(saved.get(k)) != _shown(now[k])]
+    if changed:
+        raise data.DataError(f"--resume {path}: the checkpoint was trained with other "
+                             f"options ({'; '.join(changed)}); pass the same ones")
     model.load_state_dict(state["model"])
     optimizer.load_state_dict(state["optimizer"])
+    for group in optimizer.param_groups:
+        if group["lr"] != config.lr:
+            log(f"learning rate changed on resume: {group['lr']} -> {config.lr}")
+            group["lr"] = config.lr
     set_rng_state(state["rng"])
     loader.load_state_dict(state["loader"])
     return list(state["history"]), int(state["epoch"]) + 1
+
+
+def _shown(value) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _finite(value):
+    """``value`` with NaN and infinities as None, so metrics.json stays valid JSON."""
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _finish(config, device, why, sizes, history, log) -> dict:
@@ -259,7 +304,7 @@ def _finish(config, device, why, sizes, history, log) -> dict:
                "train_seconds": total_seconds, "peak_memory_bytes": peak,
                "peak_memory_kind": peak_kind}
     with open(os.path.join(config.out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=2, default=str)
+        json.dump(_finite(metrics), f, indent=2, default=str, allow_nan=False)
     plotted = history and _plot(history, os.path.join(config.out, "curves.png"))
     accuracy = metrics["test_accuracy"]
     log(f"test accuracy: {accuracy:.2%}" if accuracy is not None else "no epochs were run")

@@ -22,12 +22,17 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _quote(text: str) -> str:
+    """``text`` safe inside a DOT double-quoted string (newlines become line breaks)."""
+    return str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 def _leaf_label(tensor, names: dict) -> str:
     from .nn.module import Parameter
     name = names.get(id(tensor))
     kind = "parameter" if isinstance(tensor, Parameter) else "leaf"
     title = f"{name}" if name else kind
-    return f"{title}\\n{_shape(tensor.shape)} {tensor.dtype}"
+    return _quote(f"{title}\n{_shape(tensor.shape)} {tensor.dtype}")
 
 
 def to_dot(tensor, params: dict | None = None, name: str = "output") -> str:
@@ -48,17 +53,19 @@ def to_dot(tensor, params: dict | None = None, name: str = "output") -> str:
                              f'fillcolor={fill}, label="{_leaf_label(node.variable, names)}"];')
             else:
                 shapes = " ".join(_shape(s) for s in node.shapes if s is not None)
-                lines.append(f'  {ids[id(node)]} [shape=box, label="{node.name()}\\n'
-                             f'in {shapes}"];')
+                label = _quote(f"{node.name()}\nin {shapes}")
+                lines.append(f'  {ids[id(node)]} [shape=box, label="{label}"];')
         return ids[id(node)]
 
-    out = f'  out [shape=doubleoctagon, label="{name}\\n{_shape(tensor.shape)}"];'
-    lines.append(out)
+    label = _quote(f"{name}\n{_shape(tensor.shape)}")
+    lines.append(f'  out [shape=doubleoctagon, label="{label}"];')
     if tensor.grad_fn is None:
+        if tensor.requires_grad:                       # a leaf: draw it feeding the output
+            lines.append(f"  {node_id(tensor._grad_accumulator())} -> out;")
         lines.append("}")
         return "\n".join(lines)
     stack, seen = [tensor.grad_fn], set()
-    lines.append(f"  {node_id(tensor.grad_fn)} -> out;")
+    lines.append(f"  {node_id(tensor.grad_fn)} -> out{_port(tensor.grad_fn, tensor.output_nr)};")
     while stack:
         node = stack.pop()
         if id(node) in seen:
@@ -67,11 +74,16 @@ def to_dot(tensor, params: dict | None = None, name: str = "output") -> str:
         for edge in node.next_edges:
             if edge is None:
                 continue
-            child = edge[0]
-            lines.append(f"  {node_id(child)} -> {node_id(node)};")
+            child, output_nr = edge
+            lines.append(f"  {node_id(child)} -> {node_id(node)}{_port(child, output_nr)};")
             stack.append(child)
     lines.append("}")
     return "\n".join(lines)
+
+
+def _port(node, output_nr: int) -> str:
+    """An edge label naming which output it comes from, for nodes with several outputs."""
+    return f' [label="{output_nr}"]' if getattr(node, "num_outputs", 1) > 1 else ""
 
 
 def render(tensor, path, params: dict | None = None) -> str:
@@ -88,6 +100,9 @@ def render(tensor, path, params: dict | None = None) -> str:
                            "(apt install graphviz, brew install graphviz, or conda install "
                            "graphviz); or write gpugrad.viz.to_dot(tensor) to a .dot file and "
                            "render it elsewhere")
-    subprocess.run([dot, f"-T{fmt}", "-o", path], input=to_dot(tensor, params).encode(),
-                   check=True, capture_output=True)
+    result = subprocess.run([dot, f"-T{fmt}", "-o", path],
+                            input=to_dot(tensor, params).encode(), capture_output=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"render: dot failed ({result.returncode}): "
+                           f"{result.stderr.decode(errors='replace').strip()}")
     return path

@@ -67,12 +67,17 @@ def test_train_test_split_is_a_partition():
 
 
 def test_load_file_npz_and_csv(tmp_path):
-    np.savez(tmp_path / "d.npz", X=np.ones((4, 2)), y=np.array([0, 1, 1, 0]))
+    np.savez(tmp_path / "d.npz", X=np.ones((4, 2), dtype=np.float32), y=np.array([0, 1, 1, 0]))
     X, y = data.load_file(tmp_path / "d.npz")
-    assert X.dtype == np.float32 and y.tolist() == [0, 1, 1, 0]
+    assert X.dtype == np.float32 and y.dtype == np.int64 and y.tolist() == [0, 1, 1, 0]
+    np.savez(tmp_path / "d64.npz", X=np.ones((2, 2)), y=np.array([0, 1]))
+    assert data.load_file(tmp_path / "d64.npz")[0].dtype == np.float64   # kept for --dtype 64
     (tmp_path / "d.csv").write_text("f1,f2,label\n0.5,1.0,2\n1.5,2.0,0\n")
     X, y = data.load_file(tmp_path / "d.csv")
     assert X.tolist() == [[0.5, 1.0], [1.5, 2.0]] and y.tolist() == [2, 0]
+    (tmp_path / "plain.csv").write_text("1.5,2.5,1\n3,4,1\n5,6,0\n")   # no header: 3 rows
+    X, y = data.load_file(tmp_path / "plain.csv")
+    assert X.tolist() == [[1.5, 2.5], [3, 4], [5, 6]] and y.tolist() == [1, 1, 0]
 
 
 def test_load_file_errors_say_what_is_wrong(tmp_path):
@@ -95,3 +100,8 @@ def test_load_file_errors_say_what_is_wrong(tmp_path):
     (tmp_path / "words.csv").write_text("a,b\nx,y\n")
     with pytest.raises(data.DataError, match="not a CSV of numbers"):
         data.load_file(tmp_path / "words.csv")
+    np.savez(tmp_path / "huge.npz", X=np.ones((2, 2)), y=np.array([0, 10**12]))
+    with pytest.raises(data.DataError, match="labels are class indices"):
+        data.load_file(tmp_path / "huge.npz")
+    with pytest.raises(data.DataError, match="is a folder"):
+        data.load_file(tmp_path)

@@ -103,3 +103,28 @@ def test_no_pickle_and_unsupported_objects(tmp_path):
     with pytest.raises(TypeError, match="only numeric arrays"):
         gpugrad.save({"objects": np.array([object()])}, tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_damaged_manifests_are_reported_not_crashed_on(tmp_path):
+    import json
+    for i, manifest in enumerate([[1, 2], {"format": "gpugrad-state/1", "root": 5},
+                                  {"format": "gpugrad-state/1", "root": {"dict": [1, 2]}}]):
+        path = tmp_path / f"m{i}.npz"
+        np.savez(path, __gpugrad_manifest__=np.frombuffer(json.dumps(manifest).encode(),
+                                                           dtype=np.uint8))
+        with pytest.raises(CorruptFileError, match=f"m{i}.npz"):
+            gpugrad.load(path)
+
+
+def test_permissions_symlinks_and_missing_folders(tmp_path):
+    path = tmp_path / "private.npz"
+    gpugrad.save({"v": 1}, path)
+    os.chmod(path, 0o600)
+    gpugrad.save({"v": 2}, path)
+    assert os.stat(path).st_mode & 0o777 == 0o600 and gpugrad.load(path)["v"] == 2
+    link = tmp_path / "link.npz"
+    os.symlink(path, link)
+    gpugrad.save({"v": 3}, link)
+    assert os.path.islink(link) and gpugrad.load(path)["v"] == 3
+    with pytest.raises(FileNotFoundError, match="missing/x.npz does not exist"):
+        gpugrad.save({"v": 1}, tmp_path / "missing" / "x.npz")

@@ -99,3 +99,33 @@ def test_cuda_asked_for_but_not_usable_fails_fast(tmp_path, monkeypatch):
     monkeypatch.setattr(backend, "_cuda_status", (False, "no GPU here (test)"))
     monkeypatch.setattr(backend, "_cupy", None)
     assert main(["train", "--device", "cuda", "--out", str(tmp_path), "--no-progress"]) == 2
+
+
+def test_resume_refuses_other_options_and_applies_a_new_lr(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    common = ["--hidden", "8", "--no-progress", "--device", "cpu", "--out", out]
+    assert main(["train", "--epochs", "1", "--seed", "1"] + common) == 0
+    assert main(["train", "--epochs", "2", "--seed", "2", "--resume"] + common) == 2
+    assert "--seed 1 -> 2" in capsys.readouterr().err
+    assert main(["train", "--epochs", "2", "--seed", "1", "--lr", "0.01", "--resume"]
+                + common) == 0
+    assert "learning rate changed on resume: 0.001 -> 0.01" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning",
+                            "ignore:invalid value:RuntimeWarning")
+def test_diverging_run_still_writes_valid_json(tmp_path):
+    fit(TrainConfig(epochs=1, lr=1e8, optimizer="sgd", out=str(tmp_path), progress=False,
+                    device="cpu"), log=quiet)
+    text = (tmp_path / "metrics.json").read_text()
+    json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name} in metrics.json"))
+
+
+def test_data_too_large_for_float32_and_out_that_is_a_file(tmp_path):
+    np.savez(tmp_path / "big.npz", X=np.array([[1e39, 0.0], [1.0, 2.0], [3.0, 4.0]]),
+             y=np.array([0, 1, 0]))
+    assert main(["train", "--data", str(tmp_path / "big.npz"), "--device", "cpu",
+                 "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    (tmp_path / "file").write_text("")
+    assert main(["train", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path / "file"),
+                 "--no-progress"]) == 2

@@ -42,3 +42,26 @@ def test_render_without_graphviz_says_how_to_get_it(tmp_path, monkeypatch):
     L, _ = seed_backprop_graph()
     with pytest.raises(RuntimeError, match="apt install graphviz"):
         viz.render(L, tmp_path / "graph.svg")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_names_with_quotes_and_multi_output_nodes_render(tmp_path):
+    from gpugrad.autograd import Function
+
+    class Split(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 1.0, x * 2.0
+
+        @staticmethod
+        def backward(ctx, a, b):
+            return a + 2 * b
+
+    w = nn.Parameter(gpugrad.ones(2))
+    first, second = Split.apply(w)
+    total = (first + second).sum()
+    dot = viz.to_dot(total, params={'my "odd" name': w})
+    assert '[label="0"]' in dot and '[label="1"]' in dot
+    assert 'my \\"odd\\" name' in dot
+    viz.render(total, tmp_path / "g.svg", params={'my "odd" name': w})
+    assert "digraph" in viz.to_dot(w) and "parameter" in viz.to_dot(w)

@@ -19,6 +19,9 @@ import numpy as np
 __all__ = ["digits", "synthetic", "load_file", "load", "train_test_split", "DataError"]
 
 
+_MAX_CLASSES = 100_000
+
+
 class DataError(ValueError):
     """A data file or array that cannot be used, with what is wrong in the message."""
 
@@ -77,7 +80,10 @@ def _validated(X, y, source: str):
         raise DataError(f"{source}: labels must be integers, got dtype {y.dtype}")
     if len(y) and y.min() < 0:
         raise DataError(f"{source}: labels must be >= 0, found {int(y.min())}")
-    return X.astype(np.float32), y.astype(np.int64)
+    if len(y) and y.max() > _MAX_CLASSES:
+        raise DataError(f"{source}: a label is {int(y.max())}; labels are class indices "
+                        f"0..C-1 (at most {_MAX_CLASSES:,} classes)")
+    return X.astype(np.float64 if X.dtype == np.float64 else np.float32), y.astype(np.int64)
 
 
 def load_file(path):
@@ -86,6 +92,8 @@ def load_file(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"data file not found: {path}")
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a folder; --data takes a .npz or .csv file")
     if path.endswith(".npz"):
         try:
             with np.load(path, allow_pickle=False) as archive:
@@ -107,12 +115,23 @@ def load_file(path):
 
 
 def _read_csv(path: str) -> np.ndarray:
-    for skip in (0, 1):
-        try:
-            return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
-        except ValueError as exc:
-            error = exc
-    raise DataError(f"{path}: not a CSV of numbers ({error})")
+    """The numbers of a CSV; its first line is skipped only when it holds text (a header)."""
+    with open(path) as f:
+        first = f.readline()
+    skip = 1 if any(not _is_number(cell) for cell in first.strip().split(",")) else 0
+    try:
+        return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(f"{path}: not a CSV of numbers ({exc}; rows are counted after the "
+                        f"{'header' if skip else 'start'})") from None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def load(name: str, **options):

@@ -26,19 +26,28 @@ class Optimizer:
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
+        name = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(f"{name} takes an iterable of tensors (e.g. model.parameters() or "
+                            f"[w, b]), not a single tensor")
         params = list(params)
         if not params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ValueError(f"{name} got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
         seen = set()
         for group in groups:
             group = dict(self.defaults, **group)
+            if isinstance(group["params"], Tensor):
+                raise TypeError(f"{name}: a group's 'params' must be an iterable of tensors")
             group["params"] = list(group["params"])
             for p in group["params"]:
-                if not isinstance(p, Tensor) or not p.requires_grad:
-                    raise TypeError(f"{type(self).__name__} optimizes tensors that require "
-                                    f"grad; got {type(p).__name__}")
+                if not isinstance(p, Tensor):
+                    raise TypeError(f"{name} optimizes tensors; got {type(p).__name__}")
+                if not p.is_leaf:
+                    raise ValueError(f"{name} can only optimize leaf tensors (parameters), "
+                                     f"not results of ops (shape {tuple(p.shape)}, "
+                                     f"grad_fn={p.grad_fn!r})")
                 if id(p) in seen:
                     raise ValueError("a parameter appears in more than one parameter group")
                 seen.add(id(p))
