@@ -29,5 +29,8 @@ PY
     python3 -m gpugrad train --data digits --device cuda --no-progress --out "$out/train_digits"
     python3 -m gpugrad train --data synthetic --synthetic-size 200000 --batch-size 1024 \
         --hidden 512,512 --epochs 3 --device cuda --no-progress --out "$out/train_synthetic"
+    echo "## gpugrad experiment checkpoint on cuda"
+    python3 -m gpugrad experiment checkpoint --device cuda --depth 64 --width 1024 \
+        --batch 256 --every 4 --budgets 0.2,0.3,0.5 --out "$out/checkpoint_cuda"
 } 2>&1 | tee "$log"
 echo "written: $log"

@@ -32,7 +32,7 @@ from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor
 
-from . import data, nn, optim, viz  # noqa: E402  (they build on the names above)
+from . import checkpoint, data, memory, nn, optim, viz  # noqa: E402  (they use the names above)
 
 bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 
@@ -55,5 +55,5 @@ __all__ = [
     "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "transpose", "unsqueeze", "view", "where",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load",
-    "data", "nn", "optim", "viz",
+    "checkpoint", "data", "memory", "nn", "optim", "viz",
 ]

@@ -27,7 +27,7 @@ __all__ = [
     "Device", "DeviceError", "CudaUnavailableError", "cuda_status", "is_cuda_usable",
     "xp_of", "device_of", "to_device", "array_module", "asarray",
     "get_default_device", "set_default_device", "new_generator", "check_same_device",
-    "zeros_like_device", "use_device", "memory_pool_bytes",
+    "zeros_like_device", "use_device", "memory_pool_bytes", "cuda_memory_hook", "synchronize",
 ]
 
 
@@ -290,6 +290,30 @@ def memory_pool_bytes(device: Device) -> int:
         return 0
     with _cuda_context(device):
         return int(_require_cupy().get_default_memory_pool().total_bytes())
+
+
+def cuda_memory_hook(on_change):
+    """A context manager under which ``on_change(bytes)`` is called for every block CuPy's
+    memory pool hands out (+) or takes back (-): in-use memory, unlike the pool's size."""
+    cupy = _require_cupy()
+
+    class _Hook(cupy.cuda.MemoryHook):
+        name = "gpugrad-memory"
+
+        def malloc_postprocess(self, **kwargs):
+            on_change(kwargs["mem_size"])
+
+        def free_postprocess(self, **kwargs):
+            on_change(-kwargs["mem_size"])
+
+    return _Hook()
+
+
+def synchronize(device: Device) -> None:
+    """Wait for the work queued on ``device`` (nothing to wait for on cpu)."""
+    if device.type != "cpu":
+        with _cuda_context(device):
+            _require_cupy().cuda.Device().synchronize()
 
 
 # ---------------------------------------------------------------------------------------------

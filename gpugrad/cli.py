@@ -78,28 +78,90 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", nargs="?", const="", default=None, metavar="PATH",
                        help="continue from a checkpoint (default: OUT/model.npz) with its "
                             "model and optimizer state, up to --epochs")
+    train.add_argument("--checkpoint", default=None, metavar="SEGMENTS|auto|BYTES",
+                       help="gradient checkpointing: a number of segments (e.g. 4), 'auto' "
+                            "(the planner at half the memory of no checkpointing) or a "
+                            "memory budget in bytes (e.g. 200MB)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _experiment_parser(commands)
     return parser
+
+
+def _experiment_parser(commands):
+    from .checkpoint.experiment import ExperimentConfig
+    experiment = commands.add_parser("experiment", help="measurement experiments")
+    kinds = experiment.add_subparsers(dest="kind", required=True)
+    ckpt = kinds.add_parser(
+        "checkpoint", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        help="the memory/compute trade-off of gradient checkpointing on a deep MLP",
+        description="Measure peak memory, step time and recomputations of a deep MLP's "
+                    "training step without checkpointing, with every-k and sqrt(n) "
+                    "segments, and with the planner at several budgets; write "
+                    "results.csv, results.md and tradeoff.png into --out.")
+    defaults = ExperimentConfig()
+    ckpt.add_argument("--depth", type=_positive(int), default=defaults.depth,
+                      help="number of Linear layers")
+    ckpt.add_argument("--width", type=_positive(int), default=defaults.width,
+                      help="width of every layer")
+    ckpt.add_argument("--batch", type=_positive(int), default=defaults.batch,
+                      help="rows per step")
+    ckpt.add_argument("--dtype", choices=("float32", "float64"), default=defaults.dtype)
+    ckpt.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
+    ckpt.add_argument("--every", type=_sizes, default=",".join(map(str, defaults.every)),
+                      help="segment lengths k for the every-k strategies")
+    ckpt.add_argument("--budgets", type=_fractions,
+                      default=",".join(map(str, defaults.budgets)),
+                      help="planner budgets, as fractions of the peak without checkpointing")
+    ckpt.add_argument("--repeat", type=_positive(int), default=defaults.repeat,
+                      help="timed steps per strategy (the median is reported)")
+    ckpt.add_argument("--seed", type=int, default=defaults.seed)
+    ckpt.add_argument("--out", default=defaults.out, help="folder for the output files")
+
+
+def _fractions(text: str) -> tuple:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected fractions such as 0.2,0.5; got {text!r}")
+    if not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"budgets are fractions in (0, 1]; got {text!r}")
+    return values
 
 
 def main(argv=None) -> int:
     """Run the command line; returns the exit status (0 on success, 2 on bad input, which
     is reported in one line; GPUGRAD_DEBUG=1 shows the traceback instead)."""
     args = _parser().parse_args(argv)
+    if args.command == "experiment":
+        return _guarded("experiment", lambda: _experiment(args))
     config = TrainConfig(
         data=args.data, hidden=args.hidden, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, optimizer=args.optimizer, device=args.device, seed=args.seed,
         out=args.out, dtype=args.dtype, test_fraction=args.test_fraction,
         synthetic_size=args.synthetic_size, progress=not args.no_progress,
-        resume=None if args.resume is None else (args.resume or f"{args.out}/model.npz"))
+        resume=None if args.resume is None else (args.resume or f"{args.out}/model.npz"),
+        checkpoint=args.checkpoint)
+    return _guarded("train", lambda: fit(config))
+
+
+def _experiment(args):
+    from .checkpoint.experiment import ExperimentConfig, run
+    run(ExperimentConfig(depth=args.depth, width=args.width, batch=args.batch,
+                         dtype=args.dtype, device=args.device, every=args.every,
+                         budgets=args.budgets, repeat=args.repeat, seed=args.seed,
+                         out=args.out))
+
+
+def _guarded(command: str, work) -> int:
+    """Run ``work``; bad input ends in one line on stderr and exit status 2."""
     try:
-        fit(config)
+        work()
     except (OSError, DataError, CorruptFileError, backend.DeviceError, KeyError,
             ValueError) as exc:
         if os.environ.get("GPUGRAD_DEBUG"):
             raise                             # the full traceback, for bug reports
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"gpugrad train: error: {message}", file=sys.stderr)
+        print(f"gpugrad {command}: error: {message}", file=sys.stderr)
         return 2
     return 0
 

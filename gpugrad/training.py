@@ -48,6 +48,7 @@ class TrainConfig:
     test_fraction: float = 0.2
     synthetic_size: int = 10_000
     resume: str | None = None
+    checkpoint: str | None = None
     progress: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -86,6 +87,43 @@ def _on_device(array, dtype, device, what: str):
         raise data.DataError(f"{what}: some values are too large for {dtype} (they become "
                              f"infinite); rescale the data or use --dtype float64")
     return backend.to_device(cast, device)
+
+
+_UNITS = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "K": 2**10, "M": 2**20,
+          "G": 2**30, "KIB": 2**10, "MIB": 2**20, "GIB": 2**30}
+
+
+def _checkpointing(option: str, model, loader, log):
+    """``--checkpoint``: segments (an int), "auto" (the planner at half the peak without
+    checkpointing) or a byte budget such as 200MB, planned on the first batch."""
+    from .checkpoint import BudgetError, plan
+    text = str(option).strip().upper()
+    if text.isdigit() and int(text) <= len(model.layers):
+        log(f"checkpointing: {int(text)} segments")
+        return int(text)
+    if text == "AUTO":
+        budget = 0.5
+    else:
+        number = text.rstrip("KMGIB")
+        unit = text[len(number):]
+        try:
+            budget = int(float(number) * _UNITS[unit])
+        except (ValueError, KeyError):
+            raise ValueError(f"--checkpoint takes a number of segments, 'auto' or a byte "
+                             f"budget such as 200MB; got {option!r}") from None
+    order, rng = loader.state_dict(), get_rng_state()
+    xb, yb = next(iter(loader))
+    loss_fn = lambda out: nn.functional.cross_entropy(out, yb)  # noqa: E731
+    try:
+        result = plan(model, xb, budget=budget, loss_fn=loss_fn)
+    except BudgetError:
+        if text != "AUTO":
+            raise
+        result = plan(model, xb, budget=1.0, loss_fn=loss_fn)    # small model: keep all
+    loader.load_state_dict(order)              # planning must not change data or dropout
+    set_rng_state(rng)
+    log(f"checkpointing: {result!r}")
+    return result
 
 
 def evaluate(model, X, y, batch_size: int = 1024) -> tuple[float, float]:
@@ -217,6 +255,8 @@ def fit(config: TrainConfig, log=print) -> dict:
     model = nn.MLP(sizes, device=device, dtype=dtype)
     optimizer = _optimizer(config, model)
     loader = data.DataLoader(X_train, y_train, config.batch_size, shuffle=True, seed=config.seed)
+    if config.checkpoint is not None:
+        model.checkpoint = _checkpointing(config.checkpoint, model, loader, log)
     history, first_epoch = [], 1
     if config.resume:
         history, first_epoch = _resume(config, model, optimizer, loader, device, log)

@@ -129,3 +129,35 @@ def test_data_too_large_for_float32_and_out_that_is_a_file(tmp_path):
     (tmp_path / "file").write_text("")
     assert main(["train", "--epochs", "1", "--device", "cpu", "--out", str(tmp_path / "file"),
                  "--no-progress"]) == 2
+
+
+def test_train_with_checkpointing_matches_plain_training(tmp_path):
+    common = ["--epochs", "2", "--hidden", "32,32,32", "--device", "cpu", "--no-progress"]
+    assert main(["train", "--out", str(tmp_path / "plain")] + common) == 0
+    for option in ("2", "auto", "5MB"):
+        out = tmp_path / option
+        assert main(["train", "--out", str(out), "--checkpoint", option] + common) == 0
+        plain = gpugrad.load(tmp_path / "plain" / "model.npz")["model"]
+        checkpointed = gpugrad.load(out / "model.npz")["model"]
+        for name, value in plain.items():
+            np.testing.assert_allclose(checkpointed[name].numpy(), value.numpy(), rtol=1e-6,
+                                       atol=1e-7, err_msg=f"{option}: {name}")
+    assert main(["train", "--out", str(tmp_path / "bad"), "--checkpoint", "lots"]
+                + common) == 2
+
+
+def test_experiment_command_writes_its_results(tmp_path, capsys):
+    out = tmp_path / "ckpt"
+    assert main(["experiment", "checkpoint", "--depth", "16", "--width", "64", "--batch",
+                 "64", "--every", "3", "--budgets", "0.7", "--repeat", "1", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    rows = (out / "results.csv").read_text().splitlines()
+    assert rows[0].startswith("strategy,budget_bytes,predicted_peak_bytes,measured_peak_bytes")
+    names = [row.split(",")[0] for row in rows[1:]]
+    assert names[:3] == ["none", "every-3", "sqrt(n)=4 segments"]
+    assert "planner 0.7" in names and "planner @ sqrt(n) peak" in names
+    for row in rows[1:]:
+        assert float(row.split(",")[-1]) < 1e-6           # gradients equal without ckpt
+    assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| strategy | peak MiB |" in (out / "results.md").read_text()
+    assert "recomputations" in capsys.readouterr().out

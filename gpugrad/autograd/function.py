@@ -26,7 +26,7 @@ import functools
 
 from .. import backend
 from . import forward_ad
-from .graph import Node, SavedTensor, freed_graph_error
+from .graph import Node, SavedTensor, freed_graph_error, is_capturing
 from .mode import _state, is_grad_enabled, no_grad
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -75,6 +75,9 @@ class FunctionCtx(Node):
 
     def release(self):
         if self._saved:
+            for saved, _ in self._saved:
+                if saved is not None:
+                    saved.release()
             self._saved = ()
             self._released = True
 
@@ -130,8 +133,13 @@ class Function:
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
         record = _state.grad_enabled and any(needs)
-        if record or levels:
+        capture = not record and any(needs) and is_capturing()
+        if record or levels or capture:
             outputs = _connect(ctx, args, outputs, record)
+        if capture:                      # a checkpoint's recomputation: values, no graph
+            for out in outputs:
+                if isinstance(out, Tensor) and out.dtype.kind in "fc":
+                    out._requires_grad = True
         if levels:
             _forward_tangents(cls, ctx, args, outputs, levels)
         return outputs[0] if single else outputs

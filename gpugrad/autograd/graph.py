@@ -12,13 +12,16 @@ adds incoming gradients into ``tensor.grad``.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import traceback
 
 from .mode import is_anomaly_enabled
 
 __all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error",
-           "stale_view_error",
+           "stale_view_error", "saved_tensors_hooks", "no_saved_tensors_hooks",
+           "is_capturing", "capturing_saves",
            "without_graph", "store_grad"]
 
 
@@ -59,15 +62,71 @@ def freed_graph_error(node_name: str) -> RuntimeError:
         f"autograd.grad() call if you need to go through the graph again.")
 
 
+class _HookState(threading.local):
+    def __init__(self):
+        self.stack = []         # (pack, unpack) pairs, innermost last
+        self.capturing = False  # recomputing for a checkpoint: save values, build no graph
+
+
+_hooks = _HookState()
+
+
+def is_capturing() -> bool:
+    """True while ops only hand what they would save to the active hooks (a checkpoint's
+    recomputation): no graph is built, but the values come out exactly as when recording."""
+    return _hooks.capturing
+
+
+@contextlib.contextmanager
+def capturing_saves():
+    previous, _hooks.capturing = _hooks.capturing, True
+    try:
+        yield
+    finally:
+        _hooks.capturing = previous
+
+
+@contextlib.contextmanager
+def saved_tensors_hooks(pack_hook, unpack_hook):
+    """Inside, every value an op saves for backward goes through ``pack_hook(tensor)`` and
+    what it returns is kept instead; ``unpack_hook(packed)`` gives the tensor back when a
+    backward rule needs it. If the packed object has a ``release()`` method, it is called
+    when the graph frees its saved values. (As PyTorch's torch.autograd.graph hooks; this is
+    what gradient checkpointing is built on.)
+
+    Example::
+
+        >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), gpugrad.tensor):
+        ...     y = (x * x).sum()      # the saved x is kept as a NumPy copy
+    """
+    _hooks.stack.append((pack_hook, unpack_hook))
+    try:
+        yield
+    finally:
+        _hooks.stack.pop()
+
+
+@contextlib.contextmanager
+def no_saved_tensors_hooks():
+    """Save values normally inside, whatever hooks are active outside."""
+    saved, _hooks.stack = _hooks.stack, []
+    try:
+        yield
+    finally:
+        _hooks.stack = saved
+
+
 class SavedTensor:
     """A tensor saved for a backward rule, with the version it had when it was saved.
 
     An input is kept as the tensor itself (it already points to the node that made it). The
     node's own output is kept as its array only, and re-wrapped on unpacking with the node as
-    its ``grad_fn``: keeping the output tensor would make a reference cycle.
+    its ``grad_fn``: keeping the output tensor would make a reference cycle. Under
+    ``saved_tensors_hooks`` only what the pack hook returned is kept.
     """
 
-    __slots__ = ("tensor", "array", "counter", "version", "is_output", "attach", "tangents")
+    __slots__ = ("tensor", "array", "counter", "version", "is_output", "attach", "tangents",
+                 "packed", "unpack_hook")
 
     def __init__(self, tensor, is_output: bool, attach: bool = True):
         self.counter = tensor._version
@@ -75,12 +134,26 @@ class SavedTensor:
         self.is_output = is_output
         self.attach = attach            # False for outputs the node does not differentiate
         self.tangents = tensor._tangents
-        if is_output:
-            self.tensor, self.array = None, tensor._array
+        self.tensor = self.array = self.unpack_hook = None
+        if _hooks.stack:
+            pack, self.unpack_hook = _hooks.stack[-1]
+            self.packed = pack(tensor)
+        elif is_output:
+            self.array = tensor._array
         else:
-            self.tensor, self.array = tensor, None
+            self.tensor = tensor
+
+    def release(self):
+        release = getattr(self.packed, "release", None) if self.unpack_hook else None
+        if release is not None:
+            release()
 
     def unpack(self, node, output_nr: int = 0, what: str = "value"):
+        if self.unpack_hook is not None:
+            value = self.unpack_hook(self.packed)
+            if not (self.is_output and self.attach):
+                return value
+            return self._as_output(value._array, node, output_nr, value._tangents)
         if self.counter.value != self.version:
             a = self.tensor._array if self.tensor is not None else self.array
             raise RuntimeError(
@@ -91,12 +164,15 @@ class SavedTensor:
                 f"than x *= 2), or clone() it before modifying it.")
         if self.tensor is not None:
             return self.tensor
+        return self._as_output(self.array, node, output_nr, self.tangents)
+
+    def _as_output(self, array, node, output_nr: int, tangents):
         from ..tensor import Tensor
-        out = Tensor._wrap(self.array)
+        out = Tensor._wrap(array)
         out._version = self.counter
         if self.attach:
             out.grad_fn, out.output_nr, out._requires_grad = node, output_nr, True
-        out._tangents = self.tangents
+        out._tangents = tangents
         return out
 
 
@@ -169,6 +245,9 @@ class Node:
     def release(self):
         """Free the saved values (called after a backward without retain_graph)."""
         if self._saved_xs or self._saved_ans is not None:
+            for saved in (*self._saved_xs, self._saved_ans):
+                if saved is not None:
+                    saved.release()
             self._saved_xs, self._saved_ans = (), None
             self._released = True
 
@@ -236,4 +315,20 @@ def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
             tangents = grad._tangents
             grad = type(grad)._wrap(copy)
             grad._tangents = tangents
+        elif tensor.grad is not None and _can_add_in_place(tensor.grad, grad):
+            existing = tensor.grad._array
+            tensor.grad._xp().add(existing, grad._array, out=existing)
+            tensor.grad._version.value += 1
+            return
     tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+
+
+def _can_add_in_place(existing, grad) -> bool:
+    """Whether ``grad`` can be added into the existing ``.grad`` buffer (as PyTorch does, so
+    accumulating gradients allocates nothing): same shape, dtype and device, a writable
+    buffer of its own, and no graph or tangent to keep."""
+    a, b = existing._array, grad._array
+    return (a.shape == b.shape and a.dtype == b.dtype and type(a) is type(b)
+            and not existing.requires_grad and not existing._tangents and not grad._tangents
+            and a.flags.c_contiguous and getattr(a.flags, "writeable", True)
+            and (not hasattr(a, "device") or a.device == b.device))

@@ -121,11 +121,13 @@ class MLP(Module):
     """A multilayer perceptron: Linear layers of ``sizes`` with an activation (and optional
     Dropout) between them, none after the last.
 
+    ``checkpoint``: None (keep every activation), an int (that many
+    ``checkpoint_sequential`` segments) or a ``gpugrad.checkpoint.Plan`` (see ``plan``).
     Shapes: (N, sizes[0]) -> (N, sizes[-1]). Example: ``MLP([784, 256, 256, 10])``.
     """
 
     def __init__(self, sizes, activation: str = "relu", dropout: float = 0.0,
-                 device=None, dtype=None):
+                 device=None, dtype=None, checkpoint=None):
         super().__init__()
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
@@ -143,6 +145,13 @@ class MLP(Module):
                     layers.append(Dropout(dropout))
         self.sizes = sizes
         self.layers = Sequential(*layers)
+        self.checkpoint = checkpoint
 
     def forward(self, x):
-        return self.layers(x)
+        strategy = self.checkpoint
+        if strategy is None:
+            return self.layers(x)
+        if isinstance(strategy, int):
+            from ..checkpoint import checkpoint_sequential
+            return checkpoint_sequential(self.layers, strategy, x)
+        return strategy.run(x)                      # a gpugrad.checkpoint.Plan

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import forward_ad
-from ..autograd.graph import Node, stale_view_error
+from ..autograd.graph import Node, SavedTensor, _hooks, stale_view_error
 from ..autograd.mode import _state
 
 __all__ = ["Op", "apply", "zeros_with", "LINEAR", "ELEMENTWISE", "REGISTRY"]
@@ -91,6 +91,17 @@ def broadcast_error(op_name: str, shapes, exc: Exception) -> Exception:
     return exc
 
 
+def _capture(op, inputs, result):
+    """A checkpoint's recomputation: hand the values the op would save to the hooks, mark
+    the result as depending on what requires grad, and build no graph."""
+    indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
+    for i in indices:
+        SavedTensor(inputs[i], is_output=False)
+    if op._save_ans:
+        SavedTensor(result, is_output=True)
+    result._requires_grad = True
+
+
 def apply(op, *inputs, **params):
     """Run ``op`` on tensors ``inputs`` and, when needed, record it in the graph."""
     from ..tensor import Tensor
@@ -138,6 +149,8 @@ def apply(op, *inputs, **params):
             node.save(inputs, result, indices, op._save_ans)
             result.grad_fn = node
             result._requires_grad = True
+    elif _hooks.capturing and op.differentiable and any(t._requires_grad for t in inputs):
+        _capture(op, inputs, result)
     if forward_ad._state.levels and op.differentiable:
         for t in inputs:
             if t._tangents:

@@ -1,0 +1,200 @@
+"""The memory/compute trade-off experiment behind ``gpugrad experiment checkpoint``.
+
+For one deep MLP it measures, per strategy (none, every-k segments, sqrt(n) segments, the
+planner at several budgets and at the budget sqrt(n) segments use): the tracked peak memory
+of one training step, the planner's predicted peak, the median step time (timed apart from
+the tracked step), the number of block recomputations, and how far the gradients are from
+those without checkpointing. It writes results.csv, results.md and tradeoff.png.
+
+Example::
+
+    >>> from gpugrad.checkpoint.experiment import ExperimentConfig, run
+    >>> rows = run(ExperimentConfig(depth=32, width=256, batch=128, out="runs/ckpt"))
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import statistics
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import backend, nn
+from ..creation import randn, tensor
+from ..memory import track
+from ..random import manual_seed
+from .planner import BudgetError, blocks_of, plan
+
+__all__ = ["ExperimentConfig", "run"]
+
+
+@dataclass
+class ExperimentConfig:
+    depth: int = 48
+    width: int = 256
+    batch: int = 256
+    dtype: str = "float32"
+    device: str = "auto"
+    every: tuple = (2, 4)
+    budgets: tuple = (0.15, 0.25, 0.4, 0.6, 0.8)
+    repeat: int = 5
+    seed: int = 0
+    out: str = "runs/checkpoint"
+
+
+class _Counter:
+    """Counts forward calls of the first layer of each block (block runs per step)."""
+
+    def __init__(self, model):
+        self.calls = 0
+        for block in blocks_of(model):
+            first = block[0]
+            original = first.forward
+
+            def counted(*args, _original=original, **kwargs):
+                self.calls += 1
+                return _original(*args, **kwargs)
+            object.__setattr__(first, "forward", counted)
+
+
+def _strategies(config, depth):
+    strategies = [("none", None)]
+    for k in config.every:
+        if 1 <= k < depth:
+            strategies.append((f"every-{k}", max(1, math.ceil(depth / k))))
+    strategies.append((f"sqrt(n)={round(math.sqrt(depth))} segments", round(math.sqrt(depth))))
+    return strategies
+
+
+def run(config: ExperimentConfig, log=print) -> list:
+    """Measure every strategy and write the files; returns the rows (dicts)."""
+    device = backend.Device(config.device)
+    manual_seed(config.seed)
+    model = nn.MLP([config.width] * (config.depth + 1), device=device, dtype=config.dtype)
+    x = randn(config.batch, config.width, device=device, dtype=config.dtype)
+    labels = tensor(np.arange(config.batch) % config.width, device=device)
+    loss_fn = lambda out: nn.functional.cross_entropy(out, labels)  # noqa: E731
+    counter = _Counter(model)
+    blocks = len(blocks_of(model))
+    log(f"MLP {config.depth} x {config.width}, batch {config.batch}, {config.dtype} on "
+        f"{device}; {sum(p.size for p in model.parameters()):,} parameters")
+    _step(model, x, loss_fn, device)                 # allocate gradients once
+    reference = None
+    rows = []
+
+    def measure(name, strategy, budget=None, predicted=None):
+        nonlocal reference
+        model.checkpoint = strategy
+        _step(model, x, loss_fn, device)             # warm-up
+        model.zero_grad(set_to_none=False)
+        counter.calls = 0
+        with track(device) as tracked:
+            _step(model, x, loss_fn, device)
+        grads = [p.grad.numpy().astype(np.float64) for p in model.parameters()]
+        recomputed = counter.calls - blocks
+        times = []
+        for _ in range(config.repeat):
+            start = time.perf_counter()
+            _step(model, x, loss_fn, device)
+            backend.synchronize(device)
+            times.append(time.perf_counter() - start)
+        if reference is None:
+            reference = grads
+        error = max(float(np.abs(g - r).max() / max(np.abs(r).max(), 1e-30))
+                    for g, r in zip(grads, reference))
+        row = {"strategy": name, "budget_bytes": budget, "predicted_peak_bytes": predicted,
+               "measured_peak_bytes": tracked.peak, "step_seconds": statistics.median(times),
+               "recomputations": recomputed, "max_grad_rel_diff": error}
+        rows.append(row)
+        log(_line(row))
+        return row
+
+    for name, strategy in _strategies(config, config.depth):
+        measure(name, strategy)
+    plain_peak = rows[0]["measured_peak_bytes"]
+    sqrt_row = rows[-1]
+    targets = [(f"planner {b:g}", int(b * plain_peak)) for b in config.budgets]
+    targets.append(("planner @ sqrt(n) peak", sqrt_row["measured_peak_bytes"]))
+    for name, budget in targets:
+        model.checkpoint = None
+        try:
+            p = plan(model, x, budget=budget, loss_fn=loss_fn)
+        except BudgetError as exc:
+            log(f"{name}: skipped ({exc})")
+            continue
+        measure(name, p, budget, p.predicted_peak)
+    model.checkpoint = None
+    _write(config, rows, device)
+    return rows
+
+
+def _step(model, x, loss_fn, device):
+    """One forward and backward pass (gradients accumulate into the existing buffers)."""
+    loss_fn(model(x)).backward()
+
+
+def _line(row) -> str:
+    predicted = row["predicted_peak_bytes"]
+    shown = f"{predicted / 2**20:8.1f}" if predicted else "       -"
+    return (f"{row['strategy']:<26} peak {row['measured_peak_bytes'] / 2**20:8.1f} MiB "
+            f"(predicted {shown}), step {row['step_seconds'] * 1e3:8.1f} ms, "
+            f"{row['recomputations']:4d} recomputations, grad diff {row['max_grad_rel_diff']:.1e}")
+
+
+def _write(config, rows, device):
+    os.makedirs(config.out, exist_ok=True)
+    with open(os.path.join(config.out, "results.csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    base = rows[0]
+    lines = [f"MLP {config.depth} x {config.width}, batch {config.batch}, {config.dtype}, "
+             f"{device}", "",
+             "| strategy | peak MiB | predicted MiB | peak vs none | step ms | time vs none | "
+             "recomputations | max grad rel diff |", "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        predicted = row["predicted_peak_bytes"]
+        cells = [row["strategy"], f"{row['measured_peak_bytes'] / 2**20:.1f}",
+                 f"{predicted / 2**20:.1f}" if predicted else "-",
+                 f"{base['measured_peak_bytes'] / row['measured_peak_bytes']:.2f}x smaller",
+                 f"{row['step_seconds'] * 1e3:.1f}",
+                 f"{row['step_seconds'] / base['step_seconds']:.2f}x",
+                 str(row["recomputations"]), f"{row['max_grad_rel_diff']:.1e}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    with open(os.path.join(config.out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    _plot(rows, os.path.join(config.out, "tradeoff.png"), config)
+
+
+def _plot(rows, path, config):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, axes = plt.subplots(figsize=(7, 4.5))
+    planner = sorted((r for r in rows if r["strategy"].startswith("planner")),
+                     key=lambda r: r["measured_peak_bytes"])
+    others = [r for r in rows if not r["strategy"].startswith("planner")]
+    for row in others:
+        axes.scatter(row["step_seconds"] * 1e3, row["measured_peak_bytes"] / 2**20, s=40)
+        axes.annotate(row["strategy"], (row["step_seconds"] * 1e3,
+                                        row["measured_peak_bytes"] / 2**20),
+                      textcoords="offset points", xytext=(5, 4), fontsize=8)
+    if planner:
+        axes.plot([r["step_seconds"] * 1e3 for r in planner],
+                  [r["measured_peak_bytes"] / 2**20 for r in planner], "o-", color="black",
+                  label="planner (budgets)")
+        axes.legend()
+    axes.set(xlabel="step time (ms, median)", ylabel="peak memory of one step (MiB)",
+             title=f"Checkpointing trade-off: MLP {config.depth} x {config.width}, "
+                   f"batch {config.batch}")
+    axes.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

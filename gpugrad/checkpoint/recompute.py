@@ -1,0 +1,214 @@
+"""Gradient checkpointing: run a function without keeping what its ops save for backward,
+and recompute it when the backward pass first needs one of those values.
+
+It is built on ``saved_tensors_hooks`` (as PyTorch's non-reentrant checkpoint): the graph
+is recorded as usual, only the saved values are dropped. So parameters used inside get
+gradients even when no input requires grad, ``backward()``, ``autograd.grad`` and
+``create_graph=True`` all work, and checkpoints nest.
+
+Example::
+
+    >>> y = checkpoint(block, x)          # block's activations are recomputed in backward
+    >>> y = checkpoint_sequential(model.layers, 4, x)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from ..autograd.graph import SavedTensor, capturing_saves, is_capturing, saved_tensors_hooks
+from ..autograd.mode import enable_grad, is_grad_enabled, no_grad
+from ..random import get_rng_state, set_rng_state
+from ..tensor import Tensor
+
+__all__ = ["checkpoint", "checkpoint_sequential", "is_recomputing", "CheckpointError"]
+
+
+class CheckpointError(RuntimeError):
+    """The recomputation of a checkpointed function differed from its first run."""
+
+
+class _State(threading.local):
+    depth = 0
+
+
+_state = _State()
+
+
+def is_recomputing() -> bool:
+    """True while a checkpointed function is being run again for the backward pass; layers
+    with side effects (a counter, running statistics) can skip them then."""
+    return _state.depth > 0
+
+
+class _Handle:
+    """What the graph keeps for one dropped value: where to find it after recomputation."""
+
+    __slots__ = ("frame", "index")
+
+    def __init__(self, frame, index: int):
+        self.frame, self.index = frame, index
+
+    def release(self):
+        self.frame.values.pop(self.index, None)
+
+
+class _Frame:
+    """One checkpointed call: its function, inputs and RNG state, the (shape, dtype) of each
+    value it dropped, and after recomputation the recomputed values."""
+
+    def __init__(self, fn, args, kwargs, preserve_rng_state: bool):
+        self.fn, self.kwargs = fn, kwargs
+        # the inputs are saved as any op's inputs are, so an enclosing checkpoint drops them too
+        self.args = [SavedTensor(a, is_output=False) if isinstance(a, Tensor) else a
+                     for a in args]
+        self.rng = get_rng_state() if preserve_rng_state else None
+        self.meta: list = []
+        self.values: dict = {}
+        self.recomputed = False
+
+    def name(self) -> str:
+        """How errors about this call's saved inputs name it."""
+        return f"checkpoint({_name(self.fn)})"
+
+    def pack(self, tensor) -> _Handle:
+        self.meta.append((tuple(tensor.shape), tensor.dtype))
+        return _Handle(self, len(self.meta) - 1)
+
+    def unpack(self, handle: _Handle):
+        if not self.recomputed:
+            self._recompute()
+        try:
+            return self.values[handle.index]
+        except KeyError:
+            raise CheckpointError(
+                f"checkpoint: the recomputation of {_name(self.fn)} saved fewer values "
+                f"({len(self.values)}) than its first run ({len(self.meta)}); the function "
+                f"must compute the same thing both times (no data-dependent branches on "
+                f"state that changed in between)") from None
+
+    def _recompute(self):
+        args = [a.unpack(self, what="input") if isinstance(a, SavedTensor) else a
+                for a in self.args]
+        keep_graph = is_grad_enabled()          # create_graph: the recomputed graph is used
+        count = [0]
+
+        def capture(tensor):
+            i = count[0]
+            count[0] += 1
+            if i >= len(self.meta):
+                raise CheckpointError(f"checkpoint: the recomputation of {_name(self.fn)} "
+                                      f"saved more values than its first run "
+                                      f"({len(self.meta)})")
+            shape, dtype = self.meta[i]
+            if (tuple(tensor.shape), tensor.dtype) != (shape, dtype):
+                raise CheckpointError(
+                    f"checkpoint: the recomputation of {_name(self.fn)} differs from its "
+                    f"first run: saved value {i} has shape {tuple(tensor.shape)} and dtype "
+                    f"{tensor.dtype}, but shape {shape} and dtype {dtype} the first time")
+            self.values[i] = tensor
+            return tensor if keep_graph else None
+
+        outer_rng = get_rng_state()
+        _state.depth += 1
+        try:
+            if self.rng is not None:
+                set_rng_state(self.rng)
+            # values only (the usual case): run without building a graph; for create_graph
+            # the recomputed graph is needed, so record it
+            mode = enable_grad() if keep_graph else _capturing_without_graph()
+            with mode, saved_tensors_hooks(capture, lambda t: t):
+                self.fn(*args, **self.kwargs)
+        finally:
+            _state.depth -= 1
+            set_rng_state(outer_rng)
+        if count[0] != len(self.meta):
+            raise CheckpointError(f"checkpoint: the recomputation of {_name(self.fn)} saved "
+                                  f"{count[0]} values, its first run {len(self.meta)}")
+        if not keep_graph:                      # values only: let the recomputed graph go
+            self.values = {i: _cut(t) for i, t in self.values.items()}
+        self.recomputed = True
+        for a in self.args:                     # inputs are not needed any more: let an
+            if isinstance(a, SavedTensor):      # enclosing checkpoint free its copy now
+                a.release()
+        self.args = None
+
+
+@contextlib.contextmanager
+def _capturing_without_graph():
+    with no_grad(), capturing_saves():
+        yield
+
+
+def _cut(t):
+    """``t`` without its (recomputed) graph, still marked as depending on something that
+    requires grad: a nested checkpoint recomputing from it must save what the first run
+    saved."""
+    out = t.detach()
+    out._tangents = t._tangents
+    out._requires_grad = t._requires_grad
+    return out
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
+    """``fn(*args, **kwargs)``, keeping none of the values its ops save for backward; they
+    are recomputed (by running ``fn`` again) when backward first needs one.
+
+    With ``preserve_rng_state``, the recomputation sees the random state of the first run,
+    so Dropout masks are the same. Under ``no_grad`` it is a plain call.
+
+    Example::
+
+        >>> y = checkpoint(lambda x: layer2(layer1(x).relu()), x)
+    """
+    if not is_grad_enabled() and not is_capturing():
+        return fn(*args, **kwargs)
+    frame = _Frame(fn, args, kwargs, preserve_rng_state)
+    with saved_tensors_hooks(frame.pack, frame.unpack):
+        return fn(*args, **kwargs)
+
+
+def checkpoint_sequential(layers, segments: int, x, preserve_rng_state: bool = True):
+    """Run ``layers`` (a Sequential or a list of modules) on ``x`` in ``segments`` contiguous
+    chunks, every chunk but the last under ``checkpoint``: only the chunk boundaries stay
+    in memory (as PyTorch's checkpoint_sequential).
+
+    Example::
+
+        >>> out = checkpoint_sequential(model.layers, segments=8, x=batch)
+    """
+    layers = list(layers)
+    if segments < 1:
+        raise ValueError(f"checkpoint_sequential: segments must be >= 1, got {segments}")
+    bounds = segment_bounds(len(layers), segments)
+    for i, (start, stop) in enumerate(bounds):
+        chunk = layers[start:stop]
+        if i == len(bounds) - 1:
+            x = _run_chunk(chunk, x)
+        else:
+            x = checkpoint(_run_chunk, chunk, x, preserve_rng_state=preserve_rng_state)
+    return x
+
+
+def segment_bounds(n: int, segments: int) -> list:
+    """``segments`` contiguous (start, stop) ranges covering range(n), sizes differing by at
+    most one (fewer when n < segments)."""
+    segments = max(1, min(segments, n))
+    size, extra = divmod(n, segments)
+    bounds, start = [], 0
+    for i in range(segments):
+        stop = start + size + (1 if i < extra else 0)
+        bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
+def _run_chunk(chunk, x):
+    for layer in chunk:
+        x = layer(x)
+    return x

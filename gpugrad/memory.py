@@ -1,0 +1,176 @@
+"""Measuring memory: ``track`` (peak and current bytes, with a timeline, on either device)
+and ``saved_report`` (what a graph holds for its backward pass, op by op).
+
+On CPU ``track`` uses tracemalloc, which sees NumPy's buffers; on CUDA a CuPy memory hook
+adds every block the pool hands out and subtracts every block it takes back (the pool's own
+used/total bytes are not a peak). Numbers are relative to the start of the block.
+
+Example::
+
+    >>> with gpugrad.memory.track("cpu") as m:
+    ...     loss = model(x).sum(); m.mark("forward")
+    ...     loss.backward()
+    >>> m.peak, m.timeline            # bytes, [("start", 0), ("forward", ...), ("end", ...)]
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+
+from . import backend
+
+__all__ = ["track", "MemoryTracker", "saved_report", "SavedReport"]
+
+
+class MemoryTracker:
+    """Peak and current bytes allocated since the block started, and a timeline of
+    ``(event, current bytes)``; read ``peak``, ``current`` and ``timeline``."""
+
+    def __init__(self, device):
+        self.device = backend.Device(device if device is not None else
+                                      backend.get_default_device())
+        self.peak = 0
+        self.current = 0
+        self.timeline: list = []
+        self._cuda_hook = None
+        self._started_tracing = False
+        self._base = 0
+
+    # ------------------------------------------------------------------ cuda bookkeeping
+    def _on_change(self, delta: int):
+        self.current += delta
+        if self.current > self.peak:
+            self.peak = self.current
+
+    # ------------------------------------------------------------------ context manager
+    def __enter__(self):
+        if self.device.type == "cpu":
+            if not tracemalloc.is_tracing():
+                tracemalloc.start()
+                self._started_tracing = True
+            tracemalloc.reset_peak()
+            self._base = tracemalloc.get_traced_memory()[0]
+        else:
+            backend.synchronize(self.device)
+            self._cuda_hook = backend.cuda_memory_hook(self._on_change)
+            self._cuda_hook.__enter__()
+        self.timeline.append(("start", 0))
+        return self
+
+    def _read(self):
+        if self.device.type == "cpu":
+            current, peak = tracemalloc.get_traced_memory()
+            self.current, self.peak = current - self._base, max(self.peak, peak - self._base)
+        return self.current
+
+    def mark(self, event: str) -> int:
+        """Add ``(event, current bytes)`` to the timeline; returns the current bytes."""
+        value = self._read()
+        self.timeline.append((event, value))
+        return value
+
+    def __exit__(self, *exc):
+        if self.device.type == "cpu":
+            self._read()
+            if self._started_tracing:
+                tracemalloc.stop()
+        else:
+            backend.synchronize(self.device)
+            self._cuda_hook.__exit__(*exc)
+        self.timeline.append(("end", self.current))
+        return False
+
+
+def track(device=None) -> MemoryTracker:
+    """A context manager measuring the memory allocated inside it on ``device`` (the default
+    device when None): ``peak`` and ``current`` bytes, and ``timeline`` of ``mark`` calls."""
+    return MemoryTracker(device)
+
+
+# ---------------------------------------------------------------------------------------------
+# What a graph saves
+# ---------------------------------------------------------------------------------------------
+
+class SavedReport:
+    """Rows of (op, what, shape, dtype, bytes, kind) for everything the graph behind a tensor
+    keeps for backward; ``kind`` is "activation", "parameter" or "dropped" (by a checkpoint,
+    to be recomputed). Each buffer counts once in the totals."""
+
+    def __init__(self, rows: list, activation_bytes: int, parameter_bytes: int):
+        self.rows = rows
+        self.activation_bytes = activation_bytes
+        self.parameter_bytes = parameter_bytes
+
+    def __str__(self) -> str:
+        lines = [f"{'op':<22} {'saved':<10} {'shape':<18} {'dtype':<8} {'bytes':>12}  kind"]
+        for op, what, shape, dtype, nbytes, kind in self.rows:
+            lines.append(f"{op:<22} {what:<10} {str(shape):<18} {str(dtype):<8} "
+                         f"{nbytes:>12,}  {kind}")
+        lines.append(f"activations held for backward: {self.activation_bytes:,} bytes; "
+                     f"parameters: {self.parameter_bytes:,} bytes")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _buffer_key(array):
+    if isinstance(array, np.ndarray):
+        return array.__array_interface__["data"][0], array.nbytes
+    return array.data.ptr, array.nbytes
+
+
+def saved_report(tensor) -> SavedReport:
+    """What the graph behind ``tensor`` holds for its backward pass, op by op, in the spirit
+    of JAX's ``print_saved_residuals``.
+
+    Example::
+
+        >>> print(gpugrad.memory.saved_report(loss))
+    """
+    from .autograd.graph import AccumulateGrad
+    parameters = set()
+    nodes, seen, stack = [], set(), [tensor.grad_fn] if tensor.grad_fn is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        for edge in node.next_edges:
+            if edge is None:
+                continue
+            if isinstance(edge[0], AccumulateGrad):
+                parameters.add(_buffer_key(edge[0].variable._array))
+            else:
+                stack.append(edge[0])
+    rows, counted, totals = [], set(), {"activation": 0, "parameter": 0}
+    for node in nodes:
+        for what, saved in _saved_of(node):
+            if saved.unpack_hook is not None:
+                rows.append((node.name(), what, "", "", 0, "dropped"))
+                continue
+            array = saved.tensor._array if saved.tensor is not None else saved.array
+            key = _buffer_key(array.base if getattr(array, "base", None) is not None
+                              else array)
+            kind = "parameter" if key in parameters or _buffer_key(array) in parameters \
+                else "activation"
+            rows.append((node.name(), what, tuple(array.shape), array.dtype, array.nbytes, kind))
+            if key not in counted:
+                counted.add(key)
+                totals[kind] += (array.base if getattr(array, "base", None) is not None
+                                 else array).nbytes
+    return SavedReport(rows, totals["activation"], totals["parameter"])
+
+
+def _saved_of(node):
+    saved_xs = getattr(node, "_saved_xs", ()) or ()
+    for i, saved in enumerate(saved_xs):
+        if saved is not None:
+            yield f"input {i}", saved
+    if getattr(node, "_saved_ans", None) is not None:
+        yield "output", node._saved_ans
+    for saved, nr in getattr(node, "_saved", ()) or ():
+        if saved is not None:
+            yield f"saved {nr}", saved

@@ -1,0 +1,158 @@
+"""Gradient checkpointing: the same gradients as without it, with less memory, under every
+way of asking for gradients."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import autograd, nn
+from gpugrad.checkpoint import (CheckpointError, checkpoint, checkpoint_sequential,
+                                is_recomputing)
+
+F = nn.functional
+
+
+def mlp_and_batch(device, dropout=0.0, depth=6, width=8):
+    gpugrad.manual_seed(0)
+    model = nn.MLP([width] * depth + [3], dropout=dropout, dtype="float64", device=device)
+    x = gpugrad.randn(5, width, dtype="float64", device=device)
+    labels = gpugrad.tensor([0, 1, 2, 1, 0], device=device)
+    return model, x, labels
+
+
+def gradients(model, run, x, labels, seed=1):
+    model.zero_grad()
+    gpugrad.manual_seed(seed)
+    loss = F.cross_entropy(run(x), labels)
+    loss.backward()
+    return loss.item(), [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def assert_same(reference, other):
+    assert other[0] == pytest.approx(reference[0], rel=1e-12)
+    for a, b in zip(reference[1], other[1]):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("segments", [1, 2, 3, 5, 11])
+def test_checkpoint_sequential_gives_the_same_gradients(device, segments):
+    model, x, labels = mlp_and_batch(device)
+    reference = gradients(model, model, x, labels)
+    assert_same(reference, gradients(
+        model, lambda t: checkpoint_sequential(model.layers, segments, t), x, labels))
+
+
+def test_dropout_masks_are_replayed(device):
+    model, x, labels = mlp_and_batch(device, dropout=0.4)
+    reference = gradients(model, model, x, labels)
+    assert_same(reference, gradients(
+        model, lambda t: checkpoint_sequential(model.layers, 3, t), x, labels))
+
+
+def test_parameters_get_gradients_when_no_input_requires_grad(device):
+    layer = nn.Linear(4, 3, dtype="float64", device=device)
+    x = gpugrad.randn(2, 4, dtype="float64", device=device)      # does not require grad
+    checkpoint(lambda t: layer(t).tanh(), x).sum().backward()
+    expected = (1 - np.tanh(x.numpy() @ layer.weight.numpy().T + layer.bias.numpy()) ** 2)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), expected.sum(axis=0), rtol=1e-12)
+
+
+def test_autograd_grad_and_create_graph_through_a_checkpoint(device):
+    w = gpugrad.tensor([[0.5, -1.0], [2.0, 0.3]], dtype="float64", device=device,
+                       requires_grad=True)
+    x = gpugrad.tensor([[0.2, 0.7]], dtype="float64", device=device, requires_grad=True)
+
+    def block(t):
+        return (t @ w).tanh() * t.sum()
+
+    plain = autograd.grad(block(x).sum(), (x, w), create_graph=True)
+    second_plain = autograd.grad(plain[0].sum() + plain[1].sum(), (x, w))
+    ckpt = autograd.grad(checkpoint(block, x).sum(), (x, w), create_graph=True)
+    second_ckpt = autograd.grad(ckpt[0].sum() + ckpt[1].sum(), (x, w))
+    for a, b in zip(plain + second_plain, ckpt + second_ckpt):
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-12)
+
+
+def test_nested_checkpoints(device):
+    model, x, labels = mlp_and_batch(device, dropout=0.2)
+    layers = list(model.layers)
+
+    def run(t):
+        def outer(u):
+            u = checkpoint(lambda v: layers[1](layers[0](v)), u)
+            return checkpoint_sequential(layers[2:8], 2, u)
+        return checkpoint_sequential(layers[8:], 1, checkpoint(outer, t))
+
+    assert_same(gradients(model, model, x, labels), gradients(model, run, x, labels))
+
+
+def test_changed_recomputation_is_an_error(device):
+    state = {"calls": 0}
+    w = gpugrad.ones(3, dtype="float64", device=device, requires_grad=True)
+
+    def unstable(t):
+        state["calls"] += 1
+        t = t * w
+        return t.exp() if state["calls"] == 1 else t.reshape(1, 3).exp()
+
+    out = checkpoint(unstable, gpugrad.ones(3, dtype="float64", device=device))
+    with pytest.raises(CheckpointError, match=r"shape \(1, 3\).*shape \(3,\)"):
+        out.sum().backward()
+
+
+def test_is_recomputing_lets_side_effects_run_once(device):
+    counted = []
+
+    class Counter(nn.Module):
+        def forward(self, t):
+            if not is_recomputing():
+                counted.append(1)
+            return t
+
+    layer = nn.Linear(3, 3, device=device)
+    block = nn.Sequential(layer, Counter(), nn.Tanh())
+    checkpoint(block, gpugrad.randn(2, 3, device=device)).sum().backward()
+    assert counted == [1] and layer.weight.grad is not None
+
+
+def test_under_no_grad_it_is_a_plain_call(device):
+    with gpugrad.no_grad():
+        out = checkpoint(lambda t: t * 2, gpugrad.ones(2, device=device, requires_grad=True))
+    assert not out.requires_grad and out.tolist() == [2.0, 2.0]
+
+
+def test_modified_input_is_detected(device):
+    w = gpugrad.ones(2, dtype="float64", device=device, requires_grad=True)
+    x = gpugrad.ones(2, dtype="float64", device=device)
+    out = checkpoint(lambda t: (t * w).exp(), x)
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+
+
+def test_mlp_checkpoint_option(device):
+    model, x, labels = mlp_and_batch(device)
+    reference = gradients(model, model, x, labels)
+    model.checkpoint = 3
+    assert_same(reference, gradients(model, model, x, labels))
+
+
+def test_sqrt_segments_cut_the_tracked_peak_at_least_threefold():
+    depth, width, batch = 64, 128, 64
+    gpugrad.manual_seed(0)
+    model = nn.MLP([width] * (depth + 1))
+    x = gpugrad.randn(batch, width)
+    labels = gpugrad.tensor(np.arange(batch) % width)
+
+    def peak(run):
+        with gpugrad.memory.track("cpu") as tracked:
+            F.cross_entropy(run(x), labels).backward()
+        return tracked.peak
+
+    peak(model)                                       # gradients now exist: accumulate
+    plain = peak(model)
+    segments = int(math.sqrt(depth))
+    checkpointed = peak(lambda t: checkpoint_sequential(model.layers, segments, t))
+    assert plain / checkpointed >= 3.0, (plain, checkpointed)
