@@ -84,9 +84,10 @@ def run(config: ExperimentConfig, log=print) -> list:
         f"{device}; {sum(p.size for p in model.parameters()):,} parameters")
     _step(model, x, loss_fn, device)                 # allocate gradients once
     reference = None
-    rows = []
+    rows, strategies = [], []
 
     def measure(name, strategy, budget=None, predicted=None):
+        """Peak memory, recomputations and gradients of one step (timing comes later)."""
         nonlocal reference
         model.checkpoint = strategy
         _step(model, x, loss_fn, device)             # warm-up
@@ -95,30 +96,20 @@ def run(config: ExperimentConfig, log=print) -> list:
         with track(device) as tracked:
             _step(model, x, loss_fn, device)
         grads = [p.grad.numpy().astype(np.float64) for p in model.parameters()]
-        recomputed = counter.calls - blocks
-        times = []
-        for _ in range(config.repeat):
-            start = time.perf_counter()
-            _step(model, x, loss_fn, device)
-            backend.synchronize(device)
-            times.append(time.perf_counter() - start)
         if reference is None:
             reference = grads
         error = max(float(np.abs(g - r).max() / max(np.abs(r).max(), 1e-30))
                     for g, r in zip(grads, reference))
-        row = {"strategy": name, "budget_bytes": budget, "predicted_peak_bytes": predicted,
-               "measured_peak_bytes": tracked.peak, "step_seconds": statistics.median(times),
-               "recomputations": recomputed, "max_grad_rel_diff": error}
-        rows.append(row)
-        log(_line(row))
-        return row
+        rows.append({"strategy": name, "budget_bytes": budget, "predicted_peak_bytes": predicted,
+                     "measured_peak_bytes": tracked.peak, "step_seconds": None,
+                     "recomputations": counter.calls - blocks, "max_grad_rel_diff": error})
+        strategies.append(strategy)
 
     for name, strategy in _strategies(config, config.depth):
         measure(name, strategy)
     plain_peak = rows[0]["measured_peak_bytes"]
-    sqrt_row = rows[-1]
     targets = [(f"planner {b:g}", int(b * plain_peak)) for b in config.budgets]
-    targets.append(("planner @ sqrt(n) peak", sqrt_row["measured_peak_bytes"]))
+    targets.append(("planner @ sqrt(n) peak", rows[-1]["measured_peak_bytes"]))
     for name, budget in targets:
         model.checkpoint = None
         try:
@@ -127,6 +118,19 @@ def run(config: ExperimentConfig, log=print) -> list:
             log(f"{name}: skipped ({exc})")
             continue
         measure(name, p, budget, p.predicted_peak)
+    # time in rounds over all strategies, so that a slow moment of a shared machine does
+    # not land on one strategy only
+    times = [[] for _ in rows]
+    for _ in range(config.repeat):
+        for i, strategy in enumerate(strategies):
+            model.checkpoint = strategy
+            start = time.perf_counter()
+            _step(model, x, loss_fn, device)
+            backend.synchronize(device)
+            times[i].append(time.perf_counter() - start)
+    for row, samples in zip(rows, times):
+        row["step_seconds"] = statistics.median(samples)
+        log(_line(row))
     model.checkpoint = None
     _write(config, rows, device)
     return rows
