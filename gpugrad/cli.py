@@ -101,8 +101,9 @@ def _experiment_parser(commands):
     defaults = ExperimentConfig()
     ckpt.add_argument("--depth", type=_positive(int), default=defaults.depth,
                       help="number of Linear layers")
-    ckpt.add_argument("--width", type=_positive(int), default=defaults.width,
-                      help="width of every layer")
+    ckpt.add_argument("--width", type=_sizes, default=",".join(map(str, defaults.width)),
+                      help="layer width; several (e.g. 1024,256) make layers cycle through "
+                           "them, a chain of unequal layers")
     ckpt.add_argument("--batch", type=_positive(int), default=defaults.batch,
                       help="rows per step")
     ckpt.add_argument("--dtype", choices=("float32", "float64"), default=defaults.dtype)
@@ -112,10 +113,22 @@ def _experiment_parser(commands):
     ckpt.add_argument("--budgets", type=_fractions,
                       default=",".join(map(str, defaults.budgets)),
                       help="planner budgets, as fractions of the peak without checkpointing")
+    ckpt.add_argument("--strategies", type=_strategy_names,
+                      default=",".join(defaults.strategies),
+                      help="which to measure, of none (always), every, sqrt and planner")
     ckpt.add_argument("--repeat", type=_positive(int), default=defaults.repeat,
                       help="timed steps per strategy (the median is reported)")
     ckpt.add_argument("--seed", type=int, default=defaults.seed)
     ckpt.add_argument("--out", default=defaults.out, help="folder for the output files")
+
+
+def _strategy_names(text: str) -> tuple:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(set(names) - {"none", "every", "sqrt", "planner"})
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown strategies {unknown}; use none, every, "
+                                         f"sqrt and planner")
+    return names
 
 
 def _fractions(text: str) -> tuple:
@@ -148,8 +161,8 @@ def _experiment(args):
     from .checkpoint.experiment import ExperimentConfig, run
     run(ExperimentConfig(depth=args.depth, width=args.width, batch=args.batch,
                          dtype=args.dtype, device=args.device, every=args.every,
-                         budgets=args.budgets, repeat=args.repeat, seed=args.seed,
-                         out=args.out))
+                         budgets=args.budgets, strategies=args.strategies,
+                         repeat=args.repeat, seed=args.seed, out=args.out))
 
 
 def _guarded(command: str, work) -> int:

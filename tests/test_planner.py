@@ -176,3 +176,23 @@ def test_too_small_a_budget_names_the_smallest_feasible_one(deep_model):
     model, x, labels = deep_model
     with pytest.raises(BudgetError, match=r"smallest feasible peak is about [\d,]+ bytes"):
         plan(model, x, budget=1000, loss_fn=lambda out: F.cross_entropy(out, labels))
+
+
+def test_unequal_layers_plan_and_predict(tmp_path):
+    gpugrad.manual_seed(1)
+    sizes = [(256, 32)[j % 2] for j in range(17)]                 # wide, narrow, wide, ...
+    model = nn.MLP(sizes, dtype="float64")
+    x = gpugrad.randn(64, sizes[0], dtype="float64")
+    labels = gpugrad.tensor(np.arange(64) % sizes[-1])
+    run_step(model, x, labels)
+    model.zero_grad(set_to_none=False)
+    _, grads, plain_peak = run_step(model, x, labels)
+    model.zero_grad(set_to_none=False)
+    p = plan(model, x, budget=int(0.6 * plain_peak),
+             loss_fn=lambda out: F.cross_entropy(out, labels))
+    p.apply(model)
+    _, planned, peak = run_step(model, x, labels)
+    for a, b in zip(grads, planned):
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-13)
+    assert p.recomputed_blocks > 0 and peak < plain_peak
+    assert abs(peak - p.predicted_peak) <= 0.1 * p.predicted_peak, (peak, p.predicted_peak)

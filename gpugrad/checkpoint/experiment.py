@@ -35,12 +35,13 @@ __all__ = ["ExperimentConfig", "run"]
 @dataclass
 class ExperimentConfig:
     depth: int = 48
-    width: int = 256
+    width: tuple = (256,)          # several widths: layers cycle through them
     batch: int = 256
     dtype: str = "float32"
     device: str = "auto"
     every: tuple = (2, 4)
     budgets: tuple = (0.15, 0.25, 0.4, 0.6, 0.8)
+    strategies: tuple = ("none", "every", "sqrt", "planner")
     repeat: int = 5
     seed: int = 0
     out: str = "runs/checkpoint"
@@ -61,12 +62,24 @@ class _Counter:
             object.__setattr__(first, "forward", counted)
 
 
+def _widths(width) -> tuple:
+    return (width,) if isinstance(width, int) else tuple(width)
+
+
+def _shape(config) -> str:
+    return f"{config.depth} x {'/'.join(map(str, _widths(config.width)))}"
+
+
 def _strategies(config, depth):
+    """The fixed strategies asked for; "none" always comes first (the reference)."""
     strategies = [("none", None)]
-    for k in config.every:
-        if 1 <= k < depth:
-            strategies.append((f"every-{k}", max(1, math.ceil(depth / k))))
-    strategies.append((f"sqrt(n)={round(math.sqrt(depth))} segments", round(math.sqrt(depth))))
+    if "every" in config.strategies:
+        for k in config.every:
+            if 1 <= k < depth:
+                strategies.append((f"every-{k}", max(1, math.ceil(depth / k))))
+    if "sqrt" in config.strategies:
+        segments = round(math.sqrt(depth))
+        strategies.append((f"sqrt(n)={segments} segments", segments))
     return strategies
 
 
@@ -74,13 +87,15 @@ def run(config: ExperimentConfig, log=print) -> list:
     """Measure every strategy and write the files; returns the rows (dicts)."""
     device = backend.Device(config.device)
     manual_seed(config.seed)
-    model = nn.MLP([config.width] * (config.depth + 1), device=device, dtype=config.dtype)
-    x = randn(config.batch, config.width, device=device, dtype=config.dtype)
-    labels = tensor(np.arange(config.batch) % config.width, device=device)
+    widths = _widths(config.width)
+    sizes = [widths[j % len(widths)] for j in range(config.depth + 1)]
+    model = nn.MLP(sizes, device=device, dtype=config.dtype)
+    x = randn(config.batch, sizes[0], device=device, dtype=config.dtype)
+    labels = tensor(np.arange(config.batch) % sizes[-1], device=device)
     loss_fn = lambda out: nn.functional.cross_entropy(out, labels)  # noqa: E731
     counter = _Counter(model)
     blocks = len(blocks_of(model))
-    log(f"MLP {config.depth} x {config.width}, batch {config.batch}, {config.dtype} on "
+    log(f"MLP {_shape(config)}, batch {config.batch}, {config.dtype} on "
         f"{device}; {sum(p.size for p in model.parameters()):,} parameters")
     _step(model, x, loss_fn, device)                 # allocate gradients once
     reference = None
@@ -108,8 +123,11 @@ def run(config: ExperimentConfig, log=print) -> list:
     for name, strategy in _strategies(config, config.depth):
         measure(name, strategy)
     plain_peak = rows[0]["measured_peak_bytes"]
-    targets = [(f"planner {b:g}", int(b * plain_peak)) for b in config.budgets]
-    targets.append(("planner @ sqrt(n) peak", rows[-1]["measured_peak_bytes"]))
+    targets = []
+    if "planner" in config.strategies:
+        targets = [(f"planner {b:g}", int(b * plain_peak)) for b in config.budgets]
+        if "sqrt" in config.strategies:
+            targets.append(("planner @ sqrt(n) peak", rows[-1]["measured_peak_bytes"]))
     for name, budget in targets:
         model.checkpoint = None
         try:
@@ -156,7 +174,7 @@ def _write(config, rows, device):
         writer.writeheader()
         writer.writerows(rows)
     base = rows[0]
-    lines = [f"MLP {config.depth} x {config.width}, batch {config.batch}, {config.dtype}, "
+    lines = [f"MLP {_shape(config)}, batch {config.batch}, {config.dtype}, "
              f"{device}", "",
              "| strategy | peak MiB | predicted MiB | peak vs none | step ms | time vs none | "
              "recomputations | max grad rel diff |", "|---|---|---|---|---|---|---|---|"]
@@ -196,7 +214,7 @@ def _plot(rows, path, config):
                   label="planner (budgets)")
         axes.legend()
     axes.set(xlabel="step time (ms, median)", ylabel="peak memory of one step (MiB)",
-             title=f"Checkpointing trade-off: MLP {config.depth} x {config.width}, "
+             title=f"Checkpointing trade-off: MLP {_shape(config)}, "
                    f"batch {config.batch}")
     axes.grid(alpha=0.3)
     fig.tight_layout()
