@@ -22,7 +22,19 @@ from .. import backend
 from ..autograd.mode import no_grad
 from ..tensor import Tensor
 
-__all__ = ["Module", "Parameter"]
+__all__ = ["Module", "Parameter", "zero_grads"]
+
+
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Reset the gradients of ``params``: to None, or to zeros in their buffers (which later
+    backward passes then accumulate into without allocating)."""
+    for param in params:
+        if set_to_none or param.grad is None:
+            param.grad = None
+        else:
+            with no_grad():
+                param.grad = param.grad.detach()
+                param.grad.zero_()
 
 
 class Parameter(Tensor):
@@ -141,13 +153,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient (to None, or to zeros in place)."""
-        for param in self.parameters():
-            if set_to_none or param.grad is None:
-                param.grad = None
-            else:
-                with no_grad():
-                    param.grad = param.grad.detach()
-                    param.grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ devices and dtypes
     def to(self, device=None, dtype=None) -> "Module":

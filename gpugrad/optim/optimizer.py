@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.mode import no_grad
+from ..nn.module import zero_grads
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -56,14 +57,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None, or to zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    with no_grad():
-                        p.grad = p.grad.detach()
-                        p.grad.zero_()
+        zero_grads(self._params(), set_to_none)
 
     def step(self) -> None:
         """Update every parameter that has a gradient (under no_grad)."""
