@@ -293,18 +293,20 @@ def memory_pool_bytes(device: Device) -> int:
 
 
 def cuda_memory_hook(on_change):
-    """A context manager under which ``on_change(bytes)`` is called for every block CuPy's
-    memory pool hands out (+) or takes back (-): in-use memory, unlike the pool's size."""
+    """A context manager under which ``on_change(device_index, bytes)`` is called for every
+    block CuPy's memory pool hands out (+) or takes back (-): in-use memory, unlike the
+    pool's size. Only one can be active at a time (CuPy refuses two of one name)."""
     cupy = _require_cupy()
 
     class _Hook(cupy.cuda.MemoryHook):
         name = "gpugrad-memory"
 
         def malloc_postprocess(self, **kwargs):
-            on_change(kwargs["mem_size"])
+            if kwargs.get("mem_ptr", 1):                    # 0: the allocation failed
+                on_change(kwargs["device_id"], kwargs["mem_size"])
 
         def free_postprocess(self, **kwargs):
-            on_change(-kwargs["mem_size"])
+            on_change(kwargs["device_id"], -kwargs["mem_size"])
 
     return _Hook()
 

@@ -81,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint", default=None, metavar="SEGMENTS|auto|BYTES",
                        help="gradient checkpointing: a number of segments (e.g. 4), 'auto' "
                             "(the planner at half the memory of no checkpointing) or a "
-                            "memory budget in bytes (e.g. 200MB)")
+                            "memory budget with its unit (e.g. 200MB)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
     _experiment_parser(commands)
     return parser

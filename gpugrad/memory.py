@@ -24,9 +24,34 @@ from . import backend
 __all__ = ["track", "MemoryTracker", "saved_report", "SavedReport"]
 
 
+class _Sessions:
+    """The trackers open now. Nested trackers share one tracemalloc session (its peak is
+    folded into every open tracker before an inner one resets it) and one CuPy hook."""
+
+    cpu: list = []
+    cuda: list = []
+    started_tracing = False
+    hook = None
+
+
+def _fold_cpu_peaks():
+    current, peak = tracemalloc.get_traced_memory()
+    for tracker in _Sessions.cpu:
+        tracker.peak = max(tracker.peak, peak - tracker._base)
+        tracker.current = current - tracker._base
+
+
+def _on_cuda_change(device_index: int, delta: int):
+    for tracker in _Sessions.cuda:
+        if tracker.device.index == device_index:
+            tracker.current += delta
+            tracker.peak = max(tracker.peak, tracker.current)
+
+
 class MemoryTracker:
-    """Peak and current bytes allocated since the block started, and a timeline of
-    ``(event, current bytes)``; read ``peak``, ``current`` and ``timeline``."""
+    """Bytes allocated since the block started, net of what was freed: ``peak`` (the most at
+    any moment), ``current``, and a ``timeline`` of ``(event, current bytes)``. Trackers
+    nest. On CPU, freeing in the block what was allocated before it lowers the count."""
 
     def __init__(self, device):
         self.device = backend.Device(device if device is not None else
@@ -34,35 +59,29 @@ class MemoryTracker:
         self.peak = 0
         self.current = 0
         self.timeline: list = []
-        self._cuda_hook = None
-        self._started_tracing = False
         self._base = 0
 
-    # ------------------------------------------------------------------ cuda bookkeeping
-    def _on_change(self, delta: int):
-        self.current += delta
-        if self.current > self.peak:
-            self.peak = self.current
-
-    # ------------------------------------------------------------------ context manager
     def __enter__(self):
         if self.device.type == "cpu":
             if not tracemalloc.is_tracing():
                 tracemalloc.start()
-                self._started_tracing = True
+                _Sessions.started_tracing = True
+            _fold_cpu_peaks()
             tracemalloc.reset_peak()
             self._base = tracemalloc.get_traced_memory()[0]
+            _Sessions.cpu.append(self)
         else:
             backend.synchronize(self.device)
-            self._cuda_hook = backend.cuda_memory_hook(self._on_change)
-            self._cuda_hook.__enter__()
+            if not _Sessions.cuda:
+                _Sessions.hook = backend.cuda_memory_hook(_on_cuda_change)
+                _Sessions.hook.__enter__()
+            _Sessions.cuda.append(self)
         self.timeline.append(("start", 0))
         return self
 
-    def _read(self):
+    def _read(self) -> int:
         if self.device.type == "cpu":
-            current, peak = tracemalloc.get_traced_memory()
-            self.current, self.peak = current - self._base, max(self.peak, peak - self._base)
+            _fold_cpu_peaks()
         return self.current
 
     def mark(self, event: str) -> int:
@@ -74,11 +93,16 @@ class MemoryTracker:
     def __exit__(self, *exc):
         if self.device.type == "cpu":
             self._read()
-            if self._started_tracing:
+            _Sessions.cpu.remove(self)
+            if not _Sessions.cpu and _Sessions.started_tracing:
                 tracemalloc.stop()
+                _Sessions.started_tracing = False
         else:
             backend.synchronize(self.device)
-            self._cuda_hook.__exit__(*exc)
+            _Sessions.cuda.remove(self)
+            if not _Sessions.cuda:
+                _Sessions.hook.__exit__(*exc)
+                _Sessions.hook = None
         self.timeline.append(("end", self.current))
         return False
 
@@ -96,7 +120,8 @@ def track(device=None) -> MemoryTracker:
 class SavedReport:
     """Rows of (op, what, shape, dtype, bytes, kind) for everything the graph behind a tensor
     keeps for backward; ``kind`` is "activation", "parameter" or "dropped" (by a checkpoint,
-    to be recomputed). Each buffer counts once in the totals."""
+    to be recomputed; the checkpoint's inputs, which it keeps, are listed as activations).
+    Each buffer counts once in the totals."""
 
     def __init__(self, rows: list, activation_bytes: int, parameter_bytes: int):
         self.rows = rows
@@ -146,10 +171,14 @@ def saved_report(tensor) -> SavedReport:
             else:
                 stack.append(edge[0])
     rows, counted, totals = [], set(), {"activation": 0, "parameter": 0}
+    frames = {}
     for node in nodes:
         for what, saved in _saved_of(node):
             if saved.unpack_hook is not None:
                 rows.append((node.name(), what, "", "", 0, "dropped"))
+                frame = getattr(saved.packed, "frame", None)
+                if frame is not None and frame.args is not None:
+                    frames[id(frame)] = frame
                 continue
             array = saved.tensor._array if saved.tensor is not None else saved.array
             key = _buffer_key(array.base if getattr(array, "base", None) is not None
@@ -161,6 +190,16 @@ def saved_report(tensor) -> SavedReport:
                 counted.add(key)
                 totals[kind] += (array.base if getattr(array, "base", None) is not None
                                  else array).nbytes
+    for frame in frames.values():        # what checkpoints keep: their inputs
+        for value in (*frame.args, *frame.kwargs.values()):
+            if hasattr(value, "unpack_hook") and value.unpack_hook is None:
+                array = value.tensor._array
+                rows.append((frame.name(), "input", tuple(array.shape), array.dtype,
+                             array.nbytes, "activation"))
+                key = _buffer_key(array)
+                if key not in counted and key not in parameters:
+                    counted.add(key)
+                    totals["activation"] += array.nbytes
     return SavedReport(rows, totals["activation"], totals["parameter"])
 
 

@@ -94,11 +94,14 @@ _UNITS = {"": 1, "B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "K": 2**10, "M":
 
 
 def _checkpointing(option: str, model, loader, log):
-    """``--checkpoint``: segments (an int), "auto" (the planner at half the peak without
-    checkpointing) or a byte budget such as 200MB, planned on the first batch."""
+    """``--checkpoint``: segments (a whole number), "auto" (the planner at half the peak
+    without checkpointing) or a byte budget with its unit (200MB, 1.5GB, 4096B), planned on
+    the first batch."""
     from .checkpoint import BudgetError, plan
     text = str(option).strip().upper()
-    if text.isdigit() and int(text) <= len(model.layers):
+    if text.isdigit():
+        if int(text) < 1:
+            raise ValueError("--checkpoint takes at least 1 segment")
         log(f"checkpointing: {int(text)} segments")
         return int(text)
     if text == "AUTO":
@@ -107,6 +110,8 @@ def _checkpointing(option: str, model, loader, log):
         number = text.rstrip("KMGIB")
         unit = text[len(number):]
         try:
+            if not unit:
+                raise KeyError(unit)              # a bare number means segments
             budget = int(float(number) * _UNITS[unit])
         except (ValueError, KeyError):
             raise ValueError(f"--checkpoint takes a number of segments, 'auto' or a byte "

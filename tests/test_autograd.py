@@ -277,3 +277,29 @@ def test_root_gradient_is_cast_to_the_root_dtype(device):
     x = gpugrad.tensor([1.0, 2.0], device=device, requires_grad=True)
     (x * 2).backward(gpugrad.ones(2, dtype="float64", device=device))
     assert x.grad.dtype == np.float32
+
+
+def test_kept_and_returned_gradients_are_not_added_into_later(device):
+    x = leaf([1.0, 2.0], device)
+    kept = []
+    x.register_hook(lambda g: kept.append(g) or None)    # keeps the gradient it is shown
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(kept[0].numpy(), [3.0, 3.0])
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+
+    held = gpugrad.tensor([5.0], dtype="float64", device=device)
+
+    class GivesHeld(autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            return t * 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return held                                   # a tensor the function keeps
+
+    y = leaf([1.0], device)
+    GivesHeld.apply(y).sum().backward()
+    GivesHeld.apply(y).sum().backward()
+    assert held.tolist() == [5.0] and y.grad.tolist() == [10.0]

@@ -156,3 +156,109 @@ def test_sqrt_segments_cut_the_tracked_peak_at_least_threefold():
     segments = int(math.sqrt(depth))
     checkpointed = peak(lambda t: checkpoint_sequential(model.layers, segments, t))
     assert plain / checkpointed >= 3.0, (plain, checkpointed)
+
+
+def test_double_backward_after_an_earlier_backward(device):
+    x = gpugrad.tensor([0.3, -0.8, 1.1], dtype="float64", device=device, requires_grad=True)
+
+    def f(t):
+        return (t.exp() * t).tanh()
+
+    def second_derivative(run):
+        y = run(x).sum()
+        y.backward(retain_graph=True)              # a plain backward first: values only
+        (g,) = autograd.grad(y, x, create_graph=True)
+        return autograd.grad(g.sum(), x)[0].numpy()
+
+    np.testing.assert_allclose(second_derivative(lambda t: checkpoint(f, t)),
+                               second_derivative(f), rtol=1e-12)
+
+
+def test_in_place_change_of_a_saved_value_inside_is_an_error(device):
+    x = gpugrad.tensor([0.3, 0.5], dtype="float64", device=device, requires_grad=True)
+
+    def f(t):
+        y = t.exp()
+        y.add_(1.0)                                 # exp saved y: its gradient needs it
+        return y.tanh()
+
+    with pytest.raises(RuntimeError, match="in-place"):
+        checkpoint(f, x).sum().backward()
+
+
+class Square(autograd.Function):
+    @staticmethod
+    def forward(ctx, t):
+        ctx.save_for_backward(t)
+        return (t * t).exp().log(), gpugrad.argmax(t)      # gpugrad ops inside
+
+    @staticmethod
+    def backward(ctx, g, g_index):
+        (t,) = ctx.saved_tensors
+        return 2 * g * t
+
+
+@pytest.mark.parametrize("body", ["no_grad inside", "custom Function", "in-place recorded",
+                                  "kwargs"])
+def test_recomputation_saves_what_the_first_run_saved(device, body):
+    w = gpugrad.tensor([0.5, -1.5, 2.0], dtype="float64", device=device, requires_grad=True)
+    x = gpugrad.tensor([1.0, 2.0, 3.0], dtype="float64", device=device)
+
+    def f(t, scale=1.0):
+        h = t * w * scale
+        if body == "no_grad inside":
+            with gpugrad.no_grad():
+                shift = (h * h).sum()              # not recorded in either run
+            h = h.tanh() + shift
+        elif body == "custom Function":
+            squared, index = Square.apply(h)
+            h = squared * (index + 1.0)            # uses a non-differentiable output
+        elif body == "in-place recorded":
+            h = h * 1.0
+            h.mul_(h)
+        return (h.sigmoid() * w).sum()
+
+    kwargs = {"scale": gpugrad.tensor(0.7, dtype="float64", device=device)} if \
+        body == "kwargs" else {}
+    (plain,) = autograd.grad(f(x, **kwargs), w)
+    (ckpt,) = autograd.grad(checkpoint(f, x, **kwargs), w)
+    np.testing.assert_allclose(ckpt.numpy(), plain.numpy(), rtol=1e-12)
+
+
+def test_a_modified_keyword_input_is_detected(device):
+    w = gpugrad.ones(2, dtype="float64", device=device, requires_grad=True)
+    scale = gpugrad.tensor(2.0, dtype="float64", device=device)
+    out = checkpoint(lambda t, scale: (t * w * scale).exp(),
+                     gpugrad.ones(2, dtype="float64", device=device), scale=scale)
+    scale.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        out.sum().backward()
+
+
+def test_forward_mode_through_a_checkpoint_then_backward(device):
+    import gpugrad.autograd.forward_ad as fwAD
+    w = gpugrad.tensor([0.5, -1.0], dtype="float64", device=device, requires_grad=True)
+    x = gpugrad.tensor([1.0, 2.0], dtype="float64", device=device)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x, gpugrad.ones(2, dtype="float64", device=device))
+        out = checkpoint(lambda t: (t * w).tanh(), dual)
+        tangent = fwAD.unpack_dual(out).tangent.numpy()
+    out.sum().backward()
+    expected = (1 - np.tanh(x.numpy() * w.numpy()) ** 2)
+    np.testing.assert_allclose(tangent, expected * w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), expected * x.numpy(), rtol=1e-12)
+
+
+def test_create_graph_through_a_checkpoint_leaves_no_cycles(device):
+    import gc
+    import weakref
+    x = gpugrad.tensor([0.2, 0.4], dtype="float64", device=device, requires_grad=True)
+    gc.disable()
+    try:
+        out = checkpoint(lambda t: (t * t).exp(), x).sum()
+        (g,) = autograd.grad(out, x, create_graph=True)
+        node = weakref.ref(g.grad_fn)
+        del out, g
+        assert node() is None
+    finally:
+        gc.enable()

@@ -247,10 +247,12 @@ def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
 
 def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
     """Tensor hooks (which may replace the gradient), then retained grads."""
+    # a hook may keep the gradient it is shown, so whatever a hook saw is never stored as is
     if isinstance(node, AccumulateGrad):
         hooks = node.variable._hooks
         if hooks and grads[0] is not None:
             for hook in hooks:
+                handouts.share(grads[0])
                 result = hook(grads[0])
                 if result is not None:
                     grads[0] = result
@@ -260,6 +262,7 @@ def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
         for nr, hooks in node._pre_hooks.items():
             for hook in hooks:
                 if grads[nr] is not None:
+                    handouts.share(grads[nr])
                     result = hook(grads[nr])
                     if result is not None:
                         grads[nr] = result
@@ -354,6 +357,10 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
                 run = run and any(e is not None and e[0] in deps for e in edges)
             if run:
                 in_grads = _check_result(node, node.apply(grads))
+                if getattr(node, "user_rule", False):    # a custom Function's backward may
+                    for g in in_grads:                   # return tensors it keeps
+                        if g is not None:
+                            handouts.share(g)
                 if not keep_graph:
                     node.release()
             else:

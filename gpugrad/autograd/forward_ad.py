@@ -25,6 +25,8 @@ import itertools
 import threading
 from typing import NamedTuple
 
+from .graph import no_saved_tensors_hooks
+
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor"]
 
@@ -219,7 +221,8 @@ def propagate(op, inputs, result, params, node) -> None:
         xs = [_below(t, level) for t in inputs]
         ts = [ts.get(level) if ts else None for ts in per_input]
         ans = _alias(result, dict(tangents) or None) if tangents else result
-        tangent = _apply_rule(op, JvpContext(op, xs, ans, params), ts, params)
+        with no_saved_tensors_hooks():       # a checkpoint must not see the rule's own ops
+            tangent = _apply_rule(op, JvpContext(op, xs, ans, params), ts, params)
         if tangent is not None:
             tangents[level] = _check_tangent(op, tangent, result)
     if tangents:

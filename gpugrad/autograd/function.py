@@ -39,6 +39,7 @@ class FunctionCtx(Node):
     _non_differentiable = ()
     _materialize_grads = True
     _saved = ()
+    user_rule = True          # the engine never stores what a user's backward returns as is
 
     def __init__(self, function_class, needs_input_grad: tuple):
         super().__init__(function_class, (), (), ())
@@ -132,13 +133,15 @@ class Function:
             outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
-        record = _state.grad_enabled and any(needs)
-        capture = not record and any(needs) and is_capturing()
+        wanted = _state.grad_enabled and any(needs)
+        capture = wanted and is_capturing()          # a checkpoint's recomputation
+        record = wanted and not capture
         if record or levels or capture:
             outputs = _connect(ctx, args, outputs, record)
-        if capture:                      # a checkpoint's recomputation: values, no graph
+        if capture:                      # values saved as in the first run, no graph built
+            excluded = {id(t) for t in ctx._non_differentiable}
             for out in outputs:
-                if isinstance(out, Tensor) and out.dtype.kind in "fc":
+                if isinstance(out, Tensor) and out.dtype.kind in "fc" and id(out) not in excluded:
                     out._requires_grad = True
         if levels:
             _forward_tangents(cls, ctx, args, outputs, levels)

@@ -72,8 +72,9 @@ _hooks = _HookState()
 
 
 def is_capturing() -> bool:
-    """True while ops only hand what they would save to the active hooks (a checkpoint's
-    recomputation): no graph is built, but the values come out exactly as when recording."""
+    """True while recording is graph-free (a checkpoint's recomputation): with grad mode on,
+    ops hand what they would save to the active hooks and build no nodes; ``no_grad``
+    inside still turns recording off, as in the first run."""
     return _hooks.capturing
 
 
@@ -149,22 +150,25 @@ class SavedTensor:
             release()
 
     def unpack(self, node, output_nr: int = 0, what: str = "value"):
+        if self.counter.value != self.version:
+            self._version_error(node, what)
         if self.unpack_hook is not None:
             value = self.unpack_hook(self.packed)
             if not (self.is_output and self.attach):
                 return value
             return self._as_output(value._array, node, output_nr, value._tangents)
-        if self.counter.value != self.version:
-            a = self.tensor._array if self.tensor is not None else self.array
-            raise RuntimeError(
-                f"one of the values needed for gradient computation has been modified by an "
-                f"in-place operation: the {a.dtype} tensor of shape {tuple(a.shape)} saved by "
-                f"{node.name()} (as its {what}) is at version {self.counter.value}; expected "
-                f"version {self.version} instead. Compute it out of place (y = x * 2 rather "
-                f"than x *= 2), or clone() it before modifying it.")
         if self.tensor is not None:
             return self.tensor
         return self._as_output(self.array, node, output_nr, self.tangents)
+
+    def _version_error(self, node, what: str):
+        a = self.tensor._array if self.tensor is not None else self.array
+        shown = f"the {a.dtype} tensor of shape {tuple(a.shape)}" if a is not None else "a tensor"
+        raise RuntimeError(
+            f"one of the values needed for gradient computation has been modified by an "
+            f"in-place operation: {shown} saved by {node.name()} (as its {what}) is at version "
+            f"{self.counter.value}; expected version {self.version} instead. Compute it out "
+            f"of place (y = x * 2 rather than x *= 2), or clone() it before modifying it.")
 
     def _as_output(self, array, node, output_nr: int, tangents):
         from ..tensor import Tensor

@@ -25,9 +25,10 @@ import numpy as np
 from .. import backend
 from ..autograd.graph import saved_tensors_hooks
 from ..autograd.mode import no_grad
+from ..random import get_rng_state, set_rng_state
 from ..memory import track
 from ..tensor import Tensor
-from .recompute import checkpoint
+from .recompute import _recomputing, checkpoint
 from .schedule import Chain, simulate, solve
 
 __all__ = ["plan", "Plan", "profile", "blocks_of", "BudgetError"]
@@ -129,9 +130,20 @@ def profile(blocks, x, loss_fn, repeat: int = 3) -> _Profile:
     the backward extra does not count them: they live across steps)."""
     device = x.device
     params = [p for block in blocks for module in block for p in module.parameters()]
-    had_none = [p for p in params if p.grad is None]
-    for p in had_none:
+    kept = [(p, p.grad) for p in params]             # the caller's gradients, untouched
+    for p in params:
         p.grad = Tensor._wrap(p._xp().zeros_like(p._array))
+    rng = get_rng_state()
+    with _recomputing():                             # layers skip their side effects
+        try:
+            return _profile_stages(blocks, x, loss_fn, repeat, device)
+        finally:
+            set_rng_state(rng)
+            for p, grad in kept:
+                p.grad = grad
+
+
+def _profile_stages(blocks, x, loss_fn, repeat, device) -> _Profile:
     result = _Profile()
     value = x
     stages = [(f"{i}: " + "+".join(type(m).__name__ for m in block),
@@ -148,11 +160,6 @@ def profile(blocks, x, loss_fn, repeat: int = 3) -> _Profile:
         result.node.append(min(node, tape))
         result.f.append(f)
         result.b.append(b)
-    for p in params:
-        with no_grad():
-            p.grad.zero_()
-    for p in had_none:
-        p.grad = None
     _share_times(result, [_signature(block) for block in blocks] + ["loss"])
     return result
 
@@ -208,7 +215,12 @@ class Plan:
         return self._run(right, t, y)
 
     def apply(self, model):
-        """Make ``model`` (an MLP or Sequential planned on) run this schedule; returns it."""
+        """Make ``model`` (the MLP this plan was made for) run this schedule; returns it."""
+        blocks = blocks_of(model)
+        if len(blocks) != len(self.blocks) or any(
+                a is not b for x, y in zip(blocks, self.blocks) for a, b in zip(x, y)):
+            raise ValueError("Plan.apply: this plan was made for another model (its layers "
+                             "differ); plan this model with gpugrad.checkpoint.plan")
         model.checkpoint = self
         return model
 
@@ -252,21 +264,42 @@ def plan(model, example_input, budget, loss_fn=None, slots: int = DEFAULT_SLOTS,
     blocks = blocks_of(model)
     loss_fn = loss_fn or (lambda out: out.sum())
     prof = profile(blocks, example_input, loss_fn, repeat)
-    everything = simulate(prof.byte_chain(), _keep_all(len(prof.names)))[1]
-    limit = int(budget * everything) if isinstance(budget, float) and budget <= 1 else int(
-        budget)
+    n = len(prof.names)
+    everything = simulate(prof.byte_chain(), _keep_all(n))[1]
+    if isinstance(budget, (float, np.floating)):
+        if not 0 < budget <= 1:
+            raise BudgetError(f"plan: a fractional budget is in (0, 1], got {budget}; give "
+                              f"larger budgets in bytes (an int)")
+        limit = int(budget * everything)
+    else:
+        limit = int(budget)
     if limit <= 0:
         raise BudgetError(f"plan: the budget must be positive, got {budget}")
     if limit >= everything:                   # keeping everything fits: nothing to recompute
-        return Plan(blocks, prof, _keep_all(len(prof.names)), limit)
-    unit = limit / slots
-    schedule = solve(prof.as_chain(unit), slots)
-    if not np.isfinite(schedule.best_time()):
-        least = _least_feasible(prof)
+        return Plan(blocks, prof, _keep_all(n), limit)
+    tree = _solve_within(prof, limit, slots)
+    if tree is None:
+        least = _least_feasible(prof, everything, slots)
         raise BudgetError(f"plan: no schedule fits in {limit:,} bytes; the smallest feasible "
                           f"peak is about {least:,} bytes (without checkpointing it is "
                           f"{everything:,} bytes)")
-    return Plan(blocks, prof, schedule.tree(), limit)
+    return Plan(blocks, prof, tree, limit)
+
+
+def _solve_within(prof: _Profile, limit: int, slots: int):
+    """The best tree whose exact peak (in bytes) is within ``limit``, or None. Rounding to
+    slots can miss by a little either way, so the slot budget shrinks until it fits."""
+    target = limit
+    for _ in range(6):
+        schedule = solve(prof.as_chain(target / slots), slots)
+        if not np.isfinite(schedule.best_time()):
+            return None
+        tree = schedule.tree()
+        peak = simulate(prof.byte_chain(), tree)[1]
+        if peak <= limit:
+            return tree
+        target = int(target * limit / peak) - 1
+    return None
 
 
 def _keep_all(n: int):
@@ -276,10 +309,13 @@ def _keep_all(n: int):
     return node
 
 
-def _least_feasible(prof: _Profile) -> int:
-    """The smallest predicted peak of any schedule (solved on a fine grid)."""
-    total = sum(prof.x) + sum(prof.tape) + max(prof.fwd) + max(prof.bwd) + 1
-    unit = total / (4 * DEFAULT_SLOTS)
-    schedule = solve(prof.as_chain(unit), 4 * DEFAULT_SLOTS)
+def _least_feasible(prof: _Profile, everything: int, slots: int) -> int:
+    """About the smallest predicted peak of any schedule: the least memory at which the
+    DP finds one on a grid four times finer than planning uses."""
+    fine = 4 * slots
+    schedule = solve(prof.as_chain(everything / fine), fine)
     least = schedule.min_memory()
-    return simulate(prof.byte_chain(), schedule.tree(least))[1]
+    if least is None:
+        return everything
+    return min(simulate(prof.byte_chain(), schedule.tree(m))[1]
+               for m in range(least, min(least + 8, fine + 1)))

@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from ..autograd.graph import SavedTensor, capturing_saves, is_capturing, saved_tensors_hooks
-from ..autograd.mode import enable_grad, is_grad_enabled, no_grad
+from ..autograd.graph import SavedTensor, capturing_saves, saved_tensors_hooks
+from ..autograd.mode import enable_grad, is_grad_enabled
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 
@@ -36,6 +36,16 @@ class _State(threading.local):
 _state = _State()
 
 
+@contextlib.contextmanager
+def _recomputing():
+    """Inside, ``is_recomputing()`` is true (the planner's profiling runs use it too)."""
+    _state.depth += 1
+    try:
+        yield
+    finally:
+        _state.depth -= 1
+
+
 def is_recomputing() -> bool:
     """True while a checkpointed function is being run again for the backward pass; layers
     with side effects (a counter, running statistics) can skip them then."""
@@ -51,7 +61,17 @@ class _Handle:
         self.frame, self.index = frame, index
 
     def release(self):
-        self.frame.values.pop(self.index, None)
+        self.frame.release(self.index)
+
+
+def _saved(value):
+    """Tensors are kept as any op keeps its inputs (an enclosing checkpoint drops them too,
+    and in-place changes are detected); anything else as is."""
+    return SavedTensor(value, is_output=False) if isinstance(value, Tensor) else value
+
+
+def _restored(value, owner):
+    return value.unpack(owner, what="input") if isinstance(value, SavedTensor) else value
 
 
 class _Frame:
@@ -59,14 +79,15 @@ class _Frame:
     value it dropped, and after recomputation the recomputed values."""
 
     def __init__(self, fn, args, kwargs, preserve_rng_state: bool):
-        self.fn, self.kwargs = fn, kwargs
-        # the inputs are saved as any op's inputs are, so an enclosing checkpoint drops them too
-        self.args = [SavedTensor(a, is_output=False) if isinstance(a, Tensor) else a
-                     for a in args]
+        self.fn = fn
+        self.args = [_saved(a) for a in args]
+        self.kwargs = {k: _saved(v) for k, v in kwargs.items()}
         self.rng = get_rng_state() if preserve_rng_state else None
         self.meta: list = []
         self.values: dict = {}
+        self.released: set = set()
         self.recomputed = False
+        self.with_graph = False
 
     def name(self) -> str:
         """How errors about this call's saved inputs name it."""
@@ -76,9 +97,22 @@ class _Frame:
         self.meta.append((tuple(tensor.shape), tensor.dtype))
         return _Handle(self, len(self.meta) - 1)
 
+    def release(self, index: int):
+        """The graph is done with value ``index``; once it is done with all of them, the
+        inputs go too (an enclosing checkpoint frees its copy of them then)."""
+        self.values.pop(index, None)
+        self.released.add(index)
+        if len(self.released) == len(self.meta) and self.args is not None:
+            for value in (*self.args, *self.kwargs.values()):
+                if isinstance(value, SavedTensor):
+                    value.release()
+            self.args = self.kwargs = None
+
     def unpack(self, handle: _Handle):
-        if not self.recomputed:
-            self._recompute()
+        # create_graph needs the recomputed values to carry their graph; a plain backward
+        # only their values (and then no graph is built)
+        if not self.recomputed or (is_grad_enabled() and not self.with_graph):
+            self._recompute(with_graph=is_grad_enabled())
         try:
             return self.values[handle.index]
         except KeyError:
@@ -88,15 +122,16 @@ class _Frame:
                 f"must compute the same thing both times (no data-dependent branches on "
                 f"state that changed in between)") from None
 
-    def _recompute(self):
-        args = [a.unpack(self, what="input") if isinstance(a, SavedTensor) else a
-                for a in self.args]
-        keep_graph = is_grad_enabled()          # create_graph: the recomputed graph is used
-        count = [0]
+    def _recompute(self, with_graph: bool):
+        if self.args is None:
+            raise CheckpointError(f"checkpoint: {_name(self.fn)} was already released; pass "
+                                  f"retain_graph=True to go through it again")
+        args = [_restored(a, self) for a in self.args]
+        kwargs = {k: _restored(v, self) for k, v in self.kwargs.items()}
+        captured = []
 
         def capture(tensor):
-            i = count[0]
-            count[0] += 1
+            i = len(captured)
             if i >= len(self.meta):
                 raise CheckpointError(f"checkpoint: the recomputation of {_name(self.fn)} "
                                       f"saved more values than its first run "
@@ -107,38 +142,37 @@ class _Frame:
                     f"checkpoint: the recomputation of {_name(self.fn)} differs from its "
                     f"first run: saved value {i} has shape {tuple(tensor.shape)} and dtype "
                     f"{tensor.dtype}, but shape {shape} and dtype {dtype} the first time")
-            self.values[i] = tensor
-            return tensor if keep_graph else None
+            captured.append((tensor, tensor._version.value))
+            if not with_graph:
+                return None
+            # an op's own output (no graph yet) is kept as a graph-free alias: keeping the
+            # tensor itself would close a reference cycle through its node
+            fresh = tensor.grad_fn is None and not tensor._requires_grad
+            return _cut(tensor) if fresh else tensor
 
         outer_rng = get_rng_state()
-        _state.depth += 1
         try:
             if self.rng is not None:
                 set_rng_state(self.rng)
-            # values only (the usual case): run without building a graph; for create_graph
-            # the recomputed graph is needed, so record it
-            mode = enable_grad() if keep_graph else _capturing_without_graph()
-            with mode, saved_tensors_hooks(capture, lambda t: t):
-                self.fn(*args, **self.kwargs)
+            graph_free = contextlib.nullcontext() if with_graph else capturing_saves()
+            with _recomputing(), enable_grad(), graph_free, saved_tensors_hooks(
+                    capture, lambda t: t):
+                self.fn(*args, **kwargs)
         finally:
-            _state.depth -= 1
             set_rng_state(outer_rng)
-        if count[0] != len(self.meta):
+        if len(captured) != len(self.meta):
             raise CheckpointError(f"checkpoint: the recomputation of {_name(self.fn)} saved "
-                                  f"{count[0]} values, its first run {len(self.meta)}")
-        if not keep_graph:                      # values only: let the recomputed graph go
-            self.values = {i: _cut(t) for i, t in self.values.items()}
-        self.recomputed = True
-        for a in self.args:                     # inputs are not needed any more: let an
-            if isinstance(a, SavedTensor):      # enclosing checkpoint free its copy now
-                a.release()
-        self.args = None
-
-
-@contextlib.contextmanager
-def _capturing_without_graph():
-    with no_grad(), capturing_saves():
-        yield
+                                  f"{len(captured)} values, its first run {len(self.meta)}")
+        for i, (tensor, version) in enumerate(captured):
+            if tensor._version.value != version:
+                raise RuntimeError(
+                    f"checkpoint: a value {_name(self.fn)} saves for backward (shape "
+                    f"{tuple(tensor.shape)}, {tensor.dtype}) is modified by an in-place "
+                    f"operation later in the function; compute it out of place (y = x + 1 "
+                    f"rather than x += 1)")
+        self.values = {i: (t if with_graph else _cut(t)) for i, (t, _) in enumerate(captured)
+                       if i not in self.released}
+        self.recomputed, self.with_graph = True, with_graph
 
 
 def _cut(t):
@@ -166,7 +200,7 @@ def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
 
         >>> y = checkpoint(lambda x: layer2(layer1(x).relu()), x)
     """
-    if not is_grad_enabled() and not is_capturing():
+    if not is_grad_enabled():
         return fn(*args, **kwargs)
     frame = _Frame(fn, args, kwargs, preserve_rng_state)
     with saved_tensors_hooks(frame.pack, frame.unpack):

@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import forward_ad
+from ..autograd.graph import is_capturing
 from ..autograd.mode import _state
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
@@ -79,7 +80,8 @@ def _check(t, name: str, operands) -> bool:
     (for reverse mode, or because a forward-mode tangent is involved)."""
     from ..tensor import Tensor
     grad_mode = _state.grad_enabled
-    if grad_mode and t.grad_fn is None and t._requires_grad:
+    capturing = is_capturing()        # a checkpoint's recomputation: values only, no graph
+    if grad_mode and not capturing and t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}, {t.dtype}) "
             f"cannot be modified in place while grad mode is on, because backward may need "
@@ -89,7 +91,7 @@ def _check(t, name: str, operands) -> bool:
     record = grad_mode and any(x._requires_grad for x in tensors)
     if forward_ad.active_levels():
         record = record or any(x._tangents and forward_ad.live_tangents(x) for x in tensors)
-    if record and t._base is not None:
+    if record and not capturing and t._base is not None:
         raise RuntimeError(
             f"{name}: in-place modification of a view (from indexing, reshape, transpose, "
             f"detach...) of another tensor is not supported while it must be recorded for "
@@ -141,6 +143,8 @@ def _record(t, name: str, compute, copy_old: bool):
     if result.grad_fn is not None:
         t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
         t._version.rebased += 1          # views taken before this now have a stale graph
+    elif result._requires_grad:          # graph-free recording (a recomputation)
+        t._requires_grad = True
     t._tangents = result._tangents
     return t
 

@@ -129,7 +129,10 @@ def apply(op, *inputs, **params):
         result._base = base._base if base._base is not None else base
         result._view_epoch = base._version.rebased
     node = None
-    if _state.grad_enabled and op.differentiable:
+    if _state.grad_enabled and op.differentiable and _hooks.capturing:
+        if any(t._requires_grad for t in inputs):      # a checkpoint's recomputation
+            _capture(op, inputs, result)
+    elif _state.grad_enabled and op.differentiable:
         edges = None
         for i, t in enumerate(inputs):
             if t._requires_grad:
@@ -149,8 +152,6 @@ def apply(op, *inputs, **params):
             node.save(inputs, result, indices, op._save_ans)
             result.grad_fn = node
             result._requires_grad = True
-    elif _hooks.capturing and op.differentiable and any(t._requires_grad for t in inputs):
-        _capture(op, inputs, result)
     if forward_ad._state.levels and op.differentiable:
         for t in inputs:
             if t._tangents:
