@@ -11,6 +11,7 @@ Example::
     (39.0, 12.0, 31.0)
 """
 
+from .tensor import Tensor  # first: the ops modules import Tensor at their top
 from . import autograd, backend, dtypes, ops
 from . import func, pytree
 from .autograd import (detect_anomaly, enable_grad, gradcheck, gradgradcheck, is_grad_enabled,
@@ -30,7 +31,6 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   transpose, unsqueeze, view, where)
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
-from .tensor import Tensor
 
 from . import checkpoint, data, memory, nn, optim, viz  # noqa: E402  (they use the names above)
 

@@ -171,6 +171,21 @@ def _np_log_softmax(x, axis):
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
 
+_LABELS = np.array([1, 0, 4, 1])
+_LABELS_IGNORED = np.array([3, -100, 0, 2])
+
+
+def _np_cross_entropy(x, labels, reduction, smoothing=0.0):
+    """Softmax cross-entropy in float64 NumPy, label -100 ignored (as PyTorch's)."""
+    logp = _np_log_softmax(x, -1)
+    valid = labels != -100
+    picked = -logp[np.arange(len(labels)), np.where(valid, labels, 0)]
+    losses = np.where(valid, (1 - smoothing) * picked - smoothing * logp.mean(axis=1), 0.0)
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.sum() / valid.sum()
+
+
 def _np_logsumexp(x, axis=None, keepdims=False):
     return np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
 
@@ -401,6 +416,23 @@ SPECS = [
          real((3, 4))),
     spec("log_softmax_first_axis", "LogSoftmax", lambda x: x.log_softmax(axis=0),
          lambda x: _np_log_softmax(x, 0), real((3, 2, 2))),
+    # ---- fused layer and loss records
+    spec("linear_2d", "Linear", G.nn.functional.linear, lambda x, w, b: x @ w.T + b,
+         real((4, 3)), real((2, 3)), real((2,))),
+    spec("linear_batched_input", "Linear", G.nn.functional.linear,
+         lambda x, w, b: x @ w.T + b, real((2, 4, 3)), real((5, 3)), real((5,))),
+    spec("linear_vector_input", "Linear", G.nn.functional.linear,
+         lambda x, w, b: x @ w.T + b, real((3,)), real((2, 3)), real((2,))),
+    spec("cross_entropy_mean", "SoftmaxCrossEntropy",
+         lambda x: G.nn.functional.cross_entropy(x, _LABELS),
+         lambda x: _np_cross_entropy(x, _LABELS, "mean"), real((4, 5), low=-3.0, high=3.0)),
+    spec("cross_entropy_smoothed_ignored_sum", "SoftmaxCrossEntropy",
+         lambda x: G.nn.functional.cross_entropy(x, _LABELS_IGNORED, reduction="sum",
+                                                 label_smoothing=0.2),
+         lambda x: _np_cross_entropy(x, _LABELS_IGNORED, "sum", 0.2), real((4, 5))),
+    spec("cross_entropy_none_ignored_mean", "SoftmaxCrossEntropy",
+         lambda x: G.nn.functional.cross_entropy(x, _LABELS_IGNORED, reduction="none"),
+         lambda x: _np_cross_entropy(x, _LABELS_IGNORED, "none"), real((4, 5))),
 ]
 
 SPECS_BY_NAME = {s.name: s for s in SPECS}

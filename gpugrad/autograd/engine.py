@@ -274,7 +274,7 @@ def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
                 store_grad(t, grads[nr], create_graph, owned=False)
 
 
-def _check_result(node, grads: tuple) -> tuple:
+def _check_result(node, grads: tuple, Tensor) -> tuple:
     """Validate a rule's gradients: one per input, matching shapes, cast to input dtypes."""
     n_inputs = len(node.next_edges)
     if len(grads) != n_inputs:
@@ -284,7 +284,6 @@ def _check_result(node, grads: tuple) -> tuple:
             raise RuntimeError(
                 f"{node.name()} returned {len(grads)} gradients but its op has {n_inputs} "
                 f"inputs; return one gradient (or None) per input of forward")
-    Tensor = _tensor_type()
     checked = list(grads)
     for i, (edge, g) in enumerate(zip(node.next_edges, grads)):
         if edge is None or g is None:
@@ -337,26 +336,29 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             handouts.share(g)                 # the caller's cotangent: never stored as is
             _add_to_buffer(buffers, node, nr, g, handouts)
     ready = [n for n in dict.fromkeys(roots) if deps.get(n) == 0]
+    Tensor = _tensor_type()
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is not None:
+            if grads is not None and (node._pre_hooks or node._retained or (
+                    node.__class__ is AccumulateGrad and node.variable._hooks)):
                 _run_pre_hooks(node, grads, create_graph, handouts)
             if target_nodes is not None and node in target_nodes and grads is not None:
                 for nr, g in enumerate(grads):
                     if (node, nr) in captured:
                         captured[(node, nr)] = g
-            if isinstance(node, AccumulateGrad):
+            if node.__class__ is AccumulateGrad:
                 if targets is None and grads is not None and grads[0] is not None:
                     node.accumulate(grads[0], create_graph, handouts.owned(grads[0]))
                 continue
             edges = node.next_edges
-            run = grads is not None and any(g is not None for g in grads)
-            if target_nodes is not None:
-                run = run and any(e is not None and e[0] in deps for e in edges)
+            run = grads is not None and (grads[0] is not None if len(grads) == 1
+                                         else any(g is not None for g in grads))
+            if run and target_nodes is not None:
+                run = any(e is not None and e[0] in deps for e in edges)
             if run:
-                in_grads = _check_result(node, node.apply(grads))
+                in_grads = _check_result(node, node.apply(grads), Tensor)
                 if getattr(node, "user_rule", False):    # a custom Function's backward may
                     for g in in_grads:                   # return tensors it keeps
                         if g is not None:
@@ -373,8 +375,9 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
                     continue
                 if g is not None:
                     _add_to_buffer(buffers, child, nr, g, handouts)
-                deps[child] -= 1
-                if deps[child] == 0:
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
                     ready.append(child)
     if targets is None:
         return []

@@ -17,7 +17,7 @@ import os
 import threading
 import traceback
 
-from .mode import is_anomaly_enabled
+from .mode import _state as _mode_state
 
 __all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error",
            "stale_view_error", "saved_tensors_hooks", "no_saved_tensors_hooks",
@@ -200,7 +200,7 @@ class Node:
         self.next_edges = next_edges
         self.shapes = shapes
         self.dtypes = dtypes
-        if is_anomaly_enabled():
+        if _mode_state.anomaly_enabled:
             self._trace = user_stack()
 
     # ------------------------------------------------------------------ inspection

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 from .. import creation
 from ..ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.linalg import linear
 from ..ops.loss import cross_entropy, mse_loss
 
 __all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
            "cross_entropy", "mse_loss"]
 
-
-def linear(x, weight, bias=None):
-    """``x @ weight.T + bias``: (..., in) with weight (out, in) and bias (out,) -> (..., out)."""
-    out = x @ weight.T
-    return out if bias is None else out + bias
 
 
 def dropout(x, p: float = 0.5, training: bool = True):

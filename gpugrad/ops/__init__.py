@@ -6,7 +6,7 @@ from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, i
                       logical_xor, not_equal, sign)
 from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
 from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
-from .linalg import matmul
+from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
 from .reduce import logsumexp, max, mean, min, sum, sum_to
 from .shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, permute,
@@ -19,7 +19,7 @@ __all__ = [
     "not_equal", "sign",
     "abs", "add", "astype", "clamp", "clip", "clone", "div", "exp", "log", "maximum", "minimum",
     "mul", "neg", "pow", "sqrt", "sub", "to_device", "where",
-    "matmul", "REGISTRY", "Op", "apply",
+    "linear", "matmul", "REGISTRY", "Op", "apply",
     "logsumexp", "max", "mean", "min", "sum", "sum_to",
     "broadcast_to", "cat", "concatenate", "expand", "flatten", "getitem", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "view",

@@ -14,6 +14,7 @@ from __future__ import annotations
 from .unary import _float
 from .record import ELEMENTWISE, Op, apply
 from .reduce import sum as reduce_sum
+from ..tensor import Tensor
 
 __all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
 
@@ -54,9 +55,15 @@ class Relu(Op):
         return xp.maximum(x, 0)
 
     def vjp(ctx, g):
-        return g * (ctx.ans > 0).astype(g.dtype)
+        return g * _positive(ctx.ans, g.dtype)
 
     jvp = ELEMENTWISE
+
+
+def _positive(t, dtype):
+    """1 where ``t`` > 0, else 0: a constant of ``dtype`` (relu's derivative, which is
+    piecewise constant, so the rule stays differentiable in ``g``)."""
+    return Tensor._wrap((t._array > 0).astype(dtype))
 
 
 class Softmax(Op):

@@ -15,6 +15,7 @@ import numpy as np
 from .. import backend
 from .record import broadcast_error
 from .reduce import normalize_axis
+from ..tensor import Tensor
 
 __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "sign", "argmax",
@@ -22,14 +23,12 @@ __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal
 
 
 def _wrap(array):
-    from ..tensor import Tensor
     if array.__class__ is not np.ndarray and isinstance(array, np.generic):
         array = np.asarray(array)
     return Tensor._wrap(array)
 
 
 def _operand(value):
-    from ..tensor import Tensor
     return value._array if isinstance(value, Tensor) else value
 
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from ..creation import as_tensor, full
 from .record import Op, apply
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
+from .shape import broadcast_to
 from .unary import _float, _is_scalar, astype, log, neg
+from ..tensor import Tensor
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "as_operand"]
 
@@ -187,7 +190,6 @@ class Where(Op):
 
 def _tangent_sum(ctx, ta, tb):
     """ta + tb, either possibly None (zero), broadcast to the output's shape."""
-    from .shape import broadcast_to
     if ta is None and tb is None:
         return None
     t = tb if ta is None else ta if tb is None else ta + tb
@@ -200,8 +202,6 @@ def _tangent_sum(ctx, ta, tb):
 
 def as_operand(value, like):
     """A non-tensor operand (NumPy/CuPy array) as a tensor on its own device."""
-    from ..creation import as_tensor
-    from ..tensor import Tensor
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (list, tuple)):
@@ -223,7 +223,6 @@ def _scalar(x, c):
 
 
 def _binary(op, a, b):
-    from ..tensor import Tensor
     if not isinstance(b, Tensor):
         b = as_operand(b, a)
     if not isinstance(a, Tensor):
@@ -271,7 +270,6 @@ def div(a, b):
     if _is_scalar(a):
         x, c = _scalar(_float(b), a)
         return apply(RDivScalar, x, c=c)
-    from ..tensor import Tensor
     a = _float(a) if isinstance(a, Tensor) else a
     b = _float(b) if isinstance(b, Tensor) else b
     return _binary(Div, a, b)
@@ -299,8 +297,6 @@ def minimum(a, b):
 
 
 def _tensor_pair(a, b):
-    from ..creation import full
-    from ..tensor import Tensor
     if _is_scalar(b):
         b = full((), b, dtype=dtypes.scalar_result_dtype(a.dtype, b), device=a.device)
     if _is_scalar(a):
@@ -314,7 +310,6 @@ def _tensor_pair(a, b):
 
 def where(cond, a, b):
     """``a`` where ``cond`` (a bool tensor) is true, else ``b``; all three broadcast."""
-    from ..tensor import Tensor
     if not isinstance(cond, Tensor):
         cond = as_operand(cond, a if isinstance(a, Tensor) else b)
     if cond.dtype != np.bool_:

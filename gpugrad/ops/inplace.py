@@ -33,6 +33,7 @@ from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
 from .shape import GetItem, normalize_index
+from ..tensor import Tensor
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
 
@@ -78,7 +79,6 @@ class ZeroAt(Op):
 def _check(t, name: str, operands) -> bool:
     """Refuse the cases autograd cannot follow; return whether the op must be recorded
     (for reverse mode, or because a forward-mode tangent is involved)."""
-    from ..tensor import Tensor
     grad_mode = _state.grad_enabled
     capturing = is_capturing()        # a checkpoint's recomputation: values only, no graph
     if grad_mode and not capturing and t.grad_fn is None and t._requires_grad:
@@ -103,7 +103,6 @@ def _check(t, name: str, operands) -> bool:
 def _raw(value, t):
     """``value`` as something NumPy/CuPy can write into ``t``: a scalar or an array on
     ``t``'s device."""
-    from ..tensor import Tensor
     if isinstance(value, (numbers.Number, np.generic)):
         return value
     if not isinstance(value, Tensor):
@@ -133,7 +132,6 @@ def _record(t, name: str, compute, copy_old: bool):
     """The recorded path: ``t`` takes the value, the graph identity and the tangents of
     ``compute(old)``, where ``old`` stands for ``t`` before the write. ``copy_old`` when the
     op's rule saves ``old`` (it must not see the write)."""
-    from ..tensor import Tensor
     old = Tensor._wrap(t._array.copy() if copy_old else t._array)
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     old._tangents = t._tangents
@@ -184,7 +182,6 @@ def div_(t, other):
 
 def _overwrite(old, value, index, scatter_free):
     """``old`` with ``value`` written at ``index``, as a recorded op."""
-    from ..tensor import Tensor
     v = value if isinstance(value, Tensor) else as_operand(_as_array_value(value, old), old)
     return apply(SetItem, old, v, index=index, scatter_free=scatter_free)
 

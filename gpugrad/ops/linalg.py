@@ -1,4 +1,5 @@
-"""Matrix products: ``matmul`` (the ``@`` operator), batched and broadcasting as NumPy's.
+"""Matrix products: ``matmul`` (the ``@`` operator), batched and broadcasting as NumPy's,
+and ``linear`` (``x @ w.T + b`` as one op, the layer every MLP is made of).
 
 Shapes: (n,k) @ (k,m) -> (n,m); (..., n, k) @ (..., k, m) -> (..., n, m) with the batch
 dimensions broadcast; a 1-D left operand is a row vector and a 1-D right operand a column
@@ -15,9 +16,13 @@ Example::
 from __future__ import annotations
 
 from .record import Op, apply
+from .elementwise import _promote, as_operand
+from .shape import reshape, transpose, unsqueeze
+from .reduce import sum as reduce_sum
 from .reduce import sum_to
+from ..tensor import Tensor
 
-__all__ = ["matmul"]
+__all__ = ["matmul", "linear"]
 
 
 class MatMul(Op):
@@ -40,7 +45,6 @@ class MatMul(Op):
 
 def _as_matrix_cotangent(g, a_ndim: int, b_ndim: int):
     """``g`` with the axes that 1-D operands dropped put back, so both rules see matrices."""
-    from .shape import unsqueeze
     if a_ndim == 1:
         g = unsqueeze(g, -2 if b_ndim > 1 else 0)
     if b_ndim == 1:
@@ -50,7 +54,6 @@ def _as_matrix_cotangent(g, a_ndim: int, b_ndim: int):
 
 def _grad_left(g, b, a_shape):
     """d(a @ b)/da applied to g: g @ b^T, summed over broadcast batch axes."""
-    from .shape import reshape, transpose, unsqueeze
     a_ndim = len(a_shape)
     g = _as_matrix_cotangent(g, a_ndim, b.ndim)
     bm = unsqueeze(b, -1) if b.ndim == 1 else b
@@ -62,7 +65,6 @@ def _grad_left(g, b, a_shape):
 
 def _grad_right(g, a, b_shape):
     """d(a @ b)/db applied to g: a^T @ g, summed over broadcast batch axes."""
-    from .shape import reshape, transpose, unsqueeze
     b_ndim = len(b_shape)
     g = _as_matrix_cotangent(g, a.ndim, b_ndim)
     am = unsqueeze(a, 0) if a.ndim == 1 else a
@@ -74,8 +76,6 @@ def _grad_right(g, a, b_shape):
 
 def matmul(a, b):
     """The matrix product ``a @ b`` (see the module docstring for shapes)."""
-    from ..tensor import Tensor
-    from .elementwise import _promote, as_operand
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     if not isinstance(b, Tensor):
@@ -90,3 +90,62 @@ def matmul(a, b):
                          f"{tuple(b.shape)}: the inner dimensions {k_left} and {k_right} differ")
     a, b = _promote(a, b)
     return apply(MatMul, a, b)
+
+
+class Linear(Op):
+    """``x @ w.T + b`` in one record: x (..., in), w (out, in), b (out,) -> (..., out).
+
+    One op instead of three (transpose, matmul, add): the transpose stays a BLAS flag, the
+    bias is added into the product's buffer (no temporary), and the graph has one node.
+    """
+    save = "x0 x1"
+
+    def forward(xp, x, w, b):
+        out = xp.matmul(x, w.T)
+        out += b
+        return out
+
+    def vjp(ctx, g):
+        x, w = ctx.xs[0], ctx.xs[1]
+        gx = apply(MatMul, g, w) if ctx.needs(0) else None     # shapes and dtypes checked
+        g2 = g if g.ndim == 2 else reshape(g, (-1, g.shape[-1]))
+        gw = None
+        if ctx.needs(1):
+            x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+            gw = apply(MatMul, transpose(g2), x2)
+        gb = reduce_sum(g2, axis=0) if ctx.needs(2) else None
+        return gx, gw, gb
+
+    def jvp(ctx, tx, tw, tb):
+        x, w = ctx.xs[0], ctx.xs[1]
+        parts = [matmul(tx, transpose(w)) if tx is not None else None,
+                 matmul(x, transpose(tw)) if tw is not None else None, tb]
+        total = None
+        for part in parts:
+            if part is not None:
+                total = part if total is None else total + part
+        return total
+
+
+def _layer_shaped(x, w, b) -> bool:
+    """Arrays x (..., in), w (out, in), b (out,) of one floating dtype."""
+    return (w.ndim == 2 and b.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[1]
+            and b.shape[0] == w.shape[0] and x.dtype == w.dtype == b.dtype
+            and x.dtype.kind == "f")
+
+
+def linear(x, weight, bias=None):
+    """``x @ weight.T + bias``: x (..., in), weight (out, in), bias (out,) -> (..., out).
+
+    Recorded as one op when the shapes and dtypes line up as in a layer; otherwise (no bias,
+    mixed dtypes, broadcasting bias) it is the same composite of matmul and add.
+
+    Example::
+
+        >>> y = linear(gpugrad.ones(4, 3), gpugrad.ones(2, 3), gpugrad.zeros(2))  # (4, 2)
+    """
+    if bias is not None and isinstance(x, Tensor) and isinstance(weight, Tensor) and \
+            isinstance(bias, Tensor) and _layer_shaped(x._array, weight._array, bias._array):
+        return apply(Linear, x, weight, bias)
+    out = matmul(x, transpose(weight))
+    return out if bias is None else out + bias

@@ -1,7 +1,7 @@
 """Losses: softmax cross-entropy and mean squared error, composed from stable ops.
 
-Cross-entropy goes through ``log_softmax`` (shifted by the row maximum), so logits of 1e4
-give finite losses and gradients. Example::
+Cross-entropy is one record (shifted by the row maximum, so logits of 1e4 give finite losses
+and gradients) whose rule is written with softmax. Example::
 
     >>> logits = gpugrad.tensor([[1e4, 0.0], [0.0, 1e4]], requires_grad=True)
     >>> cross_entropy(logits, gpugrad.tensor([0, 0])).item()     # (0 + 1e4) / 2
@@ -10,11 +10,15 @@ give finite losses and gradients. Example::
 
 from __future__ import annotations
 
-from .activation import log_softmax
-from .compare import not_equal
-from .elementwise import where
+from .. import backend
+from ..creation import as_tensor
+from ..tensor import Tensor
+from .activation import softmax
+from .record import Op, apply, zeros_with
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
+from .shape import unsqueeze
+from .unary import _float
 
 __all__ = ["cross_entropy", "mse_loss"]
 
@@ -46,6 +50,50 @@ def _check_labels(logits, target, ignore_index: int):
                          f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
 
 
+class SoftmaxCrossEntropy(Op):
+    """Per-row loss of logits (N, C) against integer labels (N,) -> (N,), in one record:
+    ``logsumexp(x) - x[label]`` mixed with ``logsumexp(x) - mean(x)`` by the label
+    smoothing, and 0 for rows whose label is ``ignore_index``.
+
+    The reverse rule is ``(softmax(x) - q) * g`` with q the (smoothed) one-hot target, built
+    from softmax, so it can be differentiated again.
+    """
+    save = "x0 x1"
+
+    def forward(xp, x, labels, ignore_index, smoothing):
+        shifted = x - x.max(axis=1, keepdims=True)
+        lse = xp.log(xp.exp(shifted).sum(axis=1))
+        valid = labels != ignore_index
+        rows = xp.arange(x.shape[0])
+        loss = lse - shifted[rows, xp.where(valid, labels, 0)]
+        if smoothing:
+            loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
+        return xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+
+    def vjp(ctx, g):
+        x, labels = ctx.xs
+        target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
+        return (softmax(x, axis=1) - target) * unsqueeze(g * valid, 1), None
+
+    def jvp(ctx, t, t_labels):
+        x, labels = ctx.xs
+        target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
+        return reduce_sum((softmax(x, axis=1) - target) * t, axis=1) * valid
+
+
+def _smoothed_targets(x, labels, ignore_index: int, smoothing: float):
+    """Constants of the rules: the target distribution q (N, C), one-hot mixed with uniform
+    by ``smoothing``, and the row mask (N,) (0 where the label is ``ignore_index``)."""
+    xp = backend.xp_of(x._array)
+    raw = labels._array
+    valid = raw != ignore_index
+    classes = xp.arange(x.shape[1])
+    one_hot = (classes[None, :] == xp.where(valid, raw, 0)[:, None]).astype(x.dtype)
+    if smoothing:
+        one_hot = one_hot * (1.0 - smoothing) + smoothing / x.shape[1]
+    return Tensor._wrap(one_hot), Tensor._wrap(valid.astype(x.dtype))
+
+
 def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0,
                   ignore_index: int = -100):
     """Softmax cross-entropy of ``logits`` (N, C) against integer class labels (N,).
@@ -53,28 +101,28 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     ``label_smoothing`` mixes the one-hot target with the uniform distribution;
     ``ignore_index`` labels contribute nothing (and "mean" averages over the other rows);
     ``reduction`` is "mean", "sum" or "none" (a loss per row). As PyTorch's.
+
+    Example::
+
+        >>> cross_entropy(gpugrad.zeros(2, 4), gpugrad.tensor([1, 3])).item()   # log 4
+        1.3862943649291992
     """
-    from ..creation import arange, as_tensor
-    from ..tensor import Tensor
     _check_reduction(reduction, "cross_entropy")
     target = target if isinstance(target, Tensor) else as_tensor(target, device=logits.device)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     _check_labels(logits, target, ignore_index)
-    logp = log_softmax(logits, axis=1)
-    valid = not_equal(target, ignore_index)
-    safe = where(valid, target, 0)
-    rows = arange(target.shape[0], device=target.device)
-    losses = -logp[rows, safe]
-    if label_smoothing > 0:
-        losses = losses * (1.0 - label_smoothing) - reduce_mean(logp, axis=1) * label_smoothing
-    losses = where(valid, losses, 0.0)
+    losses = apply(SoftmaxCrossEntropy, _float(logits), target, ignore_index=ignore_index,
+                   smoothing=float(label_smoothing))
     if reduction == "none":
         return losses
     total = reduce_sum(losses)
     if reduction == "sum":
         return total
-    return total / valid.astype(total.dtype).sum()
+    counted = int((target._array != ignore_index).sum())
+    if counted == 0:                    # nothing to average: 0/0, as PyTorch's NaN
+        return total / zeros_with(total, (), total.dtype)
+    return total / counted
 
 
 def mse_loss(input, target, reduction: str = "mean"):

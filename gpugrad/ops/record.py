@@ -30,6 +30,7 @@ from .. import backend
 from ..autograd import forward_ad
 from ..autograd.graph import Node, SavedTensor, _hooks, stale_view_error
 from ..autograd.mode import _state
+from ..tensor import Tensor
 
 __all__ = ["Op", "apply", "zeros_with", "LINEAR", "ELEMENTWISE", "REGISTRY"]
 
@@ -72,7 +73,6 @@ class Op:
 def zeros_with(like, shape: tuple, dtype):
     """A zero tensor of ``shape`` and ``dtype`` on the device of tensor ``like`` (a zero
     tangent or cotangent standing in for ``None``)."""
-    from ..tensor import Tensor
     return Tensor._wrap(backend.zeros_like_device(like._array, shape, dtype))
 
 
@@ -102,26 +102,32 @@ def _capture(op, inputs, result):
     result._requires_grad = True
 
 
+def _all_numpy(arrays) -> bool:
+    for a in arrays:
+        if a.__class__ is not np.ndarray:
+            return False
+    return True
+
+
 def apply(op, *inputs, **params):
     """Run ``op`` on tensors ``inputs`` and, when needed, record it in the graph."""
-    from ..tensor import Tensor
     arrays = [t._array for t in inputs]
     first = arrays[0]
-    xp = np if first.__class__ is np.ndarray else backend.xp_of(first)
-    if len(arrays) > 1:
-        backend.check_same_device(op.name, arrays)
     try:
-        if xp is np:
-            out = op.forward(xp, *arrays, **params)
+        if first.__class__ is np.ndarray and _all_numpy(arrays):
+            xp = np
+            out = op.forward(np, *arrays, **params)
         else:
+            xp = backend.xp_of(first)
+            backend.check_same_device(op.name, arrays)
             with first.device:      # CuPy allocates on the current GPU: make it the inputs'
                 out = op.forward(xp, *arrays, **params)
     except ValueError as exc:
         if op.broadcasts:
             raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None
         raise
-    if isinstance(out, np.generic):         # NumPy reductions of 0-d results give scalars
-        out = np.asarray(out)
+    if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+        out = np.asarray(out)               # NumPy reductions of 0-d results give scalars
     result = Tensor._wrap(out)
     if op.view and xp.may_share_memory(out, first):
         base = inputs[0]
@@ -129,10 +135,12 @@ def apply(op, *inputs, **params):
         result._base = base._base if base._base is not None else base
         result._view_epoch = base._version.rebased
     node = None
-    if _state.grad_enabled and op.differentiable and _hooks.capturing:
+    if not (_state.grad_enabled and op.differentiable):
+        pass
+    elif _hooks.capturing:
         if any(t._requires_grad for t in inputs):      # a checkpoint's recomputation
             _capture(op, inputs, result)
-    elif _state.grad_enabled and op.differentiable:
+    else:
         edges = None
         for i, t in enumerate(inputs):
             if t._requires_grad:
@@ -144,8 +152,8 @@ def apply(op, *inputs, **params):
                 edges[i] = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (
                     t._grad_accumulator(), 0)
         if edges is not None:
-            node = Node(op, tuple(edges), tuple(a.shape for a in arrays),
-                        tuple(a.dtype for a in arrays))
+            node = Node(op, tuple(edges), tuple([a.shape for a in arrays]),
+                        tuple([a.dtype for a in arrays]))
             if params:
                 node.__dict__.update(params)
             indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from .record import LINEAR, Op, apply
+from . import shape as _shape  # shape imports this module: use its names at call time
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp", "sum_to", "expand_reduced",
            "normalize_axis"]
@@ -53,10 +54,9 @@ def _kept_shape(shape: tuple, axis) -> tuple:
 
 def expand_reduced(g, shape: tuple, axis, keepdims: bool):
     """Broadcast a reduced ``g`` back to the ``shape`` it was reduced from."""
-    from .shape import broadcast_to, reshape
     if not keepdims:
-        g = reshape(g, _kept_shape(shape, axis))
-    return broadcast_to(g, shape)
+        g = _shape.reshape(g, _kept_shape(shape, axis))
+    return _shape.broadcast_to(g, shape)
 
 
 def sum_to(g, shape: tuple):
@@ -70,12 +70,11 @@ def sum_to(g, shape: tuple):
     shape = tuple(shape)
     if tuple(g.shape) == shape:
         return g
-    from .shape import reshape
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     out = apply(Sum, g, axis=axes, keepdims=False) if axes else g
-    return reshape(out, shape) if tuple(out.shape) != shape else out
+    return _shape.reshape(out, shape) if tuple(out.shape) != shape else out
 
 
 class Sum(Op):

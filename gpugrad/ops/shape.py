@@ -17,7 +17,9 @@ import numpy as np
 
 from .. import backend
 from .record import LINEAR, Op, apply, zeros_with
-from .reduce import sum_to
+from . import reduce as _reduce  # reduce imports this module: use its names at call time
+from .unary import astype
+from ..tensor import Tensor
 
 __all__ = ["alias", "reshape", "view", "permute", "transpose", "squeeze", "unsqueeze", "flatten",
            "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
@@ -75,7 +77,7 @@ class BroadcastTo(Op):
         return xp.broadcast_to(x, shape)
 
     def vjp(ctx, g):
-        return sum_to(g, ctx.shapes[0])
+        return _reduce.sum_to(g, ctx.shapes[0])
 
     jvp = LINEAR
 
@@ -245,7 +247,6 @@ expand = broadcast_to
 
 
 def _index_part(part, device):
-    from ..tensor import Tensor
     if isinstance(part, Tensor):
         part = part._array
     elif isinstance(part, (list, tuple)):
@@ -316,7 +317,6 @@ def stack(tensors, axis: int = 0, *, dim=None):
 
 
 def _common_dtype(tensors):
-    from .unary import astype
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) == 1:
         return tensors

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from .record import ELEMENTWISE, LINEAR, Op, apply
+from ..tensor import Tensor
 
 __all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype", "to_device"]
 
@@ -206,7 +207,6 @@ def astype(x, dtype):
         return x
     if dtype.kind in "fc" and x.dtype.kind in "fc":
         return apply(Cast, x, dtype=dtype)
-    from ..tensor import Tensor
     return Tensor._wrap(x._array.astype(dtype))
 
 

@@ -7,7 +7,8 @@ Example::
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .. import backend
+from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["Adam", "AdamW"]
 
@@ -33,24 +34,26 @@ class Adam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps,
                                       weight_decay=weight_decay))
 
-    def _update(self, p, g, state, group):
+    def _update(self, param, grad, state, group):
         beta1, beta2 = group["betas"]
         lr, decay = group["lr"], group["weight_decay"]
-        if "step" not in state:
-            state["step"] = 0
-            state["exp_avg"] = g * 0.0
-            state["exp_avg_sq"] = g * 0.0
-        state["step"] += 1
-        t = state["step"]
+        state["step"] = t = state.get("step", 0) + 1
         if decay and self.decoupled:
-            p.mul_(1.0 - lr * decay)
+            param *= 1.0 - lr * decay
         elif decay:
-            g = g + p * decay
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m.mul_(beta1).add_(g, alpha=1.0 - beta1)
-        v.mul_(beta2).add_(g * g, alpha=1.0 - beta2)
-        denom = (v * (1.0 / (1.0 - beta2**t))).sqrt() + group["eps"]
-        p.sub_(m / denom * (lr / (1.0 - beta1**t)))
+            grad = grad + decay * param
+        m = _state_tensor(state, "exp_avg", grad)
+        v = _state_tensor(state, "exp_avg_sq", grad)
+        m *= beta1
+        m += (1.0 - beta1) * grad
+        v *= beta2
+        v += (1.0 - beta2) * (grad * grad)
+        denom = v * (1.0 / (1.0 - beta2**t))
+        backend.xp_of(denom).sqrt(denom, out=denom)
+        denom += group["eps"]
+        step = m / denom
+        step *= lr / (1.0 - beta1**t)
+        param -= step
 
 
 class AdamW(Adam):

@@ -60,15 +60,19 @@ class Optimizer:
         zero_grads(self._params(), set_to_none)
 
     def step(self) -> None:
-        """Update every parameter that has a gradient (under no_grad)."""
+        """Update every parameter that has a gradient, in place (no graph is recorded)."""
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None:
-                        self._update(p, p.grad.detach(), self.state.setdefault(id(p), {}),
+                        _check_grad(p)
+                        self._update(p._array, p.grad._array, self.state.setdefault(id(p), {}),
                                      group)
+                        p._version.value += 1
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
+        """Write the new value into the raw array ``param`` (NumPy or CuPy) from the raw
+        array ``grad``; ``state`` holds tensors and numbers (see ``_state_tensor``)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ state
@@ -112,6 +116,24 @@ class Optimizer:
             p = params[i]
             self.state[id(p)] = {k: _as_state_value(v, p, f"state.{i}.{k}")
                                  for k, v in value.items()}
+
+
+def _check_grad(p) -> None:
+    g = p.grad._array
+    if g.shape != p._array.shape or g.__class__ is not p._array.__class__:
+        raise ValueError(f"a parameter of shape {tuple(p.shape)} on {p.device} has a .grad of "
+                         f"shape {tuple(p.grad.shape)} on {p.grad.device}; a gradient must match "
+                         f"its parameter's shape and device")
+
+
+def _state_tensor(state: dict, key: str, like) -> object:
+    """The raw array of state entry ``key`` (a tensor, made as zeros like array ``like`` on
+    first use); in-place writes to it are counted on the tensor's version."""
+    entry = state.get(key)
+    if entry is None:
+        entry = state[key] = Tensor._wrap(backend.xp_of(like).zeros_like(like))
+    entry._version.value += 1
+    return entry._array
 
 
 def _as_state_value(value, param, key: str):

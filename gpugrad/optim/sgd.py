@@ -8,7 +8,7 @@ Example::
 
 from __future__ import annotations
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["SGD"]
 
@@ -33,15 +33,17 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov))
 
-    def _update(self, p, g, state, group):
-        if group["weight_decay"]:
-            g = g + p * group["weight_decay"]
-        momentum = group["momentum"]
+    def _update(self, param, grad, state, group):
+        lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+        if decay:
+            grad = grad + decay * param
         if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.clone()
+            first = "momentum_buffer" not in state
+            buf = _state_tensor(state, "momentum_buffer", grad)
+            if first:
+                buf[...] = grad
             else:
-                buf.mul_(momentum).add_(g, alpha=1.0 - group["dampening"])
-            g = g + buf * momentum if group["nesterov"] else buf
-        p.sub_(g * group["lr"])
+                buf *= momentum
+                buf += (1.0 - group["dampening"]) * grad
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        param -= lr * grad

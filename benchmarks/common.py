@@ -1,0 +1,132 @@
+"""What every benchmark implementation shares: the workloads, the initial weights and data
+(identical for every library), the float64 reference, and timing.
+
+Workloads (float32, fixed seeds):
+- mlp-large: 784-1024-1024-1024-10, batch 256; mlp-tiny: 64-64-64-10, batch 32;
+- mlp-deep: 512 -> 32 hidden layers of 512 -> 10, batch 256 or 2048, with and without
+  checkpointing (6 segments), for step time and the peak memory of one step;
+- scalar: z = x**2 * y + y**3 at x=2, y=3 and its gradient, from Python floats;
+- hessian: the Hessian of sum(tanh(A @ x)**2), x in R^256, A 256 x 256.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+LR = 0.01
+CHECK_STEPS = 3
+
+MLP_WORKLOADS = {
+    "mlp-large": ([784, 1024, 1024, 1024, 10], 256, 0),
+    "mlp-tiny": ([64, 64, 64, 10], 32, 0),
+    "mlp-deep-b256": ([512] + [512] * 32 + [10], 256, 0),
+    "mlp-deep-b2048": ([512] + [512] * 32 + [10], 2048, 0),
+    "mlp-deep-b2048-ckpt6": ([512] + [512] * 32 + [10], 2048, 6),
+}
+WORKLOADS = list(MLP_WORKLOADS) + ["scalar", "hessian"]
+
+
+def mlp_setup(sizes, batch, seed=0):
+    """Weights (W of shape (out, in), b of shape (out,)), as PyTorch's default init, the
+    inputs and the labels: the same float32 arrays for every library."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(n_in)
+        weights.append((rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32),
+                        rng.uniform(-bound, bound, n_out).astype(np.float32)))
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch).astype(np.int64)
+    return weights, x, y
+
+
+def reference_losses(weights, x, y, steps=CHECK_STEPS):
+    """The loss before each of ``steps`` SGD steps, in float64 NumPy: the check every
+    implementation must match before it is timed."""
+    params = [(w.astype(np.float64), b.astype(np.float64)) for w, b in weights]
+    x = x.astype(np.float64)
+    losses = []
+    for _ in range(steps):
+        acts = [x]
+        for i, (w, b) in enumerate(params):
+            z = acts[-1] @ w.T + b
+            acts.append(np.maximum(z, 0) if i < len(params) - 1 else z)
+        logits = acts[-1]
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        losses.append(float(-logp[np.arange(len(y)), y].mean()))
+        grad = np.exp(logp)
+        grad[np.arange(len(y)), y] -= 1
+        grad /= len(y)
+        new = []
+        for i in range(len(params) - 1, -1, -1):
+            w, b = params[i]
+            gw, gb = grad.T @ acts[i], grad.sum(axis=0)
+            grad = (grad @ w) * (acts[i] > 0) if i > 0 else None
+            new.append((w - LR * gw, b - LR * gb))
+        params = new[::-1]
+    return losses
+
+
+def hessian_setup(n=256, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, n)) / np.sqrt(n)).astype(np.float32), \
+        rng.standard_normal(n).astype(np.float32)
+
+
+def hessian_reference(a, x):
+    """H of sum(tanh(A x)^2) = A^T diag(2 (1 - t^2)(1 - 3 t^2)) A with t = tanh(A x)."""
+    a, x = a.astype(np.float64), x.astype(np.float64)
+    t = np.tanh(a @ x)
+    return a.T @ (a * (2 * (1 - t**2) * (1 - 3 * t**2))[:, None])
+
+
+def median_seconds(fn, warmup: int, repeat: int, sync=None) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        if sync:
+            sync()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def repeats(workload: str) -> tuple[int, int]:
+    """(warm-up, timed) repetitions, so each workload takes a few seconds."""
+    return {"mlp-large": (3, 15), "mlp-tiny": (50, 500), "scalar": (200, 3000),
+            "hessian": (2, 10)}.get(workload, (2, 8))
+
+
+def machine() -> dict:
+    info = {"python": platform.python_version(), "numpy": np.__version__,
+            "machine": platform.machine(), "cpus": os.cpu_count(),
+            "processor": _cpu_model()}
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_"):
+        if var in os.environ:
+            info[var] = os.environ[var]
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        info["numpy_blas"] = f"{blas.get('name')} {blas.get('version', '')}".strip()
+    except Exception:
+        pass
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()

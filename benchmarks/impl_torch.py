@@ -1,0 +1,60 @@
+"""PyTorch (CPU), eager, as a user would write it; torch.func for the Hessian."""
+
+import torch
+
+from common import LR
+
+NAME = "pytorch"
+
+
+def version() -> str:
+    return f"{torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def mlp(weights, x, y, segments):
+    layers = []
+    for i, (w, b) in enumerate(weights):
+        layer = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(w))
+            layer.bias.copy_(torch.from_numpy(b))
+        layers.append(layer)
+        if i < len(weights) - 1:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+
+    def run(t):
+        if segments:
+            return torch.utils.checkpoint.checkpoint_sequential(model, segments, t,
+                                                                use_reentrant=False)
+        return model(t)
+
+    def step():
+        loss = torch.nn.functional.cross_entropy(run(xt), yt)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def scalar():
+    def evaluate():
+        x = torch.tensor(2.0, requires_grad=True)
+        y = torch.tensor(3.0, requires_grad=True)
+        z = x**2 * y + y**3
+        z.backward()
+        return z.item(), x.grad.item(), y.grad.item()
+    return evaluate
+
+
+def hessian(a, x):
+    at, xt = torch.from_numpy(a), torch.from_numpy(x)
+    f = lambda v: (torch.tanh(at @ v) ** 2).sum()  # noqa: E731
+
+    def evaluate():
+        return torch.func.hessian(f)(xt).numpy()
+    return evaluate
