@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CUDA_MAJOR := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\).*/\1/p' | head -n 1)
 CUDA_EXTRA := $(if $(filter 12,$(CUDA_MAJOR)),cuda12,$(if $(filter 13 14 15,$(CUDA_MAJOR)),cuda13,))
 
-.PHONY: demo walkthrough test clean
+.PHONY: demo walkthrough test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ walkthrough: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
+
+# CPU speed and memory against the NumPy floor, and PyTorch and JAX where the venv has them
+# (.venv/bin/pip install torch==2.13.0 jax); about 15 minutes.
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/suite.py --out benchmarks/results/cpu_suite.json
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis runs

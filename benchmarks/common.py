@@ -102,7 +102,23 @@ def median_seconds(fn, warmup: int, repeat: int, sync=None) -> float:
 def repeats(workload: str) -> tuple[int, int]:
     """(warm-up, timed) repetitions, so each workload takes a few seconds."""
     return {"mlp-large": (3, 15), "mlp-tiny": (50, 500), "scalar": (200, 3000),
-            "hessian": (2, 10)}.get(workload, (2, 8))
+            "hessian": (2, 10), "mlp-deep-b256": (2, 8)}.get(workload, (1, 4))
+
+
+def mlp_flops(sizes, batch: int) -> int:
+    """Floating-point operations of one training step: 2 per multiply-add in the forward
+    GEMMs, twice that in the backward (input and weight gradients), less the input gradient
+    of the first layer, which nobody needs."""
+    macs = sum(n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return 2 * batch * (3 * macs - sizes[0] * sizes[1])
+
+
+def gemm_gflops(n: int = 1024, repeat: int = 10) -> float:
+    """What this machine's NumPy BLAS reaches on an n x n x n float32 product: the practical
+    peak the MLP steps are compared with."""
+    a = np.ones((n, n), np.float32)
+    b = np.ones((n, n), np.float32)
+    return 2 * n**3 / median_seconds(lambda: a @ b, 3, repeat) / 1e9
 
 
 def machine() -> dict:

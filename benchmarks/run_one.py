@@ -3,19 +3,46 @@
 Run by suite.py (each configuration in its own process): python run_one.py LIB WORKLOAD
 """
 
+from __future__ import annotations
+
 import importlib
 import json
+import os
 import resource
 import sys
 import tracemalloc
 
 import numpy as np
 
-import common
+sys.path[:0] = [p for p in (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),)
+                if p not in sys.path]          # this checkout's gpugrad, however it is run
+import common  # noqa: E402
 
 
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise OSError(f"{field} not in /proc/self/status")
+
+
+def peak_rss_of(fn) -> float | None:
+    """How far the resident set rose above its level before ``fn()`` while it ran (MiB):
+    Linux's high-water mark, reset first through /proc/self/clear_refs. Sees every
+    library's allocations (tracemalloc sees only NumPy's); None where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        before = _status_mib("VmRSS")
+        fn()
+        return _status_mib("VmHWM") - before
+    except OSError:
+        return None
 
 
 def run(lib: str, workload: str) -> dict:
@@ -31,8 +58,9 @@ def run(lib: str, workload: str) -> dict:
             first = impl.mlp(weights, x, y, segments)
             first()
             result["rss_increase_first_step_mib"] = rss_mib() - before
+            first()
+            result["peak_rss_step_mib"] = peak_rss_of(first)
             if lib in ("numpy", "gpugrad"):               # tracemalloc sees NumPy's buffers
-                first()
                 tracemalloc.start()
                 base = tracemalloc.get_traced_memory()[0]
                 first()
@@ -47,6 +75,7 @@ def run(lib: str, workload: str) -> dict:
                              f"reference {expected}; not timing a wrong answer")
         result["check"] = f"losses over {common.CHECK_STEPS} steps match float64 reference"
         result["seconds"] = common.median_seconds(step, warmup, repeat)
+        result["gflops"] = common.mlp_flops(sizes, batch) / result["seconds"] / 1e9
     elif workload == "scalar":
         evaluate = impl.scalar()
         if tuple(np.round(evaluate(), 5)) != (39.0, 12.0, 31.0):

@@ -2,8 +2,14 @@
 float64 before it is timed; prints a Markdown table and writes JSON.
 
 Run: make bench   (or: python benchmarks/suite.py [--libs numpy,gpugrad,torch,jax]
-                   [--workloads mlp-large,...] [--out FILE.json])
+                   [--workloads mlp-large,...] [--rounds 2] [--out FILE.json])
+
 PyTorch (pip install torch==2.13.0) and JAX (pip install jax) are measured when installed.
+Rounds interleave the libraries (round 1: all of them, then round 2...) and each cell is the
+median over rounds of the per-process medians, so a noisy minute on a shared machine hits
+every library alike. mlp-large is also run by the NumPy floor and gpugrad with glibc's
+allocator tuned (MALLOC_TRIM_THRESHOLD_/MALLOC_MMAP_THRESHOLD_), to show what the allocator
+is worth.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import argparse
 import importlib.util
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -22,51 +29,76 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIBS = ["numpy", "gpugrad", "torch", "jax"]
 UNITS = {"mlp-tiny": ("us/step", 1e6), "scalar": ("us/eval", 1e6), "hessian": ("ms", 1e3)}
+TUNED_ALLOCATOR = {"MALLOC_TRIM_THRESHOLD_": "2000000000",
+                   "MALLOC_MMAP_THRESHOLD_": "1000000000"}
+TUNED_SUFFIX = "+tuned-malloc"
 
 
 def available(lib: str) -> bool:
     return lib in ("numpy", "gpugrad") or importlib.util.find_spec(lib) is not None
 
 
-def measure(lib: str, workload: str) -> dict:
+def measure(lib: str, workload: str, tuned: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, HERE]))
+    if tuned:
+        env.update(TUNED_ALLOCATOR)
     done = subprocess.run([sys.executable, os.path.join(HERE, "run_one.py"), lib, workload],
                           capture_output=True, text=True, env=env, cwd=HERE)
+    name = lib + (TUNED_SUFFIX if tuned else "")
     if done.returncode != 0:
-        return {"lib": lib, "workload": workload,
+        return {"lib": name, "workload": workload,
                 "error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["lib"] = name
+    if tuned:
+        result["name"] += " (tuned malloc)"
+    return result
+
+
+def combine(rounds: list) -> dict:
+    """One result from the same configuration's rounds: the median time, the last memory."""
+    ok = [r for r in rounds if "seconds" in r]
+    if not ok:
+        return rounds[-1]
+    result = dict(ok[-1])
+    result["round_seconds"] = [r["seconds"] for r in ok]
+    result["seconds"] = statistics.median(result["round_seconds"])
+    if "gflops" in result:
+        result["gflops"] = statistics.median(r["gflops"] for r in ok)
+    return result
+
+
+def _cell(r: dict, scale: float) -> str:
+    if "seconds" not in r:
+        return r.get("error", "-")[:40]
+    value = r["seconds"] * scale
+    text = f"{value:.2f}" if value < 10 else f"{value:.1f}"
+    if "peak_step_mib" in r:
+        text += f" ({r['peak_step_mib']:.0f} MiB peak)"
+    if "rss_increase_first_step_mib" in r:
+        text += f" (rss +{r['rss_increase_first_step_mib']:.0f} MiB)"
+    if "gflops" in r and "deep" not in r["workload"]:
+        text += f" ({r['gflops']:.0f} GFLOP/s)"
+    return text
 
 
 def table(results: list, libs: list, workloads: list) -> str:
     by = {(r["lib"], r["workload"]): r for r in results}
     names = {lib: next((r.get("name", lib) for r in results if r["lib"] == lib), lib)
              for lib in libs}
+    others = [lib for lib in ("numpy", "numpy" + TUNED_SUFFIX, "torch", "jax") if lib in libs]
     header = "| workload | " + " | ".join(names[lib] for lib in libs)
-    ratio = "gpugrad" in libs
-    header += (" | gpugrad / numpy floor" + (" | gpugrad / pytorch" if "torch" in libs else "")
-               if ratio else "") + " |"
-    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    if "gpugrad" in libs:
+        header += "".join(f" | gpugrad / {names[lib]}" for lib in others)
+    lines = [header + " |", "|" + "---|" * (header.count("|"))]
     for workload in workloads:
         unit, scale = UNITS.get(workload, ("ms/step", 1e3))
-        cells = []
-        for lib in libs:
-            r = by.get((lib, workload), {})
-            if "seconds" not in r:
-                cells.append(r.get("error", "-")[:40])
-                continue
-            text = f"{r['seconds'] * scale:.2f}" if scale == 1e6 and r['seconds'] < 1e-5 \
-                else f"{r['seconds'] * scale:.1f}"
-            if "peak_step_mib" in r:
-                text += f" ({r['peak_step_mib']:.0f} MiB)"
-            elif "rss_increase_first_step_mib" in r:
-                text += f" (rss +{r['rss_increase_first_step_mib']:.0f} MiB)"
-            cells.append(text)
+        cells = [_cell(by.get((lib, workload), {}), scale) for lib in libs]
         row = f"| {workload} ({unit}) | " + " | ".join(cells)
-        if ratio:
+        if "gpugrad" in libs:
             mine = by.get(("gpugrad", workload), {}).get("seconds")
-            for other in ["numpy"] + (["torch"] if "torch" in libs else []):
-                theirs = by.get((other, workload), {}).get("seconds")
+            for lib in others:
+                theirs = by.get((lib, workload), {}).get("seconds")
                 row += f" | {mine / theirs:.2f}x" if mine and theirs else " | -"
         lines.append(row + " |")
     return "\n".join(lines)
@@ -76,26 +108,45 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--libs", default=",".join(LIBS))
     parser.add_argument("--workloads", default=",".join(common.WORKLOADS))
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds per cell")
     parser.add_argument("--out", default=None, help="JSON file for the raw results")
     args = parser.parse_args(argv)
     libs = [lib for lib in args.libs.split(",") if available(lib)]
     workloads = args.workloads.split(",")
-    results = []
-    for workload in workloads:
-        for lib in libs:
-            result = measure(lib, workload)
-            results.append(result)
+    unknown = sorted(set(workloads) - set(common.WORKLOADS))
+    if unknown:
+        parser.error(f"unknown workloads {unknown}; choose from {common.WORKLOADS}")
+    configs = [(lib, w, False) for w in workloads for lib in libs]
+    if "mlp-large" in workloads:
+        configs += [(lib, "mlp-large", True) for lib in ("numpy", "gpugrad") if lib in libs]
+    runs = {config: [] for config in configs}
+    for round_number in range(1, args.rounds + 1):
+        for lib, workload, tuned in configs:
+            result = measure(lib, workload, tuned)
+            runs[(lib, workload, tuned)].append(result)
             shown = f"{result['seconds'] * 1e3:.3f} ms" if "seconds" in result else \
                 result.get("error")
-            print(f"{workload:>22} {lib:>8}: {shown}", file=sys.stderr, flush=True)
+            print(f"round {round_number} {workload:>22} {result['lib']:>20}: {shown}",
+                  file=sys.stderr, flush=True)
+    results = [combine(rounds) for rounds in runs.values()]
+    shown_libs = list(libs)
+    for lib in ("numpy", "gpugrad"):
+        if (lib, "mlp-large", True) in runs:
+            shown_libs.insert(shown_libs.index(lib) + 1, lib + TUNED_SUFFIX)
+    peak = common.gemm_gflops()
     print(f"\nMachine: {json.dumps(common.machine())}")
+    print(f"NumPy sgemm 1024^3: {peak:.0f} GFLOP/s (the practical peak GFLOP/s are compared "
+          f"with)")
     versions = {r["lib"]: r["version"] for r in results if "version" in r}
     print(f"Versions: {json.dumps(versions)}\n")
-    print(table(results, libs, workloads))
+    print(table(results, shown_libs, workloads))
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                       "machine": common.machine(), "results": results}, f, indent=2)
+                       "command": "python " + " ".join([os.path.relpath(__file__, ROOT)]
+                                                       + (argv or sys.argv[1:])),
+                       "machine": common.machine(), "sgemm_gflops": peak,
+                       "rounds": args.rounds, "results": results}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -198,7 +198,10 @@ class Tensor:
         return accumulator
 
     def _ones_like_for_grad(self) -> "Tensor":
-        return Tensor._wrap(self._xp().ones_like(self._array))
+        a = self._array
+        if a.__class__ is np.ndarray:
+            return Tensor._wrap(np.ones(a.shape, a.dtype))
+        return Tensor._wrap(self._xp().ones_like(a))
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it.

@@ -23,9 +23,14 @@ class AnomalyError(RuntimeError):
     """A backward rule produced NaN or Inf inside ``detect_anomaly()``."""
 
 
+_TENSOR = []     # the Tensor class, fetched on first use (tensor.py imports this package)
+
+
 def _tensor_type():
-    from ..tensor import Tensor
-    return Tensor
+    if not _TENSOR:
+        from ..tensor import Tensor
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
 
 
 def _describe(t) -> str:
@@ -359,7 +364,7 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
                 run = any(e is not None and e[0] in deps for e in edges)
             if run:
                 in_grads = _check_result(node, node.apply(grads), Tensor)
-                if getattr(node, "user_rule", False):    # a custom Function's backward may
+                if node.user_rule:                       # a custom Function's backward may
                     for g in in_grads:                   # return tensors it keeps
                         if g is not None:
                             handouts.share(g)

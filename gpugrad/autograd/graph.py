@@ -149,7 +149,9 @@ class SavedTensor:
         if release is not None:
             release()
 
-    def unpack(self, node, output_nr: int = 0, what: str = "value"):
+    def unpack(self, node, output_nr: int = 0, what="value"):
+        """The saved tensor, checked against in-place changes since it was saved (``what``
+        names it in the error: a string, or an input's index)."""
         if self.counter.value != self.version:
             self._version_error(node, what)
         if self.unpack_hook is not None:
@@ -161,7 +163,8 @@ class SavedTensor:
             return self.tensor
         return self._as_output(self.array, node, output_nr, self.tangents)
 
-    def _version_error(self, node, what: str):
+    def _version_error(self, node, what):
+        what = f"input {what}" if isinstance(what, int) else what
         a = self.tensor._array if self.tensor is not None else self.array
         shown = f"the {a.dtype} tensor of shape {tuple(a.shape)}" if a is not None else "a tensor"
         raise RuntimeError(
@@ -194,6 +197,7 @@ class Node:
     _trace = None          # formatted forward stack, recorded under detect_anomaly()
     _saved_xs = ()
     _saved_ans = None
+    user_rule = False      # True for custom Functions, whose backward may keep what it returns
 
     def __init__(self, op, next_edges, shapes, dtypes):
         self.op = op
@@ -237,8 +241,8 @@ class Node:
     def xs(self) -> tuple:
         if self._released:
             raise freed_graph_error(self.name())
-        return tuple(s.unpack(self, what=f"input {i}") if s is not None else None
-                     for i, s in enumerate(self._saved_xs))
+        return tuple([s.unpack(self, what=i) if s is not None else None
+                      for i, s in enumerate(self._saved_xs)])
 
     @property
     def ans(self):
@@ -274,6 +278,7 @@ class AccumulateGrad:
     shapes = dtypes = ()
     _pre_hooks = _retained = _trace = None
     _released = False
+    user_rule = False
 
     def __init__(self, variable):
         self.variable = variable
@@ -297,7 +302,7 @@ class AccumulateGrad:
 def without_graph(g):
     """``g`` cut from the reverse graph, keeping its forward-mode tangents (a gradient
     computed inside a dual level carries its own tangent: forward over reverse)."""
-    if not g.requires_grad:
+    if not g._requires_grad:
         return g
     out = g.detach()
     out._tangents = g._tangents
@@ -333,6 +338,6 @@ def _can_add_in_place(existing, grad) -> bool:
     buffer of its own, and no graph or tangent to keep."""
     a, b = existing._array, grad._array
     return (a.shape == b.shape and a.dtype == b.dtype and type(a) is type(b)
-            and not existing.requires_grad and not existing._tangents and not grad._tangents
+            and not existing._requires_grad and not existing._tangents and not grad._tangents
             and a.flags.c_contiguous and getattr(a.flags, "writeable", True)
             and (not hasattr(a, "device") or a.device == b.device))

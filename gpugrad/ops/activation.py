@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 from .unary import _float
+from .elementwise import Mul
 from .record import ELEMENTWISE, Op, apply
 from .reduce import sum as reduce_sum
 from ..tensor import Tensor
@@ -55,15 +56,15 @@ class Relu(Op):
         return xp.maximum(x, 0)
 
     def vjp(ctx, g):
-        return g * _positive(ctx.ans, g.dtype)
+        return apply(Mul, g, _positive(ctx.ans))     # float times bool: no float mask made
 
     jvp = ELEMENTWISE
 
 
-def _positive(t, dtype):
-    """1 where ``t`` > 0, else 0: a constant of ``dtype`` (relu's derivative, which is
-    piecewise constant, so the rule stays differentiable in ``g``)."""
-    return Tensor._wrap((t._array > 0).astype(dtype))
+def _positive(t):
+    """A bool constant, true where ``t`` > 0: relu's derivative, piecewise constant, so the
+    rule stays differentiable in ``g``."""
+    return Tensor._wrap(t._array > 0)
 
 
 class Softmax(Op):

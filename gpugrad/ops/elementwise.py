@@ -210,6 +210,8 @@ def as_operand(value, like):
 
 
 def _promote(a, b):
+    if a._array.dtype == b._array.dtype:
+        return a, b
     da, db = dtypes.pair_result_dtypes(a.dtype, b.dtype, a.ndim, b.ndim)
     return (a if da == a.dtype else astype(a, da)), (b if db == b.dtype else astype(b, db))
 

@@ -43,6 +43,8 @@ def _check_labels(logits, target, ignore_index: int):
                          f"{tuple(target.shape)}; pass one label per row")
     classes = logits.shape[1]
     labels = target._array
+    if labels.size == 0 or (int(labels.min()) >= 0 and int(labels.max()) < classes):
+        return                          # the common case, in two reductions
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
         first = int(labels[bad.nonzero()[0][0]])

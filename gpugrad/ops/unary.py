@@ -143,9 +143,12 @@ class ToDevice(Op):
 # Public functions
 # ---------------------------------------------------------------------------------------------
 
+_PYTHON_NUMBERS = (float, int, bool, complex)
+
+
 def _is_scalar(value) -> bool:
     """A Python or NumPy number (which ops take as a parameter, not as a tensor)."""
-    return isinstance(value, (numbers.Number, np.generic))
+    return value.__class__ in _PYTHON_NUMBERS or isinstance(value, (numbers.Number, np.generic))
 
 
 def _float(x):

@@ -1,0 +1,102 @@
+"""The benchmark suite's own checks: the NumPy floor and gpugrad implementations agree with
+the float64 references they are checked against before timing (so a broken benchmark fails
+CI, not a benchmark run), and the flop count and table are right."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks")
+sys.path.insert(0, BENCHMARKS)
+
+import common  # noqa: E402
+import impl_gpugrad  # noqa: E402
+import impl_numpy  # noqa: E402
+import suite  # noqa: E402
+
+SMALL = ([6, 5, 4, 3], 7)
+
+
+@pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad], ids=["numpy", "gpugrad"])
+@pytest.mark.parametrize("segments", [0, 2])
+def test_mlp_step_matches_float64_reference(impl, segments):
+    sizes, batch = SMALL
+    weights, x, y = common.mlp_setup(sizes, batch, seed=3)
+    expected = common.reference_losses(weights, x, y, steps=4)
+    step = impl.mlp(weights, x, y, segments)
+    got = [step() for _ in range(4)]
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert expected[-1] < expected[0]          # the steps did train
+
+
+def test_reference_losses_match_finite_differences_of_the_loss():
+    """The reference's hand-written backward: its first SGD step equals one taken with a
+    numerical gradient of its own loss."""
+    sizes, batch = SMALL
+    weights, x, y = common.mlp_setup(sizes, batch, seed=5)
+    weights = [(w.astype(np.float64), b.astype(np.float64)) for w, b in weights]
+
+    def loss(ws):
+        return common.reference_losses(ws, x, y, steps=1)[0]
+
+    eps, stepped = 1e-6, []
+    for i, (w, b) in enumerate(weights):
+        grads = []
+        for array in (w, b):
+            g = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                old = array[index]
+                array[index] = old + eps
+                up = loss(weights)
+                array[index] = old - eps
+                down = loss(weights)
+                array[index] = old
+                g[index] = (up - down) / (2 * eps)
+            grads.append(g)
+        stepped.append((w - common.LR * grads[0], b - common.LR * grads[1]))
+    np.testing.assert_allclose(common.reference_losses(weights, x, y, steps=2)[1],
+                               loss(stepped), rtol=1e-9)
+
+
+@pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad], ids=["numpy", "gpugrad"])
+def test_scalar_and_hessian(impl):
+    assert np.allclose(impl.scalar()(), (39.0, 12.0, 31.0))
+    a, x = common.hessian_setup(n=8, seed=1)
+    np.testing.assert_allclose(impl.hessian(a, x)(), common.hessian_reference(a, x),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_hessian_reference_matches_finite_differences():
+    a, x = common.hessian_setup(n=5, seed=2)
+    a, x = a.astype(np.float64), x.astype(np.float64)
+
+    def grad(v):    # d/dv sum(tanh(Av)^2) = A^T (2 t (1 - t^2))
+        t = np.tanh(a @ v)
+        return a.T @ (2 * t * (1 - t * t))
+
+    eps = 1e-6
+    numeric = np.stack([(grad(x + eps * e) - grad(x - eps * e)) / (2 * eps)
+                        for e in np.eye(5)], axis=1)
+    np.testing.assert_allclose(common.hessian_reference(a, x), numeric, atol=1e-7)
+
+
+def test_mlp_flops_counts_three_gemms_per_layer_but_the_first_input_gradient():
+    # 2 layers: 4->3 and 3->2, batch 5: forward 2*5*(12+6), backward twice that less 2*5*12
+    assert common.mlp_flops([4, 3, 2], 5) == 2 * 5 * (3 * (12 + 6) - 12)
+
+
+def test_table_shows_ratios_and_errors():
+    results = [
+        {"lib": "numpy", "name": "numpy floor", "workload": "mlp-tiny", "seconds": 70e-6},
+        {"lib": "gpugrad", "name": "gpugrad", "workload": "mlp-tiny", "seconds": 140e-6},
+        {"lib": "numpy", "workload": "scalar", "error": "boom"},
+        {"lib": "gpugrad", "name": "gpugrad", "workload": "scalar", "seconds": 80e-6},
+    ]
+    text = suite.table(results, ["numpy", "gpugrad"], ["mlp-tiny", "scalar"])
+    rows = text.splitlines()
+    assert rows[0] == "| workload | numpy floor | gpugrad | gpugrad / numpy floor |"
+    assert rows[2] == "| mlp-tiny (us/step) | 70.0 | 140.0 | 2.00x |"
+    assert rows[3] == "| scalar (us/eval) | boom | 80.0 | - |"
