@@ -1,4 +1,4 @@
-"""Losses: softmax cross-entropy and mean squared error, composed from stable ops.
+"""Losses: softmax cross-entropy (one record, with its own rules) and mean squared error.
 
 Cross-entropy is one record (shifted by the row maximum, so logits of 1e4 give finite losses
 and gradients) whose rule is written with softmax. Example::
