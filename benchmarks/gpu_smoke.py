@@ -4,12 +4,10 @@ float64, and the per-call cost of a few things the core does on a GPU. Prints a 
 Run: PYTHONPATH=. python3 benchmarks/gpu_smoke.py   (needs a usable GPU)
 """
 
-import statistics
-import time
-
 import numpy as np
 
 import gpugrad
+from common import median_seconds  # this script's folder is on sys.path when run
 
 
 class MLP:
@@ -44,17 +42,6 @@ def mlp_gradients(device, dtype):
     return loss.item(), [w.grad.numpy() for w in model.weights]
 
 
-def median_seconds(fn, repeat=50, sync=None):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        if sync:
-            sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main():
     import cupy
     sync = cupy.cuda.Device().synchronize
@@ -77,7 +64,7 @@ def main():
         ("MLP forward+backward float32 cpu", mlp_cpu.step),
     ]:
         fn()
-        rows.append((name, median_seconds(fn, sync=sync) * 1e6))
+        rows.append((name, median_seconds(fn, 0, 50, sync=sync) * 1e6))
     print("\n| what | median us/call |\n|---|---|")
     for name, us in rows:
         print(f"| {name} | {us:.1f} |")
