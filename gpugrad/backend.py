@@ -347,3 +347,51 @@ def new_generator(device: Device, seed: int):
     cupy = _require_cupy()
     with _cuda_context(device):
         return _CupyGenerator(cupy, seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# NCCL (GPU collectives for gpugrad.distributed), through CuPy's binding
+# ---------------------------------------------------------------------------------------------
+
+_NCCL_OPS = {"sum": "NCCL_SUM", "max": "NCCL_MAX", "min": "NCCL_MIN"}
+
+
+def cuda_device_count() -> int:
+    """How many GPUs this process can see."""
+    return _require_cupy().cuda.runtime.getDeviceCount()
+
+
+def nccl_unique_id() -> tuple:
+    """A new NCCL unique id (rank 0 makes it; the others receive it over MPI)."""
+    from cupy.cuda import nccl
+    return nccl.get_unique_id()
+
+
+def nccl_communicator(world_size: int, unique_id: tuple, rank: int, device: Device):
+    """This rank's NCCL communicator for the group, on ``device``."""
+    from cupy.cuda import nccl
+    with _cuda_context(device):
+        return nccl.NcclCommunicator(world_size, unique_id, rank)
+
+
+def _nccl_dtype(array):
+    from cupy.cuda import nccl
+    names = {"float16": "NCCL_FLOAT16", "float32": "NCCL_FLOAT32", "float64": "NCCL_FLOAT64",
+             "int32": "NCCL_INT32", "int64": "NCCL_INT64", "uint8": "NCCL_UINT8"}
+    if array.dtype.name not in names:
+        raise TypeError(f"NCCL cannot reduce {array.dtype} arrays; use one of {sorted(names)}")
+    return getattr(nccl, names[array.dtype.name])
+
+
+def nccl_all_reduce(comm, array, op: str) -> None:
+    """Reduce the contiguous CuPy ``array`` in place over the group, on the current stream."""
+    from cupy.cuda import nccl
+    stream = _require_cupy().cuda.get_current_stream().ptr
+    comm.allReduce(array.data.ptr, array.data.ptr, array.size, _nccl_dtype(array),
+                   getattr(nccl, _NCCL_OPS[op]), stream)
+
+
+def nccl_broadcast(comm, array, root: int) -> None:
+    """Overwrite the contiguous CuPy ``array`` with rank ``root``'s, on the current stream."""
+    stream = _require_cupy().cuda.get_current_stream().ptr
+    comm.bcast(array.data.ptr, array.size, _nccl_dtype(array), root, stream)

@@ -12,7 +12,7 @@ import math
 import os
 import sys
 
-from . import backend
+from . import backend, distributed
 from .data import DataError
 from .serialization import CorruptFileError
 from .training import OPTIMIZERS, TrainConfig, fit
@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
                             "(the planner at half the memory of no checkpointing) or a "
                             "memory budget with its unit (e.g. 200MB)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--distributed", action="store_true",
+                       help="data-parallel over the ranks of an MPI launch (mpiexec -n N "
+                            "gpugrad train --distributed ...); --batch-size is the global "
+                            "batch, split evenly; only rank 0 prints and writes files")
     _experiment_parser(commands)
     return parser
 
@@ -153,7 +157,7 @@ def main(argv=None) -> int:
         out=args.out, dtype=args.dtype, test_fraction=args.test_fraction,
         synthetic_size=args.synthetic_size, progress=not args.no_progress,
         resume=None if args.resume is None else (args.resume or f"{args.out}/model.npz"),
-        checkpoint=args.checkpoint)
+        checkpoint=args.checkpoint, distributed=args.distributed)
     return _guarded("train", lambda: fit(config))
 
 
@@ -170,11 +174,12 @@ def _guarded(command: str, work) -> int:
     try:
         work()
     except (OSError, DataError, CorruptFileError, backend.DeviceError, KeyError,
-            ValueError) as exc:
+            ValueError, distributed.DistributedError) as exc:
         if os.environ.get("GPUGRAD_DEBUG"):
             raise                             # the full traceback, for bug reports
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"gpugrad {command}: error: {message}", file=sys.stderr)
+        distributed.abort(2)                  # under mpiexec: the other ranks stop too
         return 2
     return 0
 

@@ -32,7 +32,8 @@ class Tensor:
     """
 
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "output_nr", "_version",
-                 "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents", "__weakref__")
+                 "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents",
+                 "_post_accumulate_hooks", "__weakref__")
     __array_ufunc__ = None      # NumPy defers to our reflected operators: ndarray * Tensor works
     __array_priority__ = 1000
 
@@ -57,6 +58,7 @@ class Tensor:
         t._hooks = None
         t._accumulator = None
         t._tangents = None
+        t._post_accumulate_hooks = None
         return t
 
     # ------------------------------------------------------------------ properties
@@ -243,6 +245,18 @@ class Tensor:
         if hook not in hooks:
             hooks.append(hook)
         return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(tensor)`` each time backward has accumulated a gradient into this
+        leaf's ``.grad`` (as PyTorch's; data-parallel training starts its gradient
+        all-reduce from here). Returns a handle with ``remove()``."""
+        if not self._requires_grad or self.grad_fn is not None:
+            raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf "
+                               "tensors that require grad (parameters)")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _HookHandle(self._post_accumulate_hooks, hook)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import backend, data, nn, optim
 from .autograd.mode import no_grad
+from .distributed.job import Job
 from .ops.compare import argmax
 from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
@@ -50,6 +51,7 @@ class TrainConfig:
     resume: str | None = None
     checkpoint: str | None = None
     progress: bool = True
+    distributed: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -131,17 +133,23 @@ def _checkpointing(option: str, model, loader, log):
     return result
 
 
-def evaluate(model, X, y, batch_size: int = 1024) -> tuple[float, float]:
-    """Mean cross-entropy and accuracy of ``model`` on arrays X, y (no grad, eval mode)."""
+def evaluate(model, X, y, batch_size: int = 1024, job: Job | None = None
+             ) -> tuple[float, float]:
+    """Mean cross-entropy and accuracy of ``model`` on arrays X, y (no grad, eval mode);
+    with a distributed ``job`` each rank evaluates its share of the rows."""
+    job = job or Job(distributed=False)
+    rows = job.rows(len(X))
     was_training = model.training
     model.eval()
     total_loss, correct = 0.0, 0
     with no_grad():
-        for xb, yb in data.DataLoader(X, y, batch_size=batch_size):
-            logits = model(xb)
-            total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
-            correct += int((argmax(logits, axis=1) == yb).sum().item())
+        if rows.stop > rows.start:
+            for xb, yb in data.DataLoader(X[rows], y[rows], batch_size=batch_size):
+                logits = model(xb)
+                total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
+                correct += int((argmax(logits, axis=1) == yb).sum().item())
     model.train(was_training)
+    total_loss, correct = job.total([total_loss, correct])
     return total_loss / len(X), correct / len(X)
 
 
@@ -199,10 +207,11 @@ class _Progress:
             self.bar.close()
 
 
-def _train_epoch(model, loader, optimizer, config, epoch) -> dict:
-    """One pass over the training data; the bar shows the latest loss every few steps."""
+def _train_epoch(model, loader, optimizer, config, epoch, job: Job) -> dict:
+    """One pass over the training data; the bar shows the latest loss every few steps.
+    Samples per second count every rank's samples over the slowest rank's time."""
     model.train()
-    progress = _Progress(config.progress, len(loader.X), epoch, config.epochs)
+    progress = _Progress(config.progress and job.is_main, len(loader.X), epoch, config.epochs)
     every = max(1, len(loader) // 50)          # a loss.item() is a device sync: not every step
     seen, latest = 0, None
     start = time.perf_counter()
@@ -210,13 +219,15 @@ def _train_epoch(model, loader, optimizer, config, epoch) -> dict:
         loss = nn.functional.cross_entropy(model(xb), yb)
         optimizer.zero_grad()
         loss.backward()
+        if job.distributed:
+            model.sync_gradients()
         optimizer.step()
-        seen += len(yb)
+        seen += len(yb) * job.size
         if step % every == 0 or step == len(loader):
             latest = loss.item()
         progress.update(len(yb), latest)
     progress.close()
-    seconds = time.perf_counter() - start
+    (seconds,) = job.total([time.perf_counter() - start], op="max")
     return {"seconds": seconds, "samples_per_second": seen / seconds if seconds else 0.0}
 
 
@@ -246,9 +257,15 @@ def _plot(history: list, path: str) -> bool:
 
 def fit(config: TrainConfig, log=print) -> dict:
     """Train an MLP as ``config`` says, write model.npz, metrics.json and curves.png into
-    ``config.out``, and return the metrics (the content of metrics.json)."""
+    ``config.out``, and return the metrics (the content of metrics.json). With
+    ``config.distributed`` (under mpiexec) the ranks share every batch; only rank 0 logs
+    and writes files."""
+    job = Job(config.distributed)
+    if not job.is_main:
+        log = _silent
     device, why = choose_device(config.device)
-    log(f"device: {device} ({why})")
+    device = job.device(device)
+    log(f"device: {device} ({why})" + (f"; {job.size} ranks" if job.distributed else ""))
     manual_seed(config.seed)
     X_train, y_train, X_test, y_test = _data(config)
     dtype = np.dtype(config.dtype)
@@ -259,7 +276,8 @@ def fit(config: TrainConfig, log=print) -> dict:
     sizes = [X_train.shape[1], *config.hidden, classes]
     model = nn.MLP(sizes, device=device, dtype=dtype)
     optimizer = _optimizer(config, model)
-    loader = data.DataLoader(X_train, y_train, config.batch_size, shuffle=True, seed=config.seed)
+    loader = data.DataLoader(X_train, y_train, config.batch_size, shuffle=True, seed=config.seed,
+                             **job.shard_of_batches())
     if config.checkpoint is not None:
         model.checkpoint = _checkpointing(config.checkpoint, model, loader, log)
     history, first_epoch = [], 1
@@ -268,11 +286,13 @@ def fit(config: TrainConfig, log=print) -> dict:
         log(f"resumed from {config.resume} at epoch {first_epoch}")
     log(f"data: {config.data}, {len(X_train)} train / {len(X_test)} test rows, "
         f"{sizes[0]} features, {classes} classes; model {sizes}")
-    os.makedirs(config.out, exist_ok=True)
+    if job.is_main:
+        os.makedirs(config.out, exist_ok=True)
+    trained = job.wrap(model)
     for epoch in range(first_epoch, config.epochs + 1):
-        stats = _train_epoch(model, loader, optimizer, config, epoch)
-        train_loss, train_acc = evaluate(model, X_train, y_train)
-        test_loss, test_acc = evaluate(model, X_test, y_test)
+        stats = _train_epoch(trained, loader, optimizer, config, epoch, job)
+        train_loss, train_acc = evaluate(model, X_train, y_train, job=job)
+        test_loss, test_acc = evaluate(model, X_test, y_test, job=job)
         history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_acc,
                         "test_loss": test_loss, "test_accuracy": test_acc,
                         "seconds": stats["seconds"],
@@ -280,8 +300,13 @@ def fit(config: TrainConfig, log=print) -> dict:
         log(f"epoch {epoch}/{config.epochs}: train loss {train_loss:.4f} acc {train_acc:.2%}, "
             f"test loss {test_loss:.4f} acc {test_acc:.2%}, "
             f"{stats['samples_per_second']:,.0f} samples/s")
-        _checkpoint(config, model, optimizer, loader, history, epoch)
-    return _finish(config, device, why, sizes, history, log)
+        if job.is_main:
+            _checkpoint(config, model, optimizer, loader, history, epoch)
+    return _finish(config, device, why, sizes, history, log, job)
+
+
+def _silent(*args, **kwargs):
+    pass
 
 
 def _checkpoint(config, model, optimizer, loader, history, epoch):
@@ -336,7 +361,7 @@ def _finite(value):
     return value
 
 
-def _finish(config, device, why, sizes, history, log) -> dict:
+def _finish(config, device, why, sizes, history, log, job: Job) -> dict:
     peak, peak_kind = _peak_memory(device)
     last = history[-1] if history else {}
     total_seconds = sum(h["seconds"] for h in history)
@@ -347,7 +372,9 @@ def _finish(config, device, why, sizes, history, log) -> dict:
                "test_accuracy": last.get("test_accuracy"),
                "samples_per_second": samples / total_seconds if total_seconds else None,
                "train_seconds": total_seconds, "peak_memory_bytes": peak,
-               "peak_memory_kind": peak_kind}
+               "peak_memory_kind": peak_kind, "world_size": job.size}
+    if not job.is_main:
+        return metrics
     with open(os.path.join(config.out, "metrics.json"), "w") as f:
         json.dump(_finite(metrics), f, indent=2, default=str, allow_nan=False)
     plotted = history and _plot(history, os.path.join(config.out, "curves.png"))

@@ -295,8 +295,13 @@ class AccumulateGrad:
         pass
 
     def accumulate(self, grad, create_graph: bool, owned: bool):
-        """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``."""
-        store_grad(self.variable, grad, create_graph, owned)
+        """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``,
+        then run the variable's post-accumulate hooks."""
+        variable = self.variable
+        store_grad(variable, grad, create_graph, owned)
+        if variable._post_accumulate_hooks:
+            for hook in tuple(variable._post_accumulate_hooks):
+                hook(variable)
 
 
 def without_graph(g):
