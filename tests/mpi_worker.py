@@ -4,6 +4,7 @@ status 0 when every check on this rank passed.
     mpiexec -n 2 python tests/mpi_worker.py equivalence float64
 """
 
+import os
 import sys
 
 import numpy as np
@@ -98,9 +99,15 @@ def fail():
     dist.barrier()          # the other ranks would wait here forever without the abort
 
 
+def die():
+    if dist.rank() == 1:
+        os._exit(3)         # killed without a word: no exception, no MPI_Abort
+    dist.barrier()
+
+
 if __name__ == "__main__":
     dist.init()
     scenario, args = sys.argv[1], sys.argv[2:]
     {"equivalence": equivalence, "collectives": collectives, "mismatch": mismatch,
-     "fail": fail}[scenario](*args)
+     "fail": fail, "die": die}[scenario](*args)
     print(f"rank {dist.rank()}: ok", flush=True)

@@ -159,6 +159,13 @@ def test_a_failing_rank_stops_the_others():
 
 
 @needs_mpi
+def test_a_rank_that_dies_stops_the_others():
+    done = mpirun(3, WORKER, "die", timeout=60)         # a hang would time out
+    assert done.returncode != 0
+    assert "rank 0: ok" not in done.stdout
+
+
+@needs_mpi
 def test_gpugrad_train_distributed_matches_one_process_and_resumes(tmp_path):
     common = ["--data", "digits", "--hidden", "32", "--batch-size", "32", "--optimizer", "sgd",
               "--lr", "0.05", "--dtype", "float64", "--no-progress"]
