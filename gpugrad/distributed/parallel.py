@@ -134,7 +134,8 @@ class DataParallel(Module):
     - Inside ``no_sync()``, backward only accumulates locally (gradient accumulation: wrap
       all but the last micro-batch).
 
-    ``communication`` holds the last step's collective count and bytes sent per rank.
+    ``communication`` holds the last step's collective count and the bytes each rank
+    all-reduced (the size of its buckets).
     """
 
     def __init__(self, module: Module, bucket_mib: float = 25.0, overlap: bool = True):
