@@ -14,9 +14,10 @@ import statistics
 import subprocess
 import sys
 
+import common
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-TUNED = {"MALLOC_TRIM_THRESHOLD_": "2000000000", "MALLOC_MMAP_THRESHOLD_": "1000000000"}
 
 CHILD = """
 import json, resource, statistics, sys, time
@@ -38,7 +39,7 @@ print(json.dumps({{"ms": statistics.median(times) * 1e3,
 def run(lib: str, tuned: bool) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, HERE]))
     if tuned:
-        env.update(TUNED)
+        env.update(common.TUNED_ALLOCATOR)
     done = subprocess.run([sys.executable, "-c", CHILD.format(lib=lib)], env=env, cwd=HERE,
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])

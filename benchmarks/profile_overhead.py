@@ -15,12 +15,8 @@ import argparse
 import cProfile
 import os
 import pstats
-import sys
 
-sys.path[:0] = [p for p in (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),)
-                if p not in sys.path]
-
-import common  # noqa: E402
+import common  # first: puts this checkout's gpugrad on sys.path
 import impl_gpugrad  # noqa: E402
 from gpugrad.ops import REGISTRY  # noqa: E402
 

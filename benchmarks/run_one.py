@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import resource
 import sys
 import tracemalloc
 
 import numpy as np
 
-sys.path[:0] = [p for p in (os.path.dirname(os.path.dirname(os.path.abspath(__file__))),)
-                if p not in sys.path]          # this checkout's gpugrad, however it is run
-import common  # noqa: E402
+import common
 
 
 def rss_mib() -> float:

@@ -29,8 +29,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIBS = ["numpy", "gpugrad", "torch", "jax"]
 UNITS = {"mlp-tiny": ("us/step", 1e6), "scalar": ("us/eval", 1e6), "hessian": ("ms", 1e3)}
-TUNED_ALLOCATOR = {"MALLOC_TRIM_THRESHOLD_": "2000000000",
-                   "MALLOC_MMAP_THRESHOLD_": "1000000000"}
 TUNED_SUFFIX = "+tuned-malloc"
 
 
@@ -41,7 +39,7 @@ def available(lib: str) -> bool:
 def measure(lib: str, workload: str, tuned: bool = False) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, HERE]))
     if tuned:
-        env.update(TUNED_ALLOCATOR)
+        env.update(common.TUNED_ALLOCATOR)
     done = subprocess.run([sys.executable, os.path.join(HERE, "run_one.py"), lib, workload],
                           capture_output=True, text=True, env=env, cwd=HERE)
     name = lib + (TUNED_SUFFIX if tuned else "")

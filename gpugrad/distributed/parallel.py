@@ -34,18 +34,19 @@ class _Bucket:
         self.params = params
         self.sizes = [p._array.size for p in params]
         self.nbytes = sum(p._array.nbytes for p in params)
+        self.buffer = None          # kept from step to step
         self.reset()
 
     def reset(self):
         self.ready = set()
         self.handle = None
-        self.buffer = None
 
     def start(self):
-        """Copy the gradients into one flat buffer and start its all-reduce (mean)."""
+        """Copy the gradients into the flat buffer and start its all-reduce (mean)."""
         first = self.params[0]._array
-        xp = backend.xp_of(first)
-        self.buffer = xp.empty(sum(self.sizes), first.dtype)
+        if (self.buffer is None or self.buffer.dtype != first.dtype
+                or backend.device_of(self.buffer) != backend.device_of(first)):
+            self.buffer = backend.xp_of(first).empty(sum(self.sizes), first.dtype)
         offset = 0
         for p, n in zip(self.params, self.sizes):
             if p.grad is None:

@@ -30,8 +30,9 @@ def _check_reduction(reduction: str, name: str):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _check_labels(logits, target, ignore_index: int):
-    """Integer labels, one per row, each a class index or ``ignore_index``."""
+def _check_labels(logits, target, ignore_index: int) -> int:
+    """Integer labels, one per row, each a class index or ``ignore_index``; returns how
+    many rows count (are not ``ignore_index``)."""
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got "
                          f"{tuple(logits.shape)}")
@@ -43,13 +44,16 @@ def _check_labels(logits, target, ignore_index: int):
                          f"{tuple(target.shape)}; pass one label per row")
     classes = logits.shape[1]
     labels = target._array
-    if labels.size == 0 or (int(labels.min()) >= 0 and int(labels.max()) < classes):
-        return                          # the common case, in two reductions
+    if labels.size == 0:
+        return 0
+    if int(labels.min()) >= 0 and int(labels.max()) < classes and not 0 <= ignore_index < classes:
+        return labels.size              # the common case, in two reductions
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
         first = int(labels[bad.nonzero()[0][0]])
         raise ValueError(f"cross_entropy: label {first} is out of range for {classes} classes "
                          f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
+    return int((labels != ignore_index).sum())
 
 
 class SoftmaxCrossEntropy(Op):
@@ -113,7 +117,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     target = target if isinstance(target, Tensor) else as_tensor(target, device=logits.device)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    _check_labels(logits, target, ignore_index)
+    counted = _check_labels(logits, target, ignore_index)
     losses = apply(SoftmaxCrossEntropy, _float(logits), target, ignore_index=ignore_index,
                    smoothing=float(label_smoothing))
     if reduction == "none":
@@ -121,7 +125,6 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     total = reduce_sum(losses)
     if reduction == "sum":
         return total
-    counted = int((target._array != ignore_index).sum())
     if counted == 0:                    # nothing to average: 0/0, as PyTorch's NaN
         return total / zeros_with(total, (), total.dtype)
     return total / counted
