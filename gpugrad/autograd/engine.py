@@ -23,14 +23,14 @@ class AnomalyError(RuntimeError):
     """A backward rule produced NaN or Inf inside ``detect_anomaly()``."""
 
 
-_TENSOR = []     # the Tensor class, fetched on first use (tensor.py imports this package)
+_Tensor = None      # the Tensor class, fetched on first use (tensor.py imports this package)
 
 
 def _tensor_type():
-    if not _TENSOR:
-        from ..tensor import Tensor
-        _TENSOR.append(Tensor)
-    return _TENSOR[0]
+    global _Tensor
+    if _Tensor is None:
+        from ..tensor import Tensor as _Tensor
+    return _Tensor
 
 
 def _describe(t) -> str:
