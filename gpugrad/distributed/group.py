@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -78,14 +79,29 @@ def _install_abort_hook(group: _Group) -> None:
     previous = sys.excepthook
 
     def abort(kind, value, tb):
-        sys.stderr.write(f"gpugrad.distributed: rank {group.rank} of {group.size} failed; "
-                         f"aborting every rank\n")
-        sys.stderr.write("".join(traceback.format_exception(kind, value, tb)))
-        sys.stderr.flush()
+        # The report goes out in one write before MPI_Abort: another rank's abort can kill
+        # this process at any moment, and a report split over several writes would arrive
+        # cut after its first line.
+        report = (f"gpugrad.distributed: rank {group.rank} of {group.size} failed; aborting "
+                  f"every rank\n" + "".join(traceback.format_exception(kind, value, tb)))
+        _write_stderr_at_once(report)
         group.comm.Abort(1)
         previous(kind, value, tb)
 
     sys.excepthook = abort
+
+
+def _write_stderr_at_once(text: str) -> None:
+    sys.stderr.flush()
+    data = text.encode("utf-8", "replace")
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):      # stderr replaced by an object
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        return
+    while data:
+        data = data[os.write(fd, data):]
 
 
 def abort(code: int = 1) -> None:
