@@ -22,6 +22,8 @@ from typing import Callable
 import numpy as np
 
 import gpugrad
+from gpugrad.ops.activation import ReluGrad
+from gpugrad.ops.record import apply
 from gpugrad.ops.shape import alias
 
 KINK_MARGIN = 0.15      # inputs stay this far from kinks and from each other ("distinct")
@@ -172,6 +174,7 @@ def _np_log_softmax(x, axis):
 
 
 _LABELS = np.array([1, 0, 4, 1])
+_RELU_OFFSETS = np.array([6.0, -6.0, 6.0])
 _LABELS_IGNORED = np.array([3, -100, 0, 2])
 
 
@@ -403,7 +406,10 @@ SPECS = [
     spec("tanh", "Tanh", G.tanh, np.tanh, real((2, 3), low=-3.0, high=3.0)),
     spec("sigmoid", "Sigmoid", lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x)),
          real((2, 4), low=-8.0, high=8.0)),
-    spec("relu", "Relu", G.relu, lambda x: np.maximum(x, 0.0), away_from((2, 3), 0.0)),
+    spec("relu", ("Relu", "ReluGrad"), G.relu, lambda x: np.maximum(x, 0.0),
+         away_from((2, 3), 0.0)),
+    spec("relu_backward", "ReluGrad", lambda g, y: apply(ReluGrad, g, y),
+         lambda g, y: np.where(y > 0, g, 0.0), real((3, 4)), away_from((3, 4), 0.0)),
     spec("softmax_last_axis", "Softmax", G.softmax, lambda x: _np_softmax(x, -1),
          real((2, 3, 4))),
     spec("softmax_middle_axis", "Softmax", lambda x: x.softmax(axis=1),
@@ -423,6 +429,17 @@ SPECS = [
          lambda x, w, b: x @ w.T + b, real((2, 4, 3)), real((5, 3)), real((5,))),
     spec("linear_vector_input", "Linear", G.nn.functional.linear,
          lambda x, w, b: x @ w.T + b, real((3,)), real((2, 3)), real((2,))),
+    # pre-activations kept in [3, 9] or [-9, -3] by the offsets: both sides, no kink
+    spec("linear_relu", ("LinearRelu", "ReluGrad"),
+         lambda x, w, b: G.nn.functional.linear_relu(x, w, b + _RELU_OFFSETS.astype(b.dtype)),
+         lambda x, w, b: np.maximum(x @ w.T + b + _RELU_OFFSETS, 0.0),
+         real((4, 3), -1.0, 1.0), real((3, 3), -0.6, 0.6), real((3,), -1.0, 1.0)),
+    spec("mse_mean", "MseLoss", G.nn.functional.mse_loss, lambda a, b: ((a - b) ** 2).mean(),
+         real((3, 4)), real((3, 4))),
+    spec("mse_sum", "MseLoss", lambda a, b: G.nn.functional.mse_loss(a, b, reduction="sum"),
+         lambda a, b: ((a - b) ** 2).sum(), real((5,)), real((5,))),
+    spec("mse_none", "MseLoss", lambda a, b: G.nn.functional.mse_loss(a, b, reduction="none"),
+         lambda a, b: (a - b) ** 2, real((2, 3)), real((2, 3))),
     spec("cross_entropy_mean", "SoftmaxCrossEntropy",
          lambda x: G.nn.functional.cross_entropy(x, _LABELS),
          lambda x: _np_cross_entropy(x, _LABELS, "mean"), real((4, 5), low=-3.0, high=3.0)),

@@ -29,13 +29,13 @@ def test_saved_report_counts_what_the_rules_read(device):
     x = gpugrad.randn(8, 16, device=device)
     loss = model(x).sum()
     report = memory.saved_report(loss)
-    # each Linear saves its input and its weight (a parameter view); each ReLU its output
+    # each Linear(+ReLU) saves its input and its weight (a parameter view), a ReLU its output
     relu_outputs = 2 * 8 * 32 * 4
     assert report.activation_bytes == 8 * 16 * 4 + relu_outputs
     assert report.parameter_bytes == sum(p.array.nbytes for n, p in model.named_parameters()
                                          if n.endswith("weight"))
     kinds = {(op, what): kind for op, what, _, _, _, kind in report.rows}
-    assert kinds[("ReluBackward", "output")] == "activation"
+    assert kinds[("LinearReluBackward", "output")] == "activation"
     assert "activations held for backward" in str(report)
 
 

@@ -21,7 +21,7 @@ def test_dot_names_ops_parameters_and_shapes():
     L, params = seed_backprop_graph()
     dot = viz.to_dot(L, params=params, name="L")
     assert dot.startswith("digraph gpugrad {") and dot.endswith("}")
-    for text in ("MatMulBackward", "ReluBackward", "AddBackward", "MeanBackward",
+    for text in ("MatMulBackward", "ReluBackward", "AddBackward", "MseLossBackward",
                  'label="W\\n(4, 3) float32"', 'label="c\\n(2, 1) float32"',
                  'label="L\\n()"', "fillcolor=lightblue"):
         assert text in dot, text

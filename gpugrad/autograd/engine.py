@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from .graph import AccumulateGrad, store_grad, without_graph
+from .graph import AccumulateGrad, scratch, store_grad, without_graph
 from .mode import is_anomaly_enabled, set_grad_enabled
 
 __all__ = ["backward", "grad", "AnomalyError"]
@@ -363,7 +363,11 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             if run and target_nodes is not None:
                 run = any(e is not None and e[0] in deps for e in edges)
             if run:
+                if not create_graph and target_nodes is None and len(grads) == 1 and \
+                        not node._retained and not node._pre_hooks and handouts.owned(grads[0]):
+                    scratch.array = grads[0]._array
                 in_grads = _check_result(node, node.apply(grads), Tensor)
+                scratch.array = None
                 if node.user_rule:                       # a custom Function's backward may
                     for g in in_grads:                   # return tensors it keeps
                         if g is not None:

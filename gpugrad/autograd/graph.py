@@ -71,6 +71,21 @@ class _HookState(threading.local):
 _hooks = _HookState()
 
 
+class _Scratch:
+    """The cotangent buffer the reverse rule running now may overwrite: set by the engine
+    when the buffer is this pass's own and reaches that rule only (no hook, retained grad or
+    ``grad()`` output sees it), else None."""
+    array = None
+
+
+scratch = _Scratch()
+
+
+def may_overwrite(g) -> bool:
+    """Whether a reverse rule may reuse its cotangent ``g``'s buffer for its own result."""
+    return g._array is scratch.array
+
+
 def is_capturing() -> bool:
     """True while recording is graph-free (a checkpoint's recomputation): with grad mode on,
     ops hand what they would save to the active hooks and build no nodes; ``no_grad``

@@ -1,4 +1,4 @@
-"""Functional forms of the layers and losses: linear, relu, tanh, sigmoid, softmax,
+"""Functional forms of the layers and losses: linear, linear_relu, relu, tanh, sigmoid, softmax,
 log_softmax, dropout, cross_entropy, mse_loss.
 
 Example::
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from .. import creation
 from ..ops.activation import log_softmax, relu, sigmoid, softmax, tanh
-from ..ops.linalg import linear
+from ..ops.linalg import linear, linear_relu
 from ..ops.loss import cross_entropy, mse_loss
 
-__all__ = ["linear", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
+__all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
            "cross_entropy", "mse_loss"]
 
 

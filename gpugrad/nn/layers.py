@@ -86,7 +86,10 @@ class Dropout(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after another; indexable and iterable like a list."""
+    """Modules applied one after another; indexable and iterable like a list.
+
+    A Linear followed by a ReLU runs as one ``linear_relu`` op (the same function, one
+    graph node, and the fused kernels on CUDA)."""
 
     def __init__(self, *modules: Module):
         super().__init__()
@@ -97,8 +100,17 @@ class Sequential(Module):
             self.add_module(str(i), module)
 
     def forward(self, x):
-        for module in self._modules.values():
-            x = module(x)
+        modules = tuple(self._modules.values())
+        i, count = 0, len(modules)
+        while i < count:
+            module = modules[i]
+            if module.__class__ is Linear and i + 1 < count and \
+                    modules[i + 1].__class__ is ReLU and module.bias is not None:
+                x = F.linear_relu(x, module.weight, module.bias)   # one op: fused on CUDA
+                i += 2
+            else:
+                x = module(x)
+                i += 1
         return x
 
     def __len__(self) -> int:

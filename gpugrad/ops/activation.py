@@ -11,11 +11,10 @@ Example::
 
 from __future__ import annotations
 
+from . import fused
 from .unary import _float
-from .elementwise import Mul
 from .record import ELEMENTWISE, Op, apply
 from .reduce import sum as reduce_sum
-from ..tensor import Tensor
 
 __all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
 
@@ -53,18 +52,30 @@ class Relu(Op):
     save = "ans"
 
     def forward(xp, x):
-        return xp.maximum(x, 0)
+        return fused.relu_forward(xp, x)
 
     def vjp(ctx, g):
-        return apply(Mul, g, _positive(ctx.ans))     # float times bool: no float mask made
+        return apply(ReluGrad, g, ctx.ans)
 
     jvp = ELEMENTWISE
 
 
-def _positive(t):
-    """A bool constant, true where ``t`` > 0: relu's derivative, piecewise constant, so the
-    rule stays differentiable in ``g``."""
-    return Tensor._wrap(t._array > 0)
+class ReluGrad(Op):
+    """``g`` where ``y`` > 0, else 0: relu's reverse rule, read from its output ``y``, as an
+    op of its own (one fused kernel on CUDA). It is linear in ``g`` and its derivative in
+    ``y`` is zero (the mask is piecewise constant), so its own rules are itself again:
+    double backward and forward mode through relu stay one kernel each."""
+
+    save = "x1"
+
+    def forward(xp, g, y):
+        return fused.relu_backward(xp, g, y)
+
+    def vjp(ctx, gg):
+        return apply(ReluGrad, gg, ctx.xs[1]), None
+
+    def jvp(ctx, tg, ty):
+        return None if tg is None else apply(ReluGrad, tg, ctx.xs[1])
 
 
 class Softmax(Op):

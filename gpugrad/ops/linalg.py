@@ -15,14 +15,17 @@ Example::
 
 from __future__ import annotations
 
-from .record import Op, apply
+from . import fused
+from .activation import ReluGrad, relu
+from .record import Op, apply, recording_backward
+from ..autograd.graph import may_overwrite
 from .elementwise import _promote, as_operand
 from .shape import reshape, transpose, unsqueeze
 from .reduce import sum as reduce_sum
 from .reduce import sum_to
 from ..tensor import Tensor
 
-__all__ = ["matmul", "linear"]
+__all__ = ["matmul", "linear", "linear_relu"]
 
 
 class MatMul(Op):
@@ -106,25 +109,64 @@ class Linear(Op):
         return out
 
     def vjp(ctx, g):
-        x, w = ctx.xs[0], ctx.xs[1]
-        gx = apply(MatMul, g, w) if ctx.needs(0) else None     # shapes and dtypes checked
-        g2 = g if g.ndim == 2 else reshape(g, (-1, g.shape[-1]))
-        gw = None
-        if ctx.needs(1):
-            x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
-            gw = apply(MatMul, transpose(g2), x2)
-        gb = reduce_sum(g2, axis=0) if ctx.needs(2) else None
-        return gx, gw, gb
+        return _linear_vjp(ctx, g)
 
     def jvp(ctx, tx, tw, tb):
+        return _linear_jvp(ctx, tx, tw, tb)
+
+
+def _linear_vjp(ctx, g):
+    x, w = ctx.xs[0], ctx.xs[1]
+    gx = apply(MatMul, g, w) if ctx.needs(0) else None     # shapes and dtypes checked
+    g2 = g if g.ndim == 2 else reshape(g, (-1, g.shape[-1]))
+    gw = None
+    if ctx.needs(1):
+        x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+        gw = apply(MatMul, transpose(g2), x2)
+    gb = reduce_sum(g2, axis=0) if ctx.needs(2) else None
+    return gx, gw, gb
+
+
+def _linear_jvp(ctx, tx, tw, tb):
+    x, w = ctx.xs[0], ctx.xs[1]
+    parts = [matmul(tx, transpose(w)) if tx is not None else None,
+             matmul(x, transpose(tw)) if tw is not None else None, tb]
+    total = None
+    for part in parts:
+        if part is not None:
+            total = part if total is None else total + part
+    return total
+
+
+class LinearRelu(Op):
+    """The MLP block ``relu(x @ w.T + b)`` as one record: x (rows, in), w (out, in),
+    b (out,) -> (rows, out). It saves x, w and the output (what Linear and Relu would save
+    together), and on CUDA its backward is the fused kernels of ``kernels/linear.cu``.
+
+    Its reverse rule is two rules in one: when the backward itself is being recorded
+    (``create_graph``, or a forward-mode level open) it is the composite of differentiable
+    ops (ReluGrad, then the linear rule), so higher derivatives work; otherwise it is
+    one raw-array call that computes the three gradients with as few passes as possible.
+    """
+    save = "x0 x1 ans"
+
+    def forward(xp, x, w, b):
+        return fused.linear_relu_forward(xp, x, w, b)
+
+    def vjp(ctx, g):
+        y = ctx.ans
+        if recording_backward():
+            return _linear_vjp(ctx, apply(ReluGrad, g, y))
         x, w = ctx.xs[0], ctx.xs[1]
-        parts = [matmul(tx, transpose(w)) if tx is not None else None,
-                 matmul(x, transpose(tw)) if tw is not None else None, tb]
-        total = None
-        for part in parts:
-            if part is not None:
-                total = part if total is None else total + part
-        return total
+        xp = w._xp()
+        grads = fused.linear_relu_backward(xp, g._array, y._array, x._array, w._array,
+                                           (ctx.needs(0), ctx.needs(1), ctx.needs(2)),
+                                           g_is_scratch=may_overwrite(g))
+        return tuple(None if a is None else Tensor._wrap(a) for a in grads)
+
+    def jvp(ctx, tx, tw, tb):
+        tz = _linear_jvp(ctx, tx, tw, tb)
+        return None if tz is None else apply(ReluGrad, tz, ctx.ans)
 
 
 def _layer_shaped(x, w, b) -> bool:
@@ -149,3 +191,18 @@ def linear(x, weight, bias=None):
         return apply(Linear, x, weight, bias)
     out = matmul(x, transpose(weight))
     return out if bias is None else out + bias
+
+
+def linear_relu(x, weight, bias):
+    """``relu(x @ weight.T + bias)``: x (rows, in), weight (out, in), bias (out,) ->
+    (rows, out), recorded as one op (fused kernels on CUDA) when the shapes and dtypes line
+    up as in a layer, otherwise as linear then relu.
+
+    Example::
+
+        >>> y = linear_relu(gpugrad.ones(4, 3), gpugrad.ones(2, 3), gpugrad.zeros(2))
+    """
+    if isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) \
+            and x.ndim == 2 and _layer_shaped(x._array, weight._array, bias._array):
+        return apply(LinearRelu, x, weight, bias)
+    return relu(linear(x, weight, bias))

@@ -14,7 +14,8 @@ from .. import backend
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
-from .record import Op, apply, zeros_with
+from . import fused
+from .record import Op, apply, recording_backward, zeros_with
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
 from .shape import unsqueeze
@@ -57,34 +58,80 @@ def _check_labels(logits, target, ignore_index: int) -> int:
 
 
 class SoftmaxCrossEntropy(Op):
-    """Per-row loss of logits (N, C) against integer labels (N,) -> (N,), in one record:
-    ``logsumexp(x) - x[label]`` mixed with ``logsumexp(x) - mean(x)`` by the label
-    smoothing, and 0 for rows whose label is ``ignore_index``.
+    """Softmax cross-entropy of logits (N, C) against integer labels (N,), in one record:
+    per row ``logsumexp(x) - x[label]`` mixed with ``logsumexp(x) - mean(x)`` by the label
+    smoothing, and 0 for rows whose label is ``ignore_index``; with ``reduction="none"``
+    the (N,) losses, with ``"sum"`` their sum divided by ``divisor`` (1 for a sum, the
+    rows counted for a mean).
 
-    The reverse rule is ``(softmax(x) - q) * g`` with q the (smoothed) one-hot target, built
-    from softmax, so it can be differentiated again.
+    The reverse rule is ``(softmax(x) - q) * g / divisor`` with q the (smoothed) one-hot
+    target: one fused kernel on CUDA, or, when the backward is being recorded, the same
+    built from softmax so that it can be differentiated again.
     """
     save = "x0 x1"
 
-    def forward(xp, x, labels, ignore_index, smoothing):
-        shifted = x - x.max(axis=1, keepdims=True)
-        lse = xp.log(xp.exp(shifted).sum(axis=1))
-        valid = labels != ignore_index
-        rows = xp.arange(x.shape[0])
-        loss = lse - shifted[rows, xp.where(valid, labels, 0)]
-        if smoothing:
-            loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
-        return xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+    def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor):
+        losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing)
+        if reduction == "none":
+            return losses
+        total = losses.sum()
+        return (total / divisor if divisor != 1 else total).astype(x.dtype, copy=False)
 
     def vjp(ctx, g):
         x, labels = ctx.xs
+        if not recording_backward():
+            gx = fused.softmax_xent_backward(x._xp(), x._array, labels._array, g._array,
+                                             ctx.ignore_index, ctx.smoothing, 1.0 / ctx.divisor)
+            return Tensor._wrap(gx), None
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
-        return (softmax(x, axis=1) - target) * unsqueeze(g * valid, 1), None
+        weight = g * valid
+        if ctx.divisor != 1:
+            weight = weight / ctx.divisor
+        return (softmax(x, axis=1) - target) * unsqueeze(weight, 1), None
 
     def jvp(ctx, t, t_labels):
         x, labels = ctx.xs
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
-        return reduce_sum((softmax(x, axis=1) - target) * t, axis=1) * valid
+        rows = reduce_sum((softmax(x, axis=1) - target) * t, axis=1) * valid
+        if ctx.reduction == "none":
+            return rows
+        total = reduce_sum(rows)
+        return total / ctx.divisor if ctx.divisor != 1 else total
+
+
+class MseLoss(Op):
+    """Squared error of two tensors of one shape and float dtype: ``(x - t)**2`` per
+    element (``reduction="none"``), or its sum divided by ``divisor`` (1, or the element
+    count for a mean). The reverse rule, ``2 (x - t) g / divisor``, is one fused kernel on
+    CUDA (or, when the backward is being recorded, the same in differentiable ops)."""
+
+    save = "xs"
+
+    def forward(xp, x, t, reduction, divisor):
+        d = x - t
+        d *= d
+        if reduction == "none":
+            return d
+        total = d.sum()
+        return (total / divisor if divisor != 1 else total).astype(x.dtype, copy=False)
+
+    def vjp(ctx, g):
+        x, t = ctx.xs
+        if not recording_backward():
+            gx = Tensor._wrap(fused.mse_backward(x._xp(), x._array, t._array, g._array,
+                                                 1.0 / ctx.divisor))
+        else:
+            gx = (x - t) * (g * (2.0 / ctx.divisor))
+        return (gx if ctx.needs(0) else None), (-gx if ctx.needs(1) else None)
+
+    def jvp(ctx, tx, tt):
+        x, t = ctx.xs
+        td = tx if tt is None else (-tt if tx is None else tx - tt)
+        per_element = (x - t) * td * 2.0
+        if ctx.reduction == "none":
+            return per_element
+        total = reduce_sum(per_element)
+        return total / ctx.divisor if ctx.divisor != 1 else total
 
 
 def _smoothed_targets(x, labels, ignore_index: int, smoothing: float):
@@ -118,16 +165,15 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     counted = _check_labels(logits, target, ignore_index)
-    losses = apply(SoftmaxCrossEntropy, _float(logits), target, ignore_index=ignore_index,
-                   smoothing=float(label_smoothing))
-    if reduction == "none":
-        return losses
-    total = reduce_sum(losses)
-    if reduction == "sum":
-        return total
-    if counted == 0:                    # nothing to average: 0/0, as PyTorch's NaN
+    logits = _float(logits)
+    if reduction == "mean" and counted == 0:     # nothing to average: 0/0, as PyTorch's NaN
+        total = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
+                      smoothing=float(label_smoothing), reduction="sum", divisor=1)
         return total / zeros_with(total, (), total.dtype)
-    return total / counted
+    return apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
+                 smoothing=float(label_smoothing),
+                 reduction="none" if reduction == "none" else "sum",
+                 divisor=counted if reduction == "mean" else 1)
 
 
 def mse_loss(input, target, reduction: str = "mean"):
@@ -136,7 +182,11 @@ def mse_loss(input, target, reduction: str = "mean"):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"mse_loss: input shape {tuple(input.shape)} and target shape "
                          f"{tuple(target.shape)} differ; they must match")
-    squared = (input - target) ** 2
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and input.size and \
+            input.dtype == target.dtype and input.dtype.kind == "f":
+        return apply(MseLoss, input, target, reduction="sum" if reduction != "none" else "none",
+                     divisor=input.size if reduction == "mean" else 1)
+    squared = (input - target) ** 2           # mixed dtypes, empty: promoted by the ops
     if reduction == "none":
         return squared
     return reduce_sum(squared) if reduction == "sum" else reduce_mean(squared)

@@ -32,7 +32,8 @@ from ..autograd.graph import Node, SavedTensor, _hooks, stale_view_error
 from ..autograd.mode import _state
 from ..tensor import Tensor
 
-__all__ = ["Op", "apply", "zeros_with", "LINEAR", "ELEMENTWISE", "REGISTRY"]
+__all__ = ["Op", "apply", "zeros_with", "recording_backward", "LINEAR", "ELEMENTWISE",
+           "REGISTRY"]
 
 REGISTRY: dict[str, type] = {}
 
@@ -74,6 +75,13 @@ def zeros_with(like, shape: tuple, dtype):
     """A zero tensor of ``shape`` and ``dtype`` on the device of tensor ``like`` (a zero
     tangent or cotangent standing in for ``None``)."""
     return Tensor._wrap(backend.zeros_like_device(like._array, shape, dtype))
+
+
+def recording_backward() -> bool:
+    """Whether a reverse rule running now must itself be differentiable: its graph is being
+    recorded (``create_graph=True``) or a forward-mode level is open (forward over reverse).
+    A rule with a raw-array fast path takes it only when this is false."""
+    return _state.grad_enabled or bool(forward_ad._state.levels)
 
 
 def broadcast_error(op_name: str, shapes, exc: Exception) -> Exception:

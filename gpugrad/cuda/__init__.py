@@ -1,0 +1,80 @@
+"""gpugrad's CUDA kernels: the switch that turns them on and off, and the routes.
+
+The fused kernels (``kernels/*.cu``: relu, the linear+relu block's backward, softmax
+cross-entropy, MSE backward) run on CUDA tensors when ``fused_enabled()``; on NumPy, and
+on CUDA when they are off, every op runs its reference path, the same function in array
+code. ``GPUGRAD_FUSED=0`` in the environment turns them off from the start (for A/B checks);
+``set_fused`` changes it at run time. Nothing here imports CuPy until a kernel is launched.
+
+Example::
+
+    >>> import gpugrad.cuda
+    >>> previous = gpugrad.cuda.set_fused(False)      # reference paths everywhere
+    >>> gpugrad.cuda.set_fused(previous)
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["fused_enabled", "set_fused", "linear_backward_route", "set_linear_route",
+           "LINEAR_BACKWARD_ROUTES", "ROUTES_MEASURED_ON"]
+
+_OFF = ("0", "false", "no", "off")
+_fused = os.environ.get("GPUGRAD_FUSED", "1").strip().lower() not in _OFF
+
+
+def fused_enabled() -> bool:
+    """Whether CUDA tensors use the fused kernels (True unless GPUGRAD_FUSED=0)."""
+    return _fused
+
+
+def set_fused(enabled: bool) -> bool:
+    """Turn the fused kernels on or off for CUDA tensors; returns the previous setting."""
+    global _fused
+    previous, _fused = _fused, bool(enabled)
+    return previous
+
+
+# The MLP block's backward (kernels/linear.cu) has two routes: "cublas" (one fused pass for
+# the relu mask and the bias gradient, then two cuBLAS GEMMs) and "rawkernel" (masked GEMMs
+# that apply the relu mask while loading, so the masked gradient is never written). Which is
+# faster depends on the shape, the dtype and the card, so it is read from measurements:
+# rows of (dtype, largest rows*outs*ins, route), the first match wins, else "cublas".
+ROUTES_MEASURED_ON = None       # no GPU run has measured the routes yet: cuBLAS everywhere
+LINEAR_BACKWARD_ROUTES: tuple = ()
+
+_ROUTES = ("auto", "cublas", "rawkernel")
+_route = None                   # read from GPUGRAD_LINEAR_ROUTE on first use
+
+
+def _current_route() -> str:
+    global _route
+    if _route is None:
+        route = os.environ.get("GPUGRAD_LINEAR_ROUTE", "auto").strip().lower()
+        if route not in _ROUTES:
+            raise ValueError(f"GPUGRAD_LINEAR_ROUTE must be one of {_ROUTES}, got {route!r}")
+        _route = route
+    return _route
+
+
+def set_linear_route(route: str) -> str:
+    """Force the MLP block's backward route ("cublas" or "rawkernel") or let the measured
+    table choose ("auto", the default); returns the previous setting."""
+    global _route
+    if route not in _ROUTES:
+        raise ValueError(f"route must be one of {_ROUTES}, got {route!r}")
+    previous, _route = _current_route(), route
+    return previous
+
+
+def linear_backward_route(rows: int, outs: int, ins: int, dtype) -> str:
+    """"cublas" or "rawkernel" for the block backward of x (rows, ins) -> y (rows, outs)."""
+    route = _current_route()
+    if route != "auto":
+        return route
+    work = rows * outs * ins
+    for table_dtype, largest, route in LINEAR_BACKWARD_ROUTES:
+        if table_dtype == str(dtype) and work <= largest:
+            return route
+    return "cublas"

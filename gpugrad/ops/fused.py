@@ -1,0 +1,136 @@
+"""The raw-array functions that have fused CUDA kernels, each with its reference path.
+
+Every function takes ``xp`` (numpy or cupy) and raw arrays. On CuPy arrays, with the kernels
+on (``gpugrad.cuda.fused_enabled()``) and float32/float64 operands of one dtype, it launches
+the kernel from ``kernels/``; otherwise it runs the reference: the same function in array
+code (DESIGN.md rule 4). Tests hold the two together on a GPU.
+
+Example::
+
+    >>> relu_backward(np, np.array([1.0, 2.0]), np.array([0.5, -1.0]))
+    array([1., 0.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import cuda
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _kernels(xp, *arrays):
+    """``gpugrad.cuda.launch`` when these arrays can take the fused kernels, else None."""
+    if xp is np or not cuda.fused_enabled():
+        return None
+    dtype = arrays[0].dtype
+    if dtype not in _FLOATS or any(a.dtype != dtype for a in arrays):
+        return None
+    from ..cuda import launch
+    return launch
+
+
+def _contiguous(xp, *arrays):
+    return [xp.ascontiguousarray(a) for a in arrays]
+
+
+def relu_forward(xp, x):
+    """max(x, 0), NaN kept."""
+    launch = _kernels(xp, x)
+    if launch is not None:
+        return launch.relu_forward(*_contiguous(xp, x))
+    return xp.maximum(x, 0)
+
+
+def relu_backward(xp, g, y):
+    """g where y > 0, else 0 (relu's backward from its output y)."""
+    launch = _kernels(xp, g, y)
+    if launch is not None and g.shape == y.shape:
+        return launch.relu_backward(*_contiguous(xp, g, y))
+    return xp.where(y > 0, g, 0).astype(g.dtype, copy=False)
+
+
+def linear_relu_forward(xp, x, w, b):
+    """relu(x @ w.T + b): x (rows, in), w (out, in), b (out,) -> (rows, out)."""
+    out = xp.matmul(x, w.T)
+    launch = _kernels(xp, out, b)
+    if launch is not None and out.ndim == 2:
+        return launch.bias_relu_forward_(out, *_contiguous(xp, b))
+    out += b
+    return xp.maximum(out, 0, out=out)
+
+
+def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False):
+    """The gradients (gx, gw, gb) of relu(x @ w.T + b) from the cotangent g and the output y,
+    all 2-D: g, y (rows, out), x (rows, in), w (out, in); ``needs`` says which to compute
+    (None for the others). ``g_is_scratch``: g's buffer is nobody else's, and the reference
+    path masks it in place instead of allocating another of its size."""
+    launch = _kernels(xp, g, y, x, w)
+    if launch is not None:
+        g, y, x, w = _contiguous(xp, g, y, x, w)
+        rows, outs = y.shape
+        if cuda.linear_backward_route(rows, outs, x.shape[1], y.dtype) == "rawkernel" and \
+                launch.masked_gemm_fits(rows, outs, x.shape[1]):
+            gx = launch.masked_gemm_input(g, y, w) if needs[0] else None
+            gw = launch.masked_gemm_weight(g, y, x) if needs[1] else None
+            gb = launch.relu_bias_backward(g, y, want_gz=False)[1] if needs[2] else None
+            return gx, gw, gb
+        gz, gb = launch.relu_bias_backward(g, y)
+    elif g_is_scratch:
+        dead = y > 0
+        xp.logical_not(dead, out=dead)
+        xp.copyto(g, 0, where=dead)
+        gz, gb = g, (g.sum(axis=0) if needs[2] else None)
+    else:
+        gz = relu_backward(xp, g, y)
+        gb = gz.sum(axis=0) if needs[2] else None
+    gx = xp.matmul(gz, w) if needs[0] else None
+    gw = xp.matmul(gz.T, x) if needs[1] else None
+    return gx, gw, (gb if needs[2] else None)
+
+
+def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float):
+    """Per-row loss (rows,) of logits x (rows, cols) against integer labels (rows,):
+    ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored."""
+    launch = _kernels(xp, x)
+    if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
+        return launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
+                                           smoothing)
+    shifted = x - x.max(axis=1, keepdims=True)
+    lse = xp.log(xp.exp(shifted).sum(axis=1))
+    valid = labels != ignore_index
+    rows = xp.arange(x.shape[0])
+    loss = lse - shifted[rows, xp.where(valid, labels, 0)]
+    if smoothing:
+        loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
+    return xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+
+
+def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
+                          scale: float):
+    """d loss / d x (rows, cols) = g * scale * (softmax(x) - q), q the one-hot target mixed
+    with uniform by ``smoothing``, 0 in ignored rows; g one value or one per row."""
+    launch = _kernels(xp, x, g)
+    if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
+        return launch.softmax_xent_backward(*_contiguous(xp, x, labels, g), ignore_index,
+                                            smoothing, scale)
+    probs = x - x.max(axis=1, keepdims=True)
+    xp.exp(probs, out=probs)
+    probs /= probs.sum(axis=1, keepdims=True)
+    valid = labels != ignore_index
+    picked = xp.where(valid, labels, 0)
+    probs[xp.arange(x.shape[0]), picked] -= 1.0 - smoothing
+    if smoothing:
+        probs -= smoothing / x.shape[1]
+    probs *= xp.where(valid, g * scale, 0).astype(x.dtype, copy=False)[:, None]
+    return probs
+
+
+def mse_backward(xp, x, t, g, scale: float):
+    """d/dx of scale * sum(g * (x - t)**2) = 2 * scale * g * (x - t); g one value or x's
+    shape."""
+    launch = _kernels(xp, x, t, g)
+    if launch is not None and x.shape == t.shape and (g.size == 1 or g.shape == x.shape):
+        return launch.mse_backward(*_contiguous(xp, x, t, g), scale)
+    return ((x - t) * (g * (2.0 * scale))).astype(x.dtype, copy=False)

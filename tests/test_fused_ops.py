@@ -1,0 +1,290 @@
+"""The ops with fused CUDA kernels, through their reference paths (what runs on NumPy):
+ReluGrad, LinearRelu, SoftmaxCrossEntropy and MseLoss, their raw-array functions in
+gpugrad/ops/fused.py against float64 formulas worked out here, their fast first-order rules
+against their differentiable ones, and the switches that pick a path.
+
+The kernels themselves are held to these references on a GPU by tests/test_cuda_kernels.py.
+"""
+
+import numpy as np
+import pytest
+
+import gpugrad
+import gpugrad.cuda
+from gpugrad import nn
+from gpugrad.autograd import gradcheck, gradgradcheck
+from gpugrad.nn import functional as F
+from gpugrad.ops import fused
+from gpugrad.ops.activation import ReluGrad
+from gpugrad.ops.record import apply
+
+from conftest import to_numpy
+
+rng = np.random.default_rng(7)
+
+
+def softmax64(x):
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def xent_rows64(x, labels, ignore_index=-100, smoothing=0.0):
+    """Per-row smoothed cross-entropy in float64, written from the definition."""
+    shifted = x - x.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    out = np.zeros(len(labels))
+    for r, t in enumerate(labels):
+        if t != ignore_index:
+            out[r] = -(1 - smoothing) * logp[r, t] - smoothing * logp[r].mean()
+    return out
+
+
+# ------------------------------------------------------------------ raw-array references
+
+def test_relu_forward_keeps_nan_and_zeroes_negatives():
+    x = np.array([-2.0, -0.0, 0.0, 3.0, np.nan], np.float32)
+    out = fused.relu_forward(np, x)
+    np.testing.assert_array_equal(out[[0, 1, 2, 3]], [0, 0, 0, 3])
+    assert np.isnan(out[4]) and out.dtype == np.float32
+
+
+def test_relu_backward_is_the_output_mask():
+    g = rng.standard_normal((3, 5)).astype(np.float32)
+    y = np.maximum(rng.standard_normal((3, 5)), 0).astype(np.float32)
+    out = fused.relu_backward(np, g, y)
+    expected = [[g[i, j] if y[i, j] > 0 else 0.0 for j in range(5)] for i in range(3)]
+    np.testing.assert_array_equal(out, np.array(expected, np.float32))
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("scratch", [False, True])
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (True, False, False)])
+def test_linear_relu_backward_matches_float64(needs, scratch):
+    x, w, b = (rng.standard_normal(s) for s in ((6, 4), (3, 4), (3,)))
+    y = np.maximum(x @ w.T + b, 0)
+    g = rng.standard_normal((6, 3))
+    gz = g * (y > 0)
+    expected = (gz @ w, gz.T @ x, gz.sum(axis=0))
+    got = fused.linear_relu_backward(np, g.copy(), y, x, w, needs, g_is_scratch=scratch)
+    for need, value, reference in zip(needs, got, expected):
+        if need:
+            np.testing.assert_allclose(value, reference, rtol=1e-12, atol=1e-12)
+        else:
+            assert value is None
+
+
+def test_linear_relu_forward_matches_float64():
+    x, w, b = (rng.standard_normal(s) for s in ((5, 4), (3, 4), (3,)))
+    np.testing.assert_allclose(fused.linear_relu_forward(np, x, w, b),
+                               np.maximum(x @ w.T + b, 0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("labels_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_softmax_xent_forward_and_backward_match_float64(labels_dtype, smoothing):
+    x = rng.standard_normal((5, 7)) * 3
+    labels = np.array([2, -100, 6, 0, 3], labels_dtype)
+    rows = fused.softmax_xent_forward(np, x, labels, -100, smoothing)
+    np.testing.assert_allclose(rows, xent_rows64(x, labels, -100, smoothing), rtol=1e-12)
+    g = rng.standard_normal(5)
+    gx = fused.softmax_xent_backward(np, x, labels, g, -100, smoothing, 0.25)
+    q = np.full((5, 7), smoothing / 7)
+    q[np.arange(5), np.where(labels == -100, 0, labels)] += 1 - smoothing
+    expected = (softmax64(x) - q) * (g * 0.25 * (labels != -100))[:, None]
+    np.testing.assert_allclose(gx, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_softmax_xent_stays_finite_for_huge_logits_in_float32():
+    x = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]], np.float32)
+    labels = np.array([1, 2])
+    rows = fused.softmax_xent_forward(np, x, labels, -100, 0.1)
+    gx = fused.softmax_xent_backward(np, x, labels, np.float32(1.0), -100, 0.1, 0.5)
+    assert np.isfinite(rows).all() and np.isfinite(gx).all()
+    np.testing.assert_allclose(rows, xent_rows64(x.astype(np.float64), labels, -100, 0.1),
+                               rtol=1e-6)
+    assert rows.dtype == gx.dtype == np.float32
+
+
+def test_mse_backward_matches_float64():
+    x, t = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    np.testing.assert_allclose(fused.mse_backward(np, x, t, np.float64(1.5), 1 / 12),
+                               2 * (x - t) * 1.5 / 12, rtol=1e-14)
+    g = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(fused.mse_backward(np, x, t, g, 1.0), 2 * (x - t) * g,
+                               rtol=1e-14)
+
+
+# ------------------------------------------------------------------ the ops
+
+def layer_inputs(device, dtype="float64"):
+    x = gpugrad.tensor(rng.standard_normal((6, 4)), dtype=dtype, device=device,
+                       requires_grad=True)
+    w = gpugrad.tensor(rng.standard_normal((3, 4)), dtype=dtype, device=device,
+                       requires_grad=True)
+    b = gpugrad.tensor(rng.standard_normal(3), dtype=dtype, device=device, requires_grad=True)
+    return x, w, b
+
+
+def test_linear_relu_equals_linear_then_relu(device):
+    x, w, b = layer_inputs(device)
+    fused_out = F.linear_relu(x, w, b)
+    assert fused_out.grad_fn.name() == "LinearReluBackward"
+    g = rng.standard_normal((6, 3))
+    fused_grads = gpugrad.autograd.grad(fused_out, (x, w, b), gpugrad.tensor(g, device=device))
+    plain_out = F.relu(F.linear(x, w, b))
+    plain_grads = gpugrad.autograd.grad(plain_out, (x, w, b), gpugrad.tensor(g, device=device))
+    np.testing.assert_allclose(to_numpy(fused_out), to_numpy(plain_out), rtol=1e-12)
+    for a, e in zip(fused_grads, plain_grads):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(e), rtol=1e-12, atol=1e-14)
+
+
+def test_fused_ops_pass_gradcheck_and_gradgradcheck(device):
+    x, w, b = layer_inputs(device)
+    offsets = gpugrad.tensor([5.0, -5.0, 5.0], device=device)    # away from the relu kink
+    layer = lambda x, w, b: F.linear_relu(x, w, b + offsets)     # noqa: E731
+    assert gradcheck(layer, (x, w, b)) and gradgradcheck(layer, (x, w, b))
+    labels = gpugrad.tensor([0, 2, 1, 2, -100, 0], device=device)
+    for reduction in ("mean", "sum", "none"):
+        loss = lambda z: F.cross_entropy(z, labels, reduction=reduction,    # noqa: E731
+                                         label_smoothing=0.1)
+        logits = gpugrad.tensor(rng.standard_normal((6, 3)), device=device,
+                                requires_grad=True)
+        assert gradcheck(loss, (logits,)) and gradgradcheck(loss, (logits,))
+        target = gpugrad.tensor(rng.standard_normal((6, 3)), device=device,
+                                requires_grad=True)
+        mse = lambda a, t: F.mse_loss(a, t, reduction=reduction)       # noqa: E731
+        assert gradcheck(mse, (logits, target)) and gradgradcheck(mse, (logits, target))
+
+
+def test_relu_grad_is_its_own_derivative(device):
+    g = gpugrad.tensor(rng.standard_normal((4, 5)), device=device, requires_grad=True)
+    y = gpugrad.tensor(np.maximum(rng.standard_normal((4, 5)), 0), device=device)
+    v = gpugrad.tensor(rng.standard_normal((4, 5)), device=device, requires_grad=True)
+    (gg,) = gpugrad.autograd.grad(apply(ReluGrad, g, y), (g,), v, create_graph=True)
+    assert gg.grad_fn is not None and gg.grad_fn.name() == "ReluGradBackward"
+    mask = (to_numpy(y) > 0).astype(np.float64)
+    np.testing.assert_array_equal(to_numpy(gg), to_numpy(v) * mask)
+    c = rng.standard_normal((4, 5))
+    (gv,) = gpugrad.autograd.grad((gg * gpugrad.tensor(c, device=device)).sum(), (v,))
+    np.testing.assert_array_equal(to_numpy(gv), c * mask)
+
+
+def test_first_order_fast_rules_equal_the_recorded_ones(device):
+    """The raw fast path (no create_graph) and the differentiable composite give one answer."""
+    x, w, b = layer_inputs(device)
+    labels = gpugrad.tensor([1, 0, 2, 2, 1, -100], device=device)
+
+    def loss():
+        hidden = F.linear_relu(x, w, b)
+        return F.cross_entropy(hidden, labels, label_smoothing=0.2) + \
+            F.mse_loss(hidden, gpugrad.ones(6, 3, device=device, dtype="float64"))
+
+    fast = gpugrad.autograd.grad(loss(), (x, w, b))
+    recorded = gpugrad.autograd.grad(loss(), (x, w, b), create_graph=True)
+    assert all(r.grad_fn is not None for r in recorded)
+    for a, e in zip(fast, recorded):
+        np.testing.assert_allclose(to_numpy(a), to_numpy(e), rtol=1e-12, atol=1e-14)
+
+
+def test_mse_target_gets_the_opposite_gradient(device):
+    a = gpugrad.tensor(rng.standard_normal(5), device=device, requires_grad=True)
+    t = gpugrad.tensor(rng.standard_normal(5), device=device, requires_grad=True)
+    F.mse_loss(a, t, reduction="sum").backward()
+    expected = 2 * (to_numpy(a) - to_numpy(t))
+    np.testing.assert_allclose(to_numpy(a.grad), expected, rtol=1e-14)
+    np.testing.assert_allclose(to_numpy(t.grad), -expected, rtol=1e-14)
+
+
+def test_mse_of_mixed_dtypes_and_empty_inputs_keep_the_old_rules():
+    a = gpugrad.tensor([1.0, 2.0], dtype="float32")
+    t = gpugrad.tensor([0.0, 0.0], dtype="float64")
+    assert F.mse_loss(a, t).dtype == np.float64 and F.mse_loss(a, t).item() == 2.5
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning):
+        assert np.isnan(F.mse_loss(gpugrad.zeros(0), gpugrad.zeros(0)).item())
+
+
+# ------------------------------------------------------------------ the scratch cotangent
+
+def mlp_batch():
+    gpugrad.manual_seed(3)
+    model = nn.MLP([4, 8, 8, 3], dtype="float64")
+    x = gpugrad.tensor(rng.standard_normal((5, 4)))
+    return model, x, gpugrad.tensor([0, 1, 2, 1, 0])
+
+
+def test_mlp_fuses_linear_relu_pairs_and_matches_unfused_layers():
+    model, x, labels = mlp_batch()
+    out = model(x)
+    assert out.grad_fn.name() == "LinearBackward"
+    assert out.grad_fn.next_functions[0][0].name() == "LinearReluBackward"
+    F.cross_entropy(out, labels).backward()
+    fused_grads = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    hidden = x
+    for layer in model.layers:                   # the same layers, one op each
+        hidden = layer(hidden)
+    F.cross_entropy(hidden, labels).backward()
+    for a, p in zip(fused_grads, model.parameters()):
+        np.testing.assert_allclose(a, p.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_retained_and_hooked_cotangents_are_never_overwritten():
+    model, x, labels = mlp_batch()
+    hidden = model.layers[0].forward(x)
+    hidden = F.linear_relu(hidden, model.layers[2].weight, model.layers[2].bias)
+    hidden.retain_grad()
+    seen = []
+    hidden.register_hook(lambda g: seen.append(g))
+    out = F.linear(hidden, model.layers[4].weight, model.layers[4].bias)
+    F.cross_entropy(out, labels).backward()
+    probs = softmax64(out.detach().numpy())
+    probs[np.arange(5), labels.numpy()] -= 1
+    expected = probs / 5 @ model.layers[4].weight.detach().numpy()
+    np.testing.assert_allclose(hidden.grad.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(seen[0].numpy(), expected, rtol=1e-12)
+
+
+# ------------------------------------------------------------------ switches
+
+def test_set_fused_and_the_linear_route_switch():
+    previous = gpugrad.cuda.set_fused(False)
+    try:
+        assert gpugrad.cuda.fused_enabled() is False
+    finally:
+        gpugrad.cuda.set_fused(previous)
+    assert gpugrad.cuda.fused_enabled() is previous
+    with pytest.raises(ValueError, match="route must be one of"):
+        gpugrad.cuda.set_linear_route("fast")
+    before = gpugrad.cuda.set_linear_route("rawkernel")
+    try:
+        assert gpugrad.cuda.linear_backward_route(256, 1024, 1024, "float32") == "rawkernel"
+    finally:
+        gpugrad.cuda.set_linear_route(before)
+    assert before == "auto"
+    assert gpugrad.cuda.linear_backward_route(256, 1024, 1024, "float32") in ("cublas",
+                                                                               "rawkernel")
+
+
+@pytest.mark.parametrize("value, enabled", [("0", False), ("off", False), ("1", True),
+                                            ("", True)])
+def test_gpugrad_fused_environment_variable(value, enabled):
+    import subprocess
+    import sys
+    code = "import gpugrad.cuda as c; print(c.fused_enabled())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"GPUGRAD_FUSED": value, "PATH": ""}, check=True)
+    assert out.stdout.strip() == str(enabled)
+
+
+def test_numpy_arrays_never_reach_the_kernels(monkeypatch):
+    """On NumPy the reference runs even with the kernels on: the launchers are not called."""
+    import gpugrad.cuda.launch as launch
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a kernel launcher was called for NumPy arrays")
+
+    for name in launch.__all__:
+        monkeypatch.setattr(launch, name, refuse)
+    model, x, labels = mlp_batch()
+    F.cross_entropy(model(x), labels).backward()
+    F.mse_loss(model(x), gpugrad.zeros(5, 3, dtype="float64")).backward()

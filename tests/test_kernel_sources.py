@@ -1,0 +1,113 @@
+"""The CUDA sources, checked without a GPU: every file in kernels/ compiles with NVRTC (from
+the nvidia-cuda-nvrtc wheel) for sm_80 and sm_90 with no error and no warning; the kernels
+the launchers call and the kernels the sources define are the same set; an installed wheel
+carries the sources and finds them from another folder."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from gpugrad import backend
+from gpugrad.cuda import launch, nvrtc, sources
+
+ROOT = Path(__file__).resolve().parent.parent
+ARCHES = ("sm_80", "sm_90")
+
+
+def _nvrtc_or_skip():
+    try:
+        nvrtc.library_path()
+    except nvrtc.NvrtcError as exc:
+        if backend.is_cuda_usable():        # a GPU machine: CuPy compiles in the cuda tests
+            pytest.skip(str(exc))
+        raise
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("file", sources.source_files())
+def test_every_kernel_file_compiles_cleanly(file, arch):
+    _nvrtc_or_skip()
+    cubin, log = nvrtc.compile_cubin(sources.source(file), file, arch, sources.COMPILE_OPTIONS)
+    assert log == "", f"NVRTC had something to say about {file} for {arch}:\n{log}"
+    assert cubin[:4] == b"\x7fELF"
+    for name in sources.defined_kernels(file):
+        assert name.encode() in cubin, f"{name} missing from the {arch} binary of {file}"
+
+
+def test_the_check_catches_errors_and_warnings():
+    _nvrtc_or_skip()
+    with pytest.raises(nvrtc.NvrtcError, match="undefined"):
+        nvrtc.compile_cubin('extern "C" __global__ void k() { undefined_call(); }', "bad.cu",
+                            "sm_90")
+    _, log = nvrtc.compile_cubin('extern "C" __global__ void k() { int unused; }', "warn.cu",
+                                 "sm_90")
+    assert "warning" in log
+
+
+def test_launchers_and_sources_name_the_same_kernels():
+    defined = {name: file for file in sources.source_files()
+               for name in sources.defined_kernels(file)}
+    assert set(sources.MANIFEST) == set(sources.source_files())
+    assert sources.declared_kernels() == defined
+    text = Path(launch.__file__).read_text()
+    launched = set(re.findall(r'_(?:launch|masked_gemm)\(\s*"(\w+)"', text))
+    families = {family for names in sources.MANIFEST.values() for family in names}
+    assert launched == families
+
+
+def test_sources_are_self_contained_after_inlining():
+    for file in sources.source_files():
+        text = sources.source(file)
+        assert "#include" not in text, f"{file} still includes a header after inlining"
+        assert "aligned16" in text or file != "relu.cu"
+
+
+def test_unknown_kernel_names_are_refused():
+    with pytest.raises(KeyError, match="no gpugrad CUDA kernel is named 'relu_bwd_f16'"):
+        sources.file_of("relu_bwd_f16")
+
+
+def test_launchers_refuse_numpy_arrays_before_any_launch():
+    import numpy as np
+    if backend.is_cuda_usable():
+        with pytest.raises(TypeError, match="must be a CuPy array"):
+            launch.relu_backward(np.ones(3, np.float32), np.ones(3, np.float32))
+    else:
+        with pytest.raises(backend.CudaUnavailableError):
+            launch.relu_backward(np.ones(3, np.float32), np.ones(3, np.float32))
+
+
+def test_an_installed_wheel_finds_its_kernels(tmp_path):
+    checkout = tmp_path / "checkout"             # a copy, so the build leaves ROOT as it was
+    checkout.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+        shutil.copy2(ROOT / name, checkout / name)
+    for folder in ("gpugrad", "kernels"):
+        shutil.copytree(ROOT / folder, checkout / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    wheels = tmp_path / "wheels"
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(checkout), "--no-deps",
+         "--no-build-isolation", "-q", "-w", str(wheels)], capture_output=True, text=True,
+        cwd=tmp_path)
+    assert build.returncode == 0, build.stderr
+    (wheel,) = wheels.glob("gpugrad-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    for file in sources.source_files() + ["common.cuh"]:
+        assert f"gpugrad/kernels/{file}" in names
+    target = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = ("from gpugrad.cuda import sources; print(sources.kernel_dir()); "
+            "print(len(sources.source('loss.cu')))")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    folder, size = run.stdout.split()
+    assert Path(folder) == target / "gpugrad" / "kernels" and int(size) > 1000
