@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from . import backend
+from .cuda import graphs as _graphs
 from .autograd.graph import AccumulateGrad, VersionCounter
 
 __all__ = ["Tensor"]
@@ -136,6 +137,7 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array: shared memory on cpu, a copy from a GPU."""
+        _graphs.refuse_host_sync("Tensor.numpy() (and tolist(), printing)")
         array = self._array
         return array if isinstance(array, np.ndarray) else array.get()
 
@@ -144,6 +146,7 @@ class Tensor:
         if self._array.size != 1:
             raise ValueError(f"item() needs a tensor with exactly one element; this one has "
                              f"shape {tuple(self.shape)} ({self.size} elements)")
+        _graphs.refuse_host_sync("Tensor.item() (and float(t), int(t), bool(t), if t:)")
         return self._array.reshape(()).item()
 
     def tolist(self):

@@ -16,18 +16,22 @@
 // Every sum is in a fixed order, so results are the same from run to run.
 #include "common.cuh"
 
-// y[r, c] = relu(y[r, c] + b[c]), in place on the GEMM's output.
+// y[r, c] = relu(y[r, c] + b[c]), in place on the GEMM's output. Threads walk columns
+// (x) and blocks walk rows (y), so no element needs a 64-bit division for its column.
 template <typename T>
 __device__ void bias_relu_fwd(T* y, const T* __restrict__ b, long long rows, long long cols) {
-    long long n = rows * cols;
-    for (long long i = global_thread(); i < n; i += grid_threads()) {
-        T v = y[i] + b[i % cols];
-        y[i] = (v > T(0) || v != v) ? v : T(0);
+    long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= cols) return;
+    T bias = b[c];
+    for (long long r = blockIdx.y; r < rows; r += gridDim.y) {
+        T v = y[r * cols + c] + bias;
+        y[r * cols + c] = (v > T(0) || v != v) ? v : T(0);
     }
 }
 
-// Block (32, 8): threadIdx.x walks columns (coalesced), threadIdx.y and blockIdx.y walk
-// rows. Writes gz (unless NULL) and one partial column sum per blockIdx.y:
+// Block (32, 8), 256 threads (the launch bounds say so): threadIdx.x walks columns
+// (coalesced), threadIdx.y and blockIdx.y walk rows. Writes gz (unless NULL) and one
+// partial column sum per blockIdx.y:
 // partial[blockIdx.y, c] = sum of gz[r, c] over the rows this block row visited.
 template <typename T>
 __device__ void relu_bias_bwd(const T* __restrict__ gy, const T* __restrict__ y,
@@ -68,7 +72,8 @@ __device__ void col_sum_partials(const T* __restrict__ partial, T* __restrict__ 
 
 // C (M, N) = [C +] A' @ B, with A'(m, k) = (y > 0 ? gy : 0) read from gy and y, and
 // B (K, N) row-major. A_KM: gy is stored (K, M) (the dW case, gz.T @ x); otherwise (M, K)
-// (the dx case, gz @ W). Tiles of 64 x 64 outputs, 16 deep; 256 threads, 4 x 4 each.
+// (the dx case, gz @ W). Tiles of 64 x 64 outputs, 16 deep; 256 threads (exactly: the
+// launch bounds say so), 4 x 4 outputs each.
 #define TILE_M 64
 #define TILE_N 64
 #define TILE_K 16
@@ -143,22 +148,23 @@ extern "C" __global__ void bias_relu_fwd_f32(float* y, const float* b, long long
                                           long long cols) {
     bias_relu_fwd<float>(y, b, rows, cols);
 }
-extern "C" __global__ void relu_bias_bwd_f32(const float* gy, const float* y, float* gz,
-                                          float* partial, long long rows, long long cols) {
+extern "C" __global__ void __launch_bounds__(256)
+relu_bias_bwd_f32(const float* gy, const float* y, float* gz, float* partial, long long rows,
+                  long long cols) {
     relu_bias_bwd<float>(gy, y, gz, partial, rows, cols);
 }
 extern "C" __global__ void col_sum_partials_f32(const float* partial, float* db, long long parts,
                                              long long cols, int accumulate) {
     col_sum_partials<float>(partial, db, parts, cols, accumulate);
 }
-extern "C" __global__ void masked_gemm_tn_f32(const float* gy, const float* y, const float* x,
-                                           float* dw, long long rows, long long outs,
-                                           long long ins, int accumulate) {
+extern "C" __global__ void __launch_bounds__(256)
+masked_gemm_tn_f32(const float* gy, const float* y, const float* x, float* dw, long long rows,
+                   long long outs, long long ins, int accumulate) {
     masked_gemm<float, true>(gy, y, x, dw, outs, ins, rows, accumulate);
 }
-extern "C" __global__ void masked_gemm_nn_f32(const float* gy, const float* y, const float* w,
-                                           float* dx, long long rows, long long outs,
-                                           long long ins, int accumulate) {
+extern "C" __global__ void __launch_bounds__(256)
+masked_gemm_nn_f32(const float* gy, const float* y, const float* w, float* dx, long long rows,
+                   long long outs, long long ins, int accumulate) {
     masked_gemm<float, false>(gy, y, w, dx, rows, ins, outs, accumulate);
 }
 
@@ -166,21 +172,22 @@ extern "C" __global__ void bias_relu_fwd_f64(double* y, const double* b, long lo
                                           long long cols) {
     bias_relu_fwd<double>(y, b, rows, cols);
 }
-extern "C" __global__ void relu_bias_bwd_f64(const double* gy, const double* y, double* gz,
-                                          double* partial, long long rows, long long cols) {
+extern "C" __global__ void __launch_bounds__(256)
+relu_bias_bwd_f64(const double* gy, const double* y, double* gz, double* partial, long long rows,
+                  long long cols) {
     relu_bias_bwd<double>(gy, y, gz, partial, rows, cols);
 }
 extern "C" __global__ void col_sum_partials_f64(const double* partial, double* db, long long parts,
                                              long long cols, int accumulate) {
     col_sum_partials<double>(partial, db, parts, cols, accumulate);
 }
-extern "C" __global__ void masked_gemm_tn_f64(const double* gy, const double* y, const double* x,
-                                           double* dw, long long rows, long long outs,
-                                           long long ins, int accumulate) {
+extern "C" __global__ void __launch_bounds__(256)
+masked_gemm_tn_f64(const double* gy, const double* y, const double* x, double* dw, long long rows,
+                   long long outs, long long ins, int accumulate) {
     masked_gemm<double, true>(gy, y, x, dw, outs, ins, rows, accumulate);
 }
-extern "C" __global__ void masked_gemm_nn_f64(const double* gy, const double* y, const double* w,
-                                           double* dx, long long rows, long long outs,
-                                           long long ins, int accumulate) {
+extern "C" __global__ void __launch_bounds__(256)
+masked_gemm_nn_f64(const double* gy, const double* y, const double* w, double* dx, long long rows,
+                   long long outs, long long ins, int accumulate) {
     masked_gemm<double, false>(gy, y, w, dx, rows, ins, outs, accumulate);
 }

@@ -22,12 +22,14 @@ template <> __device__ __forceinline__ double neg_inf<double>() {
     return -__longlong_as_double(0x7ff0000000000000LL);
 }
 
-// Merge the running (max m, sum s of exp(v - m)) of two halves.
+// Merge the running (max m, sum s of exp(v - m)) of two halves. A half is empty while its
+// s is 0 (a finite value makes s >= 1); a NaN makes s NaN, and NaN then spreads to the
+// whole row, as in the reference.
 template <typename T>
 __device__ __forceinline__ void merge_max_sum(T& m, T& s, T om, T os) {
     T top = om > m ? om : m;
-    T a = (m == neg_inf<T>()) ? T(0) : s * exp_(m - top);
-    T b = (om == neg_inf<T>()) ? T(0) : os * exp_(om - top);
+    T a = (s == T(0)) ? T(0) : s * exp_(m - top);
+    T b = (os == T(0)) ? T(0) : os * exp_(om - top);
     m = top;
     s = a + b;
 }
@@ -40,7 +42,7 @@ __device__ void row_max_sum(const T* __restrict__ row, long long cols, int lane,
     for (long long c = lane; c < cols; c += 32) {
         T v = row[c];
         if (v > m) {
-            s = (m == neg_inf<T>() ? T(0) : s * exp_(m - v)) + T(1);
+            s = (s == T(0) ? T(0) : s * exp_(m - v)) + T(1);
             m = v;
         } else {
             s += (v == neg_inf<T>()) ? T(0) : exp_(v - m);

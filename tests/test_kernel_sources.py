@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gpugrad import backend
-from gpugrad.cuda import launch, nvrtc, sources
+from gpugrad.cuda import launch, launch_optim, nvrtc, sources
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHES = ("sm_80", "sm_90")
@@ -33,7 +33,8 @@ def _nvrtc_or_skip():
 @pytest.mark.parametrize("file", sources.source_files())
 def test_every_kernel_file_compiles_cleanly(file, arch):
     _nvrtc_or_skip()
-    cubin, log = nvrtc.compile_cubin(sources.source(file), file, arch, sources.COMPILE_OPTIONS)
+    options = sources.COMPILE_OPTIONS + sources.CUPY_ADDS          # as CuPy compiles them
+    cubin, log = nvrtc.compile_cubin(sources.source(file), file, arch, options)
     assert log == "", f"NVRTC had something to say about {file} for {arch}:\n{log}"
     assert cubin[:4] == b"\x7fELF"
     for name in sources.defined_kernels(file):
@@ -55,8 +56,8 @@ def test_launchers_and_sources_name_the_same_kernels():
                for name in sources.defined_kernels(file)}
     assert set(sources.MANIFEST) == set(sources.source_files())
     assert sources.declared_kernels() == defined
-    text = Path(launch.__file__).read_text()
-    launched = set(re.findall(r'_(?:launch|masked_gemm)\(\s*"(\w+)"', text))
+    text = Path(launch.__file__).read_text() + Path(launch_optim.__file__).read_text()
+    launched = set(re.findall(r'(?:_launch|_masked_gemm|_run|kernel_name)\(\s*"(\w+)"', text))
     families = {family for names in sources.MANIFEST.values() for family in names}
     assert launched == families
 

@@ -57,12 +57,18 @@ def _same_shape(a_name, a, b_name, b):
         raise ValueError(f"{a_name} {a.shape} and {b_name} {b.shape} must have one shape")
 
 
-def _out(what, out, shape, dtype, accumulate: bool):
+def _empty(device_id: int, shape, dtype):
+    """A new array on GPU ``device_id`` (CuPy allocates on the current GPU otherwise)."""
     cupy = backend._require_cupy()
+    with cupy.cuda.Device(device_id):
+        return cupy.empty(shape, dtype)
+
+
+def _out(what, out, shape, dtype, accumulate: bool, device_id: int):
     if out is None:
         if accumulate:
             raise ValueError(f"accumulate=True needs an existing {what} to add into (out=)")
-        return cupy.empty(shape, dtype)
+        return _empty(device_id, shape, dtype)
     _check(what, out, dtype)
     if out.shape != tuple(shape):
         raise ValueError(f"{what} must have shape {tuple(shape)}, got {out.shape}")
@@ -84,9 +90,9 @@ def _launch(family, dtype, device_id, grid, block, args, labels=None, shared=0):
 def relu_forward(x):
     """y = max(x, 0) (NaN kept), any shape -> same shape."""
     _check("x", x)
-    y = backend._require_cupy().empty_like(x)
+    dev = x.device.id
+    y = _empty(dev, x.shape, x.dtype)
     if x.size:
-        dev = x.device.id
         lanes = 16 // x.itemsize
         _launch("relu_fwd", x.dtype, dev, (_grid(-(-x.size // lanes), dev),), (THREADS,),
                 (x, y, np.int64(x.size)))
@@ -99,7 +105,7 @@ def relu_backward(gy, y):
     _check("gy", gy, y.dtype)
     _same_shape("gy", gy, "y", y)
     dev = _same_device(gy, y)
-    gx = backend._require_cupy().empty_like(gy)
+    gx = _empty(dev, gy.shape, gy.dtype)
     if gy.size:
         lanes = 16 // gy.itemsize
         _launch("relu_bwd", gy.dtype, dev, (_grid(-(-gy.size // lanes), dev),), (THREADS,),
@@ -115,8 +121,11 @@ def bias_relu_forward_(y, b):
         raise ValueError(f"bias of shape {b.shape} does not match {y.shape[1]} columns")
     dev = _same_device(y, b)
     if y.size:
-        _launch("bias_relu_fwd", y.dtype, dev, (_grid(y.size, dev),), (THREADS,),
-                (y, b, np.int64(y.shape[0]), np.int64(y.shape[1])))
+        rows, cols = y.shape
+        grid = (-(-cols // THREADS), max(1, min(rows, _MAX_GRID_Y,
+                                                loader.multiprocessors(dev) * 64)))
+        _launch("bias_relu_fwd", y.dtype, dev, grid, (THREADS,),
+                (y, b, np.int64(rows), np.int64(cols)))
     return y
 
 
@@ -128,18 +137,18 @@ def relu_bias_backward(gy, y, want_gz: bool = True, db=None, accumulate: bool = 
     _check("gy", gy, y.dtype, ndim=2)
     _same_shape("gy", gy, "y", y)
     dev = _same_device(gy, y)
-    cupy = backend._require_cupy()
     rows, cols = y.shape
-    db = _out("db", db, (cols,), y.dtype, accumulate)
-    gz = cupy.empty_like(gy) if want_gz else None
+    db = _out("db", db, (cols,), y.dtype, accumulate, dev)
+    _same_device(gy, db)
+    gz = _empty(dev, gy.shape, gy.dtype) if want_gz else None
     if cols == 0:
         return gz, db
     col_blocks = -(-cols // 32)
     row_blocks = max(1, min(-(-rows // 8), _MAX_GRID_Y,
                             loader.multiprocessors(dev) * 8 // col_blocks))
-    partial = cupy.empty((row_blocks, cols), y.dtype)
+    partial = _empty(dev, (row_blocks, cols), y.dtype)
     _launch("relu_bias_bwd", y.dtype, dev, (col_blocks, row_blocks), (32, 8),
-            (gy, y, gz if gz is not None else np.uint64(0), partial, np.int64(rows),
+            (gy, y, gz, partial, np.int64(rows),
              np.int64(cols)))
     _launch("col_sum_partials", y.dtype, dev, (_grid(cols, dev),), (THREADS,),
             (partial, db, np.int64(row_blocks), np.int64(cols), np.int32(accumulate)))
@@ -160,8 +169,9 @@ def _masked_gemm(family, gy, y, other, out, accumulate, out_shape, m, n):
     if not masked_gemm_fits(rows, outs, ins):
         raise ValueError(f"masked GEMM sizes {rows} x {outs} x {ins} exceed its grid "
                          f"({_MAX_GRID_Y * _TILE} rows); use the cuBLAS route")
-    out = _out("out", out, out_shape, y.dtype, accumulate)
-    dev = _same_device(gy, y, other, out)
+    dev = _same_device(gy, y, other)
+    out = _out("out", out, out_shape, y.dtype, accumulate, dev)
+    _same_device(gy, out)
     if out.size:
         grid = (-(-n // _TILE), -(-m // _TILE))
         _launch(family, y.dtype, dev, grid, (THREADS,),
@@ -210,7 +220,7 @@ def softmax_xent_forward(x, labels, ignore_index: int, smoothing: float):
     labels (rows,), label smoothing ``smoothing``; 0 where a label is ``ignore_index``."""
     dev = _check_labels(x, labels)
     rows, cols = x.shape
-    loss = backend._require_cupy().empty((rows,), x.dtype)
+    loss = _empty(dev, (rows,), x.dtype)
     if rows:
         _launch("softmax_xent_fwd", x.dtype, dev, (_warp_grid(rows, dev),), (THREADS,),
                 (x, labels, loss, np.int64(rows), np.int64(cols), np.int64(ignore_index),
@@ -221,7 +231,7 @@ def softmax_xent_forward(x, labels, ignore_index: int, smoothing: float):
 def _cotangent(g, dtype, full_shape):
     """g and its stride: 0 for one value (a reduced loss), 1 for one per row / element."""
     _check("g", g, dtype)
-    if g.size == 1 and g.ndim <= 1:
+    if g.size == 1:
         return g, 0
     if g.shape != tuple(full_shape):
         raise ValueError(f"g must be a single value or of shape {tuple(full_shape)}, "
@@ -236,7 +246,7 @@ def softmax_xent_backward(x, labels, g, ignore_index: int, smoothing: float, sca
     g, stride = _cotangent(g, x.dtype, (x.shape[0],))
     _same_device(x, g)
     rows, cols = x.shape
-    gx = backend._require_cupy().empty_like(x)
+    gx = _empty(dev, x.shape, x.dtype)
     if x.size:
         _launch("softmax_xent_bwd", x.dtype, dev, (_warp_grid(rows, dev),), (THREADS,),
                 (x, labels, g, np.int64(stride), gx, np.int64(rows), np.int64(cols),
@@ -252,7 +262,7 @@ def mse_backward(x, t, g, scale: float):
     _same_shape("x", x, "t", t)
     g, stride = _cotangent(g, x.dtype, x.shape)
     dev = _same_device(x, t, g)
-    gx = backend._require_cupy().empty_like(x)
+    gx = _empty(dev, x.shape, x.dtype)
     if x.size:
         _launch("mse_bwd", x.dtype, dev, (_grid(x.size, dev),), (THREADS,),
                 (x, t, g, np.int64(stride), gx, np.int64(x.size), x.dtype.type(scale)))

@@ -20,8 +20,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["MANIFEST", "COMPILE_OPTIONS", "kernel_dir", "source_files", "source", "defined_kernels",
-           "declared_kernels", "kernel_name", "file_of"]
+__all__ = ["MANIFEST", "COMPILE_OPTIONS", "CUPY_ADDS", "kernel_dir", "source_files", "source",
+           "defined_kernels", "declared_kernels", "kernel_name", "file_of"]
 
 # file -> kernel families it defines; each family exists for float32 and float64, and the
 # ones in LABELED also for int32 and int64 labels.
@@ -30,14 +30,18 @@ MANIFEST = {
     "linear.cu": ("bias_relu_fwd", "relu_bias_bwd", "col_sum_partials", "masked_gemm_tn",
                   "masked_gemm_nn"),
     "loss.cu": ("softmax_xent_fwd", "softmax_xent_bwd", "mse_bwd"),
+    "optim.cu": ("sgd_multi", "adam_prepare", "adam_multi"),
 }
 LABELED = frozenset({"softmax_xent_fwd", "softmax_xent_bwd"})
 FLOAT_SUFFIX = {"float32": "f32", "float64": "f64"}
 LABEL_SUFFIX = {"int32": "i32", "int64": "i64"}
-# NVRTC options used both at run time (through CuPy) and by the compile check in CI.
+# NVRTC options gpugrad passes to CuPy at run time; CuPy adds -arch for the device and
+# -ftz=true (float32 subnormals flush to zero). The CI check compiles with all of them.
 COMPILE_OPTIONS = ("-std=c++17",)
+CUPY_ADDS = ("-ftz=true",)
 
-_DEFINITION = re.compile(r'extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(')
+_DEFINITION = re.compile(
+    r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\([^)]*\)\s+)?(\w+)\s*\(')
 _INCLUDE = re.compile(r'^#include\s+"([\w.]+)"\s*$', re.MULTILINE)
 
 

@@ -76,7 +76,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False):
             gw = launch.masked_gemm_weight(g, y, x) if needs[1] else None
             gb = launch.relu_bias_backward(g, y, want_gz=False)[1] if needs[2] else None
             return gx, gw, gb
-        gz, gb = launch.relu_bias_backward(g, y)
+        gz, gb = launch.relu_bias_backward(g, y, want_gz=needs[0] or needs[1])
     elif g_is_scratch:
         dead = y > 0
         xp.logical_not(dead, out=dead)

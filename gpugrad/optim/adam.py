@@ -8,6 +8,7 @@ Example::
 from __future__ import annotations
 
 from .. import backend
+from . import multi_tensor
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -54,6 +55,37 @@ class Adam(Optimizer):
         step = m / denom
         step *= lr / (1.0 - beta1**t)
         param -= step
+
+
+    # ------------------------------------------------------------------ fused (CUDA)
+    _fused_kind = "adam"
+
+    def _fused_key(self, state):
+        return state.get("step", 0)                 # one launch per step count
+
+    def _fused_update(self, params, group, slot, capturing):
+        from ..cuda import launch_optim
+        states = [self.state[id(p)] for p in params]
+        t = states[0].get("step", 0)
+        for state in states:
+            state["step"] = t + 1
+        roles = {"params": [p._array for p in params],
+                 "grads": [p.grad._array for p in params],
+                 "exp_avg": [_state_tensor(s, "exp_avg", p._array)
+                             for s, p in zip(states, params)],
+                 "exp_avg_sq": [_state_tensor(s, "exp_avg_sq", p._array)
+                                for s, p in zip(states, params)]}
+        like = params[0]._array
+        slot.pack = _adam_hyper
+        hyper = multi_tensor.upload(slot, _adam_hyper(group), like, capturing)
+        steps = multi_tensor.step_counter(slot, t, like, capturing)
+        launch_optim.adam_prepare(hyper, steps)           # steps += 1, bias corrections
+        launch_optim.adam_multi(multi_tensor.table_for(slot, roles), hyper, self.decoupled)
+
+
+def _adam_hyper(group) -> list:
+    beta1, beta2 = group["betas"]
+    return [group["lr"], beta1, beta2, group["eps"], group["weight_decay"], 0.0, 0.0]
 
 
 class AdamW(Adam):

@@ -15,6 +15,8 @@ import numpy as np
 
 from .. import backend
 from ..autograd.mode import no_grad
+from ..cuda import graphs
+from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
 
@@ -59,12 +61,18 @@ class Optimizer:
         """Reset every parameter's gradient: to None, or to zeros in place."""
         zero_grads(self._params(), set_to_none)
 
+    _fused_kind = None      # "sgd" / "adam": a multi-tensor kernel exists (multi_tensor.py)
+
     def step(self) -> None:
-        """Update every parameter that has a gradient, in place (no graph is recorded)."""
+        """Update every parameter that has a gradient, in place (no graph is recorded).
+
+        On CUDA, with the fused kernels on, each group's parameters are updated by one
+        multi-tensor launch per device and dtype; the rest by ``_update`` one by one."""
         with no_grad():
+            done = multi_tensor.step(self, graphs.is_capturing()) if self._fused_kind else ()
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
+                    if p.grad is not None and id(p) not in done:
                         _check_grad(p)
                         self._update(p._array, p.grad._array, self.state.setdefault(id(p), {}),
                                      group)

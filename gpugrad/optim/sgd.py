@@ -8,6 +8,7 @@ Example::
 
 from __future__ import annotations
 
+from . import multi_tensor
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["SGD"]
@@ -47,3 +48,26 @@ class SGD(Optimizer):
                 buf += (1.0 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
+
+    # ------------------------------------------------------------------ fused (CUDA)
+    _fused_kind = "sgd"
+
+    def _fused_key(self, state):
+        return "momentum_buffer" in state           # the first momentum step differs
+
+    def _fused_update(self, params, group, slot, capturing):
+        from ..cuda import launch_optim
+        roles = {"params": [p._array for p in params], "grads": [p.grad._array for p in params]}
+        first = False
+        if group["momentum"]:
+            first = "momentum_buffer" not in self.state[id(params[0])]
+            roles["bufs"] = [_state_tensor(self.state[id(p)], "momentum_buffer", p._array)
+                             for p in params]
+        slot.pack = _sgd_hyper
+        hyper = multi_tensor.upload(slot, _sgd_hyper(group), params[0]._array, capturing)
+        launch_optim.sgd_multi(multi_tensor.table_for(slot, roles), hyper,
+                               group["nesterov"], first)
+
+
+def _sgd_hyper(group) -> list:
+    return [group["lr"], group["momentum"], group["dampening"], group["weight_decay"]]

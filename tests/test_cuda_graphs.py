@@ -1,0 +1,121 @@
+"""gpugrad.cuda.graph: whole-step capture and replay. On CPU the captured step runs
+eagerly with the same bookkeeping and the same capture rules, which is what these tests
+check on every device; on a GPU the same tests run a real CUDA graph."""
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import nn, optim
+from gpugrad.cuda import CaptureError, graph, is_capturing
+from gpugrad.nn import functional as F
+
+from conftest import to_numpy
+
+
+def setup(device, optimizer="sgd"):
+    gpugrad.manual_seed(11)
+    model = nn.MLP([6, 16, 16, 3], device=device)
+    opt = (optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+           if optimizer == "sgd" else optim.AdamW(model.parameters(), lr=1e-2))
+    rng = np.random.default_rng(5)
+    batches = [(gpugrad.tensor(rng.standard_normal((8, 6)), dtype="float32", device=device),
+                gpugrad.tensor(rng.integers(0, 3, 8), device=device)) for _ in range(6)]
+    return model, opt, batches
+
+
+def make_step(model, opt):
+    def train_step(x, y):
+        opt.zero_grad(set_to_none=False)
+        loss = F.cross_entropy(model(x), y, ignore_index=2)
+        loss.backward()
+        opt.step()
+        return loss
+    return train_step
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_captured_steps_equal_eager_steps(device, optimizer):
+    model, opt, batches = setup(device, optimizer)
+    eager_losses = [make_step(model, opt)(x, y).item() for x, y in batches]
+    eager = [to_numpy(p).copy() for p in model.parameters()]
+
+    model, opt, batches = setup(device, optimizer)
+    step = graph(make_step(model, opt), *batches[0], optimizers=[opt])
+    losses = [step(x, y).item() for x, y in batches]
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    for a, e in zip(model.parameters(), eager):
+        np.testing.assert_allclose(to_numpy(a), e, rtol=1e-6, atol=1e-7)
+    assert step.captures == 1 and step.recaptures == 0 and step.replays == 4
+    if optimizer == "adamw":
+        assert all(opt.state[id(p)]["step"] == 6 for p in model.parameters())
+
+
+def test_outputs_are_static_and_overwritten(device):
+    model, opt, batches = setup(device)
+    step = graph(make_step(model, opt), *batches[0])
+    step(*batches[0])                                   # warm-up: eager, a fresh tensor
+    first = step(*batches[1])                           # captured
+    value = first.item()
+    second = step(*batches[2])                          # replayed into the same tensor
+    assert second is first and second.item() != value
+
+
+def test_a_new_shape_captures_a_new_graph(device):
+    model, opt, batches = setup(device)
+    step = graph(make_step(model, opt), *batches[0])
+    for x, y in batches[:3]:
+        step(x, y)
+    short = (batches[3][0][:5], batches[3][1][:5])
+    step(*short)                                        # new signature: warm-up again
+    step(*short)                                        # and its own capture
+    assert step.captures == 2 and step.recaptures == 1
+
+
+def test_host_syncs_inside_the_step_are_refused(device):
+    model, opt, batches = setup(device)
+
+    def logs_inside(x, y):
+        loss = F.cross_entropy(model(x), y)
+        print(loss.item())                              # a host sync
+        return loss
+
+    step = graph(logs_inside, *batches[0])
+    step(*batches[0])                                   # eager warm-up: allowed
+    with pytest.raises(CaptureError, match=r"Tensor.item\(\).*Move it out of the step"):
+        step(*batches[1])
+    assert not is_capturing()                           # the capture state was restored
+
+    def branches(x, y):
+        out = model(x)
+        return out * 2 if (out.sum() > 0) else out      # a data-dependent branch
+
+    step = graph(branches, *batches[0])
+    step(*batches[0])
+    with pytest.raises(CaptureError, match="branch on a tensor's value"):
+        step(*batches[1])
+
+    def copies_out(x, y):
+        return gpugrad.tensor(model(x).numpy())
+
+    step = graph(copies_out, *batches[0], warmup=2)
+    step(*batches[0])
+    step(*batches[0])
+    with pytest.raises(CaptureError, match=r"Tensor.numpy\(\)"):
+        step(*batches[0])
+
+
+def test_cross_entropy_inside_a_capture_counts_rows_without_the_host(device):
+    logits = gpugrad.tensor(np.random.default_rng(2).standard_normal((5, 4)), device=device)
+    labels = gpugrad.tensor([1, -100, 3, 0, -100], device=device)
+    expected = F.cross_entropy(logits, labels, label_smoothing=0.1).item()
+    step = graph(lambda z, t: F.cross_entropy(z, t, label_smoothing=0.1), logits, labels)
+    step(logits, labels)
+    assert step(logits, labels).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(TypeError, match="input 1 is a list"):
+        graph(lambda a, b: a, gpugrad.ones(2), [1.0])
+    with pytest.raises(ValueError, match="warmup must be at least 1"):
+        graph(lambda a: a, gpugrad.ones(2), warmup=0)
