@@ -32,7 +32,8 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
 
-from . import checkpoint, data, memory, nn, optim, viz  # noqa: E402  (they use the names above)
+from . import amp, checkpoint, cuda, data, memory, nn, optim, viz  # noqa: E402
+from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
 
 bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 
@@ -55,5 +56,6 @@ __all__ = [
     "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "transpose", "unsqueeze", "view", "where",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load",
-    "checkpoint", "data", "memory", "nn", "optim", "viz",
+    "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
+    "set_matmul_precision", "get_matmul_precision",
 ]

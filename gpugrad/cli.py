@@ -87,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="data-parallel over the ranks of an MPI launch (mpiexec -n N "
                             "gpugrad train --distributed ...); --batch-size is the global "
                             "batch, split evenly; only rank 0 prints and writes files")
+    train.add_argument("--cuda-graph", action="store_true",
+                       help="capture the training step into a CUDA graph after one eager "
+                            "step and replay it for every batch (gpugrad.cuda.graph); on "
+                            "CPU the step runs eagerly under the same rules")
     _experiment_parser(commands)
     return parser
 
@@ -157,7 +161,7 @@ def main(argv=None) -> int:
         out=args.out, dtype=args.dtype, test_fraction=args.test_fraction,
         synthetic_size=args.synthetic_size, progress=not args.no_progress,
         resume=None if args.resume is None else (args.resume or f"{args.out}/model.npz"),
-        checkpoint=args.checkpoint, distributed=args.distributed)
+        checkpoint=args.checkpoint, distributed=args.distributed, cuda_graph=args.cuda_graph)
     return _guarded("train", lambda: fit(config))
 
 

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 from . import backend
+from .cuda import graphs
 
 __all__ = ["manual_seed", "get_rng_state", "set_rng_state", "initial_seed"]
 
@@ -60,6 +61,7 @@ def _splitmix64(x: int) -> int:
 
 def _next_generator(device: backend.Device):
     global _draws
+    graphs.refuse_random_draw()
     key = _splitmix64(_seed ^ _splitmix64(_draws))
     _draws += 1
     return backend.new_generator(device, key)

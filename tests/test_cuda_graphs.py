@@ -119,3 +119,26 @@ def test_bad_arguments_are_named():
         graph(lambda a, b: a, gpugrad.ones(2), [1.0])
     with pytest.raises(ValueError, match="warmup must be at least 1"):
         graph(lambda a: a, gpugrad.ones(2), warmup=0)
+
+
+def test_train_with_cuda_graph_trains_exactly_as_eager(tmp_path, device):
+    from gpugrad.training import TrainConfig, fit
+    runs = [fit(TrainConfig(epochs=2, out=str(tmp_path / str(flag)), progress=False,
+                            device=device, cuda_graph=flag), log=lambda *a: None)
+            for flag in (False, True)]
+    eager, captured = ([(e["train_loss"], e["test_accuracy"]) for e in run["epochs"]]
+                       for run in runs)
+    np.testing.assert_allclose(captured, eager, rtol=1e-5)
+
+
+def test_matmul_precision_is_recorded_and_checked():
+    assert gpugrad.get_matmul_precision() == "highest"
+    gpugrad.set_matmul_precision("high")
+    try:
+        assert gpugrad.get_matmul_precision() == "high"
+        a = gpugrad.tensor([[1.0 + 2 ** -20]], dtype="float32")
+        assert (a @ a).item() == np.float32(1.0 + 2 ** -20) ** 2      # NumPy: no TF32
+    finally:
+        gpugrad.set_matmul_precision("highest")
+    with pytest.raises(ValueError, match="torch.set_float32_matmul_precision"):
+        gpugrad.set_matmul_precision("fast")

@@ -288,3 +288,55 @@ def test_numpy_arrays_never_reach_the_kernels(monkeypatch):
     model, x, labels = mlp_batch()
     F.cross_entropy(model(x), labels).backward()
     F.mse_loss(model(x), gpugrad.zeros(5, 3, dtype="float64")).backward()
+
+
+# ------------------------------------------------------------------ adding into .grad
+
+def test_block_gradients_are_added_into_existing_grads_in_place(monkeypatch):
+    """With .grad buffers present (zero_grad(set_to_none=False)), the linear+relu rule adds
+    its weight and bias gradients into them itself; the engine stores nothing more for them
+    and still runs their post-accumulate hooks."""
+    from gpugrad.autograd import graph
+    model, x, labels = mlp_batch()
+    F.cross_entropy(model(x), labels).backward()
+    once = [p.grad.numpy().copy() for p in model.parameters()]
+    buffers = [p.grad._array for p in model.parameters()]
+    stored, hooked = [], []
+    real_store = graph.store_grad
+    monkeypatch.setattr(graph, "store_grad",
+                        lambda t, *a, **k: (stored.append(id(t)), real_store(t, *a, **k)))
+    for p in model.parameters():
+        p.register_post_accumulate_grad_hook(lambda p: hooked.append(id(p)))
+    F.cross_entropy(model(x), labels).backward()
+    params = list(model.parameters())
+    for p, g, buffer in zip(params, once, buffers):
+        np.testing.assert_allclose(p.grad.numpy(), 2 * g, rtol=1e-12)
+        assert p.grad._array is buffer
+    block_params = {id(p) for p in params[:4]}                # the two Linear+ReLU layers
+    assert not block_params & set(stored)
+    assert set(stored) == {id(p) for p in params[4:]}         # the last Linear: the engine
+    assert sorted(hooked) == sorted(id(p) for p in params)
+
+
+def test_shared_hooked_and_functional_gradients_stay_exact():
+    gpugrad.manual_seed(4)
+    w = gpugrad.tensor(rng.standard_normal((4, 4)), requires_grad=True)
+    b = gpugrad.tensor(rng.standard_normal(4), requires_grad=True)
+    x = gpugrad.tensor(rng.standard_normal((3, 4)))
+
+    def loss():                                   # one weight used by two blocks and a matmul
+        return (F.linear_relu(F.linear_relu(x, w, b), w, b) @ w).sum()
+
+    (expected_w, expected_b) = gpugrad.autograd.grad(loss(), (w, b))
+    w.grad, b.grad = gpugrad.zeros(4, 4, dtype="float64"), gpugrad.ones(4, dtype="float64")
+    loss().backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected_w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), expected_b.numpy() + 1, rtol=1e-12)
+    seen = []
+    w.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 0)   # replaces w's grad
+    loss().backward()
+    np.testing.assert_allclose(w.grad.numpy(), expected_w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(sum(seen), expected_w.numpy(), rtol=1e-12)
+    before = w.grad.numpy().copy()
+    gpugrad.autograd.grad(loss(), (w,))                       # grad() leaves .grad alone
+    np.testing.assert_array_equal(w.grad.numpy(), before)

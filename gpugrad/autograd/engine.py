@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from .graph import AccumulateGrad, scratch, store_grad, without_graph
+from .graph import ACCUMULATED, AccumulateGrad, scratch, store_grad, without_graph
 from .mode import is_anomaly_enabled, set_grad_enabled
 
 __all__ = ["backward", "grad", "AnomalyError"]
@@ -243,11 +243,15 @@ class _Handouts:
 
 
 def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
-    handouts.note(g)
     slots = buffers.get(node)
     if slots is None:
         slots = buffers[node] = [None] * getattr(node, "num_outputs", 1)
-    slots[output_nr] = g if slots[output_nr] is None else slots[output_nr] + g
+    old = slots[output_nr]
+    if g is ACCUMULATED:                      # already in the leaf's .grad: nothing to add
+        slots[output_nr] = g if old is None else old
+        return
+    handouts.note(g)
+    slots[output_nr] = g if old is None or old is ACCUMULATED else old + g
 
 
 def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
@@ -291,8 +295,8 @@ def _check_result(node, grads: tuple, Tensor) -> tuple:
                 f"inputs; return one gradient (or None) per input of forward")
     checked = list(grads)
     for i, (edge, g) in enumerate(zip(node.next_edges, grads)):
-        if edge is None or g is None:
-            checked[i] = None
+        if edge is None or g is None or g is ACCUMULATED:
+            checked[i] = None if edge is None else g
             continue
         if not isinstance(g, Tensor):
             raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
@@ -311,7 +315,7 @@ def _check_result(node, grads: tuple, Tensor) -> tuple:
 
 def _check_finite(node, grads):
     for i, g in enumerate(grads):
-        if g is None:
+        if g is None or g is ACCUMULATED:
             continue
         xp = g._xp()
         if not bool(xp.isfinite(g._array).all()):
@@ -355,7 +359,8 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
                         captured[(node, nr)] = g
             if node.__class__ is AccumulateGrad:
                 if targets is None and grads is not None and grads[0] is not None:
-                    node.accumulate(grads[0], create_graph, handouts.owned(grads[0]))
+                    g = grads[0]
+                    node.accumulate(g, create_graph, g is not ACCUMULATED and handouts.owned(g))
                 continue
             edges = node.next_edges
             run = grads is not None and (grads[0] is not None if len(grads) == 1
@@ -363,11 +368,12 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             if run and target_nodes is not None:
                 run = any(e is not None and e[0] in deps for e in edges)
             if run:
-                if not create_graph and target_nodes is None and len(grads) == 1 and \
-                        not node._retained and not node._pre_hooks and handouts.owned(grads[0]):
+                scratch.leaf_grads = not create_graph and target_nodes is None
+                if scratch.leaf_grads and len(grads) == 1 and not node._retained and \
+                        not node._pre_hooks and handouts.owned(grads[0]):
                     scratch.array = grads[0]._array
                 in_grads = _check_result(node, node.apply(grads), Tensor)
-                scratch.array = None
+                scratch.array, scratch.leaf_grads = None, False
                 if node.user_rule:                       # a custom Function's backward may
                     for g in in_grads:                   # return tensors it keeps
                         if g is not None:

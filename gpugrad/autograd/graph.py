@@ -72,10 +72,12 @@ _hooks = _HookState()
 
 
 class _Scratch:
-    """The cotangent buffer the reverse rule running now may overwrite: set by the engine
-    when the buffer is this pass's own and reaches that rule only (no hook, retained grad or
-    ``grad()`` output sees it), else None."""
+    """What the engine lets the reverse rule running now do in place: ``array`` is the
+    cotangent buffer it may overwrite (this pass's own, seen by no hook, retained grad or
+    ``grad()`` output), else None; ``leaf_grads`` says whether it may add gradients straight
+    into leaves' ``.grad`` (a ``backward()`` without ``create_graph``)."""
     array = None
+    leaf_grads = False
 
 
 scratch = _Scratch()
@@ -84,6 +86,39 @@ scratch = _Scratch()
 def may_overwrite(g) -> bool:
     """Whether a reverse rule may reuse its cotangent ``g``'s buffer for its own result."""
     return g._array is scratch.array
+
+
+class _Accumulated:
+    """Returned by a reverse rule for a leaf input whose gradient it already added into the
+    leaf's ``.grad`` (see ``leaf_grad``): the engine adds nothing more for it, and still runs
+    the leaf's post-accumulate hooks."""
+
+    def __repr__(self) -> str:
+        return "ACCUMULATED"
+
+
+ACCUMULATED = _Accumulated()
+
+
+def leaf_grad(node, i: int):
+    """The ``.grad`` tensor of input ``i`` of ``node`` when its rule may add the gradient into
+    it in place and return ACCUMULATED (saving a buffer and a pass): during ``backward()``
+    without ``create_graph``, for a leaf with no hooks whose ``.grad`` is a plain contiguous
+    buffer of the input's shape and dtype (the buffer ``store_grad`` would add into). Else
+    None. Its version is bumped here, as an in-place write."""
+    edge = node.next_edges[i] if scratch.leaf_grads else None
+    if edge is None or edge[0].__class__ is not AccumulateGrad:
+        return None
+    variable = edge[0].variable
+    grad = variable.grad
+    if grad is None or variable._hooks or grad._requires_grad or grad._tangents:
+        return None
+    a = grad._array
+    if a.shape != node.shapes[i] or a.dtype != node.dtypes[i] or not a.flags.c_contiguous \
+            or not getattr(a.flags, "writeable", True):
+        return None
+    grad._version.value += 1
+    return grad
 
 
 def is_capturing() -> bool:
@@ -313,7 +348,8 @@ class AccumulateGrad:
         """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``,
         then run the variable's post-accumulate hooks."""
         variable = self.variable
-        store_grad(variable, grad, create_graph, owned)
+        if grad is not ACCUMULATED:
+            store_grad(variable, grad, create_graph, owned)
         if variable._post_accumulate_hooks:
             for hook in tuple(variable._post_accumulate_hooks):
                 hook(variable)

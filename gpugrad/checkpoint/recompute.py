@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 
+from .. import amp
 from ..autograd.graph import SavedTensor, capturing_saves, saved_tensors_hooks
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..random import get_rng_state, set_rng_state
@@ -83,6 +84,7 @@ class _Frame:
         self.args = [_saved(a) for a in args]
         self.kwargs = {k: _saved(v) for k, v in kwargs.items()}
         self.rng = get_rng_state() if preserve_rng_state else None
+        self.autocast = (amp.get_autocast_dtype(), amp.is_autocast_enabled())  # as it ran
         self.meta: list = []
         self.values: dict = {}
         self.released: set = set()
@@ -155,8 +157,8 @@ class _Frame:
             if self.rng is not None:
                 set_rng_state(self.rng)
             graph_free = contextlib.nullcontext() if with_graph else capturing_saves()
-            with _recomputing(), enable_grad(), graph_free, saved_tensors_hooks(
-                    capture, lambda t: t):
+            with _recomputing(), enable_grad(), amp.autocast(*self.autocast), graph_free, \
+                    saved_tensors_hooks(capture, lambda t: t):
                 self.fn(*args, **kwargs)
         finally:
             set_rng_state(outer_rng)

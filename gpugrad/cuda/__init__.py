@@ -18,10 +18,11 @@ from __future__ import annotations
 import os
 
 from .graphs import CaptureError, CapturedStep, graph, is_capturing
+from .precision import get_matmul_precision, set_matmul_precision
 
 __all__ = ["fused_enabled", "set_fused", "linear_backward_route", "set_linear_route",
            "LINEAR_BACKWARD_ROUTES", "ROUTES_MEASURED_ON", "graph", "CapturedStep",
-           "CaptureError", "is_capturing"]
+           "CaptureError", "is_capturing", "set_matmul_precision", "get_matmul_precision"]
 
 _OFF = ("0", "false", "no", "off")
 _fused = os.environ.get("GPUGRAD_FUSED", "1").strip().lower() not in _OFF

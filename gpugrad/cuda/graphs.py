@@ -12,9 +12,11 @@ tensors every time, overwritten by the next call (copy what you keep).
 
 What cannot be captured is refused with a ``CaptureError`` instead of a wrong answer: a
 host synchronisation inside the step (``.item()``, ``.numpy()``, ``float(t)``, ``if t:``
-- a data-dependent branch needs one), gradients that are not in persistent buffers (use
+- a data-dependent branch needs one), random draws (they would repeat at every replay),
+gradients that are not in persistent buffers (use
 ``optimizer.zero_grad(set_to_none=False)``), or a CUDA error during the capture. A new
-input shape captures a new graph (``recaptures`` counts them).
+input shape captures a new graph (``recaptures`` counts them). ``GradScaler.step`` reads
+a flag on the host, so mixed-precision steps with loss scaling run eagerly.
 
 On CPU tensors the same object runs every call eagerly with the same bookkeeping and the
 same checks (the capture call runs under the capture rules), so code written for a GPU
@@ -40,7 +42,8 @@ import contextlib
 
 from .. import backend
 
-__all__ = ["CaptureError", "graph", "CapturedStep", "is_capturing", "refuse_host_sync"]
+__all__ = ["CaptureError", "graph", "CapturedStep", "is_capturing", "refuse_host_sync",
+           "refuse_random_draw"]
 
 
 class CaptureError(RuntimeError):
@@ -69,6 +72,16 @@ def refuse_host_sync(what: str) -> None:
             f"tensor's value cannot be captured at all.")
 
 
+def refuse_random_draw() -> None:
+    """Raise CaptureError when random numbers are drawn during a capture: gpugrad's
+    generator is seeded from the host for every draw, so a replay would repeat them."""
+    if _state.active:
+        raise CaptureError(
+            "random numbers (dropout masks, rand, randn) drawn inside a captured step would "
+            "be the same at every replay: gpugrad seeds each draw on the host. Draw them "
+            "outside the step and pass them in as inputs, or run this step eagerly.")
+
+
 def graph(step_fn, *example_inputs, optimizers=(), warmup: int = 1) -> "CapturedStep":
     """Capture ``step_fn`` (tensors in, a tensor or a tuple/list/dict of tensors out) into
     a CUDA graph replayed per call; see the module docstring. ``example_inputs`` fix the
@@ -82,7 +95,8 @@ def graph(step_fn, *example_inputs, optimizers=(), warmup: int = 1) -> "Captured
         raise ValueError(f"warmup must be at least 1 (the first call allocates the state the "
                          f"graph reuses), got {warmup}")
     captured = CapturedStep(step_fn, optimizers, warmup)
-    captured._entry(_as_tensors(example_inputs))
+    if example_inputs:
+        captured._entry(_as_tensors(example_inputs))
     return captured
 
 

@@ -20,7 +20,7 @@ from . import loader
 from .sources import FLOAT_SUFFIX, LABEL_SUFFIX, kernel_name
 
 __all__ = ["relu_forward", "relu_backward", "bias_relu_forward_", "relu_bias_backward",
-           "masked_gemm_weight", "masked_gemm_input", "masked_gemm_fits",
+           "masked_gemm_weight", "masked_gemm_input", "masked_gemm_fits", "gemm_accumulate",
            "softmax_xent_forward", "softmax_xent_backward", "mse_backward"]
 
 THREADS = 256
@@ -198,6 +198,24 @@ def masked_gemm_input(gy, y, w, out=None, accumulate: bool = False):
         raise ValueError(f"w has {w.shape[0]} rows but gy has {y.shape[1]} columns")
     return _masked_gemm("masked_gemm_nn", gy, y, w, out, accumulate,
                         (y.shape[0], w.shape[1]), y.shape[0], w.shape[1])
+
+
+def gemm_accumulate(a, b, out, transpose_a: bool = False):
+    """out += op(a) @ b through cuBLAS (beta = 1: no temporary), op(a) = a.T when
+    ``transpose_a``; all 2-D, one float dtype, C-contiguous, on one GPU."""
+    _check("out", out, ndim=2)
+    _check("a", a, out.dtype, ndim=2)
+    _check("b", b, out.dtype, ndim=2)
+    m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
+    if b.shape[0] != k or out.shape != (m, b.shape[1]):
+        raise ValueError(f"cannot add op(a) @ b for a {a.shape} (transposed: {transpose_a}) "
+                         f"and b {b.shape} into out {out.shape}")
+    dev = _same_device(a, b, out)
+    cupy = backend._require_cupy()
+    with cupy.cuda.Device(dev):
+        from cupy import cublas
+        cublas.gemm("T" if transpose_a else "N", "N", a, b, out=out, alpha=1.0, beta=1.0)
+    return out
 
 
 def _check_labels(x, labels):

@@ -61,11 +61,13 @@ def linear_relu_forward(xp, x, w, b):
     return xp.maximum(out, 0, out=out)
 
 
-def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False):
+def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_into=None,
+                         gb_into=None):
     """The gradients (gx, gw, gb) of relu(x @ w.T + b) from the cotangent g and the output y,
     all 2-D: g, y (rows, out), x (rows, in), w (out, in); ``needs`` says which to compute
     (None for the others). ``g_is_scratch``: g's buffer is nobody else's, and the reference
-    path masks it in place instead of allocating another of its size."""
+    path masks it in place instead of allocating another of its size. ``gw_into`` /
+    ``gb_into``: existing gradient buffers to add gw / gb into in place (then returned)."""
     launch = _kernels(xp, g, y, x, w)
     if launch is not None:
         g, y, x, w = _contiguous(xp, g, y, x, w)
@@ -73,20 +75,33 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False):
         if cuda.linear_backward_route(rows, outs, x.shape[1], y.dtype) == "rawkernel" and \
                 launch.masked_gemm_fits(rows, outs, x.shape[1]):
             gx = launch.masked_gemm_input(g, y, w) if needs[0] else None
-            gw = launch.masked_gemm_weight(g, y, x) if needs[1] else None
-            gb = launch.relu_bias_backward(g, y, want_gz=False)[1] if needs[2] else None
+            gw = launch.masked_gemm_weight(g, y, x, out=gw_into,
+                                           accumulate=gw_into is not None) if needs[1] else None
+            gb = launch.relu_bias_backward(g, y, want_gz=False, db=gb_into,
+                                           accumulate=gb_into is not None)[1] \
+                if needs[2] else None
             return gx, gw, gb
-        gz, gb = launch.relu_bias_backward(g, y, want_gz=needs[0] or needs[1])
-    elif g_is_scratch:
-        dead = y > 0
-        xp.logical_not(dead, out=dead)
-        xp.copyto(g, 0, where=dead)
-        gz, gb = g, (g.sum(axis=0) if needs[2] else None)
+        gz, gb = launch.relu_bias_backward(g, y, want_gz=needs[0] or needs[1], db=gb_into,
+                                           accumulate=gb_into is not None)
+        if needs[1] and gw_into is not None:
+            gw = launch.gemm_accumulate(gz, x, gw_into, transpose_a=True)
+        else:
+            gw = xp.matmul(gz.T, x) if needs[1] else None
     else:
-        gz = relu_backward(xp, g, y)
+        if g_is_scratch:
+            dead = y > 0
+            xp.logical_not(dead, out=dead)
+            xp.copyto(g, 0, where=dead)
+            gz = g
+        else:
+            gz = relu_backward(xp, g, y)
         gb = gz.sum(axis=0) if needs[2] else None
+        if gb is not None and gb_into is not None:
+            gb = xp.add(gb_into, gb, out=gb_into)
+        gw = xp.matmul(gz.T, x) if needs[1] else None
+        if gw is not None and gw_into is not None:
+            gw = xp.add(gw_into, gw, out=gw_into)
     gx = xp.matmul(gz, w) if needs[0] else None
-    gw = xp.matmul(gz.T, x) if needs[1] else None
     return gx, gw, (gb if needs[2] else None)
 
 

@@ -16,9 +16,10 @@ Example::
 from __future__ import annotations
 
 from . import fused
+from .. import amp
 from .activation import ReluGrad, relu
 from .record import Op, apply, recording_backward
-from ..autograd.graph import may_overwrite
+from ..autograd.graph import ACCUMULATED, leaf_grad, may_overwrite
 from .elementwise import _promote, as_operand
 from .shape import reshape, transpose, unsqueeze
 from .reduce import sum as reduce_sum
@@ -83,6 +84,7 @@ def matmul(a, b):
         a = as_operand(a, b)
     if not isinstance(b, Tensor):
         b = as_operand(b, a)
+    a, b = amp.cast_inputs(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}; use * for scalars")
@@ -158,15 +160,24 @@ class LinearRelu(Op):
         if recording_backward():
             return _linear_vjp(ctx, apply(ReluGrad, g, y))
         x, w = ctx.xs[0], ctx.xs[1]
-        xp = w._xp()
-        grads = fused.linear_relu_backward(xp, g._array, y._array, x._array, w._array,
-                                           (ctx.needs(0), ctx.needs(1), ctx.needs(2)),
-                                           g_is_scratch=may_overwrite(g))
-        return tuple(None if a is None else Tensor._wrap(a) for a in grads)
+        gw_into = leaf_grad(ctx, 1) if ctx.needs(1) else None     # W.grad, b.grad: add into
+        gb_into = leaf_grad(ctx, 2) if ctx.needs(2) else None     # them in place if allowed
+        gx, gw, gb = fused.linear_relu_backward(
+            w._xp(), g._array, y._array, x._array, w._array,
+            (ctx.needs(0), ctx.needs(1), ctx.needs(2)), g_is_scratch=may_overwrite(g),
+            gw_into=None if gw_into is None else gw_into._array,
+            gb_into=None if gb_into is None else gb_into._array)
+        return (None if gx is None else Tensor._wrap(gx),
+                ACCUMULATED if gw_into is not None else _wrap_or_none(gw),
+                ACCUMULATED if gb_into is not None else _wrap_or_none(gb))
 
     def jvp(ctx, tx, tw, tb):
         tz = _linear_jvp(ctx, tx, tw, tb)
         return None if tz is None else apply(ReluGrad, tz, ctx.ans)
+
+
+def _wrap_or_none(array):
+    return None if array is None else Tensor._wrap(array)
 
 
 def _layer_shaped(x, w, b) -> bool:
@@ -186,6 +197,7 @@ def linear(x, weight, bias=None):
 
         >>> y = linear(gpugrad.ones(4, 3), gpugrad.ones(2, 3), gpugrad.zeros(2))  # (4, 2)
     """
+    x, weight, bias = amp.cast_inputs(x, weight, bias)
     if bias is not None and isinstance(x, Tensor) and isinstance(weight, Tensor) and \
             isinstance(bias, Tensor) and _layer_shaped(x._array, weight._array, bias._array):
         return apply(Linear, x, weight, bias)
@@ -202,6 +214,7 @@ def linear_relu(x, weight, bias):
 
         >>> y = linear_relu(gpugrad.ones(4, 3), gpugrad.ones(2, 3), gpugrad.zeros(2))
     """
+    x, weight, bias = amp.cast_inputs(x, weight, bias)
     if isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) \
             and x.ndim == 2 and _layer_shaped(x._array, weight._array, bias._array):
         return apply(LinearRelu, x, weight, bias)

@@ -10,7 +10,8 @@ and gradients) whose rule is written with softmax. Example::
 
 from __future__ import annotations
 
-from .. import backend
+from .. import amp, backend
+from ..cuda import graphs
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
@@ -31,9 +32,10 @@ def _check_reduction(reduction: str, name: str):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _check_labels(logits, target, ignore_index: int) -> int:
+def _check_labels(logits, target, ignore_index: int, check_values: bool = True) -> int:
     """Integer labels, one per row, each a class index or ``ignore_index``; returns how
-    many rows count (are not ``ignore_index``)."""
+    many rows count (are not ``ignore_index``). ``check_values=False`` checks shapes and
+    dtypes only (no host sync) and returns -1."""
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got "
                          f"{tuple(logits.shape)}")
@@ -43,6 +45,8 @@ def _check_labels(logits, target, ignore_index: int) -> int:
     if target.ndim != 1 or target.shape[0] != logits.shape[0]:
         raise ValueError(f"cross_entropy: {logits.shape[0]} rows of logits but labels of shape "
                          f"{tuple(target.shape)}; pass one label per row")
+    if not check_values:
+        return -1
     classes = logits.shape[1]
     labels = target._array
     if labels.size == 0:
@@ -160,12 +164,16 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         >>> cross_entropy(gpugrad.zeros(2, 4), gpugrad.tensor([1, 3])).item()   # log 4
         1.3862943649291992
     """
+    (logits,) = amp.cast_inputs_float32(logits)
     _check_reduction(reduction, "cross_entropy")
     target = target if isinstance(target, Tensor) else as_tensor(target, device=logits.device)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    counted = _check_labels(logits, target, ignore_index)
     logits = _float(logits)
+    if graphs.is_capturing():           # no host sync: labels unchecked, the count on device
+        return _captured_cross_entropy(logits, target, reduction, label_smoothing,
+                                       ignore_index)
+    counted = _check_labels(logits, target, ignore_index)
     if reduction == "mean" and counted == 0:     # nothing to average: 0/0, as PyTorch's NaN
         total = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
                       smoothing=float(label_smoothing), reduction="sum", divisor=1)
@@ -176,8 +184,24 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
                  divisor=counted if reduction == "mean" else 1)
 
 
+def _captured_cross_entropy(logits, target, reduction, label_smoothing, ignore_index):
+    """cross_entropy inside a captured CUDA graph: the shapes and dtypes are checked, the
+    label values cannot be (that needs the host); a label out of range gives a NaN loss (the
+    kernel never reads out of bounds). A mean divides by the rows counted on the device."""
+    _check_labels(logits, target, ignore_index, check_values=False)
+    summed = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
+                   smoothing=float(label_smoothing),
+                   reduction="none" if reduction == "none" else "sum", divisor=1)
+    if reduction != "mean":
+        return summed
+    counts = (target._array != ignore_index).sum()          # on the device: no sync
+    counted = Tensor._wrap(backend.xp_of(target._array).asarray(counts, dtype=summed.dtype))
+    return summed / counted
+
+
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean (or sum, or per-element) squared difference of two tensors of one shape."""
+    input, target = amp.cast_inputs_float32(input, target)
     _check_reduction(reduction, "mse_loss")
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"mse_loss: input shape {tuple(input.shape)} and target shape "

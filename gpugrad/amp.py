@@ -1,0 +1,419 @@
+"""Mixed precision, as PyTorch's ``torch.autocast`` and ``torch.amp.GradScaler``.
+
+``autocast("float16")`` runs the matrix products (``matmul``/``@``, ``linear``,
+``linear_relu``, so ``nn.Linear`` and ``nn.MLP``) in float16 and the losses
+(``cross_entropy``, ``mse_loss``) in float32, casting their inputs differentiably: the
+parameters stay float32 ("master weights") and get float32 gradients. Everything else runs
+in the dtype it is given. Only float16 and float32 tensors are cast (float64 never is), and
+only tensors (not NumPy arrays or numbers).
+
+``GradScaler`` is dynamic loss scaling, PyTorch's algorithm: multiply the loss by ``scale``
+so that small float16 gradients do not flush to zero, divide the float32 gradients by it
+before the step, skip the step when any gradient is inf or NaN and halve the scale, and
+double the scale after ``growth_interval`` steps in a row without one.
+
+Call ``backward()`` outside the autocast block (as PyTorch advises): the reverse rules of
+float16 ops run in float16 anyway.
+
+bfloat16: NumPy has no bfloat16 dtype, so ``autocast("bfloat16")`` raises on the CPU. On a
+CUDA device it is attempted only when the array module has a bfloat16 dtype (CuPy >= 14
+with ``ml_dtypes``); that path is UNVERIFIED (no GPU run has tested it yet).
+
+Example::
+
+    >>> scaler = GradScaler()
+    >>> with autocast("float16"):
+    ...     loss = F.cross_entropy(model(x), y)     # float16 matmuls, float32 loss
+    >>> scaler.scale(loss).backward()
+    >>> scaler.step(opt); scaler.update(); opt.zero_grad()
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+
+import numpy as np
+
+from . import backend
+from .ops.record import apply
+from .ops.unary import Cast
+from .tensor import Tensor
+
+__all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype", "cast_inputs",
+           "cast_inputs_float32", "GradScaler"]
+
+_LOW = ("float16", "bfloat16")
+_FLOAT16 = np.dtype("float16")
+_FLOAT32 = np.dtype("float32")
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.active = None          # the autocast dtype's name while enabled, else None
+        self.dtype = "float16"      # the innermost autocast's dtype name (enabled or not)
+        self.saved = []             # (active, dtype) to restore on each exit
+
+
+_state = _State()
+
+
+def _dtype_name(dtype) -> str:
+    """'float16' or 'bfloat16' from a name or dtype, or a ValueError naming the fix."""
+    if isinstance(dtype, str) and dtype == "bfloat16":
+        return dtype
+    try:
+        name = np.dtype(dtype).name if dtype is not None else None
+    except TypeError:
+        name = None
+    if name not in _LOW:
+        if isinstance(dtype, str) and dtype.split(":")[0] in ("cpu", "cuda"):
+            raise ValueError(f"autocast takes a dtype, not a device ({dtype!r}): the tensors' "
+                             f"device decides; use autocast('float16')")
+        raise ValueError(f"autocast: dtype {dtype!r} is not a lower-precision float autocast "
+                         f"can use; pass 'float16' (or 'bfloat16' on a GPU whose CuPy has it). "
+                         f"For float32 run without autocast, or with autocast(enabled=False)")
+    return name
+
+
+def _no_bfloat16_on_numpy() -> TypeError:
+    return TypeError("autocast('bfloat16'): bfloat16 is not supported by NumPy (it has no "
+                     "bfloat16 dtype), so it cannot run on the CPU; use autocast('float16') "
+                     "there, or bfloat16 on a CUDA device whose CuPy supports it")
+
+
+class autocast:
+    """Inside, matrix products run in ``dtype`` and losses in float32 (module docstring).
+
+    A context manager (nestable: ``autocast(enabled=False)`` inside turns it off) and a
+    decorator. The state is per thread, as PyTorch's.
+
+    Example::
+
+        >>> with autocast("float16"):
+        ...     y = x @ w                    # x, w float32 -> y float16
+    """
+
+    def __init__(self, dtype="float16", enabled: bool = True):
+        self.dtype = _dtype_name(dtype)
+        self.enabled = bool(enabled)
+
+    def __enter__(self):
+        if self.enabled and self.dtype == "bfloat16" and not backend.is_cuda_usable():
+            raise _no_bfloat16_on_numpy()
+        _state.saved.append((_state.active, _state.dtype))
+        _state.active = self.dtype if self.enabled else None
+        _state.dtype = self.dtype
+        return self
+
+    def __exit__(self, *exc_info):
+        _state.active, _state.dtype = _state.saved.pop()
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with autocast(self.dtype, self.enabled):
+                return fn(*args, **kwargs)
+        return wrapper
+
+
+def is_autocast_enabled() -> bool:
+    """True inside an enabled ``autocast`` (in this thread)."""
+    return _state.active is not None
+
+
+def get_autocast_dtype():
+    """The innermost autocast's dtype: ``gpugrad.float16`` (also outside any autocast, as
+    PyTorch's default), or the string ``"bfloat16"`` (NumPy has no bfloat16 dtype)."""
+    return _FLOAT16 if _state.dtype == "float16" else _state.dtype
+
+
+# ---------------------------------------------------------------------------------------------
+# The casts the ops call on their inputs
+# ---------------------------------------------------------------------------------------------
+
+def cast_inputs(*xs):
+    """``xs`` for a matrix-product op: inside an enabled autocast, float32 (and the other
+    half type's) tensors cast to the autocast dtype; anything else, and everything outside
+    autocast, as given. Returns a tuple, one entry per argument.
+
+    Example::
+
+        >>> x, w, b = cast_inputs(x, w, b)       # first line of linear()
+    """
+    name = _state.active
+    if name is None:
+        return xs
+    return tuple(_to_low(x, name) if _castable(x) else x for x in xs)
+
+
+def cast_inputs_float32(*xs):
+    """``xs`` for a loss: inside an enabled autocast, float16 and bfloat16 tensors cast to
+    float32; anything else, and everything outside autocast, as given (a tuple)."""
+    if _state.active is None:
+        return xs
+    return tuple(_cast(x, _FLOAT32) if _castable(x) and x.dtype != _FLOAT32 else x
+                 for x in xs)
+
+
+def _castable(x) -> bool:
+    """A tensor of float16, bfloat16 or float32 (never float64, ints, or non-tensors)."""
+    return isinstance(x, Tensor) and (x.dtype in (_FLOAT16, _FLOAT32)
+                                      or x.dtype.name == "bfloat16")
+
+
+def _to_low(x, name: str):
+    target = _FLOAT16 if name == "float16" else _bfloat16_for(x._xp())
+    return x if x.dtype == target else _cast(x, target)
+
+
+def _cast(x, dtype):
+    # The Cast record directly, not astype: astype treats bfloat16 (ml_dtypes' kind 'V') as
+    # not a float and would cut the graph. For float16/float32 the two are the same.
+    return apply(Cast, x, dtype=dtype)
+
+
+_BFLOAT16 = {}          # array module name -> its bfloat16 dtype, probed once
+
+
+def _bfloat16_for(xp):
+    """The bfloat16 dtype of array module ``xp`` (UNVERIFIED on a GPU), or a clear error."""
+    if xp is np:
+        raise _no_bfloat16_on_numpy()
+    key = xp.__name__
+    if key not in _BFLOAT16:
+        dtype = getattr(xp, "bfloat16", None)
+        try:
+            if dtype is None:
+                import ml_dtypes                # CuPy >= 14 takes bfloat16 from ml_dtypes
+                dtype = np.dtype(ml_dtypes.bfloat16)
+            probe = xp.ones((2, 2), dtype=dtype)
+            probe @ probe
+        except Exception as exc:
+            raise TypeError(f"autocast('bfloat16'): this {key} "
+                            f"{getattr(xp, '__version__', '')} has no usable bfloat16 dtype "
+                            f"({type(exc).__name__}: {exc}); use autocast('float16'), or "
+                            f"CuPy >= 14 with ml_dtypes installed") from exc
+        _BFLOAT16[key] = np.dtype(dtype)
+    return _BFLOAT16[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# GradScaler
+# ---------------------------------------------------------------------------------------------
+
+_READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+
+
+def _f32(value: float) -> float:
+    """``value`` rounded to float32, as PyTorch keeps the scale."""
+    return float(np.float32(value))
+
+
+class GradScaler:
+    """Dynamic loss scaling (PyTorch's ``torch.amp.GradScaler``, on any device).
+
+    Per iteration: ``scaler.scale(loss).backward()``, optionally ``scaler.unscale_(opt)``
+    (to clip or inspect true gradients), ``scaler.step(opt)`` (unscales if not done, skips
+    the step when a gradient has inf/NaN), ``scaler.update()``:
+
+    - a gradient had inf/NaN: ``scale *= backoff_factor``, the growth count restarts;
+    - else the count grows; at ``growth_interval``: ``scale *= growth_factor`` (unless that
+      overflows float32) and the count restarts.
+
+    ``enabled=False`` makes every method a no-op (``step`` is ``optimizer.step()``).
+    Parameters must be float32 (master weights): float16 gradients raise, as in PyTorch.
+
+    Example::
+
+        >>> scaler = GradScaler(init_scale=2.0**16, growth_interval=2000)
+        >>> scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    """
+
+    def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,
+                 backoff_factor: float = 0.5, growth_interval: int = 2000,
+                 enabled: bool = True):
+        if not (init_scale > 0 and math.isfinite(init_scale)):
+            raise ValueError(f"GradScaler: init_scale must be a positive finite number, got "
+                             f"{init_scale}")
+        if not growth_factor > 1.0:
+            raise ValueError(f"GradScaler: growth_factor must be > 1.0, got {growth_factor}")
+        if not 0.0 < backoff_factor < 1.0:
+            raise ValueError(f"GradScaler: backoff_factor must be in (0, 1), got "
+                             f"{backoff_factor}")
+        if int(growth_interval) != growth_interval or growth_interval < 1:
+            raise ValueError(f"GradScaler: growth_interval must be a positive int, got "
+                             f"{growth_interval}")
+        self._enabled = bool(enabled)
+        self._init_scale = float(init_scale)
+        self._growth_factor = float(growth_factor)
+        self._backoff_factor = float(backoff_factor)
+        self._growth_interval = int(growth_interval)
+        self._init_growth_tracker = 0
+        self._scale = None              # float32 value, set by the first scale()
+        self._growth_tracker = None
+        self._per_optimizer = {}        # id(optimizer) -> {"stage", "found_inf"}
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def get_scale(self) -> float:
+        """The current scale (1.0 when disabled)."""
+        if not self._enabled:
+            return 1.0
+        return self._init_scale if self._scale is None else self._scale
+
+    def get_growth_factor(self) -> float:
+        return self._growth_factor
+
+    def get_backoff_factor(self) -> float:
+        return self._backoff_factor
+
+    def get_growth_interval(self) -> int:
+        return self._growth_interval
+
+    def scale(self, outputs):
+        """``outputs`` (a tensor, or a list/tuple of them) times the scale."""
+        if not self._enabled:
+            return outputs
+        if self._scale is None:
+            self._scale = _f32(self._init_scale)
+            self._growth_tracker = self._init_growth_tracker
+        return self._scaled(outputs)
+
+    def _scaled(self, outputs):
+        if isinstance(outputs, Tensor):
+            return outputs * self._scale
+        if isinstance(outputs, (list, tuple)):
+            return type(outputs)(self._scaled(o) for o in outputs)
+        raise TypeError(f"GradScaler.scale takes a tensor or a list/tuple of tensors, got "
+                        f"{type(outputs).__name__}")
+
+    def _started(self, method: str) -> None:
+        if self._scale is None:
+            raise RuntimeError(f"GradScaler.{method}: no scale yet; call "
+                               f"scaler.scale(loss).backward() earlier in the iteration")
+
+    def _state_of(self, optimizer) -> dict:
+        return self._per_optimizer.setdefault(id(optimizer), {"stage": _READY})
+
+    def unscale_(self, optimizer) -> None:
+        """Divide ``optimizer``'s gradients by the scale, in place, and note whether any has
+        inf/NaN. At most once per optimizer between ``update()`` calls, before ``step``."""
+        if not self._enabled:
+            return
+        self._started("unscale_")
+        state = self._state_of(optimizer)
+        if state["stage"] == _UNSCALED:
+            raise RuntimeError("unscale_() has already been called on this optimizer since "
+                               "the last update().")
+        if state["stage"] == _STEPPED:
+            raise RuntimeError("unscale_() is being called after step().")
+        state["found_inf"], state["checked"] = _unscale_grads(optimizer, _f32(1.0 / self._scale))
+        state["stage"] = _UNSCALED
+
+    def step(self, optimizer, *args, **kwargs):
+        """``optimizer.step()`` unless a gradient has inf/NaN (then nothing; returns None).
+        Unscales first unless ``unscale_`` was called this iteration."""
+        if not self._enabled:
+            return optimizer.step(*args, **kwargs)
+        if "closure" in kwargs:
+            raise RuntimeError("Closure use is not currently supported if GradScaler is "
+                               "enabled.")
+        self._started("step")
+        state = self._state_of(optimizer)
+        if state["stage"] == _STEPPED:
+            raise RuntimeError("step() has already been called since the last update().")
+        if state["stage"] == _READY:
+            self.unscale_(optimizer)
+        if not state["checked"]:
+            raise RuntimeError("GradScaler.step: no parameter of this optimizer has a "
+                               "gradient; call scaler.scale(loss).backward() before step")
+        result = None if state["found_inf"] else optimizer.step(*args, **kwargs)
+        state["stage"] = _STEPPED
+        return result
+
+    def update(self, new_scale=None) -> None:
+        """Set the scale for the next iteration: ``new_scale`` if given (a number or a
+        one-element tensor), else by the inf/NaN found since the last update (class
+        docstring)."""
+        if not self._enabled:
+            return
+        self._started("update")
+        if new_scale is not None:
+            if isinstance(new_scale, Tensor):
+                if new_scale.size != 1 or new_scale.dtype.kind != "f":
+                    raise ValueError("GradScaler.update: new_scale must be a number or a "
+                                     "one-element float tensor")
+                new_scale = new_scale.item()
+            self._scale = _f32(new_scale)
+        else:
+            found = [s["found_inf"] for s in self._per_optimizer.values() if "found_inf" in s]
+            if not found:
+                raise RuntimeError("GradScaler.update: no inf checks were recorded; call "
+                                   "scaler.step(optimizer) (or unscale_) before update()")
+            if any(found):
+                self._scale = _f32(self._scale * self._backoff_factor)
+                self._growth_tracker = 0
+            elif self._growth_tracker + 1 == self._growth_interval:
+                grown = _f32(self._scale * self._growth_factor)
+                if math.isfinite(grown):
+                    self._scale = grown
+                self._growth_tracker = 0
+            else:
+                self._growth_tracker += 1
+        self._per_optimizer = {}
+
+    def state_dict(self) -> dict:
+        """scale, growth_factor, backoff_factor, growth_interval, _growth_tracker (PyTorch's
+        keys); empty when disabled."""
+        if not self._enabled:
+            return {}
+        tracker = self._init_growth_tracker if self._growth_tracker is None \
+            else self._growth_tracker
+        return {"scale": self.get_scale(), "growth_factor": self._growth_factor,
+                "backoff_factor": self._backoff_factor,
+                "growth_interval": self._growth_interval, "_growth_tracker": tracker}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict`` saved (a no-op when disabled)."""
+        if not self._enabled:
+            return
+        if len(state_dict) == 0:
+            raise RuntimeError("The source state dict is empty, possibly because it was saved "
+                               "from a disabled instance of GradScaler.")
+        self._init_scale = float(state_dict["scale"])
+        if self._scale is not None:
+            self._scale = _f32(self._init_scale)
+        self._growth_factor = float(state_dict["growth_factor"])
+        self._backoff_factor = float(state_dict["backoff_factor"])
+        self._growth_interval = int(state_dict["growth_interval"])
+        self._init_growth_tracker = int(state_dict["_growth_tracker"])
+        if self._growth_tracker is not None:
+            self._growth_tracker = self._init_growth_tracker
+
+
+def _unscale_grads(optimizer, inv_scale: float) -> tuple[bool, int]:
+    """Multiply every gradient of ``optimizer`` by ``inv_scale`` in place; returns (whether
+    any was inf/NaN before, how many gradients there were). One reduction per gradient and
+    one host sync per device."""
+    params = [p for group in optimizer.param_groups for p in group["params"]
+              if p.grad is not None]
+    for p in params:                # all checked before any is changed
+        if p.grad.dtype == _FLOAT16:
+            raise ValueError(f"GradScaler: a parameter of shape {tuple(p.shape)} has a "
+                             f"float16 gradient; keep parameters in float32 (master "
+                             f"weights) and let autocast cast them to float16")
+    found = {}                      # device -> flag (a 0-d device array on CuPy)
+    for p in params:
+        g = p.grad
+        array = g._array
+        bad = ~backend.xp_of(array).isfinite(array).all()
+        device = g.device
+        found[device] = bad if device not in found else found[device] | bad
+        if inv_scale != 1.0:
+            array *= inv_scale
+            g._version.value += 1
+    return any(bool(flag) for flag in found.values()), len(params)
