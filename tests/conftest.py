@@ -13,6 +13,8 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60
                           print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+pytest_plugins = ["cuda_support"]      # the GPU kernel tests' fixtures (tests/cuda_support.py)
+
 DEVICES = ["cpu"] + (["cuda"] if backend.is_cuda_usable() else [])
 
 

@@ -340,3 +340,13 @@ def test_shared_hooked_and_functional_gradients_stay_exact():
     before = w.grad.numpy().copy()
     gpugrad.autograd.grad(loss(), (w,))                       # grad() leaves .grad alone
     np.testing.assert_array_equal(w.grad.numpy(), before)
+
+
+def test_zero_dim_tensors_keep_their_shape_through_the_fused_ops(device):
+    x = gpugrad.tensor(1.5, device=device, requires_grad=True)
+    t = gpugrad.tensor(0.5, device=device)
+    y = gpugrad.relu(x)
+    loss = F.mse_loss(y, t, reduction="none")
+    assert y.shape == () and loss.shape == ()
+    loss.backward()
+    assert x.grad.shape == () and x.grad.item() == pytest.approx(2.0)

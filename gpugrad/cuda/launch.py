@@ -211,6 +211,8 @@ def gemm_accumulate(a, b, out, transpose_a: bool = False):
         raise ValueError(f"cannot add op(a) @ b for a {a.shape} (transposed: {transpose_a}) "
                          f"and b {b.shape} into out {out.shape}")
     dev = _same_device(a, b, out)
+    if out.size == 0 or k == 0:
+        return out                          # nothing to add (cuBLAS refuses leading dim 0)
     cupy = backend._require_cupy()
     with cupy.cuda.Device(dev):
         from cupy import cublas
@@ -238,6 +240,9 @@ def softmax_xent_forward(x, labels, ignore_index: int, smoothing: float):
     labels (rows,), label smoothing ``smoothing``; 0 where a label is ``ignore_index``."""
     dev = _check_labels(x, labels)
     rows, cols = x.shape
+    if cols == 0:
+        raise ValueError("softmax cross-entropy needs at least one class (logits have 0 "
+                         "columns)")
     loss = _empty(dev, (rows,), x.dtype)
     if rows:
         _launch("softmax_xent_fwd", x.dtype, dev, (_warp_grid(rows, dev),), (THREADS,),

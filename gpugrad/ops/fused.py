@@ -32,7 +32,8 @@ def _kernels(xp, *arrays):
 
 
 def _contiguous(xp, *arrays):
-    return [xp.ascontiguousarray(a) for a in arrays]
+    """The arrays, copied where they are not C-contiguous (0-d arrays keep their shape)."""
+    return [a if a.flags.c_contiguous else xp.ascontiguousarray(a) for a in arrays]
 
 
 def relu_forward(xp, x):
@@ -148,4 +149,4 @@ def mse_backward(xp, x, t, g, scale: float):
     launch = _kernels(xp, x, t, g)
     if launch is not None and x.shape == t.shape and (g.size == 1 or g.shape == x.shape):
         return launch.mse_backward(*_contiguous(xp, x, t, g), scale)
-    return ((x - t) * (g * (2.0 * scale))).astype(x.dtype, copy=False)
+    return xp.asarray((x - t) * (g * (2.0 * scale)), dtype=x.dtype)     # 0-d stays an array
