@@ -71,7 +71,7 @@ class _HookState(threading.local):
 _hooks = _HookState()
 
 
-class _Scratch:
+class _Scratch(threading.local):
     """What the engine lets the reverse rule running now do in place: ``array`` is the
     cotangent buffer it may overwrite (this pass's own, seen by no hook, retained grad or
     ``grad()`` output), else None; ``leaf_grads`` says whether it may add gradients straight

@@ -39,6 +39,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from .. import backend
 
@@ -50,8 +51,9 @@ class CaptureError(RuntimeError):
     """Something in a step cannot be captured into a CUDA graph (see the message)."""
 
 
-class _State:
-    active = False          # a step is being captured (or, on CPU, run under its rules)
+class _State(threading.local):
+    active = False          # this thread is capturing a step (or, on CPU, running one
+                            # under the capture rules)
 
 
 _state = _State()
