@@ -10,9 +10,13 @@
 # Usage, from the repository root on a machine with a GPU, CuPy and pytest (no network
 # needed; gpugrad runs from the working tree; GPUGRAD_COMMIT names the commit where the
 # checkout has no .git):
-#     benchmarks/gpu_check.sh [OUTDIR]        # default OUTDIR: benchmarks/results
+#     benchmarks/gpu_check.sh [OUTDIR] [--training]   # default OUTDIR: benchmarks/results
+# --training adds benchmarks/gpu_training.py (gpugrad eager / unfused / CUDA graph against
+# PyTorch eager, PyTorch CUDA graphs and JAX jit, float32 / TF32 / float16; about 3 more
+# minutes, capped by --budget-s), written as gpu_training_<card>_<date>_<commit>.json / .md.
 set -uo pipefail
 out=${1:-benchmarks/results}
+training=${2:-}
 mkdir -p "$out"
 card=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -n 1 | tr -c 'A-Za-z0-9\n' '-')
 commit=${GPUGRAD_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
@@ -39,6 +43,12 @@ PY
     python3 -m gpugrad train --data digits --device cuda --no-progress --out "$out/train_digits"
     python3 -m gpugrad train --data synthetic --synthetic-size 200000 --batch-size 1024 \
         --hidden 512,512 --epochs 3 --device cuda --no-progress --out "$out/train_synthetic"
+    if [ "$training" = "--training" ]; then
+        echo "## training steps against PyTorch and JAX (benchmarks/gpu_training.py)"
+        python3 benchmarks/gpu_training.py --budget-s 180 \
+            --out-json "$out/gpu_training_${stem}.json" --out-md "$out/gpu_training_${stem}.md"
+        echo "gpu_training exit status: $?"
+    fi
     echo "## gpugrad experiment checkpoint on cuda"
     python3 -m gpugrad experiment checkpoint --device cuda --depth 64 --width 1024 \
         --batch 256 --every 4 --budgets 0.2,0.3,0.5 --out "$out/checkpoint_cuda"

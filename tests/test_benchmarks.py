@@ -100,3 +100,22 @@ def test_table_shows_ratios_and_errors():
     assert rows[0] == "| workload | numpy floor | gpugrad | gpugrad / numpy floor |"
     assert rows[2] == "| mlp-tiny (us/step) | 70.0 | 140.0 | 2.00x |"
     assert rows[3] == "| scalar (us/eval) | boom | 80.0 | - |"
+
+
+def test_gpu_training_benchmark_runs_its_gpugrad_paths_on_cpu(tmp_path):
+    """benchmarks/gpu_training.py --cpu-dry-run: gpugrad's eager, unfused, graph-captured and
+    float16 steps through the GPU benchmark's own code, tiny and on the CPU, agreeing."""
+    import json
+    import subprocess
+    out = tmp_path / "dry.json"
+    run = subprocess.run(
+        [sys.executable, os.path.join(BENCHMARKS, "gpu_training.py"), "--cpu-dry-run",
+         "--quick", "--configs", "gg-fused,gg-unfused,gg-graph", "--no-optimizer",
+         "--out-json", str(out), "--out-md", str(tmp_path / "dry.md")],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert not report["failures"]
+    configs = {r["config"] for r in report["results"]}
+    assert {"gpugrad eager fused", "gpugrad eager unfused", "gpugrad graph"} <= configs
+    assert {r["check"] for r in report["results"]} <= {"ok", "reference"}
