@@ -120,7 +120,7 @@ def gg_case(config: str, precision: str, sizes, weights, data) -> Case:
         def step():
             return train_step(x, y)
     elif not amp:
-        captured = gpugrad.cuda.graph(train_step, x, y, optimizers=[opt])
+        captured = gpugrad.cuda.graph(train_step, x, y)
 
         def step():
             return captured(x, y)

@@ -225,7 +225,7 @@ def _step_function(model, optimizer, config, job: Job):
         raise ValueError("--cuda-graph and --distributed cannot be combined yet (the gradient "
                          "all-reduce is not captured); drop one of them")
     from .cuda import graph
-    return graph(train_step, optimizers=[optimizer])
+    return graph(train_step)
 
 
 def _train_epoch(model, loader, step_fn, config, epoch, job: Job) -> dict:

@@ -4,24 +4,27 @@
 // (and the state buffers) and its size sizes[k]; the work is cut into chunks of at most
 // chunk_size elements, chunk c covering elements [chunk_start[c], chunk_start[c] +
 // chunk_size) of tensor chunk_tensor[c]; block c updates chunk c. The hyperparameters
-// live in device memory too (hyper[]), so a captured CUDA graph reads the current
-// learning rate at every replay, and Adam's step count is a device counter advanced by
-// adam_prepare, which also writes the bias corrections into hyper.
+// live in device memory too, in float64 (hyper[]), so a captured CUDA graph reads the
+// current learning rate at every replay; Adam's per-tensor step counts are device counters
+// advanced by adam_count, so a replayed step counts itself.
 //
 // The arithmetic follows the reference array code in gpugrad/optim/sgd.py and adam.py
-// operation by operation, so the two agree to rounding.
+// operation by operation, constants derived in float64 and rounded once to T as NumPy does
+// with Python floats, so the two agree to rounding.
 #include "common.cuh"
 
-// hyper = [lr, momentum, dampening, weight_decay]
+// hyper = [lr, momentum, dampening, weight_decay]; first: 1 for the momentum step that
+// creates the buffer (buf = grad), as a scalar for the whole launch.
 template <typename T>
 __device__ void sgd_multi(T* const* params, const T* const* grads, T* const* bufs,
                           const long long* sizes, const int* chunk_tensor,
                           const long long* chunk_start, long long chunk_size,
-                          const T* hyper, int nesterov, int first) {
+                          const double* hyper, int nesterov, int first) {
     const int k = chunk_tensor[blockIdx.x];
     const long long start = chunk_start[blockIdx.x];
     const long long end = min(start + chunk_size, sizes[k]);
-    const T lr = hyper[0], momentum = hyper[1], dampening = hyper[2], decay = hyper[3];
+    const T lr = T(hyper[0]), momentum = T(hyper[1]), keep = T(1.0 - hyper[2]);
+    const T decay = T(hyper[3]);
     T* p = params[k];
     const T* g = grads[k];
     T* b = bufs ? bufs[k] : 0;
@@ -29,7 +32,7 @@ __device__ void sgd_multi(T* const* params, const T* const* grads, T* const* buf
         T grad = g[i];
         if (decay != T(0)) grad = grad + decay * p[i];
         if (b) {
-            T buf = first ? grad : b[i] * momentum + (T(1) - dampening) * grad;
+            T buf = first ? grad : b[i] * momentum + keep * grad;
             b[i] = buf;
             grad = nesterov ? grad + momentum * buf : buf;
         }
@@ -37,28 +40,28 @@ __device__ void sgd_multi(T* const* params, const T* const* grads, T* const* buf
     }
 }
 
-// steps[0] += 1; hyper[5] = 1 - beta1^t; hyper[6] = 1 - beta2^t (one thread).
-template <typename T>
-__device__ void adam_prepare(T* hyper, long long* steps) {
-    if (blockIdx.x == 0 && threadIdx.x == 0) {
-        long long t = steps[0] + 1;
-        steps[0] = t;
-        hyper[5] = T(1.0 - pow((double)hyper[1], (double)t));
-        hyper[6] = T(1.0 - pow((double)hyper[2], (double)t));
-    }
+// steps[k] += 1 for every tensor k < count (the step every tensor of the launch takes).
+__device__ void adam_count(long long* steps, long long count) {
+    for (long long k = global_thread(); k < count; k += grid_threads()) steps[k] += 1;
 }
 
-// hyper = [lr, beta1, beta2, eps, weight_decay, 1 - beta1^t, 1 - beta2^t]
+// hyper = [lr, beta1, beta2, eps, weight_decay]; steps[k] = t, this step's number for
+// tensor k (adam_count ran first). Bias corrections 1 - beta^t in float64, per block.
 template <typename T>
 __device__ void adam_multi(T* const* params, const T* const* grads, T* const* exp_avg,
                            T* const* exp_avg_sq, const long long* sizes,
-                           const int* chunk_tensor, const long long* chunk_start,
-                           long long chunk_size, const T* hyper, int decoupled) {
+                           const long long* steps, const int* chunk_tensor,
+                           const long long* chunk_start, long long chunk_size,
+                           const double* hyper, int decoupled) {
     const int k = chunk_tensor[blockIdx.x];
     const long long start = chunk_start[blockIdx.x];
     const long long end = min(start + chunk_size, sizes[k]);
-    const T lr = hyper[0], beta1 = hyper[1], beta2 = hyper[2], eps = hyper[3];
-    const T decay = hyper[4], correction1 = hyper[5], correction2 = hyper[6];
+    const double t = (double)steps[k];
+    const double correction1 = 1.0 - pow(hyper[1], t), correction2 = 1.0 - pow(hyper[2], t);
+    const T beta1 = T(hyper[1]), keep1 = T(1.0 - hyper[1]);
+    const T beta2 = T(hyper[2]), keep2 = T(1.0 - hyper[2]);
+    const T eps = T(hyper[3]), decay = T(hyper[4]), shrink = T(1.0 - hyper[0] * hyper[4]);
+    const T inverse2 = T(1.0 / correction2), step_size = T(hyper[0] / correction1);
     T* p = params[k];
     const T* g = grads[k];
     T* m = exp_avg[k];
@@ -67,22 +70,22 @@ __device__ void adam_multi(T* const* params, const T* const* grads, T* const* ex
         T grad = g[i];
         T param = p[i];
         if (decay != T(0)) {
-            if (decoupled) param = param * (T(1) - lr * decay);
+            if (decoupled) param = param * shrink;
             else grad = grad + decay * param;
         }
-        T mi = m[i] * beta1 + (T(1) - beta1) * grad;
-        T vi = v[i] * beta2 + (T(1) - beta2) * (grad * grad);
+        T mi = m[i] * beta1 + keep1 * grad;
+        T vi = v[i] * beta2 + keep2 * (grad * grad);
         m[i] = mi;
         v[i] = vi;
-        T denom = sqrt(vi * (T(1) / correction2)) + eps;
-        p[i] = param - (mi / denom) * (lr / correction1);
+        T denom = sqrt(vi * inverse2) + eps;
+        p[i] = param - (mi / denom) * step_size;
     }
 }
 
 extern "C" __global__ void sgd_multi_f32(float* const* params, const float* const* grads,
                                          float* const* bufs, const long long* sizes,
                                          const int* chunk_tensor, const long long* chunk_start,
-                                         long long chunk_size, const float* hyper,
+                                         long long chunk_size, const double* hyper,
                                          int nesterov, int first) {
     sgd_multi<float>(params, grads, bufs, sizes, chunk_tensor, chunk_start, chunk_size, hyper,
                      nesterov, first);
@@ -95,25 +98,24 @@ extern "C" __global__ void sgd_multi_f64(double* const* params, const double* co
     sgd_multi<double>(params, grads, bufs, sizes, chunk_tensor, chunk_start, chunk_size, hyper,
                       nesterov, first);
 }
-extern "C" __global__ void adam_prepare_f32(float* hyper, long long* steps) {
-    adam_prepare<float>(hyper, steps);
-}
-extern "C" __global__ void adam_prepare_f64(double* hyper, long long* steps) {
-    adam_prepare<double>(hyper, steps);
+extern "C" __global__ void adam_count_i64(long long* steps, long long count) {
+    adam_count(steps, count);
 }
 extern "C" __global__ void adam_multi_f32(float* const* params, const float* const* grads,
                                           float* const* exp_avg, float* const* exp_avg_sq,
-                                          const long long* sizes, const int* chunk_tensor,
-                                          const long long* chunk_start, long long chunk_size,
-                                          const float* hyper, int decoupled) {
-    adam_multi<float>(params, grads, exp_avg, exp_avg_sq, sizes, chunk_tensor, chunk_start,
-                      chunk_size, hyper, decoupled);
+                                          const long long* sizes, const long long* steps,
+                                          const int* chunk_tensor, const long long* chunk_start,
+                                          long long chunk_size, const double* hyper,
+                                          int decoupled) {
+    adam_multi<float>(params, grads, exp_avg, exp_avg_sq, sizes, steps, chunk_tensor,
+                      chunk_start, chunk_size, hyper, decoupled);
 }
 extern "C" __global__ void adam_multi_f64(double* const* params, const double* const* grads,
                                           double* const* exp_avg, double* const* exp_avg_sq,
-                                          const long long* sizes, const int* chunk_tensor,
-                                          const long long* chunk_start, long long chunk_size,
-                                          const double* hyper, int decoupled) {
-    adam_multi<double>(params, grads, exp_avg, exp_avg_sq, sizes, chunk_tensor, chunk_start,
-                       chunk_size, hyper, decoupled);
+                                          const long long* sizes, const long long* steps,
+                                          const int* chunk_tensor, const long long* chunk_start,
+                                          long long chunk_size, const double* hyper,
+                                          int decoupled) {
+    adam_multi<double>(params, grads, exp_avg, exp_avg_sq, sizes, steps, chunk_tensor,
+                       chunk_start, chunk_size, hyper, decoupled);
 }

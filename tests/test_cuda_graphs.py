@@ -41,7 +41,7 @@ def test_captured_steps_equal_eager_steps(device, optimizer):
     eager = [to_numpy(p).copy() for p in model.parameters()]
 
     model, opt, batches = setup(device, optimizer)
-    step = graph(make_step(model, opt), *batches[0], optimizers=[opt])
+    step = graph(make_step(model, opt), *batches[0])
     losses = [step(x, y).item() for x, y in batches]
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
     for a, e in zip(model.parameters(), eager):
@@ -73,6 +73,7 @@ def test_a_new_shape_captures_a_new_graph(device):
 
 
 def test_host_syncs_inside_the_step_are_refused(device):
+    """Refused from the first (warm-up) call on, which runs under the capture rules."""
     model, opt, batches = setup(device)
 
     def logs_inside(x, y):
@@ -81,28 +82,43 @@ def test_host_syncs_inside_the_step_are_refused(device):
         return loss
 
     step = graph(logs_inside, *batches[0])
-    step(*batches[0])                                   # eager warm-up: allowed
     with pytest.raises(CaptureError, match=r"Tensor.item\(\).*Move it out of the step"):
-        step(*batches[1])
+        step(*batches[0])
     assert not is_capturing()                           # the capture state was restored
 
     def branches(x, y):
         out = model(x)
         return out * 2 if (out.sum() > 0) else out      # a data-dependent branch
 
-    step = graph(branches, *batches[0])
-    step(*batches[0])
     with pytest.raises(CaptureError, match="branch on a tensor's value"):
-        step(*batches[1])
+        graph(branches, *batches[0])(*batches[0])
 
     def copies_out(x, y):
         return gpugrad.tensor(model(x).numpy())
 
-    step = graph(copies_out, *batches[0], warmup=2)
-    step(*batches[0])
-    step(*batches[0])
     with pytest.raises(CaptureError, match=r"Tensor.numpy\(\)"):
-        step(*batches[0])
+        graph(copies_out, *batches[0], warmup=2)(*batches[0])
+
+    def draws(x, y):
+        return F.dropout(model(x), 0.5)
+
+    with pytest.raises(CaptureError, match="same at every replay"):
+        graph(draws, *batches[0])(*batches[0])
+    step = graph(make_step(model, opt), *batches[0])    # and the state is clean afterwards
+    step(*batches[0])
+    step(*batches[1])
+    assert step.captures == 1
+
+
+def test_reference_optimizer_updates_are_not_recorded(monkeypatch):
+    """An optimizer update that is not fused would freeze its learning rate into the graph:
+    refused while recording (simulated here: on CPU nothing records)."""
+    from gpugrad.cuda import graphs
+    model, opt, batches = setup("cpu")
+    F.cross_entropy(model(batches[0][0]), batches[0][1]).backward()
+    monkeypatch.setattr(graphs._state, "recording", True)
+    with pytest.raises(CaptureError, match="takes the reference update"):
+        opt.step()
 
 
 def test_cross_entropy_inside_a_capture_counts_rows_without_the_host(device):

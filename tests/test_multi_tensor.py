@@ -1,11 +1,14 @@
 """The bookkeeping of the fused multi-tensor optimizer path (gpugrad/optim/multi_tensor.py)
 checked without a GPU: which parameters share a launch, the first momentum step, Adam's
-step counts, the order of the hyperparameters, learning rates changed by a scheduler.
+per-tensor step counts, the hyperparameters, learning rates changed by a scheduler, and
+what a recorded CUDA graph does around each replay.
 
-The kernel launches are replaced by NumPy code that does what kernels/optim.cu's comments
-say each kernel does, on the same tables; trajectories must equal the reference optimizer
-(``_update``, one parameter at a time). The kernels themselves are held to the reference
-on a GPU by tests/test_cuda_kernels.py.
+The device side (gpugrad/cuda/launch_optim.py) is replaced by NumPy: a slot whose arrays
+are NumPy arrays, and kernels that do what kernels/optim.cu's comments say. While
+"recording", the emulated kernels are not run but kept, as a CUDA graph keeps them, and
+every replay runs them again on whatever the arrays hold then. Trajectories must equal the
+reference optimizer (``_update``, one parameter at a time). The kernels themselves still
+owe a run on a GPU against the same reference.
 """
 
 import numpy as np
@@ -13,15 +16,27 @@ import pytest
 
 import gpugrad
 from gpugrad import optim
-from gpugrad.cuda import launch_optim
+from gpugrad.cuda import CaptureError, graphs, launch_optim
 from gpugrad.optim import multi_tensor
 
 launches = []
+recorded = []                   # the emulated graph: kernels kept while recording
 
 
+def kernel(fn):
+    """Run now, or keep for the replays while a graph is being recorded."""
+    def launch(*args):
+        if graphs.is_recording():
+            recorded.append(lambda: fn(*args))
+        else:
+            fn(*args)
+    return launch
+
+
+@kernel
 def sgd_multi(table, hyper, nesterov, first):
     launches.append(("sgd", len(table["params"])))
-    lr, momentum, dampening, decay = hyper
+    lr, momentum, dampening, decay = (float(v) for v in hyper)      # Python floats: weak
     for k, p in enumerate(table["params"]):
         g = table["grads"][k] + decay * p if decay else table["grads"][k]
         if "bufs" in table:
@@ -31,16 +46,17 @@ def sgd_multi(table, hyper, nesterov, first):
         p -= lr * g
 
 
-def adam_prepare(hyper, steps):
-    steps[0] += 1
-    hyper[5] = 1 - hyper[1] ** steps[0]
-    hyper[6] = 1 - hyper[2] ** steps[0]
+@kernel
+def adam_count(steps):
+    steps += 1
 
 
-def adam_multi(table, hyper, decoupled):
+@kernel
+def adam_multi(table, steps, hyper, decoupled):
     launches.append(("adam", len(table["params"])))
-    lr, beta1, beta2, eps, decay, c1, c2 = hyper
+    lr, beta1, beta2, eps, decay = (float(v) for v in hyper)
     for k, p in enumerate(table["params"]):
+        c1, c2 = 1 - beta1 ** int(steps[k]), 1 - beta2 ** int(steps[k])
         g = table["grads"][k]
         if decay and decoupled:
             p *= 1 - lr * decay
@@ -49,45 +65,80 @@ def adam_multi(table, hyper, decoupled):
         m, v = table["exp_avg"][k], table["exp_avg_sq"][k]
         m[...] = m * beta1 + (1 - beta1) * g
         v[...] = v * beta2 + (1 - beta2) * g * g
-        p -= (m / (np.sqrt(v / c2) + eps)) * (lr / c1)
+        p -= (m / (np.sqrt(v * (1 / c2)) + eps)) * (lr / c1)
+
+
+class FakeSlot:
+    """launch_optim.Slot on NumPy arrays, with the same rules while recording."""
+
+    def __init__(self):
+        self.current, self.hyper, self.steps, self.synced_steps = None, None, None, None
+
+    def table(self, roles, recording):
+        key = tuple((id(a), a.size) for arrays in roles.values() for a in arrays)
+        if self.current is None or self.current[0] != key:
+            if recording:
+                raise CaptureError("the table would change while recording")
+            self.current = (key, roles)
+        return self.current[1]
+
+    def hyper_array(self, values, like, recording):
+        if self.hyper is None:
+            self.hyper = np.zeros(len(values))
+        if not recording:
+            self.hyper[...] = values
+        return self.hyper
+
+    def step_counters(self, counts, like, recording):
+        if self.steps is None or self.steps.size != len(counts):
+            self.steps, self.synced_steps = np.zeros(len(counts), np.int64), None
+        if self.synced_steps != counts:
+            if recording:
+                raise CaptureError("step counts changed while recording")
+            self.steps[...], self.synced_steps = counts, counts
+        return self.steps
+
+    def counted(self):
+        if self.synced_steps is not None:
+            self.synced_steps = tuple(t + 1 for t in self.synced_steps)
 
 
 @pytest.fixture
 def emulated(monkeypatch):
-    """The fused path on NumPy arrays, with the launches emulated."""
+    """The fused path on NumPy arrays, with the device side emulated."""
     launches.clear()
+    recorded.clear()
     monkeypatch.setattr(multi_tensor, "fusable", lambda p: True)
-    monkeypatch.setattr(multi_tensor, "table_for", lambda slot, roles: roles)
-
-    def upload(slot, values, like, capturing):
-        slot.hyper = np.array(values, np.float64)
-        return slot.hyper
-
-    def step_counter(slot, t, like, capturing):
-        slot.steps = np.array([t], np.int64)
-        return slot.steps
-
-    monkeypatch.setattr(multi_tensor, "upload", upload)
-    monkeypatch.setattr(multi_tensor, "step_counter", step_counter)
-    for name, fn in (("sgd_multi", sgd_multi), ("adam_prepare", adam_prepare),
+    monkeypatch.setattr(launch_optim, "Slot", FakeSlot)
+    monkeypatch.setattr(launch_optim, "Table", lambda roles: roles)
+    for name, fn in (("sgd_multi", sgd_multi), ("adam_count", adam_count),
                      ("adam_multi", adam_multi)):
         monkeypatch.setattr(launch_optim, name, fn)
 
 
-def trajectory(make_optimizer, steps=4):
-    """Parameters after each step of a model whose second parameter misses a gradient at
-    step 2 (so it joins the momentum / step-count state one step late)."""
-    rng = np.random.default_rng(0)
+def model_params(rng):
     params = [gpugrad.tensor(rng.standard_normal(s), requires_grad=True)
               for s in ((3, 4), (4,), (2, 2))]
     params.append(gpugrad.tensor(rng.standard_normal(5), dtype="float32", requires_grad=True))
+    return params
+
+
+def set_grads(params, rng, skip=()):
+    for i, p in enumerate(params):
+        p.grad = None if i in skip else gpugrad.tensor(rng.standard_normal(p.shape),
+                                                       dtype=p.dtype)
+
+
+def trajectory(make_optimizer, steps=4):
+    """Parameters after each step; the second parameter misses its gradient at step 2, so
+    it joins the momentum / step-count state one step late."""
+    rng = np.random.default_rng(0)
+    params = model_params(rng)
     opt = make_optimizer(params)
     schedule = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     history = []
     for step in range(steps):
-        for i, p in enumerate(params):
-            p.grad = None if (step == 1 and i == 1) else gpugrad.tensor(
-                rng.standard_normal(p.shape), dtype=p.dtype)
+        set_grads(params, rng, skip=(1,) if step == 1 else ())
         opt.step()
         schedule.step()
         history.append([p.numpy().copy() for p in params])
@@ -104,36 +155,101 @@ OPTIMIZERS = {
 }
 
 
+def reference(name, run):
+    with pytest.MonkeyPatch.context() as undo:
+        undo.setattr(multi_tensor, "fusable", lambda p: False)
+        return run(OPTIMIZERS[name])
+
+
+def assert_same(fused, expected):
+    for f_step, r_step in zip(fused, expected):
+        for f, r in zip(f_step, r_step):
+            np.testing.assert_allclose(f, r, rtol=1e-6 if f.dtype == np.float32 else 1e-13)
+
+
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_fused_bookkeeping_gives_the_reference_trajectory(name, emulated):
     fused, opt, params = trajectory(OPTIMIZERS[name])
     assert launches, "the fused path did not run"
-    with pytest.MonkeyPatch.context() as undo:
-        undo.setattr(multi_tensor, "fusable", lambda p: False)
-        reference, ref_opt, _ = trajectory(OPTIMIZERS[name])
-    for f_step, r_step in zip(fused, reference):
-        for f, r in zip(f_step, r_step):
-            np.testing.assert_allclose(f, r, rtol=1e-6 if f.dtype == np.float32 else 1e-13)
+    expected, _, _ = reference(name, trajectory)
+    assert_same(fused, expected)
     if name.startswith("adam"):
         assert [opt.state[id(p)]["step"] for p in params] == [4, 3, 4, 4]
 
 
-def test_one_launch_per_dtype_and_state(emulated):
+def test_one_bucket_per_group_device_and_dtype(emulated):
     trajectory(OPTIMIZERS["adam"], steps=2)
-    # step 1: float64 (3 tensors) and float32 (1); step 2: float64 at t=1 (2), the tensor
-    # that skipped step 2 has no launch, float32 (1)
+    # each step: float64 (3 tensors, 2 when one has no gradient) and float32 (1)
     assert launches == [("adam", 3), ("adam", 1), ("adam", 2), ("adam", 1)]
+    launches.clear()
+    trajectory(OPTIMIZERS["sgd_nesterov"], steps=2)   # new buffers: one launch of their own
+    assert launches == [("sgd", 3), ("sgd", 1), ("sgd", 2), ("sgd", 1)]
+
+
+def recorded_trajectory(make_optimizer, eager_steps=2, replays=4):
+    """Eager steps, then one recorded step and replays of it with fresh gradients written
+    into the same buffers, a scheduler changing the learning rate in between."""
+    rng = np.random.default_rng(1)
+    params = model_params(rng)
+    opt = make_optimizer(params)
+    schedule = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    history = []
+    for _ in range(eager_steps):
+        set_grads(params, rng)
+        opt.step()
+        schedule.step()
+        history.append([p.numpy().copy() for p in params])
+    records = None
+    graphed = multi_tensor.fusable(params[0])         # False: the reference, all eager
+    for i in range(replays + 1):
+        fresh = [rng.standard_normal(p.shape).astype(p.dtype) for p in params]
+        for p, g in zip(params, fresh):
+            p.grad._array[...] = g                    # the graph's static gradient buffers
+        if not graphed:
+            opt.step()
+            schedule.step()
+            history.append([p.numpy().copy() for p in params])
+            continue
+        if records is None:
+            with graphs._rules(recording=True):
+                opt.step()                            # kept, not run
+                records = list(graphs._state.records)
+        multi_tensor.before_launch(records)
+        for run in recorded:
+            run()
+        multi_tensor.after_launch(records)
+        schedule.step()
+        history.append([p.numpy().copy() for p in params])
+    return history, opt, params
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_replays_follow_the_learning_rate_and_count_their_steps(name, emulated):
+    fused, opt, params = recorded_trajectory(OPTIMIZERS[name])
+    expected, _, _ = reference(name, recorded_trajectory)
+    assert len(fused) == 7
+    assert_same(fused, expected)
+    if name.startswith("adam"):
+        assert all(opt.state[id(p)]["step"] == 7 for p in params)
+
+
+def test_recording_refuses_what_it_cannot_replay(emulated):
+    rng = np.random.default_rng(2)
+    params = model_params(rng)
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    set_grads(params, rng)
+    with graphs._rules(recording=True), pytest.raises(CaptureError, match="eager step first"):
+        opt.step()                                    # momentum buffers do not exist yet
+    opt.step()
+    set_grads(params, rng)                            # new gradient buffers: a new table
+    with graphs._rules(recording=True), pytest.raises(CaptureError, match="change"):
+        opt.step()
+    adam = optim.Adam(params, lr=0.1)
+    with graphs._rules(recording=True), pytest.raises(CaptureError, match="eager step first"):
+        adam.step()
 
 
 def test_kernels_off_means_the_reference_path(emulated, monkeypatch):
     monkeypatch.setattr(gpugrad.cuda, "_fused", False)
     trajectory(OPTIMIZERS["sgd"], steps=1)
     assert launches == []
-
-
-def test_moved_gradients_inside_a_capture_are_refused(monkeypatch):
-    from gpugrad.cuda import graphs
-    slot = multi_tensor._Slot()
-    monkeypatch.setattr(graphs._state, "active", True)
-    with pytest.raises(graphs.CaptureError, match="set_to_none=False"):
-        multi_tensor.table_for(slot, {"params": [], "grads": []})

@@ -346,6 +346,9 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             _add_to_buffer(buffers, node, nr, g, handouts)
     ready = [n for n in dict.fromkeys(roots) if deps.get(n) == 0]
     Tensor = _tensor_type()
+    # rules may reuse buffers and add into .grad in place only in a plain backward() (anomaly
+    # mode checks every gradient a rule returns, so it keeps them all)
+    in_place_ok = not create_graph and target_nodes is None and not is_anomaly_enabled()
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
@@ -368,12 +371,14 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             if run and target_nodes is not None:
                 run = any(e is not None and e[0] in deps for e in edges)
             if run:
-                scratch.leaf_grads = not create_graph and target_nodes is None
-                if scratch.leaf_grads and len(grads) == 1 and not node._retained and \
+                scratch.leaf_grads = in_place_ok
+                if in_place_ok and len(grads) == 1 and not node._retained and \
                         not node._pre_hooks and handouts.owned(grads[0]):
                     scratch.array = grads[0]._array
-                in_grads = _check_result(node, node.apply(grads), Tensor)
-                scratch.array, scratch.leaf_grads = None, False
+                try:
+                    in_grads = _check_result(node, node.apply(grads), Tensor)
+                finally:
+                    scratch.array, scratch.leaf_grads = None, False
                 if node.user_rule:                       # a custom Function's backward may
                     for g in in_grads:                   # return tensors it keeps
                         if g is not None:

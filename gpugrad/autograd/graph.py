@@ -113,9 +113,10 @@ def leaf_grad(node, i: int):
     grad = variable.grad
     if grad is None or variable._hooks or grad._requires_grad or grad._tangents:
         return None
-    a = grad._array
-    if a.shape != node.shapes[i] or a.dtype != node.dtypes[i] or not a.flags.c_contiguous \
-            or not getattr(a.flags, "writeable", True):
+    a, own = grad._array, variable._array
+    if a.shape != node.shapes[i] or a.dtype != node.dtypes[i] or type(a) is not type(own) \
+            or not a.flags.c_contiguous or not getattr(a.flags, "writeable", True) \
+            or getattr(a, "device", None) != getattr(own, "device", None):
         return None
     grad._version.value += 1
     return grad

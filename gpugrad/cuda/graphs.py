@@ -8,15 +8,19 @@ get allocated); the next call captures ``step_fn`` on a side stream into a CUDA 
 static input buffers and a private memory pool, and launches it; every later call copies
 its inputs into the static buffers and replays the graph. Each call is one real step, so
 N calls give the same parameters as N eager steps. The returned outputs are the same
-tensors every time, overwritten by the next call (copy what you keep).
+tensors every time, overwritten by the next call (copy what you keep). Optimizers stepped
+inside take their fused multi-tensor path, whose learning rates are uploaded before every
+replay (schedulers keep working) and whose step counts advance with each replay.
 
 What cannot be captured is refused with a ``CaptureError`` instead of a wrong answer: a
 host synchronisation inside the step (``.item()``, ``.numpy()``, ``float(t)``, ``if t:``
 - a data-dependent branch needs one), random draws (they would repeat at every replay),
 gradients that are not in persistent buffers (use
-``optimizer.zero_grad(set_to_none=False)``), or a CUDA error during the capture. A new
-input shape captures a new graph (``recaptures`` counts them). ``GradScaler.step`` reads
-a flag on the host, so mixed-precision steps with loss scaling run eagerly.
+``optimizer.zero_grad(set_to_none=False)``), an optimizer update that is not fused, or
+a CUDA error raised when the capture ends. The warm-up calls already run under these rules,
+so most mistakes show there. A new input shape captures a new graph (``recaptures`` counts
+them). ``GradScaler`` reads a flag on the host: capture the forward and backward only and
+step the scaler eagerly after each call.
 
 On CPU tensors the same object runs every call eagerly with the same bookkeeping and the
 same checks (the capture call runs under the capture rules), so code written for a GPU
@@ -31,7 +35,7 @@ Example::
         opt.step()
         return loss
 
-    step = gpugrad.cuda.graph(train_step, x0, y0, optimizers=[opt])
+    step = gpugrad.cuda.graph(train_step, x0, y0)
     for x, y in loader:
         loss = step(x, y)             # replays; loss.item() outside the step is fine
 """
@@ -43,8 +47,8 @@ import threading
 
 from .. import backend
 
-__all__ = ["CaptureError", "graph", "CapturedStep", "is_capturing", "refuse_host_sync",
-           "refuse_random_draw"]
+__all__ = ["CaptureError", "graph", "CapturedStep", "is_capturing", "is_recording",
+           "note_launch", "refuse_host_sync", "refuse_random_draw"]
 
 
 class CaptureError(RuntimeError):
@@ -52,16 +56,31 @@ class CaptureError(RuntimeError):
 
 
 class _State(threading.local):
-    active = False          # this thread is capturing a step (or, on CPU, running one
-                            # under the capture rules)
+    active = False          # this thread runs a step under the capture rules (warm-up,
+                            # capture, or on CPU every call)
+    recording = False       # ... and a CUDA stream is recording it into a graph right now
+    records = None          # (optimizer, bucket) launched while recording
 
 
 _state = _State()
 
 
 def is_capturing() -> bool:
-    """Whether a step is being captured right now."""
+    """Whether a step runs under the capture rules right now (no host syncs, no random
+    draws; the losses count on the device)."""
     return _state.active
+
+
+def is_recording() -> bool:
+    """Whether a CUDA graph is being recorded right now (nothing runs: uploads and new
+    buffers are impossible)."""
+    return _state.recording
+
+
+def note_launch(optimizer, bucket) -> None:
+    """Remember, for the graph being recorded, a multi-tensor optimizer launch in it."""
+    if _state.recording:
+        _state.records.append((optimizer, bucket))
 
 
 def refuse_host_sync(what: str) -> None:
@@ -84,19 +103,18 @@ def refuse_random_draw() -> None:
             "outside the step and pass them in as inputs, or run this step eagerly.")
 
 
-def graph(step_fn, *example_inputs, optimizers=(), warmup: int = 1) -> "CapturedStep":
+def graph(step_fn, *example_inputs, warmup: int = 1) -> "CapturedStep":
     """Capture ``step_fn`` (tensors in, a tensor or a tuple/list/dict of tensors out) into
     a CUDA graph replayed per call; see the module docstring. ``example_inputs`` fix the
-    first signature (they are not run); ``optimizers`` stepped inside ``step_fn`` have their
-    learning rates refreshed before each replay; ``warmup`` eager calls per signature.
+    first signature (they are not run); ``warmup`` eager calls per signature come first.
 
     Shapes: whatever ``step_fn`` takes and returns. Example: ``step = graph(train_step,
-    x0, y0, optimizers=[opt])``.
+    x0, y0)``, then ``loss = step(x, y)`` per batch.
     """
     if warmup < 1:
         raise ValueError(f"warmup must be at least 1 (the first call allocates the state the "
                          f"graph reuses), got {warmup}")
-    captured = CapturedStep(step_fn, optimizers, warmup)
+    captured = CapturedStep(step_fn, warmup)
     if example_inputs:
         captured._entry(_as_tensors(example_inputs))
     return captured
@@ -118,7 +136,8 @@ def _signature(inputs) -> tuple:
 
 
 class _Entry:
-    """One input signature: its static inputs, calls so far, graph, pool and outputs."""
+    """One input signature: its static inputs, calls so far, and on CUDA its stream, private
+    memory pool, graph, the optimizer launches inside it and the device data they read."""
 
     def __init__(self, inputs):
         from ..tensor import Tensor
@@ -126,24 +145,52 @@ class _Entry:
                             for t in inputs)
         self.calls = 0
         self.graph = self.outputs = None
+        self.records, self.keep = [], []
         self.device = inputs[0].device if inputs else backend.CPU
-        # the graph's own memory: the warm-up fills it with the blocks the capture then
-        # reuses (no cudaMalloc while capturing), and nothing else ever allocates from it
-        self.pool = (backend._require_cupy().cuda.MemoryPool()
-                     if self.device.type == "cuda" else None)
+        self.stream = self.pool = None
+        if self.device.type == "cuda":
+            cupy = backend._require_cupy()
+            with cupy.cuda.Device(self.device.index or 0):
+                # warm-up and capture on one stream and one pool of the graph's own: the
+                # capture reuses the blocks the warm-up freed, and nothing else allocates there
+                self.stream = cupy.cuda.Stream(non_blocking=True)
+                self.pool = cupy.cuda.MemoryPool()
 
-    def allocating(self):
-        """A context in which CuPy allocates from this entry's pool (nothing on CPU)."""
-        if self.pool is None:
-            return contextlib.nullcontext()
-        return backend._require_cupy().cuda.using_allocator(self.pool.malloc)
+    @contextlib.contextmanager
+    def on_stream(self):
+        """Run on this entry's stream and pool, ordered after the current stream's work and
+        before its later work (nothing to do on CPU)."""
+        if self.stream is None:
+            yield
+            return
+        cupy = backend._require_cupy()
+        with cupy.cuda.Device(self.device.index or 0):
+            current = cupy.cuda.get_current_stream()
+            self.stream.wait_event(current.record())
+            try:
+                with cupy.cuda.using_allocator(self.pool.malloc), self.stream:
+                    yield
+            finally:
+                current.wait_event(self.stream.record())
+
+
+@contextlib.contextmanager
+def _rules(recording: bool):
+    """Run under the capture rules (and, with ``recording``, as a CUDA recording)."""
+    saved = (_state.active, _state.recording, _state.records)
+    _state.active, _state.recording = True, recording
+    _state.records = [] if recording else saved[2]
+    try:
+        yield
+    finally:
+        _state.active, _state.recording, _state.records = saved
 
 
 class CapturedStep:
     """A step function captured per input signature; call it like the function."""
 
-    def __init__(self, step_fn, optimizers, warmup: int):
-        self.step_fn, self.optimizers, self.warmup = step_fn, tuple(optimizers), warmup
+    def __init__(self, step_fn, warmup: int):
+        self.step_fn, self.warmup = step_fn, warmup
         self._entries: dict = {}
         self.captures = 0           # graphs captured (one per signature)
         self.replays = 0            # calls served by replaying a graph
@@ -163,69 +210,60 @@ class CapturedStep:
     def __call__(self, *inputs):
         inputs = _as_tensors(inputs)
         entry = self._entry(inputs)
-        if entry.calls < self.warmup:                   # eager: allocate and compile
-            entry.calls += 1
-            with entry.allocating():
+        if entry.calls < self.warmup:               # eager, under the rules: allocates,
+            entry.calls += 1                         # compiles, and shows mistakes early
+            with entry.on_stream(), _rules(recording=False):
                 return self.step_fn(*inputs)
         for static, value in zip(entry.static, inputs):
             static._array[...] = value._array
         if entry.outputs is None:
             self._capture(entry)
         elif entry.graph is not None:
-            self._replay(entry)
-        else:                                            # CPU: run again, same outputs
-            _copy_into(entry.outputs, self._run_captured(entry))
+            self._launch(entry)
+            self.replays += 1
+        else:                                        # CPU: run again, same outputs
+            with _rules(recording=False):
+                _copy_into(entry.outputs, self.step_fn(*entry.static))
             self.replays += 1
         entry.calls += 1
         return entry.outputs
 
-    def _run_captured(self, entry):
-        _state.active = True
-        try:
-            return self.step_fn(*entry.static)
-        finally:
-            _state.active = False
-
     def _capture(self, entry: _Entry) -> None:
-        self.captures += 1
-        if entry.device.type != "cuda":
-            entry.outputs = self._run_captured(entry)   # runs now, under the capture rules
+        if entry.stream is None:                     # CPU: runs now, under the rules
+            with _rules(recording=False):
+                entry.outputs = self.step_fn(*entry.static)
+            self.captures += 1
             return
-        cupy = backend._require_cupy()
-        stream = cupy.cuda.Stream(non_blocking=True)
-        with cupy.cuda.Device(entry.device.index or 0):
-            stream.wait_event(cupy.cuda.get_current_stream().record())
-            with entry.allocating(), stream:
-                stream.begin_capture()
+        with entry.on_stream(), _rules(recording=True):
+            stream = entry.stream
+            stream.begin_capture()
+            try:
+                outputs = self.step_fn(*entry.static)
+            except BaseException:
                 try:
-                    outputs = self._run_captured(entry)
-                except BaseException:
-                    stream.end_capture()                 # leave the stream usable
-                    raise
-                try:
-                    entry.graph = stream.end_capture()
-                except Exception as exc:
-                    raise CaptureError(f"CUDA refused to capture the step ({exc}); "
-                                       f"something in it synchronised with the host or "
-                                       f"used a stream it cannot capture") from exc
+                    stream.end_capture()             # leave the stream usable
+                except Exception:                    # an invalidated capture: its own
+                    pass                             # error would hide the real one
+                raise
+            try:
+                entry.graph = stream.end_capture()
+            except Exception as exc:
+                raise CaptureError(f"CUDA refused to capture the step ({exc}); something "
+                                   f"in it synchronised with the host or used a stream it "
+                                   f"cannot capture") from exc
+            entry.records = list(_state.records)
+        entry.keep = [(b.slot.current, b.slot.hyper, b.slot.steps) for _, b in entry.records]
         entry.outputs = outputs
+        self.captures += 1
         self._launch(entry)
-
-    def _replay(self, entry: _Entry) -> None:
-        from ..optim import multi_tensor
-        for optimizer in self.optimizers:
-            multi_tensor.before_replay(optimizer)
-        self._launch(entry)
-        for optimizer in self.optimizers:
-            multi_tensor.after_replay(optimizer)
-        self.replays += 1
 
     def _launch(self, entry: _Entry) -> None:
+        from ..optim import multi_tensor
         cupy = backend._require_cupy()
         with cupy.cuda.Device(entry.device.index or 0):
+            multi_tensor.before_launch(entry.records)
             entry.graph.launch(stream=cupy.cuda.get_current_stream())
-
-
+            multi_tensor.after_launch(entry.records)
 def _copy_into(static, fresh) -> None:
     """Copy the values of ``fresh`` outputs into the ``static`` ones (same structure)."""
     from .. import pytree

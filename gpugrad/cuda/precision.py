@@ -7,7 +7,10 @@
 - ``"medium"``: bfloat16 tensor cores (an 8-bit mantissa).
 
 It is CuPy's compute type for float32 GEMMs (``cupy._core.set_compute_type``), set for the
-whole process. NumPy has no such modes: on CPU the setting is recorded and has no effect.
+whole process: ``matmul``, ``linear`` and the cuBLAS route of the linear+relu backward
+follow it; the masked RawKernel GEMMs and the in-place ``.grad`` accumulation (cuBLAS
+``sgemm``) stay float32. NumPy has no such modes: on CPU the setting is recorded and has
+no effect.
 
 Example::
 

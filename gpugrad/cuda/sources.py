@@ -30,9 +30,10 @@ MANIFEST = {
     "linear.cu": ("bias_relu_fwd", "relu_bias_bwd", "col_sum_partials", "masked_gemm_tn",
                   "masked_gemm_nn"),
     "loss.cu": ("softmax_xent_fwd", "softmax_xent_bwd", "mse_bwd"),
-    "optim.cu": ("sgd_multi", "adam_prepare", "adam_multi"),
+    "optim.cu": ("sgd_multi", "adam_count", "adam_multi"),
 }
 LABELED = frozenset({"softmax_xent_fwd", "softmax_xent_bwd"})
+COUNTERS = frozenset({"adam_count"})          # on int64 counters only: suffix _i64
 FLOAT_SUFFIX = {"float32": "f32", "float64": "f64"}
 LABEL_SUFFIX = {"int32": "i32", "int64": "i64"}
 # NVRTC options gpugrad passes to CuPy at run time; CuPy adds -arch for the device and
@@ -83,6 +84,8 @@ def defined_kernels(file: str) -> list[str]:
 
 def kernel_name(family: str, dtype, labels=None) -> str:
     """The ``extern "C"`` name of ``family`` for a float ``dtype`` (and label dtype)."""
+    if family in COUNTERS:
+        return f"{family}_{LABEL_SUFFIX[str(dtype)]}"
     name = f"{family}_{FLOAT_SUFFIX[str(dtype)]}"
     if family in LABELED:
         name += f"_{LABEL_SUFFIX[str(labels)]}"
@@ -95,7 +98,7 @@ def declared_kernels() -> dict[str, str]:
     names = {}
     for file, families in MANIFEST.items():
         for family in families:
-            for dtype in FLOAT_SUFFIX:
+            for dtype in (("int64",) if family in COUNTERS else FLOAT_SUFFIX):
                 if family in LABELED:
                     for labels in LABEL_SUFFIX:
                         names[kernel_name(family, dtype, labels)] = file

@@ -185,9 +185,10 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
 
 
 def _captured_cross_entropy(logits, target, reduction, label_smoothing, ignore_index):
-    """cross_entropy inside a captured CUDA graph: the shapes and dtypes are checked, the
-    label values cannot be (that needs the host); a label out of range gives a NaN loss (the
-    kernel never reads out of bounds). A mean divides by the rows counted on the device."""
+    """cross_entropy under the capture rules: the shapes and dtypes are checked, the label
+    values cannot be (that needs the host). With the fused kernel a label out of range gives
+    a NaN loss (it never reads out of bounds); the reference path raises IndexError on NumPy
+    and wraps around on CuPy. A mean divides by the rows counted on the device."""
     _check_labels(logits, target, ignore_index, check_values=False)
     summed = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
                    smoothing=float(label_smoothing),

@@ -8,7 +8,7 @@ Example::
 from __future__ import annotations
 
 from .. import backend
-from . import multi_tensor
+from ..cuda import graphs
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -60,15 +60,22 @@ class Adam(Optimizer):
     # ------------------------------------------------------------------ fused (CUDA)
     _fused_kind = "adam"
 
-    def _fused_key(self, state):
-        return state.get("step", 0)                 # one launch per step count
+    def _fused_hyper(self, group) -> list:
+        beta1, beta2 = group["betas"]
+        return [group["lr"], beta1, beta2, group["eps"], group["weight_decay"]]
 
-    def _fused_update(self, params, group, slot, capturing):
+    def _fused_update(self, bucket, recording):
+        """One launch for the bucket: each tensor's step counter (on the GPU) advances, then
+        the update with its own bias corrections."""
         from ..cuda import launch_optim
-        states = [self.state[id(p)] for p in params]
-        t = states[0].get("step", 0)
-        for state in states:
-            state["step"] = t + 1
+        params, slot = bucket.params, bucket.slot
+        states = [self.state.setdefault(id(p), {}) for p in params]
+        if recording and any("exp_avg" not in state for state in states):
+            raise graphs.CaptureError(
+                f"{type(self).__name__} creates a parameter's moment buffers at its first "
+                f"step, which a captured graph cannot replay; run an eager step first "
+                f"(graph()'s warm-up does, for parameters that have gradients then)")
+        counts = tuple(state.get("step", 0) for state in states)
         roles = {"params": [p._array for p in params],
                  "grads": [p.grad._array for p in params],
                  "exp_avg": [_state_tensor(s, "exp_avg", p._array)
@@ -76,16 +83,20 @@ class Adam(Optimizer):
                  "exp_avg_sq": [_state_tensor(s, "exp_avg_sq", p._array)
                                 for s, p in zip(states, params)]}
         like = params[0]._array
-        slot.pack = _adam_hyper
-        hyper = multi_tensor.upload(slot, _adam_hyper(group), like, capturing)
-        steps = multi_tensor.step_counter(slot, t, like, capturing)
-        launch_optim.adam_prepare(hyper, steps)           # steps += 1, bias corrections
-        launch_optim.adam_multi(multi_tensor.table_for(slot, roles), hyper, self.decoupled)
+        table = slot.table(roles, recording)
+        hyper = slot.hyper_array(self._fused_hyper(bucket.group), like, recording)
+        steps = slot.step_counters(counts, like, recording)
+        launch_optim.adam_count(steps)
+        launch_optim.adam_multi(table, steps, hyper, self.decoupled)
+        if not recording:                   # a captured step counts when it runs
+            self._fused_counted(bucket)
 
-
-def _adam_hyper(group) -> list:
-    beta1, beta2 = group["betas"]
-    return [group["lr"], beta1, beta2, group["eps"], group["weight_decay"], 0.0, 0.0]
+    def _fused_counted(self, bucket) -> None:
+        """The bucket's step ran on the GPU: count it in the host-side state."""
+        bucket.slot.counted()
+        for p in bucket.params:
+            state = self.state[id(p)]
+            state["step"] = state.get("step", 0) + 1
 
 
 class AdamW(Adam):

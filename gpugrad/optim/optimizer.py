@@ -68,12 +68,20 @@ class Optimizer:
 
         On CUDA, with the fused kernels on, each group's parameters are updated by one
         multi-tensor launch per device and dtype; the rest by ``_update`` one by one."""
+        recording = graphs.is_recording()
         with no_grad():
-            done = multi_tensor.step(self, graphs.is_capturing()) if self._fused_kind else ()
+            done = multi_tensor.step(self, recording) if self._fused_kind else ()
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None and id(p) not in done:
                         _check_grad(p)
+                        if recording:
+                            raise graphs.CaptureError(
+                                f"{type(self).__name__}: a parameter of shape "
+                                f"{tuple(p.shape)} ({p.dtype}) takes the reference update, "
+                                f"whose learning rate and step count a captured graph would "
+                                f"freeze; only the fused kernels can be captured (float32 "
+                                f"or float64, contiguous, GPUGRAD_FUSED not 0)")
                         self._update(p._array, p.grad._array, self.state.setdefault(id(p), {}),
                                      group)
                         p._version.value += 1

@@ -8,7 +8,7 @@ Example::
 
 from __future__ import annotations
 
-from . import multi_tensor
+from ..cuda import graphs
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["SGD"]
@@ -52,22 +52,39 @@ class SGD(Optimizer):
     # ------------------------------------------------------------------ fused (CUDA)
     _fused_kind = "sgd"
 
-    def _fused_key(self, state):
-        return "momentum_buffer" in state           # the first momentum step differs
+    def _fused_hyper(self, group) -> list:
+        return [group["lr"], group["momentum"], group["dampening"], group["weight_decay"]]
 
-    def _fused_update(self, params, group, slot, capturing):
+    def _fused_update(self, bucket, recording):
+        """One launch for the bucket; parameters whose momentum buffer is new (their first
+        step: buf = grad) take one more launch of their own, eager only."""
         from ..cuda import launch_optim
+        group, slot = bucket.group, bucket.slot
+        like = bucket.params[0]._array
+        hyper = slot.hyper_array(self._fused_hyper(group), like, recording)
+        momentum = group["momentum"]
+        fresh = [p for p in bucket.params
+                 if momentum and "momentum_buffer" not in self.state.setdefault(id(p), {})]
+        if fresh:
+            if recording:
+                raise graphs.CaptureError(
+                    "SGD creates a parameter's momentum buffer at its first step, which a "
+                    "captured graph cannot replay; run an eager step first (graph()'s warm-up "
+                    "does, for parameters that have gradients then)")
+            table = launch_optim.Table(self._fused_roles(fresh, momentum))
+            launch_optim.sgd_multi(table, hyper, group["nesterov"], True)
+        new = {id(p) for p in fresh}
+        settled = [p for p in bucket.params if id(p) not in new] if new else bucket.params
+        if settled:
+            table = slot.table(self._fused_roles(settled, momentum), recording)
+            launch_optim.sgd_multi(table, hyper, group["nesterov"], False)
+
+    def _fused_roles(self, params, momentum) -> dict:
         roles = {"params": [p._array for p in params], "grads": [p.grad._array for p in params]}
-        first = False
-        if group["momentum"]:
-            first = "momentum_buffer" not in self.state[id(params[0])]
+        if momentum:
             roles["bufs"] = [_state_tensor(self.state[id(p)], "momentum_buffer", p._array)
                              for p in params]
-        slot.pack = _sgd_hyper
-        hyper = multi_tensor.upload(slot, _sgd_hyper(group), params[0]._array, capturing)
-        launch_optim.sgd_multi(multi_tensor.table_for(slot, roles), hyper,
-                               group["nesterov"], first)
+        return roles
 
-
-def _sgd_hyper(group) -> list:
-    return [group["lr"], group["momentum"], group["dampening"], group["weight_decay"]]
+    def _fused_counted(self, bucket) -> None:
+        pass                                        # SGD keeps no step count
