@@ -310,3 +310,43 @@ def test_launchers_reject_bad_arguments_before_launching(cp, monkeypatch, name):
     monkeypatch.setattr(launch, "_launch", no_launch)
     with pytest.raises(error):
         call()
+
+
+# ------------------------------------------------------------------ multi-tensor optimizers
+
+def _optimizer_run(make, fused_on, dtype, seed):
+    """Parameters after 5 steps of ``make`` on cuda, the kernels on or off; one parameter
+    misses its gradient at step 2 and a scheduler halves the learning rate."""
+    previous = gpugrad.cuda.set_fused(fused_on)
+    try:
+        rng = np.random.default_rng(seed)
+        params = [gpugrad.tensor(rng.standard_normal(s), dtype=dtype, device="cuda",
+                                 requires_grad=True) for s in ((70_001,), (3, 5), (1,))]
+        opt = make(params)
+        schedule = gpugrad.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+        for step in range(5):
+            for i, p in enumerate(params):
+                p.grad = None if (step == 1 and i == 1) else gpugrad.tensor(
+                    rng.standard_normal(p.shape), dtype=dtype, device="cuda")
+            opt.step()
+            schedule.step()
+        assert bool(opt.__dict__.get("_fused_buckets")) == fused_on     # the path it took
+        return [p.numpy() for p in params]
+    finally:
+        gpugrad.cuda.set_fused(previous)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("name", ["sgd", "sgd_momentum", "nesterov", "adam", "adamw"])
+def test_multi_tensor_kernels_match_the_reference_update(seed, dtype, name):
+    from gpugrad import optim
+    make = {"sgd": lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.01),
+            "sgd_momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.2),
+            "nesterov": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+            "adam": lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1),
+            "adamw": lambda ps: optim.AdamW(ps, lr=0.01)}[name]
+    fused_run = _optimizer_run(make, True, dtype, seed)
+    reference = _optimizer_run(make, False, dtype, seed)
+    for got, ref in zip(fused_run, reference):
+        _assert_close(got, ref.astype(np.float64), ELEMENTWISE[dtype] * 10, seed,
+                      f"{name} {dtype}")
