@@ -22,9 +22,8 @@ so most mistakes show there. A new input shape captures a new graph (``recapture
 them). ``GradScaler`` reads a flag on the host: capture the forward and backward only and
 step the scaler eagerly after each call.
 
-On CPU tensors the same object runs every call eagerly with the same bookkeeping and the
-same checks (the capture call runs under the capture rules), so code written for a GPU
-runs, and is tested, without one.
+On CPU tensors the same object runs every call eagerly, with the same bookkeeping and
+under the same rules, so code written for a GPU runs, and is tested, without one.
 
 Example::
 
