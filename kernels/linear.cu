@@ -1,8 +1,9 @@
 // The MLP block y = relu(x @ W.T + b): its forward epilogue and its fused backward.
 //
 // Shapes (row-major, contiguous): x (rows, in), W (out, in), b (out), y and gy (rows, out).
-// The backward needs, with the mask m = (y > 0):
-//   gz = gy * m                     (the gradient at the pre-activation)
+// The backward needs, with the mask m = (y > 0) as 0 or 1:
+//   gz = gy * m                     (the gradient at the pre-activation; a product, so a
+//                                    NaN in gy stays NaN, as in the reference)
 //   db = sum over rows of gz        (out)
 //   dW = gz.T @ x                   (out, in)
 //   dx = gz @ W                     (rows, in)
@@ -44,7 +45,7 @@ __device__ void relu_bias_bwd(const T* __restrict__ gy, const T* __restrict__ y,
         for (long long r = (long long)blockIdx.y * 8 + threadIdx.y; r < rows;
              r += 8LL * gridDim.y) {
             long long i = r * cols + c;
-            T v = y[i] > T(0) ? gy[i] : T(0);
+            T v = gy[i] * T(y[i] > T(0));
             if (gz) gz[i] = v;
             acc += v;
         }
@@ -103,7 +104,7 @@ __device__ void masked_gemm(const T* __restrict__ gy, const T* __restrict__ y,
             T v = T(0);
             if (gm < M && gk < K) {
                 long long a = A_KM ? gk * M + gm : gm * K + gk;
-                v = y[a] > T(0) ? gy[a] : T(0);
+                v = gy[a] * T(y[a] > T(0));
             }
             As[kk][mm] = v;
         }

@@ -45,11 +45,11 @@ def relu_forward(xp, x):
 
 
 def relu_backward(xp, g, y):
-    """g where y > 0, else 0 (relu's backward from its output y)."""
+    """g * (y > 0): relu's backward from its output y (0 where y <= 0, for finite g)."""
     launch = _kernels(xp, g, y)
     if launch is not None and g.shape == y.shape:
         return launch.relu_backward(*_contiguous(xp, g, y))
-    return xp.where(y > 0, g, 0).astype(g.dtype, copy=False)
+    return xp.asarray(g * (y > 0), dtype=g.dtype)         # float times bool: no float mask
 
 
 def linear_relu_forward(xp, x, w, b):
@@ -90,10 +90,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
             gw = xp.matmul(gz.T, x) if needs[1] else None
     else:
         if g_is_scratch:
-            dead = y > 0
-            xp.logical_not(dead, out=dead)
-            xp.copyto(g, 0, where=dead)
-            gz = g
+            gz = xp.multiply(g, y > 0, out=g)
         else:
             gz = relu_backward(xp, g, y)
         gb = gz.sum(axis=0) if needs[2] else None
