@@ -13,14 +13,11 @@ Example::
 
 from __future__ import annotations
 
-from .graph import ACCUMULATED, AccumulateGrad, scratch, store_grad, without_graph
+from .graph import ACCUMULATED, AccumulateGrad, Node, scratch, store_grad, without_graph
 from .mode import is_anomaly_enabled, set_grad_enabled
+from .rule_results import AnomalyError, _check_result
 
 __all__ = ["backward", "grad", "AnomalyError"]
-
-
-class AnomalyError(RuntimeError):
-    """A backward rule produced NaN or Inf inside ``detect_anomaly()``."""
 
 
 _Tensor = None      # the Tensor class, fetched on first use (tensor.py imports this package)
@@ -283,48 +280,17 @@ def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
                 store_grad(t, grads[nr], create_graph, owned=False)
 
 
-def _check_result(node, grads: tuple, Tensor) -> tuple:
-    """Validate a rule's gradients: one per input, matching shapes, cast to input dtypes."""
-    n_inputs = len(node.next_edges)
-    if len(grads) != n_inputs:
-        if len(grads) > n_inputs and all(g is None for g in grads[n_inputs:]):
-            grads = grads[:n_inputs]
-        else:
-            raise RuntimeError(
-                f"{node.name()} returned {len(grads)} gradients but its op has {n_inputs} "
-                f"inputs; return one gradient (or None) per input of forward")
-    checked = list(grads)
-    for i, (edge, g) in enumerate(zip(node.next_edges, grads)):
-        if edge is None or g is None or g is ACCUMULATED:
-            checked[i] = None if edge is None else g
-            continue
-        if not isinstance(g, Tensor):
-            raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
-                            f"backward rules must return Tensors or None")
-        if g._array.shape != node.shapes[i]:
-            raise RuntimeError(
-                f"{node.name()} returned a gradient of shape {tuple(g.shape)} for input {i}, "
-                f"which has shape {tuple(node.shapes[i])}; a gradient must have the shape of "
-                f"its input")
-        if g._array.dtype != node.dtypes[i] and node.dtypes[i].kind == "f":
-            checked[i] = g.astype(node.dtypes[i])
-    if is_anomaly_enabled():
-        _check_finite(node, checked)
-    return checked
-
-
-def _check_finite(node, grads):
-    for i, g in enumerate(grads):
-        if g is None or g is ACCUMULATED:
-            continue
-        xp = g._xp()
-        if not bool(xp.isfinite(g._array).all()):
-            where = node._trace or ("(no forward trace: the op was created outside "
-                                    "detect_anomaly(); run the forward inside it too)\n")
-            raise AnomalyError(
-                f"detect_anomaly: {node.name()} returned NaN or Inf in its gradient for input "
-                f"{i} (shape {tuple(g.shape)}, dtype {g.dtype}). The op was created here in "
-                f"the forward pass:\n{where}")
+def _apply_in_place(node, grads: list, handouts: _Handouts, Tensor) -> tuple:
+    """Run a rule that may reuse its cotangent's buffer (when this pass owns it and nobody
+    else sees it) and add into leaves' ``.grad`` (graph.scratch, graph.leaf_grad)."""
+    scratch.leaf_grads = True
+    if len(grads) == 1 and not node._retained and not node._pre_hooks and \
+            handouts.owned(grads[0]):
+        scratch.array = grads[0]._array
+    try:
+        return _check_result(node, node.apply(grads), Tensor)
+    finally:
+        scratch.array, scratch.leaf_grads = None, False
 
 
 def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=None) -> list:
@@ -346,8 +312,8 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             _add_to_buffer(buffers, node, nr, g, handouts)
     ready = [n for n in dict.fromkeys(roots) if deps.get(n) == 0]
     Tensor = _tensor_type()
-    # rules may reuse buffers and add into .grad in place only in a plain backward() (anomaly
-    # mode checks every gradient a rule returns, so it keeps them all)
+    # rules that ask (Op.in_place_rule) may reuse buffers and add into .grad in place, only in
+    # a plain backward() (anomaly mode checks every gradient a rule returns: it keeps them all)
     in_place_ok = not create_graph and target_nodes is None and not is_anomaly_enabled()
     with set_grad_enabled(create_graph):
         while ready:
@@ -371,14 +337,11 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             if run and target_nodes is not None:
                 run = any(e is not None and e[0] in deps for e in edges)
             if run:
-                scratch.leaf_grads = in_place_ok
-                if in_place_ok and len(grads) == 1 and not node._retained and \
-                        not node._pre_hooks and handouts.owned(grads[0]):
-                    scratch.array = grads[0]._array
-                try:
+                if in_place_ok and node.__class__ is Node and \
+                        getattr(node.op, "in_place_rule", False):
+                    in_grads = _apply_in_place(node, grads, handouts, Tensor)
+                else:
                     in_grads = _check_result(node, node.apply(grads), Tensor)
-                finally:
-                    scratch.array, scratch.leaf_grads = None, False
                 if node.user_rule:                       # a custom Function's backward may
                     for g in in_grads:                   # return tensors it keeps
                         if g is not None:

@@ -151,6 +151,7 @@ class LinearRelu(Op):
     one raw-array call that computes the three gradients with as few passes as possible.
     """
     save = "x0 x1 ans"
+    in_place_rule = True
 
     def forward(xp, x, w, b):
         return fused.linear_relu_forward(xp, x, w, b)

@@ -58,6 +58,7 @@ class Op:
     differentiable = True   # False: outputs never require grad (comparisons, argmax...)
     view = False            # True: the output may share memory with input 0
     broadcasts = False      # True: inputs broadcast against each other (better errors)
+    in_place_rule = False   # True: the vjp may use graph.may_overwrite / graph.leaf_grad
     jvp = None
 
     def __init_subclass__(cls, **kwargs):

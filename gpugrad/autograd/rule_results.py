@@ -1,0 +1,60 @@
+"""What a reverse rule returned, checked before the engine uses it: one gradient per input
+(or None), Tensors of the input's shape, cast to the input's float dtype, and under
+``detect_anomaly()`` finite, else an ``AnomalyError`` naming the op and where the forward
+created it. A rule may also return ``ACCUMULATED`` for a leaf it added into in place.
+"""
+
+from __future__ import annotations
+
+from .graph import ACCUMULATED
+from .mode import is_anomaly_enabled
+
+__all__ = ["AnomalyError"]
+
+
+class AnomalyError(RuntimeError):
+    """A backward rule produced NaN or Inf inside ``detect_anomaly()``."""
+
+
+def _check_result(node, grads: tuple, Tensor) -> tuple:
+    """Validate a rule's gradients: one per input, matching shapes, cast to input dtypes."""
+    n_inputs = len(node.next_edges)
+    if len(grads) != n_inputs:
+        if len(grads) > n_inputs and all(g is None for g in grads[n_inputs:]):
+            grads = grads[:n_inputs]
+        else:
+            raise RuntimeError(
+                f"{node.name()} returned {len(grads)} gradients but its op has {n_inputs} "
+                f"inputs; return one gradient (or None) per input of forward")
+    checked = list(grads)
+    for i, (edge, g) in enumerate(zip(node.next_edges, grads)):
+        if edge is None or g is None or g is ACCUMULATED:
+            checked[i] = None if edge is None else g
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
+                            f"backward rules must return Tensors or None")
+        if g._array.shape != node.shapes[i]:
+            raise RuntimeError(
+                f"{node.name()} returned a gradient of shape {tuple(g.shape)} for input {i}, "
+                f"which has shape {tuple(node.shapes[i])}; a gradient must have the shape of "
+                f"its input")
+        if g._array.dtype != node.dtypes[i] and node.dtypes[i].kind == "f":
+            checked[i] = g.astype(node.dtypes[i])
+    if is_anomaly_enabled():
+        _check_finite(node, checked)
+    return checked
+
+
+def _check_finite(node, grads):
+    for i, g in enumerate(grads):
+        if g is None or g is ACCUMULATED:
+            continue
+        xp = g._xp()
+        if not bool(xp.isfinite(g._array).all()):
+            where = node._trace or ("(no forward trace: the op was created outside "
+                                    "detect_anomaly(); run the forward inside it too)\n")
+            raise AnomalyError(
+                f"detect_anomaly: {node.name()} returned NaN or Inf in its gradient for input "
+                f"{i} (shape {tuple(g.shape)}, dtype {g.dtype}). The op was created here in "
+                f"the forward pass:\n{where}")
