@@ -164,16 +164,12 @@ def _optimizer(config: TrainConfig, model):
 
 
 def _versions() -> dict:
-    versions = {"gpugrad": _package_version(), "numpy": np.__version__,
+    from . import __version__
+    versions = {"gpugrad": __version__, "numpy": np.__version__,
                 "python": platform.python_version()}
     usable, reason = backend.cuda_status()
     versions["cuda"] = reason if usable else "not usable"
     return versions
-
-
-def _package_version() -> str:
-    from . import __version__
-    return __version__
 
 
 def _peak_memory(device) -> tuple[int, str]:
@@ -219,13 +215,11 @@ def _step_function(model, optimizer, config, job: Job):
             model.sync_gradients()
         optimizer.step()
         return loss
-    if not config.cuda_graph:
-        return train_step
-    if job.distributed:
+    if config.cuda_graph and job.distributed:
         raise ValueError("--cuda-graph and --distributed cannot be combined yet (the gradient "
                          "all-reduce is not captured); drop one of them")
     from .cuda import graph
-    return graph(train_step)
+    return graph(train_step) if config.cuda_graph else train_step
 
 
 def _train_epoch(model, loader, step_fn, config, epoch, job: Job) -> dict:
