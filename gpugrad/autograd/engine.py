@@ -13,6 +13,8 @@ Example::
 
 from __future__ import annotations
 
+import weakref
+
 from .graph import ACCUMULATED, AccumulateGrad, Node, scratch, store_grad, without_graph
 from .mode import is_anomaly_enabled, set_grad_enabled
 from .rule_results import AnomalyError, _check_result
@@ -225,18 +227,39 @@ class _Handouts:
     cotangent through unchanged to several inputs), so stored grads never share memory."""
 
     def __init__(self):
-        self.seen, self.shared = set(), set()
+        self.seen, self.shared = {}, {}     # id(array) -> a weak reference to that array
+
+    @staticmethod
+    def _holds(table: dict, array) -> bool:
+        # an id alone could be a freed array's, reused by a new one (which would then be
+        # taken for shared, and copied or kept, depending on where memory happened to fall)
+        ref = table.get(id(array))
+        return ref is not None and (ref is _NO_WEAKREF or ref() is array)
 
     def note(self, g):
-        key = id(g._array)
-        (self.shared if key in self.seen else self.seen).add(key)
+        array = g._array
+        if self._holds(self.seen, array):
+            self.shared[id(array)] = self.seen[id(array)]
+        else:
+            self.seen[id(array)] = _weak(array)
 
     def share(self, g):
-        self.shared.add(id(g._array))
+        self.shared[id(g._array)] = _weak(g._array)
 
     def owned(self, g) -> bool:
         array = g._array
-        return id(array) not in self.shared and array.base is None and array.flags.c_contiguous
+        return not self._holds(self.shared, array) and array.base is None and \
+            array.flags.c_contiguous
+
+
+_NO_WEAKREF = object()      # an array type without weak references: its id is trusted
+
+
+def _weak(array):
+    try:
+        return weakref.ref(array)
+    except TypeError:
+        return _NO_WEAKREF
 
 
 def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
