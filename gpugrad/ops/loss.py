@@ -76,10 +76,7 @@ class SoftmaxCrossEntropy(Op):
 
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor):
         losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing)
-        if reduction == "none":
-            return losses
-        total = losses.sum()
-        return (total / divisor if divisor != 1 else total).astype(x.dtype, copy=False)
+        return _reduced(losses, reduction, divisor)
 
     def vjp(ctx, g):
         x, labels = ctx.xs
@@ -97,10 +94,7 @@ class SoftmaxCrossEntropy(Op):
         x, labels = ctx.xs
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
         rows = reduce_sum((softmax(x, axis=1) - target) * t, axis=1) * valid
-        if ctx.reduction == "none":
-            return rows
-        total = reduce_sum(rows)
-        return total / ctx.divisor if ctx.divisor != 1 else total
+        return _reduced_tangent(rows, ctx.reduction, ctx.divisor)
 
 
 class MseLoss(Op):
@@ -114,10 +108,7 @@ class MseLoss(Op):
     def forward(xp, x, t, reduction, divisor):
         d = x - t
         d *= d
-        if reduction == "none":
-            return d
-        total = d.sum()
-        return (total / divisor if divisor != 1 else total).astype(x.dtype, copy=False)
+        return _reduced(d, reduction, divisor)
 
     def vjp(ctx, g):
         x, t = ctx.xs
@@ -131,11 +122,24 @@ class MseLoss(Op):
     def jvp(ctx, tx, tt):
         x, t = ctx.xs
         td = tx if tt is None else (-tt if tx is None else tx - tt)
-        per_element = (x - t) * td * 2.0
-        if ctx.reduction == "none":
-            return per_element
-        total = reduce_sum(per_element)
-        return total / ctx.divisor if ctx.divisor != 1 else total
+        return _reduced_tangent((x - t) * td * 2.0, ctx.reduction, ctx.divisor)
+
+
+def _reduced(values, reduction: str, divisor):
+    """The forward of a loss record: ``values`` as they are ("none"), or their sum divided
+    by ``divisor`` (a 0-d array of their dtype)."""
+    if reduction == "none":
+        return values
+    total = values.sum()
+    return (total / divisor if divisor != 1 else total).astype(values.dtype, copy=False)
+
+
+def _reduced_tangent(values, reduction: str, divisor):
+    """``_reduced`` in gpugrad ops, for the records' forward rules."""
+    if reduction == "none":
+        return values
+    total = reduce_sum(values)
+    return total / divisor if divisor != 1 else total
 
 
 def _smoothed_targets(x, labels, ignore_index: int, smoothing: float):
