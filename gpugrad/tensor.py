@@ -23,6 +23,8 @@ from .autograd.graph import AccumulateGrad, VersionCounter
 
 __all__ = ["Tensor"]
 
+_NAN_EXPLAINERS: dict = {}      # id(tensor) -> (weak reference, check): _explain_nan_on_read
+
 
 class Tensor:
     """An n-dimensional array on a CPU or a GPU that can record how it was computed.
@@ -139,7 +141,10 @@ class Tensor:
         """The values as a NumPy array: shared memory on cpu, a copy from a GPU."""
         _graphs.refuse_host_sync("Tensor.numpy() (and tolist(), printing)")
         array = self._array
-        return array if isinstance(array, np.ndarray) else array.get()
+        values = array if isinstance(array, np.ndarray) else array.get()
+        if _NAN_EXPLAINERS and id(self) in _NAN_EXPLAINERS and np.isnan(values).any():
+            _NAN_EXPLAINERS[id(self)][1]()
+        return values
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
@@ -147,7 +152,19 @@ class Tensor:
             raise ValueError(f"item() needs a tensor with exactly one element; this one has "
                              f"shape {tuple(self.shape)} ({self.size} elements)")
         _graphs.refuse_host_sync("Tensor.item() (and float(t), int(t), bool(t), if t:)")
-        return self._array.reshape(()).item()
+        value = self._array.reshape(()).item()
+        if _NAN_EXPLAINERS and id(self) in _NAN_EXPLAINERS and value != value:
+            _NAN_EXPLAINERS[id(self)][1]()
+        return value
+
+    def _explain_nan_on_read(self, check) -> None:
+        """When the host reads this tensor (``item``, ``numpy``, printing) and finds a NaN,
+        call ``check()`` first: it raises the error that explains the NaN, if any (e.g. a
+        label out of range, found on a GPU without a sync per step). Costs nothing until
+        then."""
+        key = id(self)
+        dropped = lambda _, key=key: _NAN_EXPLAINERS.pop(key, None)     # noqa: E731
+        _NAN_EXPLAINERS[key] = (weakref.ref(self, dropped), check)
 
     def tolist(self):
         return self.numpy().tolist()

@@ -1,4 +1,8 @@
-"""Shared fixtures: every device test runs on cpu, and on cuda when a GPU is usable."""
+"""Shared fixtures: every device test runs on cpu, and on cuda when a GPU is usable.
+
+With GPUGRAD_REQUIRE_CUDA=1 (a GPU machine's run: benchmarks/gpu_run.sh sets it) the cuda
+tests never skip: where CUDA is not usable (CuPy fails to load, no driver) they fail, saying
+why, so a broken GPU run cannot pass as a run of skips."""
 
 import os
 
@@ -15,13 +19,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 pytest_plugins = ["cuda_support"]      # the GPU kernel tests' fixtures (tests/cuda_support.py)
 
-DEVICES = ["cpu"] + (["cuda"] if backend.is_cuda_usable() else [])
+REQUIRE_CUDA = os.environ.get("GPUGRAD_REQUIRE_CUDA", "").strip().lower() not in (
+    "", "0", "false", "no", "off")
+CUDA_RUNS = backend.is_cuda_usable() or REQUIRE_CUDA   # cuda tests run (and fail if unusable)
+
+DEVICES = ["cpu"] + (["cuda"] if CUDA_RUNS else [])
 
 
 @pytest.fixture(params=DEVICES)
 def device(request):
     """The device name a test runs on: "cpu", then "cuda" where a GPU is usable."""
+    if request.param == "cuda":
+        fail_unless_cuda_is_usable()
     return request.param
+
+
+def fail_unless_cuda_is_usable():
+    """Fail the test, naming the reason, when CUDA is not usable (GPUGRAD_REQUIRE_CUDA=1)."""
+    usable, reason = backend.cuda_status()
+    if not usable:
+        pytest.fail(f"GPUGRAD_REQUIRE_CUDA=1 but CUDA is not usable: {reason}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -40,4 +57,4 @@ def to_numpy(x):
     return x if isinstance(x, np.ndarray) else x.get()
 
 
-requires_cuda = pytest.mark.skipif(not backend.is_cuda_usable(), reason="needs a usable GPU")
+requires_cuda = pytest.mark.skipif(not CUDA_RUNS, reason="needs a usable GPU")

@@ -12,13 +12,15 @@ import pytest
 
 import gpugrad
 import gpugrad.cuda
-from gpugrad import backend
 from gpugrad.cuda import launch
 
-# the marks of every test module of the fused kernels (``pytestmark = CUDA_TESTS``)
+from conftest import CUDA_RUNS, REQUIRE_CUDA, fail_unless_cuda_is_usable
+
+# the marks of every test module of the fused kernels (``pytestmark = CUDA_TESTS``): skipped
+# where CUDA is not usable, unless GPUGRAD_REQUIRE_CUDA=1 (see conftest.py) makes them fail
 CUDA_TESTS = [pytest.mark.cuda,
-              pytest.mark.skipif(not backend.is_cuda_usable(), reason="needs a usable CUDA GPU"),
-              pytest.mark.usefixtures("fused_on_auto_route")]
+              pytest.mark.skipif(not CUDA_RUNS, reason="needs a usable CUDA GPU"),
+              pytest.mark.usefixtures("cuda_usable", "fused_on_auto_route")]
 
 FLOATS = ["float32", "float64"]
 ELEMENTWISE = {"float32": 1e-6, "float64": 1e-13}       # relative error allowed
@@ -32,7 +34,15 @@ LOGITS = [(0, 10), (1, 1), (1, 10), (7, 3), (33, 10), (257, 1000), (1000, 33), (
 
 
 @pytest.fixture
+def cuda_usable():
+    fail_unless_cuda_is_usable()
+
+
+@pytest.fixture
 def cp():
+    if REQUIRE_CUDA:
+        import cupy                     # a CuPy that fails to load fails the test
+        return cupy
     return pytest.importorskip("cupy")
 
 

@@ -83,6 +83,25 @@ def test_relu_forward_over_2_gib(cp, seed):
         cp.get_default_memory_pool().free_all_blocks()
 
 
+def test_relu_forward_over_2_31_elements(cp, seed):
+    """Indices past 2**31 (a 32-bit index would wrap): 2**31 + 3 float32 elements, 8 GiB in
+    and 8 GiB out, the vector loop and the scalar tail both beyond the boundary."""
+    n = 2**31 + 3
+    x = cp.random.RandomState(seed % 2**32).standard_normal(n, dtype=cp.float32)
+    y = None
+    try:
+        with nan_allocations(cp):
+            y = launch.relu_forward(x)
+        wrong = int(cp.count_nonzero(y != cp.maximum(x, 0)))      # NaN != anything
+        assert wrong == 0, f"{wrong} of {n} elements wrong (seed {seed})"
+        for part in (slice(2**31 - 9, 2**31 + 9), slice(n - 4099, n)):
+            ref = np.maximum(x[part].get().astype(np.float64), 0)
+            _assert_close(y[part], ref, ELEMENTWISE["float32"], seed, f"relu_forward {part}")
+    finally:
+        x = y = None
+        cp.get_default_memory_pool().free_all_blocks()
+
+
 # ------------------------------------------------------------------ the MLP block's kernels
 
 @pytest.mark.parametrize("shape", MATRICES)
@@ -193,3 +212,45 @@ def test_softmax_xent_forward_and_backward(cp, seed, dtype, shape, labels_dtype)
                                                   smoothing, scale)
             _assert_close(gx, coef * (probs - q), rtol, seed,
                           f"softmax_xent_backward {what}, g shape {g.shape}", abs(coef))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_xent_rows_beyond_one_grid(cp, seed, dtype):
+    """More rows than one grid of warps covers (the grid is capped at 32 blocks of 8 warps
+    per SM), so every warp takes several rows in its grid-stride loop."""
+    from gpugrad.cuda import loader
+    rows = loader.multiprocessors(0) * 32 * 8 * 3 + 5
+    rng = np.random.default_rng(seed)
+    x = _normal(rng, (rows, 10), dtype, 3.0)
+    labels = rng.integers(0, 10, rows)
+    loss, loss_scale, probs, q, _ = _xent_reference(x, labels, -100, 0.0)
+    xd, ld = cp.asarray(x), cp.asarray(labels)
+    with nan_allocations(cp):
+        got = launch.softmax_xent_forward(xd, ld, -100, 0.0)
+        gx = launch.softmax_xent_backward(xd, ld, cp.asarray(np.ones((), dtype)), -100, 0.0,
+                                          1.0)
+    _assert_close(got, loss, REDUCTION[dtype], seed, f"xent fwd {rows} rows", loss_scale)
+    _assert_close(gx, probs - q, REDUCTION[dtype], seed, f"xent bwd {rows} rows", 1.0)
+
+
+@pytest.mark.parametrize("labels_dtype", ["int32", "int64"])
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_softmax_xent_labels_out_of_range_give_nan(cp, seed, dtype, labels_dtype):
+    """A label out of range (neither a class nor ignore_index) gives a NaN loss and a NaN
+    gradient row, never a read out of bounds; the other rows are exact."""
+    rng = np.random.default_rng(seed)
+    x = _normal(rng, (6, 5), dtype)
+    labels = np.array([0, 5, -1, -100, 4, 2**30], labels_dtype)
+    bad = np.array([False, True, True, False, False, True])
+    fixed = np.where(bad, 0, labels)
+    loss, loss_scale, probs, q, valid = _xent_reference(x, fixed, -100, 0.0)
+    xd, ld = cp.asarray(x), cp.asarray(labels)
+    with nan_allocations(cp):
+        got = launch.softmax_xent_forward(xd, ld, -100, 0.0).get()
+        gx = launch.softmax_xent_backward(xd, ld, cp.asarray(np.ones((), dtype)), -100, 0.0,
+                                          1.0).get()
+    assert np.isnan(got[bad]).all() and np.isnan(gx[bad]).all()
+    _assert_close(got[~bad], loss[~bad], REDUCTION[dtype], seed, "xent fwd, good rows",
+                  loss_scale[~bad])
+    ref = np.where(valid[:, None], probs - q, 0.0)
+    _assert_close(gx[~bad], ref[~bad], REDUCTION[dtype], seed, "xent bwd, good rows", 1.0)

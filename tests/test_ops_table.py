@@ -11,6 +11,7 @@ from gpugrad import backend
 from gpugrad.autograd import grad as autograd_grad
 from gpugrad.func import jvp
 from gpugrad.ops import REGISTRY
+from conftest import CUDA_RUNS, fail_unless_cuda_is_usable
 from op_specs import KINK_MARGIN, SPECS, sample_inputs
 
 # Differentiable records that need no spec of their own, each with the reason. None today:
@@ -26,8 +27,10 @@ FLOAT32_TOLERANCE = dict(rtol=1e-4, atol=1e-5)
 
 
 def skip_if_device_missing(spec):
-    if spec.needs_cuda and not backend.is_cuda_usable():
+    if spec.needs_cuda and not CUDA_RUNS:
         pytest.skip(f"{spec.name} moves tensors to cuda and back: needs a usable GPU")
+    if spec.needs_cuda:
+        fail_unless_cuda_is_usable()
 
 
 def as_input_tensors(arrays, device, dtype=np.float64):

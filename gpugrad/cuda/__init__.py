@@ -19,10 +19,12 @@ import os
 
 from .graphs import CaptureError, CapturedStep, graph, is_capturing
 from .precision import get_matmul_precision, set_matmul_precision
+from .sync_debug import SyncWarning, get_sync_debug_mode, set_sync_debug_mode
 
 __all__ = ["fused_enabled", "set_fused", "linear_backward_route", "set_linear_route",
            "LINEAR_BACKWARD_ROUTES", "ROUTES_MEASURED_ON", "graph", "CapturedStep",
-           "CaptureError", "is_capturing", "set_matmul_precision", "get_matmul_precision"]
+           "CaptureError", "is_capturing", "set_matmul_precision", "get_matmul_precision",
+           "set_sync_debug_mode", "get_sync_debug_mode", "SyncWarning"]
 
 _OFF = ("0", "false", "no", "off")
 _fused = os.environ.get("GPUGRAD_FUSED", "1").strip().lower() not in _OFF

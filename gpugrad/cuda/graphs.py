@@ -45,6 +45,7 @@ import contextlib
 import threading
 
 from .. import backend
+from . import sync_debug
 
 __all__ = ["CaptureError", "graph", "CapturedStep", "is_capturing", "is_recording",
            "note_launch", "refuse_host_sync", "refuse_random_draw"]
@@ -83,13 +84,15 @@ def note_launch(optimizer, bucket) -> None:
 
 
 def refuse_host_sync(what: str) -> None:
-    """Raise CaptureError when ``what`` (a host synchronisation) happens during a capture."""
+    """Raise CaptureError when ``what`` (a host synchronisation) happens during a capture;
+    otherwise report it to the sync debug mode (``set_sync_debug_mode``)."""
     if _state.active:
         raise CaptureError(
             f"{what} waits for the GPU and copies to the host, which cannot happen inside a "
             f"captured CUDA graph (the graph replays GPU work only). Move it out of the "
             f"step function: return the tensor and read it after the call; a branch on a "
             f"tensor's value cannot be captured at all.")
+    sync_debug.report(what)
 
 
 def refuse_random_draw() -> None:

@@ -5,9 +5,11 @@ A ``Table`` describes a list of same-dtype tensors on one GPU in device memory: 
 of pointers per role (params, grads, state buffers), their sizes, and the chunks the
 launch's blocks take. A ``Slot`` is what one bucket of parameters keeps between steps: its
 table (rebuilt only when a buffer moved or resized), its hyperparameters on the GPU in
-float64, and for Adam its per-tensor step counters on the GPU. While a CUDA graph is being
+float64, and for Adam its per-tensor step counters on the GPU, each uploaded only when it
+changed (a steady-state step copies nothing from the host). While a CUDA graph is being
 recorded nothing is uploaded (the graph reads what the last eager step or replay refresh
-wrote) and a table that would have to change is refused with ``CaptureError``.
+wrote) and a table that would have to change is refused with ``CaptureError``. Tables and
+slots also take NumPy arrays, for the CPU harness of the kernels and the tests.
 
 Example::
 
@@ -18,65 +20,95 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from .. import backend
-from . import graphs, loader
+from . import graphs, launch, sync_debug
 from .launch import THREADS, _check, _grid
-from .sources import kernel_name
 
-__all__ = ["Table", "Slot", "CHUNK", "sgd_multi", "adam_count", "adam_multi"]
+__all__ = ["Table", "Slot", "CHUNK", "chunk_layout", "sgd_multi", "adam_count", "adam_multi"]
 
 CHUNK = 65536               # elements per block: few blocks for small models, many for big
 
 
+def _address(a) -> int:
+    """Where array ``a``'s data starts: a device pointer (CuPy) or a host one (NumPy)."""
+    return a.ctypes.data if isinstance(a, np.ndarray) else a.data.ptr
+
+
+def _device_id(a):
+    """The GPU of array ``a``; None for a NumPy array (the CPU harness of the kernels)."""
+    return None if isinstance(a, np.ndarray) else a.device.id
+
+
+def _on_device_of(a):
+    """A context making ``a``'s GPU current (nothing for NumPy)."""
+    if isinstance(a, np.ndarray):
+        return contextlib.nullcontext()
+    return backend._require_cupy().cuda.Device(a.device.id)
+
+
 def table_key(roles: dict) -> tuple:
     """What identifies a table: every buffer's address and size."""
-    return tuple((a.data.ptr, a.size) for arrays in roles.values() for a in arrays)
+    return tuple((_address(a), a.size) for arrays in roles.values() for a in arrays)
 
 
 class Table:
-    """Pointers, sizes and chunks of ``roles`` (name -> list of CuPy arrays, one per tensor,
-    every role's k-th array of one size), all of one float dtype, contiguous, on one GPU."""
+    """Pointers, sizes and chunks of ``roles`` (name -> list of arrays, one per tensor,
+    every role's k-th array of one size), all of one float dtype, contiguous, on one GPU.
+    Its arrays live where the tensors do: CuPy on a GPU, NumPy for the CPU harness."""
 
     def __init__(self, roles: dict):
-        cupy = backend._require_cupy()
         lists = list(roles.values())
         first = lists[0]
         if not first:
             raise ValueError("a multi-tensor table needs at least one tensor")
-        self.dtype, self.device_id = first[0].dtype, first[0].device.id
+        self.dtype, self.device_id = first[0].dtype, _device_id(first[0])
         for role, arrays in roles.items():
             if len(arrays) != len(first):
                 raise ValueError(f"role {role!r} has {len(arrays)} tensors, expected "
                                  f"{len(first)}")
             for k, a in enumerate(arrays):
                 _check(f"{role}[{k}]", a, self.dtype)
-                if a.size != first[k].size or a.device.id != self.device_id:
+                if a.size != first[k].size or _device_id(a) != self.device_id:
                     raise ValueError(f"{role}[{k}] has {a.size} elements on GPU "
-                                     f"{a.device.id}; expected {first[k].size} on GPU "
+                                     f"{_device_id(a)}; expected {first[k].size} on GPU "
                                      f"{self.device_id}")
         self.key = table_key(roles)
         self.count = len(first)
         sizes = np.array([a.size for a in first], np.int64)
-        chunks = [(k, start) for k, size in enumerate(sizes) for start in range(0, size, CHUNK)]
-        with cupy.cuda.Device(self.device_id):
-            self.pointers = {role: cupy.asarray(np.array([a.data.ptr for a in arrays],
-                                                         np.uint64))
+        chunk_tensor, chunk_start = chunk_layout(sizes)
+        xp = backend.xp_of(first[0])
+        with _on_device_of(first[0]):
+            self.pointers = {role: xp.asarray(np.array([_address(a) for a in arrays],
+                                                       np.uint64))
                              for role, arrays in roles.items()}
-            self.sizes = cupy.asarray(sizes)
-            self.chunk_tensor = cupy.asarray(np.array([c[0] for c in chunks], np.int32))
-            self.chunk_start = cupy.asarray(np.array([c[1] for c in chunks], np.int64))
-        self.chunks = len(chunks)
+            self.sizes = xp.asarray(sizes)
+            self.chunk_tensor = xp.asarray(chunk_tensor)
+            self.chunk_start = xp.asarray(chunk_start)
+        self.chunks = len(chunk_tensor)
         self.elements = int(sizes.sum())
 
 
+def chunk_layout(sizes) -> tuple:
+    """The blocks of a launch over tensors of ``sizes`` elements: block c updates elements
+    [chunk_start[c], chunk_start[c] + CHUNK) of tensor chunk_tensor[c] (int32, int64)."""
+    pairs = [(k, start) for k, size in enumerate(sizes) for start in range(0, int(size), CHUNK)]
+    return (np.array([k for k, _ in pairs], np.int32),
+            np.array([start for _, start in pairs], np.int64))
+
+
 class Slot:
-    """One bucket's device data kept between steps (see the module docstring)."""
+    """One bucket's device data kept between steps (see the module docstring). Nothing is
+    uploaded unless it changed, so a steady-state step makes no host-to-device copy (a copy
+    from pageable host memory may wait for the GPU)."""
 
     def __init__(self):
         self.current = None         # the Table
         self.hyper = self.steps = None
+        self.uploaded_hyper = None  # what the device hyperparameters hold, as a host tuple
         self.synced_steps = None    # what the device counters hold, as a host tuple
 
     def table(self, roles: dict, recording: bool) -> Table:
@@ -89,33 +121,38 @@ class Slot:
                     "update stale memory. Give every parameter a gradient each step, zero "
                     "gradients in place (optimizer.zero_grad(set_to_none=False)), and keep "
                     "the same parameters between the warm-up and the capture")
+            sync_debug.report("uploading a multi-tensor optimizer table (its parameters, "
+                              "gradients or state buffers are new or moved)")
             self.current = Table(roles)
         return self.current
 
     def hyper_array(self, values, like, recording: bool):
-        """The hyperparameters (float64) on the GPU of array ``like``, uploaded unless a
-        graph is being recorded."""
+        """The hyperparameters (float64) on the device of array ``like``, uploaded when they
+        changed unless a graph is being recorded."""
+        values = tuple(float(v) for v in values)
         if self.hyper is None:
-            with backend._require_cupy().cuda.Device(like.device.id):
-                self.hyper = backend._require_cupy().zeros(len(values), np.float64)
-        if not recording:
-            self.hyper.set(np.asarray(values, np.float64))
+            with _on_device_of(like):
+                self.hyper = backend.xp_of(like).zeros(len(values), np.float64)
+        if not recording and values != self.uploaded_hyper:
+            sync_debug.report("uploading optimizer hyperparameters (a learning rate changed)")
+            _upload(self.hyper, values, np.float64)
+            self.uploaded_hyper = values
         return self.hyper
 
     def step_counters(self, counts: tuple, like, recording: bool):
-        """Per-tensor step counters on the GPU holding ``counts`` (the steps each tensor
+        """Per-tensor step counters on the device holding ``counts`` (the steps each tensor
         has taken); uploaded only when the device copy differs, which a recording refuses."""
-        cupy = backend._require_cupy()
         if self.steps is None or self.steps.size != len(counts):
-            with cupy.cuda.Device(like.device.id):
-                self.steps = cupy.zeros(len(counts), np.int64)
+            with _on_device_of(like):
+                self.steps = backend.xp_of(like).zeros(len(counts), np.int64)
             self.synced_steps = None
         if self.synced_steps != counts:
             if recording:
                 raise graphs.CaptureError("the optimizer's step counts changed between the "
                                           "eager step and the capture; capture after a "
                                           "plain eager step of the same parameters")
-            self.steps.set(np.asarray(counts, np.int64))
+            sync_debug.report("uploading optimizer step counts (a parameter joined late)")
+            _upload(self.steps, counts, np.int64)
             self.synced_steps = counts
         return self.steps
 
@@ -125,18 +162,25 @@ class Slot:
             self.synced_steps = tuple(t + 1 for t in self.synced_steps)
 
 
+def _upload(target, values, dtype) -> None:
+    """Write host ``values`` into the device (or NumPy) array ``target``."""
+    host = np.asarray(values, dtype)
+    if isinstance(target, np.ndarray):
+        target[...] = host
+    else:
+        target.set(host)
+
+
 def _hyper(hyper, table: Table, length: int):
     _check("hyper", hyper, np.float64, ndim=1)
-    if hyper.shape[0] != length or hyper.device.id != table.device_id:
+    if hyper.shape[0] != length or _device_id(hyper) != table.device_id:
         raise ValueError(f"hyper must hold {length} float64 values on GPU {table.device_id}")
     return hyper
 
 
 def _run(family: str, table: Table, args):
     if table.chunks:
-        kernel = loader.function(kernel_name(family, table.dtype), table.device_id)
-        with backend._require_cupy().cuda.Device(table.device_id):
-            kernel((table.chunks,), (THREADS,), args)
+        launch._launch(family, table.dtype, table.device_id, (table.chunks,), (THREADS,), args)
 
 
 def sgd_multi(table: Table, hyper, nesterov: bool, first: bool) -> None:
@@ -154,10 +198,9 @@ def adam_count(steps) -> None:
     """steps[k] += 1 for every k, on the GPU."""
     _check("steps", steps, np.int64, ndim=1)
     if steps.size:
-        dev = steps.device.id
-        kernel = loader.function(kernel_name("adam_count", steps.dtype), dev)
-        with backend._require_cupy().cuda.Device(dev):
-            kernel((_grid(steps.size, dev),), (THREADS,), (steps, np.int64(steps.size)))
+        dev = _device_id(steps)
+        launch._launch("adam_count", steps.dtype, dev, (_grid(steps.size, dev),), (THREADS,),
+                       (steps, np.int64(steps.size)))
 
 
 def adam_multi(table: Table, steps, hyper, decoupled: bool) -> None:

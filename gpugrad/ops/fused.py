@@ -103,27 +103,46 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
     return gx, gw, (gb if needs[2] else None)
 
 
-def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float):
+def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
+                         labels_checked: bool = False):
     """Per-row loss (rows,) of logits x (rows, cols) against integer labels (rows,):
-    ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored."""
+    ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored, NaN
+    where a label is out of range (as the kernel: never an index out of bounds).
+    ``labels_checked``: every label is known to be in range (the reference path skips
+    looking for ones that are not)."""
     launch = _kernels(xp, x)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
                                            smoothing)
     shifted = x - x.max(axis=1, keepdims=True)
     lse = xp.log(xp.exp(shifted).sum(axis=1))
-    valid = labels != ignore_index
-    rows = xp.arange(x.shape[0])
-    loss = lse - shifted[rows, xp.where(valid, labels, 0)]
+    valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
+                                              labels_checked)
+    loss = lse - shifted[xp.arange(x.shape[0]), picked]
     if smoothing:
         loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
-    return xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+    loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+    if out_of_range is None:
+        return loss
+    return xp.where(out_of_range, xp.nan, loss).astype(x.dtype, copy=False)
+
+
+def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool):
+    """The rows that count (label not ``ignore_index``), the column each picks (0 where
+    none), and the rows whose label is out of range (they give NaN; None when the labels
+    were checked)."""
+    valid = labels != ignore_index
+    if labels_checked:
+        return valid, xp.where(valid, labels, 0), None
+    in_range = (labels >= 0) & (labels < classes)
+    return valid, xp.where(valid & in_range, labels, 0), valid & ~in_range
 
 
 def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
-                          scale: float):
+                          scale: float, labels_checked: bool = False):
     """d loss / d x (rows, cols) = g * scale * (softmax(x) - q), q the one-hot target mixed
-    with uniform by ``smoothing``, 0 in ignored rows; g one value or one per row."""
+    with uniform by ``smoothing``, 0 in ignored rows, NaN in rows whose label is out of
+    range; g one value or one per row. ``labels_checked`` as for the forward."""
     launch = _kernels(xp, x, g)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_backward(*_contiguous(xp, x, labels, g), ignore_index,
@@ -131,12 +150,15 @@ def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
     probs = x - x.max(axis=1, keepdims=True)
     xp.exp(probs, out=probs)
     probs /= probs.sum(axis=1, keepdims=True)
-    valid = labels != ignore_index
-    picked = xp.where(valid, labels, 0)
+    valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
+                                              labels_checked)
     probs[xp.arange(x.shape[0]), picked] -= 1.0 - smoothing
     if smoothing:
         probs -= smoothing / x.shape[1]
-    probs *= xp.where(valid, g * scale, 0).astype(x.dtype, copy=False)[:, None]
+    coef = xp.where(valid, g * scale, 0)
+    if out_of_range is not None:
+        coef = xp.where(out_of_range, xp.nan, coef)
+    probs *= coef.astype(x.dtype, copy=False)[:, None]
     return probs
 
 

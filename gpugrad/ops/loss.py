@@ -10,13 +10,16 @@ and gradients) whose rule is written with softmax. Example::
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import amp, backend
+from ..autograd.mode import is_anomaly_enabled
 from ..cuda import graphs
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
 from . import fused
-from .record import Op, apply, recording_backward, zeros_with
+from .record import Op, apply, recording_backward
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
 from .shape import unsqueeze
@@ -32,10 +35,8 @@ def _check_reduction(reduction: str, name: str):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _check_labels(logits, target, ignore_index: int, check_values: bool = True) -> int:
-    """Integer labels, one per row, each a class index or ``ignore_index``; returns how
-    many rows count (are not ``ignore_index``). ``check_values=False`` checks shapes and
-    dtypes only (no host sync) and returns -1."""
+def _check_label_shapes(logits, target) -> None:
+    """Integer labels, one per row of 2-D logits (no value is read: no host sync)."""
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy expects logits of shape (N, C), got "
                          f"{tuple(logits.shape)}")
@@ -45,14 +46,18 @@ def _check_labels(logits, target, ignore_index: int, check_values: bool = True) 
     if target.ndim != 1 or target.shape[0] != logits.shape[0]:
         raise ValueError(f"cross_entropy: {logits.shape[0]} rows of logits but labels of shape "
                          f"{tuple(target.shape)}; pass one label per row")
-    if not check_values:
-        return -1
-    classes = logits.shape[1]
-    labels = target._array
+
+
+def _check_label_values(labels, classes: int, ignore_index: int) -> int:
+    """Raise ValueError naming the first label (raw array) that is neither a class index
+    below ``classes`` nor ``ignore_index``; else return how many labels are not
+    ``ignore_index``. Reads the labels on the host."""
+    if not _host_reads_are_free(labels):
+        graphs.refuse_host_sync("cross_entropy's label check")
     if labels.size == 0:
         return 0
-    if int(labels.min()) >= 0 and int(labels.max()) < classes and not 0 <= ignore_index < classes:
-        return labels.size              # the common case, in two reductions
+    if labels.min() >= 0 and labels.max() < classes and not 0 <= ignore_index < classes:
+        return labels.size                          # the common case, in two reductions
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
         first = int(labels[bad.nonzero()[0][0]])
@@ -61,12 +66,28 @@ def _check_labels(logits, target, ignore_index: int, check_values: bool = True) 
     return int((labels != ignore_index).sum())
 
 
+def _labels_checked_now(labels) -> bool:
+    """Whether cross_entropy checks label values when it is called: on the CPU, where
+    reading them costs nothing, and under ``detect_anomaly()``; never while a step is
+    captured. Otherwise (a GPU) a label out of range gives a NaN loss and the check runs
+    when the host reads that NaN (``Tensor._explain_nan_on_read``): no sync per step."""
+    if graphs.is_capturing():
+        return False
+    return _host_reads_are_free(labels) or is_anomaly_enabled()
+
+
+def _host_reads_are_free(labels) -> bool:
+    """Plain NumPy labels: reading them waits for no device."""
+    return labels.__class__ is np.ndarray
+
+
 class SoftmaxCrossEntropy(Op):
     """Softmax cross-entropy of logits (N, C) against integer labels (N,), in one record:
     per row ``logsumexp(x) - x[label]`` mixed with ``logsumexp(x) - mean(x)`` by the label
-    smoothing, and 0 for rows whose label is ``ignore_index``; with ``reduction="none"``
-    the (N,) losses, with ``"sum"`` their sum divided by ``divisor`` (1 for a sum, the
-    rows counted for a mean).
+    smoothing, 0 for rows whose label is ``ignore_index`` and NaN for a label out of range;
+    with ``reduction="none"`` the (N,) losses, with ``"sum"`` their sum divided by
+    ``divisor`` (None for a sum; for a mean the rows counted: an int where the labels were
+    read on the host, ``labels_checked``, else a 0-d array counted on their device).
 
     The reverse rule is ``(softmax(x) - q) * g / divisor`` with q the (smoothed) one-hot
     target: one fused kernel on CUDA, or, when the backward is being recorded, the same
@@ -74,34 +95,41 @@ class SoftmaxCrossEntropy(Op):
     """
     save = "x0 x1"
 
-    def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor):
-        losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing)
+    def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
+        losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
+                                            labels_checked)
         return _reduced(losses, reduction, divisor)
 
     def vjp(ctx, g):
         x, labels = ctx.xs
+        divisor = _rows_or_one(ctx.divisor)
         if not recording_backward():
-            gx = fused.softmax_xent_backward(x._xp(), x._array, labels._array, g._array,
-                                             ctx.ignore_index, ctx.smoothing, 1.0 / ctx.divisor)
+            g_raw, scale = g._array, 1.0
+            if isinstance(divisor, int):
+                scale = 1.0 / divisor
+            elif divisor is not None:                   # counted on the device
+                g_raw = g_raw / divisor
+            gx = fused.softmax_xent_backward(x._xp(), x._array, labels._array, g_raw,
+                                             ctx.ignore_index, ctx.smoothing, scale,
+                                             ctx.labels_checked)
             return Tensor._wrap(gx), None
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
-        weight = g * valid
-        if ctx.divisor != 1:
-            weight = weight / ctx.divisor
+        weight = _divided(g * valid, divisor)
         return (softmax(x, axis=1) - target) * unsqueeze(weight, 1), None
 
     def jvp(ctx, t, t_labels):
         x, labels = ctx.xs
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
         rows = reduce_sum((softmax(x, axis=1) - target) * t, axis=1) * valid
-        return _reduced_tangent(rows, ctx.reduction, ctx.divisor)
+        return _reduced_tangent(rows, ctx.reduction, _rows_or_one(ctx.divisor))
 
 
 class MseLoss(Op):
     """Squared error of two tensors of one shape and float dtype: ``(x - t)**2`` per
-    element (``reduction="none"``), or its sum divided by ``divisor`` (1, or the element
-    count for a mean). The reverse rule, ``2 (x - t) g / divisor``, is one fused kernel on
-    CUDA (or, when the backward is being recorded, the same in differentiable ops)."""
+    element (``reduction="none"``), or its sum divided by ``divisor`` (None for a sum, the
+    element count for a mean). The reverse rule, ``2 (x - t) g / divisor``, is one fused
+    kernel on CUDA (or, when the backward is being recorded, the same in differentiable
+    ops)."""
 
     save = "xs"
 
@@ -113,10 +141,10 @@ class MseLoss(Op):
     def vjp(ctx, g):
         x, t = ctx.xs
         if not recording_backward():
-            gx = Tensor._wrap(fused.mse_backward(x._xp(), x._array, t._array, g._array,
-                                                 1.0 / ctx.divisor))
+            scale = 1.0 if ctx.divisor is None else 1.0 / ctx.divisor
+            gx = Tensor._wrap(fused.mse_backward(x._xp(), x._array, t._array, g._array, scale))
         else:
-            gx = (x - t) * (g * (2.0 / ctx.divisor))
+            gx = (x - t) * (g * (2.0 if ctx.divisor is None else 2.0 / ctx.divisor))
         return (gx if ctx.needs(0) else None), (-gx if ctx.needs(1) else None)
 
     def jvp(ctx, tx, tt):
@@ -127,19 +155,31 @@ class MseLoss(Op):
 
 def _reduced(values, reduction: str, divisor):
     """The forward of a loss record: ``values`` as they are ("none"), or their sum divided
-    by ``divisor`` (a 0-d array of their dtype)."""
+    by ``divisor`` (None: not divided; a number; or a 0-d array). A mean over nothing is
+    NaN, as PyTorch's."""
     if reduction == "none":
         return values
     total = values.sum()
-    return (total / divisor if divisor != 1 else total).astype(values.dtype, copy=False)
+    if divisor is not None:
+        if isinstance(divisor, (int, np.ndarray)) and divisor == 0:     # known on the host
+            total = np.asarray(np.nan)                  # 0 / 0, without NumPy's warning
+        else:
+            total = total / divisor
+    return total.astype(values.dtype, copy=False)
 
 
 def _reduced_tangent(values, reduction: str, divisor):
     """``_reduced`` in gpugrad ops, for the records' forward rules."""
     if reduction == "none":
         return values
-    total = reduce_sum(values)
-    return total / divisor if divisor != 1 else total
+    return _divided(reduce_sum(values), divisor)
+
+
+def _divided(t, divisor):
+    """Tensor ``t`` divided by a loss record's ``divisor`` (None, a number, a 0-d array)."""
+    if divisor is None:
+        return t
+    return t / (divisor if isinstance(divisor, (int, float)) else Tensor._wrap(divisor))
 
 
 def _smoothed_targets(x, labels, ignore_index: int, smoothing: float):
@@ -174,34 +214,36 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = _float(logits)
-    if graphs.is_capturing():           # no host sync: labels unchecked, the count on device
-        return _captured_cross_entropy(logits, target, reduction, label_smoothing,
-                                       ignore_index)
-    counted = _check_labels(logits, target, ignore_index)
-    if reduction == "mean" and counted == 0:     # nothing to average: 0/0, as PyTorch's NaN
-        total = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
-                      smoothing=float(label_smoothing), reduction="sum", divisor=1)
-        return total / zeros_with(total, (), total.dtype)
-    return apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
+    _check_label_shapes(logits, target)
+    labels, classes = target._array, logits.shape[1]
+    checked = _labels_checked_now(labels)
+    counted = _check_label_values(labels, classes, ignore_index) if checked else None
+    if reduction == "mean" and not checked:
+        counted = _rows_counted_on_device(labels, ignore_index, logits.dtype)
+    loss = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
                  smoothing=float(label_smoothing),
                  reduction="none" if reduction == "none" else "sum",
-                 divisor=counted if reduction == "mean" else 1)
+                 divisor=counted if reduction == "mean" else None, labels_checked=checked)
+    if not checked:
+        loss._explain_nan_on_read(lambda: _check_label_values(labels, classes, ignore_index))
+    return loss
 
 
-def _captured_cross_entropy(logits, target, reduction, label_smoothing, ignore_index):
-    """cross_entropy under the capture rules: the shapes and dtypes are checked, the label
-    values cannot be (that needs the host). With the fused kernel a label out of range gives
-    a NaN loss (it never reads out of bounds); the reference path raises IndexError on NumPy
-    and wraps around on CuPy. A mean divides by the rows counted on the device."""
-    _check_labels(logits, target, ignore_index, check_values=False)
-    summed = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
-                   smoothing=float(label_smoothing),
-                   reduction="none" if reduction == "none" else "sum", divisor=1)
-    if reduction != "mean":
-        return summed
-    counts = (target._array != ignore_index).sum()          # on the device: no sync
-    counted = Tensor._wrap(backend.xp_of(target._array).asarray(counts, dtype=summed.dtype))
-    return summed / counted
+def _rows_or_one(divisor):
+    """The divisor of the rules: the rows counted, or 1 where none counts (every row's
+    gradient is 0 then, as PyTorch's, while the mean itself is NaN)."""
+    if divisor is None:
+        return None
+    if isinstance(divisor, int):
+        return max(divisor, 1)
+    xp = backend.xp_of(divisor)
+    return xp.asarray(xp.maximum(divisor, 1))
+
+
+def _rows_counted_on_device(labels, ignore_index: int, dtype):
+    """How many labels are not ``ignore_index``: a 0-d array of ``dtype`` counted on their
+    device (not read on the host)."""
+    return backend.xp_of(labels).asarray((labels != ignore_index).sum(), dtype=dtype)
 
 
 def mse_loss(input, target, reduction: str = "mean"):
@@ -214,7 +256,7 @@ def mse_loss(input, target, reduction: str = "mean"):
     if isinstance(input, Tensor) and isinstance(target, Tensor) and input.size and \
             input.dtype == target.dtype and input.dtype.kind == "f":
         return apply(MseLoss, input, target, reduction="sum" if reduction != "none" else "none",
-                     divisor=input.size if reduction == "mean" else 1)
+                     divisor=input.size if reduction == "mean" else None)
     squared = (input - target) ** 2           # mixed dtypes, empty: promoted by the ops
     if reduction == "none":
         return squared

@@ -129,8 +129,11 @@ def apply(op, *inputs, **params):
         else:
             xp = backend.xp_of(first)
             backend.check_same_device(op.name, arrays)
-            with first.device:      # CuPy allocates on the current GPU: make it the inputs'
-                out = op.forward(xp, *arrays, **params)
+            if xp is np:            # NumPy subclasses, NumPy beside NumPy scalars
+                out = op.forward(np, *arrays, **params)
+            else:
+                with first.device:  # CuPy allocates on the current GPU: make it the inputs'
+                    out = op.forward(xp, *arrays, **params)
     except ValueError as exc:
         if op.broadcasts:
             raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None

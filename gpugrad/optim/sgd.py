@@ -57,7 +57,9 @@ class SGD(Optimizer):
 
     def _fused_update(self, bucket, recording):
         """One launch for the bucket; parameters whose momentum buffer is new (their first
-        step: buf = grad) take one more launch of their own, eager only."""
+        step: buf = grad) take one more launch of their own, eager only. After such a step
+        the bucket's steady-state table is built at once, so that a graph captured after a
+        single warm-up step finds it (a recording cannot build one)."""
         from ..cuda import launch_optim
         group, slot = bucket.group, bucket.slot
         like = bucket.params[0]._array
@@ -65,12 +67,12 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         fresh = [p for p in bucket.params
                  if momentum and "momentum_buffer" not in self.state.setdefault(id(p), {})]
+        if fresh and recording:
+            raise graphs.CaptureError(
+                "SGD creates a parameter's momentum buffer at its first step, which a "
+                "captured graph cannot replay; run an eager step first (graph()'s warm-up "
+                "does, for parameters that have gradients then)")
         if fresh:
-            if recording:
-                raise graphs.CaptureError(
-                    "SGD creates a parameter's momentum buffer at its first step, which a "
-                    "captured graph cannot replay; run an eager step first (graph()'s warm-up "
-                    "does, for parameters that have gradients then)")
             table = launch_optim.Table(self._fused_roles(fresh, momentum))
             launch_optim.sgd_multi(table, hyper, group["nesterov"], True)
         new = {id(p) for p in fresh}
@@ -78,6 +80,8 @@ class SGD(Optimizer):
         if settled:
             table = slot.table(self._fused_roles(settled, momentum), recording)
             launch_optim.sgd_multi(table, hyper, group["nesterov"], False)
+        if fresh:                                   # the next step's table: every parameter
+            slot.table(self._fused_roles(bucket.params, momentum), recording)
 
     def _fused_roles(self, params, momentum) -> dict:
         roles = {"params": [p._array for p in params], "grads": [p.grad._array for p in params]}
