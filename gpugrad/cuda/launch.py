@@ -9,9 +9,15 @@ Outputs are allocated here (from CuPy's pool) unless an ``out`` to accumulate in
 Shapes follow the kernels' comments in ``kernels/*.cu``. Example::
 
     >>> gx = relu_backward(gy, y)            # cupy float32 arrays of one shape
+
+Where the arrays live and how a kernel runs is the current ``Device``: a GPU through CuPy,
+unless a test swaps in another with ``using_device`` (tests/kernel_emulation.py runs the
+kernels on the CPU, thread by thread, through these same launchers).
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -19,19 +25,61 @@ from .. import backend
 from . import loader
 from .sources import FLOAT_SUFFIX, LABEL_SUFFIX, kernel_name
 
-__all__ = ["relu_forward", "relu_backward", "bias_relu_forward_", "relu_bias_backward",
-           "masked_gemm_weight", "masked_gemm_input", "masked_gemm_fits", "gemm_accumulate",
-           "softmax_xent_forward", "softmax_xent_backward", "mse_backward"]
+__all__ = ["Device", "using_device", "relu_forward", "relu_backward", "bias_relu_forward_",
+           "relu_bias_backward", "masked_gemm_weight", "masked_gemm_input", "masked_gemm_fits",
+           "gemm_accumulate", "softmax_xent_forward", "softmax_xent_backward", "mse_backward"]
 
 THREADS = 256
 _MAX_GRID_Y = 65535
 _TILE = 64                  # masked_gemm's output tile (kernels/linear.cu)
 
 
+class Device:
+    """The GPU through CuPy: its array type, allocations, SM count and kernel launches.
+
+    A stand-in (the CPU emulator of the tests) provides the same five members."""
+
+    arrays = "a CuPy array on a GPU"        # what the argument checks ask for
+    module = "cupy"
+
+    def array_type(self):
+        return backend._require_cupy().ndarray
+
+    def device_id(self, a) -> int:
+        return a.device.id
+
+    def empty(self, device_id: int, shape, dtype):
+        """A new array on GPU ``device_id`` (CuPy allocates on the current GPU otherwise)."""
+        cupy = backend._require_cupy()
+        with cupy.cuda.Device(device_id):
+            return cupy.empty(shape, dtype)
+
+    def multiprocessors(self, device_id: int) -> int:
+        return loader.multiprocessors(device_id)
+
+    def launch(self, name: str, device_id: int, grid, block, args, shared: int = 0):
+        kernel = loader.function(name, device_id)
+        with backend._require_cupy().cuda.Device(device_id):
+            kernel(grid, block, args, shared_mem=shared)
+
+
+_device = Device()
+
+
+@contextlib.contextmanager
+def using_device(device):
+    """Run the launchers against ``device`` (an object like ``Device``) inside the block."""
+    global _device
+    previous, _device = _device, device
+    try:
+        yield device
+    finally:
+        _device = previous
+
+
 def _check(what: str, a, dtype=None, ndim=None):
-    cupy = backend._require_cupy()
-    if not isinstance(a, cupy.ndarray):
-        raise TypeError(f"{what} must be a CuPy array on a GPU, got {type(a).__name__}")
+    if not isinstance(a, _device.array_type()):
+        raise TypeError(f"{what} must be {_device.arrays}, got {type(a).__name__}")
     if dtype is None and a.dtype.name not in FLOAT_SUFFIX:
         raise TypeError(f"{what} must be float32 or float64, got {a.dtype}")
     if dtype is not None and a.dtype != dtype:
@@ -41,12 +89,12 @@ def _check(what: str, a, dtype=None, ndim=None):
         raise ValueError(f"{what} must have {ndim} dimensions, got shape {a.shape}")
     if not a.flags.c_contiguous:
         raise ValueError(f"{what} must be C-contiguous (strides {a.strides} for shape "
-                         f"{a.shape}); pass cupy.ascontiguousarray({what})")
+                         f"{a.shape}); pass {_device.module}.ascontiguousarray({what})")
     return a
 
 
 def _same_device(*arrays) -> int:
-    ids = {a.device.id for a in arrays}
+    ids = {_device.device_id(a) for a in arrays}
     if len(ids) != 1:
         raise ValueError(f"the operands are on different GPUs {sorted(ids)}; move them to one")
     return ids.pop()
@@ -58,10 +106,7 @@ def _same_shape(a_name, a, b_name, b):
 
 
 def _empty(device_id: int, shape, dtype):
-    """A new array on GPU ``device_id`` (CuPy allocates on the current GPU otherwise)."""
-    cupy = backend._require_cupy()
-    with cupy.cuda.Device(device_id):
-        return cupy.empty(shape, dtype)
+    return _device.empty(device_id, shape, dtype)
 
 
 def _out(what, out, shape, dtype, accumulate: bool, device_id: int):
@@ -77,20 +122,17 @@ def _out(what, out, shape, dtype, accumulate: bool, device_id: int):
 
 def _grid(work: int, device_id: int) -> int:
     """Blocks for a grid-stride loop over ``work`` items: enough to fill the GPU, no more."""
-    return max(1, min(-(-work // THREADS), loader.multiprocessors(device_id) * 32))
+    return max(1, min(-(-work // THREADS), _device.multiprocessors(device_id) * 32))
 
 
 def _launch(family, dtype, device_id, grid, block, args, labels=None, shared=0):
-    kernel = loader.function(kernel_name(family, dtype, labels), device_id)
-    cupy = backend._require_cupy()
-    with cupy.cuda.Device(device_id):
-        kernel(grid, block, args, shared_mem=shared)
+    _device.launch(kernel_name(family, dtype, labels), device_id, grid, block, args, shared)
 
 
 def relu_forward(x):
     """y = max(x, 0) (NaN kept), any shape -> same shape."""
     _check("x", x)
-    dev = x.device.id
+    dev = _device.device_id(x)
     y = _empty(dev, x.shape, x.dtype)
     if x.size:
         lanes = 16 // x.itemsize
@@ -123,7 +165,7 @@ def bias_relu_forward_(y, b):
     if y.size:
         rows, cols = y.shape
         grid = (-(-cols // THREADS), max(1, min(rows, _MAX_GRID_Y,
-                                                loader.multiprocessors(dev) * 64)))
+                                                _device.multiprocessors(dev) * 64)))
         _launch("bias_relu_fwd", y.dtype, dev, grid, (THREADS,),
                 (y, b, np.int64(rows), np.int64(cols)))
     return y
@@ -145,7 +187,7 @@ def relu_bias_backward(gy, y, want_gz: bool = True, db=None, accumulate: bool = 
         return gz, db
     col_blocks = -(-cols // 32)
     row_blocks = max(1, min(-(-rows // 8), _MAX_GRID_Y,
-                            loader.multiprocessors(dev) * 8 // col_blocks))
+                            _device.multiprocessors(dev) * 8 // col_blocks))
     partial = _empty(dev, (row_blocks, cols), y.dtype)
     _launch("relu_bias_bwd", y.dtype, dev, (col_blocks, row_blocks), (32, 8),
             (gy, y, gz, partial, np.int64(rows),
