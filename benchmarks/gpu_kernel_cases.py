@@ -48,7 +48,7 @@ def kernel_cases(cp, tc, mb: int):
     """The memory-bound kernels on float32 inputs of mb MB each, one Case at a time (each
     measured before the next is made). PyTorch sees the same memory, through DLPack."""
     from gpugrad.cuda import launch
-    n, normal = mb * 2**20 // 4, cp.random.standard_normal
+    n, normal = int(mb * 2**20) // 4, cp.random.standard_normal
     aten = tc.ops.aten if tc is not None else None
 
     def views(*arrays):

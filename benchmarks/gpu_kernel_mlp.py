@@ -20,15 +20,15 @@ from gpugrad.nn import functional as F
 LR = 0.1
 
 
-def gpugrad_mlp(sizes, weights, x, y):
-    """(step, forward loss, parameters) of a gpugrad MLP on cuda from these weights."""
-    model = nn.MLP(sizes, device="cuda")
+def gpugrad_mlp(sizes, weights, x, y, device="cuda"):
+    """(step, forward loss, parameters) of a gpugrad MLP on ``device`` from these weights."""
+    model = nn.MLP(sizes, device=device)
     linears = [m for m in model.layers if isinstance(m, nn.Linear)]
     for layer, (w, b) in zip(linears, weights):
-        layer.weight.data = gpugrad.tensor(w, device="cuda")
-        layer.bias.data = gpugrad.tensor(b, device="cuda")
+        layer.weight.data = gpugrad.tensor(w, device=device)
+        layer.bias.data = gpugrad.tensor(b, device=device)
     opt = optim.SGD(model.parameters(), lr=LR)
-    xt, yt = gpugrad.tensor(x, device="cuda"), gpugrad.tensor(y, device="cuda")
+    xt, yt = gpugrad.tensor(x, device=device), gpugrad.tensor(y, device=device)
     params = [p for layer in linears for p in (layer.weight, layer.bias)]
 
     def forward():
@@ -87,7 +87,8 @@ def measure_mlp(run, name: str, sizes, batch: int) -> dict:
         with settings(fused_on):
             on_torch = impl == "torch"
             step, forward, params = (torch_mlp(run.torch, weights, x, y) if on_torch
-                                     else gpugrad_mlp(sizes, weights, x, y))
+                                     else gpugrad_mlp(sizes, weights, x, y,
+                                                      "cpu" if run.dry else "cuda"))
             if not on_torch:                          # one backward from the initial weights
                 forward().backward()
                 grads[impl] = run.snapshot([p.grad for p in params])

@@ -37,6 +37,7 @@ from gpu_common import (NO_GPU_EXIT, Problems, card, commit, cuda_versions, d2d_
 from gpu_kernel_cases import kernel_cases, measure_kernel, measure_linear
 from gpu_kernel_mlp import measure_mlp
 from gpu_kernel_report import markdown
+import gpu_dry_run
 
 import gpugrad
 from gpugrad import backend
@@ -53,25 +54,36 @@ MLPS = (("784-1024-1024-1024-10, batch 256", [784, 1024, 1024, 1024, 10], 256),
 
 
 class Run:
-    """The GPU libraries, the results so far, and every mismatch or error."""
+    """The GPU libraries, the results so far, and every mismatch or error; ``dry``: the
+    CPU dry run (host timing, tiny sizes, emulated kernels)."""
 
-    def __init__(self, cp, torch):
+    def __init__(self, cp, torch, budget_s: float = BUDGET_S, dry: bool = False,
+                 save=lambda run: None):
         self.cp, self.torch, self.start = cp, torch, time.perf_counter()
+        self.budget_s, self.dry, self.save = budget_s, dry, save
         self.results = {"kernels": [], "linear_backward": [], "mlp": []}
         self.problems = Problems()
+        self.copy = {}
 
     def out_of_time(self, what: str) -> bool:
-        if time.perf_counter() - self.start < BUDGET_S:
+        if time.perf_counter() - self.start < self.budget_s:
             return False
         self.results.setdefault("skipped", []).append(what)
-        print(f"skipped (past the {BUDGET_S:.0f} s budget): {what}")
+        print(f"skipped (past the {self.budget_s:.0f} s budget): {what}")
         return True
+
+    def add(self, table: str, row: dict) -> None:
+        """Keep ``row`` and rewrite the report, so a run cut short keeps it."""
+        self.results[table].append(row)
+        self.save(self)
 
     def problem(self, text: str) -> None:
         self.problems.add(text)
 
     def time_us(self, fn, on_torch: bool = False) -> float:
         """Median microseconds per call over REPS, each between two CUDA events."""
+        if self.dry:
+            return gpu_dry_run.host_median_us(fn, 1, 3)
         return median_isolated_us(fn, WARMUP, REPS, self.torch if on_torch else None)
 
     def snapshot(self, result) -> tuple:
@@ -126,9 +138,14 @@ def import_torch():
 def copy_gbps(run: Run, mb: int) -> float:
     """Device-to-device copy bandwidth (bytes read + written per second) on mb MB."""
     cp = run.cp
-    a = cp.random.standard_normal(mb * 2**20 // 4, dtype=cp.float32)
+    a = cp.random.standard_normal(int(mb * 2**20) // 4, dtype=cp.float32)
     b = cp.empty_like(a)
-    copy = d2d_copy(cp, a, b)
+    if run.dry:
+        def copy():
+            cp.copyto(b, a)
+        copy()
+    else:
+        copy = d2d_copy(cp, a, b)
     if not bool((a == b).all()):
         run.problem(f"MISMATCH device-to-device copy of {mb} MB")
     return 2 * a.nbytes / (run.time_us(copy) * 1e-6) / 1e9
@@ -138,13 +155,13 @@ def measure_all(run: Run, copy: dict) -> None:
     """The kernels at every size, the MLP block's backward, the MLP steps, into run.results
     (each failure a problem), until the time budget is spent."""
     cp, torch = run.cp, run.torch
-    for mb in SIZES_MB:
+    for mb in run.sizes_mb:
         for case in kernel_cases(cp, torch, mb):
             if run.out_of_time(f"{case.name}, {mb} MB"):
                 continue
             try:
                 row = measure_kernel(run, case, mb, copy[COPY_MB])
-                run.results["kernels"].append(row)
+                run.add("kernels", row)
                 print(f"{case.name:32} {mb:4} MB: fused {row['fused_us']:9.1f} us "
                       f"{row['fraction_of_copy']:5.0%} of copy, x{row['speedup_vs_unfused']:.2f}"
                       f" vs unfused, x{row.get('speedup_vs_torch', math.nan):.2f} vs PyTorch",
@@ -152,21 +169,21 @@ def measure_all(run: Run, copy: dict) -> None:
             except Exception:
                 run.problem(f"ERROR {case.name}, {mb} MB:\n{traceback.format_exc()}")
         cp.get_default_memory_pool().free_all_blocks()
-    for shape, dtype in LINEAR:
+    for shape, dtype in run.linear:
         if not run.out_of_time(f"linear backward {shape} {dtype}"):
             try:
                 row = measure_linear(run, shape, dtype)
-                run.results["linear_backward"].append(row)
+                run.add("linear_backward", row)
                 print(f"linear backward {shape} {dtype}: " + ", ".join(
                     f"{k[:-3]} {v:.1f} us" for k, v in row.items() if k.endswith("_us")),
                     flush=True)
             except Exception:
                 run.problem(f"ERROR linear backward {shape} {dtype}:\n{traceback.format_exc()}")
-    for name, sizes, batch in MLPS:
+    for name, sizes, batch in run.mlps:
         if not run.out_of_time(f"MLP {name}"):
             try:
                 row = measure_mlp(run, name, sizes, batch)
-                run.results["mlp"].append(row)
+                run.add("mlp", row)
                 print(f"MLP {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()
                                                   if k.endswith("_ms")), flush=True)
             except Exception:
@@ -177,24 +194,44 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out-json", help="write every result here as JSON")
     parser.add_argument("--out-md", help="write the Markdown tables here")
+    parser.add_argument("--budget-s", type=float, default=BUDGET_S,
+                        help=f"start no measurement after this many seconds ({BUDGET_S:.0f})")
+    parser.add_argument("--cpu-dry-run", action="store_true",
+                        help="this script's code on the CPU, tiny sizes, kernels emulated "
+                             "(benchmarks/gpu_dry_run.py); the numbers mean nothing")
     args = parser.parse_args(argv)
+    if args.cpu_dry_run:
+        with gpu_dry_run.emulated_gpu() as cp:
+            return measure_and_report(args, cp, None, gpu_dry_run.environment())
     if not gpu_usable("gpu_kernels.py needs CuPy and a usable CUDA GPU", sys.stderr):
         return NO_GPU_EXIT
     cp = backend._require_cupy()
     torch, torch_note = import_torch()
-    env = environment(cp, torch_note)
+    return measure_and_report(args, cp, torch, environment(cp, torch_note))
+
+
+def measure_and_report(args, cp, torch, env) -> int:
     print(json.dumps(env, indent=1), flush=True)
-    run = Run(cp, torch)
-    copy = {}
-    for mb in SIZES_MB + ((COPY_MB,) if COPY_MB not in SIZES_MB else ()):
-        copy[mb] = copy_gbps(run, mb)
-        print(f"copy {mb} MB: {copy[mb]:.0f} GB/s", flush=True)
-    measure_all(run, copy)
-    report = markdown(env, copy, COPY_MB, run.results, run.problems.items)
-    print(report)
-    data = {"environment": env, "copy_gbps": copy, **run.results,
-            "problems": run.problems.items, "seconds": time.perf_counter() - run.start}
-    write_report(args.out_json, args.out_md, data, lambda _: report)
+
+    def save(run, final=False):
+        report = markdown(env, run.copy, COPY_MB, run.results, run.problems.items)
+        data = {"environment": env, "copy_gbps": run.copy, **run.results,
+                "problems": run.problems.items, "seconds": time.perf_counter() - run.start,
+                "complete": final}
+        write_report(args.out_json, args.out_md, data, lambda _: report)
+        return report
+
+    run = Run(cp, torch, args.budget_s, args.cpu_dry_run, save)
+    dry = args.cpu_dry_run
+    run.sizes_mb = gpu_dry_run.SIZES_MB if dry else SIZES_MB
+    run.linear = gpu_dry_run.LINEAR if dry else LINEAR
+    run.mlps = gpu_dry_run.MLPS if dry else MLPS
+    copy_mb = run.sizes_mb + ((COPY_MB,) if COPY_MB not in run.sizes_mb else ())
+    for mb in copy_mb:
+        run.copy[mb] = copy_gbps(run, min(mb, 1) if dry else mb)
+        print(f"copy {mb} MB: {run.copy[mb]:.0f} GB/s", flush=True)
+    measure_all(run, run.copy)
+    print(save(run, final=True))
     return run.problems.exit_status("{n} MISMATCHES OR ERRORS (listed above)", stream=sys.stderr)
 
 

@@ -161,9 +161,12 @@ def run_config(row, config, precision, sizes, weights, data, args, libs, ceiling
     return ""
 
 
-def run_workload(name, sizes, batch, args, libs, ceilings, started, problems) -> list:
+def run_workload(name, sizes, batch, args, libs, ceilings, started, problems,
+                 flush=lambda rows: None) -> list:
     """Every chosen precision and configuration of one workload; returns the rows, their
-    failures (loss mismatches, gpugrad errors) recorded in ``problems`` at the end."""
+    failures (loss mismatches, gpugrad errors) recorded in ``problems`` at the end.
+    ``flush(rows)`` gets the rows so far after each one (the report is rewritten, so a run
+    cut short keeps them)."""
     torch = libs[0]
     rng = np.random.default_rng(SEED)
     x_np = rng.standard_normal((batch, sizes[0])).astype(np.float32)
@@ -190,6 +193,7 @@ def run_workload(name, sizes, batch, args, libs, ceilings, started, problems) ->
                 free_memory(torch)
             group.append(row)
             print(progress_line(row), flush=True)
+            flush(rows + group)
         failures += check_losses(group, precision)
         base = {r["config"]: r for r in group if r["status"] == "ok"}.get("torch eager")
         for r in group:
@@ -294,9 +298,13 @@ def main(argv=None) -> int:
     table = DRY_RUN_WORKLOADS if args.cpu_dry_run else WORKLOADS
     for name in args.workloads:
         sizes, batch = table[name]
+        def flush(rows, done=list(report["results"])):
+            write_report(args.out_json, args.out_md, dict(report, results=done + rows),
+                         markdown)
+
         try:
             report["results"] += run_workload(name, sizes, batch, args, libs,
-                                              report["ceilings"], started, problems)
+                                              report["ceilings"], started, problems, flush)
         except Exception as exc:            # e.g. gpugrad could not even build the model
             traceback.print_exc()
             problems.add(f"{name}: {type(exc).__name__}: {exc}")
