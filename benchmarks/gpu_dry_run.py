@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import statistics
 import sys
 import time
 from types import SimpleNamespace
@@ -54,18 +53,6 @@ def emulated_gpu():
     from gpugrad.cuda import launch
     with launch.using_device(EmulatedDevice()):
         yield NumpyAsCupy()
-
-
-def host_median_us(fn, warmup: int, reps: int) -> float:
-    """Median microseconds of ``fn()`` by the host clock (the dry run's timer)."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e6)
-    return statistics.median(times)
 
 
 def environment() -> dict:
