@@ -14,7 +14,6 @@ against the exact trajectories of tests/optimizer_reference.py. Seeds are fixed 
 What this proves and what only a GPU run proves: kernels/README.md.
 """
 
-import inspect
 import os
 import zlib
 
@@ -269,15 +268,6 @@ def _step_gradient(dtype, size, k, s):
     return _normal(np.random.default_rng([k, s, size]), size, dtype)
 
 
-# launch_optim's launchers run on the emulated device once they launch through launch.py's
-# device (launch._launch) rather than through CuPy directly (loader.function)
-OPTIM_ON_CUPY_ONLY = any("loader.function" in inspect.getsource(launcher)
-                        for launcher in (launch_optim._run, launch_optim.adam_count))
-
-
-@pytest.mark.skipif(OPTIM_ON_CUPY_ONLY, reason="gpugrad/cuda/launch_optim.py still launches "
-                    "through CuPy directly (loader.function in _run and adam_count, and "
-                    "_hyper reads hyper.device.id); through launch._launch these run here")
 @pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
 @pytest.mark.parametrize("dtype", FLOATS)
 def test_multi_tensor_optimizer_kernels(seed, dtype, optimizer):
