@@ -42,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import gpu_common
@@ -136,7 +137,6 @@ class _Alarm:
         self.deadline, self.child = deadline, child
 
     def __enter__(self):
-        import threading
         self.timer = threading.Timer(max(0.0, self.deadline - time.perf_counter()), self.kill)
         self.timer.start()
 

@@ -20,8 +20,6 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 
 from .. import backend
@@ -40,14 +38,12 @@ def _address(a) -> int:
 
 def _device_id(a):
     """The GPU of array ``a``; None for a NumPy array (the CPU harness of the kernels)."""
-    return None if isinstance(a, np.ndarray) else a.device.id
+    return backend.device_of(a).index
 
 
 def _on_device_of(a):
     """A context making ``a``'s GPU current (nothing for NumPy)."""
-    if isinstance(a, np.ndarray):
-        return contextlib.nullcontext()
-    return backend._require_cupy().cuda.Device(a.device.id)
+    return backend.use_device(backend.device_of(a))
 
 
 def table_key(roles: dict) -> tuple:
