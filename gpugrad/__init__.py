@@ -26,11 +26,12 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   clone, concatenate, div, equal, exp, expand, flatten, greater,
                   greater_equal, isfinite, isnan, less, less_equal, log, log_softmax,
                   logical_and, logical_not, logical_or, logical_xor, logsumexp, matmul, max,
-                  maximum, mean, min, minimum, mul, neg, not_equal, permute, pow, relu,
+                  maximum, mean, min, minimum, movedim, mul, neg, not_equal, permute, pow, relu,
                   reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, sub, sum, tanh,
                   transpose, unsqueeze, view, where)
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
+from .func import vmap
 
 from . import amp, checkpoint, cuda, data, memory, nn, optim, viz  # noqa: E402
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
@@ -52,10 +53,10 @@ __all__ = [
     "clip", "clone", "concatenate", "div", "equal", "exp", "expand", "flatten", "greater",
     "greater_equal", "isfinite", "isnan", "less", "less_equal", "log", "log_softmax",
     "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "not_equal", "permute", "pow", "relu",
-    "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
-    "transpose", "unsqueeze", "view", "where",
-    "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load",
+    "maximum", "mean", "min", "minimum", "movedim", "mul", "neg", "not_equal", "permute", "pow",
+    "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum",
+    "tanh", "transpose", "unsqueeze", "view", "where",
+    "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
     "set_matmul_precision", "get_matmul_precision",
 ]

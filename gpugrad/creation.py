@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 
 from . import backend, random
+from .autograd.mode import _state as _vmap_state
 from .dtypes import as_dtype, get_default_dtype
 from .tensor import Tensor
 
@@ -147,6 +148,10 @@ def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Ten
 
 
 def _like(t: Tensor, fill, dtype, device, requires_grad) -> Tensor:
+    if t._batched:                  # inside vmap: batched like t (written per example)
+        from .autograd.batched import BatchedTensor
+        value = _like(t._value, fill, dtype, device, False)
+        return BatchedTensor._make(value, t._level).requires_grad_(requires_grad)
     return _filled(fill, tuple(t.shape), dtype or t.dtype, device or t.device, requires_grad)
 
 
@@ -206,8 +211,29 @@ def _random(draw, shape, dtype, device, requires_grad) -> Tensor:
     dtype = as_dtype(dtype) or get_default_dtype()
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"random tensors are float32 or float64, not {dtype}")
-    array = draw(_shape(shape), dtype, _device(device))
-    return _finish(array, requires_grad)
+    shape = _shape(shape)
+    levels = _vmap_state.vmap_levels
+    if levels:                      # inside vmap: as its randomness= says
+        return _random_in_vmap(draw, shape, dtype, _device(device), levels, requires_grad)
+    return _finish(draw(shape, dtype, _device(device)), requires_grad)
+
+
+def _random_in_vmap(draw, shape, dtype, device, levels, requires_grad) -> Tensor:
+    """A draw inside vmap: refused with randomness="error"; one draw for every example
+    with "same"; with "different", a batch dimension per such level (each example its own
+    values)."""
+    from .autograd.batched import BatchedTensor
+    if any(level.randomness == "error" for level in levels):
+        raise RuntimeError(
+            "vmap: a random draw (randn, rand, dropout...) inside vmap with randomness='error' "
+            "(the default). Say what each example should get: vmap(f, randomness='different') "
+            "draws separately per example, randomness='same' draws once for all of them.")
+    different = [level for level in levels if level.randomness == "different"]
+    batch = tuple(level.size for level in different)
+    out = Tensor._wrap(draw(batch + shape, dtype, device))
+    for level in different:             # outermost first: its batch is dimension 0
+        out = BatchedTensor._make(out, level)
+    return out.requires_grad_(requires_grad) if requires_grad else out
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:

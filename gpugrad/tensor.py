@@ -37,6 +37,7 @@ class Tensor:
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "output_nr", "_version",
                  "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents",
                  "_post_accumulate_hooks", "__weakref__")
+    _batched = False            # True for vmap's BatchedTensor
     __array_ufunc__ = None      # NumPy defers to our reflected operators: ndarray * Tensor works
     __array_priority__ = 1000
 
@@ -63,6 +64,10 @@ class Tensor:
         t._tangents = None
         t._post_accumulate_hooks = None
         return t
+
+    def _shallow(self) -> "Tensor":
+        """A new tensor object over the same values, with no graph, hooks or tangents."""
+        return Tensor._wrap(self._array)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -206,7 +211,7 @@ class Tensor:
         if self.grad_fn is not None and not flag:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use "
                                "y = y.detach() to cut a computed tensor from the graph")
-        if flag and self._array.dtype.kind not in "fc":
+        if flag and self.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require gradients, but this one "
                             f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
         self._requires_grad = bool(flag)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import weakref
 
 from .graph import ACCUMULATED, AccumulateGrad, Node, scratch, store_grad, without_graph
-from .mode import is_anomaly_enabled, set_grad_enabled
+from .mode import _state as _mode_state, is_anomaly_enabled, set_grad_enabled
 from .rule_results import AnomalyError, _check_result
 
 __all__ = ["backward", "grad", "AnomalyError"]
@@ -106,6 +106,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_sequence(tensors, "tensors")
     retain_graph = create_graph if retain_graph is None else retain_graph
     roots = _root_gradients(tensors, grad_tensors, "backward")
+    if any(t._batched for t in tensors + tuple(roots)):     # .grad holds one value
+        from .batched import backward_in_vmap_error
+        raise backward_in_vmap_error()
     edges = [gradient_edge(t) for t in tensors]
     if inputs is None:
         _run(edges, roots, retain_graph, create_graph, targets=None)
@@ -237,6 +240,8 @@ class _Handouts:
         return ref is not None and (ref is _NO_WEAKREF or ref() is array)
 
     def note(self, g):
+        if g._batched:                      # vmap's batched gradients are never reused
+            return
         array = g._array
         if self._holds(self.seen, array):
             self.shared[id(array)] = self.seen[id(array)]
@@ -244,9 +249,12 @@ class _Handouts:
             self.seen[id(array)] = _weak(array)
 
     def share(self, g):
-        self.shared[id(g._array)] = _weak(g._array)
+        if not g._batched:
+            self.shared[id(g._array)] = _weak(g._array)
 
     def owned(self, g) -> bool:
+        if g._batched:
+            return False
         array = g._array
         return not self._holds(self.shared, array) and array.base is None and \
             array.flags.c_contiguous
@@ -337,7 +345,8 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
     Tensor = _tensor_type()
     # rules that ask (Op.in_place_rule) may reuse buffers and add into .grad in place, only in
     # a plain backward() (anomaly mode checks every gradient a rule returns: it keeps them all)
-    in_place_ok = not create_graph and target_nodes is None and not is_anomaly_enabled()
+    in_place_ok = not create_graph and target_nodes is None and not is_anomaly_enabled() \
+        and not _mode_state.vmap_levels
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()

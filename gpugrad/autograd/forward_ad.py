@@ -174,8 +174,7 @@ def _below(t, level: int):
 
 
 def _alias(t, tangents):
-    from ..tensor import Tensor
-    out = Tensor._wrap(t._array)
+    out = t._shallow()
     out._version = t._version
     out._base = t._base if t._base is not None else t
     out._view_epoch = t._view_epoch if t._base is not None else t._version.rebased

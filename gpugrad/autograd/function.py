@@ -101,6 +101,11 @@ def _zeros(meta):
 class Function:
     """Base class of custom differentiable functions (see the module docstring).
 
+    Inside ``vmap``, a Function needs a batching rule: ``generate_vmap_rule = True`` when
+    its forward and backward use only gpugrad ops, or a ``vmap(info, in_dims, *args)``
+    staticmethod returning ``(output, out_dims)`` (as torch.func's; see
+    ``function_vmap.py``).
+
     ``backward`` returns one gradient per argument of ``forward`` (None for arguments that
     are not tensors or need none). For forward mode, define ``jvp(ctx, *tangents)``: one
     tangent (or None) per argument of ``forward`` in, the output tangent(s) out; it runs on
@@ -108,6 +113,9 @@ class Function:
     """
 
     jvp = None
+    vmap = None                 # batching rule: @staticmethod vmap(info, in_dims, *args)
+    generate_vmap_rule = False  # True: forward and backward use gpugrad ops only, so vmap
+                                # runs them on batched tensors as they are
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -130,7 +138,11 @@ class Function:
                 f"`@staticmethod def jvp(ctx, *tangents)` returning the output tangent.")
         ctx = FunctionCtx(cls, needs)
         with no_grad(), forward_ad.disabled():
-            outputs = cls.forward(ctx, *args, **kwargs)
+            if _state.vmap_levels and any(isinstance(a, Tensor) and a._batched for a in args):
+                from .function_vmap import batched_forward
+                outputs = batched_forward(cls, ctx, args, kwargs)
+            else:
+                outputs = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(outputs, tuple)
         outputs = (outputs,) if single else outputs
         wanted = _state.grad_enabled and any(needs)
@@ -183,8 +195,8 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
     ctx.next_edges = tuple(
         ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a._grad_accumulator(), 0))
         if needed and record else None for a, needed in zip(args, ctx._needs_input_grad))
-    ctx.shapes = tuple(a._array.shape if isinstance(a, Tensor) else None for a in args)
-    ctx.dtypes = tuple(a._array.dtype if isinstance(a, Tensor) else None for a in args)
+    ctx.shapes = tuple(a.shape if isinstance(a, Tensor) else None for a in args)
+    ctx.dtypes = tuple(a.dtype if isinstance(a, Tensor) else None for a in args)
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
     excluded = {id(t) for t in ctx._non_differentiable}
     results, meta = [], []
@@ -194,7 +206,7 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
             meta.append(None)
             continue
         if id(out) in inputs or out._requires_grad or out._tangents:
-            alias = Tensor._wrap(out._array)     # returned an input: give it its own identity
+            alias = out._shallow()     # returned an input: give it its own identity
             alias._version = out._version
             excluded = excluded | {id(alias)} if id(out) in excluded else excluded
             out = alias
@@ -264,6 +276,6 @@ def _delayed_error(value, function_name: str, edges: tuple):
     from ..tensor import Tensor
     node = Node(_DelayedError, edges, (value.shape,) * len(edges), (value.dtype,) * len(edges))
     node.function_name = function_name
-    out = Tensor._wrap(value._array)
+    out = value._shallow()
     out.grad_fn, out._requires_grad = node, True
     return out

@@ -190,8 +190,8 @@ class SavedTensor:
         if _hooks.stack:
             pack, self.unpack_hook = _hooks.stack[-1]
             self.packed = pack(tensor)
-        elif is_output:
-            self.array = tensor._array
+        elif is_output:             # (vmap's batched outputs: their value, as a tensor)
+            self.array = tensor._shallow() if tensor._batched else tensor._array
         else:
             self.tensor = tensor
 
@@ -209,14 +209,14 @@ class SavedTensor:
             value = self.unpack_hook(self.packed)
             if not (self.is_output and self.attach):
                 return value
-            return self._as_output(value._array, node, output_nr, value._tangents)
+            return self._as_output(value, node, output_nr, value._tangents)
         if self.tensor is not None:
             return self.tensor
         return self._as_output(self.array, node, output_nr, self.tangents)
 
     def _version_error(self, node, what):
         what = f"input {what}" if isinstance(what, int) else what
-        a = self.tensor._array if self.tensor is not None else self.array
+        a = self.tensor if self.tensor is not None else self.array
         shown = f"the {a.dtype} tensor of shape {tuple(a.shape)}" if a is not None else "a tensor"
         raise RuntimeError(
             f"one of the values needed for gradient computation has been modified by an "
@@ -226,7 +226,7 @@ class SavedTensor:
 
     def _as_output(self, array, node, output_nr: int, tangents):
         from ..tensor import Tensor
-        out = Tensor._wrap(array)
+        out = array._shallow() if isinstance(array, Tensor) else Tensor._wrap(array)
         out._version = self.counter
         if self.attach:
             out.grad_fn, out.output_nr, out._requires_grad = node, output_nr, True

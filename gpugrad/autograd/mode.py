@@ -2,6 +2,8 @@
 ``detect_anomaly``.
 
 Each is a context manager and a function decorator, and each is thread-local, as in PyTorch.
+The same thread-local state holds the active ``vmap`` levels (``autograd/batched.py``), which
+ops and random draws read.
 
 Example::
 
@@ -21,6 +23,7 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
 class _State(threading.local):
     grad_enabled = True
     anomaly_enabled = False
+    vmap_levels = ()        # the active vmap levels, outermost first (autograd/batched.py)
 
 
 _state = _State()

@@ -6,6 +6,7 @@ created it. A rule may also return ``ACCUMULATED`` for a leaf it added into in p
 
 from __future__ import annotations
 
+from .. import backend
 from .graph import ACCUMULATED
 from .mode import is_anomaly_enabled
 
@@ -34,12 +35,13 @@ def _check_result(node, grads: tuple, Tensor) -> tuple:
         if not isinstance(g, Tensor):
             raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
                             f"backward rules must return Tensors or None")
-        if g._array.shape != node.shapes[i]:
+        array = g if g._batched else g._array
+        if array.shape != node.shapes[i]:
             raise RuntimeError(
                 f"{node.name()} returned a gradient of shape {tuple(g.shape)} for input {i}, "
                 f"which has shape {tuple(node.shapes[i])}; a gradient must have the shape of "
                 f"its input")
-        if g._array.dtype != node.dtypes[i] and node.dtypes[i].kind == "f":
+        if array.dtype != node.dtypes[i] and node.dtypes[i].kind == "f":
             checked[i] = g.astype(node.dtypes[i])
     if is_anomaly_enabled():
         _check_finite(node, checked)
@@ -50,8 +52,9 @@ def _check_finite(node, grads):
     for i, g in enumerate(grads):
         if g is None or g is ACCUMULATED:
             continue
-        xp = g._xp()
-        if not bool(xp.isfinite(g._array).all()):
+        from .batched import innermost_array
+        array = innermost_array(g)
+        if not bool(backend.xp_of(array).isfinite(array).all()):
             where = node._trace or ("(no forward trace: the op was created outside "
                                     "detect_anomaly(); run the forward inside it too)\n")
             raise AnomalyError(

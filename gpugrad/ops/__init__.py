@@ -9,8 +9,8 @@ from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_devi
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
 from .reduce import logsumexp, max, mean, min, sum, sum_to
-from .shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, permute,
-                    reshape, squeeze, stack, transpose, unsqueeze, view)
+from .shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, movedim,
+                    permute, reshape, squeeze, stack, transpose, unsqueeze, view)
 
 __all__ = [
     "log_softmax", "relu", "sigmoid", "softmax", "tanh",
@@ -21,6 +21,6 @@ __all__ = [
     "mul", "neg", "pow", "sqrt", "sub", "to_device", "where",
     "linear", "matmul", "REGISTRY", "Op", "apply",
     "logsumexp", "max", "mean", "min", "sum", "sum_to",
-    "broadcast_to", "cat", "concatenate", "expand", "flatten", "getitem", "permute",
+    "broadcast_to", "cat", "concatenate", "expand", "flatten", "getitem", "movedim", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "view",
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from . import fused
 from .unary import _float
-from .record import ELEMENTWISE, Op, apply
+from .record import AXIS, BROADCAST, ELEMENTWISE, Op, apply
 from .reduce import sum as reduce_sum
 
 __all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
@@ -21,6 +21,7 @@ __all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
 
 class Tanh(Op):
     save = "ans"
+    vmap = BROADCAST
 
     def forward(xp, x):
         return xp.tanh(x)
@@ -35,6 +36,7 @@ class Sigmoid(Op):
     """1 / (1 + exp(-x)), from exp(-|x|) so it neither overflows nor loses the small tail."""
 
     save = "ans"
+    vmap = BROADCAST
 
     def forward(xp, x):
         e = xp.exp(-xp.abs(x))
@@ -50,6 +52,7 @@ class Relu(Op):
     """max(x, 0); its derivative at 0 is taken as 0. The rule reads the output only."""
 
     save = "ans"
+    vmap = BROADCAST
 
     def forward(xp, x):
         return fused.relu_forward(xp, x)
@@ -67,6 +70,7 @@ class ReluGrad(Op):
     double backward and forward mode through relu stay one kernel each."""
 
     save = "x1"
+    vmap = BROADCAST
 
     def forward(xp, g, y):
         return fused.relu_backward(xp, g, y)
@@ -82,6 +86,7 @@ class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
 
     save = "ans"
+    vmap = AXIS
 
     def forward(xp, x, axis):
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
@@ -99,6 +104,7 @@ class LogSoftmax(Op):
     """x - logsumexp(x) along ``axis``, computed without overflow."""
 
     save = "ans"
+    vmap = AXIS
 
     def forward(xp, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from . import batching as _batching
 from .record import broadcast_error
 from .reduce import normalize_axis
 from ..tensor import Tensor
@@ -20,6 +21,19 @@ from ..tensor import Tensor
 __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "sign", "argmax",
            "argmin", "any", "all", "isfinite", "isnan"]
+
+
+def _any_batched(*values) -> bool:
+    for v in values:
+        if isinstance(v, Tensor) and v._batched:
+            return True
+    return False
+
+
+def _unary(name: str, x):
+    if x._batched:
+        return _batching.raw_elementwise(lambda v: _unary(name, v), x)
+    return _wrap(getattr(x._xp(), name)(x._array))
 
 
 def _wrap(array):
@@ -33,6 +47,8 @@ def _operand(value):
 
 
 def _binary(name: str, a, b):
+    if _any_batched(a, b):
+        return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)
     x, y = _operand(a), _operand(b)
     arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
     if len(arrays) == 2:
@@ -81,20 +97,20 @@ def logical_xor(a, b):
 
 
 def logical_not(x):
-    return _wrap(x._xp().logical_not(x._array))
+    return _unary("logical_not", x)
 
 
 def sign(x):
     """-1, 0 or 1 by the sign of each element (same dtype as ``x``)."""
-    return _wrap(x._xp().sign(x._array))
+    return _unary("sign", x)
 
 
 def isfinite(x):
-    return _wrap(x._xp().isfinite(x._array))
+    return _unary("isfinite", x)
 
 
 def isnan(x):
-    return _wrap(x._xp().isnan(x._array))
+    return _unary("isnan", x)
 
 
 def _reduce_index(name, x, axis, keepdims, dim, keepdim):
@@ -102,6 +118,12 @@ def _reduce_index(name, x, axis, keepdims, dim, keepdim):
     if axis is not None:
         (axis,) = normalize_axis(axis, x.ndim)
     keep = bool(keepdim) if keepdim is not None else bool(keepdims)
+    if x._batched:
+        if axis is None:        # the flat index of each example
+            x = x.reshape(-1)
+            axis = 0
+        return _batching.raw_over_axis(
+            lambda v, a: _reduce_index(name, v, a, keep, None, None), x, axis)
     return _wrap(getattr(x._array, name)(axis=axis, keepdims=keep))
 
 
@@ -117,9 +139,13 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
 
 def any(x, axis=None, keepdims=False):
     """Whether any element (along ``axis``) is true."""
+    if x._batched:
+        return _batching.raw_over_axis(lambda v, a: any(v, a, keepdims), x, axis)
     return _wrap(x._array.any(axis=normalize_axis(axis, x.ndim), keepdims=keepdims))
 
 
 def all(x, axis=None, keepdims=False):
     """Whether every element (along ``axis``) is true."""
+    if x._batched:
+        return _batching.raw_over_axis(lambda v, a: all(v, a, keepdims), x, axis)
     return _wrap(x._array.all(axis=normalize_axis(axis, x.ndim), keepdims=keepdims))

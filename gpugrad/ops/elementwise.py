@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import dtypes
 from ..creation import as_tensor, full
-from .record import Op, apply
+from .record import BROADCAST, Op, apply
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
 from .shape import broadcast_to
@@ -34,6 +34,7 @@ __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "as
 
 class Add(Op):
     broadcasts = True
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return a + b
@@ -48,6 +49,7 @@ class Add(Op):
 
 class Sub(Op):
     broadcasts = True
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return a - b
@@ -63,6 +65,7 @@ class Sub(Op):
 class Mul(Op):
     save = "xs"
     broadcasts = True
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return a * b
@@ -80,6 +83,7 @@ class Mul(Op):
 class Div(Op):
     save = "x1 ans"
     broadcasts = True
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return a / b
@@ -100,6 +104,7 @@ class Pow(Op):
 
     save = "xs ans"
     broadcasts = True
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return a ** b
@@ -138,6 +143,7 @@ class Maximum(Op):
     save = "xs"
     broadcasts = True
     larger = True
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return xp.maximum(a, b)
@@ -159,6 +165,7 @@ class Minimum(Op):
     save = "xs"
     broadcasts = True
     larger = False
+    vmap = BROADCAST
 
     def forward(xp, a, b):
         return xp.minimum(a, b)
@@ -172,6 +179,7 @@ class Where(Op):
 
     save = "x0"
     broadcasts = True
+    vmap = BROADCAST
 
     def forward(xp, cond, a, b):
         return xp.where(cond, a, b)
@@ -210,7 +218,8 @@ def as_operand(value, like):
 
 
 def _promote(a, b):
-    if a._array.dtype == b._array.dtype:
+    if (a.dtype if a._batched else a._array.dtype) == (b.dtype if b._batched else
+                                                      b._array.dtype):
         return a, b
     da, db = dtypes.pair_result_dtypes(a.dtype, b.dtype, a.ndim, b.ndim)
     return (a if da == a.dtype else astype(a, da)), (b if db == b.dtype else astype(b, db))

@@ -29,6 +29,7 @@ from .. import backend
 from ..autograd import forward_ad
 from ..autograd.graph import is_capturing
 from ..autograd.mode import _state
+from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
@@ -40,6 +41,16 @@ __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
 
 class SetItem(Op):
     """``x`` with ``x[index] = v`` (out of place; the in-place form records this)."""
+
+    def vmap(xs, batched, index, scatter_free):
+        if any(isinstance(p, _batching.Mapped) for p in index):
+            return None
+        (x, v), (bx, bv) = xs, batched
+        x = _batching.with_batch(x, bx, (x if bx else v).shape[0])
+        if bv:
+            v = _batching.lift(v, _batching.selected_ndim(x.ndim - 1, index))
+        return apply(SetItem, x, v, index=_batching.batched_index(index, x.shape[0]),
+                     scatter_free=scatter_free)
 
     def forward(xp, x, v, index, scatter_free):
         out = x.copy()
@@ -63,6 +74,11 @@ class SetItem(Op):
 
 class ZeroAt(Op):
     """``g`` with zeros written at ``index`` (the part of a gradient that was overwritten)."""
+
+    def vmap(xs, batched, index):
+        if any(isinstance(p, _batching.Mapped) for p in index):
+            return None
+        return apply(ZeroAt, xs[0], index=_batching.batched_index(index, xs[0].shape[0]))
 
     def forward(xp, g, index):
         out = g.copy()
@@ -147,7 +163,41 @@ def _record(t, name: str, compute, copy_old: bool):
     return t
 
 
+def _batched_operands(t, operands) -> bool:
+    return t._batched or any(isinstance(o, Tensor) and o._batched for o in operands)
+
+
+def _batched_in_place(t, name: str, operands, compute, copy_old: bool):
+    """An in-place op inside vmap: ``t`` must be batched at the innermost level of the
+    operands (each example writes into its own slice). ``t`` takes the value and graph of
+    ``compute(old)``; its batch value is overwritten in place (recorded there too)."""
+    from ..autograd.batched import BatchedTensor
+    level = _batching.level_of((t,) + tuple(operands))
+    if not (isinstance(t, BatchedTensor) and t._level is level):
+        raise RuntimeError(
+            f"vmap: {name}: the tensor written in place (shape {tuple(t.shape)}) is the same "
+            f"for every example, but the value written into it differs per example, so the "
+            f"examples would overwrite each other. Write it out of place (y = x + v), or make "
+            f"the tensor batched first (x = x.clone() + zeros_like(v)).")
+    _check(t, name, operands)
+    value = t._value.clone() if copy_old else t._value
+    old = BatchedTensor._make(value, level)
+    old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
+    old._tangents = t._tangents
+    result = compute(old)
+    copy_(t._value, result._value)
+    t._version.value += 1
+    if result.grad_fn is not None:
+        t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
+        t._version.rebased += 1
+    t._tangents = result._tangents
+    return t
+
+
 def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
+    if _state.vmap_levels and _batched_operands(t, (other,)):
+        return _batched_in_place(t, name, (other,), lambda old: out_of_place(old, other),
+                                 copy_old=saves_self)
     if _check(t, name, (other,)):
         itself = other is t                # y *= y: the rule must see the old value twice
         scalar = isinstance(other, (numbers.Number, np.generic))
@@ -188,6 +238,9 @@ def _overwrite(old, value, index, scatter_free):
 
 def fill_(t, value):
     """Every element of ``t`` set to the number ``value``, in place."""
+    if _state.vmap_levels and t._batched:
+        return _batched_in_place(t, "fill_", (), lambda old: _overwrite(old, value, (Ellipsis,),
+                                                                         True), copy_old=False)
     if _check(t, "fill_", ()):
         return _record(t, "fill_", lambda old: _overwrite(old, value, (Ellipsis,), True),
                        copy_old=False)
@@ -201,6 +254,9 @@ def zero_(t):
 
 def copy_(t, src):
     """The values of ``src`` (broadcast to ``t``'s shape) copied into ``t``, in place."""
+    if _state.vmap_levels and _batched_operands(t, (src,)):
+        return _batched_in_place(t, "copy_", (src,), lambda old: _overwrite(old, src, (Ellipsis,),
+                                                                            True), copy_old=False)
     if _check(t, "copy_", (src,)):
         return _record(t, "copy_", lambda old: _overwrite(old, src, (Ellipsis,), True),
                        copy_old=False)
@@ -212,6 +268,10 @@ def copy_(t, src):
 def setitem(t, index, value):
     """``t[index] = value`` (a number, array or tensor broadcast to ``t[index]``)."""
     parts, scatter_free = normalize_index(t, index)
+    if _state.vmap_levels and _batched_operands(t, (value,) + parts):
+        return _batched_in_place(t, "__setitem__", (value,) + parts,
+                                 lambda old: _overwrite(old, value, parts, scatter_free),
+                                 copy_old=False)
     if _check(t, "__setitem__", (value,)):
         return _record(t, "__setitem__",
                        lambda old: _overwrite(old, value, parts, scatter_free), copy_old=False)

@@ -18,10 +18,11 @@ from __future__ import annotations
 from . import fused
 from .. import amp
 from .activation import ReluGrad, relu
+from . import batching as _batching
 from .record import Op, apply, recording_backward
 from ..autograd.graph import ACCUMULATED, leaf_grad, may_overwrite
 from .elementwise import _promote, as_operand
-from .shape import reshape, transpose, unsqueeze
+from .shape import Permute, reshape, transpose, unsqueeze
 from .reduce import sum as reduce_sum
 from .reduce import sum_to
 from ..tensor import Tensor
@@ -46,6 +47,9 @@ class MatMul(Op):
         right = None if tb is None else matmul(a, tb)
         return right if left is None else left if right is None else left + right
 
+    def vmap(xs, batched):
+        return _batched_matmul(xs[0], batched[0], xs[1], batched[1])
+
 
 def _as_matrix_cotangent(g, a_ndim: int, b_ndim: int):
     """``g`` with the axes that 1-D operands dropped put back, so both rules see matrices."""
@@ -59,6 +63,8 @@ def _as_matrix_cotangent(g, a_ndim: int, b_ndim: int):
 def _grad_left(g, b, a_shape):
     """d(a @ b)/da applied to g: g @ b^T, summed over broadcast batch axes."""
     a_ndim = len(a_shape)
+    if a_ndim == 1 and b.ndim == 2:                 # (k,) @ (k, m): b @ g
+        return matmul(b, g)
     g = _as_matrix_cotangent(g, a_ndim, b.ndim)
     bm = unsqueeze(b, -1) if b.ndim == 1 else b
     ga = matmul(g, transpose(bm))
@@ -70,12 +76,59 @@ def _grad_left(g, b, a_shape):
 def _grad_right(g, a, b_shape):
     """d(a @ b)/db applied to g: a^T @ g, summed over broadcast batch axes."""
     b_ndim = len(b_shape)
+    if b_ndim == 1 and a.ndim == 2:                 # (n, k) @ (k,): a^T @ g
+        return matmul(transpose(a), g)
     g = _as_matrix_cotangent(g, a.ndim, b_ndim)
     am = unsqueeze(a, 0) if a.ndim == 1 else a
     gb = matmul(transpose(am), g)
     if b_ndim == 1:
         return reshape(sum_to(gb, (b_shape[0], 1)), b_shape)
     return sum_to(gb, b_shape)
+
+
+def _batched_matmul(a, a_batched: bool, b, b_batched: bool):
+    """MatMul's batching rule on batch values (batch at 0 where batched): one GEMM where the
+    shapes allow (a batch of vectors or matrices against one matrix), else a broadcast
+    batched product with the 1-D operands made matrices and their axes removed after."""
+    a_nd = a.ndim - a_batched
+    b_nd = b.ndim - b_batched
+    if b_nd == 2 and not b_batched:                     # (B, ..., k) @ (k, m): one GEMM
+        rows = reshape(a, (-1, a.shape[-1]))
+        return reshape(matmul(rows, b), tuple(a.shape[:-1]) + (b.shape[-1],))
+    if a_nd == 2 and not a_batched and b_nd == 1:       # (n, k) @ (B, k): (B, k) @ (k, n)
+        return matmul(b, transpose(a))
+    if a_nd == 2 and not a_batched and b_nd == 2:       # (n, k) @ (B, k, m): one GEMM
+        size, k, m = b.shape                            # over the columns of every example
+        columns = reshape(apply(Permute, b, axes=(1, 0, 2)), (k, size * m))
+        out = reshape(matmul(a, columns), (a.shape[0], size, m))
+        return apply(Permute, out, axes=(1, 0, 2))
+    size = (a if a_batched else b).shape[0]
+    if a_nd == 1:
+        a = reshape(a, (size, 1, a.shape[-1])) if a_batched else reshape(a, (1, a.shape[0]))
+    if b_nd == 1:
+        b = reshape(b, (size, b.shape[-1], 1)) if b_batched else reshape(b, (b.shape[0], 1))
+    stacked = max(a_nd, b_nd, 2) - 2
+    a = _batching.lift(a, stacked + 2) if a_batched else a
+    b = _batching.lift(b, stacked + 2) if b_batched else b
+    if a.shape[-1] == 1:            # outer products (per-example weight gradients): a
+        out = a * b                 # broadcast product writes them at memory speed
+    else:
+        out = apply(MatMul, a, b)
+    rows, cols = out.shape[-2:]
+    return reshape(out, tuple(out.shape[:-2]) + ((rows,) if a_nd > 1 else ()) +
+                   ((cols,) if b_nd > 1 else ()))
+
+
+def _batched_linear(xs, batched):
+    """``x @ w.T + b`` on batch values, for Linear's and LinearRelu's batching rules."""
+    (x, w, b), (bx, bw, bb) = xs, batched
+    if not (bw or bb):
+        return apply(Linear, x, w, b)
+    wt = apply(Permute, w, axes=(0, 2, 1)) if bw else transpose(w)
+    out = _batched_matmul(x, bx, wt, bw)
+    if bb:
+        b = _batching.lift(b, out.ndim - 1 if (bx or bw) else out.ndim)
+    return out + b
 
 
 def matmul(a, b):
@@ -104,6 +157,9 @@ class Linear(Op):
     bias is added into the product's buffer (no temporary), and the graph has one node.
     """
     save = "x0 x1"
+
+    def vmap(xs, batched):
+        return _batched_linear(xs, batched)
 
     def forward(xp, x, w, b):
         out = xp.matmul(x, w.T)
@@ -153,6 +209,13 @@ class LinearRelu(Op):
     save = "x0 x1 ans"
     in_place_rule = True
 
+    def vmap(xs, batched):
+        x, w, b = xs
+        if batched == (True, False, False) and x.ndim == 3:       # keep the fused kernels
+            rows = apply(LinearRelu, reshape(x, (-1, x.shape[-1])), w, b)
+            return reshape(rows, tuple(x.shape[:2]) + (w.shape[0],))
+        return relu(_batched_linear(xs, batched))
+
     def forward(xp, x, w, b):
         return fused.linear_relu_forward(xp, x, w, b)
 
@@ -182,7 +245,7 @@ def _wrap_or_none(array):
 
 
 def _layer_shaped(x, w, b) -> bool:
-    """Arrays x (..., in), w (out, in), b (out,) of one floating dtype."""
+    """Tensors x (..., in), w (out, in), b (out,) of one floating dtype."""
     return (w.ndim == 2 and b.ndim == 1 and x.ndim >= 1 and x.shape[-1] == w.shape[1]
             and b.shape[0] == w.shape[0] and x.dtype == w.dtype == b.dtype
             and x.dtype.kind == "f")
@@ -200,7 +263,7 @@ def linear(x, weight, bias=None):
     """
     x, weight, bias = amp.cast_inputs(x, weight, bias)
     if bias is not None and isinstance(x, Tensor) and isinstance(weight, Tensor) and \
-            isinstance(bias, Tensor) and _layer_shaped(x._array, weight._array, bias._array):
+            isinstance(bias, Tensor) and _layer_shaped(x, weight, bias):
         return apply(Linear, x, weight, bias)
     out = matmul(x, transpose(weight))
     return out if bias is None else out + bias
@@ -217,6 +280,6 @@ def linear_relu(x, weight, bias):
     """
     x, weight, bias = amp.cast_inputs(x, weight, bias)
     if isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) \
-            and x.ndim == 2 and _layer_shaped(x._array, weight._array, bias._array):
+            and x.ndim == 2 and _layer_shaped(x, weight, bias):
         return apply(LinearRelu, x, weight, bias)
     return relu(linear(x, weight, bias))

@@ -13,16 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 from .. import amp, backend
+from ..autograd.batched import BatchedTensor, innermost_array
 from ..autograd.mode import is_anomaly_enabled
 from ..cuda import graphs
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
+from . import batching as _batching
 from . import fused
 from .record import Op, apply, recording_backward
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
-from .shape import unsqueeze
+from .shape import reshape, unsqueeze
 from .unary import _float
 
 __all__ = ["cross_entropy", "mse_loss"]
@@ -95,6 +97,15 @@ class SoftmaxCrossEntropy(Op):
     """
     save = "x0 x1"
 
+    def vmap(xs, batched, reduction, **params):
+        if reduction != "none":
+            return None                     # cross_entropy reduces batched losses itself
+        size = next(x.shape[0] for x, b in zip(xs, batched) if b)
+        x, labels = (_batching.with_batch(v, b, size) for v, b in zip(xs, batched))
+        rows = apply(SoftmaxCrossEntropy, reshape(x, (-1, x.shape[-1])),
+                     reshape(labels, (-1,)), reduction="none", **params)
+        return reshape(rows, tuple(labels.shape))
+
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
         losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
                                             labels_checked)
@@ -132,6 +143,15 @@ class MseLoss(Op):
     ops)."""
 
     save = "xs"
+
+    def vmap(xs, batched, reduction, divisor):
+        size = next(v.shape[0] for v, b in zip(xs, batched) if b)
+        x, t = (_batching.with_batch(v, b, size) for v, b in zip(xs, batched))
+        out = apply(MseLoss, x, t, reduction="none", divisor=None)
+        if reduction == "none":
+            return out
+        out = reduce_sum(out, axis=tuple(range(1, out.ndim)))
+        return out if divisor is None else out / divisor
 
     def forward(xp, x, t, reduction, divisor):
         d = x - t
@@ -185,14 +205,21 @@ def _divided(t, divisor):
 def _smoothed_targets(x, labels, ignore_index: int, smoothing: float):
     """Constants of the rules: the target distribution q (N, C), one-hot mixed with uniform
     by ``smoothing``, and the row mask (N,) (0 where the label is ``ignore_index``)."""
-    xp = backend.xp_of(x._array)
+    return _targets(labels, x.shape[-1], x.dtype, ignore_index, smoothing)
+
+
+def _targets(labels, classes: int, dtype, ignore_index: int, smoothing: float):
+    if labels._batched:                     # per-example labels (vmap): per-example targets
+        target, valid = _targets(labels._value, classes, dtype, ignore_index, smoothing)
+        return (BatchedTensor._make(target, labels._level),
+                BatchedTensor._make(valid, labels._level))
+    xp = labels._xp()
     raw = labels._array
     valid = raw != ignore_index
-    classes = xp.arange(x.shape[1])
-    one_hot = (classes[None, :] == xp.where(valid, raw, 0)[:, None]).astype(x.dtype)
+    one_hot = (xp.arange(classes) == xp.where(valid, raw, 0)[..., None]).astype(dtype)
     if smoothing:
-        one_hot = one_hot * (1.0 - smoothing) + smoothing / x.shape[1]
-    return Tensor._wrap(one_hot), Tensor._wrap(valid.astype(x.dtype))
+        one_hot = one_hot * (1.0 - smoothing) + smoothing / classes
+    return Tensor._wrap(one_hot), Tensor._wrap(valid.astype(dtype))
 
 
 def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0,
@@ -215,6 +242,9 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = _float(logits)
     _check_label_shapes(logits, target)
+    if logits._batched or target._batched:
+        return _batched_cross_entropy(logits, target, reduction, float(label_smoothing),
+                                      ignore_index)
     labels, classes = target._array, logits.shape[1]
     checked = _labels_checked_now(labels)
     counted = _check_label_values(labels, classes, ignore_index) if checked else None
@@ -227,6 +257,23 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     if not checked:
         loss._explain_nan_on_read(lambda: _check_label_values(labels, classes, ignore_index))
     return loss
+
+
+def _batched_cross_entropy(logits, target, reduction, smoothing, ignore_index):
+    """cross_entropy inside vmap: the per-row losses of every example in one record, then
+    each example's sum or mean over its own rows."""
+    labels = innermost_array(target)
+    checked = _labels_checked_now(labels)
+    if checked:
+        _check_label_values(labels, logits.shape[1], ignore_index)
+    losses = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
+                   smoothing=smoothing, reduction="none", divisor=None, labels_checked=checked)
+    if reduction == "none":
+        return losses
+    total = reduce_sum(losses)
+    if reduction == "sum":
+        return total
+    return total / reduce_sum(target != ignore_index).astype(total.dtype)
 
 
 def _rows_or_one(divisor):

@@ -9,6 +9,9 @@ An op is one record, a class whose body holds, on one screen (DESIGN.md rule 2):
 - ``jvp(ctx, *t)``: the forward rule, one tangent per input (``None`` = zero), or one of the
   shortcuts ``LINEAR`` (the op applied to the tangents) and ``ELEMENTWISE`` (for unary
   element-wise ops, whose Jacobian is diagonal: the vjp applied to the tangent);
+- ``vmap(xs, batched, **params)``: the batching rule, on the batch values ``xs`` (the
+  batch at dimension 0 where ``batched[i]``), returning the batch of outputs (batch at 0);
+  or the shortcuts ``BROADCAST`` (element-wise ops) and ``AXIS`` (ops over an ``axis``);
 - ``save``: what the rules read: ``"x0"``, ``"x1"``... (inputs), ``"xs"`` (all inputs) and
   ``"ans"`` (the output). Nothing else is kept (rule 6).
 
@@ -32,8 +35,8 @@ from ..autograd.graph import Node, SavedTensor, _hooks, stale_view_error
 from ..autograd.mode import _state
 from ..tensor import Tensor
 
-__all__ = ["Op", "apply", "zeros_with", "recording_backward", "LINEAR", "ELEMENTWISE",
-           "REGISTRY"]
+__all__ = ["Op", "apply", "record", "zeros_with", "recording_backward", "LINEAR",
+           "ELEMENTWISE", "BROADCAST", "AXIS", "REGISTRY"]
 
 REGISTRY: dict[str, type] = {}
 
@@ -48,6 +51,8 @@ class _Shortcut:
 
 LINEAR = _Shortcut("LINEAR")            # jvp(t) = op(t): the op is linear in its inputs
 ELEMENTWISE = _Shortcut("ELEMENTWISE")  # jvp(t) = vjp(t): unary op with a diagonal Jacobian
+BROADCAST = _Shortcut("BROADCAST")      # vmap: element-wise; batch dims broadcast in front
+AXIS = _Shortcut("AXIS")                # vmap: one input, its ``axis`` parameter shifted
 
 
 class Op:
@@ -60,6 +65,7 @@ class Op:
     broadcasts = False      # True: inputs broadcast against each other (better errors)
     in_place_rule = False   # True: the vjp may use graph.may_overwrite / graph.leaf_grad
     jvp = None
+    vmap = None             # the batching rule: None loops over the batch (with a warning)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -75,14 +81,16 @@ class Op:
 def zeros_with(like, shape: tuple, dtype):
     """A zero tensor of ``shape`` and ``dtype`` on the device of tensor ``like`` (a zero
     tangent or cotangent standing in for ``None``)."""
-    return Tensor._wrap(backend.zeros_like_device(like._array, shape, dtype))
+    from ..autograd.batched import innermost_array
+    return Tensor._wrap(backend.zeros_like_device(innermost_array(like), shape, dtype))
 
 
 def recording_backward() -> bool:
     """Whether a reverse rule running now must itself be differentiable: its graph is being
-    recorded (``create_graph=True``) or a forward-mode level is open (forward over reverse).
-    A rule with a raw-array fast path takes it only when this is false."""
-    return _state.grad_enabled or bool(forward_ad._state.levels)
+    recorded (``create_graph=True``), a forward-mode level is open (forward over reverse) or
+    a vmap is (its cotangents may be batched tensors, which have no raw array). A rule with
+    a raw-array fast path takes it only when this is false."""
+    return _state.grad_enabled or bool(forward_ad._state.levels) or bool(_state.vmap_levels)
 
 
 def broadcast_error(op_name: str, shapes, exc: Exception) -> Exception:
@@ -120,6 +128,9 @@ def _all_numpy(arrays) -> bool:
 
 def apply(op, *inputs, **params):
     """Run ``op`` on tensors ``inputs`` and, when needed, record it in the graph."""
+    if _state.vmap_levels:
+        if any(t._batched for t in inputs) or (params and _batching.has_batched_param(params)):
+            return _batching.apply_batched(op, inputs, params)
     arrays = [t._array for t in inputs]
     first = arrays[0]
     try:
@@ -142,10 +153,23 @@ def apply(op, *inputs, **params):
         out = np.asarray(out)               # NumPy reductions of 0-d results give scalars
     result = Tensor._wrap(out)
     if op.view and xp.may_share_memory(out, first):
-        base = inputs[0]
-        result._version = base._version
-        result._base = base._base if base._base is not None else base
-        result._view_epoch = base._version.rebased
+        share_version(result, inputs[0])
+    if (_state.grad_enabled and op.differentiable) or forward_ad._state.levels:
+        return record(op, inputs, result, params, arrays)
+    return result
+
+
+def share_version(view, base) -> None:
+    """Make ``view`` a view of ``base``: one version counter, in-place writes noticed."""
+    view._version = base._version
+    view._base = base._base if base._base is not None else base
+    view._view_epoch = base._version.rebased
+
+
+def record(op, inputs, result, params, arrays=None):
+    """Record ``result = op(*inputs)`` in the graph (when something requires grad) and give
+    it its forward-mode tangents; returns ``result``. ``arrays``: the inputs' arrays, when
+    the caller has them (else shapes and dtypes are read from the tensors)."""
     node = None
     if not (_state.grad_enabled and op.differentiable):
         pass
@@ -164,8 +188,9 @@ def apply(op, *inputs, **params):
                 edges[i] = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (
                     t._grad_accumulator(), 0)
         if edges is not None:
-            node = Node(op, tuple(edges), tuple([a.shape for a in arrays]),
-                        tuple([a.dtype for a in arrays]))
+            sources = inputs if arrays is None else arrays
+            node = Node(op, tuple(edges), tuple([a.shape for a in sources]),
+                        tuple([a.dtype for a in sources]))
             if params:
                 node.__dict__.update(params)
             indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
@@ -178,3 +203,6 @@ def apply(op, *inputs, **params):
                 forward_ad.propagate(op, inputs, result, params, node)
                 break
     return result
+
+
+from . import batching as _batching  # noqa: E402  (the batching rules apply ops themselves)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .record import LINEAR, Op, apply
+from .record import AXIS, LINEAR, Op, apply
 from . import shape as _shape  # shape imports this module: use its names at call time
 
 __all__ = ["sum", "mean", "max", "min", "logsumexp", "sum_to", "expand_reduced",
@@ -80,6 +80,8 @@ def sum_to(g, shape: tuple):
 class Sum(Op):
     """Sum over ``axis``. (...) -> reduced shape."""
 
+    vmap = AXIS
+
     def forward(xp, x, axis, keepdims):
         return x.sum(axis=axis, keepdims=keepdims)
 
@@ -91,6 +93,8 @@ class Sum(Op):
 
 class Mean(Op):
     """Mean over ``axis``. (...) -> reduced shape."""
+
+    vmap = AXIS
 
     def forward(xp, x, axis, keepdims):
         return x.mean(axis=axis, keepdims=keepdims)
@@ -115,6 +119,7 @@ class Max(Op):
     """Largest value over ``axis``; the gradient is shared equally among ties."""
 
     save = "xs ans"
+    vmap = AXIS
 
     def forward(xp, x, axis, keepdims):
         return x.max(axis=axis, keepdims=keepdims)
@@ -130,6 +135,7 @@ class Min(Op):
     """Smallest value over ``axis``; the gradient is shared equally among ties."""
 
     save = "xs ans"
+    vmap = AXIS
 
     def forward(xp, x, axis, keepdims):
         return x.min(axis=axis, keepdims=keepdims)
@@ -142,6 +148,7 @@ class LogSumExp(Op):
     """log(sum(exp(x))) over ``axis``, computed without overflow."""
 
     save = "xs ans"
+    vmap = AXIS
 
     def forward(xp, x, axis, keepdims):
         m = x.max(axis=axis, keepdims=True)

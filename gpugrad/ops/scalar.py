@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 
-from .record import ELEMENTWISE, LINEAR, Op
+from .record import BROADCAST, ELEMENTWISE, LINEAR, Op
 
 __all__ = ["AddScalar", "MulScalar", "DivScalar", "RDivScalar", "PowScalar", "RPowScalar"]
 
 
 class AddScalar(Op):
+    vmap = BROADCAST
+
     def forward(xp, x, c):
         return x + c
 
@@ -29,6 +31,8 @@ class AddScalar(Op):
 
 
 class MulScalar(Op):
+    vmap = BROADCAST
+
     def forward(xp, x, c):
         return x * c
 
@@ -39,6 +43,8 @@ class MulScalar(Op):
 
 
 class DivScalar(Op):
+    vmap = BROADCAST
+
     def forward(xp, x, c):
         return x / c
 
@@ -52,6 +58,7 @@ class RDivScalar(Op):
     """``c / x``."""
 
     save = "xs ans"
+    vmap = BROADCAST
 
     def forward(xp, x, c):
         return c / x
@@ -66,6 +73,7 @@ class PowScalar(Op):
     """``x ** c``."""
 
     save = "xs"
+    vmap = BROADCAST
 
     def forward(xp, x, c):
         return x ** c
@@ -84,6 +92,7 @@ class RPowScalar(Op):
     """``c ** x``."""
 
     save = "ans"
+    vmap = BROADCAST
 
     def forward(xp, x, c):
         return c ** x

@@ -16,19 +16,21 @@ import numbers
 import numpy as np
 
 from .. import backend
-from .record import LINEAR, Op, apply, zeros_with
+from . import batching as _batching
+from .record import BROADCAST, LINEAR, Op, apply, zeros_with
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
 from .unary import astype
 from ..tensor import Tensor
 
-__all__ = ["alias", "reshape", "view", "permute", "transpose", "squeeze", "unsqueeze", "flatten",
-           "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
+__all__ = ["alias", "reshape", "view", "permute", "movedim", "transpose", "squeeze", "unsqueeze",
+           "flatten", "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
 
 
 class Alias(Op):
     """The same values under a new identity (a view): a dual tensor, a differentiable handle."""
 
     view = True
+    vmap = BROADCAST
 
     def forward(xp, x):
         return x.view()
@@ -52,6 +54,10 @@ class Reshape(Op):
 
     jvp = LINEAR
 
+    def vmap(xs, batched, shape):
+        (x,) = xs
+        return apply(Reshape, x, shape=(x.shape[0],) + tuple(shape))
+
 
 class Permute(Op):
     """Axes reordered by ``axes`` (a view)."""
@@ -65,6 +71,9 @@ class Permute(Op):
         return apply(Permute, g, axes=tuple(np.argsort(ctx.axes).tolist()))
 
     jvp = LINEAR
+
+    def vmap(xs, batched, axes):
+        return apply(Permute, xs[0], axes=(0,) + tuple(a + 1 for a in axes))
 
 
 class BroadcastTo(Op):
@@ -81,6 +90,10 @@ class BroadcastTo(Op):
 
     jvp = LINEAR
 
+    def vmap(xs, batched, shape):
+        x = _batching.lift(xs[0], len(shape))
+        return apply(BroadcastTo, x, shape=(x.shape[0],) + tuple(shape))
+
 
 class GetItem(Op):
     """``x[index]``: basic indexing gives a view, integer/boolean arrays a copy."""
@@ -95,6 +108,13 @@ class GetItem(Op):
                      scatter_free=ctx.scatter_free)
 
     jvp = LINEAR
+
+    def vmap(xs, batched, index, scatter_free):
+        (x,) = xs
+        size = x.shape[0] if batched[0] else _batching.mapped_size(index)
+        index = _batching.batched_index(index, size, batched[0])
+        return None if index is None else apply(GetItem, x, index=index,
+                                                scatter_free=scatter_free)
 
 
 class ScatterAdd(Op):
@@ -113,6 +133,13 @@ class ScatterAdd(Op):
         return apply(GetItem, g, index=ctx.index, scatter_free=ctx.scatter_free)
 
     jvp = LINEAR
+
+    def vmap(xs, batched, shape, index, scatter_free):
+        (g,) = xs
+        size = g.shape[0] if batched[0] else _batching.mapped_size(index)
+        index = _batching.batched_index(index, size)
+        return None if index is None else apply(ScatterAdd, g, shape=(size,) + tuple(shape),
+                                                index=index, scatter_free=scatter_free)
 
 
 class Concatenate(Op):
@@ -138,6 +165,11 @@ class Concatenate(Op):
         filled = [ti if ti is not None else zeros_with(like, ctx.shapes[i], ctx.dtypes[i])
                   for i, ti in enumerate(t)]
         return apply(Concatenate, *filled, axis=ctx.axis)
+
+    def vmap(xs, batched, axis):
+        size = next(x.shape[0] for x, b in zip(xs, batched) if b)
+        xs = [_batching.with_batch(x, b, size) for x, b in zip(xs, batched)]
+        return apply(Concatenate, *xs, axis=axis + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,6 +218,22 @@ def permute(x, *axes):
     if axes == tuple(range(x.ndim)):
         return x
     return apply(Permute, x, axes=axes)
+
+
+def movedim(x, source: int, destination: int):
+    """``x`` with dimension ``source`` moved to position ``destination`` (a view; NumPy's
+    ``moveaxis``). Example: ``movedim(gpugrad.zeros(2, 3, 4), 2, 0).shape == (4, 2, 3)``."""
+    ndim = x.ndim
+    for d in (source, destination):
+        if not -ndim <= d < max(ndim, 1):
+            raise IndexError(f"movedim: dimension {d} is out of range for a tensor with "
+                             f"{ndim} dimensions")
+    source, destination = source % max(ndim, 1), destination % max(ndim, 1)
+    if source == destination:
+        return x
+    order = [d for d in range(ndim) if d != source]
+    order.insert(destination, source)
+    return permute(x, *order)
 
 
 def transpose(x, dim0: int = -2, dim1: int = -1):
@@ -247,6 +295,13 @@ expand = broadcast_to
 
 
 def _index_part(part, device):
+    if isinstance(part, Tensor) and part._batched:        # a per-example index (vmap)
+        if part.dtype.kind not in "iu":
+            raise IndexError(
+                f"vmap: indexing with a batched {part.dtype} index (a mask that differs per "
+                f"example) would give each example a different shape; use "
+                f"gpugrad.where(mask, x, 0.0) instead, or integer indices")
+        return part
     if isinstance(part, Tensor):
         part = part._array
     elif isinstance(part, (list, tuple)):

@@ -16,13 +16,15 @@ import numbers
 import numpy as np
 
 from .. import backend, dtypes
-from .record import ELEMENTWISE, LINEAR, Op, apply
+from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
 from ..tensor import Tensor
 
 __all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype", "to_device"]
 
 
 class Neg(Op):
+    vmap = BROADCAST
+
     def forward(xp, x):
         return -x
 
@@ -34,6 +36,7 @@ class Neg(Op):
 
 class Exp(Op):
     save = "ans"
+    vmap = BROADCAST
 
     def forward(xp, x):
         return xp.exp(x)
@@ -46,6 +49,7 @@ class Exp(Op):
 
 class Log(Op):
     save = "xs"
+    vmap = BROADCAST
 
     def forward(xp, x):
         return xp.log(x)
@@ -58,6 +62,7 @@ class Log(Op):
 
 class Sqrt(Op):
     save = "ans"
+    vmap = BROADCAST
 
     def forward(xp, x):
         return xp.sqrt(x)
@@ -72,6 +77,7 @@ class Abs(Op):
     """|x|; its derivative at 0 is taken as 0."""
 
     save = "xs"
+    vmap = BROADCAST
 
     def forward(xp, x):
         return xp.abs(x)
@@ -88,6 +94,7 @@ class Clamp(Op):
     included, and 0 outside."""
 
     save = "xs"
+    vmap = BROADCAST
 
     def forward(xp, x, min, max):
         return xp.clip(x, min, max)
@@ -106,6 +113,8 @@ class Clamp(Op):
 
 
 class Clone(Op):
+    vmap = BROADCAST
+
     def forward(xp, x):
         return x.copy()
 
@@ -118,6 +127,8 @@ class Clone(Op):
 class Cast(Op):
     """Float-to-float dtype conversion."""
 
+    vmap = BROADCAST
+
     def forward(xp, x, dtype):
         return x.astype(dtype)
 
@@ -129,6 +140,8 @@ class Cast(Op):
 
 class ToDevice(Op):
     """A copy on another device; its gradient goes back to the ``source`` device."""
+
+    vmap = BROADCAST
 
     def forward(xp, x, device, source):
         return backend.to_device(x, device)
@@ -210,6 +223,9 @@ def astype(x, dtype):
         return x
     if dtype.kind in "fc" and x.dtype.kind in "fc":
         return apply(Cast, x, dtype=dtype)
+    if x._batched:
+        from ..autograd.batched import BatchedTensor
+        return BatchedTensor._make(astype(x._value, dtype), x._level)
     return Tensor._wrap(x._array.astype(dtype))
 
 

@@ -1,5 +1,5 @@
-"""JAX-style function transforms: grad, value_and_grad, vjp, jvp, jacrev, jacfwd, jacobian,
-hessian, hvp.
+"""JAX-style function transforms: grad, value_and_grad, vjp, jvp (the Jacobians are in
+jacobians.py, vmap in vmap.py).
 
 Each takes a Python function of tensors and returns a function (or values). Arguments and
 outputs may be tensors, NumPy/CuPy arrays, Python floats, or tuples/lists/dicts of them;
@@ -24,18 +24,17 @@ import numbers
 
 import numpy as np
 
-from .autograd import forward_ad
-from .autograd.engine import grad as autograd_grad
-from .pytree import tree_flatten, tree_unflatten
+from ..autograd import forward_ad
+from ..autograd.engine import grad as autograd_grad
+from ..pytree import tree_flatten, tree_unflatten
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
-           "hvp"]
+__all__ = ["grad", "value_and_grad", "vjp", "jvp"]
 
 
 def _tensor(value, what: str):
     """``value`` (tensor, array or Python number) as a float tensor."""
-    from .creation import as_tensor, tensor
-    from .tensor import Tensor
+    from ..creation import as_tensor, tensor
+    from ..tensor import Tensor
     if isinstance(value, Tensor):
         t = value
     elif isinstance(value, (numbers.Number, np.generic)):
@@ -46,7 +45,7 @@ def _tensor(value, what: str):
         raise TypeError(f"{what} must be a tensor, an array or a number, or a tuple/list/dict "
                         f"of them; got {type(value).__name__}")
     if t.dtype.kind != "f":
-        from .dtypes import get_default_dtype
+        from ..dtypes import get_default_dtype
         t = t.astype(get_default_dtype())
     return t
 
@@ -69,7 +68,7 @@ class _Handles:
     """
 
     def __init__(self, args, nums):
-        from .ops.shape import alias
+        from ..ops.shape import alias
         self.args = list(args)
         self.nums = nums
         self.specs, self.leaves = [], []
@@ -102,7 +101,7 @@ class _Handles:
 
 
 def _zeros_like(t):
-    from .creation import zeros_like
+    from ..creation import zeros_like
     return zeros_like(t)
 
 
@@ -118,7 +117,7 @@ def _gradients(outputs, cotangents, handles: _Handles, create_graph: bool) -> li
 
 
 def _scalar_output(out, name: str):
-    from .tensor import Tensor
+    from ..tensor import Tensor
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: the function must return a gpugrad tensor, got "
                         f"{type(out).__name__}")
@@ -149,7 +148,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
 
 
 def _ones_like(t):
-    from .creation import ones_like
+    from ..creation import ones_like
     return ones_like(t)
 
 
@@ -234,149 +233,3 @@ def jvp(f, primals, tangents):
             primal_out.append(primal)
             tangent_out.append(tangent if tangent is not None else _zeros_like(primal))
     return tree_unflatten(out_spec, primal_out), tree_unflatten(out_spec, tangent_out)
-
-
-def _one_hot(like, index: int):
-    from .tensor import Tensor
-    flat = like._xp().zeros(like.size, dtype=like.dtype)
-    flat[index] = 1
-    return Tensor._wrap(flat.reshape(like.shape))
-
-
-def _assemble(rows: list, out_shape: tuple, in_shape: tuple, rows_index_output: bool):
-    """Stack per-element results into a Jacobian block of shape out_shape + in_shape."""
-    from .ops.shape import permute, reshape, stack
-    if not rows:
-        from .creation import zeros
-        return zeros(*(tuple(out_shape) + tuple(in_shape)))
-    block = stack(rows)                    # (n_rows,) + row shape
-    if rows_index_output:                  # rows are d out[m] / d in: shape (m,) + in_shape
-        return reshape(block, tuple(out_shape) + tuple(in_shape))
-    # rows are d out / d in[e]: (n_in,) + out_shape -> out_shape + in_shape
-    block = reshape(block, (len(rows),) + tuple(out_shape))
-    block = permute(block, tuple(range(1, block.ndim)) + (0,))
-    return reshape(block, tuple(out_shape) + tuple(in_shape))
-
-
-def jacrev(f, argnums=0):
-    """The Jacobian of f by reverse mode: one vjp per *output* element (at most m passes for
-    f: R^n -> R^m). Prefer it when outputs are few; ``jacfwd`` when inputs are few.
-
-    Shapes: for output ``out`` and argument ``x``, the block is ``out.shape + x.shape``;
-    with tuple ``argnums`` each output gives a tuple of blocks.
-
-    Example::
-
-        >>> jacrev(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
-    """
-    def jacrev_f(*args, **kwargs):
-        nums = _argnums(argnums, len(args))
-        handles = _Handles(args, nums)
-        out = f(*handles.args, **kwargs)
-        out_leaves, out_spec = tree_flatten(out)
-        flat = handles.flat
-        blocks = []
-        for o in (_tensor(o, "an output") for o in out_leaves):
-            rows = [_gradients([o], [_one_hot(o, m)], handles, handles.create_graph)
-                    for m in range(o.size)]
-            per_handle = [_assemble([r[j] for r in rows], o.shape, h.shape, True)
-                          for j, h in enumerate(flat)]
-            blocks.append(handles.regroup(per_handle, isinstance(argnums, int)))
-        return tree_unflatten(out_spec, blocks)
-    return jacrev_f
-
-
-jacobian = jacrev
-
-
-def jacfwd(f, argnums=0):
-    """The Jacobian of f by forward mode: one jvp per *input* element (at most n passes for
-    f: R^n -> R^m). Prefer it when inputs are few; ``jacrev`` when outputs are few.
-
-    Shapes as ``jacrev``: ``out.shape + x.shape`` per output and argument.
-
-    Example::
-
-        >>> jacfwd(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
-    """
-    def jacfwd_f(*args, **kwargs):
-        nums = _argnums(argnums, len(args))
-        args = list(args)
-        specs, leaves = [], []
-        for n in nums:
-            arg_leaves, spec = tree_flatten(args[n])
-            specs.append(spec)
-            leaves.append([_tensor(leaf, f"argument {n}") for leaf in arg_leaves])
-        flat = [leaf for group in leaves for leaf in group]
-        columns = [[] for _ in flat]            # per input leaf: output tangents per element
-        out_spec = None
-        for j, x in enumerate(flat):
-            for e in range(x.size):
-                with forward_ad.dual_level():
-                    dual = forward_ad.make_dual(x, _one_hot(x, e))
-                    call = _with_leaf(args, nums, specs, leaves, j, dual)
-                    out_leaves, out_spec = tree_flatten(f(*call, **kwargs))
-                    columns[j].append([_tangent_or_zeros(_tensor(o, "an output"))
-                                       for o in out_leaves])
-        if out_spec is None:                     # no input elements at all
-            out_leaves, out_spec = tree_flatten(f(*args, **kwargs))
-        outputs = [_tensor(o, "an output") for o in out_leaves]
-        blocks = []
-        for k, o in enumerate(outputs):
-            per_leaf = [_assemble([col[k] for col in columns[j]], o.shape, x.shape, False)
-                        for j, x in enumerate(flat)]
-            trees, start = [], 0
-            for spec, group in zip(specs, leaves):
-                trees.append(tree_unflatten(spec, per_leaf[start:start + len(group)]))
-                start += len(group)
-            blocks.append(trees[0] if isinstance(argnums, int) else tuple(trees))
-        return tree_unflatten(out_spec, blocks)
-    return jacfwd_f
-
-
-def _with_leaf(args, nums, specs, leaves, j, replacement):
-    """``args`` with flat differentiated leaf ``j`` replaced."""
-    call, start = list(args), 0
-    for n, spec, group in zip(nums, specs, leaves):
-        if start <= j < start + len(group):
-            swapped = list(group)
-            swapped[j - start] = replacement
-            call[n] = tree_unflatten(spec, swapped)
-        else:
-            call[n] = tree_unflatten(spec, group)
-        start += len(group)
-    return call
-
-
-def _tangent_or_zeros(o):
-    primal, tangent = forward_ad.unpack_dual(o)
-    return tangent if tangent is not None else _zeros_like(primal)
-
-
-def hessian(f, argnums=0):
-    """The Hessian of scalar-valued f, forward over reverse: ``jacfwd(jacrev(f))``, at most n
-    forward-over-reverse passes for n inputs.
-
-    Example (the seed's)::
-
-        >>> hessian(f)(2.0, 3.0)                    # d2f/dx2 = 2y = 6
-        >>> hessian(f, argnums=(0, 1))(2.0, 3.0)    # ((6, 4), (4, 18))
-    """
-    return jacfwd(jacrev(f, argnums), argnums)
-
-
-def hvp(f, primals, v):
-    """The Hessian of scalar-valued f at ``primals`` times ``v``, in one forward-over-reverse
-    pass (the Hessian is never formed). ``primals`` and ``v`` are tuples, one entry per
-    argument of f; returns H v with the structure of the first (or, for several arguments,
-    a tuple).
-
-    Example::
-
-        >>> hvp(lambda x: (x ** 3).sum(), (x,), (v,))      # 6 x * v
-    """
-    if not isinstance(primals, (tuple, list)) or not isinstance(v, (tuple, list)):
-        raise TypeError("hvp(f, primals, v): primals and v must be tuples")
-    argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    _, tangent = jvp(grad(f, argnums), tuple(primals), tuple(v))
-    return tangent

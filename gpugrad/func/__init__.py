@@ -1,0 +1,23 @@
+"""JAX-style function transforms: grad, value_and_grad, vjp, jvp (transforms.py); jacrev,
+jacfwd, jacobian, hessian, hvp (jacobians.py); vmap (vmap.py).
+
+Each takes a Python function of tensors and returns a function (or values). Arguments and
+outputs may be tensors, NumPy/CuPy arrays, Python floats, or tuples/lists/dicts of them;
+results come back in the same structure, as tensors. They compose (``grad(grad(f))``,
+``jacfwd(jacrev(f))``, ``vmap(grad(f))``) and work with Python control flow, since gpugrad
+is define-by-run (except on batched values inside ``vmap``).
+
+Example (the seed's JAX example)::
+
+    >>> def f(x, y): return x**2 * y + y**3
+    >>> grad(f, argnums=(0, 1))(2.0, 3.0)          # (12, 31)
+    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y = 6
+    >>> vmap(grad(f))(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([3.0, 3.0]))   # [6, 12]
+"""
+
+from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
+from .transforms import grad, jvp, value_and_grad, vjp
+from .vmap import vmap
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
+           "hvp", "vmap"]

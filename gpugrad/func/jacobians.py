@@ -1,0 +1,189 @@
+"""Jacobians and Hessians: jacrev, jacfwd (jacobian = jacrev), hessian, hvp.
+
+``jacrev`` is ``vmap`` over a vjp: one reverse pass pulls back every row of the identity at
+once. ``jacfwd`` is ``vmap`` over a jvp: one forward pass pushes every column of the identity
+at once. ``hessian`` is ``jacfwd(jacrev(f))``: one batched forward-over-reverse pass. Pass
+``chunk_size`` to pull or push at most that many rows/columns at a time (less memory).
+
+Which, when (the seed's table): for f: R^n -> R^m, ``jacfwd`` when n < m (few inputs),
+``jacrev`` when m < n (few outputs; a scalar loss of many parameters is the extreme case).
+
+Example (the seed's JAX example)::
+
+    >>> def f(x, y): return x**2 * y + y**3
+    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y = 6
+    >>> hessian(f, argnums=(0, 1))(2.0, 3.0)        # ((6, 4), (4, 18))
+"""
+
+from __future__ import annotations
+
+from ..autograd import forward_ad
+from ..pytree import tree_flatten, tree_unflatten
+from .transforms import _argnums, _gradients, _Handles, _tensor, _zeros_like, grad, jvp
+from .vmap import vmap
+
+__all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
+
+
+def _eye_rows(like, n: int):
+    from ..creation import eye
+    return eye(n, dtype=like.dtype, device=like.device)
+
+
+def jacrev(f, argnums=0, *, chunk_size=None):
+    """The Jacobian of f by reverse mode: the vjps of all m output directions in one
+    batched pass (``vmap`` over the cotangents). Prefer it when outputs are few.
+
+    Shapes: for output ``out`` and argument ``x``, the block is ``out.shape + x.shape``;
+    with tuple ``argnums`` each output gives a tuple of blocks.
+
+    Example::
+
+        >>> jacrev(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
+    """
+    from ..ops.shape import reshape
+
+    def jacrev_f(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        handles = _Handles(args, nums)
+        out = f(*handles.args, **kwargs)
+        out_leaves, out_spec = tree_flatten(out)
+        flat = handles.flat
+        blocks = []
+        for o in (_tensor(o, "an output") for o in out_leaves):
+            rows = _pull_back_rows(o, handles, chunk_size)
+            per_handle = [reshape(r, tuple(o.shape) + tuple(h.shape))      # (m,) + h.shape
+                          for r, h in zip(rows, flat)]                      # to o + h shape
+            blocks.append(handles.regroup(per_handle, isinstance(argnums, int)))
+        return tree_unflatten(out_spec, blocks)
+    return jacrev_f
+
+
+jacobian = jacrev
+
+
+def _pull_back_rows(o, handles, chunk_size) -> list:
+    """For each handle h, d(o)/d(h) as (o.size,) + h.shape (or h.shape itself for a one-
+    element output): one vjp per row of the identity, all in one vmap (a single vjp for a
+    one-element output)."""
+    from ..creation import ones_like
+    from ..ops.shape import reshape
+    create = handles.create_graph
+    if o.size == 1:
+        return _gradients([o], [ones_like(o)], handles, create)
+
+    def pull(row):
+        return tuple(_gradients([o], [reshape(row, tuple(o.shape))], handles, create))
+    return list(vmap(pull, chunk_size=chunk_size)(_eye_rows(o, o.size)))
+
+
+def jacfwd(f, argnums=0, *, chunk_size=None):
+    """The Jacobian of f by forward mode: the jvps of all n input directions in one batched
+    pass (``vmap`` over the tangents). Prefer it when inputs are few.
+
+    Shapes as ``jacrev``: ``out.shape + x.shape`` per output and argument.
+
+    Example::
+
+        >>> jacfwd(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
+    """
+    def jacfwd_f(*args, **kwargs):
+        nums = _argnums(argnums, len(args))
+        args = list(args)
+        specs, leaves = [], []
+        for n in nums:
+            arg_leaves, spec = tree_flatten(args[n])
+            specs.append(spec)
+            leaves.append([_tensor(leaf, f"argument {n}") for leaf in arg_leaves])
+        flat = [leaf for group in leaves for leaf in group]
+        found = {}
+        columns = [_push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found,
+                                         chunk_size) for j, x in enumerate(flat)]
+        out_spec, shapes = found["spec"], found["shapes"]
+        blocks = []
+        for k, shape in enumerate(shapes):
+            per_leaf = [_as_block(columns[j][k], shape, x.shape) for j, x in enumerate(flat)]
+            trees, start = [], 0
+            for spec, group in zip(specs, leaves):
+                trees.append(tree_unflatten(spec, per_leaf[start:start + len(group)]))
+                start += len(group)
+            blocks.append(trees[0] if isinstance(argnums, int) else tuple(trees))
+        return tree_unflatten(out_spec, blocks)
+    return jacfwd_f
+
+
+def _push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found, chunk_size):
+    """d(outputs)/d(leaf j) as (x.size,) + out.shape per output: one jvp per column of the
+    identity, all in one vmap. Notes the outputs' structure and shapes in ``found``."""
+    from ..creation import zeros
+    from ..ops.shape import reshape
+
+    def push(column):
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x, reshape(column, tuple(x.shape)))
+            call = _with_leaf(args, nums, specs, leaves, j, dual)
+            outs, found["spec"] = tree_flatten(f(*call, **kwargs))
+            outs = [_tensor(o, "an output") for o in outs]
+            found["shapes"] = [tuple(o.shape) for o in outs]
+            return tuple(_tangent_or_zeros(o) for o in outs)
+    if x.size == 0:                       # nothing to push: run f once for the shapes
+        outs, found["spec"] = tree_flatten(f(*_with_leaf(args, nums, specs, leaves, j, x),
+                                             **kwargs))
+        found["shapes"] = [tuple(_tensor(o, "an output").shape) for o in outs]
+        return [zeros(*((0,) + s), dtype=x.dtype, device=x.device) for s in found["shapes"]]
+    return list(vmap(push, chunk_size=chunk_size)(_eye_rows(x, x.size)))
+
+
+def _as_block(columns, out_shape, in_shape):
+    """(n_in,) + out_shape -> out_shape + in_shape."""
+    from ..ops.shape import movedim, reshape
+    moved = movedim(columns, 0, -1) if columns.ndim > 1 else columns
+    return reshape(moved, tuple(out_shape) + tuple(in_shape))
+
+
+def _with_leaf(args, nums, specs, leaves, j, replacement):
+    """``args`` with flat differentiated leaf ``j`` replaced."""
+    call, start = list(args), 0
+    for n, spec, group in zip(nums, specs, leaves):
+        if start <= j < start + len(group):
+            swapped = list(group)
+            swapped[j - start] = replacement
+            call[n] = tree_unflatten(spec, swapped)
+        else:
+            call[n] = tree_unflatten(spec, group)
+        start += len(group)
+    return call
+
+
+def _tangent_or_zeros(o):
+    primal, tangent = forward_ad.unpack_dual(o)
+    return tangent if tangent is not None else _zeros_like(primal)
+
+
+def hessian(f, argnums=0, *, chunk_size=None):
+    """The Hessian of scalar-valued f, forward over reverse: ``jacfwd(jacrev(f))``, one
+    batched pass (n tangents at once for n inputs).
+
+    Example (the seed's)::
+
+        >>> hessian(f)(2.0, 3.0)                    # d2f/dx2 = 2y = 6
+        >>> hessian(f, argnums=(0, 1))(2.0, 3.0)    # ((6, 4), (4, 18))
+    """
+    return jacfwd(jacrev(f, argnums), argnums, chunk_size=chunk_size)
+
+
+def hvp(f, primals, v):
+    """The Hessian of scalar-valued f at ``primals`` times ``v``, in one forward-over-reverse
+    pass (the Hessian is never formed). ``primals`` and ``v`` are tuples, one entry per
+    argument of f; returns H v with the structure of the first (or, for several arguments,
+    a tuple).
+
+    Example::
+
+        >>> hvp(lambda x: (x ** 3).sum(), (x,), (v,))      # 6 x * v
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(v, (tuple, list)):
+        raise TypeError("hvp(f, primals, v): primals and v must be tuples")
+    argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    _, tangent = jvp(grad(f, argnums), tuple(primals), tuple(v))
+    return tangent
