@@ -6,7 +6,10 @@ Workloads (float32, fixed seeds):
 - mlp-deep: 512 -> 32 hidden layers of 512 -> 10, batch 256 or 2048, with and without
   checkpointing (6 segments), for step time and the peak memory of one step;
 - scalar: z = x**2 * y + y**3 at x=2, y=3 and its gradient, from Python floats;
-- hessian: the Hessian of sum(tanh(A @ x)**2), x in R^256, A 256 x 256.
+- hessian: the Hessian of sum(tanh(A @ x)**2), x in R^256, A 256 x 256;
+- per-example-grads: the gradient of each example's softmax cross-entropy of a 784-256-10
+  tanh MLP, batch 256 (vmap of grad); batched-grad: the same model and batch's ordinary
+  mean-loss gradient (one forward and backward), the denominator of the per-example cost.
 """
 
 from __future__ import annotations
@@ -37,7 +40,9 @@ MLP_WORKLOADS = {
     "mlp-deep-b2048": ([512] + [512] * 32 + [10], 2048, 0),
     "mlp-deep-b2048-ckpt6": ([512] + [512] * 32 + [10], 2048, 6),
 }
-WORKLOADS = list(MLP_WORKLOADS) + ["scalar", "hessian"]
+GRAD_SIZES, GRAD_BATCH = [784, 256, 10], 256
+GRAD_WORKLOADS = ["per-example-grads", "batched-grad"]
+WORKLOADS = list(MLP_WORKLOADS) + ["scalar", "hessian"] + GRAD_WORKLOADS
 
 
 def mlp_setup(sizes, batch, seed=0):
@@ -95,6 +100,41 @@ def hessian_reference(a, x):
     return a.T @ (a * (2 * (1 - t**2) * (1 - 3 * t**2))[:, None])
 
 
+def grad_reference(weights, x, y, per_example: bool = True):
+    """float64 gradients of the softmax cross-entropy of the tanh MLP ``weights`` (as
+    ``mlp_setup``'s: tanh between layers, none after the last), one example at a time: the
+    flat list [dW1, db1, dW2, db2, ...], each with a leading batch axis when
+    ``per_example``, else averaged over the batch (the mean loss's gradient).
+
+    Example::
+
+        >>> grads = grad_reference(*mlp_setup([784, 256, 10], 256))  # (256, 256, 784)...
+    """
+    params = [(w.astype(np.float64), b.astype(np.float64)) for w, b in weights]
+    rows = []
+    for xi, yi in zip(x.astype(np.float64), y):
+        acts = [xi]
+        for i, (w, b) in enumerate(params):
+            z = w @ acts[-1] + b
+            acts.append(np.tanh(z) if i < len(params) - 1 else z)
+        g = np.exp(acts[-1] - acts[-1].max())
+        g /= g.sum()
+        g[yi] -= 1                      # d loss / d logits = softmax - one_hot
+        row = []
+        for i in range(len(params) - 1, -1, -1):
+            row[:0] = [np.outer(g, acts[i]), g]
+            g = (params[i][0].T @ g) * (1 - acts[i] ** 2) if i > 0 else None
+        rows.append(row)
+    stacked = [np.stack(leaf) for leaf in zip(*rows)]
+    return stacked if per_example else [leaf.mean(axis=0) for leaf in stacked]
+
+
+def relative_error(got, expected) -> float:
+    """The largest of max|got - expected| / max|expected| over paired arrays."""
+    return max(float(np.abs(np.asarray(g, np.float64) - e).max() / np.abs(e).max())
+               for g, e in zip(got, expected))
+
+
 def median_seconds(fn, warmup: int, repeat: int, sync=None) -> float:
     for _ in range(warmup):
         fn()
@@ -111,7 +151,8 @@ def median_seconds(fn, warmup: int, repeat: int, sync=None) -> float:
 def repeats(workload: str) -> tuple[int, int]:
     """(warm-up, timed) repetitions, so each workload takes a few seconds."""
     return {"mlp-large": (3, 15), "mlp-tiny": (50, 500), "scalar": (200, 3000),
-            "hessian": (2, 10), "mlp-deep-b256": (2, 8)}.get(workload, (1, 4))
+            "hessian": (10, 30), "mlp-deep-b256": (2, 8),
+            "per-example-grads": (2, 10), "batched-grad": (5, 50)}.get(workload, (1, 4))
 
 
 def mlp_flops(sizes, batch: int) -> int:

@@ -1,8 +1,10 @@
-"""gpugrad, through its public API, as a user would write it."""
+"""gpugrad, through its public API, as a user would write it; func.vmap(func.grad(...)) for
+the per-example gradients."""
 
 import gpugrad
 from common import LR
 from gpugrad import func, nn, optim
+from gpugrad.nn import functional as F
 from gpugrad.checkpoint import checkpoint_sequential
 
 NAME = "gpugrad"
@@ -50,3 +52,46 @@ def hessian(a, x):
         return func.hessian(f)(xt).numpy()
     return evaluate
 
+
+def _tanh_mlp_logits(params, x):
+    """Logits of the tanh MLP with flat ``params`` (W1, b1, W2, b2, ...), W of shape
+    (out, in): for one example x (in,) -> (classes,), or a batch (N, in) -> (N, classes)."""
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i].T + params[i + 1]
+        if i + 2 < len(params):
+            h = h.tanh()
+    return h
+
+
+def _loss_of_one_example(params, x_i, y_i):
+    """Softmax cross-entropy of one example: x_i (in,), y_i a 0-d integer label, as a batch
+    of one (as the PyTorch version writes it)."""
+    logits = _tanh_mlp_logits(params, x_i.unsqueeze(0))
+    return F.cross_entropy(logits, y_i.unsqueeze(0))
+
+
+def _mean_loss(params, x, y):
+    return F.cross_entropy(_tanh_mlp_logits(params, x), y)
+
+
+def _params(weights):
+    return tuple(gpugrad.tensor(a) for layer in weights for a in layer)
+
+
+def per_example_grads(weights, x, y):
+    params, xt, yt = _params(weights), gpugrad.tensor(x), gpugrad.tensor(y)
+    per_example = func.vmap(func.grad(_loss_of_one_example), in_dims=(None, 0, 0))
+
+    def evaluate():
+        return [g.numpy() for g in per_example(params, xt, yt)]
+    return evaluate
+
+
+def batched_grad(weights, x, y):
+    params, xt, yt = _params(weights), gpugrad.tensor(x), gpugrad.tensor(y)
+    mean_grad = func.grad(_mean_loss)
+
+    def evaluate():
+        return [g.numpy() for g in mean_grad(params, xt, yt)]
+    return evaluate

@@ -1,4 +1,5 @@
-"""JAX (CPU) with jit, as a user would write it."""
+"""JAX (CPU) with jit, as a user would write it; jax.vmap(jax.grad(...)) for the per-example
+gradients."""
 
 import jax
 import jax.numpy as jnp
@@ -65,4 +66,44 @@ def hessian(a, x):
 
     def evaluate():
         return np.asarray(h(xj))
+    return evaluate
+
+
+def _tanh_mlp_logits(params, x):
+    h = x
+    for i in range(0, len(params), 2):
+        h = h @ params[i].T + params[i + 1]
+        if i + 2 < len(params):
+            h = jnp.tanh(h)
+    return h
+
+
+def _loss_of_one_example(params, x_i, y_i):
+    return -jax.nn.log_softmax(_tanh_mlp_logits(params, x_i))[y_i]
+
+
+def _mean_loss(params, x, y):
+    logp = jax.nn.log_softmax(_tanh_mlp_logits(params, x), axis=1)
+    return -logp[jnp.arange(len(y)), y].mean()
+
+
+def _params(weights):
+    return tuple(jnp.asarray(a) for layer in weights for a in layer)
+
+
+def per_example_grads(weights, x, y):
+    params, xj, yj = _params(weights), jnp.asarray(x), jnp.asarray(y)
+    per_example = jax.jit(jax.vmap(jax.grad(_loss_of_one_example), in_axes=(None, 0, 0)))
+
+    def evaluate():
+        return [np.asarray(g) for g in per_example(params, xj, yj)]
+    return evaluate
+
+
+def batched_grad(weights, x, y):
+    params, xj, yj = _params(weights), jnp.asarray(x), jnp.asarray(y)
+    mean_grad = jax.jit(jax.grad(_mean_loss))
+
+    def evaluate():
+        return [np.asarray(g) for g in mean_grad(params, xj, yj)]
     return evaluate

@@ -74,3 +74,36 @@ def hessian(a, x):
         t = np.tanh(a @ x)
         return a.T @ (a * (2 * (1 - t * t) * (1 - 3 * t * t))[:, None])
     return evaluate
+
+
+def _tanh_mlp_backward(weights, x, y, per_example: bool):
+    """Forward and hand-written backward of the tanh MLP's softmax cross-entropy: per-example
+    weight gradients as outer products (einsum), or the mean loss's as one GEMM per layer."""
+    acts = [x]
+    for i, (w, b) in enumerate(weights):
+        z = acts[-1] @ w.T
+        z += b
+        acts.append(np.tanh(z, out=z) if i < len(weights) - 1 else z)
+    g = np.exp(acts[-1] - acts[-1].max(axis=1, keepdims=True))
+    g /= g.sum(axis=1, keepdims=True)
+    g[np.arange(len(y)), y] -= 1                    # softmax - one_hot, per example
+    if not per_example:
+        g /= len(y)
+    grads = []
+    for i in range(len(weights) - 1, -1, -1):
+        if per_example:
+            grads[:0] = [np.einsum("bi,bj->bij", g, acts[i]), g]
+        else:
+            grads[:0] = [g.T @ acts[i], g.sum(axis=0)]
+        if i > 0:
+            g = g @ weights[i][0]
+            g *= 1 - acts[i] * acts[i]
+    return grads
+
+
+def per_example_grads(weights, x, y):
+    return lambda: _tanh_mlp_backward(weights, x, y, per_example=True)
+
+
+def batched_grad(weights, x, y):
+    return lambda: _tanh_mlp_backward(weights, x, y, per_example=False)

@@ -1,4 +1,5 @@
-"""PyTorch (CPU), eager, as a user would write it; torch.func for the Hessian."""
+"""PyTorch (CPU), eager, as a user would write it; torch.func for the Hessian and for the
+per-example gradients (vmap of grad)."""
 
 import torch
 
@@ -57,4 +58,44 @@ def hessian(a, x):
 
     def evaluate():
         return torch.func.hessian(f)(xt).numpy()
+    return evaluate
+
+
+def _tanh_mlp_logits(params, x):
+    h = x
+    for i in range(0, len(params), 2):
+        h = torch.nn.functional.linear(h, params[i], params[i + 1])
+        if i + 2 < len(params):
+            h = torch.tanh(h)
+    return h
+
+
+def _loss_of_one_example(params, x_i, y_i):
+    logits = _tanh_mlp_logits(params, x_i.unsqueeze(0))
+    return torch.nn.functional.cross_entropy(logits, y_i.unsqueeze(0))
+
+
+def _mean_loss(params, x, y):
+    return torch.nn.functional.cross_entropy(_tanh_mlp_logits(params, x), y)
+
+
+def _params(weights):
+    return tuple(torch.from_numpy(a) for layer in weights for a in layer)
+
+
+def per_example_grads(weights, x, y):
+    params, xt, yt = _params(weights), torch.from_numpy(x), torch.from_numpy(y)
+    per_example = torch.func.vmap(torch.func.grad(_loss_of_one_example), in_dims=(None, 0, 0))
+
+    def evaluate():
+        return [g.numpy() for g in per_example(params, xt, yt)]
+    return evaluate
+
+
+def batched_grad(weights, x, y):
+    params, xt, yt = _params(weights), torch.from_numpy(x), torch.from_numpy(y)
+    mean_grad = torch.func.grad(_mean_loss)
+
+    def evaluate():
+        return [g.numpy() for g in mean_grad(params, xt, yt)]
     return evaluate

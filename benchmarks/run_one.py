@@ -88,6 +88,17 @@ def run(lib: str, workload: str) -> dict:
             raise SystemExit(f"{lib} hessian: relative error {error:.2e} against float64")
         result["check"] = f"max relative error {error:.1e} against float64"
         result["seconds"] = common.median_seconds(evaluate, warmup, repeat)
+    elif workload in common.GRAD_WORKLOADS:
+        weights, x, y = common.mlp_setup(common.GRAD_SIZES, common.GRAD_BATCH)
+        per_example = workload == "per-example-grads"
+        make = impl.per_example_grads if per_example else impl.batched_grad
+        evaluate = make(weights, x, y)
+        error = common.relative_error(evaluate(),
+                                      common.grad_reference(weights, x, y, per_example))
+        if error > 1e-4:
+            raise SystemExit(f"{lib} {workload}: relative error {error:.2e} against float64")
+        result["check"] = f"max relative error {error:.1e} against float64"
+        result["seconds"] = common.median_seconds(evaluate, warmup, repeat)
     return result
 
 

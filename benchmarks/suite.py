@@ -9,7 +9,8 @@ Rounds interleave the libraries (round 1: all of them, then round 2...) and each
 median over rounds of the per-process medians, so a noisy minute on a shared machine hits
 every library alike. mlp-large is also run by the NumPy floor and gpugrad with glibc's
 allocator tuned (MALLOC_TRIM_THRESHOLD_/MALLOC_MMAP_THRESHOLD_), to show what the allocator
-is worth.
+is worth. A last line divides each library's per-example-grads by its batched-grad: what
+per-example gradients cost over one ordinary gradient of the same batch.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import common
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LIBS = ["numpy", "gpugrad", "torch", "jax"]
-UNITS = {"mlp-tiny": ("us/step", 1e6), "scalar": ("us/eval", 1e6), "hessian": ("ms", 1e3)}
+UNITS = {"mlp-tiny": ("us/step", 1e6), "scalar": ("us/eval", 1e6), "hessian": ("ms", 1e3),
+         "per-example-grads": ("ms", 1e3), "batched-grad": ("ms", 1e3)}
 TUNED_SUFFIX = "+tuned-malloc"
 
 
@@ -102,6 +104,34 @@ def table(results: list, libs: list, workloads: list) -> str:
     return "\n".join(lines)
 
 
+def ratios(results: list, libs: list) -> dict:
+    """Per library: per-example-grads time / batched-grad time (where both ran).
+
+    Example::
+
+        >>> ratios([{"lib": "numpy", "workload": "per-example-grads", "seconds": 0.03},
+        ...         {"lib": "numpy", "workload": "batched-grad", "seconds": 0.002}], ["numpy"])
+        {'numpy': 15.0}
+    """
+    by = {(r["lib"], r["workload"]): r.get("seconds") for r in results}
+    out = {}
+    for lib in libs:
+        per_example, batched = by.get((lib, "per-example-grads")), by.get((lib, "batched-grad"))
+        if per_example and batched:
+            out[lib] = per_example / batched
+    return out
+
+
+def ratios_line(results: list, libs: list) -> str:
+    """The ratios as one line of text ("" when no library ran both workloads)."""
+    names = {r["lib"]: r.get("name", r["lib"]) for r in results}
+    found = ratios(results, libs)
+    if not found:
+        return ""
+    return "per-example-grads / batched-grad: " + ", ".join(
+        f"{names[lib]} {value:.1f}x" for lib, value in found.items())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--libs", default=",".join(LIBS))
@@ -139,6 +169,9 @@ def main(argv=None):
     versions = {r["lib"]: r["version"] for r in results if "version" in r}
     print(f"Versions: {json.dumps(versions)}\n")
     print(table(results, shown_libs, workloads))
+    ratio_text = ratios_line(results, libs)
+    if ratio_text:
+        print("\n" + ratio_text)
     if args.out:
         with open(args.out, "w") as f:
             json.dump({"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -146,7 +179,8 @@ def main(argv=None):
                                                        + (argv or sys.argv[1:])),
                        "machine": common.machine(), "sgemm_gflops_before": peak_before,
                        "sgemm_gflops_best": peak,
-                       "rounds": args.rounds, "results": results}, f, indent=2)
+                       "rounds": args.rounds, "results": results,
+                       "per_example_over_batched": ratios(results, libs)}, f, indent=2)
 
 
 if __name__ == "__main__":

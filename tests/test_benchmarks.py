@@ -13,8 +13,10 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 sys.path.insert(0, BENCHMARKS)
 
 import common  # noqa: E402
+import gpugrad  # noqa: E402
 import impl_gpugrad  # noqa: E402
 import impl_numpy  # noqa: E402
+import run_one  # noqa: E402
 import suite  # noqa: E402
 
 SMALL = ([6, 5, 4, 3], 7)
@@ -100,6 +102,90 @@ def test_table_shows_ratios_and_errors():
     assert rows[0] == "| workload | numpy floor | gpugrad | gpugrad / numpy floor |"
     assert rows[2] == "| mlp-tiny (us/step) | 70.0 | 140.0 | 2.00x |"
     assert rows[3] == "| scalar (us/eval) | boom | 80.0 | - |"
+
+
+def _needs_vmap(impl, workload):
+    if impl is impl_gpugrad and workload == "per-example-grads" and \
+            not hasattr(gpugrad.func, "vmap"):
+        pytest.skip("gpugrad.func.vmap does not exist yet: per-example-grads needs it")
+
+
+def _peer(name):
+    return lambda: pytest.importorskip(f"impl_{name}", reason=f"{name} is not installed")
+
+
+GRAD_IMPLS = [lambda: impl_numpy, lambda: impl_gpugrad, _peer("torch"), _peer("jax")]
+
+
+@pytest.mark.parametrize("load", GRAD_IMPLS, ids=["numpy", "gpugrad", "torch", "jax"])
+@pytest.mark.parametrize("workload", common.GRAD_WORKLOADS)
+def test_grad_workloads_match_float64_reference(load, workload):
+    """Tiny per-example and batched gradients (two hidden layers, so the backward's hidden
+    path is exercised) against the float64 reference the suite checks them with."""
+    impl = load()
+    _needs_vmap(impl, workload)
+    weights, x, y = common.mlp_setup([7, 5, 4, 3], 6, seed=4)
+    per_example = workload == "per-example-grads"
+    make = impl.per_example_grads if per_example else impl.batched_grad
+    got = make(weights, x, y)()
+    expected = common.grad_reference(weights, x, y, per_example)
+    assert [np.shape(g) for g in got] == [e.shape for e in expected]
+    assert common.relative_error(got, expected) < 1e-5
+
+
+def _tanh_mlp_loss(weights, x, y):
+    """One example's softmax cross-entropy through the tanh MLP, in float64."""
+    h = x.astype(np.float64)
+    for i, (w, b) in enumerate(weights):
+        h = w @ h + b
+        h = np.tanh(h) if i < len(weights) - 1 else h
+    return np.log(np.exp(h - h.max()).sum()) + h.max() - h[y]
+
+
+def test_grad_reference_matches_finite_differences():
+    weights, x, y = common.mlp_setup([4, 3, 3], 2, seed=6)
+    weights = [(w.astype(np.float64), b.astype(np.float64)) for w, b in weights]
+    per_example = common.grad_reference(weights, x, y)
+    eps = 1e-6
+    for i in range(len(y)):
+        for k, array in enumerate(a for layer in weights for a in layer):
+            numeric = np.zeros_like(array)
+            for index in np.ndindex(array.shape):
+                old = array[index]
+                array[index] = old + eps
+                up = _tanh_mlp_loss(weights, x[i], y[i])
+                array[index] = old - eps
+                numeric[index] = (up - _tanh_mlp_loss(weights, x[i], y[i])) / (2 * eps)
+                array[index] = old
+            np.testing.assert_allclose(per_example[k][i], numeric, atol=1e-8)
+    batched = common.grad_reference(weights, x, y, per_example=False)
+    for mean, rows in zip(batched, per_example):
+        np.testing.assert_allclose(mean, rows.mean(axis=0))
+
+
+@pytest.mark.parametrize("lib", ["numpy", "gpugrad"])
+@pytest.mark.parametrize("workload", common.GRAD_WORKLOADS)
+def test_run_one_checks_and_times_the_grad_workloads(monkeypatch, lib, workload):
+    _needs_vmap(impl_gpugrad if lib == "gpugrad" else impl_numpy, workload)
+    monkeypatch.setattr(common, "GRAD_SIZES", [9, 6, 3])
+    monkeypatch.setattr(common, "GRAD_BATCH", 5)
+    monkeypatch.setattr(common, "repeats", lambda workload: (0, 2))
+    result = run_one.run(lib, workload)
+    assert result["seconds"] > 0 and result["check"].startswith("max relative error")
+    assert {"per-example-grads", "batched-grad"} <= set(common.WORKLOADS)
+
+
+def test_ratios_divide_per_example_by_batched():
+    results = [
+        {"lib": "numpy", "name": "numpy floor", "workload": "per-example-grads", "seconds": 0.03},
+        {"lib": "numpy", "name": "numpy floor", "workload": "batched-grad", "seconds": 0.002},
+        {"lib": "gpugrad", "workload": "per-example-grads", "error": "no vmap"},
+        {"lib": "gpugrad", "name": "gpugrad", "workload": "batched-grad", "seconds": 0.002},
+    ]
+    assert suite.ratios(results, ["numpy", "gpugrad"]) == pytest.approx({"numpy": 15.0})
+    assert suite.ratios_line(results, ["numpy", "gpugrad"]) == \
+        "per-example-grads / batched-grad: numpy floor 15.0x"
+    assert suite.ratios_line(results[2:], ["numpy", "gpugrad"]) == ""
 
 
 def test_gpu_training_benchmark_runs_its_gpugrad_paths_on_cpu(tmp_path):
