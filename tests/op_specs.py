@@ -362,6 +362,8 @@ SPECS = [
          lambda x: x[MASK_3x4], real((3, 4))),
     spec("getitem_row_mask", ("GetItem", "ScatterAdd"), lambda x: x[ROW_MASK_3],
          lambda x: x[ROW_MASK_3], real((3, 4))),
+    spec("getitem_int_and_array_apart", ("GetItem", "ScatterAdd"), lambda x: x[0, :, [0, 3]],
+         lambda x: x[0, :, [0, 3]], real((2, 3, 4))),
     spec("getitem_mask_from_tensor", ("GetItem", "ScatterAdd"), lambda x: x[x > 0],
          lambda x: x[x > 0], away_from((3, 4), 0.0)),
     # ---- writing into a non-leaf: SetItem, whose reverse rule zeroes with ZeroAt
@@ -374,6 +376,9 @@ SPECS = [
          _with_item_set_ref(([0, 2], slice(1, None))), real((3, 4)), real((2, 3))),
     spec("setitem_bool_mask", ("SetItem", "ZeroAt"), _with_item_set(MASK_3x4),
          _with_item_set_ref(MASK_3x4), real((3, 4)), real((int(MASK_3x4.sum()),))),
+    spec("setitem_int_and_array_apart", ("SetItem", "ZeroAt"),
+         _with_item_set((1, slice(None), [0, 3])), _with_item_set_ref((1, slice(None), [0, 3])),
+         real((2, 3, 4)), real((2, 3))),
     spec("setitem_from_own_column", ("SetItem", "ZeroAt"), _copy_column_doubled,
          _copy_column_doubled_ref, real((3, 4))),
     # ---- joining

@@ -1,16 +1,12 @@
 """vmap's semantics (as JAX's and torch.func's): in_dims/out_dims (ints, None, negative,
 pytrees), nested vmap, chunk_size, randomness, in-place ops, the errors; composition with
-grad, jvp and custom Functions; the fallback loop for an op without a rule."""
-
-import warnings
+grad and jvp (custom Functions: test_vmap_functions.py)."""
 
 import numpy as np
 import pytest
 
 import gpugrad
-from gpugrad.autograd import Function
 from gpugrad.func import grad, jvp, vmap
-from gpugrad.ops.record import Op, apply
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(4, 3))
@@ -214,80 +210,6 @@ def test_per_example_gradients_of_an_mlp_equal_single_example_backward():
                                        atol=1e-12, err_msg=k)
 
 
-class _Cube(Function):
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x ** 2
-
-
-class _NoRule(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return x * 2
-
-    @staticmethod
-    def backward(ctx, g):
-        return g * 2
-
-
-class _Scale(_NoRule):
-    """_NoRule with a batching rule, which calls the Function on the batch."""
-    calls = 0
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        pass
-
-    @staticmethod
-    def vmap(info, in_dims, x):
-        _Scale.calls += 1
-        assert info.batch_size == 4 and in_dims == (0,)
-        return _Scale.apply(x), 0
-
-
-def test_custom_functions_batch_through_their_rules():
-    out = vmap(grad(lambda x: _Cube.apply(x).sum()))(t(X))
-    np.testing.assert_allclose(out.numpy(), 3 * X ** 2, rtol=1e-12)
-    _Scale.calls = 0
-    out = vmap(grad(lambda x: (_Scale.apply(x) ** 2).sum()))(t(X))
-    np.testing.assert_allclose(out.numpy(), 8 * X, rtol=1e-12)
-    assert _Scale.calls == 1
-    with pytest.raises(RuntimeError, match="generate_vmap_rule"):
-        vmap(lambda x: _NoRule.apply(x))(t(X))
-
-
-def test_an_op_without_a_rule_loops_with_one_warning():
-    from gpugrad.ops import REGISTRY, batching
-
-    class _Twice(Op):
-        """A record without a batching rule: vmap loops over the examples."""
-
-        def forward(xp, x):
-            return x * 2
-
-        def vjp(ctx, g):
-            return g * 2
-    try:
-        with pytest.warns(RuntimeWarning, match="_Twice has no batching rule"):
-            out = vmap(lambda x: apply(_Twice, x))(t(X))
-        np.testing.assert_allclose(out.numpy(), 2 * X)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")          # warned once: not again
-            per_example = vmap(grad(lambda x: apply(_Twice, x).sum()))(t(X))
-        np.testing.assert_allclose(per_example.numpy(), np.full(X.shape, 2.0))
-    finally:
-        REGISTRY.pop("_Twice", None)
-        batching._WARNED.discard("_Twice")
-
-
 def test_cross_entropy_with_per_example_labels_and_ignored_rows():
     logits = RNG.normal(size=(3, 4, 5))
     labels = np.array([[1, -100, 4, 0], [-100, -100, -100, -100], [2, 2, 0, 3]])
@@ -313,3 +235,49 @@ def test_movedim_matches_numpy_and_vmap_is_at_the_top_level():
     with pytest.raises(IndexError, match="out of range"):
         gpugrad.movedim(t(a), 3, 0)
     assert gpugrad.vmap is vmap
+
+
+def test_an_example_whose_labels_are_all_ignored_gets_a_zero_gradient():
+    F = gpugrad.nn.functional
+    logits = t(np.zeros((2, 3, 4)))
+    labels = t(np.array([[1, 2, 3], [-100, -100, -100]]))
+    per_example = vmap(grad(F.cross_entropy))(logits, labels).numpy()
+    (alone,) = [grad(F.cross_entropy)(logits[0], labels[0]).numpy()]
+    np.testing.assert_allclose(per_example[0], alone, rtol=1e-12)
+    np.testing.assert_array_equal(per_example[1], np.zeros((3, 4)))
+
+
+def test_same_randomness_is_the_same_across_chunks():
+    gpugrad.manual_seed(3)
+    out = vmap(lambda x: x + gpugrad.randn(3), randomness="same", chunk_size=2)(
+        t(np.zeros((5, 3)))).numpy()
+    np.testing.assert_array_equal(out, np.broadcast_to(out[0], out.shape))
+
+
+def test_an_escaped_tensor_is_caught_in_a_later_vmap_whatever_the_order():
+    kept = []
+    vmap(lambda x: kept.append(x) or x)(t(X))
+    for f in (lambda y: y + kept[0], lambda y: kept[0] + y):
+        with pytest.raises(RuntimeError, match="escaped"):
+            vmap(f)(t(X))
+
+
+def test_argmax_over_everything_keeps_the_per_example_shape():
+    grid = RNG.normal(size=(4, 3, 2))
+    got = vmap(lambda m: gpugrad.argmax(m, keepdims=True))(t(grid))
+    assert tuple(got.shape) == (4, 1, 1)
+    np.testing.assert_array_equal(got.numpy().reshape(4), grid.reshape(4, -1).argmax(axis=1))
+    flat = vmap(lambda m: gpugrad.argmin(m))(t(grid)).numpy()
+    np.testing.assert_array_equal(flat, grid.reshape(4, -1).argmin(axis=1))
+
+
+def test_jacfwd_takes_randomness_for_the_function_it_runs_under_vmap():
+    from gpugrad.func import jacfwd
+    dropout = lambda x: gpugrad.nn.functional.dropout(x, 0.5)     # noqa: E731
+    with pytest.raises(RuntimeError, match="randomness"):
+        jacfwd(dropout)(t(np.ones(4)))
+    gpugrad.manual_seed(0)
+    jac = jacfwd(dropout, randomness="same")(t(np.ones(4))).numpy()
+    kept = np.diag(jac)
+    assert set(np.unique(kept)) <= {0.0, 2.0}
+    np.testing.assert_array_equal(jac, np.diag(kept))

@@ -25,6 +25,7 @@ REFUSED = {
     ("setitem_step_slice_broadcast_tensor", (1,)): RuntimeError,
     ("setitem_int_array", (1,)): RuntimeError,
     ("setitem_bool_mask", (1,)): RuntimeError,
+    ("setitem_int_and_array_apart", (1,)): RuntimeError,
 }
 
 

@@ -24,7 +24,7 @@ from .mode import _state
 from ..tensor import Tensor
 
 __all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "active_levels",
-           "is_batched", "innermost_array"]
+           "is_batched", "innermost_array", "escaped_error", "backward_in_vmap_error"]
 
 
 class VmapLevel:
@@ -70,9 +70,15 @@ def innermost_array(t):
 def _host_read_error(what: str) -> RuntimeError:
     return RuntimeError(
         f"vmap: {what} reads the values of a batched tensor, which vmap cannot do: inside "
-        f"vmap a tensor stands for every example at once, so Python control flow cannot "
-        f"depend on its values. Write the branch with gpugrad.where(...), or move the read "
-        f"outside vmap.")
+        f"vmap (also the one jacrev, jacfwd and hessian run their vjps/jvps under) a tensor "
+        f"stands for every example at once, so Python control flow cannot depend on its "
+        f"values. Write the branch with gpugrad.where(...), or move the read outside vmap.")
+
+
+def escaped_error() -> RuntimeError:
+    return RuntimeError(
+        "a tensor batched by vmap escaped it (kept in a global, a list, a closure...) and is "
+        "used after that vmap returned; return it from the mapped function instead")
 
 
 def backward_in_vmap_error() -> RuntimeError:
@@ -102,9 +108,7 @@ class BatchedTensor(Tensor):
     @property
     def _array(self):
         if not self._level.active:
-            raise RuntimeError(
-                "a tensor batched by vmap escaped it (kept in a global, a list, a closure...) "
-                "and is used after vmap returned; return it from the mapped function instead")
+            raise escaped_error()
         raise _host_read_error("this operation (it works on raw arrays)")
 
     @_array.setter

@@ -66,6 +66,12 @@ class FunctionCtx(Node):
         return tuple(None if s is None else s.unpack(self, nr, what="saved tensor")
                      for s, nr in self._saved)
 
+    def freeze_saved(self) -> None:
+        """Keep what ``save_for_backward`` named, before (or without) the node being
+        connected: a batched forward's backward on the whole batch reads it too."""
+        self._saved = tuple((None, 0) if t is None else (SavedTensor(t, is_output=False), 0)
+                            for t in self._to_save)
+
     def mark_non_differentiable(self, *outputs) -> None:
         """Declare outputs (e.g. integer indices) that have no gradient."""
         self._non_differentiable = outputs
@@ -137,14 +143,15 @@ class Function:
                 f"hessian reached it) but has no forward rule: add "
                 f"`@staticmethod def jvp(ctx, *tangents)` returning the output tangent.")
         ctx = FunctionCtx(cls, needs)
-        with no_grad(), forward_ad.disabled():
-            if _state.vmap_levels and any(isinstance(a, Tensor) and a._batched for a in args):
-                from .function_vmap import batched_forward
-                outputs = batched_forward(cls, ctx, args, kwargs)
-            else:
+        if _state.vmap_levels and any(isinstance(a, Tensor) and a._batched for a in args):
+            from .function_vmap import batched_outputs      # (records on the batch itself)
+            outputs = batched_outputs(cls, ctx, args, kwargs)
+            single = len(outputs) == 1
+        else:
+            with no_grad(), forward_ad.disabled():
                 outputs = cls.forward(ctx, *args, **kwargs)
-        single = not isinstance(outputs, tuple)
-        outputs = (outputs,) if single else outputs
+            single = not isinstance(outputs, tuple)
+            outputs = (outputs,) if single else outputs
         wanted = _state.grad_enabled and any(needs)
         capture = wanted and is_capturing()          # a checkpoint's recomputation
         record = wanted and not capture

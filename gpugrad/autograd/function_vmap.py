@@ -1,7 +1,7 @@
 """A custom ``Function`` inside ``vmap``: its batching rule, as in torch.func.
 
-Either the Function sets ``generate_vmap_rule = True`` (its forward and backward use only
-gpugrad ops, so they run on batched tensors as they are), or it defines::
+Either the Function sets ``generate_vmap_rule = True`` (its forward, backward and jvp use
+only gpugrad ops, so they run on batched tensors as they are), or it defines::
 
     @staticmethod
     def vmap(info, in_dims, *args):
@@ -12,13 +12,20 @@ gpugrad ops, so they run on batched tensors as they are), or it defines::
 and, to be differentiated inside vmap (``vmap(grad(f))``), ``setup_context(ctx, inputs,
 output)`` saving what its backward needs from the (batched) inputs and output, since its
 forward does not run there. Its backward then runs on batched gradients.
+
+Transforms outside the vmap (``grad(vmap(f))``) see the batch: a ``vmap`` staticmethod
+records there whatever it calls; a generated rule records one node whose backward is the
+Function's backward run on the whole batch (its vmap level entered again).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["VmapInfo", "batched_forward"]
+from .batched import BatchedTensor, pop_level
+from .mode import _state, no_grad
+
+__all__ = ["VmapInfo", "batched_outputs"]
 
 
 class VmapInfo(NamedTuple):
@@ -26,40 +33,140 @@ class VmapInfo(NamedTuple):
     randomness: str
 
 
-def batched_forward(cls, ctx, args, kwargs):
-    """The outputs of ``cls.apply(*args)`` where some args are batched tensors."""
-    from .batched import BatchedTensor
+def batched_outputs(cls, ctx, args, kwargs) -> tuple:
+    """The outputs (a tuple) of ``cls.apply(*args)`` where some args are batched tensors;
+    ``ctx`` is the node the caller records for transforms inside the vmap."""
     from ..ops.batching import level_of
-    from ..ops.shape import movedim
-    if cls.vmap is None:
-        if not cls.generate_vmap_rule:
-            raise RuntimeError(
-                f"vmap: the custom Function {cls.__name__} has no batching rule. Set "
-                f"`generate_vmap_rule = True` on it if its forward and backward use only "
-                f"gpugrad ops, or define `@staticmethod def vmap(info, in_dims, *args)` "
-                f"returning (output, out_dims).")
-        return cls.forward(ctx, *args, **kwargs)
     level = level_of(args)
     in_dims = tuple(0 if isinstance(a, BatchedTensor) and a._level is level else None
                     for a in args)
     values = [a._value if d == 0 else a for a, d in zip(args, in_dims)]
-    output, out_dims = cls.vmap(VmapInfo(level.size, level.randomness), in_dims, *values,
-                                **kwargs)
-    single = not isinstance(output, tuple)
-    outputs = (output,) if single else output
+    if cls.vmap is not None:
+        output, out_dims = cls.vmap(VmapInfo(level.size, level.randomness), in_dims, *values,
+                                    **kwargs)
+        outputs = _as_batched(cls, output, out_dims, level)
+        if any(ctx.needs_input_grad):
+            _setup_context(cls, ctx, args, outputs)
+        return outputs
+    if not cls.generate_vmap_rule:
+        raise RuntimeError(
+            f"vmap: the custom Function {cls.__name__} has no batching rule. Set "
+            f"`generate_vmap_rule = True` on it if its forward and backward use only "
+            f"gpugrad ops, or define `@staticmethod def vmap(info, in_dims, *args)` "
+            f"returning (output, out_dims).")
+    physical = _generated(cls).apply(cls, ctx, level, in_dims, kwargs, *values)
+    physical = physical if isinstance(physical, tuple) else (physical,)
+    return tuple(BatchedTensor._make(p, level) for p in physical)
+
+
+def _as_batched(cls, output, out_dims, level) -> tuple:
+    from ..ops.shape import movedim
+    outputs = output if isinstance(output, tuple) else (output,)
     dims = (out_dims,) * len(outputs) if not isinstance(out_dims, tuple) else out_dims
     if len(dims) != len(outputs):
         raise ValueError(f"{cls.__name__}.vmap returned {len(outputs)} outputs but "
                          f"{len(dims)} out_dims; give one out_dim (int or None) per output")
-    wrapped = tuple(o if d is None else BatchedTensor._make(movedim(o, d, 0), level)
-                    for o, d in zip(outputs, dims))
-    if any(ctx.needs_input_grad):
-        setup = getattr(cls, "setup_context", None)
-        if setup is None:
-            raise RuntimeError(
-                f"vmap: {cls.__name__} is differentiated inside vmap, but its forward does "
-                f"not run there (its vmap staticmethod does): define `@staticmethod def "
-                f"setup_context(ctx, inputs, output)` to save what backward needs, or use "
-                f"`generate_vmap_rule = True` instead of the vmap staticmethod.")
-        setup(ctx, args, wrapped[0] if single else wrapped)
-    return wrapped[0] if single else wrapped
+    return tuple(o if d is None else BatchedTensor._make(movedim(o, d, 0), level)
+                 for o, d in zip(outputs, dims))
+
+
+def _setup_context(cls, ctx, args, outputs):
+    setup = getattr(cls, "setup_context", None)
+    if setup is None:
+        raise RuntimeError(
+            f"vmap: {cls.__name__} is differentiated inside vmap, but its forward does not "
+            f"run there (its vmap staticmethod does): define `@staticmethod def "
+            f"setup_context(ctx, inputs, output)` to save what backward needs, or use "
+            f"`generate_vmap_rule = True` instead of the vmap staticmethod.")
+    with no_grad():
+        setup(ctx, args, outputs[0] if len(outputs) == 1 else outputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The generated rule: a Function over the batch values
+# ---------------------------------------------------------------------------------------------
+
+_GENERATED: dict = {}
+
+
+def _generated(cls):
+    """The Function that runs ``cls`` on batch values: forward, backward and jvp of ``cls``
+    on batched tensors of the level, outputs and gradients back as batch values."""
+    made = _GENERATED.get(cls)
+    if made is None:
+        from .function import Function
+        made = type(f"{cls.__name__}OverBatch", (Function,), {
+            "forward": staticmethod(_forward), "backward": staticmethod(_backward),
+            "jvp": staticmethod(_jvp) if cls.jvp is not None else None})
+        _GENERATED[cls] = made
+    return made
+
+
+def _forward(gctx, cls, ctx, level, in_dims, kwargs, *values):
+    args = [BatchedTensor._make(v, level) if d == 0 else v for v, d in zip(values, in_dims)]
+    output = cls.forward(ctx, *args, **kwargs)
+    ctx.freeze_saved()                      # the batch's backward reads them too
+    gctx.cls, gctx.ctx, gctx.level, gctx.in_dims = cls, ctx, level, in_dims
+    gctx.shapes_in = [tuple(v.shape) if hasattr(v, "shape") else None for v in values]
+    return _unbatched(output, level)
+
+
+def _backward(gctx, *grads):
+    """The Function's backward on the whole batch: its level entered again, the batch's
+    cotangents as batched tensors; an input that is the same for every example gets the
+    sum over the examples."""
+    from ..ops.reduce import sum as reduce_sum
+    level = gctx.level
+    entered = _enter(level)
+    try:
+        wrapped = [None if g is None else BatchedTensor._make(g, level) for g in grads]
+        result = gctx.cls.backward(gctx.ctx, *wrapped)
+        result = result if isinstance(result, tuple) else (result,)
+        out = []
+        for r, d, shape in zip(result, gctx.in_dims, gctx.shapes_in):
+            if r is None:
+                out.append(None)
+            elif isinstance(r, BatchedTensor) and r._level is level:
+                out.append(r._value if d == 0 else reduce_sum(r._value, axis=0))
+            else:
+                out.append(_broadcast_batch(r, level.size) if d == 0 else r * level.size)
+    finally:
+        if entered:
+            pop_level(level)
+    return (None, None, None, None, None) + tuple(out)
+
+
+def _jvp(gctx, _cls, _ctx, _level, _in_dims, _kwargs, *tangents):
+    level = gctx.level
+    entered = _enter(level)
+    try:
+        wrapped = [t if t is None or d is None else BatchedTensor._make(t, level)
+                   for t, d in zip(tangents, gctx.in_dims)]
+        return _unbatched(gctx.cls.jvp(gctx.ctx, *wrapped), level)
+    finally:
+        if entered:
+            pop_level(level)
+
+
+def _unbatched(output, level):
+    """Outputs of the Function on the level as batch values (batch at 0)."""
+    outputs = output if isinstance(output, tuple) else (output,)
+    values = tuple(o._value if isinstance(o, BatchedTensor) and o._level is level
+                   else _broadcast_batch(o, level.size) for o in outputs)
+    return values if isinstance(output, tuple) else values[0]
+
+
+def _broadcast_batch(t, size: int):
+    from ..ops.shape import broadcast_to
+    return broadcast_to(t, (size,) + tuple(t.shape))
+
+
+def _enter(level) -> bool:
+    """Make ``level`` active again (innermost), for the batched tensors that refer to it;
+    whether it was not active (the caller leaves it again)."""
+    if level.active:
+        return False
+    level.active = True
+    level.depth = len(_state.vmap_levels)
+    _state.vmap_levels = _state.vmap_levels + (level,)
+    return True

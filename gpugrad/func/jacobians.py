@@ -77,9 +77,10 @@ def _pull_back_rows(o, handles, chunk_size) -> list:
     return list(vmap(pull, chunk_size=chunk_size)(_eye_rows(o, o.size)))
 
 
-def jacfwd(f, argnums=0, *, chunk_size=None):
+def jacfwd(f, argnums=0, *, chunk_size=None, randomness: str = "error"):
     """The Jacobian of f by forward mode: the jvps of all n input directions in one batched
-    pass (``vmap`` over the tangents). Prefer it when inputs are few.
+    pass (``vmap`` over the tangents). Prefer it when inputs are few. f runs inside that
+    vmap, so random draws in it follow ``randomness`` (as torch.func's jacfwd).
 
     Shapes as ``jacrev``: ``out.shape + x.shape`` per output and argument.
 
@@ -98,7 +99,7 @@ def jacfwd(f, argnums=0, *, chunk_size=None):
         flat = [leaf for group in leaves for leaf in group]
         found = {}
         columns = [_push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found,
-                                         chunk_size) for j, x in enumerate(flat)]
+                                         chunk_size, randomness) for j, x in enumerate(flat)]
         out_spec, shapes = found["spec"], found["shapes"]
         blocks = []
         for k, shape in enumerate(shapes):
@@ -112,7 +113,8 @@ def jacfwd(f, argnums=0, *, chunk_size=None):
     return jacfwd_f
 
 
-def _push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found, chunk_size):
+def _push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found, chunk_size,
+                          randomness):
     """d(outputs)/d(leaf j) as (x.size,) + out.shape per output: one jvp per column of the
     identity, all in one vmap. Notes the outputs' structure and shapes in ``found``."""
     from ..creation import zeros
@@ -131,7 +133,7 @@ def _push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found, chu
                                              **kwargs))
         found["shapes"] = [tuple(_tensor(o, "an output").shape) for o in outs]
         return [zeros(*((0,) + s), dtype=x.dtype, device=x.device) for s in found["shapes"]]
-    return list(vmap(push, chunk_size=chunk_size)(_eye_rows(x, x.size)))
+    return list(vmap(push, chunk_size=chunk_size, randomness=randomness)(_eye_rows(x, x.size)))
 
 
 def _as_block(columns, out_shape, in_shape):

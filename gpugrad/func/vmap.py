@@ -22,6 +22,7 @@ import numpy as np
 
 from ..autograd.batched import BatchedTensor, pop_level, push_level
 from ..pytree import tree_flatten, tree_unflatten
+from ..random import get_rng_state, set_rng_state
 
 __all__ = ["vmap"]
 
@@ -67,8 +68,11 @@ def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None
         if chunk_size is None or chunk_size >= size:
             return _run(f, leaves, dims, spec, kwargs, size, out_dims, randomness)
         parts = []
+        state = get_rng_state() if randomness == "same" else None
         for start in range(0, size, chunk_size):
             stop = min(start + chunk_size, size)
+            if state is not None:       # "same": every chunk draws what the first drew
+                set_rng_state(state)
             sliced = [x if d is None else _take(x, d, start, stop) for x, d in zip(leaves, dims)]
             parts.append(_run(f, sliced, dims, spec, kwargs, stop - start, out_dims,
                               randomness))

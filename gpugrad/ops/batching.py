@@ -30,7 +30,7 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd.batched import BatchedTensor, innermost_array
+from ..autograd.batched import BatchedTensor, escaped_error, innermost_array
 from .record import AXIS, BROADCAST, apply, record, share_version
 
 __all__ = ["apply_batched", "lift", "with_batch", "batched_index", "selected_ndim",
@@ -43,8 +43,11 @@ def level_of(tensors):
     """The innermost vmap level among the batched ``tensors`` (None if none is batched)."""
     level = None
     for t in tensors:
-        if isinstance(t, BatchedTensor) and (level is None or t._level.depth > level.depth):
-            level = t._level
+        if isinstance(t, BatchedTensor):
+            if not t._level.active:
+                raise escaped_error()
+            if level is None or t._level.depth > level.depth:
+                level = t._level
     return level
 
 
@@ -67,9 +70,9 @@ def apply_batched(op, inputs, params):
     the module docstring)."""
     level = level_of(inputs)
     if params:
-        for part in _batched_params(params):        # per-example index parts
-            if level is None or part._level.depth > level.depth:
-                level = part._level
+        parts = _batched_params(params)             # per-example index parts
+        if parts:
+            level = level_of(parts + [t for t in inputs if isinstance(t, BatchedTensor)])
     xs, batched = _split(inputs, level)
     rule, out = op.vmap, None
     if rule is BROADCAST:
@@ -250,19 +253,24 @@ def batched_index(index: tuple, size: int, x_batched: bool = True):
     """``index`` for a batch value (batch at 0), or None where it is not covered (the op
     then loops over the examples).
 
-    Without mapped parts every example takes the same ``index``. With them (a per-example
-    index, such as ``logp[label]``) the integer parts must come first (``x[i]``,
-    ``x[i, j]``); they index with an ``arange`` over the batch in front.
+    NumPy puts the dimensions of separated index arrays (``t[0, :, [0, 1]]``) first, so a
+    slice in front for the batch would land behind them: then the batch is indexed with an
+    ``arange`` that joins the index arrays, and stays first. A slice in front does when the
+    index has no arrays, or adjacent ones. Mapped parts (a per-example index such as
+    ``logp[label]``) always index with the ``arange`` (when ``x`` is batched), which needs
+    them first or separated.
     """
     parts = tuple(index)
-    if not any(isinstance(p, Mapped) for p in parts):
-        return (slice(None),) + parts if x_batched else None
-    last = max(i for i, p in enumerate(parts) if _is_advanced(p) or isinstance(p, Mapped))
-    for p in parts[:last + 1]:
-        if not (_is_int(p) or _is_advanced(p) or isinstance(p, Mapped)) or (
-                not _is_int(p) and p.dtype.kind == "b"):
-            return None
-    ndim = max((p.ndim for p in parts[:last + 1] if not _is_int(p)), default=0)
+    mapped = any(isinstance(p, Mapped) for p in parts)
+    arrays = [i for i, p in enumerate(parts) if _is_advanced(p) or isinstance(p, Mapped)]
+    advanced = sorted(arrays + [i for i, p in enumerate(parts) if _is_int(p)]) if arrays else []
+    adjacent = not advanced or advanced[-1] - advanced[0] + 1 == len(advanced)
+    if not mapped:
+        if adjacent:
+            return (slice(None),) + parts if x_batched else None
+    elif adjacent and advanced[0] != 0:
+        return None
+    ndim = max(1 if p.dtype.kind == "b" else p.ndim for p in (parts[i] for i in arrays))
     physical = []
     for p in parts:
         if isinstance(p, Mapped):
@@ -271,9 +279,11 @@ def batched_index(index: tuple, size: int, x_batched: bool = True):
         else:
             physical.append(p)
     if x_batched:                       # example b reads row b
-        like = next(p.value for p in parts if isinstance(p, Mapped))
+        like = parts[arrays[0]]
+        device = (like.value.device if isinstance(like, Mapped) else like.device
+                  if isinstance(like, BatchedTensor) else backend.device_of(like))
         rows = np.arange(size).reshape((size,) + (1,) * ndim)
-        physical.insert(0, backend.asarray(rows, device=like.device))
+        physical.insert(0, backend.asarray(rows, device=device))
     return tuple(physical)
 
 

@@ -119,9 +119,9 @@ def _reduce_index(name, x, axis, keepdims, dim, keepdim):
         (axis,) = normalize_axis(axis, x.ndim)
     keep = bool(keepdim) if keepdim is not None else bool(keepdims)
     if x._batched:
-        if axis is None:        # the flat index of each example
-            x = x.reshape(-1)
-            axis = 0
+        if axis is None:        # the flat index of each example, shaped as without vmap
+            flat = _reduce_index(name, x.reshape(-1), 0, False, None, None)
+            return flat.reshape((1,) * x.ndim) if keep else flat
         return _batching.raw_over_axis(
             lambda v, a: _reduce_index(name, v, a, keep, None, None), x, axis)
     return _wrap(getattr(x._array, name)(axis=axis, keepdims=keep))

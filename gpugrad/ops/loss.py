@@ -19,6 +19,7 @@ from ..cuda import graphs
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
+from .elementwise import maximum, where
 from . import batching as _batching
 from . import fused
 from .record import Op, apply, recording_backward
@@ -273,7 +274,9 @@ def _batched_cross_entropy(logits, target, reduction, smoothing, ignore_index):
     total = reduce_sum(losses)
     if reduction == "sum":
         return total
-    return total / reduce_sum(target != ignore_index).astype(total.dtype)
+    rows = reduce_sum(target != ignore_index).astype(total.dtype)
+    # an example with no rows: NaN mean, as PyTorch's, but a zero gradient (not 0/0)
+    return where(rows > 0, total / maximum(rows, 1.0), float("nan"))
 
 
 def _rows_or_one(divisor):
