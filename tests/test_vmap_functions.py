@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gpugrad
-from gpugrad.autograd import Function
+from gpugrad.autograd import Function, once_differentiable
 from gpugrad.func import grad, jvp, vmap
 from gpugrad.ops.record import Op, apply
 
@@ -142,3 +142,61 @@ def test_an_op_without_a_rule_loops_with_one_warning():
     finally:
         REGISTRY.pop("_Twice", None)
         batching._WARNED.discard("_Twice")
+
+
+class _CubeOnce(_Cube):
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x ** 2
+
+
+class _SquareAndMax(Function):
+    """(x**2, max(x)); the max is marked non-differentiable."""
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        top = x.max() * 1.0
+        ctx.mark_non_differentiable(top)
+        return x * x, top
+
+    @staticmethod
+    def backward(ctx, g, g_top):
+        (x,) = ctx.saved_tensors
+        return g * 2 * x
+
+
+def test_nested_vmaps_and_second_derivatives_through_a_generated_rule():
+    grid = t(X[None])
+    np.testing.assert_allclose(vmap(vmap(_Cube.apply))(grid).numpy(), X[None] ** 3)
+    outer = grad(lambda v: vmap(vmap(_Cube.apply))(v).sum())(grid)
+    np.testing.assert_allclose(outer.numpy(), 3 * X[None] ** 2, rtol=1e-12)
+    inner = vmap(vmap(grad(_Cube.apply)))(t(X))
+    np.testing.assert_allclose(inner.numpy(), 3 * X ** 2, rtol=1e-12)
+    second = vmap(grad(lambda y: grad(lambda z: _Cube.apply(z).sum())(y).sum()))(t(X))
+    np.testing.assert_allclose(second.numpy(), 6 * X, rtol=1e-12)
+    through = grad(lambda v: vmap(grad(lambda y: _Cube.apply(y).sum()))(v).sum())(t(X))
+    np.testing.assert_allclose(through.numpy(), 6 * X, rtol=1e-12)
+
+
+def test_a_generated_rule_keeps_the_functions_checks():
+    def overwritten(x):
+        kept = x * 1.0
+        y = _Cube.apply(kept)
+        kept.mul_(2.0)
+        return y.sum()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        vmap(grad(overwritten))(t(X))
+    squares, top = vmap(_SquareAndMax.apply)(t(X, requires_grad=True))
+    assert squares.requires_grad and not top.requires_grad
+    with pytest.raises(RuntimeError, match="once_differentiable"):
+        grad(lambda x: grad(lambda y: vmap(_CubeOnce.apply)(y).sum())(x).sum())(t(X))
+
+
+def test_grad_of_per_example_gradients():
+    """grad(vmap(grad(f))): the inner gradients are recorded for the outer transform."""
+    outer = grad(lambda x: vmap(grad(lambda y: (y ** 3).sum()))(x).sum())(t(X))
+    np.testing.assert_allclose(outer.numpy(), 6 * X, rtol=1e-12)

@@ -252,16 +252,24 @@ def once_differentiable(backward):
             result = backward(ctx, *grads)
         if not is_grad_enabled():
             return result
-        from ..tensor import Tensor
-        edges = tuple(e for e in ctx.next_edges if e is not None) + tuple(
-            (g.grad_fn, g.output_nr) if g.grad_fn is not None else (g._grad_accumulator(), 0)
-            for g in grads if isinstance(g, Tensor) and g._requires_grad)
-        single = not isinstance(result, tuple)
-        results = (result,) if single else result
-        wrapped = tuple(_delayed_error(r, ctx.name(), edges) if isinstance(r, Tensor) else r
-                        for r in results)
-        return wrapped[0] if single else wrapped
+        return refuse_twice(result, ctx.name(), ctx.next_edges, grads)
+    wrapper.once_differentiable = True
     return wrapper
+
+
+def refuse_twice(result, name: str, next_edges, grads):
+    """``result`` (a tensor or tuple) of a once_differentiable backward, each tensor behind a
+    node that raises when differentiated again; its edges are the node's inputs and the
+    graph of the incoming ``grads``."""
+    from ..tensor import Tensor
+    edges = tuple(e for e in next_edges if e is not None) + tuple(
+        (g.grad_fn, g.output_nr) if g.grad_fn is not None else (g._grad_accumulator(), 0)
+        for g in grads if isinstance(g, Tensor) and g._requires_grad)
+    single = not isinstance(result, tuple)
+    results = (result,) if single else result
+    wrapped = tuple(_delayed_error(r, name, edges) if isinstance(r, Tensor) else r
+                    for r in results)
+    return wrapped[0] if single else wrapped
 
 
 class _DelayedError:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .batched import BatchedTensor, pop_level
-from .mode import _state, no_grad
+from .mode import _state, is_grad_enabled, no_grad
 
 __all__ = ["VmapInfo", "batched_outputs"]
 
@@ -54,9 +54,12 @@ def batched_outputs(cls, ctx, args, kwargs) -> tuple:
             f"`generate_vmap_rule = True` on it if its forward and backward use only "
             f"gpugrad ops, or define `@staticmethod def vmap(info, in_dims, *args)` "
             f"returning (output, out_dims).")
-    physical = _generated(cls).apply(cls, ctx, level, in_dims, kwargs, *values)
+    found = {}
+    physical = _generated(cls).apply(cls, ctx, (level, in_dims, kwargs, args, found), *values)
     physical = physical if isinstance(physical, tuple) else (physical,)
-    return tuple(BatchedTensor._make(p, level) for p in physical)
+    outputs = tuple(BatchedTensor._make(p, level) for p in physical)
+    ctx._non_differentiable = tuple(outputs[i] for i in found["non_differentiable"])
+    return outputs
 
 
 def _as_batched(cls, output, out_dims, level) -> tuple:
@@ -91,24 +94,34 @@ _GENERATED: dict = {}
 
 def _generated(cls):
     """The Function that runs ``cls`` on batch values: forward, backward and jvp of ``cls``
-    on batched tensors of the level, outputs and gradients back as batch values."""
+    on batched tensors of the level, outputs and gradients back as batch values. It has a
+    generated rule itself, for vmaps nested around this one."""
     made = _GENERATED.get(cls)
     if made is None:
         from .function import Function
-        made = type(f"{cls.__name__}OverBatch", (Function,), {
+        made = type(cls.__name__, (Function,), {
             "forward": staticmethod(_forward), "backward": staticmethod(_backward),
-            "jvp": staticmethod(_jvp) if cls.jvp is not None else None})
+            "jvp": staticmethod(_jvp) if cls.jvp is not None else None,
+            "generate_vmap_rule": True, "__qualname__": cls.__qualname__ + " (over a batch)"})
         _GENERATED[cls] = made
     return made
 
 
-def _forward(gctx, cls, ctx, level, in_dims, kwargs, *values):
-    args = [BatchedTensor._make(v, level) if d == 0 else v for v, d in zip(values, in_dims)]
+def _forward(gctx, cls, ctx, call, *values):
+    """``cls.forward`` on the caller's batched arguments themselves (so what it saves keeps
+    their graph and version counters); ``values`` are their batch values, the inputs of this
+    node on the batch."""
+    level, in_dims, kwargs, args, found = call
     output = cls.forward(ctx, *args, **kwargs)
     ctx.freeze_saved()                      # the batch's backward reads them too
+    outputs = output if isinstance(output, tuple) else (output,)
+    marked = {id(t) for t in ctx._non_differentiable}
+    found["non_differentiable"] = [i for i, o in enumerate(outputs) if id(o) in marked]
     gctx.cls, gctx.ctx, gctx.level, gctx.in_dims = cls, ctx, level, in_dims
-    gctx.shapes_in = [tuple(v.shape) if hasattr(v, "shape") else None for v in values]
-    return _unbatched(output, level)
+    physical = _unbatched(output, level)
+    physical_tuple = physical if isinstance(physical, tuple) else (physical,)
+    gctx.mark_non_differentiable(*(physical_tuple[i] for i in found["non_differentiable"]))
+    return physical
 
 
 def _backward(gctx, *grads):
@@ -118,12 +131,18 @@ def _backward(gctx, *grads):
     from ..ops.reduce import sum as reduce_sum
     level = gctx.level
     entered = _enter(level)
+    backward = gctx.cls.backward
+    once = getattr(backward, "once_differentiable", False)
     try:
         wrapped = [None if g is None else BatchedTensor._make(g, level) for g in grads]
-        result = gctx.cls.backward(gctx.ctx, *wrapped)
+        if once:                        # its refusal goes on this node, below
+            with no_grad():
+                result = backward.__wrapped__(gctx.ctx, *wrapped)
+        else:
+            result = backward(gctx.ctx, *wrapped)
         result = result if isinstance(result, tuple) else (result,)
         out = []
-        for r, d, shape in zip(result, gctx.in_dims, gctx.shapes_in):
+        for r, d in zip(result, gctx.in_dims):
             if r is None:
                 out.append(None)
             elif isinstance(r, BatchedTensor) and r._level is level:
@@ -133,10 +152,13 @@ def _backward(gctx, *grads):
     finally:
         if entered:
             pop_level(level)
-    return (None, None, None, None, None) + tuple(out)
+    if once and is_grad_enabled():
+        from .function import refuse_twice
+        out = refuse_twice(tuple(out), gctx.name(), gctx.next_edges, grads)
+    return (None, None, None) + tuple(out)
 
 
-def _jvp(gctx, _cls, _ctx, _level, _in_dims, _kwargs, *tangents):
+def _jvp(gctx, _cls, _ctx, _call, *tangents):
     level = gctx.level
     entered = _enter(level)
     try:

@@ -78,7 +78,7 @@ class _Handles:
             handles = []
             for leaf in leaves:
                 t = _tensor(leaf, f"argument {n}")
-                self.create_graph |= t.requires_grad
+                self.create_graph |= t.requires_grad or _batch_requires_grad(t)
                 h = alias(t)
                 if not h.requires_grad:
                     h.requires_grad_()
@@ -98,6 +98,16 @@ class _Handles:
             trees.append(tree_unflatten(spec, flat_values[start:start + len(group)]))
             start += len(group)
         return trees[0] if single else tuple(trees)
+
+
+def _batch_requires_grad(t) -> bool:
+    """Whether a batched argument's batch is differentiated by a transform outside its vmap
+    (``grad(vmap(grad(f)))``): this gradient must then be recorded for it."""
+    while t._batched:
+        t = t._value
+        if t._requires_grad:
+            return True
+    return False
 
 
 def _zeros_like(t):

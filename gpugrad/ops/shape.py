@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd.batched import escaped_error
 from . import batching as _batching
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
@@ -296,6 +297,8 @@ expand = broadcast_to
 
 def _index_part(part, device):
     if isinstance(part, Tensor) and part._batched:        # a per-example index (vmap)
+        if not part._level.active:
+            raise escaped_error()
         if part.dtype.kind not in "iu":
             raise IndexError(
                 f"vmap: indexing with a batched {part.dtype} index (a mask that differs per "
