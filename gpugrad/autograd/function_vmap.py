@@ -118,10 +118,9 @@ def _forward(gctx, cls, ctx, call, *values):
     marked = {id(t) for t in ctx._non_differentiable}
     found["non_differentiable"] = [i for i, o in enumerate(outputs) if id(o) in marked]
     gctx.cls, gctx.ctx, gctx.level, gctx.in_dims = cls, ctx, level, in_dims
-    physical = _unbatched(output, level)
-    physical_tuple = physical if isinstance(physical, tuple) else (physical,)
-    gctx.mark_non_differentiable(*(physical_tuple[i] for i in found["non_differentiable"]))
-    return physical
+    physical = _unbatched(outputs, level)
+    gctx.mark_non_differentiable(*(physical[i] for i in found["non_differentiable"]))
+    return physical if isinstance(output, tuple) else physical[0]
 
 
 def _backward(gctx, *grads):
@@ -129,6 +128,7 @@ def _backward(gctx, *grads):
     cotangents as batched tensors; an input that is the same for every example gets the
     sum over the examples."""
     from ..ops.reduce import sum as reduce_sum
+    from ..ops.batching import with_batch
     level = gctx.level
     entered = _enter(level)
     backward = gctx.cls.backward
@@ -148,7 +148,7 @@ def _backward(gctx, *grads):
             elif isinstance(r, BatchedTensor) and r._level is level:
                 out.append(r._value if d == 0 else reduce_sum(r._value, axis=0))
             else:
-                out.append(_broadcast_batch(r, level.size) if d == 0 else r * level.size)
+                out.append(with_batch(r, False, level.size) if d == 0 else r * level.size)
     finally:
         if entered:
             pop_level(level)
@@ -172,15 +172,11 @@ def _jvp(gctx, _cls, _ctx, _call, *tangents):
 
 def _unbatched(output, level):
     """Outputs of the Function on the level as batch values (batch at 0)."""
+    from ..ops.batching import with_batch
     outputs = output if isinstance(output, tuple) else (output,)
     values = tuple(o._value if isinstance(o, BatchedTensor) and o._level is level
-                   else _broadcast_batch(o, level.size) for o in outputs)
+                   else with_batch(o, False, level.size) for o in outputs)
     return values if isinstance(output, tuple) else values[0]
-
-
-def _broadcast_batch(t, size: int):
-    from ..ops.shape import broadcast_to
-    return broadcast_to(t, (size,) + tuple(t.shape))
 
 
 def _enter(level) -> bool:

@@ -63,8 +63,9 @@ def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None
     def vmapped(*args, **kwargs):
         leaves, spec = tree_flatten(tuple(args))
         dims = _leaf_dims(in_dims, tuple(args), "in_dims")
-        leaves, dims = _checked_inputs(leaves, dims, _leaf_names(args))
-        size = _batch_size(leaves, dims, _leaf_names(args))
+        names = _leaf_names(args)
+        leaves, dims = _checked_inputs(leaves, dims, names)
+        size = _batch_size(leaves, dims, names)
         if chunk_size is None or chunk_size >= size:
             return _run(f, leaves, dims, spec, kwargs, size, out_dims, randomness)
         parts = []
@@ -174,7 +175,8 @@ def _run(f, leaves, dims, spec, kwargs, size, out_dims, randomness):
 def _unbatch(o, dim, level, size: int, i: int):
     """Output leaf ``o`` with the batch of ``level`` at ``dim`` (broadcast if ``o`` is the
     same for every example)."""
-    from ..ops.shape import broadcast_to, movedim
+    from ..ops.batching import with_batch
+    from ..ops.shape import movedim
     from ..tensor import Tensor
     batched = isinstance(o, BatchedTensor) and o._level is level
     if isinstance(o, BatchedTensor) and o._level.depth > level.depth:
@@ -192,7 +194,7 @@ def _unbatch(o, dim, level, size: int, i: int):
         else:
             raise TypeError(f"vmap: output {i} is a {type(o).__name__}; the mapped function "
                             f"must return tensors (or give it out_dims None)")
-    value = o._value if batched else broadcast_to(o, (size,) + tuple(o.shape))
+    value = with_batch(o._value if batched else o, batched, size)
     if not -value.ndim <= dim < value.ndim:
         raise ValueError(f"vmap: out_dims {dim} is out of range for output {i}, which has "
                          f"{value.ndim} dimensions with the batch")

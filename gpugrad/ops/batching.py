@@ -68,11 +68,8 @@ def _split(tensors, level):
 def apply_batched(op, inputs, params):
     """``op(*inputs, **params)`` where some inputs (or index parameters) are batched (see
     the module docstring)."""
-    level = level_of(inputs)
-    if params:
-        parts = _batched_params(params)             # per-example index parts
-        if parts:
-            level = level_of(parts + [t for t in inputs if isinstance(t, BatchedTensor)])
+    parts = _batched_params(params) if params else ()      # per-example index parts
+    level = level_of(list(inputs) + parts if parts else inputs)
     xs, batched = _split(inputs, level)
     rule, out = op.vmap, None
     if rule is BROADCAST:
@@ -80,7 +77,7 @@ def apply_batched(op, inputs, params):
     elif rule is AXIS:
         out = _shift_axis(op, xs, params)
     elif rule is not None:
-        out = rule(xs, batched, **_mark_params(params, level))
+        out = rule(xs, batched, **(_mark_params(params, level) if parts else params))
     if out is None:                     # no rule, or the rule does not cover this case
         out = _loop(op, inputs, params, level)
     result = BatchedTensor._make(out, level)
@@ -126,8 +123,6 @@ class Mapped:
 
 
 def _mark_params(params, level):
-    if not _batched_params(params):
-        return params
     return {k: tuple(Mapped(p._value) if isinstance(p, BatchedTensor) and p._level is level
                      else p for p in v) if isinstance(v, tuple) else v
             for k, v in params.items()}
@@ -177,14 +172,17 @@ def _broadcast(op, xs, batched, params):
 
 def _shift_axis(op, xs, params):
     (x,) = xs
-    axis = params["axis"]
+    return apply(op, x, **{**params, "axis": shift_axis(params["axis"], x.ndim - 1)})
+
+
+def shift_axis(axis, ndim: int):
+    """A per-example ``axis`` (int, tuple, or None for all of an ``ndim``-dimensional
+    example) as the same axes of the batch value, past its batch dimension."""
     if axis is None:
-        shifted = tuple(range(1, x.ndim))
-    elif isinstance(axis, tuple):
-        shifted = tuple(a % max(x.ndim - 1, 1) + 1 for a in axis)
-    else:
-        shifted = axis % max(x.ndim - 1, 1) + 1
-    return apply(op, x, **{**params, "axis": shifted})
+        return tuple(range(1, ndim + 1))
+    if isinstance(axis, tuple):
+        return tuple(a % max(ndim, 1) + 1 for a in axis)
+    return axis % max(ndim, 1) + 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -301,14 +299,8 @@ def raw_elementwise(fn, *operands):
 def raw_over_axis(fn, x, axis):
     """``fn(value, axis)`` (a raw reduction over ``axis``, None for all) on batched ``x``,
     with the axis shifted past the batch."""
-    value = x._value
-    if axis is None:
-        shifted = tuple(range(1, value.ndim))
-    else:
-        axes = (axis,) if isinstance(axis, int) else tuple(axis)
-        shifted = tuple(a % max(x.ndim, 1) + 1 for a in axes)
-        shifted = shifted[0] if isinstance(axis, int) else shifted
-    return BatchedTensor._make(fn(value, shifted), x._level)
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    return BatchedTensor._make(fn(x._value, shift_axis(axis, x.ndim)), x._level)
 
 
 def mapped_size(index: tuple) -> int:
