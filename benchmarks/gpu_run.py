@@ -49,7 +49,8 @@ import gpu_common
 
 ROOT = gpu_common.ROOT
 CUDA_TEST_FILES = ("tests/test_cuda_kernels.py", "tests/test_cuda_ops.py",
-                   "tests/test_cuda_host_syncs.py", "tests/test_cuda_graphs.py")
+                   "tests/test_cuda_host_syncs.py", "tests/test_cuda_graphs.py",
+                   "tests/test_interop.py")
 DRY_RUN_SUITE = ("tests/test_tensor.py",)
 
 

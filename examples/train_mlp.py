@@ -1,15 +1,31 @@
 """Train an MLP on the built-in digits with the library API (what `gpugrad train` does).
 
-Run: python examples/train_mlp.py     (a GPU when one is usable; GPUGRAD_DEVICE=cpu forces cpu)
+Run (from any folder): python examples/train_mlp.py [--epochs 20] [--out mlp.npz]
+(a GPU when one is usable; GPUGRAD_DEVICE=cpu forces cpu)
 """
 
+import argparse
 import os
 
 import gpugrad
 from gpugrad import data, nn, optim
+from gpugrad.cli_options import whole_number     # the checks `gpugrad train` uses
+
+parser = argparse.ArgumentParser(description="Train an MLP on the built-in digits.")
+parser.add_argument("--epochs", type=whole_number(1), default=20,
+                    help="passes over the data, at least 1 (default 20)")
+parser.add_argument("--out", default="mlp.npz", help="where to save the model and optimizer")
+args = parser.parse_args()
+if not args.out.strip() or os.path.isdir(args.out):
+    parser.error(f"argument --out: expected a file to write, such as mlp.npz; got {args.out!r}"
+                 + (", which is a folder" if args.out.strip() else ""))
+try:
+    device = gpugrad.Device(os.environ.get("GPUGRAD_DEVICE", "auto"))
+except gpugrad.backend.DeviceError as exc:      # e.g. cuda asked for but not usable
+    parser.error(f"GPUGRAD_DEVICE: {exc}")
+os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
 
 gpugrad.manual_seed(0)
-device = gpugrad.Device(os.environ.get("GPUGRAD_DEVICE", "auto"))
 X, y = data.digits()                                    # (1797, 64) floats, labels 0..9
 X_train, y_train, X_test, y_test = data.train_test_split(X, y, test_fraction=0.2, seed=0)
 X_train, y_train = gpugrad.tensor(X_train, device=device), gpugrad.tensor(y_train, device=device)
@@ -18,10 +34,10 @@ X_test, y_test = gpugrad.tensor(X_test, device=device), gpugrad.tensor(y_test, d
 model = nn.MLP([64, 128, 128, 10], device=device)
 loss_fn = nn.CrossEntropyLoss()
 optimizer = optim.Adam(model.parameters(), lr=1e-3)
-scheduler = optim.CosineAnnealingLR(optimizer, T_max=20)
+scheduler = optim.CosineAnnealingLR(optimizer, T_max=args.epochs)
 loader = data.DataLoader(X_train, y_train, batch_size=32, shuffle=True, seed=0)
 
-for epoch in range(1, 21):
+for epoch in range(1, args.epochs + 1):
     model.train()
     for xb, yb in loader:
         loss = loss_fn(model(xb), yb)
@@ -34,5 +50,5 @@ for epoch in range(1, 21):
         accuracy = (model(X_test).argmax(axis=1) == y_test).astype("float32").mean().item()
     print(f"epoch {epoch:2d}  last batch loss {loss.item():.4f}  test accuracy {accuracy:.2%}")
 
-gpugrad.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, "mlp.npz")
-print(f"saved mlp.npz; trained on {device}")
+gpugrad.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, args.out)
+print(f"saved {args.out}; trained on {device}")

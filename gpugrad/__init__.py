@@ -14,12 +14,12 @@ Example::
 from .tensor import Tensor  # first: the ops modules import Tensor at their top
 from . import autograd, backend, dtypes, ops
 from . import func, pytree
-from .autograd import (detect_anomaly, enable_grad, gradcheck, gradgradcheck, is_grad_enabled,
-                       no_grad, set_grad_enabled)
+from .autograd import (detect_anomaly, enable_grad, gradcheck, gradgradcheck, inference_mode,
+                       is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .backend import (CudaUnavailableError, Device, DeviceError, get_default_device,
                       is_cuda_usable, set_default_device)
 from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones,
-                       ones_like, rand, randn, tensor, zeros, zeros_like)
+                       ones_like, rand, randint, randn, tensor, zeros, zeros_like)
 from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
                      int64, uint8)
 from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat, clamp, clip,
@@ -27,11 +27,12 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   greater_equal, isfinite, isnan, less, less_equal, log, log_softmax,
                   logical_and, logical_not, logical_or, logical_xor, logsumexp, matmul, max,
                   maximum, mean, min, minimum, movedim, mul, neg, not_equal, permute, pow, relu,
-                  reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, sub, sum, tanh,
-                  transpose, unsqueeze, view, where)
+                  reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,
+                  transpose, unsqueeze, var, view, where)
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
 from .func import vmap
+from .interop import from_dlpack
 
 from . import amp, checkpoint, cuda, data, memory, nn, optim, viz  # noqa: E402
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
@@ -43,10 +44,10 @@ __version__ = "0.1.0"
 __all__ = [
     "autograd", "backend", "dtypes", "ops", "func", "pytree", "Tensor", "Device", "DeviceError",
     "CudaUnavailableError", "get_default_device", "set_default_device", "is_cuda_usable",
-    "detect_anomaly", "enable_grad", "gradcheck", "gradgradcheck", "is_grad_enabled",
-    "no_grad", "set_grad_enabled",
+    "detect_anomaly", "enable_grad", "gradcheck", "gradgradcheck", "inference_mode",
+    "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled",
     "arange", "as_tensor", "empty", "eye", "full", "full_like", "linspace", "ones",
-    "ones_like", "rand", "randn", "tensor", "zeros", "zeros_like",
+    "ones_like", "rand", "randint", "randn", "tensor", "zeros", "zeros_like", "from_dlpack",
     "bool", "bool_", "float16", "float32", "float64", "get_default_dtype", "int8", "int16",
     "int32", "int64", "uint8",
     "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "cat", "clamp",
@@ -54,8 +55,8 @@ __all__ = [
     "greater_equal", "isfinite", "isnan", "less", "less_equal", "log", "log_softmax",
     "logical_and", "logical_not", "logical_or", "logical_xor", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "movedim", "mul", "neg", "not_equal", "permute", "pow",
-    "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "sub", "sum",
-    "tanh", "transpose", "unsqueeze", "view", "where",
+    "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
+    "sum", "tanh", "transpose", "unsqueeze", "var", "view", "where",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
     "set_matmul_precision", "get_matmul_precision",

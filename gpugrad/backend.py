@@ -64,7 +64,9 @@ def cuda_status() -> tuple[bool, str]:
 
     Example::
 
-        >>> usable, reason = cuda_status()
+        >>> usable, reason = gpugrad.backend.cuda_status()
+        >>> usable == gpugrad.is_cuda_usable(), isinstance(reason, str)
+        (True, True)
     """
     global _cuda_status, _cupy
     if _cuda_status is not None:
@@ -118,8 +120,8 @@ class Device:
 
     Example::
 
-        >>> Device("cpu").type
-        'cpu'
+        >>> gpugrad.Device("cpu").type, gpugrad.Device("cpu") == "cpu"
+        ('cpu', True)
     """
 
     __slots__ = ("type", "index")
@@ -198,8 +200,10 @@ def set_default_device(device: "str | Device") -> Device:
 
     Example::
 
-        >>> set_default_device("cpu")
+        >>> gpugrad.set_default_device("cpu")
         device('cpu')
+        >>> gpugrad.get_default_device(), gpugrad.zeros(2).device
+        (device('cpu'), device('cpu'))
     """
     global _default_device
     _default_device = Device(device)
@@ -335,9 +339,13 @@ class _CupyGenerator:
     def standard_normal(self, shape, dtype):
         return self._state.standard_normal(shape, dtype=dtype)
 
+    def integers(self, low, high, size, dtype):
+        return self._state.randint(low, high, size=size, dtype=dtype)
+
 
 def new_generator(device: Device, seed: int):
-    """A fresh counter-based generator on ``device`` with ``.random`` and ``.standard_normal``.
+    """A fresh counter-based generator on ``device`` with ``.random``, ``.standard_normal``
+    and ``.integers`` (NumPy's Generator calls).
 
     gpugrad derives one generator per draw from (seed, draw number), so a saved RNG state is
     just two integers and replays exactly on both backends.

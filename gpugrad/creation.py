@@ -24,7 +24,7 @@ from .dtypes import as_dtype, get_default_dtype
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-           "full_like", "arange", "linspace", "eye", "rand", "randn"]
+           "full_like", "arange", "linspace", "eye", "rand", "randn", "randint"]
 
 
 def _device(device) -> backend.Device:
@@ -70,7 +70,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     ``device=None`` means the default device, except for CuPy arrays and tensors, which keep
     theirs. Example::
 
-        >>> x = gpugrad.tensor([[1.0, 2.0]], requires_grad=True)   # shape (1, 2), float32
+        >>> gpugrad.tensor([[1.0, 2.0]], requires_grad=True)   # shape (1, 2), float32
+        tensor([[1., 2.]], device='cpu', dtype=float32, requires_grad=True)
+        >>> gpugrad.tensor([1, 2]).dtype                        # Python ints: int64
+        dtype('int64')
     """
     source = data._array if isinstance(data, Tensor) else data
     if device is not None:
@@ -93,7 +96,16 @@ def _host_or_same(source, target: backend.Device):
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
-    """Like ``tensor``, but shares memory with ``data`` when no copy is needed."""
+    """Like ``tensor``, but shares memory with ``data`` when no copy is needed.
+
+    Example::
+
+        >>> a = np.zeros(2, dtype=np.float32)
+        >>> t = gpugrad.as_tensor(a)
+        >>> a[0] = 5.0                      # t sees the change: no copy was made
+        >>> t.tolist()
+        [5.0, 0.0]
+    """
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, Tensor):
@@ -142,7 +154,14 @@ def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (its dtype inferred from the value)."""
+    """A tensor of ``shape`` filled with ``fill_value`` (its dtype inferred from the value).
+
+    Example::
+
+        >>> t = gpugrad.full((2, 2), 7)
+        >>> t.dtype, t.tolist()
+        (dtype('int64'), [[7, 7], [7, 7]])
+    """
     shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
     return _filled(fill_value, _shape(shape), dtype, device, requires_grad)
 
@@ -156,7 +175,13 @@ def _like(t: Tensor, fill, dtype, device, requires_grad) -> Tensor:
 
 
 def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Zeros with the shape (and, unless given, dtype and device) of ``t``."""
+    """Zeros with the shape (and, unless given, dtype and device) of ``t``.
+
+    Example::
+
+        >>> gpugrad.zeros_like(gpugrad.arange(3)).tolist()      # int64, as arange's
+        [0, 0, 0]
+    """
     return _like(t, 0, dtype, device, requires_grad)
 
 
@@ -166,6 +191,13 @@ def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor
 
 
 def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` with the shape (and, unless given, dtype and device) of ``t``.
+
+    Example::
+
+        >>> gpugrad.full_like(gpugrad.zeros(2), 3.0).tolist()
+        [3.0, 3.0]
+    """
     return _like(t, fill_value, dtype, device, requires_grad)
 
 
@@ -190,7 +222,13 @@ def arange(start, stop=None, step=1, dtype=None, device=None, requires_grad=Fals
 
 
 def linspace(start, stop, num: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32)."""
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32).
+
+    Example::
+
+        >>> gpugrad.linspace(0, 1, 5).tolist()
+        [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
@@ -199,7 +237,13 @@ def linspace(start, stop, num: int, dtype=None, device=None, requires_grad=False
 
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``).
+
+    Example::
+
+        >>> gpugrad.eye(2).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
@@ -215,6 +259,46 @@ def _random(draw, shape, dtype, device, requires_grad) -> Tensor:
     levels = _vmap_state.vmap_levels
     if levels:                      # inside vmap: as its randomness= says
         return _random_in_vmap(draw, shape, dtype, _device(device), levels, requires_grad)
+    return _finish(draw(shape, dtype, _device(device)), requires_grad)
+
+
+def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform in [low, high), seeded by ``gpugrad.manual_seed``, as PyTorch's:
+    ``randint(high, size)``, ``randint(low, high, size)`` or with keywords (``size`` a
+    tuple), int64 unless ``dtype`` says otherwise (a float dtype may require grad).
+
+    Example::
+
+        >>> gpugrad.manual_seed(0)
+        >>> labels = gpugrad.randint(0, 10, (4,))
+        >>> labels.shape, labels.dtype, bool(((labels >= 0) & (labels < 10)).all())
+        ((4,), dtype('int64'), True)
+    """
+    if size is None and args:
+        args, size = args[:-1], args[-1]
+    bounds = args + tuple(v for v in (low, high) if v is not None)
+    if len(bounds) not in (1, 2) or not isinstance(size, (tuple, list)) or (
+            low is not None and (args or high is None)):
+        raise TypeError("randint takes (high, size) or (low, high, size), with size a tuple "
+                        "of ints, e.g. gpugrad.randint(0, 10, (32,))")
+    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
+    if not all(isinstance(v, numbers.Integral) for v in (low, high)):
+        raise TypeError(f"randint: low and high must be ints, got {low!r} and {high!r}")
+    if low >= high:
+        raise ValueError(f"randint draws from [low, high): low ({low}) must be less than "
+                         f"high ({high})")
+    dtype = as_dtype(dtype) or np.dtype(np.int64)
+    shape = _shape(tuple(size))
+
+    def draw(shape, dtype, device):         # NumPy and CuPy draw integer dtypes only
+        drawn = dtype if dtype.kind in "iu" else np.dtype(np.int64)
+        return random.integers_array(int(low), int(high), shape, drawn, device).astype(
+            dtype, copy=False)
+
+    if _vmap_state.vmap_levels:
+        return _random_in_vmap(draw, shape, dtype, _device(device), _vmap_state.vmap_levels,
+                               requires_grad)
     return _finish(draw(shape, dtype, _device(device)), requires_grad)
 
 
@@ -237,7 +321,15 @@ def _random_in_vmap(draw, shape, dtype, device, levels, requires_grad) -> Tensor
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform values in [0, 1), seeded by ``gpugrad.manual_seed``."""
+    """Uniform values in [0, 1), seeded by ``gpugrad.manual_seed``.
+
+    Example::
+
+        >>> gpugrad.manual_seed(0)
+        >>> u = gpugrad.rand(1000)
+        >>> u.dtype, bool(((u >= 0) & (u < 1)).all())
+        (dtype('float32'), True)
+    """
     return _random(random.uniform_array, shape, dtype, device, requires_grad)
 
 
@@ -246,6 +338,9 @@ def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
 
     Example::
 
-        >>> gpugrad.manual_seed(0); x = gpugrad.randn(10, requires_grad=True)
+        >>> gpugrad.manual_seed(0)
+        >>> x = gpugrad.randn(2, 3, requires_grad=True)
+        >>> x.shape, x.dtype, x.requires_grad
+        ((2, 3), dtype('float32'), True)
     """
     return _random(random.normal_array, shape, dtype, device, requires_grad)

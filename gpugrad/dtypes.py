@@ -10,9 +10,14 @@ gpugrad's dtypes are NumPy's (CuPy uses the same objects), so ``gpugrad.float32`
 
 Example::
 
-    >>> import gpugrad
     >>> gpugrad.float32
     dtype('float32')
+    >>> (gpugrad.ones(2) * 2.0).dtype                         # float32 tensor * Python float
+    dtype('float32')
+    >>> (gpugrad.arange(2) + gpugrad.ones(2)).dtype           # int64 tensor + float32 tensor
+    dtype('float32')
+    >>> (gpugrad.arange(3) * 0.5)                             # int64 tensor * Python float
+    tensor([0. , 0.5, 1. ], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations

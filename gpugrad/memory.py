@@ -7,10 +7,18 @@ used/total bytes are not a peak). Numbers are relative to the start of the block
 
 Example::
 
+    >>> w = gpugrad.ones(1000, 1000, requires_grad=True)
+    >>> x = gpugrad.ones(10, 1000)
     >>> with gpugrad.memory.track("cpu") as m:
-    ...     loss = model(x).sum(); m.mark("forward")
-    ...     loss.backward()
-    >>> m.peak, m.timeline            # bytes, [("start", 0), ("forward", ...), ("end", ...)]
+    ...     y = (x @ w).tanh()
+    ...     after_forward = m.mark("forward")     # the current bytes, also in m.timeline
+    ...     y.sum().backward()
+    >>> 40_000 <= after_forward < 60_000     # mostly y: 10 x 1000 float32
+    True
+    >>> [event for event, nbytes in m.timeline]
+    ['start', 'forward', 'end']
+    >>> m.peak // 1_000_000           # MB: w.grad (1000 x 1000 float32) and small arrays
+    4
 """
 
 from __future__ import annotations
@@ -152,7 +160,14 @@ def saved_report(tensor) -> SavedReport:
 
     Example::
 
-        >>> print(gpugrad.memory.saved_report(loss))
+        >>> x, w = gpugrad.ones(2, 3), gpugrad.ones(3, 4, requires_grad=True)
+        >>> loss = (x @ w).tanh().sum()
+        >>> print(gpugrad.memory.saved_report(loss))    # tanh keeps its output, @ both inputs
+        op                     saved      shape              dtype           bytes  kind
+        TanhBackward           output     (2, 4)             float32            32  activation
+        MatMulBackward         input 0    (2, 3)             float32            24  activation
+        MatMulBackward         input 1    (3, 4)             float32            48  parameter
+        activations held for backward: 56 bytes; parameters: 48 bytes
     """
     from .autograd.graph import AccumulateGrad
     parameters = set()

@@ -4,7 +4,8 @@
 
 Example::
 
-    >>> leaves, spec = tree_flatten({"w": 1.0, "b": (2.0, 3.0)})
+    >>> from gpugrad.pytree import tree_flatten, tree_unflatten
+    >>> leaves, spec = tree_flatten({"w": 1.0, "b": (2.0, 3.0)})   # dict keys in sorted order
     >>> leaves
     [2.0, 3.0, 1.0]
     >>> tree_unflatten(spec, [10, 20, 30])
@@ -83,7 +84,14 @@ def _build(spec: TreeSpec, leaves: list, start: int):
 
 
 def tree_map(fn, tree, *rest):
-    """``fn`` applied leaf by leaf to ``tree`` (and to the matching leaves of ``rest``)."""
+    """``fn`` applied leaf by leaf to ``tree`` (and to the matching leaves of ``rest``).
+
+    Example::
+
+        >>> from gpugrad.pytree import tree_map
+        >>> tree_map(lambda a, b: a + b, {"w": 1, "b": (2, 3)}, {"w": 10, "b": (20, 30)})
+        {'b': (22, 33), 'w': 11}
+    """
     leaves, spec = tree_flatten(tree)
     others = []
     for other in rest:

@@ -9,9 +9,13 @@ mid-save never leaves a half-written file there.
 
 Example::
 
+    >>> model = nn.Linear(3, 2)
     >>> gpugrad.save({"model": model.state_dict(), "epoch": 3}, "ckpt.npz")
     >>> state = gpugrad.load("ckpt.npz")
+    >>> state["epoch"], sorted(state["model"])
+    (3, ['bias', 'weight'])
     >>> model.load_state_dict(state["model"])
+    IncompatibleKeys(missing_keys=[], unexpected_keys=[])
 """
 
 from __future__ import annotations
@@ -61,6 +65,12 @@ def _encode(obj, arrays: dict, path: str):
         return {"value": obj}
     if isinstance(obj, np.generic):
         return {"value": obj.item()}
+    if callable(getattr(obj, "state_dict", None)):     # a model, an optimizer, a scheduler
+        what = path or "the object"
+        raise TypeError(f"save: '{what}' is a {type(obj).__name__}; gpugrad saves state, not "
+                        f"objects (no pickle): save its state_dict() instead, e.g. "
+                        f"gpugrad.save(model.state_dict(), path), and restore it with "
+                        f"model.load_state_dict(gpugrad.load(path))")
     raise TypeError(f"save: '{path or 'the object'}' is a {type(obj).__name__}; save takes "
                     f"dicts, lists and tuples of tensors, arrays, numbers, strings and None")
 
@@ -119,6 +129,12 @@ def load(path, device=None):
 
     Raises ``FileNotFoundError`` for a missing file and ``CorruptFileError`` (naming the
     file, and the entry where one is at fault) for a truncated, corrupt or foreign one.
+
+    Example::
+
+        >>> gpugrad.save({"w": gpugrad.ones(2), "step": 10}, "state.npz")
+        >>> gpugrad.load("state.npz", device="cpu")
+        {'w': tensor([1., 1.], device='cpu', dtype=float32), 'step': 10}
     """
     path = os.fspath(path)
     if not os.path.exists(path):

@@ -9,10 +9,13 @@ Example::
     >>> z = x**2 * y + y**3
     >>> z.backward()
     >>> x.grad, y.grad      # 2xy = 12, x**2 + 3y**2 = 31
+    (tensor([12.], device='cpu', dtype=float32),
+     tensor([31.], device='cpu', dtype=float32))
 """
 
 from __future__ import annotations
 
+import operator
 import weakref
 
 import numpy as np
@@ -32,13 +35,18 @@ class Tensor:
     Make tensors with ``gpugrad.tensor(data)``, ``zeros``, ``randn``... Attributes:
     ``shape``, ``ndim``, ``size`` (number of elements), ``dtype``, ``device``, ``grad``,
     ``grad_fn``, ``requires_grad``, ``is_leaf``.
+
+    Example::
+
+        >>> t = gpugrad.tensor([[1.0, 2.0, 3.0]])
+        >>> t.shape, t.ndim, t.size, t.dtype, t.device
+        ((1, 3), 2, 3, dtype('float32'), device('cpu'))
     """
 
     __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "output_nr", "_version",
                  "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents",
                  "_post_accumulate_hooks", "__weakref__")
     _batched = False            # True for vmap's BatchedTensor
-    __array_ufunc__ = None      # NumPy defers to our reflected operators: ndarray * Tensor works
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
@@ -80,8 +88,16 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        """The number of elements (as NumPy's ``size``; PyTorch's ``size()`` is ``shape``)."""
-        return self._array.size
+        """The number of elements, as NumPy's ``size``; called, it is PyTorch's: ``t.size()``
+        is the shape and ``t.size(dim)`` one dimension's length.
+
+        Example::
+
+            >>> t = gpugrad.zeros(2, 3)
+            >>> t.size, t.size(), t.size(-1)
+            (6, (2, 3), 3)
+        """
+        return _ElementCount(self._array.size, self._array.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -155,7 +171,7 @@ class Tensor:
         """The single value of a one-element tensor as a Python number."""
         if self._array.size != 1:
             raise ValueError(f"item() needs a tensor with exactly one element; this one has "
-                             f"shape {tuple(self.shape)} ({self.size} elements)")
+                             f"shape {tuple(self.shape)} ({self.numel()} elements)")
         _graphs.refuse_host_sync("Tensor.item() (and float(t), int(t), bool(t), if t:)")
         value = self._array.reshape(()).item()
         if _NAN_EXPLAINERS and id(self) in _NAN_EXPLAINERS and value != value:
@@ -176,7 +192,13 @@ class Tensor:
 
     def to(self, device=None, dtype=None) -> "Tensor":
         """This tensor on ``device`` and/or as ``dtype``; differentiable; ``self`` if nothing
-        changes. ``x.to("cuda")``, ``x.to(gpugrad.float64)``, ``x.to("cpu", "float64")``."""
+        changes. ``x.to("cuda")``, ``x.to(gpugrad.float64)``, ``x.to("cpu", "float64")``.
+
+        Example::
+
+            >>> gpugrad.tensor([1.5]).to(gpugrad.float64)
+            tensor([1.5], device='cpu', dtype=float64)
+        """
         if dtype is None and device is not None and not _names_a_device(device):
             device, dtype = None, device
         out = self
@@ -191,12 +213,6 @@ class Tensor:
 
     def cuda(self, index: int | None = None) -> "Tensor":
         return self.to("cuda" if index is None else f"cuda:{index}")
-
-    def __array__(self, dtype=None, copy=None):
-        if not isinstance(self._array, np.ndarray):
-            raise TypeError(f"implicit conversion of a {self.device} tensor to a NumPy array is "
-                            f"not allowed; call .numpy() (which copies to the host) or .cpu()")
-        return self._array if dtype is None else self._array.astype(dtype)
 
     # ------------------------------------------------------------------ autograd
     def detach(self) -> "Tensor":
@@ -236,6 +252,13 @@ class Tensor:
         ``gradient`` is required unless this tensor has one element. The saved values are
         freed afterwards unless ``retain_graph=True``; ``create_graph=True`` makes the
         gradients differentiable (for higher-order derivatives).
+
+        Example::
+
+            >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+            >>> (x * x).backward(gpugrad.ones(2))      # not one element: gradient needed
+            >>> x.grad                                 # d(x*x)/dx = 2x
+            tensor([2., 4.], device='cpu', dtype=float32)
         """
         from .autograd.engine import backward
         backward(self, gradient, retain_graph, create_graph, inputs)
@@ -257,7 +280,16 @@ class Tensor:
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
-        replaces the gradient. Returns a handle with ``remove()``."""
+        replaces the gradient. Returns a handle with ``remove()``.
+
+        Example::
+
+            >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+            >>> handle = x.register_hook(lambda g: g * 10)
+            >>> x.sum().backward()
+            >>> x.grad.tolist()
+            [10.0, 10.0]
+        """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
         if self.grad_fn is None:
@@ -294,7 +326,7 @@ class Tensor:
         return f"tensor({values}, {', '.join(extras)})"
 
     def __format__(self, spec: str) -> str:
-        if spec and self.size == 1:
+        if spec and self.numel() == 1:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
@@ -310,8 +342,8 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.size != 1:
-            raise ValueError(f"the truth value of a tensor with {self.size} elements is "
+        if self.numel() != 1:
+            raise ValueError(f"the truth value of a tensor with {self.numel()} elements is "
                              f"ambiguous; use (t).any() or (t).all()")
         return bool(self.item())
 
@@ -331,6 +363,32 @@ def _names_a_device(value) -> bool:
                                                                              "auto")
 
 
+class _ElementCount(int):
+    """``Tensor.size``: an int (the number of elements) that can be called for the shape."""
+
+    def __new__(cls, count: int, shape: tuple):
+        self = int.__new__(cls, count)
+        self._shape = shape
+        return self
+
+    def __call__(self, dim: int | None = None):
+        if dim is None:
+            return self._shape
+        ndim = len(self._shape)
+        dim = operator.index(dim)
+        if not -ndim <= dim < ndim:
+            valid = f"valid: {-ndim} to {ndim - 1}" if ndim else "it has no dimensions"
+            raise IndexError(f"size(dim): dimension {dim!r} is out of range for a tensor with "
+                             f"{ndim} dimensions ({valid})")
+        return self._shape[dim]
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+    def __reduce__(self):
+        return (int, (int(self),))          # pickled and copied as the plain count
+
+
 class _HookHandle:
     def __init__(self, hooks: list, hook):
         self._hooks, self._hook = hooks, hook
@@ -342,5 +400,7 @@ class _HookHandle:
 
 from . import ops as _ops  # noqa: E402  (operator sugar resolves ops at call time)
 from .ops import methods as _methods  # noqa: E402
+from . import interop as _interop  # noqa: E402
 
 _methods.install(Tensor)
+_interop.install(Tensor)

@@ -1,10 +1,27 @@
-"""Drawing the computation graph behind a tensor: Graphviz DOT text, and SVG/PNG files.
+r"""Drawing the computation graph behind a tensor: Graphviz DOT text, and SVG/PNG files.
 
 Boxes are recorded ops (their backward nodes, named as in ``grad_fn``), ellipses are leaf
 tensors (parameters filled blue), edges point the way the forward pass ran. Example::
 
-    >>> print(to_dot(loss, params=dict(model.named_parameters())))
-    >>> render(loss, "graph.svg")          # needs Graphviz's `dot` program
+    >>> from gpugrad.viz import render, to_dot
+    >>> w = nn.Parameter(gpugrad.ones(2))
+    >>> loss = (w * 3.0).sum()
+    >>> print(to_dot(loss, params={"w": w}))
+    digraph gpugrad {
+      rankdir=BT;
+      node [fontname="Helvetica", fontsize=11];
+      out [shape=doubleoctagon, label="output\n()"];
+      n0 [shape=box, label="SumBackward\nin (2,)"];
+      n0 -> out;
+      n1 [shape=box, label="MulScalarBackward\nin (2,)"];
+      n1 -> n0;
+      n2 [shape=ellipse, style=filled, fillcolor=lightblue, label="w\n(2,) float32"];
+      n2 -> n1;
+    }
+    >>> render(loss, "graph.svg")  # doctest: +SKIP
+    'graph.svg'
+
+``render`` needs Graphviz's ``dot`` program, so the doctest above skips it.
 """
 
 from __future__ import annotations
@@ -86,10 +103,11 @@ def _port(node, output_nr: int) -> str:
     return f' [label="{output_nr}"]' if getattr(node, "num_outputs", 1) > 1 else ""
 
 
-def render(tensor, path, params: dict | None = None) -> str:
+def render(tensor, path, params: dict | None = None, name: str = "output") -> str:
     """Write the graph behind ``tensor`` to ``path`` (.svg, .png or .pdf, by its suffix)
-    with Graphviz's ``dot``; returns the path. Without ``dot`` installed, raises an error
-    saying how to install it (or to use ``to_dot`` and render elsewhere)."""
+    with Graphviz's ``dot``; returns the path. ``params`` and ``name`` label it as in
+    ``to_dot``. Without ``dot`` installed, raises an error saying how to install it (or to
+    use ``to_dot`` and render elsewhere)."""
     path = os.fspath(path)
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "svg"
     if fmt not in ("svg", "png", "pdf"):
@@ -101,7 +119,7 @@ def render(tensor, path, params: dict | None = None) -> str:
                            "graphviz); or write gpugrad.viz.to_dot(tensor) to a .dot file and "
                            "render it elsewhere")
     result = subprocess.run([dot, f"-T{fmt}", "-o", path],
-                            input=to_dot(tensor, params).encode(), capture_output=True)
+                            input=to_dot(tensor, params, name).encode(), capture_output=True)
     if result.returncode != 0:
         raise RuntimeError(f"render: dot failed ({result.returncode}): "
                            f"{result.stderr.decode(errors='replace').strip()}")

@@ -1,6 +1,7 @@
 """Gradient checkpointing: the same gradients as without it, with less memory, under every
 way of asking for gradients."""
 
+import gc
 import math
 
 import numpy as np
@@ -140,13 +141,16 @@ def test_mlp_checkpoint_option(device):
 
 
 def test_sqrt_segments_cut_the_tracked_peak_at_least_threefold():
-    depth, width, batch = 64, 128, 64
+    # deep enough that sqrt(n) segments (12, of 12 blocks) beat the fixed costs (the
+    # boundaries, one segment's activations, the cotangents): at depth 64 they cut ~2.9x
+    depth, width, batch = 144, 128, 64
     gpugrad.manual_seed(0)
     model = nn.MLP([width] * (depth + 1))
     x = gpugrad.randn(batch, width)
     labels = gpugrad.tensor(np.arange(batch) % width)
 
     def peak(run):
+        gc.collect()            # other tests' garbage, freed mid-block, would lower the peak
         with gpugrad.memory.track("cpu") as tracked:
             F.cross_entropy(run(x), labels).backward()
         return tracked.peak
@@ -262,3 +266,51 @@ def test_create_graph_through_a_checkpoint_leaves_no_cycles(device):
         assert node() is None
     finally:
         gc.enable()
+
+
+# ---------------------------------------------------------------------------------------------
+# `gpugrad experiment checkpoint`: block recomputations, counted on every path
+# ---------------------------------------------------------------------------------------------
+
+def test_experiment_counts_recomputations_as_derived_by_hand(tmp_path):
+    """MLP 9 x 8: 9 blocks (Linear + ReLU, the last Linear alone) in 17 layers.
+    none: nothing recomputed, and the plain forward runs Linear + ReLU fused (linear_relu),
+    which must count as a run. checkpoint_sequential checkpoints every chunk but the last,
+    and each checkpointed chunk runs once more in backward, so a strategy recomputes the
+    blocks (Linears) before its last chunk. every-2: ceil(9/2) = 5 segments of the 17
+    layers: 4, 4, 3, 3, 3; the last (layers 14-16) holds Linears 14 and 16: 9 - 2 = 7.
+    every-4 and sqrt(9) = 3: 3 segments: 6, 6, 5; the last (12-16) holds 3 Linears: 6."""
+    from gpugrad.checkpoint.experiment import ExperimentConfig, run
+    rows = run(ExperimentConfig(depth=9, width=(8,), batch=4, every=(2, 4), budgets=(),
+                                strategies=("none", "every", "sqrt"), repeat=1, device="cpu",
+                                out=str(tmp_path)), log=lambda *a: None)
+    assert {r["strategy"]: r["recomputations"] for r in rows} == {
+        "none": 0, "every-2": 7, "every-4": 6, "sqrt(n)=3 segments": 6}
+    assert "| none | " in (tmp_path / "results.md").read_text()
+
+
+@pytest.mark.parametrize("tree, recomputed", [
+    (("A", 0, ("A", 1, ("A", 2, ("A", 3, ("A", 4, None))))), 0),          # keep everything
+    # checkpoint blocks 0-1, keep the rest: 0 and 1 run again
+    (("B", 0, 2, ("A", 2, ("A", 3, ("A", 4, None))), ("A", 0, ("A", 1, None))), 2),
+    # checkpoint 0-2, and inside it 0 again: 0-2 run again, then 0 a third time
+    (("B", 0, 3, ("A", 3, ("A", 4, None)),
+      ("B", 0, 1, ("A", 1, ("A", 2, None)), ("A", 0, None))), 4),
+    # checkpoint 0-1, then 2 on the right; 0 inside the left: 0, 1, 2 and 0 again
+    (("B", 0, 2, ("B", 2, 3, ("A", 3, ("A", 4, None)), ("A", 2, None)),
+      ("B", 0, 1, ("A", 1, None), ("A", 0, None))), 4),
+], ids=["keep-all", "one-checkpoint", "nested", "both-sides"])
+def test_block_runs_count_planner_schedules_as_derived_by_hand(tree, recomputed):
+    """A plan's schedule set by hand (4 blocks and the loss, stages 0-4) runs under the
+    experiment's counter: the count is the blocks each checkpoint runs again."""
+    from gpugrad.checkpoint import plan
+    from gpugrad.checkpoint.experiment import _BlockRuns
+    from gpugrad.checkpoint.schedule import simulate
+    model, x, labels = mlp_and_batch("cpu", depth=4)
+    schedule = plan(model, x, budget=1.0, loss_fn=lambda out: F.cross_entropy(out, labels))
+    schedule.tree = tree
+    model.checkpoint = schedule
+    with _BlockRuns(model) as counter:
+        F.cross_entropy(model(x), labels).backward()
+    assert counter.recomputations == recomputed
+    assert simulate(schedule.profile.byte_chain(), tree)[2] == recomputed    # the planner's

@@ -5,7 +5,6 @@ named, and a failing rank stops the others instead of leaving them waiting."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -16,31 +15,15 @@ import gpugrad
 from gpugrad import distributed as dist
 from gpugrad import nn, optim
 from gpugrad.data import DataLoader
+from mpi_support import mpiexec, needs_mpi
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "mpi_worker.py")
 
 
-def _mpiexec():
-    beside = os.path.join(os.path.dirname(sys.executable), "mpiexec")
-    return beside if os.path.exists(beside) else shutil.which("mpiexec")
-
-
-def _have_mpi() -> bool:
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
-        return False
-    return _mpiexec() is not None
-
-
-needs_mpi = pytest.mark.skipif(not _have_mpi(), reason="mpi4py/mpiexec not installed "
-                               "(pip install '.[distributed]')")
-
-
 def mpirun(n: int, *args, timeout: int = 120) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, *args], env=env,
+    return subprocess.run([mpiexec(), "-n", str(n), sys.executable, *args], env=env,
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 

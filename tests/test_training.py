@@ -106,19 +106,18 @@ def test_resume_refuses_other_options_and_applies_a_new_lr(tmp_path, capsys):
     common = ["--hidden", "8", "--no-progress", "--device", "cpu", "--out", out]
     assert main(["train", "--epochs", "1", "--seed", "1"] + common) == 0
     assert main(["train", "--epochs", "2", "--seed", "2", "--resume"] + common) == 2
-    assert "--seed 1 -> 2" in capsys.readouterr().err
+    assert "--seed 2 (the checkpoint has --seed 1)" in capsys.readouterr().err
     assert main(["train", "--epochs", "2", "--seed", "1", "--lr", "0.01", "--resume"]
                 + common) == 0
     assert "learning rate changed on resume: 0.001 -> 0.01" in capsys.readouterr().out
 
 
-@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning",
-                            "ignore:invalid value:RuntimeWarning")
-def test_diverging_run_still_writes_valid_json(tmp_path):
-    fit(TrainConfig(epochs=1, lr=1e8, optimizer="sgd", out=str(tmp_path), progress=False,
-                    device="cpu"), log=quiet)
-    text = (tmp_path / "metrics.json").read_text()
-    json.loads(text, parse_constant=lambda name: pytest.fail(f"bare {name} in metrics.json"))
+def test_fit_refuses_a_resume_with_other_fixed_options(tmp_path):
+    fit(TrainConfig(epochs=1, hidden=(8,), out=str(tmp_path), progress=False, device="cpu"),
+        log=quiet)
+    with pytest.raises(gpugrad.data.DataError, match=r"--hidden 8 -> 9"):
+        fit(TrainConfig(epochs=2, hidden=(9,), out=str(tmp_path), progress=False,
+                        device="cpu", resume=str(tmp_path / "model.npz")), log=quiet)
 
 
 def test_data_too_large_for_float32_and_out_that_is_a_file(tmp_path):
@@ -131,10 +130,10 @@ def test_data_too_large_for_float32_and_out_that_is_a_file(tmp_path):
                  "--no-progress"]) == 2
 
 
-def test_train_with_checkpointing_matches_plain_training(tmp_path):
+def test_train_with_checkpointing_matches_plain_training(tmp_path, capsys):
     common = ["--epochs", "2", "--hidden", "32,32,32", "--device", "cpu", "--no-progress"]
     assert main(["train", "--out", str(tmp_path / "plain")] + common) == 0
-    for option in ("2", "auto", "5MB"):
+    for option in ("2", "auto", "5MB", "off"):
         out = tmp_path / option
         assert main(["train", "--out", str(out), "--checkpoint", option] + common) == 0
         plain = gpugrad.load(tmp_path / "plain" / "model.npz")["model"]
@@ -142,8 +141,16 @@ def test_train_with_checkpointing_matches_plain_training(tmp_path):
         for name, value in plain.items():
             np.testing.assert_allclose(checkpointed[name].numpy(), value.numpy(), rtol=1e-6,
                                        atol=1e-7, err_msg=f"{option}: {name}")
-    assert main(["train", "--out", str(tmp_path / "bad"), "--checkpoint", "lots"]
-                + common) == 2
+    for bad in ("lots", "0", "-5MB", "1XB", "infGB"):         # usage errors, as --epochs 2.5
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as stop:
+            main(["train", "--out", str(tmp_path / "bad"), f"--checkpoint={bad}"] + common)
+        assert stop.value.code == 2
+        assert capsys.readouterr().err.splitlines()[-1] == (
+            f"gpugrad train: error: argument --checkpoint: expected a number of segments >= 1 "
+            f"(e.g. 4), 'auto', a memory budget with its unit (e.g. 200MB) or 'off'; got "
+            f"{bad!r}")
+    assert not (tmp_path / "bad").exists()
 
 
 def test_experiment_command_writes_its_results(tmp_path, capsys):
@@ -161,3 +168,52 @@ def test_experiment_command_writes_its_results(tmp_path, capsys):
     assert (out / "tradeoff.png").read_bytes()[:4] == b"\x89PNG"
     assert "| strategy | peak MiB |" in (out / "results.md").read_text()
     assert "recomputations" in capsys.readouterr().out
+
+
+class _Rows:
+    """A map-style dataset that is not a TensorDataset: (x, y) samples as NumPy and int."""
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return self.X[i], int(self.y[i])
+
+
+@pytest.mark.parametrize("make", [
+    lambda X, y: gpugrad.data.DataLoader(gpugrad.data.TensorDataset(gpugrad.tensor(X),
+                                                                    gpugrad.tensor(y)), 8),
+    lambda X, y: gpugrad.data.DataLoader(_Rows(X, y), batch_size=8, shuffle=True, seed=0),
+], ids=["TensorDataset", "map-style"])
+def test_train_epoch_takes_a_loader_over_a_dataset(make):
+    from gpugrad.distributed.job import Job
+    from gpugrad.train_epoch import train_epoch
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 3)).astype("float32"), rng.integers(0, 2, 20)
+    model = gpugrad.nn.MLP([3, 4, 2])
+    optimizer = gpugrad.optim.SGD(model.parameters(), lr=0.1)
+    steps = []
+
+    def step(xb, yb):
+        steps.append(len(yb))
+        optimizer.zero_grad()
+        loss = gpugrad.nn.functional.cross_entropy(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        return loss
+    stats = train_epoch(model, make(X, y), step, TrainConfig(progress=True), 1, Job(False))
+    assert steps == [8, 8, 4] and stats["samples_per_second"] > 0
+
+
+def test_a_batch_size_that_does_not_split_over_the_ranks_names_the_flag():
+    from gpugrad.distributed.job import Job
+    job = Job(distributed=False)
+    job.size = 4                                   # as a rank of 4 (tests/test_cli_mpi.py runs 2)
+    assert job.shard_of_batches(8) == {"batch_size": 8, "rank": 0, "world_size": 4}
+    with pytest.raises(ValueError, match=r"^--batch-size 6 \(the global batch, shared by the "
+                                         r"ranks\) does not split evenly over 4 ranks; use a "
+                                         r"multiple of 4 \(e\.g\. --batch-size 4\)$"):
+        job.shard_of_batches(6)

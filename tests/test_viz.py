@@ -65,3 +65,18 @@ def test_names_with_quotes_and_multi_output_nodes_render(tmp_path):
     assert 'my \\"odd\\" name' in dot
     viz.render(total, tmp_path / "g.svg", params={'my "odd" name': w})
     assert "digraph" in viz.to_dot(w) and "parameter" in viz.to_dot(w)
+
+
+def test_render_labels_the_graph_as_to_dot_does(tmp_path, monkeypatch):
+    import subprocess
+    seen = {}
+
+    def fake_dot(args, input, capture_output):
+        seen["dot"] = input.decode()
+        return subprocess.CompletedProcess(args, 0, b"", b"")
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/dot")
+    monkeypatch.setattr(subprocess, "run", fake_dot)
+    L, params = seed_backprop_graph()
+    viz.render(L, tmp_path / "graph.svg", params=params, name="L")
+    assert seen["dot"] == viz.to_dot(L, params=params, name="L")
+    assert 'label="L\\n()"' in seen["dot"]

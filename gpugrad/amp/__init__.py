@@ -19,13 +19,26 @@ bfloat16: NumPy has no bfloat16 dtype, so ``autocast("bfloat16")`` raises on the
 CUDA device it is attempted only when the array module has a bfloat16 dtype (CuPy >= 14
 with ``ml_dtypes``); that path is UNVERIFIED (no GPU run has tested it yet).
 
-Example::
+Example (one step; the loss is (x @ w - 2)^2 = 1, its gradient 2 * (3 - 2) * x^T)::
 
-    >>> scaler = GradScaler()
+    >>> from gpugrad.amp import GradScaler, autocast
+    >>> w = gpugrad.tensor([[1.0], [2.0]], requires_grad=True)     # float32 master weight
+    >>> opt = gpugrad.optim.SGD([w], lr=0.5)
+    >>> scaler = GradScaler(init_scale=1024.0)
+    >>> x = gpugrad.tensor([[1.0, 1.0]])
     >>> with autocast("float16"):
-    ...     loss = F.cross_entropy(model(x), y)     # float16 matmuls, float32 loss
-    >>> scaler.scale(loss).backward()
-    >>> scaler.step(opt); scaler.update(); opt.zero_grad()
+    ...     y = x @ w                                   # float16 matmul
+    ...     loss = F.mse_loss(y, gpugrad.tensor([[2.0]]))  # float32 loss
+    >>> print(y.dtype, loss.dtype)
+    float16 float32
+    >>> scaler.scale(loss).backward()                   # the gradient of loss * 1024
+    >>> w.grad
+    tensor([[2048.],
+            [2048.]], device='cpu', dtype=float32)
+    >>> scaler.step(opt); scaler.update()               # unscaled to [[2], [2]], then stepped
+    >>> w
+    tensor([[0.],
+            [1.]], device='cpu', dtype=float32, requires_grad=True)
 """
 
 from .autocast import (autocast, cast_inputs, cast_inputs_float32, get_autocast_dtype,

@@ -4,8 +4,12 @@ See gpugrad/amp/__init__.py for the whole picture.
 
 Example::
 
+    >>> from gpugrad.amp import autocast
     >>> with autocast("float16"):
-    ...     loss = F.cross_entropy(model(x), y)     # float16 matmuls, float32 loss
+    ...     logits = gpugrad.tensor([[1.0, 2.0]]) @ gpugrad.eye(2)   # a float16 matmul
+    ...     loss = F.cross_entropy(logits, gpugrad.tensor([1]))       # a float32 loss
+    >>> print(logits.dtype, loss.dtype)
+    float16 float32
 """
 
 from __future__ import annotations
@@ -70,8 +74,14 @@ class autocast:
 
     Example::
 
+        >>> from gpugrad.amp import autocast
+        >>> x, w = gpugrad.ones(2, 3), gpugrad.ones(3, 4)       # float32
         >>> with autocast("float16"):
-        ...     y = x @ w                    # x, w float32 -> y float16
+        ...     y = x @ w
+        ...     with autocast(enabled=False):
+        ...         z = x @ w
+        >>> print(y.dtype, z.dtype, (x @ w).dtype)
+        float16 float32 float32
     """
 
     def __init__(self, dtype="float16", enabled: bool = True):
@@ -118,9 +128,14 @@ def cast_inputs(*xs):
     half type's) tensors cast to the autocast dtype; anything else, and everything outside
     autocast, as given. Returns a tuple, one entry per argument.
 
-    Example::
+    Example (the first line of ``linear``)::
 
-        >>> x, w, b = cast_inputs(x, w, b)       # first line of linear()
+        >>> from gpugrad.amp import autocast, cast_inputs
+        >>> x, w = gpugrad.ones(2, 3), gpugrad.ones(3, 4, dtype=gpugrad.float64)
+        >>> with autocast("float16"):
+        ...     x16, w64 = cast_inputs(x, w)      # float64 is never cast
+        >>> print(x16.dtype, w64.dtype)
+        float16 float64
     """
     name = _state.active
     if name is None:

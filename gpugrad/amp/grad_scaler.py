@@ -1,10 +1,15 @@
 """``GradScaler``: dynamic loss scaling, as PyTorch's ``torch.amp.GradScaler``. See
 gpugrad/amp/__init__.py for the whole picture.
 
-Example::
+Example (the class docstring shows a skipped step)::
 
-    >>> scaler = GradScaler()
-    >>> scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    >>> from gpugrad.amp import GradScaler
+    >>> w = gpugrad.tensor([1.0], requires_grad=True)
+    >>> opt = gpugrad.optim.SGD([w], lr=0.1)
+    >>> scaler = GradScaler(init_scale=8.0)
+    >>> scaler.scale((3 * w).sum()).backward(); scaler.step(opt); scaler.update()
+    >>> w                                    # 1 - 0.1 * 3: the step used the unscaled gradient
+    tensor([0.7], device='cpu', dtype=float32, requires_grad=True)
 """
 
 from __future__ import annotations
@@ -44,8 +49,21 @@ class GradScaler:
 
     Example::
 
-        >>> scaler = GradScaler(init_scale=2.0**16, growth_interval=2000)
-        >>> scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+        >>> from gpugrad.amp import GradScaler
+        >>> w = gpugrad.tensor([1.0], requires_grad=True)
+        >>> opt = gpugrad.optim.SGD([w], lr=0.1)
+        >>> scaler = GradScaler(init_scale=8.0, growth_interval=1)
+        >>> scaler.scale((3 * w).sum()).backward()
+        >>> w.grad                               # scaled: 3 * 8
+        tensor([24.], device='cpu', dtype=float32)
+        >>> scaler.step(opt); scaler.update()    # w = 1 - 0.1 * 3; one good step: scale * 2
+        >>> w, scaler.get_scale()
+        (tensor([0.7], device='cpu', dtype=float32, requires_grad=True), 16.0)
+        >>> opt.zero_grad()
+        >>> scaler.scale((w * float("inf")).sum()).backward()     # an inf gradient
+        >>> scaler.step(opt); scaler.update()    # the step is skipped and the scale halved
+        >>> w, scaler.get_scale()
+        (tensor([0.7], device='cpu', dtype=float32, requires_grad=True), 8.0)
     """
 
     def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,

@@ -13,7 +13,14 @@ transforms started outside it (``grad(vmap(f))``). Reading its values on the hos
 
 Example::
 
-    >>> vmap(lambda x: x.shape)(gpugrad.zeros(5, 3))      # the function sees (3,)
+    >>> seen = []
+    >>> def f(x):
+    ...     seen.append((type(x).__name__, x.shape))      # one example's shape
+    ...     return x.sum()
+    >>> func.vmap(f)(gpugrad.ones(5, 3))
+    tensor([3., 3., 3., 3., 3.], device='cpu', dtype=float32)
+    >>> seen                                              # f ran once, on the whole batch
+    [('BatchedTensor', (3,))]
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import math
 
 from .mode import _state
-from ..tensor import Tensor
+from ..tensor import Tensor, _ElementCount
 
 __all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "active_levels",
            "is_batched", "innermost_array", "escaped_error", "backward_in_vmap_error"]
@@ -126,7 +133,7 @@ class BatchedTensor(Tensor):
 
     @property
     def size(self) -> int:
-        return math.prod(self._value.shape[1:])
+        return _ElementCount(self.numel(), self.shape)
 
     @property
     def dtype(self):
@@ -148,7 +155,7 @@ class BatchedTensor(Tensor):
         return self._value._xp()
 
     def numel(self) -> int:
-        return self.size
+        return math.prod(self._value.shape[1:])
 
     def dim(self) -> int:
         return self.ndim

@@ -8,7 +8,9 @@ into it has been summed.
 Example::
 
     >>> x = gpugrad.tensor(2.0, requires_grad=True)
-    >>> (dx,) = grad(x ** 3, x)      # 3 x**2 = 12
+    >>> (dx,) = gpugrad.autograd.grad(x ** 3, x)      # 3 x**2 = 12
+    >>> dx
+    tensor(12., device='cpu', dtype=float32)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import weakref
 
 from .graph import ACCUMULATED, AccumulateGrad, Node, scratch, store_grad, without_graph
 from .mode import _state as _mode_state, is_anomaly_enabled, set_grad_enabled
-from .rule_results import AnomalyError, _check_result
+from .rule_results import AnomalyError, _check_result, call_hook
 
 __all__ = ["backward", "grad", "AnomalyError"]
 
@@ -101,7 +103,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
     Example::
 
-        >>> backward(loss)            # same as loss.backward()
+        >>> w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = (w * w).sum()
+        >>> gpugrad.autograd.backward(loss)       # same as loss.backward()
+        >>> w.grad                                # d(sum w**2)/dw = 2w
+        tensor([2., 4.], device='cpu', dtype=float32)
     """
     tensors = _as_sequence(tensors, "tensors")
     retain_graph = create_graph if retain_graph is None else retain_graph
@@ -133,8 +139,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     Example::
 
         >>> x = gpugrad.tensor(3.0, requires_grad=True)
-        >>> (g,) = grad(x ** 2, x, create_graph=True)   # 2x = 6
-        >>> (h,) = grad(g, x)                          # 2
+        >>> (g,) = gpugrad.autograd.grad(x ** 2, x, create_graph=True)   # 2x = 6
+        >>> (h,) = gpugrad.autograd.grad(g, x)                           # 2
+        >>> g.item(), h.item(), x.grad is None          # returned, not accumulated
+        (6.0, 2.0, True)
     """
     outputs = _as_sequence(outputs, "outputs")
     inputs = _as_sequence(inputs, "inputs")
@@ -290,7 +298,7 @@ def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
         if hooks and grads[0] is not None:
             for hook in hooks:
                 handouts.share(grads[0])
-                result = hook(grads[0])
+                result = call_hook(hook, grads[0], _tensor_type())
                 if result is not None:
                     grads[0] = result
                     handouts.share(result)
@@ -300,7 +308,7 @@ def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
             for hook in hooks:
                 if grads[nr] is not None:
                     handouts.share(grads[nr])
-                    result = hook(grads[nr])
+                    result = call_hook(hook, grads[nr], _tensor_type())
                     if result is not None:
                         grads[nr] = result
                         handouts.share(result)

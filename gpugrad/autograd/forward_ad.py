@@ -16,6 +16,7 @@ Example::
     ...     x = fwAD.make_dual(gpugrad.tensor(2.0), gpugrad.tensor(1.0))
     ...     y = x ** 3
     ...     fwAD.unpack_dual(y).tangent      # 3 x^2 = 12
+    tensor(12., device='cpu', dtype=float32)
 """
 
 from __future__ import annotations
@@ -68,8 +69,13 @@ def dual_level():
 
     Example::
 
+        >>> from gpugrad.autograd.forward_ad import dual_level, make_dual, unpack_dual
+        >>> x, v = gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([1.0, 0.0])
         >>> with dual_level():
-        ...     y = f(make_dual(x, v))
+        ...     y = make_dual(x, v).exp()
+        ...     primal, tangent = unpack_dual(y)
+        >>> tangent                          # exp(x) * v: the derivative along v
+        tensor([2.718282, 0.      ], device='cpu', dtype=float32)
     """
     level = enter_dual_level()
     try:

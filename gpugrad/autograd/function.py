@@ -4,20 +4,26 @@
 
 Example (the seed document's custom ReLU)::
 
-    class CustomReLU(Function):
-        @staticmethod
-        def forward(ctx, input):
-            ctx.save_for_backward(input)
-            return input.clamp(min=0)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            input, = ctx.saved_tensors
-            grad_input = grad_output.clone()
-            grad_input[input < 0] = 0
-            return grad_input
-
-    CustomReLU.apply(gpugrad.randn(10, requires_grad=True)).sum().backward()
+    >>> from gpugrad.autograd import Function
+    >>> class CustomReLU(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, input):
+    ...         ctx.save_for_backward(input)
+    ...         return input.clamp(min=0)
+    ...
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         input, = ctx.saved_tensors
+    ...         grad_input = grad_output.clone()
+    ...         grad_input[input < 0] = 0
+    ...         return grad_input
+    >>> x = gpugrad.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    >>> y = CustomReLU.apply(x)
+    >>> y
+    tensor([0., 2., 3.], device='cpu', dtype=float32, grad_fn=<CustomReLUBackward>)
+    >>> y.sum().backward()
+    >>> x.grad                          # 0 where the input was negative, else 1
+    tensor([0., 1., 1.], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations
@@ -241,10 +247,25 @@ def once_differentiable(backward):
 
     Example::
 
-        @staticmethod
-        @once_differentiable
-        def backward(ctx, g):
-            ...
+        >>> from gpugrad.autograd import Function, once_differentiable
+        >>> class Cube(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...
+        ...     @staticmethod
+        ...     @once_differentiable
+        ...     def backward(ctx, g):
+        ...         x, = ctx.saved_tensors
+        ...         return g * 3 * x ** 2
+        >>> x = gpugrad.tensor(2.0, requires_grad=True)
+        >>> (g,) = gpugrad.autograd.grad(Cube.apply(x), x, create_graph=True)
+        >>> g                                        # 3 x^2
+        tensor(12., device='cpu', dtype=float32, grad_fn=<OnceDifferentiableBackward>)
+        >>> gpugrad.autograd.grad(g, x)              # a second derivative is refused
+        Traceback (most recent call last):
+        RuntimeError: trying to differentiate twice through CubeBackward, whose backward is ...
     """
     @functools.wraps(backward)
     def wrapper(ctx, *grads):

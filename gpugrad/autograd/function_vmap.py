@@ -16,6 +16,26 @@ forward does not run there. Its backward then runs on batched gradients.
 Transforms outside the vmap (``grad(vmap(f))``) see the batch: a ``vmap`` staticmethod
 records there whatever it calls; a generated rule records one node whose backward is the
 Function's backward run on the whole batch (its vmap level entered again).
+
+Example (per-example gradients through a Function with a generated rule)::
+
+    >>> from gpugrad.autograd import Function
+    >>> class Square(Function):
+    ...     generate_vmap_rule = True
+    ...
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         x, = ctx.saved_tensors
+    ...         return 2 * x * g
+    >>> xs = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> func.vmap(func.grad(lambda x: Square.apply(x).sum()))(xs)     # 2 x, row by row
+    tensor([[2., 4.],
+            [6., 8.]], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ itself (second derivatives, through ``create_graph=True``).
 
 Example::
 
+    >>> from gpugrad.autograd import gradcheck
     >>> x = gpugrad.randn(3, dtype="float64", requires_grad=True)
     >>> gradcheck(lambda x: (x * x.exp()).sum(), (x,))
     True
@@ -153,6 +154,8 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
 
     Example::
 
+        >>> from gpugrad.autograd import gradgradcheck
+        >>> x = gpugrad.randn(3, dtype="float64", requires_grad=True)
         >>> gradgradcheck(lambda x: (x ** 3).sum(), (x,))
         True
     """

@@ -148,8 +148,18 @@ def saved_tensors_hooks(pack_hook, unpack_hook):
 
     Example::
 
-        >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), gpugrad.tensor):
-        ...     y = (x * x).sum()      # the saved x is kept as a NumPy copy
+        >>> from gpugrad.autograd.graph import saved_tensors_hooks
+        >>> packed = []
+        >>> def pack(t):
+        ...     packed.append(t.shape)
+        ...     return t.numpy().copy()          # keep a NumPy copy instead of the tensor
+        >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> with saved_tensors_hooks(pack, gpugrad.tensor):
+        ...     y = (x * x).sum()
+        >>> packed                               # mul saved both of its inputs
+        [(2,), (2,)]
+        >>> y.backward(); x.grad                 # 2 x, from the unpacked copies
+        tensor([2., 4.], device='cpu', dtype=float32)
     """
     _hooks.stack.append((pack_hook, unpack_hook))
     try:

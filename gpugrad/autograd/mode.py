@@ -1,5 +1,5 @@
 """Grad mode and anomaly mode: ``no_grad``, ``enable_grad``, ``set_grad_enabled``,
-``detect_anomaly``.
+``inference_mode``, ``detect_anomaly``.
 
 Each is a context manager and a function decorator, and each is thread-local, as in PyTorch.
 The same thread-local state holds the active ``vmap`` levels (``autograd/batched.py``), which
@@ -7,21 +7,27 @@ ops and random draws read.
 
 Example::
 
-    >>> with no_grad():
-    ...     y = x * 2          # nothing is recorded: y.requires_grad is False
+    >>> x = gpugrad.ones(2, requires_grad=True)
+    >>> with gpugrad.no_grad():
+    ...     y = x * 2          # nothing is recorded
+    >>> y.requires_grad, (x * 2).requires_grad
+    (False, True)
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+           "is_inference_mode_enabled",
            "detect_anomaly", "is_anomaly_enabled"]
 
 
 class _State(threading.local):
     grad_enabled = True
+    inference = False
     anomaly_enabled = False
     vmap_levels = ()        # the active vmap levels, outermost first (autograd/batched.py)
 
@@ -40,14 +46,38 @@ def is_anomaly_enabled() -> bool:
 
 
 class _ModeContext:
-    """A context manager that is also a decorator (a fresh context per decorated call)."""
+    """A context manager that is also a decorator (a fresh context per decorated call; a
+    decorated generator runs each of its steps inside the mode, as in PyTorch)."""
 
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             with self.__class__(*self._args):
                 return fn(*args, **kwargs)
         return wrapper
+
+    def _wrap_generator(self, fn):
+        @functools.wraps(fn)
+        def generator(*args, **kwargs):
+            steps = fn(*args, **kwargs)
+            send, value = steps.send, None
+            while True:
+                try:
+                    with self.__class__(*self._args):
+                        result = send(value)
+                except StopIteration as stop:
+                    return stop.value
+                try:
+                    send, value = steps.send, (yield result)
+                except GeneratorExit:
+                    steps.close()
+                    raise
+                except BaseException as exc:     # thrown in: hand it to fn, in the mode
+                    send, value = steps.throw, exc
+        return generator
 
     _args: tuple = ()
 
@@ -57,8 +87,15 @@ class set_grad_enabled(_ModeContext):
 
     Example::
 
-        >>> with set_grad_enabled(False):
+        >>> x = gpugrad.ones(2, requires_grad=True)
+        >>> with gpugrad.set_grad_enabled(False):
         ...     y = x * 2
+        >>> y.requires_grad, gpugrad.is_grad_enabled()
+        (False, True)
+        >>> _ = gpugrad.set_grad_enabled(False)      # a plain call: off from here on
+        >>> gpugrad.is_grad_enabled()
+        False
+        >>> _ = gpugrad.set_grad_enabled(True)
     """
 
     def __init__(self, mode: bool):
@@ -84,8 +121,12 @@ class no_grad(_ModeContext):
 
     Example::
 
-        >>> with no_grad():
-        ...     w -= 0.1 * w.grad
+        >>> w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> (w * w).sum().backward()          # w.grad = 2w = [2, 4]
+        >>> with gpugrad.no_grad():
+        ...     w -= 0.25 * w.grad            # an SGD step, not recorded
+        >>> w
+        tensor([0.5, 1. ], device='cpu', dtype=float32, requires_grad=True)
     """
 
     _value = False
@@ -109,9 +150,57 @@ class no_grad(_ModeContext):
 
 
 class enable_grad(no_grad):
-    """Record ops again inside a ``no_grad`` block. Context manager or decorator."""
+    """Record ops again inside a ``no_grad`` block. Context manager or decorator.
+
+    Example::
+
+        >>> x = gpugrad.ones(2, requires_grad=True)
+        >>> with gpugrad.no_grad(), gpugrad.enable_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        True
+    """
 
     _value = True
+
+
+class inference_mode(_ModeContext):
+    """PyTorch's ``inference_mode``: record nothing inside, as ``no_grad`` (gpugrad has no
+    extra per-tensor bookkeeping to skip, so the two cost the same). As in PyTorch,
+    ``inference_mode(False)`` records again, also inside ``no_grad``. Context manager or
+    decorator (``@inference_mode()`` or bare).
+
+    Example::
+
+        >>> w = gpugrad.ones(2, requires_grad=True)
+        >>> with gpugrad.inference_mode():
+        ...     y = w * 2
+        >>> y.requires_grad, gpugrad.is_inference_mode_enabled()
+        (False, False)
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode):               # used bare, as @inference_mode
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        self._args = (bool(mode),)
+        self._on = bool(mode)
+
+    def __enter__(self):
+        self._previous = (_state.grad_enabled, _state.inference)
+        _state.grad_enabled, _state.inference = not self._on, self._on
+        return self
+
+    def __exit__(self, *exc):
+        _state.grad_enabled, _state.inference = self._previous
+        return False
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()``."""
+    return _state.inference
 
 
 class detect_anomaly(_ModeContext):
@@ -120,9 +209,12 @@ class detect_anomaly(_ModeContext):
 
     Example::
 
-        >>> with detect_anomaly():
-        ...     loss = model(x).sum()
-        ...     loss.backward()
+        >>> x = gpugrad.tensor([0.0], requires_grad=True)
+        >>> with gpugrad.detect_anomaly():      # d sqrt(x)/dx = 1 / (2 sqrt(x)): inf at 0
+        ...     gpugrad.sqrt(x).sum().backward()
+        Traceback (most recent call last):
+        gpugrad.autograd.rule_results.AnomalyError: detect_anomaly: SqrtBackward returned NaN
+        or Inf in its gradient for input 0 ...
     """
 
     def __init__(self, check_nan: bool = True):

@@ -9,7 +9,11 @@ those without checkpointing. It writes results.csv, results.md and tradeoff.png.
 Example::
 
     >>> from gpugrad.checkpoint.experiment import ExperimentConfig, run
-    >>> rows = run(ExperimentConfig(depth=32, width=256, batch=128, out="runs/ckpt"))
+    >>> config = ExperimentConfig(depth=6, width=(16,), batch=8, repeat=1, device="cpu",
+    ...                           strategies=("none", "every", "sqrt"), out="ckpt")
+    >>> rows = run(config, log=lambda *args: None)
+    >>> [(row["strategy"], row["recomputations"]) for row in rows]
+    [('none', 0), ('every-2', 4), ('every-4', 3), ('sqrt(n)=2 segments', 3)]
 """
 
 from __future__ import annotations
@@ -47,19 +51,49 @@ class ExperimentConfig:
     out: str = "runs/checkpoint"
 
 
-class _Counter:
-    """Counts forward calls of the first layer of each block (block runs per step)."""
+class _BlockRuns:
+    """Counts the forward runs of each block of ``model`` while active (``with counter:``).
+
+    A block starts with a Linear, whose weight enters the forward pass through one of two
+    ops: ``F.linear`` (``Linear.forward``) or ``F.linear_relu`` (``Sequential``'s fused
+    Linear + ReLU). Both are watched, so every path counts: plain, fused, checkpointed and
+    recomputed. Block recomputations of a step = runs - blocks.
+    """
+
+    _OPS = ("linear", "linear_relu")
 
     def __init__(self, model):
-        self.calls = 0
-        for block in blocks_of(model):
-            first = block[0]
-            original = first.forward
+        blocks = blocks_of(model)
+        firsts = [block[0] for block in blocks]
+        if not all(isinstance(layer, nn.Linear) for layer in firsts):
+            raise TypeError("the experiment counts blocks that start with a Linear layer")
+        self.weights = {id(layer.weight) for layer in firsts}
+        self.blocks, self.runs, self._saved = len(blocks), 0, {}
 
-            def counted(*args, _original=original, **kwargs):
-                self.calls += 1
-                return _original(*args, **kwargs)
-            object.__setattr__(first, "forward", counted)
+    def __enter__(self):
+        from ..nn import functional
+        for name in self._OPS:
+            original = self._saved[name] = getattr(functional, name)
+
+            def counted(x, weight, *args, _original=original, **kwargs):
+                if id(weight) in self.weights:
+                    self.runs += 1
+                return _original(x, weight, *args, **kwargs)
+            setattr(functional, name, counted)
+        return self
+
+    def __exit__(self, *exc):
+        from ..nn import functional
+        for name, original in self._saved.items():
+            setattr(functional, name, original)
+        self._saved = {}
+
+    @property
+    def recomputations(self) -> int:
+        if self.runs < self.blocks:
+            raise RuntimeError(f"counted {self.runs} runs of {self.blocks} blocks: the counter "
+                               f"misses a path that runs a block")
+        return self.runs - self.blocks
 
 
 def _widths(width) -> tuple:
@@ -93,8 +127,7 @@ def run(config: ExperimentConfig, log=print) -> list:
     x = randn(config.batch, sizes[0], device=device, dtype=config.dtype)
     labels = tensor(np.arange(config.batch) % sizes[-1], device=device)
     loss_fn = lambda out: nn.functional.cross_entropy(out, labels)  # noqa: E731
-    counter = _Counter(model)
-    blocks = len(blocks_of(model))
+    counter = _BlockRuns(model)
     log(f"MLP {_shape(config)}, batch {config.batch}, {config.dtype} on "
         f"{device}; {sum(p.size for p in model.parameters()):,} parameters")
     _step(model, x, loss_fn, device)                 # allocate gradients once
@@ -107,8 +140,8 @@ def run(config: ExperimentConfig, log=print) -> list:
         model.checkpoint = strategy
         _step(model, x, loss_fn, device)             # warm-up
         model.zero_grad(set_to_none=False)
-        counter.calls = 0
-        with track(device) as tracked:
+        counter.runs = 0
+        with track(device) as tracked, counter:
             _step(model, x, loss_fn, device)
         grads = [p.grad.numpy().astype(np.float64) for p in model.parameters()]
         if reference is None:
@@ -117,7 +150,7 @@ def run(config: ExperimentConfig, log=print) -> list:
                     for g, r in zip(grads, reference))
         rows.append({"strategy": name, "budget_bytes": budget, "predicted_peak_bytes": predicted,
                      "measured_peak_bytes": tracked.peak, "step_seconds": None,
-                     "recomputations": counter.calls - blocks, "max_grad_rel_diff": error})
+                     "recomputations": counter.recomputations, "max_grad_rel_diff": error})
         strategies.append(strategy)
 
     for name, strategy in _strategies(config, config.depth):

@@ -8,8 +8,13 @@ gradients even when no input requires grad, ``backward()``, ``autograd.grad`` an
 
 Example::
 
-    >>> y = checkpoint(block, x)          # block's activations are recomputed in backward
-    >>> y = checkpoint_sequential(model.layers, 4, x)
+    >>> from gpugrad.checkpoint import checkpoint
+    >>> layer = nn.Linear(3, 3)
+    >>> x = gpugrad.randn(2, 3, requires_grad=True)
+    >>> y = checkpoint(lambda t: layer(t).relu(), x)    # keeps nothing for backward...
+    >>> y.sum().backward()                              # ...and runs again here instead
+    >>> x.grad.shape, layer.weight.grad.shape
+    ((2, 3), (3, 3))
 """
 
 from __future__ import annotations
@@ -200,7 +205,15 @@ def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
 
     Example::
 
-        >>> y = checkpoint(lambda x: layer2(layer1(x).relu()), x)
+        >>> from gpugrad.checkpoint import checkpoint
+        >>> calls = []
+        >>> def block(t):
+        ...     calls.append(1)
+        ...     return (t * t).sum()
+        >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> checkpoint(block, x).backward()
+        >>> len(calls), x.grad.tolist()        # run twice: forward, then again in backward
+        (2, [2.0, 4.0])
     """
     if not is_grad_enabled():
         return fn(*args, **kwargs)
@@ -214,9 +227,13 @@ def checkpoint_sequential(layers, segments: int, x, preserve_rng_state: bool = T
     chunks, every chunk but the last under ``checkpoint``: only the chunk boundaries stay
     in memory (as PyTorch's checkpoint_sequential).
 
-    Example::
+    Shapes: ``x`` (N, ...) -> what the last layer returns. Example::
 
-        >>> out = checkpoint_sequential(model.layers, segments=8, x=batch)
+        >>> from gpugrad.checkpoint import checkpoint_sequential
+        >>> model = nn.MLP([4, 8, 8, 8, 2])                  # 7 layers: 3 segments of 3, 2, 2
+        >>> out = checkpoint_sequential(model.layers, 3, gpugrad.randn(16, 4))
+        >>> out.shape
+        (16, 2)
     """
     layers = list(layers)
     if segments < 1:

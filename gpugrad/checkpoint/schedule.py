@@ -20,6 +20,21 @@ at most ``m`` more slots may be used. Two moves, as in the paper:
 
 With every ``tape`` too large to keep while anything else runs, only B remains and the
 recursion is Griewank's, whose optimum is the Revolve/binomial one (see the tests).
+
+Example: two blocks and the loss, each 1 s forward and 1 s backward, a 1-slot output and a
+2-slot tape. Keeping every tape needs 2 + 2 + 3 = 7 slots and takes 6 s; each slot fewer
+costs one more forward recomputation (1 s), down to 4 slots::
+
+    >>> from gpugrad.checkpoint.schedule import Chain, solve
+    >>> chain = Chain(f=[1, 1, 1], b=[1, 1, 1], x=[1, 1, 1], tape=[2, 2, 2],
+    ...               fwd=[0, 0, 0], bwd=[0, 0, 0])
+    >>> schedule = solve(chain, memory=7)
+    >>> [schedule.best_time(m) for m in range(3, 8)]
+    [inf, 9.0, 8.0, 7.0, 6.0]
+    >>> schedule.min_memory()
+    4
+    >>> schedule.tree(6)      # keep stage 0; run 1 unrecorded, keep its output; redo 1 later
+    ('A', 0, ('B', 1, 2, ('A', 2, None), ('A', 1, None)))
 """
 
 from __future__ import annotations

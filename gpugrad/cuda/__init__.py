@@ -10,24 +10,46 @@ Example::
 
     >>> import gpugrad.cuda
     >>> previous = gpugrad.cuda.set_fused(False)      # reference paths everywhere
-    >>> gpugrad.cuda.set_fused(previous)
+    >>> gpugrad.cuda.fused_enabled()
+    False
+    >>> _ = gpugrad.cuda.set_fused(previous)          # put the setting back
 """
 
 from __future__ import annotations
 
 import os
 
+from .. import backend
 from .graphs import CaptureError, CapturedStep, graph, is_capturing
 from .precision import get_matmul_precision, set_matmul_precision
 from .sync_debug import SyncWarning, get_sync_debug_mode, set_sync_debug_mode
 
-__all__ = ["fused_enabled", "set_fused", "linear_backward_route", "set_linear_route",
-           "LINEAR_BACKWARD_ROUTES", "ROUTES_MEASURED_ON", "graph", "CapturedStep",
+__all__ = ["is_available", "device_count", "fused_enabled", "set_fused",
+           "linear_backward_route", "set_linear_route", "LINEAR_BACKWARD_ROUTES",
+           "ROUTES_MEASURED_ON", "graph", "CapturedStep",
            "CaptureError", "is_capturing", "set_matmul_precision", "get_matmul_precision",
            "set_sync_debug_mode", "get_sync_debug_mode", "SyncWarning"]
 
 _OFF = ("0", "false", "no", "off")
 _fused = os.environ.get("GPUGRAD_FUSED", "1").strip().lower() not in _OFF
+
+
+def is_available() -> bool:
+    """True when CuPy imports and a GPU with a working driver is present (as PyTorch's
+    ``torch.cuda.is_available()``); ``gpugrad.backend.cuda_status()`` says why not.
+
+    Example::
+
+        >>> device = "cuda" if gpugrad.cuda.is_available() else "cpu"
+        >>> gpugrad.zeros(2, device=device).device == device
+        True
+    """
+    return backend.is_cuda_usable()
+
+
+def device_count() -> int:
+    """How many GPUs gpugrad can use here (0 where CUDA is not usable)."""
+    return backend.cuda_device_count() if backend.is_cuda_usable() else 0
 
 
 def fused_enabled() -> bool:
@@ -66,7 +88,15 @@ def _current_route() -> str:
 
 def set_linear_route(route: str) -> str:
     """Force the MLP block's backward route ("cublas" or "rawkernel") or let the measured
-    table choose ("auto", the default); returns the previous setting."""
+    table choose ("auto", the default); returns the previous setting.
+
+    Example::
+
+        >>> previous = gpugrad.cuda.set_linear_route("rawkernel")
+        >>> gpugrad.cuda.linear_backward_route(64, 32, 16, "float32")
+        'rawkernel'
+        >>> _ = gpugrad.cuda.set_linear_route(previous)   # put the setting back
+    """
     global _route
     if route not in _ROUTES:
         raise ValueError(f"route must be one of {_ROUTES}, got {route!r}")

@@ -25,18 +25,28 @@ step the scaler eagerly after each call.
 On CPU tensors the same object runs every call eagerly, with the same bookkeeping and
 under the same rules, so code written for a GPU runs, and is tested, without one.
 
-Example::
+Example (on the CPU here: the same code captures and replays on a GPU)::
 
-    def train_step(x, y):
-        opt.zero_grad(set_to_none=False)
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = gpugrad.cuda.graph(train_step, x0, y0)
-    for x, y in loader:
-        loss = step(x, y)             # replays; loss.item() outside the step is fine
+    >>> model = nn.Linear(4, 3)
+    >>> opt = gpugrad.optim.SGD(model.parameters(), lr=0.1)
+    >>> def train_step(x, y):
+    ...     opt.zero_grad(set_to_none=False)
+    ...     loss = F.cross_entropy(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> x, y = gpugrad.randn(8, 4), gpugrad.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    >>> step = gpugrad.cuda.graph(train_step, x, y)
+    >>> losses = [step(x, y).item() for _ in range(5)]   # .item() outside the step is fine
+    >>> losses == sorted(losses, reverse=True)           # five real steps: the loss falls
+    True
+    >>> step.captures, step.replays                      # warm-up, capture, 3 replays
+    (1, 3)
+    >>> def logging_step(x, y):
+    ...     print(train_step(x, y).item())               # a host sync inside the step
+    >>> gpugrad.cuda.graph(logging_step, x, y)(x, y)
+    Traceback (most recent call last):
+    gpugrad.cuda.graphs.CaptureError: Tensor.item() (and float(t), int(t), bool(t), if t:) ...
 """
 
 from __future__ import annotations

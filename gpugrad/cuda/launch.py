@@ -6,9 +6,18 @@ checks the type, device, dtype, contiguity and shape of each argument first and 
 ``TypeError`` / ``ValueError`` naming the argument and the fix; only then does it launch.
 Outputs are allocated here (from CuPy's pool) unless an ``out`` to accumulate into is given.
 
-Shapes follow the kernels' comments in ``kernels/*.cu``. Example::
+Shapes follow the kernels' comments in ``kernels/*.cu``. Example (it needs CuPy and a GPU,
+so CI skips it)::
 
-    >>> gx = relu_backward(gy, y)            # cupy float32 arrays of one shape
+    >>> import cupy                                                     # doctest: +SKIP
+    >>> from gpugrad.cuda.launch import relu_backward
+    >>> gy = cupy.asarray([1.0, 2.0, 3.0], dtype=cupy.float32)         # doctest: +SKIP
+    >>> y = cupy.asarray([0.5, 0.0, 2.0], dtype=cupy.float32)          # doctest: +SKIP
+    >>> relu_backward(gy, y)                  # gy * (y > 0)            # doctest: +SKIP
+    array([1., 0., 3.], dtype=float32)
+    >>> relu_backward(gy, y.astype(cupy.float64))                       # doctest: +SKIP
+    Traceback (most recent call last):
+    TypeError: gy must be float64 like the other operands, got float32
 
 Where the arrays live and how a kernel runs is the current ``Device``: a GPU through CuPy,
 unless a test swaps in another with ``using_device`` (tests/kernel_emulation.py runs the

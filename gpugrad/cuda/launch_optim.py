@@ -11,11 +11,21 @@ recorded nothing is uploaded (the graph reads what the last eager step or replay
 wrote) and a table that would have to change is refused with ``CaptureError``. Tables and
 slots also take NumPy arrays, for the CPU harness of the kernels and the tests.
 
-Example::
+Example (one SGD step, lr 0.5 and momentum 0.9, of two tensors in one launch; it needs CuPy
+and a GPU, so CI skips it)::
 
+    >>> import cupy                                                     # doctest: +SKIP
+    >>> from gpugrad.cuda.launch_optim import Slot, sgd_multi
+    >>> w, b = cupy.ones(3, cupy.float32), cupy.ones(2, cupy.float32)   # doctest: +SKIP
+    >>> gw, gb = cupy.ones_like(w), cupy.full_like(b, 4.0)              # doctest: +SKIP
+    >>> mw, mb = cupy.zeros_like(w), cupy.zeros_like(b)                 # doctest: +SKIP
+    >>> roles = {"params": [w, b], "grads": [gw, gb], "bufs": [mw, mb]}  # doctest: +SKIP
     >>> slot = Slot()
-    >>> table = slot.table({"params": [w, b], "grads": [gw, gb], "bufs": [mw, mb]}, False)
-    >>> sgd_multi(table, slot.hyper_array([0.1, 0.9, 0.0, 0.0], w, False), False, False)
+    >>> table = slot.table(roles, False)                                # doctest: +SKIP
+    >>> hyper = slot.hyper_array([0.5, 0.9, 0.0, 0.0], w, False)        # doctest: +SKIP
+    >>> sgd_multi(table, hyper, False, True)  # first step: buf = grad  # doctest: +SKIP
+    >>> w, b                                  # p - lr * buf            # doctest: +SKIP
+    (array([0.5, 0.5, 0.5], dtype=float32), array([-1., -1.], dtype=float32))
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Example::
 
     >>> from gpugrad.cuda import nvrtc, sources
     >>> cubin, log = nvrtc.compile_cubin(sources.source("relu.cu"), "relu.cu", "sm_90")
+    >>> cubin[:4]                    # an ELF binary for the GPU
+    b'\\x7fELF'
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ Example::
     >>> gpugrad.set_matmul_precision("high")     # TF32 for float32 matmuls on the GPU
     >>> gpugrad.get_matmul_precision()
     'high'
+    >>> gpugrad.set_matmul_precision("highest")  # the default again
 """
 
 from __future__ import annotations

@@ -8,10 +8,13 @@ CuPy's kernel cache keys on) is one self-contained string.
 ``MANIFEST`` lists every kernel the launchers may call, by family; ``kernel_name`` turns a
 family and dtypes into the ``extern "C"`` name. Example::
 
+    >>> from gpugrad.cuda.sources import file_of, kernel_name
     >>> kernel_name("relu_bwd", "float32")
     'relu_bwd_f32'
     >>> kernel_name("softmax_xent_fwd", "float64", labels="int32")
     'softmax_xent_fwd_f64_i32'
+    >>> file_of("relu_bwd_f32")
+    'relu.cu'
 """
 
 from __future__ import annotations

@@ -13,11 +13,18 @@ what happens there:
 The points are reported on every device, so a step can be checked on a CPU, where they cost
 nothing, before it runs on a GPU. Example::
 
-    >>> gpugrad.cuda.set_sync_debug_mode("warn")
-    >>> with warnings.catch_warnings(record=True) as seen:
-    ...     warnings.simplefilter("always")
-    ...     train_step(x, y)
-    >>> [str(w.message) for w in seen]         # [] once the step is free of syncs
+    >>> w = gpugrad.ones(3, requires_grad=True)
+    >>> def train_step():
+    ...     loss = (w * 2).sum()
+    ...     loss.backward()                    # no sync
+    ...     return loss.item()                 # reads the loss: a sync
+    >>> gpugrad.cuda.set_sync_debug_mode("error")
+    >>> train_step()
+    Traceback (most recent call last):
+    RuntimeError: Tensor.item() (and float(t), int(t), bool(t), if t:) synchronises the host ...
+    >>> gpugrad.cuda.set_sync_debug_mode("default")
+    >>> train_step()
+    6.0
 """
 
 from __future__ import annotations

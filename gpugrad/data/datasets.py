@@ -1,12 +1,16 @@
 """Datasets that need no network: ``digits`` (shipped), ``synthetic`` (any size), and the
-user's own ``.npz`` (arrays X, y) or CSV (label in the last column) through ``load_file``.
+user's own ``.npz`` (arrays X, y) or CSV (label in the last column) through ``load_file``;
+and the map-style dataset classes of PyTorch: ``Dataset`` and ``TensorDataset``.
 
-All return NumPy arrays: X float32 of shape (N, features), y int64 of shape (N,).
+The loaders return NumPy arrays: X float32 of shape (N, features) (``load_file`` keeps
+float64, which a CSV always is), y int64 of shape (N,).
 
 Example::
 
-    >>> X, y = digits()                       # (1797, 64) in [0, 1], labels 0..9
-    >>> X_train, y_train, X_test, y_test = train_test_split(X, y, test_fraction=0.2)
+    >>> X, y = gpugrad.data.digits()                     # in [0, 1], labels 0..9
+    >>> X_train, y_train, X_test, y_test = gpugrad.data.train_test_split(X, y, 0.2)
+    >>> X.shape, X_train.shape, X_test.shape             # 1797 * 0.2 = 359.4 test rows
+    ((1797, 64), (1438, 64), (359, 64))
 """
 
 from __future__ import annotations
@@ -16,14 +20,88 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["digits", "synthetic", "load_file", "load", "train_test_split", "DataError"]
+from ..tensor import Tensor
+
+__all__ = ["digits", "synthetic", "load_file", "load", "train_test_split", "DataError",
+           "Dataset", "TensorDataset"]
 
 
 _MAX_CLASSES = 100_000
 
 
 class DataError(ValueError):
-    """A data file or array that cannot be used, with what is wrong in the message."""
+    """A data file or array that cannot be used, with what is wrong in the message (a
+    ValueError). Example::
+
+        >>> gpugrad.data.train_test_split(np.zeros((4, 2)), np.zeros(4), test_fraction=1.5)
+        Traceback (most recent call last):
+        ...
+        gpugrad.data.datasets.DataError: test_fraction must be in (0, 1), got 1.5
+    """
+
+
+class Dataset:
+    """Base class of map-style datasets, as ``torch.utils.data.Dataset``: define
+    ``__getitem__(i)`` (one sample, e.g. an ``(x, y)`` tuple) and ``__len__``. A
+    ``DataLoader`` batches any object with those two methods; subclassing is optional.
+
+    Example::
+
+        >>> class Squares(gpugrad.data.Dataset):
+        ...     def __len__(self):
+        ...         return 4
+        ...     def __getitem__(self, i):
+        ...         return float(i), i * i
+        >>> x, y = next(iter(gpugrad.data.DataLoader(Squares(), batch_size=4)))
+        >>> x                                   # Python floats collate to float64
+        tensor([0., 1., 2., 3.], device='cpu', dtype=float64)
+        >>> y
+        tensor([0, 1, 4, 9], device='cpu', dtype=int64)
+    """
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
+
+
+class TensorDataset(Dataset):
+    """Samples are rows of the given tensors: ``ds[i] == (t1[i], t2[i], ...)``, as PyTorch's
+    TensorDataset. The tensors (or NumPy/CuPy arrays, wrapped without a copy) must have the
+    same size in their first dimension. Shapes: (N, ...) each -> samples of (...) each.
+
+    Example::
+
+        >>> ds = gpugrad.data.TensorDataset(gpugrad.zeros(5, 3), gpugrad.arange(5))
+        >>> len(ds), [t.shape for t in ds[2]]
+        (5, [(3,), ()])
+    """
+
+    def __init__(self, *tensors):
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor, e.g. "
+                             "TensorDataset(X, y)")
+        wrapped = []
+        for i, t in enumerate(tensors):
+            if not isinstance(t, Tensor):
+                if not (isinstance(t, np.ndarray) or hasattr(t, "__cuda_array_interface__")):
+                    raise TypeError(f"TensorDataset takes tensors or arrays; argument {i} is a "
+                                    f"{type(t).__name__} (convert it with gpugrad.tensor)")
+                t = Tensor._wrap(t)
+            if t.ndim == 0:
+                raise ValueError(f"TensorDataset: argument {i} is 0-d; each tensor needs a "
+                                 f"first dimension that indexes the samples")
+            wrapped.append(t)
+        sizes = [t.shape[0] for t in wrapped]
+        if len(set(sizes)) > 1:
+            raise ValueError(f"TensorDataset: the tensors' first dimensions differ "
+                             f"(sizes {sizes}, shapes {[tuple(t.shape) for t in wrapped]}); "
+                             f"each must have one row per sample")
+        self.tensors = tuple(wrapped)
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
 
 
 def digits():
@@ -31,7 +109,11 @@ def digits():
 
     The copy scikit-learn ships of the test set of the UCI "Optical Recognition of
     Handwritten Digits" data (E. Alpaydin, C. Kaynak, 1998; CC BY 4.0); see
-    gpugrad/data/DIGITS.md.
+    gpugrad/data/DIGITS.md. Shapes: X (1797, 64) float32, y (1797,) int64. Example::
+
+        >>> X, y = gpugrad.data.digits()
+        >>> float(X.min()), float(X.max()), np.bincount(y)     # about 180 of each digit
+        (0.0, 1.0, array([178, 182, 177, 183, 181, 182, 181, 179, 174, 180]))
     """
     with resources.files("gpugrad.data").joinpath("digits.npz").open("rb") as f:
         with np.load(f, allow_pickle=False) as archive:
@@ -42,7 +124,13 @@ def digits():
 def synthetic(n: int = 10_000, features: int = 32, classes: int = 10, hidden: int = 64,
               seed: int = 0, chunk: int = 1 << 16):
     """``n`` Gaussian inputs labelled by a fixed random "teacher" MLP (tanh hidden layer):
-    learnable by construction, and any size (generated in chunks, float32)."""
+    learnable by construction, and any size (generated in chunks, float32). Shapes: X (n,
+    features), y (n,) in 0..classes-1. The same arguments give the same data. Example::
+
+        >>> X, y = gpugrad.data.synthetic(n=100, features=8, classes=3)
+        >>> X.shape, X.dtype, np.bincount(y)
+        ((100, 8), dtype('float32'), array([42, 29, 29]))
+    """
     if min(n, features, classes, hidden) < 1:
         raise DataError("synthetic: n, features, classes and hidden must be >= 1")
     teacher = np.random.default_rng(seed)
@@ -88,7 +176,14 @@ def _validated(X, y, source: str):
 
 def load_file(path):
     """X and y from ``path``: an ``.npz`` with arrays ``X`` and ``y``, or a CSV of numbers
-    with the label in the last column (one header line is skipped if present)."""
+    with the label in the last column (one header line is skipped if present). Shapes:
+    X (N, features), float32 or float64 as stored (a CSV: float64); y (N,) int64. Example::
+
+        >>> with open("tiny.csv", "w") as f:                   # a header and two rows
+        ...     _ = f.write("a,b,label\\n0.5,1,0\\n2,3,1\\n")
+        >>> gpugrad.data.load_file("tiny.csv")
+        (array([[0.5, 1. ], [2. , 3. ]]), array([0, 1]))
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"data file not found: {path}")
@@ -108,34 +203,19 @@ def load_file(path):
             raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: "
                             f"{exc})") from None
         return _validated(X, y, path)
-    table = _read_csv(path)
-    if table.shape[1] < 2:
-        raise DataError(f"{path}: a CSV needs at least one feature column and a label column")
-    return _validated(table[:, :-1], table[:, -1], path)
-
-
-def _read_csv(path: str) -> np.ndarray:
-    """The numbers of a CSV; its first line is skipped only when it holds text (a header)."""
-    with open(path) as f:
-        first = f.readline()
-    skip = 1 if any(not _is_number(cell) for cell in first.strip().split(",")) else 0
-    try:
-        return np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
-    except ValueError as exc:
-        raise DataError(f"{path}: not a CSV of numbers ({exc}; rows are counted after the "
-                        f"{'header' if skip else 'start'})") from None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    from .csv_reader import read_csv        # it imports DataError from here
+    return _validated(*read_csv(path), path)
 
 
 def load(name: str, **options):
-    """``digits``, ``synthetic`` (options: n, features, classes, hidden, seed) or a path."""
+    """``digits``, ``synthetic`` (options: n, features, classes, hidden, seed) or a path.
+
+    Example::
+
+        >>> X, y = gpugrad.data.load("synthetic", n=10, features=4)
+        >>> X.shape, y.shape
+        ((10, 4), (10,))
+    """
     if name == "digits":
         return digits()
     if name == "synthetic":
@@ -144,7 +224,14 @@ def load(name: str, **options):
 
 
 def train_test_split(X, y, test_fraction: float = 0.2, seed: int = 0):
-    """A seeded random split: ``X_train, y_train, X_test, y_test``."""
+    """A seeded random split: ``X_train, y_train, X_test, y_test``; ``round(N *
+    test_fraction)`` rows (at least one) go to the test set. Example::
+
+        >>> X, y = np.arange(10).reshape(5, 2), np.arange(5)
+        >>> X_train, y_train, X_test, y_test = gpugrad.data.train_test_split(X, y, 0.4)
+        >>> y_train, X_test                                  # rows keep their labels
+        (array([3, 0, 1]), array([[4, 5], [8, 9]]))
+    """
     if not 0.0 < test_fraction < 1.0:
         raise DataError(f"test_fraction must be in (0, 1), got {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(X))

@@ -1,14 +1,21 @@
 """What a training run (``gpugrad train --distributed``) needs to share its work across
 ranks; with one process and no ``--distributed`` every method is the single-process case.
 
+Errors: where every rank runs the same code (loading data, building the model), the ranks
+meet in ``stop_together`` and stop together, and the error is reported once, by one rank
+(rank 0 when every rank hit it), instead of once per rank.
+
 Example::
 
     job = Job(distributed=True)            # joins the MPI group
-    loader = DataLoader(X, y, 64, shuffle=True, seed=0, **job.shard_of_batches())
+    loader = DataLoader(X, y, shuffle=True, seed=0, **job.shard_of_batches(64))
     model = job.wrap(model)                # DataParallel when there are ranks to average over
 """
 
 from __future__ import annotations
+
+import contextlib
+import os
 
 import numpy as np
 
@@ -17,7 +24,40 @@ from ..tensor import Tensor
 from . import group
 from .parallel import DataParallel
 
-__all__ = ["Job"]
+__all__ = ["Job", "ElsewhereError", "launcher_rank", "reporting_rank"]
+
+# where launchers put the rank of a process (MPICH/Hydra and Intel MPI, Open MPI, PMIx, Slurm)
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")
+
+
+class ElsewhereError(RuntimeError):
+    """This rank stops because another rank failed; that rank reports why."""
+
+
+def launcher_rank() -> int:
+    """This process's rank: the group's once it is initialized, else what the launcher
+    (mpiexec, srun) put in the environment, else 0. Needs no MPI: it works before ``init``
+    and when ``init`` itself fails.
+
+    Example::
+
+        >>> from gpugrad.distributed.job import launcher_rank
+        >>> launcher_rank()                  # a plain process (no launcher): rank 0
+        0
+    """
+    if group.is_initialized():
+        return group.rank()
+    for name in _RANK_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
+def reporting_rank(error: BaseException) -> int | None:
+    """The rank that reports ``error``: set on errors every rank raised together (see
+    ``Job.stop_together``); None for an error of this rank alone (it reports it itself)."""
+    return getattr(error, "gpugrad_reporting_rank", None)
 
 
 class Job:
@@ -26,7 +66,11 @@ class Job:
     def __init__(self, distributed: bool):
         self.distributed = distributed
         if distributed:
-            group.init()
+            try:
+                group.init()
+            except group.DistributedError as exc:    # no MPI, or a wrong launch: the same
+                exc.gpugrad_reporting_rank = 0       # on every rank, so said once
+                raise
         self.rank = group.rank() if distributed else 0
         self.size = group.world_size() if distributed else 1
 
@@ -41,9 +85,22 @@ class Job:
             return device
         return backend.Device(f"cuda:{self.rank % backend.cuda_device_count()}")
 
-    def shard_of_batches(self) -> dict:
-        """DataLoader arguments giving this rank its share of every global batch."""
-        return {"rank": self.rank, "world_size": self.size}
+    def shard_of_batches(self, batch_size: int) -> dict:
+        """DataLoader arguments giving this rank its share of every global batch of
+        ``batch_size`` rows (``--batch-size``), which must split evenly over the ranks.
+
+        Example::
+
+            >>> from gpugrad.distributed.job import Job
+            >>> Job(distributed=False).shard_of_batches(64)
+            {'batch_size': 64, 'rank': 0, 'world_size': 1}
+        """
+        if batch_size % self.size:
+            nearest = batch_size - batch_size % self.size or self.size
+            raise ValueError(f"--batch-size {batch_size} (the global batch, shared by the "
+                             f"ranks) does not split evenly over {self.size} ranks; use a "
+                             f"multiple of {self.size} (e.g. --batch-size {nearest})")
+        return {"batch_size": batch_size, "rank": self.rank, "world_size": self.size}
 
     def wrap(self, model):
         return DataParallel(model) if self.distributed else model
@@ -53,8 +110,41 @@ class Job:
         per = -(-n // self.size)
         return slice(self.rank * per, min(n, (self.rank + 1) * per))
 
+    @contextlib.contextmanager
+    def stop_together(self):
+        """Every rank runs the block and then meets the others: if any rank failed in it,
+        every rank raises, the lowest failing rank its own error and the others an
+        ``ElsewhereError``; all of them carry the rank that reports (``reporting_rank``).
+        Without ``distributed`` it is a plain block.
+
+        Use it only around code that every rank runs and in which no rank can fail alone
+        while the others wait in a collective (DataParallel's model check, a collective,
+        fails on every rank together).
+        """
+        try:
+            yield
+        except Exception as exc:
+            self._meet(exc)
+            raise
+        self._meet(None)
+
+    def _meet(self, error: Exception | None) -> None:
+        if not self.distributed:
+            return
+        failed = [0.0] * self.size
+        failed[self.rank] = 1.0 if error is not None else 0.0
+        failed = self.total(failed, op="max")
+        if not any(failed):
+            return
+        reporter = failed.index(1.0)
+        if reporter != self.rank:
+            error = ElsewhereError(f"rank {reporter} failed; it reports why")
+        error.gpugrad_reporting_rank = reporter
+        raise error
+
     def total(self, values: list, op: str = "sum") -> list:
-        """``values`` (numbers) combined over the ranks with ``op`` ("sum" or "max")."""
+        """``values`` (numbers) combined over the ranks with ``op`` ("sum", "max" or
+        "min")."""
         if not self.distributed:
             return list(values)
         t = Tensor._wrap(np.asarray(values, dtype=np.float64))

@@ -1,13 +1,18 @@
 """Data parallelism: every rank holds the whole model, runs its shard of the batch, and the
 gradients are averaged across ranks before the optimizer step.
 
-Example (run with ``mpiexec -n 2 python train.py``)::
+Example (every rank of ``mpiexec -n 2 python train.py`` runs it; the outputs are rank 0's.
+It needs mpi4py and that launch, so CI skips it). The model gets rank 0's parameters on
+every rank; each rank runs its shard of the batch, ``[[1, 0]]`` on rank 0 and ``[[2, 0]]`` on
+rank 1; backward averages the gradients as they are ready::
 
-    dist.init()
-    model = DataParallel(nn.MLP([784, 256, 10]))   # rank 0's parameters on every rank
-    loss = F.cross_entropy(model(xb), yb)          # xb: this rank's shard of the batch
-    loss.backward()                                # gradients averaged as they are ready
-    opt.step()
+    >>> from gpugrad import distributed as dist
+    >>> dist.init()                                                  # doctest: +SKIP
+    >>> model = dist.DataParallel(nn.Linear(2, 1))                   # doctest: +SKIP
+    >>> xb = gpugrad.tensor([[dist.rank() + 1.0, 0.0]])              # doctest: +SKIP
+    >>> model(xb).sum().backward()                                   # doctest: +SKIP
+    >>> model.module.weight.grad        # the mean of the shards     # doctest: +SKIP
+    tensor([[1.5, 0. ]], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations

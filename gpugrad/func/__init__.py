@@ -9,10 +9,14 @@ is define-by-run (except on batched values inside ``vmap``).
 
 Example (the seed's JAX example)::
 
+    >>> from gpugrad.func import grad, hessian, vmap
     >>> def f(x, y): return x**2 * y + y**3
-    >>> grad(f, argnums=(0, 1))(2.0, 3.0)          # (12, 31)
-    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y = 6
-    >>> vmap(grad(f))(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([3.0, 3.0]))   # [6, 12]
+    >>> grad(f, argnums=(0, 1))(2.0, 3.0)           # (2xy, x^2 + 3y^2)
+    (tensor(12., device='cpu', dtype=float32), tensor(31., device='cpu', dtype=float32))
+    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y
+    tensor(6., device='cpu', dtype=float32)
+    >>> vmap(grad(f))(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([3.0, 3.0]))   # 2xy per pair
+    tensor([ 6., 12.], device='cpu', dtype=float32)
 """
 
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev

@@ -10,9 +10,13 @@ Which, when (the seed's table): for f: R^n -> R^m, ``jacfwd`` when n < m (few in
 
 Example (the seed's JAX example)::
 
+    >>> from gpugrad.func import hessian
     >>> def f(x, y): return x**2 * y + y**3
-    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y = 6
-    >>> hessian(f, argnums=(0, 1))(2.0, 3.0)        # ((6, 4), (4, 18))
+    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y
+    tensor(6., device='cpu', dtype=float32)
+    >>> H = hessian(f, argnums=(0, 1))(2.0, 3.0)    # ((2y, 2x), (2x, 6y))
+    >>> [[h.item() for h in row] for row in H]
+    [[6.0, 4.0], [4.0, 18.0]]
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def jacrev(f, argnums=0, *, chunk_size=None):
 
     Example::
 
-        >>> jacrev(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
+        >>> func.jacrev(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # diag(2x)
+        tensor([[2., 0.],
+                [0., 4.]], device='cpu', dtype=float32)
     """
     from ..ops.shape import reshape
 
@@ -86,7 +92,9 @@ def jacfwd(f, argnums=0, *, chunk_size=None, randomness: str = "error"):
 
     Example::
 
-        >>> jacfwd(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # [[2, 0], [0, 4]]
+        >>> func.jacfwd(lambda x: x ** 2)(gpugrad.tensor([1.0, 2.0]))   # diag(2x)
+        tensor([[2., 0.],
+                [0., 4.]], device='cpu', dtype=float32)
     """
     def jacfwd_f(*args, **kwargs):
         nums = _argnums(argnums, len(args))
@@ -168,8 +176,12 @@ def hessian(f, argnums=0, *, chunk_size=None):
 
     Example (the seed's)::
 
-        >>> hessian(f)(2.0, 3.0)                    # d2f/dx2 = 2y = 6
-        >>> hessian(f, argnums=(0, 1))(2.0, 3.0)    # ((6, 4), (4, 18))
+        >>> def f(x, y): return x**2 * y + y**3
+        >>> func.hessian(f)(2.0, 3.0)                   # d2f/dx2 = 2y
+        tensor(6., device='cpu', dtype=float32)
+        >>> H = func.hessian(f, argnums=(0, 1))(2.0, 3.0)    # ((2y, 2x), (2x, 6y))
+        >>> [[h.item() for h in row] for row in H]
+        [[6.0, 4.0], [4.0, 18.0]]
     """
     return jacfwd(jacrev(f, argnums), argnums, chunk_size=chunk_size)
 
@@ -182,7 +194,9 @@ def hvp(f, primals, v):
 
     Example::
 
-        >>> hvp(lambda x: (x ** 3).sum(), (x,), (v,))      # 6 x * v
+        >>> x, v = gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([1.0, 1.0])
+        >>> func.hvp(lambda x: (x ** 3).sum(), (x,), (v,))      # H = diag(6x), H v = 6 x v
+        tensor([ 6., 12.], device='cpu', dtype=float32)
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(v, (tuple, list)):
         raise TypeError("hvp(f, primals, v): primals and v must be tuples")

@@ -13,9 +13,12 @@ m < n (few outputs; a scalar loss of many parameters is the extreme case).
 
 Example (the seed's JAX example)::
 
+    >>> from gpugrad.func import grad, hessian
     >>> def f(x, y): return x**2 * y + y**3
-    >>> grad(f, argnums=(0, 1))(2.0, 3.0)          # (12, 31)
-    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y = 6
+    >>> grad(f, argnums=(0, 1))(2.0, 3.0)           # (2xy, x^2 + 3y^2)
+    (tensor(12., device='cpu', dtype=float32), tensor(31., device='cpu', dtype=float32))
+    >>> hessian(f)(2.0, 3.0)                        # d2f/dx2 = 2y
+    tensor(6., device='cpu', dtype=float32)
 """
 
 from __future__ import annotations
@@ -140,7 +143,13 @@ def _scalar_output(out, name: str):
 
 def value_and_grad(f, argnums=0, has_aux: bool = False):
     """A function returning ``(f(*args), grad)`` (``((value, aux), grad)`` with ``has_aux``),
-    one reverse pass for both. See ``grad``."""
+    one reverse pass for both. See ``grad``.
+
+    Example::
+
+        >>> func.value_and_grad(lambda x: (x ** 2).sum())(gpugrad.tensor([1.0, 2.0]))
+        (tensor(5., device='cpu', dtype=float32), tensor([2., 4.], device='cpu', dtype=float32))
+    """
     def value_and_grad_f(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         handles = _Handles(args, nums)
@@ -171,7 +180,8 @@ def grad(f, argnums=0, has_aux: bool = False):
 
     Example::
 
-        >>> grad(lambda x: (x ** 2).sum())(gpugrad.tensor([1.0, 2.0]))   # [2., 4.]
+        >>> func.grad(lambda x: (x ** 2).sum())(gpugrad.tensor([1.0, 2.0]))   # 2x
+        tensor([2., 4.], device='cpu', dtype=float32)
     """
     value_and_grad_f = value_and_grad(f, argnums, has_aux)
 
@@ -187,8 +197,11 @@ def vjp(f, *primals):
 
     ``cotangents`` has the structure of f's output. Example::
 
-        >>> out, vjp_fn = vjp(lambda x: x * 3, gpugrad.tensor([1.0, 2.0]))
-        >>> vjp_fn(gpugrad.tensor([1.0, 1.0]))       # (tensor([3., 3.]),)
+        >>> out, vjp_fn = func.vjp(lambda x: x * 3, gpugrad.tensor([1.0, 2.0]))
+        >>> out
+        tensor([3., 6.], device='cpu', dtype=float32)
+        >>> vjp_fn(gpugrad.tensor([1.0, 1.0]))       # one cotangent per primal: 3 * [1, 1]
+        (tensor([3., 3.], device='cpu', dtype=float32),)
     """
     handles = _Handles(primals, tuple(range(len(primals))))
     out = f(*handles.args)
@@ -222,8 +235,8 @@ def jvp(f, primals, tangents):
 
     Example::
 
-        >>> jvp(lambda x: x ** 3, (gpugrad.tensor(2.0),), (gpugrad.tensor(1.0),))
-        (tensor(8.), tensor(12.))
+        >>> func.jvp(lambda x: x ** 3, (gpugrad.tensor(2.0),), (gpugrad.tensor(1.0),))  # 3x^2
+        (tensor(8., device='cpu', dtype=float32), tensor(12., device='cpu', dtype=float32))
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")

@@ -8,9 +8,16 @@ other transforms: ``vmap(grad(f))`` gives per-example gradients, and ``jacrev``/
 
 Example::
 
-    >>> x = gpugrad.randn(8, 3)
-    >>> vmap(lambda row: (row ** 2).sum())(x).shape        # (8,)
-    >>> per_example = vmap(grad(loss), in_dims=(None, 0, 0))(params, xs, ys)
+    >>> from gpugrad.func import grad, vmap
+    >>> vmap(lambda row: (row ** 2).sum())(gpugrad.randn(8, 3)).shape     # one sum per row
+    (8,)
+    >>> def loss(w, x, y): return ((x @ w - y) ** 2).sum()       # one example: x (3,), y ()
+    >>> w = gpugrad.tensor([1.0, 0.0, -1.0])
+    >>> xs = gpugrad.tensor([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]])
+    >>> ys = gpugrad.tensor([0.0, -1.0])
+    >>> vmap(grad(loss), in_dims=(None, 0, 0))(w, xs, ys)   # per example: 2 (x.w - y) x
+    tensor([[ -4.,  -8., -12.],
+            [  0.,   2.,   0.]], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations
@@ -49,7 +56,11 @@ def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None
 
     Example::
 
-        >>> vmap(lambda x, w: x @ w, in_dims=(0, None))(xs, w)   # each row of xs times w
+        >>> xs = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])              # (B, 2) = (2, 2)
+        >>> w = gpugrad.tensor([[1.0, 0.0], [0.0, 2.0]])               # shared: in_dims None
+        >>> func.vmap(lambda x, w: x @ w, in_dims=(0, None))(xs, w)   # each row of xs times w
+        tensor([[1., 4.],
+                [3., 8.]], device='cpu', dtype=float32)
     """
     if randomness not in RANDOMNESS:
         raise ValueError(f"vmap: randomness must be one of {RANDOMNESS}, got {randomness!r}")

@@ -2,7 +2,7 @@
 
 Example::
 
-    >>> model = MLP([64, 128, 10])            # Linear(64, 128), ReLU, Linear(128, 10)
+    >>> model = nn.MLP([64, 128, 10])         # Linear(64, 128), ReLU, Linear(128, 10)
     >>> model(gpugrad.randn(32, 64)).shape
     (32, 10)
 """
@@ -23,6 +23,12 @@ class Linear(Module):
 
     Initialised as PyTorch's Linear: W and b uniform in [-1/sqrt(in), 1/sqrt(in)], so runs
     are comparable. Shapes: (..., in) -> (..., out).
+
+    Example::
+
+        >>> layer = nn.Linear(3, 2)
+        >>> layer.weight.shape, layer.bias.shape, layer(gpugrad.ones(4, 5, 3)).shape
+        ((2, 3), (2,), (4, 5, 2))
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
@@ -31,7 +37,10 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
         self.weight = Parameter(_uniform((out_features, in_features), bound, device, dtype))
-        self.bias = Parameter(_uniform((out_features,), bound, device, dtype)) if bias else None
+        if bias:
+            self.bias = Parameter(_uniform((out_features,), bound, device, dtype))
+        else:
+            self.register_parameter("bias", None)      # an empty slot, as PyTorch's
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
@@ -47,30 +56,56 @@ def _uniform(shape, bound, device, dtype):
 
 
 class ReLU(Module):
-    """max(x, 0), element-wise."""
+    """max(x, 0), element-wise; any shape. Example::
+
+        >>> nn.ReLU()(gpugrad.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.], device='cpu', dtype=float32)
+    """
 
     def forward(self, x):
         return F.relu(x)
 
 
 class Tanh(Module):
+    """tanh(x), element-wise; any shape. Example::
+
+        >>> nn.Tanh()(gpugrad.tensor([0.0, 1.0]))
+        tensor([0.       , 0.7615942], device='cpu', dtype=float32)
+    """
+
     def forward(self, x):
         return F.tanh(x)
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)), element-wise; any shape. Example::
+
+        >>> nn.Sigmoid()(gpugrad.tensor([0.0, 2.0]))
+        tensor([0.5     , 0.880797], device='cpu', dtype=float32)
+    """
+
     def forward(self, x):
         return F.sigmoid(x)
 
 
 class Identity(Module):
+    """Returns its input unchanged (a placeholder layer); any shape."""
+
     def forward(self, x):
         return x
 
 
 class Dropout(Module):
     """Zeroes each element with probability ``p`` while training (scaling the rest by
-    1/(1-p)); the identity in eval mode. Masks come from gpugrad's seeded generator."""
+    1/(1-p)); the identity in eval mode. Masks come from gpugrad's seeded generator.
+    Shapes: any, unchanged. Example::
+
+        >>> drop = nn.Dropout(0.5)
+        >>> sorted(set(drop(gpugrad.ones(100)).tolist()))      # kept ones scaled by 2
+        [0.0, 2.0]
+        >>> drop.eval()(gpugrad.ones(3))
+        tensor([1., 1., 1.], device='cpu', dtype=float32)
+    """
 
     def __init__(self, p: float = 0.5):
         super().__init__()
@@ -89,7 +124,14 @@ class Sequential(Module):
     """Modules applied one after another; indexable and iterable like a list.
 
     A Linear followed by a ReLU runs as one ``linear_relu`` op (the same function, one
-    graph node, and the fused kernels on CUDA)."""
+    graph node, and the fused kernels on CUDA), unless either has forward hooks.
+
+    Example::
+
+        >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+        >>> len(model), model[0], model(gpugrad.ones(4, 2)).shape
+        (3, Linear(in_features=2, out_features=3, bias=True), (4, 1))
+    """
 
     def __init__(self, *modules: Module):
         super().__init__()
@@ -105,7 +147,9 @@ class Sequential(Module):
         while i < count:
             module = modules[i]
             if module.__class__ is Linear and i + 1 < count and \
-                    modules[i + 1].__class__ is ReLU and module.bias is not None:
+                    modules[i + 1].__class__ is ReLU and module.bias is not None and not (
+                        module._forward_hooks or module._forward_pre_hooks or
+                        modules[i + 1]._forward_hooks or modules[i + 1]._forward_pre_hooks):
                 x = F.linear_relu(x, module.weight, module.bias)   # one op: fused on CUDA
                 i += 2
             else:
@@ -135,7 +179,13 @@ class MLP(Module):
 
     ``checkpoint``: None (keep every activation), an int (that many
     ``checkpoint_sequential`` segments) or a ``gpugrad.checkpoint.Plan`` (see ``plan``).
-    Shapes: (N, sizes[0]) -> (N, sizes[-1]). Example: ``MLP([784, 256, 256, 10])``.
+    Shapes: (N, sizes[0]) -> (N, sizes[-1]). Example::
+
+        >>> model = nn.MLP([4, 8, 8, 3], activation="tanh")
+        >>> [type(layer).__name__ for layer in model.layers]
+        ['Linear', 'Tanh', 'Linear', 'Tanh', 'Linear']
+        >>> sum(p.numel() for p in model.parameters())        # 4*8+8 + 8*8+8 + 8*3+3
+        139
     """
 
     def __init__(self, sizes, activation: str = "relu", dropout: float = 0.0,

@@ -2,7 +2,11 @@
 
 Example::
 
-    >>> loss = CrossEntropyLoss(label_smoothing=0.1)(logits, labels)
+    >>> loss_fn = nn.CrossEntropyLoss(reduction="none")
+    >>> loss_fn(gpugrad.zeros(2, 4), gpugrad.tensor([0, 3]))     # log 4 for each row
+    tensor([1.3862944, 1.3862944], device='cpu', dtype=float32)
+    >>> nn.MSELoss(reduction="sum")(gpugrad.tensor([1.0, 3.0]), gpugrad.tensor([0.0, 1.0]))
+    tensor(5., device='cpu', dtype=float32)
 """
 
 from __future__ import annotations

@@ -1,15 +1,21 @@
-"""Module and Parameter: the containers models are built from, as in PyTorch.
+"""Module: the container models are built from, as in PyTorch (Parameter: parameter.py;
+moving and casting: conversion.py; what state_dict holds: state.py).
 
-A Module holds Parameters and sub-Modules as attributes (registered in the order they are
-set), and computes ``forward``. Example::
+A Module holds Parameters, buffers (state that is not trained, such as running statistics)
+and sub-Modules as attributes (registered in the order they are set), and computes
+``forward``; forward hooks can watch or change its inputs and outputs. Example::
 
-    class Affine(Module):
-        def __init__(self, n):
-            super().__init__()
-            self.scale = Parameter(gpugrad.ones(n))
-
-        def forward(self, x):
-            return x * self.scale
+    >>> class Affine(nn.Module):
+    ...     def __init__(self, n):
+    ...         super().__init__()
+    ...         self.scale = nn.Parameter(gpugrad.ones(n))                       # trained
+    ...         self.register_buffer("calls", gpugrad.zeros((), dtype="int64"))  # not trained
+    ...     def forward(self, x):
+    ...         self.calls += 1
+    ...         return x * self.scale
+    >>> model = Affine(2)
+    >>> model(gpugrad.tensor([1.0, 2.0])).tolist(), list(model.state_dict()), model.calls.item()
+    ([1.0, 2.0], ['scale', 'calls'], 1)
 """
 
 from __future__ import annotations
@@ -18,91 +24,168 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .. import backend
-from ..autograd.mode import no_grad
 from ..tensor import Tensor
+from .conversion import _convert_module, _target_and_dtype
+from .parameter import Parameter, zero_grads
+from .state import IncompatibleKeys, _load_state, _state_items
+from .utils.hooks import HookFlags, RemovableHandle, add_hook, call_with_hooks
 
-__all__ = ["Module", "Parameter", "zero_grads"]
-
-
-def zero_grads(params, set_to_none: bool = True) -> None:
-    """Reset the gradients of ``params``: to None, or to zeros in their buffers (which later
-    backward passes then accumulate into without allocating)."""
-    for param in params:
-        if set_to_none or param.grad is None:
-            param.grad = None
-        else:
-            with no_grad():
-                param.grad = param.grad.detach()
-                param.grad.zero_()
+__all__ = ["Module", "Parameter", "RemovableHandle", "zero_grads"]
 
 
-class Parameter(Tensor):
-    """A tensor that is a model's parameter: it requires grad and a Module registers it.
-
-    Example::
-
-        >>> w = Parameter(gpugrad.randn(3, 2))      # w.requires_grad is True
-    """
-
-    __slots__ = ()
-
-    def __new__(cls, data: Tensor = None, requires_grad: bool = True):
-        from ..creation import tensor
-        source = data if isinstance(data, Tensor) else tensor([] if data is None else data)
-        param = cls._wrap(source._array)
-        if requires_grad:
-            param.requires_grad_(True)
-        return param
-
-    def __init__(self, data=None, requires_grad: bool = True):
-        pass
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+_STATE = ("_parameters", "_buffers", "_modules", "_forward_pre_hooks", "_forward_hooks")
 
 
 class Module:
-    """Base class of layers and models: holds parameters and sub-modules, computes
-    ``forward``; call the module itself (``model(x)``) to run it."""
+    """Base class of layers and models: holds parameters, buffers and sub-modules, computes
+    ``forward``; call the module itself (``model(x)``) to run it (and its hooks)."""
 
     def __init__(self):
-        object.__setattr__(self, "_parameters", OrderedDict())
-        object.__setattr__(self, "_modules", OrderedDict())
+        for name in _STATE:
+            object.__setattr__(self, name, OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers_set", set())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", HookFlags())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", HookFlags())
         object.__setattr__(self, "training", True)
+
+    def __setstate__(self, state: dict) -> None:
+        """Unpickling: a module pickled before buffers and hooks existed gets empty ones."""
+        self.__dict__.update(state)
+        for name in _STATE:
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_non_persistent_buffers_set", set())
+        self.__dict__.setdefault("_forward_pre_hooks_with_kwargs", HookFlags())
+        self.__dict__.setdefault("_forward_hooks_with_kwargs", HookFlags())
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value):
-        if "_parameters" not in self.__dict__:
+        state = self.__dict__
+        if "_parameters" not in state:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                f"assigning attributes")
-        params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        params.pop(name, None)
-        modules.pop(name, None)
+        params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
         if isinstance(value, Parameter):
+            buffers.pop(name, None)
+            modules.pop(name, None)
+            state["_non_persistent_buffers_set"].discard(name)
             params[name] = value
         elif isinstance(value, Module):
+            params.pop(name, None)
+            buffers.pop(name, None)
+            state["_non_persistent_buffers_set"].discard(name)
             modules[name] = value
+        elif name in buffers:                       # self.running_mean = t updates the buffer
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to buffer '{name}'; a buffer holds a "
+                                f"Tensor or None (wrap arrays with gpugrad.tensor(...))")
+            buffers[name] = value
+        elif name in params:                        # a parameter's slot: a Parameter or None
+            if value is not None:
+                raise TypeError(_not_a_parameter(self, name, value))
+            params[name] = None
+        else:
+            modules.pop(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers_set.discard(name)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        """Add ``param`` under ``name`` (None removes nothing but reserves the name)."""
+        """Add ``param`` under ``name``; None keeps the name as an empty parameter slot
+        (as ``Linear(bias=False)`` does), which later takes a Parameter or None only.
+
+        Example::
+
+            >>> layer = nn.Module()
+            >>> layer.register_parameter("bias", None)
+            >>> layer.bias is None, list(layer.parameters())
+            (True, [])
+        """
+        _check_new_name(self, name, "parameter")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(_not_a_parameter(self, name, param))
+        if param is None:
+            self._parameters[name] = None
         setattr(self, name, param)
 
     def add_module(self, name: str, module: "Module") -> None:
         setattr(self, name, module)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True):
+        """Add a buffer: a tensor the module keeps that is not a parameter (not trained,
+        not in ``parameters()``), such as a running mean. It is moved and cast by ``to``,
+        listed by ``buffers()``, and saved in ``state_dict`` when ``persistent``. Assigning
+        the attribute later (``self.name = t``) replaces it; None is allowed.
+
+        Example::
+
+            >>> stats = nn.Module()
+            >>> stats.register_buffer("running_mean", gpugrad.zeros(3))      # shape (3,)
+            >>> stats.register_buffer("scratch", gpugrad.zeros(3), persistent=False)
+            >>> [name for name, _ in stats.named_buffers()], list(stats.state_dict())
+            (['running_mean', 'scratch'], ['running_mean'])
+        """
+        _check_new_name(self, name, "buffer")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer('{name}', ...) takes a Tensor or None, got a "
+                            f"{type(tensor).__name__}; wrap it with gpugrad.tensor(...)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+        object.__setattr__(self, name, tensor)
 
     # ------------------------------------------------------------------ running
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args)`` before every ``forward``; ``args`` is the tuple of
+        positional arguments, and a non-None return replaces it (a single value is wrapped
+        in a tuple). With ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or
+        ``(args, kwargs)``. ``prepend`` runs it before the hooks already registered.
+
+        Example::
+
+            >>> layer = nn.Identity()
+            >>> handle = layer.register_forward_pre_hook(lambda m, args: args[0] * 2)
+            >>> layer(gpugrad.tensor([1.0, 2.0]))
+            tensor([2., 4.], device='cpu', dtype=float32)
+            >>> handle.remove()
+        """
+        return add_hook(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs,
+                              hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """Run ``hook(module, args, output)`` after every ``forward``; a non-None return
+        replaces the output. With ``with_kwargs``: ``hook(module, args, kwargs, output)``.
+        ``prepend`` runs it before the hooks already registered.
+
+        Example::
+
+            >>> layer, shapes = nn.Linear(2, 3), []
+            >>> handle = layer.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
+            >>> y = layer(gpugrad.ones(4, 2))
+            >>> handle.remove()
+            >>> y = layer(gpugrad.ones(5, 2))
+            >>> shapes
+            [(4, 3)]
+        """
+        return add_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
+                              hook, prepend, with_kwargs)
 
     def train(self, mode: bool = True) -> "Module":
         """Training mode (Dropout active); returns self."""
@@ -113,6 +196,36 @@ class Module:
     def eval(self) -> "Module":
         """Evaluation mode (Dropout off); returns self."""
         return self.train(False)
+
+    def apply(self, fn) -> "Module":
+        """Call ``fn(module)`` on every sub-module (children first, recursively), then on
+        this module; returns self. Example::
+
+            >>> names = []
+            >>> model = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+            >>> model.apply(lambda m: names.append(type(m).__name__)) is model
+            True
+            >>> names
+            ['Linear', 'ReLU', 'Sequential']
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` on every parameter (False freezes them); returns self.
+        Example::
+
+            >>> model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+            >>> model[0].requires_grad_(False)          # freeze the first layer
+            Linear(in_features=2, out_features=2, bias=True)
+            >>> [name for name, p in model.named_parameters() if p.requires_grad]
+            ['1.weight', '1.bias']
+        """
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
 
     # ------------------------------------------------------------------ traversal
     def children(self):
@@ -139,17 +252,43 @@ class Module:
     def modules(self):
         return (module for _, module in self.named_modules())
 
-    def named_parameters(self, prefix: str = ""):
-        """(dotted name, parameter) for every parameter, each once, in registration order."""
+    def _named_members(self, kind: str, prefix: str, recurse: bool):
         seen = set()
-        for module_name, module in self.named_modules(prefix):
-            for name, param in module._parameters.items():
-                if param is not None and id(param) not in seen:
-                    seen.add(id(param))
-                    yield (f"{module_name}.{name}" if module_name else name), param
+        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in owners:
+            for name, value in module.__dict__[kind].items():
+                if value is not None and id(value) not in seen:
+                    seen.add(id(value))
+                    yield (f"{module_name}.{name}" if module_name else name), value
 
-    def parameters(self):
-        return (param for _, param in self.named_parameters())
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, parameter) for every parameter, each once, in registration order."""
+        return self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse: bool = True):
+        return (param for _, param in self.named_parameters(recurse=recurse))
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        """(dotted name, buffer) for every buffer that is not None, each once; ``recurse``:
+        those of sub-modules too. Example::
+
+            >>> model = nn.Sequential(nn.Linear(2, 2))
+            >>> model[0].register_buffer("mask", gpugrad.ones(2, 2))
+            >>> [(name, b.shape) for name, b in model.named_buffers()]
+            [('0.mask', (2, 2))]
+        """
+        return self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True):
+        """The buffers (tensors that are not parameters, not None) of this module and, with
+        ``recurse``, of its sub-modules, each once. Example::
+
+            >>> stats = nn.Module()
+            >>> stats.register_buffer("count", gpugrad.zeros((), dtype="int64"))
+            >>> [b.item() for b in stats.buffers()]
+            [0]
+        """
+        return (buffer for _, buffer in self.named_buffers(recurse=recurse))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient (to None, or to zeros in place)."""
@@ -157,51 +296,61 @@ class Module:
 
     # ------------------------------------------------------------------ devices and dtypes
     def to(self, device=None, dtype=None) -> "Module":
-        """Move (and/or cast) every parameter in place, keeping the same Parameter objects
-        (so an optimizer made earlier still holds them); returns self."""
-        target = None if device is None else backend.Device(device)
-        for param in self.parameters():
-            array = param._array
-            if dtype is not None:
-                array = array.astype(np.dtype(dtype))
-            if target is not None:
-                array = backend.to_device(array, target)
-            if array is not param._array:
-                param._array = array
-                param._version.value += 1
-                param.grad = None
+        """Move every parameter, gradient and buffer to ``device`` and cast the floating
+        ones to ``dtype`` (integer buffers keep theirs, as in PyTorch); returns self.
+        Parameters stay the same objects (so an optimizer made earlier still holds them),
+        changed in place with their gradients; a moved buffer is a new tensor (see
+        ``gpugrad.nn.conversion``). ``model.to("cuda")``, ``model.to(gpugrad.float64)``,
+        ``model.to("cpu", "float64")``."""
+        _convert_module(self, *_target_and_dtype(device, dtype))
         return self
 
-    # ------------------------------------------------------------------ state
-    def state_dict(self) -> "OrderedDict[str, Tensor]":
-        """Every parameter by dotted name, as tensors cut from the graph (shared memory)."""
-        return OrderedDict((name, param.detach()) for name, param in self.named_parameters())
+    def double(self) -> "Module":
+        """``self.to(gpugrad.float64)``: floating parameters, gradients and buffers become
+        float64. Example::
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> None:
-        """Copy values from ``state_dict`` into the parameters, in place.
+            >>> model = nn.Linear(2, 1).double()
+            >>> model.weight.dtype, model(gpugrad.ones(1, 2, dtype="float64")).dtype
+            (dtype('float64'), dtype('float64'))
+        """
+        return self.to(dtype=np.float64)
+
+    def float(self) -> "Module":
+        """``self.to(gpugrad.float32)``."""
+        return self.to(dtype=np.float32)
+
+    def half(self) -> "Module":
+        """``self.to(gpugrad.float16)``."""
+        return self.to(dtype=np.float16)
+
+    def cpu(self) -> "Module":
+        """``self.to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self, index: int | None = None) -> "Module":
+        """``self.to("cuda")``, or ``"cuda:index"``."""
+        return self.to("cuda" if index is None else f"cuda:{index}")
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self, keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Every parameter and persistent buffer by dotted name, as tensors cut from the
+        graph that share memory with the model (``keep_vars``: the tensors themselves)."""
+        return OrderedDict((name, value if keep_vars else value.detach())
+                           for name, value in _state_items(self))
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
+        """Copy values from ``state_dict`` into the parameters and persistent buffers, in
+        place; returns ``(missing_keys, unexpected_keys)``.
 
         With ``strict``, missing and unexpected keys are errors (naming them); a shape
-        mismatch is always an error naming the key. Values move to each parameter's device
-        and dtype.
+        mismatch is always an error naming the key. Values move to each tensor's device
+        and dtype. Example::
+
+            >>> model = nn.Linear(2, 1)
+            >>> model.load_state_dict({"weight": gpugrad.zeros(1, 2)}, strict=False)
+            IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
         """
-        own = dict(self.named_parameters())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            raise KeyError(f"load_state_dict for {type(self).__name__}: missing keys "
-                           f"{missing}, unexpected keys {unexpected}")
-        for name, param in own.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            array = value._array if isinstance(value, Tensor) else np.asarray(value)
-            if tuple(array.shape) != tuple(param.shape):
-                raise ValueError(f"load_state_dict for {type(self).__name__}: '{name}' has "
-                                 f"shape {tuple(array.shape)} in the state dict but "
-                                 f"{tuple(param.shape)} in the model")
-            array = backend.to_device(array, param.device).astype(param.dtype, copy=False)
-            with no_grad():
-                param.copy_(Tensor._wrap(array))
+        return _load_state(self, state_dict, strict)
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -216,3 +365,25 @@ class Module:
                 lines.append(f"  ({name}): {inner}")
             return "\n".join(lines) + "\n)"
         return lines[0] + ")"
+
+
+def _not_a_parameter(module, name: str, value) -> str:
+    return (f"{type(module).__name__}: cannot assign a {type(value).__name__} to parameter "
+            f"'{name}' (a Parameter or None is expected); wrap it: nn.Parameter(value)")
+
+
+def _check_new_name(module, name, kind: str) -> None:
+    """Refuse a name that ``register_<kind>`` cannot take (as PyTorch does), saying why: before
+    ``super().__init__()``, not a string, empty or dotted (state_dict keys use dots), or an
+    attribute that is not already a <kind> (such as the ``forward`` method)."""
+    owner = type(module).__name__
+    registry = module.__dict__.get(f"_{kind}s")
+    if registry is None:
+        raise AttributeError(f"{owner}: call super().__init__() before register_{kind}")
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
+    if name == "" or "." in name:
+        raise KeyError(f"{kind} name {name!r} must be non-empty and contain no '.'")
+    if name not in registry and hasattr(module, name):
+        raise KeyError(f"{owner} already has an attribute '{name}'; pick another {kind} "
+                       f"name or delete the attribute first")

@@ -8,7 +8,7 @@ from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
 from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
-from .reduce import logsumexp, max, mean, min, sum, sum_to
+from .reduce import logsumexp, max, mean, min, std, sum, sum_to, var
 from .shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, movedim,
                     permute, reshape, squeeze, stack, transpose, unsqueeze, view)
 
@@ -20,7 +20,7 @@ __all__ = [
     "abs", "add", "astype", "clamp", "clip", "clone", "div", "exp", "log", "maximum", "minimum",
     "mul", "neg", "pow", "sqrt", "sub", "to_device", "where",
     "linear", "matmul", "REGISTRY", "Op", "apply",
-    "logsumexp", "max", "mean", "min", "sum", "sum_to",
+    "logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var",
     "broadcast_to", "cat", "concatenate", "expand", "flatten", "getitem", "movedim", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "view",
 ]

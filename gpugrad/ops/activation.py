@@ -144,7 +144,13 @@ def _axis(x, axis, dim):
 def softmax(x, axis: int = -1, *, dim=None):
     """Softmax along ``axis`` (the last by default): rows that sum to 1.
 
-    Example: ``softmax(logits, axis=-1)``; shape (N, C) -> (N, C).
+    Shapes: (N, C) -> (N, C) with ``axis=-1``.
+
+    Example::
+
+        >>> gpugrad.softmax(gpugrad.tensor([[0.0, 0.0], [0.0, 2.0]]), axis=-1)  # e^0, e^2 / sum
+        tensor([[0.5       , 0.5       ],
+                [0.11920292, 0.880797  ]], device='cpu', dtype=float32)
     """
     return apply(Softmax, _float(x), axis=_axis(x, axis, dim))
 

@@ -19,8 +19,17 @@ An op without a rule runs once per example (a Python loop) with a one-time warni
 
 Example::
 
-    >>> class Exp(Op):
-    ...     vmap = BROADCAST
+    >>> from gpugrad.ops.elementwise import Mul
+    >>> Mul.vmap                                      # mul's rule: the element-wise shortcut
+    BROADCAST
+    >>> xs = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])  # a batch of two (2,) examples
+    >>> y = gpugrad.tensor([[10.0], [100.0]])           # (2, 1), the same for every example
+    >>> out = func.vmap(lambda x: x * y)(xs)          # per example: (2,) * (2, 1) -> (2, 2)
+    >>> out.shape
+    (2, 2, 2)
+    >>> out[1]                                        # example 1: [3, 4] times each row of y
+    tensor([[ 30.,  40.],
+            [300., 400.]], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from .record import BROADCAST, Op, apply
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
 from .shape import broadcast_to
-from .unary import _float, _is_scalar, astype, log, neg
+from .unary import _PYTHON_NUMBERS, _float, _is_scalar, astype, log, neg
 from ..tensor import Tensor
 
 __all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "as_operand"]
@@ -230,6 +230,8 @@ def _scalar(x, c):
     target = dtypes.scalar_result_dtype(x.dtype, c)
     if isinstance(c, np.generic):
         c = c.item()
+    elif c.__class__ not in _PYTHON_NUMBERS:        # subclasses (t.size, IntEnum...) as such
+        c = next((kind(c) for kind in (int, float, complex) if isinstance(c, kind)), c)
     return (x if target == x.dtype else astype(x, target)), c
 
 

@@ -7,7 +7,8 @@ code (DESIGN.md rule 4). Tests hold the two together on a GPU.
 
 Example::
 
-    >>> relu_backward(np, np.array([1.0, 2.0]), np.array([0.5, -1.0]))
+    >>> from gpugrad.ops.fused import relu_backward
+    >>> relu_backward(np, np.array([1.0, 2.0]), np.array([0.5, -1.0]))   # g * (y > 0)
     array([1., 0.])
 """
 

@@ -137,7 +137,8 @@ def _write(t, name: str, write):
     except ValueError as exc:
         hint = ""
         if not getattr(t._array.flags, "writeable", True):
-            hint = " This tensor is a read-only broadcast view: clone() it first."
+            hint = (" This tensor's memory is read-only (a broadcast view, or an array "
+                    "imported read-only, e.g. from JAX through DLPack): clone() it first.")
         raise ValueError(f"{name}: cannot write into this tensor of shape {tuple(t.shape)} in "
                          f"place ({exc}).{hint}") from None
     t._version.value += 1

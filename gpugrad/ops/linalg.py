@@ -132,7 +132,13 @@ def _batched_linear(xs, batched):
 
 
 def matmul(a, b):
-    """The matrix product ``a @ b`` (see the module docstring for shapes)."""
+    """The matrix product ``a @ b`` (see the module docstring for shapes).
+
+    Example::
+
+        >>> (gpugrad.ones(5, 2, 3) @ gpugrad.ones(3)).shape     # 5 matrix-vector products
+        (5, 2)
+    """
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     if not isinstance(b, Tensor):
@@ -146,8 +152,19 @@ def matmul(a, b):
     if k_left != k_right:
         raise ValueError(f"matmul: cannot multiply shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}: the inner dimensions {k_left} and {k_right} differ")
+    if a.ndim > 2 or b.ndim > 2:
+        _check_batch_dims(a.shape[:-2], b.shape[:-2], a.shape, b.shape)
     a, b = _promote(a, b)
     return apply(MatMul, a, b)
+
+
+def _check_batch_dims(left: tuple, right: tuple, a_shape, b_shape) -> None:
+    for n, m in zip(reversed(left), reversed(right)):
+        if n != m and n != 1 and m != 1:
+            raise ValueError(f"matmul: the batch dimensions of shapes {tuple(a_shape)} and "
+                             f"{tuple(b_shape)} do not broadcast ({tuple(left)} against "
+                             f"{tuple(right)}); the dimensions before the last two must be "
+                             f"equal or 1")
 
 
 class Linear(Op):
@@ -259,7 +276,10 @@ def linear(x, weight, bias=None):
 
     Example::
 
-        >>> y = linear(gpugrad.ones(4, 3), gpugrad.ones(2, 3), gpugrad.zeros(2))  # (4, 2)
+        >>> x, w, b = gpugrad.ones(2, 3), gpugrad.ones(2, 3), gpugrad.tensor([0.0, 1.0])
+        >>> F.linear(x, w, b)                      # each row: [1+1+1 + 0, 1+1+1 + 1]
+        tensor([[3., 4.],
+                [3., 4.]], device='cpu', dtype=float32)
     """
     x, weight, bias = amp.cast_inputs(x, weight, bias)
     if bias is not None and isinstance(x, Tensor) and isinstance(weight, Tensor) and \
@@ -276,7 +296,9 @@ def linear_relu(x, weight, bias):
 
     Example::
 
-        >>> y = linear_relu(gpugrad.ones(4, 3), gpugrad.ones(2, 3), gpugrad.zeros(2))
+        >>> x, w, b = gpugrad.ones(2, 3), gpugrad.ones(2, 3), gpugrad.tensor([-4.0, 1.0])
+        >>> F.linear_relu(x, w, b).tolist()        # each row: relu([3 - 4, 3 + 1])
+        [[0.0, 4.0], [0.0, 4.0]]
     """
     x, weight, bias = amp.cast_inputs(x, weight, bias)
     if isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) \

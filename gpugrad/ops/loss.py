@@ -4,8 +4,12 @@ Cross-entropy is one record (shifted by the row maximum, so logits of 1e4 give f
 and gradients) whose rule is written with softmax. Example::
 
     >>> logits = gpugrad.tensor([[1e4, 0.0], [0.0, 1e4]], requires_grad=True)
-    >>> cross_entropy(logits, gpugrad.tensor([0, 0])).item()     # (0 + 1e4) / 2
+    >>> loss = gpugrad.ops.loss.cross_entropy(logits, gpugrad.tensor([0, 0]))
+    >>> loss.item()                          # the mean of the rows' losses (0 + 1e4) / 2
     5000.0
+    >>> loss.backward(); logits.grad         # (softmax - one_hot) / 2, finite
+    tensor([[ 0. ,  0. ],
+            [-0.5,  0.5]], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations
@@ -233,6 +237,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
 
     Example::
 
+        >>> from gpugrad.ops.loss import cross_entropy
         >>> cross_entropy(gpugrad.zeros(2, 4), gpugrad.tensor([1, 3])).item()   # log 4
         1.3862943649291992
     """
@@ -297,16 +302,27 @@ def _rows_counted_on_device(labels, ignore_index: int, dtype):
 
 
 def mse_loss(input, target, reduction: str = "mean"):
-    """Mean (or sum, or per-element) squared difference of two tensors of one shape."""
+    """Mean (or sum, or per-element) squared difference of two tensors of one shape.
+
+    Example::
+
+        >>> from gpugrad.ops.loss import mse_loss
+        >>> x = gpugrad.tensor([1.0, 3.0], requires_grad=True)
+        >>> loss = mse_loss(x, gpugrad.tensor([0.0, 1.0]))     # (1^2 + 2^2) / 2
+        >>> loss.item()
+        2.5
+        >>> loss.backward(); x.grad                            # 2 (x - target) / 2
+        tensor([1., 2.], device='cpu', dtype=float32)
+    """
     input, target = amp.cast_inputs_float32(input, target)
     _check_reduction(reduction, "mse_loss")
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"mse_loss: input shape {tuple(input.shape)} and target shape "
                          f"{tuple(target.shape)} differ; they must match")
-    if isinstance(input, Tensor) and isinstance(target, Tensor) and input.size and \
+    if isinstance(input, Tensor) and isinstance(target, Tensor) and input.numel() and \
             input.dtype == target.dtype and input.dtype.kind == "f":
         return apply(MseLoss, input, target, reduction="sum" if reduction != "none" else "none",
-                     divisor=input.size if reduction == "mean" else None)
+                     divisor=input.numel() if reduction == "mean" else None)
     squared = (input - target) ** 2           # mixed dtypes, empty: promoted by the ops
     if reduction == "none":
         return squared

@@ -2,11 +2,18 @@
 
 Kept apart from tensor.py so that file stays about what a tensor is; ``install`` runs once
 when gpugrad is imported.
+
+Example::
+
+    >>> x = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> (1 - x).tolist(), x.mT.tolist()
+    ([[0.0, -1.0], [-2.0, -3.0]], [[1.0, 3.0], [2.0, 4.0]])
 """
 
 from __future__ import annotations
 
-from . import activation, compare, elementwise, inplace, linalg, reduce, shape, unary
+from . import (activation, compare, elementwise, inplace, linalg, numpy_protocol, reduce, shape,
+               unary)
 
 
 def _reflected(fn):
@@ -36,6 +43,39 @@ def _setitem(self, index, value):
     inplace.setitem(self, index, value)
 
 
+def _cast(name: str, dtype: str):
+    def method(self):
+        return unary.astype(self, dtype)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"This tensor as {dtype}, as PyTorch's ``t.{name}()`` "
+                      f"(``t.astype('{dtype}')``; the tensor itself if it already is).")
+    return method
+
+
+def _matrix_transpose(self):
+    """The last two dimensions swapped, as PyTorch's ``t.mT``: (..., m, n) -> (..., n, m).
+
+    Example::
+
+        >>> gpugrad.zeros(5, 2, 3).mT.shape
+        (5, 3, 2)
+    """
+    if self.ndim < 2:
+        raise ValueError(f"t.mT transposes the last two dimensions of matrices or batches of "
+                         f"matrices; this tensor has shape {tuple(self.shape)}")
+    return shape.transpose(self, -2, -1)
+
+
+def _t(self):
+    """The transpose of a matrix (a tensor of at most 2 dimensions, as PyTorch's ``t.t()``;
+    0-d and 1-d tensors are their own transpose): (m, n) -> (n, m)."""
+    if self.ndim > 2:
+        raise ValueError(f"t.t() transposes tensors of at most 2 dimensions; this one has "
+                         f"shape {tuple(self.shape)}: use t.mT, t.transpose(d0, d1) or "
+                         f"t.permute(...)")
+    return shape.transpose(self, 0, 1) if self.ndim == 2 else self
+
+
 def _shape_method(fn):
     return lambda self, *shape_args: fn(self, *shape_args)
 
@@ -55,6 +95,9 @@ METHODS = {
     "__eq__": _compare(compare.equal), "__ne__": _compare(compare.not_equal),
     "__and__": compare.logical_and, "__or__": compare.logical_or,
     "__xor__": compare.logical_xor, "__invert__": compare.logical_not,
+    # NumPy functions and ufuncs called on tensors (np.sum(t), ndarray * t)
+    "__array_function__": numpy_protocol.array_function,
+    "__array_ufunc__": numpy_protocol.array_ufunc,
     # indexing and in-place operators
     "__getitem__": _getitem, "__setitem__": _setitem,
     "__iadd__": _iop(inplace.add_), "__isub__": _iop(inplace.sub_),
@@ -66,10 +109,15 @@ METHODS = {
     "abs": unary.abs, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "clamp": unary.clamp, "clip": unary.clip, "clone": unary.clone,
     "astype": unary.astype, "sign": compare.sign,
+    # PyTorch's dtype shorthands
+    "float": _cast("float", "float32"), "double": _cast("double", "float64"),
+    "half": _cast("half", "float16"), "long": _cast("long", "int64"),
+    "int": _cast("int", "int32"), "bool": _cast("bool", "bool"),
     "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
     # reductions
     "sum": reduce.sum, "mean": reduce.mean, "max": reduce.max, "min": reduce.min,
+    "var": reduce.var, "std": reduce.std,
     "logsumexp": reduce.logsumexp, "argmax": compare.argmax, "argmin": compare.argmin,
     "any": compare.any, "all": compare.all,
     # shapes
@@ -78,6 +126,7 @@ METHODS = {
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
     "broadcast_to": _shape_method(shape.broadcast_to),
     "expand": _shape_method(shape.broadcast_to), "matmul": linalg.matmul,
+    "mT": property(_matrix_transpose), "t": _t,
     # in place
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,

@@ -16,13 +16,26 @@ An op is one record, a class whose body holds, on one screen (DESIGN.md rule 2):
   ``"ans"`` (the output). Nothing else is kept (rule 6).
 
 Rules see ``ctx.xs``, ``ctx.ans``, ``ctx.shapes``, ``ctx.dtypes``, ``ctx.needs(i)`` and the
-op's parameters as attributes. Example::
+op's parameters as attributes. A record (exp's, in unary.py)::
 
     class Exp(Op):
         save = "ans"
+        vmap = BROADCAST
         def forward(xp, x): return xp.exp(x)
         def vjp(ctx, g): return g * ctx.ans
         jvp = ELEMENTWISE
+
+Example (``apply`` runs it and records one node; defining a new ``Op`` registers it in
+``REGISTRY``, which the op table test requires a spec for)::
+
+    >>> from gpugrad.ops.record import apply
+    >>> from gpugrad.ops.unary import Exp
+    >>> x = gpugrad.tensor([0.0, 1.0], requires_grad=True)
+    >>> y = apply(Exp, x)
+    >>> y.grad_fn
+    <ExpBackward>
+    >>> y.sum().backward(); x.grad           # the vjp: g * ans = exp(x)
+    tensor([1.      , 2.718282], device='cpu', dtype=float32)
 """
 
 from __future__ import annotations

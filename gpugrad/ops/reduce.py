@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max, min, logsumexp; and ``sum_to``, the adjoint of broadcasting.
+"""Reductions: sum, mean, max, min, var, std, logsumexp; and ``sum_to``, the adjoint of
+broadcasting.
 
 Every reduction takes ``axis`` (an int, a tuple, or None for all axes; ``dim`` is accepted
 as in PyTorch) and ``keepdims`` (or ``keepdim``). Example::
@@ -10,16 +11,27 @@ as in PyTorch) and ``keepdims`` (or ``keepdim``). Example::
 
 from __future__ import annotations
 
+import collections
 import math
+import operator
+import warnings
+
+import numpy as np
 
 from .record import AXIS, LINEAR, Op, apply
 from . import shape as _shape  # shape imports this module: use its names at call time
 
-__all__ = ["sum", "mean", "max", "min", "logsumexp", "sum_to", "expand_reduced",
-           "normalize_axis"]
+__all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "ValuesIndices", "sum_to",
+           "expand_reduced", "normalize_axis"]
 
 def normalize_axis(axis, ndim: int, *, dim=None):
-    """``axis`` (or ``dim``) as a sorted tuple of non-negative ints, or None for all axes."""
+    """``axis`` (or ``dim``) as a sorted tuple of non-negative ints, or None for all axes.
+
+    Example::
+
+        >>> gpugrad.ops.reduce.normalize_axis((-1, 0), ndim=3)
+        (0, 2)
+    """
     if dim is not None:
         if axis is not None:
             raise TypeError("pass axis or dim, not both")
@@ -53,7 +65,14 @@ def _kept_shape(shape: tuple, axis) -> tuple:
 
 
 def expand_reduced(g, shape: tuple, axis, keepdims: bool):
-    """Broadcast a reduced ``g`` back to the ``shape`` it was reduced from."""
+    """Broadcast a reduced ``g`` back to the ``shape`` it was reduced from.
+
+    Example (``g`` was summed over axis 1 of a (2, 3) tensor)::
+
+        >>> g = gpugrad.tensor([1.0, 2.0])
+        >>> gpugrad.ops.reduce.expand_reduced(g, (2, 3), axis=(1,), keepdims=False).tolist()
+        [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    """
     if not keepdims:
         g = _shape.reshape(g, _kept_shape(shape, axis))
     return _shape.broadcast_to(g, shape)
@@ -64,7 +83,7 @@ def sum_to(g, shape: tuple):
 
     Example::
 
-        >>> sum_to(gpugrad.ones(2, 3), (1, 3)).tolist()
+        >>> gpugrad.ops.sum_to(gpugrad.ones(2, 3), (1, 3)).tolist()
         [[2.0, 2.0, 2.0]]
     """
     shape = tuple(shape)
@@ -173,34 +192,154 @@ def _reduce(op, x, axis, keepdims, dim, keepdim):
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Sum of elements over ``axis`` (all by default). Example: ``sum(x, axis=0)``."""
+    """Sum of elements over ``axis`` (all by default).
+
+    Example::
+
+        >>> x = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> gpugrad.sum(x, axis=0).tolist(), x.sum().item()
+        ([4.0, 6.0], 10.0)
+    """
     return _reduce(Sum, x, axis, keepdims, dim, keepdim)
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Mean of elements over ``axis`` (all by default). Integer tensors are not allowed."""
+    """Mean of elements over ``axis`` (all by default). Integer tensors are not allowed.
+
+    Example::
+
+        >>> gpugrad.tensor([1.0, 2.0, 6.0]).mean().item()
+        3.0
+    """
     if x.dtype.kind not in "fc":
         raise TypeError(f"mean of a {x.dtype} tensor: convert it first, e.g. x.astype('float32')")
     return _reduce(Mean, x, axis, keepdims, dim, keepdim)
 
 
 def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Largest value over ``axis`` (values only, as NumPy and JAX; see ``argmax``)."""
+    """Largest value over ``axis``: values only, as NumPy and JAX (see ``argmax``). With
+    ``dim=`` instead, as PyTorch: ``(values, indices)``, a named pair. Tied maxima share the
+    gradient equally either way.
+
+    Example::
+
+        >>> x = gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]])
+        >>> x.max(axis=1).tolist()
+        [5.0, 3.0]
+        >>> values, indices = x.max(dim=1)
+        >>> values.tolist(), indices.tolist()
+        ([5.0, 3.0], [1, 0])
+    """
     _check_nonempty(x, "max")
+    if dim is not None:
+        return _values_and_indices(Max, "argmax", x, axis, dim, keepdims, keepdim)
     return _reduce(Max, x, axis, keepdims, dim, keepdim)
 
 
 def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Smallest value over ``axis`` (values only, as NumPy and JAX; see ``argmin``)."""
+    """Smallest value over ``axis``: values only, as NumPy and JAX (see ``argmin``). With
+    ``dim=`` instead, as PyTorch: ``(values, indices)``, a named pair."""
     _check_nonempty(x, "min")
+    if dim is not None:
+        return _values_and_indices(Min, "argmin", x, axis, dim, keepdims, keepdim)
     return _reduce(Min, x, axis, keepdims, dim, keepdim)
 
 
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
+
+
+def _values_and_indices(op, arg_name, x, axis, dim, keepdims, keepdim):
+    """PyTorch's ``max(dim=d)``/``min(dim=d)``: the values and where they are along ``d``."""
+    from . import compare      # compare imports this module
+    if axis is not None:
+        raise TypeError(f"{op.__name__.lower()}: pass axis= (values, as NumPy) or dim= "
+                        f"((values, indices), as PyTorch), not both")
+    try:
+        dim = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{op.__name__.lower()}(dim=...) takes one int dimension, got "
+                        f"{dim!r}; reduce several with axis=(...) (values only)") from None
+    keep = _keep(keepdims, keepdim)
+    values = _reduce(op, x, None, keep, dim, None)
+    if x.ndim == 0:                     # PyTorch: the value itself, at index 0
+        return ValuesIndices(values, compare.argmax(x))
+    return ValuesIndices(values, getattr(compare, arg_name)(x, axis=dim, keepdims=keep))
+
+
+def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None, dim=None,
+        keepdim=None):
+    """Variance over ``axis`` (all by default): ``sum((x - mean)**2) / (n - correction)``.
+
+    ``correction`` defaults to 1 (the unbiased estimate), as in PyTorch; NumPy's ``ddof``
+    and PyTorch's older ``unbiased=True/False`` (also positional: ``x.var(1, False)``) are
+    accepted too (one of the three). ``np.var(t)`` keeps NumPy's default of 0.
+    Differentiable; composed of other ops.
+
+    Example::
+
+        >>> x = gpugrad.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+        >>> x.var().item(), x.var(correction=0).item()     # 10/4 and 10/5
+        (2.5, 2.0)
+    """
+    if x.dtype.kind != "f":
+        raise TypeError(f"var/std of a {x.dtype} tensor: convert it first, e.g. "
+                        f"x.astype('float32')")
+    correction = _correction(correction, unbiased, ddof)
+    axes = normalize_axis(axis, x.ndim, dim=dim)
+    count = x.numel() if axes is None else math.prod(x.shape[a] for a in axes)
+    centered = x - mean(x, axis=axes, keepdims=True)
+    total = sum(centered * centered, axis=axes, keepdims=_keep(keepdims, keepdim))
+    dof = count - correction
+    if dof > 0:
+        return total * (1.0 / dof)
+    warnings.warn(f"var/std: {count} values with correction {correction} leave no degrees "
+                  f"of freedom; the result is inf (or NaN where all values are equal)",
+                  RuntimeWarning, stacklevel=2)
+    with np.errstate(invalid="ignore"):                     # 0 * inf: NaN, as PyTorch's 0/0
+        return total * math.inf
+
+
+def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None, dim=None,
+        keepdim=None):
+    """Standard deviation over ``axis``: ``sqrt(var(...))`` with the same arguments
+    (``correction`` defaults to 1, as in PyTorch). Where all values are equal its
+    gradient is 0, as PyTorch's, not the NaN of sqrt's slope at 0.
+
+    Example::
+
+        >>> gpugrad.tensor([1.0, 3.0]).std(correction=0).item()
+        1.0
+    """
+    from .elementwise import where      # elementwise imports this module
+    v = var(x, axis, unbiased, keepdims, correction=correction, ddof=ddof, dim=dim,
+            keepdim=keepdim)
+    spread = v != 0                     # sqrt only where its slope is finite
+    return where(spread, where(spread, v, 1.0).sqrt(), 0.0)
+
+
+def _correction(correction, unbiased, ddof) -> float:
+    given = [name for name, value in (("correction", correction), ("unbiased", unbiased),
+                                      ("ddof", ddof)) if value is not None]
+    if len(given) > 1:
+        raise TypeError(f"var/std: pass one of correction, unbiased and ddof, not "
+                        f"{' and '.join(given)}")
+    if unbiased is not None:
+        return 1 if unbiased else 0
+    value = correction if correction is not None else ddof
+    return 1 if value is None else value
+
+
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """``log(sum(exp(x), axis))`` without overflow: finite for inputs of 1e4 and more."""
+    """``log(sum(exp(x), axis))`` without overflow: finite for inputs of 1e4 and more.
+
+    Example::
+
+        >>> gpugrad.tensor([1e4, 1e4]).logsumexp().item()    # 1e4 + log(2), in float32
+        10000.693359375
+    """
     return _reduce(LogSumExp, x, axis, keepdims, dim, keepdim)
 
 
 def _check_nonempty(x, name):
-    if x.size == 0:
+    if x.numel() == 0:
         raise ValueError(f"{name} of an empty tensor (shape {tuple(x.shape)}) has no value")

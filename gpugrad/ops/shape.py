@@ -191,18 +191,22 @@ def alias(x):
 def reshape(x, *shape):
     """The elements of ``x`` in a new shape; one dimension may be -1 (inferred).
 
-    Example: ``reshape(x, 2, -1)`` or ``x.reshape((2, -1))``.
+    Example (``x.reshape((2, -1))`` is the same)::
+
+        >>> gpugrad.reshape(gpugrad.arange(6.0), 2, -1)          # (6,) -> (2, 3)
+        tensor([[0., 1., 2.],
+                [3., 4., 5.]], device='cpu', dtype=float32)
     """
     shape = _shape_arg(shape)
     if shape == tuple(x.shape):
         return x
-    known = math.prod(n for n in shape if n != -1)
-    if shape.count(-1) > 1 or (-1 not in shape and known != x.size) or (
-            -1 in shape and (known == 0 or x.size % known)):
-        raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.size} "
+    known, count = math.prod(n for n in shape if n != -1), x.numel()
+    if shape.count(-1) > 1 or (-1 not in shape and known != count) or (
+            -1 in shape and (known == 0 or count % known)):
+        raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({count} "
                          f"elements) to {shape}")
     if -1 in shape:
-        shape = tuple(x.size // known if n == -1 else n for n in shape)
+        shape = tuple(count // known if n == -1 else n for n in shape)
     return apply(Reshape, x, shape=shape)
 
 
@@ -223,7 +227,13 @@ def permute(x, *axes):
 
 def movedim(x, source: int, destination: int):
     """``x`` with dimension ``source`` moved to position ``destination`` (a view; NumPy's
-    ``moveaxis``). Example: ``movedim(gpugrad.zeros(2, 3, 4), 2, 0).shape == (4, 2, 3)``."""
+    ``moveaxis``).
+
+    Example::
+
+        >>> gpugrad.movedim(gpugrad.zeros(2, 3, 4), 2, 0).shape
+        (4, 2, 3)
+    """
     ndim = x.ndim
     for d in (source, destination):
         if not -ndim <= d < max(ndim, 1):

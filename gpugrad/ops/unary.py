@@ -198,7 +198,16 @@ def abs(x):
 
 
 def clamp(x, min=None, max=None):
-    """``x`` limited to [min, max]; either bound may be omitted. Example: ``x.clamp(min=0)``."""
+    """``x`` limited to [min, max]; either bound may be omitted.
+
+    Example::
+
+        >>> x = gpugrad.tensor([-1.0, 0.5, 2.0], requires_grad=True)
+        >>> x.clamp(min=0)
+        tensor([0. , 0.5, 2. ], device='cpu', dtype=float32, grad_fn=<ClampBackward>)
+        >>> gpugrad.clamp(x, 0, 1).tolist()
+        [0.0, 0.5, 1.0]
+    """
     if min is None and max is None:
         raise ValueError("clamp needs min, max or both")
     if not all(v is None or _is_scalar(v) for v in (min, max)):

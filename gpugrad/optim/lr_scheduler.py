@@ -2,7 +2,16 @@
 
 Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``. Example::
 
-    >>> sched = CosineAnnealingLR(opt, T_max=epochs)
+    >>> w = gpugrad.zeros(1, requires_grad=True)
+    >>> opt = gpugrad.optim.SGD([w], lr=1.0)
+    >>> sched = gpugrad.optim.CosineAnnealingLR(opt, T_max=4)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(sched.get_last_lr()[0])     # the lr this epoch's steps use
+    ...     opt.step()                             # (an epoch of steps)
+    ...     sched.step()
+    >>> [round(lr, 4) for lr in lrs]               # (1 + cos(pi * epoch / 4)) / 2
+    [1.0, 0.8536, 0.5, 0.1464, 0.0]
 """
 
 from __future__ import annotations
@@ -45,7 +54,17 @@ class _Scheduler:
 
 
 class StepLR(_Scheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
+    """lr = base_lr * gamma ** (epoch // step_size). Example::
+
+        >>> opt = gpugrad.optim.SGD([gpugrad.zeros(1, requires_grad=True)], lr=0.5)
+        >>> sched = gpugrad.optim.StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(sched.get_last_lr()[0])
+        ...     sched.step()
+        >>> lrs
+        [0.5, 0.5, 0.25, 0.25, 0.125]
+    """
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1):
         if step_size < 1:

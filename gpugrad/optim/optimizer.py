@@ -3,8 +3,16 @@ state_dict/load_state_dict in PyTorch's layout.
 
 Example::
 
-    opt = gpugrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    loss.backward(); opt.step(); opt.zero_grad()
+    >>> model = nn.Linear(2, 1)
+    >>> opt = gpugrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> model(gpugrad.ones(4, 2)).sum().backward()
+    >>> opt.step(); opt.zero_grad()
+    >>> state = opt.state_dict()                       # parameters by position
+    >>> state["param_groups"]
+    [{'lr': 0.1, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False,
+      'params': [0, 1]}]
+    >>> list(state["state"]["0"]), model.weight.grad is None
+    (['momentum_buffer'], True)
 """
 
 from __future__ import annotations
@@ -38,24 +46,59 @@ class Optimizer:
             raise ValueError(f"{name} got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
-        seen = set()
-        for group in groups:
-            group = dict(self.defaults, **group)
-            if isinstance(group["params"], Tensor):
-                raise TypeError(f"{name}: a group's 'params' must be an iterable of tensors")
-            group["params"] = list(group["params"])
-            for p in group["params"]:
-                if not isinstance(p, Tensor):
-                    raise TypeError(f"{name} optimizes tensors; got {type(p).__name__}")
-                if not p.is_leaf:
-                    raise ValueError(f"{name} can only optimize leaf tensors (parameters), "
-                                     f"not results of ops (shape {tuple(p.shape)}, "
-                                     f"grad_fn={p.grad_fn!r})")
-                if id(p) in seen:
-                    raise ValueError("a parameter appears in more than one parameter group")
-                seen.add(id(p))
-            self.param_groups.append(group)
         self.state: dict = {}           # id(param) -> dict of state tensors and numbers
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyperparameters (those it leaves out
+        take the optimizer's defaults), e.g. to train layers unfrozen during fine-tuning.
+        A parameter may belong to one group only; its state is made at its first step.
+
+        Example::
+
+            >>> a, b = gpugrad.zeros(2, requires_grad=True), gpugrad.zeros(3, requires_grad=True)
+            >>> opt = gpugrad.optim.SGD([a], lr=0.1, momentum=0.9)
+            >>> opt.add_param_group({"params": [b], "lr": 0.01})
+            >>> [(g["lr"], g["momentum"]) for g in opt.param_groups]
+            [(0.1, 0.9), (0.01, 0.9)]
+        """
+        name = type(self).__name__
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{name}.add_param_group takes a dict such as {{'params': [w, b], "
+                            f"'lr': 0.01}}, got a {type(param_group).__name__}")
+        if "params" not in param_group:
+            raise KeyError(f"{name}.add_param_group: the group has no 'params' key (it has "
+                           f"{sorted(param_group)})")
+        group = dict(param_group)
+        params = group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(f"{name}: a group's 'params' must be an ordered collection (a list "
+                            f"or tuple): the order of a set changes between runs, so a saved "
+                            f"optimizer state would not match; got a set")
+        group["params"] = params = list(params)
+        owned = {id(p): i for i, g in enumerate(self.param_groups) for p in g["params"]}
+        seen = set()
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} optimizes tensors; got {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError(f"{name} can only optimize leaf tensors (parameters), "
+                                 f"not results of ops (shape {tuple(p.shape)}, "
+                                 f"grad_fn={p.grad_fn!r})")
+            if id(p) in owned:
+                raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} is already in "
+                                 f"parameter group {owned[id(p)]}; a parameter may belong to "
+                                 f"one group only")
+            if id(p) in seen:
+                raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} appears twice "
+                                 f"in the same parameter group; list it once")
+            seen.add(id(p))
+        for key, default in self.defaults.items():
+            group.setdefault(key, default)
+        self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None, or to zeros in place."""
@@ -108,6 +151,20 @@ class Optimizer:
             entry["params"] = [index[id(p)] for p in group["params"]]
             groups.append(entry)
         return {"state": state, "param_groups": groups}
+
+    def __getstate__(self) -> dict:
+        """For pickle and ``copy.deepcopy``: the state keyed by parameter position, as
+        ``id``s do not survive a copy; the fused path's device tables are rebuilt."""
+        state = dict(self.__dict__)
+        index = {id(p): i for i, p in enumerate(self._params())}
+        state["state"] = {index[k]: v for k, v in self.state.items() if k in index}
+        state.pop("_fused_buckets", None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        params = self._params()
+        self.state = {id(params[i]): value for i, value in state["state"].items()}
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore hyperparameters and state saved by ``state_dict`` (same parameter layout)."""

@@ -1,0 +1,135 @@
+"""CSV files of numbers, read with errors that say where the problem is: the line of the
+file (1-based, as an editor shows it) and the column by its header and 1-based number. An
+empty file, a header without rows, a ragged row, an empty or non-numeric cell, NaN/Inf and a
+label that is not a class index (or is too large for one) each get one clear error, with no
+NumPy warning.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+
+from .datasets import _MAX_CLASSES, DataError
+
+__all__ = ["read_csv"]
+
+_CSV_FORM = ("a CSV of data holds numbers only, one row per line, the label (a class index "
+             "0..C-1) in the last column, and optionally one header line")
+
+
+def read_csv(path):
+    """The features (N, F) and labels (N,) of a CSV of numbers with the label in the last
+    column, both float64 and checked (``datasets.load_file`` turns them into X, y); a first
+    line holding text is a header, and names the columns in errors.
+
+    Example::
+
+        >>> from gpugrad.data.csv_reader import read_csv
+        >>> _ = open("bad.csv", "w").write("height,weight,label\\n1.5,60,0\\n1.8,?,1\\n")
+        >>> read_csv("bad.csv")
+        Traceback (most recent call last):
+        gpugrad.data.datasets.DataError: bad.csv, line 3, column 2 ('weight'): '?' is not a ...
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    if os.path.isdir(path):
+        raise DataError(f"{path} is a folder; give a .npz or .csv file")
+    header = _header(path)
+    skip = 1 if header is not None else 0
+    if not any(True for _ in _rows(path, skip)):
+        what = "has a header but no rows of data" if header else "is empty"
+        raise DataError(f"{path} {what}; {_CSV_FORM}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # "input contained no data": checked above
+            table = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise DataError(_first_unreadable(path, header) or f"{path}: not a CSV of numbers "
+                        f"({exc})") from None
+    if table.shape[1] < 2:
+        raise DataError(f"{path} has one column ({_column(0, header)}); {_CSV_FORM}")
+    bad = np.argwhere(~np.isfinite(table))
+    if len(bad):
+        row, col = bad[0]
+        raise DataError(f"{_where(path, header, row, col)}: {table[row, col]} is not a finite "
+                        f"number; fix or remove that row")
+    labels = table[:, -1]
+    bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0))
+    if len(bad):
+        row, col = bad[0], table.shape[1] - 1
+        raise DataError(f"{_where(path, header, row, col)} (the label column): "
+                        f"{labels[row]:g} is not a class index; labels are whole numbers "
+                        f"0..C-1 in the last column")
+    bad = np.flatnonzero(labels > _MAX_CLASSES)
+    if len(bad):
+        row, col = bad[0], table.shape[1] - 1
+        raise DataError(f"{_where(path, header, row, col)} (the label column): the label "
+                        f"{labels[row]:.0f} is too large; labels are class indices 0..C-1 (at "
+                        f"most {_MAX_CLASSES:,} classes)")
+    return table[:, :-1], labels
+
+
+def _cells(line: str) -> list:
+    return [cell.strip() for cell in line.split(",")]
+
+
+def _header(path: str):
+    """The names of the columns when the first line holds text, else None."""
+    with open(path) as f:
+        first = f.readline()
+    cells = _cells(first.split("#", 1)[0])
+    if not first.strip() or all(_is_number(cell) for cell in cells):
+        return None
+    return cells
+
+
+def _rows(path: str, skip: int):
+    """(line number, cells) of each data row, as np.loadtxt reads them: ``skip`` lines
+    left out, '#' starts a comment, blank lines do not count."""
+    with open(path) as f:
+        for number, line in enumerate(f, 1):
+            text = line.split("#", 1)[0]
+            if number > skip and text.strip():
+                yield number, _cells(text)
+
+
+def _column(j: int, header) -> str:
+    name = header[j] if header is not None and j < len(header) else None
+    return f"column {j + 1} ({name!r})" if name else f"column {j + 1}"
+
+
+def _where(path: str, header, row: int, col: int) -> str:
+    """``path, line L, column C ('name')`` of data row ``row`` (0-based)."""
+    for i, (number, _) in enumerate(_rows(path, 1 if header is not None else 0)):
+        if i == row:
+            return f"{path}, line {number}, {_column(col, header)}"
+    return f"{path}, data row {row + 1}, {_column(col, header)}"
+
+
+def _first_unreadable(path: str, header) -> str | None:
+    """What np.loadtxt could not read, said by line and column; None if not found."""
+    width = len(header) if header is not None else None
+    for number, cells in _rows(path, 1 if header is not None else 0):
+        if width is None:
+            width = len(cells)
+        if len(cells) != width:
+            first = "the header" if header is not None else "the first row"
+            return (f"{path}, line {number}: {len(cells)} columns, but {first} has {width}; "
+                    f"every row needs the same columns")
+        for j, cell in enumerate(cells):
+            if not _is_number(cell):
+                shown = f"{cell!r} is not a number" if cell else "the cell is empty"
+                return f"{path}, line {number}, {_column(j, header)}: {shown}; {_CSV_FORM}"
+    return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

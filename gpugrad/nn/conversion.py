@@ -1,0 +1,73 @@
+"""How ``Module.to`` (and ``.double()``, ``.cuda()`` ...) moves and casts a model's tensors,
+as PyTorch's ``Module._apply`` does: each parameter is changed in place (the same object, so
+an optimizer made earlier still holds it) and its gradient is moved and cast with it; each
+buffer is replaced by a moved tensor; floating-point tensors take the new dtype, others keep
+theirs.
+
+Example::
+
+    >>> model = nn.Linear(2, 1)
+    >>> model(gpugrad.ones(3, 2)).sum().backward()     # weight.grad = [[3, 3]]
+    >>> weight = model.weight
+    >>> model.to(gpugrad.float64).weight is weight      # the same Parameter, now float64
+    True
+    >>> weight.dtype, weight.grad
+    (dtype('float64'), tensor([[3., 3.]], device='cpu', dtype=float64))
+"""
+
+from __future__ import annotations
+
+from .. import backend, dtypes
+from ..tensor import Tensor, _names_a_device
+
+__all__: list = []
+
+
+def _target_and_dtype(device, dtype):
+    """``Module.to``'s arguments as (Device or None, NumPy dtype or None); a dtype may come
+    alone in the first place (``model.to(gpugrad.float64)``), as in PyTorch."""
+    if dtype is None and device is not None and not _names_a_device(device):
+        device, dtype = None, device
+    target = None if device is None else backend.Device(device)
+    dtype = dtypes.as_dtype(dtype)
+    if dtype is not None and dtype.kind not in "fc":
+        raise TypeError(f"Module.to casts to floating-point dtypes only, got {dtype}; "
+                        f"cast integer tensors one by one with tensor.to(dtype)")
+    return target, dtype
+
+
+def _convert_module(module, target, dtype) -> None:
+    """Move every parameter (with its gradient) and buffer of ``module`` to ``target`` and
+    cast the floating ones to ``dtype`` (None: keep the device or dtype)."""
+    for param in module.parameters():
+        _convert_in_place(param, target, dtype)
+        if param.grad is not None:
+            _convert_in_place(param.grad, target, dtype)
+    for owner in module.modules():
+        for name, buffer in owner._buffers.items():
+            if buffer is None:
+                continue
+            array = _converted(buffer._array, target, dtype)
+            if array is not buffer._array:
+                moved = Tensor._wrap(array)
+                if buffer.requires_grad and buffer.is_leaf:
+                    moved.requires_grad_(True)
+                owner._buffers[name] = moved
+                object.__setattr__(owner, name, moved)
+
+
+def _convert_in_place(tensor: Tensor, target, dtype) -> None:
+    """Swap ``tensor``'s array for the moved and cast one, as PyTorch's ``t.data = ...``."""
+    array = _converted(tensor._array, target, dtype)
+    if array is not tensor._array:
+        tensor._array = array
+        tensor._version.value += 1
+
+
+def _converted(array, target, dtype):
+    """``array`` on ``target`` with floating values cast to ``dtype`` (itself if no change)."""
+    if dtype is not None and array.dtype.kind in "fc" and array.dtype != dtype:
+        array = array.astype(dtype)
+    if target is not None:
+        array = backend.to_device(array, target)
+    return array

@@ -1,0 +1,54 @@
+"""Parameter, the tensor a Module trains, and ``zero_grads``.
+
+Example::
+
+    >>> layer = nn.Linear(2, 1)
+    >>> [type(p).__name__ for p in layer.parameters()]
+    ['Parameter', 'Parameter']
+"""
+
+from __future__ import annotations
+
+from ..autograd.mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["Parameter", "zero_grads"]
+
+
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Reset the gradients of ``params``: to None, or to zeros in their buffers (which later
+    backward passes then accumulate into without allocating)."""
+    for param in params:
+        if set_to_none or param.grad is None:
+            param.grad = None
+        else:
+            with no_grad():
+                param.grad = param.grad.detach()
+                param.grad.zero_()
+
+
+class Parameter(Tensor):
+    """A tensor that is a model's parameter: it requires grad and a Module registers it.
+
+    Example::
+
+        >>> w = nn.Parameter(gpugrad.randn(3, 2))
+        >>> w.requires_grad, w.is_leaf
+        (True, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, data: Tensor = None, requires_grad: bool = True):
+        from ..creation import tensor
+        source = data if isinstance(data, Tensor) else tensor([] if data is None else data)
+        param = cls._wrap(source._array)
+        if requires_grad:
+            param.requires_grad_(True)
+        return param
+
+    def __init__(self, data=None, requires_grad: bool = True):
+        pass
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()

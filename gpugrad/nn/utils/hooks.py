@@ -1,0 +1,101 @@
+"""Forward hooks of Modules: the handle that removes one, and the hooked call.
+
+``Module.__call__`` runs ``forward`` directly when a module has no hooks; only a module
+with hooks goes through ``call_with_hooks``. Example::
+
+    >>> layer = nn.Linear(2, 3)
+    >>> handle = layer.register_forward_hook(lambda m, args, out: print(out.shape))
+    >>> y = layer(gpugrad.ones(4, 2))
+    (4, 3)
+    >>> handle.remove()
+    >>> y = layer(gpugrad.ones(4, 2))                   # no hooks: forward directly
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from collections import OrderedDict
+
+__all__ = ["RemovableHandle", "HookFlags", "add_hook", "call_with_hooks"]
+
+
+class RemovableHandle:
+    """What ``register_forward_hook`` and ``register_forward_pre_hook`` return: ``remove()``
+    unregisters the hook (once; later calls do nothing). Also a context manager, which
+    removes it on leaving the block::
+
+        >>> layer = nn.Linear(2, 3)
+        >>> with layer.register_forward_hook(lambda m, args, out: print(out.shape)):
+        ...     y = layer(gpugrad.ones(4, 2))
+        (4, 3)
+        >>> y = layer(gpugrad.ones(4, 2))          # removed: prints nothing
+    """
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: OrderedDict, *extra: OrderedDict):
+        self.id = next(RemovableHandle._next_id)
+        self._refs = tuple(weakref.ref(d) for d in (hooks,) + extra)
+
+    def remove(self) -> None:
+        for ref in self._refs:
+            hooks = ref()
+            if hooks is not None:
+                hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class HookFlags(OrderedDict):
+    """hook id -> True for the hooks registered ``with_kwargs`` (an OrderedDict, so that
+    a handle can refer to it weakly)."""
+
+
+def add_hook(hooks: OrderedDict, flags: HookFlags, hook, prepend: bool,
+             with_kwargs: bool) -> RemovableHandle:
+    """Register ``hook`` in ``hooks`` (first if ``prepend``); its handle removes it."""
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got a {type(hook).__name__}")
+    handle = RemovableHandle(hooks, flags)
+    hooks[handle.id] = hook
+    if with_kwargs:
+        flags[handle.id] = True
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+def call_with_hooks(module, args: tuple, kwargs: dict):
+    """``module.forward(*args, **kwargs)`` with its pre-hooks before (a non-None return
+    replaces the arguments; a single value is wrapped in a tuple) and its forward hooks
+    after (a non-None return replaces the output), as PyTorch's ``Module.__call__``."""
+    state = module.__dict__
+    with_kwargs = state["_forward_pre_hooks_with_kwargs"]
+    for key, hook in tuple(state["_forward_pre_hooks"].items()):
+        if key in with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(f"a forward pre-hook registered with_kwargs on "
+                                       f"{type(module).__name__} must return None or a "
+                                       f"tuple (args, kwargs), got {type(result).__name__}")
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    output = module.forward(*args, **kwargs)
+    with_kwargs = state["_forward_hooks_with_kwargs"]
+    for key, hook in tuple(state["_forward_hooks"].items()):
+        if key in with_kwargs:
+            result = hook(module, args, kwargs, output)
+        else:
+            result = hook(module, args, output)
+        if result is not None:
+            output = result
+    return output

@@ -1,0 +1,166 @@
+"""NumPy functions and ufuncs called on tensors: ``np.sum(t)``, ``np.exp(t)``, ``a * t``.
+
+NumPy hands such calls to the tensor (NEP 13 for ufuncs, NEP 18 for functions). Where gpugrad
+has the op, it runs: the result is a Tensor on the tensor's device, recorded for autograd,
+with NumPy's argument names and defaults (``np.var(t)`` keeps ``ddof=0``). Anything else runs
+in NumPy as before: a CPU tensor is read as a NumPy array (the result is a NumPy array, outside
+autograd); a CUDA tensor gets an error that says to call ``.numpy()`` for a host copy.
+
+Example::
+
+    >>> t = gpugrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> np.sum(t)                       # gpugrad's sum: a tensor, in the graph
+    tensor(6., device='cpu', dtype=float32, grad_fn=<SumBackward>)
+    >>> np.cumsum(t)                    # no gpugrad op: NumPy's, on the values
+    array([1., 3., 6.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import compare, elementwise, linalg, reduce, unary
+from . import shape as _shape
+from ..tensor import Tensor
+
+_UNSET = object()
+
+_UFUNCS = {
+    "add": elementwise.add, "subtract": elementwise.sub, "multiply": elementwise.mul,
+    "divide": elementwise.div, "true_divide": elementwise.div, "power": elementwise.pow,
+    "maximum": elementwise.maximum, "minimum": elementwise.minimum, "matmul": linalg.matmul,
+    "negative": unary.neg, "positive": lambda x: x, "absolute": unary.abs, "exp": unary.exp,
+    "log": unary.log, "sqrt": unary.sqrt, "tanh": lambda x: x.tanh(), "sign": compare.sign,
+    "greater": compare.greater, "greater_equal": compare.greater_equal, "less": compare.less,
+    "less_equal": compare.less_equal, "equal": compare.equal, "not_equal": compare.not_equal,
+    "logical_and": compare.logical_and, "logical_or": compare.logical_or,
+    "logical_xor": compare.logical_xor, "logical_not": compare.logical_not,
+    "isnan": compare.isnan, "isfinite": compare.isfinite,
+}
+
+
+def _reduction(op):
+    """NumPy's ``f(a, axis=None, dtype=None, out=None, keepdims=False)`` as gpugrad's op."""
+    def call(a, axis=None, dtype=None, out=None, keepdims=False):
+        if dtype is not None or out is not None:
+            return _UNSET
+        return op(a, axis, keepdims)
+    return call
+
+
+def _index_reduction(op):
+    def call(a, axis=None, out=None, *, keepdims=False):
+        return _UNSET if out is not None else op(a, axis, keepdims)
+    return call
+
+
+def _variance(op):
+    def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=_UNSET):
+        if dtype is not None or out is not None:
+            return _UNSET
+        return op(a, axis, ddof=ddof if correction is _UNSET else correction,
+                  keepdims=keepdims)
+    return call
+
+
+def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C" or copy:
+        return _UNSET
+    return a.reshape(shape if shape is not None else newshape)
+
+
+def _transpose(a, axes=None):
+    return a.permute(tuple(range(a.ndim - 1, -1, -1)) if axes is None else tuple(axes))
+
+
+def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):
+    low, high = (a_min if a_min is not None else min), (a_max if a_max is not None else max)
+    if out is not None or (low is None and high is None):
+        return _UNSET
+    return unary.clamp(a, low, high)
+
+
+def _where(condition, x=_UNSET, y=_UNSET):
+    return _UNSET if x is _UNSET or y is _UNSET else elementwise.where(condition, x, y)
+
+
+def _size(a, axis=None):
+    return a.numel() if axis is None else a.shape[axis]
+
+
+_FUNCTIONS = {
+    np.sum: _reduction(reduce.sum), np.mean: _reduction(reduce.mean),
+    np.max: _index_reduction(reduce.max), np.min: _index_reduction(reduce.min),
+    np.any: _index_reduction(compare.any), np.all: _index_reduction(compare.all),
+    np.argmax: _index_reduction(compare.argmax), np.argmin: _index_reduction(compare.argmin),
+    np.var: _variance(reduce.var), np.std: _variance(reduce.std),
+    np.reshape: _reshape, np.transpose: _transpose, np.clip: _clip, np.where: _where,
+    np.squeeze: lambda a, axis=None: _shape.squeeze(a, axis),
+    np.broadcast_to: lambda array, shape, subok=False: array.broadcast_to(shape),
+    np.moveaxis: lambda a, source, destination: _shape.movedim(a, source, destination),
+    np.shape: lambda a: tuple(a.shape), np.ndim: lambda a: a.ndim, np.size: _size,
+}
+for _alias, _name in (("amax", np.max), ("amin", np.min)):
+    if hasattr(np, _alias):
+        _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[_name]
+
+
+def array_function(self, func, types, args, kwargs):
+    """``Tensor.__array_function__``: gpugrad's op for the NumPy functions it has (the
+    array argument a tensor; for ``np.where`` any of the three), NumPy's on the arrays
+    otherwise, also where gpugrad's op refuses the arguments (``np.mean`` of a bool
+    tensor, ``np.clip`` with array bounds, ``dtype=``, ``out=``...).
+
+    Example::
+
+        >>> np.var(gpugrad.tensor([1.0, 3.0])).item()     # NumPy's default ddof=0 kept
+        1.0
+    """
+    adapter = _FUNCTIONS.get(func)
+    if adapter is not None and args and (isinstance(args[0], Tensor) or (
+            func is np.where and any(isinstance(a, Tensor) for a in args))):
+        try:
+            result = adapter(*args, **kwargs)
+        except TypeError:
+            result = _UNSET
+        if result is not _UNSET:
+            return result
+    return func(*_as_arrays(args, func.__name__), **_as_arrays(kwargs, func.__name__))
+
+
+def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    """``Tensor.__array_ufunc__``: gpugrad's op for ufuncs it has (so ``ndarray * tensor``
+    is a tensor in the graph, as ``tensor * ndarray`` is), NumPy's otherwise.
+
+    Example::
+
+        >>> a = np.array([1.0, 2.0], dtype=np.float32)
+        >>> a * gpugrad.tensor([3.0, 4.0], requires_grad=True)
+        tensor([3., 8.], device='cpu', dtype=float32, grad_fn=<MulBackward>)
+    """
+    op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+    if op is not None:
+        return op(*inputs)
+    out = kwargs.get("out", ())
+    if any(isinstance(o, Tensor) for o in (out if isinstance(out, tuple) else (out,))):
+        raise TypeError(f"np.{ufunc.__name__}(..., out=tensor): NumPy cannot write into a "
+                        f"gpugrad tensor; use the op and assign, e.g. t.copy_(result), or "
+                        f"the in-place operator (t += x)")
+    name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+    return getattr(ufunc, method)(*_as_arrays(inputs, name), **_as_arrays(kwargs, name))
+
+
+def _as_arrays(value, name: str):
+    """``value`` with every tensor in it (through lists, tuples and dicts) read as a NumPy
+    array; a CUDA tensor raises, saying what to do."""
+    if isinstance(value, Tensor):
+        if not isinstance(value._array, np.ndarray):
+            raise TypeError(f"np.{name}() has no gpugrad version for these arguments, and "
+                            f"NumPy cannot read a {value.device} tensor: use gpugrad's ops, "
+                            f"or call .numpy() for a host copy (np.{name}(t.numpy()))")
+        return value._array
+    if type(value) in (list, tuple):
+        return type(value)(_as_arrays(v, name) for v in value)
+    if type(value) is dict:
+        return {k: _as_arrays(v, name) for k, v in value.items()}
+    return value
