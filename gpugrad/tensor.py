@@ -382,9 +382,6 @@ class _ElementCount(int):
                              f"{ndim} dimensions ({valid})")
         return self._shape[dim]
 
-    def __repr__(self) -> str:
-        return int.__repr__(self)
-
     def __reduce__(self):
         return (int, (int(self),))          # pickled and copied as the plain count
 

@@ -19,7 +19,8 @@ import weakref
 
 from .graph import ACCUMULATED, AccumulateGrad, Node, scratch, store_grad, without_graph
 from .mode import _state as _mode_state, is_anomaly_enabled, set_grad_enabled
-from .rule_results import AnomalyError, _check_result, call_hook
+from .hooks import run_pre_hooks
+from .rule_results import AnomalyError, _check_result
 
 __all__ = ["backward", "grad", "AnomalyError"]
 
@@ -290,35 +291,6 @@ def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
     slots[output_nr] = g if old is None or old is ACCUMULATED else old + g
 
 
-def _run_pre_hooks(node, grads: list, create_graph: bool, handouts: _Handouts):
-    """Tensor hooks (which may replace the gradient), then retained grads."""
-    # a hook may keep the gradient it is shown, so whatever a hook saw is never stored as is
-    if isinstance(node, AccumulateGrad):
-        hooks = node.variable._hooks
-        if hooks and grads[0] is not None:
-            for hook in hooks:
-                handouts.share(grads[0])
-                result = call_hook(hook, grads[0], _tensor_type())
-                if result is not None:
-                    grads[0] = result
-                    handouts.share(result)
-        return
-    if node._pre_hooks:
-        for nr, hooks in node._pre_hooks.items():
-            for hook in hooks:
-                if grads[nr] is not None:
-                    handouts.share(grads[nr])
-                    result = call_hook(hook, grads[nr], _tensor_type())
-                    if result is not None:
-                        grads[nr] = result
-                        handouts.share(result)
-    if node._retained:
-        for nr, ref in node._retained.items():
-            t = ref()
-            if t is not None and grads[nr] is not None:
-                store_grad(t, grads[nr], create_graph, owned=False)
-
-
 def _apply_in_place(node, grads: list, handouts: _Handouts, Tensor) -> tuple:
     """Run a rule that may reuse its cotangent's buffer (when this pass owns it and nobody
     else sees it) and add into leaves' ``.grad`` (graph.scratch, graph.leaf_grad)."""
@@ -361,7 +333,7 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             grads = buffers.pop(node, None)
             if grads is not None and (node._pre_hooks or node._retained or (
                     node.__class__ is AccumulateGrad and node.variable._hooks)):
-                _run_pre_hooks(node, grads, create_graph, handouts)
+                run_pre_hooks(node, grads, create_graph, handouts, _tensor_type())
             if target_nodes is not None and node in target_nodes and grads is not None:
                 for nr, g in enumerate(grads):
                     if (node, nr) in captured:

@@ -21,8 +21,7 @@ from .mode import _state as _mode_state
 
 __all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error",
            "stale_view_error", "saved_tensors_hooks", "no_saved_tensors_hooks",
-           "is_capturing", "capturing_saves",
-           "without_graph", "store_grad"]
+           "is_capturing", "capturing_saves", "without_graph", "store_grad"]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -150,11 +149,9 @@ def saved_tensors_hooks(pack_hook, unpack_hook):
 
         >>> from gpugrad.autograd.graph import saved_tensors_hooks
         >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
-        >>> def pack(t):
-        ...     return t.numpy().copy()          # keep a NumPy copy instead of the tensor
-        >>> with saved_tensors_hooks(pack, gpugrad.tensor):
-        ...     y = (x * x).sum()
-        >>> y.backward(); x.grad                 # 2 x, from the unpacked copies
+        >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), gpugrad.tensor):
+        ...     y = (x * x).sum()      # the saved x is kept as a NumPy copy
+        >>> y.backward(); x.grad       # 2 x, from the unpacked copies
         tensor([2., 4.], device='cpu', dtype=float32)
     """
     _hooks.stack.append((pack_hook, unpack_hook))

@@ -2,7 +2,6 @@
 (or None), Tensors of the input's shape, cast to the input's float dtype, and under
 ``detect_anomaly()`` finite, else an ``AnomalyError`` naming the op and where the forward
 created it. A rule may also return ``ACCUMULATED`` for a leaf it added into in place.
-What a tensor hook returned is checked the same way (``call_hook``).
 """
 
 from __future__ import annotations
@@ -73,25 +72,3 @@ def _check_finite(node, grads):
                 f"detect_anomaly: {node.name()} returned NaN or Inf in its gradient for input "
                 f"{i} (shape {tuple(g.shape)}, dtype {g.dtype}). The op was created here in "
                 f"the forward pass:\n{where}")
-
-
-def call_hook(hook, grad, Tensor):
-    """``hook(grad)``; a replacement it returns must be a Tensor of ``grad``'s shape, dtype
-    and device (as PyTorch checks), else an error naming the hook."""
-    result = hook(grad)
-    if result is None or result is grad:
-        return result
-    name = getattr(hook, "__qualname__", None) or repr(hook)
-    if not isinstance(result, Tensor):
-        raise TypeError(f"hook {name!r} returned a {type(result).__module__}."
-                        f"{type(result).__name__}; a tensor hook returns a gpugrad Tensor to "
-                        f"replace the gradient (or None to keep it): wrap arrays with "
-                        f"gpugrad.tensor(...)")
-    for what, was, now in (("shape", tuple(grad.shape), tuple(result.shape)),
-                           ("dtype", grad.dtype, result.dtype),
-                           ("device", grad.device, result.device)):
-        if was != now:              # checked only where a hook replaced the gradient
-            raise RuntimeError(f"hook {name!r} changed the gradient's {what} from {was} to "
-                               f"{now}; a hook must return a gradient like the one it was "
-                               f"given")
-    return result
