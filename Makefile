@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CUDA_MAJOR := $(shell nvidia-smi 2>/dev/null | sed -n 's/.*CUDA Version: *\([0-9]*\).*/\1/p' | head -n 1)
 CUDA_EXTRA := $(if $(filter 12,$(CUDA_MAJOR)),cuda12,$(if $(filter 13 14 15,$(CUDA_MAJOR)),cuda13,))
 
-.PHONY: demo walkthrough test bench clean
+.PHONY: demo walkthrough test fuzz mutate long-run bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,23 @@ walkthrough: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
+
+# The random-program differential tester at depth: 10,000 programs instead of CI's 1,000
+# (about 4 minutes on 2 cores). A failure prints the shrunk program as gpugrad code; the run
+# prints GPUGRAD_FUZZ_SEED=... to repeat it.
+fuzz: $(VENV)/.test-installed
+	GPUGRAD_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider -s \
+		tests/test_random_programs.py::test_random_programs
+
+# Plant small bugs in the core one at a time (in a scratch copy of the tree) and run the tests
+# that should catch each; writes benchmarks/results/mutation.txt. About 3 minutes.
+mutate: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/mutate.py
+
+# 20,000 Adam steps of an MLP with memory sampled every 1,000 (RSS, tracked bytes, live
+# objects; the CuPy pool on a GPU): benchmarks/results/long_run_cpu.txt. About 4 minutes.
+long-run: $(VENV)/.test-installed
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/long_run.py
 
 # CPU speed and memory against the NumPy floor, and PyTorch and JAX where the venv has them
 # (.venv/bin/pip install torch==2.13.0 jax); about 15 minutes.

@@ -5,7 +5,9 @@ tensors (or NumPy/CuPy arrays) and plain values (int, float, bool, str, None). T
 ``.npz`` archive: one array per tensor plus a JSON manifest describing the structure. It is
 read with ``allow_pickle=False`` (no pickle anywhere) and written atomically: to a temporary
 file in the same folder, flushed and fsynced, then renamed over the real name, so a crash
-mid-save never leaves a half-written file there.
+mid-save never leaves a half-written file there. Saving through a symbolic link writes
+the file it points to (the link stays a link), as ``open(path, "wb")`` would: a link to a
+missing file in an existing folder creates that file; a loop of links is an error.
 
 Example::
 
@@ -20,6 +22,7 @@ Example::
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -80,10 +83,8 @@ def save(obj, path) -> None:
     arrays = {}
     manifest = {"format": _FORMAT, "root": _encode(obj, arrays, "")}
     arrays[_MANIFEST] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
-    path = os.path.realpath(os.fspath(path))       # through symlinks: replace the target
+    path = _target(os.fspath(path))
     folder = os.path.dirname(path)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: the folder of {path} does not exist; create it first")
     mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_UMASK
     handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
     try:
@@ -98,6 +99,47 @@ def save(obj, path) -> None:
             os.remove(temporary)
         raise
     _fsync_folder(folder)
+
+
+def _target(given: str) -> str:
+    """The file that saving to ``given`` replaces: ``given`` itself, or the end of its chain
+    of symbolic links (the links stay), which may not exist yet. Raises ``OSError`` (ELOOP)
+    for links that loop, ``FileNotFoundError`` for a missing folder and
+    ``IsADirectoryError`` for a folder, each naming the path given."""
+    try:
+        os.stat(given)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            what = (f"is a symbolic link that loops ({_chain(given)})" if os.path.islink(given)
+                    else "goes through symbolic links that loop")
+            raise OSError(errno.ELOOP, f"save: {given} {what} and never reaches a file; remove "
+                                       f"the loop, or point the link at the file to write"
+                          ) from None
+    path = os.path.realpath(given)
+    via = f" (where the symbolic link {given} leads)" if path != os.path.abspath(given) else ""
+    if not os.path.isdir(os.path.dirname(path)):
+        raise FileNotFoundError(f"save: the folder of {path}{via} does not exist; create it "
+                                f"first")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path}{via} is a folder; pass a file name, e.g. "
+                                f"{os.path.join(given, 'state.npz')}")
+    return path
+
+
+def _chain(given: str, limit: int = 8) -> str:
+    """The links from ``given`` as written, e.g. ``a -> b -> a`` (at most ``limit`` steps)."""
+    shown, path, seen = [given], given, {os.path.abspath(given)}
+    while len(shown) <= limit:
+        try:
+            step = os.readlink(path)
+        except OSError:
+            break
+        path = os.path.join(os.path.dirname(path), step)
+        shown.append(step)
+        if os.path.abspath(path) in seen:
+            break
+        seen.add(os.path.abspath(path))
+    return " -> ".join(shown)
 
 
 def _read_umask() -> int:
@@ -138,7 +180,9 @@ def load(path, device=None):
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such file: {path}")
+        link = (f" (a symbolic link that never reaches a file: {_chain(path)})"
+                if os.path.islink(path) else "")
+        raise FileNotFoundError(f"load: no such file: {path}{link}")
     target = backend.get_default_device() if device is None else backend.Device(device)
     try:
         with np.load(path, allow_pickle=False) as archive:

@@ -1,8 +1,10 @@
 """Mixed precision (gpugrad.amp): autocast's casts against float64 NumPy of the rounded
-inputs, GradScaler's dynamic loss scaling step by step (and against PyTorch's where it is
-installed), and a teacher task trained in float16 + loss scaling against float32."""
+inputs, GradScaler's dynamic loss scaling step by step (and against PyTorch's, recorded in
+tests/fixtures/grad_scaler_torch.json), and a teacher task trained in float16 + loss
+scaling against float32."""
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -316,26 +318,35 @@ def test_scaler_errors_name_the_fix():
     assert v.grad.item() == 8.0                      # nothing unscaled before the error
 
 
-def test_scale_sequence_matches_pytorch_gradscaler():
-    """The same gradients (finite or not) through torch.amp.GradScaler on the CPU."""
+def _torch_record():
+    """tests/fixtures/make_grad_scaler_fixture.py (its driver) and the record it wrote."""
+    import importlib.util
+    import json
+    path = Path(__file__).parent / "fixtures" / "make_grad_scaler_fixture.py"
+    spec = importlib.util.spec_from_file_location("make_grad_scaler_fixture", path)
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    return maker, json.loads(maker.FIXTURE.read_text())
+
+
+def test_scale_sequence_matches_the_recorded_pytorch_gradscaler():
+    """Scales, growth tracker, skipped steps, parameters, gradients and momentum step by
+    step against torch.amp.GradScaler's, recorded in tests/fixtures (no torch needed)."""
+    maker, fixture = _torch_record()
+    assert fixture["version"].startswith("2.13.0") and fixture["scenarios"] == maker.SCENARIOS
+    assert any(s["skipped"] for r in fixture["records"] for s in r["steps"])
+    for scenario, theirs in zip(fixture["scenarios"], fixture["records"]):
+        with np.errstate(all="ignore"):                  # inf * 0, overflow in the backward
+            maker.assert_same_record(maker.run(scenario, maker.GpugradApi()), theirs)
+
+
+def test_the_gradscaler_fixture_is_what_pytorch_does_now():
+    """Where torch is installed: its GradScaler still gives the recorded sequence."""
     torch = pytest.importorskip("torch")
-    pattern = [1.0, 1.0, np.inf, 1.0, 1.0, 1.0, np.nan, 1.0, 1.0, 1.0, 1.0, 1.0]
-    ours_w, ours_opt = _one_param()
-    ours = amp.GradScaler(init_scale=2.0**14, growth_factor=3.0, backoff_factor=0.3,
-                          growth_interval=3)
-    theirs_w = torch.tensor([1.0], requires_grad=True)
-    theirs_opt = torch.optim.SGD([theirs_w], lr=1.0)
-    theirs = torch.amp.GradScaler("cpu", init_scale=2.0**14, growth_factor=3.0,
-                                  backoff_factor=0.3, growth_interval=3)
-    for c in pattern:
-        _iteration(ours, ours_w, ours_opt, c)
-        theirs.scale((theirs_w * c).sum()).backward()
-        theirs.step(theirs_opt)
-        theirs.update()
-        theirs_opt.zero_grad()
-        assert ours.get_scale() == theirs.get_scale()
-        assert ours_w.item() == theirs_w.item()
-    assert ours.state_dict() == theirs.state_dict()
+    maker, fixture = _torch_record()
+    for scenario, theirs in zip(fixture["scenarios"], fixture["records"]):
+        with np.errstate(all="ignore"):
+            maker.assert_same_record(maker.run(scenario, maker.TorchApi(torch)), theirs)
 
 
 # ------------------------------------------------------------------------------ training

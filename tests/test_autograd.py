@@ -197,6 +197,41 @@ def test_hook_on_intermediate_changes_upstream_gradient(device):
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 6.0])
 
 
+@pytest.mark.parametrize("make", [lambda x: x, lambda x: x * 1], ids=["leaf", "intermediate"])
+def test_hooks_run_in_registration_order(make, device):
+    x = leaf([1.0, 2.0], device)
+    y = make(x)
+    y.register_hook(lambda g: g * 2)
+    y.register_hook(lambda g: g + 1)          # in order: 2 * 3 + 1 = 7; reversed: (3 + 1) * 2 = 8
+    (y * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [7.0, 7.0])
+
+
+def test_retained_gradient_is_the_one_hooks_returned(device):
+    x = leaf([1.0, 2.0], device)
+    y = x * 1
+    y.retain_grad()                           # registered first, stored last, as in PyTorch
+    y.register_hook(lambda g: g * 2)
+    (y * 3).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [6.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+
+
+def test_clamp_passes_the_gradient_at_its_bounds(device):
+    x = leaf([0.0, 0.5, 1.0, -0.5, 1.5], device)
+    x.clamp(0.0, 1.0).sum().backward()        # PyTorch includes the bounds themselves
+    np.testing.assert_allclose(x.grad.numpy(), [1.0, 1.0, 1.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_elementwise_maximum_and_minimum_split_ties_in_half(name, device):
+    a, b = leaf([1.0, 2.0, 3.0], device), leaf([1.0, 0.0, 3.0], device)
+    getattr(gpugrad, name)(a, b).sum().backward()
+    a_middle = 1.0 if name == "maximum" else 0.0      # 2 beats 0 for maximum, loses for minimum
+    np.testing.assert_allclose(a.grad.numpy(), [0.5, a_middle, 0.5])
+    np.testing.assert_allclose(b.grad.numpy(), [0.5, 1.0 - a_middle, 0.5])
+
+
 def test_backward_inputs_restricts_accumulation(device):
     x, y = leaf(2.0, device), leaf(3.0, device)
     (x * y).backward(inputs=[x])
@@ -238,10 +273,15 @@ def test_requires_grad_only_for_floats(device):
 
 
 def test_comparisons_are_not_differentiable(device):
-    x = leaf([1.0, -1.0], device)
-    mask = x > 0
-    assert mask.dtype == np.bool_ and not mask.requires_grad
-    assert (x == x).all().item()
+    a, b = np.array([1.0, -1.0, 2.0, 0.5]), np.array([1.0, 0.5, 3.0, -2.0])
+    x, y = leaf(a, device), leaf(b, device)
+    cases = [(x < y, a < b), (x <= y, a <= b), (x > y, a > b), (x >= y, a >= b),
+             (x == y, a == b), (x != y, a != b), (x > 0, a > 0), (x == 1.0, a == 1.0)]
+    for got, want in cases:                       # NumPy's answer, ties (1.0 == 1.0) included
+        assert got.dtype == np.bool_ and not got.requires_grad and got.grad_fn is None
+        np.testing.assert_array_equal(got.numpy(), want)
+    (x * (x > 0)).sum().backward()                # d/dx of x * [x > 0] is the mask itself
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0, 1.0])
 
 
 def test_stored_gradients_never_share_memory(device):

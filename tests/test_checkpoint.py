@@ -52,6 +52,46 @@ def test_dropout_masks_are_replayed(device):
         model, lambda t: checkpoint_sequential(model.layers, 3, t), x, labels))
 
 
+@pytest.mark.parametrize("how", ["backward", "autograd.grad", "create_graph"])
+@pytest.mark.parametrize("wrap", ["sequential", "one", "nested"])
+def test_random_state_after_a_checkpointed_backward_goes_on_as_without_it(device, how, wrap):
+    """The recomputation replays the first run's random draws (its Dropout masks), then
+    puts the random state back: what is drawn between forward and backward, and after
+    backward, is what a run without checkpointing draws."""
+    model, x, labels = mlp_and_batch(device, dropout=0.4)
+    layers = list(model.layers)
+    wrapped = {
+        "sequential": lambda t: checkpoint_sequential(layers, 3, t),
+        "one": lambda t: checkpoint(model, t),
+        "nested": lambda t: checkpoint(lambda u: checkpoint_sequential(layers, 2, u), t),
+    }[wrap]
+
+    def run(forward):
+        gpugrad.manual_seed(3)
+        loss = F.cross_entropy(forward(x), labels)
+        between = gpugrad.randn(4, dtype="float64", device=device).numpy()
+        params = list(model.parameters())
+        if how == "backward":
+            model.zero_grad()
+            loss.backward()
+            grads = [p.grad.numpy().copy() for p in params]
+        else:
+            grads = autograd.grad(loss, params, create_graph=how == "create_graph")
+            grads = [g.numpy().copy() for g in grads]
+        after = gpugrad.randn(4, dtype="float64", device=device).numpy()
+        return between, after, grads
+
+    reference, checkpointed = run(model), run(wrapped)
+    gpugrad.manual_seed(3)
+    unused = gpugrad.randn(4, dtype="float64", device=device).numpy()
+    assert not np.array_equal(reference[0], unused)        # the forward did draw masks
+    np.testing.assert_array_equal(checkpointed[0], reference[0])
+    np.testing.assert_array_equal(checkpointed[1], reference[1])
+    assert len(checkpointed[2]) == len(reference[2]) > 0
+    for a, b in zip(reference[2], checkpointed[2]):        # the masks were replayed
+        np.testing.assert_allclose(b, a, rtol=1e-10, atol=1e-14)
+
+
 def test_parameters_get_gradients_when_no_input_requires_grad(device):
     layer = nn.Linear(4, 3, dtype="float64", device=device)
     x = gpugrad.randn(2, 4, dtype="float64", device=device)      # does not require grad
@@ -112,10 +152,15 @@ def test_is_recomputing_lets_side_effects_run_once(device):
                 counted.append(1)
             return t
 
-    layer = nn.Linear(3, 3, device=device)
+    layer = nn.Linear(3, 3, dtype="float64", device=device)
     block = nn.Sequential(layer, Counter(), nn.Tanh())
-    checkpoint(block, gpugrad.randn(2, 3, device=device)).sum().backward()
-    assert counted == [1] and layer.weight.grad is not None
+    x = gpugrad.randn(2, 3, dtype="float64", device=device)
+    checkpoint(block, x).sum().backward()
+    assert counted == [1]
+    # by hand: d sum(tanh(x W^T + b))/dW = (1 - tanh^2)^T x, and /db its column sums
+    slope = 1 - np.tanh(x.numpy() @ layer.weight.numpy().T + layer.bias.numpy()) ** 2
+    np.testing.assert_allclose(layer.weight.grad.numpy(), slope.T @ x.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.bias.grad.numpy(), slope.sum(axis=0), rtol=1e-12)
 
 
 def test_under_no_grad_it_is_a_plain_call(device):

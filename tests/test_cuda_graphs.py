@@ -1,16 +1,21 @@
 """gpugrad.cuda.graph: whole-step capture and replay. On CPU the captured step runs
 eagerly with the same bookkeeping and the same capture rules, which is what these tests
-check on every device; on a GPU the same tests run a real CUDA graph."""
+check on every device; on a GPU the same tests run a real CUDA graph. Tests whose names end
+in ``cpu_runs_eagerly`` compare a captured step with eager steps: on CPU both sides are
+eager. The last section runs graph()'s CUDA path on NumPy through an emulated recording, so
+that a capture or replay that goes wrong fails here too, without a GPU."""
 
 import numpy as np
 import pytest
 
 import gpugrad
 from gpugrad import nn, optim
-from gpugrad.cuda import CaptureError, graph, is_capturing
+from gpugrad.cuda import CaptureError, graph, graphs, is_capturing
 from gpugrad.nn import functional as F
+from gpugrad.optim import multi_tensor
 
 from conftest import to_numpy
+from test_multi_tensor import emulated, launches, recorded  # noqa: F401 (emulated: a fixture)
 
 
 def setup(device, optimizer="sgd"):
@@ -35,7 +40,7 @@ def make_step(model, opt):
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
-def test_captured_steps_equal_eager_steps(device, optimizer):
+def test_captured_steps_equal_eager_steps_cpu_runs_eagerly(device, optimizer):
     model, opt, batches = setup(device, optimizer)
     eager_losses = [make_step(model, opt)(x, y).item() for x, y in batches]
     eager = [to_numpy(p).copy() for p in model.parameters()]
@@ -113,7 +118,6 @@ def test_host_syncs_inside_the_step_are_refused(device):
 def test_reference_optimizer_updates_are_not_recorded(monkeypatch):
     """An optimizer update that is not fused would freeze its learning rate into the graph:
     refused while recording (simulated here: on CPU nothing records)."""
-    from gpugrad.cuda import graphs
     model, opt, batches = setup("cpu")
     F.cross_entropy(model(batches[0][0]), batches[0][1]).backward()
     monkeypatch.setattr(graphs._state, "recording", True)
@@ -121,7 +125,7 @@ def test_reference_optimizer_updates_are_not_recorded(monkeypatch):
         opt.step()
 
 
-def test_cross_entropy_inside_a_capture_counts_rows_without_the_host(device):
+def test_cross_entropy_in_a_capture_counts_rows_without_the_host_cpu_runs_eagerly(device):
     logits = gpugrad.tensor(np.random.default_rng(2).standard_normal((5, 4)), device=device)
     labels = gpugrad.tensor([1, -100, 3, 0, -100], device=device)
     expected = F.cross_entropy(logits, labels, label_smoothing=0.1).item()
@@ -137,7 +141,7 @@ def test_bad_arguments_are_named():
         graph(lambda a: a, gpugrad.ones(2), warmup=0)
 
 
-def test_train_with_cuda_graph_trains_exactly_as_eager(tmp_path, device):
+def test_train_with_cuda_graph_trains_exactly_as_eager_cpu_runs_eagerly(tmp_path, device):
     from gpugrad.training import TrainConfig, fit
     runs = [fit(TrainConfig(epochs=2, out=str(tmp_path / str(flag)), progress=False,
                             device=device, cuda_graph=flag), log=lambda *a: None)
@@ -158,3 +162,109 @@ def test_matmul_precision_is_recorded_and_checked():
         gpugrad.set_matmul_precision("highest")
     with pytest.raises(ValueError, match="torch.set_float32_matmul_precision"):
         gpugrad.set_matmul_precision("fast")
+
+
+# ------------------------------------------------------------------ an emulated recording
+# graph()'s CUDA path on NumPy. The stream's recording keeps the optimizer's kernels instead
+# of running them (tests/test_multi_tensor.py's emulated kernels, from kernels/optim.cu's
+# comments); the graph's launch redoes the step's forward and backward on the static inputs,
+# writes the static outputs, and runs the kept kernels on whatever the arrays hold then, as
+# a CUDA graph replays what it recorded. Host-side bookkeeping is graphs.py's own.
+
+
+class EmulatedStream:
+    """Stands in for the entry's CUDA stream (and its pool's allocator)."""
+
+    def __init__(self, entry):
+        self.entry, self.step_fn, self.start = entry, None, None
+        self.malloc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def record(self):
+        return None
+
+    def wait_event(self, event):
+        pass
+
+    def begin_capture(self):
+        self.start = len(recorded)
+
+    def end_capture(self):
+        return EmulatedGraph(self, recorded[self.start:])
+
+
+class EmulatedGraph:
+    """What the recording kept: the step's work on the static buffers, then the kernels."""
+
+    def __init__(self, stream, kernels):
+        self.stream, self.kernels = stream, list(kernels)
+
+    def launch(self, stream=None):
+        entry, before = self.stream.entry, len(recorded)
+        with graphs._rules(recording=True):       # the optimizer's launches: the kept ones
+            fresh = self.stream.step_fn(*entry.static)
+        del recorded[before:]
+        graphs._copy_into(entry.outputs, fresh)
+        for kernel in self.kernels:
+            kernel()
+
+
+@pytest.fixture
+def emulated_gpu(emulated, monkeypatch):
+    """graph() takes its CUDA path for CPU tensors, with the recording emulated."""
+    from types import SimpleNamespace
+    from contextlib import nullcontext
+    fake = SimpleNamespace(cuda=SimpleNamespace(
+        Device=lambda index: nullcontext(), using_allocator=lambda malloc: nullcontext(),
+        get_current_stream=lambda: EmulatedStream(None)))
+    monkeypatch.setattr(graphs.backend, "_require_cupy", lambda: fake)
+    real_init, real_capture = graphs._Entry.__init__, graphs.CapturedStep._capture
+
+    def init(entry, inputs):
+        real_init(entry, inputs)
+        entry.stream = entry.pool = EmulatedStream(entry)
+
+    def capture(step, entry):
+        entry.stream.step_fn = step.step_fn
+        real_capture(step, entry)
+
+    monkeypatch.setattr(graphs._Entry, "__init__", init)
+    monkeypatch.setattr(graphs.CapturedStep, "_capture", capture)
+
+
+def scheduled_run(optimizer, captured: bool):
+    """Losses, parameters and optimizer of six steps, the learning rate halved every two."""
+    model, opt, batches = setup("cpu", optimizer)
+    schedule = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    step = make_step(model, opt)
+    if captured:
+        step = graph(step, *batches[0])
+    losses = []
+    for x, y in batches:
+        losses.append(step(x, y).item())
+        schedule.step()
+    return losses, [p.numpy().copy() for p in model.parameters()], opt, step
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adamw"])
+def test_an_emulated_recording_replays_every_step(optimizer, emulated_gpu, monkeypatch):
+    """Against eager steps on the reference optimizer (one parameter at a time): the
+    recording runs nothing, each replay reads the new batch and the new learning rate, and
+    the host counts the replayed steps."""
+    losses, params, opt, step = scheduled_run(optimizer, captured=True)
+    assert isinstance(next(iter(step._entries.values())).graph, EmulatedGraph)   # the path
+    graph_kept = next(iter(step._entries.values())).graph.kernels
+    assert step.captures == 1 and step.replays == 4 and launches and graph_kept
+    with monkeypatch.context() as undo:
+        undo.setattr(multi_tensor, "fusable", lambda p: False)
+        expected_losses, expected, _, _ = scheduled_run(optimizer, captured=False)
+    np.testing.assert_allclose(losses, expected_losses, rtol=1e-6)
+    for got, want in zip(params, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    if optimizer == "adamw":
+        assert all(opt.state[id(p)]["step"] == 6 for p in opt.param_groups[0]["params"])

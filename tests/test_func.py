@@ -159,3 +159,116 @@ def test_float32_stays_float32():
 def test_unused_argument_gets_zeros():
     dx, dy = func.grad(lambda x, y: x * 2, argnums=(0, 1))(1.0, 5.0)
     assert (dx.item(), dy.item()) == (2.0, 0.0)
+
+
+# ---- transforms nested through closures: the inner result stays differentiable with
+# respect to what the inner function closes over (w below), as in JAX. With w = 3, x0 = (1, 2)
+# and f(x) = sum(x * w^2): the inner gradient is w^2 (1, 1), its sum 2 w^2, whose derivative
+# is 4 w = 12. (The inner results were once cut from the graph, and the outer grad gave 0.)
+
+W0 = 3.0
+
+
+def closure_args(device):
+    return (gpugrad.tensor([1.0, 2.0], dtype="float64", device=device),
+            gpugrad.tensor(W0, dtype="float64", device=device))
+
+
+@pytest.mark.parametrize("inner, expected", [
+    # d/dw of sum(grad_x sum(x w^2)) = d/dw 2 w^2 = 4 w
+    (lambda x0, w: func.grad(lambda x: (x * w**2).sum())(x0).sum(), 4 * W0),
+    # value_and_grad: value 3 w^2 (derivative 6 w) plus the gradient's 2 w^2 (4 w)
+    (lambda x0, w: sum(v.sum() for v in func.value_and_grad(lambda x: (x * w**2).sum())(x0)),
+     10 * W0),
+    (lambda x0, w: func.jacrev(lambda x: x * w**2)(x0).sum(), 4 * W0),       # sum(w^2 I)
+    (lambda x0, w: func.jacfwd(lambda x: x * w**2)(x0).sum(), 4 * W0),
+    (lambda x0, w: func.vjp(lambda x: x * w**2, x0)[1](gpugrad.ones_like(x0))[0].sum(),
+     4 * W0),
+    (lambda x0, w: func.vjp(lambda x: x * w**2, x0)[0].sum(), 6 * W0),        # 3 w^2
+    (lambda x0, w: func.jvp(lambda x: x * w**2, (x0,), (gpugrad.ones_like(x0),))[1].sum(),
+     4 * W0),
+    # sum(x^3 w^2): Hessian diag(6 x w^2), its sum 18 w^2, derivative 36 w; H (1, 1) alike
+    (lambda x0, w: func.hessian(lambda x: (x**3 * w**2).sum())(x0).sum(), 36 * W0),
+    (lambda x0, w: func.hvp(lambda x: (x**3 * w**2).sum(), (x0,),
+                            (gpugrad.ones_like(x0),)).sum(), 36 * W0),
+], ids=["grad", "value_and_grad", "jacrev", "jacfwd", "vjp", "vjp_primal", "jvp", "hessian",
+        "hvp"])
+def test_outer_grad_through_a_transform_of_a_closure(inner, expected, device):
+    x0, w = closure_args(device)
+    assert func.grad(lambda w: inner(x0, w))(w).item() == pytest.approx(expected, rel=1e-12)
+
+
+def test_other_outer_transforms_through_a_closure(device):
+    x0, w = closure_args(device)
+
+    def inner_grad(w):
+        return func.grad(lambda x: (x * w**2).sum())(x0)              # w^2 (1, 1)
+    np.testing.assert_allclose(func.jacrev(inner_grad)(w).numpy(), [2 * W0, 2 * W0])
+    np.testing.assert_allclose(func.jacfwd(inner_grad)(w).numpy(), [2 * W0, 2 * W0])
+    # sum(grad_x sum(x w^3)) = 2 w^3: second derivative 12 w
+    twice = func.hessian(lambda w: func.grad(lambda x: (x * w**3).sum())(x0).sum())(w)
+    assert twice.item() == pytest.approx(12 * W0, rel=1e-12)
+    # per row r of xs, grad_x sum(x w^2) = w^2 (1, 1): 2 rows give 4 w^2, derivative 8 w
+    xs = gpugrad.stack([x0, 2 * x0])
+
+    def rows(w):
+        return func.vmap(func.grad(lambda x: (x * w**2).sum()))(xs).sum()
+    assert func.grad(rows)(w).item() == pytest.approx(8 * W0, rel=1e-12)
+
+
+def test_backward_with_create_graph_inside_an_outer_grad(device):
+    x0, w = closure_args(device)
+
+    def through_backward(w):
+        x = x0.detach().requires_grad_()
+        (x * w**2).sum().backward(create_graph=True)
+        return x.grad.sum()                                   # 2 w^2
+
+    def through_autograd_grad(w):
+        x = x0.detach().requires_grad_()
+        (gx,) = gpugrad.autograd.grad((x * w**2).sum(), x, create_graph=True)
+        return gx.sum()
+    for inner in (through_backward, through_autograd_grad):
+        assert func.grad(inner)(w).item() == pytest.approx(4 * W0, rel=1e-12)
+
+
+def test_transform_of_a_closure_over_a_leaf_that_requires_grad(device):
+    """Ordinary autograd outside a transform sees through it (as torch.func with autograd)."""
+    x0, w = closure_args(device)
+    w.requires_grad_()
+    inner = func.grad(lambda x: (x * w**2).sum())(x0)
+    inner.sum().backward()
+    assert w.grad.item() == pytest.approx(4 * W0, rel=1e-12)
+
+
+def test_results_carry_no_graph_when_nothing_outside_is_differentiated(device):
+    x0, w = closure_args(device)
+    assert not func.grad(lambda x: (x * w**2).sum())(x0).requires_grad
+    outer = func.grad(lambda w: func.hessian(lambda x: (x**3 * w**2).sum())(x0).sum())(w)
+    assert not outer.requires_grad                    # the inner transform's handles are done
+
+
+# ---- forward mode with respect to a bias alone: Linear's rule gets no tangent for x and w,
+# and the bias tangent (out,) must move every row of the (rows, out) output
+
+def linear_parts(device):
+    rng = np.random.default_rng(3)
+    x, w, b = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    return x, w, b, [gpugrad.tensor(a, device=device) for a in (x, w, b)]
+
+
+def test_forward_mode_with_respect_to_a_bias(device):
+    x, w, b, (xt, wt, bt) = linear_parts(device)
+    F = gpugrad.nn.functional
+    out, tangent = func.jvp(lambda b: F.linear(xt, wt, b), (bt,),
+                            (gpugrad.tensor([1.0, -2.0], dtype="float64", device=device),))
+    np.testing.assert_allclose(out.numpy(), x @ w.T + b, rtol=1e-12)
+    np.testing.assert_allclose(tangent.numpy(), np.tile([1.0, -2.0], (4, 1)))
+    jac = func.jacfwd(lambda b: F.linear(xt, wt, b))(bt)         # d out[r, o] / d b[k]
+    np.testing.assert_allclose(jac.numpy(), np.broadcast_to(np.eye(2), (4, 2, 2)))
+
+    def loss(b):            # sum(out^2): gradient 2 sum_r out[r, :], Hessian 2 rows I = 8 I
+        return (F.linear(xt, wt, b) ** 2).sum()
+    np.testing.assert_allclose(func.hessian(loss)(bt).numpy(), 8 * np.eye(2), atol=1e-12)
+    v = gpugrad.tensor([0.5, 3.0], dtype="float64", device=device)
+    np.testing.assert_allclose(func.hvp(loss, (bt,), (v,)).numpy(), [4.0, 24.0], atol=1e-12)

@@ -261,8 +261,41 @@ def test_set_fused_and_the_linear_route_switch():
     finally:
         gpugrad.cuda.set_linear_route(before)
     assert before == "auto"
-    assert gpugrad.cuda.linear_backward_route(256, 1024, 1024, "float32") in ("cublas",
-                                                                               "rawkernel")
+    # No GPU run has measured the routes yet (ROUTES_MEASURED_ON is None): "auto" is cuBLAS.
+    assert gpugrad.cuda.ROUTES_MEASURED_ON is None and gpugrad.cuda.LINEAR_BACKWARD_ROUTES == ()
+    for dtype in ("float32", "float64"):
+        assert gpugrad.cuda.linear_backward_route(256, 1024, 1024, dtype) == "cublas"
+
+
+def test_auto_route_reads_the_first_matching_row_of_the_table(monkeypatch):
+    table = (("float32", 64 * 64 * 64, "rawkernel"), ("float32", 10 ** 9, "cublas"),
+             ("float64", 10 ** 12, "rawkernel"))
+    monkeypatch.setattr(gpugrad.cuda, "LINEAR_BACKWARD_ROUTES", table)
+    route = gpugrad.cuda.linear_backward_route
+    assert route(64, 64, 64, "float32") == "rawkernel"        # work == largest still matches
+    assert route(64, 64, 65, "float32") == "cublas"           # just past it: the next row
+    assert route(2000, 1000, 1000, "float32") == "cublas"     # past every float32 row
+    assert route(8, 8, 8, np.dtype("float64")) == "rawkernel"  # rows are keyed by dtype name
+    assert route(8, 8, 8, "float16") == "cublas"              # no row for the dtype
+    before = gpugrad.cuda.set_linear_route("cublas")          # a forced route beats the table
+    try:
+        assert route(8, 8, 8, "float64") == "cublas"
+    finally:
+        gpugrad.cuda.set_linear_route(before)
+
+
+@pytest.mark.parametrize("value, chosen", [("rawkernel", "rawkernel"), (" CUBLAS ", "cublas"),
+                                           ("auto", "cublas"), ("fast", "ValueError")])
+def test_gpugrad_linear_route_environment_variable(value, chosen):
+    import subprocess
+    import sys
+    code = ("import gpugrad.cuda as c\ntry: print(c.linear_backward_route(64, 64, 64, 'float32'))"
+            "\nexcept ValueError as e: print('ValueError', e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"GPUGRAD_LINEAR_ROUTE": value, "PATH": ""}, check=True)
+    assert out.stdout.split()[0] == chosen
+    if chosen == "ValueError":
+        assert "GPUGRAD_LINEAR_ROUTE must be one of" in out.stdout
 
 
 @pytest.mark.parametrize("value, enabled", [("0", False), ("off", False), ("1", True),
@@ -318,25 +351,40 @@ def test_block_gradients_are_added_into_existing_grads_in_place(monkeypatch):
     assert sorted(hooked) == sorted(id(p) for p in params)
 
 
+def shared_weight_grads64(x, w, b):
+    """d/dw and d/db of sum(relu(relu(x w^T + b) w^T + b) @ w), backpropagated by hand."""
+    a1 = x @ w.T + b
+    h1 = np.maximum(a1, 0)
+    a2 = h1 @ w.T + b
+    h2 = np.maximum(a2, 0)
+    g_out = np.ones((len(x), w.shape[1]))
+    dw = h2.T @ g_out                             # out = h2 @ w
+    da2 = (g_out @ w.T) * (a2 > 0)
+    dw += da2.T @ h1                              # a2 = h1 @ w^T + b
+    da1 = (da2 @ w) * (a1 > 0)
+    dw += da1.T @ x                               # a1 = x @ w^T + b
+    return dw, da2.sum(axis=0) + da1.sum(axis=0)
+
+
 def test_shared_hooked_and_functional_gradients_stay_exact():
-    gpugrad.manual_seed(4)
-    w = gpugrad.tensor(rng.standard_normal((4, 4)), requires_grad=True)
-    b = gpugrad.tensor(rng.standard_normal(4), requires_grad=True)
-    x = gpugrad.tensor(rng.standard_normal((3, 4)))
+    r = np.random.default_rng(3)      # both relus have live and dead units, none near 0
+    w = gpugrad.tensor(r.standard_normal((4, 4)), requires_grad=True)
+    b = gpugrad.tensor(r.standard_normal(4), requires_grad=True)
+    x = gpugrad.tensor(r.standard_normal((3, 4)))
 
     def loss():                                   # one weight used by two blocks and a matmul
         return (F.linear_relu(F.linear_relu(x, w, b), w, b) @ w).sum()
 
-    (expected_w, expected_b) = gpugrad.autograd.grad(loss(), (w, b))
+    expected_w, expected_b = shared_weight_grads64(x.numpy(), w.numpy(), b.numpy())
     w.grad, b.grad = gpugrad.zeros(4, 4, dtype="float64"), gpugrad.ones(4, dtype="float64")
     loss().backward()
-    np.testing.assert_allclose(w.grad.numpy(), expected_w.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(b.grad.numpy(), expected_b.numpy() + 1, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), expected_w, rtol=1e-12)
+    np.testing.assert_allclose(b.grad.numpy(), expected_b + 1, rtol=1e-12)
     seen = []
     w.register_hook(lambda g: seen.append(g.numpy().copy()) or g * 0)   # replaces w's grad
     loss().backward()
-    np.testing.assert_allclose(w.grad.numpy(), expected_w.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(sum(seen), expected_w.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), expected_w, rtol=1e-12)
+    np.testing.assert_allclose(sum(seen), expected_w, rtol=1e-12)
     before = w.grad.numpy().copy()
     gpugrad.autograd.grad(loss(), (w,))                       # grad() leaves .grad alone
     np.testing.assert_array_equal(w.grad.numpy(), before)

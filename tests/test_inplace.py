@@ -189,3 +189,46 @@ def test_inplace_ops_carry_forward_mode_tangents(device):
         z = gpugrad.zeros(2, dtype="float64", device=device)
         z[0] = x[1]
         assert fwAD.unpack_dual(z).tangent.tolist() == [1.0, 0.0]
+
+
+def test_accumulating_into_grad_bumps_its_version(device):
+    # backward adds a second gradient into .grad's own buffer: an in-place write, so a graph
+    # that saved that .grad must refuse to use it (not give a silently wrong gradient)
+    w = leaf([1.0, 2.0], device)
+    (w * w).sum().backward()
+    grad = w.grad
+    before = grad._version_value
+    saved = (w * grad).sum()                    # Mul saves grad for d/dw
+    (w * 3.0).sum().backward()                  # grad += 3, in its buffer
+    assert w.grad is grad and grad._version_value == before + 1
+    np.testing.assert_allclose(grad.numpy(), [5.0, 7.0])
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        saved.backward()
+
+
+def test_the_fused_layer_adding_into_grad_bumps_its_version(device):
+    from gpugrad.nn import functional as F
+    x = gpugrad.tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], dtype="float64", device=device)
+    w = leaf(np.full((2, 3), 0.5), device)
+    b = leaf([0.5, -0.5], device)
+    F.linear_relu(x, w, b).sum().backward()
+    first_w, first_b = w.grad.numpy().copy(), b.grad.numpy().copy()
+    saved = (w * w.grad).sum() + (b * b.grad).sum()
+    versions = w.grad._version_value, b.grad._version_value
+    F.linear_relu(x, w, b).sum().backward()     # the rule adds into w.grad and b.grad
+    assert w.grad._version_value > versions[0] and b.grad._version_value > versions[1]
+    np.testing.assert_allclose(w.grad.numpy(), 2 * first_w)
+    np.testing.assert_allclose(b.grad.numpy(), 2 * first_b)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        saved.backward()
+
+
+def test_a_graph_saving_a_copy_of_grad_is_unaffected(device):
+    w = leaf([1.0, 2.0], device)
+    (w * w).sum().backward()
+    z = gpugrad.ones(2, dtype="float64", device=device, requires_grad=True)
+    saved = (w.grad.clone() * z).sum()          # Mul saves the copy for d/dz
+    (w * w).sum().backward()                    # w.grad becomes [4, 8] in its buffer
+    saved.backward()                            # the copy still holds [2, 4]
+    np.testing.assert_allclose(z.grad.numpy(), [2.0, 4.0])
+    np.testing.assert_allclose(w.grad.numpy(), [4.0, 8.0])

@@ -74,14 +74,44 @@ def test_unknown_kernel_names_are_refused():
         sources.file_of("relu_bwd_f16")
 
 
-def test_launchers_refuse_numpy_arrays_before_any_launch():
+def _numpy_launches():
+    """Every launcher called with NumPy arrays, and the argument it checks first."""
     import numpy as np
-    if backend.is_cuda_usable():
-        with pytest.raises(TypeError, match="must be a CuPy array"):
-            launch.relu_backward(np.ones(3, np.float32), np.ones(3, np.float32))
-    else:
-        with pytest.raises(backend.CudaUnavailableError):
-            launch.relu_backward(np.ones(3, np.float32), np.ones(3, np.float32))
+    v, m = np.ones(4, np.float32), np.ones((2, 4), np.float32)
+    labels, steps = np.zeros(2, np.int64), np.zeros(1, np.int64)
+    return {
+        "relu_forward": (lambda: launch.relu_forward(v), "x"),
+        "relu_backward": (lambda: launch.relu_backward(v, v), "y"),
+        "bias_relu_forward_": (lambda: launch.bias_relu_forward_(m, v), "y"),
+        "relu_bias_backward": (lambda: launch.relu_bias_backward(m, m), "y"),
+        "masked_gemm_weight": (lambda: launch.masked_gemm_weight(m, m, m), "y"),
+        "masked_gemm_input": (lambda: launch.masked_gemm_input(m, m, m.T.copy()), "y"),
+        "gemm_accumulate": (lambda: launch.gemm_accumulate(m, m.T.copy(), m), "out"),
+        "softmax_xent_forward": (lambda: launch.softmax_xent_forward(m, labels, -1, 0.0), "x"),
+        "softmax_xent_backward": (
+            lambda: launch.softmax_xent_backward(m, labels, v[:1], -1, 0.0, 1.0), "x"),
+        "mse_backward": (lambda: launch.mse_backward(v, v, v[:1], 1.0), "x"),
+        "Table": (lambda: launch_optim.Table({"params": [v], "grads": [v]}), "params[0]"),
+        "adam_count": (lambda: launch_optim.adam_count(steps), "steps"),
+    }
+
+
+def test_every_launcher_is_listed_for_the_numpy_check():
+    public = set(launch.__all__) - {"Device", "using_device", "masked_gemm_fits"}
+    assert public | {"Table", "adam_count"} == set(_numpy_launches())
+
+
+@pytest.mark.parametrize("name", sorted(_numpy_launches()))
+def test_launchers_refuse_numpy_arrays_before_any_launch(name, monkeypatch):
+    """With or without CUDA, a NumPy array is refused by name, before CuPy is asked for."""
+    def no_cupy():
+        raise AssertionError("the launcher asked for CuPy before checking its arguments")
+
+    monkeypatch.setattr(backend, "_require_cupy", no_cupy)
+    call, argument = _numpy_launches()[name]
+    message = f"^{re.escape(argument)} must be a CuPy array on a GPU, got ndarray$"
+    with pytest.raises(TypeError, match=message):
+        call()
 
 
 def test_an_installed_wheel_finds_its_kernels(tmp_path):

@@ -168,6 +168,37 @@ def test_jvp_matches_finite_differences(spec, device):
     assert_jvp_matches_reference_differences(spec, primals, arrays, device)
 
 
+ONE_TANGENT_PARAMS = [pytest.param(s, i, id=f"{s.name}-input{i}")
+                      for s in SPECS if len(s.args) > 1 for i in range(len(s.args))]
+
+
+@pytest.mark.parametrize("spec, i", ONE_TANGENT_PARAMS)
+def test_jvp_with_a_tangent_on_one_input_alone(spec, i, device):
+    """Forward mode with a tangent on input ``i`` only, the other inputs plain tensors that
+    carry none (a rule then sees None for them): the output tangent has the output's shape
+    and matches a central difference of the NumPy reference along input ``i`` alone. (A
+    bias tangent alone once came back shaped like the bias, not like Linear's output.)"""
+    skip_if_device_missing(spec)
+    arrays = sample_inputs(spec)
+    direction = sample_tangents(spec)[i]
+    others = [gpugrad.tensor(a, device=device) for a in arrays]
+
+    def along_input_i(x):
+        return spec.fn(*others[:i], x, *others[i + 1:])
+
+    _, tangent_out = jvp(along_input_i, (others[i],), (gpugrad.tensor(direction, device=device),))
+    options = finite_difference_options(spec)
+    eps = options["eps"]
+    shifted = [[a + sign * eps * direction if k == i else a for k, a in enumerate(arrays)]
+               for sign in (1, -1)]
+    plus, minus = (np.asarray(spec.reference(*s), np.float64) for s in shifted)
+    expected = (plus - minus) / (2 * eps)
+    assert tangent_out.dtype == np.float64
+    assert tuple(tangent_out.shape) == expected.shape
+    np.testing.assert_allclose(tangent_out.numpy(), expected, rtol=options["rtol"],
+                               atol=options["atol"])
+
+
 @pytest.mark.parametrize("spec", SPEC_PARAMS)
 def test_jvp_consistent_with_vjp(spec, device):
     """<u, J v> by forward mode equals <J^T u, v> by reverse mode, for random u and v."""

@@ -173,3 +173,19 @@ def test_parameter_arguments_are_checked_as_in_pytorch():
     w.grad = gpugrad.ones(2, 2)
     opt.step()
     assert frozen.tolist() == [1.0, 1.0] and w.tolist() != [[1.0, 1.0], [1.0, 1.0]]
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_a_step_is_an_in_place_change_that_saved_graphs_see(device, name):
+    # as PyTorch: step() bumps each updated parameter's version, so backward through a graph
+    # that saved the old value raises instead of using the new one
+    p = gpugrad.tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    opt = getattr(optim, name)([p], lr=0.1)
+    stale = (p * p).sum()                       # saves p
+    loss_of_p = (p * 3.0).sum()
+    loss_of_p.backward()
+    before = p._version_value
+    opt.step()
+    assert p._version_value == before + 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        stale.backward()

@@ -1,5 +1,6 @@
 """gpugrad.save/load: round trips, atomic writes, and clear errors for bad files."""
 
+import errno
 import os
 import zipfile
 
@@ -8,6 +9,7 @@ import pytest
 
 import gpugrad
 from gpugrad import nn, optim
+from gpugrad import serialization
 from gpugrad.serialization import CorruptFileError
 
 
@@ -128,3 +130,48 @@ def test_permissions_symlinks_and_missing_folders(tmp_path):
     assert os.path.islink(link) and gpugrad.load(path)["v"] == 3
     with pytest.raises(FileNotFoundError, match="missing/x.npz does not exist"):
         gpugrad.save({"v": 1}, tmp_path / "missing" / "x.npz")
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="POSIX links")
+def test_links_that_loop_are_refused_and_stay_links(tmp_path):
+    loop = tmp_path / "loop"
+    os.symlink("loop", loop)                        # ln -s loop loop
+    os.symlink("b", tmp_path / "a")                 # a -> b -> a
+    os.symlink("a", tmp_path / "b")
+    for name, chain in (("loop", "loop -> loop"), ("a", "a -> b -> a")):
+        with pytest.raises(OSError, match=f"loops \\(.*{chain}\\) and never reaches a file") as \
+                raised:
+            gpugrad.save({"v": 1}, tmp_path / name)
+        assert raised.value.errno == errno.ELOOP
+        assert os.readlink(tmp_path / name) in ("loop", "a", "b")       # still a link
+        with pytest.raises(FileNotFoundError, match=f"never reaches a file: .*{chain}"):
+            gpugrad.load(tmp_path / name)
+    assert sorted(os.listdir(tmp_path)) == ["a", "b", "loop"]           # no debris
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink") or os.name == "nt", reason="POSIX links")
+def test_dangling_links_are_written_through_and_folders_refused(tmp_path):
+    # as open(path, "wb"): a link to a missing file in an existing folder creates the file
+    os.symlink("target.npz", tmp_path / "dangling")
+    gpugrad.save({"v": 5}, tmp_path / "dangling")
+    assert os.path.islink(tmp_path / "dangling")
+    assert gpugrad.load(tmp_path / "target.npz")["v"] == 5
+    os.symlink("nowhere/x.npz", tmp_path / "far")
+    with pytest.raises(FileNotFoundError, match="where the symbolic link .*far leads"):
+        gpugrad.save({"v": 1}, tmp_path / "far")
+    (tmp_path / "folder").mkdir()
+    os.symlink("folder", tmp_path / "to_folder")
+    for name in ("folder", "to_folder"):
+        with pytest.raises(IsADirectoryError, match="is a folder; pass a file name"):
+            gpugrad.save({"v": 1}, tmp_path / name)
+    assert sorted(os.listdir(tmp_path)) == ["dangling", "far", "folder", "target.npz",
+                                            "to_folder"]
+    assert os.listdir(tmp_path / "folder") == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_a_new_file_gets_the_usual_permissions_not_mkstemps_private_ones(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setattr(serialization, "_UMASK", 0o022)    # as read at import
+    gpugrad.save({"v": 1}, tmp_path / "new.npz")
+    assert os.stat(tmp_path / "new.npz").st_mode & 0o777 == 0o644

@@ -94,11 +94,44 @@ def test_bad_input_fails_fast_with_one_clear_line(tmp_path, arguments, message):
     assert "Traceback" not in result.stderr
 
 
-def test_cuda_asked_for_but_not_usable_fails_fast(tmp_path, monkeypatch):
+NO_CUPY = ("CuPy is not installed (ModuleNotFoundError: No module named 'cupy'). Install the "
+           "extra for your driver. Or use device='cpu'.")     # backend.cuda_status()'s form
+
+
+def no_gpu(monkeypatch):
     from gpugrad import backend
-    monkeypatch.setattr(backend, "_cuda_status", (False, "no GPU here (test)"))
+    monkeypatch.setattr(backend, "_cuda_status", (False, NO_CUPY))
     monkeypatch.setattr(backend, "_cupy", None)
+
+
+def test_cuda_asked_for_but_not_usable_fails_fast(tmp_path, monkeypatch, capsys):
+    no_gpu(monkeypatch)
     assert main(["train", "--device", "cuda", "--out", str(tmp_path), "--no-progress"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and not (tmp_path / "model.npz").exists()
+    assert err == ("gpugrad train: error: CUDA was asked for but is not usable: CuPy is not "
+                   "installed (ModuleNotFoundError: No module named 'cupy'). Install the extra "
+                   "for your driver. Or use --device cpu.\n")
+
+
+def test_device_auto_says_why_it_chose(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+    from gpugrad import backend
+    from gpugrad.training import choose_device
+    no_gpu(monkeypatch)
+    assert main(["train", "--device", "auto", "--epochs", "1", "--hidden", "8",
+                 "--out", str(tmp_path), "--no-progress"]) == 0
+    why = "auto: no usable GPU: CuPy is not installed (ModuleNotFoundError: No module named " \
+          "'cupy')"                                          # the reason's first sentence
+    assert capsys.readouterr().out.splitlines()[0] == f"device: cpu ({why})"
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert (metrics["device"], metrics["device_reason"]) == ("cpu", why)
+    monkeypatch.setattr(backend, "_cuda_status", (True, "CuPy 13.0.0, CUDA reports 2 devices"))
+    monkeypatch.setattr(backend, "_cupy", SimpleNamespace(cuda=SimpleNamespace(
+        runtime=SimpleNamespace(getDevice=lambda: 1, getDeviceCount=lambda: 2))))
+    device, why = choose_device("auto")
+    assert (str(device), why) == ("cuda:1", "auto: a GPU is usable: CuPy 13.0.0, CUDA reports "
+                                            "2 devices")
 
 
 def test_resume_refuses_other_options_and_applies_a_new_lr(tmp_path, capsys):

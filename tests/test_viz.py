@@ -1,5 +1,6 @@
 """gpugrad.viz: the graph as DOT text, and rendering through Graphviz when it is there."""
 
+import re
 import shutil
 
 import pytest
@@ -44,8 +45,8 @@ def test_render_without_graphviz_says_how_to_get_it(tmp_path, monkeypatch):
         viz.render(L, tmp_path / "graph.svg")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
-def test_names_with_quotes_and_multi_output_nodes_render(tmp_path):
+def split_graph():
+    """A two-output custom Function feeding one sum: edges labelled by output number."""
     from gpugrad.autograd import Function
 
     class Split(Function):
@@ -59,12 +60,31 @@ def test_names_with_quotes_and_multi_output_nodes_render(tmp_path):
 
     w = nn.Parameter(gpugrad.ones(2))
     first, second = Split.apply(w)
-    total = (first + second).sum()
-    dot = viz.to_dot(total, params={'my "odd" name': w})
+    return (first + second).sum(), w
+
+
+ODD = 'my "odd" \\ name\nline 2'          # a quote, a backslash and a newline
+
+
+def test_dot_escapes_names_and_labels_multi_output_edges():
+    """DOT text only: no Graphviz needed."""
+    total, w = split_graph()
+    dot = viz.to_dot(total, params={ODD: w}, name='loss "L"')
     assert '[label="0"]' in dot and '[label="1"]' in dot
-    assert 'my \\"odd\\" name' in dot
-    viz.render(total, tmp_path / "g.svg", params={'my "odd" name': w})
-    assert "digraph" in viz.to_dot(w) and "parameter" in viz.to_dot(w)
+    assert r'label="my \"odd\" \\ name\nline 2\n(2,) float32"' in dot
+    assert r'label="loss \"L\"\n()"' in dot
+    outside = re.sub(r'"(?:[^"\\\n]|\\.)*"', "", dot)   # every string closes where it should
+    assert '"' not in outside and "\\" not in outside, outside
+    leaf = viz.to_dot(w)
+    assert r'label="parameter\n(2,) float32"' in leaf and leaf.count("-> out;") == 1
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_names_with_quotes_and_multi_output_nodes_render(tmp_path):
+    total, w = split_graph()
+    path = viz.render(total, tmp_path / "g.svg", params={ODD: w})
+    svg = open(path).read()
+    assert "<svg" in svg and "odd" in svg and "line 2" in svg
 
 
 def test_render_labels_the_graph_as_to_dot_does(tmp_path, monkeypatch):

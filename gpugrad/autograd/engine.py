@@ -374,6 +374,7 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
                 deps[child] = left
                 if left == 0:
                     ready.append(child)
+            grads = in_grads = g = None         # hold no gradient while the next rule runs
     if targets is None:
         return []
     return [captured[edge] for edge in targets]

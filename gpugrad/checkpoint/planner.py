@@ -3,9 +3,10 @@ recomputes least while keeping the predicted peak within a memory budget.
 
 Blocks are the model's layers grouped so that each parameter-free layer (an activation,
 Dropout) joins the layer before it: an MLP's blocks are Linear+ReLU pairs. The loss is the
-last stage of the chain. For each block the profile measures the output size, what a
-recorded run keeps (its tape), the transient memory of its forward and backward, and their
-times; ``schedule.solve`` does the rest.
+last stage of the chain. For each block the profile (``profiling.py``) measures the output
+size, what a recorded run keeps (its tape), the transient memory of its forward and of its
+backward (run after the next block's, as in a step), what the graph and each checkpoint
+hold, and the times; ``schedule.solve`` does the rest.
 
 Example (the schedule chosen depends on the measured times, so it is not shown here;
 ``print(p)`` shows it with the predicted peak and the extra forward work)::
@@ -25,20 +26,11 @@ Example (the schedule chosen depends on the measured times, so it is not shown h
 
 from __future__ import annotations
 
-import math
-import statistics
-import time
-
 import numpy as np
 
-from .. import backend
-from ..autograd.graph import saved_tensors_hooks
-from ..autograd.mode import no_grad
-from ..random import get_rng_state, set_rng_state
-from ..memory import track
-from ..tensor import Tensor
-from .recompute import _recomputing, checkpoint
-from .schedule import Chain, simulate, solve
+from .profiling import _Profile, _run_block, profile
+from .recompute import checkpoint
+from .schedule import simulate, solve
 
 __all__ = ["plan", "Plan", "profile", "blocks_of", "BudgetError"]
 
@@ -64,131 +56,6 @@ def blocks_of(layers) -> list:
         else:
             blocks.append([module])
     return blocks
-
-
-def _run_block(block, x):
-    for module in block:
-        x = module(x)
-    return x
-
-
-class _Profile:
-    """Bytes and seconds per stage (blocks, then the loss)."""
-
-    def __init__(self):
-        self.names, self.x, self.tape, self.fwd, self.bwd = [], [], [], [], []
-        self.node, self.f, self.b = [], [], []
-
-    def as_chain(self, unit: float) -> Chain:
-        """The chain in memory slots of ``unit`` bytes, rounded up (so a schedule that fits
-        in slots fits in bytes). Node memory is rounded as running sums: it is small per
-        stage and only ever counted over ranges of stages."""
-        slots = lambda values: [int(math.ceil(v / unit)) for v in values]  # noqa: E731
-        node_prefix = [int(math.ceil(v / unit)) for v in np.cumsum([0] + self.node)]
-        return Chain(self.f, self.b, slots(self.x), slots(self.tape), slots(self.fwd),
-                     slots(self.bwd), node_prefix=node_prefix)
-
-    def byte_chain(self) -> Chain:
-        return Chain(self.f, self.b, self.x, self.tape, self.fwd, self.bwd, self.node)
-
-
-def _median_seconds(fn, device, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        backend.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def _profile_stage(stage, x, device, repeat: int, needs_input_grad: bool):
-    """(output, output bytes, tape bytes, forward extra, backward extra, f, b) of one stage
-    run on ``x`` (the stage's gradient is ones)."""
-    inp = x.detach().requires_grad_() if needs_input_grad else x.detach()
-    with track(device) as dropped, saved_tensors_hooks(lambda t: None, lambda p: None):
-        out = stage(inp)                      # as under checkpoint: the graph, no values
-    node = max(dropped.current - out._array.nbytes, 0)
-    del out
-    with track(device) as forward:
-        out = stage(inp)
-    tape = forward.current
-    seed = Tensor._wrap(out._xp().ones_like(out._array))
-    with track(device) as backward:
-        out.backward(seed)
-    del out
-    f = _median_seconds(lambda: _no_grad(stage, inp), device, repeat)
-
-    def forward_backward():
-        stage(inp).backward(seed)
-    fb = _median_seconds(forward_backward, device, repeat)
-    with no_grad():
-        result = stage(x)
-    nbytes = result._array.nbytes
-    return (result, nbytes, tape, max(forward.peak - tape, 0), backward.peak, node,
-            f, max(fb - f, 0.0))
-
-
-def _no_grad(stage, x):
-    with no_grad():
-        return stage(x)
-
-
-def profile(blocks, x, loss_fn, repeat: int = 3) -> _Profile:
-    """Measure every block and the loss once (parameter gradients are allocated first, so
-    the backward extra does not count them: they live across steps)."""
-    device = x.device
-    params = [p for block in blocks for module in block for p in module.parameters()]
-    kept = [(p, p.grad) for p in params]             # the caller's gradients, untouched
-    for p in params:
-        p.grad = Tensor._wrap(p._xp().zeros_like(p._array))
-    rng = get_rng_state()
-    with _recomputing():                             # layers skip their side effects
-        try:
-            return _profile_stages(blocks, x, loss_fn, repeat, device)
-        finally:
-            set_rng_state(rng)
-            for p, grad in kept:
-                p.grad = grad
-
-
-def _profile_stages(blocks, x, loss_fn, repeat, device) -> _Profile:
-    result = _Profile()
-    value = x
-    stages = [(f"{i}: " + "+".join(type(m).__name__ for m in block),
-               (lambda b: lambda t: _run_block(b, t))(block)) for i, block in enumerate(blocks)]
-    stages.append(("loss", lambda t: loss_fn(t)))
-    for i, (name, stage) in enumerate(stages):
-        value, nbytes, tape, fwd, bwd, node, f, b = _profile_stage(
-            stage, value, device, repeat, needs_input_grad=i > 0)
-        result.names.append(name)
-        result.x.append(nbytes if i < len(blocks) else 0)
-        result.tape.append(max(tape, nbytes))
-        result.fwd.append(fwd)
-        result.bwd.append(bwd)
-        result.node.append(min(node, tape))
-        result.f.append(f)
-        result.b.append(b)
-    _share_times(result, [_signature(block) for block in blocks] + ["loss"])
-    return result
-
-
-def _signature(block) -> tuple:
-    return tuple((type(m).__name__, tuple(tuple(p.shape) for p in m.parameters()))
-                 for m in block)
-
-
-def _share_times(result: _Profile, signatures: list) -> None:
-    """Give blocks of one kind (same layers, same shapes) their median times: identical
-    blocks cost the same, and timing noise should not make the plan prefer one of them."""
-    groups: dict = {}
-    for i, key in enumerate(signatures):
-        groups.setdefault((key, result.x[i]), []).append(i)
-    for members in groups.values():
-        f = statistics.median(result.f[i] for i in members)
-        b = statistics.median(result.b[i] for i in members)
-        for i in members:
-            result.f[i], result.b[i] = f, b
 
 
 class Plan:
@@ -296,8 +163,9 @@ def plan(model, example_input, budget, loss_fn=None, slots: int = DEFAULT_SLOTS,
 
 
 def _solve_within(prof: _Profile, limit: int, slots: int):
-    """The best tree whose exact peak (in bytes) is within ``limit``, or None. Rounding to
-    slots can miss by a little either way, so the slot budget shrinks until it fits."""
+    """The best tree whose exact peak (in bytes, from ``simulate``) is within ``limit``, or
+    None. Rounding to slots can miss by a little either way, and the DP counts only one
+    checkpoint frame per nesting level, so the slot budget shrinks until it fits."""
     target = limit
     for _ in range(6):
         schedule = solve(prof.as_chain(target / slots), slots)

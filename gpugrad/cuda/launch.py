@@ -87,7 +87,10 @@ def using_device(device):
 
 
 def _check(what: str, a, dtype=None, ndim=None):
-    if not isinstance(a, _device.array_type()):
+    # A NumPy array is never a GPU's array: refuse it before asking for CuPy, so the error
+    # says what was passed even where CUDA is not usable (the emulator's arrays are NumPy).
+    if (isinstance(a, np.ndarray) and _device.module != "numpy") or \
+            not isinstance(a, _device.array_type()):
         raise TypeError(f"{what} must be {_device.arrays}, got {type(a).__name__}")
     if dtype is None and a.dtype.name not in FLOAT_SUFFIX:
         raise TypeError(f"{what} must be float32 or float64, got {a.dtype}")

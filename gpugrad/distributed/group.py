@@ -20,7 +20,9 @@ scripts under mpiexec)::
 from __future__ import annotations
 
 import os
+import stat
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -29,7 +31,7 @@ from .. import backend
 from ..tensor import Tensor
 
 __all__ = ["DistributedError", "init", "is_initialized", "rank", "world_size", "is_main",
-           "barrier", "all_reduce", "broadcast", "abort"]
+           "barrier", "all_reduce", "broadcast", "abort", "mark_raised_together"]
 
 OPS = ("sum", "mean", "max", "min")
 
@@ -64,7 +66,9 @@ def init(world_size: int | None = None, abort_on_error: bool = True) -> None:
     function here). ``world_size``, if given, is checked against the launch.
 
     With ``abort_on_error`` (the default) an uncaught exception on any rank aborts every
-    rank (``MPI_Abort``) instead of leaving the others waiting in a collective forever.
+    rank (``MPI_Abort``) instead of leaving the others waiting in a collective forever;
+    one that every rank raised together (``mark_raised_together``) is reported once and
+    ends every rank without an abort.
     """
     global _group
     MPI = _import_mpi()
@@ -84,16 +88,45 @@ def _install_abort_hook(group: _Group) -> None:
     previous = sys.excepthook
 
     def abort(kind, value, tb):
+        reporter = getattr(value, "gpugrad_reporting_rank", None)
+        if reporter is not None:
+            # Every rank raised this error together (see mark_raised_together), so none waits
+            # in a collective: the reporter says it once and every rank ends normally, which,
+            # unlike MPI_Abort, lets mpiexec pass on all that was written.
+            if reporter == group.rank:
+                _write_stderr_at_once(
+                    f"gpugrad.distributed: every rank of {group.size} stopped with this "
+                    f"error; rank {reporter} reports it\n"
+                    + "".join(traceback.format_exception(kind, value, tb)))
+            return
         # The report goes out in one write before MPI_Abort: another rank's abort can kill
         # this process at any moment, and a report split over several writes would arrive
         # cut after its first line.
         report = (f"gpugrad.distributed: rank {group.rank} of {group.size} failed; aborting "
                   f"every rank\n" + "".join(traceback.format_exception(kind, value, tb)))
         _write_stderr_at_once(report)
+        _wait_until_stderr_is_read()
         group.comm.Abort(1)
         previous(kind, value, tb)
 
     sys.excepthook = abort
+
+
+def mark_raised_together(error: BaseException, reporter: int = 0) -> BaseException:
+    """Mark ``error`` as raised by every rank at the same point (after a check that every
+    rank made together, such as DataParallel's model check); returns it. Uncaught, it is
+    then reported once, by rank ``reporter``, and every rank ends with exit status 1
+    without MPI_Abort: no rank is left waiting, and nothing written is lost.
+
+    Example::
+
+        >>> from gpugrad.distributed.group import mark_raised_together
+        >>> error = mark_raised_together(ValueError("the ranks disagree"))
+        >>> error.gpugrad_reporting_rank
+        0
+    """
+    error.gpugrad_reporting_rank = reporter
+    return error
 
 
 def _write_stderr_at_once(text: str) -> None:
@@ -114,7 +147,33 @@ def abort(code: int = 1) -> None:
     collective; does nothing without a group of several ranks."""
     if _group is not None and _group.size > 1:
         sys.stderr.flush()
+        _wait_until_stderr_is_read()
         _group.comm.Abort(code)
+
+
+def _wait_until_stderr_is_read(limit_s: float = 2.0) -> None:
+    """Wait, at most ``limit_s``, until the reader of this process's stderr pipe (mpiexec's
+    proxy) has taken everything written to it: MPI_Abort ends that reader too, and what it
+    had not read yet was lost (about 1 run in 30 on a busy machine)."""
+    try:
+        import fcntl
+        import struct
+        import termios
+        fd = sys.stderr.fileno()
+        mode = os.fstat(fd).st_mode
+    except (ImportError, AttributeError, OSError, ValueError):     # no pipe to wait for
+        return
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        try:
+            unread = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0" * 4))[0]
+        except OSError:
+            return
+        if unread <= 0:
+            return
+        time.sleep(0.001)
 
 
 def is_initialized() -> bool:

@@ -98,8 +98,8 @@ def _signature(named: list) -> list:
 
 def _check_same_parameters(named: list) -> None:
     """Every rank must hold the same parameters (names, shapes, dtypes): compare a digest,
-    and on a mismatch every rank names the first parameter where a rank differs from
-    rank 0."""
+    and on a mismatch every rank raises the same error, naming the first parameter where a
+    rank differs from rank 0; rank 0 reports it (``mark_raised_together``)."""
     mine = json.dumps(_signature(named)).encode()
     digest = np.frombuffer(hashlib.sha256(mine).digest(), np.uint8)
     digests = _group.all_gather_array(digest)
@@ -116,10 +116,10 @@ def _check_same_parameters(named: list) -> None:
              if i >= len(theirs) or i >= len(ours) or theirs[i] != ours[i])
     a = theirs[i] if i < len(theirs) else None
     b = ours[i] if i < len(ours) else None
-    raise _group.DistributedError(
+    raise _group.mark_raised_together(_group.DistributedError(
         f"DataParallel: the model differs across ranks: parameter {i} is {_shown(a)} on "
         f"rank 0 but {_shown(b)} on rank {other}. Every rank must build the same model "
-        f"(same sizes, dtypes and parameter order).")
+        f"(same sizes, dtypes and parameter order)."))
 
 
 def _shown(entry) -> str:

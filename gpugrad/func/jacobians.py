@@ -54,9 +54,11 @@ def jacrev(f, argnums=0, *, chunk_size=None):
         handles = _Handles(args, nums)
         out = f(*handles.args, **kwargs)
         out_leaves, out_spec = tree_flatten(out)
+        outputs = [_tensor(o, "an output") for o in out_leaves]
+        handles.note_outputs(outputs)
         flat = handles.flat
         blocks = []
-        for o in (_tensor(o, "an output") for o in out_leaves):
+        for o in outputs:
             rows = _pull_back_rows(o, handles, chunk_size)
             per_handle = [reshape(r, tuple(o.shape) + tuple(h.shape))      # (m,) + h.shape
                           for r, h in zip(rows, flat)]                      # to o + h shape

@@ -5,6 +5,9 @@ Each takes a Python function of tensors and returns a function (or values). Argu
 outputs may be tensors, NumPy/CuPy arrays, Python floats, or tuples/lists/dicts of them;
 results come back in the same structure, as tensors. They compose (``grad(grad(f))``,
 ``jacfwd(jacrev(f))``) and work with Python control flow, since gpugrad is define-by-run.
+A result stays differentiable with respect to tensors that f closes over and that a
+transform outside (or ordinary autograd) differentiates, as in JAX: with ``w`` fixed by an
+outer ``grad``, ``grad(lambda x: (x * w).sum())(x0)`` is ``w`` for it, not a constant.
 
 Which mode, when (the seed's table): forward mode (``jvp``, ``jacfwd``) costs one pass per
 *input* direction, reverse mode (``vjp``, ``grad``, ``jacrev``) one pass per *output*
@@ -94,6 +97,17 @@ class _Handles:
     def flat(self) -> list:
         return [h for group in self.leaves for h in group]
 
+    def note_outputs(self, outputs) -> None:
+        """Record the gradients (``create_graph``) also when ``outputs`` depend on a tensor
+        that requires grad other than the handles: a value f closes over that an outer
+        transform (or the caller's autograd) differentiates, as ``w`` in
+        ``grad(lambda w: grad(lambda x: (x * w).sum())(x0).sum())``."""
+        own = [h._grad_accumulator() for h in self.flat if h.grad_fn is None]
+        if not self.create_graph:
+            self.create_graph = _depends_on_others(outputs, {id(a) for a in own})
+        for accumulator in own:     # f has returned: no transform outside differentiates
+            accumulator.finished_handle = True      # with respect to these handles
+
     def regroup(self, flat_values, single: bool):
         """Values per flat handle, back in the argument structure(s)."""
         trees, start = [], 0
@@ -110,6 +124,30 @@ def _batch_requires_grad(t) -> bool:
         t = t._value
         if t._requires_grad:
             return True
+    return False
+
+
+def _depends_on_others(outputs, own: set) -> bool:
+    """Whether the graph behind ``outputs`` reaches a leaf requiring grad whose gradient
+    accumulator is not in ``own`` (ids). Walks the graph once, iteratively, stopping at the
+    first such leaf."""
+    from ..autograd.graph import AccumulateGrad
+    stack, seen = [], set()
+    for o in outputs:
+        if o.grad_fn is not None:
+            stack.append(o.grad_fn)
+        elif o.requires_grad:
+            stack.append(o._grad_accumulator())
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.__class__ is AccumulateGrad:
+            if id(node) not in own and not getattr(node, "finished_handle", False):
+                return True
+            continue
+        stack.extend(e[0] for e in node.next_edges if e is not None)
     return False
 
 
@@ -159,6 +197,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
                 raise TypeError("with has_aux=True the function must return (output, aux)")
             result, aux = result
         out = _scalar_output(result, "grad")
+        handles.note_outputs([out])
         grads = _gradients([out], [_ones_like(out)], handles, handles.create_graph)
         value = out if handles.create_graph else out.detach()
         grads_tree = handles.regroup(grads, isinstance(argnums, int))
@@ -207,6 +246,7 @@ def vjp(f, *primals):
     out = f(*handles.args)
     out_leaves, out_spec = tree_flatten(out)
     outputs = [_tensor(o, "an output") for o in out_leaves]
+    handles.note_outputs(outputs)
 
     def vjp_fn(cotangents):
         leaves, spec = tree_flatten(cotangents)

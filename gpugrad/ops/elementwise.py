@@ -21,7 +21,7 @@ from ..creation import as_tensor, full
 from .record import BROADCAST, Op, apply
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
-from .shape import broadcast_to
+from .shape import expand_to
 from .unary import _PYTHON_NUMBERS, _float, _is_scalar, astype, log, neg
 from ..tensor import Tensor
 
@@ -121,9 +121,10 @@ class Pow(Op):
 
 
 def _power_derivative(a, b):
-    """b * a**(b-1), with 0 where b == 0 (not 0 * inf at a == 0)."""
-    zero = b == 0
-    return b * a ** (where(zero, 1.0, b) - 1)
+    """b * a**(b-1), with 0 where a == b == 0 (not 0 * inf). Only there: elsewhere at b == 0
+    the expression keeps its derivative in b, a**(b-1) = 1/a (the mixed second derivative)."""
+    origin = (b == 0) & (a == 0)
+    return b * a ** (where(origin, 1.0, b) - 1)
 
 
 def _safe_log(a):
@@ -201,7 +202,7 @@ def _tangent_sum(ctx, ta, tb):
     if ta is None and tb is None:
         return None
     t = tb if ta is None else ta if tb is None else ta + tb
-    return broadcast_to(t, ctx.out_shape)
+    return expand_to(t, ctx.out_shape)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from . import batching as _batching
 from .record import Op, apply, recording_backward
 from ..autograd.graph import ACCUMULATED, leaf_grad, may_overwrite
 from .elementwise import _promote, as_operand
-from .shape import Permute, reshape, transpose, unsqueeze
+from .shape import Permute, expand_to, reshape, transpose, unsqueeze
 from .reduce import sum as reduce_sum
 from .reduce import sum_to
 from ..tensor import Tensor
@@ -210,7 +210,8 @@ def _linear_jvp(ctx, tx, tw, tb):
     for part in parts:
         if part is not None:
             total = part if total is None else total + part
-    return total
+    # a bias tangent alone is (out,): it moves every row of the (..., out) output alike
+    return None if total is None else expand_to(total, ctx.out_shape)
 
 
 class LinearRelu(Op):

@@ -68,12 +68,12 @@ def _matrix_transpose(self):
 
 def _t(self):
     """The transpose of a matrix (a tensor of at most 2 dimensions, as PyTorch's ``t.t()``;
-    0-d and 1-d tensors are their own transpose): (m, n) -> (n, m)."""
+    0-d and 1-d tensors are their own transpose, returned as a new view): (m, n) -> (n, m)."""
     if self.ndim > 2:
         raise ValueError(f"t.t() transposes tensors of at most 2 dimensions; this one has "
                          f"shape {tuple(self.shape)}: use t.mT, t.transpose(d0, d1) or "
                          f"t.permute(...)")
-    return shape.transpose(self, 0, 1) if self.ndim == 2 else self
+    return shape.transpose(self, 0, 1) if self.ndim == 2 else shape.alias(self)
 
 
 def _shape_method(fn):

@@ -75,7 +75,7 @@ def expand_reduced(g, shape: tuple, axis, keepdims: bool):
     """
     if not keepdims:
         g = _shape.reshape(g, _kept_shape(shape, axis))
-    return _shape.broadcast_to(g, shape)
+    return _shape.expand_to(g, shape)
 
 
 def sum_to(g, shape: tuple):

@@ -198,8 +198,8 @@ def reshape(x, *shape):
                 [3., 4., 5.]], device='cpu', dtype=float32)
     """
     shape = _shape_arg(shape)
-    if shape == tuple(x.shape):
-        return x
+    if shape == tuple(x.shape):                 # a new view all the same (own graph place)
+        return apply(Reshape, x, shape=shape)
     known, count = math.prod(n for n in shape if n != -1), x.numel()
     if shape.count(-1) > 1 or (-1 not in shape and known != count) or (
             -1 in shape and (known == 0 or count % known)):
@@ -220,8 +220,6 @@ def permute(x, *axes):
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of a "
                          f"tensor of shape {tuple(x.shape)}")
     axes = tuple(a % x.ndim for a in axes)
-    if axes == tuple(range(x.ndim)):
-        return x
     return apply(Permute, x, axes=axes)
 
 
@@ -240,8 +238,8 @@ def movedim(x, source: int, destination: int):
             raise IndexError(f"movedim: dimension {d} is out of range for a tensor with "
                              f"{ndim} dimensions")
     source, destination = source % max(ndim, 1), destination % max(ndim, 1)
-    if source == destination:
-        return x
+    if ndim == 0:
+        return alias(x)
     order = [d for d in range(ndim) if d != source]
     order.insert(destination, source)
     return permute(x, *order)
@@ -250,7 +248,7 @@ def movedim(x, source: int, destination: int):
 def transpose(x, dim0: int = -2, dim1: int = -1):
     """``x`` with axes ``dim0`` and ``dim1`` swapped (the last two by default)."""
     if x.ndim < 2:
-        return x
+        return alias(x)             # its own transpose, but a new tensor (as PyTorch)
     axes = list(range(x.ndim))
     axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     return permute(x, tuple(axes))
@@ -293,7 +291,7 @@ def broadcast_to(x, *shape):
     shape = tuple(x.shape[i - len(shape) + x.ndim] if n == -1 else n
                   for i, n in enumerate(shape))
     if shape == tuple(x.shape):
-        return x
+        return alias(x)             # a new (writable) view with its own place in the graph
     lead = len(shape) - x.ndim
     if lead < 0 or any(n != 1 and n != shape[lead + i] for i, n in enumerate(x.shape)):
         raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {tuple(x.shape)} "
@@ -303,6 +301,17 @@ def broadcast_to(x, *shape):
 
 
 expand = broadcast_to
+
+
+def expand_to(x, shape):
+    """For rules: ``x`` broadcast to ``shape``, or ``x`` itself when it has it already (user
+    code calls ``broadcast_to``, which always gives a new tensor). Example::
+
+        >>> t = gpugrad.ones(3)
+        >>> gpugrad.ops.shape.expand_to(t, (3,)) is t, gpugrad.ops.shape.expand_to(t, (2, 3)).shape
+        (True, (2, 3))
+    """
+    return x if tuple(x.shape) == tuple(shape) else broadcast_to(x, shape)
 
 
 def _index_part(part, device):

@@ -1,0 +1,216 @@
+"""The bugs ``benchmarks/mutate.py`` plants in gpugrad, one at a time: small, realistic
+mistakes in the reverse and forward rules, the engine, checkpointing, the optimizers, the
+losses and saving. Each is an exact text replacement (the original must occur exactly once
+in its file, which ``mutate.py --check`` verifies in CI) with the test files that should
+catch it.
+
+Example::
+
+    >>> from mutants import MUTANTS
+    >>> len({m.name for m in MUTANTS}) == len(MUTANTS)
+    True
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Mutant(NamedTuple):
+    name: str
+    path: str           # the file, relative to the repository root
+    why: str            # what the bug is, in words
+    edits: tuple        # (original text, replacement) pairs, each original exactly once
+    tests: tuple        # test files run against it (pytest -x)
+
+
+RULES = ("tests/test_ops_table.py", "tests/test_autograd.py")
+FORWARD = ("tests/test_ops_table.py", "tests/test_forward_ad.py", "tests/test_func.py")
+LOSSES = ("tests/test_losses.py", "tests/test_ops_table.py", "tests/test_fused_ops.py")
+ENGINE = ("tests/test_autograd.py", "tests/test_inplace.py", "tests/test_function.py",
+          "tests/test_tensor_habits.py", "tests/test_shape_op_identity.py")
+TIES = RULES + ("tests/test_reductions_ties.py",)
+CHECKPOINT = ("tests/test_checkpoint.py", "tests/test_memory.py")
+OPTIM = ("tests/test_optim.py", "tests/test_optimizer_rounding.py", "tests/test_multi_tensor.py",
+         "tests/test_optim_habits.py")
+SAVE = ("tests/test_serialization.py",)
+NN = ("tests/test_nn.py",)
+
+_E, _U, _A = "gpugrad/ops/elementwise.py", "gpugrad/ops/unary.py", "gpugrad/ops/activation.py"
+_R, _L, _F = "gpugrad/ops/reduce.py", "gpugrad/ops/linalg.py", "gpugrad/ops/fused.py"
+_G, _H = "gpugrad/autograd/graph.py", "gpugrad/autograd/hooks.py"
+_N, _C = "gpugrad/autograd/engine.py", "gpugrad/checkpoint/recompute.py"
+_S = "gpugrad/serialization.py"
+
+MUTANTS = [
+    # ---- reverse rules (vjp) ----------------------------------------------------------------
+    Mutant("mul-vjp-own-operand", _E, "Mul's d/da is g * a instead of g * b",
+           (("sum_to(g * b, ctx.shapes[0])", "sum_to(g * a, ctx.shapes[0])"),), RULES),
+    Mutant("div-vjp-sign", _E, "Div's d/db loses its minus sign",
+           (("sum_to(-g * ctx.ans / b, ctx.shapes[1])",
+             "sum_to(g * ctx.ans / b, ctx.shapes[1])"),), RULES),
+    Mutant("pow-vjp-exponent-not-lowered", _E, "d(a**b)/da is b * a**b, not b * a**(b-1)",
+           (("return b * a ** (where(origin, 1.0, b) - 1)",
+             "return b * a ** where(origin, 1.0, b)"),), RULES),
+    Mutant("pow-vjp-masks-every-zero-exponent", _E,
+           "d(a**b)/da loses its derivative in b wherever b == 0 (the tester's find)",
+           (("origin = (b == 0) & (a == 0)", "origin = b == 0"),),
+           ("tests/test_random_programs.py",)),
+    Mutant("square-vjp-missing-2", "gpugrad/ops/scalar.py", "x**2's rule drops the factor 2",
+           (("return g * (ctx.xs[0] * 2.0)", "return g * ctx.xs[0]"),), RULES),
+    Mutant("exp-vjp-drops-cotangent", _U, "Exp's rule returns exp(x), forgetting the g factor",
+           (("        return g * ctx.ans\n\n    jvp = ELEMENTWISE\n\n\nclass Log",
+             "        return ctx.ans\n\n    jvp = ELEMENTWISE\n\n\nclass Log"),), RULES),
+    Mutant("log-vjp-multiplies", _U, "Log's rule is g * x instead of g / x",
+           (("return g / ctx.xs[0]", "return g * ctx.xs[0]"),), RULES),
+    Mutant("sqrt-vjp-missing-half", _U, "Sqrt's rule is g / sqrt(x), missing the 1/2",
+           (("return g / (ctx.ans * 2.0)", "return g / ctx.ans"),), RULES),
+    Mutant("tanh-vjp-not-squared", _A, "Tanh's rule is g (1 - y) instead of g (1 - y^2)",
+           (("g * (1.0 - ctx.ans * ctx.ans)", "g * (1.0 - ctx.ans)"),), RULES),
+    Mutant("sigmoid-vjp-missing-factor", _A, "Sigmoid's rule is g (1 - y), missing y",
+           (("g * ctx.ans * (1.0 - ctx.ans)", "g * (1.0 - ctx.ans)"),), RULES),
+    Mutant("softmax-vjp-unweighted-sum", _A, "Softmax's rule subtracts sum(g), not sum(g y)",
+           (("y * (g - reduce_sum(g * y, axis=ctx.axis",
+             "y * (g - reduce_sum(g, axis=ctx.axis"),), RULES),
+    Mutant("log-softmax-vjp-missing-exp", _A, "LogSoftmax's rule uses log p where p belongs",
+           (("return g - ctx.ans.exp() * reduce_sum(g,", "return g - ctx.ans * reduce_sum(g,"),),
+           RULES),
+    Mutant("matmul-vjp-transposed", _L, "d(a @ b)/db comes back transposed, (a^T g)^T",
+           (("gb = matmul(transpose(am), g)", "gb = transpose(matmul(transpose(am), g))"),),
+           RULES),
+    Mutant("sum-to-averages", _R, "undoing a broadcast averages the copies instead of summing",
+           (("out = apply(Sum, g, axis=axes, keepdims=False) if axes else g",
+             "out = apply(Mean, g, axis=axes, keepdims=False) if axes else g"),), RULES),
+    Mutant("mean-vjp-counts-everything", _R, "mean over some axes divides by all elements",
+           (("count = math.prod(shape) if ctx.axis is None else math.prod(shape[a] for a in "
+             "ctx.axis)", "count = math.prod(shape)"),), RULES),
+    Mutant("max-ties-not-shared", _R, "every tied maximum gets the whole gradient",
+           (("    return hit / count\n", "    return hit\n"),), TIES),
+    Mutant("maximum-ties-not-shared", _E, "maximum(a, b) gives both tied inputs the gradient",
+           (("return wins.astype(dtype) + (a == b).astype(dtype) * 0.5",
+             "return wins.astype(dtype) + (a == b).astype(dtype)"),), TIES),
+    Mutant("where-vjp-swapped", _E, "where's gradient for a goes where cond is false",
+           (("sum_to(where(cond, g, 0.0), ctx.shapes[1])",
+             "sum_to(where(cond, 0.0, g), ctx.shapes[1])"),), RULES),
+    Mutant("clamp-boundary-excluded", _U, "clamp's gradient is 0 at its lower bound itself",
+           (("inside = x >= ctx.min", "inside = x > ctx.min"),), RULES),
+    Mutant("linear-relu-bias-grad-unmasked", _F,
+           "the fused layer's bias gradient sums g, not relu's masked g",
+           (("gb = gz.sum(axis=0) if needs[2] else None",
+             "gb = g.sum(axis=0) if needs[2] else None"),),
+           RULES + ("tests/test_fused_ops.py", "tests/test_nn.py")),
+    Mutant("xent-grad-ignores-smoothing", _F, "cross-entropy's gradient subtracts a plain one-hot",
+           (("probs[xp.arange(x.shape[0]), picked] -= 1.0 - smoothing",
+             "probs[xp.arange(x.shape[0]), picked] -= 1.0"),), LOSSES),
+    Mutant("xent-mean-counts-ignored-rows", "gpugrad/ops/loss.py",
+           "a mean cross-entropy divides by all rows, ignored ones included",
+           (("return int((labels != ignore_index).sum())", "return labels.size"),), LOSSES),
+    Mutant("mse-grad-missing-2", _F, "mse's gradient drops the factor 2",
+           (("(x - t) * (g * (2.0 * scale))", "(x - t) * (g * scale)"),), LOSSES),
+    # ---- forward rules (jvp) ----------------------------------------------------------------
+    Mutant("mul-jvp-own-operand", _E, "Mul's tangent is ta * a instead of ta * b",
+           (("None if ta is None else ta * b,", "None if ta is None else ta * a,"),), FORWARD),
+    Mutant("div-jvp-sign", _E, "Div's tangent in b loses its minus sign",
+           (("None if tb is None else -tb * ctx.ans / b)",
+             "None if tb is None else tb * ctx.ans / b)"),), FORWARD),
+    Mutant("matmul-jvp-one-term", _L, "matmul's tangent keeps ta @ b and drops a @ tb",
+           (("left if right is None else left + right", "left if right is None else left"),),
+           FORWARD),
+    Mutant("log-softmax-jvp-unweighted", _A, "LogSoftmax's tangent subtracts sum(t), not E_p[t]",
+           (("return t - reduce_sum(ctx.ans.exp() * t,", "return t - reduce_sum(t,"),), FORWARD),
+    Mutant("linear-jvp-last-part-only", _L, "Linear's tangent keeps only the last term",
+           (("total = part if total is None else total + part", "total = part"),), FORWARD),
+    Mutant("forward-ad-perturbation-confusion", "gpugrad/autograd/forward_ad.py",
+           "nested levels: a rule sees inputs still carrying its own level's tangents",
+           (("xs = [_below(t, level) for t in inputs]", "xs = list(inputs)"),), FORWARD),
+    # ---- the engine ---------------------------------------------------------------------------
+    Mutant("engine-buffer-overwrites", _N, "two gradients for one node: the later replaces",
+           (("slots[output_nr] = g if old is None or old is ACCUMULATED else old + g",
+             "slots[output_nr] = g"),), ENGINE),
+    Mutant("grad-overwritten-in-place", _G, "backward overwrites .grad instead of adding to it",
+           (("tensor.grad._xp().add(existing, grad._array, out=existing)",
+             "tensor.grad._xp().copyto(existing, grad._array)"),), ENGINE),
+    Mutant("grad-accumulation-no-version-bump", _G,
+           "adding into .grad in place does not bump its version counter",
+           (("            tensor.grad._version.value += 1\n            return\n",
+             "            return\n"),), ENGINE),
+    Mutant("fused-grad-add-no-version-bump", _G,
+           "a rule adding into .grad in place (leaf_grad) does not bump its version",
+           (("    grad._version.value += 1\n    return grad\n", "    return grad\n"),), ENGINE),
+    Mutant("retain-grad-skipped", _N, "retain_grad() is ignored on nodes without hooks",
+           (("if grads is not None and (node._pre_hooks or node._retained or (",
+             "if grads is not None and (node._pre_hooks or ("),), ENGINE),
+    Mutant("hooks-run-in-reverse", _H, "a tensor's hooks run last-registered first",
+           (("    for hook in hooks:\n", "    for hook in reversed(hooks):\n"),), ENGINE),
+    Mutant("retained-grad-before-hooks", _H, "retain_grad stores the gradient before hooks ran",
+           (("    if node._pre_hooks:\n        for nr, hooks in node._pre_hooks.items():\n"
+             "            _apply(hooks, grads, nr, handouts, Tensor)\n    if node._retained:\n"
+             "        for nr, ref in node._retained.items():\n            t = ref()\n"
+             "            if t is not None and grads[nr] is not None:\n"
+             "                store_grad(t, grads[nr], create_graph, owned=False)\n",
+             "    if node._retained:\n        for nr, ref in node._retained.items():\n"
+             "            t = ref()\n            if t is not None and grads[nr] is not None:\n"
+             "                store_grad(t, grads[nr], create_graph, owned=False)\n"
+             "    if node._pre_hooks:\n        for nr, hooks in node._pre_hooks.items():\n"
+             "            _apply(hooks, grads, nr, handouts, Tensor)\n"),), ENGINE),
+    Mutant("dependencies-counted-once", _N, "a node reached by two edges runs after the first",
+           (("deps[child] = deps.get(child, 0) + 1", "deps[child] = 1"),), ENGINE),
+    Mutant("grad-shares-cotangent", _N, "a leaf's .grad may be the caller's or another's buffer",
+           (("g is not ACCUMULATED and handouts.owned(g))", "g is not ACCUMULATED)"),), ENGINE),
+    # ---- checkpointing ---------------------------------------------------------------------
+    Mutant("checkpoint-rng-not-restored", _C, "the recomputation draws fresh random numbers",
+           (("                set_rng_state(self.rng)\n", "                pass\n"),), CHECKPOINT),
+    Mutant("checkpoint-outer-rng-not-restored", _C,
+           "after a recomputation the outer random state is the replayed one",
+           (("            set_rng_state(outer_rng)\n", "            pass\n"),), CHECKPOINT),
+    Mutant("checkpoint-sequential-drops-layers", _C,
+           "uneven segments lose the extra layers (n % segments of them)",
+           (("stop = start + size + (1 if i < extra else 0)", "stop = start + size"),),
+           CHECKPOINT),
+    Mutant("checkpoint-recompute-without-graph", _C,
+           "create_graph through a checkpoint recomputes graph-free values",
+           (("self._recompute(with_graph=is_grad_enabled())",
+             "self._recompute(with_graph=False)"),), CHECKPOINT),
+    # ---- optimizers ---------------------------------------------------------------------------
+    Mutant("adam-bias-correction-off-by-one", "gpugrad/optim/adam.py",
+           "Adam's first-moment correction uses step t + 1",
+           (("step *= lr / (1.0 - beta1**t)", "step *= lr / (1.0 - beta1**(t + 1))"),), OPTIM),
+    Mutant("adam-second-moment-uncorrected", "gpugrad/optim/adam.py",
+           "Adam's second moment is not bias-corrected",
+           (("denom = v * (1.0 / (1.0 - beta2**t))", "denom = v * 1.0"),), OPTIM),
+    Mutant("adam-weight-decay-sign", "gpugrad/optim/adam.py", "Adam's L2 term is subtracted",
+           (("grad = grad + decay * param", "grad = grad - decay * param"),), OPTIM),
+    Mutant("adamw-decay-without-lr", "gpugrad/optim/adam.py", "AdamW decays by wd, not lr * wd",
+           (("param *= 1.0 - lr * decay", "param *= 1.0 - decay"),), OPTIM),
+    Mutant("sgd-weight-decay-sign", "gpugrad/optim/sgd.py", "SGD's L2 term is subtracted",
+           (("grad = grad + decay * param", "grad = grad - decay * param"),), OPTIM),
+    Mutant("sgd-nesterov-without-momentum", "gpugrad/optim/sgd.py",
+           "Nesterov looks ahead by buf, not momentum * buf",
+           (("grad = grad + momentum * buf if", "grad = grad + buf if"),), OPTIM),
+    Mutant("sgd-dampening-ignored", "gpugrad/optim/sgd.py", "SGD's momentum ignores dampening",
+           (('buf += (1.0 - group["dampening"]) * grad', "buf += grad"),), OPTIM),
+    Mutant("optimizer-step-no-version-bump", "gpugrad/optim/optimizer.py",
+           "step() changes parameters in place without bumping their versions",
+           (("                        p._version.value += 1\n", ""),),
+           OPTIM + ("tests/test_inplace.py",)),
+    # ---- layers -------------------------------------------------------------------------------
+    Mutant("dropout-unscaled", "gpugrad/nn/functional.py", "dropout keeps x, not x / (1 - p)",
+           (("return x * keep.astype(x.dtype) * (1.0 / (1.0 - p))",
+             "return x * keep.astype(x.dtype)"),), NN),
+    Mutant("clip-grad-scales-up", "gpugrad/nn/utils/clip_grad.py",
+           "clipping also scales small gradients up to max_norm",
+           (("coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)",
+             "coef = xp.asarray(float(max_norm) / (total + 1e-6))"),), NN),
+    # ---- saving -------------------------------------------------------------------------------
+    Mutant("save-not-atomic", _S, "save writes the file in place (a crash leaves half a file)",
+           (('with os.fdopen(handle, "wb") as f:', 'with open(path, "wb") as f:'),
+            ("os.replace(temporary, path)", "os.remove(temporary)")), SAVE),
+    Mutant("save-leaves-private-mode", _S, "a saved file keeps mkstemp's 0600 permissions",
+           (("os.chmod(temporary, mode)", "pass"),), SAVE),
+    Mutant("save-replaces-symlink", _S, "saving through a link replaces the link by a file",
+           (("path = os.path.realpath(given)", "path = os.path.abspath(given)"),), SAVE),
+    Mutant("save-loop-not-detected", _S, "a link that loops is replaced by a file",
+           (("        os.stat(given)\n", "        os.lstat(given)\n"),), SAVE),
+    Mutant("save-leaves-debris", _S, "a failed save leaves its temporary file behind",
+           (("            os.remove(temporary)\n", "            pass\n"),), SAVE),
+]
