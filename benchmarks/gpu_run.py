@@ -15,7 +15,8 @@ A lent GPU machine gives about 10 minutes per command and returns at most 8 file
    b256 and b4096, float32 and TF32, gpugrad eager fused / unfused / graph against PyTorch
    eager and PyTorch CUDA graphs; then ``gpugrad train`` on 200,000 synthetic rows, eager
    and with --cuda-graph (samples/s after the first epoch);
-5. the rest of the suite on cuda, in what remains of ``--total-s``.
+5. the rest of the suite on cuda, in what remains of ``--total-s`` (less ``CPU_ONLY``: CI
+   runs those).
 
 Each stage runs as a child process group, killed at its cap; what it wrote stays (the
 benchmarks rewrite their JSON after every row). The log of everything and the run's own
@@ -51,6 +52,10 @@ ROOT = gpu_common.ROOT
 CUDA_TEST_FILES = ("tests/test_cuda_kernels.py", "tests/test_cuda_ops.py",
                    "tests/test_cuda_host_syncs.py", "tests/test_cuda_graphs.py",
                    "tests/test_interop.py")
+# CPU-only files the suite stage leaves to CI: a nested dry run of this script (which on a
+# GPU machine would run the cuda tests a second time) and the kernel emulator's tests.
+CPU_ONLY = ("tests/test_gpu_run.py", "tests/test_kernel_emulator.py",
+            "tests/test_kernel_emulation.py")
 DRY_RUN_SUITE = ("tests/test_tensor.py",)
 
 
@@ -103,8 +108,8 @@ class Run:
                 self.say(f"!! skipped (stage cap reached): {' '.join(command)}")
                 continue
             code, output = self.child(command, remaining, env)
-            record["commands"].append({"command": " ".join(command), "exit": code})
-            record["output_tail"] = output[-2000:]
+            record["commands"].append({"command": " ".join(command), "exit": code,
+                                       "output_tail": output[-2000:]})
             if code != 0:
                 record["status"] = "timed out" if code == "timeout" else "failed"
         record["seconds"] = round(time.perf_counter() - start, 1)
@@ -227,10 +232,15 @@ def stages(run: Run, args, scratch: str) -> None:
                "--out-md", run.path("gpu_training_{}.md")),
         *train_commands(run, scratch)])
     run.report["train_samples_per_s"] = train_throughput(scratch)
-    suite = DRY_RUN_SUITE if args.cpu_dry_run else ["tests"] + [
-        f"--ignore={f}" for f in CUDA_TEST_FILES]
+    suite = DRY_RUN_SUITE if args.cpu_dry_run else suite_arguments()
     run.stage("suite", max(run.left() - 5, 0), [pytest_command(run, suite, "suite_{}.xml")],
               require)
+
+
+def suite_arguments() -> list:
+    """The suite stage's pytest arguments on a GPU: tests/, less the cuda tests' files (their
+    own stage ran them) and the CPU-only ones."""
+    return ["tests"] + [f"--ignore={f}" for f in CUDA_TEST_FILES + CPU_ONLY]
 
 
 def _read_json(path: str):

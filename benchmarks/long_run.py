@@ -35,11 +35,10 @@ import datetime
 import gc
 import json
 import os
-import platform
 import sys
 import time
 
-import common  # noqa: F401  (this checkout's gpugrad first on sys.path)
+import common  # this checkout's gpugrad first on sys.path; the machine's description
 import gpu_common
 
 import numpy as np
@@ -49,7 +48,6 @@ from gpugrad import nn, optim
 from gpugrad.nn import functional as F
 
 MIB = 2 ** 20
-_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def rss_bytes() -> int:
@@ -163,13 +161,20 @@ def _row_text(row: dict) -> str:
     return "  ".join(parts)
 
 
+def _machine_text(env: dict) -> str:
+    """``common.machine()``'s fields (and the card, on CUDA) in one line."""
+    blas = f" ({env['numpy_blas']})" if env.get("numpy_blas") else ""
+    return (f"{env['machine']}, {env['cpus']} cores ({env['processor']}), Python "
+            f"{env['python']}, NumPy {env['numpy']}{blas}"
+            + "".join(f", {k}={v}" for k, v in env.items() if k.isupper())
+            + (f", {env['card']}" if env.get("card") else ""))
+
+
 def report(result: dict, env: dict) -> str:
     c = result["config"]
     lines = [f"# benchmarks/long_run.py: {c['steps']} Adam steps of MLP {c['sizes']}, batch "
              f"{c['batch']}, on {c['device']}; memory sampled every {c['every']} steps.",
-             f"# {env['date']}, commit {env['commit']}, {env['machine']}, Python "
-             f"{env['python']}, NumPy {env['numpy']}" + (f", {env['card']}" if env.get("card")
-                                                        else ""), ""]
+             f"# {env['date']}, commit {env['commit']}, {_machine_text(env)}", ""]
     lines += [_row_text(row) for row in result["samples"]]
     first = result["samples"][min(1, len(result["samples"]) - 1)]["step"]
     lines += ["", f"Growth from step {first} (after the warm-up) to the last step, and to the "
@@ -204,9 +209,7 @@ def main(argv=None) -> int:
     out = args.out or os.path.join(gpu_common.ROOT, "benchmarks", "results",
                                    f"long_run_{kind}.txt")
     env = {"date": f"{datetime.datetime.now():%Y-%m-%d %H:%M}",
-           "commit": gpu_common.commit(mark_uncommitted=True), "python": platform.python_version(),
-           "numpy": np.__version__, "machine": f"{platform.machine()}, {os.cpu_count()} cores"
-           + "".join(f", {k}={os.environ[k]}" for k in _THREADS if k in os.environ)}
+           "commit": gpu_common.commit(mark_uncommitted=True), **common.machine()}
     if kind == "cuda":
         import cupy
         env["card"] = gpu_common.card(cupy)["card"]

@@ -24,6 +24,25 @@ class Mutant(NamedTuple):
     tests: tuple        # test files run against it (pytest -x)
 
 
+def planted(text: str, edits, where: str = "the text") -> str:
+    """``text`` with each (original, replacement) of ``edits`` applied in turn; a
+    ValueError naming the count when an original does not occur exactly once (``where``
+    names the file in it).
+
+    Example::
+
+        >>> planted("x = 1 + 1", (("1 + 1", "1 - 1"),))
+        'x = 1 - 1'
+    """
+    for old, new in edits:
+        count = text.count(old)
+        if count != 1:
+            raise ValueError(f"the original text occurs {count} times in {where} "
+                             f"(expected once): {old!r:.100}")
+        text = text.replace(old, new)
+    return text
+
+
 RULES = ("tests/test_ops_table.py", "tests/test_autograd.py")
 FORWARD = ("tests/test_ops_table.py", "tests/test_forward_ad.py", "tests/test_func.py")
 LOSSES = ("tests/test_losses.py", "tests/test_ops_table.py", "tests/test_fused_ops.py")

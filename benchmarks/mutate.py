@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from mutants import MUTANTS  # noqa: E402
+from mutants import MUTANTS, planted  # noqa: E402
 
 PYTEST = ["-q", "-p", "no:cacheprovider", "-rfE", "--tb=line"]
 
@@ -58,17 +58,12 @@ def check(root: Path, mutants) -> list:
         if not path.is_file():
             problems.append(f"{m.name}: no file {m.path}")
             continue
-        text = original = path.read_text()
-        for old, new in m.edits:
-            count = original.count(old)
-            if count != 1:
-                problems.append(f"{m.name}: the original text occurs {count} times in "
-                                f"{m.path} (expected once): {old!r:.100}")
-            elif old == new:
-                problems.append(f"{m.name}: a replacement equals its original")
-            text = text.replace(old, new)
+        if any(old == new for old, new in m.edits):
+            problems.append(f"{m.name}: a replacement equals its original")
         try:
-            compile(text, m.path, "exec")
+            compile(planted(path.read_text(), m.edits, m.path), m.path, "exec")
+        except ValueError as exc:
+            problems.append(f"{m.name}: {exc}")
         except SyntaxError as exc:
             problems.append(f"{m.name}: the mutated {m.path} does not compile ({exc})")
         for test in m.tests:
@@ -134,13 +129,10 @@ def run_mutant(scratch: Path, mutant, deselect, timeout: float) -> dict:
     """Plant ``mutant`` in ``scratch``, run its tests, take it out again."""
     path = scratch / mutant.path
     original = path.read_text()
-    text = original
-    for old, new in mutant.edits:
-        if text.count(old) != 1:
-            return {"result": "error", "seconds": 0.0,
-                    "note": f"original text not found once in {mutant.path}"}
-        text = text.replace(old, new)
-    path.write_text(text)
+    try:
+        path.write_text(planted(original, mutant.edits, mutant.path))
+    except ValueError as exc:
+        return {"result": "error", "seconds": 0.0, "note": str(exc)}
     _drop_bytecode(scratch, mutant.path)
     try:
         extra = ["-x"] + [arg for node in deselect for arg in ("--deselect", node)]
@@ -164,20 +156,13 @@ def _last_line(output: str) -> str:
     return lines[-1][:160] if lines else "(no output)"
 
 
-def _commit(root: Path) -> str:
-    def git(*args):
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + (" (plus the working tree)" if git("status", "--porcelain") else "")
-
-
-def report(rows, baseline_failed, started, total_seconds, root) -> str:
+def report(rows, baseline_failed, started, total_seconds) -> str:
+    from gpu_common import commit       # here: --check and --list need no gpugrad import
     counts = {k: sum(r["result"] == k for _, r in rows) for k in ("killed", "survived", "error")}
     lines = ["# benchmarks/mutate.py: bugs planted one at a time in a scratch copy of the tree,",
              "# each against its test files (pytest -x). killed: a test failed; survived: all",
              "# passed; error: pytest could not run it, or it ran past the timeout.",
-             f"# {started:%Y-%m-%d %H:%M}, commit {_commit(root)}, Python "
+             f"# {started:%Y-%m-%d %H:%M}, commit {commit(mark_uncommitted=True)}, Python "
              f"{sys.version.split()[0]}, {os.cpu_count()} cores", ""]
     if baseline_failed:
         lines.append("Failing without any mutant (deselected for the mutants):")
@@ -255,7 +240,7 @@ def run(mutants, args) -> int:
             rows.append((m, result))
             print(f"{m.name:<36} {result['result']:<8} {result['seconds']:6.1f} s  "
                   f"{result['note']}", flush=True)
-    text = report(rows, baseline_failed, started, time.perf_counter() - begin, ROOT)
+    text = report(rows, baseline_failed, started, time.perf_counter() - begin)
     print()
     print(text, end="")
     if args.out != "-":

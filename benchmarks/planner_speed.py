@@ -21,7 +21,7 @@ x = gpugrad.randn(32, 64)
 labels = gpugrad.tensor(np.arange(32) % 64)
 prof = profile(blocks_of(model), x, lambda out: nn.functional.cross_entropy(out, labels),
                repeat=1)
-budget = 0.3 * sum(prof.tape) + sum(prof.node)     # 30% of keeping every block
+budget = 0.3 * sum(prof.tape) + sum(prof.node)     # 30% of every tape, plus the graph nodes
 chain = prof.as_chain(budget / DEFAULT_SLOTS)
 times = []
 for _ in range(3):

@@ -25,9 +25,10 @@ import numpy as np
 from . import __version__, backend, distributed
 from .cli_options import OPTIONS, Parser, add_train_options, experiment_parser
 from .data import DataError
+from .distributed.group import mark_raised_together
 from .distributed.job import ElsewhereError, launcher_rank, reporting_rank
 from .serialization import CorruptFileError
-from .train_files import resume_options
+from .train_files import nothing_to_do, resume_options
 from .training import TrainConfig, TrainingDiverged, TrainingInterrupted, fit
 
 __all__ = ["main"]
@@ -85,7 +86,7 @@ def _train(args) -> int:
         try:
             config = _resumed(args.resume, given, config)
         except Exception as exc:
-            exc.gpugrad_reporting_rank = 0       # every rank read the same file: say it once
+            mark_raised_together(exc, 0)         # every rank read the same file: say it once
             raise
         if config is None:
             return 0
@@ -108,9 +109,7 @@ def _resumed(option: str, given: dict, config: TrainConfig) -> TrainConfig | Non
         config.out = os.path.dirname(path) or "."
     config, done = resume_options(path, given, config)
     if done >= config.epochs:
-        _say(f"{path} has already trained {done} epochs and --epochs is {config.epochs}: "
-             f"nothing to do, nothing changed (pass --epochs N with N > {done} to train "
-             f"further)")
+        _say(nothing_to_do(path, done, config.epochs))
         return None
     return config
 

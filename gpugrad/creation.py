@@ -255,9 +255,13 @@ def _random(draw, shape, dtype, device, requires_grad) -> Tensor:
     dtype = as_dtype(dtype) or get_default_dtype()
     if dtype not in (np.float32, np.float64):
         raise TypeError(f"random tensors are float32 or float64, not {dtype}")
-    shape = _shape(shape)
+    return _draw(draw, _shape(shape), dtype, device, requires_grad)
+
+
+def _draw(draw, shape, dtype, device, requires_grad) -> Tensor:
+    """``draw(shape, dtype, device)`` as a tensor; inside vmap, as its randomness= says."""
     levels = _vmap_state.vmap_levels
-    if levels:                      # inside vmap: as its randomness= says
+    if levels:
         return _random_in_vmap(draw, shape, dtype, _device(device), levels, requires_grad)
     return _finish(draw(shape, dtype, _device(device)), requires_grad)
 
@@ -296,10 +300,7 @@ def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
         return random.integers_array(int(low), int(high), shape, drawn, device).astype(
             dtype, copy=False)
 
-    if _vmap_state.vmap_levels:
-        return _random_in_vmap(draw, shape, dtype, _device(device), _vmap_state.vmap_levels,
-                               requires_grad)
-    return _finish(draw(shape, dtype, _device(device)), requires_grad)
+    return _draw(draw, shape, dtype, device, requires_grad)
 
 
 def _random_in_vmap(draw, shape, dtype, device, levels, requires_grad) -> Tensor:

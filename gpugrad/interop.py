@@ -169,7 +169,7 @@ def reduce_tensor(t: Tensor, protocol: int):
         tensor([2., 4.], device='cpu', dtype=float32, requires_grad=True)
     """
     array = t._array
-    host = array if isinstance(array, np.ndarray) else array.get()
+    host = backend.to_device(array, backend.CPU)
     return (rebuild_tensor, (type(t), host, str(backend.device_of(array)), t._requires_grad))
 
 

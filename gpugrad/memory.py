@@ -170,21 +170,13 @@ def saved_report(tensor) -> SavedReport:
         activations held for backward: 56 bytes; parameters: 48 bytes
     """
     from .autograd.graph import AccumulateGrad
-    parameters = set()
-    nodes, seen, stack = [], set(), [tensor.grad_fn] if tensor.grad_fn is not None else []
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        nodes.append(node)
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            if isinstance(edge[0], AccumulateGrad):
-                parameters.add(_buffer_key(edge[0].variable._array))
-            else:
-                stack.append(edge[0])
+    from .autograd.walk import nodes_behind
+    parameters, nodes = set(), []
+    for node in nodes_behind([tensor.grad_fn]):
+        if isinstance(node, AccumulateGrad):
+            parameters.add(_buffer_key(node.variable._array))
+        else:
+            nodes.append(node)
     rows, counted, totals = [], set(), {"activation": 0, "parameter": 0}
     frames = {}
     for node in nodes:

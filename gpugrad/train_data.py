@@ -30,10 +30,8 @@ def load(config):
     its ``data`` (digits, synthetic, an .npz or a CSV path) split by ``test_fraction``."""
     if config.data == "synthetic":
         X, y = data.synthetic(n=config.synthetic_size, seed=config.seed)
-    elif config.data in _BUILT_IN or str(config.data).endswith(".npz"):
+    else:                       # digits, or a file (data.load sends a path to load_file)
         X, y = data.load(config.data)
-    else:
-        X, y = data.load_file(config.data)
     split = data.train_test_split(X, y, config.test_fraction, seed=config.seed)
     if len(split[1]) == 0:
         raise DataError(f"{config.data}: {len(X)} rows with --test-fraction "

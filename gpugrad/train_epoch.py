@@ -16,6 +16,7 @@ import numpy as np
 
 from . import backend
 from .cuda import sync_debug
+from .distributed.group import mark_raised_together
 from .distributed.job import Job
 
 __all__ = ["TrainingDiverged", "LossWatch", "train_epoch", "diverged"]
@@ -158,5 +159,4 @@ def diverged(config, epoch: int, step: int | None, steps: int) -> TrainingDiverg
         f"the loss became NaN or infinite in epoch {epoch} {where}; training stopped and "
         f"{kept}. Try a lower --lr (this run used {config.lr:g}; e.g. --lr "
         f"{config.lr / 10:g})")
-    error.gpugrad_reporting_rank = 0              # found on every rank together
-    return error
+    return mark_raised_together(error, 0)          # found on every rank together

@@ -34,8 +34,8 @@ from .random import get_rng_state, set_rng_state
 from .serialization import load, save
 
 __all__ = ["FIXED_ON_RESUME", "CARRIED_ON_RESUME", "flag", "shown", "checkpoint_options",
-           "read_checkpoint", "write_checkpoint", "restore", "resume_options", "metrics_of",
-           "write_results"]
+           "read_checkpoint", "write_checkpoint", "restore", "resume_options", "nothing_to_do",
+           "metrics_of", "write_results"]
 
 # Options a resumed run takes from its checkpoint and must not change: they fix the data
 # split, the model and the optimizer.
@@ -75,6 +75,12 @@ def _same(key: str, a, b) -> bool:
     """Whether option ``key`` has the same value ``a`` and ``b`` (data files by the file they
     name, so ``my_data.npz`` typed in its folder matches the absolute path recorded)."""
     return same_data(a, b) if key == "data" else shown(a) == shown(b)
+
+
+def _mismatches(saved: dict, options: dict, keys) -> list:
+    """Those of ``keys`` whose value in ``options`` differs from the one in ``saved`` (a
+    checkpoint's options; a key it lacks reads as None)."""
+    return [k for k in keys if not _same(k, saved.get(k), options[k])]
 
 
 def _options(config, leave_out: tuple) -> dict:
@@ -132,7 +138,7 @@ def restore(config, model, optimizer, loader, device, log) -> tuple[list, int, d
     state = read_checkpoint(path, device=device)
     saved, now = state["config"], asdict(config)
     changed = [f"{flag(k)} {shown(saved.get(k))} -> {shown(now[k])}"
-               for k in FIXED_ON_RESUME if not _same(k, saved.get(k), now[k])]
+               for k in _mismatches(saved, now, FIXED_ON_RESUME)]
     if changed:
         raise DataError(f"--resume {path}: the checkpoint was trained with other options "
                         f"({'; '.join(changed)}); pass the same ones, or leave them out")
@@ -169,9 +175,9 @@ def resume_options(path: str, given: dict, base) -> tuple:
     """
     saved = read_checkpoint(path, device="cpu")
     options, done = saved["config"], int(saved["epoch"])
+    both = [k for k in FIXED_ON_RESUME if k in given and k in options]
     conflicts = [f"{flag(k)} {shown(given[k])} (the checkpoint has {flag(k)} "
-                 f"{shown(options.get(k))})" for k in FIXED_ON_RESUME
-                 if k in given and k in options and not _same(k, given[k], options[k])]
+                 f"{shown(options[k])})" for k in _mismatches(options, given, both)]
     if conflicts:
         raise DataError(f"--resume {path}: {' and '.join(conflicts)} "
                         f"{'conflicts' if len(conflicts) == 1 else 'conflict'} with the run "
@@ -184,6 +190,13 @@ def resume_options(path: str, given: dict, base) -> tuple:
             setattr(base, key, options[key])
     base.resume = path
     return base, done
+
+
+def nothing_to_do(path, done: int, epochs: int) -> str:
+    """What a resumed run says when the checkpoint ``path`` has already trained ``done``
+    epochs and ``--epochs`` asks for no more."""
+    return (f"{path} has already trained {done} epochs and --epochs is {epochs}: nothing to "
+            f"do, nothing changed (pass --epochs N with N > {done} to train further)")
 
 
 # ---------------------------------------------------------------------------------------------

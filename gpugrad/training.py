@@ -252,9 +252,7 @@ def fit(config: TrainConfig, log=print) -> dict:
         return train_files.metrics_of(config, device, why, sizes, history, job.size, stopped)
 
     if first_epoch > config.epochs:
-        log(f"{config.resume} has already trained {first_epoch - 1} epochs and --epochs is "
-            f"{config.epochs}: nothing to do, nothing changed (pass --epochs N with "
-            f"N > {first_epoch - 1} to train further)")
+        log(train_files.nothing_to_do(config.resume, first_epoch - 1, config.epochs))
         return metrics()
     epoch, arrays = first_epoch, (X_train, y_train, X_test, y_test)
     try:

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 
 from .autograd.graph import AccumulateGrad
+from .autograd.walk import nodes_behind
 
 __all__ = ["to_dot", "render"]
 
@@ -81,19 +82,12 @@ def to_dot(tensor, params: dict | None = None, name: str = "output") -> str:
             lines.append(f"  {node_id(tensor._grad_accumulator())} -> out;")
         lines.append("}")
         return "\n".join(lines)
-    stack, seen = [tensor.grad_fn], set()
     lines.append(f"  {node_id(tensor.grad_fn)} -> out{_port(tensor.grad_fn, tensor.output_nr)};")
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in nodes_behind([tensor.grad_fn]):
         for edge in node.next_edges:
-            if edge is None:
-                continue
-            child, output_nr = edge
-            lines.append(f"  {node_id(child)} -> {node_id(node)}{_port(child, output_nr)};")
-            stack.append(child)
+            if edge is not None:
+                child, output_nr = edge
+                lines.append(f"  {node_id(child)} -> {node_id(node)}{_port(child, output_nr)};")
     lines.append("}")
     return "\n".join(lines)
 

@@ -83,7 +83,7 @@ class EmulatedDevice:
         return np.ndarray
 
     def device_id(self, a):
-        return None                         # as launch_optim's tables say for NumPy arrays
+        return None                         # no GPU; launch_optim's tables ask here too
 
     def empty(self, device_id, shape, dtype):
         return self.allocate(shape, dtype)

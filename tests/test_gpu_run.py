@@ -63,14 +63,38 @@ def test_a_stage_past_its_cap_is_killed_and_the_run_goes_on(tmp_path):
                                      [sys.executable, "-c", "print('never' + 'ran')"]])
     assert time.perf_counter() - start < 20
     assert record["status"] == "timed out"
-    assert record["commands"] == [{"command": record["commands"][0]["command"],
-                                   "exit": "timeout"}]
+    assert [{k: c[k] for k in ("command", "exit")} for c in record["commands"]] == [
+        {"command": record["commands"][0]["command"], "exit": "timeout"}]
+    assert "started" in record["commands"][0]["output_tail"]
     record = run.stage("next", 10, [[sys.executable, "-c", "print('fine')"]])
-    assert record["status"] == "ok" and "fine" in record["output_tail"]
+    assert record["status"] == "ok" and "fine" in record["commands"][0]["output_tail"]
     log = (tmp_path / f"gpu_run_{run.stem}.log").read_text()
     assert "started" in log and "killed at its cap" in log and "neverran" not in log
     saved = json.loads((tmp_path / f"gpu_run_{run.stem}.json").read_text())
     assert [s["status"] for s in saved["stages"]] == ["timed out", "ok"]
+
+
+def test_each_command_keeps_its_own_output_tail(tmp_path):
+    run = gpu_run.Run(str(tmp_path), total_s=60, dry_run=True)
+    record = run.stage("two", 20, [[sys.executable, "-c", "print('first' + 'fails'); exit(3)"],
+                                   [sys.executable, "-c", "print('second' + 'fine')"]])
+    assert record["status"] == "failed"
+    first, second = record["commands"]
+    assert first["exit"] == 3 and "firstfails" in first["output_tail"]
+    assert second["exit"] == 0 and "secondfine" in second["output_tail"]
+    assert "firstfails" not in second["output_tail"]
+
+
+def test_the_gpu_suite_leaves_out_the_cuda_and_cpu_only_files():
+    args = gpu_run.suite_arguments()
+    assert args[0] == "tests"
+    ignored = {a[len("--ignore="):] for a in args[1:] if a.startswith("--ignore=")}
+    assert len(ignored) == len(args) - 1
+    assert ignored == set(gpu_run.CUDA_TEST_FILES) | set(gpu_run.CPU_ONLY)
+    assert {"tests/test_gpu_run.py", "tests/test_kernel_emulator.py",
+            "tests/test_kernel_emulation.py"} <= ignored
+    for path in ignored:                            # a renamed file would be run again
+        assert os.path.isfile(os.path.join(ROOT, path)), path
 
 
 @pytest.mark.skipif(backend.is_cuda_usable(), reason="checks a machine without CUDA")

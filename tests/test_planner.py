@@ -160,6 +160,29 @@ def test_simulate_counts_every_checkpoint_frame():
     assert simulate(chain, side_by_side)[1] == 20
 
 
+class _Doubled(gpugrad.autograd.Function):
+    @staticmethod
+    def forward(ctx, t):
+        e = t.exp()
+        ctx.save_for_backward(e)                    # new memory, kept by ctx alone
+        return e * 2.0
+
+    @staticmethod
+    def backward(ctx, g):
+        (e,) = ctx.saved_tensors
+        return g * 2.0 * e
+
+
+def test_recomputed_sees_what_a_custom_function_saves():
+    # a checkpointed custom Function keeps its saved values in ctx._saved: the retape
+    # measurement must find them (not fall back to the tape)
+    from gpugrad.checkpoint.profiling import _recomputed
+    x = gpugrad.randn(8, 16, dtype="float64")
+    leaf = lambda: x.detach().requires_grad_(True)  # noqa: E731
+    retape = _recomputed(lambda t: _Doubled.apply(t), leaf, "cpu")
+    assert retape is not None and retape >= 8 * 16 * 8
+
+
 @pytest.fixture(scope="module")
 def deep_model():
     gpugrad.manual_seed(0)

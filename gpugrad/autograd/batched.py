@@ -30,8 +30,8 @@ import math
 from .mode import _state
 from ..tensor import Tensor, _ElementCount
 
-__all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "active_levels",
-           "is_batched", "innermost_array", "escaped_error", "backward_in_vmap_error"]
+__all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "reenter", "level_of",
+           "innermost_array", "escaped_error", "backward_in_vmap_error"]
 
 
 class VmapLevel:
@@ -58,13 +58,27 @@ def pop_level(level: VmapLevel) -> None:
     _state.vmap_levels = tuple(x for x in _state.vmap_levels if x is not level)
 
 
-def active_levels() -> tuple:
-    """The active vmap levels, outermost first."""
-    return _state.vmap_levels
+def reenter(level: VmapLevel) -> bool:
+    """Make ``level`` active again (innermost), for the batched tensors that refer to it;
+    whether it was not active (the caller then leaves it again with ``pop_level``)."""
+    if level.active:
+        return False
+    level.active = True
+    level.depth = len(_state.vmap_levels)
+    _state.vmap_levels = _state.vmap_levels + (level,)
+    return True
 
 
-def is_batched(t) -> bool:
-    return isinstance(t, BatchedTensor)
+def level_of(tensors):
+    """The innermost vmap level among the batched ``tensors`` (None if none is batched)."""
+    level = None
+    for t in tensors:
+        if isinstance(t, BatchedTensor):
+            if not t._level.active:
+                raise escaped_error()
+            if level is None or t._level.depth > level.depth:
+                level = t._level
+    return level
 
 
 def innermost_array(t):

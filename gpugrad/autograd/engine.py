@@ -249,8 +249,6 @@ class _Handouts:
         return ref is not None and (ref is _NO_WEAKREF or ref() is array)
 
     def note(self, g):
-        if g._batched:                      # vmap's batched gradients are never reused
-            return
         array = g._array
         if self._holds(self.seen, array):
             self.shared[id(array)] = self.seen[id(array)]
@@ -258,15 +256,25 @@ class _Handouts:
             self.seen[id(array)] = _weak(array)
 
     def share(self, g):
-        if not g._batched:
-            self.shared[id(g._array)] = _weak(g._array)
+        self.shared[id(g._array)] = _weak(g._array)
 
     def owned(self, g) -> bool:
-        if g._batched:
-            return False
         array = g._array
         return not self._holds(self.shared, array) and array.base is None and \
             array.flags.c_contiguous
+
+
+class _NoHandouts:
+    """For ``grad()`` and ``backward(inputs=...)``: nothing is stored into ``.grad`` or reused
+    in place there (and vmap's batched gradients only flow there), so nothing is tracked."""
+
+    def note(self, g):
+        pass
+
+    share = note
+
+    def owned(self, g) -> bool:
+        return False
 
 
 _NO_WEAKREF = object()      # an array type without weak references: its id is trusted
@@ -316,7 +324,7 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
         deps = _restrict(deps, needed)
         captured = {edge: None for edge in targets}
     buffers = {}
-    handouts = _Handouts()
+    handouts = _Handouts() if targets is None else _NoHandouts()
     for (node, nr), g in zip(root_edges, root_grads):
         if node in deps:
             handouts.share(g)                 # the caller's cotangent: never stored as is

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .batched import BatchedTensor, pop_level
-from .mode import _state, is_grad_enabled, no_grad
+from .batched import BatchedTensor, level_of, pop_level, reenter
+from .mode import is_grad_enabled, no_grad
 
 __all__ = ["VmapInfo", "batched_outputs"]
 
@@ -56,11 +56,10 @@ class VmapInfo(NamedTuple):
 def batched_outputs(cls, ctx, args, kwargs) -> tuple:
     """The outputs (a tuple) of ``cls.apply(*args)`` where some args are batched tensors;
     ``ctx`` is the node the caller records for transforms inside the vmap."""
-    from ..ops.batching import level_of
+    from ..ops.batching import _split
     level = level_of(args)
-    in_dims = tuple(0 if isinstance(a, BatchedTensor) and a._level is level else None
-                    for a in args)
-    values = [a._value if d == 0 else a for a, d in zip(args, in_dims)]
+    values, batched = _split(args, level)
+    in_dims = tuple(0 if b else None for b in batched)
     if cls.vmap is not None:
         output, out_dims = cls.vmap(VmapInfo(level.size, level.randomness), in_dims, *values,
                                     **kwargs)
@@ -148,9 +147,9 @@ def _backward(gctx, *grads):
     cotangents as batched tensors; an input that is the same for every example gets the
     sum over the examples."""
     from ..ops.reduce import sum as reduce_sum
-    from ..ops.batching import with_batch
+    from ..ops.batching import batch_value
     level = gctx.level
-    entered = _enter(level)
+    entered = reenter(level)
     backward = gctx.cls.backward
     once = getattr(backward, "once_differentiable", False)
     try:
@@ -165,10 +164,12 @@ def _backward(gctx, *grads):
         for r, d in zip(result, gctx.in_dims):
             if r is None:
                 out.append(None)
+            elif d == 0:
+                out.append(batch_value(r, level))
             elif isinstance(r, BatchedTensor) and r._level is level:
-                out.append(r._value if d == 0 else reduce_sum(r._value, axis=0))
+                out.append(reduce_sum(r._value, axis=0))
             else:
-                out.append(with_batch(r, False, level.size) if d == 0 else r * level.size)
+                out.append(r * level.size)
     finally:
         if entered:
             pop_level(level)
@@ -180,7 +181,7 @@ def _backward(gctx, *grads):
 
 def _jvp(gctx, _cls, _ctx, _call, *tangents):
     level = gctx.level
-    entered = _enter(level)
+    entered = reenter(level)
     try:
         wrapped = [t if t is None or d is None else BatchedTensor._make(t, level)
                    for t, d in zip(tangents, gctx.in_dims)]
@@ -192,19 +193,8 @@ def _jvp(gctx, _cls, _ctx, _call, *tangents):
 
 def _unbatched(output, level):
     """Outputs of the Function on the level as batch values (batch at 0)."""
-    from ..ops.batching import with_batch
+    from ..ops.batching import batch_value
     outputs = output if isinstance(output, tuple) else (output,)
-    values = tuple(o._value if isinstance(o, BatchedTensor) and o._level is level
-                   else with_batch(o, False, level.size) for o in outputs)
+    values = tuple(batch_value(o, level) for o in outputs)
     return values if isinstance(output, tuple) else values[0]
 
-
-def _enter(level) -> bool:
-    """Make ``level`` active again (innermost), for the batched tensors that refer to it;
-    whether it was not active (the caller leaves it again)."""
-    if level.active:
-        return False
-    level.active = True
-    level.depth = len(_state.vmap_levels)
-    _state.vmap_levels = _state.vmap_levels + (level,)
-    return True

@@ -36,7 +36,7 @@ import numpy as np
 from .. import backend
 from ..autograd.graph import saved_tensors_hooks
 from ..autograd.mode import no_grad
-from ..memory import track
+from ..memory import _saved_of, track
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 from .recompute import _recomputing, checkpoint
@@ -95,15 +95,8 @@ def _no_grad(stage, x):
 
 def _nodes(out) -> list:
     """The graph nodes behind ``out`` (its stage's: the stage's input is a fresh leaf)."""
-    found, stack, seen = [], [out.grad_fn], set()
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        found.append(node)
-        stack.extend(edge[0] for edge in node.next_edges if edge is not None)
-    return found
+    from ..autograd.walk import nodes_behind
+    return list(nodes_behind([out.grad_fn]))
 
 
 def _seed(out):
@@ -131,9 +124,9 @@ def _input(leaf):
 
 
 def _measure_stage(stage, leaf, device):
-    """(output bytes, tape, forward extra, isolated backward extra, node bytes, node growth)
-    of one stage run on a fresh input ``leaf()`` (its gradient is ones). Run inside one
-    tracking session, so that each measurement also sees what the earlier ones freed."""
+    """(output bytes, tape, forward extra, node bytes, node growth) of one stage run on a
+    fresh input ``leaf()``. Run inside one tracking session, so that each measurement also
+    sees what the earlier ones freed."""
     inp, anchor = _input(leaf)
     with track(device) as dropped, saved_tensors_hooks(lambda t: None, lambda p: None):
         out = stage(inp)                      # as under checkpoint: the graph, no values
@@ -143,16 +136,23 @@ def _measure_stage(stage, leaf, device):
         for each in nodes:
             each.release()
     del out, nodes
-    inp, anchor = _input(leaf)                # no .grad yet: its gradient is new memory
+    inp, anchor = _input(leaf)
     with track(device) as forward:
         out = stage(inp)
     tape = forward.current
+    del out
+    return nbytes, max(tape - node, nbytes), max(forward.peak - tape, 0), node, released.current
+
+
+def _isolated_backward(stage, leaf, device) -> int:
+    """The backward extra of one stage run alone on a fresh input ``leaf()`` (its gradient
+    is ones): for the stages ``_backward_in_context`` cannot measure."""
+    inp, anchor = _input(leaf)                # no .grad yet: its gradient is new memory
+    out = stage(inp)
     seed = _seed(out)
     with track(device) as backward:
         out.backward(seed)
-    del out
-    return (nbytes, max(tape - node, nbytes), max(forward.peak - tape, 0), backward.peak,
-            node, released.current)
+    return backward.peak
 
 
 class _Switch:
@@ -219,9 +219,8 @@ def _recomputed(stage, leaf, device):
     none."""
     inp, anchor = _input(leaf)
     out = checkpoint(stage, inp)
-    dropped = [(node, saved) for node in _nodes(out) for saved in (
-        *getattr(node, "_saved_xs", ()), getattr(node, "_saved_ans", None))
-        if saved is not None and saved.unpack_hook is not None]
+    dropped = [(node, saved) for node in _nodes(out) for _, saved in _saved_of(node)
+               if saved.unpack_hook is not None]
     if not dropped:
         return None
     with track(device) as recomputed, no_grad():
@@ -277,17 +276,15 @@ def _profile_stages(blocks, x, loss_fn, repeat, device) -> _Profile:
         leaf = (lambda v, grad: lambda: v.detach().requires_grad_(grad))(value, i > 0)
         f, b = _times(stage, leaf, device, repeat)          # timed untraced, caches warm
         with track(device):
-            nbytes, tape, fwd, bwd, node, grown = _measure_stage(stage, leaf, device)
+            nbytes, tape, fwd, node, grown = _measure_stage(stage, leaf, device)
             retape = _recomputed(stage, leaf, device)
             start = None
             if i + 1 < len(stages):
                 start = _backward_in_context(stage, stages[i + 1][1], leaf, device)
+            # the backward as in a step where it can be marked; else on its own
+            bwd = _isolated_backward(stage, leaf, device) if start is None else start[1]
         retape = tape if retape is None else retape
-        if start is not None:
-            starts.append(start[0])
-            bwd = start[1]
-        else:
-            starts.append(None)
+        starts.append(None if start is None else start[0])
         result.names.append(name)
         result.x.append(nbytes if i < len(blocks) else 0)
         for field, v in (("tape", tape), ("retape", retape), ("fwd", fwd), ("bwd", bwd),

@@ -47,8 +47,9 @@ def _address(a) -> int:
 
 
 def _device_id(a):
-    """The GPU of array ``a``; None for a NumPy array (the CPU harness of the kernels)."""
-    return backend.device_of(a).index
+    """The GPU of array ``a``, as launch.py's current device says (read at call time, so a
+    device swapped in with ``launch.using_device`` applies: None for the emulator's arrays)."""
+    return launch._device.device_id(a)
 
 
 def _on_device_of(a):
@@ -71,7 +72,9 @@ class Table:
         first = lists[0]
         if not first:
             raise ValueError("a multi-tensor table needs at least one tensor")
-        self.dtype, self.device_id = first[0].dtype, _device_id(first[0])
+        self.dtype = first[0].dtype
+        _check(f"{next(iter(roles))}[0]", first[0], self.dtype)     # before asking its GPU
+        self.device_id = _device_id(first[0])
         for role, arrays in roles.items():
             if len(arrays) != len(first):
                 raise ValueError(f"role {role!r} has {len(arrays)} tensors, expected "

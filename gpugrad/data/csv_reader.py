@@ -33,11 +33,7 @@ def read_csv(path):
         Traceback (most recent call last):
         gpugrad.data.datasets.DataError: bad.csv, line 3, column 2 ('weight'): '?' is not a ...
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"data file not found: {path}")
-    if os.path.isdir(path):
-        raise DataError(f"{path} is a folder; give a .npz or .csv file")
+    path = os.fspath(path)          # datasets.load_file has checked it is a file
     header = _header(path)
     skip = 1 if header is not None else 0
     if not any(True for _ in _rows(path, skip)):

@@ -31,7 +31,8 @@ from .. import backend
 from ..tensor import Tensor
 
 __all__ = ["DistributedError", "init", "is_initialized", "rank", "world_size", "is_main",
-           "barrier", "all_reduce", "broadcast", "abort", "mark_raised_together"]
+           "barrier", "all_reduce", "broadcast", "abort", "mark_raised_together",
+           "reporting_rank"]
 
 OPS = ("sum", "mean", "max", "min")
 
@@ -88,7 +89,7 @@ def _install_abort_hook(group: _Group) -> None:
     previous = sys.excepthook
 
     def abort(kind, value, tb):
-        reporter = getattr(value, "gpugrad_reporting_rank", None)
+        reporter = reporting_rank(value)
         if reporter is not None:
             # Every rank raised this error together (see mark_raised_together), so none waits
             # in a collective: the reporter says it once and every rank ends normally, which,
@@ -127,6 +128,12 @@ def mark_raised_together(error: BaseException, reporter: int = 0) -> BaseExcepti
     """
     error.gpugrad_reporting_rank = reporter
     return error
+
+
+def reporting_rank(error: BaseException) -> int | None:
+    """The rank that reports ``error``: set on errors every rank raised together (see
+    ``mark_raised_together``); None for an error of this rank alone (it reports it itself)."""
+    return getattr(error, "gpugrad_reporting_rank", None)
 
 
 def _write_stderr_at_once(text: str) -> None:

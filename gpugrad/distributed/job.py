@@ -22,6 +22,7 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from . import group
+from .group import reporting_rank  # its home is group; kept importable from here
 from .parallel import DataParallel
 
 __all__ = ["Job", "ElsewhereError", "launcher_rank", "reporting_rank"]
@@ -54,12 +55,6 @@ def launcher_rank() -> int:
     return 0
 
 
-def reporting_rank(error: BaseException) -> int | None:
-    """The rank that reports ``error``: set on errors every rank raised together (see
-    ``Job.stop_together``); None for an error of this rank alone (it reports it itself)."""
-    return getattr(error, "gpugrad_reporting_rank", None)
-
-
 class Job:
     """The ranks of one training run: which one this is and how they combine results."""
 
@@ -69,7 +64,7 @@ class Job:
             try:
                 group.init()
             except group.DistributedError as exc:    # no MPI, or a wrong launch: the same
-                exc.gpugrad_reporting_rank = 0       # on every rank, so said once
+                group.mark_raised_together(exc)      # on every rank, so said once
                 raise
         self.rank = group.rank() if distributed else 0
         self.size = group.world_size() if distributed else 1
@@ -139,8 +134,7 @@ class Job:
         reporter = failed.index(1.0)
         if reporter != self.rank:
             error = ElsewhereError(f"rank {reporter} failed; it reports why")
-        error.gpugrad_reporting_rank = reporter
-        raise error
+        raise group.mark_raised_together(error, reporter)
 
     def total(self, values: list, op: str = "sum") -> list:
         """``values`` (numbers) combined over the ranks with ``op`` ("sum", "max" or

@@ -47,7 +47,7 @@ def jacrev(f, argnums=0, *, chunk_size=None):
         tensor([[2., 0.],
                 [0., 4.]], device='cpu', dtype=float32)
     """
-    from ..ops.shape import reshape
+    from ..ops.shape import reshape_to
 
     def jacrev_f(*args, **kwargs):
         nums = _argnums(argnums, len(args))
@@ -60,7 +60,7 @@ def jacrev(f, argnums=0, *, chunk_size=None):
         blocks = []
         for o in outputs:
             rows = _pull_back_rows(o, handles, chunk_size)
-            per_handle = [reshape(r, tuple(o.shape) + tuple(h.shape))      # (m,) + h.shape
+            per_handle = [reshape_to(r, tuple(o.shape) + tuple(h.shape))   # (m,) + h.shape
                           for r, h in zip(rows, flat)]                      # to o + h shape
             blocks.append(handles.regroup(per_handle, isinstance(argnums, int)))
         return tree_unflatten(out_spec, blocks)

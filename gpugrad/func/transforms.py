@@ -8,6 +8,9 @@ results come back in the same structure, as tensors. They compose (``grad(grad(f
 A result stays differentiable with respect to tensors that f closes over and that a
 transform outside (or ordinary autograd) differentiates, as in JAX: with ``w`` fixed by an
 outer ``grad``, ``grad(lambda x: (x * w).sum())(x0)`` is ``w`` for it, not a constant.
+So, as with ``torch.func``, a result keeps its graph whenever f closes over tensors that
+require grad (a model's parameters, say), which costs memory; closing over ``p.detach()``
+(or parameters set to ``requires_grad_(False)``) avoids it.
 
 Which mode, when (the seed's table): forward mode (``jvp``, ``jacfwd``) costs one pass per
 *input* direction, reverse mode (``vjp``, ``grad``, ``jacrev``) one pass per *output*
@@ -27,11 +30,14 @@ Example (the seed's JAX example)::
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
+from ..autograd.mode import is_grad_enabled
+from ..autograd.walk import nodes_behind
 from ..pytree import tree_flatten, tree_unflatten
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp"]
@@ -103,10 +109,10 @@ class _Handles:
         transform (or the caller's autograd) differentiates, as ``w`` in
         ``grad(lambda w: grad(lambda x: (x * w).sum())(x0).sum())``."""
         own = [h._grad_accumulator() for h in self.flat if h.grad_fn is None]
-        if not self.create_graph:
-            self.create_graph = _depends_on_others(outputs, {id(a) for a in own})
-        for accumulator in own:     # f has returned: no transform outside differentiates
-            accumulator.finished_handle = True      # with respect to these handles
+        if not self.create_graph and is_grad_enabled():     # else no graph to keep
+            self.create_graph = _depends_on_others(outputs, own)
+        _finished_handles.update(own)   # f has returned: no transform outside differentiates
+                                        # with respect to these handles
 
     def regroup(self, flat_values, single: bool):
         """Values per flat handle, back in the argument structure(s)."""
@@ -127,28 +133,21 @@ def _batch_requires_grad(t) -> bool:
     return False
 
 
-def _depends_on_others(outputs, own: set) -> bool:
+# The gradient accumulators of handles whose function has returned (a handle of a finished
+# transform is no tensor anything outside it differentiates); weak, so they go with their graph.
+_finished_handles = weakref.WeakSet()
+
+
+def _depends_on_others(outputs, own: list) -> bool:
     """Whether the graph behind ``outputs`` reaches a leaf requiring grad whose gradient
-    accumulator is not in ``own`` (ids). Walks the graph once, iteratively, stopping at the
-    first such leaf."""
+    accumulator is neither in ``own`` nor a finished handle's. Walks the graph once,
+    stopping at the first such leaf."""
     from ..autograd.graph import AccumulateGrad
-    stack, seen = [], set()
-    for o in outputs:
-        if o.grad_fn is not None:
-            stack.append(o.grad_fn)
-        elif o.requires_grad:
-            stack.append(o._grad_accumulator())
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node.__class__ is AccumulateGrad:
-            if id(node) not in own and not getattr(node, "finished_handle", False):
-                return True
-            continue
-        stack.extend(e[0] for e in node.next_edges if e is not None)
-    return False
+    own = set(own)
+    roots = [o.grad_fn if o.grad_fn is not None or not o.requires_grad
+             else o._grad_accumulator() for o in outputs]
+    return any(node.__class__ is AccumulateGrad and node not in own
+               and node not in _finished_handles for node in nodes_behind(roots))
 
 
 def _zeros_like(t):

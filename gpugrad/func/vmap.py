@@ -179,14 +179,14 @@ def _run(f, leaves, dims, spec, kwargs, size, out_dims, randomness):
         pop_level(level)
     out_leaves, out_spec = tree_flatten(out)
     dims_out = _leaf_dims(out_dims, out, "out_dims")
-    return tree_unflatten(out_spec, [_unbatch(o, d, level, size, i)
+    return tree_unflatten(out_spec, [_unbatch(o, d, level, i)
                                      for i, (o, d) in enumerate(zip(out_leaves, dims_out))])
 
 
-def _unbatch(o, dim, level, size: int, i: int):
+def _unbatch(o, dim, level, i: int):
     """Output leaf ``o`` with the batch of ``level`` at ``dim`` (broadcast if ``o`` is the
     same for every example)."""
-    from ..ops.batching import with_batch
+    from ..ops.batching import batch_value
     from ..ops.shape import movedim
     from ..tensor import Tensor
     batched = isinstance(o, BatchedTensor) and o._level is level
@@ -205,7 +205,7 @@ def _unbatch(o, dim, level, size: int, i: int):
         else:
             raise TypeError(f"vmap: output {i} is a {type(o).__name__}; the mapped function "
                             f"must return tensors (or give it out_dims None)")
-    value = with_batch(o._value if batched else o, batched, size)
+    value = batch_value(o, level)
     if not -value.ndim <= dim < value.ndim:
         raise ValueError(f"vmap: out_dims {dim} is out of range for output {i}, which has "
                          f"{value.ndim} dimensions with the batch")

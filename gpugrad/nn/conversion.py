@@ -52,8 +52,7 @@ def _convert_module(module, target, dtype) -> None:
                 moved = Tensor._wrap(array)
                 if buffer.requires_grad and buffer.is_leaf:
                     moved.requires_grad_(True)
-                owner._buffers[name] = moved
-                object.__setattr__(owner, name, moved)
+                setattr(owner, name, moved)     # Module.__setattr__ updates _buffers
 
 
 def _convert_in_place(tensor: Tensor, target, dtype) -> None:

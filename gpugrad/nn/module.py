@@ -28,12 +28,19 @@ from ..tensor import Tensor
 from .conversion import _convert_module, _target_and_dtype
 from .parameter import Parameter, zero_grads
 from .state import IncompatibleKeys, _load_state, _state_items
-from .utils.hooks import HookFlags, RemovableHandle, add_hook, call_with_hooks
+from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
 
 __all__ = ["Module", "Parameter", "RemovableHandle", "zero_grads"]
 
 
-_STATE = ("_parameters", "_buffers", "_modules", "_forward_pre_hooks", "_forward_hooks")
+def _fresh_state() -> dict:
+    """A new module's empty containers: parameters, buffers, sub-modules and hooks (the
+    hook id -> True flags of the hooks registered ``with_kwargs``)."""
+    return {"_parameters": OrderedDict(), "_buffers": OrderedDict(), "_modules": OrderedDict(),
+            "_forward_pre_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
+            "_non_persistent_buffers_set": set(),
+            "_forward_pre_hooks_with_kwargs": OrderedDict(),
+            "_forward_hooks_with_kwargs": OrderedDict()}
 
 
 class Module:
@@ -41,21 +48,15 @@ class Module:
     ``forward``; call the module itself (``model(x)``) to run it (and its hooks)."""
 
     def __init__(self):
-        for name in _STATE:
-            object.__setattr__(self, name, OrderedDict())
-        object.__setattr__(self, "_non_persistent_buffers_set", set())
-        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", HookFlags())
-        object.__setattr__(self, "_forward_hooks_with_kwargs", HookFlags())
+        for name, value in _fresh_state().items():
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "training", True)
 
     def __setstate__(self, state: dict) -> None:
         """Unpickling: a module pickled before buffers and hooks existed gets empty ones."""
         self.__dict__.update(state)
-        for name in _STATE:
-            self.__dict__.setdefault(name, OrderedDict())
-        self.__dict__.setdefault("_non_persistent_buffers_set", set())
-        self.__dict__.setdefault("_forward_pre_hooks_with_kwargs", HookFlags())
-        self.__dict__.setdefault("_forward_hooks_with_kwargs", HookFlags())
+        for name, value in _fresh_state().items():
+            self.__dict__.setdefault(name, value)
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value):

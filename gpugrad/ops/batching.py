@@ -39,25 +39,14 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..autograd.batched import BatchedTensor, escaped_error, innermost_array
+from ..autograd.batched import BatchedTensor, innermost_array, level_of
 from .record import AXIS, BROADCAST, apply, record, share_version
 
-__all__ = ["apply_batched", "lift", "with_batch", "batched_index", "selected_ndim",
-           "raw_elementwise", "raw_over_axis", "level_of", "has_batched_param", "Mapped"]
+__all__ = ["apply_batched", "lift", "with_batch", "with_batches", "batch_value", "batched_index",
+           "selected_ndim", "raw_elementwise", "raw_over_axis", "level_of", "has_batched_param",
+           "Mapped"]
 
 _WARNED: set = set()
-
-
-def level_of(tensors):
-    """The innermost vmap level among the batched ``tensors`` (None if none is batched)."""
-    level = None
-    for t in tensors:
-        if isinstance(t, BatchedTensor):
-            if not t._level.active:
-                raise escaped_error()
-            if level is None or t._level.depth > level.depth:
-                level = t._level
-    return level
 
 
 def _split(tensors, level):
@@ -141,19 +130,14 @@ def _mark_params(params, level):
 # Shape helpers on batch values (the batch at dimension 0)
 # ---------------------------------------------------------------------------------------------
 
-def _reshape(x, shape):
-    from .shape import Reshape
-    shape = tuple(shape)
-    return x if tuple(x.shape) == shape else apply(Reshape, x, shape=shape)
-
-
 def lift(x, ndim: int):
     """Batch value ``x`` (B, *s) as (B, 1, ..., 1, *s) with ``ndim`` dimensions after the
     batch, so it broadcasts against per-example shapes of ``ndim`` dimensions."""
     missing = ndim - (x.ndim - 1)
     if missing <= 0:
         return x
-    return _reshape(x, (x.shape[0],) + (1,) * missing + tuple(x.shape[1:]))
+    from .shape import reshape_to
+    return reshape_to(x, (x.shape[0],) + (1,) * missing + tuple(x.shape[1:]))
 
 
 def with_batch(x, is_batched: bool, size: int):
@@ -164,16 +148,26 @@ def with_batch(x, is_batched: bool, size: int):
     return apply(BroadcastTo, x, shape=(size,) + tuple(x.shape))
 
 
-def _batch_size(xs, batched) -> int:
-    return next(x.shape[0] for x, b in zip(xs, batched) if b)
+def with_batches(xs, batched) -> list:
+    """Every batch value of ``xs`` with the batch at dimension 0 (the unbatched ones
+    broadcast to the batch size of the batched ones)."""
+    size = next(x.shape[0] for x, b in zip(xs, batched) if b)
+    return [with_batch(x, b, size) for x, b in zip(xs, batched)]
+
+
+def batch_value(t, level):
+    """The batch value of ``t`` at ``level`` (batch at 0); broadcast to the batch if ``t``
+    is the same for every example."""
+    if isinstance(t, BatchedTensor) and t._level is level:
+        return t._value
+    return with_batch(t, False, level.size)
 
 
 def _broadcast(op, xs, batched, params):
     if len(xs) == 1:                           # unary: the op itself, on the batch
         return apply(op, xs[0], **params)
     if not op.broadcasts:      # inputs of one shape: give each the batch
-        size = _batch_size(xs, batched)
-        return apply(op, *[with_batch(x, b, size) for x, b in zip(xs, batched)], **params)
+        return apply(op, *with_batches(xs, batched), **params)
     ndim = max(x.ndim - 1 if b else x.ndim for x, b in zip(xs, batched))
     lifted = [lift(x, ndim) if b else x for x, b in zip(xs, batched)]
     return apply(op, *lifted, **params)
@@ -214,14 +208,13 @@ def _loop(op, inputs, params, level):
         warnings.warn(f"vmap: {op.name} has no batching rule here, so it runs once per example "
                       f"(a Python loop over {level.size}); the result is right but slow",
                       RuntimeWarning, stacklevel=4)
-    from .shape import Concatenate
+    from .shape import stack
     rows = []
     for b in range(level.size):
         xs = [_example(t, level, b) for t in inputs]
         kwargs = {k: _example(v, level, b) for k, v in params.items()}
-        out = apply(op, *xs, **kwargs)
-        rows.append(_reshape(out, (1,) + tuple(out.shape)))
-    return apply(Concatenate, *rows, axis=0)
+        rows.append(apply(op, *xs, **kwargs))
+    return stack(rows)
 
 
 # ---------------------------------------------------------------------------------------------

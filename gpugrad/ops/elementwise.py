@@ -219,8 +219,7 @@ def as_operand(value, like):
 
 
 def _promote(a, b):
-    if (a.dtype if a._batched else a._array.dtype) == (b.dtype if b._batched else
-                                                      b._array.dtype):
+    if a.dtype == b.dtype:
         return a, b
     da, db = dtypes.pair_result_dtypes(a.dtype, b.dtype, a.ndim, b.ndim)
     return (a if da == a.dtype else astype(a, da)), (b if db == b.dtype else astype(b, db))

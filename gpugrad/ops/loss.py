@@ -105,8 +105,7 @@ class SoftmaxCrossEntropy(Op):
     def vmap(xs, batched, reduction, **params):
         if reduction != "none":
             return None                     # cross_entropy reduces batched losses itself
-        size = next(x.shape[0] for x, b in zip(xs, batched) if b)
-        x, labels = (_batching.with_batch(v, b, size) for v, b in zip(xs, batched))
+        x, labels = _batching.with_batches(xs, batched)
         rows = apply(SoftmaxCrossEntropy, reshape(x, (-1, x.shape[-1])),
                      reshape(labels, (-1,)), reduction="none", **params)
         return reshape(rows, tuple(labels.shape))
@@ -150,8 +149,7 @@ class MseLoss(Op):
     save = "xs"
 
     def vmap(xs, batched, reduction, divisor):
-        size = next(v.shape[0] for v, b in zip(xs, batched) if b)
-        x, t = (_batching.with_batch(v, b, size) for v, b in zip(xs, batched))
+        x, t = _batching.with_batches(xs, batched)
         out = apply(MseLoss, x, t, reduction="none", divisor=None)
         if reduction == "none":
             return out

@@ -73,7 +73,7 @@ def _t(self):
         raise ValueError(f"t.t() transposes tensors of at most 2 dimensions; this one has "
                          f"shape {tuple(self.shape)}: use t.mT, t.transpose(d0, d1) or "
                          f"t.permute(...)")
-    return shape.transpose(self, 0, 1) if self.ndim == 2 else shape.alias(self)
+    return shape.transpose(self, 0, 1)            # alias(self) for 0-d and 1-d
 
 
 def _shape_method(fn):

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import compare, elementwise, linalg, reduce, unary
 from . import shape as _shape
+from ..pytree import tree_map
 from ..tensor import Tensor
 
 _UNSET = object()
@@ -153,14 +154,14 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _as_arrays(value, name: str):
     """``value`` with every tensor in it (through lists, tuples and dicts) read as a NumPy
     array; a CUDA tensor raises, saying what to do."""
+    return tree_map(lambda leaf: _as_array(leaf, name), value)
+
+
+def _as_array(value, name: str):
     if isinstance(value, Tensor):
         if not isinstance(value._array, np.ndarray):
             raise TypeError(f"np.{name}() has no gpugrad version for these arguments, and "
                             f"NumPy cannot read a {value.device} tensor: use gpugrad's ops, "
                             f"or call .numpy() for a host copy (np.{name}(t.numpy()))")
         return value._array
-    if type(value) in (list, tuple):
-        return type(value)(_as_arrays(v, name) for v in value)
-    if type(value) is dict:
-        return {k: _as_arrays(v, name) for k, v in value.items()}
     return value

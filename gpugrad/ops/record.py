@@ -44,6 +44,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import forward_ad
+from ..autograd.batched import innermost_array
 from ..autograd.graph import Node, SavedTensor, _hooks, stale_view_error
 from ..autograd.mode import _state
 from ..tensor import Tensor
@@ -94,7 +95,6 @@ class Op:
 def zeros_with(like, shape: tuple, dtype):
     """A zero tensor of ``shape`` and ``dtype`` on the device of tensor ``like`` (a zero
     tangent or cotangent standing in for ``None``)."""
-    from ..autograd.batched import innermost_array
     return Tensor._wrap(backend.zeros_like_device(innermost_array(like), shape, dtype))
 
 

@@ -93,7 +93,7 @@ def sum_to(g, shape: tuple):
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     out = apply(Sum, g, axis=axes, keepdims=False) if axes else g
-    return _shape.reshape(out, shape) if tuple(out.shape) != shape else out
+    return _shape.reshape_to(out, shape)
 
 
 class Sum(Op):

@@ -168,9 +168,7 @@ class Concatenate(Op):
         return apply(Concatenate, *filled, axis=ctx.axis)
 
     def vmap(xs, batched, axis):
-        size = next(x.shape[0] for x, b in zip(xs, batched) if b)
-        xs = [_batching.with_batch(x, b, size) for x, b in zip(xs, batched)]
-        return apply(Concatenate, *xs, axis=axis + 1)
+        return apply(Concatenate, *_batching.with_batches(xs, batched), axis=axis + 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,14 +302,14 @@ expand = broadcast_to
 
 
 def expand_to(x, shape):
-    """For rules: ``x`` broadcast to ``shape``, or ``x`` itself when it has it already (user
-    code calls ``broadcast_to``, which always gives a new tensor). Example::
-
-        >>> t = gpugrad.ones(3)
-        >>> gpugrad.ops.shape.expand_to(t, (3,)) is t, gpugrad.ops.shape.expand_to(t, (2, 3)).shape
-        (True, (2, 3))
-    """
+    """For rules: ``x`` broadcast to ``shape``, or ``x`` itself if it has it (``broadcast_to``,
+    for user code, always gives a new tensor). ``expand_to(t, t.shape) is t``."""
     return x if tuple(x.shape) == tuple(shape) else broadcast_to(x, shape)
+
+
+def reshape_to(x, shape):
+    """For rules: ``x`` in ``shape`` (no -1), or ``x`` itself if it has it (as ``expand_to``)."""
+    return x if tuple(x.shape) == tuple(shape) else apply(Reshape, x, shape=tuple(shape))
 
 
 def _index_part(part, device):

@@ -138,10 +138,14 @@ class Optimizer:
     def _params(self) -> list:
         return [p for group in self.param_groups for p in group["params"]]
 
+    def _param_index(self) -> dict:
+        """id(parameter) -> its position in ``_params()``, as saved state is keyed."""
+        return {id(p): i for i, p in enumerate(self._params())}
+
     def state_dict(self) -> dict:
         """{"state": {index: {name: tensor or number}}, "param_groups": [hyperparameters and
         "params" as indices]}, as PyTorch's; tensors are copies cut from the graph."""
-        index = {id(p): i for i, p in enumerate(self._params())}
+        index = self._param_index()
         state = {str(index[key]): {k: (v.detach().clone() if isinstance(v, Tensor) else v)
                                    for k, v in value.items()}
                  for key, value in self.state.items() if key in index}
@@ -156,7 +160,7 @@ class Optimizer:
         """For pickle and ``copy.deepcopy``: the state keyed by parameter position, as
         ``id``s do not survive a copy; the fused path's device tables are rebuilt."""
         state = dict(self.__dict__)
-        index = {id(p): i for i, p in enumerate(self._params())}
+        index = self._param_index()
         state["state"] = {index[k]: v for k, v in self.state.items() if k in index}
         state.pop("_fused_buckets", None)
         return state

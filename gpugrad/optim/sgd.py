@@ -91,14 +91,17 @@ class SGD(Optimizer):
                 "SGD creates a parameter's momentum buffer at its first step, which a "
                 "captured graph cannot replay; run an eager step first (graph()'s warm-up "
                 "does, for parameters that have gradients then)")
+        if len(fresh) == len(bucket.params):        # all new: the next step's table serves
+            table = slot.table(self._fused_roles(bucket.params, momentum), recording)
+            launch_optim.sgd_multi(table, hyper, group["nesterov"], True)
+            return
         if fresh:
             table = launch_optim.Table(self._fused_roles(fresh, momentum))
             launch_optim.sgd_multi(table, hyper, group["nesterov"], True)
         new = {id(p) for p in fresh}
         settled = [p for p in bucket.params if id(p) not in new] if new else bucket.params
-        if settled:
-            table = slot.table(self._fused_roles(settled, momentum), recording)
-            launch_optim.sgd_multi(table, hyper, group["nesterov"], False)
+        table = slot.table(self._fused_roles(settled, momentum), recording)
+        launch_optim.sgd_multi(table, hyper, group["nesterov"], False)
         if fresh:                                   # the next step's table: every parameter
             slot.table(self._fused_roles(bucket.params, momentum), recording)
 

@@ -2,8 +2,8 @@
 // a fault in a kernel thread turned into an error, and the C functions a test calls through
 // ctypes.
 //
-// A wrapper translation unit, written by tests/kernel_emulation.py, includes emulate.h and
-// one kernels/*.cu file, then lists the file's kernels:
+// A wrapper translation unit, written by kernel_build.wrapper_source (tests/kernel_build.py),
+// includes emulate.h and one kernels/*.cu file, then lists the file's kernels:
 //
 //     const gg_emu::KernelInfo gg_emu::kernels[] = {
 //         gg_emu::info("relu_fwd_f32", &relu_fwd_f32, 0), ...};

@@ -17,7 +17,7 @@ import itertools
 import weakref
 from collections import OrderedDict
 
-__all__ = ["RemovableHandle", "HookFlags", "add_hook", "call_with_hooks"]
+__all__ = ["RemovableHandle", "add_hook", "call_with_hooks"]
 
 
 class RemovableHandle:
@@ -51,12 +51,7 @@ class RemovableHandle:
         self.remove()
 
 
-class HookFlags(OrderedDict):
-    """hook id -> True for the hooks registered ``with_kwargs`` (an OrderedDict, so that
-    a handle can refer to it weakly)."""
-
-
-def add_hook(hooks: OrderedDict, flags: HookFlags, hook, prepend: bool,
+def add_hook(hooks: OrderedDict, flags: OrderedDict, hook, prepend: bool,
              with_kwargs: bool) -> RemovableHandle:
     """Register ``hook`` in ``hooks`` (first if ``prepend``); its handle removes it."""
     if not callable(hook):
