@@ -41,7 +41,7 @@ from gpu_kernel_report import markdown
 import gpu_dry_run
 
 import gpugrad
-from gpugrad import backend
+from gpugrad import cupy_import
 
 SIZES_MB = (1, 16, 64, 256)
 COPY_MB = 256
@@ -206,7 +206,7 @@ def main(argv=None) -> int:
             return measure_and_report(args, cp, None, gpu_dry_run.environment())
     if not gpu_usable("gpu_kernels.py needs CuPy and a usable CUDA GPU", sys.stderr):
         return NO_GPU_EXIT
-    cp = backend._require_cupy()
+    cp = cupy_import.require_cupy()
     torch, torch_note = import_torch()
     return measure_and_report(args, cp, torch, environment(cp, torch_note))
 

@@ -22,7 +22,7 @@ import traceback
 
 from gpu_common import card, commit, cuda_versions, nvidia_smi
 
-from gpugrad import backend
+from gpugrad import backend, cupy_import
 from gpugrad.cuda import sources
 
 OPTIONAL = ("pytest", "hypothesis", "matplotlib", "torch", "jax")
@@ -40,7 +40,8 @@ def versions() -> dict:
 
 
 def every_kernel() -> list:
-    """Every extern "C" kernel name of every file, grouped: (file, [names])."""
+    """Every kernel name (C++ name expression, "relu_bwd<float>") of every file, grouped:
+    (file, [names])."""
     return [(file, sorted(sources.defined_kernels(file))) for file in sources.source_files()]
 
 
@@ -54,7 +55,8 @@ def load_kernels(dry_run: bool) -> dict:
             if dry_run:
                 from gpugrad.cuda import nvrtc
                 nvrtc.compile_cubin(sources.source(file), file, "sm_90",
-                                    sources.COMPILE_OPTIONS + sources.CUPY_ADDS)
+                                    sources.COMPILE_OPTIONS + sources.CUPY_ADDS,
+                                    name_expressions=names)
             else:
                 from gpugrad.cuda import loader
                 for name in names:
@@ -77,7 +79,7 @@ def main(argv=None) -> int:
     usable, reason = backend.cuda_status()
     report["cuda"] = reason
     if usable:
-        cp = backend._require_cupy()
+        cp = cupy_import.require_cupy()
         report.update(card(cp))
         report["cuda_driver_api"], report["cuda_runtime"] = cuda_versions(cp)
     report["kernels"] = load_kernels(args.cpu_dry_run) if (usable or args.cpu_dry_run) else {}

@@ -36,6 +36,12 @@ from .interop import from_dlpack
 
 from . import amp, checkpoint, cuda, data, memory, nn, optim, viz  # noqa: E402
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
+from . import graphs as _graphs  # noqa: E402
+
+# gpugrad.cuda's capture names: the capture sits above the optimizers (docs/ARCHITECTURE.md)
+cuda.graph, cuda.CapturedStep, cuda.CaptureError = (_graphs.graph, _graphs.CapturedStep,
+                                                    _graphs.CaptureError)
+cuda.is_step_capturing = cuda.is_capturing = _graphs.is_step_capturing
 
 bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 

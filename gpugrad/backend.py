@@ -1,11 +1,17 @@
-"""The one NumPy/CuPy switch.
+"""The one NumPy/CuPy switch: devices and array modules.
 
-Everything else in gpugrad is written once against ``xp``, the array module of its inputs.
-This module (and ``cuda.py``) are the only places that know CuPy exists. CuPy is imported
-lazily, the first time a CUDA device is asked for, so ``import gpugrad`` works without it.
+Everything else in gpugrad is written once against ``xp``, the array module of its inputs:
+``xp_of(array)`` and ``array_module(device)`` say which, ``asarray``, ``to_device`` and
+``use_device`` put arrays on a device, ``synchronize`` and the memory-pool functions look at
+one. Devices are ``"cpu"``, ``"cuda"`` (the current GPU), ``"cuda:N"`` and ``"auto"`` (cuda
+when a GPU is usable, else cpu).
 
-Devices are ``"cpu"``, ``"cuda"`` (the current GPU), ``"cuda:N"`` and ``"auto"`` (cuda when a
-GPU is usable, else cpu).
+CuPy itself is imported by ``cupy_import.py`` (lazily, the first time a CUDA device is asked
+for, so ``import gpugrad`` works without it); ``cuda_status``, ``is_cuda_usable`` and the
+device errors are defined there and re-exported here. The other modules that take ``cupy``
+from ``cupy_import.require_cupy()``: ``cuda/`` (kernels and matmul precision), ``graphs.py``
+(CUDA graph capture), ``random.py`` (the Philox generator on CUDA) and
+``distributed/nccl.py`` (NCCL collectives).
 
 Example::
 
@@ -23,89 +29,15 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from . import cupy_import
+from .cupy_import import CudaUnavailableError, DeviceError, cuda_status, is_cuda_usable
+
 __all__ = [
     "Device", "DeviceError", "CudaUnavailableError", "cuda_status", "is_cuda_usable",
     "xp_of", "device_of", "to_device", "array_module", "asarray",
-    "get_default_device", "set_default_device", "new_generator", "check_same_device",
+    "get_default_device", "set_default_device", "check_same_device",
     "zeros_like_device", "use_device", "memory_pool_bytes", "cuda_memory_hook", "synchronize",
 ]
-
-
-class DeviceError(RuntimeError):
-    """Tensors on different devices met in one op, or a device string was malformed."""
-
-
-class CudaUnavailableError(DeviceError):
-    """A CUDA device was asked for but CuPy or a GPU is not usable on this machine."""
-
-
-# ---------------------------------------------------------------------------------------------
-# CuPy, imported lazily
-# ---------------------------------------------------------------------------------------------
-
-_cupy = None            # the cupy module once a CUDA device has been used
-_cuda_status = None     # cached (usable: bool, reason: str)
-
-
-def _import_cupy():
-    """Import CuPy, or return the ImportError that stopped it."""
-    try:
-        import cupy
-    except Exception as exc:  # ImportError, or a broken install raising something else
-        return None, exc
-    return cupy, None
-
-
-def cuda_status() -> tuple[bool, str]:
-    """Whether CUDA is usable here and, if not, why (with the fix), checked once and cached.
-
-    "Usable" means CuPy imports AND ``cupy.cuda.is_available()`` is true: CuPy imports fine on
-    machines with no driver, so importability alone is not enough.
-
-    Example::
-
-        >>> usable, reason = gpugrad.backend.cuda_status()
-        >>> usable == gpugrad.is_cuda_usable(), isinstance(reason, str)
-        (True, True)
-    """
-    global _cuda_status, _cupy
-    if _cuda_status is not None:
-        return _cuda_status
-    cupy, error = _import_cupy()
-    if cupy is None:
-        _cuda_status = (False, (
-            f"CuPy is not installed ({type(error).__name__}: {error}). Install the extra that "
-            "matches your CUDA driver: pip install 'gpugrad[cuda12]' or 'gpugrad[cuda13]'. "
-            "Or use device='cpu'."))
-        return _cuda_status
-    try:
-        count = cupy.cuda.runtime.getDeviceCount()
-        usable = count > 0 and bool(cupy.cuda.is_available())
-        detail = f"CUDA reports {count} devices"
-    except Exception as exc:  # CUDARuntimeError: no driver, insufficient driver, no device
-        usable, detail = False, f"{type(exc).__name__}: {exc}"
-    if usable:
-        _cupy = cupy
-        _cuda_status = (True, f"CuPy {cupy.__version__}, {detail}")
-    else:
-        _cuda_status = (False, (
-            f"CuPy {cupy.__version__} is installed but no GPU is usable ({detail}). Check that "
-            "this machine has an NVIDIA GPU and a driver recent enough for this CuPy build "
-            "(nvidia-smi should list the GPU), or use device='cpu'."))
-    return _cuda_status
-
-
-def is_cuda_usable() -> bool:
-    """True when CuPy imports and a GPU with a working driver is present."""
-    return cuda_status()[0]
-
-
-def _require_cupy():
-    if _cupy is None:
-        usable, reason = cuda_status()
-        if not usable:
-            raise CudaUnavailableError(f"CUDA was asked for but is not usable: {reason}")
-    return _cupy
 
 
 # ---------------------------------------------------------------------------------------------
@@ -136,7 +68,7 @@ class Device:
                 f"or a gpugrad Device; got {spec!r} of type {type(spec).__name__}")
         text = spec.strip().lower()
         if text == "auto":
-            text = "cuda" if is_cuda_usable() else "cpu"
+            text = "cuda" if cupy_import.is_cuda_usable() else "cpu"
         kind, _, index = text.partition(":")
         if kind == "cpu" and not index:
             self.type, self.index = "cpu", None
@@ -144,7 +76,7 @@ class Device:
         if kind != "cuda" or (index and not index.isdigit()):
             raise DeviceError(
                 f"unknown device {spec!r}: use 'cpu', 'cuda', 'cuda:N' (N a GPU number) or 'auto'")
-        cupy = _require_cupy()
+        cupy = cupy_import.require_cupy()
         n = int(index) if index else cupy.cuda.runtime.getDevice()
         count = cupy.cuda.runtime.getDeviceCount()
         if n >= count:
@@ -221,16 +153,16 @@ def xp_of(array):
     """The array module (numpy or cupy) of ``array``."""
     if array.__class__ is np.ndarray or isinstance(array, (np.ndarray, np.generic)):
         return np
-    return _require_cupy()
+    return cupy_import.require_cupy()
 
 
 def array_module(device: Device):
     """The array module for ``device``: numpy for cpu, cupy for cuda."""
-    return np if device.type == "cpu" else _require_cupy()
+    return np if device.type == "cpu" else cupy_import.require_cupy()
 
 
 def _cuda_context(device: Device):
-    return _require_cupy().cuda.Device(device.index)
+    return cupy_import.require_cupy().cuda.Device(device.index)
 
 
 def asarray(data, dtype=None, device: Device | None = None, copy: bool = False):
@@ -240,7 +172,7 @@ def asarray(data, dtype=None, device: Device | None = None, copy: bool = False):
         if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
             data = data.get()
         return np.array(data, dtype=dtype, copy=True) if copy else np.asarray(data, dtype=dtype)
-    cupy = _require_cupy()
+    cupy = cupy_import.require_cupy()
     with _cuda_context(device):
         return cupy.array(data, dtype=dtype, copy=copy) if copy else cupy.asarray(data, dtype=dtype)
 
@@ -252,7 +184,7 @@ def to_device(array, device: Device):
         return array
     if device.type == "cpu":
         return array.get()
-    cupy = _require_cupy()
+    cupy = cupy_import.require_cupy()
     with _cuda_context(device):
         return cupy.asarray(array)
 
@@ -262,7 +194,7 @@ def zeros_like_device(like, shape: tuple, dtype):
     if isinstance(like, np.ndarray):
         return np.zeros(shape, dtype=dtype)
     with like.device:
-        return _require_cupy().zeros(shape, dtype=dtype)
+        return cupy_import.require_cupy().zeros(shape, dtype=dtype)
 
 
 def check_same_device(op_name: str, arrays) -> None:
@@ -293,14 +225,14 @@ def memory_pool_bytes(device: Device) -> int:
     if device.type == "cpu":
         return 0
     with _cuda_context(device):
-        return int(_require_cupy().get_default_memory_pool().total_bytes())
+        return int(cupy_import.require_cupy().get_default_memory_pool().total_bytes())
 
 
 def cuda_memory_hook(on_change):
     """A context manager under which ``on_change(device_index, bytes)`` is called for every
     block CuPy's memory pool hands out (+) or takes back (-): in-use memory, unlike the
     pool's size. Only one can be active at a time (CuPy refuses two of one name)."""
-    cupy = _require_cupy()
+    cupy = cupy_import.require_cupy()
 
     class _Hook(cupy.cuda.MemoryHook):
         name = "gpugrad-memory"
@@ -319,87 +251,10 @@ def synchronize(device: Device) -> None:
     """Wait for the work queued on ``device`` (nothing to wait for on cpu)."""
     if device.type != "cpu":
         with _cuda_context(device):
-            _require_cupy().cuda.Device().synchronize()
-
-
-# ---------------------------------------------------------------------------------------------
-# Random numbers
-# ---------------------------------------------------------------------------------------------
-
-class _CupyGenerator:
-    """Adapts ``cupy.random.RandomState`` (Philox) to the two NumPy Generator calls we use."""
-
-    def __init__(self, cupy, seed: int):
-        method = cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10
-        self._state = cupy.random.RandomState(seed, method=method)
-
-    def random(self, shape, dtype):
-        return self._state.random_sample(shape, dtype=dtype)
-
-    def standard_normal(self, shape, dtype):
-        return self._state.standard_normal(shape, dtype=dtype)
-
-    def integers(self, low, high, size, dtype):
-        return self._state.randint(low, high, size=size, dtype=dtype)
-
-
-def new_generator(device: Device, seed: int):
-    """A fresh counter-based generator on ``device`` with ``.random``, ``.standard_normal``
-    and ``.integers`` (NumPy's Generator calls).
-
-    gpugrad derives one generator per draw from (seed, draw number), so a saved RNG state is
-    just two integers and replays exactly on both backends.
-    """
-    if device.type == "cpu":
-        return np.random.Generator(np.random.Philox(key=seed))
-    cupy = _require_cupy()
-    with _cuda_context(device):
-        return _CupyGenerator(cupy, seed)
-
-
-# ---------------------------------------------------------------------------------------------
-# NCCL (GPU collectives for gpugrad.distributed), through CuPy's binding
-# ---------------------------------------------------------------------------------------------
-
-_NCCL_OPS = {"sum": "NCCL_SUM", "max": "NCCL_MAX", "min": "NCCL_MIN"}
+            cupy_import.require_cupy().cuda.Device().synchronize()
 
 
 def cuda_device_count() -> int:
-    """How many GPUs this process can see."""
-    return _require_cupy().cuda.runtime.getDeviceCount()
-
-
-def nccl_unique_id() -> tuple:
-    """A new NCCL unique id (rank 0 makes it; the others receive it over MPI)."""
-    from cupy.cuda import nccl
-    return nccl.get_unique_id()
-
-
-def nccl_communicator(world_size: int, unique_id: tuple, rank: int, device: Device):
-    """This rank's NCCL communicator for the group, on ``device``."""
-    from cupy.cuda import nccl
-    with _cuda_context(device):
-        return nccl.NcclCommunicator(world_size, unique_id, rank)
-
-
-def _nccl_dtype(array):
-    from cupy.cuda import nccl
-    names = {"float16": "NCCL_FLOAT16", "float32": "NCCL_FLOAT32", "float64": "NCCL_FLOAT64",
-             "int32": "NCCL_INT32", "int64": "NCCL_INT64", "uint8": "NCCL_UINT8"}
-    if array.dtype.name not in names:
-        raise TypeError(f"NCCL cannot reduce {array.dtype} arrays; use one of {sorted(names)}")
-    return getattr(nccl, names[array.dtype.name])
-
-
-def nccl_all_reduce(comm, array, op: str) -> None:
-    """Reduce the contiguous CuPy ``array`` in place over the group, on the current stream."""
-    from cupy.cuda import nccl
-    stream = _require_cupy().cuda.get_current_stream().ptr
-    comm.allReduce(array.data.ptr, array.data.ptr, array.size, _nccl_dtype(array),
-                   getattr(nccl, _NCCL_OPS[op]), stream)
-
-
-def nccl_broadcast(comm, array, root: int) -> None:
-    """Overwrite the contiguous CuPy ``array`` with rank ``root``'s, on the current stream."""
-    stream = _require_cupy().cuda.get_current_stream().ptr
-    comm.bcast(array.data.ptr, array.size, _nccl_dtype(array), root, stream)
+    """How many GPUs this process can see (raises ``CudaUnavailableError`` without CUDA;
+    ``gpugrad.cuda.device_count()`` is 0 there instead)."""
+    return cupy_import.require_cupy().cuda.runtime.getDeviceCount()

@@ -221,3 +221,6 @@ def install(cls) -> None:
     cls.__reduce_ex__ = reduce_tensor
     cls.__deepcopy__ = deepcopy_tensor
     cls.__copy__ = copy_tensor
+
+
+install(Tensor)

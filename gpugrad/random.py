@@ -3,6 +3,8 @@
 The state is two integers, the seed and the number of draws made since seeding. Each draw
 gets a fresh generator keyed by both (Philox on CPU and on CUDA), so saving and restoring the
 state (as gradient checkpointing does to replay Dropout masks) replays draws exactly.
+``new_generator`` makes those generators: NumPy's Philox on cpu, CuPy's (through cuRAND)
+on cuda.
 
 Example::
 
@@ -16,8 +18,10 @@ Example::
 
 from __future__ import annotations
 
-from . import backend
-from .cuda import graphs
+import numpy as np
+
+from . import backend, cupy_import
+from .autograd.capture_mode import refuse_random_draw
 
 __all__ = ["manual_seed", "get_rng_state", "set_rng_state", "initial_seed"]
 
@@ -88,10 +92,10 @@ def _splitmix64(x: int) -> int:
 
 def _next_generator(device: backend.Device):
     global _draws
-    graphs.refuse_random_draw()
+    refuse_random_draw()
     key = _splitmix64(_seed ^ _splitmix64(_draws))
     _draws += 1
-    return backend.new_generator(device, key)
+    return new_generator(device, key)
 
 
 def uniform_array(shape: tuple, dtype, device: backend.Device):
@@ -107,3 +111,47 @@ def normal_array(shape: tuple, dtype, device: backend.Device):
 def integers_array(low: int, high: int, shape: tuple, dtype, device: backend.Device):
     """An array of ``shape`` with integers uniform in [low, high)."""
     return _next_generator(device).integers(low, high, size=shape, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# Generators, one per draw
+# ---------------------------------------------------------------------------------------------
+
+class _CupyGenerator:
+    """Adapts ``cupy.random.RandomState`` (Philox) to the NumPy Generator calls we use."""
+
+    def __init__(self, cupy, seed: int):
+        method = cupy.cuda.curand.CURAND_RNG_PSEUDO_PHILOX4_32_10
+        self._state = cupy.random.RandomState(seed, method=method)
+
+    def random(self, shape, dtype):
+        return self._state.random_sample(shape, dtype=dtype)
+
+    def standard_normal(self, shape, dtype):
+        return self._state.standard_normal(shape, dtype=dtype)
+
+    def integers(self, low, high, size, dtype):
+        return self._state.randint(low, high, size=size, dtype=dtype)
+
+
+def new_generator(device: backend.Device, seed: int):
+    """A fresh counter-based generator on ``device`` with ``.random``, ``.standard_normal``
+    and ``.integers`` (NumPy's Generator calls).
+
+    gpugrad derives one generator per draw from (seed, draw number), so a saved RNG state is
+    just two integers and replays exactly on both backends.
+
+    Example::
+
+        >>> from gpugrad.random import new_generator
+        >>> cpu = gpugrad.Device("cpu")
+        >>> a = new_generator(cpu, 7).standard_normal((3,), np.float32)
+        >>> b = new_generator(cpu, 7).standard_normal((3,), np.float32)
+        >>> a.dtype, bool((a == b).all())          # one seed, one stream
+        (dtype('float32'), True)
+    """
+    if device.type == "cpu":
+        return np.random.Generator(np.random.Philox(key=seed))
+    cupy = cupy_import.require_cupy()
+    with backend.use_device(device):
+        return _CupyGenerator(cupy, seed)

@@ -1,6 +1,8 @@
 """Tensor: an array (NumPy or CuPy) + its gradient + the node that made it.
 
-Operator sugar and methods call the ops in ``gpugrad.ops``; nothing here does arithmetic.
+Nothing here does arithmetic: the operators and the methods that run ops (``+``, ``@``,
+``sum``, ``reshape``, ``to``, ``T``...) are installed by ``gpugrad/ops/methods.py``, a floor
+above (docs/ARCHITECTURE.md, "The floors").
 
 Example::
 
@@ -21,12 +23,22 @@ import weakref
 import numpy as np
 
 from . import backend
-from .cuda import graphs as _graphs
-from .autograd.graph import AccumulateGrad, VersionCounter
+from .autograd.capture_mode import refuse_host_sync
 
-__all__ = ["Tensor"]
+__all__ = ["Tensor", "VersionCounter"]
 
 _NAN_EXPLAINERS: dict = {}      # id(tensor) -> (weak reference, check): _explain_nan_on_read
+
+
+class VersionCounter:
+    """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
+    new graph (``rebased``); views and ``detach()`` share their base's counter."""
+
+    __slots__ = ("value", "rebased")
+
+    def __init__(self):
+        self.value = 0
+        self.rebased = 0
 
 
 class Tensor:
@@ -143,11 +155,6 @@ class Tensor:
     def _version_value(self) -> int:
         return self._version.value
 
-    @property
-    def T(self) -> "Tensor":
-        """The tensor with its axes reversed (the transpose of a matrix)."""
-        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
-
     def _xp(self):
         return backend.xp_of(self._array)
 
@@ -160,7 +167,7 @@ class Tensor:
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array: shared memory on cpu, a copy from a GPU."""
-        _graphs.refuse_host_sync("Tensor.numpy() (and tolist(), printing)")
+        refuse_host_sync("Tensor.numpy() (and tolist(), printing)")
         array = self._array
         values = array if isinstance(array, np.ndarray) else array.get()
         if _NAN_EXPLAINERS and id(self) in _NAN_EXPLAINERS and np.isnan(values).any():
@@ -172,7 +179,7 @@ class Tensor:
         if self._array.size != 1:
             raise ValueError(f"item() needs a tensor with exactly one element; this one has "
                              f"shape {tuple(self.shape)} ({self.numel()} elements)")
-        _graphs.refuse_host_sync("Tensor.item() (and float(t), int(t), bool(t), if t:)")
+        refuse_host_sync("Tensor.item() (and float(t), int(t), bool(t), if t:)")
         value = self._array.reshape(()).item()
         if _NAN_EXPLAINERS and id(self) in _NAN_EXPLAINERS and value != value:
             _NAN_EXPLAINERS[id(self)][1]()
@@ -189,24 +196,6 @@ class Tensor:
 
     def tolist(self):
         return self.numpy().tolist()
-
-    def to(self, device=None, dtype=None) -> "Tensor":
-        """This tensor on ``device`` and/or as ``dtype``; differentiable; ``self`` if nothing
-        changes. ``x.to("cuda")``, ``x.to(gpugrad.float64)``, ``x.to("cpu", "float64")``.
-
-        Example::
-
-            >>> gpugrad.tensor([1.5]).to(gpugrad.float64)
-            tensor([1.5], device='cpu', dtype=float64)
-        """
-        if dtype is None and device is not None and not _names_a_device(device):
-            device, dtype = None, device
-        out = self
-        if dtype is not None:
-            out = out.astype(dtype)
-        if device is not None:
-            out = _ops.to_device(out, backend.Device(device))
-        return out
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
@@ -232,13 +221,6 @@ class Tensor:
                             f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
         self._requires_grad = bool(flag)
         return self
-
-    def _grad_accumulator(self) -> AccumulateGrad:
-        accumulator = self._accumulator() if self._accumulator is not None else None
-        if accumulator is None:
-            accumulator = AccumulateGrad(self)
-            self._accumulator = weakref.ref(accumulator)
-        return accumulator
 
     def _ones_like_for_grad(self) -> "Tensor":
         a = self._array
@@ -393,11 +375,3 @@ class _HookHandle:
     def remove(self):
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
-
-
-from . import ops as _ops  # noqa: E402  (operator sugar resolves ops at call time)
-from .ops import methods as _methods  # noqa: E402
-from . import interop as _interop  # noqa: E402
-
-_methods.install(Tensor)
-_interop.install(Tensor)

@@ -30,7 +30,7 @@ import os
 import shutil
 import subprocess
 
-from .autograd.graph import AccumulateGrad
+from .autograd.graph import AccumulateGrad, grad_accumulator
 from .autograd.walk import nodes_behind
 
 __all__ = ["to_dot", "render"]
@@ -79,7 +79,7 @@ def to_dot(tensor, params: dict | None = None, name: str = "output") -> str:
     lines.append(f'  out [shape=doubleoctagon, label="{label}"];')
     if tensor.grad_fn is None:
         if tensor.requires_grad:                       # a leaf: draw it feeding the output
-            lines.append(f"  {node_id(tensor._grad_accumulator())} -> out;")
+            lines.append(f"  {node_id(grad_accumulator(tensor))} -> out;")
         lines.append("}")
         return "\n".join(lines)
     lines.append(f"  {node_id(tensor.grad_fn)} -> out{_port(tensor.grad_fn, tensor.output_nr)};")

@@ -1,9 +1,11 @@
 // Shared helpers for gpugrad's kernels (included by every .cu file in kernels/).
 //
 // Conventions: sizes and indices are `long long` (tensors may exceed 2^31 elements);
-// element-wise kernels use grid-stride loops, so any grid size is correct; every kernel
-// name is `extern "C"` with a dtype suffix (_f32, _f64; loss kernels add _i32 / _i64 for
-// the label dtype), so Python can find it without C++ name mangling.
+// element-wise kernels use grid-stride loops, so any grid size is correct; every kernel is
+// a `__global__` function template over its element type T (float or double; the loss
+// kernels also over the label type L, int or long long). Python asks for an instance by
+// its C++ name, `relu_bwd<float>`, which NVRTC instantiates and maps to the mangled symbol
+// (a name expression; gpugrad/cuda/sources.py lists every one a launch may ask for).
 #pragma once
 
 __device__ __forceinline__ long long global_thread() {

@@ -20,7 +20,7 @@
 // y[r, c] = relu(y[r, c] + b[c]), in place on the GEMM's output. Threads walk columns
 // (x) and blocks walk rows (y), so no element needs a 64-bit division for its column.
 template <typename T>
-__device__ void bias_relu_fwd(T* y, const T* __restrict__ b, long long rows, long long cols) {
+__global__ void bias_relu_fwd(T* y, const T* __restrict__ b, long long rows, long long cols) {
     long long c = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (c >= cols) return;
     T bias = b[c];
@@ -35,9 +35,9 @@ __device__ void bias_relu_fwd(T* y, const T* __restrict__ b, long long rows, lon
 // partial column sum per blockIdx.y:
 // partial[blockIdx.y, c] = sum of gz[r, c] over the rows this block row visited.
 template <typename T>
-__device__ void relu_bias_bwd(const T* __restrict__ gy, const T* __restrict__ y,
-                              T* __restrict__ gz, T* __restrict__ partial,
-                              long long rows, long long cols) {
+__global__ void __launch_bounds__(256)
+relu_bias_bwd(const T* __restrict__ gy, const T* __restrict__ y, T* __restrict__ gz,
+              T* __restrict__ partial, long long rows, long long cols) {
     __shared__ T sums[8][33];
     long long c = (long long)blockIdx.x * 32 + threadIdx.x;
     T acc = T(0);
@@ -62,7 +62,7 @@ __device__ void relu_bias_bwd(const T* __restrict__ gy, const T* __restrict__ y,
 
 // db[c] = (accumulate ? db[c] : 0) + sum over p of partial[p, c].
 template <typename T>
-__device__ void col_sum_partials(const T* __restrict__ partial, T* __restrict__ db,
+__global__ void col_sum_partials(const T* __restrict__ partial, T* __restrict__ db,
                                  long long parts, long long cols, int accumulate) {
     for (long long c = global_thread(); c < cols; c += grid_threads()) {
         T total = T(0);
@@ -74,7 +74,7 @@ __device__ void col_sum_partials(const T* __restrict__ partial, T* __restrict__ 
 // C (M, N) = [C +] A' @ B, with A'(m, k) = (y > 0 ? gy : 0) read from gy and y, and
 // B (K, N) row-major. A_KM: gy is stored (K, M) (the dW case, gz.T @ x); otherwise (M, K)
 // (the dx case, gz @ W). Tiles of 64 x 64 outputs, 16 deep; 256 threads (exactly: the
-// launch bounds say so), 4 x 4 outputs each.
+// launch bounds of masked_gemm_tn and masked_gemm_nn say so), 4 x 4 outputs each.
 #define TILE_M 64
 #define TILE_N 64
 #define TILE_K 16
@@ -145,50 +145,18 @@ __device__ void masked_gemm(const T* __restrict__ gy, const T* __restrict__ y,
     }
 }
 
-extern "C" __global__ void bias_relu_fwd_f32(float* y, const float* b, long long rows,
-                                          long long cols) {
-    bias_relu_fwd<float>(y, b, rows, cols);
-}
-extern "C" __global__ void __launch_bounds__(256)
-relu_bias_bwd_f32(const float* gy, const float* y, float* gz, float* partial, long long rows,
-                  long long cols) {
-    relu_bias_bwd<float>(gy, y, gz, partial, rows, cols);
-}
-extern "C" __global__ void col_sum_partials_f32(const float* partial, float* db, long long parts,
-                                             long long cols, int accumulate) {
-    col_sum_partials<float>(partial, db, parts, cols, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256)
-masked_gemm_tn_f32(const float* gy, const float* y, const float* x, float* dw, long long rows,
-                   long long outs, long long ins, int accumulate) {
-    masked_gemm<float, true>(gy, y, x, dw, outs, ins, rows, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256)
-masked_gemm_nn_f32(const float* gy, const float* y, const float* w, float* dx, long long rows,
-                   long long outs, long long ins, int accumulate) {
-    masked_gemm<float, false>(gy, y, w, dx, rows, ins, outs, accumulate);
+// dW (outs, ins) [+]= gz.T @ x: gy and y (rows, outs), x (rows, ins).
+template <typename T>
+__global__ void __launch_bounds__(256)
+masked_gemm_tn(const T* gy, const T* y, const T* x, T* dw, long long rows, long long outs,
+               long long ins, int accumulate) {
+    masked_gemm<T, true>(gy, y, x, dw, outs, ins, rows, accumulate);
 }
 
-extern "C" __global__ void bias_relu_fwd_f64(double* y, const double* b, long long rows,
-                                          long long cols) {
-    bias_relu_fwd<double>(y, b, rows, cols);
-}
-extern "C" __global__ void __launch_bounds__(256)
-relu_bias_bwd_f64(const double* gy, const double* y, double* gz, double* partial, long long rows,
-                  long long cols) {
-    relu_bias_bwd<double>(gy, y, gz, partial, rows, cols);
-}
-extern "C" __global__ void col_sum_partials_f64(const double* partial, double* db, long long parts,
-                                             long long cols, int accumulate) {
-    col_sum_partials<double>(partial, db, parts, cols, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256)
-masked_gemm_tn_f64(const double* gy, const double* y, const double* x, double* dw, long long rows,
-                   long long outs, long long ins, int accumulate) {
-    masked_gemm<double, true>(gy, y, x, dw, outs, ins, rows, accumulate);
-}
-extern "C" __global__ void __launch_bounds__(256)
-masked_gemm_nn_f64(const double* gy, const double* y, const double* w, double* dx, long long rows,
-                   long long outs, long long ins, int accumulate) {
-    masked_gemm<double, false>(gy, y, w, dx, rows, ins, outs, accumulate);
+// dx (rows, ins) [+]= gz @ W: gy and y (rows, outs), W (outs, ins).
+template <typename T>
+__global__ void __launch_bounds__(256)
+masked_gemm_nn(const T* gy, const T* y, const T* w, T* dx, long long rows, long long outs,
+               long long ins, int accumulate) {
+    masked_gemm<T, false>(gy, y, w, dx, rows, ins, outs, accumulate);
 }

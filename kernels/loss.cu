@@ -62,9 +62,9 @@ __device__ T warp_sum(T v) {
 }
 
 template <typename T, typename L>
-__device__ void xent_fwd(const T* __restrict__ x, const L* __restrict__ labels,
-                         T* __restrict__ loss, long long rows, long long cols,
-                         long long ignore_index, T eps) {
+__global__ void softmax_xent_fwd(const T* __restrict__ x, const L* __restrict__ labels,
+                                 T* __restrict__ loss, long long rows, long long cols,
+                                 long long ignore_index, T eps) {
     const int lane = threadIdx.x % 32;
     for (long long r = global_thread() / 32; r < rows; r += grid_threads() / 32) {
         const T* row = x + r * cols;
@@ -93,10 +93,10 @@ __device__ void xent_fwd(const T* __restrict__ x, const L* __restrict__ labels,
 }
 
 template <typename T, typename L>
-__device__ void xent_bwd(const T* __restrict__ x, const L* __restrict__ labels,
-                         const T* __restrict__ g, long long g_stride, T* __restrict__ gx,
-                         long long rows, long long cols, long long ignore_index, T eps,
-                         T scale) {
+__global__ void softmax_xent_bwd(const T* __restrict__ x, const L* __restrict__ labels,
+                                 const T* __restrict__ g, long long g_stride,
+                                 T* __restrict__ gx, long long rows, long long cols,
+                                 long long ignore_index, T eps, T scale) {
     const int lane = threadIdx.x % 32;
     for (long long r = global_thread() / 32; r < rows; r += grid_threads() / 32) {
         const T* row = x + r * cols;
@@ -115,74 +115,9 @@ __device__ void xent_bwd(const T* __restrict__ x, const L* __restrict__ labels,
 }
 
 template <typename T>
-__device__ void mse_bwd(const T* __restrict__ x, const T* __restrict__ t,
+__global__ void mse_bwd(const T* __restrict__ x, const T* __restrict__ t,
                         const T* __restrict__ g, long long g_stride, T* __restrict__ gx,
                         long long n, T scale) {
     for (long long i = global_thread(); i < n; i += grid_threads())
         gx[i] = T(2) * scale * g[i * g_stride] * (x[i] - t[i]);
-}
-
-extern "C" __global__ void softmax_xent_fwd_f32_i32(const float* x, const int* labels,
-                                                    float* loss, long long rows,
-                                                    long long cols, long long ignore_index,
-                                                    float eps) {
-    xent_fwd<float, int>(x, labels, loss, rows, cols, ignore_index, eps);
-}
-extern "C" __global__ void softmax_xent_fwd_f32_i64(const float* x, const long long* labels,
-                                                    float* loss, long long rows,
-                                                    long long cols, long long ignore_index,
-                                                    float eps) {
-    xent_fwd<float, long long>(x, labels, loss, rows, cols, ignore_index, eps);
-}
-extern "C" __global__ void softmax_xent_fwd_f64_i32(const double* x, const int* labels,
-                                                    double* loss, long long rows,
-                                                    long long cols, long long ignore_index,
-                                                    double eps) {
-    xent_fwd<double, int>(x, labels, loss, rows, cols, ignore_index, eps);
-}
-extern "C" __global__ void softmax_xent_fwd_f64_i64(const double* x, const long long* labels,
-                                                    double* loss, long long rows,
-                                                    long long cols, long long ignore_index,
-                                                    double eps) {
-    xent_fwd<double, long long>(x, labels, loss, rows, cols, ignore_index, eps);
-}
-extern "C" __global__ void softmax_xent_bwd_f32_i32(const float* x, const int* labels,
-                                                    const float* g, long long g_stride,
-                                                    float* gx, long long rows, long long cols,
-                                                    long long ignore_index, float eps,
-                                                    float scale) {
-    xent_bwd<float, int>(x, labels, g, g_stride, gx, rows, cols, ignore_index, eps, scale);
-}
-extern "C" __global__ void softmax_xent_bwd_f32_i64(const float* x, const long long* labels,
-                                                    const float* g, long long g_stride,
-                                                    float* gx, long long rows, long long cols,
-                                                    long long ignore_index, float eps,
-                                                    float scale) {
-    xent_bwd<float, long long>(x, labels, g, g_stride, gx, rows, cols, ignore_index, eps,
-                               scale);
-}
-extern "C" __global__ void softmax_xent_bwd_f64_i32(const double* x, const int* labels,
-                                                    const double* g, long long g_stride,
-                                                    double* gx, long long rows, long long cols,
-                                                    long long ignore_index, double eps,
-                                                    double scale) {
-    xent_bwd<double, int>(x, labels, g, g_stride, gx, rows, cols, ignore_index, eps, scale);
-}
-extern "C" __global__ void softmax_xent_bwd_f64_i64(const double* x, const long long* labels,
-                                                    const double* g, long long g_stride,
-                                                    double* gx, long long rows, long long cols,
-                                                    long long ignore_index, double eps,
-                                                    double scale) {
-    xent_bwd<double, long long>(x, labels, g, g_stride, gx, rows, cols, ignore_index, eps,
-                                scale);
-}
-extern "C" __global__ void mse_bwd_f32(const float* x, const float* t, const float* g,
-                                       long long g_stride, float* gx, long long n,
-                                       float scale) {
-    mse_bwd<float>(x, t, g, g_stride, gx, n, scale);
-}
-extern "C" __global__ void mse_bwd_f64(const double* x, const double* t, const double* g,
-                                       long long g_stride, double* gx, long long n,
-                                       double scale) {
-    mse_bwd<double>(x, t, g, g_stride, gx, n, scale);
 }

@@ -16,7 +16,7 @@
 // hyper = [lr, momentum, dampening, weight_decay]; first: 1 for the momentum step that
 // creates the buffer (buf = grad), as a scalar for the whole launch.
 template <typename T>
-__device__ void sgd_multi(T* const* params, const T* const* grads, T* const* bufs,
+__global__ void sgd_multi(T* const* params, const T* const* grads, T* const* bufs,
                           const long long* sizes, const int* chunk_tensor,
                           const long long* chunk_start, long long chunk_size,
                           const double* hyper, int nesterov, int first) {
@@ -41,14 +41,14 @@ __device__ void sgd_multi(T* const* params, const T* const* grads, T* const* buf
 }
 
 // steps[k] += 1 for every tensor k < count (the step every tensor of the launch takes).
-__device__ void adam_count(long long* steps, long long count) {
+__global__ void adam_count(long long* steps, long long count) {
     for (long long k = global_thread(); k < count; k += grid_threads()) steps[k] += 1;
 }
 
 // hyper = [lr, beta1, beta2, eps, weight_decay]; steps[k] = t, this step's number for
 // tensor k (adam_count ran first). Bias corrections 1 - beta^t in float64, per block.
 template <typename T>
-__device__ void adam_multi(T* const* params, const T* const* grads, T* const* exp_avg,
+__global__ void adam_multi(T* const* params, const T* const* grads, T* const* exp_avg,
                            T* const* exp_avg_sq, const long long* sizes,
                            const long long* steps, const int* chunk_tensor,
                            const long long* chunk_start, long long chunk_size,
@@ -80,42 +80,4 @@ __device__ void adam_multi(T* const* params, const T* const* grads, T* const* ex
         T denom = sqrt(vi * inverse2) + eps;
         p[i] = param - (mi / denom) * step_size;
     }
-}
-
-extern "C" __global__ void sgd_multi_f32(float* const* params, const float* const* grads,
-                                         float* const* bufs, const long long* sizes,
-                                         const int* chunk_tensor, const long long* chunk_start,
-                                         long long chunk_size, const double* hyper,
-                                         int nesterov, int first) {
-    sgd_multi<float>(params, grads, bufs, sizes, chunk_tensor, chunk_start, chunk_size, hyper,
-                     nesterov, first);
-}
-extern "C" __global__ void sgd_multi_f64(double* const* params, const double* const* grads,
-                                         double* const* bufs, const long long* sizes,
-                                         const int* chunk_tensor, const long long* chunk_start,
-                                         long long chunk_size, const double* hyper,
-                                         int nesterov, int first) {
-    sgd_multi<double>(params, grads, bufs, sizes, chunk_tensor, chunk_start, chunk_size, hyper,
-                      nesterov, first);
-}
-extern "C" __global__ void adam_count_i64(long long* steps, long long count) {
-    adam_count(steps, count);
-}
-extern "C" __global__ void adam_multi_f32(float* const* params, const float* const* grads,
-                                          float* const* exp_avg, float* const* exp_avg_sq,
-                                          const long long* sizes, const long long* steps,
-                                          const int* chunk_tensor, const long long* chunk_start,
-                                          long long chunk_size, const double* hyper,
-                                          int decoupled) {
-    adam_multi<float>(params, grads, exp_avg, exp_avg_sq, sizes, steps, chunk_tensor,
-                      chunk_start, chunk_size, hyper, decoupled);
-}
-extern "C" __global__ void adam_multi_f64(double* const* params, const double* const* grads,
-                                          double* const* exp_avg, double* const* exp_avg_sq,
-                                          const long long* sizes, const long long* steps,
-                                          const int* chunk_tensor, const long long* chunk_start,
-                                          long long chunk_size, const double* hyper,
-                                          int decoupled) {
-    adam_multi<double>(params, grads, exp_avg, exp_avg_sq, sizes, steps, chunk_tensor,
-                       chunk_start, chunk_size, hyper, decoupled);
 }

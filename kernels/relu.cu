@@ -15,7 +15,7 @@ __device__ __forceinline__ T relu_value(T x) {
 }
 
 template <typename T>
-__device__ void relu_fwd(const T* __restrict__ x, T* __restrict__ y, long long n) {
+__global__ void relu_fwd(const T* __restrict__ x, T* __restrict__ y, long long n) {
     typedef typename Vec16<T>::type V;
     const int lanes = sizeof(V) / sizeof(T);
     long long start = 0;
@@ -37,7 +37,7 @@ __device__ void relu_fwd(const T* __restrict__ x, T* __restrict__ y, long long n
 }
 
 template <typename T>
-__device__ void relu_bwd(const T* __restrict__ gy, const T* __restrict__ y,
+__global__ void relu_bwd(const T* __restrict__ gy, const T* __restrict__ y,
                          T* __restrict__ gx, long long n) {
     typedef typename Vec16<T>::type V;
     const int lanes = sizeof(V) / sizeof(T);
@@ -60,19 +60,4 @@ __device__ void relu_bwd(const T* __restrict__ gy, const T* __restrict__ y,
     }
     for (long long i = start + global_thread(); i < n; i += grid_threads())
         gx[i] = gy[i] * T(y[i] > T(0));
-}
-
-extern "C" __global__ void relu_fwd_f32(const float* x, float* y, long long n) {
-    relu_fwd<float>(x, y, n);
-}
-extern "C" __global__ void relu_fwd_f64(const double* x, double* y, long long n) {
-    relu_fwd<double>(x, y, n);
-}
-extern "C" __global__ void relu_bwd_f32(const float* gy, const float* y, float* gx,
-                                        long long n) {
-    relu_bwd<float>(gy, y, gx, n);
-}
-extern "C" __global__ void relu_bwd_f64(const double* gy, const double* y, double* gx,
-                                        long long n) {
-    relu_bwd<double>(gy, y, gx, n);
 }

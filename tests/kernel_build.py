@@ -1,13 +1,14 @@
 """Build gpugrad's CUDA kernel files for the CPU emulator and load them (tests only).
 
 Each ``kernels/*.cu`` file is compiled unchanged by g++ against kernels/testing/emulate.h,
-through a small wrapper that lists the file's ``extern "C"`` kernels (found with the regex
-gpugrad/cuda/sources.py uses), into one shared library. Libraries are cached by content
-(sources, headers, flags, compiler) under the system temp folder, never in the repository,
-so one test session builds each file once and later sessions reuse it. Example::
+through a small wrapper that lists the file's kernels by the name expressions the launchers
+ask for (gpugrad/cuda/sources.py), so g++ instantiates exactly the templates NVRTC does,
+into one shared library. Libraries are cached by content (sources, headers, flags,
+compiler) under the system temp folder, never in the repository, so one test session
+builds each file once and later sessions reuse it. Example::
 
     >>> libraries = build(["relu.cu"], kernel_folder())
-    >>> libraries["relu.cu"].launch("relu_fwd_f32", (1, 1, 1), (256, 1, 1), args, 60.0)
+    >>> libraries["relu.cu"].launch("relu_fwd<float>", (1, 1, 1), (256, 1, 1), args, 60.0)
 
 ``GPUGRAD_EMU_KERNELS=<folder>`` builds the .cu files of another folder (the mutation check,
 kernels/testing/mutate.py); ``GPUGRAD_EMU_CACHE=<folder>`` puts the cache elsewhere; ``CXX``
@@ -36,6 +37,10 @@ FLAGS = ("-std=c++20", "-O1", "-g", "-pthread", "-shared", "-fPIC", "-fno-strict
 SANITIZERS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
               "-fno-omit-frame-pointer")
 _BOUND = re.compile(r"__launch_bounds__\(\s*(\d+)[^)]*\)\s+(\w+)\s*\(")
+# the emulator's own test kernels (kernels/testing/selftest.cu, plain extern "C" functions)
+SELFTEST = ("indices", "block_sum", "split_barriers", "shuffle", "warp_sum", "ballot",
+            "warp_against_barrier", "unwritten_shared", "write_past", "spin", "bounded",
+            "mixed_parameters", "write_at")
 _ERROR_BYTES = 4096
 
 # parameter code (launch.h) -> (NumPy scalar type the launcher must pass, ctypes type, C name)
@@ -77,14 +82,21 @@ def kernel_folder() -> Path:
     return Path(folder).resolve() if folder else sources.kernel_dir()
 
 
+def kernel_names(file: str) -> tuple:
+    """The kernels the wrapper of ``file`` lists: the name expressions gpugrad's launchers
+    may ask for (``relu_fwd<float>``), or the self-test's plain names."""
+    return SELFTEST if file == "selftest.cu" else sources.defined_kernels(file)
+
+
 def wrapper_source(file: str, folder: Path) -> str:
-    """The translation unit that compiles ``folder/file`` and lists its kernels."""
+    """The translation unit that compiles ``folder/file`` and lists its kernels (taking the
+    address of ``relu_fwd<float>`` instantiates the template, as NVRTC's name expression
+    does; one the file does not define fails the build)."""
     text = (folder / file).read_text()
-    names = sources._DEFINITION.findall(text)
-    if not names:
-        raise KernelError(f"{folder / file} defines no extern \"C\" __global__ kernel")
-    bounds = {name: int(bound) for bound, name in _BOUND.findall(text)}
-    entries = "".join(f'    gg_emu::info("{n}", &{n}, {bounds.get(n, 0)}),\n' for n in names)
+    names = kernel_names(file)
+    bounds = {family: int(bound) for bound, family in _BOUND.findall(text)}
+    entries = "".join(f'    gg_emu::info("{n}", &{n}, {bounds.get(n.split("<")[0], 0)}),\n'
+                      for n in names)
     return (f'#include "emulate.h"\n#include "{file}"\n\n'
             f"const gg_emu::KernelInfo gg_emu::kernels[] = {{\n{entries}}};\n"
             f"const int gg_emu::kernel_count = {len(names)};\n")

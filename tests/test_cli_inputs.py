@@ -104,12 +104,12 @@ def test_an_empty_hidden_is_a_linear_model(tmp_path):
 
 
 def test_cuda_advice_names_the_flag(tmp_path, capsys, monkeypatch):
-    from gpugrad import backend
-    monkeypatch.setattr(backend, "_cuda_status", None)   # as on a machine without CuPy
-    monkeypatch.setattr(backend, "_cupy", None)
-    monkeypatch.setattr(backend, "_import_cupy",
+    from gpugrad import cupy_import
+    monkeypatch.setattr(cupy_import, "_cuda_status", None)   # as on a machine without CuPy
+    monkeypatch.setattr(cupy_import, "_cupy", None)
+    monkeypatch.setattr(cupy_import, "_import_cupy",
                         lambda: (None, ModuleNotFoundError("No module named 'cupy'")))
-    assert backend.cuda_status()[1].endswith("Or use device='cpu'.")    # the library's words
+    assert cupy_import.cuda_status()[1].endswith("Or use device='cpu'.")    # the library's words
     err = train_error(tmp_path, capsys, "--device", "cuda")
     assert err.endswith("Or use --device cpu.") and "device='cpu'" not in err, err
 
@@ -127,14 +127,14 @@ class _CupyWithoutGPU:
 
 @pytest.mark.parametrize("cupy", [None, _CupyWithoutGPU], ids=["no CuPy", "no GPU"])
 def test_cuda_advice_names_the_flag_for_each_reason(tmp_path, capsys, monkeypatch, cupy):
-    """Each reason backend.cuda_status() gives ends with the library's advice, which the
+    """Each reason cupy_import.cuda_status() gives ends with the library's advice, which the
     command line says as the flag."""
-    from gpugrad import backend
+    from gpugrad import cupy_import
     missing = ModuleNotFoundError("No module named 'cupy'")
-    monkeypatch.setattr(backend, "_cuda_status", None)
-    monkeypatch.setattr(backend, "_cupy", None)
-    monkeypatch.setattr(backend, "_import_cupy", lambda: (cupy, None if cupy else missing))
-    usable, reason = backend.cuda_status()
+    monkeypatch.setattr(cupy_import, "_cuda_status", None)
+    monkeypatch.setattr(cupy_import, "_cupy", None)
+    monkeypatch.setattr(cupy_import, "_import_cupy", lambda: (cupy, None if cupy else missing))
+    usable, reason = cupy_import.cuda_status()
     assert not usable and reason.lower().endswith("or use device='cpu'.")
     err = train_error(tmp_path, capsys, "--device", "cuda")
     assert err.lower().endswith("or use --device cpu.") and "device='cpu'" not in err, err

@@ -10,7 +10,9 @@ import pytest
 
 import gpugrad
 from gpugrad import nn, optim
-from gpugrad.cuda import CaptureError, graph, graphs, is_capturing
+from gpugrad import graphs
+from gpugrad.autograd import capture_mode
+from gpugrad.cuda import CaptureError, graph, is_capturing
 from gpugrad.nn import functional as F
 from gpugrad.optim import multi_tensor
 
@@ -120,7 +122,7 @@ def test_reference_optimizer_updates_are_not_recorded(monkeypatch):
     refused while recording (simulated here: on CPU nothing records)."""
     model, opt, batches = setup("cpu")
     F.cross_entropy(model(batches[0][0]), batches[0][1]).backward()
-    monkeypatch.setattr(graphs._state, "recording", True)
+    monkeypatch.setattr(capture_mode._state, "recording", True)
     with pytest.raises(CaptureError, match="takes the reference update"):
         opt.step()
 
@@ -206,7 +208,7 @@ class EmulatedGraph:
 
     def launch(self, stream=None):
         entry, before = self.stream.entry, len(recorded)
-        with graphs._rules(recording=True):       # the optimizer's launches: the kept ones
+        with capture_mode.capture_rules(recording=True):   # the optimizer's launches: the kept ones
             fresh = self.stream.step_fn(*entry.static)
         del recorded[before:]
         graphs._copy_into(entry.outputs, fresh)
@@ -222,7 +224,7 @@ def emulated_gpu(emulated, monkeypatch):
     fake = SimpleNamespace(cuda=SimpleNamespace(
         Device=lambda index: nullcontext(), using_allocator=lambda malloc: nullcontext(),
         get_current_stream=lambda: EmulatedStream(None)))
-    monkeypatch.setattr(graphs.backend, "_require_cupy", lambda: fake)
+    monkeypatch.setattr(graphs, "require_cupy", lambda: fake)
     real_init, real_capture = graphs._Entry.__init__, graphs.CapturedStep._capture
 
     def init(entry, inputs):

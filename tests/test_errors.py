@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import gpugrad
-from gpugrad import backend
+from gpugrad import backend, cupy_import
 from gpugrad.tensor import Tensor
 
 from conftest import requires_cuda
@@ -47,14 +47,14 @@ def test_mixing_devices_on_a_real_gpu():
 
 @pytest.fixture
 def cuda_status_reset():
-    saved = backend._cuda_status, backend._cupy
-    backend._cuda_status, backend._cupy = None, None     # as if CuPy had never been loaded
+    saved = cupy_import._cuda_status, cupy_import._cupy
+    cupy_import._cuda_status, cupy_import._cupy = None, None  # as if CuPy had never been loaded
     yield
-    backend._cuda_status, backend._cupy = saved
+    cupy_import._cuda_status, cupy_import._cupy = saved
 
 
 def test_cuda_without_cupy_says_how_to_install(monkeypatch, cuda_status_reset):
-    monkeypatch.setattr(backend, "_import_cupy",
+    monkeypatch.setattr(cupy_import, "_import_cupy",
                         lambda: (None, ImportError("No module named 'cupy'")))
     with pytest.raises(backend.CudaUnavailableError) as info:
         gpugrad.set_default_device("cuda")
@@ -70,7 +70,7 @@ def test_cuda_without_driver_shows_the_cuda_error(monkeypatch, cuda_status_reset
         __version__="14.0.0",
         cuda=SimpleNamespace(is_available=lambda: False,
                              runtime=SimpleNamespace(getDeviceCount=no_driver)))
-    monkeypatch.setattr(backend, "_import_cupy", lambda: (fake_cupy, None))
+    monkeypatch.setattr(cupy_import, "_import_cupy", lambda: (fake_cupy, None))
     with pytest.raises(backend.CudaUnavailableError) as info:
         gpugrad.zeros(3, device="cuda:0")
     message = str(info.value)

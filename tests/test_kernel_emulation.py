@@ -67,8 +67,9 @@ def test_launch_py_sizes_the_grids_that_run(emu):
     launch.softmax_xent_forward(emu.array(np.zeros((40, 7))), emu.array(np.zeros(40, np.int64)),
                                 -100, 0.0)
     blocks = (5, 5) if emu.sm else (1, 1)           # 1025 float4 vectors; 40 warps of 8
-    assert emu.launches == [("relu_fwd_f32", (blocks[0], 1, 1), (256, 1, 1)),
-                            ("softmax_xent_fwd_f64_i64", (blocks[1], 1, 1), (256, 1, 1))]
+    assert emu.launches == [("relu_fwd<float>", (blocks[0], 1, 1), (256, 1, 1)),
+                            ("softmax_xent_fwd<double, long long>", (blocks[1], 1, 1),
+                             (256, 1, 1))]
 
 
 # ------------------------------------------------------------------ element-wise kernels

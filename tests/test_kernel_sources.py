@@ -1,8 +1,11 @@
 """The CUDA sources, checked without a GPU: every file in kernels/ compiles with NVRTC (from
-the nvidia-cuda-nvrtc wheel) for sm_80 and sm_90 with no error and no warning; the kernels
-the launchers call and the kernels the sources define are the same set; an installed wheel
-carries the sources and finds them from another folder."""
+the nvidia-cuda-nvrtc wheel) for sm_80 and sm_90 with no error and no warning, instantiating
+every kernel by the name expression a launch asks for (``relu_bwd<float>``) and lowering it
+to a symbol of the binary, as cupy.RawModule(name_expressions=...) does on a GPU; every
+launcher, run for every dtype on a device that records names, asks only for those names; an
+installed wheel carries the sources and finds them from another folder."""
 
+import functools
 import os
 import re
 import shutil
@@ -11,9 +14,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from gpugrad import backend
+from gpugrad import backend, cupy_import
 from gpugrad.cuda import launch, launch_optim, nvrtc, sources
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,37 +33,120 @@ def _nvrtc_or_skip():
         raise
 
 
+@functools.cache
+def _compiled(file: str, arch: str) -> nvrtc.Compiled:
+    """``file`` compiled as CuPy compiles it, with every name expression it must define."""
+    options = sources.COMPILE_OPTIONS + sources.CUPY_ADDS
+    return nvrtc.compile_cubin(sources.source(file), file, arch, options,
+                               name_expressions=sources.defined_kernels(file))
+
+
+def _kernel_symbols(cubin: bytes) -> set:
+    """The kernels in a cubin: each __global__ function has an ELF section .text.<symbol>."""
+    return {s.decode() for s in re.findall(rb"\.text\.([\w$]+)\0", cubin)}
+
+
 @pytest.mark.parametrize("arch", ARCHES)
 @pytest.mark.parametrize("file", sources.source_files())
 def test_every_kernel_file_compiles_cleanly(file, arch):
     _nvrtc_or_skip()
-    options = sources.COMPILE_OPTIONS + sources.CUPY_ADDS          # as CuPy compiles them
-    cubin, log = nvrtc.compile_cubin(sources.source(file), file, arch, options)
+    cubin, log, lowered = _compiled(file, arch)
     assert log == "", f"NVRTC had something to say about {file} for {arch}:\n{log}"
     assert cubin[:4] == b"\x7fELF"
-    for name in sources.defined_kernels(file):
-        assert name.encode() in cubin, f"{name} missing from the {arch} binary of {file}"
+    assert list(lowered) == list(sources.defined_kernels(file)) != []
+    # exactly the named instances are kernels of the binary: no stray __global__ function
+    assert _kernel_symbols(cubin) == set(lowered.values()), \
+        f"{file}: kernels in the {arch} binary differ from those named in sources.MANIFEST"
 
 
-def test_the_check_catches_errors_and_warnings():
+def test_the_check_catches_errors_warnings_and_unknown_names():
     _nvrtc_or_skip()
     with pytest.raises(nvrtc.NvrtcError, match="undefined"):
         nvrtc.compile_cubin('extern "C" __global__ void k() { undefined_call(); }', "bad.cu",
                             "sm_90")
-    _, log = nvrtc.compile_cubin('extern "C" __global__ void k() { int unused; }', "warn.cu",
-                                 "sm_90")
+    _, log, _ = nvrtc.compile_cubin('extern "C" __global__ void k() { int unused; }',
+                                    "warn.cu", "sm_90")
     assert "warning" in log
+    text = "template <typename T> __global__ void k(T* x) { x[0] = T(1); }"
+    _, _, lowered = nvrtc.compile_cubin(text, "t.cu", "sm_90", ("-std=c++17",), ["k<float>"])
+    assert lowered == {"k<float>": "_Z1kIfEvPT_"}
+    with pytest.raises(nvrtc.NvrtcError, match='identifier "relu" is undefined'):
+        nvrtc.compile_cubin(text, "t.cu", "sm_90", ("-std=c++17",), ["relu<float>"])
 
 
-def test_launchers_and_sources_name_the_same_kernels():
-    defined = {name: file for file in sources.source_files()
-               for name in sources.defined_kernels(file)}
+class _Recorder:
+    """launch.py's Device on NumPy arrays that records the kernel name each launch asks for
+    and runs nothing (the names, not the numbers, are under test)."""
+
+    arrays = "a NumPy array"
+    module = "numpy"
+
+    def __init__(self):
+        self.names = set()
+
+    def array_type(self):
+        return np.ndarray
+
+    def device_id(self, a):
+        return None
+
+    def empty(self, device_id, shape, dtype):
+        return np.zeros(shape, dtype)
+
+    def multiprocessors(self, device_id) -> int:
+        return 2
+
+    def launch(self, name, device_id, grid, block, args, shared=0):
+        self.names.add(name)
+
+
+def _launch_everything(dtype, labels_dtype):
+    """Every launcher that runs a kernel of ours (gemm_accumulate is cuBLAS), once."""
+    v, m = np.ones(4, dtype), np.ones((2, 4), dtype)
+    labels, steps = np.zeros(2, labels_dtype), np.zeros(1, np.int64)
+    launch.relu_forward(v)
+    launch.relu_backward(v, v)
+    launch.bias_relu_forward_(m, v)
+    launch.relu_bias_backward(m, m)
+    launch.masked_gemm_weight(m, m, m)
+    launch.masked_gemm_input(m, m, m.T.copy())
+    launch.softmax_xent_forward(m, labels, -1, 0.0)
+    launch.softmax_xent_backward(m, labels, v[:1], -1, 0.0, 1.0)
+    launch.mse_backward(v, v, v[:1], 1.0)
+    sgd = launch_optim.Table({"params": [v], "grads": [v], "bufs": [v.copy()]})
+    launch_optim.sgd_multi(sgd, np.zeros(4), False, True)
+    adam = launch_optim.Table({"params": [v], "grads": [v], "exp_avg": [v.copy()],
+                               "exp_avg_sq": [v.copy()]})
+    launch_optim.adam_count(steps)
+    launch_optim.adam_multi(adam, steps, np.zeros(5), False)
+
+
+def test_launches_ask_only_for_kernels_the_sources_instantiate():
+    """Every launcher in every dtype, on a device that records the names it asks for: they
+    are exactly sources.declared_kernels(), and NVRTC lowered each in its file, so a launch
+    cannot ask CuPy for a kernel that the .cu files do not define."""
     assert set(sources.MANIFEST) == set(sources.source_files())
-    assert sources.declared_kernels() == defined
-    text = Path(launch.__file__).read_text() + Path(launch_optim.__file__).read_text()
-    launched = set(re.findall(r'(?:_launch|_masked_gemm|_run|kernel_name)\(\s*"(\w+)"', text))
-    families = {family for names in sources.MANIFEST.values() for family in names}
-    assert launched == families
+    recorder = _Recorder()
+    with launch.using_device(recorder):
+        for dtype in sources.FLOAT_TYPES:
+            for labels_dtype in sources.LABEL_TYPES:
+                _launch_everything(dtype, labels_dtype)
+    declared = set(sources.declared_kernels())
+    assert recorder.names == declared, f"asked for but not declared: " \
+        f"{sorted(recorder.names - declared)}; declared, never asked for: " \
+        f"{sorted(declared - recorder.names)}"
+    _nvrtc_or_skip()
+    lowered = {name for file in sources.source_files() for name in _compiled(file, "sm_90")[2]}
+    assert recorder.names <= lowered, sorted(recorder.names - lowered)
+
+
+def test_kernel_names_are_cpp_name_expressions():
+    assert sources.kernel_name("relu_bwd", np.dtype("float64")) == "relu_bwd<double>"
+    assert sources.kernel_name("softmax_xent_bwd", "float32", np.dtype("int64")) == \
+        "softmax_xent_bwd<float, long long>"
+    assert sources.kernel_name("adam_count", "int64") == "adam_count"
+    assert sources.defined_kernels("relu.cu") == (
+        "relu_fwd<float>", "relu_fwd<double>", "relu_bwd<float>", "relu_bwd<double>")
 
 
 def test_sources_are_self_contained_after_inlining():
@@ -70,8 +157,9 @@ def test_sources_are_self_contained_after_inlining():
 
 
 def test_unknown_kernel_names_are_refused():
-    with pytest.raises(KeyError, match="no gpugrad CUDA kernel is named 'relu_bwd_f16'"):
-        sources.file_of("relu_bwd_f16")
+    with pytest.raises(KeyError, match=re.escape("no gpugrad CUDA kernel is named "
+                                                 "'relu_bwd<half>'")):
+        sources.file_of("relu_bwd<half>")
 
 
 def _numpy_launches():
@@ -107,7 +195,7 @@ def test_launchers_refuse_numpy_arrays_before_any_launch(name, monkeypatch):
     def no_cupy():
         raise AssertionError("the launcher asked for CuPy before checking its arguments")
 
-    monkeypatch.setattr(backend, "_require_cupy", no_cupy)
+    monkeypatch.setattr(cupy_import, "require_cupy", no_cupy)
     call, argument = _numpy_launches()[name]
     message = f"^{re.escape(argument)} must be a CuPy array on a GPU, got ndarray$"
     with pytest.raises(TypeError, match=message):

@@ -3,7 +3,7 @@ checked without a GPU: which parameters share a launch, the first momentum step,
 per-tensor step counts, the hyperparameters, learning rates changed by a scheduler, and
 what a recorded CUDA graph does around each replay.
 
-The device side is NumPy: the real slots of gpugrad/cuda/launch_optim.py on NumPy arrays,
+The device side is NumPy: the real slots of gpugrad/optim/multi_tensor.py on NumPy arrays,
 tables that hand the kernels the arrays themselves, and kernels that do what
 kernels/optim.cu's comments say. While
 "recording", the emulated kernels are not run but kept, as a CUDA graph keeps them, and
@@ -19,7 +19,8 @@ import pytest
 
 import gpugrad
 from gpugrad import optim
-from gpugrad.cuda import CaptureError, graphs, launch_optim
+from gpugrad.autograd import capture_mode
+from gpugrad.cuda import CaptureError, launch_optim
 from gpugrad.optim import multi_tensor
 
 launches = []
@@ -29,7 +30,7 @@ recorded = []                   # the emulated graph: kernels kept while recordi
 def kernel(fn):
     """Run now, or keep for the replays while a graph is being recorded."""
     def launch(*args):
-        if graphs.is_recording():
+        if capture_mode.is_graph_recording():
             recorded.append(lambda: fn(*args))
         else:
             fn(*args)
@@ -187,13 +188,15 @@ def recorded_trajectory(make_optimizer, eager_steps=2, replays=4):
             history.append([p.numpy().copy() for p in params])
             continue
         if records is None:
-            with graphs._rules(recording=True):
+            with capture_mode.capture_rules(recording=True):
                 opt.step()                            # kept, not run
-                records = list(graphs._state.records)
-        multi_tensor.before_launch(records)
+                records = capture_mode.recorded_participants()
+        for participant in records:
+            participant.before_replay()
         for run in recorded:
             run()
-        multi_tensor.after_launch(records)
+        for participant in records:
+            participant.after_replay()
         schedule.step()
         history.append([p.numpy().copy() for p in params])
     return history, opt, params
@@ -219,15 +222,15 @@ def test_recording_refuses_what_it_cannot_replay(emulated):
     params = model_params(rng)
     opt = optim.SGD(params, lr=0.1, momentum=0.9)
     set_grads(params, rng)
-    with graphs._rules(recording=True), pytest.raises(CaptureError, match="eager step first"):
+    recording = capture_mode.capture_rules
+    with recording(True), pytest.raises(CaptureError, match="eager step first"):
         opt.step()                                    # momentum buffers do not exist yet
     opt.step()
     set_grads(params, rng)                            # new gradient buffers: a new table
-    with graphs._rules(recording=True), pytest.raises(CaptureError,
-                                                      match="differ from the eager step"):
+    with recording(True), pytest.raises(CaptureError, match="differ from the eager step"):
         opt.step()
     adam = optim.Adam(params, lr=0.1)
-    with graphs._rules(recording=True), pytest.raises(CaptureError, match="eager step first"):
+    with recording(True), pytest.raises(CaptureError, match="eager step first"):
         adam.step()
 
 

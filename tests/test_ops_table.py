@@ -1,7 +1,7 @@
-"""Every op record through one table (tests/op_specs.py, DESIGN.md rule 8): the forward
-against a NumPy float64 reference, float32 kept float32, reverse mode, forward mode and second
-order against central differences in float64, with contiguous and non-contiguous inputs, on
-every device."""
+"""Every op record through one table (tests/op_specs.py; docs/ARCHITECTURE.md, "The op
+record"): the forward against a NumPy float64 reference, float32 kept float32, reverse mode,
+forward mode and second order against central differences in float64, with contiguous and
+non-contiguous inputs, on every device."""
 
 import numpy as np
 import pytest

@@ -8,10 +8,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def example_and_output(heading: str):
-    """The first python block of README's section ``heading`` and the output block after."""
-    text = (ROOT / "README.md").read_text()
-    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+def example_and_output(heading: str, document: str = "README.md"):
+    """The first python block of ``document``'s section ``heading`` and the output block
+    after it."""
+    text = (ROOT / document).read_text()
+    section = text.split(f"## {heading}", 1)[1].split("\n## ", 1)[0] if heading else text
     blocks = re.findall(r"```(\w*)\n(.*?)```", section, flags=re.S)
     code = next(body for lang, body in blocks if lang == "python")
     output = next(body for lang, body in blocks if lang == "")
@@ -39,4 +40,10 @@ def test_forward_and_reverse_mode_example_runs_as_shown():
 
 def test_dlpack_example_runs_as_shown():
     code, expected = example_and_output("Working with NumPy, CuPy, PyTorch and JAX")
+    assert run(code) == expected
+
+
+def test_cuda_graphs_guide_example_runs_as_shown():
+    """docs/cuda_graphs.md's example (on the CPU: the same code captures on a GPU)."""
+    code, expected = example_and_output("", "docs/cuda_graphs.md")
     assert run(code) == expected

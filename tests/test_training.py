@@ -95,13 +95,13 @@ def test_bad_input_fails_fast_with_one_clear_line(tmp_path, arguments, message):
 
 
 NO_CUPY = ("CuPy is not installed (ModuleNotFoundError: No module named 'cupy'). Install the "
-           "extra for your driver. Or use device='cpu'.")     # backend.cuda_status()'s form
+           "extra for your driver. Or use device='cpu'.")     # cupy_import.cuda_status()'s form
 
 
 def no_gpu(monkeypatch):
-    from gpugrad import backend
-    monkeypatch.setattr(backend, "_cuda_status", (False, NO_CUPY))
-    monkeypatch.setattr(backend, "_cupy", None)
+    from gpugrad import cupy_import
+    monkeypatch.setattr(cupy_import, "_cuda_status", (False, NO_CUPY))
+    monkeypatch.setattr(cupy_import, "_cupy", None)
 
 
 def test_cuda_asked_for_but_not_usable_fails_fast(tmp_path, monkeypatch, capsys):
@@ -116,7 +116,7 @@ def test_cuda_asked_for_but_not_usable_fails_fast(tmp_path, monkeypatch, capsys)
 
 def test_device_auto_says_why_it_chose(tmp_path, monkeypatch, capsys):
     from types import SimpleNamespace
-    from gpugrad import backend
+    from gpugrad import cupy_import
     from gpugrad.training import choose_device
     no_gpu(monkeypatch)
     assert main(["train", "--device", "auto", "--epochs", "1", "--hidden", "8",
@@ -126,8 +126,9 @@ def test_device_auto_says_why_it_chose(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.splitlines()[0] == f"device: cpu ({why})"
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert (metrics["device"], metrics["device_reason"]) == ("cpu", why)
-    monkeypatch.setattr(backend, "_cuda_status", (True, "CuPy 13.0.0, CUDA reports 2 devices"))
-    monkeypatch.setattr(backend, "_cupy", SimpleNamespace(cuda=SimpleNamespace(
+    monkeypatch.setattr(cupy_import, "_cuda_status",
+                        (True, "CuPy 13.0.0, CUDA reports 2 devices"))
+    monkeypatch.setattr(cupy_import, "_cupy", SimpleNamespace(cuda=SimpleNamespace(
         runtime=SimpleNamespace(getDevice=lambda: 1, getDeviceCount=lambda: 2))))
     device, why = choose_device("auto")
     assert (str(device), why) == ("cuda:1", "auto: a GPU is usable: CuPy 13.0.0, CUDA reports "

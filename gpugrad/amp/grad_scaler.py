@@ -19,9 +19,8 @@ import math
 import numpy as np
 
 from .. import backend
-from ..cuda import graphs
+from ..autograd.capture_mode import refuse_host_sync
 from ..tensor import Tensor
-from .autocast import _FLOAT16
 
 __all__ = ["GradScaler"]
 
@@ -233,11 +232,11 @@ def _unscale_grads(optimizer, inv_scale: float) -> tuple[bool, int]:
     """Multiply every gradient of ``optimizer`` by ``inv_scale`` in place; returns (whether
     any was inf/NaN before, how many gradients there were). One reduction per gradient and
     one host sync per device."""
-    graphs.refuse_host_sync("GradScaler (unscale_/step read whether a gradient is inf/NaN)")
+    refuse_host_sync("GradScaler (unscale_/step read whether a gradient is inf/NaN)")
     params = [p for group in optimizer.param_groups for p in group["params"]
               if p.grad is not None]
     for p in params:                # all checked before any is changed
-        if p.grad.dtype == _FLOAT16:
+        if p.grad.dtype == np.float16:
             raise ValueError(f"GradScaler: a parameter of shape {tuple(p.shape)} has a "
                              f"float16 gradient; keep parameters in float32 (master "
                              f"weights) and let autocast cast them to float16")

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import weakref
 
-from .graph import ACCUMULATED, AccumulateGrad, Node, scratch, store_grad, without_graph
+from .graph import ACCUMULATED, Node, grad_accumulator, store_grad, without_graph
 from .mode import _state as _mode_state, is_anomaly_enabled, set_grad_enabled
 from .hooks import run_pre_hooks
 from .rule_results import AnomalyError, _check_result
+from .walk import count_dependencies, nodes_leading_to, restrict_dependencies
 
 __all__ = ["backward", "grad", "AnomalyError"]
 
@@ -43,7 +44,7 @@ def gradient_edge(t):
     """The ``(node, output_nr)`` that receives the gradient of tensor ``t``."""
     if t.grad_fn is not None:
         return (t.grad_fn, t.output_nr)
-    return (t._grad_accumulator(), 0)
+    return (grad_accumulator(t), 0)
 
 
 def _as_sequence(value, name: str) -> tuple:
@@ -181,59 +182,6 @@ def _check_inputs(inputs, caller: str):
 # The pass itself
 # ---------------------------------------------------------------------------------------------
 
-def _count_dependencies(roots) -> dict:
-    """For every node reachable from ``roots``, the number of edges that lead into it."""
-    deps = {}
-    seen = set()
-    stack = []
-    for node in roots:
-        if node not in seen:
-            seen.add(node)
-            stack.append(node)
-    while stack:
-        node = stack.pop()
-        for edge in node.next_edges:
-            if edge is None:
-                continue
-            child = edge[0]
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    for node in seen:
-        deps.setdefault(node, 0)
-    return deps
-
-
-def _needed_nodes(deps: dict, roots, target_nodes: set) -> set:
-    """Nodes from which a target can be reached: the only ones ``grad()`` has to visit."""
-    remaining = dict(deps)
-    order = []
-    ready = [n for n in dict.fromkeys(roots) if remaining[n] == 0]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in node.next_edges:
-            if edge is not None:
-                remaining[edge[0]] -= 1
-                if remaining[edge[0]] == 0:
-                    ready.append(edge[0])
-    needed = set()
-    for node in reversed(order):
-        if node in target_nodes or any(e is not None and e[0] in needed for e in node.next_edges):
-            needed.add(node)
-    return needed
-
-
-def _restrict(deps: dict, needed: set) -> dict:
-    restricted = {node: 0 for node in needed}
-    for node in needed:
-        for edge in node.next_edges:
-            if edge is not None and edge[0] in needed:
-                restricted[edge[0]] += 1
-    return restricted
-
-
 class _Handouts:
     """Which gradient buffers this pass handed to more than one place (a rule may pass its
     cotangent through unchanged to several inputs), so stored grads never share memory."""
@@ -290,7 +238,7 @@ def _weak(array):
 def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
     slots = buffers.get(node)
     if slots is None:
-        slots = buffers[node] = [None] * getattr(node, "num_outputs", 1)
+        slots = buffers[node] = [None] * node.num_outputs
     old = slots[output_nr]
     if g is ACCUMULATED:                      # already in the leaf's .grad: nothing to add
         slots[output_nr] = g if old is None else old
@@ -299,90 +247,137 @@ def _add_to_buffer(buffers: dict, node, output_nr: int, g, handouts: _Handouts):
     slots[output_nr] = g if old is None or old is ACCUMULATED else old + g
 
 
-def _apply_in_place(node, grads: list, handouts: _Handouts, Tensor) -> tuple:
-    """Run a rule that may reuse its cotangent's buffer (when this pass owns it and nobody
-    else sees it) and add into leaves' ``.grad`` (graph.scratch, graph.leaf_grad)."""
-    scratch.leaf_grads = True
-    if len(grads) == 1 and not node._retained and not node._pre_hooks and \
-            handouts.owned(grads[0]):
-        scratch.array = grads[0]._array
-    try:
-        return _check_result(node, node.apply(grads), Tensor)
-    finally:
-        scratch.array, scratch.leaf_grads = None, False
+class _Pass:
+    """One reverse pass: the nodes in it and how many consumers each still waits for
+    (``deps``), the gradients summed for each so far (``buffers``), the buffers handed out,
+    what ``grad()`` captures, and whether rules may work in place."""
+
+    __slots__ = ("deps", "buffers", "handouts", "captured", "keep_graph", "in_place",
+                 "Tensor", "held")
+
+    def __init__(self, roots: list, keep_graph: bool, create_graph: bool, targets):
+        self.deps = count_dependencies(roots)
+        self.captured = None                  # {target edge: its gradient}, for grad()
+        if targets is not None:
+            needed = nodes_leading_to(self.deps, roots, {edge[0] for edge in targets})
+            self.deps = restrict_dependencies(self.deps, needed)
+            self.captured = {edge: None for edge in targets}
+        self.buffers, self.keep_graph, self.held = {}, keep_graph, None
+        self.handouts = _Handouts() if targets is None else _NoHandouts()
+        # rules that can (Op.vjp_accumulate) work in place only in a plain backward()
+        # (anomaly mode checks every gradient a rule returns: it keeps them all)
+        self.in_place = not create_graph and targets is None and not is_anomaly_enabled() \
+            and not _mode_state.vmap_levels
+        self.Tensor = _tensor_type()
+
+    def seed(self, root_edges, root_grads) -> list:
+        """Put the caller's cotangents in the roots' buffers; the nodes ready to run."""
+        ready = {}
+        for (node, nr), g in zip(root_edges, root_grads):
+            if node in self.deps:
+                self.handouts.share(g)            # the caller's cotangent: never stored as is
+                _add_to_buffer(self.buffers, node, nr, g, self.handouts)
+                if self.deps[node] == 0:
+                    ready[node] = None
+        return list(ready)
+
+    def capture(self, node, grads: list) -> None:
+        """``grad()``: keep the gradients arriving at the target edges of ``node``."""
+        for nr, g in enumerate(grads):
+            if (node, nr) in self.captured:
+                self.captured[(node, nr)] = g
+
+    def call(self, node, grads):
+        """Run ``node``'s ``apply``: what it returns per input, or None when it does not run
+        (no gradient came, or in ``grad()`` no target is below it).
+
+        A leaf's AccumulateGrad runs in ``backward()`` only, told whether the pass owns the
+        gradient's buffer. That gradient stays referenced (``held``) until the next rule has
+        run, as the loop always kept it: the checkpoint planner's profile measures it
+        (checkpoint/profiling.py, residue), tested against measured peaks."""
+        if node.keeps_gradient:
+            if grads is None or grads[0] is None or self.captured is not None:
+                return None
+            g = self.held = grads[0]
+            return node.apply(grads, g is not ACCUMULATED and self.handouts.owned(g))
+        in_grads = None
+        if grads is not None and (grads[0] is not None if len(grads) == 1
+                                  else any(g is not None for g in grads)) and (
+                self.captured is None
+                or any(e is not None and e[0] in self.deps for e in node.next_edges)):
+            if self.in_place and node.__class__ is Node and \
+                    getattr(node.op, "vjp_accumulate", None) is not None:
+                in_grads = self._apply_accumulate(node, grads)
+            else:
+                in_grads = _check_result(node, node.apply(grads), self.Tensor)
+            if node.user_rule:                # a custom Function's backward may return
+                for g in in_grads:            # tensors it keeps
+                    if g is not None:
+                        self.handouts.share(g)
+            if not self.keep_graph:
+                node.release()
+        self.held = None
+        return in_grads
+
+    def _apply_accumulate(self, node, grads) -> list:
+        """An op's ``vjp_accumulate`` rule, given as arguments the leaves' ``.grad`` it may
+        add into and whether its cotangent's buffer is the pass's own, seen by no hook,
+        retained grad or caller. A gradient it added goes on as ACCUMULATED."""
+        into, added = [None] * len(node.next_edges), False
+        for i, edge in enumerate(node.next_edges):
+            if edge is not None and edge[0].keeps_gradient:
+                into[i] = edge[0].writable_grad(node.shapes[i], node.dtypes[i])
+                added = added or into[i] is not None
+        g_is_scratch = not node._retained and not node._pre_hooks and \
+            self.handouts.owned(grads[0])
+        in_grads = node.apply_accumulate(grads, tuple(into), g_is_scratch)
+        if added:
+            in_grads = list(in_grads)
+            for i, grad in enumerate(into):
+                if grad is not None and in_grads[i] is grad:      # added: an in-place write
+                    grad._version.value += 1
+                    in_grads[i] = ACCUMULATED
+        return _check_result(node, in_grads, self.Tensor)
+
+    def pass_on(self, node, in_grads, ready: list) -> None:
+        """Give each input's gradient (None: nothing flows) to the node that made the input,
+        adding where several meet; a node is ready once all its consumers have run."""
+        deps = self.deps
+        for i, edge in enumerate(node.next_edges):
+            if edge is None:
+                continue
+            child = edge[0]
+            left = deps.get(child)
+            if left is None:                  # below no target (grad()): not in the pass
+                continue
+            if in_grads is not None and in_grads[i] is not None:
+                _add_to_buffer(self.buffers, child, edge[1], in_grads[i], self.handouts)
+            deps[child] = left - 1
+            if left == 1:
+                ready.append(child)
 
 
 def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=None) -> list:
     """Run the pass. With ``targets`` (edges), return the gradient arriving at each of them
-    instead of accumulating into leaves."""
-    roots = [edge[0] for edge in root_edges]
-    deps = _count_dependencies(roots)
-    target_nodes = None
-    if targets is not None:
-        target_nodes = {edge[0] for edge in targets}
-        needed = _needed_nodes(deps, roots, target_nodes)
-        deps = _restrict(deps, needed)
-        captured = {edge: None for edge in targets}
-    buffers = {}
-    handouts = _Handouts() if targets is None else _NoHandouts()
-    for (node, nr), g in zip(root_edges, root_grads):
-        if node in deps:
-            handouts.share(g)                 # the caller's cotangent: never stored as is
-            _add_to_buffer(buffers, node, nr, g, handouts)
-    ready = [n for n in dict.fromkeys(roots) if deps.get(n) == 0]
-    Tensor = _tensor_type()
-    # rules that ask (Op.in_place_rule) may reuse buffers and add into .grad in place, only in
-    # a plain backward() (anomaly mode checks every gradient a rule returns: it keeps them all)
-    in_place_ok = not create_graph and target_nodes is None and not is_anomaly_enabled() \
-        and not _mode_state.vmap_levels
+    instead of accumulating into leaves. Each ready node in turn: (1) its gradients go
+    through its hooks, retained grads are stored; (2) ``grad()`` captures those arriving at
+    a target; (3) the node runs (an op's rule, a Function's backward, or a leaf's
+    AccumulateGrad storing ``.grad``); (4) what it returns goes on to the nodes below."""
+    run = _Pass([edge[0] for edge in root_edges], keep_graph, create_graph, targets)
+    ready = run.seed(root_edges, root_grads)
+    buffers, handouts, captured, Tensor = run.buffers, run.handouts, run.captured, run.Tensor
+    call, pass_on = run.call, run.pass_on
     with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is not None and (node._pre_hooks or node._retained or (
-                    node.__class__ is AccumulateGrad and node.variable._hooks)):
-                run_pre_hooks(node, grads, create_graph, handouts, _tensor_type())
-            if target_nodes is not None and node in target_nodes and grads is not None:
-                for nr, g in enumerate(grads):
-                    if (node, nr) in captured:
-                        captured[(node, nr)] = g
-            if node.__class__ is AccumulateGrad:
-                if targets is None and grads is not None and grads[0] is not None:
-                    g = grads[0]
-                    node.accumulate(g, create_graph, g is not ACCUMULATED and handouts.owned(g))
-                continue
-            edges = node.next_edges
-            run = grads is not None and (grads[0] is not None if len(grads) == 1
-                                         else any(g is not None for g in grads))
-            if run and target_nodes is not None:
-                run = any(e is not None and e[0] in deps for e in edges)
-            if run:
-                if in_place_ok and node.__class__ is Node and \
-                        getattr(node.op, "in_place_rule", False):
-                    in_grads = _apply_in_place(node, grads, handouts, Tensor)
-                else:
-                    in_grads = _check_result(node, node.apply(grads), Tensor)
-                if node.user_rule:                       # a custom Function's backward may
-                    for g in in_grads:                   # return tensors it keeps
-                        if g is not None:
-                            handouts.share(g)
-                if not keep_graph:
-                    node.release()
-            else:
-                in_grads = (None,) * len(edges)
-            for edge, g in zip(edges, in_grads):
-                if edge is None:
-                    continue
-                child, nr = edge
-                if child not in deps:
-                    continue
-                if g is not None:
-                    _add_to_buffer(buffers, child, nr, g, handouts)
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0:
-                    ready.append(child)
-            grads = in_grads = g = None         # hold no gradient while the next rule runs
-    if targets is None:
-        return []
-    return [captured[edge] for edge in targets]
+            if grads is not None:
+                if node._pre_hooks or node._retained:                               # (1)
+                    run_pre_hooks(node, grads, create_graph, handouts, Tensor)
+                if captured is not None:                                            # (2)
+                    run.capture(node, grads)
+            in_grads = call(node, grads)                                            # (3)
+            if node.next_edges:                                                     # (4)
+                pass_on(node, in_grads, ready)
+            grads = in_grads = None             # hold no gradient while the next rule runs
+    return [] if targets is None else [captured[edge] for edge in targets]

@@ -44,6 +44,7 @@ from typing import NamedTuple
 
 from .batched import BatchedTensor, level_of, pop_level, reenter
 from .mode import is_grad_enabled, no_grad
+from .once_differentiable import refuse_twice
 
 __all__ = ["VmapInfo", "batched_outputs"]
 
@@ -53,9 +54,10 @@ class VmapInfo(NamedTuple):
     randomness: str
 
 
-def batched_outputs(cls, ctx, args, kwargs) -> tuple:
+def batched_outputs(cls, ctx, args, kwargs, function_base) -> tuple:
     """The outputs (a tuple) of ``cls.apply(*args)`` where some args are batched tensors;
-    ``ctx`` is the node the caller records for transforms inside the vmap."""
+    ``ctx`` is the node the caller records for transforms inside the vmap. ``function_base``
+    is ``Function`` (handed in: function.py imports this module, not the other way round)."""
     from ..ops.batching import _split
     level = level_of(args)
     values, batched = _split(args, level)
@@ -74,7 +76,8 @@ def batched_outputs(cls, ctx, args, kwargs) -> tuple:
             f"gpugrad ops, or define `@staticmethod def vmap(info, in_dims, *args)` "
             f"returning (output, out_dims).")
     found = {}
-    physical = _generated(cls).apply(cls, ctx, (level, in_dims, kwargs, args, found), *values)
+    generated = _generated(cls, function_base)
+    physical = generated.apply(cls, ctx, (level, in_dims, kwargs, args, found), *values)
     physical = physical if isinstance(physical, tuple) else (physical,)
     outputs = tuple(BatchedTensor._make(p, level) for p in physical)
     ctx._non_differentiable = tuple(outputs[i] for i in found["non_differentiable"])
@@ -111,14 +114,13 @@ def _setup_context(cls, ctx, args, outputs):
 _GENERATED: dict = {}
 
 
-def _generated(cls):
+def _generated(cls, function_base):
     """The Function that runs ``cls`` on batch values: forward, backward and jvp of ``cls``
     on batched tensors of the level, outputs and gradients back as batch values. It has a
     generated rule itself, for vmaps nested around this one."""
     made = _GENERATED.get(cls)
     if made is None:
-        from .function import Function
-        made = type(cls.__name__, (Function,), {
+        made = type(cls.__name__, (function_base,), {
             "forward": staticmethod(_forward), "backward": staticmethod(_backward),
             "jvp": staticmethod(_jvp) if cls.jvp is not None else None,
             "generate_vmap_rule": True, "__qualname__": cls.__qualname__ + " (over a batch)"})
@@ -174,7 +176,6 @@ def _backward(gctx, *grads):
         if entered:
             pop_level(level)
     if once and is_grad_enabled():
-        from .function import refuse_twice
         out = refuse_twice(tuple(out), gctx.name(), gctx.next_edges, grads)
     return (None, None, None) + tuple(out)
 

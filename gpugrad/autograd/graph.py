@@ -6,22 +6,23 @@ chose to save, its parameters, its inputs' shapes and dtypes) and one edge per i
 Tensors point at nodes; nodes never point at the tensors they produced, so the graph holds
 only what the rules read and is freed by reference counting when the outputs are dropped.
 
-A leaf tensor that requires grad gets an ``AccumulateGrad`` node, the end of every path, that
-adds incoming gradients into ``tensor.grad``.
+A leaf tensor that requires grad gets an ``AccumulateGrad`` node, the end of every path, an
+ordinary node whose ``apply`` adds incoming gradients into ``tensor.grad``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import threading
 import traceback
+import weakref
 
-from .mode import _state as _mode_state
+from .mode import _state as _mode_state, set_grad_enabled
+from .saved_hooks import (_hooks, checkpoint_recomputing, is_checkpoint_recomputing,
+                          no_saved_tensors_hooks, saved_tensors_hooks)
 
-__all__ = ["Node", "AccumulateGrad", "VersionCounter", "SavedTensor", "freed_graph_error",
+__all__ = ["Node", "AccumulateGrad", "grad_accumulator", "SavedTensor", "freed_graph_error",
            "stale_view_error", "saved_tensors_hooks", "no_saved_tensors_hooks",
-           "is_capturing", "capturing_saves", "without_graph", "store_grad"]
+           "is_checkpoint_recomputing", "checkpoint_recomputing", "without_graph", "store_grad"]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -32,17 +33,6 @@ def user_stack() -> str:
     frames = [f for f in traceback.extract_stack()
               if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)]
     return "".join(traceback.format_list(frames))
-
-
-class VersionCounter:
-    """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
-    new graph (``rebased``); views and ``detach()`` share their base's counter."""
-
-    __slots__ = ("value", "rebased")
-
-    def __init__(self):
-        self.value = 0
-        self.rebased = 0
 
 
 def stale_view_error(op_name: str, t) -> RuntimeError:
@@ -61,114 +51,15 @@ def freed_graph_error(node_name: str) -> RuntimeError:
         f"autograd.grad() call if you need to go through the graph again.")
 
 
-class _HookState(threading.local):
-    def __init__(self):
-        self.stack = []         # (pack, unpack) pairs, innermost last
-        self.capturing = False  # recomputing for a checkpoint: save values, build no graph
-
-
-_hooks = _HookState()
-
-
-class _Scratch(threading.local):
-    """What the engine lets the reverse rule running now do in place: ``array`` is the
-    cotangent buffer it may overwrite (this pass's own, seen by no hook, retained grad or
-    ``grad()`` output), else None; ``leaf_grads`` says whether it may add gradients straight
-    into leaves' ``.grad`` (a ``backward()`` without ``create_graph``)."""
-    array = None
-    leaf_grads = False
-
-
-scratch = _Scratch()
-
-
-def may_overwrite(g) -> bool:
-    """Whether a reverse rule may reuse its cotangent ``g``'s buffer for its own result."""
-    return g._array is scratch.array
-
-
 class _Accumulated:
-    """Returned by a reverse rule for a leaf input whose gradient it already added into the
-    leaf's ``.grad`` (see ``leaf_grad``): the engine adds nothing more for it, and still runs
-    the leaf's post-accumulate hooks."""
+    """Stands for a gradient a rule already added into a leaf's ``.grad`` (``vjp_accumulate``):
+    the leaf's ``AccumulateGrad`` adds nothing more, and still runs post-accumulate hooks."""
 
     def __repr__(self) -> str:
         return "ACCUMULATED"
 
 
 ACCUMULATED = _Accumulated()
-
-
-def leaf_grad(node, i: int):
-    """The ``.grad`` tensor of input ``i`` of ``node`` when its rule may add the gradient into
-    it in place and return ACCUMULATED (saving a buffer and a pass): during ``backward()``
-    without ``create_graph``, for a leaf with no hooks whose ``.grad`` is a plain contiguous
-    buffer of the input's shape and dtype (the buffer ``store_grad`` would add into). Else
-    None. Its version is bumped here, as an in-place write."""
-    edge = node.next_edges[i] if scratch.leaf_grads else None
-    if edge is None or edge[0].__class__ is not AccumulateGrad:
-        return None
-    variable = edge[0].variable
-    grad = variable.grad
-    if grad is None or variable._hooks or grad._requires_grad or grad._tangents:
-        return None
-    a, own = grad._array, variable._array
-    if a.shape != node.shapes[i] or a.dtype != node.dtypes[i] or type(a) is not type(own) \
-            or not a.flags.c_contiguous or not getattr(a.flags, "writeable", True) \
-            or getattr(a, "device", None) != getattr(own, "device", None):
-        return None
-    grad._version.value += 1
-    return grad
-
-
-def is_capturing() -> bool:
-    """True while recording is graph-free (a checkpoint's recomputation): with grad mode on,
-    ops hand what they would save to the active hooks and build no nodes; ``no_grad``
-    inside still turns recording off, as in the first run."""
-    return _hooks.capturing
-
-
-@contextlib.contextmanager
-def capturing_saves():
-    previous, _hooks.capturing = _hooks.capturing, True
-    try:
-        yield
-    finally:
-        _hooks.capturing = previous
-
-
-@contextlib.contextmanager
-def saved_tensors_hooks(pack_hook, unpack_hook):
-    """Inside, every value an op saves for backward goes through ``pack_hook(tensor)`` and
-    what it returns is kept instead; ``unpack_hook(packed)`` gives the tensor back when a
-    backward rule needs it. If the packed object has a ``release()`` method, it is called
-    when the graph frees its saved values. (As PyTorch's torch.autograd.graph hooks; this is
-    what gradient checkpointing is built on.)
-
-    Example::
-
-        >>> from gpugrad.autograd.graph import saved_tensors_hooks
-        >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
-        >>> with saved_tensors_hooks(lambda t: t.numpy().copy(), gpugrad.tensor):
-        ...     y = (x * x).sum()      # the saved x is kept as a NumPy copy
-        >>> y.backward(); x.grad       # 2 x, from the unpacked copies
-        tensor([2., 4.], device='cpu', dtype=float32)
-    """
-    _hooks.stack.append((pack_hook, unpack_hook))
-    try:
-        yield
-    finally:
-        _hooks.stack.pop()
-
-
-@contextlib.contextmanager
-def no_saved_tensors_hooks():
-    """Save values normally inside, whatever hooks are active outside."""
-    saved, _hooks.stack = _hooks.stack, []
-    try:
-        yield
-    finally:
-        _hooks.stack = saved
 
 
 class SavedTensor:
@@ -251,7 +142,10 @@ class Node:
     _trace = None          # formatted forward stack, recorded under detect_anomaly()
     _saved_xs = ()
     _saved_ans = None
+    num_outputs = 1
     user_rule = False      # True for custom Functions, whose backward may keep what it returns
+    keeps_gradient = False  # True for AccumulateGrad, whose apply may keep its gradient
+    FIELDS = frozenset({"op", "next_edges", "shapes", "dtypes"})    # what __init__ sets
 
     def __init__(self, op, next_edges, shapes, dtypes):
         self.op = op
@@ -324,15 +218,32 @@ class Node:
         result = self.op.vjp(self, grads[0])
         return result if isinstance(result, tuple) else (result,)
 
+    def apply_accumulate(self, grads: list, into: tuple, g_is_scratch: bool) -> tuple:
+        """``apply`` through the op's ``vjp_accumulate``: ``into[i]``, input i's ``.grad`` to
+        add into (or None); ``g_is_scratch``: the cotangent may be overwritten."""
+        result = self.op.vjp_accumulate(self, grads[0], into, g_is_scratch)
+        return result if isinstance(result, tuple) else (result,)
+
 
 class AccumulateGrad:
-    """The end of every path into a leaf: adds incoming gradients into ``variable.grad``."""
+    """The end of every path into a leaf: a node with no inputs whose ``apply`` adds the
+    gradient into ``variable.grad`` (as PyTorch's); the leaf's hooks are its pre-hooks.
+
+    Example::
+
+        >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> node = (x * 3).grad_fn.next_functions[0][0]
+        >>> node.apply([gpugrad.ones(2)]), node.apply([gpugrad.ones(2)]), x.grad
+        ((), (), tensor([2., 2.], device='cpu', dtype=float32))
+    """
 
     next_edges = ()
     shapes = dtypes = ()
-    _pre_hooks = _retained = _trace = None
+    num_outputs = 1
+    _retained = _trace = None
     _released = False
     user_rule = False
+    keeps_gradient = True   # the engine says whether apply() may keep the gradient's buffer
 
     def __init__(self, variable):
         self.variable = variable
@@ -345,18 +256,49 @@ class AccumulateGrad:
 
     next_functions = ()
 
+    @property
+    def _pre_hooks(self):
+        """The leaf's tensor hooks, as a node's pre-hooks on its one output (or None)."""
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
+
     def release(self):
         pass
 
-    def accumulate(self, grad, create_graph: bool, owned: bool):
-        """Add ``grad`` (already passed through the tensor's hooks) into ``variable.grad``,
-        then run the variable's post-accumulate hooks."""
+    def apply(self, grads: list, owned: bool = False) -> tuple:
+        """Add ``grads[0]`` (None: nothing came) into ``variable.grad``, keeping its graph
+        when grad mode is on (``create_graph``), then run the post-accumulate hooks. ``owned``:
+        the buffer is the caller's own, seen by nobody else, so it may become ``.grad``."""
+        grad = grads[0]
+        if grad is None:
+            return ()
         variable = self.variable
         if grad is not ACCUMULATED:
-            store_grad(variable, grad, create_graph, owned)
+            store_grad(variable, grad, _mode_state.grad_enabled, owned)
         if variable._post_accumulate_hooks:
             for hook in tuple(variable._post_accumulate_hooks):
                 hook(variable)
+        return ()
+
+    def accumulate(self, grad, create_graph: bool, owned: bool) -> None:
+        """``apply([grad], owned)`` with ``create_graph`` given, not read from grad mode."""
+        with set_grad_enabled(create_graph):
+            self.apply([grad], owned)
+
+    def writable_grad(self, shape: tuple, dtype):
+        """The leaf's ``.grad`` if a rule may add a gradient of ``shape`` and ``dtype`` into
+        it in place (as ``store_grad`` would): a plain contiguous writable buffer of both, on
+        the leaf's device, with no graph or tangent, on a leaf with no hooks. Else None."""
+        variable = self.variable
+        grad = variable.grad
+        if grad is None or variable._hooks or grad._requires_grad or grad._tangents:
+            return None
+        a, own = grad._array, variable._array
+        if a.shape != shape or a.dtype != dtype or type(a) is not type(own) \
+                or not a.flags.c_contiguous or not getattr(a.flags, "writeable", True) \
+                or getattr(a, "device", None) != getattr(own, "device", None):
+            return None
+        return grad
 
 
 def without_graph(g):
@@ -401,3 +343,22 @@ def _can_add_in_place(existing, grad) -> bool:
             and not existing._requires_grad and not existing._tangents and not grad._tangents
             and a.flags.c_contiguous and getattr(a.flags, "writeable", True)
             and (not hasattr(a, "device") or a.device == b.device))
+
+
+def grad_accumulator(t) -> AccumulateGrad:
+    """The node that accumulates leaf ``t``'s gradient into ``t.grad``: one per leaf, alive
+    while a graph refers to it (the tensor keeps only a weak reference).
+
+    Example::
+
+        >>> from gpugrad.autograd.graph import grad_accumulator
+        >>> w = gpugrad.ones(2, requires_grad=True)
+        >>> y = w * 3
+        >>> y.grad_fn.next_functions[0][0] is grad_accumulator(w)
+        True
+    """
+    accumulator = t._accumulator() if t._accumulator is not None else None
+    if accumulator is None:
+        accumulator = AccumulateGrad(t)
+        t._accumulator = weakref.ref(accumulator)
+    return accumulator

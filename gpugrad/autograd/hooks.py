@@ -13,19 +13,16 @@ Example::
 
 from __future__ import annotations
 
-from .graph import AccumulateGrad, store_grad
+from .graph import store_grad
 
 __all__ = ["run_pre_hooks", "call_hook"]
 
 
 def run_pre_hooks(node, grads: list, create_graph: bool, handouts, Tensor) -> None:
     """Run the hooks on ``node``'s incoming gradients ``grads`` (replacing them in place),
-    then store retained gradients. ``handouts`` (the engine's) learns every gradient a hook
-    saw: a hook may keep it, so it is never reused as a buffer."""
-    if isinstance(node, AccumulateGrad):
-        if node.variable._hooks:
-            _apply(node.variable._hooks, grads, 0, handouts, Tensor)
-        return
+    then store retained gradients. A leaf's hooks are its ``AccumulateGrad``'s pre-hooks.
+    ``handouts`` (the engine's) learns every gradient a hook saw: a hook may keep it, so it
+    is never reused as a buffer."""
     if node._pre_hooks:
         for nr, hooks in node._pre_hooks.items():
             _apply(hooks, grads, nr, handouts, Tensor)

@@ -1,7 +1,8 @@
 """What a reverse rule returned, checked before the engine uses it: one gradient per input
 (or None), Tensors of the input's shape, cast to the input's float dtype, and under
 ``detect_anomaly()`` finite, else an ``AnomalyError`` naming the op and where the forward
-created it. A rule may also return ``ACCUMULATED`` for a leaf it added into in place.
+created it. ``ACCUMULATED`` stands for a gradient the rule added into a leaf's ``.grad``
+itself (the engine puts it there: ``Op.vjp_accumulate``), and passes unchecked.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ import weakref
 import numpy as np
 
 from .. import backend
-from ..autograd.graph import saved_tensors_hooks
+from ..autograd.graph import grad_accumulator, saved_tensors_hooks
 from ..autograd.mode import no_grad
 from ..memory import _saved_of, track
 from ..random import get_rng_state, set_rng_state
@@ -120,7 +120,7 @@ def _input(leaf):
     before a measurement and kept alive by the caller through it: in a step the input comes
     from the stage before, so those objects are not this stage's memory."""
     inp = leaf()
-    return inp, (inp._grad_accumulator() if inp._requires_grad else None)
+    return inp, (grad_accumulator(inp) if inp._requires_grad else None)
 
 
 def _measure_stage(stage, leaf, device):

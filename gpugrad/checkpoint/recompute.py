@@ -23,7 +23,8 @@ import contextlib
 import threading
 
 from .. import amp
-from ..autograd.graph import SavedTensor, capturing_saves, saved_tensors_hooks
+from ..autograd.graph import SavedTensor
+from ..autograd.saved_hooks import checkpoint_recomputing, saved_tensors_hooks
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
@@ -161,7 +162,7 @@ class _Frame:
         try:
             if self.rng is not None:
                 set_rng_state(self.rng)
-            graph_free = contextlib.nullcontext() if with_graph else capturing_saves()
+            graph_free = contextlib.nullcontext() if with_graph else checkpoint_recomputing()
             with _recomputing(), enable_grad(), amp.autocast(*self.autocast), graph_free, \
                     saved_tensors_hooks(capture, lambda t: t):
                 self.fn(*args, **kwargs)

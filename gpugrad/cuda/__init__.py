@@ -20,15 +20,17 @@ from __future__ import annotations
 import os
 
 from .. import backend
-from .graphs import CaptureError, CapturedStep, graph, is_capturing
 from .precision import get_matmul_precision, set_matmul_precision
 from .sync_debug import SyncWarning, get_sync_debug_mode, set_sync_debug_mode
 
+# graph, CapturedStep, CaptureError, is_step_capturing (and its older name is_capturing) are
+# the whole-step capture's public names here, as PyTorch's torch.cuda.graphs; the capture
+# sits above the optimizers (gpugrad/graphs.py), so gpugrad/__init__.py attaches them.
 __all__ = ["is_available", "device_count", "fused_enabled", "set_fused",
            "linear_backward_route", "set_linear_route", "LINEAR_BACKWARD_ROUTES",
-           "ROUTES_MEASURED_ON", "graph", "CapturedStep",
-           "CaptureError", "is_capturing", "set_matmul_precision", "get_matmul_precision",
-           "set_sync_debug_mode", "get_sync_debug_mode", "SyncWarning"]
+           "ROUTES_MEASURED_ON", "graph", "CapturedStep", "CaptureError", "is_step_capturing",
+           "is_capturing", "set_matmul_precision", "get_matmul_precision", "set_sync_debug_mode",
+           "get_sync_debug_mode", "SyncWarning"]
 
 _OFF = ("0", "false", "no", "off")
 _fused = os.environ.get("GPUGRAD_FUSED", "1").strip().lower() not in _OFF

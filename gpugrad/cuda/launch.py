@@ -30,9 +30,9 @@ import contextlib
 
 import numpy as np
 
-from .. import backend
+from .. import cupy_import
 from . import loader
-from .sources import FLOAT_SUFFIX, LABEL_SUFFIX, kernel_name
+from .sources import FLOAT_TYPES, LABEL_TYPES, kernel_name
 
 __all__ = ["Device", "using_device", "relu_forward", "relu_backward", "bias_relu_forward_",
            "relu_bias_backward", "masked_gemm_weight", "masked_gemm_input", "masked_gemm_fits",
@@ -52,14 +52,14 @@ class Device:
     module = "cupy"
 
     def array_type(self):
-        return backend._require_cupy().ndarray
+        return cupy_import.require_cupy().ndarray
 
     def device_id(self, a) -> int:
         return a.device.id
 
     def empty(self, device_id: int, shape, dtype):
         """A new array on GPU ``device_id`` (CuPy allocates on the current GPU otherwise)."""
-        cupy = backend._require_cupy()
+        cupy = cupy_import.require_cupy()
         with cupy.cuda.Device(device_id):
             return cupy.empty(shape, dtype)
 
@@ -68,7 +68,7 @@ class Device:
 
     def launch(self, name: str, device_id: int, grid, block, args, shared: int = 0):
         kernel = loader.function(name, device_id)
-        with backend._require_cupy().cuda.Device(device_id):
+        with cupy_import.require_cupy().cuda.Device(device_id):
             kernel(grid, block, args, shared_mem=shared)
 
 
@@ -92,7 +92,7 @@ def _check(what: str, a, dtype=None, ndim=None):
     if (isinstance(a, np.ndarray) and _device.module != "numpy") or \
             not isinstance(a, _device.array_type()):
         raise TypeError(f"{what} must be {_device.arrays}, got {type(a).__name__}")
-    if dtype is None and a.dtype.name not in FLOAT_SUFFIX:
+    if dtype is None and a.dtype.name not in FLOAT_TYPES:
         raise TypeError(f"{what} must be float32 or float64, got {a.dtype}")
     if dtype is not None and a.dtype != dtype:
         raise TypeError(f"{what} must be {np.dtype(dtype)} like the other operands, "
@@ -138,6 +138,8 @@ def _grid(work: int, device_id: int) -> int:
 
 
 def _launch(family, dtype, device_id, grid, block, args, labels=None, shared=0):
+    """Launch the instance of kernel ``family`` for ``dtype`` (and the ``labels`` dtype),
+    asked for by its name expression (``relu_bwd<float>``: sources.kernel_name)."""
     _device.launch(kernel_name(family, dtype, labels), device_id, grid, block, args, shared)
 
 
@@ -267,7 +269,7 @@ def gemm_accumulate(a, b, out, transpose_a: bool = False):
     dev = _same_device(a, b, out)
     if out.size == 0 or k == 0:
         return out                          # nothing to add (cuBLAS refuses leading dim 0)
-    cupy = backend._require_cupy()
+    cupy = cupy_import.require_cupy()
     with cupy.cuda.Device(dev):
         from cupy import cublas
         cublas.gemm("T" if transpose_a else "N", "N", a, b, out=out, alpha=1.0, beta=1.0)
@@ -276,7 +278,7 @@ def gemm_accumulate(a, b, out, transpose_a: bool = False):
 
 def _check_labels(x, labels):
     _check("x", x, ndim=2)
-    if getattr(labels, "dtype", None) is None or labels.dtype.name not in LABEL_SUFFIX:
+    if getattr(labels, "dtype", None) is None or labels.dtype.name not in LABEL_TYPES:
         raise TypeError(f"labels must be int32 or int64, got "
                         f"{getattr(labels, 'dtype', type(labels).__name__)}")
     _check("labels", labels, labels.dtype, ndim=1)

@@ -1,28 +1,24 @@
-"""The device side of the multi-tensor optimizer steps (kernels/optim.cu): tables, slots,
+"""The device side of the multi-tensor optimizer steps (kernels/optim.cu): tables and
 checked launches.
 
 A ``Table`` describes a list of same-dtype tensors on one GPU in device memory: one array
 of pointers per role (params, grads, state buffers), their sizes, and the chunks the
-launch's blocks take. A ``Slot`` is what one bucket of parameters keeps between steps: its
-table (rebuilt only when a buffer moved or resized), its hyperparameters on the GPU in
-float64, and for Adam its per-tensor step counters on the GPU, each uploaded only when it
-changed (a steady-state step copies nothing from the host). While a CUDA graph is being
-recorded nothing is uploaded (the graph reads what the last eager step or replay refresh
-wrote) and a table that would have to change is refused with ``CaptureError``. Tables and
-slots also take NumPy arrays, for the CPU harness of the kernels and the tests.
+launch's blocks take. What a bucket of parameters keeps between steps (its table, its
+hyperparameters and step counters on the GPU, uploaded only when they change) is the
+optimizers' own bookkeeping: ``gpugrad.optim.multi_tensor.Slot``. Tables also take NumPy
+arrays, for the CPU harness of the kernels and the tests.
 
 Example (one SGD step, lr 0.5 and momentum 0.9, of two tensors in one launch; it needs CuPy
 and a GPU, so CI skips it)::
 
     >>> import cupy                                                     # doctest: +SKIP
-    >>> from gpugrad.cuda.launch_optim import Slot, sgd_multi
+    >>> from gpugrad.cuda.launch_optim import Table, sgd_multi
     >>> w, b = cupy.ones(3, cupy.float32), cupy.ones(2, cupy.float32)   # doctest: +SKIP
     >>> gw, gb = cupy.ones_like(w), cupy.full_like(b, 4.0)              # doctest: +SKIP
     >>> mw, mb = cupy.zeros_like(w), cupy.zeros_like(b)                 # doctest: +SKIP
     >>> roles = {"params": [w, b], "grads": [gw, gb], "bufs": [mw, mb]}  # doctest: +SKIP
-    >>> slot = Slot()
-    >>> table = slot.table(roles, False)                                # doctest: +SKIP
-    >>> hyper = slot.hyper_array([0.5, 0.9, 0.0, 0.0], w, False)        # doctest: +SKIP
+    >>> table = Table(roles)                                            # doctest: +SKIP
+    >>> hyper = cupy.asarray([0.5, 0.9, 0.0, 0.0])                      # doctest: +SKIP
     >>> sgd_multi(table, hyper, False, True)  # first step: buf = grad  # doctest: +SKIP
     >>> w, b                                  # p - lr * buf            # doctest: +SKIP
     (array([0.5, 0.5, 0.5], dtype=float32), array([-1., -1.], dtype=float32))
@@ -33,10 +29,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from . import graphs, launch, sync_debug
+from . import launch
 from .launch import THREADS, _check, _grid
 
-__all__ = ["Table", "Slot", "CHUNK", "chunk_layout", "sgd_multi", "adam_count", "adam_multi"]
+__all__ = ["Table", "CHUNK", "chunk_layout", "sgd_multi", "adam_count", "adam_multi"]
 
 CHUNK = 65536               # elements per block: few blocks for small models, many for big
 
@@ -107,77 +103,6 @@ def chunk_layout(sizes) -> tuple:
     pairs = [(k, start) for k, size in enumerate(sizes) for start in range(0, int(size), CHUNK)]
     return (np.array([k for k, _ in pairs], np.int32),
             np.array([start for _, start in pairs], np.int64))
-
-
-class Slot:
-    """One bucket's device data kept between steps (see the module docstring). Nothing is
-    uploaded unless it changed, so a steady-state step makes no host-to-device copy (a copy
-    from pageable host memory may wait for the GPU)."""
-
-    def __init__(self):
-        self.current = None         # the Table
-        self.hyper = self.steps = None
-        self.uploaded_hyper = None  # what the device hyperparameters hold, as a host tuple
-        self.synced_steps = None    # what the device counters hold, as a host tuple
-
-    def table(self, roles: dict, recording: bool) -> Table:
-        """The table for ``roles``, rebuilt when a buffer moved or resized."""
-        if self.current is None or self.current.key != table_key(roles):
-            if recording:
-                raise graphs.CaptureError(
-                    "the parameters updated inside the captured step, or their gradient or "
-                    "state buffers, differ from the eager step before it, so the graph would "
-                    "update stale memory. Give every parameter a gradient each step, zero "
-                    "gradients in place (optimizer.zero_grad(set_to_none=False)), and keep "
-                    "the same parameters between the warm-up and the capture")
-            sync_debug.report("uploading a multi-tensor optimizer table (its parameters, "
-                              "gradients or state buffers are new or moved)")
-            self.current = Table(roles)
-        return self.current
-
-    def hyper_array(self, values, like, recording: bool):
-        """The hyperparameters (float64) on the device of array ``like``, uploaded when they
-        changed unless a graph is being recorded."""
-        values = tuple(float(v) for v in values)
-        if self.hyper is None:
-            with _on_device_of(like):
-                self.hyper = backend.xp_of(like).zeros(len(values), np.float64)
-        if not recording and values != self.uploaded_hyper:
-            sync_debug.report("uploading optimizer hyperparameters (a learning rate changed)")
-            _upload(self.hyper, values, np.float64)
-            self.uploaded_hyper = values
-        return self.hyper
-
-    def step_counters(self, counts: tuple, like, recording: bool):
-        """Per-tensor step counters on the device holding ``counts`` (the steps each tensor
-        has taken); uploaded only when the device copy differs, which a recording refuses."""
-        if self.steps is None or self.steps.size != len(counts):
-            with _on_device_of(like):
-                self.steps = backend.xp_of(like).zeros(len(counts), np.int64)
-            self.synced_steps = None
-        if self.synced_steps != counts:
-            if recording:
-                raise graphs.CaptureError("the optimizer's step counts changed between the "
-                                          "eager step and the capture; capture after a "
-                                          "plain eager step of the same parameters")
-            sync_debug.report("uploading optimizer step counts (a parameter joined late)")
-            _upload(self.steps, counts, np.int64)
-            self.synced_steps = counts
-        return self.steps
-
-    def counted(self) -> None:
-        """Record that the device counters advanced by one step (adam_count ran)."""
-        if self.synced_steps is not None:
-            self.synced_steps = tuple(t + 1 for t in self.synced_steps)
-
-
-def _upload(target, values, dtype) -> None:
-    """Write host ``values`` into the device (or NumPy) array ``target``."""
-    host = np.asarray(values, dtype)
-    if isinstance(target, np.ndarray):
-        target[...] = host
-    else:
-        target.set(host)
 
 
 def _hyper(hyper, table: Table, length: int):

@@ -2,15 +2,20 @@
 
 NVRTC, the run-time compiler CuPy uses, needs no GPU and no driver; here it is called through
 ``ctypes`` from the ``nvidia-cuda-nvrtc`` wheel (or a CUDA toolkit), so the check needs no
-CuPy either. ``compile_cubin`` returns the binary and NVRTC's log; a failed compile raises
-``NvrtcError`` with the log.
+CuPy either. ``compile_cubin`` returns the binary, NVRTC's log and the mangled symbol of each
+name expression it was given (``relu_bwd<float>``: nvrtcAddNameExpression before the compile
+instantiates the template, nvrtcGetLoweredName after it names the symbol), as
+``cupy.RawModule(name_expressions=...)`` does at run time. A failed compile, or a name that
+does not lower, raises ``NvrtcError`` with the log.
 
 Example::
 
     >>> from gpugrad.cuda import nvrtc, sources
-    >>> cubin, log = nvrtc.compile_cubin(sources.source("relu.cu"), "relu.cu", "sm_90")
-    >>> cubin[:4]                    # an ELF binary for the GPU
-    b'\\x7fELF'
+    >>> cubin, log, lowered = nvrtc.compile_cubin(
+    ...     sources.source("relu.cu"), "relu.cu", "sm_90", sources.COMPILE_OPTIONS,
+    ...     name_expressions=["relu_bwd<float>"])
+    >>> cubin[:4], lowered                  # an ELF binary for the GPU; the mangled name
+    (b'\\x7fELF', {'relu_bwd<float>': '_Z8relu_bwdIfEvPKT_S2_PS0_x'})
 """
 
 from __future__ import annotations
@@ -20,12 +25,20 @@ import ctypes.util
 import glob
 import os
 import sys
+from typing import NamedTuple
 
-__all__ = ["NvrtcError", "library_path", "version", "compile_cubin"]
+__all__ = ["NvrtcError", "Compiled", "library_path", "version", "compile_cubin"]
 
 
 class NvrtcError(RuntimeError):
     """NVRTC is missing, or it rejected a program (the message carries its log)."""
+
+
+class Compiled(NamedTuple):
+    """What ``compile_cubin`` returns."""
+    cubin: bytes                    # the ELF binary for the GPU
+    log: str                        # NVRTC's diagnostics, empty when it had nothing to say
+    lowered: dict                   # name expression -> its mangled symbol in the cubin
 
 
 def _candidates() -> list[str]:
@@ -77,17 +90,23 @@ def version() -> tuple[int, int]:
     return major.value, minor.value
 
 
-def compile_cubin(text: str, name: str, arch: str, options=()) -> tuple[bytes, str]:
-    """Compile CUDA C++ ``text`` for ``arch`` (``"sm_80"``, ``"sm_90"``...) -> (cubin, log).
+def compile_cubin(text: str, name: str, arch: str, options=(),
+                  name_expressions=()) -> Compiled:
+    """Compile CUDA C++ ``text`` for ``arch`` (``"sm_80"``, ``"sm_90"``...) -> Compiled
+    (cubin, log, lowered), instantiating each of ``name_expressions`` (C++ names of kernels,
+    ``"relu_bwd<float>"``) and mapping it to its mangled symbol in ``lowered``.
 
-    ``log`` is NVRTC's diagnostics (warnings included), empty when it had nothing to say.
-    Raises NvrtcError with the log when the program does not compile.
+    Raises NvrtcError with the log when the program does not compile, which includes a name
+    expression that names no kernel of ``text``.
     """
     lib = _library()
     program = ctypes.c_void_p()
     _check(lib.nvrtcCreateProgram(ctypes.byref(program), text.encode(), name.encode(), 0,
                                   None, None), "nvrtcCreateProgram")
     try:
+        for expression in name_expressions:
+            _check(lib.nvrtcAddNameExpression(program, expression.encode()),
+                   f"nvrtcAddNameExpression({expression!r})")
         flags = [f"-arch={arch}", *options]
         argv = (ctypes.c_char_p * len(flags))(*[f.encode() for f in flags])
         status = lib.nvrtcCompileProgram(program, len(flags), argv)
@@ -99,9 +118,15 @@ def compile_cubin(text: str, name: str, arch: str, options=()) -> tuple[bytes, s
         if status != 0:
             raise NvrtcError(f"NVRTC could not compile {name} for {arch} "
                              f"(options {' '.join(flags)}):\n{log}")
+        lowered = {}
+        for expression in name_expressions:
+            symbol = ctypes.c_char_p()
+            _check(lib.nvrtcGetLoweredName(program, expression.encode(), ctypes.byref(symbol)),
+                   f"nvrtcGetLoweredName({expression!r}) for {name}")
+            lowered[expression] = symbol.value.decode()
         _check(lib.nvrtcGetCUBINSize(program, ctypes.byref(size)), "nvrtcGetCUBINSize")
         cubin = ctypes.create_string_buffer(size.value)
         _check(lib.nvrtcGetCUBIN(program, cubin), "nvrtcGetCUBIN")
-        return cubin.raw, log
+        return Compiled(cubin.raw, log, lowered)
     finally:
         lib.nvrtcDestroyProgram(ctypes.byref(program))

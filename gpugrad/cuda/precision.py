@@ -22,7 +22,7 @@ Example::
 
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, cupy_import
 
 __all__ = ["set_matmul_precision", "get_matmul_precision"]
 
@@ -39,7 +39,7 @@ def set_matmul_precision(precision: str) -> None:
                          f"(as torch.set_float32_matmul_precision), got {precision!r}")
     if backend.is_cuda_usable():
         import numpy as np
-        backend._require_cupy()._core.set_compute_type(np.float32, _COMPUTE_TYPES[precision])
+        cupy_import.require_cupy()._core.set_compute_type(np.float32, _COMPUTE_TYPES[precision])
     _precision = precision
 
 

@@ -5,15 +5,19 @@ them as ``gpugrad/kernels/`` (copied by ``setup.py``). ``source(file)`` returns 
 with its ``#include "..."`` of sibling headers inlined, so that what is compiled (and what
 CuPy's kernel cache keys on) is one self-contained string.
 
-``MANIFEST`` lists every kernel the launchers may call, by family; ``kernel_name`` turns a
-family and dtypes into the ``extern "C"`` name. Example::
+Every kernel is a ``__global__`` function template; a launch asks for one instance by its
+C++ name, a *name expression* such as ``relu_bwd<float>``. ``MANIFEST`` lists the kernel
+families of each file and ``kernel_name`` spells the instance for a family and dtypes. The
+loader hands a file's names to ``cupy.RawModule(name_expressions=...)`` and the CI compile
+check to NVRTC (``nvrtc.compile_cubin``), which instantiates each and reports its mangled
+symbol, so every name a launch can ask for is proven to exist without a GPU. Example::
 
     >>> from gpugrad.cuda.sources import file_of, kernel_name
     >>> kernel_name("relu_bwd", "float32")
-    'relu_bwd_f32'
+    'relu_bwd<float>'
     >>> kernel_name("softmax_xent_fwd", "float64", labels="int32")
-    'softmax_xent_fwd_f64_i32'
-    >>> file_of("relu_bwd_f32")
+    'softmax_xent_fwd<double, int>'
+    >>> file_of("relu_bwd<float>")
     'relu.cu'
 """
 
@@ -23,11 +27,13 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["MANIFEST", "COMPILE_OPTIONS", "CUPY_ADDS", "kernel_dir", "source_files", "source",
-           "defined_kernels", "declared_kernels", "kernel_name", "file_of"]
+__all__ = ["MANIFEST", "FLOAT_TYPES", "LABEL_TYPES", "COMPILE_OPTIONS", "CUPY_ADDS",
+           "kernel_dir", "source_files", "source", "defined_kernels", "declared_kernels",
+           "kernel_name", "file_of"]
 
-# file -> kernel families it defines; each family exists for float32 and float64, and the
-# ones in LABELED also for int32 and int64 labels.
+# file -> kernel families it defines: each a template over the float type T (both of
+# FLOAT_TYPES), the ones in LABELED also over the label type L (both of LABEL_TYPES), the
+# ones in PLAIN a plain function (its name is the family).
 MANIFEST = {
     "relu.cu": ("relu_fwd", "relu_bwd"),
     "linear.cu": ("bias_relu_fwd", "relu_bias_bwd", "col_sum_partials", "masked_gemm_tn",
@@ -36,16 +42,15 @@ MANIFEST = {
     "optim.cu": ("sgd_multi", "adam_count", "adam_multi"),
 }
 LABELED = frozenset({"softmax_xent_fwd", "softmax_xent_bwd"})
-COUNTERS = frozenset({"adam_count"})          # on int64 counters only: suffix _i64
-FLOAT_SUFFIX = {"float32": "f32", "float64": "f64"}
-LABEL_SUFFIX = {"int32": "i32", "int64": "i64"}
-# NVRTC options gpugrad passes to CuPy at run time; CuPy adds -arch for the device and
-# -ftz=true (float32 subnormals flush to zero). The CI check compiles with all of them.
+PLAIN = frozenset({"adam_count"})             # on int64 step counters, whatever the floats
+FLOAT_TYPES = {"float32": "float", "float64": "double"}      # NumPy dtype -> C++ type
+LABEL_TYPES = {"int32": "int", "int64": "long long"}
+# NVRTC options gpugrad passes to CuPy at run time (a C++ standard is required with name
+# expressions); CuPy adds -arch for the device and -ftz=true (float32 subnormals flush to
+# zero). The CI check compiles with all of them.
 COMPILE_OPTIONS = ("-std=c++17",)
 CUPY_ADDS = ("-ftz=true",)
 
-_DEFINITION = re.compile(
-    r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\([^)]*\)\s+)?(\w+)\s*\(')
 _INCLUDE = re.compile(r'^#include\s+"([\w.]+)"\s*$', re.MULTILINE)
 
 
@@ -80,34 +85,32 @@ def source(file: str) -> str:
     return _INCLUDE.sub(inline, (folder / file).read_text())
 
 
-def defined_kernels(file: str) -> list[str]:
-    """The ``extern "C" __global__`` names the file defines, in order."""
-    return _DEFINITION.findall(source(file))
-
-
 def kernel_name(family: str, dtype, labels=None) -> str:
-    """The ``extern "C"`` name of ``family`` for a float ``dtype`` (and label dtype)."""
-    if family in COUNTERS:
-        return f"{family}_{LABEL_SUFFIX[str(dtype)]}"
-    name = f"{family}_{FLOAT_SUFFIX[str(dtype)]}"
+    """The name expression of ``family`` for a float ``dtype`` (and label dtype)."""
+    if family in PLAIN:
+        return family
+    types = [FLOAT_TYPES[str(dtype)]]
     if family in LABELED:
-        name += f"_{LABEL_SUFFIX[str(labels)]}"
-    return name
+        types.append(LABEL_TYPES[str(labels)])
+    return f"{family}<{', '.join(types)}>"
 
 
 @lru_cache(maxsize=None)
 def declared_kernels() -> dict[str, str]:
-    """Every kernel name the launchers may call -> the file that must define it."""
+    """Every name expression the launchers may ask for -> the file that instantiates it."""
     names = {}
     for file, families in MANIFEST.items():
         for family in families:
-            for dtype in (("int64",) if family in COUNTERS else FLOAT_SUFFIX):
-                if family in LABELED:
-                    for labels in LABEL_SUFFIX:
-                        names[kernel_name(family, dtype, labels)] = file
-                else:
-                    names[kernel_name(family, dtype)] = file
+            for dtype in ((None,) if family in PLAIN else FLOAT_TYPES):
+                for labels in (LABEL_TYPES if family in LABELED else (None,)):
+                    names[kernel_name(family, dtype, labels)] = file
     return names
+
+
+def defined_kernels(file: str) -> tuple[str, ...]:
+    """The name expressions of ``file``'s kernels, in MANIFEST's order: what the loader
+    passes to ``cupy.RawModule(name_expressions=...)`` and the CI check to NVRTC."""
+    return tuple(name for name, owner in declared_kernels().items() if owner == file)
 
 
 def file_of(name: str) -> str:

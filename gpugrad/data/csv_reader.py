@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .datasets import _MAX_CLASSES, DataError
+from .errors import MAX_CLASSES as _MAX_CLASSES, DataError
 
 __all__ = ["read_csv"]
 
@@ -31,7 +31,7 @@ def read_csv(path):
         >>> _ = open("bad.csv", "w").write("height,weight,label\\n1.5,60,0\\n1.8,?,1\\n")
         >>> read_csv("bad.csv")
         Traceback (most recent call last):
-        gpugrad.data.datasets.DataError: bad.csv, line 3, column 2 ('weight'): '?' is not a ...
+        gpugrad.data.DataError: bad.csv, line 3, column 2 ('weight'): '?' is not a ...
     """
     path = os.fspath(path)          # datasets.load_file has checked it is a file
     header = _header(path)

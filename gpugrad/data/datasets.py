@@ -21,23 +21,11 @@ from importlib import resources
 import numpy as np
 
 from ..tensor import Tensor
+from .csv_reader import read_csv
+from .errors import MAX_CLASSES as _MAX_CLASSES, DataError
 
 __all__ = ["digits", "synthetic", "load_file", "load", "train_test_split", "DataError",
            "Dataset", "TensorDataset"]
-
-
-_MAX_CLASSES = 100_000
-
-
-class DataError(ValueError):
-    """A data file or array that cannot be used, with what is wrong in the message (a
-    ValueError). Example::
-
-        >>> gpugrad.data.train_test_split(np.zeros((4, 2)), np.zeros(4), test_fraction=1.5)
-        Traceback (most recent call last):
-        ...
-        gpugrad.data.datasets.DataError: test_fraction must be in (0, 1), got 1.5
-    """
 
 
 class Dataset:
@@ -203,7 +191,6 @@ def load_file(path):
             raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: "
                             f"{exc})") from None
         return _validated(X, y, path)
-    from .csv_reader import read_csv        # it imports DataError from here
     return _validated(*read_csv(path), path)
 
 

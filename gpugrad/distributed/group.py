@@ -2,7 +2,8 @@
 
 Processes come from MPI (``mpiexec -n 4 python train.py``; the ``mpich`` wheel provides
 ``mpiexec``). Collectives on CPU tensors are MPI's on their NumPy buffers; on CUDA tensors
-they are NCCL's, its communicator set up on first use with the unique id sent over MPI.
+they are NCCL's (``nccl.py``), its communicator set up on first use with the unique id
+sent over MPI.
 
 Example (every rank of ``mpiexec -n 2 python script.py`` runs it; the outputs are rank 0's.
 It needs mpi4py and that launch, so CI skips it; tests/test_distributed.py runs such
@@ -29,6 +30,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
+from . import nccl
 
 __all__ = ["DistributedError", "init", "is_initialized", "rank", "world_size", "is_main",
            "barrier", "all_reduce", "broadcast", "abort", "mark_raised_together",
@@ -288,7 +290,7 @@ def reduce_array(array, op: str, start_only: bool = False):
             handle.wait()
             return _Done()
         return handle
-    backend.nccl_all_reduce(_nccl(group, array), array, "sum" if op == "mean" else op)
+    nccl.all_reduce(_nccl(group, array), array, "sum" if op == "mean" else op)
     if op == "mean":
         array /= group.size
     return _Done()
@@ -300,7 +302,7 @@ def broadcast_array(array, src: int) -> None:
     if isinstance(array, np.ndarray):
         group.comm.Bcast(array, root=src)
     else:
-        backend.nccl_broadcast(_nccl(group, array), array, src)
+        nccl.broadcast(_nccl(group, array), array, src)
 
 
 def all_gather_array(array: np.ndarray) -> np.ndarray:
@@ -316,8 +318,8 @@ def _nccl(group: _Group, array):
     if device not in group.nccl:
         unique_id = np.zeros(128, np.int64)
         if group.rank == 0:
-            unique_id[:] = backend.nccl_unique_id()
+            unique_id[:] = nccl.unique_id()
         group.comm.Bcast(unique_id, root=0)
-        group.nccl[device] = backend.nccl_communicator(group.size, tuple(unique_id.tolist()),
-                                                       group.rank, device)
+        group.nccl[device] = nccl.communicator(group.size, tuple(unique_id.tolist()),
+                                               group.rank, device)
     return group.nccl[device]

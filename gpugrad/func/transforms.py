@@ -36,6 +36,7 @@ import numpy as np
 
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
+from ..autograd.graph import AccumulateGrad, grad_accumulator
 from ..autograd.mode import is_grad_enabled
 from ..autograd.walk import nodes_behind
 from ..pytree import tree_flatten, tree_unflatten
@@ -108,7 +109,7 @@ class _Handles:
         that requires grad other than the handles: a value f closes over that an outer
         transform (or the caller's autograd) differentiates, as ``w`` in
         ``grad(lambda w: grad(lambda x: (x * w).sum())(x0).sum())``."""
-        own = [h._grad_accumulator() for h in self.flat if h.grad_fn is None]
+        own = [grad_accumulator(h) for h in self.flat if h.grad_fn is None]
         if not self.create_graph and is_grad_enabled():     # else no graph to keep
             self.create_graph = _depends_on_others(outputs, own)
         _finished_handles.update(own)   # f has returned: no transform outside differentiates
@@ -142,10 +143,9 @@ def _depends_on_others(outputs, own: list) -> bool:
     """Whether the graph behind ``outputs`` reaches a leaf requiring grad whose gradient
     accumulator is neither in ``own`` nor a finished handle's. Walks the graph once,
     stopping at the first such leaf."""
-    from ..autograd.graph import AccumulateGrad
     own = set(own)
     roots = [o.grad_fn if o.grad_fn is not None or not o.requires_grad
-             else o._grad_accumulator() for o in outputs]
+             else grad_accumulator(o) for o in outputs]
     return any(node.__class__ is AccumulateGrad and node not in own
                and node not in _finished_handles for node in nodes_behind(roots))
 

@@ -214,6 +214,6 @@ class MLP(Module):
         if strategy is None:
             return self.layers(x)
         if isinstance(strategy, int):
-            from ..checkpoint import checkpoint_sequential
+            from ..checkpoint.recompute import checkpoint_sequential
             return checkpoint_sequential(self.layers, strategy, x)
         return strategy.run(x)                      # a gpugrad.checkpoint.Plan

@@ -9,7 +9,8 @@ from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_devi
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
 from .reduce import logsumexp, max, mean, min, std, sum, sum_to, var
-from .shape import (broadcast_to, cat, concatenate, expand, flatten, getitem, movedim,
+from .indexing import getitem
+from .shape import (broadcast_to, cat, concatenate, expand, flatten, movedim,
                     permute, reshape, squeeze, stack, transpose, unsqueeze, view)
 
 __all__ = [
@@ -24,3 +25,5 @@ __all__ = [
     "broadcast_to", "cat", "concatenate", "expand", "flatten", "getitem", "movedim", "permute",
     "reshape", "squeeze", "stack", "transpose", "unsqueeze", "view",
 ]
+
+from . import methods  # noqa: E402,F401  (importing it gives Tensor its operators)

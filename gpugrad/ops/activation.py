@@ -23,9 +23,11 @@ class Tanh(Op):
     save = "ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return xp.tanh(x)
 
+    @staticmethod
     def vjp(ctx, g):
         return g * (1.0 - ctx.ans * ctx.ans)
 
@@ -38,10 +40,12 @@ class Sigmoid(Op):
     save = "ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         e = xp.exp(-xp.abs(x))
         return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
+    @staticmethod
     def vjp(ctx, g):
         return g * ctx.ans * (1.0 - ctx.ans)
 
@@ -54,9 +58,11 @@ class Relu(Op):
     save = "ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return fused.relu_forward(xp, x)
 
+    @staticmethod
     def vjp(ctx, g):
         return apply(ReluGrad, g, ctx.ans)
 
@@ -72,12 +78,15 @@ class ReluGrad(Op):
     save = "x1"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, g, y):
         return fused.relu_backward(xp, g, y)
 
+    @staticmethod
     def vjp(ctx, gg):
         return apply(ReluGrad, gg, ctx.xs[1]), None
 
+    @staticmethod
     def jvp(ctx, tg, ty):
         return None if tg is None else apply(ReluGrad, tg, ctx.xs[1])
 
@@ -88,14 +97,17 @@ class Softmax(Op):
     save = "ans"
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis):
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
+    @staticmethod
     def vjp(ctx, g):
         y = ctx.ans
         return y * (g - reduce_sum(g * y, axis=ctx.axis, keepdims=True))
 
+    @staticmethod
     def jvp(ctx, t):
         return Softmax.vjp(ctx, t)      # the Jacobian diag(y) - y y^T is symmetric
 
@@ -106,13 +118,16 @@ class LogSoftmax(Op):
     save = "ans"
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis):
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
+    @staticmethod
     def vjp(ctx, g):
         return g - ctx.ans.exp() * reduce_sum(g, axis=ctx.axis, keepdims=True)
 
+    @staticmethod
     def jvp(ctx, t):
         return t - reduce_sum(ctx.ans.exp() * t, axis=ctx.axis, keepdims=True)
 

@@ -195,7 +195,7 @@ def shift_axis(axis, ndim: int):
 def _example(value, level, b: int):
     """Example ``b`` of ``value`` if it is batched at ``level``, else ``value``."""
     if isinstance(value, BatchedTensor) and value._level is level:
-        from .shape import GetItem
+        from .indexing import GetItem
         return apply(GetItem, value._value, index=(b,), scatter_free=True)
     if isinstance(value, tuple):
         return tuple(_example(v, level, b) for v in value)

@@ -36,13 +36,16 @@ class Add(Op):
     broadcasts = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return a + b
 
+    @staticmethod
     def vjp(ctx, g):
         return (sum_to(g, ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(g, ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         return _tangent_sum(ctx, ta, tb)
 
@@ -51,13 +54,16 @@ class Sub(Op):
     broadcasts = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return a - b
 
+    @staticmethod
     def vjp(ctx, g):
         return (sum_to(g, ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(-g, ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         return _tangent_sum(ctx, ta, None if tb is None else -tb)
 
@@ -67,14 +73,17 @@ class Mul(Op):
     broadcasts = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return a * b
 
+    @staticmethod
     def vjp(ctx, g):
         a, b = ctx.xs
         return (sum_to(g * b, ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(g * a, ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
         return _tangent_sum(ctx, None if ta is None else ta * b, None if tb is None else a * tb)
@@ -85,14 +94,17 @@ class Div(Op):
     broadcasts = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return a / b
 
+    @staticmethod
     def vjp(ctx, g):
         b = ctx.xs[1]
         return (sum_to(g / b, ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(-g * ctx.ans / b, ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         b = ctx.xs[1]
         return _tangent_sum(ctx, None if ta is None else ta / b,
@@ -106,14 +118,17 @@ class Pow(Op):
     broadcasts = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return a ** b
 
+    @staticmethod
     def vjp(ctx, g):
         a, b = ctx.xs
         return (sum_to(g * _power_derivative(a, b), ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(g * ctx.ans * _safe_log(a), ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
         return _tangent_sum(ctx, None if ta is None else ta * _power_derivative(a, b),
@@ -146,15 +161,18 @@ class Maximum(Op):
     larger = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return xp.maximum(a, b)
 
+    @staticmethod
     def vjp(ctx, g):
         a, b = ctx.xs
         w = _maximum_weights(a, b, ctx.op.larger)
         return (sum_to(g * w, ctx.shapes[0]) if ctx.needs(0) else None,
                 sum_to(g * (1 - w), ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
         w = _maximum_weights(a, b, ctx.op.larger)
@@ -168,11 +186,12 @@ class Minimum(Op):
     larger = False
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, a, b):
         return xp.minimum(a, b)
 
-    vjp = Maximum.vjp
-    jvp = Maximum.jvp
+    vjp = staticmethod(Maximum.vjp)
+    jvp = staticmethod(Maximum.jvp)
 
 
 class Where(Op):
@@ -182,15 +201,18 @@ class Where(Op):
     broadcasts = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, cond, a, b):
         return xp.where(cond, a, b)
 
+    @staticmethod
     def vjp(ctx, g):
         cond = ctx.xs[0]
         return (None,
                 sum_to(where(cond, g, 0.0), ctx.shapes[1]) if ctx.needs(1) else None,
                 sum_to(where(cond, 0.0, g), ctx.shapes[2]) if ctx.needs(2) else None)
 
+    @staticmethod
     def jvp(ctx, tc, ta, tb):
         cond = ctx.xs[0]
         return _tangent_sum(ctx, None if ta is None else where(cond, ta, 0.0),

@@ -3,7 +3,7 @@
 Every function takes ``xp`` (numpy or cupy) and raw arrays. On CuPy arrays, with the kernels
 on (``gpugrad.cuda.fused_enabled()``) and float32/float64 operands of one dtype, it launches
 the kernel from ``kernels/``; otherwise it runs the reference: the same function in array
-code (DESIGN.md rule 4). Tests hold the two together on a GPU.
+code (docs/ARCHITECTURE.md, 'Kernels'). Tests hold the two together on a GPU.
 
 Example::
 

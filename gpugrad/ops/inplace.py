@@ -26,14 +26,14 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd import forward_ad
-from ..autograd.graph import is_capturing
+from ..autograd import dual_levels
+from ..autograd.saved_hooks import is_checkpoint_recomputing
 from ..autograd.mode import _state
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
-from .shape import GetItem, normalize_index
+from .indexing import GetItem, normalize_index
 from ..tensor import Tensor
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
@@ -42,6 +42,7 @@ __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
 class SetItem(Op):
     """``x`` with ``x[index] = v`` (out of place; the in-place form records this)."""
 
+    @staticmethod
     def vmap(xs, batched, index, scatter_free):
         if any(isinstance(p, _batching.Mapped) for p in index):
             return None
@@ -52,11 +53,13 @@ class SetItem(Op):
         return apply(SetItem, x, v, index=_batching.batched_index(index, x.shape[0]),
                      scatter_free=scatter_free)
 
+    @staticmethod
     def forward(xp, x, v, index, scatter_free):
         out = x.copy()
         out[index] = v
         return out
 
+    @staticmethod
     def vjp(ctx, g):
         gx = apply(ZeroAt, g, index=ctx.index) if ctx.needs(0) else None
         gv = None
@@ -65,6 +68,7 @@ class SetItem(Op):
             gv = sum_to(picked, ctx.shapes[1])
         return gx, gv
 
+    @staticmethod
     def jvp(ctx, tx, tv):
         like = tx if tx is not None else tv
         tx = tx if tx is not None else zeros_with(like, ctx.shapes[0], ctx.dtypes[0])
@@ -75,19 +79,23 @@ class SetItem(Op):
 class ZeroAt(Op):
     """``g`` with zeros written at ``index`` (the part of a gradient that was overwritten)."""
 
+    @staticmethod
     def vmap(xs, batched, index):
         if any(isinstance(p, _batching.Mapped) for p in index):
             return None
         return apply(ZeroAt, xs[0], index=_batching.batched_index(index, xs[0].shape[0]))
 
+    @staticmethod
     def forward(xp, g, index):
         out = g.copy()
         out[index] = 0
         return out
 
+    @staticmethod
     def vjp(ctx, g):
         return apply(ZeroAt, g, index=ctx.index)
 
+    @staticmethod
     def jvp(ctx, t):
         return apply(ZeroAt, t, index=ctx.index)
 
@@ -96,7 +104,7 @@ def _check(t, name: str, operands) -> bool:
     """Refuse the cases autograd cannot follow; return whether the op must be recorded
     (for reverse mode, or because a forward-mode tangent is involved)."""
     grad_mode = _state.grad_enabled
-    capturing = is_capturing()        # a checkpoint's recomputation: values only, no graph
+    capturing = is_checkpoint_recomputing()     # a checkpoint's recomputation: values only
     if grad_mode and not capturing and t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}, {t.dtype}) "
@@ -105,8 +113,8 @@ def _check(t, name: str, operands) -> bool:
             f"on a copy: y = x.clone().")
     tensors = [t] + [o for o in operands if isinstance(o, Tensor)]
     record = grad_mode and any(x._requires_grad for x in tensors)
-    if forward_ad.active_levels():
-        record = record or any(x._tangents and forward_ad.live_tangents(x) for x in tensors)
+    if dual_levels.active_levels():
+        record = record or any(x._tangents and dual_levels.live_tangents(x) for x in tensors)
     if record and not capturing and t._base is not None:
         raise RuntimeError(
             f"{name}: in-place modification of a view (from indexing, reshape, transpose, "

@@ -16,11 +16,10 @@ Example::
 from __future__ import annotations
 
 from . import fused
-from .. import amp
+from .autocast_casts import cast_inputs
 from .activation import ReluGrad, relu
 from . import batching as _batching
 from .record import Op, apply, recording_backward
-from ..autograd.graph import ACCUMULATED, leaf_grad, may_overwrite
 from .elementwise import _promote, as_operand
 from .shape import Permute, expand_to, reshape, transpose, unsqueeze
 from .reduce import sum as reduce_sum
@@ -33,20 +32,24 @@ __all__ = ["matmul", "linear", "linear_relu"]
 class MatMul(Op):
     save = "xs"
 
+    @staticmethod
     def forward(xp, a, b):
         return xp.matmul(a, b)
 
+    @staticmethod
     def vjp(ctx, g):
         a, b = ctx.xs
         return (_grad_left(g, b, ctx.shapes[0]) if ctx.needs(0) else None,
                 _grad_right(g, a, ctx.shapes[1]) if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
         left = None if ta is None else matmul(ta, b)
         right = None if tb is None else matmul(a, tb)
         return right if left is None else left if right is None else left + right
 
+    @staticmethod
     def vmap(xs, batched):
         return _batched_matmul(xs[0], batched[0], xs[1], batched[1])
 
@@ -143,7 +146,7 @@ def matmul(a, b):
         a = as_operand(a, b)
     if not isinstance(b, Tensor):
         b = as_operand(b, a)
-    a, b = amp.cast_inputs(a, b)
+    a, b = cast_inputs(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}; use * for scalars")
@@ -175,17 +178,21 @@ class Linear(Op):
     """
     save = "x0 x1"
 
+    @staticmethod
     def vmap(xs, batched):
         return _batched_linear(xs, batched)
 
+    @staticmethod
     def forward(xp, x, w, b):
         out = xp.matmul(x, w.T)
         out += b
         return out
 
+    @staticmethod
     def vjp(ctx, g):
         return _linear_vjp(ctx, g)
 
+    @staticmethod
     def jvp(ctx, tx, tw, tb):
         return _linear_jvp(ctx, tx, tw, tb)
 
@@ -222,11 +229,13 @@ class LinearRelu(Op):
     Its reverse rule is two rules in one: when the backward itself is being recorded
     (``create_graph``, or a forward-mode level open) it is the composite of differentiable
     ops (ReluGrad, then the linear rule), so higher derivatives work; otherwise it is
-    one raw-array call that computes the three gradients with as few passes as possible.
+    one raw-array call that computes the three gradients with as few passes as possible,
+    adding the weight and bias gradients straight into their ``.grad`` buffers when the
+    engine hands them in (``vjp_accumulate``, ops/record.py).
     """
     save = "x0 x1 ans"
-    in_place_rule = True
 
+    @staticmethod
     def vmap(xs, batched):
         x, w, b = xs
         if batched == (True, False, False) and x.ndim == 3:       # keep the fused kernels
@@ -234,25 +243,35 @@ class LinearRelu(Op):
             return reshape(rows, tuple(x.shape[:2]) + (w.shape[0],))
         return relu(_batched_linear(xs, batched))
 
+    @staticmethod
     def forward(xp, x, w, b):
         return fused.linear_relu_forward(xp, x, w, b)
 
+    @staticmethod
     def vjp(ctx, g):
+        return LinearRelu.vjp_accumulate(ctx, g, (None, None, None), g_is_scratch=False)
+
+    @staticmethod
+    def vjp_accumulate(ctx, g, into, g_is_scratch):
+        """``into``: per input, its existing ``.grad`` to add the gradient into in place (or
+        None); the weight's and bias's are used, and returned as their gradients.
+        ``g_is_scratch``: g's buffer is the engine's own, to overwrite."""
         y = ctx.ans
         if recording_backward():
             return _linear_vjp(ctx, apply(ReluGrad, g, y))
         x, w = ctx.xs[0], ctx.xs[1]
-        gw_into = leaf_grad(ctx, 1) if ctx.needs(1) else None     # W.grad, b.grad: add into
-        gb_into = leaf_grad(ctx, 2) if ctx.needs(2) else None     # them in place if allowed
+        gw_into = into[1] if ctx.needs(1) else None     # W.grad, b.grad: add into them
+        gb_into = into[2] if ctx.needs(2) else None
         gx, gw, gb = fused.linear_relu_backward(
             w._xp(), g._array, y._array, x._array, w._array,
-            (ctx.needs(0), ctx.needs(1), ctx.needs(2)), g_is_scratch=may_overwrite(g),
+            (ctx.needs(0), ctx.needs(1), ctx.needs(2)), g_is_scratch=g_is_scratch,
             gw_into=None if gw_into is None else gw_into._array,
             gb_into=None if gb_into is None else gb_into._array)
         return (None if gx is None else Tensor._wrap(gx),
-                ACCUMULATED if gw_into is not None else _wrap_or_none(gw),
-                ACCUMULATED if gb_into is not None else _wrap_or_none(gb))
+                gw_into if gw_into is not None else _wrap_or_none(gw),
+                gb_into if gb_into is not None else _wrap_or_none(gb))
 
+    @staticmethod
     def jvp(ctx, tx, tw, tb):
         tz = _linear_jvp(ctx, tx, tw, tb)
         return None if tz is None else apply(ReluGrad, tz, ctx.ans)
@@ -282,7 +301,7 @@ def linear(x, weight, bias=None):
         tensor([[3., 4.],
                 [3., 4.]], device='cpu', dtype=float32)
     """
-    x, weight, bias = amp.cast_inputs(x, weight, bias)
+    x, weight, bias = cast_inputs(x, weight, bias)
     if bias is not None and isinstance(x, Tensor) and isinstance(weight, Tensor) and \
             isinstance(bias, Tensor) and _layer_shaped(x, weight, bias):
         return apply(Linear, x, weight, bias)
@@ -301,7 +320,7 @@ def linear_relu(x, weight, bias):
         >>> F.linear_relu(x, w, b).tolist()        # each row: relu([3 - 4, 3 + 1])
         [[0.0, 4.0], [0.0, 4.0]]
     """
-    x, weight, bias = amp.cast_inputs(x, weight, bias)
+    x, weight, bias = cast_inputs(x, weight, bias)
     if isinstance(x, Tensor) and isinstance(weight, Tensor) and isinstance(bias, Tensor) \
             and x.ndim == 2 and _layer_shaped(x, weight, bias):
         return apply(LinearRelu, x, weight, bias)

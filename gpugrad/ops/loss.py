@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import amp, backend
+from .. import backend
+from .autocast_casts import cast_inputs_float32
 from ..autograd.batched import BatchedTensor, innermost_array
 from ..autograd.mode import is_anomaly_enabled
-from ..cuda import graphs
+from ..autograd.capture_mode import is_step_capturing, refuse_host_sync
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
@@ -60,7 +61,7 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
     below ``classes`` nor ``ignore_index``; else return how many labels are not
     ``ignore_index``. Reads the labels on the host."""
     if not _host_reads_are_free(labels):
-        graphs.refuse_host_sync("cross_entropy's label check")
+        refuse_host_sync("cross_entropy's label check")
     if labels.size == 0:
         return 0
     if labels.min() >= 0 and labels.max() < classes and not 0 <= ignore_index < classes:
@@ -78,7 +79,7 @@ def _labels_checked_now(labels) -> bool:
     reading them costs nothing, and under ``detect_anomaly()``; never while a step is
     captured. Otherwise (a GPU) a label out of range gives a NaN loss and the check runs
     when the host reads that NaN (``Tensor._explain_nan_on_read``): no sync per step."""
-    if graphs.is_capturing():
+    if is_step_capturing():
         return False
     return _host_reads_are_free(labels) or is_anomaly_enabled()
 
@@ -102,6 +103,7 @@ class SoftmaxCrossEntropy(Op):
     """
     save = "x0 x1"
 
+    @staticmethod
     def vmap(xs, batched, reduction, **params):
         if reduction != "none":
             return None                     # cross_entropy reduces batched losses itself
@@ -110,11 +112,13 @@ class SoftmaxCrossEntropy(Op):
                      reshape(labels, (-1,)), reduction="none", **params)
         return reshape(rows, tuple(labels.shape))
 
+    @staticmethod
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
         losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
                                             labels_checked)
         return _reduced(losses, reduction, divisor)
 
+    @staticmethod
     def vjp(ctx, g):
         x, labels = ctx.xs
         divisor = _rows_or_one(ctx.divisor)
@@ -132,6 +136,7 @@ class SoftmaxCrossEntropy(Op):
         weight = _divided(g * valid, divisor)
         return (softmax(x, axis=1) - target) * unsqueeze(weight, 1), None
 
+    @staticmethod
     def jvp(ctx, t, t_labels):
         x, labels = ctx.xs
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
@@ -148,6 +153,7 @@ class MseLoss(Op):
 
     save = "xs"
 
+    @staticmethod
     def vmap(xs, batched, reduction, divisor):
         x, t = _batching.with_batches(xs, batched)
         out = apply(MseLoss, x, t, reduction="none", divisor=None)
@@ -156,11 +162,13 @@ class MseLoss(Op):
         out = reduce_sum(out, axis=tuple(range(1, out.ndim)))
         return out if divisor is None else out / divisor
 
+    @staticmethod
     def forward(xp, x, t, reduction, divisor):
         d = x - t
         d *= d
         return _reduced(d, reduction, divisor)
 
+    @staticmethod
     def vjp(ctx, g):
         x, t = ctx.xs
         if not recording_backward():
@@ -170,6 +178,7 @@ class MseLoss(Op):
             gx = (x - t) * (g * (2.0 if ctx.divisor is None else 2.0 / ctx.divisor))
         return (gx if ctx.needs(0) else None), (-gx if ctx.needs(1) else None)
 
+    @staticmethod
     def jvp(ctx, tx, tt):
         x, t = ctx.xs
         td = tx if tt is None else (-tt if tx is None else tx - tt)
@@ -239,7 +248,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         >>> cross_entropy(gpugrad.zeros(2, 4), gpugrad.tensor([1, 3])).item()   # log 4
         1.3862943649291992
     """
-    (logits,) = amp.cast_inputs_float32(logits)
+    (logits,) = cast_inputs_float32(logits)
     _check_reduction(reduction, "cross_entropy")
     target = target if isinstance(target, Tensor) else as_tensor(target, device=logits.device)
     if not 0.0 <= label_smoothing <= 1.0:
@@ -312,7 +321,7 @@ def mse_loss(input, target, reduction: str = "mean"):
         >>> loss.backward(); x.grad                            # 2 (x - target) / 2
         tensor([1., 2.], device='cpu', dtype=float32)
     """
-    input, target = amp.cast_inputs_float32(input, target)
+    input, target = cast_inputs_float32(input, target)
     _check_reduction(reduction, "mse_loss")
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"mse_loss: input shape {tuple(input.shape)} and target shape "

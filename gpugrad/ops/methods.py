@@ -1,7 +1,8 @@
 """Operator sugar and methods of ``Tensor``, each a one-line call of an op.
 
-Kept apart from tensor.py so that file stays about what a tensor is; ``install`` runs once
-when gpugrad is imported.
+Kept apart from tensor.py so that file stays about what a tensor is (and the tensor, a
+floor below the ops, imports none of them): importing this module installs them, once,
+when gpugrad is imported (gpugrad/ops/__init__.py imports it).
 
 Example::
 
@@ -12,8 +13,10 @@ Example::
 
 from __future__ import annotations
 
-from . import (activation, compare, elementwise, inplace, linalg, numpy_protocol, reduce, shape,
-               unary)
+from .. import backend
+from ..tensor import Tensor, _names_a_device
+from . import (activation, compare, elementwise, indexing, inplace, linalg, numpy_protocol, reduce,
+               shape, unary)
 
 
 def _reflected(fn):
@@ -36,7 +39,7 @@ def _iop(fn):
 
 
 def _getitem(self, index):
-    return shape.getitem(self, index)
+    return indexing.getitem(self, index)
 
 
 def _setitem(self, index, value):
@@ -74,6 +77,30 @@ def _t(self):
                          f"shape {tuple(self.shape)}: use t.mT, t.transpose(d0, d1) or "
                          f"t.permute(...)")
     return shape.transpose(self, 0, 1)            # alias(self) for 0-d and 1-d
+
+
+def _reversed_axes(self):
+    """The tensor with its axes reversed (the transpose of a matrix), as ``t.T``."""
+    return shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+
+def _to(self, device=None, dtype=None):
+    """This tensor on ``device`` and/or as ``dtype``; differentiable; ``self`` if nothing
+    changes. ``x.to("cuda")``, ``x.to(gpugrad.float64)``, ``x.to("cpu", "float64")``.
+
+    Example::
+
+        >>> gpugrad.tensor([1.5]).to(gpugrad.float64)
+        tensor([1.5], device='cpu', dtype=float64)
+    """
+    if dtype is None and device is not None and not _names_a_device(device):
+        device, dtype = None, device
+    out = self
+    if dtype is not None:
+        out = out.astype(dtype)
+    if device is not None:
+        out = unary.to_device(out, backend.Device(device))
+    return out
 
 
 def _shape_method(fn):
@@ -126,7 +153,9 @@ METHODS = {
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
     "broadcast_to": _shape_method(shape.broadcast_to),
     "expand": _shape_method(shape.broadcast_to), "matmul": linalg.matmul,
-    "mT": property(_matrix_transpose), "t": _t,
+    "mT": property(_matrix_transpose), "t": _t, "T": property(_reversed_axes),
+    # devices and dtypes
+    "to": _to,
     # in place
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
@@ -138,3 +167,6 @@ def install(cls) -> None:
     for name, fn in METHODS.items():
         setattr(cls, name, fn)
     cls.__hash__ = object.__hash__      # defining __eq__ would otherwise make tensors unhashable
+
+
+install(Tensor)

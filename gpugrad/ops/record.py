@@ -1,6 +1,7 @@
 """What an op is, and how one application of it is recorded.
 
-An op is one record, a class whose body holds, on one screen (DESIGN.md rule 2):
+An op is one record, a class whose body holds, on one screen (docs/ARCHITECTURE.md,
+"The op record"):
 
 - ``forward(xp, *arrays, **params)``: the primal computation on raw NumPy/CuPy arrays,
   written once against ``xp``;
@@ -13,17 +14,38 @@ An op is one record, a class whose body holds, on one screen (DESIGN.md rule 2):
   batch at dimension 0 where ``batched[i]``), returning the batch of outputs (batch at 0);
   or the shortcuts ``BROADCAST`` (element-wise ops) and ``AXIS`` (ops over an ``axis``);
 - ``save``: what the rules read: ``"x0"``, ``"x1"``... (inputs), ``"xs"`` (all inputs) and
-  ``"ans"`` (the output). Nothing else is kept (rule 6).
+  ``"ans"`` (the output), joined by ``+`` or spaces. Nothing else is kept.
+- ``vjp_accumulate(ctx, g, into, g_is_scratch)`` (optional; LinearRelu's): the reverse
+  rule with what the engine lets it do in place passed in, as Chainer's
+  ``FunctionNode.backward_accumulate`` is: ``into[i]`` is input ``i``'s existing ``.grad``
+  to add its gradient into (None: return it as ``vjp`` does; returning ``into[i]`` itself
+  says it was added), ``g_is_scratch`` says ``g``'s buffer may be overwritten. The engine
+  calls it only in a plain ``backward()`` (no ``create_graph``, anomaly mode or vmap), and
+  only for single-output ops (it hands in the cotangent of output 0).
 
 Rules see ``ctx.xs``, ``ctx.ans``, ``ctx.shapes``, ``ctx.dtypes``, ``ctx.needs(i)`` and the
-op's parameters as attributes. A record (exp's, in unary.py)::
+op's parameters as attributes. They are called on the class (``op.vjp(ctx, g)``), never on
+an instance, so they are declared ``@staticmethod``: they take ``xp`` or ``ctx``, no
+``self``. (A record that writes a plain ``def`` works all the same, for that reason.)
+A record (exp's, in unary.py)::
 
     class Exp(Op):
         save = "ans"
         vmap = BROADCAST
-        def forward(xp, x): return xp.exp(x)
-        def vjp(ctx, g): return g * ctx.ans
+
+        @staticmethod
+        def forward(xp, x):
+            return xp.exp(x)
+
+        @staticmethod
+        def vjp(ctx, g):
+            return g * ctx.ans
+
         jvp = ELEMENTWISE
+
+Defining a record checks it: a ``save`` entry that names nothing, and an op parameter (a
+parameter of ``forward``) that would shadow an attribute of the ``Node`` the rules read it
+from (``ctx.shapes``, ``ctx.name``...), are refused with a TypeError there and then.
 
 Example (``apply`` runs it and records one node; defining a new ``Op`` registers it in
 ``REGISTRY``, which the op table test requires a spec for)::
@@ -40,12 +62,15 @@ Example (``apply`` runs it and records one node; defining a new ``Op`` registers
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from .. import backend
-from ..autograd import forward_ad
+from ..autograd import dual_levels
 from ..autograd.batched import innermost_array
-from ..autograd.graph import Node, SavedTensor, _hooks, stale_view_error
+from ..autograd.graph import Node, SavedTensor, grad_accumulator, stale_view_error
+from ..autograd.saved_hooks import _hooks
 from ..autograd.mode import _state
 from ..tensor import Tensor
 
@@ -70,26 +95,88 @@ AXIS = _Shortcut("AXIS")                # vmap: one input, its ``axis`` paramete
 
 
 class Op:
-    """Base of every op record. Subclasses define ``forward``, ``vjp``, ``jvp`` and ``save``."""
+    """Base of every op record. Subclasses define ``forward``, ``vjp``, ``jvp`` and ``save``
+    (see the module docstring); defining one checks ``save`` and the op's parameters."""
 
     name: str = ""
     save = ()
     differentiable = True   # False: outputs never require grad (comparisons, argmax...)
     view = False            # True: the output may share memory with input 0
     broadcasts = False      # True: inputs broadcast against each other (better errors)
-    in_place_rule = False   # True: the vjp may use graph.may_overwrite / graph.leaf_grad
     jvp = None
     vmap = None             # the batching rule: None loops over the batch (with a warning)
+    vjp_accumulate = None   # the vjp with in-place permissions passed in (module docstring)
+    _open_params = False    # forward takes **params: their names are checked at apply time
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.name = cls.__dict__.get("name") or cls.__name__
-        names = (cls.save,) if isinstance(cls.save, str) else tuple(cls.save)
-        names = tuple(n for part in names for n in part.replace("+", " ").split())
+        names = _save_names(cls)
         cls._save_all_inputs = "xs" in names
-        cls._save_inputs = tuple(int(n[1:]) for n in names if n.startswith("x") and n != "xs")
+        cls._save_inputs = tuple(int(n[1:]) for n in names if n != "xs" and n != "ans")
         cls._save_ans = "ans" in names
+        cls._open_params = _check_params(cls)
         REGISTRY[cls.name] = cls
+
+
+_SAVE_FORMS = ('"x0", "x1"... (an input), "xs" (all inputs) or "ans" (the output), joined '
+               'by "+" or spaces, e.g. save = "x0 ans"')
+
+
+def _save_names(cls) -> tuple:
+    """The names in ``cls.save`` (a string, or a tuple of strings), each checked."""
+    save = cls.save
+    try:
+        parts = (save,) if isinstance(save, str) else tuple(save)
+    except TypeError:
+        parts = (None,)
+    if not all(isinstance(p, str) for p in parts):
+        raise TypeError(f"{cls.__name__}.save = {save!r}: write a string of names: "
+                        f"{_SAVE_FORMS}")
+    names = tuple(n for part in parts for n in part.replace("+", " ").split())
+    for n in names:
+        if n not in ("xs", "ans") and not (n[0] == "x" and n[1:].isdigit() and n.isascii()):
+            raise TypeError(f"{cls.__name__}.save = {save!r}: {n!r} names nothing its rules "
+                            f"can read; name what they read: {_SAVE_FORMS}")
+    return names
+
+
+def _ctx_names() -> frozenset:
+    """What a rule's ``ctx`` already has: the ``Node``'s attributes, methods and fields,
+    and the ``out_shape`` of the forward rules' context (ops/jvp.py). An op parameter
+    is set on the node as an attribute, so it must not take one of these names."""
+    return frozenset(dir(Node)) | Node.FIELDS | {"out_shape"}
+
+
+def _check_params(cls) -> bool:
+    """Refuse a parameter of ``cls.forward`` that would shadow an attribute of the node (op
+    parameters are set on it; inputs, named there too, cannot be told from them here).
+    True when ``forward`` takes ``**params`` (or cannot be read): ``record`` checks those
+    names as they come."""
+    forward = getattr(cls, "forward", None)
+    if forward is None:
+        return False
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())[1:]   # after xp
+    except (TypeError, ValueError):
+        return True
+    for p in parameters:
+        if p.kind is p.VAR_KEYWORD:
+            return True
+        if p.kind is not p.VAR_POSITIONAL:
+            _refuse_shadowing(cls.__name__, p.name)
+    return False
+
+
+def _refuse_shadowing(op_name: str, name: str) -> None:
+    if name in _CTX_NAMES:
+        raise TypeError(
+            f"{op_name}: the op parameter {name!r} would shadow ctx.{name}, which the Node "
+            f"its rules read it from already has (as it has xs, ans, shapes, dtypes, "
+            f"needs(), name()...); give the parameter another name, e.g. {name}_")
+
+
+_CTX_NAMES = _ctx_names()
 
 
 def zeros_with(like, shape: tuple, dtype):
@@ -103,7 +190,7 @@ def recording_backward() -> bool:
     recorded (``create_graph=True``), a forward-mode level is open (forward over reverse) or
     a vmap is (its cotangents may be batched tensors, which have no raw array). A rule with
     a raw-array fast path takes it only when this is false."""
-    return _state.grad_enabled or bool(forward_ad._state.levels) or bool(_state.vmap_levels)
+    return _state.grad_enabled or bool(dual_levels._state.levels) or bool(_state.vmap_levels)
 
 
 def broadcast_error(op_name: str, shapes, exc: Exception) -> Exception:
@@ -167,7 +254,7 @@ def apply(op, *inputs, **params):
     result = Tensor._wrap(out)
     if op.view and xp.may_share_memory(out, first):
         share_version(result, inputs[0])
-    if (_state.grad_enabled and op.differentiable) or forward_ad._state.levels:
+    if (_state.grad_enabled and op.differentiable) or dual_levels._state.levels:
         return record(op, inputs, result, params, arrays)
     return result
 
@@ -186,7 +273,7 @@ def record(op, inputs, result, params, arrays=None):
     node = None
     if not (_state.grad_enabled and op.differentiable):
         pass
-    elif _hooks.capturing:
+    elif _hooks.recomputing:
         if any(t._requires_grad for t in inputs):      # a checkpoint's recomputation
             _capture(op, inputs, result)
     else:
@@ -199,23 +286,27 @@ def record(op, inputs, result, params, arrays=None):
                 if edges is None:
                     edges = [None] * len(inputs)
                 edges[i] = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (
-                    t._grad_accumulator(), 0)
+                    grad_accumulator(t), 0)
         if edges is not None:
             sources = inputs if arrays is None else arrays
             node = Node(op, tuple(edges), tuple([a.shape for a in sources]),
                         tuple([a.dtype for a in sources]))
             if params:
+                if op._open_params:             # forward(**params): names seen only now
+                    for name in params:
+                        _refuse_shadowing(op.name, name)
                 node.__dict__.update(params)
             indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
             node.save(inputs, result, indices, op._save_ans)
             result.grad_fn = node
             result._requires_grad = True
-    if forward_ad._state.levels and op.differentiable:
+    if dual_levels._state.levels and op.differentiable:
         for t in inputs:
             if t._tangents:
-                forward_ad.propagate(op, inputs, result, params, node)
+                _jvp.propagate(op, inputs, result, params, node)
                 break
     return result
 
 
 from . import batching as _batching  # noqa: E402  (the batching rules apply ops themselves)
+from . import jvp as _jvp  # noqa: E402  (the forward rules apply ops themselves)

@@ -101,9 +101,11 @@ class Sum(Op):
 
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis, keepdims):
         return x.sum(axis=axis, keepdims=keepdims)
 
+    @staticmethod
     def vjp(ctx, g):
         return expand_reduced(g, ctx.shapes[0], ctx.axis, ctx.keepdims)
 
@@ -115,9 +117,11 @@ class Mean(Op):
 
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis, keepdims):
         return x.mean(axis=axis, keepdims=keepdims)
 
+    @staticmethod
     def vjp(ctx, g):
         shape = ctx.shapes[0]
         count = math.prod(shape) if ctx.axis is None else math.prod(shape[a] for a in ctx.axis)
@@ -140,12 +144,15 @@ class Max(Op):
     save = "xs ans"
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis, keepdims):
         return x.max(axis=axis, keepdims=keepdims)
 
+    @staticmethod
     def vjp(ctx, g):
         return expand_reduced(g, ctx.shapes[0], ctx.axis, ctx.keepdims) * _argext_weights(ctx)
 
+    @staticmethod
     def jvp(ctx, t):
         return apply(Sum, t * _argext_weights(ctx), axis=ctx.axis, keepdims=ctx.keepdims)
 
@@ -156,11 +163,12 @@ class Min(Op):
     save = "xs ans"
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis, keepdims):
         return x.min(axis=axis, keepdims=keepdims)
 
-    vjp = Max.vjp
-    jvp = Max.jvp
+    vjp = staticmethod(Max.vjp)
+    jvp = staticmethod(Max.jvp)
 
 
 class LogSumExp(Op):
@@ -169,17 +177,20 @@ class LogSumExp(Op):
     save = "xs ans"
     vmap = AXIS
 
+    @staticmethod
     def forward(xp, x, axis, keepdims):
         m = x.max(axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
         return out if keepdims else out.squeeze(axis=axis)
 
+    @staticmethod
     def vjp(ctx, g):
         x = ctx.xs[0]
         softmax = (x - expand_reduced(ctx.ans, x.shape, ctx.axis, ctx.keepdims)).exp()
         return expand_reduced(g, x.shape, ctx.axis, ctx.keepdims) * softmax
 
+    @staticmethod
     def jvp(ctx, t):
         x = ctx.xs[0]
         softmax = (x - expand_reduced(ctx.ans, x.shape, ctx.axis, ctx.keepdims)).exp()

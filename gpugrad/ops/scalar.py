@@ -20,12 +20,15 @@ __all__ = ["AddScalar", "MulScalar", "DivScalar", "RDivScalar", "PowScalar", "RP
 class AddScalar(Op):
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, c):
         return x + c
 
+    @staticmethod
     def vjp(ctx, g):
         return g
 
+    @staticmethod
     def jvp(ctx, t):
         return t
 
@@ -33,9 +36,11 @@ class AddScalar(Op):
 class MulScalar(Op):
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, c):
         return x * c
 
+    @staticmethod
     def vjp(ctx, g):
         return g * ctx.c
 
@@ -45,9 +50,11 @@ class MulScalar(Op):
 class DivScalar(Op):
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, c):
         return x / c
 
+    @staticmethod
     def vjp(ctx, g):
         return g / ctx.c
 
@@ -60,9 +67,11 @@ class RDivScalar(Op):
     save = "xs ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, c):
         return c / x
 
+    @staticmethod
     def vjp(ctx, g):
         return -g * ctx.ans / ctx.xs[0]
 
@@ -75,9 +84,11 @@ class PowScalar(Op):
     save = "xs"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, c):
         return x ** c
 
+    @staticmethod
     def vjp(ctx, g):
         if ctx.c == 0:
             return g * 0.0
@@ -94,9 +105,11 @@ class RPowScalar(Op):
     save = "ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, c):
         return c ** x
 
+    @staticmethod
     def vjp(ctx, g):
         c = ctx.c
         return g * ctx.ans * (math.log(c) if c > 0 else 0.0 if c == 0 else math.nan)

@@ -1,5 +1,6 @@
 """Shape ops: reshape/view, permute/transpose, squeeze/unsqueeze, broadcast_to/expand,
-indexing, concatenate/cat and stack. All are linear, so their forward rule is the op itself.
+concatenate/cat and stack (indexing is indexing.py). All are linear, so their forward rule
+is the op itself.
 
 Example::
 
@@ -11,17 +12,14 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from .. import backend
-from ..autograd.batched import escaped_error
 from . import batching as _batching
+from .indexing import GetItem, getitem  # noqa: F401  (getitem: also importable from here)
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
 from .unary import astype
-from ..tensor import Tensor
 
 __all__ = ["alias", "reshape", "view", "permute", "movedim", "transpose", "squeeze", "unsqueeze",
            "flatten", "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
@@ -33,9 +31,11 @@ class Alias(Op):
     view = True
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return x.view()
 
+    @staticmethod
     def vjp(ctx, g):
         return g
 
@@ -47,14 +47,17 @@ class Reshape(Op):
 
     view = True
 
+    @staticmethod
     def forward(xp, x, shape):
         return x.reshape(shape)
 
+    @staticmethod
     def vjp(ctx, g):
         return reshape(g, ctx.shapes[0])
 
     jvp = LINEAR
 
+    @staticmethod
     def vmap(xs, batched, shape):
         (x,) = xs
         return apply(Reshape, x, shape=(x.shape[0],) + tuple(shape))
@@ -65,14 +68,17 @@ class Permute(Op):
 
     view = True
 
+    @staticmethod
     def forward(xp, x, axes):
         return x.transpose(axes)
 
+    @staticmethod
     def vjp(ctx, g):
         return apply(Permute, g, axes=tuple(np.argsort(ctx.axes).tolist()))
 
     jvp = LINEAR
 
+    @staticmethod
     def vmap(xs, batched, axes):
         return apply(Permute, xs[0], axes=(0,) + tuple(a + 1 for a in axes))
 
@@ -83,72 +89,30 @@ class BroadcastTo(Op):
     view = True
     broadcasts = True
 
+    @staticmethod
     def forward(xp, x, shape):
         return xp.broadcast_to(x, shape)
 
+    @staticmethod
     def vjp(ctx, g):
         return _reduce.sum_to(g, ctx.shapes[0])
 
     jvp = LINEAR
 
+    @staticmethod
     def vmap(xs, batched, shape):
         x = _batching.lift(xs[0], len(shape))
         return apply(BroadcastTo, x, shape=(x.shape[0],) + tuple(shape))
 
 
-class GetItem(Op):
-    """``x[index]``: basic indexing gives a view, integer/boolean arrays a copy."""
-
-    view = True
-
-    def forward(xp, x, index, scatter_free):
-        return x[index]
-
-    def vjp(ctx, g):
-        return apply(ScatterAdd, g, shape=ctx.shapes[0], index=ctx.index,
-                     scatter_free=ctx.scatter_free)
-
-    jvp = LINEAR
-
-    def vmap(xs, batched, index, scatter_free):
-        (x,) = xs
-        size = x.shape[0] if batched[0] else _batching.mapped_size(index)
-        index = _batching.batched_index(index, size, batched[0])
-        return None if index is None else apply(GetItem, x, index=index,
-                                                scatter_free=scatter_free)
-
-
-class ScatterAdd(Op):
-    """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up); the
-    adjoint of ``GetItem``."""
-
-    def forward(xp, g, shape, index, scatter_free):
-        out = xp.zeros(shape, dtype=g.dtype)
-        if scatter_free:
-            out[index] = g
-        else:
-            xp.add.at(out, index, g)
-        return out
-
-    def vjp(ctx, g):
-        return apply(GetItem, g, index=ctx.index, scatter_free=ctx.scatter_free)
-
-    jvp = LINEAR
-
-    def vmap(xs, batched, shape, index, scatter_free):
-        (g,) = xs
-        size = g.shape[0] if batched[0] else _batching.mapped_size(index)
-        index = _batching.batched_index(index, size)
-        return None if index is None else apply(ScatterAdd, g, shape=(size,) + tuple(shape),
-                                                index=index, scatter_free=scatter_free)
-
-
 class Concatenate(Op):
     """Inputs joined along ``axis``."""
 
+    @staticmethod
     def forward(xp, *xs, axis):
         return xp.concatenate(xs, axis=axis)
 
+    @staticmethod
     def vjp(ctx, g):
         grads, start = [], 0
         for i, shape in enumerate(ctx.shapes):
@@ -161,12 +125,14 @@ class Concatenate(Op):
             start = stop
         return tuple(grads)
 
+    @staticmethod
     def jvp(ctx, *t):
         like = next(ti for ti in t if ti is not None)
         filled = [ti if ti is not None else zeros_with(like, ctx.shapes[i], ctx.dtypes[i])
                   for i, ti in enumerate(t)]
         return apply(Concatenate, *filled, axis=ctx.axis)
 
+    @staticmethod
     def vmap(xs, batched, axis):
         return apply(Concatenate, *_batching.with_batches(xs, batched), axis=axis + 1)
 
@@ -310,51 +276,6 @@ def expand_to(x, shape):
 def reshape_to(x, shape):
     """For rules: ``x`` in ``shape`` (no -1), or ``x`` itself if it has it (as ``expand_to``)."""
     return x if tuple(x.shape) == tuple(shape) else apply(Reshape, x, shape=tuple(shape))
-
-
-def _index_part(part, device):
-    if isinstance(part, Tensor) and part._batched:        # a per-example index (vmap)
-        if not part._level.active:
-            raise escaped_error()
-        if part.dtype.kind not in "iu":
-            raise IndexError(
-                f"vmap: indexing with a batched {part.dtype} index (a mask that differs per "
-                f"example) would give each example a different shape; use "
-                f"gpugrad.where(mask, x, 0.0) instead, or integer indices")
-        return part
-    if isinstance(part, Tensor):
-        part = part._array
-    elif isinstance(part, (list, tuple)):
-        part = np.asarray(part)
-        if part.size == 0:
-            part = part.astype(np.intp)
-    if isinstance(part, np.generic):
-        part = part.item()
-    if hasattr(part, "dtype"):
-        if part.dtype.kind not in "biu":
-            raise IndexError(f"arrays used as indices must be integer or bool, not {part.dtype}")
-        moved = backend.to_device(part, device)
-        return moved.copy() if moved is part else moved   # the rules keep it: no aliasing
-    if not (part is None or part is Ellipsis or isinstance(part, (slice, numbers.Integral))):
-        raise IndexError(f"unsupported index {part!r}: use ints, slices, None, ..., or "
-                         f"integer/boolean tensors and arrays")
-    return part
-
-
-def normalize_index(x, index) -> tuple:
-    """``index`` as a tuple whose array parts live on ``x``'s device, plus whether writing
-    through it can hit one element twice (integer arrays can; slices and masks cannot)."""
-    parts = index if isinstance(index, tuple) else (index,)
-    device = x.device
-    parts = tuple(_index_part(p, device) for p in parts)
-    scatter_free = all(not hasattr(p, "dtype") or p.dtype.kind == "b" for p in parts)
-    return parts, scatter_free
-
-
-def getitem(x, index):
-    """``x[index]`` with NumPy semantics (ints, slices, None, ..., integer and bool arrays)."""
-    parts, scatter_free = normalize_index(x, index)
-    return apply(GetItem, x, index=parts, scatter_free=scatter_free)
 
 
 def concatenate(tensors, axis: int = 0, *, dim=None):

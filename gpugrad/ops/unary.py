@@ -25,9 +25,11 @@ __all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype
 class Neg(Op):
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return -x
 
+    @staticmethod
     def vjp(ctx, g):
         return -g
 
@@ -38,9 +40,11 @@ class Exp(Op):
     save = "ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return xp.exp(x)
 
+    @staticmethod
     def vjp(ctx, g):
         return g * ctx.ans
 
@@ -51,9 +55,11 @@ class Log(Op):
     save = "xs"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return xp.log(x)
 
+    @staticmethod
     def vjp(ctx, g):
         return g / ctx.xs[0]
 
@@ -64,9 +70,11 @@ class Sqrt(Op):
     save = "ans"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return xp.sqrt(x)
 
+    @staticmethod
     def vjp(ctx, g):
         return g / (ctx.ans * 2.0)
 
@@ -79,9 +87,11 @@ class Abs(Op):
     save = "xs"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return xp.abs(x)
 
+    @staticmethod
     def vjp(ctx, g):
         from .compare import sign
         return g * sign(ctx.xs[0])
@@ -96,9 +106,11 @@ class Clamp(Op):
     save = "xs"
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, min, max):
         return xp.clip(x, min, max)
 
+    @staticmethod
     def vjp(ctx, g):
         x = ctx.xs[0]
         inside = None
@@ -115,9 +127,11 @@ class Clamp(Op):
 class Clone(Op):
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x):
         return x.copy()
 
+    @staticmethod
     def vjp(ctx, g):
         return g
 
@@ -129,9 +143,11 @@ class Cast(Op):
 
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, dtype):
         return x.astype(dtype)
 
+    @staticmethod
     def vjp(ctx, g):
         return astype(g, ctx.dtypes[0])
 
@@ -143,9 +159,11 @@ class ToDevice(Op):
 
     vmap = BROADCAST
 
+    @staticmethod
     def forward(xp, x, device, source):
         return backend.to_device(x, device)
 
+    @staticmethod
     def vjp(ctx, g):
         return to_device(g, ctx.source)
 

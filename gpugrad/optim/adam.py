@@ -18,7 +18,8 @@ Example (the loss sum(w ** 2) going down)::
 from __future__ import annotations
 
 from .. import backend
-from ..cuda import graphs
+from ..autograd.capture_mode import CaptureError
+from ..cuda import launch_optim
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -86,11 +87,10 @@ class Adam(Optimizer):
     def _fused_update(self, bucket, recording):
         """One launch for the bucket: each tensor's step counter (on the GPU) advances, then
         the update with its own bias corrections."""
-        from ..cuda import launch_optim
         params, slot = bucket.params, bucket.slot
         states = [self.state.setdefault(id(p), {}) for p in params]
         if recording and any("exp_avg" not in state for state in states):
-            raise graphs.CaptureError(
+            raise CaptureError(
                 f"{type(self).__name__} creates a parameter's moment buffers at its first "
                 f"step, which a captured graph cannot replay; run an eager step first "
                 f"(graph()'s warm-up does, for parameters that have gradients then)")

@@ -2,11 +2,12 @@
 share a device and a dtype (a bucket) are updated by one kernel launch (kernels/optim.cu)
 instead of a few array operations per parameter.
 
-This module is the bookkeeping: which parameters go together, the host-side state
-(Adam's step counts, SGD's momentum buffers), and what a captured CUDA graph must do
-around each launch (``before_launch`` uploads the current learning rates, ``after_launch``
-counts the step on the host). The device side, tables of pointers and hyperparameters on
-the GPU, is ``gpugrad.cuda.launch_optim.Slot``, one per bucket.
+This module is the bookkeeping: which parameters go together (``Bucket``), what each
+bucket keeps on the device between steps (``Slot``: its table of pointers, hyperparameters
+and step counters, uploaded only when they change), and what a captured CUDA graph must do
+around each replay of a launch (``ReplayedLaunch``: the optimizer uploads its current
+learning rates before, and counts the step on the host after). The launches themselves are
+``gpugrad.cuda.launch_optim``.
 
 Parameters on NumPy, of other dtypes, non-contiguous, or with the kernels off
 (``GPUGRAD_FUSED=0``) take the reference path, ``Optimizer._update``.
@@ -16,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import cuda
-from ..cuda import graphs
+from .. import backend, cuda
+from ..autograd.capture_mode import CaptureError, note_replay_participant
+from ..cuda import launch_optim, sync_debug
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -27,9 +29,8 @@ class Bucket:
     launch (``params``), their group, and the device-side ``slot``."""
 
     def __init__(self, group):
-        from ..cuda import launch_optim
         self.group, self.params = group, []
-        self.slot = launch_optim.Slot()
+        self.slot = Slot()
 
 
 def fusable(p) -> bool:
@@ -42,7 +43,7 @@ def fusable(p) -> bool:
 def step(optimizer, recording: bool) -> set:
     """Update every fusable parameter with a gradient; returns their ids (the caller
     updates the others on the reference path). ``recording``: a CUDA graph is being
-    captured; the buckets launched are noted for it (``graphs.note_launch``)."""
+    recorded; each bucket launched is noted for its replays (``ReplayedLaunch``)."""
     if not cuda.fused_enabled() or optimizer._fused_kind is None:
         return set()
     buckets = optimizer.__dict__.setdefault("_fused_buckets", {})
@@ -59,25 +60,101 @@ def step(optimizer, recording: bool) -> set:
             bucket.group, bucket.params = group, params
             optimizer._fused_update(bucket, recording)
             if recording:
-                graphs.note_launch(optimizer, bucket)
+                note_replay_participant(ReplayedLaunch(optimizer, bucket))
             for p in params:
                 p._version.value += 1
                 done.add(id(p))
     return done
 
 
-def before_launch(records) -> None:
-    """Before a captured graph runs: upload each recorded bucket's current hyperparameters
-    (a scheduler may have changed the learning rate since the capture)."""
-    for optimizer, bucket in records:
-        if bucket.slot.hyper is not None:
-            bucket.slot.hyper_array(optimizer._fused_hyper(bucket.group), None, False)
+class ReplayedLaunch:
+    """One fused launch inside a recorded CUDA graph, as the capture sees it: the optimizer
+    refreshes its hyperparameters on the device before each replay (a scheduler may have
+    changed the learning rate) and counts the step on the host after it, as an eager step
+    does. ``buffers``: the device data the graph reads, kept alive with it."""
+
+    def __init__(self, optimizer, bucket):
+        self.optimizer, self.bucket = optimizer, bucket
+        slot = bucket.slot
+        self.buffers = (slot.current, slot.hyper, slot.steps)
+
+    def before_replay(self) -> None:
+        self.optimizer._before_replay(self.bucket)
+
+    def after_replay(self) -> None:
+        self.optimizer._after_replay(self.bucket)
 
 
-def after_launch(records) -> None:
-    """After a captured graph ran: count the step on the host as an eager step does
-    (Adam's step counts, the parameters' versions)."""
-    for optimizer, bucket in records:
-        optimizer._fused_counted(bucket)
-        for p in bucket.params:
-            p._version.value += 1
+class Slot:
+    """One bucket's device data kept between steps: its table (rebuilt only when a buffer
+    moved or resized), its hyperparameters on the device in float64 and, for Adam, its
+    per-tensor step counters. While a CUDA graph is recorded nothing is uploaded (the
+    graph reads what the last eager step or replay refresh wrote) and a table that would
+    have to change is refused with ``CaptureError``. Nothing is
+    uploaded unless it changed, so a steady-state step makes no host-to-device copy (a copy
+    from pageable host memory may wait for the GPU)."""
+
+    def __init__(self):
+        self.current = None         # the Table
+        self.hyper = self.steps = None
+        self.uploaded_hyper = None  # what the device hyperparameters hold, as a host tuple
+        self.synced_steps = None    # what the device counters hold, as a host tuple
+
+    def table(self, roles: dict, recording: bool):
+        """The table for ``roles``, rebuilt when a buffer moved or resized."""
+        if self.current is None or self.current.key != launch_optim.table_key(roles):
+            if recording:
+                raise CaptureError(
+                    "the parameters updated inside the captured step, or their gradient or "
+                    "state buffers, differ from the eager step before it, so the graph would "
+                    "update stale memory. Give every parameter a gradient each step, zero "
+                    "gradients in place (optimizer.zero_grad(set_to_none=False)), and keep "
+                    "the same parameters between the warm-up and the capture")
+            sync_debug.report("uploading a multi-tensor optimizer table (its parameters, "
+                              "gradients or state buffers are new or moved)")
+            self.current = launch_optim.Table(roles)
+        return self.current
+
+    def hyper_array(self, values, like, recording: bool):
+        """The hyperparameters (float64) on the device of array ``like``, uploaded when they
+        changed unless a graph is being recorded."""
+        values = tuple(float(v) for v in values)
+        if self.hyper is None:
+            with backend.use_device(backend.device_of(like)):
+                self.hyper = backend.xp_of(like).zeros(len(values), np.float64)
+        if not recording and values != self.uploaded_hyper:
+            sync_debug.report("uploading optimizer hyperparameters (a learning rate changed)")
+            _upload(self.hyper, values, np.float64)
+            self.uploaded_hyper = values
+        return self.hyper
+
+    def step_counters(self, counts: tuple, like, recording: bool):
+        """Per-tensor step counters on the device holding ``counts`` (the steps each tensor
+        has taken); uploaded only when the device copy differs, which a recording refuses."""
+        if self.steps is None or self.steps.size != len(counts):
+            with backend.use_device(backend.device_of(like)):
+                self.steps = backend.xp_of(like).zeros(len(counts), np.int64)
+            self.synced_steps = None
+        if self.synced_steps != counts:
+            if recording:
+                raise CaptureError("the optimizer's step counts changed between the eager "
+                                   "step and the capture; capture after a plain eager step "
+                                   "of the same parameters")
+            sync_debug.report("uploading optimizer step counts (a parameter joined late)")
+            _upload(self.steps, counts, np.int64)
+            self.synced_steps = counts
+        return self.steps
+
+    def counted(self) -> None:
+        """Record that the device counters advanced by one step (adam_count ran)."""
+        if self.synced_steps is not None:
+            self.synced_steps = tuple(t + 1 for t in self.synced_steps)
+
+
+def _upload(target, values, dtype) -> None:
+    """Write host ``values`` into the device (or NumPy) array ``target``."""
+    host = np.asarray(values, dtype)
+    if isinstance(target, np.ndarray):
+        target[...] = host
+    else:
+        target.set(host)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd.mode import no_grad
-from ..cuda import graphs
+from ..autograd.capture_mode import CaptureError, is_graph_recording
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
@@ -111,7 +111,7 @@ class Optimizer:
 
         On CUDA, with the fused kernels on, each group's parameters are updated by one
         multi-tensor launch per device and dtype; the rest by ``_update`` one by one."""
-        recording = graphs.is_recording()
+        recording = is_graph_recording()
         with no_grad():
             done = multi_tensor.step(self, recording) if self._fused_kind else ()
             for group in self.param_groups:
@@ -119,7 +119,7 @@ class Optimizer:
                     if p.grad is not None and id(p) not in done:
                         _check_grad(p)
                         if recording:
-                            raise graphs.CaptureError(
+                            raise CaptureError(
                                 f"{type(self).__name__}: a parameter of shape "
                                 f"{tuple(p.shape)} ({p.dtype}) takes the reference update, "
                                 f"whose learning rate and step count a captured graph would "
@@ -128,6 +128,22 @@ class Optimizer:
                         self._update(p._array, p.grad._array, self.state.setdefault(id(p), {}),
                                      group)
                         p._version.value += 1
+
+    # ------------------------------------------------------------------ capture protocol
+    # What a whole-step CUDA graph capture needs from an optimizer (as PyTorch's optimizers
+    # say with ``capturable``): only fused launches can be recorded (``step`` refuses the
+    # rest while recording); each launch recorded is noted by ``multi_tensor.step`` as a
+    # ``ReplayedLaunch``, which calls these two around every replay of the graph.
+    def _before_replay(self, bucket) -> None:
+        """Upload the bucket's current hyperparameters (a scheduler may have changed them)."""
+        if bucket.slot.hyper is not None:
+            bucket.slot.hyper_array(self._fused_hyper(bucket.group), None, False)
+
+    def _after_replay(self, bucket) -> None:
+        """The replay updated the bucket: count the step on the host as an eager step does."""
+        self._fused_counted(bucket)
+        for p in bucket.params:
+            p._version.value += 1
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
         """Write the new value into the raw array ``param`` (NumPy or CuPy) from the raw

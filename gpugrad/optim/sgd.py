@@ -18,7 +18,8 @@ Example (the loss sum(w ** 2) going down)::
 
 from __future__ import annotations
 
-from ..cuda import graphs
+from ..autograd.capture_mode import CaptureError
+from ..cuda import launch_optim
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["SGD"]
@@ -79,7 +80,6 @@ class SGD(Optimizer):
         step: buf = grad) take one more launch of their own, eager only. After such a step
         the bucket's steady-state table is built at once, so that a graph captured after a
         single warm-up step finds it (a recording cannot build one)."""
-        from ..cuda import launch_optim
         group, slot = bucket.group, bucket.slot
         like = bucket.params[0]._array
         hyper = slot.hyper_array(self._fused_hyper(group), like, recording)
@@ -87,7 +87,7 @@ class SGD(Optimizer):
         fresh = [p for p in bucket.params
                  if momentum and "momentum_buffer" not in self.state.setdefault(id(p), {})]
         if fresh and recording:
-            raise graphs.CaptureError(
+            raise CaptureError(
                 "SGD creates a parameter's momentum buffer at its first step, which a "
                 "captured graph cannot replay; run an eager step first (graph()'s warm-up "
                 "does, for parameters that have gradients then)")

@@ -3,10 +3,11 @@
 // ctypes.
 //
 // A wrapper translation unit, written by kernel_build.wrapper_source (tests/kernel_build.py),
-// includes emulate.h and one kernels/*.cu file, then lists the file's kernels:
+// includes emulate.h and one kernels/*.cu file, then lists the file's kernels by the name
+// expressions the launchers ask for (taking an address instantiates the template):
 //
 //     const gg_emu::KernelInfo gg_emu::kernels[] = {
-//         gg_emu::info("relu_fwd_f32", &relu_fwd_f32, 0), ...};
+//         gg_emu::info("relu_fwd<float>", &relu_fwd<float>, 0), ...};
 //     const int gg_emu::kernel_count = 4;
 //
 // gg_launch(k, grid, block, args, ...) then runs kernel k as cuLaunchKernel would, args

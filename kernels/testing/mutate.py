@@ -81,10 +81,10 @@ MUTATIONS = {
         "    for (int offset = 16; offset > 0; offset /= 2) v += __shfl_xor_sync",
         "    for (int offset = 16; offset > 1; offset /= 2) v += __shfl_xor_sync"),
     "xent-label-bound-off-by-one": (
-        "loss.cu", "xent_fwd takes label == cols as a class (reads one past the row)",
+        "loss.cu", "softmax_xent_fwd takes label == cols as a class (reads one past the row)",
         "                if (t < 0 || t >= cols) {", "                if (t < 0 || t > cols) {"),
     "xent-bwd-missed-column-tail": (
-        "loss.cu", "xent_bwd writes only the columns of whole 32-column strides",
+        "loss.cu", "softmax_xent_bwd writes only the columns of whole 32-column strides",
         "        for (long long c = lane; c < cols; c += 32) {\n            T q",
         "        for (long long c = lane; c < cols - cols % 32; c += 32) {\n            T q"),
     "mse-scalar-g-read-as-array": (

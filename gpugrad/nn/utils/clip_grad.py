@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from ... import backend, creation
-from ...cuda import graphs
+from ...autograd.capture_mode import refuse_host_sync
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
@@ -80,7 +80,7 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
     xp = backend.xp_of(norms[0])
     total = xp.asarray(xp.linalg.norm(xp.stack(norms), ord=norm_type))
     if error_if_nonfinite:
-        graphs.refuse_host_sync("clip_grad_norm_(error_if_nonfinite=True) reading the norm")
+        refuse_host_sync("clip_grad_norm_(error_if_nonfinite=True) reading the norm")
         if not bool(xp.isfinite(total)):
             raise RuntimeError(
                 f"the total norm of order {norm_type} of the gradients is {float(total)}, "

@@ -1,29 +1,16 @@
 """Whole-step CUDA graphs: capture a training step once, replay it for every batch.
 
-A training step in Python launches one kernel per op and runs Python between launches; on
-small models the GPU waits on Python most of the time. ``graph(step_fn, *example_inputs)``
-returns a ``CapturedStep``: its first ``warmup`` calls for a given input signature (shapes,
-dtypes, devices) run ``step_fn`` eagerly (kernels compile, optimizer state and gradients
-get allocated); the next call captures ``step_fn`` on a side stream into a CUDA graph, with
-static input buffers and a private memory pool, and launches it; every later call copies
-its inputs into the static buffers and replays the graph. Each call is one real step, so
-N calls give the same parameters as N eager steps. The returned outputs are the same
-tensors every time, overwritten by the next call (copy what you keep). Optimizers stepped
-inside take their fused multi-tensor path, whose learning rates are uploaded before every
-replay (schedulers keep working) and whose step counts advance with each replay.
+``gpugrad.cuda.graph(step_fn, *example_inputs)`` (this module's ``graph``) returns a
+``CapturedStep``: per input signature it runs ``warmup`` eager calls, then records
+``step_fn`` into a CUDA graph on a side stream with static input buffers and a private
+memory pool, and replays it for every later call. The guide (what is refused and why, how
+optimizers and schedulers take part) is docs/cuda_graphs.md; the layering is
+docs/ARCHITECTURE.md, "Whole-step capture".
 
-What cannot be captured is refused with a ``CaptureError`` instead of a wrong answer: a
-host synchronisation inside the step (``.item()``, ``.numpy()``, ``float(t)``, ``if t:``
-- a data-dependent branch needs one), random draws (they would repeat at every replay),
-gradients that are not in persistent buffers (use
-``optimizer.zero_grad(set_to_none=False)``), an optimizer update that is not fused, or
-a CUDA error raised when the capture ends. The warm-up calls already run under these rules,
-so most mistakes show there. A new input shape captures a new graph (``recaptures`` counts
-them). ``GradScaler`` reads a flag on the host: capture the forward and backward only and
-step the scaler eagerly after each call.
-
-On CPU tensors the same object runs every call eagerly, with the same bookkeeping and
-under the same rules, so code written for a GPU runs, and is tested, without one.
+The capture sits above the optimizers and knows none of their internals: while it records,
+the rules of ``autograd/capture_mode.py`` hold (no host reads, no random draws), and
+whatever must run around a replay (an optimizer's learning-rate refresh and step count) is
+noted there as replay participants, which the capture calls before and after each launch.
 
 Example (on the CPU here: the same code captures and replays on a GPU)::
 
@@ -46,73 +33,20 @@ Example (on the CPU here: the same code captures and replays on a GPU)::
     ...     print(train_step(x, y).item())               # a host sync inside the step
     >>> gpugrad.cuda.graph(logging_step, x, y)(x, y)
     Traceback (most recent call last):
-    gpugrad.cuda.graphs.CaptureError: Tensor.item() (and float(t), int(t), bool(t), if t:) ...
+    gpugrad.cuda.CaptureError: Tensor.item() (and float(t), int(t), ...
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 
-from .. import backend
-from . import sync_debug
+from . import backend, pytree
+from .autograd.capture_mode import (CaptureError, capture_rules, is_step_capturing,
+                                    recorded_participants)
+from .cupy_import import require_cupy
+from .tensor import Tensor
 
-__all__ = ["CaptureError", "graph", "CapturedStep", "is_capturing", "is_recording",
-           "note_launch", "refuse_host_sync", "refuse_random_draw"]
-
-
-class CaptureError(RuntimeError):
-    """Something in a step cannot be captured into a CUDA graph (see the message)."""
-
-
-class _State(threading.local):
-    active = False          # this thread runs a step under the capture rules (warm-up,
-                            # capture, or on CPU every call)
-    recording = False       # ... and a CUDA stream is recording it into a graph right now
-    records = None          # (optimizer, bucket) launched while recording
-
-
-_state = _State()
-
-
-def is_capturing() -> bool:
-    """Whether a step runs under the capture rules right now (no host syncs, no random
-    draws; the losses count on the device)."""
-    return _state.active
-
-
-def is_recording() -> bool:
-    """Whether a CUDA graph is being recorded right now (nothing runs: uploads and new
-    buffers are impossible)."""
-    return _state.recording
-
-
-def note_launch(optimizer, bucket) -> None:
-    """Remember, for the graph being recorded, a multi-tensor optimizer launch in it."""
-    if _state.recording:
-        _state.records.append((optimizer, bucket))
-
-
-def refuse_host_sync(what: str) -> None:
-    """Raise CaptureError when ``what`` (a host synchronisation) happens during a capture;
-    otherwise report it to the sync debug mode (``set_sync_debug_mode``)."""
-    if _state.active:
-        raise CaptureError(
-            f"{what} waits for the GPU and copies to the host, which cannot happen inside a "
-            f"captured CUDA graph (the graph replays GPU work only). Move it out of the "
-            f"step function: return the tensor and read it after the call; a branch on a "
-            f"tensor's value cannot be captured at all.")
-    sync_debug.report(what)
-
-
-def refuse_random_draw() -> None:
-    """Raise CaptureError when random numbers are drawn during a capture: gpugrad's
-    generator is seeded from the host for every draw, so a replay would repeat them."""
-    if _state.active:
-        raise CaptureError(
-            "random numbers (dropout masks, rand, randn) drawn inside a captured step would "
-            "be the same at every replay: gpugrad seeds each draw on the host. Draw them "
-            "outside the step and pass them in as inputs, or run this step eagerly.")
+__all__ = ["CaptureError", "graph", "CapturedStep", "is_step_capturing"]
 
 
 def graph(step_fn, *example_inputs, warmup: int = 1) -> "CapturedStep":
@@ -133,7 +67,6 @@ def graph(step_fn, *example_inputs, warmup: int = 1) -> "CapturedStep":
 
 
 def _as_tensors(inputs) -> tuple:
-    from ..tensor import Tensor
     out = []
     for i, value in enumerate(inputs):
         if not isinstance(value, Tensor):
@@ -149,19 +82,19 @@ def _signature(inputs) -> tuple:
 
 class _Entry:
     """One input signature: its static inputs, calls so far, and on CUDA its stream, private
-    memory pool, graph, the optimizer launches inside it and the device data they read."""
+    memory pool, graph, and the replay participants recorded in it (they hold the device
+    data the graph reads)."""
 
     def __init__(self, inputs):
-        from ..tensor import Tensor
         self.static = tuple(Tensor._wrap(backend.xp_of(t._array).empty_like(t._array))
                             for t in inputs)
         self.calls = 0
         self.graph = self.outputs = None
-        self.records, self.keep = [], []
+        self.participants = []
         self.device = inputs[0].device if inputs else backend.CPU
         self.stream = self.pool = None
         if self.device.type == "cuda":
-            cupy = backend._require_cupy()
+            cupy = require_cupy()
             with cupy.cuda.Device(self.device.index or 0):
                 # warm-up and capture on one stream and one pool of the graph's own: the
                 # capture reuses the blocks the warm-up freed, and nothing else allocates there
@@ -175,7 +108,7 @@ class _Entry:
         if self.stream is None:
             yield
             return
-        cupy = backend._require_cupy()
+        cupy = require_cupy()
         with cupy.cuda.Device(self.device.index or 0):
             current = cupy.cuda.get_current_stream()
             self.stream.wait_event(current.record())
@@ -184,18 +117,6 @@ class _Entry:
                     yield
             finally:
                 current.wait_event(self.stream.record())
-
-
-@contextlib.contextmanager
-def _rules(recording: bool):
-    """Run under the capture rules (and, with ``recording``, as a CUDA recording)."""
-    saved = (_state.active, _state.recording, _state.records)
-    _state.active, _state.recording = True, recording
-    _state.records = [] if recording else saved[2]
-    try:
-        yield
-    finally:
-        _state.active, _state.recording, _state.records = saved
 
 
 class CapturedStep:
@@ -224,7 +145,7 @@ class CapturedStep:
         entry = self._entry(inputs)
         if entry.calls < self.warmup:               # eager, under the rules: allocates,
             entry.calls += 1                         # compiles, and shows mistakes early
-            with entry.on_stream(), _rules(recording=False):
+            with entry.on_stream(), capture_rules(recording=False):
                 return self.step_fn(*inputs)
         for static, value in zip(entry.static, inputs):
             static._array[...] = value._array
@@ -234,7 +155,7 @@ class CapturedStep:
             self._launch(entry)
             self.replays += 1
         else:                                        # CPU: run again, same outputs
-            with _rules(recording=False):
+            with capture_rules(recording=False):
                 _copy_into(entry.outputs, self.step_fn(*entry.static))
             self.replays += 1
         entry.calls += 1
@@ -242,11 +163,11 @@ class CapturedStep:
 
     def _capture(self, entry: _Entry) -> None:
         if entry.stream is None:                     # CPU: runs now, under the rules
-            with _rules(recording=False):
+            with capture_rules(recording=False):
                 entry.outputs = self.step_fn(*entry.static)
             self.captures += 1
             return
-        with entry.on_stream(), _rules(recording=True):
+        with entry.on_stream(), capture_rules(recording=True):
             stream = entry.stream
             stream.begin_capture()
             try:
@@ -263,22 +184,23 @@ class CapturedStep:
                 raise CaptureError(f"CUDA refused to capture the step ({exc}); something "
                                    f"in it synchronised with the host or used a stream it "
                                    f"cannot capture") from exc
-            entry.records = list(_state.records)
-        entry.keep = [(b.slot.current, b.slot.hyper, b.slot.steps) for _, b in entry.records]
+            entry.participants = recorded_participants()
         entry.outputs = outputs
         self.captures += 1
         self._launch(entry)
 
     def _launch(self, entry: _Entry) -> None:
-        from ..optim import multi_tensor
-        cupy = backend._require_cupy()
+        cupy = require_cupy()
         with cupy.cuda.Device(entry.device.index or 0):
-            multi_tensor.before_launch(entry.records)
+            for participant in entry.participants:
+                participant.before_replay()
             entry.graph.launch(stream=cupy.cuda.get_current_stream())
-            multi_tensor.after_launch(entry.records)
+            for participant in entry.participants:
+                participant.after_replay()
+
+
 def _copy_into(static, fresh) -> None:
     """Copy the values of ``fresh`` outputs into the ``static`` ones (same structure)."""
-    from .. import pytree
     for s, f in zip(pytree.tree_flatten(static)[0], pytree.tree_flatten(fresh)[0]):
         if hasattr(s, "_array"):
             s._array[...] = f._array

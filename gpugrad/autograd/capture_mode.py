@@ -1,0 +1,107 @@
+"""Capture mode: while a whole-step capture runs (``gpugrad.cuda.graph``), host reads and
+random draws are refused.
+
+A mode like ``no_grad``: thread-local state that the tensor, the random draws and the ops
+read, and that ``gpugrad/graphs.py`` (the capture, above the optimizers) switches. Nothing
+here knows CUDA or any optimizer: what an optimizer launched while a graph was recorded is
+kept as opaque *replay participants* (objects with ``before_replay()``, ``after_replay()``
+and ``buffers``), which the capture calls around every replay.
+
+Example::
+
+    >>> from gpugrad.autograd import capture_mode
+    >>> capture_mode.is_step_capturing()
+    False
+    >>> with capture_mode.capture_rules(recording=False):
+    ...     gpugrad.ones(1).item()
+    Traceback (most recent call last):
+    gpugrad.cuda.CaptureError: Tensor.item() (and float(t), int(t), ...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from ..cuda import sync_debug
+
+__all__ = ["CaptureError", "is_step_capturing", "is_graph_recording", "capture_rules",
+           "note_replay_participant", "recorded_participants", "refuse_host_sync",
+           "refuse_random_draw"]
+
+
+class CaptureError(RuntimeError):
+    """Something in a step cannot be captured into a CUDA graph (see the message)."""
+
+
+CaptureError.__module__ = "gpugrad.cuda"        # its public name, shown in tracebacks
+
+
+class _State(threading.local):
+    active = False          # this thread runs a step under the capture rules (warm-up,
+                            # capture, or on CPU every call)
+    recording = False       # ... and a CUDA stream is recording it into a graph right now
+    participants = None     # what must run around each replay of the graph being recorded
+
+
+_state = _State()
+
+
+def is_step_capturing() -> bool:
+    """Whether a step runs under the capture rules right now (no host syncs, no random
+    draws; the losses count on the device)."""
+    return _state.active
+
+
+def is_graph_recording() -> bool:
+    """Whether a CUDA graph is being recorded right now (nothing runs: uploads and new
+    buffers are impossible)."""
+    return _state.recording
+
+
+@contextlib.contextmanager
+def capture_rules(recording: bool):
+    """Run under the capture rules (and, with ``recording``, as a CUDA graph recording,
+    which collects replay participants afresh)."""
+    saved = (_state.active, _state.recording, _state.participants)
+    _state.active, _state.recording = True, recording
+    _state.participants = [] if recording else saved[2]
+    try:
+        yield
+    finally:
+        _state.active, _state.recording, _state.participants = saved
+
+
+def note_replay_participant(participant) -> None:
+    """Remember, for the graph being recorded, something that must run around each replay
+    (``participant.before_replay()`` and ``after_replay()``; ``participant.buffers`` are the
+    device arrays the graph reads, kept alive with it). Nothing happens when not recording."""
+    if _state.recording:
+        _state.participants.append(participant)
+
+
+def recorded_participants() -> list:
+    """The replay participants noted since the current recording began."""
+    return list(_state.participants or ())
+
+
+def refuse_host_sync(what: str) -> None:
+    """Raise CaptureError when ``what`` (a host synchronisation) happens during a capture;
+    otherwise report it to the sync debug mode (``gpugrad.cuda.set_sync_debug_mode``)."""
+    if _state.active:
+        raise CaptureError(
+            f"{what} waits for the GPU and copies to the host, which cannot happen inside a "
+            f"captured CUDA graph (the graph replays GPU work only). Move it out of the "
+            f"step function: return the tensor and read it after the call; a branch on a "
+            f"tensor's value cannot be captured at all.")
+    sync_debug.report(what)
+
+
+def refuse_random_draw() -> None:
+    """Raise CaptureError when random numbers are drawn during a capture: gpugrad's
+    generator is seeded from the host for every draw, so a replay would repeat them."""
+    if _state.active:
+        raise CaptureError(
+            "random numbers (dropout masks, rand, randn) drawn inside a captured step would "
+            "be the same at every replay: gpugrad seeds each draw on the host. Draw them "
+            "outside the step and pass them in as inputs, or run this step eagerly.")
