@@ -11,6 +11,7 @@ import time
 import pytest
 
 from gpugrad import backend
+from gpugrad.cuda import sources
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
@@ -44,6 +45,8 @@ def test_the_dry_run_goes_through_every_stage(tmp_path):
     assert all(v.startswith("ok") for v in report["preflight"]["kernels"].values())
     assert set(report["preflight"]["kernels"]) == {"linear.cu", "loss.cu", "optim.cu",
                                                    "relu.cu"}
+    declared = sum(len(sources.defined_kernels(f)) for f in sources.source_files())
+    assert report["preflight"]["kernels_second_process"].startswith(f"{declared} kernels in")
     samples = report["train_samples_per_s"]
     assert len(samples["eager"]) == len(samples["graph"]) == 1 and samples["graph"][0] > 0
     training = json.loads((out / f"gpu_training_{stem}.json").read_text())
