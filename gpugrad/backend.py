@@ -34,7 +34,7 @@ from .cupy_import import CudaUnavailableError, DeviceError, cuda_status, is_cuda
 
 __all__ = [
     "Device", "DeviceError", "CudaUnavailableError", "cuda_status", "is_cuda_usable",
-    "xp_of", "device_of", "to_device", "array_module", "asarray",
+    "xp_of", "device_of", "is_array", "to_device", "array_module", "asarray",
     "get_default_device", "set_default_device", "check_same_device",
     "zeros_like_device", "use_device", "memory_pool_bytes", "cuda_memory_hook", "synchronize",
 ]
@@ -147,6 +147,20 @@ def device_of(array) -> Device:
     if isinstance(array, (np.ndarray, np.generic)):
         return CPU
     return Device._make("cuda", array.device.id)
+
+
+def is_array(data) -> bool:
+    """Whether ``data`` is a NumPy array or a CUDA array (CuPy's, or any with
+    ``__cuda_array_interface__``); a NumPy scalar or a list is not one. (A gpugrad Tensor
+    on a GPU has that interface too: callers that take tensors test for them first.)
+
+    Example::
+
+        >>> from gpugrad.backend import is_array
+        >>> is_array(np.zeros(2)), is_array(np.float32(1)), is_array([1.0])
+        (True, False, False)
+    """
+    return isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__")
 
 
 def xp_of(array):

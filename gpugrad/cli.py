@@ -25,10 +25,10 @@ import numpy as np
 from . import __version__, backend, distributed
 from .cli_options import OPTIONS, Parser, add_train_options, experiment_parser
 from .data import DataError
-from .distributed.group import mark_raised_together
-from .distributed.job import ElsewhereError, launcher_rank, reporting_rank
+from .distributed.group import mark_raised_together, reporting_rank
+from .distributed.job import ElsewhereError, launcher_rank
 from .serialization import CorruptFileError
-from .train_files import nothing_to_do, resume_options
+from .train_files import nothing_to_do, read_checkpoint, resume_options
 from .training import TrainConfig, TrainingDiverged, TrainingInterrupted, fit
 
 __all__ = ["main"]
@@ -82,36 +82,40 @@ def _train(args) -> int:
     given = {name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}
     config = TrainConfig(**given, progress=not args.no_progress, distributed=args.distributed,
                          cuda_graph=args.cuda_graph)
+    state = None                                 # the checkpoint, read once, on the cpu
     if args.resume is not None:
         try:
-            config = _resumed(args.resume, given, config)
+            config, state = _resumed(args.resume, given, config)
         except Exception as exc:
             mark_raised_together(exc, 0)         # every rank read the same file: say it once
             raise
         if config is None:
             return 0
-    fit(config)
+    fit(config, resume_state=state)
     return 0
 
 
-def _resumed(option: str, given: dict, config: TrainConfig) -> TrainConfig | None:
-    """``config`` for ``--resume [PATH]``: the checkpoint's options where none were given;
-    None when it has nothing left to do. Without PATH and with no checkpoint in --out yet,
-    a new run starts (so one command both starts and continues a run)."""
+def _resumed(option: str, given: dict, config: TrainConfig) -> tuple:
+    """(config, checkpoint) for ``--resume [PATH]``: ``config`` with the checkpoint's
+    options where none were given, and the checkpoint's content (``read_checkpoint``);
+    config None when it has nothing left to do. Without PATH and with no checkpoint in
+    --out yet, a new run starts (checkpoint None: one command both starts and continues a
+    run)."""
     path = option or os.path.join(config.out, "model.npz")
     if not os.path.exists(path):
         if option:
             raise FileNotFoundError(f"--resume {path}: no such checkpoint; give the model.npz "
                                     f"a run wrote, or --resume alone to use --out's")
         _say(f"--resume: no checkpoint at {path} yet; starting a new run")
-        return config
+        return config, None
     if option and "out" not in given:
         config.out = os.path.dirname(path) or "."
-    config, done = resume_options(path, given, config)
+    state = read_checkpoint(path, device="cpu")
+    config, done = resume_options(path, given, config, state=state)
     if done >= config.epochs:
         _say(nothing_to_do(path, done, config.epochs))
-        return None
-    return config
+        return None, None
+    return config, state
 
 
 def _experiment(args):

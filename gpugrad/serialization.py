@@ -45,8 +45,7 @@ class CorruptFileError(ValueError):
 
 def _encode(obj, arrays: dict, path: str):
     """The JSON description of ``obj``; its arrays go into ``arrays`` under fresh names."""
-    if isinstance(obj, Tensor) or isinstance(obj, np.ndarray) or hasattr(
-            obj, "__cuda_array_interface__"):
+    if isinstance(obj, Tensor) or backend.is_array(obj):
         array = obj.numpy() if isinstance(obj, Tensor) else (
             obj if isinstance(obj, np.ndarray) else obj.get())
         if array.dtype.kind not in "biufc":

@@ -130,12 +130,18 @@ def write_checkpoint(config, model, optimizer, loader, history, epoch) -> None:
           "config": checkpoint_options(config)}, os.path.join(config.out, "model.npz"))
 
 
-def restore(config, model, optimizer, loader, device, log) -> tuple[list, int, dict]:
+def restore(config, model, optimizer, loader, device, log, state=None
+            ) -> tuple[list, int, dict]:
     """Load ``config.resume`` into the model, optimizer, RNG and loader; returns the
     finished epochs' history, the first epoch to run and the options the checkpoint
-    records (those of the run that trained its last epoch)."""
+    records (those of the run that trained its last epoch).
+
+    ``state``: what ``read_checkpoint(config.resume)`` returned when the caller has read it
+    already (on any device: the model and the optimizer move its values to theirs); else
+    the file is read here, onto ``device``."""
     path = config.resume
-    state = read_checkpoint(path, device=device)
+    if state is None:
+        state = read_checkpoint(path, device=device)
     saved, now = state["config"], asdict(config)
     changed = [f"{flag(k)} {shown(saved.get(k))} -> {shown(now[k])}"
                for k in _mismatches(saved, now, FIXED_ON_RESUME)]
@@ -153,10 +159,12 @@ def restore(config, model, optimizer, loader, device, log) -> tuple[list, int, d
     return list(state["history"]), int(state["epoch"]) + 1, saved
 
 
-def resume_options(path: str, given: dict, base) -> tuple:
+def resume_options(path: str, given: dict, base, state=None) -> tuple:
     """The options of a run that resumes from the checkpoint ``path``: ``base`` (a
     TrainConfig with the defaults and the ``given`` options) with every option the user did
-    not give taken from the checkpoint. Returns (config, epochs done).
+    not give taken from the checkpoint. Returns (config, epochs done). ``state``: the
+    checkpoint when the caller has read it already (``read_checkpoint(path, "cpu")``, which
+    ``fit(config, resume_state=state)`` then restores without reading the file again).
 
     A given option among ``FIXED_ON_RESUME`` that differs from the checkpoint's is an error
     naming it; those among ``CARRIED_ON_RESUME`` may change.
@@ -173,7 +181,7 @@ def resume_options(path: str, given: dict, base) -> tuple:
         >>> config.hidden, config.lr, config.epochs, done
         ((8,), 0.01, 3, 1)
     """
-    saved = read_checkpoint(path, device="cpu")
+    saved = read_checkpoint(path, device="cpu") if state is None else state
     options, done = saved["config"], int(saved["epoch"])
     both = [k for k in FIXED_ON_RESUME if k in given and k in options]
     conflicts = [f"{flag(k)} {shown(given[k])} (the checkpoint has {flag(k)} "

@@ -26,6 +26,7 @@ import numpy as np
 from . import backend, data, nn, optim, train_data, train_files
 from .autograd.mode import no_grad
 from .distributed.job import Job
+from .graphs import graph
 from .ops.compare import argmax
 from .random import get_rng_state, manual_seed, set_rng_state
 from .train_epoch import TrainingDiverged, diverged, train_epoch
@@ -135,10 +136,10 @@ def _checkpointing(option: str, model, loader, log):
     loss_fn = lambda out: nn.functional.cross_entropy(out, yb)  # noqa: E731
     try:
         result = plan(model, xb, budget=budget, loss_fn=loss_fn)
-    except BudgetError:
-        if kind != "auto":
+    except BudgetError as exc:
+        if kind != "auto" or exc.keep_all is None:
             raise
-        result = plan(model, xb, budget=1.0, loss_fn=loss_fn)    # small model: keep all
+        result = exc.keep_all              # small model: keep all (plan(..., budget=1.0))
     loader.load_state_dict(order)              # planning must not change data or dropout
     set_rng_state(rng)
     log(f"checkpointing: {result!r}")
@@ -200,11 +201,10 @@ def _step_function(model, optimizer, config, job: Job):
     if config.cuda_graph and job.distributed:
         raise ValueError("--cuda-graph and --distributed cannot be combined yet (the gradient "
                          "all-reduce is not captured); drop one of them")
-    from .cuda import graph
     return graph(train_step) if config.cuda_graph else train_step
 
 
-def fit(config: TrainConfig, log=print) -> dict:
+def fit(config: TrainConfig, log=print, resume_state: dict | None = None) -> dict:
     """Train an MLP as ``config`` says, write model.npz, metrics.json and curves.png into
     ``config.out``, and return the metrics (the content of metrics.json). With
     ``config.distributed`` (under mpiexec) the ranks share every batch; only rank 0 logs
@@ -212,6 +212,8 @@ def fit(config: TrainConfig, log=print) -> dict:
     ``TrainingDiverged``, both after writing the finished epochs' metrics.json and
     curves.png beside their model.npz; that metrics.json's ``config`` is the one model.npz
     records, and its ``stopped`` says where and why (``train_files.metrics_of``).
+    ``resume_state``: the checkpoint ``config.resume`` names, when the caller has read it
+    already (``gpugrad train --resume`` has, for its options); the file is not read again.
     """
     job = Job(config.distributed)
     if not job.is_main:
@@ -235,8 +237,8 @@ def fit(config: TrainConfig, log=print) -> dict:
         model.checkpoint = _checkpointing(config.checkpoint, model, loader, log)
         history, first_epoch, saved = [], 1, None     # saved: the options model.npz records
         if config.resume:
-            history, first_epoch, saved = train_files.restore(config, model, optimizer,
-                                                              loader, device, log)
+            history, first_epoch, saved = train_files.restore(
+                config, model, optimizer, loader, device, log, state=resume_state)
             log(f"resumed from {config.resume} at epoch {first_epoch}")
             if not _same_file(config.resume, os.path.join(config.out, "model.npz")):
                 saved = None                       # --out holds no checkpoint of this run yet

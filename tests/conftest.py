@@ -17,7 +17,9 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60
                           print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-pytest_plugins = ["cuda_support"]      # the GPU kernel tests' fixtures (tests/cuda_support.py)
+# fixtures for every test: the GPU kernel tests' (tests/cuda_support.py), and ``emulated``, the
+# fused optimizers' device side in NumPy (tests/optim_emulation.py)
+pytest_plugins = ["cuda_support", "optim_emulation"]
 
 REQUIRE_CUDA = os.environ.get("GPUGRAD_REQUIRE_CUDA", "").strip().lower() not in (
     "", "0", "false", "no", "off")

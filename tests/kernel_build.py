@@ -37,10 +37,10 @@ FLAGS = ("-std=c++20", "-O1", "-g", "-pthread", "-shared", "-fPIC", "-fno-strict
 SANITIZERS = ("-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
               "-fno-omit-frame-pointer")
 _BOUND = re.compile(r"__launch_bounds__\(\s*(\d+)[^)]*\)\s+(\w+)\s*\(")
-# the emulator's own test kernels (kernels/testing/selftest.cu, plain extern "C" functions)
-SELFTEST = ("indices", "block_sum", "split_barriers", "shuffle", "warp_sum", "ballot",
-            "warp_against_barrier", "unwritten_shared", "write_past", "spin", "bounded",
-            "mixed_parameters", "write_at")
+# a kernel of the emulator's own tests (kernels/testing/selftest.cu): a plain extern "C"
+# function, its name after any __launch_bounds__(...)
+_SELFTEST_KERNEL = re.compile(
+    r'extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\([^)]*\)\s+)?(\w+)\s*\(')
 _ERROR_BYTES = 4096
 
 # parameter code (launch.h) -> (NumPy scalar type the launcher must pass, ctypes type, C name)
@@ -82,10 +82,15 @@ def kernel_folder() -> Path:
     return Path(folder).resolve() if folder else sources.kernel_dir()
 
 
-def kernel_names(file: str) -> tuple:
-    """The kernels the wrapper of ``file`` lists: the name expressions gpugrad's launchers
-    may ask for (``relu_fwd<float>``), or the self-test's plain names."""
-    return SELFTEST if file == "selftest.cu" else sources.defined_kernels(file)
+def kernel_names(file: str, text: str) -> tuple:
+    """The kernels the wrapper of ``file`` (whose source is ``text``) lists: the name
+    expressions gpugrad's launchers may ask for (``relu_fwd<float>``), or for the self-test
+    the plain names of the kernels it defines, in its order."""
+    if file != "selftest.cu":
+        return sources.defined_kernels(file)
+    names = tuple(_SELFTEST_KERNEL.findall(text))
+    assert names, f'no extern "C" __global__ kernels found in {file}'
+    return names
 
 
 def wrapper_source(file: str, folder: Path) -> str:
@@ -93,7 +98,7 @@ def wrapper_source(file: str, folder: Path) -> str:
     address of ``relu_fwd<float>`` instantiates the template, as NVRTC's name expression
     does; one the file does not define fails the build)."""
     text = (folder / file).read_text()
-    names = kernel_names(file)
+    names = kernel_names(file, text)
     bounds = {family: int(bound) for bound, family in _BOUND.findall(text)}
     entries = "".join(f'    gg_emu::info("{n}", &{n}, {bounds.get(n.split("<")[0], 0)}),\n'
                       for n in names)

@@ -1,10 +1,14 @@
-"""Where mpiexec is and whether MPI tests can run (tests/test_distributed.py, test_cli_mpi.py)."""
+"""Where mpiexec is, whether MPI tests can run, and ``mpirun`` to run Python under it
+(tests/test_distributed.py, test_cli_mpi.py)."""
 
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def mpiexec():
@@ -23,3 +27,11 @@ def have_mpi() -> bool:
 
 needs_mpi = pytest.mark.skipif(not have_mpi(), reason="mpi4py/mpiexec not installed "
                                "(pip install '.[distributed]')")
+
+
+def mpirun(n: int, *args, cwd=ROOT, timeout: int = 120) -> subprocess.CompletedProcess:
+    """``mpiexec -n n python *args`` in ``cwd`` with gpugrad importable from this checkout;
+    stdout and stderr captured as text. Example: ``mpirun(2, "-m", "gpugrad", "--version")``."""
+    return subprocess.run([mpiexec(), "-n", str(n), sys.executable, *args], capture_output=True,
+                          text=True, timeout=timeout, cwd=cwd,
+                          env=dict(os.environ, PYTHONPATH=ROOT))

@@ -10,14 +10,10 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from random_programs_gen import (MARGIN, MAX_NUMEL, SHIFTS, pairs_ok, reduction_groups,
-                                 ties_ok)
+from random_programs_gen import (MARGIN, MAX_NUMEL, SHIFTS, numel, pairs_ok,
+                                 reduction_groups, ties_ok)
 
 CONSTANTS = (0.5, -1.25, 2.0, 0.75, -0.5, 3.0, 1.5)
-
-
-def _numel(shape) -> int:
-    return int(np.prod(shape))
 
 
 def _ndim_at_least(n):
@@ -136,7 +132,7 @@ def where(b) -> bool:
 
     def fits(v):
         try:
-            return _numel(np.broadcast_shapes(v.shape, shape)) <= MAX_NUMEL
+            return numel(np.broadcast_shapes(v.shape, shape)) <= MAX_NUMEL
         except ValueError:
             return False
     c = a if not b.flag(3) else b.operand(fits)
@@ -189,8 +185,6 @@ def extreme(b, a=None, axes=None) -> bool:
 def ties(b) -> bool:
     """A deliberate tie: max/min over copies of one value made by cat, expand or indexing,
     or maximum/minimum of a value with itself."""
-    if not b.options.ties:
-        return False
     a = b.operand(lambda v: 2 * v.base.size <= MAX_NUMEL)
     if a is None:
         return False
@@ -227,14 +221,6 @@ def softmax(b) -> bool:
 
 # ---- products, layers, losses ----------------------------------------------------------------
 
-def _value_or_input(b, shape, low=-1.0, high=1.0):
-    """An earlier value of exactly ``shape`` (sometimes), else a fresh input."""
-    same = [i for i, v in enumerate(b.values) if v.shape == tuple(shape)]
-    if same and b.flag(3):
-        return b.choice(same)
-    return b.new_input(shape, low, high)
-
-
 def matmul(b) -> bool:
     a = b.operand(lambda v: 1 <= v.base.ndim <= 3)
     if a is None:
@@ -242,14 +228,14 @@ def matmul(b) -> bool:
     shape = b.values[a].shape
     n = b.draw(st.integers(1, 3))
     if shape and len(shape) <= 2 and b.flag(4):             # the value on the right
-        p = _value_or_input(b, (n, shape[0]))
+        p = b.value_or_input((n, shape[0]), -1.0, 1.0)
         args = (p, a)
     else:
         k = shape[-1]
         options = [(k,), (k, n)] + ([(shape[0], k, n), (1, k, n)] if len(shape) == 3 else [])
-        p = _value_or_input(b, b.choice(options))
+        p = b.value_or_input(b.choice(options), -1.0, 1.0)
         args = (a, p)
-    if p is None or _numel(np.matmul(*(b.values[i].base for i in args)).shape) > MAX_NUMEL:
+    if p is None or numel(np.matmul(*(b.values[i].base for i in args)).shape) > MAX_NUMEL:
         return False
     b.emit("matmul", args, form=int(b.flag(3)))
     return True
@@ -261,10 +247,10 @@ def linear(b) -> bool:
         return False
     shape = b.values[a].shape
     out = b.draw(st.integers(1, 3))
-    if _numel(shape[:-1]) * out > MAX_NUMEL:
+    if numel(shape[:-1]) * out > MAX_NUMEL:
         return False
-    w = _value_or_input(b, (out, shape[-1]))
-    bias = None if b.flag(5) else _value_or_input(b, (out,))
+    w = b.value_or_input((out, shape[-1]), -1.0, 1.0)
+    bias = None if b.flag(5) else b.value_or_input((out,), -1.0, 1.0)
     if w is None:
         return False
     b.emit("linear", (a, w) if bias is None else (a, w, bias))
@@ -306,7 +292,7 @@ def losses(b) -> bool:
         labels = tuple(b.draw(st.integers(0, shape[1] - 1)) for _ in range(shape[0]))
         b.emit("cross_entropy", (a,), labels=labels, reduction=reduction)
         return True
-    p = _value_or_input(b, shape)
+    p = b.value_or_input(shape, -1.0, 1.0)
     if p is None:
         return False
     b.emit("mse", (a, p) if not b.flag(4) else (p, a), reduction=reduction)

@@ -34,15 +34,18 @@ MAX_INPUT_ELEMENTS = 40  # elements of all inputs together (the finite differenc
 SHIFTS = (0.25, -0.25, 0.5, -0.5, 0.75, -0.75, 1.0, -1.0, 1.5, -1.5, 2.0, -2.0, 3.0, -3.0)
 
 
+def numel(shape) -> int:
+    """The number of elements of an array of ``shape``."""
+    return int(np.prod(shape))
+
+
 @dataclass(frozen=True)
 class Options:
     """What the generator may draw: ``identity_shape_ops`` (reshape to the same shape, an
-    identity permute, transpose of a vector...), ``inplace`` ops, deliberate ``ties``, and
-    ``zero_exponents`` (a tensor exponent of ``a ** b`` with exact zeros)."""
+    identity permute, transpose of a vector...) and ``zero_exponents`` (a tensor exponent of
+    ``a ** b`` with exact zeros)."""
 
     identity_shape_ops: bool = True
-    inplace: bool = True
-    ties: bool = True
     zero_exponents: bool = True
 
 
@@ -110,6 +113,15 @@ class Builder:
         moved = array + rng.uniform(-JITTER, JITTER, shape)
         self.values.append(Value(f"x{len(self.inputs) - 1}", array, moved, None, requires_grad))
         return index
+
+    def value_or_input(self, shape, low=-2.0, high=2.0) -> int | None:
+        """An earlier value of exactly ``shape`` (sometimes), else a fresh input (values in
+        about [low, high], see ``new_input``)."""
+        shape = tuple(shape)
+        same = [i for i, v in enumerate(self.values) if v.shape == shape]
+        if same and self.flag(3):
+            return self.choice(same)
+        return self.new_input(shape, low, high)
 
     def emit(self, op: str, args, **params) -> int:
         """Record one step and compute its value; returns the value it defines."""

@@ -52,10 +52,9 @@ def budget() -> tuple:
 
 
 def run_tester(max_examples: int = CI_EXAMPLES, run_seed: int = CI_SEED, shrink: bool = True,
-               device: str = "cpu", known_defects=KNOWN_DEFECTS, counter: list | None = None):
+               device: str = "cpu", known_defects=KNOWN_DEFECTS):
     """Check ``max_examples`` random programs drawn from ``run_seed``; raises the first
-    ProgramFailure (shrunk unless ``shrink`` is False). ``counter``, a list, collects one
-    entry per program checked."""
+    ProgramFailure (shrunk unless ``shrink`` is False)."""
     options = Options(identity_shape_ops="identity_shape_ops" not in known_defects,
                       zero_exponents="pow_exponent_zero" not in known_defects)
     phases = (Phase.generate, Phase.shrink) if shrink else (Phase.generate,)
@@ -67,8 +66,6 @@ def run_tester(max_examples: int = CI_EXAMPLES, run_seed: int = CI_SEED, shrink:
                                      HealthCheck.filter_too_much, HealthCheck.large_base_example])
     @given(program=programs(options))
     def check(program):
-        if counter is not None:
-            counter.append(len(program.steps))
         check_program(program, device, skip=frozenset(known_defects))
 
     check()

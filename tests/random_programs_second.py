@@ -33,7 +33,7 @@ SECOND_TOLERANCE = dict(rtol=1e-3, atol=2e-4)
 def reference_hvp(ctx, directions, positions) -> list:
     """(H V) for the inputs at ``positions``: for each element e,
     [f(x + a e + b V) - f(x + a e - b V) - f(x - a e + b V) + f(x - a e - b V)] / (4 a b)."""
-    program, arrays = ctx.program, ctx.arrays
+    arrays = ctx.arrays
 
     def f(p, index, s, t):
         moved = [a if d is None else a + t * d for a, d in zip(arrays, directions)]

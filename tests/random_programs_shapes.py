@@ -12,12 +12,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from random_programs_gen import MAX_NUMEL
+from random_programs_gen import MAX_NUMEL, numel
 from random_programs_ops import numpy_index
-
-
-def _numel(shape) -> int:
-    return int(np.prod(shape))
 
 
 def _identity_ok(b) -> bool:
@@ -45,7 +41,7 @@ def reshape(b, identity=None) -> bool:
     if identity:
         target = list(shape)
     else:
-        target, rest = [], _numel(shape)
+        target, rest = [], numel(shape)
         for _ in range(b.draw(st.integers(1, 3)) - 1):
             target.append(b.choice(_divisors(rest)))
             rest //= target[-1]
@@ -91,7 +87,7 @@ def expand(b, identity=None) -> bool:
         target = [b.choice([2, 3]) if n == 1 and b.flag(2) else n for n in shape]
         if b.flag(3) or target == list(shape):
             target.insert(0, 2)
-    if _numel(target) > MAX_NUMEL:
+    if numel(target) > MAX_NUMEL:
         return False
     lead = len(target) - len(shape)
     written = [-1 if i >= lead and n == shape[i - lead] and b.flag(3) else n
@@ -168,8 +164,8 @@ def getitem(b) -> bool:
         return False
     shape = b.values[a].shape
     if b.flag(5):                            # one mask over every element
-        mask = np.array(b.draw(st.lists(st.booleans(), min_size=_numel(shape),
-                                        max_size=_numel(shape)))).reshape(shape)
+        mask = np.array(b.draw(st.lists(st.booleans(), min_size=numel(shape),
+                                        max_size=numel(shape)))).reshape(shape)
         mask.flat[b.draw(st.integers(0, mask.size - 1))] = True
         index = (mask,)
     else:
@@ -197,29 +193,24 @@ def join(b) -> bool:
     stack = ndim == 0 or b.flag(3)
     if stack:
         axis = b.draw(st.integers(-ndim - 1, ndim))
-        parts = [a, a if b.flag(3) else _same_shape(b, shape)]
+        parts = [a, a if b.flag(3) else b.value_or_input(shape)]
     else:
         axis = b.draw(st.integers(-ndim, ndim - 1))
         other = list(shape)
         other[axis] = b.draw(st.integers(1, 2))
-        parts = [a, a if b.flag(3) else _same_shape(b, tuple(other))]
+        parts = [a, a if b.flag(3) else b.value_or_input(other)]
         if b.flag(4):
-            parts.append(_same_shape(b, tuple(other)))
+            parts.append(b.value_or_input(other))
     if None in parts:
         return False
     if stack:
-        size = len(parts) * _numel(shape)
+        size = len(parts) * numel(shape)
     else:
-        size = _numel(shape) // shape[axis] * sum(b.values[p].shape[axis] for p in parts)
+        size = numel(shape) // shape[axis] * sum(b.values[p].shape[axis] for p in parts)
     if size > MAX_NUMEL:
         return False
     b.emit("stack" if stack else "cat", parts, axis=axis)
     return True
-
-
-def _same_shape(b, shape):
-    same = [i for i, v in enumerate(b.values) if v.shape == shape]
-    return b.choice(same) if same and b.flag(3) else b.new_input(shape)
 
 
 def _into(b, shape, exclude=None):
@@ -246,8 +237,6 @@ def _target(b, accept):
 
 def in_place(b) -> bool:
     """add_/sub_/mul_/div_ (method or operator form) of a value, a number or itself."""
-    if not b.options.inplace:
-        return False
     t = _target(b, lambda v: v.writable)
     if t is None:
         return False
@@ -271,8 +260,6 @@ def in_place(b) -> bool:
 
 def set_item(b) -> bool:
     """``t[index] = value`` (a number, or a value broadcasting into ``t[index]``)."""
-    if not b.options.inplace:
-        return False
     t = _target(b, lambda v: v.writable and v.base.ndim >= 1)
     if t is None:
         return False

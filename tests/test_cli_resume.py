@@ -36,7 +36,9 @@ def test_resume_needs_no_options_repeated_and_continues_exactly(tmp_path, capsys
     assert resumed["epoch"] == 3 and resumed["config"] == straight["config"] | {
         "out": str(tmp_path / "run")}
     for name, value in straight["model"].items():
-        np.testing.assert_array_equal(resumed["model"][name].numpy(), value.numpy())
+        np.testing.assert_array_equal(resumed["model"][name].numpy(), value.numpy(),
+                                      err_msg=name)
+    assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3]
 
 
 def test_resume_from_a_path_writes_beside_it(tmp_path):

@@ -17,7 +17,7 @@ from gpugrad.nn import functional as F
 from gpugrad.optim import multi_tensor
 
 from conftest import to_numpy
-from test_multi_tensor import emulated, launches, recorded  # noqa: F401 (emulated: a fixture)
+from optim_emulation import launches, recorded
 
 
 def setup(device, optimizer="sgd"):
@@ -168,7 +168,7 @@ def test_matmul_precision_is_recorded_and_checked():
 
 # ------------------------------------------------------------------ an emulated recording
 # graph()'s CUDA path on NumPy. The stream's recording keeps the optimizer's kernels instead
-# of running them (tests/test_multi_tensor.py's emulated kernels, from kernels/optim.cu's
+# of running them (tests/optim_emulation.py's emulated kernels, from kernels/optim.cu's
 # comments); the graph's launch redoes the step's forward and backward on the static inputs,
 # writes the static outputs, and runs the kept kernels on whatever the arrays hold then, as
 # a CUDA graph replays what it recorded. Host-side bookkeeping is graphs.py's own.

@@ -18,16 +18,9 @@ import gpugrad
 from gpugrad import distributed as dist
 from gpugrad import nn, optim
 from gpugrad.data import DataLoader
-from mpi_support import mpiexec, needs_mpi
+from mpi_support import ROOT, mpirun, needs_mpi
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "mpi_worker.py")
-
-
-def mpirun(n: int, *args, timeout: int = 120) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([mpiexec(), "-n", str(n), sys.executable, *args], env=env,
-                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
 # ---------------------------------------------------------------------------------------------

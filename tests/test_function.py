@@ -196,3 +196,35 @@ def test_saved_non_differentiable_and_non_tensor_outputs(device):
     assert index.item() == 1 and label == "label"
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_a_generated_vmap_rule_saves_each_tensor_once():
+    from gpugrad.autograd.graph import saved_tensors_hooks
+    from gpugrad.func import grad, vmap
+
+    class Square(Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    def packs(run):
+        packed = []
+        with saved_tensors_hooks(lambda t: packed.append(t) or t, lambda t: t):
+            out = run()
+        return len(packed), out.numpy()
+
+    xs = np.array([[1.0, 2.0], [3.0, -4.0]])
+    f = grad(lambda x: Square.apply(x).sum())
+    plain, row = packs(lambda: f(gpugrad.tensor(xs[0], dtype="float64")))
+    batched, rows = packs(lambda: vmap(f)(gpugrad.tensor(xs, dtype="float64")))
+    assert batched == plain
+    np.testing.assert_array_equal(rows, 2 * xs)
+    np.testing.assert_array_equal(row, rows[0])

@@ -4,7 +4,7 @@ On a GPU every host read (``.item()``, a label check, an upload from pageable me
 Python until the GPU catches up. gpugrad routes each such point through the sync debug mode
 (``gpugrad.cuda.set_sync_debug_mode``, as PyTorch's), which reports them on every device, so
 these tests count them on a CPU: the fused optimizers run with their device side emulated in
-NumPy (tests/test_multi_tensor.py), and the labels are ``WatchedLabels``, NumPy arrays that
+NumPy (tests/optim_emulation.py), and the labels are ``WatchedLabels``, NumPy arrays that
 report every read of their values on the host as a device array's read would be a sync (so
 cross_entropy treats them as it treats labels on a GPU: not read; a label out of range
 surfaces when the loss is read).
@@ -20,8 +20,6 @@ from gpugrad import nn, optim
 from gpugrad.cuda import SyncWarning, graph, set_sync_debug_mode
 from gpugrad.cuda import sync_debug
 from gpugrad.nn import functional as F
-
-from test_multi_tensor import emulated  # noqa: F401  (the fixture)
 
 OPTIMIZERS = {
     "sgd": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),

@@ -14,6 +14,7 @@ import gpugrad
 from gpugrad import interop, nn
 
 import interop_worker
+from conftest import requires_cuda
 
 
 def _pointer(array) -> int:
@@ -137,9 +138,9 @@ def test_cuda_array_interface_is_absent_on_the_cpu():
 
 
 @pytest.mark.cuda
-def test_cuda_array_interface_shares_cuda_memory(device):
-    if device != "cuda":
-        pytest.skip("CUDA tensors only")
+@requires_cuda
+@pytest.mark.usefixtures("cuda_usable")      # under GPUGRAD_REQUIRE_CUDA=1: fails, saying why
+def test_cuda_array_interface_shares_cuda_memory():
     cupy = pytest.importorskip("cupy")
     t = gpugrad.arange(5.0, device="cuda")
     interface = t.__cuda_array_interface__
@@ -242,9 +243,9 @@ def test_numpy_cannot_write_into_a_tensor():
         np.add(t, 1.0, out=t)
 
 
-def test_numpy_functions_on_a_cuda_tensor_say_to_call_numpy(device):
-    if device != "cuda":
-        pytest.skip("CUDA tensors only")
+@requires_cuda
+@pytest.mark.usefixtures("cuda_usable")
+def test_numpy_functions_on_a_cuda_tensor_say_to_call_numpy():
     t = gpugrad.ones(3, device="cuda")
     assert isinstance(np.sum(t), gpugrad.Tensor) and np.sum(t).device == t.device
     with pytest.raises(TypeError, match=r"np.cumsum\(\).*\.numpy\(\)"):

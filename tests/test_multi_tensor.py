@@ -3,9 +3,9 @@ checked without a GPU: which parameters share a launch, the first momentum step,
 per-tensor step counts, the hyperparameters, learning rates changed by a scheduler, and
 what a recorded CUDA graph does around each replay.
 
-The device side is NumPy: the real slots of gpugrad/optim/multi_tensor.py on NumPy arrays,
-tables that hand the kernels the arrays themselves, and kernels that do what
-kernels/optim.cu's comments say. While
+The device side is NumPy (tests/optim_emulation.py, the ``emulated`` fixture): the real
+slots of gpugrad/optim/multi_tensor.py on NumPy arrays, tables that hand the kernels the
+arrays themselves, and kernels that do what kernels/optim.cu's comments say. While
 "recording", the emulated kernels are not run but kept, as a CUDA graph keeps them, and
 every replay runs them again on whatever the arrays hold then. Trajectories must equal the
 reference optimizer (``_update``, one parameter at a time). The kernels themselves still
@@ -20,77 +20,10 @@ import pytest
 import gpugrad
 from gpugrad import optim
 from gpugrad.autograd import capture_mode
-from gpugrad.cuda import CaptureError, launch_optim
+from gpugrad.cuda import CaptureError
 from gpugrad.optim import multi_tensor
 
-launches = []
-recorded = []                   # the emulated graph: kernels kept while recording
-
-
-def kernel(fn):
-    """Run now, or keep for the replays while a graph is being recorded."""
-    def launch(*args):
-        if capture_mode.is_graph_recording():
-            recorded.append(lambda: fn(*args))
-        else:
-            fn(*args)
-    return launch
-
-
-@kernel
-def sgd_multi(table, hyper, nesterov, first):
-    launches.append(("sgd", len(table["params"])))
-    lr, momentum, dampening, decay = (float(v) for v in hyper)      # Python floats: weak
-    for k, p in enumerate(table["params"]):
-        g = table["grads"][k] + decay * p if decay else table["grads"][k]
-        if "bufs" in table:
-            b = table["bufs"][k]
-            b[...] = g if first else b * momentum + (1 - dampening) * g
-            g = g + momentum * b if nesterov else b
-        p -= lr * g
-
-
-@kernel
-def adam_count(steps):
-    steps += 1
-
-
-@kernel
-def adam_multi(table, steps, hyper, decoupled):
-    launches.append(("adam", len(table["params"])))
-    lr, beta1, beta2, eps, decay = (float(v) for v in hyper)
-    for k, p in enumerate(table["params"]):
-        c1, c2 = 1 - beta1 ** int(steps[k]), 1 - beta2 ** int(steps[k])
-        g = table["grads"][k]
-        if decay and decoupled:
-            p *= 1 - lr * decay
-        elif decay:
-            g = g + decay * p
-        m, v = table["exp_avg"][k], table["exp_avg_sq"][k]
-        m[...] = m * beta1 + (1 - beta1) * g
-        v[...] = v * beta2 + (1 - beta2) * g * g
-        p -= (m / (np.sqrt(v * (1 / c2)) + eps)) * (lr / c1)
-
-
-class RolesTable(dict):
-    """launch_optim.Table for the emulated kernels: the roles' arrays themselves (the
-    kernels read them by name), with the real table's key."""
-
-    def __init__(self, roles):
-        super().__init__(roles)
-        self.key = launch_optim.table_key(roles)
-
-
-@pytest.fixture
-def emulated(monkeypatch):
-    """The fused path on NumPy arrays, with the device side emulated."""
-    launches.clear()
-    recorded.clear()
-    monkeypatch.setattr(multi_tensor, "fusable", lambda p: True)
-    monkeypatch.setattr(launch_optim, "Table", RolesTable)
-    for name, fn in (("sgd_multi", sgd_multi), ("adam_count", adam_count),
-                     ("adam_multi", adam_multi)):
-        monkeypatch.setattr(launch_optim, name, fn)
+from optim_emulation import launches, recorded
 
 
 def model_params(rng):

@@ -167,7 +167,8 @@ def test_accumulate_grad_keeps_the_graph_when_grad_mode_is_on():
     (dw,) = gpugrad.autograd.grad(x.grad.sum(), w)
     np.testing.assert_array_equal(dw.numpy(), [6.0, 10.0])  # d(w^2)/dw = 2w
     x.grad = None
-    grad_accumulator(x).accumulate(g, create_graph=False, owned=False)
+    with gpugrad.no_grad():                                 # grad mode off: no graph kept
+        grad_accumulator(x).apply([g])
     assert not x.grad.requires_grad and x.grad.tolist() == [9.0, 25.0]
 
 

@@ -12,7 +12,7 @@ import pytest
 import gpugrad
 from gpugrad import optim
 
-from test_multi_tensor import emulated, launches  # noqa: F401  (the emulated fused path)
+from optim_emulation import launches
 from test_optim import adam_reference, gradient, loss_of, sgd_reference
 
 OPTIONS = {"SGD": dict(lr=0.05, momentum=0.9), "Adam": dict(lr=0.1),
@@ -159,7 +159,7 @@ def test_a_copied_optimizer_keeps_the_state_of_the_copied_parameters(how):
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam"])
-def test_fused_path_picks_up_a_new_group(name, emulated):  # noqa: F811
+def test_fused_path_picks_up_a_new_group(name, emulated):
     def trajectory(use_fused):
         from gpugrad.optim import multi_tensor
         with pytest.MonkeyPatch.context() as undo:

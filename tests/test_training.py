@@ -44,21 +44,6 @@ def test_cli_writes_model_metrics_and_curves(tmp_path, capsys):
     assert state["model"]["layers.0.weight"].shape == (32, 64) and state["epoch"] == 2
 
 
-def test_resume_continues_exactly(tmp_path):
-    common = ["--hidden", "16", "--no-progress", "--device", "cpu", "--optimizer", "sgd",
-              "--lr", "0.05"]
-    assert main(["train", "--epochs", "4", "--out", str(tmp_path / "straight")] + common) == 0
-    assert main(["train", "--epochs", "2", "--out", str(tmp_path / "split")] + common) == 0
-    assert main(["train", "--epochs", "4", "--out", str(tmp_path / "split"), "--resume"]
-                + common) == 0
-    straight = gpugrad.load(tmp_path / "straight" / "model.npz")
-    resumed = gpugrad.load(tmp_path / "split" / "model.npz")
-    for name, value in straight["model"].items():
-        np.testing.assert_array_equal(value.numpy(), resumed["model"][name].numpy(),
-                                      err_msg=name)
-    assert [e["epoch"] for e in resumed["history"]] == [1, 2, 3, 4]
-
-
 def test_synthetic_and_user_csv_data(tmp_path):
     metrics = fit(TrainConfig(data="synthetic", synthetic_size=2000, epochs=3,
                               out=str(tmp_path / "s"), progress=False, device="cpu"),

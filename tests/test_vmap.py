@@ -281,3 +281,21 @@ def test_jacfwd_takes_randomness_for_the_function_it_runs_under_vmap():
     kept = np.diag(jac)
     assert set(np.unique(kept)) <= {0.0, 2.0}
     np.testing.assert_array_equal(jac, np.diag(kept))
+
+
+def test_in_place_on_a_vmapped_non_leaf_works_and_differentiates():
+    x = t(X, requires_grad=True)
+    out = vmap(lambda r: r.add_(1.0))(x * 1)
+    np.testing.assert_allclose(out.numpy(), X * 1 + 1, rtol=1e-12)
+    (out * out).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (X + 1), rtol=1e-12)
+
+
+def test_vmap_at_dimension_zero_records_no_permute_and_no_same_shape_reshape():
+    from gpugrad.autograd.walk import nodes_behind
+    w = t(RNG.normal(size=(3, 2)), requires_grad=True)
+    out = vmap(lambda r: r @ w)(t(X, requires_grad=True))       # (B, 3) @ (3, 2): one GEMM
+    np.testing.assert_allclose(out.numpy(), X @ w.numpy(), rtol=1e-12)
+    names = [node.name() for node in nodes_behind([out.grad_fn])]
+    assert not [n for n in names if n.startswith(("Permute", "Reshape"))], names
+    assert names[0] == "MatMulBackward"

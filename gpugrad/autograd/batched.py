@@ -25,12 +25,13 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from .mode import _state
 from ..tensor import Tensor, _ElementCount
 
-__all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "reenter", "level_of",
+__all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "reentered", "level_of",
            "innermost_array", "escaped_error", "backward_in_vmap_error"]
 
 
@@ -58,15 +59,20 @@ def pop_level(level: VmapLevel) -> None:
     _state.vmap_levels = tuple(x for x in _state.vmap_levels if x is not level)
 
 
-def reenter(level: VmapLevel) -> bool:
-    """Make ``level`` active again (innermost), for the batched tensors that refer to it;
-    whether it was not active (the caller then leaves it again with ``pop_level``)."""
+@contextlib.contextmanager
+def reentered(level: VmapLevel):
+    """Inside, ``level`` is active again (innermost, if it was not active), for the batched
+    tensors that refer to it; on the way out it is left again if it was entered here."""
     if level.active:
-        return False
+        yield
+        return
     level.active = True
     level.depth = len(_state.vmap_levels)
     _state.vmap_levels = _state.vmap_levels + (level,)
-    return True
+    try:
+        yield
+    finally:
+        pop_level(level)
 
 
 def level_of(tensors):

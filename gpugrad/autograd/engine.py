@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 
-from .graph import ACCUMULATED, Node, grad_accumulator, store_grad, without_graph
+from .graph import ACCUMULATED, Node, gradient_edge, store_grad, without_graph
 from .mode import _state as _mode_state, is_anomaly_enabled, set_grad_enabled
 from .hooks import run_pre_hooks
 from .rule_results import AnomalyError, _check_result
@@ -38,13 +38,6 @@ def _tensor_type():
 
 def _describe(t) -> str:
     return f"tensor of shape {tuple(t.shape)} and dtype {t.dtype}"
-
-
-def gradient_edge(t):
-    """The ``(node, output_nr)`` that receives the gradient of tensor ``t``."""
-    if t.grad_fn is not None:
-        return (t.grad_fn, t.output_nr)
-    return (grad_accumulator(t), 0)
 
 
 def _as_sequence(value, name: str) -> tuple:

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .dual_levels import (active_levels, disabled, dual_level, enter_dual_level,
-                          exit_dual_level, live_tangents, resolve_level, strip)
+from .dual_levels import (active_levels, dual_level, enter_dual_level, exit_dual_level,
+                          live_tangents, resolve_level, strip)
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
-           "UnpackedDualTensor", "active_levels", "disabled", "live_tangents"]
+           "UnpackedDualTensor"]
 
 
 def make_dual(primal, tangent, level: int | None = None):

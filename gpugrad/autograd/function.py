@@ -29,8 +29,8 @@ Example (the seed document's custom ReLU)::
 from __future__ import annotations
 
 from .. import backend
-from . import forward_ad
-from .graph import Node, SavedTensor, freed_graph_error, grad_accumulator
+from .dual_levels import active_levels, disabled as forward_ad_disabled, live_tangents
+from .graph import Node, SavedTensor, freed_graph_error, gradient_edge
 from .saved_hooks import is_checkpoint_recomputing
 from .mode import _state, no_grad
 from .once_differentiable import once_differentiable
@@ -72,11 +72,20 @@ class FunctionCtx(Node):
         return tuple(None if s is None else s.unpack(self, nr, what="saved tensor")
                      for s, nr in self._saved)
 
-    def freeze_saved(self) -> None:
-        """Keep what ``save_for_backward`` named, before (or without) the node being
-        connected: a batched forward's backward on the whole batch reads it too."""
-        self._saved = tuple((None, 0) if t is None else (SavedTensor(t, is_output=False), 0)
-                            for t in self._to_save)
+    def freeze_saved(self, outputs: tuple = ()) -> None:
+        """Keep what ``save_for_backward`` named, those of ``outputs`` (the node's own) as
+        outputs; the saved-tensor pack hooks run here, once: later calls keep it. A generated
+        vmap rule calls it before the node is connected: the batch's rules read it too."""
+        if not self._to_save:
+            return
+        output_ids = {id(o): nr for nr, o in enumerate(outputs)}
+        self._saved = tuple(
+            (None, 0) if t is None else
+            (SavedTensor(t, is_output=True, attach=t.grad_fn is self), output_ids[id(t)])
+            if id(t) in output_ids else
+            (SavedTensor(t, is_output=False), 0)
+            for t in self._to_save)
+        self._to_save = ()
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Declare outputs (e.g. integer indices) that have no gradient."""
@@ -154,7 +163,7 @@ class Function:
             outputs = batched_outputs(cls, ctx, args, kwargs, Function)
             single = len(outputs) == 1
         else:
-            with no_grad(), forward_ad.disabled():
+            with no_grad(), forward_ad_disabled():
                 outputs = cls.forward(ctx, *args, **kwargs)
             single = not isinstance(outputs, tuple)
             outputs = (outputs,) if single else outputs
@@ -175,22 +184,22 @@ class Function:
 
 def _dual_levels(args) -> list:
     from ..tensor import Tensor
-    if not forward_ad.active_levels():
+    if not active_levels():
         return []
     found = set()
     for a in args:
         if isinstance(a, Tensor) and a._tangents:
-            found.update(forward_ad.live_tangents(a) or ())
-    return [level for level in forward_ad.active_levels() if level in found]
+            found.update(live_tangents(a) or ())
+    return [level for level in active_levels() if level in found]
 
 
 def _forward_tangents(cls, ctx, args, outputs, levels):
     """Run the Function's jvp rule once per level and attach the tangents to the outputs."""
     from ..tensor import Tensor
     for level in levels:
-        tangents = [(forward_ad.live_tangents(a) or {}).get(level)
+        tangents = [(live_tangents(a) or {}).get(level)
                     if isinstance(a, Tensor) and a._tangents else None for a in args]
-        with forward_ad.disabled():
+        with forward_ad_disabled():
             result = cls.jvp(ctx, *tangents)
         result = result if isinstance(result, tuple) else (result,)
         for out, tangent in zip(outputs, result):
@@ -205,9 +214,8 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
     """Make ``ctx`` the node behind ``outputs`` (when recording) and keep what it asked to
     save."""
     from ..tensor import Tensor
-    ctx.next_edges = tuple(
-        ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (grad_accumulator(a), 0))
-        if needed and record else None for a, needed in zip(args, ctx._needs_input_grad))
+    ctx.next_edges = tuple(gradient_edge(a) if needed and record else None
+                           for a, needed in zip(args, ctx._needs_input_grad))
     ctx.shapes = tuple(a.shape if isinstance(a, Tensor) else None for a in args)
     ctx.dtypes = tuple(a.dtype if isinstance(a, Tensor) else None for a in args)
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
@@ -229,12 +237,5 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
         meta.append((out.shape, out.dtype, out.device))
     ctx.num_outputs = len(results)
     ctx._output_meta = meta
-    output_ids = {id(o): nr for nr, o in enumerate(results) if isinstance(o, Tensor)}
-    ctx._saved = tuple(
-        (None, 0) if t is None else
-        (SavedTensor(t, is_output=True, attach=t.grad_fn is ctx), output_ids[id(t)])
-        if id(t) in output_ids else
-        (SavedTensor(t, is_output=False), 0)
-        for t in ctx._to_save)
-    ctx._to_save = ()
+    ctx.freeze_saved(results)
     return tuple(results)

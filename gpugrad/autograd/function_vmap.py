@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .batched import BatchedTensor, level_of, pop_level, reenter
+from .batched import BatchedTensor, level_of, reentered
 from .mode import is_grad_enabled, no_grad
 from .once_differentiable import refuse_twice
 
@@ -134,7 +134,7 @@ def _forward(gctx, cls, ctx, call, *values):
     node on the batch."""
     level, in_dims, kwargs, args, found = call
     output = cls.forward(ctx, *args, **kwargs)
-    ctx.freeze_saved()                      # the batch's backward reads them too
+    ctx.freeze_saved()              # the batch's jvp and backward read them too (saved once)
     outputs = output if isinstance(output, tuple) else (output,)
     marked = {id(t) for t in ctx._non_differentiable}
     found["non_differentiable"] = [i for i, o in enumerate(outputs) if id(o) in marked]
@@ -151,10 +151,9 @@ def _backward(gctx, *grads):
     from ..ops.reduce import sum as reduce_sum
     from ..ops.batching import batch_value
     level = gctx.level
-    entered = reenter(level)
     backward = gctx.cls.backward
     once = getattr(backward, "once_differentiable", False)
-    try:
+    with reentered(level):
         wrapped = [None if g is None else BatchedTensor._make(g, level) for g in grads]
         if once:                        # its refusal goes on this node, below
             with no_grad():
@@ -172,9 +171,6 @@ def _backward(gctx, *grads):
                 out.append(reduce_sum(r._value, axis=0))
             else:
                 out.append(r * level.size)
-    finally:
-        if entered:
-            pop_level(level)
     if once and is_grad_enabled():
         out = refuse_twice(tuple(out), gctx.name(), gctx.next_edges, grads)
     return (None, None, None) + tuple(out)
@@ -182,14 +178,10 @@ def _backward(gctx, *grads):
 
 def _jvp(gctx, _cls, _ctx, _call, *tangents):
     level = gctx.level
-    entered = reenter(level)
-    try:
+    with reentered(level):
         wrapped = [t if t is None or d is None else BatchedTensor._make(t, level)
                    for t, d in zip(tangents, gctx.in_dims)]
         return _unbatched(gctx.cls.jvp(gctx.ctx, *wrapped), level)
-    finally:
-        if entered:
-            pop_level(level)
 
 
 def _unbatched(output, level):

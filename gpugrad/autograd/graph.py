@@ -16,13 +16,12 @@ import os
 import traceback
 import weakref
 
-from .mode import _state as _mode_state, set_grad_enabled
-from .saved_hooks import (_hooks, checkpoint_recomputing, is_checkpoint_recomputing,
-                          no_saved_tensors_hooks, saved_tensors_hooks)
+from .mode import _state as _mode_state
+from .saved_hooks import _hooks, saved_tensors_hooks     # (torch.autograd.graph's name)
 
-__all__ = ["Node", "AccumulateGrad", "grad_accumulator", "SavedTensor", "freed_graph_error",
-           "stale_view_error", "saved_tensors_hooks", "no_saved_tensors_hooks",
-           "is_checkpoint_recomputing", "checkpoint_recomputing", "without_graph", "store_grad"]
+__all__ = ["Node", "AccumulateGrad", "grad_accumulator", "gradient_edge", "SavedTensor",
+           "freed_graph_error", "stale_view_error", "saved_tensors_hooks", "without_graph",
+           "store_grad"]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -280,11 +279,6 @@ class AccumulateGrad:
                 hook(variable)
         return ()
 
-    def accumulate(self, grad, create_graph: bool, owned: bool) -> None:
-        """``apply([grad], owned)`` with ``create_graph`` given, not read from grad mode."""
-        with set_grad_enabled(create_graph):
-            self.apply([grad], owned)
-
     def writable_grad(self, shape: tuple, dtype):
         """The leaf's ``.grad`` if a rule may add a gradient of ``shape`` and ``dtype`` into
         it in place (as ``store_grad`` would): a plain contiguous writable buffer of both, on
@@ -362,3 +356,10 @@ def grad_accumulator(t) -> AccumulateGrad:
         accumulator = AccumulateGrad(t)
         t._accumulator = weakref.ref(accumulator)
     return accumulator
+
+
+def gradient_edge(t) -> tuple:
+    """The ``(node, output_nr)`` that receives the gradient of tensor ``t``."""
+    if t.grad_fn is not None:
+        return (t.grad_fn, t.output_nr)
+    return (grad_accumulator(t), 0)

@@ -115,7 +115,17 @@ class set_grad_enabled(_ModeContext):
         return False
 
 
-class no_grad(_ModeContext):
+class _BareDecorator(_ModeContext):
+    """A mode that is also a decorator used bare (``@no_grad`` as ``@no_grad()``): a first
+    argument that is a function is decorated with the mode's default."""
+
+    def __new__(cls, *args, **kwargs):
+        if args and callable(args[0]):
+            return cls()(args[0])
+        return super().__new__(cls)
+
+
+class no_grad(_BareDecorator):
     """Record nothing inside: results do not require grad. Context manager or decorator
     (``@no_grad()`` or ``@no_grad``).
 
@@ -130,11 +140,6 @@ class no_grad(_ModeContext):
     """
 
     _value = False
-
-    def __new__(cls, fn=None):
-        if callable(fn):                 # used bare, as @no_grad
-            return cls()(fn)
-        return super().__new__(cls)
 
     def __init__(self, fn=None):
         pass
@@ -164,7 +169,7 @@ class enable_grad(no_grad):
     _value = True
 
 
-class inference_mode(_ModeContext):
+class inference_mode(_BareDecorator):
     """PyTorch's ``inference_mode``: record nothing inside, as ``no_grad`` (gpugrad has no
     extra per-tensor bookkeeping to skip, so the two cost the same). As in PyTorch,
     ``inference_mode(False)`` records again, also inside ``no_grad``. Context manager or
@@ -179,18 +184,13 @@ class inference_mode(_ModeContext):
         (False, False)
     """
 
-    def __new__(cls, mode=True):
-        if callable(mode):               # used bare, as @inference_mode
-            return cls()(mode)
-        return super().__new__(cls)
-
     def __init__(self, mode: bool = True):
         self._args = (bool(mode),)
-        self._on = bool(mode)
 
     def __enter__(self):
+        on = self._args[0]
         self._previous = (_state.grad_enabled, _state.inference)
-        _state.grad_enabled, _state.inference = not self._on, self._on
+        _state.grad_enabled, _state.inference = not on, on
         return self
 
     def __exit__(self, *exc):

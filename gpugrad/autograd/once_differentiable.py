@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from .graph import Node, grad_accumulator
+from .graph import Node, gradient_edge
 from .mode import is_grad_enabled, no_grad
 
 __all__ = ["once_differentiable", "refuse_twice"]
@@ -59,8 +59,7 @@ def refuse_twice(result, name: str, next_edges, grads):
     graph of the incoming ``grads``."""
     from ..tensor import Tensor
     edges = tuple(e for e in next_edges if e is not None) + tuple(
-        (g.grad_fn, g.output_nr) if g.grad_fn is not None else (grad_accumulator(g), 0)
-        for g in grads if isinstance(g, Tensor) and g._requires_grad)
+        gradient_edge(g) for g in grads if isinstance(g, Tensor) and g._requires_grad)
     single = not isinstance(result, tuple)
     results = (result,) if single else result
     wrapped = tuple(_delayed_error(r, name, edges) if isinstance(r, Tensor) else r

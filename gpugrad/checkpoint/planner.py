@@ -38,7 +38,15 @@ DEFAULT_SLOTS = 100
 
 
 class BudgetError(ValueError):
-    """The memory budget is below what any schedule needs (the message says the least)."""
+    """The memory budget is below what any schedule needs (the message says the least).
+
+    ``keep_all``: the plan that keeps everything, as ``plan(..., budget=1.0)`` would return
+    it, made from the profile already measured (None for a fraction outside (0, 1], and
+    where that plan fails too: a peak below one byte)."""
+
+    def __init__(self, message: str, keep_all: Plan | None = None):
+        super().__init__(message)
+        self.keep_all = keep_all
 
 
 def blocks_of(layers) -> list:
@@ -66,9 +74,9 @@ class Plan:
     work added; ``schedule``: the decision tree (see ``describe``).
     """
 
-    def __init__(self, blocks, profile_: _Profile, tree, budget: int):
+    def __init__(self, blocks, profile_: _Profile, tree, budget: int, chain=None):
         self.blocks, self.profile, self.tree, self.budget = blocks, profile_, tree, budget
-        chain = profile_.byte_chain()
+        chain = profile_.byte_chain() if chain is None else chain
         self.predicted_time, self.predicted_peak, self.recomputed_blocks = simulate(chain, tree)
         baseline = float(sum(profile_.f) + sum(profile_.b))
         self.extra_forward_seconds = self.predicted_time - baseline
@@ -140,8 +148,8 @@ def plan(model, example_input, budget, loss_fn=None, slots: int = DEFAULT_SLOTS,
     blocks = blocks_of(model)
     loss_fn = loss_fn or (lambda out: out.sum())
     prof = profile(blocks, example_input, loss_fn, repeat)
-    n = len(prof.names)
-    everything = simulate(prof.byte_chain(), _keep_all(n))[1]
+    chain, keep_all = prof.byte_chain(), _keep_all(len(prof.names))
+    everything = simulate(chain, keep_all)[1]
     if isinstance(budget, (float, np.floating)):
         if not 0 < budget <= 1:
             raise BudgetError(f"plan: a fractional budget is in (0, 1], got {budget}; give "
@@ -150,29 +158,33 @@ def plan(model, example_input, budget, loss_fn=None, slots: int = DEFAULT_SLOTS,
     else:
         limit = int(budget)
     if limit <= 0:
-        raise BudgetError(f"plan: the budget must be positive, got {budget}")
+        raise BudgetError(f"plan: the budget must be positive, got {budget}", keep_all=(
+            Plan(blocks, prof, keep_all, everything, chain) if everything >= 1 else None))
     if limit >= everything:                   # keeping everything fits: nothing to recompute
-        return Plan(blocks, prof, _keep_all(n), limit)
-    tree = _solve_within(prof, limit, slots)
+        return Plan(blocks, prof, keep_all, limit, chain)
+    tree = _solve_within(prof, limit, slots, chain)
     if tree is None:
-        least = _least_feasible(prof, everything, slots)
+        least = _least_feasible(prof, everything, slots, chain)
         raise BudgetError(f"plan: no schedule fits in {limit:,} bytes; the smallest feasible "
                           f"peak is about {least:,} bytes (without checkpointing it is "
-                          f"{everything:,} bytes)")
-    return Plan(blocks, prof, tree, limit)
+                          f"{everything:,} bytes)",
+                          keep_all=Plan(blocks, prof, keep_all, everything, chain))
+    return Plan(blocks, prof, tree, limit, chain)
 
 
-def _solve_within(prof: _Profile, limit: int, slots: int):
-    """The best tree whose exact peak (in bytes, from ``simulate``) is within ``limit``, or
-    None. Rounding to slots can miss by a little either way, and the DP counts only one
-    checkpoint frame per nesting level, so the slot budget shrinks until it fits."""
+def _solve_within(prof: _Profile, limit: int, slots: int, chain=None):
+    """The best tree whose exact peak (in bytes, from ``simulate`` on ``chain``, the
+    profile's ``byte_chain()``) is within ``limit``, or None. Rounding to slots can miss by
+    a little either way, and the DP counts only one checkpoint frame per nesting level, so
+    the slot budget shrinks until it fits."""
+    chain = prof.byte_chain() if chain is None else chain
     target = limit
     for _ in range(6):
         schedule = solve(prof.as_chain(target / slots), slots)
         if not np.isfinite(schedule.best_time()):
             return None
         tree = schedule.tree()
-        peak = simulate(prof.byte_chain(), tree)[1]
+        peak = simulate(chain, tree)[1]
         if peak <= limit:
             return tree
         target = int(target * limit / peak) - 1
@@ -186,7 +198,7 @@ def _keep_all(n: int):
     return node
 
 
-def _least_feasible(prof: _Profile, everything: int, slots: int) -> int:
+def _least_feasible(prof: _Profile, everything: int, slots: int, chain) -> int:
     """About the smallest predicted peak of any schedule: the least memory at which the
     DP finds one on a grid four times finer than planning uses."""
     fine = 4 * slots
@@ -194,5 +206,5 @@ def _least_feasible(prof: _Profile, everything: int, slots: int) -> int:
     least = schedule.min_memory()
     if least is None:
         return everything
-    return min(simulate(prof.byte_chain(), schedule.tree(m))[1]
+    return min(simulate(chain, schedule.tree(m))[1]
                for m in range(least, min(least + 8, fine + 1)))

@@ -70,6 +70,8 @@ class Chain:
             if len(getattr(self, name)) != self.n:
                 raise ValueError(f"Chain: '{name}' has {len(getattr(self, name))} entries, "
                                  f"'f' has {self.n}")
+        # arrivals[t] = arrived(t), for every t at once (solve reads them as an array)
+        self.arrivals = self.x + self.res
 
     def tapes(self, t: int) -> np.ndarray:
         """The tapes of a segment ending at stage t: recorded in the first forward pass if it
@@ -78,7 +80,7 @@ class Chain:
 
     def arrived(self, t: int) -> int:
         """What the backward pass holds when stage t's output gradient arrives."""
-        return int(self.x[t] + self.res[t])
+        return int(self.arrivals[t])
 
     def forward_peak(self, s: int, k: int) -> int:
         """Peak of running stages s..k-1 without recording (input of s held elsewhere)."""
@@ -154,7 +156,7 @@ def solve(chain: Chain, memory: int) -> Schedule:
     f_prefix = np.concatenate([[0.0], np.cumsum(chain.f)]).astype(np.float32)
     step = (chain.f + chain.b).astype(np.float32)
     peaks = _forward_peaks(chain)
-    arrived = chain.x + chain.res
+    arrived = chain.arrivals
     frame = chain.frame
     time = np.full((n, n, width), inf, dtype=np.float32)
     choice = np.full((n, n, width), -2, dtype=np.int32)

@@ -20,6 +20,7 @@ from importlib import resources
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 from .csv_reader import read_csv
 from .errors import MAX_CLASSES as _MAX_CLASSES, DataError
@@ -70,7 +71,7 @@ class TensorDataset(Dataset):
         wrapped = []
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
-                if not (isinstance(t, np.ndarray) or hasattr(t, "__cuda_array_interface__")):
+                if not backend.is_array(t):
                     raise TypeError(f"TensorDataset takes tensors or arrays; argument {i} is a "
                                     f"{type(t).__name__} (convert it with gpugrad.tensor)")
                 t = Tensor._wrap(t)
@@ -159,6 +160,12 @@ def _validated(X, y, source: str):
     if len(y) and y.max() > _MAX_CLASSES:
         raise DataError(f"{source}: a label is {int(y.max())}; labels are class indices "
                         f"0..C-1 (at most {_MAX_CLASSES:,} classes)")
+    return _converted(X, y)
+
+
+def _converted(X, y):
+    """Checked X and y as ``load_file`` returns them: X float64 if it is, else float32; y
+    int64 (new arrays either way)."""
     return X.astype(np.float64 if X.dtype == np.float64 else np.float32), y.astype(np.int64)
 
 
@@ -191,7 +198,7 @@ def load_file(path):
             raise DataError(f"{path}: not a readable .npz file ({type(exc).__name__}: "
                             f"{exc})") from None
         return _validated(X, y, path)
-    return _validated(*read_csv(path), path)
+    return _converted(*read_csv(path))     # read_csv has made _validated's checks, and more
 
 
 def load(name: str, **options):

@@ -24,7 +24,7 @@ __all__ = ["DataLoader", "default_collate"]
 
 
 def _is_array(data) -> bool:
-    return isinstance(data, (Tensor, np.ndarray)) or hasattr(data, "__cuda_array_interface__")
+    return isinstance(data, Tensor) or backend.is_array(data)
 
 
 def _array(data, name: str):
@@ -133,7 +133,13 @@ class DataLoader:
         self.epoch = 0
 
     def __len__(self) -> int:
-        n = len(self.dataset) if self.X is None else len(self.X)
+        return self._batches(self._samples_per_epoch())
+
+    def _samples_per_epoch(self) -> int:
+        return len(self.dataset) if self.X is None else len(self.X)
+
+    def _batches(self, n: int) -> int:
+        """Batches (or, unbatched, samples) in an epoch of ``n`` samples."""
         if self.batch_size is None:
             return n
         if self.drop_last or n % self.batch_size < self.world_size:   # no (shareable) tail
@@ -149,47 +155,58 @@ class DataLoader:
         self._rng.bit_generator.state = state["rng"]
 
     def __iter__(self):
-        n = len(self.dataset) if self.X is None else len(self.X)
+        n = self._samples_per_epoch()
         order = self._rng.permutation(n) if self.shuffle else None
         self.epoch += 1
         if self.batch_size is None:
             yield from self._samples(range(n) if order is None else order)
             return
-        orders = {}                     # the order on each array's device (fast path)
-        for start in range(0, len(self) * self.batch_size, self.batch_size):
-            stop = min(start + self.batch_size, n)
-            if self.world_size > 1:
-                share = (stop - start) // self.world_size
-                if share == 0:
-                    break
-                start, stop = start + self.rank * share, start + (self.rank + 1) * share
-            if self._arrays is None:
+        spans = self._spans(n)
+        if self._arrays is None:
+            for start, stop in spans:
                 rows = range(start, stop) if order is None else order[start:stop]
                 yield self.collate_fn([self.dataset[int(i)] for i in rows])
-                continue
-            batch = []
-            for array in self._arrays:
-                if order is None:
-                    index = slice(start, stop)
-                else:
-                    device = backend.device_of(array)
-                    if device not in orders:
-                        orders[device] = backend.to_device(order, device)
-                    index = orders[device][start:stop]
-                batch.append(Tensor._wrap(array[index]))
+            return
+        indices = None if order is None else self._on_devices(order)
+        for start, stop in spans:
+            if indices is None:
+                batch = [Tensor._wrap(array[start:stop]) for array in self._arrays]
+            else:
+                batch = [Tensor._wrap(array[index[start:stop]])
+                         for array, index in zip(self._arrays, indices)]
             if self.X is None:
                 yield batch                         # a TensorDataset: a list, as PyTorch's
             else:
                 yield batch[0] if self.y is None else tuple(batch)
 
+    def _spans(self, n: int):
+        """(start, stop) of this rank's rows of each batch of an epoch of ``n`` samples."""
+        for start in range(0, self._batches(n) * self.batch_size, self.batch_size):
+            stop = min(start + self.batch_size, n)
+            if self.world_size > 1:
+                share = (stop - start) // self.world_size
+                if share == 0:
+                    return
+                start, stop = start + self.rank * share, start + (self.rank + 1) * share
+            yield start, stop
+
+    def _on_devices(self, order) -> list:
+        """``order`` on the device of each array of the fast path (moved once per device)."""
+        devices, moved = [backend.device_of(array) for array in self._arrays], {}
+        for device in devices:
+            if device not in moved:
+                moved[device] = backend.to_device(order, device)
+        return [moved[device] for device in devices]
+
     def _samples(self, rows):
         """One sample per row, unbatched (``batch_size=None``)."""
-        for i in rows:
-            if self._arrays is not None and self.X is not None:        # DataLoader(X, y)
-                sample = [Tensor._wrap(array[int(i), ...]) for array in self._arrays]
-                yield sample[0] if self.y is None else tuple(sample)
-            else:
+        if self._arrays is None or self.X is None:
+            for i in rows:
                 yield self.collate_fn(self.dataset[int(i)])
+            return
+        for i in rows:                                                  # DataLoader(X, y)
+            sample = [Tensor._wrap(array[int(i), ...]) for array in self._arrays]
+            yield sample[0] if self.y is None else tuple(sample)
 
 
 def _is_count(value) -> bool:

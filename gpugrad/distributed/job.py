@@ -22,10 +22,9 @@ import numpy as np
 from .. import backend
 from ..tensor import Tensor
 from . import group
-from .group import reporting_rank  # its home is group; kept importable from here
 from .parallel import DataParallel
 
-__all__ = ["Job", "ElsewhereError", "launcher_rank", "reporting_rank"]
+__all__ = ["Job", "ElsewhereError", "launcher_rank"]
 
 # where launchers put the rank of a process (MPICH/Hydra and Intel MPI, Open MPI, PMIx, Slurm)
 _RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "SLURM_PROCID")
@@ -109,7 +108,7 @@ class Job:
     def stop_together(self):
         """Every rank runs the block and then meets the others: if any rank failed in it,
         every rank raises, the lowest failing rank its own error and the others an
-        ``ElsewhereError``; all of them carry the rank that reports (``reporting_rank``).
+        ``ElsewhereError``; all of them carry the rank that reports (``group.reporting_rank``).
         Without ``distributed`` it is a plain block.
 
         Use it only around code that every rank runs and in which no rank can fail alone

@@ -27,32 +27,35 @@ _DTYPES = {"float16": "NCCL_FLOAT16", "float32": "NCCL_FLOAT32", "float64": "NCC
            "int32": "NCCL_INT32", "int64": "NCCL_INT64", "uint8": "NCCL_UINT8"}
 
 
+def _library():
+    """CuPy's NCCL bindings (after ``require_cupy``: a clear error when no GPU is usable)."""
+    cupy_import.require_cupy()
+    from cupy.cuda import nccl
+    return nccl
+
+
 def unique_id() -> tuple:
     """A new NCCL unique id (rank 0 makes it; the others receive it over MPI)."""
-    from cupy.cuda import nccl
-    return nccl.get_unique_id()
+    return _library().get_unique_id()
 
 
 def communicator(world_size: int, unique_id: tuple, rank: int, device: backend.Device):
     """This rank's NCCL communicator for the group, on ``device``."""
-    from cupy.cuda import nccl
     with backend.use_device(device):
-        return nccl.NcclCommunicator(world_size, unique_id, rank)
+        return _library().NcclCommunicator(world_size, unique_id, rank)
 
 
 def _dtype(array):
-    from cupy.cuda import nccl
     if array.dtype.name not in _DTYPES:
         raise TypeError(f"NCCL cannot reduce {array.dtype} arrays; use one of {sorted(_DTYPES)}")
-    return getattr(nccl, _DTYPES[array.dtype.name])
+    return getattr(_library(), _DTYPES[array.dtype.name])
 
 
 def all_reduce(comm, array, op: str) -> None:
     """Reduce the contiguous CuPy ``array`` in place over the group, on the current stream."""
-    from cupy.cuda import nccl
     stream = cupy_import.require_cupy().cuda.get_current_stream().ptr
     comm.allReduce(array.data.ptr, array.data.ptr, array.size, _dtype(array),
-                   getattr(nccl, _OPS[op]), stream)
+                   getattr(_library(), _OPS[op]), stream)
 
 
 def broadcast(comm, array, root: int) -> None:

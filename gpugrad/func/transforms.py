@@ -36,7 +36,7 @@ import numpy as np
 
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
-from ..autograd.graph import AccumulateGrad, grad_accumulator
+from ..autograd.graph import AccumulateGrad, grad_accumulator, gradient_edge
 from ..autograd.mode import is_grad_enabled
 from ..autograd.walk import nodes_behind
 from ..pytree import tree_flatten, tree_unflatten
@@ -109,11 +109,10 @@ class _Handles:
         that requires grad other than the handles: a value f closes over that an outer
         transform (or the caller's autograd) differentiates, as ``w`` in
         ``grad(lambda w: grad(lambda x: (x * w).sum())(x0).sum())``."""
-        own = [grad_accumulator(h) for h in self.flat if h.grad_fn is None]
+        # f has returned: no transform outside differentiates with respect to these handles
+        _finished_handles.update(grad_accumulator(h) for h in self.flat if h.grad_fn is None)
         if not self.create_graph and is_grad_enabled():     # else no graph to keep
-            self.create_graph = _depends_on_others(outputs, own)
-        _finished_handles.update(own)   # f has returned: no transform outside differentiates
-                                        # with respect to these handles
+            self.create_graph = _depends_on_others(outputs)
 
     def regroup(self, flat_values, single: bool):
         """Values per flat handle, back in the argument structure(s)."""
@@ -139,15 +138,13 @@ def _batch_requires_grad(t) -> bool:
 _finished_handles = weakref.WeakSet()
 
 
-def _depends_on_others(outputs, own: list) -> bool:
+def _depends_on_others(outputs) -> bool:
     """Whether the graph behind ``outputs`` reaches a leaf requiring grad whose gradient
-    accumulator is neither in ``own`` nor a finished handle's. Walks the graph once,
-    stopping at the first such leaf."""
-    own = set(own)
-    roots = [o.grad_fn if o.grad_fn is not None or not o.requires_grad
-             else grad_accumulator(o) for o in outputs]
-    return any(node.__class__ is AccumulateGrad and node not in own
-               and node not in _finished_handles for node in nodes_behind(roots))
+    accumulator is not a finished handle's. Walks the graph once, stopping at the first
+    such leaf."""
+    roots = [gradient_edge(o)[0] for o in outputs if o.requires_grad]
+    return any(node.__class__ is AccumulateGrad and node not in _finished_handles
+               for node in nodes_behind(roots))
 
 
 def _zeros_like(t):

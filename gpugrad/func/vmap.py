@@ -172,7 +172,9 @@ def _run(f, leaves, dims, spec, kwargs, size, out_dims, randomness):
     from ..ops.shape import movedim
     level = push_level(size, randomness)
     try:
-        wrapped = [x if d is None else BatchedTensor._make(movedim(x, d, 0), level)
+        # d is normalised (>= 0); at 0 the batch is in place: no Permute in the user's graph
+        wrapped = [x if d is None else BatchedTensor._make(x if d == 0 else movedim(x, d, 0),
+                                                            level)
                    for x, d in zip(leaves, dims)]
         out = f(*tree_unflatten(spec, wrapped), **kwargs)
     finally:
@@ -209,7 +211,7 @@ def _unbatch(o, dim, level, i: int):
     if not -value.ndim <= dim < value.ndim:
         raise ValueError(f"vmap: out_dims {dim} is out of range for output {i}, which has "
                          f"{value.ndim} dimensions with the batch")
-    return movedim(value, 0, dim)
+    return value if dim % value.ndim == 0 else movedim(value, 0, dim)
 
 
 def _join(parts, out_dims):

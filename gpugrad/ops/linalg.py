@@ -21,7 +21,7 @@ from .activation import ReluGrad, relu
 from . import batching as _batching
 from .record import Op, apply, recording_backward
 from .elementwise import _promote, as_operand
-from .shape import Permute, expand_to, reshape, transpose, unsqueeze
+from .shape import Permute, expand_to, reshape, reshape_to, transpose, unsqueeze
 from .reduce import sum as reduce_sum
 from .reduce import sum_to
 from ..tensor import Tensor
@@ -96,8 +96,8 @@ def _batched_matmul(a, a_batched: bool, b, b_batched: bool):
     a_nd = a.ndim - a_batched
     b_nd = b.ndim - b_batched
     if b_nd == 2 and not b_batched:                     # (B, ..., k) @ (k, m): one GEMM
-        rows = reshape(a, (-1, a.shape[-1]))
-        return reshape(matmul(rows, b), tuple(a.shape[:-1]) + (b.shape[-1],))
+        rows = a if a.ndim == 2 else reshape(a, (-1, a.shape[-1]))
+        return reshape_to(matmul(rows, b), tuple(a.shape[:-1]) + (b.shape[-1],))
     if a_nd == 2 and not a_batched and b_nd == 1:       # (n, k) @ (B, k): (B, k) @ (k, n)
         return matmul(b, transpose(a))
     if a_nd == 2 and not a_batched and b_nd == 2:       # (n, k) @ (B, k, m): one GEMM
@@ -118,8 +118,8 @@ def _batched_matmul(a, a_batched: bool, b, b_batched: bool):
     else:
         out = apply(MatMul, a, b)
     rows, cols = out.shape[-2:]
-    return reshape(out, tuple(out.shape[:-2]) + ((rows,) if a_nd > 1 else ()) +
-                   ((cols,) if b_nd > 1 else ()))
+    return reshape_to(out, tuple(out.shape[:-2]) + ((rows,) if a_nd > 1 else ()) +
+                      ((cols,) if b_nd > 1 else ()))
 
 
 def _batched_linear(xs, batched):
@@ -260,8 +260,7 @@ class LinearRelu(Op):
         if recording_backward():
             return _linear_vjp(ctx, apply(ReluGrad, g, y))
         x, w = ctx.xs[0], ctx.xs[1]
-        gw_into = into[1] if ctx.needs(1) else None     # W.grad, b.grad: add into them
-        gb_into = into[2] if ctx.needs(2) else None
+        gw_into, gb_into = into[1], into[2]     # W.grad, b.grad to add into (None if unneeded)
         gx, gw, gb = fused.linear_relu_backward(
             w._xp(), g._array, y._array, x._array, w._array,
             (ctx.needs(0), ctx.needs(1), ctx.needs(2)), g_is_scratch=g_is_scratch,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import compare, elementwise, linalg, reduce, unary
+from . import activation, compare, elementwise, linalg, reduce, unary
 from . import shape as _shape
 from ..pytree import tree_map
 from ..tensor import Tensor
@@ -31,7 +31,7 @@ _UFUNCS = {
     "divide": elementwise.div, "true_divide": elementwise.div, "power": elementwise.pow,
     "maximum": elementwise.maximum, "minimum": elementwise.minimum, "matmul": linalg.matmul,
     "negative": unary.neg, "positive": lambda x: x, "absolute": unary.abs, "exp": unary.exp,
-    "log": unary.log, "sqrt": unary.sqrt, "tanh": lambda x: x.tanh(), "sign": compare.sign,
+    "log": unary.log, "sqrt": unary.sqrt, "tanh": activation.tanh, "sign": compare.sign,
     "greater": compare.greater, "greater_equal": compare.greater_equal, "less": compare.less,
     "less_equal": compare.less_equal, "equal": compare.equal, "not_equal": compare.not_equal,
     "logical_and": compare.logical_and, "logical_or": compare.logical_or,
@@ -71,7 +71,7 @@ def _reshape(a, shape=None, order="C", *, newshape=None, copy=None):
 
 
 def _transpose(a, axes=None):
-    return a.permute(tuple(range(a.ndim - 1, -1, -1)) if axes is None else tuple(axes))
+    return a.T if axes is None else a.permute(tuple(axes))
 
 
 def _clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None):

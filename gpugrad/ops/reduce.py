@@ -74,7 +74,7 @@ def expand_reduced(g, shape: tuple, axis, keepdims: bool):
         [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
     """
     if not keepdims:
-        g = _shape.reshape(g, _kept_shape(shape, axis))
+        g = _shape.reshape_to(g, _kept_shape(shape, axis))
     return _shape.expand_to(g, shape)
 
 

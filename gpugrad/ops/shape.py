@@ -53,7 +53,7 @@ class Reshape(Op):
 
     @staticmethod
     def vjp(ctx, g):
-        return reshape(g, ctx.shapes[0])
+        return reshape_to(g, ctx.shapes[0])
 
     jvp = LINEAR
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
-
 from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.capture_mode import CaptureError, is_graph_recording
@@ -231,7 +229,7 @@ def _state_tensor(state: dict, key: str, like) -> object:
 
 def _as_state_value(value, param, key: str):
     """A saved state entry on ``param``'s device; tensors must match its shape."""
-    if isinstance(value, (Tensor, np.ndarray)) or hasattr(value, "__cuda_array_interface__"):
+    if isinstance(value, Tensor) or backend.is_array(value):
         array = value._array if isinstance(value, Tensor) else value
         if array.ndim and tuple(array.shape) != tuple(param.shape):
             raise ValueError(f"optimizer state dict: '{key}' has shape {tuple(array.shape)} "

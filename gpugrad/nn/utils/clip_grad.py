@@ -72,9 +72,15 @@ def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = F
         tensor(7., device='cpu', dtype=float32)
     """
     tensors = _tensors(tensors, "get_total_norm")
-    norm_type = float(norm_type)
+    return _total_norm(tensors, float(norm_type), error_if_nonfinite)
+
+
+def _total_norm(tensors: list, norm_type, error_if_nonfinite: bool) -> Tensor:
+    """``get_total_norm`` of ``tensors``, a checked list (``_tensors``); ``norm_type`` is
+    converted only when there is a tensor (``clip_grad_norm_`` of no gradients is 0)."""
     if not tensors:
         return creation.tensor(0.0)
+    norm_type = float(norm_type)
     first = tensors[0].device
     norms = [backend.to_device(_vector_norm(t._array, norm_type), first) for t in tensors]
     xp = backend.xp_of(norms[0])
@@ -137,9 +143,7 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
         tensor([0.5999999 , 0.79999983], device='cpu', dtype=float32)
     """
     grads = _grads(parameters, "clip_grad_norm_")
-    if not grads:
-        return creation.tensor(0.0)
-    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    total = _total_norm(grads, norm_type, error_if_nonfinite)      # 0 when there are none
     _scale(grads, max_norm, total)
     return total
 
