@@ -14,24 +14,32 @@ def version() -> str:
     return gpugrad.__version__
 
 
-def mlp(weights, x, y, segments):
+def train_step(weights, segments):
+    """The MLP with ``weights``, its SGD optimizer, and its training step (x, y) -> loss,
+    checkpointed in ``segments`` (0: none); impl_gpugrad_compiled.py compiles this step."""
     model = nn.MLP([w.shape[1] for w, _ in weights] + [weights[-1][0].shape[0]])
     linears = [m for m in model.layers if isinstance(m, nn.Linear)]
     for layer, (w, b) in zip(linears, weights):
         layer.weight.data = gpugrad.tensor(w)
         layer.bias.data = gpugrad.tensor(b)
     opt = optim.SGD(model.parameters(), lr=LR)
-    xt, yt = gpugrad.tensor(x), gpugrad.tensor(y)
-    run = (lambda t: checkpoint_sequential(model.layers, segments, t)) if segments else model
+    # segments of whole blocks (Linear + ReLU, one fused record each), split as PyTorch's
+    run = (lambda t: checkpoint_sequential(model.blocks(), segments, t)) if segments else model
 
-    def step():
+    def step(xt, yt):
         loss = nn.functional.cross_entropy(run(xt), yt)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        return loss.item()
+        return loss
 
     return step
+
+
+def mlp(weights, x, y, segments):
+    step = train_step(weights, segments)
+    xt, yt = gpugrad.tensor(x), gpugrad.tensor(y)
+    return lambda: step(xt, yt).item()
 
 
 def scalar():

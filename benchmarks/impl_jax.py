@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import LR
+from common import LR, segment_spans
 
 NAME = "jax jit"
 
@@ -23,15 +23,17 @@ def mlp(weights, x, y, segments):
         h = h @ p[0].T + p[1]
         return jax.nn.relu(h) if i < n - 1 else h
 
+    spans = segment_spans(n, segments) if segments else [(0, n)]
+
     def loss_fn(params):
         h = xj
-        bounds = np.linspace(0, n, segments + 1).astype(int) if segments else [0, n]
-        for lo, hi in zip(bounds[:-1], bounds[1:]):
+        for k, (lo, hi) in enumerate(spans):
             def segment(h, ps, lo=lo, hi=hi):
                 for i in range(lo, hi):
                     h = block(ps[i - lo], h, i)
                 return h
-            seg = jax.checkpoint(segment) if segments else segment
+            # as PyTorch's checkpoint_sequential: every chunk but the last is checkpointed
+            seg = jax.checkpoint(segment) if k < len(spans) - 1 else segment
             h = seg(h, params[lo:hi])
         logp = jax.nn.log_softmax(h, axis=1)
         return -logp[jnp.arange(len(yj)), yj].mean()

@@ -3,7 +3,7 @@ NumPy-based autograd is measured against)."""
 
 import numpy as np
 
-from common import LR
+from common import LR, segment_spans
 
 NAME = "numpy floor"
 
@@ -27,14 +27,11 @@ def mlp(weights, x, y, segments):
         return acts
 
     def step():
-        if segments:
-            bounds = np.linspace(0, n, segments + 1).astype(int)
-            inputs = [x]
-            for lo, hi in zip(bounds[:-2], bounds[1:-1]):
-                inputs.append(forward(inputs[-1], lo, hi)[-1])
-            spans = list(zip(bounds[:-1], bounds[1:]))
-        else:
-            inputs, spans = [x], [(0, n)]
+        # the chunks before the last keep only their inputs (checkpointed); the last keeps all
+        spans = segment_spans(n, segments) if segments else [(0, n)]
+        inputs = [x]
+        for lo, hi in spans[:-1]:
+            inputs.append(forward(inputs[-1], lo, hi)[-1])
         acts = forward(inputs[-1], *spans[-1])
         logits = acts[-1]
         shifted = logits - logits.max(axis=1, keepdims=True)
@@ -46,6 +43,7 @@ def mlp(weights, x, y, segments):
         for k in range(len(spans) - 1, -1, -1):
             lo, hi = spans[k]
             if k != len(spans) - 1:
+                acts = None                 # the later chunk's are done with: free them first
                 acts = forward(inputs[k], lo, hi)
             for i in range(hi - 1, lo - 1, -1):
                 w, b = params[i]

@@ -13,16 +13,15 @@ def version() -> str:
 
 
 def mlp(weights, x, y, segments):
-    layers = []
+    blocks = []                     # one per Linear and its ReLU: the checkpoint's units
     for i, (w, b) in enumerate(weights):
         layer = torch.nn.Linear(w.shape[1], w.shape[0])
         with torch.no_grad():
             layer.weight.copy_(torch.from_numpy(w))
             layer.bias.copy_(torch.from_numpy(b))
-        layers.append(layer)
-        if i < len(weights) - 1:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+        blocks.append(torch.nn.Sequential(layer, torch.nn.ReLU())
+                      if i < len(weights) - 1 else layer)
+    model = torch.nn.Sequential(*blocks)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 

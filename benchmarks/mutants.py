@@ -54,6 +54,7 @@ OPTIM = ("tests/test_optim.py", "tests/test_optimizer_rounding.py", "tests/test_
          "tests/test_optim_habits.py")
 SAVE = ("tests/test_serialization.py",)
 NN = ("tests/test_nn.py",)
+COMPILE = ("tests/test_compile.py", "tests/test_compile_random_programs.py")
 
 _E, _U, _A = "gpugrad/ops/elementwise.py", "gpugrad/ops/unary.py", "gpugrad/ops/activation.py"
 _R, _L, _F = "gpugrad/ops/reduce.py", "gpugrad/ops/linalg.py", "gpugrad/ops/fused.py"
@@ -188,7 +189,8 @@ MUTANTS = [
            (("            set_rng_state(outer_rng)\n", "            pass\n"),), CHECKPOINT),
     Mutant("checkpoint-sequential-drops-layers", _C,
            "uneven segments lose the extra layers (n % segments of them)",
-           (("stop = start + size + (1 if i < extra else 0)", "stop = start + size"),),
+           (("stop = start + size + (extra if i == segments - 1 else 0)",
+             "stop = start + size"),),
            CHECKPOINT),
     Mutant("checkpoint-recompute-without-graph", _C,
            "create_graph through a checkpoint recomputes graph-free values",
@@ -214,7 +216,7 @@ MUTANTS = [
            (('buf += (1.0 - group["dampening"]) * grad', "buf += grad"),), OPTIM),
     Mutant("optimizer-step-no-version-bump", "gpugrad/optim/optimizer.py",
            "step() changes parameters in place without bumping their versions",
-           (("                        p._version.value += 1\n", ""),),
+           (("                            p._version.value += 1\n", "                            pass\n"),),
            OPTIM + ("tests/test_inplace.py",)),
     # ---- layers -------------------------------------------------------------------------------
     Mutant("dropout-unscaled", "gpugrad/nn/functional.py", "dropout keeps x, not x / (1 - p)",
@@ -222,8 +224,25 @@ MUTANTS = [
              "return x * keep.astype(x.dtype)"),), NN),
     Mutant("clip-grad-scales-up", "gpugrad/nn/utils/clip_grad.py",
            "clipping also scales small gradients up to max_norm",
-           (("coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)",
-             "coef = xp.asarray(float(max_norm) / (total + 1e-6))"),), NN),
+           (("coef = xp.minimum(max_norm / (total + 1e-6), 1.0)",
+             "coef = xp.asarray(max_norm / (total + 1e-6))"),), NN),
+    # ---- compiled steps -----------------------------------------------------------------------
+    Mutant("compile-kernel-not-recorded", "gpugrad/autograd/compile_mode.py",
+           "a raw-array kernel (fused rule, in-place write) runs but is not written down, so "
+           "replays reuse the recording's result",
+           (("        recorder.kernel(fn, args, kwargs, result, scalar)\n",
+             "        pass\n"),), COMPILE),
+    Mutant("compile-effect-result-not-bound", "gpugrad/step_program.py",
+           "the gradient an effect stores is not what later lines read (the recording's is)",
+           (("        self._bind_result(result, call, reads)\n\n    def _bind_result",
+             "        self.lines.append((call, reads, ()))\n\n    def _bind_result"),), COMPILE),
+    Mutant("compile-guards-ignored", "gpugrad/step_program.py",
+           "a parameter given a new array is not noticed: the program reads the old one",
+           (("            if t._array is not array or t._requires_grad != requires_grad:",
+             "            if t._requires_grad != requires_grad:"),), COMPILE),
+    Mutant("compile-keeps-every-array", "gpugrad/step_program.py",
+           "no array is freed before the replay ends (a replay holds every intermediate)",
+           (("            if dead:\n", "            if False:\n"),), COMPILE),
     # ---- saving -------------------------------------------------------------------------------
     Mutant("save-not-atomic", _S, "save writes the file in place (a crash leaves half a file)",
            (('with os.fdopen(handle, "wb") as f:', 'with open(path, "wb") as f:'),

@@ -26,8 +26,8 @@ def _rule_codes() -> dict:
     codes = {}
     for name, op in REGISTRY.items():
         for kind in ("forward", "vjp"):
-            fn = op.__dict__.get(kind)
-            if fn is not None and hasattr(fn, "__code__"):
+            fn = getattr(op.__dict__.get(kind), "__func__", op.__dict__.get(kind))
+            if fn is not None and hasattr(fn, "__code__"):      # (rules are staticmethods)
                 codes[fn.__code__] = (name, kind)
     return codes
 

@@ -28,14 +28,22 @@ import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-LIBS = ["numpy", "gpugrad", "torch", "jax"]
+LIBS = ["numpy", "gpugrad", "gpugrad_compiled", "torch", "jax"]
+MINE = ["gpugrad", "gpugrad_compiled"]        # the rows' ratios are of these
 UNITS = {"mlp-tiny": ("us/step", 1e6), "scalar": ("us/eval", 1e6), "hessian": ("ms", 1e3),
          "per-example-grads": ("ms", 1e3), "batched-grad": ("ms", 1e3)}
 TUNED_SUFFIX = "+tuned-malloc"
 
 
 def available(lib: str) -> bool:
-    return lib in ("numpy", "gpugrad") or importlib.util.find_spec(lib) is not None
+    return lib in ["numpy"] + MINE or importlib.util.find_spec(lib) is not None
+
+
+def implements(lib: str, workload: str) -> bool:
+    """Whether ``impl_<lib>.py`` has the workload (the compiled step: MLPs and scalar)."""
+    if lib != "gpugrad_compiled":
+        return True
+    return workload in common.MLP_WORKLOADS or workload == "scalar"
 
 
 def measure(lib: str, workload: str, tuned: bool = False) -> dict:
@@ -87,19 +95,18 @@ def table(results: list, libs: list, workloads: list) -> str:
     names = {lib: next((r.get("name", lib) for r in results if r["lib"] == lib), lib)
              for lib in libs}
     others = [lib for lib in ("numpy", "numpy" + TUNED_SUFFIX, "torch", "jax") if lib in libs]
+    pairs = [(mine, lib) for mine in MINE if mine in libs for lib in others]
     header = "| workload | " + " | ".join(names[lib] for lib in libs)
-    if "gpugrad" in libs:
-        header += "".join(f" | gpugrad / {names[lib]}" for lib in others)
+    header += "".join(f" | {names[mine]} / {names[lib]}" for mine, lib in pairs)
     lines = [header + " |", "|" + "---|" * (header.count("|"))]
     for workload in workloads:
         unit, scale = UNITS.get(workload, ("ms/step", 1e3))
         cells = [_cell(by.get((lib, workload), {}), scale) for lib in libs]
         row = f"| {workload} ({unit}) | " + " | ".join(cells)
-        if "gpugrad" in libs:
-            mine = by.get(("gpugrad", workload), {}).get("seconds")
-            for lib in others:
-                theirs = by.get((lib, workload), {}).get("seconds")
-                row += f" | {mine / theirs:.2f}x" if mine and theirs else " | -"
+        for mine, lib in pairs:
+            ours = by.get((mine, workload), {}).get("seconds")
+            theirs = by.get((lib, workload), {}).get("seconds")
+            row += f" | {ours / theirs:.2f}x" if ours and theirs else " | -"
         lines.append(row + " |")
     return "\n".join(lines)
 
@@ -144,7 +151,7 @@ def main(argv=None):
     unknown = sorted(set(workloads) - set(common.WORKLOADS))
     if unknown:
         parser.error(f"unknown workloads {unknown}; choose from {common.WORKLOADS}")
-    configs = [(lib, w, False) for w in workloads for lib in libs]
+    configs = [(lib, w, False) for w in workloads for lib in libs if implements(lib, w)]
     if "mlp-large" in workloads:
         configs += [(lib, "mlp-large", True) for lib in ("numpy", "gpugrad") if lib in libs]
     runs = {config: [] for config in configs}

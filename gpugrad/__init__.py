@@ -37,6 +37,7 @@ from .interop import from_dlpack
 from . import amp, checkpoint, cuda, data, memory, nn, optim, viz  # noqa: E402
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
 from . import graphs as _graphs  # noqa: E402
+from .compiled import CompileError, compile  # noqa: E402,A004
 
 # gpugrad.cuda's capture names: the capture sits above the optimizers (docs/ARCHITECTURE.md)
 cuda.graph, cuda.CapturedStep, cuda.CaptureError = (_graphs.graph, _graphs.CapturedStep,
@@ -48,7 +49,7 @@ bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 __version__ = "0.1.0"
 
 __all__ = [
-    "autograd", "backend", "dtypes", "ops", "func", "pytree", "Tensor", "Device", "DeviceError",
+    "compile", "CompileError", "autograd", "backend", "dtypes", "ops", "func", "pytree", "Tensor", "Device", "DeviceError",
     "CudaUnavailableError", "get_default_device", "set_default_device", "is_cuda_usable",
     "detect_anomaly", "enable_grad", "gradcheck", "gradgradcheck", "inference_mode",
     "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled",

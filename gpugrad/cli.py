@@ -81,7 +81,7 @@ def _say(text: str) -> None:
 def _train(args) -> int:
     given = {name: getattr(args, name) for name in OPTIONS if hasattr(args, name)}
     config = TrainConfig(**given, progress=not args.no_progress, distributed=args.distributed,
-                         cuda_graph=args.cuda_graph)
+                         cuda_graph=args.cuda_graph, compile=args.compile)
     state = None                                 # the checkpoint, read once, on the cpu
     if args.resume is not None:
         try:

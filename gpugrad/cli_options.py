@@ -171,6 +171,11 @@ def add_train_options(train) -> None:
                        help="capture the training step into a CUDA graph after one eager "
                             "step and replay it for every batch (gpugrad.cuda.graph); on "
                             "CPU the step runs eagerly under the same rules")
+    train.add_argument("--compile", action="store_true",
+                       help="record the training step once per batch shape and replay it "
+                            "for every batch (gpugrad.compile): on CPU a flat program of "
+                            "array calls with no graph built, on a GPU its CUDA graph; "
+                            "trains exactly as the eager step does")
 
 
 def experiment_parser(commands) -> None:

@@ -38,14 +38,25 @@ def _finish(array, requires_grad: bool) -> Tensor:
     return t
 
 
+_PYTHON_SCALARS = (float, int, bool)
+
+
 def _is_device_array(data) -> bool:
-    return not isinstance(data, np.ndarray) and hasattr(data, "__cuda_array_interface__")
+    return data.__class__ not in _PYTHON_SCALARS and not isinstance(data, np.ndarray) and \
+        hasattr(data, "__cuda_array_interface__")
 
 
 def _infer_dtype(data, dtype):
     """Python floats (and lists of them) default to float32, as in PyTorch."""
     if dtype is not None:
         return as_dtype(dtype)
+    kind = data.__class__
+    if kind is float:                   # (exact Python numbers first: the abstract checks
+        return get_default_dtype()      # below are slow)
+    if kind is int:
+        return np.dtype(np.int64)
+    if kind is bool:
+        return np.dtype(bool)
     if isinstance(data, (np.ndarray, np.generic)) or _is_device_array(data):
         return None
     if isinstance(data, bool):
@@ -75,14 +86,17 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         >>> gpugrad.tensor([1, 2]).dtype                        # Python ints: int64
         dtype('int64')
     """
-    source = data._array if isinstance(data, Tensor) else data
+    is_tensor = isinstance(data, Tensor)
+    source = data._array if is_tensor else data
+    on_device = _is_device_array(source)
     if device is not None:
         target = backend.Device(device)
-    elif isinstance(data, Tensor) or _is_device_array(source):
+    elif is_tensor or on_device:
         target = backend.device_of(source)
     else:
         target = backend.get_default_device()
-    moved = _host_or_same(source, target)
+    moved = backend.to_device(source, target) if on_device or isinstance(source, np.ndarray) \
+        else source                     # arrays on some device move explicitly
     array = backend.asarray(moved, dtype=_infer_dtype(source, dtype), device=target,
                             copy=moved is source)
     return _finish(array, requires_grad)

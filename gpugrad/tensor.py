@@ -24,6 +24,7 @@ import numpy as np
 
 from . import backend
 from .autograd.capture_mode import refuse_host_sync
+from .autograd.compile_mode import refuse_in_compile
 
 __all__ = ["Tensor", "VersionCounter"]
 
@@ -34,11 +35,8 @@ class VersionCounter:
     """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
     new graph (``rebased``); views and ``detach()`` share their base's counter."""
 
-    __slots__ = ("value", "rebased")
-
-    def __init__(self):
-        self.value = 0
-        self.rebased = 0
+    value = 0       # (class defaults until the first write: one is made per tensor, and a
+    rebased = 0     # class without __init__ is made faster)
 
 
 class Tensor:
@@ -131,6 +129,8 @@ class Tensor:
 
     @data.setter
     def data(self, value: "Tensor"):
+        refuse_in_compile("replacing a tensor's .data", "write into it in place "
+                          "(t.copy_(value)) or replace it outside the step")
         self._array = value._array if isinstance(value, Tensor) else value
 
     @property
@@ -225,7 +225,9 @@ class Tensor:
     def _ones_like_for_grad(self) -> "Tensor":
         a = self._array
         if a.__class__ is np.ndarray:
-            return Tensor._wrap(np.ones(a.shape, a.dtype))
+            ones = np.empty(a.shape, a.dtype)   # (np.ones, without its Python-level wrapper)
+            ones.fill(1)
+            return Tensor._wrap(ones)
         return Tensor._wrap(self._xp().ones_like(a))
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -242,8 +244,7 @@ class Tensor:
             >>> x.grad                                 # d(x*x)/dx = 2x
             tensor([2., 4.], device='cpu', dtype=float32)
         """
-        from .autograd.engine import backward
-        backward(self, gradient, retain_graph, create_graph, inputs)
+        (_engine_backward or _bind_engine())(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_grad(self) -> None:
         """Reset the accumulated gradient (``grad = None``)."""
@@ -336,6 +337,16 @@ class Tensor:
         return int(self.item())
 
     __hash__ = object.__hash__
+
+
+_engine_backward = None     # the engine's backward(), a floor above: bound on first use
+
+
+def _bind_engine():
+    global _engine_backward
+    from .autograd.engine import backward
+    _engine_backward = backward
+    return backward
 
 
 def _names_a_device(value) -> bool:

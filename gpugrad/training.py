@@ -26,6 +26,7 @@ import numpy as np
 from . import backend, data, nn, optim, train_data, train_files
 from .autograd.mode import no_grad
 from .distributed.job import Job
+from .compiled import compile as compile_step
 from .graphs import graph
 from .ops.compare import argmax
 from .random import get_rng_state, manual_seed, set_rng_state
@@ -58,6 +59,7 @@ class TrainConfig:
     progress: bool = True
     distributed: bool = False
     cuda_graph: bool = False
+    compile: bool = False           # gpugrad.compile: record the step once, replay it
     extra: dict = field(default_factory=dict)
 
 
@@ -189,18 +191,28 @@ def _optimizer(config: TrainConfig, model):
 
 def _step_function(model, optimizer, config, job: Job):
     """One training step (inputs, labels) -> loss; with ``cuda_graph``, captured into a
-    CUDA graph (gradients then stay in persistent buffers, zeroed in place)."""
+    CUDA graph (gradients then stay in persistent buffers, zeroed in place); with
+    ``compile``, ``gpugrad.compile``'s (the CUDA graph on a GPU, the recorded program on
+    the CPU)."""
+    persistent_grads = config.cuda_graph or config.compile
+
     def train_step(xb, yb):
-        optimizer.zero_grad(set_to_none=not config.cuda_graph)
+        optimizer.zero_grad(set_to_none=not persistent_grads)
         loss = nn.functional.cross_entropy(model(xb), yb)
         loss.backward()
         if job.distributed:
             model.sync_gradients()
         optimizer.step()
         return loss
-    if config.cuda_graph and job.distributed:
-        raise ValueError("--cuda-graph and --distributed cannot be combined yet (the gradient "
-                         "all-reduce is not captured); drop one of them")
+    for flag, option in ((config.cuda_graph, "--cuda-graph"), (config.compile, "--compile")):
+        if flag and job.distributed:
+            raise ValueError(f"{option} and --distributed cannot be combined yet (the "
+                             f"gradient all-reduce is not recorded); drop one of them")
+    if config.cuda_graph and config.compile:
+        raise ValueError("--cuda-graph and --compile: pass one (--compile already replays "
+                         "the step as a CUDA graph on a GPU)")
+    if config.compile:
+        return compile_step(train_step)
     return graph(train_step) if config.cuda_graph else train_step
 
 

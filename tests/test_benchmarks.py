@@ -4,6 +4,7 @@ CI, not a benchmark run), and the flop count and table are right."""
 
 import os
 import sys
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ sys.path.insert(0, BENCHMARKS)
 import common  # noqa: E402
 import gpugrad  # noqa: E402
 import impl_gpugrad  # noqa: E402
+import impl_gpugrad_compiled  # noqa: E402
 import impl_numpy  # noqa: E402
 import run_one  # noqa: E402
 import suite  # noqa: E402
@@ -22,7 +24,8 @@ import suite  # noqa: E402
 SMALL = ([6, 5, 4, 3], 7)
 
 
-@pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad], ids=["numpy", "gpugrad"])
+@pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad, impl_gpugrad_compiled],
+                         ids=["numpy", "gpugrad", "gpugrad-compiled"])
 @pytest.mark.parametrize("segments", [0, 2])
 def test_mlp_step_matches_float64_reference(impl, segments):
     sizes, batch = SMALL
@@ -71,6 +74,11 @@ def test_scalar_and_hessian(impl):
                                rtol=1e-4, atol=1e-5)
 
 
+def test_compiled_scalar_gives_the_seed_example_at_every_call():
+    evaluate = impl_gpugrad_compiled.scalar()
+    assert [evaluate() for _ in range(3)] == [(39.0, 12.0, 31.0)] * 3
+
+
 def test_hessian_reference_matches_finite_differences():
     a, x = common.hessian_setup(n=5, seed=2)
     a, x = a.astype(np.float64), x.astype(np.float64)
@@ -102,6 +110,12 @@ def test_table_shows_ratios_and_errors():
     assert rows[0] == "| workload | numpy floor | gpugrad | gpugrad / numpy floor |"
     assert rows[2] == "| mlp-tiny (us/step) | 70.0 | 140.0 | 2.00x |"
     assert rows[3] == "| scalar (us/eval) | boom | 80.0 | - |"
+    results.append({"lib": "gpugrad_compiled", "name": "gpugrad compiled",
+                    "workload": "mlp-tiny", "seconds": 84e-6})
+    rows = suite.table(results, ["numpy", "gpugrad", "gpugrad_compiled"],
+                       ["mlp-tiny"]).splitlines()
+    assert rows[0].endswith("| gpugrad / numpy floor | gpugrad compiled / numpy floor |")
+    assert rows[2] == "| mlp-tiny (us/step) | 70.0 | 140.0 | 84.0 | 2.00x | 1.20x |"
 
 
 def _needs_vmap(impl, workload):
@@ -205,3 +219,87 @@ def test_gpu_training_benchmark_runs_its_gpugrad_paths_on_cpu(tmp_path):
     configs = {r["config"] for r in report["results"]}
     assert {"gpugrad eager fused", "gpugrad eager unfused", "gpugrad graph"} <= configs
     assert {r["check"] for r in report["results"]} <= {"ok", "reference"}
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoint segments: every implementation splits the MLP's blocks as PyTorch does
+# ---------------------------------------------------------------------------------------------
+
+def test_segment_spans_split_blocks_as_pytorch():
+    """segments - 1 checkpointed chunks of n // segments blocks, the rest last (derived by
+    hand), and the same split as gpugrad's checkpoint_sequential."""
+    from gpugrad.checkpoint import segment_bounds
+    assert common.segment_spans(33, 6) == [(0, 5), (5, 10), (10, 15), (15, 20), (20, 25),
+                                           (25, 33)]
+    assert common.segment_spans(3, 2) == [(0, 1), (1, 3)]
+    assert common.segment_spans(7, 7) == [(i, i + 1) for i in range(7)]
+    for n in range(1, 12):
+        for segments in range(1, n + 1):
+            assert common.segment_spans(n, segments) == segment_bounds(n, segments)
+    with pytest.raises(ValueError):
+        common.segment_spans(3, 4)
+
+
+@pytest.mark.parametrize("load", GRAD_IMPLS, ids=["numpy", "gpugrad", "torch", "jax"])
+@pytest.mark.parametrize("segments", [2, 3])
+def test_every_mlp_impl_matches_float64_reference_when_checkpointed(load, segments):
+    impl = load()
+    weights, x, y = common.mlp_setup(*SMALL, seed=3)
+    expected = common.reference_losses(weights, x, y, steps=3)
+    step = impl.mlp(weights, x, y, segments)
+    np.testing.assert_allclose([step() for _ in range(3)], expected, rtol=1e-5)
+
+
+class _CountedWeight(np.ndarray):
+    """A weight that counts the forward GEMMs that read it (``acts @ w.T``, the NumPy floor's
+    forward; its backward reads ``w`` itself), by the transposed shape."""
+
+    runs: Counter = Counter()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        other = inputs[1] if len(inputs) > 1 else None
+        if ufunc is np.matmul and isinstance(other, _CountedWeight) and \
+                not other.flags.c_contiguous:
+            _CountedWeight.runs[other.T.shape] += 1
+        inputs = tuple(a.view(np.ndarray) if isinstance(a, _CountedWeight) else a
+                       for a in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(a.view(np.ndarray) if isinstance(a, _CountedWeight) else a
+                                  for a in kwargs["out"])
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+
+def _forward_runs(lib, weights, x, y, segments, monkeypatch):
+    """How often each layer's forward runs in one checkpointed step of ``lib``'s mlp (by the
+    weight's shape): twice in a checkpointed chunk, once outside."""
+    runs = Counter()
+    if lib == "numpy":
+        weights = [(w.view(_CountedWeight), b) for w, b in weights]
+        monkeypatch.setattr(_CountedWeight, "runs", runs)
+        step = impl_numpy.mlp(weights, x, y, segments)
+    else:
+        module = gpugrad.nn.functional if lib == "gpugrad" else \
+            pytest.importorskip("torch").nn.functional
+        for name in ("linear", "linear_relu") if lib == "gpugrad" else ("linear",):
+            original = getattr(module, name)
+
+            def counted(x, weight, *args, _original=original, **kwargs):
+                runs[tuple(weight.shape)] += 1
+                return _original(x, weight, *args, **kwargs)
+            monkeypatch.setattr(module, name, counted)
+        step = (impl_gpugrad if lib == "gpugrad" else _peer("torch")()).mlp(
+            weights, x, y, segments)
+    step()
+    return [runs[w.shape] for w, _ in weights]
+
+
+@pytest.mark.parametrize("lib", ["numpy", "gpugrad", "torch"])
+@pytest.mark.parametrize("segments, expected", [
+    (2, [2, 2, 1, 1, 1]), (3, [2, 2, 1, 1, 1]), (4, [2, 2, 2, 1, 1])])
+def test_mlp_impls_checkpoint_the_same_blocks(lib, segments, expected, monkeypatch):
+    """5 blocks: 2 segments checkpoint one chunk of 5 // 2 = 2 blocks and run 3 outside; 3
+    segments two chunks of 1 (and 3 outside); 4 segments three chunks of 1. The NumPy floor,
+    gpugrad and PyTorch recompute the same layers (JAX's jit hides its recomputation; it
+    splits with common.segment_spans as the floor does)."""
+    weights, x, y = common.mlp_setup([6, 5, 4, 3, 7, 2], 7, seed=3)   # distinct shapes
+    assert _forward_runs(lib, weights, x, y, segments, monkeypatch) == expected

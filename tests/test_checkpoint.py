@@ -318,19 +318,18 @@ def test_create_graph_through_a_checkpoint_leaves_no_cycles(device):
 # ---------------------------------------------------------------------------------------------
 
 def test_experiment_counts_recomputations_as_derived_by_hand(tmp_path):
-    """MLP 9 x 8: 9 blocks (Linear + ReLU, the last Linear alone) in 17 layers.
-    none: nothing recomputed, and the plain forward runs Linear + ReLU fused (linear_relu),
-    which must count as a run. checkpoint_sequential checkpoints every chunk but the last,
-    and each checkpointed chunk runs once more in backward, so a strategy recomputes the
-    blocks (Linears) before its last chunk. every-2: ceil(9/2) = 5 segments of the 17
-    layers: 4, 4, 3, 3, 3; the last (layers 14-16) holds Linears 14 and 16: 9 - 2 = 7.
-    every-4 and sqrt(9) = 3: 3 segments: 6, 6, 5; the last (12-16) holds 3 Linears: 6."""
+    """MLP 9 x 8: 9 blocks (Linear + ReLU, the last Linear alone). none: nothing
+    recomputed, and the plain forward runs Linear + ReLU fused (linear_relu), which must
+    count as a run. The MLP's checkpoint=k segments its blocks as PyTorch does: k - 1
+    checkpointed chunks of 9 // k blocks, each run once more in backward, the rest outside.
+    every-2: 9 // 2 = 4 segments: 3 chunks of 2 checkpointed, 6 recomputed. every-4:
+    9 // 4 = 2 segments: one chunk of 4, 4. sqrt(9) = 3 segments: 2 chunks of 3, 6."""
     from gpugrad.checkpoint.experiment import ExperimentConfig, run
     rows = run(ExperimentConfig(depth=9, width=(8,), batch=4, every=(2, 4), budgets=(),
                                 strategies=("none", "every", "sqrt"), repeat=1, device="cpu",
                                 out=str(tmp_path)), log=lambda *a: None)
     assert {r["strategy"]: r["recomputations"] for r in rows} == {
-        "none": 0, "every-2": 7, "every-4": 6, "sqrt(n)=3 segments": 6}
+        "none": 0, "every-2": 6, "every-4": 4, "sqrt(n)=3 segments": 6}
     assert "| none | " in (tmp_path / "results.md").read_text()
 
 

@@ -38,6 +38,11 @@ def test_forward_and_reverse_mode_example_runs_as_shown():
 
 
 
+def test_compiled_steps_example_runs_as_shown():
+    code, expected = example_and_output("Compiled training steps")
+    assert run(code) == expected
+
+
 def test_dlpack_example_runs_as_shown():
     code, expected = example_and_output("Working with NumPy, CuPy, PyTorch and JAX")
     assert run(code) == expected

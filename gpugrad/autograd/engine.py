@@ -18,7 +18,7 @@ from __future__ import annotations
 import weakref
 
 from .graph import ACCUMULATED, Node, gradient_edge, store_grad, without_graph
-from .mode import _state as _mode_state, is_anomaly_enabled, set_grad_enabled
+from .mode import _state as _mode_state
 from .hooks import run_pre_hooks
 from .rule_results import AnomalyError, _check_result
 from .walk import count_dependencies, nodes_leading_to, restrict_dependencies
@@ -61,13 +61,13 @@ def _root_gradients(tensors, gradients, caller: str) -> list:
                              f"tensors; pass one gradient per tensor")
     result = []
     for i, (t, g) in enumerate(zip(tensors, gradients)):
-        if not t.requires_grad:
+        if not t._requires_grad:
             raise RuntimeError(
                 f"{caller}: tensor {i} ({_describe(t)}) does not require grad and has no "
                 f"grad_fn: it was not computed from a tensor with requires_grad=True, or it was "
                 f"computed under no_grad(). Create the inputs with requires_grad=True.")
         if g is None:
-            if t.size != 1:
+            if t.numel() != 1:
                 raise RuntimeError(
                     f"{caller}: grad can be implicitly created only for one-element outputs, "
                     f"but this output has shape {tuple(t.shape)}. Pass the cotangent "
@@ -107,9 +107,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_sequence(tensors, "tensors")
     retain_graph = create_graph if retain_graph is None else retain_graph
     roots = _root_gradients(tensors, grad_tensors, "backward")
-    if any(t._batched for t in tensors + tuple(roots)):     # .grad holds one value
-        from .batched import backward_in_vmap_error
-        raise backward_in_vmap_error()
+    for t in (*tensors, *roots):
+        if t._batched:                      # .grad holds one value
+            from .batched import backward_in_vmap_error
+            raise backward_in_vmap_error()
     edges = [gradient_edge(t) for t in tensors]
     if inputs is None:
         _run(edges, roots, retain_graph, create_graph, targets=None)
@@ -191,10 +192,12 @@ class _Handouts:
 
     def note(self, g):
         array = g._array
-        if self._holds(self.seen, array):
-            self.shared[id(array)] = self.seen[id(array)]
+        key = id(array)
+        ref = self.seen.get(key)
+        if ref is not None and (ref is _NO_WEAKREF or ref() is array):     # (_holds, inline)
+            self.shared[key] = ref
         else:
-            self.seen[id(array)] = _weak(array)
+            self.seen[key] = _weak(array)
 
     def share(self, g):
         self.shared[id(g._array)] = _weak(g._array)
@@ -259,8 +262,8 @@ class _Pass:
         self.handouts = _Handouts() if targets is None else _NoHandouts()
         # rules that can (Op.vjp_accumulate) work in place only in a plain backward()
         # (anomaly mode checks every gradient a rule returns: it keeps them all)
-        self.in_place = not create_graph and targets is None and not is_anomaly_enabled() \
-            and not _mode_state.vmap_levels
+        self.in_place = not create_graph and targets is None and \
+            not _mode_state.anomaly_enabled and not _mode_state.vmap_levels
         self.Tensor = _tensor_type()
 
     def seed(self, root_edges, root_grads) -> list:
@@ -360,7 +363,8 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
     ready = run.seed(root_edges, root_grads)
     buffers, handouts, captured, Tensor = run.buffers, run.handouts, run.captured, run.Tensor
     call, pass_on = run.call, run.pass_on
-    with set_grad_enabled(create_graph):
+    grad_mode, _mode_state.grad_enabled = _mode_state.grad_enabled, bool(create_graph)
+    try:                                    # (set_grad_enabled(create_graph), spelled out)
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
@@ -373,4 +377,6 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             if node.next_edges:                                                     # (4)
                 pass_on(node, in_grads, ready)
             grads = in_grads = None             # hold no gradient while the next rule runs
+    finally:
+        _mode_state.grad_enabled = grad_mode
     return [] if targets is None else [captured[edge] for edge in targets]

@@ -17,6 +17,7 @@ import traceback
 import weakref
 
 from .mode import _state as _mode_state
+from .compile_mode import _state as _compiling, effect
 from .saved_hooks import _hooks, saved_tensors_hooks     # (torch.autograd.graph's name)
 
 __all__ = ["Node", "AccumulateGrad", "grad_accumulator", "gradient_edge", "SavedTensor",
@@ -61,6 +62,16 @@ class _Accumulated:
 ACCUMULATED = _Accumulated()
 
 
+_Tensor = None      # the Tensor class, fetched on first use (tensor.py imports this package)
+
+
+def _tensor_type():
+    global _Tensor
+    if _Tensor is None:
+        from ..tensor import Tensor as _Tensor
+    return _Tensor
+
+
 class SavedTensor:
     """A tensor saved for a backward rule, with the version it had when it was saved.
 
@@ -74,19 +85,22 @@ class SavedTensor:
                  "packed", "unpack_hook")
 
     def __init__(self, tensor, is_output: bool, attach: bool = True):
-        self.counter = tensor._version
-        self.version = self.counter.value
+        counter = self.counter = tensor._version
+        self.version = counter.value
         self.is_output = is_output
         self.attach = attach            # False for outputs the node does not differentiate
         self.tangents = tensor._tangents
-        self.tensor = self.array = self.unpack_hook = None
-        if _hooks.stack:
-            pack, self.unpack_hook = _hooks.stack[-1]
+        self.unpack_hook = None
+        stack = _hooks.stack
+        if stack:
+            self.tensor = self.array = None
+            pack, self.unpack_hook = stack[-1]
             self.packed = pack(tensor)
         elif is_output:             # (vmap's batched outputs: their value, as a tensor)
+            self.tensor = None
             self.array = tensor._shallow() if tensor._batched else tensor._array
         else:
-            self.tensor = tensor
+            self.tensor, self.array = tensor, None
 
     def release(self):
         release = getattr(self.packed, "release", None) if self.unpack_hook else None
@@ -118,7 +132,7 @@ class SavedTensor:
             f"of place (y = x * 2 rather than x *= 2), or clone() it before modifying it.")
 
     def _as_output(self, array, node, output_nr: int, tangents):
-        from ..tensor import Tensor
+        Tensor = _tensor_type()
         out = array._shallow() if isinstance(array, Tensor) else Tensor._wrap(array)
         out._version = self.counter
         if self.attach:
@@ -201,7 +215,7 @@ class Node:
         """Free the saved values (called after a backward without retain_graph)."""
         if self._saved_xs or self._saved_ans is not None:
             for saved in (*self._saved_xs, self._saved_ans):
-                if saved is not None:
+                if saved is not None and saved.unpack_hook:      # (else release() does nothing)
                     saved.release()
             self._saved_xs, self._saved_ans = (), None
             self._released = True
@@ -271,12 +285,10 @@ class AccumulateGrad:
         grad = grads[0]
         if grad is None:
             return ()
-        variable = self.variable
-        if grad is not ACCUMULATED:
-            store_grad(variable, grad, _mode_state.grad_enabled, owned)
-        if variable._post_accumulate_hooks:
-            for hook in tuple(variable._post_accumulate_hooks):
-                hook(variable)
+        if _compiling.recorder is not None:       # a compiled step's replay stores it live
+            effect(_accumulate, self.variable, grad, _mode_state.grad_enabled, owned)
+        else:
+            _accumulate(self.variable, grad, _mode_state.grad_enabled, owned)
         return ()
 
     def writable_grad(self, shape: tuple, dtype):
@@ -285,7 +297,8 @@ class AccumulateGrad:
         the leaf's device, with no graph or tangent, on a leaf with no hooks. Else None."""
         variable = self.variable
         grad = variable.grad
-        if grad is None or variable._hooks or grad._requires_grad or grad._tangents:
+        if grad is None or variable._hooks or grad._requires_grad or grad._tangents or \
+                _compiling.recorder is not None:    # a compiled step stores grads live
             return None
         a, own = grad._array, variable._array
         if a.shape != shape or a.dtype != dtype or type(a) is not type(own) \
@@ -293,6 +306,17 @@ class AccumulateGrad:
                 or getattr(a, "device", None) != getattr(own, "device", None):
             return None
         return grad
+
+
+def _accumulate(variable, grad, create_graph: bool, owned: bool):
+    """AccumulateGrad's work: store ``grad`` into ``variable.grad`` (unless a rule already
+    added it), run the post-accumulate hooks; the stored gradient's array (or None)."""
+    if grad is not ACCUMULATED:
+        store_grad(variable, grad, create_graph, owned)
+    if variable._post_accumulate_hooks:
+        for hook in tuple(variable._post_accumulate_hooks):
+            hook(variable)
+    return None if variable.grad is None else variable.grad._array
 
 
 def without_graph(g):

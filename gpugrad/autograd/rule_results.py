@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .. import backend
 from .graph import ACCUMULATED
-from .mode import is_anomaly_enabled
+from .mode import _state as _mode_state
 
 __all__ = ["AnomalyError"]
 
@@ -29,9 +29,10 @@ class AnomalyError(RuntimeError):
     """
 
 
-def _check_result(node, grads: tuple, Tensor) -> tuple:
+def _check_result(node, grads: tuple, Tensor) -> list:
     """Validate a rule's gradients: one per input, matching shapes, cast to input dtypes."""
-    n_inputs = len(node.next_edges)
+    edges = node.next_edges
+    n_inputs = len(edges)
     if len(grads) != n_inputs:
         if len(grads) > n_inputs and all(g is None for g in grads[n_inputs:]):
             grads = grads[:n_inputs]
@@ -40,9 +41,12 @@ def _check_result(node, grads: tuple, Tensor) -> tuple:
                 f"{node.name()} returned {len(grads)} gradients but its op has {n_inputs} "
                 f"inputs; return one gradient (or None) per input of forward")
     checked = list(grads)
-    for i, (edge, g) in enumerate(zip(node.next_edges, grads)):
-        if edge is None or g is None or g is ACCUMULATED:
-            checked[i] = None if edge is None else g
+    for i, edge in enumerate(edges):
+        g = checked[i]
+        if edge is None:
+            checked[i] = None
+            continue
+        if g is None or g is ACCUMULATED:
             continue
         if not isinstance(g, Tensor):
             raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
@@ -53,9 +57,10 @@ def _check_result(node, grads: tuple, Tensor) -> tuple:
                 f"{node.name()} returned a gradient of shape {tuple(g.shape)} for input {i}, "
                 f"which has shape {tuple(node.shapes[i])}; a gradient must have the shape of "
                 f"its input")
-        if array.dtype != node.dtypes[i] and node.dtypes[i].kind == "f":
-            checked[i] = g.astype(node.dtypes[i])
-    if is_anomaly_enabled():
+        dtype = node.dtypes[i]
+        if array.dtype != dtype and dtype.kind == "f":
+            checked[i] = g.astype(dtype)
+    if _mode_state.anomaly_enabled:
         _check_finite(node, checked)
     return checked
 

@@ -14,7 +14,7 @@ Example::
     >>> len(calls), x.grad                # d/dx exp(x^2) = 2x exp(x^2): [0, 2e]
     (2, tensor([0.      , 5.436564], device='cpu', dtype=float32))
     >>> model, x = nn.MLP([4, 8, 8, 8, 2]), gpugrad.randn(16, 4)
-    >>> checkpoint_sequential(model.layers, segments=2, x=x).sum().backward()
+    >>> checkpoint_sequential(model.blocks(), segments=2, input=x).sum().backward()
     >>> g = model.layers[0].weight.grad.numpy().copy(); model.zero_grad()
     >>> model(x).sum().backward()         # without checkpointing: the same gradients
     >>> np.array_equal(g, model.layers[0].weight.grad.numpy())

@@ -105,12 +105,15 @@ def _shape(config) -> str:
 
 
 def _strategies(config, depth):
-    """The fixed strategies asked for; "none" always comes first (the reference)."""
+    """The fixed strategies asked for, as (name, segments of the MLP's blocks); "none"
+    always comes first (the reference). every-k: depth // k segments (at least 2), so
+    PyTorch's split checkpoints chunks of k blocks where k divides depth (of at least k
+    when 2k <= depth) and runs the rest outside; sqrt(n): round(sqrt(depth)) segments."""
     strategies = [("none", None)]
     if "every" in config.strategies:
         for k in config.every:
             if 1 <= k < depth:
-                strategies.append((f"every-{k}", max(1, math.ceil(depth / k))))
+                strategies.append((f"every-{k}", max(2, depth // k)))
     if "sqrt" in config.strategies:
         segments = round(math.sqrt(depth))
         strategies.append((f"sqrt(n)={segments} segments", segments))

@@ -29,7 +29,8 @@ from ..autograd.mode import enable_grad, is_grad_enabled
 from ..random import get_rng_state, set_rng_state
 from ..tensor import Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential", "is_recomputing", "CheckpointError"]
+__all__ = ["checkpoint", "checkpoint_sequential", "is_recomputing", "CheckpointError",
+           "segment_bounds"]
 
 
 class CheckpointError(RuntimeError):
@@ -223,42 +224,63 @@ def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
         return fn(*args, **kwargs)
 
 
-def checkpoint_sequential(layers, segments: int, x, preserve_rng_state: bool = True):
-    """Run ``layers`` (a Sequential or a list of modules) on ``x`` in ``segments`` contiguous
-    chunks, every chunk but the last under ``checkpoint``: only the chunk boundaries stay
-    in memory (as PyTorch's checkpoint_sequential).
+def checkpoint_sequential(functions, segments: int, input, preserve_rng_state: bool = True):
+    """Run ``functions`` (a Sequential, or a list of modules or callables) on ``input`` one
+    after another, split as PyTorch's ``torch.utils.checkpoint.checkpoint_sequential``
+    splits them: ``segments - 1`` chunks of ``len(functions) // segments`` run under
+    ``checkpoint`` (only their inputs stay in memory), and the rest, the last chunk (it
+    may be the longest), runs outside any checkpoint (see ``segment_bounds``). PyTorch
+    refuses more segments than functions; here there is then one function per segment.
 
-    Shapes: ``x`` (N, ...) -> what the last layer returns. Example::
+    A Sequential's chunks run as Sequentials, so a Linear followed by its ReLU inside one
+    chunk is one ``linear_relu`` record; a chunk boundary between them separates them. For
+    an ``nn.MLP`` pass ``model.blocks()`` (one item per Linear and its activation), so the
+    segments hold whole blocks.
+
+    Shapes: ``input`` (N, ...) -> what the last function returns. Example::
 
         >>> from gpugrad.checkpoint import checkpoint_sequential
-        >>> model = nn.MLP([4, 8, 8, 8, 2])                  # 7 layers: 3 segments of 3, 2, 2
-        >>> out = checkpoint_sequential(model.layers, 3, gpugrad.randn(16, 4))
-        >>> out.shape
+        >>> model = nn.MLP([4, 8, 8, 8, 2])               # 4 blocks: Linear + ReLU x 3, Linear
+        >>> out = checkpoint_sequential(model.blocks(), 3, gpugrad.randn(16, 4))
+        >>> out.shape                       # 3 segments: blocks 0 and 1 checkpointed, 2-3 not
         (16, 2)
     """
-    layers = list(layers)
     if segments < 1:
         raise ValueError(f"checkpoint_sequential: segments must be >= 1, got {segments}")
-    bounds = segment_bounds(len(layers), segments)
+    # a Sequential (a sliceable module) runs its chunks as Sequentials: pairs stay fused
+    sliced = callable(functions) and hasattr(functions, "__getitem__")
+    items = functions if sliced else list(functions)
+    bounds = segment_bounds(len(items), segments)
     for i, (start, stop) in enumerate(bounds):
-        chunk = layers[start:stop]
+        fn, args = (items[start:stop], ()) if sliced else (_run_chunk, (items[start:stop],))
         if i == len(bounds) - 1:
-            x = _run_chunk(chunk, x)
+            input = fn(*args, input)
         else:
-            x = checkpoint(_run_chunk, chunk, x, preserve_rng_state=preserve_rng_state)
-    return x
+            input = checkpoint(fn, *args, input, preserve_rng_state=preserve_rng_state)
+    return input
 
 
 def segment_bounds(n: int, segments: int) -> list:
-    """``segments`` contiguous (start, stop) ranges covering range(n), sizes differing by at
-    most one (fewer when n < segments)."""
+    """PyTorch's split of ``n`` functions into ``segments``, as (start, stop) ranges: the
+    first ``segments - 1`` hold ``n // segments`` each (the ones ``checkpoint_sequential``
+    checkpoints), the last holds the rest, ``n // segments + n % segments`` (run outside
+    any checkpoint). ``segments`` is capped at ``n``; no ranges for n = 0.
+
+    Example::
+
+        >>> from gpugrad.checkpoint import segment_bounds
+        >>> segment_bounds(32, 6)      # 5 checkpointed chunks of 32 // 6 = 5, then 7
+        [(0, 5), (5, 10), (10, 15), (15, 20), (20, 25), (25, 32)]
+    """
+    if n == 0:
+        return []
     segments = max(1, min(segments, n))
     size, extra = divmod(n, segments)
-    bounds, start = [], 0
+    bounds = []
     for i in range(segments):
-        stop = start + size + (1 if i < extra else 0)
+        start = i * size
+        stop = start + size + (extra if i == segments - 1 else 0)
         bounds.append((start, stop))
-        start = stop
     return bounds
 
 

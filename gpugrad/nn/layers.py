@@ -177,8 +177,9 @@ class MLP(Module):
     """A multilayer perceptron: Linear layers of ``sizes`` with an activation (and optional
     Dropout) between them, none after the last.
 
-    ``checkpoint``: None (keep every activation), an int (that many
-    ``checkpoint_sequential`` segments) or a ``gpugrad.checkpoint.Plan`` (see ``plan``).
+    ``checkpoint``: None (keep every activation), an int k (``checkpoint_sequential`` of
+    ``blocks()`` in k segments, split as PyTorch splits: never inside a Linear + activation
+    block) or a ``gpugrad.checkpoint.Plan`` (see ``plan``).
     Shapes: (N, sizes[0]) -> (N, sizes[-1]). Example::
 
         >>> model = nn.MLP([4, 8, 8, 3], activation="tanh")
@@ -209,11 +210,28 @@ class MLP(Module):
         self.layers = Sequential(*layers)
         self.checkpoint = checkpoint
 
+    def blocks(self) -> list:
+        """The layers as blocks, each a Sequential of a Linear and the layers after it up to
+        the next Linear (its activation, its Dropout), so a Linear + ReLU block runs as one
+        ``linear_relu`` record: the units that ``checkpoint=k`` segments. A new list each
+        call, of the model's own layers.
+
+        Example::
+
+            >>> model = nn.MLP([4, 8, 8, 3], dropout=0.1)
+            >>> [[type(m).__name__ for m in block] for block in model.blocks()]
+            [['Linear', 'ReLU', 'Dropout'], ['Linear', 'ReLU', 'Dropout'], ['Linear']]
+        """
+        layers = list(self.layers)
+        starts = [i for i, layer in enumerate(layers) if isinstance(layer, Linear)]
+        stops = starts[1:] + [len(layers)]
+        return [Sequential(*layers[start:stop]) for start, stop in zip(starts, stops)]
+
     def forward(self, x):
         strategy = self.checkpoint
         if strategy is None:
             return self.layers(x)
         if isinstance(strategy, int):
             from ..checkpoint.recompute import checkpoint_sequential
-            return checkpoint_sequential(self.layers, strategy, x)
+            return checkpoint_sequential(self.blocks(), strategy, x)
         return strategy.run(x)                      # a gpugrad.checkpoint.Plan

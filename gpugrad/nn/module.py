@@ -26,6 +26,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .conversion import _convert_module, _target_and_dtype
+from ..autograd.compile_mode import refuse_in_compile
 from .parameter import Parameter, zero_grads
 from .state import IncompatibleKeys, _load_state, _state_items
 from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
@@ -66,6 +67,8 @@ class Module:
                                f"assigning attributes")
         params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
         if isinstance(value, Parameter):
+            refuse_in_compile(f"assigning {type(self).__name__}'s parameter '{name}'",
+                              "assign parameters outside the step")
             buffers.pop(name, None)
             modules.pop(name, None)
             state["_non_persistent_buffers_set"].discard(name)
@@ -76,6 +79,8 @@ class Module:
             state["_non_persistent_buffers_set"].discard(name)
             modules[name] = value
         elif name in buffers:                       # self.running_mean = t updates the buffer
+            refuse_in_compile(f"assigning {type(self).__name__}'s buffer '{name}'",
+                              f"update it in place (self.{name}.copy_(new_value))")
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}: cannot assign a "
                                 f"{type(value).__name__} to buffer '{name}'; a buffer holds a "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd.compile_mode import kernel
 from . import batching as _batching
 from .record import broadcast_error
 from .reduce import normalize_axis
@@ -33,7 +34,7 @@ def _any_batched(*values) -> bool:
 def _unary(name: str, x):
     if x._batched:
         return _batching.raw_elementwise(lambda v: _unary(name, v), x)
-    return _wrap(getattr(x._xp(), name)(x._array))
+    return _wrap(kernel(getattr(x._xp(), name), x._array))
 
 
 def _wrap(array):
@@ -46,7 +47,18 @@ def _operand(value):
     return value._array if isinstance(value, Tensor) else value
 
 
+_NUMBERS = (float, int, bool)
+
+
 def _binary(name: str, a, b):
+    if a.__class__ is Tensor and a._array.__class__ is np.ndarray:     # (all NumPy: fast)
+        y = b._array if b.__class__ is Tensor else b
+        if y.__class__ is np.ndarray or y.__class__ in _NUMBERS:
+            try:
+                return _wrap(kernel(getattr(np, name), a._array, y))
+            except ValueError as exc:
+                shapes = [a.shape] + ([y.shape] if y.__class__ is np.ndarray else [])
+                raise broadcast_error(name, shapes, exc) from None
     if _any_batched(a, b):
         return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)
     x, y = _operand(a), _operand(b)
@@ -55,7 +67,7 @@ def _binary(name: str, a, b):
         backend.check_same_device(name, arrays)
     xp = backend.xp_of(arrays[0])
     try:
-        return _wrap(getattr(xp, name)(x, y))
+        return _wrap(kernel(getattr(xp, name), x, y))
     except ValueError as exc:
         raise broadcast_error(name, [a.shape for a in arrays], exc) from None
 
@@ -124,7 +136,7 @@ def _reduce_index(name, x, axis, keepdims, dim, keepdim):
             return flat.reshape((1,) * x.ndim) if keep else flat
         return _batching.raw_over_axis(
             lambda v, a: _reduce_index(name, v, a, keep, None, None), x, axis)
-    return _wrap(getattr(x._array, name)(axis=axis, keepdims=keep))
+    return _wrap(kernel(getattr(x._xp(), name), x._array, axis=axis, keepdims=keep))
 
 
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -141,11 +153,13 @@ def any(x, axis=None, keepdims=False):
     """Whether any element (along ``axis``) is true."""
     if x._batched:
         return _batching.raw_over_axis(lambda v, a: any(v, a, keepdims), x, axis)
-    return _wrap(x._array.any(axis=normalize_axis(axis, x.ndim), keepdims=keepdims))
+    return _wrap(kernel(x._xp().any, x._array, axis=normalize_axis(axis, x.ndim),
+                        keepdims=keepdims))
 
 
 def all(x, axis=None, keepdims=False):
     """Whether every element (along ``axis``) is true."""
     if x._batched:
         return _batching.raw_over_axis(lambda v, a: all(v, a, keepdims), x, axis)
-    return _wrap(x._array.all(axis=normalize_axis(axis, x.ndim), keepdims=keepdims))
+    return _wrap(kernel(x._xp().all, x._array, axis=normalize_axis(axis, x.ndim),
+                        keepdims=keepdims))

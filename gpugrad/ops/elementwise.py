@@ -249,6 +249,8 @@ def _promote(a, b):
 
 def _scalar(x, c):
     """``x`` cast so that meeting the Python scalar ``c`` keeps PyTorch's dtype rules."""
+    if c.__class__ in _PYTHON_NUMBERS and x.dtype.kind in "fc":
+        return x, c                         # (the common case: a float tensor keeps its dtype)
     target = dtypes.scalar_result_dtype(x.dtype, c)
     if isinstance(c, np.generic):
         c = c.item()
@@ -262,12 +264,15 @@ def _binary(op, a, b):
         b = as_operand(b, a)
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
-    a, b = _promote(a, b)
+    if a.dtype != b.dtype:
+        a, b = _promote(a, b)
     return apply(op, a, b)
 
 
 def add(a, b):
     """``a + b`` with broadcasting; either may be a Python scalar."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+        return apply(Add, a, b)            # (the common case first: two tensors, one dtype)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply(AddScalar, x, c=c)
@@ -278,6 +283,8 @@ def add(a, b):
 
 def sub(a, b):
     """``a - b`` with broadcasting; either may be a Python scalar."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+        return apply(Sub, a, b)            # (the common case first: two tensors, one dtype)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply(AddScalar, x, c=-c)
@@ -289,6 +296,8 @@ def sub(a, b):
 
 def mul(a, b):
     """``a * b`` with broadcasting; either may be a Python scalar."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+        return apply(Mul, a, b)            # (the common case first: two tensors, one dtype)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply(MulScalar, x, c=c)
@@ -299,6 +308,8 @@ def mul(a, b):
 
 def div(a, b):
     """``a / b`` with broadcasting (true division: integer tensors give float32)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+        return _binary(Div, _float(a), _float(b))
     if _is_scalar(b):
         x, c = _scalar(_float(a), b)
         return apply(DivScalar, x, c=c)
@@ -312,6 +323,8 @@ def div(a, b):
 
 def pow(a, b):
     """``a ** b`` with broadcasting; either may be a Python scalar."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+        return apply(Pow, a, b)            # (the common case first: two tensors, one dtype)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply(PowScalar, x, c=c)

@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..autograd.compile_mode import kernel, refuse_in_compile
 from ..autograd.batched import escaped_error
 from ..tensor import Tensor
 from . import batching as _batching
@@ -99,12 +100,21 @@ def _index_part(part, device):
     if hasattr(part, "dtype"):
         if part.dtype.kind not in "biu":
             raise IndexError(f"arrays used as indices must be integer or bool, not {part.dtype}")
+        if part.dtype.kind == "b":
+            refuse_in_compile("indexing with a boolean mask (the result's shape depends on "
+                              "the mask's values)", "use gpugrad.where(mask, x, 0.0), or "
+                              "integer indices")
         moved = backend.to_device(part, device)
-        return moved.copy() if moved is part else moved   # the rules keep it: no aliasing
+        # the rules keep it: no aliasing (a compiled step copies the replay's index)
+        return kernel(_copy, moved) if moved is part else moved
     if not (part is None or part is Ellipsis or isinstance(part, (slice, numbers.Integral))):
         raise IndexError(f"unsupported index {part!r}: use ints, slices, None, ..., or "
                          f"integer/boolean tensors and arrays")
     return part
+
+
+def _copy(array):
+    return array.copy()
 
 
 def normalize_index(x, index) -> tuple:

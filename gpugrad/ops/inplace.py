@@ -29,6 +29,7 @@ from .. import backend
 from ..autograd import dual_levels
 from ..autograd.saved_hooks import is_checkpoint_recomputing
 from ..autograd.mode import _state
+from ..autograd.compile_mode import kernel
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
@@ -135,10 +136,11 @@ def _raw(value, t):
     return value._array
 
 
-def _write(t, name: str, write):
-    """Run ``write(array)`` on ``t``'s memory with clear errors, then bump its version."""
+def _write(t, name: str, write, *args):
+    """Run ``write(array, *args)`` on ``t``'s memory with clear errors, then bump its
+    version (a compiled step runs the write again at every replay)."""
     try:
-        write(t._array)
+        kernel(write, t._array, *args)
     except TypeError as exc:
         raise TypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor in "
                         f"place ({exc}); use the out-of-place form instead") from None
@@ -157,12 +159,11 @@ def _record(t, name: str, compute, copy_old: bool):
     """The recorded path: ``t`` takes the value, the graph identity and the tangents of
     ``compute(old)``, where ``old`` stands for ``t`` before the write. ``copy_old`` when the
     op's rule saves ``old`` (it must not see the write)."""
-    old = Tensor._wrap(t._array.copy() if copy_old else t._array)
+    old = Tensor._wrap(kernel(_copy, t._array) if copy_old else t._array)
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     old._tangents = t._tangents
     result = compute(old)
-    xp = t._xp()
-    _write(t, name, lambda a: xp.copyto(a, result._array, casting="same_kind"))
+    _write(t, name, _copy_into, result._array)
     if result.grad_fn is not None:
         t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
         t._version.rebased += 1          # views taken before this now have a stale graph
@@ -213,8 +214,7 @@ def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
         return _record(t, name, lambda old: out_of_place(old, old if itself else other),
                        copy_old=itself or (saves_self and not scalar))
     value = _raw(other, t)
-    ufunc = getattr(t._xp(), ufunc_name)
-    return _write(t, name, lambda a: ufunc(a, value, out=a))
+    return _write(t, name, _ufunc_into, getattr(t._xp(), ufunc_name), value)
 
 
 def add_(t, other, alpha=1):
@@ -253,7 +253,7 @@ def fill_(t, value):
     if _check(t, "fill_", ()):
         return _record(t, "fill_", lambda old: _overwrite(old, value, (Ellipsis,), True),
                        copy_old=False)
-    return _write(t, "fill_", lambda a: a.fill(value))
+    return _write(t, "fill_", _fill, value)
 
 
 def zero_(t):
@@ -269,9 +269,7 @@ def copy_(t, src):
     if _check(t, "copy_", (src,)):
         return _record(t, "copy_", lambda old: _overwrite(old, src, (Ellipsis,), True),
                        copy_old=False)
-    value = _raw(src, t)
-    xp = t._xp()
-    return _write(t, "copy_", lambda a: xp.copyto(a, value, casting="same_kind"))
+    return _write(t, "copy_", _copy_into, _raw(src, t))
 
 
 def setitem(t, index, value):
@@ -284,11 +282,28 @@ def setitem(t, index, value):
     if _check(t, "__setitem__", (value,)):
         return _record(t, "__setitem__",
                        lambda old: _overwrite(old, value, parts, scatter_free), copy_old=False)
-    raw = _raw(value, t)
+    return _write(t, "__setitem__", _set_at, _raw(value, t), *parts)
 
-    def write(a):
-        a[parts] = raw
-    return _write(t, "__setitem__", write)
+
+# The raw writes, each ``(array, *args)``: what a compiled step's replay calls again.
+def _copy(a):
+    return a.copy()
+
+
+def _copy_into(a, value):
+    backend.xp_of(a).copyto(a, value, casting="same_kind")
+
+
+def _ufunc_into(a, ufunc, value):
+    ufunc(a, value, out=a)
+
+
+def _fill(a, value):
+    a.fill(value)
+
+
+def _set_at(a, value, *index):
+    a[index] = value
 
 
 def _as_array_value(value, t):

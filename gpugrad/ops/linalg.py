@@ -20,6 +20,7 @@ from .autocast_casts import cast_inputs
 from .activation import ReluGrad, relu
 from . import batching as _batching
 from .record import Op, apply, recording_backward
+from ..autograd.compile_mode import kernel
 from .elementwise import _promote, as_operand
 from .shape import Permute, expand_to, reshape, reshape_to, transpose, unsqueeze
 from .reduce import sum as reduce_sum
@@ -261,8 +262,8 @@ class LinearRelu(Op):
             return _linear_vjp(ctx, apply(ReluGrad, g, y))
         x, w = ctx.xs[0], ctx.xs[1]
         gw_into, gb_into = into[1], into[2]     # W.grad, b.grad to add into (None if unneeded)
-        gx, gw, gb = fused.linear_relu_backward(
-            w._xp(), g._array, y._array, x._array, w._array,
+        gx, gw, gb = kernel(
+            fused.linear_relu_backward, w._xp(), g._array, y._array, x._array, w._array,
             (ctx.needs(0), ctx.needs(1), ctx.needs(2)), g_is_scratch=g_is_scratch,
             gw_into=None if gw_into is None else gw_into._array,
             gb_into=None if gb_into is None else gb_into._array)

@@ -28,6 +28,7 @@ from .elementwise import maximum, where
 from . import batching as _batching
 from . import fused
 from .record import Op, apply, recording_backward
+from ..autograd.compile_mode import is_compiling, kernel
 from .reduce import mean as reduce_mean
 from .reduce import sum as reduce_sum
 from .shape import reshape, unsqueeze
@@ -79,6 +80,8 @@ def _labels_checked_now(labels) -> bool:
     reading them costs nothing, and under ``detect_anomaly()``; never while a step is
     captured. Otherwise (a GPU) a label out of range gives a NaN loss and the check runs
     when the host reads that NaN (``Tensor._explain_nan_on_read``): no sync per step."""
+    if is_compiling():                  # gpugrad.compile on the CPU: reading them is free
+        return _host_reads_are_free(labels)
     if is_step_capturing():
         return False
     return _host_reads_are_free(labels) or is_anomaly_enabled()
@@ -121,19 +124,15 @@ class SoftmaxCrossEntropy(Op):
     @staticmethod
     def vjp(ctx, g):
         x, labels = ctx.xs
-        divisor = _rows_or_one(ctx.divisor)
         if not recording_backward():
-            g_raw, scale = g._array, 1.0
-            if isinstance(divisor, int):
-                scale = 1.0 / divisor
-            elif divisor is not None:                   # counted on the device
-                g_raw = g_raw / divisor
-            gx = fused.softmax_xent_backward(x._xp(), x._array, labels._array, g_raw,
-                                             ctx.ignore_index, ctx.smoothing, scale,
-                                             ctx.labels_checked)
+            g_raw = g._array
+            if ctx.divisor is not None:     # rows counted on the host or on the device:
+                g_raw = kernel(_per_row, g_raw, ctx.divisor)    # the same float division
+            gx = kernel(fused.softmax_xent_backward, x._xp(), x._array, labels._array, g_raw,
+                        ctx.ignore_index, ctx.smoothing, 1.0, ctx.labels_checked)
             return Tensor._wrap(gx), None
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
-        weight = _divided(g * valid, divisor)
+        weight = _divided(g * valid, _rows_or_one(ctx.divisor))
         return (softmax(x, axis=1) - target) * unsqueeze(weight, 1), None
 
     @staticmethod
@@ -173,7 +172,8 @@ class MseLoss(Op):
         x, t = ctx.xs
         if not recording_backward():
             scale = 1.0 if ctx.divisor is None else 1.0 / ctx.divisor
-            gx = Tensor._wrap(fused.mse_backward(x._xp(), x._array, t._array, g._array, scale))
+            gx = Tensor._wrap(kernel(fused.mse_backward, x._xp(), x._array, t._array, g._array,
+                                     scale))
         else:
             gx = (x - t) * (g * (2.0 if ctx.divisor is None else 2.0 / ctx.divisor))
         return (gx if ctx.needs(0) else None), (-gx if ctx.needs(1) else None)
@@ -260,9 +260,12 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
                                       ignore_index)
     labels, classes = target._array, logits.shape[1]
     checked = _labels_checked_now(labels)
-    counted = _check_label_values(labels, classes, ignore_index) if checked else None
+    if checked and is_compiling():     # checked and counted again by every replay
+        counted = kernel(_checked_count, labels, classes, ignore_index, logits.dtype)
+    else:
+        counted = _check_label_values(labels, classes, ignore_index) if checked else None
     if reduction == "mean" and not checked:
-        counted = _rows_counted_on_device(labels, ignore_index, logits.dtype)
+        counted = kernel(_rows_counted_on_device, labels, ignore_index, logits.dtype)
     loss = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
                  smoothing=float(label_smoothing),
                  reduction="none" if reduction == "none" else "sum",
@@ -300,6 +303,20 @@ def _rows_or_one(divisor):
         return max(divisor, 1)
     xp = backend.xp_of(divisor)
     return xp.asarray(xp.maximum(divisor, 1))
+
+
+def _checked_count(labels, classes: int, ignore_index: int, dtype):
+    """``_check_label_values`` (a ValueError for a label out of range), the count as a 0-d
+    array of ``dtype``: a float division by it rounds as one by the int does."""
+    return np.asarray(_check_label_values(labels, classes, ignore_index), dtype=dtype)
+
+
+def _per_row(g, divisor):
+    """Raw ``g`` divided by the rows counted, or by 1 where none counts (``_rows_or_one``):
+    an int or a 0-d array of g's dtype, which round alike."""
+    xp = backend.xp_of(g)
+    rows = max(divisor, 1) if isinstance(divisor, int) else xp.maximum(divisor, 1)
+    return xp.asarray(g / rows)
 
 
 def _rows_counted_on_device(labels, ignore_index: int, dtype):

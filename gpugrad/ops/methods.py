@@ -103,10 +103,6 @@ def _to(self, device=None, dtype=None):
     return out
 
 
-def _shape_method(fn):
-    return lambda self, *shape_args: fn(self, *shape_args)
-
-
 METHODS = {
     # arithmetic operators
     "__add__": elementwise.add, "__radd__": _reflected(elementwise.add),
@@ -148,11 +144,10 @@ METHODS = {
     "logsumexp": reduce.logsumexp, "argmax": compare.argmax, "argmin": compare.argmin,
     "any": compare.any, "all": compare.all,
     # shapes
-    "reshape": _shape_method(shape.reshape), "view": _shape_method(shape.reshape),
-    "permute": _shape_method(shape.permute), "transpose": shape.transpose,
+    "reshape": shape.reshape, "view": shape.reshape,
+    "permute": shape.permute, "transpose": shape.transpose,
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
-    "broadcast_to": _shape_method(shape.broadcast_to),
-    "expand": _shape_method(shape.broadcast_to), "matmul": linalg.matmul,
+    "broadcast_to": shape.broadcast_to, "expand": shape.broadcast_to, "matmul": linalg.matmul,
     "mT": property(_matrix_transpose), "t": _t, "T": property(_reversed_axes),
     # devices and dtypes
     "to": _to,

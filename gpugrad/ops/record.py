@@ -68,10 +68,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd import dual_levels
+from ..autograd.dual_levels import _state as _dual_state
 from ..autograd.batched import innermost_array
 from ..autograd.graph import Node, SavedTensor, grad_accumulator, stale_view_error
 from ..autograd.saved_hooks import _hooks
 from ..autograd.mode import _state
+from ..autograd.compile_mode import _state as _compiling
 from ..tensor import Tensor
 
 __all__ = ["Op", "apply", "record", "zeros_with", "recording_backward", "LINEAR",
@@ -226,37 +228,75 @@ def _all_numpy(arrays) -> bool:
     return True
 
 
+def _forward_elsewhere(op, arrays, params) -> tuple:
+    """``(xp, op.forward(xp, *arrays, **params))`` for inputs that are not all plain NumPy
+    arrays: CuPy's, on the inputs' GPU, or NumPy subclasses and scalars."""
+    first = arrays[0]
+    xp = backend.xp_of(first)
+    backend.check_same_device(op.name, arrays)
+    if xp is np:
+        return np, op.forward(np, *arrays, **params)
+    with first.device:          # CuPy allocates on the current GPU: make it the inputs'
+        return xp, op.forward(xp, *arrays, **params)
+
+
 def apply(op, *inputs, **params):
     """Run ``op`` on tensors ``inputs`` and, when needed, record it in the graph."""
     if _state.vmap_levels:
         if any(t._batched for t in inputs) or (params and _batching.has_batched_param(params)):
             return _batching.apply_batched(op, inputs, params)
-    arrays = [t._array for t in inputs]
-    first = arrays[0]
+    first = inputs[0]._array
+    n = len(inputs)
+    if n == 1:                              # (one or two inputs, most ops: spelled out)
+        arrays = (first,)
+        numpy_only = first.__class__ is np.ndarray
+    elif n == 2:
+        second = inputs[1]._array
+        arrays = (first, second)
+        numpy_only = first.__class__ is np.ndarray and second.__class__ is np.ndarray
+    else:
+        arrays = tuple([t._array for t in inputs])
+        numpy_only = first.__class__ is np.ndarray and _all_numpy(arrays)
     try:
-        if first.__class__ is np.ndarray and _all_numpy(arrays):
-            xp = np
-            out = op.forward(np, *arrays, **params)
+        if not numpy_only:
+            xp, out = _forward_elsewhere(op, arrays, params)
+        elif params or n > 2:
+            xp, out = np, op.forward(np, *arrays, **params)
+        elif n == 1:                        # (spelled out: no argument tuple to build)
+            xp, out = np, op.forward(np, first)
         else:
-            xp = backend.xp_of(first)
-            backend.check_same_device(op.name, arrays)
-            if xp is np:            # NumPy subclasses, NumPy beside NumPy scalars
-                out = op.forward(np, *arrays, **params)
-            else:
-                with first.device:  # CuPy allocates on the current GPU: make it the inputs'
-                    out = op.forward(xp, *arrays, **params)
+            xp, out = np, op.forward(np, first, second)
     except ValueError as exc:
         if op.broadcasts:
             raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None
         raise
-    if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+    scalar = out.__class__ is not np.ndarray and isinstance(out, np.generic)
+    if scalar:
         out = np.asarray(out)               # NumPy reductions of 0-d results give scalars
+    if _compiling.recorder is not None:     # gpugrad.compile is recording this step
+        _compiling.recorder.op(op.forward, xp, arrays, params, out, inputs, scalar)
     result = Tensor._wrap(out)
-    if op.view and xp.may_share_memory(out, first):
+    if op.view and _is_view_of(out, first, xp):
         share_version(result, inputs[0])
-    if (_state.grad_enabled and op.differentiable) or dual_levels._state.levels:
+    if _state.grad_enabled and op.differentiable:
+        for t in inputs:                    # record() has nothing to do unless one does
+            if t._requires_grad:
+                return record(op, inputs, result, params, arrays)
+    if _dual_state.levels:
         return record(op, inputs, result, params, arrays)
     return result
+
+
+def _is_view_of(out, first, xp) -> bool:
+    """Whether a view op's ``out`` shares memory with its input ``first``: ``may_share_memory``
+    where the answer is not plain (a view with elements, made from ``first`` itself or from
+    what ``first`` views, shares them; an array that is no view shares nothing)."""
+    base = out.base
+    if base is None:
+        return out is first and bool(xp.may_share_memory(out, first))
+    if (base is first or base is first.base) and out.size:
+        return True
+    return bool(xp.may_share_memory(out, first))
 
 
 def share_version(view, base) -> None:
@@ -280,17 +320,24 @@ def record(op, inputs, result, params, arrays=None):
         edges = None
         for i, t in enumerate(inputs):
             if t._requires_grad:
-                if t._base is not None and t.grad_fn is not None and (
-                        t._view_epoch != t._version.rebased):
-                    raise stale_view_error(op.name, t)
+                made_by = t.grad_fn
+                if made_by is None:
+                    edge = (grad_accumulator(t), 0)
+                else:
+                    if t._base is not None and t._view_epoch != t._version.rebased:
+                        raise stale_view_error(op.name, t)
+                    edge = (made_by, t.output_nr)
                 if edges is None:
                     edges = [None] * len(inputs)
-                edges[i] = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (
-                    grad_accumulator(t), 0)
+                edges[i] = edge
         if edges is not None:
             sources = inputs if arrays is None else arrays
-            node = Node(op, tuple(edges), tuple([a.shape for a in sources]),
-                        tuple([a.dtype for a in sources]))
+            if len(sources) == 1:
+                a = sources[0]
+                node = Node(op, tuple(edges), (a.shape,), (a.dtype,))
+            else:
+                node = Node(op, tuple(edges), tuple([a.shape for a in sources]),
+                            tuple([a.dtype for a in sources]))
             if params:
                 if op._open_params:             # forward(**params): names seen only now
                     for name in params:

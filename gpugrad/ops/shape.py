@@ -162,16 +162,20 @@ def reshape(x, *shape):
                 [3., 4., 5.]], device='cpu', dtype=float32)
     """
     shape = _shape_arg(shape)
-    if shape == tuple(x.shape):                 # a new view all the same (own graph place)
-        return apply(Reshape, x, shape=shape)
-    known, count = math.prod(n for n in shape if n != -1), x.numel()
-    if shape.count(-1) > 1 or (-1 not in shape and known != count) or (
-            -1 in shape and (known == 0 or count % known)):
-        raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({count} "
-                         f"elements) to {shape}")
-    if -1 in shape:
+    count = x.numel()                   # (the same shape: a new view all the same, its own
+    if -1 in shape:                     # place in the graph)
+        known = math.prod(n for n in shape if n != -1)
+        if shape.count(-1) > 1 or known == 0 or count % known:
+            raise _reshape_error(x, shape)
         shape = tuple(count // known if n == -1 else n for n in shape)
+    elif math.prod(shape) != count:
+        raise _reshape_error(x, shape)
     return apply(Reshape, x, shape=shape)
+
+
+def _reshape_error(x, shape) -> ValueError:
+    return ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.numel()} "
+                      f"elements) to {shape}")
 
 
 view = reshape
@@ -180,11 +184,12 @@ view = reshape
 def permute(x, *axes):
     """``x`` with its axes reordered: ``permute(x, 2, 0, 1)``."""
     axes = _shape_arg(axes)
-    if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
+    ndim = x.ndim
+    normalized = tuple([a % ndim for a in axes]) if ndim else axes
+    if len(normalized) != ndim or len(set(normalized)) != ndim:      # (each in range by now)
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of a "
                          f"tensor of shape {tuple(x.shape)}")
-    axes = tuple(a % x.ndim for a in axes)
-    return apply(Permute, x, axes=axes)
+    return apply(Permute, x, axes=normalized)
 
 
 def movedim(x, source: int, destination: int):

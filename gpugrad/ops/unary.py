@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from .. import backend, dtypes
+from ..autograd.compile_mode import kernel
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
 from ..tensor import Tensor
 
@@ -179,7 +180,9 @@ _PYTHON_NUMBERS = (float, int, bool, complex)
 
 def _is_scalar(value) -> bool:
     """A Python or NumPy number (which ops take as a parameter, not as a tensor)."""
-    return value.__class__ in _PYTHON_NUMBERS or isinstance(value, (numbers.Number, np.generic))
+    return value.__class__ in _PYTHON_NUMBERS or (
+        not isinstance(value, Tensor)       # (the abstract Number's check is the slow one)
+        and isinstance(value, (numbers.Number, np.generic)))
 
 
 def _float(x):
@@ -253,7 +256,11 @@ def astype(x, dtype):
     if x._batched:
         from ..autograd.batched import BatchedTensor
         return BatchedTensor._make(astype(x._value, dtype), x._level)
-    return Tensor._wrap(x._array.astype(dtype))
+    return Tensor._wrap(kernel(_converted, x._array, dtype))
+
+
+def _converted(array, dtype):
+    return array.astype(dtype)
 
 
 def to_device(x, device):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.compile_mode import effect
+
 __all__ = ["StepLR", "CosineAnnealingLR"]
 
 
@@ -37,7 +39,11 @@ class _Scheduler:
             group["lr"] = self.lr_at(base, self.last_epoch)
 
     def step(self) -> None:
-        """Advance one epoch and set each group's lr."""
+        """Advance one epoch and set each group's lr (live at every replay of a step
+        compiled by ``gpugrad.compile`` that calls it)."""
+        effect(self._advance)
+
+    def _advance(self) -> None:
         self.last_epoch += 1
         self._apply()
 

@@ -22,6 +22,7 @@ import copy
 from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.capture_mode import CaptureError, is_graph_recording
+from ..autograd.compile_mode import _state as _compiling, effect, kernel
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
@@ -97,6 +98,7 @@ class Optimizer:
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self.param_groups.append(group)
+        self._layout += 1
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None, or to zeros in place."""
@@ -108,10 +110,17 @@ class Optimizer:
         """Update every parameter that has a gradient, in place (no graph is recorded).
 
         On CUDA, with the fused kernels on, each group's parameters are updated by one
-        multi-tensor launch per device and dtype; the rest by ``_update`` one by one."""
+        multi-tensor launch per device and dtype; the rest by ``_update`` one by one. In a
+        step compiled by ``gpugrad.compile``, each ``_update`` is a line of the program:
+        replays call it again, reading the current learning rates, step counts and state
+        (``load_state_dict`` and ``add_param_group`` make the step record again)."""
         recording = is_graph_recording()
+        compiling = _compiling.recorder is not None
+        if compiling:
+            _compiling.recorder.guard(self._layout_now, self._layout_now())
         with no_grad():
             done = multi_tensor.step(self, recording) if self._fused_kind else ()
+            updated = []
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None and id(p) not in done:
@@ -123,9 +132,21 @@ class Optimizer:
                                 f"whose learning rate and step count a captured graph would "
                                 f"freeze; only the fused kernels can be captured (float32 "
                                 f"or float64, contiguous, GPUGRAD_FUSED not 0)")
-                        self._update(p._array, p.grad._array, self.state.setdefault(id(p), {}),
-                                     group)
-                        p._version.value += 1
+                        state = self.state.setdefault(id(p), {})
+                        if compiling:
+                            kernel(type(self)._update, self, p._array, p.grad._array, state,
+                                   group)
+                            updated.append(p)
+                        else:
+                            self._update(p._array, p.grad._array, state, group)
+                            p._version.value += 1
+            if updated:
+                effect(_count_versions, updated)
+
+    _layout = 0     # bumped when groups or state are replaced: a compiled step records again
+
+    def _layout_now(self) -> tuple:
+        return (self._layout, len(self.param_groups))
 
     # ------------------------------------------------------------------ capture protocol
     # What a whole-step CUDA graph capture needs from an optimizer (as PyTorch's optimizers
@@ -181,6 +202,7 @@ class Optimizer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self._layout += 1
         params = self._params()
         self.state = {id(params[i]): value for i, value in state["state"].items()}
 
@@ -199,6 +221,7 @@ class Optimizer:
                                  f"parameters, this optimizer's has {len(group['params'])}")
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = {}
+        self._layout += 1
         for key, value in state_dict["state"].items():
             i = int(key)
             if not 0 <= i < len(params):
@@ -207,6 +230,12 @@ class Optimizer:
             p = params[i]
             self.state[id(p)] = {k: _as_state_value(v, p, f"state.{i}.{k}")
                                  for k, v in value.items()}
+
+
+def _count_versions(params) -> None:
+    """Each of ``params`` was written in place (for a compiled step's replays)."""
+    for p in params:
+        p._version.value += 1
 
 
 def _check_grad(p) -> None:

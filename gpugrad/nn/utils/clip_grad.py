@@ -25,6 +25,7 @@ import numpy as np
 
 from ... import backend, creation
 from ...autograd.capture_mode import refuse_host_sync
+from ...autograd.compile_mode import kernel
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
@@ -81,10 +82,8 @@ def _total_norm(tensors: list, norm_type, error_if_nonfinite: bool) -> Tensor:
     if not tensors:
         return creation.tensor(0.0)
     norm_type = float(norm_type)
-    first = tensors[0].device
-    norms = [backend.to_device(_vector_norm(t._array, norm_type), first) for t in tensors]
-    xp = backend.xp_of(norms[0])
-    total = xp.asarray(xp.linalg.norm(xp.stack(norms), ord=norm_type))
+    total = kernel(_norm_of_arrays, [t._array for t in tensors], norm_type)
+    xp = backend.xp_of(total)
     if error_if_nonfinite:
         refuse_host_sync("clip_grad_norm_(error_if_nonfinite=True) reading the norm")
         if not bool(xp.isfinite(total)):
@@ -94,6 +93,15 @@ def _total_norm(tensors: list, norm_type, error_if_nonfinite: bool) -> Tensor:
                 f"(gpugrad.autograd.detect_anomaly), lower the learning rate, or pass "
                 f"error_if_nonfinite=False to scale by it anyway")
     return Tensor._wrap(total)
+
+
+def _norm_of_arrays(arrays: list, norm_type: float):
+    """The ``norm_type``-norm of the raw ``arrays`` together, a 0-d array on the first's
+    device (a line of a compiled step: gpugrad.compile)."""
+    first = backend.device_of(arrays[0])
+    norms = [backend.to_device(_vector_norm(a, norm_type), first) for a in arrays]
+    xp = backend.xp_of(norms[0])
+    return xp.asarray(xp.linalg.norm(xp.stack(norms), ord=norm_type))
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
@@ -115,16 +123,21 @@ def _scale(grads: list, max_norm: float, total_norm) -> None:
     if not grads:
         return
     total = total_norm._array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
-    xp = backend.xp_of(total)
-    coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
-    on_device = {}
+    kernel(_scale_arrays, [g._array for g in grads], float(max_norm), total)
     for g in grads:
-        array = g._array
-        key = (g.device, array.dtype)
-        if key not in on_device:        # copied once per device and dtype (no host sync)
-            on_device[key] = backend.to_device(xp.asarray(coef), g.device).astype(array.dtype)
-        array *= on_device[key]
         g._version.value += 1
+
+
+def _scale_arrays(arrays: list, max_norm: float, total) -> None:
+    """Multiply each raw array in place by min(max_norm / (total + 1e-6), 1)."""
+    xp = backend.xp_of(total)
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    on_device = {}
+    for array in arrays:
+        key = (backend.device_of(array), array.dtype)
+        if key not in on_device:        # copied once per device and dtype (no host sync)
+            on_device[key] = backend.to_device(xp.asarray(coef), key[0]).astype(array.dtype)
+        array *= on_device[key]
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
@@ -165,6 +178,9 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
                          f"clamped into [-clip_value, clip_value]; pass a number >= 0 (the "
                          f"largest absolute value a gradient element may keep)")
     for g in _grads(parameters, "clip_grad_value_"):
-        array = g._array
-        backend.xp_of(array).clip(array, -clip_value, clip_value, out=array)
+        kernel(_clip_array, g._array, clip_value)
         g._version.value += 1
+
+
+def _clip_array(array, clip_value: float) -> None:
+    backend.xp_of(array).clip(array, -clip_value, clip_value, out=array)

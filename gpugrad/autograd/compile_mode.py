@@ -1,0 +1,101 @@
+"""Compile mode: while ``gpugrad.compile`` records a step, every array computation the step
+makes is written down, so that later calls can replay it without building a graph.
+
+A mode like ``no_grad``: thread-local state that the ops, the engine's gradient store, the
+optimizers and ``zero_grad`` read, and that ``gpugrad/compiled.py`` (above the optimizers)
+switches. What is written down goes to a *recorder* this module knows only by its methods
+(``gpugrad/step_program.py``'s ``Recorder``):
+
+- ``kernel(fn, args, kwargs, result, scalar)``: ``result = fn(*args, **kwargs)`` ran on raw
+  arrays (an op's ``forward``, a fused reverse rule; ``scalar``: a NumPy scalar it gave was
+  made the 0-d array ``result``); a replay calls ``fn`` again on the replay's arrays;
+- ``effect(fn, args, result)``: ``fn(*args)`` changed Python-side state (stored a gradient,
+  stepped an optimizer, reset gradients); a replay runs it again, live, as eager code would;
+  an array it returns (the gradient it stored) is what later kernels read in its place.
+
+Example::
+
+    >>> from gpugrad.autograd import compile_mode
+    >>> compile_mode.is_compiling()
+    False
+    >>> compile_mode.kernel(max, 2, 3)          # outside a recording: just the call
+    3
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+import numpy as np
+
+__all__ = ["is_compiling", "recording_into", "kernel", "effect", "refuse_in_compile"]
+
+
+class CompileError(RuntimeError):
+    """Something in a step cannot be compiled (see the message)."""
+
+
+CompileError.__module__ = "gpugrad"             # its public name, shown in tracebacks
+
+
+class _State(threading.local):
+    recorder = None         # the recorder of the step being compiled on this thread, or None
+
+
+_state = _State()
+
+
+def is_compiling() -> bool:
+    """Whether a step is being recorded by ``gpugrad.compile`` on this thread right now."""
+    return _state.recorder is not None
+
+
+@contextlib.contextmanager
+def recording_into(recorder):
+    """Write what runs in the block down into ``recorder`` (nested recordings are refused)."""
+    if _state.recorder is not None:
+        raise CompileError("gpugrad.compile: a compiled step called another compiled step "
+                           "while it was being recorded; compile the outer step only")
+    _state.recorder = recorder
+    try:
+        yield recorder
+    finally:
+        _state.recorder = None
+
+
+def kernel(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)``, a computation on raw arrays, written down when compiling.
+    Call sites that work on raw arrays outside an op's ``forward`` go through this. A NumPy
+    scalar result comes back as a 0-d array (an array the program can name)."""
+    result = fn(*args, **kwargs)
+    scalar = result.__class__ is not np.ndarray and isinstance(result, np.generic)
+    if scalar:
+        result = np.asarray(result)
+    recorder = _state.recorder
+    if recorder is not None:
+        recorder.kernel(fn, args, kwargs, result, scalar)
+    return result
+
+
+def effect(fn, *args):
+    """Run ``fn(*args)`` (Python-side state changes), written down when compiling so that a
+    replay runs it again live; returns what ``fn`` returns. What ``fn`` does inside is not
+    written down as well (the replay runs all of it)."""
+    recorder = _state.recorder
+    if recorder is None:
+        return fn(*args)
+    _state.recorder = None
+    try:
+        result = fn(*args)
+    finally:
+        _state.recorder = recorder
+    recorder.effect(fn, args, result)
+    return result
+
+
+def refuse_in_compile(what: str, instead: str) -> None:
+    """Raise CompileError naming ``what`` cannot be compiled and what to do ``instead``."""
+    if _state.recorder is not None:
+        raise CompileError(f"gpugrad.compile: {what} inside a compiled step cannot be "
+                           f"replayed; {instead}")

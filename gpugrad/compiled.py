@@ -1,0 +1,162 @@
+"""``gpugrad.compile``: a training step recorded once per input signature and replayed.
+
+The first call for a signature runs the step eagerly (its results are real) while
+``compile_mode`` writes down every array computation it makes (forward, backward, the
+optimizer's work) as one flat Python program (``step_program.py``); later calls replay that
+program: no graph is built, no node, no saved value, no engine bookkeeping. On the GPU the
+replay is the step's CUDA graph (``gpugrad.cuda.graph``).
+
+What is part of the signature (a change records again): each input's shape, dtype, device
+and requires_grad; grad mode and autocast; and, for every tensor the step reads by reference
+(parameters, buffers), the array it holds and whether it requires grad. What runs live at
+every replay, as eager code would: ``optimizer.step()`` (so schedulers and step counts work:
+learning rates are read, not frozen), ``zero_grad``, storing gradients into ``.grad`` and the
+post-accumulate hooks, ``scheduler.step()``. What is fixed at recording: Python numbers the
+step closes over, Python control flow, and which modules are in ``train()``/``eval()`` mode
+(call ``reset()`` after changing them). Host reads (``.item()``, ``print(t)``, a branch on
+a value) and random draws inside the step are refused, with the capture rules' errors.
+
+Example::
+
+    >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    >>> opt = gpugrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    >>> @gpugrad.compile
+    ... def train_step(x, y):
+    ...     opt.zero_grad()
+    ...     loss = F.cross_entropy(model(x), y)
+    ...     loss.backward()
+    ...     opt.step()
+    ...     return loss
+    >>> x, y = gpugrad.randn(16, 4), gpugrad.randint(0, 3, (16,))
+    >>> losses = [train_step(x, y).item() for _ in range(5)]
+    >>> losses == sorted(losses, reverse=True)
+    True
+    >>> train_step.records, train_step.replays        # recorded once, replayed 4 times
+    (1, 4)
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+
+from . import pytree
+from .autograd.autocast_mode import _state as _autocast
+from .autograd.capture_mode import capture_rules
+from .autograd.compile_mode import CompileError, is_compiling, recording_into
+from .autograd.mode import _state as _grad_mode
+from .graphs import graph
+from .step_program import Recorder
+from .tensor import Tensor
+
+__all__ = ["compile", "CompiledStep", "CompileError"]
+
+RECORD_WARNING_AT = 8       # recordings of one step before it warns that they keep changing
+
+
+def compile(step_fn=None):      # noqa: A001  (gpugrad.compile, as torch.compile)
+    """Compile ``step_fn`` (tensors in; a tensor, a number or a tuple/list/dict of them out);
+    usable as ``@gpugrad.compile``. See the module docstring.
+
+    Shapes: whatever ``step_fn`` takes and returns. Example: ``step = gpugrad.compile(fn)``,
+    then ``loss = step(x, y)`` per batch (outputs are new tensors with no graph).
+    """
+    if step_fn is None:
+        return compile
+    if not callable(step_fn):
+        raise TypeError(f"gpugrad.compile takes a function, got {type(step_fn).__name__}")
+    return CompiledStep(step_fn)
+
+
+class CompiledStep:
+    """A step function recorded per input signature; call it like the function.
+    ``records`` counts recordings, ``replays`` the calls served by replaying one;
+    ``program(*inputs)`` is the recorded program for those inputs' signature (or None)."""
+
+    def __init__(self, step_fn):
+        self.step_fn = step_fn
+        functools.update_wrapper(self, step_fn)
+        self._programs: dict = {}
+        self._graph = None          # CUDA inputs: the step's CapturedStep
+        self.records = 0
+        self.replays = 0
+
+    def reset(self) -> None:
+        """Forget every recording (after changing Python state the step reads, such as a
+        module's train()/eval() mode); the next call records again."""
+        self._programs.clear()
+        self._graph = None
+
+    def program(self, *inputs):
+        """The program recorded for the signature of ``inputs`` (its ``source`` is the
+        generated Python), or None."""
+        return self._programs.get(_signature(_as_tensors(inputs)))
+
+    def __call__(self, *inputs):
+        if is_compiling():      # its replay would run unseen by the outer recording
+            raise CompileError(f"gpugrad.compile: {self.__name__}, a compiled step, was "
+                               f"called while another step was being recorded; compile "
+                               f"the outer step only")
+        inputs = _as_tensors(inputs)
+        if inputs and inputs[0]._array.__class__ is not np.ndarray:
+            return self._on_device(inputs)
+        key = _signature(inputs)
+        program = self._programs.get(key)
+        if program is not None and program.guards_hold():
+            self.replays += 1
+            return program.run(inputs)
+        return self._record(key, inputs)
+
+    def _record(self, key, inputs):
+        recorder = Recorder(inputs)
+        with capture_rules(recording=False), recording_into(recorder):
+            outputs = self.step_fn(*inputs)
+        self._programs[key] = recorder.finish(outputs)
+        self.records += 1
+        if self.records == RECORD_WARNING_AT:
+            warnings.warn(f"gpugrad.compile: {self.__name__} has been recorded "
+                          f"{self.records} times; something in its signature keeps changing "
+                          f"(input shapes, dtypes, requires_grad, or a parameter's array "
+                          f"replaced between calls). Each recording runs the step eagerly "
+                          f"with extra bookkeeping.", RuntimeWarning, stacklevel=3)
+        return pytree.tree_map(_detached, outputs)
+
+    def _on_device(self, inputs):
+        """CUDA inputs: the step as a CUDA graph; its outputs copied out of the graph's
+        static buffers (the next replay overwrites those)."""
+        if self._graph is None:
+            self._graph = graph(self.step_fn)
+        outputs = self._graph(*inputs)
+        self.records, self.replays = self._graph.captures, self._graph.replays
+        return pytree.tree_map(_copied, outputs)
+
+
+def _as_tensors(inputs) -> tuple:
+    for i, value in enumerate(inputs):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"a compiled step takes tensors; input {i} is a "
+                            f"{type(value).__name__} (wrap it with gpugrad.tensor, or close "
+                            f"over it if it never changes)")
+        if value._batched:
+            raise CompileError("gpugrad.compile: a compiled step cannot be called inside "
+                               "vmap; vmap inside the step instead")
+    return inputs
+
+
+def _signature(inputs) -> tuple:
+    """Grad mode, autocast, and per input its shape, dtype, requires_grad and which earlier
+    input it is (the same tensor passed twice is recorded as one)."""
+    modes = (_grad_mode.grad_enabled, _autocast.active)
+    first = {}
+    return modes + tuple((t._array.shape, t._array.dtype, t._requires_grad,
+                          first.setdefault(id(t), i)) for i, t in enumerate(inputs))
+
+
+def _detached(value):
+    return value.detach() if isinstance(value, Tensor) else value
+
+
+def _copied(value):
+    return value.detach().clone() if isinstance(value, Tensor) else value

@@ -1,0 +1,235 @@
+"""A recorded step as a flat program: what ``gpugrad.compile`` replays on the CPU.
+
+While a step runs under ``compile_mode.recording_into(Recorder(inputs))``, the recorder
+writes one line of Python per array computation (an op's ``forward``, a fused reverse rule)
+and per Python-side effect (a gradient stored, an optimizer step), naming each array the step
+makes ``v0``, ``v1``... Arrays that existed before the step (parameters, optimizer state,
+constants) are bound by reference, so in-place updates to them are seen by every replay.
+``finish(outputs)`` turns the lines into one Python function, with a ``del`` after each
+array's last use so that a replay holds no more memory than the eager step did.
+
+Example::
+
+    >>> from gpugrad.autograd import compile_mode
+    >>> from gpugrad.step_program import Recorder
+    >>> x = gpugrad.tensor([1.0, 2.0])
+    >>> recorder = Recorder([x])
+    >>> with compile_mode.recording_into(recorder):
+    ...     y = (x * 3).exp()
+    >>> program = recorder.finish(y)
+    >>> print(program.source)                               # doctest: +NORMALIZE_WHITESPACE
+    def replay(t0):
+        v0 = t0._array
+        v1 = MulScalar_forward(np, v0, c=3)
+        del v0
+        v2 = Exp_forward(np, v1)
+        del v1
+        return (v2,)
+    >>> program.run([gpugrad.tensor([0.0, 1.0])])          # no graph is built
+    tensor([ 1.      , 20.085537], device='cpu', dtype=float32)
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import numpy as np
+
+from . import pytree
+from .tensor import Tensor
+
+__all__ = ["Recorder", "StepProgram"]
+
+_LITERALS = (bool, int, str, type(None))
+
+
+class Recorder:
+    """Writes down a step as it runs; ``inputs`` are the step's tensors (``t0``, ``t1``...)."""
+
+    def __init__(self, inputs):
+        self.lines: list = []           # (text, slots read, slot written or None)
+        self.names: dict = {"np": np, "_wrap": Tensor._wrap, "_as0d": np.asarray}
+        self._const_names: dict = {}    # id(object) -> its name in ``names``
+        self._slot_of: dict = {}        # id(array) -> (slot number, a weak reference to
+                                        # the array: an id alone may be a dead array's)
+        self._slots = 0
+        self.inputs = {id(t): i for i, t in enumerate(inputs)}
+        self.guards: dict = {}          # id(tensor) -> (tensor, its array, requires_grad)
+        self.checks: list = []          # (read, value): read() must still give value
+        for i, t in enumerate(inputs):
+            self._bind(t._array, f"t{i}._array", ())
+
+    # ------------------------------------------------------------------ recording
+    def op(self, forward, xp, arrays, params, out, inputs, scalar_result: bool) -> None:
+        """An op's ``forward(xp, *arrays, **params)`` gave ``out`` (a NumPy scalar turned
+        into the 0-d array ``out`` when ``scalar_result``); ``inputs`` are its tensors."""
+        for t, a in zip(inputs, arrays):
+            if self._slot(a) is None and id(t) not in self.inputs:
+                self.guards.setdefault(id(t), (t, a, t._requires_grad))
+        call, reads = self._call(forward, (xp, *arrays), params)
+        self._bind(out, f"_as0d({call})" if scalar_result else call, reads)
+
+    def guard(self, read, value) -> None:
+        """The program is valid only while ``read()`` returns ``value`` (an optimizer's
+        layout, say); checked before every replay."""
+        self.checks.append((read, value))
+
+    def kernel(self, fn, args, kwargs, result, scalar: bool = False) -> None:
+        """``result = fn(*args, **kwargs)`` on raw arrays (``compile_mode.kernel``; with
+        ``scalar``, ``fn`` gave a NumPy scalar that became the 0-d array ``result``)."""
+        call, reads = self._call(fn, args, kwargs)
+        self._bind_result(result, f"_as0d({call})" if scalar else call, reads)
+
+    def effect(self, fn, args, result) -> None:
+        """``fn(*args)`` ran (``compile_mode.effect``) and gave ``result``: an array it
+        returns is what later lines read in place of the one recorded."""
+        call, reads = self._call(fn, args, {})
+        self._bind_result(result, call, reads)
+
+    def _bind_result(self, result, call: str, reads: tuple) -> None:
+        if isinstance(result, np.generic):      # a value no later line could be found by
+            raise TypeError(f"gpugrad.compile: {call} returned a NumPy scalar; a recorded "
+                            f"kernel must return arrays (wrap it with np.asarray)")
+        if isinstance(result, np.ndarray):
+            self._bind(result, call, reads)
+        elif isinstance(result, tuple) and any(isinstance(r, np.ndarray) for r in result):
+            targets = []
+            for r in result:
+                targets.append(self._new_slot(r) if isinstance(r, np.ndarray) else "_")
+            self.lines.append((f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = "
+                               f"{call}", reads, tuple(t for t in targets if t != "_")))
+        else:
+            self.lines.append((call, reads, ()))
+
+    def _bind(self, array, expression: str, reads: tuple) -> None:
+        self.lines.append((f"{self._new_slot(array)} = {expression}", reads,
+                           (f"v{self._slots - 1}",)))
+
+    def _new_slot(self, array) -> str:
+        self._slot_of[id(array)] = (self._slots, weakref.ref(array))
+        self._slots += 1
+        return f"v{self._slots - 1}"
+
+    def _slot(self, array):
+        """The slot the step's array ``array`` is in, or None (it existed before the step)."""
+        entry = self._slot_of.get(id(array))
+        return entry[0] if entry is not None and entry[1]() is array else None
+
+    def _call(self, fn, args, kwargs) -> tuple:
+        reads: list = []
+        parts = [self._expr(a, reads) for a in args]
+        parts += [f"{k}={self._expr(v, reads)}" for k, v in kwargs.items()]
+        return f"{self._const(fn, 'f')}({', '.join(parts)})", tuple(reads)
+
+    def _expr(self, value, reads: list) -> str:
+        """How the program names ``value``: a slot, an input tensor, a literal or a constant
+        bound by reference."""
+        if isinstance(value, np.ndarray):
+            slot = self._slot(value)
+            if slot is not None:
+                reads.append(f"v{slot}")
+                return f"v{slot}"
+            return self._const(value, "c")
+        if isinstance(value, Tensor):
+            if id(value) in self.inputs:
+                return f"t{self.inputs[id(value)]}"
+            slot = self._slot(value._array)
+            if slot is not None:                # a plain tensor over the replay's array
+                reads.append(f"v{slot}")
+                return f"_wrap(v{slot})"
+            return self._const(value, "c")
+        if value is np:
+            return "np"
+        if isinstance(value, _LITERALS) or (isinstance(value, float) and math.isfinite(value)):
+            return repr(value)
+        if isinstance(value, tuple) and all(isinstance(v, _LITERALS) for v in value):
+            return repr(value)
+        if isinstance(value, (tuple, list)):        # an index may hold arrays the step made
+            inner = ", ".join(self._expr(v, reads) for v in value)
+            return f"({inner},)" if isinstance(value, tuple) else f"[{inner}]"
+        return self._const(value, "c")
+
+    def _output(self, leaf, reads: list) -> str:
+        """How the program returns output ``leaf``: an array it made (wrapped as a fresh
+        tensor by ``run``), an input tensor, or a constant."""
+        if isinstance(leaf, Tensor) and id(leaf) not in self.inputs:
+            slot = self._slot(leaf._array)
+            if slot is not None:
+                reads.append(f"v{slot}")
+                return f"v{slot}"
+        return self._expr(leaf, reads)
+
+    def _const(self, value, prefix: str) -> str:
+        """The global name bound to ``value``: a function by its qualified name (``Exp_forward``
+        for ``Exp.forward``), anything else ``c0``, ``c1``..."""
+        name = self._const_names.get(id(value))
+        if name is None:
+            if prefix == "f":
+                base = "".join(ch if ch.isalnum() else "_" for ch in
+                               getattr(value, "__qualname__", "f").replace(".<locals>", ""))
+                name = base if base not in self.names else f"{base}_{len(self._const_names)}"
+            else:
+                name = f"c{len(self._const_names)}"
+            self._const_names[id(value)] = name
+            self.names[name] = value
+        return name
+
+    # ------------------------------------------------------------------ the program
+    def finish(self, outputs) -> "StepProgram":
+        """The program that replays what was recorded and returns ``outputs`` (a pytree of
+        tensors and constants) made from the replay's arrays."""
+        leaves, treedef = pytree.tree_flatten(outputs)
+        reads: list = []
+        results = [self._output(leaf, reads) for leaf in leaves]
+        body = self.lines + [("return (" + ", ".join(results) + ("," if len(results) == 1
+                                                                  else "") + ")",
+                              tuple(reads), ())]
+        last = {}
+        for number, (_, used, _) in enumerate(body):
+            for slot in used:
+                last[slot] = number
+        text = []
+        for number, (line, used, written) in enumerate(body):
+            text.append("    " + line)
+            dead = [s for s in dict.fromkeys(used + written)
+                    if last.get(s, number) <= number and number < len(body) - 1]
+            if dead:
+                text.append("    del " + ", ".join(dead))
+        inputs = ", ".join(f"t{i}" for i in range(len(self.inputs)))
+        source = f"def replay({inputs}):\n" + "\n".join(text)
+        program = StepProgram(source, dict(self.names), treedef,
+                              list(self.guards.values()), list(self.checks))
+        self._slot_of.clear()
+        return program
+
+
+class StepProgram:
+    """A recorded step: ``run(inputs)`` replays it, returning fresh tensors (no graph).
+    ``source`` is the generated Python; ``guards`` the tensors read by reference, each with
+    the array and requires_grad it had, and ``checks`` other state that must not change
+    (``guards_hold`` checks both)."""
+
+    def __init__(self, source: str, names: dict, treedef, guards: list, checks: list):
+        self.source, self.treedef, self.guards, self.checks = source, treedef, guards, checks
+        namespace = dict(names)
+        exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
+        self._replay = namespace["replay"]
+        self.lines = source.count("\n")
+
+    def guards_hold(self) -> bool:
+        """Whether every tensor the program reads by reference still holds the same array
+        and still does (or does not) require grad."""
+        for t, array, requires_grad in self.guards:
+            if t._array is not array or t._requires_grad != requires_grad:
+                return False
+        for read, value in self.checks:
+            if read() != value:
+                return False
+        return True
+
+    def run(self, inputs):
+        """Replay on ``inputs`` (tensors of the recorded signature); the outputs' pytree."""
+        leaves = self._replay(*inputs)
+        out = [Tensor._wrap(v) if isinstance(v, np.ndarray) else v for v in leaves]
+        return pytree.tree_unflatten(self.treedef, out)

@@ -1,0 +1,389 @@
+"""gpugrad.compile on the CPU: N compiled steps equal N eager steps exactly (the reference is
+the same step run eagerly from the same start), re-recording when the signature changes,
+and the refusals.
+
+Every comparison is bitwise (np.array_equal on losses, parameters and gradients): a replay
+calls the very functions the eager step called, on the same values, so any difference is a
+value the program froze at recording instead of reading at replay.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import nn, optim
+from gpugrad.checkpoint import checkpoint_sequential
+from gpugrad.cuda import CaptureError
+from gpugrad.nn import functional as F
+
+OPTIMIZERS = {
+    "sgd-nesterov": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-3,
+                                         nesterov=True),
+    "sgd-momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.8, dampening=0.1),
+    "adam": lambda ps: optim.Adam(ps, lr=1e-2, weight_decay=1e-3),
+    "adamw": lambda ps: optim.AdamW(ps, lr=1e-2),
+}
+
+
+def _batches(n, rows=5, features=8, classes=4, seed=1):
+    rng = np.random.default_rng(seed)
+    return [(gpugrad.tensor(rng.standard_normal((rows, features)).astype(np.float32)),
+             gpugrad.tensor(rng.integers(0, classes, rows))) for _ in range(n)]
+
+
+def _trained(opt_name, compiled, checkpoint=False, set_to_none=True, steps=6, batches=None):
+    """Losses, parameters and gradients after ``steps`` steps of one MLP (same seed)."""
+    gpugrad.manual_seed(0)
+    model = nn.MLP([8, 16, 16, 16, 4])
+    opt = OPTIMIZERS[opt_name](list(model.parameters()))
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+
+    def step(x, y):
+        opt.zero_grad(set_to_none=set_to_none)
+        out = checkpoint_sequential(model.layers, 2, x) if checkpoint else model(x)
+        loss = F.cross_entropy(out, y)
+        loss.backward()
+        opt.step()
+        sched.step()
+        return loss
+
+    run = gpugrad.compile(step) if compiled else step
+    losses = [run(x, y).numpy() for x, y in (batches or _batches(steps))]
+    params = [p.numpy().copy() for p in model.parameters()]
+    grads = [p.grad.numpy().copy() for p in model.parameters()]
+    return losses, params, grads, run
+
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize("checkpoint", [False, True], ids=["plain", "checkpointed"])
+@pytest.mark.parametrize("set_to_none", [True, False], ids=["grads-none", "grads-zeroed"])
+@pytest.mark.parametrize("opt_name", sorted(OPTIMIZERS))
+def test_compiled_steps_equal_eager_steps_exactly(opt_name, checkpoint, set_to_none):
+    eager = _trained(opt_name, False, checkpoint, set_to_none)
+    compiled = _trained(opt_name, True, checkpoint, set_to_none)
+    assert _same(eager[0], compiled[0])                         # every loss
+    assert _same(eager[1], compiled[1])                         # every parameter
+    assert _same(eager[2], compiled[2])                         # every gradient
+    assert (compiled[3].records, compiled[3].replays) == (1, 5)  # really replayed
+
+
+def test_the_seed_example_compiled_gives_its_gradients_at_every_point():
+    @gpugrad.compile
+    def value_and_grad(x, y):
+        z = x**2 * y + y**3
+        z.backward()
+        return z, x.grad, y.grad
+
+    for x0, y0 in [(2.0, 3.0), (1.0, 2.0), (-0.5, 4.0)]:
+        x = gpugrad.tensor(x0, requires_grad=True)
+        y = gpugrad.tensor(y0, requires_grad=True)
+        z, dx, dy = value_and_grad(x, y)
+        # hand-derived: dz/dx = 2xy, dz/dy = x^2 + 3y^2
+        assert (z.item(), dx.item(), dy.item()) == (x0**2 * y0 + y0**3, 2 * x0 * y0,
+                                                    x0**2 + 3 * y0**2)
+        assert x.grad is dx or np.array_equal(x.grad.numpy(), dx.numpy())   # stored, too
+    assert (value_and_grad.records, value_and_grad.replays) == (1, 2)
+
+
+def test_each_signature_records_once_and_replays_its_own_program():
+    model = nn.Linear(3, 2)
+
+    @gpugrad.compile
+    def forward(x):
+        return (model(x) ** 2).sum()
+
+    shapes = [(4, 3), (2, 3), (4, 3), (2, 3)]
+    rng = np.random.default_rng(0)
+    for shape in shapes:
+        x = rng.standard_normal(shape).astype(np.float32)
+        expected = ((x @ model.weight.numpy().T + model.bias.numpy()) ** 2).sum()
+        assert forward(gpugrad.tensor(x)).item() == pytest.approx(expected, rel=1e-6)
+    assert (forward.records, forward.replays) == (2, 2)
+    forward(gpugrad.tensor(rng.standard_normal((4, 3))))              # float64: a new dtype
+    forward(gpugrad.tensor(np.ones((4, 3), np.float32), requires_grad=True))
+    assert forward.records == 4
+
+
+def test_a_replaced_parameter_or_optimizer_state_records_again():
+    gpugrad.manual_seed(0)
+    layer = nn.Linear(4, 3)
+    opt = optim.SGD(layer.parameters(), lr=0.1, momentum=0.9)
+
+    def step(x, y):
+        opt.zero_grad()
+        F.cross_entropy(layer(x), y).backward()
+        opt.step()
+
+    compiled = gpugrad.compile(step)
+    (x, y), = _batches(1, rows=6, features=4, classes=3)
+    compiled(x, y)
+    compiled(x, y)
+    assert (compiled.records, compiled.replays) == (1, 1)
+    layer.weight.data = gpugrad.zeros(3, 4)         # a new array: read by reference before
+    compiled(x, y)
+    assert compiled.records == 2
+    # the step after the replacement is the eager step from the same state
+    state = opt.state_dict()
+    w, b = layer.weight.numpy().copy(), layer.bias.numpy().copy()
+    compiled(x, y)
+    after_compiled = layer.weight.numpy().copy()
+    layer.weight.data, layer.bias.data = gpugrad.tensor(w), gpugrad.tensor(b)
+    opt.load_state_dict(state)                      # the optimizer's layout changes too
+    step(x, y)
+    assert np.array_equal(layer.weight.numpy(), after_compiled)
+    compiled(x, y)
+    assert compiled.records == 3
+
+
+def test_learning_rates_changed_between_calls_are_read_at_every_replay():
+    results = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        model = nn.Linear(4, 3)
+        opt = optim.Adam(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = gpugrad.compile(step) if compiled else step
+        for i, (x, y) in enumerate(_batches(5, features=4, classes=3)):
+            opt.param_groups[0]["lr"] = 0.1 / (i + 1)      # a schedule outside the step
+            run(x, y)
+        results.append([p.numpy().copy() for p in model.parameters()])
+    assert _same(*results)
+
+
+def test_outputs_are_new_tensors_without_a_graph():
+    w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+
+    @gpugrad.compile
+    def loss_of(x):
+        loss = (w * x).sum()
+        loss.backward()
+        return loss
+
+    first = loss_of(gpugrad.tensor([1.0, 1.0]))
+    second = loss_of(gpugrad.tensor([3.0, 0.0]))
+    third = loss_of(gpugrad.tensor([0.0, 5.0]))
+    assert (first.item(), second.item(), third.item()) == (3.0, 3.0, 10.0)
+    assert not (first.requires_grad or second.requires_grad or third.requires_grad)
+    assert second is not third and second._array is not third._array
+    assert w.grad.tolist() == [4.0, 6.0]      # accumulated over the calls, as eager: sum of x
+
+
+def test_ops_on_raw_arrays_inside_a_step_are_replayed_not_frozen():
+    """Comparisons, masks, casts, argmax, in-place writes, indexing by a tensor and
+    gradient clipping: each reads the replay's values."""
+    gpugrad.manual_seed(0)
+    model = nn.Linear(6, 6)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x, index):
+        opt.zero_grad()
+        h = model(x)
+        mask = (h > 0).astype(gpugrad.float32)
+        h = h * mask
+        h[0] = 0.0
+        h += 1.0
+        picked = h[index]
+        winner = picked.argmax(axis=1).astype(gpugrad.float32)
+        loss = (picked ** 2).sum() + winner.sum()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+        nn.utils.clip_grad_value_(model.parameters(), 0.01)
+        opt.step()
+        return loss
+
+    def run(compiled):
+        gpugrad.manual_seed(0)
+        model.weight.data = gpugrad.randn(6, 6)
+        model.bias.data = gpugrad.randn(6)
+        fn = gpugrad.compile(step) if compiled else step
+        rng = np.random.default_rng(3)
+        out = []
+        for _ in range(4):
+            x = gpugrad.tensor(rng.standard_normal((5, 6)).astype(np.float32))
+            index = gpugrad.tensor(rng.integers(0, 5, 3))
+            out.append(fn(x, index).numpy())
+        return out + [p.numpy().copy() for p in model.parameters()], fn
+
+    eager, (compiled, fn) = run(False)[0], run(True)
+    assert _same(eager, compiled)
+    assert fn.replays == 3
+
+
+def test_cross_entropy_counts_and_checks_labels_at_every_replay():
+    model = nn.Linear(4, 3)
+
+    @gpugrad.compile
+    def loss_of(x, y):
+        return F.cross_entropy(model(x), y)
+
+    x = gpugrad.randn(4, 4)
+    loss_of(x, gpugrad.tensor([0, 1, 2, 0]))
+    ignored = loss_of(x, gpugrad.tensor([0, -100, -100, 0]))      # a mean over 2 rows
+    assert ignored.item() == pytest.approx(F.cross_entropy(model(x), gpugrad.tensor(
+        [0, -100, -100, 0])).item(), rel=1e-6)
+    with pytest.raises(ValueError, match="label 7 is out of range for 3 classes"):
+        loss_of(x, gpugrad.tensor([0, 7, 1, 1]))
+    assert loss_of.records == 1
+
+
+def test_a_replay_keeps_no_more_memory_than_the_eager_step():
+    gpugrad.manual_seed(0)
+    model = nn.MLP([256] + [256] * 8 + [10])
+    opt = optim.SGD(model.parameters(), lr=0.01)
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    x, y = gpugrad.randn(512, 256), gpugrad.randint(0, 10, (512,))
+    compiled = gpugrad.compile(step)
+
+    def peak(fn):
+        fn(x, y)
+        tracemalloc.start()
+        base = tracemalloc.get_traced_memory()[0]
+        fn(x, y)
+        high = tracemalloc.get_traced_memory()[1] - base
+        tracemalloc.stop()
+        return high
+
+    eager_peak = peak(step)
+    compiled(x, y)
+    replay_peak = peak(compiled)
+    assert compiled.replays >= 2
+    assert replay_peak <= eager_peak * 1.05, (replay_peak, eager_peak)
+
+
+def test_host_reads_random_draws_and_replaced_buffers_are_refused_clearly():
+    layer = nn.Linear(3, 3)
+
+    def reads(x):
+        loss = layer(x).sum()
+        if loss > 0:                                   # a branch on a value
+            loss = loss * 2
+        return loss
+
+    with pytest.raises(CaptureError, match="bool"):
+        gpugrad.compile(reads)(gpugrad.ones(2, 3))
+    dropout = nn.Dropout(0.5)
+    with pytest.raises(CaptureError, match="random numbers"):
+        gpugrad.compile(lambda x: dropout(x))(gpugrad.ones(2, 3))
+    layer.register_buffer("seen", gpugrad.zeros(3))
+
+    def assigns(x):
+        layer.seen = layer.seen + x.sum(axis=0)
+        return layer(x)
+
+    with pytest.raises(gpugrad.CompileError, match="update it in place"):
+        gpugrad.compile(assigns)(gpugrad.ones(2, 3))
+
+    def replaces(x):
+        layer.weight.data = x
+        return x
+
+    with pytest.raises(gpugrad.CompileError, match=r"\.data"):
+        gpugrad.compile(replaces)(gpugrad.ones(3, 3))
+    with pytest.raises(TypeError, match="input 1 is a float"):
+        gpugrad.compile(lambda x, s: x * s)(gpugrad.ones(2), 2.0)
+    with pytest.raises(TypeError, match="takes a function"):
+        gpugrad.compile(3)
+    inner = gpugrad.compile(lambda x: x * 2)
+    inner(gpugrad.ones(2))
+    with pytest.raises(gpugrad.CompileError, match="compile the outer step only"):
+        gpugrad.compile(lambda x: inner(x) + 1)(gpugrad.ones(2))
+
+
+def test_python_state_is_fixed_at_recording_until_reset():
+    gpugrad.manual_seed(0)
+    dropout = nn.Dropout(0.5)
+    dropout.eval()
+
+    @gpugrad.compile
+    def apply_dropout(x):
+        return dropout(x) * 1.0
+
+    x = gpugrad.ones(4)
+    assert apply_dropout(x).tolist() == [1.0] * 4
+    dropout.train()                                      # not seen by the recorded program
+    assert apply_dropout(x).tolist() == [1.0] * 4
+    apply_dropout.reset()
+    with pytest.raises(CaptureError, match="random numbers"):
+        apply_dropout(x)                                  # recorded again, in train mode
+
+
+def test_the_program_is_readable_python():
+    @gpugrad.compile
+    def f(x):
+        return (x * 3).exp().sum()
+
+    f(gpugrad.ones(3))
+    source = f.program(gpugrad.ones(3)).source
+    assert source.startswith("def replay(t0):")
+    assert "Exp_forward" in source and "Sum_forward" in source
+    assert f.program(gpugrad.ones(4)) is None
+
+
+def test_train_with_compile_trains_exactly_as_eager(tmp_path):
+    from gpugrad.training import TrainConfig, fit
+    runs = [fit(TrainConfig(epochs=2, out=str(tmp_path / str(flag)), progress=False,
+                            device="cpu", compile=flag), log=lambda *a: None)
+            for flag in (False, True)]
+    eager, compiled = ([(e["train_loss"], e["test_accuracy"]) for e in run["epochs"]]
+                       for run in runs)
+    assert eager == compiled
+
+
+def test_the_train_command_takes_compile(tmp_path, capsys):
+    from gpugrad.cli import main
+    assert main(["train", "--data", "synthetic", "--synthetic-size", "300", "--epochs", "1",
+                 "--compile", "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    assert (tmp_path / "run" / "model.npz").exists()
+    assert main(["train", "--compile", "--cuda-graph", "--epochs", "1", "--no-progress",
+                 "--out", str(tmp_path / "both")]) != 0
+    assert "--cuda-graph and --compile" in capsys.readouterr().err
+
+
+def test_a_compiled_step_trains_as_the_eager_step_on_each_device(device):
+    """On the CPU the recorded program (bitwise); on a GPU the step's CUDA graph, whose
+    optimizer kernels are those of the eager step (within float32 rounding)."""
+    def trained(compiled):
+        gpugrad.manual_seed(0)
+        model = nn.MLP([8, 32, 32, 4]).to(device)
+        opt = optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad(set_to_none=False)
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        run = gpugrad.compile(step) if compiled else step
+        losses = [run(x.to(device), y.to(device)).item() for x, y in _batches(5)]
+        return losses, [p.numpy() for p in model.parameters()], run
+
+    eager, (losses, params, run) = trained(False), trained(True)
+    if device == "cpu":
+        assert eager[0] == losses and _same(eager[1], params)
+    else:
+        np.testing.assert_allclose(losses, eager[0], rtol=1e-5)
+        for a, b in zip(params, eager[1]):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert run.replays >= 3
