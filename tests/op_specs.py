@@ -23,6 +23,7 @@ import numpy as np
 
 import gpugrad
 from gpugrad.ops.activation import ReluGrad
+from gpugrad.ops.scalar import PowScalarGrad
 from gpugrad.ops.record import apply
 from gpugrad.ops.shape import alias
 
@@ -254,6 +255,15 @@ SPECS = [
     spec("pow_numpy_float64_exponent", "PowScalar", lambda x: x ** np.float64(2.0),
          lambda x: x ** 2.0, real((4,))),
     spec("pow_zero_exponent", "PowScalar", lambda x: x ** 0, lambda x: x ** 0.0, real((3,))),
+    spec("pow_backward_cube", "PowScalarGrad", lambda g, x: apply(PowScalarGrad, g, x, c=3),
+         lambda g, x: g * 3 * x ** 2, real((2, 3)), real((2, 3))),
+    spec("pow_backward_square", "PowScalarGrad", lambda g, x: apply(PowScalarGrad, g, x, c=2),
+         lambda g, x: g * 2 * x, real((3,)), real((3,))),
+    spec("pow_backward_linear", "PowScalarGrad", lambda g, x: apply(PowScalarGrad, g, x, c=1),
+         lambda g, x: g + 0 * x, real((3,)), real((3,))),
+    spec("pow_backward_half", "PowScalarGrad",
+         lambda g, x: apply(PowScalarGrad, g, x, c=0.5), lambda g, x: g * 0.5 * x ** -0.5,
+         real((2, 2)), positive((2, 2))),
     spec("rpow_base_two", "RPowScalar", lambda x: 2.0 ** x, lambda x: 2.0 ** x, real((2, 3))),
     spec("rpow_base_half", "RPowScalar", lambda x: 0.5 ** x, lambda x: 0.5 ** x, real(())),
     # ---- unary element-wise

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import dtypes
 from ..creation import as_tensor, full
-from .record import BROADCAST, Op, apply
+from .record import BROADCAST, Op, apply, apply_scalar
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
 from .shape import expand_to
@@ -247,6 +247,9 @@ def _promote(a, b):
     return (a if da == a.dtype else astype(a, da)), (b if db == b.dtype else astype(b, db))
 
 
+_FLOAT_SCALARS = (float, int)       # a float tensor meets these without changing dtype
+
+
 def _scalar(x, c):
     """``x`` cast so that meeting the Python scalar ``c`` keeps PyTorch's dtype rules."""
     if c.__class__ in _PYTHON_NUMBERS and x.dtype.kind in "fc":
@@ -271,11 +274,14 @@ def _binary(op, a, b):
 
 def add(a, b):
     """``a + b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
-        return apply(Add, a, b)            # (the common case first: two tensors, one dtype)
+    if isinstance(a, Tensor):   # (the common cases first: a float tensor and a Python
+        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":     # number, two tensors
+            return apply_scalar(AddScalar, a, b)                           # of one dtype)
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return apply(Add, a, b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
-        return apply(AddScalar, x, c=c)
+        return apply_scalar(AddScalar, x, c)
     if _is_scalar(a):
         return add(b, a)
     return _binary(Add, a, b)
@@ -283,24 +289,30 @@ def add(a, b):
 
 def sub(a, b):
     """``a - b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
-        return apply(Sub, a, b)            # (the common case first: two tensors, one dtype)
+    if isinstance(a, Tensor):   # (the common cases first, as add's)
+        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+            return apply_scalar(AddScalar, a, -b)
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return apply(Sub, a, b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
-        return apply(AddScalar, x, c=-c)
+        return apply_scalar(AddScalar, x, -c)
     if _is_scalar(a):
         x, c = _scalar(b, a)
-        return apply(AddScalar, neg(x), c=c)
+        return apply_scalar(AddScalar, neg(x), c)
     return _binary(Sub, a, b)
 
 
 def mul(a, b):
     """``a * b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
-        return apply(Mul, a, b)            # (the common case first: two tensors, one dtype)
+    if isinstance(a, Tensor):   # (the common cases first: a float tensor and a Python
+        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":     # number, two tensors
+            return apply_scalar(MulScalar, a, b)                           # of one dtype)
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return apply(Mul, a, b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
-        return apply(MulScalar, x, c=c)
+        return apply_scalar(MulScalar, x, c)
     if _is_scalar(a):
         return mul(b, a)
     return _binary(Mul, a, b)
@@ -308,14 +320,17 @@ def mul(a, b):
 
 def div(a, b):
     """``a / b`` with broadcasting (true division: integer tensors give float32)."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
-        return _binary(Div, _float(a), _float(b))
+    if isinstance(a, Tensor):   # (the common cases first, as add's)
+        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+            return apply_scalar(DivScalar, a, b)
+        if isinstance(b, Tensor) and a.dtype == b.dtype:
+            return _binary(Div, _float(a), _float(b))
     if _is_scalar(b):
         x, c = _scalar(_float(a), b)
-        return apply(DivScalar, x, c=c)
+        return apply_scalar(DivScalar, x, c)
     if _is_scalar(a):
         x, c = _scalar(_float(b), a)
-        return apply(RDivScalar, x, c=c)
+        return apply_scalar(RDivScalar, x, c)
     a = _float(a) if isinstance(a, Tensor) else a
     b = _float(b) if isinstance(b, Tensor) else b
     return _binary(Div, a, b)
@@ -327,10 +342,10 @@ def pow(a, b):
         return apply(Pow, a, b)            # (the common case first: two tensors, one dtype)
     if _is_scalar(b):
         x, c = _scalar(a, b)
-        return apply(PowScalar, x, c=c)
+        return apply_scalar(PowScalar, x, c)
     if _is_scalar(a):
         x, c = _scalar(b, a)
-        return apply(RPowScalar, x, c=c)
+        return apply_scalar(RPowScalar, x, c)
     return _binary(Pow, a, b)
 
 

@@ -29,7 +29,7 @@ from .. import backend
 from ..autograd import dual_levels
 from ..autograd.saved_hooks import is_checkpoint_recomputing
 from ..autograd.mode import _state
-from ..autograd.compile_mode import kernel
+from ..autograd.compile_mode import _state as _compiling, kernel
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
@@ -204,7 +204,31 @@ def _batched_in_place(t, name: str, operands, compute, copy_old: bool):
     return t
 
 
+def _plain_operand(t, other):
+    """``other`` as the raw value to write into ``t`` when nothing is recorded, batched or
+    compiled and both are NumPy (a Python number or a NumPy tensor that does not require
+    grad), else None: the common case, which needs none of the checks."""
+    if t._requires_grad or _state.vmap_levels or _compiling.recorder is not None or \
+            dual_levels._state.levels or t._array.__class__ is not np.ndarray:
+        return None
+    if other.__class__ in (float, int):
+        return other
+    if other.__class__ is Tensor and not other._requires_grad and \
+            other._array.__class__ is np.ndarray:
+        return other._array
+    return None
+
+
 def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
+    value = _plain_operand(t, other)
+    if value is not None:
+        try:
+            getattr(np, ufunc_name)(t._array, value, out=t._array)
+        except (TypeError, ValueError):
+            pass                            # the checked path below says what is wrong
+        else:
+            t._version.value += 1
+            return t
     if _state.vmap_levels and _batched_operands(t, (other,)):
         return _batched_in_place(t, name, (other,), lambda old: out_of_place(old, other),
                                  copy_old=saves_self)

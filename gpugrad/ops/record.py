@@ -76,8 +76,8 @@ from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling
 from ..tensor import Tensor
 
-__all__ = ["Op", "apply", "record", "zeros_with", "recording_backward", "LINEAR",
-           "ELEMENTWISE", "BROADCAST", "AXIS", "REGISTRY"]
+__all__ = ["Op", "apply", "apply_scalar", "record", "zeros_with", "recording_backward",
+           "LINEAR", "ELEMENTWISE", "BROADCAST", "AXIS", "REGISTRY"]
 
 REGISTRY: dict[str, type] = {}
 
@@ -284,6 +284,23 @@ def apply(op, *inputs, **params):
                 return record(op, inputs, result, params, arrays)
     if _dual_state.levels:
         return record(op, inputs, result, params, arrays)
+    return result
+
+
+def apply_scalar(op, x, c):
+    """``apply(op, x, c=c)`` for the ops of a tensor and a Python number (ops/scalar.py),
+    with the common case spelled out: a NumPy tensor, no vmap, forward mode or recording
+    compiled step (where ``apply`` runs as is). The same result, node and checks."""
+    if _state.vmap_levels or _dual_state.levels or _compiling.recorder is not None or \
+            x._array.__class__ is not np.ndarray:
+        return apply(op, x, c=c)
+    array = x._array
+    out = op.forward(np, array, c)
+    if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+        out = np.asarray(out)
+    result = Tensor._wrap(out)
+    if x._requires_grad and _state.grad_enabled:
+        return record(op, (x,), result, {"c": c}, (array,))
     return result
 
 
