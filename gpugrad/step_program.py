@@ -37,6 +37,7 @@ import weakref
 import numpy as np
 
 from . import pytree
+from .autograd.compile_mode import CompileError
 from .tensor import Tensor
 
 __all__ = ["Recorder", "StepProgram"]
@@ -64,6 +65,8 @@ class Recorder:
     def op(self, forward, xp, arrays, params, out, inputs, scalar_result: bool) -> None:
         """An op's ``forward(xp, *arrays, **params)`` gave ``out`` (a NumPy scalar turned
         into the 0-d array ``out`` when ``scalar_result``); ``inputs`` are its tensors."""
+        if xp is not np:
+            raise _device_error()
         for t, a in zip(inputs, arrays):
             if self._slot(a) is None and id(t) not in self.inputs:
                 self.guards.setdefault(id(t), (t, a, t._requires_grad))
@@ -141,6 +144,8 @@ class Recorder:
             return self._const(value, "c")
         if value is np:
             return "np"
+        if hasattr(value, "__cuda_array_interface__"):
+            raise _device_error()
         if isinstance(value, _LITERALS) or (isinstance(value, float) and math.isfinite(value)):
             return repr(value)
         if isinstance(value, tuple) and all(isinstance(v, _LITERALS) for v in value):
@@ -202,6 +207,12 @@ class Recorder:
                               list(self.guards.values()), list(self.checks))
         self._slot_of.clear()
         return program
+
+
+def _device_error() -> RuntimeError:
+    return CompileError("gpugrad.compile: the step's inputs are on the CPU but it computes on "
+                        "a GPU; a step is recorded for its inputs' device: move the inputs "
+                        "to the model's device (x.to('cuda')) to replay it as a CUDA graph")
 
 
 class StepProgram:

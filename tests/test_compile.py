@@ -340,10 +340,12 @@ def test_the_program_is_readable_python():
     assert f.program(gpugrad.ones(4)) is None
 
 
-def test_train_with_compile_trains_exactly_as_eager(tmp_path):
+@pytest.mark.parametrize("checkpoint", [None, "2"], ids=["plain", "checkpointed"])
+def test_train_with_compile_trains_exactly_as_eager(tmp_path, checkpoint):
     from gpugrad.training import TrainConfig, fit
     runs = [fit(TrainConfig(epochs=2, out=str(tmp_path / str(flag)), progress=False,
-                            device="cpu", compile=flag), log=lambda *a: None)
+                            device="cpu", compile=flag, checkpoint=checkpoint),
+                log=lambda *a: None)
             for flag in (False, True)]
     eager, compiled = ([(e["train_loss"], e["test_accuracy"]) for e in run["epochs"]]
                        for run in runs)
@@ -387,3 +389,13 @@ def test_a_compiled_step_trains_as_the_eager_step_on_each_device(device):
         for a, b in zip(params, eager[1]):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert run.replays >= 3
+
+
+def test_a_step_whose_signature_keeps_changing_warns_once():
+    double = gpugrad.compile(lambda x: x * 2.0)
+    with pytest.warns(RuntimeWarning, match="recorded 8 times"):
+        for n in range(1, 9):
+            assert double(gpugrad.ones(n)).tolist() == [2.0] * n
+    assert double.records == 8
+    double(gpugrad.ones(3))                      # a signature seen before: replayed
+    assert double.replays == 1
