@@ -49,7 +49,7 @@ class Recorder:
     """Writes down a step as it runs; ``inputs`` are the step's tensors (``t0``, ``t1``...)."""
 
     def __init__(self, inputs):
-        self.lines: list = []           # (text, slots read, slot written or None)
+        self.lines: list = []           # (text, slots it reads, slots it writes)
         self.names: dict = {"np": np, "_wrap": Tensor._wrap, "_as0d": np.asarray}
         self._const_names: dict = {}    # id(object) -> its name in ``names``
         self._slot_of: dict = {}        # id(array) -> (slot number, a weak reference to

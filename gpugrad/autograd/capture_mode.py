@@ -91,9 +91,10 @@ def refuse_host_sync(what: str) -> None:
     if _state.active:
         raise CaptureError(
             f"{what} waits for the GPU and copies to the host, which cannot happen inside a "
-            f"captured CUDA graph (the graph replays GPU work only). Move it out of the "
-            f"step function: return the tensor and read it after the call; a branch on a "
-            f"tensor's value cannot be captured at all.")
+            f"captured CUDA graph or a compiled step (a replay runs the recorded array work "
+            f"only). Move it out of the step function: return the tensor and read it after "
+            f"the call; a branch on a tensor's value cannot be captured at all (use "
+            f"gpugrad.where).")
     sync_debug.report(what)
 
 

@@ -274,11 +274,12 @@ def _binary(op, a, b):
 
 def add(a, b):
     """``a + b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor):   # (the common cases first: a float tensor and a Python
-        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":     # number, two tensors
-            return apply_scalar(AddScalar, a, b)                           # of one dtype)
-        if isinstance(b, Tensor) and a.dtype == b.dtype:
-            return apply(Add, a, b)
+    if isinstance(a, Tensor):   # (the common cases first: two tensors of one dtype, a
+        if isinstance(b, Tensor):                   # float tensor and a Python number)
+            if a.dtype == b.dtype:
+                return apply(Add, a, b)
+        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+            return apply_scalar(AddScalar, a, b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply_scalar(AddScalar, x, c)
@@ -290,10 +291,11 @@ def add(a, b):
 def sub(a, b):
     """``a - b`` with broadcasting; either may be a Python scalar."""
     if isinstance(a, Tensor):   # (the common cases first, as add's)
-        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+        if isinstance(b, Tensor):
+            if a.dtype == b.dtype:
+                return apply(Sub, a, b)
+        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
             return apply_scalar(AddScalar, a, -b)
-        if isinstance(b, Tensor) and a.dtype == b.dtype:
-            return apply(Sub, a, b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply_scalar(AddScalar, x, -c)
@@ -305,11 +307,12 @@ def sub(a, b):
 
 def mul(a, b):
     """``a * b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor):   # (the common cases first: a float tensor and a Python
-        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":     # number, two tensors
-            return apply_scalar(MulScalar, a, b)                           # of one dtype)
-        if isinstance(b, Tensor) and a.dtype == b.dtype:
-            return apply(Mul, a, b)
+    if isinstance(a, Tensor):   # (the common cases first: two tensors of one dtype, a
+        if isinstance(b, Tensor):                   # float tensor and a Python number)
+            if a.dtype == b.dtype:
+                return apply(Mul, a, b)
+        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+            return apply_scalar(MulScalar, a, b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply_scalar(MulScalar, x, c)
@@ -321,10 +324,11 @@ def mul(a, b):
 def div(a, b):
     """``a / b`` with broadcasting (true division: integer tensors give float32)."""
     if isinstance(a, Tensor):   # (the common cases first, as add's)
-        if b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+        if isinstance(b, Tensor):
+            if a.dtype == b.dtype:
+                return _binary(Div, _float(a), _float(b))
+        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
             return apply_scalar(DivScalar, a, b)
-        if isinstance(b, Tensor) and a.dtype == b.dtype:
-            return _binary(Div, _float(a), _float(b))
     if _is_scalar(b):
         x, c = _scalar(_float(a), b)
         return apply_scalar(DivScalar, x, c)

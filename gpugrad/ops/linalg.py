@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 from . import fused
+from ..autograd.autocast_mode import _state as _autocast
 from .autocast_casts import cast_inputs
 from .activation import ReluGrad, relu
 from . import batching as _batching
@@ -143,6 +144,11 @@ def matmul(a, b):
         >>> (gpugrad.ones(5, 2, 3) @ gpugrad.ones(3)).shape     # 5 matrix-vector products
         (5, 2)
     """
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and not (a._batched or b._batched) \
+            and _autocast.active is None:       # (the common case first: two matrices of
+        x, y = a._array, b._array                # one dtype, no autocast)
+        if x.ndim == 2 == y.ndim and x.dtype == y.dtype and x.shape[1] == y.shape[0]:
+            return apply(MatMul, a, b)
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     if not isinstance(b, Tensor):

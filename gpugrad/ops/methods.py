@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..tensor import Tensor, _names_a_device
+from .record import apply
 from . import (activation, compare, elementwise, indexing, inplace, linalg, numpy_protocol, reduce,
                shape, unary)
 
@@ -81,7 +82,9 @@ def _t(self):
 
 def _reversed_axes(self):
     """The tensor with its axes reversed (the transpose of a matrix), as ``t.T``."""
-    return shape.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+    ndim = self.ndim                    # (a valid permutation: permute()'s checks skipped)
+    axes = (1, 0) if ndim == 2 else tuple(range(ndim - 1, -1, -1))
+    return apply(shape.Permute, self, axes=axes)
 
 
 def _to(self, device=None, dtype=None):

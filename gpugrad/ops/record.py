@@ -260,12 +260,12 @@ def apply(op, *inputs, **params):
     try:
         if not numpy_only:
             xp, out = _forward_elsewhere(op, arrays, params)
-        elif params or n > 2:
-            xp, out = np, op.forward(np, *arrays, **params)
         elif n == 1:                        # (spelled out: no argument tuple to build)
-            xp, out = np, op.forward(np, first)
-        else:
+            xp, out = np, (op.forward(np, first, **params) if params else op.forward(np, first))
+        elif n == 2 and not params:
             xp, out = np, op.forward(np, first, second)
+        else:
+            xp, out = np, op.forward(np, *arrays, **params)
     except ValueError as exc:
         if op.broadcasts:
             raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None
