@@ -63,6 +63,16 @@ def linear_relu_forward(xp, x, w, b):
     return xp.maximum(out, 0, out=out)
 
 
+def linear_backward(xp, g, x, w, needs):
+    """The gradients (gx, gw, gb) of x @ w.T + b from the cotangent g, all 2-D: g (rows,
+    out), x (rows, in), w (out, in); ``needs`` says which to compute (None for the others).
+    Three BLAS-backed calls on either device (no kernel of its own)."""
+    gx = xp.matmul(g, w) if needs[0] else None
+    gw = xp.matmul(g.T, x) if needs[1] else None
+    gb = g.sum(axis=0) if needs[2] else None
+    return gx, gw, gb
+
+
 def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_into=None,
                          gb_into=None):
     """The gradients (gx, gw, gb) of relu(x @ w.T + b) from the cotangent g and the output y,
@@ -105,12 +115,13 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
 
 
 def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
-                         labels_checked: bool = False):
+                         labels_checked: bool = False, rows_counted=None):
     """Per-row loss (rows,) of logits x (rows, cols) against integer labels (rows,):
     ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored, NaN
     where a label is out of range (as the kernel: never an index out of bounds).
     ``labels_checked``: every label is known to be in range (the reference path skips
-    looking for ones that are not)."""
+    looking for ones that are not); ``rows_counted``: how many labels are not
+    ``ignore_index``, where known (all of them: no row needs masking)."""
     launch = _kernels(xp, x)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
@@ -118,48 +129,65 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     shifted = x - x.max(axis=1, keepdims=True)
     lse = xp.log(xp.exp(shifted).sum(axis=1))
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked)
+                                              labels_checked, rows_counted)
     loss = lse - shifted[xp.arange(x.shape[0]), picked]
     if smoothing:
         loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
-    loss = xp.where(valid, loss, 0).astype(x.dtype, copy=False)
+    if valid is not None:
+        loss = xp.where(valid, loss, 0)
+    loss = loss.astype(x.dtype, copy=False)
     if out_of_range is None:
         return loss
     return xp.where(out_of_range, xp.nan, loss).astype(x.dtype, copy=False)
 
 
-def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool):
-    """The rows that count (label not ``ignore_index``), the column each picks (0 where
-    none), and the rows whose label is out of range (they give NaN; None when the labels
-    were checked)."""
-    valid = labels != ignore_index
+def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool,
+                rows_counted=None):
+    """The rows that count (label not ``ignore_index``; None when all do and the labels
+    were checked), the column each picks (0 where none), and the rows whose label is out of
+    range (they give NaN; None when the labels were checked). Checked labels are read on
+    the host, so counting them here costs no device sync."""
     if labels_checked:
+        if rows_counted is not None and rows_counted == labels.shape[0]:
+            return None, labels, None
+        valid = labels != ignore_index
+        if valid.all():
+            return None, labels, None
         return valid, xp.where(valid, labels, 0), None
+    valid = labels != ignore_index
     in_range = (labels >= 0) & (labels < classes)
     return valid, xp.where(valid & in_range, labels, 0), valid & ~in_range
 
 
 def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
-                          scale: float, labels_checked: bool = False):
+                          scale: float, labels_checked: bool = False, rows_counted=None):
     """d loss / d x (rows, cols) = g * scale * (softmax(x) - q), q the one-hot target mixed
     with uniform by ``smoothing``, 0 in ignored rows, NaN in rows whose label is out of
-    range; g one value or one per row. ``labels_checked`` as for the forward."""
+    range; g one value or one per row. ``labels_checked``, ``rows_counted`` as for the
+    forward."""
     launch = _kernels(xp, x, g)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_backward(*_contiguous(xp, x, labels, g), ignore_index,
                                             smoothing, scale)
     probs = x - x.max(axis=1, keepdims=True)
     xp.exp(probs, out=probs)
-    probs /= probs.sum(axis=1, keepdims=True)
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked)
+                                              labels_checked, rows_counted)
+    if valid is None and not smoothing:     # every row counts (the common case): g * scale
+        coef = xp.asarray(g * scale, dtype=x.dtype)     # times softmax, less it at labels
+        per_row = coef[:, None] if coef.ndim else coef
+        probs *= per_row / probs.sum(axis=1, keepdims=True)
+        probs[xp.arange(x.shape[0]), picked] -= coef
+        return probs
+    probs /= probs.sum(axis=1, keepdims=True)
     probs[xp.arange(x.shape[0]), picked] -= 1.0 - smoothing
     if smoothing:
         probs -= smoothing / x.shape[1]
-    coef = xp.where(valid, g * scale, 0)
+    coef = g * scale if valid is None else xp.where(valid, g * scale, 0)
     if out_of_range is not None:
         coef = xp.where(out_of_range, xp.nan, coef)
-    probs *= coef.astype(x.dtype, copy=False)[:, None]
+    coef = xp.asarray(coef).astype(x.dtype, copy=False)
+    probs *= coef[:, None] if coef.ndim else coef
     return probs
 
 

@@ -206,13 +206,17 @@ class Linear(Op):
 
 def _linear_vjp(ctx, g):
     x, w = ctx.xs[0], ctx.xs[1]
-    gx = apply(MatMul, g, w) if ctx.needs(0) else None     # shapes and dtypes checked
+    needs = (ctx.needs(0), ctx.needs(1), ctx.needs(2))
+    if not recording_backward() and g.ndim == 2 and x.ndim == 2:     # raw arrays: one call
+        grads = kernel(fused.linear_backward, w._xp(), g._array, x._array, w._array, needs)
+        return tuple(None if a is None else Tensor._wrap(a) for a in grads)
+    gx = apply(MatMul, g, w) if needs[0] else None     # shapes and dtypes checked
     g2 = g if g.ndim == 2 else reshape(g, (-1, g.shape[-1]))
     gw = None
-    if ctx.needs(1):
+    if needs[1]:
         x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
         gw = apply(MatMul, transpose(g2), x2)
-    gb = reduce_sum(g2, axis=0) if ctx.needs(2) else None
+    gb = reduce_sum(g2, axis=0) if needs[2] else None
     return gx, gw, gb
 
 
