@@ -224,7 +224,8 @@ MUTANTS = [
            (('buf += (1.0 - group["dampening"]) * grad', "buf += grad"),), OPTIM),
     Mutant("optimizer-step-no-version-bump", "gpugrad/optim/optimizer.py",
            "step() changes parameters in place without bumping their versions",
-           (("                            p._version.value += 1\n", "                            pass\n"),),
+           (("                            p._version.value += 1\n",
+             "                            pass\n"),),
            OPTIM + ("tests/test_inplace.py",)),
     # ---- layers -------------------------------------------------------------------------------
     Mutant("dropout-unscaled", "gpugrad/nn/functional.py", "dropout keeps x, not x / (1 - p)",

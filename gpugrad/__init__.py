@@ -49,7 +49,8 @@ bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
 __version__ = "0.1.0"
 
 __all__ = [
-    "compile", "CompileError", "autograd", "backend", "dtypes", "ops", "func", "pytree", "Tensor", "Device", "DeviceError",
+    "compile", "CompileError",
+    "autograd", "backend", "dtypes", "ops", "func", "pytree", "Tensor", "Device", "DeviceError",
     "CudaUnavailableError", "get_default_device", "set_default_device", "is_cuda_usable",
     "detect_anomaly", "enable_grad", "gradcheck", "gradgradcheck", "inference_mode",
     "is_grad_enabled", "is_inference_mode_enabled", "no_grad", "set_grad_enabled",

@@ -58,6 +58,17 @@ def _trained(opt_name, compiled, checkpoint=False, set_to_none=True, steps=6, ba
     return losses, params, grads, run
 
 
+def _plain_step(model, opt):
+    """The usual training step (x, y) -> loss of ``model`` with ``opt``."""
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def _same(a, b) -> bool:
     return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
@@ -148,14 +159,7 @@ def test_learning_rates_changed_between_calls_are_read_at_every_replay():
         gpugrad.manual_seed(0)
         model = nn.Linear(4, 3)
         opt = optim.Adam(model.parameters(), lr=0.1)
-
-        def step(x, y):
-            opt.zero_grad()
-            loss = F.cross_entropy(model(x), y)
-            loss.backward()
-            opt.step()
-            return loss
-
+        step = _plain_step(model, opt)
         run = gpugrad.compile(step) if compiled else step
         for i, (x, y) in enumerate(_batches(5, features=4, classes=3)):
             opt.param_groups[0]["lr"] = 0.1 / (i + 1)      # a schedule outside the step
@@ -243,15 +247,7 @@ def test_cross_entropy_counts_and_checks_labels_at_every_replay():
 def test_a_replay_keeps_no_more_memory_than_the_eager_step():
     gpugrad.manual_seed(0)
     model = nn.MLP([256] + [256] * 8 + [10])
-    opt = optim.SGD(model.parameters(), lr=0.01)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
+    step = _plain_step(model, optim.SGD(model.parameters(), lr=0.01))
     x, y = gpugrad.randn(512, 256), gpugrad.randint(0, 10, (512,))
     compiled = gpugrad.compile(step)
 

@@ -9,7 +9,6 @@ have computed again.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, Phase, given, seed, settings
 
 import gpugrad
