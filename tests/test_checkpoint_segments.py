@@ -169,3 +169,16 @@ def test_a_sequential_runs_its_chunks_fused_but_split_where_pytorch_splits():
         names = Counter(node.name() for node in nodes_behind([out.grad_fn]))
         assert names["LinearReluBackward"] == fused
         assert names["ReluBackward"] == 4 - fused
+
+
+def test_mlp_blocks_are_made_once_and_again_when_the_layers_change():
+    model = nn.MLP([4, 8, 8, 3])
+    first, second = model.blocks(), model.blocks()
+    assert first is not second and all(a is b for a, b in zip(first, second))
+    layers = list(model.layers)
+    layers[2] = nn.Linear(8, 8)                       # a new layer: new blocks
+    model.layers = nn.Sequential(*layers)
+    third = model.blocks()
+    assert third[1][0] is layers[2] and third[0][0] is first[0][0]
+    assert list(model.state_dict()) == [f"layers.{i}.{p}" for i in (0, 2, 4)
+                                        for p in ("weight", "bias")]   # blocks not modules

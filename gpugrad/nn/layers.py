@@ -214,7 +214,8 @@ class MLP(Module):
         """The layers as blocks, each a Sequential of a Linear and the layers after it up to
         the next Linear (its activation, its Dropout), so a Linear + ReLU block runs as one
         ``linear_relu`` record: the units that ``checkpoint=k`` segments. A new list each
-        call, of the model's own layers.
+        call, of the model's own layers (the blocks are made again only when the layers
+        change).
 
         Example::
 
@@ -223,9 +224,14 @@ class MLP(Module):
             [['Linear', 'ReLU', 'Dropout'], ['Linear', 'ReLU', 'Dropout'], ['Linear']]
         """
         layers = list(self.layers)
-        starts = [i for i, layer in enumerate(layers) if isinstance(layer, Linear)]
-        stops = starts[1:] + [len(layers)]
-        return [Sequential(*layers[start:stop]) for start, stop in zip(starts, stops)]
+        key = tuple(map(id, layers))
+        made = self.__dict__.get("_blocks")         # (layer ids, blocks): not a submodule
+        if made is None or made[0] != key:
+            starts = [i for i, layer in enumerate(layers) if isinstance(layer, Linear)]
+            stops = starts[1:] + [len(layers)]
+            made = self.__dict__["_blocks"] = (
+                key, [Sequential(*layers[start:stop]) for start, stop in zip(starts, stops)])
+        return list(made[1])
 
     def forward(self, x):
         strategy = self.checkpoint
