@@ -249,6 +249,13 @@ MUTANTS = [
            "a parameter given a new array is not noticed: the program reads the old one",
            (("            if t._array is not array or t._requires_grad != requires_grad:",
              "            if t._requires_grad != requires_grad:"),), COMPILE),
+    Mutant("compile-targets-frozen", "gpugrad/ops/loss.py",
+           "cross-entropy's differentiable reverse rule makes its targets outside a kernel, "
+           "so a compiled second-order step replays the recording's labels",
+           (("    one_hot, valid = kernel(_targets_raw, labels._xp(), labels._array, classes, "
+             "dtype,\n",
+             "    one_hot, valid = (lambda *a: a[0](*a[1:]))(_targets_raw, labels._xp(), "
+             "labels._array, classes, dtype,\n"),), COMPILE),
     Mutant("compile-keeps-every-array", "gpugrad/step_program.py",
            "no array is freed before the replay ends (a replay holds every intermediate)",
            (("            if dead:\n", "            if False:\n"),), COMPILE),

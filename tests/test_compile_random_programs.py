@@ -28,6 +28,23 @@ def _step(program):
     return step
 
 
+def _second_order_step(program):
+    """The program's gradients kept differentiable (create_graph), then the backward of
+    their squared sum: second-order rules, replayed."""
+    weights = weights_tensor(program)
+
+    def step(*xs):
+        out = run_gpugrad(program, xs)["out"]
+        wanted = [x for x in xs if x.requires_grad]
+        grads = gpugrad.autograd.grad(out, wanted, weights, create_graph=True,
+                                      allow_unused=True)
+        total = sum(((g * g).sum() for g in grads if g is not None and g.requires_grad),
+                    (out * weights).sum())
+        total.backward()
+        return total, [x.grad for x in wanted]
+    return step
+
+
 def _moved(program, rng):
     """The program's inputs moved a little (same shapes; integer-valued ones kept)."""
     tensors = leaf_tensors(program)
@@ -50,13 +67,27 @@ def _same(a, b) -> bool:
         for x, y in zip(a, b))
 
 
+SETTINGS = dict(deadline=None, database=None, phases=(Phase.generate,),
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.filter_too_much,
+                                       HealthCheck.large_base_example])
+
+
 @seed(20261205)
-@settings(max_examples=EXAMPLES, deadline=None, database=None, phases=(Phase.generate,),
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much, HealthCheck.large_base_example])
+@settings(max_examples=EXAMPLES, **SETTINGS)
 @given(program=programs())
 def test_replays_of_random_programs_equal_eager_runs(program):
-    step = _step(program)
+    _check_replays(program, _step(program))
+
+
+@seed(20261206)
+@settings(max_examples=EXAMPLES // 3, **SETTINGS)
+@given(program=programs())
+def test_replays_of_second_order_steps_equal_eager_runs(program):
+    _check_replays(program, _second_order_step(program))
+
+
+def _check_replays(program, step):
     if not run_gpugrad(program, leaf_tensors(program))["out"].requires_grad:
         return                          # nothing to differentiate (eager refuses too)
     compiled = gpugrad.compile(step)

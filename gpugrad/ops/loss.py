@@ -226,13 +226,18 @@ def _targets(labels, classes: int, dtype, ignore_index: int, smoothing: float):
         target, valid = _targets(labels._value, classes, dtype, ignore_index, smoothing)
         return (BatchedTensor._make(target, labels._level),
                 BatchedTensor._make(valid, labels._level))
-    xp = labels._xp()
-    raw = labels._array
+    one_hot, valid = kernel(_targets_raw, labels._xp(), labels._array, classes, dtype,
+                            ignore_index, smoothing)
+    return Tensor._wrap(one_hot), Tensor._wrap(valid)
+
+
+def _targets_raw(xp, raw, classes: int, dtype, ignore_index: int, smoothing: float) -> tuple:
+    """``_targets`` on raw labels ``raw`` (..., ): the target rows and the row mask."""
     valid = raw != ignore_index
     one_hot = (xp.arange(classes) == xp.where(valid, raw, 0)[..., None]).astype(dtype)
     if smoothing:
         one_hot = one_hot * (1.0 - smoothing) + smoothing / classes
-    return Tensor._wrap(one_hot), Tensor._wrap(valid.astype(dtype))
+    return one_hot, valid.astype(dtype)
 
 
 def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0,
@@ -302,6 +307,10 @@ def _rows_or_one(divisor):
         return None
     if isinstance(divisor, int):
         return max(divisor, 1)
+    return kernel(_at_least_one, divisor)
+
+
+def _at_least_one(divisor):
     xp = backend.xp_of(divisor)
     return xp.asarray(xp.maximum(divisor, 1))
 

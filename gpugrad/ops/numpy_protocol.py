@@ -22,6 +22,7 @@ import numpy as np
 from . import activation, compare, elementwise, linalg, reduce, unary
 from . import shape as _shape
 from ..pytree import tree_map
+from ..autograd.compile_mode import refuse_in_compile
 from ..tensor import Tensor
 
 _UNSET = object()
@@ -159,6 +160,9 @@ def _as_arrays(value, name: str):
 
 def _as_array(value, name: str):
     if isinstance(value, Tensor):
+        refuse_in_compile(f"np.{name}() of a tensor, which gpugrad has no op for (NumPy "
+                          f"computes it from the tensor's values)",
+                          "use gpugrad's ops, or compute it outside the step")
         if not isinstance(value._array, np.ndarray):
             raise TypeError(f"np.{name}() has no gpugrad version for these arguments, and "
                             f"NumPy cannot read a {value.device} tensor: use gpugrad's ops, "
