@@ -298,6 +298,9 @@ def test_host_reads_random_draws_and_replaced_buffers_are_refused_clearly():
         gpugrad.compile(replaces)(gpugrad.ones(3, 3))
     with pytest.raises(gpugrad.CompileError, match=r"np\.median\(\) of a tensor"):
         gpugrad.compile(lambda x: gpugrad.tensor(np.median(x)))(gpugrad.ones(3))
+    from gpugrad.distributed.group import reduce_array
+    with pytest.raises(gpugrad.CompileError, match="a collective across ranks"):
+        gpugrad.compile(lambda x: reduce_array(x._array, "sum"))(gpugrad.ones(3))
     with pytest.raises(TypeError, match="input 1 is a float"):
         gpugrad.compile(lambda x, s: x * s)(gpugrad.ones(2), 2.0)
     with pytest.raises(TypeError, match="takes a function"):

@@ -29,6 +29,7 @@ import traceback
 import numpy as np
 
 from .. import backend
+from ..autograd.compile_mode import refuse_in_compile
 from ..tensor import Tensor
 from . import nccl
 
@@ -280,6 +281,7 @@ def reduce_array(array, op: str, start_only: bool = False):
     """Reduce the contiguous NumPy or CuPy ``array`` in place over the group; returns a
     handle whose ``wait()`` finishes it. On CPU with ``start_only`` the MPI reduction runs
     in the background until ``wait()``; NCCL always runs on the current CUDA stream."""
+    _refuse_in_compile()
     group = _require()
     if isinstance(array, np.ndarray):
         mpi_op = {"sum": group.mpi.SUM, "mean": group.mpi.SUM, "max": group.mpi.MAX,
@@ -296,8 +298,14 @@ def reduce_array(array, op: str, start_only: bool = False):
     return _Done()
 
 
+def _refuse_in_compile() -> None:
+    refuse_in_compile("a collective across ranks (all-reduce, broadcast; DataParallel's "
+                      "gradient averaging)", "run distributed steps eagerly")
+
+
 def broadcast_array(array, src: int) -> None:
     """Overwrite the contiguous NumPy or CuPy ``array`` with rank ``src``'s."""
+    _refuse_in_compile()
     group = _require()
     if isinstance(array, np.ndarray):
         group.comm.Bcast(array, root=src)
