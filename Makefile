@@ -50,10 +50,12 @@ long-run: $(VENV)/.test-installed
 
 # CPU speed and memory against the NumPy floor, and PyTorch and JAX where the venv has them
 # (.venv/bin/pip install torch==2.13.0 jax); about 15 minutes. Then each op family's eager
-# overhead above NumPy's own call (benchmarks/op_overhead.py, under a minute).
+# overhead above NumPy's own call (benchmarks/op_overhead.py, under a minute), printed and
+# written to benchmarks/results/cpu_op_overhead.md.
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/suite.py --out benchmarks/results/cpu_suite.json
-	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/op_overhead.py
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/op_overhead.py > benchmarks/results/cpu_op_overhead.md
+	cat benchmarks/results/cpu_op_overhead.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis runs

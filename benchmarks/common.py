@@ -4,7 +4,8 @@
 Workloads (float32, fixed seeds):
 - mlp-large: 784-1024-1024-1024-10, batch 256; mlp-tiny: 64-64-64-10, batch 32;
 - mlp-deep: 512 -> 32 hidden layers of 512 -> 10, batch 256 or 2048, with and without
-  checkpointing (6 segments of the 33 blocks, split as ``segment_spans``: 5 checkpointed
+  checkpointing (6 segments of the 33 blocks, split as
+  ``gpugrad.checkpoint.segment_bounds``, PyTorch's split: 5 checkpointed
   chunks of 5 blocks, the last 8 outside), for step time and the peak memory of one step;
 - scalar: z = x**2 * y + y**3 at x=2, y=3 and its gradient, from Python floats;
 - hessian: the Hessian of sum(tanh(A @ x)**2), x in R^256, A 256 x 256;
@@ -86,24 +87,6 @@ def reference_losses(weights, x, y, steps=CHECK_STEPS):
             new.append((w - LR * gw, b - LR * gb))
         params = new[::-1]
     return losses
-
-
-def segment_spans(n: int, segments: int) -> list:
-    """The (start, stop) blocks of each of ``segments`` chunks of an MLP's ``n`` blocks (a
-    block: a Linear and its ReLU), split as PyTorch's checkpoint_sequential splits: the
-    first ``segments - 1`` chunks hold ``n // segments`` blocks and are checkpointed, the
-    last holds the rest and runs outside any checkpoint. Every implementation segments so.
-
-    Example::
-
-        >>> segment_spans(33, 6)
-        [(0, 5), (5, 10), (10, 15), (15, 20), (20, 25), (25, 33)]
-    """
-    if not 1 <= segments <= n:
-        raise ValueError(f"segments must be in [1, {n}] for {n} blocks, got {segments}")
-    size = n // segments
-    return [(i * size, (i + 1) * size) for i in range(segments - 1)] + \
-        [((segments - 1) * size, n)]
 
 
 def hessian_setup(n=256, seed=0):

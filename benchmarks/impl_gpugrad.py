@@ -36,19 +36,29 @@ def train_step(weights, segments):
     return step
 
 
-def mlp(weights, x, y, segments):
-    step = train_step(weights, segments)
+def mlp(weights, x, y, segments, wrap=lambda f: f):
+    """The training step, run as ``wrap(step)`` (impl_gpugrad_compiled passes
+    ``gpugrad.compile``)."""
+    step = wrap(train_step(weights, segments))
     xt, yt = gpugrad.tensor(x), gpugrad.tensor(y)
     return lambda: step(xt, yt).item()
 
 
-def scalar():
+def value_and_grad(x, y):
+    """The scalar workload's step: z = x**2 * y + y**3 and its gradient."""
+    z = x**2 * y + y**3
+    z.backward()
+    return z, x.grad, y.grad
+
+
+def scalar(wrap=lambda f: f):
+    step = wrap(value_and_grad)
+
     def evaluate():
         x = gpugrad.tensor(2.0, requires_grad=True)
         y = gpugrad.tensor(3.0, requires_grad=True)
-        z = x**2 * y + y**3
-        z.backward()
-        return z.item(), x.grad.item(), y.grad.item()
+        z, dx, dy = step(x, y)
+        return z.item(), dx.item(), dy.item()
     return evaluate
 
 

@@ -12,21 +12,8 @@ def version() -> str:
 
 
 def mlp(weights, x, y, segments):
-    step = gpugrad.compile(impl_gpugrad.train_step(weights, segments))
-    xt, yt = gpugrad.tensor(x), gpugrad.tensor(y)
-    return lambda: step(xt, yt).item()
+    return impl_gpugrad.mlp(weights, x, y, segments, wrap=gpugrad.compile)
 
 
 def scalar():
-    @gpugrad.compile
-    def value_and_grad(x, y):
-        z = x**2 * y + y**3
-        z.backward()
-        return z, x.grad, y.grad
-
-    def evaluate():
-        x = gpugrad.tensor(2.0, requires_grad=True)
-        y = gpugrad.tensor(3.0, requires_grad=True)
-        z, dx, dy = value_and_grad(x, y)
-        return z.item(), dx.item(), dy.item()
-    return evaluate
+    return impl_gpugrad.scalar(wrap=gpugrad.compile)

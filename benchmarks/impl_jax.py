@@ -5,7 +5,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from common import LR, segment_spans
+from common import LR  # first: puts this checkout's gpugrad on sys.path
+from gpugrad.checkpoint import segment_bounds
 
 NAME = "jax jit"
 
@@ -23,7 +24,7 @@ def mlp(weights, x, y, segments):
         h = h @ p[0].T + p[1]
         return jax.nn.relu(h) if i < n - 1 else h
 
-    spans = segment_spans(n, segments) if segments else [(0, n)]
+    spans = segment_bounds(n, segments) if segments else [(0, n)]
 
     def loss_fn(params):
         h = xj

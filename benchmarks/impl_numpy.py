@@ -3,7 +3,8 @@ NumPy-based autograd is measured against)."""
 
 import numpy as np
 
-from common import LR, segment_spans
+from common import LR  # first: puts this checkout's gpugrad on sys.path
+from gpugrad.checkpoint import segment_bounds
 
 NAME = "numpy floor"
 
@@ -28,7 +29,7 @@ def mlp(weights, x, y, segments):
 
     def step():
         # the chunks before the last keep only their inputs (checkpointed); the last keeps all
-        spans = segment_spans(n, segments) if segments else [(0, n)]
+        spans = segment_bounds(n, segments) if segments else [(0, n)]
         inputs = [x]
         for lo, hi in spans[:-1]:
             inputs.append(forward(inputs[-1], lo, hi)[-1])

@@ -10,9 +10,9 @@ The calls alternate (NumPy's batch, then gpugrad's, ...) and each figure is the 
 batch, as ``timeit`` advises: on a shared machine the slower batches measure the other
 processes, and alternating lets a quiet moment serve both sides alike.
 
-Run: python benchmarks/op_overhead.py [--quick] [--repeat 15] [--number 2000]
-(``make bench`` prints it; ``--quick`` runs a few calls of each, for tests: its timings
-mean nothing.)
+Run: python benchmarks/op_overhead.py [--quick] [--repeat 21] [--number 1000]
+(``make bench`` writes it to benchmarks/results/cpu_op_overhead.md and prints it;
+``--quick`` runs a few calls of each, for tests: its timings mean nothing.)
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ per-example gradients cost over one ordinary gradient of the same batch.
 from __future__ import annotations
 
 import argparse
+import ast
+import functools
 import importlib.util
 import json
 import os
@@ -28,22 +30,35 @@ import common
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+TUNED_SUFFIX = "+tuned-malloc"
 LIBS = ["numpy", "gpugrad", "gpugrad_compiled", "torch", "jax"]
 MINE = ["gpugrad", "gpugrad_compiled"]        # the rows' ratios are of these
+# what each of MINE is divided by (those present): gpugrad by every other library, the
+# compiled step only by the NumPy floor and JAX's jit (its fellow compiler)
+AGAINST = {"gpugrad": ["numpy", "numpy" + TUNED_SUFFIX, "torch", "jax"],
+           "gpugrad_compiled": ["numpy", "jax"]}
 UNITS = {"mlp-tiny": ("us/step", 1e6), "scalar": ("us/eval", 1e6), "hessian": ("ms", 1e3),
          "per-example-grads": ("ms", 1e3), "batched-grad": ("ms", 1e3)}
-TUNED_SUFFIX = "+tuned-malloc"
 
 
 def available(lib: str) -> bool:
     return lib in ["numpy"] + MINE or importlib.util.find_spec(lib) is not None
 
 
+@functools.lru_cache(maxsize=None)
+def _functions(lib: str) -> frozenset:
+    """The top-level functions of ``impl_<lib>.py``, read from its source (no import: the
+    suite process stays free of torch and jax)."""
+    with open(os.path.join(HERE, f"impl_{lib}.py")) as f:
+        tree = ast.parse(f.read())
+    return frozenset(node.name for node in tree.body if isinstance(node, ast.FunctionDef))
+
+
 def implements(lib: str, workload: str) -> bool:
-    """Whether ``impl_<lib>.py`` has the workload (the compiled step: MLPs and scalar)."""
-    if lib != "gpugrad_compiled":
-        return True
-    return workload in common.MLP_WORKLOADS or workload == "scalar"
+    """Whether ``impl_<lib>.py`` has the workload's function: ``mlp`` for the MLP workloads,
+    else the workload's name with underscores (``scalar``, ``per_example_grads``...)."""
+    name = "mlp" if workload in common.MLP_WORKLOADS else workload.replace("-", "_")
+    return name in _functions(lib)
 
 
 def measure(lib: str, workload: str, tuned: bool = False) -> dict:
@@ -94,8 +109,8 @@ def table(results: list, libs: list, workloads: list) -> str:
     by = {(r["lib"], r["workload"]): r for r in results}
     names = {lib: next((r.get("name", lib) for r in results if r["lib"] == lib), lib)
              for lib in libs}
-    others = [lib for lib in ("numpy", "numpy" + TUNED_SUFFIX, "torch", "jax") if lib in libs]
-    pairs = [(mine, lib) for mine in MINE if mine in libs for lib in others]
+    pairs = [(mine, lib) for mine in MINE if mine in libs for lib in AGAINST[mine]
+             if lib in libs]
     header = "| workload | " + " | ".join(names[lib] for lib in libs)
     header += "".join(f" | {names[mine]} / {names[lib]}" for mine, lib in pairs)
     lines = [header + " |", "|" + "---|" * (header.count("|"))]

@@ -42,12 +42,12 @@ import warnings
 
 import numpy as np
 
-from . import pytree
+from . import graphs, pytree
 from .autograd.autocast_mode import _state as _autocast
 from .autograd.capture_mode import capture_rules
 from .autograd.compile_mode import CompileError, is_compiling, recording_into
+from .autograd.dual_levels import _state as _dual_state
 from .autograd.mode import _state as _grad_mode
-from .graphs import graph
 from .step_program import Recorder
 from .tensor import Tensor
 
@@ -100,6 +100,10 @@ class CompiledStep:
                                f"called while another step was being recorded; compile "
                                f"the outer step only")
         inputs = _as_tensors(inputs)
+        if _dual_state.levels or any(t._tangents for t in inputs):
+            raise CompileError("gpugrad.compile: a compiled step carries no forward-mode "
+                               "tangents (a dual level is open, or an input has one); "
+                               "call the step eagerly, or open the dual level inside it")
         if inputs and inputs[0]._array.__class__ is not np.ndarray:
             return self._on_device(inputs)
         key = _signature(inputs)
@@ -127,22 +131,16 @@ class CompiledStep:
         """CUDA inputs: the step as a CUDA graph; its outputs copied out of the graph's
         static buffers (the next replay overwrites those)."""
         if self._graph is None:
-            self._graph = graph(self.step_fn)
+            self._graph = graphs.graph(self.step_fn)
+        captures, replays = self._graph.captures, self._graph.replays
         outputs = self._graph(*inputs)
-        self.records, self.replays = self._graph.captures, self._graph.replays
+        self.records += self._graph.captures - captures
+        self.replays += self._graph.replays - replays
         return pytree.tree_map(_copied, outputs)
 
 
 def _as_tensors(inputs) -> tuple:
-    for i, value in enumerate(inputs):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"a compiled step takes tensors; input {i} is a "
-                            f"{type(value).__name__} (wrap it with gpugrad.tensor, or close "
-                            f"over it if it never changes)")
-        if value._batched:
-            raise CompileError("gpugrad.compile: a compiled step cannot be called inside "
-                               "vmap; vmap inside the step instead")
-    return inputs
+    return graphs._as_tensors(inputs, "compiled steps")
 
 
 def _signature(inputs) -> tuple:

@@ -95,16 +95,18 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         target = backend.device_of(source)
     else:
         target = backend.get_default_device()
-    moved = backend.to_device(source, target) if on_device or isinstance(source, np.ndarray) \
-        else source                     # arrays on some device move explicitly
+    moved = _host_or_same(source, target, on_device)
     array = backend.asarray(moved, dtype=_infer_dtype(source, dtype), device=target,
                             copy=moved is source)
     return _finish(array, requires_grad)
 
 
-def _host_or_same(source, target: backend.Device):
-    """Arrays already on some device move explicitly; everything else goes through asarray."""
-    if isinstance(source, np.ndarray) or _is_device_array(source):
+def _host_or_same(source, target: backend.Device, on_device=None):
+    """Arrays already on some device move explicitly; everything else goes through asarray.
+    ``on_device``: whether ``source`` is a device array, when the caller knows already."""
+    if on_device is None:
+        on_device = _is_device_array(source)
+    if on_device or isinstance(source, np.ndarray):
         return backend.to_device(source, target)
     return source
 

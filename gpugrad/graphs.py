@@ -66,14 +66,18 @@ def graph(step_fn, *example_inputs, warmup: int = 1) -> "CapturedStep":
     return captured
 
 
-def _as_tensors(inputs) -> tuple:
-    out = []
+def _as_tensors(inputs, what: str = "captured steps") -> tuple:
+    """``inputs`` as a tuple, each checked to be a plain tensor (a TypeError naming the
+    first that is not; a batched one, inside vmap, is refused too)."""
     for i, value in enumerate(inputs):
         if not isinstance(value, Tensor):
-            raise TypeError(f"captured steps take tensors; input {i} is a "
-                            f"{type(value).__name__} (wrap it with gpugrad.tensor)")
-        out.append(value)
-    return tuple(out)
+            raise TypeError(f"{what} take tensors; input {i} is a {type(value).__name__} "
+                            f"(wrap it with gpugrad.tensor, or close over it if it never "
+                            f"changes)")
+        if value._batched:
+            raise TypeError(f"{what} cannot be called inside vmap (input {i} is batched); "
+                            f"vmap inside the step instead")
+    return tuple(inputs)
 
 
 def _signature(inputs) -> tuple:

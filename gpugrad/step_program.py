@@ -67,16 +67,24 @@ class Recorder:
         into the 0-d array ``out`` when ``scalar_result``); ``inputs`` are its tensors."""
         if xp is not np:
             raise _device_error()
-        for t, a in zip(inputs, arrays):
-            if self._slot(a) is None and id(t) not in self.inputs:
-                self.guards.setdefault(id(t), (t, a, t._requires_grad))
+        self.reads(inputs)
         call, reads = self._call(forward, (xp, *arrays), params)
         self._bind(out, f"_as0d({call})" if scalar_result else call, reads)
 
+    def reads(self, tensors) -> None:
+        """``tensors`` (other values are skipped) are read by reference: those that existed
+        before the step (not made by it, not inputs) are guarded to keep their array and
+        requires_grad."""
+        for t in tensors:
+            if isinstance(t, Tensor) and self._slot(t._array) is None and \
+                    id(t) not in self.inputs:
+                self.guards.setdefault(id(t), (t, t._array, t._requires_grad))
+
     def guard(self, read, value) -> None:
         """The program is valid only while ``read()`` returns ``value`` (an optimizer's
-        layout, say); checked before every replay."""
-        self.checks.append((read, value))
+        layout, say); checked before every replay, once however often it is noted."""
+        if (read, value) not in self.checks:
+            self.checks.append((read, value))
 
     def kernel(self, fn, args, kwargs, result, scalar: bool = False) -> None:
         """``result = fn(*args, **kwargs)`` on raw arrays (``compile_mode.kernel``; with
@@ -96,7 +104,12 @@ class Recorder:
                             f"kernel must return arrays (wrap it with np.asarray)")
         if isinstance(result, np.ndarray):
             self._bind(result, call, reads)
-        elif isinstance(result, tuple) and any(isinstance(r, np.ndarray) for r in result):
+        elif isinstance(result, dict) and any(isinstance(r, np.ndarray)
+                                              for r in result.values()):
+            raise TypeError(f"gpugrad.compile: {call} returned arrays in a dict; a recorded "
+                            f"kernel returns an array or a tuple or list of them")
+        elif isinstance(result, (tuple, list)) and any(isinstance(r, np.ndarray)
+                                                       for r in result):
             targets = []
             for r in result:
                 targets.append(self._new_slot(r) if isinstance(r, np.ndarray) else "_")
@@ -156,14 +169,16 @@ class Recorder:
         return self._const(value, "c")
 
     def _output(self, leaf, reads: list) -> str:
-        """How the program returns output ``leaf``: an array it made (wrapped as a fresh
-        tensor by ``run``), an input tensor, or a constant."""
-        if isinstance(leaf, Tensor) and id(leaf) not in self.inputs:
-            slot = self._slot(leaf._array)
-            if slot is not None:
-                reads.append(f"v{slot}")
-                return f"v{slot}"
-        return self._expr(leaf, reads)
+        """How the program returns output ``leaf``: a tensor's array (one the step made, an
+        input's or a constant tensor's; ``run`` wraps it as a fresh tensor with no graph, as
+        the recording's outputs are) or a constant."""
+        if not isinstance(leaf, Tensor):
+            return self._expr(leaf, reads)
+        slot = self._slot(leaf._array)
+        if slot is None:
+            return f"{self._expr(leaf, reads)}._array"
+        reads.append(f"v{slot}")
+        return f"v{slot}"
 
     def _const(self, value, prefix: str) -> str:
         """The global name bound to ``value``: a function by its qualified name (``Exp_forward``
@@ -203,8 +218,8 @@ class Recorder:
                 text.append("    del " + ", ".join(dead))
         inputs = ", ".join(f"t{i}" for i in range(len(self.inputs)))
         source = f"def replay({inputs}):\n" + "\n".join(text)
-        program = StepProgram(source, dict(self.names), treedef,
-                              list(self.guards.values()), list(self.checks))
+        program = StepProgram(source, self.names, treedef, list(self.guards.values()),
+                              list(self.checks))
         self._slot_of.clear()
         return program
 
@@ -226,7 +241,6 @@ class StepProgram:
         namespace = dict(names)
         exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
         self._replay = namespace["replay"]
-        self.lines = source.count("\n")
 
     def guards_hold(self) -> bool:
         """Whether every tensor the program reads by reference still holds the same array

@@ -35,8 +35,11 @@ class VersionCounter:
     """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
     new graph (``rebased``); views and ``detach()`` share their base's counter."""
 
-    value = 0       # (class defaults until the first write: one is made per tensor, and a
-    rebased = 0     # class without __init__ is made faster)
+    __slots__ = ("value", "rebased")        # (a misspelt attribute raises, not appears)
+
+    def __init__(self):
+        self.value = 0
+        self.rebased = 0
 
 
 class Tensor:

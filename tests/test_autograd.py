@@ -343,3 +343,11 @@ def test_kept_and_returned_gradients_are_not_added_into_later(device):
     GivesHeld.apply(y).sum().backward()
     GivesHeld.apply(y).sum().backward()
     assert held.tolist() == [5.0] and y.grad.tolist() == [10.0]
+
+
+def test_second_derivative_of_x_to_the_first_is_zero():
+    # d/dx (d/dx x**1) = 0 everywhere: zeros, not an "unused input" error
+    x = gpugrad.tensor([1.0, -2.0, 0.0], requires_grad=True)
+    (g,) = gpugrad.autograd.grad((x ** 1).sum(), (x,), create_graph=True)
+    (h,) = gpugrad.autograd.grad(g.sum(), (x,))
+    assert g.tolist() == [1.0, 1.0, 1.0] and h.tolist() == [0.0, 0.0, 0.0]

@@ -24,19 +24,6 @@ import suite  # noqa: E402
 SMALL = ([6, 5, 4, 3], 7)
 
 
-@pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad, impl_gpugrad_compiled],
-                         ids=["numpy", "gpugrad", "gpugrad-compiled"])
-@pytest.mark.parametrize("segments", [0, 2])
-def test_mlp_step_matches_float64_reference(impl, segments):
-    sizes, batch = SMALL
-    weights, x, y = common.mlp_setup(sizes, batch, seed=3)
-    expected = common.reference_losses(weights, x, y, steps=4)
-    step = impl.mlp(weights, x, y, segments)
-    got = [step() for _ in range(4)]
-    np.testing.assert_allclose(got, expected, rtol=1e-5)
-    assert expected[-1] < expected[0]          # the steps did train
-
-
 def test_reference_losses_match_finite_differences_of_the_loss():
     """The reference's hand-written backward: its first SGD step equals one taken with a
     numerical gradient of its own loss."""
@@ -66,17 +53,19 @@ def test_reference_losses_match_finite_differences_of_the_loss():
                                loss(stepped), rtol=1e-9)
 
 
+@pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad, impl_gpugrad_compiled],
+                         ids=["numpy", "gpugrad", "gpugrad-compiled"])
+def test_scalar_gives_the_seed_example_at_every_call(impl):
+    evaluate = impl.scalar()
+    for _ in range(3):                  # the compiled one records, then replays
+        assert np.allclose(evaluate(), (39.0, 12.0, 31.0))
+
+
 @pytest.mark.parametrize("impl", [impl_numpy, impl_gpugrad], ids=["numpy", "gpugrad"])
-def test_scalar_and_hessian(impl):
-    assert np.allclose(impl.scalar()(), (39.0, 12.0, 31.0))
+def test_hessian(impl):
     a, x = common.hessian_setup(n=8, seed=1)
     np.testing.assert_allclose(impl.hessian(a, x)(), common.hessian_reference(a, x),
                                rtol=1e-4, atol=1e-5)
-
-
-def test_compiled_scalar_gives_the_seed_example_at_every_call():
-    evaluate = impl_gpugrad_compiled.scalar()
-    assert [evaluate() for _ in range(3)] == [(39.0, 12.0, 31.0)] * 3
 
 
 def test_hessian_reference_matches_finite_differences():
@@ -225,29 +214,20 @@ def test_gpu_training_benchmark_runs_its_gpugrad_paths_on_cpu(tmp_path):
 # checkpoint segments: every implementation splits the MLP's blocks as PyTorch does
 # ---------------------------------------------------------------------------------------------
 
-def test_segment_spans_split_blocks_as_pytorch():
-    """segments - 1 checkpointed chunks of n // segments blocks, the rest last (derived by
-    hand), and the same split as gpugrad's checkpoint_sequential."""
-    from gpugrad.checkpoint import segment_bounds
-    assert common.segment_spans(33, 6) == [(0, 5), (5, 10), (10, 15), (15, 20), (20, 25),
-                                           (25, 33)]
-    assert common.segment_spans(3, 2) == [(0, 1), (1, 3)]
-    assert common.segment_spans(7, 7) == [(i, i + 1) for i in range(7)]
-    for n in range(1, 12):
-        for segments in range(1, n + 1):
-            assert common.segment_spans(n, segments) == segment_bounds(n, segments)
-    with pytest.raises(ValueError):
-        common.segment_spans(3, 4)
+MLP_IMPLS = GRAD_IMPLS + [lambda: impl_gpugrad_compiled]
 
 
-@pytest.mark.parametrize("load", GRAD_IMPLS, ids=["numpy", "gpugrad", "torch", "jax"])
-@pytest.mark.parametrize("segments", [2, 3])
-def test_every_mlp_impl_matches_float64_reference_when_checkpointed(load, segments):
+@pytest.mark.parametrize("load", MLP_IMPLS,
+                         ids=["numpy", "gpugrad", "torch", "jax", "gpugrad-compiled"])
+@pytest.mark.parametrize("segments", [0, 2, 3])
+def test_mlp_step_matches_float64_reference(load, segments):
+    """Four SGD steps of every implementation, plain and checkpointed."""
     impl = load()
     weights, x, y = common.mlp_setup(*SMALL, seed=3)
-    expected = common.reference_losses(weights, x, y, steps=3)
+    expected = common.reference_losses(weights, x, y, steps=4)
     step = impl.mlp(weights, x, y, segments)
-    np.testing.assert_allclose([step() for _ in range(3)], expected, rtol=1e-5)
+    np.testing.assert_allclose([step() for _ in range(4)], expected, rtol=1e-5)
+    assert expected[-1] < expected[0]          # the steps did train
 
 
 class _CountedWeight(np.ndarray):
@@ -300,6 +280,6 @@ def test_mlp_impls_checkpoint_the_same_blocks(lib, segments, expected, monkeypat
     """5 blocks: 2 segments checkpoint one chunk of 5 // 2 = 2 blocks and run 3 outside; 3
     segments two chunks of 1 (and 3 outside); 4 segments three chunks of 1. The NumPy floor,
     gpugrad and PyTorch recompute the same layers (JAX's jit hides its recomputation; it
-    splits with common.segment_spans as the floor does)."""
+    splits with gpugrad.checkpoint.segment_bounds as the floor does)."""
     weights, x, y = common.mlp_setup([6, 5, 4, 3, 7, 2], 7, seed=3)   # distinct shapes
     assert _forward_runs(lib, weights, x, y, segments, monkeypatch) == expected

@@ -430,3 +430,74 @@ def test_a_gradient_penalty_step_second_order_replays_as_eager():
 
     (eager, _), (compiled, run) = trained(False), trained(True)
     assert _same(eager, compiled) and run.replays == 3
+
+
+def test_tensors_read_by_raw_kernels_are_guarded():
+    """A comparison and an in-place write read tensors by reference: replacing their
+    arrays records again, as a replaced parameter does."""
+    w, buf = gpugrad.ones(3), gpugrad.zeros(3)
+
+    def step(x):
+        buf.add_(x)
+        return (w > 0).astype(gpugrad.float32) * x
+
+    compiled = gpugrad.compile(step)
+    x = gpugrad.ones(3)
+    compiled(x)
+    compiled(x)
+    buf.data, w.data = gpugrad.zeros(3), -gpugrad.ones(3)
+    assert compiled(x).tolist() == [0.0, 0.0, 0.0]           # eager: w > 0 is all False
+    assert buf.tolist() == [1.0, 1.0, 1.0] and compiled.records == 2
+
+
+def test_a_kernel_calling_a_kernel_is_written_down_once():
+    from gpugrad.autograd.compile_mode import kernel
+
+    def inner(a):
+        a += 1.0
+
+    def outer(a):
+        kernel(inner, a)
+
+    buf = gpugrad.zeros(2)
+    compiled = gpugrad.compile(lambda x: kernel(outer, buf._array) or x * 1.0)
+    for _ in range(3):
+        compiled(gpugrad.ones(2))
+    assert buf.tolist() == [3.0, 3.0] and compiled.replays == 2
+
+
+def test_optimizer_state_replaced_between_calls_is_read_at_replay():
+    results = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        model = nn.Linear(4, 3)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        step = _plain_step(model, opt)
+        run = gpugrad.compile(step) if compiled else step
+        for i, (x, y) in enumerate(_batches(4, features=4, classes=3)):
+            if i == 2:
+                opt.state = {}                             # momentum starts again
+            run(x, y)
+        results.append([p.numpy().copy() for p in model.parameters()] + [len(opt.state)])
+    assert _same(results[0][:-1], results[1][:-1]) and results[1][-1] == 2
+
+
+def test_outputs_that_are_inputs_or_parameters_come_back_as_new_tensors():
+    w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+    compiled = gpugrad.compile(lambda x: (w, x, (w * x).sum()))
+    for _ in range(2):
+        x = gpugrad.tensor([3.0, 4.0])
+        out_w, out_x, total = compiled(x)
+        assert out_w is not w and out_x is not x and not out_w.requires_grad
+        assert out_w.tolist() == [1.0, 2.0] and out_x.tolist() == [3.0, 4.0]
+        assert total.item() == 11.0
+    assert compiled.replays == 1
+
+
+def test_forward_mode_tangents_are_refused():
+    import gpugrad.autograd.forward_ad as fwAD
+    compiled = gpugrad.compile(lambda x: x * 3.0)
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(gpugrad.ones(2), gpugrad.ones(2))
+        with pytest.raises(gpugrad.CompileError, match="forward-mode tangents"):
+            compiled(dual)

@@ -11,7 +11,9 @@ switches. What is written down goes to a *recorder* this module knows only by it
   made the 0-d array ``result``); a replay calls ``fn`` again on the replay's arrays;
 - ``effect(fn, args, result)``: ``fn(*args)`` changed Python-side state (stored a gradient,
   stepped an optimizer, reset gradients); a replay runs it again, live, as eager code would;
-  an array it returns (the gradient it stored) is what later kernels read in its place.
+  an array it returns (the gradient it stored) is what later kernels read in its place;
+- ``reads(tensors)``: a kernel reads these tensors' arrays (a replay checks they still
+  hold them).
 
 Example::
 
@@ -29,7 +31,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["is_compiling", "recording_into", "kernel", "effect", "refuse_in_compile"]
+__all__ = ["CompileError", "is_compiling", "recording_into", "kernel", "effect", "note_reads",
+           "refuse_in_compile"]
 
 
 class CompileError(RuntimeError):
@@ -53,10 +56,7 @@ def is_compiling() -> bool:
 
 @contextlib.contextmanager
 def recording_into(recorder):
-    """Write what runs in the block down into ``recorder`` (nested recordings are refused)."""
-    if _state.recorder is not None:
-        raise CompileError("gpugrad.compile: a compiled step called another compiled step "
-                           "while it was being recorded; compile the outer step only")
+    """Write what runs in the block down into ``recorder``."""
     _state.recorder = recorder
     try:
         yield recorder
@@ -66,32 +66,46 @@ def recording_into(recorder):
 
 def kernel(fn, *args, **kwargs):
     """``fn(*args, **kwargs)``, a computation on raw arrays, written down when compiling.
-    Call sites that work on raw arrays outside an op's ``forward`` go through this. A NumPy
+    Call sites that work on raw arrays outside an op's ``forward`` go through this (and
+    name the tensors whose arrays they pass with ``note_reads``). While recording, a NumPy
     scalar result comes back as a 0-d array (an array the program can name)."""
-    result = fn(*args, **kwargs)
+    recorder = _state.recorder
+    if recorder is None:
+        return fn(*args, **kwargs)
+    result = _unrecorded(recorder, fn, args, kwargs)
     scalar = result.__class__ is not np.ndarray and isinstance(result, np.generic)
     if scalar:
         result = np.asarray(result)
-    recorder = _state.recorder
-    if recorder is not None:
-        recorder.kernel(fn, args, kwargs, result, scalar)
+    recorder.kernel(fn, args, kwargs, result, scalar)
     return result
 
 
 def effect(fn, *args):
     """Run ``fn(*args)`` (Python-side state changes), written down when compiling so that a
-    replay runs it again live; returns what ``fn`` returns. What ``fn`` does inside is not
-    written down as well (the replay runs all of it)."""
+    replay runs it again live; returns what ``fn`` returns."""
     recorder = _state.recorder
     if recorder is None:
         return fn(*args)
-    _state.recorder = None
-    try:
-        result = fn(*args)
-    finally:
-        _state.recorder = recorder
+    result = _unrecorded(recorder, fn, args, {})
     recorder.effect(fn, args, result)
     return result
+
+
+def _unrecorded(recorder, fn, args, kwargs):
+    """``fn``'s result, with nothing it does inside written down (its line replays all)."""
+    _state.recorder = None
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _state.recorder = recorder
+
+
+def note_reads(*tensors) -> None:
+    """While recording: a kernel about to run reads these tensors' arrays, so a replay is
+    valid only while they still hold them (tensors made by the step need no such guard)."""
+    recorder = _state.recorder
+    if recorder is not None:
+        recorder.reads(tensors)
 
 
 def refuse_in_compile(what: str, instead: str) -> None:

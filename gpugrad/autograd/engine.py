@@ -17,23 +17,13 @@ from __future__ import annotations
 
 import weakref
 
-from .graph import ACCUMULATED, Node, gradient_edge, store_grad, without_graph
-from .mode import _state as _mode_state
+from .graph import ACCUMULATED, Node, _tensor_type, gradient_edge, store_grad, without_graph
+from .mode import _state as _mode_state, set_grad_enabled
 from .hooks import run_pre_hooks
 from .rule_results import AnomalyError, _check_result
 from .walk import count_dependencies, nodes_leading_to, restrict_dependencies
 
 __all__ = ["backward", "grad", "AnomalyError"]
-
-
-_Tensor = None      # the Tensor class, fetched on first use (tensor.py imports this package)
-
-
-def _tensor_type():
-    global _Tensor
-    if _Tensor is None:
-        from ..tensor import Tensor as _Tensor
-    return _Tensor
 
 
 def _describe(t) -> str:
@@ -363,8 +353,7 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
     ready = run.seed(root_edges, root_grads)
     buffers, handouts, captured, Tensor = run.buffers, run.handouts, run.captured, run.Tensor
     call, pass_on = run.call, run.pass_on
-    grad_mode, _mode_state.grad_enabled = _mode_state.grad_enabled, bool(create_graph)
-    try:                                    # (set_grad_enabled(create_graph), spelled out)
+    with set_grad_enabled(create_graph):
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
@@ -377,6 +366,4 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
             if node.next_edges:                                                     # (4)
                 pass_on(node, in_grads, ready)
             grads = in_grads = None             # hold no gradient while the next rule runs
-    finally:
-        _mode_state.grad_enabled = grad_mode
     return [] if targets is None else [captured[edge] for edge in targets]

@@ -285,10 +285,8 @@ class AccumulateGrad:
         grad = grads[0]
         if grad is None:
             return ()
-        if _compiling.recorder is not None:       # a compiled step's replay stores it live
-            effect(_accumulate, self.variable, grad, _mode_state.grad_enabled, owned)
-        else:
-            _accumulate(self.variable, grad, _mode_state.grad_enabled, owned)
+        # (a compiled step's replay stores it live)
+        effect(_accumulate, self.variable, grad, _mode_state.grad_enabled, owned)
         return ()
 
     def writable_grad(self, shape: tuple, dtype):

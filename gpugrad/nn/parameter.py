@@ -9,7 +9,7 @@ Example::
 
 from __future__ import annotations
 
-from ..autograd.compile_mode import _state as _compiling, effect
+from ..autograd.compile_mode import effect
 from ..autograd.mode import no_grad
 from ..tensor import Tensor
 
@@ -19,10 +19,7 @@ __all__ = ["Parameter", "zero_grads"]
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Reset the gradients of ``params``: to None, or to zeros in their buffers (which later
     backward passes then accumulate into without allocating)."""
-    if _compiling.recorder is not None:         # a compiled step's replay resets them live
-        effect(_zero_grads, list(params), set_to_none)
-    else:
-        _zero_grads(params, set_to_none)
+    effect(_zero_grads, list(params), set_to_none)     # (a compiled step's replay: live)
 
 
 def _zero_grads(params, set_to_none: bool) -> None:

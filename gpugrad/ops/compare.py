@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..autograd.compile_mode import kernel
+from ..autograd.compile_mode import kernel, note_reads
 from . import batching as _batching
 from .record import broadcast_error
 from .reduce import normalize_axis
@@ -34,6 +34,7 @@ def _any_batched(*values) -> bool:
 def _unary(name: str, x):
     if x._batched:
         return _batching.raw_elementwise(lambda v: _unary(name, v), x)
+    note_reads(x)
     return _wrap(kernel(getattr(x._xp(), name), x._array))
 
 
@@ -51,21 +52,19 @@ _NUMBERS = (float, int, bool)
 
 
 def _binary(name: str, a, b):
-    if a.__class__ is Tensor and a._array.__class__ is np.ndarray:     # (all NumPy: fast)
-        y = b._array if b.__class__ is Tensor else b
-        if y.__class__ is np.ndarray or y.__class__ in _NUMBERS:
-            try:
-                return _wrap(kernel(getattr(np, name), a._array, y))
-            except ValueError as exc:
-                shapes = [a.shape] + ([y.shape] if y.__class__ is np.ndarray else [])
-                raise broadcast_error(name, shapes, exc) from None
-    if _any_batched(a, b):
-        return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)
-    x, y = _operand(a), _operand(b)
-    arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
-    if len(arrays) == 2:
-        backend.check_same_device(name, arrays)
-    xp = backend.xp_of(arrays[0])
+    x = a._array if a.__class__ is Tensor else None
+    y = b._array if b.__class__ is Tensor else b
+    if x.__class__ is np.ndarray and (y.__class__ is np.ndarray or y.__class__ in _NUMBERS):
+        xp, arrays = np, [v for v in (x, y) if v.__class__ is np.ndarray]   # (all NumPy: fast)
+    else:
+        if _any_batched(a, b):
+            return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)
+        x, y = _operand(a), _operand(b)
+        arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
+        if len(arrays) == 2:
+            backend.check_same_device(name, arrays)
+        xp = backend.xp_of(arrays[0])
+    note_reads(a, b)
     try:
         return _wrap(kernel(getattr(xp, name), x, y))
     except ValueError as exc:
@@ -136,6 +135,7 @@ def _reduce_index(name, x, axis, keepdims, dim, keepdim):
             return flat.reshape((1,) * x.ndim) if keep else flat
         return _batching.raw_over_axis(
             lambda v, a: _reduce_index(name, v, a, keep, None, None), x, axis)
+    note_reads(x)
     return _wrap(kernel(getattr(x._xp(), name), x._array, axis=axis, keepdims=keep))
 
 
@@ -153,6 +153,7 @@ def any(x, axis=None, keepdims=False):
     """Whether any element (along ``axis``) is true."""
     if x._batched:
         return _batching.raw_over_axis(lambda v, a: any(v, a, keepdims), x, axis)
+    note_reads(x)
     return _wrap(kernel(x._xp().any, x._array, axis=normalize_axis(axis, x.ndim),
                         keepdims=keepdims))
 
@@ -161,5 +162,6 @@ def all(x, axis=None, keepdims=False):
     """Whether every element (along ``axis``) is true."""
     if x._batched:
         return _batching.raw_over_axis(lambda v, a: all(v, a, keepdims), x, axis)
+    note_reads(x)
     return _wrap(kernel(x._xp().all, x._array, axis=normalize_axis(axis, x.ndim),
                         keepdims=keepdims))

@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import dtypes
@@ -267,35 +269,40 @@ def _binary(op, a, b):
         b = as_operand(b, a)
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
-    if a.dtype != b.dtype:
-        a, b = _promote(a, b)
-    return apply(op, a, b)
+    return apply(op, *_promote(a, b))
 
 
+def _common_cases_first(op, scalar_op, negate=False, floats_only=False):
+    """Decorates the general form of ``+ - * / **`` with the common cases, tried first in the
+    same frame (no extra call on them): two tensors of one dtype (``floats_only``: of one
+    float dtype) go to ``op``, a float tensor and a Python float or int to ``scalar_op``
+    (``negate``: with the number's negation)."""
+    def decorate(general):
+        def common_cases_first(a, b):
+            if isinstance(a, Tensor):
+                if isinstance(b, Tensor):
+                    if a.dtype == b.dtype and (not floats_only or a.dtype.kind in "fc"):
+                        return apply(op, a, b)
+                elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
+                    return apply_scalar(scalar_op, a, -b if negate else b)
+            return general(a, b)
+        return functools.wraps(general)(common_cases_first)
+    return decorate
+
+
+@_common_cases_first(Add, AddScalar)
 def add(a, b):
     """``a + b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor):   # (the common cases first: two tensors of one dtype, a
-        if isinstance(b, Tensor):                   # float tensor and a Python number)
-            if a.dtype == b.dtype:
-                return apply(Add, a, b)
-        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
-            return apply_scalar(AddScalar, a, b)
     if _is_scalar(b):
-        x, c = _scalar(a, b)
-        return apply_scalar(AddScalar, x, c)
+        return apply_scalar(AddScalar, *_scalar(a, b))
     if _is_scalar(a):
         return add(b, a)
     return _binary(Add, a, b)
 
 
+@_common_cases_first(Sub, AddScalar, negate=True)
 def sub(a, b):
     """``a - b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor):   # (the common cases first, as add's)
-        if isinstance(b, Tensor):
-            if a.dtype == b.dtype:
-                return apply(Sub, a, b)
-        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
-            return apply_scalar(AddScalar, a, -b)
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply_scalar(AddScalar, x, -c)
@@ -305,51 +312,35 @@ def sub(a, b):
     return _binary(Sub, a, b)
 
 
+@_common_cases_first(Mul, MulScalar)
 def mul(a, b):
     """``a * b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor):   # (the common cases first: two tensors of one dtype, a
-        if isinstance(b, Tensor):                   # float tensor and a Python number)
-            if a.dtype == b.dtype:
-                return apply(Mul, a, b)
-        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
-            return apply_scalar(MulScalar, a, b)
     if _is_scalar(b):
-        x, c = _scalar(a, b)
-        return apply_scalar(MulScalar, x, c)
+        return apply_scalar(MulScalar, *_scalar(a, b))
     if _is_scalar(a):
         return mul(b, a)
     return _binary(Mul, a, b)
 
 
+@_common_cases_first(Div, DivScalar, floats_only=True)
 def div(a, b):
     """``a / b`` with broadcasting (true division: integer tensors give float32)."""
-    if isinstance(a, Tensor):   # (the common cases first, as add's)
-        if isinstance(b, Tensor):
-            if a.dtype == b.dtype:
-                return _binary(Div, _float(a), _float(b))
-        elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
-            return apply_scalar(DivScalar, a, b)
     if _is_scalar(b):
-        x, c = _scalar(_float(a), b)
-        return apply_scalar(DivScalar, x, c)
+        return apply_scalar(DivScalar, *_scalar(_float(a), b))
     if _is_scalar(a):
-        x, c = _scalar(_float(b), a)
-        return apply_scalar(RDivScalar, x, c)
+        return apply_scalar(RDivScalar, *_scalar(_float(b), a))
     a = _float(a) if isinstance(a, Tensor) else a
     b = _float(b) if isinstance(b, Tensor) else b
     return _binary(Div, a, b)
 
 
-def pow(a, b):
+@_common_cases_first(Pow, PowScalar)      # (a float tensor ** a float or int: _scalar keeps
+def pow(a, b):                            # both as they are, so PowScalar is taken as below)
     """``a ** b`` with broadcasting; either may be a Python scalar."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
-        return apply(Pow, a, b)            # (the common case first: two tensors, one dtype)
     if _is_scalar(b):
-        x, c = _scalar(a, b)
-        return apply_scalar(PowScalar, x, c)
+        return apply_scalar(PowScalar, *_scalar(a, b))
     if _is_scalar(a):
-        x, c = _scalar(b, a)
-        return apply_scalar(RPowScalar, x, c)
+        return apply_scalar(RPowScalar, *_scalar(b, a))
     return _binary(Pow, a, b)
 
 

@@ -104,24 +104,23 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
             gz = xp.multiply(g, y > 0, out=g)
         else:
             gz = relu_backward(xp, g, y)
-        gb = gz.sum(axis=0) if needs[2] else None
+        gx, gw, gb = linear_backward(xp, gz, x, w, needs)
         if gb is not None and gb_into is not None:
             gb = xp.add(gb_into, gb, out=gb_into)
-        gw = xp.matmul(gz.T, x) if needs[1] else None
         if gw is not None and gw_into is not None:
             gw = xp.add(gw_into, gw, out=gw_into)
+        return gx, gw, gb
     gx = xp.matmul(gz, w) if needs[0] else None
     return gx, gw, (gb if needs[2] else None)
 
 
 def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
-                         labels_checked: bool = False, rows_counted=None):
+                         labels_checked: bool = False):
     """Per-row loss (rows,) of logits x (rows, cols) against integer labels (rows,):
     ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored, NaN
     where a label is out of range (as the kernel: never an index out of bounds).
     ``labels_checked``: every label is known to be in range (the reference path skips
-    looking for ones that are not); ``rows_counted``: how many labels are not
-    ``ignore_index``, where known (all of them: no row needs masking)."""
+    looking for ones that are not)."""
     launch = _kernels(xp, x)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
@@ -129,7 +128,7 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     shifted = x - x.max(axis=1, keepdims=True)
     lse = xp.log(xp.exp(shifted).sum(axis=1))
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked, rows_counted)
+                                              labels_checked)
     loss = lse - shifted[xp.arange(x.shape[0]), picked]
     if smoothing:
         loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
@@ -141,15 +140,12 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     return xp.where(out_of_range, xp.nan, loss).astype(x.dtype, copy=False)
 
 
-def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool,
-                rows_counted=None):
+def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool):
     """The rows that count (label not ``ignore_index``; None when all do and the labels
     were checked), the column each picks (0 where none), and the rows whose label is out of
     range (they give NaN; None when the labels were checked). Checked labels are read on
     the host, so counting them here costs no device sync."""
     if labels_checked:
-        if rows_counted is not None and rows_counted == labels.shape[0]:
-            return None, labels, None
         valid = labels != ignore_index
         if valid.all():
             return None, labels, None
@@ -160,11 +156,10 @@ def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: boo
 
 
 def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
-                          scale: float, labels_checked: bool = False, rows_counted=None):
+                          scale: float, labels_checked: bool = False):
     """d loss / d x (rows, cols) = g * scale * (softmax(x) - q), q the one-hot target mixed
     with uniform by ``smoothing``, 0 in ignored rows, NaN in rows whose label is out of
-    range; g one value or one per row. ``labels_checked``, ``rows_counted`` as for the
-    forward."""
+    range; g one value or one per row. ``labels_checked`` as for the forward."""
     launch = _kernels(xp, x, g)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_backward(*_contiguous(xp, x, labels, g), ignore_index,
@@ -172,22 +167,17 @@ def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
     probs = x - x.max(axis=1, keepdims=True)
     xp.exp(probs, out=probs)
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked, rows_counted)
-    if valid is None and not smoothing:     # every row counts (the common case): g * scale
-        coef = xp.asarray(g * scale, dtype=x.dtype)     # times softmax, less it at labels
-        per_row = coef[:, None] if coef.ndim else coef
-        probs *= per_row / probs.sum(axis=1, keepdims=True)
-        probs[xp.arange(x.shape[0]), picked] -= coef
-        return probs
-    probs /= probs.sum(axis=1, keepdims=True)
-    probs[xp.arange(x.shape[0]), picked] -= 1.0 - smoothing
-    if smoothing:
-        probs -= smoothing / x.shape[1]
-    coef = g * scale if valid is None else xp.where(valid, g * scale, 0)
+                                              labels_checked)
+    g = g if scale == 1.0 else g * scale
+    coef = g if valid is None else xp.where(valid, g, 0)        # per row, or one
     if out_of_range is not None:
         coef = xp.where(out_of_range, xp.nan, coef)
-    coef = xp.asarray(coef).astype(x.dtype, copy=False)
-    probs *= coef[:, None] if coef.ndim else coef
+    coef = xp.asarray(coef, dtype=x.dtype)
+    per_row = coef[:, None] if coef.ndim else coef
+    probs *= per_row / probs.sum(axis=1, keepdims=True)     # coef * softmax, less coef * q:
+    probs[xp.arange(x.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing else coef
+    if smoothing:
+        probs -= per_row * (smoothing / x.shape[1])
     return probs
 
 

@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd.compile_mode import kernel, refuse_in_compile
+from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..autograd.batched import escaped_error
 from ..tensor import Tensor
 from . import batching as _batching
@@ -90,6 +90,7 @@ def _index_part(part, device):
                 f"gpugrad.where(mask, x, 0.0) instead, or integer indices")
         return part
     if isinstance(part, Tensor):
+        note_reads(part)
         part = part._array
     elif isinstance(part, (list, tuple)):
         part = np.asarray(part)

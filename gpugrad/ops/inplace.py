@@ -29,7 +29,7 @@ from .. import backend
 from ..autograd import dual_levels
 from ..autograd.saved_hooks import is_checkpoint_recomputing
 from ..autograd.mode import _state
-from ..autograd.compile_mode import _state as _compiling, kernel
+from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
@@ -133,12 +133,14 @@ def _raw(value, t):
     if not isinstance(value, Tensor):
         value = as_operand(value, t)
     backend.check_same_device("in-place op", [t._array, value._array])
+    note_reads(value)
     return value._array
 
 
 def _write(t, name: str, write, *args):
     """Run ``write(array, *args)`` on ``t``'s memory with clear errors, then bump its
     version (a compiled step runs the write again at every replay)."""
+    note_reads(t)
     try:
         kernel(write, t._array, *args)
     except TypeError as exc:
@@ -159,6 +161,7 @@ def _record(t, name: str, compute, copy_old: bool):
     """The recorded path: ``t`` takes the value, the graph identity and the tangents of
     ``compute(old)``, where ``old`` stands for ``t`` before the write. ``copy_old`` when the
     op's rule saves ``old`` (it must not see the write)."""
+    note_reads(t)
     old = Tensor._wrap(kernel(_copy, t._array) if copy_old else t._array)
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     old._tangents = t._tangents
@@ -222,13 +225,7 @@ def _plain_operand(t, other):
 def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
     value = _plain_operand(t, other)
     if value is not None:
-        try:
-            getattr(np, ufunc_name)(t._array, value, out=t._array)
-        except (TypeError, ValueError):
-            pass                            # the checked path below says what is wrong
-        else:
-            t._version.value += 1
-            return t
+        return _write(t, name, _ufunc_into, getattr(np, ufunc_name), value)
     if _state.vmap_levels and _batched_operands(t, (other,)):
         return _batched_in_place(t, name, (other,), lambda old: out_of_place(old, other),
                                  copy_old=saves_self)

@@ -118,7 +118,7 @@ class SoftmaxCrossEntropy(Op):
     @staticmethod
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
         losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
-                                            labels_checked, divisor)
+                                            labels_checked)
         return _reduced(losses, reduction, divisor)
 
     @staticmethod
@@ -129,7 +129,7 @@ class SoftmaxCrossEntropy(Op):
             if ctx.divisor is not None:     # rows counted on the host or on the device:
                 g_raw = kernel(_per_row, g_raw, ctx.divisor)    # the same float division
             gx = kernel(fused.softmax_xent_backward, x._xp(), x._array, labels._array, g_raw,
-                        ctx.ignore_index, ctx.smoothing, 1.0, ctx.labels_checked, ctx.divisor)
+                        ctx.ignore_index, ctx.smoothing, 1.0, ctx.labels_checked)
             return Tensor._wrap(gx), None
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
         weight = _divided(g * valid, _rows_or_one(ctx.divisor))
@@ -324,9 +324,8 @@ def _checked_count(labels, classes: int, ignore_index: int, dtype):
 def _per_row(g, divisor):
     """Raw ``g`` divided by the rows counted, or by 1 where none counts (``_rows_or_one``):
     an int or a 0-d array of g's dtype, which round alike."""
-    xp = backend.xp_of(g)
-    rows = max(divisor, 1) if isinstance(divisor, int) else xp.maximum(divisor, 1)
-    return xp.asarray(g / rows)
+    rows = max(divisor, 1) if isinstance(divisor, int) else _at_least_one(divisor)
+    return backend.xp_of(g).asarray(g / rows)
 
 
 def _rows_counted_on_device(labels, ignore_index: int, dtype):

@@ -200,8 +200,7 @@ class LogSumExp(Op):
 def _reduce(op, x, axis, keepdims, dim, keepdim):
     if axis is not None or dim is not None:         # (over all axes: nothing to normalize)
         axis = normalize_axis(axis, x.ndim, dim=dim)
-    return apply(op, x, axis=axis, keepdims=bool(keepdim) if keepdim is not None else
-                 bool(keepdims))
+    return apply(op, x, axis=axis, keepdims=_keep(keepdims, keepdim))
 
 
 def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):

@@ -130,8 +130,9 @@ class PowScalarGrad(Op):
 
 
 def _in_x(h, x, c):
-    """``h * d/dx (c * x ** (c - 1))`` = ``h * c * (c - 1) * x ** (c - 2)`` (None: zero)."""
-    return None if c == 1 else apply(PowScalarGrad, h * c, x, c=c - 1)
+    """``h * d/dx (c * x ** (c - 1))`` = ``h * c * (c - 1) * x ** (c - 2)``: zeros of h's
+    shape at ``c`` = 1 (a gradient that is zero, as PowScalar's own rule gives at 0)."""
+    return h * 0.0 if c == 1 else apply(PowScalarGrad, h * c, x, c=c - 1)
 
 
 class RPowScalar(Op):

@@ -185,8 +185,9 @@ def permute(x, *axes):
     """``x`` with its axes reordered: ``permute(x, 2, 0, 1)``."""
     axes = _shape_arg(axes)
     ndim = x.ndim
-    normalized = tuple([a % ndim for a in axes]) if ndim else axes
-    if len(normalized) != ndim or len(set(normalized)) != ndim:      # (each in range by now)
+    in_range = all(-ndim <= a < ndim for a in axes)         # (as normalize_axis checks)
+    normalized = tuple([a % ndim for a in axes]) if ndim and in_range else axes
+    if not in_range or len(normalized) != ndim or len(set(normalized)) != ndim:
         raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of a "
                          f"tensor of shape {tuple(x.shape)}")
     return apply(Permute, x, axes=normalized)

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from .. import backend, dtypes
-from ..autograd.compile_mode import kernel
+from ..autograd.compile_mode import kernel, note_reads
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
 from ..tensor import Tensor
 
@@ -256,6 +256,7 @@ def astype(x, dtype):
     if x._batched:
         from ..autograd.batched import BatchedTensor
         return BatchedTensor._make(astype(x._value, dtype), x._level)
+    note_reads(x)
     return Tensor._wrap(kernel(_converted, x._array, dtype))
 
 

@@ -22,7 +22,7 @@ import copy
 from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.capture_mode import CaptureError, is_graph_recording
-from ..autograd.compile_mode import _state as _compiling, effect, kernel
+from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
@@ -98,7 +98,6 @@ class Optimizer:
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self.param_groups.append(group)
-        self._layout += 1
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None, or to zeros in place."""
@@ -111,16 +110,14 @@ class Optimizer:
 
         On CUDA, with the fused kernels on, each group's parameters are updated by one
         multi-tensor launch per device and dtype; the rest by ``_update`` one by one. In a
-        step compiled by ``gpugrad.compile``, each ``_update`` is a line of the program:
-        replays call it again, reading the current learning rates, step counts and state
-        (``load_state_dict`` and ``add_param_group`` make the step record again)."""
+        step compiled by ``gpugrad.compile``, each parameter's update is a line of the
+        program: replays run it again, reading the current learning rates, step counts and
+        state (a step records again when the groups or their parameters change)."""
         recording = is_graph_recording()
-        compiling = _compiling.recorder is not None
-        if compiling:
-            _compiling.recorder.guard(self._layout_now, self._layout_now())
+        if _compiling.recorder is not None:
+            _compiling.recorder.guard(self._layout, self._layout())
         with no_grad():
             done = multi_tensor.step(self, recording) if self._fused_kind else ()
-            updated = []
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None and id(p) not in done:
@@ -132,21 +129,13 @@ class Optimizer:
                                 f"whose learning rate and step count a captured graph would "
                                 f"freeze; only the fused kernels can be captured (float32 "
                                 f"or float64, contiguous, GPUGRAD_FUSED not 0)")
-                        state = self.state.setdefault(id(p), {})
-                        if compiling:
-                            kernel(type(self)._update, self, p._array, p.grad._array, state,
-                                   group)
-                            updated.append(p)
-                        else:
-                            self._update(p._array, p.grad._array, state, group)
-                            p._version.value += 1
-            if updated:
-                effect(_count_versions, updated)
+                        note_reads(p)
+                        kernel(_update_param, self, p, p._array, p.grad._array, group)
 
-    _layout = 0     # bumped when groups or state are replaced: a compiled step records again
-
-    def _layout_now(self) -> tuple:
-        return (self._layout, len(self.param_groups))
+    def _layout(self) -> tuple:
+        """The groups and the parameters in them, by identity (what a compiled step's
+        updates were recorded for)."""
+        return tuple(id(g) for g in self.param_groups) + tuple(map(id, self._params()))
 
     # ------------------------------------------------------------------ capture protocol
     # What a whole-step CUDA graph capture needs from an optimizer (as PyTorch's optimizers
@@ -202,7 +191,6 @@ class Optimizer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        self._layout += 1
         params = self._params()
         self.state = {id(params[i]): value for i, value in state["state"].items()}
 
@@ -221,7 +209,6 @@ class Optimizer:
                                  f"parameters, this optimizer's has {len(group['params'])}")
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = {}
-        self._layout += 1
         for key, value in state_dict["state"].items():
             i = int(key)
             if not 0 <= i < len(params):
@@ -232,10 +219,15 @@ class Optimizer:
                                  for k, v in value.items()}
 
 
-def _count_versions(params) -> None:
-    """Each of ``params`` was written in place (for a compiled step's replays)."""
-    for p in params:
-        p._version.value += 1
+def _update_param(optimizer, p, param, grad, group) -> None:
+    """``optimizer._update`` of parameter ``p`` (raw arrays ``param`` and ``grad``) with its
+    state as it is now, counted on its version: a compiled step's line, run again at every
+    replay."""
+    state = optimizer.state.get(id(p))
+    if state is None:
+        state = optimizer.state[id(p)] = {}
+    optimizer._update(param, grad, state, group)
+    p._version.value += 1
 
 
 def _check_grad(p) -> None:
