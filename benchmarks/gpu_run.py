@@ -9,14 +9,16 @@ A lent GPU machine gives about 10 minutes per command and returns at most 8 file
    (tests/test_cuda_kernels.py, test_cuda_ops.py, test_cuda_host_syncs.py,
    test_cuda_graphs.py, test_interop.py, test_compile.py), with
    GPUGRAD_REQUIRE_CUDA=1 (a CuPy that fails to load fails them) and a 60 s faulthandler;
-3. kernels (150 s): benchmarks/gpu_kernels.py, bandwidth against a device copy, fused
+3. overhead (40 s): benchmarks/op_overhead.py --device cuda --torch, the host cost of one
+   small op through gpugrad, CuPy and PyTorch;
+4. kernels (100 s): benchmarks/gpu_kernels.py, bandwidth against a device copy, fused
    against unfused and PyTorch, the linear-backward routes, MLP steps;
-4. training (150 s): benchmarks/gpu_training.py on 64-64-64-10 b32 and 784-1024x3-10 at
-   b256 and b4096, float32 and TF32, gpugrad eager fused / unfused / graph against PyTorch
-   eager and PyTorch CUDA graphs; then ``gpugrad train`` on 200,000 synthetic rows, eager
-   and with --cuda-graph (samples/s after the first epoch);
-5. the rest of the suite on cuda, in what remains of ``--total-s`` (less ``CPU_ONLY``: CI
-   runs those).
+5. training (150 s): benchmarks/gpu_training.py on 64-64-64-10 b32 and 784-1024x3-10 at
+   b256 and b4096, float32 and TF32, gpugrad eager fused / unfused / graph / compile
+   against PyTorch eager and PyTorch CUDA graphs; then ``gpugrad train`` on 200,000
+   synthetic rows, eager, with --cuda-graph and with --compile (samples/s per epoch);
+6. the rest of the suite on cuda, in what remains of ``--total-s`` (less ``CPU_ONLY``: CI
+   runs those), on up to 8 processes where pytest-xdist is installed.
 
 Each stage runs as a child process group, killed at its cap; what it wrote stays (the
 benchmarks rewrite their JSON after every row). The log of everything and the run's own
@@ -167,19 +169,20 @@ def pytest_command(run: Run, files, junit: str, extra=()) -> list:
 
 
 def train_commands(run: Run, scratch: str) -> list:
-    """``gpugrad train`` on synthetic rows, eager then with --cuda-graph."""
+    """``gpugrad train`` on synthetic rows: eager, with --cuda-graph, with --compile."""
     size, epochs, device = (("2000", "1", "cpu") if run.dry_run else ("200000", "3", "cuda"))
     base = python("-m", "gpugrad", "train", "--data", "synthetic", "--synthetic-size", size,
                   "--batch-size", "1024", "--hidden", "512,512", "--epochs", epochs,
                   "--device", device, "--no-progress")
     return [base + ["--out", os.path.join(scratch, "eager")],
-            base + ["--cuda-graph", "--out", os.path.join(scratch, "graph")]]
+            base + ["--cuda-graph", "--out", os.path.join(scratch, "graph")],
+            base + ["--compile", "--out", os.path.join(scratch, "compile")]]
 
 
 def train_throughput(scratch: str) -> dict:
-    """samples/s per epoch of the two train runs, read from their metrics.json."""
+    """samples/s per epoch of the three train runs, read from their metrics.json."""
     out = {}
-    for name in ("eager", "graph"):
+    for name in ("eager", "graph", "compile"):
         try:
             with open(os.path.join(scratch, name, "metrics.json")) as fh:
                 epochs = json.load(fh)["epochs"]
@@ -220,21 +223,35 @@ def stages(run: Run, args, scratch: str) -> None:
     run.save()
     run.stage("cuda tests", 150, [pytest_command(run, CUDA_TEST_FILES, "cuda_tests_{}.xml")],
               require)
-    run.stage("kernels", 150, [python("benchmarks/gpu_kernels.py", *dry, "--budget-s", "140",
+    device = "cpu" if args.cpu_dry_run else "cuda"
+    run.stage("overhead", 40, [python("benchmarks/op_overhead.py", "--device", device,
+                                      *(["--quick"] if args.cpu_dry_run else
+                                        ["--torch", "--repeat", "11"]))])
+    run.stage("kernels", 100, [python("benchmarks/gpu_kernels.py", *dry, "--budget-s", "90",
                                       "--out-json", run.path("gpu_kernels_{}.json"),
                                       "--out-md", run.path("gpu_kernels_{}.md"))])
-    configs = "gg-fused,gg-unfused,gg-graph" + ("" if args.cpu_dry_run else
+    configs = "gg-fused,gg-unfused,gg-graph,gg-compile" + ("" if args.cpu_dry_run else
                                                 ",torch,torch-graph")
     run.stage("training", 150, [
         python("benchmarks/gpu_training.py", *dry, "--sizes", "small32,large256,large4096",
                "--precisions", "fp32,tf32", "--configs", configs,
-               "--budget-s", "100", "--out-json", run.path("gpu_training_{}.json"),
+               "--budget-s", "80", "--out-json", run.path("gpu_training_{}.json"),
                "--out-md", run.path("gpu_training_{}.md")),
         *train_commands(run, scratch)])
     run.report["train_samples_per_s"] = train_throughput(scratch)
     suite = DRY_RUN_SUITE if args.cpu_dry_run else suite_arguments()
-    run.stage("suite", max(run.left() - 5, 0), [pytest_command(run, suite, "suite_{}.xml")],
+    run.stage("suite", max(run.left() - 5, 0),
+              [pytest_command(run, suite, "suite_{}.xml", parallel_arguments(args.cpu_dry_run))],
               require)
+
+
+def parallel_arguments(dry_run: bool) -> list:
+    """pytest-xdist's ``-n`` for the suite stage where xdist is installed (the GPU image has
+    it): half the cores, at most 8 processes sharing the one GPU. None in a dry run."""
+    import importlib.util
+    if dry_run or importlib.util.find_spec("xdist") is None:
+        return []
+    return ["-n", str(max(1, min(8, (os.cpu_count() or 2) // 2)))]
 
 
 def suite_arguments() -> list:

@@ -21,6 +21,7 @@ CONFIGS = {                                 # --configs key: row name
     "gg-fused": "gpugrad eager fused",
     "gg-unfused": "gpugrad eager unfused",
     "gg-graph": "gpugrad graph",
+    "gg-compile": "gpugrad compile",
     "torch": "torch eager",
     "torch-graph": "torch graph",
     "jax": "jax jit",

@@ -1,6 +1,7 @@
 """gpugrad's configurations of benchmarks/gpu_training.py: eager fused (the default), eager
-unfused (gpugrad.cuda.set_fused(False)) and graph (gpugrad.cuda.graph: the whole step
-captured into a CUDA graph, replayed), in fp32, tf32 (matmul precision "high") and fp16
+unfused (gpugrad.cuda.set_fused(False)), graph (gpugrad.cuda.graph: the whole step
+captured into a CUDA graph, replayed) and compile (gpugrad.compile: on a GPU the same CUDA
+graph with its outputs copied out; on the CPU a recorded program replayed), in fp32, tf32 (matmul precision "high") and fp16
 (gpugrad.amp autocast + GradScaler; the graph then captures forward + backward only and
 runs the GradScaler step eagerly, since it reads an inf/NaN flag on the host).
 
@@ -56,7 +57,9 @@ def gg_model(sizes, weights):
 
 
 def gg_pools(captured) -> list:
-    """The private memory pools of a gpugrad.cuda.graph step (one per input signature)."""
+    """The private memory pools of a gpugrad.cuda.graph step (one per input signature), or
+    of the one a gpugrad.compile step made on its first call."""
+    captured = getattr(captured, "_graph", captured)        # a CompiledStep: its graph
     entries = getattr(captured, "_entries", {}) if captured is not None else {}
     return [e.pool for e in entries.values() if getattr(e, "pool", None) is not None]
 
@@ -86,6 +89,9 @@ def gg_case(config: str, precision: str, sizes, weights, data) -> Case:
                        for name in ("autocast", "GradScaler")):
         raise Skip("skipped: gpugrad.amp missing")
     graph = config == "gpugrad graph"
+    compiled = config == "gpugrad compile"
+    if compiled and amp:
+        raise Skip("skipped: compile with fp16 (GradScaler reads the host) is not measured")
     model = gg_model(sizes, weights)
     opt = gpugrad.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
     scaler = gpugrad.amp.GradScaler() if amp else None
@@ -105,7 +111,7 @@ def gg_case(config: str, precision: str, sizes, weights, data) -> Case:
             opt.step()
 
     def forward_backward(xb, yb):
-        opt.zero_grad(set_to_none=not graph)    # a captured step needs persistent grads
+        opt.zero_grad(set_to_none=not (graph or compiled))  # a captured step keeps its grads
         loss = forward_loss(xb, yb)
         (scaler.scale(loss) if scaler is not None else loss).backward()
         return loss
@@ -116,7 +122,13 @@ def gg_case(config: str, precision: str, sizes, weights, data) -> Case:
         return loss
 
     captured, note, finish = None, "", None
-    if not graph:
+    if compiled:
+        compiled_step = gpugrad.compile(train_step)
+        captured = compiled_step if TARGET.on_gpu else None
+
+        def step():
+            return compiled_step(x, y)
+    elif not graph:
         def step():
             return train_step(x, y)
     elif not amp:

@@ -192,22 +192,25 @@ def test_ratios_divide_per_example_by_batched():
 
 
 def test_gpu_training_benchmark_runs_its_gpugrad_paths_on_cpu(tmp_path):
-    """benchmarks/gpu_training.py --cpu-dry-run: gpugrad's eager, unfused, graph-captured and
-    float16 steps through the GPU benchmark's own code, tiny and on the CPU, agreeing."""
+    """benchmarks/gpu_training.py --cpu-dry-run: gpugrad's eager, unfused, graph-captured,
+    compiled and float16 steps through the GPU benchmark's own code, tiny and on the CPU, agreeing."""
     import json
     import subprocess
     out = tmp_path / "dry.json"
     run = subprocess.run(
         [sys.executable, os.path.join(BENCHMARKS, "gpu_training.py"), "--cpu-dry-run",
-         "--quick", "--configs", "gg-fused,gg-unfused,gg-graph", "--no-optimizer",
+         "--quick", "--configs", "gg-fused,gg-unfused,gg-graph,gg-compile", "--no-optimizer",
          "--out-json", str(out), "--out-md", str(tmp_path / "dry.md")],
         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     report = json.loads(out.read_text())
     assert not report["failures"]
     configs = {r["config"] for r in report["results"]}
-    assert {"gpugrad eager fused", "gpugrad eager unfused", "gpugrad graph"} <= configs
-    assert {r["check"] for r in report["results"]} <= {"ok", "reference"}
+    assert {"gpugrad eager fused", "gpugrad eager unfused", "gpugrad graph",
+            "gpugrad compile"} <= configs
+    skipped = [r for r in report["results"] if r.get("status") == "skipped"]
+    assert {(r["config"], r["precision"]) for r in skipped} == {("gpugrad compile", "fp16")}
+    assert {r["check"] for r in report["results"] if r not in skipped} <= {"ok", "reference"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,19 +40,22 @@ def test_the_dry_run_goes_through_every_stage(tmp_path):
         ("suite", "xml"))}
     report = json.loads((out / report_name).read_text())
     assert [(s["stage"], s["status"]) for s in report["stages"]] == [
-        ("preflight", "ok"), ("cuda tests", "ok"), ("kernels", "ok"), ("training", "ok"),
-        ("suite", "ok")]
+        ("preflight", "ok"), ("cuda tests", "ok"), ("overhead", "ok"), ("kernels", "ok"),
+        ("training", "ok"), ("suite", "ok")]
     assert all(v.startswith("ok") for v in report["preflight"]["kernels"].values())
     assert set(report["preflight"]["kernels"]) == {"linear.cu", "loss.cu", "optim.cu",
                                                    "relu.cu"}
     declared = sum(len(sources.defined_kernels(f)) for f in sources.source_files())
     assert report["preflight"]["kernels_second_process"].startswith(f"{declared} kernels in")
     samples = report["train_samples_per_s"]
-    assert len(samples["eager"]) == len(samples["graph"]) == 1 and samples["graph"][0] > 0
+    assert len(samples["eager"]) == len(samples["graph"]) == len(samples["compile"]) == 1
+    assert samples["graph"][0] > 0 and samples["compile"][0] > 0
     training = json.loads((out / f"gpu_training_{stem}.json").read_text())
     assert {r["config"] for r in training["results"]} == {
-        "gpugrad eager fused", "gpugrad eager unfused", "gpugrad graph"}
+        "gpugrad eager fused", "gpugrad eager unfused", "gpugrad graph", "gpugrad compile"}
     assert not training["failures"]
+    log = (out / f"gpu_run_{stem}.log").read_text()
+    assert "| family | op | NumPy us | gpugrad us |" in log     # the overhead table
     kernels = json.loads((out / f"gpu_kernels_{stem}.json").read_text())
     assert kernels["kernels"] and not kernels["problems"]
 
