@@ -43,6 +43,7 @@ import contextlib
 from . import backend, pytree
 from .autograd.capture_mode import (CaptureError, capture_rules, is_step_capturing,
                                     recorded_participants)
+from .cuda import captured_blas
 from .cupy_import import require_cupy
 from .tensor import Tensor
 
@@ -86,8 +87,8 @@ def _signature(inputs) -> tuple:
 
 class _Entry:
     """One input signature: its static inputs, calls so far, and on CUDA its stream, private
-    memory pool, graph, and the replay participants recorded in it (they hold the device
-    data the graph reads)."""
+    memory pool, graph, the replay participants recorded in it (they hold the device data
+    the graph reads) and the cuBLAS workspace its GEMMs use (cuda/captured_blas.py)."""
 
     def __init__(self, inputs):
         self.static = tuple(Tensor._wrap(backend.xp_of(t._array).empty_like(t._array))
@@ -96,7 +97,7 @@ class _Entry:
         self.graph = self.outputs = None
         self.participants = []
         self.device = inputs[0].device if inputs else backend.CPU
-        self.stream = self.pool = None
+        self.stream = self.pool = self.blas = None
         if self.device.type == "cuda":
             cupy = require_cupy()
             with cupy.cuda.Device(self.device.index or 0):
@@ -171,7 +172,11 @@ class CapturedStep:
                 entry.outputs = self.step_fn(*entry.static)
             self.captures += 1
             return
-        with entry.on_stream(), capture_rules(recording=True):
+        if entry.blas is None:                       # before the capture: it allocates
+            with entry.on_stream():
+                entry.blas = captured_blas.Blas(entry.device.index or 0)
+        with entry.on_stream(), capture_rules(recording=True), \
+                captured_blas.recording(entry.blas):    # its GEMMs: cuBLAS, not CuPy's
             stream = entry.stream
             stream.begin_capture()
             try:

@@ -33,5 +33,14 @@ def mpirun(n: int, *args, cwd=ROOT, timeout: int = 120) -> subprocess.CompletedP
     """``mpiexec -n n python *args`` in ``cwd`` with gpugrad importable from this checkout;
     stdout and stderr captured as text. Example: ``mpirun(2, "-m", "gpugrad", "--version")``."""
     return subprocess.run([mpiexec(), "-n", str(n), sys.executable, *args], capture_output=True,
-                          text=True, timeout=timeout, cwd=cwd,
-                          env=dict(os.environ, PYTHONPATH=ROOT))
+                          text=True, timeout=timeout, cwd=cwd, env=mpi_environment())
+
+
+def mpi_environment() -> dict:
+    """This process's environment with gpugrad importable from this checkout; as root (a
+    GPU machine's tests run so), also Open MPI's consent to run as root, without which its
+    mpiexec refuses to start (MPICH reads neither variable)."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env

@@ -179,6 +179,12 @@ _RELU_OFFSETS = np.array([6.0, -6.0, 6.0])
 _LABELS_IGNORED = np.array([3, -100, 0, 2])
 
 
+def _offsets_like(b):
+    """_RELU_OFFSETS as a tensor of b's dtype on b's device (gpugrad never moves an array
+    between devices silently)."""
+    return G.tensor(_RELU_OFFSETS.astype(b.dtype), device=b.device)
+
+
 def _np_cross_entropy(x, labels, reduction, smoothing=0.0):
     """Softmax cross-entropy in float64 NumPy, label -100 ignored (as PyTorch's)."""
     logp = _np_log_softmax(x, -1)
@@ -446,7 +452,7 @@ SPECS = [
          lambda x, w, b: x @ w.T + b, real((3,)), real((2, 3)), real((2,))),
     # pre-activations kept in [3, 9] or [-9, -3] by the offsets: both sides, no kink
     spec("linear_relu", ("LinearRelu", "ReluGrad"),
-         lambda x, w, b: G.nn.functional.linear_relu(x, w, b + _RELU_OFFSETS.astype(b.dtype)),
+         lambda x, w, b: G.nn.functional.linear_relu(x, w, b + _offsets_like(b)),
          lambda x, w, b: np.maximum(x @ w.T + b + _RELU_OFFSETS, 0.0),
          real((4, 3), -1.0, 1.0), real((3, 3), -0.6, 0.6), real((3,), -1.0, 1.0)),
     spec("mse_mean", "MseLoss", G.nn.functional.mse_loss, lambda a, b: ((a - b) ** 2).mean(),

@@ -71,7 +71,11 @@ def set_fused(enabled: bool) -> bool:
 # that apply the relu mask while loading, so the masked gradient is never written). Which is
 # faster depends on the shape, the dtype and the card, so it is read from measurements:
 # rows of (dtype, largest rows*outs*ins, route), the first match wins, else "cublas".
-ROUTES_MEASURED_ON = None       # no GPU run has measured the routes yet: cuBLAS everywhere
+# Measured on an H100 (benchmarks/results/gpu_kernels_NVIDIA-H100-80GB-HBM3_2026-12-05_*.md):
+# cuBLAS is 1.7-2.9x faster from 256x1024x1024 up, in float32 and float64; at 32x64x64 the
+# masked GEMMs took 84.6 us against 89.4 (both host-bound, within the run's spread). So no
+# row: cuBLAS everywhere.
+ROUTES_MEASURED_ON = "NVIDIA H100 80GB HBM3, 2026-12-05"
 LINEAR_BACKWARD_ROUTES: tuple = ()
 
 _ROUTES = ("auto", "cublas", "rawkernel")

@@ -37,6 +37,17 @@ def _contiguous(xp, *arrays):
     return [a if a.flags.c_contiguous else xp.ascontiguousarray(a) for a in arrays]
 
 
+def matmul(xp, a, b):
+    """a @ b on raw arrays (NumPy's matmul semantics). While a CUDA graph records, through
+    cuBLAS directly (``cuda/captured_blas.py``: CuPy refuses cuBLAS during a capture)."""
+    if xp is np:
+        return np.matmul(a, b)
+    from ..cuda import captured_blas
+    if captured_blas.active() is None:
+        return xp.matmul(a, b)
+    return captured_blas.matmul(a, b)
+
+
 def relu_forward(xp, x):
     """max(x, 0), NaN kept."""
     launch = _kernels(xp, x)
@@ -55,7 +66,7 @@ def relu_backward(xp, g, y):
 
 def linear_relu_forward(xp, x, w, b):
     """relu(x @ w.T + b): x (rows, in), w (out, in), b (out,) -> (rows, out)."""
-    out = xp.matmul(x, w.T)
+    out = matmul(xp, x, w.T)
     launch = _kernels(xp, out, b)
     if launch is not None and out.ndim == 2:
         return launch.bias_relu_forward_(out, *_contiguous(xp, b))
@@ -67,8 +78,8 @@ def linear_backward(xp, g, x, w, needs):
     """The gradients (gx, gw, gb) of x @ w.T + b from the cotangent g, all 2-D: g (rows,
     out), x (rows, in), w (out, in); ``needs`` says which to compute (None for the others).
     Three BLAS-backed calls on either device (no kernel of its own)."""
-    gx = xp.matmul(g, w) if needs[0] else None
-    gw = xp.matmul(g.T, x) if needs[1] else None
+    gx = matmul(xp, g, w) if needs[0] else None
+    gw = matmul(xp, g.T, x) if needs[1] else None
     gb = g.sum(axis=0) if needs[2] else None
     return gx, gw, gb
 
@@ -98,7 +109,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
         if needs[1] and gw_into is not None:
             gw = launch.gemm_accumulate(gz, x, gw_into, transpose_a=True)
         else:
-            gw = xp.matmul(gz.T, x) if needs[1] else None
+            gw = matmul(xp, gz.T, x) if needs[1] else None
     else:
         if g_is_scratch:
             gz = xp.multiply(g, y > 0, out=g)
@@ -110,7 +121,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
         if gw is not None and gw_into is not None:
             gw = xp.add(gw_into, gw, out=gw_into)
         return gx, gw, gb
-    gx = xp.matmul(gz, w) if needs[0] else None
+    gx = matmul(xp, gz, w) if needs[0] else None
     return gx, gw, (gb if needs[2] else None)
 
 
