@@ -259,6 +259,34 @@ MUTANTS = [
     Mutant("compile-keeps-every-array", "gpugrad/step_program.py",
            "no array is freed before the replay ends (a replay holds every intermediate)",
            (("            if dead:\n", "            if False:\n"),), COMPILE),
+    # ---- CUDA-graph GEMMs (cuda/captured_blas.py) and the loss shortcut ------------------------
+    Mutant("captured-gemm-operands-swapped", "gpugrad/cuda/captured_blas.py",
+           "a captured 2-D GEMM passes a's transpose flag for b and b's for a",
+           (("          _OP_N if b_kind == \"row\" else _OP_T, _OP_N if a_kind == \"row\" else "
+             "_OP_T,\n          n, m, k, ctypes.byref(scalar(1.0)),\n          ctypes.c_void_p("
+             "_pointer(b)), _DATA_TYPES[dtype], ld_b,\n",
+             "          _OP_N if a_kind == \"row\" else _OP_T, _OP_N if b_kind == \"row\" else "
+             "_OP_T,\n          n, m, k, ctypes.byref(scalar(1.0)),\n          ctypes.c_void_p("
+             "_pointer(b)), _DATA_TYPES[dtype], ld_b,\n"),),
+           ("tests/test_captured_blas.py",)),
+    Mutant("captured-gemm-workspace-first", "gpugrad/cuda/captured_blas.py",
+           "the workspace is set before the stream, which resets it (cuBLAS would allocate "
+           "while the graph records)",
+           (("        _call(self.lib.cublasSetStream_v2, self.handle, "
+             "ctypes.c_void_p(self.stream_pointer()))\n",
+             ""),
+            ("              ctypes.c_void_p(_pointer(self.workspace)), "
+             "ctypes.c_size_t(self.workspace.nbytes))\n",
+             "              ctypes.c_void_p(_pointer(self.workspace)), "
+             "ctypes.c_size_t(self.workspace.nbytes))\n"
+             "        _call(self.lib.cublasSetStream_v2, self.handle, "
+             "ctypes.c_void_p(self.stream_pointer()))\n"),),
+           ("tests/test_captured_blas.py",)),
+    Mutant("xent-inexact-count-trusted", "gpugrad/ops/fused.py",
+           "a float count of the rows is trusted past the integers its dtype holds exactly",
+           (("    return exact is not None and rows <= exact and bool(counted == rows)",
+             "    return exact is not None and bool(counted == rows)"),),
+           ("tests/test_fused_ops.py",)),
     # ---- saving -------------------------------------------------------------------------------
     Mutant("save-not-atomic", _S, "save writes the file in place (a crash leaves half a file)",
            (('with os.fdopen(handle, "wb") as f:', 'with open(path, "wb") as f:'),

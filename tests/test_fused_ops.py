@@ -94,6 +94,38 @@ def test_softmax_xent_forward_and_backward_match_float64(labels_dtype, smoothing
     np.testing.assert_allclose(gx, expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("counted", [4, np.asarray(4.0), np.asarray(4.0, np.float32)])
+def test_a_count_of_checked_labels_keeps_ignored_rows_out(counted):
+    """With labels checked, the count the check made says whether every row counts: 4 of
+    5 here, so the ignored row is still found and left out; with all 5 counting, the
+    shortcut gives the same rows and gradients as the full path."""
+    x = rng.standard_normal((5, 7))
+    labels = np.array([2, -100, 6, 0, 3])
+    g = rng.standard_normal(5)
+    assert not fused._counts_every_row(counted, 5)
+    rows = fused.softmax_xent_forward(np, x, labels, -100, 0.0, True, counted)
+    gx = fused.softmax_xent_backward(np, x, labels, g, -100, 0.0, 1.0, True, counted)
+    np.testing.assert_allclose(rows, xent_rows64(x, labels, -100, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(gx, fused.softmax_xent_backward(np, x, labels, g, -100, 0.0,
+                                                               1.0), rtol=1e-12)
+    every = np.array([2, 1, 6, 0, 3])
+    for count in (5, np.asarray(5.0, np.float32)):
+        assert fused._counts_every_row(count, 5)
+        np.testing.assert_allclose(fused.softmax_xent_forward(np, x, every, -100, 0.0, True,
+                                                              count),
+                                   xent_rows64(x, every, -100, 0.0), rtol=1e-12)
+        np.testing.assert_allclose(
+            fused.softmax_xent_backward(np, x, every, g, -100, 0.0, 1.0, True, count),
+            fused.softmax_xent_backward(np, x, every, g, -100, 0.0, 1.0), rtol=1e-12)
+
+
+def test_a_float_count_is_trusted_only_where_it_is_exact():
+    assert fused._counts_every_row(np.asarray(2048.0, np.float16), 2048)
+    assert not fused._counts_every_row(np.asarray(4100.0, np.float16), 4100)  # 4099 rounds so
+    assert fused._counts_every_row(np.asarray(4100.0, np.float32), 4100)
+    assert not fused._counts_every_row(None, 3) and not fused._counts_every_row(2, 3)
+
+
 def test_softmax_xent_stays_finite_for_huge_logits_in_float32():
     x = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]], np.float32)
     labels = np.array([1, 2])

@@ -126,12 +126,13 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
 
 
 def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
-                         labels_checked: bool = False):
+                         labels_checked: bool = False, counted=None):
     """Per-row loss (rows,) of logits x (rows, cols) against integer labels (rows,):
     ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored, NaN
     where a label is out of range (as the kernel: never an index out of bounds).
     ``labels_checked``: every label is known to be in range (the reference path skips
-    looking for ones that are not)."""
+    looking for ones that are not); ``counted``: how many rows count, when the check
+    counted them (an int, or a 0-d float array): all of them means none is ignored."""
     launch = _kernels(xp, x)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
@@ -139,7 +140,7 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     shifted = x - x.max(axis=1, keepdims=True)
     lse = xp.log(xp.exp(shifted).sum(axis=1))
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked)
+                                              labels_checked, counted)
     loss = lse - shifted[xp.arange(x.shape[0]), picked]
     if smoothing:
         loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
@@ -151,12 +152,16 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     return xp.where(out_of_range, xp.nan, loss).astype(x.dtype, copy=False)
 
 
-def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool):
+def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool,
+                counted=None):
     """The rows that count (label not ``ignore_index``; None when all do and the labels
     were checked), the column each picks (0 where none), and the rows whose label is out of
     range (they give NaN; None when the labels were checked). Checked labels are read on
-    the host, so counting them here costs no device sync."""
+    the host, so counting them here costs no device sync; where the check's count says
+    every row counts, nothing is looked at again."""
     if labels_checked:
+        if _counts_every_row(counted, labels.shape[0]):
+            return None, labels, None
         valid = labels != ignore_index
         if valid.all():
             return None, labels, None
@@ -166,11 +171,27 @@ def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: boo
     return valid, xp.where(valid & in_range, labels, 0), valid & ~in_range
 
 
+def _counts_every_row(counted, rows: int) -> bool:
+    """Whether ``counted`` (None, an int, or a 0-d float array) says all ``rows`` count; a
+    float count is trusted only where its dtype holds every integer up to ``rows``."""
+    if counted is None:
+        return False
+    if counted.__class__ is int:
+        return counted == rows
+    exact = _EXACT_INTEGERS.get(counted.dtype)
+    return exact is not None and rows <= exact and bool(counted == rows)
+
+
+_EXACT_INTEGERS = {np.dtype(np.float16): 2**11, np.dtype(np.float32): 2**24,
+                   np.dtype(np.float64): 2**53}
+
+
 def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
-                          scale: float, labels_checked: bool = False):
+                          scale: float, labels_checked: bool = False, counted=None):
     """d loss / d x (rows, cols) = g * scale * (softmax(x) - q), q the one-hot target mixed
     with uniform by ``smoothing``, 0 in ignored rows, NaN in rows whose label is out of
-    range; g one value or one per row. ``labels_checked`` as for the forward."""
+    range; g one value or one per row. ``labels_checked`` and ``counted`` as for the
+    forward."""
     launch = _kernels(xp, x, g)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_backward(*_contiguous(xp, x, labels, g), ignore_index,
@@ -178,7 +199,7 @@ def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
     probs = x - x.max(axis=1, keepdims=True)
     xp.exp(probs, out=probs)
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked)
+                                              labels_checked, counted)
     g = g if scale == 1.0 else g * scale
     coef = g if valid is None else xp.where(valid, g, 0)        # per row, or one
     if out_of_range is not None:

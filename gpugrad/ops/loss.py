@@ -118,7 +118,7 @@ class SoftmaxCrossEntropy(Op):
     @staticmethod
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
         losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
-                                            labels_checked)
+                                            labels_checked, divisor)
         return _reduced(losses, reduction, divisor)
 
     @staticmethod
@@ -129,7 +129,7 @@ class SoftmaxCrossEntropy(Op):
             if ctx.divisor is not None:     # rows counted on the host or on the device:
                 g_raw = kernel(_per_row, g_raw, ctx.divisor)    # the same float division
             gx = kernel(fused.softmax_xent_backward, x._xp(), x._array, labels._array, g_raw,
-                        ctx.ignore_index, ctx.smoothing, 1.0, ctx.labels_checked)
+                        ctx.ignore_index, ctx.smoothing, 1.0, ctx.labels_checked, ctx.divisor)
             return Tensor._wrap(gx), None
         target, valid = _smoothed_targets(x, labels, ctx.ignore_index, ctx.smoothing)
         weight = _divided(g * valid, _rows_or_one(ctx.divisor))
