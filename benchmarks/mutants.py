@@ -261,13 +261,11 @@ MUTANTS = [
            (("            if dead:\n", "            if False:\n"),), COMPILE),
     # ---- CUDA-graph GEMMs (cuda/captured_blas.py) and the loss shortcut ------------------------
     Mutant("captured-gemm-operands-swapped", "gpugrad/cuda/captured_blas.py",
-           "a captured 2-D GEMM passes a's transpose flag for b and b's for a",
-           (("          _OP_N if b_kind == \"row\" else _OP_T, _OP_N if a_kind == \"row\" else "
-             "_OP_T,\n          n, m, k, ctypes.byref(scalar(1.0)),\n          ctypes.c_void_p("
-             "_pointer(b)), _DATA_TYPES[dtype], ld_b,\n",
-             "          _OP_N if a_kind == \"row\" else _OP_T, _OP_N if b_kind == \"row\" else "
-             "_OP_T,\n          n, m, k, ctypes.byref(scalar(1.0)),\n          ctypes.c_void_p("
-             "_pointer(b)), _DATA_TYPES[dtype], ld_b,\n"),),
+           "a captured GEMM passes a's transpose flag for b and b's for a",
+           (("    head = (blas.handle, _OP_N if b_kind == \"row\" else _OP_T,\n"
+             "            _OP_N if a_kind == \"row\" else _OP_T,",
+             "    head = (blas.handle, _OP_N if a_kind == \"row\" else _OP_T,\n"
+             "            _OP_N if b_kind == \"row\" else _OP_T,"),),
            ("tests/test_captured_blas.py",)),
     Mutant("captured-gemm-workspace-first", "gpugrad/cuda/captured_blas.py",
            "the workspace is set before the stream, which resets it (cuBLAS would allocate "

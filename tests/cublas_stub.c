@@ -39,8 +39,32 @@ int cublasSetWorkspace_v2(Handle *handle, void *workspace, size_t bytes) {
     return 0;
 }
 
+#ifdef __FLT16_MAX__                            /* the compiler has _Float16: half too */
+#define HAVE_HALF 1
+typedef _Float16 half;
+#else
+#define HAVE_HALF 0
+#endif
+
+int stub_has_half(void) { return HAVE_HALF; }
+
 static double element(const void *base, int type, long long index) {
+#if HAVE_HALF
+    if (type == 2) return (double)((const half *)base)[index];
+#endif
     return type == 0 ? (double)((const float *)base)[index] : ((const double *)base)[index];
+}
+
+static void store(void *base, int type, long long index, double value) {
+#if HAVE_HALF
+    if (type == 2) { ((half *)base)[index] = (half)(float)value; return; }
+#endif
+    if (type == 0) ((float *)base)[index] = (float)value;
+    else ((double *)base)[index] = value;
+}
+
+static size_t element_size(int type) {
+    return type == 0 ? sizeof(float) : type == 1 ? sizeof(double) : 2;
 }
 
 static int gemm(Handle *handle, int transa, int transb, int m, int n, int k,
@@ -48,15 +72,18 @@ static int gemm(Handle *handle, int transa, int transb, int m, int n, int k,
                 const void *B, int Btype, int ldb, const void *beta, void *C, int Ctype,
                 int ldc, int computeType) {
     if (!handle->workspace_after_stream) return 14;     /* CUBLAS_STATUS_INTERNAL_ERROR */
-    if (Atype != Btype || Atype != Ctype || (Atype != 0 && Atype != 1)) return 15;
+    if (Atype != Btype || Atype != Ctype) return 15;    /* CUBLAS_STATUS_NOT_SUPPORTED */
+    if (Atype != 0 && Atype != 1 && !(Atype == 2 && HAVE_HALF)) return 15;
     if (Atype == 0 && computeType != 68 && computeType != 75 && computeType != 77) return 7;
     if (Atype == 1 && computeType != 70) return 7;
+    if (Atype == 2 && computeType != 68) return 7;      /* half in, float accumulation */
     if (m < 0 || n < 0 || k < 0) return 7;
     if (lda < (transa ? (k > 1 ? k : 1) : (m > 1 ? m : 1))) return 7;
     if (ldb < (transb ? (n > 1 ? n : 1) : (k > 1 ? k : 1))) return 7;
     if (ldc < (m > 1 ? m : 1)) return 7;
-    double a = Atype == 0 ? *(const float *)alpha : *(const double *)alpha;
-    double b = Atype == 0 ? *(const float *)beta : *(const double *)beta;
+    /* the scalars' type is the compute type's: float for 32F (float and half data) */
+    double a = Atype == 1 ? *(const double *)alpha : *(const float *)alpha;
+    double b = Atype == 1 ? *(const double *)beta : *(const float *)beta;
     for (int j = 0; j < n; j++)
         for (int i = 0; i < m; i++) {
             double sum = 0.0;
@@ -66,9 +93,7 @@ static int gemm(Handle *handle, int transa, int transb, int m, int n, int k,
                 sum += element(A, Atype, ia) * element(B, Btype, ib);
             }
             long long ic = i + (long long)j * ldc;
-            double value = a * sum + (b == 0.0 ? 0.0 : b * element(C, Ctype, ic));
-            if (Ctype == 0) ((float *)C)[ic] = (float)value;
-            else ((double *)C)[ic] = value;
+            store(C, Ctype, ic, a * sum + (b == 0.0 ? 0.0 : b * element(C, Ctype, ic)));
         }
     last_compute_type = computeType;
     last_stream = handle->stream;
@@ -94,7 +119,7 @@ int cublasGemmStridedBatchedEx(Handle *handle, int transa, int transb, int m, in
     (void)algo;
     gemm_calls++;
     if (batchCount < 0 || strideC < (long long)ldc * n) return 7;
-    size_t size = Atype == 0 ? sizeof(float) : sizeof(double);
+    size_t size = element_size(Atype);
     for (int i = 0; i < batchCount; i++) {
         int status = gemm(handle, transa, transb, m, n, k, alpha,
                           (const char *)A + i * strideA * size, Atype, lda,

@@ -10,6 +10,7 @@ import ctypes
 import os
 import shutil
 import subprocess
+import threading
 
 import numpy as np
 import pytest
@@ -71,7 +72,8 @@ def _operands(rng, shape_a, shape_b, dtype, view_a, view_b):
 
 SHAPES = [((4, 3), (3, 5)), ((1, 3), (3, 1)), ((5, 1), (1, 4)), ((3,), (3, 4)), ((4, 3), (3,)),
           ((3,), (3,)), ((2, 4, 3), (3, 5)), ((4, 3), (2, 3, 5)), ((2, 4, 3), (2, 3, 5)),
-          ((2, 1, 4, 3), (3, 3, 5)), ((0, 3), (3, 2)), ((4, 0), (0, 2)), ((2, 4, 0), (2, 0, 3))]
+          ((2, 1, 4, 3), (3, 3, 5)), ((0, 3), (3, 2)), ((4, 0), (0, 2)), ((2, 4, 0), (2, 0, 3)),
+          ((2, 3, 0), (0, 4)), ((2, 0, 3), (3, 4)), ((2, 3, 2), (2, 0))]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -91,6 +93,54 @@ def test_matmul_equals_numpy_float64(blas, stub, shapes, views, dtype):
         assert stub.stub_gemm_calls() == calls + 1           # one GEMM, batched or not
         assert stub.stub_last_stream() == STREAM
         assert stub.stub_last_compute_type() == (68 if dtype == np.float32 else 70)
+
+
+def test_random_shapes_and_views_equal_numpy(blas):
+    """Sizes 0 to 3, batches that broadcast (or are empty), 1-D operands, and operands made
+    transposed, reversed, of wider rows, of every other row or column, or broadcast."""
+    rng = np.random.default_rng(11)
+
+    def make(shape, view):
+        if view == "t" and len(shape) >= 2:
+            return np.swapaxes(rng.standard_normal(shape[:-2] + shape[:-3:-1]), -1, -2)
+        if view == "reversed":
+            return rng.standard_normal(shape)[..., ::-1]
+        if view == "every other row" and len(shape) >= 2:
+            return rng.standard_normal(shape[:-2] + (2 * shape[-2], shape[-1]))[..., ::2, :]
+        if view == "broadcast":
+            return np.broadcast_to(rng.standard_normal(shape[:-1] + (1,)), shape)
+        return rng.standard_normal(shape)
+
+    views = ["c", "t", "reversed", "every other row", "broadcast"]
+    batches = [(), (2,), (0,), (2, 1), (3,), (1,)]
+    for _ in range(600):
+        m, k, n = rng.integers(0, 4, 3)
+        m, k, n = int(m), int(k), int(n)
+        batch_a, batch_b = (batches[i] for i in rng.integers(0, len(batches), 2))
+        shape_a = (k,) if rng.random() < 0.15 else batch_a + (m, k)
+        shape_b = (k,) if rng.random() < 0.15 else batch_b + (k, n)
+        a, b = (make(shape, views[rng.integers(len(views))]) for shape in (shape_a, shape_b))
+        try:
+            want = np.matmul(a, b)
+        except ValueError:
+            with pytest.raises(ValueError):
+                captured_blas.matmul(a, b, blas)
+            continue
+        got = captured_blas.matmul(a, b, blas)
+        assert got.shape == want.shape, (shape_a, shape_b)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=f"{shape_a} "
+                                   f"@ {shape_b}")
+
+
+def test_float16_products_accumulate_in_float32(blas, stub):
+    if not stub.stub_has_half():
+        pytest.skip("this C compiler has no _Float16 for the stand-in's half GEMM")
+    rng = np.random.default_rng(5)
+    a, b = (rng.standard_normal(s).astype(np.float16) for s in ((3, 8), (8, 2)))
+    got = captured_blas.matmul(a, b, blas)
+    assert got.dtype == np.float16 and stub.stub_last_compute_type() == 68
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    np.testing.assert_allclose(got, want, rtol=2e-3, atol=2e-3)
 
 
 @pytest.mark.parametrize("transpose_a", [False, True])
@@ -113,6 +163,9 @@ def test_float32_products_take_the_matmul_precision(blas, stub):
     try:
         captured_blas.matmul(a, a, blas)
         assert stub.stub_last_compute_type() == 77           # CUBLAS_COMPUTE_32F_FAST_TF32
+        captured_blas.gemm_into(blas, a, a, np.zeros((2, 2), np.float32), beta=1.0,
+                                follow_precision=False)     # .grad accumulation: float32
+        assert stub.stub_last_compute_type() == 68
     finally:
         gpugrad.set_matmul_precision("highest")
     captured_blas.matmul(a, a, blas)
@@ -149,3 +202,22 @@ def test_recording_routes_this_thread_and_restores(blas):
         got = captured_blas.matmul(np.eye(2), np.full((2, 2), 3.0))     # the active one
         np.testing.assert_array_equal(got, np.full((2, 2), 3.0))
     assert captured_blas.active() is None
+
+
+def test_a_new_blas_warms_its_handle_up_and_each_thread_has_its_own(blas, stub):
+    calls = stub.stub_gemm_calls()
+    blas.warm_up(np)                                         # the GPU path does this at once
+    assert stub.stub_gemm_calls() == calls + 1
+    other = []
+    thread = threading.Thread(target=lambda: other.append(captured_blas.Blas(
+        library=stub, workspace=np.empty(16, np.uint8), stream=STREAM)))
+    thread.start()
+    thread.join()
+    same_thread = captured_blas.Blas(library=stub, workspace=np.empty(16, np.uint8))
+    assert other[0].handle.value != blas.handle.value == same_thread.handle.value
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="Linux's /proc only")
+def test_mapped_libraries_are_read_from_proc():
+    found = captured_blas._mapped_libraries("/libc")
+    assert found and all("/libc" in path and os.path.isabs(path) for path in found)

@@ -8,10 +8,11 @@ handle to the default workspace pool, which would allocate while the graph recor
 workspace is set again after the stream, every call.
 
 So while ``gpugrad.cuda.graph`` records (``recording(blas)`` around the capture), the GEMMs
-of ``ops/fused.py`` (``matmul``, ``gemm_accumulate``) come here: one cuBLAS handle per
-device, made before the capture, through ctypes on the libcublas CuPy has loaded, and a
-workspace per captured graph (``Blas``), kept as long as the graph. Outside a recording
-nothing here runs.
+of ``ops/fused.py`` (``matmul``) and ``launch.gemm_accumulate`` come here: one cuBLAS
+handle per thread and device, made and warmed up before the capture, through ctypes on the
+libcublas CuPy has loaded, and a workspace per captured graph (``Blas``), kept as long as
+the graph. Float32 products take the matmul precision current when the graph records (a
+replay repeats what was recorded, as in PyTorch). Outside a recording nothing here runs.
 
 Layout: the arrays are row-major and cuBLAS is column-major. A 2-D array whose rows are
 ``ld`` elements apart ("row" layout) is, read column-major, its own transpose with leading
@@ -46,6 +47,7 @@ _COMPUTE_32F, _COMPUTE_64F = 68, 70
 _COMPUTE_FLOAT32 = {"highest": 68, "high": 77, "medium": 75}   # 32F, 32F_FAST_TF32, _16BF
 _INT_MAX = 2**31 - 1
 
+
 def _workspace_bytes(compute_capability: int) -> int:
     """The cuBLAS guide's advice: 32 MiB on Hopper (9.0) and later, 4 MiB before."""
     return (32 if compute_capability >= 90 else 4) << 20
@@ -55,12 +57,16 @@ class CublasError(RuntimeError):
     """A cuBLAS call made during a capture returned an error status."""
 
 
-class _Active(threading.local):
-    blas = None
+class _ThreadState(threading.local):
+    blas = None             # the Blas of the graph this thread records, or None
+
+    def __init__(self):
+        self.handles = {}   # (library id, device) -> this thread's handle (cuBLAS advises
+                            # a handle per thread: binding a stream and a workspace, then
+                            # calling, must not interleave with another thread's calls)
 
 
-_active = _Active()
-_handles: dict = {}                     # (library id, device) -> handle, made once
+_active = _ThreadState()
 _library = None
 
 
@@ -80,9 +86,9 @@ def recording(blas):
 
 
 class Blas:
-    """What a captured graph's GEMMs need: the device's cuBLAS handle and a workspace of
-    this graph's own (alive as long as this object). Made before the capture: making a
-    handle or a workspace would allocate while the stream records.
+    """What a captured graph's GEMMs need: this thread's cuBLAS handle for the device and
+    a workspace of this graph's own (alive as long as this object). Made before the
+    capture: making a handle or a workspace would allocate while the stream records.
 
     ``library``, ``workspace`` and ``stream`` are for tests (a stand-in libcublas, a host
     buffer, a stream number); on a GPU they come from CuPy."""
@@ -92,13 +98,21 @@ class Blas:
         self.lib = library if library is not None else _load_library()
         _declare(self.lib)
         self.handle = _handle(self.lib, device)
-        if workspace is None:
-            cupy = cupy_import.require_cupy()
-            with cupy.cuda.Device(device):
-                capability = int(cupy.cuda.Device(device).compute_capability)
-                workspace = cupy.empty(_workspace_bytes(capability), dtype=cupy.uint8)
-        self.workspace = workspace
         self._stream = stream
+        if workspace is not None:
+            self.workspace = workspace
+            return
+        cupy = cupy_import.require_cupy()
+        with cupy.cuda.Device(device):
+            capability = int(cupy.cuda.Device(device).compute_capability)
+            self.workspace = cupy.empty(_workspace_bytes(capability), dtype=cupy.uint8)
+            self.warm_up(cupy)
+
+    def warm_up(self, xp) -> None:
+        """One 1x1 GEMM on the current stream, so that whatever cuBLAS sets up lazily on a
+        new handle happens now, not while a graph records."""
+        one = xp.ones((1, 1), dtype=np.float32)
+        gemm_into(self, one, one, xp.empty((1, 1), dtype=np.float32))
 
     def stream_pointer(self) -> int:
         if self._stream is not None:
@@ -142,9 +156,12 @@ def _operand(xp, array):
     return array, found
 
 
-def gemm_into(blas, a, b, out, beta: float = 0.0, transpose_a: bool = False):
+def gemm_into(blas, a, b, out, beta: float = 0.0, transpose_a: bool = False,
+              follow_precision: bool = True):
     """out = op(a) @ b + beta * out for 2-D a, b, out of one float dtype, out C-contiguous;
-    op(a) = a.T when ``transpose_a``. Returns out.
+    op(a) = a.T when ``transpose_a``. Float32 follows ``set_matmul_precision`` unless
+    ``follow_precision`` is False (full float32: the ``.grad`` accumulation, as eager).
+    Returns out.
 
     Shapes: op(a) (M, K), b (K, N), out (M, N)."""
     xp = backend.xp_of(out)
@@ -162,20 +179,11 @@ def gemm_into(blas, a, b, out, beta: float = 0.0, transpose_a: bool = False):
         else:
             out *= beta
         return out
-    a, (a_kind, lda_a) = _operand(xp, a)
+    a, (a_kind, ld_a) = _operand(xp, a)
     b, (b_kind, ld_b) = _operand(xp, b)
-    _check_sizes(m, n, k, lda_a, ld_b)
-    dtype = out.dtype
-    scalar = ctypes.c_double if dtype == np.float64 else ctypes.c_float
-    blas.bind()
-    # column-major: out^T (n, m) = op(b-memory) (n, k) @ op(a-memory) (k, m)
-    _call(blas.lib.cublasGemmEx, blas.handle,
-          _OP_N if b_kind == "row" else _OP_T, _OP_N if a_kind == "row" else _OP_T,
-          n, m, k, ctypes.byref(scalar(1.0)),
-          ctypes.c_void_p(_pointer(b)), _DATA_TYPES[dtype], ld_b,
-          ctypes.c_void_p(_pointer(a)), _DATA_TYPES[dtype], lda_a,
-          ctypes.byref(scalar(beta)), ctypes.c_void_p(_pointer(out)), _DATA_TYPES[dtype],
-          max(n, 1), _compute_type(dtype), _GEMM_DEFAULT)
+    compute = _compute_type(out.dtype) if follow_precision else _exact_compute_type(out.dtype)
+    _gemm(blas, (a, a_kind, ld_a, None), (b, b_kind, ld_b, None), out, m, n, k, beta,
+          compute)
     return out
 
 
@@ -200,9 +208,13 @@ def matmul(a, b, blas=None):
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     (m, k), n = a.shape[-2:], b.shape[-1]
     out = xp.empty(batch + (m, n), dtype=a.dtype)
-    if b.ndim == 2 and a.ndim > 2:              # (..., M, K) @ (K, N): one GEMM of all rows
-        rows = xp.ascontiguousarray(xp.broadcast_to(a, batch + (m, k))).reshape(-1, k)
-        gemm_into(blas, rows, b, out.reshape(-1, n))
+    if out.size == 0:
+        pass
+    elif k == 0:                                # no products: zeros
+        out[...] = 0
+    elif b.ndim == 2 and a.ndim > 2:            # (..., M, K) @ (K, N): one GEMM of all rows
+        rows = out.size // n
+        gemm_into(blas, xp.ascontiguousarray(a).reshape(rows, k), b, out.reshape(rows, n))
     elif not batch:
         gemm_into(blas, a, b, out)
     else:
@@ -213,15 +225,9 @@ def matmul(a, b, blas=None):
 
 
 def _batched(blas, xp, a, b, out, batch) -> None:
-    """out[i] = a[i] @ b[i] over the broadcast batch, one strided-batched GEMM (a 2-D
-    operand repeats with stride 0)."""
+    """out[i] = a[i] @ b[i] over the broadcast batch (no size 0), one strided-batched GEMM
+    (a 2-D operand repeats with stride 0)."""
     (m, k), n = a.shape[-2:], b.shape[-1]
-    count = int(np.prod(batch))
-    if m == 0 or n == 0 or count == 0:
-        return
-    if k == 0:
-        out[...] = 0
-        return
     operands = []
     for array, rows, cols in ((a, m, k), (b, k, n)):
         if array.ndim == 2:
@@ -230,18 +236,38 @@ def _batched(blas, xp, a, b, out, batch) -> None:
         else:
             array = xp.ascontiguousarray(xp.broadcast_to(array, batch + (rows, cols)))
             operands.append((array, "row", max(cols, 1), rows * cols))
-    (a, a_kind, ld_a, stride_a), (b, b_kind, ld_b, stride_b) = operands
-    _check_sizes(m, n, k, ld_a, ld_b, count)
-    dtype = out.dtype
-    scalar = ctypes.c_double if dtype == np.float64 else ctypes.c_float
+    _gemm(blas, *operands, out, m, n, k, 0.0, _compute_type(out.dtype),
+          count=int(np.prod(batch)))
+
+
+def _gemm(blas, a_operand, b_operand, out, m: int, n: int, k: int, beta: float,
+          compute: int, count: int | None = None) -> None:
+    """One cuBLAS call: out = A @ B + beta * out, each operand (array, "row" or "col", its
+    leading dimension, its batch stride or None); cublasGemmEx, or with ``count``
+    cublasGemmStridedBatchedEx over that many (out's batches m*n apart).
+
+    In column-major terms out^T (n, m) = op(B's memory) (n, k) @ op(A's memory) (k, m):
+    a "row" operand's memory already is its transpose, so it takes no flag."""
+    (a, a_kind, ld_a, stride_a), (b, b_kind, ld_b, stride_b) = a_operand, b_operand
+    _check_sizes(m, n, k, ld_a, ld_b, count or 1)
+    dtype = _DATA_TYPES[out.dtype]
+    scalar = ctypes.c_double if out.dtype == np.float64 else ctypes.c_float
+    head = (blas.handle, _OP_N if b_kind == "row" else _OP_T,
+            _OP_N if a_kind == "row" else _OP_T, n, m, k, ctypes.byref(scalar(1.0)))
+    b_args = (ctypes.c_void_p(_pointer(b)), dtype, ld_b)
+    a_args = (ctypes.c_void_p(_pointer(a)), dtype, ld_a)
+    out_args = (ctypes.byref(scalar(beta)), ctypes.c_void_p(_pointer(out)), dtype, max(n, 1))
     blas.bind()
-    _call(blas.lib.cublasGemmStridedBatchedEx, blas.handle,
-          _OP_N if b_kind == "row" else _OP_T, _OP_N if a_kind == "row" else _OP_T,
-          n, m, k, ctypes.byref(scalar(1.0)),
-          ctypes.c_void_p(_pointer(b)), _DATA_TYPES[dtype], ld_b, stride_b,
-          ctypes.c_void_p(_pointer(a)), _DATA_TYPES[dtype], ld_a, stride_a,
-          ctypes.byref(scalar(0.0)), ctypes.c_void_p(_pointer(out)), _DATA_TYPES[dtype],
-          max(n, 1), m * n, count, _compute_type(dtype), _GEMM_DEFAULT)
+    if count is None:
+        _call(blas.lib.cublasGemmEx, *head, *b_args, *a_args, *out_args, compute,
+              _GEMM_DEFAULT)
+    else:
+        _call(blas.lib.cublasGemmStridedBatchedEx, *head, *b_args, stride_b, *a_args,
+              stride_a, *out_args, m * n, count, compute, _GEMM_DEFAULT)
+
+
+def _exact_compute_type(dtype) -> int:
+    return _COMPUTE_64F if dtype == np.float64 else _COMPUTE_32F
 
 
 def _compute_type(dtype) -> int:
@@ -286,32 +312,31 @@ def _declare(lib) -> None:
 
 
 def _handle(lib, device: int):
-    key = (id(lib), device)
-    if key not in _handles:
+    """This thread's cuBLAS handle for ``device`` from ``lib``, made on first use."""
+    handles, key = _active.handles, (id(lib), device)
+    if key not in handles:
         handle = ctypes.c_void_p()
         if lib is _library:
             with cupy_import.require_cupy().cuda.Device(device):
                 _call(lib.cublasCreate_v2, ctypes.byref(handle))
         else:
             _call(lib.cublasCreate_v2, ctypes.byref(handle))
-        _handles[key] = handle
-    return _handles[key]
+        handles[key] = (lib, handle)            # the library kept: its id stays its own
+    return handles[key][1]
 
 
 def _load_library():
-    """The libcublas CuPy has loaded (read from /proc/self/maps), else one by its name."""
+    """The libcublas CuPy has loaded (read from /proc/self/maps; its CUDA major version
+    first, should another library have loaded another), else one by its name."""
     global _library
     if _library is not None:
         return _library
-    cupy_import.require_cupy().cuda.device.get_cublas_handle()    # CuPy loads libcublas
-    candidates = []
-    try:
-        with open("/proc/self/maps") as maps:
-            candidates = sorted({line.split()[-1] for line in maps
-                                 if "/libcublas.so" in line})
-    except OSError:
-        pass
-    for name in candidates + ["libcublas.so.13", "libcublas.so.12", "libcublas.so"]:
+    cupy = cupy_import.require_cupy()
+    cupy.cuda.device.get_cublas_handle()                          # CuPy loads libcublas
+    major = cupy.cuda.runtime.runtimeGetVersion() // 1000
+    candidates = sorted(_mapped_libraries("/libcublas.so"),
+                        key=lambda path: f"libcublas.so.{major}" not in path)
+    for name in candidates + [f"libcublas.so.{major}", "libcublas.so"]:
         try:
             _library = ctypes.CDLL(name)
             return _library
@@ -320,3 +345,17 @@ def _load_library():
     raise CublasError("gpugrad could not load libcublas to run a matmul inside a CUDA graph "
                       "(CuPy's own cuBLAS calls are refused while a stream captures); "
                       "install CuPy with its CUDA libraries (pip install cupy-cuda13x)")
+
+
+def _mapped_libraries(marker: str) -> list:
+    """The paths of this process's mapped files whose path holds ``marker`` (Linux)."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.rstrip("\n").split(maxsplit=5)
+                if len(fields) == 6 and marker in fields[5]:
+                    found.add(fields[5].removesuffix(" (deleted)"))
+    except OSError:
+        pass
+    return sorted(found)

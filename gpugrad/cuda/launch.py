@@ -274,7 +274,8 @@ def gemm_accumulate(a, b, out, transpose_a: bool = False):
         from . import captured_blas
         blas = captured_blas.active()
         if blas is not None:                # a graph records: CuPy's cuBLAS is refused
-            return captured_blas.gemm_into(blas, a, b, out, beta=1.0, transpose_a=transpose_a)
+            return captured_blas.gemm_into(blas, a, b, out, beta=1.0, transpose_a=transpose_a,
+                                           follow_precision=False)
         from cupy import cublas
         cublas.gemm("T" if transpose_a else "N", "N", a, b, out=out, alpha=1.0, beta=1.0)
     return out
