@@ -280,6 +280,12 @@ MUTANTS = [
              "        _call(self.lib.cublasSetStream_v2, self.handle, "
              "ctypes.c_void_p(self.stream_pointer()))\n"),),
            ("tests/test_captured_blas.py",)),
+    Mutant("only-gpu-skips-cpu-arrays", "gpugrad/backend.py",
+           "arrays count as on the one GPU when the first is, so a CPU array mixed in is not "
+           "refused",
+           (("    for a in arrays:\n        if a.__class__ is not only:",
+             "    for a in arrays[:1]:\n        if a.__class__ is not only:"),),
+           ("tests/test_errors.py",)),
     Mutant("xent-inexact-count-trusted", "gpugrad/ops/fused.py",
            "a float count of the rows is trusted past the integers its dtype holds exactly",
            (("    return exact is not None and rows <= exact and bool(counted == rows)",

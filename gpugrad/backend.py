@@ -35,7 +35,7 @@ from .cupy_import import CudaUnavailableError, DeviceError, cuda_status, is_cuda
 __all__ = [
     "Device", "DeviceError", "CudaUnavailableError", "cuda_status", "is_cuda_usable",
     "xp_of", "device_of", "is_array", "to_device", "array_module", "asarray",
-    "get_default_device", "set_default_device", "check_same_device",
+    "get_default_device", "set_default_device", "check_same_device", "on_the_only_gpu",
     "zeros_like_device", "use_device", "memory_pool_bytes", "cuda_memory_hook", "synchronize",
 ]
 
@@ -211,11 +211,25 @@ def zeros_like_device(like, shape: tuple, dtype):
         return cupy_import.require_cupy().zeros(shape, dtype=dtype)
 
 
+def on_the_only_gpu(arrays) -> bool:
+    """Whether every array is a CuPy array and this process sees one GPU: then they share
+    its device, which is the current one (``cupy_import.only_gpu_array_type``)."""
+    only = cupy_import.only_gpu_array_type()
+    if only is None:
+        return False
+    for a in arrays:
+        if a.__class__ is not only:
+            return False
+    return True
+
+
 def check_same_device(op_name: str, arrays) -> None:
     """Raise ``DeviceError`` naming both devices when ``arrays`` do not all share one device."""
     first = arrays[0]
     first_type = first.__class__
     if first_type is np.ndarray and all(a.__class__ is np.ndarray for a in arrays):
+        return
+    if on_the_only_gpu(arrays):
         return
     devices = [device_of(a) for a in arrays]
     for device in devices[1:]:

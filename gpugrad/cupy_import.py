@@ -34,6 +34,7 @@ class CudaUnavailableError(DeviceError):
 
 _cupy = None            # the cupy module once CUDA has been found usable
 _cuda_status = None     # cached (usable: bool, reason: str)
+_only_gpu_array = None  # cupy.ndarray where this process sees exactly one GPU
 
 
 def _import_cupy():
@@ -57,7 +58,7 @@ def cuda_status() -> tuple[bool, str]:
         >>> usable == gpugrad.is_cuda_usable(), isinstance(reason, str)
         (True, True)
     """
-    global _cuda_status, _cupy
+    global _cuda_status, _cupy, _only_gpu_array
     if _cuda_status is not None:
         return _cuda_status
     cupy, error = _import_cupy()
@@ -75,6 +76,7 @@ def cuda_status() -> tuple[bool, str]:
         usable, detail = False, f"{type(exc).__name__}: {exc}"
     if usable:
         _cupy = cupy
+        _only_gpu_array = cupy.ndarray if count == 1 else None
         _cuda_status = (True, f"CuPy {cupy.__version__}, {detail}")
     else:
         _cuda_status = (False, (
@@ -93,6 +95,13 @@ def is_cuda_usable() -> bool:
         True
     """
     return cuda_status()[0]
+
+
+def only_gpu_array_type():
+    """``cupy.ndarray`` where CUDA is usable and this process sees exactly one GPU, else
+    None: with one GPU every CuPy array lives on it, and it is always the current device,
+    so an op on such arrays has no device to check or switch to."""
+    return _only_gpu_array
 
 
 def require_cupy():

@@ -78,6 +78,34 @@ def test_cuda_without_driver_shows_the_cuda_error(monkeypatch, cuda_status_reset
     assert "device='cpu'" in message
 
 
+class _OnlyGpuArray(np.ndarray):
+    """Stands in for cupy.ndarray on a one-GPU machine (it has no CuPy device: touching
+    one, as the multi-GPU path does, fails the test)."""
+
+    @property
+    def device(self):
+        raise AssertionError("the one-GPU path looked up a device")
+
+
+def test_arrays_on_the_only_gpu_skip_the_device_check_and_switch(monkeypatch):
+    """With one GPU, ops on CuPy arrays neither compare devices nor switch the current one
+    (each costs host time per launch); anything else takes the checked path."""
+    monkeypatch.setattr(cupy_import, "_only_gpu_array", _OnlyGpuArray)
+    monkeypatch.setattr(cupy_import, "require_cupy", lambda: np)     # the array module
+    a, b = (np.arange(3.0).view(_OnlyGpuArray), np.ones(3).view(_OnlyGpuArray))
+    assert backend.on_the_only_gpu([a, b])
+    backend.check_same_device("Mul", [a, b])                        # no device read
+    out = gpugrad.Tensor._wrap(a) * gpugrad.Tensor._wrap(b)
+    np.testing.assert_array_equal(np.asarray(out._array), [0.0, 1.0, 2.0])
+    looked_up = []
+    monkeypatch.setattr(backend, "device_of", lambda x: looked_up.append(x) or backend.CPU)
+    assert not backend.on_the_only_gpu([a, np.ones(3)])             # a CPU array: checked
+    backend.check_same_device("Mul", [a, np.ones(3)])
+    assert len(looked_up) == 2
+    monkeypatch.setattr(cupy_import, "_only_gpu_array", None)       # several GPUs: checked
+    assert not backend.on_the_only_gpu([a, b])
+
+
 def test_bad_device_string():
     with pytest.raises(backend.DeviceError, match="'cpu', 'cuda', 'cuda:N'"):
         gpugrad.zeros(2, device="gpu")

@@ -231,6 +231,9 @@ def _all_numpy(arrays) -> bool:
 def _forward_elsewhere(op, arrays, params) -> tuple:
     """``(xp, op.forward(xp, *arrays, **params))`` for inputs that are not all plain NumPy
     arrays: CuPy's, on the inputs' GPU, or NumPy subclasses and scalars."""
+    if backend.on_the_only_gpu(arrays):     # one GPU: no device to check or switch to
+        xp = backend.xp_of(arrays[0])
+        return xp, op.forward(xp, *arrays, **params)
     first = arrays[0]
     xp = backend.xp_of(first)
     backend.check_same_device(op.name, arrays)
