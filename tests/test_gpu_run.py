@@ -116,3 +116,14 @@ def test_required_cuda_fails_the_cuda_tests_instead_of_skipping_them():
     assert "GPUGRAD_REQUIRE_CUDA=1 but CUDA is not usable" in required.stdout
     assert "1 passed" in required.stdout                 # the cpu variant still runs
     assert "2 errors" in required.stdout                 # the kernel test and mse on cuda
+
+
+def test_the_gpu_suite_runs_on_xdist_processes_where_installed(monkeypatch):
+    import importlib.util
+    assert gpu_run.parallel_arguments(dry_run=True) == []
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert gpu_run.parallel_arguments(dry_run=False) == []          # no xdist: one process
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    for cores, processes in ((16, "8"), (64, "8"), (6, "3"), (1, "1")):
+        monkeypatch.setattr(os, "cpu_count", lambda: cores)
+        assert gpu_run.parallel_arguments(dry_run=False) == ["-n", processes]

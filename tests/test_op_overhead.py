@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "benchmarks", "op_overhead.py")
 FAMILIES = {"binary, tensor", "binary, scalar", "unary", "comparison", "reduction", "shape",
@@ -31,3 +33,16 @@ def test_quick_mode_prints_one_row_per_op_and_a_line_per_family():
         grad = row[6].rstrip(" |")
         assert grad == "n/a (refused)" if row[0] == "| in-place" else float(grad) > 0
     assert lines[-1].startswith("Families within 1.5 us of NumPy (worst op of each): ")
+
+
+def test_torch_column_times_the_same_calls_on_pytorch_tensors():
+    pytest.importorskip("torch")
+    done = subprocess.run([sys.executable, SCRIPT, "--quick", "--torch"], capture_output=True,
+                          text=True, cwd=os.path.join(ROOT, "benchmarks"), timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("| family |"))
+    assert header.endswith("| gpugrad us (requires_grad) | PyTorch us |")
+    rows = [line.split(" | ") for line in lines if line.startswith("| ") and "---" not in line
+            and not line.startswith("| family")]
+    assert len(rows) == 16 and all(float(row[7].rstrip(" |")) > 0 for row in rows)
