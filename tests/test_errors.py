@@ -1,5 +1,6 @@
 """Each error a user can hit says what happened and what to do."""
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
@@ -104,6 +105,21 @@ def test_arrays_on_the_only_gpu_skip_the_device_check_and_switch(monkeypatch):
     assert len(looked_up) == 2
     monkeypatch.setattr(cupy_import, "_only_gpu_array", None)       # several GPUs: checked
     assert not backend.on_the_only_gpu([a, b])
+
+
+def test_kernel_launches_switch_devices_only_where_there_are_several(monkeypatch):
+    from gpugrad.cuda import launch
+    switched = []
+    fake = SimpleNamespace(cuda=SimpleNamespace(Device=lambda i: switched.append(i) or
+                                                contextlib.nullcontext()))
+    monkeypatch.setattr(cupy_import, "_only_gpu_array", _OnlyGpuArray)
+    with launch._on(fake, 0):
+        pass
+    assert switched == []
+    monkeypatch.setattr(cupy_import, "_only_gpu_array", None)
+    with launch._on(fake, 1):
+        pass
+    assert switched == [1]
 
 
 def test_bad_device_string():

@@ -60,7 +60,7 @@ class Device:
     def empty(self, device_id: int, shape, dtype):
         """A new array on GPU ``device_id`` (CuPy allocates on the current GPU otherwise)."""
         cupy = cupy_import.require_cupy()
-        with cupy.cuda.Device(device_id):
+        with _on(cupy, device_id):
             return cupy.empty(shape, dtype)
 
     def multiprocessors(self, device_id: int) -> int:
@@ -68,8 +68,16 @@ class Device:
 
     def launch(self, name: str, device_id: int, grid, block, args, shared: int = 0):
         kernel = loader.function(name, device_id)
-        with cupy_import.require_cupy().cuda.Device(device_id):
+        with _on(cupy_import.require_cupy(), device_id):
             kernel(grid, block, args, shared_mem=shared)
+
+
+def _on(cupy, device_id: int):
+    """GPU ``device_id`` made current for a block; nothing to do where the process sees one
+    GPU (it is always current), which saves a device switch and back per launch."""
+    if cupy_import.only_gpu_array_type() is not None:
+        return contextlib.nullcontext()
+    return cupy.cuda.Device(device_id)
 
 
 _device = Device()

@@ -85,6 +85,7 @@ def source(file: str) -> str:
     return _INCLUDE.sub(inline, (folder / file).read_text())
 
 
+@lru_cache(maxsize=None)          # asked for at every launch: made once per combination
 def kernel_name(family: str, dtype, labels=None) -> str:
     """The name expression of ``family`` for a float ``dtype`` (and label dtype)."""
     if family in PLAIN:
