@@ -48,9 +48,10 @@ _COMPUTE_FLOAT32 = {"highest": 68, "high": 77, "medium": 75}   # 32F, 32F_FAST_T
 _INT_MAX = 2**31 - 1
 
 
-def _workspace_bytes(compute_capability: int) -> int:
-    """The cuBLAS guide's advice: 32 MiB on Hopper (9.0) and later, 4 MiB before."""
-    return (32 if compute_capability >= 90 else 4) << 20
+def _workspace_bytes(major: int) -> int:
+    """The cuBLAS guide's advice: 32 MiB on Hopper (compute capability 9) and later, 4 MiB
+    before."""
+    return (32 if major >= 9 else 4) << 20
 
 
 class CublasError(RuntimeError):
@@ -104,8 +105,8 @@ class Blas:
             return
         cupy = cupy_import.require_cupy()
         with cupy.cuda.Device(device):
-            capability = int(cupy.cuda.Device(device).compute_capability)
-            self.workspace = cupy.empty(_workspace_bytes(capability), dtype=cupy.uint8)
+            major = cupy.cuda.runtime.getDeviceProperties(device)["major"]
+            self.workspace = cupy.empty(_workspace_bytes(major), dtype=cupy.uint8)
             self.warm_up(cupy)
 
     def warm_up(self, xp) -> None:
