@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd.compile_mode import _state as _compiling
 from ..autograd.compile_mode import kernel, note_reads
 from . import batching as _batching
 from .record import broadcast_error
@@ -55,7 +56,12 @@ def _binary(name: str, a, b):
     x = a._array if a.__class__ is Tensor else None
     y = b._array if b.__class__ is Tensor else b
     if x.__class__ is np.ndarray and (y.__class__ is np.ndarray or y.__class__ in _NUMBERS):
-        xp, arrays = np, [v for v in (x, y) if v.__class__ is np.ndarray]   # (all NumPy: fast)
+        if _compiling.recorder is None:     # (all NumPy, nothing recording: the common case)
+            try:
+                return _wrap(getattr(np, name)(x, y))
+            except ValueError as exc:
+                raise broadcast_error(name, [a.shape, np.shape(y)], exc) from None
+        xp, arrays = np, [v for v in (x, y) if v.__class__ is np.ndarray]
     else:
         if _any_batched(a, b):
             return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)

@@ -140,9 +140,12 @@ def _raw(value, t):
 def _write(t, name: str, write, *args):
     """Run ``write(array, *args)`` on ``t``'s memory with clear errors, then bump its
     version (a compiled step runs the write again at every replay)."""
-    note_reads(t)
     try:
-        kernel(write, t._array, *args)
+        if _compiling.recorder is None:         # (the common case: no note to take)
+            write(t._array, *args)
+        else:
+            note_reads(t)
+            kernel(write, t._array, *args)
     except TypeError as exc:
         raise TypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor in "
                         f"place ({exc}); use the out-of-place form instead") from None
