@@ -224,9 +224,11 @@ def stages(run: Run, args, scratch: str) -> None:
     run.stage("cuda tests", 150, [pytest_command(run, CUDA_TEST_FILES, "cuda_tests_{}.xml")],
               require)
     device = "cpu" if args.cpu_dry_run else "cuda"
+    import importlib.util
+    with_torch = ["--torch"] if importlib.util.find_spec("torch") is not None else []
     run.stage("overhead", 40, [python("benchmarks/op_overhead.py", "--device", device,
                                       *(["--quick"] if args.cpu_dry_run else
-                                        ["--torch", "--repeat", "11"]))])
+                                        [*with_torch, "--repeat", "11"]))])
     run.stage("kernels", 100, [python("benchmarks/gpu_kernels.py", *dry, "--budget-s", "90",
                                       "--out-json", run.path("gpu_kernels_{}.json"),
                                       "--out-md", run.path("gpu_kernels_{}.md"))])

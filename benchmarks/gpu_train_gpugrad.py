@@ -1,9 +1,10 @@
 """gpugrad's configurations of benchmarks/gpu_training.py: eager fused (the default), eager
 unfused (gpugrad.cuda.set_fused(False)), graph (gpugrad.cuda.graph: the whole step
 captured into a CUDA graph, replayed) and compile (gpugrad.compile: on a GPU the same CUDA
-graph with its outputs copied out; on the CPU a recorded program replayed), in fp32, tf32 (matmul precision "high") and fp16
-(gpugrad.amp autocast + GradScaler; the graph then captures forward + backward only and
-runs the GradScaler step eagerly, since it reads an inf/NaN flag on the host).
+graph with its outputs copied out; on the CPU a recorded program replayed), in fp32, tf32
+(matmul precision "high") and fp16 (gpugrad.amp autocast + GradScaler; the graph then
+captures forward + backward only and runs the GradScaler step eagerly, since it reads an
+inf/NaN flag on the host; compile is not measured in fp16).
 
 Also gpugrad's initial weights, which every library starts from, and its clock and sync.
 """

@@ -79,6 +79,7 @@ def cuda_status() -> tuple[bool, str]:
         _only_gpu_array = cupy.ndarray if count == 1 else None
         _cuda_status = (True, f"CuPy {cupy.__version__}, {detail}")
     else:
+        _only_gpu_array = None
         _cuda_status = (False, (
             f"CuPy {cupy.__version__} is installed but no GPU is usable ({detail}). Check that "
             "this machine has an NVIDIA GPU and a driver recent enough for this CuPy build "

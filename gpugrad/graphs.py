@@ -39,6 +39,7 @@ Example (on the CPU here: the same code captures and replays on a GPU)::
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from . import backend, pytree
 from .autograd.capture_mode import (CaptureError, capture_rules, is_step_capturing,
@@ -172,8 +173,8 @@ class CapturedStep:
                 entry.outputs = self.step_fn(*entry.static)
             self.captures += 1
             return
-        if entry.blas is None:                       # before the capture: it allocates
-            with entry.on_stream():
+        if entry.blas is None or entry.blas.thread != threading.get_ident():
+            with entry.on_stream():                  # before the capture: it allocates
                 entry.blas = captured_blas.Blas(entry.device.index or 0)
         with entry.on_stream(), capture_rules(recording=True), \
                 captured_blas.recording(entry.blas):    # its GEMMs: cuBLAS, not CuPy's

@@ -193,7 +193,8 @@ def test_ratios_divide_per_example_by_batched():
 
 def test_gpu_training_benchmark_runs_its_gpugrad_paths_on_cpu(tmp_path):
     """benchmarks/gpu_training.py --cpu-dry-run: gpugrad's eager, unfused, graph-captured,
-    compiled and float16 steps through the GPU benchmark's own code, tiny and on the CPU, agreeing."""
+    compiled and float16 steps through the GPU benchmark's own code, tiny and on the CPU,
+    agreeing."""
     import json
     import subprocess
     out = tmp_path / "dry.json"

@@ -207,7 +207,7 @@ def test_recording_routes_this_thread_and_restores(blas):
 def test_a_new_blas_warms_its_handle_up_and_each_thread_has_its_own(blas, stub):
     calls = stub.stub_gemm_calls()
     blas.warm_up(np)                                         # the GPU path does this at once
-    assert stub.stub_gemm_calls() == calls + 1
+    assert stub.stub_gemm_calls() == calls + 4                # float32/64, plain and batched
     other = []
     thread = threading.Thread(target=lambda: other.append(captured_blas.Blas(
         library=stub, workspace=np.empty(16, np.uint8), stream=STREAM)))
@@ -221,3 +221,25 @@ def test_a_new_blas_warms_its_handle_up_and_each_thread_has_its_own(blas, stub):
 def test_mapped_libraries_are_read_from_proc():
     found = captured_blas._mapped_libraries("/libc")
     assert found and all("/libc" in path and os.path.isabs(path) for path in found)
+
+
+def test_the_ops_and_the_accumulating_gemm_route_to_the_recording_blas(blas, stub):
+    """fused.matmul (MatMul, Linear, linear+relu) and launch.gemm_accumulate take the
+    captured path while a graph records, and only then (NumPy is never refused)."""
+    from types import SimpleNamespace
+    from gpugrad.cuda import launch
+    from gpugrad.ops import fused
+    a, b = np.arange(6.0).reshape(2, 3), np.arange(12.0).reshape(3, 4)
+    not_numpy = SimpleNamespace(matmul=lambda x, y: pytest.fail("CuPy's matmul was called"))
+    calls = stub.stub_gemm_calls()
+    with captured_blas.recording(blas):
+        np.testing.assert_allclose(fused.matmul(not_numpy, a, b), a @ b)
+        np.testing.assert_allclose(fused.matmul(np, a, b), a @ b)  # NumPy: its own matmul
+    assert stub.stub_gemm_calls() == calls + 1
+    host = SimpleNamespace(module="numpy", arrays="a NumPy array", array_type=lambda: np.ndarray,
+                           device_id=lambda array: 0)
+    out = np.ones((3, 4))
+    with launch.using_device(host), captured_blas.recording(blas):
+        launch.gemm_accumulate(a, np.ones((2, 4)), out, transpose_a=True)
+    np.testing.assert_allclose(out, 1.0 + a.T @ np.ones((2, 4)))
+    assert stub.stub_gemm_calls() == calls + 2

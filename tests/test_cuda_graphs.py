@@ -5,6 +5,8 @@ in ``cpu_runs_eagerly`` compare a captured step with eager steps: on CPU both si
 eager. The last section runs graph()'s CUDA path on NumPy through an emulated recording, so
 that a capture or replay that goes wrong fails here too, without a GPU."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -230,7 +232,8 @@ def emulated_gpu(emulated, monkeypatch):
     def init(entry, inputs):
         real_init(entry, inputs)
         entry.stream = entry.pool = EmulatedStream(entry)
-        entry.blas = SimpleNamespace()      # unused: NumPy's matmul is never refused
+        entry.blas = SimpleNamespace(thread=threading.get_ident())   # NumPy's matmul is
+                                                                    # never refused
 
     def capture(step, entry):
         entry.stream.step_fn = step.step_fn
@@ -238,6 +241,25 @@ def emulated_gpu(emulated, monkeypatch):
 
     monkeypatch.setattr(graphs._Entry, "__init__", init)
     monkeypatch.setattr(graphs.CapturedStep, "_capture", capture)
+
+
+def test_the_recording_alone_routes_gemms_to_the_entrys_blas(emulated_gpu):
+    """Warm-up and replays run CuPy's matmul; while the graph records, GEMMs go to the
+    entry's captured_blas.Blas (cuda/captured_blas.py)."""
+    from gpugrad.cuda import captured_blas
+    seen = []
+
+    def step(x):
+        seen.append(captured_blas.active())
+        return (x * 2.0).sum()
+
+    x = gpugrad.ones(3)
+    captured = graph(step, x)
+    for _ in range(3):
+        captured(x)
+    entry = next(iter(captured._entries.values()))
+    assert seen[0] is None and seen[1] is entry.blas and seen[2:] == [None, None]
+    assert captured_blas.active() is None
 
 
 def scheduled_run(optimizer, captured: bool):

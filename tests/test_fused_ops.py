@@ -119,6 +119,24 @@ def test_a_count_of_checked_labels_keeps_ignored_rows_out(counted):
             fused.softmax_xent_backward(np, x, every, g, -100, 0.0, 1.0), rtol=1e-12)
 
 
+def test_cross_entropy_hands_its_label_count_to_the_reference_path(monkeypatch):
+    """The count the label check made reaches the reference path: eagerly an int, for the
+    forward and the backward; in a compiled step a 0-d array, read at every replay."""
+    seen = []
+    real = fused._label_rows
+    monkeypatch.setattr(fused, "_label_rows",
+                        lambda *args: seen.append(args[-1]) or real(*args))
+    x = gpugrad.tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    labels = gpugrad.tensor(np.array([0, 2, 1, 2]))
+    gpugrad.nn.functional.cross_entropy(x, labels).backward()
+    assert seen == [4, 4]
+    seen.clear()
+    step = gpugrad.compile(lambda x, y: gpugrad.nn.functional.cross_entropy(x, y))
+    for _ in range(3):
+        step(x.detach().requires_grad_(), labels)
+    assert len(seen) == 3 and all(np.ndim(c) == 0 and float(c) == 4 for c in seen)
+
+
 def test_a_float_count_is_trusted_only_where_it_is_exact():
     assert fused._counts_every_row(np.asarray(2048.0, np.float16), 2048)
     assert not fused._counts_every_row(np.asarray(4100.0, np.float16), 4100)  # 4099 rounds so

@@ -96,6 +96,7 @@ class Blas:
 
     def __init__(self, device: int = 0, library=None, workspace=None, stream=None):
         self.device = device
+        self.thread = threading.get_ident()     # whose handle this is (graphs.py checks)
         self.lib = library if library is not None else _load_library()
         _declare(self.lib)
         self.handle = _handle(self.lib, device)
@@ -110,10 +111,13 @@ class Blas:
             self.warm_up(cupy)
 
     def warm_up(self, xp) -> None:
-        """One 1x1 GEMM on the current stream, so that whatever cuBLAS sets up lazily on a
-        new handle happens now, not while a graph records."""
-        one = xp.ones((1, 1), dtype=np.float32)
-        gemm_into(self, one, one, xp.empty((1, 1), dtype=np.float32))
+        """Tiny GEMMs on the current stream (float32 and float64, plain and batched), so
+        that whatever cuBLAS sets up lazily on a new handle happens now, not while a graph
+        records."""
+        for dtype in (np.float32, np.float64):
+            one = xp.ones((1, 1), dtype=dtype)
+            gemm_into(self, one, one, xp.empty((1, 1), dtype=dtype))
+            matmul(one, xp.ones((2, 1, 1), dtype=dtype), self)     # strided-batched
 
     def stream_pointer(self) -> int:
         if self._stream is not None:

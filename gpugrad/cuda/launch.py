@@ -31,7 +31,7 @@ import contextlib
 import numpy as np
 
 from .. import cupy_import
-from . import loader
+from . import captured_blas, loader
 from .sources import FLOAT_TYPES, LABEL_TYPES, kernel_name
 
 __all__ = ["Device", "using_device", "relu_forward", "relu_backward", "bias_relu_forward_",
@@ -277,13 +277,12 @@ def gemm_accumulate(a, b, out, transpose_a: bool = False):
     dev = _same_device(a, b, out)
     if out.size == 0 or k == 0:
         return out                          # nothing to add (cuBLAS refuses leading dim 0)
+    blas = captured_blas.active()
+    if blas is not None:                    # a graph records: CuPy's cuBLAS is refused
+        return captured_blas.gemm_into(blas, a, b, out, beta=1.0, transpose_a=transpose_a,
+                                       follow_precision=False)
     cupy = cupy_import.require_cupy()
     with cupy.cuda.Device(dev):
-        from . import captured_blas
-        blas = captured_blas.active()
-        if blas is not None:                # a graph records: CuPy's cuBLAS is refused
-            return captured_blas.gemm_into(blas, a, b, out, beta=1.0, transpose_a=transpose_a,
-                                           follow_precision=False)
         from cupy import cublas
         cublas.gemm("T" if transpose_a else "N", "N", a, b, out=out, alpha=1.0, beta=1.0)
     return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import cuda
+from ..cuda import captured_blas
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -42,7 +43,6 @@ def matmul(xp, a, b):
     cuBLAS directly (``cuda/captured_blas.py``: CuPy refuses cuBLAS during a capture)."""
     if xp is np:
         return np.matmul(a, b)
-    from ..cuda import captured_blas
     if captured_blas.active() is None:
         return xp.matmul(a, b)
     return captured_blas.matmul(a, b)
