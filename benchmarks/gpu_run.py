@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import re
@@ -224,7 +225,6 @@ def stages(run: Run, args, scratch: str) -> None:
     run.stage("cuda tests", 150, [pytest_command(run, CUDA_TEST_FILES, "cuda_tests_{}.xml")],
               require)
     device = "cpu" if args.cpu_dry_run else "cuda"
-    import importlib.util
     with_torch = ["--torch"] if importlib.util.find_spec("torch") is not None else []
     run.stage("overhead", 40, [python("benchmarks/op_overhead.py", "--device", device,
                                       *(["--quick"] if args.cpu_dry_run else
@@ -250,7 +250,6 @@ def stages(run: Run, args, scratch: str) -> None:
 def parallel_arguments(dry_run: bool) -> list:
     """pytest-xdist's ``-n`` for the suite stage where xdist is installed (the GPU image has
     it): half the cores, at most 8 processes sharing the one GPU. None in a dry run."""
-    import importlib.util
     if dry_run or importlib.util.find_spec("xdist") is None:
         return []
     return ["-n", str(max(1, min(8, (os.cpu_count() or 2) // 2)))]

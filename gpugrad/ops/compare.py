@@ -56,12 +56,7 @@ def _binary(name: str, a, b):
     x = a._array if a.__class__ is Tensor else None
     y = b._array if b.__class__ is Tensor else b
     if x.__class__ is np.ndarray and (y.__class__ is np.ndarray or y.__class__ in _NUMBERS):
-        if _compiling.recorder is None:     # (all NumPy, nothing recording: the common case)
-            try:
-                return _wrap(getattr(np, name)(x, y))
-            except ValueError as exc:
-                raise broadcast_error(name, [a.shape, np.shape(y)], exc) from None
-        xp, arrays = np, [v for v in (x, y) if v.__class__ is np.ndarray]
+        xp = np                             # (all NumPy: the common case, no checks)
     else:
         if _any_batched(a, b):
             return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)
@@ -70,11 +65,13 @@ def _binary(name: str, a, b):
         if len(arrays) == 2:
             backend.check_same_device(name, arrays)
         xp = backend.xp_of(arrays[0])
-    note_reads(a, b)
     try:
+        if _compiling.recorder is None:     # nothing to write down: call it
+            return _wrap(getattr(xp, name)(x, y))
+        note_reads(a, b)
         return _wrap(kernel(getattr(xp, name), x, y))
     except ValueError as exc:
-        raise broadcast_error(name, [a.shape for a in arrays], exc) from None
+        raise broadcast_error(name, [np.shape(x), np.shape(y)], exc) from None
 
 
 def equal(a, b):
