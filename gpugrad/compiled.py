@@ -45,7 +45,8 @@ import numpy as np
 from . import graphs, pytree
 from .autograd.autocast_mode import _state as _autocast
 from .autograd.capture_mode import capture_rules
-from .autograd.compile_mode import CompileError, is_compiling, recording_into
+from .autograd.compile_mode import CompileError, recording_into
+from .autograd.compile_mode import _state as _compile_state
 from .autograd.dual_levels import _state as _dual_state
 from .autograd.mode import _state as _grad_mode
 from .step_program import Recorder
@@ -79,6 +80,7 @@ class CompiledStep:
         self.step_fn = step_fn
         functools.update_wrapper(self, step_fn)
         self._programs: dict = {}
+        self._last = None           # the program the latest call ran (checked first)
         self._graph = None          # CUDA inputs: the step's CapturedStep
         self.records = 0
         self.replays = 0
@@ -87,6 +89,7 @@ class CompiledStep:
         """Forget every recording (after changing Python state the step reads, such as a
         module's train()/eval() mode); the next call records again."""
         self._programs.clear()
+        self._last = None
         self._graph = None
 
     def program(self, *inputs):
@@ -95,11 +98,15 @@ class CompiledStep:
         return self._programs.get(_signature(_as_tensors(inputs)))
 
     def __call__(self, *inputs):
-        if is_compiling():      # its replay would run unseen by the outer recording
+        if _compile_state.recorder is not None:     # a replay unseen by the outer recording
             raise CompileError(f"gpugrad.compile: {self.__name__}, a compiled step, was "
                                f"called while another step was being recorded; compile "
                                f"the outer step only")
-        inputs = _as_tensors(inputs)
+        last = self._last           # the last call's program: its signature, checked whole
+        if last is not None and not _dual_state.levels and last.matches(inputs):
+            self.replays += 1
+            return last.run(inputs)
+        inputs = _as_tensors(inputs)            # a TypeError for what is not a tensor
         if _dual_state.levels or any(t._tangents for t in inputs):
             raise CompileError("gpugrad.compile: a compiled step carries no forward-mode "
                                "tangents (a dual level is open, or an input has one); "
@@ -109,6 +116,7 @@ class CompiledStep:
         key = _signature(inputs)
         program = self._programs.get(key)
         if program is not None and program.guards_hold():
+            self._last = program
             self.replays += 1
             return program.run(inputs)
         return self._record(key, inputs)
@@ -117,7 +125,7 @@ class CompiledStep:
         recorder = Recorder(inputs)
         with capture_rules(recording=False), recording_into(recorder):
             outputs = self.step_fn(*inputs)
-        self._programs[key] = recorder.finish(outputs)
+        self._programs[key] = self._last = recorder.finish(outputs)
         self.records += 1
         if self.records == RECORD_WARNING_AT:
             warnings.warn(f"gpugrad.compile: {self.__name__} has been recorded "
@@ -144,12 +152,16 @@ def _as_tensors(inputs) -> tuple:
 
 
 def _signature(inputs) -> tuple:
-    """Grad mode, autocast, and per input its shape, dtype, requires_grad and which earlier
-    input it is (the same tensor passed twice is recorded as one)."""
-    modes = (_grad_mode.grad_enabled, _autocast.active)
-    first = {}
-    return modes + tuple((t._array.shape, t._array.dtype, t._requires_grad,
-                          first.setdefault(id(t), i)) for i, t in enumerate(inputs))
+    """Grad mode, autocast, and per input its shape, dtype and requires_grad; where a tensor
+    is passed more than once, which earlier input each is (it is recorded as one)."""
+    key = [_grad_mode.grad_enabled, _autocast.active]
+    for t in inputs:
+        array = t._array
+        key += (array.shape, array.dtype, t._requires_grad)
+    if len(inputs) > 1 and len(set(map(id, inputs))) < len(inputs):
+        first: dict = {}
+        key.append(tuple(first.setdefault(id(t), i) for i, t in enumerate(inputs)))
+    return tuple(key)
 
 
 def _detached(value):

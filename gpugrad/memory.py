@@ -217,6 +217,8 @@ def _saved_of(node):
             yield f"input {i}", saved
     if getattr(node, "_saved_ans", None) is not None:
         yield "output", node._saved_ans
+    if getattr(node, "_saved_aux", None) is not None:
+        yield "aux", node._saved_aux
     for saved, nr in getattr(node, "_saved", ()) or ():
         if saved is not None:
             yield f"saved {nr}", saved

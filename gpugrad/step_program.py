@@ -24,7 +24,7 @@ Example::
         del v0
         v2 = Exp_forward(np, v1)
         del v1
-        return (v2,)
+        return (_wrap(v2),)
     >>> program.run([gpugrad.tensor([0.0, 1.0])])          # no graph is built
     tensor([ 1.      , 20.085537], device='cpu', dtype=float32)
 """
@@ -37,7 +37,9 @@ import weakref
 import numpy as np
 
 from . import pytree
+from .autograd.autocast_mode import _state as _autocast
 from .autograd.compile_mode import CompileError
+from .autograd.mode import _state as _grad_mode
 from .tensor import Tensor
 
 __all__ = ["Recorder", "StepProgram"]
@@ -58,18 +60,29 @@ class Recorder:
         self.inputs = {id(t): i for i, t in enumerate(inputs)}
         self.guards: dict = {}          # id(tensor) -> (tensor, its array, requires_grad)
         self.checks: list = []          # (read, value): read() must still give value
+        self.signature = _Signature(inputs)     # as the step is called, before it runs
         for i, t in enumerate(inputs):
             self._bind(t._array, f"t{i}._array", ())
 
     # ------------------------------------------------------------------ recording
-    def op(self, forward, xp, arrays, params, out, inputs, scalar_result: bool) -> None:
+    def op(self, forward, xp, arrays, params, out, inputs, scalar_result: bool,
+           returns_aux: bool = False, aux=None) -> None:
         """An op's ``forward(xp, *arrays, **params)`` gave ``out`` (a NumPy scalar turned
-        into the 0-d array ``out`` when ``scalar_result``); ``inputs`` are its tensors."""
+        into the 0-d array ``out`` when ``scalar_result``); ``inputs`` are its tensors.
+        ``returns_aux``: it gave ``(out, aux)`` (``aux`` an array or None)."""
         if xp is not np:
             raise _device_error()
         self.reads(inputs)
         call, reads = self._call(forward, (xp, *arrays), params)
-        self._bind(out, f"_as0d({call})" if scalar_result else call, reads)
+        if not returns_aux:
+            self._bind(out, f"_as0d({call})" if scalar_result else call, reads)
+            return
+        target = self._new_slot(out)
+        kept = self._new_slot(aux) if aux is not None else "_"
+        self.lines.append((f"{target}, {kept} = {call}", reads,
+                           (target,) if aux is None else (target, kept)))
+        if scalar_result:
+            self.lines.append((f"{target} = _as0d({target})", (target,), (target,)))
 
     def reads(self, tensors) -> None:
         """``tensors`` (other values are skipped) are read by reference: those that existed
@@ -169,16 +182,16 @@ class Recorder:
         return self._const(value, "c")
 
     def _output(self, leaf, reads: list) -> str:
-        """How the program returns output ``leaf``: a tensor's array (one the step made, an
-        input's or a constant tensor's; ``run`` wraps it as a fresh tensor with no graph, as
-        the recording's outputs are) or a constant."""
+        """How the program returns output ``leaf``: a tensor as a fresh tensor with no graph
+        (as the recording's outputs are) over its array (one the step made, an input's or a
+        constant tensor's), or a constant."""
         if not isinstance(leaf, Tensor):
             return self._expr(leaf, reads)
         slot = self._slot(leaf._array)
         if slot is None:
-            return f"{self._expr(leaf, reads)}._array"
+            return f"_wrap({self._expr(leaf, reads)}._array)"
         reads.append(f"v{slot}")
-        return f"v{slot}"
+        return f"_wrap(v{slot})"
 
     def _const(self, value, prefix: str) -> str:
         """The global name bound to ``value``: a function by its qualified name (``Exp_forward``
@@ -219,9 +232,60 @@ class Recorder:
         inputs = ", ".join(f"t{i}" for i in range(len(self.inputs)))
         source = f"def replay({inputs}):\n" + "\n".join(text)
         program = StepProgram(source, self.names, treedef, list(self.guards.values()),
-                              list(self.checks))
+                              list(self.checks), self.signature)
         self._slot_of.clear()
         return program
+
+
+class _Signature:
+    """What a call must match to replay a program, taken when the recording began: grad
+    mode and autocast, and per input its type (and no forward-mode tangent), its array's
+    type, shape and dtype, and requires_grad; and which inputs are one tensor passed
+    twice."""
+
+    def __init__(self, inputs):
+        self.grad_enabled = _grad_mode.grad_enabled
+        self.autocast = _autocast.active
+        self.inputs = [(t.__class__, t._array.__class__, t._array.shape, t._array.dtype,
+                        t._requires_grad) for t in inputs]
+        first: dict = {}
+        self.aliases = tuple(first.setdefault(id(t), i) for i, t in enumerate(inputs))
+
+
+def _matcher(signature: _Signature, guards: list, checks: list):
+    """``matches(inputs)``: whether a call with ``inputs`` may replay the program, as one
+    generated function (every condition a comparison inlined: this runs before every
+    replay, so it costs what reading the attributes costs). Its conditions: the
+    ``signature``, and ``StepProgram.guards_hold``'s."""
+    names = {"_grad_mode": _grad_mode, "_autocast": _autocast}
+    terms = [f"_grad_mode.grad_enabled is {signature.grad_enabled!r}",
+             f"_autocast.active == {signature.autocast!r}"]
+    n = len(signature.inputs)
+    for i, (tensor_type, kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
+        names[f"T{i}"], names[f"k{i}"], names[f"d{i}"] = tensor_type, kind, dtype
+        terms += [f"t{i}.__class__ is T{i}", f"not t{i}._tangents",
+                  f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
+                  f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
+    for j in range(n):
+        i = signature.aliases[j]
+        if i != j:
+            terms.append(f"t{j} is t{i}")
+        elif n <= 8:
+            terms += [f"t{j} is not t{k}" for k in range(j)]
+    if n > 8 and signature.aliases == tuple(range(n)):
+        terms.append(f"len(set(map(id, ({', '.join(f't{i}' for i in range(n))},)))) == {n}")
+    for number, (tensor, array, requires_grad) in enumerate(guards):
+        names[f"g{number}"], names[f"a{number}"] = tensor, array
+        terms += [f"g{number}._array is a{number}",
+                  f"g{number}._requires_grad == {requires_grad!r}"]
+    for number, (read, value) in enumerate(checks):
+        names[f"r{number}"], names[f"v{number}"] = read, value
+        terms.append(f"r{number}() == v{number}")
+    unpack = f"    {''.join(f't{i}, ' for i in range(n))}= inputs\n" if n else ""
+    source = (f"def matches(inputs):\n    if len(inputs) != {n}:\n        return False\n"
+              f"{unpack}    return (" + "\n            and ".join(terms) + ")")
+    exec(compile(source, "<gpugrad.compile signature>", "exec"), names)   # noqa: S102
+    return names["matches"]
 
 
 def _device_error() -> RuntimeError:
@@ -236,11 +300,13 @@ class StepProgram:
     the array and requires_grad it had, and ``checks`` other state that must not change
     (``guards_hold`` checks both)."""
 
-    def __init__(self, source: str, names: dict, treedef, guards: list, checks: list):
+    def __init__(self, source: str, names: dict, treedef, guards: list, checks: list,
+                 signature: _Signature):
         self.source, self.treedef, self.guards, self.checks = source, treedef, guards, checks
         namespace = dict(names)
         exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
         self._replay = namespace["replay"]
+        self.matches = _matcher(signature, guards, checks)
 
     def guards_hold(self) -> bool:
         """Whether every tensor the program reads by reference still holds the same array
@@ -256,5 +322,6 @@ class StepProgram:
     def run(self, inputs):
         """Replay on ``inputs`` (tensors of the recorded signature); the outputs' pytree."""
         leaves = self._replay(*inputs)
-        out = [Tensor._wrap(v) if isinstance(v, np.ndarray) else v for v in leaves]
-        return pytree.tree_unflatten(self.treedef, out)
+        if self.treedef.kind is None:           # one output, returned as itself
+            return leaves[0]
+        return pytree.tree_unflatten(self.treedef, leaves)

@@ -94,6 +94,45 @@ def test_softmax_xent_forward_and_backward_match_float64(labels_dtype, smoothing
     np.testing.assert_allclose(gx, expected, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("divisor", [None, 3, np.asarray(3.0), np.asarray(3.0, np.float32)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("checked", [False, True])
+def test_the_gradient_from_the_kept_softmax_matches_float64(divisor, smoothing, checked):
+    """``softmax_xent_grad_from_probs``: g / divisor * (softmax - q), from the softmax the
+    forward kept, for one g or one per row; ignored rows 0, and (labels not checked) rows
+    whose label is out of range NaN."""
+    x = rng.standard_normal((5, 7)) * 3
+    labels = np.array([2, -100, 6, 0, 3] if checked else [2, -100, 6, 9, -3])
+    loss, probs = fused.softmax_xent_forward(np, x, labels, -100, smoothing, checked,
+                                             divisor, keep_probs=True)
+    np.testing.assert_allclose(probs, softmax64(x), rtol=1e-12)
+    bad = (labels != -100) & ((labels < 0) | (labels >= 7))
+    good = np.where(bad, -100, labels)
+    np.testing.assert_allclose(loss[~bad], xent_rows64(x, good, -100, smoothing)[~bad],
+                               rtol=1e-12)
+    assert np.isnan(loss[bad]).all()
+    q = np.full((5, 7), smoothing / 7)
+    q[np.arange(5), np.where((labels == -100) | bad, 0, labels)] += 1 - smoothing
+    for g in (np.asarray(0.75), rng.standard_normal(5)):
+        gx = fused.softmax_xent_grad_from_probs(np, probs, labels, g, -100, smoothing, divisor,
+                                                checked)
+        scale = g * (labels != -100) / (1.0 if divisor is None else 3.0)
+        expected = (softmax64(x) - q) * np.broadcast_to(scale, (5,))[:, None]
+        np.testing.assert_allclose(gx[~bad], expected[~bad], rtol=1e-12, atol=1e-15)
+        assert np.isnan(gx[bad]).all() and gx.shape == x.shape
+
+
+@pytest.mark.parametrize("divisor", [0, np.asarray(0.0)])
+def test_the_gradient_of_a_mean_over_no_rows_is_zero(divisor):
+    x = rng.standard_normal((2, 3))
+    labels = np.array([-100, -100])
+    _, probs = fused.softmax_xent_forward(np, x, labels, -100, 0.0, True, divisor,
+                                          keep_probs=True)
+    gx = fused.softmax_xent_grad_from_probs(np, probs, labels, np.asarray(1.0), -100, 0.0,
+                                            divisor, True)
+    assert np.array_equal(gx, np.zeros((2, 3)))
+
+
 @pytest.mark.parametrize("counted", [4, np.asarray(4.0), np.asarray(4.0, np.float32)])
 def test_a_count_of_checked_labels_keeps_ignored_rows_out(counted):
     """With labels checked, the count the check made says whether every row counts: 4 of

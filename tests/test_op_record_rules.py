@@ -36,7 +36,8 @@ def test_a_save_that_names_nothing_is_refused_where_the_op_is_defined(registry, 
         type("BadSave", (Op,), {"save": save})
     message = str(info.value)
     assert f"BadSave.save = {save!r}: {bad!r} names nothing its rules can read" in message
-    assert '"x0", "x1"... (an input), "xs" (all inputs) or "ans" (the output)' in message
+    assert ('"x0", "x1"... (an input), "xs" (all inputs), "ans" (the output) or "aux" (a '
+            'value forward returns beside its output)') in message
     assert "BadSave" not in REGISTRY
 
 
@@ -49,11 +50,13 @@ def test_a_save_that_is_not_strings_is_refused(registry):
 
 @pytest.mark.parametrize("save, inputs, ans", [
     ("x0+ans", (0,), True), (("x1", "ans"), (1,), True), ("xs", (), False),
-    ("x0 x12", (0, 12), False), ("  ans  ", (), True), ((), (), False)])
+    ("x0 x12", (0, 12), False), ("  ans  ", (), True), ((), (), False),
+    ("x1 aux", (1,), False), ("aux+ans", (), True)])
 def test_every_valid_save_form_is_read_as_before(registry, save, inputs, ans):
     record = type("Saves", (Op,), {"save": save})
     assert record._save_inputs == inputs and record._save_ans is ans
     assert record._save_all_inputs is ("xs" in str(save))
+    assert record._save_aux is ("aux" in str(save))
 
 
 def test_the_bad_save_of_the_issue_no_longer_fails_late_in_backward(registry):
@@ -74,7 +77,7 @@ def test_the_bad_save_of_the_issue_no_longer_fails_late_in_backward(registry):
 # ------------------------------------------------------------------ op parameters
 
 @pytest.mark.parametrize("name", ["shapes", "next_edges", "name", "release", "op", "xs",
-                                  "needs", "_saved_ans", "num_outputs", "out_shape"])
+                                  "needs", "_saved_ans", "num_outputs", "out_shape", "aux"])
 def test_a_parameter_shadowing_the_node_is_refused_where_the_op_is_defined(registry, name):
     namespace = {}
     exec(f"def forward(xp, x, {name}):\n    return x", namespace)

@@ -145,8 +145,9 @@ class Node:
     """One recorded op application: what its rules need, and an edge per input.
 
     Rules read ``ctx.xs`` (saved inputs, ``None`` where an input was not saved), ``ctx.ans``
-    (the saved output), ``ctx.shapes``/``ctx.dtypes`` (of every input), ``ctx.needs_input_grad``
-    and the op's parameters as attributes (``ctx.axis``, ``ctx.keepdims``...).
+    (the saved output), ``ctx.aux`` (what the forward returned beside its output, or None),
+    ``ctx.shapes``/``ctx.dtypes`` (of every input), ``ctx.needs_input_grad`` and the op's
+    parameters as attributes (``ctx.axis``, ``ctx.keepdims``...).
     """
 
     _released = False
@@ -155,6 +156,7 @@ class Node:
     _trace = None          # formatted forward stack, recorded under detect_anomaly()
     _saved_xs = ()
     _saved_ans = None
+    _saved_aux = None
     num_outputs = 1
     user_rule = False      # True for custom Functions, whose backward may keep what it returns
     keeps_gradient = False  # True for AccumulateGrad, whose apply may keep its gradient
@@ -189,7 +191,10 @@ class Node:
         return self.next_edges[i] is not None
 
     # ------------------------------------------------------------------ saved values
-    def save(self, inputs, output, input_indices, save_output: bool):
+    def save(self, inputs, output, input_indices, save_output: bool, aux=None):
+        """Keep inputs ``input_indices``, the output when ``save_output``, and the raw array
+        ``aux`` (the op's auxiliary value) unless it is None; each through the saved-tensor
+        hooks, in this order (a checkpoint's recomputation hands them over in the same)."""
         if input_indices:
             saved = [None] * len(inputs)
             for i in input_indices:
@@ -197,6 +202,8 @@ class Node:
             self._saved_xs = saved
         if save_output:
             self._saved_ans = SavedTensor(output, is_output=True)
+        if aux is not None:
+            self._saved_aux = SavedTensor(_tensor_type()._wrap(aux), is_output=False)
 
     @property
     def xs(self) -> tuple:
@@ -211,13 +218,22 @@ class Node:
             raise freed_graph_error(self.name())
         return self._saved_ans.unpack(self, what="output")
 
+    @property
+    def aux(self):
+        """The auxiliary value the op's forward returned (a tensor), or None where it gave
+        none (or ran under vmap)."""
+        if self._released:
+            raise freed_graph_error(self.name())
+        saved = self._saved_aux
+        return None if saved is None else saved.unpack(self, what="auxiliary value")
+
     def release(self):
         """Free the saved values (called after a backward without retain_graph)."""
-        if self._saved_xs or self._saved_ans is not None:
-            for saved in (*self._saved_xs, self._saved_ans):
+        if self._saved_xs or self._saved_ans is not None or self._saved_aux is not None:
+            for saved in (*self._saved_xs, self._saved_ans, self._saved_aux):
                 if saved is not None and saved.unpack_hook:      # (else release() does nothing)
                     saved.release()
-            self._saved_xs, self._saved_ans = (), None
+            self._saved_xs, self._saved_ans, self._saved_aux = (), None, None
             self._released = True
 
     # ------------------------------------------------------------------ hooks
@@ -309,7 +325,11 @@ class AccumulateGrad:
 def _accumulate(variable, grad, create_graph: bool, owned: bool):
     """AccumulateGrad's work: store ``grad`` into ``variable.grad`` (unless a rule already
     added it), run the post-accumulate hooks; the stored gradient's array (or None)."""
-    if grad is not ACCUMULATED:
+    if grad is ACCUMULATED:
+        pass
+    elif owned and variable.grad is None and not create_graph and not grad._requires_grad:
+        variable.grad = grad        # store_grad's first case (a compiled replay's, at every
+    else:                           # parameter after zero_grad), in one test
         store_grad(variable, grad, create_graph, owned)
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks):

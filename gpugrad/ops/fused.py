@@ -126,19 +126,25 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
 
 
 def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
-                         labels_checked: bool = False, counted=None):
+                         labels_checked: bool = False, counted=None, keep_probs: bool = False):
     """Per-row loss (rows,) of logits x (rows, cols) against integer labels (rows,):
     ``lse - x[label]`` mixed with ``lse - mean(x)`` by ``smoothing``, 0 where ignored, NaN
     where a label is out of range (as the kernel: never an index out of bounds).
     ``labels_checked``: every label is known to be in range (the reference path skips
     looking for ones that are not); ``counted``: how many rows count, when the check
-    counted them (an int, or a 0-d float array): all of them means none is ignored."""
+    counted them (an int, or a 0-d float array): all of them means none is ignored.
+    ``keep_probs``: return ``(loss, softmax(x))`` for ``softmax_xent_grad_from_probs``,
+    the softmax None where the fused kernel ran (its backward reads x again, in one pass).
+    """
     launch = _kernels(xp, x)
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
-        return launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
+        loss = launch.softmax_xent_forward(*_contiguous(xp, x, labels), ignore_index,
                                            smoothing)
+        return (loss, None) if keep_probs else loss
     shifted = x - x.max(axis=1, keepdims=True)
-    lse = xp.log(xp.exp(shifted).sum(axis=1))
+    exp = xp.exp(shifted)
+    total = exp.sum(axis=1)
+    lse = xp.log(total)
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
                                               labels_checked, counted)
     loss = lse - shifted[xp.arange(x.shape[0]), picked]
@@ -147,9 +153,12 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     if valid is not None:
         loss = xp.where(valid, loss, 0)
     loss = loss.astype(x.dtype, copy=False)
-    if out_of_range is None:
+    if out_of_range is not None:
+        loss = xp.where(out_of_range, xp.nan, loss).astype(x.dtype, copy=False)
+    if not keep_probs:
         return loss
-    return xp.where(out_of_range, xp.nan, loss).astype(x.dtype, copy=False)
+    exp /= total[:, None]
+    return loss, exp
 
 
 def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: bool,
@@ -179,7 +188,7 @@ def _counts_every_row(counted, rows: int) -> bool:
     if counted.__class__ is int:
         return counted == rows
     exact = _EXACT_INTEGERS.get(counted.dtype)
-    return exact is not None and rows <= exact and bool(counted == rows)
+    return exact is not None and rows <= exact and counted.item() == rows
 
 
 _EXACT_INTEGERS = {np.dtype(np.float16): 2**11, np.dtype(np.float32): 2**24,
@@ -211,6 +220,36 @@ def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
     if smoothing:
         probs -= per_row * (smoothing / x.shape[1])
     return probs
+
+
+def softmax_xent_grad_from_probs(xp, probs, labels, g, ignore_index: int, smoothing: float,
+                                 divisor, labels_checked: bool = False):
+    """``softmax_xent_backward`` from the softmax ``probs`` (rows, cols) the forward kept:
+    ``g / divisor * (probs - q)``, g one value or one per row; ``divisor`` None (a sum),
+    or the rows counted (an int, or a 0-d float array; fewer than 1 divides by 1, as the
+    rule's gradient of a mean over no rows is 0). ``labels_checked`` as for the forward,
+    with ``divisor`` as its count."""
+    rows = labels.shape[0]
+    every_row = labels_checked and _counts_every_row(divisor, rows)
+    if divisor is not None:
+        if divisor.__class__ is int:
+            g = g / max(divisor, 1)
+        elif every_row and rows:
+            g = g / divisor             # the rows themselves: at least 1
+        else:
+            g = g / xp.maximum(divisor, 1)
+    valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, probs.shape[1],
+                                              labels_checked, rows if every_row else None)
+    coef = g if valid is None else xp.where(valid, g, 0)        # per row, or one
+    if out_of_range is not None:
+        coef = xp.where(out_of_range, xp.nan, coef)
+    coef = xp.asarray(coef, dtype=probs.dtype)
+    per_row = coef[:, None] if coef.ndim else coef
+    grad = probs * per_row
+    grad[xp.arange(probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing else coef
+    if smoothing:
+        grad -= per_row * (smoothing / probs.shape[1])
+    return grad
 
 
 def mse_backward(xp, x, t, g, scale: float):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..autograd.dual_levels import _state, alias_with_tangents, below, live_tangents
 from ..autograd.saved_hooks import no_saved_tensors_hooks
+from ..tensor import Tensor
 from . import record
 from . import unary  # a module: unary.py imports record, which imports this file
 
@@ -22,12 +23,14 @@ __all__ = ["JvpContext", "propagate"]
 
 class JvpContext:
     """What a jvp rule sees: primal inputs ``xs`` and output ``ans`` (without the tangents of
-    the level being computed), shapes, dtypes and the op's parameters."""
+    the level being computed), the op's ``aux`` (a tensor or None), shapes, dtypes and the
+    op's parameters."""
 
-    def __init__(self, op, xs, ans, params):
+    def __init__(self, op, xs, ans, params, aux=None):
         self.op = op
         self.xs = tuple(xs)
         self.ans = ans
+        self.aux = aux
         self.shapes = tuple(x.shape for x in xs)
         self.dtypes = tuple(x.dtype for x in xs)
         self.out_shape = tuple(ans.shape)
@@ -37,8 +40,9 @@ class JvpContext:
         return True
 
 
-def propagate(op, inputs, result, params, node) -> None:
-    """Give ``result`` the tangents of op(``inputs``), one per active level any input has.
+def propagate(op, inputs, result, params, node, aux=None) -> None:
+    """Give ``result`` the tangents of op(``inputs``), one per active level any input has
+    (``aux``: the raw auxiliary value the op's forward returned, or None).
 
     Levels go oldest first; the rule for a level sees inputs and output carrying only the
     tangents of older levels, so the tangents it computes carry the mixed derivatives.
@@ -50,12 +54,13 @@ def propagate(op, inputs, result, params, node) -> None:
     if not levels:
         return
     tangents = {}
+    aux = None if aux is None else Tensor._wrap(aux)
     for level in levels:
         xs = [below(t, level) for t in inputs]
         ts = [ts.get(level) if ts else None for ts in per_input]
         ans = alias_with_tangents(result, dict(tangents) or None) if tangents else result
         with no_saved_tensors_hooks():       # a checkpoint must not see the rule's own ops
-            tangent = _apply_rule(op, JvpContext(op, xs, ans, params), ts, params)
+            tangent = _apply_rule(op, JvpContext(op, xs, ans, params, aux), ts, params)
         if tangent is not None:
             tangents[level] = _check_tangent(op, tangent, result)
     if tangents:

@@ -65,14 +65,22 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
         refuse_host_sync("cross_entropy's label check")
     if labels.size == 0:
         return 0
-    if labels.min() >= 0 and labels.max() < classes and not 0 <= ignore_index < classes:
-        return labels.size                          # the common case, in two reductions
+    if not 0 <= ignore_index < classes and labels.dtype in _UNSIGNED:
+        # the common case, in one reduction: negative labels read as unsigned are huge
+        if labels.view(_UNSIGNED[labels.dtype]).max() < classes:
+            return labels.size
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
         first = int(labels[bad.nonzero()[0][0]])
         raise ValueError(f"cross_entropy: label {first} is out of range for {classes} classes "
                          f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
     return int((labels != ignore_index).sum())
+
+
+_UNSIGNED = {np.dtype(signed): np.dtype(unsigned) for signed, unsigned in
+             [(np.int8, np.uint8), (np.int16, np.uint16), (np.int32, np.uint32),
+              (np.int64, np.uint64), (np.uint8, np.uint8), (np.uint16, np.uint16),
+              (np.uint32, np.uint32), (np.uint64, np.uint64)]}
 
 
 def _labels_checked_now(labels) -> bool:
@@ -101,10 +109,11 @@ class SoftmaxCrossEntropy(Op):
     read on the host, ``labels_checked``, else a 0-d array counted on their device).
 
     The reverse rule is ``(softmax(x) - q) * g / divisor`` with q the (smoothed) one-hot
-    target: one fused kernel on CUDA, or, when the backward is being recorded, the same
-    built from softmax so that it can be differentiated again.
+    target: from the softmax the forward kept (``aux``, on the NumPy path), or one fused
+    kernel on CUDA (which reads x again), or, when the backward is being recorded, the
+    same built from softmax so that it can be differentiated again.
     """
-    save = "x0 x1"
+    save = "x0 x1 aux"
 
     @staticmethod
     def vmap(xs, batched, reduction, **params):
@@ -117,14 +126,20 @@ class SoftmaxCrossEntropy(Op):
 
     @staticmethod
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
-        losses = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
-                                            labels_checked, divisor)
-        return _reduced(losses, reduction, divisor)
+        losses, probs = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
+                                                   labels_checked, divisor, keep_probs=True)
+        return _reduced(losses, reduction, divisor), probs
 
     @staticmethod
     def vjp(ctx, g):
         x, labels = ctx.xs
         if not recording_backward():
+            probs = ctx.aux
+            if probs is not None:
+                gx = kernel(fused.softmax_xent_grad_from_probs, probs._xp(), probs._array,
+                            labels._array, g._array, ctx.ignore_index, ctx.smoothing,
+                            ctx.divisor, ctx.labels_checked)
+                return Tensor._wrap(gx), None
             g_raw = g._array
             if ctx.divisor is not None:     # rows counted on the host or on the device:
                 g_raw = kernel(_per_row, g_raw, ctx.divisor)    # the same float division
@@ -193,12 +208,14 @@ def _reduced(values, reduction: str, divisor):
         return values
     total = values.sum()
     if divisor is not None:
-        if (divisor.__class__ is int or divisor.__class__ is np.ndarray) and \
-                divisor == 0:                           # known on the host
+        if divisor.__class__ is np.ndarray:             # on the host: a number (the same
+            divisor = divisor.item()                    # float division, without 0-d cost)
+        if (divisor.__class__ is int or divisor.__class__ is float) and divisor == 0:
             total = np.asarray(np.nan)                  # 0 / 0, without NumPy's warning
         else:
             total = total / divisor
-    return total.astype(values.dtype, copy=False)
+    total = total.astype(values.dtype, copy=False)
+    return np.asarray(total) if isinstance(total, np.generic) else total    # 0-d, not scalar
 
 
 def _reduced_tangent(values, reduction: str, divisor):
@@ -316,8 +333,13 @@ def _at_least_one(divisor):
 
 
 def _checked_count(labels, classes: int, ignore_index: int, dtype):
-    """``_check_label_values`` (a ValueError for a label out of range), the count as a 0-d
-    array of ``dtype``: a float division by it rounds as one by the int does."""
+    """``_check_label_values`` (a ValueError for a label out of range) of NumPy labels, the
+    count as a 0-d array of ``dtype``: a float division by it rounds as one by the int does.
+    (A compiled step's line: the common case, every label a class, is tried first.)"""
+    unsigned = _UNSIGNED.get(labels.dtype)
+    if labels.size and unsigned is not None and not 0 <= ignore_index < classes and \
+            labels.view(unsigned).max() < classes:
+        return np.asarray(labels.size, dtype=dtype)
     return np.asarray(_check_label_values(labels, classes, ignore_index), dtype=dtype)
 
 

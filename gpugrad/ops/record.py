@@ -13,8 +13,15 @@ An op is one record, a class whose body holds, on one screen (docs/ARCHITECTURE.
 - ``vmap(xs, batched, **params)``: the batching rule, on the batch values ``xs`` (the
   batch at dimension 0 where ``batched[i]``), returning the batch of outputs (batch at 0);
   or the shortcuts ``BROADCAST`` (element-wise ops) and ``AXIS`` (ops over an ``axis``);
-- ``save``: what the rules read: ``"x0"``, ``"x1"``... (inputs), ``"xs"`` (all inputs) and
-  ``"ans"`` (the output), joined by ``+`` or spaces. Nothing else is kept.
+- ``save``: what the rules read: ``"x0"``, ``"x1"``... (inputs), ``"xs"`` (all inputs),
+  ``"ans"`` (the output) and ``"aux"``, joined by ``+`` or spaces. Nothing else is kept.
+  ``"aux"``: an intermediate the forward computed on the way and the reverse rule would
+  otherwise compute again (cross-entropy's softmax), as JAX's ``custom_vjp`` residuals:
+  ``forward`` then returns ``(output, aux)``, an array or None (it had none to give, as a
+  fused kernel may not), and the rules read ``ctx.aux``, a tensor or None. It is None too
+  where the op ran under vmap (the batching rule gives outputs only), so a rule that reads
+  it computes what it needs when it is None. It is saved as the inputs are: saved-tensor
+  hooks, checkpoints and memory reports see it.
 - ``vjp_accumulate(ctx, g, into, g_is_scratch)`` (optional; LinearRelu's): the reverse
   rule with what the engine lets it do in place passed in, as Chainer's
   ``FunctionNode.backward_accumulate`` is: ``into[i]`` is input ``i``'s existing ``.grad``
@@ -108,6 +115,7 @@ class Op:
     jvp = None
     vmap = None             # the batching rule: None loops over the batch (with a warning)
     vjp_accumulate = None   # the vjp with in-place permissions passed in (module docstring)
+    _save_aux = False       # save names "aux": forward returns (output, aux)
     _open_params = False    # forward takes **params: their names are checked at apply time
 
     def __init_subclass__(cls, **kwargs):
@@ -115,14 +123,16 @@ class Op:
         cls.name = cls.__dict__.get("name") or cls.__name__
         names = _save_names(cls)
         cls._save_all_inputs = "xs" in names
-        cls._save_inputs = tuple(int(n[1:]) for n in names if n != "xs" and n != "ans")
+        cls._save_inputs = tuple(int(n[1:]) for n in names if n[0] == "x" and n != "xs")
         cls._save_ans = "ans" in names
+        cls._save_aux = "aux" in names
         cls._open_params = _check_params(cls)
         REGISTRY[cls.name] = cls
 
 
-_SAVE_FORMS = ('"x0", "x1"... (an input), "xs" (all inputs) or "ans" (the output), joined '
-               'by "+" or spaces, e.g. save = "x0 ans"')
+_SAVE_FORMS = ('"x0", "x1"... (an input), "xs" (all inputs), "ans" (the output) or "aux" (a '
+               'value forward returns beside its output), joined by "+" or spaces, e.g. '
+               'save = "x0 ans"')
 
 
 def _save_names(cls) -> tuple:
@@ -137,7 +147,8 @@ def _save_names(cls) -> tuple:
                         f"{_SAVE_FORMS}")
     names = tuple(n for part in parts for n in part.replace("+", " ").split())
     for n in names:
-        if n not in ("xs", "ans") and not (n[0] == "x" and n[1:].isdigit() and n.isascii()):
+        if n not in ("xs", "ans", "aux") and \
+                not (n[0] == "x" and n[1:].isdigit() and n.isascii()):
             raise TypeError(f"{cls.__name__}.save = {save!r}: {n!r} names nothing its rules "
                             f"can read; name what they read: {_SAVE_FORMS}")
     return names
@@ -210,14 +221,17 @@ def broadcast_error(op_name: str, shapes, exc: Exception) -> Exception:
     return exc
 
 
-def _capture(op, inputs, result):
-    """A checkpoint's recomputation: hand the values the op would save to the hooks, mark
-    the result as depending on what requires grad, and build no graph."""
+def _capture(op, inputs, result, aux):
+    """A checkpoint's recomputation: hand the values the op would save to the hooks (in
+    ``Node.save``'s order), mark the result as depending on what requires grad, and build
+    no graph."""
     indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
     for i in indices:
         SavedTensor(inputs[i], is_output=False)
     if op._save_ans:
         SavedTensor(result, is_output=True)
+    if aux is not None:
+        SavedTensor(Tensor._wrap(aux), is_output=False)
     result._requires_grad = True
 
 
@@ -273,20 +287,24 @@ def apply(op, *inputs, **params):
         if op.broadcasts:
             raise broadcast_error(op.name, [a.shape for a in arrays], exc) from None
         raise
+    aux = None
+    if op._save_aux:
+        out, aux = out
     scalar = out.__class__ is not np.ndarray and isinstance(out, np.generic)
     if scalar:
         out = np.asarray(out)               # NumPy reductions of 0-d results give scalars
     if _compiling.recorder is not None:     # gpugrad.compile is recording this step
-        _compiling.recorder.op(op.forward, xp, arrays, params, out, inputs, scalar)
+        _compiling.recorder.op(op.forward, xp, arrays, params, out, inputs, scalar,
+                               op._save_aux, aux)
     result = Tensor._wrap(out)
     if op.view and _is_view_of(out, first, xp):
         share_version(result, inputs[0])
     if _state.grad_enabled and op.differentiable:
         for t in inputs:                    # record() has nothing to do unless one does
             if t._requires_grad:
-                return record(op, inputs, result, params, arrays)
+                return record(op, inputs, result, params, arrays, aux)
     if _dual_state.levels:
-        return record(op, inputs, result, params, arrays)
+        return record(op, inputs, result, params, arrays, aux)
     return result
 
 
@@ -326,16 +344,17 @@ def share_version(view, base) -> None:
     view._view_epoch = base._version.rebased
 
 
-def record(op, inputs, result, params, arrays=None):
+def record(op, inputs, result, params, arrays=None, aux=None):
     """Record ``result = op(*inputs)`` in the graph (when something requires grad) and give
     it its forward-mode tangents; returns ``result``. ``arrays``: the inputs' arrays, when
-    the caller has them (else shapes and dtypes are read from the tensors)."""
+    the caller has them (else shapes and dtypes are read from the tensors); ``aux``: the
+    array ``forward`` returned beside its output, for an op whose ``save`` names it."""
     node = None
     if not (_state.grad_enabled and op.differentiable):
         pass
     elif _hooks.recomputing:
         if any(t._requires_grad for t in inputs):      # a checkpoint's recomputation
-            _capture(op, inputs, result)
+            _capture(op, inputs, result, aux)
     else:
         edges = None
         for i, t in enumerate(inputs):
@@ -364,13 +383,13 @@ def record(op, inputs, result, params, arrays=None):
                         _refuse_shadowing(op.name, name)
                 node.__dict__.update(params)
             indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
-            node.save(inputs, result, indices, op._save_ans)
+            node.save(inputs, result, indices, op._save_ans, aux)
             result.grad_fn = node
             result._requires_grad = True
     if dual_levels._state.levels and op.differentiable:
         for t in inputs:
             if t._tangents:
-                _jvp.propagate(op, inputs, result, params, node)
+                _jvp.propagate(op, inputs, result, params, node, aux)
                 break
     return result
 

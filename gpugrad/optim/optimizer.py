@@ -118,6 +118,7 @@ class Optimizer:
             _compiling.recorder.guard(self._layout, self._layout())
         with no_grad():
             done = multi_tensor.step(self, recording) if self._fused_kind else ()
+            updates = []
             for group in self.param_groups:
                 for p in group["params"]:
                     if p.grad is not None and id(p) not in done:
@@ -130,12 +131,18 @@ class Optimizer:
                                 f"freeze; only the fused kernels can be captured (float32 "
                                 f"or float64, contiguous, GPUGRAD_FUSED not 0)")
                         note_reads(p)
-                        kernel(_update_param, self, p, p._array, p.grad._array, group)
+                        updates.append((p, p._array, p.grad._array, group))
+            if updates:         # every gradient checked first: a bad one updates nothing
+                kernel(_update_params, self, updates)
 
-    def _layout(self) -> tuple:
+    def _layout(self) -> list:
         """The groups and the parameters in them, by identity (what a compiled step's
         updates were recorded for)."""
-        return tuple(id(g) for g in self.param_groups) + tuple(map(id, self._params()))
+        groups = self.param_groups
+        layout = [id(g) for g in groups]
+        for g in groups:
+            layout.extend(map(id, g["params"]))
+        return layout
 
     # ------------------------------------------------------------------ capture protocol
     # What a whole-step CUDA graph capture needs from an optimizer (as PyTorch's optimizers
@@ -219,15 +226,18 @@ class Optimizer:
                                  for k, v in value.items()}
 
 
-def _update_param(optimizer, p, param, grad, group) -> None:
-    """``optimizer._update`` of parameter ``p`` (raw arrays ``param`` and ``grad``) with its
-    state as it is now, counted on its version: a compiled step's line, run again at every
-    replay."""
-    state = optimizer.state.get(id(p))
-    if state is None:
-        state = optimizer.state[id(p)] = {}
-    optimizer._update(param, grad, state, group)
-    p._version.value += 1
+def _update_params(optimizer, updates) -> None:
+    """``optimizer._update`` of each ``(p, param, grad, group)`` in ``updates`` (parameter
+    ``p``, its raw array ``param`` and gradient ``grad``, its group) with its state as it is
+    now, counted on its version: one line of a compiled step, run again at every replay."""
+    states = optimizer.state
+    update = optimizer._update
+    for p, param, grad, group in updates:
+        state = states.get(id(p))
+        if state is None:
+            state = states[id(p)] = {}
+        update(param, grad, state, group)
+        p._version.value += 1
 
 
 def _check_grad(p) -> None:
