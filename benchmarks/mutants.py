@@ -121,17 +121,16 @@ MUTANTS = [
              "        gb = g.sum(axis=0) if needs[2] else None\n"),),
            RULES + ("tests/test_fused_ops.py", "tests/test_nn.py")),
     Mutant("xent-grad-ignores-smoothing", _F, "cross-entropy's gradient subtracts a plain one-hot",
-           (("grad[xp.arange(probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing "
-             "else coef", "grad[xp.arange(probs.shape[0]), picked] -= coef"),), LOSSES),
+           (("grad[_rows(xp, probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing "
+             "else coef", "grad[_rows(xp, probs.shape[0]), picked] -= coef"),), LOSSES),
     Mutant("xent-unscaled-one-hot", _F,
            "the gradient subtracts 1 at each label, not the cotangent g",
-           (("grad[xp.arange(probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing "
-             "else coef", "grad[xp.arange(probs.shape[0]), picked] -= (1.0 - smoothing)"),),
+           (("grad[_rows(xp, probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing "
+             "else coef", "grad[_rows(xp, probs.shape[0]), picked] -= (1.0 - smoothing)"),),
            LOSSES),
-    Mutant("xent-recomputed-grad-ignores-smoothing", _F,
-           "the gradient recomputed from the logits (no softmax kept) subtracts a plain one-hot",
-           (("probs[xp.arange(x.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing "
-             "else coef", "probs[xp.arange(x.shape[0]), picked] -= coef"),), LOSSES),
+    Mutant("xent-recomputed-softmax-unnormalised", _F,
+           "the softmax recomputed from the logits (none kept) is not divided by its row sums",
+           (("    probs /= probs.sum(axis=1, keepdims=True)\n", ""),), LOSSES),
     Mutant("xent-kept-softmax-unnormalised", _F,
            "the softmax kept for the backward is exp(x - max), not divided by its row sums",
            (("    exp /= total[:, None]\n", ""),), LOSSES),

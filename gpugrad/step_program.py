@@ -57,12 +57,15 @@ class Recorder:
         self._slot_of: dict = {}        # id(array) -> (slot number, a weak reference to
                                         # the array: an id alone may be a dead array's)
         self._slots = 0
-        self.inputs = {id(t): i for i, t in enumerate(inputs)}
+        self.inputs: dict = {}          # id(tensor) -> its first position among the inputs
+        for i, t in enumerate(inputs):
+            self.inputs.setdefault(id(t), i)
         self.guards: dict = {}          # id(tensor) -> (tensor, its array, requires_grad)
         self.checks: list = []          # (read, value): read() must still give value
         self.signature = _Signature(inputs)     # as the step is called, before it runs
         for i, t in enumerate(inputs):
-            self._bind(t._array, f"t{i}._array", ())
+            if self.inputs[id(t)] == i:         # (one tensor passed twice: read once)
+                self._bind(t._array, f"t{i}._array", ())
 
     # ------------------------------------------------------------------ recording
     def op(self, forward, xp, arrays, params, out, inputs, scalar_result: bool,
@@ -229,7 +232,7 @@ class Recorder:
                     if last.get(s, number) <= number and number < len(body) - 1]
             if dead:
                 text.append("    del " + ", ".join(dead))
-        inputs = ", ".join(f"t{i}" for i in range(len(self.inputs)))
+        inputs = ", ".join(f"t{i}" for i in range(len(self.signature.inputs)))
         source = f"def replay({inputs}):\n" + "\n".join(text)
         program = StepProgram(source, self.names, treedef, list(self.guards.values()),
                               list(self.checks), self.signature)
@@ -239,15 +242,15 @@ class Recorder:
 
 class _Signature:
     """What a call must match to replay a program, taken when the recording began: grad
-    mode and autocast, and per input its type (and no forward-mode tangent), its array's
-    type, shape and dtype, and requires_grad; and which inputs are one tensor passed
-    twice."""
+    mode and autocast, and per input its array's type, shape and dtype and requires_grad
+    (a tensor, not batched, with no forward-mode tangent); and which inputs are one tensor
+    passed twice."""
 
     def __init__(self, inputs):
         self.grad_enabled = _grad_mode.grad_enabled
         self.autocast = _autocast.active
-        self.inputs = [(t.__class__, t._array.__class__, t._array.shape, t._array.dtype,
-                        t._requires_grad) for t in inputs]
+        self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
+                       for t in inputs]
         first: dict = {}
         self.aliases = tuple(first.setdefault(id(t), i) for i, t in enumerate(inputs))
 
@@ -260,20 +263,20 @@ def _matcher(signature: _Signature, guards: list, checks: list):
     names = {"_grad_mode": _grad_mode, "_autocast": _autocast}
     terms = [f"_grad_mode.grad_enabled is {signature.grad_enabled!r}",
              f"_autocast.active == {signature.autocast!r}"]
+    names["Tensor"] = Tensor
     n = len(signature.inputs)
-    for i, (tensor_type, kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
-        names[f"T{i}"], names[f"k{i}"], names[f"d{i}"] = tensor_type, kind, dtype
-        terms += [f"t{i}.__class__ is T{i}", f"not t{i}._tangents",
+    for i, (kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
+        names[f"k{i}"], names[f"d{i}"] = kind, dtype
+        terms += [f"isinstance(t{i}, Tensor)", f"not t{i}._batched", f"not t{i}._tangents",
                   f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
                   f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
-    for j in range(n):
-        i = signature.aliases[j]
-        if i != j:
-            terms.append(f"t{j} is t{i}")
-        elif n <= 8:
-            terms += [f"t{j} is not t{k}" for k in range(j)]
-    if n > 8 and signature.aliases == tuple(range(n)):
-        terms.append(f"len(set(map(id, ({', '.join(f't{i}' for i in range(n))},)))) == {n}")
+    firsts = [j for j in range(n) if signature.aliases[j] == j]
+    terms += [f"t{j} is t{i}" for j, i in enumerate(signature.aliases) if i != j]
+    if len(firsts) <= 4:                # and the others distinct: pairwise, or by a set
+        terms += [f"t{j} is not t{k}" for j in firsts for k in firsts if k < j]
+    else:
+        listed = ", ".join(f"t{j}" for j in firsts)
+        terms.append(f"len(set(map(id, ({listed},)))) == {len(firsts)}")
     for number, (tensor, array, requires_grad) in enumerate(guards):
         names[f"g{number}"], names[f"a{number}"] = tensor, array
         terms += [f"g{number}._array is a{number}",

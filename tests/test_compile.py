@@ -501,3 +501,77 @@ def test_forward_mode_tangents_are_refused():
         dual = fwAD.make_dual(gpugrad.ones(2), gpugrad.ones(2))
         with pytest.raises(gpugrad.CompileError, match="forward-mode tangents"):
             compiled(dual)
+
+
+def test_the_last_programs_check_refuses_every_change_its_key_would():
+    """A call first tries the program the call before it ran (one generated check of its
+    signature and guards, ``StepProgram.matches``); each change below must fail that check
+    and record again (or find its own program), with the eager step's results."""
+    w = nn.Parameter(gpugrad.tensor(np.array([0.5, -1.0, 2.0], np.float32)))
+    extra = nn.Parameter(gpugrad.ones(3))
+    opt = optim.SGD([w], lr=0.0)
+
+    def step(a, b):
+        opt.zero_grad()
+        loss = (a * w + b).sum()
+        loss.backward()
+        opt.step()                      # (lr 0: w stays; its layout is guarded)
+        return loss, w.grad
+
+    compiled = gpugrad.compile(step)
+    x = gpugrad.tensor(np.array([1.0, 2.0, 3.0], np.float32))
+    y = gpugrad.tensor(np.array([0.5, 0.5, 0.5], np.float32))
+    variants = [
+        ("base", lambda: (x, y)),
+        ("shape", lambda: (gpugrad.ones(2, 3), y)),
+        ("dtype", lambda: (gpugrad.ones(3, dtype="float64"), y)),
+        ("requires_grad", lambda: (gpugrad.ones(3, requires_grad=True), y)),
+        ("one tensor twice", lambda: (x, x)),
+        ("a tensor subclass", lambda: (nn.Parameter(gpugrad.ones(3)), y)),     # (its key:
+    ]                                                   # requires_grad's program replays it)
+    for name, make in variants:
+        inputs = make()
+        program = compiled._last
+        if program is not None:
+            assert not program.matches(inputs) or name == "base", name
+        loss, grad = compiled(*inputs)
+        eager_loss, eager_grad = step(*inputs)
+        assert np.array_equal(loss.numpy(), eager_loss.numpy()), name
+        assert np.array_equal(grad.numpy(), eager_grad.numpy()), name
+    assert (compiled.records, compiled.replays) == (len(variants) - 1, 1)
+    compiled(x, x)
+    last = compiled._last
+    assert last.matches((x, x)) and not last.matches((x, y)) and not last.matches((x,))
+    assert not last.matches((x, x, x)) and not last.matches(())
+    with gpugrad.no_grad():
+        assert not last.matches((x, x))
+    with gpugrad.amp.autocast(dtype="float16"):
+        assert not last.matches((x, x))
+    w.requires_grad_(False)
+    assert not last.matches((x, x))
+    w.requires_grad_(True)
+    assert last.matches((x, x))
+    opt.add_param_group({"params": [extra]})
+    assert not last.matches((x, x))
+    compiled(x, x)
+    assert compiled.records == len(variants)
+    w.data = gpugrad.zeros(3)
+    assert not compiled._last.matches((x, x))
+
+
+def test_a_step_of_no_inputs_and_one_of_many_replay():
+    w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+    none = gpugrad.compile(lambda: (w * 3.0).sum())
+    assert [none().item() for _ in range(3)] == [9.0, 9.0, 9.0]
+    assert (none.records, none.replays) == (1, 2)
+    many = gpugrad.compile(lambda *xs: sum(xs[1:], xs[0]))
+    xs = [gpugrad.tensor([float(i)]) for i in range(12)]
+    for _ in range(2):
+        assert many(*xs).item() == 66.0
+    assert many(*xs[:11], xs[0]).item() == 55.0            # one tensor twice: its own record
+    assert (many.records, many.replays) == (2, 1)
+    again = (*xs[:2], xs[1], *xs[3:11], xs[0])              # and another tensor twice
+    assert not many._last.matches(again) and many(*again).item() == 54.0
+    assert (many.records, many.replays) == (3, 1)
+    with pytest.raises(TypeError, match="input 1 is a float"):
+        many(xs[0], 2.0)

@@ -98,9 +98,9 @@ def test_softmax_xent_forward_and_backward_match_float64(labels_dtype, smoothing
 @pytest.mark.parametrize("smoothing", [0.0, 0.3])
 @pytest.mark.parametrize("checked", [False, True])
 def test_the_gradient_from_the_kept_softmax_matches_float64(divisor, smoothing, checked):
-    """``softmax_xent_grad_from_probs``: g / divisor * (softmax - q), from the softmax the
-    forward kept, for one g or one per row; ignored rows 0, and (labels not checked) rows
-    whose label is out of range NaN."""
+    """``softmax_xent_grad_from_probs``: g / divisor * (softmax - q) (a mean; g alone for a
+    sum), from the softmax the forward kept, for one g or one per row; ignored rows 0, and
+    (labels not checked) rows whose label is out of range NaN."""
     x = rng.standard_normal((5, 7)) * 3
     labels = np.array([2, -100, 6, 0, 3] if checked else [2, -100, 6, 9, -3])
     loss, probs = fused.softmax_xent_forward(np, x, labels, -100, smoothing, checked,
@@ -114,8 +114,8 @@ def test_the_gradient_from_the_kept_softmax_matches_float64(divisor, smoothing, 
     q = np.full((5, 7), smoothing / 7)
     q[np.arange(5), np.where((labels == -100) | bad, 0, labels)] += 1 - smoothing
     for g in (np.asarray(0.75), rng.standard_normal(5)):
-        gx = fused.softmax_xent_grad_from_probs(np, probs, labels, g, -100, smoothing, divisor,
-                                                checked)
+        gx = fused.softmax_xent_grad_from_probs(np, probs, labels, g, -100, smoothing, checked,
+                                                divisor, mean=divisor is not None)
         scale = g * (labels != -100) / (1.0 if divisor is None else 3.0)
         expected = (softmax64(x) - q) * np.broadcast_to(scale, (5,))[:, None]
         np.testing.assert_allclose(gx[~bad], expected[~bad], rtol=1e-12, atol=1e-15)
@@ -129,7 +129,7 @@ def test_the_gradient_of_a_mean_over_no_rows_is_zero(divisor):
     _, probs = fused.softmax_xent_forward(np, x, labels, -100, 0.0, True, divisor,
                                           keep_probs=True)
     gx = fused.softmax_xent_grad_from_probs(np, probs, labels, np.asarray(1.0), -100, 0.0,
-                                            divisor, True)
+                                            True, divisor, mean=True)
     assert np.array_equal(gx, np.zeros((2, 3)))
 
 

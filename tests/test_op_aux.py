@@ -84,13 +84,25 @@ def ops():
         def vjp(ctx, g):
             return g * ctx.aux
 
-    yield KeptSoftplus, UnkeptSoftplus, SummedSoftplus
+    class ScaledByItsSum(Op):                   # aux: a NumPy scalar, made a 0-d array
+        save = "aux"
+
+        @staticmethod
+        def forward(xp, x):
+            total = x.sum()
+            return x * total, total
+
+        @staticmethod
+        def vjp(ctx, g):                        # (x's own effect on the sum left out)
+            return g * ctx.aux
+
+    yield KeptSoftplus, UnkeptSoftplus, SummedSoftplus, ScaledByItsSum
     REGISTRY.clear()
     REGISTRY.update(before)
 
 
 def test_the_rule_reads_what_the_forward_kept(ops):
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal(6), requires_grad=True)
     y = apply(kept, x)
     np.testing.assert_allclose(y.numpy(), np.log1p(np.exp(x.numpy().astype(np.float64))),
@@ -104,7 +116,7 @@ def test_the_rule_reads_what_the_forward_kept(ops):
 
 
 def test_a_forward_that_keeps_nothing_gives_none_and_the_rule_computes_it(ops):
-    _, unkept, _ = ops
+    unkept = ops[1]
     x = gpugrad.tensor(rng.standard_normal(5), requires_grad=True)
     y = apply(unkept, x)
     assert y.grad_fn.aux is None and y.grad_fn._saved_aux is None
@@ -114,7 +126,7 @@ def test_a_forward_that_keeps_nothing_gives_none_and_the_rule_computes_it(ops):
 
 
 def test_gradients_of_gradients_go_through_the_differentiable_rule(ops):
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal(4), dtype="float64", requires_grad=True)
     assert gradcheck(lambda t: apply(kept, t), (x,))
     assert gradgradcheck(lambda t: apply(kept, t), (x,))
@@ -128,7 +140,7 @@ def test_saved_tensor_hooks_pack_and_unpack_the_kept_value(ops):
     """The hooks see the kept value as a tensor beside the saved input; what they unpack is
     what the rule reads (here: the values moved out to a host copy and back, as an offload
     would)."""
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal(5), requires_grad=True)
     packed, unpacked = [], []
 
@@ -152,7 +164,7 @@ def test_saved_tensor_hooks_pack_and_unpack_the_kept_value(ops):
 
 
 def test_the_kept_value_is_freed_by_backward_and_kept_by_retain_graph(ops):
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal(3), requires_grad=True)
     y = apply(kept, x).sum()
     y.backward(retain_graph=True)
@@ -165,7 +177,7 @@ def test_the_kept_value_is_freed_by_backward_and_kept_by_retain_graph(ops):
 
 
 def test_a_checkpoint_drops_the_kept_value_and_recomputes_it(ops):
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal(4), requires_grad=True)
     w = gpugrad.tensor(rng.standard_normal(4), requires_grad=True)
     checkpoint(lambda a, b: apply(kept, a * b), x, w).sum().backward()
@@ -176,7 +188,7 @@ def test_a_checkpoint_drops_the_kept_value_and_recomputes_it(ops):
 
 
 def test_the_memory_report_counts_the_kept_value(ops):
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal((3, 8)), dtype="float32", requires_grad=True)
     report = saved_report(apply(kept, x))
     rows = [row for row in report.rows if row[1] == "aux"]
@@ -185,7 +197,7 @@ def test_the_memory_report_counts_the_kept_value(ops):
 
 
 def test_a_compiled_step_binds_the_kept_value_and_replays_exactly(ops):
-    kept, _, summed = ops
+    kept, summed = ops[0], ops[2]
     w = gpugrad.tensor(rng.standard_normal(5), requires_grad=True)
     opt = gpugrad.optim.SGD([w], lr=0.0)
 
@@ -208,11 +220,39 @@ def test_a_compiled_step_binds_the_kept_value_and_replays_exactly(ops):
     assert summed_line and f"    {summed_line[1]} = _as0d({summed_line[1]})" in source
 
 
-@pytest.mark.filterwarnings("ignore:vmap. KeptSoftplus has no batching rule")
+def test_a_kept_numpy_scalar_becomes_a_0d_array_eagerly_and_compiled(ops):
+    scaled = ops[3]
+    step = gpugrad.compile(lambda x: gpugrad.autograd.grad(apply(scaled, x).sum(), x)[0])
+    for values in ([1.0, 2.0], [3.0, -1.0], [0.5, 0.5]):
+        x = gpugrad.tensor(values, requires_grad=True)
+        kept = apply(scaled, x).grad_fn.aux
+        assert kept.shape == () and kept.item() == sum(values)
+        np.testing.assert_array_equal(step(x).numpy(), [sum(values)] * 2)
+    assert (step.records, step.replays) == (1, 2)
+
+
+def test_a_custom_function_keeps_ctx_aux_as_its_own_attribute():
+    class Scale(gpugrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            assert ctx.aux is None
+            ctx.aux = 3.0
+            return x * 3.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.aux
+
+    x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+    Scale.apply(x).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")       # (vmap's loop, no batching rule)
 def test_vmap_keeps_no_value_and_the_rule_computes_it(ops):
     """Under vmap the op loops over the batch (no batching rule) and the batched record has
     no kept value: a backward through it (inside vmap or after it) recomputes."""
-    kept, _, _ = ops
+    kept = ops[0]
     x = gpugrad.tensor(rng.standard_normal((3, 4)), requires_grad=True)
     per_example = func.vmap(func.grad(lambda t: apply(kept, t).sum()))(x)
     np.testing.assert_allclose(per_example.numpy(), sigmoid64(x.numpy()), rtol=1e-6)
@@ -227,7 +267,7 @@ def test_forward_mode_rules_see_the_kept_value(ops):
     a rule uses it only where no older level's tangent is needed). The test op's rule goes
     through its vjp (ELEMENTWISE), which inside a dual level takes the differentiable path;
     a rule of its own reads ``ctx.aux``."""
-    kept, _, _ = ops
+    kept = ops[0]
     x, t = rng.standard_normal(5), rng.standard_normal(5)
     with fwAD.dual_level():
         y = apply(kept, fwAD.make_dual(gpugrad.tensor(x), gpugrad.tensor(t)))
@@ -244,6 +284,23 @@ def test_forward_mode_rules_see_the_kept_value(ops):
 
 
 # ------------------------------------------------------------------ cross-entropy
+
+def test_cross_entropy_keeps_no_softmax_past_its_size_limit(monkeypatch):
+    """Past ``KEEP_SOFTMAX_UP_TO`` logits elements the record keeps nothing more than the
+    logits (as PyTorch holds one array of their size) and the rule recomputes the softmax:
+    the same gradient."""
+    from gpugrad.ops import loss as loss_module
+    logits, labels = rng.standard_normal((4, 6)), gpugrad.tensor(np.array([0, 5, 2, 2]))
+    grads = []
+    for limit in (24, 23):
+        monkeypatch.setattr(loss_module, "KEEP_SOFTMAX_UP_TO", limit)
+        x = gpugrad.tensor(logits, requires_grad=True)
+        loss = F.cross_entropy(x, labels)
+        assert (loss.grad_fn.aux is None) == (limit == 23)
+        loss.backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])

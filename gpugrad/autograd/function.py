@@ -46,6 +46,7 @@ class FunctionCtx(Node):
     _materialize_grads = True
     _saved = ()
     user_rule = True          # the engine never stores what a user's backward returns as is
+    aux = None                # ctx.aux is the user's own attribute (not an op's saved aux)
 
     def __init__(self, function_class, needs_input_grad: tuple):
         super().__init__(function_class, (), (), ())

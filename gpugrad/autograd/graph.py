@@ -325,11 +325,7 @@ class AccumulateGrad:
 def _accumulate(variable, grad, create_graph: bool, owned: bool):
     """AccumulateGrad's work: store ``grad`` into ``variable.grad`` (unless a rule already
     added it), run the post-accumulate hooks; the stored gradient's array (or None)."""
-    if grad is ACCUMULATED:
-        pass
-    elif owned and variable.grad is None and not create_graph and not grad._requires_grad:
-        variable.grad = grad        # store_grad's first case (a compiled replay's, at every
-    else:                           # parameter after zero_grad), in one test
+    if grad is not ACCUMULATED:
         store_grad(variable, grad, create_graph, owned)
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks):
@@ -355,6 +351,9 @@ def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
     of one ``.grad`` (clipping, zeroing) never shows up in another tensor or in the user's
     cotangent. Later gradients are added out of place.
     """
+    if owned and tensor.grad is None and not create_graph and not grad._requires_grad:
+        tensor.grad = grad          # the common first case (every parameter after zero_grad)
+        return
     if not create_graph:
         grad = without_graph(grad)
         if tensor.grad is None and not owned:

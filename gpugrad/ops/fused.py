@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import cuda
@@ -66,6 +68,10 @@ def relu_backward(xp, g, y):
 
 def linear_relu_forward(xp, x, w, b):
     """relu(x @ w.T + b): x (rows, in), w (out, in), b (out,) -> (rows, out)."""
+    if xp is np:
+        out = np.matmul(x, w.T)
+        out += b
+        return np.maximum(out, 0, out=out)
     out = matmul(xp, x, w.T)
     launch = _kernels(xp, out, b)
     if launch is not None and out.ndim == 2:
@@ -78,6 +84,9 @@ def linear_backward(xp, g, x, w, needs):
     """The gradients (gx, gw, gb) of x @ w.T + b from the cotangent g, all 2-D: g (rows,
     out), x (rows, in), w (out, in); ``needs`` says which to compute (None for the others).
     Three BLAS-backed calls on either device (no kernel of its own)."""
+    if xp is np:            # NumPy's own calls: no dispatch between them (small models)
+        return (np.matmul(g, w) if needs[0] else None, np.matmul(g.T, x) if needs[1] else None,
+                np.add.reduce(g, 0) if needs[2] else None)
     gx = matmul(xp, g, w) if needs[0] else None
     gw = matmul(xp, g.T, x) if needs[1] else None
     gb = g.sum(axis=0) if needs[2] else None
@@ -91,7 +100,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
     (None for the others). ``g_is_scratch``: g's buffer is nobody else's, and the reference
     path masks it in place instead of allocating another of its size. ``gw_into`` /
     ``gb_into``: existing gradient buffers to add gw / gb into in place (then returned)."""
-    launch = _kernels(xp, g, y, x, w)
+    launch = None if xp is np else _kernels(xp, g, y, x, w)
     if launch is not None:
         g, y, x, w = _contiguous(xp, g, y, x, w)
         rows, outs = y.shape
@@ -147,7 +156,7 @@ def softmax_xent_forward(xp, x, labels, ignore_index: int, smoothing: float,
     lse = xp.log(total)
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
                                               labels_checked, counted)
-    loss = lse - shifted[xp.arange(x.shape[0]), picked]
+    loss = lse - shifted[_rows(xp, x.shape[0]), picked]
     if smoothing:
         loss = loss * (1.0 - smoothing) + (lse - shifted.mean(axis=1)) * smoothing
     if valid is not None:
@@ -180,6 +189,18 @@ def _label_rows(xp, labels, ignore_index: int, classes: int, labels_checked: boo
     return valid, xp.where(valid & in_range, labels, 0), valid & ~in_range
 
 
+def _rows(xp, n: int):
+    """``xp.arange(n)``, the row of each label (NumPy's kept, read-only, for small n)."""
+    return _numpy_rows(n) if xp is np and n <= 4096 else xp.arange(n)
+
+
+@functools.lru_cache(maxsize=16)
+def _numpy_rows(n: int):
+    rows = np.arange(n)
+    rows.flags.writeable = False
+    return rows
+
+
 def _counts_every_row(counted, rows: int) -> bool:
     """Whether ``counted`` (None, an int, or a 0-d float array) says all ``rows`` count; a
     float count is trusted only where its dtype holds every integer up to ``rows``."""
@@ -207,37 +228,27 @@ def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
                                             smoothing, scale)
     probs = x - x.max(axis=1, keepdims=True)
     xp.exp(probs, out=probs)
-    valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, x.shape[1],
-                                              labels_checked, counted)
-    g = g if scale == 1.0 else g * scale
-    coef = g if valid is None else xp.where(valid, g, 0)        # per row, or one
-    if out_of_range is not None:
-        coef = xp.where(out_of_range, xp.nan, coef)
-    coef = xp.asarray(coef, dtype=x.dtype)
-    per_row = coef[:, None] if coef.ndim else coef
-    probs *= per_row / probs.sum(axis=1, keepdims=True)     # coef * softmax, less coef * q:
-    probs[xp.arange(x.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing else coef
-    if smoothing:
-        probs -= per_row * (smoothing / x.shape[1])
-    return probs
+    probs /= probs.sum(axis=1, keepdims=True)
+    return softmax_xent_grad_from_probs(xp, probs, labels, g if scale == 1.0 else g * scale,
+                                        ignore_index, smoothing, labels_checked, counted)
 
 
 def softmax_xent_grad_from_probs(xp, probs, labels, g, ignore_index: int, smoothing: float,
-                                 divisor, labels_checked: bool = False):
-    """``softmax_xent_backward`` from the softmax ``probs`` (rows, cols) the forward kept:
-    ``g / divisor * (probs - q)``, g one value or one per row; ``divisor`` None (a sum),
-    or the rows counted (an int, or a 0-d float array; fewer than 1 divides by 1, as the
-    rule's gradient of a mean over no rows is 0). ``labels_checked`` as for the forward,
-    with ``divisor`` as its count."""
+                                 labels_checked: bool = False, counted=None,
+                                 mean: bool = False):
+    """``softmax_xent_backward`` from the softmax ``probs`` (rows, cols), as the forward
+    kept it: ``g * (probs - q)``, g one value or one per row. ``labels_checked`` and
+    ``counted`` as for the forward; ``mean``: g is divided by ``counted`` (the rows of a
+    mean; fewer than 1 divides by 1, as the gradient of a mean over no rows is 0)."""
     rows = labels.shape[0]
-    every_row = labels_checked and _counts_every_row(divisor, rows)
-    if divisor is not None:
-        if divisor.__class__ is int:
-            g = g / max(divisor, 1)
+    every_row = labels_checked and _counts_every_row(counted, rows)
+    if mean:
+        if counted.__class__ is int:
+            g = g / max(counted, 1)
         elif every_row and rows:
-            g = g / divisor             # the rows themselves: at least 1
+            g = g / counted             # the rows themselves: at least 1
         else:
-            g = g / xp.maximum(divisor, 1)
+            g = g / xp.maximum(counted, 1)
     valid, picked, out_of_range = _label_rows(xp, labels, ignore_index, probs.shape[1],
                                               labels_checked, rows if every_row else None)
     coef = g if valid is None else xp.where(valid, g, 0)        # per row, or one
@@ -246,7 +257,7 @@ def softmax_xent_grad_from_probs(xp, probs, labels, g, ignore_index: int, smooth
     coef = xp.asarray(coef, dtype=probs.dtype)
     per_row = coef[:, None] if coef.ndim else coef
     grad = probs * per_row
-    grad[xp.arange(probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing else coef
+    grad[_rows(xp, probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing else coef
     if smoothing:
         grad -= per_row * (smoothing / probs.shape[1])
     return grad

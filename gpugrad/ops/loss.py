@@ -37,6 +37,8 @@ from .unary import _float
 __all__ = ["cross_entropy", "mse_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
+KEEP_SOFTMAX_UP_TO = 2**16      # logits elements (256 KiB in float32) for which cross-entropy
+                                # keeps its softmax for the reverse rule: see SoftmaxCrossEntropy
 
 
 def _check_reduction(reduction: str, name: str):
@@ -61,14 +63,15 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
     """Raise ValueError naming the first label (raw array) that is neither a class index
     below ``classes`` nor ``ignore_index``; else return how many labels are not
     ``ignore_index``. Reads the labels on the host."""
+    unsigned = _UNSIGNED.get(labels.dtype)
+    if unsigned is not None and labels.__class__ is np.ndarray and labels.size and \
+            not 0 <= ignore_index < classes and \
+            np.maximum.reduce(labels.view(unsigned), axis=None) < classes:
+        return labels.size      # the common case, in one reduction: negatives read huge
     if not _host_reads_are_free(labels):
         refuse_host_sync("cross_entropy's label check")
     if labels.size == 0:
         return 0
-    if not 0 <= ignore_index < classes and labels.dtype in _UNSIGNED:
-        # the common case, in one reduction: negative labels read as unsigned are huge
-        if labels.view(_UNSIGNED[labels.dtype]).max() < classes:
-            return labels.size
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
         first = int(labels[bad.nonzero()[0][0]])
@@ -109,9 +112,11 @@ class SoftmaxCrossEntropy(Op):
     read on the host, ``labels_checked``, else a 0-d array counted on their device).
 
     The reverse rule is ``(softmax(x) - q) * g / divisor`` with q the (smoothed) one-hot
-    target: from the softmax the forward kept (``aux``, on the NumPy path), or one fused
-    kernel on CUDA (which reads x again), or, when the backward is being recorded, the
-    same built from softmax so that it can be differentiated again.
+    target: from the softmax the forward kept (``aux``: on the reference path, for logits
+    of at most ``KEEP_SOFTMAX_UP_TO`` elements, where recomputing costs more in calls than
+    in arithmetic and keeping costs little memory), else recomputed from x (one fused
+    kernel on CUDA); when the backward is being recorded, the same built from softmax so
+    that it can be differentiated again.
     """
     save = "x0 x1 aux"
 
@@ -126,8 +131,12 @@ class SoftmaxCrossEntropy(Op):
 
     @staticmethod
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
-        losses, probs = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
-                                                   labels_checked, divisor, keep_probs=True)
+        if x.size > KEEP_SOFTMAX_UP_TO:     # large: the rule recomputes it (memory as PyTorch's)
+            losses, probs = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
+                                                       labels_checked, divisor), None
+        else:
+            losses, probs = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
+                                                       labels_checked, divisor, keep_probs=True)
         return _reduced(losses, reduction, divisor), probs
 
     @staticmethod
@@ -138,7 +147,7 @@ class SoftmaxCrossEntropy(Op):
             if probs is not None:
                 gx = kernel(fused.softmax_xent_grad_from_probs, probs._xp(), probs._array,
                             labels._array, g._array, ctx.ignore_index, ctx.smoothing,
-                            ctx.divisor, ctx.labels_checked)
+                            ctx.labels_checked, ctx.divisor, ctx.divisor is not None)
                 return Tensor._wrap(gx), None
             g_raw = g._array
             if ctx.divisor is not None:     # rows counted on the host or on the device:
@@ -334,12 +343,7 @@ def _at_least_one(divisor):
 
 def _checked_count(labels, classes: int, ignore_index: int, dtype):
     """``_check_label_values`` (a ValueError for a label out of range) of NumPy labels, the
-    count as a 0-d array of ``dtype``: a float division by it rounds as one by the int does.
-    (A compiled step's line: the common case, every label a class, is tried first.)"""
-    unsigned = _UNSIGNED.get(labels.dtype)
-    if labels.size and unsigned is not None and not 0 <= ignore_index < classes and \
-            labels.view(unsigned).max() < classes:
-        return np.asarray(labels.size, dtype=dtype)
+    count as a 0-d array of ``dtype``: a float division by it rounds as one by the int does."""
     return np.asarray(_check_label_values(labels, classes, ignore_index), dtype=dtype)
 
 

@@ -290,6 +290,8 @@ def apply(op, *inputs, **params):
     aux = None
     if op._save_aux:
         out, aux = out
+        if isinstance(aux, np.generic):     # (a reduction's NumPy scalar: a 0-d array)
+            aux = np.asarray(aux)
     scalar = out.__class__ is not np.ndarray and isinstance(out, np.generic)
     if scalar:
         out = np.asarray(out)               # NumPy reductions of 0-d results give scalars

@@ -132,7 +132,7 @@ class Optimizer:
                                 f"or float64, contiguous, GPUGRAD_FUSED not 0)")
                         note_reads(p)
                         updates.append((p, p._array, p.grad._array, group))
-            if updates:         # every gradient checked first: a bad one updates nothing
+            if updates:         # every gradient checked first: a bad one stops them all
                 kernel(_update_params, self, updates)
 
     def _layout(self) -> list:
