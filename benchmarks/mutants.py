@@ -130,7 +130,7 @@ MUTANTS = [
            LOSSES),
     Mutant("xent-recomputed-softmax-unnormalised", _F,
            "the softmax recomputed from the logits (none kept) is not divided by its row sums",
-           (("    probs /= probs.sum(axis=1, keepdims=True)\n", ""),), LOSSES),
+           (("        grad *= per_row / row_sums\n", "        grad *= per_row\n"),), LOSSES),
     Mutant("xent-kept-softmax-unnormalised", _F,
            "the softmax kept for the backward is exp(x - max), not divided by its row sums",
            (("    exp /= total[:, None]\n", ""),), LOSSES),

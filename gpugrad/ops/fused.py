@@ -226,20 +226,22 @@ def softmax_xent_backward(xp, x, labels, g, ignore_index: int, smoothing: float,
     if launch is not None and labels.dtype.name in ("int32", "int64") and x.shape[1] > 0:
         return launch.softmax_xent_backward(*_contiguous(xp, x, labels, g), ignore_index,
                                             smoothing, scale)
-    probs = x - x.max(axis=1, keepdims=True)
-    xp.exp(probs, out=probs)
-    probs /= probs.sum(axis=1, keepdims=True)
-    return softmax_xent_grad_from_probs(xp, probs, labels, g if scale == 1.0 else g * scale,
-                                        ignore_index, smoothing, labels_checked, counted)
+    exp = x - x.max(axis=1, keepdims=True)
+    xp.exp(exp, out=exp)
+    return softmax_xent_grad_from_probs(xp, exp, labels, g if scale == 1.0 else g * scale,
+                                        ignore_index, smoothing, labels_checked, counted,
+                                        row_sums=exp.sum(axis=1, keepdims=True))
 
 
 def softmax_xent_grad_from_probs(xp, probs, labels, g, ignore_index: int, smoothing: float,
                                  labels_checked: bool = False, counted=None,
-                                 mean: bool = False):
+                                 mean: bool = False, row_sums=None):
     """``softmax_xent_backward`` from the softmax ``probs`` (rows, cols), as the forward
     kept it: ``g * (probs - q)``, g one value or one per row. ``labels_checked`` and
     ``counted`` as for the forward; ``mean``: g is divided by ``counted`` (the rows of a
-    mean; fewer than 1 divides by 1, as the gradient of a mean over no rows is 0)."""
+    mean; fewer than 1 divides by 1, as the gradient of a mean over no rows is 0).
+    ``row_sums``: ``probs`` are exponentials not yet divided by these sums (rows, 1), in
+    the caller's scratch buffer, which becomes the gradient (the recomputing backward's)."""
     rows = labels.shape[0]
     every_row = labels_checked and _counts_every_row(counted, rows)
     if mean:
@@ -256,7 +258,11 @@ def softmax_xent_grad_from_probs(xp, probs, labels, g, ignore_index: int, smooth
         coef = xp.where(out_of_range, xp.nan, coef)
     coef = xp.asarray(coef, dtype=probs.dtype)
     per_row = coef[:, None] if coef.ndim else coef
-    grad = probs * per_row
+    if row_sums is None:
+        grad = probs * per_row
+    else:                               # coef * softmax in one pass over the scratch buffer
+        grad = probs
+        grad *= per_row / row_sums
     grad[_rows(xp, probs.shape[0]), picked] -= coef * (1.0 - smoothing) if smoothing else coef
     if smoothing:
         grad -= per_row * (smoothing / probs.shape[1])
