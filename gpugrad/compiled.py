@@ -152,15 +152,18 @@ def _as_tensors(inputs) -> tuple:
 
 
 def _signature(inputs) -> tuple:
-    """Grad mode, autocast, and per input its shape, dtype and requires_grad; where a tensor
-    is passed more than once, which earlier input each is (it is recorded as one)."""
+    """Grad mode, autocast, and per input its shape, dtype and requires_grad; where inputs
+    share an array (one tensor passed twice, a tensor and its ``detach()``), which earlier
+    input each shares it with (it is recorded as one)."""
     key = [_grad_mode.grad_enabled, _autocast.active]
     for t in inputs:
         array = t._array
         key += (array.shape, array.dtype, t._requires_grad)
-    if len(inputs) > 1 and len(set(map(id, inputs))) < len(inputs):
-        first: dict = {}
-        key.append(tuple(first.setdefault(id(t), i) for i, t in enumerate(inputs)))
+    if len(inputs) > 1:
+        ids = [id(t._array) for t in inputs]
+        if len(set(ids)) < len(ids):
+            first: dict = {}
+            key.append(tuple(first.setdefault(a, i) for i, a in enumerate(ids)))
     return tuple(key)
 
 

@@ -64,7 +64,7 @@ class Recorder:
         self.checks: list = []          # (read, value): read() must still give value
         self.signature = _Signature(inputs)     # as the step is called, before it runs
         for i, t in enumerate(inputs):
-            if self.inputs[id(t)] == i:         # (one tensor passed twice: read once)
+            if self.signature.aliases[i] == i:  # (one array passed twice: read once)
                 self._bind(t._array, f"t{i}._array", ())
 
     # ------------------------------------------------------------------ recording
@@ -243,16 +243,16 @@ class Recorder:
 class _Signature:
     """What a call must match to replay a program, taken when the recording began: grad
     mode and autocast, and per input its array's type, shape and dtype and requires_grad
-    (a tensor, not batched, with no forward-mode tangent); and which inputs are one tensor
-    passed twice."""
+    (a tensor, not batched, with no forward-mode tangent); and which inputs share one
+    array (one tensor passed twice, or a tensor and its ``detach()``)."""
 
     def __init__(self, inputs):
         self.grad_enabled = _grad_mode.grad_enabled
         self.autocast = _autocast.active
         self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
                        for t in inputs]
-        first: dict = {}
-        self.aliases = tuple(first.setdefault(id(t), i) for i, t in enumerate(inputs))
+        first: dict = {}            # (by array: two tensors may share one)
+        self.aliases = tuple(first.setdefault(id(t._array), i) for i, t in enumerate(inputs))
 
 
 def _matcher(signature: _Signature, guards: list, checks: list):
@@ -271,11 +271,11 @@ def _matcher(signature: _Signature, guards: list, checks: list):
                   f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
                   f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
     firsts = [j for j in range(n) if signature.aliases[j] == j]
-    terms += [f"t{j} is t{i}" for j, i in enumerate(signature.aliases) if i != j]
-    if len(firsts) <= 4:                # and the others distinct: pairwise, or by a set
-        terms += [f"t{j} is not t{k}" for j in firsts for k in firsts if k < j]
+    terms += [f"t{j}._array is t{i}._array" for j, i in enumerate(signature.aliases) if i != j]
+    if len(firsts) <= 4:                # and the others distinct: pairwise (fast), or by a set
+        terms += [f"t{j}._array is not t{k}._array" for j in firsts for k in firsts if k < j]
     else:
-        listed = ", ".join(f"t{j}" for j in firsts)
+        listed = ", ".join(f"t{j}._array" for j in firsts)
         terms.append(f"len(set(map(id, ({listed},)))) == {len(firsts)}")
     for number, (tensor, array, requires_grad) in enumerate(guards):
         names[f"g{number}"], names[f"a{number}"] = tensor, array

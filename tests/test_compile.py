@@ -575,3 +575,16 @@ def test_a_step_of_no_inputs_and_one_of_many_replay():
     assert (many.records, many.replays) == (3, 1)
     with pytest.raises(TypeError, match="input 1 is a float"):
         many(xs[0], 2.0)
+
+
+def test_two_tensors_sharing_one_array_are_recorded_as_sharing_it():
+    """A tensor and its ``detach()`` are two inputs over one array: the program reads it
+    once, and a call with two arrays records again (it replayed the shared one's program,
+    reading the last input's array for both)."""
+    f = gpugrad.compile(lambda a, b: a * 2.0 + b * 10.0)
+    x = gpugrad.tensor([1.0, 2.0])
+    assert f(x, x.detach()).tolist() == [12.0, 24.0]
+    assert f(gpugrad.tensor([1.0, 1.0]), gpugrad.tensor([5.0, 5.0])).tolist() == [52.0, 52.0]
+    y = gpugrad.tensor([3.0, 4.0])
+    assert f(y, y.detach()).tolist() == [36.0, 48.0]
+    assert (f.records, f.replays) == (2, 1)

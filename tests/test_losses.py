@@ -89,3 +89,24 @@ def test_mse_loss(device):
     np.testing.assert_allclose(x.grad.numpy(), 2 * (a - b) / 6)
     with pytest.raises(ValueError, match="shape"):
         F.mse_loss(x, gpugrad.zeros(2, 3, dtype="float64", device=device))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.uint8])
+def test_small_label_dtypes_with_many_classes_are_checked_as_int64_labels(dtype):
+    """The label check reads signed labels through an unsigned view (negatives read huge)
+    only where the classes are fewer than the view's sign bit: int8 labels of 300 classes
+    still find -1 out of range and -100 ignored."""
+    classes = 300 if dtype != np.uint8 else 200
+    logits = np.zeros((3, classes), np.float32)
+    logits[:, 7], logits[:, classes - 1] = 5.0, 9.0
+    x = gpugrad.tensor(logits)
+    labels = np.array([-100, 3, 7] if dtype != np.uint8 else [100, 3, 7], dtype)
+    loss = F.cross_entropy(x, gpugrad.tensor(labels), ignore_index=-100 if dtype != np.uint8
+                           else 100).item()
+    wide = F.cross_entropy(x, gpugrad.tensor(labels.astype(np.int64)),
+                           ignore_index=-100 if dtype != np.uint8 else 100).item()
+    assert loss == wide == pytest.approx(np.log(classes - 2 + np.exp(5) + np.exp(9)) - 2.5,
+                                         rel=1e-6)     # rows 3 and 7; the first ignored
+    if dtype != np.uint8:
+        with pytest.raises(ValueError, match="label -1 is out of range for 300 classes"):
+            F.cross_entropy(x, gpugrad.tensor(np.array([-1, 3, 7], dtype)))

@@ -68,10 +68,6 @@ def relu_backward(xp, g, y):
 
 def linear_relu_forward(xp, x, w, b):
     """relu(x @ w.T + b): x (rows, in), w (out, in), b (out,) -> (rows, out)."""
-    if xp is np:
-        out = np.matmul(x, w.T)
-        out += b
-        return np.maximum(out, 0, out=out)
     out = matmul(xp, x, w.T)
     launch = _kernels(xp, out, b)
     if launch is not None and out.ndim == 2:
@@ -100,7 +96,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
     (None for the others). ``g_is_scratch``: g's buffer is nobody else's, and the reference
     path masks it in place instead of allocating another of its size. ``gw_into`` /
     ``gb_into``: existing gradient buffers to add gw / gb into in place (then returned)."""
-    launch = None if xp is np else _kernels(xp, g, y, x, w)
+    launch = _kernels(xp, g, y, x, w)
     if launch is not None:
         g, y, x, w = _contiguous(xp, g, y, x, w)
         rows, outs = y.shape

@@ -63,8 +63,8 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
     """Raise ValueError naming the first label (raw array) that is neither a class index
     below ``classes`` nor ``ignore_index``; else return how many labels are not
     ``ignore_index``. Reads the labels on the host."""
-    unsigned = _UNSIGNED.get(labels.dtype)
-    if unsigned is not None and labels.__class__ is np.ndarray and labels.size and \
+    unsigned, classes_up_to = _UNSIGNED.get(labels.dtype, (None, 0))
+    if classes <= classes_up_to and labels.__class__ is np.ndarray and labels.size and \
             not 0 <= ignore_index < classes and \
             np.maximum.reduce(labels.view(unsigned), axis=None) < classes:
         return labels.size      # the common case, in one reduction: negatives read huge
@@ -80,10 +80,13 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
     return int((labels != ignore_index).sum())
 
 
-_UNSIGNED = {np.dtype(signed): np.dtype(unsigned) for signed, unsigned in
-             [(np.int8, np.uint8), (np.int16, np.uint16), (np.int32, np.uint32),
-              (np.int64, np.uint64), (np.uint8, np.uint8), (np.uint16, np.uint16),
-              (np.uint32, np.uint32), (np.uint64, np.uint64)]}
+# label dtype -> (its unsigned view, the most classes the view's check holds for): a
+# negative label of b bits reads as 2**(b-1) or more, so it is caught below that many classes
+_UNSIGNED = {np.dtype(signed): (np.dtype(unsigned), 2 ** (8 * np.dtype(signed).itemsize - 1))
+             for signed, unsigned in [(np.int8, np.uint8), (np.int16, np.uint16),
+                                      (np.int32, np.uint32), (np.int64, np.uint64)]}
+_UNSIGNED.update({np.dtype(u): (np.dtype(u), float("inf"))
+                  for u in (np.uint8, np.uint16, np.uint32, np.uint64)})
 
 
 def _labels_checked_now(labels) -> bool:
@@ -131,12 +134,10 @@ class SoftmaxCrossEntropy(Op):
 
     @staticmethod
     def forward(xp, x, labels, ignore_index, smoothing, reduction, divisor, labels_checked):
-        if x.size > KEEP_SOFTMAX_UP_TO:     # large: the rule recomputes it (memory as PyTorch's)
-            losses, probs = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
-                                                       labels_checked, divisor), None
-        else:
-            losses, probs = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
-                                                       labels_checked, divisor, keep_probs=True)
+        keep = x.size <= KEEP_SOFTMAX_UP_TO     # larger: recomputed (memory as PyTorch's)
+        out = fused.softmax_xent_forward(xp, x, labels, ignore_index, smoothing,
+                                         labels_checked, divisor, keep_probs=keep)
+        losses, probs = out if keep else (out, None)
         return _reduced(losses, reduction, divisor), probs
 
     @staticmethod
