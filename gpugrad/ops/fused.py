@@ -68,8 +68,11 @@ def relu_backward(xp, g, y):
 
 def linear_relu_forward(xp, x, w, b):
     """relu(x @ w.T + b): x (rows, in), w (out, in), b (out,) -> (rows, out)."""
-    out = matmul(xp, x, w.T)
-    launch = _kernels(xp, out, b)
+    if xp is np:            # (no dispatch calls on NumPy: a small model's step pays each)
+        out, launch = np.matmul(x, w.T), None
+    else:
+        out = matmul(xp, x, w.T)
+        launch = _kernels(xp, out, b)
     if launch is not None and out.ndim == 2:
         return launch.bias_relu_forward_(out, *_contiguous(xp, b))
     out += b
@@ -96,7 +99,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
     (None for the others). ``g_is_scratch``: g's buffer is nobody else's, and the reference
     path masks it in place instead of allocating another of its size. ``gw_into`` /
     ``gb_into``: existing gradient buffers to add gw / gb into in place (then returned)."""
-    launch = _kernels(xp, g, y, x, w)
+    launch = None if xp is np else _kernels(xp, g, y, x, w)      # (as the forward)
     if launch is not None:
         g, y, x, w = _contiguous(xp, g, y, x, w)
         rows, outs = y.shape
