@@ -260,10 +260,9 @@ def _matcher(signature: _Signature, guards: list, checks: list):
     generated function (every condition a comparison inlined: this runs before every
     replay, so it costs what reading the attributes costs). Its conditions: the
     ``signature``, and ``StepProgram.guards_hold``'s."""
-    names = {"_grad_mode": _grad_mode, "_autocast": _autocast}
-    terms = [f"_grad_mode.grad_enabled is {signature.grad_enabled!r}",
+    names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor}
+    terms = [f"_grad_mode.grad_enabled == {signature.grad_enabled!r}",
              f"_autocast.active == {signature.autocast!r}"]
-    names["Tensor"] = Tensor
     n = len(signature.inputs)
     for i, (kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
         names[f"k{i}"], names[f"d{i}"] = kind, dtype
