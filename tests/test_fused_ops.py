@@ -488,3 +488,35 @@ def test_zero_dim_tensors_keep_their_shape_through_the_fused_ops(device):
     assert y.shape == () and loss.shape == ()
     loss.backward()
     assert x.grad.shape == () and x.grad.item() == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("fused_on", [True, False], ids=["kernels", "reference"])
+def test_cross_entropy_gradient_with_and_without_the_kept_softmax_on_each_device(device,
+                                                                               fused_on):
+    """Cross-entropy's first-order gradient against float64, on each device, with the
+    fused kernels on (CUDA: no softmax kept, the kernel recomputes) and off (the reference
+    path keeps it, CuPy's included), below and above the size limit for keeping it."""
+    from gpugrad.ops import loss as loss_module
+    previous = gpugrad.cuda.set_fused(fused_on)
+    try:
+        for rows, limit in ((6, loss_module.KEEP_SOFTMAX_UP_TO), (6, 5)):
+            saved, loss_module.KEEP_SOFTMAX_UP_TO = loss_module.KEEP_SOFTMAX_UP_TO, limit
+            try:
+                logits = rng.standard_normal((rows, 5)) * 2
+                labels = np.array([4, 0, -100, 2, 2, 1])
+                x = gpugrad.tensor(logits, device=device, requires_grad=True)
+                loss = F.cross_entropy(x, gpugrad.tensor(labels, device=device),
+                                       label_smoothing=0.1)
+                kept = loss.grad_fn.aux is not None
+                loss.backward()
+            finally:
+                loss_module.KEEP_SOFTMAX_UP_TO = saved
+            on_kernels = fused_on and device != "cpu"
+            assert kept == (not on_kernels and limit >= logits.size)
+            valid = labels != -100
+            q = np.full((rows, 5), 0.1 / 5)
+            q[np.arange(rows), np.where(valid, labels, 0)] += 0.9
+            expected = (softmax64(logits) - q) * (valid / valid.sum())[:, None]
+            np.testing.assert_allclose(to_numpy(x.grad), expected, rtol=1e-10, atol=1e-12)
+    finally:
+        gpugrad.cuda.set_fused(previous)
