@@ -254,8 +254,8 @@ MUTANTS = [
              "        self.lines.append((call, reads, ()))\n\n    def _bind_result"),), COMPILE),
     Mutant("compile-guards-ignored", "gpugrad/step_program.py",
            "a parameter given a new array is not noticed: the program reads the old one",
-           (("            if t._array is not array or t._requires_grad != requires_grad:",
-             "            if t._requires_grad != requires_grad:"),), COMPILE),
+           (('        terms += [f"g{number}._array is a{number}",\n',
+             '        terms += [\n'),), COMPILE),
     Mutant("compile-targets-frozen", "gpugrad/ops/loss.py",
            "cross-entropy's differentiable reverse rule makes its targets outside a kernel, "
            "so a compiled second-order step replays the recording's labels",

@@ -115,7 +115,7 @@ class CompiledStep:
             return self._on_device(inputs)
         key = _signature(inputs)
         program = self._programs.get(key)
-        if program is not None and program.guards_hold():
+        if program is not None and program.matches(inputs):
             self._last = program
             self.replays += 1
             return program.run(inputs)

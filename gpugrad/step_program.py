@@ -259,7 +259,8 @@ def _matcher(signature: _Signature, guards: list, checks: list):
     """``matches(inputs)``: whether a call with ``inputs`` may replay the program, as one
     generated function (every condition a comparison inlined: this runs before every
     replay, so it costs what reading the attributes costs). Its conditions: the
-    ``signature``, and ``StepProgram.guards_hold``'s."""
+    ``signature``; every tensor in ``guards`` still holds its array and still does (or does
+    not) require grad; every ``(read, value)`` in ``checks`` still reads ``value``."""
     names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor}
     terms = [f"_grad_mode.grad_enabled == {signature.grad_enabled!r}",
              f"_autocast.active == {signature.autocast!r}"]
@@ -298,28 +299,17 @@ def _device_error() -> RuntimeError:
 
 class StepProgram:
     """A recorded step: ``run(inputs)`` replays it, returning fresh tensors (no graph).
-    ``source`` is the generated Python; ``guards`` the tensors read by reference, each with
-    the array and requires_grad it had, and ``checks`` other state that must not change
-    (``guards_hold`` checks both)."""
+    ``source`` is the generated Python; ``matches(inputs)`` says whether a call may replay
+    it: its signature, the tensors it reads by reference (``guards``: each with the array
+    and requires_grad it had) and other state that must not change (``checks``)."""
 
     def __init__(self, source: str, names: dict, treedef, guards: list, checks: list,
                  signature: _Signature):
-        self.source, self.treedef, self.guards, self.checks = source, treedef, guards, checks
+        self.source, self.treedef = source, treedef
         namespace = dict(names)
         exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
         self._replay = namespace["replay"]
         self.matches = _matcher(signature, guards, checks)
-
-    def guards_hold(self) -> bool:
-        """Whether every tensor the program reads by reference still holds the same array
-        and still does (or does not) require grad."""
-        for t, array, requires_grad in self.guards:
-            if t._array is not array or t._requires_grad != requires_grad:
-                return False
-        for read, value in self.checks:
-            if read() != value:
-                return False
-        return True
 
     def run(self, inputs):
         """Replay on ``inputs`` (tensors of the recorded signature); the outputs' pytree."""
