@@ -11,7 +11,8 @@ and requires_grad; grad mode and autocast; and, for every tensor the step reads 
 (parameters, buffers), the array it holds and whether it requires grad. What runs live at
 every replay, as eager code would: ``optimizer.step()`` (so schedulers and step counts work:
 learning rates are read, not frozen), ``zero_grad``, storing gradients into ``.grad`` and the
-post-accumulate hooks, ``scheduler.step()``. What is fixed at recording: Python numbers the
+post-accumulate hooks, ``p.grad = ...`` assignments, ``scheduler.step()``; tensors made with
+factories (``zeros``, ``tensor(data)``...) are made afresh. What is fixed at recording: Python numbers the
 step closes over, Python control flow, and which modules are in ``train()``/``eval()`` mode
 (call ``reset()`` after changing them). Host reads (``.item()``, ``print(t)``, a branch on
 a value) and random draws inside the step are refused, with the capture rules' errors.

@@ -19,6 +19,7 @@ import numbers
 import numpy as np
 
 from . import backend, random
+from .autograd.compile_mode import note_reads, recorded
 from .autograd.mode import _state as _vmap_state
 from .dtypes import as_dtype, get_default_dtype
 from .tensor import Tensor
@@ -96,8 +97,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     else:
         target = backend.get_default_device()
     moved = _host_or_same(source, target, on_device)
-    array = backend.asarray(moved, dtype=_infer_dtype(source, dtype), device=target,
-                            copy=moved is source)
+    if is_tensor:
+        note_reads(data)
+    array = recorded(backend.asarray)(moved, dtype=_infer_dtype(source, dtype),
+                                      device=target, copy=moved is source)
     return _finish(array, requires_grad)
 
 
@@ -146,7 +149,7 @@ def _filled(fill, shape, dtype, device, requires_grad):
     xp = backend.array_module(target)
     dtype = as_dtype(dtype) or _infer_dtype(fill, None)
     with backend.use_device(target):
-        array = xp.full(shape, fill, dtype=dtype)
+        array = recorded(xp.full)(shape, fill, dtype=dtype)
     return _finish(array, requires_grad)
 
 
@@ -165,7 +168,7 @@ def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = xp.empty(_shape(shape), dtype=as_dtype(dtype) or get_default_dtype())
+        array = recorded(xp.empty)(_shape(shape), dtype=as_dtype(dtype) or get_default_dtype())
     return _finish(array, requires_grad)
 
 
@@ -233,7 +236,7 @@ def arange(start, stop=None, step=1, dtype=None, device=None, requires_grad=Fals
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = xp.arange(start, stop, step, dtype=as_dtype(dtype))
+        array = recorded(xp.arange)(start, stop, step, dtype=as_dtype(dtype))
     return _finish(array, requires_grad)
 
 
@@ -248,7 +251,8 @@ def linspace(start, stop, num: int, dtype=None, device=None, requires_grad=False
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = xp.linspace(start, stop, num, dtype=as_dtype(dtype) or get_default_dtype())
+        array = recorded(xp.linspace)(start, stop, num,
+                                      dtype=as_dtype(dtype) or get_default_dtype())
     return _finish(array, requires_grad)
 
 
@@ -263,7 +267,7 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = xp.eye(n, m, dtype=as_dtype(dtype) or get_default_dtype())
+        array = recorded(xp.eye)(n, m, dtype=as_dtype(dtype) or get_default_dtype())
     return _finish(array, requires_grad)
 
 

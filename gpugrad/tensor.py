@@ -17,14 +17,14 @@ Example::
 
 from __future__ import annotations
 
-import operator
 import weakref
 
 import numpy as np
 
 from . import backend
 from .autograd.capture_mode import refuse_host_sync
-from .autograd.compile_mode import refuse_in_compile
+from .autograd.compile_mode import effect, is_compiling, refuse_in_compile
+from .tensor_size import ElementCount
 
 __all__ = ["Tensor", "VersionCounter"]
 
@@ -56,7 +56,7 @@ class Tensor:
         ((1, 3), 2, 3, dtype('float32'), device('cpu'))
     """
 
-    __slots__ = ("_array", "_requires_grad", "grad", "grad_fn", "output_nr", "_version",
+    __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "output_nr", "_version",
                  "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents",
                  "_post_accumulate_hooks", "__weakref__")
     _batched = False            # True for vmap's BatchedTensor
@@ -74,7 +74,7 @@ class Tensor:
         t = object.__new__(cls)
         t._array = array
         t._requires_grad = False
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t.output_nr = 0
         t._version = VersionCounter()
@@ -110,7 +110,7 @@ class Tensor:
             >>> t.size, t.size(), t.size(-1)
             (6, (2, 3), 3)
         """
-        return _ElementCount(self._array.size, self._array.shape)
+        return ElementCount(self._array.size, self._array.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -143,6 +143,21 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, flag: bool):
         self.requires_grad_(flag)
+
+    @property
+    def grad(self) -> "Tensor | None":
+        """The gradient backward accumulated here, or None. Assign None or a tensor of this
+        one's shape, dtype and device (in a compiled step, every replay assigns again)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: "Tensor | None"):
+        if value is not None:
+            _check_assigned_grad(self, value)
+        if is_compiling():
+            effect(setattr, self, "_grad", value)
+        else:
+            self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -352,34 +367,25 @@ def _bind_engine():
     return backward
 
 
+def _check_assigned_grad(tensor: Tensor, grad) -> None:
+    """Refuse a ``.grad`` an optimizer could not use, naming the mismatch (as PyTorch does)."""
+    if grad is tensor or not isinstance(grad, Tensor):
+        got = "the tensor itself" if grad is tensor else type(grad).__name__
+        raise TypeError(f"t.grad must be None or another tensor, not {got}; "
+                        f"assign gpugrad.tensor(values, dtype=t.dtype, device=t.device)")
+    for what, fix in (("shape", "reshape or sum it"), ("dtype", f"use .to({tensor.dtype})"),
+                      ("device", f"use .to('{tensor.device}')")):
+        want, got = getattr(tensor, what), getattr(grad, what)
+        if want != got:
+            raise ValueError(f"the assigned .grad has {what} {got} but its tensor has {what} "
+                             f"{want}; a gradient must match its tensor: {fix}")
+
+
 def _names_a_device(value) -> bool:
     if isinstance(value, backend.Device):
         return True
     return isinstance(value, str) and value.split(":")[0].strip().lower() in ("cpu", "cuda",
                                                                              "auto")
-
-
-class _ElementCount(int):
-    """``Tensor.size``: an int (the number of elements) that can be called for the shape."""
-
-    def __new__(cls, count: int, shape: tuple):
-        self = int.__new__(cls, count)
-        self._shape = shape
-        return self
-
-    def __call__(self, dim: int | None = None):
-        if dim is None:
-            return self._shape
-        ndim = len(self._shape)
-        dim = operator.index(dim)
-        if not -ndim <= dim < ndim:
-            valid = f"valid: {-ndim} to {ndim - 1}" if ndim else "it has no dimensions"
-            raise IndexError(f"size(dim): dimension {dim!r} is out of range for a tensor with "
-                             f"{ndim} dimensions ({valid})")
-        return self._shape[dim]
-
-    def __reduce__(self):
-        return (int, (int(self),))          # pickled and copied as the plain count
 
 
 class _HookHandle:

@@ -31,7 +31,7 @@ FLOORS = [
     ("modes: grad, anomaly and vmap levels, capture, compile, autocast; random state",
      ["gpugrad.autograd.mode", "gpugrad.autograd.capture_mode",
       "gpugrad.autograd.compile_mode", "gpugrad.autograd.autocast_mode", "gpugrad.random"]),
-    ("tensor: the Tensor type", ["gpugrad.tensor"]),
+    ("tensor: the Tensor type", ["gpugrad.tensor", "gpugrad.tensor_size"]),
     ("autograd core: nodes, saved values, the engine, batching levels, factories",
      ["gpugrad.autograd", "gpugrad.creation", "gpugrad.interop"]),
     ("ops: the op records and their functions", ["gpugrad.ops"]),

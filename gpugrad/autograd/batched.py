@@ -29,7 +29,8 @@ import contextlib
 import math
 
 from .mode import _state
-from ..tensor import Tensor, _ElementCount
+from ..tensor import Tensor
+from ..tensor_size import ElementCount
 
 __all__ = ["BatchedTensor", "VmapLevel", "push_level", "pop_level", "reentered", "level_of",
            "innermost_array", "escaped_error", "backward_in_vmap_error"]
@@ -153,7 +154,7 @@ class BatchedTensor(Tensor):
 
     @property
     def size(self) -> int:
-        return _ElementCount(self.numel(), self.shape)
+        return ElementCount(self.numel(), self.shape)
 
     @property
     def dtype(self):

@@ -27,12 +27,13 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 
 import numpy as np
 
-__all__ = ["CompileError", "is_compiling", "recording_into", "kernel", "effect", "note_reads",
-           "refuse_in_compile"]
+__all__ = ["CompileError", "is_compiling", "recording_into", "kernel", "recorded", "effect",
+           "note_reads", "refuse_in_compile"]
 
 
 class CompileError(RuntimeError):
@@ -78,6 +79,13 @@ def kernel(fn, *args, **kwargs):
         result = np.asarray(result)
     recorder.kernel(fn, args, kwargs, result, scalar)
     return result
+
+
+def recorded(fn):
+    """``fn`` itself, or while a step is being recorded, ``fn`` with each call written down
+    as ``kernel`` writes it: ``recorded(np.zeros)(3)`` costs one check outside a recording
+    (for call sites as hot as ``gpugrad.tensor``)."""
+    return fn if _state.recorder is None else functools.partial(kernel, fn)
 
 
 def effect(fn, *args):

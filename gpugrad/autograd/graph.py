@@ -233,7 +233,7 @@ class AccumulateGrad:
         it in place (as ``store_grad`` would): a plain contiguous writable buffer of both, on
         the leaf's device, with no graph or tangent, on a leaf with no hooks. Else None."""
         variable = self.variable
-        grad = variable.grad
+        grad = variable._grad
         if grad is None or variable._hooks or grad._requires_grad or grad._tangents or \
                 _compiling.recorder is not None:    # a compiled step stores grads live
             return None
@@ -253,7 +253,8 @@ def _accumulate(variable, grad, create_graph: bool, owned: bool):
     if variable._post_accumulate_hooks:
         for hook in tuple(variable._post_accumulate_hooks):
             hook(variable)
-    return None if variable.grad is None else variable.grad._array
+    grad = variable._grad
+    return None if grad is None else grad._array
 
 
 def without_graph(g):
@@ -274,22 +275,23 @@ def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
     of one ``.grad`` (clipping, zeroing) never shows up in another tensor or in the user's
     cotangent. Later gradients are added out of place.
     """
-    if owned and tensor.grad is None and not create_graph and not grad._requires_grad:
-        tensor.grad = grad          # the common first case (every parameter after zero_grad)
+    old = tensor._grad
+    if owned and old is None and not create_graph and not grad._requires_grad:
+        tensor._grad = grad         # the common first case (every parameter after zero_grad)
         return
     if not create_graph:
         grad = without_graph(grad)
-        if tensor.grad is None and not owned:
+        if old is None and not owned:
             copy = grad._array.copy()
             tangents = grad._tangents
             grad = type(grad)._wrap(copy)
             grad._tangents = tangents
-        elif tensor.grad is not None and _can_add_in_place(tensor.grad, grad):
-            existing = tensor.grad._array
-            tensor.grad._xp().add(existing, grad._array, out=existing)
-            tensor.grad._version.value += 1
+        elif old is not None and _can_add_in_place(old, grad):
+            existing = old._array
+            old._xp().add(existing, grad._array, out=existing)
+            old._version.value += 1
             return
-    tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    tensor._grad = grad if old is None else old + grad
 
 
 def _can_add_in_place(existing, grad) -> bool:

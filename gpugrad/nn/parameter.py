@@ -24,12 +24,12 @@ def zero_grads(params, set_to_none: bool = True) -> None:
 
 def _zero_grads(params, set_to_none: bool) -> None:
     for param in params:
-        if set_to_none or param.grad is None:
-            param.grad = None
+        if set_to_none or param._grad is None:
+            param._grad = None
         else:
             with no_grad():
-                param.grad = param.grad.detach()
-                param.grad.zero_()
+                param._grad = param._grad.detach()
+                param._grad.zero_()
 
 
 class Parameter(Tensor):

@@ -96,7 +96,7 @@ class Adam(Optimizer):
                 f"(graph()'s warm-up does, for parameters that have gradients then)")
         counts = tuple(state.get("step", 0) for state in states)
         roles = {"params": [p._array for p in params],
-                 "grads": [p.grad._array for p in params],
+                 "grads": [p._grad._array for p in params],
                  "exp_avg": [_state_tensor(s, "exp_avg", p._array)
                              for s, p in zip(states, params)],
                  "exp_avg_sq": [_state_tensor(s, "exp_avg_sq", p._array)

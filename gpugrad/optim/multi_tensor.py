@@ -35,7 +35,7 @@ class Bucket:
 
 def fusable(p) -> bool:
     """Whether parameter ``p`` (with a gradient) can take the fused kernels."""
-    a, g = p._array, p.grad._array
+    a, g = p._array, p._grad._array
     return (a.__class__ is not np.ndarray and a.dtype in _FLOATS and g.dtype == a.dtype
             and a.flags.c_contiguous and g.flags.c_contiguous and g.shape == a.shape)
 
@@ -51,7 +51,7 @@ def step(optimizer, recording: bool) -> set:
     for index, group in enumerate(optimizer.param_groups):
         members: dict = {}
         for p in group["params"]:
-            if p.grad is not None and fusable(p):
+            if p._grad is not None and fusable(p):
                 members.setdefault((str(p.device), p.dtype.str), []).append(p)
         for key, params in members.items():
             bucket = buckets.get((index,) + key)

@@ -121,7 +121,7 @@ class Optimizer:
             updates = []
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None and id(p) not in done:
+                    if p._grad is not None and id(p) not in done:
                         _check_grad(p)
                         if recording:
                             raise CaptureError(
@@ -131,7 +131,7 @@ class Optimizer:
                                 f"freeze; only the fused kernels can be captured (float32 "
                                 f"or float64, contiguous, GPUGRAD_FUSED not 0)")
                         note_reads(p)
-                        updates.append((p, p._array, p.grad._array, group))
+                        updates.append((p, p._array, p._grad._array, group))
             if updates:         # every gradient checked first: a bad one stops them all
                 kernel(_update_params, self, updates)
 
@@ -241,7 +241,7 @@ def _update_params(optimizer, updates) -> None:
 
 
 def _check_grad(p) -> None:
-    g = p.grad._array
+    g = p._grad._array
     if g.shape != p._array.shape or g.__class__ is not p._array.__class__:
         raise ValueError(f"a parameter of shape {tuple(p.shape)} on {p.device} has a .grad of "
                          f"shape {tuple(p.grad.shape)} on {p.grad.device}; a gradient must match "

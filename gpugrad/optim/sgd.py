@@ -106,7 +106,7 @@ class SGD(Optimizer):
             slot.table(self._fused_roles(bucket.params, momentum), recording)
 
     def _fused_roles(self, params, momentum) -> dict:
-        roles = {"params": [p._array for p in params], "grads": [p.grad._array for p in params]}
+        roles = {"params": [p._array for p in params], "grads": [p._grad._array for p in params]}
         if momentum:
             roles["bufs"] = [_state_tensor(self.state[id(p)], "momentum_buffer", p._array)
                              for p in params]
