@@ -60,6 +60,43 @@ def test_captured_steps_equal_eager_steps_cpu_runs_eagerly(device, optimizer):
         assert all(opt.state[id(p)]["step"] == 6 for p in model.parameters())
 
 
+def _grads_to_none_then_halved(model, opt, x, y):
+    for p in model.parameters():
+        p.grad = None
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    for p in model.parameters():
+        p.grad = p.grad * 0.5
+    opt.step()
+    return loss
+
+
+def _grads_to_fresh_zeros(model, opt, x, y):
+    for p in model.parameters():
+        p.grad = gpugrad.zeros_like(p)          # a factory inside the step, added into
+    loss = F.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+@pytest.mark.parametrize("body", [_grads_to_none_then_halved, _grads_to_fresh_zeros],
+                         ids=["grads-assigned", "grads-from-a-factory"])
+def test_steps_that_assign_grads_equal_eager_steps_cpu_runs_eagerly(device, body):
+    """A replay redoes what the step's Python did to ``.grad`` (tests/test_grad_assignment.py
+    checks gpugrad.compile's CPU program the same way)."""
+    model, opt, batches = setup(device)
+    eager_losses = [body(model, opt, x, y).item() for x, y in batches]
+    eager = [to_numpy(p).copy() for p in model.parameters()]
+
+    model, opt, batches = setup(device)
+    step = graph(lambda x, y: body(model, opt, x, y), *batches[0])
+    losses = [step(x, y).item() for x, y in batches]
+    np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
+    for a, e in zip(model.parameters(), eager):
+        np.testing.assert_allclose(to_numpy(a), e, rtol=1e-6, atol=1e-7)
+
+
 def test_outputs_are_static_and_overwritten(device):
     model, opt, batches = setup(device)
     step = graph(make_step(model, opt), *batches[0])
