@@ -54,7 +54,9 @@ OPTIM = ("tests/test_optim.py", "tests/test_optimizer_rounding.py", "tests/test_
          "tests/test_optim_habits.py")
 SAVE = ("tests/test_serialization.py",)
 NN = ("tests/test_nn.py",)
-COMPILE = ("tests/test_compile.py", "tests/test_compile_random_programs.py")
+COMPILE = ("tests/test_compile.py", "tests/test_compile_random_programs.py",
+           "tests/test_compile_outside_state.py", "tests/test_grad_assignment.py",
+           "tests/test_compile_factories.py")
 
 _E, _U, _A = "gpugrad/ops/elementwise.py", "gpugrad/ops/unary.py", "gpugrad/ops/activation.py"
 _R, _L, _F = "gpugrad/ops/reduce.py", "gpugrad/ops/linalg.py", "gpugrad/ops/fused.py"
@@ -184,10 +186,10 @@ MUTANTS = [
              "            _apply(hooks, grads, nr, handouts, Tensor)\n    if node._retained:\n"
              "        for nr, ref in node._retained.items():\n            t = ref()\n"
              "            if t is not None and grads[nr] is not None:\n"
-             "                store_grad(t, grads[nr], create_graph, owned=False)\n",
+             "                store_grad_copy(t, grads[nr], create_graph)\n",
              "    if node._retained:\n        for nr, ref in node._retained.items():\n"
              "            t = ref()\n            if t is not None and grads[nr] is not None:\n"
-             "                store_grad(t, grads[nr], create_graph, owned=False)\n"
+             "                store_grad_copy(t, grads[nr], create_graph)\n"
              "    if node._pre_hooks:\n        for nr, hooks in node._pre_hooks.items():\n"
              "            _apply(hooks, grads, nr, handouts, Tensor)\n"),), ENGINE),
     Mutant("dependencies-counted-once", "gpugrad/autograd/walk.py",
@@ -250,8 +252,8 @@ MUTANTS = [
              "    pass\n"),), COMPILE),
     Mutant("compile-effect-result-not-bound", "gpugrad/step_program.py",
            "the gradient an effect stores is not what later lines read (the recording's is)",
-           (("        self._bind_result(result, call, reads)\n\n    def _bind_result",
-             "        self.lines.append((call, reads, ()))\n\n    def _bind_result"),), COMPILE),
+           (("        self._bind_result(result, call, reads)\n        for arg in args:",
+             "        self.lines.append((call, reads, ()))\n        for arg in args:"),), COMPILE),
     Mutant("compile-guards-ignored", "gpugrad/step_program.py",
            "a parameter given a new array is not noticed: the program reads the old one",
            (('        terms += [f"g{number}._array is a{number}",\n',
@@ -263,6 +265,25 @@ MUTANTS = [
              "dtype,\n",
              "    one_hot, valid = (lambda *a: a[0](*a[1:]))(_targets_raw, labels._xp(), "
              "labels._array, classes, dtype,\n"),), COMPILE),
+    Mutant("compile-structure-ignored", "gpugrad/step_program.py",
+           "a buffer replaced or a hook removed outside the step is not noticed",
+           (('             f"_structure.epoch == {signature.structure!r}"]',
+             '             "True"]'),), COMPILE),
+    Mutant("compile-outside-grad-frozen", "gpugrad/step_program.py",
+           "a gradient made outside the step is the recording's at every replay",
+           (('            self._bind(array, f"{name}._grad._array", ())\n',
+             '            pass\n'),), COMPILE),
+    Mutant("compile-replay-write-uncounted", "gpugrad/autograd/compile_mode.py",
+           "an in-place write a replay makes is not counted on the tensor's version",
+           (("        version.value += 1\n", "        pass\n"),), COMPILE),
+    Mutant("compile-factory-frozen", "gpugrad/creation.py",
+           "a factory's array is a constant of the program, so in-place writes carry over",
+           (("        array = recorded(xp.full)(shape, fill, dtype=dtype)",
+             "        array = xp.full(shape, fill, dtype=dtype)"),), COMPILE),
+    Mutant("compile-grad-assignment-frozen", "gpugrad/tensor.py",
+           "p.grad = ... inside a compiled step runs at the recording only",
+           (('            effect(setattr, self, "_grad", value)',
+             '            self._grad = value'),), COMPILE),
     Mutant("compile-keeps-every-array", "gpugrad/step_program.py",
            "no array is freed before the replay ends (a replay holds every intermediate)",
            (("            if dead:\n", "            if False:\n"),), COMPILE),

@@ -36,6 +36,7 @@ __all__ = [
     "Device", "DeviceError", "CudaUnavailableError", "cuda_status", "is_cuda_usable",
     "xp_of", "device_of", "is_array", "to_device", "array_module", "asarray",
     "get_default_device", "set_default_device", "check_same_device", "on_the_only_gpu",
+    "names_a_device",
     "zeros_like_device", "use_device", "memory_pool_bytes", "cuda_memory_hook", "synchronize",
 ]
 
@@ -140,6 +141,15 @@ def set_default_device(device: "str | Device") -> Device:
     global _default_device
     _default_device = Device(device)
     return _default_device
+
+
+def names_a_device(value) -> bool:
+    """Whether ``value`` names a device (a Device, or "cpu", "cuda:1", "auto"...) rather
+    than a dtype: ``t.to(x)`` takes either."""
+    if isinstance(value, Device):
+        return True
+    return isinstance(value, str) and value.split(":")[0].strip().lower() in ("cpu", "cuda",
+                                                                             "auto")
 
 
 def device_of(array) -> Device:

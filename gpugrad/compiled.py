@@ -7,8 +7,11 @@ program: no graph is built, no node, no saved value, no engine bookkeeping. On t
 replay is the step's CUDA graph (``gpugrad.cuda.graph``).
 
 What is part of the signature (a change records again): each input's shape, dtype, device
-and requires_grad; grad mode and autocast; and, for every tensor the step reads by reference
-(parameters, buffers), the array it holds and whether it requires grad. What runs live at
+and requires_grad; grad mode and autocast; for every tensor the step reads by reference
+(parameters, buffers), the array it holds and whether it requires grad; modules' parameters,
+buffers and submodules, hooks and optimizers (any assigned, added or removed since); and
+whether each gradient the step found on being called is there, with its shape and dtype (a
+replay reads the one it finds). What runs live at
 every replay, as eager code would: ``optimizer.step()`` (so schedulers and step counts work:
 learning rates are read, not frozen), ``zero_grad``, storing gradients into ``.grad`` and the
 post-accumulate hooks, ``p.grad = ...`` assignments, ``scheduler.step()``; tensors made with

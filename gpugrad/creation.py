@@ -131,8 +131,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
         data = data._array
     target = (backend.device_of(data) if device is None and _is_device_array(data)
               else _device(device))
-    array = backend.asarray(_host_or_same(data, target), dtype=_infer_dtype(data, dtype),
-                            device=target)
+    array = recorded(backend.asarray)(_host_or_same(data, target),
+                                      dtype=_infer_dtype(data, dtype), device=target)
     return _finish(array, False)
 
 

@@ -29,6 +29,7 @@ import copy as _copy
 import numpy as np
 
 from . import backend
+from .autograd.capture_mode import refuse_host_sync
 from .tensor import Tensor
 
 __all__ = ["from_dlpack"]
@@ -134,6 +135,7 @@ def to_numpy_array(t: Tensor, dtype=None, copy=None) -> np.ndarray:
     shared unless ``copy`` (or a new ``dtype``) needs a copy; ``copy=False`` then refuses.
     A CUDA tensor is refused: reading it is a copy to the host, made explicit by
     ``.numpy()``."""
+    refuse_host_sync("np.asarray(t), np.array(t) (Tensor.__array__)")
     array = t._array
     if not isinstance(array, np.ndarray):
         raise TypeError(f"implicit conversion of a {t.device} tensor to a NumPy array is not "

@@ -38,7 +38,7 @@ import numpy as np
 
 from . import pytree
 from .autograd.autocast_mode import _state as _autocast
-from .autograd.compile_mode import CompileError
+from .autograd.compile_mode import CompileError, structure
 from .autograd.mode import _state as _grad_mode
 from .tensor import Tensor
 
@@ -62,10 +62,13 @@ class Recorder:
             self.inputs.setdefault(id(t), i)
         self.guards: dict = {}          # id(tensor) -> (tensor, its array, requires_grad)
         self.checks: list = []          # (read, value): read() must still give value
+        self.grad_guards: list = []     # (owner, layout): owner's .grad as the call found it
+        self._grads_seen: set = set()   # id(tensor): its .grad read or written by the step
         self.signature = _Signature(inputs)     # as the step is called, before it runs
         for i, t in enumerate(inputs):
             if self.signature.aliases[i] == i:  # (one array passed twice: read once)
                 self._bind(t._array, f"t{i}._array", ())
+        self._input_slots = self._slots         # slots below this hold the inputs' arrays
 
     # ------------------------------------------------------------------ recording
     def op(self, forward, xp, arrays, params, out, inputs, scalar_result: bool,
@@ -96,6 +99,18 @@ class Recorder:
                     id(t) not in self.inputs:
                 self.guards.setdefault(id(t), (t, t._array, t._requires_grad))
 
+    def updates(self, param) -> None:
+        """An optimizer updates ``param`` in place. Refused when an input holds its array
+        (``step(w.detach())``): the program would take the one for the other."""
+        slot = self._slot(param._array)
+        if slot is not None and slot < self._input_slots and id(param) not in self.inputs:
+            aliases = self.signature.aliases
+            i = [j for j in range(len(aliases)) if aliases[j] == j][slot]
+            raise CompileError(
+                f"gpugrad.compile: input {i} shares its memory with a parameter the optimizer "
+                f"updates (shape {tuple(param.shape)}), so the recorded program cannot tell "
+                f"them apart; pass a copy (p.detach().clone()) or the parameter itself")
+
     def guard(self, read, value) -> None:
         """The program is valid only while ``read()`` returns ``value`` (an optimizer's
         layout, say); checked before every replay, once however often it is noted."""
@@ -110,9 +125,36 @@ class Recorder:
 
     def effect(self, fn, args, result) -> None:
         """``fn(*args)`` ran (``compile_mode.effect``) and gave ``result``: an array it
-        returns is what later lines read in place of the one recorded."""
+        returns is what later lines read in place of the one recorded. The ``.grad`` of a
+        tensor it was given may have changed: the program decides it from here on."""
         call, reads = self._call(fn, args, {})
         self._bind_result(result, call, reads)
+        for arg in args:
+            for t in (arg if isinstance(arg, (list, tuple)) else (arg,)):
+                if isinstance(t, Tensor):
+                    self._grads_seen.add(id(t))
+
+    def grad_read(self, tensor) -> None:
+        """The step reads ``tensor.grad`` (its value, an optimizer, clipping). If no line has
+        written it yet, it is the gradient the call found, made outside the step: the
+        program reads it there (``c3._grad._array``), valid while it is None or of the same
+        array type, shape and dtype as now (``grad_guards``, checked before each replay)."""
+        if id(tensor) in self._grads_seen:
+            return
+        self._grads_seen.add(id(tensor))
+        owner = self.inputs.get(id(tensor))
+        if owner is None and self._slot(tensor._array) is not None:
+            return                              # made by the step: its .grad is too
+        owner = tensor if owner is None else owner      # a tensor, or an input's position
+        grad = tensor._grad
+        if grad is None:
+            self.grad_guards.append((owner, None))
+            return
+        array = grad._array
+        if self._slot(array) is None:
+            self.grad_guards.append((owner, (array.__class__, array.shape, array.dtype)))
+            name = f"t{owner}" if isinstance(owner, int) else self._const(tensor, "c")
+            self._bind(array, f"{name}._grad._array", ())
 
     def _bind_result(self, result, call: str, reads: tuple) -> None:
         if isinstance(result, np.generic):      # a value no later line could be found by
@@ -232,10 +274,11 @@ class Recorder:
                     if last.get(s, number) <= number and number < len(body) - 1]
             if dead:
                 text.append("    del " + ", ".join(dead))
+        self.signature.structure = structure.epoch      # (hooks the step added count)
         inputs = ", ".join(f"t{i}" for i in range(len(self.signature.inputs)))
         source = f"def replay({inputs}):\n" + "\n".join(text)
         program = StepProgram(source, self.names, treedef, list(self.guards.values()),
-                              list(self.checks), self.signature)
+                              list(self.checks), self.grad_guards, self.signature)
         self._slot_of.clear()
         return program
 
@@ -243,27 +286,33 @@ class Recorder:
 class _Signature:
     """What a call must match to replay a program, taken when the recording began: grad
     mode and autocast, and per input its array's type, shape and dtype and requires_grad
-    (a tensor, not batched, with no forward-mode tangent); and which inputs share one
-    array (one tensor passed twice, or a tensor and its ``detach()``)."""
+    (a tensor, not batched, with no forward-mode tangent); which inputs share one array
+    (one tensor passed twice, or a tensor and its ``detach()``); and, once the recording
+    ended, ``compile_mode.structure``'s epoch (modules, hooks and optimizers unchanged)."""
 
     def __init__(self, inputs):
         self.grad_enabled = _grad_mode.grad_enabled
         self.autocast = _autocast.active
+        self.structure = None       # compile_mode.structure's epoch when the recording ended
         self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
                        for t in inputs]
         first: dict = {}            # (by array: two tensors may share one)
         self.aliases = tuple(first.setdefault(id(t._array), i) for i, t in enumerate(inputs))
 
 
-def _matcher(signature: _Signature, guards: list, checks: list):
+def _matcher(signature: _Signature, guards: list, checks: list, grad_guards: list = ()):
     """``matches(inputs)``: whether a call with ``inputs`` may replay the program, as one
     generated function (every condition a comparison inlined: this runs before every
     replay, so it costs what reading the attributes costs). Its conditions: the
     ``signature``; every tensor in ``guards`` still holds its array and still does (or does
-    not) require grad; every ``(read, value)`` in ``checks`` still reads ``value``."""
-    names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor}
+    not) require grad; every ``(read, value)`` in ``checks`` still reads ``value``; every
+    ``.grad`` in ``grad_guards`` is still None, or still an array of that type, shape and
+    dtype."""
+    names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor,
+             "_structure": structure}
     terms = [f"_grad_mode.grad_enabled == {signature.grad_enabled!r}",
-             f"_autocast.active == {signature.autocast!r}"]
+             f"_autocast.active == {signature.autocast!r}",
+             f"_structure.epoch == {signature.structure!r}"]
     n = len(signature.inputs)
     for i, (kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
         names[f"k{i}"], names[f"d{i}"] = kind, dtype
@@ -284,6 +333,17 @@ def _matcher(signature: _Signature, guards: list, checks: list):
     for number, (read, value) in enumerate(checks):
         names[f"r{number}"], names[f"v{number}"] = read, value
         terms.append(f"r{number}() == v{number}")
+    for number, (owner, layout) in enumerate(grad_guards):
+        if isinstance(owner, int):
+            grad = f"t{owner}._grad"
+        else:
+            grad, names[f"o{number}"] = f"o{number}._grad", owner
+        if layout is None:
+            terms.append(f"{grad} is None")
+            continue
+        names[f"ok{number}"], names[f"od{number}"] = layout[0], layout[2]
+        terms += [f"{grad} is not None", f"{grad}._array.__class__ is ok{number}",
+                  f"{grad}._array.shape == {layout[1]!r}", f"{grad}._array.dtype == od{number}"]
     unpack = f"    {''.join(f't{i}, ' for i in range(n))}= inputs\n" if n else ""
     source = (f"def matches(inputs):\n    if len(inputs) != {n}:\n        return False\n"
               f"{unpack}    return (" + "\n            and ".join(terms) + ")")
@@ -304,12 +364,12 @@ class StepProgram:
     and requires_grad it had) and other state that must not change (``checks``)."""
 
     def __init__(self, source: str, names: dict, treedef, guards: list, checks: list,
-                 signature: _Signature):
+                 grad_guards: list, signature: _Signature):
         self.source, self.treedef = source, treedef
         namespace = dict(names)
         exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
         self._replay = namespace["replay"]
-        self.matches = _matcher(signature, guards, checks)
+        self.matches = _matcher(signature, guards, checks, grad_guards)
 
     def run(self, inputs):
         """Replay on ``inputs`` (tensors of the recorded signature); the outputs' pytree."""

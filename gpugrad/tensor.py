@@ -23,7 +23,8 @@ import numpy as np
 
 from . import backend
 from .autograd.capture_mode import refuse_host_sync
-from .autograd.compile_mode import effect, is_compiling, refuse_in_compile
+from .autograd.compile_mode import _state as _compiling, effect, refuse_in_compile, \
+    structure_changed
 from .tensor_size import ElementCount
 
 __all__ = ["Tensor", "VersionCounter"]
@@ -123,6 +124,7 @@ class Tensor:
     @property
     def array(self):
         """The underlying NumPy or CuPy array (shared, not copied)."""
+        refuse_in_compile("reading t.array", "compute with gpugrad's ops, or outside the step")
         return self._array
 
     @property
@@ -146,15 +148,16 @@ class Tensor:
 
     @property
     def grad(self) -> "Tensor | None":
-        """The gradient backward accumulated here, or None. Assign None or a tensor of this
-        one's shape, dtype and device (in a compiled step, every replay assigns again)."""
+        """The gradient backward accumulated here, or None; assignable as in PyTorch."""
+        if _compiling.recorder is not None:         # a compiled step reads it
+            _compiling.recorder.grad_read(self)
         return self._grad
 
     @grad.setter
     def grad(self, value: "Tensor | None"):
         if value is not None:
             _check_assigned_grad(self, value)
-        if is_compiling():
+        if _compiling.recorder is not None:
             effect(setattr, self, "_grad", value)
         else:
             self._grad = value
@@ -237,7 +240,10 @@ class Tensor:
         if flag and self.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require gradients, but this one "
                             f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
-        self._requires_grad = bool(flag)
+        if _compiling.recorder is not None:         # a compiled step's replay sets it too
+            effect(setattr, self, "_requires_grad", bool(flag))
+        else:
+            self._requires_grad = bool(flag)
         return self
 
     def _ones_like_for_grad(self) -> "Tensor":
@@ -293,6 +299,7 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        structure_changed()
         if self.grad_fn is None:
             if self._hooks is None:
                 self._hooks = []
@@ -311,6 +318,7 @@ class Tensor:
         if not self._requires_grad or self.grad_fn is not None:
             raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf "
                                "tensors that require grad (parameters)")
+        structure_changed()
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
         self._post_accumulate_hooks.append(hook)
@@ -381,17 +389,11 @@ def _check_assigned_grad(tensor: Tensor, grad) -> None:
                              f"{want}; a gradient must match its tensor: {fix}")
 
 
-def _names_a_device(value) -> bool:
-    if isinstance(value, backend.Device):
-        return True
-    return isinstance(value, str) and value.split(":")[0].strip().lower() in ("cpu", "cuda",
-                                                                             "auto")
-
-
 class _HookHandle:
     def __init__(self, hooks: list, hook):
         self._hooks, self._hook = hooks, hook
 
     def remove(self):
+        structure_changed()
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)

@@ -32,8 +32,8 @@ import threading
 
 import numpy as np
 
-__all__ = ["CompileError", "is_compiling", "recording_into", "kernel", "recorded", "effect",
-           "note_reads", "refuse_in_compile"]
+__all__ = ["CompileError", "is_compiling", "recording_into", "kernel", "written", "recorded",
+           "effect", "note_reads", "refuse_in_compile", "structure_changed"]
 
 
 class CompileError(RuntimeError):
@@ -48,6 +48,23 @@ class _State(threading.local):
 
 
 _state = _State()
+
+
+class _Structure:
+    """Counts changes to what a recorded step reads through Python attributes and lists,
+    which no array guard sees: a module's parameters, buffers and submodules assigned or
+    deleted, hooks added or removed, parameter groups added. Shared by all threads."""
+
+    epoch = 0
+
+
+structure = _Structure()
+
+
+def structure_changed() -> None:
+    """Something a recorded step may have read by attribute changed (see ``_Structure``):
+    steps ``gpugrad.compile`` recorded before it record again at their next call."""
+    structure.epoch += 1
 
 
 def is_compiling() -> bool:
@@ -78,6 +95,20 @@ def kernel(fn, *args, **kwargs):
     if scalar:
         result = np.asarray(result)
     recorder.kernel(fn, args, kwargs, result, scalar)
+    return result
+
+
+def written(fn, versions, *args):
+    """``fn(*args)``, a write into tensors' arrays in place, then +1 on each of ``versions``
+    (their version counters): one recorded line, so that a replay counts its writes as the
+    eager write did (a graph built outside the step then notices them)."""
+    return kernel(_counted, fn, versions, *args)
+
+
+def _counted(fn, versions, *args):
+    result = fn(*args)
+    for version in versions:
+        version.value += 1
     return result
 
 

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import weakref
 
-from .compile_mode import effect
-from .graph import ACCUMULATED, Node, _tensor_type, gradient_edge, store_grad, without_graph
+from .graph import ACCUMULATED, Node, _tensor_type, gradient_edge, store_grad_copy, without_graph
 from .mode import _state as _mode_state, set_grad_enabled
 from .hooks import run_pre_hooks
 from .rule_results import AnomalyError, _check_result
@@ -111,14 +110,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     captured = _run(edges, roots, retain_graph, create_graph,
                     targets=[gradient_edge(t) for t in inputs])
     for t, g in zip(inputs, captured):
-        if g is not None:       # (a compiled step's replay stores it live)
-            effect(_store_input_grad, t, g, create_graph)
-
-
-def _store_input_grad(t, g, create_graph: bool):
-    """``backward(inputs=...)``'s store of ``g`` into ``t.grad``; the array stored."""
-    store_grad(t, g, create_graph, owned=False)
-    return t._grad._array
+        if g is not None:
+            store_grad_copy(t, g, create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -267,6 +267,17 @@ def without_graph(g):
     return out
 
 
+def store_grad_copy(tensor, grad, create_graph: bool) -> None:
+    """``store_grad`` of a gradient the caller keeps (``backward(inputs=...)``, a retained
+    gradient); in a step ``gpugrad.compile`` records, a line a replay runs again."""
+    effect(_store_copy, tensor, grad, create_graph)
+
+
+def _store_copy(tensor, grad, create_graph: bool):
+    store_grad(tensor, grad, create_graph, owned=False)
+    return tensor._grad._array          # (what later lines read in place of the recorded)
+
+
 def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
     """Accumulate ``grad`` into ``tensor.grad``.
 

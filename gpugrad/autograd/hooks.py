@@ -13,7 +13,7 @@ Example::
 
 from __future__ import annotations
 
-from .graph import store_grad
+from .graph import store_grad_copy
 
 __all__ = ["run_pre_hooks", "call_hook"]
 
@@ -30,7 +30,7 @@ def run_pre_hooks(node, grads: list, create_graph: bool, handouts, Tensor) -> No
         for nr, ref in node._retained.items():
             t = ref()
             if t is not None and grads[nr] is not None:
-                store_grad(t, grads[nr], create_graph, owned=False)
+                store_grad_copy(t, grads[nr], create_graph)
 
 
 def _apply(hooks: list, grads: list, nr: int, handouts, Tensor) -> None:

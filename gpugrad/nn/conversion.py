@@ -18,7 +18,7 @@ Example::
 from __future__ import annotations
 
 from .. import backend, dtypes
-from ..tensor import Tensor, _names_a_device
+from ..tensor import Tensor
 
 __all__: list = []
 
@@ -26,7 +26,7 @@ __all__: list = []
 def _target_and_dtype(device, dtype):
     """``Module.to``'s arguments as (Device or None, NumPy dtype or None); a dtype may come
     alone in the first place (``model.to(gpugrad.float64)``), as in PyTorch."""
-    if dtype is None and device is not None and not _names_a_device(device):
+    if dtype is None and device is not None and not backend.names_a_device(device):
         device, dtype = None, device
     target = None if device is None else backend.Device(device)
     dtype = dtypes.as_dtype(dtype)

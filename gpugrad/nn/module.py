@@ -26,7 +26,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .conversion import _convert_module, _target_and_dtype
-from ..autograd.compile_mode import refuse_in_compile
+from ..autograd.compile_mode import refuse_in_compile, structure_changed
 from .parameter import Parameter, zero_grads
 from .state import IncompatibleKeys, _load_state, _state_items
 from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
@@ -66,6 +66,9 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                f"assigning attributes")
         params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
+        if isinstance(value, (Parameter, Module)) or name in buffers or name in params or \
+                name in modules:
+            structure_changed()         # (compiled steps record again)
         if isinstance(value, Parameter):
             refuse_in_compile(f"assigning {type(self).__name__}'s parameter '{name}'",
                               "assign parameters outside the step")
@@ -95,6 +98,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str):
+        structure_changed()
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
@@ -141,6 +145,7 @@ class Module:
             raise TypeError(f"register_buffer('{name}', ...) takes a Tensor or None, got a "
                             f"{type(tensor).__name__}; wrap it with gpugrad.tensor(...)")
         self._buffers[name] = tensor
+        structure_changed()
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:

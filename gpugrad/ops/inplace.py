@@ -29,7 +29,7 @@ from .. import backend
 from ..autograd import dual_levels
 from ..autograd.saved_hooks import is_checkpoint_recomputing
 from ..autograd.mode import _state
-from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
+from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, written
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
@@ -143,9 +143,10 @@ def _write(t, name: str, write, *args):
     try:
         if _compiling.recorder is None:         # (the common case: no note to take)
             write(t._array, *args)
+            t._version.value += 1
         else:
             note_reads(t)
-            kernel(write, t._array, *args)
+            written(write, [t._version], t._array, *args)
     except TypeError as exc:
         raise TypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor in "
                         f"place ({exc}); use the out-of-place form instead") from None
@@ -156,7 +157,6 @@ def _write(t, name: str, write, *args):
                     "imported read-only, e.g. from JAX through DLPack): clone() it first.")
         raise ValueError(f"{name}: cannot write into this tensor of shape {tuple(t.shape)} in "
                          f"place ({exc}).{hint}") from None
-    t._version.value += 1
     return t
 
 

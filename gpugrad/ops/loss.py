@@ -74,7 +74,7 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
         return 0
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
-        first = int(labels[bad.nonzero()[0][0]])
+        first = int(labels[bad][0])             # (labels of any shape: vmap's are 2-D)
         raise ValueError(f"cross_entropy: label {first} is out of range for {classes} classes "
                          f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
     return int((labels != ignore_index).sum())
@@ -313,8 +313,8 @@ def _batched_cross_entropy(logits, target, reduction, smoothing, ignore_index):
     each example's sum or mean over its own rows."""
     labels = innermost_array(target)
     checked = _labels_checked_now(labels)
-    if checked:
-        _check_label_values(labels, logits.shape[1], ignore_index)
+    if checked:                         # (a compiled step checks again at every replay)
+        kernel(_check_label_values, labels, logits.shape[1], ignore_index)
     losses = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
                    smoothing=smoothing, reduction="none", divisor=None, labels_checked=checked)
     if reduction == "none":

@@ -14,7 +14,7 @@ Example::
 from __future__ import annotations
 
 from .. import backend
-from ..tensor import Tensor, _names_a_device
+from ..tensor import Tensor
 from .record import apply
 from . import (activation, compare, elementwise, indexing, inplace, linalg, numpy_protocol, reduce,
                shape, unary)
@@ -96,7 +96,7 @@ def _to(self, device=None, dtype=None):
         >>> gpugrad.tensor([1.5]).to(gpugrad.float64)
         tensor([1.5], device='cpu', dtype=float64)
     """
-    if dtype is None and device is not None and not _names_a_device(device):
+    if dtype is None and device is not None and not backend.names_a_device(device):
         device, dtype = None, device
     out = self
     if dtype is not None:

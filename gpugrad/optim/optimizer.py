@@ -22,7 +22,7 @@ import copy
 from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.capture_mode import CaptureError, is_graph_recording
-from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
+from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, structure_changed
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
@@ -98,6 +98,7 @@ class Optimizer:
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self.param_groups.append(group)
+        structure_changed()         # (a new optimizer too: compiled steps record again)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None, or to zeros in place."""
@@ -114,13 +115,16 @@ class Optimizer:
         program: replays run it again, reading the current learning rates, step counts and
         state (a step records again when the groups or their parameters change)."""
         recording = is_graph_recording()
-        if _compiling.recorder is not None:
-            _compiling.recorder.guard(self._layout, self._layout())
+        recorder = _compiling.recorder
+        if recorder is not None:
+            recorder.guard(self._layout, self._layout())
         with no_grad():
             done = multi_tensor.step(self, recording) if self._fused_kind else ()
             updates = []
             for group in self.param_groups:
                 for p in group["params"]:
+                    if recorder is not None:
+                        recorder.grad_read(p)       # (a .grad made outside the step)
                     if p._grad is not None and id(p) not in done:
                         _check_grad(p)
                         if recording:
@@ -131,6 +135,8 @@ class Optimizer:
                                 f"freeze; only the fused kernels can be captured (float32 "
                                 f"or float64, contiguous, GPUGRAD_FUSED not 0)")
                         note_reads(p)
+                        if recorder is not None:
+                            recorder.updates(p)
                         updates.append((p, p._array, p._grad._array, group))
             if updates:         # every gradient checked first: a bad one stops them all
                 kernel(_update_params, self, updates)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ... import backend, creation
 from ...autograd.capture_mode import refuse_host_sync
-from ...autograd.compile_mode import kernel
+from ...autograd.compile_mode import kernel, written
 from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"]
@@ -123,9 +123,8 @@ def _scale(grads: list, max_norm: float, total_norm) -> None:
     if not grads:
         return
     total = total_norm._array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
-    kernel(_scale_arrays, [g._array for g in grads], float(max_norm), total)
-    for g in grads:
-        g._version.value += 1
+    written(_scale_arrays, [g._version for g in grads], [g._array for g in grads],
+            float(max_norm), total)
 
 
 def _scale_arrays(arrays: list, max_norm: float, total) -> None:
@@ -178,8 +177,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
                          f"clamped into [-clip_value, clip_value]; pass a number >= 0 (the "
                          f"largest absolute value a gradient element may keep)")
     for g in _grads(parameters, "clip_grad_value_"):
-        kernel(_clip_array, g._array, clip_value)
-        g._version.value += 1
+        written(_clip_array, [g._version], g._array, clip_value)
 
 
 def _clip_array(array, clip_value: float) -> None:

@@ -17,6 +17,8 @@ import itertools
 import weakref
 from collections import OrderedDict
 
+from ...autograd.compile_mode import structure_changed
+
 __all__ = ["RemovableHandle", "add_hook", "call_with_hooks"]
 
 
@@ -39,6 +41,7 @@ class RemovableHandle:
         self._refs = tuple(weakref.ref(d) for d in (hooks,) + extra)
 
     def remove(self) -> None:
+        structure_changed()
         for ref in self._refs:
             hooks = ref()
             if hooks is not None:
@@ -58,6 +61,7 @@ def add_hook(hooks: OrderedDict, flags: OrderedDict, hook, prepend: bool,
         raise TypeError(f"a hook must be callable, got a {type(hook).__name__}")
     handle = RemovableHandle(hooks, flags)
     hooks[handle.id] = hook
+    structure_changed()
     if with_kwargs:
         flags[handle.id] = True
     if prepend:

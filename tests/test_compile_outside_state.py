@@ -1,0 +1,269 @@
+"""What a compiled step reads from outside itself: gradients made before the call, module
+attributes, hooks, version counters; and the reads it must refuse.
+
+Each case runs the same calls eagerly and compiled from the same start and compares them
+bitwise (or, for a refusal, checks the error). Before these were handled, every case below
+replayed silently wrong numbers: the program kept the recording's gradient, buffer or hook.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gpugrad
+from gpugrad import nn, optim
+from gpugrad.cuda import CaptureError
+from gpugrad.nn import functional as F
+
+
+def _both(make, calls: int = 4):
+    """``make()`` -> (step, state): the step's outputs and ``state()`` after ``calls`` calls,
+    eagerly and compiled; ``step(i)`` is given the call's number."""
+    results = []
+    for compiled in (False, True):
+        step, state = make()
+        run = gpugrad.compile(step) if compiled else step
+        outputs = [np.asarray(run(gpugrad.tensor(float(i))).numpy()).copy()
+                   for i in range(calls)]
+        results.append((outputs, state(), run))
+    (eager, eager_state, _), (got, got_state, compiled_run) = results
+    for a, b in zip(eager + eager_state, got + got_state):
+        np.testing.assert_array_equal(b, a)
+    return compiled_run
+
+
+# ---------------------------------------------------------------------- gradients made outside
+def test_an_update_step_compiled_apart_reads_the_gradients_backward_made_outside():
+    """Gradient accumulation: micro-batch forward/backward steps, then a compiled update
+    (clip, step, zero_grad) that reads the gradients the call finds, not the recording's."""
+    def train(compiled):
+        gpugrad.manual_seed(0)
+        model = nn.MLP([6, 8, 3])
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def micro(x, y):
+            loss = F.cross_entropy(model(x), y) / 2
+            loss.backward()
+            return loss
+
+        def update(dummy):
+            nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+            opt.step()
+            opt.zero_grad()
+            return dummy
+
+        if compiled:
+            micro, update = gpugrad.compile(micro), gpugrad.compile(update)
+        rng = np.random.default_rng(1)
+        losses = []
+        for _ in range(4):
+            for _ in range(2):
+                x = gpugrad.tensor(rng.standard_normal((5, 6)).astype(np.float32))
+                y = gpugrad.tensor(rng.integers(0, 3, 5))
+                losses.append(micro(x, y).numpy().copy())
+            update(gpugrad.zeros(1))
+        return losses, [p.numpy().copy() for p in model.parameters()], update
+
+    eager, compiled = train(False), train(True)
+    for a, b in zip(eager[0] + eager[1], compiled[0] + compiled[1]):
+        np.testing.assert_array_equal(b, a)
+    assert (compiled[2].records, compiled[2].replays) == (1, 3)     # read live, not recorded
+
+
+def test_a_gradient_set_or_gone_outside_the_step_is_read_or_skipped_as_eagerly():
+    """The program reads a gradient it found only while one is there, of the same layout:
+    an optimizer step skips a parameter whose .grad became None, as eagerly."""
+    got = []
+    for compiled in (False, True):
+        w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(dummy):
+            opt.step()
+            return w * 1.0
+        run = gpugrad.compile(step) if compiled else step
+        values = []
+        for g in ([1.0, 1.0], [10.0, 10.0], None, [0.5, -0.5]):
+            w.grad = None if g is None else gpugrad.tensor(g)
+            values.append(run(gpugrad.zeros(1)).numpy().copy())
+        got.append((values, run))
+    for a, b in zip(got[0][0], got[1][0]):
+        np.testing.assert_array_equal(b, a)
+    np.testing.assert_array_equal(got[0][0][2], got[0][0][1])        # no grad: no update
+    assert got[1][1].records == 3        # with a gradient, without, with one again
+
+
+def test_an_input_that_shares_a_parameters_memory_is_refused():
+    w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    @gpugrad.compile
+    def step(anchor):
+        opt.zero_grad()
+        loss = ((w - anchor) ** 2).sum() + (w ** 2).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    with pytest.raises(gpugrad.CompileError, match="input 0 shares its memory with a "
+                                                   "parameter the optimizer updates"):
+        step(w.detach())
+
+
+# ---------------------------------------------------------------------- module state, hooks
+def test_a_buffer_replaced_between_calls_is_read_afresh():
+    outs = []
+    for compiled in (False, True):
+        module = nn.Module()
+        module.register_buffer("scale", gpugrad.ones(2))
+
+        def step(x):
+            return (x * module.scale).sum()
+        run = gpugrad.compile(step) if compiled else step
+        values = []
+        for i in range(3):
+            module.scale = gpugrad.full((2,), i + 1.0)          # outside the step
+            values.append(run(gpugrad.ones(2)).item())
+        outs.append(values)
+    assert outs[0] == outs[1] == [2.0, 4.0, 6.0]
+
+
+def test_a_parameter_and_optimizer_replaced_between_calls_are_used():
+    outs = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        model = nn.Linear(2, 1)
+        state = {"opt": optim.SGD(model.parameters(), lr=0.1)}
+
+        def step(x):
+            state["opt"].zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            state["opt"].step()
+            return loss
+        run = gpugrad.compile(step) if compiled else step
+        values = [run(gpugrad.ones(1, 2)).item()]
+        model.weight = nn.Parameter(gpugrad.tensor([[0.5, -0.25]]))
+        state["opt"] = optim.SGD(model.parameters(), lr=0.05)
+        values += [run(gpugrad.ones(1, 2)).item() for _ in range(3)]
+        outs.append((values, model.weight.numpy().copy()))
+    assert outs[0][0] == outs[1][0]
+    np.testing.assert_array_equal(outs[1][1], outs[0][1])
+
+
+@pytest.mark.parametrize("kind", ["tensor-hook", "module-forward-hook",
+                                  "post-accumulate-hook"])
+def test_hooks_added_or_removed_between_calls_are_noticed(kind):
+    outs = []
+    for compiled in (False, True):
+        layer = nn.Linear(2, 2, bias=False)
+        with gpugrad.no_grad():
+            layer.weight.copy_(gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+
+        def step(x):
+            layer.weight.grad = None
+            layer(x).sum().backward()
+            return layer.weight.grad * 1.0
+        run = gpugrad.compile(step) if compiled else step
+        x = gpugrad.tensor([[1.0, -1.0]])
+        values = [run(x).numpy().copy()]
+        if kind == "tensor-hook":
+            handle = layer.weight.register_hook(lambda g: g * 10)
+        elif kind == "module-forward-hook":
+            handle = layer.register_forward_hook(lambda m, args, out: out * 3)
+        else:
+            handle = layer.weight.register_post_accumulate_grad_hook(
+                lambda p: p.grad.mul_(0.5))
+        values += [run(x).numpy().copy(), run(x).numpy().copy()]
+        handle.remove()
+        values += [run(x).numpy().copy()]
+        outs.append(values)
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(b, a)
+    assert not np.array_equal(outs[0][1], outs[0][0])       # the hook changed something
+
+
+# ---------------------------------------------------------------------- what a replay writes
+def test_an_in_place_write_at_replay_is_counted_on_the_version():
+    """A graph built outside the step saves ``buf``; a replay that writes into it must make
+    that graph's backward fail as the eager write does."""
+    for compiled in (False, True):
+        w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        buf = gpugrad.tensor([3.0, 4.0])
+
+        def step(x):
+            with gpugrad.no_grad():
+                buf.mul_(2.0)
+            return x * 1.0
+        run = gpugrad.compile(step) if compiled else step
+        run(gpugrad.ones(1))                        # (the recording)
+        y = (w * buf).sum()                         # saves buf
+        run(gpugrad.ones(1))                        # a replay writes into it
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            y.backward()
+
+
+def test_a_retained_gradient_returned_from_the_step_is_this_calls():
+    def make():
+        w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+
+        def step(i):
+            h = w * (i + 1.0)
+            h.retain_grad()
+            (h ** 2).sum().backward()
+            return h.grad
+        return step, lambda: [w.grad.numpy().copy()]
+    _both(make)
+
+
+def test_requires_grad_set_on_an_input_inside_the_step_is_set_at_every_replay():
+    got = []
+    for compiled in (False, True):
+        def step(x):
+            x.requires_grad_()
+            (x ** 2).sum().backward()
+            return x.grad
+        run = gpugrad.compile(step) if compiled else step
+        xs = [gpugrad.tensor([1.0 + i, 2.0]) for i in range(3)]
+        got.append([(run(x).numpy().copy(), x.requires_grad) for x in xs])
+    for (a, flag_a), (b, flag_b) in zip(*got):
+        np.testing.assert_array_equal(b, a)
+        assert flag_a is flag_b is True
+
+
+# ---------------------------------------------------------------------- refused reads
+@pytest.mark.parametrize("read, error", [
+    (lambda x: gpugrad.tensor(np.asarray(x) * 2), CaptureError),
+    (lambda x: gpugrad.tensor(np.array(x)), CaptureError),
+    (lambda x: gpugrad.tensor(x.array * 2), gpugrad.CompileError),
+], ids=["np.asarray", "np.array", "t.array"])
+def test_raw_values_read_out_of_the_step_are_refused(read, error):
+    step = gpugrad.compile(lambda x: read(x) + x)
+    with pytest.raises(error, match="np.asarray|t.array"):
+        step(gpugrad.ones(2))
+
+
+def test_as_tensor_with_a_conversion_is_made_at_every_replay():
+    def make():
+        def step(i):
+            return gpugrad.as_tensor(gpugrad.stack([i, i + 1.0]), dtype=gpugrad.float64) * 2
+        return step, lambda: []
+    _both(make)
+
+
+def test_cross_entropy_in_vmap_names_a_label_out_of_range_eagerly_and_at_replay():
+    w = gpugrad.ones(4, 3)
+
+    def per_example(x, y):
+        losses = gpugrad.func.vmap(lambda xi, yi: F.cross_entropy(xi @ w, yi))(x, y)
+        return losses.sum()
+
+    x = gpugrad.ones(2, 5, 4)
+    good = gpugrad.tensor([[0, 1, 2, 0, 1]] * 2)
+    bad = gpugrad.tensor([[0, 1, 2, 0, 1], [0, 1, 7, 0, 1]])
+    compiled = gpugrad.compile(per_example)
+    compiled(x, good)
+    for run in (per_example, compiled):
+        with pytest.raises(ValueError, match="label 7 is out of range for 3 classes"):
+            run(x, bad)
