@@ -9,16 +9,16 @@ replay is the step's CUDA graph (``gpugrad.cuda.graph``).
 What is part of the signature (a change records again): each input's shape, dtype, device
 and requires_grad; grad mode and autocast; for every tensor the step reads by reference
 (parameters, buffers), the array it holds and whether it requires grad; modules' parameters,
-buffers and submodules, hooks and optimizers (any assigned, added or removed since); and
-whether each gradient the step found on being called is there, with its shape and dtype (a
-replay reads the one it finds). What runs live at
-every replay, as eager code would: ``optimizer.step()`` (so schedulers and step counts work:
-learning rates are read, not frozen), ``zero_grad``, storing gradients into ``.grad`` and the
-post-accumulate hooks, ``p.grad = ...`` assignments, ``scheduler.step()``; tensors made with
-factories (``zeros``, ``tensor(data)``...) are made afresh. What is fixed at recording: Python numbers the
-step closes over, Python control flow, and which modules are in ``train()``/``eval()`` mode
-(call ``reset()`` after changing them). Host reads (``.item()``, ``print(t)``, a branch on
-a value) and random draws inside the step are refused, with the capture rules' errors.
+buffers, submodules and tensor attributes, and hooks (any replaced, added or removed since);
+and whether each gradient the step found on being called is there, with its shape and dtype
+(a replay reads the one it finds). What runs live at every replay, as eager code would:
+``optimizer.step()`` (so schedulers and step counts work: learning rates are read, not
+frozen), ``zero_grad``, storing gradients into ``.grad`` and the post-accumulate hooks,
+``p.grad = ...`` assignments, ``scheduler.step()``; tensors made with factories (``zeros``,
+``tensor(data)``...) are made afresh. What is fixed at recording: Python numbers the step
+closes over, Python control flow, and which modules are in ``train()``/``eval()`` mode (call
+``reset()`` after changing them). Host reads (``.item()``, ``print(t)``, a branch on a
+value) and random draws inside the step are refused, with the capture rules' errors.
 
 Example::
 
@@ -62,8 +62,9 @@ RECORD_WARNING_AT = 8       # recordings of one step before it warns that they k
 
 
 def compile(step_fn=None):      # noqa: A001  (gpugrad.compile, as torch.compile)
-    """Compile ``step_fn`` (tensors in; a tensor, a number or a tuple/list/dict of them out);
-    usable as ``@gpugrad.compile``. See the module docstring.
+    """Compile ``step_fn`` (tensors in; a tensor, a number or a tuple/list/dict of them out:
+    a number comes back as the recording's value); usable as ``@gpugrad.compile``. See the
+    module docstring.
 
     Shapes: whatever ``step_fn`` takes and returns. Example: ``step = gpugrad.compile(fn)``,
     then ``loss = step(x, y)`` per batch (outputs are new tensors with no graph).
@@ -134,9 +135,13 @@ class CompiledStep:
         if self.records == RECORD_WARNING_AT:
             warnings.warn(f"gpugrad.compile: {self.__name__} has been recorded "
                           f"{self.records} times; something in its signature keeps changing "
-                          f"(input shapes, dtypes, requires_grad, or a parameter's array "
-                          f"replaced between calls). Each recording runs the step eagerly "
-                          f"with extra bookkeeping.", RuntimeWarning, stacklevel=3)
+                          f"between calls: input shapes, dtypes or requires_grad, a "
+                          f"parameter's array, a module's parameters, buffers or tensor "
+                          f"attributes replaced, hooks added or removed, or whether a "
+                          f"gradient made outside the step is "
+                          f"there (docs/compile.md, 'When it records again'). Each "
+                          f"recording runs the step eagerly with extra bookkeeping.",
+                          RuntimeWarning, stacklevel=3)
         return pytree.tree_map(_detached, outputs)
 
     def _on_device(self, inputs):

@@ -128,6 +128,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
     if isinstance(data, Tensor):
+        note_reads(data)
         data = data._array
     target = (backend.device_of(data) if device is None and _is_device_array(data)
               else _device(device))

@@ -37,10 +37,9 @@ import weakref
 import numpy as np
 
 from . import pytree
-from .autograd.autocast_mode import _state as _autocast
 from .autograd.compile_mode import CompileError, structure
-from .autograd.mode import _state as _grad_mode
-from .tensor import Tensor
+from .step_signature import Signature, matcher
+from .tensor import Tensor, VersionCounter
 
 __all__ = ["Recorder", "StepProgram"]
 
@@ -62,11 +61,16 @@ class Recorder:
             self.inputs.setdefault(id(t), i)
         self.guards: dict = {}          # id(tensor) -> (tensor, its array, requires_grad)
         self.checks: list = []          # (read, value): read() must still give value
-        self.grad_guards: list = []     # (owner, layout): owner's .grad as the call found it
+        self.grad_guards: list = []     # (owner, layout, source): owner's .grad as the call
+                                        # found it (source: the input or gradient it shares)
         self._grads_seen: set = set()   # id(tensor): its .grad read or written by the step
-        self.signature = _Signature(inputs)     # as the step is called, before it runs
+        self._sources: dict = {}        # slot -> ("input", i) or ("grad", owner): what holds
+                                        # that array when the call begins
+        self._versions: dict = {}       # id(counter) -> (counter, how the program names it)
+        self.signature = Signature(inputs)     # as the step is called, before it runs
         for i, t in enumerate(inputs):
             if self.signature.aliases[i] == i:  # (one array passed twice: read once)
+                self._sources[self._slots] = ("input", i)
                 self._bind(t._array, f"t{i}._array", ())
         self._input_slots = self._slots         # slots below this hold the inputs' arrays
 
@@ -81,7 +85,7 @@ class Recorder:
         self.reads(inputs)
         call, reads = self._call(forward, (xp, *arrays), params)
         if not returns_aux:
-            self._bind(out, f"_as0d({call})" if scalar_result else call, reads)
+            self._bind_result(out, f"_as0d({call})" if scalar_result else call, reads, arrays)
             return
         target = self._new_slot(out)
         kept = self._new_slot(aux) if aux is not None else "_"
@@ -121,7 +125,8 @@ class Recorder:
         """``result = fn(*args, **kwargs)`` on raw arrays (``compile_mode.kernel``; with
         ``scalar``, ``fn`` gave a NumPy scalar that became the 0-d array ``result``)."""
         call, reads = self._call(fn, args, kwargs)
-        self._bind_result(result, f"_as0d({call})" if scalar else call, reads)
+        self._bind_result(result, f"_as0d({call})" if scalar else call, reads,
+                          (*args, *kwargs.values()))
 
     def effect(self, fn, args, result) -> None:
         """``fn(*args)`` ran (``compile_mode.effect``) and gave ``result``: an array it
@@ -129,6 +134,8 @@ class Recorder:
         tensor it was given may have changed: the program decides it from here on."""
         call, reads = self._call(fn, args, {})
         self._bind_result(result, call, reads)
+        if fn is setattr and args[1] != "_grad":
+            return                              # (requires_grad_: no gradient written)
         for arg in args:
             for t in (arg if isinstance(arg, (list, tuple)) else (arg,)):
                 if isinstance(t, Tensor):
@@ -148,20 +155,32 @@ class Recorder:
         owner = tensor if owner is None else owner      # a tensor, or an input's position
         grad = tensor._grad
         if grad is None:
-            self.grad_guards.append((owner, None))
+            self.grad_guards.append((owner, None, None))
             return
         array = grad._array
-        if self._slot(array) is None:
-            self.grad_guards.append((owner, (array.__class__, array.shape, array.dtype)))
-            name = f"t{owner}" if isinstance(owner, int) else self._const(tensor, "c")
-            self._bind(array, f"{name}._grad._array", ())
+        layout = (array.__class__, array.shape, array.dtype)
+        slot = self._slot(array)
+        if slot is not None:                    # an input's, or another's gradient found
+            self.grad_guards.append((owner, layout, self._sources.get(slot)))
+            return
+        self.grad_guards.append((owner, layout, None))
+        name = f"t{owner}" if isinstance(owner, int) else self._const(tensor, "c")
+        self._sources[self._slots] = ("grad", owner)
+        self._bind(array, f"{name}._grad._array", ())
+        self._versions[id(grad._version)] = (grad._version, f"{name}._grad._version")
 
-    def _bind_result(self, result, call: str, reads: tuple) -> None:
+    def _bind_result(self, result, call: str, reads: tuple, args=()) -> None:
+        """Give the arrays ``call`` returned slots; ``args``: what it was called with (an
+        array from before the step that it returns as is stays a constant, so the tensors
+        over it are still seen as the step's outside state)."""
         if isinstance(result, np.generic):      # a value no later line could be found by
             raise TypeError(f"gpugrad.compile: {call} returned a NumPy scalar; a recorded "
                             f"kernel must return arrays (wrap it with np.asarray)")
         if isinstance(result, np.ndarray):
-            self._bind(result, call, reads)
+            if self._slot(result) is None and any(a is result for a in args):
+                self.lines.append((call, reads, ()))
+            else:
+                self._bind(result, call, reads)
         elif isinstance(result, dict) and any(isinstance(r, np.ndarray)
                                               for r in result.values()):
             raise TypeError(f"gpugrad.compile: {call} returned arrays in a dict; a recorded "
@@ -205,6 +224,8 @@ class Recorder:
                 reads.append(f"v{slot}")
                 return f"v{slot}"
             return self._const(value, "c")
+        if isinstance(value, VersionCounter) and id(value) in self._versions:
+            return self._versions[id(value)][1]     # a gradient's found at the replay
         if isinstance(value, Tensor):
             if id(value) in self.inputs:
                 return f"t{self.inputs[id(value)]}"
@@ -274,81 +295,14 @@ class Recorder:
                     if last.get(s, number) <= number and number < len(body) - 1]
             if dead:
                 text.append("    del " + ", ".join(dead))
-        self.signature.structure = structure.epoch      # (hooks the step added count)
+        self.signature.structure = structure.epoch      # (the step's own changes included)
         inputs = ", ".join(f"t{i}" for i in range(len(self.signature.inputs)))
         source = f"def replay({inputs}):\n" + "\n".join(text)
         program = StepProgram(source, self.names, treedef, list(self.guards.values()),
                               list(self.checks), self.grad_guards, self.signature)
         self._slot_of.clear()
+        self._versions.clear()
         return program
-
-
-class _Signature:
-    """What a call must match to replay a program, taken when the recording began: grad
-    mode and autocast, and per input its array's type, shape and dtype and requires_grad
-    (a tensor, not batched, with no forward-mode tangent); which inputs share one array
-    (one tensor passed twice, or a tensor and its ``detach()``); and, once the recording
-    ended, ``compile_mode.structure``'s epoch (modules, hooks and optimizers unchanged)."""
-
-    def __init__(self, inputs):
-        self.grad_enabled = _grad_mode.grad_enabled
-        self.autocast = _autocast.active
-        self.structure = None       # compile_mode.structure's epoch when the recording ended
-        self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
-                       for t in inputs]
-        first: dict = {}            # (by array: two tensors may share one)
-        self.aliases = tuple(first.setdefault(id(t._array), i) for i, t in enumerate(inputs))
-
-
-def _matcher(signature: _Signature, guards: list, checks: list, grad_guards: list = ()):
-    """``matches(inputs)``: whether a call with ``inputs`` may replay the program, as one
-    generated function (every condition a comparison inlined: this runs before every
-    replay, so it costs what reading the attributes costs). Its conditions: the
-    ``signature``; every tensor in ``guards`` still holds its array and still does (or does
-    not) require grad; every ``(read, value)`` in ``checks`` still reads ``value``; every
-    ``.grad`` in ``grad_guards`` is still None, or still an array of that type, shape and
-    dtype."""
-    names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor,
-             "_structure": structure}
-    terms = [f"_grad_mode.grad_enabled == {signature.grad_enabled!r}",
-             f"_autocast.active == {signature.autocast!r}",
-             f"_structure.epoch == {signature.structure!r}"]
-    n = len(signature.inputs)
-    for i, (kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
-        names[f"k{i}"], names[f"d{i}"] = kind, dtype
-        terms += [f"isinstance(t{i}, Tensor)", f"not t{i}._batched", f"not t{i}._tangents",
-                  f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
-                  f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
-    firsts = [j for j in range(n) if signature.aliases[j] == j]
-    terms += [f"t{j}._array is t{i}._array" for j, i in enumerate(signature.aliases) if i != j]
-    if len(firsts) <= 4:                # and the others distinct: pairwise (fast), or by a set
-        terms += [f"t{j}._array is not t{k}._array" for j in firsts for k in firsts if k < j]
-    else:
-        listed = ", ".join(f"t{j}._array" for j in firsts)
-        terms.append(f"len(set(map(id, ({listed},)))) == {len(firsts)}")
-    for number, (tensor, array, requires_grad) in enumerate(guards):
-        names[f"g{number}"], names[f"a{number}"] = tensor, array
-        terms += [f"g{number}._array is a{number}",
-                  f"g{number}._requires_grad == {requires_grad!r}"]
-    for number, (read, value) in enumerate(checks):
-        names[f"r{number}"], names[f"v{number}"] = read, value
-        terms.append(f"r{number}() == v{number}")
-    for number, (owner, layout) in enumerate(grad_guards):
-        if isinstance(owner, int):
-            grad = f"t{owner}._grad"
-        else:
-            grad, names[f"o{number}"] = f"o{number}._grad", owner
-        if layout is None:
-            terms.append(f"{grad} is None")
-            continue
-        names[f"ok{number}"], names[f"od{number}"] = layout[0], layout[2]
-        terms += [f"{grad} is not None", f"{grad}._array.__class__ is ok{number}",
-                  f"{grad}._array.shape == {layout[1]!r}", f"{grad}._array.dtype == od{number}"]
-    unpack = f"    {''.join(f't{i}, ' for i in range(n))}= inputs\n" if n else ""
-    source = (f"def matches(inputs):\n    if len(inputs) != {n}:\n        return False\n"
-              f"{unpack}    return (" + "\n            and ".join(terms) + ")")
-    exec(compile(source, "<gpugrad.compile signature>", "exec"), names)   # noqa: S102
-    return names["matches"]
 
 
 def _device_error() -> RuntimeError:
@@ -364,12 +318,12 @@ class StepProgram:
     and requires_grad it had) and other state that must not change (``checks``)."""
 
     def __init__(self, source: str, names: dict, treedef, guards: list, checks: list,
-                 grad_guards: list, signature: _Signature):
+                 grad_guards: list, signature: Signature):
         self.source, self.treedef = source, treedef
         namespace = dict(names)
         exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
         self._replay = namespace["replay"]
-        self.matches = _matcher(signature, guards, checks, grad_guards)
+        self.matches = matcher(signature, guards, checks, grad_guards)
 
     def run(self, inputs):
         """Replay on ``inputs`` (tensors of the recorded signature); the outputs' pytree."""

@@ -241,6 +241,7 @@ class Tensor:
             raise TypeError(f"only floating-point tensors can require gradients, but this one "
                             f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
         if _compiling.recorder is not None:         # a compiled step's replay sets it too
+            _compiling.recorder.reads((self,))      # (guarded as the call finds it)
             effect(setattr, self, "_requires_grad", bool(flag))
         else:
             self._requires_grad = bool(flag)
@@ -299,8 +300,8 @@ class Tensor:
         """
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        structure_changed()
         if self.grad_fn is None:
+            structure_changed()         # (a non-leaf's hook is on its node: no program's)
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks

@@ -267,3 +267,146 @@ def test_cross_entropy_in_vmap_names_a_label_out_of_range_eagerly_and_at_replay(
     for run in (per_example, compiled):
         with pytest.raises(ValueError, match="label 7 is out of range for 3 classes"):
             run(x, bad)
+
+
+# ---------------------------------------------------------------------- second review's cases
+def _split_training(update_body, calls: int = 4):
+    """Eager backward outside, then ``update_body(model, opt)`` compiled (or not) apart:
+    the losses, parameters and the update step, per mode."""
+    runs = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        model = nn.Linear(3, 2)
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.5)
+
+        def update(x):
+            update_body(model, opt)
+            return x.sum()
+        run = gpugrad.compile(update) if compiled else update
+        rng = np.random.default_rng(4)
+        for _ in range(calls):
+            opt.zero_grad()
+            x = gpugrad.tensor(rng.standard_normal((4, 3)).astype(np.float32))
+            (model(x) ** 2).sum().backward()
+            run(x)
+        runs.append(([p.numpy().copy() for p in model.parameters()], run))
+    for a, b in zip(runs[0][0], runs[1][0]):
+        np.testing.assert_array_equal(b, a)
+    return runs[1][1]
+
+
+def test_requires_grad_set_in_the_step_leaves_an_outside_gradient_read_afresh():
+    def body(model, opt):
+        model.weight.requires_grad_(True)
+        opt.step()
+    assert _split_training(body).records == 1
+
+
+def test_an_outside_gradient_read_through_as_tensor_of_its_parameter_is_read_afresh():
+    def body(model, opt):
+        gpugrad.as_tensor(model.weight, dtype=gpugrad.float32)      # the same array back
+        opt.step()
+    assert _split_training(body).records == 1
+
+
+def test_two_parameters_sharing_one_gradient_array_when_recorded_are_told_apart_later():
+    got = []
+    for compiled in (False, True):
+        a, b = nn.Parameter(gpugrad.zeros(3)), nn.Parameter(gpugrad.zeros(3))
+        opt = optim.SGD([a, b], lr=1.0)
+
+        def step(x):
+            opt.step()
+            return x * 1.0
+        run = gpugrad.compile(step) if compiled else step
+        shared = gpugrad.ones(3)
+        a.grad, b.grad = shared, shared
+        run(gpugrad.ones(1))
+        a.grad, b.grad = gpugrad.ones(3), gpugrad.full((3,), 10.0)
+        run(gpugrad.ones(1))
+        got.append((a.numpy().copy(), b.numpy().copy()))
+    np.testing.assert_array_equal(got[1][0], got[0][0])
+    np.testing.assert_array_equal(got[1][1], got[0][1])
+    np.testing.assert_array_equal(got[0][1], [-11.0, -11.0, -11.0])
+
+
+def test_a_replay_counts_its_write_on_the_gradient_it_found():
+    w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+
+    @gpugrad.compile
+    def clip(x):
+        nn.utils.clip_grad_value_([w], 0.5)
+        return x * 1.0
+
+    for _ in range(3):
+        w.grad = gpugrad.tensor([3.0, -0.25])
+        before = w.grad._version.value
+        clip(gpugrad.ones(1))
+        assert w.grad._version.value == before + 1
+        np.testing.assert_array_equal(w.grad.numpy(), [0.5, -0.25])
+    assert clip.replays == 2
+
+
+def test_freezing_and_unfreezing_inside_the_step_replays():
+    gpugrad.manual_seed(0)
+    frozen, trained = nn.Linear(2, 2), nn.Linear(2, 2)
+    opt = optim.SGD(trained.parameters(), lr=0.1)
+
+    @gpugrad.compile
+    def step(x):
+        for p in frozen.parameters():
+            p.requires_grad_(False)
+        opt.zero_grad()
+        (frozen(trained(x)) ** 2).sum().backward()
+        opt.step()
+        for p in frozen.parameters():
+            p.requires_grad_(True)
+        return frozen.weight.grad is None
+
+    for _ in range(4):
+        step(gpugrad.ones(1, 2))
+    assert (step.records, step.replays) == (1, 3)
+
+
+def test_steps_that_hook_their_own_intermediates_or_slice_modules_do_not_record_again():
+    """Hooks on tensors a step makes, a hook it adds and removes, and modules it builds
+    (a Sequential slice) change nothing another program reads."""
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    w = model[0].weight
+
+    def first(x):
+        h = model[:2](x)
+        h.register_hook(lambda g: g * 2)
+        model(x).sum().backward()
+        return h.sum()
+
+    def second(x):
+        handle = w.register_hook(lambda g: g * 3)
+        model(x).sum().backward()
+        handle.remove()
+        return w.grad * 1.0
+
+    a, b = gpugrad.compile(first), gpugrad.compile(second)
+    a(gpugrad.ones(1, 2))
+    b(gpugrad.ones(1, 2))       # its recording adds and removes a hook on w: a records once
+    for _ in range(4):          # more (the count is global), then neither records again
+        a(gpugrad.ones(1, 2))
+        b(gpugrad.ones(1, 2))
+    assert (a.records, a.replays, b.records, b.replays) == (2, 3, 1, 4)
+
+
+def test_a_plain_tensor_attribute_of_a_module_replaced_outside_is_read_afresh():
+    outs = []
+    for compiled in (False, True):
+        module = nn.Module()
+        module.scale = gpugrad.ones(2)          # not a buffer
+
+        def step(x):
+            return (x * module.scale).sum()
+        run = gpugrad.compile(step) if compiled else step
+        values = []
+        for i in range(3):
+            values.append(run(gpugrad.ones(2)).item())
+            module.scale = gpugrad.full((2,), i + 2.0)
+        outs.append(values)
+    assert outs[0] == outs[1] == [2.0, 4.0, 6.0]

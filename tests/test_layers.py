@@ -43,7 +43,7 @@ FLOORS = [
       "gpugrad.checkpoint", "gpugrad.optim", "gpugrad.memory", "gpugrad.viz",
       "gpugrad.serialization", "gpugrad.data", "gpugrad.distributed"]),
     ("whole-step capture: CUDA graphs and compiled steps above the optimizers",
-     ["gpugrad.graphs", "gpugrad.compiled", "gpugrad.step_program"]),
+     ["gpugrad.graphs", "gpugrad.compiled", "gpugrad.step_program", "gpugrad.step_signature"]),
     ("applications: training, the command line, the package's front door",
      ["gpugrad.__init__", "gpugrad.__main__", "gpugrad.training", "gpugrad.train_epoch",
       "gpugrad.train_files", "gpugrad.train_data", "gpugrad.cli", "gpugrad.cli_options"]),

@@ -52,8 +52,11 @@ _state = _State()
 
 class _Structure:
     """Counts changes to what a recorded step reads through Python attributes and lists,
-    which no array guard sees: a module's parameters, buffers and submodules assigned or
-    deleted, hooks added or removed, parameter groups added. Shared by all threads."""
+    which no array guard sees: a module's parameters, buffers, submodules and tensor
+    attributes replaced or deleted (new names no step can have read: building a module
+    counts nothing), hooks on leaves and modules added or removed. One count for the
+    process: such a change anywhere, on any thread, makes every compiled step record again
+    once; a change the step makes while it is recorded is part of its recording."""
 
     epoch = 0
 

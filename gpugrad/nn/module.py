@@ -26,7 +26,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .conversion import _convert_module, _target_and_dtype
-from ..autograd.compile_mode import refuse_in_compile, structure_changed
+from ..autograd.compile_mode import _state as _compiling, refuse_in_compile, \
+    structure_changed
 from .parameter import Parameter, zero_grads
 from .state import IncompatibleKeys, _load_state, _state_items
 from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
@@ -66,9 +67,12 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                f"assigning attributes")
         params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
-        if isinstance(value, (Parameter, Module)) or name in buffers or name in params or \
-                name in modules:
-            structure_changed()         # (compiled steps record again)
+        if name in params or name in buffers or name in modules or (
+                _compiling.recorder is None and name in state
+                and (isinstance(value, Tensor) or isinstance(state[name], Tensor))):
+            structure_changed()     # a compiled step may have read what is replaced (a new
+                                    # name it cannot have; a step's own tensor attribute is
+                                    # fixed at recording)
         if isinstance(value, Parameter):
             refuse_in_compile(f"assigning {type(self).__name__}'s parameter '{name}'",
                               "assign parameters outside the step")
@@ -144,8 +148,9 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer('{name}', ...) takes a Tensor or None, got a "
                             f"{type(tensor).__name__}; wrap it with gpugrad.tensor(...)")
+        if name in self._buffers:
+            structure_changed()         # (replaced: compiled steps record again)
         self._buffers[name] = tensor
-        structure_changed()
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:

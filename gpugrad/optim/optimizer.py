@@ -22,7 +22,7 @@ import copy
 from .. import backend
 from ..autograd.mode import no_grad
 from ..autograd.capture_mode import CaptureError, is_graph_recording
-from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, structure_changed
+from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
@@ -98,7 +98,6 @@ class Optimizer:
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self.param_groups.append(group)
-        structure_changed()         # (a new optimizer too: compiled steps record again)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset every parameter's gradient: to None, or to zeros in place."""
