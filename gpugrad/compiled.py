@@ -53,6 +53,7 @@ from .autograd.compile_mode import CompileError, recording_into
 from .autograd.compile_mode import _state as _compile_state
 from .autograd.dual_levels import _state as _dual_state
 from .autograd.mode import _state as _grad_mode
+from .autograd.saved_hooks import _hooks as _saved_hooks
 from .step_program import Recorder
 from .tensor import Tensor
 
@@ -161,10 +162,12 @@ def _as_tensors(inputs) -> tuple:
 
 
 def _signature(inputs) -> tuple:
-    """Grad mode, autocast, and per input its shape, dtype and requires_grad; where inputs
+    """Grad mode, anomaly mode, autocast, the saved-tensor hooks in force, and per input
+    its shape, dtype and requires_grad; where inputs
     share an array (one tensor passed twice, a tensor and its ``detach()``), which earlier
     input each shares it with (it is recorded as one)."""
-    key = [_grad_mode.grad_enabled, _autocast.active]
+    key = [_grad_mode.grad_enabled, _grad_mode.anomaly_enabled, _autocast.active,
+           tuple(_saved_hooks.stack)]
     for t in inputs:
         array = t._array
         key += (array.shape, array.dtype, t._requires_grad)

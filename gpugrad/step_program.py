@@ -68,10 +68,12 @@ class Recorder:
                                         # that array when the call begins
         self._versions: dict = {}       # id(counter) -> (counter, how the program names it)
         self.signature = Signature(inputs)     # as the step is called, before it runs
+        self._required_here: set = set()     # id(tensor): requires_grad_() by the step
         for i, t in enumerate(inputs):
             if self.signature.aliases[i] == i:  # (one array passed twice: read once)
                 self._sources[self._slots] = ("input", i)
                 self._bind(t._array, f"t{i}._array", ())
+            self._versions.setdefault(id(t._version), (t._version, f"t{i}._version"))
         self._input_slots = self._slots         # slots below this hold the inputs' arrays
 
     # ------------------------------------------------------------------ recording
@@ -99,21 +101,31 @@ class Recorder:
         before the step (not made by it, not inputs) are guarded to keep their array and
         requires_grad."""
         for t in tensors:
-            if isinstance(t, Tensor) and self._slot(t._array) is None and \
-                    id(t) not in self.inputs:
+            if not isinstance(t, Tensor) or id(t) in self.inputs:
+                continue
+            slot = self._slot(t._array)
+            if slot is None:
                 self.guards.setdefault(id(t), (t, t._array, t._requires_grad))
+            elif slot < self._input_slots and t._requires_grad and t.grad_fn is None and \
+                    id(t) not in self._required_here:
+                raise self._shared_with_input(slot, t, "a leaf that requires grad")
+
+    def _shared_with_input(self, slot: int, t, what: str) -> CompileError:
+        """The error for ``t``, a tensor from before the step, that holds the array of the
+        input in ``slot`` (``step(w.detach())``): the program would take one for the other."""
+        aliases = self.signature.aliases
+        i = [j for j in range(len(aliases)) if aliases[j] == j][slot]
+        return CompileError(
+            f"gpugrad.compile: input {i} shares its memory with {what} the step reads (shape "
+            f"{tuple(t.shape)}), so the recorded program cannot tell them apart; pass a copy "
+            f"(w.detach().clone()) or the tensor itself")
 
     def updates(self, param) -> None:
         """An optimizer updates ``param`` in place. Refused when an input holds its array
         (``step(w.detach())``): the program would take the one for the other."""
         slot = self._slot(param._array)
         if slot is not None and slot < self._input_slots and id(param) not in self.inputs:
-            aliases = self.signature.aliases
-            i = [j for j in range(len(aliases)) if aliases[j] == j][slot]
-            raise CompileError(
-                f"gpugrad.compile: input {i} shares its memory with a parameter the optimizer "
-                f"updates (shape {tuple(param.shape)}), so the recorded program cannot tell "
-                f"them apart; pass a copy (p.detach().clone()) or the parameter itself")
+            raise self._shared_with_input(slot, param, "a parameter the optimizer updates")
 
     def guard(self, read, value) -> None:
         """The program is valid only while ``read()`` returns ``value`` (an optimizer's
@@ -128,14 +140,16 @@ class Recorder:
         self._bind_result(result, f"_as0d({call})" if scalar else call, reads,
                           (*args, *kwargs.values()))
 
-    def effect(self, fn, args, result) -> None:
+    def effect(self, fn, args, result, sets_grads: bool = True) -> None:
         """``fn(*args)`` ran (``compile_mode.effect``) and gave ``result``: an array it
-        returns is what later lines read in place of the one recorded. The ``.grad`` of a
-        tensor it was given may have changed: the program decides it from here on."""
+        returns is what later lines read in place of the one recorded. With ``sets_grads``,
+        the ``.grad`` of each tensor it was given is the program's from here on."""
         call, reads = self._call(fn, args, {})
         self._bind_result(result, call, reads)
-        if fn is setattr and args[1] != "_grad":
-            return                              # (requires_grad_: no gradient written)
+        if fn is setattr and args[1] == "_requires_grad":
+            self._required_here.add(id(args[0]))
+        if not sets_grads:
+            return
         for arg in args:
             for t in (arg if isinstance(arg, (list, tuple)) else (arg,)):
                 if isinstance(t, Tensor):
@@ -189,7 +203,9 @@ class Recorder:
                                                        for r in result):
             targets = []
             for r in result:
-                targets.append(self._new_slot(r) if isinstance(r, np.ndarray) else "_")
+                kept = isinstance(r, np.ndarray) and (self._slot(r) is not None
+                                                      or not any(a is r for a in args))
+                targets.append(self._new_slot(r) if kept else "_")
             self.lines.append((f"{', '.join(targets)}{',' if len(targets) == 1 else ''} = "
                                f"{call}", reads, tuple(t for t in targets if t != "_")))
         else:
@@ -243,6 +259,9 @@ class Recorder:
         if isinstance(value, tuple) and all(isinstance(v, _LITERALS) for v in value):
             return repr(value)
         if isinstance(value, (tuple, list)):        # an index may hold arrays the step made
+            for v in value:                 # an optimizer's parameter passed in: the program
+                if isinstance(v, Tensor) and id(v) in self.inputs:      # is for that one
+                    self.signature.same_objects[self.inputs[id(v)]] = v
             inner = ", ".join(self._expr(v, reads) for v in value)
             return f"({inner},)" if isinstance(value, tuple) else f"[{inner}]"
         return self._const(value, "c")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from .autograd.autocast_mode import _state as _autocast
 from .autograd.compile_mode import structure
 from .autograd.mode import _state as _grad_mode
+from .autograd.saved_hooks import _hooks as _saved_hooks
 from .tensor import Tensor
 
 __all__ = ["Signature", "matcher"]
@@ -23,7 +24,8 @@ __all__ = ["Signature", "matcher"]
 
 class Signature:
     """What a call must match to replay a program, taken when the recording began: grad
-    mode and autocast, and per input its array's type, shape and dtype and requires_grad
+    mode, anomaly mode, autocast and the saved-tensor hooks in force, and per input its
+    array's type, shape and dtype and requires_grad
     (a tensor, not batched, with no forward-mode tangent); which inputs share one array
     (one tensor passed twice, or a tensor and its ``detach()``); and
     ``compile_mode.structure``'s epoch once the recording ended (modules and hooks
@@ -32,7 +34,11 @@ class Signature:
 
     def __init__(self, inputs):
         self.grad_enabled = _grad_mode.grad_enabled
+        self.anomaly = _grad_mode.anomaly_enabled
         self.autocast = _autocast.active
+        self.saved_hooks = list(_saved_hooks.stack)
+        self.same_objects: dict = {}        # input position -> the tensor it must be (an
+                                            # optimizer's parameter passed in)
         self.structure = structure.epoch    # (the recorder sets it again when it ends)
         self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
                        for t in inputs]
@@ -49,16 +55,22 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
     ``.grad`` in ``grad_guards`` is still None, or still an array of that type, shape and
     dtype."""
     names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor,
-             "_structure": structure}
+             "_structure": structure, "_saved_hooks": _saved_hooks,
+             "saved_hooks": signature.saved_hooks}
     terms = [f"_grad_mode.grad_enabled == {signature.grad_enabled!r}",
+             f"_grad_mode.anomaly_enabled == {signature.anomaly!r}",
              f"_autocast.active == {signature.autocast!r}",
-             f"_structure.epoch == {signature.structure!r}"]
+             f"_structure.epoch == {signature.structure!r}",
+             "_saved_hooks.stack == saved_hooks"]
     n = len(signature.inputs)
     for i, (kind, shape, dtype, requires_grad) in enumerate(signature.inputs):
         names[f"k{i}"], names[f"d{i}"] = kind, dtype
         terms += [f"isinstance(t{i}, Tensor)", f"not t{i}._batched", f"not t{i}._tangents",
                   f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
                   f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
+    for i, tensor in signature.same_objects.items():
+        names[f"s{i}"] = tensor
+        terms.append(f"t{i} is s{i}")
     firsts = [j for j in range(n) if signature.aliases[j] == j]
     terms += [f"t{j}._array is t{i}._array" for j, i in enumerate(signature.aliases) if i != j]
     if len(firsts) <= 4:                # and the others distinct: pairwise (fast), or by a set

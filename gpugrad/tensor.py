@@ -240,9 +240,9 @@ class Tensor:
         if flag and self.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require gradients, but this one "
                             f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
-        if _compiling.recorder is not None:         # a compiled step's replay sets it too
+        if _compiling.recorder is not None and not self._batched:   # a replay sets it too,
             _compiling.recorder.reads((self,))      # (guarded as the call finds it)
-            effect(setattr, self, "_requires_grad", bool(flag))
+            effect(setattr, self, "_requires_grad", bool(flag), sets_grads=False)
         else:
             self._requires_grad = bool(flag)
         return self

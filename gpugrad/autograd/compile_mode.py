@@ -53,10 +53,11 @@ _state = _State()
 class _Structure:
     """Counts changes to what a recorded step reads through Python attributes and lists,
     which no array guard sees: a module's parameters, buffers, submodules and tensor
-    attributes replaced or deleted (new names no step can have read: building a module
-    counts nothing), hooks on leaves and modules added or removed. One count for the
-    process: such a change anywhere, on any thread, makes every compiled step record again
-    once; a change the step makes while it is recorded is part of its recording."""
+    attributes set or deleted, hooks on leaves and modules added or removed. One count for
+    the process: such a change anywhere, on any thread, makes every compiled step record
+    again once (building a module between calls too); a change the step makes while it is
+    recorded (a Sequential it slices, a hook it adds and removes) is part of its
+    recording."""
 
     epoch = 0
 
@@ -122,14 +123,17 @@ def recorded(fn):
     return fn if _state.recorder is None else functools.partial(kernel, fn)
 
 
-def effect(fn, *args):
+def effect(fn, *args, sets_grads: bool = True):
     """Run ``fn(*args)`` (Python-side state changes), written down when compiling so that a
-    replay runs it again live; returns what ``fn`` returns."""
+    replay runs it again live; returns what ``fn`` returns. ``sets_grads``: whether the
+    tensors it is given (directly or in a list) have a ``.grad`` set by it, or None, from
+    now on whatever it was when the call began (False: it changes no ``.grad``, or keeps
+    which ones are None, as zeroing in place does)."""
     recorder = _state.recorder
     if recorder is None:
         return fn(*args)
     result = _unrecorded(recorder, fn, args, {})
-    recorder.effect(fn, args, result)
+    recorder.effect(fn, args, result, sets_grads)
     return result
 
 

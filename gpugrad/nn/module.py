@@ -68,11 +68,11 @@ class Module:
                                f"assigning attributes")
         params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
         if name in params or name in buffers or name in modules or (
-                _compiling.recorder is None and name in state
-                and (isinstance(value, Tensor) or isinstance(state[name], Tensor))):
-            structure_changed()     # a compiled step may have read what is replaced (a new
-                                    # name it cannot have; a step's own tensor attribute is
-                                    # fixed at recording)
+                _compiling.recorder is None
+                and (isinstance(value, (Tensor, Module)) or isinstance(state.get(name), Tensor))):
+            structure_changed()     # a compiled step may read it (parameters() sees new ones
+                                    # too); what a step builds or sets on its own tensor
+                                    # attributes is part of its recording
         if isinstance(value, Parameter):
             refuse_in_compile(f"assigning {type(self).__name__}'s parameter '{name}'",
                               "assign parameters outside the step")
@@ -148,8 +148,8 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer('{name}', ...) takes a Tensor or None, got a "
                             f"{type(tensor).__name__}; wrap it with gpugrad.tensor(...)")
-        if name in self._buffers:
-            structure_changed()         # (replaced: compiled steps record again)
+        if name in self._buffers or _compiling.recorder is None:
+            structure_changed()         # (compiled steps record again)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)

@@ -19,7 +19,9 @@ __all__ = ["Parameter", "zero_grads"]
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Reset the gradients of ``params``: to None, or to zeros in their buffers (which later
     backward passes then accumulate into without allocating)."""
-    effect(_zero_grads, list(params), set_to_none)     # (a compiled step's replay: live)
+    effect(_zero_grads, list(params), set_to_none,     # (a compiled step's replay: live;
+           sets_grads=set_to_none)                      # zeroed in place, a .grad found
+                                                        # outside stays one)
 
 
 def _zero_grads(params, set_to_none: bool) -> None:
