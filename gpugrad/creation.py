@@ -19,7 +19,7 @@ import numbers
 import numpy as np
 
 from . import backend, random
-from .autograd.compile_mode import note_reads, recorded
+from .autograd.compile_mode import _state as _compiling, note_reads, recorded
 from .autograd.mode import _state as _vmap_state
 from .dtypes import as_dtype, get_default_dtype
 from .tensor import Tensor
@@ -87,6 +87,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         >>> gpugrad.tensor([1, 2]).dtype                        # Python ints: int64
         dtype('int64')
     """
+    if data.__class__ is float and dtype is None and device is None and \
+            _compiling.recorder is None and backend.get_default_device().type == "cpu":
+        # the common case, spelled out: a Python float on the CPU (a compiled step's
+        # recording takes the path below, which writes the factory down)
+        return _finish(np.array(data, get_default_dtype()), requires_grad)
     is_tensor = isinstance(data, Tensor)
     source = data._array if is_tensor else data
     on_device = _is_device_array(source)
