@@ -54,6 +54,7 @@ from .autograd.compile_mode import _state as _compile_state
 from .autograd.dual_levels import _state as _dual_state
 from .autograd.mode import _state as _grad_mode
 from .autograd.saved_hooks import _hooks as _saved_hooks
+from .func.transforms import differentiating
 from .step_program import Recorder
 from .tensor import Tensor
 
@@ -85,6 +86,8 @@ class CompiledStep:
     def __init__(self, step_fn):
         self.step_fn = step_fn
         functools.update_wrapper(self, step_fn)
+        if not hasattr(self, "__name__"):       # a module or other callable object
+            self.__name__ = type(step_fn).__name__
         self._programs: dict = {}
         self._last = None           # the program the latest call ran (checked first)
         self._graph = None          # CUDA inputs: the step's CapturedStep
@@ -113,6 +116,7 @@ class CompiledStep:
             self.replays += 1
             return last.run(inputs)
         inputs = _as_tensors(inputs)            # a TypeError for what is not a tensor
+        _refuse_graphs_in(inputs, self.__name__)
         if _dual_state.levels or any(t._tangents for t in inputs):
             raise CompileError("gpugrad.compile: a compiled step carries no forward-mode "
                                "tangents (a dual level is open, or an input has one); "
@@ -155,6 +159,27 @@ class CompiledStep:
         self.records += self._graph.captures - captures
         self.replays += self._graph.replays - replays
         return pytree.tree_map(_copied, outputs)
+
+
+def _refuse_graphs_in(inputs, name: str) -> None:
+    """Refuse inputs a replay could not treat as plain values: one that carries a graph
+    built outside the step (the step's backward would walk into it, and the program would
+    keep that graph's saved values), or any that requires grad inside a grad transform (a
+    replay's outputs carry no graph to differentiate)."""
+    if not _grad_mode.grad_enabled:
+        return
+    for i, t in enumerate(inputs):
+        if t.grad_fn is not None:
+            raise CompileError(f"gpugrad.compile: input {i} of {name} carries a graph built "
+                               f"outside the step (it was computed from tensors that require "
+                               f"grad); a replay cannot include that graph: pass "
+                               f"t.detach(), or compile the computation that makes it too")
+        if t._requires_grad and differentiating.depth:
+            raise CompileError(f"gpugrad.compile: {name} was called inside "
+                               f"gpugrad.func.grad/vjp/jacrev with an input they "
+                               f"differentiate; a replay's outputs carry no graph: compile "
+                               f"the transformed function instead "
+                               f"(gpugrad.compile(gpugrad.func.grad(f)))")
 
 
 def _as_tensors(inputs) -> tuple:

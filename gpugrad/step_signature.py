@@ -17,6 +17,8 @@ from .autograd.autocast_mode import _state as _autocast
 from .autograd.compile_mode import structure
 from .autograd.mode import _state as _grad_mode
 from .autograd.saved_hooks import _hooks as _saved_hooks
+from .func.transforms import differentiating
+from .nn.parameter import Parameter
 from .tensor import Tensor
 
 __all__ = ["Signature", "matcher"]
@@ -27,7 +29,8 @@ class Signature:
     mode, anomaly mode, autocast and the saved-tensor hooks in force, and per input its
     array's type, shape and dtype and requires_grad
     (a tensor, not batched, with no forward-mode tangent); which inputs share one array
-    (one tensor passed twice, or a tensor and its ``detach()``); and
+    (one tensor passed twice, or a tensor and its ``detach()``); which inputs must be the
+    very tensors they were (a parameter passed in, or an optimizer's); and
     ``compile_mode.structure``'s epoch once the recording ended (modules and hooks
     unchanged since: a change the step itself made, such as a hook it adds and removes, is
     part of the recording)."""
@@ -37,8 +40,9 @@ class Signature:
         self.anomaly = _grad_mode.anomaly_enabled
         self.autocast = _autocast.active
         self.saved_hooks = list(_saved_hooks.stack)
-        self.same_objects: dict = {}        # input position -> the tensor it must be (an
-                                            # optimizer's parameter passed in)
+        # input position -> the tensor it must be: a parameter passed in (the recorder adds
+        # an optimizer's parameters it finds among the inputs)
+        self.same_objects = {i: t for i, t in enumerate(inputs) if isinstance(t, Parameter)}
         self.structure = structure.epoch    # (the recorder sets it again when it ends)
         self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
                        for t in inputs]
@@ -56,6 +60,7 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
     dtype."""
     names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor,
              "_structure": structure, "_saved_hooks": _saved_hooks,
+             "_differentiating": differentiating,
              "saved_hooks": signature.saved_hooks}
     terms = [f"_grad_mode.grad_enabled == {signature.grad_enabled!r}",
              f"_grad_mode.anomaly_enabled == {signature.anomaly!r}",
@@ -68,6 +73,10 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
         terms += [f"isinstance(t{i}, Tensor)", f"not t{i}._batched", f"not t{i}._tangents",
                   f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
                   f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
+        if signature.grad_enabled:      # (one with a graph, or inside a grad transform, is
+            terms.append(f"t{i}.grad_fn is None")                   # refused by the call)
+            if requires_grad:
+                terms.append("not _differentiating.depth")
     for i, tensor in signature.same_objects.items():
         names[f"s{i}"] = tensor
         terms.append(f"t{i} is s{i}")

@@ -394,14 +394,22 @@ def test_steps_that_hook_their_own_intermediates_or_slice_modules_do_not_record_
     assert (a.records, a.replays, b.records, b.replays) == (2, 3, 1, 4)
 
 
+class _Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scale = gpugrad.ones(2)            # a plain attribute, not a buffer
+
+    def forward(self, x):
+        return x * self.scale
+
+
 def test_a_plain_tensor_attribute_of_a_module_replaced_outside_is_read_afresh():
     outs = []
     for compiled in (False, True):
-        module = nn.Module()
-        module.scale = gpugrad.ones(2)          # not a buffer
+        module = _Scaled()
 
         def step(x):
-            return (x * module.scale).sum()
+            return module(x).sum()
         run = gpugrad.compile(step) if compiled else step
         values = []
         for i in range(3):
@@ -536,3 +544,77 @@ def test_per_example_gradients_with_vmap_compile():
     for seed in range(3):
         x = gpugrad.tensor(np.random.default_rng(seed).standard_normal((5, 3)).astype(np.float32))
         np.testing.assert_array_equal(compiled(x).numpy(), per_example(x).numpy())
+
+
+def test_a_tensor_attribute_of_a_module_no_step_calls_records_nothing():
+    """A metrics module's running total, set between calls, is no step's business."""
+    class Meter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.total = gpugrad.zeros(())
+
+        def update(self, value):
+            self.total = self.total + value
+
+    model, meter = _Scaled(), Meter()
+    step = gpugrad.compile(lambda x: model(x).sum())
+    for _ in range(5):
+        meter.update(step(gpugrad.ones(2)))
+    assert (step.records, step.replays, meter.total.item()) == (1, 4, 10.0)
+
+
+# ---------------------------------------------------------------------- fourth review's cases
+def test_an_input_that_carries_a_graph_built_outside_is_refused():
+    encoder, head = nn.Linear(4, 5), nn.Linear(5, 3)
+
+    @gpugrad.compile
+    def step(h, y):
+        loss = F.cross_entropy(head(h), y)
+        loss.backward()
+        return loss
+
+    y = gpugrad.tensor([0, 1])
+    with pytest.raises(gpugrad.CompileError, match="input 0 of .* carries a graph"):
+        step(encoder(gpugrad.ones(2, 4)), y)
+    step(encoder(gpugrad.ones(2, 4)).detach(), y)          # as the message says
+    with pytest.raises(gpugrad.CompileError, match="carries a graph"):
+        step(encoder(gpugrad.ones(2, 4)), y)                # a replay checks it too
+    assert (step.records, step.replays) == (1, 0)
+
+
+def test_a_parameter_passed_as_an_input_is_that_parameter_at_every_replay():
+    got = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        layer = nn.Linear(3, 3)
+        other = nn.Parameter(gpugrad.ones(3, 3) * 0.5)
+
+        def step(w):
+            return (layer.weight * w).sum()
+        run = gpugrad.compile(step) if compiled else step
+        got.append([run(layer.weight).item(), run(other).item(), run(other).item()])
+    assert got[0] == got[1]
+
+
+def test_a_compiled_step_inside_a_grad_transform_is_refused():
+    step = gpugrad.compile(lambda x: (x ** 2).sum())
+    step(gpugrad.ones(3))
+    for transform in (gpugrad.func.grad, lambda f: (lambda x: gpugrad.func.vjp(f, x)),
+                      gpugrad.func.jacrev):
+        with pytest.raises(gpugrad.CompileError, match="inside gpugrad.func.grad/vjp/jacrev"):
+            transform(step)(gpugrad.ones(3))
+    outer = gpugrad.compile(gpugrad.func.grad(lambda x: (x ** 2).sum()))    # the other way
+    np.testing.assert_array_equal(outer(gpugrad.tensor([1.0, 2.0])).numpy(), [2.0, 4.0])
+
+
+def test_registering_a_buffer_inside_a_step_is_refused():
+    class Lazy(nn.Module):
+        def forward(self, x):
+            if "running" not in self._buffers:
+                self.register_buffer("running", gpugrad.zeros(x.shape[1]))
+            return x * 1.0
+
+    step = gpugrad.compile(Lazy())
+    assert step.__name__ == "Lazy"
+    with pytest.raises(gpugrad.CompileError, match="registering a buffer"):
+        step(gpugrad.ones(2, 3))

@@ -52,7 +52,7 @@ def jacrev(f, argnums=0, *, chunk_size=None):
     def jacrev_f(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         handles = _Handles(args, nums)
-        out = f(*handles.args, **kwargs)
+        out = handles.call(f, **kwargs)
         out_leaves, out_spec = tree_flatten(out)
         outputs = [_tensor(o, "an output") for o in out_leaves]
         handles.note_outputs(outputs)

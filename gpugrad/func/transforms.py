@@ -30,6 +30,7 @@ Example (the seed's JAX example)::
 from __future__ import annotations
 
 import numbers
+import threading
 import weakref
 
 import numpy as np
@@ -72,6 +73,13 @@ def _argnums(argnums, nargs: int) -> tuple:
     return tuple(n % nargs for n in nums)
 
 
+class _Differentiating(threading.local):
+    depth = 0       # grad, vjp and jacrev transforms whose function is running now
+
+
+differentiating = _Differentiating()
+
+
 class _Handles:
     """Differentiable stand-ins for the differentiated arguments.
 
@@ -99,6 +107,16 @@ class _Handles:
             self.specs.append(spec)
             self.leaves.append(handles)
             self.args[n] = tree_unflatten(spec, handles)
+
+    def call(self, f, **kwargs):
+        """``f`` on the arguments with the handles in place, counted in ``differentiating``
+        while it runs (a compiled step refuses to be called there: its outputs carry no
+        graph to differentiate)."""
+        differentiating.depth += 1
+        try:
+            return f(*self.args, **kwargs)
+        finally:
+            differentiating.depth -= 1
 
     @property
     def flat(self) -> list:
@@ -187,7 +205,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
     def value_and_grad_f(*args, **kwargs):
         nums = _argnums(argnums, len(args))
         handles = _Handles(args, nums)
-        result = f(*handles.args, **kwargs)
+        result = handles.call(f, **kwargs)
         if has_aux:
             if not (isinstance(result, tuple) and len(result) == 2):
                 raise TypeError("with has_aux=True the function must return (output, aux)")
@@ -239,7 +257,7 @@ def vjp(f, *primals):
         (tensor([3., 3.], device='cpu', dtype=float32),)
     """
     handles = _Handles(primals, tuple(range(len(primals))))
-    out = f(*handles.args)
+    out = handles.call(f)
     out_leaves, out_spec = tree_flatten(out)
     outputs = [_tensor(o, "an output") for o in out_leaves]
     handles.note_outputs(outputs)

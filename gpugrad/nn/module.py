@@ -26,8 +26,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .conversion import _convert_module, _target_and_dtype
-from ..autograd.compile_mode import _state as _compiling, refuse_in_compile, \
-    structure_changed
+from ..autograd.compile_mode import _state as _compiling, refuse_in_compile
+from .attributes import _check_new_name, _not_a_parameter, note_attribute_set, note_called
 from .parameter import Parameter, zero_grads
 from .state import IncompatibleKeys, _load_state, _state_items
 from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
@@ -67,12 +67,7 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
                                f"assigning attributes")
         params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
-        if name in params or name in buffers or name in modules or (
-                _compiling.recorder is None
-                and (isinstance(value, (Tensor, Module)) or isinstance(state.get(name), Tensor))):
-            structure_changed()     # a compiled step may read it (parameters() sees new ones
-                                    # too); what a step builds or sets on its own tensor
-                                    # attributes is part of its recording
+        note_attribute_set(self, name, value, isinstance(value, Module))
         if isinstance(value, Parameter):
             refuse_in_compile(f"assigning {type(self).__name__}'s parameter '{name}'",
                               "assign parameters outside the step")
@@ -102,7 +97,7 @@ class Module:
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str):
-        structure_changed()
+        note_attribute_set(self, name, None, True)
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
@@ -145,11 +140,12 @@ class Module:
             (['running_mean', 'scratch'], ['running_mean'])
         """
         _check_new_name(self, name, "buffer")
+        refuse_in_compile(f"registering a buffer ('{name}')", "register it in __init__, or "
+                          "outside the step")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"register_buffer('{name}', ...) takes a Tensor or None, got a "
                             f"{type(tensor).__name__}; wrap it with gpugrad.tensor(...)")
-        if name in self._buffers or _compiling.recorder is None:
-            structure_changed()         # (compiled steps record again)
+        note_attribute_set(self, name, tensor, True)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
@@ -162,6 +158,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        if _compiling.recorder is not None:
+            note_called(self)
         if self._forward_pre_hooks or self._forward_hooks:
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
@@ -381,25 +379,3 @@ class Module:
                 lines.append(f"  ({name}): {inner}")
             return "\n".join(lines) + "\n)"
         return lines[0] + ")"
-
-
-def _not_a_parameter(module, name: str, value) -> str:
-    return (f"{type(module).__name__}: cannot assign a {type(value).__name__} to parameter "
-            f"'{name}' (a Parameter or None is expected); wrap it: nn.Parameter(value)")
-
-
-def _check_new_name(module, name, kind: str) -> None:
-    """Refuse a name that ``register_<kind>`` cannot take (as PyTorch does), saying why: before
-    ``super().__init__()``, not a string, empty or dotted (state_dict keys use dots), or an
-    attribute that is not already a <kind> (such as the ``forward`` method)."""
-    owner = type(module).__name__
-    registry = module.__dict__.get(f"_{kind}s")
-    if registry is None:
-        raise AttributeError(f"{owner}: call super().__init__() before register_{kind}")
-    if not isinstance(name, str):
-        raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
-    if name == "" or "." in name:
-        raise KeyError(f"{kind} name {name!r} must be non-empty and contain no '.'")
-    if name not in registry and hasattr(module, name):
-        raise KeyError(f"{owner} already has an attribute '{name}'; pick another {kind} "
-                       f"name or delete the attribute first")
