@@ -9,16 +9,18 @@ replay is the step's CUDA graph (``gpugrad.cuda.graph``).
 What is part of the signature (a change records again): each input's shape, dtype, device
 and requires_grad; grad mode and autocast; for every tensor the step reads by reference
 (parameters, buffers), the array it holds and whether it requires grad; modules' parameters,
-buffers, submodules and tensor attributes, and hooks (any replaced, added or removed since);
-and whether each gradient the step found on being called is there, with its shape and dtype
-(a replay reads the one it finds). What runs live at every replay, as eager code would:
+buffers and submodules, and hooks (any set, added or removed since); the plain tensor
+attributes it read (still held); parameters and buffers passed as inputs (by identity); and
+whether each gradient the step found on being called is there, with its shape and dtype (a
+replay reads the one it finds). What runs live at every replay, as eager code would:
 ``optimizer.step()`` (so schedulers and step counts work: learning rates are read, not
 frozen), ``zero_grad``, storing gradients into ``.grad`` and the post-accumulate hooks,
 ``p.grad = ...`` assignments, ``scheduler.step()``; tensors made with factories (``zeros``,
 ``tensor(data)``...) are made afresh. What is fixed at recording: Python numbers the step
 closes over, Python control flow, and which modules are in ``train()``/``eval()`` mode (call
 ``reset()`` after changing them). Host reads (``.item()``, ``print(t)``, a branch on a
-value) and random draws inside the step are refused, with the capture rules' errors.
+value) and random draws inside the step are refused, with the capture rules' errors, as
+are inputs that carry a graph built outside the step (docs/compile.md lists the rest).
 
 Example::
 
@@ -56,6 +58,7 @@ from .autograd.mode import _state as _grad_mode
 from .autograd.saved_hooks import _hooks as _saved_hooks
 from .func.transforms import differentiating
 from .step_program import Recorder
+from .step_signature import is_module_state
 from .tensor import Tensor
 
 __all__ = ["compile", "CompiledStep", "CompileError"]
@@ -85,7 +88,8 @@ class CompiledStep:
 
     def __init__(self, step_fn):
         self.step_fn = step_fn
-        functools.update_wrapper(self, step_fn)
+        functools.update_wrapper(self, step_fn, updated=())     # (a module's state stays
+                                                                # the module's)
         if not hasattr(self, "__name__"):       # a module or other callable object
             self.__name__ = type(step_fn).__name__
         self._programs: dict = {}
@@ -163,23 +167,20 @@ class CompiledStep:
 
 def _refuse_graphs_in(inputs, name: str) -> None:
     """Refuse inputs a replay could not treat as plain values: one that carries a graph
-    built outside the step (the step's backward would walk into it, and the program would
-    keep that graph's saved values), or any that requires grad inside a grad transform (a
-    replay's outputs carry no graph to differentiate)."""
-    if not _grad_mode.grad_enabled:
-        return
+    built outside the step (a backward in the step would walk into it, and the program
+    would keep that graph's saved values), or a grad transform's stand-in (a replay's
+    outputs carry no graph to differentiate)."""
     for i, t in enumerate(inputs):
         if t.grad_fn is not None:
             raise CompileError(f"gpugrad.compile: input {i} of {name} carries a graph built "
                                f"outside the step (it was computed from tensors that require "
                                f"grad); a replay cannot include that graph: pass "
                                f"t.detach(), or compile the computation that makes it too")
-        if t._requires_grad and differentiating.depth:
-            raise CompileError(f"gpugrad.compile: {name} was called inside "
-                               f"gpugrad.func.grad/vjp/jacrev with an input they "
-                               f"differentiate; a replay's outputs carry no graph: compile "
-                               f"the transformed function instead "
-                               f"(gpugrad.compile(gpugrad.func.grad(f)))")
+        if id(t) in differentiating.handles:
+            raise CompileError(f"gpugrad.compile: input {i} of {name} is an argument "
+                               f"gpugrad.func.grad/vjp/jacrev differentiates; a replay's "
+                               f"outputs carry no graph: compile the transformed function "
+                               f"instead (gpugrad.compile(gpugrad.func.grad(f)))")
 
 
 def _as_tensors(inputs) -> tuple:
@@ -188,14 +189,16 @@ def _as_tensors(inputs) -> tuple:
 
 def _signature(inputs) -> tuple:
     """Grad mode, anomaly mode, autocast, the saved-tensor hooks in force, and per input
-    its shape, dtype and requires_grad; where inputs
-    share an array (one tensor passed twice, a tensor and its ``detach()``), which earlier
-    input each shares it with (it is recorded as one)."""
+    its shape, dtype and requires_grad (and, for a parameter or buffer, which one: a program
+    per parameter, as an EMA update over pairs of them takes); where inputs share an array
+    (one tensor passed twice, a tensor and its ``detach()``), which earlier input each
+    shares it with (it is recorded as one)."""
     key = [_grad_mode.grad_enabled, _grad_mode.anomaly_enabled, _autocast.active,
            tuple(_saved_hooks.stack)]
     for t in inputs:
         array = t._array
-        key += (array.shape, array.dtype, t._requires_grad)
+        key += (array.shape, array.dtype, t._requires_grad,
+                id(t) if is_module_state(t) else None)
     if len(inputs) > 1:
         ids = [id(t._array) for t in inputs]
         if len(set(ids)) < len(ids):

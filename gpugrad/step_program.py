@@ -38,6 +38,7 @@ import numpy as np
 
 from . import pytree
 from .autograd.compile_mode import CompileError, structure
+from .nn.attributes import holder_of
 from .step_signature import Signature, matcher
 from .tensor import Tensor, VersionCounter
 
@@ -61,6 +62,8 @@ class Recorder:
             self.inputs.setdefault(id(t), i)
         self.guards: dict = {}          # id(tensor) -> (tensor, its array, requires_grad)
         self.checks: list = []          # (read, value): read() must still give value
+        self.attribute_guards: list = []    # (module, name, tensor): module.name is tensor
+        self.structure_changes = 0      # compile_mode.structure_changed() calls it made
         self.grad_guards: list = []     # (owner, layout, source): owner's .grad as the call
                                         # found it (source: the input or gradient it shares)
         self._grads_seen: set = set()   # id(tensor): its .grad read or written by the step
@@ -105,7 +108,11 @@ class Recorder:
                 continue
             slot = self._slot(t._array)
             if slot is None:
-                self.guards.setdefault(id(t), (t, t._array, t._requires_grad))
+                if id(t) not in self.guards:
+                    self.guards[id(t)] = (t, t._array, t._requires_grad)
+                    holder = holder_of(t)       # a module attribute: it must still hold t
+                    if holder is not None:
+                        self.attribute_guards.append((*holder, t))
             elif slot < self._input_slots and t._requires_grad and t.grad_fn is None and \
                     id(t) not in self._required_here:
                 raise self._shared_with_input(slot, t, "a leaf that requires grad")
@@ -314,11 +321,14 @@ class Recorder:
                     if last.get(s, number) <= number and number < len(body) - 1]
             if dead:
                 text.append("    del " + ", ".join(dead))
-        self.signature.structure = structure.epoch      # (the step's own changes included)
+        own = structure.epoch - self.signature.structure == self.structure_changes
+        if own:                 # only this step's changes since it began: part of it
+            self.signature.structure = structure.epoch      # (else: records again)
         inputs = ", ".join(f"t{i}" for i in range(len(self.signature.inputs)))
         source = f"def replay({inputs}):\n" + "\n".join(text)
         program = StepProgram(source, self.names, treedef, list(self.guards.values()),
-                              list(self.checks), self.grad_guards, self.signature)
+                              list(self.checks), self.grad_guards, self.attribute_guards,
+                              self.signature)
         self._slot_of.clear()
         self._versions.clear()
         return program
@@ -337,12 +347,12 @@ class StepProgram:
     and requires_grad it had) and other state that must not change (``checks``)."""
 
     def __init__(self, source: str, names: dict, treedef, guards: list, checks: list,
-                 grad_guards: list, signature: Signature):
+                 grad_guards: list, attribute_guards: list, signature: Signature):
         self.source, self.treedef = source, treedef
         namespace = dict(names)
         exec(compile(source, "<gpugrad.compile step>", "exec"), namespace)   # noqa: S102
         self._replay = namespace["replay"]
-        self.matches = matcher(signature, guards, checks, grad_guards)
+        self.matches = matcher(signature, guards, checks, grad_guards, attribute_guards)
 
     def run(self, inputs):
         """Replay on ``inputs`` (tensors of the recorded signature); the outputs' pytree."""

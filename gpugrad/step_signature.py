@@ -18,10 +18,20 @@ from .autograd.compile_mode import structure
 from .autograd.mode import _state as _grad_mode
 from .autograd.saved_hooks import _hooks as _saved_hooks
 from .func.transforms import differentiating
+from .nn.attributes import holder_of
 from .nn.parameter import Parameter
 from .tensor import Tensor
 
-__all__ = ["Signature", "matcher"]
+__all__ = ["Signature", "matcher", "is_module_state"]
+
+
+def is_module_state(t) -> bool:
+    """Whether ``t`` is a parameter or a registered buffer: passed as an input, the step may
+    read it by reference too, so a program is for that very tensor."""
+    if isinstance(t, Parameter):
+        return True
+    holder = holder_of(t)
+    return holder is not None and holder[1] in holder[0].__dict__["_buffers"]
 
 
 class Signature:
@@ -40,9 +50,9 @@ class Signature:
         self.anomaly = _grad_mode.anomaly_enabled
         self.autocast = _autocast.active
         self.saved_hooks = list(_saved_hooks.stack)
-        # input position -> the tensor it must be: a parameter passed in (the recorder adds
-        # an optimizer's parameters it finds among the inputs)
-        self.same_objects = {i: t for i, t in enumerate(inputs) if isinstance(t, Parameter)}
+        # input position -> the tensor it must be: a parameter or buffer passed in (the
+        # recorder adds an optimizer's parameters it finds among the inputs)
+        self.same_objects = {i: t for i, t in enumerate(inputs) if is_module_state(t)}
         self.structure = structure.epoch    # (the recorder sets it again when it ends)
         self.inputs = [(t._array.__class__, t._array.shape, t._array.dtype, t._requires_grad)
                        for t in inputs]
@@ -50,14 +60,16 @@ class Signature:
         self.aliases = tuple(first.setdefault(id(t._array), i) for i, t in enumerate(inputs))
 
 
-def matcher(signature: Signature, guards: list, checks: list, grad_guards: list = ()):
+def matcher(signature: Signature, guards: list, checks: list, grad_guards: list = (),
+            attribute_guards: list = ()):
     """``matches(inputs)``: whether a call with ``inputs`` may replay the program, as one
     generated function (every condition a comparison inlined: this runs before every
     replay, so it costs what reading the attributes costs). Its conditions: the
     ``signature``; every tensor in ``guards`` still holds its array and still does (or does
     not) require grad; every ``(read, value)`` in ``checks`` still reads ``value``; every
     ``.grad`` in ``grad_guards`` is still None, or still an array of that type, shape and
-    dtype."""
+    dtype; every ``(module, name, tensor)`` in ``attribute_guards`` still has
+    ``module.name`` holding ``tensor``."""
     names = {"_grad_mode": _grad_mode, "_autocast": _autocast, "Tensor": Tensor,
              "_structure": structure, "_saved_hooks": _saved_hooks,
              "_differentiating": differentiating,
@@ -73,10 +85,9 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
         terms += [f"isinstance(t{i}, Tensor)", f"not t{i}._batched", f"not t{i}._tangents",
                   f"t{i}._array.__class__ is k{i}", f"t{i}._array.shape == {shape!r}",
                   f"t{i}._array.dtype == d{i}", f"t{i}._requires_grad == {requires_grad!r}"]
-        if signature.grad_enabled:      # (one with a graph, or inside a grad transform, is
-            terms.append(f"t{i}.grad_fn is None")                   # refused by the call)
-            if requires_grad:
-                terms.append("not _differentiating.depth")
+        terms.append(f"t{i}.grad_fn is None")      # (one with a graph is refused by the
+        if requires_grad:                           # call, as is a grad transform's own)
+            terms.append(f"id(t{i}) not in _differentiating.handles")
     for i, tensor in signature.same_objects.items():
         names[f"s{i}"] = tensor
         terms.append(f"t{i} is s{i}")
@@ -94,6 +105,10 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
     for number, (read, value) in enumerate(checks):
         names[f"r{number}"], names[f"v{number}"] = read, value
         terms.append(f"r{number}() == v{number}")
+    for number, (module, name, tensor) in enumerate(attribute_guards):
+        names[f"am{number}"], names[f"at{number}"] = module, tensor
+        terms.append(f"am{number}.__dict__.get({name!r}) is at{number}")
+
     def grad_of(owner, name: str) -> str:
         if isinstance(owner, int):
             return f"t{owner}._grad"

@@ -601,8 +601,12 @@ def test_a_compiled_step_inside_a_grad_transform_is_refused():
     step(gpugrad.ones(3))
     for transform in (gpugrad.func.grad, lambda f: (lambda x: gpugrad.func.vjp(f, x)),
                       gpugrad.func.jacrev):
-        with pytest.raises(gpugrad.CompileError, match="inside gpugrad.func.grad/vjp/jacrev"):
+        with pytest.raises(gpugrad.CompileError, match="an argument gpugrad.func.grad/vjp/"
+                                                       "jacrev differentiates"):
             transform(step)(gpugrad.ones(3))
+    w = nn.Parameter(gpugrad.ones(3))           # a value it does not differentiate: allowed
+    value = gpugrad.func.grad(lambda s: step(w) * 0 + (s * s).sum())(gpugrad.ones(3))
+    np.testing.assert_array_equal(value.numpy(), [2.0, 2.0, 2.0])
     outer = gpugrad.compile(gpugrad.func.grad(lambda x: (x ** 2).sum()))    # the other way
     np.testing.assert_array_equal(outer(gpugrad.tensor([1.0, 2.0])).numpy(), [2.0, 4.0])
 
@@ -618,3 +622,95 @@ def test_registering_a_buffer_inside_a_step_is_refused():
     assert step.__name__ == "Lazy"
     with pytest.raises(gpugrad.CompileError, match="registering a buffer"):
         step(gpugrad.ones(2, 3))
+
+
+# ---------------------------------------------------------------------- fifth review's cases
+def test_a_tensor_attribute_read_through_a_method_and_replaced_outside_is_read_afresh():
+    class Encoder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Linear(3, 2)
+            self.scale = gpugrad.tensor([2.0, 2.0])
+
+        def encode(self, x):                    # not forward: the module is never called
+            return self.net(x) * self.scale
+
+    got = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        module = Encoder()
+        step = lambda x: module.encode(x).sum(0)          # noqa: E731
+        run = gpugrad.compile(step) if compiled else step
+        values = []
+        for i in range(3):
+            values.append(run(gpugrad.ones(2, 3)).numpy().copy())
+            module.scale = gpugrad.tensor([3.0 + i, 1.0])
+        got.append(values)
+    for want, have in zip(*got):
+        np.testing.assert_array_equal(have, want)
+
+
+def test_an_input_that_carries_a_graph_is_refused_under_no_grad_too():
+    encoder, head = nn.Linear(4, 5), nn.Linear(5, 3)
+
+    @gpugrad.compile
+    def step(h):
+        with gpugrad.enable_grad():
+            head(h).sum().backward()
+        return h.sum()
+
+    h = encoder(gpugrad.ones(2, 4))
+    with gpugrad.no_grad(), pytest.raises(gpugrad.CompileError, match="carries a graph"):
+        step(h)
+
+
+def test_a_buffer_passed_as_an_input_and_read_by_reference_is_that_buffer_again():
+    got = []
+    for compiled in (False, True):
+        module = nn.Module()
+        module.register_buffer("b", gpugrad.tensor([1.0, 2.0]))
+        step = lambda t, x: (t * x + module.b).sum()      # noqa: E731
+        run = gpugrad.compile(step) if compiled else step
+        got.append([run(module.b, gpugrad.ones(2)).item(),
+                    run(gpugrad.tensor([5.0, 5.0]), gpugrad.ones(2)).item()])
+    assert got[0] == got[1] == [6.0, 13.0]
+
+
+def test_a_step_over_each_parameter_pair_keeps_a_program_per_parameter():
+    """An EMA update called once per (average, parameter) pair replays each pair's own."""
+    gpugrad.manual_seed(0)
+    model, average = nn.MLP([3, 3, 3]), nn.MLP([3, 3, 3])     # (shapes repeat)
+
+    @gpugrad.compile
+    def ema(kept, current):
+        with gpugrad.no_grad():
+            kept.mul_(0.9).add_(current * 0.1)
+        return kept.sum()
+
+    pairs = list(zip(average.parameters(), model.parameters()))
+    expected = [k.numpy() * 0.9 ** 3 + p.numpy() * (1 - 0.9 ** 3) for k, p in pairs]
+    for _ in range(3):
+        for kept, current in pairs:
+            ema(kept, current)
+    assert (ema.records, ema.replays) == (len(pairs), 2 * len(pairs))
+    for (kept, _), want in zip(pairs, expected):
+        np.testing.assert_allclose(kept.numpy(), want, rtol=1e-6)
+
+
+def test_a_module_that_keeps_its_last_output_costs_no_step_a_recording():
+    class Logged(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x):
+            y = self.layer(x)
+            self.last = y.detach()              # for inspection, every call
+            return y
+
+    logged = Logged()
+    step = gpugrad.compile(lambda x: logged(x).sum())
+    for _ in range(5):
+        step(gpugrad.ones(1, 2))
+        logged(gpugrad.ones(1, 2))              # eagerly too, between compiled calls
+    assert (step.records, step.replays) == (1, 4)

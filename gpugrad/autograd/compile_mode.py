@@ -52,12 +52,12 @@ _state = _State()
 
 class _Structure:
     """Counts changes to what a recorded step reads through Python attributes and lists,
-    which no array guard sees: a module's parameters, buffers, submodules and tensor
-    attributes set or deleted, hooks on leaves and modules added or removed. One count for
-    the process: such a change anywhere, on any thread, makes every compiled step record
-    again once (building a module between calls too); a change the step makes while it is
-    recorded (a Sequential it slices, a hook it adds and removes) is part of its
-    recording."""
+    which no array guard sees: a module's parameters, buffers and submodules set or
+    deleted (``nn/attributes.py``), hooks on leaves and modules added or removed. One count for
+    the process: such a change anywhere makes every compiled step record again once
+    (building a module between calls too); a change the step makes while it is recorded (a
+    hook it adds and removes) is part of its recording, unless another thread changed
+    something meanwhile."""
 
     epoch = 0
 
@@ -68,7 +68,13 @@ structure = _Structure()
 def structure_changed() -> None:
     """Something a recorded step may have read by attribute changed (see ``_Structure``):
     steps ``gpugrad.compile`` recorded before it record again at their next call."""
-    structure.epoch += 1
+    with _structure_lock:
+        structure.epoch += 1
+    if _state.recorder is not None:         # the recording step's own change
+        _state.recorder.structure_changes += 1
+
+
+_structure_lock = threading.Lock()
 
 
 def is_compiling() -> bool:

@@ -74,7 +74,9 @@ def _argnums(argnums, nargs: int) -> tuple:
 
 
 class _Differentiating(threading.local):
-    depth = 0       # grad, vjp and jacrev transforms whose function is running now
+    def __init__(self):
+        self.handles = set()    # id()s of the stand-ins of grad, vjp and jacrev transforms
+                                # whose function is running now
 
 
 differentiating = _Differentiating()
@@ -109,14 +111,15 @@ class _Handles:
             self.args[n] = tree_unflatten(spec, handles)
 
     def call(self, f, **kwargs):
-        """``f`` on the arguments with the handles in place, counted in ``differentiating``
-        while it runs (a compiled step refuses to be called there: its outputs carry no
-        graph to differentiate)."""
-        differentiating.depth += 1
+        """``f`` on the arguments with the handles in place, listed in ``differentiating``
+        while it runs (a compiled step refuses them as inputs: its outputs carry no graph to
+        differentiate)."""
+        mine = {id(h) for h in self.flat} - differentiating.handles
+        differentiating.handles |= mine
         try:
             return f(*self.args, **kwargs)
         finally:
-            differentiating.depth -= 1
+            differentiating.handles -= mine
 
     @property
     def flat(self) -> list:

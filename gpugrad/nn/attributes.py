@@ -1,14 +1,13 @@
-"""Setting a Module's attributes: the checks on the names ``register_*`` take, and which
-settings count as structure changes for compiled steps (``compile_mode.structure_changed``:
-``gpugrad.compile`` records a step again after one, since its program may have read what
-changed).
+"""Setting a Module's attributes: the checks on the names ``register_*`` take, what counts
+as a structure change for compiled steps (``compile_mode.structure_changed``: ``gpugrad.compile``
+records a step again after one), and which module attribute holds a plain tensor.
 
 What counts, set outside a step's recording: a parameter, buffer or submodule, new or
-replaced (``parameters()`` sees new ones too), and a plain tensor attribute of a module
-that some recording called (its ``forward`` may read it; a metrics module's running total,
-which no step reads, counts nothing). Inside a recording, what the step builds (a
-``Sequential`` it slices) or sets on its own is part of the recording; replacing an
-existing parameter, buffer or submodule still counts.
+replaced (``parameters()`` sees new ones too), or deleted. Inside a recording, what the step
+builds (a ``Sequential`` it slices) is part of the recording; replacing an existing
+parameter, buffer or submodule still counts. A plain tensor attribute (a buffer too) counts
+nothing: a program that reads one checks, before each replay, that the attribute still holds
+it (``holder_of``), so a metrics module's running total costs no step anything.
 
 Example::
 
@@ -27,29 +26,35 @@ from ..autograd.compile_mode import _state as _compiling, structure_changed
 from ..tensor import Tensor
 from .parameter import Parameter
 
-__all__ = ["note_called", "note_attribute_set"]
+__all__ = ["note_attribute_set", "holder_of"]
 
-_called_by_recordings = weakref.WeakSet()     # modules a step's recording called
-
-
-def note_called(module) -> None:
-    """``module`` is called while a step is recorded (its forward may read its attributes)."""
-    _called_by_recordings.add(module)
+_holders: dict = {}     # id(tensor) -> (weak tensor, weak module, name): the module attribute
+                        # that was last set to that plain tensor
 
 
 def note_attribute_set(module, name: str, value, structural: bool) -> None:
-    """Count setting ``module.name = value`` (``structural``: a submodule, or a deletion)
-    as a structure change where a compiled program may have read it."""
+    """Count setting ``module.name = value`` (``structural``: a buffer, a submodule, or a
+    deletion) as a structure change where a compiled program may have read it, and note
+    which attribute holds a plain tensor."""
     state = module.__dict__
     if name in state["_parameters"] or name in state["_buffers"] or name in state["_modules"]:
         structure_changed()                         # replaced or deleted
-    elif _compiling.recorder is not None:
-        return                                      # the step's own: part of its recording
-    elif structural or isinstance(value, Parameter):
+    elif _compiling.recorder is None and (structural or isinstance(value, Parameter)):
         structure_changed()                         # a new parameter, buffer or submodule
-    elif (isinstance(value, Tensor) or isinstance(state.get(name), Tensor)) and \
-            module in _called_by_recordings:
-        structure_changed()                         # a tensor its forward may read
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        key = id(value)
+        _holders[key] = (weakref.ref(value, lambda _, key=key: _holders.pop(key, None)),
+                         weakref.ref(module), name)
+
+
+def holder_of(tensor):
+    """``(module, name)``: the module attribute last set to ``tensor`` (a plain tensor or a
+    buffer), if it still exists; else None."""
+    entry = _holders.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return None
+    module = entry[1]()
+    return None if module is None else (module, entry[2])
 
 
 def _not_a_parameter(module, name: str, value) -> str:

@@ -26,8 +26,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .conversion import _convert_module, _target_and_dtype
-from ..autograd.compile_mode import _state as _compiling, refuse_in_compile
-from .attributes import _check_new_name, _not_a_parameter, note_attribute_set, note_called
+from ..autograd.compile_mode import refuse_in_compile
+from .attributes import _check_new_name, _not_a_parameter, note_attribute_set
 from .parameter import Parameter, zero_grads
 from .state import IncompatibleKeys, _load_state, _state_items
 from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
@@ -158,8 +158,6 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if _compiling.recorder is not None:
-            note_called(self)
         if self._forward_pre_hooks or self._forward_hooks:
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
