@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+import weakref
 
 import numpy as np
 
@@ -97,6 +98,7 @@ class CompiledStep:
         self._graph = None          # CUDA inputs: the step's CapturedStep
         self.records = 0
         self.replays = 0
+        self._changes = 0           # recordings that are not a new parameter's first
 
     def reset(self) -> None:
         """Forget every recording (after changing Python state the step reads, such as a
@@ -139,9 +141,15 @@ class CompiledStep:
         recorder = Recorder(inputs)
         with capture_rules(recording=False), recording_into(recorder):
             outputs = self.step_fn(*inputs)
-        self._programs[key] = self._last = recorder.finish(outputs)
+        program = recorder.finish(outputs)
+        held = list(recorder.signature.same_objects.values())   # a program per parameter:
+        if key in self._programs or not held:               # only its own changes count
+            self._changes += 1
+        self._programs[key] = self._last = program
+        for tensor in held:                 # forgotten with the tensor it is for
+            weakref.finalize(tensor, _forget, weakref.ref(self), key)
         self.records += 1
-        if self.records == RECORD_WARNING_AT:
+        if self._changes == RECORD_WARNING_AT:
             warnings.warn(f"gpugrad.compile: {self.__name__} has been recorded "
                           f"{self.records} times; something in its signature keeps changing "
                           f"between calls: input shapes, dtypes or requires_grad, a "
@@ -181,6 +189,15 @@ def _refuse_graphs_in(inputs, name: str) -> None:
                                f"gpugrad.func.grad/vjp/jacrev differentiates; a replay's "
                                f"outputs carry no graph: compile the transformed function "
                                f"instead (gpugrad.compile(gpugrad.func.grad(f)))")
+
+
+def _forget(step_ref, key) -> None:
+    """Drop the program recorded for a parameter (or buffer) input that has died."""
+    step = step_ref()
+    if step is not None:
+        program = step._programs.pop(key, None)
+        if program is not None and step._last is program:
+            step._last = None
 
 
 def _as_tensors(inputs) -> tuple:

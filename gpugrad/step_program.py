@@ -38,7 +38,7 @@ import numpy as np
 
 from . import pytree
 from .autograd.compile_mode import CompileError, structure
-from .nn.attributes import holder_of
+from .nn.attributes import holders_of
 from .step_signature import Signature, matcher
 from .tensor import Tensor, VersionCounter
 
@@ -110,8 +110,7 @@ class Recorder:
             if slot is None:
                 if id(t) not in self.guards:
                     self.guards[id(t)] = (t, t._array, t._requires_grad)
-                    holder = holder_of(t)       # a module attribute: it must still hold t
-                    if holder is not None:
+                    for holder in holders_of(t):    # module attributes: must still hold t
                         self.attribute_guards.append((*holder, t))
             elif slot < self._input_slots and t._requires_grad and t.grad_fn is None and \
                     id(t) not in self._required_here:

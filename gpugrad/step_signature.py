@@ -13,12 +13,14 @@ Example::
 
 from __future__ import annotations
 
+import weakref
+
 from .autograd.autocast_mode import _state as _autocast
 from .autograd.compile_mode import structure
 from .autograd.mode import _state as _grad_mode
 from .autograd.saved_hooks import _hooks as _saved_hooks
 from .func.transforms import differentiating
-from .nn.attributes import holder_of
+from .nn.attributes import holders_of
 from .nn.parameter import Parameter
 from .tensor import Tensor
 
@@ -26,12 +28,10 @@ __all__ = ["Signature", "matcher", "is_module_state"]
 
 
 def is_module_state(t) -> bool:
-    """Whether ``t`` is a parameter or a registered buffer: passed as an input, the step may
-    read it by reference too, so a program is for that very tensor."""
-    if isinstance(t, Parameter):
-        return True
-    holder = holder_of(t)
-    return holder is not None and holder[1] in holder[0].__dict__["_buffers"]
+    """Whether ``t`` is a parameter, or a tensor a module attribute holds (a buffer too):
+    passed as an input, the step may read it by reference too, so a program is for that
+    very tensor."""
+    return isinstance(t, Parameter) or bool(holders_of(t))
 
 
 class Signature:
@@ -88,9 +88,9 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
         terms.append(f"t{i}.grad_fn is None")      # (one with a graph is refused by the
         if requires_grad:                           # call, as is a grad transform's own)
             terms.append(f"id(t{i}) not in _differentiating.handles")
-    for i, tensor in signature.same_objects.items():
-        names[f"s{i}"] = tensor
-        terms.append(f"t{i} is s{i}")
+    for i, tensor in signature.same_objects.items():    # (held weakly: a program for a
+        names[f"s{i}"] = weakref.ref(tensor)            # parameter goes with it)
+        terms.append(f"t{i} is s{i}()")
     firsts = [j for j in range(n) if signature.aliases[j] == j]
     terms += [f"t{j}._array is t{i}._array" for j, i in enumerate(signature.aliases) if i != j]
     if len(firsts) <= 4:                # and the others distinct: pairwise (fast), or by a set

@@ -714,3 +714,65 @@ def test_a_module_that_keeps_its_last_output_costs_no_step_a_recording():
         step(gpugrad.ones(1, 2))
         logged(gpugrad.ones(1, 2))              # eagerly too, between compiled calls
     assert (step.records, step.replays) == (1, 4)
+
+
+# ---------------------------------------------------------------------- sixth review's cases
+def test_a_tensor_two_attributes_hold_is_read_afresh_when_either_is_replaced():
+    class Scaled(nn.Module):
+        def __init__(self, scale):
+            super().__init__()
+            self.scale = scale
+
+        def forward(self, x):
+            return x * self.scale
+
+    got = []
+    for compiled in (False, True):
+        shared = gpugrad.tensor([1.0, 2.0])
+        a, b = Scaled(shared), Scaled(shared)           # b set it last
+        step = lambda x: a(x).sum()                     # noqa: E731
+        run = gpugrad.compile(step) if compiled else step
+        values = [run(gpugrad.ones(2)).item()]
+        a.scale = gpugrad.tensor([10.0, 10.0])
+        values.append(run(gpugrad.ones(2)).item())
+        got.append(values)
+    assert got[0] == got[1] == [3.0, 20.0]
+
+
+def test_a_buffer_another_module_also_holds_is_that_buffer_again_as_an_input():
+    got = []
+    for compiled in (False, True):
+        module, other = nn.Module(), nn.Module()
+        module.register_buffer("b", gpugrad.tensor([1.0, 2.0]))
+        other.ref = module.b                            # a later alias
+        step = lambda t, x: (t * x + module.b).sum()    # noqa: E731
+        run = gpugrad.compile(step) if compiled else step
+        got.append([run(module.b, gpugrad.ones(2)).item(),
+                    run(gpugrad.tensor([5.0, 5.0]), gpugrad.ones(2)).item()])
+    assert got[0] == got[1] == [6.0, 13.0]
+
+
+def test_programs_for_parameters_that_died_are_dropped_and_warn_nothing():
+    import gc
+    import warnings
+    import weakref
+
+    @gpugrad.compile
+    def ema(kept, current):
+        with gpugrad.no_grad():
+            kept.mul_(0.9).add_(current * 0.1)
+        return kept.sum()
+
+    models = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # 40 recordings, each a new parameter's
+        for _ in range(20):
+            a, b = nn.Linear(3, 3), nn.Linear(3, 3)
+            for _ in range(2):
+                for kept, current in zip(a.parameters(), b.parameters()):
+                    ema(kept, current)
+            models.append(weakref.ref(a))
+            del a, b, kept, current
+    gc.collect()
+    assert (ema.records, ema.replays) == (40, 40)
+    assert not ema._programs and not any(m() is not None for m in models)

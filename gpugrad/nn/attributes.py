@@ -5,9 +5,9 @@ records a step again after one), and which module attribute holds a plain tensor
 What counts, set outside a step's recording: a parameter, buffer or submodule, new or
 replaced (``parameters()`` sees new ones too), or deleted. Inside a recording, what the step
 builds (a ``Sequential`` it slices) is part of the recording; replacing an existing
-parameter, buffer or submodule still counts. A plain tensor attribute (a buffer too) counts
-nothing: a program that reads one checks, before each replay, that the attribute still holds
-it (``holder_of``), so a metrics module's running total costs no step anything.
+parameter, buffer or submodule still counts. A plain tensor attribute counts nothing: a
+program that reads one checks, before each replay, that every attribute that held it still
+does (``holders_of``), so a metrics module's running total costs no step anything.
 
 Example::
 
@@ -26,10 +26,10 @@ from ..autograd.compile_mode import _state as _compiling, structure_changed
 from ..tensor import Tensor
 from .parameter import Parameter
 
-__all__ = ["note_attribute_set", "holder_of"]
+__all__ = ["note_attribute_set", "holders_of"]
 
-_holders: dict = {}     # id(tensor) -> (weak tensor, weak module, name): the module attribute
-                        # that was last set to that plain tensor
+_holders: dict = {}     # id(tensor) -> (weak tensor, [(weak module, name)...]): the module
+                        # attributes that were set to that plain tensor
 
 
 def note_attribute_set(module, name: str, value, structural: bool) -> None:
@@ -43,18 +43,24 @@ def note_attribute_set(module, name: str, value, structural: bool) -> None:
         structure_changed()                         # a new parameter, buffer or submodule
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
         key = id(value)
-        _holders[key] = (weakref.ref(value, lambda _, key=key: _holders.pop(key, None)),
-                         weakref.ref(module), name)
+        entry = _holders.get(key)
+        if entry is None or entry[0]() is not value:
+            entry = _holders[key] = (weakref.ref(value, lambda _, k=key: _holders.pop(k, None)),
+                                     [])
+        places = entry[1]
+        places[:] = [(m, n) for m, n in places if m() is not None and
+                     m().__dict__.get(n) is value and (m() is not module or n != name)]
+        places.append((weakref.ref(module), name))
 
 
-def holder_of(tensor):
-    """``(module, name)``: the module attribute last set to ``tensor`` (a plain tensor or a
-    buffer), if it still exists; else None."""
+def holders_of(tensor) -> list:
+    """``[(module, name)...]``: the module attributes that hold ``tensor`` (a plain tensor or
+    a buffer) now."""
     entry = _holders.get(id(tensor))
     if entry is None or entry[0]() is not tensor:
-        return None
-    module = entry[1]()
-    return None if module is None else (module, entry[2])
+        return []
+    held = [(m(), n) for m, n in entry[1]]
+    return [(m, n) for m, n in held if m is not None and m.__dict__.get(n) is tensor]
 
 
 def _not_a_parameter(module, name: str, value) -> str:
