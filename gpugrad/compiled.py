@@ -99,6 +99,8 @@ class CompiledStep:
         self.records = 0
         self.replays = 0
         self._changes = 0           # recordings that are not a new parameter's first
+        self._shapes_seen: set = set()      # keys with their parameters' identities left out
+        self._watched: set = set()          # (identity, key) pairs with a finalizer
 
     def reset(self) -> None:
         """Forget every recording (after changing Python state the step reads, such as a
@@ -142,12 +144,15 @@ class CompiledStep:
         with capture_rules(recording=False), recording_into(recorder):
             outputs = self.step_fn(*inputs)
         program = recorder.finish(outputs)
-        held = list(recorder.signature.same_objects.values())   # a program per parameter:
-        if key in self._programs or not held:               # only its own changes count
-            self._changes += 1
+        shape_part = tuple(None if isinstance(k, _Identity) else k for k in key)
+        if key in self._programs or shape_part not in self._shapes_seen:
+            self._changes += 1              # (a known signature's new parameter: no change)
+        self._shapes_seen.add(shape_part)
         self._programs[key] = self._last = program
-        for tensor in held:                 # forgotten with the tensor it is for
-            weakref.finalize(tensor, _forget, weakref.ref(self), key)
+        for part in key:                    # a parameter's program goes when it dies
+            if isinstance(part, _Identity) and (part, key) not in self._watched:
+                self._watched.add((part, key))
+                weakref.finalize(part.tensor(), _forget, weakref.ref(self), key, part)
         self.records += 1
         if self._changes == RECORD_WARNING_AT:
             warnings.warn(f"gpugrad.compile: {self.__name__} has been recorded "
@@ -191,10 +196,28 @@ def _refuse_graphs_in(inputs, name: str) -> None:
                                f"instead (gpugrad.compile(gpugrad.func.grad(f)))")
 
 
-def _forget(step_ref, key) -> None:
+class _Identity:
+    """A parameter or buffer input's part of a program's key: equal only for that tensor
+    (held weakly, so the key keeps nothing alive)."""
+
+    __slots__ = ("tensor", "id")
+
+    def __init__(self, tensor):
+        self.tensor, self.id = weakref.ref(tensor), id(tensor)
+
+    def __eq__(self, other):
+        return isinstance(other, _Identity) and self.id == other.id and \
+            self.tensor() is other.tensor() is not None
+
+    def __hash__(self):
+        return self.id
+
+
+def _forget(step_ref, key, part) -> None:
     """Drop the program recorded for a parameter (or buffer) input that has died."""
     step = step_ref()
     if step is not None:
+        step._watched.discard((part, key))
         program = step._programs.pop(key, None)
         if program is not None and step._last is program:
             step._last = None
@@ -215,7 +238,7 @@ def _signature(inputs) -> tuple:
     for t in inputs:
         array = t._array
         key += (array.shape, array.dtype, t._requires_grad,
-                id(t) if is_module_state(t) else None)
+                _Identity(t) if is_module_state(t) else None)
     if len(inputs) > 1:
         ids = [id(t._array) for t in inputs]
         if len(set(ids)) < len(ids):

@@ -28,10 +28,12 @@ __all__ = ["Signature", "matcher", "is_module_state"]
 
 
 def is_module_state(t) -> bool:
-    """Whether ``t`` is a parameter, or a tensor a module attribute holds (a buffer too):
-    passed as an input, the step may read it by reference too, so a program is for that
-    very tensor."""
-    return isinstance(t, Parameter) or bool(holders_of(t))
+    """Whether ``t`` is a parameter or a registered buffer: passed as an input, the step may
+    read it by reference too, so a program is for that very tensor. (A plain tensor
+    attribute passed in, such as a recurrent state ``st.h = rnn(st.h, x)``, is not: it is a
+    new tensor at every call.)"""
+    return isinstance(t, Parameter) or any(name in module.__dict__["_buffers"]
+                                           for module, name in holders_of(t))
 
 
 class Signature:
@@ -106,8 +108,9 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
         names[f"r{number}"], names[f"v{number}"] = read, value
         terms.append(f"r{number}() == v{number}")
     for number, (module, name, tensor) in enumerate(attribute_guards):
-        names[f"am{number}"], names[f"at{number}"] = module, tensor
-        terms.append(f"am{number}.__dict__.get({name!r}) is at{number}")
+        names[f"am{number}"], names[f"at{number}"] = weakref.ref(module), tensor  # (a program
+        terms.append(f"getattr(am{number}(), '__dict__', {{}}).get({name!r}) "   # keeps no
+                     f"is at{number}")                                          # module alive)
 
     def grad_of(owner, name: str) -> str:
         if isinstance(owner, int):

@@ -776,3 +776,50 @@ def test_programs_for_parameters_that_died_are_dropped_and_warn_nothing():
     gc.collect()
     assert (ema.records, ema.replays) == (40, 40)
     assert not ema._programs and not any(m() is not None for m in models)
+
+
+# ---------------------------------------------------------------------- seventh review's cases
+def test_a_recurrent_state_kept_on_a_module_and_passed_back_in_replays():
+    gpugrad.manual_seed(0)
+    cell = nn.Linear(3, 3)
+    holder = nn.Module()
+    holder.h = gpugrad.zeros(1, 3)
+    step = gpugrad.compile(lambda h, x: cell(h + x).tanh())
+    eager_h = holder.h
+    for _ in range(6):
+        holder.h = step(holder.h, gpugrad.ones(1, 3))
+        eager_h = cell(eager_h + gpugrad.ones(1, 3)).tanh().detach()
+    np.testing.assert_array_equal(holder.h.numpy(), eager_h.numpy())
+    assert (step.records, step.replays) == (1, 5)
+
+
+def test_a_step_whose_signature_keeps_changing_warns_with_parameter_inputs_too():
+    layer = nn.Linear(3, 3)
+    step = gpugrad.compile(lambda w, x: (w.sum() * x).sum())
+    with pytest.warns(RuntimeWarning, match="recorded 8 times"):
+        for n in range(1, 9):
+            step(layer.weight, gpugrad.ones(n))
+
+
+def test_a_program_for_a_parameter_keeps_neither_it_nor_its_module_alive():
+    import gc
+    import weakref
+
+    class Scaled(nn.Linear):
+        def __init__(self):
+            super().__init__(3, 3)
+            self.scale = gpugrad.tensor(2.0)    # read through an attribute guard
+
+        def forward(self, x):
+            return super().forward(x) * self.scale
+
+    current = {}
+    step = gpugrad.compile(lambda w, x: (current["module"](x) * w.sum()).sum())
+    refs = []
+    for _ in range(5):
+        current["module"] = Scaled()
+        step(current["module"].weight, gpugrad.ones(2, 3))
+        refs.append(weakref.ref(current.pop("module")))
+    gc.collect()
+    assert step.records == 5 and not step._programs
+    assert not any(r() is not None for r in refs)
