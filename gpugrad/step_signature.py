@@ -108,9 +108,9 @@ def matcher(signature: Signature, guards: list, checks: list, grad_guards: list 
         names[f"r{number}"], names[f"v{number}"] = read, value
         terms.append(f"r{number}() == v{number}")
     for number, (module, name, tensor) in enumerate(attribute_guards):
-        names[f"am{number}"], names[f"at{number}"] = weakref.ref(module), tensor  # (a program
-        terms.append(f"getattr(am{number}(), '__dict__', {{}}).get({name!r}) "   # keeps no
-                     f"is at{number}")                                          # module alive)
+        # the module held weakly (a program keeps no module alive); a dead one matches nothing
+        names[f"am{number}"], names[f"at{number}"] = weakref.ref(module), tensor
+        terms.append(f"getattr(am{number}(), '__dict__', {{}}).get({name!r}) is at{number}")
 
     def grad_of(owner, name: str) -> str:
         if isinstance(owner, int):

@@ -736,6 +736,7 @@ def test_a_tensor_two_attributes_hold_is_read_afresh_when_either_is_replaced():
         a.scale = gpugrad.tensor([10.0, 10.0])
         values.append(run(gpugrad.ones(2)).item())
         got.append(values)
+        assert b.scale is shared                        # (b still holds it)
     assert got[0] == got[1] == [3.0, 20.0]
 
 
