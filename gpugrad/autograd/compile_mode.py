@@ -3,17 +3,24 @@ makes is written down, so that later calls can replay it without building a grap
 
 A mode like ``no_grad``: thread-local state that the ops, the engine's gradient store, the
 optimizers and ``zero_grad`` read, and that ``gpugrad/compiled.py`` (above the optimizers)
-switches. What is written down goes to a *recorder* this module knows only by its methods
-(``gpugrad/step_program.py``'s ``Recorder``):
+switches. What is written down goes to a *recorder* the callers know only by these methods
+and one counter (``gpugrad/step_program.py``'s ``Recorder``):
 
 - ``kernel(fn, args, kwargs, result, scalar)``: ``result = fn(*args, **kwargs)`` ran on raw
   arrays (an op's ``forward``, a fused reverse rule; ``scalar``: a NumPy scalar it gave was
   made the 0-d array ``result``); a replay calls ``fn`` again on the replay's arrays;
-- ``effect(fn, args, result)``: ``fn(*args)`` changed Python-side state (stored a gradient,
-  stepped an optimizer, reset gradients); a replay runs it again, live, as eager code would;
-  an array it returns (the gradient it stored) is what later kernels read in its place;
+- ``effect(fn, args, result, sets_grads)``: ``fn(*args)`` changed Python-side state (stored
+  a gradient, stepped an optimizer, reset gradients); a replay runs it again, live, as eager
+  code would; an array it returns (the gradient it stored) is what later kernels read in its
+  place; ``sets_grads``: the ``.grad`` of the tensors it was given is the program's from then;
 - ``reads(tensors)``: a kernel reads these tensors' arrays (a replay checks they still
-  hold them).
+  hold them, and that the module attributes holding them still do);
+- ``grad_read(tensor)``: the step reads ``tensor.grad`` (``Tensor.grad``, the optimizers);
+  one the call found, made outside the step, is read at the replay;
+- ``updates(param)``: an optimizer updates ``param`` in place (refused if an input shares
+  its memory);
+- ``structure_changes``: how many ``structure_changed()`` calls the recording step made
+  (its own changes are part of it; anyone else's make it record again).
 
 Example::
 
