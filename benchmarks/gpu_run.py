@@ -7,7 +7,7 @@ A lent GPU machine gives about 10 minutes per command and returns at most 8 file
    loaded (benchmarks/gpu_preflight.py);
 2. cuda tests (150 s): the fused kernels, the ops on them, host syncs, graphs
    (tests/test_cuda_kernels.py, test_cuda_ops.py, test_cuda_host_syncs.py,
-   test_cuda_graphs.py, test_interop.py, test_compile.py), with
+   test_cuda_graphs.py, test_cuda_graph_guards.py, test_interop.py, test_compile.py), with
    GPUGRAD_REQUIRE_CUDA=1 (a CuPy that fails to load fails them) and a 60 s faulthandler;
 3. overhead (40 s): benchmarks/op_overhead.py --device cuda --torch, the host cost of one
    small op through gpugrad, CuPy and PyTorch;
@@ -54,7 +54,8 @@ import gpu_common
 ROOT = gpu_common.ROOT
 CUDA_TEST_FILES = ("tests/test_cuda_kernels.py", "tests/test_cuda_ops.py",
                    "tests/test_cuda_host_syncs.py", "tests/test_cuda_graphs.py",
-                   "tests/test_interop.py", "tests/test_compile.py")
+                   "tests/test_cuda_graph_guards.py", "tests/test_interop.py",
+                   "tests/test_compile.py")
 # CPU-only files the suite stage leaves to CI: a nested dry run of this script (which on a
 # GPU machine would run the cuda tests a second time) and the kernel emulator's tests.
 CPU_ONLY = ("tests/test_gpu_run.py", "tests/test_kernel_emulator.py",

@@ -287,6 +287,29 @@ MUTANTS = [
     Mutant("compile-keeps-every-array", "gpugrad/step_program.py",
            "no array is freed before the replay ends (a replay holds every intermediate)",
            (("            if dead:\n", "            if False:\n"),), COMPILE),
+    # ---- what a CUDA graph's replay redoes and checks (graphs.py) -----------------------------
+    Mutant("replay-leaves-grads-unset", "gpugrad/graphs.py",
+           "after a replay the .grad the step set are not set again (a backward captured with "
+           "zero_grad outside leaves None, and the update outside does nothing)",
+           (("        for t, _, end in self.grads:\n            t._grad = end\n", ""),),
+           ("tests/test_cuda_graph_guards.py",)),
+    Mutant("replay-grad-start-unchecked", "gpugrad/graphs.py",
+           "a replay does not check the .grad the graph was recorded to find (it stores where "
+           "the step now adds)",
+           (("            if t._grad is not start:\n", "            if False:\n"),),
+           ("tests/test_cuda_graph_guards.py",)),
+    Mutant("recording-zero-grad-to-none", "gpugrad/nn/parameter.py",
+           "zero_grad() inside a recording sets gradients to None, so the backward stores new "
+           "buffers the optimizer's recorded launch does not name",
+           (("    if set_to_none and is_graph_recording():\n        set_to_none = False\n",
+             ""),),
+           ("tests/test_cuda_graph_guards.py",)),
+    Mutant("replay-optimizer-state-unchecked", "gpugrad/optim/multi_tensor.py",
+           "a replay does not check the optimizer's state tensors (after load_state_dict the "
+           "graph updates the old ones)",
+           (("            if states.get(id(p)) is not state or any(",
+             "            if False and any("),),
+           ("tests/test_cuda_graph_guards.py",)),
     # ---- CUDA-graph GEMMs (cuda/captured_blas.py) and the loss shortcut ------------------------
     Mutant("captured-gemm-operands-swapped", "gpugrad/cuda/captured_blas.py",
            "a captured GEMM passes a's transpose flag for b and b's for a",

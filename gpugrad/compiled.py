@@ -129,7 +129,7 @@ class CompiledStep:
             raise CompileError("gpugrad.compile: a compiled step carries no forward-mode "
                                "tangents (a dual level is open, or an input has one); "
                                "call the step eagerly, or open the dual level inside it")
-        if inputs and inputs[0]._array.__class__ is not np.ndarray:
+        if _on_a_gpu(inputs):
             return self._on_device(inputs)
         key = _signature(inputs)
         program = self._programs.get(key)
@@ -167,15 +167,31 @@ class CompiledStep:
         return pytree.tree_map(_detached, outputs)
 
     def _on_device(self, inputs):
-        """CUDA inputs: the step as a CUDA graph; its outputs copied out of the graph's
-        static buffers (the next replay overwrites those)."""
+        """CUDA inputs: the step as a CUDA graph (``graphs.CapturedStep``), captured again
+        for a new shape, dtype, device, requires_grad or mode (``_device_signature``), and
+        when modules changed or what the graph reads was replaced (its checks before each
+        replay); its outputs copied out of the graph's static buffers (the next replay
+        overwrites those)."""
         if self._graph is None:
-            self._graph = graphs.graph(self.step_fn)
+            self._graph = graphs.CapturedStep(self.step_fn, 1, signature=_device_signature,
+                                              guard_structure=True)
         captures, replays = self._graph.captures, self._graph.replays
         outputs = self._graph(*inputs)
         self.records += self._graph.captures - captures
         self.replays += self._graph.replays - replays
         return pytree.tree_map(_copied, outputs)
+
+
+def _on_a_gpu(inputs) -> bool:
+    return bool(inputs) and inputs[0]._array.__class__ is not np.ndarray
+
+
+def _device_signature(inputs) -> tuple:
+    """What a CUDA graph was captured for beyond its inputs' shapes, dtypes and devices:
+    grad mode, anomaly mode, autocast, the saved-tensor hooks, and which inputs require
+    grad (as ``_signature`` has them for the CPU's programs)."""
+    return (_grad_mode.grad_enabled, _grad_mode.anomaly_enabled, _autocast.active,
+            tuple(_saved_hooks.stack), tuple(t._requires_grad for t in inputs))
 
 
 def _refuse_graphs_in(inputs, name: str) -> None:

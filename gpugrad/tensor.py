@@ -22,7 +22,7 @@ import weakref
 import numpy as np
 
 from . import backend
-from .autograd.capture_mode import refuse_host_sync
+from .autograd.capture_mode import note_grads, refuse_host_sync
 from .autograd.compile_mode import _state as _compiling, effect, refuse_in_compile, \
     structure_changed
 from .tensor_size import ElementCount
@@ -160,6 +160,7 @@ class Tensor:
         if _compiling.recorder is not None:
             effect(setattr, self, "_grad", value)
         else:
+            note_grads((self,))                     # (a CUDA graph's recording)
             self._grad = value
 
     @property

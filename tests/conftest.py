@@ -17,9 +17,10 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=60
                           print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-# fixtures for every test: the GPU kernel tests' (tests/cuda_support.py), and ``emulated``, the
-# fused optimizers' device side in NumPy (tests/optim_emulation.py)
-pytest_plugins = ["cuda_support", "optim_emulation"]
+# fixtures for every test: the GPU kernel tests' (tests/cuda_support.py), ``emulated``, the
+# fused optimizers' device side in NumPy (tests/optim_emulation.py), and ``emulated_gpu``,
+# graph()'s CUDA path on NumPy (tests/graph_emulation.py)
+pytest_plugins = ["cuda_support", "optim_emulation", "graph_emulation"]
 
 REQUIRE_CUDA = os.environ.get("GPUGRAD_REQUIRE_CUDA", "").strip().lower() not in (
     "", "0", "false", "no", "off")

@@ -5,21 +5,19 @@ in ``cpu_runs_eagerly`` compare a captured step with eager steps: on CPU both si
 eager. The last section runs graph()'s CUDA path on NumPy through an emulated recording, so
 that a capture or replay that goes wrong fails here too, without a GPU."""
 
-import threading
-
 import numpy as np
 import pytest
 
 import gpugrad
 from gpugrad import nn, optim
-from gpugrad import graphs
 from gpugrad.autograd import capture_mode
 from gpugrad.cuda import CaptureError, graph, is_capturing
 from gpugrad.nn import functional as F
 from gpugrad.optim import multi_tensor
 
 from conftest import to_numpy
-from optim_emulation import launches, recorded
+from graph_emulation import EmulatedGraph
+from optim_emulation import launches
 
 
 def setup(device, optimizer="sgd"):
@@ -83,14 +81,21 @@ def _grads_to_fresh_zeros(model, opt, x, y):
 @pytest.mark.parametrize("body", [_grads_to_none_then_halved, _grads_to_fresh_zeros],
                          ids=["grads-assigned", "grads-from-a-factory"])
 def test_steps_that_assign_grads_equal_eager_steps_cpu_runs_eagerly(device, body):
-    """A replay redoes what the step's Python did to ``.grad`` (tests/test_grad_assignment.py
-    checks gpugrad.compile's CPU program the same way)."""
+    """On the CPU every call runs the step's Python (tests/test_grad_assignment.py checks
+    gpugrad.compile's CPU program the same way); a CUDA graph cannot redo an assignment (the
+    optimizer's launch would read new buffers), so its recording refuses it, saying what to
+    do instead (tests/test_cuda_graph_guards.py checks that on the emulated path)."""
     model, opt, batches = setup(device)
     eager_losses = [body(model, opt, x, y).item() for x, y in batches]
     eager = [to_numpy(p).copy() for p in model.parameters()]
 
     model, opt, batches = setup(device)
     step = graph(lambda x, y: body(model, opt, x, y), *batches[0])
+    if device == "cuda":
+        step(*batches[0])
+        with pytest.raises(CaptureError, match="rather than assigning .grad"):
+            step(*batches[1])
+        return
     losses = [step(x, y).item() for x, y in batches]
     np.testing.assert_allclose(losses, eager_losses, rtol=1e-6)
     for a, e in zip(model.parameters(), eager):
@@ -206,78 +211,7 @@ def test_matmul_precision_is_recorded_and_checked():
 
 
 # ------------------------------------------------------------------ an emulated recording
-# graph()'s CUDA path on NumPy. The stream's recording keeps the optimizer's kernels instead
-# of running them (tests/optim_emulation.py's emulated kernels, from kernels/optim.cu's
-# comments); the graph's launch redoes the step's forward and backward on the static inputs,
-# writes the static outputs, and runs the kept kernels on whatever the arrays hold then, as
-# a CUDA graph replays what it recorded. Host-side bookkeeping is graphs.py's own.
-
-
-class EmulatedStream:
-    """Stands in for the entry's CUDA stream (and its pool's allocator)."""
-
-    def __init__(self, entry):
-        self.entry, self.step_fn, self.start = entry, None, None
-        self.malloc = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def record(self):
-        return None
-
-    def wait_event(self, event):
-        pass
-
-    def begin_capture(self):
-        self.start = len(recorded)
-
-    def end_capture(self):
-        return EmulatedGraph(self, recorded[self.start:])
-
-
-class EmulatedGraph:
-    """What the recording kept: the step's work on the static buffers, then the kernels."""
-
-    def __init__(self, stream, kernels):
-        self.stream, self.kernels = stream, list(kernels)
-
-    def launch(self, stream=None):
-        entry, before = self.stream.entry, len(recorded)
-        with capture_mode.capture_rules(recording=True):   # the optimizer's launches: the kept ones
-            fresh = self.stream.step_fn(*entry.static)
-        del recorded[before:]
-        graphs._copy_into(entry.outputs, fresh)
-        for kernel in self.kernels:
-            kernel()
-
-
-@pytest.fixture
-def emulated_gpu(emulated, monkeypatch):
-    """graph() takes its CUDA path for CPU tensors, with the recording emulated."""
-    from types import SimpleNamespace
-    from contextlib import nullcontext
-    fake = SimpleNamespace(cuda=SimpleNamespace(
-        Device=lambda index: nullcontext(), using_allocator=lambda malloc: nullcontext(),
-        get_current_stream=lambda: EmulatedStream(None)))
-    monkeypatch.setattr(graphs, "require_cupy", lambda: fake)
-    real_init, real_capture = graphs._Entry.__init__, graphs.CapturedStep._capture
-
-    def init(entry, inputs):
-        real_init(entry, inputs)
-        entry.stream = entry.pool = EmulatedStream(entry)
-        entry.blas = SimpleNamespace(thread=threading.get_ident())   # NumPy's matmul is
-                                                                    # never refused
-
-    def capture(step, entry):
-        entry.stream.step_fn = step.step_fn
-        real_capture(step, entry)
-
-    monkeypatch.setattr(graphs._Entry, "__init__", init)
-    monkeypatch.setattr(graphs.CapturedStep, "_capture", capture)
+# graph()'s CUDA path on NumPy: the ``emulated_gpu`` fixture (tests/graph_emulation.py).
 
 
 def test_the_recording_alone_routes_gemms_to_the_entrys_blas(emulated_gpu):
@@ -294,8 +228,8 @@ def test_the_recording_alone_routes_gemms_to_the_entrys_blas(emulated_gpu):
     captured = graph(step, x)
     for _ in range(3):
         captured(x)
-    entry = next(iter(captured._entries.values()))
-    assert seen[0] is None and seen[1] is entry.blas and seen[2:] == [None, None]
+    entry = next(iter(captured._entries.values()))      # (the launch after the recording
+    assert seen[0] is None and seen[1] is entry.blas and seen[2:] == [None]    # runs no Python)
     assert captured_blas.active() is None
 
 

@@ -4,8 +4,11 @@ random draws are refused.
 A mode like ``no_grad``: thread-local state that the tensor, the random draws and the ops
 read, and that ``gpugrad/graphs.py`` (the capture, above the optimizers) switches. Nothing
 here knows CUDA or any optimizer: what an optimizer launched while a graph was recorded is
-kept as opaque *replay participants* (objects with ``before_replay()``, ``after_replay()``
-and ``buffers``), which the capture calls around every replay.
+kept as opaque *replay participants* (objects with ``before_replay()``, ``after_replay()``,
+``changed(set_in_step)`` and ``buffers``), which the capture calls around every replay; and
+which leaves' ``.grad`` the recorded step sets (``note_grads``: zeroing, storing, assigning),
+with the ``.grad`` each held when the step first touched it, so that a replay can check it
+finds them so and set them as the step left them (a replay runs no Python).
 
 Example::
 
@@ -26,8 +29,8 @@ import threading
 from ..cuda import sync_debug
 
 __all__ = ["CaptureError", "is_step_capturing", "is_graph_recording", "capture_rules",
-           "note_replay_participant", "recorded_participants", "refuse_host_sync",
-           "refuse_random_draw"]
+           "note_replay_participant", "recorded_participants", "note_grads",
+           "recorded_grads", "refuse_host_sync", "refuse_random_draw"]
 
 
 class CaptureError(RuntimeError):
@@ -42,6 +45,7 @@ class _State(threading.local):
                             # capture, or on CPU every call)
     recording = False       # ... and a CUDA stream is recording it into a graph right now
     participants = None     # what must run around each replay of the graph being recorded
+    grads = None            # while recording: id -> (leaf, its .grad when first touched)
 
 
 _state = _State()
@@ -63,13 +67,14 @@ def is_graph_recording() -> bool:
 def capture_rules(recording: bool):
     """Run under the capture rules (and, with ``recording``, as a CUDA graph recording,
     which collects replay participants afresh)."""
-    saved = (_state.active, _state.recording, _state.participants)
+    saved = (_state.active, _state.recording, _state.participants, _state.grads)
     _state.active, _state.recording = True, recording
     _state.participants = [] if recording else saved[2]
+    _state.grads = {} if recording else saved[3]
     try:
         yield
     finally:
-        _state.active, _state.recording, _state.participants = saved
+        _state.active, _state.recording, _state.participants, _state.grads = saved
 
 
 def note_replay_participant(participant) -> None:
@@ -83,6 +88,23 @@ def note_replay_participant(participant) -> None:
 def recorded_participants() -> list:
     """The replay participants noted since the current recording began."""
     return list(_state.participants or ())
+
+
+def note_grads(tensors) -> None:
+    """While a graph records: the step is about to set (or reset) the ``.grad`` of
+    ``tensors``; remember the ``.grad`` each held when the step first touched it. Nothing
+    happens when not recording."""
+    grads = _state.grads
+    if grads is not None:
+        for t in tensors:
+            if id(t) not in grads:
+                grads[id(t)] = (t, t._grad)
+
+
+def recorded_grads() -> list:
+    """``(tensor, its .grad when the step first touched it)`` for each tensor whose
+    ``.grad`` the step being recorded set, in the order they were first touched."""
+    return list((_state.grads or {}).values())
 
 
 def refuse_host_sync(what: str) -> None:

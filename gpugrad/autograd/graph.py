@@ -18,6 +18,7 @@ import traceback
 import weakref
 
 from .mode import _state as _mode_state
+from .capture_mode import _state as _capturing, note_grads
 from .compile_mode import _state as _compiling, effect
 from .saved_hooks import saved_tensors_hooks     # (torch.autograd.graph's name)
 from .saved_tensor import SavedTensor, _tensor_type
@@ -224,6 +225,8 @@ class AccumulateGrad:
         grad = grads[0]
         if grad is None:
             return ()
+        if _capturing.grads is not None:        # a CUDA graph records the step
+            note_grads((self.variable,))
         # (a compiled step's replay stores it live)
         effect(_accumulate, self.variable, grad, _mode_state.grad_enabled, owned)
         return ()
@@ -270,6 +273,7 @@ def without_graph(g):
 def store_grad_copy(tensor, grad, create_graph: bool) -> None:
     """``store_grad`` of a gradient the caller keeps (``backward(inputs=...)``, a retained
     gradient); in a step ``gpugrad.compile`` records, a line a replay runs again."""
+    note_grads((tensor,))
     effect(_store_copy, tensor, grad, create_graph)
 
 

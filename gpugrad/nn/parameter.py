@@ -9,6 +9,7 @@ Example::
 
 from __future__ import annotations
 
+from ..autograd.capture_mode import is_graph_recording
 from ..autograd.compile_mode import effect
 from ..autograd.mode import no_grad
 from ..tensor import Tensor
@@ -18,20 +19,27 @@ __all__ = ["Parameter", "zero_grads"]
 
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Reset the gradients of ``params``: to None, or to zeros in their buffers (which later
-    backward passes then accumulate into without allocating)."""
+    backward passes then accumulate into without allocating). While a CUDA graph records
+    the step, gradients are zeroed in their buffers either way: the graph's replays write
+    those buffers again (as PyTorch's recipe keeps them, by zeroing before its capture), and
+    a replay leaves every ``.grad`` as the eager step would."""
     effect(_zero_grads, list(params), set_to_none,     # (a compiled step's replay: live;
            sets_grads=set_to_none)                      # zeroed in place, a .grad found
                                                         # outside stays one)
 
 
 def _zero_grads(params, set_to_none: bool) -> None:
+    if set_to_none and is_graph_recording():
+        set_to_none = False
     for param in params:
-        if set_to_none or param._grad is None:
+        grad = param._grad
+        if set_to_none or grad is None:
             param._grad = None
         else:
             with no_grad():
-                param._grad = param._grad.detach()
-                param._grad.zero_()
+                if grad._requires_grad:     # (a graph built with create_graph: cut off)
+                    param._grad = grad = grad.detach()
+                grad.zero_()
 
 
 class Parameter(Tensor):

@@ -20,6 +20,7 @@ import numpy as np
 from .. import backend, cuda
 from ..autograd.capture_mode import CaptureError, note_replay_participant
 from ..cuda import launch_optim, sync_debug
+from ..tensor import Tensor
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -71,12 +72,36 @@ class ReplayedLaunch:
     """One fused launch inside a recorded CUDA graph, as the capture sees it: the optimizer
     refreshes its hyperparameters on the device before each replay (a scheduler may have
     changed the learning rate) and counts the step on the host after it, as an eager step
-    does. ``buffers``: the device data the graph reads, kept alive with it."""
+    does. ``buffers``: the device data the graph reads, kept alive with it (with the
+    parameters, gradients and state tensors it was recorded for: ``held``)."""
 
     def __init__(self, optimizer, bucket):
         self.optimizer, self.bucket = optimizer, bucket
         slot = bucket.slot
         self.buffers = (slot.current, slot.hyper, slot.steps)
+        self.held = []
+        for p in bucket.params:
+            state = optimizer.state.get(id(p))
+            entries = tuple((k, v, v._array) for k, v in (state or {}).items()
+                            if isinstance(v, Tensor))
+            self.held.append((p, p._array, p._grad, p._grad._array, state, entries))
+
+    def changed(self, set_in_step) -> "str | None":
+        """What changed since the recording that the launch would not see, or None: a
+        parameter's array replaced (``p.data = ...``), a gradient the step does not set
+        itself (ids ``set_in_step``) replaced or set to None, optimizer state replaced
+        (``load_state_dict``). The graph would update stale memory: record again."""
+        states = self.optimizer.state
+        for p, array, grad, grad_array, state, entries in self.held:
+            if p._array is not array:
+                return "a parameter's array was replaced (p.data = ...)"
+            if id(p) not in set_in_step and (p._grad is not grad
+                                              or grad._array is not grad_array):
+                return "a gradient made outside the step was replaced or set to None"
+            if states.get(id(p)) is not state or any(
+                    state.get(k) is not v or v._array is not a for k, v, a in entries):
+                return "the optimizer's state was replaced (load_state_dict)"
+        return None
 
     def before_replay(self) -> None:
         self.optimizer._before_replay(self.bucket)
@@ -107,9 +132,10 @@ class Slot:
                 raise CaptureError(
                     "the parameters updated inside the captured step, or their gradient or "
                     "state buffers, differ from the eager step before it, so the graph would "
-                    "update stale memory. Give every parameter a gradient each step, zero "
-                    "gradients in place (optimizer.zero_grad(set_to_none=False)), and keep "
-                    "the same parameters between the warm-up and the capture")
+                    "update stale memory. Give every parameter a gradient each step, reset "
+                    "gradients with optimizer.zero_grad() (a recording zeroes them in place) "
+                    "rather than assigning .grad, and keep the same parameters between the "
+                    "warm-up and the capture")
             sync_debug.report("uploading a multi-tensor optimizer table (its parameters, "
                               "gradients or state buffers are new or moved)")
             self.current = launch_optim.Table(roles)

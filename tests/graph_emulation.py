@@ -1,0 +1,105 @@
+"""graph()'s CUDA path run on NumPy, for tests without a GPU (tests/test_cuda_graphs.py,
+test_cuda_graph_guards.py): the ``emulated_gpu`` fixture, registered for every test by
+``pytest_plugins`` in conftest.py.
+
+The stream's recording keeps the optimizer's kernels instead of running them
+(tests/optim_emulation.py's emulated kernels, from kernels/optim.cu's comments); the graph's
+launch redoes the step's forward and backward on the static inputs, writes the static
+outputs and the ``.grad`` buffers the recording left, and runs the kept kernels on whatever
+the arrays hold then, as a CUDA graph replays what it recorded. Host-side bookkeeping is
+graphs.py's own. The recording itself runs the step's work on the CPU (a CUDA recording
+runs nothing), so the first launch after it runs only the kernels it kept.
+"""
+
+import threading
+from contextlib import nullcontext
+from types import SimpleNamespace
+
+import pytest
+
+from gpugrad import graphs
+from gpugrad.autograd import capture_mode
+
+from optim_emulation import recorded
+
+
+class EmulatedStream:
+    """Stands in for the entry's CUDA stream (and its pool's allocator)."""
+
+    def __init__(self, entry):
+        self.entry, self.step_fn, self.start = entry, None, None
+        self.malloc = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def record(self):
+        return None
+
+    def wait_event(self, event):
+        pass
+
+    def begin_capture(self):
+        self.start = len(recorded)
+
+    def end_capture(self):
+        return EmulatedGraph(self, recorded[self.start:])
+
+
+class EmulatedGraph:
+    """What the recording kept: the step's work on the static buffers, then the kernels.
+    As a CUDA graph, a launch runs no Python: the step's results land in the buffers the
+    recording wrote (the static outputs, the ``.grad`` tensors the step left), and the
+    ``.grad`` attributes the step's Python set are put back as the launch found them."""
+
+    def __init__(self, stream, kernels):
+        self.stream, self.kernels = stream, list(kernels)
+        self.launched = False
+
+    def launch(self, stream=None):
+        if not self.launched:           # the recording ran the step's array work already,
+            self.launched = True        # all but the kernels it kept
+            for kernel in self.kernels:
+                kernel()
+            return
+        entry, before = self.stream.entry, len(recorded)
+        grads = entry.grads + [(entry.static[i], None, left) for i, left in entry.input_grads]
+        found = [t._grad for t, _, _ in grads]
+        for t, start, _ in grads:               # the .grad the recorded step found
+            t._grad = start
+        with capture_mode.capture_rules(recording=True):   # (the optimizer's launches: kept)
+            fresh = self.stream.step_fn(*entry.static)
+        del recorded[before:]
+        for (t, _, left), was in zip(grads, found):
+            if left is not None and t._grad is not left:
+                left._array[...] = t._grad._array       # the buffer the graph writes
+            t._grad = was
+        graphs._copy_into(entry.outputs, fresh)
+        for kernel in self.kernels:
+            kernel()
+
+
+@pytest.fixture
+def emulated_gpu(emulated, monkeypatch):
+    """graph() takes its CUDA path for CPU tensors, with the recording emulated."""
+    fake = SimpleNamespace(cuda=SimpleNamespace(
+        Device=lambda index: nullcontext(), using_allocator=lambda malloc: nullcontext(),
+        get_current_stream=lambda: EmulatedStream(None)))
+    monkeypatch.setattr(graphs, "require_cupy", lambda: fake)
+    real_init, real_capture = graphs._Entry.__init__, graphs.CapturedStep._capture
+
+    def init(entry, inputs):
+        real_init(entry, inputs)
+        entry.stream = entry.pool = EmulatedStream(entry)
+        entry.blas = SimpleNamespace(thread=threading.get_ident())   # NumPy's matmul is
+                                                                    # never refused
+
+    def capture(step, entry, inputs):
+        entry.stream.step_fn = step.step_fn
+        real_capture(step, entry, inputs)
+
+    monkeypatch.setattr(graphs._Entry, "__init__", init)
+    monkeypatch.setattr(graphs.CapturedStep, "_capture", capture)
