@@ -288,16 +288,29 @@ MUTANTS = [
            "no array is freed before the replay ends (a replay holds every intermediate)",
            (("            if dead:\n", "            if False:\n"),), COMPILE),
     # ---- what a CUDA graph's replay redoes and checks (graphs.py) -----------------------------
-    Mutant("replay-leaves-grads-unset", "gpugrad/graphs.py",
+    Mutant("replay-leaves-grads-unset", "gpugrad/graph_entry.py",
            "after a replay the .grad the step set are not set again (a backward captured with "
            "zero_grad outside leaves None, and the update outside does nothing)",
            (("        for t, _, end in self.grads:\n            t._grad = end\n", ""),),
            ("tests/test_cuda_graph_guards.py",)),
-    Mutant("replay-grad-start-unchecked", "gpugrad/graphs.py",
+    Mutant("replay-grad-start-unchecked", "gpugrad/graph_entry.py",
            "a replay does not check the .grad the graph was recorded to find (it stores where "
            "the step now adds)",
            (("            if t._grad is not start:\n", "            if False:\n"),),
            ("tests/test_cuda_graph_guards.py",)),
+    Mutant("replay-input-grads-skip-hooks", "gpugrad/graph_entry.py",
+           "an input's gradient is added after a replay without the engine, so its hooks "
+           "do not run",
+           (("            backward([inputs[i] for i, _ in self.input_grads],\n"
+             "                     [buffer.clone() for _, buffer in self.input_grads])\n",
+             "            for i, buffer in self.input_grads:\n"
+             "                inputs[i]._grad = buffer.clone()\n"),),
+           ("tests/test_cuda_graph_edges.py",)),
+    Mutant("replay-groups-unchecked", "gpugrad/optim/multi_tensor.py",
+           "a replay does not check the optimizer's groups and parameters (a swapped "
+           "parameter is not updated, the old one still is)",
+           (("        if optimizer._layout() != self.layout:", "        if False:"),),
+           ("tests/test_cuda_graph_edges.py",)),
     Mutant("recording-zero-grad-to-none", "gpugrad/nn/parameter.py",
            "zero_grad() inside a recording sets gradients to None, so the backward stores new "
            "buffers the optimizer's recorded launch does not name",

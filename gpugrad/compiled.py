@@ -174,7 +174,7 @@ class CompiledStep:
         overwrites those)."""
         if self._graph is None:
             self._graph = graphs.CapturedStep(self.step_fn, 1, signature=_device_signature,
-                                              guard_structure=True)
+                                              guard_structure=True, name="gpugrad.compile")
         captures, replays = self._graph.captures, self._graph.replays
         outputs = self._graph(*inputs)
         self.records += self._graph.captures - captures
@@ -187,11 +187,11 @@ def _on_a_gpu(inputs) -> bool:
 
 
 def _device_signature(inputs) -> tuple:
-    """What a CUDA graph was captured for beyond its inputs' shapes, dtypes and devices:
-    grad mode, anomaly mode, autocast, the saved-tensor hooks, and which inputs require
-    grad (as ``_signature`` has them for the CPU's programs)."""
+    """What a CUDA graph was captured for beyond its inputs' shapes, dtypes, devices,
+    requires_grad and shared arrays: grad mode, anomaly mode, autocast and the saved-tensor
+    hooks (as ``_signature`` has them for the CPU's programs)."""
     return (_grad_mode.grad_enabled, _grad_mode.anomaly_enabled, _autocast.active,
-            tuple(_saved_hooks.stack), tuple(t._requires_grad for t in inputs))
+            tuple(_saved_hooks.stack))
 
 
 def _refuse_graphs_in(inputs, name: str) -> None:

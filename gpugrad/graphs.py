@@ -38,16 +38,15 @@ Example (on the CPU here: the same code captures and replays on a GPU)::
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import warnings
 
-from . import backend, pytree
-from .autograd.capture_mode import (CaptureError, capture_rules, is_step_capturing,
-                                    recorded_grads, recorded_participants)
-from .autograd.compile_mode import structure
+from . import pytree
+from .autograd.capture_mode import (CaptureError, NeedsEagerStep, capture_rules,
+                                    is_step_capturing, recorded_grads, recorded_participants)
 from .cuda import captured_blas
 from .cupy_import import require_cupy
+from .graph_entry import Entry as _Entry, signature as _signature
 from .tensor import Tensor
 
 __all__ = ["CaptureError", "graph", "CapturedStep", "is_step_capturing"]
@@ -87,137 +86,23 @@ def _as_tensors(inputs, what: str = "captured steps") -> tuple:
     return tuple(inputs)
 
 
-def _signature(inputs) -> tuple:
-    return tuple((tuple(t.shape), t.dtype.str, str(t.device), t._requires_grad)
-                 for t in inputs)
-
-
-def _static_like(t) -> Tensor:
-    """An input's static buffer: same shape, dtype and device, requiring grad if it does
-    (its gradient goes to the input after each launch)."""
-    static = Tensor._wrap(backend.xp_of(t._array).empty_like(t._array))
-    static._requires_grad = t._requires_grad
-    return static
-
-
-class _Entry:
-    """One input signature: its static inputs, calls so far, and on CUDA its stream, private
-    memory pool, graph, the replay participants recorded in it (they hold the device data
-    the graph reads) and the cuBLAS workspace its GEMMs use (cuda/captured_blas.py)."""
-
-    def __init__(self, inputs):
-        self.static = tuple(_static_like(t) for t in inputs)
-        self.calls = 0
-        self.graph = self.outputs = None
-        self.participants = []
-        self.grads = []             # (leaf, its .grad when the step began, when it ended)
-        self.arrays = []            # (leaf, the array it held when the graph was recorded)
-        self.written = []           # which inputs the step writes in place
-        self.input_grads = []       # (input index, the .grad buffer the graph writes)
-        self.structure = None       # the module-structure epoch recorded (when guarded)
-        self.device = inputs[0].device if inputs else backend.CPU
-        self.stream = self.pool = self.blas = None
-        if self.device.type == "cuda":
-            cupy = require_cupy()
-            with cupy.cuda.Device(self.device.index or 0):
-                # warm-up and capture on one stream and one pool of the graph's own: the
-                # capture reuses the blocks the warm-up freed, and nothing else allocates there
-                self.stream = cupy.cuda.Stream(non_blocking=True)
-                self.pool = cupy.cuda.MemoryPool()
-
-    def note_recorded(self, participants, versions, guard_structure: bool) -> None:
-        """What the recording just made depends on: the replay participants, the leaves
-        whose ``.grad`` the step set (as it found and left them), their arrays, the inputs
-        it wrote (their static buffers' ``versions`` before it ran have moved), and the
-        module-structure epoch when ``guard_structure``."""
-        self.participants = participants
-        self.written = [i for i, (t, v) in enumerate(zip(self.static, versions))
-                        if t._version.value != v]
-        statics = {id(t): i for i, t in enumerate(self.static)}
-        noted = recorded_grads()
-        self.input_grads = [(statics[id(t)], t._grad) for t, _ in noted
-                            if id(t) in statics and t._grad is not None]
-        self.grads = [(t, start, t._grad) for t, start in noted if id(t) not in statics]
-        self.arrays = [(t, t._array) for t, _, _ in self.grads]
-        self.structure = structure.epoch if guard_structure else None
-
-    def changed(self) -> "str | None":
-        """Why a replay of this graph would not do what the step does now, or None: a
-        ``.grad`` the step sets is not as it was when the graph was recorded (set to None,
-        or left from the last call where the step found it reset), a leaf's array replaced,
-        what an optimizer update reads replaced, or modules changed (when guarded)."""
-        for t, start, _ in self.grads:
-            if t._grad is not start:
-                return (f"the .grad of a tensor of shape {tuple(t.shape)} is "
-                        f"{'None' if t._grad is None else 'another tensor'} where the "
-                        f"recorded step found {'None' if start is None else 'a tensor'}")
-        for t, array in self.arrays:
-            if t._array is not array:
-                return "a parameter's array was replaced (p.data = ...)"
-        set_in_step = {id(t) for t, _, _ in self.grads}
-        for participant in self.participants:
-            reason = participant.changed(set_in_step)
-            if reason is not None:
-                return reason
-        if self.structure is not None and structure.epoch != self.structure:
-            return "a module's parameters, buffers, submodules or hooks changed"
-        return None
-
-    def start_over(self) -> None:
-        """Drop the graph: the next call is a warm-up, the one after it captures again (on
-        the same stream and pool, which the tensors the old graph left still use)."""
-        self.calls = 0
-        self.graph = self.outputs = None
-        self.participants, self.grads, self.arrays = [], [], []
-        self.written, self.input_grads, self.structure = [], [], None
-
-    def after_launch(self, inputs) -> None:
-        """After a launch, what the step's Python did and the graph does not redo: every
-        ``.grad`` the step sets, as the recorded step left it (the graph wrote the new
-        values into those tensors), and the inputs it writes in place, written (the graph
-        wrote their static buffers)."""
-        for t, _, end in self.grads:
-            t._grad = end
-        for i in self.written:
-            inputs[i]._array[...] = self.static[i]._array
-            inputs[i]._version.value += 1
-        for i, buffer in self.input_grads:      # an input's gradient, added as eagerly
-            self.static[i]._grad = None         # (the static input starts without one)
-            x = inputs[i]
-            x._grad = buffer.clone() if x._grad is None else x._grad + buffer
-
-    @contextlib.contextmanager
-    def on_stream(self):
-        """Run on this entry's stream and pool, ordered after the current stream's work and
-        before its later work (nothing to do on CPU)."""
-        if self.stream is None:
-            yield
-            return
-        cupy = require_cupy()
-        with cupy.cuda.Device(self.device.index or 0):
-            current = cupy.cuda.get_current_stream()
-            self.stream.wait_event(current.record())
-            try:
-                with cupy.cuda.using_allocator(self.pool.malloc), self.stream:
-                    yield
-            finally:
-                current.wait_event(self.stream.record())
-
-
 class CapturedStep:
     """A step function captured per input signature; call it like the function.
 
     Before each replay the capture checks that what the graph was recorded against still
-    holds (``_Entry.changed``: the ``.grad`` the step sets as the step found them, the
-    parameters' arrays, what the optimizers' launches read); if not, that signature starts
-    over (a warm-up call, then a new capture), and ``stale`` counts it. ``signature``: a
-    function of the inputs whose result joins the key (``gpugrad.compile`` adds modes and
-    requires_grad); ``guard_structure``: modules changed since the recording start over too.
+    holds (``Entry.changed`` in graph_entry.py: the ``.grad`` of the leaves the step sets
+    or reads as the step found them, their arrays and requires_grad, what the optimizers'
+    launches read); if not, that signature starts over (a warm-up call, then a new
+    capture), and ``stale`` counts it. ``signature``: a function of the inputs whose result
+    joins the key (``gpugrad.compile`` adds modes); ``guard_structure``: modules changed
+    since the recording start over too; ``name`` is what warnings call it.
     """
 
-    def __init__(self, step_fn, warmup: int, signature=None, guard_structure: bool = False):
+    def __init__(self, step_fn, warmup: int, signature=None, guard_structure: bool = False,
+                 name: str = "gpugrad.cuda.graph"):
         self.step_fn, self.warmup = step_fn, warmup
         self._extra_signature, self._guard_structure = signature, guard_structure
+        self._name = name
         self._entries: dict = {}
         self.captures = 0           # graphs captured (one per signature)
         self.replays = 0            # calls served by replaying a graph
@@ -242,31 +127,42 @@ class CapturedStep:
             reason = entry.changed()
             if reason is not None:
                 entry.start_over()
-                self._went_stale(reason)
+                self._went_stale(entry, reason)
         return entry
 
-    def _went_stale(self, reason: str) -> None:
+    def _went_stale(self, entry: _Entry, reason: str) -> None:
+        entry.restarts += 1
         self.stale += 1
         if self.stale == STALE_WARNING_AT:
-            warnings.warn(f"gpugrad.cuda.graph: {getattr(self.step_fn, '__name__', 'the step')}"
-                          f" was captured again {self.stale} times because what its graph "
-                          f"reads changed between calls (last: {reason}); each time costs a "
-                          f"warm-up call and a capture. Keep gradients in their buffers "
-                          f"(zero_grad inside the step, or set_to_none=False outside) and "
-                          f"parameters and optimizer state in place (docs/cuda_graphs.md)",
-                          RuntimeWarning, stacklevel=4)
+            step = getattr(self.step_fn, "__name__", "the step")
+            warnings.warn(f"{self._name}: {step} has dropped its CUDA graph {self.stale} "
+                          f"times because what the graph reads changed between calls "
+                          f"(last: {reason}); each time costs an eager call and a new "
+                          f"capture (docs/cuda_graphs.md, 'What a call does', lists what "
+                          f"is checked and how to keep it in place)",
+                          RuntimeWarning, stacklevel=4 if self._name.endswith("graph") else 6)
 
     def __call__(self, *inputs):
         inputs = _as_tensors(inputs)
+        for i, t in enumerate(inputs):
+            if t.grad_fn is not None:
+                raise CaptureError(f"{self._name}: input {i} carries a graph built outside "
+                                   f"the step (it was computed from tensors that require "
+                                   f"grad); a captured step's backward cannot reach it: pass "
+                                   f"t.detach(), or capture the computation that makes it")
         entry = self._entry(inputs)
         if entry.calls < self.warmup:               # eager, under the rules: allocates,
-            entry.calls += 1                         # compiles, and shows mistakes early
-            with entry.on_stream(), capture_rules(recording=False):
-                return self.step_fn(*inputs)
-        for static, value in zip(entry.static, inputs):
-            static._array[...] = value._array
+            return self._eager(entry, inputs)       # compiles, and shows mistakes early
+        entry.load(inputs)
         if entry.outputs is None:
-            self._capture(entry, inputs)
+            try:
+                self._capture(entry, inputs)
+            except NeedsEagerStep as exc:
+                if not entry.restarts:
+                    raise
+                entry.start_over()                  # changed again since the last graph
+                self._went_stale(entry, str(exc))
+                return self._eager(entry, inputs)
         elif entry.graph is not None:
             self._launch(entry, inputs)
             self.replays += 1
@@ -275,6 +171,13 @@ class CapturedStep:
             self.replays += 1
         entry.calls += 1
         return entry.outputs
+
+    def _eager(self, entry: _Entry, inputs):
+        """A warm-up call: the step itself, on the entry's stream and pool, under the
+        capture rules."""
+        entry.calls += 1
+        with entry.on_stream(), capture_rules(recording=False):
+            return self.step_fn(*inputs)
 
     def _capture(self, entry: _Entry, inputs) -> None:
         if entry.stream is None:                     # CPU: runs now, under the rules
@@ -296,6 +199,8 @@ class CapturedStep:
                     stream.end_capture()             # leave the stream usable
                 except Exception:                    # an invalidated capture: its own
                     pass                             # error would hide the real one
+                for t, start in recorded_grads():   # nothing recorded ran: each .grad
+                    t._grad = start                  # back to what the step found
                 raise
             try:
                 entry.graph = stream.end_capture()

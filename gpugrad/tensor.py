@@ -151,6 +151,7 @@ class Tensor:
         """The gradient backward accumulated here, or None; assignable as in PyTorch."""
         if _compiling.recorder is not None:         # a compiled step reads it
             _compiling.recorder.grad_read(self)
+        note_grads((self,))                         # (a CUDA graph's recording reads it)
         return self._grad
 
     @grad.setter

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gpugrad import graphs
+from gpugrad import graph_entry, graphs
 from gpugrad.autograd import capture_mode
 
 from optim_emulation import recorded
@@ -39,6 +39,9 @@ class EmulatedStream:
     def record(self):
         return None
 
+    def synchronize(self):
+        pass
+
     def wait_event(self, event):
         pass
 
@@ -51,9 +54,12 @@ class EmulatedStream:
 
 class EmulatedGraph:
     """What the recording kept: the step's work on the static buffers, then the kernels.
-    As a CUDA graph, a launch runs no Python: the step's results land in the buffers the
-    recording wrote (the static outputs, the ``.grad`` tensors the step left), and the
-    ``.grad`` attributes the step's Python set are put back as the launch found them."""
+    As a CUDA graph, a launch runs no Python and reads what the recording read: the step is
+    run again against the leaves' arrays, requires_grad and ``.grad`` as the recording found
+    them, its results land in the buffers the recording wrote (the static outputs, the
+    ``.grad`` tensors the step left), and every Python attribute is then put back as the
+    launch found it. A rerun that touches the ``.grad`` of a tensor the recording did not
+    fails: a real graph would silently not."""
 
     def __init__(self, stream, kernels):
         self.stream, self.kernels = stream, list(kernels)
@@ -68,15 +74,28 @@ class EmulatedGraph:
         entry, before = self.stream.entry, len(recorded)
         grads = entry.grads + [(entry.static[i], None, left) for i, left in entry.input_grads]
         found = [t._grad for t, _, _ in grads]
+        held = [(t, t._array, t._requires_grad) for t, _, _, _ in entry.leaves]
+        for t, array, requires_grad, _ in entry.leaves:
+            t._array, t._requires_grad = array, requires_grad
         for t, start, _ in grads:               # the .grad the recorded step found
             t._grad = start
         with capture_mode.capture_rules(recording=True):   # (the optimizer's launches: kept)
             fresh = self.stream.step_fn(*entry.static)
+            touched = capture_mode.recorded_grads()
         del recorded[before:]
+        known = {id(t) for t, _, _ in grads}
+        extra = [tuple(t.shape) for t, _ in touched if id(t) not in known and t.is_leaf]
+        assert not extra, (f"the replay touched the .grad of tensors of shapes {extra} that "
+                           f"the recording did not: a CUDA graph would not update them")
+        # a non-leaf (a retained gradient) is a new tensor in the rerun: the same in order
+        fresh_non_leaves = iter([t for t, _ in touched if not t.is_leaf])
         for (t, _, left), was in zip(grads, found):
-            if left is not None and t._grad is not left:
-                left._array[...] = t._grad._array       # the buffer the graph writes
+            now = t._grad if t.is_leaf else next(fresh_non_leaves)._grad
+            if left is not None and now is not left:
+                left._array[...] = now._array           # the buffer the graph writes
             t._grad = was
+        for t, array, requires_grad in held:
+            t._array, t._requires_grad = array, requires_grad
         graphs._copy_into(entry.outputs, fresh)
         for kernel in self.kernels:
             kernel()
@@ -89,6 +108,7 @@ def emulated_gpu(emulated, monkeypatch):
         Device=lambda index: nullcontext(), using_allocator=lambda malloc: nullcontext(),
         get_current_stream=lambda: EmulatedStream(None)))
     monkeypatch.setattr(graphs, "require_cupy", lambda: fake)
+    monkeypatch.setattr(graph_entry, "require_cupy", lambda: fake)
     real_init, real_capture = graphs._Entry.__init__, graphs.CapturedStep._capture
 
     def init(entry, inputs):

@@ -150,7 +150,7 @@ def test_gradient_accumulation_from_none_captures_again_and_warns(emulated_gpu):
 
     model, opt, batches = setup()
     step = graph(forward_backward(model, opt))
-    with pytest.warns(RuntimeWarning, match="captured again 8 times.*set_to_none=False"):
+    with pytest.warns(RuntimeWarning, match="dropped its CUDA graph 8 times.*set_to_none=False"):
         for i in range(20):
             accumulate_two(opt, step, *batches[i % 8], i, set_to_none=True)
 
@@ -202,8 +202,10 @@ def test_assigning_grads_inside_a_recording_is_refused(emulated_gpu, body):
 
     captured = graph(step)
     captured(*batches[0])
+    before = [p.grad for p in model.parameters()]
     with pytest.raises(CaptureError, match="rather than assigning .grad"):
         captured(*batches[1])
+    assert all(p.grad is g for p, g in zip(model.parameters(), before))  # as it found them
 
 
 def test_inputs_written_in_place_and_input_gradients(emulated_gpu):

@@ -28,7 +28,7 @@ import threading
 
 from ..cuda import sync_debug
 
-__all__ = ["CaptureError", "is_step_capturing", "is_graph_recording", "capture_rules",
+__all__ = ["CaptureError", "NeedsEagerStep", "is_step_capturing", "is_graph_recording", "capture_rules",
            "note_replay_participant", "recorded_participants", "note_grads",
            "recorded_grads", "refuse_host_sync", "refuse_random_draw"]
 
@@ -38,6 +38,16 @@ class CaptureError(RuntimeError):
 
 
 CaptureError.__module__ = "gpugrad.cuda"        # its public name, shown in tracebacks
+
+
+class NeedsEagerStep(CaptureError):
+    """What the recording found differs from the eager step before it (an optimizer's
+    buffers or state are new, or moved): an eager step first would make it capturable. The
+    capture starts that signature over instead of failing when this happened because
+    something changed after an earlier graph of the step."""
+
+
+NeedsEagerStep.__module__ = "gpugrad.cuda"
 
 
 class _State(threading.local):

@@ -18,7 +18,7 @@ Example (the loss sum(w ** 2) going down)::
 from __future__ import annotations
 
 from .. import backend
-from ..autograd.capture_mode import CaptureError
+from ..autograd.capture_mode import NeedsEagerStep
 from ..cuda import launch_optim
 from .optimizer import Optimizer, _state_tensor
 
@@ -90,7 +90,7 @@ class Adam(Optimizer):
         params, slot = bucket.params, bucket.slot
         states = [self.state.setdefault(id(p), {}) for p in params]
         if recording and any("exp_avg" not in state for state in states):
-            raise CaptureError(
+            raise NeedsEagerStep(
                 f"{type(self).__name__} creates a parameter's moment buffers at its first "
                 f"step, which a captured graph cannot replay; run an eager step first "
                 f"(graph()'s warm-up does, for parameters that have gradients then)")

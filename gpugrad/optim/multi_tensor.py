@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, cuda
-from ..autograd.capture_mode import CaptureError, note_replay_participant
+from ..autograd.capture_mode import NeedsEagerStep, note_replay_participant
 from ..cuda import launch_optim, sync_debug
 from ..tensor import Tensor
 
@@ -79,6 +79,8 @@ class ReplayedLaunch:
         self.optimizer, self.bucket = optimizer, bucket
         slot = bucket.slot
         self.buffers = (slot.current, slot.hyper, slot.steps)
+        self.layout = optimizer._layout()
+        self.requires_grad = [p._requires_grad for p in optimizer._params()]
         self.held = []
         for p in bucket.params:
             state = optimizer.state.get(id(p))
@@ -87,11 +89,17 @@ class ReplayedLaunch:
             self.held.append((p, p._array, p._grad, p._grad._array, state, entries))
 
     def changed(self, set_in_step) -> "str | None":
-        """What changed since the recording that the launch would not see, or None: a
-        parameter's array replaced (``p.data = ...``), a gradient the step does not set
-        itself (ids ``set_in_step``) replaced or set to None, optimizer state replaced
+        """What changed since the recording that the launch would not see, or None: the
+        optimizer's groups or parameters, which of them require grad, a parameter's array
+        replaced (``p.data = ...``), a gradient the step does not set itself (ids
+        ``set_in_step``) replaced or set to None, optimizer state replaced
         (``load_state_dict``). The graph would update stale memory: record again."""
-        states = self.optimizer.state
+        optimizer = self.optimizer
+        if optimizer._layout() != self.layout:
+            return "the optimizer's parameter groups changed (add_param_group)"
+        if [p._requires_grad for p in optimizer._params()] != self.requires_grad:
+            return "a parameter's requires_grad was changed"
+        states = optimizer.state
         for p, array, grad, grad_array, state, entries in self.held:
             if p._array is not array:
                 return "a parameter's array was replaced (p.data = ...)"
@@ -129,7 +137,7 @@ class Slot:
         """The table for ``roles``, rebuilt when a buffer moved or resized."""
         if self.current is None or self.current.key != launch_optim.table_key(roles):
             if recording:
-                raise CaptureError(
+                raise NeedsEagerStep(
                     "the parameters updated inside the captured step, or their gradient or "
                     "state buffers, differ from the eager step before it, so the graph would "
                     "update stale memory. Give every parameter a gradient each step, reset "
@@ -163,7 +171,7 @@ class Slot:
             self.synced_steps = None
         if self.synced_steps != counts:
             if recording:
-                raise CaptureError("the optimizer's step counts changed between the eager "
+                raise NeedsEagerStep("the optimizer's step counts changed between the eager "
                                    "step and the capture; capture after a plain eager step "
                                    "of the same parameters")
             sync_debug.report("uploading optimizer step counts (a parameter joined late)")

@@ -18,7 +18,7 @@ Example (the loss sum(w ** 2) going down)::
 
 from __future__ import annotations
 
-from ..autograd.capture_mode import CaptureError
+from ..autograd.capture_mode import NeedsEagerStep
 from ..cuda import launch_optim
 from .optimizer import Optimizer, _state_tensor
 
@@ -87,7 +87,7 @@ class SGD(Optimizer):
         fresh = [p for p in bucket.params
                  if momentum and "momentum_buffer" not in self.state.setdefault(id(p), {})]
         if fresh and recording:
-            raise CaptureError(
+            raise NeedsEagerStep(
                 "SGD creates a parameter's momentum buffer at its first step, which a "
                 "captured graph cannot replay; run an eager step first (graph()'s warm-up "
                 "does, for parameters that have gradients then)")

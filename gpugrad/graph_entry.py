@@ -1,0 +1,168 @@
+"""One input signature of a captured step (``graphs.CapturedStep``): its static inputs, its
+stream and private pool on CUDA, its graph, and what the graph was recorded against.
+
+A CUDA graph replays array work only, at the addresses it recorded, and runs none of the
+step's Python. So the entry keeps what the recording noted (``note_recorded``), checks
+before each replay that it still holds (``changed``), and after each launch does what the
+step's Python did (``after_launch``): sets the ``.grad`` the step set, writes back inputs
+written in place, and accumulates input gradients through the engine (hooks included).
+
+Example (on the CPU an entry runs its step eagerly; ``changed`` has no graph to check)::
+
+    >>> from gpugrad.graph_entry import Entry
+    >>> entry = Entry((gpugrad.ones(2), gpugrad.ones(2)))
+    >>> len(entry.static), entry.changed()
+    (2, None)
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from . import backend
+from .autograd.capture_mode import recorded_grads
+from .autograd.compile_mode import structure
+from .autograd.engine import backward
+from .cupy_import import require_cupy
+from .tensor import Tensor
+
+__all__ = ["Entry", "signature"]
+
+
+def signature(inputs) -> tuple:
+    """Shapes, dtypes, devices and requires_grad of ``inputs``, and which earlier input each
+    shares its array with when some do (they get one static buffer)."""
+    key = tuple((tuple(t.shape), t.dtype.str, str(t.device), t._requires_grad)
+                for t in inputs)
+    ids = [id(t._array) for t in inputs]
+    if len(set(ids)) < len(ids):
+        first: dict = {}
+        key += (tuple(first.setdefault(a, i) for i, a in enumerate(ids)),)
+    return key
+
+
+def _static_like(t) -> Tensor:
+    """An input's static buffer: same shape, dtype and device, requiring grad if it does
+    (its gradient goes to the input after each launch)."""
+    with backend.use_device(t.device):
+        static = Tensor._wrap(backend.xp_of(t._array).empty_like(t._array))
+    static._requires_grad = t._requires_grad
+    return static
+
+
+class Entry:
+    """One input signature: its static inputs, calls so far, and on CUDA its stream, private
+    memory pool, graph, the replay participants recorded in it (they hold the device data
+    the graph reads) and the cuBLAS workspace its GEMMs use (cuda/captured_blas.py)."""
+
+    def __init__(self, inputs):
+        made: dict = {}             # id(array) -> its static: inputs sharing one share it
+        for t in inputs:
+            if id(t._array) not in made:
+                made[id(t._array)] = _static_like(t)
+        self.static = tuple(made[id(t._array)] for t in inputs)
+        self.device = inputs[0].device if inputs else backend.CPU
+        self.stream = self.pool = self.blas = self.graph = None
+        self.restarts = 0           # times it started over (a graph of it went stale)
+        self.start_over()
+        if self.device.type == "cuda":
+            cupy = require_cupy()
+            with cupy.cuda.Device(self.device.index or 0):
+                # warm-up and capture on one stream and one pool of the graph's own: the
+                # capture reuses the blocks the warm-up freed, and nothing else allocates there
+                self.stream = cupy.cuda.Stream(non_blocking=True)
+                self.pool = cupy.cuda.MemoryPool()
+
+    def load(self, inputs) -> None:
+        """Copy the call's inputs into the static buffers."""
+        with backend.use_device(self.device):
+            for static, value in zip(self.static, inputs):
+                static._array[...] = value._array
+
+    def note_recorded(self, participants, versions, guard_structure: bool) -> None:
+        """What the recording just made depends on: the replay participants, the tensors
+        whose ``.grad`` the step set or read (as it found and left them), the leaves'
+        arrays and requires_grad, the inputs it wrote (their static buffers' ``versions``
+        before it ran have moved), and the module-structure epoch when ``guard_structure``."""
+        self.participants = participants
+        self.written = [i for i, (t, v) in enumerate(zip(self.static, versions))
+                        if t._version.value != v]
+        statics = {id(t): i for i, t in enumerate(self.static)}
+        noted = recorded_grads()
+        self.input_grads = [(statics[id(t)], t._grad) for t, _ in noted
+                            if id(t) in statics and t._grad is not None]
+        self.grads = [(t, start, t._grad) for t, start in noted if id(t) not in statics]
+        self.leaves = [(t, t._array, t._requires_grad, start) for t, start, _ in self.grads
+                       if t.grad_fn is None]    # (a retained non-leaf's .grad is per call)
+        self.structure = structure.epoch if guard_structure else None
+
+    def changed(self) -> "str | None":
+        """Why a replay of this graph would not do what the step does now, or None: a
+        leaf's ``.grad`` that the step sets or reads is not the one the recorded step found
+        (set to None, replaced, or left from the last call where the step found it reset),
+        a leaf's array or requires_grad changed, what an optimizer launch reads changed, or
+        modules changed (when guarded)."""
+        for t, array, requires_grad, start in self.leaves:
+            if t._grad is not start:
+                return (f"the .grad of a tensor of shape {tuple(t.shape)} is "
+                        f"{'None' if t._grad is None else 'another tensor'} where the "
+                        f"recorded step found {'None' if start is None else 'a tensor'}; "
+                        f"reset gradients inside the step with zero_grad(), or outside "
+                        f"it with zero_grad(set_to_none=False)")
+            if t._array is not array:
+                return "a parameter's array was replaced (p.data = ...)"
+            if t._requires_grad != requires_grad:
+                return "a parameter's requires_grad was changed"
+        set_in_step = {id(t) for t, _, _ in self.grads}
+        for participant in self.participants:
+            reason = participant.changed(set_in_step)
+            if reason is not None:
+                return reason
+        if self.structure is not None and structure.epoch != self.structure:
+            return "a module's parameters, buffers, submodules or hooks changed"
+        return None
+
+    def start_over(self) -> None:
+        """Forget the graph: the next call is a warm-up, the one after it captures again (on
+        the same stream and pool, which the tensors the old graph left still use). The old
+        graph may still run on the GPU: it is let go once the current stream is done."""
+        if self.graph is not None and self.stream is not None:
+            require_cupy().cuda.get_current_stream().synchronize()
+        self.calls = 0
+        self.graph = self.outputs = None
+        self.participants, self.grads, self.leaves = [], [], []
+        self.written, self.input_grads, self.structure = [], [], None
+
+    def after_launch(self, inputs) -> None:
+        """After a launch, what the step's Python did and the graph does not redo: every
+        ``.grad`` the step set, as the recorded step left it (the graph wrote the new
+        values into those tensors); the inputs it writes in place, written (the graph wrote
+        their static buffers); and each input's gradient accumulated into it by the engine,
+        as the eager backward would (its hooks run)."""
+        for t, _, end in self.grads:
+            t._grad = end
+        for i in self.written:
+            inputs[i]._array[...] = self.static[i]._array
+            inputs[i]._version.value += 1
+        if self.input_grads:
+            for i, _ in self.input_grads:
+                self.static[i]._grad = None     # (the static input starts without one)
+            backward([inputs[i] for i, _ in self.input_grads],
+                     [buffer.clone() for _, buffer in self.input_grads])
+
+    @contextlib.contextmanager
+    def on_stream(self):
+        """Run on this entry's stream and pool, ordered after the current stream's work and
+        before its later work (nothing to do on CPU)."""
+        if self.stream is None:
+            yield
+            return
+        cupy = require_cupy()
+        with cupy.cuda.Device(self.device.index or 0):
+            current = cupy.cuda.get_current_stream()
+            self.stream.wait_event(current.record())
+            try:
+                with cupy.cuda.using_allocator(self.pool.malloc), self.stream:
+                    yield
+            finally:
+                current.wait_event(self.stream.record())
