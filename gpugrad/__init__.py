@@ -29,6 +29,12 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   maximum, mean, min, minimum, movedim, mul, neg, not_equal, permute, pow, relu,
                   reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,
                   transpose, unsqueeze, var, view, where)
+from .ops.compare import allclose
+from .ops.special import erf, expm1, log1p
+from .ops.elementwise import square
+from .ops.norms import norm
+from .ops.selection import bmm, chunk, gather, index_select, masked_fill, mm, split
+from .creation_like import from_numpy, is_tensor, numel, rand_like, randn_like
 from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
 from .serialization import load, save
 from .func import vmap
@@ -65,6 +71,8 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "movedim", "mul", "neg", "not_equal", "permute", "pow",
     "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
     "sum", "tanh", "transpose", "unsqueeze", "var", "view", "where",
+    "allclose", "erf", "expm1", "log1p", "square", "norm", "bmm", "chunk", "gather", "index_select", "masked_fill", "mm",
+    "split", "from_numpy", "is_tensor", "numel", "rand_like", "randn_like",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
     "set_matmul_precision", "get_matmul_precision",

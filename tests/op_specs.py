@@ -174,6 +174,12 @@ def _np_log_softmax(x, axis):
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
 
+def _np_erf(x):
+    """erf in float64 NumPy, from Python's math.erf one element at a time."""
+    import math
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
+
+
 _LABELS = np.array([1, 0, 4, 1])
 _RELU_OFFSETS = np.array([6.0, -6.0, 6.0])
 _LABELS_IGNORED = np.array([3, -100, 0, 2])
@@ -278,6 +284,10 @@ SPECS = [
     spec("exp_method_0d", "Exp", lambda x: x.exp(), np.exp, real(())),
     spec("log", "Log", G.log, np.log, positive((2, 3), low=0.2, high=3.0)),
     spec("sqrt", "Sqrt", G.sqrt, np.sqrt, positive((2, 3), low=0.2, high=3.0)),
+    spec("erf", "Erf", G.ops.erf, _np_erf, real((2, 3), low=-3.0, high=3.0)),
+    spec("erf_0d", "Erf", G.ops.erf, _np_erf, real(())),
+    spec("log1p", "Log1p", G.ops.log1p, np.log1p, real((2, 3), low=-0.5, high=3.0)),
+    spec("expm1", "Expm1", G.ops.expm1, np.expm1, real((2, 3), low=-3.0, high=3.0)),
     spec("abs", "Abs", abs, np.abs, away_from((2, 3), 0.0)),
     spec("clamp_both_bounds", "Clamp", lambda x: G.clamp(x, min=-0.5, max=0.5),
          lambda x: np.clip(x, -0.5, 0.5), away_from((2, 3), -0.5, 0.5)),

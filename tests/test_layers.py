@@ -33,7 +33,7 @@ FLOORS = [
       "gpugrad.autograd.compile_mode", "gpugrad.autograd.autocast_mode", "gpugrad.random"]),
     ("tensor: the Tensor type", ["gpugrad.tensor", "gpugrad.tensor_size"]),
     ("autograd core: nodes, saved values, the engine, batching levels, factories",
-     ["gpugrad.autograd", "gpugrad.creation", "gpugrad.interop"]),
+     ["gpugrad.autograd", "gpugrad.creation", "gpugrad.creation_like", "gpugrad.interop"]),
     ("ops: the op records and their functions", ["gpugrad.ops"]),
     ("built on ops: custom functions, transforms, nn, optim, amp, checkpointing, data",
      ["gpugrad.autograd.__init__", "gpugrad.autograd.function",

@@ -11,9 +11,17 @@ Example::
 """
 
 from . import functional, utils
+from .activation_layers import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
+from .embedding import Embedding
 from .layers import MLP, Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .loss_layers import (BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss,
+                          SmoothL1Loss)
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
+from .normalization import LayerNorm
 
 __all__ = ["functional", "utils", "Module", "Parameter", "Linear", "ReLU", "Tanh", "Sigmoid",
-           "Dropout", "Identity", "Sequential", "MLP", "MSELoss", "CrossEntropyLoss"]
+           "Dropout", "Identity", "Sequential", "MLP", "MSELoss", "CrossEntropyLoss",
+           "Embedding", "LayerNorm", "ELU", "GELU", "Hardtanh", "LeakyReLU", "ReLU6", "SiLU",
+           "Softplus", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss",
+           "NLLLoss", "SmoothL1Loss"]

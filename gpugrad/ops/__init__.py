@@ -6,6 +6,7 @@ from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, i
                       logical_xor, not_equal, sign)
 from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
 from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
+from .special import erf, expm1, log1p
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
 from .reduce import logsumexp, max, mean, min, std, sum, sum_to, var
@@ -19,6 +20,7 @@ __all__ = [
     "less", "less_equal", "logical_and", "logical_not", "logical_or", "logical_xor",
     "not_equal", "sign",
     "abs", "add", "astype", "clamp", "clip", "clone", "div", "exp", "log", "maximum", "minimum",
+    "erf", "expm1", "log1p",
     "mul", "neg", "pow", "sqrt", "sub", "to_device", "where",
     "linear", "matmul", "REGISTRY", "Op", "apply",
     "logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var",

@@ -1,5 +1,6 @@
 """Non-differentiable ops: comparisons (< <= > >= == !=), logical and/or/xor/not, sign,
-argmax/argmin, any/all, isfinite. Their results never require grad.
+argmax/argmin, any/all, isfinite; and allclose (a Python bool). Their results never require
+grad.
 
 Example::
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import _state as _compiling
 from ..autograd.compile_mode import kernel, note_reads
 from . import batching as _batching
@@ -22,7 +24,7 @@ from ..tensor import Tensor
 
 __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "sign", "argmax",
-           "argmin", "any", "all", "isfinite", "isnan"]
+           "argmin", "any", "all", "isfinite", "isnan", "allclose"]
 
 
 def _any_batched(*values) -> bool:
@@ -168,3 +170,24 @@ def all(x, axis=None, keepdims=False):
     note_reads(x)
     return _wrap(kernel(x._xp().all, x._array, axis=normalize_axis(axis, x.ndim),
                         keepdims=keepdims))
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether ``|input - other| <= atol + rtol * |other|`` everywhere (broadcast), as
+    ``torch.allclose``. A Python bool, so a host read: refused inside a captured or
+    compiled step and inside vmap, as ``.item()`` is.
+
+    Example::
+
+        >>> gpugrad.allclose(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([1.0, 2.0 + 1e-7]))
+        True
+    """
+    if _any_batched(input, other):
+        raise RuntimeError("allclose gives a Python bool, which differs per example inside "
+                           "vmap; compare with (a - b).abs() <= tolerance instead")
+    refuse_host_sync("gpugrad.allclose (a Python bool)")
+    a = input._array if isinstance(input, Tensor) else input
+    b = other._array if isinstance(other, Tensor) else other
+    xp = backend.xp_of(a if isinstance(input, Tensor) else b)
+    return bool(xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))

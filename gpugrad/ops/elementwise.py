@@ -27,7 +27,8 @@ from .shape import expand_to
 from .unary import _PYTHON_NUMBERS, _float, _is_scalar, astype, log, neg
 from ..tensor import Tensor
 
-__all__ = ["add", "sub", "mul", "div", "pow", "maximum", "minimum", "where", "as_operand"]
+__all__ = ["add", "sub", "mul", "div", "pow", "square", "maximum", "minimum", "where",
+           "as_operand"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -342,6 +343,17 @@ def pow(a, b):                            # both as they are, so PowScalar is ta
     if _is_scalar(a):
         return apply_scalar(RPowScalar, *_scalar(b, a))
     return _binary(Pow, a, b)
+
+
+def square(x):
+    """``x * x``, as ``torch.square``.
+
+    Example::
+
+        >>> gpugrad.square(gpugrad.tensor([-2.0, 3.0])).tolist()
+        [4.0, 9.0]
+    """
+    return mul(x, x)
 
 
 def maximum(a, b):

@@ -46,20 +46,22 @@ def _check_reduction(reduction: str, name: str):
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _check_label_shapes(logits, target) -> None:
-    """Integer labels, one per row of 2-D logits (no value is read: no host sync)."""
+def _check_label_shapes(logits, target, name: str = "cross_entropy",
+                        what: str = "logits") -> None:
+    """Integer labels, one per row of 2-D logits (no value is read: no host sync); errors
+    name the loss ``name`` and its input ``what``."""
     if logits.ndim != 2:
-        raise ValueError(f"cross_entropy expects logits of shape (N, C), got "
-                         f"{tuple(logits.shape)}")
+        raise ValueError(f"{name} expects {what} of shape (N, C), got {tuple(logits.shape)}")
     if target.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: labels must be integer class indices (int32 or int64), "
+        raise TypeError(f"{name}: labels must be integer class indices (int32 or int64), "
                         f"got {target.dtype}; convert with labels.astype('int64')")
     if target.ndim != 1 or target.shape[0] != logits.shape[0]:
-        raise ValueError(f"cross_entropy: {logits.shape[0]} rows of logits but labels of shape "
+        raise ValueError(f"{name}: {logits.shape[0]} rows of {what} but labels of shape "
                          f"{tuple(target.shape)}; pass one label per row")
 
 
-def _check_label_values(labels, classes: int, ignore_index: int) -> int:
+def _check_label_values(labels, classes: int, ignore_index: int,
+                        name: str = "cross_entropy") -> int:
     """Raise ValueError naming the first label (raw array) that is neither a class index
     below ``classes`` nor ``ignore_index``; else return how many labels are not
     ``ignore_index``. Reads the labels on the host."""
@@ -69,13 +71,13 @@ def _check_label_values(labels, classes: int, ignore_index: int) -> int:
             np.maximum.reduce(labels.view(unsigned), axis=None) < classes:
         return labels.size      # the common case, in one reduction: negatives read huge
     if not _host_reads_are_free(labels):
-        refuse_host_sync("cross_entropy's label check")
+        refuse_host_sync(f"{name}'s label check")
     if labels.size == 0:
         return 0
     bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
     if bool(bad.any()):
         first = int(labels[bad][0])             # (labels of any shape: vmap's are 2-D)
-        raise ValueError(f"cross_entropy: label {first} is out of range for {classes} classes "
+        raise ValueError(f"{name}: label {first} is out of range for {classes} classes "
                          f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
     return int((labels != ignore_index).sum())
 

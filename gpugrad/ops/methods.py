@@ -13,11 +13,11 @@ Example::
 
 from __future__ import annotations
 
-from .. import backend
+from .. import backend, creation, creation_like
 from ..tensor import Tensor
 from .record import apply
-from . import (activation, compare, elementwise, indexing, inplace, linalg, numpy_protocol, reduce,
-               shape, unary)
+from . import (activation, compare, elementwise, indexing, inplace, linalg, norms,
+               numpy_protocol, reduce, selection, shape, special, unary)
 
 
 def _reflected(fn):
@@ -106,6 +106,35 @@ def _to(self, device=None, dtype=None):
     return out
 
 
+def _in_place(fn, reads: bool = True):
+    """``t.fn_(...)``: ``fn``'s result copied into ``t`` (one in-place write, checked and
+    versioned as ``copy_``), ``t`` returned. ``reads``: ``fn`` reads ``t``'s values, so it
+    runs on a copy (what its gradient saves must not be the tensor written)."""
+    def method(self, *args, **kwargs):
+        inplace.copy_(self, fn(unary.clone(self) if reads else self, *args, **kwargs))
+        return self
+    method.__name__ = method.__qualname__ = fn.__name__ + "_"
+    method.__doc__ = f"``{fn.__name__}`` in place (``t.copy_(t.{fn.__name__}(...))``)."
+    return method
+
+
+def _uniform(self, a=0.0, b=1.0):
+    return creation.rand(*self.shape, dtype=self.dtype, device=self.device) * (b - a) + a
+
+
+def _normal(self, mean=0.0, std=1.0):
+    return creation.randn(*self.shape, dtype=self.dtype, device=self.device) * std + mean
+
+
+_uniform.__name__, _normal.__name__ = "uniform", "normal"
+
+
+def _contiguous(self):
+    """This tensor if its elements are laid out in C order, else a C-ordered copy (in the
+    graph), as PyTorch's ``t.contiguous()``."""
+    return self if self._array.flags.c_contiguous else unary.clone(self)
+
+
 METHODS = {
     # arithmetic operators
     "__add__": elementwise.add, "__radd__": _reflected(elementwise.add),
@@ -132,6 +161,7 @@ METHODS = {
     "add": elementwise.add, "sub": elementwise.sub, "mul": elementwise.mul,
     "div": elementwise.div, "pow": elementwise.pow, "neg": unary.neg,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt,
+    "erf": special.erf, "log1p": special.log1p, "expm1": special.expm1,
     "abs": unary.abs, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "clamp": unary.clamp, "clip": unary.clip, "clone": unary.clone,
     "astype": unary.astype, "sign": compare.sign,
@@ -157,6 +187,20 @@ METHODS = {
     # in place
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
+    # PyTorch's spellings (selection.py, norms.py, creation_like.py)
+    "gather": selection.gather, "index_select": selection.index_select,
+    "masked_fill": selection.masked_fill, "chunk": selection.chunk, "split": selection.split,
+    "repeat": selection.repeat, "norm": norms.norm, "square": elementwise.square,
+    "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
+    "type_as": lambda self, other: unary.astype(self, other.dtype),
+    "contiguous": _contiguous,
+    "is_contiguous": lambda self: bool(self._array.flags.c_contiguous),
+    "ndimension": lambda self: self.ndim,
+    "new_zeros": creation_like.new_zeros, "new_ones": creation_like.new_ones,
+    "new_full": creation_like.new_full, "new_empty": creation_like.new_empty,
+    "new_tensor": creation_like.new_tensor,
+    "masked_fill_": _in_place(selection.masked_fill), "clamp_": _in_place(unary.clamp),
+    "uniform_": _in_place(_uniform, reads=False), "normal_": _in_place(_normal, reads=False),
 }
 
 

@@ -1,0 +1,116 @@
+"""Factories PyTorch names after another tensor or array: the ``Tensor.new_*`` methods
+(``new_zeros``, ``new_ones``, ``new_full``, ``new_empty``, ``new_tensor``: this tensor's
+dtype and device unless given), ``randn_like``, ``rand_like``, ``from_numpy``; and
+``is_tensor`` and ``numel``. Built on creation.py's factories.
+
+Example::
+
+    >>> x = gpugrad.zeros(2, dtype=gpugrad.float64)
+    >>> x.new_ones(3).tolist(), x.new_ones(3).dtype
+    ([1.0, 1.0, 1.0], dtype('float64'))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import creation
+from .tensor import Tensor
+
+__all__ = ["new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "randn_like",
+           "rand_like", "from_numpy", "is_tensor", "numel"]
+
+
+def _size(size) -> tuple:
+    """``t.new_zeros(2, 3)`` and ``t.new_zeros((2, 3))`` alike."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+    return creation.zeros(*_size(size), dtype=dtype or self.dtype,
+                          device=device or self.device, requires_grad=requires_grad)
+
+
+def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of ``size`` with this tensor's dtype and device (unless given)."""
+    return creation.ones(*_size(size), dtype=dtype or self.dtype,
+                         device=device or self.device, requires_grad=requires_grad)
+
+
+def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """An uninitialised tensor of ``size`` with this tensor's dtype and device."""
+    return creation.empty(*_size(size), dtype=dtype or self.dtype,
+                          device=device or self.device, requires_grad=requires_grad)
+
+
+def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``fill_value`` in the shape ``size`` with this tensor's dtype and device.
+
+    Example::
+
+        >>> gpugrad.zeros(1).new_full((2,), 7).tolist()       # float32, as the tensor
+        [7.0, 7.0]
+    """
+    return creation.full(tuple(size), fill_value, dtype=dtype or self.dtype,
+                         device=device or self.device, requires_grad=requires_grad)
+
+
+def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor of ``data`` (copied) with this tensor's dtype and device unless given,
+    as PyTorch's ``t.new_tensor(data)``."""
+    return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                           requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal values with the shape (and, unless given, dtype and device) of
+    ``input``, from gpugrad's generator.
+
+    Example::
+
+        >>> gpugrad.randn_like(gpugrad.zeros(2, 3, dtype=gpugrad.float64)).dtype
+        dtype('float64')
+    """
+    return creation.randn(*input.shape, dtype=dtype or input.dtype,
+                          device=device or input.device, requires_grad=requires_grad)
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform values in [0, 1) with the shape (and, unless given, dtype and device) of
+    ``input``."""
+    return creation.rand(*input.shape, dtype=dtype or input.dtype,
+                         device=device or input.device, requires_grad=requires_grad)
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A CPU tensor sharing ``ndarray``'s memory and keeping its dtype (a float64 array
+    stays float64), as ``torch.from_numpy``: writes to either show in the other.
+
+    Example::
+
+        >>> a = np.zeros(2)
+        >>> t = gpugrad.from_numpy(a)
+        >>> a[0] = 5.0
+        >>> t.tolist(), t.dtype
+        ([5.0, 0.0], dtype('float64'))
+    """
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"from_numpy takes a NumPy array, got {type(ndarray).__name__} "
+                        f"(gpugrad.tensor(data) copies anything array-like)")
+    if ndarray.dtype.kind not in "biuf" or ndarray.dtype.byteorder == ">":
+        raise TypeError(f"from_numpy: gpugrad has no tensors of dtype {ndarray.dtype}; "
+                        f"convert the array first (a.astype(np.float32))")
+    return creation.as_tensor(ndarray, device="cpu")
+
+
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is a gpugrad tensor (or a Parameter), as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:
+    """The number of elements of ``input``, as ``torch.numel``."""
+    return input.numel()

@@ -1,0 +1,163 @@
+"""Functional activations as PyTorch's ``torch.nn.functional``: gelu, silu, softplus,
+leaky_relu, elu, hardtanh and relu6. Each is a composite of gpugrad ops (its gradients,
+of any order, come from theirs); any shape in, the same shape and float dtype out.
+
+At a kink the gradient is PyTorch's: leaky_relu and elu take the left side's at 0,
+hardtanh (and relu6) give 0 at both bounds, and softplus is linear only where
+``input * beta > threshold``. Branches that are not selected are computed on clamped inputs,
+so that no overflow there becomes an inf or a NaN in a gradient.
+
+Example::
+
+    >>> from gpugrad.nn.activation_functions import gelu, leaky_relu
+    >>> x = gpugrad.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> leaky_relu(x, 0.1).sum().backward(); x.grad      # slope 0.1 at 0, as PyTorch's
+    tensor([0.1, 0.1, 1. ], device='cpu', dtype=float32)
+    >>> gelu(x)                                          # x * Phi(x)
+    tensor([-0.15865526,  0.        ,  1.9544997 ], device='cpu', dtype=float32, grad_fn=...)
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..ops.activation import sigmoid, tanh
+from ..ops.elementwise import where
+from ..ops.special import erf, expm1, log1p
+from ..ops.unary import _float, clamp, exp
+
+__all__ = ["gelu", "silu", "softplus", "leaky_relu", "elu", "hardtanh", "relu6"]
+
+_GELU_APPROXIMATIONS = ("none", "tanh")
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(input, approximate: str = "none"):
+    """Gaussian error linear unit: ``x * Phi(x)`` with Phi the standard normal CDF,
+    ``x * 0.5 * (1 + erf(x / sqrt(2)))``; with ``approximate="tanh"``,
+    ``0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3)))``. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import gelu
+        >>> gelu(gpugrad.tensor([-3.0, 0.0, 1.0, 1e4]))
+        tensor([-4.0496886e-03,  0.0000000e+00,  8.4134471e-01,  1.0000000e+04],
+               device='cpu', dtype=float32)
+        >>> gelu(gpugrad.tensor([1.0]), approximate="tanh")
+        tensor([0.841192], device='cpu', dtype=float32)
+    """
+    if approximate not in _GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, got "
+                         f"{approximate!r}")
+    x = _float(input)
+    if approximate == "none":
+        return x * 0.5 * (erf(x * _SQRT_HALF) + 1.0)
+    inner = (x + x * x * x * 0.044715) * _SQRT_TWO_OVER_PI
+    return x * 0.5 * (tanh(inner) + 1.0)
+
+
+def silu(input):
+    """Sigmoid linear unit (swish): ``x * sigmoid(x)``. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import silu
+        >>> silu(gpugrad.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.2689414,  0.       ,  0.7310586], device='cpu', dtype=float32)
+    """
+    x = _float(input)
+    return x * sigmoid(x)
+
+
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
+    (as PyTorch's). The log is computed without overflow, so a threshold above about 88
+    (float32) or 709 (float64) gives finite values where PyTorch's give inf. Shapes: any ->
+    the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import softplus
+        >>> softplus(gpugrad.tensor([-30.0, 0.0, 1.0, 1e4]))
+        tensor([9.3576229e-14, 6.9314718e-01, 1.3132616e+00, 1.0000000e+04],
+               device='cpu', dtype=float32)
+        >>> softplus(gpugrad.tensor([0.0]), beta=2.0)             # log(2) / 2
+        tensor([0.3465736], device='cpu', dtype=float32)
+    """
+    x = _float(input)
+    scaled = x if beta == 1 else x * beta
+    smooth = _log1p_exp(scaled)
+    if beta != 1:
+        smooth = smooth / beta
+    return where(scaled > threshold, x, smooth)
+
+
+def _log1p_exp(z):
+    """log(1 + exp(z)) without overflow for any z: ``z + log1p(exp(-z))`` for z > 0,
+    ``log1p(exp(z))`` otherwise, each branch on clamped inputs (so neither overflows where
+    it is not selected); its gradient is sigmoid(z) everywhere, 0.5 at 0."""
+    above = clamp(z, min=0.0)
+    below = clamp(z, max=0.0)
+    return where(z > 0, above + log1p(exp(-above)), log1p(exp(below)))
+
+
+def leaky_relu(input, negative_slope: float = 0.01):
+    """``x`` where x > 0, else ``negative_slope * x``; the gradient at 0 is
+    ``negative_slope``, as PyTorch's. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import leaky_relu
+        >>> leaky_relu(gpugrad.tensor([-2.0, 0.0, 3.0]), negative_slope=0.1)
+        tensor([-0.2,  0. ,  3. ], device='cpu', dtype=float32)
+    """
+    x = _float(input)
+    return where(x > 0, x, x * negative_slope)
+
+
+def elu(input, alpha: float = 1.0):
+    """Exponential linear unit: ``x`` where x > 0, else ``alpha * (exp(x) - 1)`` (from
+    expm1, exact near 0); the gradient at 0 is ``alpha``, as PyTorch's. Shapes: any -> the
+    same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import elu
+        >>> elu(gpugrad.tensor([-1.0, 0.0, 2.0]), alpha=2.0)     # 2 (1/e - 1)
+        tensor([-1.2642411,  0.       ,  2.       ], device='cpu', dtype=float32)
+    """
+    x = _float(input)
+    negative = expm1(clamp(x, max=0.0))          # no overflow where x > 0 is selected
+    return where(x > 0, x, negative * alpha if alpha != 1 else negative)
+
+
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
+    """``x`` clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at
+    and beyond both bounds, as PyTorch's. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import hardtanh
+        >>> x = gpugrad.tensor([-2.0, -1.0, 0.5, 1.0], requires_grad=True)
+        >>> hardtanh(x).sum().backward(); x.grad
+        tensor([0., 0., 1., 0.], device='cpu', dtype=float32)
+    """
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val}); swap them")
+    x = _float(input)
+    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+
+
+def relu6(input):
+    """``min(max(x, 0), 6)``: hardtanh on [0, 6], with its gradient (0 at 0 and at 6).
+    Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import relu6
+        >>> relu6(gpugrad.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.], device='cpu', dtype=float32)
+    """
+    return hardtanh(input, 0.0, 6.0)

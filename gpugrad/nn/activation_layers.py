@@ -1,0 +1,162 @@
+"""Activation modules as PyTorch's ``torch.nn``: GELU, SiLU, Softplus, LeakyReLU, ELU,
+Hardtanh and ReLU6, each calling its function in ``gpugrad.nn.activation_functions`` (see
+there for the maths and the gradients at kinks). Shapes: any -> the same.
+
+Example::
+
+    >>> from gpugrad.nn.activation_layers import GELU, LeakyReLU
+    >>> model = nn.Sequential(nn.Linear(4, 8), GELU(approximate="tanh"), nn.Linear(8, 2))
+    >>> model(gpugrad.randn(3, 4)).shape
+    (3, 2)
+    >>> LeakyReLU(0.2)
+    LeakyReLU(negative_slope=0.2)
+"""
+
+from __future__ import annotations
+
+from . import activation_functions as A
+from .module import Module
+
+__all__ = ["GELU", "SiLU", "Softplus", "LeakyReLU", "ELU", "Hardtanh", "ReLU6"]
+
+
+class GELU(Module):
+    """``x * Phi(x)`` (``approximate="none"``) or its tanh approximation (``"tanh"``).
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import GELU
+        >>> GELU()(gpugrad.tensor([0.0, 1.0]))
+        tensor([0.       , 0.8413447], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in A._GELU_APPROXIMATIONS:
+            raise ValueError(f"GELU: approximate must be one of {A._GELU_APPROXIMATIONS}, "
+                             f"got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, input):
+        return A.gelu(input, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import SiLU
+        >>> SiLU()(gpugrad.tensor([0.0, 1.0]))
+        tensor([0.       , 0.7310586], device='cpu', dtype=float32)
+    """
+
+    def forward(self, input):
+        return A.silu(input)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta x)) / beta``, linear where ``beta x > threshold``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Softplus
+        >>> Softplus(beta=2.0)
+        Softplus(beta=2.0, threshold=20.0)
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):
+        return A.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class LeakyReLU(Module):
+    """``x`` where x > 0, else ``negative_slope * x``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import LeakyReLU
+        >>> LeakyReLU(0.1)(gpugrad.tensor([-1.0, 2.0]))
+        tensor([-0.1,  2. ], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, input):
+        return A.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """``x`` where x > 0, else ``alpha (exp(x) - 1)``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import ELU
+        >>> ELU()(gpugrad.tensor([-1.0, 2.0]))
+        tensor([-0.63212055,  2.        ], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, input):
+        return A.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Hardtanh(Module):
+    """``x`` clamped to [min_val, max_val] (gradient 0 at the bounds).
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Hardtanh
+        >>> Hardtanh(-2.0, 2.0)(gpugrad.tensor([-3.0, 1.0, 3.0]))
+        tensor([-2.,  1.,  2.], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                             f"({max_val}); swap them")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, input):
+        return A.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class ReLU6(Hardtanh):
+    """``min(max(x, 0), 6)``: a Hardtanh on [0, 6], as PyTorch's.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import ReLU6
+        >>> ReLU6()(gpugrad.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.], device='cpu', dtype=float32)
+    """
+
+    def __init__(self):
+        super().__init__(0.0, 6.0)
+
+    def extra_repr(self) -> str:
+        return ""

@@ -1,0 +1,318 @@
+"""Functional losses as PyTorch's ``torch.nn.functional``: l1_loss, smooth_l1_loss,
+huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits, nll_loss and kl_div.
+
+Each is a composite of gpugrad ops (gradients of any order come from theirs). ``reduction``
+is "mean" (the default), "sum" or "none" (a loss per element, or per row for nll_loss);
+kl_div takes "batchmean" too. Input and target must have the same shape (a ValueError names
+both otherwise: PyTorch would broadcast them with a warning). Under autocast the inputs are
+cast to float32, as mse_loss and cross_entropy do.
+
+Example::
+
+    >>> from gpugrad.nn.loss_functions import binary_cross_entropy_with_logits, l1_loss
+    >>> x = gpugrad.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    >>> loss = l1_loss(x, gpugrad.tensor([0.0, 0.0, 1.0]))       # (1 + 2 + 2) / 3
+    >>> round(loss.item(), 6)
+    1.666667
+    >>> loss.backward(); x.grad                                   # sign(x - target) / 3
+    tensor([ 0.33333334, -0.33333334,  0.33333334], device='cpu', dtype=float32)
+    >>> binary_cross_entropy_with_logits(gpugrad.tensor([1e4, -1e4]),
+    ...                                  gpugrad.tensor([0.0, 1.0]), reduction="none")
+    tensor([10000., 10000.], device='cpu', dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.batched import innermost_array
+from ..autograd.capture_mode import refuse_host_sync
+from ..autograd.compile_mode import kernel, note_reads
+from ..creation import as_tensor
+from ..ops.autocast_casts import cast_inputs_float32
+from ..ops.elementwise import where
+from ..ops.loss import (_check_label_shapes, _check_label_values, _check_reduction,
+                        _labels_checked_now, _targets)
+from ..ops.reduce import mean, sum
+from ..ops.shape import unsqueeze
+from ..ops.special import log1p
+from ..ops.unary import _float, abs, clamp, exp, log
+from ..tensor import Tensor
+from .activation_functions import _log1p_exp
+
+__all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "nll_loss", "kl_div"]
+
+_LOG_FLOOR = -100.0     # binary_cross_entropy clamps each log here, as PyTorch's
+
+
+def _as_tensor(value, like):
+    return value if value is None or isinstance(value, Tensor) else \
+        as_tensor(value, device=like.device)
+
+
+def _prepared(name: str, input, target, reduction: str):
+    """``input`` and ``target`` as float tensors of one shape, autocast's float32 applied,
+    and ``reduction`` checked."""
+    _check_reduction(reduction, name)
+    target = _as_tensor(target, input)
+    input, target = cast_inputs_float32(input, target)
+    if tuple(input.shape) != tuple(target.shape):
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape "
+                         f"{tuple(target.shape)} differ; they must match")
+    return _float(input), _float(target)
+
+
+def _check_broadcasts(name: str, what: str, value, shape) -> None:
+    """``value`` (a weight) must broadcast to the loss's ``shape``."""
+    try:
+        fits = np.broadcast_shapes(tuple(value.shape), tuple(shape)) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: {what} of shape {tuple(value.shape)} does not broadcast to "
+                         f"the input's shape {tuple(shape)}; give it that shape or one that "
+                         f"broadcasts to it (e.g. one entry per class on the last axis)")
+
+
+def _reduced(losses, reduction: str):
+    if reduction == "none":
+        return losses
+    return sum(losses) if reduction == "sum" else mean(losses)
+
+
+def l1_loss(input, target, reduction: str = "mean"):
+    """Mean (or sum, or per-element) absolute difference ``|input - target|``; the gradient
+    at a zero difference is 0. Shapes: input and target (*) -> () or (*) for "none".
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import l1_loss
+        >>> l1_loss(gpugrad.tensor([1.0, 3.0]), gpugrad.tensor([0.0, 1.0]), reduction="sum")
+        tensor(3., device='cpu', dtype=float32)
+    """
+    input, target = _prepared("l1_loss", input, target, reduction)
+    return _reduced(abs(input - target), reduction)
+
+
+def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
+    """Per element, with d = input - target: ``0.5 d^2 / beta`` where |d| < beta, else
+    ``|d| - 0.5 beta`` (beta = 0: the L1 loss). Shapes: (*) and (*) -> () or (*).
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import smooth_l1_loss
+        >>> smooth_l1_loss(gpugrad.tensor([0.5, 3.0]), gpugrad.zeros(2), reduction="none")
+        tensor([0.125, 2.5  ], device='cpu', dtype=float32)
+    """
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta} (beta=0 gives the "
+                         f"L1 loss)")
+    input, target = _prepared("smooth_l1_loss", input, target, reduction)
+    d = input - target
+    size = abs(d)
+    if beta == 0:
+        return _reduced(size, reduction)
+    return _reduced(where(size < beta, d * d * (0.5 / beta), size - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+    """Per element, with d = input - target: ``0.5 d^2`` where |d| < delta, else
+    ``delta (|d| - 0.5 delta)``; ``delta`` must be positive. Shapes: (*) and (*) -> () or
+    (*).
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import huber_loss
+        >>> huber_loss(gpugrad.tensor([0.5, 3.0]), gpugrad.zeros(2), reduction="none",
+        ...            delta=2.0)
+        tensor([0.125, 4.   ], device='cpu', dtype=float32)
+    """
+    if not delta > 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    input, target = _prepared("huber_loss", input, target, reduction)
+    d = input - target
+    size = abs(d)
+    return _reduced(where(size < delta, d * d * 0.5, (size - 0.5 * delta) * delta), reduction)
+
+
+def _floored_log(p, at: float, log_fn):
+    """``max(log_fn(p), -100)``, and -100 where ``p == at`` (log_fn(at) = log 0): that
+    element's gradient is 0, not 0 * inf = NaN."""
+    hit = p == at
+    safe = where(hit, 0.5, p)
+    return where(hit, _LOG_FLOOR, clamp(log_fn(safe), min=_LOG_FLOOR))
+
+
+def _check_probabilities(input, target) -> None:
+    """Raise ValueError naming the first element of ``input`` or ``target`` (raw arrays)
+    outside [0, 1] (NaN included). Reads them on the host."""
+    if input.__class__ is not np.ndarray:
+        refuse_host_sync("binary_cross_entropy's value check")
+    for what, values in (("input", input), ("target", target)):
+        bad = ~((values >= 0) & (values <= 1))
+        if bool(bad.any()):
+            first = float(values[bad].ravel()[0])
+            raise ValueError(
+                f"binary_cross_entropy: all elements of {what} should be between 0 and 1, "
+                f"found {first}; pass probabilities (for logits, use "
+                f"binary_cross_entropy_with_logits)")
+
+
+def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+    """``-weight (target log(input) + (1 - target) log(1 - input))`` per element, each log
+    clamped at -100 as PyTorch's (so input 0 or 1 gives a finite loss, and a zero gradient
+    through the clamped log). ``weight`` broadcasts to the input's shape.
+
+    Input and target must lie in [0, 1]: checked (ValueError) where reading them costs no
+    device sync (NumPy arrays, and under ``detect_anomaly()``), never inside a captured
+    step; on a GPU an input outside [0, 1] gives a NaN loss, and the check runs when the
+    host reads that NaN. Shapes: (*) and (*) -> () or (*) for "none".
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import binary_cross_entropy
+        >>> p, t = gpugrad.tensor([0.5, 0.9, 0.0]), gpugrad.tensor([1.0, 0.0, 1.0])
+        >>> binary_cross_entropy(p, t, reduction="none")        # log 2, log 10, 100
+        tensor([  0.6931472,   2.302585 , 100.       ], device='cpu', dtype=float32)
+    """
+    input, target = _prepared("binary_cross_entropy", input, target, reduction)
+    weight = _as_tensor(weight, input)
+    if weight is not None:
+        _check_broadcasts("binary_cross_entropy", "weight", weight, input.shape)
+    raw_input, raw_target = innermost_array(input), innermost_array(target)
+    checked = _labels_checked_now(raw_input)
+    if checked:                 # (recorded by gpugrad.compile: each replay checks again)
+        note_reads(input, target)
+        kernel(_check_probabilities, raw_input, raw_target)
+    log_p = _floored_log(input, 0.0, log)
+    log_q = _floored_log(input, 1.0, lambda p: log1p(-p))
+    losses = (target - 1.0) * log_q - target * log_p
+    if weight is not None:
+        losses = losses * weight
+    loss = _reduced(losses, reduction)
+    if not checked:
+        loss._explain_nan_on_read(lambda: _check_probabilities(raw_input, raw_target))
+    return loss
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
+                                     pos_weight=None):
+    """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without
+    overflow: ``(1 - target) x + l log(1 + exp(-x))`` with ``l = 1 + (pos_weight - 1)
+    target`` (1 without ``pos_weight``), times ``weight``. ``pos_weight`` weighs the
+    positive term, one entry per class on the last axis (it broadcasts to the input's
+    shape); ``weight`` too. Shapes: (*) and (*) -> () or (*) for "none".
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import binary_cross_entropy_with_logits
+        >>> x, t = gpugrad.tensor([[0.0, 2.0]]), gpugrad.tensor([[1.0, 1.0]])
+        >>> binary_cross_entropy_with_logits(x, t, reduction="none",
+        ...                                  pos_weight=gpugrad.tensor([1.0, 3.0]))
+        tensor([[0.6931472, 0.380784 ]], device='cpu', dtype=float32)
+    """
+    name = "binary_cross_entropy_with_logits"
+    input, target = _prepared(name, input, target, reduction)
+    weight, pos_weight = _as_tensor(weight, input), _as_tensor(pos_weight, input)
+    for what, value in (("weight", weight), ("pos_weight", pos_weight)):
+        if value is not None:
+            _check_broadcasts(name, what, value, input.shape)
+    negative_log_sigmoid = _log1p_exp(-input)          # -log(sigmoid(x))
+    if pos_weight is not None:
+        negative_log_sigmoid = negative_log_sigmoid * ((pos_weight - 1.0) * target + 1.0)
+    losses = (1.0 - target) * input + negative_log_sigmoid
+    if weight is not None:
+        losses = losses * weight
+    return _reduced(losses, reduction)
+
+
+def _check_nll_labels(labels, classes: int, ignore_index: int) -> None:
+    _check_label_values(labels, classes, ignore_index, name="nll_loss")
+
+
+def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+    """Negative log-likelihood of log-probabilities ``input`` (N, C) (from log_softmax) at
+    integer class labels ``target`` (N,): ``-weight[t_i] * input[i, t_i]`` per row, 0 for
+    rows whose label is ``ignore_index``; "mean" divides the sum by the summed weights of
+    the rows not ignored (NaN where that is 0, as PyTorch's). ``weight``: (C,) or None.
+
+    Labels out of range raise ValueError where reading them costs no device sync (as
+    cross_entropy's); on a GPU such a row's loss is NaN, explained when the host reads it.
+    Shapes: (N, C) and (N,) -> () or (N,) for "none".
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import nll_loss
+        >>> logp = gpugrad.log(gpugrad.tensor([[0.25, 0.75], [0.5, 0.5]]))
+        >>> round(nll_loss(logp, gpugrad.tensor([1, -100])).item(), 6)     # -log(3/4)
+        0.287682
+        >>> nll_loss(logp, gpugrad.tensor([1, 0]), weight=gpugrad.tensor([3.0, 1.0]),
+        ...          reduction="none")                                    # -w[t] logp
+        tensor([0.2876821, 2.0794415], device='cpu', dtype=float32)
+    """
+    _check_reduction(reduction, "nll_loss")
+    (input,) = cast_inputs_float32(input)
+    target = _as_tensor(target, input)
+    input = _float(input)
+    _check_label_shapes(input, target, name="nll_loss", what="input")
+    classes = input.shape[1]
+    weight = _as_tensor(weight, input)
+    if weight is not None and tuple(weight.shape) != (classes,):
+        raise ValueError(f"nll_loss: weight must have one entry per class, shape "
+                         f"({classes},), got {tuple(weight.shape)}")
+    labels = innermost_array(target)
+    checked = _labels_checked_now(labels)
+    if checked:                 # (recorded by gpugrad.compile: each replay checks again)
+        kernel(_check_nll_labels, labels, classes, ignore_index)
+    one_hot, valid = _targets(target, classes, input.dtype, ignore_index, 0.0)
+    one_hot = one_hot * unsqueeze(valid, -1)        # (its ignored rows pick class 0)
+    picked = sum(where(one_hot > 0, input, 0.0), axis=-1)          # input[i, t_i] or 0
+    row_weight = valid if weight is None else sum(one_hot * weight, axis=-1)
+    losses = 0.0 - picked if weight is None else (0.0 - picked) * row_weight
+    if not checked:             # a label out of range picked nothing: NaN, explained later
+        losses = where((valid > 0) & (sum(one_hot, axis=-1) == 0), float("nan"), losses)
+    if reduction == "none":
+        loss = losses
+    elif reduction == "sum":
+        loss = sum(losses)
+    else:
+        total = sum(row_weight)
+        counted = total != 0
+        loss = where(counted, sum(losses) / where(counted, total, 1.0), float("nan"))
+    if not checked:
+        loss._explain_nan_on_read(lambda: _check_nll_labels(labels, classes, ignore_index))
+    return loss
+
+
+_KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
+
+
+def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
+    """Kullback-Leibler divergence with ``input`` log-probabilities: per element
+    ``target (log(target) - input)`` (0 where target is 0), or with ``log_target``
+    ``exp(target) (target - input)``. "batchmean" divides the sum by the batch size
+    ``input.shape[0]`` (the KL divergence per example); "mean", as PyTorch's, by the number
+    of elements. Shapes: (N, *) and (N, *) -> () or (N, *) for "none".
+
+    Example::
+
+        >>> from gpugrad.nn.loss_functions import kl_div
+        >>> p = gpugrad.tensor([[0.5, 0.5, 0.0]])
+        >>> q = gpugrad.tensor([[0.25, 0.5, 0.25]])
+        >>> round(kl_div(q.log(), p, reduction="batchmean").item(), 6)   # 0.5 log 2
+        0.346574
+    """
+    if reduction not in _KL_REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got "
+                         f"{reduction!r}")
+    input, target = _prepared("kl_div", input, target, "none")
+    if log_target:
+        losses = exp(target) * (target - input)
+    else:
+        zero = target == 0
+        losses = where(zero, 0.0, target * log(where(zero, 1.0, target))) - target * input
+    if reduction == "batchmean":
+        total = sum(losses)
+        return total / input.shape[0] if input.ndim else total
+    return _reduced(losses, reduction)

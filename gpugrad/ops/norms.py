@@ -1,0 +1,76 @@
+"""Vector norms, as ``torch.norm`` / ``Tensor.norm`` / ``torch.linalg.vector_norm``:
+a composite of abs, powers, sums and max, whose gradient at a zero vector is zero (as
+PyTorch's), not the 0/0 of a square root at zero.
+
+Example::
+
+    >>> x = gpugrad.tensor([3.0, 4.0], requires_grad=True)
+    >>> n = x.norm()
+    >>> n.backward()
+    >>> n.item(), x.grad.tolist()          # x / |x|
+    (5.0, [0.6000000238418579, 0.800000011920929])
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from . import compare, elementwise, reduce, unary
+
+__all__ = ["norm", "vector_norm"]
+
+
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False):
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements by default): ``ord`` a number
+    (``sum(|x|**ord) ** (1/ord)``), ``inf`` (the largest ``|x|``), ``-inf`` (the smallest)
+    or 0 (the count of non-zeros), as ``torch.linalg.vector_norm``. Float tensors only.
+
+    Shapes: ``x`` (...), the result with ``dim`` removed (kept as 1 with ``keepdim``).
+
+    Example::
+
+        >>> gpugrad.norm(gpugrad.tensor([[3.0, -4.0]]), p=1, dim=1).tolist()     # ord 1
+        [7.0]
+    """
+    if x.dtype.kind not in "fc":
+        raise TypeError(f"norm: the input must be a float tensor, got {x.dtype}; convert it "
+                        f"first (x.float())")
+    if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
+        raise ValueError(f"norm: ord must be a number, inf or -inf for a vector norm, got "
+                         f"{ord!r}")
+    axis = tuple(dim) if isinstance(dim, (tuple, list)) else dim
+    magnitude = unary.abs(x)
+    if ord == math.inf:
+        return reduce.max(magnitude, axis=axis, keepdims=keepdim)
+    if ord == -math.inf:
+        return reduce.min(magnitude, axis=axis, keepdims=keepdim)
+    if ord == 0:
+        return reduce.sum(compare.not_equal(x, 0).astype(x.dtype), axis=axis,
+                          keepdims=keepdim)
+    if ord == 1:
+        return reduce.sum(magnitude, axis=axis, keepdims=keepdim)
+    powered = x * x if ord == 2 else magnitude ** ord
+    total = reduce.sum(powered, axis=axis, keepdims=keepdim)
+    # the root's derivative is infinite at 0: take it of 1 there instead, and give 0
+    zero = compare.equal(total, 0)
+    safe = elementwise.where(zero, 1.0, total)
+    root = unary.sqrt(safe) if ord == 2 else safe ** (1.0 / ord)
+    return elementwise.where(zero, 0.0, root)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False):
+    """``torch.norm``: ``p`` "fro" or 2 (the Euclidean norm over ``dim``, all elements by
+    default), or any ``vector_norm`` order. Matrix norms ("nuc") are not supported.
+
+    Example::
+
+        >>> gpugrad.norm(gpugrad.tensor([[1.0, 2.0], [2.0, 4.0]]), dim=1).tolist()
+        [2.2360680103302, 4.4721360206604]
+    """
+    if p == "fro":
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is a matrix norm, which gpugrad does not have; use "
+                         f"p='fro', a number, inf or -inf")
+    return vector_norm(input, p, dim, keepdim)

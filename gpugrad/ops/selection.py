@@ -1,0 +1,232 @@
+"""Picking and arranging elements as PyTorch spells it: ``gather``, ``index_select``,
+``masked_fill``, ``chunk``, ``split``, ``repeat``, ``mm``, ``bmm``. Composites of the
+indexing, where, reshape, broadcast and matmul records: their gradients, tangents and
+batching rules are those records'.
+
+Example::
+
+    >>> x = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    >>> picked = gpugrad.gather(x, 1, gpugrad.tensor([[1], [0]]))    # x[i, index[i, 0]]
+    >>> picked.tolist()
+    [[2.0], [3.0]]
+    >>> picked.sum().backward()
+    >>> x.grad.tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .. import creation
+from ..tensor import Tensor
+from . import elementwise, indexing, linalg, shape
+
+__all__ = ["gather", "index_select", "masked_fill", "chunk", "split", "repeat", "mm", "bmm"]
+
+
+def _dim(x, dim: int, op: str) -> int:
+    """``dim`` as a non-negative axis of ``x``, or an IndexError naming ``op``."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    ndim = max(x.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape "
+                         f"{tuple(x.shape)} (expected -{ndim} <= dim < {ndim})")
+    return dim % ndim
+
+
+def _integer_index(index, op: str) -> Tensor:
+    if not isinstance(index, Tensor):
+        index = creation.as_tensor(np.asarray(index))
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op}: the index must be an integer tensor, got {index.dtype}")
+    return index
+
+
+def gather(input, dim: int, index):
+    """``out[i][j] = input[index[i][j]][j]`` for ``dim=0`` (``input[i][index[i][j]]`` for
+    ``dim=1``, and so on), as ``torch.gather``. ``index``: an integer tensor with
+    ``input``'s number of dimensions, no larger than ``input`` in any dimension but
+    ``dim``; the result has its shape. Differentiable in ``input`` (the gradient adds up
+    where an index repeats).
+
+    Example::
+
+        >>> x = gpugrad.tensor([[1, 2], [3, 4]])
+        >>> gpugrad.gather(x, 0, gpugrad.tensor([[1, 0], [1, 1]])).tolist()
+        [[3, 2], [3, 4]]
+    """
+    dim = _dim(input, dim, "gather")
+    index = _integer_index(index, "gather")
+    if index.ndim != input.ndim:
+        raise ValueError(f"gather: the index must have as many dimensions as the input; got "
+                         f"index of shape {tuple(index.shape)} for input of shape "
+                         f"{tuple(input.shape)}")
+    for d, (n, m) in enumerate(zip(index.shape, input.shape)):
+        if d != dim and n > m:
+            raise ValueError(f"gather: the index is larger than the input in dimension {d} "
+                             f"(index {tuple(index.shape)}, input {tuple(input.shape)}); "
+                             f"only dimension {dim} may differ")
+    parts = []
+    for d, n in enumerate(index.shape):
+        if d == dim:
+            parts.append(index)
+        else:                       # arange(n) along d, broadcast against the others
+            grid = [1] * index.ndim
+            grid[d] = n
+            parts.append(creation.arange(n, device=input.device).reshape(*grid))
+    return indexing.getitem(input, tuple(parts))
+
+
+def index_select(input, dim: int, index):
+    """The entries of ``input`` at positions ``index`` (a 1-d integer tensor) along ``dim``,
+    as ``torch.index_select``: shape ``input.shape`` with ``dim`` of size ``len(index)``.
+
+    Example::
+
+        >>> x = gpugrad.tensor([[1, 2, 3], [4, 5, 6]])
+        >>> gpugrad.index_select(x, 1, gpugrad.tensor([2, 0])).tolist()
+        [[3, 1], [6, 4]]
+    """
+    dim = _dim(input, dim, "index_select")
+    index = _integer_index(index, "index_select")
+    if index.ndim > 1:
+        raise ValueError(f"index_select: the index must be 1-d (or 0-d), got shape "
+                         f"{tuple(index.shape)}")
+    picked = indexing.getitem(input, (slice(None),) * dim + (index.reshape(-1),))
+    return picked
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` (a number or a 0-d tensor) where the bool tensor ``mask``
+    (broadcast to ``input``'s shape) is true, as ``torch.masked_fill``; the dtype stays
+    ``input``'s. Differentiable in ``input`` (zero where filled) and in a tensor ``value``.
+
+    Example::
+
+        >>> x = gpugrad.tensor([1.0, 2.0, 3.0])
+        >>> x.masked_fill(x > 1.5, 0.0).tolist()
+        [1.0, 0.0, 0.0]
+    """
+    if not isinstance(mask, Tensor) or mask.dtype != np.bool_:
+        got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
+        raise TypeError(f"masked_fill: the mask must be a bool tensor, got {got} (compare "
+                        f"first, e.g. x.masked_fill(x < 0, 0.0))")
+    try:
+        full = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
+    except ValueError:
+        full = None
+    if full != tuple(input.shape):
+        raise ValueError(f"masked_fill: a mask of shape {tuple(mask.shape)} does not "
+                         f"broadcast to the input's shape {tuple(input.shape)}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
+                             f"{tuple(value.shape)}")
+        if value.dtype != input.dtype:
+            value = value.astype(input.dtype)
+    out = elementwise.where(mask, value, input)
+    return out if out.dtype == input.dtype else out.astype(input.dtype)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of ``tensor`` along ``dim``: pieces of ``split_size_or_sections`` (an int; the
+    last piece may be smaller) or of the given sizes (a list summing to the dimension's
+    size), as ``torch.split``.
+
+    Example::
+
+        >>> [p.tolist() for p in gpugrad.arange(5).split(2)]
+        [[0, 1], [2, 3], [4]]
+        >>> [p.tolist() for p in gpugrad.arange(5).split([1, 4])]
+        [[0], [1, 2, 3, 4]]
+    """
+    dim = _dim(tensor, dim, "split")
+    n = tensor.shape[dim]
+    if isinstance(split_size_or_sections, numbers.Integral):
+        size = int(split_size_or_sections)
+        if size <= 0 and n:
+            raise ValueError(f"split: the split size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise ValueError(f"split: sections {sizes} must be non-negative and sum to the "
+                             f"size of dimension {dim}, {n}")
+    pieces, start = [], 0
+    for size in sizes:
+        index = (slice(None),) * dim + (slice(start, start + size),)
+        pieces.append(indexing.getitem(tensor, index))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(input, chunks: int, dim: int = 0) -> tuple:
+    """``input`` cut into ``chunks`` views along ``dim`` (each of ceil(size / chunks), the
+    last smaller; fewer when the size is too small), as ``torch.chunk``.
+
+    Example::
+
+        >>> [len(c) for c in gpugrad.arange(10).chunk(4)]
+        [3, 3, 3, 1]
+    """
+    if not isinstance(chunks, numbers.Integral) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    n = input.shape[_dim(input, dim, "chunk")]
+    return split(input, max(-(-n // chunks), 1), dim)
+
+
+def repeat(input, *sizes):
+    """``input`` tiled ``sizes[d]`` times along each dimension, as ``torch.Tensor.repeat``
+    (NumPy's ``tile``): ``sizes`` has at least ``input.ndim`` entries; extra ones are new
+    leading dimensions. Differentiable (the gradient sums the copies).
+
+    Example::
+
+        >>> gpugrad.tensor([1, 2]).repeat(2, 2).tolist()
+        [[1, 2, 1, 2], [1, 2, 1, 2]]
+    """
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if len(sizes) < input.ndim or any(not isinstance(s, numbers.Integral) or s < 0
+                                      for s in sizes):
+        raise ValueError(f"repeat: give one non-negative count per dimension (at least "
+                         f"{input.ndim} for shape {tuple(input.shape)}), got {sizes}")
+    dims = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
+    interleaved = [s for n in dims for s in (1, n)]             # (1, n0, 1, n1, ...)
+    spread = [s for count, n in zip(sizes, dims) for s in (count, n)]
+    out = shape.broadcast_to(input.reshape(*interleaved), tuple(spread))
+    return out.reshape(*(count * n for count, n in zip(sizes, dims)))
+
+
+def mm(input, mat2):
+    """The matrix product of two 2-d tensors, as ``torch.mm``: (n, m) @ (m, p) -> (n, p).
+
+    Example::
+
+        >>> gpugrad.mm(gpugrad.ones(2, 3), gpugrad.ones(3, 4)).shape
+        (2, 4)
+    """
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"mm: both operands must be 2-d matrices, got shapes "
+                         f"{tuple(input.shape)} and {tuple(mat2.shape)} (use matmul for "
+                         f"batches and vectors)")
+    return linalg.matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix products of two 3-d tensors with the same batch size, as
+    ``torch.bmm``: (b, n, m) @ (b, m, p) -> (b, n, p).
+
+    Example::
+
+        >>> gpugrad.bmm(gpugrad.ones(5, 2, 3), gpugrad.ones(5, 3, 4)).shape
+        (5, 2, 4)
+    """
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: both operands must be 3-d with the same batch size, got "
+                         f"shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
+    return linalg.matmul(input, mat2)
