@@ -256,3 +256,73 @@ def test_against_torch():
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
     assert [c.shape for c in gpugrad.tensor(x).chunk(3, dim=1)] == \
         [tuple(c.shape) for c in tx.chunk(3, dim=1)]
+
+
+# ------------------------------------------------------------------ sorting and running sums
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_is_stable_puts_nan_as_the_largest_and_routes_gradients(descending):
+    x = np.array([[1.0, 2.0, 1.0, np.nan, 2.0], [3.0, 3.0, 0.0, -1.0, 5.0]])
+    values, indices = gpugrad.sort(gpugrad.tensor(x), 1, descending)
+    keys = np.where(np.isnan(x), np.inf, x)         # NaN as the largest, ties by position
+    want = np.array([sorted(range(5), key=lambda j: (-keys[r, j] if descending
+                                                     else keys[r, j], j)) for r in range(2)])
+    np.testing.assert_array_equal(indices.numpy(), want)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, want, 1))
+    finite = RNG.standard_normal((3, 4))
+    weights = gpugrad.tensor(np.arange(12.0).reshape(3, 4))
+    assert gpugrad.gradcheck(lambda t: t.sort(0, descending).values * weights,
+                             (leaf(finite),))
+
+
+def test_argsort_and_topk():
+    x = RNG.standard_normal((4, 6))
+    np.testing.assert_array_equal(gpugrad.tensor(x).argsort(dim=0).numpy(),
+                                  np.argsort(x, axis=0, kind="stable"))
+    values, indices = gpugrad.topk(leaf(x), 3)
+    want = np.argsort(-x, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(indices.numpy(), want)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, want, 1))
+    smallest = leaf(x).topk(2, dim=0, largest=False)
+    np.testing.assert_array_equal(smallest.indices.numpy(), np.argsort(x, axis=0)[:2])
+    assert gpugrad.gradcheck(lambda t: t.topk(3).values ** 2, (leaf(x),))
+    with pytest.raises(ValueError, match="k must be an int from 0"):
+        leaf(x).topk(7)
+
+
+def test_sorting_under_vmap_is_per_example():
+    x = RNG.standard_normal((3, 5))
+    got = func.vmap(lambda v: v.topk(2).values)(gpugrad.tensor(x))
+    np.testing.assert_array_equal(got.numpy(), -np.sort(-x, axis=1)[:, :2])
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumsum_against_numpy_with_gradients(dim):
+    x = RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(leaf(x).cumsum(dim).numpy(), np.cumsum(x, dim), rtol=1e-12)
+    assert gpugrad.gradcheck(lambda t: gpugrad.cumsum(t, dim) * t, (leaf(x),))
+    assert gpugrad.gradgradcheck(lambda t: gpugrad.cumsum(t * t, dim), (leaf(x),))
+
+
+def test_cumsum_dtypes_as_torch():
+    assert gpugrad.tensor([True, True]).cumsum(0).dtype == np.int64
+    assert gpugrad.tensor([1, 2], dtype="int32").cumsum(0).dtype == np.int64
+    assert gpugrad.zeros(2).cumsum(0).dtype == np.float32
+    assert gpugrad.tensor([1, 2]).cumsum(0, dtype="float64").dtype == np.float64
+    assert gpugrad.tensor(3.0).cumsum(0).tolist() == 3.0
+    with pytest.raises(IndexError, match="dim 2 is out of range"):
+        gpugrad.zeros(2, 2).cumsum(2)
+
+
+def test_sorting_against_torch():
+    torch = pytest.importorskip("torch")
+    x = RNG.standard_normal((4, 6))
+    tx = torch.tensor(x)
+    for got, want in [(gpugrad.tensor(x).sort(dim=0, descending=True),
+                       torch.sort(tx, dim=0, descending=True, stable=True)),
+                      (gpugrad.tensor(x).topk(4, dim=1), torch.topk(tx, 4, dim=1))]:
+        np.testing.assert_array_equal(got.values.numpy(), want.values.numpy())
+        np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
+    np.testing.assert_allclose(gpugrad.tensor(x).cumsum(1).numpy(),
+                               torch.cumsum(tx, 1).numpy(), rtol=1e-12)

@@ -16,8 +16,8 @@ from __future__ import annotations
 from .. import backend, creation, creation_like
 from ..tensor import Tensor
 from .record import apply
-from . import (activation, compare, elementwise, indexing, inplace, linalg, norms,
-               numpy_protocol, reduce, selection, shape, special, unary)
+from . import (activation, compare, cumulative, elementwise, indexing, inplace, linalg, norms,
+               numpy_protocol, reduce, selection, shape, sorting, special, unary)
 
 
 def _reflected(fn):
@@ -187,10 +187,12 @@ METHODS = {
     # in place
     "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
-    # PyTorch's spellings (selection.py, norms.py, creation_like.py)
+    # PyTorch's spellings (selection.py, norms.py, cumulative.py, sorting.py, creation_like.py)
     "gather": selection.gather, "index_select": selection.index_select,
     "masked_fill": selection.masked_fill, "chunk": selection.chunk, "split": selection.split,
     "repeat": selection.repeat, "norm": norms.norm, "square": elementwise.square,
+    "cumsum": cumulative.cumsum, "sort": sorting.sort, "argsort": sorting.argsort,
+    "topk": sorting.topk,
     "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "type_as": lambda self, other: unary.astype(self, other.dtype),
     "contiguous": _contiguous,
