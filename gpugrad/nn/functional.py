@@ -2,7 +2,8 @@
 log_softmax, dropout, cross_entropy, mse_loss; gelu, silu, softplus, leaky_relu, elu,
 hardtanh, relu6 (activation_functions.py); l1_loss, smooth_l1_loss, huber_loss,
 binary_cross_entropy(_with_logits), nll_loss, kl_div (loss_functions.py); embedding and
-one_hot (embedding.py); layer_norm, normalize and cosine_similarity (normalization.py).
+one_hot (embedding.py); layer_norm, normalize and cosine_similarity (normalization.py);
+pad (padding.py).
 
 Example (with ``label_smoothing=0.1`` the target of two classes is [0.05, 0.95], so the loss
 is -(0.05 log(1/4) + 0.95 log(3/4)))::
@@ -27,12 +28,13 @@ from .embedding import embedding, one_hot
 from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
                              kl_div, l1_loss, nll_loss, smooth_l1_loss)
 from .normalization import cosine_similarity, layer_norm, normalize
+from .padding import pad
 
 __all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
            "cross_entropy", "mse_loss", "embedding", "one_hot", "cosine_similarity",
            "layer_norm", "normalize", "elu", "gelu", "hardtanh", "leaky_relu", "relu6", "silu",
            "softplus", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "huber_loss", "kl_div", "l1_loss", "nll_loss", "smooth_l1_loss"]
+           "huber_loss", "kl_div", "l1_loss", "nll_loss", "smooth_l1_loss", "pad"]
 
 
 def dropout(x, p: float = 0.5, training: bool = True):
