@@ -174,6 +174,11 @@ def _np_log_softmax(x, axis):
     return x - np.log(np.exp(x).sum(axis=axis, keepdims=True))
 
 
+def _bce_elements(p, t):
+    from gpugrad.ops.binary_cross_entropy import binary_cross_entropy_elements
+    return binary_cross_entropy_elements(p, t)
+
+
 def _np_erf(x):
     """erf in float64 NumPy, from Python's math.erf one element at a time."""
     import math
@@ -292,6 +297,9 @@ SPECS = [
          real((2, 3, 4))),
     spec("cumsum_last_method", "CumSum", lambda x: x.cumsum(-1), lambda x: np.cumsum(x, -1),
          real((5,))),
+    spec("binary_cross_entropy_elements", "BinaryCrossEntropy", _bce_elements,
+         lambda p, t: -(t * np.log(p) + (1 - t) * np.log1p(-p)),
+         positive((2, 3), low=0.1, high=0.9), positive((2, 3), low=0.0, high=1.0)),
     spec("abs", "Abs", abs, np.abs, away_from((2, 3), 0.0)),
     spec("clamp_both_bounds", "Clamp", lambda x: G.clamp(x, min=-0.5, max=0.5),
          lambda x: np.clip(x, -0.5, 0.5), away_from((2, 3), -0.5, 0.5)),

@@ -5,7 +5,9 @@ of any order, come from theirs); any shape in, the same shape and float dtype ou
 At a kink the gradient is PyTorch's: leaky_relu and elu take the left side's at 0,
 hardtanh (and relu6) give 0 at both bounds, and softplus is linear only where
 ``input * beta > threshold``. Branches that are not selected are computed on clamped inputs,
-so that no overflow there becomes an inf or a NaN in a gradient.
+so that no overflow there becomes an inf or a NaN in a gradient. ``inplace=True`` (where
+PyTorch has it) writes the result into the input and returns it, as PyTorch's does; the
+result is computed from a copy, so it saves no memory here.
 
 Example::
 
@@ -57,7 +59,7 @@ def gelu(input, approximate: str = "none"):
     return x * 0.5 * (tanh(inner) + 1.0)
 
 
-def silu(input):
+def silu(input, inplace: bool = False):
     """Sigmoid linear unit (swish): ``x * sigmoid(x)``. Shapes: any -> the same.
 
     Example::
@@ -66,6 +68,8 @@ def silu(input):
         >>> silu(gpugrad.tensor([-1.0, 0.0, 1.0]))
         tensor([-0.2689414,  0.       ,  0.7310586], device='cpu', dtype=float32)
     """
+    if inplace:
+        return input.copy_(silu(input.clone()))
     x = _float(input)
     return x * sigmoid(x)
 
@@ -102,7 +106,7 @@ def _log1p_exp(z):
     return where(z > 0, above + log1p(exp(-above)), log1p(exp(below)))
 
 
-def leaky_relu(input, negative_slope: float = 0.01):
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """``x`` where x > 0, else ``negative_slope * x``; the gradient at 0 is
     ``negative_slope``, as PyTorch's. Shapes: any -> the same.
 
@@ -112,11 +116,13 @@ def leaky_relu(input, negative_slope: float = 0.01):
         >>> leaky_relu(gpugrad.tensor([-2.0, 0.0, 3.0]), negative_slope=0.1)
         tensor([-0.2,  0. ,  3. ], device='cpu', dtype=float32)
     """
+    if inplace:
+        return input.copy_(leaky_relu(input.clone(), negative_slope))
     x = _float(input)
     return where(x > 0, x, x * negative_slope)
 
 
-def elu(input, alpha: float = 1.0):
+def elu(input, alpha: float = 1.0, inplace: bool = False):
     """Exponential linear unit: ``x`` where x > 0, else ``alpha * (exp(x) - 1)`` (from
     expm1, exact near 0); the gradient at 0 is ``alpha``, as PyTorch's. Shapes: any -> the
     same.
@@ -127,12 +133,14 @@ def elu(input, alpha: float = 1.0):
         >>> elu(gpugrad.tensor([-1.0, 0.0, 2.0]), alpha=2.0)     # 2 (1/e - 1)
         tensor([-1.2642411,  0.       ,  2.       ], device='cpu', dtype=float32)
     """
+    if inplace:
+        return input.copy_(elu(input.clone(), alpha))
     x = _float(input)
     negative = expm1(clamp(x, max=0.0))          # no overflow where x > 0 is selected
     return where(x > 0, x, negative * alpha if alpha != 1 else negative)
 
 
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """``x`` clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at
     and beyond both bounds, as PyTorch's. Shapes: any -> the same.
 
@@ -146,11 +154,13 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0):
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val}); swap them")
+    if inplace:
+        return input.copy_(hardtanh(input.clone(), min_val, max_val))
     x = _float(input)
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
 
 
-def relu6(input):
+def relu6(input, inplace: bool = False):
     """``min(max(x, 0), 6)``: hardtanh on [0, 6], with its gradient (0 at 0 and at 6).
     Shapes: any -> the same.
 
@@ -160,4 +170,4 @@ def relu6(input):
         >>> relu6(gpugrad.tensor([-1.0, 3.0, 8.0]))
         tensor([0., 3., 6.], device='cpu', dtype=float32)
     """
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)

@@ -13,9 +13,8 @@ from __future__ import annotations
 import numbers
 
 from .. import creation
-from ..autograd.capture_mode import is_step_capturing
-from ..autograd.compile_mode import is_compiling
 from ..ops import compare, elementwise, indexing
+from ..ops.selection import check_index_range
 from .module import Module, Parameter
 
 __all__ = ["one_hot", "embedding", "Embedding"]
@@ -25,17 +24,6 @@ def _labels(t, op: str):
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: the indices must be an integer tensor, got {t.dtype}")
     return t
-
-
-def _check_range(indices, size: int, op: str, what: str) -> None:
-    """Every index in [0, size): read on the host (skipped inside a captured or compiled
-    step, which cannot read values; out-of-range indices there are undefined)."""
-    if is_step_capturing() or is_compiling() or indices._batched or not indices.numel():
-        return
-    low, high = int(indices.min().item()), int(indices.max().item())
-    if low < 0 or high >= size:
-        raise IndexError(f"{op}: indices must be in [0, {size}) ({what}), got values from "
-                         f"{low} to {high}")
 
 
 def one_hot(tensor, num_classes: int = -1):
@@ -56,7 +44,7 @@ def one_hot(tensor, num_classes: int = -1):
     if not isinstance(num_classes, numbers.Integral) or num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be a positive int or -1, got "
                          f"{num_classes!r}")
-    _check_range(tensor, num_classes, "one_hot", "the classes")
+    check_index_range(tensor, num_classes, "one_hot", "the classes")
     classes = creation.arange(num_classes, device=tensor.device)
     return compare.equal(tensor.unsqueeze(-1), classes).astype("int64")
 
@@ -80,7 +68,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if weight.ndim != 2:
         raise ValueError(f"embedding: the weight must be 2-d (num_embeddings, dim), got "
                          f"shape {tuple(weight.shape)}")
-    _check_range(input, weight.shape[0], "embedding", "the weight's rows")
+    check_index_range(input, weight.shape[0], "embedding", "the weight's rows")
     rows = indexing.getitem(weight, input)
     if padding_idx is None:
         return rows
@@ -109,15 +97,45 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None,
-                 device=None, dtype=None):
+                 max_norm=None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight=None, _freeze: bool = False, device=None,
+                 dtype=None):
         super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
+                                      "not supported; renormalise the weight yourself, under "
+                                      "no_grad")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = (None if padding_idx is None
                             else _padding_index(padding_idx, num_embeddings))
-        weight = creation.randn(num_embeddings, embedding_dim, device=device, dtype=dtype)
-        if self.padding_idx is not None:
-            weight[self.padding_idx] = 0.0
-        self.weight = Parameter(weight)
+        if _weight is None:
+            weight = creation.randn(num_embeddings, embedding_dim, device=device, dtype=dtype)
+            if self.padding_idx is not None:
+                weight[self.padding_idx] = 0.0
+        else:
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight must have shape ({num_embeddings}, "
+                                 f"{embedding_dim}), got {tuple(_weight.shape)}")
+            weight = _weight.detach()
+        self.weight = Parameter(weight, requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None, **kwargs):
+        """An Embedding over the rows of the 2-d tensor ``embeddings`` (shared, not copied,
+        as PyTorch's), frozen unless ``freeze=False``.
+
+        Example::
+
+            >>> e = nn.Embedding.from_pretrained(gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]]))
+            >>> e(gpugrad.tensor([1])).tolist(), e.weight.requires_grad
+            ([[3.0, 4.0]], False)
+        """
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-d, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx=padding_idx, _weight=embeddings, _freeze=freeze,
+                   **kwargs)
 
     def forward(self, input):
         return embedding(input, self.weight, self.padding_idx)

@@ -56,14 +56,24 @@ def _uniform(shape, bound, device, dtype):
 
 
 class ReLU(Module):
-    """max(x, 0), element-wise; any shape. Example::
+    """max(x, 0), element-wise; any shape. ``inplace=True`` writes the result into the input
+    (as PyTorch's; computed from a copy here, so it saves no memory). Example::
 
         >>> nn.ReLU()(gpugrad.tensor([-1.0, 0.0, 2.0]))
         tensor([0., 0., 2.], device='cpu', dtype=float32)
     """
 
+    inplace = False             # (for modules pickled before it had the argument)
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x):
-        return F.relu(x)
+        return x.copy_(F.relu(x.clone())) if self.inplace else F.relu(x)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):

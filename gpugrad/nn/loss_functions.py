@@ -30,20 +30,19 @@ from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads
 from ..creation import as_tensor
 from ..ops.autocast_casts import cast_inputs_float32
+from ..ops.binary_cross_entropy import binary_cross_entropy_elements
 from ..ops.elementwise import where
 from ..ops.loss import (_check_label_shapes, _check_label_values, _check_reduction,
                         _labels_checked_now, _targets)
 from ..ops.reduce import mean, sum
-from ..ops.shape import unsqueeze
-from ..ops.special import log1p
-from ..ops.unary import _float, abs, clamp, exp, log
+from ..ops.shape import movedim, unsqueeze
+from ..ops.unary import _float, abs, exp, log
 from ..tensor import Tensor
 from .activation_functions import _log1p_exp
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "kl_div"]
 
-_LOG_FLOOR = -100.0     # binary_cross_entropy clamps each log here, as PyTorch's
 
 
 def _as_tensor(value, like):
@@ -136,14 +135,6 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     return _reduced(where(size < delta, d * d * 0.5, (size - 0.5 * delta) * delta), reduction)
 
 
-def _floored_log(p, at: float, log_fn):
-    """``max(log_fn(p), -100)``, and -100 where ``p == at`` (log_fn(at) = log 0): that
-    element's gradient is 0, not 0 * inf = NaN."""
-    hit = p == at
-    safe = where(hit, 0.5, p)
-    return where(hit, _LOG_FLOOR, clamp(log_fn(safe), min=_LOG_FLOOR))
-
-
 def _check_probabilities(input, target) -> None:
     """Raise ValueError naming the first element of ``input`` or ``target`` (raw arrays)
     outside [0, 1] (NaN included). Reads them on the host."""
@@ -161,8 +152,9 @@ def _check_probabilities(input, target) -> None:
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     """``-weight (target log(input) + (1 - target) log(1 - input))`` per element, each log
-    clamped at -100 as PyTorch's (so input 0 or 1 gives a finite loss, and a zero gradient
-    through the clamped log). ``weight`` broadcasts to the input's shape.
+    clamped at -100, with PyTorch's gradient ``(input - target) / max(input (1 - input),
+    1e-12)`` (ops/binary_cross_entropy.py: finite at 0 and 1). ``weight`` broadcasts to the
+    input's shape.
 
     Input and target must lie in [0, 1]: checked (ValueError) where reading them costs no
     device sync (NumPy arrays, and under ``detect_anomaly()``), never inside a captured
@@ -185,9 +177,9 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     if checked:                 # (recorded by gpugrad.compile: each replay checks again)
         note_reads(input, target)
         kernel(_check_probabilities, raw_input, raw_target)
-    log_p = _floored_log(input, 0.0, log)
-    log_q = _floored_log(input, 1.0, lambda p: log1p(-p))
-    losses = (target - 1.0) * log_q - target * log_p
+    if target.dtype != input.dtype:
+        target = target.astype(input.dtype)
+    losses = binary_cross_entropy_elements(input, target)
     if weight is not None:
         losses = losses * weight
     loss = _reduced(losses, reduction)
@@ -236,6 +228,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     integer class labels ``target`` (N,): ``-weight[t_i] * input[i, t_i]`` per row, 0 for
     rows whose label is ``ignore_index``; "mean" divides the sum by the summed weights of
     the rows not ignored (NaN where that is 0, as PyTorch's). ``weight``: (C,) or None.
+    As PyTorch's, ``input`` may also be (C,) with a 0-d label, or (N, C, d1, ...) with
+    labels (N, d1, ...) (a row per position).
 
     Labels out of range raise ValueError where reading them costs no device sync (as
     cross_entropy's); on a GPU such a row's loss is NaN, explained when the host reads it.
@@ -254,6 +248,17 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
     _check_reduction(reduction, "nll_loss")
     (input,) = cast_inputs_float32(input)
     target = _as_tensor(target, input)
+    if input.ndim == 1 and target.ndim == 0:        # (C,) and one label: a single row
+        out = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    if input.ndim > 2:                              # (N, C, d1, ...): one row per position
+        n, c, rest = input.shape[0], input.shape[1], tuple(input.shape[2:])
+        if tuple(target.shape) != (n,) + rest:
+            raise ValueError(f"nll_loss: input of shape {tuple(input.shape)} needs labels of "
+                             f"shape {(n,) + rest}, got {tuple(target.shape)}")
+        rows = movedim(input, 1, -1).reshape(-1, c)
+        out = nll_loss(rows, target.reshape(-1), weight, ignore_index, reduction)
+        return out.reshape(n, *rest) if reduction == "none" else out
     input = _float(input)
     _check_label_shapes(input, target, name="nll_loss", what="input")
     classes = input.shape[1]

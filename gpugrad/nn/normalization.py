@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from .. import creation
-from ..ops import reduce, unary
+from ..ops import reduce, shape, unary
 from ..ops.norms import vector_norm
 from .module import Module, Parameter
 
@@ -83,6 +85,8 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         >>> round(F.cosine_similarity(a, b).item(), 4)     # cos 45 degrees
         0.7071
     """
+    common = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    x1, x2 = shape.broadcast_to(x1, common), shape.broadcast_to(x2, common)
     n1 = unary.clamp(vector_norm(x1, 2, dim, keepdim=True), min=eps)
     n2 = unary.clamp(vector_norm(x2, 2, dim, keepdim=True), min=eps)
     return reduce.sum((x1 / n1) * (x2 / n2), axis=dim)
@@ -120,4 +124,4 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")

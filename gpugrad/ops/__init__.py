@@ -7,6 +7,7 @@ from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, i
 from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
 from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
 from .special import erf, expm1, log1p
+from . import binary_cross_entropy as _binary_cross_entropy  # noqa: F401  (its record)
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
 from .reduce import logsumexp, max, mean, min, std, sum, sum_to, var

@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 from .. import backend, creation, creation_like
+from ..autograd.batched import innermost_array
 from ..tensor import Tensor
 from .record import apply
 from . import (activation, compare, cumulative, elementwise, indexing, inplace, linalg, norms,
@@ -119,20 +120,35 @@ def _in_place(fn, reads: bool = True):
 
 
 def _uniform(self, a=0.0, b=1.0):
+    if not a <= b:
+        raise ValueError(f"uniform_ expects a <= b, got a={a}, b={b}")
     return creation.rand(*self.shape, dtype=self.dtype, device=self.device) * (b - a) + a
 
 
 def _normal(self, mean=0.0, std=1.0):
+    if not std >= 0:
+        raise ValueError(f"normal_ expects std >= 0, got {std}")
     return creation.randn(*self.shape, dtype=self.dtype, device=self.device) * std + mean
 
 
 _uniform.__name__, _normal.__name__ = "uniform", "normal"
 
 
+def _is_contiguous(self) -> bool:
+    """Whether the elements are laid out in C order (inside vmap: the batch's)."""
+    return bool(innermost_array(self).flags.c_contiguous)
+
+
 def _contiguous(self):
     """This tensor if its elements are laid out in C order, else a C-ordered copy (in the
     graph), as PyTorch's ``t.contiguous()``."""
-    return self if self._array.flags.c_contiguous else unary.clone(self)
+    return self if _is_contiguous(self) else unary.clone(self)
+
+
+def _split(self, split_size, dim=0):
+    """``torch.Tensor.split``: pieces of ``split_size`` (an int or a list of sizes) along
+    ``dim``."""
+    return selection.split(self, split_size, dim)
 
 
 METHODS = {
@@ -189,14 +205,15 @@ METHODS = {
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
     # PyTorch's spellings (selection.py, norms.py, cumulative.py, sorting.py, creation_like.py)
     "gather": selection.gather, "index_select": selection.index_select,
-    "masked_fill": selection.masked_fill, "chunk": selection.chunk, "split": selection.split,
+    "masked_fill": selection.masked_fill, "chunk": selection.chunk, "split": _split,
+    "allclose": compare.allclose,
     "repeat": selection.repeat, "norm": norms.norm, "square": elementwise.square,
     "cumsum": cumulative.cumsum, "sort": sorting.sort, "argsort": sorting.argsort,
     "topk": sorting.topk,
     "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "type_as": lambda self, other: unary.astype(self, other.dtype),
     "contiguous": _contiguous,
-    "is_contiguous": lambda self: bool(self._array.flags.c_contiguous),
+    "is_contiguous": _is_contiguous,
     "ndimension": lambda self: self.ndim,
     "new_zeros": creation_like.new_zeros, "new_ones": creation_like.new_ones,
     "new_full": creation_like.new_full, "new_empty": creation_like.new_empty,

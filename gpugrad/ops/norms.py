@@ -21,10 +21,11 @@ from . import compare, elementwise, reduce, unary
 __all__ = ["norm", "vector_norm"]
 
 
-def vector_norm(x, ord=2, dim=None, keepdim: bool = False):
+def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
     """The ``ord``-norm of ``x`` over ``dim`` (all elements by default): ``ord`` a number
     (``sum(|x|**ord) ** (1/ord)``), ``inf`` (the largest ``|x|``), ``-inf`` (the smallest)
-    or 0 (the count of non-zeros), as ``torch.linalg.vector_norm``. Float tensors only.
+    or 0 (the count of non-zeros), as ``torch.linalg.vector_norm``. Float tensors only;
+    float16 is summed in float32 (or in ``dtype`` when given) and comes back as float16.
 
     Shapes: ``x`` (...), the result with ``dim`` removed (kept as 1 with ``keepdim``).
 
@@ -39,18 +40,27 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False):
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
         raise ValueError(f"norm: ord must be a number, inf or -inf for a vector norm, got "
                          f"{ord!r}")
+    if dtype is not None or x.dtype == "float16":
+        wide = x.astype(dtype or "float32")
+        out = vector_norm(wide, ord, dim, keepdim)
+        return out if dtype is not None else out.astype(x.dtype)
     axis = tuple(dim) if isinstance(dim, (tuple, list)) else dim
     magnitude = unary.abs(x)
     if ord == math.inf:
         return reduce.max(magnitude, axis=axis, keepdims=keepdim)
     if ord == -math.inf:
         return reduce.min(magnitude, axis=axis, keepdims=keepdim)
-    if ord == 0:
-        return reduce.sum(compare.not_equal(x, 0).astype(x.dtype), axis=axis,
-                          keepdims=keepdim)
+    if ord == 0:            # a count: its gradient is zero (it carries one, as PyTorch's)
+        count = compare.not_equal(x, 0).astype(x.dtype)
+        return reduce.sum(count + x * 0.0, axis=axis, keepdims=keepdim)
     if ord == 1:
         return reduce.sum(magnitude, axis=axis, keepdims=keepdim)
-    powered = x * x if ord == 2 else magnitude ** ord
+    if ord == 2:
+        powered = x * x
+    else:                   # |x|**ord below ord 1 has an infinite slope at 0: zero there
+        at_zero = compare.equal(magnitude, 0)
+        safe = elementwise.where(at_zero, 1.0, magnitude) ** ord
+        powered = elementwise.where(at_zero, math.inf if ord < 0 else 0.0, safe)
     total = reduce.sum(powered, axis=axis, keepdims=keepdim)
     # the root's derivative is infinite at 0: take it of 1 there instead, and give 0
     zero = compare.equal(total, 0)
@@ -59,18 +69,18 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False):
     return elementwise.where(zero, 0.0, root)
 
 
-def norm(input, p="fro", dim=None, keepdim: bool = False):
-    """``torch.norm``: ``p`` "fro" or 2 (the Euclidean norm over ``dim``, all elements by
-    default), or any ``vector_norm`` order. Matrix norms ("nuc") are not supported.
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """``torch.norm``: ``p`` "fro", 2 or None (the Euclidean norm over ``dim``, all elements
+    by default), or any ``vector_norm`` order. Matrix norms ("nuc") are not supported.
 
     Example::
 
         >>> gpugrad.norm(gpugrad.tensor([[1.0, 2.0], [2.0, 4.0]]), dim=1).tolist()
         [2.2360680103302, 4.4721360206604]
     """
-    if p == "fro":
+    if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):
         raise ValueError(f"norm: p={p!r} is a matrix norm, which gpugrad does not have; use "
                          f"p='fro', a number, inf or -inf")
-    return vector_norm(input, p, dim, keepdim)
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)

@@ -22,7 +22,10 @@ import numpy as np
 
 from .. import creation
 from ..tensor import Tensor
-from . import elementwise, indexing, linalg, shape
+from ..autograd.batched import innermost_array
+from ..autograd.capture_mode import is_step_capturing
+from ..autograd.compile_mode import is_compiling
+from . import elementwise, indexing, linalg, shape, unary
 
 __all__ = ["gather", "index_select", "masked_fill", "chunk", "split", "repeat", "mm", "bmm"]
 
@@ -44,6 +47,21 @@ def _integer_index(index, op: str) -> Tensor:
     if index.dtype.kind not in "iu":
         raise TypeError(f"{op}: the index must be an integer tensor, got {index.dtype}")
     return index
+
+
+def check_index_range(index, size: int, op: str, what: str) -> None:
+    """Every value of the integer tensor ``index`` in [0, size), or an IndexError naming
+    ``op`` (a negative index would otherwise count from the end, as NumPy's do). Read only
+    where it costs no device sync, on NumPy arrays, outside a captured or compiled step;
+    elsewhere an index out of range is undefined."""
+    array = innermost_array(index)
+    if array.__class__ is not np.ndarray or not array.size or is_step_capturing() or \
+            is_compiling():
+        return
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= size:
+        raise IndexError(f"{op}: indices must be in [0, {size}) ({what}), got values from "
+                         f"{low} to {high}")
 
 
 def gather(input, dim: int, index):
@@ -70,6 +88,7 @@ def gather(input, dim: int, index):
             raise ValueError(f"gather: the index is larger than the input in dimension {d} "
                              f"(index {tuple(index.shape)}, input {tuple(input.shape)}); "
                              f"only dimension {dim} may differ")
+    check_index_range(index, input.shape[dim], "gather", f"dimension {dim}'s size")
     parts = []
     for d, n in enumerate(index.shape):
         if d == dim:
@@ -96,8 +115,11 @@ def index_select(input, dim: int, index):
     if index.ndim > 1:
         raise ValueError(f"index_select: the index must be 1-d (or 0-d), got shape "
                          f"{tuple(index.shape)}")
-    picked = indexing.getitem(input, (slice(None),) * dim + (index.reshape(-1),))
-    return picked
+    check_index_range(index, input.shape[dim] if input.ndim else 1, "index_select",
+                      f"dimension {dim}'s size")
+    if input.ndim == 0:                 # (PyTorch's: a 0-d input is its own selection)
+        return indexing.getitem(input.reshape(1), index.reshape(-1)).reshape(())
+    return indexing.getitem(input, (slice(None),) * dim + (index.reshape(-1),))
 
 
 def masked_fill(input, mask, value):
@@ -122,6 +144,8 @@ def masked_fill(input, mask, value):
     if full != tuple(input.shape):
         raise ValueError(f"masked_fill: a mask of shape {tuple(mask.shape)} does not "
                          f"broadcast to the input's shape {tuple(input.shape)}")
+    if not isinstance(value, Tensor):
+        _check_fits(value, input.dtype)
     if isinstance(value, Tensor):
         if value.ndim:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
@@ -130,6 +154,21 @@ def masked_fill(input, mask, value):
             value = value.astype(input.dtype)
     out = elementwise.where(mask, value, input)
     return out if out.dtype == input.dtype else out.astype(input.dtype)
+
+
+def _check_fits(value, dtype) -> None:
+    """A Python number ``value`` must be representable in ``dtype`` (PyTorch refuses it
+    otherwise, rather than wrap or overflow)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not (np.isfinite(value) and info.min <= value <= info.max):
+            raise ValueError(f"masked_fill: value {value} cannot be converted to {dtype} "
+                             f"without overflow")
+    elif dtype.kind == "f" and np.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
+        raise ValueError(f"masked_fill: value {value} cannot be converted to {dtype} "
+                         f"without overflow")
 
 
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
@@ -176,7 +215,9 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
     if not isinstance(chunks, numbers.Integral) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
     n = input.shape[_dim(input, dim, "chunk")]
-    return split(input, max(-(-n // chunks), 1), dim)
+    if n == 0:                          # (PyTorch's: ``chunks`` empty pieces)
+        return tuple(split(input, [0] * chunks, dim))
+    return split(input, -(-n // chunks), dim)
 
 
 def repeat(input, *sizes):
@@ -199,7 +240,8 @@ def repeat(input, *sizes):
     interleaved = [s for n in dims for s in (1, n)]             # (1, n0, 1, n1, ...)
     spread = [s for count, n in zip(sizes, dims) for s in (count, n)]
     out = shape.broadcast_to(input.reshape(*interleaved), tuple(spread))
-    return out.reshape(*(count * n for count, n in zip(sizes, dims)))
+    # a copy, as PyTorch's: the broadcast is a view of ``input`` (or read-only)
+    return unary.clone(out).reshape(*(count * n for count, n in zip(sizes, dims)))
 
 
 def mm(input, mat2):
