@@ -326,3 +326,52 @@ def test_sorting_against_torch():
         np.testing.assert_array_equal(got.indices.numpy(), want.indices.numpy())
     np.testing.assert_allclose(gpugrad.tensor(x).cumsum(1).numpy(),
                                torch.cumsum(tx, 1).numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ einsum
+
+
+@pytest.mark.parametrize("equation, shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("ij->", [(2, 3)]), ("ij->j", [(2, 3)]),
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)]), ("...i,...i", [(5, 3), (1, 3)]),
+    ("i,j->ij", [(3,), (4,)]), ("...ij,jk", [(2, 5, 3, 4), (4, 2)]), ("ij,kj", [(2, 3), (4, 3)]),
+    ("ab,b->", [(2, 3), (3,)]), ("ij , jk -> ki", [(2, 3), (3, 4)])])
+def test_einsum_against_numpy_with_gradients(equation, shapes):
+    xs = [RNG.standard_normal(s) for s in shapes]
+    got = gpugrad.einsum(equation, *[gpugrad.tensor(x) for x in xs])
+    np.testing.assert_allclose(got.numpy(), np.einsum(equation.replace(" ", ""), *xs),
+                               rtol=1e-12, atol=1e-12)
+    assert gpugrad.gradcheck(lambda *ts: gpugrad.einsum(equation, *ts),
+                             tuple(leaf(x) for x in xs))
+
+
+def test_einsum_second_order_vmap_and_forward_mode():
+    a, b = RNG.standard_normal((2, 3)), RNG.standard_normal((3, 2))
+    assert gpugrad.gradgradcheck(lambda x, y: gpugrad.einsum("ij,jk->ik", x, y) ** 2,
+                                 (leaf(a), leaf(b)))
+    m, v = RNG.standard_normal((4, 3, 2)), gpugrad.tensor(RNG.standard_normal(2))
+    out = func.vmap(lambda x: gpugrad.einsum("ij,j->i", x, v))(gpugrad.tensor(m))
+    np.testing.assert_allclose(out.numpy(), m @ v.numpy(), rtol=1e-12)
+    jac = func.jacfwd(lambda x: gpugrad.einsum("ij,j->i", x, v))(gpugrad.tensor(m[0]))
+    np.testing.assert_allclose(jac.numpy(), np.einsum("ij,k->ijk", np.eye(3), v.numpy()))
+
+
+def test_einsum_errors():
+    x = gpugrad.ones(2, 3)
+    with pytest.raises(ValueError, match="names 2 operands"):
+        gpugrad.einsum("ij,jk->ik", x)
+    with pytest.raises(ValueError, match="has 2 dimensions, not 3"):
+        gpugrad.einsum("ijk->i", x)
+    with pytest.raises(NotImplementedError, match="diagonal"):
+        gpugrad.einsum("ii->i", gpugrad.ones(2, 2))
+    with pytest.raises(TypeError, match="one dtype"):
+        gpugrad.einsum("ij,jk->ik", x, gpugrad.ones(3, 2, dtype="float64"))
+
+
+def test_einsum_against_torch():
+    torch = pytest.importorskip("torch")
+    a, b = RNG.standard_normal((2, 5, 3, 4)), RNG.standard_normal((4, 2))
+    np.testing.assert_allclose(gpugrad.einsum("...ij,jk", gpugrad.tensor(a),
+                                              gpugrad.tensor(b)).numpy(),
+                               torch.einsum("...ij,jk", torch.tensor(a),
+                                            torch.tensor(b)).numpy(), rtol=1e-12)

@@ -7,6 +7,7 @@ from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, i
 from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
 from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
 from .special import erf, expm1, log1p
+from .einsum import einsum
 from . import binary_cross_entropy as _binary_cross_entropy  # noqa: F401  (its record)
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
@@ -21,7 +22,7 @@ __all__ = [
     "less", "less_equal", "logical_and", "logical_not", "logical_or", "logical_xor",
     "not_equal", "sign",
     "abs", "add", "astype", "clamp", "clip", "clone", "div", "exp", "log", "maximum", "minimum",
-    "erf", "expm1", "log1p",
+    "erf", "expm1", "log1p", "einsum",
     "mul", "neg", "pow", "sqrt", "sub", "to_device", "where",
     "linear", "matmul", "REGISTRY", "Op", "apply",
     "logsumexp", "max", "mean", "min", "std", "sum", "sum_to", "var",
