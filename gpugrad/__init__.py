@@ -32,6 +32,7 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
 from .ops.compare import allclose
 from .ops.cumulative import cumsum
 from .ops.einsum import einsum
+from .ops.product import prod
 from .ops.sorting import argsort, sort, topk
 from .ops.special import erf, expm1, log1p
 from .ops.elementwise import square
@@ -74,7 +75,7 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "movedim", "mul", "neg", "not_equal", "permute", "pow",
     "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
     "sum", "tanh", "transpose", "unsqueeze", "var", "view", "where",
-    "allclose", "cumsum", "einsum", "argsort", "sort", "topk", "erf", "expm1", "log1p", "square", "norm", "bmm", "chunk", "gather", "index_select", "masked_fill", "mm",
+    "allclose", "cumsum", "einsum", "prod", "argsort", "sort", "topk", "erf", "expm1", "log1p", "square", "norm", "bmm", "chunk", "gather", "index_select", "masked_fill", "mm",
     "split", "from_numpy", "is_tensor", "numel", "rand_like", "randn_like",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",

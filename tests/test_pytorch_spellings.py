@@ -375,3 +375,29 @@ def test_einsum_against_torch():
                                               gpugrad.tensor(b)).numpy(),
                                torch.einsum("...ij,jk", torch.tensor(a),
                                             torch.tensor(b)).numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------ prod
+
+
+@pytest.mark.parametrize("values", [[2.0, 0.0, 5.0], [2.0, 3.0, 5.0], [0.0, 0.0, 5.0]])
+def test_prod_gradient_is_the_product_of_the_others(values):
+    """Worked out by hand: d(prod)/dx_i = prod of the x_j, j != i (zeros included)."""
+    x = leaf(values)
+    gpugrad.prod(x).backward()
+    want = [np.prod(values[:i] + values[i + 1:]) for i in range(3)]
+    assert x.grad.tolist() == want
+
+
+def test_prod_over_a_dim_with_gradients_and_dtypes():
+    x = RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(leaf(x).prod(1).numpy(), x.prod(1), rtol=1e-12)
+    assert leaf(x).prod(0, keepdim=True).shape == (1, 4)
+    assert gpugrad.gradcheck(lambda t: t.prod(1), (leaf(x),))
+    assert gpugrad.gradgradcheck(lambda t: gpugrad.prod(t, 0), (leaf(x),))
+    assert gpugrad.tensor([[1, 2], [3, 4]]).prod(1).dtype == np.int64
+    assert gpugrad.tensor([2, 3]).prod(dtype="float64").item() == 6.0
+    with pytest.raises(IndexError, match="dim 2 is out of range"):
+        gpugrad.zeros(2, 2).prod(2)
+    got = func.vmap(lambda v: v.prod())(gpugrad.tensor(x))
+    np.testing.assert_allclose(got.numpy(), x.prod(1), rtol=1e-12)

@@ -18,7 +18,7 @@ from ..autograd.batched import innermost_array
 from ..tensor import Tensor
 from .record import apply
 from . import (activation, compare, cumulative, elementwise, indexing, inplace, linalg, norms,
-               numpy_protocol, reduce, selection, shape, sorting, special, unary)
+               numpy_protocol, product, reduce, selection, shape, sorting, special, unary)
 
 
 def _reflected(fn):
@@ -208,7 +208,8 @@ METHODS = {
     "masked_fill": selection.masked_fill, "chunk": selection.chunk, "split": _split,
     "allclose": compare.allclose,
     "repeat": selection.repeat, "norm": norms.norm, "square": elementwise.square,
-    "cumsum": cumulative.cumsum, "sort": sorting.sort, "argsort": sorting.argsort,
+    "cumsum": cumulative.cumsum, "prod": product.prod, "sort": sorting.sort,
+    "argsort": sorting.argsort,
     "topk": sorting.topk,
     "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
     "type_as": lambda self, other: unary.astype(self, other.dtype),

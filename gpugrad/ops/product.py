@@ -1,0 +1,87 @@
+"""``prod``: the product of elements over a dimension (or all), as ``torch.prod`` (one
+record). Its gradient is exact where elements are zero, as PyTorch's: the product of the
+others, which is not ``ans / x`` there.
+
+Example::
+
+    >>> x = gpugrad.tensor([2.0, 0.0, 5.0], requires_grad=True)
+    >>> y = x.prod()
+    >>> y.backward()
+    >>> y.item(), x.grad.tolist()          # only the zero's neighbours' product survives
+    (0.0, [0.0, 10.0, 0.0])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from . import compare
+from .elementwise import where
+from .record import AXIS, Op, apply
+from .reduce import Sum, expand_reduced
+
+__all__ = ["prod"]
+
+
+def _others(x, ans, axis, keepdims):
+    """For each element, the product of the other elements it was multiplied with: ``ans /
+    x`` where its slice has no zero; the product of the rest at a slice's one zero; 0 at
+    every element of a slice with two zeros or more (and at the others of a slice with
+    one)."""
+    zero = compare.equal(x, 0)
+    zeros = apply(Sum, zero.astype(x.dtype), axis=axis, keepdims=True)
+    rest = apply(Prod, where(zero, 1.0, x), axis=axis, keepdims=True)
+    full = expand_reduced(ans, x.shape, axis, keepdims)
+    no_zero = full / where(zero, 1.0, x)
+    return where(zeros == 0, no_zero, where(zero & (zeros == 1), rest, 0.0))
+
+
+class Prod(Op):
+    """The product over ``axis`` (a tuple, or None for all). (...) -> reduced shape."""
+
+    save = "x0 ans"
+    vmap = AXIS
+
+    @staticmethod
+    def forward(xp, x, axis, keepdims):
+        return x.prod(axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def vjp(ctx, g):
+        x = ctx.xs[0]
+        return expand_reduced(g, x.shape, ctx.axis, ctx.keepdims) * \
+            _others(x, ctx.ans, ctx.axis, ctx.keepdims)
+
+    @staticmethod
+    def jvp(ctx, t):
+        x = ctx.xs[0]
+        return apply(Sum, t * _others(x, ctx.ans, ctx.axis, ctx.keepdims), axis=ctx.axis,
+                     keepdims=ctx.keepdims)
+
+
+def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
+    """The product of ``input``'s elements over ``dim`` (all by default), as ``torch.prod``:
+    float tensors keep their dtype, integer and bool ones give int64 (or ``dtype``).
+
+    Shapes: (...) -> () or the shape without ``dim`` (kept as 1 with ``keepdim``).
+
+    Example::
+
+        >>> gpugrad.tensor([[1, 2], [3, 4]]).prod(1).tolist()
+        [2, 12]
+    """
+    if dtype is not None:
+        input = input.astype(dtype)
+    elif input.dtype.kind in "biu":
+        input = input.astype("int64")
+    if dim is None:
+        return apply(Prod, input, axis=None, keepdims=keepdim)
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"prod: dim must be an int or None, got {type(dim).__name__}")
+    ndim = max(input.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"prod: dim {dim} is out of range for a tensor of shape "
+                         f"{tuple(input.shape)} (expected -{ndim} <= dim < {ndim})")
+    if input.ndim == 0:
+        return apply(Prod, input, axis=None, keepdims=keepdim)
+    return apply(Prod, input, axis=(dim % ndim,), keepdims=keepdim)
