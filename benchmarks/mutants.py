@@ -314,9 +314,20 @@ MUTANTS = [
     Mutant("recording-zero-grad-to-none", "gpugrad/nn/parameter.py",
            "zero_grad() inside a recording sets gradients to None, so the backward stores new "
            "buffers the optimizer's recorded launch does not name",
-           (("    if set_to_none and is_graph_recording():\n        set_to_none = False\n",
-             ""),),
+           (("    if kept:\n        set_to_none = False\n", ""),),
            ("tests/test_cuda_graph_guards.py",)),
+    Mutant("replay-skips-grads-made-outside", "gpugrad/optim/multi_tensor.py",
+           "a parameter that gains a gradient outside the step after the recording is not "
+           "checked (the recorded launch skips it)",
+           (("            if id(p) not in set_in_step and (p._grad is not None) != had:",
+             "            if False:"),),
+           ("tests/test_cuda_graph_edges.py",)),
+    Mutant("replay-copies-parameter-inputs", "gpugrad/graph_entry.py",
+           "a parameter passed as an input is copied into a static buffer (the update step "
+           "updates the copy)",
+           (("                made[id(t._array)] = t if is_module_state(t) else _static_like(t)",
+             "                made[id(t._array)] = _static_like(t)"),),
+           ("tests/test_cuda_graph_edges.py",)),
     Mutant("replay-optimizer-state-unchecked", "gpugrad/optim/multi_tensor.py",
            "a replay does not check the optimizer's state tensors (after load_state_dict the "
            "graph updates the old ones)",

@@ -24,16 +24,18 @@ from .autograd.capture_mode import recorded_grads
 from .autograd.compile_mode import structure
 from .autograd.engine import backward
 from .cupy_import import require_cupy
+from .step_signature import is_module_state
 from .tensor import Tensor
 
 __all__ = ["Entry", "signature"]
 
 
 def signature(inputs) -> tuple:
-    """Shapes, dtypes, devices and requires_grad of ``inputs``, and which earlier input each
-    shares its array with when some do (they get one static buffer)."""
-    key = tuple((tuple(t.shape), t.dtype.str, str(t.device), t._requires_grad)
-                for t in inputs)
+    """Shapes, dtypes, devices and requires_grad of ``inputs``, which parameter or buffer an
+    input is (those are used as they are, not copied), and which earlier input each shares
+    its array with when some do (they get one static buffer)."""
+    key = tuple((tuple(t.shape), t.dtype.str, str(t.device), t._requires_grad,
+                 id(t) if is_module_state(t) else None) for t in inputs)
     ids = [id(t._array) for t in inputs]
     if len(set(ids)) < len(ids):
         first: dict = {}
@@ -57,11 +59,13 @@ class Entry:
 
     def __init__(self, inputs):
         made: dict = {}             # id(array) -> its static: inputs sharing one share it
-        for t in inputs:
+        for t in inputs:            # (a parameter or buffer is its own: the step updates it)
             if id(t._array) not in made:
-                made[id(t._array)] = _static_like(t)
+                made[id(t._array)] = t if is_module_state(t) else _static_like(t)
         self.static = tuple(made[id(t._array)] for t in inputs)
-        self.device = inputs[0].device if inputs else backend.CPU
+        self.copied = [i for i, (s, t) in enumerate(zip(self.static, inputs)) if s is not t]
+        self.device = next((t.device for t in inputs if t.device.type == "cuda"),
+                           inputs[0].device if inputs else backend.CPU)
         self.stream = self.pool = self.blas = self.graph = None
         self.restarts = 0           # times it started over (a graph of it went stale)
         self.start_over()
@@ -76,8 +80,8 @@ class Entry:
     def load(self, inputs) -> None:
         """Copy the call's inputs into the static buffers."""
         with backend.use_device(self.device):
-            for static, value in zip(self.static, inputs):
-                static._array[...] = value._array
+            for i in self.copied:
+                self.static[i]._array[...] = inputs[i]._array
 
     def note_recorded(self, participants, versions, guard_structure: bool) -> None:
         """What the recording just made depends on: the replay participants, the tensors
@@ -85,9 +89,8 @@ class Entry:
         arrays and requires_grad, the inputs it wrote (their static buffers' ``versions``
         before it ran have moved), and the module-structure epoch when ``guard_structure``."""
         self.participants = participants
-        self.written = [i for i, (t, v) in enumerate(zip(self.static, versions))
-                        if t._version.value != v]
-        statics = {id(t): i for i, t in enumerate(self.static)}
+        self.note_inputs(versions)
+        statics = {id(self.static[i]): i for i in self.copied}
         noted = recorded_grads()
         self.input_grads = [(statics[id(t)], t._grad) for t, _ in noted
                             if id(t) in statics and t._grad is not None]
@@ -122,13 +125,21 @@ class Entry:
             return "a module's parameters, buffers, submodules or hooks changed"
         return None
 
+    def note_inputs(self, versions) -> None:
+        """Which copied inputs the step wrote (their static buffers' ``versions`` before it
+        ran have moved)."""
+        self.written = [i for i in self.copied if self.static[i]._version.value != versions[i]]
+
     def start_over(self) -> None:
         """Forget the graph: the next call is a warm-up, the one after it captures again (on
         the same stream and pool, which the tensors the old graph left still use). The old
         graph may still run on the GPU: it is let go once the current stream is done."""
         if self.graph is not None and self.stream is not None:
-            require_cupy().cuda.get_current_stream().synchronize()
+            cupy = require_cupy()
+            with cupy.cuda.Device(self.device.index or 0):
+                cupy.cuda.get_current_stream().synchronize()
         self.calls = 0
+        self.recorded = False
         self.graph = self.outputs = None
         self.participants, self.grads, self.leaves = [], [], []
         self.written, self.input_grads, self.structure = [], [], None

@@ -43,7 +43,8 @@ import warnings
 
 from . import pytree
 from .autograd.capture_mode import (CaptureError, NeedsEagerStep, capture_rules,
-                                    is_step_capturing, recorded_grads, recorded_participants)
+                                    is_step_capturing, recorded_grads, recorded_participants,
+                                    unreached_zeroed)
 from .cuda import captured_blas
 from .cupy_import import require_cupy
 from .graph_entry import Entry as _Entry, signature as _signature
@@ -154,7 +155,7 @@ class CapturedStep:
         if entry.calls < self.warmup:               # eager, under the rules: allocates,
             return self._eager(entry, inputs)       # compiles, and shows mistakes early
         entry.load(inputs)
-        if entry.outputs is None:
+        if not entry.recorded:
             try:
                 self._capture(entry, inputs)
             except NeedsEagerStep as exc:
@@ -181,7 +182,8 @@ class CapturedStep:
 
     def _capture(self, entry: _Entry, inputs) -> None:
         if entry.stream is None:                     # CPU: runs now, under the rules
-            entry.outputs = self._run_on_cpu(entry, inputs)
+            entry.outputs = _without_graph(self._run_on_cpu(entry, inputs))
+            entry.recorded = True
             self.captures += 1
             return
         if entry.blas is None or entry.blas.thread != threading.get_ident():
@@ -194,22 +196,24 @@ class CapturedStep:
             stream.begin_capture()
             try:
                 outputs = self.step_fn(*entry.static)
+                _refuse_unreached(unreached_zeroed())
             except BaseException:
                 try:
                     stream.end_capture()             # leave the stream usable
                 except Exception:                    # an invalidated capture: its own
                     pass                             # error would hide the real one
-                for t, start in recorded_grads():   # nothing recorded ran: each .grad
-                    t._grad = start                  # back to what the step found
+                _restore_grads()
                 raise
             try:
                 entry.graph = stream.end_capture()
             except Exception as exc:
+                _restore_grads()
                 raise CaptureError(f"CUDA refused to capture the step ({exc}); something "
                                    f"in it synchronised with the host or used a stream it "
                                    f"cannot capture") from exc
             entry.note_recorded(recorded_participants(), versions, self._guard_structure)
-        entry.outputs = outputs
+        entry.outputs = _without_graph(outputs)
+        entry.recorded = True
         self.captures += 1
         self._launch(entry, inputs)
 
@@ -219,10 +223,9 @@ class CapturedStep:
         versions = [t._version.value for t in entry.static]
         with capture_rules(recording=False):
             outputs = self.step_fn(*entry.static)
-        entry.written = [i for i, (t, v) in enumerate(zip(entry.static, versions))
-                         if t._version.value != v]
-        entry.input_grads = [(i, t._grad) for i, t in enumerate(entry.static)
-                             if t._grad is not None]
+        entry.note_inputs(versions)
+        entry.input_grads = [(i, entry.static[i]._grad) for i in entry.copied
+                             if entry.static[i]._grad is not None]
         entry.after_launch(inputs)
         return outputs
 
@@ -235,6 +238,31 @@ class CapturedStep:
             for participant in entry.participants:
                 participant.after_replay()
             entry.after_launch(inputs)
+
+
+def _restore_grads() -> None:
+    """After a recording that failed: nothing it recorded ran, so each ``.grad`` the step
+    set goes back to what the step found."""
+    for t, start in recorded_grads():
+        t._grad = start
+
+
+def _refuse_unreached(tensors) -> None:
+    if tensors:
+        raise CaptureError(
+            f"zero_grad() sets the .grad of a parameter of shape {tuple(tensors[0].shape)} "
+            f"to None and the step's backward gives it none, so an eager step leaves it None "
+            f"(and an optimizer skips it); a captured step keeps gradients in their buffers "
+            f"and cannot. Freeze the parameter (requires_grad_(False)), leave it out of what "
+            f"the step zeroes, or use zero_grad(set_to_none=False), whose eager steps keep "
+            f"zeros there too")
+
+
+def _without_graph(outputs):
+    """The outputs a call returns: without the recording's graph (a backward through them
+    after a replay would reuse its saved values; the backward belongs inside the step)."""
+    return pytree.tree_map(lambda t: t.detach() if isinstance(t, Tensor) and
+                           t._requires_grad else t, outputs)
 
 
 def _copy_into(static, fresh) -> None:

@@ -30,7 +30,8 @@ from ..cuda import sync_debug
 
 __all__ = ["CaptureError", "NeedsEagerStep", "is_step_capturing", "is_graph_recording", "capture_rules",
            "note_replay_participant", "recorded_participants", "note_grads",
-           "recorded_grads", "refuse_host_sync", "refuse_random_draw"]
+           "recorded_grads", "note_zeroed", "unreached_zeroed", "refuse_host_sync",
+           "refuse_random_draw"]
 
 
 class CaptureError(RuntimeError):
@@ -56,6 +57,7 @@ class _State(threading.local):
     recording = False       # ... and a CUDA stream is recording it into a graph right now
     participants = None     # what must run around each replay of the graph being recorded
     grads = None            # while recording: id -> (leaf, its .grad when first touched)
+    zeroed = None           # while recording: (leaf, .grad, version) zeroed for set_to_none
 
 
 _state = _State()
@@ -77,14 +79,17 @@ def is_graph_recording() -> bool:
 def capture_rules(recording: bool):
     """Run under the capture rules (and, with ``recording``, as a CUDA graph recording,
     which collects replay participants afresh)."""
-    saved = (_state.active, _state.recording, _state.participants, _state.grads)
+    saved = (_state.active, _state.recording, _state.participants, _state.grads,
+             _state.zeroed)
     _state.active, _state.recording = True, recording
     _state.participants = [] if recording else saved[2]
     _state.grads = {} if recording else saved[3]
+    _state.zeroed = [] if recording else saved[4]
     try:
         yield
     finally:
-        _state.active, _state.recording, _state.participants, _state.grads = saved
+        (_state.active, _state.recording, _state.participants, _state.grads,
+         _state.zeroed) = saved
 
 
 def note_replay_participant(participant) -> None:
@@ -109,6 +114,22 @@ def note_grads(tensors) -> None:
         for t in tensors:
             if id(t) not in grads:
                 grads[id(t)] = (t, t._grad)
+
+
+def note_zeroed(tensor) -> None:
+    """While a graph records: ``optimizer.zero_grad()`` zeroed ``tensor.grad`` in place where
+    eager code would set it to None (``unreached_zeroed`` later names those the step's
+    backward then left alone)."""
+    if _state.zeroed is not None:
+        grad = tensor._grad
+        _state.zeroed.append((tensor, grad, grad._version.value))
+
+
+def unreached_zeroed() -> list:
+    """The tensors ``note_zeroed`` named whose ``.grad`` nothing has written since: an eager
+    step would leave them None (and its optimizer skip them)."""
+    return [t for t, grad, version in _state.zeroed or ()
+            if t._grad is grad and grad._version.value == version]
 
 
 def recorded_grads() -> list:

@@ -9,7 +9,7 @@ Example::
 
 from __future__ import annotations
 
-from ..autograd.capture_mode import is_graph_recording
+from ..autograd.capture_mode import is_graph_recording, note_zeroed
 from ..autograd.compile_mode import effect
 from ..autograd.mode import no_grad
 from ..tensor import Tensor
@@ -29,7 +29,8 @@ def zero_grads(params, set_to_none: bool = True) -> None:
 
 
 def _zero_grads(params, set_to_none: bool) -> None:
-    if set_to_none and is_graph_recording():
+    kept = set_to_none and is_graph_recording()     # (zeroed in place instead of None)
+    if kept:
         set_to_none = False
     for param in params:
         grad = param._grad
@@ -40,6 +41,8 @@ def _zero_grads(params, set_to_none: bool) -> None:
                 if grad._requires_grad:     # (a graph built with create_graph: cut off)
                     param._grad = grad = grad.detach()
                 grad.zero_()
+            if kept:
+                note_zeroed(param)
 
 
 class Parameter(Tensor):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.capture_mode import CaptureError, is_graph_recording
 from ..autograd.compile_mode import effect
 
 __all__ = ["StepLR", "CosineAnnealingLR"]
@@ -40,7 +41,13 @@ class _Scheduler:
 
     def step(self) -> None:
         """Advance one epoch and set each group's lr (live at every replay of a step
-        compiled by ``gpugrad.compile`` that calls it)."""
+        compiled by ``gpugrad.compile`` that calls it; refused inside a CUDA graph's
+        recording, whose replays run no Python: step the scheduler after each call)."""
+        if is_graph_recording():
+            raise CaptureError(f"{type(self).__name__}.step() inside a captured step would run "
+                               f"at the recording only (a replay runs no Python), leaving the "
+                               f"learning rate fixed: call it after each call of the step "
+                               f"(the captured optimizer reads the new rate)")
         effect(self._advance)
 
     def _advance(self) -> None:

@@ -76,11 +76,15 @@ class ReplayedLaunch:
     parameters, gradients and state tensors it was recorded for: ``held``)."""
 
     def __init__(self, optimizer, bucket):
-        self.optimizer, self.bucket = optimizer, bucket
+        self.optimizer = optimizer
+        self.bucket = Bucket(bucket.group)          # the launch's own: later ones change
+        self.bucket.params, self.bucket.slot = list(bucket.params), bucket.slot  # the live one
         slot = bucket.slot
         self.buffers = (slot.current, slot.hyper, slot.steps)
+        self.counts = slot.synced_steps     # what the device step counters hold (Adam)
         self.layout = optimizer._layout()
         self.requires_grad = [p._requires_grad for p in optimizer._params()]
+        self.with_grad = [p._grad is not None for p in optimizer._params()]
         self.held = []
         for p in bucket.params:
             state = optimizer.state.get(id(p))
@@ -90,15 +94,24 @@ class ReplayedLaunch:
 
     def changed(self, set_in_step) -> "str | None":
         """What changed since the recording that the launch would not see, or None: the
-        optimizer's groups or parameters, which of them require grad, a parameter's array
-        replaced (``p.data = ...``), a gradient the step does not set itself (ids
-        ``set_in_step``) replaced or set to None, optimizer state replaced
-        (``load_state_dict``). The graph would update stale memory: record again."""
+        optimizer's groups or parameters, which of them require grad or have a gradient the
+        step does not set itself (ids ``set_in_step``), a parameter's array replaced
+        (``p.data = ...``), such a gradient replaced or set to None, optimizer state
+        replaced (``load_state_dict``), or the device step counters touched by an eager
+        step. The graph would update stale memory, or the wrong parameters: record again."""
         optimizer = self.optimizer
         if optimizer._layout() != self.layout:
             return "the optimizer's parameter groups changed (add_param_group)"
-        if [p._requires_grad for p in optimizer._params()] != self.requires_grad:
+        params = optimizer._params()
+        if [p._requires_grad for p in params] != self.requires_grad:
             return "a parameter's requires_grad was changed"
+        for p, had in zip(params, self.with_grad):
+            if id(p) not in set_in_step and (p._grad is not None) != had:
+                return ("a parameter the step does not give a gradient has one now (or no "
+                        "longer): the recorded update would skip it (or update it)")
+        slot = self.bucket.slot
+        if slot.steps is not self.buffers[2] or slot.synced_steps != self.counts:
+            return "an eager step of the same optimizer changed its step counts on the device"
         states = optimizer.state
         for p, array, grad, grad_array, state, entries in self.held:
             if p._array is not array:
@@ -116,6 +129,7 @@ class ReplayedLaunch:
 
     def after_replay(self) -> None:
         self.optimizer._after_replay(self.bucket)
+        self.counts = self.bucket.slot.synced_steps
 
 
 class Slot:
@@ -141,9 +155,10 @@ class Slot:
                     "the parameters updated inside the captured step, or their gradient or "
                     "state buffers, differ from the eager step before it, so the graph would "
                     "update stale memory. Give every parameter a gradient each step, reset "
-                    "gradients with optimizer.zero_grad() (a recording zeroes them in place) "
-                    "rather than assigning .grad, and keep the same parameters between the "
-                    "warm-up and the capture")
+                    "gradients with optimizer.zero_grad() inside the step (a recording zeroes "
+                    "them in place), or outside it with zero_grad(set_to_none=False), rather "
+                    "than assigning .grad, and keep the same parameters between the warm-up "
+                    "and the capture")
             sync_debug.report("uploading a multi-tensor optimizer table (its parameters, "
                               "gradients or state buffers are new or moved)")
             self.current = launch_optim.Table(roles)
