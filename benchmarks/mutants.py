@@ -316,6 +316,11 @@ MUTANTS = [
            "buffers the optimizer's recorded launch does not name",
            (("    if kept:\n        set_to_none = False\n", ""),),
            ("tests/test_cuda_graph_guards.py",)),
+    Mutant("guard-skips-grad-starts", "gpugrad/graph_entry.py",
+           "the generated check before a replay leaves out the .grad the recording found",
+           (("            guard.terms += [f\"{name}._grad is {guard.name(start)}\",\n",
+             "            guard.terms += [\n"),),
+           ("tests/test_cuda_graph_guards.py",)),
     Mutant("replay-skips-grads-made-outside", "gpugrad/optim/multi_tensor.py",
            "a parameter that gains a gradient outside the step after the recording is not "
            "checked (the recorded launch skips it)",

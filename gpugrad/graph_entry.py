@@ -52,6 +52,30 @@ def _static_like(t) -> Tensor:
     return static
 
 
+class Guard:
+    """The terms of one generated check (Python expressions), with the objects they name
+    bound as globals of the generated function: ``name(obj)`` binds one."""
+
+    def __init__(self):
+        self.terms, self.bound, self._names = [], {}, {}
+
+    def name(self, obj) -> str:
+        if obj is None or isinstance(obj, bool):
+            return repr(obj)
+        key = id(obj)
+        if key not in self._names:
+            self._names[key] = f"o{len(self._names)}"
+            self.bound[self._names[key]] = obj
+        return self._names[key]
+
+    def compiled(self):
+        """A function of no arguments: whether every term holds."""
+        source = "def unchanged():\n    return " + (" and ".join(self.terms) or "True")
+        namespace = dict(self.bound)
+        exec(compile(source, "<graph guard>", "exec"), namespace)     # noqa: S102
+        return namespace["unchanged"]
+
+
 class Entry:
     """One input signature: its static inputs, calls so far, and on CUDA its stream, private
     memory pool, graph, the replay participants recorded in it (they hold the device data
@@ -98,6 +122,23 @@ class Entry:
         self.leaves = [(t, t._array, t._requires_grad, start) for t, start, _ in self.grads
                        if t.grad_fn is None]    # (a retained non-leaf's .grad is per call)
         self.structure = structure.epoch if guard_structure else None
+        self.unchanged = self._compiled_check()
+
+    def _compiled_check(self):
+        """``changed() is None`` as one generated boolean expression (every check an
+        identity or a comparison of bound objects): what each replay runs first."""
+        guard = Guard()
+        for t, array, requires_grad, start in self.leaves:
+            name = guard.name(t)
+            guard.terms += [f"{name}._grad is {guard.name(start)}",
+                            f"{name}._array is {guard.name(array)}",
+                            f"{name}._requires_grad is {requires_grad}"]
+        set_in_step = {id(t) for t, _, _ in self.grads}
+        for participant in self.participants:
+            participant.guard_terms(guard, set_in_step)
+        if self.structure is not None:
+            guard.terms.append(f"{guard.name(structure)}.epoch == {self.structure}")
+        return guard.compiled()
 
     def changed(self) -> "str | None":
         """Why a replay of this graph would not do what the step does now, or None: a
@@ -140,6 +181,7 @@ class Entry:
                 cupy.cuda.get_current_stream().synchronize()
         self.calls = 0
         self.recorded = False
+        self.unchanged = None
         self.graph = self.outputs = None
         self.participants, self.grads, self.leaves = [], [], []
         self.written, self.input_grads, self.structure = [], [], None

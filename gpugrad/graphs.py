@@ -124,11 +124,10 @@ class CapturedStep:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry(inputs)
-        elif entry.graph is not None:
-            reason = entry.changed()
-            if reason is not None:
-                entry.start_over()
-                self._went_stale(entry, reason)
+        elif entry.graph is not None and not entry.unchanged():
+            reason = entry.changed() or "something the graph reads changed"  # (what)
+            entry.start_over()
+            self._went_stale(entry, reason)
         return entry
 
     def _went_stale(self, entry: _Entry, reason: str) -> None:

@@ -7,8 +7,12 @@ The stream's recording keeps the optimizer's kernels instead of running them
 launch redoes the step's forward and backward on the static inputs, writes the static
 outputs and the ``.grad`` buffers the recording left, and runs the kept kernels on whatever
 the arrays hold then, as a CUDA graph replays what it recorded. Host-side bookkeeping is
-graphs.py's own. The recording itself runs the step's work on the CPU (a CUDA recording
-runs nothing), so the first launch after it runs only the kernels it kept.
+graphs.py's own; each call also holds the generated check before a replay
+(``Entry.unchanged``) to ``Entry.changed``. The recording itself runs the step's work on
+the CPU (a CUDA recording runs nothing), so the first launch after it runs only the kernels
+it kept. Two differences remain: a launch runs the kept optimizer kernels after the rest
+of the step's work (a real graph keeps the step's order), and its rerun's optimizer runs
+the recording's checks (a real replay runs none).
 """
 
 import threading
@@ -123,3 +127,16 @@ def emulated_gpu(emulated, monkeypatch):
 
     monkeypatch.setattr(graphs._Entry, "__init__", init)
     monkeypatch.setattr(graphs.CapturedStep, "_capture", capture)
+    real_check = graphs._Entry._compiled_check
+
+    def agreeing(entry):                # the generated check, held to changed() each call
+        fast = real_check(entry)
+
+        def unchanged():
+            verdict, reason = fast(), entry.changed()
+            assert verdict == (reason is None), (f"the generated check says unchanged="
+                                                 f"{verdict}, changed() says {reason!r}")
+            return verdict
+        return unchanged
+
+    monkeypatch.setattr(graphs._Entry, "_compiled_check", agreeing)

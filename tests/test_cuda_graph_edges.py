@@ -45,7 +45,9 @@ def add_group(i, model, opt):
 def swap_parameter(i, model, opt):
     if i == 4:                                  # the optimizer now updates another tensor
         first = opt.param_groups[0]["params"][0]
-        opt.param_groups[0]["params"][0] = nn.Parameter(gpugrad.zeros(*first.shape))
+        other = nn.Parameter(gpugrad.zeros(*first.shape))
+        other.grad = gpugrad.ones(*first.shape)     # (with a gradient: only identity tells)
+        opt.param_groups[0]["params"][0] = other
 
 
 def state_loaded_twice(i, model, opt):

@@ -124,6 +124,36 @@ class ReplayedLaunch:
                 return "the optimizer's state was replaced (load_state_dict)"
         return None
 
+    def guard_terms(self, guard, set_in_step) -> None:
+        """``changed(set_in_step) is None`` as terms of a generated check (``guard``, a
+        graph_entry.Guard): identities and comparisons of bound objects only."""
+        optimizer, name = self.optimizer, guard.name
+        groups, opt = optimizer.param_groups, name(optimizer)
+        terms = [f"{opt}.param_groups is {name(groups)}", f"len({name(groups)}) == {len(groups)}"]
+        for gi, g in enumerate(groups):
+            params = g["params"]
+            terms += [f"{name(groups)}[{gi}] is {name(g)}",
+                      f"{name(g)}['params'] is {name(params)}",
+                      f"len({name(params)}) == {len(params)}"]
+            for i, p in enumerate(params):
+                terms += [f"{name(params)}[{i}] is {name(p)}",
+                          f"{name(p)}._requires_grad is {p._requires_grad}"]
+                if id(p) not in set_in_step:
+                    terms.append(f"({name(p)}._grad is not None) is {p._grad is not None}")
+        slot = self.bucket.slot
+        terms += [f"{name(slot)}.steps is {name(self.buffers[2])}",
+                  f"{name(slot)}.synced_steps == {name(self)}.counts"]
+        for p, array, grad, grad_array, state, entries in self.held:
+            terms.append(f"{name(p)}._array is {name(array)}")
+            if id(p) not in set_in_step:
+                terms += [f"{name(p)}._grad is {name(grad)}",
+                          f"{name(grad)}._array is {name(grad_array)}"]
+            terms.append(f"{opt}.state.get({id(p)}) is {name(state)}")
+            for k, v, a in entries:
+                terms += [f"{name(state)}.get({k!r}) is {name(v)}",
+                          f"{name(v)}._array is {name(a)}"]
+        guard.terms += terms
+
     def before_replay(self) -> None:
         self.optimizer._before_replay(self.bucket)
 
