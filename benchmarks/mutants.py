@@ -287,16 +287,17 @@ MUTANTS = [
     Mutant("compile-keeps-every-array", "gpugrad/step_program.py",
            "no array is freed before the replay ends (a replay holds every intermediate)",
            (("            if dead:\n", "            if False:\n"),), COMPILE),
-    # ---- what a CUDA graph's replay redoes and checks (graphs.py) -----------------------------
+    # ---- what a CUDA graph's replay redoes and checks (graph_entry.py, multi_tensor.py) -------
     Mutant("replay-leaves-grads-unset", "gpugrad/graph_entry.py",
            "after a replay the .grad the step set are not set again (a backward captured with "
            "zero_grad outside leaves None, and the update outside does nothing)",
            (("        for t, _, end in self.grads:\n            t._grad = end\n", ""),),
            ("tests/test_cuda_graph_guards.py",)),
     Mutant("replay-grad-start-unchecked", "gpugrad/graph_entry.py",
-           "a replay does not check the .grad the graph was recorded to find (it stores where "
-           "the step now adds)",
-           (("            if t._grad is not start:\n", "            if False:\n"),),
+           "a replay does not check the .grad the recording found (it stores where the step "
+           "now adds)",
+           (('f"zero_grad(set_to_none=False)", f"{name}._grad is {guard.name(start)}")',
+             'f"zero_grad(set_to_none=False)", "True")'),),
            ("tests/test_cuda_graph_guards.py",)),
     Mutant("replay-input-grads-skip-hooks", "gpugrad/graph_entry.py",
            "an input's gradient is added after a replay without the engine, so its hooks "
@@ -307,25 +308,26 @@ MUTANTS = [
              "                inputs[i]._grad = buffer.clone()\n"),),
            ("tests/test_cuda_graph_edges.py",)),
     Mutant("replay-groups-unchecked", "gpugrad/optim/multi_tensor.py",
-           "a replay does not check the optimizer's groups and parameters (a swapped "
+           "a replay does not check which parameters the optimizer's groups hold (a swapped "
            "parameter is not updated, the old one still is)",
-           (("        if optimizer._layout() != self.layout:", "        if False:"),),
+           (('                guard.add(layout, f"{name(params)}[{j}] is {name(p)}")\n', ""),),
            ("tests/test_cuda_graph_edges.py",)),
     Mutant("recording-zero-grad-to-none", "gpugrad/nn/parameter.py",
            "zero_grad() inside a recording sets gradients to None, so the backward stores new "
            "buffers the optimizer's recorded launch does not name",
            (("    if kept:\n        set_to_none = False\n", ""),),
            ("tests/test_cuda_graph_guards.py",)),
-    Mutant("guard-skips-grad-starts", "gpugrad/graph_entry.py",
-           "the generated check before a replay leaves out the .grad the recording found",
-           (("            guard.terms += [f\"{name}._grad is {guard.name(start)}\",\n",
-             "            guard.terms += [\n"),),
+    Mutant("guard-skips-leaf-arrays", "gpugrad/graph_entry.py",
+           "a replay does not check the arrays of the leaves whose .grad the step sets",
+           (('                      f"{name}._array is {guard.name(array)}")',
+             '                      "True")'),),
            ("tests/test_cuda_graph_guards.py",)),
     Mutant("replay-skips-grads-made-outside", "gpugrad/optim/multi_tensor.py",
            "a parameter that gains a gradient outside the step after the recording is not "
            "checked (the recorded launch skips it)",
-           (("            if id(p) not in set_in_step and (p._grad is not None) != had:",
-             "            if False:"),),
+           (('                              f"({name(p)}._grad is not None) is "\n'
+             '                              f"{p._grad is not None}")',
+             '                              "True")'),),
            ("tests/test_cuda_graph_edges.py",)),
     Mutant("replay-copies-parameter-inputs", "gpugrad/graph_entry.py",
            "a parameter passed as an input is copied into a static buffer (the update step "
@@ -334,16 +336,16 @@ MUTANTS = [
              "                made[id(t._array)] = _static_like(t)"),),
            ("tests/test_cuda_graph_edges.py",)),
     Mutant("replay-optimizer-state-unchecked", "gpugrad/optim/multi_tensor.py",
-           "a replay does not check the optimizer's state tensors (after load_state_dict the "
-           "graph updates the old ones)",
-           (("            if states.get(id(p)) is not state or any(",
-             "            if False and any("),),
+           "a replay does not check the optimizer's state (after load_state_dict the graph "
+           "updates the old tensors)",
+           (('            guard.add(state, f"{opt}.state.get({id(held.param)}) is "\n'
+             '                             f"{name(held.state)}")\n', ""),),
            ("tests/test_cuda_graph_guards.py",)),
     # ---- PyTorch look-alikes -------------------------------------------------------------------
     Mutant("bce-exact-gradient", "gpugrad/ops/binary_cross_entropy.py",
            "BCE's gradient divides by p (1 - p) unfloored (infinite at 0, 1 and denormals)",
-           (("        grad_p = g * (p - t) / clamp(p * (1.0 - p), min=EPSILON) if ctx.needs(0)",
-             "        grad_p = g * (p - t) / (p * (1.0 - p)) if ctx.needs(0)"),),
+           (("        grad_p = g * (p - target) / clamp(p * (1.0 - p), min=GRADIENT_FLOOR) \\\n",
+             "        grad_p = g * (p - target) / (p * (1.0 - p)) \\\n"),),
            ("tests/test_pytorch_edge_cases.py",)),
     Mutant("norm-slope-at-zero", "gpugrad/ops/norms.py",
            "a p < 1 norm takes |x|**p at zero entries, whose slope is infinite (NaN gradient)",

@@ -52,6 +52,7 @@ from .compiled import CompileError, compile  # noqa: E402,A004
 # gpugrad.cuda's capture names: the capture sits above the optimizers (docs/ARCHITECTURE.md)
 cuda.graph, cuda.CapturedStep, cuda.CaptureError = (_graphs.graph, _graphs.CapturedStep,
                                                     _graphs.CaptureError)
+cuda.NeedsEagerStep = _graphs.NeedsEagerStep
 cuda.is_step_capturing = cuda.is_capturing = _graphs.is_step_capturing
 
 bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
@@ -75,8 +76,9 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "movedim", "mul", "neg", "not_equal", "permute", "pow",
     "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
     "sum", "tanh", "transpose", "unsqueeze", "var", "view", "where",
-    "allclose", "cumsum", "einsum", "prod", "argsort", "sort", "topk", "erf", "expm1", "log1p", "square", "norm", "bmm", "chunk", "gather", "index_select", "masked_fill", "mm",
-    "split", "from_numpy", "is_tensor", "numel", "rand_like", "randn_like",
+    "allclose", "argsort", "bmm", "chunk", "cumsum", "einsum", "erf", "expm1", "gather",
+    "index_select", "log1p", "masked_fill", "mm", "norm", "prod", "sort", "split", "square",
+    "topk", "from_numpy", "is_tensor", "numel", "rand_like", "randn_like",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
     "set_matmul_precision", "get_matmul_precision",

@@ -174,7 +174,8 @@ class CompiledStep:
         overwrites those)."""
         if self._graph is None:
             self._graph = graphs.CapturedStep(self.step_fn, 1, signature=_device_signature,
-                                              guard_structure=True, name="gpugrad.compile")
+                                              guard_structure=True, name="gpugrad.compile",
+                                              stacklevel=6)
         captures, replays = self._graph.captures, self._graph.replays
         outputs = self._graph(*inputs)
         self.records += self._graph.captures - captures

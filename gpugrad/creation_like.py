@@ -29,7 +29,13 @@ def _size(size) -> tuple:
 
 
 def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Zeros of ``size`` with this tensor's dtype and device (unless given)."""
+    """Zeros of ``size`` with this tensor's dtype and device (unless given).
+
+    Example::
+
+        >>> gpugrad.arange(3).new_zeros(2).tolist()         # int64, as the tensor
+        [0, 0]
+    """
     return creation.zeros(*_size(size), dtype=dtype or self.dtype,
                           device=device or self.device, requires_grad=requires_grad)
 
@@ -107,10 +113,22 @@ def from_numpy(ndarray) -> Tensor:
 
 
 def is_tensor(obj) -> bool:
-    """Whether ``obj`` is a gpugrad tensor (or a Parameter), as ``torch.is_tensor``."""
+    """Whether ``obj`` is a gpugrad tensor (or a Parameter), as ``torch.is_tensor``.
+
+    Example::
+
+        >>> gpugrad.is_tensor(gpugrad.zeros(1)), gpugrad.is_tensor(np.zeros(1))
+        (True, False)
+    """
     return isinstance(obj, Tensor)
 
 
 def numel(input) -> int:
-    """The number of elements of ``input``, as ``torch.numel``."""
+    """The number of elements of ``input``, as ``torch.numel``.
+
+    Example::
+
+        >>> gpugrad.numel(gpugrad.zeros(2, 3))
+        6
+    """
     return input.numel()

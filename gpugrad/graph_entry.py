@@ -3,9 +3,11 @@ stream and private pool on CUDA, its graph, and what the graph was recorded agai
 
 A CUDA graph replays array work only, at the addresses it recorded, and runs none of the
 step's Python. So the entry keeps what the recording noted (``note_recorded``), checks
-before each replay that it still holds (``changed``), and after each launch does what the
-step's Python did (``after_launch``): sets the ``.grad`` the step set, writes back inputs
-written in place, and accumulates input gradients through the engine (hooks included).
+before each replay that it still holds (``unchanged``: one generated expression, built by
+a ``Guard``; ``changed`` says which check failed), and after each launch does what the
+step's Python did (``after_launch``): sets the ``.grad`` the step set or read, writes back
+inputs written in place, and accumulates input gradients through the engine (hooks
+included).
 
 Example (on the CPU an entry runs its step eagerly; ``changed`` has no graph to check)::
 
@@ -27,7 +29,7 @@ from .cupy_import import require_cupy
 from .step_signature import is_module_state
 from .tensor import Tensor
 
-__all__ = ["Entry", "signature"]
+__all__ = ["Entry", "Guard", "signature"]
 
 
 def signature(inputs) -> tuple:
@@ -53,8 +55,24 @@ def _static_like(t) -> Tensor:
 
 
 class Guard:
-    """The terms of one generated check (Python expressions), with the objects they name
-    bound as globals of the generated function: ``name(obj)`` binds one."""
+    """What a replay checks first: terms (Python expressions over bound objects, each an
+    identity or a comparison), each with the reason it gives when it fails. ``name(obj)``
+    binds an object; ``add(reason, *terms)`` adds terms; ``compiled()`` is the generated
+    check, one ``and`` of them all; ``first_failure()`` the reason of the first that fails.
+
+    Example::
+
+        >>> from gpugrad.graph_entry import Guard
+        >>> box = [1]
+        >>> guard = Guard()
+        >>> guard.add("the box was emptied", f"len({guard.name(box)}) == 1")
+        >>> check = guard.compiled()
+        >>> check(), guard.first_failure()
+        (True, None)
+        >>> box.clear()
+        >>> check(), guard.first_failure()
+        (False, 'the box was emptied')
+    """
 
     def __init__(self):
         self.terms, self.bound, self._names = [], {}, {}
@@ -68,12 +86,25 @@ class Guard:
             self.bound[self._names[key]] = obj
         return self._names[key]
 
+    def add(self, reason: str, *terms) -> None:
+        self.terms += [(term, reason) for term in terms]
+
     def compiled(self):
         """A function of no arguments: whether every term holds."""
-        source = "def unchanged():\n    return " + (" and ".join(self.terms) or "True")
+        return self._function(" and ".join(term for term, _ in self.terms) or "True")
+
+    def first_failure(self) -> "str | None":
+        """The reason of the first term that does not hold, or None (slow: for messages)."""
+        for term, reason in self.terms:
+            if not self._function(term)():
+                return reason
+        return None
+
+    def _function(self, expression: str):
         namespace = dict(self.bound)
-        exec(compile(source, "<graph guard>", "exec"), namespace)     # noqa: S102
-        return namespace["unchanged"]
+        exec(compile(f"def check():\n    return {expression}", "<graph guard>", "exec"),
+             namespace)
+        return namespace["check"]
 
 
 class Entry:
@@ -125,46 +156,33 @@ class Entry:
         self.unchanged = self._compiled_check()
 
     def _compiled_check(self):
-        """``changed() is None`` as one generated boolean expression (every check an
-        identity or a comparison of bound objects): what each replay runs first."""
-        guard = Guard()
+        """What each replay runs first (the ``Guard`` in ``self.guard``): a leaf's ``.grad``
+        that the step sets or reads is the one the recorded step found, its array and
+        requires_grad are unchanged, what each optimizer launch reads is as recorded
+        (``guard_terms`` of the participants), modules unchanged (when guarded)."""
+        guard = self.guard = Guard()
         for t, array, requires_grad, start in self.leaves:
-            name = guard.name(t)
-            guard.terms += [f"{name}._grad is {guard.name(start)}",
-                            f"{name}._array is {guard.name(array)}",
-                            f"{name}._requires_grad is {requires_grad}"]
+            name, shape = guard.name(t), tuple(t.shape)
+            guard.add(f"the .grad of a tensor of shape {shape} is not the one the recorded "
+                      f"step found ({'None' if start is None else 'a tensor'}); reset "
+                      f"gradients inside the step with zero_grad(), or outside it with "
+                      f"zero_grad(set_to_none=False)", f"{name}._grad is {guard.name(start)}")
+            guard.add("a parameter's array was replaced (p.data = ...)",
+                      f"{name}._array is {guard.name(array)}")
+            guard.add("a parameter's requires_grad was changed",
+                      f"{name}._requires_grad is {requires_grad}")
         set_in_step = {id(t) for t, _, _ in self.grads}
         for participant in self.participants:
             participant.guard_terms(guard, set_in_step)
         if self.structure is not None:
-            guard.terms.append(f"{guard.name(structure)}.epoch == {self.structure}")
+            guard.add("a module's parameters, buffers, submodules or hooks changed",
+                      f"{guard.name(structure)}.epoch == {self.structure}")
         return guard.compiled()
 
     def changed(self) -> "str | None":
-        """Why a replay of this graph would not do what the step does now, or None: a
-        leaf's ``.grad`` that the step sets or reads is not the one the recorded step found
-        (set to None, replaced, or left from the last call where the step found it reset),
-        a leaf's array or requires_grad changed, what an optimizer launch reads changed, or
-        modules changed (when guarded)."""
-        for t, array, requires_grad, start in self.leaves:
-            if t._grad is not start:
-                return (f"the .grad of a tensor of shape {tuple(t.shape)} is "
-                        f"{'None' if t._grad is None else 'another tensor'} where the "
-                        f"recorded step found {'None' if start is None else 'a tensor'}; "
-                        f"reset gradients inside the step with zero_grad(), or outside "
-                        f"it with zero_grad(set_to_none=False)")
-            if t._array is not array:
-                return "a parameter's array was replaced (p.data = ...)"
-            if t._requires_grad != requires_grad:
-                return "a parameter's requires_grad was changed"
-        set_in_step = {id(t) for t, _, _ in self.grads}
-        for participant in self.participants:
-            reason = participant.changed(set_in_step)
-            if reason is not None:
-                return reason
-        if self.structure is not None and structure.epoch != self.structure:
-            return "a module's parameters, buffers, submodules or hooks changed"
-        return None
+        """Why a replay of this graph would not do what the step does now (the first check
+        of ``self.guard`` that fails), or None."""
+        return None if self.guard is None else self.guard.first_failure()
 
     def note_inputs(self, versions) -> None:
         """Which copied inputs the step wrote (their static buffers' ``versions`` before it
@@ -181,7 +199,7 @@ class Entry:
                 cupy.cuda.get_current_stream().synchronize()
         self.calls = 0
         self.recorded = False
-        self.unchanged = None
+        self.unchanged = self.guard = None
         self.graph = self.outputs = None
         self.participants, self.grads, self.leaves = [], [], []
         self.written, self.input_grads, self.structure = [], [], None

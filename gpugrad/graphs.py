@@ -50,7 +50,7 @@ from .cupy_import import require_cupy
 from .graph_entry import Entry as _Entry, signature as _signature
 from .tensor import Tensor
 
-__all__ = ["CaptureError", "graph", "CapturedStep", "is_step_capturing"]
+__all__ = ["CaptureError", "NeedsEagerStep", "graph", "CapturedStep", "is_step_capturing"]
 
 
 def graph(step_fn, *example_inputs, warmup: int = 1) -> "CapturedStep":
@@ -91,19 +91,21 @@ class CapturedStep:
     """A step function captured per input signature; call it like the function.
 
     Before each replay the capture checks that what the graph was recorded against still
-    holds (``Entry.changed`` in graph_entry.py: the ``.grad`` of the leaves the step sets
-    or reads as the step found them, their arrays and requires_grad, what the optimizers'
-    launches read); if not, that signature starts over (a warm-up call, then a new
-    capture), and ``stale`` counts it. ``signature``: a function of the inputs whose result
+    holds (``Entry.unchanged`` in graph_entry.py, one generated expression: the ``.grad``
+    of the leaves the step sets or reads as the step found them, their arrays and
+    requires_grad, what the optimizers' launches read); if not, that signature starts over
+    (a warm-up call, then a new capture), ``stale`` counts it, and ``Entry.changed`` says
+    why in the warning at the eighth. ``signature``: a function of the inputs whose result
     joins the key (``gpugrad.compile`` adds modes); ``guard_structure``: modules changed
-    since the recording start over too; ``name`` is what warnings call it.
+    since the recording start over too; ``name`` is what warnings call it, ``stacklevel``
+    how far above the warning the user's call is.
     """
 
     def __init__(self, step_fn, warmup: int, signature=None, guard_structure: bool = False,
-                 name: str = "gpugrad.cuda.graph"):
+                 name: str = "gpugrad.cuda.graph", stacklevel: int = 4):
         self.step_fn, self.warmup = step_fn, warmup
         self._extra_signature, self._guard_structure = signature, guard_structure
-        self._name = name
+        self._name, self._stacklevel = name, stacklevel     # (the user's call, for warnings)
         self._entries: dict = {}
         self.captures = 0           # graphs captured (one per signature)
         self.replays = 0            # calls served by replaying a graph
@@ -125,7 +127,7 @@ class CapturedStep:
         if entry is None:
             entry = self._entries[key] = _Entry(inputs)
         elif entry.graph is not None and not entry.unchanged():
-            reason = entry.changed() or "something the graph reads changed"  # (what)
+            reason = entry.changed()
             entry.start_over()
             self._went_stale(entry, reason)
         return entry
@@ -140,7 +142,7 @@ class CapturedStep:
                           f"(last: {reason}); each time costs an eager call and a new "
                           f"capture (docs/cuda_graphs.md, 'What a call does', lists what "
                           f"is checked and how to keep it in place)",
-                          RuntimeWarning, stacklevel=4 if self._name.endswith("graph") else 6)
+                          RuntimeWarning, stacklevel=self._stacklevel)
 
     def __call__(self, *inputs):
         inputs = _as_tensors(inputs)

@@ -1,5 +1,6 @@
 """graph()'s CUDA path run on NumPy, for tests without a GPU (tests/test_cuda_graphs.py,
-test_cuda_graph_guards.py): the ``emulated_gpu`` fixture, registered for every test by
+test_cuda_graph_guards.py, test_cuda_graph_edges.py): the ``emulated_gpu`` fixture,
+registered for every test by
 ``pytest_plugins`` in conftest.py.
 
 The stream's recording keeps the optimizer's kernels instead of running them

@@ -1,7 +1,8 @@
-"""The activations of gpugrad/nn/activation_functions.py and their modules: forward against
-float64 NumPy written from the definitions, gradients by finite differences (first and second
-order), PyTorch's gradients at the kinks, extreme inputs, float32 kept, errors, and PyTorch
-2.13 itself where it is installed."""
+"""The activations of gpugrad/nn/activation_functions.py and their modules, and the erf,
+log1p and expm1 records they use (ops/special.py; erf against math.erf on a dense grid):
+forward against float64 NumPy written from the definitions, gradients by finite
+differences (first and second order), PyTorch's gradients at the kinks, extreme inputs,
+float32 kept, errors, and PyTorch 2.13 itself where it is installed."""
 
 import math
 

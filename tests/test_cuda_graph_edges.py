@@ -1,6 +1,9 @@
-"""Edge cases of a captured step's replay (graph_entry.py, ReplayedLaunch.changed), each
-found by a review as a silent difference from eager steps or a needless failure, run on
-the emulated CUDA path (tests/graph_emulation.py) against eager steps."""
+"""Edge cases of a captured step's replay (graph_entry.py, ReplayedLaunch.guard_terms):
+what changes outside the step between calls (requires_grad, optimizer groups, parameters
+trained outside, state loaded twice), inputs that are parameters, aliased or written in
+place, input gradients and their hooks, retained gradients, schedulers, steps returning
+nothing, outputs without a graph; run on the emulated CUDA path (tests/graph_emulation.py)
+against eager steps."""
 
 import numpy as np
 import pytest

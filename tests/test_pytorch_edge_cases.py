@@ -1,7 +1,7 @@
-"""The PyTorch look-alikes at their edges, each found by a review against torch 2.13:
-copies where PyTorch copies, indices out of range, norms at zero, vmap, broadcasting, the
-``inplace`` arguments, BCE's gradient, nll_loss's other shapes. References are hand-derived
-values and float64 NumPy; torch is a cross-check where it is installed."""
+"""The PyTorch look-alikes at their edges: copies where PyTorch copies, indices out of
+range, norms at zero, vmap, broadcasting, the ``inplace`` arguments, BCE's gradient,
+nll_loss's other shapes. References are hand-derived values and float64 NumPy; torch is a
+cross-check where it is installed."""
 
 import numpy as np
 import pytest
@@ -166,9 +166,9 @@ def test_against_torch():
     F.binary_cross_entropy(x, gpugrad.tensor(t)).backward()
     TF.binary_cross_entropy(tx, torch.tensor(t)).backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
-    for pad in [0.5, -1.0]:
+    for order in [0.5, -1.0]:
         v = np.array([0.0, 1.0, 2.0])
         a, ta = leaf(v), torch.tensor(v, requires_grad=True)
-        gpugrad.norm(a, p=pad).backward()
-        torch.norm(ta, p=pad).backward()
+        gpugrad.norm(a, p=order).backward()
+        torch.norm(ta, p=order).backward()
         np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12)

@@ -1,4 +1,5 @@
-"""PyTorch's spellings of selection, norms and factories (ops/selection.py, ops/norms.py,
+"""PyTorch's spellings of selection, norms, factories, sorting, running sums, einsum and
+prod (ops/selection.py, norms.py, sorting.py, cumulative.py, einsum.py, product.py,
 creation_like.py, the Tensor methods of ops/methods.py): values against float64 NumPy
 written independently, gradients by finite differences (gradcheck, float64), errors, and
 PyTorch itself where it is installed."""

@@ -5,10 +5,11 @@ A mode like ``no_grad``: thread-local state that the tensor, the random draws an
 read, and that ``gpugrad/graphs.py`` (the capture, above the optimizers) switches. Nothing
 here knows CUDA or any optimizer: what an optimizer launched while a graph was recorded is
 kept as opaque *replay participants* (objects with ``before_replay()``, ``after_replay()``,
-``changed(set_in_step)`` and ``buffers``), which the capture calls around every replay; and
-which leaves' ``.grad`` the recorded step sets (``note_grads``: zeroing, storing, assigning),
-with the ``.grad`` each held when the step first touched it, so that a replay can check it
-finds them so and set them as the step left them (a replay runs no Python).
+``guard_terms(guard, set_in_step)`` and ``buffers``), which the capture checks before
+every replay and calls around it; and which tensors' ``.grad`` the recorded step sets or
+reads (``note_grads``: zeroing, storing, assigning, reading), with the ``.grad`` each held
+when the step first touched it, so that a replay can check it finds them so and set them
+as the step left them (a replay runs no Python).
 
 Example::
 
@@ -28,7 +29,8 @@ import threading
 
 from ..cuda import sync_debug
 
-__all__ = ["CaptureError", "NeedsEagerStep", "is_step_capturing", "is_graph_recording", "capture_rules",
+__all__ = ["CaptureError", "NeedsEagerStep", "is_step_capturing", "is_graph_recording",
+           "capture_rules",
            "note_replay_participant", "recorded_participants", "note_grads",
            "recorded_grads", "note_zeroed", "unreached_zeroed", "refuse_host_sync",
            "refuse_random_draw"]
@@ -43,9 +45,9 @@ CaptureError.__module__ = "gpugrad.cuda"        # its public name, shown in trac
 
 class NeedsEagerStep(CaptureError):
     """What the recording found differs from the eager step before it (an optimizer's
-    buffers or state are new, or moved): an eager step first would make it capturable. The
-    capture starts that signature over instead of failing when this happened because
-    something changed after an earlier graph of the step."""
+    buffers or state are new, or moved): an eager step first would make it capturable.
+    Where the signature already had a graph that went stale, the capture runs the call
+    eagerly and captures again at the next one, instead of raising this."""
 
 
 NeedsEagerStep.__module__ = "gpugrad.cuda"
@@ -106,7 +108,7 @@ def recorded_participants() -> list:
 
 
 def note_grads(tensors) -> None:
-    """While a graph records: the step is about to set (or reset) the ``.grad`` of
+    """While a graph records: the step is about to set, reset or read the ``.grad`` of
     ``tensors``; remember the ``.grad`` each held when the step first touched it. Nothing
     happens when not recording."""
     grads = _state.grads
@@ -134,7 +136,8 @@ def unreached_zeroed() -> list:
 
 def recorded_grads() -> list:
     """``(tensor, its .grad when the step first touched it)`` for each tensor whose
-    ``.grad`` the step being recorded set, in the order they were first touched."""
+    ``.grad`` the step being recorded set or read (leaves, retained non-leaves, inputs), in
+    the order they were first touched."""
     return list((_state.grads or {}).values())
 
 

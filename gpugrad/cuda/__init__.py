@@ -28,8 +28,9 @@ from .sync_debug import SyncWarning, get_sync_debug_mode, set_sync_debug_mode
 # sits above the optimizers (gpugrad/graphs.py), so gpugrad/__init__.py attaches them.
 __all__ = ["is_available", "device_count", "fused_enabled", "set_fused",
            "linear_backward_route", "set_linear_route", "LINEAR_BACKWARD_ROUTES",
-           "ROUTES_MEASURED_ON", "graph", "CapturedStep", "CaptureError", "is_step_capturing",
-           "is_capturing", "set_matmul_precision", "get_matmul_precision", "set_sync_debug_mode",
+           "ROUTES_MEASURED_ON", "graph", "CapturedStep", "CaptureError", "NeedsEagerStep",
+           "is_step_capturing", "is_capturing", "set_matmul_precision", "get_matmul_precision",
+           "set_sync_debug_mode",
            "get_sync_debug_mode", "SyncWarning"]
 
 _OFF = ("0", "false", "no", "off")

@@ -25,12 +25,13 @@ import math
 
 from ..ops.activation import sigmoid, tanh
 from ..ops.elementwise import where
+from ..ops.inplace import written_back
 from ..ops.special import erf, expm1, log1p
 from ..ops.unary import _float, clamp, exp
 
 __all__ = ["gelu", "silu", "softplus", "leaky_relu", "elu", "hardtanh", "relu6"]
 
-_GELU_APPROXIMATIONS = ("none", "tanh")
+GELU_APPROXIMATIONS = ("none", "tanh")
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_TWO_OVER_PI = math.sqrt(2.0 / math.pi)
 
@@ -49,8 +50,8 @@ def gelu(input, approximate: str = "none"):
         >>> gelu(gpugrad.tensor([1.0]), approximate="tanh")
         tensor([0.841192], device='cpu', dtype=float32)
     """
-    if approximate not in _GELU_APPROXIMATIONS:
-        raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, got "
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {GELU_APPROXIMATIONS}, got "
                          f"{approximate!r}")
     x = _float(input)
     if approximate == "none":
@@ -69,7 +70,7 @@ def silu(input, inplace: bool = False):
         tensor([-0.2689414,  0.       ,  0.7310586], device='cpu', dtype=float32)
     """
     if inplace:
-        return input.copy_(silu(input.clone()))
+        return written_back(input, silu)
     x = _float(input)
     return x * sigmoid(x)
 
@@ -117,7 +118,7 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
         tensor([-0.2,  0. ,  3. ], device='cpu', dtype=float32)
     """
     if inplace:
-        return input.copy_(leaky_relu(input.clone(), negative_slope))
+        return written_back(input, leaky_relu, negative_slope)
     x = _float(input)
     return where(x > 0, x, x * negative_slope)
 
@@ -134,7 +135,7 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
         tensor([-1.2642411,  0.       ,  2.       ], device='cpu', dtype=float32)
     """
     if inplace:
-        return input.copy_(elu(input.clone(), alpha))
+        return written_back(input, elu, alpha)
     x = _float(input)
     negative = expm1(clamp(x, max=0.0))          # no overflow where x > 0 is selected
     return where(x > 0, x, negative * alpha if alpha != 1 else negative)
@@ -155,7 +156,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
                          f"({max_val}); swap them")
     if inplace:
-        return input.copy_(hardtanh(input.clone(), min_val, max_val))
+        return written_back(input, hardtanh, min_val, max_val)
     x = _float(input)
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
 

@@ -14,7 +14,7 @@ Example::
 
 from __future__ import annotations
 
-from . import activation_functions as A
+from . import activation_functions
 from .module import Module
 
 __all__ = ["GELU", "SiLU", "Softplus", "LeakyReLU", "ELU", "Hardtanh", "ReLU6"]
@@ -32,13 +32,14 @@ class GELU(Module):
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
-        if approximate not in A._GELU_APPROXIMATIONS:
-            raise ValueError(f"GELU: approximate must be one of {A._GELU_APPROXIMATIONS}, "
-                             f"got {approximate!r}")
+        choices = activation_functions.GELU_APPROXIMATIONS
+        if approximate not in choices:
+            raise ValueError(f"GELU: approximate must be one of {choices}, got "
+                             f"{approximate!r}")
         self.approximate = approximate
 
     def forward(self, input):
-        return A.gelu(input, self.approximate)
+        return activation_functions.gelu(input, self.approximate)
 
     def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
@@ -59,7 +60,7 @@ class SiLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return A.silu(input, self.inplace)
+        return activation_functions.silu(input, self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -80,7 +81,7 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input):
-        return A.softplus(input, self.beta, self.threshold)
+        return activation_functions.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -101,7 +102,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, input):
-        return A.leaky_relu(input, self.negative_slope, self.inplace)
+        return activation_functions.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace
@@ -123,7 +124,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, input):
-        return A.elu(input, self.alpha, self.inplace)
+        return activation_functions.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -147,7 +148,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
-        return A.hardtanh(input, self.min_val, self.max_val, self.inplace)
+        return activation_functions.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + (

@@ -14,16 +14,10 @@ import numbers
 
 from .. import creation
 from ..ops import compare, elementwise, indexing
-from ..ops.selection import check_index_range
+from ..ops.selection import check_index_range, integer_index
 from .module import Module, Parameter
 
 __all__ = ["one_hot", "embedding", "Embedding"]
-
-
-def _labels(t, op: str):
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: the indices must be an integer tensor, got {t.dtype}")
-    return t
 
 
 def one_hot(tensor, num_classes: int = -1):
@@ -36,7 +30,7 @@ def one_hot(tensor, num_classes: int = -1):
         >>> F.one_hot(gpugrad.tensor([0, 2]), 3).tolist()
         [[1, 0, 0], [0, 0, 1]]
     """
-    _labels(tensor, "one_hot")
+    integer_index(tensor, "one_hot")
     if num_classes == -1:
         if not tensor.numel():
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
@@ -64,7 +58,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
                                   "supported; renormalise the weight yourself, under no_grad")
-    _labels(input, "embedding")
+    integer_index(input, "embedding")
     if weight.ndim != 2:
         raise ValueError(f"embedding: the weight must be 2-d (num_embeddings, dim), got "
                          f"shape {tuple(weight.shape)}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from .. import creation
+from ..ops.inplace import written_back
 from . import functional as F
 from .module import Module, Parameter
 
@@ -70,7 +71,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, x):
-        return x.copy_(F.relu(x.clone())) if self.inplace else F.relu(x)
+        return written_back(x, F.relu) if self.inplace else F.relu(x)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

@@ -17,7 +17,7 @@ Example::
 
 from __future__ import annotations
 
-from . import loss_functions as L
+from . import loss_functions
 from .module import Module
 
 __all__ = ["L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
@@ -47,7 +47,7 @@ class L1Loss(_Loss):
         super().__init__(reduction)
 
     def forward(self, input, target):
-        return L.l1_loss(input, target, self.reduction)
+        return loss_functions.l1_loss(input, target, self.reduction)
 
 
 class SmoothL1Loss(_Loss):
@@ -58,7 +58,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
-        return L.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return loss_functions.smooth_l1_loss(input, target, self.reduction, self.beta)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, beta={self.beta}"
@@ -72,7 +72,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
-        return L.huber_loss(input, target, self.reduction, self.delta)
+        return loss_functions.huber_loss(input, target, self.reduction, self.delta)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, delta={self.delta}"
@@ -93,7 +93,7 @@ class BCELoss(_Loss):
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):
-        return L.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return loss_functions.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -106,8 +106,8 @@ class BCEWithLogitsLoss(_Loss):
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return L.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
-                                                  self.pos_weight)
+        return loss_functions.binary_cross_entropy_with_logits(
+            input, target, self.weight, self.reduction, self.pos_weight)
 
 
 class NLLLoss(_Loss):
@@ -120,7 +120,8 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return loss_functions.nll_loss(input, target, self.weight, self.ignore_index,
+                                       self.reduction)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, ignore_index={self.ignore_index}"
@@ -142,7 +143,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input, target):
-        return L.kl_div(input, target, self.reduction, self.log_target)
+        return loss_functions.kl_div(input, target, self.reduction, self.log_target)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, log_target={self.log_target}"

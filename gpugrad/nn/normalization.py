@@ -24,7 +24,7 @@ from .module import Module, Parameter
 __all__ = ["layer_norm", "normalize", "cosine_similarity", "LayerNorm"]
 
 
-def _shape(normalized_shape) -> tuple:
+def _as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     return tuple(int(n) for n in normalized_shape)
@@ -42,15 +42,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         >>> [round(v, 3) for v in y[0].tolist()]
         [-1.0, 1.0]
     """
-    shape = _shape(normalized_shape)
-    if not shape or tuple(input.shape[-len(shape):]) != shape or input.ndim < len(shape):
+    norm_shape = _as_shape(normalized_shape)
+    k = len(norm_shape)
+    if not k or input.ndim < k or tuple(input.shape[-k:]) != norm_shape:
         raise ValueError(f"layer_norm: the input's last dimensions must be normalized_shape "
-                         f"{shape}, got input of shape {tuple(input.shape)}")
+                         f"{norm_shape}, got input of shape {tuple(input.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != shape:
-            raise ValueError(f"layer_norm: {name} must have shape {shape}, got "
+        if t is not None and tuple(t.shape) != norm_shape:
+            raise ValueError(f"layer_norm: {name} must have shape {norm_shape}, got "
                              f"{tuple(t.shape)}")
-    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    axes = tuple(range(input.ndim - k, input.ndim))
     centred = input - reduce.mean(input, axis=axes, keepdims=True)
     variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
     out = centred / unary.sqrt(variance + eps)
@@ -105,7 +106,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True, device=None, dtype=None):
         super().__init__()
-        self.normalized_shape, self.eps = _shape(normalized_shape), eps
+        self.normalized_shape, self.eps = _as_shape(normalized_shape), eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(creation.ones(*self.normalized_shape, device=device,

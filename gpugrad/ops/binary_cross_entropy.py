@@ -26,7 +26,7 @@ from .unary import clamp, log
 __all__ = ["binary_cross_entropy_elements"]
 
 LOG_FLOOR = -100.0          # each log is clamped here, as PyTorch's
-EPSILON = 1e-12             # PyTorch's floor for p (1 - p) in the gradient
+GRADIENT_FLOOR = 1e-12      # PyTorch's floor for p (1 - p) in the gradient
 
 
 def _floored_logs(xp, p):
@@ -54,27 +54,30 @@ class BinaryCrossEntropy(Op):
     broadcasts = False
 
     @staticmethod
-    def forward(xp, p, t):
+    def forward(xp, p, target):
         log_p, log_q = _floored_logs(xp, p)
-        return -(t * log_p + (1 - t) * log_q)
+        return -(target * log_p + (1 - target) * log_q)
 
     @staticmethod
     def vjp(ctx, g):
-        p, t = ctx.xs
-        grad_p = g * (p - t) / clamp(p * (1.0 - p), min=EPSILON) if ctx.needs(0) else None
-        grad_t = None
+        p, target = ctx.xs
+        grad_p = g * (p - target) / clamp(p * (1.0 - p), min=GRADIENT_FLOOR) \
+            if ctx.needs(0) else None
+        grad_target = None
         if ctx.needs(1):
             log_p, log_q = _floored_logs_of(p)
-            grad_t = g * (log_q - log_p)
-        return grad_p, grad_t
+            grad_target = g * (log_q - log_p)
+        return grad_p, grad_target
 
     @staticmethod
-    def jvp(ctx, tp, tt):
-        p, t = ctx.xs
-        out = None if tp is None else tp * (p - t) / clamp(p * (1.0 - p), min=EPSILON)
-        if tt is not None:
+    def jvp(ctx, t_p, t_target):
+        p, target = ctx.xs
+        out = None if t_p is None else \
+            t_p * (p - target) / clamp(p * (1.0 - p), min=GRADIENT_FLOOR)
+        if t_target is not None:
             log_p, log_q = _floored_logs_of(p)
-            out = tt * (log_q - log_p) if out is None else out + tt * (log_q - log_p)
+            term = t_target * (log_q - log_p)
+            out = term if out is None else out + term
         return out
 
 

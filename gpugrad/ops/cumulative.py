@@ -13,10 +13,8 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 from .record import AXIS, LINEAR, Op, apply
-from .reduce import Sum
+from .reduce import Sum, accumulating, checked_dim
 
 __all__ = ["cumsum"]
 
@@ -50,16 +48,8 @@ def cumsum(input, dim: int, *, dtype=None):
         >>> gpugrad.tensor([[1, 2], [3, 4]]).cumsum(1).tolist()
         [[1, 3], [3, 7]]
     """
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-        raise TypeError(f"cumsum: dim must be an int, got {type(dim).__name__}")
-    ndim = max(input.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"cumsum: dim {dim} is out of range for a tensor of shape "
-                         f"{tuple(input.shape)} (expected -{ndim} <= dim < {ndim})")
-    if dtype is not None:
-        input = input.astype(dtype)
-    elif input.dtype.kind in "biu":
-        input = input.astype("int64")
+    axis = checked_dim(input, dim, "cumsum")
+    input = accumulating(input, dtype)
     if input.ndim == 0:
         return apply(CumSum, input.reshape(1), axis=0).reshape(())
-    return apply(CumSum, input, axis=dim % ndim)
+    return apply(CumSum, input, axis=axis)

@@ -86,8 +86,9 @@ class Einsum(Op):
 
     @staticmethod
     def vjp(ctx, g):
-        inputs, output = _split(ctx.equation)
+        inputs, output = _subscripts(ctx.equation)
         xs = ctx.xs
+        sizes = _sizes(inputs, ctx.shapes, output, g.shape)
         grads = []
         for k, (subscripts, shape) in enumerate(zip(inputs, ctx.shapes)):
             if not ctx.needs(k):
@@ -98,7 +99,6 @@ class Einsum(Op):
             kept = "".join(c for c in subscripts if c in seen)
             equation = ",".join([output] + [s for s, _ in others]) + "->" + kept
             grad = apply(Einsum, g, *[x for _, x in others], equation=equation)
-            sizes = _sizes(inputs, ctx.shapes, output, g.shape)
             full = tuple(sizes[c] for c in subscripts)
             if kept != subscripts:      # letters only this operand had: broadcast them
                 grad = broadcast_to(reshape(grad, *(sizes[c] if c in kept else 1
@@ -117,13 +117,13 @@ class Einsum(Op):
 
     @staticmethod
     def vmap(xs, batched, equation):
-        inputs, output = _split(equation)
+        inputs, output = _subscripts(equation)
         letter = next(c for c in _LETTERS if c not in equation)
         inputs = [letter + s if b else s for s, b in zip(inputs, batched)]
         return apply(Einsum, *xs, equation=",".join(inputs) + "->" + letter + output)
 
 
-def _split(equation: str) -> tuple:
+def _subscripts(equation: str) -> tuple:
     lhs, _, output = equation.partition("->")
     return lhs.split(","), output
 

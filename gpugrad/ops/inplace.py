@@ -33,6 +33,7 @@ from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, wr
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
 from .record import Op, apply, zeros_with
+from .unary import Clone
 from .reduce import sum_to
 from .indexing import GetItem, normalize_index
 from ..tensor import Tensor
@@ -294,6 +295,21 @@ def copy_(t, src):
         return _record(t, "copy_", lambda old: _overwrite(old, src, (Ellipsis,), True),
                        copy_old=False)
     return _write(t, "copy_", _copy_into, _raw(src, t))
+
+
+def written_back(t, fn, *args, **kwargs):
+    """``fn(t, *args, **kwargs)`` written into ``t`` (one in-place write, checked and
+    versioned as ``copy_``), ``t`` returned: PyTorch's ``inplace=True`` and ``t.clamp_()``.
+    ``fn`` runs on a copy of ``t``, so what its gradient saves is not the tensor written.
+
+    Example::
+
+        >>> from gpugrad.ops.inplace import written_back
+        >>> x = gpugrad.tensor([-1.0, 2.0])
+        >>> written_back(x, gpugrad.relu) is x, x.tolist()
+        (True, [0.0, 2.0])
+    """
+    return copy_(t, fn(apply(Clone, t), *args, **kwargs))
 
 
 def setitem(t, index, value):

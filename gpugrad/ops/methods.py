@@ -108,12 +108,12 @@ def _to(self, device=None, dtype=None):
 
 
 def _in_place(fn, reads: bool = True):
-    """``t.fn_(...)``: ``fn``'s result copied into ``t`` (one in-place write, checked and
-    versioned as ``copy_``), ``t`` returned. ``reads``: ``fn`` reads ``t``'s values, so it
-    runs on a copy (what its gradient saves must not be the tensor written)."""
+    """``t.fn_(...)``: ``fn``'s result written into ``t`` (``inplace.written_back``), ``t``
+    returned; ``reads=False`` for an ``fn`` that reads only ``t``'s shape (no copy)."""
     def method(self, *args, **kwargs):
-        inplace.copy_(self, fn(unary.clone(self) if reads else self, *args, **kwargs))
-        return self
+        if reads:
+            return inplace.written_back(self, fn, *args, **kwargs)
+        return inplace.copy_(self, fn(self, *args, **kwargs))
     method.__name__ = method.__qualname__ = fn.__name__ + "_"
     method.__doc__ = f"``{fn.__name__}`` in place (``t.copy_(t.{fn.__name__}(...))``)."
     return method
@@ -143,6 +143,21 @@ def _contiguous(self):
     """This tensor if its elements are laid out in C order, else a C-ordered copy (in the
     graph), as PyTorch's ``t.contiguous()``."""
     return self if _is_contiguous(self) else unary.clone(self)
+
+
+def _view_as(self, other):
+    """This tensor in ``other``'s shape, as PyTorch's ``t.view_as(other)``."""
+    return shape.reshape(self, tuple(other.shape))
+
+
+def _type_as(self, other):
+    """This tensor as ``other``'s dtype, as PyTorch's ``t.type_as(other)``."""
+    return unary.astype(self, other.dtype)
+
+
+def _ndimension(self) -> int:
+    """The number of dimensions, as PyTorch's ``t.ndimension()`` (``t.ndim``)."""
+    return self.ndim
 
 
 def _split(self, split_size, dim=0):
@@ -211,11 +226,8 @@ METHODS = {
     "cumsum": cumulative.cumsum, "prod": product.prod, "sort": sorting.sort,
     "argsort": sorting.argsort,
     "topk": sorting.topk,
-    "view_as": lambda self, other: shape.reshape(self, tuple(other.shape)),
-    "type_as": lambda self, other: unary.astype(self, other.dtype),
-    "contiguous": _contiguous,
-    "is_contiguous": _is_contiguous,
-    "ndimension": lambda self: self.ndim,
+    "view_as": _view_as, "type_as": _type_as, "contiguous": _contiguous,
+    "is_contiguous": _is_contiguous, "ndimension": _ndimension,
     "new_zeros": creation_like.new_zeros, "new_ones": creation_like.new_ones,
     "new_full": creation_like.new_full, "new_empty": creation_like.new_empty,
     "new_tensor": creation_like.new_tensor,

@@ -13,12 +13,10 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 from . import compare
 from .elementwise import where
 from .record import AXIS, Op, apply
-from .reduce import Sum, expand_reduced
+from .reduce import Sum, accumulating, checked_dim, expand_reduced
 
 __all__ = ["prod"]
 
@@ -70,18 +68,9 @@ def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
         >>> gpugrad.tensor([[1, 2], [3, 4]]).prod(1).tolist()
         [2, 12]
     """
-    if dtype is not None:
-        input = input.astype(dtype)
-    elif input.dtype.kind in "biu":
-        input = input.astype("int64")
-    if dim is None:
+    input = accumulating(input, dtype)
+    if dim is None or input.ndim == 0:
+        if dim is not None:
+            checked_dim(input, dim, "prod")
         return apply(Prod, input, axis=None, keepdims=keepdim)
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-        raise TypeError(f"prod: dim must be an int or None, got {type(dim).__name__}")
-    ndim = max(input.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"prod: dim {dim} is out of range for a tensor of shape "
-                         f"{tuple(input.shape)} (expected -{ndim} <= dim < {ndim})")
-    if input.ndim == 0:
-        return apply(Prod, input, axis=None, keepdims=keepdim)
-    return apply(Prod, input, axis=(dim % ndim,), keepdims=keepdim)
+    return apply(Prod, input, axis=(checked_dim(input, dim, "prod"),), keepdims=keepdim)

@@ -11,8 +11,10 @@ as in PyTorch) and ``keepdims`` (or ``keepdim``). Example::
 
 from __future__ import annotations
 
+import builtins
 import collections
 import math
+import numbers
 import operator
 import warnings
 
@@ -62,6 +64,26 @@ def _kept_shape(shape: tuple, axis) -> tuple:
     if axis is None:
         return (1,) * len(shape)
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def checked_dim(x, dim, op: str) -> int:
+    """PyTorch's one ``dim`` of ``x`` as a non-negative axis (a 0-d tensor has dim 0 or
+    -1), or a TypeError/IndexError naming ``op``."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    ndim = builtins.max(x.ndim, 1)
+    if not -ndim <= dim < ndim:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape "
+                         f"{tuple(x.shape)} (expected -{ndim} <= dim < {ndim})")
+    return dim % ndim
+
+
+def accumulating(x, dtype=None):
+    """``x`` as ``dtype``, or as int64 if it is bool or integer, as PyTorch's sums and
+    products of such tensors are (NumPy's depend on the platform)."""
+    if dtype is not None:
+        return x.astype(dtype)
+    return x.astype("int64") if x.dtype.kind in "biu" else x
 
 
 def expand_reduced(g, shape: tuple, axis, keepdims: bool):

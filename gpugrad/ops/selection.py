@@ -26,22 +26,13 @@ from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import is_step_capturing
 from ..autograd.compile_mode import is_compiling
 from . import elementwise, indexing, linalg, shape, unary
+from .reduce import checked_dim
 
 __all__ = ["gather", "index_select", "masked_fill", "chunk", "split", "repeat", "mm", "bmm"]
 
 
-def _dim(x, dim: int, op: str) -> int:
-    """``dim`` as a non-negative axis of ``x``, or an IndexError naming ``op``."""
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    ndim = max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape "
-                         f"{tuple(x.shape)} (expected -{ndim} <= dim < {ndim})")
-    return dim % ndim
-
-
-def _integer_index(index, op: str) -> Tensor:
+def integer_index(index, op: str) -> Tensor:
+    """``index`` as an integer tensor, or a TypeError naming ``op``."""
     if not isinstance(index, Tensor):
         index = creation.as_tensor(np.asarray(index))
     if index.dtype.kind not in "iu":
@@ -77,8 +68,8 @@ def gather(input, dim: int, index):
         >>> gpugrad.gather(x, 0, gpugrad.tensor([[1, 0], [1, 1]])).tolist()
         [[3, 2], [3, 4]]
     """
-    dim = _dim(input, dim, "gather")
-    index = _integer_index(index, "gather")
+    dim = checked_dim(input, dim, "gather")
+    index = integer_index(index, "gather")
     if index.ndim != input.ndim:
         raise ValueError(f"gather: the index must have as many dimensions as the input; got "
                          f"index of shape {tuple(index.shape)} for input of shape "
@@ -110,8 +101,8 @@ def index_select(input, dim: int, index):
         >>> gpugrad.index_select(x, 1, gpugrad.tensor([2, 0])).tolist()
         [[3, 1], [6, 4]]
     """
-    dim = _dim(input, dim, "index_select")
-    index = _integer_index(index, "index_select")
+    dim = checked_dim(input, dim, "index_select")
+    index = integer_index(index, "index_select")
     if index.ndim > 1:
         raise ValueError(f"index_select: the index must be 1-d (or 0-d), got shape "
                          f"{tuple(index.shape)}")
@@ -146,7 +137,7 @@ def masked_fill(input, mask, value):
                          f"broadcast to the input's shape {tuple(input.shape)}")
     if not isinstance(value, Tensor):
         _check_fits(value, input.dtype)
-    if isinstance(value, Tensor):
+    else:
         if value.ndim:
             raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
                              f"{tuple(value.shape)}")
@@ -183,7 +174,7 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
         >>> [p.tolist() for p in gpugrad.arange(5).split([1, 4])]
         [[0], [1, 2, 3, 4]]
     """
-    dim = _dim(tensor, dim, "split")
+    dim = checked_dim(tensor, dim, "split")
     n = tensor.shape[dim]
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
@@ -214,9 +205,9 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
     """
     if not isinstance(chunks, numbers.Integral) or chunks <= 0:
         raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
-    n = input.shape[_dim(input, dim, "chunk")]
+    n = input.shape[checked_dim(input, dim, "chunk")]
     if n == 0:                          # (PyTorch's: ``chunks`` empty pieces)
-        return tuple(split(input, [0] * chunks, dim))
+        return split(input, [0] * chunks, dim)
     return split(input, -(-n // chunks), dim)
 
 

@@ -24,7 +24,8 @@ from .. import backend
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
-from .selection import _dim, gather
+from .reduce import checked_dim
+from .selection import gather
 
 __all__ = ["sort", "argsort", "topk"]
 
@@ -50,7 +51,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
         >>> gpugrad.tensor([[3, 1, 2]]).argsort(dim=1).tolist()
         [[1, 2, 0]]
     """
-    axis = _dim(input, dim, "argsort")
+    axis = checked_dim(input, dim, "argsort")
     if input._batched:
         return _batching.raw_over_axis(
             lambda v, a: Tensor._wrap(kernel(_order, v._array, a, descending))
@@ -90,7 +91,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         >>> scores.topk(2).indices.tolist()
         [[1, 2], [0, 1]]
     """
-    axis = _dim(input, dim, "topk")
+    axis = checked_dim(input, dim, "topk")
     n = input.shape[axis] if input.ndim else 1
     if not isinstance(k, numbers.Integral) or not 0 <= k <= n:
         raise ValueError(f"topk: k must be an int from 0 to the size of dimension {dim} "

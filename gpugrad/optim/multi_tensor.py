@@ -15,6 +15,8 @@ Parameters on NumPy, of other dtypes, non-contiguous, or with the kernels off
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 
 from .. import backend, cuda
@@ -32,6 +34,12 @@ class Bucket:
     def __init__(self, group):
         self.group, self.params = group, []
         self.slot = Slot()
+
+    def copy(self) -> "Bucket":
+        """A bucket of the same group, parameters (a list of its own) and slot."""
+        twin = Bucket.__new__(Bucket)
+        twin.group, twin.params, twin.slot = self.group, list(self.params), self.slot
+        return twin
 
 
 def fusable(p) -> bool:
@@ -68,91 +76,74 @@ def step(optimizer, recording: bool) -> set:
     return done
 
 
+Held = namedtuple("Held", "param array grad grad_array state entries")
+
+
 class ReplayedLaunch:
     """One fused launch inside a recorded CUDA graph, as the capture sees it: the optimizer
     refreshes its hyperparameters on the device before each replay (a scheduler may have
     changed the learning rate) and counts the step on the host after it, as an eager step
-    does. ``buffers``: the device data the graph reads, kept alive with it (with the
-    parameters, gradients and state tensors it was recorded for: ``held``)."""
+    does; ``guard_terms`` says what the launch reads, for the check before each replay.
+    ``buffers``: the device data the graph reads, kept alive with it (with the parameters,
+    gradients and state tensors it was recorded for: ``held``)."""
 
     def __init__(self, optimizer, bucket):
         self.optimizer = optimizer
-        self.bucket = Bucket(bucket.group)          # the launch's own: later ones change
-        self.bucket.params, self.bucket.slot = list(bucket.params), bucket.slot  # the live one
+        self.bucket = bucket.copy()             # the launch's own: later launches change it
         slot = bucket.slot
         self.buffers = (slot.current, slot.hyper, slot.steps)
-        self.counts = slot.synced_steps     # what the device step counters hold (Adam)
-        self.layout = optimizer._layout()
-        self.requires_grad = [p._requires_grad for p in optimizer._params()]
-        self.with_grad = [p._grad is not None for p in optimizer._params()]
+        self.counts = slot.synced_steps         # what the device step counters hold (Adam)
         self.held = []
         for p in bucket.params:
             state = optimizer.state.get(id(p))
             entries = tuple((k, v, v._array) for k, v in (state or {}).items()
                             if isinstance(v, Tensor))
-            self.held.append((p, p._array, p._grad, p._grad._array, state, entries))
-
-    def changed(self, set_in_step) -> "str | None":
-        """What changed since the recording that the launch would not see, or None: the
-        optimizer's groups or parameters, which of them require grad or have a gradient the
-        step does not set itself (ids ``set_in_step``), a parameter's array replaced
-        (``p.data = ...``), such a gradient replaced or set to None, optimizer state
-        replaced (``load_state_dict``), or the device step counters touched by an eager
-        step. The graph would update stale memory, or the wrong parameters: record again."""
-        optimizer = self.optimizer
-        if optimizer._layout() != self.layout:
-            return "the optimizer's parameter groups changed (add_param_group)"
-        params = optimizer._params()
-        if [p._requires_grad for p in params] != self.requires_grad:
-            return "a parameter's requires_grad was changed"
-        for p, had in zip(params, self.with_grad):
-            if id(p) not in set_in_step and (p._grad is not None) != had:
-                return ("a parameter the step does not give a gradient has one now (or no "
-                        "longer): the recorded update would skip it (or update it)")
-        slot = self.bucket.slot
-        if slot.steps is not self.buffers[2] or slot.synced_steps != self.counts:
-            return "an eager step of the same optimizer changed its step counts on the device"
-        states = optimizer.state
-        for p, array, grad, grad_array, state, entries in self.held:
-            if p._array is not array:
-                return "a parameter's array was replaced (p.data = ...)"
-            if id(p) not in set_in_step and (p._grad is not grad
-                                              or grad._array is not grad_array):
-                return "a gradient made outside the step was replaced or set to None"
-            if states.get(id(p)) is not state or any(
-                    state.get(k) is not v or v._array is not a for k, v, a in entries):
-                return "the optimizer's state was replaced (load_state_dict)"
-        return None
+            self.held.append(Held(p, p._array, p._grad, p._grad._array, state, entries))
 
     def guard_terms(self, guard, set_in_step) -> None:
-        """``changed(set_in_step) is None`` as terms of a generated check (``guard``, a
-        graph_entry.Guard): identities and comparisons of bound objects only."""
+        """What the launch reads, as terms of the check before each replay (``guard``, a
+        graph_entry.Guard), each with its reason: the optimizer's groups and parameters,
+        which of them require grad or have a gradient the step does not set itself (ids
+        ``set_in_step``), the device step counters (an eager step of the same optimizer in
+        between touches them), each updated parameter's array, such a gradient and the
+        optimizer's state tensors (``load_state_dict``)."""
         optimizer, name = self.optimizer, guard.name
         groups, opt = optimizer.param_groups, name(optimizer)
-        terms = [f"{opt}.param_groups is {name(groups)}", f"len({name(groups)}) == {len(groups)}"]
-        for gi, g in enumerate(groups):
-            params = g["params"]
-            terms += [f"{name(groups)}[{gi}] is {name(g)}",
-                      f"{name(g)}['params'] is {name(params)}",
-                      f"len({name(params)}) == {len(params)}"]
-            for i, p in enumerate(params):
-                terms += [f"{name(params)}[{i}] is {name(p)}",
-                          f"{name(p)}._requires_grad is {p._requires_grad}"]
+        layout = "the optimizer's parameter groups changed (add_param_group)"
+        guard.add(layout, f"{opt}.param_groups is {name(groups)}",
+                  f"len({name(groups)}) == {len(groups)}")
+        for i, group in enumerate(groups):
+            params = group["params"]
+            guard.add(layout, f"{name(groups)}[{i}] is {name(group)}",
+                      f"{name(group)}['params'] is {name(params)}",
+                      f"len({name(params)}) == {len(params)}")
+            for j, p in enumerate(params):
+                guard.add(layout, f"{name(params)}[{j}] is {name(p)}")
+                guard.add("a parameter's requires_grad was changed",
+                          f"{name(p)}._requires_grad is {p._requires_grad}")
                 if id(p) not in set_in_step:
-                    terms.append(f"({name(p)}._grad is not None) is {p._grad is not None}")
+                    guard.add("a parameter the step does not give a gradient has one now (or "
+                              "no longer): the recorded update would skip it (or update it)",
+                              f"({name(p)}._grad is not None) is "
+                              f"{p._grad is not None}")
         slot = self.bucket.slot
-        terms += [f"{name(slot)}.steps is {name(self.buffers[2])}",
-                  f"{name(slot)}.synced_steps == {name(self)}.counts"]
-        for p, array, grad, grad_array, state, entries in self.held:
-            terms.append(f"{name(p)}._array is {name(array)}")
-            if id(p) not in set_in_step:
-                terms += [f"{name(p)}._grad is {name(grad)}",
-                          f"{name(grad)}._array is {name(grad_array)}"]
-            terms.append(f"{opt}.state.get({id(p)}) is {name(state)}")
-            for k, v, a in entries:
-                terms += [f"{name(state)}.get({k!r}) is {name(v)}",
-                          f"{name(v)}._array is {name(a)}"]
-        guard.terms += terms
+        guard.add("an eager step of the same optimizer changed its step counts on the device",
+                  f"{name(slot)}.steps is {name(self.buffers[2])}",
+                  f"{name(slot)}.synced_steps == {name(self)}.counts")
+        for held in self.held:
+            p = name(held.param)
+            guard.add("a parameter's array was replaced (p.data = ...)",
+                      f"{p}._array is {name(held.array)}")
+            if id(held.param) not in set_in_step:
+                guard.add("a gradient made outside the step was replaced or set to None",
+                          f"{p}._grad is {name(held.grad)}",
+                          f"{name(held.grad)}._array is {name(held.grad_array)}")
+            state = "the optimizer's state was replaced (load_state_dict)"
+            guard.add(state, f"{opt}.state.get({id(held.param)}) is "
+                             f"{name(held.state)}")
+            for key, value, array in held.entries:
+                guard.add(state, f"{name(held.state)}.get({key!r}) is {name(value)}",
+                          f"{name(value)}._array is {name(array)}")
 
     def before_replay(self) -> None:
         self.optimizer._before_replay(self.bucket)
