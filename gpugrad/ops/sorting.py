@@ -20,6 +20,8 @@ from __future__ import annotations
 import numbers
 from collections import namedtuple
 
+import numpy as np
+
 from .. import backend
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
@@ -36,10 +38,11 @@ def _order(x, axis: int, descending: bool):
     """The int64 indices (raw) that sort the raw array ``x`` along ``axis``, ties in their
     input order either way."""
     xp = backend.xp_of(x)
+    kind = "stable" if xp is np else None       # (CuPy's sorts are stable, and take None)
     if not descending:
-        return xp.argsort(x, axis=axis, kind="stable").astype(xp.int64)
+        return xp.argsort(x, axis=axis, kind=kind).astype(xp.int64)
     # stable descending: sort the reversed axis stably, then read that order backwards
-    flipped = xp.argsort(xp.flip(x, axis=axis), axis=axis, kind="stable")
+    flipped = xp.argsort(xp.flip(x, axis=axis), axis=axis, kind=kind)
     return xp.flip(x.shape[axis] - 1 - flipped, axis=axis).astype(xp.int64)
 
 
