@@ -158,11 +158,8 @@ class Tensor:
     def grad(self, value: "Tensor | None"):
         if value is not None:
             _check_assigned_grad(self, value)
-        if _compiling.recorder is not None:
-            effect(setattr, self, "_grad", value)
-        else:
-            note_grads((self,))                     # (a CUDA graph's recording)
-            self._grad = value
+        note_grads((self,))                         # (a CUDA graph's recording sets it)
+        effect(setattr, self, "_grad", value)       # (a compiled step's replay sets it too)
 
     @property
     def is_leaf(self) -> bool:
