@@ -200,12 +200,9 @@ def _refuse_graphs_in(inputs, name: str) -> None:
     built outside the step (a backward in the step would walk into it, and the program
     would keep that graph's saved values), or a grad transform's stand-in (a replay's
     outputs carry no graph to differentiate)."""
+    graphs.refuse_outside_graphs(inputs, lambda i: f"gpugrad.compile: input {i} of {name}",
+                                 CompileError, "compile")
     for i, t in enumerate(inputs):
-        if t.grad_fn is not None:
-            raise CompileError(f"gpugrad.compile: input {i} of {name} carries a graph built "
-                               f"outside the step (it was computed from tensors that require "
-                               f"grad); a replay cannot include that graph: pass "
-                               f"t.detach(), or compile the computation that makes it too")
         if id(t) in differentiating.handles:
             raise CompileError(f"gpugrad.compile: input {i} of {name} is an argument "
                                f"gpugrad.func.grad/vjp/jacrev differentiates; a replay's "

@@ -73,6 +73,18 @@ def graph(step_fn, *example_inputs, warmup: int = 1) -> "CapturedStep":
 STALE_WARNING_AT = 8        # stale graphs of one step before it warns
 
 
+def refuse_outside_graphs(inputs, where, error, verb: str) -> None:
+    """Raise ``error`` for an input that carries a graph built outside the step: the
+    step's backward would walk into it, and a replay cannot include it. ``where(i)``: how
+    the message names input ``i``; ``verb``: what the caller does, "capture" or "compile"."""
+    for i, t in enumerate(inputs):
+        if t.grad_fn is not None:
+            raise error(f"{where(i)} carries a graph built outside the step (it was "
+                        f"computed from tensors that require grad); a replay cannot include "
+                        f"that graph: pass t.detach(), or {verb} the computation that makes "
+                        f"it too")
+
+
 def _as_tensors(inputs, what: str = "captured steps") -> tuple:
     """``inputs`` as a tuple, each checked to be a plain tensor (a TypeError naming the
     first that is not; a batched one, inside vmap, is refused too)."""
@@ -146,12 +158,8 @@ class CapturedStep:
 
     def __call__(self, *inputs):
         inputs = _as_tensors(inputs)
-        for i, t in enumerate(inputs):
-            if t.grad_fn is not None:
-                raise CaptureError(f"{self._name}: input {i} carries a graph built outside "
-                                   f"the step (it was computed from tensors that require "
-                                   f"grad); a captured step's backward cannot reach it: pass "
-                                   f"t.detach(), or capture the computation that makes it")
+        refuse_outside_graphs(inputs, lambda i: f"{self._name}: input {i}", CaptureError,
+                              "capture")
         entry = self._entry(inputs)
         if entry.calls < self.warmup:               # eager, under the rules: allocates,
             return self._eager(entry, inputs)       # compiles, and shows mistakes early
