@@ -15,6 +15,8 @@ Example::
 from __future__ import annotations
 
 import numbers
+import threading
+import warnings
 
 import numpy as np
 
@@ -93,6 +95,37 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         # recording takes the path below, which writes the factory down)
         return _finish(np.array(data, get_default_dtype()), requires_grad)
     is_tensor = isinstance(data, Tensor)
+    if is_tensor and data._requires_grad:
+        _warn_graph_cut("gpugrad.tensor(t)", "t.clone()")
+    if data.__class__ in (list, tuple):
+        copying.depth += 1              # (Tensor.__array__ notes a tensor requiring grad)
+        try:
+            return _tensor_from(data, dtype, device, requires_grad, is_tensor)
+        finally:
+            copying.depth -= 1
+            if copying.cut and not copying.depth:
+                copying.cut = False
+                _warn_graph_cut("gpugrad.tensor([...])", "gpugrad.stack([...]) (as JAX's "
+                                "jnp.array)")
+    return _tensor_from(data, dtype, device, requires_grad, is_tensor)
+
+
+class _Copying(threading.local):
+    depth = 0           # gpugrad.tensor() calls converting a list or tuple now
+    cut = False         # one of them read a tensor that requires grad
+
+
+copying = _Copying()
+
+
+def _warn_graph_cut(what: str, instead: str) -> None:
+    warnings.warn(f"{what} copies the values of a tensor that requires grad, without its "
+                  f"graph: no gradient flows back through the result (backward, grad and "
+                  f"jacobian see a constant). For a differentiable result use {instead}; to "
+                  f"say the copy is meant, pass t.detach().", UserWarning, stacklevel=3)
+
+
+def _tensor_from(data, dtype, device, requires_grad, is_tensor) -> Tensor:
     source = data._array if is_tensor else data
     on_device = _is_device_array(source)
     if device is not None:

@@ -30,6 +30,7 @@ import numpy as np
 
 from . import backend
 from .autograd.capture_mode import refuse_host_sync
+from .creation import copying
 from .tensor import Tensor
 
 __all__ = ["from_dlpack"]
@@ -136,6 +137,8 @@ def to_numpy_array(t: Tensor, dtype=None, copy=None) -> np.ndarray:
     A CUDA tensor is refused: reading it is a copy to the host, made explicit by
     ``.numpy()``."""
     refuse_host_sync("np.asarray(t), np.array(t) (Tensor.__array__)")
+    if t._requires_grad and copying.depth:
+        copying.cut = True                  # gpugrad.tensor([t, ...]) will warn
     array = t._array
     if not isinstance(array, np.ndarray):
         raise TypeError(f"implicit conversion of a {t.device} tensor to a NumPy array is not "

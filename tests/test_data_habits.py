@@ -234,3 +234,17 @@ def test_default_collate_agrees_with_pytorch():
         for a, b in zip(ours_batch, their_batch):
             assert str(a.dtype) == str(b.dtype).replace("torch.", "")
             np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_load_file_names_files_of_the_wrong_kind(tmp_path):
+    """A .npy array, text named .npz and an X without feature columns: each refused with
+    the file's name and what load_file reads (no hint at unpickling)."""
+    np.save(tmp_path / "a.npy", np.zeros((3, 2)))
+    (tmp_path / "t.npz").write_text("not a zip")
+    np.savez(tmp_path / "x0.npz", X=np.zeros((5, 0)), y=np.zeros(5, dtype=np.int64))
+    wanted = {"a.npy": "is a NumPy .npy file", "t.npz": "is a text file, not an .npz archive",
+              "x0.npz": "X has 0 feature columns"}
+    for name, message in wanted.items():
+        with pytest.raises(gpugrad.data.DataError, match=message) as caught:
+            gpugrad.data.load_file(tmp_path / name)
+        assert name in str(caught.value) and "pickle" not in str(caught.value)

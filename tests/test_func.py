@@ -272,3 +272,36 @@ def test_forward_mode_with_respect_to_a_bias(device):
     np.testing.assert_allclose(func.hessian(loss)(bt).numpy(), 8 * np.eye(2), atol=1e-12)
     v = gpugrad.tensor([0.5, 3.0], dtype="float64", device=device)
     np.testing.assert_allclose(func.hvp(loss, (bt,), (v,)).numpy(), [4.0, 24.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["no_grad", "set_grad_enabled", "inference_mode"])
+def test_reverse_transforms_differentiate_under_an_outer_no_grad(mode):
+    """As torch.func: a transform called under no_grad() (evaluation code, an optimizer's
+    step) still differentiates f; f(v) = sum(v^3): grad 3v^2, Hessian diag(6v)."""
+    x = gpugrad.tensor([0.3, -0.5, 1.2], dtype="float64")
+    v = x.numpy()
+    f = lambda t: (t ** 3).sum()                                    # noqa: E731
+    outer = {"no_grad": gpugrad.no_grad, "inference_mode": gpugrad.inference_mode,
+             "set_grad_enabled": lambda: gpugrad.set_grad_enabled(False)}[mode]
+    with outer():
+        results = [func.grad(f)(x), func.value_and_grad(f)(x)[1],
+                   func.vjp(lambda t: t ** 3, x)[1](gpugrad.ones(3, dtype="float64"))[0],
+                   func.jacrev(lambda t: t ** 3)(x).numpy().diagonal(),
+                   func.vmap(func.grad(lambda t: t ** 3))(x)]
+        hessian = func.hessian(f)(x)
+        assert not gpugrad.is_grad_enabled()
+    for got in results:
+        np.testing.assert_allclose(np.asarray(got), 3 * v ** 2, rtol=1e-14)
+    np.testing.assert_allclose(hessian.numpy(), np.diag(6 * v), rtol=1e-14)
+    assert not results[0].requires_grad
+
+
+def test_a_no_grad_inside_the_function_is_respected():
+    """d/dv sum(v * c) with c = 2v computed under no_grad inside f: c is a constant, 2v."""
+    x = gpugrad.tensor([0.3, -0.5, 1.2], dtype="float64")
+
+    def f(t):
+        with gpugrad.no_grad():
+            c = t * 2
+        return (t * c).sum()
+    np.testing.assert_allclose(func.grad(f)(x).numpy(), 2 * x.numpy(), rtol=1e-15)

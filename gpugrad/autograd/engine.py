@@ -115,12 +115,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=None, *, materialize_grads=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     Returns a tuple with one gradient per input (``None`` for unused inputs when
-    ``allow_unused=True``). With ``create_graph=True`` the gradients are themselves
-    differentiable, to any order.
+    ``allow_unused=True``; zeros with ``materialize_grads=True``, which implies it, as in
+    PyTorch). With ``create_graph=True`` the gradients are themselves differentiable, to
+    any order.
 
     Example::
 
@@ -130,6 +131,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> g.item(), h.item(), x.grad is None          # returned, not accumulated
         (6.0, 2.0, True)
     """
+    if materialize_grads and allow_unused is False:
+        raise ValueError("autograd.grad: materialize_grads=True gives zeros for unused "
+                         "inputs, which allow_unused=False refuses; leave allow_unused out")
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
     outputs = _as_sequence(outputs, "outputs")
     inputs = _as_sequence(inputs, "inputs")
     retain_graph = create_graph if retain_graph is None else retain_graph
@@ -147,6 +152,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 f"get None for it.")
         if g is not None and not create_graph:
             g = without_graph(g)
+        elif g is None and materialize_grads:
+            g = _tensor_type()._wrap(t._xp().zeros_like(t._array))
         result.append(g)
     return tuple(result)
 

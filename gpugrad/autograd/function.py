@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from .. import backend
 from .dual_levels import active_levels, disabled as forward_ad_disabled, live_tangents
+from .function_styles import run_forward
 from .graph import Node, SavedTensor, freed_graph_error, gradient_edge
 from .saved_hooks import is_checkpoint_recomputing
 from .mode import _state, no_grad
@@ -128,6 +129,9 @@ class Function:
     staticmethod returning ``(output, out_dims)`` (as torch.func's; see
     ``function_vmap.py``).
 
+    ``forward`` may take ``ctx`` first, or, as PyTorch's newer style, only the inputs, with
+    a ``setup_context(ctx, inputs, output)`` staticmethod saving what backward needs (a
+    forward whose first parameter is named ``ctx`` is given the ctx either way).
     ``backward`` returns one gradient per argument of ``forward`` (None for arguments that
     are not tensors or need none). For forward mode, define ``jvp(ctx, *tangents)``: one
     tangent (or None) per argument of ``forward`` in, the output tangent(s) out; it runs on
@@ -165,7 +169,7 @@ class Function:
             single = len(outputs) == 1
         else:
             with no_grad(), forward_ad_disabled():
-                outputs = cls.forward(ctx, *args, **kwargs)
+                outputs = run_forward(cls, ctx, args, kwargs)
             single = not isinstance(outputs, tuple)
             outputs = (outputs,) if single else outputs
         wanted = _state.grad_enabled and any(needs)

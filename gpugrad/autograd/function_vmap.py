@@ -43,6 +43,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .batched import BatchedTensor, level_of, reentered
+from .function_styles import run_forward
 from .mode import is_grad_enabled, no_grad
 from .once_differentiable import refuse_twice
 
@@ -133,7 +134,7 @@ def _forward(gctx, cls, ctx, call, *values):
     their graph and version counters); ``values`` are their batch values, the inputs of this
     node on the batch."""
     level, in_dims, kwargs, args, found = call
-    output = cls.forward(ctx, *args, **kwargs)
+    output = run_forward(cls, ctx, args, kwargs)
     ctx.freeze_saved()              # the batch's jvp and backward read them too (saved once)
     outputs = output if isinstance(output, tuple) else (output,)
     marked = {id(t) for t in ctx._non_differentiable}

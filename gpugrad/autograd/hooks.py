@@ -30,7 +30,7 @@ def run_pre_hooks(node, grads: list, create_graph: bool, handouts, Tensor) -> No
         for nr, ref in node._retained.items():
             t = ref()
             if t is not None and grads[nr] is not None:
-                store_grad_copy(t, grads[nr], create_graph)
+                store_grad_copy(t, grads[nr], create_graph, in_place=False)
 
 
 def _apply(hooks: list, grads: list, nr: int, handouts, Tensor) -> None:

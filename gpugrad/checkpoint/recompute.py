@@ -198,12 +198,19 @@ def _name(fn) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
 
-def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
+def checkpoint(fn, *args, preserve_rng_state: bool = True, use_reentrant=None,
+               context_fn=None, determinism_check: str = "default", debug: bool = False,
+               **kwargs):
     """``fn(*args, **kwargs)``, keeping none of the values its ops save for backward; they
     are recomputed (by running ``fn`` again) when backward first needs one.
 
     With ``preserve_rng_state``, the recomputation sees the random state of the first run,
-    so Dropout masks are the same. Under ``no_grad`` it is a plain call.
+    so Dropout masks are the same. Under ``no_grad`` it is a plain call. It works as
+    PyTorch's non-reentrant checkpoint (``use_reentrant=False``, through saved-tensor
+    hooks), whatever ``use_reentrant`` says: the gradients are the same, and it also
+    works with ``autograd.grad`` and inputs that do not require grad. PyTorch's
+    ``determinism_check`` and ``debug`` are accepted (nothing is checked or traced);
+    ``context_fn`` (selective checkpointing) is not supported.
 
     Example::
 
@@ -217,6 +224,7 @@ def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
         >>> len(calls), x.grad.tolist()        # run twice: forward, then again in backward
         (2, [2.0, 4.0])
     """
+    _check_torch_options(use_reentrant, context_fn, determinism_check, debug)
     if not is_grad_enabled():
         return fn(*args, **kwargs)
     frame = _Frame(fn, args, kwargs, preserve_rng_state)
@@ -224,7 +232,23 @@ def checkpoint(fn, *args, preserve_rng_state: bool = True, **kwargs):
         return fn(*args, **kwargs)
 
 
-def checkpoint_sequential(functions, segments: int, input, preserve_rng_state: bool = True):
+def _check_torch_options(use_reentrant, context_fn, determinism_check, debug) -> None:
+    """Refuse PyTorch checkpoint options this checkpoint cannot honour, by name."""
+    if use_reentrant not in (None, True, False):
+        raise TypeError(f"checkpoint: use_reentrant must be True, False or None, got "
+                        f"{use_reentrant!r}")
+    if context_fn is not None:
+        raise NotImplementedError("checkpoint: context_fn (PyTorch's selective activation "
+                                  "checkpointing) is not supported; leave it out")
+    if determinism_check not in ("default", "none"):
+        raise ValueError(f"checkpoint: determinism_check must be 'default' or 'none', got "
+                         f"{determinism_check!r}")
+    if not isinstance(debug, bool):
+        raise TypeError(f"checkpoint: debug must be a bool, got {type(debug).__name__}")
+
+
+def checkpoint_sequential(functions, segments: int, input, use_reentrant=None,
+                          preserve_rng_state: bool = True):
     """Run ``functions`` (a Sequential, or a list of modules or callables) on ``input`` one
     after another, split as PyTorch's ``torch.utils.checkpoint.checkpoint_sequential``
     splits them: ``segments - 1`` chunks of ``len(functions) // segments`` run under
@@ -247,6 +271,7 @@ def checkpoint_sequential(functions, segments: int, input, preserve_rng_state: b
     """
     if segments < 1:
         raise ValueError(f"checkpoint_sequential: segments must be >= 1, got {segments}")
+    _check_torch_options(use_reentrant, None, "default", False)
     # a Sequential (a sliceable module) runs its chunks as Sequentials: pairs stay fused
     sliced = callable(functions) and hasattr(functions, "__getitem__")
     items = functions if sliced else list(functions)

@@ -21,6 +21,7 @@ from importlib import resources
 import numpy as np
 
 from .. import backend
+from ..serialization import not_an_npz
 from ..tensor import Tensor
 from .csv_reader import read_csv
 from .errors import MAX_CLASSES as _MAX_CLASSES, DataError
@@ -139,6 +140,9 @@ def _validated(X, y, source: str):
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim != 2:
         raise DataError(f"{source}: X must be 2-D (rows, features), got shape {X.shape}")
+    if X.shape[1] == 0:
+        raise DataError(f"{source}: X has 0 feature columns (shape {X.shape}); each row "
+                        f"needs at least one feature")
     if y.ndim != 1:
         raise DataError(f"{source}: y must be 1-D (one label per row), got shape {y.shape}")
     if len(X) != len(y):
@@ -184,6 +188,10 @@ def load_file(path):
         raise FileNotFoundError(f"data file not found: {path}")
     if os.path.isdir(path):
         raise DataError(f"{path} is a folder; --data takes a .npz or .csv file")
+    foreign = not_an_npz(path)
+    if foreign and (path.endswith(".npz") or foreign.startswith("a NumPy .npy")):
+        raise DataError(f"{path} is {foreign.split('; ')[0]}; load_file reads an .npz "
+                        f"archive with arrays X and y, or a CSV with the label last")
     if path.endswith(".npz"):
         try:
             with np.load(path, allow_pickle=False) as archive:

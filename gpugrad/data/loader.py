@@ -56,6 +56,11 @@ class DataLoader:
     is made (so ``gpugrad.manual_seed`` reproduces it); ``drop_last`` skips a final short
     batch. Shapes: X (N, ...) and y (N, ...) -> batches (B, ...).
 
+    PyTorch's worker options are accepted (``num_workers``, ``pin_memory``, ``timeout``,
+    ``worker_init_fn``, ``prefetch_factor``, ``persistent_workers``) and change nothing:
+    batches are made in the calling process, by one indexing of in-memory data, in the
+    same order for any ``num_workers``; ``worker_init_fn`` is never called.
+
     For data-parallel training, ``world_size`` ranks build the loader with the same seed
     and the global ``batch_size``; rank ``rank`` gets rows ``[rank * b, (rank + 1) * b)`` of
     every global batch, b = batch_size / world_size, so the ranks together see exactly the
@@ -77,7 +82,10 @@ class DataLoader:
 
     def __init__(self, dataset, y=None, batch_size: int | None = 32, shuffle: bool = False,
                  drop_last: bool = False, seed: int | None = None, rank: int = 0,
-                 world_size: int = 1, collate_fn=None):
+                 world_size: int = 1, collate_fn=None, *, num_workers: int = 0,
+                 pin_memory: bool = False, timeout: float = 0, worker_init_fn=None,
+                 prefetch_factor=None, persistent_workers: bool = False):
+        _check_worker_options(num_workers, pin_memory, timeout, worker_init_fn)
         if isinstance(y, numbers.Integral) and not isinstance(y, (bool, np.ndarray)):
             if batch_size != 32:                     # DataLoader(dataset, 64), as PyTorch's
                 raise TypeError(f"DataLoader got two batch sizes: {y} (second argument) and "
@@ -207,6 +215,20 @@ class DataLoader:
         for i in rows:                                                  # DataLoader(X, y)
             sample = [Tensor._wrap(array[int(i), ...]) for array in self._arrays]
             yield sample[0] if self.y is None else tuple(sample)
+
+
+def _check_worker_options(num_workers, pin_memory, timeout, worker_init_fn) -> None:
+    """PyTorch's worker options, checked as PyTorch checks them (they change nothing)."""
+    if not isinstance(num_workers, numbers.Integral) or isinstance(num_workers, bool) or \
+            num_workers < 0:
+        raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
+    if not isinstance(pin_memory, bool):
+        raise TypeError(f"DataLoader: pin_memory must be a bool, got {pin_memory!r}")
+    if not isinstance(timeout, numbers.Real) or timeout < 0:
+        raise ValueError(f"DataLoader: timeout must be a number >= 0, got {timeout!r}")
+    if worker_init_fn is not None and not callable(worker_init_fn):
+        raise TypeError(f"DataLoader: worker_init_fn must be callable or None, got "
+                        f"{type(worker_init_fn).__name__}")
 
 
 def _is_count(value) -> bool:

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from ..autograd import forward_ad
 from ..pytree import tree_flatten, tree_unflatten
-from .transforms import _argnums, _gradients, _Handles, _tensor, _zeros_like, grad, jvp
+from .transforms import (_argnums, _detached, _gradients, _Handles, _split_aux, _tensor,
+                         _zeros_like, grad, jvp, primal_values)
 from .vmap import vmap
 
 __all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
@@ -34,9 +35,10 @@ def _eye_rows(like, n: int):
     return eye(n, dtype=like.dtype, device=like.device)
 
 
-def jacrev(f, argnums=0, *, chunk_size=None):
+def jacrev(f, argnums=0, *, has_aux: bool = False, chunk_size=None):
     """The Jacobian of f by reverse mode: the vjps of all m output directions in one
-    batched pass (``vmap`` over the cotangents). Prefer it when outputs are few.
+    batched pass (``vmap`` over the cotangents). Prefer it when outputs are few. With
+    ``has_aux=True``, f returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
 
     Shapes: for output ``out`` and argument ``x``, the block is ``out.shape + x.shape``;
     with tuple ``argnums`` each output gives a tuple of blocks.
@@ -53,6 +55,8 @@ def jacrev(f, argnums=0, *, chunk_size=None):
         nums = _argnums(argnums, len(args))
         handles = _Handles(args, nums)
         out = handles.call(f, **kwargs)
+        if has_aux:
+            out, aux = _split_aux(out, "jacrev")
         out_leaves, out_spec = tree_flatten(out)
         outputs = [_tensor(o, "an output") for o in out_leaves]
         handles.note_outputs(outputs)
@@ -63,7 +67,10 @@ def jacrev(f, argnums=0, *, chunk_size=None):
             per_handle = [reshape_to(r, tuple(o.shape) + tuple(h.shape))   # (m,) + h.shape
                           for r, h in zip(rows, flat)]                      # to o + h shape
             blocks.append(handles.regroup(per_handle, isinstance(argnums, int)))
-        return tree_unflatten(out_spec, blocks)
+        jacobian = tree_unflatten(out_spec, blocks)
+        if has_aux:
+            return jacobian, (aux if handles.create_graph else _detached(aux))
+        return jacobian
     return jacrev_f
 
 
@@ -85,10 +92,12 @@ def _pull_back_rows(o, handles, chunk_size) -> list:
     return list(vmap(pull, chunk_size=chunk_size)(_eye_rows(o, o.size)))
 
 
-def jacfwd(f, argnums=0, *, chunk_size=None, randomness: str = "error"):
+def jacfwd(f, argnums=0, has_aux: bool = False, *, chunk_size=None,
+           randomness: str = "error"):
     """The Jacobian of f by forward mode: the jvps of all n input directions in one batched
     pass (``vmap`` over the tangents). Prefer it when inputs are few. f runs inside that
-    vmap, so random draws in it follow ``randomness`` (as torch.func's jacfwd).
+    vmap, so random draws in it follow ``randomness`` (as torch.func's jacfwd). With
+    ``has_aux=True``, f returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
 
     Shapes as ``jacrev``: ``out.shape + x.shape`` per output and argument.
 
@@ -108,7 +117,8 @@ def jacfwd(f, argnums=0, *, chunk_size=None, randomness: str = "error"):
             leaves.append([_tensor(leaf, f"argument {n}") for leaf in arg_leaves])
         flat = [leaf for group in leaves for leaf in group]
         found = {}
-        columns = [_push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found,
+        main = _keeping_aux(f, found) if has_aux else f
+        columns = [_push_forward_columns(main, args, kwargs, nums, specs, leaves, j, x, found,
                                          chunk_size, randomness) for j, x in enumerate(flat)]
         out_spec, shapes = found["spec"], found["shapes"]
         blocks = []
@@ -119,8 +129,25 @@ def jacfwd(f, argnums=0, *, chunk_size=None, randomness: str = "error"):
                 trees.append(tree_unflatten(spec, per_leaf[start:start + len(group)]))
                 start += len(group)
             blocks.append(trees[0] if isinstance(argnums, int) else tuple(trees))
-        return tree_unflatten(out_spec, blocks)
+        jacobian = tree_unflatten(out_spec, blocks)
+        return (jacobian, found["aux"]) if has_aux else jacobian
     return jacfwd_f
+
+
+def _keeping_aux(f, found: dict):
+    """f for ``jacfwd(has_aux=True)``: its output alone, its aux's primal values kept in
+    ``found["aux"]`` (from the first call; aux may not depend on the pushed tangents)."""
+    def main(*args, **kwargs):
+        out, aux = _split_aux(f(*args, **kwargs), "jacfwd")
+        if "aux" not in found:
+            aux = primal_values(aux)
+            leaves, _ = tree_flatten(aux)
+            if any(getattr(leaf, "_batched", False) for leaf in leaves):
+                raise ValueError("jacfwd with has_aux=True: aux depends on the tangents "
+                                 "pushed through f; return values of the primals only")
+            found["aux"] = aux
+        return out
+    return main
 
 
 def _push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found, chunk_size,

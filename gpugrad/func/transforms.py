@@ -38,7 +38,7 @@ import numpy as np
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.graph import AccumulateGrad, grad_accumulator, gradient_edge
-from ..autograd.mode import is_grad_enabled
+from ..autograd.mode import enable_grad, is_grad_enabled
 from ..autograd.walk import nodes_behind
 from ..pytree import tree_flatten, tree_unflatten
 
@@ -113,11 +113,14 @@ class _Handles:
     def call(self, f, **kwargs):
         """``f`` on the arguments with the handles in place, listed in ``differentiating``
         while it runs (a compiled step refuses them as inputs: its outputs carry no graph to
-        differentiate)."""
+        differentiate). Grad mode is on while it runs, as in ``torch.func``: a transform
+        called under ``no_grad()`` still differentiates f (a ``no_grad()`` inside f is
+        respected)."""
         mine = {id(h) for h in self.flat} - differentiating.handles
         differentiating.handles |= mine
         try:
-            return f(*self.args, **kwargs)
+            with enable_grad():
+                return f(*self.args, **kwargs)
         finally:
             differentiating.handles -= mine
 
@@ -196,6 +199,21 @@ def _scalar_output(out, name: str):
     return out
 
 
+def _split_aux(result, name: str) -> tuple:
+    """``(output, aux)`` from what a ``has_aux=True`` function returned."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"{name} with has_aux=True: the function must return a pair "
+                        f"(output, aux), got {type(result).__name__}")
+    return result
+
+
+def _detached(tree):
+    """``tree`` with its tensors cut from the graph (an aux output: not differentiated)."""
+    from ..tensor import Tensor
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten(spec, [x.detach() if isinstance(x, Tensor) else x for x in leaves])
+
+
 def value_and_grad(f, argnums=0, has_aux: bool = False):
     """A function returning ``(f(*args), grad)`` (``((value, aux), grad)`` with ``has_aux``),
     one reverse pass for both. See ``grad``.
@@ -210,9 +228,7 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         handles = _Handles(args, nums)
         result = handles.call(f, **kwargs)
         if has_aux:
-            if not (isinstance(result, tuple) and len(result) == 2):
-                raise TypeError("with has_aux=True the function must return (output, aux)")
-            result, aux = result
+            result, aux = _split_aux(result, "grad")
         out = _scalar_output(result, "grad")
         handles.note_outputs([out])
         grads = _gradients([out], [_ones_like(out)], handles, handles.create_graph)
@@ -247,9 +263,11 @@ def grad(f, argnums=0, has_aux: bool = False):
     return grad_f
 
 
-def vjp(f, *primals):
+def vjp(f, *primals, has_aux: bool = False):
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangents)`` returns, for every primal, the
     cotangent pulled back through f (one reverse pass per call; it can be called many times).
+    With ``has_aux=True``, f returns ``(output, aux)`` and vjp returns ``(output, vjp_fn,
+    aux)``, aux not differentiated (as torch.func's).
 
     ``cotangents`` has the structure of f's output. Example::
 
@@ -261,6 +279,8 @@ def vjp(f, *primals):
     """
     handles = _Handles(primals, tuple(range(len(primals))))
     out = handles.call(f)
+    if has_aux:
+        out, aux = _split_aux(out, "vjp")
     out_leaves, out_spec = tree_flatten(out)
     outputs = [_tensor(o, "an output") for o in out_leaves]
     handles.note_outputs(outputs)
@@ -281,12 +301,16 @@ def vjp(f, *primals):
 
     shown = out if handles.create_graph else tree_unflatten(out_spec,
                                                             [o.detach() for o in outputs])
+    if has_aux:
+        return shown, vjp_fn, (aux if handles.create_graph else _detached(aux))
     return shown, vjp_fn
 
 
-def jvp(f, primals, tangents):
+def jvp(f, primals, tangents, *, has_aux: bool = False):
     """``(f(*primals), tangents_out)``: the Jacobian of f at ``primals`` applied to
-    ``tangents``, in one forward-mode pass (no tape: memory stays flat).
+    ``tangents``, in one forward-mode pass (no tape: memory stays flat). With
+    ``has_aux=True``, f returns ``(output, aux)`` and jvp returns ``(output, tangents_out,
+    aux)``, aux's primal values (not differentiated).
 
     ``primals`` and ``tangents`` are tuples (one entry per argument) of the same structure.
 
@@ -305,6 +329,9 @@ def jvp(f, primals, tangents):
         duals = [forward_ad.make_dual(_tensor(p, "a primal"), _tensor(t, "a tangent"))
                  for p, t in zip(p_leaves, t_leaves)]
         out = f(*tree_unflatten(p_spec, duals))
+        if has_aux:
+            out, aux = _split_aux(out, "jvp")
+            aux = primal_values(aux)
         out_leaves, out_spec = tree_flatten(out)
         primal_out, tangent_out = [], []
         for o in out_leaves:
@@ -312,4 +339,15 @@ def jvp(f, primals, tangents):
             primal, tangent = forward_ad.unpack_dual(o)
             primal_out.append(primal)
             tangent_out.append(tangent if tangent is not None else _zeros_like(primal))
+    if has_aux:
+        return tree_unflatten(out_spec, primal_out), tree_unflatten(out_spec, tangent_out), aux
     return tree_unflatten(out_spec, primal_out), tree_unflatten(out_spec, tangent_out)
+
+
+def primal_values(tree):
+    """``tree`` with each tensor replaced by its primal value (its tangent dropped): an aux
+    output of a forward-mode transform."""
+    from ..tensor import Tensor
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten(spec, [forward_ad.unpack_dual(x).primal if isinstance(x, Tensor)
+                                 else x for x in leaves])

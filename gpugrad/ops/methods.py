@@ -17,8 +17,9 @@ from .. import backend, creation, creation_like
 from ..autograd.batched import innermost_array
 from ..tensor import Tensor
 from .record import apply
-from . import (activation, compare, cumulative, elementwise, indexing, inplace, linalg, norms,
-               numpy_protocol, product, reduce, selection, shape, sorting, special, unary)
+from . import (activation, compare, cumulative, diagonal, elementwise, indexing, inplace,
+               linalg, norms, numpy_protocol, product, reduce, selection, shape, sorting,
+               special, unary)
 
 
 def _reflected(fn):
@@ -145,6 +146,27 @@ def _contiguous(self):
     return self if _is_contiguous(self) else unary.clone(self)
 
 
+def _detach_(self):
+    """Cut this tensor from the graph in place, as PyTorch's ``t.detach_()``: it becomes a
+    leaf that does not require grad (a view of a tensor that requires grad is refused, as
+    there: its base would still be in the graph; use ``t = t.detach()``).
+
+    Example::
+
+        >>> y = gpugrad.ones(2, requires_grad=True) * 2
+        >>> y.detach_().requires_grad, y.grad_fn is None
+        (False, True)
+    """
+    if self._base is not None and self._requires_grad:
+        raise RuntimeError(f"detach_(): this tensor (shape {tuple(self.shape)}) is a view of "
+                           f"another that requires grad (from indexing, reshape, "
+                           f"transpose...), which cannot be cut in place; use t = t.detach()")
+    self.grad_fn = None
+    self.output_nr = 0
+    self._requires_grad = False
+    return self
+
+
 def _view_as(self, other):
     """This tensor in ``other``'s shape, as PyTorch's ``t.view_as(other)``."""
     return shape.reshape(self, tuple(other.shape))
@@ -223,10 +245,11 @@ METHODS = {
     "masked_fill": selection.masked_fill, "chunk": selection.chunk, "split": _split,
     "allclose": compare.allclose,
     "repeat": selection.repeat, "norm": norms.norm, "square": elementwise.square,
-    "cumsum": cumulative.cumsum, "prod": product.prod, "sort": sorting.sort,
+    "diagonal": diagonal.diagonal, "diag": diagonal.diag, "diag_embed": diagonal.diag_embed,
+    "trace": diagonal.trace, "cumsum": cumulative.cumsum, "prod": product.prod, "sort": sorting.sort,
     "argsort": sorting.argsort,
     "topk": sorting.topk,
-    "view_as": _view_as, "type_as": _type_as, "contiguous": _contiguous,
+    "detach_": _detach_, "view_as": _view_as, "type_as": _type_as, "contiguous": _contiguous,
     "is_contiguous": _is_contiguous, "ndimension": _ndimension,
     "new_zeros": creation_like.new_zeros, "new_ones": creation_like.new_ones,
     "new_full": creation_like.new_full, "new_empty": creation_like.new_empty,

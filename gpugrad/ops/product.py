@@ -21,23 +21,28 @@ from .reduce import Sum, accumulating, checked_dim, expand_reduced
 __all__ = ["prod"]
 
 
-def _others(x, ans, axis, keepdims):
-    """For each element, the product of the other elements it was multiplied with: ``ans /
-    x`` where its slice has no zero; the product of the rest at a slice's one zero; 0 at
-    every element of a slice with two zeros or more (and at the others of a slice with
-    one)."""
+def _others(x, axis):
+    """For each element, the product of the other elements it was multiplied with, written
+    so that its own derivatives are exact too (second derivatives of ``prod`` through
+    zeros, as PyTorch's): at a non-zero element, (the product of the slice's zeros) times
+    (the product of its non-zeros) / the element, which is ``ans / x`` where the slice has
+    no zero; at a zero, the product of the non-zeros times the product of the slice's other
+    zeros: 1 for a slice's only zero, the other zero's value for two (0, with slope 1),
+    and 0 for three or more (exact to the second derivative of ``prod``)."""
     zero = compare.equal(x, 0)
     zeros = apply(Sum, zero.astype(x.dtype), axis=axis, keepdims=True)
-    rest = apply(Prod, where(zero, 1.0, x), axis=axis, keepdims=True)
-    full = expand_reduced(ans, x.shape, axis, keepdims)
-    no_zero = full / where(zero, 1.0, x)
-    return where(zeros == 0, no_zero, where(zero & (zeros == 1), rest, 0.0))
+    nonzeros_product = apply(Prod, where(zero, 1.0, x), axis=axis, keepdims=True)
+    zeros_product = apply(Prod, where(zero, x, 1.0), axis=axis, keepdims=True)
+    at_nonzero = zeros_product * nonzeros_product / where(zero, 1.0, x)
+    zeros_sum = apply(Sum, where(zero, x, 0.0), axis=axis, keepdims=True)
+    other_zeros = where(zeros == 1, 1.0, where(zeros == 2, zeros_sum - x, 0.0))
+    return where(zero, nonzeros_product * other_zeros, at_nonzero)
 
 
 class Prod(Op):
     """The product over ``axis`` (a tuple, or None for all). (...) -> reduced shape."""
 
-    save = "x0 ans"
+    save = "x0"
     vmap = AXIS
 
     @staticmethod
@@ -48,12 +53,12 @@ class Prod(Op):
     def vjp(ctx, g):
         x = ctx.xs[0]
         return expand_reduced(g, x.shape, ctx.axis, ctx.keepdims) * \
-            _others(x, ctx.ans, ctx.axis, ctx.keepdims)
+            _others(x, ctx.axis)
 
     @staticmethod
     def jvp(ctx, t):
         x = ctx.xs[0]
-        return apply(Sum, t * _others(x, ctx.ans, ctx.axis, ctx.keepdims), axis=ctx.axis,
+        return apply(Sum, t * _others(x, ctx.axis), axis=ctx.axis,
                      keepdims=ctx.keepdims)
 
 
