@@ -31,6 +31,7 @@ from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat,
                   transpose, unsqueeze, var, view, where)
 from .ops.compare import allclose
 from .ops.cumulative import cumsum
+from .ops.diagonal import diag, diag_embed, diagonal, trace
 from .ops.einsum import einsum
 from .ops.product import prod
 from .ops.sorting import argsort, sort, topk
@@ -76,7 +77,8 @@ __all__ = [
     "maximum", "mean", "min", "minimum", "movedim", "mul", "neg", "not_equal", "permute", "pow",
     "relu", "reshape", "sigmoid", "sign", "softmax", "sqrt", "squeeze", "stack", "std", "sub",
     "sum", "tanh", "transpose", "unsqueeze", "var", "view", "where",
-    "allclose", "argsort", "bmm", "chunk", "cumsum", "einsum", "erf", "expm1", "gather",
+    "allclose", "argsort", "bmm", "chunk", "cumsum", "diag", "diag_embed", "diagonal",
+    "einsum", "erf", "expm1", "gather", "trace",
     "index_select", "log1p", "masked_fill", "mm", "norm", "prod", "sort", "split", "square",
     "topk", "from_numpy", "is_tensor", "numel", "rand_like", "randn_like",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import string
 
+from .diagonal import diagonal
 from .record import Op, apply
 from .reduce import sum_to
 from .shape import broadcast_to, reshape
@@ -63,11 +64,6 @@ def _full_equation(equation: str, ndims: list) -> tuple:
         counts = "".join(written)
         output = ellipsis + "".join(sorted(c for c in set(counts) if counts.count(c) == 1
                                            and c not in ellipsis))
-    for s in written:
-        if len(set(s)) != len(s):
-            raise NotImplementedError(f"einsum: a letter repeated within one operand "
-                                      f"({s!r}, a diagonal) is not supported; take the "
-                                      f"diagonal first")
     if len(set(output)) != len(output) or any(c not in "".join(written) for c in output):
         raise ValueError(f"einsum: the output {output!r} must name each letter of the "
                          f"inputs at most once")
@@ -141,7 +137,7 @@ def einsum(equation: str, *operands):
     """Sums of products of ``operands`` along the letters of ``equation``, as
     ``torch.einsum`` (operands may also be given as one list). Differentiable in every
     operand, to any order; ``...`` and implicit outputs are NumPy's. A letter repeated
-    within one operand (a diagonal) is not supported.
+    within one operand takes that diagonal (``"ii->i"``; ``"ii"`` is the trace).
 
     Example::
 
@@ -156,8 +152,25 @@ def einsum(equation: str, *operands):
     if not operands:
         raise ValueError("einsum needs at least one operand")
     inputs, output = _full_equation(equation, [t.ndim for t in operands])
+    operands, inputs = zip(*[_diagonals_taken(t, s) for t, s in zip(operands, inputs)])
     dtype = operands[0].dtype
     if any(t.dtype != dtype for t in operands):
         raise TypeError(f"einsum: the operands must have one dtype, got "
                         f"{[str(t.dtype) for t in operands]}; convert them first")
     return apply(Einsum, *operands, equation=",".join(inputs) + "->" + output)
+
+
+def _diagonals_taken(t, subscripts: str) -> tuple:
+    """``(t, subscripts)`` with each letter repeated within them reduced to one by taking
+    that diagonal (the letter moves to the end, as ``diagonal`` puts it)."""
+    for c in subscripts:
+        if subscripts.count(c) > 1:
+            i = subscripts.index(c)
+            j = subscripts.index(c, i + 1)
+            if t.shape[i] != t.shape[j]:
+                raise ValueError(f"einsum: subscript {c!r} repeated in {subscripts!r} names "
+                                 f"dimensions of sizes {t.shape[i]} and {t.shape[j]}; a "
+                                 f"diagonal needs equal sizes")
+            rest = subscripts[:i] + subscripts[i + 1:j] + subscripts[j + 1:] + c
+            return _diagonals_taken(diagonal(t, 0, i, j), rest)
+    return t, subscripts
