@@ -101,12 +101,16 @@ def test_setitem_is_differentiable_twice(device):
     assert gpugrad.gradgradcheck(f, (x,))
 
 
-def test_inplace_on_view_of_tensor_requiring_grad_is_refused(device):
+def test_inplace_on_view_of_tensor_requiring_grad_is_recorded(device):
     x = leaf([1.0, 2.0], device)
     y = x * 1.0
     view = y[0:1]
-    with pytest.raises(RuntimeError, match="view"):
-        view.mul_(2.0)
+    view.mul_(2.0)                    # y's node becomes "y[0:1] = 2 y[0:1]" (CopySlices)
+    assert y.tolist() == [2.0, 2.0] and y.grad_fn.name() == "SetItemBackward"
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 1.0])
+    with pytest.raises(RuntimeError, match="view .* of a leaf tensor that requires grad"):
+        x[0:1].mul_(2.0)              # a view of a leaf is refused, as in PyTorch
 
 
 def test_inplace_dtype_and_shape_errors(device):
@@ -157,16 +161,18 @@ def test_square_in_place_uses_the_old_value_twice(device):
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 6.0])
 
 
-def test_view_taken_before_a_recorded_inplace_op_is_refused(device):
+def test_view_taken_before_a_recorded_inplace_op_is_made_again(device):
     x = leaf([1.0, 2.0, 3.0], device)
     y = x * 1.0
     v = y[:2]
     y.mul_(2.0)
-    with pytest.raises(RuntimeError, match="view.*out of date"):
-        v.sum()
-    fresh = y[:2]
-    fresh.sum().backward()
+    v.sum().backward()                # v's graph is made again from y's new one
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0, 0.0])
+    w = y[1:]
+    y.add_(1.0)
+    y.data = gpugrad.zeros(3, dtype="float64", device=device)
+    with pytest.raises(RuntimeError, match="view.*out of date"):
+        w.sum()                       # its base's memory was replaced: cannot be made again
 
 
 def test_index_tensors_are_copied(device):

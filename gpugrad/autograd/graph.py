@@ -39,11 +39,14 @@ def user_stack() -> str:
 
 
 def stale_view_error(op_name: str, t) -> RuntimeError:
+    """The error for a view whose base changed in place when its graph cannot be made again
+    from the base's (the base was cut from the graph, or its memory replaced)."""
     return RuntimeError(
         f"{op_name}: an input (shape {tuple(t.shape)}, {t.dtype}) is a view (from indexing, "
         f"reshape, transpose...) of a tensor that was modified in place by a recorded op "
-        f"after the view was taken, so the view's graph is out of date. Take the view again "
-        f"after the in-place op (e.g. v = y[:2] after y.mul_(2)).")
+        f"after the view was taken, and the view's graph is out of date and cannot be made "
+        f"again from its base's (the base was detached, or its memory replaced through "
+        f".data). Take the view again after the in-place op (e.g. v = y[:2] after y.mul_(2)).")
 
 
 def freed_graph_error(node_name: str) -> RuntimeError:
@@ -270,25 +273,27 @@ def without_graph(g):
     return out
 
 
-def store_grad_copy(tensor, grad, create_graph: bool) -> None:
+def store_grad_copy(tensor, grad, create_graph: bool, in_place: bool = True) -> None:
     """``store_grad`` of a gradient the caller keeps (``backward(inputs=...)``, a retained
     gradient); in a step ``gpugrad.compile`` records, a line a replay runs again."""
     note_grads((tensor,))
-    effect(_store_copy, tensor, grad, create_graph)
+    effect(_store_copy, tensor, grad, create_graph, in_place)
 
 
-def _store_copy(tensor, grad, create_graph: bool):
-    store_grad(tensor, grad, create_graph, owned=False)
+def _store_copy(tensor, grad, create_graph: bool, in_place: bool):
+    store_grad(tensor, grad, create_graph, owned=False, in_place=in_place)
     return tensor._grad._array          # (what later lines read in place of the recorded)
 
 
-def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
+def store_grad(tensor, grad, create_graph: bool, owned: bool, in_place: bool = True) -> None:
     """Accumulate ``grad`` into ``tensor.grad``.
 
     The first gradient is stored as is only when ``owned`` (its buffer is contiguous, its
     own, and handed to nobody else); otherwise a copy is stored, so that an in-place change
     of one ``.grad`` (clipping, zeroing) never shows up in another tensor or in the user's
-    cotangent. Later gradients are added out of place.
+    cotangent. Later gradients are added into the existing buffer where they can be, as
+    PyTorch's leaves do; ``in_place=False`` adds them out of place (a retained non-leaf
+    gradient, which PyTorch replaces: a ``.grad`` read earlier keeps its values).
     """
     old = tensor._grad
     if owned and old is None and not create_graph and not grad._requires_grad:
@@ -301,7 +306,7 @@ def store_grad(tensor, grad, create_graph: bool, owned: bool) -> None:
             tangents = grad._tangents
             grad = type(grad)._wrap(copy)
             grad._tangents = tangents
-        elif old is not None and _can_add_in_place(old, grad):
+        elif old is not None and in_place and _can_add_in_place(old, grad):
             existing = old._array
             old._xp().add(existing, grad._array, out=existing)
             old._version.value += 1

@@ -33,7 +33,10 @@ class GetItem(Op):
 
     @staticmethod
     def forward(xp, x, index, scatter_free):
-        return x[index]
+        out = x[index]
+        if out.__class__ is not np.ndarray and isinstance(out, np.generic):
+            out = x[index + (Ellipsis,)]    # one element: a 0-d view, as PyTorch's x[i] is
+        return out
 
     @staticmethod
     def vjp(ctx, g):

@@ -7,8 +7,11 @@ old value notices (and says so) instead of computing a wrong gradient. Rules, as
   parameters under ``no_grad()``);
 - when the op must be recorded (grad mode on and something requires grad), the tensor's
   ``grad_fn`` becomes the op's node, whose input is the tensor's previous value;
-- views (indexing, reshape, transpose...) of tensors that require grad cannot be modified in
-  place while recording: clone them first.
+- a view (from indexing, reshape, transpose...) modified in place while recording gives its
+  base a new node, ``base[region] = new values`` (PyTorch's ``CopySlices``), and is itself
+  made again as ``base[region]``; other views of that base are made again when next used
+  (``view_replay.py``). Refused, as there: views of a leaf that requires grad, and views
+  made under ``no_grad()`` or by ``detach()`` of a tensor that requires grad.
 
 Example::
 
@@ -32,10 +35,11 @@ from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, written
 from . import batching as _batching
 from .elementwise import add, as_operand, mul, sub, div
-from .record import Op, apply, zeros_with
+from .record import Op, apply, record, zeros_with
 from .unary import Clone
 from .reduce import sum_to
 from .indexing import GetItem, normalize_index
+from . import view_replay
 from ..tensor import Tensor
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
@@ -118,12 +122,25 @@ def _check(t, name: str, operands) -> bool:
     if dual_levels.active_levels():
         record = record or any(x._tangents and dual_levels.live_tangents(x) for x in tensors)
     if record and not capturing and t._base is not None:
-        raise RuntimeError(
-            f"{name}: in-place modification of a view (from indexing, reshape, transpose, "
-            f"detach...) of another tensor is not supported while it must be recorded for "
-            f"backward or forward mode. Use the out-of-place form (y = x + 1), or clone() the "
-            f"view first.")
+        _check_view(t, name, grad_mode)
     return record
+
+
+def _check_view(t, name: str, grad_mode: bool) -> None:
+    """Refuse an in-place op on view ``t`` that PyTorch refuses too."""
+    base = t._base
+    if grad_mode and base._requires_grad and base.grad_fn is None:
+        raise RuntimeError(
+            f"{name}: this tensor (shape {tuple(t.shape)}) is a view (from indexing, reshape, "
+            f"transpose...) of a leaf tensor that requires grad, which cannot be modified in "
+            f"place while grad mode is on. Update the leaf under `with gpugrad.no_grad():`, "
+            f"or work on a copy: y = x.clone(), then modify y's view.")
+    if base._requires_grad and t.grad_fn is None and t._view_epoch == t._version.rebased:
+        raise RuntimeError(
+            f"{name}: this tensor (shape {tuple(t.shape)}) shares memory with a tensor that "
+            f"requires grad, but was made from it under no_grad() or by detach(), so the "
+            f"change cannot be recorded in that tensor's graph. Take the view with grad mode "
+            f"on, or clone() it first.")
 
 
 def _raw(value, t):
@@ -165,6 +182,8 @@ def _record(t, name: str, compute, copy_old: bool):
     """The recorded path: ``t`` takes the value, the graph identity and the tangents of
     ``compute(old)``, where ``old`` stands for ``t`` before the write. ``copy_old`` when the
     op's rule saves ``old`` (it must not see the write)."""
+    if t._base is not None and not is_checkpoint_recomputing():
+        return _record_view(t, name, compute)
     note_reads(t)
     old = Tensor._wrap(kernel(_copy, t._array) if copy_old else t._array)
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
@@ -173,10 +192,38 @@ def _record(t, name: str, compute, copy_old: bool):
     _write(t, name, _copy_into, result._array)
     if result.grad_fn is not None:
         t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
-        t._version.rebased += 1          # views taken before this now have a stale graph
     elif result._requires_grad:          # graph-free recording (a recomputation)
         t._requires_grad = True
+    if result.grad_fn is not None or result._tangents:
+        t._version.rebased += 1          # views taken before this are made again when used
     t._tangents = result._tangents
+    return t
+
+
+def _record_view(t, name: str, compute):
+    """``_record`` for a view ``t`` of ``base``: ``compute`` runs on a copy of ``t``'s values
+    whose graph is ``base[region]``; its result is written into ``t``, and ``base`` takes
+    the node of ``base[region] = result`` (``t`` and ``base``'s other views are made again
+    from it)."""
+    base = t._base
+    parts = view_replay.region_of(name, t)
+    value = apply(GetItem, base, index=parts, scatter_free=True)
+    if value._base is not None:         # (one element: NumPy took it as a view)
+        value = apply(Clone, value)
+    result = compute(value)
+    old = Tensor._wrap(base._array)
+    old.grad_fn, old.output_nr, old._requires_grad = base.grad_fn, base.output_nr, \
+        base._requires_grad
+    old._tangents = base._tangents
+    _write(t, name, _copy_into, result._array)
+    new = record(SetItem, (old, result), Tensor._wrap(base._array),
+                 {"index": parts, "scatter_free": True}, (base._array, result._array))
+    if new.grad_fn is not None:
+        base.grad_fn, base.output_nr, base._requires_grad = new.grad_fn, 0, True
+    base._tangents = new._tangents
+    if new.grad_fn is not None or new._tangents:
+        base._version.rebased += 1      # the base's other views are made again when used
+        view_replay.regenerate(name, t, parts)
     return t
 
 
@@ -196,7 +243,11 @@ def _batched_in_place(t, name: str, operands, compute, copy_old: bool):
             f"for every example, but the value written into it differs per example, so the "
             f"examples would overwrite each other. Write it out of place (y = x + v), or make "
             f"the tensor batched first (x = x.clone() + zeros_like(v)).")
-    _check(t, name, operands)
+    if _check(t, name, operands) and t._base is not None:
+        raise RuntimeError(
+            f"vmap: {name}: writing in place through a view (from indexing, reshape, "
+            f"transpose...) while gradients or tangents are recorded inside vmap is not "
+            f"supported. Write into the base instead (y[i] = v), or clone() the view first.")
     value = t._value.clone() if copy_old else t._value
     old = BatchedTensor._make(value, level)
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad

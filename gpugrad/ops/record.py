@@ -77,7 +77,7 @@ from .. import backend
 from ..autograd import dual_levels
 from ..autograd.dual_levels import _state as _dual_state
 from ..autograd.batched import innermost_array
-from ..autograd.graph import Node, SavedTensor, grad_accumulator, stale_view_error
+from ..autograd.graph import Node, SavedTensor, grad_accumulator
 from ..autograd.saved_hooks import _hooks
 from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling
@@ -366,7 +366,8 @@ def record(op, inputs, result, params, arrays=None, aux=None):
                     edge = (grad_accumulator(t), 0)
                 else:
                     if t._base is not None and t._view_epoch != t._version.rebased:
-                        raise stale_view_error(op.name, t)
+                        _view_replay.regenerate(op.name, t)     # its base changed in place
+                        made_by = t.grad_fn
                     edge = (made_by, t.output_nr)
                 if edges is None:
                     edges = [None] * len(inputs)
@@ -389,6 +390,9 @@ def record(op, inputs, result, params, arrays=None, aux=None):
             result.grad_fn = node
             result._requires_grad = True
     if dual_levels._state.levels and op.differentiable:
+        for t in inputs:                # (a view whose base changed: its tangents again)
+            if t._base is not None and t._view_epoch != t._version.rebased:
+                _view_replay.regenerate(op.name, t)
         for t in inputs:
             if t._tangents:
                 _jvp.propagate(op, inputs, result, params, node, aux)
@@ -398,3 +402,4 @@ def record(op, inputs, result, params, arrays=None, aux=None):
 
 from . import batching as _batching  # noqa: E402  (the batching rules apply ops themselves)
 from . import jvp as _jvp  # noqa: E402  (the forward rules apply ops themselves)
+from . import view_replay as _view_replay  # noqa: E402  (views made again apply ops)
