@@ -32,11 +32,13 @@ def test_cross_entropy_matches_definition(device, reduction, smoothing, ignore):
     labels = np.array([0, 2, 3, 1, 2, 0])
     z = gpugrad.tensor(logits, dtype="float64", device=device, requires_grad=True)
     t = gpugrad.tensor(labels, device=device)
-    loss = F.cross_entropy(z, t, reduction, smoothing, ignore)
+    loss = F.cross_entropy(z, t, reduction=reduction, label_smoothing=smoothing,
+                           ignore_index=ignore)
     np.testing.assert_allclose(loss.numpy(), reference_cross_entropy(
         logits, labels, reduction, smoothing, ignore), rtol=1e-12, atol=1e-12)
-    assert gpugrad.gradcheck(lambda z: F.cross_entropy(z, t, reduction, smoothing, ignore),
-                             (z,))
+    assert gpugrad.gradcheck(lambda z: F.cross_entropy(z, t, reduction=reduction,
+                                                       label_smoothing=smoothing,
+                                                       ignore_index=ignore), (z,))
 
 
 def test_cross_entropy_gradient_is_softmax_minus_onehot(device):

@@ -1,4 +1,5 @@
-"""Neural-network building blocks: Module, Parameter, layers, losses and functional forms.
+"""Neural-network building blocks: Module, Parameter, layers, containers, losses, functional
+forms and initialisers (``nn.init``).
 
 Example::
 
@@ -10,18 +11,23 @@ Example::
     ((), (8, 4))
 """
 
-from . import functional, utils
+from . import functional, init, utils
 from .activation_layers import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
+from .batch_norm import BatchNorm1d, BatchNorm2d
+from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .embedding import Embedding
-from .layers import MLP, Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
+from .layers import (MLP, Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sequential,
+                     Sigmoid, Softmax, Tanh, Unflatten)
 from .loss_layers import (BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss,
                           SmoothL1Loss)
 from .losses import CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
-from .normalization import LayerNorm
+from .normalization import GroupNorm, LayerNorm, RMSNorm
 
-__all__ = ["functional", "utils", "Module", "Parameter", "Linear", "ReLU", "Tanh", "Sigmoid",
-           "Dropout", "Identity", "Sequential", "MLP", "MSELoss", "CrossEntropyLoss",
-           "Embedding", "LayerNorm", "ELU", "GELU", "Hardtanh", "LeakyReLU", "ReLU6", "SiLU",
-           "Softplus", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss", "L1Loss",
-           "NLLLoss", "SmoothL1Loss"]
+__all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "ReLU", "Tanh",
+           "Sigmoid", "Dropout", "Identity", "Flatten", "Unflatten", "Softmax", "LogSoftmax",
+           "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict", "MLP",
+           "MSELoss", "CrossEntropyLoss", "Embedding", "LayerNorm", "RMSNorm", "GroupNorm",
+           "BatchNorm1d", "BatchNorm2d", "ELU", "GELU", "Hardtanh", "LeakyReLU", "ReLU6",
+           "SiLU", "Softplus", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss",
+           "L1Loss", "NLLLoss", "SmoothL1Loss"]

@@ -2,8 +2,8 @@
 log_softmax, dropout, cross_entropy, mse_loss; gelu, silu, softplus, leaky_relu, elu,
 hardtanh, relu6 (activation_functions.py); l1_loss, smooth_l1_loss, huber_loss,
 binary_cross_entropy(_with_logits), nll_loss, kl_div (loss_functions.py); embedding and
-one_hot (embedding.py); layer_norm, normalize and cosine_similarity (normalization.py);
-pad (padding.py).
+one_hot (embedding.py); layer_norm, rms_norm, group_norm, normalize and cosine_similarity
+(normalization.py); batch_norm (batch_norm.py); pad (padding.py).
 
 Example (with ``label_smoothing=0.1`` the target of two classes is [0.05, 0.95], so the loss
 is -(0.05 log(1/4) + 0.95 log(3/4)))::
@@ -21,25 +21,36 @@ from __future__ import annotations
 
 from .. import creation
 from ..ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.inplace import written_back
 from ..ops.linalg import linear, linear_relu
-from ..ops.loss import cross_entropy, mse_loss
+from ..ops.loss import mse_loss
 from .activation_functions import elu, gelu, hardtanh, leaky_relu, relu6, silu, softplus
+from .batch_norm import batch_norm
 from .embedding import embedding, one_hot
 from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
                              kl_div, l1_loss, nll_loss, smooth_l1_loss)
-from .normalization import cosine_similarity, layer_norm, normalize
+from .losses import cross_entropy
+from .normalization import cosine_similarity, group_norm, layer_norm, normalize, rms_norm
 from .padding import pad
 
-__all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_softmax", "dropout",
-           "cross_entropy", "mse_loss", "embedding", "one_hot", "cosine_similarity",
-           "layer_norm", "normalize", "elu", "gelu", "hardtanh", "leaky_relu", "relu6", "silu",
-           "softplus", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "huber_loss", "kl_div", "l1_loss", "nll_loss", "smooth_l1_loss", "pad"]
+__all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_softmax",
+           "dropout", "cross_entropy", "mse_loss", "embedding", "one_hot", "cosine_similarity",
+           "layer_norm", "rms_norm", "group_norm", "batch_norm", "normalize", "elu", "gelu",
+           "hardtanh", "leaky_relu", "relu6", "silu", "softplus", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "huber_loss", "kl_div", "l1_loss", "nll_loss",
+           "smooth_l1_loss", "pad"]
 
 
-def dropout(x, p: float = 0.5, training: bool = True):
+def _check_dropout_p(p) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Each element zeroed with probability ``p`` and the rest scaled by 1/(1-p) when
-    ``training``; ``x`` unchanged otherwise. The mask comes from gpugrad's generator.
+    ``training`` (``p=1``: all zeros, and a zero gradient); ``x`` unchanged otherwise. The
+    mask comes from gpugrad's generator. ``inplace``: the result is written into ``x``
+    (which must allow an in-place write) and ``x`` returned.
 
     Example::
 
@@ -47,10 +58,19 @@ def dropout(x, p: float = 0.5, training: bool = True):
         [0.0, 2.0]
         >>> F.dropout(gpugrad.ones(3), p=0.5, training=False)
         tensor([1., 1., 1.], device='cpu', dtype=float32)
+        >>> F.dropout(gpugrad.ones(2), p=1.0)
+        tensor([0., 0.], device='cpu', dtype=float32)
     """
+    _check_dropout_p(p)
     if not training or p == 0.0:
         return x
-    if not 0.0 <= p < 1.0:
-        raise ValueError(f"dropout probability must be in [0, 1), got {p}")
+    if inplace:
+        return written_back(x, _dropped, p)
+    return _dropped(x, p)
+
+
+def _dropped(x, p: float):
+    if p == 1.0:                    # as PyTorch: x * 0 (NaN stays NaN), no draw
+        return x * 0.0
     keep = creation.rand(*x.shape, device=x.device) >= p
     return x * keep.astype(x.dtype) * (1.0 / (1.0 - p))

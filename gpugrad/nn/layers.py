@@ -1,4 +1,5 @@
-"""Layers: Linear, ReLU, Tanh, Sigmoid, Dropout, Identity, Sequential and MLP.
+"""Layers: Linear, ReLU, Tanh, Sigmoid, Dropout, Identity, Flatten, Unflatten, Softmax,
+LogSoftmax, Sequential and MLP.
 
 Example::
 
@@ -10,13 +11,18 @@ Example::
 from __future__ import annotations
 
 import math
+import warnings
+from collections import OrderedDict
 
 from .. import creation
 from ..ops.inplace import written_back
+from ..ops.shape import flatten
 from . import functional as F
+from .containers import _check_module, _position, _renumber
 from .module import Module, Parameter
 
-__all__ = ["Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "Identity", "Sequential", "MLP"]
+__all__ = ["Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "Identity", "Flatten", "Unflatten",
+           "Softmax", "LogSoftmax", "Sequential", "MLP"]
 
 
 class Linear(Module):
@@ -108,7 +114,8 @@ class Identity(Module):
 
 class Dropout(Module):
     """Zeroes each element with probability ``p`` while training (scaling the rest by
-    1/(1-p)); the identity in eval mode. Masks come from gpugrad's seeded generator.
+    1/(1-p); ``p=1`` gives zeros); the identity in eval mode. Masks come from gpugrad's
+    seeded generator. ``inplace=True`` writes the result into the input (as PyTorch's).
     Shapes: any, unchanged. Example::
 
         >>> drop = nn.Dropout(0.5)
@@ -118,21 +125,105 @@ class Dropout(Module):
         tensor([1., 1., 1.], device='cpu', dtype=float32)
     """
 
-    def __init__(self, p: float = 0.5):
+    inplace = False             # (for modules pickled before it had the argument)
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
-        self.p = p
+        F._check_dropout_p(p)
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"
+
+
+class Flatten(Module):
+    """Axes ``start_dim``..``end_dim`` merged into one (by default all but the batch axis):
+    (N, C, H, W) -> (N, C*H*W). Example::
+
+        >>> nn.Flatten()(gpugrad.ones(2, 3, 4)).shape
+        (2, 12)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        return flatten(x, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Axis ``dim`` split into ``unflattened_size`` (its product must be the axis's size; one
+    entry may be -1): (N, 12) -> (N, 3, 4) for ``Unflatten(1, (3, 4))``. Example::
+
+        >>> nn.Unflatten(1, (3, -1))(gpugrad.ones(2, 12)).shape
+        (2, 3, 4)
+    """
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        dim = self.dim % x.ndim
+        return x.reshape(tuple(x.shape[:dim]) + self.unflattened_size +
+                         tuple(x.shape[dim + 1:]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Softmax(Module):
+    """Softmax along ``dim``: each slice along it sums to 1; any shape, unchanged. ``dim``
+    None picks PyTorch's old implicit axis (0 for 0-, 1- and 3-d inputs, else 1), with
+    PyTorch's warning. Example::
+
+        >>> nn.Softmax(dim=-1)(gpugrad.tensor([[0.0, 0.0]]))
+        tensor([[0.5, 0.5]], device='cpu', dtype=float32)
+    """
+
+    _function = staticmethod(F.softmax)
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return self._function(x, dim=_implicit_dim(self, x) if self.dim is None else self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    """log(softmax(x)) along ``dim`` (stable); any shape, unchanged. Example::
+
+        >>> nn.LogSoftmax(dim=1)(gpugrad.tensor([[0.0, 0.0]])).exp()
+        tensor([[0.5, 0.5]], device='cpu', dtype=float32)
+    """
+
+    _function = staticmethod(F.log_softmax)
+
+
+def _implicit_dim(module, x) -> int:
+    warnings.warn(f"Implicit dimension choice for {type(module).__name__.lower()} has been "
+                  f"deprecated. Change the call to include dim=X as an argument.",
+                  stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
 
 
 class Sequential(Module):
-    """Modules applied one after another; indexable and iterable like a list.
+    """Modules applied one after another, named "0", "1", ... or by the keys of an
+    OrderedDict; indexable, sliceable and iterable like a list, with ``append``, ``insert``,
+    ``extend``, ``pop``, ``del``, item assignment and ``+`` (as PyTorch's). A slice keeps the
+    names it had (``model[1:]`` holds "1", "2"...), so its state_dict keys are the model's.
+    Reach a named module as an attribute (``model.fc``).
 
     A Linear followed by a ReLU runs as one ``linear_relu`` op (the same function, one
     graph node, and the fused kernels on CUDA), unless either has forward hooks.
@@ -142,15 +233,22 @@ class Sequential(Module):
         >>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
         >>> len(model), model[0], model(gpugrad.ones(4, 2)).shape
         (3, Linear(in_features=2, out_features=3, bias=True), (4, 1))
+        >>> list(model[1:].state_dict())
+        ['2.weight', '2.bias']
+        >>> from collections import OrderedDict
+        >>> named = nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=nn.Tanh()))
+        >>> named.fc.out_features, list(named.state_dict())
+        (2, ['fc.weight', 'fc.bias'])
     """
 
-    def __init__(self, *modules: Module):
+    def __init__(self, *modules):
         super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, _check_module(module, f"Sequential (key {name!r})"))
+            return
         for i, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(f"Sequential takes Modules; item {i} is a "
-                                f"{type(module).__name__}")
-            self.add_module(str(i), module)
+            self.add_module(str(i), _check_module(module, f"Sequential (item {i})"))
 
     def forward(self, x):
         modules = tuple(self._modules.values())
@@ -175,10 +273,58 @@ class Sequential(Module):
         return iter(self._modules.values())
 
     def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
+        modules = list(self._modules.values())
+        return modules[_position(index, len(modules), "Sequential")]
+
+    def __setitem__(self, index, module) -> None:
+        name = list(self._modules)[_position(index, len(self), "Sequential")]
+        setattr(self, name, _check_module(module, "Sequential"))
+
+    def __delitem__(self, index) -> None:
         modules = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*modules[index])
-        return modules[index]
+            del modules[index]
+        else:
+            del modules[_position(index, len(modules), "Sequential")]
+        _renumber(self, "_modules", modules)        # "0", "1", ... again, as PyTorch
+
+    def __add__(self, other) -> "Sequential":
+        if not isinstance(other, Sequential):
+            raise TypeError(f"Sequential + {type(other).__name__}: add another Sequential")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other) -> "Sequential":
+        return self.extend(other)
+
+    def append(self, module: Module) -> "Sequential":
+        """Add ``module`` at the end (named ``str(len(self))``); returns self."""
+        self.add_module(str(len(self)), _check_module(module, "Sequential.append"))
+        return self
+
+    def extend(self, modules) -> "Sequential":
+        """Append each of ``modules``; returns self."""
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> "Sequential":
+        """Put ``module`` before position ``index`` (the modules are numbered again)."""
+        count = len(self)
+        if not -count <= index <= count:
+            raise IndexError(f"Sequential.insert: index {index} is out of range for "
+                             f"{count} modules")
+        modules = list(self._modules.values())
+        modules.insert(index, _check_module(module, "Sequential.insert"))
+        _renumber(self, "_modules", modules)
+        return self
+
+    def pop(self, index: int = -1) -> Module:
+        """Remove and return the module at ``index``."""
+        module = self[index]
+        del self[index]
+        return module
 
 
 _ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}

@@ -219,8 +219,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
     return _reduced(losses, reduction)
 
 
-def _check_nll_labels(labels, classes: int, ignore_index: int) -> None:
-    _check_label_values(labels, classes, ignore_index, name="nll_loss")
+def _check_labels(labels, classes: int, ignore_index: int, name: str) -> None:
+    _check_label_values(labels, classes, ignore_index, name=name)
 
 
 def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
@@ -259,22 +259,33 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         rows = movedim(input, 1, -1).reshape(-1, c)
         out = nll_loss(rows, target.reshape(-1), weight, ignore_index, reduction)
         return out.reshape(n, *rest) if reduction == "none" else out
-    input = _float(input)
-    _check_label_shapes(input, target, name="nll_loss", what="input")
+    return _nll_rows("nll_loss", _float(input), target, weight, ignore_index, reduction)
+
+
+def _nll_rows(name: str, input, target, weight, ignore_index: int, reduction: str,
+              smoothing: float = 0.0):
+    """nll_loss of (N, C) ``input`` at labels (N,), its errors naming the loss ``name``;
+    with ``smoothing`` (cross_entropy's label smoothing, ``input`` from log_softmax) each
+    row's loss is ``(1 - smoothing) * nll + smoothing / C * sum_c -weight[c] input[c]``,
+    "mean" dividing by the weights of the labels as without it (as PyTorch's)."""
+    _check_label_shapes(input, target, name=name, what="input")
     classes = input.shape[1]
     weight = _as_tensor(weight, input)
     if weight is not None and tuple(weight.shape) != (classes,):
-        raise ValueError(f"nll_loss: weight must have one entry per class, shape "
+        raise ValueError(f"{name}: weight must have one entry per class, shape "
                          f"({classes},), got {tuple(weight.shape)}")
     labels = innermost_array(target)
     checked = _labels_checked_now(labels)
     if checked:                 # (recorded by gpugrad.compile: each replay checks again)
-        kernel(_check_nll_labels, labels, classes, ignore_index)
+        kernel(_check_labels, labels, classes, ignore_index, name)
     one_hot, valid = _targets(target, classes, input.dtype, ignore_index, 0.0)
     one_hot = one_hot * unsqueeze(valid, -1)        # (its ignored rows pick class 0)
     picked = sum(where(one_hot > 0, input, 0.0), axis=-1)          # input[i, t_i] or 0
     row_weight = valid if weight is None else sum(one_hot * weight, axis=-1)
     losses = 0.0 - picked if weight is None else (0.0 - picked) * row_weight
+    if smoothing:
+        spread = sum(input if weight is None else input * weight, axis=-1) * valid
+        losses = losses * (1.0 - smoothing) - spread * (smoothing / classes)
     if not checked:             # a label out of range picked nothing: NaN, explained later
         losses = where((valid > 0) & (sum(one_hot, axis=-1) == 0), float("nan"), losses)
     if reduction == "none":
@@ -286,7 +297,7 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         counted = total != 0
         loss = where(counted, sum(losses) / where(counted, total, 1.0), float("nan"))
     if not checked:
-        loss._explain_nan_on_read(lambda: _check_nll_labels(labels, classes, ignore_index))
+        loss._explain_nan_on_read(lambda: _check_labels(labels, classes, ignore_index, name))
     return loss
 
 

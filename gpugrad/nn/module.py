@@ -29,10 +29,11 @@ from .conversion import _convert_module, _target_and_dtype
 from ..autograd.compile_mode import refuse_in_compile
 from .attributes import _check_new_name, _not_a_parameter, note_attribute_set
 from .parameter import Parameter, zero_grads
-from .state import IncompatibleKeys, _load_state, _state_items
+from .state import (IncompatibleKeys, StateDictError, _load_state, _member, _named_members,
+                    _state_items, _submodule, _walk)
 from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
 
-__all__ = ["Module", "Parameter", "RemovableHandle", "zero_grads"]
+__all__ = ["Module", "Parameter", "RemovableHandle", "StateDictError", "zero_grads"]
 
 
 def _fresh_state() -> dict:
@@ -123,7 +124,14 @@ class Module:
         setattr(self, name, param)
 
     def add_module(self, name: str, module: "Module") -> None:
+        """``self.name = module``, with the checks PyTorch makes on the name."""
+        if not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}', ...) takes a Module, got a "
+                            f"{type(module).__name__}")
+        _check_new_name(self, name, "module")
         setattr(self, name, module)
+
+    register_module = add_module
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True):
         """Add a buffer: a tensor the module keeps that is not a parameter (not trained,
@@ -200,13 +208,17 @@ class Module:
                               hook, prepend, with_kwargs)
 
     def train(self, mode: bool = True) -> "Module":
-        """Training mode (Dropout active); returns self."""
-        for module in self.modules():
-            object.__setattr__(module, "training", bool(mode))
+        """Training mode (Dropout active) here, then ``child.train(mode)`` on each child (so a
+        child's own ``train``, a frozen block staying in eval, is obeyed); returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(mode): mode must be a bool, got {mode!r}")
+        object.__setattr__(self, "training", mode)
+        for module in self.children():
+            module.train(mode)
         return self
 
     def eval(self) -> "Module":
-        """Evaluation mode (Dropout off); returns self."""
+        """Evaluation mode (Dropout off): ``self.train(False)``; returns self."""
         return self.train(False)
 
     def apply(self, fn) -> "Module":
@@ -247,40 +259,39 @@ class Module:
     def named_children(self):
         return iter(self._modules.items())
 
-    def named_modules(self, prefix: str = ""):
-        """(name, module) for this module and every module inside it, depth first."""
-        stack = [(prefix, self)]
-        seen = set()
-        while stack:
-            name, module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            yield name, module
-            children = list(module._modules.items())
-            for child_name, child in reversed(children):
-                stack.append((f"{name}.{child_name}" if name else child_name, child))
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True):
+        """(name, module) for this module and every module inside it, depth first; a module
+        reached twice is listed once unless ``remove_duplicate`` is False."""
+        return _walk(self, memo, prefix, remove_duplicate)
 
     def modules(self):
         return (module for _, module in self.named_modules())
 
-    def _named_members(self, kind: str, prefix: str, recurse: bool):
-        seen = set()
-        owners = self.named_modules(prefix) if recurse else [(prefix, self)]
-        for module_name, module in owners:
-            for name, value in module.__dict__[kind].items():
-                if value is not None and id(value) not in seen:
-                    seen.add(id(value))
-                    yield (f"{module_name}.{name}" if module_name else name), value
-
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
-        """(dotted name, parameter) for every parameter, each once, in registration order."""
-        return self._named_members("_parameters", prefix, recurse)
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):
+        """(dotted name, parameter) for every parameter in registration order; a parameter
+        shared by two modules (tied weights) is listed once unless ``remove_duplicate`` is
+        False. ``prefix`` starts every name; ``recurse=False``: this module's own only."""
+        return _named_members(self, "_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse: bool = True):
         return (param for _, param in self.named_parameters(recurse=recurse))
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
+    def get_submodule(self, target: str) -> "Module":
+        """The sub-module at dotted path ``target`` ("" is self): ``get_submodule("0.fc")``."""
+        return _submodule(self, target)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target``: ``model.get_parameter("0.weight")``."""
+        return _member(self, target, "_parameters", "nn.Parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target``: ``model.get_buffer("0.running_mean")``."""
+        return _member(self, target, "_buffers", "buffer")
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True):
         """(dotted name, buffer) for every buffer that is not None, each once; ``recurse``:
         those of sub-modules too. Example::
 
@@ -289,7 +300,7 @@ class Module:
             >>> [(name, b.shape) for name, b in model.named_buffers()]
             [('0.mask', (2, 2))]
         """
-        return self._named_members("_buffers", prefix, recurse)
+        return _named_members(self, "_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True):
         """The buffers (tensors that are not parameters, not None) of this module and, with
@@ -344,18 +355,24 @@ class Module:
         return self.to("cuda" if index is None else f"cuda:{index}")
 
     # ------------------------------------------------------------------ state
-    def state_dict(self, keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
-        """Every parameter and persistent buffer by dotted name, as tensors cut from the
-        graph that share memory with the model (``keep_vars``: the tensors themselves)."""
-        return OrderedDict((name, value if keep_vars else value.detach())
-                           for name, value in _state_items(self))
+    def state_dict(self, *, destination=None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Every parameter and persistent buffer by dotted name (a tied weight under each of
+        its names, as PyTorch's), as tensors cut from the graph that share memory with the
+        model (``keep_vars``: the tensors themselves); ``prefix`` starts every key, and the
+        items are added to ``destination`` when given."""
+        out = OrderedDict() if destination is None else destination
+        for name, value in _state_items(self, prefix):
+            out[name] = value if keep_vars else value.detach()
+        return out
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into the parameters and persistent buffers, in
         place; returns ``(missing_keys, unexpected_keys)``.
 
-        With ``strict``, missing and unexpected keys are errors (naming them); a shape
-        mismatch is always an error naming the key. Values move to each tensor's device
+        With ``strict``, missing and unexpected keys raise ``StateDictError`` (a RuntimeError,
+        as PyTorch's, and a KeyError) naming them; a shape mismatch is always an error naming
+        the key. Values move to each tensor's device
         and dtype. Example::
 
             >>> model = nn.Linear(2, 1)

@@ -1,5 +1,5 @@
-"""Normalisation as PyTorch has it: ``layer_norm`` and the ``LayerNorm`` layer, ``normalize``
-and ``cosine_similarity``. Composites of gpugrad ops (their gradients, tangents and batching
+"""Normalisation as PyTorch has it: ``layer_norm``, ``rms_norm`` and ``group_norm`` and
+their layers, ``normalize`` and ``cosine_similarity`` (batch norm: batch_norm.py). Composites of gpugrad ops (their gradients, tangents and batching
 come from those).
 
 Example::
@@ -21,13 +21,24 @@ from ..ops import reduce, shape, unary
 from ..ops.norms import vector_norm
 from .module import Module, Parameter
 
-__all__ = ["layer_norm", "normalize", "cosine_similarity", "LayerNorm"]
+__all__ = ["layer_norm", "rms_norm", "group_norm", "normalize", "cosine_similarity",
+           "LayerNorm", "RMSNorm", "GroupNorm"]
 
 
 def _as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
     return tuple(int(n) for n in normalized_shape)
+
+
+def _last_dims(input, normalized_shape, name: str) -> tuple:
+    """The axes of ``input``'s last dimensions, checked to be ``normalized_shape``."""
+    norm_shape = _as_shape(normalized_shape)
+    k = len(norm_shape)
+    if not k or input.ndim < k or tuple(input.shape[-k:]) != norm_shape:
+        raise ValueError(f"{name}: the input's last dimensions must be normalized_shape "
+                         f"{norm_shape}, got input of shape {tuple(input.shape)}")
+    return tuple(range(input.ndim - k, input.ndim))
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
@@ -42,16 +53,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         >>> [round(v, 3) for v in y[0].tolist()]
         [-1.0, 1.0]
     """
+    axes = _last_dims(input, normalized_shape, "layer_norm")
     norm_shape = _as_shape(normalized_shape)
-    k = len(norm_shape)
-    if not k or input.ndim < k or tuple(input.shape[-k:]) != norm_shape:
-        raise ValueError(f"layer_norm: the input's last dimensions must be normalized_shape "
-                         f"{norm_shape}, got input of shape {tuple(input.shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != norm_shape:
             raise ValueError(f"layer_norm: {name} must have shape {norm_shape}, got "
                              f"{tuple(t.shape)}")
-    axes = tuple(range(input.ndim - k, input.ndim))
     centred = input - reduce.mean(input, axis=axes, keepdims=True)
     variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
     out = centred / unary.sqrt(variance + eps)
@@ -59,6 +66,49 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
+    """``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)``
+    dimensions, as ``F.rms_norm`` (``eps`` None: the machine epsilon of x's dtype).
+
+    Example::
+
+        >>> F.rms_norm(gpugrad.tensor([[3.0, 4.0]], dtype="float64"), (2,)).tolist()
+        [[0.848528137423857, 1.131370849898476]]
+    """
+    axes = _last_dims(input, normalized_shape, "rms_norm")
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    out = input / unary.sqrt(reduce.mean(input * input, axis=axes, keepdims=True) + eps)
+    return out if weight is None else out * weight
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
+    """Normalise ``input`` (N, C, ...) over each group of ``C / num_groups`` channels (and
+    the remaining dimensions), with the biased variance, then scale and shift per channel
+    by ``weight`` and ``bias`` (C,), as ``F.group_norm``.
+
+    Example::
+
+        >>> x = gpugrad.tensor([[1.0, 3.0, 10.0, 30.0]], dtype="float64")
+        >>> [round(v, 4) for v in F.group_norm(x, 2)[0].tolist()]
+        [-1.0, 1.0, -1.0, 1.0]
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"group_norm: input must be (N, C, ...) with C divisible by "
+                         f"num_groups={num_groups}, got shape {tuple(input.shape)}")
+    n, channels = input.shape[0], input.shape[1]
+    grouped = shape.reshape(input, (n, num_groups, -1))
+    centred = grouped - reduce.mean(grouped, axis=2, keepdims=True)
+    variance = reduce.mean(centred * centred, axis=2, keepdims=True)
+    out = shape.reshape(centred / unary.sqrt(variance + eps), tuple(input.shape))
+    view = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * shape.reshape(weight, view)
+    if bias is not None:
+        out = out + shape.reshape(bias, view)
     return out
 
 
@@ -126,3 +176,67 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the last dimensions with a learnable
+    per-element scale (ones), as ``nn.RMSNorm``. Shapes: (..., *normalized_shape) kept.
+
+    Example::
+
+        >>> nn.RMSNorm(3)(gpugrad.randn(4, 3)).shape
+        (4, 3)
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape, self.eps = _as_shape(normalized_shape), eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, device=device,
+                                                  dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class GroupNorm(Module):
+    """Group normalisation of (N, C, ...) inputs with a learnable per-channel scale (ones)
+    and shift (zeros), as ``nn.GroupNorm``. Shapes: kept.
+
+    Example::
+
+        >>> nn.GroupNorm(2, 4)(gpugrad.randn(3, 4)).shape
+        (3, 4)
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, device=None, dtype=None):
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
+                             f"num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(creation.ones(num_channels, device=device, dtype=dtype))
+            self.bias = Parameter(creation.zeros(num_channels, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}) got an input "
+                             f"of shape {tuple(x.shape)}; expected (N, {self.num_channels}, ...)")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

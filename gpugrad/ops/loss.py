@@ -275,7 +275,9 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
 
     ``label_smoothing`` mixes the one-hot target with the uniform distribution;
     ``ignore_index`` labels contribute nothing (and "mean" averages over the other rows);
-    ``reduction`` is "mean", "sum" or "none" (a loss per row). As PyTorch's.
+    ``reduction`` is "mean", "sum" or "none" (a loss per row). As PyTorch's. This is the
+    fused common case; ``gpugrad.nn.losses.cross_entropy`` has PyTorch's whole signature
+    (per-class weights, class probabilities, (N, C, d1, ...) and (C,) logits) and calls it.
 
     Example::
 

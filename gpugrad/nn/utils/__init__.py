@@ -1,5 +1,5 @@
-"""Utilities for models, as ``torch.nn.utils``: gradient clipping, and the handles that
-forward hooks return.
+"""Utilities for models, as ``torch.nn.utils``: gradient clipping, parameters as one vector
+(and back), and the handles that forward hooks return.
 
 Example::
 
@@ -12,7 +12,8 @@ Example::
 """
 
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .hooks import RemovableHandle
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm",
-           "RemovableHandle"]
+           "parameters_to_vector", "vector_to_parameters", "RemovableHandle"]

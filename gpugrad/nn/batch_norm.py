@@ -1,0 +1,181 @@
+"""Batch normalisation as PyTorch has it: ``batch_norm`` and the ``BatchNorm1d`` /
+``BatchNorm2d`` layers, with running statistics. A composite of gpugrad ops (gradients of
+any order, tangents and batching come from those); the running statistics are buffers
+updated in place, outside the graph.
+
+In training, each channel (dimension 1) is normalised by the mean and the biased variance
+over the batch and any spatial dimensions, and the running statistics move towards them:
+``running = (1 - momentum) * running + momentum * batch`` with the unbiased variance (a
+cumulative average when ``momentum`` is None). In evaluation they are used instead.
+
+Example::
+
+    >>> bn = nn.BatchNorm1d(2)
+    >>> y = bn(gpugrad.tensor([[1.0, 10.0], [3.0, 30.0]]))
+    >>> [round(v, 3) for v in y[:, 0].tolist()], bn.running_mean.tolist()
+    ([-1.0, 1.0], [0.20000000298023224, 2.0])
+"""
+
+from __future__ import annotations
+
+from .. import creation
+from ..autograd.mode import no_grad
+from ..ops import reduce, unary
+from .module import Module, Parameter
+
+__all__ = ["batch_norm", "BatchNorm1d", "BatchNorm2d"]
+
+
+def _channel_shape(input) -> tuple:
+    """(1, C, 1, ...): a per-channel vector broadcast against ``input`` (N, C, ...)."""
+    return (1, input.shape[1]) + (1,) * (input.ndim - 2)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel of ``input`` (N, C, ...) by its batch statistics
+    (``training``) or by ``running_mean`` / ``running_var`` (C,), then scale by ``weight``
+    and shift by ``bias`` (C,), as ``F.batch_norm``. In training, running statistics given
+    are updated in place (``momentum`` as in ``BatchNorm1d``; None is not accepted here).
+
+    Example::
+
+        >>> x = gpugrad.tensor([[1.0], [3.0]])
+        >>> F.batch_norm(x, None, None, training=True).tolist()
+        [[-0.9999949932098389], [0.9999949932098389]]
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input "
+                             f"with {channels} channels, got {tuple(t.shape)}")
+    view = _channel_shape(input)
+    if training:
+        axes = (0,) + tuple(range(2, input.ndim))
+        count = input.size // channels
+        if count < 2:
+            raise ValueError(f"batch_norm: training needs more than one value per channel, "
+                             f"got input of shape {tuple(input.shape)}; use a batch of 2 or "
+                             f"more, or eval()")
+        mean = reduce.mean(input, axis=axes, keepdims=True)
+        centred = input - mean
+        variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
+        if running_mean is not None or running_var is not None:
+            _update_running(running_mean, running_var, mean, variance, count, momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
+                             "running_var")
+        centred = input - running_mean.reshape(view)
+        variance = running_var.reshape(view)
+    out = centred / unary.sqrt(variance + eps)
+    if weight is not None:
+        out = out * weight.reshape(view)
+    if bias is not None:
+        out = out + bias.reshape(view)
+    return out
+
+
+def _update_running(running_mean, running_var, mean, variance, count: int,
+                    momentum: float) -> None:
+    """Move the running statistics towards the batch's (the variance unbiased)."""
+    with no_grad():
+        if running_mean is not None:
+            batch_mean = mean.detach().reshape(tuple(running_mean.shape))
+            running_mean.mul_(1 - momentum).add_(batch_mean.astype(running_mean.dtype),
+                                                 alpha=momentum)
+        if running_var is not None:
+            unbiased = variance.detach().reshape(tuple(running_var.shape)) * (count / (count - 1))
+            running_var.mul_(1 - momentum).add_(unbiased.astype(running_var.dtype),
+                                                alpha=momentum)
+
+
+class _BatchNorm(Module):
+    _input_dims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None):
+        super().__init__()
+        if momentum is not None and not 0 <= momentum <= 1:
+            raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got "
+                             f"{momentum}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        made = {"device": device, "dtype": dtype}
+        if affine:
+            self.weight = Parameter(creation.ones(self.num_features, **made))
+            self.bias = Parameter(creation.zeros(self.num_features, **made))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", creation.zeros(self.num_features, **made))
+            self.register_buffer("running_var", creation.ones(self.num_features, **made))
+            self.register_buffer("num_batches_tracked",
+                                 creation.tensor(0, dtype="int64", device=device))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                self.register_buffer(name, None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            with no_grad():
+                self.running_mean.zero_()
+                self.running_var.fill_(1.0)
+                self.num_batches_tracked.zero_()
+
+    def forward(self, x):
+        if x.ndim not in self._input_dims:
+            dims = " or ".join(f"{d}-d" for d in self._input_dims)
+            raise ValueError(f"{type(self).__name__} expects a {dims} input (N, C, ...), got "
+                             f"shape {tuple(x.shape)}")
+        if x.shape[1] != self.num_features:
+            raise ValueError(f"{type(self).__name__}({self.num_features}) got an input with "
+                             f"{x.shape[1]} channels (dimension 1), shape {tuple(x.shape)}")
+        use_batch = self.training or self.running_mean is None
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+            if self.momentum is None:                   # a cumulative moving average
+                momentum = 1.0 / int(self.num_batches_tracked.item())
+        track = self.training and self.track_running_stats
+        return batch_norm(x, self.running_mean if track or not use_batch else None,
+                          self.running_var if track or not use_batch else None,
+                          self.weight, self.bias, use_batch, momentum, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation of (N, C) or (N, C, L) inputs over N (and L), as
+    ``nn.BatchNorm1d``: learnable scale (ones) and shift (zeros) per channel, running
+    statistics (buffers ``running_mean``, ``running_var``, ``num_batches_tracked``) used
+    in ``eval()``. Shapes: kept.
+
+    Example::
+
+        >>> nn.BatchNorm1d(3)(gpugrad.randn(8, 3)).shape
+        (8, 3)
+    """
+
+    _input_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """``BatchNorm1d`` for (N, C, H, W) inputs, over N, H and W, as ``nn.BatchNorm2d``.
+
+    Example::
+
+        >>> nn.BatchNorm2d(3)(gpugrad.randn(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
+
+    _input_dims = (4,)

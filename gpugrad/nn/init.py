@@ -1,0 +1,292 @@
+"""Initialisers, as ``torch.nn.init``: each fills a tensor in place (under ``no_grad``, so a
+Parameter stays a leaf) and returns it; random ones draw from gpugrad's generator, so
+``gpugrad.manual_seed`` makes them repeat.
+
+Fans as PyTorch computes them for a weight of shape (out, in, *kernel): fan_in =
+in * prod(kernel), fan_out = out * prod(kernel).
+
+Example::
+
+    >>> layer = nn.Linear(64, 32)
+    >>> nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu") is layer.weight
+    True
+    >>> bound = np.sqrt(2.0) * np.sqrt(3.0 / 64)             # gain * sqrt(3 / fan_in)
+    >>> bool(abs(layer.weight).max().item() <= bound), layer.weight.is_leaf
+    (True, True)
+    >>> nn.init.zeros_(layer.bias).sum().item()
+    0.0
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import backend, random
+from ..autograd.mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "trunc_normal_", "orthogonal_"]
+
+_LINEAR = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "sigmoid"}
+
+
+def calculate_gain(nonlinearity: str, param=None) -> float:
+    """The recommended scale of weights before ``nonlinearity``, as PyTorch's: 1 for linear,
+    conv and sigmoid; 5/3 for tanh; sqrt(2) for relu; sqrt(2 / (1 + slope**2)) for
+    leaky_relu (``param``: the slope, 0.01 by default); 3/4 for selu.
+
+    Example::
+
+        >>> nn.init.calculate_gain("tanh"), round(nn.init.calculate_gain("leaky_relu", 0.2), 6)
+        (1.6666666666666667, 1.38675)
+    """
+    if nonlinearity in _LINEAR:
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}; use one of "
+                     f"{sorted(_LINEAR | {'tanh', 'relu', 'leaky_relu', 'selu'})}")
+
+
+def _fans(tensor: Tensor) -> tuple:
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than "
+                         f"2 dimensions (got shape {tuple(tensor.shape)})")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    fan_in, fan_out = _fans(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _draw_dtype(tensor: Tensor):
+    return np.float64 if tensor.dtype == np.float64 else np.float32
+
+
+def _uniform_array(tensor: Tensor, low: float, high: float):
+    u = random.uniform_array(tuple(tensor.shape), _draw_dtype(tensor), tensor.device)
+    return u * (high - low) + low
+
+
+def _normal_array(tensor: Tensor, mean: float, std: float):
+    z = random.normal_array(tuple(tensor.shape), _draw_dtype(tensor), tensor.device)
+    return z * std + mean
+
+
+def _fill(tensor: Tensor, array) -> Tensor:
+    """Write ``array`` (on the tensor's device) into ``tensor`` in place; return it."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init fills a gpugrad Tensor, got a {type(tensor).__name__}")
+    array = backend.to_device(array, tensor.device).astype(tensor.dtype, copy=False)
+    with no_grad():
+        tensor.copy_(Tensor._wrap(array))
+    return tensor
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    """Values uniform in [a, b). Example::
+
+        >>> w = nn.init.uniform_(gpugrad.empty(1000), -0.5, 0.5)
+        >>> bool((w >= -0.5).all() and (w < 0.5).all())
+        True
+    """
+    return _fill(tensor, _uniform_array(tensor, a, b))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    """Values from N(mean, std**2). Example::
+
+        >>> round(nn.init.normal_(gpugrad.empty(100000), 3.0, 0.1).mean().item(), 2)
+        3.0
+    """
+    return _fill(tensor, _normal_array(tensor, mean, std))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Every value ``val``. Example::
+
+        >>> nn.init.constant_(gpugrad.empty(2), 0.3)
+        tensor([0.3, 0.3], device='cpu', dtype=float32)
+    """
+    xp = backend.array_module(tensor.device)
+    return _fill(tensor, xp.full(tuple(tensor.shape), val, dtype=tensor.dtype))
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    """Every value 1."""
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    """Every value 0."""
+    return constant_(tensor, 0.0)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal) in a 2-d tensor. Example::
+
+        >>> nn.init.eye_(gpugrad.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]], device='cpu', dtype=float32)
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported (got shape "
+                         f"{tuple(tensor.shape)})")
+    xp = backend.array_module(tensor.device)
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.dtype))
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot's uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)). Example::
+
+        >>> w = nn.init.xavier_uniform_(gpugrad.empty(20, 30))          # a = sqrt(6 / 50)
+        >>> bool(abs(w).max().item() <= np.sqrt(6 / 50))
+        True
+    """
+    fan_in, fan_out = _fans(tensor)
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return _fill(tensor, _uniform_array(tensor, -bound, bound))
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """Glorot's normal: N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _fans(tensor)
+    return _fill(tensor, _normal_array(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out))))
+
+
+def _kaiming_std(tensor: Tensor, a, mode: str, nonlinearity: str):
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return None
+    return calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
+    """He's uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan), gain from
+    ``calculate_gain(nonlinearity, a)`` and fan the ``mode`` ("fan_in" or "fan_out").
+    Example (PyTorch's Linear init is ``a=sqrt(5)``: bound 1 / sqrt(fan_in))::
+
+        >>> w = nn.init.kaiming_uniform_(gpugrad.empty(8, 25), a=np.sqrt(5))
+        >>> bool(abs(w).max().item() <= 1 / 5)
+        True
+    """
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
+        return tensor
+    bound = math.sqrt(3.0) * std
+    return _fill(tensor, _uniform_array(tensor, -bound, bound))
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
+    """He's normal: N(0, std**2) with std = gain / sqrt(fan) (see ``kaiming_uniform_``)."""
+    std = _kaiming_std(tensor, a, mode, nonlinearity)
+    if std is None:
+        return tensor
+    return _fill(tensor, _normal_array(tensor, 0.0, std))
+
+
+# Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9)
+_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+      6.680131188771972e+01, -1.328068155288572e+01, 1.0)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+      -2.549671010173319e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+      3.754408661907416e+00, 1.0)
+
+
+def _polyval(coefficients, x):
+    out = coefficients[0]
+    for c in coefficients[1:]:
+        out = out * x + c
+    return out
+
+
+def _normal_quantile(p, xp):
+    """x with Phi(x) = p, element-wise, for p in (0, 1) (float64)."""
+    p = xp.clip(p, 1e-300, 1.0 - 1e-16)
+    q = p - 0.5
+    r = q * q
+    central = _polyval(_A, r) * q / _polyval(_B, r)
+    tail = xp.sqrt(-2.0 * xp.log(xp.minimum(p, 1.0 - p)))
+    tail = _polyval(_C, tail) / _polyval(_D, tail)          # the lower tail's value
+    return xp.where(xp.abs(q) <= 0.5 - 0.02425, central, xp.where(q < 0, tail, -tail))
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0) -> Tensor:
+    """N(mean, std**2) restricted to [a, b] (``a`` and ``b`` are values, not multiples of
+    std, as in PyTorch), drawn by inverting the normal CDF on a uniform in [Phi(a), Phi(b)].
+
+    Example::
+
+        >>> w = nn.init.trunc_normal_(gpugrad.empty(10000), std=1.0, a=-0.5, b=1.0)
+        >>> bool(w.min().item() >= -0.5 and w.max().item() <= 1.0)
+        True
+    """
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    def cdf(x):
+        return (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0)))) / 2.0
+    low, high = cdf(a), cdf(b)
+    xp = backend.array_module(tensor.device)
+    u = random.uniform_array(tuple(tensor.shape), np.float64, tensor.device)
+    values = _normal_quantile(low + (high - low) * u, xp) * std + mean
+    return _fill(tensor, xp.clip(values, a, b))
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+    """A (semi-)orthogonal matrix, as PyTorch's: the Q of the QR of a standard normal
+    (rows, numel / rows) matrix (its transpose when wider than tall), the signs of R's
+    diagonal multiplied in so Q is uniform, times ``gain``; a tensor of more than 2
+    dimensions is filled through its (rows, rest) view. Example::
+
+        >>> w = nn.init.orthogonal_(gpugrad.empty(3, 5)).numpy()
+        >>> np.allclose(w @ w.T, np.eye(3), atol=1e-6)              # orthonormal rows
+        True
+    """
+    if tensor.ndim < 2:
+        raise ValueError(f"Only tensors with 2 or more dimensions are supported (got shape "
+                         f"{tuple(tensor.shape)})")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    xp = backend.array_module(tensor.device)
+    flat = random.normal_array((rows, cols), _draw_dtype(tensor), tensor.device)
+    flat = flat.astype(np.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = xp.linalg.qr(flat)
+    q = q * xp.sign(xp.diagonal(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tuple(tensor.shape)))
