@@ -159,7 +159,10 @@ def test_schedulers_follow_their_formulas():
     assert values == pytest.approx(expected)
     restored = optim.CosineAnnealingLR(opt, T_max=4, eta_min=0.1)
     restored.load_state_dict(cosine.state_dict())
-    assert restored.get_last_lr() == pytest.approx([0.1])
+    assert restored.get_last_lr() == pytest.approx([0.1]) and restored.last_epoch == 4
+    restored.step()                             # past T_max the cosine rises again
+    assert restored.get_last_lr() == pytest.approx([0.1 + 0.9 * (1 + math.cos(math.pi * 5 / 4))
+                                                    / 2])
 
 
 def test_parameter_arguments_are_checked_as_in_pytorch():

@@ -44,7 +44,7 @@ def test_add_param_group_fills_defaults_and_keeps_overrides(name):
     for key, value in first.items():
         if key != "params":
             assert second[key] == GROUP[name].get(key, opt.defaults[key]), key
-    assert id(b) not in opt.state                                        # made lazily
+    assert b not in opt.state                                            # made lazily
 
 
 def test_add_param_group_errors_say_what_is_wrong():
@@ -95,7 +95,7 @@ def test_adam_group_added_later_counts_its_own_steps():
     opt.add_param_group({"params": [b], "lr": 0.05})
     for _ in range(4):
         step_all(opt, [a, b])
-    assert opt.state[id(a)]["step"] == 7 and opt.state[id(b)]["step"] == 4
+    assert opt.state[a]["step"] == 7 and opt.state[b]["step"] == 4
     np.testing.assert_allclose(a.numpy(), adam_reference(0.1, steps=7), rtol=1e-12)
     np.testing.assert_allclose(b.numpy(), adam_reference(0.05, steps=4), rtol=1e-12)
 
@@ -148,14 +148,14 @@ def test_a_copied_optimizer_keeps_the_state_of_the_copied_parameters(how):
     duplicate = copy.deepcopy if how == "deepcopy" else (
         lambda obj: pickle.loads(pickle.dumps(obj)))
     (a2, b2), opt2 = duplicate(([a, b], opt))
-    assert opt2.state[id(a2)]["step"] == 2 and opt2.state[id(b2)]["step"] == 2
-    assert opt2.state[id(a2)]["exp_avg"] is not opt.state[id(a)]["exp_avg"]
+    assert opt2.state[a2]["step"] == 2 and opt2.state[b2]["step"] == 2
+    assert opt2.state[a2]["exp_avg"] is not opt.state[a]["exp_avg"]
     for _ in range(3):
         step_all(opt, [a, b])
         step_all(opt2, [a2, b2])
     np.testing.assert_array_equal(a2.numpy(), a.numpy())
     np.testing.assert_array_equal(b2.numpy(), b.numpy())
-    assert opt.state[id(a)]["step"] == 5 == opt2.state[id(a2)]["step"]
+    assert opt.state[a]["step"] == 5 == opt2.state[a2]["step"]
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adam"])

@@ -1,4 +1,8 @@
-"""Optimizers (SGD, Adam, AdamW) and learning-rate schedules (StepLR, CosineAnnealingLR).
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam) and
+learning-rate schedules as PyTorch's (StepLR, MultiStepLR, ExponentialLR, LambdaLR,
+MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR,
+CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau, SequentialLR, ChainedScheduler;
+also under ``gpugrad.optim.lr_scheduler``).
 
 Example (minimising sum(w ** 2), the learning rate halved after each epoch)::
 
@@ -17,9 +21,22 @@ Example (minimising sum(w ** 2), the learning rate halved after each epoch)::
 """
 
 from . import lr_scheduler
+from .adadelta import Adadelta
+from .adagrad import Adagrad
 from .adam import Adam, AdamW
-from .lr_scheduler import CosineAnnealingLR, StepLR
+from .adamax import Adamax
+from .lr_scheduler import (ChainedScheduler, ConstantLR, CosineAnnealingLR,
+                           CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR,
+                           LRScheduler, MultiplicativeLR, MultiStepLR, OneCycleLR,
+                           PolynomialLR, ReduceLROnPlateau, SequentialLR, StepLR)
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
+from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
+           "NAdam", "RAdam", "lr_scheduler", "LRScheduler", "LambdaLR",
+           "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
+           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]

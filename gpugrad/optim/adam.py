@@ -28,10 +28,15 @@ __all__ = ["Adam", "AdamW"]
 class Adam(Optimizer):
     """For each parameter p with gradient g, at step t = 1, 2, ...::
 
+        g = -g                                       (maximize=True)
         g = g + weight_decay * p                     (Adam: L2 penalty in the gradient)
         m = beta1 m + (1 - beta1) g
         v = beta2 v + (1 - beta2) g^2
+        v = v_max = max(v_max, v)                    (amsgrad=True; v_max starts at 0)
         p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+
+    The fused CUDA kernels do neither amsgrad nor maximize: groups with them take the
+    reference update.
 
     So the first step moves each element by lr (less eps), against its gradient's sign::
 
@@ -46,19 +51,24 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0):
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 maximize: bool = False):
         beta1, beta2 = betas
         if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= beta1 < 1 and 0 <= beta2 < 1):
             raise ValueError(f"{type(self).__name__}: need lr, eps, weight_decay >= 0 and "
                              f"betas in [0, 1); got lr={lr}, betas={betas}, eps={eps}, "
                              f"weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps,
-                                      weight_decay=weight_decay))
+                                      weight_decay=weight_decay, amsgrad=bool(amsgrad),
+                                      maximize=bool(maximize)))
 
     def _update(self, param, grad, state, group):
         beta1, beta2 = group["betas"]
         lr, decay = group["lr"], group["weight_decay"]
+        xp = backend.xp_of(param)
         state["step"] = t = state.get("step", 0) + 1
+        if group.get("maximize"):
+            grad = -grad
         if decay and self.decoupled:
             param *= 1.0 - lr * decay
         elif decay:
@@ -69,13 +79,20 @@ class Adam(Optimizer):
         m += (1.0 - beta1) * grad
         v *= beta2
         v += (1.0 - beta2) * (grad * grad)
-        denom = v * (1.0 / (1.0 - beta2**t))
-        backend.xp_of(denom).sqrt(denom, out=denom)
+        if group.get("amsgrad"):        # the largest second moment so far
+            v_max = _state_tensor(state, "max_exp_avg_sq", grad)
+            xp.maximum(v_max, v, out=v_max)
+            v = v_max
+        # (out=: v * c of a 0-d array would be a NumPy scalar, which sqrt cannot write into)
+        denom = xp.multiply(v, 1.0 / (1.0 - beta2**t), out=xp.empty_like(v))
+        xp.sqrt(denom, out=denom)
         denom += group["eps"]
         step = m / denom
         step *= lr / (1.0 - beta1**t)
         param -= step
 
+    def _fusable_group(self, group) -> bool:
+        return not (group.get("amsgrad") or group.get("maximize"))
 
     # ------------------------------------------------------------------ fused (CUDA)
     _fused_kind = "adam"
@@ -88,7 +105,7 @@ class Adam(Optimizer):
         """One launch for the bucket: each tensor's step counter (on the GPU) advances, then
         the update with its own bias corrections."""
         params, slot = bucket.params, bucket.slot
-        states = [self.state.setdefault(id(p), {}) for p in params]
+        states = [self.state.setdefault(p, {}) for p in params]
         if recording and any("exp_avg" not in state for state in states):
             raise NeedsEagerStep(
                 f"{type(self).__name__} creates a parameter's moment buffers at its first "
@@ -114,7 +131,7 @@ class Adam(Optimizer):
         """The bucket's step ran on the GPU: count it in the host-side state."""
         bucket.slot.counted()
         for p in bucket.params:
-            state = self.state[id(p)]
+            state = self.state[p]
             state["step"] = state.get("step", 0) + 1
 
 
@@ -137,5 +154,6 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2):
-        super().__init__(params, lr, betas, eps, weight_decay)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -58,6 +58,8 @@ def step(optimizer, recording: bool) -> set:
     buckets = optimizer.__dict__.setdefault("_fused_buckets", {})
     done = set()
     for index, group in enumerate(optimizer.param_groups):
+        if not optimizer._fusable_group(group):
+            continue                        # an option the kernels lack (amsgrad, maximize)
         members: dict = {}
         for p in group["params"]:
             if p._grad is not None and fusable(p):
@@ -95,7 +97,7 @@ class ReplayedLaunch:
         self.counts = slot.synced_steps         # what the device step counters hold (Adam)
         self.held = []
         for p in bucket.params:
-            state = optimizer.state.get(id(p))
+            state = optimizer.state.get(p)
             entries = tuple((k, v, v._array) for k, v in (state or {}).items()
                             if isinstance(v, Tensor))
             self.held.append(Held(p, p._array, p._grad, p._grad._array, state, entries))
@@ -139,8 +141,7 @@ class ReplayedLaunch:
                           f"{p}._grad is {name(held.grad)}",
                           f"{name(held.grad)}._array is {name(held.grad_array)}")
             state = "the optimizer's state was replaced (load_state_dict)"
-            guard.add(state, f"{opt}.state.get({id(held.param)}) is "
-                             f"{name(held.state)}")
+            guard.add(state, f"{opt}.state.get({p}) is {name(held.state)}")
             for key, value, array in held.entries:
                 guard.add(state, f"{name(held.state)}.get({key!r}) is {name(value)}",
                           f"{name(value)}._array is {name(array)}")

@@ -10,9 +10,11 @@ Example::
     >>> state = opt.state_dict()                       # parameters by position
     >>> state["param_groups"]
     [{'lr': 0.1, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False,
-      'params': [0, 1]}]
+      'maximize': False, 'params': [0, 1]}]
     >>> list(state["state"]["0"]), model.weight.grad is None
     (['momentum_buffer'], True)
+    >>> list(opt.state[model.weight])                  # live state, keyed by parameter
+    ['momentum_buffer']
 """
 
 from __future__ import annotations
@@ -20,19 +22,20 @@ from __future__ import annotations
 import copy
 
 from .. import backend
-from ..autograd.mode import no_grad
+from ..autograd.mode import enable_grad, no_grad
 from ..autograd.capture_mode import CaptureError, is_graph_recording
 from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "ParamState"]
 
 
 class Optimizer:
     """Holds ``param_groups`` (dicts with "params" and hyperparameters, which schedulers
-    may change) and ``state`` (per parameter). Subclasses implement ``_update``."""
+    may change) and ``state`` (a ``ParamState``: parameter -> its state dict, as PyTorch's
+    ``optimizer.state[p]``). Subclasses implement ``_update``."""
 
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -45,7 +48,7 @@ class Optimizer:
             raise ValueError(f"{name} got an empty parameter list")
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         self.param_groups = []
-        self.state: dict = {}           # id(param) -> dict of state tensors and numbers
+        self.state = ParamState()       # parameter -> dict of state tensors and numbers
         for group in groups:
             self.add_param_group(group)
 
@@ -105,14 +108,22 @@ class Optimizer:
 
     _fused_kind = None      # "sgd" / "adam": a multi-tensor kernel exists (multi_tensor.py)
 
-    def step(self) -> None:
+    def step(self, closure=None):
         """Update every parameter that has a gradient, in place (no graph is recorded).
+        ``closure`` (optional, as PyTorch's): a function of no arguments that recomputes the
+        loss and its gradients; it is called first, with gradients enabled, and its result
+        is returned (None without a closure). In a compiled or captured step it is part of
+        the step, as if called just before ``step()``.
 
         On CUDA, with the fused kernels on, each group's parameters are updated by one
         multi-tensor launch per device and dtype; the rest by ``_update`` one by one. In a
         step compiled by ``gpugrad.compile``, each parameter's update is a line of the
         program: replays run it again, reading the current learning rates, step counts and
         state (a step records again when the groups or their parameters change)."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         recording = is_graph_recording()
         recorder = _compiling.recorder
         if recorder is not None:
@@ -127,18 +138,19 @@ class Optimizer:
                     if p._grad is not None and id(p) not in done:
                         _check_grad(p)
                         if recording:
-                            raise CaptureError(
-                                f"{type(self).__name__}: a parameter of shape "
-                                f"{tuple(p.shape)} ({p.dtype}) takes the reference update, "
-                                f"whose learning rate and step count a captured graph would "
-                                f"freeze; only the fused kernels can be captured (float32 "
-                                f"or float64, contiguous, GPUGRAD_FUSED not 0)")
+                            raise _reference_update_captured(self, p)
                         note_reads(p)
                         if recorder is not None:
                             recorder.updates(p)
                         updates.append((p, p._array, p._grad._array, group))
             if updates:         # every gradient checked first: a bad one stops them all
                 kernel(_update_params, self, updates)
+        return loss
+
+    def _fusable_group(self, group: dict) -> bool:
+        """Whether the fused kernels can do ``group``'s update (options they lack take
+        the reference ``_update``)."""
+        return True
 
     def _layout(self) -> list:
         """The groups and the parameters in them, by identity (what a compiled step's
@@ -180,11 +192,18 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """{"state": {index: {name: tensor or number}}, "param_groups": [hyperparameters and
-        "params" as indices]}, as PyTorch's; tensors are copies cut from the graph."""
+        "params" as indices]}, as PyTorch's; tensors are copies cut from the graph.
+
+        One difference: the indices of "state" are strings ('0', '1', ...) where PyTorch's
+        are ints, because ``gpugrad.save`` stores dicts with string keys only (its file is
+        JSON). ``load_state_dict`` takes either, and PyTorch's own state dicts too."""
         index = self._param_index()
-        state = {str(index[key]): {k: (v.detach().clone() if isinstance(v, Tensor) else v)
-                                   for k, v in value.items()}
-                 for key, value in self.state.items() if key in index}
+        state = {}
+        for key, value in self.state.items():
+            i = index.get(id(key))
+            if i is not None:
+                state[str(i)] = {k: (v.detach().clone() if isinstance(v, Tensor) else v)
+                                 for k, v in value.items()}
         groups = []
         for group in self.param_groups:
             entry = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
@@ -193,21 +212,33 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def __getstate__(self) -> dict:
-        """For pickle and ``copy.deepcopy``: the state keyed by parameter position, as
-        ``id``s do not survive a copy; the fused path's device tables are rebuilt."""
+        """For pickle and ``copy.deepcopy``: the state keyed by parameter position (the
+        copy's parameters are new objects); the fused path's device tables are rebuilt."""
         state = dict(self.__dict__)
         index = self._param_index()
-        state["state"] = {index[k]: v for k, v in self.state.items() if k in index}
+        state["state"] = {index[id(k)]: v for k, v in self.state.items() if id(k) in index}
         state.pop("_fused_buckets", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         params = self._params()
-        self.state = {id(params[i]): value for i, value in state["state"].items()}
+        self.state = ParamState((params[i], value) for i, value in state["state"].items())
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore hyperparameters and state saved by ``state_dict`` (same parameter layout)."""
+        """Restore hyperparameters and state saved by ``state_dict`` (same parameter layout).
+        The state may be keyed by int or str positions; tensors may be PyTorch's (an
+        optimizer's ``state_dict()`` from torch, with its 0-d ``step`` tensors).
+
+        Example::
+
+            >>> w = gpugrad.tensor(2.0, requires_grad=True)            # a 0-d parameter
+            >>> opt = gpugrad.optim.Adam([w], lr=0.1)
+            >>> (w * w).backward(); opt.step()
+            >>> opt.load_state_dict(opt.state_dict())
+            >>> opt.state[w]["step"], opt.state[w]["exp_avg"].shape
+            (1, ())
+        """
         groups = state_dict.get("param_groups")
         if groups is None or "state" not in state_dict:
             raise KeyError("optimizer state dict needs 'state' and 'param_groups' keys")
@@ -219,16 +250,35 @@ class Optimizer:
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"optimizer state dict: a group has {len(saved['params'])} "
                                  f"parameters, this optimizer's has {len(group['params'])}")
-            group.update({k: v for k, v in saved.items() if k != "params"})
-        self.state = {}
+        state = ParamState()
         for key, value in state_dict["state"].items():
-            i = int(key)
+            try:
+                i = int(key)
+            except (TypeError, ValueError):
+                raise KeyError(f"optimizer state dict: its 'state' is keyed by parameter "
+                               f"position (0, 1, ... or '0', '1', ...), got {key!r}") from None
             if not 0 <= i < len(params):
                 raise KeyError(f"optimizer state dict: state for parameter {i}, but there are "
                                f"only {len(params)}")
             p = params[i]
-            self.state[id(p)] = {k: _as_state_value(v, p, f"state.{i}.{k}")
-                                 for k, v in value.items()}
+            state[p] = {k: _as_state_value(v, p, k, f"state.{i}.{k}") for k, v in value.items()
+                        if v is not None}          # (PyTorch's "no momentum buffer yet")
+        for saved, group in zip(groups, self.param_groups):
+            group.update({k: v for k, v in saved.items() if k != "params"})
+        self.state = state
+
+
+def _reference_update_captured(optimizer, p) -> CaptureError:
+    name = type(optimizer).__name__
+    if optimizer._fused_kind is None:
+        fix = (f"{name} has no fused kernel, so its steps cannot be captured: run them "
+               f"eagerly or with gpugrad.compile")
+    else:
+        fix = ("only the fused kernels can be captured (float32 or float64, contiguous, "
+               "GPUGRAD_FUSED not 0, and neither amsgrad nor maximize)")
+    return CaptureError(f"{name}: a parameter of shape {tuple(p.shape)} ({p.dtype}) takes the "
+                        f"reference update, whose learning rate and step count a captured "
+                        f"graph would freeze; {fix}")
 
 
 def _update_params(optimizer, updates) -> None:
@@ -238,9 +288,9 @@ def _update_params(optimizer, updates) -> None:
     states = optimizer.state
     update = optimizer._update
     for p, param, grad, group in updates:
-        state = states.get(id(p))
+        state = dict.get(states, p)
         if state is None:
-            state = states[id(p)] = {}
+            state = states[p] = {}
         update(param, grad, state, group)
         p._version.value += 1
 
@@ -263,14 +313,91 @@ def _state_tensor(state: dict, key: str, like) -> object:
     return entry._array
 
 
-def _as_state_value(value, param, key: str):
-    """A saved state entry on ``param``'s device; tensors must match its shape."""
-    if isinstance(value, Tensor) or backend.is_array(value):
-        array = value._array if isinstance(value, Tensor) else value
-        if array.ndim and tuple(array.shape) != tuple(param.shape):
-            raise ValueError(f"optimizer state dict: '{key}' has shape {tuple(array.shape)} "
-                             f"but its parameter has shape {tuple(param.shape)}")
-        if array.ndim == 0:
-            return array.item()
-        return Tensor._wrap(backend.to_device(array, param.device).astype(param.dtype))
-    return value
+def _as_state_value(value, param, key: str, where: str):
+    """A saved state entry ``key`` of ``param`` on its device: a number for the step count
+    (saved as a 0-d array by PyTorch) and for any 0-d value of a parameter that is not 0-d;
+    else a tensor of the parameter's shape. ``value`` may be a PyTorch tensor."""
+    if not isinstance(value, Tensor) and not backend.is_array(value):
+        if not _is_torch_tensor(value):
+            return value
+        value = value.detach().cpu().numpy()
+    array = value._array if isinstance(value, Tensor) else value
+    if array.ndim == 0 and (key == "step" or param.ndim != 0):
+        number = array.item()
+        return int(number) if key == "step" and float(number).is_integer() else number
+    if tuple(array.shape) != tuple(param.shape):
+        raise ValueError(f"optimizer state dict: '{where}' has shape {tuple(array.shape)} "
+                         f"but its parameter has shape {tuple(param.shape)}")
+    return Tensor._wrap(backend.to_device(array, param.device).astype(param.dtype))
+
+
+def _is_torch_tensor(value) -> bool:
+    kind = type(value)
+    return kind.__module__.startswith("torch") and hasattr(value, "detach")
+
+
+class ParamState(dict):
+    """``optimizer.state``: parameter -> its state dict (``{"step": 3, "exp_avg": tensor}``),
+    as PyTorch's: ``opt.state[p]``, ``p in opt.state``, ``for p, s in opt.state.items()``.
+    Keys are the parameter tensors themselves (tensors hash by identity). ``id(p)`` is
+    accepted in their place on reading (``[]``, ``get``, ``in``, ``pop``), for code written
+    when the state was keyed by ids; it is slower (a search of the keys).
+
+    Example::
+
+        >>> w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = gpugrad.optim.Adam([w], lr=0.1)
+        >>> w in opt.state                                # made at the first step
+        False
+        >>> (w * w).sum().backward(); opt.step()
+        >>> sorted(opt.state[w]), opt.state[w]["step"], opt.state[id(w)] is opt.state[w]
+        (['exp_avg', 'exp_avg_sq', 'step'], 1, True)
+        >>> [p is w for p in opt.state]
+        [True]
+    """
+
+    __slots__ = ()
+
+    def _param(self, key):
+        """The key for ``key``: the parameter whose id it is, for an int; else ``key``."""
+        if key.__class__ is int:
+            for p in dict.keys(self):
+                if id(p) == key:
+                    return p
+        return key
+
+    def __missing__(self, key):
+        if key.__class__ is int:
+            p = self._param(key)
+            if p is not key:
+                return dict.__getitem__(self, p)
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        return dict.get(self, self._param(key), default)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, self._param(key))
+
+    def pop(self, key, *default):
+        return dict.pop(self, self._param(key), *default)
+
+    def setdefault(self, key, default=None):
+        if not isinstance(key, Tensor):
+            key = self._param(key)
+            if not isinstance(key, Tensor):
+                raise _not_a_parameter(key)
+        return dict.setdefault(self, key, default)
+
+    def __delitem__(self, key) -> None:
+        dict.__delitem__(self, self._param(key))
+
+    def __setitem__(self, key, value) -> None:
+        if not isinstance(key, Tensor):
+            raise _not_a_parameter(key)
+        dict.__setitem__(self, key, value)
+
+
+def _not_a_parameter(key) -> TypeError:
+    return TypeError(f"optimizer.state is keyed by the parameter tensors themselves "
+                     f"(opt.state[p]), not by a {type(key).__name__}")

@@ -28,11 +28,15 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     """For each parameter p with gradient g (t counts steps from 1)::
 
+        g = -g                                 (maximize=True)
         g = g + weight_decay * p
         b = g                                  if t == 1
         b = momentum * b + (1 - dampening) g   otherwise
         g = g + momentum * b  (nesterov)  or  g = b  (momentum > 0)
         p = p - lr * g
+
+    The default lr is PyTorch's, 1e-3. The fused CUDA kernel does not do maximize: groups
+    with it take the reference update.
 
     Example (one plain step on the loss sum(w ** 2) / 2, whose gradient is w)::
 
@@ -44,18 +48,22 @@ class SGD(Optimizer):
         tensor([0.5, 1. ], device='cpu', dtype=float32, requires_grad=True)
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False):
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+                 maximize: bool = False):
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=bool(maximize)))
 
     def _update(self, param, grad, state, group):
         lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
+        if group.get("maximize"):
+            grad = -grad
         if decay:
             grad = grad + decay * param
         if momentum:
@@ -68,6 +76,9 @@ class SGD(Optimizer):
                 buf += (1.0 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
         param -= lr * grad
+
+    def _fusable_group(self, group) -> bool:
+        return not group.get("maximize")
 
     # ------------------------------------------------------------------ fused (CUDA)
     _fused_kind = "sgd"
@@ -85,7 +96,7 @@ class SGD(Optimizer):
         hyper = slot.hyper_array(self._fused_hyper(group), like, recording)
         momentum = group["momentum"]
         fresh = [p for p in bucket.params
-                 if momentum and "momentum_buffer" not in self.state.setdefault(id(p), {})]
+                 if momentum and "momentum_buffer" not in self.state.setdefault(p, {})]
         if fresh and recording:
             raise NeedsEagerStep(
                 "SGD creates a parameter's momentum buffer at its first step, which a "
@@ -108,7 +119,7 @@ class SGD(Optimizer):
     def _fused_roles(self, params, momentum) -> dict:
         roles = {"params": [p._array for p in params], "grads": [p._grad._array for p in params]}
         if momentum:
-            roles["bufs"] = [_state_tensor(self.state[id(p)], "momentum_buffer", p._array)
+            roles["bufs"] = [_state_tensor(self.state[p], "momentum_buffer", p._array)
                              for p in params]
         return roles
 

@@ -1,0 +1,103 @@
+"""What the optimizers written after PyTorch's (RMSprop, Adagrad, Adadelta, Adamax, NAdam,
+RAdam) share: their hyperparameter checks, the PyTorch flags they accept only at their
+do-nothing values, and the pieces of their reference updates (the gradient after maximize
+and weight decay; PyTorch's ``lerp_``).
+
+Example::
+
+    >>> from gpugrad.optim.hyper import check_range
+    >>> check_range("RMSprop", eps=-1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: RMSprop: invalid eps=-1.0: it must be >= 0
+"""
+
+from __future__ import annotations
+
+__all__ = ["check_range", "check_betas", "check_flags", "effective_grad", "lerp_"]
+
+
+def check_range(name: str, high: float | None = None, closed: bool = True, **values) -> None:
+    """Raise ValueError naming the first of ``values`` (argument name -> number) that is not
+    >= 0 (or not in [0, high], [0, high) with ``closed=False``), as PyTorch's constructors
+    check their arguments. NaN fails every check.
+
+    Example::
+
+        >>> from gpugrad.optim.hyper import check_range
+        >>> check_range("Adadelta", 1.0, rho=1.5)
+        Traceback (most recent call last):
+        ...
+        ValueError: Adadelta: invalid rho=1.5: it must be in [0, 1.0]
+    """
+    for arg, value in values.items():
+        if high is None:
+            ok, need = 0.0 <= value, ">= 0"
+        elif closed:
+            ok, need = 0.0 <= value <= high, f"in [0, {high}]"
+        else:
+            ok, need = 0.0 <= value < high, f"in [0, {high})"
+        if not ok:
+            raise ValueError(f"{name}: invalid {arg}={value!r}: it must be {need}")
+
+
+def check_betas(name: str, betas) -> tuple:
+    """``betas`` as a tuple of two numbers each in [0, 1), else a ValueError naming it."""
+    try:
+        beta1, beta2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: betas must be a pair (beta1, beta2), "
+                         f"got {betas!r}") from None
+    for i, beta in enumerate((beta1, beta2)):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"{name}: invalid betas[{i}]={beta!r}: it must be in [0, 1)")
+    return tuple(betas)
+
+
+def check_flags(name: str, foreach=None, capturable: bool = False,
+                differentiable: bool = False, fused=None) -> None:
+    """PyTorch's implementation switches, accepted at the values that change nothing here:
+    the update is one array update per parameter (``foreach`` None or False), never
+    captured in a CUDA graph nor differentiated (``capturable``/``differentiable`` False),
+    with no fused kernel (``fused`` None or False).
+
+    Example::
+
+        >>> from gpugrad.optim.hyper import check_flags
+        >>> check_flags("Adamax", foreach=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: Adamax: foreach=True is not supported: gpugrad updates one parameter ...
+    """
+    why = {"foreach": "gpugrad updates one parameter at a time (foreach=None or False)",
+           "capturable": "its update is not captured in CUDA graphs (capturable=False)",
+           "differentiable": "its step is not differentiated (differentiable=False)",
+           "fused": "it has no fused kernel (fused=None or False)"}
+    for arg, value, allowed in (("foreach", foreach, (None, False)),
+                                ("capturable", capturable, (False,)),
+                                ("differentiable", differentiable, (False,)),
+                                ("fused", fused, (None, False))):
+        if not any(value is a for a in allowed):
+            raise ValueError(f"{name}: {arg}={value!r} is not supported: {why[arg]}")
+
+
+def effective_grad(xp, param, grad, maximize: bool, decay: float):
+    """The gradient an update uses: ``-grad`` with ``maximize``, plus ``decay * param`` (the
+    L2 penalty; decoupled decay is the caller's). ``grad`` itself, when neither applies;
+    otherwise a new value (which may be a NumPy scalar for 0-d arrays: it is only read,
+    never written into)."""
+    if maximize:
+        grad = xp.negative(grad)
+    if decay != 0:
+        grad = grad + decay * param
+    return grad
+
+
+def lerp_(state, end, weight: float) -> None:
+    """``state += weight * (end - state)`` in place, written as PyTorch's ``lerp_`` writes it
+    (from the other end when weight >= 0.5), so that the rounding is the same."""
+    diff = end - state
+    if abs(weight) < 0.5:
+        state += weight * diff
+    else:
+        state[...] = end - diff * (1.0 - weight)
