@@ -1,7 +1,7 @@
 """Draw the seed's backpropagation example as a graph: z1 = Wx + b, z2 = relu(z1),
 z3 = Vz2 + c, L = loss(z3, y). Writes backprop_graph.dot (and backprop_graph.svg when
-Graphviz's `dot` is installed) into --out, by default the repository's docs/ folder (the
-files README shows).
+Graphviz's `dot` is installed) into --out, by default the current folder; `--out docs` from
+the repository's root refreshes the files README shows.
 
 Run (from any folder): python examples/draw_backprop_graph.py [--out FOLDER]
 """
@@ -9,13 +9,9 @@ Run (from any folder): python examples/draw_backprop_graph.py [--out FOLDER]
 import argparse
 import os
 import shutil
-from pathlib import Path
 
 import gpugrad
 from gpugrad import nn, viz
-
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-
 
 def backprop_graph():
     """L and its parameters {name: tensor}, from seed 0."""
@@ -32,8 +28,9 @@ def backprop_graph():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", default=str(DOCS), help="folder for backprop_graph.dot/.svg "
-                        "(default: the repository's docs/)")
+    parser.add_argument("--out", default=".", help="folder for backprop_graph.dot/.svg "
+                        "(default: the current folder; --out docs from the repository's root "
+                        "refreshes README's)")
     out = parser.parse_args(argv).out
     os.makedirs(out, exist_ok=True)
     L, params = backprop_graph()

@@ -1,7 +1,8 @@
 """Train an MLP on the built-in digits with the library API (what `gpugrad train` does).
 
-Run (from any folder): python examples/train_mlp.py [--epochs 20] [--out mlp.npz]
-(a GPU when one is usable; GPUGRAD_DEVICE=cpu forces cpu)
+Run (from any folder): python examples/train_mlp.py [--epochs 20] [--out FOLDER]
+(a GPU when one is usable; GPUGRAD_DEVICE=cpu forces cpu). --out is a folder, as `gpugrad
+train --out` is; the model and optimizer go to FOLDER/model.npz.
 """
 
 import argparse
@@ -10,20 +11,24 @@ import os
 import gpugrad
 from gpugrad import data, nn, optim
 from gpugrad.cli_options import whole_number     # the checks `gpugrad train` uses
+from gpugrad.train_files import OutFolderError, check_out
 
 parser = argparse.ArgumentParser(description="Train an MLP on the built-in digits.")
 parser.add_argument("--epochs", type=whole_number(1), default=20,
                     help="passes over the data, at least 1 (default 20)")
-parser.add_argument("--out", default="mlp.npz", help="where to save the model and optimizer")
+parser.add_argument("--out", default="runs/train_mlp", metavar="FOLDER",
+                    help="folder for model.npz, the model and optimizer, as gpugrad train "
+                         "--out (default runs/train_mlp)")
 args = parser.parse_args()
-if not args.out.strip() or os.path.isdir(args.out):
-    parser.error(f"argument --out: expected a file to write, such as mlp.npz; got {args.out!r}"
-                 + (", which is a folder" if args.out.strip() else ""))
+try:
+    check_out(args.out, files=("model.npz",), example="runs/train_mlp")
+except OutFolderError as exc:                   # a file, an unwritable folder, ''
+    parser.error(str(exc))
 try:
     device = gpugrad.Device(os.environ.get("GPUGRAD_DEVICE", "auto"))
 except gpugrad.backend.DeviceError as exc:      # e.g. cuda asked for but not usable
     parser.error(f"GPUGRAD_DEVICE: {exc}")
-os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+os.makedirs(args.out, exist_ok=True)
 
 gpugrad.manual_seed(0)
 X, y = data.digits()                                    # (1797, 64) floats, labels 0..9
@@ -50,5 +55,6 @@ for epoch in range(1, args.epochs + 1):
         accuracy = (model(X_test).argmax(axis=1) == y_test).astype("float32").mean().item()
     print(f"epoch {epoch:2d}  last batch loss {loss.item():.4f}  test accuracy {accuracy:.2%}")
 
-gpugrad.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, args.out)
-print(f"saved {args.out}; trained on {device}")
+path = os.path.join(args.out, "model.npz")
+gpugrad.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, path)
+print(f"saved {path}; trained on {device}")

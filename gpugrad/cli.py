@@ -2,8 +2,8 @@
 ``python -m gpugrad ...``).
 
 Exit status: 0 done (or nothing left to do), 1 training failed (the loss became NaN or
-infinite), 2 bad input, 130 interrupted (Ctrl-C; the finished epochs are saved and
-``--resume`` continues). Every failure is one line on stderr saying what was wrong and what
+infinite), 2 bad input (a bad --out or data file, a model or data too big for memory), 130
+interrupted (Ctrl-C; the finished epochs are saved and ``--resume`` continues). Every failure is one line on stderr saying what was wrong and what
 to do; ``GPUGRAD_DEBUG=1`` shows the traceback instead. Under ``mpiexec`` it is printed once.
 
 Example::
@@ -28,11 +28,14 @@ from .data import DataError
 from .distributed.group import mark_raised_together, reporting_rank
 from .distributed.job import ElsewhereError, launcher_rank
 from .serialization import CorruptFileError
-from .train_files import nothing_to_do, read_checkpoint, resume_options
+from .train_files import check_out, nothing_to_do, read_checkpoint, resume_options
 from .training import TrainConfig, TrainingDiverged, TrainingInterrupted, fit
 
 __all__ = ["main"]
 
+# what to lower when a command runs out of memory where it could not say what was too big
+_SMALLER = {"train": "--hidden, --batch-size or --synthetic-size",
+            "experiment": "--depth, --width or --batch"}
 # how backend.cuda_status()'s reason ends: the library's advice, in Python's words
 _LIBRARY_ADVICE = re.compile(r"\b([Oo]r use) device='cpu'\.$")
 _BAD_INPUT = (OSError, DataError, CorruptFileError, backend.DeviceError, KeyError,
@@ -120,6 +123,8 @@ def _resumed(option: str, given: dict, config: TrainConfig) -> tuple:
 
 def _experiment(args):
     from .checkpoint.experiment import ExperimentConfig, run
+    check_out(args.out, files=("results.csv", "results.md", "tradeoff.png"),
+              example="runs/checkpoint")
     run(ExperimentConfig(depth=args.depth, width=args.width, batch=args.batch,
                          dtype=args.dtype, device=args.device, every=args.every,
                          budgets=args.budgets, strategies=args.strategies,
@@ -144,6 +149,11 @@ def _guarded(command: str, work) -> int:
         return _failed(command, exc, 1)
     except _BAD_INPUT as exc:
         return _failed(command, exc, 2)
+    except MemoryError as exc:                    # NumPy's and CuPy's out-of-memory errors
+        if os.environ.get("GPUGRAD_DEBUG"):
+            raise
+        return _failed(command, MemoryError(f"ran out of memory ({exc}); use a smaller "
+                                            f"{_SMALLER[command]}"), 2)
 
 
 def _failed(command: str, exc: Exception, status: int) -> int:

@@ -33,7 +33,7 @@ import numpy as np
 from . import backend
 from .tensor import Tensor
 
-__all__ = ["save", "load", "CorruptFileError"]
+__all__ = ["save", "load", "CorruptFileError", "not_an_npz", "temporary_file"]
 
 _MANIFEST = "__gpugrad_manifest__"
 _FORMAT = "gpugrad-state/1"
@@ -84,20 +84,44 @@ def save(obj, path) -> None:
     arrays[_MANIFEST] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
     path = _target(os.fspath(path))
     folder = os.path.dirname(path)
-    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_UMASK
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else None
+    temporary = temporary_file(folder, ".npz", lambda f: np.savez(f, **arrays), mode)
     try:
-        with os.fdopen(handle, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, mode)          # mkstemp makes it private (0600); keep the usual
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
     _fsync_folder(folder)
+
+
+def temporary_file(folder, suffix: str, write, mode: int | None = None) -> str:
+    """A new file in ``folder`` holding what ``write(f)`` wrote to ``f`` (opened "wb"),
+    flushed to the disk, with permissions ``mode`` (None: those a new file gets, not
+    mkstemp's 0600); the caller renames it over the real name with ``os.replace``, which
+    is atomic (readers see the old file or the new one, never a part). Removed again if
+    ``write`` fails.
+
+    Example::
+
+        >>> import os
+        >>> from gpugrad.serialization import temporary_file
+        >>> name = temporary_file(".", ".txt", lambda f: f.write(b"epoch 3"))
+        >>> os.replace(name, "status.txt")
+        >>> open("status.txt").read()
+        'epoch 3'
+    """
+    handle, path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(path, 0o666 & ~_UMASK if mode is None else mode)
+    except BaseException:
+        os.remove(path)
+        raise
+    return path
 
 
 def _target(given: str) -> str:
@@ -183,11 +207,14 @@ def load(path, device=None):
                 if os.path.islink(path) else "")
         raise FileNotFoundError(f"load: no such file: {path}{link}")
     target = backend.get_default_device() if device is None else backend.Device(device)
+    foreign = not_an_npz(path)
+    if foreign:
+        raise CorruptFileError(f"load: {path} is {foreign}; gpugrad.load reads the .npz files "
+                               f"gpugrad.save writes")
     try:
         with np.load(path, allow_pickle=False) as archive:
             if _MANIFEST not in archive.files:
-                raise CorruptFileError(f"load: {path} is an .npz file but not one written by "
-                                       f"gpugrad.save (it has no manifest)")
+                raise CorruptFileError(_without_manifest(path, archive))
             manifest = json.loads(archive[_MANIFEST].tobytes().decode())
             if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
                 raise CorruptFileError(f"load: {path} does not have this gpugrad's format "
@@ -197,8 +224,67 @@ def load(path, device=None):
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
             AttributeError, RecursionError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptFileError(f"load: {path} is truncated or corrupt "
-                               f"({type(exc).__name__}: {exc})") from None
+        raise CorruptFileError(f"load: {path} is truncated or corrupt ({_reason(exc)})"
+                               ) from None
+
+
+_NPY, _ZIP = b"\x93NUMPY", (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def not_an_npz(path) -> str | None:
+    """What the file ``path`` is when it is not an ``.npz`` (zip) archive, with how to read it
+    where that is known: a NumPy ``.npy`` array, a pickle, text, an empty file, or other
+    bytes; None for a zip archive (which may still be truncated or foreign).
+
+    Example::
+
+        >>> from gpugrad.serialization import not_an_npz
+        >>> np.save("array.npy", np.zeros(3))
+        >>> not_an_npz("array.npy")
+        'a NumPy .npy file (one array), not an .npz archive; read it with numpy.load'
+        >>> gpugrad.save({"step": 1}, "state.npz")
+        >>> not_an_npz("state.npz") is None
+        True
+    """
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(_ZIP):
+        return None
+    if head.startswith(_NPY):
+        return "a NumPy .npy file (one array), not an .npz archive; read it with numpy.load"
+    if not head:
+        return "empty, not an .npz archive"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return ("a Python pickle (an old torch.save file is one), not an .npz archive; "
+                "gpugrad never loads pickles (loading one can run any code)")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:     # cut in the middle of a character: still text
+        text = (head[:exc.start].decode("utf-8") if len(head) == 4096
+                and exc.start > len(head) - 4 else None)
+    if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
+        return "a text file, not an .npz archive"
+    return "truncated or corrupt (not an .npz archive: it does not start as a zip file does)"
+
+
+def _reason(exc: Exception) -> str:
+    """``exc`` as a reason in parentheses; NumPy's advice to allow pickles is never passed
+    on (loading a pickle can run any code)."""
+    if "allow_pickle" in str(exc):
+        return "it holds pickled Python objects, which gpugrad never loads"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _without_manifest(path: str, archive) -> str:
+    """Why the zip archive ``path`` without gpugrad's manifest cannot be loaded."""
+    names = archive.zip.namelist()
+    if any(name == "data.pkl" or name.endswith("/data.pkl") for name in names):
+        return (f"load: {path} is a PyTorch checkpoint (torch.save), not a gpugrad.save file; "
+                f"load it with torch.load(path, weights_only=True), convert each tensor with "
+                f"gpugrad.from_dlpack(t) (or gpugrad.tensor(t.numpy())) and save that with "
+                f"gpugrad.save")
+    return (f"load: {path} is an .npz file but not one written by gpugrad.save (it has no "
+            f"manifest); read it with numpy.load(path)")
 
 
 def _decode(node: dict, archive, device, path: str):
@@ -212,7 +298,7 @@ def _decode(node: dict, archive, device, path: str):
             array = archive[name]
         except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
             raise CorruptFileError(f"load: {path}: the data of '{where}' is truncated or "
-                                   f"corrupt ({type(exc).__name__}: {exc})") from None
+                                   f"corrupt ({_reason(exc)})") from None
         if not node.get("is_tensor", True):
             return array
         return Tensor._wrap(backend.to_device(array, device))

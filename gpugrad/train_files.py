@@ -23,19 +23,21 @@ import os
 import platform
 import resource
 import sys
+import tempfile
 from dataclasses import asdict, fields
 
 import numpy as np
 
 from . import backend
 from .data import DataError
-from .train_data import recorded, same_data
+from .train_data import check_data, recorded, same_data
 from .random import get_rng_state, set_rng_state
-from .serialization import load, save
+from .serialization import load, save, temporary_file
 
-__all__ = ["FIXED_ON_RESUME", "CARRIED_ON_RESUME", "flag", "shown", "checkpoint_options",
-           "read_checkpoint", "write_checkpoint", "restore", "resume_options", "nothing_to_do",
-           "metrics_of", "write_results"]
+
+__all__ = ["FIXED_ON_RESUME", "CARRIED_ON_RESUME", "FILES", "OutFolderError", "check_out",
+           "flag", "shown", "checkpoint_options", "read_checkpoint", "write_checkpoint",
+           "restore", "resume_options", "nothing_to_do", "metrics_of", "write_results"]
 
 # Options a resumed run takes from its checkpoint and must not change: they fix the data
 # split, the model and the optimizer.
@@ -45,6 +47,54 @@ FIXED_ON_RESUME = ("data", "seed", "test_fraction", "synthetic_size", "hidden", 
 # value applies from the next epoch on).
 CARRIED_ON_RESUME = ("epochs", "batch_size", "lr", "device", "checkpoint")
 _KEYS = ("model", "optimizer", "epoch", "rng", "loader", "history", "config")
+FILES = ("model.npz", "metrics.json", "curves.png")      # what a run writes into --out
+
+
+class OutFolderError(ValueError):
+    """``--out`` cannot hold the run's files; the message names it and the fix."""
+
+
+def check_out(out: str, files=FILES, option: str = "--out", example: str = "runs/train"
+              ) -> None:
+    """Raise ``OutFolderError`` unless ``out`` is a folder (or one that can be made) in
+    which ``files`` can be written: checked before any work, so that a bad ``--out`` is not
+    found after the first epoch. Nothing is left behind.
+
+    Example::
+
+        >>> from gpugrad.train_files import check_out
+        >>> _ = open("afile", "w").write("x")
+        >>> check_out("afile")
+        Traceback (most recent call last):
+        gpugrad.train_files.OutFolderError: --out afile is a file, not a folder; ...
+        >>> check_out("runs/new")                   # made when the run writes its files
+    """
+    fix = f"give a folder for the output files, e.g. {option} {example}"
+    if not str(out).strip():
+        raise OutFolderError(f"{option} {out!r} is empty; {fix}")
+    out = os.fspath(out)
+    folder = out
+    while not os.path.isdir(folder):
+        if os.path.lexists(folder):              # a file, or a link to nothing
+            what = "is a file" if os.path.exists(folder) else "is a broken symbolic link"
+            where = f"{option} {out} {what}" if folder == out else \
+                f"{option} {out}: {folder} {what}"
+            raise OutFolderError(f"{where}, not a folder; {fix}, or move {folder} away")
+        folder = os.path.dirname(folder.rstrip(os.sep)) or "."     # ends at "." or "/"
+    if folder == out:
+        for name in files:
+            if os.path.isdir(os.path.join(out, name)):
+                raise OutFolderError(f"{option} {out} holds a folder named {name}, where the "
+                                     f"run writes its file {name}; move that folder away or "
+                                     f"give another {option}")
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+    except OSError as exc:
+        where = "" if folder == out else f" (its folder {folder} cannot be written to)"
+        raise OutFolderError(f"{option} {out} is not writable{where}: {exc.strerror or exc}; "
+                             f"{fix} you can write to, or change its permissions") from None
+    os.close(handle)
+    os.remove(probe)
 
 
 def flag(name: str) -> str:
@@ -122,12 +172,37 @@ def read_checkpoint(path, device=None) -> dict:
     return state
 
 
-def write_checkpoint(config, model, optimizer, loader, history, epoch) -> None:
-    """``OUT/model.npz`` after ``epoch`` (written atomically: an interrupted write leaves
-    the previous checkpoint)."""
-    save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-          "rng": get_rng_state(), "loader": loader.state_dict(), "history": history,
-          "config": checkpoint_options(config)}, os.path.join(config.out, "model.npz"))
+def write_checkpoint(config, model, optimizer, loader, history, epoch, metrics=None,
+                     data_file=None) -> None:
+    """``OUT/model.npz`` after ``epoch``, and with ``metrics`` its ``metrics.json``: each
+    written whole to a temporary file in ``OUT`` first, and only when both are written
+    renamed over the real names (model.npz first), so a failed or interrupted write leaves
+    the previous pair. ``data_file``: the data file's fingerprint
+    (``train_data.fingerprint``), which ``--resume`` checks."""
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
+             "rng": get_rng_state(), "loader": loader.state_dict(), "history": history,
+             "config": checkpoint_options(config)}
+    if data_file is not None:
+        state["data_file"] = data_file
+    written = []                                 # (temporary, final) pairs, in rename order
+    try:
+        written.append((temporary_file(config.out, ".npz", lambda f: None),
+                        os.path.join(config.out, "model.npz")))
+        save(state, written[0][0])
+        if metrics is not None:
+            written.append((_write_json(config.out, metrics),
+                            os.path.join(config.out, "metrics.json")))
+    except BaseException:
+        for temporary, _ in written:
+            os.remove(temporary)
+        raise
+    for temporary, final in written:
+        os.replace(temporary, final)
+
+
+def _write_json(folder: str, metrics: dict) -> str:
+    text = json.dumps(_finite(metrics), indent=2, default=str, allow_nan=False)
+    return temporary_file(folder, ".json", lambda f: f.write(text.encode()))
 
 
 def restore(config, model, optimizer, loader, device, log, state=None
@@ -142,9 +217,10 @@ def restore(config, model, optimizer, loader, device, log, state=None
     path = config.resume
     if state is None:
         state = read_checkpoint(path, device=device)
+    check_data(state, config.data, path)
     saved, now = state["config"], asdict(config)
     changed = [f"{flag(k)} {shown(saved.get(k))} -> {shown(now[k])}"
-               for k in _mismatches(saved, now, FIXED_ON_RESUME)]
+               for k in _mismatches(saved, now, _compared(state))]
     if changed:
         raise DataError(f"--resume {path}: the checkpoint was trained with other options "
                         f"({'; '.join(changed)}); pass the same ones, or leave them out")
@@ -183,7 +259,7 @@ def resume_options(path: str, given: dict, base, state=None) -> tuple:
     """
     saved = read_checkpoint(path, device="cpu") if state is None else state
     options, done = saved["config"], int(saved["epoch"])
-    both = [k for k in FIXED_ON_RESUME if k in given and k in options]
+    both = [k for k in _compared(saved) if k in given and k in options]
     conflicts = [f"{flag(k)} {shown(given[k])} (the checkpoint has {flag(k)} "
                  f"{shown(options[k])})" for k in _mismatches(options, given, both)]
     if conflicts:
@@ -196,8 +272,17 @@ def resume_options(path: str, given: dict, base, state=None) -> tuple:
     for key in FIXED_ON_RESUME + CARRIED_ON_RESUME:
         if key not in given and key in options and key in names:
             setattr(base, key, options[key])
+    check_data(saved, base.data, path)
     base.resume = path
     return base, done
+
+
+def _compared(state: dict) -> tuple:
+    """The options a resumed run must not change, compared as typed; a data file recorded
+    with its content (``data_file``) is compared by content instead (``check_data``)."""
+    if state.get("data_file") is None:          # built-in data, or a checkpoint from before
+        return FIXED_ON_RESUME
+    return tuple(k for k in FIXED_ON_RESUME if k != "data")
 
 
 def nothing_to_do(path, done: int, epochs: int) -> str:
@@ -272,17 +357,18 @@ def metrics_of(config, device, why, sizes, history, world_size: int,
 
 
 def write_results(out: str, metrics: dict) -> list:
-    """Write metrics.json and (with matplotlib) curves.png into ``out``; returns the names
-    of the files written."""
-    with open(os.path.join(out, "metrics.json"), "w") as f:
-        json.dump(_finite(metrics), f, indent=2, default=str, allow_nan=False)
+    """Write metrics.json and (with matplotlib) curves.png into ``out``, each atomically (a
+    temporary file renamed over the real name: a failed write leaves the previous file);
+    returns the names of the files written."""
+    os.replace(_write_json(out, metrics), os.path.join(out, "metrics.json"))
     written = ["metrics.json"]
-    if metrics["epochs"] and _plot(metrics["epochs"], os.path.join(out, "curves.png")):
+    if metrics["epochs"] and _plot(metrics["epochs"], out):
         written.append("curves.png")
     return written
 
 
-def _plot(history: list, path: str) -> bool:
+def _plot(history: list, out: str) -> bool:
+    """curves.png in ``out`` (atomically); False without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -301,6 +387,10 @@ def _plot(history: list, path: str) -> bool:
         axes.legend()
         axes.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        temporary = temporary_file(out, ".png",
+                                   lambda f: fig.savefig(f, format="png", dpi=100))
+    finally:
+        plt.close(fig)
+    os.replace(temporary, os.path.join(out, "curves.png"))
     return True

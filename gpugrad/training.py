@@ -33,7 +33,7 @@ from .random import get_rng_state, manual_seed, set_rng_state
 from .train_epoch import TrainingDiverged, diverged, train_epoch
 
 __all__ = ["TrainConfig", "fit", "evaluate", "choose_device", "parse_checkpoint",
-           "TrainingDiverged", "TrainingInterrupted"]
+           "TrainingDiverged", "TrainingInterrupted", "OutOfMemory"]
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 
@@ -65,6 +65,20 @@ class TrainConfig:
 
 class TrainingInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped training; the message says which epochs were saved and where."""
+
+
+class OutOfMemory(ValueError):
+    """The model or a training step did not fit in memory; the message says how big it was
+    and which option to lower."""
+
+
+def _model_too_big(config, sizes: list, dtype) -> OutOfMemory:
+    count = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    return OutOfMemory(
+        f"--hidden {train_files.shown(config.hidden)}: the model {sizes} has {count:,} "
+        f"parameters, {train_data.shown_bytes(count * dtype.itemsize)} in {dtype} (training "
+        f"needs about 4 times that: weights, gradients and {config.optimizer} state), more "
+        f"than the memory holds; use smaller --hidden widths")
 
 
 def choose_device(requested: str) -> tuple[backend.Device, str]:
@@ -218,7 +232,10 @@ def _step_function(model, optimizer, config, job: Job):
 
 def fit(config: TrainConfig, log=print, resume_state: dict | None = None) -> dict:
     """Train an MLP as ``config`` says, write model.npz, metrics.json and curves.png into
-    ``config.out``, and return the metrics (the content of metrics.json). With
+    ``config.out``, and return the metrics (the content of metrics.json). model.npz and
+    metrics.json are written after every epoch, together (``write_checkpoint``: a failed
+    write leaves the previous pair), curves.png at the end; ``config.out`` is checked
+    before any work (``train_files.check_out``). With
     ``config.distributed`` (under mpiexec) the ranks share every batch; only rank 0 logs
     and writes files. Ctrl-C raises ``TrainingInterrupted`` and a NaN or infinite loss
     ``TrainingDiverged``, both after writing the finished epochs' metrics.json and
@@ -231,19 +248,28 @@ def fit(config: TrainConfig, log=print, resume_state: dict | None = None) -> dic
     if not job.is_main:
         log = _silent
     with job.stop_together():                   # errors here are every rank's: report once
+        if job.is_main:
+            train_files.check_out(config.out)     # before any work, not after an epoch
         device, why = choose_device(config.device)
         device = job.device(device)
         log(f"device: {device} ({why})" + (f"; {job.size} ranks" if job.distributed else ""))
         manual_seed(config.seed)
-        X_train, y_train, X_test, y_test = train_data.load(config)
         dtype = np.dtype(config.dtype)
-        classes = int(max(y_train.max(), y_test.max(initial=0))) + 1
-        X_train = train_data.on_device(X_train, dtype, device, config.data)
-        X_test = train_data.on_device(X_test, dtype, device, config.data)
-        y_train, y_test = backend.to_device(y_train, device), backend.to_device(y_test, device)
+        try:
+            X_train, y_train, X_test, y_test = train_data.load(config)
+            classes = int(max(y_train.max(), y_test.max(initial=0))) + 1
+            X_train = train_data.on_device(X_train, dtype, device, config.data)
+            X_test = train_data.on_device(X_test, dtype, device, config.data)
+            y_train, y_test = (backend.to_device(y_train, device),
+                               backend.to_device(y_test, device))
+        except MemoryError:                     # NumPy's and CuPy's out-of-memory errors
+            raise train_data.too_big(config) from None
         sizes = [X_train.shape[1], *config.hidden, classes]
-        model = nn.MLP(sizes, device=device, dtype=dtype)
-        optimizer = _optimizer(config, model)
+        try:
+            model = nn.MLP(sizes, device=device, dtype=dtype)
+            optimizer = _optimizer(config, model)
+        except MemoryError:
+            raise _model_too_big(config, sizes, dtype) from None
         loader = data.DataLoader(X_train, y_train, shuffle=True, seed=config.seed,
                                  **job.shard_of_batches(config.batch_size))
         model.checkpoint = _checkpointing(config.checkpoint, model, loader, log)
@@ -258,6 +284,7 @@ def fit(config: TrainConfig, log=print, resume_state: dict | None = None) -> dic
             f"{sizes[0]} features, {classes} classes; model {sizes}")
         if job.is_main and first_epoch <= config.epochs:
             os.makedirs(config.out, exist_ok=True)
+        data_file = train_data.fingerprint(config.data) if job.is_main else None
     with job.stop_together():
         trained = job.wrap(model)
         step_fn = _step_function(trained, optimizer, config, job)
@@ -274,9 +301,12 @@ def fit(config: TrainConfig, log=print, resume_state: dict | None = None) -> dic
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for epoch in range(first_epoch, config.epochs + 1):
                 record = _epoch(config, trained, model, loader, step_fn, arrays, epoch, job)
-                if job.is_main:              # written whole or not at all (atomic)
-                    train_files.write_checkpoint(config, model, optimizer, loader,
-                                                 history + [record], epoch)
+                if job.is_main:              # both written whole or neither (atomic)
+                    done = history + [record]
+                    train_files.write_checkpoint(
+                        config, model, optimizer, loader, done, epoch, data_file=data_file,
+                        metrics=train_files.metrics_of(config, device, why, sizes, done,
+                                                       job.size))
                 saved = train_files.checkpoint_options(config)
                 history.append(record)
                 log(f"epoch {epoch}/{config.epochs}: train loss {record['train_loss']:.4f} "
@@ -292,6 +322,11 @@ def fit(config: TrainConfig, log=print, resume_state: dict | None = None) -> dic
         stopped = {"in_epoch": epoch, "reason": str(exc), "saved_options": saved}
         _write_finished(config, job, history, saved, lambda: metrics(stopped))
         raise
+    except MemoryError:
+        raise OutOfMemory(f"ran out of memory in epoch {epoch} (--batch-size "
+                          f"{config.batch_size}, model {sizes}); use a smaller --batch-size or "
+                          f"--hidden, or --checkpoint auto (recomputes to save memory); the "
+                          f"finished epochs stay in {config.out}") from None
     return _finish(config, job, metrics(), log)
 
 

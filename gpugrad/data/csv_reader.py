@@ -1,13 +1,18 @@
 """CSV files of numbers, read with errors that say where the problem is: the line of the
 file (1-based, as an editor shows it) and the column by its header and 1-based number. An
-empty file, a header without rows, a ragged row, an empty or non-numeric cell, NaN/Inf and a
-label that is not a class index (or is too large for one) each get one clear error, with no
-NumPy warning.
+empty file, a header without rows, a ragged row, an empty or non-numeric cell, NaN/Inf, a
+label that is not a class index (or is too large for one), bytes that are not UTF-8 and
+values separated by something other than commas each get one clear error, with no NumPy
+warning. Cells may be quoted as the csv module writes them (``"1","2","0"``); a UTF-8 byte
+order mark is skipped.
 """
 
 from __future__ import annotations
 
+import codecs
+import csv
 import os
+import re
 import warnings
 
 import numpy as np
@@ -34,15 +39,20 @@ def read_csv(path):
         gpugrad.data.DataError: bad.csv, line 3, column 2 ('weight'): '?' is not a ...
     """
     path = os.fspath(path)          # datasets.load_file has checked it is a file
+    _check_utf8(path)
     header = _header(path)
     skip = 1 if header is not None else 0
     if not any(True for _ in _rows(path, skip)):
+        if header is not None and _other_separator(header):
+            raise DataError(f"{path} has one line, {header[0]!r}, and it is not comma-"
+                            f"separated; {_CSV_FORM}, the values separated by commas")
         what = "has a header but no rows of data" if header else "is empty"
         raise DataError(f"{path} {what}; {_CSV_FORM}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")      # "input contained no data": checked above
-            table = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64)
+            table = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2, dtype=np.float64,
+                               quotechar='"', encoding=_ENCODING)
     except ValueError as exc:
         raise DataError(_first_unreadable(path, header) or f"{path}: not a CSV of numbers "
                         f"({exc})") from None
@@ -69,13 +79,48 @@ def read_csv(path):
     return table[:, :-1], labels
 
 
+_ENCODING = "utf-8-sig"            # UTF-8, skipping a byte order mark
+
+
+def _check_utf8(path: str, chunk: int = 1 << 20) -> None:
+    """A DataError naming the line of the first byte that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines, done = 1, False
+    with open(path, "rb") as f:
+        while not done:
+            block = f.read(chunk)
+            done = not block
+            try:
+                decoder.decode(block, final=done)
+            except UnicodeDecodeError as exc:
+                start = max(exc.start, 0)
+                line = lines + block[:start].count(b"\n")
+                byte = block[start] if start < len(block) else None
+                shown = f"byte 0x{byte:02x}" if byte is not None else "the end"
+                raise DataError(f"{path}, line {line}: {shown} is not UTF-8 text; a CSV must "
+                                f"be UTF-8 (re-save it as UTF-8, e.g. iconv -f latin1 -t "
+                                f"utf-8)") from None
+            lines += block.count(b"\n")
+
+
 def _cells(line: str) -> list:
-    return [cell.strip() for cell in line.split(",")]
+    """The cells of one line of a CSV, unquoted as the csv module reads them."""
+    return [cell.strip() for cell in next(csv.reader([line], skipinitialspace=True), [""])]
+
+
+_SEPARATORS = re.compile(r"\s*[;\t ]\s*")
+
+
+def _other_separator(cells: list) -> bool:
+    """Whether ``cells`` is one cell of two or more numbers separated by spaces, tabs or
+    semicolons (a file that is not comma-separated)."""
+    parts = _SEPARATORS.split(cells[0].strip()) if len(cells) == 1 else []
+    return len(parts) > 1 and all(_is_number(part) for part in parts)
 
 
 def _header(path: str):
     """The names of the columns when the first line holds text, else None."""
-    with open(path) as f:
+    with open(path, encoding=_ENCODING) as f:
         first = f.readline()
     cells = _cells(first.split("#", 1)[0])
     if not first.strip() or all(_is_number(cell) for cell in cells):
@@ -86,7 +131,7 @@ def _header(path: str):
 def _rows(path: str, skip: int):
     """(line number, cells) of each data row, as np.loadtxt reads them: ``skip`` lines
     left out, '#' starts a comment, blank lines do not count."""
-    with open(path) as f:
+    with open(path, encoding=_ENCODING) as f:
         for number, line in enumerate(f, 1):
             text = line.split("#", 1)[0]
             if number > skip and text.strip():
@@ -116,6 +161,9 @@ def _first_unreadable(path: str, header) -> str | None:
             first = "the header" if header is not None else "the first row"
             return (f"{path}, line {number}: {len(cells)} columns, but {first} has {width}; "
                     f"every row needs the same columns")
+        if _other_separator(cells):
+            return (f"{path}, line {number}: {cells[0]!r} is not comma-separated; "
+                    f"{_CSV_FORM}, the values separated by commas")
         for j, cell in enumerate(cells):
             if not _is_number(cell):
                 shown = f"{cell!r} is not a number" if cell else "the cell is empty"
