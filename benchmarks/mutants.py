@@ -186,10 +186,10 @@ MUTANTS = [
              "            _apply(hooks, grads, nr, handouts, Tensor)\n    if node._retained:\n"
              "        for nr, ref in node._retained.items():\n            t = ref()\n"
              "            if t is not None and grads[nr] is not None:\n"
-             "                store_grad_copy(t, grads[nr], create_graph)\n",
+             "                store_grad_copy(t, grads[nr], create_graph, in_place=False)\n",
              "    if node._retained:\n        for nr, ref in node._retained.items():\n"
              "            t = ref()\n            if t is not None and grads[nr] is not None:\n"
-             "                store_grad_copy(t, grads[nr], create_graph)\n"
+             "                store_grad_copy(t, grads[nr], create_graph, in_place=False)\n"
              "    if node._pre_hooks:\n        for nr, hooks in node._pre_hooks.items():\n"
              "            _apply(hooks, grads, nr, handouts, Tensor)\n"),), ENGINE),
     Mutant("dependencies-counted-once", "gpugrad/autograd/walk.py",
@@ -219,7 +219,8 @@ MUTANTS = [
            (("step *= lr / (1.0 - beta1**t)", "step *= lr / (1.0 - beta1**(t + 1))"),), OPTIM),
     Mutant("adam-second-moment-uncorrected", "gpugrad/optim/adam.py",
            "Adam's second moment is not bias-corrected",
-           (("denom = v * (1.0 / (1.0 - beta2**t))", "denom = v * 1.0"),), OPTIM),
+           (("denom = xp.multiply(v, 1.0 / (1.0 - beta2**t), out=xp.empty_like(v))",
+             "denom = xp.multiply(v, 1.0, out=xp.empty_like(v))"),), OPTIM),
     Mutant("adam-weight-decay-sign", "gpugrad/optim/adam.py", "Adam's L2 term is subtracted",
            (("grad = grad + decay * param", "grad = grad - decay * param"),), OPTIM),
     Mutant("adamw-decay-without-lr", "gpugrad/optim/adam.py", "AdamW decays by wd, not lr * wd",
@@ -338,8 +339,8 @@ MUTANTS = [
     Mutant("replay-optimizer-state-unchecked", "gpugrad/optim/multi_tensor.py",
            "a replay does not check the optimizer's state (after load_state_dict the graph "
            "updates the old tensors)",
-           (('            guard.add(state, f"{opt}.state.get({id(held.param)}) is "\n'
-             '                             f"{name(held.state)}")\n', ""),),
+           (('            guard.add(state, f"{opt}.state.get({p}) is {name(held.state)}")\n',
+             ""),),
            ("tests/test_cuda_graph_guards.py",)),
     # ---- PyTorch look-alikes -------------------------------------------------------------------
     Mutant("bce-exact-gradient", "gpugrad/ops/binary_cross_entropy.py",
@@ -394,14 +395,43 @@ MUTANTS = [
            ("tests/test_fused_ops.py",)),
     # ---- saving -------------------------------------------------------------------------------
     Mutant("save-not-atomic", _S, "save writes the file in place (a crash leaves half a file)",
-           (('with os.fdopen(handle, "wb") as f:', 'with open(path, "wb") as f:'),
-            ("os.replace(temporary, path)", "os.remove(temporary)")), SAVE),
+           (('    temporary = temporary_file(folder, ".npz", lambda f: np.savez(f, **arrays), '
+             'mode)\n',
+             '    temporary = temporary_file(folder, ".npz", lambda f: None, mode)\n'
+             '    np.savez(path, **arrays)\n'),), SAVE),
     Mutant("save-leaves-private-mode", _S, "a saved file keeps mkstemp's 0600 permissions",
-           (("os.chmod(temporary, mode)", "pass"),), SAVE),
+           (("os.chmod(path, 0o666 & ~_UMASK if mode is None else mode)", "pass"),), SAVE),
     Mutant("save-replaces-symlink", _S, "saving through a link replaces the link by a file",
            (("path = os.path.realpath(given)", "path = os.path.abspath(given)"),), SAVE),
     Mutant("save-loop-not-detected", _S, "a link that loops is replaced by a file",
            (("        os.stat(given)\n", "        os.lstat(given)\n"),), SAVE),
     Mutant("save-leaves-debris", _S, "a failed save leaves its temporary file behind",
-           (("            os.remove(temporary)\n", "            pass\n"),), SAVE),
+           (("    except BaseException:\n        os.remove(path)\n        raise\n",
+             "    except BaseException:\n        raise\n"),), SAVE),
+    # ---- PyTorch's semantics a review found missing ----------------------------------------
+    Mutant("transforms-obey-outer-no-grad", "gpugrad/func/transforms.py",
+           "grad/jacrev/hessian called under no_grad() see no graph and return zeros",
+           (("            with enable_grad():\n                return f(*self.args, **kwargs)\n",
+             "            return f(*self.args, **kwargs)\n"),), ("tests/test_func.py",)),
+    Mutant("prod-hessian-at-two-zeros", "gpugrad/ops/product.py",
+           "the product of a slice's other zero is a constant: prod's Hessian loses its "
+           "entries between two zeros",
+           (("where(zeros == 2, zeros_sum - x, 0.0)", "where(zeros == 2, 0.0 * x, 0.0)"),),
+           ("tests/test_pytorch_spellings.py",)),
+    Mutant("retained-grad-added-in-place", _H,
+           "a retained non-leaf .grad is accumulated into its buffer (an earlier read changes)",
+           (("store_grad_copy(t, grads[nr], create_graph, in_place=False)",
+             "store_grad_copy(t, grads[nr], create_graph, in_place=True)"),),
+           ("tests/test_autograd_habits.py",)),
+    Mutant("batch-norm-biased-running-var", "gpugrad/nn/batch_norm.py",
+           "the running variance moves towards the biased batch variance",
+           (("* (count / (count - 1))", "* 1.0"),), ("tests/test_batch_norm.py",)),
+    Mutant("tensor-of-tensors-silent", "gpugrad/interop.py",
+           "gpugrad.tensor([t, ...]) of tensors requiring grad cuts the graph without a word",
+           (("        copying.cut = True", "        pass"),), ("tests/test_autograd_habits.py",)),
+    Mutant("einsum-diagonal-letter-first", "gpugrad/ops/einsum.py",
+           "a repeated letter's diagonal is named as the first dimension (diagonal appends it)",
+           (("            rest = subscripts[:i] + subscripts[i + 1:j] + subscripts[j + 1:] + c\n",
+             "            rest = c + subscripts[:i] + subscripts[i + 1:j] + subscripts[j + 1:]\n"),),
+           ("tests/test_diagonal.py",)),
 ]
