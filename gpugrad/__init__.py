@@ -33,6 +33,24 @@ from .ops.compare import allclose
 from .ops.cumulative import cumsum
 from .ops.diagonal import diag, diag_embed, diagonal, trace
 from .ops.einsum import einsum
+from .ops.matrix_functions import cholesky, det, inverse, logdet, matrix_power, slogdet
+from .ops.matrix_decompositions import pinverse
+from .ops.contractions import cdist, cross, dist, dot, ger, inner, kron, outer, tensordot, vdot
+from .ops.order_statistics import median, quantile
+from .ops.pointwise import (ceil, clamp_max, clamp_min, copysign, exp2, fix, floor, fmod, frac,
+                            isinf, isneginf, isposinf, lerp, log10, log2, logaddexp, logaddexp2,
+                            logit, nan_to_num, reciprocal, remainder, round, rsqrt, sgn, sinc,
+                            trunc, xlogy)
+from .ops.rearrange import (broadcast_shapes, broadcast_tensors, expand_as, flip, fliplr, flipud,
+                            meshgrid, narrow, reshape_as, roll, rot90, swapaxes, swapdims, tile,
+                            tril, triu, unbind)
+from .ops.scatter_ops import (argwhere, bincount, count_nonzero, index_add, index_copy, nonzero,
+                              scatter, scatter_add, take, take_along_dim, unique)
+from .ops.statistics import (amax, amin, aminmax, cummax, cummin, cumprod, logcumsumexp, nanmean,
+                             nansum, std_mean, var_mean)
+from .ops.trigonometric import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
+                                arctanh, asin, asinh, atan, atan2, atanh, cos, cosh, deg2rad,
+                                hypot, rad2deg, sin, sinh, tan)
 from .ops.product import prod
 from .ops.sorting import argsort, sort, topk
 from .ops.special import erf, expm1, log1p
@@ -45,7 +63,7 @@ from .serialization import load, save
 from .func import vmap
 from .interop import from_dlpack
 
-from . import amp, checkpoint, cuda, data, memory, nn, optim, viz  # noqa: E402
+from . import amp, checkpoint, cuda, data, linalg, memory, nn, optim, viz  # noqa: E402
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
 from . import graphs as _graphs  # noqa: E402
 from .compiled import CompileError, compile  # noqa: E402,A004
@@ -84,4 +102,19 @@ __all__ = [
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
     "set_matmul_precision", "get_matmul_precision",
+    "linalg", "cholesky", "det", "inverse", "logdet", "matrix_power", "slogdet", "pinverse",
+    # sin... (trigonometric.py), floor... (pointwise.py), flip... (rearrange.py),
+    # scatter... (scatter_ops.py), outer... (contractions.py), amax... (statistics.py)
+    "cdist", "cross", "dist", "dot", "ger", "inner", "kron", "outer", "tensordot", "vdot",
+    "median", "quantile", "ceil", "clamp_max", "clamp_min", "copysign", "exp2", "fix", "floor",
+    "fmod", "frac", "isinf", "isneginf", "isposinf", "lerp", "log10", "log2", "logaddexp",
+    "logaddexp2", "logit", "nan_to_num", "reciprocal", "remainder", "round", "rsqrt", "sgn",
+    "sinc", "trunc", "xlogy", "broadcast_shapes", "broadcast_tensors", "expand_as", "flip",
+    "fliplr", "flipud", "meshgrid", "narrow", "reshape_as", "roll", "rot90", "swapaxes",
+    "swapdims", "tile", "tril", "triu", "unbind", "argwhere", "bincount", "count_nonzero",
+    "index_add", "index_copy", "nonzero", "scatter", "scatter_add", "take", "take_along_dim",
+    "unique", "amax", "amin", "aminmax", "cummax", "cummin", "cumprod", "logcumsumexp",
+    "nanmean", "nansum", "std_mean", "var_mean", "acos", "acosh", "arccos", "arccosh", "arcsin",
+    "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cos",
+    "cosh", "deg2rad", "hypot", "rad2deg", "sin", "sinh", "tan",
 ]

@@ -3,8 +3,9 @@
 
 Exit status: 0 done (or nothing left to do), 1 training failed (the loss became NaN or
 infinite), 2 bad input (a bad --out or data file, a model or data too big for memory), 130
-interrupted (Ctrl-C; the finished epochs are saved and ``--resume`` continues). Every failure is one line on stderr saying what was wrong and what
-to do; ``GPUGRAD_DEBUG=1`` shows the traceback instead. Under ``mpiexec`` it is printed once.
+interrupted (Ctrl-C; the finished epochs are saved and ``--resume`` continues). Every
+failure is one line on stderr saying what was wrong and what to do; ``GPUGRAD_DEBUG=1``
+shows the traceback instead. Under ``mpiexec`` it is printed once.
 
 Example::
 

@@ -15,8 +15,6 @@ Example::
 from __future__ import annotations
 
 import numbers
-import threading
-import warnings
 
 import numpy as np
 
@@ -24,6 +22,7 @@ from . import backend, random
 from .autograd.compile_mode import _state as _compiling, note_reads, recorded
 from .autograd.mode import _state as _vmap_state
 from .dtypes import as_dtype, get_default_dtype
+from .graph_cut import copying, warn_graph_cut
 from .tensor import Tensor
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
@@ -94,38 +93,11 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         # the common case, spelled out: a Python float on the CPU (a compiled step's
         # recording takes the path below, which writes the factory down)
         return _finish(np.array(data, get_default_dtype()), requires_grad)
+    if data.__class__ is list or data.__class__ is tuple:
+        return _tensor_from_sequence(data, dtype, device, requires_grad)
     is_tensor = isinstance(data, Tensor)
     if is_tensor and data._requires_grad:
-        _warn_graph_cut("gpugrad.tensor(t)", "t.clone()")
-    if data.__class__ in (list, tuple):
-        copying.depth += 1              # (Tensor.__array__ notes a tensor requiring grad)
-        try:
-            return _tensor_from(data, dtype, device, requires_grad, is_tensor)
-        finally:
-            copying.depth -= 1
-            if copying.cut and not copying.depth:
-                copying.cut = False
-                _warn_graph_cut("gpugrad.tensor([...])", "gpugrad.stack([...]) (as JAX's "
-                                "jnp.array)")
-    return _tensor_from(data, dtype, device, requires_grad, is_tensor)
-
-
-class _Copying(threading.local):
-    depth = 0           # gpugrad.tensor() calls converting a list or tuple now
-    cut = False         # one of them read a tensor that requires grad
-
-
-copying = _Copying()
-
-
-def _warn_graph_cut(what: str, instead: str) -> None:
-    warnings.warn(f"{what} copies the values of a tensor that requires grad, without its "
-                  f"graph: no gradient flows back through the result (backward, grad and "
-                  f"jacobian see a constant). For a differentiable result use {instead}; to "
-                  f"say the copy is meant, pass t.detach().", UserWarning, stacklevel=3)
-
-
-def _tensor_from(data, dtype, device, requires_grad, is_tensor) -> Tensor:
+        warn_graph_cut("gpugrad.tensor(t)", "t.clone()")
     source = data._array if is_tensor else data
     on_device = _is_device_array(source)
     if device is not None:
@@ -140,6 +112,22 @@ def _tensor_from(data, dtype, device, requires_grad, is_tensor) -> Tensor:
     array = recorded(backend.asarray)(moved, dtype=_infer_dtype(source, dtype),
                                       device=target, copy=moved is source)
     return _finish(array, requires_grad)
+
+
+def _tensor_from_sequence(data, dtype, device, requires_grad) -> Tensor:
+    """``tensor(data)`` of a list or tuple, warning when it held a tensor that requires
+    grad (``Tensor.__array__`` notes one while ``copying.depth`` is up)."""
+    copying.depth += 1
+    try:
+        array = recorded(backend.asarray)(data, dtype=_infer_dtype(data, dtype),
+                                          device=_device(device), copy=True)
+        return _finish(array, requires_grad)
+    finally:
+        copying.depth -= 1
+        if copying.cut and not copying.depth:
+            copying.cut = False
+            warn_graph_cut("gpugrad.tensor([...])", "gpugrad.stack([...]) (as JAX's "
+                           "jnp.array)", stacklevel=4)
 
 
 def _host_or_same(source, target: backend.Device, on_device=None):

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import backend
 from .autograd.capture_mode import refuse_host_sync
-from .creation import copying
+from .graph_cut import copying
 from .tensor import Tensor
 
 __all__ = ["from_dlpack"]

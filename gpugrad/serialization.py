@@ -1,6 +1,6 @@
 """Saving and loading state: ``save(obj, path)`` and ``load(path, device=None)``.
 
-``obj`` is a nested structure of dicts (string keys), lists and tuples whose leaves are
+``obj`` is a nested structure of dicts (string or int keys), lists and tuples whose leaves are
 tensors (or NumPy/CuPy arrays) and plain values (int, float, bool, str, None). The file is an
 ``.npz`` archive: one array per tensor plus a JSON manifest describing the structure. It is
 read with ``allow_pickle=False`` (no pickle anywhere) and written atomically: to a temporary
@@ -56,10 +56,15 @@ def _encode(obj, arrays: dict, path: str):
         return {"tensor": name, "path": path, "is_tensor": isinstance(obj, Tensor)}
     if isinstance(obj, dict):
         for key in obj:
-            if not isinstance(key, str):
-                raise TypeError(f"save: dict keys must be strings; '{path}' has key {key!r}")
-        return {"dict": {k: _encode(v, arrays, f"{path}.{k}" if path else k)
-                         for k, v in obj.items()}}
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise TypeError(f"save: dict keys must be strings or ints; '{path}' has key "
+                                f"{key!r}")
+        if all(isinstance(key, str) for key in obj):
+            return {"dict": {k: _encode(v, arrays, f"{path}.{k}" if path else k)
+                             for k, v in obj.items()}}
+        # int keys (an optimizer's state by parameter position): pairs keep their type
+        return {"items": [[k, _encode(v, arrays, f"{path}.{k}" if path else str(k))]
+                          for k, v in obj.items()]}
     if isinstance(obj, (list, tuple)):
         kind = "list" if isinstance(obj, list) else "tuple"
         return {kind: [_encode(v, arrays, f"{path}[{i}]") for i, v in enumerate(obj)]}
@@ -304,6 +309,12 @@ def _decode(node: dict, archive, device, path: str):
         return Tensor._wrap(backend.to_device(array, device))
     if isinstance(node.get("dict"), dict):
         return {str(k): _decode(v, archive, device, path) for k, v in node["dict"].items()}
+    if isinstance(node.get("items"), list):
+        pairs = node["items"]
+        if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))
+                   for p in pairs):
+            raise CorruptFileError(f"load: {path}: unreadable manifest entry {node!r:.80}")
+        return {k: _decode(v, archive, device, path) for k, v in pairs}
     if isinstance(node.get("list"), list):
         return [_decode(v, archive, device, path) for v in node["list"]]
     if isinstance(node.get("tuple"), list):

@@ -513,5 +513,12 @@ SPECS = [
          lambda x: _np_cross_entropy(x, _LABELS_IGNORED, "none"), real((4, 5))),
 ]
 
+# the areas with specs of their own (each imports spec, real... from this module)
+from op_specs_arrays import SPECS as _ARRAY_SPECS  # noqa: E402
+from op_specs_linalg import SPECS as _LINALG_SPECS  # noqa: E402
+from op_specs_pointwise import SPECS as _POINTWISE_SPECS  # noqa: E402
+
+SPECS += _POINTWISE_SPECS + _ARRAY_SPECS + _LINALG_SPECS
+
 SPECS_BY_NAME = {s.name: s for s in SPECS}
 assert len(SPECS_BY_NAME) == len(SPECS), "two specs share a name"

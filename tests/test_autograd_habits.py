@@ -177,3 +177,36 @@ def test_a_data_loader_accepts_pytorchs_worker_options():
         gpugrad.data.DataLoader(gpugrad.arange(10), num_workers=-1)
     with pytest.raises(TypeError, match="worker_init_fn must be callable"):
         gpugrad.data.DataLoader(gpugrad.arange(10), worker_init_fn=3)
+
+
+class SquareSavingForForward(Function):
+    """x^2 with what each rule reads saved separately, as PyTorch's save_for_forward."""
+
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.save_for_forward(inputs[0] * 2)         # the jvp reads 2x itself
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 2 * x * g
+
+    @staticmethod
+    def jvp(ctx, t):
+        (two_x,) = ctx.saved_tensors
+        return two_x * t
+
+
+def test_save_for_forward_gives_the_jvp_its_own_saved_tensors():
+    x, t = gpugrad.tensor([1.0, 2.0], dtype="float64"), gpugrad.tensor([1.0, 3.0],
+                                                                       dtype="float64")
+    out, tangent = func.jvp(SquareSavingForForward.apply, (x,), (t,))
+    assert out.tolist() == [1.0, 4.0] and tangent.tolist() == [2.0, 12.0]     # 2 x t
+    x = leaf([1.0, 2.0])
+    SquareSavingForForward.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]

@@ -120,3 +120,29 @@ def test_rms_norm_and_group_norm_match_pytorchs():
     got = F.rms_norm(gpugrad.tensor(x), (3,), gpugrad.tensor(w)).numpy()
     want = torch.nn.functional.rms_norm(torch.tensor(x), (3,), torch.tensor(w)).numpy()
     np.testing.assert_allclose(got, want, atol=1e-14)
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_a_compiled_step_with_batch_norm_trains_as_the_eager_one(momentum):
+    """gpugrad.compile replays the running statistics' updates (momentum None included: a
+    cumulative average computed without a host read) exactly as eager steps make them."""
+    rng = np.random.default_rng(1)
+    xs = rng.standard_normal((4, 8, 3))
+    results = []
+    for compiled in (False, True):
+        gpugrad.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, momentum=momentum), nn.ReLU())
+        opt = gpugrad.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (model(x) ** 2).mean()
+            loss.backward()
+            opt.step()
+            return loss
+        run = gpugrad.compile(step) if compiled else step
+        losses = [run(gpugrad.tensor(x, dtype="float32")).item() for x in xs]
+        results.append((losses, model[1].running_mean.numpy(), model[1].running_var.numpy()))
+    assert results[0][0] == results[1][0]
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    np.testing.assert_array_equal(results[0][2], results[1][2])

@@ -85,3 +85,24 @@ def test_diagonals_match_pytorchs():
         np.testing.assert_array_equal(
             gpugrad.diag_embed(gpugrad.tensor(v), offset, d1, d2).numpy(),
             torch.diag_embed(torch.tensor(v), offset, d1, d2).numpy())
+
+
+def test_a_diagonal_is_a_view_that_writes_go_through():
+    """As PyTorch's: filling the diagonal writes the matrix, a diagonal taken earlier sees
+    later writes, and a write through it is in the graph. By hand: y = [[1.5, 2], [3, 4.5]]
+    after adding w0 = 0.5 to the diagonal of x; L = sum(y^2) = 35.5, dL/dx = 2y,
+    dL/dw0 = 2 (1.5 + 4.5) = 12."""
+    m = gpugrad.zeros(3, 3)
+    m.diagonal().fill_(1.0)
+    np.testing.assert_array_equal(m.numpy(), np.eye(3))
+    d = m.diagonal(1)
+    m.fill_(5.0)
+    assert d.tolist() == [5.0, 5.0]
+    x = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]], dtype="float64", requires_grad=True)
+    w = gpugrad.tensor([0.5, -1.0], dtype="float64", requires_grad=True)
+    y = x * 1.0
+    y.diagonal().add_(w[0])
+    loss = (y ** 2).sum()
+    loss.backward()
+    assert loss.item() == 35.5
+    assert x.grad.tolist() == [[3.0, 4.0], [6.0, 9.0]] and w.grad.tolist() == [12.0, 0.0]

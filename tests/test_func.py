@@ -305,3 +305,18 @@ def test_a_no_grad_inside_the_function_is_respected():
             c = t * 2
         return (t * c).sum()
     np.testing.assert_allclose(func.grad(f)(x).numpy(), 2 * x.numpy(), rtol=1e-15)
+
+
+def test_results_under_an_outer_no_grad_carry_no_graph():
+    """As torch.func: with x requiring grad, grad/jacrev/vjp called under no_grad() give
+    plain tensors (nothing outside differentiates them), with the right values."""
+    x = gpugrad.tensor([1.0, 2.0, 3.0], dtype="float64", requires_grad=True)
+    with gpugrad.no_grad():
+        g = func.grad(lambda t: (t ** 3).sum())(x)
+        jac = func.jacrev(lambda t: t ** 3)(x)
+        out, vjp_fn = func.vjp(lambda t: t ** 3, x)
+        pulled = vjp_fn(gpugrad.ones(3, dtype="float64"))[0]
+    for t in (g, jac, out, pulled):
+        assert not t.requires_grad and t.grad_fn is None
+    assert g.tolist() == [3.0, 12.0, 27.0] and pulled.tolist() == [3.0, 12.0, 27.0]
+    assert func.grad(lambda t: (t ** 3).sum())(x).requires_grad    # outside: differentiable

@@ -345,3 +345,14 @@ def test_region_refuses_what_it_cannot_read():
     base = np.arange(6.0)
     assert region(np.arange(6.0)[1:], base) is None             # another buffer
     assert region(base.view(np.int64)[1:], base) is None        # another dtype
+
+
+def test_an_expanded_view_made_again_adds_its_repeated_gradients():
+    """v = y expanded to 2 rows, y doubled in place: sum(v^2) = 2 sum((2x)^2), whose
+    gradient is 16 x; each repeated element's gradient counts (not the last one only)."""
+    x = gpugrad.tensor([1.0, 2.0, 3.0], dtype="float64", requires_grad=True)
+    y = x * 1
+    v = y.unsqueeze(0).expand(2, 3)
+    y.mul_(2)
+    (v ** 2).sum().backward()
+    assert x.grad.tolist() == [16.0, 32.0, 48.0]

@@ -186,6 +186,18 @@ def test_ufuncs_on_tensors_are_gpugrad_ops():
     assert (np.greater(t, 1.0)).tolist() == [False, True]
 
 
+def test_numpy_trigonometry_and_rounding_on_tensors_stay_in_the_graph():
+    """np.sin(t) is gpugrad's sin: its gradient is cos; np.mod is the remainder with the
+    divisor's sign, np.floor a step with zero slope."""
+    t = gpugrad.tensor([0.5, 1.5], dtype="float64", requires_grad=True)
+    y = np.sin(t) + np.arctan2(t, 2.0) + np.floor(t)
+    assert isinstance(y, gpugrad.Tensor) and y.requires_grad
+    y.sum().backward()
+    v = np.array([0.5, 1.5])
+    np.testing.assert_allclose(t.grad.numpy(), np.cos(v) + 2.0 / (v ** 2 + 4.0), rtol=1e-14)
+    assert np.mod(gpugrad.tensor([5.0, -5.0]), 3).tolist() == [2.0, 1.0]
+
+
 def test_numpy_functions_gpugrad_lacks_run_on_the_values_of_cpu_tensors():
     t = gpugrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
     result = np.cumsum(t)

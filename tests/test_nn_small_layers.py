@@ -158,3 +158,41 @@ def test_parameters_to_vector_matches_torch():
     np.testing.assert_array_equal(
         nn.utils.parameters_to_vector(model.parameters()).numpy(),
         torch.nn.utils.parameters_to_vector(tmodel.parameters()).detach().numpy())
+
+
+def test_reset_parameters_draws_again_in_place():
+    """Linear: the same distribution (bounds 1/sqrt(in)), the same Parameter objects; the
+    norm layers: ones and zeros; BatchNorm also its running statistics; Embedding: its
+    padding row zero."""
+    layer = nn.Linear(4, 3)
+    weight = layer.weight
+    with gpugrad.no_grad():
+        layer.weight.fill_(7.0)
+        layer.bias.fill_(7.0)
+    layer.reset_parameters()
+    assert layer.weight is weight and np.abs(layer.weight.numpy()).max() <= 0.5
+    assert np.abs(layer.bias.numpy()).max() <= 0.5 and layer.weight.numpy().std() > 0
+    for norm in (nn.LayerNorm(3), nn.RMSNorm(3), nn.GroupNorm(1, 3), nn.BatchNorm1d(3)):
+        with gpugrad.no_grad():
+            for p in norm.parameters():
+                p.fill_(5.0)
+        if isinstance(norm, nn.BatchNorm1d):
+            norm(gpugrad.randn(4, 3))
+        norm.reset_parameters()
+        assert norm.weight.tolist() == [1.0, 1.0, 1.0]
+        if getattr(norm, "bias", None) is not None:
+            assert norm.bias.tolist() == [0.0, 0.0, 0.0]
+        if isinstance(norm, nn.BatchNorm1d):
+            assert norm.running_mean.tolist() == [0.0] * 3
+            assert norm.num_batches_tracked.item() == 0
+    emb = nn.Embedding(5, 2, padding_idx=1)
+    emb.reset_parameters()
+    assert emb.weight[1].tolist() == [0.0, 0.0] and emb.weight.numpy().std() > 0
+
+
+def test_a_shape_mismatch_on_loading_is_a_runtime_error_as_pytorchs():
+    wrong = {"weight": gpugrad.zeros(3, 3), "bias": gpugrad.zeros(2)}
+    for caught in (RuntimeError, ValueError):
+        with pytest.raises(caught, match=r"'weight' has shape \(3, 3\) .* \(2, 2\) in the "
+                                         r"model \(size mismatch\)"):
+            nn.Linear(2, 2).load_state_dict(wrong)

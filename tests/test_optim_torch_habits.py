@@ -238,7 +238,7 @@ def test_zero_d_state_through_save_and_load(tmp_path, name, options, keys):
     first, opt = fresh()
     steps(opt, first, 3)
     saved = opt.state_dict()
-    assert sorted(saved["state"]) == ["0", "1"]             # gpugrad.save needs str keys
+    assert sorted(saved["state"]) == [0, 1]                 # positions, as PyTorch's
     gpugrad.save(saved, tmp_path / "opt.npz")
     loaded = gpugrad.load(tmp_path / "opt.npz")
     loaded["state"] = {keys(k): v for k, v in loaded["state"].items()}
@@ -374,3 +374,22 @@ def test_options_the_kernels_lack_take_the_reference_update(name, options, emula
     expected = run(False)
     for got, want in zip(fused, expected):
         np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+def test_sgd_and_adam_take_pytorchs_implementation_switches(name):
+    """foreach/fused/capturable change no result (the same step as without them); a
+    differentiable step is refused."""
+    cls = getattr(gpugrad.optim, name)
+    results = []
+    for flags in ({}, {"foreach": True, "fused": False}, {"foreach": False, "fused": True}):
+        if name != "SGD":
+            flags = dict(flags, capturable=True)
+        w = gpugrad.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
+        opt = cls([w], lr=0.1, **flags)
+        (w * w).sum().backward()
+        opt.step()
+        results.append(w.tolist())
+    assert results[0] == results[1] == results[2]
+    with pytest.raises(ValueError, match=rf"{name}: differentiable=True is not supported"):
+        cls([gpugrad.zeros(1, requires_grad=True)], differentiable=True)

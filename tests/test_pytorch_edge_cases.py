@@ -172,3 +172,11 @@ def test_against_torch():
         gpugrad.norm(a, p=order).backward()
         torch.norm(ta, p=order).backward()
         np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy(), rtol=1e-12)
+
+
+def test_clamp_of_an_integer_tensor_by_a_float_bound_gives_the_default_float():
+    """As torch.clamp: int64 with a float bound is float32 (not NumPy's float64); int
+    bounds keep int64."""
+    clamped = gpugrad.tensor([1, 5]).clamp(0.5, 2.5)
+    assert clamped.dtype == np.float32 and clamped.tolist() == [1.0, 2.5]
+    assert gpugrad.tensor([1, 5]).clamp(0, 2).dtype == np.int64

@@ -175,3 +175,25 @@ def test_a_new_file_gets_the_usual_permissions_not_mkstemps_private_ones(tmp_pat
     monkeypatch.setattr(serialization, "_UMASK", 0o022)    # as read at import
     gpugrad.save({"v": 1}, tmp_path / "new.npz")
     assert os.stat(tmp_path / "new.npz").st_mode & 0o777 == 0o644
+
+
+def test_dicts_with_int_keys_round_trip(tmp_path):
+    """An optimizer's state dict is keyed by parameter position (ints, as PyTorch's); a
+    MultiStepLR's milestones too. Both keep their int keys through save and load."""
+    w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+    opt = gpugrad.optim.SGD([w], lr=0.1, momentum=0.9)
+    sched = gpugrad.optim.MultiStepLR(opt, milestones=[2, 2, 5], gamma=0.5)
+    (w * w).sum().backward()
+    opt.step()
+    sched.step()
+    gpugrad.save({"opt": opt.state_dict(), "sched": sched.state_dict(),
+                  "mixed": {1: "one", "two": 2}}, tmp_path / "state.npz")
+    back = gpugrad.load(tmp_path / "state.npz")
+    assert list(back["opt"]["state"]) == [0] and back["mixed"] == {1: "one", "two": 2}
+    np.testing.assert_array_equal(back["opt"]["state"][0]["momentum_buffer"].numpy(),
+                                  opt.state[w]["momentum_buffer"].numpy())
+    fresh = gpugrad.optim.MultiStepLR(gpugrad.optim.SGD([w], lr=0.1), milestones=[9])
+    fresh.load_state_dict(back["sched"])
+    assert dict(fresh.milestones) == {2: 2, 5: 1}
+    with pytest.raises(TypeError, match="dict keys must be strings or ints"):
+        gpugrad.save({(1, 2): 3}, tmp_path / "bad.npz")

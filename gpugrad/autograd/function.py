@@ -43,6 +43,8 @@ class FunctionCtx(Node):
     """The ``ctx`` a custom Function's forward and backward receive; also its graph node."""
 
     _to_save = ()
+    _for_forward = None     # what save_for_forward named: the jvp rule's saved_tensors
+    _in_jvp = False
     _non_differentiable = ()
     _materialize_grads = True
     _saved = ()
@@ -66,9 +68,17 @@ class FunctionCtx(Node):
         """Keep ``tensors`` (inputs, outputs or None) for backward, with version checks."""
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors) -> None:
+        """Keep ``tensors`` for the forward rule (``jvp``), as PyTorch's: inside ``jvp``,
+        ``ctx.saved_tensors`` gives these (without a call, those of save_for_backward)."""
+        self._for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple:
-        """The tensors given to ``save_for_backward``, checked against in-place changes."""
+        """The tensors given to ``save_for_backward`` (inside ``jvp``: to
+        ``save_for_forward``, when it was called), checked against in-place changes."""
+        if self._in_jvp and self._for_forward is not None:
+            return self._for_forward
         if self._released:
             raise freed_graph_error(self.name())
         return tuple(None if s is None else s.unpack(self, nr, what="saved tensor")
@@ -204,8 +214,12 @@ def _forward_tangents(cls, ctx, args, outputs, levels):
     for level in levels:
         tangents = [(live_tangents(a) or {}).get(level)
                     if isinstance(a, Tensor) and a._tangents else None for a in args]
-        with forward_ad_disabled():
-            result = cls.jvp(ctx, *tangents)
+        ctx._in_jvp = True
+        try:
+            with forward_ad_disabled():
+                result = cls.jvp(ctx, *tangents)
+        finally:
+            ctx._in_jvp = False
         result = result if isinstance(result, tuple) else (result,)
         for out, tangent in zip(outputs, result):
             if isinstance(out, Tensor) and tangent is not None:

@@ -182,7 +182,11 @@ def _jvp(gctx, _cls, _ctx, _call, *tangents):
     with reentered(level):
         wrapped = [t if t is None or d is None else BatchedTensor._make(t, level)
                    for t, d in zip(tangents, gctx.in_dims)]
-        return _unbatched(gctx.cls.jvp(gctx.ctx, *wrapped), level)
+        gctx.ctx._in_jvp = True                 # (its saved_tensors: save_for_forward's)
+        try:
+            return _unbatched(gctx.cls.jvp(gctx.ctx, *wrapped), level)
+        finally:
+            gctx.ctx._in_jvp = False
 
 
 def _unbatched(output, level):

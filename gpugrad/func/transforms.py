@@ -96,12 +96,13 @@ class _Handles:
         self.nums = nums
         self.specs, self.leaves = [], []
         self.create_graph = False
+        outer = is_grad_enabled()       # under no_grad() nothing outside differentiates
         for n in nums:
             leaves, spec = tree_flatten(args[n])
             handles = []
             for leaf in leaves:
                 t = _tensor(leaf, f"argument {n}")
-                self.create_graph |= t.requires_grad or _batch_requires_grad(t)
+                self.create_graph |= outer and (t.requires_grad or _batch_requires_grad(t))
                 h = alias(t)
                 if not h.requires_grad:
                     h.requires_grad_()

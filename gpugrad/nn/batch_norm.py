@@ -22,6 +22,7 @@ from .. import creation
 from ..autograd.mode import no_grad
 from ..ops import reduce, unary
 from .module import Module, Parameter
+from .normalization import _ScaleAndShift
 
 __all__ = ["batch_norm", "BatchNorm1d", "BatchNorm2d"]
 
@@ -82,16 +83,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
 
 def _update_running(running_mean, running_var, mean, variance, count: int,
                     momentum: float) -> None:
-    """Move the running statistics towards the batch's (the variance unbiased)."""
+    """Move the running statistics towards the batch's (the variance unbiased).
+    ``momentum``: a number, or a 0-d tensor (computed on the device: no host read)."""
     with no_grad():
         if running_mean is not None:
             batch_mean = mean.detach().reshape(tuple(running_mean.shape))
-            running_mean.mul_(1 - momentum).add_(batch_mean.astype(running_mean.dtype),
-                                                 alpha=momentum)
+            batch_mean = batch_mean.astype(running_mean.dtype)
+            running_mean.mul_(1 - momentum).add_(batch_mean * momentum)
         if running_var is not None:
             unbiased = variance.detach().reshape(tuple(running_var.shape)) * (count / (count - 1))
-            running_var.mul_(1 - momentum).add_(unbiased.astype(running_var.dtype),
-                                                alpha=momentum)
+            running_var.mul_(1 - momentum).add_(unbiased.astype(running_var.dtype) * momentum)
 
 
 class _BatchNorm(Module):
@@ -122,6 +123,11 @@ class _BatchNorm(Module):
             for name in ("running_mean", "running_var", "num_batches_tracked"):
                 self.register_buffer(name, None)
 
+    def reset_parameters(self) -> None:
+        """Running statistics reset, the scale back to ones and the shift to zeros."""
+        self.reset_running_stats()
+        _ScaleAndShift.reset_parameters(self)
+
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             with no_grad():
@@ -143,7 +149,7 @@ class _BatchNorm(Module):
             with no_grad():
                 self.num_batches_tracked.add_(1)
             if self.momentum is None:                   # a cumulative moving average
-                momentum = 1.0 / int(self.num_batches_tracked.item())
+                momentum = 1.0 / self.num_batches_tracked.astype(self.running_mean.dtype)
         track = self.training and self.track_running_stats
         return batch_norm(x, self.running_mean if track or not use_batch else None,
                           self.running_var if track or not use_batch else None,

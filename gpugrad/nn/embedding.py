@@ -15,6 +15,8 @@ import numbers
 from .. import creation
 from ..ops import compare, elementwise, indexing
 from ..ops.selection import check_index_range, integer_index
+from ..autograd.mode import no_grad
+from . import init
 from .module import Module, Parameter
 
 __all__ = ["one_hot", "embedding", "Embedding"]
@@ -112,6 +114,14 @@ class Embedding(Module):
                                  f"{embedding_dim}), got {tuple(_weight.shape)}")
             weight = _weight.detach()
         self.weight = Parameter(weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        """Draw the weight again, standard normal with the ``padding_idx`` row zero, in
+        place."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0.0
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx=None, **kwargs):

@@ -137,12 +137,20 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Every value 1."""
+    """Every value 1, in place; returns ``tensor``. Example::
+
+        >>> nn.init.ones_(gpugrad.empty(2)).tolist()
+        [1.0, 1.0]
+    """
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Every value 0."""
+    """Every value 0, in place; returns ``tensor``. Example::
+
+        >>> nn.init.zeros_(gpugrad.ones(2)).tolist()
+        [0.0, 0.0]
+    """
     return constant_(tensor, 0.0)
 
 
@@ -173,7 +181,13 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
-    """Glorot's normal: N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot's normal: N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out)), in
+    place. Example (fans 200 and 200: std 0.0707)::
+
+        >>> w = nn.init.xavier_normal_(gpugrad.empty(200, 200))
+        >>> round(float(w.numpy().std()), 2)
+        0.07
+    """
     fan_in, fan_out = _fans(tensor)
     return _fill(tensor, _normal_array(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out))))
 
@@ -204,7 +218,13 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
-    """He's normal: N(0, std**2) with std = gain / sqrt(fan) (see ``kaiming_uniform_``)."""
+    """He's normal: N(0, std**2) with std = gain / sqrt(fan) (see ``kaiming_uniform_``), in
+    place. Example (relu's gain sqrt(2), fan_in 200: std 0.1)::
+
+        >>> w = nn.init.kaiming_normal_(gpugrad.empty(300, 200), nonlinearity="relu")
+        >>> round(float(w.numpy().std()), 2)
+        0.1
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from .. import creation
 from ..ops.inplace import written_back
 from ..ops.shape import flatten
-from . import functional as F
+from . import functional as F, init
 from .containers import _check_module, _position, _renumber
 from .module import Module, Parameter
 
@@ -48,6 +48,13 @@ class Linear(Module):
             self.bias = Parameter(_uniform((out_features,), bound, device, dtype))
         else:
             self.register_parameter("bias", None)      # an empty slot, as PyTorch's
+
+    def reset_parameters(self) -> None:
+        """Draw the weight and bias again from PyTorch's initial distribution, in place."""
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
+        for p in (self.weight, self.bias):
+            if p is not None:
+                init.uniform_(p, -bound, bound)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)

@@ -1,6 +1,6 @@
 """Normalisation as PyTorch has it: ``layer_norm``, ``rms_norm`` and ``group_norm`` and
-their layers, ``normalize`` and ``cosine_similarity`` (batch norm: batch_norm.py). Composites of gpugrad ops (their gradients, tangents and batching
-come from those).
+their layers, ``normalize`` and ``cosine_similarity`` (batch norm: batch_norm.py).
+Composites of gpugrad ops (their gradients, tangents and batching come from those).
 
 Example::
 
@@ -19,6 +19,7 @@ import numpy as np
 from .. import creation
 from ..ops import reduce, shape, unary
 from ..ops.norms import vector_norm
+from . import init
 from .module import Module, Parameter
 
 __all__ = ["layer_norm", "rms_norm", "group_norm", "normalize", "cosine_similarity",
@@ -143,7 +144,19 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     return reduce.sum((x1 / n1) * (x2 / n2), axis=dim)
 
 
-class LayerNorm(Module):
+class _ScaleAndShift(Module):
+    """A normalisation layer with an optional learnable scale (``weight``) and shift
+    (``bias``)."""
+
+    def reset_parameters(self) -> None:
+        """The scale back to ones and the shift to zeros, in place (as at the start)."""
+        for name, fill in (("weight", init.ones_), ("bias", init.zeros_)):
+            p = getattr(self, name, None)
+            if p is not None:
+                fill(p)
+
+
+class LayerNorm(_ScaleAndShift):
     """Layer normalisation over the last dimensions, with a learnable per-element scale
     (ones) and shift (zeros), as ``nn.LayerNorm``. Shapes: (..., *normalized_shape) kept.
 
@@ -178,7 +191,7 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
-class RMSNorm(Module):
+class RMSNorm(_ScaleAndShift):
     """Root-mean-square normalisation over the last dimensions with a learnable
     per-element scale (ones), as ``nn.RMSNorm``. Shapes: (..., *normalized_shape) kept.
 
@@ -207,7 +220,7 @@ class RMSNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
-class GroupNorm(Module):
+class GroupNorm(_ScaleAndShift):
     """Group normalisation of (N, C, ...) inputs with a learnable per-channel scale (ones)
     and shift (zeros), as ``nn.GroupNorm``. Shapes: kept.
 

@@ -26,7 +26,7 @@ from .. import backend
 from ..autograd.mode import no_grad
 from ..tensor import Tensor
 
-__all__ = ["IncompatibleKeys", "StateDictError"]
+__all__ = ["IncompatibleKeys", "StateDictError", "ShapeMismatchError"]
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -47,6 +47,11 @@ class StateDictError(RuntimeError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class ShapeMismatchError(RuntimeError, ValueError):
+    """A ``load_state_dict`` value whose shape is not its model's: a RuntimeError, as
+    PyTorch's "size mismatch" error, and a ValueError (as gpugrad raised before)."""
 
 
 def _walk(module, memo, prefix: str, remove_duplicate: bool):
@@ -142,9 +147,9 @@ def _load_state(module, state_dict, strict: bool) -> IncompatibleKeys:
         value = state_dict[name]
         array = value._array if isinstance(value, Tensor) else np.asarray(value)
         if tuple(array.shape) != tuple(target.shape):
-            raise ValueError(f"load_state_dict for {type(module).__name__}: '{name}' has "
-                             f"shape {tuple(array.shape)} in the state dict but "
-                             f"{tuple(target.shape)} in the model")
+            raise ShapeMismatchError(f"load_state_dict for {type(module).__name__}: '{name}' "
+                                     f"has shape {tuple(array.shape)} in the state dict but "
+                                     f"{tuple(target.shape)} in the model (size mismatch)")
         array = backend.to_device(array, target.device).astype(target.dtype, copy=False)
         with no_grad():
             target.copy_(Tensor._wrap(array))

@@ -2,8 +2,8 @@
 records, each the other's adjoint: taking a diagonal, and writing one into zeros).
 
 A diagonal of ``x`` over ``dim1`` and ``dim2`` removes those two dimensions and appends one
-holding ``x[..., i, ..., i + offset, ...]`` (offset > 0: above the main diagonal). Unlike
-PyTorch's, the result is a copy, not a view: writing into it leaves ``x`` unchanged.
+holding ``x[..., i, ..., i + offset, ...]`` (offset > 0: above the main diagonal). As
+PyTorch's, it is a view: ``m.diagonal().fill_(1.0)`` writes into ``m``.
 
 Example::
 
@@ -14,6 +14,8 @@ Example::
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from .record import LINEAR, Op, apply
 from .reduce import checked_dim, sum as reduce_sum
@@ -26,6 +28,13 @@ def _length(shape: tuple, offset: int, axis1: int, axis2: int) -> int:
     return max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
 
 
+def _diagonal_start(x, offset: int, axis1: int, axis2: int):
+    """A view of ``x`` starting at its diagonal's first element (for ``as_strided``)."""
+    index = [slice(None)] * x.ndim
+    index[axis1 if offset < 0 else axis2] = slice(abs(offset), None)
+    return x[tuple(index)]
+
+
 def _diagonal_positions(xp, length: int, offset: int) -> tuple:
     """Row and column indices of the diagonal's ``length`` elements."""
     k = xp.arange(length)
@@ -34,11 +43,18 @@ def _diagonal_positions(xp, length: int, offset: int) -> tuple:
 
 class Diagonal(Op):
     """The diagonal over ``axis1`` and ``axis2`` (non-negative, different), appended as the
-    last dimension. (..., n, ..., m, ...) -> (..., length)."""
+    last dimension: a view of the input. (..., n, ..., m, ...) -> (..., length)."""
+
+    view = True
 
     @staticmethod
     def forward(xp, x, offset, axis1, axis2):
-        return xp.diagonal(x, offset, axis1, axis2).copy()
+        out = xp.diagonal(x, offset, axis1, axis2)
+        if xp is np and not out.flags.writeable and x.flags.writeable:
+            # NumPy's diagonal is read-only; the same strides give a writable view
+            out = np.lib.stride_tricks.as_strided(
+                _diagonal_start(x, offset, axis1, axis2), out.shape, out.strides)
+        return out
 
     @staticmethod
     def vjp(ctx, g):
@@ -90,7 +106,7 @@ def _two_dims(input, dim1: int, dim2: int, name: str) -> tuple:
 
 def diagonal(input, offset: int = 0, dim1: int = 0, dim2: int = 1):
     """The diagonal of ``input`` over ``dim1`` and ``dim2`` (``offset`` > 0 above the main
-    one), as ``torch.diagonal`` (a copy, not a view).
+    one), as ``torch.diagonal``: a view (writing into it writes into ``input``).
 
     Shapes: (..., n, ..., m, ...) -> the other dimensions + (length,).
 
@@ -129,7 +145,7 @@ def diag_embed(input, offset: int = 0, dim1: int = -2, dim2: int = -1):
 
 def diag(input, diagonal: int = 0):
     """As ``torch.diag``: a 1-d ``input`` (n,) becomes the matrix with it on diagonal
-    ``diagonal`` (n + |diagonal| square); a 2-d ``input`` gives that diagonal of it.
+    ``diagonal`` (n + |diagonal| square); a 2-d ``input`` gives a copy of that diagonal.
 
     Example::
 
@@ -138,8 +154,8 @@ def diag(input, diagonal: int = 0):
     """
     if input.ndim == 1:
         return diag_embed(input, diagonal)
-    if input.ndim == 2:
-        return apply(Diagonal, input, offset=int(diagonal), axis1=0, axis2=1)
+    if input.ndim == 2:                 # (a copy, as torch.diag's: not diagonal()'s view)
+        return apply(Diagonal, input, offset=int(diagonal), axis1=0, axis2=1).clone()
     raise ValueError(f"diag: the input must be 1-d or 2-d, got shape {tuple(input.shape)} "
                      f"(use diagonal or diag_embed for batches)")
 

@@ -378,8 +378,12 @@ def _tensor_pair(a, b):
     return a, b
 
 
-def where(cond, a, b):
-    """``a`` where ``cond`` (a bool tensor) is true, else ``b``; all three broadcast."""
+def where(cond, a=None, b=None):
+    """``a`` where ``cond`` (a bool tensor) is true, else ``b``; all three broadcast. With
+    ``cond`` alone, as ``torch.where(cond)``: ``nonzero(cond, as_tuple=True)``."""
+    if a is None and b is None:
+        from .scatter_ops import nonzero        # (scatter_ops builds on this module)
+        return nonzero(cond, as_tuple=True)
     if not isinstance(cond, Tensor):
         cond = as_operand(cond, a if isinstance(a, Tensor) else b)
     if cond.dtype != np.bool_:

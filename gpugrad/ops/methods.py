@@ -17,9 +17,11 @@ from .. import backend, creation, creation_like
 from ..autograd.batched import innermost_array
 from ..tensor import Tensor
 from .record import apply
-from . import (activation, compare, cumulative, diagonal, elementwise, indexing, inplace,
-               linalg, norms, numpy_protocol, product, reduce, selection, shape, sorting,
-               special, unary)
+from . import (activation, compare, contractions, cumulative, diagonal, elementwise, indexing,
+               inplace, linalg, matrix_decompositions, matrix_functions, norms,
+               numpy_protocol, order_statistics, pointwise, product, rearrange, reduce,
+               scatter_ops, selection, shape, sorting, special, statistics, trigonometric,
+               unary)
 
 
 def _reflected(fn):
@@ -246,8 +248,8 @@ METHODS = {
     "allclose": compare.allclose,
     "repeat": selection.repeat, "norm": norms.norm, "square": elementwise.square,
     "diagonal": diagonal.diagonal, "diag": diagonal.diag, "diag_embed": diagonal.diag_embed,
-    "trace": diagonal.trace, "cumsum": cumulative.cumsum, "prod": product.prod, "sort": sorting.sort,
-    "argsort": sorting.argsort,
+    "trace": diagonal.trace, "cumsum": cumulative.cumsum, "prod": product.prod,
+    "sort": sorting.sort, "argsort": sorting.argsort,
     "topk": sorting.topk,
     "detach_": _detach_, "view_as": _view_as, "type_as": _type_as, "contiguous": _contiguous,
     "is_contiguous": _is_contiguous, "ndimension": _ndimension,
@@ -257,6 +259,11 @@ METHODS = {
     "masked_fill_": _in_place(selection.masked_fill), "clamp_": _in_place(unary.clamp),
     "uniform_": _in_place(_uniform, reads=False), "normal_": _in_place(_normal, reads=False),
 }
+
+
+for _module in (trigonometric, pointwise, rearrange, scatter_ops, contractions, statistics,
+                order_statistics, matrix_functions, matrix_decompositions):
+    METHODS.update(_module.METHODS)         # (each module lists the Tensor methods it adds)
 
 
 def install(cls) -> None:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activation, compare, elementwise, linalg, reduce, unary
+from . import (activation, compare, elementwise, linalg, pointwise, reduce, trigonometric,
+               unary)
 from . import shape as _shape
 from ..pytree import tree_map
 from ..autograd.compile_mode import refuse_in_compile
@@ -38,6 +39,19 @@ _UFUNCS = {
     "logical_and": compare.logical_and, "logical_or": compare.logical_or,
     "logical_xor": compare.logical_xor, "logical_not": compare.logical_not,
     "isnan": compare.isnan, "isfinite": compare.isfinite,
+    "sin": trigonometric.sin, "cos": trigonometric.cos, "tan": trigonometric.tan,
+    "arcsin": trigonometric.asin, "arccos": trigonometric.acos, "arctan": trigonometric.atan,
+    "arctan2": trigonometric.atan2, "sinh": trigonometric.sinh, "cosh": trigonometric.cosh,
+    "arcsinh": trigonometric.asinh, "arccosh": trigonometric.acosh,
+    "arctanh": trigonometric.atanh, "hypot": trigonometric.hypot,
+    "deg2rad": trigonometric.deg2rad, "radians": trigonometric.deg2rad,
+    "rad2deg": trigonometric.rad2deg, "degrees": trigonometric.rad2deg,
+    "floor": pointwise.floor, "ceil": pointwise.ceil, "trunc": pointwise.trunc,
+    "reciprocal": pointwise.reciprocal, "log2": pointwise.log2, "log10": pointwise.log10,
+    "exp2": pointwise.exp2, "logaddexp": pointwise.logaddexp,
+    "logaddexp2": pointwise.logaddexp2, "fmod": pointwise.fmod,
+    "remainder": pointwise.remainder, "mod": pointwise.remainder,
+    "copysign": pointwise.copysign, "isinf": pointwise.isinf,
 }
 
 

@@ -234,6 +234,11 @@ def clamp(x, min=None, max=None):
     if not all(v is None or _is_scalar(v) for v in (min, max)):
         raise TypeError("clamp bounds must be numbers; for tensor bounds use "
                         "gpugrad.maximum(x, low) and gpugrad.minimum(x, high)")
+    for bound in (min, max):            # PyTorch's promotion: an int tensor, a float bound
+        if bound is not None:
+            target = dtypes.scalar_result_dtype(x.dtype, bound)
+            if target != x.dtype:
+                x = astype(x, target)
     return apply(Clamp, x, min=min, max=max)
 
 

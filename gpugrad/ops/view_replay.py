@@ -5,7 +5,9 @@ A view (from indexing, reshape, transpose...) shares its base's memory. When an 
 writes through a view, the base takes a new node, ``base[region] = new values``
 (``SetItem``, PyTorch's ``CopySlices``), and the view's node is made again as
 ``base[region]`` (``GetItem``) on top of it. A view taken before its base changed in place is
-made again the same way when it is next used by a recorded op.
+made again the same way when it is next used by a recorded op. (Not done, unlike PyTorch:
+for a view that did not require grad when its base took a graph in place; it stays a
+constant.)
 
 The region is read from the memory layout alone, so every view op is covered without
 recording how the view was made: each element's offset from the base's first element is
@@ -114,8 +116,9 @@ def regenerate(op_name: str, t, parts: tuple | None = None) -> None:
     if t._requires_grad and not base._requires_grad:  # (the base was cut: detach_())
         raise stale_view_error(op_name, t)
     parts = region_of(op_name, t) if parts is None else parts
+    distinct = _nested_dims(t._array) is not None   # (expand repeats elements: add them up)
     made = record(GetItem, (base,), Tensor._wrap(t._array),
-                  {"index": parts, "scatter_free": True}, (base._array,))
+                  {"index": parts, "scatter_free": distinct}, (base._array,))
     if dual_levels._state.levels:
         t._tangents = made._tangents
     if made.grad_fn is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from .. import backend
 from ..autograd.capture_mode import NeedsEagerStep
 from ..cuda import launch_optim
+from .hyper import check_betas, check_flags, check_range, effective_grad
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["Adam", "AdamW"]
@@ -51,13 +52,14 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *,
-                 maximize: bool = False):
-        beta1, beta2 = betas
-        if lr < 0 or eps < 0 or weight_decay < 0 or not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"{type(self).__name__}: need lr, eps, weight_decay >= 0 and "
-                             f"betas in [0, 1); got lr={lr}, betas={betas}, eps={eps}, "
-                             f"weight_decay={weight_decay}")
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused=None):
+        name = type(self).__name__
+        check_flags(name, foreach=foreach, capturable=capturable,
+                    differentiable=differentiable, fused=fused)
+        check_range(name, lr=lr, eps=eps, weight_decay=weight_decay)
+        beta1, beta2 = check_betas(name, betas)
         super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps,
                                       weight_decay=weight_decay, amsgrad=bool(amsgrad),
                                       maximize=bool(maximize)))
@@ -67,12 +69,10 @@ class Adam(Optimizer):
         lr, decay = group["lr"], group["weight_decay"]
         xp = backend.xp_of(param)
         state["step"] = t = state.get("step", 0) + 1
-        if group.get("maximize"):
-            grad = -grad
         if decay and self.decoupled:
             param *= 1.0 - lr * decay
-        elif decay:
-            grad = grad + decay * param
+        grad = effective_grad(xp, param, grad, group.get("maximize"),
+                              0.0 if self.decoupled else decay)
         m = _state_tensor(state, "exp_avg", grad)
         v = _state_tensor(state, "exp_avg_sq", grad)
         m *= beta1
@@ -154,6 +154,9 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False,
+                 foreach=None, capturable: bool = False, differentiable: bool = False,
+                 fused=None):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach,
+                         maximize=maximize, capturable=capturable,
+                         differentiable=differentiable, fused=fused)

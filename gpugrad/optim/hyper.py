@@ -1,7 +1,6 @@
-"""What the optimizers written after PyTorch's (RMSprop, Adagrad, Adadelta, Adamax, NAdam,
-RAdam) share: their hyperparameter checks, the PyTorch flags they accept only at their
-do-nothing values, and the pieces of their reference updates (the gradient after maximize
-and weight decay; PyTorch's ``lerp_``).
+"""What the optimizers share: their hyperparameter checks, PyTorch's implementation
+switches (accepted where they change no result), and the pieces of their reference updates
+(the gradient after maximize and weight decay; PyTorch's ``lerp_``).
 
 Example::
 
@@ -56,29 +55,30 @@ def check_betas(name: str, betas) -> tuple:
 
 def check_flags(name: str, foreach=None, capturable: bool = False,
                 differentiable: bool = False, fused=None) -> None:
-    """PyTorch's implementation switches, accepted at the values that change nothing here:
-    the update is one array update per parameter (``foreach`` None or False), never
-    captured in a CUDA graph nor differentiated (``capturable``/``differentiable`` False),
-    with no fused kernel (``fused`` None or False).
+    """PyTorch's implementation switches, accepted where they change no result: ``foreach``
+    and ``fused`` pick how PyTorch loops over parameters (gpugrad's optimizers use their
+    fused CUDA kernels where they have them, whatever these say), ``capturable`` says a
+    step may be captured in a CUDA graph (gpugrad's fused steps always may). Only
+    ``differentiable=True``, a step that autograd records, changes what a step means: it
+    is refused.
 
     Example::
 
         >>> from gpugrad.optim.hyper import check_flags
-        >>> check_flags("Adamax", foreach=True)
+        >>> check_flags("Adamax", foreach=True, fused=False)        # accepted
+        >>> check_flags("Adamax", differentiable=True)
         Traceback (most recent call last):
         ...
-        ValueError: Adamax: foreach=True is not supported: gpugrad updates one parameter ...
+        ValueError: Adamax: differentiable=True is not supported: gpugrad records no graph ...
     """
-    why = {"foreach": "gpugrad updates one parameter at a time (foreach=None or False)",
-           "capturable": "its update is not captured in CUDA graphs (capturable=False)",
-           "differentiable": "its step is not differentiated (differentiable=False)",
-           "fused": "it has no fused kernel (fused=None or False)"}
-    for arg, value, allowed in (("foreach", foreach, (None, False)),
-                                ("capturable", capturable, (False,)),
-                                ("differentiable", differentiable, (False,)),
-                                ("fused", fused, (None, False))):
-        if not any(value is a for a in allowed):
-            raise ValueError(f"{name}: {arg}={value!r} is not supported: {why[arg]}")
+    for arg, value in (("foreach", foreach), ("fused", fused), ("capturable", capturable),
+                       ("differentiable", differentiable)):
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{name}: {arg} must be a bool or None, got {value!r}")
+    if differentiable:
+        raise ValueError(f"{name}: differentiable=True is not supported: gpugrad records no "
+                         f"graph through an optimizer step (differentiate through an "
+                         f"update written with gpugrad ops instead)")
 
 
 def effective_grad(xp, param, grad, maximize: bool, decay: float):

@@ -146,6 +146,11 @@ class MultiStepLR(LRScheduler):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
+    def load_state_dict(self, state_dict: dict) -> None:
+        """As the base's; ``milestones`` back to a Counter (``gpugrad.load`` gives a dict)."""
+        super().load_state_dict(state_dict)
+        self.milestones = Counter(self.milestones)
+
     def get_lr(self) -> list:
         self._warn_outside_step()
         if self.last_epoch not in self.milestones:

@@ -18,8 +18,10 @@ Example (the loss sum(w ** 2) going down)::
 
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.capture_mode import NeedsEagerStep
 from ..cuda import launch_optim
+from .hyper import check_flags, effective_grad
 from .optimizer import Optimizer, _state_tensor
 
 __all__ = ["SGD"]
@@ -50,7 +52,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
-                 maximize: bool = False):
+                 maximize: bool = False, foreach=None, differentiable: bool = False,
+                 fused=None):
+        check_flags("SGD", foreach=foreach, differentiable=differentiable, fused=fused)
         if lr < 0 or momentum < 0 or weight_decay < 0:
             raise ValueError(f"SGD: lr, momentum and weight_decay must be >= 0, got lr={lr}, "
                              f"momentum={momentum}, weight_decay={weight_decay}")
@@ -61,11 +65,9 @@ class SGD(Optimizer):
                                       maximize=bool(maximize)))
 
     def _update(self, param, grad, state, group):
-        lr, momentum, decay = group["lr"], group["momentum"], group["weight_decay"]
-        if group.get("maximize"):
-            grad = -grad
-        if decay:
-            grad = grad + decay * param
+        lr, momentum = group["lr"], group["momentum"]
+        grad = effective_grad(backend.xp_of(param), param, grad, group.get("maximize"),
+                              group["weight_decay"])
         if momentum:
             first = "momentum_buffer" not in state
             buf = _state_tensor(state, "momentum_buffer", grad)

@@ -30,7 +30,14 @@ def _same_device(param, device, where: str):
 
 def parameters_to_vector(parameters) -> Tensor:
     """The parameters flattened and joined, in order, into one 1-d tensor (differentiable:
-    a loss of it sends gradients to the parameters). Shapes: p_i -> (sum of p_i.numel(),)."""
+    a loss of it sends gradients to the parameters). Shapes: p_i -> (sum of p_i.numel(),).
+
+    Example::
+
+        >>> from gpugrad.nn.utils import parameters_to_vector
+        >>> parameters_to_vector(nn.Linear(3, 2).parameters()).shape     # 6 + 2
+        (8,)
+    """
     device, flat = None, []
     for param in parameters:
         device = _same_device(param, device, "parameters_to_vector")
@@ -39,8 +46,17 @@ def parameters_to_vector(parameters) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters) -> None:
-    """Copy consecutive slices of the 1-d ``vec`` into the parameters (in place, under
-    ``no_grad``), each reshaped to its parameter's shape."""
+    """Copy consecutive slices of the 1-d ``vec`` (sum of p_i.numel(),) into the parameters
+    (in place, under ``no_grad``), each reshaped to its parameter's shape.
+
+    Example::
+
+        >>> from gpugrad.nn.utils import vector_to_parameters
+        >>> layer = nn.Linear(2, 1)
+        >>> vector_to_parameters(gpugrad.tensor([1.0, 2.0, 3.0]), layer.parameters())
+        >>> layer.weight.tolist(), layer.bias.tolist()
+        ([[1.0, 2.0]], [3.0])
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected a gpugrad Tensor, but got: {type(vec).__name__}")
     params = list(parameters)

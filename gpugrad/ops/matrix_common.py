@@ -1,0 +1,120 @@
+"""What the matrix functions (matrix_functions.py, matrix_decompositions.py) share: the
+checks of their inputs, LAPACK's errors made ours, constants (identity, triangle masks) on
+the input's device, and the packing of several results into one record output.
+
+A record gives one output: where PyTorch's function gives several (``eigh``'s eigenvalues
+and eigenvectors), the record's output is their parts, each flattened after the batch
+dimensions, joined along its last dimension (``pack``); the public function and the rules
+cut them apart again (``unpack``).
+
+Example::
+
+    >>> from gpugrad.ops.matrix_common import unpack
+    >>> values, vectors = unpack(gpugrad.arange(6.0).reshape(1, 6), [(2,), (2, 2)])
+    >>> values.tolist(), vectors.tolist()
+    ([[0.0, 1.0]], [[[2.0, 3.0], [4.0, 5.0]]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from ..autograd.batched import innermost_array
+from ..tensor import Tensor
+from .einsum import einsum
+from .record import apply
+from .shape import concatenate, reshape, transpose
+
+__all__: list = []      # helpers of the matrix modules; LinAlgError is gpugrad.linalg's
+
+
+class LinAlgError(RuntimeError):
+    """A matrix had no answer: singular for ``inv``/``solve``, not positive definite for
+    ``cholesky`` (as ``torch.linalg.LinAlgError``, also a RuntimeError)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers shared with matrix_decompositions.py
+# ---------------------------------------------------------------------------------------------
+
+def checked_matrix(name: str, x, square: bool = True):
+    """Refuse what LAPACK cannot take: a non-float tensor, fewer than 2 dimensions or (when
+    ``square``) matrices that are not square. Returns ``x``."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a tensor, got {type(x).__name__}")
+    if x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"{name}: expected a float32 or float64 tensor, got {x.dtype}; "
+                        f"convert it first (x.double() or x.float())")
+    if x.ndim < 2:
+        raise ValueError(f"{name}: the input must have at least 2 dimensions (..., m, n), "
+                         f"got shape {tuple(x.shape)}")
+    if square and x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"{name}: A must be batches of square matrices, but they are "
+                         f"{x.shape[-2]} by {x.shape[-1]} matrices (shape {tuple(x.shape)})")
+    return x
+
+
+def lapack(name: str, what: str, call, shape):
+    """``call()``, with NumPy's LinAlgError turned into ours, naming ``name`` and ``shape``."""
+    try:
+        return call()
+    except np.linalg.LinAlgError as exc:
+        raise LinAlgError(f"{name}: the input of shape {tuple(shape)} {what} ({exc}); "
+                          f"check the matrix (or its conditioning) first") from None
+
+
+def constant(like, make):
+    """The raw array ``make(xp, dtype)`` as a tensor on tensor ``like``'s device and dtype."""
+    a = innermost_array(like)
+    xp = backend.xp_of(a)
+    if xp is np:
+        return Tensor._wrap(make(np, a.dtype))
+    with a.device:
+        return Tensor._wrap(make(xp, a.dtype))
+
+
+def eye(like, n: int):
+    return constant(like, lambda xp, dtype: xp.eye(n, dtype=dtype))
+
+
+def tril_mask(like, n: int, k: int = 0):
+    """Ones on and below diagonal ``k`` of an (n, n) matrix, zeros above."""
+    return constant(like, lambda xp, dtype: xp.tri(n, n, k, dtype=dtype))
+
+
+def mT(x):
+    """The transpose of the last two dimensions (``Tensor.mT``)."""
+    return transpose(x, -2, -1)
+
+
+def pack(xp, *parts, batch_ndim: int):
+    """Raw arrays, each flattened after its ``batch_ndim`` batch dimensions and joined."""
+    return xp.concatenate([p.reshape(p.shape[:batch_ndim] + (-1,)) for p in parts], axis=-1)
+
+
+def unpack(t, shapes):
+    """The parts of packed tensor ``t`` (..., total), one per core shape in ``shapes``."""
+    batch, start, parts = tuple(t.shape[:-1]), 0, []
+    for shape in shapes:
+        size = int(np.prod(shape, dtype=np.int64))
+        parts.append(reshape(t[..., start:start + size], batch + tuple(shape)))
+        start += size
+    return parts
+
+
+def pack_tensors(*parts, batch_ndim: int):
+    """Tensors, each flattened after its ``batch_ndim`` batch dimensions and joined."""
+    return concatenate([reshape(p, tuple(p.shape[:batch_ndim]) + (-1,)) for p in parts], -1)
+
+
+def trace_of_product(a, b):
+    """tr(a @ b) over the last two dimensions: (..., n, m), (..., m, n) -> (...)."""
+    return einsum("...ij,...ji->...", a, b)
+
+
+def on_the_batch(op):
+    """The batching rule of a record of one batch of matrices: the record on the batch."""
+    def rule(xs, batched, **params):
+        return apply(op, *xs, **params)
+    return staticmethod(rule)

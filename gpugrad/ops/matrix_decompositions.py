@@ -1,0 +1,393 @@
+"""Matrix decompositions, as ``torch.linalg``'s: ``eigh`` and ``eigvalsh`` (symmetric
+eigenproblems), ``svd`` and ``svdvals``, and the pseudo-inverse ``pinv`` (``qr`` is
+in matrix_qr.py). Batches (..., m, n) as PyTorch's; the forward is ``xp.linalg``, the
+rules are PyTorch's formulas written in gpugrad ops. Several results are one record
+output, packed (matrix_common.py).
+
+Eigenvectors and singular vectors are defined up to sign: a loss that depends on their
+signs has no well-defined gradient. The gradients through eigenvectors (singular vectors)
+divide by the gaps between eigenvalues (squared singular values) and are undefined (inf or
+NaN) where two are equal, as PyTorch's: where only the values are needed, ``eigvalsh`` and
+``svdvals`` have gradients everywhere.
+
+Example::
+
+    >>> a = gpugrad.tensor([[2.0, 1.0], [1.0, 2.0]], dtype="float64", requires_grad=True)
+    >>> values, vectors = gpugrad.linalg.eigh(a)
+    >>> values.tolist()
+    [1.0, 3.0]
+    >>> values[1].backward()
+    >>> a.grad.numpy().round(6).tolist()   # v v^T for the eigenvector v of 3
+    [[0.5, 0.5], [0.5, 0.5]]
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from .diagonal import diag_embed, diagonal
+from .einsum import einsum
+from .linalg import matmul
+from .matrix_common import (checked_matrix, eye, lapack, mT, on_the_batch, pack, pack_tensors,
+                            unpack)
+from .record import Op, apply, recording_backward
+from .shape import unsqueeze
+
+__all__ = ["pinverse"]
+
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+
+def _gaps(values, n: int):
+    """E with E[i, j] = values[j] - values[i] off the diagonal and 1 on it."""
+    return unsqueeze(values, -2) - unsqueeze(values, -1) + eye(values, n)
+
+
+class Eigh(Op):
+    """(eigenvalues L ascending, eigenvectors V as columns) of symmetric A (its ``UPLO``
+    triangle read), packed: (..., n, n) -> (..., n + n * n). dL = diag(V^T dA V),
+    dV = V ((V^T dA V) / E) off the diagonal, E[i, j] = L[j] - L[i]; the cotangent
+    V (skew(V^T gV) / E + diag(gL)) V^T, skew(X) = (X - X^T) / 2."""
+
+    save = "ans"
+
+    @staticmethod
+    def forward(xp, a, UPLO):
+        values, vectors = lapack("linalg.eigh", "did not converge",
+                                 lambda: xp.linalg.eigh(a, UPLO=UPLO), a.shape)
+        return pack(xp, values, vectors, batch_ndim=a.ndim - 2)
+
+    @staticmethod
+    def vjp(ctx, g):
+        n = ctx.shapes[0][-1]
+        values, vectors = unpack(ctx.ans, [(n,), (n, n)])
+        g_values, g_vectors = unpack(g, [(n,), (n, n)])
+        vtg = matmul(mT(vectors), g_vectors)
+        inner = 0.5 * (vtg - mT(vtg)) / _gaps(values, n) + diag_embed(g_values)
+        return matmul(matmul(vectors, inner), mT(vectors))
+
+    @staticmethod
+    def jvp(ctx, t):
+        n = ctx.shapes[0][-1]
+        values, vectors = unpack(ctx.ans, [(n,), (n, n)])
+        rotated = matmul(matmul(mT(vectors), t), vectors)
+        off_diagonal = rotated * (1.0 - eye(rotated, n))
+        d_vectors = matmul(vectors, off_diagonal / _gaps(values, n))
+        return pack_tensors(diagonal(rotated, 0, -2, -1), d_vectors,
+                            batch_ndim=values.ndim - 1)
+
+
+Eigh.vmap = on_the_batch(Eigh)
+
+
+class Eigvalsh(Op):
+    """The eigenvalues L of symmetric A: (..., n, n) -> (..., n). dL = diag(V^T dA V); the
+    cotangent V diag(g) V^T, with the eigenvectors V the forward found (``aux``), or found
+    again (differentiably) when the backward is recorded."""
+
+    save = "x0 aux"
+
+    @staticmethod
+    def forward(xp, a, UPLO):
+        return lapack("linalg.eigvalsh", "did not converge",
+                      lambda: xp.linalg.eigh(a, UPLO=UPLO), a.shape)
+
+    @staticmethod
+    def vjp(ctx, g):
+        vectors = _eigenvectors(ctx)
+        return matmul(vectors * unsqueeze(g, -2), mT(vectors))
+
+    @staticmethod
+    def jvp(ctx, t):
+        vectors = _eigenvectors(ctx)
+        return einsum("...ji,...jk,...ki->...i", vectors, t, vectors)
+
+
+Eigvalsh.vmap = on_the_batch(Eigvalsh)
+
+
+def _eigenvectors(ctx):
+    if ctx.aux is not None and not recording_backward():
+        return ctx.aux
+    n = ctx.shapes[0][-1]
+    return unpack(apply(Eigh, ctx.xs[0], UPLO=ctx.UPLO), [(n,), (n, n)])[1]
+
+
+def _svd_shapes(shape, full_matrices: bool) -> list:
+    m, n = shape[-2:]
+    k = min(m, n)
+    return [(m, m), (k,), (n, n)] if full_matrices else [(m, k), (k,), (k, n)]
+
+
+def _square_gaps(s, k: int):
+    """E with E[i, j] = s[j]^2 - s[i]^2 off the diagonal and 1 on it."""
+    return _gaps(s * s, k)
+
+
+class Svd(Op):
+    """(U, S, Vh) with A = U diag(S) Vh, S descending, packed: (..., m, n) ->
+    (..., m*k + k + k*n), k = min(m, n) (``full_matrices``: U (m, m), Vh (n, n)). The
+    rules are PyTorch's (svd_backward, linalg_svd_jvp); with ``full_matrices`` and m != n
+    the cotangents of U's last m - k columns and Vh's last n - k rows are ignored (they are
+    any basis of a subspace), as PyTorch's, and forward mode is refused."""
+
+    save = "ans"
+
+    @staticmethod
+    def forward(xp, a, full_matrices):
+        u, s, vh = lapack("linalg.svd", "did not converge",
+                          lambda: xp.linalg.svd(a, full_matrices=full_matrices), a.shape)
+        return pack(xp, u, s, vh, batch_ndim=a.ndim - 2)
+
+    @staticmethod
+    def vjp(ctx, g):
+        shapes = _svd_shapes(ctx.shapes[0], ctx.full_matrices)
+        (u, s, vh), (gu, gs, gvh) = unpack(ctx.ans, shapes), unpack(g, shapes)
+        m, n = ctx.shapes[0][-2:]
+        k = min(m, n)
+        if ctx.full_matrices and m != n:
+            u, gu, vh, gvh = u[..., :k], gu[..., :k], vh[..., :k, :], gvh[..., :k, :]
+        uhgu = matmul(mT(u), gu)
+        vhgv = matmul(vh, mT(gvh))
+        s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
+        inner = ((uhgu - mT(uhgu)) * s_row + s_col * (vhgv - mT(vhgv))) / _square_gaps(s, k)
+        inner = inner + diag_embed(gs)
+        if m > k:       # (I - U U^T) gU S^-1 Vh
+            ga = matmul(u, inner) + gu / s_row
+            ga = ga - matmul(u, matmul(mT(u), gu / s_row))
+            return matmul(ga, vh)
+        if n > k:       # U S^-1 gVh (I - V Vh)
+            ga = matmul(inner, vh) + gvh / s_col
+            ga = ga - matmul(matmul(gvh / s_col, mT(vh)), vh)
+            return matmul(u, ga)
+        return matmul(matmul(u, inner), vh)
+
+    @staticmethod
+    def jvp(ctx, t):
+        m, n = ctx.shapes[0][-2:]
+        if ctx.full_matrices and m != n:
+            raise NotImplementedError(
+                f"linalg.svd: forward-mode derivatives with full_matrices=True are not "
+                f"defined for non-square matrices (shape {tuple(ctx.shapes[0])}); use "
+                f"full_matrices=False")
+        u, s, vh = unpack(ctx.ans, _svd_shapes(ctx.shapes[0], False))
+        if m >= n:
+            du, ds, dv = _svd_jvp_tall(u, s, mT(vh), t)
+        else:
+            dv, ds, du = _svd_jvp_tall(mT(vh), s, u, mT(t))
+        return pack_tensors(du, ds, mT(dv), batch_ndim=s.ndim - 1)
+
+
+Svd.vmap = on_the_batch(Svd)
+
+
+def _svd_jvp_tall(u, s, v, t):
+    """(dU, dS, dV) of the reduced SVD A = U diag(S) V^T of a tall or square A (m >= n)."""
+    k = s.shape[-1]
+    dp = matmul(matmul(mT(u), t), v)
+    off = dp * (1.0 - eye(dp, k))
+    s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
+    gaps = _square_gaps(s, k)
+    du = matmul(u, (off * s_row + s_col * mT(off)) / gaps)
+    dv = matmul(v, (s_col * off + mT(off) * s_row) / gaps)
+    if u.shape[-2] > k:
+        du = du + (matmul(t, v) - matmul(u, dp)) / s_row
+    return du, diagonal(dp, 0, -2, -1), dv
+
+
+class Svdvals(Op):
+    """The singular values S of A, descending: (..., m, n) -> (..., k). dS = diag(U^T dA V);
+    the cotangent U diag(g) Vh, with U and Vh the forward found (``aux``), or found again
+    (differentiably) when the backward is recorded."""
+
+    save = "x0 aux"
+
+    @staticmethod
+    def forward(xp, a):
+        u, s, vh = lapack("linalg.svdvals", "did not converge",
+                          lambda: xp.linalg.svd(a, full_matrices=False), a.shape)
+        return s, pack(xp, u, vh, batch_ndim=a.ndim - 2)
+
+    @staticmethod
+    def vjp(ctx, g):
+        u, vh = _singular_vectors(ctx)
+        return matmul(u * unsqueeze(g, -2), vh)
+
+    @staticmethod
+    def jvp(ctx, t):
+        u, vh = _singular_vectors(ctx)
+        return einsum("...ji,...jk,...ik->...i", u, t, vh)
+
+
+Svdvals.vmap = on_the_batch(Svdvals)
+
+
+def _singular_vectors(ctx):
+    (u_shape, _, vh_shape) = _svd_shapes(ctx.shapes[0], False)
+    if ctx.aux is not None and not recording_backward():
+        return unpack(ctx.aux, [u_shape, vh_shape])
+    u, _, vh = unpack(apply(Svd, ctx.xs[0], full_matrices=False),
+                      _svd_shapes(ctx.shapes[0], False))
+    return u, vh
+
+
+class Pinv(Op):
+    """The Moore-Penrose pseudo-inverse P: (..., m, n) -> (..., n, m), singular values at
+    most max(atol, rtol * largest) taken as zero (``hermitian``: eigenvalues by absolute
+    value). Its rules (Golub and Pereyra 1973, as PyTorch's) hold where the rank is
+    constant: dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
+
+    save = "x0 ans"
+
+    @staticmethod
+    def forward(xp, a, rtol, atol, hermitian):
+        if hermitian:
+            values, vectors = xp.linalg.eigh(a)
+            magnitude = xp.abs(values)
+            left = right = vectors
+        else:
+            left, values, right_t = xp.linalg.svd(a, full_matrices=False)
+            magnitude, right = values, xp.swapaxes(right_t, -1, -2)
+        largest = magnitude.max(axis=-1, keepdims=True) if magnitude.shape[-1] else magnitude
+        kept = magnitude > xp.maximum(atol, rtol * largest)
+        inverse = xp.where(kept, 1.0 / xp.where(kept, values, 1.0), 0.0).astype(a.dtype)
+        return xp.matmul(right * inverse[..., None, :], xp.swapaxes(left, -1, -2))
+
+    @staticmethod
+    def vjp(ctx, g):
+        return _pinv_vjp(ctx.xs[0], ctx.ans, g)
+
+    @staticmethod
+    def jvp(ctx, t):
+        a, p = ctx.xs[0], ctx.ans
+        tt = mT(t)
+        return (-matmul(matmul(p, t), p)
+                + matmul(matmul(p, mT(p)), tt - matmul(matmul(tt, a), p))
+                + matmul(matmul(tt - matmul(matmul(p, a), tt), mT(p)), p))
+
+
+def _pinv_vjp(a, p, g):
+    """The adjoint of Pinv's jvp: -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)."""
+    pt, gt = mT(p), mT(g)
+    return (-matmul(matmul(pt, g), pt)
+            + matmul(gt - matmul(matmul(a, p), gt), matmul(p, pt))
+            + matmul(matmul(pt, p), gt - matmul(matmul(gt, p), a)))
+
+
+Pinv.vmap = on_the_batch(Pinv)
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
+    """The Moore-Penrose pseudo-inverse, as ``torch.linalg.pinv``: singular values at most
+    ``max(atol, rtol * largest)`` count as zero (by default rtol = eps * max(m, n), and 0
+    when only ``atol`` is given); ``hermitian``: A symmetric, through ``eigh``. Its gradient
+    holds where the rank does not change (as PyTorch's).
+
+    Shapes: (..., m, n) -> (..., n, m).
+
+    Example::
+
+        >>> gpugrad.linalg.pinv(gpugrad.tensor([[1.0, 0.0], [0.0, 0.0]])).tolist()
+        [[1.0, 0.0], [0.0, 0.0]]
+    """
+    checked_matrix("linalg.pinv", A, square=hermitian)
+    if rtol is None:
+        rtol = np.finfo(A.dtype).eps * max(A.shape[-2:]) if not atol else 0.0
+    return apply(Pinv, A, rtol=float(rtol), atol=float(atol or 0.0), hermitian=bool(hermitian))
+
+
+def pinverse(input, rcond: float = 1e-15):
+    """The pseudo-inverse with singular values at most ``rcond`` times the largest taken as
+    zero, as ``torch.pinverse``. Shapes: (..., m, n) -> (..., n, m).
+
+    Example::
+
+        >>> gpugrad.pinverse(gpugrad.tensor([[2.0], [0.0]])).tolist()
+        [[0.5, 0.0]]
+    """
+    return pinv(input, rtol=rcond)
+
+
+
+
+def eigh(A, UPLO: str = "L"):
+    """``(eigenvalues, eigenvectors)`` of each symmetric matrix, as ``torch.linalg.eigh``:
+    eigenvalues ascending, eigenvectors the columns (defined up to sign). Only the
+    ``UPLO`` triangle ("L" or "U") is read; the gradient is symmetric, and undefined where
+    two eigenvalues are equal (use ``eigvalsh`` when only the values are needed).
+
+    Shapes: (..., n, n) -> (..., n) and (..., n, n).
+
+    Example::
+
+        >>> values, vectors = gpugrad.linalg.eigh(gpugrad.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        >>> values.tolist(), vectors.abs().tolist()
+        ([1.0, 2.0], [[0.0, 1.0], [1.0, 0.0]])
+    """
+    checked_matrix("linalg.eigh", A)
+    _check_uplo("linalg.eigh", UPLO)
+    n = A.shape[-1]
+    return EighResult(*unpack(apply(Eigh, A, UPLO=UPLO), [(n,), (n, n)]))
+
+
+def eigvalsh(A, UPLO: str = "L"):
+    """The eigenvalues of each symmetric matrix, ascending, as ``torch.linalg.eigvalsh``
+    (the ``UPLO`` triangle read). Shapes: (..., n, n) -> (..., n).
+
+    Example::
+
+        >>> gpugrad.linalg.eigvalsh(gpugrad.tensor([[2.0, 1.0], [1.0, 2.0]])).tolist()
+        [1.0, 3.0]
+    """
+    checked_matrix("linalg.eigvalsh", A)
+    _check_uplo("linalg.eigvalsh", UPLO)
+    return apply(Eigvalsh, A, UPLO=UPLO)
+
+
+def _check_uplo(name: str, UPLO) -> None:
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"{name}: UPLO must be 'L' or 'U', got {UPLO!r}")
+
+
+def svd(A, full_matrices: bool = True, *, driver=None):
+    """``(U, S, Vh)`` with ``A = U @ diag(S) @ Vh``, S descending, as ``torch.linalg.svd``
+    (singular vectors defined up to sign). ``full_matrices`` (the default, as PyTorch's):
+    U (m, m) and Vh (n, n), whose last columns (rows) are any basis of a subspace: their
+    gradients are ignored, as PyTorch's; differentiate with ``full_matrices=False``. The
+    gradient through U and Vh is undefined where two singular values are equal (or, for
+    non-square A, one is zero): use ``svdvals`` when only S is needed. ``driver``: accepted
+    and ignored (PyTorch uses it on CUDA only).
+
+    Shapes: (..., m, n) -> U (..., m, k), S (..., k), Vh (..., k, n), k = min(m, n)
+    (U (..., m, m) and Vh (..., n, n) with ``full_matrices``).
+
+    Example::
+
+        >>> U, S, Vh = gpugrad.linalg.svd(gpugrad.tensor([[3.0, 0.0], [0.0, -4.0]]))
+        >>> S.tolist(), (U @ gpugrad.diag(S) @ Vh).tolist()
+        ([4.0, 3.0], [[3.0, 0.0], [0.0, -4.0]])
+    """
+    checked_matrix("linalg.svd", A, square=False)
+    full = bool(full_matrices) and A.shape[-1] != A.shape[-2]     # square: the same
+    packed = apply(Svd, A, full_matrices=full)
+    return SVDResult(*unpack(packed, _svd_shapes(A.shape, full)))
+
+
+def svdvals(A, *, driver=None):
+    """The singular values of each matrix, descending, as ``torch.linalg.svdvals``; its
+    gradient ``U diag(g) Vh`` is defined everywhere.
+
+    Shapes: (..., m, n) -> (..., min(m, n)).
+
+    Example::
+
+        >>> gpugrad.linalg.svdvals(gpugrad.tensor([[3.0, 0.0], [0.0, -4.0]])).tolist()
+        [4.0, 3.0]
+    """
+    return apply(Svdvals, checked_matrix("linalg.svdvals", A, square=False))
+
+
+METHODS = {"pinverse": pinverse}

@@ -1,0 +1,361 @@
+"""Functions of square matrices, as ``torch.linalg``'s: ``det``, ``slogdet``, ``logdet``,
+``inv``, ``solve``, ``cholesky`` and ``matrix_power`` (``eigh``, ``svd``, ``qr`` and
+``pinv`` are in matrix_decompositions.py). Every function takes batches
+(..., n, n), as PyTorch's; the forward is ``xp.linalg`` (NumPy's LAPACK or CuPy's cuSOLVER),
+the rules are the standard matrix-calculus formulas written in gpugrad ops, so they can be
+differentiated again, and the batching rule runs the record on the whole batch at once.
+
+``slogdet``'s record gives its two results packed in one output (matrix_common.py).
+
+On NumPy a singular matrix (``inv``, ``solve``) or one that is not positive definite
+(``cholesky``) raises ``LinAlgError`` naming the function and the shape, as PyTorch does;
+CuPy does not check (no host sync): it gives NaN or infinite values there.
+
+Example::
+
+    >>> a = gpugrad.tensor([[2.0, 1.0], [1.0, 3.0]], dtype="float64", requires_grad=True)
+    >>> d = gpugrad.det(a)
+    >>> d.backward()
+    >>> round(d.item(), 6), a.grad.numpy().round(6).tolist()   # det(A) inv(A)^T: cofactors
+    (5.0, [[3.0, -1.0], [-1.0, 2.0]])
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import batching as _batching
+from .elementwise import where
+from .linalg import matmul
+from .matrix_common import (checked_matrix, eye, lapack, mT, on_the_batch,
+                            trace_of_product, tril_mask)
+from .record import Op, apply, zeros_with
+from .reduce import sum_to
+from .shape import concatenate, unsqueeze
+
+__all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "matrix_power"]
+
+SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])   # (torch.return_types)
+
+
+# ---------------------------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------------------------
+
+class Det(Op):
+    """det(A): (..., n, n) -> (...). d det = det tr(A^-1 dA); its cotangent g det A^-T."""
+
+    save = "x0 ans"
+
+    @staticmethod
+    def forward(xp, a):
+        return xp.linalg.det(a)
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, d = ctx.xs[0], ctx.ans
+        return unsqueeze(unsqueeze(g * d, -1), -1) * mT(apply(Inv, a))
+
+    @staticmethod
+    def jvp(ctx, t):
+        return ctx.ans * trace_of_product(apply(Inv, ctx.xs[0]), t)
+
+
+Det.vmap = on_the_batch(Det)
+
+
+class Slogdet(Op):
+    """(sign, log|det A|) packed: (..., n, n) -> (..., 2). The sign is constant."""
+
+    save = "x0"
+
+    @staticmethod
+    def forward(xp, a):
+        sign, log = lapack("linalg.slogdet", "failed", lambda: xp.linalg.slogdet(a), a.shape)
+        return xp.stack([sign, log], axis=-1)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return unsqueeze(unsqueeze(g[..., 1], -1), -1) * mT(apply(Inv, ctx.xs[0]))
+
+    @staticmethod
+    def jvp(ctx, t):
+        dlog = trace_of_product(apply(Inv, ctx.xs[0]), t)
+        zero = zeros_with(dlog, tuple(dlog.shape), dlog.dtype)
+        return concatenate([unsqueeze(zero, -1), unsqueeze(dlog, -1)], -1)
+
+
+Slogdet.vmap = on_the_batch(Slogdet)
+
+
+class Inv(Op):
+    """A^-1: (..., n, n) -> (..., n, n). dX = -X dA X; the cotangent -X^T g X^T."""
+
+    save = "ans"
+
+    @staticmethod
+    def forward(xp, a):
+        return lapack("linalg.inv", "is singular", lambda: xp.linalg.inv(a), a.shape)
+
+    @staticmethod
+    def vjp(ctx, g):
+        xt = mT(ctx.ans)
+        return -matmul(matmul(xt, g), xt)
+
+    @staticmethod
+    def jvp(ctx, t):
+        x = ctx.ans
+        return -matmul(matmul(x, t), x)
+
+
+Inv.vmap = on_the_batch(Inv)
+
+
+def _times(m, x, vector: bool):
+    """m @ x, x a batch of vectors (..., n) when ``vector``, else of matrices."""
+    return matmul(m, unsqueeze(x, -1))[..., 0] if vector else matmul(m, x)
+
+
+class Solve(Op):
+    """X = A^-1 B: A (..., n, n), B (..., n, k), or (..., n) when ``vector``; the batch
+    dimensions broadcast. dX = A^-1 (dB - dA X); the cotangents gB = A^-T g, gA = -gB X^T."""
+
+    save = "x0 ans"
+
+    @staticmethod
+    def forward(xp, a, b, vector):
+        rhs = b[..., None] if vector else b
+        batch = np.broadcast_shapes(a.shape[:-2], rhs.shape[:-2])
+        a_full = xp.broadcast_to(a, batch + a.shape[-2:])
+        rhs = xp.broadcast_to(rhs, batch + rhs.shape[-2:])
+        x = lapack("linalg.solve", f"(A) is singular (B has shape {b.shape})",
+                   lambda: xp.linalg.solve(a_full, rhs), a.shape)
+        return x[..., 0] if vector else x
+
+    @staticmethod
+    def vjp(ctx, g):
+        a, x = ctx.xs[0], ctx.ans
+        gb = apply(Solve, mT(a), g, vector=ctx.vector)
+        ga = None
+        if ctx.needs(0):
+            ga = unsqueeze(gb, -1) * unsqueeze(x, -2) if ctx.vector else matmul(gb, mT(x))
+            ga = sum_to(-ga, ctx.shapes[0])
+        return ga, sum_to(gb, ctx.shapes[1]) if ctx.needs(1) else None
+
+    @staticmethod
+    def jvp(ctx, ta, tb):
+        a, x = ctx.xs[0], ctx.ans
+        rhs = tb
+        if ta is not None:
+            moved = _times(ta, x, ctx.vector)
+            rhs = -moved if rhs is None else rhs - moved
+        return apply(Solve, a, rhs, vector=ctx.vector)
+
+    @staticmethod
+    def vmap(xs, batched, vector):
+        a, b = xs
+        core = 1 if vector else 2
+        batch_ndim = max(a.ndim - batched[0] - 2, b.ndim - batched[1] - core)
+        a = _batching.lift(a, batch_ndim + 2) if batched[0] else a
+        b = _batching.lift(b, batch_ndim + core) if batched[1] else b
+        return apply(Solve, a, b, vector=vector)
+
+
+def _phi(x, n: int):
+    """The lower triangle of x with its diagonal halved (Murray 2016's Phi)."""
+    return x * (tril_mask(x, n, -1) + 0.5 * eye(x, n))
+
+
+class Cholesky(Op):
+    """L, lower triangular with A = L L^T: (..., n, n) -> (..., n, n) (A symmetric
+    positive definite; its lower triangle is read). dL = L Phi(L^-1 dA L^-T); the
+    cotangent L^-T Phi'(L^T g) L^-1 symmetrised (I. Murray, arXiv:1602.07527, as PyTorch)."""
+
+    save = "ans"
+
+    @staticmethod
+    def forward(xp, a):
+        return lapack("linalg.cholesky", "is not positive-definite",
+                      lambda: xp.linalg.cholesky(a), a.shape)
+
+    @staticmethod
+    def vjp(ctx, g):
+        lower, n = ctx.ans, ctx.shapes[0][-1]
+        p = matmul(mT(lower), g) * tril_mask(g, n)
+        s = 0.5 * (p + mT(p * tril_mask(g, n, -1)))
+        inverse_l = apply(Inv, lower)
+        return matmul(matmul(mT(inverse_l), s), inverse_l)
+
+    @staticmethod
+    def jvp(ctx, t):
+        lower, n = ctx.ans, ctx.shapes[0][-1]
+        inverse_l = apply(Inv, lower)
+        return matmul(lower, _phi(matmul(matmul(inverse_l, t), mT(inverse_l)), n))
+
+
+Cholesky.vmap = on_the_batch(Cholesky)
+
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Functions
+# ---------------------------------------------------------------------------------------------
+
+def det(A):
+    """The determinant of each square matrix, as ``torch.linalg.det`` / ``torch.det``.
+    Its gradient ``det(A) A^-T`` needs A invertible (a singular A raises ``LinAlgError``
+    in the backward pass, where PyTorch gives the cofactors).
+
+    Shapes: (..., n, n) -> (...).
+
+    Example::
+
+        >>> round(gpugrad.det(gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])).item(), 5)
+        -2.0
+    """
+    return apply(Det, checked_matrix("linalg.det", A))
+
+
+def slogdet(A):
+    """``(sign, logabsdet)``: the sign of each determinant and the log of its absolute
+    value, as ``torch.linalg.slogdet`` (sign 0 and logabsdet -inf for a singular matrix).
+    Differentiable in ``logabsdet`` (d = tr(A^-1 dA)); the sign is constant.
+
+    Shapes: (..., n, n) -> two (...) tensors.
+
+    Example::
+
+        >>> sign, logabsdet = gpugrad.slogdet(gpugrad.tensor([[-2.0, 0.0], [0.0, 3.0]]))
+        >>> sign.item(), round(logabsdet.item(), 6)
+        (-1.0, 1.791759)
+    """
+    packed = apply(Slogdet, checked_matrix("linalg.slogdet", A))
+    return SlogdetResult(packed[..., 0], packed[..., 1])
+
+
+def logdet(input):
+    """log(det(A)), as ``torch.logdet``: NaN where the determinant is negative, -inf where
+    it is zero.
+
+    Shapes: (..., n, n) -> (...).
+
+    Example::
+
+        >>> round(gpugrad.logdet(gpugrad.tensor([[2.0, 0.0], [0.0, 3.0]])).item(), 6)
+        1.791759
+    """
+    sign, logabsdet = slogdet(checked_matrix("logdet", input))
+    return where(sign < 0, float("nan"), logabsdet)
+
+
+def inverse(A):
+    """The inverse of each square matrix, as ``torch.linalg.inv`` / ``torch.inverse``; a
+    singular one raises ``LinAlgError`` (on NumPy).
+
+    Shapes: (..., n, n) -> (..., n, n).
+
+    Example::
+
+        >>> gpugrad.inverse(gpugrad.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
+        [[0.5, 0.0], [0.0, 0.25]]
+    """
+    return apply(Inv, checked_matrix("linalg.inv", A))
+
+
+def _solve_is_vector(A, B) -> bool:
+    """PyTorch's rule: B is a (batch of) vector(s) when 1-D or shaped as A without its last
+    dimension."""
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def solve(A, B, *, left: bool = True):
+    """X with ``A @ X = B`` (``left=False``: ``X @ A = B``), as ``torch.linalg.solve``:
+    B a batch of matrices (..., n, k) or of vectors (..., n) (1-D, or shaped as A without
+    its last dimension); the batch dimensions broadcast. Differentiable in A and B.
+
+    Shapes: A (..., n, n), B (..., n, k) or (..., n) -> X of B's shape (batch broadcast).
+
+    Example::
+
+        >>> A = gpugrad.tensor([[2.0, 0.0], [0.0, 4.0]])
+        >>> gpugrad.linalg.solve(A, gpugrad.tensor([1.0, 1.0])).tolist()
+        [0.5, 0.25]
+    """
+    checked_matrix("linalg.solve", A)
+    if not isinstance(B, Tensor) or B.dtype != A.dtype:
+        raise TypeError(f"linalg.solve: B must be a tensor of A's dtype {A.dtype}, got "
+                        f"{getattr(B, 'dtype', type(B).__name__)}")
+    if not left:
+        if B.ndim < 2:
+            raise ValueError(f"linalg.solve: left=False needs B as matrices (..., k, n), got "
+                             f"shape {tuple(B.shape)}")
+        return mT(solve(mT(A), mT(B)))
+    vector = _solve_is_vector(A, B)
+    n = A.shape[-1]
+    rows = B.shape[-1] if vector else (B.shape[-2] if B.ndim >= 2 else None)
+    if rows != n:
+        raise ValueError(f"linalg.solve: B of shape {tuple(B.shape)} does not fit A of shape "
+                         f"{tuple(A.shape)}: B needs {n} rows ((..., {n}, k) or (..., {n}))")
+    core = 1 if vector else 2
+    try:
+        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-core]))
+    except ValueError:
+        raise ValueError(f"linalg.solve: the batch dimensions of A {tuple(A.shape)} and B "
+                         f"{tuple(B.shape)} do not broadcast") from None
+    return apply(Solve, A, B, vector=vector)
+
+
+def cholesky(A, upper: bool = False):
+    """The Cholesky factor of each symmetric positive-definite matrix, as
+    ``torch.linalg.cholesky`` (and ``torch.cholesky``): lower L with ``A = L @ L.mT``, or
+    upper U = L.mT with ``A = U.mT @ U`` when ``upper``. Only the lower triangle of A is
+    read; the gradient is symmetric (as PyTorch's). A matrix that is not positive definite
+    raises ``LinAlgError`` (on NumPy).
+
+    Shapes: (..., n, n) -> (..., n, n).
+
+    Example::
+
+        >>> gpugrad.cholesky(gpugrad.tensor([[4.0, 2.0], [2.0, 5.0]])).tolist()
+        [[2.0, 0.0], [1.0, 2.0]]
+    """
+    lower = apply(Cholesky, checked_matrix("linalg.cholesky", A))
+    return mT(lower) if upper else lower
+
+
+def matrix_power(A, n: int):
+    """A to the integer power ``n`` (repeated squaring; n < 0: of the inverse; n = 0: the
+    identity), as ``torch.linalg.matrix_power``.
+
+    Shapes: (..., m, m) -> (..., m, m).
+
+    Example::
+
+        >>> gpugrad.matrix_power(gpugrad.tensor([[1.0, 1.0], [0.0, 1.0]]), 3).tolist()
+        [[1.0, 3.0], [0.0, 1.0]]
+    """
+    checked_matrix("linalg.matrix_power", A)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
+    n = int(n)
+    if n == 0:              # the identity, with a zero gradient (as PyTorch's)
+        return A * 0.0 + eye(A, A.shape[-1])
+    base = inverse(A) if n < 0 else A
+    result, n = None, abs(n)
+    while True:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if not n:
+            return result
+        base = matmul(base, base)
+
+
+METHODS = {
+    "det": det, "logdet": logdet, "slogdet": slogdet, "inverse": inverse,
+    "cholesky": cholesky, "matrix_power": matrix_power,
+}

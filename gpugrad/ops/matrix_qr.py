@@ -1,0 +1,117 @@
+"""The QR decomposition, as ``torch.linalg.qr`` (one record, its two results packed as in
+matrix_common.py). Batches (..., m, n); differentiable for square and tall matrices, with
+the rules of M. Seeger et al. / PyTorch's linalg_qr_backward written in gpugrad ops.
+
+Example::
+
+    >>> a = gpugrad.tensor([[1.0, 2.0], [0.0, 3.0]], dtype="float64", requires_grad=True)
+    >>> Q, R = gpugrad.linalg.qr(a)
+    >>> R.diagonal().abs().tolist()
+    [1.0, 3.0]
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .linalg import matmul
+from .matrix_common import (checked_matrix, constant, eye, mT, on_the_batch, pack,
+                            pack_tensors, tril_mask, unpack)
+from .matrix_functions import Solve
+from .record import Op, apply
+
+__all__: list = []
+
+QRResult = namedtuple("QRResult", ["Q", "R"])
+
+
+def _qr_shapes(shape, mode: str) -> list:
+    m, n = shape[-2:]
+    k = min(m, n)
+    if mode == "r":
+        return [(k, n)]
+    return [(m, m), (m, n)] if mode == "complete" else [(m, k), (k, n)]
+
+
+def _qr_differentiable(shape, mode: str) -> None:
+    m, n = shape[-2:]
+    if mode == "r":
+        raise RuntimeError("linalg.qr: the derivative of linalg.qr depends on Q, which is "
+                           "not computed when mode='r'; use linalg.qr(A, mode='reduced')")
+    if mode == "complete" and m > n:
+        raise RuntimeError(f"linalg.qr: the QR decomposition is not differentiable when "
+                           f"mode='complete' and nrows > ncols (shape {tuple(shape)}); "
+                           f"use mode='reduced'")
+    if m < n:
+        raise NotImplementedError(f"linalg.qr: gpugrad differentiates the QR decomposition "
+                                  f"of square and tall matrices only, got shape "
+                                  f"{tuple(shape)}; decompose A.mT instead")
+
+
+class Qr(Op):
+    """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular, packed (``mode``
+    "reduced", "complete" or "r": R alone). Differentiable for square and tall A (m >= n):
+    with X = Q^T dA R^-1 and C = tril(X, -1) - tril(X, -1)^T, dR = (X - C) R and
+    dQ = dA R^-1 - Q (X - C); the cotangent (gQ + Q sym(R gR^T - gQ^T Q)) R^-T, sym(M) the
+    symmetric matrix with M's lower triangle."""
+
+    save = "ans"
+
+    @staticmethod
+    def forward(xp, a, mode):
+        if mode == "r":
+            return xp.linalg.qr(a, mode="r")
+        q, r = xp.linalg.qr(a, mode=mode)
+        return pack(xp, q, r, batch_ndim=a.ndim - 2)
+
+    @staticmethod
+    def vjp(ctx, g):
+        _qr_differentiable(ctx.shapes[0], ctx.mode)
+        n = ctx.shapes[0][-1]
+        (q, r), (gq, gr) = unpack(ctx.ans, _qr_shapes(ctx.shapes[0], "reduced")), \
+            unpack(g, _qr_shapes(ctx.shapes[0], "reduced"))
+        m = matmul(r, mT(gr)) - matmul(mT(gq), q)
+        lower = m * tril_mask(m, n, -1)
+        b = gq + matmul(q, lower + mT(lower) + m * eye(m, n))
+        return mT(_solve(r, mT(b)))
+
+    @staticmethod
+    def jvp(ctx, t):
+        _qr_differentiable(ctx.shapes[0], ctx.mode)
+        n = ctx.shapes[0][-1]
+        q, r = unpack(ctx.ans, _qr_shapes(ctx.shapes[0], "reduced"))
+        t_rinv = mT(_solve(mT(r), mT(t)))
+        x = matmul(mT(q), t_rinv)
+        lower = x * tril_mask(x, n, -1)
+        x_c = x - lower + mT(lower)
+        return pack_tensors(t_rinv - matmul(q, x_c), matmul(x_c, r), batch_ndim=r.ndim - 2)
+
+
+Qr.vmap = on_the_batch(Qr)
+
+
+def _solve(a, b):
+    return apply(Solve, a, b, vector=False)
+
+
+def qr(A, mode: str = "reduced"):
+    """``(Q, R)`` with ``A = Q @ R``, Q with orthonormal columns and R upper triangular, as
+    ``torch.linalg.qr``: ``mode`` "reduced" (Q (m, k), R (k, n)), "complete" (Q (m, m),
+    R (m, n)) or "r" (R alone, Q empty). Differentiable for square and tall matrices
+    (m >= n), not with mode "r" (as PyTorch's) nor "complete" for tall ones.
+
+    Shapes: (..., m, n) -> Q and R as above, k = min(m, n).
+
+    Example::
+
+        >>> Q, R = gpugrad.linalg.qr(gpugrad.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        >>> (Q @ R).numpy().round(5).tolist()
+        [[3.0, 1.0], [4.0, 2.0]]
+    """
+    checked_matrix("linalg.qr", A, square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    packed = apply(Qr, A, mode=mode)
+    if mode == "r":
+        return QRResult(constant(A, lambda xp, dtype: xp.zeros((0,), dtype)), packed)
+    return QRResult(*unpack(packed, _qr_shapes(A.shape, mode)))

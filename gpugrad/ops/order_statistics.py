@@ -1,0 +1,148 @@
+"""Order statistics as PyTorch has them: ``median`` (the lower median; with ``dim``,
+values and indices) and ``quantile`` (its five interpolations), composites of gpugrad's
+sort and gather, so their gradients go to the elements they pick.
+
+Example::
+
+    >>> x = gpugrad.tensor([3.0, 1.0, 4.0, 1.5], requires_grad=True)
+    >>> m = gpugrad.median(x)                      # the lower of the middle two: 1.5
+    >>> m.backward()
+    >>> m.item(), x.grad.tolist()
+    (1.5, [0.0, 0.0, 0.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend, creation
+from ..tensor import Tensor
+from . import compare, reduce, shape, sorting
+from .elementwise import where
+from .reduce import checked_dim
+from .selection import gather
+
+__all__ = ["median", "quantile"]
+
+ValuesIndices = reduce.ValuesIndices
+
+
+def median(input, dim=None, keepdim: bool = False):
+    """The lower median, as ``torch.median``: without ``dim``, of all elements (0-d; tied
+    elements share the gradient); with ``dim``, ``(values, indices)`` along it (the gradient
+    goes to the index). NaN in a slice makes its median NaN.
+
+    Example::
+
+        >>> gpugrad.tensor([4.0, 1.0, 3.0, 2.0]).median().item()
+        2.0
+        >>> gpugrad.tensor([[4, 1, 3], [2, 6, 5]]).median(dim=1).indices.tolist()
+        [2, 2]
+    """
+    if input.numel() == 0 and dim is None:
+        raise ValueError("median of an empty tensor has no value")
+    if dim is None:
+        flat = shape.reshape(input, -1)
+        middle = sorting.sort(flat.detach()).values[(flat.shape[0] - 1) // 2]
+        if input.dtype.kind != "f":
+            return middle
+        has_nan = compare.any(compare.isnan(flat))
+        middle = where(has_nan, math.nan, middle)
+        chosen = (flat == middle) | (compare.isnan(flat) & has_nan)
+        return reduce.max(where(chosen, flat, -math.inf))
+    axis = checked_dim(input, dim, "median")
+    if input.ndim == 0:
+        return ValuesIndices(input * 1 if input.dtype.kind == "f" else input,
+                             compare.argmax(input))
+    n = input.shape[axis]
+    order = sorting.argsort(input, axis)
+    kept = tuple(1 if d == axis else m for d, m in enumerate(input.shape))
+    pick = creation.full(kept, (n - 1) // 2, dtype="int64", device=input.device)
+    if input.dtype.kind == "f":             # NaN sorts last: a slice with one gives its first
+        nans = reduce.sum(compare.isnan(input).astype("int64"), axis=axis, keepdims=True)
+        pick = where(nans > 0, n - nans, pick)
+    pick = gather(order, axis, pick)
+    values = gather(input, axis, pick)
+    if not keepdim:
+        values, pick = shape.squeeze(values, axis), shape.squeeze(pick, axis)
+    return ValuesIndices(values, pick)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile_positions(q, n: int, dtype, midpoint: bool):
+    """Raw ``(below, above, weight, nearest)`` for ranks ``q * (n - 1)``; ``midpoint``:
+    weights of 1/2."""
+    xp = backend.xp_of(q)
+    ranks = (q.astype(dtype) * (n - 1)).astype(dtype)
+    below = xp.floor(ranks)
+    weight = xp.full_like(ranks, 0.5) if midpoint else ranks - below
+    return below.astype(xp.int64), xp.ceil(ranks).astype(xp.int64), weight, \
+        xp.round(ranks).astype(xp.int64)
+
+
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """The ``q``-th quantiles of ``input`` over ``dim`` (all elements by default), as
+    ``torch.quantile``: between two neighbours by ``interpolation`` ("linear", "lower",
+    "higher", "midpoint" or "nearest"). ``q``: a number or a 1-d tensor in [0, 1]; a 1-d
+    ``q`` adds a first dimension for its entries. NaN in a slice gives NaN. Differentiable in
+    ``input``.
+
+    Example::
+
+        >>> x = gpugrad.tensor([0.0, 1.0, 2.0, 3.0])
+        >>> x.quantile(0.5).item(), x.quantile(gpugrad.tensor([0.25, 1.0])).tolist()
+        (1.5, [0.75, 3.0])
+    """
+    if input.dtype.kind != "f":
+        raise TypeError(f"quantile: the input must be a float tensor, got {input.dtype}")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(f"quantile: interpolation must be one of {_INTERPOLATIONS}, got "
+                         f"{interpolation!r}")
+    if input.numel() == 0:
+        raise ValueError("quantile: the input must be non-empty")
+    scalar_q = not isinstance(q, Tensor)
+    q_array = backend.asarray(np.asarray(q, dtype=np.float64), device=input.device) \
+        if scalar_q else q._array
+    if q_array.ndim > 1 or (scalar_q and q_array.ndim):
+        raise ValueError(f"quantile: q must be a number or a 1-d tensor, got shape "
+                         f"{tuple(q_array.shape)}")
+    if q_array.size and (bool((q_array < 0).any()) or bool((q_array > 1).any())):
+        raise ValueError("quantile: q values must be in [0, 1]")
+    if dim is None:
+        x, out_axis = shape.reshape(input, -1), None
+    else:
+        out_axis = checked_dim(input, dim, "quantile")
+        x = shape.movedim(input, out_axis, -1) if input.ndim else shape.reshape(input, 1)
+    n = x.shape[-1]
+    ordered = sorting.sort(x, -1).values                            # (S..., n)
+    slices = (q_array.size,) + tuple(x.shape[:-1])                  # (Q, S...)
+    below, above, weight, nearest = (
+        shape.broadcast_to(Tensor._wrap(a), slices + (1,)) for a in _quantile_positions(
+            q_array.reshape((-1,) + (1,) * x.ndim), n, input.dtype, interpolation == "midpoint"))
+    ordered = shape.broadcast_to(ordered, slices + (n,))
+    if interpolation == "nearest":
+        out = gather(ordered, -1, nearest)
+    else:
+        low = gather(ordered, -1, below)
+        high = gather(ordered, -1, above)
+        if interpolation == "lower":
+            out = low
+        elif interpolation == "higher":
+            out = high
+        else:
+            out = where(weight < 0.5, low + weight * (high - low),
+                        high - (high - low) * (1 - weight))          # torch.lerp's two forms
+    nans = reduce.sum(compare.isnan(x).astype("int64"), axis=-1, keepdims=True) > 0
+    out = shape.squeeze(where(nans, math.nan, out), -1)              # (Q, S...)
+    if keepdim:
+        kept = (1,) * input.ndim if out_axis is None else \
+            tuple(1 if d == out_axis else n_ for d, n_ in enumerate(input.shape))
+        out = shape.reshape(out, (out.shape[0],) + kept)
+    return out[0] if scalar_q else out
+
+
+METHODS: dict = {"median": median, "quantile": quantile}

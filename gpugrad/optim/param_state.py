@@ -1,0 +1,109 @@
+"""``optimizer.state``, keyed by parameter as PyTorch's (``ParamState``), and the values
+``load_state_dict`` puts in it (``_as_state_value``: on the parameter's device, PyTorch's
+tensors and 0-d step counts read as gpugrad's).
+
+Example::
+
+    >>> w = gpugrad.tensor([1.0], requires_grad=True)
+    >>> opt = gpugrad.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward(); opt.step()
+    >>> list(opt.state[w])
+    ['momentum_buffer']
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..tensor import Tensor
+
+__all__ = ["ParamState"]
+
+
+def _as_state_value(value, param, key: str, where: str):
+    """A saved state entry ``key`` of ``param`` on its device: a number for the step count
+    (saved as a 0-d array by PyTorch) and for any 0-d value of a parameter that is not 0-d;
+    else a tensor of the parameter's shape. ``value`` may be a PyTorch tensor."""
+    if not isinstance(value, Tensor) and not backend.is_array(value):
+        if not _is_torch_tensor(value):
+            return value
+        value = value.detach().cpu().numpy()
+    array = value._array if isinstance(value, Tensor) else value
+    if array.ndim == 0 and (key == "step" or param.ndim != 0):
+        number = array.item()
+        return int(number) if key == "step" and float(number).is_integer() else number
+    if tuple(array.shape) != tuple(param.shape):
+        raise ValueError(f"optimizer state dict: '{where}' has shape {tuple(array.shape)} "
+                         f"but its parameter has shape {tuple(param.shape)}")
+    return Tensor._wrap(backend.to_device(array, param.device).astype(param.dtype))
+
+
+def _is_torch_tensor(value) -> bool:
+    kind = type(value)
+    return kind.__module__.startswith("torch") and hasattr(value, "detach")
+
+
+class ParamState(dict):
+    """``optimizer.state``: parameter -> its state dict (``{"step": 3, "exp_avg": tensor}``),
+    as PyTorch's: ``opt.state[p]``, ``p in opt.state``, ``for p, s in opt.state.items()``.
+    Keys are the parameter tensors themselves (tensors hash by identity). ``id(p)`` is
+    accepted in their place on reading (``[]``, ``get``, ``in``, ``pop``), for code written
+    when the state was keyed by ids; it is slower (a search of the keys).
+
+    Example::
+
+        >>> w = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = gpugrad.optim.Adam([w], lr=0.1)
+        >>> w in opt.state                                # made at the first step
+        False
+        >>> (w * w).sum().backward(); opt.step()
+        >>> sorted(opt.state[w]), opt.state[w]["step"], opt.state[id(w)] is opt.state[w]
+        (['exp_avg', 'exp_avg_sq', 'step'], 1, True)
+        >>> [p is w for p in opt.state]
+        [True]
+    """
+
+    __slots__ = ()
+
+    def _param(self, key):
+        """The key for ``key``: the parameter whose id it is, for an int; else ``key``."""
+        if key.__class__ is int:
+            for p in dict.keys(self):
+                if id(p) == key:
+                    return p
+        return key
+
+    def __missing__(self, key):
+        if key.__class__ is int:
+            p = self._param(key)
+            if p is not key:
+                return dict.__getitem__(self, p)
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        return dict.get(self, self._param(key), default)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, self._param(key))
+
+    def pop(self, key, *default):
+        return dict.pop(self, self._param(key), *default)
+
+    def setdefault(self, key, default=None):
+        if not isinstance(key, Tensor):
+            key = self._param(key)
+            if not isinstance(key, Tensor):
+                raise _not_a_parameter(key)
+        return dict.setdefault(self, key, default)
+
+    def __delitem__(self, key) -> None:
+        dict.__delitem__(self, self._param(key))
+
+    def __setitem__(self, key, value) -> None:
+        if not isinstance(key, Tensor):
+            raise _not_a_parameter(key)
+        dict.__setitem__(self, key, value)
+
+
+def _not_a_parameter(key) -> TypeError:
+    return TypeError(f"optimizer.state is keyed by the parameter tensors themselves "
+                     f"(opt.state[p]), not by a {type(key).__name__}")
