@@ -22,7 +22,7 @@ import numbers
 
 import numpy as np
 
-from .ops import compare, reduce, shape
+from .ops import compare, contractions, reduce, shape
 from .ops.diagonal import diagonal as _diagonal
 from .ops.elementwise import maximum
 from .ops.linalg import matmul
@@ -153,20 +153,7 @@ def cross(input, other, *, dim: int = -1):
     if input.ndim != other.ndim:
         raise ValueError(f"linalg.cross: inputs must have the same number of dimensions, got "
                          f"shapes {tuple(input.shape)} and {tuple(other.shape)}")
-    try:
-        full = np.broadcast_shapes(tuple(input.shape), tuple(other.shape))
-    except ValueError:
-        raise ValueError(f"linalg.cross: shapes {tuple(input.shape)} and {tuple(other.shape)} "
-                         f"do not broadcast") from None
-    input, other = shape.broadcast_to(input, full), shape.broadcast_to(other, full)
-    d = reduce.checked_dim(input, dim, "linalg.cross")
-    if full[d] != 3:
-        raise ValueError(f"linalg.cross: dimension {dim} must have length 3, got shape "
-                         f"{full}")
-    a = [input[(slice(None),) * d + (i,)] for i in range(3)]
-    b = [other[(slice(None),) * d + (i,)] for i in range(3)]
-    return shape.stack([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2],
-                        a[0] * b[1] - a[1] * b[0]], axis=d)
+    return contractions.cross(input, other, dim)
 
 
 def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):

@@ -305,3 +305,15 @@ def test_statistics_against_torch():
     x = leaf(a)
     C.cdist(x, x * 2).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), atol=1e-12)
+
+
+def test_quantile_in_a_compiled_step_reads_each_calls_q():
+    """The positions come from each call's q (not the recording's); a 0-d q gives a 0-d
+    result, as torch.quantile; a q outside [0, 1] is refused on every call."""
+    x = gpugrad.tensor([0.0, 1.0, 2.0, 3.0, 4.0])
+    step = gpugrad.compile(lambda t, q: O.quantile(t, q))
+    got = [step(x, gpugrad.tensor([q])).tolist() for q in (0.25, 0.75, 0.5)]
+    assert got == [[1.0], [3.0], [2.0]]
+    assert O.quantile(x, gpugrad.tensor(0.3)).shape == ()
+    with pytest.raises(ValueError, match=r"q values must be in \[0, 1\]"):
+        step(x, gpugrad.tensor([1.5]))

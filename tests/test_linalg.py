@@ -148,7 +148,7 @@ def test_cross_matches_numpy_and_broadcasts():
     c, d = RNG.standard_normal((3, 2)), RNG.standard_normal((3, 2))
     np.testing.assert_allclose(L.cross(t64(c), t64(d), dim=0).numpy(),
                                np.cross(c, d, axis=0), rtol=1e-12)
-    with pytest.raises(ValueError, match="dimension -1 must have length 3"):
+    with pytest.raises(ValueError, match="dimension -1 must have size 3"):
         L.cross(t64(np.ones((2, 4))), t64(np.ones((2, 4))))
     with pytest.raises(ValueError, match="same number of dimensions"):
         L.cross(t64(np.ones((2, 3))), t64(np.ones(3)))
@@ -323,3 +323,19 @@ def test_values_and_gradients_match_torch():
         want = torch.autograd.grad(expected, ts, torch.tensor(u))
         for g, w in zip(got, want):
             np.testing.assert_allclose(g.numpy(), w.numpy(), atol=1e-9, err_msg=name)
+
+
+def test_values_of_eigh_and_svd_have_gradients_where_values_repeat():
+    """d(sum of eigenvalues)/dA = I (the trace), also at A = I where all three repeat;
+    likewise the singular values of I, and of a tall matrix with a zero singular value
+    (d(sum s)/dA = U V^T there)."""
+    for fn in (lambda t: gpugrad.linalg.eigh(t)[0].sum(),
+               lambda t: gpugrad.linalg.svd(t)[1].sum()):
+        a = gpugrad.eye(3, dtype="float64", requires_grad=True)
+        fn(a).backward()
+        np.testing.assert_allclose(a.grad.numpy(), np.eye(3), atol=1e-15)
+    a = gpugrad.tensor([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]], dtype="float64",
+                       requires_grad=True)
+    gpugrad.linalg.svd(a, full_matrices=False)[1].sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]],
+                               atol=1e-15)

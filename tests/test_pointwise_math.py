@@ -410,3 +410,21 @@ def test_result_dtypes_against_torch(name, dtype):
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_allclose(ours.numpy().astype(np.float64),
                                theirs.numpy().astype(np.float64), rtol=1e-3)
+
+
+def test_xlogy_rules_are_pytorchs():
+    """d/dx applied to g is g log(y) (also where x == 0), 0 where x == 0 and y <= 0 and
+    where g is 0 (no 0 * log(-1) = NaN); d/dy = x / y. By hand."""
+    from gpugrad.ops.pointwise import xlogy
+    x = gpugrad.tensor([0.0, 0.5], dtype="float64", requires_grad=True)
+    y = gpugrad.tensor([0.2, 0.8], dtype="float64", requires_grad=True)
+    xlogy(x, y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.log([0.2, 0.8]), rtol=1e-15)
+    np.testing.assert_allclose(y.grad.numpy(), [0.0, 0.625], rtol=1e-15)
+    x = gpugrad.tensor([1.0, 2.0, 0.0], dtype="float64", requires_grad=True)
+    y = gpugrad.tensor([2.0, -1.0, -3.0], dtype="float64")
+    xlogy(x, y)[0].backward()
+    np.testing.assert_allclose(x.grad.numpy(), [np.log(2.0), 0.0, 0.0], rtol=1e-15)
+    _, tangent = gpugrad.func.jvp(lambda t: xlogy(t, y), (x.detach(),),
+                                  (gpugrad.ones(3, dtype="float64"),))
+    assert tangent.numpy()[0] == np.log(2.0) and tangent.numpy()[2] == 0.0

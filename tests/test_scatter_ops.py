@@ -173,3 +173,18 @@ def test_against_torch():
     w = torch.tensor([1, 2, 3, 4], dtype=torch.float32)
     assert S.bincount(gpugrad.tensor([0, 1, 1, 3]), gpugrad.tensor(w.numpy())).tolist() == \
         torch.bincount(torch.tensor([0, 1, 1, 3]), w).tolist()
+
+
+def test_in_place_scatters_and_cumprod_write_into_the_tensor():
+    """scatter_, scatter_add_, index_add_, index_copy_ and cumprod_ return the tensor itself,
+    holding what the out-of-place function gives (worked out by hand)."""
+    x = gpugrad.zeros(3, 4)
+    assert x.scatter_(0, gpugrad.tensor([[0, 1, 2, 0]]), gpugrad.ones(1, 4)) is x
+    assert x.tolist() == [[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]]
+    y = gpugrad.zeros(3, 2).scatter_add_(0, gpugrad.tensor([[0, 0], [0, 1]]), gpugrad.ones(2, 2))
+    assert y.tolist() == [[2.0, 1.0], [0.0, 1.0], [0.0, 0.0]]
+    z = gpugrad.zeros(3, 2).index_add_(0, gpugrad.tensor([0, 2]), gpugrad.ones(2, 2))
+    assert z.tolist() == [[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]
+    w = gpugrad.zeros(3, 2).index_copy_(0, gpugrad.tensor([1]), gpugrad.ones(1, 2))
+    assert w.tolist() == [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]
+    assert gpugrad.tensor([1.0, 2.0, 3.0]).cumprod_(0).tolist() == [1.0, 2.0, 6.0]

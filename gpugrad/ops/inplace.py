@@ -363,6 +363,21 @@ def written_back(t, fn, *args, **kwargs):
     return copy_(t, fn(apply(Clone, t), *args, **kwargs))
 
 
+def in_place_method(fn, name: str | None = None, reads: bool = True):
+    """The Tensor method ``t.<name>_(...)`` (``name``: fn's own by default): ``fn(t, ...)``
+    written into ``t`` by ``written_back``, ``t`` returned; ``reads=False`` for an ``fn``
+    that reads only ``t``'s shape (no copy of ``t`` is made)."""
+    name = name or fn.__name__
+
+    def method(self, *args, **kwargs):
+        if reads:
+            return written_back(self, fn, *args, **kwargs)
+        return copy_(self, fn(self, *args, **kwargs))
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"``{name}`` in place (``t.copy_(t.{name}(...))``)."
+    return method
+
+
 def setitem(t, index, value):
     """``t[index] = value`` (a number, array or tensor broadcast to ``t[index]``)."""
     parts, scatter_free = normalize_index(t, index)

@@ -6,9 +6,9 @@ output, packed (matrix_common.py).
 
 Eigenvectors and singular vectors are defined up to sign: a loss that depends on their
 signs has no well-defined gradient. The gradients through eigenvectors (singular vectors)
-divide by the gaps between eigenvalues (squared singular values) and are undefined (inf or
-NaN) where two are equal, as PyTorch's: where only the values are needed, ``eigvalsh`` and
-``svdvals`` have gradients everywhere.
+divide by the gaps between eigenvalues (squared singular values) and are undefined where
+two are equal: those pairs' terms are taken as 0 (PyTorch's give inf or NaN), so that a
+function of the values alone (``eigh(a)[0].sum()``) has its gradient there too.
 
 Example::
 
@@ -29,6 +29,7 @@ import numpy as np
 
 from .diagonal import diag_embed, diagonal
 from .einsum import einsum
+from .elementwise import where
 from .linalg import matmul
 from .matrix_common import (checked_matrix, eye, lapack, mT, on_the_batch, pack, pack_tensors,
                             unpack)
@@ -39,6 +40,14 @@ __all__ = ["pinverse"]
 
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+
+
+def _over(x, d):
+    """``x / d``, 0 where ``d`` is 0: where eigen- or singular values repeat (or a singular
+    value is 0), the vectors' part of a rule is undefined, and with the vectors unused (a
+    function of the values alone) their cotangent and this term are 0, not 0 / 0."""
+    zero = d == 0
+    return where(zero, 0.0, x / where(zero, 1.0, d))
 
 
 def _gaps(values, n: int):
@@ -66,7 +75,7 @@ class Eigh(Op):
         values, vectors = unpack(ctx.ans, [(n,), (n, n)])
         g_values, g_vectors = unpack(g, [(n,), (n, n)])
         vtg = matmul(mT(vectors), g_vectors)
-        inner = 0.5 * (vtg - mT(vtg)) / _gaps(values, n) + diag_embed(g_values)
+        inner = _over(0.5 * (vtg - mT(vtg)), _gaps(values, n)) + diag_embed(g_values)
         return matmul(matmul(vectors, inner), mT(vectors))
 
     @staticmethod
@@ -75,7 +84,7 @@ class Eigh(Op):
         values, vectors = unpack(ctx.ans, [(n,), (n, n)])
         rotated = matmul(matmul(mT(vectors), t), vectors)
         off_diagonal = rotated * (1.0 - eye(rotated, n))
-        d_vectors = matmul(vectors, off_diagonal / _gaps(values, n))
+        d_vectors = matmul(vectors, _over(off_diagonal, _gaps(values, n)))
         return pack_tensors(diagonal(rotated, 0, -2, -1), d_vectors,
                             batch_ndim=values.ndim - 1)
 
@@ -153,15 +162,16 @@ class Svd(Op):
         uhgu = matmul(mT(u), gu)
         vhgv = matmul(vh, mT(gvh))
         s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
-        inner = ((uhgu - mT(uhgu)) * s_row + s_col * (vhgv - mT(vhgv))) / _square_gaps(s, k)
+        inner = _over((uhgu - mT(uhgu)) * s_row + s_col * (vhgv - mT(vhgv)),
+                      _square_gaps(s, k))
         inner = inner + diag_embed(gs)
         if m > k:       # (I - U U^T) gU S^-1 Vh
-            ga = matmul(u, inner) + gu / s_row
-            ga = ga - matmul(u, matmul(mT(u), gu / s_row))
+            gu_s = _over(gu, s_row)
+            ga = matmul(u, inner) + gu_s - matmul(u, matmul(mT(u), gu_s))
             return matmul(ga, vh)
         if n > k:       # U S^-1 gVh (I - V Vh)
-            ga = matmul(inner, vh) + gvh / s_col
-            ga = ga - matmul(matmul(gvh / s_col, mT(vh)), vh)
+            gvh_s = _over(gvh, s_col)
+            ga = matmul(inner, vh) + gvh_s - matmul(matmul(gvh_s, mT(vh)), vh)
             return matmul(u, ga)
         return matmul(matmul(u, inner), vh)
 
@@ -191,10 +201,10 @@ def _svd_jvp_tall(u, s, v, t):
     off = dp * (1.0 - eye(dp, k))
     s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
     gaps = _square_gaps(s, k)
-    du = matmul(u, (off * s_row + s_col * mT(off)) / gaps)
-    dv = matmul(v, (s_col * off + mT(off) * s_row) / gaps)
+    du = matmul(u, _over(off * s_row + s_col * mT(off), gaps))
+    dv = matmul(v, _over(s_col * off + mT(off) * s_row, gaps))
     if u.shape[-2] > k:
-        du = du + (matmul(t, v) - matmul(u, dp)) / s_row
+        du = du + _over(matmul(t, v) - matmul(u, dp), s_row)
     return du, diagonal(dp, 0, -2, -1), dv
 
 

@@ -110,16 +110,7 @@ def _to(self, device=None, dtype=None):
     return out
 
 
-def _in_place(fn, reads: bool = True):
-    """``t.fn_(...)``: ``fn``'s result written into ``t`` (``inplace.written_back``), ``t``
-    returned; ``reads=False`` for an ``fn`` that reads only ``t``'s shape (no copy)."""
-    def method(self, *args, **kwargs):
-        if reads:
-            return inplace.written_back(self, fn, *args, **kwargs)
-        return inplace.copy_(self, fn(self, *args, **kwargs))
-    method.__name__ = method.__qualname__ = fn.__name__ + "_"
-    method.__doc__ = f"``{fn.__name__}`` in place (``t.copy_(t.{fn.__name__}(...))``)."
-    return method
+_in_place = inplace.in_place_method
 
 
 def _uniform(self, a=0.0, b=1.0):

@@ -14,10 +14,13 @@ Example::
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from .. import backend, creation
+from ..autograd.capture_mode import is_graph_recording
+from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import compare, reduce, shape, sorting
 from .elementwise import where
@@ -73,15 +76,23 @@ def median(input, dim=None, keepdim: bool = False):
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def _quantile_positions(q, n: int, dtype, midpoint: bool):
-    """Raw ``(below, above, weight, nearest)`` for ranks ``q * (n - 1)``; ``midpoint``:
-    weights of 1/2."""
+def _quantile_positions(q, ndim: int, n: int, dtype, midpoint: bool):
+    """Raw ``(below, above, weight, nearest)`` for ranks ``q * (n - 1)``, shaped (Q,) + (1,)
+    * ``ndim``; ``midpoint``: weights of 1/2. A kernel: a compiled step computes them again
+    from each call's ``q``."""
     xp = backend.xp_of(q)
+    q = q.reshape((-1,) + (1,) * ndim)
     ranks = (q.astype(dtype) * (n - 1)).astype(dtype)
     below = xp.floor(ranks)
     weight = xp.full_like(ranks, 0.5) if midpoint else ranks - below
     return below.astype(xp.int64), xp.ceil(ranks).astype(xp.int64), weight, \
         xp.round(ranks).astype(xp.int64)
+
+
+def _check_quantiles(q) -> None:
+    """A ValueError unless every value of the raw array ``q`` is in [0, 1] (a host read)."""
+    if q.size and not bool(((q >= 0) & (q <= 1)).all()):
+        raise ValueError("quantile: q values must be in [0, 1]")
 
 
 def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
@@ -104,14 +115,19 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
                          f"{interpolation!r}")
     if input.numel() == 0:
         raise ValueError("quantile: the input must be non-empty")
-    scalar_q = not isinstance(q, Tensor)
-    q_array = backend.asarray(np.asarray(q, dtype=np.float64), device=input.device) \
-        if scalar_q else q._array
-    if q_array.ndim > 1 or (scalar_q and q_array.ndim):
-        raise ValueError(f"quantile: q must be a number or a 1-d tensor, got shape "
-                         f"{tuple(q_array.shape)}")
-    if q_array.size and (bool((q_array < 0).any()) or bool((q_array > 1).any())):
-        raise ValueError("quantile: q values must be in [0, 1]")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise ValueError(f"quantile: q must be a number or a 0-d or 1-d tensor, got "
+                             f"shape {tuple(q.shape)}")
+        note_reads(q)
+        if not is_graph_recording():        # (a captured graph cannot read q: unchecked)
+            kernel(_check_quantiles, q._array)
+        scalar_q, q_array = q.ndim == 0, q._array
+    else:
+        if not isinstance(q, numbers.Real) or not 0 <= q <= 1:
+            raise ValueError(f"quantile: q must be a number in [0, 1] or a tensor, got {q!r}")
+        scalar_q = True
+        q_array = backend.asarray(np.asarray(q, dtype=np.float64), device=input.device)
     if dim is None:
         x, out_axis = shape.reshape(input, -1), None
     else:
@@ -120,9 +136,10 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     n = x.shape[-1]
     ordered = sorting.sort(x, -1).values                            # (S..., n)
     slices = (q_array.size,) + tuple(x.shape[:-1])                  # (Q, S...)
-    below, above, weight, nearest = (
-        shape.broadcast_to(Tensor._wrap(a), slices + (1,)) for a in _quantile_positions(
-            q_array.reshape((-1,) + (1,) * x.ndim), n, input.dtype, interpolation == "midpoint"))
+    positions = kernel(_quantile_positions, q_array, x.ndim, n, input.dtype,
+                       interpolation == "midpoint")
+    below, above, weight, nearest = (shape.broadcast_to(Tensor._wrap(a), slices + (1,))
+                                     for a in positions)
     ordered = shape.broadcast_to(ordered, slices + (n,))
     if interpolation == "nearest":
         out = gather(ordered, -1, nearest)

@@ -28,10 +28,11 @@ from ..creation import zeros_like
 from . import compare
 from .elementwise import _scalar, where
 from .nonfinite import isinf, isneginf, isposinf, nan_to_num
-from .pointwise_binary import (copysign, fmod, in_place, lerp, logaddexp, logaddexp2, remainder,
+from .inplace import in_place_method as in_place
+from .pointwise_binary import (copysign, fmod, lerp, logaddexp, logaddexp2, remainder,
                                xlogy)
-from .record import BROADCAST, ELEMENTWISE, Op, apply
-from .trigonometric import cos
+from .record import Op, apply
+from .trigonometric import _Unary, cos
 from .unary import _float, _is_scalar, _unary, clamp, clone
 
 __all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "reciprocal", "rsqrt", "log2",
@@ -40,14 +41,6 @@ __all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "reciprocal", "rsqr
            "logaddexp", "logaddexp2", "fmod", "remainder", "xlogy", "copysign", "lerp"]
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
-
-
-class _Unary:
-    """Settings shared by the one-input records (a mixin, not a record of its own)."""
-
-    save = "xs"
-    vmap = BROADCAST
-    jvp = ELEMENTWISE
 
 
 class _Stepwise(_Unary):

@@ -22,10 +22,9 @@ import math
 from ..creation import zeros_like
 from ..tensor import Tensor
 from .elementwise import _promote, _tangent_sum, _tensor_pair, where
-from .inplace import written_back
 from .record import BROADCAST, Op, apply
 from .reduce import sum_to
-from .unary import _float, _is_scalar, abs, astype, exp
+from .unary import _float, _is_scalar, abs, exp
 
 __all__ = ["logaddexp", "logaddexp2", "fmod", "remainder", "xlogy", "copysign", "lerp"]
 
@@ -46,16 +45,6 @@ def operands(name: str, input, other, floats: bool = True):
         raise TypeError(f"{name} is not defined for bool tensors (got {a.dtype} and "
                         f"{b.dtype}), as in PyTorch; convert first, e.g. x.long()")
     return a, b
-
-
-def in_place(fn, name: str):
-    """The Tensor method ``t.<name>_(...)``: ``fn(t, ...)`` written into ``t`` (as
-    methods.py's ``clamp_``), ``t`` returned."""
-    def method(self, *args, **kwargs):
-        return written_back(self, fn, *args, **kwargs)
-    method.__name__ = method.__qualname__ = name + "_"
-    method.__doc__ = f"``{name}`` in place (``t.copy_(t.{name}(...))``)."
-    return method
 
 
 def _scaled(g, d):
@@ -151,8 +140,9 @@ class Remainder(_Binary, Op):
 
 
 class Xlogy(_Binary, Op):
-    """x * log(y), 0 where x == 0 (unless y is NaN); d/dx = xlogy(x != 0, y), d/dy = x / y,
-    as PyTorch's."""
+    """x * log(y), 0 where x == 0 (unless y is NaN), as PyTorch's; its rules are too:
+    d/dx applied to g is xlogy(g, y) (0 where g is 0), masked to 0 where x == 0 and
+    y <= 0; d/dy = x / y."""
 
     save = "xs"
 
@@ -162,11 +152,27 @@ class Xlogy(_Binary, Op):
         return x * xp.log(xp.where(zero, y.dtype.type(1), y))     # (no log(0) computed)
 
     @staticmethod
-    def partial(ctx, i):
+    def partial(ctx, i):                # (d/dy; d/dx is _log_part's)
         x, y = ctx.xs
-        if i == 0:
-            return apply(Xlogy, astype(x != 0, x.dtype), y)
         return x / y
+
+    @staticmethod
+    def vjp(ctx, g):
+        x, y = ctx.xs
+        return (sum_to(_log_part(g, x, y), ctx.shapes[0]) if ctx.needs(0) else None,
+                sum_to(g * (x / y), ctx.shapes[1]) if ctx.needs(1) else None)
+
+    @staticmethod
+    def jvp(ctx, tx, ty):
+        x, y = ctx.xs
+        return _tangent_sum(ctx, None if tx is None else _log_part(tx, x, y),
+                            None if ty is None else ty * (x / y))
+
+
+def _log_part(v, x, y):
+    """xlogy(v, y) with 0 where x == 0 and y <= 0: the x-part of xlogy's rules for the
+    cotangent or tangent ``v`` (PyTorch's)."""
+    return where((x == 0) & (y <= 0), 0.0, apply(Xlogy, v, y))
 
 
 class Copysign(_Binary, Op):

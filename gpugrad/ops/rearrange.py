@@ -362,14 +362,6 @@ def rot90(input, k: int = 1, dims=(0, 1)):
     return unary.clone(input)
 
 
-def _in_place(fn):
-    def method(self, *args, **kwargs):
-        return inplace.written_back(self, fn, *args, **kwargs)
-    method.__name__ = method.__qualname__ = fn.__name__ + "_"
-    method.__doc__ = f"``{fn.__name__}`` in place (``t.copy_(t.{fn.__name__}(...))``)."
-    return method
-
-
 def _flip_method(self, *dims):
     """``torch.Tensor.flip``: dims as one sequence or as separate ints."""
     if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
@@ -389,5 +381,5 @@ METHODS: dict = {
     "flipud": flipud, "roll": roll, "tril": tril, "triu": triu, "tile": _tile_method,
     "expand_as": expand_as, "reshape_as": reshape_as, "swapaxes": swapaxes,
     "swapdims": swapdims, "rot90": rot90,
-    "tril_": _in_place(tril), "triu_": _in_place(triu),
+    "tril_": inplace.in_place_method(tril), "triu_": inplace.in_place_method(triu),
 }

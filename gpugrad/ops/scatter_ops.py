@@ -28,7 +28,7 @@ from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..tensor import Tensor
 from . import compare, indexing, reduce, shape
 from .indexing import ScatterAdd, normalize_index
-from .inplace import SetItem
+from .inplace import SetItem, in_place_method
 from .record import apply
 from .reduce import checked_dim
 from .selection import check_index_range, gather, integer_index
@@ -405,3 +405,6 @@ METHODS: dict = {
     "nonzero": nonzero, "argwhere": argwhere, "count_nonzero": count_nonzero,
     "bincount": bincount, "unique": unique,
 }
+METHODS.update({name + "_": in_place_method(fn) for name, fn in (
+    ("scatter", scatter), ("scatter_add", scatter_add), ("index_add", index_add),
+    ("index_copy", index_copy))})

@@ -31,6 +31,7 @@ from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
 from . import compare, indexing, reduce
+from .inplace import in_place_method
 from .cumulative import CumSum
 from .elementwise import where
 from .record import AXIS, Op, apply, recording_backward
@@ -366,4 +367,5 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
 METHODS: dict = {
     "amax": amax, "amin": amin, "aminmax": aminmax, "cumprod": cumprod, "cummax": cummax,
     "cummin": cummin, "logcumsumexp": logcumsumexp, "nanmean": nanmean, "nansum": nansum,
+    "cumprod_": in_place_method(cumprod),
 }

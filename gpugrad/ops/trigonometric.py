@@ -20,7 +20,8 @@ from __future__ import annotations
 import math
 
 from .elementwise import where
-from .pointwise_binary import _Binary, in_place, operands
+from .inplace import in_place_method as in_place
+from .pointwise_binary import _Binary, operands
 from .record import BROADCAST, ELEMENTWISE, Op, apply
 from .unary import _float, _unary, sqrt
 
