@@ -10,18 +10,9 @@ import gpugrad
 from gpugrad.autograd import grad as autograd_grad
 from gpugrad.ops import contractions as C
 from gpugrad.ops import order_statistics as O, statistics as S
+from gradient_checks import check_grads, leaf64 as leaf
 
 RNG = np.random.default_rng(0)
-
-
-def leaf(a):
-    return gpugrad.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
-
-
-def check_grads(fn, *arrays):
-    inputs = tuple(leaf(a) for a in arrays)
-    assert gpugrad.gradcheck(fn, inputs)
-    assert gpugrad.gradgradcheck(fn, inputs)
 
 
 def r(*shape):

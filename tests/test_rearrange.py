@@ -6,19 +6,10 @@ import pytest
 
 import gpugrad
 from gpugrad.ops import rearrange as R
+from gradient_checks import check_grads
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((2, 3, 4))
-
-
-def leaf(a):
-    return gpugrad.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
-
-
-def check_grads(fn, *arrays):
-    inputs = tuple(leaf(a) for a in arrays)
-    assert gpugrad.gradcheck(fn, inputs)
-    assert gpugrad.gradgradcheck(fn, inputs)
 
 
 def test_unbind_and_narrow():

@@ -6,21 +6,12 @@ import pytest
 
 import gpugrad
 from gpugrad.ops import scatter_ops as S
+from gradient_checks import check_grads, leaf64 as leaf
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((3, 4))
 SRC = RNG.standard_normal((4, 5))
 INDEX = np.array([[0, 1, 2, 0], [2, 0, 1, 1]])          # distinct places per column
-
-
-def leaf(a):
-    return gpugrad.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
-
-
-def check_grads(fn, *arrays):
-    inputs = tuple(leaf(a) for a in arrays)
-    assert gpugrad.gradcheck(fn, inputs)
-    assert gpugrad.gradgradcheck(fn, inputs)
 
 
 def np_scatter(x, dim, index, src, add=False):

@@ -152,11 +152,6 @@ class Xlogy(_Binary, Op):
         return x * xp.log(xp.where(zero, y.dtype.type(1), y))     # (no log(0) computed)
 
     @staticmethod
-    def partial(ctx, i):                # (d/dy; d/dx is _log_part's)
-        x, y = ctx.xs
-        return x / y
-
-    @staticmethod
     def vjp(ctx, g):
         x, y = ctx.xs
         return (sum_to(_log_part(g, x, y), ctx.shapes[0]) if ctx.needs(0) else None,
