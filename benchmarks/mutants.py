@@ -440,4 +440,13 @@ MUTANTS = [
            (("subscripts[:i] + subscripts[i + 1:j] + subscripts[j + 1:] + c\n",
              "c + subscripts[:i] + subscripts[i + 1:j] + subscripts[j + 1:]\n"),),
            ("tests/test_diagonal.py",)),
+    Mutant("grown-base-views-stay-constant", "gpugrad/ops/record.py",
+           "a view taken before its base took a graph in place stays a constant in ops",
+           (("        if _views_may_be_stale:             # (a tensor took a graph in place, "
+             "once)\n            _view_replay.refresh_grown(op.name, inputs)\n", ""),),
+           ("tests/test_inplace_views.py",)),
+    Mutant("detached-views-follow-base", "gpugrad/tensor.py",
+           "what detach() made follows its base's graph after the base changes in place",
+           (("        out._view_epoch = DETACHED ", "        out._view_epoch = 0 and DETACHED "),),
+           ("tests/test_inplace_views.py",)),
 ]

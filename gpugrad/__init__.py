@@ -18,10 +18,11 @@ from .autograd import (detect_anomaly, enable_grad, gradcheck, gradgradcheck, in
                        is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .backend import (CudaUnavailableError, Device, DeviceError, get_default_device,
                       is_cuda_usable, set_default_device)
-from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones,
-                       ones_like, rand, randint, randn, tensor, zeros, zeros_like)
-from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int8, int16, int32,
-                     int64, uint8)
+from .creation import (arange, as_tensor, empty, empty_like, eye, full, full_like, linspace,
+                       logspace, ones, ones_like, tensor, zeros, zeros_like)
+from .dtypes import (bfloat16, bool_, cdouble, cfloat, complex64, complex128, float16, float32,
+                     float64, get_default_dtype, int8, int16, int32, int64, set_default_dtype,
+                     uint8)
 from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat, clamp, clip,
                   clone, concatenate, div, equal, exp, expand, flatten, greater,
                   greater_equal, isfinite, isnan, less, less_equal, log, log_softmax,
@@ -44,8 +45,26 @@ from .ops.pointwise import (ceil, clamp_max, clamp_min, copysign, exp2, fix, flo
 from .ops.rearrange import (broadcast_shapes, broadcast_tensors, expand_as, flip, fliplr, flipud,
                             meshgrid, narrow, reshape_as, roll, rot90, swapaxes, swapdims, tile,
                             tril, triu, unbind)
-from .ops.scatter_ops import (argwhere, bincount, count_nonzero, index_add, index_copy, nonzero,
-                              scatter, scatter_add, take, take_along_dim, unique)
+from .ops.counting import (argwhere, bincount, count_nonzero, nonzero, unique,
+                           unique_consecutive)
+from .ops.matrix_exp import matrix_exp
+from .ops.matrix_lu import lu_unpack
+from .ops.scatter_ops import index_add, index_copy, scatter, scatter_add, take, take_along_dim
+from .ops.scatter_reduce import scatter_reduce
+from .ops.masked import index_fill, index_put, masked_scatter, masked_select, repeat_interleave
+from .ops.splitting import (atleast_1d, atleast_2d, atleast_3d, column_stack, dsplit, dstack,
+                            hsplit, hstack, narrow_copy, row_stack, select, tensor_split,
+                            unflatten, vsplit, vstack)
+from .ops.shape import moveaxis
+from .ops.order_statistics import kthvalue
+from .ops.elementwise import divide, multiply, subtract, true_divide
+from .ops.compare import eq, ge, gt, isclose, le, lt, ne
+from .ops.unary import absolute, negative
+from .ops.promotion import can_cast, is_complex, promote_types, result_type
+from .ops.division import floor_divide
+from .ops.bitwise import (bitwise_and, bitwise_left_shift, bitwise_not, bitwise_or,
+                          bitwise_right_shift, bitwise_xor)
+from .ops.arithmetic import addcdiv, addcmul
 from .ops.statistics import (amax, amin, aminmax, cummax, cummin, cumprod, logcumsumexp, nanmean,
                              nansum, std_mean, var_mean)
 from .ops.trigonometric import (acos, acosh, arccos, arccosh, arcsin, arcsinh, arctan, arctan2,
@@ -57,8 +76,13 @@ from .ops.special import erf, expm1, log1p
 from .ops.elementwise import square
 from .ops.norms import norm
 from .ops.selection import bmm, chunk, gather, index_select, masked_fill, mm, split
-from .creation_like import from_numpy, is_tensor, numel, rand_like, randn_like
-from .random import get_rng_state, initial_seed, manual_seed, set_rng_state
+from .creation_like import (from_numpy, is_floating_point, is_tensor, numel, rand_like,
+                            randn_like)
+from .random import (Generator, default_generator, get_rng_state, initial_seed, manual_seed,
+                     seed, set_rng_state)
+from .random_sampling import (bernoulli, multinomial, normal, rand, randint, randint_like, randn,
+                              randperm)
+from .type_info import Size, finfo, iinfo
 from .serialization import load, save
 from .func import vmap
 from .interop import from_dlpack
@@ -74,7 +98,9 @@ cuda.graph, cuda.CapturedStep, cuda.CaptureError = (_graphs.graph, _graphs.Captu
 cuda.NeedsEagerStep = _graphs.NeedsEagerStep
 cuda.is_step_capturing = cuda.is_capturing = _graphs.is_step_capturing
 
-bool = bool_  # noqa: A001  (gpugrad.bool, as torch.bool)
+# torch's spellings (gpugrad.bool, gpugrad.long, gpugrad.device...), last: they shadow builtins
+from .dtypes import bool, double, float, half, int, long, short  # noqa: E402,A004
+device = Device
 
 __version__ = "0.1.0"
 
@@ -87,7 +113,10 @@ __all__ = [
     "arange", "as_tensor", "empty", "eye", "full", "full_like", "linspace", "ones",
     "ones_like", "rand", "randint", "randn", "tensor", "zeros", "zeros_like", "from_dlpack",
     "bool", "bool_", "float16", "float32", "float64", "get_default_dtype", "int8", "int16",
-    "int32", "int64", "uint8",
+    "int32", "int64", "uint8", "bfloat16", "cdouble", "cfloat", "complex64", "complex128",
+    "set_default_dtype", "double", "float", "half", "int", "long", "short", "device",
+    "empty_like", "logspace", "is_floating_point", "Generator", "default_generator", "seed",
+    "bernoulli", "multinomial", "normal", "randint_like", "randperm", "Size", "finfo", "iinfo",
     "abs", "add", "all", "any", "argmax", "argmin", "astype", "broadcast_to", "cat", "clamp",
     "clip", "clone", "concatenate", "div", "equal", "exp", "expand", "flatten", "greater",
     "greater_equal", "isfinite", "isnan", "less", "less_equal", "log", "log_softmax",
@@ -113,7 +142,15 @@ __all__ = [
     "fliplr", "flipud", "meshgrid", "narrow", "reshape_as", "roll", "rot90", "swapaxes",
     "swapdims", "tile", "tril", "triu", "unbind", "argwhere", "bincount", "count_nonzero",
     "index_add", "index_copy", "nonzero", "scatter", "scatter_add", "take", "take_along_dim",
-    "unique", "amax", "amin", "aminmax", "cummax", "cummin", "cumprod", "logcumsumexp",
+    "unique", "unique_consecutive", "scatter_reduce", "matrix_exp", "lu_unpack", "index_fill",
+    "index_put", "masked_scatter", "masked_select", "repeat_interleave", "atleast_1d",
+    "atleast_2d", "atleast_3d", "column_stack", "dsplit", "dstack", "hsplit", "hstack",
+    "narrow_copy", "row_stack", "select", "tensor_split", "unflatten", "vsplit", "vstack",
+    "moveaxis", "kthvalue", "divide", "multiply", "subtract", "true_divide", "eq", "ge", "gt",
+    "isclose", "le", "lt", "ne", "absolute", "negative", "can_cast", "is_complex",
+    "promote_types", "result_type", "floor_divide", "bitwise_and", "bitwise_left_shift",
+    "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "addcdiv", "addcmul",
+    "amax", "amin", "aminmax", "cummax", "cummin", "cumprod", "logcumsumexp",
     "nanmean", "nansum", "std_mean", "var_mean", "acos", "acosh", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cos",
     "cosh", "deg2rad", "hypot", "rad2deg", "sin", "sinh", "tan",

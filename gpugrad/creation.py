@@ -1,8 +1,12 @@
-"""Making tensors: ``tensor``, ``as_tensor``, ``zeros``, ``ones``, ``full``, ``*_like``,
-``arange``, ``linspace``, ``eye``, ``rand``, ``randn``.
+"""Making tensors: ``tensor``, ``as_tensor``, ``zeros``, ``ones``, ``full``, ``empty``,
+``*_like``, ``arange``, ``linspace``, ``logspace``, ``eye``, and the legacy constructor
+``Tensor(2, 3)``. The random ones (``rand``, ``randn``, ``randint``...) are in
+random_sampling.py (also reachable from here).
 
 New tensors go to the default device (cpu unless ``set_default_device`` or
-``GPUGRAD_DEVICE`` say otherwise). Python floats become float32, ints int64, bools bool.
+``GPUGRAD_DEVICE`` say otherwise). Python floats become the default float dtype (float32,
+see ``set_default_dtype``), ints int64, bools bool. Shapes are given as PyTorch's: varargs
+``zeros(2, 3)``, one sequence ``zeros((2, 3))`` or the keyword ``zeros(size=(2, 3))``.
 
 Example::
 
@@ -15,29 +19,23 @@ Example::
 from __future__ import annotations
 
 import numbers
+import operator
 
 import numpy as np
 
-from . import backend, random
+from . import backend
 from .autograd.compile_mode import _state as _compiling, note_reads, recorded
-from .autograd.mode import _state as _vmap_state
-from .dtypes import as_dtype, get_default_dtype
+from .creation_args import (device_or_default as _device, finish as _finish,
+                            shape_from as _shape)
+from .dtypes import as_dtype, default_complex_dtype, get_default_dtype
 from .graph_cut import copying, warn_graph_cut
+from .random_sampling import rand, randint, randn  # noqa: F401  (their old home)
 from .tensor import Tensor
+from .type_info import Size
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-           "full_like", "arange", "linspace", "eye", "rand", "randn", "randint"]
-
-
-def _device(device) -> backend.Device:
-    return backend.get_default_device() if device is None else backend.Device(device)
-
-
-def _finish(array, requires_grad: bool) -> Tensor:
-    t = Tensor._wrap(array)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+           "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "legacy_tensor",
+           "rand", "randn", "randint"]
 
 
 _PYTHON_SCALARS = (float, int, bool)
@@ -67,9 +65,13 @@ def _infer_dtype(data, dtype):
         return np.dtype(np.int64)
     if isinstance(data, numbers.Real):
         return get_default_dtype()
+    if isinstance(data, complex):
+        return default_complex_dtype()
     inferred = np.asarray(data).dtype   # nested lists
     if inferred == np.float64:
         return get_default_dtype()
+    if inferred == np.complex128:       # Python complex numbers: complex64 beside float32
+        return default_complex_dtype()
     if inferred.kind not in "biufc":
         raise TypeError(f"cannot make a tensor from {type(data).__name__} data of NumPy dtype "
                         f"{inferred}; use numbers, nested lists of numbers or arrays")
@@ -163,14 +165,6 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return _finish(array, False)
 
 
-def _shape(shape) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    if not all(isinstance(n, numbers.Integral) and n >= 0 for n in shape):
-        raise ValueError(f"a shape must be non-negative integers, got {shape}")
-    return tuple(int(n) for n in shape)
-
-
 def _filled(fill, shape, dtype, device, requires_grad):
     target = _device(device)
     xp = backend.array_module(target)
@@ -180,27 +174,33 @@ def _filled(fill, shape, dtype, device, requires_grad):
     return _finish(array, requires_grad)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``. Default dtype float32."""
-    return _filled(0.0, _shape(shape), dtype or get_default_dtype(), device, requires_grad)
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``.
+    Default dtype float32."""
+    return _filled(0.0, _shape(shape, size), dtype or get_default_dtype(), device,
+                   requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``. Default dtype float32."""
-    return _filled(1.0, _shape(shape), dtype or get_default_dtype(), device, requires_grad)
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of ones: ``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``.
+    Default dtype float32."""
+    return _filled(1.0, _shape(shape, size), dtype or get_default_dtype(), device,
+                   requires_grad)
 
 
-def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """An uninitialised tensor (its values are whatever the memory held)."""
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = recorded(xp.empty)(_shape(shape), dtype=as_dtype(dtype) or get_default_dtype())
+        array = recorded(xp.empty)(_shape(shape, size),
+                                   dtype=as_dtype(dtype) or get_default_dtype())
     return _finish(array, requires_grad)
 
 
-def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A tensor of ``shape`` filled with ``fill_value`` (its dtype inferred from the value).
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor of shape ``size`` filled with ``fill_value`` (its dtype inferred from the
+    value).
 
     Example::
 
@@ -208,8 +208,8 @@ def full(shape, fill_value, dtype=None, device=None, requires_grad=False) -> Ten
         >>> t.dtype, t.tolist()
         (dtype('int64'), [[7, 7], [7, 7]])
     """
-    shape = (shape,) if isinstance(shape, numbers.Integral) else tuple(shape)
-    return _filled(fill_value, _shape(shape), dtype, device, requires_grad)
+    size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
+    return _filled(fill_value, _shape(size), dtype, device, requires_grad)
 
 
 def _like(t: Tensor, fill, dtype, device, requires_grad) -> Tensor:
@@ -220,66 +220,140 @@ def _like(t: Tensor, fill, dtype, device, requires_grad) -> Tensor:
     return _filled(fill, tuple(t.shape), dtype or t.dtype, device or t.device, requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Zeros with the shape (and, unless given, dtype and device) of ``t``.
+def zeros_like(input: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros with the shape (and, unless given, dtype and device) of ``input``.
 
     Example::
 
         >>> gpugrad.zeros_like(gpugrad.arange(3)).tolist()      # int64, as arange's
         [0, 0, 0]
     """
-    return _like(t, 0, dtype, device, requires_grad)
+    return _like(input, 0, dtype, device, requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Ones with the shape (and, unless given, dtype and device) of ``t``."""
-    return _like(t, 1, dtype, device, requires_grad)
+def ones_like(input: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones with the shape (and, unless given, dtype and device) of ``input``."""
+    return _like(input, 1, dtype, device, requires_grad)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``fill_value`` with the shape (and, unless given, dtype and device) of ``t``.
+def full_like(input: Tensor, fill_value, dtype=None, device=None,
+              requires_grad=False) -> Tensor:
+    """``fill_value`` with the shape (and, unless given, dtype and device) of ``input``.
 
     Example::
 
         >>> gpugrad.full_like(gpugrad.zeros(2), 3.0).tolist()
         [3.0, 3.0]
     """
-    return _like(t, fill_value, dtype, device, requires_grad)
+    return _like(input, fill_value, dtype, device, requires_grad)
 
 
-def arange(start, stop=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Evenly spaced values in [start, stop): int64 for integer arguments, else float32.
+def empty_like(input: Tensor, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A tensor with the shape (and, unless given, dtype and device) of ``input``, as
+    ``torch.empty_like`` (gpugrad fills it with zeros).
+
+    Example::
+
+        >>> gpugrad.empty_like(gpugrad.ones(2, 3, dtype=gpugrad.int64)).shape
+        (2, 3)
+    """
+    return _like(input, 0, dtype, device, requires_grad)
+
+
+def _number(value, name: str):
+    """An ``arange``/``linspace`` bound as a Python number: 0-d (one-element) tensors and
+    NumPy scalars are read, as PyTorch does."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1:
+            raise TypeError(f"{name} must be a number or a one-element tensor, got a tensor of "
+                            f"shape {tuple(value.shape)}")
+        return value.item()
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.item()
+    if not isinstance(value, numbers.Number) or isinstance(value, complex):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    return value
+
+
+def arange(start=0, end=None, step=1, *, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Evenly spaced values in [start, end), as ``torch.arange``: ``arange(end)``,
+    ``arange(start, end, step)`` or with keywords. int64 when start, end and step are all
+    integers (ints, NumPy ints, integer 0-d tensors), else the default float dtype; with an
+    integer ``dtype`` the bounds are truncated to integers first, as PyTorch's.
 
     Example::
 
         >>> gpugrad.arange(3).tolist()
         [0, 1, 2]
+        >>> gpugrad.arange(gpugrad.tensor(4)).dtype, gpugrad.arange(0, end=1, step=0.5).dtype
+        (dtype('int64'), dtype('float32'))
     """
-    if stop is None:
-        start, stop = 0, start
+    if end is None:
+        start, end = 0, start
+    start, end, step = (_number(v, n) for v, n in ((start, "start"), (end, "end"),
+                                                     (step, "step")))
     if dtype is None:
-        ints = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        ints = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = np.int64 if ints else get_default_dtype()
+    dtype = as_dtype(dtype)
+    if dtype.kind in "iub":
+        start, end, step = int(start), int(end), int(step)
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = recorded(xp.arange)(start, stop, step, dtype=as_dtype(dtype))
+        array = recorded(xp.arange)(start, end, step, dtype=dtype)
     return _finish(array, requires_grad)
 
 
-def linspace(start, stop, num: int, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32).
+def _steps(steps) -> int:
+    try:
+        steps = operator.index(steps)
+    except TypeError:
+        raise TypeError(f"steps must be an int, got {type(steps).__name__} {steps!r}") from None
+    if steps < 0:
+        raise ValueError(f"number of steps must be non-negative, got {steps}")
+    return steps
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (default float
+    dtype), as ``torch.linspace``.
 
     Example::
 
-        >>> gpugrad.linspace(0, 1, 5).tolist()
+        >>> gpugrad.linspace(0, 1, steps=5).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0]
     """
+    start, end, steps = _number(start, "start"), _number(end, "end"), _steps(steps)
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = recorded(xp.linspace)(start, stop, num,
+        array = recorded(xp.linspace)(start, end, steps,
                                       dtype=as_dtype(dtype) or get_default_dtype())
+    return _finish(array, requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to ``end``
+    inclusive (default float dtype), as ``torch.logspace``.
+
+    Example::
+
+        >>> gpugrad.logspace(0, 2, 3).tolist(), gpugrad.logspace(0, 3, 4, base=2).tolist()
+        ([1.0, 10.0, 100.0], [1.0, 2.0, 4.0, 8.0])
+    """
+    start, end, steps = _number(start, "start"), _number(end, "end"), _steps(steps)
+    base = _number(base, "base")
+    target = _device(device)
+    xp = backend.array_module(target)
+    with backend.use_device(target):
+        powers = recorded(xp.linspace)(start, end, steps, dtype=np.float64)
+        array = recorded(xp.power)(float(base), powers).astype(
+            as_dtype(dtype) or get_default_dtype())
     return _finish(array, requires_grad)
 
 
@@ -298,97 +372,30 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
     return _finish(array, requires_grad)
 
 
-def _random(draw, shape, dtype, device, requires_grad) -> Tensor:
-    dtype = as_dtype(dtype) or get_default_dtype()
-    if dtype not in (np.float32, np.float64):
-        raise TypeError(f"random tensors are float32 or float64, not {dtype}")
-    return _draw(draw, _shape(shape), dtype, device, requires_grad)
-
-
-def _draw(draw, shape, dtype, device, requires_grad) -> Tensor:
-    """``draw(shape, dtype, device)`` as a tensor; inside vmap, as its randomness= says."""
-    levels = _vmap_state.vmap_levels
-    if levels:
-        return _random_in_vmap(draw, shape, dtype, _device(device), levels, requires_grad)
-    return _finish(draw(shape, dtype, _device(device)), requires_grad)
-
-
-def randint(*args, low=None, high=None, size=None, dtype=None, device=None,
-            requires_grad=False) -> Tensor:
-    """Integers uniform in [low, high), seeded by ``gpugrad.manual_seed``, as PyTorch's:
-    ``randint(high, size)``, ``randint(low, high, size)`` or with keywords (``size`` a
-    tuple), int64 unless ``dtype`` says otherwise (a float dtype may require grad).
+def legacy_tensor(*args, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``gpugrad.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` (ints: a
+    shape; zero-filled, where PyTorch leaves it uninitialised), ``Tensor()`` (shape (0,)),
+    ``Tensor(data)`` (a sequence or array, copied as the default float dtype unless
+    ``dtype`` says otherwise), ``Tensor(tensor)`` (a copy keeping its dtype).
 
     Example::
 
-        >>> gpugrad.manual_seed(0)
-        >>> labels = gpugrad.randint(0, 10, (4,))
-        >>> labels.shape, labels.dtype, bool(((labels >= 0) & (labels < 10)).all())
-        ((4,), dtype('int64'), True)
+        >>> gpugrad.Tensor([1, 2]).dtype, gpugrad.Tensor(2, 3).shape
+        (dtype('float32'), (2, 3))
     """
-    if size is None and args:
-        args, size = args[:-1], args[-1]
-    bounds = args + tuple(v for v in (low, high) if v is not None)
-    if len(bounds) not in (1, 2) or not isinstance(size, (tuple, list)) or (
-            low is not None and (args or high is None)):
-        raise TypeError("randint takes (high, size) or (low, high, size), with size a tuple "
-                        "of ints, e.g. gpugrad.randint(0, 10, (32,))")
-    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
-    if not all(isinstance(v, numbers.Integral) for v in (low, high)):
-        raise TypeError(f"randint: low and high must be ints, got {low!r} and {high!r}")
-    if low >= high:
-        raise ValueError(f"randint draws from [low, high): low ({low}) must be less than "
-                         f"high ({high})")
-    dtype = as_dtype(dtype) or np.dtype(np.int64)
-    shape = _shape(tuple(size))
-
-    def draw(shape, dtype, device):         # NumPy and CuPy draw integer dtypes only
-        drawn = dtype if dtype.kind in "iu" else np.dtype(np.int64)
-        return random.integers_array(int(low), int(high), shape, drawn, device).astype(
-            dtype, copy=False)
-
-    return _draw(draw, shape, dtype, device, requires_grad)
-
-
-def _random_in_vmap(draw, shape, dtype, device, levels, requires_grad) -> Tensor:
-    """A draw inside vmap: refused with randomness="error"; one draw for every example
-    with "same"; with "different", a batch dimension per such level (each example its own
-    values)."""
-    from .autograd.batched import BatchedTensor
-    if any(level.randomness == "error" for level in levels):
-        raise RuntimeError(
-            "vmap: a random draw (randn, rand, dropout...) inside vmap with randomness='error' "
-            "(the default). Say what each example should get: vmap(f, randomness='different') "
-            "draws separately per example, randomness='same' draws once for all of them.")
-    different = [level for level in levels if level.randomness == "different"]
-    batch = tuple(level.size for level in different)
-    out = Tensor._wrap(draw(batch + shape, dtype, device))
-    for level in different:             # outermost first: its batch is dimension 0
-        out = BatchedTensor._make(out, level)
-    return out.requires_grad_(requires_grad) if requires_grad else out
-
-
-def rand(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uniform values in [0, 1), seeded by ``gpugrad.manual_seed``.
-
-    Example::
-
-        >>> gpugrad.manual_seed(0)
-        >>> u = gpugrad.rand(1000)
-        >>> u.dtype, bool(((u >= 0) & (u < 1)).all())
-        (dtype('float32'), True)
-    """
-    return _random(random.uniform_array, shape, dtype, device, requires_grad)
-
-
-def randn(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Standard normal values, seeded by ``gpugrad.manual_seed``.
-
-    Example::
-
-        >>> gpugrad.manual_seed(0)
-        >>> x = gpugrad.randn(2, 3, requires_grad=True)
-        >>> x.shape, x.dtype, x.requires_grad
-        ((2, 3), dtype('float32'), True)
-    """
-    return _random(random.normal_array, shape, dtype, device, requires_grad)
+    ints = all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
+               for a in args)
+    if ints or (len(args) == 1 and isinstance(args[0], Size)):
+        return zeros(_shape(args or (0,)), dtype=dtype, device=device,
+                     requires_grad=requires_grad)
+    if len(args) != 1:
+        raise TypeError(f"Tensor(...) takes ints (a shape) or one sequence of data, got "
+                        f"{args!r}; for a shape from a list write Tensor(*shape)")
+    data = args[0]
+    if isinstance(data, (numbers.Number, np.bool_)):
+        raise TypeError(f"Tensor(data): data must be a sequence, got {type(data).__name__} "
+                        f"{data!r}; use gpugrad.tensor({data!r}) for a 0-d tensor")
+    if isinstance(data, Tensor):
+        return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    return tensor(data, dtype=dtype or get_default_dtype(), device=device,
+                  requires_grad=requires_grad)

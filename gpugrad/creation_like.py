@@ -1,7 +1,8 @@
-"""Factories PyTorch names after another tensor or array: the ``Tensor.new_*`` methods
+"""Factories PyTorch names after another tensor or array: ``randn_like``, ``rand_like``
+(``zeros_like``... are in creation.py), the ``Tensor.new_*`` methods
 (``new_zeros``, ``new_ones``, ``new_full``, ``new_empty``, ``new_tensor``: this tensor's
-dtype and device unless given), ``randn_like``, ``rand_like``, ``from_numpy``; and
-``is_tensor`` and ``numel``. Built on creation.py's factories.
+dtype and device unless given), ``from_numpy``; and ``is_tensor``, ``is_floating_point``
+and ``numel``. Built on creation.py's and random_sampling.py's factories.
 
 Example::
 
@@ -14,11 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import creation
+from . import creation, random_sampling
 from .tensor import Tensor
 
 __all__ = ["new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "randn_like",
-           "rand_like", "from_numpy", "is_tensor", "numel"]
+           "rand_like", "from_numpy", "is_tensor", "is_floating_point", "numel"]
+
+
 
 
 def _size(size) -> tuple:
@@ -71,7 +74,8 @@ def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tens
                            requires_grad=requires_grad)
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn_like(input, dtype=None, device=None, requires_grad=False, *,
+               generator=None) -> Tensor:
     """Standard normal values with the shape (and, unless given, dtype and device) of
     ``input``, from gpugrad's generator.
 
@@ -80,15 +84,18 @@ def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
         >>> gpugrad.randn_like(gpugrad.zeros(2, 3, dtype=gpugrad.float64)).dtype
         dtype('float64')
     """
-    return creation.randn(*input.shape, dtype=dtype or input.dtype,
-                          device=device or input.device, requires_grad=requires_grad)
+    return random_sampling.randn(*input.shape, dtype=dtype or input.dtype,
+                                 device=device or input.device, requires_grad=requires_grad,
+                                 generator=generator)
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand_like(input, dtype=None, device=None, requires_grad=False, *,
+              generator=None) -> Tensor:
     """Uniform values in [0, 1) with the shape (and, unless given, dtype and device) of
     ``input``."""
-    return creation.rand(*input.shape, dtype=dtype or input.dtype,
-                         device=device or input.device, requires_grad=requires_grad)
+    return random_sampling.rand(*input.shape, dtype=dtype or input.dtype,
+                                device=device or input.device, requires_grad=requires_grad,
+                                generator=generator)
 
 
 def from_numpy(ndarray) -> Tensor:
@@ -121,6 +128,21 @@ def is_tensor(obj) -> bool:
         (True, False)
     """
     return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:
+    """Whether ``input`` holds floating-point numbers (float16, float32, float64), as
+    ``torch.is_floating_point``.
+
+    Example::
+
+        >>> gpugrad.is_floating_point(gpugrad.zeros(1)), gpugrad.is_floating_point(
+        ...     gpugrad.arange(2))
+        (True, False)
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_floating_point takes a tensor, got {type(input).__name__}")
+    return input.dtype.kind == "f"
 
 
 def numel(input) -> int:

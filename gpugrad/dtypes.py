@@ -35,19 +35,68 @@ int32 = np.dtype("int32")
 int64 = np.dtype("int64")
 uint8 = np.dtype("uint8")
 bool_ = np.dtype("bool")
+complex64 = np.dtype("complex64")
+complex128 = np.dtype("complex128")
+# PyTorch's other spellings (gpugrad.long is int64 ...); they shadow the builtins in this
+# module, which therefore says builtins.float, builtins.int and builtins.bool
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+bool = bool_  # noqa: A001
+cfloat, cdouble = complex64, complex128
+# NumPy has no bfloat16: the name exists (autocast("bfloat16") takes it, on a GPU), but a
+# tensor of it cannot be made on the CPU (as_dtype says so)
+bfloat16 = "bfloat16"
 
 _default_float = float32
+_FLOAT_DEFAULTS = (float16, float32, float64)
 
 
 def get_default_dtype() -> np.dtype:
-    """The dtype of tensors made from Python floats: float32."""
+    """The dtype of tensors made from Python floats: float32 unless ``set_default_dtype``
+    said otherwise.
+
+    Example::
+
+        >>> gpugrad.get_default_dtype()
+        dtype('float32')
+    """
     return _default_float
+
+
+def set_default_dtype(dtype) -> None:
+    """Make ``dtype`` (float16, float32 or float64) the dtype of new float tensors: Python
+    floats in ``tensor``, ``zeros``, ``rand``, ``arange(0.5)``, ..., an int tensor meeting a
+    Python float, as ``torch.set_default_dtype``. One setting for the whole process.
+
+    Example::
+
+        >>> gpugrad.set_default_dtype(gpugrad.float64)
+        >>> gpugrad.zeros(2).dtype, gpugrad.tensor([1.5]).dtype
+        (dtype('float64'), dtype('float64'))
+        >>> gpugrad.set_default_dtype(gpugrad.float32)          # back to the usual
+    """
+    global _default_float
+    wanted = as_dtype(dtype)
+    if wanted not in _FLOAT_DEFAULTS:
+        raise TypeError(f"set_default_dtype: only floating-point types can be the default "
+                        f"(float16, float32 or float64), got {wanted}")
+    _default_float = wanted
+
+
+def default_complex_dtype() -> np.dtype:
+    """complex64 while the default float dtype is float32 or float16, else complex128."""
+    return complex128 if _default_float == float64 else complex64
 
 
 def as_dtype(dtype) -> np.dtype | None:
     """``dtype`` (a NumPy dtype, type, or name such as ``"float32"``) as a NumPy dtype."""
     if dtype is None:
         return None
+    # (refused even where a package, such as JAX's ml_dtypes, has given NumPy a bfloat16)
+    if dtype.__class__ is str and dtype == "bfloat16":
+        raise TypeError("bfloat16 tensors cannot be made: NumPy has no bfloat16 dtype; "
+                        "use gpugrad.float16 or float32 (autocast('bfloat16') runs "
+                        "matrix products in bfloat16 on a GPU)")
     try:
         return np.dtype(dtype)
     except TypeError as exc:

@@ -200,8 +200,8 @@ def deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
     memo[id(t)] = out
     if t._requires_grad:
         out.requires_grad_(True)
-    if t.grad is not None:
-        out.grad = _copy.deepcopy(t.grad, memo)
+    if t._grad is not None:                 # (._grad: a non-leaf's .grad read warns)
+        out.grad = _copy.deepcopy(t._grad, memo)
     return out
 
 
@@ -212,7 +212,7 @@ def copy_tensor(t: Tensor) -> Tensor:
     out._version = t._version           # writes through either are seen by saved values
     if t._requires_grad:
         out.requires_grad_(True)
-    out.grad = t.grad
+    out.grad = t._grad
     return out
 
 

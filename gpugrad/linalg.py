@@ -1,6 +1,7 @@
 """``gpugrad.linalg``: linear algebra, as ``torch.linalg``. Every function takes batches of
 matrices (..., m, n) and is differentiable (see gpugrad/ops/matrix_functions.py,
-matrix_decompositions.py and matrix_qr.py for the records and their rules); this module
+matrix_decompositions.py, matrix_qr.py, matrix_triangular.py, matrix_lu.py, matrix_exp.py
+and matrix_lstsq.py for the records and their rules); this module
 gathers them under PyTorch's names and adds the composites (``norm``, ``matrix_norm``,
 ``matrix_rank``, ``cross``, ``vecdot``, ``multi_dot``).
 
@@ -28,14 +29,19 @@ from .ops.elementwise import maximum
 from .ops.linalg import matmul
 from .ops.matrix_common import LinAlgError, checked_matrix
 from .ops.matrix_decompositions import eigh, eigvalsh, pinv, svd, svdvals
+from .ops.matrix_exp import matrix_exp
 from .ops.matrix_functions import cholesky, det, inverse as inv, matrix_power, slogdet, solve
+from .ops.matrix_lstsq import lstsq
+from .ops.matrix_lu import lu, lu_factor, lu_solve
 from .ops.matrix_qr import qr
+from .ops.matrix_triangular import solve_triangular
 from .ops.norms import vector_norm
 from .ops.unary import abs as _abs
 
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "eigh", "eigvalsh",
            "svd", "svdvals", "qr", "matrix_power", "pinv", "norm", "vector_norm",
-           "matrix_norm", "matrix_rank", "cross", "matmul", "diagonal", "vecdot", "multi_dot"]
+           "matrix_norm", "matrix_rank", "cross", "matmul", "diagonal", "vecdot", "multi_dot",
+           "solve_triangular", "lu", "lu_factor", "lu_solve", "lstsq", "matrix_exp"]
 
 
 def _matrix_dims(A, dim, name: str) -> tuple:

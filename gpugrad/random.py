@@ -1,6 +1,7 @@
-"""Random numbers: one seedable, counter-based stream for both backends.
+"""Random numbers: seedable, counter-based streams for both backends: the global one
+(``manual_seed``, ``default_generator``) and any ``Generator`` passed as ``generator=``.
 
-The state is two integers, the seed and the number of draws made since seeding. Each draw
+A stream's state is two integers, the seed and the number of draws made since seeding. Each draw
 gets a fresh generator keyed by both (Philox on CPU and on CUDA), so saving and restoring the
 state (as gradient checkpointing does to replay Dropout masks) replays draws exactly.
 ``new_generator`` makes those generators: NumPy's Philox on cpu, CuPy's (through cuRAND)
@@ -8,9 +9,9 @@ on cuda.
 
 Example::
 
-    >>> gpugrad.manual_seed(0)
+    >>> _ = gpugrad.manual_seed(0)
     >>> a = gpugrad.randn(3)
-    >>> gpugrad.manual_seed(0)
+    >>> _ = gpugrad.manual_seed(0)
     >>> b = gpugrad.randn(3)
     >>> bool((a == b).all())          # the same seed replays the same draws
     True
@@ -18,25 +19,134 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+import numbers
+import operator
+import secrets
+
 import numpy as np
 
 from . import backend, cupy_import
 from .autograd.capture_mode import refuse_random_draw
 
-__all__ = ["manual_seed", "get_rng_state", "set_rng_state", "initial_seed"]
+__all__ = ["Generator", "default_generator", "manual_seed", "seed", "get_rng_state",
+           "set_rng_state", "initial_seed", "fork_rng"]
 
 _DEFAULT_SEED = 67280421310721
 _MASK64 = (1 << 64) - 1
-_seed = _DEFAULT_SEED
-_draws = 0
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generator used by ``rand``, ``randn`` and Dropout, on every device."""
-    global _seed, _draws
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"manual_seed expects an int, got {type(seed).__name__}")
-    _seed, _draws = seed & _MASK64, 0
+def _as_seed(seed, floats: bool) -> int:
+    """``seed`` as an unsigned 64-bit int (negative seeds wrap, as PyTorch's); ``floats``:
+    whether an integral float (3.0) is accepted, as ``torch.manual_seed`` does."""
+    if floats and isinstance(seed, numbers.Real) and not isinstance(seed, numbers.Integral) \
+            and float(seed).is_integer():
+        seed = int(seed)
+    if isinstance(seed, (bool, np.bool_)):
+        raise TypeError("a seed must be an int, got a bool")
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        raise TypeError(f"a seed must be an int (or a NumPy integer), got "
+                        f"{type(seed).__name__} {seed!r}") from None
+    if not -(1 << 63) <= value <= _MASK64:
+        raise ValueError(f"a seed must fit in 64 bits, got {value}")
+    return value & _MASK64
+
+
+class Generator:
+    """A random stream of its own, as ``torch.Generator``: pass it as ``generator=`` to
+    ``rand``, ``randn``, ``randint``, ``randperm``, ``normal``, ``bernoulli``,
+    ``multinomial``... and its draws neither use nor move the global stream.
+
+    Its state is two integers, the seed and the number of draws made since seeding; each draw
+    gets a fresh counter-based generator keyed by both, so ``get_state``/``set_state``
+    replay draws exactly. ``device``: where its draws go (a draw on another device is
+    refused, as PyTorch's).
+
+    Example::
+
+        >>> g = gpugrad.Generator().manual_seed(3)
+        >>> a = gpugrad.rand(2, generator=g)
+        >>> bool((gpugrad.rand(2, generator=g.manual_seed(3)) == a).all())
+        True
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = backend.Device(device)
+        self._seed, self._draws = _DEFAULT_SEED, 0
+
+    def __repr__(self) -> str:
+        return f"<gpugrad.Generator device='{self.device}' seed={self._seed}>"
+
+    def manual_seed(self, seed: int) -> "Generator":
+        """Seed this generator (an int or NumPy int); returns it."""
+        self._seed, self._draws = _as_seed(seed, floats=False), 0
+        return self
+
+    def seed(self) -> int:
+        """Seed with a fresh non-deterministic 64-bit number and return it."""
+        self._seed, self._draws = secrets.randbits(64), 0
+        return self._seed
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._seed
+
+    def get_state(self) -> dict:
+        """The state, ``{"seed": int, "draws": int}``: pass it to ``set_state``."""
+        return {"seed": self._seed, "draws": self._draws}
+
+    def set_state(self, state: dict) -> "Generator":
+        """Restore a state from ``get_state``; returns this generator."""
+        try:
+            seed, draws = int(state["seed"]), int(state["draws"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not an RNG state from get_state()/get_rng_state(): "
+                             f"{state!r}") from exc
+        self._seed, self._draws = seed & _MASK64, draws
+        return self
+
+    def _next_key(self) -> int:
+        """The key of the next draw (and one draw counted)."""
+        refuse_random_draw()
+        key = _splitmix64(self._seed ^ _splitmix64(self._draws))
+        self._draws += 1
+        return key
+
+
+default_generator = Generator()     # the global stream: manual_seed, rand() with no generator
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the global stream used by ``rand``, ``randn``, Dropout... on every device, and
+    return it (``gpugrad.default_generator``), as ``torch.manual_seed``. Takes an int, a
+    NumPy int or an integral float.
+
+    Example::
+
+        >>> _ = gpugrad.manual_seed(42)
+        >>> gpugrad.initial_seed()
+        42
+    """
+    if isinstance(seed, numbers.Real) and not isinstance(seed, numbers.Integral) and \
+            not float(seed).is_integer():
+        raise TypeError(f"manual_seed expects an int, got the float {seed!r} (PyTorch would "
+                        f"silently drop its fraction)")
+    default_generator._seed, default_generator._draws = _as_seed(seed, floats=True), 0
+    return default_generator
+
+
+def seed() -> int:
+    """Seed the global stream with a fresh non-deterministic number, and return it.
+
+    Example::
+
+        >>> s = gpugrad.seed()
+        >>> gpugrad.initial_seed() == s
+        True
+    """
+    return default_generator.seed()
 
 
 def initial_seed() -> int:
@@ -44,24 +154,25 @@ def initial_seed() -> int:
 
     Example::
 
-        >>> gpugrad.manual_seed(42)
+        >>> _ = gpugrad.manual_seed(42)
         >>> gpugrad.initial_seed()
         42
     """
-    return _seed
+    return default_generator._seed
 
 
 def get_rng_state() -> dict:
-    """The generator state, ``{"seed": int, "draws": int}``; pass it to ``set_rng_state``.
+    """The global stream's state, ``{"seed": int, "draws": int}``; pass it to
+    ``set_rng_state``.
 
     Example::
 
-        >>> gpugrad.manual_seed(0)
+        >>> _ = gpugrad.manual_seed(0)
         >>> _ = gpugrad.randn(3)
         >>> gpugrad.get_rng_state()
         {'seed': 0, 'draws': 1}
     """
-    return {"seed": _seed, "draws": _draws}
+    return default_generator.get_state()
 
 
 def set_rng_state(state: dict) -> None:
@@ -75,12 +186,29 @@ def set_rng_state(state: dict) -> None:
         >>> bool((gpugrad.randn(2) == a).all())
         True
     """
-    global _seed, _draws
+    default_generator.set_state(state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled: bool = True):
+    """Inside, draw from the global stream freely: its state is put back on leaving, as
+    ``torch.random.fork_rng`` (gpugrad has one global stream for all devices, so
+    ``devices`` is accepted and not needed).
+
+    Example::
+
+        >>> before = gpugrad.get_rng_state()
+        >>> with gpugrad.random.fork_rng():
+        ...     _ = gpugrad.randn(3)
+        >>> gpugrad.get_rng_state() == before
+        True
+    """
+    state = default_generator.get_state()
     try:
-        seed, draws = int(state["seed"]), int(state["draws"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"not an RNG state from get_rng_state(): {state!r}") from exc
-    _seed, _draws = seed & _MASK64, draws
+        yield
+    finally:
+        if enabled:
+            default_generator.set_state(state)
 
 
 def _splitmix64(x: int) -> int:
@@ -90,27 +218,32 @@ def _splitmix64(x: int) -> int:
     return x ^ (x >> 31)
 
 
-def _next_generator(device: backend.Device):
-    global _draws
-    refuse_random_draw()
-    key = _splitmix64(_seed ^ _splitmix64(_draws))
-    _draws += 1
-    return new_generator(device, key)
+def _next_generator(device: backend.Device, generator: Generator | None = None):
+    if generator is None or generator is default_generator:
+        return new_generator(device, default_generator._next_key())
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator= takes a gpugrad.Generator, got {type(generator).__name__}")
+    if generator.device.type != device.type:
+        raise ValueError(f"a draw on {device} cannot use a generator on {generator.device}; "
+                         f"make one there: gpugrad.Generator(device='{device.type}')")
+    return new_generator(device, generator._next_key())
 
 
-def uniform_array(shape: tuple, dtype, device: backend.Device):
-    """An array of ``shape`` with values uniform in [0, 1)."""
-    return _next_generator(device).random(shape, dtype)
+def uniform_array(shape: tuple, dtype, device: backend.Device, generator=None):
+    """An array of ``shape`` with values uniform in [0, 1) (``generator``: a Generator, or
+    None for the global stream)."""
+    return _next_generator(device, generator).random(shape, dtype)
 
 
-def normal_array(shape: tuple, dtype, device: backend.Device):
+def normal_array(shape: tuple, dtype, device: backend.Device, generator=None):
     """An array of ``shape`` with standard normal values."""
-    return _next_generator(device).standard_normal(shape, dtype)
+    return _next_generator(device, generator).standard_normal(shape, dtype)
 
 
-def integers_array(low: int, high: int, shape: tuple, dtype, device: backend.Device):
+def integers_array(low: int, high: int, shape: tuple, dtype, device: backend.Device,
+                   generator=None):
     """An array of ``shape`` with integers uniform in [low, high)."""
-    return _next_generator(device).integers(low, high, size=shape, dtype=dtype)
+    return _next_generator(device, generator).integers(low, high, size=shape, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -27,7 +27,11 @@ from .autograd.compile_mode import _state as _compiling, effect, refuse_in_compi
     structure_changed
 from .tensor_size import ElementCount
 
-__all__ = ["Tensor", "VersionCounter"]
+__all__ = ["Tensor", "VersionCounter", "DETACHED"]
+
+# The ``_view_epoch`` of what ``detach()`` makes, and of its views: later than any count of
+# in-place graph changes, so they are never made again from their base's graph.
+DETACHED = float("inf")
 
 _NAN_EXPLAINERS: dict = {}      # id(tensor) -> (weak reference, check): _explain_nan_on_read
 
@@ -36,7 +40,9 @@ class VersionCounter:
     """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
     new graph (``rebased``); views and ``detach()`` share their base's counter."""
 
-    __slots__ = ("value", "rebased")        # (a misspelt attribute raises, not appears)
+    # (a misspelt attribute raises, not appears; ``grew_at``, the ``rebased`` count at which
+    # the tensor took a graph in place, is set only then: see ops/view_replay.py)
+    __slots__ = ("value", "rebased", "grew_at")
 
     def __init__(self):
         self.value = 0
@@ -63,9 +69,9 @@ class Tensor:
     _batched = False            # True for vmap's BatchedTensor
     __array_priority__ = 1000
 
-    def __init__(self, data, dtype=None, device=None, requires_grad=False):
-        from .creation import tensor
-        made = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        from .creation import legacy_tensor       # Tensor(2, 3), Tensor([1, 2]): as PyTorch
+        made = legacy_tensor(*args, dtype=dtype, device=device, requires_grad=requires_grad)
         for name in Tensor.__slots__[:-1]:
             setattr(self, name, getattr(made, name))
 
@@ -152,7 +158,10 @@ class Tensor:
         if _compiling.recorder is not None:         # a compiled step reads it
             _compiling.recorder.grad_read(self)
         note_grads((self,))                         # (a CUDA graph's recording reads it)
-        return self._grad
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self.retains_grad:
+            _warn_non_leaf_grad(self)
+        return grad
 
     @grad.setter
     def grad(self, value: "Tensor | None"):
@@ -229,7 +238,8 @@ class Tensor:
         out = Tensor._wrap(self._array)
         out._version = self._version
         out._base = self._base if self._base is not None else self
-        return out
+        out._view_epoch = DETACHED          # (it and its views stay cut when the base's graph
+        return out                          # changes in place: ops/view_replay.py)
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Start (or stop) recording ops on this leaf. Only float tensors can require grad."""
@@ -373,6 +383,17 @@ def _bind_engine():
     from .autograd.engine import backward
     _engine_backward = backward
     return backward
+
+
+def _warn_non_leaf_grad(tensor: Tensor) -> None:     # (PyTorch's warning, adapted)
+    import warnings
+    warnings.warn(f"The .grad attribute of a Tensor that is not a leaf Tensor (made by "
+                  f"{tensor.grad_fn!r}) is being accessed. Its .grad attribute won't be "
+                  f"populated during autograd.backward(). If you indeed want the .grad field to "
+                  f"be populated for a non-leaf Tensor, use .retain_grad() on it before "
+                  f"backward(). If you access the non-leaf Tensor by mistake, make sure you "
+                  f"access the leaf Tensor instead (or a leaf made from it: "
+                  f"t.detach().requires_grad_()).", UserWarning, stacklevel=3)
 
 
 def _check_assigned_grad(tensor: Tensor, grad) -> None:

@@ -517,8 +517,9 @@ SPECS = [
 from op_specs_arrays import SPECS as _ARRAY_SPECS  # noqa: E402
 from op_specs_linalg import SPECS as _LINALG_SPECS  # noqa: E402
 from op_specs_pointwise import SPECS as _POINTWISE_SPECS  # noqa: E402
+from op_specs_operators import SPECS as _OPERATOR_SPECS  # noqa: E402
 
-SPECS += _POINTWISE_SPECS + _ARRAY_SPECS + _LINALG_SPECS
+SPECS += _POINTWISE_SPECS + _ARRAY_SPECS + _LINALG_SPECS + _OPERATOR_SPECS
 
 SPECS_BY_NAME = {s.name: s for s in SPECS}
 assert len(SPECS_BY_NAME) == len(SPECS), "two specs share a name"

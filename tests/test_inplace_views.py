@@ -131,7 +131,32 @@ def _stale_view_then_written(lib, x):
     return [y, v ** 3]
 
 
-CASES = [_stale_view_then_written, _add_row, _add_zero_slice, _mul_row, _clamp_transposed,
+def _views_taken_before_base_took_graph(lib, x):
+    y = lib.zeros(4, 3, dtype=lib.float64)
+    row, col, t, flat = y[1], y[:, 2], y.T, y.reshape(12)
+    y.add_(x * x)                     # y takes a graph; its views were taken before
+    return [row * 2, col + 1, t[0] ** 2, flat * 3.0, flat[2:5] @ x[0]]
+
+
+def _view_written_after_base_took_graph(lib, x):
+    y = lib.zeros(4, 3, dtype=lib.float64)
+    v = y[1:]
+    y[0] = x[0]                       # (setitem: y takes a graph)
+    read = v + x[1:]                  # v was taken before: made again when used,
+    v.add_(x[1:] ** 2)                # then written through (PyTorch refuses a write
+    return [y, v, read]               # before the first read, as if v were a leaf)
+
+
+def _view_of_view_before_base_took_graph(lib, x):
+    y = lib.ones(4, 3, dtype=lib.float64)
+    w = y[1:][:, ::2]
+    y[2].mul_(x[3])                   # y takes a graph through another view
+    return [w * x[:3, :2], y]
+
+
+CASES = [_views_taken_before_base_took_graph, _view_written_after_base_took_graph,
+         _view_of_view_before_base_took_graph, _stale_view_then_written, _add_row,
+         _add_zero_slice, _mul_row, _clamp_transposed,
          _setitem_reshaped, _chain_slice_row, _chain_transposed_row, _stale_view, _many_views,
          _base_and_view, _fill_zero_copy, _view_of_view_then_view, _fortran_ordered_base,
          _base_not_requiring_grad, _imul_slice, _element_views]
@@ -177,6 +202,34 @@ def test_stale_view_by_hand(device):
     y.mul_(2)
     (v ** 2).sum().backward()                # d/dx (2x)^2 = 8x, on x[1:] only
     assert x.grad.tolist() == [0.0, 16.0, 24.0]
+
+
+def test_view_taken_before_its_base_took_a_graph_by_hand(device):
+    w = gpugrad.tensor([1.0, 2.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    a = gpugrad.zeros(3, dtype="float64", device=device)
+    v = a[1:]
+    a.add_(w)                                # v shares a's memory: v = w[1:] now
+    assert v.tolist() == [2.0, 3.0]
+    (v * v).sum().backward()                 # d/dw sum(w[1:]^2) = 2 w, on w[1:] only
+    assert w.grad.tolist() == [0.0, 4.0, 6.0]
+    assert v.requires_grad and v.grad_fn is not None
+
+
+def test_view_taken_under_no_grad_after_its_base_took_a_graph_stays_constant(device):
+    w = gpugrad.tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    a = gpugrad.zeros(2, dtype="float64", device=device)
+    a.add_(w)
+    with gpugrad.no_grad():
+        v = a[1:]
+    assert not (v * 2).requires_grad         # as in PyTorch: a constant
+    u = gpugrad.zeros(2, dtype="float64", device=device)
+    d = u.detach()[:1]                       # detach's views never follow u's graph
+    u.add_(w)
+    assert not (d * 2).requires_grad and d.tolist() == [1.0]
+    whole = gpugrad.zeros(2, dtype="float64", device=device)
+    cut = whole.detach()
+    whole.mul_(w)
+    assert not (cut + 1).requires_grad and not (cut[1:] * 3.0).requires_grad
 
 
 def test_negative_strides_pass_gradcheck(device):

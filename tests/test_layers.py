@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent / "gpugrad"
 # ``__init__`` is named ``package.__init__``).
 FLOORS = [
     ("base: devices, array modules, the CuPy import, dtypes, pytrees",
-     ["gpugrad.backend", "gpugrad.cupy_import", "gpugrad.dtypes", "gpugrad.pytree"]),
+     ["gpugrad.backend", "gpugrad.cupy_import", "gpugrad.dtypes", "gpugrad.pytree",
+      "gpugrad.type_info"]),
     ("kernels: CUDA sources, loading, checked launches, precision, sync reports",
      ["gpugrad.cuda"]),
     ("modes: grad, anomaly and vmap levels, capture, compile, autocast; random state",
@@ -34,7 +35,7 @@ FLOORS = [
     ("tensor: the Tensor type", ["gpugrad.tensor", "gpugrad.tensor_size"]),
     ("autograd core: nodes, saved values, the engine, batching levels, factories",
      ["gpugrad.autograd", "gpugrad.creation", "gpugrad.creation_like", "gpugrad.interop",
-      "gpugrad.graph_cut"]),
+      "gpugrad.graph_cut", "gpugrad.creation_args", "gpugrad.random_sampling"]),
     ("ops: the op records and their functions", ["gpugrad.ops", "gpugrad.linalg"]),
     ("built on ops: custom functions, transforms, nn, optim, amp, checkpointing, data",
      ["gpugrad.autograd.__init__", "gpugrad.autograd.function",

@@ -72,12 +72,12 @@ def ref_kl(logq, p, reduction, log_target=False):
 
 # (id, function of (input, target), reference, input, target, target differentiable)
 CASES = [
-    ("l1", lambda x, y, r: L.l1_loss(x, y, r), lambda x, y: np.abs(x - y), X, Y, True),
-    ("smooth_l1", lambda x, y, r: L.smooth_l1_loss(x, y, r),
+    ("l1", lambda x, y, r: L.l1_loss(x, y, reduction=r), lambda x, y: np.abs(x - y), X, Y, True),
+    ("smooth_l1", lambda x, y, r: L.smooth_l1_loss(x, y, reduction=r),
      lambda x, y: ref_smooth_l1(x, y, 1.0), X, Y, True),
-    ("smooth_l1_beta", lambda x, y, r: L.smooth_l1_loss(x, y, r, beta=2.5),
+    ("smooth_l1_beta", lambda x, y, r: L.smooth_l1_loss(x, y, reduction=r, beta=2.5),
      lambda x, y: ref_smooth_l1(x, y, 2.5), X, Y, True),
-    ("smooth_l1_beta0", lambda x, y, r: L.smooth_l1_loss(x, y, r, beta=0.0),
+    ("smooth_l1_beta0", lambda x, y, r: L.smooth_l1_loss(x, y, reduction=r, beta=0.0),
      lambda x, y: ref_smooth_l1(x, y, 0.0), X, Y, True),
     ("huber", lambda x, y, r: L.huber_loss(x, y, r), lambda x, y: ref_huber(x, y, 1.0),
      X, Y, True),
@@ -85,16 +85,16 @@ CASES = [
      lambda x, y: ref_huber(x, y, 0.7), X, Y, True),
     ("bce", lambda p, t, r: L.binary_cross_entropy(p, t, reduction=r), ref_bce, P, T, True),
     ("bce_weight", lambda p, t, r: L.binary_cross_entropy(
-        p, t, gpugrad.tensor(W, dtype=p.dtype, device=p.device), r),
+        p, t, gpugrad.tensor(W, dtype=p.dtype, device=p.device), reduction=r),
      lambda p, t: ref_bce(p, t, W), P, T, True),
     ("bce_logits", lambda x, t, r: L.binary_cross_entropy_with_logits(x, t, reduction=r),
      ref_bce_logits, X, T, True),
     ("bce_logits_weights", lambda x, t, r: L.binary_cross_entropy_with_logits(
-        x, t, gpugrad.tensor(W, dtype=x.dtype, device=x.device), r,
-        gpugrad.tensor(POS, dtype=x.dtype, device=x.device)),
+        x, t, gpugrad.tensor(W, dtype=x.dtype, device=x.device), reduction=r,
+        pos_weight=gpugrad.tensor(POS, dtype=x.dtype, device=x.device)),
      lambda x, t: ref_bce_logits(x, t, W, POS), X, T, True),
-    ("kl_div", lambda q, p, r: L.kl_div(q, p, r), None, np.log(P), T, True),
-    ("kl_div_log_target", lambda q, p, r: L.kl_div(q, p, r, log_target=True), None,
+    ("kl_div", lambda q, p, r: L.kl_div(q, p, reduction=r), None, np.log(P), T, True),
+    ("kl_div_log_target", lambda q, p, r: L.kl_div(q, p, reduction=r, log_target=True), None,
      np.log(P), np.log(T), True),
 ]
 PARAMS = [pytest.param(*c, id=c[0]) for c in CASES]
@@ -154,11 +154,13 @@ def test_nll_loss(reduction, ignore_index, weighted, device):
     x = gpugrad.tensor(logp, device=device, requires_grad=True)
     t = gpugrad.tensor(labels, device=device)
     w = None if weight is None else gpugrad.tensor(weight, device=device)
-    out = L.nll_loss(x, t, w, ignore_index, reduction)
+    out = L.nll_loss(x, t, w, ignore_index=ignore_index, reduction=reduction)
     np.testing.assert_allclose(out.numpy(), ref_nll(logp, labels, weight, ignore_index,
                                                     reduction), rtol=1e-13, atol=1e-15)
-    assert gpugrad.gradcheck(lambda x: L.nll_loss(x, t, w, ignore_index, reduction), (x,))
-    assert gpugrad.gradgradcheck(lambda x: L.nll_loss(x, t, w, ignore_index, reduction), (x,))
+    def nll(x):
+        return L.nll_loss(x, t, w, ignore_index=ignore_index, reduction=reduction)
+    assert gpugrad.gradcheck(nll, (x,))
+    assert gpugrad.gradgradcheck(nll, (x,))
     if reduction == "none":
         assert out.tolist()[3] == 0.0 and str(out.tolist()[3]) == "0.0"   # not -0.0
 
@@ -289,16 +291,17 @@ def test_modules_match_the_functions(device):
     w, pos = gpugrad.tensor(W, device=device), gpugrad.tensor(POS, device=device)
     labels = gpugrad.tensor([0, 2, 1, 1], device=device)
     pairs = [
-        (layers.L1Loss(reduction="sum")(x, y), L.l1_loss(x, y, "sum")),
+        (layers.L1Loss(reduction="sum")(x, y), L.l1_loss(x, y, reduction="sum")),
         (layers.SmoothL1Loss(beta=0.5)(x, y), L.smooth_l1_loss(x, y, beta=0.5)),
         (layers.HuberLoss(reduction="none", delta=2.0)(x, y),
          L.huber_loss(x, y, "none", delta=2.0)),
         (layers.BCELoss(w)(p, t), L.binary_cross_entropy(p, t, w)),
         (layers.BCEWithLogitsLoss(w, pos_weight=pos)(x, t),
          L.binary_cross_entropy_with_logits(x, t, w, pos_weight=pos)),
-        (layers.NLLLoss(pos, ignore_index=2)(x, labels), L.nll_loss(x, labels, pos, 2)),
+        (layers.NLLLoss(pos, ignore_index=2)(x, labels),
+         L.nll_loss(x, labels, pos, ignore_index=2)),
         (layers.KLDivLoss(reduction="batchmean", log_target=True)(x, y),
-         L.kl_div(x, y, "batchmean", log_target=True)),
+         L.kl_div(x, y, reduction="batchmean", log_target=True)),
     ]
     for module_out, function_out in pairs:
         np.testing.assert_array_equal(module_out.numpy(), function_out.numpy())

@@ -85,8 +85,8 @@ def test_mse_loss(device):
     x = gpugrad.tensor(a, dtype="float64", device=device, requires_grad=True)
     y = gpugrad.tensor(b, dtype="float64", device=device)
     assert nn.MSELoss()(x, y).item() == pytest.approx(((a - b) ** 2).mean())
-    assert F.mse_loss(x, y, "sum").item() == pytest.approx(((a - b) ** 2).sum())
-    np.testing.assert_allclose(F.mse_loss(x, y, "none").numpy(), (a - b) ** 2)
+    assert F.mse_loss(x, y, reduction="sum").item() == pytest.approx(((a - b) ** 2).sum())
+    np.testing.assert_allclose(F.mse_loss(x, y, reduction="none").numpy(), (a - b) ** 2)
     F.mse_loss(x, y).backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * (a - b) / 6)
     with pytest.raises(ValueError, match="shape"):

@@ -93,7 +93,7 @@ def test_two_input_dtypes_follow_torch():
     assert P.fmod(f16, 1).dtype == np.float16 and T.atan2(f16, 2.0).dtype == np.float16
     assert T.hypot(f16, gpugrad.tensor(4.0, dtype="float64")).dtype == np.float16   # 0-d
     with pytest.raises(TypeError, match="fmod.*bool"):
-        P.fmod(gpugrad.tensor([True]), 2)
+        P.fmod(gpugrad.tensor([True]), gpugrad.tensor([True]))
 
 
 def test_python_numbers_as_operands():

@@ -1,8 +1,9 @@
-"""max and min share their gradient equally among tied elements (README, ops/reduce.py):
-d max(x)/dx is 1/k on each of the k elements equal to the maximum and 0 elsewhere, in every
-form (full reduction, axis=, dim= with indices, keepdims, NumPy's np.max/np.amax on a
-tensor), in forward mode (the tangent of the max is the mean of the tied tangents) and
-under vmap. Every expected value is written out by hand."""
+"""max and min share their gradient equally among tied elements, as PyTorch's max() and
+amax (README, ops/reduce.py): d max(x)/dx is 1/k on each of the k elements equal to the
+maximum and 0 elsewhere, in the values-only forms (full reduction, axis=, keepdims, NumPy's
+np.max/np.amax on a tensor), in forward mode (the tangent of the max is the mean of the tied
+tangents) and under vmap. The (values, indices) form max(x, dim) sends the whole gradient to
+the returned index, as PyTorch's. Every expected value is written out by hand."""
 
 import numpy as np
 import pytest
@@ -50,7 +51,7 @@ def test_max_over_an_axis_shares_within_each_row_and_keeps_the_cotangent():
     np.testing.assert_allclose(got, expected, rtol=1e-15)
     got = grad_of(lambda t: t.max(axis=1, keepdims=True), ROWS, weights=[[1.0], [2.0], [3.0]])
     np.testing.assert_allclose(got, expected, rtol=1e-15)
-    got = grad_of(lambda t: t.max(-1), ROWS, weights=[1.0, 2.0, 3.0])
+    got = grad_of(lambda t: t.max(axis=-1), ROWS, weights=[1.0, 2.0, 3.0])
     np.testing.assert_allclose(got, expected, rtol=1e-15)
 
 
@@ -75,7 +76,7 @@ def test_max_over_several_axes_shares_over_all_of_them():
 
 
 @pytest.mark.parametrize("name, expected_indices", [("max", [1, 0, 0]), ("min", [0, 0, 1])])
-def test_dim_form_returns_indices_and_still_shares_the_gradient(name, expected_indices):
+def test_dim_form_returns_indices_and_sends_the_gradient_to_them(name, expected_indices):
     captured = {}
 
     def values(t):
@@ -85,11 +86,11 @@ def test_dim_form_returns_indices_and_still_shares_the_gradient(name, expected_i
 
     got = grad_of(values, ROWS)
     assert captured["indices"] == expected_indices           # the first of the tied ones
-    expected = {"max": [[0.0, 0.5, 0.5], [THIRD] * 3, [0.5, 0.0, 0.5]],
-                "min": [[1.0, 0.0, 0.0], [THIRD] * 3, [0.0, 1.0, 0.0]]}[name]
-    np.testing.assert_allclose(got, expected, rtol=1e-15)
-    got = grad_of(lambda t: getattr(t, name)(dim=1, keepdim=True).values, ROWS)
-    np.testing.assert_allclose(got, expected, rtol=1e-15)
+    expected = {"max": [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]],
+                "min": [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]}[name]
+    np.testing.assert_array_equal(got, expected)
+    got = grad_of(lambda t: getattr(t, name)(1, keepdim=True).values, ROWS)
+    np.testing.assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize("function, expected", [

@@ -1,10 +1,12 @@
-"""scatter_ops.py against NumPy float64 / hand values (and torch where installed), with
-gradcheck/gradgradcheck in float64 for the differentiable ones."""
+"""scatter_ops.py and counting.py against NumPy float64 / hand values (and torch where
+installed), with gradcheck/gradgradcheck in float64 for the differentiable ones.
+(scatter_reduce and scatter's reduce=: test_scatter_reduce.py.)"""
 
 import numpy as np
 import pytest
 
 import gpugrad
+from gpugrad.ops import counting as C
 from gpugrad.ops import scatter_ops as S
 from gradient_checks import check_grads, leaf64 as leaf
 
@@ -36,8 +38,8 @@ def test_scatter_src_and_value(dim):
 
 def test_scatter_errors():
     x = gpugrad.tensor(X)
-    with pytest.raises(NotImplementedError, match="reduce"):
-        S.scatter(x, 0, gpugrad.tensor(INDEX), gpugrad.tensor(SRC), reduce="add")
+    with pytest.raises(ValueError, match="reduce"):
+        S.scatter(x, 0, gpugrad.tensor(INDEX), gpugrad.tensor(SRC), reduce="max")
     with pytest.raises(TypeError, match="dtype"):
         S.scatter(x, 0, gpugrad.tensor(INDEX), gpugrad.tensor(SRC).float())
     with pytest.raises(IndexError, match="indices must be in"):
@@ -97,52 +99,133 @@ def test_take_and_take_along_dim():
 def test_nonzero_argwhere_count():
     a = np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]])
     t = gpugrad.tensor(a)
-    np.testing.assert_array_equal(S.nonzero(t).numpy(), np.argwhere(a))
-    assert S.nonzero(t).dtype == np.int64
+    np.testing.assert_array_equal(C.nonzero(t).numpy(), np.argwhere(a))
+    assert C.nonzero(t).dtype == np.int64
     for got, want in zip(t.nonzero(as_tuple=True), np.nonzero(a)):
         np.testing.assert_array_equal(got.numpy(), want)
-    np.testing.assert_array_equal(S.argwhere(t).numpy(), np.argwhere(a))
-    assert S.nonzero(gpugrad.tensor(3.0)).shape == (1, 0)
-    assert S.nonzero(gpugrad.tensor(0.0)).shape == (0, 0)
-    assert [p.tolist() for p in S.nonzero(gpugrad.tensor(3.0), as_tuple=True)] == [[0]]
-    assert S.count_nonzero(t).item() == 3
-    assert S.count_nonzero(t, dim=0).tolist() == [1, 1, 1]
+    np.testing.assert_array_equal(C.argwhere(t).numpy(), np.argwhere(a))
+    assert C.nonzero(gpugrad.tensor(3.0)).shape == (1, 0)
+    assert C.nonzero(gpugrad.tensor(0.0)).shape == (0, 0)
+    assert [p.tolist() for p in C.nonzero(gpugrad.tensor(3.0), as_tuple=True)] == [[0]]
+    assert C.count_nonzero(t).item() == 3
+    assert C.count_nonzero(t, dim=0).tolist() == [1, 1, 1]
     assert t.count_nonzero((0, -1)).dtype == np.int64
 
 
 def test_nonzero_refused_inside_vmap():
     from gpugrad.func import vmap
     with pytest.raises(RuntimeError, match="vmap"):
-        vmap(S.nonzero)(gpugrad.ones(2, 3))
+        vmap(gpugrad.ops.counting.nonzero)(gpugrad.ones(2, 3))
 
 
 def test_bincount():
     values = gpugrad.tensor([0, 1, 1, 3])
-    assert S.bincount(values).tolist() == [1, 2, 0, 1]
-    assert S.bincount(values).dtype == np.int64
-    assert S.bincount(values, minlength=6).tolist() == [1, 2, 0, 1, 0, 0]
-    weighted = S.bincount(values, gpugrad.tensor([0.5, 1.0, 2.0, 4.0]))
+    assert C.bincount(values).tolist() == [1, 2, 0, 1]
+    assert C.bincount(values).dtype == np.int64
+    assert C.bincount(values, minlength=6).tolist() == [1, 2, 0, 1, 0, 0]
+    weighted = C.bincount(values, gpugrad.tensor([0.5, 1.0, 2.0, 4.0]))
     assert weighted.dtype == np.float32 and weighted.tolist() == [0.5, 3.0, 0.0, 4.0]
-    assert S.bincount(values, gpugrad.tensor([1, 2, 3, 4])).dtype == np.float64
-    assert S.bincount(gpugrad.tensor(np.zeros(0, np.int64))).tolist() == []
+    assert C.bincount(values, gpugrad.tensor([1, 2, 3, 4])).dtype == np.float64
+    assert C.bincount(gpugrad.tensor(np.zeros(0, np.int64))).tolist() == []
     with pytest.raises(ValueError, match="1-d integer"):
-        S.bincount(gpugrad.tensor([0.0, 1.0]))
+        C.bincount(gpugrad.tensor([0.0, 1.0]))
     with pytest.raises(IndexError):
-        S.bincount(gpugrad.tensor([0, -1]))
+        C.bincount(gpugrad.tensor([0, -1]))
 
 
 def test_unique():
     a = np.array([[3, 1, 2], [1, 3, 3]])
     t = gpugrad.tensor(a)
-    assert S.unique(t).tolist() == [1, 2, 3]
+    assert C.unique(t).tolist() == [1, 2, 3]
     values, inverse, counts = t.unique(return_inverse=True, return_counts=True)
     assert inverse.shape == (2, 3) and inverse.dtype == np.int64
     np.testing.assert_array_equal(values.numpy()[inverse.numpy()], a)
-    assert counts.tolist() == [2, 1, 3]
-    values, counts = S.unique(gpugrad.tensor([2.5, 2.5]), return_counts=True)
+    assert counts.tolist() == [2, 1, 3] and counts.dtype == np.int64
+    values, counts = C.unique(gpugrad.tensor([2.5, 2.5]), return_counts=True)
     assert values.tolist() == [2.5] and counts.tolist() == [2]
-    with pytest.raises(NotImplementedError):
-        S.unique(t, dim=0)
+    values, counts = C.unique(gpugrad.tensor([np.nan, 1.0, np.nan]), return_counts=True)
+    assert values.numpy()[0] == 1.0 and counts.tolist() == [1, 1, 1]   # NaNs distinct
+
+
+def _np_unique_slices(a, axis):
+    values, inverse, counts = np.unique(a, axis=axis, return_inverse=True, return_counts=True)
+    return values, inverse.reshape(-1), counts
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2, -1])
+def test_unique_dim_matches_numpy(axis):
+    a = RNG.integers(0, 2, size=(4, 3, 2)).astype(np.float64)
+    a = np.concatenate([a, np.take(a, [1, 0], axis=axis)], axis=axis)     # some repeats
+    values, inverse, counts = C.unique(gpugrad.tensor(a), dim=axis, return_inverse=True,
+                                       return_counts=True)
+    expected = _np_unique_slices(a, axis)
+    for got, want in zip((values, inverse, counts), expected):
+        np.testing.assert_array_equal(got.numpy(), want)
+    assert inverse.shape == (a.shape[axis],) and values.dtype == np.float64
+    np.testing.assert_array_equal(np.take(values.numpy(), inverse.numpy(), axis=axis), a)
+    assert gpugrad.tensor(a).unique(dim=axis).shape == expected[0].shape
+
+
+def test_unique_dim_edge_cases():
+    rows = C.unique(gpugrad.zeros(0, 3), dim=0, return_inverse=True, return_counts=True)
+    assert [tuple(r.shape) for r in rows] == [(0, 3), (0,), (0,)]
+    with pytest.raises(ValueError, match="zero-sized"):
+        C.unique(gpugrad.zeros(2, 0), dim=0)
+    with pytest.raises(IndexError, match="0-d"):
+        C.unique(gpugrad.tensor(5), dim=0)
+    with pytest.raises(IndexError):
+        C.unique(gpugrad.zeros(2, 3), dim=2)
+    assert C.unique(gpugrad.tensor([[True, False], [True, False]]), dim=0).tolist() == \
+        [[True, False]]
+
+
+def _np_unique_consecutive(a, axis=None):
+    """Runs of equal consecutive elements (slices along ``axis``) by a loop."""
+    slices = list(a.reshape(-1)) if axis is None else list(np.moveaxis(a, axis, 0))
+    values, inverse, counts = [], [], []
+    for s in slices:
+        if not values or not np.array_equal(values[-1], s):
+            values.append(s)
+            counts.append(0)
+        counts[-1] += 1
+        inverse.append(len(values) - 1)
+    values = np.array(values) if axis is None else np.moveaxis(np.array(values), 0, axis)
+    inverse = np.array(inverse).reshape(a.shape if axis is None else -1)
+    return values, inverse, np.array(counts)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_unique_consecutive_matches_a_loop(axis):
+    a = np.array([[1, 1, 2, 2], [1, 1, 2, 2], [3, 1, 1, 2], [1, 1, 2, 2]])
+    got = C.unique_consecutive(gpugrad.tensor(a), return_inverse=True, return_counts=True,
+                               dim=axis)
+    for g, want in zip(got, _np_unique_consecutive(a, axis)):
+        np.testing.assert_array_equal(g.numpy(), want)
+        assert g.dtype == want.dtype or g.dtype == np.int64
+    assert gpugrad.tensor([1, 1, 2, 1]).unique_consecutive().tolist() == [1, 2, 1]
+    assert C.unique_consecutive(gpugrad.tensor(5), return_inverse=True)[1].shape == ()
+
+
+def test_unique_refused_inside_vmap():
+    from gpugrad.func import vmap
+    with pytest.raises(RuntimeError, match="vmap"):
+        vmap(lambda t: C.unique(t, dim=0))(gpugrad.ones(2, 3, 2))
+
+
+def test_unique_against_torch():
+    torch = pytest.importorskip("torch")
+    a = RNG.integers(0, 3, size=(6, 2, 3))
+    for dim in (None, 0, 1, 2):
+        want = torch.unique(torch.tensor(a), dim=dim, return_inverse=True, return_counts=True)
+        got = C.unique(gpugrad.tensor(a), dim=dim, return_inverse=True, return_counts=True)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+        want = torch.unique_consecutive(torch.tensor(a), return_inverse=True,
+                                        return_counts=True, dim=dim)
+        got = C.unique_consecutive(gpugrad.tensor(a), return_inverse=True, return_counts=True,
+                                   dim=dim)
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
 
 
 def test_against_torch():
@@ -162,7 +245,7 @@ def test_against_torch():
     np.testing.assert_allclose(gx.grad.numpy(), x.grad.numpy())
     np.testing.assert_allclose(gs.grad.numpy(), s.grad.numpy())
     w = torch.tensor([1, 2, 3, 4], dtype=torch.float32)
-    assert S.bincount(gpugrad.tensor([0, 1, 1, 3]), gpugrad.tensor(w.numpy())).tolist() == \
+    assert C.bincount(gpugrad.tensor([0, 1, 1, 3]), gpugrad.tensor(w.numpy())).tolist() == \
         torch.bincount(torch.tensor([0, 1, 1, 3]), w).tolist()
 
 

@@ -46,6 +46,7 @@ class FunctionCtx(Node):
     _for_forward = None     # what save_for_forward named: the jvp rule's saved_tensors
     _in_jvp = False
     _non_differentiable = ()
+    _dirty = ()
     _materialize_grads = True
     _saved = ()
     user_rule = True          # the engine never stores what a user's backward returns as is
@@ -98,6 +99,31 @@ class FunctionCtx(Node):
             (SavedTensor(t, is_output=False), 0)
             for t in self._to_save)
         self._to_save = ()
+
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that ``forward`` modified in place; it must return them. The
+        returned tensor is then the input object itself, its ``grad_fn`` this node (as
+        PyTorch's); a leaf that requires grad cannot be modified so while grad mode is on.
+
+        Example::
+
+            >>> from gpugrad.autograd import Function
+            >>> class AddOne_(Function):
+            ...     @staticmethod
+            ...     def forward(ctx, x):
+            ...         x.add_(1)
+            ...         ctx.mark_dirty(x)
+            ...         return x
+            ...     @staticmethod
+            ...     def backward(ctx, g):
+            ...         return g
+            >>> a = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+            >>> x = a * 2
+            >>> y = AddOne_.apply(x)
+            >>> y is x, x.grad_fn, x.tolist()
+            (True, <AddOne_Backward>, [3.0, 5.0])
+        """
+        self._dirty = tensors
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Declare outputs (e.g. integer indices) that have no gradient."""
@@ -175,13 +201,14 @@ class Function:
         ctx = FunctionCtx(cls, needs)
         if _state.vmap_levels and any(isinstance(a, Tensor) and a._batched for a in args):
             from .function_vmap import batched_outputs      # (records on the batch itself)
-            outputs = batched_outputs(cls, ctx, args, kwargs, Function)
-            single = len(outputs) == 1
+            outputs, single = batched_outputs(cls, ctx, args, kwargs, Function)
         else:
             with no_grad(), forward_ad_disabled():
                 outputs = run_forward(cls, ctx, args, kwargs)
             single = not isinstance(outputs, tuple)
             outputs = (outputs,) if single else outputs
+        if ctx._dirty:
+            _check_dirty(cls, ctx, args, outputs)
         wanted = _state.grad_enabled and any(needs)
         capture = wanted and is_checkpoint_recomputing()          # a checkpoint's recomputation
         record = wanted and not capture
@@ -195,6 +222,38 @@ class Function:
         if levels:
             _forward_tangents(cls, ctx, args, outputs, levels)
         return outputs[0] if single else outputs
+
+
+def _check_dirty(cls, ctx, args, outputs) -> None:
+    """Refuse what ``mark_dirty`` cannot record (as PyTorch does): a tensor that is not an
+    input, or not returned; a leaf that requires grad (grad mode on); a view."""
+    from ..tensor import Tensor
+    inputs = {id(a) for a in args if isinstance(a, Tensor)}
+    returned = {id(o) for o in outputs}
+    for t in ctx._dirty:
+        if id(t) not in inputs:
+            raise RuntimeError(f"{cls.__name__}: mark_dirty was given a tensor (shape "
+                               f"{tuple(t.shape)}) that is not an input of forward; mark "
+                               f"only inputs that forward modified in place")
+        if id(t) not in returned:
+            raise RuntimeError(
+                f"{cls.__name__}: Some elements marked as dirty during the forward method "
+                f"were not returned as output. The inputs that are modified inplace must all "
+                f"be outputs of the Function: return them from forward.")
+        if not _state.grad_enabled:
+            continue
+        if t.grad_fn is None and t._requires_grad:
+            raise RuntimeError(
+                f"{cls.__name__}: a leaf Variable that requires grad has been used in an "
+                f"in-place operation (mark_dirty on a leaf of shape {tuple(t.shape)}). "
+                f"Modify a copy (x.clone()), or run it under `with gpugrad.no_grad():`.")
+        if t._base is not None and (t._requires_grad or any(
+                isinstance(a, Tensor) and a._requires_grad for a in args)):
+            raise RuntimeError(
+                f"{cls.__name__}: mark_dirty on a view (from indexing, reshape, transpose, "
+                f"detach...) of shape {tuple(t.shape)} while gradients are recorded is not "
+                f"supported: its base's graph cannot be rewritten here. Pass a tensor that "
+                f"owns its memory (v.clone()), or modify the base itself.")
 
 
 def _dual_levels(args) -> list:
@@ -239,13 +298,18 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
     ctx.dtypes = tuple(a.dtype if isinstance(a, Tensor) else None for a in args)
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
     excluded = {id(t) for t in ctx._non_differentiable}
+    dirty = {id(t) for t in ctx._dirty}
     results, meta = [], []
     for nr, out in enumerate(outputs):
         if not isinstance(out, Tensor):
             results.append(out)
             meta.append(None)
             continue
-        if id(out) in inputs or out._requires_grad or out._tangents:
+        if id(out) in dirty:            # modified in place: the input takes this node
+            if record:
+                out._version.value += 1
+                out._version.rebased += 1         # views taken before are made again
+        elif id(out) in inputs or out._requires_grad or out._tangents:
             alias = out._shallow()     # returned an input: give it its own identity
             alias._version = out._version
             excluded = excluded | {id(alias)} if id(out) in excluded else excluded

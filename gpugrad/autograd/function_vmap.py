@@ -56,7 +56,8 @@ class VmapInfo(NamedTuple):
 
 
 def batched_outputs(cls, ctx, args, kwargs, function_base) -> tuple:
-    """The outputs (a tuple) of ``cls.apply(*args)`` where some args are batched tensors;
+    """The outputs (a tuple) of ``cls.apply(*args)`` where some args are batched tensors,
+    and whether forward returned one output rather than a tuple;
     ``ctx`` is the node the caller records for transforms inside the vmap. ``function_base``
     is ``Function`` (handed in: function.py imports this module, not the other way round)."""
     from ..ops.batching import _split
@@ -69,7 +70,7 @@ def batched_outputs(cls, ctx, args, kwargs, function_base) -> tuple:
         outputs = _as_batched(cls, output, out_dims, level)
         if any(ctx.needs_input_grad):
             _setup_context(cls, ctx, args, outputs)
-        return outputs
+        return outputs, not isinstance(output, tuple)
     if not cls.generate_vmap_rule:
         raise RuntimeError(
             f"vmap: the custom Function {cls.__name__} has no batching rule. Set "
@@ -79,10 +80,11 @@ def batched_outputs(cls, ctx, args, kwargs, function_base) -> tuple:
     found = {}
     generated = _generated(cls, function_base)
     physical = generated.apply(cls, ctx, (level, in_dims, kwargs, args, found), *values)
-    physical = physical if isinstance(physical, tuple) else (physical,)
+    single = not isinstance(physical, tuple)
+    physical = (physical,) if single else physical
     outputs = tuple(BatchedTensor._make(p, level) for p in physical)
     ctx._non_differentiable = tuple(outputs[i] for i in found["non_differentiable"])
-    return outputs
+    return outputs, single
 
 
 def _as_batched(cls, output, out_dims, level) -> tuple:

@@ -33,7 +33,8 @@ def read_csv(path):
     Example::
 
         >>> from gpugrad.data.csv_reader import read_csv
-        >>> _ = open("bad.csv", "w").write("height,weight,label\\n1.5,60,0\\n1.8,?,1\\n")
+        >>> with open("bad.csv", "w") as f:
+        ...     _ = f.write("height,weight,label\\n1.5,60,0\\n1.8,?,1\\n")
         >>> read_csv("bad.csv")
         Traceback (most recent call last):
         gpugrad.data.DataError: bad.csv, line 3, column 2 ('weight'): '?' is not a ...

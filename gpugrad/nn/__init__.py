@@ -12,17 +12,27 @@ Example::
 """
 
 from . import functional, init, utils
-from .activation_layers import ELU, GELU, Hardtanh, LeakyReLU, ReLU6, SiLU, Softplus
+from .activation_layers import (CELU, ELU, GELU, GLU, SELU, Hardtanh, LeakyReLU, LogSigmoid,
+                                Mish, ReLU6, SiLU, Softmin, Softplus, Softsign, Tanhshrink)
 from .batch_norm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
+from .dropout_variants import (AlphaDropout, Dropout1d, Dropout2d, Dropout3d,
+                               FeatureAlphaDropout)
 from .embedding import Embedding
 from .layers import (MLP, Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sequential,
                      Sigmoid, Softmax, Tanh, Unflatten)
 from .loss_layers import (BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss,
                           SmoothL1Loss)
+from .likelihood_losses import GaussianNLLLoss, PoissonNLLLoss
 from .losses import CrossEntropyLoss, MSELoss
+from .margin_loss_layers import (CosineEmbeddingLoss, HingeEmbeddingLoss, MarginRankingLoss,
+                                 MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
+                                 MultiMarginLoss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module, Parameter
 from .normalization import GroupNorm, LayerNorm, RMSNorm
+from .pairwise import Bilinear, CosineSimilarity, PairwiseDistance
+from .piecewise_layers import (PReLU, RReLU, Hardshrink, Hardsigmoid, Hardswish, Softshrink,
+                               Threshold)
 
 __all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "ReLU", "Tanh",
            "Sigmoid", "Dropout", "Identity", "Flatten", "Unflatten", "Softmax", "LogSoftmax",
@@ -30,4 +40,11 @@ __all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "ReLU
            "MSELoss", "CrossEntropyLoss", "Embedding", "LayerNorm", "RMSNorm", "GroupNorm",
            "BatchNorm1d", "BatchNorm2d", "ELU", "GELU", "Hardtanh", "LeakyReLU", "ReLU6",
            "SiLU", "Softplus", "BCELoss", "BCEWithLogitsLoss", "HuberLoss", "KLDivLoss",
-           "L1Loss", "NLLLoss", "SmoothL1Loss"]
+           "L1Loss", "NLLLoss", "SmoothL1Loss", "CELU", "GLU", "SELU", "LogSigmoid", "Mish",
+           "Softmin", "Softsign", "Tanhshrink", "PReLU", "RReLU", "Hardshrink", "Hardsigmoid",
+           "Hardswish", "Softshrink", "Threshold", "Bilinear", "CosineSimilarity",
+           "PairwiseDistance", "AlphaDropout", "Dropout1d", "Dropout2d", "Dropout3d",
+           "FeatureAlphaDropout", "GaussianNLLLoss", "PoissonNLLLoss", "CosineEmbeddingLoss",
+           "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
+           "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss",
+           "TripletMarginLoss"]

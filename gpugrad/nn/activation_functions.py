@@ -1,6 +1,8 @@
 """Functional activations as PyTorch's ``torch.nn.functional``: gelu, silu, softplus,
-leaky_relu, elu, hardtanh and relu6. Each is a composite of gpugrad ops (its gradients,
-of any order, come from theirs); any shape in, the same shape and float dtype out.
+leaky_relu, elu, hardtanh, relu6, and the smooth ones logsigmoid, mish, selu, celu,
+softsign, tanhshrink, glu and softmin (the piecewise ones: piecewise_activations.py).
+Each is a composite of gpugrad ops (its gradients, of any order, come from theirs); any
+shape in, the same shape and float dtype out.
 
 At a kink the gradient is PyTorch's: leaky_relu and elu take the left side's at 0,
 hardtanh (and relu6) give 0 at both bounds, and softplus is linear only where
@@ -23,13 +25,20 @@ from __future__ import annotations
 
 import math
 
-from ..ops.activation import sigmoid, tanh
+import warnings
+
+from ..ops.activation import sigmoid, softmax, tanh
 from ..ops.elementwise import where
 from ..ops.inplace import written_back
+from ..ops.rearrange import narrow
 from ..ops.special import erf, expm1, log1p
-from ..ops.unary import _float, clamp, exp
+from ..ops.unary import _float, abs, clamp, exp
 
-__all__ = ["gelu", "silu", "softplus", "leaky_relu", "elu", "hardtanh", "relu6"]
+__all__ = ["gelu", "silu", "softplus", "leaky_relu", "elu", "hardtanh", "relu6", "logsigmoid",
+           "mish", "selu", "celu", "softsign", "tanhshrink", "glu", "softmin"]
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
 
 GELU_APPROXIMATIONS = ("none", "tanh")
 _SQRT_HALF = math.sqrt(0.5)
@@ -172,3 +181,139 @@ def relu6(input, inplace: bool = False):
         tensor([0., 3., 6.], device='cpu', dtype=float32)
     """
     return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -log(1 + exp(-x))``, without overflow for any x (its gradient is
+    ``sigmoid(-x)``). Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import logsigmoid
+        >>> logsigmoid(gpugrad.tensor([-1e4, 0.0, 1e4]))          # -1e4, -log 2, 0
+        tensor([-1.000000e+04, -6.931472e-01, -0.000000e+00], device='cpu', dtype=float32)
+    """
+    return -_log1p_exp(-_float(input))
+
+
+def mish(input, inplace: bool = False):
+    """``x * tanh(softplus(x))`` (softplus without PyTorch's threshold, and without overflow).
+    Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import mish
+        >>> mish(gpugrad.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.3034014,  0.       ,  0.8650984], device='cpu', dtype=float32)
+    """
+    if inplace:
+        return written_back(input, mish)
+    x = _float(input)
+    return x * tanh(_log1p_exp(x))
+
+
+def selu(input, inplace: bool = False):
+    """Scaled ELU: ``scale * elu(x, alpha)`` with PyTorch's constants alpha = 1.6732632...
+    and scale = 1.0507009...; the gradient at 0 is ``scale * alpha`` (the left side's, as
+    PyTorch's). Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import selu
+        >>> selu(gpugrad.tensor([-1.0, 0.0, 1.0]))
+        tensor([-1.1113307,  0.       ,  1.050701 ], device='cpu', dtype=float32)
+    """
+    if inplace:
+        return written_back(input, selu)
+    return elu(input, SELU_ALPHA) * SELU_SCALE
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """``x`` where x > 0, else ``alpha * (exp(x / alpha) - 1)``; the gradient at 0 is 1
+    (the left side's, as PyTorch's). ``alpha`` must not be 0. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import celu
+        >>> celu(gpugrad.tensor([-2.0, 0.0, 2.0]), alpha=2.0)       # 2 (1/e - 1)
+        tensor([-1.2642411,  0.       ,  2.       ], device='cpu', dtype=float32)
+    """
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the input is divided by it); use relu "
+                         "for the limit alpha -> 0+")
+    if inplace:
+        return written_back(input, celu, alpha)
+    x = _float(input)
+    negative = expm1(clamp(x, max=0.0) * (1.0 / alpha)) * alpha
+    return where(x > 0, x, negative)
+
+
+def softsign(input):
+    """``x / (1 + |x|)``. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import softsign
+        >>> softsign(gpugrad.tensor([-3.0, 0.0, 1.0]))
+        tensor([-0.75,  0.  ,  0.5 ], device='cpu', dtype=float32)
+    """
+    x = _float(input)
+    return x / (abs(x) + 1.0)
+
+
+def tanhshrink(input):
+    """``x - tanh(x)``. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import tanhshrink
+        >>> tanhshrink(gpugrad.tensor([0.0, 1.0]))
+        tensor([0.        , 0.23840582], device='cpu', dtype=float32)
+    """
+    x = _float(input)
+    return x - tanh(x)
+
+
+def glu(input, dim: int = -1):
+    """Gated linear unit: ``a * sigmoid(b)`` with ``a`` and ``b`` the first and second half
+    of ``input`` along ``dim`` (whose size must be even). Shapes: (..., 2 H, ...) ->
+    (..., H, ...).
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import glu
+        >>> glu(gpugrad.tensor([[2.0, 4.0, 0.0, 1e4]]))             # [2 / 2, 4 * 1]
+        tensor([[1., 4.]], device='cpu', dtype=float32)
+    """
+    if input.ndim == 0:
+        raise ValueError("glu: a 0-d tensor cannot be halved; give it at least one "
+                         "dimension of even size")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"glu: dim {dim} is out of range for a tensor with {input.ndim} "
+                         f"dimensions")
+    size = input.shape[dim]
+    if size % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} of shape "
+                         f"{tuple(input.shape)} has size {size}")
+    x = _float(input)
+    return narrow(x, dim, 0, size // 2) * sigmoid(narrow(x, dim, size // 2, size // 2))
+
+
+def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
+    """``softmax(-x)`` along ``dim``: each slice sums to 1, the smallest value weighs most.
+    ``dim`` None picks PyTorch's old implicit axis (0 for 0-, 1- and 3-d inputs, else 1),
+    with its warning; ``dtype``: the input is cast to it first. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import softmin
+        >>> softmin(gpugrad.tensor([[0.0, np.log(3.0)]]), dim=1)     # [3/4, 1/4]
+        tensor([[0.75, 0.25]], device='cpu', dtype=float32)
+    """
+    if dim is None:
+        warnings.warn("Implicit dimension choice for softmin has been deprecated. Change the "
+                      "call to include dim=X as an argument.", stacklevel=_stacklevel)
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    if dtype is not None:
+        input = input.astype(dtype)
+    return softmax(-_float(input), dim=dim)

@@ -1,6 +1,7 @@
 """Activation modules as PyTorch's ``torch.nn``: GELU, SiLU, Softplus, LeakyReLU, ELU,
-Hardtanh and ReLU6, each calling its function in ``gpugrad.nn.activation_functions`` (see
-there for the maths and the gradients at kinks). Shapes: any -> the same.
+Hardtanh, ReLU6, LogSigmoid, Mish, SELU, CELU, Softsign, Tanhshrink, GLU and Softmin,
+each calling its function in ``gpugrad.nn.activation_functions`` (see there for the maths
+and the gradients at kinks). Shapes: any -> the same.
 
 Example::
 
@@ -17,7 +18,8 @@ from __future__ import annotations
 from . import activation_functions
 from .module import Module
 
-__all__ = ["GELU", "SiLU", "Softplus", "LeakyReLU", "ELU", "Hardtanh", "ReLU6"]
+__all__ = ["GELU", "SiLU", "Softplus", "LeakyReLU", "ELU", "Hardtanh", "ReLU6", "LogSigmoid",
+           "Mish", "SELU", "CELU", "Softsign", "Tanhshrink", "GLU", "Softmin"]
 
 
 class GELU(Module):
@@ -170,3 +172,149 @@ class ReLU6(Hardtanh):
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
+
+
+class _Stateless(Module):
+    """An activation with no arguments: ``forward`` is ``_function`` (PyTorch's repr: none)."""
+
+    _function = None
+
+    def forward(self, input):
+        return type(self)._function(input)
+
+
+class LogSigmoid(_Stateless):
+    """``log(sigmoid(x))``, without overflow.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import LogSigmoid
+        >>> LogSigmoid()(gpugrad.tensor([0.0]))
+        tensor([-0.6931472], device='cpu', dtype=float32)
+    """
+
+    _function = staticmethod(activation_functions.logsigmoid)
+
+
+class Softsign(_Stateless):
+    """``x / (1 + |x|)``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Softsign
+        >>> Softsign()(gpugrad.tensor([1.0]))
+        tensor([0.5], device='cpu', dtype=float32)
+    """
+
+    _function = staticmethod(activation_functions.softsign)
+
+
+class Tanhshrink(_Stateless):
+    """``x - tanh(x)``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Tanhshrink
+        >>> Tanhshrink()(gpugrad.tensor([0.0]))
+        tensor([0.], device='cpu', dtype=float32)
+    """
+
+    _function = staticmethod(activation_functions.tanhshrink)
+
+
+class Mish(Module):
+    """``x * tanh(softplus(x))``; ``inplace`` as PyTorch's (which leaves it out of the repr).
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Mish
+        >>> Mish()(gpugrad.tensor([0.0, 1.0]))
+        tensor([0.       , 0.8650984], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return activation_functions.mish(input, self.inplace)
+
+
+class SELU(Mish):
+    """``scale * elu(x, alpha)`` with PyTorch's fixed alpha and scale.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import SELU
+        >>> SELU(inplace=True)
+        SELU(inplace=True)
+    """
+
+    def forward(self, input):
+        return activation_functions.selu(input, self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class CELU(Module):
+    """``x`` where x > 0, else ``alpha (exp(x / alpha) - 1)``.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import CELU
+        >>> CELU(alpha=2.0)
+        CELU(alpha=2.0)
+    """
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return activation_functions.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """``a * sigmoid(b)``, the halves of the input along ``dim``: (..., 2 H) -> (..., H).
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import GLU
+        >>> GLU()(gpugrad.randn(3, 8)).shape
+        (3, 4)
+    """
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return activation_functions.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """``softmax(-x)`` along ``dim`` (None: PyTorch's old implicit axis, with its warning).
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Softmin
+        >>> Softmin(dim=1)(gpugrad.tensor([[0.0, 0.0]]))
+        tensor([[0.5, 0.5]], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return activation_functions.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"

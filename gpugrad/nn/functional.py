@@ -1,9 +1,16 @@
-"""Functional forms of the layers and losses: linear, linear_relu, relu, tanh, sigmoid, softmax,
+"""Functional forms of the layers and losses: linear, linear_relu, tanh, sigmoid, softmax,
 log_softmax, dropout, cross_entropy, mse_loss; gelu, silu, softplus, leaky_relu, elu,
-hardtanh, relu6 (activation_functions.py); l1_loss, smooth_l1_loss, huber_loss,
-binary_cross_entropy(_with_logits), nll_loss, kl_div (loss_functions.py); embedding and
-one_hot (embedding.py); layer_norm, rms_norm, group_norm, normalize and cosine_similarity
-(normalization.py); batch_norm (batch_norm.py); pad (padding.py).
+hardtanh, relu6, logsigmoid, mish, selu, celu, softsign, tanhshrink, glu, softmin
+(activation_functions.py); relu (with ``inplace``), threshold, hardshrink, softshrink,
+hardsigmoid, hardswish, prelu, rrelu (piecewise_activations.py); pairwise_distance, bilinear
+(pairwise.py); dropout1d/2d/3d, alpha_dropout, feature_alpha_dropout (dropout_variants.py);
+margin_ranking_loss, hinge_embedding_loss, cosine_embedding_loss, triplet_margin_loss,
+soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss, multilabel_margin_loss
+(margin_losses.py); poisson_nll_loss, gaussian_nll_loss (likelihood_losses.py); l1_loss,
+smooth_l1_loss, huber_loss, binary_cross_entropy(_with_logits), nll_loss, kl_div
+(loss_functions.py); embedding and one_hot (embedding.py); layer_norm, rms_norm,
+group_norm, normalize and cosine_similarity (normalization.py); batch_norm (batch_norm.py);
+pad (padding.py).
 
 Example (with ``label_smoothing=0.1`` the target of two classes is [0.05, 0.95], so the loss
 is -(0.05 log(1/4) + 0.95 log(3/4)))::
@@ -20,25 +27,43 @@ is -(0.05 log(1/4) + 0.95 log(3/4)))::
 from __future__ import annotations
 
 from .. import creation
-from ..ops.activation import log_softmax, relu, sigmoid, softmax, tanh
+from ..ops.activation import functional_log_softmax as log_softmax
+from ..ops.activation import functional_softmax as softmax
+from ..ops.activation import sigmoid, tanh
 from ..ops.inplace import written_back
 from ..ops.linalg import linear, linear_relu
-from ..ops.loss import mse_loss
-from .activation_functions import elu, gelu, hardtanh, leaky_relu, relu6, silu, softplus
+from .activation_functions import (celu, elu, gelu, glu, hardtanh, leaky_relu, logsigmoid, mish,
+                                   relu6, selu, silu, softmin, softplus, softsign, tanhshrink)
 from .batch_norm import batch_norm
+from .dropout_variants import (alpha_dropout, dropout1d, dropout2d, dropout3d,
+                               feature_alpha_dropout)
 from .embedding import embedding, one_hot
+from .likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
-                             kl_div, l1_loss, nll_loss, smooth_l1_loss)
+                             kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from .losses import cross_entropy
+from .margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_ranking_loss,
+                            multi_margin_loss, multilabel_margin_loss,
+                            multilabel_soft_margin_loss, soft_margin_loss, triplet_margin_loss)
 from .normalization import cosine_similarity, group_norm, layer_norm, normalize, rms_norm
 from .padding import pad
+from .pairwise import bilinear, pairwise_distance
+from .piecewise_activations import (hardshrink, hardsigmoid, hardswish, prelu, relu, relu_,
+                                    rrelu, rrelu_, softshrink, threshold, threshold_)
 
 __all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_softmax",
            "dropout", "cross_entropy", "mse_loss", "embedding", "one_hot", "cosine_similarity",
            "layer_norm", "rms_norm", "group_norm", "batch_norm", "normalize", "elu", "gelu",
            "hardtanh", "leaky_relu", "relu6", "silu", "softplus", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "huber_loss", "kl_div", "l1_loss", "nll_loss",
-           "smooth_l1_loss", "pad"]
+           "smooth_l1_loss", "pad", "logsigmoid", "mish", "selu", "celu", "softsign",
+           "tanhshrink", "glu", "softmin", "relu_", "threshold", "threshold_", "hardshrink",
+           "softshrink", "hardsigmoid", "hardswish", "prelu", "rrelu", "rrelu_",
+           "pairwise_distance", "bilinear", "dropout1d", "dropout2d", "dropout3d",
+           "alpha_dropout", "feature_alpha_dropout", "margin_ranking_loss",
+           "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
+           "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+           "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
 
 
 def _check_dropout_p(p) -> None:

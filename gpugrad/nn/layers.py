@@ -225,6 +225,12 @@ def _implicit_dim(module, x) -> int:
     return 0 if x.ndim in (0, 1, 3) else 1
 
 
+def _hooked(module) -> bool:
+    """Whether ``module`` has hooks, which a fused Linear + ReLU would skip."""
+    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
+                or module._backward_pre_hooks)
+
+
 class Sequential(Module):
     """Modules applied one after another, named "0", "1", ... or by the keys of an
     OrderedDict; indexable, sliceable and iterable like a list, with ``append``, ``insert``,
@@ -263,9 +269,8 @@ class Sequential(Module):
         while i < count:
             module = modules[i]
             if module.__class__ is Linear and i + 1 < count and \
-                    modules[i + 1].__class__ is ReLU and module.bias is not None and not (
-                        module._forward_hooks or module._forward_pre_hooks or
-                        modules[i + 1]._forward_hooks or modules[i + 1]._forward_pre_hooks):
+                    modules[i + 1].__class__ is ReLU and module.bias is not None and \
+                    not (_hooked(module) or _hooked(modules[i + 1])):
                 x = F.linear_relu(x, module.weight, module.bias)   # one op: fused on CUDA
                 i += 2
             else:

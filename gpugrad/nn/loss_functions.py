@@ -1,7 +1,9 @@
-"""Functional losses as PyTorch's ``torch.nn.functional``: l1_loss, smooth_l1_loss,
+"""Functional losses as PyTorch's ``torch.nn.functional``: mse_loss, l1_loss, smooth_l1_loss,
 huber_loss, binary_cross_entropy, binary_cross_entropy_with_logits, nll_loss and kl_div.
 
-Each is a composite of gpugrad ops (gradients of any order come from theirs). ``reduction``
+Each is a composite of gpugrad ops (gradients of any order come from theirs). The arguments
+are PyTorch's, in PyTorch's positional order, the deprecated ``size_average`` and ``reduce``
+included (mapped to ``reduction`` as PyTorch maps them, with its UserWarning). ``reduction``
 is "mean" (the default), "sum" or "none" (a loss per element, or per row for nll_loss);
 kl_div takes "batchmean" too. Input and target must have the same shape (a ValueError names
 both otherwise: PyTorch would broadcast them with a warning). Under autocast the inputs are
@@ -28,61 +30,50 @@ import numpy as np
 from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads
-from ..creation import as_tensor
 from ..ops.autocast_casts import cast_inputs_float32
 from ..ops.binary_cross_entropy import binary_cross_entropy_elements
 from ..ops.elementwise import where
+from ..ops.loss import mse_loss as _fused_mse_loss
 from ..ops.loss import (_check_label_shapes, _check_label_values, _check_reduction,
                         _labels_checked_now, _targets)
-from ..ops.reduce import mean, sum
+from ..ops.reduce import sum
 from ..ops.shape import movedim, unsqueeze
 from ..ops.unary import _float, abs, exp, log
-from ..tensor import Tensor
 from .activation_functions import _log1p_exp
+from .loss_arguments import (as_tensor_like, check_broadcasts, legacy_reduction, prepared_pair,
+                             reduced, weighted)
 
-__all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+__all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "nll_loss", "kl_div"]
 
 
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+             weight=None):
+    """Mean (or sum, or per-element) squared difference ``(input - target)^2``, with
+    PyTorch's arguments (``ops.loss.mse_loss``, one fused record, does the work). With
+    ``weight`` (the input's shape) each square is weighed and "mean" divides by the summed
+    weights, as PyTorch's. Shapes: input and target (*) -> () or (*) for "none".
 
-def _as_tensor(value, like):
-    return value if value is None or isinstance(value, Tensor) else \
-        as_tensor(value, device=like.device)
+    Example::
 
-
-def _prepared(name: str, input, target, reduction: str):
-    """``input`` and ``target`` as float tensors of one shape, autocast's float32 applied,
-    and ``reduction`` checked."""
-    _check_reduction(reduction, name)
-    target = _as_tensor(target, input)
-    input, target = cast_inputs_float32(input, target)
-    if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape "
-                         f"{tuple(target.shape)} differ; they must match")
-    return _float(input), _float(target)
-
-
-def _check_broadcasts(name: str, what: str, value, shape) -> None:
-    """``value`` (a weight) must broadcast to the loss's ``shape``."""
-    try:
-        fits = np.broadcast_shapes(tuple(value.shape), tuple(shape)) == tuple(shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"{name}: {what} of shape {tuple(value.shape)} does not broadcast to "
-                         f"the input's shape {tuple(shape)}; give it that shape or one that "
-                         f"broadcasts to it (e.g. one entry per class on the last axis)")
+        >>> from gpugrad.nn.loss_functions import mse_loss
+        >>> x, t = gpugrad.tensor([1.0, 2.0, 3.0]), gpugrad.zeros(3)
+        >>> mse_loss(x, t, weight=gpugrad.tensor([1.0, 0.0, 5.0])).item()   # 46 / 6
+        7.666666507720947
+    """
+    reduction = legacy_reduction("mse_loss", size_average, reduce, reduction)
+    if weight is None:
+        return _fused_mse_loss(input, target, reduction)
+    input, target = prepared_pair("mse_loss", input, target, reduction)
+    return weighted("mse_loss", (input - target) ** 2, weight, reduction, True)
 
 
-def _reduced(losses, reduction: str):
-    if reduction == "none":
-        return losses
-    return sum(losses) if reduction == "sum" else mean(losses)
-
-
-def l1_loss(input, target, reduction: str = "mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+            weight=None):
     """Mean (or sum, or per-element) absolute difference ``|input - target|``; the gradient
-    at a zero difference is 0. Shapes: input and target (*) -> () or (*) for "none".
+    at a zero difference is 0. With ``weight`` (the input's shape) each difference is
+    weighed and "mean" divides by the summed weights, as PyTorch's. Shapes: input and
+    target (*) -> () or (*) for "none".
 
     Example::
 
@@ -90,11 +81,15 @@ def l1_loss(input, target, reduction: str = "mean"):
         >>> l1_loss(gpugrad.tensor([1.0, 3.0]), gpugrad.tensor([0.0, 1.0]), reduction="sum")
         tensor(3., device='cpu', dtype=float32)
     """
-    input, target = _prepared("l1_loss", input, target, reduction)
-    return _reduced(abs(input - target), reduction)
+    reduction = legacy_reduction("l1_loss", size_average, reduce, reduction)
+    input, target = prepared_pair("l1_loss", input, target, reduction)
+    if weight is not None:
+        return weighted("l1_loss", abs(input - target), weight, reduction, True)
+    return reduced(abs(input - target), reduction)
 
 
-def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
+                   beta: float = 1.0):
     """Per element, with d = input - target: ``0.5 d^2 / beta`` where |d| < beta, else
     ``|d| - 0.5 beta`` (beta = 0: the L1 loss). Shapes: (*) and (*) -> () or (*).
 
@@ -104,21 +99,23 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):
         >>> smooth_l1_loss(gpugrad.tensor([0.5, 3.0]), gpugrad.zeros(2), reduction="none")
         tensor([0.125, 2.5  ], device='cpu', dtype=float32)
     """
+    reduction = legacy_reduction("smooth_l1_loss", size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta} (beta=0 gives the "
                          f"L1 loss)")
-    input, target = _prepared("smooth_l1_loss", input, target, reduction)
+    input, target = prepared_pair("smooth_l1_loss", input, target, reduction)
     d = input - target
     size = abs(d)
     if beta == 0:
-        return _reduced(size, reduction)
-    return _reduced(where(size < beta, d * d * (0.5 / beta), size - 0.5 * beta), reduction)
+        return reduced(size, reduction)
+    return reduced(where(size < beta, d * d * (0.5 / beta), size - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """Per element, with d = input - target: ``0.5 d^2`` where |d| < delta, else
-    ``delta (|d| - 0.5 delta)``; ``delta`` must be positive. Shapes: (*) and (*) -> () or
-    (*).
+    ``delta (|d| - 0.5 delta)``; ``delta`` must be positive. With ``weight`` (the input's
+    shape) each element's loss is weighed ("mean": their mean, as PyTorch's). Shapes: (*)
+    and (*) -> () or (*).
 
     Example::
 
@@ -129,10 +126,13 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
     """
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    input, target = _prepared("huber_loss", input, target, reduction)
+    input, target = prepared_pair("huber_loss", input, target, reduction)
     d = input - target
     size = abs(d)
-    return _reduced(where(size < delta, d * d * 0.5, (size - 0.5 * delta) * delta), reduction)
+    losses = where(size < delta, d * d * 0.5, (size - 0.5 * delta) * delta)
+    if weight is not None:
+        return weighted("huber_loss", losses, weight, reduction, False)
+    return reduced(losses, reduction)
 
 
 def _check_probabilities(input, target) -> None:
@@ -150,7 +150,8 @@ def _check_probabilities(input, target) -> None:
                 f"binary_cross_entropy_with_logits)")
 
 
-def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction: str = "mean"):
     """``-weight (target log(input) + (1 - target) log(1 - input))`` per element, each log
     clamped at -100, with PyTorch's gradient ``(input - target) / max(input (1 - input),
     1e-12)`` (ops/binary_cross_entropy.py: finite at 0 and 1). ``weight`` broadcasts to the
@@ -168,10 +169,12 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
         >>> binary_cross_entropy(p, t, reduction="none")        # log 2, log 10, 100
         tensor([  0.6931472,   2.302585 , 100.       ], device='cpu', dtype=float32)
     """
-    input, target = _prepared("binary_cross_entropy", input, target, reduction)
-    weight = _as_tensor(weight, input)
+    reduction = legacy_reduction("binary_cross_entropy", size_average, reduce, reduction,
+                                 "input, target, weight, size_average, reduce, reduction")
+    input, target = prepared_pair("binary_cross_entropy", input, target, reduction)
+    weight = as_tensor_like(weight, input)
     if weight is not None:
-        _check_broadcasts("binary_cross_entropy", "weight", weight, input.shape)
+        check_broadcasts("binary_cross_entropy", "weight", weight, input.shape)
     raw_input, raw_target = innermost_array(input), innermost_array(target)
     checked = _labels_checked_now(raw_input)
     if checked:                 # (recorded by gpugrad.compile: each replay checks again)
@@ -182,14 +185,14 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean"):
     losses = binary_cross_entropy_elements(input, target)
     if weight is not None:
         losses = losses * weight
-    loss = _reduced(losses, reduction)
+    loss = reduced(losses, reduction)
     if not checked:
         loss._explain_nan_on_read(lambda: _check_probabilities(raw_input, raw_target))
     return loss
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str = "mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
+                                     reduce=None, reduction: str = "mean", pos_weight=None):
     """Binary cross-entropy of ``sigmoid(input)``, computed from the logits without
     overflow: ``(1 - target) x + l log(1 + exp(-x))`` with ``l = 1 + (pos_weight - 1)
     target`` (1 without ``pos_weight``), times ``weight``. ``pos_weight`` weighs the
@@ -205,25 +208,32 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction: str 
         tensor([[0.6931472, 0.380784 ]], device='cpu', dtype=float32)
     """
     name = "binary_cross_entropy_with_logits"
-    input, target = _prepared(name, input, target, reduction)
-    weight, pos_weight = _as_tensor(weight, input), _as_tensor(pos_weight, input)
+    reduction = legacy_reduction(name, size_average, reduce, reduction,
+                                 "input, target, weight, size_average, reduce, reduction, "
+                                 "pos_weight")
+    input, target = prepared_pair(name, input, target, reduction)
+    weight, pos_weight = as_tensor_like(weight, input), as_tensor_like(pos_weight, input)
     for what, value in (("weight", weight), ("pos_weight", pos_weight)):
         if value is not None:
-            _check_broadcasts(name, what, value, input.shape)
+            check_broadcasts(name, what, value, input.shape)
     negative_log_sigmoid = _log1p_exp(-input)          # -log(sigmoid(x))
     if pos_weight is not None:
         negative_log_sigmoid = negative_log_sigmoid * ((pos_weight - 1.0) * target + 1.0)
     losses = (1.0 - target) * input + negative_log_sigmoid
     if weight is not None:
         losses = losses * weight
-    return _reduced(losses, reduction)
+    return reduced(losses, reduction)
 
 
 def _check_labels(labels, classes: int, ignore_index: int, name: str) -> None:
     _check_label_values(labels, classes, ignore_index, name=name)
 
 
-def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+_NLL_ORDER = "input, target, weight, size_average, ignore_index, reduce, reduction"
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
+             reduce=None, reduction: str = "mean"):
     """Negative log-likelihood of log-probabilities ``input`` (N, C) (from log_softmax) at
     integer class labels ``target`` (N,): ``-weight[t_i] * input[i, t_i]`` per row, 0 for
     rows whose label is ``ignore_index``; "mean" divides the sum by the summed weights of
@@ -233,6 +243,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
 
     Labels out of range raise ValueError where reading them costs no device sync (as
     cross_entropy's); on a GPU such a row's loss is NaN, explained when the host reads it.
+    The arguments are PyTorch's, in its order (the deprecated ``size_average`` and
+    ``reduce`` before ``ignore_index`` and ``reduction``: pass those by keyword).
     Shapes: (N, C) and (N,) -> () or (N,) for "none".
 
     Example::
@@ -245,11 +257,17 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
         ...          reduction="none")                                    # -w[t] logp
         tensor([0.2876821, 2.0794415], device='cpu', dtype=float32)
     """
+    if isinstance(weight, str) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"nll_loss: got weight={weight!r}, ignore_index={ignore_index!r}; "
+                        f"PyTorch's positional order is ({_NLL_ORDER}): pass ignore_index= "
+                        f"and reduction= by keyword")
+    reduction = legacy_reduction("nll_loss", size_average, reduce, reduction, _NLL_ORDER)
     _check_reduction(reduction, "nll_loss")
     (input,) = cast_inputs_float32(input)
-    target = _as_tensor(target, input)
+    target = as_tensor_like(target, input)
     if input.ndim == 1 and target.ndim == 0:        # (C,) and one label: a single row
-        out = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        out = nll_loss(input.unsqueeze(0), target.reshape(1), weight,
+                       ignore_index=ignore_index, reduction=reduction)
         return out.reshape(()) if reduction == "none" else out
     if input.ndim > 2:                              # (N, C, d1, ...): one row per position
         n, c, rest = input.shape[0], input.shape[1], tuple(input.shape[2:])
@@ -257,7 +275,8 @@ def nll_loss(input, target, weight=None, ignore_index: int = -100, reduction: st
             raise ValueError(f"nll_loss: input of shape {tuple(input.shape)} needs labels of "
                              f"shape {(n,) + rest}, got {tuple(target.shape)}")
         rows = movedim(input, 1, -1).reshape(-1, c)
-        out = nll_loss(rows, target.reshape(-1), weight, ignore_index, reduction)
+        out = nll_loss(rows, target.reshape(-1), weight, ignore_index=ignore_index,
+                       reduction=reduction)
         return out.reshape(n, *rest) if reduction == "none" else out
     return _nll_rows("nll_loss", _float(input), target, weight, ignore_index, reduction)
 
@@ -270,7 +289,7 @@ def _nll_rows(name: str, input, target, weight, ignore_index: int, reduction: st
     "mean" dividing by the weights of the labels as without it (as PyTorch's)."""
     _check_label_shapes(input, target, name=name, what="input")
     classes = input.shape[1]
-    weight = _as_tensor(weight, input)
+    weight = as_tensor_like(weight, input)
     if weight is not None and tuple(weight.shape) != (classes,):
         raise ValueError(f"{name}: weight must have one entry per class, shape "
                          f"({classes},), got {tuple(weight.shape)}")
@@ -304,7 +323,8 @@ def _nll_rows(name: str, input, target, weight, ignore_index: int, reduction: st
 _KL_REDUCTIONS = ("none", "batchmean", "sum", "mean")
 
 
-def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
+           log_target: bool = False):
     """Kullback-Leibler divergence with ``input`` log-probabilities: per element
     ``target (log(target) - input)`` (0 where target is 0), or with ``log_target``
     ``exp(target) (target - input)``. "batchmean" divides the sum by the batch size
@@ -319,10 +339,12 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
         >>> round(kl_div(q.log(), p, reduction="batchmean").item(), 6)   # 0.5 log 2
         0.346574
     """
+    reduction = legacy_reduction("kl_div", size_average, reduce, reduction,
+                                 "input, target, size_average, reduce, reduction, log_target")
     if reduction not in _KL_REDUCTIONS:
         raise ValueError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got "
                          f"{reduction!r}")
-    input, target = _prepared("kl_div", input, target, "none")
+    input, target = prepared_pair("kl_div", input, target, "none")
     if log_target:
         losses = exp(target) * (target - input)
     else:
@@ -331,4 +353,4 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):
     if reduction == "batchmean":
         total = sum(losses)
         return total / input.shape[0] if input.ndim else total
-    return _reduced(losses, reduction)
+    return reduced(losses, reduction)

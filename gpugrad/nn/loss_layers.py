@@ -47,7 +47,7 @@ class L1Loss(_Loss):
         super().__init__(reduction)
 
     def forward(self, input, target):
-        return loss_functions.l1_loss(input, target, self.reduction)
+        return loss_functions.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
@@ -58,7 +58,8 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
-        return loss_functions.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return loss_functions.smooth_l1_loss(input, target, reduction=self.reduction,
+                                              beta=self.beta)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, beta={self.beta}"
@@ -93,7 +94,8 @@ class BCELoss(_Loss):
         self.register_buffer("weight", weight)
 
     def forward(self, input, target):
-        return loss_functions.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return loss_functions.binary_cross_entropy(input, target, self.weight,
+                                                   reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -107,7 +109,7 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input, target):
         return loss_functions.binary_cross_entropy_with_logits(
-            input, target, self.weight, self.reduction, self.pos_weight)
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight)
 
 
 class NLLLoss(_Loss):
@@ -120,8 +122,8 @@ class NLLLoss(_Loss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return loss_functions.nll_loss(input, target, self.weight, self.ignore_index,
-                                       self.reduction)
+        return loss_functions.nll_loss(input, target, self.weight,
+                                       ignore_index=self.ignore_index, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, ignore_index={self.ignore_index}"
@@ -143,7 +145,8 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input, target):
-        return loss_functions.kl_div(input, target, self.reduction, self.log_target)
+        return loss_functions.kl_div(input, target, reduction=self.reduction,
+                                     log_target=self.log_target)
 
     def extra_repr(self) -> str:
         return f"{super().extra_repr()}, log_target={self.log_target}"

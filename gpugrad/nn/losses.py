@@ -20,21 +20,23 @@ Example::
 
 from __future__ import annotations
 
-import warnings
-
 from ..creation import as_tensor
 from ..ops.activation import log_softmax
 from ..ops.autocast_casts import cast_inputs_float32
-from ..ops.loss import _check_reduction, mse_loss
+from ..ops.loss import _check_reduction
 from ..ops.loss import cross_entropy as _fused_cross_entropy
 from ..ops.reduce import mean, sum
 from ..ops.shape import movedim
 from ..ops.unary import _float
 from ..tensor import Tensor
-from .loss_functions import _nll_rows
+from .loss_functions import _nll_rows, mse_loss
+from .loss_arguments import legacy_reduction as _legacy_reduction
 from .module import Module
 
 __all__ = ["cross_entropy", "MSELoss", "CrossEntropyLoss"]
+
+_CE_ORDER = ("input, target, weight, size_average, ignore_index, reduce, reduction, "
+             "label_smoothing")
 
 
 def cross_entropy(input=None, target=None, weight=None, size_average=None,
@@ -98,8 +100,7 @@ def cross_entropy(input=None, target=None, weight=None, size_average=None,
 
 def _torch_reduction(name: str, weight, size_average, reduce, reduction: str) -> str:
     """``reduction``, or PyTorch's from its deprecated ``size_average`` and ``reduce``
-    (either given: "mean" where both are true or None, else "sum" where ``reduce`` is, else
-    "none"; with PyTorch's UserWarning). A str ``weight`` is a reduction passed where
+    (loss_functions._torch_reduction). A str ``weight`` is a reduction passed where
     PyTorch takes the weight: refused."""
     if isinstance(weight, str):
         raise TypeError(f"{name}(input, target, {weight!r}): the third positional argument "
@@ -107,12 +108,8 @@ def _torch_reduction(name: str, weight, size_average, reduce, reduction: str) ->
                         f"reduction={weight!r} by keyword")
     if size_average is None and reduce is None:
         return reduction
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    legacy = "mean" if size_average and reduce else "sum" if reduce else "none"
-    warnings.warn(f"{name}: size_average and reduce are deprecated (as in PyTorch); use "
-                  f"reduction={legacy!r} instead", UserWarning, stacklevel=3)
-    return legacy
+    order = _CE_ORDER if name == "cross_entropy" else _CE_ORDER[len("input, target, "):]
+    return _legacy_reduction(name, size_average, reduce, reduction, order, stacklevel=4)
 
 
 def _as_rows(input, target, hard: bool):
@@ -177,7 +174,7 @@ class MSELoss(Module):
         self.reduction = reduction
 
     def forward(self, input, target):
-        return mse_loss(input, target, self.reduction)
+        return mse_loss(input, target, reduction=self.reduction)
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"

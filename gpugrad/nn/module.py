@@ -31,19 +31,23 @@ from .attributes import _check_new_name, _not_a_parameter, note_attribute_set
 from .parameter import Parameter, zero_grads
 from .state import (IncompatibleKeys, StateDictError, _load_state, _member, _named_members,
                     _state_items, _submodule, _walk)
-from .utils.hooks import RemovableHandle, add_hook, call_with_hooks
+from .module_hooks import (call_with_all_hooks, register_forward_hook, register_forward_pre_hook,
+                           register_full_backward_hook, register_full_backward_pre_hook)
+from .utils.hooks import RemovableHandle, call_with_hooks
 
 __all__ = ["Module", "Parameter", "RemovableHandle", "StateDictError", "zero_grads"]
 
 
 def _fresh_state() -> dict:
     """A new module's empty containers: parameters, buffers, sub-modules and hooks (the
-    hook id -> True flags of the hooks registered ``with_kwargs``)."""
+    hook id -> True flags of the hooks registered ``with_kwargs`` or ``always_call``)."""
     return {"_parameters": OrderedDict(), "_buffers": OrderedDict(), "_modules": OrderedDict(),
             "_forward_pre_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
             "_non_persistent_buffers_set": set(),
             "_forward_pre_hooks_with_kwargs": OrderedDict(),
-            "_forward_hooks_with_kwargs": OrderedDict()}
+            "_forward_hooks_with_kwargs": OrderedDict(),
+            "_forward_hooks_always_called": OrderedDict(),
+            "_backward_hooks": OrderedDict(), "_backward_pre_hooks": OrderedDict()}
 
 
 class Module:
@@ -166,46 +170,18 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks:
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or \
+                self._backward_pre_hooks:
+            if self._backward_hooks or self._backward_pre_hooks or \
+                    self._forward_hooks_always_called:
+                return call_with_all_hooks(self, args, kwargs)    # (module_hooks.py)
             return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
-    def register_forward_pre_hook(self, hook, *, prepend: bool = False,
-                                  with_kwargs: bool = False) -> RemovableHandle:
-        """Run ``hook(module, args)`` before every ``forward``; ``args`` is the tuple of
-        positional arguments, and a non-None return replaces it (a single value is wrapped
-        in a tuple). With ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or
-        ``(args, kwargs)``. ``prepend`` runs it before the hooks already registered.
-
-        Example::
-
-            >>> layer = nn.Identity()
-            >>> handle = layer.register_forward_pre_hook(lambda m, args: args[0] * 2)
-            >>> layer(gpugrad.tensor([1.0, 2.0]))
-            tensor([2., 4.], device='cpu', dtype=float32)
-            >>> handle.remove()
-        """
-        return add_hook(self._forward_pre_hooks, self._forward_pre_hooks_with_kwargs,
-                              hook, prepend, with_kwargs)
-
-    def register_forward_hook(self, hook, *, prepend: bool = False,
-                              with_kwargs: bool = False) -> RemovableHandle:
-        """Run ``hook(module, args, output)`` after every ``forward``; a non-None return
-        replaces the output. With ``with_kwargs``: ``hook(module, args, kwargs, output)``.
-        ``prepend`` runs it before the hooks already registered.
-
-        Example::
-
-            >>> layer, shapes = nn.Linear(2, 3), []
-            >>> handle = layer.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
-            >>> y = layer(gpugrad.ones(4, 2))
-            >>> handle.remove()
-            >>> y = layer(gpugrad.ones(5, 2))
-            >>> shapes
-            [(4, 3)]
-        """
-        return add_hook(self._forward_hooks, self._forward_hooks_with_kwargs,
-                              hook, prepend, with_kwargs)
+    register_forward_pre_hook = register_forward_pre_hook                # (module_hooks.py)
+    register_forward_hook = register_forward_hook
+    register_full_backward_hook = register_full_backward_hook
+    register_full_backward_pre_hook = register_full_backward_pre_hook
 
     def train(self, mode: bool = True) -> "Module":
         """Training mode (Dropout active) here, then ``child.train(mode)`` on each child (so a

@@ -1,4 +1,6 @@
-"""Activations: tanh, sigmoid, relu, softmax, log_softmax.
+"""Activations: tanh, sigmoid, relu, softmax, log_softmax; and ``F.softmax`` and
+``F.log_softmax`` as PyTorch's (``functional_softmax``, ``functional_log_softmax``: the
+legacy implicit dim, ``implicit_dim``, when none is given).
 
 Each saves its output, not its input (the rules read only the output), so the memory an MLP
 keeps for backward stays at the floor.
@@ -10,6 +12,8 @@ Example::
 """
 
 from __future__ import annotations
+
+import warnings
 
 from . import fused
 from .unary import _float
@@ -149,27 +153,82 @@ def relu(x):
 
 def _axis(x, axis, dim):
     """``axis`` (or ``dim``) as a non-negative int; None for a 0-d tensor (its only value)."""
-    axis = dim if dim is not None else axis
+    if dim is not None and axis is not None:
+        raise TypeError("softmax: pass dim or axis, not both")
+    axis = dim if dim is not None else -1 if axis is None else axis
     bound = max(x.ndim, 1)
     if not -bound <= axis < bound:
         raise IndexError(f"axis {axis} is out of range for a tensor with {x.ndim} dimensions")
     return axis % bound if x.ndim else None
 
 
-def softmax(x, axis: int = -1, *, dim=None):
-    """Softmax along ``axis`` (the last by default): rows that sum to 1.
+def _cast(x, dtype):
+    """``x`` as ``dtype`` when given (PyTorch's ``dtype=``: cast before the op, the gradient
+    back in ``x``'s dtype), else as a float tensor."""
+    return _float(x) if dtype is None else x.astype(dtype)
 
-    Shapes: (N, C) -> (N, C) with ``axis=-1``.
+
+def softmax(input, dim=None, dtype=None, *, axis=None):
+    """Softmax along ``dim`` (or ``axis``; the last by default): slices that sum to 1.
+    ``dtype``: ``input`` is cast to it first, as PyTorch's (``x.softmax(-1, "float32")``
+    for half-precision logits).
+
+    Shapes: (N, C) -> (N, C) with ``dim=-1``.
 
     Example::
 
-        >>> gpugrad.softmax(gpugrad.tensor([[0.0, 0.0], [0.0, 2.0]]), axis=-1)  # e^0, e^2 / sum
+        >>> gpugrad.softmax(gpugrad.tensor([[0.0, 0.0], [0.0, 2.0]]), dim=-1)  # e^0, e^2 / sum
         tensor([[0.5       , 0.5       ],
                 [0.11920292, 0.880797  ]], device='cpu', dtype=float32)
     """
-    return apply(Softmax, _float(x), axis=_axis(x, axis, dim))
+    return apply(Softmax, _cast(input, dtype), axis=_axis(input, axis, dim))
 
 
-def log_softmax(x, axis: int = -1, *, dim=None):
-    """log(softmax(x)) along ``axis``, stable for logits of any size (1e4 included)."""
-    return apply(LogSoftmax, _float(x), axis=_axis(x, axis, dim))
+def log_softmax(input, dim=None, dtype=None, *, axis=None):
+    """log(softmax(x)) along ``dim`` (or ``axis``; the last by default), stable for logits
+    of any size (1e4 included). ``dtype``: ``input`` is cast to it first.
+
+    Example::
+
+        >>> gpugrad.tensor([0.0, 0.0]).log_softmax(0).exp().tolist()
+        [0.5, 0.5]
+    """
+    return apply(LogSoftmax, _cast(input, dtype), axis=_axis(input, axis, dim))
+
+
+def implicit_dim(name: str, ndim: int, stacklevel: int) -> int:
+    """PyTorch's deprecated choice of dim when ``F.softmax`` and its kin get none (0 for
+    0-, 1- and 3-d inputs, else 1), with PyTorch's UserWarning; ``stacklevel`` counts from
+    the caller of this function (3: the caller of the ``F`` function that calls it)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                  f"call to include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def functional_softmax(input, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None):
+    """``F.softmax``, as ``torch.nn.functional.softmax``: without ``dim`` (or gpugrad's
+    ``axis``), PyTorch's legacy implicit dim (0 for 0-, 1- and 3-d inputs, else 1) and its
+    deprecation warning.
+
+    Example::
+
+        >>> F.softmax(gpugrad.tensor([[0.0, 0.0]]), dim=1).tolist()
+        [[0.5, 0.5]]
+    """
+    if dim is None and axis is None:
+        dim = implicit_dim("softmax", input.ndim, _stacklevel)
+    return softmax(input, dim, dtype, axis=axis)
+
+
+def functional_log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None, *, axis=None):
+    """``F.log_softmax``, as ``torch.nn.functional.log_softmax`` (the implicit dim as
+    ``functional_softmax``'s).
+
+    Example::
+
+        >>> F.log_softmax(gpugrad.tensor([[0.0, 0.0]]), dim=1).exp().tolist()
+        [[0.5, 0.5]]
+    """
+    if dim is None and axis is None:
+        dim = implicit_dim("log_softmax", input.ndim, _stacklevel)
+    return log_softmax(input, dim, dtype, axis=axis)

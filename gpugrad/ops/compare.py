@@ -1,6 +1,6 @@
-"""Non-differentiable ops: comparisons (< <= > >= == !=), logical and/or/xor/not, sign,
-argmax/argmin, any/all, isfinite; and allclose (a Python bool). Their results never require
-grad.
+"""Non-differentiable ops: comparisons (< <= > >= == !=, and PyTorch's names eq, ne, lt, le,
+gt, ge), isclose, logical and/or/xor/not, sign, argmax/argmin, any/all, isfinite; and
+allclose (a Python bool). Their results never require grad.
 
 Example::
 
@@ -24,7 +24,8 @@ from ..tensor import Tensor
 
 __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
            "logical_and", "logical_or", "logical_xor", "logical_not", "sign", "argmax",
-           "argmin", "any", "all", "isfinite", "isnan", "allclose"]
+           "argmin", "any", "all", "isfinite", "isnan", "allclose", "isclose",
+           "eq", "ne", "lt", "le", "gt", "ge"]
 
 
 def _any_batched(*values) -> bool:
@@ -100,6 +101,9 @@ def greater_equal(a, b):
     return _binary("greater_equal", a, b)
 
 
+eq, ne, lt, le, gt, ge = equal, not_equal, less, less_equal, greater, greater_equal
+
+
 def logical_and(a, b):
     return _binary("logical_and", a, b)
 
@@ -154,22 +158,50 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _reduce_index("argmin", x, axis, keepdims, dim, keepdim)
 
 
-def any(x, axis=None, keepdims=False):
-    """Whether any element (along ``axis``) is true."""
+def _truth_reduce(name: str, x, dim, keepdim):
+    axes = normalize_axis(dim, x.ndim)
     if x._batched:
-        return _batching.raw_over_axis(lambda v, a: any(v, a, keepdims), x, axis)
+        return _batching.raw_over_axis(lambda v, a: _truth_reduce(name, v, a, keepdim), x, axes)
     note_reads(x)
-    return _wrap(kernel(x._xp().any, x._array, axis=normalize_axis(axis, x.ndim),
-                        keepdims=keepdims))
+    out = _wrap(kernel(getattr(x._xp(), name), x._array, axis=axes, keepdims=bool(keepdim)))
+    return out.astype(x.dtype) if x.dtype == np.uint8 else out     # (as PyTorch's)
 
 
-def all(x, axis=None, keepdims=False):
-    """Whether every element (along ``axis``) is true."""
-    if x._batched:
-        return _batching.raw_over_axis(lambda v, a: all(v, a, keepdims), x, axis)
-    note_reads(x)
-    return _wrap(kernel(x._xp().all, x._array, axis=normalize_axis(axis, x.ndim),
-                        keepdims=keepdims))
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether any element (along ``dim``: an int or a tuple; all when None) is nonzero, as
+    ``torch.any``: a bool tensor (uint8 for uint8 input).
+
+    Example::
+
+        >>> m = gpugrad.tensor([[True, False], [False, False]])
+        >>> m.any(), m.any(dim=1).tolist(), m.any(0, keepdim=True).tolist()
+        (tensor(True, device='cpu', dtype=bool), [True, False], [[True, False]])
+    """
+    dim, keepdim = _dim_keepdim(dim, keepdim, axis, keepdims)
+    return _truth_reduce("any", input, dim, keepdim)
+
+
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Whether every element (along ``dim``: an int or a tuple; all when None) is nonzero,
+    as ``torch.all``: a bool tensor (uint8 for uint8 input).
+
+    Example::
+
+        >>> m = gpugrad.tensor([[True, False], [True, True]])
+        >>> m.all().item(), m.all(dim=1).tolist(), gpugrad.all(m, dim=(0, 1)).item()
+        (False, [False, True], False)
+    """
+    dim, keepdim = _dim_keepdim(dim, keepdim, axis, keepdims)
+    return _truth_reduce("all", input, dim, keepdim)
+
+
+def _dim_keepdim(dim, keepdim, axis, keepdims):
+    """PyTorch's ``dim``/``keepdim``, or NumPy's ``axis``/``keepdims`` (not both)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("pass dim or axis, not both")
+        dim = axis
+    return dim, keepdim if keepdims is None else keepdims
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
@@ -191,3 +223,41 @@ def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
     b = other._array if isinstance(other, Tensor) else other
     xp = backend.xp_of(a if isinstance(input, Tensor) else b)
     return bool(xp.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False):
+    """Element-wise ``|input - other| <= atol + rtol * |other|`` (broadcast), as
+    ``torch.isclose``: a bool tensor; infinities are close to themselves, NaNs only with
+    ``equal_nan``.
+
+    Example::
+
+        >>> from gpugrad.ops.compare import isclose
+        >>> isclose(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([1.0, 2.1])).tolist()
+        [True, False]
+    """
+    if _any_batched(input, other):
+        return _batching.raw_elementwise(
+            lambda x, y: isclose(x, y, rtol, atol, equal_nan), input, other)
+    x, y = _operand(input), _operand(other)
+    arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
+    if len(arrays) == 2:
+        backend.check_same_device("isclose", arrays)
+    note_reads(input, other)
+    return _wrap(kernel(backend.xp_of(arrays[0]).isclose, x, y, rtol=rtol, atol=atol,
+                        equal_nan=equal_nan))
+
+
+def tensors_equal(input, other) -> bool:
+    """Whether ``input`` and ``other`` have the same shape and elements, as ``torch.equal``
+    (here the method ``t.equal(other)``; a Python bool, so a host read).
+
+    Example::
+
+        >>> gpugrad.tensor([1, 2]).equal(gpugrad.tensor([1, 2]))
+        True
+    """
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return bool(all(equal(input, other)).item())

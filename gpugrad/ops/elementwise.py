@@ -14,21 +14,18 @@ Example::
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
-from .. import dtypes
-from ..creation import as_tensor, full
+from .promotion import (_binary, _common_cases_first, _promote, _scalar,  # noqa: F401
+                        _tangent_sum, _tensor_pair, as_operand, number_pair)
 from .record import BROADCAST, Op, apply, apply_scalar
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
-from .shape import expand_to
-from .unary import _PYTHON_NUMBERS, _float, _is_scalar, astype, log, neg
+from .unary import _float, _is_scalar, log, neg
 from ..tensor import Tensor
 
 __all__ = ["add", "sub", "mul", "div", "pow", "square", "maximum", "minimum", "where",
-           "as_operand"]
+           "as_operand", "true_divide", "divide", "multiply", "subtract"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,88 +219,23 @@ class Where(Op):
                             None if tb is None else where(cond, 0.0, tb))
 
 
-def _tangent_sum(ctx, ta, tb):
-    """ta + tb, either possibly None (zero), broadcast to the output's shape."""
-    if ta is None and tb is None:
-        return None
-    t = tb if ta is None else ta if tb is None else ta + tb
-    return expand_to(t, ctx.out_shape)
-
-
 # ---------------------------------------------------------------------------------------------
 # Public functions
 # ---------------------------------------------------------------------------------------------
 
-def as_operand(value, like):
-    """A non-tensor operand (NumPy/CuPy array) as a tensor on its own device."""
-    if isinstance(value, Tensor):
-        return value
-    if isinstance(value, (list, tuple)):
-        return as_tensor(value, device=like.device)
-    return as_tensor(value)
-
-
-def _promote(a, b):
-    if a.dtype == b.dtype:
-        return a, b
-    da, db = dtypes.pair_result_dtypes(a.dtype, b.dtype, a.ndim, b.ndim)
-    return (a if da == a.dtype else astype(a, da)), (b if db == b.dtype else astype(b, db))
-
-
-_FLOAT_SCALARS = (float, int)       # a float tensor meets these without changing dtype
-
-
-def _scalar(x, c):
-    """``x`` cast so that meeting the Python scalar ``c`` keeps PyTorch's dtype rules."""
-    if c.__class__ in _PYTHON_NUMBERS and x.dtype.kind in "fc":
-        return x, c                         # (the common case: a float tensor keeps its dtype)
-    target = dtypes.scalar_result_dtype(x.dtype, c)
-    if isinstance(c, np.generic):
-        c = c.item()
-    elif c.__class__ not in _PYTHON_NUMBERS:        # subclasses (t.size, IntEnum...) as such
-        c = next((kind(c) for kind in (int, float, complex) if isinstance(c, kind)), c)
-    return (x if target == x.dtype else astype(x, target)), c
-
-
-def _binary(op, a, b):
-    if not isinstance(b, Tensor):
-        b = as_operand(b, a)
-    if not isinstance(a, Tensor):
-        a = as_operand(a, b)
-    return apply(op, *_promote(a, b))
-
-
-def _common_cases_first(op, scalar_op, negate=False, floats_only=False):
-    """Decorates the general form of ``+ - * / **`` with the common cases, tried first in the
-    same frame (no extra call on them): two tensors of one dtype (``floats_only``: of one
-    float dtype) go to ``op``, a float tensor and a Python float or int to ``scalar_op``
-    (``negate``: with the number's negation)."""
-    def decorate(general):
-        def common_cases_first(a, b):
-            if isinstance(a, Tensor):
-                if isinstance(b, Tensor):
-                    if a.dtype == b.dtype and (not floats_only or a.dtype.kind in "fc"):
-                        return apply(op, a, b)
-                elif b.__class__ in _FLOAT_SCALARS and a.dtype.kind == "f":
-                    return apply_scalar(scalar_op, a, -b if negate else b)
-            return general(a, b)
-        return functools.wraps(general)(common_cases_first)
-    return decorate
-
-
 @_common_cases_first(Add, AddScalar)
-def add(a, b):
-    """``a + b`` with broadcasting; either may be a Python scalar."""
+def _add(a, b):
+    """``a + b`` with broadcasting; either may be a Python scalar (the ``+`` operator)."""
     if _is_scalar(b):
         return apply_scalar(AddScalar, *_scalar(a, b))
     if _is_scalar(a):
-        return add(b, a)
+        return _add(b, a)
     return _binary(Add, a, b)
 
 
 @_common_cases_first(Sub, AddScalar, negate=True)
-def sub(a, b):
-    """``a - b`` with broadcasting; either may be a Python scalar."""
+def _sub(a, b):
+    """``a - b`` with broadcasting; either may be a Python scalar (the ``-`` operator)."""
     if _is_scalar(b):
         x, c = _scalar(a, b)
         return apply_scalar(AddScalar, x, -c)
@@ -324,8 +256,9 @@ def mul(a, b):
 
 
 @_common_cases_first(Div, DivScalar, floats_only=True)
-def div(a, b):
-    """``a / b`` with broadcasting (true division: integer tensors give float32)."""
+def true_divide(a, b):
+    """``a / b`` with broadcasting (true division: integer tensors give float32), as
+    ``torch.true_divide`` and the ``/`` operator."""
     if _is_scalar(b):
         return apply_scalar(DivScalar, *_scalar(_float(a), b))
     if _is_scalar(a):
@@ -366,23 +299,21 @@ def minimum(a, b):
     return _binary(Minimum, *_tensor_pair(a, b))
 
 
-def _tensor_pair(a, b):
-    if _is_scalar(b):
-        b = full((), b, dtype=dtypes.scalar_result_dtype(a.dtype, b), device=a.device)
-    if _is_scalar(a):
-        a = full((), a, dtype=dtypes.scalar_result_dtype(b.dtype, a), device=b.device)
-    if not isinstance(a, Tensor):
-        a = as_operand(a, b)
-    if not isinstance(b, Tensor):
-        b = as_operand(b, a)
-    return a, b
+def where(condition, input=None, other=None):
+    """``input`` where ``condition`` (a bool tensor) is true, else ``other``; all three
+    broadcast, and either value may be a Python number (two numbers give a tensor of the
+    dtype they meet in: int64, float32...). With ``condition`` alone, as
+    ``torch.where(cond)``: ``nonzero(cond, as_tuple=True)``.
 
+    Example::
 
-def where(cond, a=None, b=None):
-    """``a`` where ``cond`` (a bool tensor) is true, else ``b``; all three broadcast. With
-    ``cond`` alone, as ``torch.where(cond)``: ``nonzero(cond, as_tuple=True)``."""
+        >>> c = gpugrad.tensor([True, False])
+        >>> gpugrad.where(c, 1, 0), gpugrad.where(c, gpugrad.ones(2), 0.5).tolist()
+        (tensor([1, 0], device='cpu', dtype=int64), [1.0, 0.5])
+    """
+    cond, a, b = condition, input, other
     if a is None and b is None:
-        from .scatter_ops import nonzero        # (scatter_ops builds on this module)
+        from .counting import nonzero           # (counting builds on this module)
         return nonzero(cond, as_tuple=True)
     if not isinstance(cond, Tensor):
         cond = as_operand(cond, a if isinstance(a, Tensor) else b)
@@ -390,7 +321,10 @@ def where(cond, a=None, b=None):
         raise TypeError(f"where: the condition must be a bool tensor, not {cond.dtype}; "
                         f"compare first, e.g. where(x > 0, x, 0)")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError("where needs at least one of a and b to be a tensor")
+        if not (_is_scalar(a) and _is_scalar(b)):
+            raise TypeError(f"where: input and other must be tensors or numbers, not "
+                            f"{type(a).__name__} and {type(b).__name__}")
+        a, b = number_pair(a, b, cond.device)
     like = a if isinstance(a, Tensor) else b
     a, b = _tensor_pair(a, b) if _is_scalar(a) or _is_scalar(b) else (a, b)
     if not isinstance(a, Tensor):
@@ -399,3 +333,57 @@ def where(cond, a=None, b=None):
         b = as_operand(b, like)
     a, b = _promote(a, b)
     return apply(Where, cond, a, b)
+
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other`` with broadcasting; either may be a Python number, as
+    ``torch.add`` (the ``+`` operator skips ``alpha``).
+
+    Example::
+
+        >>> gpugrad.add(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([1.0, 1.0]), alpha=3).tolist()
+        [4.0, 5.0]
+    """
+    return _add(input, other if alpha == 1 else _alpha_times(other, alpha, input, "add"))
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other`` with broadcasting; either may be a Python number, as
+    ``torch.sub`` (also ``subtract``).
+
+    Example::
+
+        >>> gpugrad.sub(gpugrad.tensor([1.0, 2.0]), 1, alpha=0.5).tolist()
+        [0.5, 1.5]
+    """
+    return _sub(input, other if alpha == 1 else _alpha_times(other, alpha, input, "sub"))
+
+
+def _alpha_times(other, alpha, input, name):
+    integral = all(not isinstance(v, Tensor) or v.dtype.kind in "biu" for v in (input, other))
+    if integral and isinstance(alpha, (float, np.floating)):
+        raise TypeError(f"{name}: for integer tensors alpha must be an integer, not {alpha!r} "
+                        f"(as PyTorch); convert the tensors first, e.g. x.float()")
+    return other * alpha if _is_scalar(other) else mul(other, alpha)
+
+
+def div(input, other, *, rounding_mode=None):
+    """``input / other`` with broadcasting, as ``torch.div``: true division (integers give
+    float32) when ``rounding_mode`` is None; ``"trunc"`` rounds the quotient toward zero and
+    ``"floor"`` down (Python's ``//``), keeping integer dtypes, with zero gradient.
+
+    Example::
+
+        >>> a = gpugrad.tensor([-7, 7])
+        >>> gpugrad.div(a, 2).tolist(), gpugrad.div(a, 2, rounding_mode="trunc").tolist()
+        ([-3.5, 3.5], [-3, 3])
+        >>> gpugrad.div(a, 2, rounding_mode="floor").tolist()
+        [-4, 3]
+    """
+    if rounding_mode is None:
+        return true_divide(input, other)
+    from .division import rounded_divide            # (division builds on this module's kin)
+    return rounded_divide(input, other, rounding_mode)
+
+
+divide, multiply, subtract = div, mul, sub          # PyTorch's longer spellings

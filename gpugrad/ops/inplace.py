@@ -34,76 +34,16 @@ from ..autograd.saved_hooks import is_checkpoint_recomputing
 from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, written
 from . import batching as _batching
-from .elementwise import add, as_operand, mul, sub, div
-from .record import Op, apply, record, zeros_with
+from . import record as _record_module
+from .elementwise import _add as add, _sub as sub, as_operand, mul, true_divide as div
+from .record import apply, record
 from .unary import Clone
-from .reduce import sum_to
 from .indexing import GetItem, normalize_index
 from . import view_replay
+from .region_write import SetItem
 from ..tensor import Tensor
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
-
-
-class SetItem(Op):
-    """``x`` with ``x[index] = v`` (out of place; the in-place form records this)."""
-
-    @staticmethod
-    def vmap(xs, batched, index, scatter_free):
-        if any(isinstance(p, _batching.Mapped) for p in index):
-            return None
-        (x, v), (bx, bv) = xs, batched
-        x = _batching.with_batch(x, bx, (x if bx else v).shape[0])
-        if bv:
-            v = _batching.lift(v, _batching.selected_ndim(x.ndim - 1, index))
-        return apply(SetItem, x, v, index=_batching.batched_index(index, x.shape[0]),
-                     scatter_free=scatter_free)
-
-    @staticmethod
-    def forward(xp, x, v, index, scatter_free):
-        out = x.copy()
-        out[index] = v
-        return out
-
-    @staticmethod
-    def vjp(ctx, g):
-        gx = apply(ZeroAt, g, index=ctx.index) if ctx.needs(0) else None
-        gv = None
-        if ctx.needs(1):
-            picked = apply(GetItem, g, index=ctx.index, scatter_free=ctx.scatter_free)
-            gv = sum_to(picked, ctx.shapes[1])
-        return gx, gv
-
-    @staticmethod
-    def jvp(ctx, tx, tv):
-        like = tx if tx is not None else tv
-        tx = tx if tx is not None else zeros_with(like, ctx.shapes[0], ctx.dtypes[0])
-        tv = tv if tv is not None else zeros_with(like, ctx.shapes[1], ctx.dtypes[1])
-        return apply(SetItem, tx, tv, index=ctx.index, scatter_free=ctx.scatter_free)
-
-
-class ZeroAt(Op):
-    """``g`` with zeros written at ``index`` (the part of a gradient that was overwritten)."""
-
-    @staticmethod
-    def vmap(xs, batched, index):
-        if any(isinstance(p, _batching.Mapped) for p in index):
-            return None
-        return apply(ZeroAt, xs[0], index=_batching.batched_index(index, xs[0].shape[0]))
-
-    @staticmethod
-    def forward(xp, g, index):
-        out = g.copy()
-        out[index] = 0
-        return out
-
-    @staticmethod
-    def vjp(ctx, g):
-        return apply(ZeroAt, g, index=ctx.index)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(ZeroAt, t, index=ctx.index)
 
 
 def _check(t, name: str, operands) -> bool:
@@ -111,6 +51,8 @@ def _check(t, name: str, operands) -> bool:
     (for reverse mode, or because a forward-mode tangent is involved)."""
     grad_mode = _state.grad_enabled
     capturing = is_checkpoint_recomputing()     # a checkpoint's recomputation: values only
+    if t._base is not None and _record_module._views_may_be_stale:
+        view_replay.refresh_grown(name, (t,))   # (its base took a graph since it was taken)
     if grad_mode and not capturing and t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}, {t.dtype}) "
@@ -135,7 +77,7 @@ def _check_view(t, name: str, grad_mode: bool) -> None:
             f"transpose...) of a leaf tensor that requires grad, which cannot be modified in "
             f"place while grad mode is on. Update the leaf under `with gpugrad.no_grad():`, "
             f"or work on a copy: y = x.clone(), then modify y's view.")
-    if base._requires_grad and t.grad_fn is None and t._view_epoch == t._version.rebased:
+    if base._requires_grad and t.grad_fn is None and t._view_epoch >= t._version.rebased:
         raise RuntimeError(
             f"{name}: this tensor (shape {tuple(t.shape)}) shares memory with a tensor that "
             f"requires grad, but was made from it under no_grad() or by detach(), so the "
@@ -191,11 +133,14 @@ def _record(t, name: str, compute, copy_old: bool):
     result = compute(old)
     _write(t, name, _copy_into, result._array)
     if result.grad_fn is not None:
+        gained = not t._requires_grad
         t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
     elif result._requires_grad:          # graph-free recording (a recomputation)
         t._requires_grad = True
     if result.grad_fn is not None or result._tangents:
         t._version.rebased += 1          # views taken before this are made again when used
+        if result.grad_fn is not None and gained:
+            view_replay.note_graph_gained(t)
     t._tangents = result._tangents
     return t
 
@@ -218,11 +163,14 @@ def _record_view(t, name: str, compute):
     _write(t, name, _copy_into, result._array)
     new = record(SetItem, (old, result), Tensor._wrap(base._array),
                  {"index": parts, "scatter_free": True}, (base._array, result._array))
+    gained = new.grad_fn is not None and not base._requires_grad
     if new.grad_fn is not None:
         base.grad_fn, base.output_nr, base._requires_grad = new.grad_fn, 0, True
     base._tangents = new._tangents
     if new.grad_fn is not None or new._tangents:
         base._version.rebased += 1      # the base's other views are made again when used
+        if gained:
+            view_replay.note_graph_gained(base)
         view_replay.regenerate(name, t, parts)
     return t
 
@@ -253,7 +201,7 @@ def _batched_in_place(t, name: str, operands, compute, copy_old: bool):
     old.grad_fn, old.output_nr, old._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     old._tangents = t._tangents
     result = compute(old)
-    copy_(t._value, result._value)
+    _copy_with(t._value, result._value, _copy_into)
     t._version.value += 1
     if result.grad_fn is not None:
         t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
@@ -267,7 +215,8 @@ def _plain_operand(t, other):
     compiled and both are NumPy (a Python number or a NumPy tensor that does not require
     grad), else None: the common case, which needs none of the checks."""
     if t._requires_grad or _state.vmap_levels or _compiling.recorder is not None or \
-            dual_levels._state.levels or t._array.__class__ is not np.ndarray:
+            dual_levels._state.levels or t._array.__class__ is not np.ndarray or \
+            (t._base is not None and _record_module._views_may_be_stale):
         return None
     if other.__class__ in (float, int):
         return other
@@ -338,14 +287,22 @@ def zero_(t):
 
 
 def copy_(t, src):
-    """The values of ``src`` (broadcast to ``t``'s shape) copied into ``t``, in place."""
+    """The values of ``src`` (broadcast to ``t``'s shape) copied into ``t``, in place,
+    converted to ``t``'s dtype as PyTorch's ``copy_`` converts them (floats into an integer
+    tensor are truncated toward zero; ``add_`` and the other in-place ops refuse that)."""
+    return _copy_with(t, src, _cast_into)
+
+
+def _copy_with(t, src, write):
+    """``copy_`` with the raw ``write`` of its plain path: ``_cast_into`` (any conversion)
+    or ``_copy_into`` (refusing float into int: an in-place op's own result)."""
     if _state.vmap_levels and _batched_operands(t, (src,)):
         return _batched_in_place(t, "copy_", (src,), lambda old: _overwrite(old, src, (Ellipsis,),
                                                                             True), copy_old=False)
     if _check(t, "copy_", (src,)):
         return _record(t, "copy_", lambda old: _overwrite(old, src, (Ellipsis,), True),
                        copy_old=False)
-    return _write(t, "copy_", _copy_into, _raw(src, t))
+    return _write(t, "copy_", write, _raw(src, t))
 
 
 def written_back(t, fn, *args, **kwargs):
@@ -360,7 +317,7 @@ def written_back(t, fn, *args, **kwargs):
         >>> written_back(x, gpugrad.relu) is x, x.tolist()
         (True, [0.0, 2.0])
     """
-    return copy_(t, fn(apply(Clone, t), *args, **kwargs))
+    return _copy_with(t, fn(apply(Clone, t), *args, **kwargs), _copy_into)
 
 
 def in_place_method(fn, name: str | None = None, reads: bool = True):
@@ -372,7 +329,7 @@ def in_place_method(fn, name: str | None = None, reads: bool = True):
     def method(self, *args, **kwargs):
         if reads:
             return written_back(self, fn, *args, **kwargs)
-        return copy_(self, fn(self, *args, **kwargs))
+        return _copy_with(self, fn(self, *args, **kwargs), _copy_into)
     method.__name__ = method.__qualname__ = name + "_"
     method.__doc__ = f"``{name}`` in place (``t.copy_(t.{name}(...))``)."
     return method
@@ -398,6 +355,10 @@ def _copy(a):
 
 def _copy_into(a, value):
     backend.xp_of(a).copyto(a, value, casting="same_kind")
+
+
+def _cast_into(a, value):
+    backend.xp_of(a).copyto(a, value, casting="unsafe")
 
 
 def _ufunc_into(a, ufunc, value):

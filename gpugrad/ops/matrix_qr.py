@@ -1,6 +1,7 @@
 """The QR decomposition, as ``torch.linalg.qr`` (one record, its two results packed as in
-matrix_common.py). Batches (..., m, n); differentiable for square and tall matrices, with
-the rules of M. Seeger et al. / PyTorch's linalg_qr_backward written in gpugrad ops.
+matrix_common.py). Batches (..., m, n); differentiable for every shape, with
+the rules of M. Seeger et al. / PyTorch's linalg_qr_backward written in gpugrad ops (wide
+matrices through their square left block, as PyTorch's).
 
 Example::
 
@@ -19,6 +20,7 @@ from .matrix_common import (checked_matrix, constant, eye, mT, on_the_batch, pac
                             pack_tensors, tril_mask, unpack)
 from .matrix_functions import Solve
 from .record import Op, apply
+from .shape import concatenate
 
 __all__: list = []
 
@@ -42,10 +44,6 @@ def _qr_differentiable(shape, mode: str) -> None:
         raise RuntimeError(f"linalg.qr: the QR decomposition is not differentiable when "
                            f"mode='complete' and nrows > ncols (shape {tuple(shape)}); "
                            f"use mode='reduced'")
-    if m < n:
-        raise NotImplementedError(f"linalg.qr: gpugrad differentiates the QR decomposition "
-                                  f"of square and tall matrices only, got shape "
-                                  f"{tuple(shape)}; decompose A.mT instead")
 
 
 class Qr(Op):
@@ -53,7 +51,9 @@ class Qr(Op):
     "reduced", "complete" or "r": R alone). Differentiable for square and tall A (m >= n):
     with X = Q^T dA R^-1 and C = tril(X, -1) - tril(X, -1)^T, dR = (X - C) R and
     dQ = dA R^-1 - Q (X - C); the cotangent (gQ + Q sym(R gR^T - gQ^T Q)) R^-T, sym(M) the
-    symmetric matrix with M's lower triangle."""
+    symmetric matrix with M's lower triangle. Wide A = [X | Y] (m < n), R = [U | V]: X = Q U
+    is square, V = Q^T Y, so dV = Q^T (dY - dQ V), and the cotangents are X's with
+    gQ + Y gV^T for gQ, and gY = Q gV (PyTorch's linalg_qr_backward)."""
 
     save = "ans"
 
@@ -67,24 +67,46 @@ class Qr(Op):
     @staticmethod
     def vjp(ctx, g):
         _qr_differentiable(ctx.shapes[0], ctx.mode)
-        n = ctx.shapes[0][-1]
+        m, n = ctx.shapes[0][-2:]
         (q, r), (gq, gr) = unpack(ctx.ans, _qr_shapes(ctx.shapes[0], "reduced")), \
             unpack(g, _qr_shapes(ctx.shapes[0], "reduced"))
-        m = matmul(r, mT(gr)) - matmul(mT(gq), q)
-        lower = m * tril_mask(m, n, -1)
-        b = gq + matmul(q, lower + mT(lower) + m * eye(m, n))
-        return mT(_solve(r, mT(b)))
+        if m >= n:
+            return _tall_vjp(q, r, gq, gr)
+        y, gv = matmul(q, r[..., m:]), gr[..., m:]       # Y = Q V: no need to save A
+        gx = _tall_vjp(q, r[..., :m], gq + matmul(y, mT(gv)), gr[..., :m])
+        return concatenate([gx, matmul(q, gv)], -1)
 
     @staticmethod
     def jvp(ctx, t):
         _qr_differentiable(ctx.shapes[0], ctx.mode)
-        n = ctx.shapes[0][-1]
+        m, n = ctx.shapes[0][-2:]
         q, r = unpack(ctx.ans, _qr_shapes(ctx.shapes[0], "reduced"))
-        t_rinv = mT(_solve(mT(r), mT(t)))
-        x = matmul(mT(q), t_rinv)
-        lower = x * tril_mask(x, n, -1)
-        x_c = x - lower + mT(lower)
-        return pack_tensors(t_rinv - matmul(q, x_c), matmul(x_c, r), batch_ndim=r.ndim - 2)
+        if m >= n:
+            dq, dr = _tall_jvp(q, r, t)
+        else:
+            dq, du = _tall_jvp(q, r[..., :m], t[..., :m])
+            dv = matmul(mT(q), t[..., m:] - matmul(dq, r[..., m:]))
+            dr = concatenate([du, dv], -1)
+        return pack_tensors(dq, dr, batch_ndim=r.ndim - 2)
+
+
+def _tall_vjp(q, r, gq, gr):
+    """The cotangent of A (m, n), m >= n, from those of its reduced Q and R."""
+    n = r.shape[-1]
+    m = matmul(r, mT(gr)) - matmul(mT(gq), q)
+    lower = m * tril_mask(m, n, -1)
+    b = gq + matmul(q, lower + mT(lower) + m * eye(m, n))
+    return mT(_solve(r, mT(b)))
+
+
+def _tall_jvp(q, r, t):
+    """(dQ, dR) of the reduced QR of A (m, n), m >= n, along tangent t."""
+    n = r.shape[-1]
+    t_rinv = mT(_solve(mT(r), mT(t)))
+    x = matmul(mT(q), t_rinv)
+    lower = x * tril_mask(x, n, -1)
+    x_c = x - lower + mT(lower)
+    return t_rinv - matmul(q, x_c), matmul(x_c, r)
 
 
 Qr.vmap = on_the_batch(Qr)
@@ -97,8 +119,9 @@ def _solve(a, b):
 def qr(A, mode: str = "reduced"):
     """``(Q, R)`` with ``A = Q @ R``, Q with orthonormal columns and R upper triangular, as
     ``torch.linalg.qr``: ``mode`` "reduced" (Q (m, k), R (k, n)), "complete" (Q (m, m),
-    R (m, n)) or "r" (R alone, Q empty). Differentiable for square and tall matrices
-    (m >= n), not with mode "r" (as PyTorch's) nor "complete" for tall ones.
+    R (m, n)) or "r" (R alone, Q empty). Differentiable, but not with mode "r" (as
+    PyTorch's) nor "complete" for tall matrices (m > n). For wide ones (m < n) the gradient
+    needs the left square block of A to be invertible (as PyTorch's).
 
     Shapes: (..., m, n) -> Q and R as above, k = min(m, n).
 

@@ -13,15 +13,16 @@ Example::
 
 from __future__ import annotations
 
-from .. import backend, creation, creation_like
+from .. import backend, creation, creation_like, random_sampling
 from ..autograd.batched import innermost_array
 from ..tensor import Tensor
 from .record import apply
-from . import (activation, compare, contractions, cumulative, diagonal, elementwise, indexing,
-               inplace, linalg, matrix_decompositions, matrix_functions, norms,
-               numpy_protocol, order_statistics, pointwise, product, rearrange, reduce,
-               scatter_ops, selection, shape, sorting, special, statistics, trigonometric,
-               unary)
+from . import (activation, arithmetic, bitwise, compare, contractions, cumulative, diagonal,
+               division, elementwise, indexing, counting, inplace, linalg,
+               matrix_decompositions, matrix_exp, matrix_functions, norms, numpy_protocol,
+               order_statistics, pointwise, product, rearrange, reduce, scatter_ops,
+               scatter_reduce, selection, shape, sorting, special, statistics, tensor_info,
+               trigonometric, unary)
 
 
 def _reflected(fn):
@@ -181,12 +182,24 @@ def _split(self, split_size, dim=0):
     return selection.split(self, split_size, dim)
 
 
+def _where(self, condition, other):
+    """``where(condition, self, other)``, as PyTorch's ``t.where(condition, other)``."""
+    return elementwise.where(condition, self, other)
+
+
+def _div_(self, other, *, rounding_mode=None):
+    """``self /= other`` in place (with ``rounding_mode``: rounded, as ``div``)."""
+    if rounding_mode is None:
+        return inplace.div_(self, other)
+    return inplace.written_back(self, elementwise.div, other, rounding_mode=rounding_mode)
+
+
 METHODS = {
     # arithmetic operators
-    "__add__": elementwise.add, "__radd__": _reflected(elementwise.add),
-    "__sub__": elementwise.sub, "__rsub__": _reflected(elementwise.sub),
+    "__add__": elementwise._add, "__radd__": _reflected(elementwise._add),
+    "__sub__": elementwise._sub, "__rsub__": _reflected(elementwise._sub),
     "__mul__": elementwise.mul, "__rmul__": _reflected(elementwise.mul),
-    "__truediv__": elementwise.div, "__rtruediv__": _reflected(elementwise.div),
+    "__truediv__": elementwise.true_divide, "__rtruediv__": _reflected(elementwise.true_divide),
     "__pow__": elementwise.pow, "__rpow__": _reflected(elementwise.pow),
     "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
     "__neg__": unary.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
@@ -194,8 +207,7 @@ METHODS = {
     "__lt__": _compare(compare.less), "__le__": _compare(compare.less_equal),
     "__gt__": _compare(compare.greater), "__ge__": _compare(compare.greater_equal),
     "__eq__": _compare(compare.equal), "__ne__": _compare(compare.not_equal),
-    "__and__": compare.logical_and, "__or__": compare.logical_or,
-    "__xor__": compare.logical_xor, "__invert__": compare.logical_not,
+    # (& | ^ ~ << >> and their in-place forms: bitwise.py; // and %: division.py)
     # NumPy functions and ufuncs called on tensors (np.sum(t), ndarray * t)
     "__array_function__": numpy_protocol.array_function,
     "__array_ufunc__": numpy_protocol.array_ufunc,
@@ -206,6 +218,9 @@ METHODS = {
     # element-wise
     "add": elementwise.add, "sub": elementwise.sub, "mul": elementwise.mul,
     "div": elementwise.div, "pow": elementwise.pow, "neg": unary.neg,
+    "true_divide": elementwise.true_divide, "divide": elementwise.divide,
+    "multiply": elementwise.mul, "subtract": elementwise.sub,
+    "absolute": unary.absolute, "negative": unary.negative, "where": _where,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt,
     "erf": special.erf, "log1p": special.log1p, "expm1": special.expm1,
     "abs": unary.abs, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
@@ -222,6 +237,14 @@ METHODS = {
     "var": reduce.var, "std": reduce.std,
     "logsumexp": reduce.logsumexp, "argmax": compare.argmax, "argmin": compare.argmin,
     "any": compare.any, "all": compare.all,
+    # comparisons and logic by name
+    "eq": compare.equal, "ne": compare.not_equal, "lt": compare.less, "le": compare.less_equal,
+    "gt": compare.greater, "ge": compare.greater_equal, "greater": compare.greater,
+    "less": compare.less, "greater_equal": compare.greater_equal,
+    "less_equal": compare.less_equal, "not_equal": compare.not_equal,
+    "isclose": compare.isclose, "equal": compare.tensors_equal,
+    "logical_and": compare.logical_and, "logical_or": compare.logical_or,
+    "logical_xor": compare.logical_xor, "logical_not": compare.logical_not,
     # shapes
     "reshape": shape.reshape, "view": shape.reshape,
     "permute": shape.permute, "transpose": shape.transpose,
@@ -231,7 +254,7 @@ METHODS = {
     # devices and dtypes
     "to": _to,
     # in place
-    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_,
+    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": _div_,
     "zero_": inplace.zero_, "fill_": inplace.fill_, "copy_": inplace.copy_,
     # PyTorch's spellings (selection.py, norms.py, cumulative.py, sorting.py, creation_like.py)
     "gather": selection.gather, "index_select": selection.index_select,
@@ -249,11 +272,23 @@ METHODS = {
     "new_tensor": creation_like.new_tensor,
     "masked_fill_": _in_place(selection.masked_fill), "clamp_": _in_place(unary.clamp),
     "uniform_": _in_place(_uniform, reads=False), "normal_": _in_place(_normal, reads=False),
+    "bernoulli": random_sampling.bernoulli, "multinomial": random_sampling.multinomial,
+    "bernoulli_": _in_place(random_sampling.bernoulli_fill, name="bernoulli", reads=False),
+    "is_floating_point": creation_like.is_floating_point,
+    "abs_": _in_place(unary.abs), "absolute_": _in_place(unary.absolute),
+    "neg_": _in_place(unary.neg), "negative_": _in_place(unary.negative),
+    "exp_": _in_place(unary.exp), "log_": _in_place(unary.log), "sqrt_": _in_place(unary.sqrt),
+    "pow_": _in_place(elementwise.pow), "square_": _in_place(elementwise.square),
+    "sigmoid_": _in_place(activation.sigmoid), "tanh_": _in_place(activation.tanh),
+    "relu_": _in_place(activation.relu), "sign_": _in_place(compare.sign),
+    "clip_": _in_place(unary.clip, "clip"), "true_divide_": _in_place(elementwise.true_divide),
+    "subtract_": inplace.sub_, "multiply_": inplace.mul_, "divide_": _div_,
 }
 
 
-for _module in (trigonometric, pointwise, rearrange, scatter_ops, contractions, statistics,
-                order_statistics, matrix_functions, matrix_decompositions):
+for _module in (trigonometric, pointwise, rearrange, scatter_ops, scatter_reduce, counting,
+                contractions, statistics, order_statistics, matrix_functions,
+                matrix_decompositions, matrix_exp, bitwise, division, arithmetic, tensor_info):
     METHODS.update(_module.METHODS)         # (each module lists the Tensor methods it adds)
 
 

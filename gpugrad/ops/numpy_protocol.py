@@ -70,6 +70,16 @@ def _index_reduction(op):
     return call
 
 
+def _values_reduction(op):
+    """np.max/np.min: gpugrad's values over NumPy's ``axis`` (a positional int would be
+    PyTorch's dim, giving (values, indices))."""
+    def call(a, axis=None, out=None, keepdims=False, initial=_UNSET, where=_UNSET):
+        if out is not None or initial is not _UNSET or where is not _UNSET:
+            return _UNSET
+        return op(a, axis=axis, keepdims=keepdims)
+    return call
+
+
 def _variance(op):
     def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=_UNSET):
         if dtype is not None or out is not None:
@@ -106,7 +116,7 @@ def _size(a, axis=None):
 
 _FUNCTIONS = {
     np.sum: _reduction(reduce.sum), np.mean: _reduction(reduce.mean),
-    np.max: _index_reduction(reduce.max), np.min: _index_reduction(reduce.min),
+    np.max: _values_reduction(reduce.max), np.min: _values_reduction(reduce.min),
     np.any: _index_reduction(compare.any), np.all: _index_reduction(compare.all),
     np.argmax: _index_reduction(compare.argmax), np.argmin: _index_reduction(compare.argmin),
     np.var: _variance(reduce.var), np.std: _variance(reduce.std),

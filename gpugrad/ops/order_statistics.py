@@ -1,6 +1,7 @@
 """Order statistics as PyTorch has them: ``median`` (the lower median; with ``dim``,
-values and indices) and ``quantile`` (its five interpolations), composites of gpugrad's
-sort and gather, so their gradients go to the elements they pick.
+values and indices), ``kthvalue``, ``quantile`` (its five interpolations), and the
+``(values, indices)`` of ``max(x, dim)``/``min(x, dim)`` (``extreme_along``): composites of
+gpugrad's sort, argmax and gather, so their gradients go to the elements they pick.
 
 Example::
 
@@ -27,9 +28,82 @@ from .elementwise import where
 from .reduce import checked_dim
 from .selection import gather
 
-__all__ = ["median", "quantile"]
+__all__ = ["median", "kthvalue", "quantile"]
 
 ValuesIndices = reduce.ValuesIndices
+
+
+def _result_type(name: str, qualname: str) -> type:
+    """A ``(values, indices)`` named pair whose type is called ``name``, as PyTorch's
+    ``torch.return_types.<name>``; ``qualname``: the module attribute that holds it."""
+    return type(name, (ValuesIndices,), {"__slots__": (), "__module__": __name__,
+                                         "__qualname__": qualname})
+
+
+MaxResult = _result_type("max", "MaxResult")
+MinResult = _result_type("min", "MinResult")
+KthvalueResult = _result_type("kthvalue", "KthvalueResult")
+
+
+def _pick(input, axis: int, indices, keepdim: bool, pair: type):
+    """``pair(values, indices)``: ``input`` gathered at ``indices`` (size 1 along ``axis``),
+    both squeezed there unless ``keepdim``."""
+    values = gather(input, axis, indices)
+    if not keepdim:
+        values, indices = shape.squeeze(values, axis), shape.squeeze(indices, axis)
+    return pair(values, indices)
+
+
+def extreme_along(largest: bool, input, axis: int, keepdim: bool):
+    """``max(input, dim)`` (``largest``) or ``min(input, dim)``: the first largest (smallest)
+    element along ``axis`` (a non-negative int; NaN counts as the extreme) and its index, as
+    PyTorch's; the gradient goes to that index alone (ties do not share it, unlike the
+    full reduction's and amax's).
+
+    Example::
+
+        >>> x = gpugrad.tensor([1.0, 3.0, 3.0], requires_grad=True)
+        >>> values, indices = gpugrad.max(x, 0)
+        >>> values.backward()
+        >>> indices.item(), x.grad.tolist()
+        (1, [0.0, 1.0, 0.0])
+    """
+    name, pair = ("max", MaxResult) if largest else ("min", MinResult)
+    if input.ndim == 0:                     # the value itself, at index 0
+        return pair(input * 1 if input.dtype.kind in "fc" else input, compare.argmax(input))
+    if input.shape[axis] == 0:
+        raise IndexError(f"{name}: dimension {axis} of the tensor of shape "
+                         f"{tuple(input.shape)} is empty, so it has no {name}imum; reduce a "
+                         f"non-empty dimension")
+    arg = compare.argmax if largest else compare.argmin
+    return _pick(input, axis, arg(input, axis=axis, keepdims=True), keepdim, pair)
+
+
+def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
+    """``(values, indices)``: the ``k``-th smallest element (``k`` from 1) along ``dim`` and
+    where it is, as ``torch.kthvalue`` (NaN counts as the largest; tied values: the index of
+    one of them). The gradient goes to that index.
+
+    Shapes: (..., n, ...) -> two tensors without ``dim`` (size 1 there with ``keepdim``).
+
+    Example::
+
+        >>> x = gpugrad.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+        >>> values, indices = x.kthvalue(2)
+        >>> values.tolist(), indices.tolist()
+        ([2.0, 4.0], [2, 2])
+    """
+    axis = checked_dim(input, dim, "kthvalue")
+    n = input.shape[axis] if input.ndim else 1
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n:
+        raise ValueError(f"kthvalue: k must be an int from 1 to the size of dimension {dim} "
+                         f"({n}), got {k!r}")
+    if input.ndim == 0:
+        return KthvalueResult(input * 1 if input.dtype.kind in "fc" else input,
+                              compare.argmax(input))
+    order = sorting.argsort(input, axis)
+    picked = order[(slice(None),) * axis + (slice(k - 1, k),)]
+    return _pick(input, axis, picked, keepdim, KthvalueResult)
 
 
 def median(input, dim=None, keepdim: bool = False):
@@ -162,4 +236,4 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     return out[0] if scalar_q else out
 
 
-METHODS: dict = {"median": median, "quantile": quantile}
+METHODS: dict = {"median": median, "kthvalue": kthvalue, "quantile": quantile}

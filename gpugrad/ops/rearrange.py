@@ -23,8 +23,9 @@ import numpy as np
 
 from .. import creation
 from ..tensor import Tensor
-from . import elementwise, indexing, inplace, selection, shape, unary
+from . import elementwise, indexing, inplace, masked, selection, shape, splitting, unary
 from .reduce import checked_dim
+from .shape_errors import ShapeError
 
 __all__ = ["unbind", "narrow", "flip", "fliplr", "flipud", "roll", "tril", "triu", "tile",
            "expand_as", "reshape_as", "broadcast_tensors", "broadcast_shapes", "meshgrid",
@@ -36,7 +37,7 @@ def _dims(dims, x, op: str) -> tuple:
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     axes = tuple(checked_dim(x, d, op) for d in dims)
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{op}: dims {dims} name a dimension twice")
+        raise ShapeError(f"{op}: dims {dims} name a dimension twice")
     return axes
 
 
@@ -81,7 +82,7 @@ def narrow(input, dim: int, start, length: int):
                          f"{n} (expected {-n} to {n})")
     start = start % n if start < 0 else start
     if length < 0 or start + length > n:
-        raise ValueError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+        raise ShapeError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
                          f"{dim}'s size {n} (or length is negative)")
     index = (slice(None),) * axis + (slice(start, start + length),)
     return indexing.getitem(input, index)
@@ -113,7 +114,7 @@ def fliplr(input):
         [[2, 1], [4, 3]]
     """
     if input.ndim < 2:
-        raise ValueError(f"fliplr: the input must have at least 2 dimensions, got shape "
+        raise ShapeError(f"fliplr: the input must have at least 2 dimensions, got shape "
                          f"{tuple(input.shape)}")
     return flip(input, 1)
 
@@ -127,7 +128,7 @@ def flipud(input):
         [[3, 4], [1, 2]]
     """
     if input.ndim < 1:
-        raise ValueError("flipud: the input must have at least 1 dimension, got a 0-d tensor")
+        raise ShapeError("flipud: the input must have at least 1 dimension, got a 0-d tensor")
     return flip(input, 0)
 
 
@@ -156,13 +157,13 @@ def roll(input, shifts, dims=None):
     shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
     if dims is None:
         if len(shifts) != 1:
-            raise ValueError(f"roll: without dims, give one shift (the flattened tensor is "
+            raise ShapeError(f"roll: without dims, give one shift (the flattened tensor is "
                              f"rolled), got {shifts}")
         flat = shape.reshape(input, -1)
         return shape.reshape(unary.clone(_roll_one(flat, int(shifts[0]), 0)), input.shape)
     dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
     if len(shifts) != len(dims):
-        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+        raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     out = input
     for s, d in zip(shifts, dims):
         out = _roll_one(out, int(s), checked_dim(input, d, "roll"))
@@ -171,7 +172,7 @@ def roll(input, shifts, dims=None):
 
 def _triangle(input, diagonal: int, lower: bool, op: str):
     if input.ndim < 2:
-        raise ValueError(f"{op}: the input must have at least 2 dimensions (matrices or "
+        raise ShapeError(f"{op}: the input must have at least 2 dimensions (matrices or "
                          f"batches of them), got shape {tuple(input.shape)}")
     rows, cols = input.shape[-2:]
     i = creation.arange(rows, device=input.device).reshape(rows, 1)
@@ -256,7 +257,7 @@ def broadcast_shapes(*shapes) -> tuple:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
         listed = ", ".join(str(s) for s in shapes)
-        raise ValueError(f"broadcast_shapes: shapes {listed} cannot be broadcast together "
+        raise ShapeError(f"broadcast_shapes: shapes {listed} cannot be broadcast together "
                          f"(aligned from the right, each dimension must be equal or 1)"
                          ) from None
 
@@ -295,10 +296,10 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     if not tensors:
-        raise ValueError("meshgrid needs at least one tensor")
+        raise ShapeError("meshgrid needs at least one tensor")
     for t in tensors:
         if t.ndim > 1:
-            raise ValueError(f"meshgrid: expects 0-d or 1-d tensors, got shape "
+            raise ShapeError(f"meshgrid: expects 0-d or 1-d tensors, got shape "
                              f"{tuple(t.shape)}")
     flat = [shape.reshape(t, -1) for t in tensors]
     sizes = tuple(t.shape[0] for t in flat)
@@ -347,9 +348,9 @@ def rot90(input, k: int = 1, dims=(0, 1)):
     """
     dims = tuple(dims)
     if len(dims) != 2:
-        raise ValueError(f"rot90: dims must name two dimensions, got {dims}")
+        raise ShapeError(f"rot90: dims must name two dimensions, got {dims}")
     if input.ndim < 2:
-        raise ValueError(f"rot90: the input must have at least 2 dimensions, got shape "
+        raise ShapeError(f"rot90: the input must have at least 2 dimensions, got shape "
                          f"{tuple(input.shape)}")
     d0, d1 = _dims(dims, input, "rot90")
     k = operator.index(k) % 4
@@ -383,3 +384,5 @@ METHODS: dict = {
     "swapdims": swapdims, "rot90": rot90,
     "tril_": inplace.in_place_method(tril), "triu_": inplace.in_place_method(triu),
 }
+METHODS.update(masked.METHODS)          # (methods.py installs this module's METHODS only)
+METHODS.update(splitting.METHODS)

@@ -69,8 +69,6 @@ Example (``apply`` runs it and records one node; defining a new ``Op`` registers
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
 from .. import backend
@@ -81,116 +79,12 @@ from ..autograd.graph import Node, SavedTensor, grad_accumulator
 from ..autograd.saved_hooks import _hooks
 from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling
-from ..tensor import Tensor
+from ..tensor import DETACHED, Tensor
+from .op_class import (AXIS, BROADCAST, ELEMENTWISE, LINEAR, REGISTRY, Op,  # noqa: F401
+                       refuse_shadowing)
 
 __all__ = ["Op", "apply", "apply_scalar", "record", "zeros_with", "recording_backward",
            "LINEAR", "ELEMENTWISE", "BROADCAST", "AXIS", "REGISTRY"]
-
-REGISTRY: dict[str, type] = {}
-
-
-class _Shortcut:
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return self.name
-
-
-LINEAR = _Shortcut("LINEAR")            # jvp(t) = op(t): the op is linear in its inputs
-ELEMENTWISE = _Shortcut("ELEMENTWISE")  # jvp(t) = vjp(t): unary op with a diagonal Jacobian
-BROADCAST = _Shortcut("BROADCAST")      # vmap: element-wise; batch dims broadcast in front
-AXIS = _Shortcut("AXIS")                # vmap: one input, its ``axis`` parameter shifted
-
-
-class Op:
-    """Base of every op record. Subclasses define ``forward``, ``vjp``, ``jvp`` and ``save``
-    (see the module docstring); defining one checks ``save`` and the op's parameters."""
-
-    name: str = ""
-    save = ()
-    differentiable = True   # False: outputs never require grad (comparisons, argmax...)
-    view = False            # True: the output may share memory with input 0
-    broadcasts = False      # True: inputs broadcast against each other (better errors)
-    jvp = None
-    vmap = None             # the batching rule: None loops over the batch (with a warning)
-    vjp_accumulate = None   # the vjp with in-place permissions passed in (module docstring)
-    _save_aux = False       # save names "aux": forward returns (output, aux)
-    _open_params = False    # forward takes **params: their names are checked at apply time
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        cls.name = cls.__dict__.get("name") or cls.__name__
-        names = _save_names(cls)
-        cls._save_all_inputs = "xs" in names
-        cls._save_inputs = tuple(int(n[1:]) for n in names if n[0] == "x" and n != "xs")
-        cls._save_ans = "ans" in names
-        cls._save_aux = "aux" in names
-        cls._open_params = _check_params(cls)
-        REGISTRY[cls.name] = cls
-
-
-_SAVE_FORMS = ('"x0", "x1"... (an input), "xs" (all inputs), "ans" (the output) or "aux" (a '
-               'value forward returns beside its output), joined by "+" or spaces, e.g. '
-               'save = "x0 ans"')
-
-
-def _save_names(cls) -> tuple:
-    """The names in ``cls.save`` (a string, or a tuple of strings), each checked."""
-    save = cls.save
-    try:
-        parts = (save,) if isinstance(save, str) else tuple(save)
-    except TypeError:
-        parts = (None,)
-    if not all(isinstance(p, str) for p in parts):
-        raise TypeError(f"{cls.__name__}.save = {save!r}: write a string of names: "
-                        f"{_SAVE_FORMS}")
-    names = tuple(n for part in parts for n in part.replace("+", " ").split())
-    for n in names:
-        if n not in ("xs", "ans", "aux") and \
-                not (n[0] == "x" and n[1:].isdigit() and n.isascii()):
-            raise TypeError(f"{cls.__name__}.save = {save!r}: {n!r} names nothing its rules "
-                            f"can read; name what they read: {_SAVE_FORMS}")
-    return names
-
-
-def _ctx_names() -> frozenset:
-    """What a rule's ``ctx`` already has: the ``Node``'s attributes, methods and fields,
-    and the ``out_shape`` of the forward rules' context (ops/jvp.py). An op parameter
-    is set on the node as an attribute, so it must not take one of these names."""
-    return frozenset(dir(Node)) | Node.FIELDS | {"out_shape"}
-
-
-def _check_params(cls) -> bool:
-    """Refuse a parameter of ``cls.forward`` that would shadow an attribute of the node (op
-    parameters are set on it; inputs, named there too, cannot be told from them here).
-    True when ``forward`` takes ``**params`` (or cannot be read): ``record`` checks those
-    names as they come."""
-    forward = getattr(cls, "forward", None)
-    if forward is None:
-        return False
-    try:
-        parameters = list(inspect.signature(forward).parameters.values())[1:]   # after xp
-    except (TypeError, ValueError):
-        return True
-    for p in parameters:
-        if p.kind is p.VAR_KEYWORD:
-            return True
-        if p.kind is not p.VAR_POSITIONAL:
-            _refuse_shadowing(cls.__name__, p.name)
-    return False
-
-
-def _refuse_shadowing(op_name: str, name: str) -> None:
-    if name in _CTX_NAMES:
-        raise TypeError(
-            f"{op_name}: the op parameter {name!r} would shadow ctx.{name}, which the Node "
-            f"its rules read it from already has (as it has xs, ans, shapes, dtypes, "
-            f"needs(), name()...); give the parameter another name, e.g. {name}_")
-
-
-_CTX_NAMES = _ctx_names()
-
 
 def zeros_with(like, shape: tuple, dtype):
     """A zero tensor of ``shape`` and ``dtype`` on the device of tensor ``like`` (a zero
@@ -257,6 +151,11 @@ def _forward_elsewhere(op, arrays, params) -> tuple:
         return xp, op.forward(xp, *arrays, **params)
 
 
+# Set by view_replay.note_graph_gained once a tensor that did not require grad takes a graph
+# from an in-place op: from then on, views taken of it before are made again when used.
+_views_may_be_stale = False
+
+
 def apply(op, *inputs, **params):
     """Run ``op`` on tensors ``inputs`` and, when needed, record it in the graph."""
     if _state.vmap_levels:
@@ -302,6 +201,8 @@ def apply(op, *inputs, **params):
     if op.view and _is_view_of(out, first, xp):
         share_version(result, inputs[0])
     if _state.grad_enabled and op.differentiable:
+        if _views_may_be_stale:             # (a tensor took a graph in place, once)
+            _view_replay.refresh_grown(op.name, inputs)
         for t in inputs:                    # record() has nothing to do unless one does
             if t._requires_grad:
                 return record(op, inputs, result, params, arrays, aux)
@@ -322,6 +223,8 @@ def apply_scalar(op, x, c):
     if out.__class__ is not np.ndarray and isinstance(out, np.generic):
         out = np.asarray(out)
     result = Tensor._wrap(out)
+    if _views_may_be_stale and x._base is not None:
+        _view_replay.refresh_grown(op.name, (x,))
     if x._requires_grad and _state.grad_enabled:
         return record(op, (x,), result, {"c": c}, (array,))
     return result
@@ -341,9 +244,11 @@ def _is_view_of(out, first, xp) -> bool:
 
 def share_version(view, base) -> None:
     """Make ``view`` a view of ``base``: one version counter, in-place writes noticed."""
-    view._version = base._version
+    counter = base._version
+    view._version = counter
     view._base = base._base if base._base is not None else base
-    view._view_epoch = base._version.rebased
+    # (a view of something detach() made never follows the base's graph: see Tensor.detach)
+    view._view_epoch = counter.rebased if base._view_epoch != DETACHED else DETACHED
 
 
 def record(op, inputs, result, params, arrays=None, aux=None):
@@ -365,7 +270,7 @@ def record(op, inputs, result, params, arrays=None, aux=None):
                 if made_by is None:
                     edge = (grad_accumulator(t), 0)
                 else:
-                    if t._base is not None and t._view_epoch != t._version.rebased:
+                    if t._base is not None and t._view_epoch < t._version.rebased:
                         _view_replay.regenerate(op.name, t)     # its base changed in place
                         made_by = t.grad_fn
                     edge = (made_by, t.output_nr)
@@ -383,7 +288,7 @@ def record(op, inputs, result, params, arrays=None, aux=None):
             if params:
                 if op._open_params:             # forward(**params): names seen only now
                     for name in params:
-                        _refuse_shadowing(op.name, name)
+                        refuse_shadowing(op.name, name)
                 node.__dict__.update(params)
             indices = range(len(inputs)) if op._save_all_inputs else op._save_inputs
             node.save(inputs, result, indices, op._save_ans, aux)
@@ -391,7 +296,7 @@ def record(op, inputs, result, params, arrays=None, aux=None):
             result._requires_grad = True
     if dual_levels._state.levels and op.differentiable:
         for t in inputs:                # (a view whose base changed: its tangents again)
-            if t._base is not None and t._view_epoch != t._version.rebased:
+            if t._base is not None and t._view_epoch < t._version.rebased:
                 _view_replay.regenerate(op.name, t)
         for t in inputs:
             if t._tangents:

@@ -2,11 +2,13 @@
 broadcasting.
 
 Every reduction takes ``axis`` (an int, a tuple, or None for all axes; ``dim`` is accepted
-as in PyTorch) and ``keepdims`` (or ``keepdim``). Example::
+as in PyTorch) and ``keepdims`` (or ``keepdim``), except ``max``/``min``, whose one int
+``dim`` (positional or keyword) gives PyTorch's ``(values, indices)``; their ``axis=``
+gives NumPy's values. Example::
 
     >>> x = gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]])
-    >>> gpugrad.max(x, axis=1).tolist()
-    [5.0, 3.0]
+    >>> gpugrad.max(x, axis=1).tolist(), gpugrad.max(x, 1).indices.tolist()
+    ([5.0, 3.0], [1, 0])
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import warnings
 
 import numpy as np
 
+from ..dtypes import as_dtype
+from ..tensor import Tensor
 from .record import AXIS, LINEAR, Op, apply
 from . import shape as _shape  # shape imports this module: use its names at call time
 
@@ -225,79 +229,111 @@ def _reduce(op, x, axis, keepdims, dim, keepdim):
     return apply(op, x, axis=axis, keepdims=_keep(keepdims, keepdim))
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Sum of elements over ``axis`` (all by default).
+def sum(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+    """Sum of elements over ``axis`` (or ``dim``; all by default). Integer and bool tensors
+    sum to int64, as PyTorch's; ``dtype``: ``input`` is cast to it first (the gradient comes
+    back in ``input``'s dtype).
 
     Example::
 
         >>> x = gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])
-        >>> gpugrad.sum(x, axis=0).tolist(), x.sum().item()
-        ([4.0, 6.0], 10.0)
+        >>> gpugrad.sum(x, axis=0).tolist(), x.sum().item(), x.sum(dtype="float64").dtype
+        ([4.0, 6.0], 10.0, dtype('float64'))
     """
-    return _reduce(Sum, x, axis, keepdims, dim, keepdim)
+    if dtype is None and input.dtype.kind in "fc":     # (the common case: nothing to cast)
+        return _reduce(Sum, input, axis, keepdims, dim, keepdim)
+    out = _reduce(Sum, accumulating(input, dtype), axis, keepdims, dim, keepdim)
+    if dtype is not None and out.dtype != as_dtype(dtype):
+        out = out.astype(dtype)       # (NumPy sums int32 to int64; PyTorch keeps the dtype given)
+    return out
 
 
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Mean of elements over ``axis`` (all by default). Integer tensors are not allowed.
+def mean(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+    """Mean of elements over ``axis`` (or ``dim``; all by default). ``dtype``: ``input`` is
+    cast to it first; without it integer tensors are refused, as PyTorch's.
 
     Example::
 
         >>> gpugrad.tensor([1.0, 2.0, 6.0]).mean().item()
         3.0
+        >>> gpugrad.tensor([1, 2]).mean(dtype="float32").item()
+        1.5
     """
-    if x.dtype.kind not in "fc":
-        raise TypeError(f"mean of a {x.dtype} tensor: convert it first, e.g. x.astype('float32')")
-    return _reduce(Mean, x, axis, keepdims, dim, keepdim)
+    if dtype is not None:
+        input = input.astype(dtype)
+    if input.dtype.kind not in "fc":
+        raise TypeError(f"mean of a {input.dtype} tensor: pass dtype=gpugrad.float32 or "
+                        f"convert it first, e.g. x.astype('float32')")
+    return _reduce(Mean, input, axis, keepdims, dim, keepdim)
 
 
-def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Largest value over ``axis``: values only, as NumPy and JAX (see ``argmax``). With
-    ``dim=`` instead, as PyTorch: ``(values, indices)``, a named pair. Tied maxima share the
-    gradient equally either way.
+def max(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
+    """The largest value, as ``torch.max``, in its three forms:
+
+    - ``max(x)``: of all elements (0-d); tied maxima share the gradient equally;
+    - ``max(x, dim, keepdim=False)`` (``dim`` one int, positional or keyword): the named
+      pair ``(values, indices)`` along ``dim``; the gradient goes to the returned index;
+    - ``max(x, other)`` (a tensor): ``maximum(x, other)``.
+
+    NumPy's ``axis=`` (an int or a tuple) gives the values alone, tied maxima sharing the
+    gradient (as ``amax``).
 
     Example::
 
         >>> x = gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]])
-        >>> x.max(axis=1).tolist()
-        [5.0, 3.0]
-        >>> values, indices = x.max(dim=1)
+        >>> values, indices = x.max(1)
         >>> values.tolist(), indices.tolist()
         ([5.0, 3.0], [1, 0])
+        >>> x.max(axis=1).tolist(), x.max().item()
+        ([5.0, 3.0], 5.0)
     """
-    _check_nonempty(x, "max")
-    if dim is not None:
-        return _values_and_indices(Max, "argmax", x, axis, dim, keepdims, keepdim)
-    return _reduce(Max, x, axis, keepdims, dim, keepdim)
+    if other is not None or isinstance(dim, Tensor):
+        from .elementwise import maximum       # elementwise imports this module
+        return maximum(input, _other(dim, other, keepdim, "max"))
+    return _extreme(Max, input, dim, keepdim, axis, keepdims)
 
 
-def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """Smallest value over ``axis``: values only, as NumPy and JAX (see ``argmin``). With
-    ``dim=`` instead, as PyTorch: ``(values, indices)``, a named pair."""
-    _check_nonempty(x, "min")
-    if dim is not None:
-        return _values_and_indices(Min, "argmin", x, axis, dim, keepdims, keepdim)
-    return _reduce(Min, x, axis, keepdims, dim, keepdim)
+def min(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
+    """The smallest value, as ``torch.min``: ``min(x)``, ``min(x, dim, keepdim=False)`` (the
+    named pair ``(values, indices)``) or ``min(x, other)`` (``minimum``); see ``max``.
+
+    Example::
+
+        >>> gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]).min(-1).indices.tolist()
+        [0, 1]
+    """
+    if other is not None or isinstance(dim, Tensor):
+        from .elementwise import minimum       # elementwise imports this module
+        return minimum(input, _other(dim, other, keepdim, "min"))
+    return _extreme(Min, input, dim, keepdim, axis, keepdims)
+
+
+def _other(dim, other, keepdim, name: str):
+    if (other is not None and dim is not None) or keepdim is not None:
+        raise TypeError(f"{name}(input, other) takes no dim or keepdim; pass other alone")
+    return dim if other is None else other
 
 
 ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
-def _values_and_indices(op, arg_name, x, axis, dim, keepdims, keepdim):
-    """PyTorch's ``max(dim=d)``/``min(dim=d)``: the values and where they are along ``d``."""
-    from . import compare      # compare imports this module
-    if axis is not None:
-        raise TypeError(f"{op.__name__.lower()}: pass axis= (values, as NumPy) or dim= "
-                        f"((values, indices), as PyTorch), not both")
+def _extreme(op, x, dim, keepdim, axis, keepdims):
+    name = op.__name__.lower()
+    if dim is not None and axis is not None:
+        raise TypeError(f"{name}: pass dim ((values, indices), as PyTorch) or axis (values, "
+                        f"as NumPy), not both")
+    keep = _keep(keepdims, keepdim)
+    if dim is None:                         # all axes, or NumPy's axis (an int or a tuple)
+        _check_nonempty(x, name)
+        return _reduce(op, x, axis, keep, None, None)
     try:
         dim = operator.index(dim)
     except TypeError:
-        raise TypeError(f"{op.__name__.lower()}(dim=...) takes one int dimension, got "
-                        f"{dim!r}; reduce several with axis=(...) (values only)") from None
-    keep = _keep(keepdims, keepdim)
-    values = _reduce(op, x, None, keep, dim, None)
-    if x.ndim == 0:                     # PyTorch: the value itself, at index 0
-        return ValuesIndices(values, compare.argmax(x))
-    return ValuesIndices(values, getattr(compare, arg_name)(x, axis=dim, keepdims=keep))
+        raise TypeError(f"{name}(dim=...) takes one int dimension (or a tensor, the other "
+                        f"operand), got {dim!r}; reduce several with axis=(...) or a{name} "
+                        f"(values only)") from None
+    from .order_statistics import extreme_along     # it imports this module
+    return extreme_along(op is Max, x, checked_dim(x, dim, name), keep)
 
 
 def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None, dim=None,

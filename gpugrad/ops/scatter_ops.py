@@ -1,8 +1,7 @@
-"""Writing into positions and finding them, as PyTorch spells it: ``scatter``,
-``scatter_add``, ``index_add``, ``index_copy``, ``take``, ``take_along_dim`` (composites of
-the indexing and set-item records: their gradients, tangents and batching rules are those
-records'), and the non-differentiable ``nonzero``, ``argwhere``, ``count_nonzero``,
-``bincount`` and ``unique``.
+"""Writing into positions and reading from them, as PyTorch spells it: ``scatter``
+(``reduce=`` "add"/"multiply" too: scatter_reduce.py's), ``scatter_add``, ``index_add``,
+``index_copy``, ``take``, ``take_along_dim``: composites of the indexing and set-item
+records (their gradients, tangents and batching rules are those records').
 
 Example::
 
@@ -22,65 +21,21 @@ import numbers
 
 import numpy as np
 
-from .. import backend, creation
-from ..autograd.capture_mode import refuse_host_sync
-from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
+from .. import creation
 from ..tensor import Tensor
-from . import compare, indexing, reduce, shape
+from . import indexing, shape
 from .indexing import ScatterAdd, normalize_index
-from .inplace import SetItem, in_place_method
+from .inplace import in_place_method
+from .region_write import SetItem
 from .record import apply
 from .reduce import checked_dim
+from .scatter_reduce import (check_same_dtype, checked_scatter, index_grid, src_part,
+                             scatter_reduce)
 from .selection import check_index_range, gather, integer_index
 
-__all__ = ["scatter", "scatter_add", "index_add", "index_copy", "take", "take_along_dim",
-           "nonzero", "argwhere", "count_nonzero", "bincount", "unique"]
+__all__ = ["scatter", "scatter_add", "index_add", "index_copy", "take", "take_along_dim"]
 
-
-def _grid(index, dim: int, device) -> tuple:
-    """The full advanced index ``out[i][j]... at index[i][j]... along dim`` of ``index``."""
-    parts = []
-    for d, n in enumerate(index.shape):
-        if d == dim:
-            parts.append(index)
-        else:
-            lined = [1] * index.ndim
-            lined[d] = n
-            parts.append(creation.arange(n, device=device).reshape(*lined))
-    return tuple(parts)
-
-
-def _checked_scatter(op: str, input, dim, index, src=None):
-    """``(axis, index)`` after PyTorch's checks of a scatter/gather-like call."""
-    axis = checked_dim(input, dim, op)
-    index = integer_index(index, op)
-    if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
-        raise ValueError(f"{op}: the index must have as many dimensions as the input; got "
-                         f"index of shape {tuple(index.shape)} for input of shape "
-                         f"{tuple(input.shape)}")
-    for d in range(index.ndim):
-        if d != axis and index.shape[d] > input.shape[d]:
-            raise ValueError(f"{op}: the index {tuple(index.shape)} is larger than the input "
-                             f"{tuple(input.shape)} in dimension {d}")
-        if src is not None and index.shape[d] > src.shape[d]:
-            raise ValueError(f"{op}: the index {tuple(index.shape)} is larger than src "
-                             f"{tuple(src.shape)} in dimension {d}")
-    check_index_range(index, input.shape[axis] if input.ndim else 1, op,
-                      f"dimension {dim}'s size")
-    return axis, index
-
-
-def _same_dtype(op: str, input, src) -> None:
-    if src.dtype != input.dtype:
-        raise TypeError(f"{op}: src must have the input's dtype ({input.dtype}), got "
-                        f"{src.dtype}; convert it first (src.to(input.dtype))")
-
-
-def _src_part(src, index):
-    """The leading ``index.shape`` block of ``src`` (PyTorch reads only that much)."""
-    if tuple(src.shape) == tuple(index.shape):
-        return src
-    return indexing.getitem(src, tuple(slice(0, n) for n in index.shape))
+_LEGACY_REDUCES = {"add": "sum", "multiply": "prod"}
 
 
 def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
@@ -88,7 +43,9 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
     and so on for the other dims), as ``torch.scatter``; ``src`` may be a number (or pass
     ``value=``). Where ``index`` repeats a place, which write wins is unspecified, as in
     PyTorch. Differentiable in ``input`` (zero where written) and in a tensor ``src``
-    (``gather`` of the gradient). ``reduce`` is not supported.
+    (``gather`` of the gradient). ``reduce="add"`` or ``"multiply"`` (PyTorch's older
+    spelling) reduces instead of writing: ``scatter_reduce`` with "sum" or "prod" (and its
+    gradients, which PyTorch's ``scatter(..., reduce=)`` does not have).
 
     Example::
 
@@ -96,25 +53,35 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
         >>> gpugrad.scatter(x, 1, gpugrad.tensor([[2], [0]]), 5.0).tolist()
         [[0.0, 0.0, 5.0], [5.0, 0.0, 0.0]]
     """
-    if reduce is not None:
-        raise NotImplementedError(f"scatter: reduce={reduce!r} is not supported; use "
-                                  f"scatter_add for sums")
     if src is None:
         src = value
     if src is None:
         raise TypeError("scatter needs src (a tensor) or value (a number)")
+    if reduce is not None:
+        return _scatter_reduced(input, dim, index, src, reduce)
     if isinstance(src, Tensor):
-        axis, index = _checked_scatter("scatter", input, dim, index, src)
-        _same_dtype("scatter", input, src)
-        v = _src_part(src, index)
+        axis, index = checked_scatter("scatter", input, dim, index, src)
+        check_same_dtype("scatter", input, src)
+        v = src_part(src, index)
     else:
-        axis, index = _checked_scatter("scatter", input, dim, index)
+        axis, index = checked_scatter("scatter", input, dim, index)
         v = creation.full((), src, dtype=input.dtype, device=input.device)
     if input.ndim == 0:
         return scatter(input.reshape(1), 0, index.reshape(-1), v.reshape(-1)
                        if v.ndim else v).reshape(())
-    parts, scatter_free = normalize_index(input, _grid(index, axis, input.device))
+    parts, scatter_free = normalize_index(input, index_grid(index, axis, input.device))
     return apply(SetItem, input, v, index=parts, scatter_free=scatter_free)
+
+
+def _scatter_reduced(input, dim, index, src, reduce):
+    """``scatter(..., reduce=)``: "add" and "multiply" as scatter_reduce's "sum", "prod"."""
+    if reduce not in _LEGACY_REDUCES:
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}; for "
+                         f"'mean', 'amax' or 'amin' use scatter_reduce")
+    index = integer_index(index, "scatter")
+    if not isinstance(src, Tensor):
+        src = creation.full(tuple(index.shape), src, dtype=input.dtype, device=input.device)
+    return scatter_reduce(input, dim, index, src, _LEGACY_REDUCES[reduce])
 
 
 def scatter_add(input, dim: int, index, src):
@@ -127,13 +94,13 @@ def scatter_add(input, dim: int, index, src):
         ...                     gpugrad.tensor([1.0, 2.0])).tolist()
         [0.0, 3.0, 0.0]
     """
-    axis, index = _checked_scatter("scatter_add", input, dim, index, src)
-    _same_dtype("scatter_add", input, src)
+    axis, index = checked_scatter("scatter_add", input, dim, index, src)
+    check_same_dtype("scatter_add", input, src)
     if input.ndim == 0:
         return scatter_add(input.reshape(1), 0, index.reshape(-1),
                            src.reshape(-1)).reshape(())
-    parts, _ = normalize_index(input, _grid(index, axis, input.device))
-    added = apply(ScatterAdd, _src_part(src, index), shape=tuple(input.shape), index=parts,
+    parts, _ = normalize_index(input, index_grid(index, axis, input.device))
+    added = apply(ScatterAdd, src_part(src, index), shape=tuple(input.shape), index=parts,
                   scatter_free=False)
     return input + added
 
@@ -146,7 +113,7 @@ def _along(op: str, input, dim, index, source):
         raise ValueError(f"{op}: the index must be 1-d (or 0-d), got shape "
                          f"{tuple(index.shape)}")
     index = index.reshape(-1)
-    _same_dtype(op, input, source)
+    check_same_dtype(op, input, source)
     expected = list(input.shape)
     if expected:
         expected[axis] = index.shape[0]
@@ -252,158 +219,9 @@ def take_along_dim(input, indices, dim=None):
                   shape.broadcast_to(indices, tuple(target_ix)))
 
 
-def _refuse_value_shaped(op: str, input) -> None:
-    """The ops whose result's shape depends on the values: not in vmap, compile, capture."""
-    if input._batched:
-        raise RuntimeError(f"{op}: the result's shape depends on the values, so it differs "
-                           f"per example inside vmap; use gpugrad.where or a mask instead")
-    refuse_in_compile(f"{op} (the result's shape depends on the values)",
-                      "use gpugrad.where or a mask of fixed shape")
-    if backend.xp_of(input._array) is not np:
-        refuse_host_sync(f"gpugrad.{op} (its shape depends on the values)")
-    note_reads(input)
-
-
-def _nonzero_raw(a):
-    xp = backend.xp_of(a)
-    return xp.stack(xp.nonzero(a), axis=1).astype(xp.int64) if a.ndim else \
-        xp.zeros((int(bool(a)), 0), dtype=xp.int64)
-
-
-def nonzero(input, *, as_tuple: bool = False):
-    """Where ``input`` is non-zero, as ``torch.nonzero``: a (count, ndim) int64 tensor of
-    the positions in C order, or with ``as_tuple=True`` one 1-d tensor per dimension (a
-    0-d input counts as 1-d). Not differentiable.
-
-    Example::
-
-        >>> gpugrad.nonzero(gpugrad.tensor([[0, 1], [2, 0]])).tolist()
-        [[0, 1], [1, 0]]
-        >>> [t.tolist() for t in gpugrad.nonzero(gpugrad.tensor([0, 3, 4]), as_tuple=True)]
-        [[1, 2]]
-    """
-    _refuse_value_shaped("nonzero", input)
-    array = input._array
-    if as_tuple:
-        flat = array.reshape(1) if array.ndim == 0 else array
-        xp = backend.xp_of(flat)
-        return tuple(Tensor._wrap(kernel(_as_int64, p, xp)) for p in kernel(xp.nonzero, flat))
-    return Tensor._wrap(kernel(_nonzero_raw, array))
-
-
-def _as_int64(a, xp):
-    return a.astype(xp.int64)
-
-
-def argwhere(input):
-    """The positions where ``input`` is non-zero, as ``torch.argwhere``: ``nonzero(input)``.
-
-    Example::
-
-        >>> gpugrad.argwhere(gpugrad.tensor([1, 0, 1])).tolist()
-        [[0], [2]]
-    """
-    return nonzero(input)
-
-
-def count_nonzero(input, dim=None):
-    """The number of non-zero elements of ``input`` over ``dim`` (an int, a tuple, or None
-    for all), as ``torch.count_nonzero`` (int64).
-
-    Example::
-
-        >>> gpugrad.count_nonzero(gpugrad.tensor([[0, 1], [2, 3]]), dim=1).tolist()
-        [1, 2]
-    """
-    nonzeros = compare.not_equal(input, 0).astype("int64")
-    if dim is None:
-        return reduce.sum(nonzeros)
-    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
-    return reduce.sum(nonzeros, axis=tuple(checked_dim(input, d, "count_nonzero")
-                                           for d in dims))
-
-
-def _bincount_raw(a, w, minlength, dtype):
-    xp = backend.xp_of(a)
-    if a.size == 0:
-        return xp.zeros(minlength, dtype=dtype)
-    out = xp.bincount(a, weights=w, minlength=minlength)
-    return out.astype(dtype, copy=False)
-
-
-def bincount(input, weights=None, minlength: int = 0):
-    """How often each value 0, 1, ... occurs in the 1-d non-negative integer ``input``
-    (summing ``weights`` instead of counting ones when given), as ``torch.bincount``: length
-    ``max(input) + 1`` or ``minlength``. int64, or the weights' dtype (float32 weights stay
-    float32; others give float64). Not differentiable.
-
-    Example::
-
-        >>> gpugrad.bincount(gpugrad.tensor([0, 1, 1, 3])).tolist()
-        [1, 2, 0, 1]
-    """
-    if input.ndim != 1 or input.dtype.kind not in "iub":
-        raise ValueError(f"bincount: the input must be a 1-d integer tensor, got "
-                         f"{input.dtype} of shape {tuple(input.shape)}")
-    if not isinstance(minlength, numbers.Integral) or minlength < 0:
-        raise ValueError(f"bincount: minlength must be a non-negative int, got {minlength!r}")
-    check_index_range(input, np.iinfo(np.int64).max, "bincount", "non-negative")
-    dtype = np.dtype(np.int64)
-    w = None
-    if weights is not None:
-        if tuple(weights.shape) != tuple(input.shape):
-            raise ValueError(f"bincount: weights {tuple(weights.shape)} must have the "
-                             f"input's shape {tuple(input.shape)}")
-        dtype = np.dtype(np.float32 if weights.dtype == np.float32 else np.float64)
-        w = weights._array
-        note_reads(weights)
-    _refuse_value_shaped("bincount", input)
-    return Tensor._wrap(kernel(_bincount_raw, input._array, w, int(minlength), dtype))
-
-
-def _unique_raw(a, return_inverse, return_counts):
-    xp = backend.xp_of(a)
-    out = xp.unique(a.reshape(-1), return_inverse=return_inverse,
-                    return_counts=return_counts)
-    return out if isinstance(out, tuple) else (out,)
-
-
-def unique(input, sorted: bool = True, return_inverse: bool = False,
-           return_counts: bool = False, dim=None):
-    """The distinct values of ``input`` (flattened), sorted, as ``torch.unique``; with
-    ``return_inverse``, also where each element's value sits among them (input's shape,
-    int64); with ``return_counts``, how often each occurs. Not differentiable; ``dim`` must
-    be None.
-
-    Example::
-
-        >>> values, counts = gpugrad.unique(gpugrad.tensor([3, 1, 3]), return_counts=True)
-        >>> values.tolist(), counts.tolist()
-        ([1, 3], [1, 2])
-    """
-    if dim is not None:
-        raise NotImplementedError("unique: dim= is not supported; call it on the flattened "
-                                  "tensor (dim=None)")
-    _refuse_value_shaped("unique", input)
-    parts = kernel(_unique_raw, input._array, bool(return_inverse), bool(return_counts))
-    values = Tensor._wrap(parts[0])
-    if not (return_inverse or return_counts):
-        return values
-    out = [values]
-    rest = list(parts[1:])
-    if return_inverse:
-        inverse = rest.pop(0).astype(np.int64).reshape(input.shape)
-        out.append(Tensor._wrap(inverse))
-    if return_counts:
-        out.append(Tensor._wrap(rest.pop(0).astype(np.int64)))
-    return tuple(out)
-
-
 METHODS: dict = {
     "scatter": scatter, "scatter_add": scatter_add, "index_add": index_add,
     "index_copy": index_copy, "take": take, "take_along_dim": take_along_dim,
-    "nonzero": nonzero, "argwhere": argwhere, "count_nonzero": count_nonzero,
-    "bincount": bincount, "unique": unique,
 }
 METHODS.update({name + "_": in_place_method(fn) for name, fn in (
     ("scatter", scatter), ("scatter_add", scatter_add), ("index_add", index_add),

@@ -27,6 +27,7 @@ from ..autograd.capture_mode import is_step_capturing
 from ..autograd.compile_mode import is_compiling
 from . import elementwise, indexing, linalg, shape, unary
 from .reduce import checked_dim
+from .shape_errors import DimError, DtypeError, IndexRangeError, ShapeError
 
 __all__ = ["gather", "index_select", "masked_fill", "chunk", "split", "repeat", "mm", "bmm"]
 
@@ -36,7 +37,7 @@ def integer_index(index, op: str) -> Tensor:
     if not isinstance(index, Tensor):
         index = creation.as_tensor(np.asarray(index))
     if index.dtype.kind not in "iu":
-        raise TypeError(f"{op}: the index must be an integer tensor, got {index.dtype}")
+        raise DtypeError(f"{op}: the index must be an integer tensor, got {index.dtype}")
     return index
 
 
@@ -51,7 +52,7 @@ def check_index_range(index, size: int, op: str, what: str) -> None:
         return
     low, high = int(array.min()), int(array.max())
     if low < 0 or high >= size:
-        raise IndexError(f"{op}: indices must be in [0, {size}) ({what}), got values from "
+        raise IndexRangeError(f"{op}: indices must be in [0, {size}) ({what}), got values from "
                          f"{low} to {high}")
 
 
@@ -71,12 +72,12 @@ def gather(input, dim: int, index):
     dim = checked_dim(input, dim, "gather")
     index = integer_index(index, "gather")
     if index.ndim != input.ndim:
-        raise ValueError(f"gather: the index must have as many dimensions as the input; got "
+        raise ShapeError(f"gather: the index must have as many dimensions as the input; got "
                          f"index of shape {tuple(index.shape)} for input of shape "
                          f"{tuple(input.shape)}")
     for d, (n, m) in enumerate(zip(index.shape, input.shape)):
         if d != dim and n > m:
-            raise ValueError(f"gather: the index is larger than the input in dimension {d} "
+            raise ShapeError(f"gather: the index is larger than the input in dimension {d} "
                              f"(index {tuple(index.shape)}, input {tuple(input.shape)}); "
                              f"only dimension {dim} may differ")
     check_index_range(index, input.shape[dim], "gather", f"dimension {dim}'s size")
@@ -104,7 +105,7 @@ def index_select(input, dim: int, index):
     dim = checked_dim(input, dim, "index_select")
     index = integer_index(index, "index_select")
     if index.ndim > 1:
-        raise ValueError(f"index_select: the index must be 1-d (or 0-d), got shape "
+        raise DimError(f"index_select: the index must be 1-d (or 0-d), got shape "
                          f"{tuple(index.shape)}")
     check_index_range(index, input.shape[dim] if input.ndim else 1, "index_select",
                       f"dimension {dim}'s size")
@@ -126,20 +127,20 @@ def masked_fill(input, mask, value):
     """
     if not isinstance(mask, Tensor) or mask.dtype != np.bool_:
         got = mask.dtype if isinstance(mask, Tensor) else type(mask).__name__
-        raise TypeError(f"masked_fill: the mask must be a bool tensor, got {got} (compare "
+        raise DtypeError(f"masked_fill: the mask must be a bool tensor, got {got} (compare "
                         f"first, e.g. x.masked_fill(x < 0, 0.0))")
     try:
         full = np.broadcast_shapes(tuple(mask.shape), tuple(input.shape))
     except ValueError:
         full = None
-    if full != tuple(input.shape):
-        raise ValueError(f"masked_fill: a mask of shape {tuple(mask.shape)} does not "
+    if full != tuple(input.shape):      # (stricter than PyTorch, which broadcasts the input)
+        raise ShapeError(f"masked_fill: a mask of shape {tuple(mask.shape)} does not "
                          f"broadcast to the input's shape {tuple(input.shape)}")
     if not isinstance(value, Tensor):
         _check_fits(value, input.dtype)
     else:
         if value.ndim:
-            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
+            raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
                              f"{tuple(value.shape)}")
         if value.dtype != input.dtype:
             value = value.astype(input.dtype)
@@ -179,12 +180,12 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
     if isinstance(split_size_or_sections, numbers.Integral):
         size = int(split_size_or_sections)
         if size <= 0 and n:
-            raise ValueError(f"split: the split size must be positive, got {size}")
+            raise ShapeError(f"split: the split size must be positive, got {size}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
-            raise ValueError(f"split: sections {sizes} must be non-negative and sum to the "
+            raise ShapeError(f"split: sections {sizes} must be non-negative and sum to the "
                              f"size of dimension {dim}, {n}")
     pieces, start = [], 0
     for size in sizes:
@@ -203,8 +204,10 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
         >>> [len(c) for c in gpugrad.arange(10).chunk(4)]
         [3, 3, 3, 1]
     """
-    if not isinstance(chunks, numbers.Integral) or chunks <= 0:
-        raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+    if not isinstance(chunks, numbers.Integral) or isinstance(chunks, bool):
+        raise TypeError(f"chunk: chunks must be an int, got {type(chunks).__name__}")
+    if chunks <= 0:
+        raise ShapeError(f"chunk: chunks must be a positive int, got {chunks}")
     n = input.shape[checked_dim(input, dim, "chunk")]
     if n == 0:                          # (PyTorch's: ``chunks`` empty pieces)
         return split(input, [0] * chunks, dim)
@@ -225,7 +228,7 @@ def repeat(input, *sizes):
         sizes = tuple(sizes[0])
     if len(sizes) < input.ndim or any(not isinstance(s, numbers.Integral) or s < 0
                                       for s in sizes):
-        raise ValueError(f"repeat: give one non-negative count per dimension (at least "
+        raise ShapeError(f"repeat: give one non-negative count per dimension (at least "
                          f"{input.ndim} for shape {tuple(input.shape)}), got {sizes}")
     dims = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)
     interleaved = [s for n in dims for s in (1, n)]             # (1, n0, 1, n1, ...)
@@ -244,7 +247,7 @@ def mm(input, mat2):
         (2, 4)
     """
     if input.ndim != 2 or mat2.ndim != 2:
-        raise ValueError(f"mm: both operands must be 2-d matrices, got shapes "
+        raise ShapeError(f"mm: both operands must be 2-d matrices, got shapes "
                          f"{tuple(input.shape)} and {tuple(mat2.shape)} (use matmul for "
                          f"batches and vectors)")
     return linalg.matmul(input, mat2)
@@ -260,6 +263,6 @@ def bmm(input, mat2):
         (5, 2, 4)
     """
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
-        raise ValueError(f"bmm: both operands must be 3-d with the same batch size, got "
+        raise ShapeError(f"bmm: both operands must be 3-d with the same batch size, got "
                          f"shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     return linalg.matmul(input, mat2)

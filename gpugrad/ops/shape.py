@@ -12,17 +12,20 @@ Example::
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from . import batching as _batching
 from .indexing import GetItem, getitem  # noqa: F401  (getitem: also importable from here)
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
+from .shape_errors import DimError, ShapeError, dim_error
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
 from .unary import astype
 
-__all__ = ["alias", "reshape", "view", "permute", "movedim", "transpose", "squeeze", "unsqueeze",
-           "flatten", "broadcast_to", "expand", "getitem", "concatenate", "cat", "stack"]
+__all__ = ["alias", "reshape", "view", "permute", "movedim", "moveaxis", "transpose", "squeeze",
+           "unsqueeze", "flatten", "broadcast_to", "expand", "getitem", "concatenate", "cat",
+           "stack"]
 
 
 class Alias(Op):
@@ -173,8 +176,8 @@ def reshape(x, *shape):
     return apply(Reshape, x, shape=shape)
 
 
-def _reshape_error(x, shape) -> ValueError:
-    return ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.numel()} "
+def _reshape_error(x, shape) -> ShapeError:
+    return ShapeError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({x.numel()} "
                       f"elements) to {shape}")
 
 
@@ -188,49 +191,102 @@ def permute(x, *axes):
     in_range = all(-ndim <= a < ndim for a in axes)         # (as normalize_axis checks)
     normalized = tuple([a % ndim for a in axes]) if ndim and in_range else axes
     if not in_range or len(normalized) != ndim or len(set(normalized)) != ndim:
-        raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of a "
-                         f"tensor of shape {tuple(x.shape)}")
+        error = DimError if not in_range else ShapeError
+        raise error(f"permute: {axes} is not a permutation of the {x.ndim} axes of a tensor "
+                    f"of shape {tuple(x.shape)}: give each dimension once, from {-ndim} to "
+                    f"{ndim - 1}")
     return apply(Permute, x, axes=normalized)
 
 
-def movedim(x, source: int, destination: int):
-    """``x`` with dimension ``source`` moved to position ``destination`` (a view; NumPy's
-    ``moveaxis``).
+def _dim(x, d, op: str) -> int:
+    """PyTorch's dimension ``d`` of ``x`` as an axis (a 0-d tensor takes -1 and 0)."""
+    ndim = x.ndim if x.ndim else 1
+    if d.__class__ is not int and (not isinstance(d, numbers.Integral) or isinstance(d, bool)):
+        raise TypeError(f"{op}: a dimension must be an int, got {type(d).__name__}")
+    if not -ndim <= d < ndim:
+        raise dim_error(op, d, x.ndim)
+    return d % ndim
+
+
+def movedim(x, source, destination):
+    """``x`` with dimension(s) ``source`` moved to position(s) ``destination`` (ints or
+    sequences of one length), the others in their order, as ``torch.movedim`` (a view).
 
     Example::
 
         >>> gpugrad.movedim(gpugrad.zeros(2, 3, 4), 2, 0).shape
         (4, 2, 3)
+        >>> gpugrad.zeros(2, 3, 4).movedim((0, 1), (2, 0)).shape
+        (3, 4, 2)
     """
-    ndim = x.ndim
-    for d in (source, destination):
-        if not -ndim <= d < max(ndim, 1):
-            raise IndexError(f"movedim: dimension {d} is out of range for a tensor with "
-                             f"{ndim} dimensions")
-    source, destination = source % max(ndim, 1), destination % max(ndim, 1)
-    if ndim == 0:
+    one = isinstance(source, numbers.Integral)
+    sources = (source,) if one else tuple(source)
+    destinations = (destination,) if isinstance(destination, numbers.Integral) \
+        else tuple(destination)
+    if len(sources) != len(destinations):
+        raise ShapeError(f"movedim: source {source} and destination {destination} must name "
+                         f"as many dimensions")
+    sources = [_dim(x, d, "movedim") for d in sources]
+    destinations = [_dim(x, d, "movedim") for d in destinations]
+    for named, what in ((sources, "source"), (destinations, "destination")):
+        if len(set(named)) != len(named):
+            raise ShapeError(f"movedim: repeated dimension in {what} {named}")
+    if x.ndim == 0:
         return alias(x)
-    order = [d for d in range(ndim) if d != source]
-    order.insert(destination, source)
-    return permute(x, *order)
+    order = [None] * x.ndim
+    for s, d in zip(sources, destinations):
+        order[d] = s
+    rest = iter(d for d in range(x.ndim) if d not in sources)
+    return apply(Permute, x, axes=tuple(s if s is not None else next(rest) for s in order))
+
+
+moveaxis = movedim
 
 
 def transpose(x, dim0: int = -2, dim1: int = -1):
-    """``x`` with axes ``dim0`` and ``dim1`` swapped (the last two by default)."""
-    if x.ndim < 2:
+    """``x`` with axes ``dim0`` and ``dim1`` swapped (the last two by default; a view; a
+    0-d or 1-d tensor is its own transpose, as a new view)."""
+    ndim = x.ndim
+    if ndim < 2:
+        if not (-2 <= dim0 <= 1 and -2 <= dim1 <= 1):   # (t.t() of a vector: (0, 1))
+            raise dim_error("transpose", dim1 if -2 <= dim0 <= 1 else dim0, ndim)
         return alias(x)             # its own transpose, but a new tensor (as PyTorch)
-    axes = list(range(x.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-    return permute(x, tuple(axes))
+    axes = list(range(ndim))
+    try:
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    except (IndexError, TypeError):
+        for d in (dim0, dim1):
+            _dim(x, d, "transpose")
+        raise
+    return apply(Permute, x, axes=tuple(axes))
 
 
 def squeeze(x, axis=None, *, dim=None):
-    """``x`` without its size-1 axes (only ``axis`` when given)."""
+    """``x`` without its size-1 axes (only those of ``dim``, an int or a tuple of ints, when
+    given; the others stay, as ``torch.squeeze``). A view.
+
+    Example::
+
+        >>> x = gpugrad.zeros(2, 1, 3, 1)
+        >>> x.squeeze().shape, x.squeeze(1).shape, x.squeeze((1, 3)).shape, x.squeeze(0).shape
+        ((2, 3), (2, 3, 1), (2, 3), (2, 1, 3, 1))
+    """
     axis = dim if dim is not None else axis
+    shape = x.shape
     if axis is None:
-        return reshape(x, tuple(n for n in x.shape if n != 1))
-    axes = {a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)}
-    return reshape(x, tuple(n for i, n in enumerate(x.shape) if i not in axes or n != 1))
+        return apply(Reshape, x, shape=tuple([n for n in shape if n != 1]))
+    ndim = len(shape)
+    if axis.__class__ is int and -ndim <= axis < ndim:      # (the common case first)
+        axis %= ndim
+        if shape[axis] != 1:
+            return apply(Reshape, x, shape=tuple(shape))
+        return apply(Reshape, x, shape=tuple(shape[:axis]) + tuple(shape[axis + 1:]))
+    axes = [_dim(x, a, "squeeze") for a in ((axis,) if isinstance(axis, numbers.Integral)
+                                             else axis)]
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"squeeze: a dimension appears more than once in {axis}")
+    return apply(Reshape, x, shape=tuple(n for i, n in enumerate(shape)
+                                         if i not in axes or n != 1))
 
 
 def unsqueeze(x, axis: int = None, *, dim=None):
@@ -238,33 +294,50 @@ def unsqueeze(x, axis: int = None, *, dim=None):
     axis = dim if dim is not None else axis
     if axis is None:
         raise TypeError("unsqueeze needs the position of the new axis, e.g. unsqueeze(x, 0)")
-    position = axis if axis >= 0 else axis + x.ndim + 1
-    if not 0 <= position <= x.ndim:
-        raise IndexError(f"unsqueeze: axis {axis} is out of range for {x.ndim} dimensions")
-    shape = list(x.shape)
-    shape.insert(position, 1)
-    return reshape(x, tuple(shape))
+    ndim = x.ndim
+    position = axis if axis >= 0 else axis + ndim + 1
+    if not 0 <= position <= ndim or position.__class__ is not int:
+        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+            raise TypeError(f"unsqueeze: dim must be an int, got {type(axis).__name__}")
+        if not 0 <= position <= ndim:
+            raise DimError(f"unsqueeze: dimension {axis} is out of range (expected to be in "
+                           f"range of [{-ndim - 1}, {ndim}])")
+        position = int(position)
+    shape = x.shape
+    return apply(Reshape, x, shape=tuple(shape[:position]) + (1,) + tuple(shape[position:]))
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1):
-    """``x`` with axes ``start_dim``..``end_dim`` merged into one."""
+    """``x`` with axes ``start_dim``..``end_dim`` merged into one (a 0-d tensor becomes 1-d).
+
+    Example::
+
+        >>> gpugrad.zeros(2, 3, 4).flatten(1).shape
+        (2, 12)
+    """
+    start, end = _dim(x, start_dim, "flatten"), _dim(x, end_dim, "flatten")
+    if start > end:
+        raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                         f"tensor of shape {tuple(x.shape)}")
     if x.ndim == 0:
-        return reshape(x, (1,))
-    start, end = start_dim % x.ndim, end_dim % x.ndim
+        return apply(Reshape, x, shape=(1,))
     merged = math.prod(x.shape[start:end + 1])
-    return reshape(x, tuple(x.shape[:start]) + (merged,) + tuple(x.shape[end + 1:]))
+    return apply(Reshape, x, shape=tuple(x.shape[:start]) + (merged,) + tuple(x.shape[end + 1:]))
 
 
 def broadcast_to(x, *shape):
     """``x`` repeated along size-1 (or missing leading) axes to ``shape``, without copying."""
     shape = _shape_arg(shape)
-    shape = tuple(x.shape[i - len(shape) + x.ndim] if n == -1 else n
-                  for i, n in enumerate(shape))
+    lead = len(shape) - x.ndim
+    if -1 in shape:
+        if any(n == -1 for n in shape[:lead]):
+            raise ShapeError(f"expand: -1 (keep the size) is not allowed in a new leading "
+                             f"dimension: {shape} for a tensor of shape {tuple(x.shape)}")
+        shape = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
     if shape == tuple(x.shape):
         return alias(x)             # a new (writable) view with its own place in the graph
-    lead = len(shape) - x.ndim
     if lead < 0 or any(n != 1 and n != shape[lead + i] for i, n in enumerate(x.shape)):
-        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {tuple(x.shape)} "
+        raise ShapeError(f"broadcast_to: cannot broadcast a tensor of shape {tuple(x.shape)} "
                          f"to {shape}: each dimension must equal the target's or be 1, and the "
                          f"target must have at least as many dimensions")
     return apply(BroadcastTo, x, shape=shape)
@@ -292,12 +365,12 @@ def concatenate(tensors, axis: int = 0, *, dim=None):
         raise ValueError("concatenate needs at least one tensor")
     ndim = tensors[0].ndim
     if ndim == 0:
-        raise ValueError("cannot concatenate 0-d tensors; use stack")
-    axis = axis % ndim
+        raise ShapeError("cannot concatenate 0-d tensors; use stack")
+    axis = _dim(tensors[0], axis, "cat")
     for t in tensors[1:]:
         if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
                                  if i != axis):
-            raise ValueError(f"concatenate along axis {axis}: shapes {tuple(tensors[0].shape)} "
+            raise ShapeError(f"concatenate along axis {axis}: shapes {tuple(tensors[0].shape)} "
                              f"and {tuple(t.shape)} differ outside that axis")
     return apply(Concatenate, *_common_dtype(tensors), axis=axis)
 
@@ -310,11 +383,11 @@ def stack(tensors, axis: int = 0, *, dim=None):
     axis = dim if dim is not None else axis
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack needs at least one tensor")
+        raise ShapeError("stack needs at least one tensor")
     shape = tuple(tensors[0].shape)
     for t in tensors[1:]:
         if tuple(t.shape) != shape:
-            raise ValueError(f"stack needs tensors of one shape, got {shape} and {tuple(t.shape)}")
+            raise ShapeError(f"stack needs tensors of one shape, got {shape} and {tuple(t.shape)}")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (len(shape) + 1))
 
 

@@ -20,7 +20,8 @@ from ..autograd.compile_mode import kernel, note_reads
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
 from ..tensor import Tensor
 
-__all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype", "to_device"]
+__all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype", "to_device",
+           "absolute", "negative"]
 
 
 class Neg(Op):
@@ -219,7 +220,10 @@ def abs(x):
 
 
 def clamp(x, min=None, max=None):
-    """``x`` limited to [min, max]; either bound may be omitted.
+    """``x`` limited to [min, max]; either bound may be omitted, and each may be a number or
+    a tensor (broadcast with ``x``). The gradient goes to ``x`` inside the bounds (bounds
+    included) and to the bound that clamps outside, as PyTorch's; where min > max every
+    element is max.
 
     Example::
 
@@ -228,12 +232,16 @@ def clamp(x, min=None, max=None):
         tensor([0. , 0.5, 2. ], device='cpu', dtype=float32, grad_fn=<ClampBackward>)
         >>> gpugrad.clamp(x, 0, 1).tolist()
         [0.0, 0.5, 1.0]
+        >>> x.clamp(max=gpugrad.tensor([0.0, 0.0, 3.0])).tolist()
+        [-1.0, 0.0, 2.0]
     """
     if min is None and max is None:
         raise ValueError("clamp needs min, max or both")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        return _clamp_to_tensors(x, min, max)
     if not all(v is None or _is_scalar(v) for v in (min, max)):
-        raise TypeError("clamp bounds must be numbers; for tensor bounds use "
-                        "gpugrad.maximum(x, low) and gpugrad.minimum(x, high)")
+        raise TypeError(f"clamp: the bounds must be numbers or tensors, not "
+                        f"{type(min).__name__} and {type(max).__name__}")
     for bound in (min, max):            # PyTorch's promotion: an int tensor, a float bound
         if bound is not None:
             target = dtypes.scalar_result_dtype(x.dtype, bound)
@@ -243,6 +251,39 @@ def clamp(x, min=None, max=None):
 
 
 clip = clamp
+
+
+def _clamp_to_tensors(x, low, high):
+    """``clamp`` with a tensor bound: ``where`` twice, so that the gradient goes to ``x``
+    where it is inside [low, high] and to the bound that replaces it elsewhere."""
+    from .elementwise import where      # (elementwise builds on this module)
+    if low is not None:
+        x = where(x < low, low, x)
+    if high is not None:
+        x = where(x > high, high, x)
+    return x
+
+
+def absolute(input):
+    """|input|, element-wise: ``torch.absolute``, another name for ``abs``.
+
+    Example::
+
+        >>> gpugrad.ops.unary.absolute(gpugrad.tensor([-2.0, 3.0])).tolist()
+        [2.0, 3.0]
+    """
+    return apply(Abs, input)
+
+
+def negative(input):
+    """``-input``: ``torch.negative``, another name for ``neg``.
+
+    Example::
+
+        >>> gpugrad.ops.unary.negative(gpugrad.tensor([-2.0, 3.0])).tolist()
+        [2.0, -3.0]
+    """
+    return apply(Neg, input)
 
 
 def clone(x):

@@ -5,9 +5,11 @@ A view (from indexing, reshape, transpose...) shares its base's memory. When an 
 writes through a view, the base takes a new node, ``base[region] = new values``
 (``SetItem``, PyTorch's ``CopySlices``), and the view's node is made again as
 ``base[region]`` (``GetItem``) on top of it. A view taken before its base changed in place is
-made again the same way when it is next used by a recorded op. (Not done, unlike PyTorch:
-for a view that did not require grad when its base took a graph in place; it stays a
-constant.)
+made again the same way when it is next used by a recorded op; so is a view taken of a
+tensor that did not require grad, once that tensor takes a graph in place (``a.add_(w)``).
+A view that does not require grad and was taken after its base had a graph (under
+``no_grad()``) stays a constant. (PyTorch refuses to use a view taken under ``no_grad()``
+before its base took a graph in place, as ambiguous; here it is made again.)
 
 The region is read from the memory layout alone, so every view op is covered without
 recording how the view was made: each element's offset from the base's first element is
@@ -33,11 +35,13 @@ import numpy as np
 from .. import backend
 from ..autograd import dual_levels
 from ..autograd.graph import stale_view_error
+from ..autograd.mode import _state
 from ..tensor import Tensor
+from . import record as _record_module
 from .indexing import GetItem
 from .record import record
 
-__all__ = ["region", "region_of", "regenerate"]
+__all__ = ["region", "region_of", "regenerate", "note_graph_gained", "refresh_grown"]
 
 
 def _address(array) -> int:
@@ -126,3 +130,27 @@ def regenerate(op_name: str, t, parts: tuple | None = None) -> None:
     elif base._requires_grad:
         return                          # grad mode is off: only the tangents were made again
     t._view_epoch = t._version.rebased
+
+
+def note_graph_gained(t) -> None:
+    """Note that ``t`` (no view), which did not require grad, has just taken a graph from an
+    in-place op: the views taken of it before are made again when next used (``refresh_grown``).
+    The counter keeps the ``rebased`` count this happened at; ``record.apply`` checks for such
+    views only once this has happened at all."""
+    t._version.grew_at = t._version.rebased
+    _record_module._views_may_be_stale = True
+
+
+def refresh_grown(op_name: str, inputs) -> None:
+    """Make again, from their bases' graphs, the ``inputs`` that are views taken of a tensor
+    before it took a graph in place (see ``note_graph_gained``), so that ``op_name`` records
+    them as PyTorch does rather than as constants. Grad mode only."""
+    if not _state.grad_enabled:
+        return
+    for t in inputs:
+        base = t._base
+        if base is None or t._requires_grad or not base._requires_grad or t._batched:
+            continue
+        counter = t._version
+        if t._view_epoch < getattr(counter, "grew_at", -1):
+            regenerate(op_name, t)

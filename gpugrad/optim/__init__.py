@@ -1,8 +1,8 @@
-"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam) and
-learning-rate schedules as PyTorch's (StepLR, MultiStepLR, ExponentialLR, LambdaLR,
-MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR,
-CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau, SequentialLR, ChainedScheduler;
-also under ``gpugrad.optim.lr_scheduler``).
+"""Optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, Rprop,
+ASGD, LBFGS) and learning-rate schedules as PyTorch's (StepLR, MultiStepLR, ExponentialLR,
+LambdaLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR,
+CosineAnnealingWarmRestarts, OneCycleLR, CyclicLR, ReduceLROnPlateau, SequentialLR,
+ChainedScheduler; also under ``gpugrad.optim.lr_scheduler``).
 
 Example (minimising sum(w ** 2), the learning rate halved after each epoch)::
 
@@ -25,18 +25,21 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
 from .lr_scheduler import (ChainedScheduler, ConstantLR, CosineAnnealingLR,
-                           CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR,
-                           LRScheduler, MultiplicativeLR, MultiStepLR, OneCycleLR,
+                           CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR,
+                           LinearLR, LRScheduler, MultiplicativeLR, MultiStepLR, OneCycleLR,
                            PolynomialLR, ReduceLROnPlateau, SequentialLR, StepLR)
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "lr_scheduler", "LRScheduler", "LambdaLR",
-           "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "LRScheduler",
+           "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
-           "OneCycleLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]
+           "OneCycleLR", "CyclicLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]

@@ -3,9 +3,8 @@ argument order and state.
 
 Example (the loss sum(w ** 2) going down, with lr 10 against Adadelta's slow start)::
 
-    >>> from gpugrad.optim.adadelta import Adadelta
     >>> w = gpugrad.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = Adadelta([w], lr=10.0)
+    >>> opt = gpugrad.optim.Adadelta([w], lr=10.0)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w ** 2).sum()
@@ -42,9 +41,8 @@ class Adadelta(Optimizer):
 
     Example (a first step: v = 0.1 g^2, so d = sqrt(eps) / sqrt(0.1 g^2 + eps) g)::
 
-        >>> from gpugrad.optim.adadelta import Adadelta
         >>> w = gpugrad.tensor([3.0], dtype="float64", requires_grad=True)
-        >>> opt = Adadelta([w], eps=1e-6)
+        >>> opt = gpugrad.optim.Adadelta([w], eps=1e-6)
         >>> (w * 10.0).sum().backward()                 # g = 10, v = 10, d = 1e-3 * 10 / ...
         >>> opt.step()
         >>> round(3.0 - w.item(), 12), round(1e-3 * 10 / (10 + 1e-6) ** 0.5, 12)

@@ -3,9 +3,8 @@ order and state (made for every parameter when the optimizer is made, as PyTorch
 
 Example (the loss sum(w ** 2) going down)::
 
-    >>> from gpugrad.optim.adagrad import Adagrad
     >>> w = gpugrad.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = Adagrad([w], lr=0.1)
+    >>> opt = gpugrad.optim.Adagrad([w], lr=0.1)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w ** 2).sum()
@@ -44,9 +43,8 @@ class Adagrad(Optimizer):
 
     Example (the first step with the accumulator at 0 moves each element by lr, less eps)::
 
-        >>> from gpugrad.optim.adagrad import Adagrad
         >>> w = gpugrad.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
-        >>> opt = Adagrad([w], lr=0.5)
+        >>> opt = gpugrad.optim.Adagrad([w], lr=0.5)
         >>> sorted(opt.state[w]), opt.state[w]["step"]
         (['step', 'sum'], 0)
         >>> (w ** 2).sum().backward()

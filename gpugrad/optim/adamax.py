@@ -3,9 +3,8 @@ torch.optim.Adamax, its defaults, argument order and state.
 
 Example (the loss sum(w ** 2) going down)::
 
-    >>> from gpugrad.optim.adamax import Adamax
     >>> w = gpugrad.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = Adamax([w], lr=0.1)
+    >>> opt = gpugrad.optim.Adamax([w], lr=0.1)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w ** 2).sum()
@@ -41,9 +40,8 @@ class Adamax(Optimizer):
 
     Example (the first step moves each element by lr * |g| / (|g| + eps))::
 
-        >>> from gpugrad.optim.adamax import Adamax
         >>> w = gpugrad.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
-        >>> opt = Adamax([w], lr=0.5)
+        >>> opt = gpugrad.optim.Adamax([w], lr=0.5)
         >>> (w ** 2).sum().backward()
         >>> opt.step()
         >>> w.detach().numpy().round(6)

@@ -5,10 +5,10 @@ together multiply and an lr set by hand is kept), ``last_epoch`` and ``state_dic
 The schedules live in ``lr_scheduler_base.py`` (``LRScheduler``), ``lr_scheduler_decay.py``
 (StepLR, MultiStepLR, ExponentialLR, LambdaLR, MultiplicativeLR, ConstantLR, LinearLR,
 PolynomialLR, CosineAnnealingLR), ``lr_scheduler_cycles.py`` (CosineAnnealingWarmRestarts,
-OneCycleLR), ``lr_scheduler_plateau.py`` (ReduceLROnPlateau) and ``lr_scheduler_compose.py``
-(SequentialLR, ChainedScheduler).
+OneCycleLR, CyclicLR), ``lr_scheduler_plateau.py`` (ReduceLROnPlateau) and
+``lr_scheduler_compose.py`` (SequentialLR, ChainedScheduler).
 
-Call ``scheduler.step()`` once per epoch (OneCycleLR: per batch), after
+Call ``scheduler.step()`` once per epoch (OneCycleLR, CyclicLR: per batch), after
 ``optimizer.step()``. Example::
 
     >>> w = gpugrad.zeros(1, requires_grad=True)
@@ -27,12 +27,12 @@ from __future__ import annotations
 
 from .lr_scheduler_base import LRScheduler
 from .lr_scheduler_compose import ChainedScheduler, SequentialLR
-from .lr_scheduler_cycles import CosineAnnealingWarmRestarts, OneCycleLR
+from .lr_scheduler_cycles import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
 from .lr_scheduler_decay import (ConstantLR, CosineAnnealingLR, ExponentialLR, LambdaLR,
                                  LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR, StepLR)
 from .lr_scheduler_plateau import ReduceLROnPlateau
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
            "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
-           "CosineAnnealingWarmRestarts", "OneCycleLR", "ReduceLROnPlateau", "SequentialLR",
-           "ChainedScheduler"]
+           "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "ReduceLROnPlateau",
+           "SequentialLR", "ChainedScheduler"]

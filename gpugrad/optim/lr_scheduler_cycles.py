@@ -1,5 +1,6 @@
-"""Cyclic schedules, as PyTorch's: CosineAnnealingWarmRestarts (SGDR) and OneCycleLR (the
-1cycle policy, with the momentum cycled against the lr).
+"""Cyclic schedules, as PyTorch's: CosineAnnealingWarmRestarts (SGDR), OneCycleLR (the
+1cycle policy) and CyclicLR (triangular cycles), the last two with the momentum cycled
+against the lr.
 
 Example::
 
@@ -16,10 +17,11 @@ Example::
 from __future__ import annotations
 
 import math
+import types
 
 from .lr_scheduler_base import LRScheduler, check_optimizer, per_group
 
-__all__ = ["CosineAnnealingWarmRestarts", "OneCycleLR"]
+__all__ = ["CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR"]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -217,3 +219,147 @@ def _total_steps(total_steps, epochs, steps_per_epoch) -> int:
     raise ValueError("OneCycleLR needs the length of the cycle: pass total_steps=N (the "
                      "scheduler.step() calls of the whole run), or epochs=E and "
                      "steps_per_epoch=S")
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning-rate policy (Smith, 2017): the lr goes from base_lr up to max_lr
+    in ``step_size_up`` steps and back down in ``step_size_down`` (default: the same), the
+    cycle's height scaled by ``mode``: "triangular" (1), "triangular2" (halved each cycle)
+    or "exp_range" (gamma ** step); or by ``scale_fn(cycle)`` / ``scale_fn(step)``
+    (``scale_mode`` "cycle" / "iterations"), which then overrides ``mode``. With
+    ``cycle_momentum`` the momentum (SGD) or beta1 (Adam) goes the other way, from
+    max_momentum down to base_momentum. Step it after every batch.
+
+    For step n (``last_epoch``), cycle c = floor(1 + n / (up + down)) and x = 1 + n / (up +
+    down) - c, the height h = x / r while x <= r = up / (up + down), else (x - 1) / (r - 1)::
+
+        lr = base_lr + (max_lr - base_lr) * h * scale
+        momentum = max_momentum - (max_momentum - base_momentum) * h * scale
+
+    The constructor sets each group's lr to base_lr (a schedule resumed with ``last_epoch``
+    leaves it). ``state_dict()`` keeps a ``scale_fn``'s attributes if it is a callable
+    object, nothing of a function or lambda, as PyTorch's. Example::
+
+        >>> w = gpugrad.zeros(1, requires_grad=True)
+        >>> opt = gpugrad.optim.SGD([w], lr=0.1, momentum=0.9)
+        >>> sched = gpugrad.optim.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2,
+        ...                                mode="triangular2")
+        >>> lrs = []
+        >>> for _ in range(8):
+        ...     lrs.append(sched.get_last_lr()[0])
+        ...     sched.step()
+        >>> [round(lr, 4) for lr in lrs]               # the second cycle half as high
+        [0.1, 0.3, 0.5, 0.3, 0.1, 0.2, 0.3, 0.2]
+        >>> opt.param_groups[0]["momentum"]            # step 8 starts a cycle: max_momentum
+        0.9
+    """
+
+    def __init__(self, optimizer, base_lr, max_lr, step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn=None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float = 0.8,
+                 max_momentum: float = 0.9, last_epoch: int = -1):
+        check_optimizer("CyclicLR", optimizer)
+        self.optimizer = optimizer
+        base_lrs = per_group("CyclicLR", "base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = per_group("CyclicLR", "max_lr", optimizer, max_lr)
+        if not step_size_up > 0 or (step_size_down is not None and not step_size_down >= 0):
+            raise ValueError(f"CyclicLR: step_size_up must be > 0 and step_size_down >= 0 "
+                             f"(steps of the rising and the falling half of a cycle), got "
+                             f"{step_size_up!r} and {step_size_down!r}")
+        step_size_up = float(step_size_up)
+        step_size_down = float(step_size_down) if step_size_down is not None else step_size_up
+        self.total_size = step_size_up + step_size_down
+        self.step_ratio = step_size_up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError(f"CyclicLR: mode must be 'triangular', 'triangular2' or "
+                             f"'exp_range' (or pass scale_fn), got mode={mode!r}")
+        if scale_mode not in ("cycle", "iterations"):
+            raise ValueError(f"CyclicLR: scale_mode must be 'cycle' or 'iterations' (what "
+                             f"scale_fn is called with), got {scale_mode!r}")
+        self.mode, self.gamma = mode, gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"CyclicLR(cycle_momentum=True) cycles the optimizer's "
+                                 f"momentum or beta1, and {type(optimizer).__name__} has "
+                                 f"neither: pass cycle_momentum=False")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = per_group("CyclicLR", "base_momentum", optimizer,
+                                            base_momentum)
+            self.max_momentums = per_group("CyclicLR", "max_momentum", optimizer,
+                                           max_momentum)
+            if last_epoch == -1:
+                for top, base, group in zip(self.max_momentums, self.base_momentums,
+                                            optimizer.param_groups):
+                    self._set_momentum(group, top)
+                    group["max_momentum"], group["base_momentum"] = top, base
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        """The built-in modes fix what their scale is a function of."""
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x) -> float:
+        """The cycle's height scale at ``x`` (the cycle number or the step, per
+        ``scale_mode``)."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular":
+            return 1.0
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        return self.gamma ** x
+
+    def _set_momentum(self, group, value) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def get_lr(self) -> list:
+        self._warn_outside_step()
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        lrs = [base + (top - base) * scale_factor * self.scale_fn(at)
+               for base, top in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            momentums = [top - (top - base) * scale_factor * self.scale_fn(at)
+                         for base, top in zip(self.base_momentums, self.max_momentums)]
+            for group, momentum in zip(self.optimizer.param_groups, momentums):
+                self._set_momentum(group, momentum)
+        return lrs
+
+    def state_dict(self) -> dict:
+        """As ``LRScheduler.state_dict``, with ``_scale_fn_custom``: the attributes of a
+        ``scale_fn`` that is a callable object, None for a function or lambda."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        state["_scale_fn_custom"] = None
+        if fn is not None and not isinstance(fn, types.FunctionType):
+            state["_scale_fn_custom"] = fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Take the attributes of ``state_dict``; a saved callable object's attributes go
+        back into this scheduler's ``scale_fn``."""
+        state = dict(state_dict)
+        fn = state.pop("_scale_fn_custom", None)
+        state.pop("_scale_fn_ref", None)           # (in PyTorch's, if one was pickled)
+        super().load_state_dict(state)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()

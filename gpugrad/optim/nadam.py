@@ -3,9 +3,8 @@ update PyTorch documents for torch.optim.NAdam, its defaults, argument order and
 
 Example (the loss sum(w ** 2) going down)::
 
-    >>> from gpugrad.optim.nadam import NAdam
     >>> w = gpugrad.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = NAdam([w], lr=0.1)
+    >>> opt = gpugrad.optim.NAdam([w], lr=0.1)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w ** 2).sum()
@@ -50,9 +49,8 @@ class NAdam(Optimizer):
 
     Example (the state after one step)::
 
-        >>> from gpugrad.optim.nadam import NAdam
         >>> w = gpugrad.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
-        >>> opt = NAdam([w], lr=0.1)
+        >>> opt = gpugrad.optim.NAdam([w], lr=0.1)
         >>> (w ** 2).sum().backward()
         >>> opt.step()
         >>> sorted(opt.state[w]), opt.state[w]["step"]

@@ -3,9 +3,8 @@ documents for torch.optim.RAdam, its defaults, argument order and state.
 
 Example (the loss sum(w ** 2) going down)::
 
-    >>> from gpugrad.optim.radam import RAdam
     >>> w = gpugrad.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = RAdam([w], lr=0.1)
+    >>> opt = gpugrad.optim.RAdam([w], lr=0.1)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w ** 2).sum()
@@ -47,9 +46,8 @@ class RAdam(Optimizer):
     Example (while rho_t <= 5, the first steps of the default betas: momentum SGD with
     bias correction, so the first step moves by lr * g)::
 
-        >>> from gpugrad.optim.radam import RAdam
         >>> w = gpugrad.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
-        >>> opt = RAdam([w], lr=0.1)
+        >>> opt = gpugrad.optim.RAdam([w], lr=0.1)
         >>> (w ** 2).sum().backward()
         >>> opt.step()
         >>> w.detach().numpy().round(6)

@@ -3,9 +3,8 @@ momentum), its defaults, argument order and state.
 
 Example (the loss sum(w ** 2) going down)::
 
-    >>> from gpugrad.optim.rmsprop import RMSprop
     >>> w = gpugrad.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = RMSprop([w], lr=0.01)
+    >>> opt = gpugrad.optim.RMSprop([w], lr=0.01)
     >>> for _ in range(3):
     ...     opt.zero_grad()
     ...     loss = (w ** 2).sum()
@@ -44,9 +43,8 @@ class RMSprop(Optimizer):
 
     Example (the first plain step moves each element by lr / sqrt(1 - alpha), less eps)::
 
-        >>> from gpugrad.optim.rmsprop import RMSprop
         >>> w = gpugrad.tensor([1.0, -2.0], dtype="float64", requires_grad=True)
-        >>> opt = RMSprop([w], lr=0.01, alpha=0.75)
+        >>> opt = gpugrad.optim.RMSprop([w], lr=0.01, alpha=0.75)
         >>> (w ** 2).sum().backward()
         >>> opt.step()
         >>> w.detach().numpy().round(6)                # 0.01 / 0.5 = 0.02
