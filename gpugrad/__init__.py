@@ -57,7 +57,8 @@ from .ops.splitting import (atleast_1d, atleast_2d, atleast_3d, column_stack, ds
                             unflatten, vsplit, vstack)
 from .ops.shape import moveaxis
 from .ops.order_statistics import kthvalue
-from .ops.elementwise import divide, multiply, subtract, true_divide
+from .ops.arithmetic import divide, multiply, subtract
+from .ops.elementwise import true_divide
 from .ops.compare import eq, ge, gt, isclose, le, lt, ne
 from .ops.unary import absolute, negative
 from .ops.promotion import can_cast, is_complex, promote_types, result_type

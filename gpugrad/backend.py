@@ -38,6 +38,7 @@ __all__ = [
     "get_default_device", "set_default_device", "check_same_device", "on_the_only_gpu",
     "names_a_device",
     "zeros_like_device", "use_device", "memory_pool_bytes", "cuda_memory_hook", "synchronize",
+    "scatter_extreme",
 ]
 
 
@@ -296,3 +297,70 @@ def cuda_device_count() -> int:
     """How many GPUs this process can see (raises ``CudaUnavailableError`` without CUDA;
     ``gpugrad.cuda.device_count()`` is 0 there instead)."""
     return cupy_import.require_cupy().cuda.runtime.getDeviceCount()
+
+
+# ---------------------------------------------------------------------------------------------
+# Scatter max/min on CuPy
+# ---------------------------------------------------------------------------------------------
+
+def _cupyx_scatter(ufunc_name: str):
+    import cupyx                                # (with CuPy, on the GPU only)
+    return cupyx.scatter_max if ufunc_name == "maximum" else cupyx.scatter_min
+
+
+def _order_keys(xp, dtype, ufunc_name: str):
+    """``(to_key, from_key)``: an exact map of ``dtype`` onto int32, uint32 or uint64 (the
+    types cupyx's scatter_max/min reduce exactly) that keeps the order; floats by their bits
+    (negative ones flipped), with NaN sent to the end that wins; None for complex."""
+    kind, size = dtype.kind, dtype.itemsize
+    if kind == "b" or (kind in "iu" and size < 4) or (kind == "i" and size == 4):
+        return (lambda a: a.astype(np.int32)), (lambda k: k.astype(dtype))
+    if kind == "u":
+        return (lambda a: a.astype(dtype)), (lambda k: k)
+    if kind == "i":
+        sign = np.uint64(1 << 63)
+        return (lambda a: a.view(np.uint64) ^ sign), (lambda k: (k ^ sign).view(dtype))
+    if kind != "f":
+        return None
+    width = np.float64 if size == 8 else np.float32     # (float16 widens exactly)
+    unsigned = np.uint64 if size == 8 else np.uint32
+    sign = unsigned(1 << (8 * np.dtype(width).itemsize - 1))
+    nan_key = unsigned(np.iinfo(unsigned).max if ufunc_name == "maximum" else 0)
+
+    def to_key(a):
+        a = a.astype(width)
+        bits = a.view(unsigned)
+        keys = xp.where(bits & sign, ~bits, bits | sign)
+        return xp.where(xp.isnan(a), nan_key, keys)
+
+    def from_key(k):
+        return xp.where(k & sign, k ^ sign, ~k).view(width).astype(dtype)
+    return to_key, from_key
+
+
+def scatter_extreme(xp, ufunc_name: str, out, index, values, scatter=None) -> bool:
+    """``numpy.<ufunc_name>.at(out, index, values)`` for "maximum" or "minimum" (repeated
+    places reduce in turn; a NaN wins) without a host read: ``cupyx.scatter_max`` /
+    ``scatter_min`` on keys of the same order, since CuPy's own float versions drop NaN
+    (fmax) and round float64 through float32. False where there is no key (complex): the
+    caller falls back. ``scatter(keys, index, key_values)`` stands for cupyx's (tests).
+
+    Example::
+
+        >>> from gpugrad.backend import scatter_extreme
+        >>> out = np.array([1.0, -2.0])
+        >>> scatter_extreme(np, "maximum", out, (np.array([1, 1]),), np.array([-3.0, 5.0]),
+        ...                 scatter=np.maximum.at)
+        True
+        >>> out.tolist()
+        [1.0, 5.0]
+    """
+    keys = _order_keys(xp, out.dtype, ufunc_name)
+    if keys is None:
+        return False
+    to_key, from_key = keys
+    scatter = _cupyx_scatter(ufunc_name) if scatter is None else scatter
+    key_out = to_key(out)
+    scatter(key_out, index, to_key(xp.asarray(values, dtype=out.dtype)))
+    out[...] = from_key(key_out)
+    return True

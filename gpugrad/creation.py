@@ -26,8 +26,9 @@ import numpy as np
 from . import backend
 from .autograd.compile_mode import _state as _compiling, note_reads, recorded
 from .creation_args import (device_or_default as _device, finish as _finish,
+                            infer_dtype as _infer_dtype, is_device_array as _is_device_array,
                             shape_from as _shape)
-from .dtypes import as_dtype, default_complex_dtype, get_default_dtype
+from .dtypes import as_dtype, get_default_dtype
 from .graph_cut import copying, warn_graph_cut
 from .random_sampling import rand, randint, randn  # noqa: F401  (their old home)
 from .tensor import Tensor
@@ -36,46 +37,6 @@ from .type_info import Size
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
            "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "legacy_tensor",
            "rand", "randn", "randint"]
-
-
-_PYTHON_SCALARS = (float, int, bool)
-
-
-def _is_device_array(data) -> bool:
-    return data.__class__ not in _PYTHON_SCALARS and not isinstance(data, np.ndarray) and \
-        hasattr(data, "__cuda_array_interface__")
-
-
-def _infer_dtype(data, dtype):
-    """Python floats (and lists of them) default to float32, as in PyTorch."""
-    if dtype is not None:
-        return as_dtype(dtype)
-    kind = data.__class__
-    if kind is float:                   # (exact Python numbers first: the abstract checks
-        return get_default_dtype()      # below are slow)
-    if kind is int:
-        return np.dtype(np.int64)
-    if kind is bool:
-        return np.dtype(bool)
-    if isinstance(data, (np.ndarray, np.generic)) or _is_device_array(data):
-        return None
-    if isinstance(data, bool):
-        return np.dtype(bool)
-    if isinstance(data, numbers.Integral):
-        return np.dtype(np.int64)
-    if isinstance(data, numbers.Real):
-        return get_default_dtype()
-    if isinstance(data, complex):
-        return default_complex_dtype()
-    inferred = np.asarray(data).dtype   # nested lists
-    if inferred == np.float64:
-        return get_default_dtype()
-    if inferred == np.complex128:       # Python complex numbers: complex64 beside float32
-        return default_complex_dtype()
-    if inferred.kind not in "biufc":
-        raise TypeError(f"cannot make a tensor from {type(data).__name__} data of NumPy dtype "
-                        f"{inferred}; use numbers, nested lists of numbers or arrays")
-    return inferred
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -176,20 +137,40 @@ def _filled(fill, shape, dtype, device, requires_grad):
 
 def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``.
-    Default dtype float32."""
+    Default dtype float32.
+
+    Example::
+
+        >>> gpugrad.zeros(2, dtype=gpugrad.int64).tolist(), gpugrad.zeros(size=(1, 2)).shape
+        ([0, 0], (1, 2))
+    """
     return _filled(0.0, _shape(shape, size), dtype or get_default_dtype(), device,
                    requires_grad)
 
 
 def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ones: ``ones(2, 3)``, ``ones((2, 3))`` or ``ones(size=(2, 3))``.
-    Default dtype float32."""
+    Default dtype float32.
+
+    Example::
+
+        >>> gpugrad.ones(2).tolist(), gpugrad.ones((2, 3)).shape
+        ([1.0, 1.0], (2, 3))
+    """
     return _filled(1.0, _shape(shape, size), dtype or get_default_dtype(), device,
                    requires_grad)
 
 
 def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An uninitialised tensor (its values are whatever the memory held)."""
+    """An uninitialised tensor (its values are whatever the memory held), shaped as
+    ``zeros`` takes it.
+
+    Example::
+
+        >>> e = gpugrad.empty(2, 3, dtype=gpugrad.float64)
+        >>> e.shape, e.dtype
+        ((2, 3), dtype('float64'))
+    """
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
@@ -320,20 +301,30 @@ def _steps(steps) -> int:
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (default float
-    dtype), as ``torch.linspace``.
+    dtype), as ``torch.linspace``; an integer ``dtype`` truncates the float values toward
+    zero, as PyTorch's (NumPy's would round toward -inf).
 
     Example::
 
         >>> gpugrad.linspace(0, 1, steps=5).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0]
+        >>> gpugrad.linspace(-10, 0, 4, dtype=gpugrad.int64).tolist()
+        [-10, -6, -3, 0]
     """
     start, end, steps = _number(start, "start"), _number(end, "end"), _steps(steps)
+    dtype = as_dtype(dtype) or get_default_dtype()
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = recorded(xp.linspace)(start, end, steps,
-                                      dtype=as_dtype(dtype) or get_default_dtype())
+        if dtype.kind in "iu":
+            array = recorded(_truncated_linspace)(xp, start, end, steps, dtype)
+        else:
+            array = recorded(xp.linspace)(start, end, steps, dtype=dtype)
     return _finish(array, requires_grad)
+
+
+def _truncated_linspace(xp, start, end, steps, dtype):
+    return xp.linspace(start, end, steps, dtype=np.float64).astype(dtype)   # toward zero
 
 
 def logspace(start, end, steps, base=10.0, *, dtype=None, device=None,

@@ -1,5 +1,6 @@
 """How the factories (creation.py, random_sampling.py) read their arguments: the device
-(None: the default one), the shape (PyTorch's three spellings) and the finished tensor.
+(None: the default one), the shape (PyTorch's three spellings), the dtype that data implies
+and the finished tensor.
 
 Example::
 
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from . import backend
+from .dtypes import as_dtype, default_complex_dtype, get_default_dtype
 from .tensor import Tensor
 
-__all__ = ["device_or_default", "finish", "shape_from"]
+__all__ = ["device_or_default", "finish", "shape_from", "infer_dtype", "is_device_array"]
 
 
 def device_or_default(device) -> backend.Device:
@@ -45,3 +49,75 @@ def shape_from(shape: tuple, size=None) -> tuple:
                for n in shape):
         raise ValueError(f"a shape must be non-negative integers, got {shape}")
     return tuple(int(n) for n in shape)
+
+
+_PYTHON_SCALARS = (float, int, bool)
+
+
+def is_device_array(data) -> bool:
+    """Whether ``data`` is a GPU array (CuPy's, or any with ``__cuda_array_interface__``)."""
+    return data.__class__ not in _PYTHON_SCALARS and not isinstance(data, np.ndarray) and \
+        hasattr(data, "__cuda_array_interface__")
+
+
+def infer_dtype(data, dtype):
+    """The dtype of a tensor made from ``data`` (``dtype`` when given), as PyTorch infers it:
+    Python floats (and lists of them) the default float dtype, ints int64 (one that does not
+    fit raises, as PyTorch), bools bool; None for arrays, which keep theirs."""
+    if dtype is not None:
+        return as_dtype(dtype)
+    kind = data.__class__
+    if kind is float:                   # (exact Python numbers first: the abstract checks
+        return get_default_dtype()      # below are slow)
+    if kind is int:
+        if not _INT64_MIN <= data < _INT64_END:
+            raise _overflow(data)
+        return np.dtype(np.int64)
+    if kind is bool:
+        return np.dtype(bool)
+    if isinstance(data, (np.ndarray, np.generic)) or is_device_array(data):
+        return None
+    if isinstance(data, bool):
+        return np.dtype(bool)
+    if isinstance(data, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(data, numbers.Real):
+        return get_default_dtype()
+    if isinstance(data, complex):
+        return default_complex_dtype()
+    inferred = np.asarray(data).dtype   # nested lists
+    if inferred.kind in "uO":
+        _refuse_big_ints(data)          # (NumPy's way around an int too big for int64)
+    if inferred == np.float64:
+        return get_default_dtype()
+    if inferred == np.complex128:       # Python complex numbers: complex64 beside float32
+        return default_complex_dtype()
+    if inferred.kind not in "biufc":
+        raise TypeError(f"cannot make a tensor from {type(data).__name__} data of NumPy dtype "
+                        f"{inferred}; use numbers, nested lists of numbers or arrays")
+    return inferred
+
+
+_INT64_MIN, _INT64_END = -(1 << 63), 1 << 63
+
+
+def _overflow(value) -> ValueError:
+    return ValueError(f"Overflow: the int {value} does not fit int64, the dtype of Python "
+                      f"ints (as PyTorch); pass it as a float, or dtype=gpugrad.float64")
+
+
+def _refuse_big_ints(data) -> None:
+    """Raise when ``data`` (nested lists) holds only ints and bools (an int64 tensor, as
+    PyTorch infers it) and one of the ints does not fit int64."""
+    stack, big = [data], None
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item.__class__ is int:
+            if big is None and not _INT64_MIN <= item < _INT64_END:
+                big = item
+        elif not isinstance(item, (bool, np.bool_, np.integer)):
+            return                      # a float (or an array): a float tensor, as PyTorch
+    if big is not None:
+        raise _overflow(big)

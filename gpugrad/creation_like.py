@@ -22,36 +22,46 @@ __all__ = ["new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "rand
            "rand_like", "from_numpy", "is_tensor", "is_floating_point", "numel"]
 
 
-
-
-def _size(size) -> tuple:
-    """``t.new_zeros(2, 3)`` and ``t.new_zeros((2, 3))`` alike."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
-
-
-def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Zeros of ``size`` with this tensor's dtype and device (unless given).
+def new_zeros(self, *shape, size=None, dtype=None, device=None,
+              requires_grad=False) -> Tensor:
+    """Zeros of the shape ``t.new_zeros(2, 3)``, ``t.new_zeros((2, 3))`` or
+    ``t.new_zeros(size=(2, 3))``, with this tensor's dtype and device (unless given).
 
     Example::
 
         >>> gpugrad.arange(3).new_zeros(2).tolist()         # int64, as the tensor
         [0, 0]
     """
-    return creation.zeros(*_size(size), dtype=dtype or self.dtype,
+    return creation.zeros(*shape, size=size, dtype=dtype or self.dtype,
                           device=device or self.device, requires_grad=requires_grad)
 
 
-def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Ones of ``size`` with this tensor's dtype and device (unless given)."""
-    return creation.ones(*_size(size), dtype=dtype or self.dtype,
+def new_ones(self, *shape, size=None, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    """Ones of the shape (as ``new_zeros`` takes it) with this tensor's dtype and device
+    (unless given).
+
+    Example::
+
+        >>> gpugrad.arange(3).new_ones(size=(2,)).tolist()
+        [1, 1]
+    """
+    return creation.ones(*shape, size=size, dtype=dtype or self.dtype,
                          device=device or self.device, requires_grad=requires_grad)
 
 
-def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """An uninitialised tensor of ``size`` with this tensor's dtype and device."""
-    return creation.empty(*_size(size), dtype=dtype or self.dtype,
+def new_empty(self, *shape, size=None, dtype=None, device=None,
+              requires_grad=False) -> Tensor:
+    """An uninitialised tensor of the shape (as ``new_zeros`` takes it) with this tensor's
+    dtype and device (unless given).
+
+    Example::
+
+        >>> e = gpugrad.zeros(1, dtype=gpugrad.float64).new_empty(2, 3)
+        >>> e.shape, e.dtype
+        ((2, 3), dtype('float64'))
+    """
+    return creation.empty(*shape, size=size, dtype=dtype or self.dtype,
                           device=device or self.device, requires_grad=requires_grad)
 
 
@@ -69,7 +79,14 @@ def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=Fals
 
 def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor of ``data`` (copied) with this tensor's dtype and device unless given,
-    as PyTorch's ``t.new_tensor(data)``."""
+    as PyTorch's ``t.new_tensor(data)``.
+
+    Example::
+
+        >>> t = gpugrad.zeros(1, dtype=gpugrad.float64).new_tensor([1, 2])
+        >>> t.tolist(), t.dtype
+        ([1.0, 2.0], dtype('float64'))
+    """
     return creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
                            requires_grad=requires_grad)
 
@@ -92,7 +109,14 @@ def randn_like(input, dtype=None, device=None, requires_grad=False, *,
 def rand_like(input, dtype=None, device=None, requires_grad=False, *,
               generator=None) -> Tensor:
     """Uniform values in [0, 1) with the shape (and, unless given, dtype and device) of
-    ``input``."""
+    ``input``.
+
+    Example::
+
+        >>> u = gpugrad.rand_like(gpugrad.zeros(2, 3, dtype=gpugrad.float16))
+        >>> u.shape, u.dtype, bool(((u >= 0) & (u < 1)).all())
+        ((2, 3), dtype('float16'), True)
+    """
     return random_sampling.rand(*input.shape, dtype=dtype or input.dtype,
                                 device=device or input.device, requires_grad=requires_grad,
                                 generator=generator)

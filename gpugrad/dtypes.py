@@ -67,6 +67,8 @@ def set_default_dtype(dtype) -> None:
     """Make ``dtype`` (float16, float32 or float64) the dtype of new float tensors: Python
     floats in ``tensor``, ``zeros``, ``rand``, ``arange(0.5)``, ..., an int tensor meeting a
     Python float, as ``torch.set_default_dtype``. One setting for the whole process.
+    Python complex numbers become complex128 under float64, else complex64 (gpugrad has no
+    complex32, PyTorch's under float16).
 
     Example::
 
@@ -106,6 +108,19 @@ def as_dtype(dtype) -> np.dtype | None:
 
 def is_floating(dtype: np.dtype) -> bool:
     return dtype.kind == "f"
+
+
+def round_to_float32(value) -> builtins.float:
+    """``value`` rounded to float32, as a Python float: the scalars PyTorch keeps in float32
+    (GradScaler's scale, ASGD's eta and mu).
+
+    Example::
+
+        >>> from gpugrad.dtypes import round_to_float32
+        >>> round_to_float32(0.1)
+        0.10000000149011612
+    """
+    return builtins.float(np.float32(value))
 
 
 def scalar_result_dtype(dtype: np.dtype, scalar) -> np.dtype:

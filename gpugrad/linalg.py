@@ -33,6 +33,7 @@ from .ops.matrix_exp import matrix_exp
 from .ops.matrix_functions import cholesky, det, inverse as inv, matrix_power, slogdet, solve
 from .ops.matrix_lstsq import lstsq
 from .ops.matrix_lu import lu, lu_factor, lu_solve
+from .ops.shape_errors import checked_dim
 from .ops.matrix_qr import qr
 from .ops.matrix_triangular import solve_triangular
 from .ops.norms import vector_norm
@@ -50,7 +51,7 @@ def _matrix_dims(A, dim, name: str) -> tuple:
                          f"{tuple(A.shape)}")
     if not isinstance(dim, (tuple, list)) or len(dim) != 2:
         raise ValueError(f"{name}: dim must be a 2-tuple of ints, got {dim!r}")
-    d0, d1 = (reduce.checked_dim(A, d, name) for d in dim)
+    d0, d1 = (checked_dim(A, d, name) for d in dim)
     if d0 == d1:
         raise ValueError(f"{name}: dim must name two different dimensions, got {dim!r}")
     return d0, d1

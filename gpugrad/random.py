@@ -2,10 +2,11 @@
 (``manual_seed``, ``default_generator``) and any ``Generator`` passed as ``generator=``.
 
 A stream's state is two integers, the seed and the number of draws made since seeding. Each draw
-gets a fresh generator keyed by both (Philox on CPU and on CUDA), so saving and restoring the
-state (as gradient checkpointing does to replay Dropout masks) replays draws exactly.
-``new_generator`` makes those generators: NumPy's Philox on cpu, CuPy's (through cuRAND)
-on cuda.
+gets a fresh generator keyed by both, so saving and restoring the state (as gradient
+checkpointing does to replay Dropout masks) replays draws exactly. ``new_generator`` makes
+those generators: NumPy's Philox-4x64 on cpu, cuRAND's Philox-4x32-10 (through CuPy) on cuda.
+These are different generators with different normal samplers: the same seed gives different
+values on cpu and on cuda, and each device replays its own draws exactly.
 
 Example::
 
@@ -34,6 +35,7 @@ __all__ = ["Generator", "default_generator", "manual_seed", "seed", "get_rng_sta
 
 _DEFAULT_SEED = 67280421310721
 _MASK64 = (1 << 64) - 1
+_FLOAT16 = np.dtype(np.float16)
 
 
 def _as_seed(seed, floats: bool) -> int:
@@ -231,12 +233,21 @@ def _next_generator(device: backend.Device, generator: Generator | None = None):
 
 def uniform_array(shape: tuple, dtype, device: backend.Device, generator=None):
     """An array of ``shape`` with values uniform in [0, 1) (``generator``: a Generator, or
-    None for the global stream)."""
+    None for the global stream).
+
+    float16 (which no generator draws) takes 11 random bits, k / 2048 for k in 0 .. 2047, as
+    PyTorch does: a float32 draw rounded to float16 would give 1.0 about once in 4096."""
+    if dtype == _FLOAT16:
+        u = _next_generator(device, generator).random(shape, np.float32)
+        return (backend.xp_of(u).floor(u * 2048) / 2048).astype(np.float16)
     return _next_generator(device, generator).random(shape, dtype)
 
 
 def normal_array(shape: tuple, dtype, device: backend.Device, generator=None):
-    """An array of ``shape`` with standard normal values."""
+    """An array of ``shape`` with standard normal values (float16: drawn in float32)."""
+    if dtype == _FLOAT16:
+        return _next_generator(device, generator).standard_normal(
+            shape, np.float32).astype(np.float16)
     return _next_generator(device, generator).standard_normal(shape, dtype)
 
 

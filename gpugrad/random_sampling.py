@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from . import backend, random
+from .autograd.capture_mode import refuse_random_draw
 from .autograd.mode import _state as _vmap_state
 from .creation_args import (device_or_default as _device, finish as _finish,
                             shape_from as _shape)
@@ -37,13 +38,10 @@ def _random(draw, shape, dtype, device, requires_grad, generator) -> Tensor:
     dtype = as_dtype(dtype) or get_default_dtype()
     if dtype not in (np.float16, np.float32, np.float64):
         raise TypeError(f"random tensors are float16, float32 or float64, not {dtype}")
-    if generator is None and dtype != np.float16:       # the common case, as before
+    if generator is None:                               # the common case
         return _draw(draw, shape, dtype, device, requires_grad)
-    drawn = np.dtype(np.float32) if dtype == np.float16 else dtype   # (none draws float16)
-
-    def cast_draw(shape, _dtype, device):
-        return draw(shape, drawn, device, generator).astype(dtype, copy=False)
-    return _draw(cast_draw, shape, dtype, device, requires_grad)
+    return _draw(lambda shape, dtype, device: draw(shape, dtype, device, generator), shape,
+                 dtype, device, requires_grad)
 
 
 def _draw(draw, shape, dtype, device, requires_grad) -> Tensor:
@@ -171,12 +169,14 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     if n < 0:
         raise ValueError(f"randperm: n must be non-negative, got {n}")
     dtype = as_dtype(dtype) or np.dtype(np.int64)
-    target = _device(device)
-    # the order of n independent uniform keys is a uniform permutation (float64 ties have
-    # probability about n**2 / 2**54)
-    keys = random.uniform_array((n,), np.float64, target, generator)
-    order = backend.xp_of(keys).argsort(keys).astype(dtype, copy=False)
-    return _finish(order, requires_grad)
+
+    def draw(shape, dtype, device):     # shape: (n,), or a vmap batch + (n,)
+        # the order of n independent uniform keys is a uniform permutation (float64 ties
+        # have probability about n**2 / 2**54)
+        keys = random.uniform_array(shape, np.float64, device, generator)
+        return keys.argsort(axis=-1).astype(dtype, copy=False)
+
+    return _draw(draw, (n,), dtype, device, requires_grad)
 
 
 def _tensor_or_none(value):
@@ -188,7 +188,8 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     """Normal values with ``mean`` and ``std``, as ``torch.normal``: ``normal(mean_t, std_t)``
     (tensors, broadcast together), ``normal(mean_t, 1.0)``, ``normal(0.0, std_t)``, or
     ``normal(0.0, 1.0, size)`` (floats; ``dtype``, ``device``, ``requires_grad`` apply).
-    Tensor forms keep the tensors' float dtype and device; no gradient flows to them.
+    Tensor forms keep the device and float dtype of ``mean`` (of ``std`` when ``mean`` is a
+    number); no gradient flows to them.
 
     Example::
 
@@ -197,6 +198,7 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
         >>> x.shape, x.dtype, gpugrad.normal(gpugrad.zeros(4), 1.0).shape
         ((2, 3), dtype('float32'), (4,))
     """
+    refuse_random_draw()        # (before the checks below read values back to the host)
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if not tensors:
         if size is None:
@@ -220,10 +222,10 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
     if std_t is None and not std >= 0:
         raise ValueError(f"normal expects std >= 0, got {std}")
     shape = np.broadcast_shapes(*(tuple(t.shape) for t in tensors))
-    kind = np.result_type(*(t.dtype for t in tensors))
+    kind = tensors[0].dtype                 # the mean's when it is a tensor, as PyTorch
     eps = randn(shape, generator=generator, dtype=kind, device=tensors[0].device)
-    mean_v = mean.detach() if isinstance(mean, Tensor) else float(mean)
-    std_v = std.detach() if std_t is not None else float(std)
+    mean_v = mean.detach().astype(kind) if isinstance(mean, Tensor) else float(mean)
+    std_v = std.detach().astype(kind) if std_t is not None else float(std)
     return eps * std_v + mean_v
 
 
@@ -242,6 +244,7 @@ def bernoulli_fill(self: Tensor, p=0.5, *, generator=None) -> Tensor:
 
 
 def _bernoulli(input: Tensor, p, generator) -> Tensor:
+    refuse_random_draw()        # (before the check below reads values back to the host)
     if p is None:
         if input.dtype.kind != "f":
             raise TypeError(f"bernoulli(input): the probabilities must be floats, got "
@@ -272,6 +275,20 @@ def bernoulli(input: Tensor, p=None, *, generator=None) -> Tensor:
     return _bernoulli(input, p, generator)
 
 
+def _search_rows(cdf, u):
+    """For each row r, how many of ``cdf[r]`` (sorted, in [0, 1], last 1) are <= each of
+    ``u[r]`` (in [0, 1)): one search for all rows, with row r moved to [2r, 2r + 1]."""
+    xp = backend.xp_of(cdf)
+    rows, n = cdf.shape
+    offset = 2.0 * xp.arange(rows, dtype=np.float64)[:, None]
+    # u on a grid that adding the offset (< 2**b) leaves exact, so u + offset stays below
+    # the row's last value 2r + 1 (it would round up to it for u near 1)
+    grid = 2.0 ** (52 - (2 * rows).bit_length())
+    u = xp.floor(u * grid) / grid + offset
+    flat = xp.searchsorted((cdf + offset).ravel(), u.ravel(), side="right")
+    return flat.reshape(u.shape) - xp.arange(rows)[:, None] * n
+
+
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator=None) -> Tensor:
     """Category indices drawn with probabilities proportional to ``input``'s rows (1-d: one
@@ -284,6 +301,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         >>> gpugrad.multinomial(gpugrad.tensor([0.0, 1.0, 0.0]), 2, replacement=True).tolist()
         [1, 1]
     """
+    refuse_random_draw()        # (before the checks below read values back to the host)
     if input.dtype.kind != "f":
         raise TypeError(f"multinomial expects floating-point probabilities, got {input.dtype}")
     if input.ndim not in (1, 2):
@@ -307,7 +325,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
         cdf = cdf / cdf[:, -1:]             # the last is exactly 1 > u: the index stays < n
         # index = how many cdf values are <= u; a zero-probability category repeats the
         # cdf value before it, so it is never chosen
-        picks = xp.stack([xp.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+        picks = _search_rows(cdf, u)
     else:
         # exponential race: the order of E / p (E ~ Exp(1) per category) is sampling without
         # replacement in draw order; zero-probability categories get inf and come last

@@ -25,13 +25,10 @@ from . import backend
 from .autograd.capture_mode import note_grads, refuse_host_sync
 from .autograd.compile_mode import _state as _compiling, effect, refuse_in_compile, \
     structure_changed
+from .tensor_grad import HookHandle, warn_non_leaf_grad
 from .tensor_size import ElementCount
 
-__all__ = ["Tensor", "VersionCounter", "DETACHED"]
-
-# The ``_view_epoch`` of what ``detach()`` makes, and of its views: later than any count of
-# in-place graph changes, so they are never made again from their base's graph.
-DETACHED = float("inf")
+__all__ = ["Tensor", "VersionCounter"]
 
 _NAN_EXPLAINERS: dict = {}      # id(tensor) -> (weak reference, check): _explain_nan_on_read
 
@@ -160,7 +157,7 @@ class Tensor:
         note_grads((self,))                         # (a CUDA graph's recording reads it)
         grad = self._grad
         if grad is None and self.grad_fn is not None and not self.retains_grad:
-            _warn_non_leaf_grad(self)
+            warn_non_leaf_grad(self)
         return grad
 
     @grad.setter
@@ -234,12 +231,12 @@ class Tensor:
 
     # ------------------------------------------------------------------ autograd
     def detach(self) -> "Tensor":
-        """A tensor sharing this one's memory and version counter, cut from the graph."""
+        """A tensor sharing this one's memory and version counter, cut from the graph: a
+        root of its own, so in-place ops on it (or its views) are recorded on it alone, and
+        this tensor's graph never reaches it, as in PyTorch."""
         out = Tensor._wrap(self._array)
         out._version = self._version
-        out._base = self._base if self._base is not None else self
-        out._view_epoch = DETACHED          # (it and its views stay cut when the base's graph
-        return out                          # changes in place: ops/view_replay.py)
+        return out
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         """Start (or stop) recording ops on this leaf. Only float tensors can require grad."""
@@ -319,7 +316,7 @@ class Tensor:
             hooks = self.grad_fn._pre_hooks[self.output_nr]
         if hook not in hooks:
             hooks.append(hook)
-        return _HookHandle(hooks, hook)
+        return HookHandle(hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(tensor)`` each time backward has accumulated a gradient into this
@@ -332,7 +329,7 @@ class Tensor:
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
         self._post_accumulate_hooks.append(hook)
-        return _HookHandle(self._post_accumulate_hooks, hook)
+        return HookHandle(self._post_accumulate_hooks, hook)
 
     # ------------------------------------------------------------------ printing
     def __repr__(self) -> str:
@@ -385,17 +382,6 @@ def _bind_engine():
     return backward
 
 
-def _warn_non_leaf_grad(tensor: Tensor) -> None:     # (PyTorch's warning, adapted)
-    import warnings
-    warnings.warn(f"The .grad attribute of a Tensor that is not a leaf Tensor (made by "
-                  f"{tensor.grad_fn!r}) is being accessed. Its .grad attribute won't be "
-                  f"populated during autograd.backward(). If you indeed want the .grad field to "
-                  f"be populated for a non-leaf Tensor, use .retain_grad() on it before "
-                  f"backward(). If you access the non-leaf Tensor by mistake, make sure you "
-                  f"access the leaf Tensor instead (or a leaf made from it: "
-                  f"t.detach().requires_grad_()).", UserWarning, stacklevel=3)
-
-
 def _check_assigned_grad(tensor: Tensor, grad) -> None:
     """Refuse a ``.grad`` an optimizer could not use, naming the mismatch (as PyTorch does)."""
     if grad is tensor or not isinstance(grad, Tensor):
@@ -408,13 +394,3 @@ def _check_assigned_grad(tensor: Tensor, grad) -> None:
         if want != got:
             raise ValueError(f"the assigned .grad has {what} {got} but its tensor has {what} "
                              f"{want}; a gradient must match its tensor: {fix}")
-
-
-class _HookHandle:
-    def __init__(self, hooks: list, hook):
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self):
-        structure_changed()
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)

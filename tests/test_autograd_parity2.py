@@ -115,6 +115,75 @@ def test_mark_dirty_agrees_with_pytorch():
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
+def _ckpt_case(lib, fn, checkpoint):
+    a = lib.tensor([0.5, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([1.5, 2.0, -0.5], dtype=lib.float64, requires_grad=True)
+
+    def block(a, w):
+        y = fn.apply(a.sin() * 1.0, w)                  # the dirty tensor: an intermediate
+        return (y * y).exp()
+    checkpoint(block, a, w).sum().backward()
+    return a.grad.numpy().copy(), w.grad.numpy().copy()
+
+
+def test_mark_dirty_inside_a_checkpoint():
+    """The checkpoint's recomputation makes intermediates that require grad without a
+    grad_fn: they are not leaves to refuse. Gradients: with y = sin(a) w + 1 and
+    L = sum exp(y^2), dL/da = 2 y exp(y^2) w cos(a), dL/dw = 2 y exp(y^2) sin(a)."""
+    from gpugrad.checkpoint import checkpoint
+    ga, gw = _ckpt_case(gpugrad, MulAdd_, checkpoint)
+    a0, w0 = np.array([0.5, -2.0, 3.0]), np.array([1.5, 2.0, -0.5])
+    y = np.sin(a0) * w0 + 1
+    outer = 2 * y * np.exp(y * y)
+    np.testing.assert_allclose(ga, outer * w0 * np.cos(a0), rtol=1e-12)
+    np.testing.assert_allclose(gw, outer * np.sin(a0), rtol=1e-12)
+    leaf = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf Variable"):    # still refused there
+        checkpoint(lambda t: MulAdd_.apply(t, gpugrad.ones(2)), leaf)
+
+
+def test_mark_dirty_inside_a_checkpoint_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+    from gpugrad.checkpoint import checkpoint
+
+    class TorchMulAdd_(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, w):
+            ctx.save_for_backward(x.clone(), w)
+            x.mul_(w).add_(1.0)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            x_old, w = ctx.saved_tensors
+            return g * w, g * x_old
+    ours = _ckpt_case(gpugrad, MulAdd_, checkpoint)
+    theirs = _ckpt_case(torch, TorchMulAdd_,
+                        lambda f, *a: torch_checkpoint(f, *a, use_reentrant=False))
+    for mine, want in zip(ours, theirs):
+        np.testing.assert_allclose(mine, want, rtol=1e-12)
+
+
+def test_mark_dirty_under_vmap_is_refused_as_such():
+    class Double_(Function):
+        generate_vmap_rule = True
+
+        @staticmethod
+        def forward(ctx, x):
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g
+    with pytest.raises(RuntimeError, match="mark_dirty is not supported under vmap"):
+        gpugrad.func.vmap(lambda x: Double_.apply(x * 1))(gpugrad.ones(3, 2))
+    assert Double_.apply(gpugrad.ones(2)).tolist() == [2.0, 2.0]     # outside vmap: fine
+
+
 def test_non_differentiable_outputs_and_unmaterialized_grads():
     seen = []
 
@@ -185,7 +254,7 @@ def test_is_grads_batched_hessian_rows_and_graph_release():
     _, w, unused, y, _ = _graph()
     gw, gu = gpugrad.autograd.grad(y, (w, unused), gpugrad.ones(4, 2), is_grads_batched=True,
                                    materialize_grads=True)
-    assert gw.shape == (4, 3, 2) and gu.shape == (4, 2) and not gu.numpy().any()
+    assert gw.shape == (4, 3, 2) and gu.shape == (2,) and not gu.numpy().any()  # PyTorch's
     with pytest.raises(ValueError, match="is_grads_batched=True needs grad_outputs"):
         gpugrad.autograd.grad(loss, x, is_grads_batched=True)
 
@@ -205,6 +274,33 @@ def test_is_grads_batched_agrees_with_pytorch():
 
 
 # ------------------------------------------------------------------ .grad of a non-leaf
+def test_is_grads_batched_cotangent_errors_name_the_batch_dimension():
+    x, w, _, y, _ = _graph()
+    with pytest.raises(ValueError, match=r"entry 1 is None; with is_grads_batched=True give "
+                                         r"a \(B, \*output.shape\) tensor for every output"):
+        gpugrad.autograd.grad((y, y * 2), x, (gpugrad.ones(3, 2), None), is_grads_batched=True)
+    with pytest.raises(ValueError, match=r"dimension 0 of each grad_outputs entry is the "
+                                         r"batch.*entry 0 has shape \(3, 1, 2\), output 0 "
+                                         r"has shape \(2,\)"):
+        gpugrad.autograd.grad(y, x, gpugrad.ones(3, 1, 2), is_grads_batched=True)
+    with pytest.raises(ValueError, match="the same batch size"):
+        gpugrad.autograd.grad((y, y), x, (gpugrad.ones(3, 2), gpugrad.ones(4, 2)),
+                              is_grads_batched=True)
+
+
+def test_is_grads_batched_materialized_zeros_and_errors_agree_with_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (gpugrad, torch):
+        x = lib.ones(2, 2, requires_grad=True)
+        unused = lib.ones(3, requires_grad=True)
+        g, zeros = lib.autograd.grad(x * 2, [x, unused], lib.ones(4, 2, 2),
+                                     is_grads_batched=True, materialize_grads=True)
+        assert tuple(g.shape) == (4, 2, 2) and tuple(zeros.shape) == (3,)
+        assert np.all(g.numpy() == 2) and not zeros.numpy().any()
+        with pytest.raises((ValueError, RuntimeError), match="grad_output|grad_outputs"):
+            lib.autograd.grad(x * 2, [x], [lib.ones(3, 1, 2)], is_grads_batched=True)
+
+
 def test_reading_grad_of_a_non_leaf_warns_and_gives_none():
     x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2

@@ -31,14 +31,18 @@ def _same(ours, theirs):
 # ----------------------------------------------------------------------------- keywords
 @pytest.mark.parametrize("call", [
     "linspace(0, 1, steps=5)", "linspace(start=-1, end=1, steps=3)", "linspace(2, 3, 1)",
-    "linspace(0, 10, 5, dtype=X.int64)", "logspace(0, 2, 3)", "logspace(0, 3, 4, base=2)",
+    "linspace(0, 10, 5, dtype=X.int64)", "linspace(-10, 0, 4, dtype=X.int64)",
+    "linspace(0, -1, 5, dtype=X.int64)", "linspace(-7, 7, 6, dtype=X.int32)",
+    "linspace(-3, 2, 7, dtype=X.int16)", "logspace(0, 2, 3)", "logspace(0, 3, 4, base=2)",
     "logspace(start=-1, end=1, steps=3, dtype=X.float64)",
     "arange(0, end=5)", "arange(start=1, end=5, step=2)", "arange(end=3)", "arange(5)",
     "arange(5.)", "arange(1., 0., -0.3)", "arange(0, 3.5, 1, dtype=X.int64)",
     "arange(X.tensor(4))", "arange(X.tensor(1), X.tensor(7), X.tensor(2))",
     "arange(X.tensor(4.))", "arange(np.int64(3))", "arange(np.float32(2.5))",
     "full(size=(2,), fill_value=1.)", "empty_like(X.ones(2, 3, dtype=X.int64)) * 0",
-    "zeros_like(input=X.ones(2))",
+    "zeros_like(input=X.ones(2))", "ones(1, dtype=X.int64).new_zeros(size=(2,))",
+    "ones(1).new_ones(size=[2, 1])", "ones(1).new_empty(size=(0, 3))",
+    "tensor([2**63 - 1, -2**63])",
 ])
 def test_factories_match_torch(torch, call):
     ours = eval(call, {"X": gpugrad, "np": np}, dict(vars(gpugrad)))
@@ -71,6 +75,33 @@ def test_hand_values():
     assert mask.numpy().sum(1).tolist() == [2, 4, 3]
     assert gpugrad.arange(0.0, 1.0).dtype == np.float32
     assert gpugrad.empty_like(gpugrad.zeros(2, dtype=gpugrad.float64)).dtype == np.float64
+    # integer linspace truncates float64 values toward zero: -10 + k * 10 / 3, 0 - k / 4
+    assert gpugrad.linspace(-10, 0, 4, dtype=gpugrad.int64).tolist() == [-10, -6, -3, 0]
+    assert gpugrad.linspace(0, -1, 5, dtype=gpugrad.int64).tolist() == [0, 0, 0, 0, -1]
+    x = gpugrad.ones(1, dtype=gpugrad.int32)
+    assert x.new_zeros(size=(2,)).tolist() == [0, 0] and x.new_zeros(size=(2,)).dtype == np.int32
+    assert x.new_ones(size=[1, 2]).tolist() == [[1, 1]] and x.new_empty(size=(3,)).shape == (3,)
+
+
+@pytest.mark.parametrize("data", [[2 ** 63], 2 ** 63, [-2 ** 63 - 1], [2 ** 64], [[2 ** 63]],
+                                  [True, 2 ** 63]])
+def test_ints_beyond_int64_overflow(torch, data):
+    with pytest.raises(ValueError, match="Overflow"):
+        torch.tensor(data)
+    with pytest.raises(ValueError, match="Overflow"):
+        gpugrad.tensor(data)
+
+
+def test_ints_beyond_int64_by_hand():
+    for data in ([2 ** 63], 2 ** 63, [[1], [2 ** 64]], [-2 ** 63 - 1]):
+        with pytest.raises(ValueError, match="does not fit int64"):
+            gpugrad.tensor(data)
+    assert gpugrad.tensor([2 ** 63 - 1, -2 ** 63]).tolist() == [2 ** 63 - 1, -2 ** 63]
+    assert gpugrad.tensor([1.0, 2 ** 63]).dtype == np.float32       # a float: a float tensor
+    assert gpugrad.tensor([np.uint64(2 ** 63)]).dtype == np.uint64  # a typed NumPy int stays
+    assert gpugrad.tensor([float("nan"), 1]).numpy()[1] == 1.0
+    with pytest.raises(TypeError, match="not both"):
+        gpugrad.ones(1).new_zeros(2, size=(2,))
 
 
 @pytest.mark.parametrize("call, error, match", [

@@ -32,7 +32,7 @@ FLOORS = [
     ("modes: grad, anomaly and vmap levels, capture, compile, autocast; random state",
      ["gpugrad.autograd.mode", "gpugrad.autograd.capture_mode",
       "gpugrad.autograd.compile_mode", "gpugrad.autograd.autocast_mode", "gpugrad.random"]),
-    ("tensor: the Tensor type", ["gpugrad.tensor", "gpugrad.tensor_size"]),
+    ("tensor: the Tensor type", ["gpugrad.tensor", "gpugrad.tensor_size", "gpugrad.tensor_grad"]),
     ("autograd core: nodes, saved values, the engine, batching levels, factories",
      ["gpugrad.autograd", "gpugrad.creation", "gpugrad.creation_like", "gpugrad.interop",
       "gpugrad.graph_cut", "gpugrad.creation_args", "gpugrad.random_sampling"]),

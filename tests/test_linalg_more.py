@@ -83,7 +83,8 @@ def test_lu_picks_the_first_of_tied_pivots_and_survives_a_zero_column():
 
 
 def test_lu_refuses_no_pivoting_and_bad_pivots():
-    with pytest.raises(RuntimeError, match="LU without pivoting is not implemented"):
+    with pytest.raises(RuntimeError, match="LU without pivoting is not implemented in "
+                                           "gpugrad .on any device"):
         L.lu(t64(np.eye(2)), pivot=False)
     LU, pivots = L.lu_factor(t64(np.eye(3)))
     with pytest.raises(TypeError, match="pivots must be an integer tensor"):
@@ -92,6 +93,13 @@ def test_lu_refuses_no_pivoting_and_bad_pivots():
         L.lu_solve(LU, pivots[:2], t64(np.ones((3, 1))))
     with pytest.raises(ValueError, match=r"B of shape \(2, 1\) does not fit LU"):
         L.lu_solve(LU, pivots, t64(np.ones((2, 1))))
+    with pytest.raises(TypeError, match="B must be a tensor of LU's dtype float64"):
+        L.lu_solve(LU, pivots, gpugrad.ones(3, 1))
+    with pytest.raises(ValueError, match="at least 2 dimensions"):
+        L.lu_solve(LU, pivots, t64(np.ones(3)))
+    batched, batched_pivots = L.lu_factor(t64(np.eye(3) + np.zeros((2, 1, 1))))
+    with pytest.raises(ValueError, match="batch dimensions .* do not broadcast"):
+        L.lu_solve(batched, batched_pivots, t64(np.ones((3, 3, 1))))
 
 
 @pytest.mark.parametrize("left", [True, False])
@@ -191,6 +199,38 @@ def test_lstsq_errors():
         L.lstsq(t64(np.eye(2)), t64(np.ones((3, 2, 1))))
     with pytest.raises(ValueError, match=r"B of shape \(3, 1\) does not fit A"):
         L.lstsq(t64(np.eye(2)), t64(np.ones((3, 1))))
+
+
+class _NotNumpy:
+    """NumPy under another name: the path an array module other than NumPy (CuPy) takes."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def test_host_reads_are_refused_by_name_inside_a_capture():
+    """matrix_exp's squaring count (read on the host off NumPy) and lstsq's full-rank test
+    for residuals: a CaptureError that names the op, not a raw stream error or
+    Tensor.numpy()."""
+    from gpugrad.autograd.capture_mode import capture_rules
+    from gpugrad.cuda import CaptureError
+    a = np.array([[0.0, 30.0], [-30.0, 0.0]])               # needs squarings
+    expected = np.array([[np.cos(30.0), np.sin(30.0)], [-np.sin(30.0), np.cos(30.0)]])
+    np.testing.assert_allclose(matrix_exp.MatrixExp.forward(_NotNumpy(), a), expected,
+                               atol=1e-12)
+    with capture_rules(recording=False):
+        np.testing.assert_allclose(matrix_exp.MatrixExp.forward(np, a), expected, atol=1e-12)
+        with pytest.raises(CaptureError, match="linalg.matrix_exp"):
+            matrix_exp.MatrixExp.forward(_NotNumpy(), a)
+    A, B = t64(RNG.standard_normal((4, 2)), False), t64(RNG.standard_normal((4, 1)), False)
+    for driver in ("gelsd", "gelss"):
+        step = gpugrad.compile(lambda x, y: L.lstsq(x, y, driver=driver).residuals)
+        with pytest.raises(CaptureError, match=f"linalg.lstsq.driver='{driver}'"):
+            step(A, B)
+    for driver in ("gels", "gelsy"):                         # no read: these compile
+        step = gpugrad.compile(lambda x, y: L.lstsq(x, y, driver=driver).residuals)
+        np.testing.assert_allclose(step(A, B).numpy(),
+                                   L.lstsq(A, B, driver=driver).residuals.numpy())
 
 
 def test_qr_of_wide_matrices_gradchecks_and_vmaps():

@@ -211,7 +211,7 @@ def test_bce_checks_probabilities_where_that_costs_no_sync():
 def test_unchecked_values_give_nan_explained_on_read(monkeypatch):
     """Where reading values would sync (a GPU), nothing is checked up front: a bad value
     gives a NaN, and the error explaining it comes when the host reads the loss."""
-    monkeypatch.setattr(L, "_labels_checked_now", lambda array: False)
+    monkeypatch.setattr(L, "labels_checked_now", lambda array: False)
     with np.errstate(invalid="ignore"):
         loss = L.binary_cross_entropy(gpugrad.tensor([0.5, 1.5]), gpugrad.tensor([1.0, 0.0]))
     with pytest.raises(ValueError, match="all elements of input should be between 0 and 1"):

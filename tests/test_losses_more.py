@@ -383,3 +383,85 @@ def test_hinge_gradients_match_pytorch_exactly_at_the_kinks():
     F.multi_margin_loss(x2, T([0, 1])).backward()
     TF.multi_margin_loss(t2, torch.tensor([0, 1])).backward()
     np.testing.assert_array_equal(x2.grad.numpy(), t2.grad.numpy())
+
+
+# --- label and variance checks: compiled replays, vmap, devices where reading syncs ---
+
+def _bad_label_calls():
+    x = gpugrad.tensor(X1)
+    return [("multi_margin_loss", lambda t: F.multi_margin_loss(x, t), T(LABELS),
+             T([0, 3, 1, 9, 2]), "label 9 is out of range for 4 classes"),
+            ("multilabel_margin_loss", lambda t: F.multilabel_margin_loss(x, t), T(MULTI),
+             T(np.where(MULTI == 2, 5, MULTI)), "label 5 is out of range for 4 classes"),
+            ("gaussian_nll_loss", lambda v: F.gaussian_nll_loss(x, T(X2), v),
+             T(np.abs(X3)), T(np.where(np.arange(20).reshape(5, 4) == 6, -1.0, np.abs(X3))),
+             "var has negative entry")]
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_a_compiled_step_checks_labels_and_variances_on_each_replay(case):
+    name, loss_of, good, bad, message = _bad_label_calls()[case]
+    step = gpugrad.compile(loss_of)
+    expected = loss_of(good).item()
+    assert step(good).item() == pytest.approx(expected, rel=1e-6)
+    assert step(good).item() == pytest.approx(expected, rel=1e-6)   # a replay
+    with pytest.raises(ValueError, match=message):
+        step(bad)                     # before: the replay returned a finite loss
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_where_reading_values_would_sync_a_bad_value_gives_nan_explained_on_read(
+        case, monkeypatch):
+    """As nll_loss's on a GPU: nothing is read up front; a bad label (variance) makes its
+    row's loss NaN and the error comes when the host reads the loss."""
+    from gpugrad.nn import likelihood_losses, margin_losses
+    for module in (margin_losses, likelihood_losses):
+        monkeypatch.setattr(module, "labels_checked_now", lambda array: False)
+    name, loss_of, good, bad, message = _bad_label_calls()[case]
+    x = X1
+    expected = {"multi_margin_loss": lambda: ref_multi_margin(x, LABELS).mean(),
+                "multilabel_margin_loss": lambda: ref_multilabel_margin(x, MULTI).mean(),
+                "gaussian_nll_loss": lambda: ref_gaussian(x, X2, np.abs(X3)).mean()}[name]()
+    assert loss_of(good).item() == pytest.approx(expected, rel=1e-6)
+    loss = loss_of(bad)
+    with pytest.raises(ValueError, match=f"{name}: {message}"):
+        loss.item()
+    with np.errstate(invalid="ignore"):
+        each = {"multi_margin_loss": lambda: F.multi_margin_loss(T(X1), bad, reduction="none"),
+                "multilabel_margin_loss": lambda: F.multilabel_margin_loss(T(X1), bad,
+                                                                           reduction="none"),
+                "gaussian_nll_loss": lambda: F.gaussian_nll_loss(T(X1), T(X2), bad,
+                                                                 reduction="none")}[name]()
+    assert np.isnan(each._array).any() and not np.isnan(each._array).all()
+
+
+def test_the_label_losses_run_under_vmap():
+    x = gpugrad.tensor(X1)
+    out = gpugrad.func.vmap(F.multi_margin_loss)(x, T(LABELS))
+    np.testing.assert_allclose(out.numpy(), ref_multi_margin(X1, LABELS), rtol=1e-12)
+    out = gpugrad.func.vmap(F.multilabel_margin_loss)(x, T(MULTI))
+    np.testing.assert_allclose(out.numpy(), ref_multilabel_margin(X1, MULTI), rtol=1e-12)
+    out = gpugrad.func.vmap(lambda a, b, v: F.gaussian_nll_loss(a, b, v))(
+        x, T(X2), T(np.abs(X3)))
+    np.testing.assert_allclose(out.numpy(), ref_gaussian(X1, X2, np.abs(X3)).mean(1),
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="label 9 is out of range"):
+        gpugrad.func.vmap(F.multi_margin_loss)(x, T([0, 3, 1, 9, 2]))
+
+
+def test_the_label_losses_under_vmap_match_pytorch():
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+    import warnings
+    x = gpugrad.tensor(X1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")         # torch's vmap fallback warning
+        for ours, theirs, args in [
+                (F.multi_margin_loss, TF.multi_margin_loss, (LABELS,)),
+                (F.multilabel_margin_loss, TF.multilabel_margin_loss, (MULTI,)),
+                (F.gaussian_nll_loss, TF.gaussian_nll_loss, (X2, np.abs(X3)))]:
+            got = gpugrad.func.vmap(ours)(x, *map(T, args))
+            # (torch's gaussian_nll_loss cannot run under its vmap: one call per example)
+            want = [theirs(torch.tensor(X1[i]), *(torch.tensor(a[i]) for a in args))
+                    for i in range(len(X1))]
+            np.testing.assert_allclose(got.numpy(), torch.stack(want).numpy(), rtol=1e-12)

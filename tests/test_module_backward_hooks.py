@@ -232,3 +232,42 @@ def test_two_input_module_hooks_agree_with_pytorch():
     (ours,), (theirs,) = got
     for u, v in zip(ours, theirs):
         np.testing.assert_allclose(u, v, rtol=1e-12)
+
+
+def test_a_module_whose_hooks_were_all_removed_calls_forward_directly(monkeypatch):
+    """``Module.__call__`` tests one registry of every hook (``_all_hooks``): each kind
+    registered sends calls through the hooked path, and removing them all leaves it."""
+    from gpugrad.nn import module as module_file
+    layer, seen = nn.Linear(2, 2), []
+    handles = [layer.register_forward_pre_hook(lambda m, a: seen.append("pre")),
+               layer.register_forward_hook(lambda m, a, o: seen.append("fwd"), with_kwargs=False),
+               layer.register_forward_hook(lambda m, a, k, o: seen.append("kw"),
+                                           with_kwargs=True, always_call=True),
+               layer.register_full_backward_hook(lambda m, gi, go: seen.append("bwd")),
+               layer.register_full_backward_pre_hook(lambda m, go: seen.append("bpre"))]
+    layer(gpugrad.ones(1, 2, requires_grad=True)).sum().backward()
+    assert seen == ["pre", "fwd", "kw", "bpre", "bwd"]
+    for handle in handles:
+        handle.remove()
+    assert not layer._all_hooks
+
+    def refuse(*args):
+        raise AssertionError("the hooked path ran for a module without hooks")
+    monkeypatch.setattr(module_file, "call_with_hooks", refuse)
+    monkeypatch.setattr(module_file, "call_with_all_hooks", refuse)
+    assert layer(gpugrad.ones(1, 2)).shape == (1, 2)
+
+
+def test_a_module_pickled_before_the_hook_registry_still_runs_its_hooks():
+    import pickle
+    layer = nn.Identity()
+    layer.register_forward_hook(_double_output)
+    state = pickle.loads(pickle.dumps(layer)).__dict__
+    del state["_all_hooks"]                         # as pickled before it existed
+    old = nn.Identity.__new__(nn.Identity)
+    old.__setstate__(state)
+    assert old(gpugrad.tensor([1.0])).tolist() == [2.0]
+
+
+def _double_output(module, args, output):
+    return output * 2

@@ -478,3 +478,140 @@ def test_module_reprs_and_state_dicts_match_pytorch(name):
         repr(torch.nn.Bilinear(2, 3, 4, bias=False))
     assert list(nn.Bilinear(2, 3, 4).state_dict()) == \
         list(torch.nn.Bilinear(2, 3, 4).state_dict())
+
+
+# --- NaN, infinities and integer inputs, as PyTorch's ---
+
+NAN, INF = float("nan"), float("inf")
+EDGES = [-INF, -4.0, -3.0, -0.3, 0.0, 0.3, 0.5, 3.0, INF, NAN]
+# torch 2.13's values and gradients on EDGES (written out; checked below where installed)
+EDGE_CASES = [
+    ("threshold", lambda x: F.threshold(x, 0.5, -2.0),
+     [-2, -2, -2, -2, -2, -2, -2, 3, INF, NAN], [0, 0, 0, 0, 0, 0, 0, 1, 1, 1]),
+    ("hardshrink", F.hardshrink,
+     [-INF, -4, -3, 0, 0, 0, 0, 3, INF, NAN], [1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
+    ("softshrink", F.softshrink,
+     [-INF, -3.5, -2.5, -0.0, 0, 0, 0, 2.5, INF, NAN], [1, 1, 1, 0, 0, 0, 0, 1, 1, 1]),
+    ("hardswish", F.hardswish,
+     [NAN, -0.0, -0.0, -0.135, 0, 0.165, 0.2916667, 3, INF, NAN],
+     [0, 0, 0, 0.4, 0.5, 0.6, 2 / 3, 1, 1, 1]),
+]
+
+
+def _signs(values):
+    values = np.asarray(values, dtype=float)
+    return np.signbit(np.where(np.isnan(values), 0.0, values))
+
+
+@pytest.mark.parametrize("name, fn, values, grads", EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_nan_passes_through_and_infinities_have_pytorchs_gradients(name, fn, values, grads):
+    x = gpugrad.tensor(EDGES, dtype="float64", requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = fn(x)
+        y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), values, rtol=1e-6, atol=0)
+    if name == "hardswish":     # -0.0 below -3 (torch's softshrink signs its 0s by dtype)
+        np.testing.assert_array_equal(_signs(y.numpy()), _signs(values))
+    np.testing.assert_allclose(x.grad.numpy(), grads, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name, fn, values, grads", EDGE_CASES, ids=[c[0] for c in EDGE_CASES])
+def test_nan_and_infinities_match_pytorch(name, fn, values, grads):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+    theirs = {"threshold": lambda t: TF.threshold(t, 0.5, -2.0)}.get(name, getattr(TF, name))
+    t = torch.tensor(EDGES, dtype=torch.float64, requires_grad=True)
+    y = theirs(t)
+    y.sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), values, rtol=1e-6, atol=0)
+    if name == "hardswish":
+        np.testing.assert_array_equal(_signs(y.detach().numpy()), _signs(values))
+    np.testing.assert_allclose(t.grad.numpy(), grads, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32"])
+def test_integer_inputs_keep_their_dtype(dtype):
+    x = gpugrad.tensor([-3, -1, 0, 2, 7], dtype=dtype)
+    for out, want in [(F.hardtanh(x), [-1, -1, 0, 1, 1]), (F.relu6(x), [0, 0, 0, 2, 6]),
+                      (F.hardtanh(x, -1.5, 1.5), [-1, -1, 0, 1, 1]),
+                      (F.threshold(x, 0.5, -2.0), [-2, -2, -2, 2, 7])]:
+        assert out.dtype == x.dtype and out.tolist() == want
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+    t = torch.tensor([-3, -1, 0, 2, 7], dtype=getattr(torch, dtype))
+    for ours, theirs in [(F.hardtanh(x), TF.hardtanh(t)), (F.relu6(x), TF.relu6(t)),
+                         (F.hardtanh(x, -1.5, 1.5), TF.hardtanh(t, -1.5, 1.5)),
+                         (F.threshold(x, 0.5, -2.0), TF.threshold(t, 0.5, -2.0))]:
+        assert str(theirs.dtype) == f"torch.{ours.dtype}" and ours.tolist() == theirs.tolist()
+
+
+RELATED = ["Mish", "SELU", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "Hardtanh",
+           "ReLU6"]
+# (module, the module it is an instance of besides itself): PyTorch's ReLU6 is a Hardtanh
+SUBCLASSES = {("ReLU6", "Hardtanh")}
+
+
+def test_activation_modules_are_instances_of_each_other_only_as_pytorchs():
+    for a in RELATED:
+        for b in RELATED:
+            expected = a == b or (a, b) in SUBCLASSES
+            assert isinstance(getattr(nn, a)(), getattr(nn, b)) == expected, (a, b)
+    torch = pytest.importorskip("torch")
+    for a in RELATED:
+        for b in RELATED:
+            assert isinstance(getattr(torch.nn, a)(), getattr(torch.nn, b)) == \
+                isinstance(getattr(nn, a)(), getattr(nn, b)), (a, b)
+
+
+def _constant_along(out, axes):
+    """Whether ``out`` (NumPy) is constant along each of ``axes`` (the mask's pattern)."""
+    return all(np.all(out == np.take(out, [0], axis=axis)) for axis in axes)
+
+
+@pytest.mark.parametrize("shape, varies, constant", [
+    ((32, 5, 6), (0,), (1, 2)),           # unbatched: one mask entry per index of axis 0
+    ((30, 7), (0,), (1,)),
+    ((40,), (0,), ()),
+    ((30, 2, 3, 2, 1, 2), (0,), (1, 2, 3, 4, 5)),
+])
+def test_dropout3d_takes_other_ranks_as_one_sample_as_pytorch(shape, varies, constant):
+    gpugrad.manual_seed(3)
+    with pytest.warns(UserWarning, match="deprecated"):
+        out = F.dropout3d(gpugrad.ones(*shape), 0.5).numpy()
+    assert set(np.unique(out)) <= {0.0, 2.0} and _constant_along(out, constant)
+    assert not _constant_along(out, varies)         # (50 % of 30+ entries: never all equal)
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as TF
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = TF.dropout3d(torch.ones(*shape), 0.5).numpy()
+    assert _constant_along(theirs, constant) and not _constant_along(theirs, varies)
+
+
+@pytest.mark.parametrize("fn", [F.feature_alpha_dropout, F.dropout2d])
+def test_feature_dropout_of_a_vector_is_refused_as_pytorchs(fn):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match="Feature dropout requires at least 2 dimensions"):
+            fn(gpugrad.ones(6), 0.5, True)
+        assert fn(gpugrad.ones(6), 0.5, False).tolist() == [1.0] * 6     # not dropping: fine
+        assert fn(gpugrad.ones(6), 1.0, True).tolist() == [0.0] * 6
+        torch = pytest.importorskip("torch")
+        import torch.nn.functional as TF
+        with pytest.raises(RuntimeError, match="Feature dropout requires at least 2"):
+            getattr(TF, fn.__name__)(torch.ones(6), 0.5, True)
+
+
+def test_f_dropout_is_the_variants_element_noise():
+    """One implementation: the same draws give the same mask, and p is checked as before."""
+    gpugrad.manual_seed(5)
+    a = F.dropout(gpugrad.ones(50), 0.3).numpy()
+    gpugrad.manual_seed(5)
+    keep = gpugrad.rand(50).numpy() >= 0.3
+    np.testing.assert_allclose(a, keep / 0.7, rtol=1e-6)
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+        F.dropout(gpugrad.ones(2), 1.5)
+    with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+        nn.Dropout(-0.1)

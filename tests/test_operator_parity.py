@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gpugrad
-from gpugrad.ops import arithmetic, bitwise, compare, division, elementwise, promotion
+from gpugrad.ops import arithmetic, bitwise, compare, division, promotion
 
 T = gpugrad.tensor
 
@@ -70,6 +70,24 @@ def test_division_dtypes():
         gpugrad.div(a, 2, rounding_mode="round")
 
 
+def test_true_division_takes_the_float_operands_dtype():
+    ints = gpugrad.arange(3)
+    half = T([2.0, 2.0, 2.0], dtype=gpugrad.float16)
+    assert values(ints / T(2.0, dtype=gpugrad.float64)) == (gpugrad.float64, [0.0, 0.5, 1.0])
+    assert values(T(1.0, dtype=gpugrad.float64) / T([4, 8])) == (gpugrad.float64, [0.25, 0.125])
+    assert values(ints / half) == (gpugrad.float16, [0.0, 0.5, 1.0])
+    assert values(T([True, False]) / T([2, 4])) == (gpugrad.float32, [0.5, 0.0])
+    assert (T([1.0], dtype=gpugrad.float16) / T(2.0, dtype=gpugrad.float64)).dtype == \
+        gpugrad.float16                 # a 0-d float does not widen a float tensor
+    gpugrad.set_default_dtype(gpugrad.float64)
+    try:
+        assert (ints / gpugrad.ones(3, dtype=gpugrad.float32)).dtype == gpugrad.float32
+        assert (ints / T([2, 2, 2])).dtype == gpugrad.float64      # both integer: the default
+        assert (ints / 2).dtype == gpugrad.float64
+    finally:
+        gpugrad.set_default_dtype(gpugrad.float32)
+
+
 def test_in_place_floor_division_and_remainder():
     a = T([-7, 7])
     same = a
@@ -112,6 +130,62 @@ def test_bitwise_operators_on_integers():
     assert a.bitwise_xor(b).tolist() == [5, 6] and bitwise.bitwise_or(a, 8).tolist() == [14, 11]
     assert bitwise.bitwise_left_shift(a, 2).tolist() == [24, 12]
     assert a.bitwise_right_shift(1).tolist() == [3, 1]
+
+
+class _CShifts:
+    """NumPy, except that its shifts do what C's do on x86 (and may on a GPU) with a count
+    outside [0, bits): the count taken modulo the width."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def _wrapped(x, count):
+        bits = np.asarray(x).dtype.itemsize * 8
+        return np.bitwise_and(count, bits - 1).astype(np.asarray(x).dtype)
+
+    def left_shift(self, x, count):
+        return np.left_shift(x, self._wrapped(x, count))
+
+    def right_shift(self, x, count):
+        return np.right_shift(x, self._wrapped(x, count))
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.int8, np.uint8])
+def test_shifts_out_of_range_do_not_rely_on_the_array_library(dtype):
+    bits = np.dtype(dtype).itemsize * 8
+    x = np.array([1, 5, 100] if dtype == np.uint8 else [1, -8, 100], dtype=dtype)
+    counts = [-70, -1, 0, 3, bits - 1, bits, bits + 1, 100] if dtype != np.uint8 else \
+        [0, 3, 7, 8, 9, 100]
+    for xp in (np, _CShifts()):
+        for c in counts:
+            # hand rule: x * 2**c and floor(x / 2**c) in Python ints, wrapped to the width;
+            # counts outside [0, bits) give 0, or the sign for >> (as PyTorch's)
+            inside = 0 <= c < bits
+            left = [(int(v) << c) % 2 ** bits if inside else 0 for v in x]
+            left = [v - 2 ** bits if v >= 2 ** (bits - 1) and dtype != np.uint8 else v
+                    for v in left]
+            right = [int(v) >> c if inside else (-1 if v < 0 else 0) for v in x]
+            for count in (c, np.full(3, c, dtype=dtype)):
+                if dtype == np.uint8 and c < 0:
+                    continue
+                got_l = bitwise.masked_shift(xp, x, count, True)
+                got_r = bitwise.masked_shift(xp, x, count, False)
+                assert got_l.tolist() == left and got_l.dtype == dtype, (xp, c)
+                assert got_r.tolist() == right and got_r.dtype == dtype, (xp, c)
+
+
+def test_shift_operators_by_the_width_or_more():
+    i32 = T([1, -8, 5], dtype=gpugrad.int32)
+    assert values(i32 << 32) == (gpugrad.int32, [0, 0, 0])
+    assert values(i32 >> 40) == (gpugrad.int32, [0, -1, 0])
+    assert (i32 >> -1).tolist() == [0, -1, 0] and (i32 << -1).tolist() == [0, 0, 0]
+    counts = T([31, 32, 0], dtype=gpugrad.int32)
+    assert (i32 << counts).tolist() == [-2 ** 31, 0, 5]
+    assert (i32 >> counts).tolist() == [0, -1, 5]
+    assert values(3 << counts) == (gpugrad.int32, [-2 ** 31, 0, 3])
+    assert (T([200], dtype=gpugrad.uint8) >> 8).tolist() == [0]
+    assert (gpugrad.tensor([1, -8]) << gpugrad.tensor([64, 63])).tolist() == [0, 0]
 
 
 def test_bitwise_operators_on_bool_are_logical():
@@ -233,6 +307,23 @@ def test_clamp_with_tensor_bounds_values_and_gradients():
     assert gpugrad.gradgradcheck(lambda v, a, b: v.clamp(a, b) ** 2, (w, *bounds))
 
 
+def test_clamp_with_tensor_bounds_nan_and_equal_bounds():
+    nan = float("nan")
+    x = T([0.5, 1.0, 1.0, 2.0, 3.0, nan], requires_grad=True)
+    lo = T([nan, 0.0, 2.0, 2.0, 2.0, 0.0], requires_grad=True)
+    hi = T([2.0, nan, 2.0, 2.0, 2.0, 1.0], requires_grad=True)
+    out = x.clamp(lo, hi)
+    np.testing.assert_array_equal(out.numpy(), [nan, nan, 2.0, 2.0, 2.0, nan])  # NaN spreads
+    (out * T([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])).sum().backward()
+    # PyTorch's rule: x where lo <= x <= hi, lo where x < lo < hi, hi where x > hi or
+    # hi < lo; so a NaN anywhere, and x < lo == hi (the third), send the gradient nowhere
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 4.0, 0.0, 0.0]
+    assert lo.grad.tolist() == [0.0] * 6
+    assert hi.grad.tolist() == [0.0, 0.0, 0.0, 0.0, 5.0, 0.0]
+    np.testing.assert_array_equal(T([0.5, 1.0]).clamp(min=T([nan, 0.0])).numpy(), [nan, 1.0])
+    np.testing.assert_array_equal(T([0.5, 1.0]).clamp(max=T([2.0, nan])).numpy(), [0.5, nan])
+
+
 def test_copy_casts_between_dtype_kinds():
     y = gpugrad.zeros(3, dtype=gpugrad.int64)
     assert y.copy_(T([1.7, 2.2, -3.9])) is y and values(y) == (gpugrad.int64, [1, 2, -3])
@@ -241,8 +332,29 @@ def test_copy_casts_between_dtype_kinds():
     assert m.tolist() == [False, True]
     with pytest.raises(TypeError):
         y.add_(1.5)                 # the arithmetic in-place ops still refuse, as torch's
-    with pytest.raises(TypeError), np.errstate(invalid="ignore"):
-        y.sqrt_()
+    with pytest.raises(TypeError, match="^sqrt_: "), np.errstate(invalid="ignore"):
+        y.sqrt_()                   # (the error names the method, not copy_)
+    with pytest.raises(TypeError, match="^true_divide_: "):
+        y.true_divide_(2)
+    with pytest.raises(TypeError, match="^pow_: "), np.errstate(invalid="ignore"):
+        y.pow_(0.5)
+    with pytest.raises(TypeError, match="^clip_: "):
+        y.clip_(0.5, 1.5)
+
+
+def test_copy_of_a_float_that_requires_grad_into_an_int_tensor_is_a_constant():
+    w = T([1.7, -2.7, 3.2], requires_grad=True)
+    for dtype in (gpugrad.int64, gpugrad.bool_):
+        t = gpugrad.zeros(3, dtype=dtype)
+        assert t.copy_(w) is t and not t.requires_grad and t.grad_fn is None
+    t = gpugrad.zeros(3, dtype=gpugrad.int64)
+    t.copy_(w)
+    assert t.tolist() == [1, -2, 3]
+    ((t * 2).sum() + w.sum()).backward()
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]       # only the float term reaches w
+    f = gpugrad.zeros(3)
+    f.copy_(w)                      # a float tensor still records it
+    assert f.requires_grad and f.grad_fn is not None
 
 
 def test_where_with_numbers_and_the_method():
@@ -300,12 +412,35 @@ def test_add_and_sub_with_alpha():
     assert gpugrad.add(T([2]), T([3]), alpha=2).tolist() == [8]
     assert T([2.0]).sub(T([1.0]), alpha=0.5).tolist() == [1.5]
     assert gpugrad.add(T([2.0]), 3, alpha=2).tolist() == [8.0]
-    assert elementwise.subtract(T([2.0]), 1).tolist() == [1.0]
+    assert arithmetic.subtract(T([2.0]), 1).tolist() == [1.0]
     with pytest.raises(TypeError, match="alpha"):
         gpugrad.add(T([2]), T([3]), alpha=2.5)
     x = T([1.0, 2.0], requires_grad=True)
     gpugrad.sub(gpugrad.ones(2), x, alpha=3).sum().backward()
     assert x.grad.tolist() == [-3.0, -3.0]
+
+
+def test_add_of_bools_with_alpha_stays_bool():
+    b = T([True, False])
+    for alpha in (2, 0, True, False, -1):       # bool: b | (other & bool(alpha)), as torch
+        assert values(gpugrad.add(b, b, alpha=alpha)) == (gpugrad.bool_, [True, False])
+    assert values(gpugrad.add(b, True, alpha=2)) == (gpugrad.bool_, [True, True])
+    assert values(gpugrad.add(b, True, alpha=0)) == (gpugrad.bool_, [True, False])
+    assert values(gpugrad.add(b, T([1, 2]), alpha=2)) == (gpugrad.int64, [3, 4])
+    assert values(gpugrad.add(b, 1, alpha=2)) == (gpugrad.int64, [3, 2])
+
+
+def test_type_with_a_type_name_says_the_device():
+    x = gpugrad.ones(2)
+    assert values(x.type("torch.DoubleTensor")) == (gpugrad.float64, [1.0, 1.0])
+    assert x.type("torch.FloatTensor") is x and x.type("LongTensor").dtype == gpugrad.int64
+    if gpugrad.is_cuda_usable():
+        moved = x.type("torch.cuda.DoubleTensor")
+        assert moved.device.type == "cuda" and moved.dtype == gpugrad.float64
+        assert moved.type("torch.FloatTensor").device.type == "cpu"
+    else:
+        with pytest.raises(gpugrad.CudaUnavailableError):
+            x.type("torch.cuda.FloatTensor")
 
 
 def test_addcmul_and_addcdiv():

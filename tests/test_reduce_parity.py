@@ -325,3 +325,36 @@ def test_implicit_dim_matches_torch():
                 expected = t_fn(torch.tensor(a)).numpy()
                 got = g_fn(gpugrad.tensor(a)).numpy()
             np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "float32", "float64", "bool"])
+@pytest.mark.parametrize("call", [lambda x: x.max(0), lambda x: x.min(0),
+                                  lambda x: x.kthvalue(1), lambda x: x.median(0),
+                                  lambda x: gpugrad.max(x, 0, True)])
+def test_zero_d_values_are_a_copy_of_the_input(dtype, call):
+    """As torch's: the values of a 0-d tensor's (values, indices) are a new tensor, so
+    writing into them leaves the input alone (they were the input object itself for
+    integer tensors)."""
+    x = gpugrad.tensor(1, dtype=dtype)
+    values, indices = call(x)
+    assert values is not x and values.shape == () and values.dtype == x.dtype
+    assert indices.tolist() == 0
+    values.copy_(gpugrad.tensor(0, dtype=dtype))
+    assert x.item() == 1 and values.item() == 0
+
+
+def test_zero_d_values_pass_the_gradient_through():
+    x = leaf(np.array(2.5))
+    for values in (x.max(0).values, x.kthvalue(1).values, x.median(0).values):
+        (grad,) = gpugrad.autograd.grad(values * 3.0, x)
+        assert grad.tolist() == 3.0
+
+
+def test_zero_d_values_copy_matches_torch():
+    torch = pytest.importorskip("torch")
+    for name in ("max", "min", "median"):
+        for T in (torch, gpugrad):
+            x = T.tensor(3)
+            values = getattr(x, name)(0).values
+            values.add_(1)
+            assert (x.item(), values.item()) == (3, 4), (T.__name__, name)

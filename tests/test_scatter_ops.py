@@ -262,3 +262,41 @@ def test_in_place_scatters_and_cumprod_write_into_the_tensor():
     w = gpugrad.zeros(3, 2).index_copy_(0, gpugrad.tensor([1]), gpugrad.ones(1, 2))
     assert w.tolist() == [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0]]
     assert gpugrad.tensor([1.0, 2.0, 3.0]).cumprod_(0).tolist() == [1.0, 2.0, 6.0]
+
+
+@pytest.mark.parametrize("op", ["scatter", "scatter_value", "scatter_", "scatter_add",
+                                "index_add"])
+@pytest.mark.parametrize("index,src", [(0, 5.0), ([0], 5.0), (0, [5.0]), ([0], [5.0])])
+def test_zero_dim_input_index_or_src_count_as_one_element(op, index, src):
+    """A 0-d input, index or src reads as 1-d of one element, as in PyTorch (the result
+    keeps the input's shape); scatter with a 0-d input used to raise IndexError."""
+    def run(lib, x):
+        i, s = lib.tensor(index), lib.tensor(src)
+        if op == "scatter":
+            return lib.scatter(x, 0, i, s)
+        if op == "scatter_value":
+            return lib.scatter(x, 0, i, 5.0)
+        if op == "scatter_":
+            return x.clone().scatter_(0, i, s)
+        return getattr(lib, op)(x, 0, i, s)
+    added = op in ("scatter_add", "index_add")
+    out = run(gpugrad, gpugrad.tensor(1.0))
+    assert out.shape == () and out.item() == (6.0 if added else 5.0)
+    assert run(gpugrad, gpugrad.zeros(3)).tolist() == [5.0, 0.0, 0.0]   # into a vector too
+    torch = pytest.importorskip("torch")
+    for x in (torch.tensor(1.0), torch.zeros(3)):
+        if op != "index_add" or np.ndim(src) == x.ndim:   # (torch's index_add wants these)
+            assert run(torch, x).tolist() == run(gpugrad, gpugrad.tensor(x.numpy())).tolist()
+
+
+def test_zero_dim_scatter_gradients_and_errors():
+    x, s = leaf(2.0), leaf(5.0)
+    (S.scatter(x * 1.0, 0, gpugrad.tensor(0), s) * 3.0).backward()
+    assert (x.grad.item(), s.grad.item()) == (0.0, 3.0)          # x overwritten: no gradient
+    check_grads(lambda a, b: S.scatter_add(a, 0, gpugrad.tensor([0]), b) ** 2, 2.0, 5.0)
+    with pytest.raises(ValueError, match="larger than src"):
+        S.scatter(gpugrad.tensor(1.0), 0, gpugrad.tensor([0, 0]), gpugrad.tensor(5.0))
+    with pytest.raises(ValueError, match="as many dimensions as src"):
+        S.scatter(gpugrad.zeros(2, 2), 0, gpugrad.tensor([[1]]), gpugrad.tensor([5.0]))
+    with pytest.raises(IndexError, match="indices must be in"):
+        S.scatter(gpugrad.tensor(1.0), 0, gpugrad.tensor(1), 5.0)

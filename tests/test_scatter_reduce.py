@@ -88,6 +88,42 @@ def test_integer_inputs():
     assert scatter_reduce(x, 0, index, src, "sum").dtype == np.int64
 
 
+def test_integer_mean_is_exact_above_two_to_the_53():
+    """total // count in integers (it went through float64, one off at 2^62)."""
+    big = 2 ** 62
+    cases = [("int64", [big, 0], [0], [big - 1], True, [big - 1, 0]),     # (2^63 - 1) // 2
+             ("int64", [-big, 0], [0], [1 - big], True, [-big, 0]),       # rounds down
+             ("int64", [5, 7], [0, 0], [-3, big + 1], False, [big // 2 - 1, 7]),
+             ("int8", [-7, 0], [0, 0], [-100, -100], True, [16, 0]),      # -207 wraps to 49
+             ("uint8", [7, 0], [0, 0], [200, 200], True, [50, 0])]        # 407 wraps to 151
+    for dtype, x, index, src, include_self, expected in cases:
+        out = scatter_reduce(gpugrad.tensor(x, dtype=dtype), 0, gpugrad.tensor(index),
+                             gpugrad.tensor(src, dtype=dtype), "mean",
+                             include_self=include_self)
+        assert out.tolist() == expected and out.dtype == np.dtype(dtype)
+    torch = pytest.importorskip("torch")
+    for dtype, x, index, src, include_self, expected in cases:
+        tdtype = getattr(torch, dtype)
+        assert torch.tensor(x, dtype=tdtype).scatter_reduce(
+            0, torch.tensor(index), torch.tensor(src, dtype=tdtype), "mean",
+            include_self=include_self).tolist() == expected
+
+
+def test_tie_left_out_by_include_self_false_is_not_counted():
+    """The difference from torch the docstrings state: gpugrad's gradients sum to the
+    output's (1/2 each); torch 2.13 also counts the left-out x[0] (1/3 each)."""
+    x, src = leaf([1.0, 0.0]), leaf([1.0, 1.0])
+    scatter_reduce(x, 0, gpugrad.tensor([0, 0]), src, "amax", include_self=False).sum() \
+        .backward()
+    assert x.grad.tolist() == [0.0, 1.0] and src.grad.tolist() == [0.5, 0.5]
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([1.0, 0.0], dtype=torch.float64, requires_grad=True)
+    ts = torch.tensor([1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    torch.scatter_reduce(tx, 0, torch.tensor([0, 0]), ts, "amax", include_self=False).sum() \
+        .backward()
+    np.testing.assert_allclose(ts.grad.numpy(), [1 / 3, 1 / 3])   # (if this changes, say so)
+
+
 def test_rounds_path_equals_ufunc_at():
     """The path for array modules without ``ufunc.at`` (each place once per round)."""
     index = (np.array([[0, 2, 0, 0], [1, 0, 0, 2]]), np.array([[0, 1, 2, 3], [0, 1, 2, 3]]))
@@ -100,6 +136,67 @@ def test_rounds_path_equals_ufunc_at():
         np.testing.assert_array_equal(got, expected)
         _reduce_at(np, name, got, (np.zeros((0,), np.int64),) * 2, np.zeros(0))   # no-op
         np.testing.assert_array_equal(got, expected)
+
+
+_EXTREMES = {"float64": [0.0, 1.5, -1.5, np.inf, -np.inf, np.nan, -np.nan, 1e-300, -1e-300,
+                         3.0000000000000004, 3.0],
+             "float32": [0.0, 1.5, -1.5, np.inf, -np.inf, np.nan, 2.0, -7.25],
+             "float16": [0.0, 1.5, -1.5, np.inf, -np.inf, np.nan, 2.0, -7.25],
+             "bool": [True, False]}
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "int64", "int32", "int8",
+                                   "uint8", "uint32", "uint64", "bool"])
+@pytest.mark.parametrize("name", ["maximum", "minimum"])
+def test_scatter_extreme_keys_equal_ufunc_at(dtype, name):
+    """backend.scatter_extreme (the CuPy path: cupyx.scatter_max/min on order-keeping keys)
+    with NumPy's ufunc.at standing for cupyx's: NaN wins, float64 stays exact (CuPy's own
+    float64 scatter_max rounds through float32), the integer extremes survive."""
+    from gpugrad import backend
+    rng = np.random.default_rng(3)
+    if dtype in _EXTREMES:
+        pool = np.array(_EXTREMES[dtype], dtype=dtype)
+    else:
+        info = np.iinfo(dtype)
+        pool = np.array([info.min, info.max, 0, 1, info.min + 1, info.max - 1], dtype=dtype)
+    for _ in range(10):
+        out, values = rng.choice(pool, 6), rng.choice(pool, (3, 4))
+        index = (rng.integers(0, 6, (3, 4)),)
+        expected = out.copy()
+        getattr(np, name).at(expected, index, values)
+        assert backend.scatter_extreme(np, name, out, index, values,
+                                       scatter=getattr(np, name).at)
+        assert out.dtype == expected.dtype
+        np.testing.assert_array_equal(out, expected)
+    assert not backend.scatter_extreme(np, name, np.zeros(2, complex), (np.array([0]),),
+                                       np.ones(1, complex))               # no key: fall back
+
+
+class _NotNumpy:
+    """NumPy under another name: the path of an array module other than NumPy (CuPy)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+def test_amax_off_numpy_takes_the_scatter_helper_and_no_host_read(monkeypatch):
+    """Off NumPy, amax/amin go through backend.scatter_extreme, so they are allowed inside
+    a capture; prod still takes the rounds (refused there by name)."""
+    from gpugrad import backend
+    from gpugrad.autograd.capture_mode import capture_rules
+    from gpugrad.cuda import CaptureError
+    monkeypatch.setattr(backend, "_cupyx_scatter", lambda name: getattr(np, name).at)
+    index = (np.array([0, 2, 0, 0]),)
+    values = np.array([3.0, -1.0, np.nan, 7.0])
+    with capture_rules(recording=False):
+        for name in ("maximum", "minimum"):
+            expected, got = np.zeros(3), np.zeros(3)
+            with np.errstate(invalid="ignore"):
+                getattr(np, name).at(expected, index, values)
+            _reduce_at(_NotNumpy(), name, got, index, values)
+            np.testing.assert_array_equal(got, expected)
+        with pytest.raises(CaptureError, match="scatter_reduce's multiply"):
+            _reduce_at(_NotNumpy(), "multiply", np.ones(3), index, values)
 
 
 def test_zero_dim_input_and_in_place_method():

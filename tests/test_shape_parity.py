@@ -346,3 +346,79 @@ def test_gradients_match_torch(expr):
                       np.asarray(leaves[k].grad.detach().numpy()) for k, w in values.items()])
     for want, got in zip(*grads):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------------------
+# review 2: counts read on the host refused in a compiled step; per-example counts in vmap
+# ----------------------------------------------------------------------------------------
+
+def test_repeat_interleave_with_tensor_counts_is_refused_in_a_compiled_step():
+    """The counts fix the result's size and are read on the host: a compiled step would
+    replay the first call's counts (it gave [3, 3] for the second call below)."""
+    x = gpugrad.ones(3, 2)
+    fn = lambda t, r: t.repeat_interleave(r, 0).sum(0)           # noqa: E731
+    assert fn(x, gpugrad.tensor([1, 1, 1])).tolist() == [3.0, 3.0]      # eager: sum(r)
+    assert fn(x, gpugrad.tensor([2, 0, 3])).tolist() == [5.0, 5.0]
+    step = gpugrad.compile(fn)
+    for counts in ([1, 1, 1], [2, 0, 3]):
+        with pytest.raises(gpugrad.cuda.CaptureError, match="repeat_interleave"):
+            step(x, gpugrad.tensor(counts))
+    with pytest.raises(gpugrad.cuda.CaptureError, match="repeat_interleave"):
+        gpugrad.compile(lambda r: M.repeat_interleave(r))(gpugrad.tensor([1, 2]))
+    step = gpugrad.compile(lambda t: t.repeat_interleave(2, 0).sum(0))    # an int: fine
+    for k in (1.0, 3.0):
+        assert step(gpugrad.full((3, 2), k)).tolist() == [6 * k, 6 * k]
+    assert step.replays == 1
+
+
+def test_masked_scatter_counts_true_places_per_example_under_vmap():
+    zeros = gpugrad.zeros(2, 3)
+    mask = gpugrad.tensor([[True, True, False], [True, True, True]])
+    got = gpugrad.vmap(lambda a, m, s: a.masked_scatter(m, s))(
+        zeros, mask, gpugrad.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]))
+    assert got.tolist() == [[1.0, 2.0, 0.0], [4.0, 5.0, 6.0]]       # torch.vmap's
+    with pytest.raises(RuntimeError, match="3 true places but source has only 2"):
+        gpugrad.vmap(lambda a, m, s: a.masked_scatter(m, s))(
+            zeros, mask, gpugrad.tensor([[1.0, 2.0], [4.0, 5.0]]))
+
+
+def test_masked_scatter_unchecked_short_source_reads_its_last_element():
+    """In a compiled step's replay the count is not checked (it would be a host read on a
+    GPU): the places past the source's end take its last element instead of reading out of
+    range (NumPy raised a bare IndexError there, CuPy wraps around silently)."""
+    step = gpugrad.compile(lambda a, m, s: a.masked_scatter(m, s))
+    source = gpugrad.tensor([1.0, 2.0])
+    assert step(gpugrad.zeros(3), gpugrad.tensor([True, False, True]), source).tolist() == \
+        [1.0, 0.0, 2.0]
+    got = step(gpugrad.zeros(3), gpugrad.tensor([True, True, True]), source)
+    assert step.replays == 1 and got.tolist() == [1.0, 2.0, 2.0]
+
+
+def test_index_fill_out_of_range_reports_the_indices_given():
+    """It reported the indices shifted by the size ("got values from 6 to 6" for 3)."""
+    for index, low, high in (([3], 3, 3), ([-4, 1], -4, 1)):
+        with pytest.raises(IndexError, match=rf"in \[-3, 3\) .*got values from {low} to "
+                                             rf"{high}$"):
+            gpugrad.ones(3).index_fill(0, gpugrad.tensor(index), 0.0)
+    assert gpugrad.ones(3).index_fill(0, gpugrad.tensor([-3, 2]), 0.0).tolist() == \
+        [0.0, 1.0, 0.0]
+
+
+def test_one_dim_check_and_one_error_class():
+    """reduce's, shape's and selection's dimension checks are one helper: a DimError (an
+    IndexError, as torch's "Dimension out of range", and a ValueError) naming the op."""
+    from gpugrad.ops.shape_errors import DimError
+    x = gpugrad.ones(2, 3)
+    for op, call in (("max", lambda: x.max(5)), ("squeeze", lambda: x.squeeze(5)),
+                     ("flatten", lambda: x.flatten(0, 5)), ("cat", lambda: gpugrad.cat([x], 5)),
+                     ("unsqueeze", lambda: x.unsqueeze(5)), ("kthvalue", lambda: x.kthvalue(1, 5)),
+                     ("index_fill", lambda: x.index_fill(5, gpugrad.tensor([0]), 1.0)),
+                     ("movedim", lambda: S.movedim(x, 5, 0)), ("sum", lambda: x.sum(5))):
+        with pytest.raises(DimError) as info:
+            call()
+        assert isinstance(info.value, IndexError) and isinstance(info.value, ValueError)
+        if op != "sum":                       # (sum's several axes name no op)
+            assert str(info.value).startswith(f"{op}: dim 5 is out of range"), info.value
+    with pytest.raises(TypeError, match="max.* one int dimension"):
+        x.max(1.0)
+    assert x.squeeze(np.int64(-1)).shape == (2, 3) and x.max(np.int64(-1)).values.shape == (2,)

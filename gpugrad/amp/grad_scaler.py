@@ -20,16 +20,12 @@ import numpy as np
 
 from .. import backend
 from ..autograd.capture_mode import refuse_host_sync
+from ..dtypes import round_to_float32
 from ..tensor import Tensor
 
 __all__ = ["GradScaler"]
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
-
-
-def _f32(value: float) -> float:
-    """``value`` rounded to float32, as PyTorch keeps the scale."""
-    return float(np.float32(value))
 
 
 class GradScaler:
@@ -112,7 +108,7 @@ class GradScaler:
         if not self._enabled:
             return outputs
         if self._scale is None:
-            self._scale = _f32(self._init_scale)
+            self._scale = round_to_float32(self._init_scale)
             self._growth_tracker = self._init_growth_tracker
         return self._scaled(outputs)
 
@@ -144,7 +140,8 @@ class GradScaler:
                                "the last update().")
         if state["stage"] == _STEPPED:
             raise RuntimeError("unscale_() is being called after step().")
-        state["found_inf"], state["checked"] = _unscale_grads(optimizer, _f32(1.0 / self._scale))
+        inverse = round_to_float32(1.0 / self._scale)
+        state["found_inf"], state["checked"] = _unscale_grads(optimizer, inverse)
         state["stage"] = _UNSCALED
 
     def step(self, optimizer, *args, **kwargs):
@@ -181,17 +178,17 @@ class GradScaler:
                     raise ValueError("GradScaler.update: new_scale must be a number or a "
                                      "one-element float tensor")
                 new_scale = new_scale.item()
-            self._scale = _f32(new_scale)
+            self._scale = round_to_float32(new_scale)
         else:
             found = [s["found_inf"] for s in self._per_optimizer.values() if "found_inf" in s]
             if not found:
                 raise RuntimeError("GradScaler.update: no inf checks were recorded; call "
                                    "scaler.step(optimizer) (or unscale_) before update()")
             if any(found):
-                self._scale = _f32(self._scale * self._backoff_factor)
+                self._scale = round_to_float32(self._scale * self._backoff_factor)
                 self._growth_tracker = 0
             elif self._growth_tracker + 1 == self._growth_interval:
-                grown = _f32(self._scale * self._growth_factor)
+                grown = round_to_float32(self._scale * self._growth_factor)
                 if math.isfinite(grown):
                     self._scale = grown
                 self._growth_tracker = 0
@@ -219,7 +216,7 @@ class GradScaler:
                                "from a disabled instance of GradScaler.")
         self._init_scale = float(state_dict["scale"])
         if self._scale is not None:
-            self._scale = _f32(self._init_scale)
+            self._scale = round_to_float32(self._init_scale)
         self._growth_factor = float(state_dict["growth_factor"])
         self._backoff_factor = float(state_dict["backoff_factor"])
         self._growth_interval = int(state_dict["growth_interval"])

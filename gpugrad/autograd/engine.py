@@ -123,7 +123,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     PyTorch). With ``create_graph=True`` the gradients are themselves differentiable, to
     any order. With ``is_grads_batched=True``, dimension 0 of every ``grad_outputs`` entry
     is a batch (shape (B, *output.shape)): one vjp per row, in one ``vmap``ped pass; each
-    gradient then has shape (B, *input.shape), row b the gradient for cotangent row b.
+    gradient then has shape (B, *input.shape), row b the gradient for cotangent row b (an
+    unused input's materialized zeros have the input's shape, as PyTorch's): see
+    ``batched_grad.py``.
 
     Example::
 
@@ -140,8 +142,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     outputs = _as_sequence(outputs, "outputs")
     inputs = _as_sequence(inputs, "inputs")
     if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph,
-                             allow_unused, materialize_grads)
+        from .batched_grad import batched_grad      # (it calls this function)
+        return batched_grad(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
+                            allow_unused, materialize_grads)
     retain_graph = create_graph if retain_graph is None else retain_graph
     _check_inputs(inputs, "autograd.grad")
     roots = _root_gradients(outputs, grad_outputs, "autograd.grad")
@@ -161,40 +164,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             g = _tensor_type()._wrap(t._xp().zeros_like(t._array))
         result.append(g)
     return tuple(result)
-
-
-def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused,
-                  materialize_grads) -> tuple:
-    """``grad(..., is_grads_batched=True)``: ``grad`` under a vmap level over dimension 0
-    of the cotangents (as ``func.vmap`` runs it, and PyTorch's), in one pass."""
-    from .batched import BatchedTensor, pop_level, push_level
-    if grad_outputs is None:
-        raise ValueError("autograd.grad: is_grads_batched=True needs grad_outputs, one per "
-                         "output, each with a batch dimension first (B, *output.shape)")
-    grad_outputs = _as_sequence(grad_outputs, "grad_outputs")
-    sizes = {g.shape[0] if getattr(g, "ndim", 0) else None for g in grad_outputs}
-    if len(sizes) != 1 or None in sizes:
-        raise ValueError(f"autograd.grad: with is_grads_batched=True every grad_outputs "
-                         f"entry needs the same batch size in dimension 0; got shapes "
-                         f"{[tuple(getattr(g, 'shape', ())) for g in grad_outputs]}")
-    level = push_level(sizes.pop(), "error")
-    try:
-        rows = [BatchedTensor._make(g, level) for g in grad_outputs]
-        grads = grad(outputs, inputs, rows, retain_graph, create_graph, allow_unused,
-                     materialize_grads=materialize_grads)
-    finally:
-        pop_level(level)
-    return tuple(None if g is None else _batch_of(g, level) for g in grads)
-
-
-def _batch_of(g, level):
-    """A gradient computed under ``level`` as a (B, *shape) tensor; one that is the same
-    for every row (not batched: e.g. materialized zeros) repeated B times."""
-    if g._batched and g._level is level:
-        return g._value
-    xp, array = g._xp(), g._array
-    return _tensor_type()._wrap(xp.ascontiguousarray(
-        xp.broadcast_to(array, (level.size,) + array.shape)))
 
 
 def _check_inputs(inputs, caller: str):

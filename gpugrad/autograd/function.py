@@ -190,7 +190,12 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording its inner ops, and record one node for it."""
+        from ..ops import record, view_replay      # (they import this package)
         from ..tensor import Tensor
+        if record.views_may_be_stale:       # (views taken before their base took a graph)
+            for a in args:
+                if isinstance(a, Tensor) and a._base is not None and not a._requires_grad:
+                    view_replay.refresh_grown(cls.__name__, a)
         needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         levels = _dual_levels(args)
         if levels and cls.jvp is None:
@@ -226,7 +231,8 @@ class Function:
 
 def _check_dirty(cls, ctx, args, outputs) -> None:
     """Refuse what ``mark_dirty`` cannot record (as PyTorch does): a tensor that is not an
-    input, or not returned; a leaf that requires grad (grad mode on); a view."""
+    input, or not returned; a leaf that requires grad (grad mode on); a view; any under vmap
+    (whose outputs are new batched tensors)."""
     from ..tensor import Tensor
     inputs = {id(a) for a in args if isinstance(a, Tensor)}
     returned = {id(o) for o in outputs}
@@ -235,13 +241,19 @@ def _check_dirty(cls, ctx, args, outputs) -> None:
             raise RuntimeError(f"{cls.__name__}: mark_dirty was given a tensor (shape "
                                f"{tuple(t.shape)}) that is not an input of forward; mark "
                                f"only inputs that forward modified in place")
+        if id(t) not in returned and _state.vmap_levels and any(
+                isinstance(a, Tensor) and a._batched for a in args):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty is not supported under vmap (its "
+                               f"outputs are new batched tensors); return a new tensor from "
+                               f"forward instead of modifying an input in place")
         if id(t) not in returned:
             raise RuntimeError(
                 f"{cls.__name__}: Some elements marked as dirty during the forward method "
                 f"were not returned as output. The inputs that are modified inplace must all "
                 f"be outputs of the Function: return them from forward.")
-        if not _state.grad_enabled:
-            continue
+        if not _state.grad_enabled or is_checkpoint_recomputing():
+            continue        # (a checkpoint's graph-free rerun: its first run was checked,
+                            # and its intermediates require grad without a grad_fn)
         if t.grad_fn is None and t._requires_grad:
             raise RuntimeError(
                 f"{cls.__name__}: a leaf Variable that requires grad has been used in an "

@@ -2,7 +2,7 @@
 leaky_relu, elu, hardtanh, relu6, and the smooth ones logsigmoid, mish, selu, celu,
 softsign, tanhshrink, glu and softmin (the piecewise ones: piecewise_activations.py).
 Each is a composite of gpugrad ops (its gradients, of any order, come from theirs); any
-shape in, the same shape and float dtype out.
+shape in, the same shape and float dtype out (hardtanh and relu6 keep an integer dtype).
 
 At a kink the gradient is PyTorch's: leaky_relu and elu take the left side's at 0,
 hardtanh (and relu6) give 0 at both bounds, and softplus is linear only where
@@ -10,6 +10,13 @@ hardtanh (and relu6) give 0 at both bounds, and softplus is linear only where
 so that no overflow there becomes an inf or a NaN in a gradient. ``inplace=True`` (where
 PyTorch has it) writes the result into the input and returns it, as PyTorch's does; the
 result is computed from a copy, so it saves no memory here.
+
+Second derivatives exactly at a kink (elu, selu and celu at 0, softplus where ``beta * x
+== threshold``) are the left piece's curvature; PyTorch's double backward gives 0 there
+(its first derivative takes the other side). The gradient of leaky_relu, hardtanh or relu6
+taken with ``create_graph=True`` is piecewise constant and does not require grad, so a
+second ``autograd.grad`` of it raises where PyTorch returns zeros (``func.hessian`` gives
+the zeros).
 
 Example::
 
@@ -101,16 +108,24 @@ def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """
     x = _float(input)
     scaled = x if beta == 1 else x * beta
-    smooth = _log1p_exp(scaled)
+    smooth = log1p_exp(scaled)
     if beta != 1:
         smooth = smooth / beta
     return where(scaled > threshold, x, smooth)
 
 
-def _log1p_exp(z):
+def log1p_exp(z):
     """log(1 + exp(z)) without overflow for any z: ``z + log1p(exp(-z))`` for z > 0,
     ``log1p(exp(z))`` otherwise, each branch on clamped inputs (so neither overflows where
-    it is not selected); its gradient is sigmoid(z) everywhere, 0.5 at 0."""
+    it is not selected); its gradient is sigmoid(z) everywhere, 0.5 at 0. (Not in
+    ``__all__``: the losses use it; PyTorch's F has no such name.) Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_functions import log1p_exp
+        >>> log1p_exp(gpugrad.tensor([0.0, 1000.0, -1000.0]))       # log 2, 1000, 0
+        tensor([6.931472e-01, 1.000000e+03, 0.000000e+00], device='cpu', dtype=float32)
+    """
     above = clamp(z, min=0.0)
     below = clamp(z, max=0.0)
     return where(z > 0, above + log1p(exp(-above)), log1p(exp(below)))
@@ -152,7 +167,8 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """``x`` clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at
-    and beyond both bounds, as PyTorch's. Shapes: any -> the same.
+    and beyond both bounds, as PyTorch's; an integer input gives its own dtype (the bounds
+    truncated to it). Shapes: any -> the same.
 
     Example::
 
@@ -166,6 +182,9 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
                          f"({max_val}); swap them")
     if inplace:
         return written_back(input, hardtanh, min_val, max_val)
+    if input.dtype.kind in "iu":            # integers stay integers, as PyTorch's
+        out = where(input <= min_val, min_val, where(input >= max_val, max_val, input))
+        return out if out.dtype == input.dtype else out.astype(input.dtype)
     x = _float(input)
     return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
 
@@ -193,7 +212,7 @@ def logsigmoid(input):
         >>> logsigmoid(gpugrad.tensor([-1e4, 0.0, 1e4]))          # -1e4, -log 2, 0
         tensor([-1.000000e+04, -6.931472e-01, -0.000000e+00], device='cpu', dtype=float32)
     """
-    return -_log1p_exp(-_float(input))
+    return -log1p_exp(-_float(input))
 
 
 def mish(input, inplace: bool = False):
@@ -209,7 +228,7 @@ def mish(input, inplace: bool = False):
     if inplace:
         return written_back(input, mish)
     x = _float(input)
-    return x * tanh(_log1p_exp(x))
+    return x * tanh(log1p_exp(x))
 
 
 def selu(input, inplace: bool = False):

@@ -222,7 +222,30 @@ class Tanhshrink(_Stateless):
     _function = staticmethod(activation_functions.tanhshrink)
 
 
-class Mish(Module):
+class InplaceActivation(Module):
+    """Base of the activations whose only argument is ``inplace`` (Mish, SELU, Hardsigmoid,
+    Hardswish): ``forward`` is ``_function(input, inplace)``; the repr is empty, as
+    PyTorch's for most of them. A shared base, not a PyTorch class: ``isinstance`` between
+    the activations is PyTorch's (a SELU is not a Mish). Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import InplaceActivation, Mish, SELU
+        >>> isinstance(SELU(), Mish), isinstance(SELU(), InplaceActivation)
+        (False, True)
+    """
+
+    _function = None
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return type(self)._function(input, self.inplace)
+
+
+class Mish(InplaceActivation):
     """``x * tanh(softplus(x))``; ``inplace`` as PyTorch's (which leaves it out of the repr).
 
     Example::
@@ -232,15 +255,10 @@ class Mish(Module):
         tensor([0.       , 0.8650984], device='cpu', dtype=float32)
     """
 
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
-
-    def forward(self, input):
-        return activation_functions.mish(input, self.inplace)
+    _function = staticmethod(activation_functions.mish)
 
 
-class SELU(Mish):
+class SELU(InplaceActivation):
     """``scale * elu(x, alpha)`` with PyTorch's fixed alpha and scale.
 
     Example::
@@ -250,8 +268,7 @@ class SELU(Mish):
         SELU(inplace=True)
     """
 
-    def forward(self, input):
-        return activation_functions.selu(input, self.inplace)
+    _function = staticmethod(activation_functions.selu)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

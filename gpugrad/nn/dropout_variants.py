@@ -31,16 +31,29 @@ __all__ = ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alph
 _SELU_LIMIT = 1.7580993408473766        # -SELU(-inf) = scale * alpha
 
 
-def _check_p(name: str, p) -> None:
+def check_probability(name: str, p) -> None:
+    """ValueError naming ``name`` unless 0 <= ``p`` <= 1 (every dropout's check)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropped(x, p: float, alpha: bool, feature: bool):
-    """``x`` with PyTorch's dropout noise: per element, or per (batch, channel) when
-    ``feature``; plain (scaled by 1/(1-p)) or alpha."""
+def dropped(x, p: float, alpha: bool = False, feature: bool = False):
+    """``x`` with PyTorch's dropout noise, drawn from gpugrad's generator: per element, or
+    per (batch, channel) when ``feature`` (x at least 2-d); plain (the kept scaled by
+    1/(1-p)) or alpha; ``p=1``: ``x * 0`` (NaN stays NaN), no draw. F.dropout's and the
+    variants'. Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.nn.dropout_variants import dropped
+        >>> sorted(set(dropped(gpugrad.ones(100), 0.5).tolist()))
+        [0.0, 2.0]
+    """
     if p == 1.0:
         return x * 0.0
+    if feature and x.ndim < 2:
+        raise ValueError(f"Feature dropout requires at least 2 dimensions in the input, got "
+                         f"shape {tuple(x.shape)} (as PyTorch's); use dropout for a vector")
     shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else tuple(x.shape)
     keep = (creation.rand(*shape, device=x.device) >= p).astype(x.dtype)
     if not alpha:
@@ -54,23 +67,23 @@ def _apply(x, p, training, inplace, alpha, feature):
     if not training or p == 0.0 or 0 in tuple(x.shape):
         return x
     if inplace:
-        return written_back(x, _dropped, p, alpha, feature)
-    return _dropped(x, p, alpha, feature)
+        return written_back(x, dropped, p, alpha, feature)
+    return dropped(x, p, alpha, feature)
 
 
 def _channels(name, x, p, training, inplace, batched_ndim):
     """Channel dropout of ``x`` (N, C, *spatial), or unbatched (C, *spatial)."""
-    _check_p(name, p)
+    check_probability(name, p)
     if not training or p == 0.0 or 0 in tuple(x.shape):
         return x
-    if x.ndim == batched_ndim - 1:              # one sample: its channels along axis 0
+    if x.ndim != batched_ndim:                  # one sample: its channels along axis 0
 
         def drop(t):
-            return squeeze(_dropped(unsqueeze(t, 0), p, False, True), 0)
+            return squeeze(dropped(unsqueeze(t, 0), p, False, True), 0)
     else:
 
         def drop(t):
-            return _dropped(t, p, False, True)
+            return dropped(t, p, False, True)
     return written_back(x, drop) if inplace else drop(x)
 
 
@@ -94,7 +107,8 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Each channel of ``input`` (N, C, H, W) zeroed with probability ``p`` (the rest scaled
     by 1/(1-p)) when ``training``. As PyTorch's: a 3-d input is taken as (N, C, L), with a
-    warning, and other ranks warn (they drop along axes 0 and 1). Shapes: unchanged.
+    warning, and other ranks warn (they drop along axes 0 and 1; a 1-d input is refused
+    while dropping). Shapes: unchanged.
 
     Example::
 
@@ -115,14 +129,14 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
                       "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise "
                       "dropout behavior, please switch to using dropout1d instead.",
                       stacklevel=2)
-    _check_p("dropout2d", p)
-    return _apply(input, p, training, inplace, False, input.ndim >= 2)
+    check_probability("dropout2d", p)
+    return _apply(input, p, training, inplace, False, True)
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Each channel of ``input`` (N, C, D, H, W) or (C, D, H, W) zeroed with probability
-    ``p`` (the rest scaled by 1/(1-p)) when ``training``; other ranks warn, as PyTorch's.
-    Shapes: unchanged.
+    ``p`` (the rest scaled by 1/(1-p)) when ``training``; other ranks warn and, as
+    PyTorch's, are taken as one sample (masked per index of axis 0). Shapes: unchanged.
 
     Example::
 
@@ -135,10 +149,7 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
                       f"deprecated and will result in an error in a future release. To retain "
                       f"the behavior and silence this warning, please use dropout instead.",
                       stacklevel=2)
-    if input.ndim == 4:
-        return _channels("dropout3d", input, p, training, inplace, 5)
-    _check_p("dropout3d", p)
-    return _apply(input, p, training, inplace, False, input.ndim >= 2)
+    return _channels("dropout3d", input, p, training, inplace, 5)
 
 
 def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):
@@ -154,14 +165,14 @@ def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool =
         >>> len(set(out.tolist()))                  # kept zeros and dropped ones: 2 values
         2
     """
-    _check_p("alpha_dropout", p)
+    check_probability("alpha_dropout", p)
     return _apply(input, p, training, inplace, True, False)
 
 
 def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
                           inplace: bool = False):
-    """Alpha dropout of whole channels: ``input`` (N, C, *) masked per (sample, channel).
-    Shapes: unchanged.
+    """Alpha dropout of whole channels: ``input`` (N, C, *) masked per (sample, channel)
+    (as PyTorch's, a 0- or 1-d input is refused while dropping). Shapes: unchanged.
 
     Example::
 
@@ -169,8 +180,8 @@ def feature_alpha_dropout(input, p: float = 0.5, training: bool = False,
         >>> feature_alpha_dropout(gpugrad.ones(2, 3, 4), training=False).shape
         (2, 3, 4)
     """
-    _check_p("feature_alpha_dropout", p)
-    return _apply(input, p, training, inplace, True, input.ndim >= 2)
+    check_probability("feature_alpha_dropout", p)
+    return _apply(input, p, training, inplace, True, True)
 
 
 class _DropoutNd(Module):
@@ -178,7 +189,7 @@ class _DropoutNd(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        _check_p(type(self).__name__, p)
+        check_probability(type(self).__name__, p)
         self.p, self.inplace = p, inplace
 
     def forward(self, input):

@@ -26,7 +26,6 @@ is -(0.05 log(1/4) + 0.95 log(3/4)))::
 
 from __future__ import annotations
 
-from .. import creation
 from ..ops.activation import functional_log_softmax as log_softmax
 from ..ops.activation import functional_softmax as softmax
 from ..ops.activation import sigmoid, tanh
@@ -35,8 +34,8 @@ from ..ops.linalg import linear, linear_relu
 from .activation_functions import (celu, elu, gelu, glu, hardtanh, leaky_relu, logsigmoid, mish,
                                    relu6, selu, silu, softmin, softplus, softsign, tanhshrink)
 from .batch_norm import batch_norm
-from .dropout_variants import (alpha_dropout, dropout1d, dropout2d, dropout3d,
-                               feature_alpha_dropout)
+from .dropout_variants import (alpha_dropout, check_probability, dropout1d, dropout2d,
+                               dropout3d, dropped, feature_alpha_dropout)
 from .embedding import embedding, one_hot
 from .likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
@@ -66,11 +65,6 @@ __all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_s
            "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
 
 
-def _check_dropout_p(p) -> None:
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-
-
 def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Each element zeroed with probability ``p`` and the rest scaled by 1/(1-p) when
     ``training`` (``p=1``: all zeros, and a zero gradient); ``x`` unchanged otherwise. The
@@ -86,16 +80,9 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
         >>> F.dropout(gpugrad.ones(2), p=1.0)
         tensor([0., 0.], device='cpu', dtype=float32)
     """
-    _check_dropout_p(p)
+    check_probability("dropout", p)
     if not training or p == 0.0:
         return x
     if inplace:
-        return written_back(x, _dropped, p)
-    return _dropped(x, p)
-
-
-def _dropped(x, p: float):
-    if p == 1.0:                    # as PyTorch: x * 0 (NaN stays NaN), no draw
-        return x * 0.0
-    keep = creation.rand(*x.shape, device=x.device) >= p
-    return x * keep.astype(x.dtype) * (1.0 / (1.0 - p))
+        return written_back(x, dropped, p)
+    return dropped(x, p)

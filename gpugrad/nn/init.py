@@ -84,12 +84,15 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _draw_dtype(tensor: Tensor):
+    """The dtype the values are computed in (a float16 tensor's in float32, cast by _fill)."""
     return np.float64 if tensor.dtype == np.float64 else np.float32
 
 
 def _uniform_array(tensor: Tensor, low: float, high: float):
-    u = random.uniform_array(tuple(tensor.shape), _draw_dtype(tensor), tensor.device)
-    return u * (high - low) + low
+    # a float16 tensor draws on float16's grid below 1 (random.uniform_array), as PyTorch
+    drawn = np.float16 if tensor.dtype == np.float16 else _draw_dtype(tensor)
+    u = random.uniform_array(tuple(tensor.shape), drawn, tensor.device)
+    return u.astype(_draw_dtype(tensor), copy=False) * (high - low) + low
 
 
 def _normal_array(tensor: Tensor, mean: float, std: float):

@@ -19,6 +19,7 @@ from ..ops.inplace import written_back
 from ..ops.shape import flatten
 from . import functional as F, init
 from .containers import _check_module, _position, _renumber
+from .dropout_variants import check_probability
 from .module import Module, Parameter
 
 __all__ = ["Linear", "ReLU", "Tanh", "Sigmoid", "Dropout", "Identity", "Flatten", "Unflatten",
@@ -136,7 +137,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
-        F._check_dropout_p(p)
+        check_probability("Dropout", p)
         self.p, self.inplace = p, inplace
 
     def forward(self, x):
@@ -227,8 +228,7 @@ def _implicit_dim(module, x) -> int:
 
 def _hooked(module) -> bool:
     """Whether ``module`` has hooks, which a fused Linear + ReLU would skip."""
-    return bool(module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
-                or module._backward_pre_hooks)
+    return bool(module._all_hooks)
 
 
 class Sequential(Module):

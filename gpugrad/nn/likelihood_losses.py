@@ -20,11 +20,15 @@ import numbers
 import numpy as np
 
 from .. import creation
+from ..autograd.batched import innermost_array
+from ..autograd.capture_mode import refuse_host_sync
+from ..autograd.compile_mode import kernel, note_reads
 from ..ops.elementwise import where
-from ..ops.loss import _check_reduction, _labels_checked_now
+from ..ops.loss import _check_reduction, labels_checked_now
 from ..ops.shape import unsqueeze
 from ..ops.unary import _float, exp, log
-from .loss_arguments import as_tensor_like, legacy_reduction, prepared_pair, reduced
+from .loss_arguments import (as_tensor_like, check_broadcasts, legacy_reduction, prepared_pair,
+                             reduced)
 from .loss_layers import _Loss
 
 __all__ = ["poisson_nll_loss", "gaussian_nll_loss", "PoissonNLLLoss", "GaussianNLLLoss"]
@@ -69,27 +73,41 @@ def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
 
 def _variance(var, input):
     """``var`` (a number, or a tensor of the input's shape, or one with one axis of size 1,
-    or the input's shape less its last axis) checked and shaped to broadcast, as PyTorch's."""
+    or the input's shape less its last axis) checked and shaped to broadcast, as PyTorch's;
+    with whether its values were checked (>= 0) now: a number always, a tensor as
+    nll_loss's labels (where reading it costs no device sync, through ``kernel``, so that a
+    compiled step checks each replay)."""
     if isinstance(var, numbers.Real) and not isinstance(var, bool):
         if var < 0:
             raise ValueError(f"gaussian_nll_loss: var has negative entry/entries ({var})")
         return creation.full(tuple(input.shape), float(var), dtype=input.dtype,
-                             device=input.device)
+                             device=input.device), True
     var = _float(as_tensor_like(var, input))
-    if _labels_checked_now(var._array) and bool(np.any(np.asarray(var._array) < 0)):
-        raise ValueError("gaussian_nll_loss: var has negative entry/entries; variances must "
-                         "be >= 0")
+    values = innermost_array(var)           # (vmap's: the whole batch)
+    checked = labels_checked_now(values)
+    if checked:                 # (recorded by gpugrad.compile: each replay checks again)
+        note_reads(var)
+        kernel(_check_variances, values)
     shape, wanted = tuple(var.shape), tuple(input.shape)
     if shape == wanted:
-        return var
+        return var, checked
     if shape == wanted[:-1]:                # one variance per row: (N,) for (N, D)
-        return unsqueeze(var, -1)
+        return unsqueeze(var, -1), checked
     if len(shape) == len(wanted) and \
             sum(v for i, v in zip(wanted, shape) if i != v) == 1:
-        return var                          # one axis of size 1, broadcast along it
+        return var, checked                 # one axis of size 1, broadcast along it
     raise ValueError(f"gaussian_nll_loss: var is of incorrect size {shape} for input of shape "
                      f"{wanted}: give the input's shape, the input's shape with one axis of "
                      f"size 1, or the input's shape without its last axis")
+
+
+def _check_variances(values) -> None:
+    """ValueError if the raw array ``values`` (NumPy or CuPy) has a negative entry."""
+    if values.__class__ is not np.ndarray:
+        refuse_host_sync("gaussian_nll_loss's variance check")
+    if bool((values < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries; variances must "
+                         "be >= 0")
 
 
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
@@ -97,9 +115,10 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     """Gaussian negative log-likelihood of ``target`` under mean ``input`` and variance
     ``var``: ``(log(var) + (input - target)^2 / var) / 2``, plus ``log(2 pi) / 2`` when
     ``full``. ``var`` is clamped to at least ``eps`` in value only (its gradient passes as if
-    unclamped, as PyTorch's); negative entries are refused (checked on the CPU). ``var``: a
-    number, the input's shape, that shape with one axis of size 1, or that shape without
-    its last axis; ``target`` has the input's shape or broadcasts to it. Shapes: input (N,
+    unclamped, as PyTorch's); negative entries are refused (ValueError) where reading them
+    costs no device sync, else (a GPU) they give NaN losses explained when the host reads
+    them. ``var``: a number, the input's shape, that shape with one axis of size 1, or that
+    shape without its last axis; ``target`` has the input's shape or broadcasts to it. Shapes: input (N,
     *) -> () or (N, *).
 
     Example::
@@ -112,21 +131,20 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     _check_reduction(reduction, "gaussian_nll_loss")
     input = _float(input)
     target = _float(as_tensor_like(target, input))
-    try:
-        fits = np.broadcast_shapes(tuple(target.shape), tuple(input.shape)) == \
-            tuple(input.shape)
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ValueError(f"gaussian_nll_loss: target of shape {tuple(target.shape)} does not "
-                         f"broadcast to the input's shape {tuple(input.shape)}")
-    var = _variance(var, input)
+    check_broadcasts("gaussian_nll_loss", "target", target, input.shape)
+    var, checked = _variance(var, input)
     held = var.detach()
-    var = where(held < eps, var - held + eps, var)      # value eps, gradient 1: PyTorch's
-    losses = (log(var) + (input - target) ** 2 / var) * 0.5
+    clamped = where(held < eps, var - held + eps, var)  # value eps, gradient 1: PyTorch's
+    losses = (log(clamped) + (input - target) ** 2 / clamped) * 0.5
     if full:
         losses = losses + _HALF_LOG_TWO_PI
-    return reduced(losses, reduction)
+    if checked:
+        return reduced(losses, reduction)
+    losses = where(held < 0, float("nan"), losses)      # explained when the host reads it
+    loss = reduced(losses, reduction)
+    values = innermost_array(var)
+    loss._explain_nan_on_read(lambda: _check_variances(values))
+    return loss
 
 
 class PoissonNLLLoss(_Loss):

@@ -50,6 +50,15 @@ def legacy_reduction(name: str, size_average, reduce, reduction: str,
 
 
 def as_tensor_like(value, like):
+    """``value`` as a tensor on ``like``'s device: a Tensor (or None) as it is, anything
+    else (a number, a list, an array) through ``as_tensor`` with its own dtype.
+
+    Example::
+
+        >>> from gpugrad.nn.loss_arguments import as_tensor_like
+        >>> as_tensor_like([1, 2], gpugrad.zeros(2))
+        tensor([1, 2], device='cpu', dtype=int64)
+    """
     return value if value is None or isinstance(value, Tensor) else \
         as_tensor(value, device=like.device)
 
@@ -79,6 +88,15 @@ def check_broadcasts(name: str, what: str, value, shape) -> None:
 
 
 def reduced(losses, reduction: str):
+    """``losses`` (any shape) as ``reduction`` asks: "none" as they are, "sum" their sum,
+    "mean" their mean (0-d results; the mean of none is NaN, as PyTorch's).
+
+    Example::
+
+        >>> from gpugrad.nn.loss_arguments import reduced
+        >>> reduced(gpugrad.tensor([1.0, 2.0]), "sum").item()
+        3.0
+    """
     if reduction == "none":
         return losses
     return sum(losses) if reduction == "sum" else mean(losses)

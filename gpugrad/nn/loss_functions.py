@@ -34,12 +34,12 @@ from ..ops.autocast_casts import cast_inputs_float32
 from ..ops.binary_cross_entropy import binary_cross_entropy_elements
 from ..ops.elementwise import where
 from ..ops.loss import mse_loss as _fused_mse_loss
-from ..ops.loss import (_check_label_shapes, _check_label_values, _check_reduction,
-                        _labels_checked_now, _targets)
+from ..ops.loss import (_check_label_shapes, _check_reduction, _targets, check_label_values,
+                        labels_checked_now)
 from ..ops.reduce import sum
 from ..ops.shape import movedim, unsqueeze
 from ..ops.unary import _float, abs, exp, log
-from .activation_functions import _log1p_exp
+from .activation_functions import log1p_exp
 from .loss_arguments import (as_tensor_like, check_broadcasts, legacy_reduction, prepared_pair,
                              reduced, weighted)
 
@@ -176,7 +176,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if weight is not None:
         check_broadcasts("binary_cross_entropy", "weight", weight, input.shape)
     raw_input, raw_target = innermost_array(input), innermost_array(target)
-    checked = _labels_checked_now(raw_input)
+    checked = labels_checked_now(raw_input)
     if checked:                 # (recorded by gpugrad.compile: each replay checks again)
         note_reads(input, target)
         kernel(_check_probabilities, raw_input, raw_target)
@@ -216,7 +216,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     for what, value in (("weight", weight), ("pos_weight", pos_weight)):
         if value is not None:
             check_broadcasts(name, what, value, input.shape)
-    negative_log_sigmoid = _log1p_exp(-input)          # -log(sigmoid(x))
+    negative_log_sigmoid = log1p_exp(-input)          # -log(sigmoid(x))
     if pos_weight is not None:
         negative_log_sigmoid = negative_log_sigmoid * ((pos_weight - 1.0) * target + 1.0)
     losses = (1.0 - target) * input + negative_log_sigmoid
@@ -226,7 +226,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def _check_labels(labels, classes: int, ignore_index: int, name: str) -> None:
-    _check_label_values(labels, classes, ignore_index, name=name)
+    check_label_values(labels, classes, ignore_index, name=name)
 
 
 _NLL_ORDER = "input, target, weight, size_average, ignore_index, reduce, reduction"
@@ -294,7 +294,7 @@ def _nll_rows(name: str, input, target, weight, ignore_index: int, reduction: st
         raise ValueError(f"{name}: weight must have one entry per class, shape "
                          f"({classes},), got {tuple(weight.shape)}")
     labels = innermost_array(target)
-    checked = _labels_checked_now(labels)
+    checked = labels_checked_now(labels)
     if checked:                 # (recorded by gpugrad.compile: each replay checks again)
         kernel(_check_labels, labels, classes, ignore_index, name)
     one_hot, valid = _targets(target, classes, input.dtype, ignore_index, 0.0)

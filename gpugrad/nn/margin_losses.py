@@ -8,7 +8,9 @@ multi-class hinges ``z > 0`` do not) are PyTorch's. Arguments are PyTorch's, in 
 positional order, with the deprecated ``size_average``/``reduce`` mapped to ``reduction``
 ("mean", "sum" or "none") as the other losses do (loss_arguments.py). Where an input and a
 target are compared element by element they must have one shape (a ValueError otherwise,
-as the other losses: PyTorch would broadcast). Class labels are checked on the CPU.
+as the other losses: PyTorch would broadcast). Class labels are checked as nll_loss's:
+where reading them costs no device sync (a ValueError), else the row's loss is NaN and the
+error comes when the host reads it.
 
 Example::
 
@@ -23,13 +25,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import creation
+from ..autograd.batched import innermost_array
+from ..autograd.compile_mode import kernel, note_reads
 from ..ops.statistics import cumprod
 from ..ops.elementwise import minimum, where
-from ..ops.loss import _check_reduction, _labels_checked_now
+from ..ops.loss import _check_reduction, check_label_values, labels_checked_now
 from ..ops.reduce import sum
 from ..ops.shape import unsqueeze
 from ..ops.unary import _float, clamp, sqrt
-from .activation_functions import _log1p_exp, logsigmoid
+from .activation_functions import log1p_exp, logsigmoid
 from .loss_arguments import (as_tensor_like, check_broadcasts, legacy_reduction, prepared_pair,
                              reduced)
 from .pairwise import pairwise_distance
@@ -166,7 +170,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: s
     reduction = _reduction("soft_margin_loss", size_average, reduce, reduction,
                            "input, target, size_average, reduce, reduction")
     input, target = prepared_pair("soft_margin_loss", input, target, reduction)
-    return reduced(_log1p_exp(-target * input), reduction)
+    return reduced(log1p_exp(-target * input), reduction)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
@@ -197,8 +201,11 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
 
 
 def _labels(name: str, input, target, low: int):
-    """``input`` as (N, C) (a 1-d input as one row) with integer ``target`` checked in
-    [low, C) on the CPU."""
+    """``input`` (C,) or (N, C) as float, integer ``target`` and the number of classes C,
+    the labels' raw array and whether their values in [low, C) were checked now (as
+    nll_loss's: where reading them costs no device sync, through ``kernel`` so that a
+    compiled step checks each replay; else a bad label's row is made NaN by the caller,
+    and ``_explain`` attaches the error to the loss)."""
     if input.ndim not in (1, 2) or input.shape[-1] == 0:
         raise ValueError(f"{name}: expected a non-empty vector (C,) or matrix (N, C) input, "
                          f"got shape {tuple(input.shape)}")
@@ -207,13 +214,24 @@ def _labels(name: str, input, target, low: int):
         raise TypeError(f"{name}: target must hold integer class indices, got {target.dtype}; "
                         f"convert with target.astype('int64')")
     classes = input.shape[-1]
-    if _labels_checked_now(target._array):
-        values = np.asarray(target._array)
-        bad = (values < low) | (values >= classes)
-        if bad.any():
-            raise ValueError(f"{name}: target value {values[bad].flat[0]} is out of range "
-                             f"for {classes} classes (valid: {low} to {classes - 1})")
-    return _float(input), target, classes
+    labels = innermost_array(target)        # (vmap's: the whole batch)
+    checked = labels_checked_now(labels)
+    if checked:                 # (recorded by gpugrad.compile: each replay checks again)
+        note_reads(target)
+        kernel(_check_labels, labels, classes, low, name)
+    return _float(input), target, classes, labels, checked
+
+
+def _check_labels(labels, classes: int, low: int, name: str) -> None:
+    """ValueError naming the first raw label outside [low, classes) (low is 0 or -1)."""
+    check_label_values(labels, classes, None if low == 0 else low, name)
+
+
+def _explain(loss, name: str, labels, classes: int, low: int):
+    """``loss`` that raises, when the host reads a NaN in it, the error naming a label out
+    of range (the check ``_labels`` did not run, on a GPU)."""
+    loss._explain_nan_on_read(lambda: _check_labels(labels, classes, low, name))
+    return loss
 
 
 def _one_hot(labels, classes: int, dtype):
@@ -239,7 +257,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
                            "input, target, p, margin, weight, size_average, reduce, reduction")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got {p}")
-    x, target, classes = _labels("multi_margin_loss", input, target, 0)
+    x, target, classes, labels, checked = _labels("multi_margin_loss", input, target, 0)
     rows = x.shape[0] if x.ndim == 2 else 1
     if target.ndim > 1 or int(np.prod(target.shape)) != rows:
         raise ValueError(f"multi_margin_loss: inconsistent target size: expected {rows} "
@@ -258,9 +276,12 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
                              f"({classes},), got {tuple(weight.shape)}")
         hinge = hinge * sum(_float(weight) * chosen, axis=-1, keepdims=True)
     losses = sum(hinge, axis=-1) / classes
+    if not checked:             # a label out of range chose no class: NaN, explained on read
+        losses = where(sum(chosen, axis=-1) == 0, float("nan"), losses)
     if x.ndim == 1 and losses.ndim:
         losses = losses.reshape(())
-    return reduced(losses, reduction)
+    loss = reduced(losses, reduction)
+    return loss if checked else _explain(loss, "multi_margin_loss", labels, classes, 0)
 
 
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,
@@ -279,7 +300,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
     """
     reduction = _reduction("multilabel_margin_loss", size_average, reduce, reduction,
                            "input, target, size_average, reduce, reduction")
-    x, target, classes = _labels("multilabel_margin_loss", input, target, -1)
+    x, target, classes, labels, checked = _labels("multilabel_margin_loss", input, target,
+                                                  -1)
     if tuple(target.shape) != tuple(x.shape):
         raise ValueError(f"multilabel_margin_loss: target of shape {tuple(target.shape)} must "
                          f"have the input's shape {tuple(x.shape)}")
@@ -293,4 +315,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
     z = unsqueeze(x, 1) - unsqueeze(x, 2) + 1.0                # [n, j, i]: 1 - x[j] + x[i]
     hinge = where(z > 0, z, 0.0) * unsqueeze(counts, 2) * unsqueeze(others, 1)
     losses = sum(hinge, axis=(1, 2)) / classes
-    return reduced(losses[0] if one_row else losses, reduction)
+    if not checked:             # a row with a label out of range: NaN, explained on read
+        bad = ((target < -1) | (target >= classes)).astype(x.dtype)
+        losses = where(sum(bad, axis=1) > 0, float("nan"), losses)
+    loss = reduced(losses[0] if one_row else losses, reduction)
+    return loss if checked else _explain(loss, "multilabel_margin_loss", labels, classes, -1)

@@ -40,14 +40,19 @@ __all__ = ["Module", "Parameter", "RemovableHandle", "StateDictError", "zero_gra
 
 def _fresh_state() -> dict:
     """A new module's empty containers: parameters, buffers, sub-modules and hooks (the
-    hook id -> True flags of the hooks registered ``with_kwargs`` or ``always_call``)."""
+    hook id -> True flags of the hooks registered ``with_kwargs`` or ``always_call``, and
+    ``_all_hooks``: every registered hook's id, of all four kinds, so that ``__call__``
+    tells a module without hooks by one test)."""
     return {"_parameters": OrderedDict(), "_buffers": OrderedDict(), "_modules": OrderedDict(),
             "_forward_pre_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
             "_non_persistent_buffers_set": set(),
             "_forward_pre_hooks_with_kwargs": OrderedDict(),
             "_forward_hooks_with_kwargs": OrderedDict(),
             "_forward_hooks_always_called": OrderedDict(),
-            "_backward_hooks": OrderedDict(), "_backward_pre_hooks": OrderedDict()}
+            "_backward_hooks": OrderedDict(), "_backward_pre_hooks": OrderedDict(),
+            "_all_hooks": OrderedDict()}
+
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
 
 
 class Module:
@@ -62,8 +67,12 @@ class Module:
     def __setstate__(self, state: dict) -> None:
         """Unpickling: a module pickled before buffers and hooks existed gets empty ones."""
         self.__dict__.update(state)
+        rebuilt = "_all_hooks" not in state         # (pickled before it existed)
         for name, value in _fresh_state().items():
             self.__dict__.setdefault(name, value)
+        if rebuilt:
+            for name in _HOOK_DICTS:
+                self._all_hooks.update(dict.fromkeys(self.__dict__[name], True))
 
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value):
@@ -170,8 +179,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or \
-                self._backward_pre_hooks:
+        if self._all_hooks:             # (one test on the common path: no hooks at all)
             if self._backward_hooks or self._backward_pre_hooks or \
                     self._forward_hooks_always_called:
                 return call_with_all_hooks(self, args, kwargs)    # (module_hooks.py)

@@ -27,19 +27,21 @@ from ..autograd.compile_mode import structure_changed
 from ..autograd.function import Function
 from ..autograd.mode import is_grad_enabled
 from ..tensor import Tensor
-from .utils.hooks import RemovableHandle
+from .utils.hooks import RemovableHandle, run_forward_hook, run_pre_hooks
 
 __all__ = ["BackwardHook", "add_module_hook", "call_with_all_hooks", "register_forward_hook",
            "register_forward_pre_hook", "register_full_backward_hook",
            "register_full_backward_pre_hook"]
 
 
-def add_module_hook(hooks, hook, prepend: bool, *flags) -> RemovableHandle:
-    """Register ``hook`` in ``hooks`` (first if ``prepend``) and its id in each of ``flags``
-    (the dicts that mark hooks registered with_kwargs or always_call); the handle removes
-    it from all of them."""
+def add_module_hook(module, hooks, hook, prepend: bool, *flags) -> RemovableHandle:
+    """Register ``hook`` in ``module``'s ``hooks`` (first if ``prepend``) and its id in
+    each of ``flags`` (the dicts that mark hooks registered with_kwargs or always_call) and
+    in ``module._all_hooks`` (which ``Module.__call__`` tests); the handle removes it from
+    all of them."""
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got a {type(hook).__name__}")
+    flags = flags + (module._all_hooks,)
     handle = RemovableHandle(hooks, *flags)
     hooks[handle.id] = hook
     for marks in flags:
@@ -70,7 +72,7 @@ def register_forward_pre_hook(self, hook, *, prepend: bool = False,
         >>> handle.remove()
     """
     flags = (self._forward_pre_hooks_with_kwargs,) if with_kwargs else ()
-    return add_module_hook(self._forward_pre_hooks, hook, prepend, *flags)
+    return add_module_hook(self, self._forward_pre_hooks, hook, prepend, *flags)
 
 
 def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
@@ -93,7 +95,7 @@ def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: boo
     """
     flags = ((self._forward_hooks_with_kwargs,) if with_kwargs else ()) + \
         ((self._forward_hooks_always_called,) if always_call else ())
-    return add_module_hook(self._forward_hooks, hook, prepend, *flags)
+    return add_module_hook(self, self._forward_hooks, hook, prepend, *flags)
 
 
 def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
@@ -117,7 +119,7 @@ def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableH
         >>> seen, x.grad.tolist()
         ([[[3.0, -1.0]]], [[3.0, -1.0]])
     """
-    return add_module_hook(self._backward_hooks, hook, prepend)
+    return add_module_hook(self, self._backward_hooks, hook, prepend)
 
 
 def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
@@ -134,7 +136,7 @@ def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> Remova
         >>> x.grad.tolist()
         [10.0, 10.0]
     """
-    return add_module_hook(self._backward_pre_hooks, hook, prepend)
+    return add_module_hook(self, self._backward_pre_hooks, hook, prepend)
 
 
 class BackwardHookFunction(Function):
@@ -249,7 +251,7 @@ def call_with_all_hooks(module, args: tuple, kwargs: dict):
     state = module.__dict__
     called, result = set(), None
     try:
-        args, kwargs = _run_pre_hooks(module, state, args, kwargs)
+        args, kwargs = run_pre_hooks(module, state, args, kwargs)
         backward = None
         if state["_backward_hooks"] or state["_backward_pre_hooks"]:
             backward = BackwardHook(module, list(state["_backward_hooks"].values()),
@@ -261,9 +263,7 @@ def call_with_all_hooks(module, args: tuple, kwargs: dict):
         for key, hook in tuple(state["_forward_hooks"].items()):
             if key in always:
                 called.add(key)
-            out = hook(module, args, kwargs, result) if key in with_kwargs else \
-                hook(module, args, result)
-            result = result if out is None else out
+            result = run_forward_hook(module, hook, args, kwargs, result, key in with_kwargs)
         if backward is not None:
             if not isinstance(result, (Tensor, tuple)):
                 warnings.warn(f"For backward hooks to be called, module output should be a "
@@ -277,24 +277,6 @@ def call_with_all_hooks(module, args: tuple, kwargs: dict):
         raise
 
 
-def _run_pre_hooks(module, state: dict, args: tuple, kwargs: dict):
-    with_kwargs = state["_forward_pre_hooks_with_kwargs"]
-    for key, hook in tuple(state["_forward_pre_hooks"].items()):
-        if key in with_kwargs:
-            result = hook(module, args, kwargs)
-            if result is not None:
-                if not (isinstance(result, tuple) and len(result) == 2):
-                    raise RuntimeError(f"a forward pre-hook registered with_kwargs on "
-                                       f"{type(module).__name__} must return None or a "
-                                       f"tuple (args, kwargs), got {type(result).__name__}")
-                args, kwargs = result
-        else:
-            result = hook(module, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-    return args, kwargs
-
-
 def _run_always_called(module, state: dict, args, kwargs, result, called: set) -> None:
     always, with_kwargs = state["_forward_hooks_always_called"], \
         state["_forward_hooks_with_kwargs"]
@@ -302,9 +284,7 @@ def _run_always_called(module, state: dict, args, kwargs, result, called: set) -
         if key not in always or key in called:
             continue
         try:
-            out = hook(module, args, kwargs, result) if key in with_kwargs else \
-                hook(module, args, result)
-            result = result if out is None else out
+            result = run_forward_hook(module, hook, args, kwargs, result, key in with_kwargs)
         except Exception as exc:
             warnings.warn(f"module forward hook with ``always_call=True`` raised an "
                           f"exception that was silenced as another error was raised in "

@@ -6,7 +6,11 @@ trailing-underscore in-place forms relu_, threshold_ and rrelu_. Composites of g
 At a kink the gradient is PyTorch's: relu, threshold and prelu take the left side's,
 hardshrink and softshrink give 0 at +-lambd, hardsigmoid gives 0 at -3 and 3, and hardswish
 gives 0 at -3 and 1 at 3 (the outer pieces'). ``inplace=True`` writes the
-result into the input and returns it (computed from a copy: it saves no memory here).
+result into the input and returns it (computed from a copy: it saves no memory here). A NaN
+input stays NaN (threshold, hardshrink and softshrink put it on the pass-through side), as
+PyTorch's. The gradients of the piecewise-linear ones taken with ``create_graph=True`` do
+not require grad (PyTorch's give zeros to a second ``autograd.grad``; ``func.hessian`` gives
+the zeros here too).
 
 Example::
 
@@ -25,7 +29,7 @@ from ..ops.activation import relu as _relu
 from ..ops.elementwise import where
 from ..ops.inplace import written_back
 from ..ops.shape import reshape
-from ..ops.unary import _float, abs
+from ..ops.unary import _float
 
 __all__ = ["relu", "relu_", "threshold", "threshold_", "hardshrink", "softshrink",
            "hardsigmoid", "hardswish", "prelu", "rrelu", "rrelu_"]
@@ -68,7 +72,15 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):
 
 
 def _threshold(input, threshold, value):
-    return where(input > threshold, input, value)
+    out = where(input <= threshold, value, input)       # (a NaN passes through, as PyTorch's)
+    return _same_integers(out, input)
+
+
+def _same_integers(out, input):
+    """``out`` in ``input``'s dtype where that is an integer one (PyTorch's threshold,
+    hardtanh and relu6 keep it; a float ``value`` or bound is truncated)."""
+    return out.astype(input.dtype) if input.dtype.kind in "iu" and out.dtype != input.dtype \
+        else out
 
 
 def threshold_(input, threshold: float, value: float):
@@ -87,7 +99,7 @@ def hardshrink(input, lambd: float = 0.5):
         tensor([-1. ,  0. ,  0.6], device='cpu', dtype=float32)
     """
     x = _float(input)
-    return where(abs(x) > lambd, x, 0.0)
+    return where((x >= -lambd) & (x <= lambd), 0.0, x)     # (a NaN passes through)
 
 
 def softshrink(input, lambd: float = 0.5):
@@ -104,7 +116,9 @@ def softshrink(input, lambd: float = 0.5):
         raise ValueError(f"softshrink: lambd must be greater or equal to 0, but found to be "
                          f"{lambd}")
     x = _float(input)
-    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+    inside = (x >= -lambd) & (x <= lambd)           # (a NaN is outside: it passes through)
+    zeros = where(inside, x, 0.0) * 0.0             # 0 with x's sign (-0.0), as PyTorch's
+    return where(inside, zeros, where(x > lambd, x - lambd, x + lambd))
 
 
 def hardsigmoid(input, inplace: bool = False):
@@ -137,7 +151,10 @@ def hardswish(input, inplace: bool = False):
     if inplace:
         return written_back(input, hardswish)
     x = _float(input)
-    return where(x <= -3.0, x * 0.0, where(x < 3.0, x * (x + 3.0) * (1.0 / 6.0), x))
+    # each piece on its own inputs only, so its gradient elsewhere is 0 (not 0 * inf = NaN)
+    middle = where((x > -3.0) & (x < 3.0), x, 0.0)
+    low = where(x <= -3.0, x, 0.0) * 0.0        # -0.0 (NaN at -inf), as PyTorch's
+    return where(x <= -3.0, low, where(x < 3.0, middle * (middle + 3.0) * (1.0 / 6.0), x))
 
 
 def prelu(input, weight):

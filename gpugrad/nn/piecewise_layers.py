@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .. import creation, dtypes
 from . import init as nn_init, piecewise_activations as P
+from .activation_layers import InplaceActivation
 from .module import Module, Parameter
 
 __all__ = ["Threshold", "Hardshrink", "Softshrink", "Hardsigmoid", "Hardswish", "RReLU",
@@ -45,17 +46,11 @@ class Threshold(Module):
             ", inplace=True" if self.inplace else "")
 
 
-class Hardshrink(Module):
-    """``x`` where |x| > lambd, else 0.
+class _Shrink(Module):
+    """Hardshrink and Softshrink: ``_function(input, lambd)``, repr ``lambd`` (a shared
+    base, so that neither is an instance of the other, as in PyTorch)."""
 
-    Example::
-
-        >>> from gpugrad.nn.piecewise_layers import Hardshrink
-        >>> Hardshrink()
-        Hardshrink(0.5)
-    """
-
-    _function = staticmethod(P.hardshrink)
+    _function = None
 
     def __init__(self, lambd: float = 0.5):
         super().__init__()
@@ -68,7 +63,20 @@ class Hardshrink(Module):
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Hardshrink(_Shrink):
+    """``x`` where |x| > lambd, else 0.
+
+    Example::
+
+        >>> from gpugrad.nn.piecewise_layers import Hardshrink
+        >>> Hardshrink()
+        Hardshrink(0.5)
+    """
+
+    _function = staticmethod(P.hardshrink)
+
+
+class Softshrink(_Shrink):
     """``x -+ lambd`` where |x| > lambd, else 0.
 
     Example::
@@ -81,7 +89,7 @@ class Softshrink(Hardshrink):
     _function = staticmethod(P.softshrink)
 
 
-class Hardsigmoid(Module):
+class Hardsigmoid(InplaceActivation):
     """``clamp(x / 6 + 1/2, 0, 1)``; ``inplace`` as PyTorch's (left out of the repr).
 
     Example::
@@ -93,15 +101,8 @@ class Hardsigmoid(Module):
 
     _function = staticmethod(P.hardsigmoid)
 
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
 
-    def forward(self, input):
-        return type(self)._function(input, self.inplace)
-
-
-class Hardswish(Hardsigmoid):
+class Hardswish(InplaceActivation):
     """``x * hardsigmoid(x)``; ``inplace`` as PyTorch's (left out of the repr).
 
     Example::

@@ -4,7 +4,8 @@ from .activation import log_softmax, relu, sigmoid, softmax, tanh
 from .compare import (all, any, argmax, argmin, equal, greater, greater_equal, isfinite,
                       isnan, less, less_equal, logical_and, logical_not, logical_or,
                       logical_xor, not_equal, sign)
-from .elementwise import add, div, maximum, minimum, mul, pow, sub, where
+from .arithmetic import add, div, sub
+from .elementwise import maximum, minimum, mul, pow, where
 from .unary import abs, astype, clamp, clip, clone, exp, log, neg, sqrt, to_device
 from .special import erf, expm1, log1p
 from .einsum import einsum

@@ -4,8 +4,9 @@ bitwise_and/or/xor/not, bitwise_left_shift/right_shift. Not differentiable.
 On integers they act on the bits (two's complement: ``~6 == -7``); on bool tensors ``& | ^ ~``
 are the logical ops (a mask stays a bool mask). Float tensors are refused, as PyTorch
 refuses them. Dtypes follow PyTorch's promotion (``int32_tensor & 1`` is int32, a bool tensor
-with a Python int is int64). A shift by the width of the type or more gives 0 (or -1 for a
-negative number shifted right).
+with a Python int is int64). A shift by the width of the type or more, or by a negative count,
+gives 0 (or -1 for a negative number shifted right), as PyTorch's, on every device: the count
+is clipped and the result masked (C's shifts, which CuPy's kernels are, leave it undefined).
 
 Example::
 
@@ -21,10 +22,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from ..tensor import Tensor
 from . import compare
 from .inplace import in_place_method
-from .promotion import _promote
+from .promotion import promote, reflected
 
 __all__ = ["bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
            "bitwise_right_shift"]
@@ -57,8 +59,54 @@ def _binary(name: str, input, other):
     _check(name, input)
     _check(name, other)
     if isinstance(input, Tensor) and isinstance(other, Tensor) and input.dtype != other.dtype:
-        input, other = _promote(input, other)
+        input, other = promote(input, other)
+    if name in _SHIFTS:
+        return compare.binary_with(name, _SHIFTS[name], input, other)
     return compare._binary(name, input, other)
+
+
+def masked_shift(xp, x, count, left: bool):
+    """``x << count`` (``left``) or ``x >> count`` on arrays (or one of them a Python int) of
+    the array library ``xp``, with PyTorch's result where ``count`` is outside [0, bits):
+    0, or the sign (0 or -1) shifted right. The count is clipped into range before the
+    shift, so nothing depends on what the library does with such counts.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from gpugrad.ops.bitwise import masked_shift
+        >>> x = np.array([1, -8], dtype=np.int32)
+        >>> masked_shift(np, x, 32, True).tolist(), masked_shift(np, x, 40, False).tolist()
+        ([0, 0], [0, -1])
+    """
+    if not hasattr(x, "dtype"):
+        x = xp.full_like(count, x)          # (a Python int shifted: count's dtype, as torch)
+    array = x
+    shift = xp.left_shift if left else xp.right_shift
+    if array.dtype.kind == "b":
+        return shift(x, count)
+    bits = array.dtype.itemsize * 8
+    outside = (count < 0) | (count >= bits)
+    fills_sign = not left and array.dtype.kind == "i"      # the answer there is x >> (bits-1)
+    if not isinstance(outside, xp.ndarray):     # (a Python count: one answer for all)
+        if not outside:
+            return shift(x, count)
+        return shift(x, bits - 1) if fills_sign else xp.zeros_like(shift(x, 0))
+    out = shift(x, xp.clip(count, 0, bits - 1))
+    if fills_sign:
+        return xp.where(outside, xp.right_shift(x, bits - 1), out)
+    return out * ~outside                       # (times a bool: out's dtype is kept)
+
+
+def _left_shift(x, count):
+    return masked_shift(backend.xp_of(x if hasattr(x, "dtype") else count), x, count, True)
+
+
+def _right_shift(x, count):
+    return masked_shift(backend.xp_of(x if hasattr(x, "dtype") else count), x, count, False)
+
+
+_SHIFTS = {"left_shift": _left_shift, "right_shift": _right_shift}
 
 
 def bitwise_and(input, other):
@@ -139,10 +187,6 @@ def _invert(self):
                             f"logical_not(x)")
 
 
-def _reflected(fn):
-    return lambda self, other: fn(other, self)
-
-
 def _operator(name: str):
     """The operator method (``__and__``...): two tensors of one dtype go straight to the op
     (a mask & a mask costs about what it did as logical_and); the array library refuses
@@ -162,11 +206,11 @@ def _operator(name: str):
 METHODS: dict = {name: globals()[name] for name in __all__}
 METHODS.update({name + "_": in_place_method(globals()[name], name) for name in __all__})
 METHODS.update({
-    "__and__": _operator("bitwise_and"), "__rand__": _reflected(bitwise_and),
-    "__or__": _operator("bitwise_or"), "__ror__": _reflected(bitwise_or),
-    "__xor__": _operator("bitwise_xor"), "__rxor__": _reflected(bitwise_xor),
-    "__lshift__": bitwise_left_shift, "__rlshift__": _reflected(bitwise_left_shift),
-    "__rshift__": bitwise_right_shift, "__rrshift__": _reflected(bitwise_right_shift),
+    "__and__": _operator("bitwise_and"), "__rand__": reflected(bitwise_and),
+    "__or__": _operator("bitwise_or"), "__ror__": reflected(bitwise_or),
+    "__xor__": _operator("bitwise_xor"), "__rxor__": reflected(bitwise_xor),
+    "__lshift__": bitwise_left_shift, "__rlshift__": reflected(bitwise_left_shift),
+    "__rshift__": bitwise_right_shift, "__rrshift__": reflected(bitwise_right_shift),
     "__invert__": _invert,
     "__iand__": METHODS["bitwise_and_"], "__ior__": METHODS["bitwise_or_"],
     "__ixor__": METHODS["bitwise_xor_"], "__ilshift__": METHODS["bitwise_left_shift_"],

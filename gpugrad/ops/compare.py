@@ -56,48 +56,108 @@ _NUMBERS = (float, int, bool)
 
 
 def _binary(name: str, a, b):
+    """``xp.<name>(a, b)`` as a tensor that does not require grad; tensors or numbers,
+    broadcast."""
     x = a._array if a.__class__ is Tensor else None
     y = b._array if b.__class__ is Tensor else b
-    if x.__class__ is np.ndarray and (y.__class__ is np.ndarray or y.__class__ in _NUMBERS):
-        xp = np                             # (all NumPy: the common case, no checks)
-    else:
-        if _any_batched(a, b):
-            return _batching.raw_elementwise(lambda x, y: _binary(name, x, y), a, b)
-        x, y = _operand(a), _operand(b)
-        arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
-        if len(arrays) == 2:
-            backend.check_same_device(name, arrays)
-        xp = backend.xp_of(arrays[0])
+    if x.__class__ is np.ndarray and (y.__class__ is np.ndarray or y.__class__ in _NUMBERS) \
+            and _compiling.recorder is None:    # (all NumPy, nothing to write down: call it)
+        try:
+            return _wrap(getattr(np, name)(x, y))
+        except ValueError as exc:
+            raise broadcast_error(name, [np.shape(x), np.shape(y)], exc) from None
+    return binary_with(name, None, a, b)
+
+
+def binary_with(name: str, function, a, b):
+    """``function(a, b)`` on the arrays of ``a`` and ``b`` (``xp.<name>`` when None; ``name``
+    for errors) as a tensor that does not require grad: inside vmap, on any device, and in
+    a compiled step (``function`` is what its replays call)."""
+    if _any_batched(a, b):
+        return _batching.raw_elementwise(lambda x, y: binary_with(name, function, x, y), a, b)
+    x, y = _operand(a), _operand(b)
+    arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
+    if len(arrays) == 2:
+        backend.check_same_device(name, arrays)
+    function = function or getattr(backend.xp_of(arrays[0]), name)
     try:
-        if _compiling.recorder is None:     # nothing to write down: call it
-            return _wrap(getattr(xp, name)(x, y))
+        if _compiling.recorder is None:
+            return _wrap(function(x, y))
         note_reads(a, b)
-        return _wrap(kernel(getattr(xp, name), x, y))
+        return _wrap(kernel(function, x, y))
     except ValueError as exc:
         raise broadcast_error(name, [np.shape(x), np.shape(y)], exc) from None
 
 
 def equal(a, b):
+    """``a == b`` element-wise with broadcasting, as ``torch.eq`` (also ``equal``,
+    ``t.eq(b)`` and the ``==`` operator); either may be a number. A bool tensor.
+
+    Example::
+
+        >>> gpugrad.ops.compare.eq(gpugrad.tensor([1, 2, 3]), 2).tolist()
+        [False, True, False]
+    """
     return _binary("equal", a, b)
 
 
 def not_equal(a, b):
+    """``a != b`` element-wise with broadcasting, as ``torch.ne`` (also ``not_equal``,
+    ``t.ne(b)`` and the ``!=`` operator); either may be a number. A bool tensor.
+
+    Example::
+
+        >>> gpugrad.ops.compare.ne(gpugrad.tensor([1, 2, 3]), 2).tolist()
+        [True, False, True]
+    """
     return _binary("not_equal", a, b)
 
 
 def less(a, b):
+    """``a < b`` element-wise with broadcasting, as ``torch.lt`` (also ``less``,
+    ``t.lt(b)`` and the ``<`` operator); either may be a number. A bool tensor.
+
+    Example::
+
+        >>> gpugrad.ops.compare.lt(gpugrad.tensor([1, 2, 3]), 2).tolist()
+        [True, False, False]
+    """
     return _binary("less", a, b)
 
 
 def less_equal(a, b):
+    """``a <= b`` element-wise with broadcasting, as ``torch.le`` (also ``less_equal``,
+    ``t.le(b)`` and the ``<=`` operator); either may be a number. A bool tensor.
+
+    Example::
+
+        >>> gpugrad.ops.compare.le(gpugrad.tensor([1, 2, 3]), 2).tolist()
+        [True, True, False]
+    """
     return _binary("less_equal", a, b)
 
 
 def greater(a, b):
+    """``a > b`` element-wise with broadcasting, as ``torch.gt`` (also ``greater``,
+    ``t.gt(b)`` and the ``>`` operator); either may be a number. A bool tensor.
+
+    Example::
+
+        >>> gpugrad.ops.compare.gt(gpugrad.tensor([1, 2, 3]), 2).tolist()
+        [False, False, True]
+    """
     return _binary("greater", a, b)
 
 
 def greater_equal(a, b):
+    """``a >= b`` element-wise with broadcasting, as ``torch.ge`` (also ``greater_equal``,
+    ``t.ge(b)`` and the ``>=`` operator); either may be a number. A bool tensor.
+
+    Example::
+
+        >>> gpugrad.ops.compare.ge(gpugrad.tensor([1, 2, 3]), 2).tolist()
+        [False, True, True]
+    """
     return _binary("greater_equal", a, b)
 
 
@@ -158,8 +218,11 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return _reduce_index("argmin", x, axis, keepdims, dim, keepdim)
 
 
-def _truth_reduce(name: str, x, dim, keepdim):
-    axes = normalize_axis(dim, x.ndim)
+def _truth_reduce(name: str, x, dim, keepdim, axis=None, keepdims=None):
+    """``xp.any``/``xp.all`` over ``dim`` (PyTorch's ``dim``/``keepdim``, or NumPy's
+    ``axis``/``keepdims``: not both)."""
+    axes = normalize_axis(axis, x.ndim, dim=dim)
+    keepdim = keepdim if keepdims is None else keepdims
     if x._batched:
         return _batching.raw_over_axis(lambda v, a: _truth_reduce(name, v, a, keepdim), x, axes)
     note_reads(x)
@@ -177,8 +240,7 @@ def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         >>> m.any(), m.any(dim=1).tolist(), m.any(0, keepdim=True).tolist()
         (tensor(True, device='cpu', dtype=bool), [True, False], [[True, False]])
     """
-    dim, keepdim = _dim_keepdim(dim, keepdim, axis, keepdims)
-    return _truth_reduce("any", input, dim, keepdim)
+    return _truth_reduce("any", input, dim, keepdim, axis, keepdims)
 
 
 def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -191,17 +253,7 @@ def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
         >>> m.all().item(), m.all(dim=1).tolist(), gpugrad.all(m, dim=(0, 1)).item()
         (False, [False, True], False)
     """
-    dim, keepdim = _dim_keepdim(dim, keepdim, axis, keepdims)
-    return _truth_reduce("all", input, dim, keepdim)
-
-
-def _dim_keepdim(dim, keepdim, axis, keepdims):
-    """PyTorch's ``dim``/``keepdim``, or NumPy's ``axis``/``keepdims`` (not both)."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError("pass dim or axis, not both")
-        dim = axis
-    return dim, keepdim if keepdims is None else keepdims
+    return _truth_reduce("all", input, dim, keepdim, axis, keepdims)
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,

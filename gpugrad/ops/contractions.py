@@ -22,7 +22,7 @@ import numbers
 from . import compare, elementwise, linalg, norms, reduce, shape, unary
 from . import indexing
 from .einsum import einsum
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 
 __all__ = ["outer", "ger", "dot", "vdot", "inner", "tensordot", "kron", "cross", "cdist",
            "dist"]

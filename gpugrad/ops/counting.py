@@ -25,7 +25,7 @@ from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..tensor import Tensor
 from . import compare, reduce
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .selection import check_index_range
 
 __all__ = ["nonzero", "argwhere", "count_nonzero", "bincount", "unique", "unique_consecutive"]

@@ -14,7 +14,8 @@ Example::
 from __future__ import annotations
 
 from .record import AXIS, LINEAR, Op, apply
-from .reduce import Sum, accumulating, checked_dim
+from .reduce import Sum, accumulating
+from .shape_errors import checked_dim
 
 __all__ = ["cumsum"]
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from .record import LINEAR, Op, apply
-from .reduce import checked_dim, sum as reduce_sum
+from .reduce import sum as reduce_sum
+from .shape_errors import checked_dim
 
 __all__ = ["diagonal", "diag", "diag_embed", "trace"]
 

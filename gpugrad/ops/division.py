@@ -25,7 +25,7 @@ from ..autograd.compile_mode import _state as _compiling
 from ..tensor import Tensor
 from .pointwise_binary import remainder
 from .inplace import in_place_method
-from .promotion import _promote, _tensor_pair
+from .promotion import is_integral, promote, reflected, tensor_pair
 from .record import BROADCAST, Op, apply, zeros_with
 from .unary import _is_scalar
 
@@ -70,7 +70,7 @@ def _operands(name: str, input, other):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"{name}: expected at least one tensor operand, got "
                         f"{type(input).__name__} and {type(other).__name__}")
-    a, b = _promote(*_tensor_pair(input, other))
+    a, b = promote(*tensor_pair(input, other))
     if a.dtype.kind == "b":
         raise TypeError(f"{name} is not defined for two bool tensors (as in PyTorch); "
                         f"convert first, e.g. x.long()")
@@ -97,7 +97,16 @@ def _refuse_zero_divisor(name: str, other, b) -> None:
 
 
 def rounded_divide(input, other, rounding_mode: str):
-    """``div(input, other, rounding_mode=...)`` for the ``"floor"`` and ``"trunc"`` modes."""
+    """``div(input, other, rounding_mode=...)`` for the ``"floor"`` and ``"trunc"`` modes:
+    the quotient rounded down or toward zero, integer tensors staying integer.
+
+    Example::
+
+        >>> from gpugrad.ops.division import rounded_divide
+        >>> a = gpugrad.tensor([-7, 7])
+        >>> rounded_divide(a, 2, "trunc").tolist(), rounded_divide(a, 2, "floor").tolist()
+        ([-3, 3], [-4, 3])
+    """
     if rounding_mode not in _MODES:
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', not "
                          f"{rounding_mode!r}")
@@ -117,22 +126,24 @@ def floor_divide(input, other):
 
 
 def modulo(input, other):
-    """``input % other``: ``remainder`` (the divisor's sign), refusing an integer 0 divisor."""
-    if _integral(input) and _integral(other):
+    """``input % other``: ``remainder`` (the result takes the divisor's sign, as Python's
+    ``%``), refusing an integer 0 divisor. Either may be a number.
+
+    Example::
+
+        >>> from gpugrad.ops.division import modulo
+        >>> modulo(gpugrad.tensor([-7, 7]), 3).tolist(), modulo(gpugrad.tensor([7]), -3).tolist()
+        ([2, 1], [-2])
+    """
+    if is_integral(input) and is_integral(other):
         _refuse_zero_divisor("remainder", other, other)
     return remainder(input, other)
 
 
-def _integral(value) -> bool:
-    if isinstance(value, Tensor):
-        return value.dtype.kind in "biu"
-    return isinstance(value, (int, np.integer, np.bool_))
-
-
 METHODS: dict = {
     "floor_divide": floor_divide, "floor_divide_": in_place_method(floor_divide),
-    "__floordiv__": floor_divide, "__rfloordiv__": lambda self, other: floor_divide(other, self),
+    "__floordiv__": floor_divide, "__rfloordiv__": reflected(floor_divide),
     "__ifloordiv__": in_place_method(floor_divide),
-    "__mod__": modulo, "__rmod__": lambda self, other: modulo(other, self),
+    "__mod__": modulo, "__rmod__": reflected(modulo),
     "__imod__": in_place_method(modulo, "remainder"),
 }

@@ -16,16 +16,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .promotion import (_binary, _common_cases_first, _promote, _scalar,  # noqa: F401
-                        _tangent_sum, _tensor_pair, as_operand, number_pair)
+from .promotion import (as_operand, binary, common_cases_first, number_pair, promote,
+                        scalar_operand, tangent_sum, tensor_pair)
 from .record import BROADCAST, Op, apply, apply_scalar
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
 from .unary import _float, _is_scalar, log, neg
 from ..tensor import Tensor
 
-__all__ = ["add", "sub", "mul", "div", "pow", "square", "maximum", "minimum", "where",
-           "as_operand", "true_divide", "divide", "multiply", "subtract"]
+__all__ = ["plus", "minus", "mul", "true_divide", "pow", "square", "maximum", "minimum",
+           "where", "as_operand"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -47,7 +47,7 @@ class Add(Op):
 
     @staticmethod
     def jvp(ctx, ta, tb):
-        return _tangent_sum(ctx, ta, tb)
+        return tangent_sum(ctx, ta, tb)
 
 
 class Sub(Op):
@@ -65,7 +65,7 @@ class Sub(Op):
 
     @staticmethod
     def jvp(ctx, ta, tb):
-        return _tangent_sum(ctx, ta, None if tb is None else -tb)
+        return tangent_sum(ctx, ta, None if tb is None else -tb)
 
 
 class Mul(Op):
@@ -86,7 +86,7 @@ class Mul(Op):
     @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
-        return _tangent_sum(ctx, None if ta is None else ta * b, None if tb is None else a * tb)
+        return tangent_sum(ctx, None if ta is None else ta * b, None if tb is None else a * tb)
 
 
 class Div(Op):
@@ -107,7 +107,7 @@ class Div(Op):
     @staticmethod
     def jvp(ctx, ta, tb):
         b = ctx.xs[1]
-        return _tangent_sum(ctx, None if ta is None else ta / b,
+        return tangent_sum(ctx, None if ta is None else ta / b,
                             None if tb is None else -tb * ctx.ans / b)
 
 
@@ -131,7 +131,7 @@ class Pow(Op):
     @staticmethod
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
-        return _tangent_sum(ctx, None if ta is None else ta * _power_derivative(a, b),
+        return tangent_sum(ctx, None if ta is None else ta * _power_derivative(a, b),
                             None if tb is None else tb * ctx.ans * _safe_log(a))
 
 
@@ -176,7 +176,7 @@ class Maximum(Op):
     def jvp(ctx, ta, tb):
         a, b = ctx.xs
         w = _maximum_weights(a, b, ctx.op.larger)
-        return _tangent_sum(ctx, None if ta is None else ta * w,
+        return tangent_sum(ctx, None if ta is None else ta * w,
                             None if tb is None else tb * (1 - w))
 
 
@@ -215,7 +215,7 @@ class Where(Op):
     @staticmethod
     def jvp(ctx, tc, ta, tb):
         cond = ctx.xs[0]
-        return _tangent_sum(ctx, None if ta is None else where(cond, ta, 0.0),
+        return tangent_sum(ctx, None if ta is None else where(cond, ta, 0.0),
                             None if tb is None else where(cond, 0.0, tb))
 
 
@@ -223,59 +223,88 @@ class Where(Op):
 # Public functions
 # ---------------------------------------------------------------------------------------------
 
-@_common_cases_first(Add, AddScalar)
-def _add(a, b):
-    """``a + b`` with broadcasting; either may be a Python scalar (the ``+`` operator)."""
+@common_cases_first(Add, AddScalar)
+def plus(a, b):
+    """``a + b`` with broadcasting; either may be a Python number: the ``+`` operator
+    (``add`` without ``alpha``).
+
+    Example::
+
+        >>> gpugrad.ops.elementwise.plus(gpugrad.tensor([1, 2]), 0.5).tolist()
+        [1.5, 2.5]
+    """
     if _is_scalar(b):
-        return apply_scalar(AddScalar, *_scalar(a, b))
+        return apply_scalar(AddScalar, *scalar_operand(a, b))
     if _is_scalar(a):
-        return _add(b, a)
-    return _binary(Add, a, b)
+        return plus(b, a)
+    return binary(Add, a, b)
 
 
-@_common_cases_first(Sub, AddScalar, negate=True)
-def _sub(a, b):
-    """``a - b`` with broadcasting; either may be a Python scalar (the ``-`` operator)."""
+@common_cases_first(Sub, AddScalar, negate=True)
+def minus(a, b):
+    """``a - b`` with broadcasting; either may be a Python number: the ``-`` operator
+    (``sub`` without ``alpha``).
+
+    Example::
+
+        >>> gpugrad.ops.elementwise.minus(1, gpugrad.tensor([1.0, 3.0])).tolist()
+        [0.0, -2.0]
+    """
     if _is_scalar(b):
-        x, c = _scalar(a, b)
+        x, c = scalar_operand(a, b)
         return apply_scalar(AddScalar, x, -c)
     if _is_scalar(a):
-        x, c = _scalar(b, a)
+        x, c = scalar_operand(b, a)
         return apply_scalar(AddScalar, neg(x), c)
-    return _binary(Sub, a, b)
+    return binary(Sub, a, b)
 
 
-@_common_cases_first(Mul, MulScalar)
+@common_cases_first(Mul, MulScalar)
 def mul(a, b):
     """``a * b`` with broadcasting; either may be a Python scalar."""
     if _is_scalar(b):
-        return apply_scalar(MulScalar, *_scalar(a, b))
+        return apply_scalar(MulScalar, *scalar_operand(a, b))
     if _is_scalar(a):
         return mul(b, a)
-    return _binary(Mul, a, b)
+    return binary(Mul, a, b)
 
 
-@_common_cases_first(Div, DivScalar, floats_only=True)
+@common_cases_first(Div, DivScalar, floats_only=True)
 def true_divide(a, b):
-    """``a / b`` with broadcasting (true division: integer tensors give float32), as
-    ``torch.true_divide`` and the ``/`` operator."""
+    """``a / b`` with broadcasting, as ``torch.true_divide`` and the ``/`` operator: true
+    division (two integer or bool operands give the default float dtype; an integer and a
+    float tensor give the float's dtype, as ``result_type``).
+
+    Example::
+
+        >>> q = gpugrad.true_divide(gpugrad.tensor([1, 3]), 2)
+        >>> q.tolist(), q.dtype
+        ([0.5, 1.5], dtype('float32'))
+        >>> (gpugrad.tensor([1, 3]) / gpugrad.tensor(2.0, dtype=gpugrad.float64)).dtype
+        dtype('float64')
+    """
     if _is_scalar(b):
-        return apply_scalar(DivScalar, *_scalar(_float(a), b))
+        return apply_scalar(DivScalar, *scalar_operand(_float(a), b))
     if _is_scalar(a):
-        return apply_scalar(RDivScalar, *_scalar(_float(b), a))
-    a = _float(a) if isinstance(a, Tensor) else a
-    b = _float(b) if isinstance(b, Tensor) else b
-    return _binary(Div, a, b)
+        return apply_scalar(RDivScalar, *scalar_operand(_float(b), a))
+    if not isinstance(b, Tensor):
+        b = as_operand(b, a)
+    if not isinstance(a, Tensor):
+        a = as_operand(a, b)
+    a, b = promote(a, b)       # (int with float64 is float64: the float side's dtype)
+    if a.dtype.kind not in "fc":
+        a, b = _float(a), _float(b)     # both integer or bool: the default float dtype
+    return apply(Div, a, b)
 
 
-@_common_cases_first(Pow, PowScalar)      # (a float tensor ** a float or int: _scalar keeps
+@common_cases_first(Pow, PowScalar)      # (a float tensor ** a float or int: scalar_operand keeps
 def pow(a, b):                            # both as they are, so PowScalar is taken as below)
     """``a ** b`` with broadcasting; either may be a Python scalar."""
     if _is_scalar(b):
-        return apply_scalar(PowScalar, *_scalar(a, b))
+        return apply_scalar(PowScalar, *scalar_operand(a, b))
     if _is_scalar(a):
-        return apply_scalar(RPowScalar, *_scalar(b, a))
-    return _binary(Pow, a, b)
+        return apply_scalar(RPowScalar, *scalar_operand(b, a))
+    return binary(Pow, a, b)
 
 
 def square(x):
@@ -291,12 +320,12 @@ def square(x):
 
 def maximum(a, b):
     """Element-wise larger of ``a`` and ``b`` (ties share the gradient equally)."""
-    return _binary(Maximum, *_tensor_pair(a, b))
+    return binary(Maximum, *tensor_pair(a, b))
 
 
 def minimum(a, b):
     """Element-wise smaller of ``a`` and ``b`` (ties share the gradient equally)."""
-    return _binary(Minimum, *_tensor_pair(a, b))
+    return binary(Minimum, *tensor_pair(a, b))
 
 
 def where(condition, input=None, other=None):
@@ -326,64 +355,10 @@ def where(condition, input=None, other=None):
                             f"{type(a).__name__} and {type(b).__name__}")
         a, b = number_pair(a, b, cond.device)
     like = a if isinstance(a, Tensor) else b
-    a, b = _tensor_pair(a, b) if _is_scalar(a) or _is_scalar(b) else (a, b)
+    a, b = tensor_pair(a, b) if _is_scalar(a) or _is_scalar(b) else (a, b)
     if not isinstance(a, Tensor):
         a = as_operand(a, like)
     if not isinstance(b, Tensor):
         b = as_operand(b, like)
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     return apply(Where, cond, a, b)
-
-
-def add(input, other, *, alpha=1):
-    """``input + alpha * other`` with broadcasting; either may be a Python number, as
-    ``torch.add`` (the ``+`` operator skips ``alpha``).
-
-    Example::
-
-        >>> gpugrad.add(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([1.0, 1.0]), alpha=3).tolist()
-        [4.0, 5.0]
-    """
-    return _add(input, other if alpha == 1 else _alpha_times(other, alpha, input, "add"))
-
-
-def sub(input, other, *, alpha=1):
-    """``input - alpha * other`` with broadcasting; either may be a Python number, as
-    ``torch.sub`` (also ``subtract``).
-
-    Example::
-
-        >>> gpugrad.sub(gpugrad.tensor([1.0, 2.0]), 1, alpha=0.5).tolist()
-        [0.5, 1.5]
-    """
-    return _sub(input, other if alpha == 1 else _alpha_times(other, alpha, input, "sub"))
-
-
-def _alpha_times(other, alpha, input, name):
-    integral = all(not isinstance(v, Tensor) or v.dtype.kind in "biu" for v in (input, other))
-    if integral and isinstance(alpha, (float, np.floating)):
-        raise TypeError(f"{name}: for integer tensors alpha must be an integer, not {alpha!r} "
-                        f"(as PyTorch); convert the tensors first, e.g. x.float()")
-    return other * alpha if _is_scalar(other) else mul(other, alpha)
-
-
-def div(input, other, *, rounding_mode=None):
-    """``input / other`` with broadcasting, as ``torch.div``: true division (integers give
-    float32) when ``rounding_mode`` is None; ``"trunc"`` rounds the quotient toward zero and
-    ``"floor"`` down (Python's ``//``), keeping integer dtypes, with zero gradient.
-
-    Example::
-
-        >>> a = gpugrad.tensor([-7, 7])
-        >>> gpugrad.div(a, 2).tolist(), gpugrad.div(a, 2, rounding_mode="trunc").tolist()
-        ([-3.5, 3.5], [-3, 3])
-        >>> gpugrad.div(a, 2, rounding_mode="floor").tolist()
-        [-4, 3]
-    """
-    if rounding_mode is None:
-        return true_divide(input, other)
-    from .division import rounded_divide            # (division builds on this module's kin)
-    return rounded_divide(input, other, rounding_mode)
-
-
-divide, multiply, subtract = div, mul, sub          # PyTorch's longer spellings

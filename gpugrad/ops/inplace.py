@@ -11,7 +11,9 @@ old value notices (and says so) instead of computing a wrong gradient. Rules, as
   base a new node, ``base[region] = new values`` (PyTorch's ``CopySlices``), and is itself
   made again as ``base[region]``; other views of that base are made again when next used
   (``view_replay.py``). Refused, as there: views of a leaf that requires grad, and views
-  made under ``no_grad()`` or by ``detach()`` of a tensor that requires grad.
+  made under ``no_grad()`` of a tensor that requires grad. What ``detach()`` makes is a root
+  of its own: an in-place op on it is recorded on it alone, never on the tensor it shares
+  memory with.
 
 Example::
 
@@ -35,7 +37,7 @@ from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling, kernel, note_reads, written
 from . import batching as _batching
 from . import record as _record_module
-from .elementwise import _add as add, _sub as sub, as_operand, mul, true_divide as div
+from .elementwise import as_operand, minus as sub, mul, plus as add, true_divide as div
 from .record import apply, record
 from .unary import Clone
 from .indexing import GetItem, normalize_index
@@ -51,8 +53,8 @@ def _check(t, name: str, operands) -> bool:
     (for reverse mode, or because a forward-mode tangent is involved)."""
     grad_mode = _state.grad_enabled
     capturing = is_checkpoint_recomputing()     # a checkpoint's recomputation: values only
-    if t._base is not None and _record_module._views_may_be_stale:
-        view_replay.refresh_grown(name, (t,))   # (its base took a graph since it was taken)
+    if t._base is not None and _record_module.views_may_be_stale and not t._requires_grad:
+        view_replay.refresh_grown(name, t)      # (its base took a graph since it was taken)
     if grad_mode and not capturing and t.grad_fn is None and t._requires_grad:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}, {t.dtype}) "
@@ -77,10 +79,10 @@ def _check_view(t, name: str, grad_mode: bool) -> None:
             f"transpose...) of a leaf tensor that requires grad, which cannot be modified in "
             f"place while grad mode is on. Update the leaf under `with gpugrad.no_grad():`, "
             f"or work on a copy: y = x.clone(), then modify y's view.")
-    if base._requires_grad and t.grad_fn is None and t._view_epoch >= t._version.rebased:
+    if base._requires_grad and t.grad_fn is None and t._view_epoch == t._version.rebased:
         raise RuntimeError(
             f"{name}: this tensor (shape {tuple(t.shape)}) shares memory with a tensor that "
-            f"requires grad, but was made from it under no_grad() or by detach(), so the "
+            f"requires grad, but was made from it under no_grad(), so the "
             f"change cannot be recorded in that tensor's graph. Take the view with grad mode "
             f"on, or clone() it first.")
 
@@ -216,7 +218,7 @@ def _plain_operand(t, other):
     grad), else None: the common case, which needs none of the checks."""
     if t._requires_grad or _state.vmap_levels or _compiling.recorder is not None or \
             dual_levels._state.levels or t._array.__class__ is not np.ndarray or \
-            (t._base is not None and _record_module._views_may_be_stale):
+            (t._base is not None and _record_module.views_may_be_stale):
         return None
     if other.__class__ in (float, int):
         return other
@@ -289,20 +291,32 @@ def zero_(t):
 def copy_(t, src):
     """The values of ``src`` (broadcast to ``t``'s shape) copied into ``t``, in place,
     converted to ``t``'s dtype as PyTorch's ``copy_`` converts them (floats into an integer
-    tensor are truncated toward zero; ``add_`` and the other in-place ops refuse that)."""
+    tensor are truncated toward zero, and the copy is a constant there: no gradient reaches
+    ``src``; ``add_`` and the other in-place ops refuse float into int). Returns ``t``.
+
+    Example::
+
+        >>> t = gpugrad.zeros(2, 3, dtype=gpugrad.int64)
+        >>> t.copy_(gpugrad.tensor([1.7, -2.7, 3.0])).tolist()      # (3,) broadcast to (2, 3)
+        [[1, -2, 3], [1, -2, 3]]
+    """
     return _copy_with(t, src, _cast_into)
 
 
-def _copy_with(t, src, write):
+def _copy_with(t, src, write, name: str = "copy_"):
     """``copy_`` with the raw ``write`` of its plain path: ``_cast_into`` (any conversion)
-    or ``_copy_into`` (refusing float into int: an in-place op's own result)."""
+    or ``_copy_into`` (refusing float into int: an in-place op's own result); ``name``, the
+    method the errors name."""
+    if t.dtype.kind not in "fc" and isinstance(src, Tensor) and \
+            (src._requires_grad or src._tangents):
+        src = src.detach()          # (an integer or bool result is a constant, as PyTorch's)
     if _state.vmap_levels and _batched_operands(t, (src,)):
-        return _batched_in_place(t, "copy_", (src,), lambda old: _overwrite(old, src, (Ellipsis,),
-                                                                            True), copy_old=False)
-    if _check(t, "copy_", (src,)):
-        return _record(t, "copy_", lambda old: _overwrite(old, src, (Ellipsis,), True),
+        return _batched_in_place(t, name, (src,), lambda old: _overwrite(old, src, (Ellipsis,),
+                                                                         True), copy_old=False)
+    if _check(t, name, (src,)):
+        return _record(t, name, lambda old: _overwrite(old, src, (Ellipsis,), True),
                        copy_old=False)
-    return _write(t, "copy_", write, _raw(src, t))
+    return _write(t, name, write, _raw(src, t))
 
 
 def written_back(t, fn, *args, **kwargs):
@@ -322,15 +336,25 @@ def written_back(t, fn, *args, **kwargs):
 
 def in_place_method(fn, name: str | None = None, reads: bool = True):
     """The Tensor method ``t.<name>_(...)`` (``name``: fn's own by default): ``fn(t, ...)``
-    written into ``t`` by ``written_back``, ``t`` returned; ``reads=False`` for an ``fn``
-    that reads only ``t``'s shape (no copy of ``t`` is made)."""
+    written into ``t`` as ``written_back`` writes it, ``t`` returned, its errors naming
+    ``<name>_``; ``reads=False`` for an ``fn`` that reads only ``t``'s shape (no copy of
+    ``t`` is made).
+
+    Example::
+
+        >>> from gpugrad.ops.inplace import in_place_method
+        >>> halve_ = in_place_method(lambda t: t / 2, "halve")
+        >>> x = gpugrad.tensor([2.0, 4.0])
+        >>> halve_(x) is x, x.tolist(), halve_.__name__
+        (True, [1.0, 2.0], 'halve_')
+    """
     name = name or fn.__name__
+    method_name = name + "_"
 
     def method(self, *args, **kwargs):
-        if reads:
-            return written_back(self, fn, *args, **kwargs)
-        return _copy_with(self, fn(self, *args, **kwargs), _copy_into)
-    method.__name__ = method.__qualname__ = name + "_"
+        source = apply(Clone, self) if reads else self
+        return _copy_with(self, fn(source, *args, **kwargs), _copy_into, method_name)
+    method.__name__ = method.__qualname__ = method_name
     method.__doc__ = f"``{name}`` in place (``t.copy_(t.{name}(...))``)."
     return method
 

@@ -22,7 +22,7 @@ from .activation import ReluGrad, relu
 from . import batching as _batching
 from .record import Op, apply, recording_backward
 from ..autograd.compile_mode import kernel
-from .elementwise import _promote, as_operand
+from .promotion import as_operand, promote
 from .shape import Permute, expand_to, reshape, reshape_to, transpose, unsqueeze
 from .reduce import sum as reduce_sum
 from .reduce import sum_to
@@ -164,7 +164,7 @@ def matmul(a, b):
                          f"{tuple(b.shape)}: the inner dimensions {k_left} and {k_right} differ")
     if a.ndim > 2 or b.ndim > 2:
         _check_batch_dims(a.shape[:-2], b.shape[:-2], a.shape, b.shape)
-    a, b = _promote(a, b)
+    a, b = promote(a, b)
     return apply(MatMul, a, b)
 
 

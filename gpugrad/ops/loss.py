@@ -60,26 +60,41 @@ def _check_label_shapes(logits, target, name: str = "cross_entropy",
                          f"{tuple(target.shape)}; pass one label per row")
 
 
-def _check_label_values(labels, classes: int, ignore_index: int,
-                        name: str = "cross_entropy") -> int:
-    """Raise ValueError naming the first label (raw array) that is neither a class index
-    below ``classes`` nor ``ignore_index``; else return how many labels are not
-    ``ignore_index``. Reads the labels on the host."""
+def check_label_values(labels, classes: int, ignore_index: int | None = None,
+                       name: str = "cross_entropy") -> int:
+    """Raise ValueError naming the first label (raw array, NumPy or CuPy, of any shape) that
+    is neither a class index below ``classes`` nor ``ignore_index`` (None: no label is
+    ignored); else return how many labels are not ``ignore_index``. Reads the labels on the
+    host (refused while a step is captured). Errors name the loss ``name``.
+
+    Example::
+
+        >>> from gpugrad.ops.loss import check_label_values
+        >>> check_label_values(np.array([0, 2, -1]), 3, ignore_index=-1)
+        2
+        >>> check_label_values(np.array([0, 3]), 3, name="multi_margin_loss")
+        Traceback (most recent call last):
+        ValueError: multi_margin_loss: label 3 is out of range for 3 classes (valid: 0 to 2)
+    """
+    ignoring = ignore_index is not None
     unsigned, classes_up_to = _UNSIGNED.get(labels.dtype, (None, 0))
     if classes <= classes_up_to and labels.__class__ is np.ndarray and labels.size and \
-            not 0 <= ignore_index < classes and \
+            not (ignoring and 0 <= ignore_index < classes) and \
             np.maximum.reduce(labels.view(unsigned), axis=None) < classes:
         return labels.size      # the common case, in one reduction: negatives read huge
     if not _host_reads_are_free(labels):
         refuse_host_sync(f"{name}'s label check")
     if labels.size == 0:
         return 0
-    bad = ((labels < 0) | (labels >= classes)) & (labels != ignore_index)
+    bad = (labels < 0) | (labels >= classes)
+    if ignoring:
+        bad &= labels != ignore_index
     if bool(bad.any()):
         first = int(labels[bad][0])             # (labels of any shape: vmap's are 2-D)
+        ignored = f", or ignore_index={ignore_index}" if ignoring else ""
         raise ValueError(f"{name}: label {first} is out of range for {classes} classes "
-                         f"(valid: 0 to {classes - 1}, or ignore_index={ignore_index})")
-    return int((labels != ignore_index).sum())
+                         f"(valid: 0 to {classes - 1}{ignored})")
+    return int((labels != ignore_index).sum()) if ignoring else labels.size
 
 
 # label dtype -> (its unsigned view, the most classes the view's check holds for): a
@@ -91,7 +106,7 @@ _UNSIGNED.update({np.dtype(u): (np.dtype(u), float("inf"))
                   for u in (np.uint8, np.uint16, np.uint32, np.uint64)})
 
 
-def _labels_checked_now(labels) -> bool:
+def labels_checked_now(labels) -> bool:
     """Whether cross_entropy checks label values when it is called: on the CPU, where
     reading them costs nothing, and under ``detect_anomaly()``; never while a step is
     captured. Otherwise (a GPU) a label out of range gives a NaN loss and the check runs
@@ -296,11 +311,11 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         return _batched_cross_entropy(logits, target, reduction, float(label_smoothing),
                                       ignore_index)
     labels, classes = target._array, logits.shape[1]
-    checked = _labels_checked_now(labels)
+    checked = labels_checked_now(labels)
     if checked and is_compiling():     # checked and counted again by every replay
         counted = kernel(_checked_count, labels, classes, ignore_index, logits.dtype)
     else:
-        counted = _check_label_values(labels, classes, ignore_index) if checked else None
+        counted = check_label_values(labels, classes, ignore_index) if checked else None
     if reduction == "mean" and not checked:
         counted = kernel(_rows_counted_on_device, labels, ignore_index, logits.dtype)
     loss = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
@@ -308,7 +323,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
                  reduction="none" if reduction == "none" else "sum",
                  divisor=counted if reduction == "mean" else None, labels_checked=checked)
     if not checked:
-        loss._explain_nan_on_read(lambda: _check_label_values(labels, classes, ignore_index))
+        loss._explain_nan_on_read(lambda: check_label_values(labels, classes, ignore_index))
     return loss
 
 
@@ -316,9 +331,9 @@ def _batched_cross_entropy(logits, target, reduction, smoothing, ignore_index):
     """cross_entropy inside vmap: the per-row losses of every example in one record, then
     each example's sum or mean over its own rows."""
     labels = innermost_array(target)
-    checked = _labels_checked_now(labels)
+    checked = labels_checked_now(labels)
     if checked:                         # (a compiled step checks again at every replay)
-        kernel(_check_label_values, labels, logits.shape[1], ignore_index)
+        kernel(check_label_values, labels, logits.shape[1], ignore_index)
     losses = apply(SoftmaxCrossEntropy, logits, target, ignore_index=ignore_index,
                    smoothing=smoothing, reduction="none", divisor=None, labels_checked=checked)
     if reduction == "none":
@@ -347,9 +362,9 @@ def _at_least_one(divisor):
 
 
 def _checked_count(labels, classes: int, ignore_index: int, dtype):
-    """``_check_label_values`` (a ValueError for a label out of range) of NumPy labels, the
+    """``check_label_values`` (a ValueError for a label out of range) of NumPy labels, the
     count as a 0-d array of ``dtype``: a float division by it rounds as one by the int does."""
-    return np.asarray(_check_label_values(labels, classes, ignore_index), dtype=dtype)
+    return np.asarray(check_label_values(labels, classes, ignore_index), dtype=dtype)
 
 
 def _per_row(g, divisor):

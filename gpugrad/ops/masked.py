@@ -28,7 +28,7 @@ from . import cumulative, elementwise, indexing, shape, unary
 from .indexing import ScatterAdd, normalize_index
 from .inplace import in_place_method
 from .record import apply
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .region_write import SetItem
 from .selection import check_index_range, integer_index, masked_fill
 from .shape_errors import DtypeError, ShapeError
@@ -75,7 +75,11 @@ def masked_scatter(input, mask, source):
     """``input`` with the elements of ``source`` (read in C order) written where ``mask``
     is true (the mask and ``input`` broadcast together), as ``torch.masked_scatter``: the
     k-th true place takes ``source.flatten()[k]``. ``source`` needs ``input``'s dtype and
-    at least as many elements as the mask has true places. Differentiable in both.
+    at least as many elements as the mask has true places (under ``vmap``: as each
+    example's mask has). That count is checked on CPU tensors only, and not in the replays
+    of a compiled step: elsewhere (CuPy, replays) it would cost a device sync, so a source
+    too short is not detected there; the places past its end take its last element (no
+    read out of range). Differentiable in both.
 
     Example::
 
@@ -92,16 +96,19 @@ def masked_scatter(input, mask, source):
     input, mask = _broadcast_pair(input, mask, "masked_scatter")
     flat_mask = mask.reshape(-1)
     n = source.numel()
-    array = innermost_array(flat_mask)
-    if array.__class__ is np.ndarray and int(array.sum()) > n:
-        raise ShapeError(f"masked_scatter: the mask has {int(array.sum())} true places but "
-                         f"source has only {n} elements")
+    array = innermost_array(flat_mask)             # (batch dimensions first, under vmap)
+    if array.__class__ is np.ndarray and array.size:
+        count = int(array.sum(axis=-1).max())       # the most true places of one example
+        if count > n:
+            raise ShapeError(f"masked_scatter: the mask has {count} true places but source "
+                             f"has only {n} elements")
     if n == 0:                          # (nothing can be written: the mask must be all false)
         return unary.clone(input)
-    # place i takes source[(number of true places up to i) - 1]: no host read of the count
+    # place i takes source[(number of true places up to i) - 1]: no host read of the count;
+    # clipped to [0, n - 1], so that an unchecked short source reads nothing out of range
+    # (CuPy wraps an index out of range around without an error)
     position = cumulative.cumsum(flat_mask.astype("int64"), 0) - 1
-    position = elementwise.maximum(position, creation.zeros((), dtype="int64",
-                                                            device=input.device))
+    position = unary.clamp(position, 0, n - 1)
     taken = indexing.getitem(source.reshape(-1), (position,)).reshape(tuple(input.shape))
     return elementwise.where(mask, taken, input)
 
@@ -127,7 +134,7 @@ def index_fill(input, dim: int, index, value):
         raise ShapeError(f"index_fill: value must be a number or a 0-d tensor, got shape "
                          f"{tuple(value.shape)}")
     n = input.shape[axis] if input.ndim else 1
-    check_index_range(index + n, 2 * n, "index_fill", f"from {-n} to {n - 1}")
+    check_index_range(index, n, "index_fill", "negative ones count from the end", low=-n)
     filled = creation.zeros(n, dtype="bool", device=input.device)
     filled[index.reshape(-1)] = True
     filled = filled.reshape((n,) + (1,) * (input.ndim - axis - 1)) if input.ndim else \
@@ -202,10 +209,11 @@ def _repeat_counts(repeats, n: int, op: str):
         if repeats.ndim > 1 or repeats.numel() not in (1, n):
             raise ShapeError(f"{op}: repeats must have one count, or one per element along "
                              f"the dimension ({n}), got shape {tuple(repeats.shape)}")
+        # the result's size and the positions it reads come from the counts, read on the
+        # host: a compiled step or a captured graph would replay the first call's counts
+        refuse_host_sync(f"{op} with a tensor of repeats (its size depends on them)")
         counts = innermost_array(repeats).reshape(-1)
         xp = backend.xp_of(counts)
-        if counts.__class__ is not np.ndarray:
-            refuse_host_sync(f"{op} with a tensor of repeats (its size depends on them)")
         if counts.size and int(counts.min()) < 0:
             raise ShapeError(f"{op}: repeats must be non-negative, got {counts.tolist()}")
         return xp.broadcast_to(counts, (n,)) if counts.size == 1 else counts

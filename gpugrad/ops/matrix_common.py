@@ -55,6 +55,24 @@ def checked_matrix(name: str, x, square: bool = True):
     return x
 
 
+def check_rhs_dtype(name: str, A, B, a_name: str = "A") -> None:
+    """Refuse a right-hand side ``B`` that is not a tensor of ``A``'s dtype (the solvers do
+    not promote, as PyTorch's)."""
+    if not isinstance(B, Tensor) or B.dtype != A.dtype:
+        raise TypeError(f"{name}: B must be a tensor of {a_name}'s dtype {A.dtype}, got "
+                        f"{getattr(B, 'dtype', type(B).__name__)}")
+
+
+def check_batches_broadcast(name: str, A, B, core: int = 2) -> None:
+    """Refuse ``B`` whose batch dimensions (all but its ``core`` last: 2 for matrices, 1
+    for vectors) do not broadcast with those of the matrices ``A`` (..., m, n)."""
+    try:
+        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-core]))
+    except ValueError:
+        raise ValueError(f"{name}: the batch dimensions of A {tuple(A.shape)} and B "
+                         f"{tuple(B.shape)} do not broadcast") from None
+
+
 def lapack(name: str, what: str, call, shape):
     """``call()``, with NumPy's LinAlgError turned into ours, naming ``name`` and ``shape``."""
     try:
@@ -78,9 +96,15 @@ def eye(like, n: int):
     return constant(like, lambda xp, dtype: xp.eye(n, dtype=dtype))
 
 
-def tril_mask(like, n: int, k: int = 0):
-    """Ones on and below diagonal ``k`` of an (n, n) matrix, zeros above."""
-    return constant(like, lambda xp, dtype: xp.tri(n, n, k, dtype=dtype))
+def tril_mask(like, n: int, k: int = 0, m: int | None = None):
+    """Ones on and below diagonal ``k`` of an (n, m) matrix (m = n by default), zeros above."""
+    return constant(like, lambda xp, dtype: xp.tri(n, n if m is None else m, k, dtype=dtype))
+
+
+def empty(like, dtype=None):
+    """A tensor of shape (0,) in ``like``'s dtype (or ``dtype``) on its device: the results
+    PyTorch leaves empty (``lstsq``'s residuals, ``qr``'s Q with mode "r"...)."""
+    return constant(like, lambda xp, d: xp.zeros((0,), dtype or d))
 
 
 def mT(x):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.capture_mode import refuse_host_sync
 from .matrix_common import checked_matrix, mT, on_the_batch
 from .record import Op, apply, zeros_with
 from .shape import concatenate
@@ -53,6 +54,9 @@ def _expm(xp, a):
     v = (xp.matmul(x6, b[12] * x6 + b[10] * x4 + b[8] * x2)
          + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye)
     r = xp.linalg.solve(v - u, v + u) if n else v
+    if xp is not np:            # (NumPy's read is free; a compiled CPU step reruns forward)
+        refuse_host_sync("linalg.matrix_exp (how many squarings it needs is read on the "
+                         "host)")
     for i in range(int(s.max()) if s.size else 0):
         r = xp.where((s > i)[..., None, None], xp.matmul(r, r), r)
     return r

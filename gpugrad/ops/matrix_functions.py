@@ -26,12 +26,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import Tensor
 from . import batching as _batching
 from .elementwise import where
 from .linalg import matmul
-from .matrix_common import (checked_matrix, eye, lapack, mT, on_the_batch,
-                            trace_of_product, tril_mask)
+from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, eye,
+                            lapack, mT, on_the_batch, trace_of_product, tril_mask)
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
 from .shape import concatenate, unsqueeze
@@ -286,9 +285,7 @@ def solve(A, B, *, left: bool = True):
         [0.5, 0.25]
     """
     checked_matrix("linalg.solve", A)
-    if not isinstance(B, Tensor) or B.dtype != A.dtype:
-        raise TypeError(f"linalg.solve: B must be a tensor of A's dtype {A.dtype}, got "
-                        f"{getattr(B, 'dtype', type(B).__name__)}")
+    check_rhs_dtype("linalg.solve", A, B)
     if not left:
         if B.ndim < 2:
             raise ValueError(f"linalg.solve: left=False needs B as matrices (..., k, n), got "
@@ -300,12 +297,7 @@ def solve(A, B, *, left: bool = True):
     if rows != n:
         raise ValueError(f"linalg.solve: B of shape {tuple(B.shape)} does not fit A of shape "
                          f"{tuple(A.shape)}: B needs {n} rows ((..., {n}, k) or (..., {n}))")
-    core = 1 if vector else 2
-    try:
-        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-core]))
-    except ValueError:
-        raise ValueError(f"linalg.solve: the batch dimensions of A {tuple(A.shape)} and B "
-                         f"{tuple(B.shape)} do not broadcast") from None
+    check_batches_broadcast("linalg.solve", A, B, core=1 if vector else 2)
     return apply(Solve, A, B, vector=vector)
 
 

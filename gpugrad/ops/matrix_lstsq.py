@@ -18,9 +18,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..autograd.capture_mode import refuse_host_sync
 from .linalg import matmul
-from .matrix_common import checked_matrix, constant
+from .matrix_common import check_batches_broadcast, check_rhs_dtype, checked_matrix, empty
 from .matrix_decompositions import pinv, svdvals
 from .reduce import sum as _sum
 from .shape import unsqueeze
@@ -32,16 +32,10 @@ LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singu
 DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
-def _empty(A, dtype=None):
-    return constant(A, lambda xp, d: xp.zeros((0,), dtype or d))
-
-
 def _checked(A, B, driver):
     name = "linalg.lstsq"
     checked_matrix(name, A, square=False)
-    if not isinstance(B, Tensor) or B.dtype != A.dtype:
-        raise TypeError(f"{name}: B must be a tensor of A's dtype {A.dtype}, got "
-                        f"{getattr(B, 'dtype', type(B).__name__)}")
+    check_rhs_dtype(name, A, B)
     if not (B.ndim >= 1 and 0 <= A.ndim - B.ndim <= 1):
         raise ValueError(f"{name}: input.dim() must be greater or equal to other.dim() and "
                          f"(input.dim() - other.dim()) <= 1, got A {tuple(A.shape)} and B "
@@ -51,12 +45,7 @@ def _checked(A, B, driver):
     if rows != A.shape[-2]:
         raise ValueError(f"{name}: B of shape {tuple(B.shape)} does not fit A of shape "
                          f"{tuple(A.shape)}: B needs A's {A.shape[-2]} rows")
-    core = 1 if vector else 2
-    try:
-        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-core]))
-    except ValueError:
-        raise ValueError(f"{name}: the batch dimensions of A {tuple(A.shape)} and B "
-                         f"{tuple(B.shape)} do not broadcast") from None
+    check_batches_broadcast(name, A, B, core=1 if vector else 2)
     if driver is not None and driver not in DRIVERS:
         raise ValueError(f"{name}: parameter `driver` should be one of (gels, gelsy, gelsd, "
                          f"gelss), got {driver!r}")
@@ -78,6 +67,8 @@ def lstsq(A, B, rcond=None, *, driver=None):
     PyTorch's: ``rank`` (int64) unless "gels"; ``singular_values`` (not differentiable)
     for "gelsd" and "gelss"; ``residuals``, the squared residuals of each column, when
     m > n, the driver is not "gelsy" and every matrix has full rank. The others are empty.
+    (That rank test reads the device: with m > n, "gelsd" and "gelss" are refused inside a
+    compiled step or captured graph.)
     Differentiable in A and B where the rank of A is locally constant (full column rank).
 
     Shapes: A (..., m, n), B (..., m, k) or (..., m) (one dimension fewer than A) ->
@@ -100,12 +91,16 @@ def lstsq(A, B, rcond=None, *, driver=None):
     rhs = unsqueeze(B, -1) if vector else B
     solution = matmul(pinv(A, rtol=float(rcond) if driver != "gels" else 0.0), rhs)
     singular = svdvals(A.detach())
-    rank = _empty(A, np.int64) if driver == "gels" else _rank(singular, float(rcond))
-    values = singular if driver in ("gelsd", "gelss") else _empty(A)
-    residuals = _empty(A)
+    rank = empty(A, np.int64) if driver == "gels" else _rank(singular, float(rcond))
+    values = singular if driver in ("gelsd", "gelss") else empty(A)
+    residuals = empty(A)
     if m > n and driver != "gelsy":
-        full = driver == "gels" or bool((rank.detach().numpy() == n).all())
-        if full:
+        if driver != "gels":
+            refuse_host_sync(f"linalg.lstsq(driver={driver!r}) with more rows than columns "
+                             f"(for its residuals, whether every matrix has full rank is read "
+                             f"on the host; driver='gelsy' and ((A @ X - B) ** 2).sum(-2) "
+                             f"avoid it)")
+        if driver == "gels" or bool((rank.detach().numpy() == n).all()):
             residuals = _sum((matmul(A, solution) - rhs) ** 2, axis=-2)
     return LstsqResult(solution[..., 0] if vector else solution, residuals, rank, values)
 

@@ -28,7 +28,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .linalg import matmul
-from .matrix_common import checked_matrix, constant, mT, on_the_batch, pack, pack_tensors, unpack
+from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, constant,
+                            empty, mT, on_the_batch, pack, pack_tensors, tril_mask, unpack)
 from .matrix_triangular import solve_triangular_raw
 from .record import Op, apply, zeros_with
 from .shape import concatenate
@@ -139,11 +140,11 @@ Lu.vmap = on_the_batch(Lu)
 
 
 def _tril(x, k: int, diagonal: int):
-    return x * constant(x, lambda xp, dtype: xp.tri(k, k, diagonal, dtype=dtype))
+    return x * tril_mask(x, k, diagonal)
 
 
 def _triu(x, k: int):
-    return x * constant(x, lambda xp, dtype: 1 - xp.tri(k, k, -1, dtype=dtype))
+    return x * (1 - tril_mask(x, k, -1))
 
 
 def _right_solve(b, upper):
@@ -173,8 +174,8 @@ def _square_cotangent(lower, upper, gl, gu, extra_l, extra_u):
 def _lu_parts(A, name: str, pivot: bool):
     checked_matrix(name, A, square=False)
     if not pivot:
-        raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU (as "
-                           f"PyTorch's); use pivot=True")
+        raise RuntimeError(f"{name}: LU without pivoting is not implemented in gpugrad (on "
+                           f"any device; PyTorch has it on CUDA only); use pivot=True")
     return unpack(apply(Lu, A), _lu_shapes(A.shape))
 
 
@@ -270,16 +271,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool 
     _checked_pivots("lu_unpack", LU_data, LU_pivots)
     m, n = LU_data.shape[-2:]
     k = min(m, n)
-    empty = constant(LU_data, lambda xp, dtype: xp.zeros((0,), dtype))
+    nothing = empty(LU_data)
     p = (apply(LuPermutation, LU_pivots, m=m, dtype=str(LU_data.dtype)) if unpack_pivots
-         else empty)
+         else nothing)
     if not unpack_data:
-        return LUResult(p, empty, empty)
-    lower = _tril(LU_data[..., :, :k], k, -1) if m <= n else \
-        LU_data[..., :, :k] * constant(LU_data, lambda xp, dtype: xp.tri(m, k, -1, dtype=dtype))
+        return LUResult(p, nothing, nothing)
+    lower = LU_data[..., :, :k] * tril_mask(LU_data, m, -1, k)
     lower = lower + constant(LU_data, lambda xp, dtype: xp.eye(m, k, dtype=dtype))
-    upper = LU_data[..., :k, :] * constant(
-        LU_data, lambda xp, dtype: 1 - xp.tri(k, n, -1, dtype=dtype))
+    upper = LU_data[..., :k, :] * (1 - tril_mask(LU_data, k, -1, n))
     return LUResult(p, lower, upper)
 
 
@@ -300,14 +299,15 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
     name = "linalg.lu_solve"
     checked_matrix(name, LU)
     _checked_pivots(name, LU, pivots)
-    if not isinstance(B, Tensor) or B.dtype != LU.dtype or B.ndim < 2:
-        raise TypeError(f"{name}: B must be a tensor of LU's dtype {LU.dtype} with at least 2 "
-                        f"dimensions, got {getattr(B, 'dtype', type(B).__name__)} "
-                        f"{tuple(getattr(B, 'shape', ()))}")
+    check_rhs_dtype(name, LU, B, "LU")
+    if B.ndim < 2:
+        raise ValueError(f"{name}: B must have at least 2 dimensions (..., n, k), got shape "
+                         f"{tuple(B.shape)}; for a vector b use b.unsqueeze(-1)")
     n = LU.shape[-1]
     if (B.shape[-2] if left else B.shape[-1]) != n:
         raise ValueError(f"{name}: B of shape {tuple(B.shape)} does not fit LU of shape "
                          f"{tuple(LU.shape)} (left={left})")
+    check_batches_broadcast(name, LU, B)
     if not left:        # X A = B  <=>  A^T X^T = B^T
         return mT(lu_solve(LU, pivots, mT(B), adjoint=not adjoint))
     p = apply(LuPermutation, pivots, m=n, dtype=str(LU.dtype))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .linalg import matmul
-from .matrix_common import (checked_matrix, constant, eye, mT, on_the_batch, pack,
+from .matrix_common import (checked_matrix, empty, eye, mT, on_the_batch, pack,
                             pack_tensors, tril_mask, unpack)
 from .matrix_functions import Solve
 from .record import Op, apply
@@ -136,5 +136,5 @@ def qr(A, mode: str = "reduced"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     packed = apply(Qr, A, mode=mode)
     if mode == "r":
-        return QRResult(constant(A, lambda xp, dtype: xp.zeros((0,), dtype)), packed)
+        return QRResult(empty(A), packed)
     return QRResult(*unpack(packed, _qr_shapes(A.shape, mode)))

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor
 from . import batching as _batching
 from .linalg import matmul
-from .matrix_common import checked_matrix, constant, mT
+from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, constant,
+                            mT)
 from .record import Op, apply
 from .reduce import sum_to
 
@@ -134,9 +134,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
     """
     name = "linalg.solve_triangular"
     checked_matrix(name, A)
-    if not isinstance(B, Tensor) or B.dtype != A.dtype:
-        raise TypeError(f"{name}: B must be a tensor of A's dtype {A.dtype}, got "
-                        f"{getattr(B, 'dtype', type(B).__name__)}")
+    check_rhs_dtype(name, A, B)
     if B.ndim < 2:
         raise ValueError(f"{name}: B must have at least 2 dimensions (..., n, k), got shape "
                          f"{tuple(B.shape)}; for a vector b use b.unsqueeze(-1)")
@@ -146,11 +144,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
         want = f"(..., {n}, k)" if left else f"(..., k, {n})"
         raise ValueError(f"{name}: B of shape {tuple(B.shape)} does not fit A of shape "
                          f"{tuple(A.shape)}: with left={left} B must be {want}")
-    try:
-        np.broadcast_shapes(tuple(A.shape[:-2]), tuple(B.shape[:-2]))
-    except ValueError:
-        raise ValueError(f"{name}: the batch dimensions of A {tuple(A.shape)} and B "
-                         f"{tuple(B.shape)} do not broadcast") from None
+    check_batches_broadcast(name, A, B)
     if not left:        # X T = B  <=>  T^T X^T = B^T
         return mT(solve_triangular_raw(mT(A), mT(B), not upper, unitriangular))
     return solve_triangular_raw(A, B, upper, unitriangular)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from .. import backend, creation, creation_like, random_sampling
 from ..autograd.batched import innermost_array
 from ..tensor import Tensor
+from .promotion import reflected
 from .record import apply
 from . import (activation, arithmetic, bitwise, compare, contractions, cumulative, diagonal,
                division, elementwise, indexing, counting, inplace, linalg,
@@ -23,10 +24,6 @@ from . import (activation, arithmetic, bitwise, compare, contractions, cumulativ
                order_statistics, pointwise, product, rearrange, reduce, scatter_ops,
                scatter_reduce, selection, shape, sorting, special, statistics, tensor_info,
                trigonometric, unary)
-
-
-def _reflected(fn):
-    return lambda self, other: fn(other, self)
 
 
 def _compare(fn):
@@ -191,17 +188,17 @@ def _div_(self, other, *, rounding_mode=None):
     """``self /= other`` in place (with ``rounding_mode``: rounded, as ``div``)."""
     if rounding_mode is None:
         return inplace.div_(self, other)
-    return inplace.written_back(self, elementwise.div, other, rounding_mode=rounding_mode)
+    return inplace.written_back(self, arithmetic.div, other, rounding_mode=rounding_mode)
 
 
 METHODS = {
     # arithmetic operators
-    "__add__": elementwise._add, "__radd__": _reflected(elementwise._add),
-    "__sub__": elementwise._sub, "__rsub__": _reflected(elementwise._sub),
-    "__mul__": elementwise.mul, "__rmul__": _reflected(elementwise.mul),
-    "__truediv__": elementwise.true_divide, "__rtruediv__": _reflected(elementwise.true_divide),
-    "__pow__": elementwise.pow, "__rpow__": _reflected(elementwise.pow),
-    "__matmul__": linalg.matmul, "__rmatmul__": _reflected(linalg.matmul),
+    "__add__": elementwise.plus, "__radd__": reflected(elementwise.plus),
+    "__sub__": elementwise.minus, "__rsub__": reflected(elementwise.minus),
+    "__mul__": elementwise.mul, "__rmul__": reflected(elementwise.mul),
+    "__truediv__": elementwise.true_divide, "__rtruediv__": reflected(elementwise.true_divide),
+    "__pow__": elementwise.pow, "__rpow__": reflected(elementwise.pow),
+    "__matmul__": linalg.matmul, "__rmatmul__": reflected(linalg.matmul),
     "__neg__": unary.neg, "__pos__": lambda self: self, "__abs__": unary.abs,
     # comparisons and logic (not differentiable)
     "__lt__": _compare(compare.less), "__le__": _compare(compare.less_equal),
@@ -216,10 +213,10 @@ METHODS = {
     "__iadd__": _iop(inplace.add_), "__isub__": _iop(inplace.sub_),
     "__imul__": _iop(inplace.mul_), "__itruediv__": _iop(inplace.div_),
     # element-wise
-    "add": elementwise.add, "sub": elementwise.sub, "mul": elementwise.mul,
-    "div": elementwise.div, "pow": elementwise.pow, "neg": unary.neg,
-    "true_divide": elementwise.true_divide, "divide": elementwise.divide,
-    "multiply": elementwise.mul, "subtract": elementwise.sub,
+    "add": arithmetic.add, "sub": arithmetic.sub, "mul": elementwise.mul,
+    "div": arithmetic.div, "pow": elementwise.pow, "neg": unary.neg,
+    "true_divide": elementwise.true_divide, "divide": arithmetic.divide,
+    "multiply": elementwise.mul, "subtract": arithmetic.sub,
     "absolute": unary.absolute, "negative": unary.negative, "where": _where,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt,
     "erf": special.erf, "log1p": special.log1p, "expm1": special.expm1,

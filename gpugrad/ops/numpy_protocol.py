@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (activation, compare, elementwise, linalg, pointwise, reduce, trigonometric,
-               unary)
+from . import (activation, arithmetic, compare, elementwise, linalg, pointwise, reduce,
+               trigonometric, unary)
 from . import shape as _shape
 from ..pytree import tree_map
 from ..autograd.compile_mode import refuse_in_compile
@@ -29,8 +29,8 @@ from ..tensor import Tensor
 _UNSET = object()
 
 _UFUNCS = {
-    "add": elementwise.add, "subtract": elementwise.sub, "multiply": elementwise.mul,
-    "divide": elementwise.div, "true_divide": elementwise.div, "power": elementwise.pow,
+    "add": arithmetic.add, "subtract": arithmetic.sub, "multiply": elementwise.mul,
+    "divide": arithmetic.div, "true_divide": arithmetic.div, "power": elementwise.pow,
     "maximum": elementwise.maximum, "minimum": elementwise.minimum, "matmul": linalg.matmul,
     "negative": unary.neg, "positive": lambda x: x, "absolute": unary.abs, "exp": unary.exp,
     "log": unary.log, "sqrt": unary.sqrt, "tanh": activation.tanh, "sign": compare.sign,

@@ -23,9 +23,9 @@ from .. import backend, creation
 from ..autograd.capture_mode import is_graph_recording
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
-from . import compare, reduce, shape, sorting
+from . import compare, reduce, shape, sorting, unary
 from .elementwise import where
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .selection import gather
 
 __all__ = ["median", "kthvalue", "quantile"]
@@ -70,7 +70,7 @@ def extreme_along(largest: bool, input, axis: int, keepdim: bool):
     """
     name, pair = ("max", MaxResult) if largest else ("min", MinResult)
     if input.ndim == 0:                     # the value itself, at index 0
-        return pair(input * 1 if input.dtype.kind in "fc" else input, compare.argmax(input))
+        return pair(unary.clone(input), compare.argmax(input))     # (a copy, as PyTorch's)
     if input.shape[axis] == 0:
         raise IndexError(f"{name}: dimension {axis} of the tensor of shape "
                          f"{tuple(input.shape)} is empty, so it has no {name}imum; reduce a "
@@ -99,8 +99,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
         raise ValueError(f"kthvalue: k must be an int from 1 to the size of dimension {dim} "
                          f"({n}), got {k!r}")
     if input.ndim == 0:
-        return KthvalueResult(input * 1 if input.dtype.kind in "fc" else input,
-                              compare.argmax(input))
+        return KthvalueResult(unary.clone(input), compare.argmax(input))
     order = sorting.argsort(input, axis)
     picked = order[(slice(None),) * axis + (slice(k - 1, k),)]
     return _pick(input, axis, picked, keepdim, KthvalueResult)
@@ -131,8 +130,7 @@ def median(input, dim=None, keepdim: bool = False):
         return reduce.max(where(chosen, flat, -math.inf))
     axis = checked_dim(input, dim, "median")
     if input.ndim == 0:
-        return ValuesIndices(input * 1 if input.dtype.kind == "f" else input,
-                             compare.argmax(input))
+        return ValuesIndices(unary.clone(input), compare.argmax(input))
     n = input.shape[axis]
     order = sorting.argsort(input, axis)
     kept = tuple(1 if d == axis else m for d, m in enumerate(input.shape))

@@ -26,7 +26,8 @@ import numpy as np
 
 from ..creation import zeros_like
 from . import compare
-from .elementwise import _scalar, where
+from .elementwise import where
+from .promotion import scalar_operand
 from .nonfinite import isinf, isneginf, isposinf, nan_to_num
 from .inplace import in_place_method as in_place
 from .pointwise_binary import (copysign, fmod, lerp, logaddexp, logaddexp2, remainder,
@@ -387,7 +388,7 @@ def _number_bound(name, x, bound):
     if not _is_scalar(bound):
         raise TypeError(f"{name}: the bound must be a number, not {type(bound).__name__}; for "
                         f"a tensor bound use gpugrad.maximum(x, low) or gpugrad.minimum(x, high)")
-    return _scalar(x, bound)
+    return scalar_operand(x, bound)
 
 
 def sgn(input):

@@ -21,7 +21,8 @@ import math
 
 from ..creation import zeros_like
 from ..tensor import Tensor
-from .elementwise import _promote, _tangent_sum, _tensor_pair, where
+from .elementwise import where
+from .promotion import promote, tangent_sum, tensor_pair
 from .record import BROADCAST, Op, apply
 from .reduce import sum_to
 from .unary import _float, _is_scalar, abs, exp
@@ -38,7 +39,7 @@ def operands(name: str, input, other, floats: bool = True):
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError(f"{name}: expected at least one tensor operand, got "
                         f"{type(input).__name__} and {type(other).__name__}")
-    a, b = _promote(*_tensor_pair(input, other))
+    a, b = promote(*tensor_pair(input, other))
     if floats:
         return _float(a), _float(b)
     if a.dtype.kind == "b" or b.dtype.kind == "b":
@@ -63,7 +64,7 @@ def binary_jvp(ctx, ta, tb):
     partial = ctx.op.partial
     da = None if ta is None else partial(ctx, 0)
     db = None if tb is None else partial(ctx, 1)
-    return _tangent_sum(ctx, None if da is None else ta * da, None if db is None else tb * db)
+    return tangent_sum(ctx, None if da is None else ta * da, None if db is None else tb * db)
 
 
 class _Binary:
@@ -160,7 +161,7 @@ class Xlogy(_Binary, Op):
     @staticmethod
     def jvp(ctx, tx, ty):
         x, y = ctx.xs
-        return _tangent_sum(ctx, None if tx is None else _log_part(tx, x, y),
+        return tangent_sum(ctx, None if tx is None else _log_part(tx, x, y),
                             None if ty is None else ty * (x / y))
 
 

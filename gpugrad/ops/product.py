@@ -16,7 +16,8 @@ from __future__ import annotations
 from . import compare
 from .elementwise import where
 from .record import AXIS, Op, apply
-from .reduce import Sum, accumulating, checked_dim, expand_reduced
+from .reduce import Sum, accumulating, expand_reduced
+from .shape_errors import checked_dim
 
 __all__ = ["prod"]
 

@@ -156,8 +156,15 @@ def as_operand(value, like):
     return as_tensor(value)
 
 
-def _promote(a, b):
-    """Tensors ``a`` and ``b`` cast to the dtype they meet in (``tensor_pair_dtype``)."""
+def promote(a, b):
+    """Tensors ``a`` and ``b`` cast to the dtype they meet in (``tensor_pair_dtype``).
+
+    Example::
+
+        >>> from gpugrad.ops.promotion import promote
+        >>> [t.dtype for t in promote(gpugrad.tensor([1, 2]), gpugrad.tensor(0.5))]
+        [dtype('float32'), dtype('float32')]
+    """
     if a.dtype == b.dtype:
         return a, b
     target = tensor_pair_dtype(a.dtype, b.dtype, a.ndim == 0, b.ndim == 0)
@@ -165,8 +172,17 @@ def _promote(a, b):
         (b if b.dtype == target else astype(b, target))
 
 
-def _scalar(x, c):
-    """``x`` cast so that meeting the Python scalar ``c`` keeps PyTorch's dtype rules."""
+def scalar_operand(x, c):
+    """``(x, c)``: the tensor ``x`` cast to the dtype it takes on meeting the Python number
+    ``c`` (PyTorch's rules), and ``c`` as a plain Python number.
+
+    Example::
+
+        >>> from gpugrad.ops.promotion import scalar_operand
+        >>> x, c = scalar_operand(gpugrad.tensor([1, 2]), 0.5)
+        >>> x.dtype, c
+        (dtype('float32'), 0.5)
+    """
     if c.__class__ in _PYTHON_NUMBERS and x.dtype.kind in "fc":
         return x, c                         # (the common case: a float tensor keeps its dtype)
     target = dtypes.scalar_result_dtype(x.dtype, c)
@@ -177,9 +193,17 @@ def _scalar(x, c):
     return (x if target == x.dtype else astype(x, target)), c
 
 
-def _tensor_pair(a, b):
+def tensor_pair(a, b):
     """``a`` and ``b`` as tensors: a Python number becomes a 0-d tensor of the dtype its
-    tensor partner takes on meeting it."""
+    tensor partner takes on meeting it (arrays and lists become tensors too).
+
+    Example::
+
+        >>> from gpugrad.ops.promotion import tensor_pair
+        >>> a, b = tensor_pair(gpugrad.tensor([1, 2], dtype=gpugrad.int32), 3)
+        >>> b.shape, b.dtype
+        ((), dtype('int32'))
+    """
     if _is_scalar(b):
         b = full((), b, dtype=scalar_dtype(a.dtype, b), device=a.device)
     if _is_scalar(a):
@@ -191,6 +215,27 @@ def _tensor_pair(a, b):
     return a, b
 
 
+def is_integral(value) -> bool:
+    """Whether ``value`` (a tensor, or a Python or NumPy number) is of the bool or integer
+    categories (an op on such operands alone keeps an integer result).
+
+    Example::
+
+        >>> from gpugrad.ops.promotion import is_integral
+        >>> is_integral(gpugrad.tensor([True])), is_integral(3), is_integral(gpugrad.ones(1))
+        (True, True, False)
+    """
+    if isinstance(value, Tensor):
+        return value.dtype.kind in "biu"
+    return isinstance(value, (int, np.integer, np.bool_))
+
+
+def reflected(fn):
+    """The reflected operator method of the binary ``fn`` (``__radd__`` from ``add``...):
+    ``self.__rop__(other)`` is ``fn(other, self)``."""
+    return lambda self, other: fn(other, self)
+
+
 def number_pair(a, b, device):
     """Two Python numbers as 0-d tensors on ``device`` of the dtype they meet in (``where``
     with two numbers: ``where(c, 1, 0)`` is int64, ``where(c, 1.0, 0)`` float32)."""
@@ -198,23 +243,26 @@ def number_pair(a, b, device):
     return full((), a, dtype=dtype, device=device), full((), b, dtype=dtype, device=device)
 
 
-def _tangent_sum(ctx, ta, tb):
-    """ta + tb, either possibly None (zero), broadcast to the output's shape."""
+def tangent_sum(ctx, ta, tb):
+    """``ta + tb`` broadcast to the output's shape (``ctx.out_shape``), either possibly None
+    (zero); None when both are: the forward-mode rule of a broadcasting binary op."""
     if ta is None and tb is None:
         return None
     t = tb if ta is None else ta if tb is None else ta + tb
     return expand_to(t, ctx.out_shape)
 
 
-def _binary(op, a, b):
+def binary(op, a, b):
+    """``apply(op, a, b)`` on tensors of one dtype: arrays become tensors on the other's
+    device, then both are cast to the dtype they meet in (``promote``)."""
     if not isinstance(b, Tensor):
         b = as_operand(b, a)
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
-    return apply(op, *_promote(a, b))
+    return apply(op, *promote(a, b))
 
 
-def _common_cases_first(op, scalar_op, negate=False, floats_only=False):
+def common_cases_first(op, scalar_op, negate=False, floats_only=False):
     """Decorates the general form of ``+ - * / **`` with the common cases, tried first in the
     same frame (no extra call on them): two tensors of one dtype (``floats_only``: of one
     float dtype) go to ``op``, a float tensor and a Python float or int to ``scalar_op``
@@ -230,3 +278,4 @@ def _common_cases_first(op, scalar_op, negate=False, floats_only=False):
             return general(a, b)
         return functools.wraps(general)(common_cases_first)
     return decorate
+

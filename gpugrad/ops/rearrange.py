@@ -24,8 +24,7 @@ import numpy as np
 from .. import creation
 from ..tensor import Tensor
 from . import elementwise, indexing, inplace, masked, selection, shape, splitting, unary
-from .reduce import checked_dim
-from .shape_errors import ShapeError
+from .shape_errors import ShapeError, checked_dim
 
 __all__ = ["unbind", "narrow", "flip", "fliplr", "flipud", "roll", "tril", "triu", "tile",
            "expand_as", "reshape_as", "broadcast_tensors", "broadcast_shapes", "meshgrid",

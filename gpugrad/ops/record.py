@@ -79,7 +79,7 @@ from ..autograd.graph import Node, SavedTensor, grad_accumulator
 from ..autograd.saved_hooks import _hooks
 from ..autograd.mode import _state
 from ..autograd.compile_mode import _state as _compiling
-from ..tensor import DETACHED, Tensor
+from ..tensor import Tensor
 from .op_class import (AXIS, BROADCAST, ELEMENTWISE, LINEAR, REGISTRY, Op,  # noqa: F401
                        refuse_shadowing)
 
@@ -151,9 +151,16 @@ def _forward_elsewhere(op, arrays, params) -> tuple:
         return xp, op.forward(xp, *arrays, **params)
 
 
-# Set by view_replay.note_graph_gained once a tensor that did not require grad takes a graph
-# from an in-place op: from then on, views taken of it before are made again when used.
-_views_may_be_stale = False
+# True once a tensor that did not require grad has taken a graph from an in-place op
+# (``note_stale_views``): from then on the views taken of it before are made again when used
+# (view_replay.refresh_grown), which ``apply`` checks only after that has happened at all.
+views_may_be_stale = False
+
+
+def note_stale_views() -> None:
+    """Turn on the check of ``views_may_be_stale`` (for the rest of the process)."""
+    global views_may_be_stale
+    views_may_be_stale = True
 
 
 def apply(op, *inputs, **params):
@@ -201,8 +208,10 @@ def apply(op, *inputs, **params):
     if op.view and _is_view_of(out, first, xp):
         share_version(result, inputs[0])
     if _state.grad_enabled and op.differentiable:
-        if _views_may_be_stale:             # (a tensor took a graph in place, once)
-            _view_replay.refresh_grown(op.name, inputs)
+        if views_may_be_stale:              # (a tensor took a graph in place, once)
+            for t in inputs:
+                if t._base is not None and not t._requires_grad:
+                    _view_replay.refresh_grown(op.name, t)
         for t in inputs:                    # record() has nothing to do unless one does
             if t._requires_grad:
                 return record(op, inputs, result, params, arrays, aux)
@@ -223,8 +232,8 @@ def apply_scalar(op, x, c):
     if out.__class__ is not np.ndarray and isinstance(out, np.generic):
         out = np.asarray(out)
     result = Tensor._wrap(out)
-    if _views_may_be_stale and x._base is not None:
-        _view_replay.refresh_grown(op.name, (x,))
+    if views_may_be_stale and x._base is not None and not x._requires_grad:
+        _view_replay.refresh_grown(op.name, x)
     if x._requires_grad and _state.grad_enabled:
         return record(op, (x,), result, {"c": c}, (array,))
     return result
@@ -244,11 +253,9 @@ def _is_view_of(out, first, xp) -> bool:
 
 def share_version(view, base) -> None:
     """Make ``view`` a view of ``base``: one version counter, in-place writes noticed."""
-    counter = base._version
-    view._version = counter
+    view._version = base._version
     view._base = base._base if base._base is not None else base
-    # (a view of something detach() made never follows the base's graph: see Tensor.detach)
-    view._view_epoch = counter.rebased if base._view_epoch != DETACHED else DETACHED
+    view._view_epoch = base._version.rebased
 
 
 def record(op, inputs, result, params, arrays=None, aux=None):

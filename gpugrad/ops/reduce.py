@@ -13,18 +13,15 @@ gives NumPy's values. Example::
 
 from __future__ import annotations
 
-import builtins
 import collections
 import math
-import numbers
-import operator
 import warnings
 
 import numpy as np
 
 from ..dtypes import as_dtype
-from ..tensor import Tensor
 from .record import AXIS, LINEAR, Op, apply
+from .shape_errors import DimError
 from . import shape as _shape  # shape imports this module: use its names at call time
 
 __all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "ValuesIndices", "sum_to",
@@ -49,8 +46,8 @@ def normalize_axis(axis, ndim: int, *, dim=None):
     bound = ndim if ndim else 1      # a 0-d tensor accepts axis 0 and -1, as NumPy's sum does
     for a in axes:
         if not -bound <= a < bound:
-            raise IndexError(f"axis {a} is out of range for a tensor with {ndim} dimensions "
-                             f"(valid: {-bound} to {bound - 1})")
+            raise DimError(f"axis {a} is out of range for a tensor with {ndim} dimensions "
+                           f"(valid: {-bound} to {bound - 1})")
         result.append(a % bound)
     if ndim == 0:
         return None                  # reducing a 0-d tensor over its one "axis": itself
@@ -59,7 +56,8 @@ def normalize_axis(axis, ndim: int, *, dim=None):
     return tuple(sorted(result))
 
 
-def _keep(keepdims, keepdim) -> bool:
+def keep_flag(keepdims, keepdim) -> bool:
+    """NumPy's ``keepdims`` or PyTorch's ``keepdim`` (which wins when given) as a bool."""
     return bool(keepdim) if keepdim is not None else bool(keepdims)
 
 
@@ -68,18 +66,6 @@ def _kept_shape(shape: tuple, axis) -> tuple:
     if axis is None:
         return (1,) * len(shape)
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
-
-
-def checked_dim(x, dim, op: str) -> int:
-    """PyTorch's one ``dim`` of ``x`` as a non-negative axis (a 0-d tensor has dim 0 or
-    -1), or a TypeError/IndexError naming ``op``."""
-    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    ndim = builtins.max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor of shape "
-                         f"{tuple(x.shape)} (expected -{ndim} <= dim < {ndim})")
-    return dim % ndim
 
 
 def accumulating(x, dtype=None):
@@ -156,47 +142,6 @@ class Mean(Op):
     jvp = LINEAR
 
 
-def _argext_weights(ctx):
-    """Where each element equals the max (or min): 1/(number of ties), else 0."""
-    x, ans = ctx.xs[0], ctx.ans
-    hit = (x == expand_reduced(ans, x.shape, ctx.axis, ctx.keepdims)).astype(x.dtype)
-    count = apply(Sum, hit, axis=ctx.axis, keepdims=True)
-    return hit / count
-
-
-class Max(Op):
-    """Largest value over ``axis``; the gradient is shared equally among ties."""
-
-    save = "xs ans"
-    vmap = AXIS
-
-    @staticmethod
-    def forward(xp, x, axis, keepdims):
-        return x.max(axis=axis, keepdims=keepdims)
-
-    @staticmethod
-    def vjp(ctx, g):
-        return expand_reduced(g, ctx.shapes[0], ctx.axis, ctx.keepdims) * _argext_weights(ctx)
-
-    @staticmethod
-    def jvp(ctx, t):
-        return apply(Sum, t * _argext_weights(ctx), axis=ctx.axis, keepdims=ctx.keepdims)
-
-
-class Min(Op):
-    """Smallest value over ``axis``; the gradient is shared equally among ties."""
-
-    save = "xs ans"
-    vmap = AXIS
-
-    @staticmethod
-    def forward(xp, x, axis, keepdims):
-        return x.min(axis=axis, keepdims=keepdims)
-
-    vjp = staticmethod(Max.vjp)
-    jvp = staticmethod(Max.jvp)
-
-
 class LogSumExp(Op):
     """log(sum(exp(x))) over ``axis``, computed without overflow."""
 
@@ -223,10 +168,11 @@ class LogSumExp(Op):
         return apply(Sum, t * softmax, axis=ctx.axis, keepdims=ctx.keepdims)
 
 
-def _reduce(op, x, axis, keepdims, dim, keepdim):
+def reduce_over(op, x, axis, keepdims, dim, keepdim):
+    """``op`` (a reduction record) applied over ``axis`` (or ``dim``; all by default)."""
     if axis is not None or dim is not None:         # (over all axes: nothing to normalize)
         axis = normalize_axis(axis, x.ndim, dim=dim)
-    return apply(op, x, axis=axis, keepdims=_keep(keepdims, keepdim))
+    return apply(op, x, axis=axis, keepdims=keep_flag(keepdims, keepdim))
 
 
 def sum(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
@@ -241,8 +187,11 @@ def sum(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None)
         ([4.0, 6.0], 10.0, dtype('float64'))
     """
     if dtype is None and input.dtype.kind in "fc":     # (the common case: nothing to cast)
-        return _reduce(Sum, input, axis, keepdims, dim, keepdim)
-    out = _reduce(Sum, accumulating(input, dtype), axis, keepdims, dim, keepdim)
+        if axis is None and dim is None:                # (all axes: nothing to normalize)
+            return apply(Sum, input, axis=None,
+                         keepdims=bool(keepdims) if keepdim is None else bool(keepdim))
+        return reduce_over(Sum, input, axis, keepdims, dim, keepdim)
+    out = reduce_over(Sum, accumulating(input, dtype), axis, keepdims, dim, keepdim)
     if dtype is not None and out.dtype != as_dtype(dtype):
         out = out.astype(dtype)       # (NumPy sums int32 to int64; PyTorch keeps the dtype given)
     return out
@@ -264,76 +213,10 @@ def mean(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None
     if input.dtype.kind not in "fc":
         raise TypeError(f"mean of a {input.dtype} tensor: pass dtype=gpugrad.float32 or "
                         f"convert it first, e.g. x.astype('float32')")
-    return _reduce(Mean, input, axis, keepdims, dim, keepdim)
-
-
-def max(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
-    """The largest value, as ``torch.max``, in its three forms:
-
-    - ``max(x)``: of all elements (0-d); tied maxima share the gradient equally;
-    - ``max(x, dim, keepdim=False)`` (``dim`` one int, positional or keyword): the named
-      pair ``(values, indices)`` along ``dim``; the gradient goes to the returned index;
-    - ``max(x, other)`` (a tensor): ``maximum(x, other)``.
-
-    NumPy's ``axis=`` (an int or a tuple) gives the values alone, tied maxima sharing the
-    gradient (as ``amax``).
-
-    Example::
-
-        >>> x = gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]])
-        >>> values, indices = x.max(1)
-        >>> values.tolist(), indices.tolist()
-        ([5.0, 3.0], [1, 0])
-        >>> x.max(axis=1).tolist(), x.max().item()
-        ([5.0, 3.0], 5.0)
-    """
-    if other is not None or isinstance(dim, Tensor):
-        from .elementwise import maximum       # elementwise imports this module
-        return maximum(input, _other(dim, other, keepdim, "max"))
-    return _extreme(Max, input, dim, keepdim, axis, keepdims)
-
-
-def min(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
-    """The smallest value, as ``torch.min``: ``min(x)``, ``min(x, dim, keepdim=False)`` (the
-    named pair ``(values, indices)``) or ``min(x, other)`` (``minimum``); see ``max``.
-
-    Example::
-
-        >>> gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]).min(-1).indices.tolist()
-        [0, 1]
-    """
-    if other is not None or isinstance(dim, Tensor):
-        from .elementwise import minimum       # elementwise imports this module
-        return minimum(input, _other(dim, other, keepdim, "min"))
-    return _extreme(Min, input, dim, keepdim, axis, keepdims)
-
-
-def _other(dim, other, keepdim, name: str):
-    if (other is not None and dim is not None) or keepdim is not None:
-        raise TypeError(f"{name}(input, other) takes no dim or keepdim; pass other alone")
-    return dim if other is None else other
+    return reduce_over(Mean, input, axis, keepdims, dim, keepdim)
 
 
 ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
-
-
-def _extreme(op, x, dim, keepdim, axis, keepdims):
-    name = op.__name__.lower()
-    if dim is not None and axis is not None:
-        raise TypeError(f"{name}: pass dim ((values, indices), as PyTorch) or axis (values, "
-                        f"as NumPy), not both")
-    keep = _keep(keepdims, keepdim)
-    if dim is None:                         # all axes, or NumPy's axis (an int or a tuple)
-        _check_nonempty(x, name)
-        return _reduce(op, x, axis, keep, None, None)
-    try:
-        dim = operator.index(dim)
-    except TypeError:
-        raise TypeError(f"{name}(dim=...) takes one int dimension (or a tensor, the other "
-                        f"operand), got {dim!r}; reduce several with axis=(...) or a{name} "
-                        f"(values only)") from None
-    from .order_statistics import extreme_along     # it imports this module
-    return extreme_along(op is Max, x, checked_dim(x, dim, name), keep)
 
 
 def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None, dim=None,
@@ -358,7 +241,7 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=No
     axes = normalize_axis(axis, x.ndim, dim=dim)
     count = x.numel() if axes is None else math.prod(x.shape[a] for a in axes)
     centered = x - mean(x, axis=axes, keepdims=True)
-    total = sum(centered * centered, axis=axes, keepdims=_keep(keepdims, keepdim))
+    total = sum(centered * centered, axis=axes, keepdims=keep_flag(keepdims, keepdim))
     dof = count - correction
     if dof > 0:
         return total * (1.0 / dof)
@@ -407,9 +290,8 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
         >>> gpugrad.tensor([1e4, 1e4]).logsumexp().item()    # 1e4 + log(2), in float32
         10000.693359375
     """
-    return _reduce(LogSumExp, x, axis, keepdims, dim, keepdim)
+    return reduce_over(LogSumExp, x, axis, keepdims, dim, keepdim)
 
 
-def _check_nonempty(x, name):
-    if x.numel() == 0:
-        raise ValueError(f"{name} of an empty tensor (shape {tuple(x.shape)}) has no value")
+# max and min (records and PyTorch's three forms) are extremes.py's; importable from here too
+from .extremes import max, min  # noqa: E402,F401  (extremes imports this module)

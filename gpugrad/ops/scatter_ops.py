@@ -28,7 +28,7 @@ from .indexing import ScatterAdd, normalize_index
 from .inplace import in_place_method
 from .region_write import SetItem
 from .record import apply
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .scatter_reduce import (check_same_dtype, checked_scatter, index_grid, src_part,
                              scatter_reduce)
 from .selection import check_index_range, gather, integer_index
@@ -59,16 +59,17 @@ def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):
         raise TypeError("scatter needs src (a tensor) or value (a number)")
     if reduce is not None:
         return _scatter_reduced(input, dim, index, src, reduce)
-    if isinstance(src, Tensor):
-        axis, index = checked_scatter("scatter", input, dim, index, src)
+    tensor_src = isinstance(src, Tensor)
+    axis, index = checked_scatter("scatter", input, dim, index, src if tensor_src else None)
+    if tensor_src:
         check_same_dtype("scatter", input, src)
+    if input.ndim == 0:                         # as a 1-element vector (0-d index, src too)
+        return scatter(input.reshape(1), 0, index.reshape(-1),
+                       src.reshape(-1) if tensor_src else src).reshape(())
+    if tensor_src:
         v = src_part(src, index)
     else:
-        axis, index = checked_scatter("scatter", input, dim, index)
         v = creation.full((), src, dtype=input.dtype, device=input.device)
-    if input.ndim == 0:
-        return scatter(input.reshape(1), 0, index.reshape(-1), v.reshape(-1)
-                       if v.ndim else v).reshape(())
     parts, scatter_free = normalize_index(input, index_grid(index, axis, input.device))
     return apply(SetItem, input, v, index=parts, scatter_free=scatter_free)
 
@@ -178,7 +179,7 @@ def take(input, index):
     """
     index = integer_index(index, "take")
     n = input.numel()
-    check_index_range(index + n, 2 * n, "take", f"from {-n} to {n - 1}")
+    check_index_range(index, n, "take", "negative ones count from the end", low=-n)
     flat = shape.reshape(input, -1)
     return indexing.getitem(flat, (index,)) if index.ndim else \
         indexing.getitem(flat, (index.reshape(1),)).reshape(())

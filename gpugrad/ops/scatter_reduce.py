@@ -8,6 +8,13 @@ partial derivative, as PyTorch's do: for "amax"/"amin" the gradient is split eve
 the elements equal to the result; for "prod" it is the product of the others, zeros
 included (computed without dividing by a zero).
 
+One difference from PyTorch (2.13): ties of "amax"/"amin" with ``include_self=False``.
+PyTorch still counts the input's own element among the ties when it equals the result,
+although it was left out of the reduction: with ``x = [1, 0]``, ``src = [1, 1]`` into
+place 0, each ``src`` gets 1/3 of the gradient and x nothing, so the gradients sum to 2/3
+of the output's. gpugrad counts only the elements reduced (1/2 each), so the gradients
+sum to the output's, as a derivative of the result must.
+
 Example::
 
     >>> from gpugrad.ops.scatter_reduce import scatter_reduce
@@ -27,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import creation
+from .. import backend, creation
 from ..autograd.capture_mode import refuse_host_sync
 from ..tensor import Tensor
 from . import batching as _batching
@@ -36,7 +43,7 @@ from .indexing import GetItem, ScatterAdd, getitem, normalize_index
 from .inplace import in_place_method
 from .region_write import ZeroAt
 from .record import Op, apply
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .selection import check_index_range, integer_index
 
 __all__ = ["scatter_reduce"]   # (checked_scatter, index_grid...: shared with scatter_ops.py)
@@ -63,35 +70,50 @@ def index_grid(index, dim: int, device) -> tuple:
 
 
 def checked_scatter(op: str, input, dim, index, src=None):
-    """``(axis, index)`` after PyTorch's checks of a scatter/gather-like call."""
+    """``(axis, index)`` after PyTorch's checks of a scatter/gather-like call (a 0-d index
+    into a vector comes back 1-d)."""
     axis = checked_dim(input, dim, op)
     index = integer_index(index, op)
     if index.ndim != input.ndim and not (index.ndim <= 1 and input.ndim <= 1):
         raise ValueError(f"{op}: the index must have as many dimensions as the input; got "
                          f"index of shape {tuple(index.shape)} for input of shape "
                          f"{tuple(input.shape)}")
+    if src is not None and src.ndim != index.ndim and not (index.ndim <= 1 and src.ndim <= 1):
+        raise ValueError(f"{op}: the index must have as many dimensions as src; got index of "
+                         f"shape {tuple(index.shape)} for src of shape {tuple(src.shape)}")
     for d in range(index.ndim):
         if d != axis and index.shape[d] > input.shape[d]:
             raise ValueError(f"{op}: the index {tuple(index.shape)} is larger than the input "
                              f"{tuple(input.shape)} in dimension {d}")
-        if src is not None and index.shape[d] > src.shape[d]:
+    if src is not None and index.ndim <= 1 and src.ndim <= 1:   # 0-d: 1-d of one, as torch's
+        if index.numel() > src.numel():
             raise ValueError(f"{op}: the index {tuple(index.shape)} is larger than src "
-                             f"{tuple(src.shape)} in dimension {d}")
+                             f"{tuple(src.shape)} (it has more elements)")
+    elif src is not None:
+        for d in range(index.ndim):
+            if index.shape[d] > src.shape[d]:
+                raise ValueError(f"{op}: the index {tuple(index.shape)} is larger than src "
+                                 f"{tuple(src.shape)} in dimension {d}")
     check_index_range(index, input.shape[axis] if input.ndim else 1, op,
                       f"dimension {dim}'s size")
-    return axis, index
+    return axis, (index.reshape(1) if index.ndim < input.ndim else index)
 
 
 def check_same_dtype(op: str, input, src) -> None:
+    """Refuse a ``src`` (or ``source``) whose dtype is not ``input``'s, as PyTorch's scatter
+    family does (it does not promote)."""
     if src.dtype != input.dtype:
         raise TypeError(f"{op}: src must have the input's dtype ({input.dtype}), got "
                         f"{src.dtype}; convert it first (src.to(input.dtype))")
 
 
 def src_part(src, index):
-    """The leading ``index.shape`` block of ``src`` (PyTorch reads only that much)."""
+    """The leading ``index.shape`` block of ``src`` (PyTorch reads only that much; a 0-d
+    index or src counts as 1-d of one element)."""
     if tuple(src.shape) == tuple(index.shape):
         return src
+    if src.ndim != index.ndim:                  # one of them 0-d, the other 1-d
+        return src.reshape(-1)[:1].reshape(tuple(index.shape))
     return getitem(src, tuple(slice(0, n) for n in index.shape))
 
 
@@ -113,13 +135,18 @@ def _identity(reduce: str, dtype):
 
 def _reduce_at(xp, ufunc_name: str, out, index, v, rounds: bool = False) -> None:
     """``ufunc.at(out, index, v)``: ``out[index] = ufunc(out[index], v)`` with repeated places
-    each applied in turn. NumPy's ``ufunc.at`` where it is there (``rounds=False``);
-    elsewhere (not every array module has ``at`` for every ufunc) in rounds, each writing
-    every place at most once (the k-th value aimed at a place goes in round k)."""
+    each applied in turn. NumPy's ``ufunc.at`` where it is there (``rounds=False``); on CuPy
+    maximum/minimum by ``backend.scatter_extreme`` (cupyx's scatter_max/min); elsewhere
+    (multiply: CuPy has no ``at`` for it) in rounds, each writing every place at most once
+    (the k-th value aimed at a place goes in round k), which reads their count on the
+    host."""
     ufunc = getattr(xp, ufunc_name)
     if xp is np and not rounds:
         ufunc.at(out, index, v)
         return
+    if not rounds and ufunc_name in ("maximum", "minimum") and \
+            backend.scatter_extreme(xp, ufunc_name, out, index, v):
+        return                                  # (CuPy: cupyx.scatter_max/min, no host read)
     if xp is not np:
         refuse_host_sync(f"scatter_reduce's {ufunc_name} in rounds (their count is read on "
                          f"the host)")
@@ -224,7 +251,8 @@ def _mean_of(total, count, dtype):
         return total / count.astype(dtype)
     if dtype.kind == "b":
         return total
-    return (total.astype("float64") / count.astype("float64")).floor().astype(dtype)
+    wide = "uint64" if dtype == np.uint64 else "int64"   # exact: no float64 above 2^53
+    return (total.astype(wide) // count.astype(wide)).astype(dtype)
 
 
 def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bool = True):
@@ -232,8 +260,9 @@ def scatter_reduce(input, dim: int, index, src, reduce: str, *, include_self: bo
     so on), as ``torch.scatter_reduce``: ``reduce`` is "sum", "prod", "mean", "amax" or
     "amin"; with ``include_self=False`` the places written reduce the values of ``src``
     alone (the others keep ``input``'s). "mean" of integers rounds down. Differentiable in
-    ``input`` and ``src``, with PyTorch's gradients (ties of "amax"/"amin" share it evenly;
-    see the module docstring).
+    ``input`` and ``src``, with PyTorch's gradients (ties of "amax"/"amin" share it evenly)
+    except for ties with ``include_self=False``, where PyTorch also counts the left-out
+    input element and gpugrad does not (the module docstring).
 
     Shapes: input (..., n, ...); index and src with input's number of dimensions, index no
     larger than src anywhere nor than input outside ``dim``; the result has input's shape.

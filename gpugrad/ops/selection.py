@@ -26,7 +26,7 @@ from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import is_step_capturing
 from ..autograd.compile_mode import is_compiling
 from . import elementwise, indexing, linalg, shape, unary
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .shape_errors import DimError, DtypeError, IndexRangeError, ShapeError
 
 __all__ = ["gather", "index_select", "masked_fill", "chunk", "split", "repeat", "mm", "bmm"]
@@ -41,19 +41,20 @@ def integer_index(index, op: str) -> Tensor:
     return index
 
 
-def check_index_range(index, size: int, op: str, what: str) -> None:
-    """Every value of the integer tensor ``index`` in [0, size), or an IndexError naming
-    ``op`` (a negative index would otherwise count from the end, as NumPy's do). Read only
-    where it costs no device sync, on NumPy arrays, outside a captured or compiled step;
+def check_index_range(index, size: int, op: str, what: str, *, low: int = 0) -> None:
+    """Every value of the integer tensor ``index`` in [low, size), or an IndexError naming
+    ``op`` and the values given (``low=-size`` where negative indices count from the end;
+    otherwise a negative index would count from the end, as NumPy's do). Read only where
+    it costs no device sync, on NumPy arrays, outside a captured or compiled step;
     elsewhere an index out of range is undefined."""
     array = innermost_array(index)
     if array.__class__ is not np.ndarray or not array.size or is_step_capturing() or \
             is_compiling():
         return
-    low, high = int(array.min()), int(array.max())
-    if low < 0 or high >= size:
-        raise IndexRangeError(f"{op}: indices must be in [0, {size}) ({what}), got values from "
-                         f"{low} to {high}")
+    least, most = int(array.min()), int(array.max())
+    if least < low or most >= size:
+        raise IndexRangeError(f"{op}: indices must be in [{low}, {size}) ({what}), got values "
+                              f"from {least} to {most}")
 
 
 def gather(input, dim: int, index):

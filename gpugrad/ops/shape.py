@@ -19,7 +19,7 @@ import numpy as np
 from . import batching as _batching
 from .indexing import GetItem, getitem  # noqa: F401  (getitem: also importable from here)
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
-from .shape_errors import DimError, ShapeError, dim_error
+from .shape_errors import DimError, ShapeError, checked_dim, dim_error
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
 from .unary import astype
 
@@ -198,16 +198,6 @@ def permute(x, *axes):
     return apply(Permute, x, axes=normalized)
 
 
-def _dim(x, d, op: str) -> int:
-    """PyTorch's dimension ``d`` of ``x`` as an axis (a 0-d tensor takes -1 and 0)."""
-    ndim = x.ndim if x.ndim else 1
-    if d.__class__ is not int and (not isinstance(d, numbers.Integral) or isinstance(d, bool)):
-        raise TypeError(f"{op}: a dimension must be an int, got {type(d).__name__}")
-    if not -ndim <= d < ndim:
-        raise dim_error(op, d, x.ndim)
-    return d % ndim
-
-
 def movedim(x, source, destination):
     """``x`` with dimension(s) ``source`` moved to position(s) ``destination`` (ints or
     sequences of one length), the others in their order, as ``torch.movedim`` (a view).
@@ -226,8 +216,8 @@ def movedim(x, source, destination):
     if len(sources) != len(destinations):
         raise ShapeError(f"movedim: source {source} and destination {destination} must name "
                          f"as many dimensions")
-    sources = [_dim(x, d, "movedim") for d in sources]
-    destinations = [_dim(x, d, "movedim") for d in destinations]
+    sources = [checked_dim(x, d, "movedim") for d in sources]
+    destinations = [checked_dim(x, d, "movedim") for d in destinations]
     for named, what in ((sources, "source"), (destinations, "destination")):
         if len(set(named)) != len(named):
             raise ShapeError(f"movedim: repeated dimension in {what} {named}")
@@ -256,7 +246,7 @@ def transpose(x, dim0: int = -2, dim1: int = -1):
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
     except (IndexError, TypeError):
         for d in (dim0, dim1):
-            _dim(x, d, "transpose")
+            checked_dim(x, d, "transpose")
         raise
     return apply(Permute, x, axes=tuple(axes))
 
@@ -281,8 +271,8 @@ def squeeze(x, axis=None, *, dim=None):
         if shape[axis] != 1:
             return apply(Reshape, x, shape=tuple(shape))
         return apply(Reshape, x, shape=tuple(shape[:axis]) + tuple(shape[axis + 1:]))
-    axes = [_dim(x, a, "squeeze") for a in ((axis,) if isinstance(axis, numbers.Integral)
-                                             else axis)]
+    axes = [checked_dim(x, a, "squeeze")
+            for a in ((axis,) if isinstance(axis, numbers.Integral) else axis)]
     if len(set(axes)) != len(axes):
         raise ShapeError(f"squeeze: a dimension appears more than once in {axis}")
     return apply(Reshape, x, shape=tuple(n for i, n in enumerate(shape)
@@ -300,8 +290,7 @@ def unsqueeze(x, axis: int = None, *, dim=None):
         if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
             raise TypeError(f"unsqueeze: dim must be an int, got {type(axis).__name__}")
         if not 0 <= position <= ndim:
-            raise DimError(f"unsqueeze: dimension {axis} is out of range (expected to be in "
-                           f"range of [{-ndim - 1}, {ndim}])")
+            raise dim_error("unsqueeze", axis, ndim + 1, x.shape)
         position = int(position)
     shape = x.shape
     return apply(Reshape, x, shape=tuple(shape[:position]) + (1,) + tuple(shape[position:]))
@@ -315,7 +304,7 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
         >>> gpugrad.zeros(2, 3, 4).flatten(1).shape
         (2, 12)
     """
-    start, end = _dim(x, start_dim, "flatten"), _dim(x, end_dim, "flatten")
+    start, end = checked_dim(x, start_dim, "flatten"), checked_dim(x, end_dim, "flatten")
     if start > end:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                          f"tensor of shape {tuple(x.shape)}")
@@ -366,7 +355,7 @@ def concatenate(tensors, axis: int = 0, *, dim=None):
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ShapeError("cannot concatenate 0-d tensors; use stack")
-    axis = _dim(tensors[0], axis, "cat")
+    axis = checked_dim(tensors[0], axis, "cat")
     for t in tensors[1:]:
         if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
                                  if i != axis):

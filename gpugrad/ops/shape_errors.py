@@ -15,6 +15,8 @@ Example::
 
 from __future__ import annotations
 
+import numbers
+
 __all__: list = []
 
 
@@ -36,9 +38,36 @@ class DtypeError(TypeError, RuntimeError):
     RuntimeError; gpugrad's TypeError)."""
 
 
-def dim_error(op: str, dim, ndim: int) -> DimError:
+def dim_error(op: str, dim, ndim: int, shape=None) -> DimError:
     """PyTorch's "Dimension out of range" for ``dim`` of a tensor with ``ndim`` dimensions
-    (a 0-d tensor takes -1 and 0), naming ``op``."""
+    (a 0-d tensor takes -1 and 0), naming ``op`` (and the tensor's ``shape`` when given)."""
     ndim = max(ndim, 1)
-    return DimError(f"{op}: dimension {dim} is out of range (expected to be in range of "
+    of = f" for a tensor of shape {tuple(shape)}" if shape is not None else ""
+    return DimError(f"{op}: dim {dim} is out of range{of} (expected to be in range of "
                     f"[{-ndim}, {ndim - 1}])")
+
+
+def checked_dim(x, dim, op: str) -> int:
+    """PyTorch's one dimension ``dim`` of ``x`` as a non-negative axis (a 0-d tensor takes
+    0 and -1), or a TypeError (not an int) or DimError (out of range) naming ``op``: the
+    one dimension check of the shape, selection and reduction ops.
+
+    Example::
+
+        >>> from gpugrad.ops.shape_errors import checked_dim
+        >>> checked_dim(gpugrad.zeros(2, 3), -1, "sum")
+        1
+        >>> try:
+        ...     checked_dim(gpugrad.zeros(2, 3), 2, "sum")
+        ... except IndexError as error:         # (a DimError)
+        ...     print(error)
+        sum: dim 2 is out of range for a tensor of shape (2, 3) (expected to be in range of [-2, 1])
+    """
+    ndim = x.ndim or 1
+    if dim.__class__ is not int:
+        if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+        dim = int(dim)
+    if not -ndim <= dim < ndim:
+        raise dim_error(op, dim, x.ndim, x.shape)
+    return dim % ndim

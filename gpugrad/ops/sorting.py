@@ -26,8 +26,9 @@ from .. import backend
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .selection import gather
+from .unary import clone
 
 __all__ = ["sort", "argsort", "topk"]
 
@@ -78,7 +79,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     """
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
-        return SortResult(input * 1 if input.dtype.kind in "fc" else input, indices)
+        return SortResult(clone(input), indices)
     return SortResult(gather(input, dim, indices), indices)
 
 
@@ -101,6 +102,6 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
                          f"({n}), got {k!r}")
     indices = argsort(input, dim, descending=largest)
     if input.ndim == 0:
-        return SortResult(input * 1 if input.dtype.kind in "fc" else input, indices)
+        return SortResult(clone(input), indices)
     indices = indices[(slice(None),) * axis + (slice(0, k),)]
     return SortResult(gather(input, dim, indices), indices)

@@ -21,7 +21,7 @@ import operator
 
 from ..tensor import Tensor
 from . import indexing, shape, unary
-from .reduce import checked_dim
+from .shape_errors import checked_dim
 from .shape_errors import DimError, DtypeError, ShapeError
 
 __all__ = ["tensor_split", "hsplit", "vsplit", "dsplit", "atleast_1d", "atleast_2d",

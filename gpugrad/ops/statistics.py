@@ -35,7 +35,8 @@ from .inplace import in_place_method
 from .cumulative import CumSum
 from .elementwise import where
 from .record import AXIS, Op, apply, recording_backward
-from .reduce import Sum, accumulating, checked_dim
+from .reduce import Sum, accumulating
+from .shape_errors import checked_dim
 from .selection import gather
 from .unary import exp, log
 

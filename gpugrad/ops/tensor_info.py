@@ -31,7 +31,9 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     """With no argument, the tensor's type name, as PyTorch's ``t.type()``
     (``'gpugrad.FloatTensor'``, ``'gpugrad.cuda.LongTensor'``); with a dtype (or a type name
     such as ``'torch.DoubleTensor'``, or a legacy type with a ``dtype``), the tensor as that
-    dtype (itself if it already is).
+    dtype (itself if it already is). A type name also says the device, as PyTorch's:
+    ``'torch.cuda.FloatTensor'`` moves the tensor to the GPU (CudaUnavailableError without
+    one), ``'torch.FloatTensor'`` to the CPU.
 
     Example::
 
@@ -43,12 +45,17 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         where = ".cuda" if self.device.type == "cuda" else ""
         return f"gpugrad{where}.{_TYPE_NAMES.get(str(self.dtype), str(self.dtype))}Tensor"
     if isinstance(dtype, str) and dtype.endswith("Tensor"):
-        name = dtype.rsplit(".", 1)[-1][:-len("Tensor")]
+        prefix, name = dtype[:-len("Tensor")].rsplit(".", 1) if "." in dtype else \
+            ("", dtype[:-len("Tensor")])
         by_name = {v: k for k, v in _TYPE_NAMES.items()}
         if name not in by_name:
             raise ValueError(f"t.type({dtype!r}): unknown tensor type; use a dtype, e.g. "
                              f"gpugrad.float64, or a name such as 'torch.DoubleTensor'")
-        dtype = by_name[name]
+        out = unary.astype(self, by_name[name])
+        cuda = prefix.split(".")[-1] == "cuda"
+        if cuda != (self.device.type == "cuda"):
+            out = unary.to_device(out, "cuda" if cuda else "cpu")
+        return out
     elif not isinstance(dtype, str) and hasattr(dtype, "dtype"):
         dtype = dtype.dtype
     return unary.astype(self, dtype)

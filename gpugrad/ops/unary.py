@@ -223,7 +223,7 @@ def clamp(x, min=None, max=None):
     """``x`` limited to [min, max]; either bound may be omitted, and each may be a number or
     a tensor (broadcast with ``x``). The gradient goes to ``x`` inside the bounds (bounds
     included) and to the bound that clamps outside, as PyTorch's; where min > max every
-    element is max.
+    element is max. A NaN tensor bound gives NaN there (and no gradient), as PyTorch's.
 
     Example::
 
@@ -254,14 +254,29 @@ clip = clamp
 
 
 def _clamp_to_tensors(x, low, high):
-    """``clamp`` with a tensor bound: ``where`` twice, so that the gradient goes to ``x``
-    where it is inside [low, high] and to the bound that replaces it elsewhere."""
-    from .elementwise import where      # (elementwise builds on this module)
+    """``clamp`` with a tensor bound, as PyTorch's: NaN in ``x`` or in a bound gives NaN; the
+    gradient goes to ``x`` where low <= x <= high, to ``low`` where x < low < high, to
+    ``high`` where x > high or high < low, and nowhere else (NaN, or x < low == high)."""
+    from .elementwise import maximum, minimum, where    # (elementwise builds on this module)
+    value = _constant(x)                # the value where no operand takes the gradient
+    inside = above = below = None
     if low is not None:
-        x = where(x < low, low, x)
+        value = maximum(value, _constant(low))          # (NaN propagates)
+        inside = x >= low
+        below = x < low if high is None else (x < low) & (low < high)
     if high is not None:
-        x = where(x > high, high, x)
-    return x
+        value = minimum(value, _constant(high))
+        inside = x <= high if inside is None else inside & (x <= high)
+        above = x > high if low is None else (x > high) | (high < low)
+    if above is not None:
+        value = where(above, high, value)
+    if below is not None:
+        value = where(below, low, value)
+    return where(inside, x, value)
+
+
+def _constant(value):
+    return value.detach() if isinstance(value, Tensor) else value
 
 
 def absolute(input):

@@ -138,19 +138,13 @@ def note_graph_gained(t) -> None:
     The counter keeps the ``rebased`` count this happened at; ``record.apply`` checks for such
     views only once this has happened at all."""
     t._version.grew_at = t._version.rebased
-    _record_module._views_may_be_stale = True
+    _record_module.note_stale_views()
 
 
-def refresh_grown(op_name: str, inputs) -> None:
-    """Make again, from their bases' graphs, the ``inputs`` that are views taken of a tensor
-    before it took a graph in place (see ``note_graph_gained``), so that ``op_name`` records
-    them as PyTorch does rather than as constants. Grad mode only."""
-    if not _state.grad_enabled:
-        return
-    for t in inputs:
-        base = t._base
-        if base is None or t._requires_grad or not base._requires_grad or t._batched:
-            continue
-        counter = t._version
-        if t._view_epoch < getattr(counter, "grew_at", -1):
-            regenerate(op_name, t)
+def refresh_grown(op_name: str, t) -> None:
+    """Make view ``t`` (which does not require grad) again from its base's graph if it was
+    taken before the base took a graph in place (see ``note_graph_gained``), so that
+    ``op_name`` records it as PyTorch does rather than as a constant. Grad mode only."""
+    if _state.grad_enabled and t._base._requires_grad and not t._batched and \
+            t._view_epoch < getattr(t._version, "grew_at", -1):
+        regenerate(op_name, t)

@@ -19,9 +19,8 @@ Example (the loss sum(w ** 2) going down)::
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import backend
+from ..dtypes import round_to_float32
 from ..tensor import Tensor
 from .hyper import check_flags, check_range, effective_grad
 from .optimizer import Optimizer, _state_tensor
@@ -71,7 +70,7 @@ class ASGD(Optimizer):
         xp = backend.xp_of(param)
         lr, lambd = group["lr"], group["lambd"]
         if "eta" not in state:
-            state["eta"], state["mu"] = _f32(lr), 1.0
+            state["eta"], state["mu"] = round_to_float32(lr), 1.0
         state["step"] = t = state.get("step", 0) + 1
         grad = effective_grad(xp, param, grad, group["maximize"], group["weight_decay"])
         eta, mu = state["eta"], state["mu"]
@@ -82,8 +81,8 @@ class ASGD(Optimizer):
             ax += (param - ax) * mu
         else:
             ax[...] = param
-        state["eta"] = _f32(lr / ((1 + lambd * lr * t) ** group["alpha"]))
-        state["mu"] = _f32(1 / max(1, t - group["t0"]))
+        state["eta"] = round_to_float32(lr / ((1 + lambd * lr * t) ** group["alpha"]))
+        state["mu"] = round_to_float32(1 / max(1, t - group["t0"]))
 
     def load_state_dict(self, state_dict: dict) -> None:
         """As ``Optimizer.load_state_dict``; "eta" and "mu" come back as numbers (PyTorch
@@ -96,8 +95,3 @@ class ASGD(Optimizer):
                     state[key] = float(value._array.item())
                 elif value is not None:
                     state[key] = float(value)
-
-
-def _f32(x) -> float:
-    """``x`` rounded to float32, as a Python float (PyTorch's float32 state scalars)."""
-    return float(np.float32(x))

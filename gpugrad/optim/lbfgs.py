@@ -26,7 +26,7 @@ from ..autograd.mode import enable_grad, no_grad
 from ..tensor import Tensor
 from .lbfgs_line_search import strong_wolfe
 from .optimizer import Optimizer
-from .param_state import _is_torch_tensor
+from .param_state import is_torch_tensor
 
 __all__ = ["LBFGS"]
 
@@ -305,7 +305,7 @@ def _number(loss) -> float:
     """The closure's loss as a Python float."""
     if isinstance(loss, Tensor):
         return float(loss.item())
-    if _is_torch_tensor(loss):
+    if is_torch_tensor(loss):
         return float(loss.item())
     return float(loss)
 
@@ -325,7 +325,7 @@ def _restored(key: str, value, param, numel: int):
         return [_restored(key, v, param, numel) for v in value]
     if value is None or isinstance(value, (int, float)):
         return int(value) if key in _COUNTS else value
-    if _is_torch_tensor(value):
+    if is_torch_tensor(value):
         value = value.detach().cpu().numpy()
     array = value._array if isinstance(value, Tensor) else value
     if array.ndim == 0:

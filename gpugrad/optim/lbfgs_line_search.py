@@ -61,7 +61,19 @@ def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change
     directional derivative ``gtd = g . d``) for a step t with
     f(x + t d) <= f + c1 t gtd and |g(x + t d) . d| <= -c2 gtd, starting at ``t``, with at
     most ``max_ls`` more evaluations; ``obj_func(x, t, d)`` gives (loss, flat gradient) at
-    x + t d. Returns (loss, flat gradient, t, evaluations)."""
+    x + t d. Returns (loss, flat gradient, t, evaluations).
+
+    Example::
+
+        >>> from gpugrad.optim.lbfgs_line_search import strong_wolfe
+        >>> def obj(x, t, d):                   # f(y) = |y|^2 / 2, its gradient y
+        ...     y = x + t * d
+        ...     return float((y * y).sum()) / 2, y
+        >>> x = np.array([2.0, 0.0])
+        >>> f, g, t, evals = strong_wolfe(obj, x, 2.0, -x, 2.0, x, -4.0)
+        >>> f, t, evals                       # t = 2 overshoots; the cubic step lands on 1
+        (0.0, 1.0, 2)
+    """
     d_norm = float(abs(d).max())
     f_new, g_new = obj_func(x, t, d)
     ls_func_evals = 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["ParamState"]
+__all__ = ["ParamState", "is_torch_tensor"]
 
 
 def _as_state_value(value, param, key: str, where: str):
@@ -24,7 +24,7 @@ def _as_state_value(value, param, key: str, where: str):
     (saved as a 0-d array by PyTorch) and for any 0-d value of a parameter that is not 0-d;
     else a tensor of the parameter's shape. ``value`` may be a PyTorch tensor."""
     if not isinstance(value, Tensor) and not backend.is_array(value):
-        if not _is_torch_tensor(value):
+        if not is_torch_tensor(value):
             return value
         value = value.detach().cpu().numpy()
     array = value._array if isinstance(value, Tensor) else value
@@ -37,7 +37,16 @@ def _as_state_value(value, param, key: str, where: str):
     return Tensor._wrap(backend.to_device(array, param.device).astype(param.dtype))
 
 
-def _is_torch_tensor(value) -> bool:
+def is_torch_tensor(value) -> bool:
+    """Whether ``value`` is a PyTorch tensor, told by its class's module (torch is never
+    imported here): entries of a state dict saved by PyTorch, or a closure's loss, may be.
+
+    Example::
+
+        >>> from gpugrad.optim.param_state import is_torch_tensor
+        >>> is_torch_tensor(gpugrad.zeros(1)), is_torch_tensor(1.0)
+        (False, False)
+    """
     kind = type(value)
     return kind.__module__.startswith("torch") and hasattr(value, "detach")
 

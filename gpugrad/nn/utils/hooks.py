@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 from ...autograd.compile_mode import structure_changed
 
-__all__ = ["RemovableHandle", "add_hook", "call_with_hooks"]
+__all__ = ["RemovableHandle", "call_with_hooks", "run_forward_hook", "run_pre_hooks"]
 
 
 class RemovableHandle:
@@ -54,26 +54,10 @@ class RemovableHandle:
         self.remove()
 
 
-def add_hook(hooks: OrderedDict, flags: OrderedDict, hook, prepend: bool,
-             with_kwargs: bool) -> RemovableHandle:
-    """Register ``hook`` in ``hooks`` (first if ``prepend``); its handle removes it."""
-    if not callable(hook):
-        raise TypeError(f"a hook must be callable, got a {type(hook).__name__}")
-    handle = RemovableHandle(hooks, flags)
-    hooks[handle.id] = hook
-    structure_changed()
-    if with_kwargs:
-        flags[handle.id] = True
-    if prepend:
-        hooks.move_to_end(handle.id, last=False)
-    return handle
-
-
-def call_with_hooks(module, args: tuple, kwargs: dict):
-    """``module.forward(*args, **kwargs)`` with its pre-hooks before (a non-None return
-    replaces the arguments; a single value is wrapped in a tuple) and its forward hooks
-    after (a non-None return replaces the output), as PyTorch's ``Module.__call__``."""
-    state = module.__dict__
+def run_pre_hooks(module, state: dict, args: tuple, kwargs: dict) -> tuple:
+    """``(args, kwargs)`` after ``module``'s forward pre-hooks (``state``: its __dict__): a
+    non-None return replaces the arguments (a single value is wrapped in a tuple; a hook
+    registered with_kwargs returns ``(args, kwargs)``), as PyTorch's."""
     with_kwargs = state["_forward_pre_hooks_with_kwargs"]
     for key, hook in tuple(state["_forward_pre_hooks"].items()):
         if key in with_kwargs:
@@ -88,13 +72,24 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
             result = hook(module, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+    return args, kwargs
+
+
+def run_forward_hook(module, hook, args: tuple, kwargs: dict, output, with_kwargs: bool):
+    """``output`` after one forward hook: its non-None return replaces it."""
+    result = hook(module, args, kwargs, output) if with_kwargs else hook(module, args, output)
+    return output if result is None else result
+
+
+def call_with_hooks(module, args: tuple, kwargs: dict):
+    """``module.forward(*args, **kwargs)`` with its pre-hooks before (``run_pre_hooks``)
+    and its forward hooks after (a non-None return replaces the output), as PyTorch's
+    ``Module.__call__``; modules with backward or always_call hooks go through
+    ``module_hooks.call_with_all_hooks``."""
+    state = module.__dict__
+    args, kwargs = run_pre_hooks(module, state, args, kwargs)
     output = module.forward(*args, **kwargs)
     with_kwargs = state["_forward_hooks_with_kwargs"]
     for key, hook in tuple(state["_forward_hooks"].items()):
-        if key in with_kwargs:
-            result = hook(module, args, kwargs, output)
-        else:
-            result = hook(module, args, output)
-        if result is not None:
-            output = result
+        output = run_forward_hook(module, hook, args, kwargs, output, key in with_kwargs)
     return output
