@@ -449,7 +449,8 @@ MUTANTS = [
     Mutant("detached-views-follow-base", "gpugrad/tensor.py",
            "what detach() made follows its base's graph after the base changes in place",
            (("        out._version = self._version\n        return out\n",
-             "        out._version = self._version\n        out._base = self\n        return out\n"),),
+             "        out._version = self._version\n        out._base = self\n"
+             "        return out\n"),),
            ("tests/test_inplace_views.py",)),
     Mutant("int-division-by-float64-narrows", "gpugrad/ops/elementwise.py",
            "int / float64 is computed in the default float32 (PyTorch: float64)",

@@ -118,8 +118,8 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     unclamped, as PyTorch's); negative entries are refused (ValueError) where reading them
     costs no device sync, else (a GPU) they give NaN losses explained when the host reads
     them. ``var``: a number, the input's shape, that shape with one axis of size 1, or that
-    shape without its last axis; ``target`` has the input's shape or broadcasts to it. Shapes: input (N,
-    *) -> () or (N, *).
+    shape without its last axis; ``target`` has the input's shape or broadcasts to it.
+    Shapes: input (N, *) -> () or (N, *).
 
     Example::
 
