@@ -85,9 +85,8 @@ def test_mark_dirty_is_seen_by_values_saved_before():
         d.sum().backward()
 
 
-def test_mark_dirty_agrees_with_pytorch():
-    torch = pytest.importorskip("torch")
-
+def _torch_mul_add(torch):
+    """PyTorch's twin of MulAdd_: x <- x * w + 1 in place, marked dirty."""
     class TorchMulAdd_(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x, w):
@@ -100,6 +99,13 @@ def test_mark_dirty_agrees_with_pytorch():
         def backward(ctx, g):
             x_old, w = ctx.saved_tensors
             return g * w, g * x_old
+    return TorchMulAdd_
+
+
+def test_mark_dirty_agrees_with_pytorch():
+    torch = pytest.importorskip("torch")
+
+    TorchMulAdd_ = _torch_mul_add(torch)
 
     a0, w0 = np.array([0.5, -2.0, 3.0]), np.array([1.5, 2.0, -0.5])
     grads = []
@@ -147,18 +153,7 @@ def test_mark_dirty_inside_a_checkpoint_agrees_with_pytorch():
     from torch.utils.checkpoint import checkpoint as torch_checkpoint
     from gpugrad.checkpoint import checkpoint
 
-    class TorchMulAdd_(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx, x, w):
-            ctx.save_for_backward(x.clone(), w)
-            x.mul_(w).add_(1.0)
-            ctx.mark_dirty(x)
-            return x
-
-        @staticmethod
-        def backward(ctx, g):
-            x_old, w = ctx.saved_tensors
-            return g * w, g * x_old
+    TorchMulAdd_ = _torch_mul_add(torch)
     ours = _ckpt_case(gpugrad, MulAdd_, checkpoint)
     theirs = _ckpt_case(torch, TorchMulAdd_,
                         lambda f, *a: torch_checkpoint(f, *a, use_reentrant=False))
