@@ -23,7 +23,7 @@ import numbers
 
 import numpy as np
 
-from .ops import compare, contractions, reduce, shape
+from .ops import compare, contractions, extremes, reduce, shape
 from .ops.diagonal import diagonal as _diagonal
 from .ops.elementwise import maximum
 from .ops.linalg import matmul
@@ -82,11 +82,11 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         others = [i for i in range(A.ndim) if i not in (d0, d1)]
         values = svdvals(shape.permute(A, *others, d0, d1))
         out = (reduce.sum(values, axis=-1) if ord == "nuc" else
-               reduce.max(values, axis=-1) if ord == 2 else reduce.min(values, axis=-1))
+               extremes.max(values, axis=-1) if ord == 2 else extremes.min(values, axis=-1))
     elif ord in (1, -1, math.inf, -math.inf):
         summed, across = (d0, d1) if ord in (1, -1) else (d1, d0)
         sums = reduce.sum(_abs(A), axis=summed, keepdims=True)
-        pick = reduce.max if ord > 0 else reduce.min
+        pick = extremes.max if ord > 0 else extremes.min
         out = shape.squeeze(pick(sums, axis=across, keepdims=True), axis=(d0, d1))
     else:
         raise ValueError(f"linalg.matrix_norm: ord must be 'fro', 'nuc', inf, -inf, 1, -1, 2 "
@@ -140,7 +140,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False):
         rtol = np.finfo(A.dtype).eps * max(A.shape[-2:]) if not atol else 0.0
     if values.shape[-1] == 0:
         return reduce.sum(compare.greater(values, 0.0), axis=-1)
-    largest = reduce.max(values, axis=-1, keepdims=True)
+    largest = extremes.max(values, axis=-1, keepdims=True)
     cutoff = maximum(largest * float(rtol), float(atol or 0.0))
     return reduce.sum(compare.greater(values, cutoff), axis=-1)
 

@@ -121,8 +121,7 @@ def test_hook_returning_the_wrong_number_of_gradients_is_refused():
 
 
 def test_hooks_inside_a_relu_sequential_run():
-    # needs nn.Sequential's Linear + ReLU fusion to skip modules with backward hooks
-    # (gpugrad/nn/layers.py checks only forward hooks until that change is made)
+    # nn.Sequential's Linear + ReLU fusion must skip modules with backward hooks
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
     seen = []
     model[0].register_full_backward_hook(lambda m, gi, go: seen.append(go[0].shape))

@@ -39,6 +39,16 @@ from .once_differentiable import once_differentiable
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
 
+_record = None      # ops/record.py, a floor above (it imports this package): bound on first use
+
+
+def _bind_record():
+    global _record
+    from ..ops import record
+    _record = record
+    return record
+
+
 class FunctionCtx(Node):
     """The ``ctx`` a custom Function's forward and backward receive; also its graph node."""
 
@@ -190,9 +200,9 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording its inner ops, and record one node for it."""
-        from ..ops import record, view_replay      # (they import this package)
         from ..tensor import Tensor
-        if record.views_may_be_stale:       # (views taken before their base took a graph)
+        if (_record or _bind_record()).views_may_be_stale:     # (views taken before their
+            from ..ops import view_replay                       # base took a graph in place)
             for a in args:
                 if isinstance(a, Tensor) and a._base is not None and not a._requires_grad:
                     view_replay.refresh_grown(cls.__name__, a)

@@ -19,8 +19,9 @@ from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .dropout_variants import (AlphaDropout, Dropout1d, Dropout2d, Dropout3d,
                                FeatureAlphaDropout)
 from .embedding import Embedding
-from .layers import (MLP, Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sequential,
-                     Sigmoid, Softmax, Tanh, Unflatten)
+from .layers import (Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
+                     Tanh, Unflatten)
+from .sequential import MLP, Sequential
 from .loss_layers import (BCELoss, BCEWithLogitsLoss, HuberLoss, KLDivLoss, L1Loss, NLLLoss,
                           SmoothL1Loss)
 from .likelihood_losses import GaussianNLLLoss, PoissonNLLLoss

@@ -104,6 +104,14 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _channels("dropout1d", input, p, training, inplace, 3)
 
 
+def _warn_rank(name: str, ndim: int) -> None:
+    """PyTorch's deprecation warning for a feature dropout of an input of another rank,
+    pointing at the caller of ``name``."""
+    warnings.warn(f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will "
+                  f"result in an error in a future release. To retain the behavior and "
+                  f"silence this warning, please use dropout instead.", stacklevel=3)
+
+
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Each channel of ``input`` (N, C, H, W) zeroed with probability ``p`` (the rest scaled
     by 1/(1-p)) when ``training``. As PyTorch's: a 3-d input is taken as (N, C, L), with a
@@ -117,10 +125,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         0.0
     """
     if input.ndim not in (3, 4):
-        warnings.warn(f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is "
-                      f"deprecated and will result in an error in a future release. To retain "
-                      f"the behavior and silence this warning, please use dropout instead.",
-                      stacklevel=2)
+        _warn_rank("dropout2d", input.ndim)
     if input.ndim == 3:
         warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
                       "channel-wise 1D dropout behavior is desired - input is interpreted as "
@@ -145,10 +150,7 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
         2.0
     """
     if input.ndim not in (4, 5):
-        warnings.warn(f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is "
-                      f"deprecated and will result in an error in a future release. To retain "
-                      f"the behavior and silence this warning, please use dropout instead.",
-                      stacklevel=2)
+        _warn_rank("dropout3d", input.ndim)
     return _channels("dropout3d", input, p, training, inplace, 5)
 
 

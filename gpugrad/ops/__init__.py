@@ -12,7 +12,8 @@ from .einsum import einsum
 from . import binary_cross_entropy as _binary_cross_entropy  # noqa: F401  (its record)
 from .linalg import linear, matmul
 from .record import REGISTRY, Op, apply
-from .reduce import logsumexp, max, mean, min, std, sum, sum_to, var
+from .extremes import max, min
+from .reduce import logsumexp, mean, std, sum, sum_to, var
 from .indexing import getitem
 from .shape import (broadcast_to, cat, concatenate, expand, flatten, movedim,
                     permute, reshape, squeeze, stack, transpose, unsqueeze, view)

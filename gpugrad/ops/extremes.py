@@ -1,7 +1,7 @@
 """``max`` and ``min`` as PyTorch has them, and their records: over all elements or NumPy's
 ``axis`` (tied extremes share the gradient equally), PyTorch's ``(values, indices)`` along
 one ``dim`` (order_statistics.extreme_along: the gradient goes to the index), or the
-element-wise ``maximum``/``minimum`` with a second tensor. Also importable from reduce.py.
+element-wise ``maximum``/``minimum`` with a second tensor.
 
 Example::
 

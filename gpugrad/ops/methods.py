@@ -19,7 +19,7 @@ from ..tensor import Tensor
 from .promotion import reflected
 from .record import apply
 from . import (activation, arithmetic, bitwise, compare, contractions, cumulative, diagonal,
-               division, elementwise, indexing, counting, inplace, linalg,
+               division, elementwise, extremes, indexing, counting, inplace, linalg,
                matrix_decompositions, matrix_exp, matrix_functions, norms, numpy_protocol,
                order_statistics, pointwise, product, rearrange, reduce, scatter_ops,
                scatter_reduce, selection, shape, sorting, special, statistics, tensor_info,
@@ -230,7 +230,7 @@ METHODS = {
     "tanh": activation.tanh, "sigmoid": activation.sigmoid, "relu": activation.relu,
     "softmax": activation.softmax, "log_softmax": activation.log_softmax,
     # reductions
-    "sum": reduce.sum, "mean": reduce.mean, "max": reduce.max, "min": reduce.min,
+    "sum": reduce.sum, "mean": reduce.mean, "max": extremes.max, "min": extremes.min,
     "var": reduce.var, "std": reduce.std,
     "logsumexp": reduce.logsumexp, "argmax": compare.argmax, "argmin": compare.argmin,
     "any": compare.any, "all": compare.all,

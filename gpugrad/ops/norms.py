@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from . import compare, elementwise, reduce, unary
+from . import compare, elementwise, extremes, reduce, unary
 
 __all__ = ["norm", "vector_norm"]
 
@@ -47,9 +47,9 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
     axis = tuple(dim) if isinstance(dim, (tuple, list)) else dim
     magnitude = unary.abs(x)
     if ord == math.inf:
-        return reduce.max(magnitude, axis=axis, keepdims=keepdim)
+        return extremes.max(magnitude, axis=axis, keepdims=keepdim)
     if ord == -math.inf:
-        return reduce.min(magnitude, axis=axis, keepdims=keepdim)
+        return extremes.min(magnitude, axis=axis, keepdims=keepdim)
     if ord == 0:            # a count: its gradient is zero (it carries one, as PyTorch's)
         count = compare.not_equal(x, 0).astype(x.dtype)
         return reduce.sum(count + x * 0.0, axis=axis, keepdims=keepdim)

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (activation, arithmetic, compare, elementwise, linalg, pointwise, reduce,
-               trigonometric, unary)
+from . import (activation, arithmetic, compare, elementwise, extremes, linalg, pointwise,
+               reduce, trigonometric, unary)
 from . import shape as _shape
 from ..pytree import tree_map
 from ..autograd.compile_mode import refuse_in_compile
@@ -116,7 +116,7 @@ def _size(a, axis=None):
 
 _FUNCTIONS = {
     np.sum: _reduction(reduce.sum), np.mean: _reduction(reduce.mean),
-    np.max: _values_reduction(reduce.max), np.min: _values_reduction(reduce.min),
+    np.max: _values_reduction(extremes.max), np.min: _values_reduction(extremes.min),
     np.any: _index_reduction(compare.any), np.all: _index_reduction(compare.all),
     np.argmax: _index_reduction(compare.argmax), np.argmin: _index_reduction(compare.argmin),
     np.var: _variance(reduce.var), np.std: _variance(reduce.std),

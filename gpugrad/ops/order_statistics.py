@@ -23,7 +23,7 @@ from .. import backend, creation
 from ..autograd.capture_mode import is_graph_recording
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
-from . import compare, reduce, shape, sorting, unary
+from . import compare, extremes, reduce, shape, sorting, unary
 from .elementwise import where
 from .shape_errors import checked_dim
 from .selection import gather
@@ -127,7 +127,7 @@ def median(input, dim=None, keepdim: bool = False):
         has_nan = compare.any(compare.isnan(flat))
         middle = where(has_nan, math.nan, middle)
         chosen = (flat == middle) | (compare.isnan(flat) & has_nan)
-        return reduce.max(where(chosen, flat, -math.inf))
+        return extremes.max(where(chosen, flat, -math.inf))
     axis = checked_dim(input, dim, "median")
     if input.ndim == 0:
         return ValuesIndices(unary.clone(input), compare.argmax(input))

@@ -292,6 +292,3 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """
     return reduce_over(LogSumExp, x, axis, keepdims, dim, keepdim)
 
-
-# max and min (records and PyTorch's three forms) are extremes.py's; importable from here too
-from .extremes import max, min  # noqa: E402,F401  (extremes imports this module)

@@ -30,7 +30,7 @@ from .. import backend
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
-from . import compare, indexing, reduce
+from . import compare, extremes, indexing, reduce
 from .inplace import in_place_method
 from .cumulative import CumSum
 from .elementwise import where
@@ -269,7 +269,7 @@ def amax(input, dim=(), keepdim: bool = False):
         >>> gpugrad.amax(gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=0).tolist()
         [3.0, 5.0]
     """
-    return reduce.max(input, axis=_axes(dim), keepdims=keepdim)
+    return extremes.max(input, axis=_axes(dim), keepdims=keepdim)
 
 
 def amin(input, dim=(), keepdim: bool = False):
@@ -280,7 +280,7 @@ def amin(input, dim=(), keepdim: bool = False):
         >>> gpugrad.amin(gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1).tolist()
         [1.0, 2.0]
     """
-    return reduce.min(input, axis=_axes(dim), keepdims=keepdim)
+    return extremes.min(input, axis=_axes(dim), keepdims=keepdim)
 
 
 def aminmax(input, *, dim=None, keepdim: bool = False):
