@@ -86,8 +86,8 @@ def infer_dtype(data, dtype):
     if isinstance(data, complex):
         return default_complex_dtype()
     inferred = np.asarray(data).dtype   # nested lists
-    if inferred.kind in "uO":
-        _refuse_big_ints(data)          # (NumPy's way around an int too big for int64)
+    if inferred.kind in "uOf":          # (NumPy's ways around an int too big for int64:
+        _refuse_big_ints(data)          # uint64, object, or float64 beside smaller ints)
     if inferred == np.float64:
         return get_default_dtype()
     if inferred == np.complex128:       # Python complex numbers: complex64 beside float32

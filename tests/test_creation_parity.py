@@ -84,7 +84,7 @@ def test_hand_values():
 
 
 @pytest.mark.parametrize("data", [[2 ** 63], 2 ** 63, [-2 ** 63 - 1], [2 ** 64], [[2 ** 63]],
-                                  [True, 2 ** 63]])
+                                  [True, 2 ** 63], [1, 2 ** 63], [[-1], [2 ** 63]]])
 def test_ints_beyond_int64_overflow(torch, data):
     with pytest.raises(ValueError, match="Overflow"):
         torch.tensor(data)
@@ -93,7 +93,7 @@ def test_ints_beyond_int64_overflow(torch, data):
 
 
 def test_ints_beyond_int64_by_hand():
-    for data in ([2 ** 63], 2 ** 63, [[1], [2 ** 64]], [-2 ** 63 - 1]):
+    for data in ([2 ** 63], 2 ** 63, [[1], [2 ** 64]], [-2 ** 63 - 1], [1, 2 ** 63]):
         with pytest.raises(ValueError, match="does not fit int64"):
             gpugrad.tensor(data)
     assert gpugrad.tensor([2 ** 63 - 1, -2 ** 63]).tolist() == [2 ** 63 - 1, -2 ** 63]

@@ -26,7 +26,7 @@ from ..tensor import Tensor
 from . import compare, extremes, reduce, shape, sorting, unary
 from .elementwise import where
 from .shape_errors import checked_dim
-from .selection import gather
+from .selection import gather, gather_checked
 
 __all__ = ["median", "kthvalue", "quantile"]
 
@@ -48,7 +48,7 @@ KthvalueResult = _result_type("kthvalue", "KthvalueResult")
 def _pick(input, axis: int, indices, keepdim: bool, pair: type):
     """``pair(values, indices)``: ``input`` gathered at ``indices`` (size 1 along ``axis``),
     both squeezed there unless ``keepdim``."""
-    values = gather(input, axis, indices)
+    values = gather_checked(input, axis, indices)
     if not keepdim:
         values, indices = shape.squeeze(values, axis), shape.squeeze(indices, axis)
     return pair(values, indices)

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from .. import creation
+from .. import backend, creation
 from ..tensor import Tensor
 from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import is_step_capturing
@@ -82,14 +82,23 @@ def gather(input, dim: int, index):
                              f"(index {tuple(index.shape)}, input {tuple(input.shape)}); "
                              f"only dimension {dim} may differ")
     check_index_range(index, input.shape[dim], "gather", f"dimension {dim}'s size")
+    return gather_checked(input, dim, index)
+
+
+def gather_checked(input, axis: int, index):
+    """``gather(input, axis, index)`` for an ``axis`` already normalised (an int in
+    [0, ndim)) and an integer ``index`` tensor known to be in range and of a valid shape, as
+    the argmax/argsort results of ``max(x, dim)``, ``sort`` and ``topk`` are: it skips the
+    checks (and the range check's read of the index)."""
+    xp = backend.array_module(input.device)
     parts = []
     for d, n in enumerate(index.shape):
-        if d == dim:
+        if d == axis:
             parts.append(index)
         else:                       # arange(n) along d, broadcast against the others
             grid = [1] * index.ndim
             grid[d] = n
-            parts.append(creation.arange(n, device=input.device).reshape(*grid))
+            parts.append(xp.arange(n).reshape(grid))
     return indexing.getitem(input, tuple(parts))
 
 

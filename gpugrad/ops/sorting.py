@@ -27,7 +27,7 @@ from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
 from .shape_errors import checked_dim
-from .selection import gather
+from .selection import gather_checked
 from .unary import clone
 
 __all__ = ["sort", "argsort", "topk"]
@@ -80,7 +80,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
         return SortResult(clone(input), indices)
-    return SortResult(gather(input, dim, indices), indices)
+    return SortResult(gather_checked(input, dim % input.ndim, indices), indices)
 
 
 def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
@@ -104,4 +104,4 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     if input.ndim == 0:
         return SortResult(clone(input), indices)
     indices = indices[(slice(None),) * axis + (slice(0, k),)]
-    return SortResult(gather(input, dim, indices), indices)
+    return SortResult(gather_checked(input, axis, indices), indices)

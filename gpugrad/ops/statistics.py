@@ -37,7 +37,7 @@ from .elementwise import where
 from .record import AXIS, Op, apply, recording_backward
 from .reduce import Sum, accumulating
 from .shape_errors import checked_dim
-from .selection import gather
+from .selection import gather_checked
 from .unary import exp, log
 
 __all__ = ["amax", "amin", "aminmax", "cumprod", "cummax", "cummin", "logcumsumexp",
@@ -224,7 +224,7 @@ def _cumulative_extreme(input, dim, largest: bool, name: str):
     else:
         note_reads(input)
         indices = Tensor._wrap(kernel(_running_index, input._array, axis, largest))
-    return ValuesIndices(gather(input, axis, indices), indices)
+    return ValuesIndices(gather_checked(input, axis, indices), indices)
 
 
 def cummax(input, dim: int):
