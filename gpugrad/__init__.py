@@ -35,7 +35,7 @@ from .ops.cumulative import cumsum
 from .ops.diagonal import diag, diag_embed, diagonal, trace
 from .ops.einsum import einsum
 from .ops.matrix_functions import cholesky, det, inverse, logdet, matrix_power, slogdet
-from .ops.matrix_decompositions import pinverse
+from .ops.matrix_pinv import pinverse
 from .ops.contractions import cdist, cross, dist, dot, ger, inner, kron, outer, tensordot, vdot
 from .ops.order_statistics import median, quantile
 from .ops.pointwise import (ceil, clamp_max, clamp_min, copysign, exp2, fix, floor, fmod, frac,

@@ -1,7 +1,7 @@
 """``gpugrad.linalg``: linear algebra, as ``torch.linalg``. Every function takes batches of
 matrices (..., m, n) and is differentiable (see gpugrad/ops/matrix_functions.py,
-matrix_decompositions.py, matrix_qr.py, matrix_triangular.py, matrix_lu.py, matrix_exp.py
-and matrix_lstsq.py for the records and their rules); this module
+matrix_decompositions.py, matrix_pinv.py, matrix_qr.py, matrix_triangular.py, matrix_lu.py,
+matrix_exp.py and matrix_lstsq.py for the records and their rules); this module
 gathers them under PyTorch's names and adds the composites (``norm``, ``matrix_norm``,
 ``matrix_rank``, ``cross``, ``vecdot``, ``multi_dot``).
 
@@ -28,7 +28,8 @@ from .ops.diagonal import diagonal as _diagonal
 from .ops.elementwise import maximum
 from .ops.linalg import matmul
 from .ops.matrix_common import LinAlgError, checked_matrix
-from .ops.matrix_decompositions import eigh, eigvalsh, pinv, svd, svdvals
+from .ops.matrix_decompositions import eigh, eigvalsh, svd, svdvals
+from .ops.matrix_pinv import pinv
 from .ops.matrix_exp import matrix_exp
 from .ops.matrix_functions import cholesky, det, inverse as inv, matrix_power, slogdet, solve
 from .ops.matrix_lstsq import lstsq

@@ -18,7 +18,7 @@ import numpy as np
 from op_specs import real, spec
 
 import gpugrad
-from gpugrad.ops import matrix_decompositions as dec, matrix_functions as mf, matrix_qr
+from gpugrad.ops import matrix_decompositions as dec, matrix_functions as mf, matrix_pinv, matrix_qr
 from gpugrad.ops import matrix_exp, matrix_lstsq, matrix_lu, matrix_triangular as mt
 from gpugrad.ops.shape import transpose
 
@@ -113,10 +113,10 @@ SPECS: list = [
          lambda a: np.linalg.qr(a)[1], real((3, 3))),
     spec("qr_complete_square", "Qr", lambda a: matrix_qr.qr(a, mode="complete").Q,
          lambda a: np.linalg.qr(a, mode="complete")[0], real((3, 3))),
-    spec("pinv_tall_batched", "Pinv", lambda a: dec.pinv(a), np.linalg.pinv,
+    spec("pinv_tall_batched", "Pinv", lambda a: matrix_pinv.pinv(a), np.linalg.pinv,
          real((2, 4, 3))),
-    spec("pinverse_wide", "Pinv", dec.pinverse, np.linalg.pinv, real((2, 4))),
-    spec("pinv_hermitian", "Pinv", lambda a: dec.pinv(_spd(a), hermitian=True),
+    spec("pinverse_wide", "Pinv", matrix_pinv.pinverse, np.linalg.pinv, real((2, 4))),
+    spec("pinv_hermitian", "Pinv", lambda a: matrix_pinv.pinv(_spd(a), hermitian=True),
          lambda a: _np_pinv_hermitian(_np_spd(a)), real((3, 3))),
     spec("qr_q_wide", "Qr", lambda a: matrix_qr.qr(a).Q,
          lambda a: np.linalg.qr(a)[0], real((3, 5))),

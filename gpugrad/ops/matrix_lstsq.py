@@ -21,7 +21,8 @@ import numpy as np
 from ..autograd.capture_mode import refuse_host_sync
 from .linalg import matmul
 from .matrix_common import check_batches_broadcast, check_rhs_dtype, checked_matrix, empty
-from .matrix_decompositions import pinv, svdvals
+from .matrix_decompositions import svdvals
+from .matrix_pinv import pinv
 from .reduce import sum as _sum
 from .shape import unsqueeze
 

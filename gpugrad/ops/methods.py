@@ -20,7 +20,7 @@ from .promotion import reflected
 from .record import apply
 from . import (activation, arithmetic, bitwise, compare, contractions, cumulative, diagonal,
                division, elementwise, extremes, indexing, counting, inplace, linalg,
-               matrix_decompositions, matrix_exp, matrix_functions, norms, numpy_protocol,
+               matrix_exp, matrix_functions, matrix_pinv, norms, numpy_protocol,
                order_statistics, pointwise, product, rearrange, reduce, scatter_ops,
                scatter_reduce, selection, shape, sorting, special, statistics, tensor_info,
                trigonometric, unary)
@@ -285,7 +285,7 @@ METHODS = {
 
 for _module in (trigonometric, pointwise, rearrange, scatter_ops, scatter_reduce, counting,
                 contractions, statistics, order_statistics, matrix_functions,
-                matrix_decompositions, matrix_exp, bitwise, division, arithmetic, tensor_info):
+                matrix_pinv, matrix_exp, bitwise, division, arithmetic, tensor_info):
     METHODS.update(_module.METHODS)         # (each module lists the Tensor methods it adds)
 
 
