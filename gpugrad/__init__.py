@@ -24,13 +24,14 @@ from .dtypes import (bfloat16, bool_, cdouble, cfloat, complex64, complex128, fl
                      float64, get_default_dtype, int8, int16, int32, int64, set_default_dtype,
                      uint8)
 from .ops import (abs, add, all, any, argmax, argmin, astype, broadcast_to, cat, clamp, clip,
-                  clone, concatenate, div, equal, exp, expand, flatten, greater,
+                  clone, concatenate, div, exp, expand, flatten, greater,
                   greater_equal, isfinite, isnan, less, less_equal, log, log_softmax,
                   logical_and, logical_not, logical_or, logical_xor, logsumexp, matmul, max,
                   maximum, mean, min, minimum, movedim, mul, neg, not_equal, permute, pow, relu,
                   reshape, sigmoid, sign, softmax, sqrt, squeeze, stack, std, sub, sum, tanh,
                   transpose, unsqueeze, var, view, where)
 from .ops.compare import allclose
+from .ops.compare import tensors_equal as equal   # torch.equal: one bool (element-wise: eq)
 from .ops.cumulative import cumsum
 from .ops.diagonal import diag, diag_embed, diagonal, trace
 from .ops.einsum import einsum
@@ -74,6 +75,10 @@ from .ops.trigonometric import (acos, acosh, arccos, arccosh, arcsin, arcsinh, a
 from .ops.product import prod
 from .ops.sorting import argsort, sort, topk
 from .ops.special import erf, expm1, log1p
+from .ops.special_gamma import digamma, lgamma, mvlgamma, polygamma
+from .ops.special_erf import erfc, erfinv
+from .ops.special_bessel import i0
+from . import special, testing  # noqa: E402  (torch.special, torch.testing)
 from .ops.elementwise import square
 from .ops.norms import norm
 from .ops.selection import bmm, chunk, gather, index_select, masked_fill, mm, split
@@ -87,9 +92,23 @@ from .type_info import Size, finfo, iinfo
 from .serialization import load, save
 from .func import vmap
 from .interop import from_dlpack
+from .ops.matrix_products import addmm, addmv, baddbmm, mv
+from .ops.searching import (bucketize, histc, isin, searchsorted, tril_indices, triu_indices,
+                            unravel_index)
+from .ops.covariance import corrcoef, cov
+from .ops.windows import diff
+from .ops.spellings import asarray, concat, ravel, t
+from .settings import (are_deterministic_algorithms_enabled, get_num_threads,
+                       set_num_threads, set_printoptions, use_deterministic_algorithms)
 
 from . import amp, checkpoint, cuda, data, linalg, memory, nn, optim, viz  # noqa: E402
+from . import distributions, utils  # noqa: E402  (torch.distributions, torch.utils)
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
+from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402
+from .amp import GradScaler, autocast  # noqa: E402
+get_float32_matmul_precision, set_float32_matmul_precision = (get_matmul_precision,
+                                                              set_matmul_precision)
+inf, nan, pi, e, newaxis = float("inf"), float("nan"), 3.141592653589793, 2.718281828459045, None
 from . import graphs as _graphs  # noqa: E402
 from .compiled import CompileError, compile  # noqa: E402,A004
 
@@ -127,6 +146,8 @@ __all__ = [
     "sum", "tanh", "transpose", "unsqueeze", "var", "view", "where",
     "allclose", "argsort", "bmm", "chunk", "cumsum", "diag", "diag_embed", "diagonal",
     "einsum", "erf", "expm1", "gather", "trace",
+    "special", "testing", "distributions", "utils", "lgamma", "digamma", "polygamma",
+    "mvlgamma", "erfc", "erfinv", "i0",
     "index_select", "log1p", "masked_fill", "mm", "norm", "prod", "sort", "split", "square",
     "topk", "from_numpy", "is_tensor", "numel", "rand_like", "randn_like",
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
@@ -155,4 +176,13 @@ __all__ = [
     "nanmean", "nansum", "std_mean", "var_mean", "acos", "acosh", "arccos", "arccosh", "arcsin",
     "arcsinh", "arctan", "arctan2", "arctanh", "asin", "asinh", "atan", "atan2", "atanh", "cos",
     "cosh", "deg2rad", "hypot", "rad2deg", "sin", "sinh", "tan",
+    # PyTorch's names (matrix_products.py, searching.py, covariance.py, windows.py,
+    # spellings.py, settings.py) and aliases
+    "addmm", "addmv", "baddbmm", "mv", "bucketize", "histc", "isin", "searchsorted",
+    "tril_indices", "triu_indices", "unravel_index", "corrcoef", "cov", "diff", "asarray",
+    "concat", "ravel", "t", "are_deterministic_algorithms_enabled", "get_num_threads",
+    "set_num_threads", "set_printoptions", "use_deterministic_algorithms",
+    "cosine_similarity", "pairwise_distance", "GradScaler", "autocast",
+    "get_float32_matmul_precision", "set_float32_matmul_precision",
+    "inf", "nan", "pi", "e", "newaxis",
 ]

@@ -23,7 +23,7 @@ import operator
 
 import numpy as np
 
-from . import backend
+from . import backend, interop
 from .autograd.compile_mode import _state as _compiling, note_reads, recorded
 from .creation_args import (device_or_default as _device, finish as _finish,
                             infer_dtype as _infer_dtype, is_device_array as _is_device_array,
@@ -61,6 +61,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     is_tensor = isinstance(data, Tensor)
     if is_tensor and data._requires_grad:
         warn_graph_cut("gpugrad.tensor(t)", "t.clone()")
+    elif not is_tensor and interop.is_bfloat16(data):
+        raise TypeError(interop.bfloat16_message("tensor"))
     source = data._array if is_tensor else data
     on_device = _is_device_array(source)
     if device is not None:
@@ -119,6 +121,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         note_reads(data)
         data = data._array
+    elif interop.is_bfloat16(data):
+        raise TypeError(interop.bfloat16_message("as_tensor"))
     target = (backend.device_of(data) if device is None and _is_device_array(data)
               else _device(device))
     array = recorded(backend.asarray)(_host_or_same(data, target),

@@ -276,6 +276,7 @@ def _without_graph(outputs):
 
 def _copy_into(static, fresh) -> None:
     """Copy the values of ``fresh`` outputs into the ``static`` ones (same structure)."""
-    for s, f in zip(pytree.tree_flatten(static)[0], pytree.tree_flatten(fresh)[0]):
+    leaves, spec = pytree.tree_flatten(static)
+    for s, f in zip(leaves, pytree.tree_leaves_like(spec, fresh)):   # (dicts by key)
         if hasattr(s, "_array"):
             s._array[...] = f._array

@@ -8,8 +8,9 @@ that stream wait for its own work, as the DLPack specification says; gpugrad's C
 live on CuPy's current stream, so CuPy does that side for them.
 
 Pickling copies the values, dtype, device and ``requires_grad``; never the graph (the copy is
-a leaf), the hooks or the gradient (``copy.deepcopy`` copies ``.grad`` too, as PyTorch does;
-``copy.copy`` gives a leaf over the same memory).
+a leaf), the hooks or the gradient (``copy.deepcopy`` copies ``.grad`` too, as PyTorch does,
+except for an ``nn.Parameter``'s; ``copy.copy`` gives a leaf over the same memory, with no
+``.grad``, as PyTorch's).
 
 Example::
 
@@ -63,6 +64,8 @@ def from_dlpack(obj, *, device=None, copy=None) -> Tensor:
             f"from_dlpack needs an array with __dlpack__ and __dlpack_device__ (a NumPy, CuPy, "
             f"PyTorch or JAX array); got {type(obj).__name__}. Pass the array itself, not a "
             f"DLPack capsule, or make a copy with gpugrad.tensor(data)")
+    elif is_bfloat16(obj):
+        raise TypeError(bfloat16_message("from_dlpack"))
     else:
         array = _import_array(obj)
     target = backend.device_of(array) if device is None else backend.Device(device)
@@ -90,6 +93,18 @@ def _import_array(obj):
     raise ValueError(f"from_dlpack: the array lives on a {name} device (DLPack device type "
                      f"{kind}); gpugrad reads CPU and CUDA memory only. Move it to the CPU or a "
                      f"CUDA GPU first")
+
+
+def is_bfloat16(obj) -> bool:
+    """Whether ``obj`` is a bfloat16 array of another library (PyTorch, JAX...)."""
+    return str(getattr(obj, "dtype", "")).rsplit(".", 1)[-1] == "bfloat16"
+
+
+def bfloat16_message(what: str) -> str:
+    """Why ``what`` cannot take a bfloat16 array, and what to do instead."""
+    return (f"{what}: the array is bfloat16, and gpugrad has no bfloat16 tensors (NumPy has "
+            f"no bfloat16 dtype); convert it to float32 first: gpugrad.{what}(t.float()) for "
+            f"a PyTorch tensor, gpugrad.{what}(x.astype('float32')) for a JAX array")
 
 
 def _copied(array):
@@ -158,7 +173,10 @@ def as_index(t: Tensor) -> int:
     shape (1,) tensor used as an index as an int instead of an array of indices.)"""
     if t.dtype.kind not in "iub" or t.ndim != 0:
         raise TypeError(f"only 0-d integer tensors can be converted to an index; this one is "
-                        f"{t.dtype} with shape {tuple(t.shape)}")
+                        f"{t.dtype} with shape {tuple(t.shape)}. Pass int(t.item()) for the "
+                        f"value of a one-element tensor (PyTorch also takes a one-element "
+                        f"integer tensor; gpugrad does not, as NumPy would read it as an "
+                        f"array of indices)")
     return int(t.item())
 
 
@@ -207,12 +225,11 @@ def deepcopy_tensor(t: Tensor, memo: dict) -> Tensor:
 
 def copy_tensor(t: Tensor) -> Tensor:
     """``Tensor.__copy__`` (``copy.copy``): a new leaf over the same memory, on every
-    device, keeping ``requires_grad`` and (shallowly) ``.grad``."""
+    device, keeping ``requires_grad``, with no ``.grad`` (as PyTorch's)."""
     out = type(t)._wrap(t._array)
     out._version = t._version           # writes through either are seen by saved values
     if t._requires_grad:
         out.requires_grad_(True)
-    out.grad = t._grad
     return out
 
 

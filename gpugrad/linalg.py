@@ -29,7 +29,7 @@ from .ops.elementwise import maximum
 from .ops.linalg import matmul
 from .ops.matrix_common import LinAlgError, checked_matrix
 from .ops.matrix_decompositions import eigh, eigvalsh, svd, svdvals
-from .ops.matrix_pinv import pinv
+from .ops.matrix_pinv import pinv as _pinv
 from .ops.matrix_exp import matrix_exp
 from .ops.matrix_functions import cholesky, det, inverse as inv, matrix_power, slogdet, solve
 from .ops.matrix_lstsq import lstsq
@@ -123,9 +123,38 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
                      f"2-D, got shape {tuple(A.shape)}")
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False):
+def _deprecated_tolerance(name, legacy, legacy_name, atol, rtol):
+    """PyTorch's older second argument (``pinv(A, rcond)``: a relative tolerance,
+    ``matrix_rank(A, tol)``: an absolute one) as ``(atol, rtol)``."""
+    if legacy is None:
+        return atol, rtol
+    if atol is not None or rtol is not None:
+        raise TypeError(f"linalg.{name}: give either {legacy_name} (PyTorch's older form) or "
+                        f"atol/rtol, not both")
+    value = float(legacy.item() if hasattr(legacy, "item") else legacy)
+    return (None, value) if legacy_name == "rcond" else (value, 0.0)
+
+
+def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None):
+    """The Moore-Penrose pseudo-inverse, as ``torch.linalg.pinv`` (see
+    ``gpugrad.ops.matrix_pinv.pinv``); PyTorch's older ``pinv(A, rcond, hermitian)`` is
+    accepted too, ``rcond`` being ``rtol``. Shapes: (..., m, n) -> (..., n, m).
+
+    Example::
+
+        >>> A = gpugrad.tensor([[1.0, 0.0], [0.0, 1e-6]], dtype="float64")
+        >>> gpugrad.linalg.pinv(A, 1e-3).tolist()          # as pinv(A, rtol=1e-3)
+        [[1.0, 0.0], [0.0, 0.0]]
+    """
+    atol, rtol = _deprecated_tolerance("pinv", rcond, "rcond", atol, rtol)
+    return _pinv(A, atol=atol, rtol=rtol, hermitian=hermitian)
+
+
+def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None):
     """The number of singular values above ``max(atol, rtol * largest)`` (defaults as
-    ``pinv``'s), as ``torch.linalg.matrix_rank``: int64, not differentiable.
+    ``pinv``'s), as ``torch.linalg.matrix_rank``: int64, not differentiable. PyTorch's
+    older ``matrix_rank(A, tol, hermitian)`` is accepted too, ``tol`` being ``atol`` (with
+    ``rtol`` 0).
 
     Shapes: (..., m, n) -> (...).
 
@@ -134,6 +163,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian: bool = False):
         >>> gpugrad.linalg.matrix_rank(gpugrad.tensor([[1.0, 2.0], [2.0, 4.0]])).item()
         1
     """
+    atol, rtol = _deprecated_tolerance("matrix_rank", tol, "tol", atol, rtol)
     checked_matrix("linalg.matrix_rank", A, square=hermitian)
     A = A.detach()
     values = _abs(eigvalsh(A)) if hermitian else svdvals(A)

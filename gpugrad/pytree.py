@@ -1,24 +1,33 @@
 """A small pytree helper: nested tuples, lists and dicts of leaves (tensors, arrays, numbers).
 
-``gpugrad.func`` uses it so transforms take and return structured arguments, as JAX does.
+``gpugrad.func`` uses it so transforms take and return structured arguments, as JAX and
+``torch.func`` do. Dicts keep their insertion order, as ``torch.utils._pytree``'s (JAX sorts
+the keys): a dict comes back with its keys in the order it went in, so
+``zip(params.values(), grads.values())`` pairs each tensor with its own gradient. An
+``OrderedDict`` comes back an ``OrderedDict``; other dict subclasses come back plain dicts.
+Two dicts with the same keys in another order have different ``TreeSpec``s (as torch's);
+``tree_map`` and ``tree_leaves_like`` match dicts by key, so their order does not matter there.
 
 Example::
 
     >>> from gpugrad.pytree import tree_flatten, tree_unflatten
-    >>> leaves, spec = tree_flatten({"w": 1.0, "b": (2.0, 3.0)})   # dict keys in sorted order
+    >>> leaves, spec = tree_flatten({"w": 1.0, "b": (2.0, 3.0)})   # dicts in insertion order
     >>> leaves
-    [2.0, 3.0, 1.0]
+    [1.0, 2.0, 3.0]
     >>> tree_unflatten(spec, [10, 20, 30])
-    {'b': (10, 20), 'w': 30}
+    {'w': 10, 'b': (20, 30)}
 """
 
 from __future__ import annotations
 
-__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "TreeSpec"]
+from collections import OrderedDict
+
+__all__ = ["tree_flatten", "tree_unflatten", "tree_map", "tree_leaves_like", "TreeSpec"]
 
 
 class TreeSpec:
-    """The shape of a pytree: its containers and where the leaves go."""
+    """The shape of a pytree: its containers (``kind``: None for a leaf, else the container
+    type), their dict ``keys`` in order, and where the leaves go."""
 
     __slots__ = ("kind", "children", "keys", "num_leaves")
 
@@ -34,14 +43,15 @@ class TreeSpec:
         if self.kind is None:
             return "*"
         inner = ", ".join(repr(c) for c in self.children)
-        if self.kind is dict:
+        if self.keys is not None:
             inner = ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.keys, self.children))
-            return "{" + inner + "}"
+            return "{" + inner + "}" if self.kind is dict else f"OrderedDict({{{inner}}})"
         return f"{self.kind.__name__}({inner})"
 
 
 def tree_flatten(tree) -> tuple[list, TreeSpec]:
-    """The leaves of ``tree`` in order (dicts by sorted key) and its ``TreeSpec``."""
+    """The leaves of ``tree`` in order (dicts in their insertion order) and its
+    ``TreeSpec``."""
     if isinstance(tree, (tuple, list)):
         leaves, children = [], []
         for item in tree:
@@ -50,13 +60,13 @@ def tree_flatten(tree) -> tuple[list, TreeSpec]:
             children.append(spec)
         return leaves, TreeSpec(type(tree), children)
     if isinstance(tree, dict):
-        keys = sorted(tree)
         leaves, children = [], []
-        for key in keys:
-            sub_leaves, spec = tree_flatten(tree[key])
+        for value in tree.values():
+            sub_leaves, spec = tree_flatten(value)
             leaves.extend(sub_leaves)
             children.append(spec)
-        return leaves, TreeSpec(dict, children, tuple(keys))
+        kind = OrderedDict if isinstance(tree, OrderedDict) else dict
+        return leaves, TreeSpec(kind, children, tuple(tree))
     return [tree], TreeSpec(None)
 
 
@@ -76,27 +86,55 @@ def _build(spec: TreeSpec, leaves: list, start: int):
     for child in spec.children:
         item, start = _build(child, leaves, start)
         items.append(item)
-    if spec.kind is dict:
-        return dict(zip(spec.keys, items)), start
+    if spec.keys is not None:                   # dict or OrderedDict
+        return spec.kind(zip(spec.keys, items)), start
     if hasattr(spec.kind, "_fields"):          # a namedtuple
         return spec.kind(*items), start
     return spec.kind(items), start
 
 
+def tree_leaves_like(spec: TreeSpec, tree) -> list:
+    """The leaves of ``tree`` in the order of ``spec``'s: the same structure, except that a
+    dict's keys may come in another order (matched by key, as ``torch.utils._pytree``'s
+    ``tree_map`` does). Raises ValueError, naming both structures, when they differ.
+
+    Example::
+
+        >>> from gpugrad.pytree import tree_flatten, tree_leaves_like
+        >>> _, spec = tree_flatten({"w": 0, "b": 0})
+        >>> tree_leaves_like(spec, {"b": 2, "w": 1})
+        [1, 2]
+    """
+    leaves: list = []
+    if not _collect(spec, tree, leaves):
+        raise ValueError(f"tree structures differ: {spec!r} and {tree_flatten(tree)[1]!r}")
+    return leaves
+
+
+def _collect(spec: TreeSpec, tree, leaves: list) -> bool:
+    if spec.kind is None:
+        leaves.append(tree)
+        return not isinstance(tree, (tuple, list, dict))
+    if spec.keys is not None:
+        if not isinstance(tree, dict) or len(tree) != len(spec.keys) or any(
+                k not in tree for k in spec.keys):
+            return False
+        return all(_collect(c, tree[k], leaves) for k, c in zip(spec.keys, spec.children))
+    if type(tree) is not spec.kind or len(tree) != len(spec.children):
+        return False
+    return all(_collect(c, t, leaves) for c, t in zip(spec.children, tree))
+
+
 def tree_map(fn, tree, *rest):
-    """``fn`` applied leaf by leaf to ``tree`` (and to the matching leaves of ``rest``).
+    """``fn`` applied leaf by leaf to ``tree`` (and to the matching leaves of ``rest``, their
+    dicts matched by key); the result has ``tree``'s structure.
 
     Example::
 
         >>> from gpugrad.pytree import tree_map
-        >>> tree_map(lambda a, b: a + b, {"w": 1, "b": (2, 3)}, {"w": 10, "b": (20, 30)})
-        {'b': (22, 33), 'w': 11}
+        >>> tree_map(lambda a, b: a + b, {"w": 1, "b": (2, 3)}, {"b": (20, 30), "w": 10})
+        {'w': 11, 'b': (22, 33)}
     """
     leaves, spec = tree_flatten(tree)
-    others = []
-    for other in rest:
-        other_leaves, other_spec = tree_flatten(other)
-        if other_spec != spec:
-            raise ValueError(f"tree structures differ: {spec!r} and {other_spec!r}")
-        others.append(other_leaves)
+    others = [leaves if other is tree else tree_leaves_like(spec, other) for other in rest]
     return tree_unflatten(spec, [fn(*items) for items in zip(leaves, *others)])

@@ -251,14 +251,16 @@ def _bernoulli(input: Tensor, p, generator) -> Tensor:
                             f"{input.dtype}; pass p= to fill an integer tensor")
         p = input
     probs = p.detach() if isinstance(p, Tensor) else float(p)
+    draw_dtype = input.dtype if input.dtype.kind == "f" else np.float64
+    # the draw first: inside vmap it says what randomness="error" asks before the check
+    u = rand(tuple(input.shape), generator=generator, dtype=draw_dtype, device=input.device)
     if isinstance(probs, Tensor):
-        inside = (probs >= 0) & (probs <= 1)            # (NaN is not inside)
-        if not bool(inside.all()):
+        from .autograd.batched import innermost_array
+        array = innermost_array(probs)          # every example's (p may be batched by vmap)
+        if not bool(((array >= 0) & (array <= 1)).all()):       # (NaN is not inside)
             raise ValueError("bernoulli expects probabilities in [0, 1] (no NaN)")
     elif not 0 <= probs <= 1:
         raise ValueError(f"bernoulli expects p in [0, 1], got {p}")
-    draw_dtype = input.dtype if input.dtype.kind == "f" else np.float64
-    u = rand(tuple(input.shape), generator=generator, dtype=draw_dtype, device=input.device)
     return (u < probs).astype(input.dtype)
 
 

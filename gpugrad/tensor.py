@@ -25,25 +25,15 @@ from . import backend
 from .autograd.capture_mode import note_grads, refuse_host_sync
 from .autograd.compile_mode import _state as _compiling, effect, refuse_in_compile, \
     structure_changed
-from .tensor_grad import HookHandle, warn_non_leaf_grad
+from .autograd.mode import _inference_open, _state as _mode_state
+from .tensor_grad import (GradDtypeError, HookHandle, InferenceVersionCounter,  # noqa: F401
+                          VersionCounter, check_assigned_grad, counter_for_mode,
+                          warn_non_leaf_grad)
 from .tensor_size import ElementCount
 
-__all__ = ["Tensor", "VersionCounter"]
+__all__ = ["Tensor", "VersionCounter", "InferenceVersionCounter"]
 
 _NAN_EXPLAINERS: dict = {}      # id(tensor) -> (weak reference, check): _explain_nan_on_read
-
-
-class VersionCounter:
-    """Counts in-place writes to a buffer (``value``) and recorded in-place ops that gave it a
-    new graph (``rebased``); views and ``detach()`` share their base's counter."""
-
-    # (a misspelt attribute raises, not appears; ``grew_at``, the ``rebased`` count at which
-    # the tensor took a graph in place, is set only then: see ops/view_replay.py)
-    __slots__ = ("value", "rebased", "grew_at")
-
-    def __init__(self):
-        self.value = 0
-        self.rebased = 0
 
 
 class Tensor:
@@ -81,7 +71,7 @@ class Tensor:
         t._grad = None
         t.grad_fn = None
         t.output_nr = 0
-        t._version = VersionCounter()
+        t._version = VersionCounter() if not _inference_open[0] else counter_for_mode()
         t._base = None
         t._view_epoch = 0
         t._hooks = None
@@ -147,6 +137,9 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, flag: bool):
+        if self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; "
+                               "to cut a computed tensor from the graph use y = y.detach()")
         self.requires_grad_(flag)
 
     @property
@@ -163,7 +156,7 @@ class Tensor:
     @grad.setter
     def grad(self, value: "Tensor | None"):
         if value is not None:
-            _check_assigned_grad(self, value)
+            check_assigned_grad(self, value, Tensor)
         note_grads((self,))                         # (a CUDA graph's recording sets it)
         effect(setattr, self, "_grad", value)       # (a compiled step's replay sets it too)
 
@@ -176,6 +169,11 @@ class Tensor:
     def retains_grad(self) -> bool:
         node = self.grad_fn
         return bool(node is not None and node._retained and self.output_nr in node._retained)
+
+    def is_inference(self) -> bool:
+        """Whether this tensor was made inside ``inference_mode()`` (or is a view of one):
+        it cannot be saved for backward, require grad, or be written in place outside it."""
+        return self._version.__class__ is InferenceVersionCounter
 
     @property
     def _version_value(self) -> int:
@@ -191,8 +189,11 @@ class Tensor:
         return self._array.ndim
 
     # ------------------------------------------------------------------ conversion
-    def numpy(self) -> np.ndarray:
-        """The values as a NumPy array: shared memory on cpu, a copy from a GPU."""
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as a NumPy array: shared memory on cpu, a copy from a GPU. Unlike
+        PyTorch's, it also reads a tensor that requires grad (as ``t.detach().numpy()``:
+        the array is outside autograd), so ``force=True``, PyTorch's way to ask for exactly
+        that (detached, copied to the host when on a GPU), changes nothing here."""
         refuse_host_sync("Tensor.numpy() (and tolist(), printing)")
         array = self._array
         values = array if isinstance(array, np.ndarray) else array.get()
@@ -243,9 +244,15 @@ class Tensor:
         if self.grad_fn is not None and not flag:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use "
                                "y = y.detach() to cut a computed tensor from the graph")
+        if flag and self._version.__class__ is InferenceVersionCounter and \
+                not _mode_state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed. Make a normal copy first: "
+                               "x = x.clone() outside inference_mode().")
         if flag and self.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require gradients, but this one "
-                            f"is {self.dtype}; make it with dtype=gpugrad.float32 (or float64)")
+            raise GradDtypeError(f"only floating-point tensors can require gradients, but this "
+                                 f"one is {self.dtype}; make it with dtype=gpugrad.float32 "
+                                 f"(or float64)")
         if _compiling.recorder is not None and not self._batched:   # a replay sets it too,
             _compiling.recorder.reads((self,))      # (guarded as the call finds it)
             effect(setattr, self, "_requires_grad", bool(flag), sets_grads=False)
@@ -380,17 +387,3 @@ def _bind_engine():
     from .autograd.engine import backward
     _engine_backward = backward
     return backward
-
-
-def _check_assigned_grad(tensor: Tensor, grad) -> None:
-    """Refuse a ``.grad`` an optimizer could not use, naming the mismatch (as PyTorch does)."""
-    if grad is tensor or not isinstance(grad, Tensor):
-        got = "the tensor itself" if grad is tensor else type(grad).__name__
-        raise TypeError(f"t.grad must be None or another tensor, not {got}; "
-                        f"assign gpugrad.tensor(values, dtype=t.dtype, device=t.device)")
-    for what, fix in (("shape", "reshape or sum it"), ("dtype", f"use .to({tensor.dtype})"),
-                      ("device", f"use .to('{tensor.device}')")):
-        want, got = getattr(tensor, what), getattr(grad, what)
-        if want != got:
-            raise ValueError(f"the assigned .grad has {what} {got} but its tensor has {what} "
-                             f"{want}; a gradient must match its tensor: {fix}")

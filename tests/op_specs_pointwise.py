@@ -1,9 +1,16 @@
 """Op table specs (tests/op_specs.py) for the records of this area; op_specs.py adds
-them to SPECS: trigonometric.py, pointwise.py, pointwise_binary.py and nonfinite.py."""
+them to SPECS: trigonometric.py, pointwise.py, pointwise_binary.py, nonfinite.py and the
+special functions (special_gamma.py, special_erf.py, special_bessel.py, special_entropy.py)."""
+
+import math
 
 import numpy as np
 
 from gpugrad.ops import nonfinite as NF
+from gpugrad.ops import special_bessel as SB
+from gpugrad.ops import special_entropy as SX
+from gpugrad.ops import special_erf as SE
+from gpugrad.ops import special_gamma as SG
 from gpugrad.ops import pointwise as P
 from gpugrad.ops import trigonometric as T
 from op_specs import away_from, nonzero, positive, real, spec
@@ -103,4 +110,116 @@ SPECS: list = [
          away_from((2, 3), 0.25)),
     spec("clamp_max_method", "Clamp", lambda x: x.clamp_max(-0.25),
          lambda x: np.minimum(x, -0.25), away_from((2, 3), -0.25)),
+]
+
+
+# ---- special functions (gpugrad/ops/special_*.py): float64 references of their own,
+# from the math module, NumPy and the defining series or integrals
+
+def _np_vectorized(f):
+    return np.vectorize(f, otypes=[np.float64])
+
+
+_EULER_GAMMA = 0.5772156649015329
+
+
+def _np_digamma(x):
+    """-gamma + sum over k < K of (1/(k+1) - 1/(k+x)), plus psi(x+K) - psi(K+1) from the
+    asymptotic series of each (K = 1000)."""
+    k = np.arange(1000.0)
+    x = np.asarray(x, np.float64)[..., None]
+    head = np.sum(1.0 / (k + 1.0) - 1.0 / (k + x), axis=-1)
+    a, b = x[..., 0] + 1000.0, 1001.0
+    tail = np.log(a / b) - 0.5 / a + 0.5 / b - 1.0 / (12 * a * a) + 1.0 / (12 * b * b)
+    return -_EULER_GAMMA + head + tail
+
+
+def _np_polygamma(n):
+    """(-1)^(n+1) n! sum over k of (x + k)^-(n+1): 1000 terms, then Euler-Maclaurin."""
+    def ref(x):
+        k = np.arange(1000.0)
+        x = np.asarray(x, np.float64)
+        head = np.sum((x[..., None] + k) ** -(n + 1.0), axis=-1)
+        a = x + 1000.0
+        tail = (a ** -n / n + 0.5 * a ** -(n + 1.0) + (n + 1) / 12 * a ** -(n + 2.0)
+                - (n + 1) * (n + 2) * (n + 3) / 720 * a ** -(n + 4.0))
+        return (-1.0) ** (n + 1) * math.factorial(n) * (head + tail)
+    return ref
+
+
+def _bisect(f, y, low, high):
+    """The x in [low, high] with f(x) = y for an increasing f, by bisection."""
+    for _ in range(200):
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            break
+        low, high = (middle, high) if f(middle) < y else (low, middle)
+    return 0.5 * (low + high)
+
+
+_np_erfinv = _np_vectorized(lambda y: _bisect(math.erf, y, -6.0, 6.0))
+_np_ndtri = _np_vectorized(
+    lambda p: _bisect(lambda x: 0.5 * math.erfc(-x / math.sqrt(2.0)), p, -40.0, 40.0))
+_np_ndtr = _np_vectorized(lambda x: 0.5 * math.erfc(-x / math.sqrt(2.0)))
+
+
+def _np_bessel_i(nu, scaled):
+    """(1/pi) integral over [0, pi] of exp(x cos t) cos(nu t) dt (times exp(-|x|)): the
+    trapezoidal rule, exact to rounding for a periodic integrand with 400 points."""
+    t = np.linspace(0.0, np.pi, 401)
+    w = np.full(401, 1.0 / 400)
+    w[[0, -1]] = 0.5 / 400
+
+    def ref(x):
+        x = np.asarray(x, np.float64)[..., None]
+        shift = np.abs(x) if scaled else 0.0
+        return np.sum(w * np.exp(x * np.cos(t) - shift) * np.cos(nu * t), axis=-1)
+    return ref
+
+
+def _np_mvlgamma(p):
+    return lambda x: sum(_np_vectorized(math.lgamma)(x - 0.5 * i) for i in range(p)) + (
+        p * (p - 1) / 4 * math.log(math.pi))
+
+
+SPECS += [
+    spec("lgamma", "Lgamma", SG.lgamma, _np_vectorized(math.lgamma),
+         positive((2, 3), low=0.2, high=6.0)),
+    spec("lgamma_method_negative", "Lgamma", lambda x: x.lgamma(),
+         _np_vectorized(math.lgamma), away_from((2, 3), -3.0, -2.0, low=-2.9, high=-2.1)),
+    spec("digamma", ("Digamma", "Polygamma"), SG.digamma, _np_digamma,
+         positive((2, 3), low=0.3, high=6.0)),
+    spec("digamma_method_negative", ("Digamma", "Polygamma"), lambda x: x.digamma(),
+         _np_digamma, away_from((2, 3), -2.0, -1.0, low=-1.9, high=-1.1)),
+    spec("polygamma_1", "Polygamma", lambda x: SG.polygamma(1, x), _np_polygamma(1),
+         positive((2, 3), low=0.3, high=6.0)),
+    spec("polygamma_2_method", "Polygamma", lambda x: x.polygamma(2), _np_polygamma(2),
+         positive((2, 3), low=0.5, high=4.0)),
+    spec("polygamma_3_negative", "Polygamma", lambda x: SG.polygamma(3, x), _np_polygamma(3),
+         away_from((2, 3), -1.0, -2.0, low=-1.8, high=-1.2)),
+    spec("mvlgamma_3", "Lgamma", lambda x: SG.mvlgamma(x, 3), _np_mvlgamma(3),
+         positive((2, 3), low=1.2, high=4.0)),
+    spec("erfc", "Erfc", SE.erfc, _np_vectorized(math.erfc), real((2, 3), low=-3.0, high=5.0)),
+    spec("erfc_method_0d", "Erfc", lambda x: x.erfc(), _np_vectorized(math.erfc), real(())),
+    spec("erfcx", "Erfcx", SE.erfcx,
+         _np_vectorized(lambda x: math.exp(x * x) * math.erfc(x)),
+         real((2, 3), low=-2.0, high=6.0)),
+    spec("erfinv", "Erfinv", SE.erfinv, _np_erfinv, real((2, 3), low=-0.95, high=0.95)),
+    spec("erfinv_method_tails", "Erfinv", lambda x: x.erfinv(), _np_erfinv,
+         away_from((2, 3), 0.0, low=-0.999, high=0.999)),
+    spec("ndtri", "Ndtri", SE.ndtri, _np_ndtri, positive((2, 3), low=0.02, high=0.98)),
+    spec("ndtr", ("Erfc", "MulScalar"), SE.ndtr, _np_ndtr, real((2, 3), low=-4.0, high=4.0)),
+    spec("log_ndtr_both_branches", ("Erfc", "Erfcx", "Where"), SE.log_ndtr,
+         lambda x: np.log(_np_ndtr(x)), away_from((2, 3), -1.0, low=-4.0, high=3.0)),
+    spec("i0", "I0", SB.i0, np.i0, real((2, 3), low=-4.0, high=4.0)),
+    spec("i0_method_far", "I0", lambda x: x.i0(), np.i0, real((2, 3), low=15.0, high=30.0)),
+    spec("i0e", "I0e", SB.i0e, _np_bessel_i(0, True), nonzero((2, 3))),
+    spec("i1", "I1", SB.i1, _np_bessel_i(1, False), real((2, 3), low=-4.0, high=4.0)),
+    spec("i1e", "I1e", SB.i1e, _np_bessel_i(1, True), nonzero((2, 3))),
+    spec("i1e_far", "I1e", SB.i1e, _np_bessel_i(1, True), real((2, 3), low=18.0, high=40.0)),
+    spec("entr", "Entr", SX.entr, lambda x: -x * np.log(x), positive((2, 3), low=0.1, high=3.0)),
+    spec("xlog1py_col_row", "Xlog1py", SX.xlog1py, lambda x, y: x * np.log1p(y),
+         real((3, 1)), positive((1, 4), low=-0.5, high=2.0)),
+    spec("xlog1py_python_scalar", "Xlog1py", lambda y: SX.xlog1py(2.0, y),
+         lambda y: 2.0 * np.log1p(y), positive((2, 3), low=-0.5, high=2.0)),
 ]

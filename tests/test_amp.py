@@ -142,11 +142,13 @@ def test_disabled_autocast_is_an_exact_no_op():
 
 
 def test_bad_dtypes_say_what_to_use():
-    for bad in ("float8", "float32", gpugrad.float64, "int8", None):
+    for bad in ("float8", "float32", gpugrad.float64, "int8"):
         with pytest.raises(ValueError, match="pass 'float16'"):
             amp.autocast(bad)
-    with pytest.raises(ValueError, match="not a device"):
-        amp.autocast("cuda")                     # torch.autocast's first argument
+        with pytest.raises(ValueError, match="pass 'float16'"):
+            amp.autocast("cpu", dtype=bad)
+    with pytest.raises(ValueError, match="device_type must be 'cpu' or 'cuda'"):
+        amp.autocast("tpu", dtype="float16")
     with pytest.raises(TypeError, match=r"not supported by NumPy.*autocast\('float16'\)"):
         with amp.autocast("bfloat16"):           # raises on entry without a GPU,
             gpugrad.ones(2, 2) @ gpugrad.ones(2, 2)    # and on the CPU tensors with one

@@ -478,3 +478,20 @@ def test_draws_in_vmap_follow_randomness():
     assert out.shape == (4, 3) and len({tuple(row) for row in out.tolist()}) == 4
     same = gpugrad.vmap(lambda r: r + gpugrad.randn(3), randomness="same")(x)
     assert len({tuple(row) for row in same.tolist()}) == 1
+
+
+def test_bfloat16_arrays_refused_with_the_conversion(torch):
+    """torch raises 'Got unsupported ScalarType BFloat16' from NumPy; gpugrad says what to
+    do instead (NumPy, and so gpugrad on the CPU, has no bfloat16)."""
+    source = torch.ones(2, dtype=torch.bfloat16)
+    for make in (gpugrad.tensor, gpugrad.as_tensor):
+        with pytest.raises(TypeError, match=r"bfloat16.*t\.float\(\)"):
+            make(source)
+    assert gpugrad.tensor(source.float().numpy()).tolist() == [1.0, 1.0]
+
+
+def test_bfloat16_stand_in_refused_without_torch():
+    class BFloat16Array:                        # what interop.is_bfloat16 reads: the dtype
+        dtype = "ml_dtypes.bfloat16"
+    with pytest.raises(TypeError, match="no bfloat16 tensors"):
+        gpugrad.tensor(BFloat16Array())

@@ -17,6 +17,9 @@ import gpugrad
 from gpugrad import optim
 from gpugrad.optim import lr_scheduler as gg_sched
 
+# (these schedules are stepped without an optimizer step, on purpose)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)`")
+
 
 def _sgd(lrs=(1.0,), momentum=0.0):
     groups = [{"params": [gpugrad.zeros(1, requires_grad=True)], "lr": lr} for lr in lrs]

@@ -9,6 +9,9 @@ import pytest
 import gpugrad
 from gpugrad import optim
 
+# (these schedules are stepped without an optimizer step, on purpose)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)`")
+
 TARGET = np.array([0.5, -1.0, 2.0])
 
 

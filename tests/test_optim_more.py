@@ -17,6 +17,9 @@ import gpugrad
 from optim_more_cases import (CASE_IDS, CASES, CLASSES, DEFAULT_LR, loss_of,
                               make_optimizer, make_params, train, value)
 
+# (these schedules are stepped without an optimizer step, on purpose)
+pytestmark = pytest.mark.filterwarnings("ignore:Detected call of `lr_scheduler.step\\(\\)`")
+
 try:
     import torch
 except ImportError:             # the torch checks skip; the hand-derived ones still run

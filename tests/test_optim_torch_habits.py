@@ -207,7 +207,9 @@ def test_state_is_keyed_by_the_parameters():
     assert opt.state[id(a)] is opt.state[a] and id(b) in opt.state and id(c) not in opt.state
     assert opt.state.get(id(c)) is None and opt.state.get(c, 5) == 5
     with pytest.raises(KeyError):
-        opt.state[c]
+        opt.state[id(c)]                    # an id that is no key: no entry to make
+    assert opt.state[c] == {} and c in opt.state    # a tensor: defaultdict(dict), as torch
+    del opt.state[c]
     with pytest.raises(TypeError, match=r"keyed by the parameter tensors.*opt.state\[p\]"):
         opt.state[id(c)] = {}
     with pytest.raises(TypeError, match="keyed by the parameter tensors"):

@@ -124,8 +124,8 @@ def test_embedding_from_pretrained_shares_and_freezes():
     e = nn.Embedding.from_pretrained(table)
     assert not e.weight.requires_grad and e(gpugrad.tensor([1])).tolist() == [[3.0, 4.0]]
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        nn.Embedding(3, 2, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="sparse"):
+        nn.Embedding(3, 2, sparse=True)
 
 
 def test_bce_gradient_is_pytorchs_and_finite():

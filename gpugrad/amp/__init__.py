@@ -1,6 +1,7 @@
 """Mixed precision, as PyTorch's ``torch.autocast`` and ``torch.amp.GradScaler``.
 
-``autocast("float16")`` runs the matrix products (``matmul``/``@``, ``linear``,
+``autocast("cuda", dtype=gpugrad.float16)`` (PyTorch's signature; gpugrad's older
+``autocast("float16")`` too) runs the matrix products (``matmul``/``@``, ``linear``,
 ``linear_relu``, so ``nn.Linear`` and ``nn.MLP``) in float16 and the losses
 (``cross_entropy``, ``mse_loss``) in float32, casting their inputs differentiably: the
 parameters stay float32 ("master weights") and get float32 gradients. Everything else runs
@@ -11,6 +12,9 @@ only tensors (not NumPy arrays or numbers).
 so that small float16 gradients do not flush to zero, divide the float32 gradients by it
 before the step, skip the step when any gradient is inf or NaN and halve the scale, and
 double the scale after ``growth_interval`` steps in a row without one.
+
+``custom_fwd`` / ``custom_bwd`` (``custom_function.py``) give a custom ``Function`` the
+autocast behaviour of PyTorch's ``torch.amp.custom_fwd`` / ``custom_bwd``.
 
 Call ``backward()`` outside the autocast block (as PyTorch advises): the reverse rules of
 float16 ops run in float16 anyway.
@@ -43,7 +47,8 @@ Example (one step; the loss is (x @ w - 2)^2 = 1, its gradient 2 * (3 - 2) * x^T
 
 from .autocast import (autocast, cast_inputs, cast_inputs_float32, get_autocast_dtype,
                        is_autocast_enabled)
+from .custom_function import custom_bwd, custom_fwd
 from .grad_scaler import GradScaler
 
 __all__ = ["autocast", "is_autocast_enabled", "get_autocast_dtype", "cast_inputs",
-           "cast_inputs_float32", "GradScaler"]
+           "cast_inputs_float32", "GradScaler", "custom_fwd", "custom_bwd"]

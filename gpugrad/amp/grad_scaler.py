@@ -15,6 +15,7 @@ Example (the class docstring shows a skipped step)::
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from ..tensor import Tensor
 __all__ = ["GradScaler"]
 
 _READY, _UNSCALED, _STEPPED = "ready", "unscaled", "stepped"
+_DEFAULT_SCALE = 2.0**16
 
 
 class GradScaler:
@@ -41,6 +43,11 @@ class GradScaler:
 
     ``enabled=False`` makes every method a no-op (``step`` is ``optimizer.step()``).
     Parameters must be float32 (master weights): float16 gradients raise, as in PyTorch.
+
+    ``device`` ("cpu" or "cuda", PyTorch's first argument): the scaler works on the
+    gradients' own devices whatever it says; left out, the scaler is on everywhere. Given as
+    "cuda" where no GPU is usable, the scaler warns and disables itself, as PyTorch's. A
+    number first is read as ``init_scale`` (gpugrad's older order).
 
     Example::
 
@@ -61,9 +68,24 @@ class GradScaler:
         (tensor([0.7], device='cpu', dtype=float32, requires_grad=True), 8.0)
     """
 
-    def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0,
-                 backoff_factor: float = 0.5, growth_interval: int = 2000,
-                 enabled: bool = True):
+    def __init__(self, device: str | None = None, init_scale: float = _DEFAULT_SCALE,
+                 growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True):
+        if device is not None and not isinstance(device, str):
+            if init_scale is not _DEFAULT_SCALE:
+                raise TypeError(f"GradScaler: the first argument is the device ('cpu' or "
+                                f"'cuda'), as PyTorch's, got {device!r}; pass init_scale "
+                                f"and the rest by keyword")
+            device, init_scale = None, device       # gpugrad's older GradScaler(init_scale)
+        if device is not None and device.split(":")[0] not in ("cpu", "cuda"):
+            raise ValueError(f"GradScaler: device must be 'cpu' or 'cuda', got {device!r}")
+        self._device = "cuda" if device is None else device.split(":")[0]
+        if enabled and device is not None and self._device == "cuda" \
+                and not backend.is_cuda_usable():
+            warnings.warn("GradScaler('cuda') is enabled, but CUDA is not usable here; "
+                          "disabling it (as PyTorch does). Use GradScaler('cpu') to scale "
+                          "on the CPU", UserWarning, stacklevel=2)
+            enabled = False
         if not (init_scale > 0 and math.isfinite(init_scale)):
             raise ValueError(f"GradScaler: init_scale must be a positive finite number, got "
                              f"{init_scale}")
@@ -102,6 +124,18 @@ class GradScaler:
 
     def get_growth_interval(self) -> int:
         return self._growth_interval
+
+    def set_growth_factor(self, new_factor: float) -> None:
+        """Use ``new_factor`` as the growth factor from now on (as PyTorch's)."""
+        self._growth_factor = float(new_factor)
+
+    def set_backoff_factor(self, new_factor: float) -> None:
+        """Use ``new_factor`` as the backoff factor from now on (as PyTorch's)."""
+        self._backoff_factor = float(new_factor)
+
+    def set_growth_interval(self, new_interval: int) -> None:
+        """Use ``new_interval`` as the growth interval from now on (as PyTorch's)."""
+        self._growth_interval = int(new_interval)
 
     def scale(self, outputs):
         """``outputs`` (a tensor, or a list/tuple of them) times the scale."""

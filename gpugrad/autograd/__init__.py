@@ -9,18 +9,19 @@ Example::
     (tensor(6., device='cpu', dtype=float32),)
 """
 
-from . import forward_ad
+from . import forward_ad, functional, graph
 from .engine import AnomalyError, backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node
 from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,
-                   is_grad_enabled, is_inference_mode_enabled, no_grad, set_grad_enabled)
+                   is_grad_enabled, is_inference_mode_enabled, no_grad, set_detect_anomaly,
+                   set_grad_enabled)
 
 __all__ = [
-    "forward_ad", "AnomalyError", "backward", "grad", "Function", "FunctionCtx",
-    "once_differentiable",
+    "forward_ad", "functional", "graph", "AnomalyError", "backward", "grad", "Function",
+    "FunctionCtx", "once_differentiable",
     "GradcheckError", "gradcheck", "gradgradcheck", "AccumulateGrad", "Node",
     "detect_anomaly", "enable_grad", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
-    "is_inference_mode_enabled", "no_grad", "set_grad_enabled",
+    "is_inference_mode_enabled", "no_grad", "set_detect_anomaly", "set_grad_enabled",
 ]

@@ -44,7 +44,7 @@ def batched_grad(grad, outputs: tuple, inputs: tuple, grad_outputs, retain_graph
     try:
         rows = [BatchedTensor._make(g, level) for g in grad_outputs]
         grads = grad(outputs, inputs, rows, retain_graph, create_graph,
-                     allow_unused or materialize_grads)
+                     allow_unused=allow_unused or materialize_grads)
     finally:
         pop_level(level)
     result = []

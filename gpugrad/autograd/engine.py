@@ -20,62 +20,11 @@ import weakref
 from .graph import ACCUMULATED, Node, _tensor_type, gradient_edge, store_grad_copy, without_graph
 from .mode import _state as _mode_state, set_grad_enabled
 from .hooks import run_pre_hooks
+from .grad_args import as_sequence, check_inputs, describe, root_gradients
 from .rule_results import AnomalyError, _check_result
 from .walk import count_dependencies, nodes_leading_to, restrict_dependencies
 
 __all__ = ["backward", "grad", "AnomalyError"]
-
-
-def _describe(t) -> str:
-    return f"tensor of shape {tuple(t.shape)} and dtype {t.dtype}"
-
-
-def _as_sequence(value, name: str) -> tuple:
-    Tensor = _tensor_type()
-    if isinstance(value, Tensor):
-        return (value,)
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    raise TypeError(f"{name} must be a Tensor or a sequence of Tensors, got {type(value).__name__}")
-
-
-def _root_gradients(tensors, gradients, caller: str) -> list:
-    """The cotangent to start from for each root: the given one, or ones for one-element roots."""
-    Tensor = _tensor_type()
-    if gradients is None:
-        gradients = (None,) * len(tensors)
-    else:
-        gradients = tuple(gradients) if isinstance(gradients, (tuple, list)) else (gradients,)
-        if len(gradients) != len(tensors):
-            raise ValueError(f"{caller}: got {len(gradients)} gradients for {len(tensors)} "
-                             f"tensors; pass one gradient per tensor")
-    result = []
-    for i, (t, g) in enumerate(zip(tensors, gradients)):
-        if not t._requires_grad:
-            raise RuntimeError(
-                f"{caller}: tensor {i} ({_describe(t)}) does not require grad and has no "
-                f"grad_fn: it was not computed from a tensor with requires_grad=True, or it was "
-                f"computed under no_grad(). Create the inputs with requires_grad=True.")
-        if g is None:
-            if t.numel() != 1:
-                raise RuntimeError(
-                    f"{caller}: grad can be implicitly created only for one-element outputs, "
-                    f"but this output has shape {tuple(t.shape)}. Pass the cotangent "
-                    f"explicitly, e.g. y.backward(gpugrad.ones_like(y)), or reduce first "
-                    f"(y.sum().backward()).")
-            g = t._ones_like_for_grad()
-        else:
-            if not isinstance(g, Tensor):
-                from ..creation import tensor as make_tensor
-                g = make_tensor(g, dtype=t.dtype, device=t.device)
-            if tuple(g.shape) != tuple(t.shape):
-                raise ValueError(
-                    f"{caller}: gradient {i} has shape {tuple(g.shape)} but its tensor has "
-                    f"shape {tuple(t.shape)}; they must match")
-            if g.dtype != t.dtype:
-                g = g.astype(t.dtype)
-        result.append(g)
-    return result
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -94,9 +43,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         >>> w.grad                                # d(sum w**2)/dw = 2w
         tensor([2., 4.], device='cpu', dtype=float32)
     """
-    tensors = _as_sequence(tensors, "tensors")
+    tensors = as_sequence(tensors, "tensors")
     retain_graph = create_graph if retain_graph is None else retain_graph
-    roots = _root_gradients(tensors, grad_tensors, "backward")
+    roots = root_gradients(tensors, grad_tensors, "backward")
     for t in (*tensors, *roots):
         if t._batched:                      # .grad holds one value
             from .batched import backward_in_vmap_error
@@ -105,8 +54,11 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     if inputs is None:
         _run(edges, roots, retain_graph, create_graph, targets=None)
         return
-    inputs = _as_sequence(inputs, "inputs")
-    _check_inputs(inputs, "backward")
+    inputs = as_sequence(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty: pass the "
+                           "tensors to accumulate into, or leave inputs out for all leaves")
+    check_inputs(inputs, "backward")
     captured = _run(edges, roots, retain_graph, create_graph,
                     targets=[gradient_edge(t) for t in inputs])
     for t, g in zip(inputs, captured):
@@ -115,7 +67,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, is_grads_batched=False, *, materialize_grads=False):
+         only_inputs=True, allow_unused=None, is_grads_batched=False, *,
+         materialize_grads=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
     Returns a tuple with one gradient per input (``None`` for unused inputs when
@@ -125,7 +78,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     is a batch (shape (B, *output.shape)): one vjp per row, in one ``vmap``ped pass; each
     gradient then has shape (B, *input.shape), row b the gradient for cotangent row b (an
     unused input's materialized zeros have the input's shape, as PyTorch's): see
-    ``batched_grad.py``.
+    ``batched_grad.py``. ``outputs`` and ``inputs`` may be any iterables of tensors (e.g.
+    ``model.parameters()``); ``only_inputs`` is accepted and ignored, as in PyTorch.
 
     Example::
 
@@ -139,42 +93,39 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         raise ValueError("autograd.grad: materialize_grads=True gives zeros for unused "
                          "inputs, which allow_unused=False refuses; leave allow_unused out")
     allow_unused = materialize_grads if allow_unused is None else allow_unused
-    outputs = _as_sequence(outputs, "outputs")
-    inputs = _as_sequence(inputs, "inputs")
+    outputs = as_sequence(outputs, "outputs")
+    inputs = as_sequence(inputs, "inputs")
+    if not inputs:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty: pass the tensors "
+                           "to differentiate with respect to")
     if is_grads_batched:
         from .batched_grad import batched_grad      # (it calls this function)
         return batched_grad(grad, outputs, inputs, grad_outputs, retain_graph, create_graph,
                             allow_unused, materialize_grads)
     retain_graph = create_graph if retain_graph is None else retain_graph
-    _check_inputs(inputs, "autograd.grad")
-    roots = _root_gradients(outputs, grad_outputs, "autograd.grad")
+    check_inputs(inputs, "autograd.grad")
+    roots = root_gradients(outputs, grad_outputs, "autograd.grad")
     edges = [gradient_edge(t) for t in outputs]
     captured = _run(edges, roots, retain_graph, create_graph,
                     targets=[gradient_edge(t) for t in inputs])
     result = []
     for i, (t, g) in enumerate(zip(inputs, captured)):
+        if g is _UNREACHED:
+            g = None
+            how = "was not used to compute the outputs (no path from the outputs reaches it)"
+        else:
+            how = ("was reached from the outputs, but every rule on the way returned no "
+                   "(None, i.e. zero) gradient for it")
         if g is None and not allow_unused:
             raise RuntimeError(
-                f"autograd.grad: input {i} ({_describe(t)}) was not used to compute the "
-                f"outputs (no path from the outputs reaches it). Pass allow_unused=True to "
-                f"get None for it.")
+                f"autograd.grad: input {i} ({describe(t)}) {how}. Pass allow_unused=True to "
+                f"get None for it (materialize_grads=True: zeros).")
         if g is not None and not create_graph:
             g = without_graph(g)
         elif g is None and materialize_grads:
             g = _tensor_type()._wrap(t._xp().zeros_like(t._array))
         result.append(g)
     return tuple(result)
-
-
-def _check_inputs(inputs, caller: str):
-    Tensor = _tensor_type()
-    for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"{caller}: input {i} is a {type(t).__name__}, not a Tensor")
-        if not t.requires_grad:
-            raise RuntimeError(
-                f"{caller}: input {i} ({_describe(t)}) does not require grad; create it with "
-                f"requires_grad=True or call .requires_grad_() on it first")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,6 +178,7 @@ class _NoHandouts:
 
 
 _NO_WEAKREF = object()      # an array type without weak references: its id is trusted
+_UNREACHED = object()       # grad(): what a target no path from the outputs reaches captures
 
 
 def _weak(array):
@@ -262,7 +214,8 @@ class _Pass:
         if targets is not None:
             needed = nodes_leading_to(self.deps, roots, {edge[0] for edge in targets})
             self.deps = restrict_dependencies(self.deps, needed)
-            self.captured = {edge: None for edge in targets}
+            self.captured = {edge: None if edge[0] in needed else _UNREACHED
+                             for edge in targets}
         self.buffers, self.keep_graph, self.held = {}, keep_graph, None
         self.handouts = _Handouts() if targets is None else _NoHandouts()
         # rules that can (Op.vjp_accumulate) work in place only in a plain backward()
@@ -307,7 +260,8 @@ class _Pass:
                 self.captured is None
                 or any(e is not None and e[0] in self.deps for e in node.next_edges)):
             if self.in_place and node.__class__ is Node and \
-                    getattr(node.op, "vjp_accumulate", None) is not None:
+                    getattr(node.op, "vjp_accumulate", None) is not None and \
+                    "apply" not in node.__dict__:         # (no register_hook hooks on it)
                 in_grads = self._apply_accumulate(node, grads)
             else:
                 in_grads = _check_result(node, node.apply(grads), self.Tensor)

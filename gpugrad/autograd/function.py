@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from .. import backend
 from .dual_levels import active_levels, disabled as forward_ad_disabled, live_tangents
-from .function_styles import run_forward
+from .function_styles import bind_arguments, run_forward
 from .graph import Node, SavedTensor, freed_graph_error, gradient_edge
 from .saved_hooks import is_checkpoint_recomputing
 from .mode import _state, no_grad
@@ -185,6 +185,7 @@ class Function:
     """
 
     jvp = None
+    setup_context = None        # @staticmethod setup_context(ctx, inputs, output): see above
     vmap = None                 # batching rule: @staticmethod vmap(info, in_dims, *args)
     generate_vmap_rule = False  # True: forward and backward use gpugrad ops only, so vmap
                                 # runs them on batched tensors as they are
@@ -201,6 +202,8 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` without recording its inner ops, and record one node for it."""
         from ..tensor import Tensor
+        if kwargs or cls.setup_context is not None:   # keywords are inputs too, as torch's
+            args, kwargs = bind_arguments(cls, args, kwargs)
         if (_record or _bind_record()).views_may_be_stale:     # (views taken before their
             from ..ops import view_replay                       # base took a graph in place)
             for a in args:
@@ -213,7 +216,7 @@ class Function:
                 f"{cls.__name__} is used in forward mode (a dual tensor, func.jvp, jacfwd or "
                 f"hessian reached it) but has no forward rule: add "
                 f"`@staticmethod def jvp(ctx, *tangents)` returning the output tangent.")
-        ctx = FunctionCtx(cls, needs)
+        ctx = (cls.__dict__.get("_ctx_type") or _ctx_type(cls))(cls, needs)
         if _state.vmap_levels and any(isinstance(a, Tensor) and a._batched for a in args):
             from .function_vmap import batched_outputs      # (records on the batch itself)
             outputs, single = batched_outputs(cls, ctx, args, kwargs, Function)
@@ -237,6 +240,14 @@ class Function:
         if levels:
             _forward_tangents(cls, ctx, args, outputs, levels)
         return outputs[0] if single else outputs
+
+
+def _ctx_type(cls) -> type:
+    """The node class of Function ``cls``'s applications: a FunctionCtx named
+    ``<cls>Backward``, as PyTorch's ``type(y.grad_fn).__name__`` (made once per class)."""
+    made = type(f"{cls.__name__}Backward", (FunctionCtx,), {"__module__": cls.__module__})
+    cls._ctx_type = made
+    return made
 
 
 def _check_dirty(cls, ctx, args, outputs) -> None:

@@ -103,14 +103,75 @@ def _analytic_jacobians(fn, inputs, wrt) -> dict:
     return result
 
 
+def _forward_jacobians(fn, inputs, wrt) -> dict:
+    """{input index: array (n_in, n_out_total)} from one forward-mode pass (a dual level
+    with a one-hot tangent) per input element: ``check_forward_ad``."""
+    from . import forward_ad
+    result = {}
+    for i in wrt:
+        x = inputs[i]
+        columns = []
+        for j in range(x.size):
+            seed = x._xp().zeros(x.size, dtype=x.dtype)
+            seed[j] = 1
+            with forward_ad.dual_level():
+                args = list(inputs)
+                args[i] = forward_ad.make_dual(x, _tensor_type()._wrap(seed.reshape(x.shape)))
+                outputs = _as_tuple(fn(*args))
+                row = []
+                for k in _differentiable_outputs(outputs):
+                    tangent = forward_ad.unpack_dual(outputs[k]).tangent
+                    row.append(np.zeros(outputs[k].size) if tangent is None else
+                               tangent.numpy().astype(np.float64).ravel())
+            columns.append(np.concatenate(row or [np.zeros(0)]))
+        result[i] = np.array(columns).reshape(x.size, -1)
+    return result
+
+
+def _compare(kind, i, x, a, n, atol, rtol, eps):
+    """None when ``a`` (analytic) and ``n`` (numeric) agree, else the message."""
+    if a.shape != n.shape:
+        return (f"gradcheck: Jacobian shapes differ for input {i}: {kind} {a.shape}, "
+                f"numeric {n.shape}")
+    excess = np.abs(a - n) - (atol + rtol * np.abs(n))
+    if not excess.size or (excess.max() <= 0 and np.isfinite(a).all()):
+        return None
+    bad = np.where(np.isfinite(excess), excess, np.inf)
+    row, col = np.unravel_index(int(np.argmax(bad)), a.shape)
+    where = np.unravel_index(row, x.shape) if x.ndim else ()
+    return (f"gradcheck: Jacobian mismatch ({kind}) for input {i} (shape {tuple(x.shape)}) "
+            f"at input element {tuple(int(w) for w in where)}, output element {col} "
+            f"(outputs flattened and concatenated): {kind} {float(a[row, col])!r}, "
+            f"numeric {float(n[row, col])!r}, difference "
+            f"{abs(a[row, col] - n[row, col]):.3g}, allowed "
+            f"{atol + rtol * abs(n[row, col]):.3g} (atol={atol}, rtol={rtol}, eps={eps})")
+
+
 def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True) -> bool:
+              raise_exception: bool = True, *, nondet_tol=None, check_forward_ad: bool = False,
+              check_backward_ad: bool = True, fast_mode: bool = False,
+              check_undefined_grad: bool = True, check_grad_dtypes: bool = False,
+              check_batched_grad: bool = False, check_batched_forward_grad: bool = False,
+              masked=None) -> bool:
     """Check reverse-mode gradients of ``fn`` at ``inputs`` against central differences.
 
     ``inputs``: a tensor or tuple; those with ``requires_grad=True`` are checked and must be
     float64. Passes when ``|analytic - numeric| <= atol + rtol * |numeric|`` everywhere.
     Returns True, or raises ``GradcheckError`` naming the input, the worst element, and
     both values (returns False instead when ``raise_exception=False``).
+
+    PyTorch's keywords: ``check_forward_ad=True`` checks forward mode (jvp) too and
+    ``check_backward_ad=False`` skips reverse mode; ``nondet_tol`` (when given) runs the
+    reverse pass twice and requires the two to agree within it; ``fast_mode`` runs the full
+    check; ``check_undefined_grad``, ``check_grad_dtypes``, ``check_batched_grad``,
+    ``check_batched_forward_grad`` and ``masked`` are accepted and do nothing.
+
+    Example::
+
+        >>> from gpugrad.autograd import gradcheck
+        >>> x = gpugrad.randn(3, dtype="float64", requires_grad=True)
+        >>> gradcheck(lambda x: x.sin(), (x,), check_forward_ad=True, fast_mode=True)
+        True
     """
     Tensor = _tensor_type()
     inputs = _as_tuple(inputs)
@@ -121,36 +182,46 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     for i in wrt:
         if inputs[i].dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} is {inputs[i].dtype}; finite differences "
-                            f"need float64 inputs (x.astype('float64').requires_grad_())")
+                            f"need float64 inputs (x.double().requires_grad_(), or "
+                            f"x.to(gpugrad.float64))")
     numeric = _numeric_jacobians(fn, inputs, wrt, eps)
-    analytic = _analytic_jacobians(fn, inputs, wrt)
-    for i in wrt:
-        a, n = analytic[i], numeric[i]
-        if a.shape != n.shape:
-            raise GradcheckError(f"gradcheck: Jacobian shapes differ for input {i}: analytic "
-                                 f"{a.shape}, numeric {n.shape}")
-        excess = np.abs(a - n) - (atol + rtol * np.abs(n))
-        if excess.size and (excess.max() > 0 or not np.isfinite(a).all()):
-            bad = np.where(np.isfinite(excess), excess, np.inf)
-            row, col = np.unravel_index(int(np.argmax(bad)), a.shape)
-            where = np.unravel_index(row, inputs[i].shape) if inputs[i].ndim else ()
-            message = (
-                f"gradcheck: Jacobian mismatch for input {i} (shape {tuple(inputs[i].shape)}) "
-                f"at input element {tuple(int(w) for w in where)}, output element {col} "
-                f"(outputs flattened and concatenated): analytic {float(a[row, col])!r}, "
-                f"numeric {float(n[row, col])!r}, difference "
-                f"{abs(a[row, col] - n[row, col]):.3g}, allowed "
-                f"{atol + rtol * abs(n[row, col]):.3g} (atol={atol}, rtol={rtol}, eps={eps})")
-            if raise_exception:
-                raise GradcheckError(message)
-            return False
+    checks = []
+    if check_backward_ad:
+        analytic = _analytic_jacobians(fn, inputs, wrt)
+        checks.append(("analytic", analytic))
+        if nondet_tol is not None:
+            again = _analytic_jacobians(fn, inputs, wrt)
+            for i in wrt:
+                if np.abs(again[i] - analytic[i]).max(initial=0.0) > nondet_tol:
+                    message = (f"gradcheck: Backward is not reentrant for input {i}: two "
+                               f"reverse passes differ by more than nondet_tol={nondet_tol}")
+                    if raise_exception:
+                        raise GradcheckError(message)
+                    return False
+    if check_forward_ad:
+        checks.append(("forward-mode", _forward_jacobians(fn, inputs, wrt)))
+    for kind, jacobians in checks:
+        for i in wrt:
+            message = _compare(kind, i, inputs[i], jacobians[i], numeric[i], atol, rtol, eps)
+            if message is not None:
+                if raise_exception:
+                    raise GradcheckError(message)
+                return False
     return True
 
 
 def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0, *,
+                  nondet_tol=None, fast_mode: bool = False,
+                  gen_non_contig_grad_outputs: bool = False, check_undefined_grad: bool = True,
+                  check_grad_dtypes: bool = False, check_batched_grad: bool = False,
+                  check_fwd_over_rev: bool = False, check_rev_over_rev: bool = True,
+                  masked=None) -> bool:
     """Check second derivatives: gradcheck of ``x, v -> vjp(fn, x)(v)`` built with
     ``create_graph=True``. ``grad_outputs`` defaults to seeded random float64 cotangents.
+    PyTorch's keywords are accepted: ``check_fwd_over_rev`` checks forward mode over the
+    reverse pass too, ``check_rev_over_rev=False`` skips reverse over reverse,
+    ``nondet_tol`` as gradcheck's; the others do nothing.
 
     Example::
 
@@ -184,4 +255,6 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(first_derivative, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-                     raise_exception=raise_exception)
+                     raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_forward_ad=check_fwd_over_rev,
+                     check_backward_ad=check_rev_over_rev)

@@ -20,12 +20,14 @@ import weakref
 from .mode import _state as _mode_state
 from .capture_mode import _state as _capturing, note_grads
 from .compile_mode import _state as _compiling, effect
-from .saved_hooks import saved_tensors_hooks     # (torch.autograd.graph's name)
+from .node_hooks import add_node_hook
+from .saved_hooks import (disable_saved_tensors_hooks, save_on_cpu,  # noqa: F401
+                          saved_tensors_hooks)   # (torch.autograd.graph's names)
 from .saved_tensor import SavedTensor, _tensor_type
 
 __all__ = ["Node", "AccumulateGrad", "grad_accumulator", "gradient_edge", "SavedTensor",
            "freed_graph_error", "stale_view_error", "saved_tensors_hooks", "without_graph",
-           "store_grad"]
+           "store_grad", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -169,6 +171,51 @@ class Node:
             self._pre_hooks = {}
         self._pre_hooks.setdefault(output_nr, []).append(hook)
 
+    def register_prehook(self, hook):
+        """Call ``hook(grad_outputs)`` (a tuple, one gradient or None per output) before this
+        node runs; a tuple it returns replaces them (as PyTorch's). Returns a handle with
+        ``remove()``, usable as a context manager.
+
+        Example::
+
+            >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * 3
+            >>> h = y.grad_fn.register_prehook(lambda go: (go[0] * 2,))
+            >>> y.sum().backward(); x.grad          # 3 * 2
+            tensor([6., 6.], device='cpu', dtype=float32)
+        """
+        return add_node_hook(self, "_node_prehooks", hook)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node ran (``grad_inputs``:
+        what it returned, one per input; ``grad_outputs``: what it received); a tuple it
+        returns replaces ``grad_inputs`` (as PyTorch's). Returns a removable handle.
+
+        Example::
+
+            >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+            >>> y = x * 3
+            >>> seen = []
+            >>> h = y.grad_fn.register_hook(lambda gi, go: seen.append((gi[0], go[0])))
+            >>> y.sum().backward(); seen[0][0].tolist(), seen[0][1].tolist()
+            ([3.0, 3.0], [1.0, 1.0])
+        """
+        return add_node_hook(self, "_node_posthooks", hook)
+
+    @property
+    def metadata(self) -> dict:
+        """A dict of the user's own, kept with this node (as PyTorch's)."""
+        found = self.__dict__.get("_metadata")
+        if found is None:
+            found = self.__dict__["_metadata"] = {}
+        return found
+
+    def __call__(self, *grad_outputs):
+        """Run this node's rule on ``grad_outputs`` (one per output): its input gradients,
+        a tuple (one tensor when the node has one input), as PyTorch's ``grad_fn(g)``."""
+        result = tuple(self.apply(list(grad_outputs)))
+        return result[0] if len(result) == 1 else result
+
     def apply(self, grads: list) -> tuple:
         """Input cotangents from output cotangents (one per output; this op has one)."""
         result = self.op.vjp(self, grads[0])
@@ -181,7 +228,7 @@ class Node:
         return result if isinstance(result, tuple) else (result,)
 
 
-class AccumulateGrad:
+class AccumulateGrad(Node):
     """The end of every path into a leaf: a node with no inputs whose ``apply`` adds the
     gradient into ``variable.grad`` (as PyTorch's); the leaf's hooks are its pre-hooks.
 

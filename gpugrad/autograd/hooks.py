@@ -1,6 +1,7 @@
 """Tensor hooks in the reverse pass: each hook of a tensor runs when its gradient arrives and
 may return a replacement, which must be a Tensor of the gradient's shape, dtype and device
-(as PyTorch checks) or None (keep it); then retained gradients are stored.
+(as PyTorch checks) or None (keep it); then retained gradients are stored. (A node's own
+hooks, ``grad_fn.register_prehook`` / ``register_hook``, are node_hooks.py's.)
 
 Example::
 

@@ -22,7 +22,7 @@ import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled",
-           "detect_anomaly", "is_anomaly_enabled"]
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 class _State(threading.local):
@@ -33,6 +33,9 @@ class _State(threading.local):
 
 
 _state = _State()
+_inference_open = [0]       # inference_mode(True) blocks open in all threads: while 0, new
+_inference_lock = threading.Lock()      # tensors skip the thread's check (tensor.py, _wrap)
+_inference_made = [0]       # 1 once an inference tensor was made: saving one is checked since
 
 
 def is_grad_enabled() -> bool:
@@ -170,18 +173,21 @@ class enable_grad(no_grad):
 
 
 class inference_mode(_BareDecorator):
-    """PyTorch's ``inference_mode``: record nothing inside, as ``no_grad`` (gpugrad has no
-    extra per-tensor bookkeeping to skip, so the two cost the same). As in PyTorch,
-    ``inference_mode(False)`` records again, also inside ``no_grad``. Context manager or
-    decorator (``@inference_mode()`` or bare).
+    """PyTorch's ``inference_mode``: record nothing inside, as ``no_grad``, and the tensors
+    made inside are inference tensors (``t.is_inference()``), as PyTorch's: outside the
+    mode they cannot be saved for backward by a recorded op, get ``requires_grad_(True)``,
+    or be written in place (clone one to get a normal tensor). As in PyTorch,
+    ``inference_mode(False)`` records again, also inside ``no_grad``. (Unlike PyTorch's,
+    ``enable_grad()`` inside records again too, and makes normal tensors.) Context manager
+    or decorator (``@inference_mode()`` or bare).
 
     Example::
 
         >>> w = gpugrad.ones(2, requires_grad=True)
         >>> with gpugrad.inference_mode():
         ...     y = w * 2
-        >>> y.requires_grad, gpugrad.is_inference_mode_enabled()
-        (False, False)
+        >>> y.requires_grad, y.is_inference(), gpugrad.is_inference_mode_enabled()
+        (False, True, False)
     """
 
     def __init__(self, mode: bool = True):
@@ -191,10 +197,16 @@ class inference_mode(_BareDecorator):
         on = self._args[0]
         self._previous = (_state.grad_enabled, _state.inference)
         _state.grad_enabled, _state.inference = not on, on
+        if on:
+            with _inference_lock:
+                _inference_open[0] += 1
         return self
 
     def __exit__(self, *exc):
         _state.grad_enabled, _state.inference = self._previous
+        if self._args[0]:
+            with _inference_lock:
+                _inference_open[0] -= 1
         return False
 
 
@@ -224,6 +236,39 @@ class detect_anomaly(_ModeContext):
     def __enter__(self):
         self._previous = _state.anomaly_enabled
         _state.anomaly_enabled = self._check
+        return self
+
+    def __exit__(self, *exc):
+        _state.anomaly_enabled = self._previous
+        return False
+
+
+class set_detect_anomaly(_ModeContext):
+    """Turn anomaly detection (see ``detect_anomaly``) on or off: as a plain call, from
+    there on, or as a context manager or decorator, as PyTorch's. ``check_nan=False``
+    turns the NaN checks off, which is all gpugrad's anomaly mode does.
+
+    Example::
+
+        >>> _ = gpugrad.autograd.set_detect_anomaly(True)      # a plain call: on from here
+        >>> gpugrad.autograd.is_anomaly_enabled()
+        True
+        >>> with gpugrad.autograd.set_detect_anomaly(False):
+        ...     gpugrad.autograd.is_anomaly_enabled()
+        False
+        >>> _ = gpugrad.autograd.set_detect_anomaly(False)
+    """
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._args = (mode, check_nan)
+        self._previous = _state.anomaly_enabled
+        _state.anomaly_enabled = bool(mode) and bool(check_nan)     # at once, as PyTorch's
+
+    def __call__(self, fn):
+        _state.anomaly_enabled = self._previous     # a decorator: only its calls change it
+        return super().__call__(fn)
+
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from .. import backend
 from .graph import ACCUMULATED
 from .mode import _state as _mode_state
+from ..tensor_grad import GradShapeError
 
-__all__ = ["AnomalyError"]
+__all__ = ["AnomalyError", "GradShapeError"]
 
 
 class AnomalyError(RuntimeError):
@@ -27,6 +28,22 @@ class AnomalyError(RuntimeError):
         or Inf in its gradient for input 0 (shape (2,), dtype float32). The op was created here
         in the forward pass: ...
     """
+
+
+def _sum_to(g, shape: tuple):
+    """``g`` summed down to ``shape``, which broadcasts to ``g.shape`` (PyTorch's
+    ``sum_to``); None when it does not."""
+    extra = len(g.shape) - len(shape)
+    if extra < 0:
+        return None
+    axes = list(range(extra))
+    for i, (n, m) in enumerate(zip(shape, g.shape[extra:])):
+        if n == 1 and m != 1:
+            axes.append(extra + i)
+        elif n != m:
+            return None
+    g = g.sum(axis=tuple(axes), keepdims=True) if axes else g
+    return g.reshape(shape) if tuple(g.shape) != tuple(shape) else g
 
 
 def _check_result(node, grads: tuple, Tensor) -> list:
@@ -52,11 +69,16 @@ def _check_result(node, grads: tuple, Tensor) -> list:
             raise TypeError(f"{node.name()} returned a {type(g).__name__} as gradient {i}; "
                             f"backward rules must return Tensors or None")
         array = g if g._batched else g._array
+        if array.shape != node.shapes[i] and node.user_rule:
+            reduced = _sum_to(g, tuple(node.shapes[i]))     # broadcast: summed, as torch's
+            if reduced is not None:
+                g = checked[i] = reduced
+                array = g if g._batched else g._array
         if array.shape != node.shapes[i]:
-            raise RuntimeError(
+            raise GradShapeError(
                 f"{node.name()} returned a gradient of shape {tuple(g.shape)} for input {i}, "
                 f"which has shape {tuple(node.shapes[i])}; a gradient must have the shape of "
-                f"its input")
+                f"its input (or, from a Function's backward, a shape it broadcasts to)")
         dtype = node.dtypes[i]
         if array.dtype != dtype and dtype.kind == "f":
             checked[i] = g.astype(dtype)

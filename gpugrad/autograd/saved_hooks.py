@@ -22,13 +22,14 @@ import contextlib
 import threading
 
 __all__ = ["saved_tensors_hooks", "no_saved_tensors_hooks", "is_checkpoint_recomputing",
-           "checkpoint_recomputing"]
+           "checkpoint_recomputing", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 
 class _HookState(threading.local):
     def __init__(self):
         self.stack = []         # (pack, unpack) pairs, innermost last
         self.recomputing = False  # recomputing for a checkpoint: save values, build no graph
+        self.disabled = None    # disable_saved_tensors_hooks' message, while it is active
 
 
 _hooks = _HookState()
@@ -52,13 +53,12 @@ def checkpoint_recomputing():
         _hooks.recomputing = previous
 
 
-@contextlib.contextmanager
-def saved_tensors_hooks(pack_hook, unpack_hook):
+class saved_tensors_hooks:
     """Inside, every value an op saves for backward goes through ``pack_hook(tensor)`` and
     what it returns is kept instead; ``unpack_hook(packed)`` gives the tensor back when a
     backward rule needs it. If the packed object has a ``release()`` method, it is called
-    when the graph frees its saved values. (As PyTorch's torch.autograd.graph hooks; this is
-    what gradient checkpointing is built on.)
+    when the graph frees its saved values. (As PyTorch's torch.autograd.graph hooks, a class
+    that can be subclassed, as ``save_on_cpu`` is; gradient checkpointing is built on it.)
 
     Example::
 
@@ -69,11 +69,71 @@ def saved_tensors_hooks(pack_hook, unpack_hook):
         >>> y.backward(); x.grad       # 2 x, from the unpacked copies
         tensor([2., 4.], device='cpu', dtype=float32)
     """
-    _hooks.stack.append((pack_hook, unpack_hook))
-    try:
-        yield
-    finally:
+
+    def __init__(self, pack_hook, unpack_hook):
+        self.pack_hook, self.unpack_hook = pack_hook, unpack_hook
+
+    def __enter__(self):
+        if _hooks.disabled is not None:
+            raise RuntimeError(_hooks.disabled)
+        _hooks.stack.append((self.pack_hook, self.unpack_hook))
+        return self
+
+    def __exit__(self, *exc):
         _hooks.stack.pop()
+        return False
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Inside, values saved for backward on a GPU are kept in host memory and copied back
+    when backward needs them (PyTorch's activation offloading); values on the CPU are kept
+    as they are. ``pin_memory`` and ``device_type`` are accepted as PyTorch's.
+
+    Example::
+
+        >>> from gpugrad.autograd.graph import save_on_cpu
+        >>> x = gpugrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> with save_on_cpu(pin_memory=False):
+        ...     y = (x * x).sum()
+        >>> y.backward(); x.grad
+        tensor([2., 4.], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
+        def pack(tensor):
+            device = tensor.device
+            return tensor if device.type == "cpu" else (device, tensor.to("cpu"))
+
+        def unpack(packed):
+            return packed[1].to(packed[0]) if isinstance(packed, tuple) else packed
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Inside, entering ``saved_tensors_hooks`` raises ``RuntimeError(error_message)`` (as
+    PyTorch's: for code whose saved values must stay where they are). Hooks already active
+    stay active.
+
+    Example::
+
+        >>> from gpugrad.autograd.graph import disable_saved_tensors_hooks, save_on_cpu
+        >>> with disable_saved_tensors_hooks("no offloading here"):
+        ...     with save_on_cpu():
+        ...         pass
+        Traceback (most recent call last):
+        RuntimeError: no offloading here
+    """
+
+    def __init__(self, error_message: str):
+        self.error_message = error_message
+
+    def __enter__(self):
+        self._previous, _hooks.disabled = _hooks.disabled, self.error_message
+        return self
+
+    def __exit__(self, *exc):
+        _hooks.disabled = self._previous
+        return False
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ Example::
 
 from __future__ import annotations
 
+from .mode import _inference_made, _state as _mode_state
 from .saved_hooks import _hooks
 
 __all__ = ["SavedTensor"]
@@ -30,6 +31,15 @@ def _tensor_type():
     if _Tensor is None:
         from ..tensor import Tensor as _Tensor
     return _Tensor
+
+
+def _refuse_inference(counter) -> None:
+    """PyTorch's error for an inference tensor (made in ``inference_mode()``) saved for
+    backward outside the mode (inside it, a transform such as ``func.grad`` may record);
+    checked only once such tensors exist."""
+    from ..tensor_grad import INFERENCE_SAVED, InferenceVersionCounter
+    if counter.__class__ is InferenceVersionCounter and not _mode_state.inference:
+        raise RuntimeError(INFERENCE_SAVED)
 
 
 class SavedTensor:
@@ -46,6 +56,8 @@ class SavedTensor:
 
     def __init__(self, tensor, is_output: bool, attach: bool = True):
         counter = self.counter = tensor._version
+        if _inference_made[0]:
+            _refuse_inference(counter)
         self.version = counter.value
         self.is_output = is_output
         self.attach = attach            # False for outputs the node does not differentiate

@@ -1,4 +1,6 @@
-"""Data: a DataLoader-style batch iterator and built-in datasets (digits, synthetic).
+"""Data: a DataLoader-style batch iterator, PyTorch's datasets and samplers
+(``torch.utils.data``; also importable as ``gpugrad.utils.data``), and built-in datasets
+(digits, synthetic).
 
 Example::
 
@@ -9,9 +11,16 @@ Example::
     (29, (64, 64), (64,))
 """
 
+from .collate import default_collate, default_convert
+from .dataset_utils import ConcatDataset, IterableDataset, StackDataset, Subset, random_split
 from .datasets import (DataError, Dataset, TensorDataset, digits, load, load_file, synthetic,
                        train_test_split)
-from .loader import DataLoader, default_collate
+from .loader import DataLoader, get_worker_info
+from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
+                       SubsetRandomSampler, WeightedRandomSampler)
 
-__all__ = ["DataLoader", "Dataset", "TensorDataset", "default_collate", "DataError", "digits",
+__all__ = ["DataLoader", "Dataset", "TensorDataset", "IterableDataset", "Subset",
+           "ConcatDataset", "StackDataset", "random_split", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "default_collate", "default_convert", "get_worker_info", "DataError", "digits",
            "synthetic", "load", "load_file", "train_test_split"]

@@ -1,6 +1,6 @@
 """Datasets that need no network: ``digits`` (shipped), ``synthetic`` (any size), and the
 user's own ``.npz`` (arrays X, y) or CSV (label in the last column) through ``load_file``;
-and the map-style dataset classes of PyTorch: ``Dataset`` and ``TensorDataset``.
+and (from dataset_utils) PyTorch's ``Dataset`` and ``TensorDataset``.
 
 The loaders return NumPy arrays: X float32 of shape (N, features) (``load_file`` keeps
 float64, which a CSV always is), y int64 of shape (N,).
@@ -20,78 +20,13 @@ from importlib import resources
 
 import numpy as np
 
-from .. import backend
 from ..serialization import not_an_npz
-from ..tensor import Tensor
 from .csv_reader import read_csv
+from .dataset_utils import Dataset, TensorDataset
 from .errors import MAX_CLASSES as _MAX_CLASSES, DataError
 
 __all__ = ["digits", "synthetic", "load_file", "load", "train_test_split", "DataError",
            "Dataset", "TensorDataset"]
-
-
-class Dataset:
-    """Base class of map-style datasets, as ``torch.utils.data.Dataset``: define
-    ``__getitem__(i)`` (one sample, e.g. an ``(x, y)`` tuple) and ``__len__``. A
-    ``DataLoader`` batches any object with those two methods; subclassing is optional.
-
-    Example::
-
-        >>> class Squares(gpugrad.data.Dataset):
-        ...     def __len__(self):
-        ...         return 4
-        ...     def __getitem__(self, i):
-        ...         return float(i), i * i
-        >>> x, y = next(iter(gpugrad.data.DataLoader(Squares(), batch_size=4)))
-        >>> x                                   # Python floats collate to float64
-        tensor([0., 1., 2., 3.], device='cpu', dtype=float64)
-        >>> y
-        tensor([0, 1, 4, 9], device='cpu', dtype=int64)
-    """
-
-    def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
-
-
-class TensorDataset(Dataset):
-    """Samples are rows of the given tensors: ``ds[i] == (t1[i], t2[i], ...)``, as PyTorch's
-    TensorDataset. The tensors (or NumPy/CuPy arrays, wrapped without a copy) must have the
-    same size in their first dimension. Shapes: (N, ...) each -> samples of (...) each.
-
-    Example::
-
-        >>> ds = gpugrad.data.TensorDataset(gpugrad.zeros(5, 3), gpugrad.arange(5))
-        >>> len(ds), [t.shape for t in ds[2]]
-        (5, [(3,), ()])
-    """
-
-    def __init__(self, *tensors):
-        if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor, e.g. "
-                             "TensorDataset(X, y)")
-        wrapped = []
-        for i, t in enumerate(tensors):
-            if not isinstance(t, Tensor):
-                if not backend.is_array(t):
-                    raise TypeError(f"TensorDataset takes tensors or arrays; argument {i} is a "
-                                    f"{type(t).__name__} (convert it with gpugrad.tensor)")
-                t = Tensor._wrap(t)
-            if t.ndim == 0:
-                raise ValueError(f"TensorDataset: argument {i} is 0-d; each tensor needs a "
-                                 f"first dimension that indexes the samples")
-            wrapped.append(t)
-        sizes = [t.shape[0] for t in wrapped]
-        if len(set(sizes)) > 1:
-            raise ValueError(f"TensorDataset: the tensors' first dimensions differ "
-                             f"(sizes {sizes}, shapes {[tuple(t.shape) for t in wrapped]}); "
-                             f"each must have one row per sample")
-        self.tensors = tuple(wrapped)
-
-    def __getitem__(self, index):
-        return tuple(t[index] for t in self.tensors)
-
-    def __len__(self) -> int:
-        return self.tensors[0].shape[0]
 
 
 def digits():

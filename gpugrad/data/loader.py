@@ -1,4 +1,5 @@
-"""Batches: a DataLoader over arrays (on either device) or over any map-style dataset.
+"""Batches: a DataLoader over arrays (on either device), over any map-style dataset, or over
+an iterable-style one, with PyTorch's samplers.
 
 Example::
 
@@ -10,21 +11,18 @@ Example::
 
 from __future__ import annotations
 
-import collections.abc as abc
-import math
-import numbers
-
 import numpy as np
 
-from .. import backend, creation, random
+from .. import backend
+from ..random_sampling import randperm
 from ..tensor import Tensor
+from .collate import default_collate, default_convert
 from .datasets import TensorDataset
+from .loader_options import (bind, check_sampling, is_array as _is_array, is_iterable_style,
+                             signature)
+from .samplers import _check_generator
 
-__all__ = ["DataLoader", "default_collate"]
-
-
-def _is_array(data) -> bool:
-    return isinstance(data, Tensor) or backend.is_array(data)
+__all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
 
 def _array(data, name: str):
@@ -38,28 +36,50 @@ def _array(data, name: str):
 class DataLoader:
     """Iterates over batches of ``dataset``, as tensors.
 
-    ``dataset`` is either arrays, ``DataLoader(X, y)`` (or ``X`` alone: tensors or NumPy/CuPy
-    arrays, yielding ``(X[batch], y[batch])`` or ``X[batch]`` by one indexing per batch), or
-    any map-style dataset (``__len__`` and ``__getitem__``, e.g. a ``TensorDataset`` or a
-    class returning ``(x, y)`` tuples), whose samples ``collate_fn`` (``default_collate``, as
-    PyTorch's) stacks into a batch. ``DataLoader(dataset, 64)`` takes 64 as the batch size.
+    ``dataset`` is one of:
 
-    Unlike PyTorch, ``batch_size`` defaults to 32 (PyTorch's DataLoader defaults to 1), for
-    arrays and datasets alike: pass ``batch_size=1`` for PyTorch's default. ``batch_size=None``
-    turns batching off, as in PyTorch: the loader yields one sample at a time, ``X[i]`` or
-    ``(X[i], y[i])`` for arrays, ``collate_fn(dataset[i])`` for a dataset (by default the
-    sample with NumPy arrays and scalars made tensors and tuples made lists, as PyTorch's
-    ``default_convert``); it cannot be combined with ``drop_last`` or ``world_size > 1``.
+    - arrays: ``DataLoader(X, y, batch_size, shuffle, ...)`` or ``X`` alone (tensors or
+      NumPy/CuPy arrays), yielding ``(X[batch], y[batch])`` or ``X[batch]``, made by one
+      indexing per batch;
+    - a map-style dataset (``__len__`` and ``__getitem__``: a ``TensorDataset``, a
+      ``Subset``, a class returning ``(x, y)`` tuples...), whose samples ``collate_fn``
+      (``default_collate``, as PyTorch's) stacks into a batch;
+    - an iterable-style dataset (an ``IterableDataset``, or anything with ``__iter__`` and
+      no ``__getitem__``), read in order, ``batch_size`` samples a batch.
 
-    ``shuffle`` draws a new order every epoch from a NumPy generator seeded with ``seed``,
-    or, when ``seed`` is None, with a number drawn from gpugrad's generator when the loader
-    is made (so ``gpugrad.manual_seed`` reproduces it); ``drop_last`` skips a final short
-    batch. Shapes: X (N, ...) and y (N, ...) -> batches (B, ...).
+    Arguments after the dataset take PyTorch's order, ``DataLoader(dataset, batch_size,
+    shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, drop_last, timeout,
+    worker_init_fn, multiprocessing_context, generator)``, so ``DataLoader(ds, 64, True)``
+    shuffles batches of 64, as in PyTorch. The array form inserts ``y`` after ``X``: when
+    ``X`` is an array or tensor and the second argument is not an int, it is ``y`` and the
+    rest follow in the same order (``DataLoader(X, y, 64, True)``); ``DataLoader(X, 64)``
+    is ``X`` alone in batches of 64. ``seed``, ``rank`` and ``world_size`` (gpugrad's) are
+    keyword-only.
+
+    ``batch_size`` defaults to 1, as PyTorch's, for arrays and datasets alike. A batch is a
+    new tensor (a copy, as PyTorch's collate), so in-place changes to it leave the data as
+    it was; a data tensor that requires grad gives batches in its graph.
+    ``batch_size=None`` turns batching off, as in PyTorch: the loader yields one sample at a
+    time, ``X[i]`` or ``(X[i], y[i])`` for arrays, ``collate_fn(dataset[i])`` for a dataset
+    (by default ``default_convert``: NumPy arrays and scalars made tensors and tuples made
+    lists); it cannot be combined with ``drop_last`` or ``world_size > 1``.
+
+    Order: ``shuffle=True`` draws a new order every epoch: from a NumPy generator seeded
+    once with ``seed`` when given (``state_dict`` saves it), else from ``generator`` (a
+    ``gpugrad.Generator``) or gpugrad's global stream, drawn as each epoch starts (so
+    ``gpugrad.manual_seed(s)`` before an epoch reproduces that epoch, as in PyTorch).
+    ``sampler`` (any iterable of indices, e.g. a ``RandomSampler``) or ``batch_sampler``
+    (lists of indices) choose the samples instead, with PyTorch's rules: ``sampler`` is
+    exclusive with ``shuffle``; ``batch_sampler`` with ``batch_size``, ``shuffle``,
+    ``sampler`` and ``drop_last``; an iterable-style dataset takes none of the three.
+    ``drop_last`` skips a final short batch. Shapes: X (N, ...) and y (N, ...) -> batches
+    (B, ...).
 
     PyTorch's worker options are accepted (``num_workers``, ``pin_memory``, ``timeout``,
-    ``worker_init_fn``, ``prefetch_factor``, ``persistent_workers``) and change nothing:
-    batches are made in the calling process, by one indexing of in-memory data, in the
-    same order for any ``num_workers``; ``worker_init_fn`` is never called.
+    ``worker_init_fn``, ``multiprocessing_context``, ``prefetch_factor``,
+    ``persistent_workers``, ``pin_memory_device``, ``in_order``) and change nothing: batches
+    are made in the calling process, in the same order for any ``num_workers``;
+    ``worker_init_fn`` is never called and ``get_worker_info()`` is None.
 
     For data-parallel training, ``world_size`` ranks build the loader with the same seed
     and the global ``batch_size``; rank ``rank`` gets rows ``[rank * b, (rank + 1) * b)`` of
@@ -67,8 +87,11 @@ class DataLoader:
     batches one process would. A final short batch is split the same way, its size rounded
     down to a multiple of ``world_size`` (at most world_size - 1 rows an epoch are skipped).
 
-    Example (rank 1 of 2, no shuffling)::
+    Example (PyTorch's positional order; rank 1 of 2, no shuffling)::
 
+        >>> ds = gpugrad.data.TensorDataset(gpugrad.arange(6))
+        >>> [b[0].tolist() for b in gpugrad.data.DataLoader(ds, 4, False)]
+        [[0, 1, 2, 3], [4, 5]]
         >>> loader = gpugrad.data.DataLoader(gpugrad.arange(10), batch_size=4, rank=1,
         ...                                  world_size=2)
         >>> [xb.tolist() for xb in loader]      # global batches 0-3, 4-7, 8-9
@@ -80,67 +103,63 @@ class DataLoader:
         [0, 1, 2]
     """
 
-    def __init__(self, dataset, y=None, batch_size: int | None = 32, shuffle: bool = False,
-                 drop_last: bool = False, seed: int | None = None, rank: int = 0,
-                 world_size: int = 1, collate_fn=None, *, num_workers: int = 0,
-                 pin_memory: bool = False, timeout: float = 0, worker_init_fn=None,
-                 prefetch_factor=None, persistent_workers: bool = False):
-        _check_worker_options(num_workers, pin_memory, timeout, worker_init_fn)
-        if isinstance(y, numbers.Integral) and not isinstance(y, (bool, np.ndarray)):
-            if batch_size != 32:                     # DataLoader(dataset, 64), as PyTorch's
-                raise TypeError(f"DataLoader got two batch sizes: {y} (second argument) and "
-                                f"batch_size={batch_size}")
-            y, batch_size = None, int(y)
-        unbatched = batch_size is None                 # samples one by one, as PyTorch's
-        if unbatched and (drop_last or world_size != 1):
-            raise ValueError("DataLoader: batch_size=None yields samples one by one, so it "
-                             "cannot be combined with drop_last or world_size > 1; pass a "
-                             "batch size")
-        self.dataset = dataset
-        self.collate_fn = collate_fn or (_default_convert if unbatched else default_collate)
+    def __init__(self, dataset, *args, **options):
+        y, o = bind(dataset, args, options)
+        batch_size, sampler, batch_sampler = o["batch_size"], o["sampler"], o["batch_sampler"]
+        shuffle, drop_last, seed = bool(o["shuffle"]), o["drop_last"], o["seed"]
+        rank, world_size, collate_fn = o["rank"], o["world_size"], o["collate_fn"]
+        _check_generator(o["generator"], "DataLoader")
+        iterable = is_iterable_style(dataset, _is_array(dataset))
+        check_sampling(o, iterable)
+        unbatched = batch_size is None and batch_sampler is None   # samples one by one
+        self.dataset, self._iterable = dataset, iterable
+        self.collate_fn = collate_fn or (default_convert if unbatched else default_collate)
         self.X = self.y = None
         self._arrays = None             # the fast path: arrays indexed once per batch
+        self._tensors = None            # ... and their tensors (None: an array), for grad
         if _is_array(dataset):
             self.X = _array(dataset, "X")
             self.y = None if y is None else _array(y, "y")
             if self.y is not None and len(self.y) != len(self.X):
                 raise ValueError(f"DataLoader: X has {len(self.X)} rows but y has "
                                  f"{len(self.y)}")
+            given = [dataset] if y is None else [dataset, y]
             if collate_fn is None:
                 self._arrays = [self.X] if self.y is None else [self.X, self.y]
+                self._tensors = [t if isinstance(t, Tensor) else None for t in given]
             else:
-                self.dataset = TensorDataset(self.X) if y is None else TensorDataset(self.X,
-                                                                                     self.y)
-        else:
-            if y is not None:
-                raise TypeError(f"DataLoader takes arrays X and y, or one dataset; got a "
-                                f"{type(dataset).__name__} dataset and a y as well (put the "
-                                f"labels in the dataset's samples)")
+                self.dataset = TensorDataset(*given)
+        elif y is not None:
+            raise TypeError(f"DataLoader takes arrays X and y, or one dataset; got a "
+                            f"{type(dataset).__name__} dataset and a y as well (put the "
+                            f"labels in the dataset's samples)")
+        elif not iterable:
             if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-                raise TypeError(f"DataLoader: {type(dataset).__name__} is not a map-style "
-                                f"dataset; it needs __len__ and __getitem__ (or pass arrays)")
+                raise TypeError(f"DataLoader: {type(dataset).__name__} is not a dataset; a "
+                                f"map-style one needs __len__ and __getitem__, an iterable "
+                                f"one __iter__ (or pass arrays)")
             if isinstance(dataset, TensorDataset) and collate_fn is None:
                 self._arrays = [t._array for t in dataset.tensors]
-        if not unbatched and not _is_count(batch_size):
-            raise ValueError(f"DataLoader: batch_size must be an int >= 1 (or None: no "
-                             f"batching), got {batch_size!r}")
-        if world_size < 1 or not 0 <= rank < world_size:
-            raise ValueError(f"DataLoader: need 0 <= rank < world_size, got rank {rank} and "
-                             f"world_size {world_size}")
-        if not unbatched and batch_size % world_size:
-            nearest = batch_size - batch_size % world_size or world_size
-            raise ValueError(f"DataLoader: the global batch size {batch_size} does not split "
-                             f"evenly over {world_size} ranks; use a multiple of {world_size} "
-                             f"(e.g. {nearest})")
+                self._tensors = list(dataset.tensors)
         self.rank, self.world_size = rank, world_size
-        self.batch_size = None if unbatched else int(batch_size)
-        self.shuffle, self.drop_last = shuffle, drop_last
-        if seed is None and shuffle:
-            seed = _seed_from_gpugrad()
-        self._rng = np.random.default_rng(seed)
+        self.batch_size = None if batch_size is None or batch_sampler is not None else \
+            int(batch_size)                         # (None with a batch_sampler, as PyTorch)
+        self.sampler, self.batch_sampler, self.generator = sampler, batch_sampler, \
+            o["generator"]
+        self.shuffle, self.drop_last, self.seed = shuffle, bool(drop_last), seed
+        self._unbatched = unbatched
+        self._rng = None if seed is None else np.random.default_rng(seed)
         self.epoch = 0
 
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        if self.sampler is not None:
+            return self._batches(len(self.sampler))
+        if self._iterable and not hasattr(self.dataset, "__len__"):
+            raise TypeError(f"DataLoader: len() of a loader over an iterable-style dataset "
+                            f"needs len() of the dataset, and {type(self.dataset).__name__} "
+                            f"has no __len__")
         return self._batches(self._samples_per_epoch())
 
     def _samples_per_epoch(self) -> int:
@@ -152,40 +171,138 @@ class DataLoader:
             return n
         if self.drop_last or n % self.batch_size < self.world_size:   # no (shareable) tail
             return n // self.batch_size
-        return math.ceil(n / self.batch_size)
+        return -(-n // self.batch_size)
 
     def state_dict(self) -> dict:
-        """The generator state and epoch, so a resumed run shuffles as the original."""
-        return {"epoch": self.epoch, "rng": self._rng.bit_generator.state}
+        """The epoch and the state of ``seed``'s generator (None without a seed: the order
+        then comes from ``generator`` or gpugrad's stream, whose states are saved apart), so
+        a resumed run shuffles as the original."""
+        rng = None if self._rng is None else self._rng.bit_generator.state
+        return {"epoch": self.epoch, "rng": rng}
 
     def load_state_dict(self, state: dict) -> None:
+        """Restore ``state_dict()``; a saved generator state makes this loader shuffle from
+        it from now on."""
         self.epoch = int(state["epoch"])
-        self._rng.bit_generator.state = state["rng"]
+        if state.get("rng") is not None:
+            if self._rng is None:
+                self._rng = np.random.default_rng()
+            self._rng.bit_generator.state = state["rng"]
 
     def __iter__(self):
-        n = self._samples_per_epoch()
-        order = self._rng.permutation(n) if self.shuffle else None
         self.epoch += 1
-        if self.batch_size is None:
-            yield from self._samples(range(n) if order is None else order)
-            return
+        if self._iterable:
+            yield from self._from_iterable()
+        elif self.batch_sampler is not None:
+            for rows in self.batch_sampler:
+                yield self._fetch(rows)
+        elif self.sampler is not None:
+            if self._unbatched:
+                yield from self._samples(self.sampler)
+            else:
+                for rows in self._shares(_chunks(self.sampler, self.batch_size,
+                                                 self.drop_last)):
+                    yield self._fetch(rows)
+        else:
+            n = self._samples_per_epoch()
+            order = self._order(n)
+            if self._unbatched:
+                yield from self._samples(range(n) if order is None else order)
+            else:
+                yield from self._default_batches(n, order)
+
+    def _order(self, n: int):
+        """This epoch's order of the ``n`` samples (None: in order)."""
+        if not self.shuffle:
+            return None
+        if self._rng is not None:
+            return self._rng.permutation(n)
+        return randperm(n, generator=self.generator, device="cpu")._array
+
+    def _default_batches(self, n: int, order):
+        """The batches of an epoch without a sampler: index spans, on the fast path."""
         spans = self._spans(n)
         if self._arrays is None:
             for start, stop in spans:
-                rows = range(start, stop) if order is None else order[start:stop]
-                yield self.collate_fn([self.dataset[int(i)] for i in rows])
+                yield self._collated(range(start, stop) if order is None else
+                                     order[start:stop])
             return
+        grads = self._grads()
         indices = None if order is None else self._on_devices(order)
+        if any(grads):
+            for start, stop in spans:
+                batch = [self._take(k, slice(start, stop) if indices is None else
+                                    indices[k][start:stop], grad)
+                         for k, grad in enumerate(grads)]
+                yield self._packed(batch)
+            return
+        arrays, wrap = self._arrays, Tensor._wrap                   # the fast path
         for start, stop in spans:
-            if indices is None:
-                batch = [Tensor._wrap(array[start:stop]) for array in self._arrays]
+            if indices is None:                     # a copy, as PyTorch's collate makes
+                batch = [wrap(array[start:stop].copy()) for array in arrays]
             else:
-                batch = [Tensor._wrap(array[index[start:stop]])
-                         for array, index in zip(self._arrays, indices)]
+                batch = [wrap(array[index[start:stop]]) for array, index in zip(arrays,
+                                                                                 indices)]
             if self.X is None:
                 yield batch                         # a TensorDataset: a list, as PyTorch's
             else:
                 yield batch[0] if self.y is None else tuple(batch)
+
+    def _grads(self) -> list:
+        """Per fast-path array: whether its tensor requires grad (its batches then index the
+        tensor, in the graph, as PyTorch's collate)."""
+        return [t is not None and t.requires_grad for t in self._tensors]
+
+    def _take(self, k: int, index, grad: bool) -> Tensor:
+        """Rows ``index`` (a slice, or indices on the array's device) of fast-path array
+        ``k`` as a new tensor: a copy (basic slicing alone would share the data's memory)."""
+        if grad:
+            rows = self._tensors[k][index]
+            return rows.clone() if isinstance(index, slice) else rows
+        rows = self._arrays[k][index]
+        return Tensor._wrap(rows.copy() if isinstance(index, slice) else rows)
+
+    def _packed(self, batch: list):
+        if self.X is None:
+            return batch                            # a TensorDataset: a list, as PyTorch's
+        return batch[0] if self.y is None else tuple(batch)
+
+    def _fetch(self, rows):
+        """The batch of the samples at the indices ``rows``."""
+        if self._arrays is None:
+            return self._collated(rows)
+        index = np.asarray(rows, dtype=np.int64)
+        indices = self._on_devices(index)
+        return self._packed([self._take(k, indices[k], grad)
+                             for k, grad in enumerate(self._grads())])
+
+    def _collated(self, rows):
+        """``collate_fn`` of the samples at ``rows`` (by ``__getitems__`` if the dataset
+        has it, as PyTorch's)."""
+        getitems = getattr(self.dataset, "__getitems__", None)
+        if callable(getitems):
+            return self.collate_fn(getitems([_key(i) for i in rows]))
+        return self.collate_fn([self.dataset[_key(i)] for i in rows])
+
+    def _from_iterable(self):
+        """The batches (or samples) of an iterable-style dataset, read in order."""
+        if self._unbatched:
+            for sample in self.dataset:
+                yield self.collate_fn(sample)
+            return
+        for samples in self._shares(_chunks(self.dataset, self.batch_size, self.drop_last)):
+            yield self.collate_fn(samples)
+
+    def _shares(self, batches):
+        """This rank's share of each global batch (a list) in ``batches``; a final batch
+        too short to share ends the epoch."""
+        for rows in batches:
+            if self.world_size > 1:
+                share = len(rows) // self.world_size
+                if share == 0:
+                    return
+                rows = rows[self.rank * share:(self.rank + 1) * share]
+            yield rows
 
     def _spans(self, n: int):
         """(start, stop) of this rank's rows of each batch of an epoch of ``n`` samples."""
@@ -210,127 +327,42 @@ class DataLoader:
         """One sample per row, unbatched (``batch_size=None``)."""
         if self._arrays is None or self.X is None:
             for i in rows:
-                yield self.collate_fn(self.dataset[int(i)])
+                yield self.collate_fn(self.dataset[_key(i)])
             return
+        grads = self._grads()
         for i in rows:                                                  # DataLoader(X, y)
-            sample = [Tensor._wrap(array[int(i), ...]) for array in self._arrays]
+            sample = [self._tensors[k][int(i)] if grad else
+                      Tensor._wrap(array[int(i), ...])
+                      for k, (array, grad) in enumerate(zip(self._arrays, grads))]
             yield sample[0] if self.y is None else tuple(sample)
 
 
-def _check_worker_options(num_workers, pin_memory, timeout, worker_init_fn) -> None:
-    """PyTorch's worker options, checked as PyTorch checks them (they change nothing)."""
-    if not isinstance(num_workers, numbers.Integral) or isinstance(num_workers, bool) or \
-            num_workers < 0:
-        raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
-    if not isinstance(pin_memory, bool):
-        raise TypeError(f"DataLoader: pin_memory must be a bool, got {pin_memory!r}")
-    if not isinstance(timeout, numbers.Real) or timeout < 0:
-        raise ValueError(f"DataLoader: timeout must be a number >= 0, got {timeout!r}")
-    if worker_init_fn is not None and not callable(worker_init_fn):
-        raise TypeError(f"DataLoader: worker_init_fn must be callable or None, got "
-                        f"{type(worker_init_fn).__name__}")
+DataLoader.__init__.__signature__ = signature()
 
 
-def _is_count(value) -> bool:
-    """An int >= 1 (a bool is not one)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+def _key(i):
+    """A sampler's index as the dataset gets it (NumPy ints made Python ints)."""
+    return int(i) if isinstance(i, np.integer) else i
 
 
-def _seed_from_gpugrad() -> int:
-    """A 64-bit seed drawn from gpugrad's generator (``gpugrad.manual_seed`` sets it)."""
-    u = random.uniform_array((2,), np.float64, backend.Device("cpu"))
-    return (int(u[0] * 2.0**32) << 32) | int(u[1] * 2.0**32)
+def _chunks(items, size: int, drop_last: bool):
+    """Lists of ``size`` items of the iterable ``items``; a shorter last one unless
+    ``drop_last``."""
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk and not drop_last:
+        yield chunk
 
 
-def default_collate(batch):
-    """Stack a list of samples into a batch, as PyTorch's ``default_collate``: tensors and
-    arrays are stacked along a new first dimension (tensors stay on their device, NumPy
-    goes to the default device); Python floats become a float64 tensor, ints int64, bools
-    bool; strings stay a list; dicts, tuples, lists and namedtuples are collated field by
-    field (a tuple becomes a list, as in PyTorch). Shapes: B samples of (...) -> (B, ...).
+def get_worker_info():
+    """None: gpugrad's DataLoader makes every batch in the calling process (PyTorch's
+    ``get_worker_info`` is None there too). Example::
 
-    Example::
-
-        >>> batch = gpugrad.data.default_collate([(np.zeros(3), 1), (np.ones(3), 0)])
-        >>> [(t.shape, str(t.dtype)) for t in batch]
-        [((2, 3), 'float64'), ((2,), 'int64')]
+        >>> gpugrad.data.get_worker_info() is None
+        True
     """
-    elem = batch[0]
-    if isinstance(elem, Tensor) or _is_array(elem):
-        return _stack(batch)
-    if isinstance(elem, np.generic):
-        if elem.dtype.kind not in "biufc":
-            raise TypeError(_not_collatable(f"NumPy {elem.dtype}"))
-        return creation.as_tensor(np.array(batch))
-    if isinstance(elem, bool):
-        return creation.tensor(batch, dtype=np.bool_)
-    if isinstance(elem, numbers.Integral):
-        return creation.tensor(batch, dtype=np.int64)
-    if isinstance(elem, numbers.Real):
-        return creation.tensor(batch, dtype=np.float64)
-    if isinstance(elem, (str, bytes)):
-        return batch
-    if isinstance(elem, abc.Mapping):
-        fields = {key: default_collate([sample[key] for sample in batch]) for key in elem}
-        try:
-            return type(elem)(fields)
-        except TypeError:
-            return fields
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):            # a namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
-    if isinstance(elem, abc.Sequence):
-        sizes = {len(sample) for sample in batch}
-        if len(sizes) > 1:
-            raise RuntimeError(f"default_collate: the samples are sequences of different "
-                               f"lengths {sorted(sizes)}; each must have the same fields")
-        return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(_not_collatable(type(elem).__name__))
-
-
-def _default_convert(sample):
-    """One sample with NumPy arrays and scalars made tensors, as PyTorch's
-    ``default_convert`` (what ``batch_size=None`` applies): tuples become lists, dicts,
-    lists and namedtuples keep their type, anything else is left as it is."""
-    if isinstance(sample, (np.ndarray, np.generic)) and sample.dtype.kind in "biufc":
-        return creation.as_tensor(sample)
-    if isinstance(sample, abc.Mapping):
-        fields = {key: _default_convert(sample[key]) for key in sample}
-        try:
-            return type(sample)(fields)
-        except TypeError:
-            return fields
-    if isinstance(sample, tuple) and hasattr(sample, "_fields"):        # a namedtuple
-        return type(sample)(*(_default_convert(field) for field in sample))
-    if isinstance(sample, tuple):
-        return [_default_convert(field) for field in sample]
-    if isinstance(sample, abc.Sequence) and not isinstance(sample, (str, bytes)):
-        try:
-            return type(sample)([_default_convert(field) for field in sample])
-        except TypeError:
-            return [_default_convert(field) for field in sample]
-    return sample
-
-
-def _not_collatable(what: str) -> str:
-    return (f"default_collate: a sample holds a {what}; samples must hold tensors, arrays, "
-            f"numbers, strings, dicts, tuples or lists (or pass collate_fn=...)")
-
-
-def _stack(batch) -> Tensor:
-    """Tensors or arrays of one shape, stacked along a new first dimension."""
-    shapes = [tuple(s.shape) for s in batch]
-    for i, shape in enumerate(shapes):
-        if shape != shapes[0]:
-            raise RuntimeError(f"default_collate: sample {i} has shape {shape} but sample 0 "
-                               f"has {shapes[0]}; stacking needs equal shapes (pad or crop "
-                               f"them in the dataset, or pass collate_fn=...)")
-    if any(isinstance(s, Tensor) and s.requires_grad for s in batch):
-        from ..ops.shape import stack
-        return stack(list(batch))               # keeps the graph, as torch.stack
-    arrays = [s._array if isinstance(s, Tensor) else s for s in batch]
-    if arrays[0].dtype.kind not in "biufc":
-        raise TypeError(_not_collatable(f"array of dtype {arrays[0].dtype}"))
-    backend.check_same_device("default_collate", arrays)
-    stacked = backend.xp_of(arrays[0]).stack(arrays)
-    return Tensor._wrap(stacked) if isinstance(batch[0], Tensor) else \
-        creation.as_tensor(stacked)
+    return None

@@ -1,11 +1,13 @@
 """JAX-style function transforms: grad, value_and_grad, vjp, jvp (transforms.py); jacrev,
-jacfwd, jacobian, hessian, hvp (jacobians.py); vmap (vmap.py).
+jacfwd, jacobian, hessian, hvp (jacobians.py); vmap (vmap.py); grad_and_value, linearize
+(linearize.py); functional_call, stack_module_state (functional_call.py).
 
 Each takes a Python function of tensors and returns a function (or values). Arguments and
 outputs may be tensors, NumPy/CuPy arrays, Python floats, or tuples/lists/dicts of them;
-results come back in the same structure, as tensors. They compose (``grad(grad(f))``,
-``jacfwd(jacrev(f))``, ``vmap(grad(f))``) and work with Python control flow, since gpugrad
-is define-by-run (except on batched values inside ``vmap``).
+results come back in the same structure, as tensors (dicts in their own key order, as
+torch.func's). They compose (``grad(grad(f))``, ``jacfwd(jacrev(f))``, ``vmap(grad(f))``)
+and work with Python control flow, since gpugrad is define-by-run (except on batched values
+inside ``vmap``).
 
 Example (the seed's JAX example)::
 
@@ -19,9 +21,12 @@ Example (the seed's JAX example)::
     tensor([ 6., 12.], device='cpu', dtype=float32)
 """
 
+from .functional_call import functional_call, stack_module_state
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
+from .linearize import grad_and_value, linearize
 from .transforms import grad, jvp, value_and_grad, vjp
 from .vmap import vmap
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
-           "hvp", "vmap"]
+           "hvp", "vmap", "grad_and_value", "linearize", "functional_call",
+           "stack_module_state"]

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from ..autograd import forward_ad
 from ..pytree import tree_flatten, tree_unflatten
-from .transforms import (_argnums, _detached, _gradients, _Handles, _split_aux, _tensor,
-                         _zeros_like, grad, jvp, primal_values)
-from .vmap import vmap
+from .arguments import _argnums, _float_tensor, _tensor, float_outputs
+from .transforms import (_detached, _gradients, _Handles, _split_aux, _zeros_like, grad, jvp,
+                         primal_values)
+from .vmap import check_chunk_size, vmap
 
 __all__ = ["jacrev", "jacfwd", "jacobian", "hessian", "hvp"]
 
@@ -50,15 +51,16 @@ def jacrev(f, argnums=0, *, has_aux: bool = False, chunk_size=None):
                 [0., 4.]], device='cpu', dtype=float32)
     """
     from ..ops.shape import reshape_to
+    check_chunk_size(chunk_size, "jacrev")
 
     def jacrev_f(*args, **kwargs):
-        nums = _argnums(argnums, len(args))
-        handles = _Handles(args, nums)
+        nums = _argnums(argnums, len(args), "jacrev")
+        handles = _Handles(args, nums, "jacrev")
         out = handles.call(f, **kwargs)
         if has_aux:
             out, aux = _split_aux(out, "jacrev")
         out_leaves, out_spec = tree_flatten(out)
-        outputs = [_tensor(o, "an output") for o in out_leaves]
+        outputs = float_outputs(out_leaves, "jacrev")
         handles.note_outputs(outputs)
         flat = handles.flat
         blocks = []
@@ -95,9 +97,12 @@ def _pull_back_rows(o, handles, chunk_size) -> list:
 def jacfwd(f, argnums=0, has_aux: bool = False, *, chunk_size=None,
            randomness: str = "error"):
     """The Jacobian of f by forward mode: the jvps of all n input directions in one batched
-    pass (``vmap`` over the tangents). Prefer it when inputs are few. f runs inside that
-    vmap, so random draws in it follow ``randomness`` (as torch.func's jacfwd). With
-    ``has_aux=True``, f returns ``(output, aux)`` and the result is ``(jacobian, aux)``.
+    pass (``vmap`` over the tangents; n counts the elements of every differentiated leaf, as
+    torch.func's). Prefer it when inputs are few. f runs once, inside that vmap, so random
+    draws in it follow ``randomness`` (as torch.func's jacfwd): with "same", every block
+    sees the same draw. With ``has_aux=True``, f returns ``(output, aux)`` and the result is
+    ``(jacobian, aux)``. An output that is not floating point (an index) gets a block of
+    zeros of its dtype, as torch.func's.
 
     Shapes as ``jacrev``: ``out.shape + x.shape`` per output and argument.
 
@@ -107,23 +112,31 @@ def jacfwd(f, argnums=0, has_aux: bool = False, *, chunk_size=None,
         tensor([[2., 0.],
                 [0., 4.]], device='cpu', dtype=float32)
     """
+    check_chunk_size(chunk_size, "jacfwd")
+
     def jacfwd_f(*args, **kwargs):
-        nums = _argnums(argnums, len(args))
+        nums = _argnums(argnums, len(args), "jacfwd")
         args = list(args)
         specs, leaves = [], []
         for n in nums:
             arg_leaves, spec = tree_flatten(args[n])
             specs.append(spec)
-            leaves.append([_tensor(leaf, f"argument {n}") for leaf in arg_leaves])
+            leaves.append([_float_tensor(leaf, f"argument {n}", "jacfwd")
+                           for leaf in arg_leaves])
         flat = [leaf for group in leaves for leaf in group]
         found = {}
         main = _keeping_aux(f, found) if has_aux else f
-        columns = [_push_forward_columns(main, args, kwargs, nums, specs, leaves, j, x, found,
-                                         chunk_size, randomness) for j, x in enumerate(flat)]
+        columns = _push_forward_columns(main, args, kwargs, nums, specs, leaves, found,
+                                        chunk_size, randomness)
         out_spec, shapes = found["spec"], found["shapes"]
+        sizes = [x.size for x in flat]
         blocks = []
-        for k, shape in enumerate(shapes):
-            per_leaf = [_as_block(columns[j][k], shape, x.shape) for j, x in enumerate(flat)]
+        for column, shape in zip(columns, shapes):
+            per_leaf, start = [], 0
+            for x, size in zip(flat, sizes):            # rows of leaf x: its directions
+                rows = column if len(flat) == 1 else column[start:start + size]
+                per_leaf.append(_as_block(rows, shape, x.shape))
+                start += size
             trees, start = [], 0
             for spec, group in zip(specs, leaves):
                 trees.append(tree_unflatten(spec, per_leaf[start:start + len(group)]))
@@ -136,7 +149,7 @@ def jacfwd(f, argnums=0, has_aux: bool = False, *, chunk_size=None,
 
 def _keeping_aux(f, found: dict):
     """f for ``jacfwd(has_aux=True)``: its output alone, its aux's primal values kept in
-    ``found["aux"]`` (from the first call; aux may not depend on the pushed tangents)."""
+    ``found["aux"]`` (aux may not depend on the pushed tangents)."""
     def main(*args, **kwargs):
         out, aux = _split_aux(f(*args, **kwargs), "jacfwd")
         if "aux" not in found:
@@ -150,27 +163,41 @@ def _keeping_aux(f, found: dict):
     return main
 
 
-def _push_forward_columns(f, args, kwargs, nums, specs, leaves, j, x, found, chunk_size,
-                          randomness):
-    """d(outputs)/d(leaf j) as (x.size,) + out.shape per output: one jvp per column of the
-    identity, all in one vmap. Notes the outputs' structure and shapes in ``found``."""
+def _push_forward_columns(f, args, kwargs, nums, specs, leaves, found, chunk_size,
+                          randomness) -> list:
+    """d(output)/d(every differentiated leaf) as (n,) + out.shape per output, n the leaves'
+    total size: one jvp per column of the n x n identity (block-diagonal over the leaves),
+    all in one vmap, so f runs once. Notes the outputs' structure and shapes in
+    ``found``."""
     from ..creation import zeros
     from ..ops.shape import reshape
+    flat = [leaf for group in leaves for leaf in group]
+    n = sum(x.size for x in flat)
+
+    def outputs(call):
+        outs, found["spec"] = tree_flatten(f(*call, **kwargs))
+        outs = [_tensor(o, "an output") for o in outs]
+        found["shapes"] = [tuple(o.shape) for o in outs]
+        return outs
+
+    if n == 0:                            # nothing to push: run f once for the shapes
+        outs = outputs(_with_leaves(args, nums, specs, leaves))
+        return [zeros(*((0,) + tuple(o.shape)), dtype=o.dtype, device=o.device)
+                for o in outs]
 
     def push(column):
         with forward_ad.dual_level():
-            dual = forward_ad.make_dual(x, reshape(column, tuple(x.shape)))
-            call = _with_leaf(args, nums, specs, leaves, j, dual)
-            outs, found["spec"] = tree_flatten(f(*call, **kwargs))
-            outs = [_tensor(o, "an output") for o in outs]
-            found["shapes"] = [tuple(o.shape) for o in outs]
+            duals, start = [], 0
+            for x in flat:                # leaf x's slice of the column is its tangent
+                part = column if len(flat) == 1 else column[start:start + x.size]
+                t = reshape(part, tuple(x.shape))
+                duals.append(forward_ad.make_dual(x, t if t.dtype == x.dtype
+                                                  else t.astype(x.dtype)))
+                start += x.size
+            outs = outputs(_with_leaves(args, nums, specs, _regrouped(duals, leaves)))
             return tuple(_tangent_or_zeros(o) for o in outs)
-    if x.size == 0:                       # nothing to push: run f once for the shapes
-        outs, found["spec"] = tree_flatten(f(*_with_leaf(args, nums, specs, leaves, j, x),
-                                             **kwargs))
-        found["shapes"] = [tuple(_tensor(o, "an output").shape) for o in outs]
-        return [zeros(*((0,) + s), dtype=x.dtype, device=x.device) for s in found["shapes"]]
-    return list(vmap(push, chunk_size=chunk_size, randomness=randomness)(_eye_rows(x, x.size)))
+    eye = _eye_rows(max(flat, key=lambda x: x.dtype.itemsize), n)
+    return list(vmap(push, chunk_size=chunk_size, randomness=randomness)(eye))
 
 
 def _as_block(columns, out_shape, in_shape):
@@ -180,17 +207,20 @@ def _as_block(columns, out_shape, in_shape):
     return reshape(moved, tuple(out_shape) + tuple(in_shape))
 
 
-def _with_leaf(args, nums, specs, leaves, j, replacement):
-    """``args`` with flat differentiated leaf ``j`` replaced."""
-    call, start = list(args), 0
-    for n, spec, group in zip(nums, specs, leaves):
-        if start <= j < start + len(group):
-            swapped = list(group)
-            swapped[j - start] = replacement
-            call[n] = tree_unflatten(spec, swapped)
-        else:
-            call[n] = tree_unflatten(spec, group)
+def _regrouped(flat, leaves) -> list:
+    """``flat`` split into groups the sizes of ``leaves``'s."""
+    groups, start = [], 0
+    for group in leaves:
+        groups.append(flat[start:start + len(group)])
         start += len(group)
+    return groups
+
+
+def _with_leaves(args, nums, specs, leaves):
+    """``args`` with the differentiated arguments rebuilt from ``leaves`` (one group each)."""
+    call = list(args)
+    for n, spec, group in zip(nums, specs, leaves):
+        call[n] = tree_unflatten(spec, group)
     return call
 
 
@@ -199,9 +229,10 @@ def _tangent_or_zeros(o):
     return tangent if tangent is not None else _zeros_like(primal)
 
 
-def hessian(f, argnums=0, *, chunk_size=None):
+def hessian(f, argnums=0, *, has_aux: bool = False, chunk_size=None):
     """The Hessian of scalar-valued f, forward over reverse: ``jacfwd(jacrev(f))``, one
-    batched pass (n tangents at once for n inputs).
+    batched pass (n tangents at once for n inputs). With ``has_aux=True`` (JAX's), f
+    returns ``(output, aux)`` and the result is ``(hessian, aux)``.
 
     Example (the seed's)::
 
@@ -212,7 +243,9 @@ def hessian(f, argnums=0, *, chunk_size=None):
         >>> [[h.item() for h in row] for row in H]
         [[6.0, 4.0], [4.0, 18.0]]
     """
-    return jacfwd(jacrev(f, argnums), argnums, chunk_size=chunk_size)
+    check_chunk_size(chunk_size, "hessian")
+    return jacfwd(jacrev(f, argnums, has_aux=has_aux), argnums, has_aux=has_aux,
+                  chunk_size=chunk_size)
 
 
 def hvp(f, primals, v):

@@ -29,48 +29,19 @@ Example (the seed's JAX example)::
 
 from __future__ import annotations
 
-import numbers
 import threading
 import weakref
 
-import numpy as np
 
 from ..autograd import forward_ad
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.graph import AccumulateGrad, grad_accumulator, gradient_edge
 from ..autograd.mode import enable_grad, is_grad_enabled
 from ..autograd.walk import nodes_behind
-from ..pytree import tree_flatten, tree_unflatten
+from ..pytree import tree_flatten, tree_leaves_like, tree_unflatten
+from .arguments import _argnums, _float_tensor, _tensor, describe, float_outputs
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp"]
-
-
-def _tensor(value, what: str):
-    """``value`` (tensor, array or Python number) as a float tensor."""
-    from ..creation import as_tensor, tensor
-    from ..tensor import Tensor
-    if isinstance(value, Tensor):
-        t = value
-    elif isinstance(value, (numbers.Number, np.generic)):
-        t = tensor(float(value))
-    elif hasattr(value, "shape") and hasattr(value, "dtype"):
-        t = as_tensor(value)
-    else:
-        raise TypeError(f"{what} must be a tensor, an array or a number, or a tuple/list/dict "
-                        f"of them; got {type(value).__name__}")
-    if t.dtype.kind != "f":
-        from ..dtypes import get_default_dtype
-        t = t.astype(get_default_dtype())
-    return t
-
-
-def _argnums(argnums, nargs: int) -> tuple:
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-    for n in nums:
-        if not -nargs <= n < nargs:
-            raise ValueError(f"argnums {argnums} refers to argument {n}, but the function was "
-                             f"called with {nargs} positional arguments")
-    return tuple(n % nargs for n in nums)
 
 
 class _Differentiating(threading.local):
@@ -90,7 +61,7 @@ class _Handles:
     tangents (an outer jvp/jacfwd) ride along either way.
     """
 
-    def __init__(self, args, nums):
+    def __init__(self, args, nums, name: str):
         from ..ops.shape import alias
         self.args = list(args)
         self.nums = nums
@@ -101,7 +72,7 @@ class _Handles:
             leaves, spec = tree_flatten(args[n])
             handles = []
             for leaf in leaves:
-                t = _tensor(leaf, f"argument {n}")
+                t = _float_tensor(leaf, f"argument {n}", name)
                 self.create_graph |= outer and (t.requires_grad or _batch_requires_grad(t))
                 h = alias(t)
                 if not h.requires_grad:
@@ -189,14 +160,18 @@ def _gradients(outputs, cotangents, handles: _Handles, create_graph: bool) -> li
 
 
 def _scalar_output(out, name: str):
+    """``out`` if it is a 0-d tensor (as torch.func and JAX ask of grad's f), else raise."""
     from ..tensor import Tensor
     if not isinstance(out, Tensor):
+        hint = (". Returning (loss, aux)? Pass has_aux=True" if isinstance(out, tuple) and
+                len(out) == 2 else "")
         raise TypeError(f"{name}: the function must return a gpugrad tensor, got "
-                        f"{type(out).__name__}")
-    if out.size != 1:
-        raise TypeError(f"{name} needs a function with a scalar output, but it returned shape "
-                        f"{tuple(out.shape)}. Reduce it (e.g. .sum()), or use jacrev/jacobian "
-                        f"for the full Jacobian or vjp for a vector-Jacobian product.")
+                        f"{type(out).__name__}{hint}")
+    if out.ndim != 0:
+        raise TypeError(f"{name} needs a function with a scalar output (a 0-d tensor), but it "
+                        f"returned shape {tuple(out.shape)}. Reduce it (e.g. .sum(); a one-element "
+                        f"tensor: .reshape(())), or use jacrev/jacobian for the full Jacobian "
+                        f"or vjp for a vector-Jacobian product.")
     return out
 
 
@@ -225,8 +200,8 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         (tensor(5., device='cpu', dtype=float32), tensor([2., 4.], device='cpu', dtype=float32))
     """
     def value_and_grad_f(*args, **kwargs):
-        nums = _argnums(argnums, len(args))
-        handles = _Handles(args, nums)
+        nums = _argnums(argnums, len(args), "grad")
+        handles = _Handles(args, nums, "grad")
         result = handles.call(f, **kwargs)
         if has_aux:
             result, aux = _split_aux(result, "grad")
@@ -247,9 +222,12 @@ def _ones_like(t):
 def grad(f, argnums=0, has_aux: bool = False):
     """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
-    ``argnums`` is an int (one gradient, shaped like that argument) or a tuple (a tuple of
-    gradients). With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the function
-    returns ``(grad, aux)``. One reverse pass.
+    ``argnums`` is an int (one gradient, shaped like that argument) or a non-empty tuple of
+    distinct ints (a tuple of gradients), as torch.func asks. The differentiated arguments
+    are floating-point tensors (or Python numbers, taken as floats); f returns a 0-d tensor.
+    With ``has_aux=True``, ``f`` returns ``(output, aux)`` and the function returns
+    ``(grad, aux)``. One reverse pass. A dict argument's gradient comes back a dict with the
+    same key order (as torch.func's; JAX sorts the keys).
 
     Example::
 
@@ -268,7 +246,8 @@ def vjp(f, *primals, has_aux: bool = False):
     """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangents)`` returns, for every primal, the
     cotangent pulled back through f (one reverse pass per call; it can be called many times).
     With ``has_aux=True``, f returns ``(output, aux)`` and vjp returns ``(output, vjp_fn,
-    aux)``, aux not differentiated (as torch.func's).
+    aux)``, aux not differentiated (as torch.func's). The primals and f's outputs must be
+    floating point (as torch.func; JAX allows integer outputs): return an index as aux.
 
     ``cotangents`` has the structure of f's output. Example::
 
@@ -278,20 +257,25 @@ def vjp(f, *primals, has_aux: bool = False):
         >>> vjp_fn(gpugrad.tensor([1.0, 1.0]))       # one cotangent per primal: 3 * [1, 1]
         (tensor([3., 3.], device='cpu', dtype=float32),)
     """
-    handles = _Handles(primals, tuple(range(len(primals))))
+    handles = _Handles(primals, tuple(range(len(primals))), "vjp")
     out = handles.call(f)
     if has_aux:
         out, aux = _split_aux(out, "vjp")
     out_leaves, out_spec = tree_flatten(out)
-    outputs = [_tensor(o, "an output") for o in out_leaves]
+    outputs = float_outputs(out_leaves, "vjp")
     handles.note_outputs(outputs)
 
     def vjp_fn(cotangents):
-        leaves, spec = tree_flatten(cotangents)
-        if spec != out_spec:
-            raise ValueError(f"vjp_fn: cotangents have structure {spec!r} but the outputs "
-                             f"have {out_spec!r}")
+        try:
+            leaves = tree_leaves_like(out_spec, cotangents)
+        except ValueError:
+            raise ValueError(f"vjp_fn: f returned {describe(out_spec)}; pass cotangents of "
+                             f"that structure (one per output, shaped like it), got "
+                             f"{describe(tree_flatten(cotangents)[1])}: cotangents have "
+                             f"structure {tree_flatten(cotangents)[1]!r}, the outputs "
+                             f"{out_spec!r}") from None
         cts = [_tensor(c, "a cotangent") for c in leaves]
+        cts = [c if c.dtype.kind == "f" else c.astype(o.dtype) for o, c in zip(outputs, cts)]
         for o, c in zip(outputs, cts):
             if tuple(c.shape) != tuple(o.shape):
                 raise ValueError(f"vjp_fn: a cotangent has shape {tuple(c.shape)} but its "
@@ -313,7 +297,9 @@ def jvp(f, primals, tangents, *, has_aux: bool = False):
     ``has_aux=True``, f returns ``(output, aux)`` and jvp returns ``(output, tangents_out,
     aux)``, aux's primal values (not differentiated).
 
-    ``primals`` and ``tangents`` are tuples (one entry per argument) of the same structure.
+    ``primals`` and ``tangents`` are tuples (one entry per argument) of the same structure,
+    of floating-point tensors (or Python numbers). An output that is not floating point (an
+    index from ``argmax``) keeps its dtype, its tangent zeros of that dtype (as torch.func).
 
     Example::
 
@@ -323,11 +309,15 @@ def jvp(f, primals, tangents, *, has_aux: bool = False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp(f, primals, tangents): primals and tangents must be tuples")
     p_leaves, p_spec = tree_flatten(tuple(primals))
-    t_leaves, t_spec = tree_flatten(tuple(tangents))
-    if p_spec != t_spec:
-        raise ValueError(f"jvp: primals {p_spec!r} and tangents {t_spec!r} differ in structure")
+    try:                                # (dicts matched by key: any order)
+        t_leaves = tree_leaves_like(p_spec, tuple(tangents))
+    except ValueError:
+        raise ValueError(f"jvp: primals {p_spec!r} and tangents "
+                         f"{tree_flatten(tuple(tangents))[1]!r} differ in structure; give "
+                         f"one tangent per primal, shaped like it") from None
     with forward_ad.dual_level():
-        duals = [forward_ad.make_dual(_tensor(p, "a primal"), _tensor(t, "a tangent"))
+        duals = [forward_ad.make_dual(_float_tensor(p, "a primal", "jvp"),
+                                      _float_tensor(t, "a tangent", "jvp"))
                  for p, t in zip(p_leaves, t_leaves)]
         out = f(*tree_unflatten(p_spec, duals))
         if has_aux:

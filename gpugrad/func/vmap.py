@@ -34,21 +34,49 @@ from ..random import get_rng_state, set_rng_state
 __all__ = ["vmap"]
 
 RANDOMNESS = ("error", "different", "same")
+class _Unset:
+    def __repr__(self) -> str:
+        return "<not given>"
 
 
-def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+_UNSET = _Unset()           # in_axes/out_axes not given (None means "not mapped" there)
+
+
+def _alias(value, alias, default, name: str, alias_name: str):
+    """``value``, or JAX's ``alias`` for it when that was given instead."""
+    if alias is _UNSET:
+        return value
+    if not (value is default or (isinstance(value, int) and value == default)):
+        raise TypeError(f"vmap: both {name} and {alias_name} were given; {alias_name} is "
+                        f"JAX's name for {name}: pass one of them")
+    return alias
+
+
+def check_chunk_size(chunk_size, name: str) -> None:
+    """Raise, naming the transform ``name``, unless ``chunk_size`` is None or an int >= 1."""
+    if chunk_size is not None and (not isinstance(chunk_size, numbers.Integral)
+                                   or chunk_size < 1):
+        raise ValueError(f"{name}: chunk_size must be a positive int or None, got "
+                         f"{chunk_size!r}")
+
+
+def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None,
+         in_axes=_UNSET, out_axes=_UNSET, axis_size=None):
     """``f`` mapped over a batch dimension of its arguments.
 
     - ``in_dims``: which dimension of each positional argument is the batch: an int (every
       argument), None (not mapped: the same for every example), or a tuple with one entry
       per argument, each an int, None, or a tuple/list/dict matching that argument's
-      structure. Negative dimensions count from the end.
+      structure (dict entries matched by key). Negative dimensions count from the end.
     - ``out_dims``: where the batch goes in each output (int, None for an output that is the
       same for every example, or a structure matching the outputs).
     - ``randomness``: random draws inside ``f`` raise ("error"), differ per example
       ("different") or are shared ("same").
     - ``chunk_size``: run at most this many examples at a time (bounds memory; results are
       joined).
+    - JAX's names are accepted too: ``in_axes`` for ``in_dims``, ``out_axes`` for
+      ``out_dims``, and ``axis_size``, the batch size, needed only when no argument is mapped
+      (the outputs are then broadcast to it; with mapped arguments it must agree with them).
 
     Returns a function of the same arguments. Shapes: an argument of shape (B, *s) mapped
     at 0 is seen by ``f`` as shape ``s``; an output ``f`` returns of shape ``o`` comes back
@@ -61,12 +89,18 @@ def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None
         >>> func.vmap(lambda x, w: x @ w, in_dims=(0, None))(xs, w)   # each row of xs times w
         tensor([[1., 4.],
                 [3., 8.]], device='cpu', dtype=float32)
+        >>> func.vmap(lambda w: w.sum(), in_axes=None, axis_size=3)(w)   # JAX's names
+        tensor([3., 3., 3.], device='cpu', dtype=float32)
     """
+    in_dims = _alias(in_dims, in_axes, 0, "in_dims", "in_axes")
+    out_dims = _alias(out_dims, out_axes, 0, "out_dims", "out_axes")
     if randomness not in RANDOMNESS:
         raise ValueError(f"vmap: randomness must be one of {RANDOMNESS}, got {randomness!r}")
-    if chunk_size is not None and (not isinstance(chunk_size, numbers.Integral)
-                                   or chunk_size < 1):
-        raise ValueError(f"vmap: chunk_size must be a positive int or None, got {chunk_size!r}")
+    check_chunk_size(chunk_size, "vmap")
+    if axis_size is not None and (not isinstance(axis_size, numbers.Integral)
+                                  or axis_size < 0):
+        raise ValueError(f"vmap: axis_size must be a non-negative int or None, got "
+                         f"{axis_size!r}")
     if not callable(f):
         raise TypeError(f"vmap: f must be callable, got {type(f).__name__}")
 
@@ -76,7 +110,7 @@ def vmap(f, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None
         dims = _leaf_dims(in_dims, tuple(args), "in_dims")
         names = _leaf_names(args)
         leaves, dims = _checked_inputs(leaves, dims, names)
-        size = _batch_size(leaves, dims, names)
+        size = _batch_size(leaves, dims, names, axis_size)
         if chunk_size is None or chunk_size >= size:
             return _run(f, leaves, dims, spec, kwargs, size, out_dims, randomness)
         parts = []
@@ -109,9 +143,9 @@ def _leaf_dims(prefix, tree, what: str) -> list:
         return [d for p, t in zip(prefix, tree) for d in _leaf_dims(p, t, what)]
     if isinstance(prefix, dict) and isinstance(tree, dict):
         if set(prefix) != set(tree):
-            raise ValueError(f"vmap: {what} has keys {sorted(prefix)} where the value has "
-                             f"{sorted(tree)}")
-        return [d for k in sorted(tree) for d in _leaf_dims(prefix[k], tree[k], what)]
+            raise ValueError(f"vmap: {what} has keys {list(prefix)} where the value has "
+                             f"{list(tree)}")
+        return [d for k in tree for d in _leaf_dims(prefix[k], tree[k], what)]
     raise ValueError(f"vmap: {what} entry {prefix!r} does not match the structure of "
                      f"{type(tree).__name__} it is for; use an int, None, or the same "
                      f"tuple/list/dict structure")
@@ -147,11 +181,18 @@ def _checked_inputs(leaves, dims, names):
     return out_leaves, out_dims
 
 
-def _batch_size(leaves, dims, names) -> int:
+def _batch_size(leaves, dims, names, axis_size) -> int:
     sizes = [(name, x.shape[d], d) for x, d, name in zip(leaves, dims, names) if d is not None]
+    if axis_size is not None:
+        wrong = [(name, n, d) for name, n, d in sizes if n != axis_size]
+        if wrong:
+            name, n, d = wrong[0]
+            raise ValueError(f"vmap: axis_size is {axis_size} but {name} has {n} in its "
+                             f"mapped dimension {d}; they must agree (or leave axis_size out)")
+        return axis_size
     if not sizes:
         raise ValueError("vmap: no argument is mapped (in_dims is None for all of them); "
-                         "map at least one, e.g. in_dims=0")
+                         "map at least one, e.g. in_dims=0, or give axis_size")
     if len({n for _, n, _ in sizes}) > 1:
         listed = ", ".join(f"{name} has {n} (dimension {d})" for name, n, d in sizes)
         raise ValueError(f"vmap: the mapped arguments disagree on the batch size: {listed}. "

@@ -21,12 +21,13 @@ Example::
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 
 from ..autograd.compile_mode import _state as _compiling, structure_changed
 from ..tensor import Tensor
 from .parameter import Parameter
 
-__all__ = ["note_attribute_set", "holders_of"]
+__all__ = ["note_attribute_set", "holders_of", "Registry"]
 
 _holders: dict = {}     # id(tensor) -> (weak tensor, [(weak module, name)...]): the module
                         # attributes that were set to that plain tensor
@@ -83,3 +84,103 @@ def _check_new_name(module, name, kind: str) -> None:
     if name not in registry and hasattr(module, name):
         raise KeyError(f"{owner} already has an attribute '{name}'; pick another {kind} "
                        f"name or delete the attribute first")
+
+
+class Registry(OrderedDict):
+    """A module's ``_parameters``, ``_buffers`` or ``_modules``: writing or deleting an entry
+    sets or removes the module attribute of that name too (as PyTorch's ``__getattr__``
+    reads them), so ``m._parameters["weight"] = p`` makes ``m.weight`` p. Reading
+    ``m.weight`` stays a plain attribute lookup. ``Module.__setattr__`` writes through
+    ``_put`` / ``_drop`` (it sets the attribute itself). Example::
+
+        >>> layer, new = nn.Linear(2, 2, bias=False), nn.Parameter(gpugrad.ones(2, 2))
+        >>> layer._parameters["weight"] = new
+        >>> layer.weight is new, layer(gpugrad.ones(1, 2)).tolist()
+        (True, [[2.0, 2.0]])
+    """
+
+    def __init__(self, owner=None):
+        super().__init__()
+        self._owner = None if owner is None else weakref.ref(owner)
+
+    def _module(self):
+        ref = self.__dict__.get("_owner")
+        return None if ref is None else ref()
+
+    def _put(self, key, value) -> None:
+        OrderedDict.__setitem__(self, key, value)
+
+    def _drop(self, key) -> None:
+        if key in self:
+            OrderedDict.__delitem__(self, key)
+
+    def __setitem__(self, key, value) -> None:
+        owner = self._module()
+        if owner is not None:
+            note_attribute_set(owner, key, value, True)
+            owner.__dict__[key] = value
+        OrderedDict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        owner = self._module()
+        if owner is not None and key in self:
+            note_attribute_set(owner, key, None, True)
+            owner.__dict__.pop(key, None)
+        OrderedDict.__delitem__(self, key)
+
+    def pop(self, key, *default):
+        if key in self:
+            value = OrderedDict.__getitem__(self, key)
+            del self[key]
+            return value
+        if default:
+            return default[0]
+        raise KeyError(key)
+
+    def popitem(self, last: bool = True):
+        if not self:
+            raise KeyError("popitem(): dictionary is empty")
+        key = next(reversed(self)) if last else next(iter(self))
+        return key, self.pop(key)
+
+    def clear(self) -> None:
+        for key in list(self):
+            del self[key]
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return OrderedDict.__getitem__(self, key)
+
+    def update(self, other=(), **kwargs) -> None:
+        pairs = other.items() if hasattr(other, "keys") else other
+        for key, value in list(pairs) + list(kwargs.items()):
+            self[key] = value
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    def copy(self) -> OrderedDict:
+        """A plain OrderedDict of the entries (not tied to the module)."""
+        return OrderedDict(self)
+
+    def __reduce__(self):
+        """Pickled and deep-copied without the module (``Module.__setstate__`` ties it)."""
+        return type(self), (), None, None, iter(list(self.items()))
+
+
+def tie_registries(module) -> None:
+    """Make ``module``'s three registries ``Registry`` objects owned by it (after unpickling
+    or copying; a registry another live module owns is copied first)."""
+    state = module.__dict__
+    for name in ("_parameters", "_buffers", "_modules"):
+        registry = state.get(name)
+        if registry is None:
+            continue
+        if not isinstance(registry, Registry) or registry._module() not in (None, module):
+            fresh = Registry()
+            for key, value in registry.items():
+                fresh._put(key, value)
+            registry = state[name] = fresh
+        registry._owner = weakref.ref(module)

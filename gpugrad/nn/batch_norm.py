@@ -21,6 +21,7 @@ from __future__ import annotations
 from .. import creation
 from ..autograd.mode import no_grad
 from ..ops import reduce, unary
+from ..ops.shape_errors import ShapeError
 from .module import Module, Parameter
 from .normalization import _ScaleAndShift
 
@@ -46,13 +47,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         [[-0.9999949932098389], [0.9999949932098389]]
     """
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: input must be (N, C) or (N, C, ...), got shape "
+        raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, ...), got shape "
                          f"{tuple(input.shape)}")
     channels = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (channels,):
-            raise ValueError(f"batch_norm: {name} must have shape ({channels},) for an input "
+            raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for an input "
                              f"with {channels} channels, got {tuple(t.shape)}")
     view = _channel_shape(input)
     if training:
@@ -97,10 +98,11 @@ def _update_running(running_mean, running_var, mean, variance, count: int,
 
 class _BatchNorm(Module):
     _input_dims: tuple = ()
+    _version = 2                # (version 2 added num_batches_tracked, as PyTorch's)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device=None,
-                 dtype=None):
+                 dtype=None, *, bias: bool = True):
         super().__init__()
         if momentum is not None and not 0 <= momentum <= 1:
             raise ValueError(f"{type(self).__name__}: momentum must be in [0, 1] or None, got "
@@ -110,7 +112,10 @@ class _BatchNorm(Module):
         made = {"device": device, "dtype": dtype}
         if affine:
             self.weight = Parameter(creation.ones(self.num_features, **made))
-            self.bias = Parameter(creation.zeros(self.num_features, **made))
+            if bias:
+                self.bias = Parameter(creation.zeros(self.num_features, **made))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -141,7 +146,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__} expects a {dims} input (N, C, ...), got "
                              f"shape {tuple(x.shape)}")
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) got an input with "
+            raise ShapeError(f"{type(self).__name__}({self.num_features}) got an input with "
                              f"{x.shape[1]} channels (dimension 1), shape {tuple(x.shape)}")
         use_batch = self.training or self.running_mean is None
         momentum = 0.0 if self.momentum is None else self.momentum
@@ -155,16 +160,30 @@ class _BatchNorm(Module):
                           self.running_var if track or not use_batch else None,
                           self.weight, self.bias, use_batch, momentum, self.eps)
 
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        """A state dict without ``num_batches_tracked`` (saved before version 2, or written
+        by hand) keeps the module's count (0 for a new module), as PyTorch's."""
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and \
+                key not in state_dict:
+            state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
+                               else creation.tensor(0, dtype="int64"))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
     """Batch normalisation of (N, C) or (N, C, L) inputs over N (and L), as
-    ``nn.BatchNorm1d``: learnable scale (ones) and shift (zeros) per channel, running
-    statistics (buffers ``running_mean``, ``running_var``, ``num_batches_tracked``) used
-    in ``eval()``. Shapes: kept.
+    ``nn.BatchNorm1d``: learnable scale (ones) and shift (zeros; none with keyword-only
+    ``bias=False``) per channel, running statistics (buffers ``running_mean``,
+    ``running_var``, ``num_batches_tracked``) used in ``eval()``. Shapes: kept.
 
     Example::
 

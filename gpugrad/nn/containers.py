@@ -5,11 +5,9 @@ shares the indexing helpers here).
 Example::
 
     >>> blocks = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
-    >>> blocks.append(nn.ReLU())
+    >>> blocks.append(nn.ReLU())                # repeats shown once, as PyTorch shows them
     ModuleList(
-      (0): Linear(in_features=2, out_features=2, bias=True)
-      (1): Linear(in_features=2, out_features=2, bias=True)
-      (2): Linear(in_features=2, out_features=2, bias=True)
+      (0-2): 3 x Linear(in_features=2, out_features=2, bias=True)
       (3): ReLU()
     )
     >>> heads = nn.ModuleDict({"cls": nn.Linear(2, 3), "box": nn.Linear(2, 4)})
@@ -22,7 +20,7 @@ from __future__ import annotations
 import operator
 
 from ..tensor import Tensor
-from .module import Module
+from .module import Module, _indented
 from .parameter import Parameter
 
 __all__ = ["ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
@@ -125,6 +123,21 @@ class ModuleList(Module):
         del self[index]
         return module
 
+    def __repr__(self) -> str:
+        """One line per run of equal reprs: ``(0-2): 3 x Linear(...)``, as PyTorch's."""
+        reprs = [repr(module) for module in self]
+        if not reprs:
+            return f"{type(self).__name__}()"
+        runs = []                                       # [start, end, repr]
+        for i, text in enumerate(reprs):
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        lines = [_indented(f"({a}): {text}" if a == b else f"({a}-{b}): {b - a + 1} x {text}")
+                 for a, b, text in runs]
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """Sub-modules by name, in insertion order (a dict of modules): ``[key]``, ``in``,
@@ -198,6 +211,18 @@ def _as_parameter(value):
     return value
 
 
+def _entry_lines(pairs) -> str:
+    """PyTorch's ParameterList/Dict extra_repr: ``(key): Parameter containing: [float32 of
+    size 2x3]`` per entry (the device added where it is not the CPU)."""
+    lines = []
+    for key, p in pairs:
+        size = "x".join(str(n) for n in p.shape)
+        device = "" if str(p.device) == "cpu" else f" ({p.device})"
+        kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+        lines.append(f"  ({key}): {kind} containing: [{p.dtype} of size {size}{device}]")
+    return "\n".join(lines)
+
+
 class ParameterList(Module):
     """A list of Parameters, registered as "0", "1", ... (a plain tensor becomes a
     Parameter): index, iterate, ``append``, ``extend``, ``len``. Example::
@@ -237,10 +262,15 @@ class ParameterList(Module):
             self.append(value)
         return self
 
+    def extra_repr(self) -> str:
+        return _entry_lines(enumerate(self))
+
 
 class ParameterDict(Module):
     """Parameters by name, in insertion order (a plain tensor becomes a Parameter): ``[key]``,
-    ``in``, ``keys``, ``items``, ``values``, ``update``, ``pop``. Example::
+    ``in``, ``keys``, ``items``, ``values``, ``update``, ``pop``, ``popitem``, ``get``,
+    ``setdefault``, ``clear``, ``copy``, ``fromkeys``, ``|`` and ``|=`` (as PyTorch's).
+    Example::
 
         >>> table = nn.ParameterDict({"scale": gpugrad.ones(2)})
         >>> table["shift"] = nn.Parameter(gpugrad.zeros(2))
@@ -287,8 +317,57 @@ class ParameterDict(Module):
         del self[key]
         return value
 
+    def popitem(self):
+        """Remove and return the last (key, parameter) added."""
+        if not self._parameters:
+            raise KeyError("popitem(): ParameterDict is empty")
+        key = next(reversed(self._parameters))
+        return key, self.pop(key)
+
+    def get(self, key: str, default=None):
+        """The parameter under ``key``, or ``default``."""
+        return self._parameters[key] if key in self._parameters else default
+
+    def setdefault(self, key: str, default=None):
+        """The parameter under ``key``, set to ``default`` (as a Parameter) first if absent."""
+        if key not in self._parameters:
+            self[key] = default
+        return self._parameters[key]
+
+    def clear(self) -> None:
+        for key in list(self._parameters):
+            delattr(self, key)
+
+    def copy(self) -> "ParameterDict":
+        """A new ParameterDict holding the same Parameters."""
+        return ParameterDict(list(self._parameters.items()))
+
+    def fromkeys(self, keys, default=None) -> "ParameterDict":
+        """A new ParameterDict with each of ``keys`` set to ``default``."""
+        return ParameterDict([(key, default) for key in keys])
+
+    def __reversed__(self):
+        return reversed(list(self._parameters))
+
+    def __or__(self, other) -> "ParameterDict":
+        copy = self.copy()
+        copy.update(other)
+        return copy
+
+    def __ror__(self, other) -> "ParameterDict":
+        copy = ParameterDict(other)
+        copy.update(self)
+        return copy
+
+    def __ior__(self, other) -> "ParameterDict":
+        self.update(other)
+        return self
+
     def update(self, values) -> None:
         """Add or replace parameters from a mapping or from (key, value) pairs."""
         pairs = values.items() if hasattr(values, "items") else values
-        for key, value in pairs:
+        for key, value in list(pairs):
             self[key] = value
+
+    def extra_repr(self) -> str:
+        return _entry_lines(self._parameters.items())

@@ -70,3 +70,49 @@ def _converted(array, target, dtype):
     if target is not None:
         array = backend.to_device(array, target)
     return array
+
+
+# ---------------------------------------------------------------------------------------------
+# Module's methods (module.py binds them)
+# ---------------------------------------------------------------------------------------------
+
+
+def module_to(self, device=None, dtype=None, non_blocking: bool = False, *,
+              memory_format=None, copy: bool = False):
+    """Move every parameter, gradient and buffer to ``device`` and cast the floating
+    ones to ``dtype`` (integer buffers keep theirs, as in PyTorch); returns self.
+    Parameters stay the same objects (so an optimizer made earlier still holds them),
+    changed in place with their gradients; a moved buffer is a new tensor (see
+    ``gpugrad.nn.conversion``). ``model.to("cuda")``, ``model.to(gpugrad.float64)``,
+    ``model.to("cpu", "float64")``. ``non_blocking``, ``memory_format`` and ``copy``
+    are taken for PyTorch code and change nothing (copies are synchronous here)."""
+    if isinstance(dtype, bool):                 # to(dtype, non_blocking), positionally
+        dtype = None
+    _convert_module(self, *_target_and_dtype(device, dtype))
+    return self
+
+
+def module_type(self, dst_type):
+    """``self.to(dst_type)``: floating parameters and buffers cast (PyTorch's
+    ``Module.type``; integer buffers keep their dtype here)."""
+    return self.to(dtype=dst_type)
+
+
+def module_bfloat16(self):
+    """``self.to("bfloat16")``: refused, NumPy has no bfloat16 (use autocast)."""
+    return self.to(dtype="bfloat16")
+
+
+def module_to_empty(self, *, device, recurse: bool = True):
+    """``self.to(device)`` (PyTorch leaves the values uninitialised; here they are kept,
+    which is one valid content of "empty"); ``recurse`` must be True."""
+    if not recurse:
+        raise NotImplementedError("to_empty(recurse=False) is not supported: move the "
+                                  "whole module")
+    return self.to(device)
+
+
+def module_share_memory(self):
+    """Returns self (PyTorch moves tensors to shared memory for multiprocessing; gpugrad
+    does not, so each process holds a copy)."""
+    return self

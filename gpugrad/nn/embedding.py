@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import numbers
 
-from .. import creation
+import numpy as np
+
+from .. import backend, creation
 from ..ops import compare, elementwise, indexing
 from ..ops.selection import check_index_range, integer_index
+from ..ops.shape_errors import ShapeError
+from ..autograd.compile_mode import kernel, written
+from ..autograd.function import Function
 from ..autograd.mode import no_grad
+from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
 
@@ -49,28 +55,81 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
               scale_grad_by_freq: bool = False, sparse: bool = False):
     """The rows of ``weight`` (num_embeddings, dim) at the integer ``input`` indices, as
     ``F.embedding``: shape ``input.shape + (dim,)``. The row at ``padding_idx`` gets no
-    gradient. ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are not supported.
+    gradient. With ``max_norm``, each row looked up whose ``norm_type``-norm exceeds it is
+    first scaled in place (under no_grad) to norm ``max_norm``, as PyTorch's; with
+    ``scale_grad_by_freq``, a row's gradient is divided by how often its index occurs in
+    ``input``. ``sparse`` gradients are not supported.
 
     Example::
 
-        >>> w = gpugrad.tensor([[0.0, 0.0], [1.0, 2.0]])
+        >>> w = gpugrad.tensor([[0.0, 0.0], [3.0, 4.0]])
         >>> F.embedding(gpugrad.tensor([1, 1, 0]), w).tolist()
-        [[1.0, 2.0], [1.0, 2.0], [0.0, 0.0]]
+        [[3.0, 4.0], [3.0, 4.0], [0.0, 0.0]]
+        >>> F.embedding(gpugrad.tensor([1]), w, max_norm=1.0).tolist(), w[1].tolist()
+        ([[0.6000000238418579, 0.800000011920929]], [0.6000000238418579, 0.800000011920929])
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported; renormalise the weight yourself, under no_grad")
+    if sparse:
+        raise NotImplementedError("embedding: sparse gradients are not supported; pass "
+                                  "sparse=False (the gradient is a dense tensor)")
     integer_index(input, "embedding")
     if weight.ndim != 2:
-        raise ValueError(f"embedding: the weight must be 2-d (num_embeddings, dim), got "
+        raise ShapeError(f"embedding: the weight must be 2-d (num_embeddings, dim), got "
                          f"shape {tuple(weight.shape)}")
     check_index_range(input, weight.shape[0], "embedding", "the weight's rows")
+    if max_norm is not None:            # (one in-place write, as a compiled step's line)
+        written(_renorm_rows, [weight._version], weight._array, input._array,
+                float(max_norm), float(norm_type))
     rows = indexing.getitem(weight, input)
+    if scale_grad_by_freq and rows.requires_grad:
+        scale = kernel(_inverse_counts, input._array, weight.shape[0], rows.dtype)
+        rows = _ScaleGrad.apply(rows, Tensor._wrap(scale))
     if padding_idx is None:
         return rows
     padding_idx = _padding_index(padding_idx, weight.shape[0])
     padded = compare.equal(input, padding_idx).unsqueeze(-1)
     return elementwise.where(padded, rows.detach(), rows)      # no gradient into that row
+
+
+def _renorm_rows(weight, index, max_norm: float, norm_type: float) -> None:
+    """Scale in place each row of the raw array ``weight`` that ``index`` looks up whose
+    ``norm_type``-norm exceeds ``max_norm`` by ``max_norm / (norm + 1e-7)``, as PyTorch's
+    ``embedding_renorm_``: the norm in the weight's dtype (float16's summed in float32), the
+    factor in float64."""
+    xp = backend.xp_of(weight)
+    rows = xp.unique(index)
+    picked = weight[rows]
+    summed = picked.astype(np.float32) if picked.dtype == np.float16 else picked
+    norms = xp.linalg.norm(summed, ord=norm_type, axis=1).astype(np.float64)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+    weight[rows] = picked * scale.astype(picked.dtype)[:, None]
+
+
+def _inverse_counts(index, num_embeddings: int, dtype):
+    """1 / (how often each element of the raw ``index`` occurs in it), shape index.shape +
+    (1,): the gradient scale of ``scale_grad_by_freq``."""
+    flat = index.ravel()
+    counts = backend.xp_of(index).bincount(flat, minlength=num_embeddings)[flat]
+    return (1.0 / counts).astype(dtype).reshape(index.shape + (1,))
+
+
+class _ScaleGrad(Function):
+    """The identity on ``x``, whose gradient is multiplied by ``scale`` (broadcast to x):
+    ``scale_grad_by_freq``'s 1 / count of each looked-up index."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.scale, None
+
+    @staticmethod
+    def jvp(ctx, t, _):
+        return t
 
 
 def _padding_index(padding_idx, num_embeddings: int) -> int:
@@ -85,6 +144,8 @@ class Embedding(Module):
     index, as ``nn.Embedding``: initialised standard normal (the ``padding_idx`` row zero).
     Shapes: (...) int -> (..., embedding_dim).
 
+    ``max_norm``, ``norm_type`` and ``scale_grad_by_freq``: see ``F.embedding``.
+
     Example::
 
         >>> e = nn.Embedding(4, 2, padding_idx=0)
@@ -97,11 +158,12 @@ class Embedding(Module):
                  sparse: bool = False, _weight=None, _freeze: bool = False, device=None,
                  dtype=None):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are "
-                                      "not supported; renormalise the weight yourself, under "
-                                      "no_grad")
+        if sparse:
+            raise NotImplementedError("Embedding: sparse gradients are not supported; pass "
+                                      "sparse=False (the gradient is a dense tensor)")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         self.padding_idx = (None if padding_idx is None
                             else _padding_index(padding_idx, num_embeddings))
         if _weight is None:
@@ -142,8 +204,17 @@ class Embedding(Module):
                    **kwargs)
 
     def forward(self, input):
-        return embedding(input, self.weight, self.padding_idx)
+        return embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                         self.scale_grad_by_freq)
 
     def extra_repr(self) -> str:
-        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
-        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        return text

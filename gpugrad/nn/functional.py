@@ -26,10 +26,15 @@ is -(0.05 log(1/4) + 0.95 log(3/4)))::
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..ops.activation import functional_log_softmax as log_softmax
 from ..ops.activation import functional_softmax as softmax
 from ..ops.activation import sigmoid, tanh
 from ..ops.inplace import written_back
+from ..ops import compare as _compare
+from ..creation import arange
+from ..random_sampling import rand as _rand
 from ..ops.linalg import linear, linear_relu
 from .activation_functions import (celu, elu, gelu, glu, hardtanh, leaky_relu, logsigmoid, mish,
                                    relu6, selu, silu, softmin, softplus, softsign, tanhshrink)
@@ -62,7 +67,8 @@ __all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_s
            "alpha_dropout", "feature_alpha_dropout", "margin_ranking_loss",
            "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
            "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-           "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss"]
+           "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
+           "gumbel_softmax", "elu_", "leaky_relu_", "hardtanh_", "celu_", "selu_"]
 
 
 def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -86,3 +92,62 @@ def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):
     if inplace:
         return written_back(x, dropped, p)
     return dropped(x, p)
+
+
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1):
+    """A sample from the Gumbel-softmax distribution, as PyTorch's:
+    ``softmax((logits + g) / tau, dim)`` with g standard Gumbel noise (from gpugrad's
+    generator); with ``hard=True`` the one-hot of its argmax along ``dim`` in the forward
+    pass and the soft sample's gradient in the backward pass (straight-through).
+    ``eps`` is unused, as there. Shapes: any -> the same.
+
+    Example::
+
+        >>> y = F.gumbel_softmax(gpugrad.zeros(4, 3), tau=0.5, hard=True)
+        >>> sorted(set(round(v, 6) for v in y.flatten().tolist()))    # one-hot rows
+        [0.0, 1.0]
+    """
+    uniform = _rand(*logits.shape, dtype=logits.dtype, device=logits.device)
+    exponential = -(1.0 - uniform).log()                    # Exponential(1), as exponential_
+    gumbels = -exponential.clamp(min=float(np.finfo(logits.dtype).tiny)).log()
+    soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    largest = soft.detach().argmax(dim=dim, keepdim=True)
+    positions = _arange_along(soft, dim)
+    one_hot = _compare.equal(positions, largest).astype(soft.dtype)
+    return one_hot - soft.detach() + soft
+
+
+def _arange_along(x, dim):
+    """0, 1, ... along ``dim`` of ``x``, shaped to broadcast against it."""
+    dim = dim % x.ndim
+    shape = [1] * x.ndim
+    shape[dim] = x.shape[dim]
+    return arange(x.shape[dim], device=x.device).reshape(shape)
+
+
+def elu_(input, alpha: float = 1.0):
+    """``elu(input, alpha, inplace=True)``, as PyTorch's ``F.elu_``."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """``leaky_relu(input, negative_slope, inplace=True)``, as PyTorch's."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """``hardtanh(input, min_val, max_val, inplace=True)``, as PyTorch's."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0):
+    """``celu(input, alpha, inplace=True)``, as PyTorch's."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    """``selu(input, inplace=True)``, as PyTorch's."""
+    return selu(input, inplace=True)

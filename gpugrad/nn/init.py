@@ -29,8 +29,8 @@ from ..autograd.mode import no_grad
 from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
-           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "trunc_normal_", "orthogonal_"]
+           "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "trunc_normal_", "orthogonal_", "sparse_"]
 
 _LINEAR = {"linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "sigmoid"}
@@ -67,7 +67,12 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 
 
 def _fans(tensor: Tensor) -> tuple:
-    """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel) (PyTorch's
+    ``_calculate_fan_in_and_fan_out``, which ``reset_parameters`` copies call). Example::
+
+        >>> nn.init._calculate_fan_in_and_fan_out(gpugrad.empty(64, 32, 3, 3))
+        (288, 576)
+    """
     if tensor.ndim < 2:
         raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than "
                          f"2 dimensions (got shape {tuple(tensor.shape)})")
@@ -76,6 +81,7 @@ def _fans(tensor: Tensor) -> tuple:
 
 
 def _fan(tensor: Tensor, mode: str) -> int:
+    """The fan of ``mode`` ("fan_in" or "fan_out"), as PyTorch's ``_calculate_correct_fan``."""
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
@@ -83,20 +89,37 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+_calculate_fan_in_and_fan_out = _fans          # PyTorch's private names, used by timm, HF, and
+_calculate_correct_fan = _fan                   # copies of torch's Linear.reset_parameters
+
+
 def _draw_dtype(tensor: Tensor):
     """The dtype the values are computed in (a float16 tensor's in float32, cast by _fill)."""
     return np.float64 if tensor.dtype == np.float64 else np.float32
 
 
-def _uniform_array(tensor: Tensor, low: float, high: float):
+def _check_floating(tensor: Tensor, name: str) -> None:
+    """Refuse to draw random values into an integer or bool tensor, as PyTorch does (a draw
+    in [0, 1) cast to int64 would silently fill zeros)."""
+    if isinstance(tensor, Tensor) and tensor.dtype.kind in "biu":
+        raise NotImplementedError(f"nn.init.{name}: cannot fill a {tensor.dtype} tensor with "
+                                  f"random values; initialise a floating-point tensor (e.g. "
+                                  f"dtype=gpugrad.float32), or use constant_/zeros_ for "
+                                  f"integers")
+
+
+def _uniform_array(tensor: Tensor, low: float, high: float, generator, name: str):
+    _check_floating(tensor, name)
     # a float16 tensor draws on float16's grid below 1 (random.uniform_array), as PyTorch
     drawn = np.float16 if tensor.dtype == np.float16 else _draw_dtype(tensor)
-    u = random.uniform_array(tuple(tensor.shape), drawn, tensor.device)
+    u = random.uniform_array(tuple(tensor.shape), drawn, tensor.device, generator)
     return u.astype(_draw_dtype(tensor), copy=False) * (high - low) + low
 
 
-def _normal_array(tensor: Tensor, mean: float, std: float):
-    z = random.normal_array(tuple(tensor.shape), _draw_dtype(tensor), tensor.device)
+def _normal_array(tensor: Tensor, mean: float, std: float, generator, name: str):
+    _check_floating(tensor, name)
+    z = random.normal_array(tuple(tensor.shape), _draw_dtype(tensor), tensor.device,
+                            generator)
     return z * std + mean
 
 
@@ -110,23 +133,24 @@ def _fill(tensor: Tensor, array) -> Tensor:
     return tensor
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Values uniform in [a, b). Example::
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    """Values uniform in [a, b) (``generator``: a ``gpugrad.Generator`` to draw from, as
+    every random initialiser here takes; None: the global one). Example::
 
         >>> w = nn.init.uniform_(gpugrad.empty(1000), -0.5, 0.5)
         >>> bool((w >= -0.5).all() and (w < 0.5).all())
         True
     """
-    return _fill(tensor, _uniform_array(tensor, a, b))
+    return _fill(tensor, _uniform_array(tensor, a, b, generator, "uniform_"))
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     """Values from N(mean, std**2). Example::
 
         >>> round(nn.init.normal_(gpugrad.empty(100000), 3.0, 0.1).mean().item(), 2)
         3.0
     """
-    return _fill(tensor, _normal_array(tensor, mean, std))
+    return _fill(tensor, _normal_array(tensor, mean, std, generator, "normal_"))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -171,7 +195,7 @@ def eye_(tensor: Tensor) -> Tensor:
     return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.dtype))
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot's uniform: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)). Example::
 
         >>> w = nn.init.xavier_uniform_(gpugrad.empty(20, 30))          # a = sqrt(6 / 50)
@@ -180,10 +204,10 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """
     fan_in, fan_out = _fans(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _fill(tensor, _uniform_array(tensor, -bound, bound))
+    return _fill(tensor, _uniform_array(tensor, -bound, bound, generator, "xavier_uniform_"))
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot's normal: N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out)), in
     place. Example (fans 200 and 200: std 0.0707)::
 
@@ -192,7 +216,8 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         0.07
     """
     fan_in, fan_out = _fans(tensor)
-    return _fill(tensor, _normal_array(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out))))
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(tensor, _normal_array(tensor, 0.0, std, generator, "xavier_normal_"))
 
 
 def _kaiming_std(tensor: Tensor, a, mode: str, nonlinearity: str):
@@ -203,7 +228,7 @@ def _kaiming_std(tensor: Tensor, a, mode: str, nonlinearity: str):
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """He's uniform: U(-bound, bound) with bound = gain * sqrt(3 / fan), gain from
     ``calculate_gain(nonlinearity, a)`` and fan the ``mode`` ("fan_in" or "fan_out").
     Example (PyTorch's Linear init is ``a=sqrt(5)``: bound 1 / sqrt(fan_in))::
@@ -216,11 +241,11 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     if std is None:
         return tensor
     bound = math.sqrt(3.0) * std
-    return _fill(tensor, _uniform_array(tensor, -bound, bound))
+    return _fill(tensor, _uniform_array(tensor, -bound, bound, generator, "kaiming_uniform_"))
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+                    nonlinearity: str = "leaky_relu", generator=None) -> Tensor:
     """He's normal: N(0, std**2) with std = gain / sqrt(fan) (see ``kaiming_uniform_``), in
     place. Example (relu's gain sqrt(2), fan_in 200: std 0.1)::
 
@@ -231,7 +256,7 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
-    return _fill(tensor, _normal_array(tensor, 0.0, std))
+    return _fill(tensor, _normal_array(tensor, 0.0, std, generator, "kaiming_normal_"))
 
 
 # Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9)
@@ -264,7 +289,7 @@ def _normal_quantile(p, xp):
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0) -> Tensor:
+                  b: float = 2.0, generator=None) -> Tensor:
     """N(mean, std**2) restricted to [a, b] (``a`` and ``b`` are values, not multiples of
     std, as in PyTorch), drawn by inverting the normal CDF on a uniform in [Phi(a), Phi(b)].
 
@@ -274,6 +299,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         >>> bool(w.min().item() >= -0.5 and w.max().item() <= 1.0)
         True
     """
+    _check_floating(tensor, "trunc_normal_")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
@@ -281,12 +307,12 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         return (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0)))) / 2.0
     low, high = cdf(a), cdf(b)
     xp = backend.array_module(tensor.device)
-    u = random.uniform_array(tuple(tensor.shape), np.float64, tensor.device)
+    u = random.uniform_array(tuple(tensor.shape), np.float64, tensor.device, generator)
     values = _normal_quantile(low + (high - low) * u, xp) * std + mean
     return _fill(tensor, xp.clip(values, a, b))
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """A (semi-)orthogonal matrix, as PyTorch's: the Q of the QR of a standard normal
     (rows, numel / rows) matrix (its transpose when wider than tall), the signs of R's
     diagonal multiplied in so Q is uniform, times ``gain``; a tensor of more than 2
@@ -299,12 +325,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if tensor.ndim < 2:
         raise ValueError(f"Only tensors with 2 or more dimensions are supported (got shape "
                          f"{tuple(tensor.shape)})")
+    _check_floating(tensor, "orthogonal_")
     if tensor.numel() == 0:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     xp = backend.array_module(tensor.device)
-    flat = random.normal_array((rows, cols), _draw_dtype(tensor), tensor.device)
+    flat = random.normal_array((rows, cols), _draw_dtype(tensor), tensor.device, generator)
     flat = flat.astype(np.float64)
     if rows < cols:
         flat = flat.T
@@ -313,3 +340,73 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(tensor, (q * gain).reshape(tuple(tensor.shape)))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """A 2-d (rows, cols) tensor drawn from N(0, std**2) with ``ceil(sparsity * rows)``
+    entries of each column, chosen at random, set to zero (Martens 2010), as PyTorch's.
+    Example::
+
+        >>> w = nn.init.sparse_(gpugrad.empty(10, 4), sparsity=0.3)
+        >>> (w == 0).sum(0).tolist()                          # ceil(0.3 * 10) per column
+        [3, 3, 3, 3]
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported (got shape "
+                         f"{tuple(tensor.shape)})")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    values = _normal_array(tensor, 0.0, std, generator, "sparse_")
+    # each column's zeros: the first num_zeros rows of a random permutation of its rows
+    keys = random.uniform_array((rows, cols), np.float64, tensor.device, generator)
+    xp = backend.array_module(tensor.device)
+    zeroed = xp.argsort(keys, axis=0)[:num_zeros]
+    values[zeroed, xp.arange(cols)[None, :]] = 0
+    return _fill(tensor, values)
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: a (out, in, *kernel) weight of 3, 4 or 5 dimensions
+    set to zero except a one at the kernel's centre for each of the first ``min(out /
+    groups, in)`` channel pairs of every group (a conv with it passes its input through),
+    as PyTorch's. Example::
+
+        >>> nn.init.dirac_(gpugrad.empty(2, 2, 3))[:, :, 1].tolist()      # centre taps
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported (got shape "
+                         f"{tuple(tensor.shape)})")
+    if tensor.shape[0] % groups:
+        raise ValueError(f"dim 0 must be divisible by groups (got shape {tuple(tensor.shape)} "
+                         f"and groups={groups})")
+    per_group = tensor.shape[0] // groups
+    pairs = min(per_group, tensor.shape[1])
+    xp = backend.array_module(tensor.device)
+    values = xp.zeros(tuple(tensor.shape), dtype=tensor.dtype)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for g in range(groups):
+        for d in range(pairs):
+            values[(g * per_group + d, d) + centre] = 1
+    return _fill(tensor, values)
+
+
+def _make_deprecate(method):
+    """PyTorch's deprecated name without the trailing underscore: ``method`` with a
+    FutureWarning worded as PyTorch's."""
+    new_name = method.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return method(*args, **kwargs)
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    deprecated_init.__doc__ = f"Deprecated (as in PyTorch): use ``nn.init.{new_name}``."
+    return deprecated_init
+
+
+(uniform, normal, constant, eye, dirac, xavier_uniform, xavier_normal, kaiming_uniform,
+ kaiming_normal, orthogonal, sparse) = (_make_deprecate(m) for m in (
+    uniform_, normal_, constant_, eye_, dirac_, xavier_uniform_, xavier_normal_,
+    kaiming_uniform_, kaiming_normal_, orthogonal_, sparse_))

@@ -112,7 +112,16 @@ class Sigmoid(Module):
 
 
 class Identity(Module):
-    """Returns its input unchanged (a placeholder layer); any shape."""
+    """Returns its input unchanged (a placeholder layer); any shape. Takes and ignores any
+    arguments (as PyTorch's), so it can replace a layer with the same constructor call.
+    Example::
+
+        >>> nn.Identity(54, unused_argument1=0.1)(gpugrad.tensor([1.0]))
+        tensor([1.], device='cpu', dtype=float32)
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
 
     def forward(self, x):
         return x
@@ -142,7 +151,7 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}, inplace=True" if self.inplace else f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):

@@ -25,12 +25,13 @@ from collections import OrderedDict
 import numpy as np
 
 from ..tensor import Tensor
-from .conversion import _convert_module, _target_and_dtype
+from . import conversion as _conversion
 from ..autograd.compile_mode import refuse_in_compile
-from .attributes import _check_new_name, _not_a_parameter, note_attribute_set
+from . import state as _state, state_hooks as _hooks
+from .attributes import Registry, _check_new_name, _not_a_parameter, note_attribute_set, \
+    tie_registries
 from .parameter import Parameter, zero_grads
-from .state import (IncompatibleKeys, StateDictError, _load_state, _member, _named_members,
-                    _state_items, _submodule, _walk)
+from .state import StateDictError, _member, _named_members, _submodule, _walk
 from .module_hooks import (call_with_all_hooks, register_forward_hook, register_forward_pre_hook,
                            register_full_backward_hook, register_full_backward_pre_hook)
 from .utils.hooks import RemovableHandle, call_with_hooks
@@ -38,19 +39,29 @@ from .utils.hooks import RemovableHandle, call_with_hooks
 __all__ = ["Module", "Parameter", "RemovableHandle", "StateDictError", "zero_grads"]
 
 
-def _fresh_state() -> dict:
-    """A new module's empty containers: parameters, buffers, sub-modules and hooks (the
-    hook id -> True flags of the hooks registered ``with_kwargs`` or ``always_call``, and
-    ``_all_hooks``: every registered hook's id, of all four kinds, so that ``__call__``
-    tells a module without hooks by one test)."""
-    return {"_parameters": OrderedDict(), "_buffers": OrderedDict(), "_modules": OrderedDict(),
+def _fresh_state(module) -> dict:
+    """A new module's empty containers: parameters, buffers, sub-modules (``Registry``: a
+    write to one sets the attribute too) and hooks (the hook id -> True flags of the hooks
+    registered ``with_kwargs`` or ``always_call``, and ``_all_hooks``: every registered
+    forward or backward hook's id, so that ``__call__`` tells a module without hooks by one
+    test; state-dict hooks: state_hooks.py)."""
+    return {"_parameters": Registry(module), "_buffers": Registry(module),
+            "_modules": Registry(module),
             "_forward_pre_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
             "_non_persistent_buffers_set": set(),
             "_forward_pre_hooks_with_kwargs": OrderedDict(),
             "_forward_hooks_with_kwargs": OrderedDict(),
             "_forward_hooks_always_called": OrderedDict(),
             "_backward_hooks": OrderedDict(), "_backward_pre_hooks": OrderedDict(),
-            "_all_hooks": OrderedDict()}
+            "_all_hooks": OrderedDict(), "_state_dict_hooks": OrderedDict(),
+            "_state_dict_pre_hooks": OrderedDict(), "_load_state_dict_pre_hooks": OrderedDict(),
+            "_load_state_dict_post_hooks": OrderedDict()}
+
+
+class _EarlyAssignment(AttributeError, RuntimeError):
+    """A Parameter or Module assigned before ``super().__init__()``: an AttributeError, as
+    PyTorch's, and a RuntimeError (as gpugrad raised before)."""
+
 
 _HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
 
@@ -59,17 +70,20 @@ class Module:
     """Base class of layers and models: holds parameters, buffers and sub-modules, computes
     ``forward``; call the module itself (``model(x)``) to run it (and its hooks)."""
 
+    _version = 1                # (saved in state_dict's _metadata; see _load_from_state_dict)
+
     def __init__(self):
-        for name, value in _fresh_state().items():
-            object.__setattr__(self, name, value)
+        for name, value in _fresh_state(self).items():     # (plain attributes set before
+            object.__setattr__(self, name, value)           # super().__init__() stay)
         object.__setattr__(self, "training", True)
 
     def __setstate__(self, state: dict) -> None:
         """Unpickling: a module pickled before buffers and hooks existed gets empty ones."""
         self.__dict__.update(state)
         rebuilt = "_all_hooks" not in state         # (pickled before it existed)
-        for name, value in _fresh_state().items():
+        for name, value in _fresh_state(self).items():
             self.__dict__.setdefault(name, value)
+        tie_registries(self)
         if rebuilt:
             for name in _HOOK_DICTS:
                 self._all_hooks.update(dict.fromkeys(self.__dict__[name], True))
@@ -77,23 +91,30 @@ class Module:
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value):
         state = self.__dict__
-        if "_parameters" not in state:
-            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before "
-                               f"assigning attributes")
+        if "_parameters" not in state:              # before super().__init__()
+            if isinstance(value, (Parameter, Module)):
+                raise _EarlyAssignment(
+                    f"{type(self).__name__}: cannot assign "
+                    f"{'parameters' if isinstance(value, Parameter) else 'module'} before "
+                    f"Module.__init__() call; call super().__init__() first")
+            object.__setattr__(self, name, value)
+            return
         params, modules, buffers = state["_parameters"], state["_modules"], state["_buffers"]
         note_attribute_set(self, name, value, isinstance(value, Module))
         if isinstance(value, Parameter):
             refuse_in_compile(f"assigning {type(self).__name__}'s parameter '{name}'",
                               "assign parameters outside the step")
-            buffers.pop(name, None)
-            modules.pop(name, None)
+            if name not in params and isinstance(getattr(type(self), name, None), property):
+                raise KeyError(f"attribute '{name}' already exists")   # (a parametrized name)
+            buffers._drop(name)
+            modules._drop(name)
             state["_non_persistent_buffers_set"].discard(name)
-            params[name] = value
+            params._put(name, value)
         elif isinstance(value, Module):
-            params.pop(name, None)
-            buffers.pop(name, None)
+            params._drop(name)
+            buffers._drop(name)
             state["_non_persistent_buffers_set"].discard(name)
-            modules[name] = value
+            modules._put(name, value)
         elif name in buffers:                       # self.running_mean = t updates the buffer
             refuse_in_compile(f"assigning {type(self).__name__}'s buffer '{name}'",
                               f"update it in place (self.{name}.copy_(new_value))")
@@ -101,21 +122,27 @@ class Module:
                 raise TypeError(f"{type(self).__name__}: cannot assign a "
                                 f"{type(value).__name__} to buffer '{name}'; a buffer holds a "
                                 f"Tensor or None (wrap arrays with gpugrad.tensor(...))")
-            buffers[name] = value
+            buffers._put(name, value)
         elif name in params:                        # a parameter's slot: a Parameter or None
             if value is not None:
                 raise TypeError(_not_a_parameter(self, name, value))
-            params[name] = None
-        else:
-            modules.pop(name, None)
+            params._put(name, None)
+        elif name in modules:                       # a submodule's slot: a Module or None
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (nn.Module or None expected)")
+            modules._put(name, None)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str):
+        state = self.__dict__
+        if "_parameters" not in state:
+            object.__delattr__(self, name)
+            return
         note_attribute_set(self, name, None, True)
-        self._parameters.pop(name, None)
-        self._modules.pop(name, None)
-        self._buffers.pop(name, None)
-        self._non_persistent_buffers_set.discard(name)
+        for registry in (state["_parameters"], state["_modules"], state["_buffers"]):
+            registry._drop(name)
+        state["_non_persistent_buffers_set"].discard(name)
         object.__delattr__(self, name)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -133,15 +160,21 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(_not_a_parameter(self, name, param))
         if param is None:
-            self._parameters[name] = None
+            self._parameters._put(name, None)
         setattr(self, name, param)
 
-    def add_module(self, name: str, module: "Module") -> None:
-        """``self.name = module``, with the checks PyTorch makes on the name."""
-        if not isinstance(module, Module):
-            raise TypeError(f"add_module('{name}', ...) takes a Module, got a "
+    def add_module(self, name: str, module: "Module | None") -> None:
+        """``self.name = module``, with the checks PyTorch makes on the name; None keeps
+        ``name`` as an empty sub-module slot (as PyTorch's)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}', ...) takes a Module or None, got a "
                             f"{type(module).__name__}")
         _check_new_name(self, name, "module")
+        if module is None:
+            note_attribute_set(self, name, None, True)
+            self._modules._put(name, None)
+            object.__setattr__(self, name, None)
+            return
         setattr(self, name, module)
 
     register_module = add_module
@@ -167,7 +200,7 @@ class Module:
             raise TypeError(f"register_buffer('{name}', ...) takes a Tensor or None, got a "
                             f"{type(tensor).__name__}; wrap it with gpugrad.tensor(...)")
         note_attribute_set(self, name, tensor, True)
-        self._buffers[name] = tensor
+        self._buffers._put(name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -237,11 +270,22 @@ class Module:
 
     # ------------------------------------------------------------------ traversal
     def children(self):
-        """The direct sub-modules."""
-        return iter(self._modules.values())
+        """The direct sub-modules, each once (a module under two names is one child)."""
+        return (module for _, module in self.named_children())
 
     def named_children(self):
-        return iter(self._modules.items())
+        """(name, module) for each direct sub-module, a module held under two names listed
+        once, under its first name (as PyTorch's). Example::
+
+            >>> layer = nn.Linear(2, 2)
+            >>> [name for name, _ in nn.ModuleList([layer, layer]).named_children()]
+            ['0']
+        """
+        memo = set()
+        for name, module in self._modules.items():
+            if module is not None and module not in memo:
+                memo.add(module)
+                yield name, module
 
     def named_modules(self, memo: set | None = None, prefix: str = "",
                       remove_duplicate: bool = True):
@@ -302,15 +346,11 @@ class Module:
         zero_grads(self.parameters(), set_to_none)
 
     # ------------------------------------------------------------------ devices and dtypes
-    def to(self, device=None, dtype=None) -> "Module":
-        """Move every parameter, gradient and buffer to ``device`` and cast the floating
-        ones to ``dtype`` (integer buffers keep theirs, as in PyTorch); returns self.
-        Parameters stay the same objects (so an optimizer made earlier still holds them),
-        changed in place with their gradients; a moved buffer is a new tensor (see
-        ``gpugrad.nn.conversion``). ``model.to("cuda")``, ``model.to(gpugrad.float64)``,
-        ``model.to("cpu", "float64")``."""
-        _convert_module(self, *_target_and_dtype(device, dtype))
-        return self
+    to = _conversion.module_to                                            # (conversion.py)
+    type = _conversion.module_type
+    bfloat16 = _conversion.module_bfloat16
+    to_empty = _conversion.module_to_empty
+    share_memory = _conversion.module_share_memory
 
     def double(self) -> "Module":
         """``self.to(gpugrad.float64)``: floating parameters, gradients and buffers become
@@ -338,32 +378,24 @@ class Module:
         """``self.to("cuda")``, or ``"cuda:index"``."""
         return self.to("cuda" if index is None else f"cuda:{index}")
 
-    # ------------------------------------------------------------------ state
-    def state_dict(self, *, destination=None, prefix: str = "",
-                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
-        """Every parameter and persistent buffer by dotted name (a tied weight under each of
-        its names, as PyTorch's), as tensors cut from the graph that share memory with the
-        model (``keep_vars``: the tensors themselves); ``prefix`` starts every key, and the
-        items are added to ``destination`` when given."""
-        out = OrderedDict() if destination is None else destination
-        for name, value in _state_items(self, prefix):
-            out[name] = value if keep_vars else value.detach()
-        return out
+    # ------------------------------------------------------------------ state (state.py)
+    state_dict = _state.state_dict
+    _save_to_state_dict = _state._save_to_state_dict
+    load_state_dict = _state.load_state_dict
+    _load_from_state_dict = _state._load_from_state_dict
+    get_extra_state = _hooks.get_extra_state
+    set_extra_state = _hooks.set_extra_state
+    register_state_dict_pre_hook = _hooks.register_state_dict_pre_hook
+    register_state_dict_post_hook = _hooks.register_state_dict_post_hook
+    _register_state_dict_hook = _hooks._register_state_dict_hook
+    register_load_state_dict_pre_hook = _hooks.register_load_state_dict_pre_hook
+    _register_load_state_dict_pre_hook = _hooks._register_load_state_dict_pre_hook
+    register_load_state_dict_post_hook = _hooks.register_load_state_dict_post_hook
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values from ``state_dict`` into the parameters and persistent buffers, in
-        place; returns ``(missing_keys, unexpected_keys)``.
-
-        With ``strict``, missing and unexpected keys raise ``StateDictError`` (a RuntimeError,
-        as PyTorch's, and a KeyError) naming them; a shape mismatch is always an error naming
-        the key. Values move to each tensor's device
-        and dtype. Example::
-
-            >>> model = nn.Linear(2, 1)
-            >>> model.load_state_dict({"weight": gpugrad.zeros(1, 2)}, strict=False)
-            IncompatibleKeys(missing_keys=['bias'], unexpected_keys=[])
-        """
-        return _load_state(self, state_dict, strict)
+    def set_submodule(self, target: str, module: "Module", strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target`` (``"0.fc"``): its parent must exist;
+        with ``strict`` the last name must already be a sub-module."""
+        _state.set_submodule(self, target, module, strict, Module)
 
     # ------------------------------------------------------------------ printing
     def extra_repr(self) -> str:
@@ -371,10 +403,20 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        if self._modules:
-            for name, module in self._modules.items():
-                inner = repr(module).replace("\n", "\n  ")
-                lines.append(f"  ({name}): {inner}")
-            return "\n".join(lines) + "\n)"
-        return lines[0] + ")"
+        """PyTorch's layout: ``Name(extra)`` on one line, or the extra_repr's lines and one
+        line per child ``(name): ...``, each indented by two, between ``Name(`` and ``)``."""
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, module in self._modules.items():
+            lines.append(f"({name}): " + _indented(repr(module)))
+        if len(lines) == 1 and not self._modules:
+            return f"{type(self).__name__}({lines[0]})"
+        if not lines:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _indented(text: str) -> str:
+    """``text`` with every line after the first indented by two (blank lines stay empty)."""
+    first, *rest = text.split("\n")
+    return "\n".join([first] + [("  " + line) if line.strip() else "" for line in rest])

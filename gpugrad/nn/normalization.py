@@ -19,6 +19,7 @@ import numpy as np
 from .. import creation
 from ..ops import reduce, shape, unary
 from ..ops.norms import vector_norm
+from ..ops.shape_errors import ShapeError
 from . import init
 from .module import Module, Parameter
 
@@ -37,7 +38,7 @@ def _last_dims(input, normalized_shape, name: str) -> tuple:
     norm_shape = _as_shape(normalized_shape)
     k = len(norm_shape)
     if not k or input.ndim < k or tuple(input.shape[-k:]) != norm_shape:
-        raise ValueError(f"{name}: the input's last dimensions must be normalized_shape "
+        raise ShapeError(f"{name}: the input's last dimensions must be normalized_shape "
                          f"{norm_shape}, got input of shape {tuple(input.shape)}")
     return tuple(range(input.ndim - k, input.ndim))
 
@@ -58,7 +59,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     norm_shape = _as_shape(normalized_shape)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != norm_shape:
-            raise ValueError(f"layer_norm: {name} must have shape {norm_shape}, got "
+            raise ShapeError(f"layer_norm: {name} must have shape {norm_shape}, got "
                              f"{tuple(t.shape)}")
     centred = input - reduce.mean(input, axis=axes, keepdims=True)
     variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
@@ -98,7 +99,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         [-1.0, 1.0, -1.0, 1.0]
     """
     if input.ndim < 2 or input.shape[1] % num_groups:
-        raise ValueError(f"group_norm: input must be (N, C, ...) with C divisible by "
+        raise ShapeError(f"group_norm: input must be (N, C, ...) with C divisible by "
                          f"num_groups={num_groups}, got shape {tuple(input.shape)}")
     n, channels = input.shape[0], input.shape[1]
     grouped = shape.reshape(input, (n, num_groups, -1))
@@ -222,7 +223,7 @@ class RMSNorm(_ScaleAndShift):
 
 class GroupNorm(_ScaleAndShift):
     """Group normalisation of (N, C, ...) inputs with a learnable per-channel scale (ones)
-    and shift (zeros), as ``nn.GroupNorm``. Shapes: kept.
+    and shift (zeros; none with ``bias=False``), as ``nn.GroupNorm``. Shapes: kept.
 
     Example::
 
@@ -231,7 +232,7 @@ class GroupNorm(_ScaleAndShift):
     """
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, device=None, dtype=None):
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
@@ -240,16 +241,20 @@ class GroupNorm(_ScaleAndShift):
         self.affine = affine
         if affine:
             self.weight = Parameter(creation.ones(num_channels, device=device, dtype=dtype))
-            self.bias = Parameter(creation.zeros(num_channels, device=device, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.zeros(num_channels, device=device, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
     def forward(self, x):
         if x.ndim < 2 or x.shape[1] != self.num_channels:
-            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}) got an input "
+            raise ShapeError(f"GroupNorm({self.num_groups}, {self.num_channels}) got an input "
                              f"of shape {tuple(x.shape)}; expected (N, {self.num_channels}, ...)")
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..autograd.capture_mode import is_graph_recording, note_zeroed
 from ..autograd.compile_mode import effect
 from ..autograd.mode import no_grad
+from ..interop import deepcopy_tensor
 from ..tensor import Tensor
 
 __all__ = ["Parameter", "zero_grads"]
@@ -70,3 +71,22 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict) -> "Parameter":
+        """A new Parameter with a copy of the values and the same ``requires_grad``, and no
+        ``.grad`` (as PyTorch's: a model's deep copy, e.g. a target or EMA network, starts
+        with no gradients).
+
+        Example::
+
+            >>> import copy
+            >>> w = nn.Parameter(gpugrad.ones(2))
+            >>> w.sum().backward()
+            >>> copy.deepcopy(w).grad is None
+            True
+        """
+        if id(self) in memo:
+            return memo[id(self)]
+        out = deepcopy_tensor(self.detach(), {})      # (the values, on the same device)
+        out = memo[id(self)] = type(self)(out, requires_grad=self._requires_grad)
+        return out

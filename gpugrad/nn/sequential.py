@@ -21,8 +21,9 @@ __all__ = ["Sequential", "MLP"]
 
 
 def _hooked(module) -> bool:
-    """Whether ``module`` has hooks, which a fused Linear + ReLU would skip."""
-    return bool(module._all_hooks)
+    """Whether ``module`` has hooks or its own ``forward`` (set on the instance: an adapter,
+    a debugging wrapper), which a fused Linear + ReLU would skip."""
+    return bool(module._all_hooks) or "forward" in module.__dict__
 
 
 class Sequential(Module):
@@ -33,7 +34,8 @@ class Sequential(Module):
     Reach a named module as an attribute (``model.fc``).
 
     A Linear followed by a ReLU runs as one ``linear_relu`` op (the same function, one
-    graph node, and the fused kernels on CUDA), unless either has forward hooks.
+    graph node, and the fused kernels on CUDA), unless either has hooks or a ``forward``
+    set on the instance.
 
     Example::
 
@@ -80,7 +82,7 @@ class Sequential(Module):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
+            return type(self)(OrderedDict(list(self._modules.items())[index]))
         modules = list(self._modules.values())
         return modules[_position(index, len(modules), "Sequential")]
 

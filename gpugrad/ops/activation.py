@@ -17,7 +17,7 @@ import warnings
 
 from . import fused
 from .unary import _float
-from .record import AXIS, BROADCAST, ELEMENTWISE, Op, apply
+from .record import AXIS, BROADCAST, ELEMENTWISE, Op, apply, zeros_with
 from .reduce import sum as reduce_sum
 
 __all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
@@ -88,7 +88,11 @@ class ReluGrad(Op):
 
     @staticmethod
     def vjp(ctx, gg):
-        return apply(ReluGrad, gg, ctx.xs[1]), None
+        # the derivative in y is zero: materialised where y needs it (double backward of a
+        # ReLU net gives zeros for its input, as PyTorch's, not "unused")
+        y = ctx.xs[1]
+        dy = zeros_with(gg, tuple(y.shape), y.dtype) if ctx.needs(1) else None
+        return apply(ReluGrad, gg, y), dy
 
     @staticmethod
     def jvp(ctx, tg, ty):

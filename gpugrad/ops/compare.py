@@ -90,8 +90,9 @@ def binary_with(name: str, function, a, b):
 
 
 def equal(a, b):
-    """``a == b`` element-wise with broadcasting, as ``torch.eq`` (also ``equal``,
-    ``t.eq(b)`` and the ``==`` operator); either may be a number. A bool tensor.
+    """``a == b`` element-wise with broadcasting, as ``torch.eq`` (also ``t.eq(b)`` and the
+    ``==`` operator; ``gpugrad.equal`` is ``torch.equal``: one bool); either may be a
+    number. A bool tensor.
 
     Example::
 
@@ -303,13 +304,20 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08,
 
 def tensors_equal(input, other) -> bool:
     """Whether ``input`` and ``other`` have the same shape and elements, as ``torch.equal``
-    (here the method ``t.equal(other)``; a Python bool, so a host read).
+    (``gpugrad.equal(a, b)`` and ``a.equal(b)``; element-wise ``==`` is ``eq``): a Python
+    bool, so a host read; False for different shapes, and where either holds a NaN.
 
     Example::
 
-        >>> gpugrad.tensor([1, 2]).equal(gpugrad.tensor([1, 2]))
+        >>> gpugrad.equal(gpugrad.tensor([1, 2]), gpugrad.tensor([1, 2]))
         True
+        >>> gpugrad.equal(gpugrad.ones(2), gpugrad.ones(3))
+        False
     """
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"equal(): {name} must be a tensor, not {type(value).__name__}; "
+                            f"for element-wise comparison with a number use gpugrad.eq")
     if tuple(input.shape) != tuple(other.shape):
         return False
     return bool(all(equal(input, other)).item())

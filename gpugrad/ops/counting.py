@@ -21,6 +21,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..settings import alert_not_deterministic
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..tensor import Tensor
@@ -106,6 +107,8 @@ def _bincount_raw(a, w, minlength, dtype):
     xp = backend.xp_of(a)
     if a.size == 0:
         return xp.zeros(minlength, dtype=dtype)
+    if w is not None and xp is not np:      # (CuPy adds float weights with atomics)
+        alert_not_deterministic("bincount with weights", "cuda")
     out = xp.bincount(a, weights=w, minlength=minlength)
     return out.astype(dtype, copy=False)
 

@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
+from ..settings import alert_not_deterministic
 from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..autograd.batched import escaped_error
 from ..tensor import Tensor
@@ -64,6 +65,9 @@ class ScatterAdd(Op):
         if scatter_free:
             out[index] = g
         else:
+            if xp is not np:                    # (CuPy adds repeated places with atomics)
+                alert_not_deterministic("index_add, scatter_add and the gradient of "
+                                        "indexing with repeated indices", "cuda")
             xp.add.at(out, index, g)
         return out
 

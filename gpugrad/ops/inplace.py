@@ -44,6 +44,7 @@ from .indexing import GetItem, normalize_index
 from . import view_replay
 from .region_write import SetItem
 from ..tensor import Tensor
+from ..tensor_grad import INFERENCE_INPLACE, InferenceVersionCounter
 
 __all__ = ["add_", "sub_", "mul_", "div_", "zero_", "fill_", "copy_", "setitem"]
 
@@ -102,6 +103,8 @@ def _raw(value, t):
 def _write(t, name: str, write, *args):
     """Run ``write(array, *args)`` on ``t``'s memory with clear errors, then bump its
     version (a compiled step runs the write again at every replay)."""
+    if t._version.__class__ is InferenceVersionCounter and not _state.inference:
+        raise RuntimeError(INFERENCE_INPLACE)   # (before the write: nothing half-done)
     try:
         if _compiling.recorder is None:         # (the common case: no note to take)
             write(t._array, *args)

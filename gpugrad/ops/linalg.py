@@ -24,6 +24,7 @@ from .record import Op, apply, recording_backward
 from ..autograd.compile_mode import kernel
 from .promotion import as_operand, promote
 from .shape import Permute, expand_to, reshape, reshape_to, transpose, unsqueeze
+from .shape_errors import ShapeError
 from .reduce import sum as reduce_sum
 from .reduce import sum_to
 from ..tensor import Tensor
@@ -155,12 +156,12 @@ def matmul(a, b):
         b = as_operand(b, a)
     a, b = cast_inputs(a, b)
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes "
+        raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes "
                          f"{tuple(a.shape)} and {tuple(b.shape)}; use * for scalars")
     k_left = a.shape[-1]
     k_right = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_left != k_right:
-        raise ValueError(f"matmul: cannot multiply shapes {tuple(a.shape)} and "
+        raise ShapeError(f"matmul: cannot multiply shapes {tuple(a.shape)} and "
                          f"{tuple(b.shape)}: the inner dimensions {k_left} and {k_right} differ")
     if a.ndim > 2 or b.ndim > 2:
         _check_batch_dims(a.shape[:-2], b.shape[:-2], a.shape, b.shape)
@@ -171,7 +172,7 @@ def matmul(a, b):
 def _check_batch_dims(left: tuple, right: tuple, a_shape, b_shape) -> None:
     for n, m in zip(reversed(left), reversed(right)):
         if n != m and n != 1 and m != 1:
-            raise ValueError(f"matmul: the batch dimensions of shapes {tuple(a_shape)} and "
+            raise ShapeError(f"matmul: the batch dimensions of shapes {tuple(a_shape)} and "
                              f"{tuple(b_shape)} do not broadcast ({tuple(left)} against "
                              f"{tuple(right)}); the dimensions before the last two must be "
                              f"equal or 1")

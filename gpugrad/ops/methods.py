@@ -24,12 +24,14 @@ from . import (activation, arithmetic, bitwise, compare, contractions, cumulativ
                order_statistics, pointwise, product, rearrange, reduce, scatter_ops,
                scatter_reduce, selection, shape, sorting, special, statistics, tensor_info,
                trigonometric, unary)
+from . import covariance, matrix_products, searching, spellings, windows
+from . import special_bessel, special_erf, special_gamma
 
 
 def _compare(fn):
     def method(self, other):
-        if other is None:
-            return NotImplemented
+        if other is None or other.__class__ is str or other.__class__ is bytes:
+            return NotImplemented           # (so t == "auto" is False, as PyTorch's)
         return fn(self, other)
     return method
 
@@ -220,6 +222,9 @@ METHODS = {
     "absolute": unary.absolute, "negative": unary.negative, "where": _where,
     "exp": unary.exp, "log": unary.log, "sqrt": unary.sqrt,
     "erf": special.erf, "log1p": special.log1p, "expm1": special.expm1,
+    "erfc": special_erf.erfc, "erfinv": special_erf.erfinv, "lgamma": special_gamma.lgamma,
+    "digamma": special_gamma.digamma, "mvlgamma": special_gamma.mvlgamma, "i0": special_bessel.i0,
+    "polygamma": lambda self, n: special_gamma.polygamma(n, self),
     "abs": unary.abs, "maximum": elementwise.maximum, "minimum": elementwise.minimum,
     "clamp": unary.clamp, "clip": unary.clip, "clone": unary.clone,
     "astype": unary.astype, "sign": compare.sign,
@@ -285,7 +290,8 @@ METHODS = {
 
 for _module in (trigonometric, pointwise, rearrange, scatter_ops, scatter_reduce, counting,
                 contractions, statistics, order_statistics, matrix_functions,
-                matrix_pinv, matrix_exp, bitwise, division, arithmetic, tensor_info):
+                matrix_pinv, matrix_exp, bitwise, division, arithmetic, tensor_info,
+                matrix_products, searching, covariance, windows, spellings):
     METHODS.update(_module.METHODS)         # (each module lists the Tensor methods it adds)
 
 

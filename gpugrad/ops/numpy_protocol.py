@@ -2,31 +2,39 @@
 
 NumPy hands such calls to the tensor (NEP 13 for ufuncs, NEP 18 for functions). Where gpugrad
 has the op, it runs: the result is a Tensor on the tensor's device, recorded for autograd,
-with NumPy's argument names and defaults (``np.var(t)`` keeps ``ddof=0``). Anything else runs
-in NumPy as before: a CPU tensor is read as a NumPy array (the result is a NumPy array, outside
-autograd); a CUDA tensor gets an error that says to call ``.numpy()`` for a host copy.
+with NumPy's argument names and defaults (``np.var(t)`` keeps ``ddof=0``, ``np.cumsum(t)``
+flattens; the functions beyond reductions are in ``numpy_functions.py``). Anything else runs
+in NumPy: a CPU tensor is read as a NumPy array and the result is a NumPy array, outside
+autograd; a CUDA tensor gets an error that says to call ``.numpy()`` for a host copy.
+
+NumPy's result never silently leaves the graph: while grad mode is on, a call that gpugrad
+has no op for raises when a tensor in it requires grad and NumPy would return floating-point
+values (or write into an array: ``out=``, ``np.copyto``...), saying to use gpugrad's op or
+``t.detach()``, as PyTorch refuses there. Results with no gradient to lose (``np.isclose``,
+``np.argsort``, ``np.zeros_like``...) are still NumPy's. (``np.asarray(t)`` and ``t.numpy()``
+stay lenient on purpose: they read the values, as ``t.detach().numpy()``.)
 
 Example::
 
     >>> t = gpugrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    >>> np.sum(t)                       # gpugrad's sum: a tensor, in the graph
-    tensor(6., device='cpu', dtype=float32, grad_fn=<SumBackward>)
-    >>> np.cumsum(t)                    # no gpugrad op: NumPy's, on the values
-    array([1., 3., 6.], dtype=float32)
+    >>> np.cumsum(t)                    # gpugrad's cumsum: a tensor, in the graph
+    tensor([1., 3., 6.], device='cpu', dtype=float32, grad_fn=<CumSumBackward>)
+    >>> np.percentile(t.detach(), 50)   # no gpugrad op: NumPy's, on the values
+    np.float32(2.0)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import (activation, arithmetic, compare, elementwise, extremes, linalg, pointwise,
-               reduce, trigonometric, unary)
+from . import (activation, arithmetic, compare, division, elementwise, extremes, linalg,
+               pointwise, product, reduce, special, statistics, trigonometric, unary)
 from . import shape as _shape
-from ..pytree import tree_map
+from .numpy_functions import ANY_ARGUMENT, FUNCTIONS, UNSET as _UNSET
+from ..pytree import tree_flatten, tree_map
 from ..autograd.compile_mode import refuse_in_compile
+from ..autograd.mode import is_grad_enabled
 from ..tensor import Tensor
-
-_UNSET = object()
 
 _UFUNCS = {
     "add": arithmetic.add, "subtract": arithmetic.sub, "multiply": elementwise.mul,
@@ -52,6 +60,8 @@ _UFUNCS = {
     "logaddexp2": pointwise.logaddexp2, "fmod": pointwise.fmod,
     "remainder": pointwise.remainder, "mod": pointwise.remainder,
     "copysign": pointwise.copysign, "isinf": pointwise.isinf,
+    "square": elementwise.square, "log1p": special.log1p, "expm1": special.expm1,
+    "floor_divide": division.floor_divide,
 }
 
 
@@ -125,17 +135,26 @@ _FUNCTIONS = {
     np.broadcast_to: lambda array, shape, subok=False: array.broadcast_to(shape),
     np.moveaxis: lambda a, source, destination: _shape.movedim(a, source, destination),
     np.shape: lambda a: tuple(a.shape), np.ndim: lambda a: a.ndim, np.size: _size,
+    np.prod: _reduction(product.prod), np.nansum: _reduction(statistics.nansum),
+    np.nanmean: _reduction(statistics.nanmean), **FUNCTIONS,
 }
 for _alias, _name in (("amax", np.max), ("amin", np.min)):
     if hasattr(np, _alias):
         _FUNCTIONS[getattr(np, _alias)] = _FUNCTIONS[_name]
 
 
+# NumPy functions that write into an array given to them (refused up front when a tensor in
+# the call requires grad), and those that read only the shape and dtype of their first one
+_WRITERS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
+_SHAPE_ONLY = {np.zeros_like, np.ones_like, np.empty_like, np.full_like}
+
+
 def array_function(self, func, types, args, kwargs):
     """``Tensor.__array_function__``: gpugrad's op for the NumPy functions it has (the
-    array argument a tensor; for ``np.where`` any of the three), NumPy's on the arrays
-    otherwise, also where gpugrad's op refuses the arguments (``np.mean`` of a bool
-    tensor, ``np.clip`` with array bounds, ``dtype=``, ``out=``...).
+    array argument a tensor; for ``np.where``, ``np.dot``... any of them), NumPy's on the
+    arrays otherwise, also where gpugrad's op refuses the arguments (``np.mean`` of a bool
+    tensor, ``np.clip`` with array bounds, ``dtype=``, ``out=``...), unless that would cut
+    a tensor that requires grad from the graph (an error then: see the module docstring).
 
     Example::
 
@@ -143,20 +162,38 @@ def array_function(self, func, types, args, kwargs):
         1.0
     """
     adapter = _FUNCTIONS.get(func)
-    if adapter is not None and args and (isinstance(args[0], Tensor) or (
-            func is np.where and any(isinstance(a, Tensor) for a in args))):
+    if adapter is not None and args and _dispatches(func, args):
         try:
             result = adapter(*args, **kwargs)
         except TypeError:
             result = _UNSET
         if result is not _UNSET:
             return result
-    return func(*_as_arrays(args, func.__name__), **_as_arrays(kwargs, func.__name__))
+    name = _name(func)
+    tracked = _tracked(args[1:] if func in _SHAPE_ONLY else args, kwargs)
+    if tracked and (func in _WRITERS or kwargs.get("out") is not None):
+        raise _graph_cut(name)
+    result = func(*_as_arrays(args, name), **_as_arrays(kwargs, name))
+    if tracked and _has_values(result):
+        raise _graph_cut(name)
+    return result
+
+
+def _dispatches(func, args) -> bool:
+    """Whether gpugrad's version of ``func`` takes these arguments: the array argument (or
+    one in the sequence of arrays) is a tensor, or for ``np.where``, ``np.dot``... any."""
+    first = args[0]
+    if isinstance(first, Tensor) or (isinstance(first, (list, tuple)) and any(
+            isinstance(a, Tensor) for a in first)):
+        return True
+    return (func is np.where or func in ANY_ARGUMENT) and any(
+        isinstance(a, Tensor) for a in args)
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """``Tensor.__array_ufunc__``: gpugrad's op for ufuncs it has (so ``ndarray * tensor``
-    is a tensor in the graph, as ``tensor * ndarray`` is), NumPy's otherwise.
+    is a tensor in the graph, as ``tensor * ndarray`` is), NumPy's otherwise (refused where
+    that would cut a tensor that requires grad from the graph).
 
     Example::
 
@@ -173,7 +210,48 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                         f"gpugrad tensor; use the op and assign, e.g. t.copy_(result), or "
                         f"the in-place operator (t += x)")
     name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
-    return getattr(ufunc, method)(*_as_arrays(inputs, name), **_as_arrays(kwargs, name))
+    tracked = _tracked(inputs, kwargs)
+    if tracked and (method == "at" or kwargs.get("out") is not None):
+        raise _graph_cut(name)
+    result = getattr(ufunc, method)(*_as_arrays(inputs, name), **_as_arrays(kwargs, name))
+    if tracked and _has_values(result):
+        raise _graph_cut(name)
+    return result
+
+
+def _name(func) -> str:
+    module = getattr(func, "__module__", "") or ""
+    return f"linalg.{func.__name__}" if module.startswith("numpy.linalg") else func.__name__
+
+
+def _tracked(args, kwargs) -> bool:
+    """Whether a tensor in ``args`` or ``kwargs`` requires grad while grad mode is on."""
+    if not is_grad_enabled():
+        return False
+    leaves, _ = tree_flatten((args, kwargs))
+    return any(isinstance(leaf, Tensor) and leaf._requires_grad for leaf in leaves)
+
+
+def _has_values(result) -> bool:
+    """Whether NumPy's ``result`` holds floating-point values a gradient would flow through
+    (or is None: the call wrote into an array instead)."""
+    if result is None or isinstance(result, (float, complex)):
+        return True
+    if isinstance(result, (list, tuple)):
+        return any(_has_values(r) for r in result)
+    if isinstance(result, dict):
+        return any(_has_values(r) for r in result.values())
+    return getattr(getattr(result, "dtype", None), "kind", "") in ("f", "c")
+
+
+def _graph_cut(name: str) -> RuntimeError:
+    return RuntimeError(
+        f"np.{name}() of a tensor that requires grad: gpugrad has no op for this call, and "
+        f"NumPy's result would be cut from the graph (no gradient would reach the tensor). "
+        f"Use gpugrad's op (gpugrad.{name}(t) or t.{name.rsplit('.', 1)[-1]}(...), with "
+        f"PyTorch's argument names, where it exists), or np.{name}(t.detach()) for the "
+        f"values alone (as PyTorch, which refuses: \"Can't call numpy() on Tensor that "
+        f"requires grad\")")
 
 
 def _as_arrays(value, name: str):

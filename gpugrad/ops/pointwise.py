@@ -33,6 +33,7 @@ from .inplace import in_place_method as in_place
 from .pointwise_binary import (copysign, fmod, lerp, logaddexp, logaddexp2, remainder,
                                xlogy)
 from .record import Op, apply
+from ..tensor import Tensor
 from .trigonometric import _Unary, cos
 from .unary import _float, _is_scalar, _unary, clamp, clone
 
@@ -359,25 +360,31 @@ def logit(input, eps=None):
 
 
 def clamp_min(input, min):
-    """max(x, min), element-wise (``clamp(input, min=min)``); ``min`` a number.
+    """max(x, min), element-wise (``clamp(input, min=min)``); ``min`` a number or a tensor
+    (broadcast with ``input``; the gradient goes to the bound where it clamps, as PyTorch's).
 
     Example::
 
         >>> gpugrad.ops.pointwise.clamp_min(gpugrad.tensor([-1.0, 2.0]), 0.5).tolist()
         [0.5, 2.0]
     """
+    if isinstance(min, Tensor):
+        return clamp(input, min=min)
     x, min = _number_bound("clamp_min", input, min)
     return clamp(x, min=min)
 
 
 def clamp_max(input, max):
-    """min(x, max), element-wise (``clamp(input, max=max)``); ``max`` a number.
+    """min(x, max), element-wise (``clamp(input, max=max)``); ``max`` a number or a tensor
+    (broadcast with ``input``; the gradient goes to the bound where it clamps, as PyTorch's).
 
     Example::
 
         >>> gpugrad.ops.pointwise.clamp_max(gpugrad.tensor([-1.0, 2.0]), 0.5).tolist()
         [-1.0, 0.5]
     """
+    if isinstance(max, Tensor):
+        return clamp(input, max=max)
     x, max = _number_bound("clamp_max", input, max)
     return clamp(x, max=max)
 
@@ -386,8 +393,8 @@ def _number_bound(name, x, bound):
     """``(x, bound)``, x cast as PyTorch casts a tensor meeting a number (an integer tensor
     and a float bound: float32)."""
     if not _is_scalar(bound):
-        raise TypeError(f"{name}: the bound must be a number, not {type(bound).__name__}; for "
-                        f"a tensor bound use gpugrad.maximum(x, low) or gpugrad.minimum(x, high)")
+        raise TypeError(f"{name}: the bound must be a number or a tensor, not "
+                        f"{type(bound).__name__}")
     return scalar_operand(x, bound)
 
 

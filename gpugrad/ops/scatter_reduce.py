@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend, creation
+from ..settings import alert_not_deterministic
 from ..autograd.capture_mode import refuse_host_sync
 from ..tensor import Tensor
 from . import batching as _batching
@@ -144,6 +145,8 @@ def _reduce_at(xp, ufunc_name: str, out, index, v, rounds: bool = False) -> None
     if xp is np and not rounds:
         ufunc.at(out, index, v)
         return
+    if ufunc_name == "add":
+        alert_not_deterministic("scatter_reduce (sum, mean)", "cuda")
     if not rounds and ufunc_name in ("maximum", "minimum") and \
             backend.scatter_extreme(xp, ufunc_name, out, index, v):
         return                                  # (CuPy: cupyx.scatter_max/min, no host read)

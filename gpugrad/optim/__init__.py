@@ -2,7 +2,8 @@
 ASGD, LBFGS) and learning-rate schedules as PyTorch's (StepLR, MultiStepLR, ExponentialLR,
 LambdaLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR,
 CosineAnnealingWarmRestarts, OneCycleLR, CyclicLR, ReduceLROnPlateau, SequentialLR,
-ChainedScheduler; also under ``gpugrad.optim.lr_scheduler``).
+ChainedScheduler; also under ``gpugrad.optim.lr_scheduler``), and weight averaging
+(``gpugrad.optim.swa_utils``: AveragedModel, SWALR, update_bn).
 
 Example (minimising sum(w ** 2), the learning rate halved after each epoch)::
 
@@ -20,7 +21,7 @@ Example (minimising sum(w ** 2), the learning rate halved after each epoch)::
     0.328125
 """
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -39,7 +40,7 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "LRScheduler",
+           "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS", "lr_scheduler", "swa_utils", "LRScheduler",
            "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
            "OneCycleLR", "CyclicLR", "ReduceLROnPlateau", "SequentialLR", "ChainedScheduler"]

@@ -36,7 +36,8 @@ class Adam(Optimizer):
         v = v_max = max(v_max, v)                    (amsgrad=True; v_max starts at 0)
         p = p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
 
-    The fused CUDA kernels do neither amsgrad nor maximize: groups with them take the
+    ``decoupled_weight_decay=True`` (a group option, as PyTorch's) makes Adam AdamW. The
+    fused CUDA kernels do neither amsgrad nor maximize: groups with them take the
     reference update.
 
     So the first step moves each element by lr (less eps), against its gradient's sign::
@@ -52,9 +53,9 @@ class Adam(Optimizer):
     decoupled = False
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, foreach=None,
+                 weight_decay: float = 0, amsgrad: bool = False, *, foreach=None,
                  maximize: bool = False, capturable: bool = False,
-                 differentiable: bool = False, fused=None):
+                 differentiable: bool = False, fused=None, decoupled_weight_decay=None):
         name = type(self).__name__
         check_flags(name, foreach=foreach, capturable=capturable,
                     differentiable=differentiable, fused=fused)
@@ -62,17 +63,21 @@ class Adam(Optimizer):
         beta1, beta2 = check_betas(name, betas)
         super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps,
                                       weight_decay=weight_decay, amsgrad=bool(amsgrad),
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize),
+                                      decoupled_weight_decay=self.decoupled
+                                      if decoupled_weight_decay is None
+                                      else bool(decoupled_weight_decay)))
 
     def _update(self, param, grad, state, group):
         beta1, beta2 = group["betas"]
         lr, decay = group["lr"], group["weight_decay"]
         xp = backend.xp_of(param)
         state["step"] = t = state.get("step", 0) + 1
-        if decay and self.decoupled:
+        decoupled = group.get("decoupled_weight_decay", self.decoupled)
+        if decay and decoupled:
             param *= 1.0 - lr * decay
         grad = effective_grad(xp, param, grad, group.get("maximize"),
-                              0.0 if self.decoupled else decay)
+                              0.0 if decoupled else decay)
         m = _state_tensor(state, "exp_avg", grad)
         v = _state_tensor(state, "exp_avg_sq", grad)
         m *= beta1
@@ -123,7 +128,8 @@ class Adam(Optimizer):
         hyper = slot.hyper_array(self._fused_hyper(bucket.group), like, recording)
         steps = slot.step_counters(counts, like, recording)
         launch_optim.adam_count(steps)
-        launch_optim.adam_multi(table, steps, hyper, self.decoupled)
+        launch_optim.adam_multi(table, steps, hyper,
+                                bool(bucket.group.get("decoupled_weight_decay", self.decoupled)))
         if not recording:                   # a captured step counts when it runs
             self._fused_counted(bucket)
 

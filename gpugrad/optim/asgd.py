@@ -56,6 +56,8 @@ class ASGD(Optimizer):
         (0.125, 0.1875)
     """
 
+    _scalar_state = ("step", "eta", "mu")       # 0-d float32 tensors in state_dict()
+
     def __init__(self, params, lr: float = 1e-2, lambd: float = 1e-4, alpha: float = 0.75,
                  t0: float = 1e6, weight_decay: float = 0, foreach=None,
                  maximize: bool = False, differentiable: bool = False,

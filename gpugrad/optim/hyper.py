@@ -13,7 +13,10 @@ Example::
 
 from __future__ import annotations
 
-__all__ = ["check_range", "check_betas", "check_flags", "effective_grad", "lerp_"]
+from .param_state import is_torch_tensor
+
+__all__ = ["check_range", "check_betas", "check_flags", "effective_grad", "lerp_",
+           "own_number"]
 
 
 def check_range(name: str, high: float | None = None, closed: bool = True, **values) -> None:
@@ -101,3 +104,22 @@ def lerp_(state, end, weight: float) -> None:
         state += weight * diff
     else:
         state[...] = end - diff * (1.0 - weight)
+
+
+def own_number(value, key: str, name: str):
+    """A hyperparameter as gpugrad uses it: a one-element PyTorch tensor
+    (``lr=torch.tensor(0.01)``) becomes its number; any other PyTorch tensor is refused;
+    anything else is kept as it is.
+
+    Example::
+
+        >>> from gpugrad.optim.hyper import own_number
+        >>> own_number(0.5, "lr", "SGD")
+        0.5
+    """
+    if not is_torch_tensor(value):
+        return value
+    if value.numel() != 1:
+        raise TypeError(f"{name}: {key} is a PyTorch tensor of shape {tuple(value.shape)}; "
+                        f"give a number (or a 0-d gpugrad tensor)")
+    return value.item()

@@ -32,6 +32,10 @@ from .lr_scheduler_decay import (ConstantLR, CosineAnnealingLR, ExponentialLR, L
                                  LinearLR, MultiplicativeLR, MultiStepLR, PolynomialLR, StepLR)
 from .lr_scheduler_plateau import ReduceLROnPlateau
 
+
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name of ``LRScheduler``, which much code still subclasses."""
+
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR",
            "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
            "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "ReduceLROnPlateau",

@@ -17,7 +17,7 @@ Example (a schedule of one's own: the lr halves every other epoch)::
     >>> opt = gpugrad.optim.SGD([gpugrad.zeros(1, requires_grad=True)], lr=1.0)
     >>> sched = Halving(opt)
     >>> for _ in range(4):
-    ...     sched.step()
+    ...     opt.step(); sched.step()
     >>> sched.last_epoch, sched.get_last_lr()
     (4, [0.25])
 """
@@ -36,6 +36,12 @@ EPOCH_DEPRECATION_WARNING = (
     "The epoch argument of scheduler.step() is deprecated (as in PyTorch): call "
     "scheduler.step() without it. While it lasts, a given epoch uses the closed form of the "
     "schedule where there is one, instead of the chainable form.")
+
+STEP_ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()` (as PyTorch warns): call "
+    "optimizer.step() first, then lr_scheduler.step(); otherwise the first value of the "
+    "learning-rate schedule is skipped. (A GradScaler that skipped the first step because "
+    "of an inf/NaN gradient also leads here.)")
 
 
 def check_optimizer(name: str, optimizer) -> None:
@@ -74,6 +80,7 @@ def refuse_in_recording(scheduler) -> None:
 class LRScheduler:
     """Base class: subclasses implement ``get_lr()`` (the new lr of every param group, from
     ``self.last_epoch`` already advanced) and may implement ``_get_closed_form_lr()``.
+    The first ``step()`` warns, as PyTorch's, if the optimizer has never stepped.
 
     ``last_epoch``: -1 (default) starts the schedule, setting each group's ``initial_lr`` to
     its lr; any other value resumes it and needs ``initial_lr`` in every group (as left by
@@ -134,6 +141,8 @@ class LRScheduler:
         effect(self._step, epoch, sets_grads=False)
 
     def _step(self, epoch=None) -> None:
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(STEP_ORDER_WARNING, UserWarning, stacklevel=4)
         self._step_count += 1
         if epoch is not None:
             warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=4)

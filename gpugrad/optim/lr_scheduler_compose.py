@@ -10,7 +10,7 @@ Example (a linear warm-up for 2 epochs, then exponential decay)::
     >>> lrs = []
     >>> for epoch in range(5):
     ...     lrs.append(sched.get_last_lr()[0])
-    ...     sched.step()
+    ...     opt.step(); sched.step()
     >>> lrs
     [0.5, 0.75, 1.0, 0.5, 0.25]
 """
@@ -113,7 +113,7 @@ class ChainedScheduler(_Composite):
         >>> lrs = []
         >>> for epoch in range(4):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> lrs                                   # 0.5 ** epoch, times 0.5 before epoch 2
         [0.5, 0.25, 0.25, 0.125]
     """

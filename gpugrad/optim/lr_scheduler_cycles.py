@@ -9,7 +9,7 @@ Example::
     >>> lrs = []
     >>> for epoch in range(5):
     ...     lrs.append(sched.get_last_lr()[0])
-    ...     sched.step()
+    ...     opt.step(); sched.step()
     >>> [round(lr, 4) for lr in lrs]               # restarts at epochs 2 and 4
     [1.0, 0.5, 1.0, 0.5, 1.0]
 """
@@ -124,7 +124,7 @@ class OneCycleLR(LRScheduler):
         >>> [round(lr, 4) for lr in sched.get_last_lr()], opt.param_groups[0]["momentum"]
         ([0.04], 0.95)
         >>> for _ in range(2):
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> sched.get_last_lr(), opt.param_groups[0]["momentum"]      # the peak at step 2
         ([1.0], 0.85)
     """
@@ -247,7 +247,7 @@ class CyclicLR(LRScheduler):
         >>> lrs = []
         >>> for _ in range(8):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> [round(lr, 4) for lr in lrs]               # the second cycle half as high
         [0.1, 0.3, 0.5, 0.3, 0.1, 0.2, 0.3, 0.2]
         >>> opt.param_groups[0]["momentum"]            # step 8 starts a cycle: max_momentum

@@ -9,7 +9,7 @@ Example::
     >>> opt = gpugrad.optim.SGD([gpugrad.zeros(1, requires_grad=True)], lr=1.0)
     >>> sched = gpugrad.optim.ExponentialLR(opt, gamma=0.5)
     >>> for _ in range(3):
-    ...     sched.step()
+    ...     opt.step(); sched.step()
     >>> sched.get_last_lr()                       # 1.0 * 0.5 ** 3
     [0.125]
 """
@@ -59,7 +59,7 @@ class LambdaLR(_LambdaState, LRScheduler):
 
         >>> opt = gpugrad.optim.SGD([gpugrad.zeros(1, requires_grad=True)], lr=2.0)
         >>> sched = gpugrad.optim.LambdaLR(opt, lambda epoch: 1 / (epoch + 1))
-        >>> sched.step(); sched.step()
+        >>> opt.step(); sched.step(); opt.step(); sched.step()
         >>> sched.get_last_lr()
         [0.6666666666666666]
     """
@@ -79,7 +79,7 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
 
         >>> opt = gpugrad.optim.SGD([gpugrad.zeros(1, requires_grad=True)], lr=1.0)
         >>> sched = gpugrad.optim.MultiplicativeLR(opt, lambda epoch: 0.5)
-        >>> sched.step(); sched.step()
+        >>> opt.step(); sched.step(); opt.step(); sched.step()
         >>> sched.get_last_lr()
         [0.25]
     """
@@ -105,7 +105,7 @@ class StepLR(LRScheduler):
         >>> lrs = []
         >>> for epoch in range(5):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> lrs
         [0.5, 0.5, 0.25, 0.25, 0.125]
     """
@@ -136,7 +136,7 @@ class MultiStepLR(LRScheduler):
         >>> lrs = []
         >>> for epoch in range(6):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> lrs
         [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
@@ -172,7 +172,7 @@ class ConstantLR(LRScheduler):
         >>> lrs = []
         >>> for epoch in range(4):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> lrs
         [0.5, 0.5, 1.0, 1.0]
     """
@@ -207,7 +207,7 @@ class LinearLR(LRScheduler):
         >>> lrs = []
         >>> for epoch in range(5):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> lrs
         [0.25, 0.5, 0.75, 1.0, 1.0]
     """
@@ -265,7 +265,7 @@ class PolynomialLR(LRScheduler):
 
         >>> opt = gpugrad.optim.SGD([gpugrad.zeros(1, requires_grad=True)], lr=1.0)
         >>> sched = gpugrad.optim.PolynomialLR(opt, total_iters=4, power=2.0)
-        >>> sched.step(); sched.step()
+        >>> opt.step(); sched.step(); opt.step(); sched.step()
         >>> sched.get_last_lr()                   # (1 - 2 / 4) ** 2
         [0.25]
     """
@@ -297,7 +297,7 @@ class CosineAnnealingLR(LRScheduler):
         >>> lrs = []
         >>> for epoch in range(5):
         ...     lrs.append(sched.get_last_lr()[0])
-        ...     sched.step()
+        ...     opt.step(); sched.step()
         >>> [round(lr, 4) for lr in lrs]
         [1.0, 0.8536, 0.5, 0.1464, 0.0]
     """

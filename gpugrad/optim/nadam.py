@@ -59,6 +59,8 @@ class NAdam(Optimizer):
         0.450073
     """
 
+    _scalar_state = ("step", "mu_product")      # 0-d float32 tensors in state_dict()
+
     def __init__(self, params, lr: float = 2e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, momentum_decay: float = 4e-3,
                  decoupled_weight_decay: bool = False, *, foreach=None,

@@ -1,5 +1,10 @@
 """The Optimizer base class: parameter groups, per-parameter state, zero_grad and
-state_dict/load_state_dict in PyTorch's layout.
+state_dict/load_state_dict in PyTorch's layout; hooks (``optimizer_hooks.py``).
+
+Differences from PyTorch: a step count (``state[p]["step"]``; NAdam's "mu_product", ASGD's
+"eta" and "mu") is a Python number in the live ``opt.state`` (cheaper to count), and a 0-d
+float32 tensor in ``state_dict()``, as PyTorch keeps it (``load_state_dict`` takes either).
+``state_dict()`` holds copies of the state tensors, where PyTorch's holds the live ones.
 
 Example::
 
@@ -9,7 +14,7 @@ Example::
     >>> opt.step(); opt.zero_grad()
     >>> state = opt.state_dict()                       # parameters by position
     >>> state["param_groups"]
-    [{'lr': 0.1, 'momentum': 0.9, 'dampening': 0.0, 'weight_decay': 0.0, 'nesterov': False,
+    [{'lr': 0.1, 'momentum': 0.9, 'dampening': 0, 'weight_decay': 0, 'nesterov': False,
       'maximize': False, 'params': [0, 1]}]
     >>> list(state["state"][0]), model.weight.grad is None
     (['momentum_buffer'], True)
@@ -28,18 +33,36 @@ from ..autograd.compile_mode import _state as _compiling, kernel, note_reads
 from . import multi_tensor
 from ..nn.module import zero_grads
 from ..tensor import Tensor
-from .param_state import ParamState, _as_state_value
+from .optimizer_hooks import (OptimizerHooks, hooked_step, register_optimizer_step_post_hook,
+                              register_optimizer_step_pre_hook)
+from .hyper import own_number
+from .param_state import ParamState, _as_state_value, saved_value
 
-__all__ = ["Optimizer", "ParamState"]   # (ParamState: param_state.py)
+__all__ = ["Optimizer", "ParamState", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]   # (ParamState: param_state.py)
+
+_SCALAR_STATE = ("step",)   # numbers saved as 0-d float32 tensors (subclasses add theirs)
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     """Holds ``param_groups`` (dicts with "params" and hyperparameters, which schedulers
     may change) and ``state`` (a ``ParamState``: parameter -> its state dict, as PyTorch's
-    ``optimizer.state[p]``). Subclasses implement ``_update``."""
+    ``optimizer.state[p]``). Subclasses implement ``_update``, or ``step`` as PyTorch's
+    optimizers do (the step hooks run around either).
+
+    ``params``: tensors, or ``(name, tensor)`` pairs (``model.named_parameters()``: the
+    names go to the group's "param_names"), or dicts of parameter groups."""
+
+    _scalar_state = _SCALAR_STATE
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:              # hooks run around a subclass's own step
+            cls.step = hooked_step(cls.step)
 
     def __init__(self, params, defaults: dict):
-        self.defaults = dict(defaults)
+        self.init_hooks()
+        self.defaults = {k: own_number(v, k, type(self).__name__) for k, v in defaults.items()}
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(f"{name} takes an iterable of tensors (e.g. model.parameters() or "
@@ -82,6 +105,14 @@ class Optimizer:
                             f"or tuple): the order of a set changes between runs, so a saved "
                             f"optimizer state would not match; got a set")
         group["params"] = params = list(params)
+        if any(isinstance(p, tuple) for p in params):
+            params, names = _split_names(name, params)
+            group["params"], group["param_names"] = params, names
+        for other in self.param_groups:
+            if ("param_names" in other) != ("param_names" in group):
+                raise ValueError(f"{name}: all parameter groups must be given with names "
+                                 f"((name, tensor) pairs) or all without; cannot add a group "
+                                 f"{'with' if 'param_names' in group else 'without'} names")
         owned = {id(p): i for i, g in enumerate(self.param_groups) for p in g["params"]}
         seen = set()
         for p in params:
@@ -99,6 +130,9 @@ class Optimizer:
                 raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} appears twice "
                                  f"in the same parameter group; list it once")
             seen.add(id(p))
+        for key, value in group.items():
+            if key != "params":
+                group[key] = own_number(value, key, name)
         for key, default in self.defaults.items():
             group.setdefault(key, default)
         self.param_groups.append(group)
@@ -195,25 +229,45 @@ class Optimizer:
         """{"state": {index: {name: tensor or number}}, "param_groups": [hyperparameters and
         "params" as indices]}, as PyTorch's (int indices; ``load_state_dict`` also takes
         the string ones older gpugrad wrote, and PyTorch's own state dicts); tensors are
-        copies cut from the graph."""
+        copies cut from the graph (PyTorch's are the live ones), and step counts are 0-d
+        float32 tensors, as PyTorch's (live, ``opt.state`` holds them as numbers).
+
+        Example::
+
+            >>> w = gpugrad.tensor([1.0], requires_grad=True)
+            >>> opt = gpugrad.optim.Adam([w])
+            >>> w.grad = gpugrad.ones(1); opt.step()
+            >>> opt.state[w]["step"], opt.state_dict()["state"][0]["step"]
+            (1, tensor(1., device='cpu', dtype=float32))
+        """
+        self._state_dict_pre()
         index = self._param_index()
+        scalars = self._scalar_state
         state = {}
         for key, value in self.state.items():
             i = index.get(id(key))
             if i is not None:
-                state[i] = {k: (v.detach().clone() if isinstance(v, Tensor) else v)
-                                 for k, v in value.items()}
+                state[i] = {k: saved_value(v, k in scalars) for k, v in value.items()}
         groups = []
         for group in self.param_groups:
             entry = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
             entry["params"] = [index[id(p)] for p in group["params"]]
             groups.append(entry)
-        return {"state": state, "param_groups": groups}
+        return self._state_dict_post({"state": state, "param_groups": groups})
+
+    def __repr__(self) -> str:
+        """As PyTorch's: each group's options, sorted by name."""
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        return "\n".join(lines) + "\n)"
 
     def __getstate__(self) -> dict:
         """For pickle and ``copy.deepcopy``: the state keyed by parameter position (the
         copy's parameters are new objects); the fused path's device tables are rebuilt."""
-        state = dict(self.__dict__)
+        state = {k: v for k, v in self.__dict__.items()
+                 if not k.startswith("_optimizer_") and k != "_in_step"}     # (no hooks)
         index = self._param_index()
         state["state"] = {index[id(k)]: v for k, v in self.state.items() if id(k) in index}
         state.pop("_fused_buckets", None)
@@ -221,6 +275,7 @@ class Optimizer:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.init_hooks()
         params = self._params()
         self.state = ParamState((params[i], value) for i, value in state["state"].items())
 
@@ -238,6 +293,7 @@ class Optimizer:
             >>> opt.state[w]["step"], opt.state[w]["exp_avg"].shape
             (1, ())
         """
+        state_dict = self._load_state_dict_pre(state_dict)
         groups = state_dict.get("param_groups")
         if groups is None or "state" not in state_dict:
             raise KeyError("optimizer state dict needs 'state' and 'param_groups' keys")
@@ -265,6 +321,19 @@ class Optimizer:
         for saved, group in zip(groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
         self.state = state
+        self._load_state_dict_post()
+
+
+Optimizer.step = hooked_step(Optimizer.step)
+
+
+def _split_names(name: str, params: list) -> tuple:
+    """``(name, tensor)`` pairs as (tensors, names); all the group's entries must be pairs."""
+    if not all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+        raise ValueError(f"{name}: give all parameters of a group as (name, tensor) pairs "
+                         f"(model.named_parameters()) or all as tensors; some names are "
+                         f"missing")
+    return [p[1] for p in params], [p[0] for p in params]
 
 
 def _reference_update_captured(optimizer, p) -> CaptureError:
@@ -288,9 +357,13 @@ def _update_params(optimizer, updates) -> None:
     update = optimizer._update
     for p, param, grad, group in updates:
         state = dict.get(states, p)
-        if state is None:
-            state = states[p] = {}
-        update(param, grad, state, group)
+        if state is None:                   # kept only if the update writes to it
+            state = {}
+            update(param, grad, state, group)
+            if state:
+                states[p] = state
+        else:
+            update(param, grad, state, group)
         p._version.value += 1
 
 

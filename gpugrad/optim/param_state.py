@@ -13,10 +13,12 @@ Example::
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from ..tensor import Tensor
 
-__all__ = ["ParamState", "is_torch_tensor"]
+__all__ = ["ParamState", "is_torch_tensor", "saved_value"]
 
 
 def _as_state_value(value, param, key: str, where: str):
@@ -54,6 +56,9 @@ def is_torch_tensor(value) -> bool:
 class ParamState(dict):
     """``optimizer.state``: parameter -> its state dict (``{"step": 3, "exp_avg": tensor}``),
     as PyTorch's: ``opt.state[p]``, ``p in opt.state``, ``for p, s in opt.state.items()``.
+    Like PyTorch's ``defaultdict(dict)``, reading ``opt.state[p]`` for a tensor ``p`` that
+    has no state yet stores and returns a new ``{}`` (how optimizers written for PyTorch
+    start their state); ``get`` and ``in`` do not.
     Keys are the parameter tensors themselves (tensors hash by identity). ``id(p)`` is
     accepted in their place on reading (``[]``, ``get``, ``in``, ``pop``), for code written
     when the state was keyed by ids; it is slower (a search of the keys).
@@ -64,6 +69,9 @@ class ParamState(dict):
         >>> opt = gpugrad.optim.Adam([w], lr=0.1)
         >>> w in opt.state                                # made at the first step
         False
+        >>> opt.state[w], w in opt.state                  # ... or at the first read
+        ({}, True)
+        >>> del opt.state[w]
         >>> (w * w).sum().backward(); opt.step()
         >>> sorted(opt.state[w]), opt.state[w]["step"], opt.state[id(w)] is opt.state[w]
         (['exp_avg', 'exp_avg_sq', 'step'], 1, True)
@@ -82,6 +90,10 @@ class ParamState(dict):
         return key
 
     def __missing__(self, key):
+        if isinstance(key, Tensor):             # defaultdict(dict), as PyTorch's
+            state = {}
+            dict.__setitem__(self, key, state)
+            return state
         if key.__class__ is int:
             p = self._param(key)
             if p is not key:
@@ -116,3 +128,20 @@ class ParamState(dict):
 def _not_a_parameter(key) -> TypeError:
     return TypeError(f"optimizer.state is keyed by the parameter tensors themselves "
                      f"(opt.state[p]), not by a {type(key).__name__}")
+
+
+def saved_value(value, scalar: bool):
+    """A state entry as ``state_dict`` saves it: a tensor's copy cut from the graph, a step
+    count (``scalar``) as a 0-d float32 tensor (PyTorch's), anything else as it is.
+
+    Example::
+
+        >>> from gpugrad.optim.param_state import saved_value
+        >>> saved_value(3, scalar=True)
+        tensor(3., device='cpu', dtype=float32)
+    """
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    if scalar and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Tensor._wrap(np.asarray(value, np.float32))
+    return value

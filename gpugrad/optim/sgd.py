@@ -50,8 +50,8 @@ class SGD(Optimizer):
         tensor([0.5, 1. ], device='cpu', dtype=float32, requires_grad=True)
     """
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False, *,
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
                  maximize: bool = False, foreach=None, differentiable: bool = False,
                  fused=None):
         check_flags("SGD", foreach=foreach, differentiable=differentiable, fused=fused)

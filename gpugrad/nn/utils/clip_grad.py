@@ -19,6 +19,8 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 
 import numpy as np
@@ -51,11 +53,18 @@ def _grads(parameters, what: str) -> list:
 
 
 def _vector_norm(array, norm_type: float):
-    """The ``norm_type``-norm of all elements of ``array``, as a 0-d array on its device."""
+    """The ``norm_type``-norm of all elements of ``array``, as a 0-d array of its dtype on
+    its device. A float16 array is summed in float32 and only the norm rounded to float16,
+    as PyTorch's: NumPy squares and adds float16 in float16, where 300**2 + 400**2
+    overflows to inf (and 1e-4**2 underflows to 0)."""
     xp = backend.xp_of(array)
     if array.size == 0:
         return xp.zeros((), dtype=array.dtype)
-    return xp.asarray(xp.linalg.norm(array.ravel(), ord=norm_type))
+    if array.dtype.itemsize >= 4 or array.dtype.kind != "f":
+        return xp.asarray(xp.linalg.norm(array.ravel(), ord=norm_type))
+    norm = xp.linalg.norm(array.ravel().astype(np.float32), ord=norm_type)
+    with np.errstate(over="ignore"):                    # above 65504: inf, as PyTorch's
+        return xp.asarray(norm).astype(array.dtype)
 
 
 def get_total_norm(tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False,
@@ -101,7 +110,7 @@ def _norm_of_arrays(arrays: list, norm_type: float):
     first = backend.device_of(arrays[0])
     norms = [backend.to_device(_vector_norm(a, norm_type), first) for a in arrays]
     xp = backend.xp_of(norms[0])
-    return xp.asarray(xp.linalg.norm(xp.stack(norms), ord=norm_type))
+    return _vector_norm(xp.stack(norms), norm_type)    # (mixed dtypes: the promoted one)
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
@@ -130,7 +139,10 @@ def _scale(grads: list, max_norm: float, total_norm) -> None:
 def _scale_arrays(arrays: list, max_norm: float, total) -> None:
     """Multiply each raw array in place by min(max_norm / (total + 1e-6), 1)."""
     xp = backend.xp_of(total)
-    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    # float16: max_norm may round to inf there, and the coefficient is then 1, quietly
+    quiet = np.errstate(over="ignore") if total.dtype == np.float16 else contextlib.nullcontext()
+    with quiet:
+        coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     on_device = {}
     for array in arrays:
         key = (backend.device_of(array), array.dtype)

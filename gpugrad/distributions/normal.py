@@ -1,0 +1,100 @@
+"""``Normal(loc, scale)``, as ``torch.distributions.Normal``: the Gaussian with mean ``loc``
+and standard deviation ``scale`` (broadcast together: the batch shape), reparameterised
+(``rsample`` = loc + scale * eps, differentiable in both).
+
+Example::
+
+    >>> from gpugrad.distributions import Normal
+    >>> d = Normal(gpugrad.tensor([0.0, 1.0]), gpugrad.tensor([1.0, 2.0]))
+    >>> [round(v, 4) for v in d.log_prob(gpugrad.tensor([0.0, 1.0])).tolist()]
+    [-0.9189, -1.6121]
+    >>> [round(v, 4) for v in d.entropy().tolist()]
+    [1.4189, 2.1121]
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ..ops.special import erf
+from . import constraints
+from .distribution import Distribution
+from ..ops.special_erf import erfinv
+from .utils import _standard_normal, broadcast_all
+
+__all__ = ["Normal"]
+
+
+class Normal(Distribution):
+    """The normal distribution N(loc, scale^2), batch shape: loc and scale broadcast.
+
+    Example::
+
+        >>> from gpugrad.distributions import Normal
+        >>> loc = gpugrad.tensor(0.5, requires_grad=True)
+        >>> Normal(loc, 2.0).rsample((4,)).sum().backward()   # d(loc + 2 eps)/dloc = 1
+        >>> loc.grad.item()
+        4.0
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
+            batch_shape = ()
+        else:
+            batch_shape = tuple(self.loc.shape)
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Normal, _instance)
+        batch_shape = tuple(batch_shape)
+        new.loc = self.loc.expand(batch_shape)
+        new.scale = self.scale.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def stddev(self):
+        return self.scale
+
+    @property
+    def variance(self):
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        eps = _standard_normal(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale ** 2
+        return (-((value - self.loc) ** 2) / (2 * var) - self.scale.log()
+                - math.log(math.sqrt(2 * math.pi)))
+
+    def cdf(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value):
+        """The quantile at probability ``value``."""
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self):
+        return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()

@@ -1,0 +1,152 @@
+"""Helpers shared by the distributions, as ``torch.distributions.utils``: ``broadcast_all``,
+``logits_to_probs``, ``probs_to_logits``, ``clamp_probs``, ``lazy_property``; and the private
+pieces the families share (the standard draws, ``_sum_rightmost``, ``_is_all_true``).
+
+Example::
+
+    >>> from gpugrad.distributions.utils import broadcast_all, probs_to_logits
+    >>> loc, scale = broadcast_all(gpugrad.zeros(3), 2.0)
+    >>> scale.shape, scale.dtype
+    ((3,), dtype('float32'))
+    >>> probs_to_logits(gpugrad.tensor([0.5]), is_binary=True).tolist()
+    [0.0]
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+from ..autograd.batched import innermost_array
+from ..autograd.mode import enable_grad
+from ..creation import tensor
+from ..dtypes import get_default_dtype
+from ..ops.activation import sigmoid, softmax
+from ..ops.rearrange import broadcast_tensors
+from ..random_sampling import rand, randn
+from ..tensor import Tensor
+from ..type_info import finfo
+
+__all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs",
+           "lazy_property", "euler_constant"]
+
+euler_constant = 0.57721566490153286060
+
+
+def broadcast_all(*values):
+    """Tensors and numbers broadcast together, as torch's: numbers become tensors of the first
+    tensor's dtype and device (the default dtype when all are numbers).
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import broadcast_all
+        >>> [t.shape for t in broadcast_all(gpugrad.zeros(2, 1), gpugrad.zeros(3), 1.0)]
+        [(2, 3), (2, 3), (2, 3)]
+    """
+    if not all(isinstance(v, (Tensor, numbers.Number)) for v in values):
+        raise ValueError("Input arguments must all be instances of Number or gpugrad.Tensor, "
+                         f"got {[type(v).__name__ for v in values]}")
+    first = next((v for v in values if isinstance(v, Tensor)), None)
+    if first is None:
+        options = dict(dtype=get_default_dtype())
+    else:
+        options = dict(dtype=first.dtype, device=first.device)
+    values = [v if isinstance(v, Tensor) else tensor(float(v), **options) for v in values]
+    if len(values) == 1:
+        return tuple(values)
+    return tuple(broadcast_tensors(*values))
+
+
+def logits_to_probs(logits, is_binary: bool = False):
+    """Probabilities from logits: sigmoid when ``is_binary``, else softmax over the last
+    dimension (the logits are unnormalised log probabilities).
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import logits_to_probs
+        >>> logits_to_probs(gpugrad.tensor([0.0, 0.0])).tolist()
+        [0.5, 0.5]
+    """
+    if is_binary:
+        return sigmoid(logits)
+    return softmax(logits, -1)
+
+
+def clamp_probs(probs):
+    """``probs`` clamped to [eps, 1 - eps] (eps of its dtype), so their logs are finite.
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import clamp_probs
+        >>> clamp_probs(gpugrad.tensor([0.0, 1.0], dtype="float64")).tolist()
+        [2.220446049250313e-16, 0.9999999999999998]
+    """
+    eps = finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def probs_to_logits(probs, is_binary: bool = False):
+    """Logits from probabilities (clamped first): log-odds when ``is_binary``, else log.
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import probs_to_logits
+        >>> round(probs_to_logits(gpugrad.tensor([0.75]), is_binary=True).item(), 4)
+        1.0986
+    """
+    clamped = clamp_probs(probs)
+    if is_binary:
+        return clamped.log() - (-clamped).log1p()
+    return clamped.log()
+
+
+class lazy_property:
+    """A property computed on first read (with grad enabled, as torch's) and then stored on
+    the instance, so ``probs``/``logits`` given as the other are computed once.
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import lazy_property
+        >>> class Box:
+        ...     @lazy_property
+        ...     def double(self):
+        ...         return 2 * 21
+        >>> Box().double
+        42
+    """
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        functools.update_wrapper(self, wrapped)
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        with enable_grad():
+            value = self.wrapped(instance)
+        setattr(instance, self.wrapped.__name__, value)
+        return value
+
+
+def _sum_rightmost(value, dim: int):
+    """``value`` with its ``dim`` rightmost dimensions summed out."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
+
+
+def _is_all_true(valid) -> bool:
+    """Whether every element of a boolean tensor is true (every example's, inside vmap)."""
+    if isinstance(valid, Tensor):
+        return bool(innermost_array(valid).all())
+    return bool(valid)
+
+
+def _standard_normal(shape, dtype, device):
+    """Standard normal draws of ``shape`` from gpugrad's stream (vmap's randomness rules)."""
+    return randn(tuple(shape), dtype=dtype, device=device)
+
+
+def _uniform(shape, dtype, device):
+    """Uniform draws in [0, 1) of ``shape`` from gpugrad's stream."""
+    return rand(tuple(shape), dtype=dtype, device=device)

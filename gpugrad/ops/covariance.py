@@ -1,0 +1,104 @@
+"""Covariance and correlation matrices, as ``torch.cov`` and ``torch.corrcoef``:
+composites of sums and products (so differentiable, in the input and in ``aweights``, to any
+order). Rows are variables and columns observations, as there.
+
+Example::
+
+    >>> from gpugrad.ops.covariance import corrcoef, cov
+    >>> x = gpugrad.tensor([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+    >>> cov(x).tolist(), corrcoef(x).tolist()
+    ([[1.0, -1.0], [-1.0, 1.0]], [[1.0, -1.0], [-1.0, 1.0]])
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..tensor import Tensor
+from .diagonal import diagonal
+from .linalg import matmul
+from .reduce import sum as _sum
+from .unary import _float, clamp, sqrt
+
+__all__ = ["cov", "corrcoef"]
+
+
+def _weights(name, weights, n, integral):
+    if weights is None:
+        return None
+    if not isinstance(weights, Tensor):
+        raise TypeError(f"cov: {name} must be a tensor, not {type(weights).__name__}")
+    if weights.ndim != 1 or weights.shape[0] != n:
+        raise ValueError(f"cov: expected {name} to be a 1-d tensor of {n} (the number of "
+                         f"observations), got shape {tuple(weights.shape)}")
+    if integral and weights.dtype.kind not in "iu":
+        raise TypeError(f"cov: fweights must be integral, got {weights.dtype}")
+    if not integral and weights.dtype.kind != "f":
+        raise TypeError(f"cov: aweights must be floating point, got {weights.dtype}")
+    return weights
+
+
+def cov(input, *, correction: int = 1, fweights=None, aweights=None):
+    """The covariance matrix of the variables in the rows of ``input`` (observations in
+    columns; a 1-d input is one variable), as ``torch.cov``: (v, n) -> (v, v), or a 0-d
+    tensor for one variable. ``correction``: subtracted from the number of observations
+    (1: Bessel's); ``fweights``: integer repeat counts and ``aweights``: float importance
+    weights of the observations (numpy.cov's formula). Integer input gives float32.
+
+    Example::
+
+        >>> x = gpugrad.tensor([1.0, 2.0, 4.0], dtype="float64")
+        >>> round(gpugrad.cov(x).item(), 6)        # ((4/3)^2 + (1/3)^2 + (5/3)^2) / 2
+        2.333333
+    """
+    if input.ndim > 2:
+        raise ValueError(f"cov: expected input to have two or fewer dimensions, got shape "
+                         f"{tuple(input.shape)}")
+    x = _float(input)
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    n = x.shape[1]
+    fw = _weights("fweights", fweights, n, integral=True)
+    aw = _weights("aweights", aweights, n, integral=False)
+    w = fw.astype(x.dtype) if fw is not None else None
+    if aw is not None:
+        w = aw.astype(x.dtype) if w is None else w * aw.astype(x.dtype)
+    if w is None:
+        total = float(n)
+        average = x.mean(axis=1, keepdims=True)
+        norm = total - correction
+    else:
+        total = _sum(w)
+        average = _sum(x * w, axis=1, keepdims=True) / total
+        norm = total - correction if aw is None or correction == 0 else \
+            total - correction * _sum(w * aw.astype(x.dtype)) / total
+    if not isinstance(norm, Tensor) and norm <= 0:
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+    norm = max(norm, 0.0) if not isinstance(norm, Tensor) else clamp(norm, min=0.0)
+    centred = x - average
+    weighted = centred if w is None else centred * w
+    out = matmul(weighted, centred.mT.conj() if centred.dtype.kind == "c" else centred.mT)
+    out = out / norm
+    return out.reshape(()) if out.shape == (1, 1) else out
+
+
+def corrcoef(input):
+    """The Pearson correlation coefficients of the variables in the rows of ``input``, as
+    ``torch.corrcoef``: ``cov(input)`` divided by the outer product of the standard
+    deviations, clipped to [-1, 1]: (v, n) -> (v, v), a 0-d tensor for one variable.
+
+    Example::
+
+        >>> gpugrad.corrcoef(gpugrad.tensor([[1.0, 2.0, 4.0], [2.0, 4.0, 8.0]])).tolist()
+        [[1.0, 1.0], [1.0, 1.0]]
+    """
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    deviations = sqrt(diagonal(c))
+    c = c / deviations.reshape(-1, 1)
+    c = c / deviations.reshape(1, -1)
+    return clamp(c, -1.0, 1.0) if c.dtype.kind != "c" else c
+
+
+METHODS = {"cov": cov, "corrcoef": corrcoef}
