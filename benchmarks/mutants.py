@@ -140,7 +140,7 @@ MUTANTS = [
     Mutant("xent-some-rows-taken-for-all", _F,
            "one row counting is taken for all rows: ignored rows are not masked",
            (("        if valid.all():\n", "        if valid.any():\n"),), LOSSES),
-    Mutant("xent-mean-counts-ignored-rows", "gpugrad/ops/loss.py",
+    Mutant("xent-mean-counts-ignored-rows", "gpugrad/ops/loss_checks.py",
            "a mean cross-entropy divides by all rows, ignored ones included",
            (("return int((labels != ignore_index).sum())", "return labels.size"),), LOSSES),
     Mutant("mse-grad-missing-2", _F, "mse's gradient drops the factor 2",

@@ -24,7 +24,7 @@ from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads
 from ..ops.elementwise import where
-from ..ops.loss import _check_reduction, labels_checked_now
+from ..ops.loss_checks import check_reduction, labels_checked_now
 from ..ops.shape import unsqueeze
 from ..ops.unary import _float, exp, log
 from .loss_arguments import (as_tensor_like, check_broadcasts, legacy_reduction, prepared_pair,
@@ -128,7 +128,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
         >>> gaussian_nll_loss(mu, y, gpugrad.tensor([1.0]), reduction="none")   # var (N,)
         tensor([[0.5, 0. ]], device='cpu', dtype=float32)
     """
-    _check_reduction(reduction, "gaussian_nll_loss")
+    check_reduction(reduction, "gaussian_nll_loss")
     input = _float(input)
     target = _float(as_tensor_like(target, input))
     check_broadcasts("gaussian_nll_loss", "target", target, input.shape)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..creation import as_tensor
 from ..ops.autocast_casts import cast_inputs_float32
-from ..ops.loss import _check_reduction
+from ..ops.loss_checks import check_reduction
 from ..ops.reduce import mean, sum
 from ..ops.unary import _float
 from ..tensor import Tensor
@@ -66,7 +66,7 @@ def as_tensor_like(value, like):
 def prepared_pair(name: str, input, target, reduction: str):
     """``input`` and ``target`` as float tensors of one shape, autocast's float32 applied,
     and ``reduction`` checked."""
-    _check_reduction(reduction, name)
+    check_reduction(reduction, name)
     target = as_tensor_like(target, input)
     input, target = cast_inputs_float32(input, target)
     if tuple(input.shape) != tuple(target.shape):

@@ -34,8 +34,9 @@ from ..ops.autocast_casts import cast_inputs_float32
 from ..ops.binary_cross_entropy import binary_cross_entropy_elements
 from ..ops.elementwise import where
 from ..ops.loss import mse_loss as _fused_mse_loss
-from ..ops.loss import (_check_label_shapes, _check_reduction, _targets, check_label_values,
-                        labels_checked_now)
+from ..ops.loss import _targets
+from ..ops.loss_checks import (check_label_shapes, check_label_values, check_reduction,
+                               labels_checked_now)
 from ..ops.reduce import sum
 from ..ops.shape import movedim, unsqueeze
 from ..ops.unary import _float, abs, exp, log
@@ -262,7 +263,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
                         f"PyTorch's positional order is ({_NLL_ORDER}): pass ignore_index= "
                         f"and reduction= by keyword")
     reduction = legacy_reduction("nll_loss", size_average, reduce, reduction, _NLL_ORDER)
-    _check_reduction(reduction, "nll_loss")
+    check_reduction(reduction, "nll_loss")
     (input,) = cast_inputs_float32(input)
     target = as_tensor_like(target, input)
     if input.ndim == 1 and target.ndim == 0:        # (C,) and one label: a single row
@@ -287,7 +288,7 @@ def _nll_rows(name: str, input, target, weight, ignore_index: int, reduction: st
     with ``smoothing`` (cross_entropy's label smoothing, ``input`` from log_softmax) each
     row's loss is ``(1 - smoothing) * nll + smoothing / C * sum_c -weight[c] input[c]``,
     "mean" dividing by the weights of the labels as without it (as PyTorch's)."""
-    _check_label_shapes(input, target, name=name, what="input")
+    check_label_shapes(input, target, name=name, what="input")
     classes = input.shape[1]
     weight = as_tensor_like(weight, input)
     if weight is not None and tuple(weight.shape) != (classes,):

@@ -23,7 +23,7 @@ from __future__ import annotations
 from ..creation import as_tensor
 from ..ops.activation import log_softmax
 from ..ops.autocast_casts import cast_inputs_float32
-from ..ops.loss import _check_reduction
+from ..ops.loss_checks import check_reduction
 from ..ops.loss import cross_entropy as _fused_cross_entropy
 from ..ops.reduce import mean, sum
 from ..ops.shape import movedim
@@ -74,7 +74,7 @@ def cross_entropy(input=None, target=None, weight=None, size_average=None,
     hard = target.dtype.kind in "iu"
     if hard and weight is None and input.ndim == 2 and target.ndim == 1:   # the fused record
         return _fused_cross_entropy(input, target, reduction, label_smoothing, ignore_index)
-    _check_reduction(reduction, "cross_entropy")
+    check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing}")
@@ -201,7 +201,7 @@ class CrossEntropyLoss(Module):
                             f"weight (per-class weights), as PyTorch's; pass "
                             f"reduction={weight!r} by keyword")
         reduction = _torch_reduction("CrossEntropyLoss", None, size_average, reduce, reduction)
-        _check_reduction(reduction, "CrossEntropyLoss")
+        check_reduction(reduction, "CrossEntropyLoss")
         if weight is not None and not isinstance(weight, Tensor):
             weight = as_tensor(weight)
         self.register_buffer("weight", weight)

@@ -29,7 +29,7 @@ from ..autograd.batched import innermost_array
 from ..autograd.compile_mode import kernel, note_reads
 from ..ops.statistics import cumprod
 from ..ops.elementwise import minimum, where
-from ..ops.loss import _check_reduction, check_label_values, labels_checked_now
+from ..ops.loss_checks import check_label_values, check_reduction, labels_checked_now
 from ..ops.reduce import sum
 from ..ops.shape import unsqueeze
 from ..ops.unary import _float, clamp, sqrt
@@ -47,7 +47,7 @@ _EPSILON = 1e-12        # cosine_embedding_loss's, added to each squared magnitu
 
 def _reduction(name, size_average, reduce, reduction, order):
     reduction = legacy_reduction(name, size_average, reduce, reduction, order, stacklevel=4)
-    _check_reduction(reduction, name)
+    check_reduction(reduction, name)
     return reduction
 
 
