@@ -10,7 +10,9 @@ the file it points to (the link stays a link), as ``open(path, "wb")`` would: a 
 missing file in an existing folder creates that file; a loop of links is an error. An
 existing file that is not writable is refused (``PermissionError``), as ``torch.save``'s.
 ``f`` may also be a binary file object (``io.BytesIO``, ``open(path, "wb")``): written from
-its current position, with no atomic rename.
+its current position, with no atomic rename, and cut after what was written when it is
+seekable (so a buffer or file reused for a smaller state holds no remnant of the older one).
+The format (manifest, archive checks) is in ``gpugrad.serialization_format``.
 
 As ``torch.save``, a round trip keeps a tensor's ``requires_grad`` (a computed tensor comes
 back as a leaf), ``nn.Parameter``, ``OrderedDict`` (what ``state_dict()`` returns) and
@@ -38,74 +40,14 @@ import json
 import os
 import tempfile
 import zipfile
-from collections import OrderedDict
 
 import numpy as np
 
 from . import backend
-from .nn.parameter import Parameter
-from .tensor import Tensor
+from .serialization_format import (FORMAT, MANIFEST, CorruptFileError, archive_end, decode,
+                                   encode, not_an_npz, reason, without_manifest)
 
 __all__ = ["save", "load", "CorruptFileError", "not_an_npz", "temporary_file"]
-
-_MANIFEST = "__gpugrad_manifest__"
-_FORMAT = "gpugrad-state/1"
-
-
-class CorruptFileError(ValueError):
-    """A file is not a readable gpugrad state file (truncated, corrupt or foreign)."""
-
-
-def _encode(obj, arrays: dict, path: str, seen: dict):
-    """The JSON description of ``obj``; its arrays go into ``arrays`` under fresh names
-    (``seen``: id of each tensor or array saved so far -> its name, so a tensor saved twice
-    is stored once and named twice)."""
-    if isinstance(obj, Tensor) or backend.is_array(obj):
-        is_tensor = isinstance(obj, Tensor)
-        node = {"tensor": seen.get(id(obj)), "path": path, "is_tensor": is_tensor}
-        if is_tensor and obj._requires_grad:
-            node["requires_grad"] = True
-        if isinstance(obj, Parameter):
-            node["parameter"] = True
-        if node["tensor"] is not None:          # tied: the same object again
-            return node
-        array = obj.numpy() if is_tensor else (
-            obj if isinstance(obj, np.ndarray) else obj.get())
-        if array.dtype.kind not in "biufc":
-            raise TypeError(f"save: '{path}' is an array of dtype {array.dtype}; only numeric "
-                            f"arrays can be saved")
-        node["tensor"] = seen[id(obj)] = name = f"a{len(arrays)}"
-        arrays[name] = array
-        return node
-    if isinstance(obj, dict):
-        for key in obj:
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"save: dict keys must be strings or ints; '{path}' has key "
-                                f"{key!r}")
-        if all(isinstance(key, str) for key in obj):
-            node = {"dict": {k: _encode(v, arrays, f"{path}.{k}" if path else k, seen)
-                             for k, v in obj.items()}}
-        else:   # int keys (an optimizer's state by parameter position): pairs keep their type
-            node = {"items": [[k, _encode(v, arrays, f"{path}.{k}" if path else str(k), seen)]
-                              for k, v in obj.items()]}
-        if isinstance(obj, OrderedDict):
-            node["ordered"] = True
-        return node
-    if isinstance(obj, (list, tuple)):
-        kind = "list" if isinstance(obj, list) else "tuple"
-        return {kind: [_encode(v, arrays, f"{path}[{i}]", seen) for i, v in enumerate(obj)]}
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return {"value": obj}
-    if isinstance(obj, np.generic):
-        return {"value": obj.item()}
-    if callable(getattr(obj, "state_dict", None)):     # a model, an optimizer, a scheduler
-        what = path or "the object"
-        raise TypeError(f"save: '{what}' is a {type(obj).__name__}; gpugrad saves state, not "
-                        f"objects (no pickle): save its state_dict() instead, e.g. "
-                        f"gpugrad.save(model.state_dict(), path), and restore it with "
-                        f"model.load_state_dict(gpugrad.load(path))")
-    raise TypeError(f"save: '{path or 'the object'}' is a {type(obj).__name__}; save takes "
-                    f"dicts, lists and tuples of tensors, arrays, numbers, strings and None")
 
 
 def save(obj, f) -> None:
@@ -122,10 +64,12 @@ def save(obj, f) -> None:
         [1.0, 1.0]
     """
     arrays = {}
-    manifest = {"format": _FORMAT, "root": _encode(obj, arrays, "", {})}
-    arrays[_MANIFEST] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
+    manifest = {"format": FORMAT, "root": encode(obj, arrays, "", {})}
+    arrays[MANIFEST] = np.frombuffer(json.dumps(manifest).encode(), dtype=np.uint8)
     if _is_file_object(f, "write"):
         np.savez(f, **arrays)
+        if callable(getattr(f, "seekable", None)) and f.seekable():
+            f.truncate()            # an older, longer content after it is gone, as with "wb"
         return
     path = _target(os.fspath(f))
     folder = os.path.dirname(path)
@@ -242,12 +186,16 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def load(f, map_location=None, *, weights_only=None, device=None):
+def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
+         device=None):
     """Read what ``save`` wrote to ``f``: a path or a binary file object (read from its
-    current position). Tensors go to ``map_location`` (or its other name ``device``: a
-    device name or ``gpugrad.Device``; the default device when None); arrays saved as plain
-    arrays come back as NumPy arrays. ``weights_only`` is accepted for ``torch.load``'s sake
-    and changes nothing: gpugrad's files hold no pickle, so every load is weights-only.
+    current position to the end of the archive there, where it is left, as ``torch.load``;
+    bytes after the archive are not read). Tensors go to ``map_location`` (or its other name
+    ``device``: a device name or ``gpugrad.Device``; the default device when None); arrays
+    saved as plain arrays come back as NumPy arrays. ``weights_only`` and ``mmap`` are
+    accepted for ``torch.load``'s sake and change nothing (the arrays are read into memory):
+    gpugrad's files hold no pickle, so every load is weights-only and ``pickle_module`` must
+    be None.
 
     Raises ``FileNotFoundError`` for a missing file and ``CorruptFileError`` (naming the
     file, and the entry where one is at fault) for a truncated, corrupt or foreign one.
@@ -258,12 +206,15 @@ def load(f, map_location=None, *, weights_only=None, device=None):
         >>> gpugrad.load("state.npz", map_location="cpu", weights_only=True)
         {'w': tensor([1., 1.], device='cpu', dtype=float32), 'step': 10}
     """
+    if pickle_module is not None:
+        raise TypeError(f"load: pickle_module={pickle_module!r}: gpugrad's files hold no "
+                        f"pickle (every load is weights-only), so no pickle module is used; "
+                        f"leave it out")
     target = _load_device(map_location, device)
     if _is_file_object(f, "read"):
-        name = str(getattr(f, "name", f"the {type(f).__name__}"))
-        if not (callable(getattr(f, "seekable", None)) and f.seekable()):
-            f = io.BytesIO(f.read())            # (a zip archive is read by seeking)
-        return _load_from(f, name, target)
+        if mmap:
+            raise ValueError("load: f must be a file path in order to use the mmap argument")
+        return _load_stream(f, target)
     path = os.fspath(f)
     if not os.path.exists(path):
         link = (f" (a symbolic link that never reaches a file: {_chain(path)})"
@@ -289,6 +240,21 @@ def _device(where) -> backend.Device:
     return backend.Device(where if isinstance(where, (str, backend.Device)) else str(where))
 
 
+def _load_stream(f, target: backend.Device):
+    """``load`` of the archive at the file object ``f``'s position; ``f`` is left at its
+    end."""
+    name = str(getattr(f, "name", f"the {type(f).__name__}"))
+    seekable = callable(getattr(f, "seekable", None)) and f.seekable()
+    start = f.tell() if seekable else 0
+    data = f.read()
+    end = archive_end(data, start) if data.startswith(b"PK\x03\x04") else None
+    if end is None:
+        return _load_from(io.BytesIO(data), name, target)    # (its error says what it is)
+    if seekable:
+        f.seek(start + end)
+    return _load_from(io.BytesIO(data if end == len(data) else data[:end]), name, target)
+
+
 def _load_from(source, path: str, target: backend.Device):
     """``load`` of ``source`` (a path or a seekable file object), named ``path`` in errors."""
     foreign = not_an_npz(source)
@@ -297,129 +263,18 @@ def _load_from(source, path: str, target: backend.Device):
                                f"gpugrad.save writes")
     try:
         with np.load(source, allow_pickle=False) as archive:
-            if _MANIFEST not in archive.files:
-                raise CorruptFileError(_without_manifest(path, archive))
-            manifest = json.loads(archive[_MANIFEST].tobytes().decode())
-            if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+            if MANIFEST not in archive.files:
+                raise CorruptFileError(without_manifest(path, archive))
+            manifest = json.loads(archive[MANIFEST].tobytes().decode())
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                 raise CorruptFileError(f"load: {path} does not have this gpugrad's format "
-                                       f"{_FORMAT!r}")
-            return _decode(manifest["root"], archive, target, path, {})
+                                       f"{FORMAT!r}")
+            return decode(manifest["root"], archive, target, path, {})
     except CorruptFileError:
         raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, TypeError,
             AttributeError, RecursionError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CorruptFileError(f"load: {path} is truncated or corrupt ({_reason(exc)})"
+        raise CorruptFileError(f"load: {path} is truncated or corrupt ({reason(exc)})"
                                ) from None
 
 
-_NPY, _ZIP = b"\x93NUMPY", (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def not_an_npz(path) -> str | None:
-    """What the file ``path`` (or a seekable binary file object, read from and returned to
-    its position) is when it is not an ``.npz`` (zip) archive, with how to read it
-    where that is known: a NumPy ``.npy`` array, a pickle, text, an empty file, or other
-    bytes; None for a zip archive (which may still be truncated or foreign).
-
-    Example::
-
-        >>> from gpugrad.serialization import not_an_npz
-        >>> np.save("array.npy", np.zeros(3))
-        >>> not_an_npz("array.npy")
-        'a NumPy .npy file (one array), not an .npz archive; read it with numpy.load'
-        >>> gpugrad.save({"step": 1}, "state.npz")
-        >>> not_an_npz("state.npz") is None
-        True
-    """
-    if _is_file_object(path, "read"):
-        start = path.tell()
-        head = path.read(4096)
-        path.seek(start)
-    else:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    if head.startswith(_ZIP):
-        return None
-    if head.startswith(_NPY):
-        return "a NumPy .npy file (one array), not an .npz archive; read it with numpy.load"
-    if not head:
-        return "empty, not an .npz archive"
-    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
-        return ("a Python pickle (an old torch.save file is one), not an .npz archive; "
-                "gpugrad never loads pickles (loading one can run any code)")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as exc:     # cut in the middle of a character: still text
-        text = (head[:exc.start].decode("utf-8") if len(head) == 4096
-                and exc.start > len(head) - 4 else None)
-    if text is not None and all(c.isprintable() or c in "\t\r\n" for c in text):
-        return "a text file, not an .npz archive"
-    return "truncated or corrupt (not an .npz archive: it does not start as a zip file does)"
-
-
-def _reason(exc: Exception) -> str:
-    """``exc`` as a reason in parentheses; NumPy's advice to allow pickles is never passed
-    on (loading a pickle can run any code)."""
-    if "allow_pickle" in str(exc):
-        return "it holds pickled Python objects, which gpugrad never loads"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _without_manifest(path: str, archive) -> str:
-    """Why the zip archive ``path`` without gpugrad's manifest cannot be loaded."""
-    names = archive.zip.namelist()
-    if any(name == "data.pkl" or name.endswith("/data.pkl") for name in names):
-        return (f"load: {path} is a PyTorch checkpoint (torch.save), not a gpugrad.save file; "
-                f"load it with torch.load(path, weights_only=True), convert each tensor with "
-                f"gpugrad.from_dlpack(t) (or gpugrad.tensor(t.numpy())) and save that with "
-                f"gpugrad.save")
-    return (f"load: {path} is an .npz file but not one written by gpugrad.save (it has no "
-            f"manifest); read it with numpy.load(path)")
-
-
-def _decode(node: dict, archive, device, path: str, memo: dict):
-    """The object ``node`` describes (``memo``: array name -> the object already made from
-    it, so tensors saved as one come back as one)."""
-    if not isinstance(node, dict):
-        raise CorruptFileError(f"load: {path}: unreadable manifest entry {node!r:.80}")
-    if "tensor" in node:
-        name, where = node["tensor"], node.get("path", "?")
-        if name in memo:
-            return memo[name]
-        if name not in archive.files:
-            raise CorruptFileError(f"load: {path}: the data of '{where}' is missing")
-        try:
-            array = archive[name]
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-            raise CorruptFileError(f"load: {path}: the data of '{where}' is truncated or "
-                                   f"corrupt ({_reason(exc)})") from None
-        memo[name] = out = _as_saved(node, backend.to_device(array, device)) if node.get(
-            "is_tensor", True) else array
-        return out
-    ordered = OrderedDict if node.get("ordered") else dict
-    if isinstance(node.get("dict"), dict):
-        return ordered((str(k), _decode(v, archive, device, path, memo))
-                       for k, v in node["dict"].items())
-    if isinstance(node.get("items"), list):
-        pairs = node["items"]
-        if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))
-                   for p in pairs):
-            raise CorruptFileError(f"load: {path}: unreadable manifest entry {node!r:.80}")
-        return ordered((k, _decode(v, archive, device, path, memo)) for k, v in pairs)
-    if isinstance(node.get("list"), list):
-        return [_decode(v, archive, device, path, memo) for v in node["list"]]
-    if isinstance(node.get("tuple"), list):
-        return tuple(_decode(v, archive, device, path, memo) for v in node["tuple"])
-    if "value" in node:
-        return node["value"]
-    raise CorruptFileError(f"load: {path}: unreadable manifest entry {node!r}")
-
-
-def _as_saved(node: dict, array) -> Tensor:
-    """``array`` as the tensor ``node`` describes: a Parameter or not, requiring grad or not
-    (files from before these were recorded: a plain tensor that does not)."""
-    requires_grad = node.get("requires_grad") is True and array.dtype.kind in "fc"
-    if node.get("parameter") is True:
-        return Parameter(Tensor._wrap(array), requires_grad=requires_grad)
-    out = Tensor._wrap(array)
-    return out.requires_grad_(True) if requires_grad else out

@@ -58,7 +58,7 @@ class InferenceVersionCounter(VersionCounter):
 
     def __init__(self):
         self._count = self.rebased = 0
-        _inference_made[0] = 1          # (saved tensors are checked from now on)
+        _inference_made[0] = InferenceVersionCounter    # (saved tensors are checked from now)
 
 
 def counter_for_mode():

@@ -83,15 +83,18 @@ def _python(value):
 
 
 def _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype):
+    # (a NumPy scalar compares as the Python number it holds, as torch's: np.float64(1.0)
+    # and 1.0 have the same type there)
+    same_type = type(_python(actual)) is type(_python(expected))
     if isinstance(actual, (bool, np.bool_)) or isinstance(expected, (bool, np.bool_)):
-        if check_dtype and type(actual) is not type(expected):
+        if check_dtype and not same_type:
             raise _Mismatch(AssertionError, f"The (d)types do not match: {type(actual)} != "
                                             f"{type(expected)}.")
         if bool(actual) is not bool(expected):
             raise _Mismatch(AssertionError, f"Booleans mismatch: {bool(actual)} is not "
                                             f"{bool(expected)}")
         return
-    if check_dtype and type(actual) is not type(expected):
+    if check_dtype and not same_type:
         raise _Mismatch(AssertionError, f"The (d)types do not match: {type(actual)} != "
                                         f"{type(expected)}.")
     if rtol is None:
@@ -205,6 +208,10 @@ def _compare(actual, expected, path, options):
 
 
 def _compare_one(actual, expected, path, options):
+    if actual is None or expected is None:          # (torch: a None pair is equal)
+        if actual is expected:
+            return
+        raise _Mismatch(AssertionError, f"None mismatch: {actual} is not {expected}")
     if _is_array_like(actual) and _is_array_like(expected) and (
             isinstance(actual, Tensor) == isinstance(expected, Tensor)):
         return _compare_arrays(actual, expected, *options)

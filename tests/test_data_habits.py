@@ -95,7 +95,7 @@ def test_fast_path_equals_the_collating_path(device):
     fast = data.DataLoader(ds, batch_size=4, shuffle=True, seed=5)
     slow = data.DataLoader(ds, batch_size=4, shuffle=True, seed=5,
                            collate_fn=data.default_collate)
-    assert fast._arrays is not None and slow._arrays is None
+    assert fast._tensor_dataset and not slow._tensor_dataset
     for a, b in zip(fast, slow):
         for t, u in zip(a, b):
             assert t.dtype == u.dtype and t.device == u.device

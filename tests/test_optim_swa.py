@@ -152,3 +152,19 @@ def test_swa_agrees_with_torch():
         want, _ = _averaged(theirs, torch)
         for a, b in zip(got, want):
             np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_running_mean_on_each_device(device, dtype):
+    # (re-review C, R4: the count divides the device's arrays as a scalar, which CuPy takes;
+    # a 0-d NumPy array, as before, is refused by CuPy)
+    model = nn.Linear(2, 1, bias=False).to(device=device, dtype=dtype)
+    averaged = AveragedModel(model)
+    for values in WEIGHTS:
+        with gpugrad.no_grad():
+            model.weight.copy_(gpugrad.tensor(values, dtype=dtype, device=device))
+        averaged.update_parameters(model)
+    weight = averaged.module.weight
+    assert str(weight.device).startswith(device) and str(weight.dtype) == dtype
+    np.testing.assert_allclose(weight.detach().cpu().numpy(), np.mean(WEIGHTS, axis=0),
+                               rtol=1e-6)

@@ -101,7 +101,8 @@ def test_a_loader_moves_its_order_once_an_epoch(monkeypatch):
 
 
 def test_a_loader_refuses_labels_that_are_not_an_array():
-    with pytest.raises(TypeError, match="DataLoader: y must be a tensor or an array, got list"):
+    with pytest.raises(TypeError, match=r"DataLoader: .*a list.*y must be an array: pass "
+                                        r"gpugrad.tensor\(y\)"):
         DataLoader(np.zeros((3, 2)), [0, 1, 2])
 
 

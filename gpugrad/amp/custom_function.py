@@ -35,6 +35,7 @@ import functools
 
 from ..autograd.autocast_mode import (_check_device_type, autocast, get_autocast_dtype,
                                       is_autocast_enabled)
+from ..backend import is_cuda_usable
 from ..tensor import Tensor
 
 __all__ = ["custom_fwd", "custom_bwd"]
@@ -81,7 +82,10 @@ def custom_bwd(bwd=None, *, device_type: str):
         if used is None:
             raise RuntimeError("custom_bwd: the Function's forward was not decorated with "
                                "custom_fwd; decorate both, with the same device_type")
-        with autocast(device_type, dtype=ctx._dtype, enabled=used):
+        # (forward autocast on "cuda" without CUDA: an older device-less autocast("float16")
+        # region; backward re-enters one, not autocast("cuda"), which would warn and turn off)
+        where = None if used and device_type == "cuda" and not is_cuda_usable() else device_type
+        with autocast(where, dtype=ctx._dtype, enabled=used):
             return bwd(*args, **kwargs)
     return backward
 

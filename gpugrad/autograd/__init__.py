@@ -14,14 +14,15 @@ from .engine import AnomalyError, backward, grad
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import AccumulateGrad, Node
-from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_enabled,
-                   is_grad_enabled, is_inference_mode_enabled, no_grad, set_detect_anomaly,
-                   set_grad_enabled)
+from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
+                   is_anomaly_enabled, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                   set_detect_anomaly, set_grad_enabled)
 
 __all__ = [
     "forward_ad", "functional", "graph", "AnomalyError", "backward", "grad", "Function",
     "FunctionCtx", "once_differentiable",
     "GradcheckError", "gradcheck", "gradgradcheck", "AccumulateGrad", "Node",
-    "detect_anomaly", "enable_grad", "inference_mode", "is_anomaly_enabled", "is_grad_enabled",
-    "is_inference_mode_enabled", "no_grad", "set_detect_anomaly", "set_grad_enabled",
+    "detect_anomaly", "enable_grad", "inference_mode", "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
+    "set_detect_anomaly", "set_grad_enabled",
 ]

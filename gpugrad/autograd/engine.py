@@ -62,7 +62,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     captured = _run(edges, roots, retain_graph, create_graph,
                     targets=[gradient_edge(t) for t in inputs])
     for t, g in zip(inputs, captured):
-        if g is not None:
+        if g is not None and g is not _UNREACHED:       # (an unused input keeps its .grad)
             store_grad_copy(t, g, create_graph)
 
 
@@ -178,7 +178,7 @@ class _NoHandouts:
 
 
 _NO_WEAKREF = object()      # an array type without weak references: its id is trusted
-_UNREACHED = object()       # grad(): what a target no path from the outputs reaches captures
+_UNREACHED = object()       # what a target no path from the outputs reaches captures
 
 
 def _weak(array):
@@ -265,8 +265,8 @@ class _Pass:
                 in_grads = self._apply_accumulate(node, grads)
             else:
                 in_grads = _check_result(node, node.apply(grads), self.Tensor)
-            if node.user_rule:                # a custom Function's backward may return
-                for g in in_grads:            # tensors it keeps
+            if node.user_rule or "apply" in node.__dict__:    # a custom Function's backward
+                for g in in_grads:            # or a node hook may return tensors it keeps
                     if g is not None:
                         self.handouts.share(g)
             if not self.keep_graph:

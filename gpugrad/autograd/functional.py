@@ -2,9 +2,9 @@
 ``vhp`` and ``hvp`` of a function of tensors, with PyTorch's signatures and return
 structures, built on the reverse-mode engine (``autograd.grad``), as PyTorch's are.
 
-A tensor ``inputs`` gives tensors back, a tuple gives tuples (and likewise for the
-function's outputs: ``jacobian(f, (x, y))`` of a two-output ``f`` is a tuple of tuples,
-``[i][j]`` the Jacobian of output ``i`` in input ``j``, of shape
+A tensor ``inputs`` gives tensors back, a tuple (or a list, which PyTorch refuses) gives
+tuples (and likewise for the function's outputs: ``jacobian(f, (x, y))`` of a two-output
+``f`` is a tuple of tuples, ``[i][j]`` the Jacobian of output ``i`` in input ``j``, of shape
 ``outputs[i].shape + inputs[j].shape``). ``create_graph=True`` keeps the results
 differentiable; ``strict=True`` raises where an output is independent of an input (else
 zeros come back, as PyTorch's); ``vectorize`` and ``strategy`` are accepted as PyTorch's
@@ -35,7 +35,8 @@ def _tensor_type():
 
 
 def _as_tuple(value, what: str, fn_name: str) -> tuple:
-    """``(was a tuple, the values as a tuple)``, every value checked to be a Tensor."""
+    """``(was a tuple, the values as a tuple)``, every value checked to be a Tensor (a list
+    is taken as a tuple: more lenient than PyTorch; gradcheck's ``_as_tuple`` has no checks)."""
     Tensor = _tensor_type()
     is_tuple = isinstance(value, (tuple, list))
     values = tuple(value) if is_tuple else (value,)
@@ -73,7 +74,7 @@ def _finish(values, create_graph: bool):
     return values if values is None or create_graph else values.detach()
 
 
-def _zeros_like(t):
+def _zeros_like(t):      # (func/transforms.py has its own: func sits a floor above)
     return _tensor_type()._wrap(t._xp().zeros_like(t._array))
 
 
@@ -141,8 +142,7 @@ def _check_v(v, outputs_or_inputs: tuple, fn_name: str, what: str) -> tuple:
         if len(outputs_or_inputs) != 1 or outputs_or_inputs[0].numel() != 1:
             raise RuntimeError(f"The vector v can only be None if the {what} "
                                f"is a single Tensor with a single element.")
-        ref = outputs_or_inputs[0]
-        return (ref._ones_like_for_grad(),)
+        return (outputs_or_inputs[0]._ones_like_for_grad(),)
     _, v = _as_tuple(v, "v", fn_name)
     if len(v) != len(outputs_or_inputs):
         raise RuntimeError(f"autograd.functional.{fn_name}: v has {len(v)} tensors but the "
@@ -202,11 +202,8 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         grad_inputs = _grads(outputs, inputs, dummies, create_graph=True)
         _fill_zeros(grad_inputs, inputs, strict, create_graph, "back")
         pairs = [(g, t) for g, t in zip(grad_inputs, v) if g is not None]
-        if pairs:
-            tangents = _grads(tuple(g for g, _ in pairs), dummies, tuple(t for _, t in pairs),
-                              create_graph)
-        else:
-            tangents = [None] * len(outputs)
+        tangents = _grads(tuple(g for g, _ in pairs), dummies, tuple(t for _, t in pairs),
+                          create_graph) if pairs else [None] * len(outputs)
         tangents = _fill_zeros(tangents, outputs, strict, create_graph, "back_trick")
     return (_untuple(_finish(outputs, create_graph), is_out_tuple),
             _untuple(_finish(tangents, create_graph), is_out_tuple))

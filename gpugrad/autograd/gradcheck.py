@@ -173,6 +173,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         >>> gradcheck(lambda x: x.sin(), (x,), check_forward_ad=True, fast_mode=True)
         True
     """
+    if not (check_backward_ad or check_forward_ad):
+        raise ValueError("Expected at least one of check_forward_ad or check_backward_ad to "
+                         "be True (gradcheck would check nothing)")
     Tensor = _tensor_type()
     inputs = _as_tuple(inputs)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

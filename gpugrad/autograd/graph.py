@@ -284,10 +284,12 @@ class AccumulateGrad(Node):
     def writable_grad(self, shape: tuple, dtype):
         """The leaf's ``.grad`` if a rule may add a gradient of ``shape`` and ``dtype`` into
         it in place (as ``store_grad`` would): a plain contiguous writable buffer of both, on
-        the leaf's device, with no graph or tangent, on a leaf with no hooks. Else None."""
+        the leaf's device, with no graph or tangent, on a leaf with no hooks (its own, or this
+        node's ``register_prehook``/``register_hook`` ones). Else None."""
         variable = self.variable
         grad = variable._grad
-        if grad is None or variable._hooks or grad._requires_grad or grad._tangents or \
+        if grad is None or variable._hooks or "apply" in self.__dict__ or \
+                grad._requires_grad or grad._tangents or \
                 _compiling.recorder is not None:    # a compiled step stores grads live
             return None
         a, own = grad._array, variable._array

@@ -22,20 +22,23 @@ import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
            "is_inference_mode_enabled",
-           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+           "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled",
+           "is_anomaly_check_nan_enabled"]
 
 
 class _State(threading.local):
     grad_enabled = True
     inference = False
-    anomaly_enabled = False
+    anomaly_enabled = False     # anomaly mode's checks (and traces) on: False with check_nan=False
+    anomaly_mode = False        # anomaly mode on, checks or not: is_anomaly_enabled()
     vmap_levels = ()        # the active vmap levels, outermost first (autograd/batched.py)
 
 
 _state = _State()
 _inference_open = [0]       # inference_mode(True) blocks open in all threads: while 0, new
 _inference_lock = threading.Lock()      # tensors skip the thread's check (tensor.py, _wrap)
-_inference_made = [0]       # 1 once an inference tensor was made: saving one is checked since
+_inference_made = [0]       # once an inference tensor was made, its version counter's class:
+                            # saved_tensor.py refuses saving one (a class check, no call)
 
 
 def is_grad_enabled() -> bool:
@@ -44,8 +47,17 @@ def is_grad_enabled() -> bool:
 
 
 def is_anomaly_enabled() -> bool:
-    """True inside ``detect_anomaly()``."""
+    """True inside ``detect_anomaly()`` (also with ``check_nan=False``, as PyTorch's)."""
+    return _state.anomaly_mode
+
+
+def is_anomaly_check_nan_enabled() -> bool:
+    """True inside ``detect_anomaly()`` unless ``check_nan=False`` turned the checks off."""
     return _state.anomaly_enabled
+
+
+def _set_anomaly(flags: tuple) -> None:
+    _state.anomaly_mode, _state.anomaly_enabled = flags
 
 
 class _ModeContext:
@@ -234,19 +246,20 @@ class detect_anomaly(_ModeContext):
         self._check = bool(check_nan)
 
     def __enter__(self):
-        self._previous = _state.anomaly_enabled
-        _state.anomaly_enabled = self._check
+        self._previous = (_state.anomaly_mode, _state.anomaly_enabled)
+        _set_anomaly((True, self._check))
         return self
 
     def __exit__(self, *exc):
-        _state.anomaly_enabled = self._previous
+        _set_anomaly(self._previous)
         return False
 
 
 class set_detect_anomaly(_ModeContext):
     """Turn anomaly detection (see ``detect_anomaly``) on or off: as a plain call, from
     there on, or as a context manager or decorator, as PyTorch's. ``check_nan=False``
-    turns the NaN checks off, which is all gpugrad's anomaly mode does.
+    turns the NaN checks off, which is all gpugrad's anomaly mode does
+    (``is_anomaly_enabled()`` still says True, as PyTorch's).
 
     Example::
 
@@ -261,16 +274,16 @@ class set_detect_anomaly(_ModeContext):
 
     def __init__(self, mode: bool, check_nan: bool = True):
         self._args = (mode, check_nan)
-        self._previous = _state.anomaly_enabled
-        _state.anomaly_enabled = bool(mode) and bool(check_nan)     # at once, as PyTorch's
+        self._previous = (_state.anomaly_mode, _state.anomaly_enabled)
+        _set_anomaly((bool(mode), bool(mode) and bool(check_nan)))     # at once, as PyTorch's
 
     def __call__(self, fn):
-        _state.anomaly_enabled = self._previous     # a decorator: only its calls change it
+        _set_anomaly(self._previous)        # a decorator: only its calls change it
         return super().__call__(fn)
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        _state.anomaly_enabled = self._previous
+        _set_anomaly(self._previous)
         return False

@@ -32,7 +32,11 @@ def add_node_hook(node, kind: str, hook):
 
 def _hooked_apply(node, grads: list, *rest):
     """``apply`` of a node with ``register_prehook``/``register_hook`` hooks: the prehooks
-    may replace the incoming gradients, the hooks what the rule returned."""
+    may replace the incoming gradients, the hooks what the rule returned. A hook may keep
+    what it sees or returns: an AccumulateGrad (``rest``: its ``owned``) then copies the
+    gradient it stores, and the engine never adds into what this returns."""
+    if rest:
+        rest = (False,)
     for hook in tuple(node.__dict__.get("_node_prehooks") or ()):
         replaced = hook(tuple(grads))
         if replaced is not None:

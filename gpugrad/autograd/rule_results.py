@@ -32,7 +32,8 @@ class AnomalyError(RuntimeError):
 
 def _sum_to(g, shape: tuple):
     """``g`` summed down to ``shape``, which broadcasts to ``g.shape`` (PyTorch's
-    ``sum_to``); None when it does not."""
+    ``sum_to``); None when it does not. (ops/reduce.py's ``sum_to`` does the same job, a
+    floor above: autograd may not import ops.)"""
     extra = len(g.shape) - len(shape)
     if extra < 0:
         return None

@@ -86,8 +86,10 @@ class saved_tensors_hooks:
 
 class save_on_cpu(saved_tensors_hooks):
     """Inside, values saved for backward on a GPU are kept in host memory and copied back
-    when backward needs them (PyTorch's activation offloading); values on the CPU are kept
-    as they are. ``pin_memory`` and ``device_type`` are accepted as PyTorch's.
+    when backward needs them (PyTorch's activation offloading). Values on the CPU are kept
+    as they are, or copied with ``pin_memory=True``, as PyTorch's: an in-place write after
+    saving is not checked (hooks), and backward reads the written value unless it was
+    copied. ``device_type`` is accepted as PyTorch's.
 
     Example::
 
@@ -102,10 +104,12 @@ class save_on_cpu(saved_tensors_hooks):
     def __init__(self, pin_memory: bool = False, device_type: str = "cuda"):
         def pack(tensor):
             device = tensor.device
-            return tensor if device.type == "cpu" else (device, tensor.to("cpu"))
+            if device.type != "cpu":
+                return device, tensor.to("cpu")
+            return device, tensor.clone() if pin_memory else tensor
 
         def unpack(packed):
-            return packed[1].to(packed[0]) if isinstance(packed, tuple) else packed
+            return packed[1] if packed[0].type == "cpu" else packed[1].to(packed[0])
         super().__init__(pack, unpack)
 
 

@@ -1,7 +1,7 @@
 """A value saved for a backward rule (``SavedTensor``): the tensor, or its array, with the
 version it had, checked when the rule reads it; under ``saved_tensors_hooks`` only what the
-pack hook returned. ``graph.py``'s nodes keep their saved inputs, output and auxiliary value
-this way.
+pack hook returned (not checked then, as PyTorch's). ``graph.py``'s nodes keep their saved
+inputs, output and auxiliary value this way.
 
 Example::
 
@@ -33,13 +33,11 @@ def _tensor_type():
     return _Tensor
 
 
-def _refuse_inference(counter) -> None:
+def _refuse_inference() -> None:
     """PyTorch's error for an inference tensor (made in ``inference_mode()``) saved for
-    backward outside the mode (inside it, a transform such as ``func.grad`` may record);
-    checked only once such tensors exist."""
-    from ..tensor_grad import INFERENCE_SAVED, InferenceVersionCounter
-    if counter.__class__ is InferenceVersionCounter and not _mode_state.inference:
-        raise RuntimeError(INFERENCE_SAVED)
+    backward outside the mode (inside it, a transform such as ``func.grad`` may record)."""
+    from ..tensor_grad import INFERENCE_SAVED
+    raise RuntimeError(INFERENCE_SAVED)
 
 
 class SavedTensor:
@@ -56,8 +54,9 @@ class SavedTensor:
 
     def __init__(self, tensor, is_output: bool, attach: bool = True):
         counter = self.counter = tensor._version
-        if _inference_made[0]:
-            _refuse_inference(counter)
+        # (_inference_made[0]: the inference counter class once such a tensor exists)
+        if counter.__class__ is _inference_made[0] and not _mode_state.inference:
+            _refuse_inference()
         self.version = counter.value
         self.is_output = is_output
         self.attach = attach            # False for outputs the node does not differentiate
@@ -81,8 +80,9 @@ class SavedTensor:
 
     def unpack(self, node, output_nr: int = 0, what="value"):
         """The saved tensor, checked against in-place changes since it was saved (``what``
-        names it in the error: a string, or an input's index)."""
-        if self.counter.value != self.version:
+        names it in the error: a string, or an input's index). A value a pack hook kept is
+        not checked (as PyTorch's: versions cannot be followed through the hooks)."""
+        if self.unpack_hook is None and self.counter.value != self.version:
             self._version_error(node, what)
         if self.unpack_hook is not None:
             value = self.unpack_hook(self.packed)

@@ -11,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import collections.abc as abc
+import copy
 import numbers
 
 import numpy as np
@@ -65,11 +66,8 @@ def default_collate(batch):
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, abc.Mapping):
-        fields = {key: default_collate([sample[key] for sample in batch]) for key in elem}
-        try:
-            return type(elem)(fields)
-        except TypeError:
-            return fields
+        return _mapping_like(elem, {key: default_collate([sample[key] for sample in batch])
+                                    for key in elem})
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):            # a namedtuple
         return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, abc.Sequence):
@@ -77,7 +75,8 @@ def default_collate(batch):
         if len(sizes) > 1:
             raise RuntimeError(f"default_collate: the samples are sequences of different "
                                f"lengths {sorted(sizes)}; each must have the same fields")
-        return [default_collate(field) for field in zip(*batch)]
+        fields = [default_collate(field) for field in zip(*batch)]
+        return fields if isinstance(elem, tuple) else _sequence_like(elem, fields)
     raise TypeError(_not_collatable(type(elem).__name__))
 
 
@@ -126,21 +125,41 @@ def default_convert(sample):
     if isinstance(sample, (np.ndarray, np.generic)) and sample.dtype.kind in "biufc":
         return creation.as_tensor(sample)
     if isinstance(sample, abc.Mapping):
-        fields = {key: default_convert(sample[key]) for key in sample}
-        try:
-            return type(sample)(fields)
-        except TypeError:
-            return fields
+        return _mapping_like(sample, {key: default_convert(sample[key]) for key in sample})
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):        # a namedtuple
         return type(sample)(*(default_convert(field) for field in sample))
     if isinstance(sample, tuple):
         return [default_convert(field) for field in sample]
     if isinstance(sample, abc.Sequence) and not isinstance(sample, (str, bytes)):
-        try:
-            return type(sample)([default_convert(field) for field in sample])
-        except TypeError:
-            return [default_convert(field) for field in sample]
+        return _sequence_like(sample, [default_convert(field) for field in sample])
     return sample
+
+
+def _mapping_like(elem, fields: dict):
+    """``fields`` in a mapping of ``elem``'s type, as PyTorch's collate: a mutable one is
+    copied and updated (a defaultdict keeps its default), else rebuilt, else a dict."""
+    try:
+        if isinstance(elem, abc.MutableMapping):
+            clone = copy.copy(elem)
+            clone.update(fields)
+            return clone
+        return type(elem)(fields)
+    except TypeError:
+        return fields
+
+
+def _sequence_like(elem, fields: list):
+    """``fields`` in a sequence of ``elem``'s type, as PyTorch's collate: a mutable one is
+    copied and its items replaced, else rebuilt, else a list."""
+    try:
+        if isinstance(elem, abc.MutableSequence):
+            clone = copy.copy(elem)
+            for i, field in enumerate(fields):
+                clone[i] = field
+            return clone
+        return type(elem)(fields)
+    except TypeError:
+        return fields
 
 
 def _not_collatable(what: str) -> str:

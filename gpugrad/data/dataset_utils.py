@@ -20,9 +20,8 @@ import math
 import warnings
 
 from .. import backend
-from ..random_sampling import randperm
 from ..tensor import Tensor
-from .samplers import _check_generator
+from .samplers import _check_generator, permutation
 
 __all__ = ["Dataset", "TensorDataset", "IterableDataset", "Subset", "ConcatDataset",
            "StackDataset", "random_split"]
@@ -257,6 +256,6 @@ def random_split(dataset, lengths, generator=None) -> list:
     if sum(lengths) != n:
         raise ValueError(f"random_split: sum of input lengths ({sum(lengths)}) does not equal "
                          f"the length of the input dataset ({n})")
-    order = randperm(n, generator=generator, device="cpu")._array.tolist()
+    order = permutation(n, generator).tolist()
     return [Subset(dataset, order[stop - k:stop])
             for stop, k in zip(itertools.accumulate(lengths), lengths)]

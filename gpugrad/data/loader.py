@@ -14,13 +14,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
-from ..random_sampling import randperm
 from ..tensor import Tensor
 from .collate import default_collate, default_convert
 from .datasets import TensorDataset
 from .loader_options import (bind, check_sampling, is_array as _is_array, is_iterable_style,
                              signature)
-from .samplers import _check_generator
+from .samplers import BatchSampler, _check_generator, permutation
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
 
@@ -30,7 +29,8 @@ def _array(data, name: str):
         return data._array
     if _is_array(data):
         return data
-    raise TypeError(f"DataLoader: {name} must be a tensor or an array, got {type(data).__name__}")
+    raise TypeError(f"DataLoader: {name} must be an array: pass gpugrad.tensor({name}) (got "
+                    f"a {type(data).__name__})")
 
 
 class DataLoader:
@@ -45,16 +45,17 @@ class DataLoader:
       ``Subset``, a class returning ``(x, y)`` tuples...), whose samples ``collate_fn``
       (``default_collate``, as PyTorch's) stacks into a batch;
     - an iterable-style dataset (an ``IterableDataset``, or anything with ``__iter__`` and
-      no ``__getitem__``), read in order, ``batch_size`` samples a batch.
+      no ``__getitem__``), read in order, ``batch_size`` samples a batch (an iterator,
+      such as a generator, gives one epoch; a later one raises).
 
     Arguments after the dataset take PyTorch's order, ``DataLoader(dataset, batch_size,
     shuffle, sampler, batch_sampler, num_workers, collate_fn, pin_memory, drop_last, timeout,
     worker_init_fn, multiprocessing_context, generator)``, so ``DataLoader(ds, 64, True)``
     shuffles batches of 64, as in PyTorch. The array form inserts ``y`` after ``X``: when
-    ``X`` is an array or tensor and the second argument is not an int, it is ``y`` and the
-    rest follow in the same order (``DataLoader(X, y, 64, True)``); ``DataLoader(X, 64)``
-    is ``X`` alone in batches of 64. ``seed``, ``rank`` and ``world_size`` (gpugrad's) are
-    keyword-only.
+    the second argument is an array or tensor, it is ``y`` and the rest follow in the same
+    order (``DataLoader(X, y, 64, True)``); ``DataLoader(X, 64)`` is ``X`` alone in batches
+    of 64, and ``DataLoader(X, None)`` unbatched. ``seed``, ``rank`` and ``world_size``
+    (gpugrad's) are keyword-only.
 
     ``batch_size`` defaults to 1, as PyTorch's, for arrays and datasets alike. A batch is a
     new tensor (a copy, as PyTorch's collate), so in-place changes to it leave the data as
@@ -115,6 +116,7 @@ class DataLoader:
         self.dataset, self._iterable = dataset, iterable
         self.collate_fn = collate_fn or (default_convert if unbatched else default_collate)
         self.X = self.y = None
+        self._tensor_dataset = False    # a plain TensorDataset: its tensors read each epoch
         self._arrays = None             # the fast path: arrays indexed once per batch
         self._tensors = None            # ... and their tensors (None: an array), for grad
         if _is_array(dataset):
@@ -138,9 +140,7 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {type(dataset).__name__} is not a dataset; a "
                                 f"map-style one needs __len__ and __getitem__, an iterable "
                                 f"one __iter__ (or pass arrays)")
-            if isinstance(dataset, TensorDataset) and collate_fn is None:
-                self._arrays = [t._array for t in dataset.tensors]
-                self._tensors = list(dataset.tensors)
+            self._tensor_dataset = collate_fn is None and _plain_tensor_dataset(dataset)
         self.rank, self.world_size = rank, world_size
         self.batch_size = None if batch_size is None or batch_sampler is not None else \
             int(batch_size)                         # (None with a batch_sampler, as PyTorch)
@@ -191,6 +191,9 @@ class DataLoader:
 
     def __iter__(self):
         self.epoch += 1
+        if self._tensor_dataset:        # the tensors now (``ds.tensors`` may be reassigned)
+            self._tensors = list(self.dataset.tensors)
+            self._arrays = [t._array for t in self._tensors]
         if self._iterable:
             yield from self._from_iterable()
         elif self.batch_sampler is not None:
@@ -200,8 +203,8 @@ class DataLoader:
             if self._unbatched:
                 yield from self._samples(self.sampler)
             else:
-                for rows in self._shares(_chunks(self.sampler, self.batch_size,
-                                                 self.drop_last)):
+                for rows in self._shares(BatchSampler(self.sampler, self.batch_size,
+                                                      self.drop_last)):
                     yield self._fetch(rows)
         else:
             n = self._samples_per_epoch()
@@ -217,7 +220,7 @@ class DataLoader:
             return None
         if self._rng is not None:
             return self._rng.permutation(n)
-        return randperm(n, generator=self.generator, device="cpu")._array
+        return permutation(n, self.generator)
 
     def _default_batches(self, n: int, order):
         """The batches of an epoch without a sampler: index spans, on the fast path."""
@@ -285,13 +288,23 @@ class DataLoader:
         return self.collate_fn([self.dataset[_key(i)] for i in rows])
 
     def _from_iterable(self):
-        """The batches (or samples) of an iterable-style dataset, read in order."""
+        """The batches (or samples) of an iterable-style dataset, read in order. An iterator
+        (a generator...) gives one epoch: a later epoch that finds it empty raises."""
+        read = 0
         if self._unbatched:
             for sample in self.dataset:
+                read += 1
                 yield self.collate_fn(sample)
-            return
-        for samples in self._shares(_chunks(self.dataset, self.batch_size, self.drop_last)):
-            yield self.collate_fn(samples)
+        else:
+            batches = BatchSampler(self.dataset, self.batch_size, self.drop_last)
+            for samples in self._shares(batches):
+                read += 1
+                yield self.collate_fn(samples)
+        if not read and self.epoch > 1 and hasattr(self.dataset, "__next__"):
+            raise RuntimeError(f"DataLoader: the dataset is an iterator "
+                               f"({type(self.dataset).__name__}), read up in epoch 1, so epoch "
+                               f"{self.epoch} has no batches; wrap it in an IterableDataset "
+                               f"whose __iter__ makes a new one each epoch (or pass a list)")
 
     def _shares(self, batches):
         """This rank's share of each global batch (a list) in ``batches``; a final batch
@@ -345,17 +358,14 @@ def _key(i):
     return int(i) if isinstance(i, np.integer) else i
 
 
-def _chunks(items, size: int, drop_last: bool):
-    """Lists of ``size`` items of the iterable ``items``; a shorter last one unless
-    ``drop_last``."""
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk and not drop_last:
-        yield chunk
+def _plain_tensor_dataset(dataset) -> bool:
+    """A TensorDataset whose samples are its tensors' rows: the fast path indexes the tensors
+    once per batch. A subclass that overrides ``__getitem__``, ``__getitems__`` or
+    ``__len__`` (a transform, noise...) goes through its own methods, as in PyTorch."""
+    cls = type(dataset)
+    return isinstance(dataset, TensorDataset) and all(
+        getattr(cls, name, None) is getattr(TensorDataset, name, None)
+        for name in ("__getitem__", "__getitems__", "__len__"))
 
 
 def get_worker_info():

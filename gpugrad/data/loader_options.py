@@ -17,6 +17,7 @@ import numbers
 from .. import backend
 from ..tensor import Tensor
 from .dataset_utils import IterableDataset
+from .samplers import is_count as _is_count
 
 __all__ = ["bind", "check_sampling", "is_array", "is_iterable_style", "signature",
            "TORCH_ORDER"]
@@ -56,10 +57,11 @@ def is_array(data) -> bool:
 
 def bind(dataset, args: tuple, options: dict):
     """``(y, options)`` from the arguments after ``dataset``: PyTorch's order, with ``y``
-    first when ``dataset`` is an array and the first of ``args`` is not an int."""
+    first when the first of ``args`` is an array or tensor (so ``DataLoader(X, None)`` is
+    ``batch_size=None``, as PyTorch's)."""
     options = dict(options)
     y = options.pop("y", None)
-    if args and not _is_int(args[0]) and (is_array(dataset) or is_array(args[0])):
+    if args and is_array(args[0]):
         if y is not None:
             raise TypeError("DataLoader got y twice: as the second argument and as y=")
         y, args = args[0], args[1:]       # (a dataset with a y is refused by the caller)
@@ -74,6 +76,10 @@ def bind(dataset, args: tuple, options: dict):
                         f"{TORCH_ORDER}, and for arrays DataLoader(X, y, batch_size, "
                         f"shuffle, ...)") from None
     _check_workers(bound)
+    size = bound["batch_size"]
+    if is_array(dataset) and isinstance(size, (list, tuple)):
+        raise TypeError(f"DataLoader: the argument after X is a {type(size).__name__}, read "
+                        f"as batch_size; y must be an array: pass gpugrad.tensor(y)")
     return y, bound
 
 
@@ -148,8 +154,3 @@ def _check_workers(o: dict) -> None:
     if worker_init_fn is not None and not callable(worker_init_fn):
         raise TypeError(f"DataLoader: worker_init_fn must be callable or None, got "
                         f"{type(worker_init_fn).__name__}")
-
-
-def _is_count(value) -> bool:
-    """An int >= 1 (a bool is not one)."""
-    return _is_int(value) and value >= 1

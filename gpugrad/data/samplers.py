@@ -38,8 +38,13 @@ def _check_generator(generator, who: str) -> None:
                         f"global stream), got {type(generator).__name__}")
 
 
+def is_count(value) -> bool:
+    """An int >= 1 (a bool is not one)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
 def _positive_int(value, name: str, who: str) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
+    if not is_count(value):
         raise ValueError(f"{who}: {name} should be a positive integer value, but got "
                          f"{name}={value!r}")
     return int(value)
@@ -51,9 +56,11 @@ def _check_bool(value, name: str, who: str) -> bool:
     return value
 
 
-def _permutation(n: int, generator) -> list:
-    """A random order of 0 .. n-1 (Python ints), drawn on the cpu from ``generator``."""
-    return randperm(n, generator=generator, device="cpu")._array.tolist()
+def permutation(n: int, generator=None) -> np.ndarray:
+    """A random order of 0 .. n-1 (a NumPy int64 array), drawn on the cpu from ``generator``
+    (a ``gpugrad.Generator``; None: gpugrad's global stream). The one draw of the samplers,
+    DataLoader's ``shuffle=True`` and ``random_split``."""
+    return randperm(n, generator=generator, device="cpu")._array
 
 
 class Sampler:
@@ -135,9 +142,9 @@ class RandomSampler(Sampler):
             return iter(draws._array.tolist())
         order = []
         for _ in range(k // n):
-            order += _permutation(n, self.generator)
+            order += permutation(n, self.generator).tolist()
         if k % n:
-            order += _permutation(n, self.generator)[:k % n]
+            order += permutation(n, self.generator)[:k % n].tolist()
         return iter(order)
 
     def __len__(self) -> int:
@@ -158,7 +165,7 @@ class SubsetRandomSampler(Sampler):
 
     def __iter__(self):
         indices = self.indices
-        return iter([indices[i] for i in _permutation(len(indices), self.generator)])
+        return iter([indices[i] for i in permutation(len(indices), self.generator).tolist()])
 
     def __len__(self) -> int:
         return len(self.indices)

@@ -19,6 +19,7 @@ import math
 from ..autograd.mode import no_grad
 from ..creation import arange, eye, full
 from ..ops.rearrange import broadcast_tensors
+from ..ops.searching import searchsorted
 from ..type_info import finfo
 from . import constraints
 from .distribution import Distribution
@@ -103,16 +104,26 @@ class Categorical(Distribution):
                     device=self.probs.device)
 
     def sample(self, sample_shape=()):
-        # inverse cdf: the index is how many cdf values are <= u; the cdf is divided by its
-        # last value, which is then exactly 1 > u, and a zero-probability category repeats
-        # the value before it, so it is never chosen
+        # inverse cdf: the index is how many cdf values are <= u (a binary search,
+        # searchsorted right); the cdf is divided by its last value, which is then exactly
+        # 1 > u, and a zero-probability category repeats the value before it, so it is never
+        # chosen. O(samples log K), as torch's multinomial; inside vmap (no searchsorted
+        # there) the count of cdf <= u, O(samples K)
         with no_grad():
             probs = self.probs.detach()
             cdf = probs.cumsum(-1)
             cdf = cdf / cdf[..., -1:]
-            u = _uniform(self._extended_shape(sample_shape) + (1,), dtype=probs.dtype,
+            u = _uniform(self._extended_shape(sample_shape), dtype=probs.dtype,
                          device=probs.device)
-            return (cdf <= u).sum(-1).astype("int64")
+            if cdf._batched or u._batched:
+                return (cdf <= u.unsqueeze(-1)).sum(-1).astype("int64")
+            batch = cdf.ndim - 1
+            if batch == 0:
+                return searchsorted(cdf, u, right=True)
+            samples = u.ndim - batch            # (*sample, *batch) -> (*batch, samples)
+            queries = u.reshape((-1,) + tuple(u.shape[samples:])).movedim(0, -1)
+            found = searchsorted(cdf, queries.contiguous(), right=True)
+            return found.movedim(-1, 0).reshape(u.shape)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -24,6 +24,8 @@ from __future__ import annotations
 from ..ops.compare import isclose
 from ..ops.matrix_decompositions import eigvalsh
 from ..ops.rearrange import tril
+from ..ops.elementwise import where
+from ..creation import arange
 
 __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
            "greater_than_eq", "half_open_interval", "independent", "integer_interval",
@@ -259,18 +261,24 @@ class _Symmetric(_Square):
 class _PositiveSemidefinite(_Symmetric):
     def check(self, value):
         symmetric = super().check(value)
-        if not bool(symmetric.all()):
-            return symmetric
-        return (eigvalsh(value) >= 0).all(-1)
+        return symmetric & (eigvalsh(_symmetric_or_eye(value, symmetric)) >= 0).all(-1)
 
 
 class _PositiveDefinite(_Symmetric):
     def check(self, value):
         # torch asks cholesky_ex; the smallest eigenvalue says the same without raising
         symmetric = super().check(value)
-        if not bool(symmetric.all()):
-            return symmetric
-        return (eigvalsh(value) > 0).all(-1)
+        return symmetric & (eigvalsh(_symmetric_or_eye(value, symmetric)) > 0).all(-1)
+
+
+def _symmetric_or_eye(value, symmetric):
+    """``value`` where ``symmetric`` holds, the identity elsewhere (NaN included): what the
+    eigenvalue checks read, with no branch on a value (no host read; compiled steps)."""
+    if value.shape[-2] != value.shape[-1]:
+        return value.new_zeros(tuple(value.shape[:-2]) + (1, 1)) + 1.0     # (all False)
+    eye = (arange(value.shape[-1], device=value.device)[:, None]
+           == arange(value.shape[-1], device=value.device)).astype(value.dtype)
+    return where(symmetric[..., None, None], value, eye)
 
 
 dependent = _Dependent()

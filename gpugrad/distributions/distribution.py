@@ -22,7 +22,7 @@ from ..autograd.mode import no_grad
 from ..tensor import Tensor
 from ..type_info import Size
 from . import constraints
-from .utils import _is_all_true, lazy_property
+from .utils import _check_all_true, lazy_property
 
 __all__ = ["Distribution"]
 
@@ -80,11 +80,10 @@ class Distribution:
                                                          lazy_property):
                 continue                    # not given: computed from another parameter
             value = getattr(self, param)
-            if not _is_all_true(constraint.check(value)):
-                raise ValueError(
-                    f"Expected parameter {param} ({type(value).__name__} of shape "
-                    f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
-                    f"constraint {constraint!r}, but found invalid values:\n{value}")
+            _check_all_true(constraint.check(value),
+                            f"Expected parameter {param} ({type(value).__name__} of shape "
+                            f"{tuple(value.shape)}) of distribution {self!r} to satisfy the "
+                            f"constraint {constraint!r}, but found invalid values", value)
 
     def expand(self, batch_shape, _instance=None):
         """A new distribution with its batch shape expanded to ``batch_shape`` (parameters
@@ -191,11 +190,10 @@ class Distribution:
                           "validation. Please initialize the distribution with "
                           "`validate_args=False` to turn off validation.", stacklevel=3)
             return
-        if not _is_all_true(support.check(value)):
-            raise ValueError(
-                f"Expected value argument ({type(value).__name__} of shape {actual}) to be "
-                f"within the support ({support!r}) of the distribution {self!r}, but found "
-                f"invalid values:\n{value}")
+        _check_all_true(support.check(value),
+                        f"Expected value argument ({type(value).__name__} of shape {actual}) "
+                        f"to be within the support ({support!r}) of the distribution "
+                        f"{self!r}, but found invalid values", value)
 
     def _get_checked_instance(self, cls, _instance=None):
         if _instance is None and type(self).__init__ != cls.__init__:

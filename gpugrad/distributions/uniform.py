@@ -23,7 +23,7 @@ import numbers
 from ..ops.compare import less
 from . import constraints
 from .distribution import Distribution
-from .utils import _is_all_true, _uniform, broadcast_all
+from .utils import _check_all_true, _uniform, broadcast_all
 
 __all__ = ["Uniform"]
 
@@ -49,8 +49,8 @@ class Uniform(Distribution):
         else:
             batch_shape = tuple(self.low.shape)
         super().__init__(batch_shape, validate_args=validate_args)
-        if self._validate_args and not _is_all_true(less(self.low, self.high)):
-            raise ValueError("Uniform is not defined when low>= high")
+        if self._validate_args:
+            _check_all_true(less(self.low, self.high), "Uniform is not defined when low>= high")
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Uniform, _instance)

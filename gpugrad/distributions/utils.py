@@ -1,6 +1,6 @@
 """Helpers shared by the distributions, as ``torch.distributions.utils``: ``broadcast_all``,
 ``logits_to_probs``, ``probs_to_logits``, ``clamp_probs``, ``lazy_property``; and the private
-pieces the families share (the standard draws, ``_sum_rightmost``, ``_is_all_true``).
+pieces the families share (the standard draws, ``_sum_rightmost``, ``_check_all_true``).
 
 Example::
 
@@ -17,7 +17,11 @@ from __future__ import annotations
 import functools
 import numbers
 
+import numpy as np
+
 from ..autograd.batched import innermost_array
+from ..autograd.capture_mode import refuse_host_sync
+from ..autograd.compile_mode import is_compiling, kernel, refuse_in_compile
 from ..autograd.mode import enable_grad
 from ..creation import tensor
 from ..dtypes import get_default_dtype
@@ -135,11 +139,32 @@ def _sum_rightmost(value, dim: int):
     return value.reshape(tuple(value.shape[:-dim]) + (-1,)).sum(-1)
 
 
-def _is_all_true(valid) -> bool:
-    """Whether every element of a boolean tensor is true (every example's, inside vmap)."""
-    if isinstance(valid, Tensor):
-        return bool(innermost_array(valid).all())
-    return bool(valid)
+def _check_all_true(valid, message: str, value=None) -> None:
+    """Raise ValueError(``message``, then ``value`` shown) unless every element of the
+    boolean tensor ``valid`` is true (every example's, inside vmap). Reads ``valid`` on the
+    host: free on NumPy; refused while a CUDA graph is captured; inside ``gpugrad.compile``
+    the check is a line of the step, run again (on NumPy) at every replay, or refused (CuPy),
+    as the losses' label checks (``ops/loss_checks.py``)."""
+    if not isinstance(valid, Tensor):
+        if not bool(valid):
+            raise ValueError(message + (f":\n{value}" if value is not None else ""))
+        return
+    raw = innermost_array(valid)
+    if is_compiling():
+        if raw.__class__ is not np.ndarray:
+            refuse_in_compile("distribution argument validation (a host read)",
+                              "pass validate_args=False (or call Distribution."
+                              "set_default_validate_args(False)) for compiled steps")
+        kernel(_raise_unless_all, raw, message + " (in a compiled step)")
+        return
+    if raw.__class__ is not np.ndarray:
+        refuse_host_sync("distribution argument validation (validate_args=True)")
+    _raise_unless_all(raw, message + (f":\n{value}" if value is not None else ""))
+
+
+def _raise_unless_all(raw, message: str) -> None:
+    if not bool(raw.all()):
+        raise ValueError(message)
 
 
 def _standard_normal(shape, dtype, device):

@@ -42,7 +42,12 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     - ``args``: a tuple of positional arguments (a single value is one argument);
     - ``tie_weights``: a tensor given for one name of a tied weight (one Parameter under two
       names) stands for all its names (False: only for the name given);
-    - ``strict``: the dict must name every parameter and buffer, and nothing else.
+    - ``strict``: the dict must name every parameter and buffer (a tied weight's other
+      names count as given), and nothing else.
+
+    A parametrized name (``"weight"`` after ``weight_norm``) is set through its
+    parametrization's ``right_inverse``, as PyTorch's (a parametrization without one
+    raises); give ``"parametrizations.weight.original0"`` (and so on) to keep it applied.
 
     Shapes: whatever ``module`` takes and returns. Example::
 
@@ -103,6 +108,9 @@ def _swap(module, path: str, value):
     owner_path, _, name = path.rpartition(".")
     owner = module.get_submodule(owner_path)
     state = owner.__dict__
+    if isinstance(getattr(type(owner), name, None), property) and \
+            name not in state["_parameters"] and name not in state["_buffers"]:
+        return _swap_property(owner, name, value)
     old = state.get(name, _MISSING)
     for registry in (state["_parameters"], state["_buffers"]):
         if name in registry:                        # (written without the checks of
@@ -115,22 +123,33 @@ def _swap(module, path: str, value):
     return old
 
 
+def _swap_property(owner, name: str, value):
+    """Swap through a class property (a parametrized tensor's, or a user's), as PyTorch's
+    accessor: ``setattr`` runs its setter (a parametrization's ``right_inverse``, which
+    stores ``value`` in ``parametrizations.<name>.original`` in place) and raises where it
+    has none. Putting the old value back goes through ``right_inverse`` again, as PyTorch."""
+    old = getattr(owner, name)
+    if value is not _MISSING:
+        setattr(owner, name, value)
+    return old
+
+
 @contextlib.contextmanager
 def _reparametrized(module, given: dict, tie_weights: bool, strict: bool):
-    if strict:
+    for path, value in given.items():
+        if not isinstance(value, Tensor):
+            raise TypeError(f"functional_call: '{path}' must be a Tensor, got a "
+                            f"{type(value).__name__}")
+    values = _untied(module, given) if tie_weights else given
+    if strict:                                  # (on the untied names, as PyTorch)
         valid = set(_named_tensors(module))
-        missing, unexpected = sorted(valid - set(given)), sorted(set(given) - valid)
+        missing, unexpected = sorted(valid - set(values)), sorted(set(values) - valid)
         errors = ([f"Unexpected key(s): {', '.join(map(repr, unexpected))}."]
                   if unexpected else []) + \
             ([f"Missing key(s): {', '.join(map(repr, missing))}."] if missing else [])
         if errors:
             raise RuntimeError(f"Error(s) in reparametrizing for {type(module).__name__}:\n\t"
                                + "\n\t".join(errors))
-    for path, value in given.items():
-        if not isinstance(value, Tensor):
-            raise TypeError(f"functional_call: '{path}' must be a Tensor, got a "
-                            f"{type(value).__name__}")
-    values = _untied(module, given) if tie_weights else given
     originals = {}
     try:
         for path, value in values.items():

@@ -210,7 +210,9 @@ def value_and_grad(f, argnums=0, has_aux: bool = False):
         grads = _gradients([out], [_ones_like(out)], handles, handles.create_graph)
         value = out if handles.create_graph else out.detach()
         grads_tree = handles.regroup(grads, isinstance(argnums, int))
-        return ((value, aux) if has_aux else value), grads_tree
+        if not has_aux:
+            return value, grads_tree
+        return (value, aux if handles.create_graph else _detached(aux)), grads_tree
     return value_and_grad_f
 
 

@@ -1,13 +1,16 @@
-"""Setting a Module's attributes: the checks on the names ``register_*`` take, what counts
-as a structure change for compiled steps (``compile_mode.structure_changed``: ``gpugrad.compile``
-records a step again after one), and which module attribute holds a plain tensor.
+"""Setting a Module's attributes: its fresh state (three ``Registry`` objects and the hook
+dicts; ``replace_registry`` when code assigns a whole new ``_parameters`` dict), the checks on
+the names ``register_*`` take, what counts as a structure change for compiled steps
+(``compile_mode.structure_changed``: ``gpugrad.compile`` records a step again after one), and
+which module attribute holds a plain tensor.
 
 What counts, set outside a step's recording: a parameter, buffer or submodule, new or
-replaced (``parameters()`` sees new ones too), or deleted. Inside a recording, what the step
-builds (a ``Sequential`` it slices) is part of the recording; replacing an existing
-parameter, buffer or submodule still counts. A plain tensor attribute counts nothing: a
-program that reads one checks, before each replay, that every attribute that held it still
-does (``holders_of``), so a metrics module's running total costs no step anything.
+replaced (``parameters()`` sees new ones too), or deleted (deleting a plain attribute counts
+nothing). Inside a recording, what the step builds (a ``Sequential`` it slices) is part of the
+recording; replacing an existing parameter, buffer or submodule still counts. A plain tensor
+attribute counts nothing: a program that reads one checks, before each replay, that every
+attribute that held it still does (``holders_of``), so a metrics module's running total costs
+no step anything.
 
 Example::
 
@@ -31,6 +34,33 @@ __all__ = ["note_attribute_set", "holders_of", "Registry"]
 
 _holders: dict = {}     # id(tensor) -> (weak tensor, [(weak module, name)...]): the module
                         # attributes that were set to that plain tensor
+
+
+def fresh_state(module) -> dict:
+    """A new module's empty containers: parameters, buffers, sub-modules (``Registry``: a
+    write to one sets the attribute too) and hooks (the hook id -> True flags of the hooks
+    registered ``with_kwargs`` or ``always_call``, and ``_all_hooks``: every registered
+    forward or backward hook's id, so that ``__call__`` tells a module without hooks by one
+    test; state-dict hooks: state_hooks.py)."""
+    return {"_parameters": Registry(module), "_buffers": Registry(module),
+            "_modules": Registry(module),
+            "_forward_pre_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
+            "_non_persistent_buffers_set": set(),
+            "_forward_pre_hooks_with_kwargs": OrderedDict(),
+            "_forward_hooks_with_kwargs": OrderedDict(),
+            "_forward_hooks_always_called": OrderedDict(),
+            "_backward_hooks": OrderedDict(), "_backward_pre_hooks": OrderedDict(),
+            "_all_hooks": OrderedDict(), "_state_dict_hooks": OrderedDict(),
+            "_state_dict_pre_hooks": OrderedDict(), "_load_state_dict_pre_hooks": OrderedDict(),
+            "_load_state_dict_post_hooks": OrderedDict()}
+
+
+class EarlyAssignment(AttributeError, RuntimeError):
+    """A Parameter or Module assigned before ``super().__init__()``: an AttributeError, as
+    PyTorch's, and a RuntimeError (as gpugrad raised before)."""
+
+
+HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
 
 
 def note_attribute_set(module, name: str, value, structural: bool) -> None:
@@ -172,7 +202,9 @@ class Registry(OrderedDict):
 
 def tie_registries(module) -> None:
     """Make ``module``'s three registries ``Registry`` objects owned by it (after unpickling
-    or copying; a registry another live module owns is copied first)."""
+    or copying; a registry another live module owns is copied first: ``copy.copy(module)``
+    gets registries of its own, where PyTorch's shallow copy shares them, so a parameter
+    registered on one does not appear on the other)."""
     state = module.__dict__
     for name in ("_parameters", "_buffers", "_modules"):
         registry = state.get(name)
@@ -184,3 +216,21 @@ def tie_registries(module) -> None:
                 fresh._put(key, value)
             registry = state[name] = fresh
         registry._owner = weakref.ref(module)
+
+
+REGISTRY_NAMES = frozenset(("_parameters", "_buffers", "_modules"))
+
+
+def replace_registry(module, name: str, mapping) -> None:
+    """``module._parameters = mapping`` (or ``_buffers``, ``_modules``), as pruning and
+    "reset the state" code write it: the old registry's attributes go, ``mapping``'s entries
+    become attributes (PyTorch's ``__getattr__`` reads the new mapping). ``mapping`` is
+    copied into a ``Registry`` (later writes to the plain mapping itself are not seen)."""
+    state = module.__dict__
+    structure_changed()
+    for key in state[name]:
+        state.pop(key, None)
+    state[name] = mapping
+    tie_registries(module)
+    state.update(state[name])
+

@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from .. import backend, creation
-from ..ops import compare, elementwise, indexing
+from ..ops import compare, elementwise, indexing, norms, scatter_ops
 from ..ops.selection import check_index_range, integer_index
 from ..ops.shape_errors import ShapeError
 from ..autograd.compile_mode import kernel, written
@@ -58,7 +58,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     gradient. With ``max_norm``, each row looked up whose ``norm_type``-norm exceeds it is
     first scaled in place (under no_grad) to norm ``max_norm``, as PyTorch's; with
     ``scale_grad_by_freq``, a row's gradient is divided by how often its index occurs in
-    ``input``. ``sparse`` gradients are not supported.
+    ``input``. Both are shape-static (a compiled or captured step may hold them) and work
+    inside ``vmap`` (per example). ``sparse`` gradients are not supported.
 
     Example::
 
@@ -76,13 +77,18 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
         raise ShapeError(f"embedding: the weight must be 2-d (num_embeddings, dim), got "
                          f"shape {tuple(weight.shape)}")
     check_index_range(input, weight.shape[0], "embedding", "the weight's rows")
-    if max_norm is not None:            # (one in-place write, as a compiled step's line)
+    batched = input._batched or weight._batched         # (inside vmap: gpugrad ops)
+    if max_norm is not None and batched:
+        _renorm_rows_batched(weight, input, float(max_norm), float(norm_type))
+    elif max_norm is not None:          # (one in-place write, as a compiled step's line)
         written(_renorm_rows, [weight._version], weight._array, input._array,
                 float(max_norm), float(norm_type))
     rows = indexing.getitem(weight, input)
     if scale_grad_by_freq and rows.requires_grad:
-        scale = kernel(_inverse_counts, input._array, weight.shape[0], rows.dtype)
-        rows = _ScaleGrad.apply(rows, Tensor._wrap(scale))
+        scale = (_inverse_counts_batched(input, weight.shape[0], rows.dtype) if batched else
+                 Tensor._wrap(kernel(_inverse_counts, input._array, weight.shape[0],
+                                     rows.dtype)))
+        rows = _ScaleGrad.apply(rows, scale)
     if padding_idx is None:
         return rows
     padding_idx = _padding_index(padding_idx, weight.shape[0])
@@ -94,9 +100,10 @@ def _renorm_rows(weight, index, max_norm: float, norm_type: float) -> None:
     """Scale in place each row of the raw array ``weight`` that ``index`` looks up whose
     ``norm_type``-norm exceeds ``max_norm`` by ``max_norm / (norm + 1e-7)``, as PyTorch's
     ``embedding_renorm_``: the norm in the weight's dtype (float16's summed in float32), the
-    factor in float64."""
+    factor in float64. Shape-static and sync-free (a compiled or captured step's line): a
+    repeated index writes its row several times, each time with the same value."""
     xp = backend.xp_of(weight)
-    rows = xp.unique(index)
+    rows = index.ravel()
     picked = weight[rows]
     summed = picked.astype(np.float32) if picked.dtype == np.float16 else picked
     norms = xp.linalg.norm(summed, ord=norm_type, axis=1).astype(np.float64)
@@ -106,10 +113,40 @@ def _renorm_rows(weight, index, max_norm: float, norm_type: float) -> None:
 
 def _inverse_counts(index, num_embeddings: int, dtype):
     """1 / (how often each element of the raw ``index`` occurs in it), shape index.shape +
-    (1,): the gradient scale of ``scale_grad_by_freq``."""
+    (1,): the gradient scale of ``scale_grad_by_freq``. Counted by a scatter-add into
+    ``num_embeddings`` zeros: shape-static and sync-free, unlike ``bincount``."""
+    xp = backend.xp_of(index)
     flat = index.ravel()
-    counts = backend.xp_of(index).bincount(flat, minlength=num_embeddings)[flat]
-    return (1.0 / counts).astype(dtype).reshape(index.shape + (1,))
+    counts = xp.zeros(num_embeddings, dtype=np.int32)
+    xp.add.at(counts, flat, 1)                  # (integers: the same in any order)
+    return (1.0 / counts[flat]).astype(dtype).reshape(index.shape + (1,))
+
+
+def _renorm_rows_batched(weight, input, max_norm: float, norm_type: float) -> None:
+    """``_renorm_rows`` in gpugrad ops, for a weight or input batched by ``vmap`` (each
+    example renormalises the rows it looks up, in place, as PyTorch's)."""
+    if not weight._batched:
+        raise RuntimeError("embedding: max_norm renormalises the weight's rows in place, but "
+                           "inside vmap here the weight is shared by every example while the "
+                           "indices differ per example (PyTorch refuses it too); renormalise "
+                           "once before vmap (F.embedding(all_indices, weight, max_norm=...) "
+                           "under no_grad) and pass max_norm=None inside, or vmap the weight")
+    with no_grad():
+        flat = input.reshape(-1)
+        picked = indexing.getitem(weight, flat)
+        norm = norms.vector_norm(picked, norm_type, dim=1, keepdim=True).astype("float64")
+        scale = elementwise.where(norm > max_norm, max_norm / (norm + 1e-7), 1.0)
+        weight[flat] = picked * scale.astype(picked.dtype)
+
+
+def _inverse_counts_batched(input, num_embeddings: int, dtype) -> Tensor:
+    """``_inverse_counts`` in gpugrad ops, for an input batched by ``vmap`` (counts per
+    example)."""
+    flat = input.reshape(-1)
+    ones = creation.ones(flat.shape[0], dtype=dtype, device=input.device)
+    counts = scatter_ops.scatter_add(creation.zeros(num_embeddings, dtype=dtype,
+                                                    device=input.device), 0, flat, ones)
+    return (1.0 / indexing.getitem(counts, flat)).reshape(tuple(input.shape) + (1,))
 
 
 class _ScaleGrad(Function):

@@ -25,8 +25,9 @@ import warnings
 import numpy as np
 
 from .. import backend, random
-from ..autograd.mode import no_grad
 from ..tensor import Tensor
+from .init_fill import _check_floating, _draw_dtype, _fan, _fans, _fill, _normal_array, \
+    _uniform_array
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -66,71 +67,8 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
                      f"{sorted(_LINEAR | {'tanh', 'relu', 'leaky_relu', 'selu'})}")
 
 
-def _fans(tensor: Tensor) -> tuple:
-    """(fan_in, fan_out) of a weight of shape (out, in, *kernel) (PyTorch's
-    ``_calculate_fan_in_and_fan_out``, which ``reset_parameters`` copies call). Example::
-
-        >>> nn.init._calculate_fan_in_and_fan_out(gpugrad.empty(64, 32, 3, 3))
-        (288, 576)
-    """
-    if tensor.ndim < 2:
-        raise ValueError(f"Fan in and fan out can not be computed for tensor with fewer than "
-                         f"2 dimensions (got shape {tuple(tensor.shape)})")
-    receptive = math.prod(tensor.shape[2:])
-    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
-
-
-def _fan(tensor: Tensor, mode: str) -> int:
-    """The fan of ``mode`` ("fan_in" or "fan_out"), as PyTorch's ``_calculate_correct_fan``."""
-    mode = mode.lower()
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
-    fan_in, fan_out = _fans(tensor)
-    return fan_in if mode == "fan_in" else fan_out
-
-
 _calculate_fan_in_and_fan_out = _fans          # PyTorch's private names, used by timm, HF, and
 _calculate_correct_fan = _fan                   # copies of torch's Linear.reset_parameters
-
-
-def _draw_dtype(tensor: Tensor):
-    """The dtype the values are computed in (a float16 tensor's in float32, cast by _fill)."""
-    return np.float64 if tensor.dtype == np.float64 else np.float32
-
-
-def _check_floating(tensor: Tensor, name: str) -> None:
-    """Refuse to draw random values into an integer or bool tensor, as PyTorch does (a draw
-    in [0, 1) cast to int64 would silently fill zeros)."""
-    if isinstance(tensor, Tensor) and tensor.dtype.kind in "biu":
-        raise NotImplementedError(f"nn.init.{name}: cannot fill a {tensor.dtype} tensor with "
-                                  f"random values; initialise a floating-point tensor (e.g. "
-                                  f"dtype=gpugrad.float32), or use constant_/zeros_ for "
-                                  f"integers")
-
-
-def _uniform_array(tensor: Tensor, low: float, high: float, generator, name: str):
-    _check_floating(tensor, name)
-    # a float16 tensor draws on float16's grid below 1 (random.uniform_array), as PyTorch
-    drawn = np.float16 if tensor.dtype == np.float16 else _draw_dtype(tensor)
-    u = random.uniform_array(tuple(tensor.shape), drawn, tensor.device, generator)
-    return u.astype(_draw_dtype(tensor), copy=False) * (high - low) + low
-
-
-def _normal_array(tensor: Tensor, mean: float, std: float, generator, name: str):
-    _check_floating(tensor, name)
-    z = random.normal_array(tuple(tensor.shape), _draw_dtype(tensor), tensor.device,
-                            generator)
-    return z * std + mean
-
-
-def _fill(tensor: Tensor, array) -> Tensor:
-    """Write ``array`` (on the tensor's device) into ``tensor`` in place; return it."""
-    if not isinstance(tensor, Tensor):
-        raise TypeError(f"nn.init fills a gpugrad Tensor, got a {type(tensor).__name__}")
-    array = backend.to_device(array, tensor.device).astype(tensor.dtype, copy=False)
-    with no_grad():
-        tensor.copy_(Tensor._wrap(array))
-    return tensor
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
@@ -385,9 +323,9 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     xp = backend.array_module(tensor.device)
     values = xp.zeros(tuple(tensor.shape), dtype=tensor.dtype)
     centre = tuple(size // 2 for size in tensor.shape[2:])
-    for g in range(groups):
-        for d in range(pairs):
-            values[(g * per_group + d, d) + centre] = 1
+    channel = xp.arange(pairs)                  # one write for every (group, pair)
+    out_channels = (xp.arange(groups)[:, None] * per_group + channel).ravel()
+    values[(out_channels, xp.tile(channel, groups)) + centre] = 1
     return _fill(tensor, values)
 
 

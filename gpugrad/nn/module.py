@@ -20,16 +20,14 @@ and sub-Modules as attributes (registered in the order they are set), and comput
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 
 from ..tensor import Tensor
 from . import conversion as _conversion
 from ..autograd.compile_mode import refuse_in_compile
 from . import state as _state, state_hooks as _hooks
-from .attributes import Registry, _check_new_name, _not_a_parameter, note_attribute_set, \
-    tie_registries
+from .attributes import HOOK_DICTS, REGISTRY_NAMES, EarlyAssignment, _check_new_name, \
+    _not_a_parameter, fresh_state, note_attribute_set, replace_registry, tie_registries
 from .parameter import Parameter, zero_grads
 from .state import StateDictError, _member, _named_members, _submodule, _walk
 from .module_hooks import (call_with_all_hooks, register_forward_hook, register_forward_pre_hook,
@@ -39,33 +37,6 @@ from .utils.hooks import RemovableHandle, call_with_hooks
 __all__ = ["Module", "Parameter", "RemovableHandle", "StateDictError", "zero_grads"]
 
 
-def _fresh_state(module) -> dict:
-    """A new module's empty containers: parameters, buffers, sub-modules (``Registry``: a
-    write to one sets the attribute too) and hooks (the hook id -> True flags of the hooks
-    registered ``with_kwargs`` or ``always_call``, and ``_all_hooks``: every registered
-    forward or backward hook's id, so that ``__call__`` tells a module without hooks by one
-    test; state-dict hooks: state_hooks.py)."""
-    return {"_parameters": Registry(module), "_buffers": Registry(module),
-            "_modules": Registry(module),
-            "_forward_pre_hooks": OrderedDict(), "_forward_hooks": OrderedDict(),
-            "_non_persistent_buffers_set": set(),
-            "_forward_pre_hooks_with_kwargs": OrderedDict(),
-            "_forward_hooks_with_kwargs": OrderedDict(),
-            "_forward_hooks_always_called": OrderedDict(),
-            "_backward_hooks": OrderedDict(), "_backward_pre_hooks": OrderedDict(),
-            "_all_hooks": OrderedDict(), "_state_dict_hooks": OrderedDict(),
-            "_state_dict_pre_hooks": OrderedDict(), "_load_state_dict_pre_hooks": OrderedDict(),
-            "_load_state_dict_post_hooks": OrderedDict()}
-
-
-class _EarlyAssignment(AttributeError, RuntimeError):
-    """A Parameter or Module assigned before ``super().__init__()``: an AttributeError, as
-    PyTorch's, and a RuntimeError (as gpugrad raised before)."""
-
-
-_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")
-
-
 class Module:
     """Base class of layers and models: holds parameters, buffers and sub-modules, computes
     ``forward``; call the module itself (``model(x)``) to run it (and its hooks)."""
@@ -73,7 +44,7 @@ class Module:
     _version = 1                # (saved in state_dict's _metadata; see _load_from_state_dict)
 
     def __init__(self):
-        for name, value in _fresh_state(self).items():     # (plain attributes set before
+        for name, value in fresh_state(self).items():     # (plain attributes set before
             object.__setattr__(self, name, value)           # super().__init__() stay)
         object.__setattr__(self, "training", True)
 
@@ -81,11 +52,11 @@ class Module:
         """Unpickling: a module pickled before buffers and hooks existed gets empty ones."""
         self.__dict__.update(state)
         rebuilt = "_all_hooks" not in state         # (pickled before it existed)
-        for name, value in _fresh_state(self).items():
+        for name, value in fresh_state(self).items():
             self.__dict__.setdefault(name, value)
         tie_registries(self)
         if rebuilt:
-            for name in _HOOK_DICTS:
+            for name in HOOK_DICTS:
                 self._all_hooks.update(dict.fromkeys(self.__dict__[name], True))
 
     # ------------------------------------------------------------------ registration
@@ -93,7 +64,7 @@ class Module:
         state = self.__dict__
         if "_parameters" not in state:              # before super().__init__()
             if isinstance(value, (Parameter, Module)):
-                raise _EarlyAssignment(
+                raise EarlyAssignment(
                     f"{type(self).__name__}: cannot assign "
                     f"{'parameters' if isinstance(value, Parameter) else 'module'} before "
                     f"Module.__init__() call; call super().__init__() first")
@@ -132,6 +103,9 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (nn.Module or None expected)")
             modules._put(name, None)
+        elif name in REGISTRY_NAMES:                # m._parameters = OrderedDict()
+            replace_registry(self, name, value)
+            return
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str):
@@ -139,7 +113,7 @@ class Module:
         if "_parameters" not in state:
             object.__delattr__(self, name)
             return
-        note_attribute_set(self, name, None, True)
+        note_attribute_set(self, name, None, False)     # (counts a registered name only)
         for registry in (state["_parameters"], state["_modules"], state["_buffers"]):
             registry._drop(name)
         state["_non_persistent_buffers_set"].discard(name)

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
+from ..autograd.capture_mode import is_step_capturing, refuse_host_sync
+from ..autograd.compile_mode import is_compiling, kernel
 from ..tensor import Tensor
 from .diagonal import diagonal
 from .linalg import matmul
@@ -35,7 +39,19 @@ def _weights(name, weights, n, integral):
         raise TypeError(f"cov: fweights must be integral, got {weights.dtype}")
     if not integral and weights.dtype.kind != "f":
         raise TypeError(f"cov: aweights must be floating point, got {weights.dtype}")
+    raw = weights._array
+    if raw.__class__ is np.ndarray:             # free to read: checked (at replays too)
+        kernel(_refuse_negative, raw, name)
+    elif not (is_compiling() or is_step_capturing()):   # a GPU: one sync, as torch's
+        refuse_host_sync(f"cov's check that {name} are not negative")
+        _refuse_negative(raw, name)
     return weights
+
+
+def _refuse_negative(raw, name) -> None:
+    if bool((raw < 0).any()):
+        raise ValueError(f"cov: {name} cannot be negative, got {name} with a value of "
+                         f"{raw.min().item()}")
 
 
 def cov(input, *, correction: int = 1, fweights=None, aweights=None):
@@ -43,7 +59,8 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     columns; a 1-d input is one variable), as ``torch.cov``: (v, n) -> (v, v), or a 0-d
     tensor for one variable. ``correction``: subtracted from the number of observations
     (1: Bessel's); ``fweights``: integer repeat counts and ``aweights``: float importance
-    weights of the observations (numpy.cov's formula). Integer input gives float32.
+    weights of the observations (numpy.cov's formula; negative ones are refused, as there).
+    Integer input gives float32; complex input is refused.
 
     Example::
 
@@ -51,6 +68,9 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         >>> round(gpugrad.cov(x).item(), 6)        # ((4/3)^2 + (1/3)^2 + (5/3)^2) / 2
         2.333333
     """
+    if input.dtype.kind == "c":
+        raise TypeError("cov: complex input is not supported (gpugrad has no complex "
+                        "conjugate); pass the real and imaginary parts as separate rows")
     if input.ndim > 2:
         raise ValueError(f"cov: expected input to have two or fewer dimensions, got shape "
                          f"{tuple(input.shape)}")
@@ -77,7 +97,7 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     norm = max(norm, 0.0) if not isinstance(norm, Tensor) else clamp(norm, min=0.0)
     centred = x - average
     weighted = centred if w is None else centred * w
-    out = matmul(weighted, centred.mT.conj() if centred.dtype.kind == "c" else centred.mT)
+    out = matmul(weighted, centred.mT)
     out = out / norm
     return out.reshape(()) if out.shape == (1, 1) else out
 
@@ -98,7 +118,7 @@ def corrcoef(input):
     deviations = sqrt(diagonal(c))
     c = c / deviations.reshape(-1, 1)
     c = c / deviations.reshape(1, -1)
-    return clamp(c, -1.0, 1.0) if c.dtype.kind != "c" else c
+    return clamp(c, -1.0, 1.0)
 
 
 METHODS = {"cov": cov, "corrcoef": corrcoef}

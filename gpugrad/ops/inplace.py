@@ -42,6 +42,8 @@ from .record import apply, record
 from .unary import Clone
 from .indexing import GetItem, normalize_index
 from . import view_replay
+from .raw_writes import (_as_array_value, _cast_into, _copy, _copy_into, _fill, _set_at,
+                         _ufunc_into)
 from .region_write import SetItem
 from ..tensor import Tensor
 from ..tensor_grad import INFERENCE_INPLACE, InferenceVersionCounter
@@ -373,33 +375,3 @@ def setitem(t, index, value):
         return _record(t, "__setitem__",
                        lambda old: _overwrite(old, value, parts, scatter_free), copy_old=False)
     return _write(t, "__setitem__", _set_at, _raw(value, t), *parts)
-
-
-# The raw writes, each ``(array, *args)``: what a compiled step's replay calls again.
-def _copy(a):
-    return a.copy()
-
-
-def _copy_into(a, value):
-    backend.xp_of(a).copyto(a, value, casting="same_kind")
-
-
-def _cast_into(a, value):
-    backend.xp_of(a).copyto(a, value, casting="unsafe")
-
-
-def _ufunc_into(a, ufunc, value):
-    ufunc(a, value, out=a)
-
-
-def _fill(a, value):
-    a.fill(value)
-
-
-def _set_at(a, value, *index):
-    a[index] = value
-
-
-def _as_array_value(value, t):
-    """A number or nested list as an array of ``t``'s dtype on ``t``'s device."""
-    return backend.asarray(value, dtype=t.dtype, device=t.device)

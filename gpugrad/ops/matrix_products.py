@@ -14,6 +14,8 @@ Example::
 
 from __future__ import annotations
 
+from ..creation import zeros
+from .elementwise import where
 from .inplace import in_place_method
 from .linalg import matmul
 from .selection import bmm, mm
@@ -37,10 +39,18 @@ def mv(input, vec):
     return matmul(input, vec)
 
 
+def _ignored(x):
+    """Zeros of ``x``'s shape that pass ``x`` a zero gradient (``x * 0`` would keep NaNs)."""
+    return where(zeros(tuple(x.shape), dtype="bool", device=x.device), x, 0.0)
+
+
 def _added(name, input, product, beta, alpha):
     """``beta * input + alpha * product``, ``input`` broadcast to the product's shape (and
-    not read when beta is 0: its NaNs do not show, as PyTorch's)."""
-    if alpha != 1:
+    not read when beta is 0, nor the product when alpha is 0: their NaNs do not show, as
+    PyTorch's; the one not read gets a zero gradient there, as there)."""
+    if alpha == 0:
+        product = _ignored(product)
+    elif alpha != 1:
         product = product * alpha
     try:
         input = broadcast_to(input, tuple(product.shape))
@@ -48,7 +58,7 @@ def _added(name, input, product, beta, alpha):
         raise ShapeError(f"{name}: input of shape {tuple(input.shape)} does not broadcast to "
                          f"the product's shape {tuple(product.shape)}") from None
     if beta == 0:
-        return product
+        return product + _ignored(input) if input.requires_grad else product
     return (input if beta == 1 else input * beta) + product
 
 

@@ -12,7 +12,10 @@ has no op for raises when a tensor in it requires grad and NumPy would return fl
 values (or write into an array: ``out=``, ``np.copyto``...), saying to use gpugrad's op or
 ``t.detach()``, as PyTorch refuses there. Results with no gradient to lose (``np.isclose``,
 ``np.argsort``, ``np.zeros_like``...) are still NumPy's. (``np.asarray(t)`` and ``t.numpy()``
-stay lenient on purpose: they read the values, as ``t.detach().numpy()``.)
+stay lenient on purpose: they read the values, as ``t.detach().numpy()``. So a NumPy call on
+a *list* of tensors, ``np.mean([loss1, loss2])``, is not handed to gpugrad, since NumPy does
+not dispatch on a list's elements: it reads their values and returns a NumPy float with no
+graph; stack them first, ``gpugrad.stack([loss1, loss2]).mean()``.)
 
 Example::
 
@@ -171,11 +174,12 @@ def array_function(self, func, types, args, kwargs):
             return result
     name = _name(func)
     tracked = _tracked(args[1:] if func in _SHAPE_ONLY else args, kwargs)
+    why = None if adapter is None else _unsupported(name, kwargs)
     if tracked and (func in _WRITERS or kwargs.get("out") is not None):
-        raise _graph_cut(name)
+        raise _graph_cut(name, why)
     result = func(*_as_arrays(args, name), **_as_arrays(kwargs, name))
     if tracked and _has_values(result):
-        raise _graph_cut(name)
+        raise _graph_cut(name, why)
     return result
 
 
@@ -211,12 +215,47 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                         f"the in-place operator (t += x)")
     name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
     tracked = _tracked(inputs, kwargs)
+    why = _ufunc_hint(ufunc.__name__, method, kwargs) if tracked else None
     if tracked and (method == "at" or kwargs.get("out") is not None):
-        raise _graph_cut(name)
+        raise _graph_cut(name, why)
     result = getattr(ufunc, method)(*_as_arrays(inputs, name), **_as_arrays(kwargs, name))
     if tracked and _has_values(result):
-        raise _graph_cut(name)
+        raise _graph_cut(name, why)
     return result
+
+
+_METHOD_HINTS = {
+    "at": "For np.add.at(a, i, x) use t.index_add_(0, i, x) or t.scatter_add(dim, index, x)",
+    "reduce": "For np.add.reduce / np.multiply.reduce / np.maximum.reduce use t.sum(dim), "
+              "t.prod(dim) or t.amax(dim)",
+    "accumulate": "For np.add.accumulate / np.multiply.accumulate use t.cumsum(dim) or "
+                  "t.cumprod(dim)",
+}
+
+
+def _ufunc_hint(name: str, method: str, kwargs: dict) -> str | None:
+    """What to write instead of a ufunc call gpugrad refuses (None: no better advice than
+    the general one)."""
+    if method != "__call__":
+        return _METHOD_HINTS.get(method, f"gpugrad has no op for np.{name}.{method}")
+    if name not in _UFUNCS:
+        return None
+    if kwargs.get("out") is not None:
+        return (f"NumPy would write the values into the out= array (as `a += t` does for a "
+                f"NumPy array a), cut from the graph; assign the result instead: "
+                f"out = np.{name}(...) without out=, e.g. a = a + t (a tensor, in the graph)")
+    return _unsupported(name, kwargs)
+
+
+def _unsupported(name: str, kwargs: dict) -> str:
+    """Why gpugrad's op for ``np.name`` did not take this call: NumPy's extra arguments."""
+    given = [key for key, value in kwargs.items() if value is not None]
+    which = (f"NumPy's {', '.join(k + '=' for k in given)} argument"
+             f"{'s' if len(given) > 1 else ''}" if given else "these arguments")
+    short = name.rsplit(".", 1)[-1]
+    dtype = " (for dtype=, convert with .to(dtype))" if "dtype" in given else ""
+    return (f"gpugrad has np.{name} (t.{short}(...)) but not with {which}{dtype}; call "
+            f"gpugrad's op without them, with PyTorch's argument names")
 
 
 def _name(func) -> str:
@@ -244,12 +283,15 @@ def _has_values(result) -> bool:
     return getattr(getattr(result, "dtype", None), "kind", "") in ("f", "c")
 
 
-def _graph_cut(name: str) -> RuntimeError:
+def _graph_cut(name: str, why: str | None = None) -> RuntimeError:
+    """The error for a NumPy call that would cut a tensor from the graph; ``why``: what
+    gpugrad has instead (None: it has no op for the call)."""
+    advice = why or (f"gpugrad has no op for this call; use gpugrad's op (gpugrad.{name}(t) "
+                     f"or t.{name.rsplit('.', 1)[-1]}(...), with PyTorch's argument names, "
+                     f"where it exists)")
     return RuntimeError(
-        f"np.{name}() of a tensor that requires grad: gpugrad has no op for this call, and "
-        f"NumPy's result would be cut from the graph (no gradient would reach the tensor). "
-        f"Use gpugrad's op (gpugrad.{name}(t) or t.{name.rsplit('.', 1)[-1]}(...), with "
-        f"PyTorch's argument names, where it exists), or np.{name}(t.detach()) for the "
+        f"np.{name}() of a tensor that requires grad: NumPy's result would be cut from the "
+        f"graph (no gradient would reach the tensor). {advice}. Or pass t.detach() for the "
         f"values alone (as PyTorch, which refuses: \"Can't call numpy() on Tensor that "
         f"requires grad\")")
 

@@ -74,12 +74,34 @@ def _searchsorted_raw(sequence, values, side, sorter):
     xp = backend.xp_of(sequence)
     if sorter is not None:
         sequence = xp.take_along_axis(sequence, sorter, axis=-1)
-    if sequence.ndim == 1:
-        return xp.searchsorted(sequence, values, side=side).astype(xp.int64)
+    if sequence.ndim == 1:      # (asarray: a 0-d query gives a NumPy scalar)
+        return xp.asarray(xp.searchsorted(sequence, values, side=side)).astype(xp.int64)
+    if sequence.size == 0:      # no rows, or empty rows: every place is 0
+        return xp.zeros(values.shape, dtype=xp.int64)
     rows = sequence.reshape(-1, sequence.shape[-1])
     queries = values.reshape(rows.shape[0], -1)
-    out = xp.stack([xp.searchsorted(r, q, side=side) for r, q in zip(rows, queries)])
-    return out.reshape(values.shape).astype(xp.int64)
+    return _batched_search(xp, rows, queries, side).reshape(values.shape)
+
+
+def _batched_search(xp, rows, queries, side):
+    """np.searchsorted of each row of ``queries`` in the same row of ``rows``, all rows at
+    once: a binary search of ceil(log2(m + 1)) vectorised steps (no loop over the rows), NaN
+    ordered last as NumPy's."""
+    m = rows.shape[-1]
+    low = xp.zeros(queries.shape, dtype=xp.int64)
+    high = xp.full(queries.shape, m, dtype=xp.int64)
+    query_nan = queries != queries
+    for _ in range(int(m).bit_length()):
+        middle = (low + high) // 2
+        value = xp.take_along_axis(rows, xp.minimum(middle, m - 1), axis=-1)
+        below = (value < queries) if side == "left" else (value <= queries)
+        below |= query_nan & (value == value)           # (NaN sorts after every number)
+        if side == "right":
+            below |= query_nan & (value != value)
+        below &= low < high
+        low = xp.where(below, middle + 1, low)
+        high = xp.where(below | (low >= high), high, middle)
+    return low
 
 
 def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool = False,
@@ -209,13 +231,18 @@ def _histc_raw(a, bins, low, high):
     flat = a.reshape(-1)
     if low == high == 0 and flat.size:
         low, high = float(flat.min()), float(flat.max())
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"histc: range of [{low}, {high}] is not finite (the input "
+                             f"holds inf or NaN); pass a finite min and max")
     if low == high:
         low, high = low - 1, high + 1
-    inside = (flat >= low) & (flat <= high)
-    kept = flat[inside]
+    inside = (flat >= low) & (flat <= high)             # (NaN: outside)
+    kept = xp.where(inside, flat, low)
     position = ((kept - low) * bins / (high - low)).astype(xp.int64)
-    position = xp.minimum(position, bins - 1)
-    return xp.bincount(position, minlength=bins)[:bins].astype(a.dtype)
+    position = xp.where(inside, xp.minimum(position, bins - 1), bins)   # bin `bins`: dropped
+    counts = xp.zeros(bins + 1, dtype=a.dtype)          # no boolean mask, no bincount: no
+    xp.add.at(counts, position, 1)                      # host read (CUDA graphs)
+    return counts[:bins]
 
 
 def histc(input, bins: int = 100, min=0, max=0):

@@ -275,11 +275,12 @@ def log_ndtr(input):
         >>> [round(v, 6) for v in log_ndtr(gpugrad.tensor([-40.0, 0.0], dtype="float64")).tolist()]
         [-804.608442, -0.693147]
     """
-    from .elementwise import maximum, minimum, where    # (elementwise builds on unary)
+    from .elementwise import where      # (elementwise builds on unary)
     from .special import log1p
     x = input if input.dtype.kind == "f" else input.astype("float32")
-    low = minimum(x, -1.0)              # each branch sees inputs in its own range, so the
-    high = maximum(x, -1.0)             # one not taken has finite values and gradients
+    below = x < -1.0                    # each branch sees inputs in its own range, so the one
+    low = where(below, x, -1.0)         # not taken has finite values and gradients; `where`
+    high = where(below, -1.0, x)        # (not min/max, which split a tie) passes x's whole
     lower = log(erfcx(low * (-1.0 / _SQRT_2)) * 0.5) - low * low * 0.5
     upper = log1p(erfc(high * (1.0 / _SQRT_2)) * -0.5)
-    return where(x < -1.0, lower, upper)
+    return where(below, lower, upper)   # gradient to the branch taken, -1 included

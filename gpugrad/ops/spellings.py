@@ -1,7 +1,9 @@
 """PyTorch names for what gpugrad already does, each a line or two over existing ops:
 the functions ``t``, ``ravel``, ``concat`` and ``asarray``; the Tensor methods ``isnan``,
 ``isfinite``, ``ravel``, ``byte``/``short``/``char``, ``is_cpu``, ``get_device``, and the
-in-place ``random_`` and ``fill_diagonal_``.
+in-place ``random_`` and ``fill_diagonal_``, and the special functions in place
+(``erfinv_``, ``lgamma_``, ``digamma_``, ``polygamma_(n)``, ``mvlgamma_(p)``, ``erf_``,
+``erfc_``, ``i0_``, ``log1p_``, ``expm1_``).
 
 Example::
 
@@ -18,7 +20,8 @@ import numpy as np
 
 from .. import backend, creation, random_sampling
 from ..tensor import Tensor
-from . import compare, inplace, selection, shape, unary
+from . import compare, inplace, selection, shape, special, special_bessel, special_erf, unary
+from . import special_gamma
 
 __all__ = ["t", "ravel", "concat", "asarray"]
 
@@ -121,7 +124,7 @@ def _cast(name: str, dtype: str):
 def _random(self, from_=0, to=None, *, generator=None):
     """Integers drawn uniformly into ``self``, as PyTorch's ``t.random_()``: from [0, to) with
     one bound, [from, to) with two, and with none from [0, 2**mantissa] for floats, [0,
-    max) for integers, {0, 1} for bool."""
+    max] for integers, {0, 1} for bool."""
     if to is None and from_ != 0:
         from_, to = 0, from_
     if to is None:
@@ -131,7 +134,7 @@ def _random(self, from_=0, to=None, *, generator=None):
         elif kind == "b":
             to = 2
         else:
-            to = int(np.iinfo(self.dtype).max)
+            to = int(np.iinfo(self.dtype).max) + 1     # (exclusive: max itself is drawn)
     if not from_ < to:
         raise ValueError(f"random_ expects 'from' to be less than 'to', but got from={from_} "
                          f">= to={to}")
@@ -170,3 +173,10 @@ METHODS = {
     "random_": inplace.in_place_method(_random, "random", reads=False),
     "fill_diagonal_": inplace.in_place_method(_fill_diagonal, "fill_diagonal"),
 }
+# the special functions in place (torch's trunc_normal_ recipe calls t.erfinv_())
+METHODS.update({name + "_": inplace.in_place_method(fn, name) for name, fn in (
+    ("erf", special.erf), ("erfc", special_erf.erfc), ("erfinv", special_erf.erfinv),
+    ("log1p", special.log1p), ("expm1", special.expm1), ("lgamma", special_gamma.lgamma),
+    ("digamma", special_gamma.digamma), ("mvlgamma", special_gamma.mvlgamma),
+    ("polygamma", lambda self, n: special_gamma.polygamma(n, self)),
+    ("i0", special_bessel.i0))})

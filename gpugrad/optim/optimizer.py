@@ -53,10 +53,12 @@ class Optimizer(OptimizerHooks):
     ``params``: tensors, or ``(name, tensor)`` pairs (``model.named_parameters()``: the
     names go to the group's "param_names"), or dicts of parameter groups."""
 
-    _scalar_state = _SCALAR_STATE
+    _scalar_state = ()      # a user's optimizer: its state saved as it is (PyTorch's too)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("gpugrad.") and "_scalar_state" not in cls.__dict__:
+            cls._scalar_state = _SCALAR_STATE   # gpugrad's own: "step" as PyTorch's saves it
         if "step" in cls.__dict__:              # hooks run around a subclass's own step
             cls.step = hooked_step(cls.step)
 

@@ -186,7 +186,8 @@ class AveragedModel(Module):
                     continue
                 for averaged, current in zip(averaged_list, current_list):
                     a = averaged._array     # PyTorch's CPU path: avg + (p - avg) / (n + 1)
-                    count = np.asarray(n + 1, a.dtype) if a.dtype.kind in "fc" else n + 1
+                    # (a NumPy scalar of a's dtype: CuPy refuses 0-d NumPy arrays as operands)
+                    count = a.dtype.type(n + 1) if a.dtype.kind in "fc" else n + 1
                     _write(averaged, a + (current._array - a) / count)
         if not self.use_buffers:        # keep the buffers in step with the model's
             for mine_b, theirs_b in zip(self.module.buffers(), model.buffers()):

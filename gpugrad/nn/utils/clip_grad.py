@@ -19,8 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
-
 import math
 
 import numpy as np
@@ -139,10 +137,9 @@ def _scale(grads: list, max_norm: float, total_norm) -> None:
 def _scale_arrays(arrays: list, max_norm: float, total) -> None:
     """Multiply each raw array in place by min(max_norm / (total + 1e-6), 1)."""
     xp = backend.xp_of(total)
-    # float16: max_norm may round to inf there, and the coefficient is then 1, quietly
-    quiet = np.errstate(over="ignore") if total.dtype == np.float16 else contextlib.nullcontext()
-    with quiet:
-        coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
+    if total.dtype == np.float16:   # in float32: max_norm above 65504 stays finite there
+        total = total.astype(np.float32)    # (inf total -> coefficient 0, as PyTorch's)
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0)
     on_device = {}
     for array in arrays:
         key = (backend.device_of(array), array.dtype)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ... import creation
 from ...autograd.mode import no_grad
-from ...ops import reduce, shape, unary
+from ...ops import norms, reduce, shape
 from ...tensor import Tensor
 from ..module import Module
 from ..normalization import normalize
@@ -34,11 +34,11 @@ def norm_except_dim(v: Tensor, dim: int) -> Tensor:
         >>> norm_except_dim(gpugrad.tensor([[3.0, 4.0], [0.0, 1.0]]), 0).tolist()
         [[5.0], [1.0]]
     """
-    if dim == -1:
-        return unary.sqrt(reduce.sum(v * v))
+    if dim == -1:                   # (float16 is summed in float32 there, as PyTorch's)
+        return norms.vector_norm(v)
     dim %= max(v.ndim, 1)
     axes = tuple(d for d in range(v.ndim) if d != dim)
-    return unary.sqrt(reduce.sum(v * v, axis=axes, keepdims=True))
+    return norms.vector_norm(v, 2, dim=axes, keepdim=True)
 
 
 def _weight_norm(v: Tensor, g: Tensor, dim: int) -> Tensor:
@@ -93,6 +93,29 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     return module
 
 
+def weight_as_matrix(weight: Tensor, dim: int) -> Tensor:
+    """``weight`` as a (size of ``dim``, the rest) matrix: ``dim`` moved first, then the
+    rest flattened (both spectral norms' W). Shapes: (4, 3, 2), dim 1 -> (3, 8)."""
+    if dim != 0:
+        order = (dim,) + tuple(d for d in range(weight.ndim) if d != dim)
+        weight = shape.permute(weight, order)
+    return shape.reshape(weight, (weight.shape[0], -1))
+
+
+def power_iterations(weight_mat: Tensor, u: Tensor, v: Tensor, n: int, eps: float,
+                     v_first: bool = False) -> None:
+    """Refine the power method's vectors ``u`` (rows) and ``v`` (columns) of ``weight_mat``
+    in place, under no_grad, ``n`` times: u = normalize(W v), then v = normalize(W^T u)
+    (``v_first``: the other order, as the older hook ``nn.utils.spectral_norm`` has it)."""
+    with no_grad():
+        for _ in range(n):
+            if v_first:
+                v.copy_(normalize(weight_mat.transpose(0, 1) @ u, dim=0, eps=eps))
+            u.copy_(normalize(weight_mat @ v, dim=0, eps=eps))
+            if not v_first:
+                v.copy_(normalize(weight_mat.transpose(0, 1) @ u, dim=0, eps=eps))
+
+
 class _SpectralNorm(Module):
     """The spectral-norm parametrization: ``forward(W)`` is ``W / sigma``, sigma =
     ``u . (W v)`` with the buffers ``_u`` (rows) and ``_v`` (columns) refined by
@@ -122,20 +145,10 @@ class _SpectralNorm(Module):
             self._power_method(weight_mat, 15)
 
     def _reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
-        """``weight`` as (size of ``dim``, the rest): ``dim`` moved first, then flattened."""
-        if self.dim != 0:
-            order = (self.dim,) + tuple(d for d in range(weight.ndim) if d != self.dim)
-            weight = shape.permute(weight, order)
-        return shape.reshape(weight, (weight.shape[0], -1))
+        return weight_as_matrix(weight, self.dim)
 
     def _power_method(self, weight_mat: Tensor, n_power_iterations: int) -> None:
-        """Refine ``_u`` and ``_v`` in place, under no_grad: u = normalize(W v), then
-        v = normalize(W^T u), ``n_power_iterations`` times."""
-        with no_grad():
-            for _ in range(n_power_iterations):
-                self._u.copy_(normalize(weight_mat @ self._v, dim=0, eps=self.eps))
-                self._v.copy_(normalize(weight_mat.transpose(0, 1) @ self._u, dim=0,
-                                        eps=self.eps))
+        power_iterations(weight_mat, self._u, self._v, n_power_iterations, self.eps)
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from ... import creation
 from ...autograd.mode import no_grad
-from ...ops import reduce, shape
+from ...ops import reduce
 from ..module import Module
 from ..normalization import normalize
 from ..parameter import Parameter
+from .parametrizations import power_iterations, weight_as_matrix
 from .weight_norm_hook import _drop_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
@@ -38,10 +39,7 @@ class SpectralNorm:
         self.n_power_iterations, self.eps = n_power_iterations, eps
 
     def reshape_weight_to_matrix(self, weight):
-        if self.dim != 0:
-            order = (self.dim,) + tuple(d for d in range(weight.ndim) if d != self.dim)
-            weight = shape.permute(weight, order)
-        return shape.reshape(weight, (weight.shape[0], -1))
+        return weight_as_matrix(weight, self.dim)
 
     def compute_weight(self, module: Module, do_power_iteration: bool):
         weight = getattr(module, self.name + "_orig")
@@ -49,11 +47,8 @@ class SpectralNorm:
         v = getattr(module, self.name + "_v")
         weight_mat = self.reshape_weight_to_matrix(weight)
         if do_power_iteration:
-            with no_grad():
-                for _ in range(self.n_power_iterations):
-                    v.copy_(normalize(weight_mat.transpose(0, 1) @ u, dim=0, eps=self.eps))
-                    u.copy_(normalize(weight_mat @ v, dim=0, eps=self.eps))
-                u, v = u.clone(), v.clone()     # (the buffers change in place next call)
+            power_iterations(weight_mat, u, v, self.n_power_iterations, self.eps, v_first=True)
+            u, v = u.clone(), v.clone()     # (the buffers change in place next call)
         sigma = reduce.sum(u * (weight_mat @ v))
         return weight / sigma
 
