@@ -1,7 +1,7 @@
-"""Element-wise functions, as PyTorch's: rounding (floor, ceil, round, trunc/fix, frac),
-reciprocal, rsqrt, log2, log10, exp2, sinc, logit, clamp_min/clamp_max, sgn; and, from
+"""Element-wise functions, as PyTorch's: frac, reciprocal, rsqrt, log2, log10, exp2, sinc, logit, clamp_min/clamp_max, sgn; and, from
 nonfinite.py, isinf, isposinf, isneginf, nan_to_num, from pointwise_binary.py, logaddexp,
-logaddexp2, fmod, remainder, xlogy, copysign and lerp. Any shape. Float dtypes are kept;
+logaddexp2, fmod, remainder, xlogy, copysign and lerp, and from rounding.py, floor, ceil,
+round, trunc/fix. Any shape. Float dtypes are kept;
 integer and bool tensors give float32 where PyTorch's do (reciprocal, log2...), and stay as
 they are for floor, ceil, round, trunc and nan_to_num. floor, ceil, round and trunc have
 zero gradient (as PyTorch's), frac gradient 1. Each has its Tensor method and in-place
@@ -19,12 +19,10 @@ Example::
 
 from __future__ import annotations
 
-import builtins
 import math
 
 import numpy as np
 
-from ..creation import zeros_like
 from . import compare
 from .elementwise import where
 from .promotion import scalar_operand
@@ -33,9 +31,10 @@ from .inplace import in_place_method as in_place
 from .pointwise_binary import (copysign, fmod, lerp, logaddexp, logaddexp2, remainder,
                                xlogy)
 from .record import Op, apply
+from .rounding import ceil, fix, floor, refuse_bool, round, trunc  # noqa: A004
 from ..tensor import Tensor
 from .trigonometric import _Unary, cos
-from .unary import _float, _is_scalar, _unary, clamp, clone
+from .unary import _float, _is_scalar, _unary, clamp
 
 __all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "reciprocal", "rsqrt", "log2",
            "log10", "exp2", "sinc", "logit", "clamp_min", "clamp_max", "sgn",
@@ -43,49 +42,6 @@ __all__ = ["floor", "ceil", "round", "trunc", "fix", "frac", "reciprocal", "rsqr
            "logaddexp", "logaddexp2", "fmod", "remainder", "xlogy", "copysign", "lerp"]
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
-
-
-class _Stepwise(_Unary):
-    """A piecewise-constant function: zero gradient everywhere (PyTorch's convention at the
-    steps too)."""
-
-    save = ""
-
-    @staticmethod
-    def vjp(ctx, g):
-        return zeros_like(g)
-
-
-class Floor(_Stepwise, Op):
-    @staticmethod
-    def forward(xp, x):
-        return xp.floor(x)
-
-
-class Ceil(_Stepwise, Op):
-    @staticmethod
-    def forward(xp, x):
-        return xp.ceil(x)
-
-
-class Trunc(_Stepwise, Op):
-    @staticmethod
-    def forward(xp, x):
-        return xp.trunc(x)
-
-
-class Round(_Stepwise, Op):
-    """Round half to even at ``decimals`` decimal places, computed as PyTorch's
-    (x * 10^d rounded, / 10^d; for d < 0, x / 10^-d rounded, * 10^-d)."""
-
-    @staticmethod
-    def forward(xp, x, decimals):
-        if decimals == 0:
-            return xp.rint(x)
-        scale = x.dtype.type(10.0 ** builtins.abs(decimals))
-        if decimals > 0:
-            return xp.rint(x * scale) / scale
-        return xp.rint(x / scale) * scale
 
 
 class Frac(_Unary, Op):
@@ -200,74 +156,6 @@ class Logit(_Unary, Op):
         return where((x < ctx.eps) | (x > 1.0 - ctx.eps), 0.0, grad)
 
 
-def _refuse_bool(name: str, x, also_int: bool = False):
-    if x.dtype.kind == "b" or (also_int and x.dtype.kind in "iu"):
-        kind = "float" if also_int else "number"
-        raise TypeError(f"{name} is not defined for {x.dtype} tensors (as in PyTorch); it takes "
-                        f"{kind} tensors: convert first, e.g. x.float()")
-
-
-def _stepwise(name, op, x, **params):
-    _refuse_bool(name, x)
-    if x.dtype.kind in "iu":        # integers are whole already: a copy, dtype kept
-        return clone(x)
-    return apply(op, x, **params)
-
-
-def floor(input):
-    """The largest integer <= x, element-wise (zero gradient); integer tensors are copied.
-
-    Example::
-
-        >>> gpugrad.ops.pointwise.floor(gpugrad.tensor([-0.5, 1.5])).tolist()
-        [-1.0, 1.0]
-    """
-    return _stepwise("floor", Floor, input)
-
-
-def ceil(input):
-    """The smallest integer >= x, element-wise (zero gradient); integer tensors are copied.
-
-    Example::
-
-        >>> gpugrad.ops.pointwise.ceil(gpugrad.tensor([-0.5, 1.5])).tolist()
-        [-0.0, 2.0]
-    """
-    return _stepwise("ceil", Ceil, input)
-
-
-def trunc(input):
-    """x rounded toward zero, element-wise (zero gradient); integer tensors are copied.
-
-    Example::
-
-        >>> gpugrad.ops.pointwise.trunc(gpugrad.tensor([-1.5, 1.5])).tolist()
-        [-1.0, 1.0]
-    """
-    return _stepwise("trunc", Trunc, input)
-
-
-fix = trunc
-
-
-def round(input, *, decimals: int = 0):
-    """x rounded to ``decimals`` decimal places (negative: to tens, hundreds...), halves to
-    even, element-wise (zero gradient). Integer tensors are copied (decimals must be 0).
-
-    Example::
-
-        >>> gpugrad.ops.pointwise.round(gpugrad.tensor([0.5, 1.5, 2.5])).tolist()
-        [0.0, 2.0, 2.0]
-        >>> gpugrad.ops.pointwise.round(gpugrad.tensor([1250.0, 1351.0]), decimals=-2)
-        tensor([1200., 1400.], device='cpu', dtype=float32)
-    """
-    decimals = int(decimals)
-    if decimals != 0 and input.dtype.kind in "iub":
-        raise TypeError(f"round(decimals={decimals}) is not defined for {input.dtype} tensors "
-                        f"(as in PyTorch); convert first, e.g. x.float()")
-    return _stepwise("round", Round, input, decimals=decimals)
-
-
 def frac(input):
     """x - trunc(x): the fractional part with the sign of x, element-wise (gradient 1).
     Float tensors only, as PyTorch's.
@@ -277,7 +165,7 @@ def frac(input):
         >>> gpugrad.ops.pointwise.frac(gpugrad.tensor([-1.25, 2.5])).tolist()
         [-0.25, 0.5]
     """
-    _refuse_bool("frac", input, also_int=True)
+    refuse_bool("frac", input, also_int=True)
     return apply(Frac, input)
 
 
