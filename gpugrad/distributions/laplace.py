@@ -11,18 +11,16 @@ Example::
 
 from __future__ import annotations
 
-import numbers
 
 from ..ops.compare import sign
 from ..type_info import finfo
-from . import constraints
-from .distribution import Distribution
-from .utils import _uniform, broadcast_all
+from .location_scale import LocationScale
+from .utils import _uniform
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """The Laplace distribution (batch shape: loc and scale broadcast).
 
     Example::
@@ -31,35 +29,6 @@ class Laplace(Distribution):
         >>> Laplace(0.0, 1.0).cdf(gpugrad.tensor([0.0])).tolist()
         [0.5]
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
-            batch_shape = ()
-        else:
-            batch_shape = tuple(self.loc.shape)
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):

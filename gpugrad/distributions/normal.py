@@ -15,18 +15,16 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 
 from ..ops.special import erf
-from . import constraints
-from .distribution import Distribution
+from .location_scale import LocationScale
 from ..ops.special_erf import erfinv
-from .utils import _standard_normal, broadcast_all
+from .utils import _standard_normal
 
 __all__ = ["Normal"]
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """The normal distribution N(loc, scale^2), batch shape: loc and scale broadcast.
 
     Example::
@@ -37,35 +35,6 @@ class Normal(Distribution):
         >>> loc.grad.item()
         4.0
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
-            batch_shape = ()
-        else:
-            batch_shape = tuple(self.loc.shape)
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = tuple(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
