@@ -55,7 +55,7 @@ _Q = (1.0, 2.56852019228982242e0, 1.87295284992346725e0, 5.27905102951428412e-1,
 _ERFC_ZERO_FROM = 27.0      # erfc(y) is below the smallest float64 from about 26.6 on
 
 
-def _polynomial(coefficients, x):
+def polynomial(coefficients, x):
     """Horner's rule: sum of coefficients[i] * x**(n - i), n = len(coefficients) - 1."""
     result = x * coefficients[0] + coefficients[1]
     for c in coefficients[2:]:
@@ -70,8 +70,8 @@ def _erfc_positive(xp, y):
     middle = xp.clip(y, _SMALL, 4.0)
     tail = xp.clip(y, 4.0, _ERFC_ZERO_FROM)
     z = 1.0 / (tail * tail)
-    ratio = xp.where(y <= 4.0, _polynomial(_C, middle) / _polynomial(_D, middle),
-                     (_ONE_OVER_SQRT_PI - z * _polynomial(_P, z) / _polynomial(_Q, z)) / tail)
+    ratio = xp.where(y <= 4.0, polynomial(_C, middle) / polynomial(_D, middle),
+                     (_ONE_OVER_SQRT_PI - z * polynomial(_P, z) / polynomial(_Q, z)) / tail)
     y = xp.where(y <= 4.0, middle, tail)
     s = xp.trunc(y * 16.0) / 16.0
     return xp.exp(-s * s) * xp.exp(-(y - s) * (y + s)) * ratio
@@ -82,7 +82,7 @@ def _erf(xp, x):
     work = x if x.dtype.itemsize >= 4 else x.astype(np.float32)
     small = xp.clip(work, -_SMALL, _SMALL)
     t = small * small
-    near_zero = small * _polynomial(_A, t) / _polynomial(_B, t)
+    near_zero = small * polynomial(_A, t) / polynomial(_B, t)
     y = xp.abs(work)
     far = (0.5 - _erfc_positive(xp, y)) + 0.5
     result = xp.where(y <= _SMALL, near_zero, xp.where(work < 0, -far, far))

@@ -27,6 +27,7 @@ from fractions import Fraction
 import numpy as np
 
 from .record import BROADCAST, ELEMENTWISE, Op
+from .special import polynomial
 from .unary import _unary
 
 __all__ = ["i0", "i0e", "i1", "i1e"]
@@ -55,24 +56,17 @@ _I0_SERIES, _I1_SERIES = _series(0), _series(1)
 _I0_ASYMPTOTIC, _I1_ASYMPTOTIC = _asymptotic(0), _asymptotic(1)
 
 
-def _polynomial(coefficients, x):
-    result = x * coefficients[0] + coefficients[1]
-    for c in coefficients[2:]:
-        result = result * x + c
-    return result
-
-
 def _scaled(xp, x, nu: int, scaled: bool):
     """i_nu(x) (``scaled``: exp(-|x|) i_nu(x)) on a raw float array, in x's dtype."""
     work = x if x.dtype.itemsize >= 4 else x.astype(np.float32)
     y = xp.abs(work)
     near = xp.minimum(y, _SERIES_UP_TO)
     t = near * near * 0.25
-    series = _polynomial(_I0_SERIES if nu == 0 else _I1_SERIES, t)
+    series = polynomial(_I0_SERIES if nu == 0 else _I1_SERIES, t)
     if nu == 1:
         series = series * near * 0.5
     far = xp.maximum(y, _SERIES_UP_TO)
-    expansion = (_polynomial(_I0_ASYMPTOTIC if nu == 0 else _I1_ASYMPTOTIC, 1.0 / far)
+    expansion = (polynomial(_I0_ASYMPTOTIC if nu == 0 else _I1_ASYMPTOTIC, 1.0 / far)
                  / xp.sqrt(2.0 * math.pi * far))
     with np.errstate(over="ignore", invalid="ignore"):
         if scaled:

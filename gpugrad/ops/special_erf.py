@@ -31,7 +31,7 @@ import numpy as np
 from .record import BROADCAST, ELEMENTWISE, Op
 from .special import _A, _B, _C, _D, _ERFC_ZERO_FROM, _P, _Q, _SMALL
 from .special import _ONE_OVER_SQRT_PI, _TWO_OVER_SQRT_PI
-from .special import _erf, _erfc_positive, _polynomial
+from .special import _erf, _erfc_positive, polynomial
 from .unary import _unary, exp, log
 
 __all__ = ["erfc", "erfcx", "erfinv", "ndtr", "ndtri", "log_ndtr"]
@@ -55,7 +55,7 @@ def _erfc(xp, x):
     work = _working(x)
     small = xp.clip(work, -_SMALL, _SMALL)
     t = small * small
-    near_zero = 1.0 - small * _polynomial(_A, t) / _polynomial(_B, t)
+    near_zero = 1.0 - small * polynomial(_A, t) / polynomial(_B, t)
     far = _erfc_positive(xp, xp.abs(work))
     far = xp.where(xp.abs(work) >= _ERFC_ZERO_FROM, 0.0, far)   # (below the smallest float)
     result = xp.where(xp.abs(work) <= _SMALL, near_zero, xp.where(work < 0, 2.0 - far, far))
@@ -68,15 +68,15 @@ def _erfcx_positive(xp, y):
     tail = xp.maximum(y, 4.0)
     with np.errstate(over="ignore"):
         z = 1.0 / (tail * tail)
-    return xp.where(y <= 4.0, _polynomial(_C, middle) / _polynomial(_D, middle),
-                    (_ONE_OVER_SQRT_PI - z * _polynomial(_P, z) / _polynomial(_Q, z)) / tail)
+    return xp.where(y <= 4.0, polynomial(_C, middle) / polynomial(_D, middle),
+                    (_ONE_OVER_SQRT_PI - z * polynomial(_P, z) / polynomial(_Q, z)) / tail)
 
 
 def _erfcx(xp, x):
     work = _working(x)
     small = xp.clip(work, -_SMALL, _SMALL)
     t = small * small
-    near_zero = xp.exp(t) * (1.0 - small * _polynomial(_A, t) / _polynomial(_B, t))
+    near_zero = xp.exp(t) * (1.0 - small * polynomial(_A, t) / polynomial(_B, t))
     y = xp.abs(work)
     positive = _erfcx_positive(xp, xp.maximum(y, _SMALL))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -92,8 +92,8 @@ def _inverse_erfc(xp, a, q):
     """x >= 0 with erf(x) = a and erfc(x) = q = 1 - a, both given (q exact where small)."""
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         w = -xp.log(q * (2.0 - q))
-        central = a * _polynomial(_GILES_CENTRAL, w - 2.5)
-        tail = a * _polynomial(_GILES_TAIL, xp.sqrt(xp.clip(w, 5.0, 16.0)) - 3.0)
+        central = a * polynomial(_GILES_CENTRAL, w - 2.5)
+        tail = a * polynomial(_GILES_TAIL, xp.sqrt(xp.clip(w, 5.0, 16.0)) - 3.0)
         t = -xp.log(q)
         far = xp.sqrt(xp.maximum(t - 0.5 * xp.log(math.pi * xp.maximum(t, 1.0)), 0.0))
         x = xp.where(w < 5.0, central, xp.where(w < 16.0, tail, far))

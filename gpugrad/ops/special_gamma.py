@@ -33,6 +33,7 @@ from fractions import Fraction
 import numpy as np
 
 from .record import BROADCAST, ELEMENTWISE, Op, apply
+from .special import polynomial
 from .unary import _float, _unary
 
 __all__ = ["lgamma", "digamma", "polygamma", "mvlgamma"]
@@ -49,14 +50,6 @@ _LGAMMA_SERIES = tuple(float(b / (2 * k * (2 * k - 1)))
                        for k, b in reversed(list(enumerate(_BERNOULLI[:9], 1))))
 _DIGAMMA_SERIES = tuple(float(b / (2 * k))
                         for k, b in reversed(list(enumerate(_BERNOULLI[:9], 1))))
-
-
-def _polynomial(coefficients, x):
-    """Horner's rule: sum of coefficients[i] * x**(n - i), n = len(coefficients) - 1."""
-    result = x * coefficients[0] + coefficients[1]
-    for c in coefficients[2:]:
-        result = result * x + c
-    return result
 
 
 def _working(x):
@@ -80,7 +73,7 @@ def _lgamma_positive(xp, x):
         z = xp.where(low, z + 1.0, z)
     with np.errstate(over="ignore"):
         w = 1.0 / (z * z)
-    series = _polynomial(_LGAMMA_SERIES, w) / z
+    series = polynomial(_LGAMMA_SERIES, w) / z
     return (z - 0.5) * xp.log(z) - z + _HALF_LOG_2PI + series - xp.log(product)
 
 
@@ -90,7 +83,7 @@ def _lgamma_near_one_and_two(xp, a):
     |e| <= 1/2 (no cancellation of two numbers near 15, as after the shift to 10)."""
     upper = a > 1.5
     e = xp.clip(xp.where(upper, a - 2.0, a - 1.0), -0.5, 0.5)
-    series = e * _polynomial(_LGAMMA_TAYLOR, e) + 0.0           # (+0.0: no -0.0 at 1)
+    series = e * polynomial(_LGAMMA_TAYLOR, e) + 0.0           # (+0.0: no -0.0 at 1)
     return xp.where(upper, xp.log1p(e) + series, series)
 
 
@@ -118,7 +111,7 @@ def _digamma_positive(xp, x):
             z = xp.where(low, z + 1.0, z)
     with np.errstate(over="ignore"):
         w = 1.0 / (z * z)
-    return xp.log(z) - 0.5 / z - w * _polynomial(_DIGAMMA_SERIES, w) - total
+    return xp.log(z) - 0.5 / z - w * polynomial(_DIGAMMA_SERIES, w) - total
 
 
 def _cot_derivative(n: int) -> tuple:
@@ -139,7 +132,7 @@ def _reflection_term(xp, n: int, x):
     with np.errstate(divide="ignore", invalid="ignore"):
         cot = 1.0 / xp.tan(math.pi * _reduced(xp, x))
         coefficients = _cot_derivative(n)
-        value = (_polynomial(coefficients, cot) if len(coefficients) > 1
+        value = (polynomial(coefficients, cot) if len(coefficients) > 1
                  else xp.full_like(x, coefficients[0]))
     return math.pi ** (n + 1) * value
 
@@ -158,7 +151,7 @@ def _hurwitz_zeta(xp, s: int, q):
         for j, b in enumerate(_BERNOULLI, 1):
             coefficients.append(float(b / math.factorial(2 * j) * rising))
             rising *= (s + 2 * j - 1) * (s + 2 * j)
-        series = inv * _polynomial(coefficients[::-1], inv * inv)
+        series = inv * polynomial(coefficients[::-1], inv * inv)
         tail = inv ** s * (a / (s - 1) + 0.5 + series)
     return total + tail
 
