@@ -52,6 +52,7 @@ SPECS: list = [
     spec("rad2deg", "MulScalar", lambda x: x.rad2deg(), np.rad2deg, real((2, 3))),
     # ---- rounding: zero gradient (frac: 1), samples away from the steps
     spec("floor", "Floor", P.floor, np.floor, away_from((2, 3), *INTEGERS, low=-3, high=3)),
+    spec("sign", "Sign", lambda x: x.sign(), np.sign, away_from((2, 3), 0.0)),
     spec("ceil", "Ceil", lambda x: x.ceil(), np.ceil, away_from((2, 3), *INTEGERS)),
     spec("trunc", "Trunc", P.trunc, np.trunc, away_from((2, 3), *INTEGERS)),
     spec("round", "Round", P.round, np.round, away_from((2, 3), *HALVES, low=-3, high=3)),

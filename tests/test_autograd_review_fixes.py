@@ -414,3 +414,26 @@ def test_refused_inplace_on_inference_tensor_leaves_it_unchanged(write):
     with gpugrad.inference_mode():
         write(y)                                    # inside the mode: allowed
     assert y.tolist() != [1.0, 1.0]
+
+
+def test_second_derivative_through_abs_is_zero_not_missing():
+    """abs's rule is g * sign(x): sign is a record with zero gradient where x requires grad
+    (as torch.sign), so the first derivative stays in the graph and the second is 0."""
+    x = gpugrad.tensor([-1.0, 0.5, 2.0], dtype="float64", requires_grad=True)
+    g, = gpugrad.autograd.grad(x.abs().sum(), x, create_graph=True)
+    assert g.requires_grad and g.tolist() == [-1.0, 1.0, 1.0]
+    second, = gpugrad.autograd.grad(g.sum(), x)
+    assert second.tolist() == [0.0, 0.0, 0.0]
+    assert gpugrad.sign(x).requires_grad and not gpugrad.sign(x.detach()).requires_grad
+
+
+def test_sign_requires_grad_and_abs_double_backward_as_torch():
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    tg, = torch.autograd.grad(tx.abs().sum(), tx, create_graph=True)
+    t2, = torch.autograd.grad(tg.sum(), tx)
+    x = gpugrad.tensor([-1.0, 0.5, 2.0], dtype="float64", requires_grad=True)
+    g, = gpugrad.autograd.grad(x.abs().sum(), x, create_graph=True)
+    second, = gpugrad.autograd.grad(g.sum(), x)
+    assert second.tolist() == t2.detach().clone().tolist()
+    assert gpugrad.sign(x).requires_grad == torch.sign(tx).requires_grad

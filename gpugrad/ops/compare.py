@@ -14,11 +14,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import backend
+from ..autograd.mode import _state as _grad_mode
+from ..creation import zeros_like
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import _state as _compiling
 from ..autograd.compile_mode import kernel, note_reads
 from . import batching as _batching
-from .record import broadcast_error
+from .record import BROADCAST, ELEMENTWISE, Op, apply, broadcast_error
 from .reduce import normalize_axis
 from ..tensor import Tensor
 
@@ -181,8 +183,38 @@ def logical_not(x):
     return _unary("logical_not", x)
 
 
+class Sign(Op):
+    """-1, 0 or 1 by the sign of each element: piecewise constant, so its gradient is zero
+    (PyTorch's convention, the jump at 0 included). A record only where ``x`` requires grad,
+    so that what a rule computes from it (``abs``'s ``g * sign(x)``) stays in the graph and a
+    second derivative through it is zero, as PyTorch's, not missing."""
+
+    save = ""
+    vmap = BROADCAST
+    jvp = ELEMENTWISE
+
+    @staticmethod
+    def forward(xp, x):
+        return xp.sign(x)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return zeros_like(g)
+
+
 def sign(x):
-    """-1, 0 or 1 by the sign of each element (same dtype as ``x``)."""
+    """-1, 0 or 1 by the sign of each element (same dtype as ``x``); zero gradient.
+
+    Example::
+
+        >>> x = gpugrad.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+        >>> s = gpugrad.sign(x)
+        >>> s.tolist(), s.requires_grad           # (as torch.sign's)
+        ([-1.0, 0.0, 1.0], True)
+    """
+    if x._batched or (x._requires_grad and _grad_mode.grad_enabled):
+        return apply(Sign, x)       # (vmap: the record's batching rule, whose output may
+                                    # require grad through the batch's own graph)
     return _unary("sign", x)
 
 
