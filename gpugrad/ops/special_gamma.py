@@ -27,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 
@@ -83,7 +84,7 @@ def _lgamma_near_one_and_two(xp, a):
     |e| <= 1/2 (no cancellation of two numbers near 15, as after the shift to 10)."""
     upper = a > 1.5
     e = xp.clip(xp.where(upper, a - 2.0, a - 1.0), -0.5, 0.5)
-    series = e * polynomial(_LGAMMA_TAYLOR, e) + 0.0           # (+0.0: no -0.0 at 1)
+    series = e * polynomial(_lgamma_taylor(), e) + 0.0           # (+0.0: no -0.0 at 1)
     return xp.where(upper, xp.log1p(e) + series, series)
 
 
@@ -114,6 +115,7 @@ def _digamma_positive(xp, x):
     return xp.log(z) - 0.5 / z - w * polynomial(_DIGAMMA_SERIES, w) - total
 
 
+@functools.lru_cache(maxsize=None)
 def _cot_derivative(n: int) -> tuple:
     """Integer coefficients (highest power first) of P_n with d^n/du^n cot(u) = P_n(cot u):
     P_0(c) = c, P_(k+1)(c) = -(1 + c^2) P_k'(c)."""
@@ -147,20 +149,32 @@ def _hurwitz_zeta(xp, s: int, q):
             total = total + (q + k) ** -s
         a = q + terms
         inv = 1.0 / a
-        rising, coefficients = Fraction(s), []          # s (s+1) ... (s + 2j - 2)
-        for j, b in enumerate(_BERNOULLI, 1):
-            coefficients.append(float(b / math.factorial(2 * j) * rising))
-            rising *= (s + 2 * j - 1) * (s + 2 * j)
-        series = inv * polynomial(coefficients[::-1], inv * inv)
+        series = inv * polynomial(_zeta_tail(s), inv * inv)
         tail = inv ** s * (a / (s - 1) + 0.5 + series)
     return total + tail
 
 
+@functools.lru_cache(maxsize=None)
+def _zeta_tail(s: int) -> tuple:
+    """Euler-Maclaurin's tail coefficients for zeta(s, .), highest power first: B_2j / (2j)!
+    times the rising product s (s+1) ... (s + 2j - 2). Made once per s."""
+    rising, coefficients = Fraction(s), []
+    for j, b in enumerate(_BERNOULLI, 1):
+        coefficients.append(float(b / math.factorial(2 * j) * rising))
+        rising *= (s + 2 * j - 1) * (s + 2 * j)
+    return tuple(reversed(coefficients))
+
+
 _EULER_GAMMA = 0.5772156649015329
-# the Taylor coefficients of lgamma(1 + e) / e, highest power first: -gamma, zeta(k)/k ...
-_LGAMMA_TAYLOR = tuple(reversed(
-    [-_EULER_GAMMA] + [(-1.0) ** k * float(_hurwitz_zeta(np, k, np.ones(1))[0]) / k
-                       for k in range(2, 56)]))
+
+
+@functools.lru_cache(maxsize=None)
+def _lgamma_taylor() -> tuple:
+    """The Taylor coefficients of lgamma(1 + e) / e, highest power first: -gamma,
+    zeta(k)/k ... (made on first use, not at import: 54 zeta sums)."""
+    return tuple(reversed(
+        [-_EULER_GAMMA] + [(-1.0) ** k * float(_hurwitz_zeta(np, k, np.ones(1))[0]) / k
+                           for k in range(2, 56)]))
 
 
 def _polygamma(xp, n: int, x):

@@ -19,7 +19,7 @@ from ..module import Module
 from ..normalization import normalize
 from ..parameter import Parameter
 from .parametrizations import power_iterations, weight_as_matrix
-from .weight_norm_hook import _drop_hook
+from .weight_norm_hook import remove_reparametrization
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -107,9 +107,4 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
         >>> sorted(layer.state_dict())
         ['bias', 'weight']
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            _drop_hook(module, key)
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_reparametrization(module, name, SpectralNorm, "spectral_norm")

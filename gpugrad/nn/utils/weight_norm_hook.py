@@ -98,18 +98,20 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
         >>> [n for n, _ in nn.utils.remove_weight_norm(layer).named_parameters()]
         ['bias', 'weight']
     """
+    return remove_reparametrization(module, name, WeightNorm, "weight_norm")
+
+
+def remove_reparametrization(module: Module, name: str, kind: type, what: str) -> Module:
+    """Undo the hook-based reparametrization ``kind`` (WeightNorm, SpectralNorm) of
+    ``name``: the hook puts one parameter back, then is unregistered (what its handle's
+    ``remove`` does; the handle may be gone, or belong to the module this one was copied
+    from). A ValueError naming ``what`` when ``name`` has none."""
     for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             hook.remove(module)
-            _drop_hook(module, key)
+            for hooks in (module._forward_pre_hooks, module._forward_pre_hooks_with_kwargs,
+                          module._all_hooks):
+                hooks.pop(key, None)
+            structure_changed()
             return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
-
-
-def _drop_hook(module: Module, key) -> None:
-    """Unregister the forward pre-hook ``key`` (what its handle's ``remove`` does; the
-    handle may be gone, or belong to the module this one was copied from)."""
-    for hooks in (module._forward_pre_hooks, module._forward_pre_hooks_with_kwargs,
-                  module._all_hooks):
-        hooks.pop(key, None)
-    structure_changed()
+    raise ValueError(f"{what} of '{name}' not found in {module}")
