@@ -101,7 +101,7 @@ from .ops.spellings import asarray, concat, ravel, t
 from .settings import (are_deterministic_algorithms_enabled, get_num_threads,
                        set_num_threads, set_printoptions, use_deterministic_algorithms)
 
-from . import amp, checkpoint, cuda, data, linalg, memory, nn, optim, viz  # noqa: E402
+from . import amp, checkpoint, cuda, data, fft, linalg, memory, nn, optim, viz  # noqa: E402
 from . import distributions, utils  # noqa: E402  (torch.distributions, torch.utils)
 from .cuda.precision import get_matmul_precision, set_matmul_precision  # noqa: E402
 from .nn.functional import cosine_similarity, pairwise_distance  # noqa: E402
@@ -153,7 +153,7 @@ __all__ = [
     "get_rng_state", "initial_seed", "manual_seed", "set_rng_state", "save", "load", "vmap",
     "amp", "checkpoint", "cuda", "data", "memory", "nn", "optim", "viz",
     "set_matmul_precision", "get_matmul_precision",
-    "linalg", "cholesky", "det", "inverse", "logdet", "matrix_power", "slogdet", "pinverse",
+    "fft", "linalg", "cholesky", "det", "inverse", "logdet", "matrix_power", "slogdet", "pinverse",
     # sin... (trigonometric.py), floor... (pointwise.py), flip... (rearrange.py),
     # scatter... (scatter_ops.py), outer... (contractions.py), amax... (statistics.py)
     "cdist", "cross", "dist", "dot", "ger", "inner", "kron", "outer", "tensordot", "vdot",
@@ -186,3 +186,21 @@ __all__ = [
     "get_float32_matmul_precision", "set_float32_matmul_precision",
     "inf", "nan", "pi", "e", "newaxis",
 ]
+
+# complex numbers in parts (ops/complex_parts.py); complex shadows the builtin, as torch's
+from .ops.complex_parts import (angle, complex, conj, conj_physical, imag,  # noqa: E402,A004
+                                is_conj, polar, real, resolve_conj, view_as_complex,
+                                view_as_real)
+__all__ += ["angle", "complex", "conj", "conj_physical", "imag", "is_conj", "polar", "real",
+            "resolve_conj", "view_as_complex", "view_as_real"]
+
+# NaN-aware statistics (ops/nan_statistics.py, order_statistics.py)
+from .ops.nan_statistics import fmax, fmin, msort, nanmedian  # noqa: E402
+from .ops.order_statistics import nanquantile  # noqa: E402
+__all__ += ["fmax", "fmin", "msort", "nanmedian", "nanquantile"]
+
+# draws whose law depends on tensor values (ops/random_draws.py, ops/standard_gamma.py)
+from .ops.random_draws import binomial, poisson  # noqa: E402
+from .ops.standard_gamma import standard_gamma as _standard_gamma  # noqa: E402,F401
+from .ops.standard_gamma import standard_gamma_grad as _standard_gamma_grad  # noqa: E402,F401
+__all__ += ["binomial", "poisson"]

@@ -30,6 +30,7 @@ from .creation_args import (device_or_default as _device, finish as _finish,
                             shape_from as _shape)
 from .dtypes import as_dtype, get_default_dtype
 from .graph_cut import copying, warn_graph_cut
+from .scalar_casts import checked_scalar
 from .random_sampling import rand, randint, randn  # noqa: F401  (their old home)
 from .tensor import Tensor
 from .type_info import Size
@@ -134,6 +135,8 @@ def _filled(fill, shape, dtype, device, requires_grad):
     target = _device(device)
     xp = backend.array_module(target)
     dtype = as_dtype(dtype) or _infer_dtype(fill, None)
+    if dtype.kind in "iu" and fill.__class__ in (int, float) and not 0 <= fill <= 127:
+        fill = checked_scalar(fill, dtype, "full")  # (-1 into uint8 is 255; 256 raises)
     with backend.use_device(target):
         array = recorded(xp.full)(shape, fill, dtype=dtype)
     return _finish(array, requires_grad)
@@ -185,13 +188,16 @@ def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Te
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of shape ``size`` filled with ``fill_value`` (its dtype inferred from the
-    value).
+    value). Into an integer dtype the value must fit, as PyTorch's, except that a negative
+    int wraps into an unsigned dtype (``scalar_casts.checked_scalar``).
 
     Example::
 
         >>> t = gpugrad.full((2, 2), 7)
         >>> t.dtype, t.tolist()
         (dtype('int64'), [[7, 7], [7, 7]])
+        >>> gpugrad.full((2,), -1, dtype=gpugrad.uint8).tolist()
+        [255, 255]
     """
     size = (size,) if isinstance(size, numbers.Integral) else tuple(size)
     return _filled(fill_value, _shape(size), dtype, device, requires_grad)

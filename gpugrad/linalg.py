@@ -29,6 +29,7 @@ from .ops.elementwise import maximum
 from .ops.linalg import matmul
 from .ops.matrix_common import LinAlgError, checked_matrix
 from .ops.matrix_decompositions import eigh, eigvalsh, svd, svdvals
+from .ops.matrix_eig import eig, eigvals
 from .ops.matrix_pinv import pinv as _pinv
 from .ops.matrix_exp import matrix_exp
 from .ops.matrix_functions import cholesky, det, inverse as inv, matrix_power, slogdet, solve
@@ -43,7 +44,8 @@ from .ops.unary import abs as _abs
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "eigh", "eigvalsh",
            "svd", "svdvals", "qr", "matrix_power", "pinv", "norm", "vector_norm",
            "matrix_norm", "matrix_rank", "cross", "matmul", "diagonal", "vecdot", "multi_dot",
-           "solve_triangular", "lu", "lu_factor", "lu_solve", "lstsq", "matrix_exp"]
+           "solve_triangular", "lu", "lu_factor", "lu_solve", "lstsq", "matrix_exp", "eig",
+           "eigvals"]
 
 
 def _matrix_dims(A, dim, name: str) -> tuple:
@@ -131,8 +133,9 @@ def _deprecated_tolerance(name, legacy, legacy_name, atol, rtol):
     if atol is not None or rtol is not None:
         raise TypeError(f"linalg.{name}: give either {legacy_name} (PyTorch's older form) or "
                         f"atol/rtol, not both")
-    value = float(legacy.item() if hasattr(legacy, "item") else legacy)
-    return (None, value) if legacy_name == "rcond" else (value, 0.0)
+    if legacy_name == "rcond":          # (a number, or a tensor: one per matrix)
+        return None, legacy
+    return float(legacy.item() if hasattr(legacy, "item") else legacy), 0.0
 
 
 def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None):

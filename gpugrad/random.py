@@ -31,7 +31,7 @@ from . import backend, cupy_import
 from .autograd.capture_mode import refuse_random_draw
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "get_rng_state",
-           "set_rng_state", "initial_seed", "fork_rng"]
+           "set_rng_state", "initial_seed", "fork_rng", "draw_array"]
 
 _DEFAULT_SEED = 67280421310721
 _MASK64 = (1 << 64) - 1
@@ -255,6 +255,32 @@ def integers_array(low: int, high: int, shape: tuple, dtype, device: backend.Dev
                    generator=None):
     """An array of ``shape`` with integers uniform in [low, high)."""
     return _next_generator(device, generator).integers(low, high, size=shape, dtype=dtype)
+
+
+_PARAMETER_DRAWS = ("standard_gamma", "poisson", "binomial")
+
+
+def draw_array(method: str, device: backend.Device, *params, generator=None):
+    """Draws whose law is set element-wise by arrays: ``method`` is "standard_gamma"
+    (shape), "poisson" (rates) or "binomial" (counts, probabilities), NumPy Generator's
+    names and arguments, from the next key of ``generator`` (None: the global stream) on
+    ``device``; an array of the parameters' broadcast shape, in the sampler's dtype.
+
+    Example::
+
+        >>> from gpugrad.random import draw_array
+        >>> _ = gpugrad.manual_seed(0)
+        >>> draw_array("poisson", gpugrad.Device("cpu"), np.zeros(3)).tolist()
+        [0, 0, 0]
+    """
+    if method not in _PARAMETER_DRAWS:
+        raise ValueError(f"draw_array: method must be one of {_PARAMETER_DRAWS}, got "
+                         f"{method!r}")
+    drawn_by = _next_generator(device, generator)
+    sampler = getattr(drawn_by, method, None)
+    if sampler is None:                 # CuPy's RandomState has them under the same names
+        sampler = getattr(drawn_by._state, method)
+    return sampler(*params)
 
 
 # ---------------------------------------------------------------------------------------------

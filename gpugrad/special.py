@@ -28,11 +28,13 @@ from .ops.special_bessel import i0, i0e, i1, i1e
 from .ops.special_entropy import entr, xlog1py
 from .ops.special_erf import erfc, erfcx, erfinv, log_ndtr, ndtr, ndtri
 from .ops.special_gamma import digamma, lgamma as gammaln, mvlgamma, polygamma
+from .ops.standard_gamma import regularized_gamma_p as gammainc
+from .ops.standard_gamma import regularized_gamma_q as gammaincc
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi",
            "polygamma", "multigammaln", "xlogy", "xlog1py", "entr", "ndtr", "ndtri",
            "log_ndtr", "logsumexp", "softmax", "log_softmax", "log1p", "expm1", "exp2",
-           "sinc", "round", "i0", "i0e", "i1", "i1e"]
+           "sinc", "round", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
 
 psi = digamma
 

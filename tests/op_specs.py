@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 
 import gpugrad
-from gpugrad.ops.activation import ReluGrad
+from gpugrad.ops.activation import HardtanhGrad, LeakyReluGrad, ReluGrad
 from gpugrad.ops.scalar import PowScalarGrad
 from gpugrad.ops.record import apply
 from gpugrad.ops.shape import alias
@@ -151,6 +151,13 @@ def _with_item_set_ref(index, value=None):
         y[index] = value if v is None else v
         return y
     return ref
+
+
+def _set_after_select_ref(x, v):
+    """``y[1, :, [0, 3]] = v`` as PyTorch does it: the int selects first."""
+    y = x.copy()
+    y[1][:, [0, 3]] = v
+    return y
 
 
 def _copy_column_doubled(x):
@@ -419,7 +426,7 @@ SPECS = [
     spec("getitem_row_mask", ("GetItem", "ScatterAdd"), lambda x: x[ROW_MASK_3],
          lambda x: x[ROW_MASK_3], real((3, 4))),
     spec("getitem_int_and_array_apart", ("GetItem", "ScatterAdd"), lambda x: x[0, :, [0, 3]],
-         lambda x: x[0, :, [0, 3]], real((2, 3, 4))),
+         lambda x: x[0][:, [0, 3]], real((2, 3, 4))),      # PyTorch: the int selects first
     spec("getitem_mask_from_tensor", ("GetItem", "ScatterAdd"), lambda x: x[x > 0],
          lambda x: x[x > 0], away_from((3, 4), 0.0)),
     # ---- writing into a non-leaf: SetItem, whose reverse rule zeroes with ZeroAt
@@ -433,8 +440,8 @@ SPECS = [
     spec("setitem_bool_mask", ("SetItem", "ZeroAt"), _with_item_set(MASK_3x4),
          _with_item_set_ref(MASK_3x4), real((3, 4)), real((int(MASK_3x4.sum()),))),
     spec("setitem_int_and_array_apart", ("SetItem", "ZeroAt"),
-         _with_item_set((1, slice(None), [0, 3])), _with_item_set_ref((1, slice(None), [0, 3])),
-         real((2, 3, 4)), real((2, 3))),
+         _with_item_set((1, slice(None), [0, 3])), _set_after_select_ref,
+         real((2, 3, 4)), real((3, 2))),
     spec("setitem_from_own_column", ("SetItem", "ZeroAt"), _copy_column_doubled,
          _copy_column_doubled_ref, real((3, 4))),
     # ---- joining
@@ -471,6 +478,18 @@ SPECS = [
          away_from((2, 3), 0.0)),
     spec("relu_backward", "ReluGrad", lambda g, y: apply(ReluGrad, g, y),
          lambda g, y: np.where(y > 0, g, 0.0), real((3, 4)), away_from((3, 4), 0.0)),
+    spec("leaky_relu", ("LeakyRelu", "LeakyReluGrad"),
+         lambda x: G.nn.functional.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x),
+         away_from((2, 3), 0.0)),
+    spec("leaky_relu_backward", "LeakyReluGrad",
+         lambda g, y: apply(LeakyReluGrad, g, y, slope=0.2),
+         lambda g, y: np.where(y > 0, g, 0.2 * g), real((3, 4)), away_from((3, 4), 0.0)),
+    spec("hardtanh", ("Hardtanh", "HardtanhGrad"), G.nn.functional.hardtanh,
+         lambda x: np.clip(x, -1.0, 1.0), away_from((2, 3), -1.0, 1.0)),
+    spec("hardtanh_backward", "HardtanhGrad",
+         lambda g, y: apply(HardtanhGrad, g, y, low=-1.0, high=1.0),
+         lambda g, y: np.where((y > -1.0) & (y < 1.0), g, 0.0), real((3, 4)),
+         away_from((3, 4), -1.0, 1.0)),
     spec("softmax_last_axis", "Softmax", G.softmax, lambda x: _np_softmax(x, -1),
          real((2, 3, 4))),
     spec("softmax_middle_axis", "Softmax", lambda x: x.softmax(axis=1),
@@ -515,11 +534,14 @@ SPECS = [
 
 # the areas with specs of their own (each imports spec, real... from this module)
 from op_specs_arrays import SPECS as _ARRAY_SPECS  # noqa: E402
+from op_specs_complex import SPECS as _COMPLEX_SPECS  # noqa: E402
+from op_specs_fft import FFT_SPECS as _FFT_SPECS  # noqa: E402
 from op_specs_linalg import SPECS as _LINALG_SPECS  # noqa: E402
 from op_specs_pointwise import SPECS as _POINTWISE_SPECS  # noqa: E402
 from op_specs_operators import SPECS as _OPERATOR_SPECS  # noqa: E402
 
-SPECS += _POINTWISE_SPECS + _ARRAY_SPECS + _LINALG_SPECS + _OPERATOR_SPECS
+SPECS += (_POINTWISE_SPECS + _ARRAY_SPECS + _LINALG_SPECS + _OPERATOR_SPECS + _COMPLEX_SPECS
+          + _FFT_SPECS)
 
 SPECS_BY_NAME = {s.name: s for s in SPECS}
 assert len(SPECS_BY_NAME) == len(SPECS), "two specs share a name"

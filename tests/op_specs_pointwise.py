@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+import gpugrad
+from gpugrad import special as SP
 from gpugrad.ops import nonfinite as NF
 from gpugrad.ops import special_bessel as SB
 from gpugrad.ops import special_entropy as SX
@@ -200,6 +202,13 @@ SPECS += [
          away_from((2, 3), -1.0, -2.0, low=-1.8, high=-1.2)),
     spec("mvlgamma_3", "Lgamma", lambda x: SG.mvlgamma(x, 3), _np_mvlgamma(3),
          positive((2, 3), low=1.2, high=4.0)),
+    # (a fixed: its derivative is not implemented, as PyTorch's; x on both expansions' sides)
+    spec("gammainc_3_series_and_fraction", "RegularizedGamma",
+         lambda x: SP.gammainc(gpugrad.full_like(x, 3.0), x),
+         lambda x: 1.0 - np.exp(-x) * (1.0 + x + x * x / 2), positive((2, 3), 0.2, 8.0)),
+    spec("gammaincc_half_is_erfc_of_the_root", "RegularizedGamma",
+         lambda x: SP.gammaincc(gpugrad.full_like(x, 0.5), x),
+         lambda x: _np_vectorized(math.erfc)(np.sqrt(x)), positive((2, 3), 0.2, 6.0)),
     spec("erfc", "Erfc", SE.erfc, _np_vectorized(math.erfc), real((2, 3), low=-3.0, high=5.0)),
     spec("erfc_method_0d", "Erfc", lambda x: x.erfc(), _np_vectorized(math.erfc), real(())),
     spec("erfcx", "Erfcx", SE.erfcx,

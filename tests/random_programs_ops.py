@@ -74,6 +74,35 @@ def numpy_index(index: tuple) -> tuple:
     return tuple(np.array(p, dtype=np.intp) if isinstance(p, tuple) else p for p in index)
 
 
+def _is_int(part) -> bool:
+    return isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_))
+
+
+def selected_first(a, index: tuple):
+    """(the view of ``a`` its ints select, the rest of the index): PyTorch's rule, where
+    the ints of an index select first and the arrays then index what is left (NumPy instead
+    moves an array's dimensions to the front when a slice separates it from an int)."""
+    index = numpy_index(index)
+    if not any(_is_int(p) for p in index):
+        return a, index
+    used = sum(0 if p is None or p is Ellipsis else p.ndim if getattr(p, "dtype", None) == bool
+               else 1 for p in index)
+    first = []
+    for p in index:
+        if p is Ellipsis:
+            first += [slice(None)] * (a.ndim - used)
+        elif _is_int(p):
+            first.append(p)
+        elif p is not None:
+            first += [slice(None)] * (p.ndim if getattr(p, "dtype", None) == bool else 1)
+    return a[tuple(first) + (Ellipsis,)], tuple(p for p in index if not _is_int(p))
+
+
+def torch_get(a, index: tuple):
+    view, rest = selected_first(a, index)
+    return view[rest]
+
+
 def _reduce_args(p) -> str:
     axis = p.get("axis")
     parts = [] if axis is None else [f"axis={axis!r}"]
@@ -147,7 +176,8 @@ def _pair(code, largest):
 
 def _setitem(a, index, v):
     out = np.array(a, dtype=np.float64, copy=True)
-    out[numpy_index(index)] = v
+    view, rest = selected_first(out, index)
+    view[rest] = v
     return out
 
 
@@ -321,7 +351,7 @@ OPS = {
     "flatten": OpDef(lambda n, p: f"{n[0]}.flatten({p['start']}, {p['end']})", _flatten_numpy,
                      view=True),
     "getitem": OpDef(lambda n, p: f"{n[0]}[{index_code(p['index'])}]",
-                     lambda a, p: a[0][numpy_index(p["index"])], view=True),
+                     lambda a, p: torch_get(a[0], p["index"]), view=True),
     "mask_select": OpDef(lambda n, p: f"{n[0]}[{n[1]} > {num(p['t'])}]",
                          lambda a, p: a[0][a[1] > p["t"]], view=True),
     "cat": OpDef(_join_code("cat"), lambda a, p: np.concatenate(a, axis=p["axis"]),

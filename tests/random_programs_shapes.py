@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from random_programs_gen import MAX_NUMEL, numel
-from random_programs_ops import numpy_index
+from random_programs_ops import torch_get
 
 
 def _identity_ok(b) -> bool:
@@ -152,7 +152,7 @@ def draw_index(b, shape, unique=False, newaxis=True) -> tuple | None:
             parts.append(slice(None))
     index = tuple(parts)
     try:
-        picked = np.zeros(shape)[numpy_index(index)]
+        picked = torch_get(np.zeros(shape), index)
     except IndexError:
         return None
     return index if 0 < picked.size <= MAX_NUMEL else None
@@ -269,7 +269,7 @@ def set_item(b) -> bool:
     if b.flag(3):
         b.emit("setitem", (t,), index=index, c=b.choice([0.5, -1.5, 2.0]))
         return True
-    p = _into(b, b.values[t].base[numpy_index(index)].shape, exclude=t)
+    p = _into(b, torch_get(b.values[t].base, index).shape, exclude=t)
     if p is None:
         return False
     b.emit("setitem", (t, p), index=index)

@@ -237,8 +237,9 @@ def test_median():
     values, indices = O.median(gpugrad.tensor([[1.0, np.nan, 2.0, np.nan]]), 1, keepdim=True)
     assert math.isnan(values.item()) and indices.tolist() == [[1]]
     check_grads(lambda t: O.median(t, 0).values + O.median(t), a)
+    assert math.isnan(O.median(gpugrad.zeros(0)).item())         # NaN, as PyTorch's
     with pytest.raises(ValueError, match="empty"):
-        O.median(gpugrad.zeros(0))
+        O.median(gpugrad.zeros(0, dtype="int64"))
 
 
 @pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])

@@ -75,7 +75,7 @@ MESSAGES = {
                                 r"outputs.*has_aux=True",
     "jacrev of an integer output": r"jacrev: output 1 of f has dtype int64",
     "grad of an integer input": r"grad: argument 0 has dtype int64; only floating-point "
-                                r"tensors can be differentiated",
+                                r"or complex tensors can be differentiated",
     "vjp of an integer input": r"vjp: argument 0 has dtype int64",
     "jvp of an integer primal": r"jvp: a primal has dtype int64",
     "jvp of an integer tangent": r"jvp: a tangent has dtype int64",

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent / "gpugrad"
 FLOORS = [
     ("base: devices, array modules, the CuPy import, dtypes, pytrees",
      ["gpugrad.backend", "gpugrad.cupy_import", "gpugrad.dtypes", "gpugrad.pytree",
-      "gpugrad.type_info", "gpugrad.settings"]),
+      "gpugrad.type_info", "gpugrad.settings", "gpugrad.scalar_casts"]),
     ("kernels: CUDA sources, loading, checked launches, precision, sync reports",
      ["gpugrad.cuda"]),
     ("modes: grad, anomaly and vmap levels, capture, compile, autocast; random state",
@@ -37,7 +37,7 @@ FLOORS = [
      ["gpugrad.autograd", "gpugrad.creation", "gpugrad.creation_like", "gpugrad.interop",
       "gpugrad.graph_cut", "gpugrad.creation_args", "gpugrad.random_sampling"]),
     ("ops: the op records and their functions",
-     ["gpugrad.ops", "gpugrad.linalg", "gpugrad.special"]),
+     ["gpugrad.ops", "gpugrad.linalg", "gpugrad.special", "gpugrad.fft"]),
     ("built on ops: custom functions, transforms, nn, optim, amp, checkpointing, data",
      ["gpugrad.autograd.__init__", "gpugrad.autograd.function",
       "gpugrad.autograd.function_vmap", "gpugrad.autograd.once_differentiable",

@@ -18,7 +18,16 @@ from op_specs import KINK_MARGIN, SPECS, sample_inputs
 # every Op subclass in the registry is reached by some public function. (User-defined
 # autograd Functions, such as autograd.function's _DelayedErrorFunction, are not Op records
 # and never appear in REGISTRY.)
-RECORDS_WITHOUT_SPEC: dict[str, str] = {}
+RECORDS_WITHOUT_SPEC: dict[str, str] = {
+    "StandardGamma": "a random forward (a draw); its implicit-reparameterisation rule "
+                     "(StandardGammaGrad) is checked against the CDF's quantile derivative "
+                     "in tests/test_distributions_gamma.py",
+    "StandardGammaGrad": "its rule only raises (no second derivative, as PyTorch's): "
+                         "tests/test_distributions_gamma.py checks the error",
+    **dict.fromkeys(("Eig", "EigVjp", "EigJvp"),
+                    "complex outputs, no second order (refused): tests/test_linalg_eig.py "
+                    "checks the values and first-order rules against finite differences"),
+}
 
 SPEC_PARAMS = [pytest.param(s, id=s.name) for s in SPECS]
 

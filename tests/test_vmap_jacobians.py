@@ -96,10 +96,10 @@ def test_jacobians_of_float32_stay_float32(jac):
 
 @pytest.mark.parametrize("jac", [jacrev, jacfwd], ids=["jacrev", "jacfwd"])
 def test_jacobian_of_indexing_with_arrays_apart(jac):
-    """t[0, :, [0, 1]]: NumPy puts the array's dimension first; the batched passes keep
-    the batch in front of it (the Jacobian of a selection is 0/1)."""
+    """t[0, :, [0, 1]]: PyTorch selects with the int first (the array's dimension stays
+    last); the batched passes keep the batch in front (the Jacobian of a selection is 0/1)."""
     x = RNG.normal(size=(2, 3, 4))
     got = jac(lambda t: t[0, :, [0, 1]])(t(x))
-    positions = np.arange(x.size).reshape(x.shape)[0, :, [0, 1]]
+    positions = np.arange(x.size).reshape(x.shape)[0][:, [0, 1]]
     expected = np.eye(x.size)[positions.reshape(-1)].reshape(positions.shape + x.shape)
     np.testing.assert_array_equal(got.numpy(), expected)

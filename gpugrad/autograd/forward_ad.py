@@ -45,9 +45,9 @@ def make_dual(primal, tangent, level: int | None = None):
     if tuple(tangent.shape) != tuple(primal.shape):
         raise ValueError(f"make_dual: the tangent has shape {tuple(tangent.shape)} but the "
                          f"primal has shape {tuple(primal.shape)}; they must match")
-    if primal.dtype.kind != "f":
-        raise TypeError(f"make_dual: only floating-point tensors carry tangents, not "
-                        f"{primal.dtype}")
+    if primal.dtype.kind not in "fc":
+        raise TypeError(f"make_dual: only floating-point and complex tensors carry "
+                        f"tangents, not {primal.dtype}")
     if tangent.device != primal.device:
         raise RuntimeError(f"make_dual: the tangent is on {tangent.device} and the primal on "
                            f"{primal.device}; move one with .to(...)")

@@ -77,6 +77,11 @@ def root_gradients(tensors, gradients, caller: str) -> list:
                     f"but this output has shape {tuple(t.shape)}. Pass the cotangent "
                     f"explicitly, e.g. y.backward(gpugrad.ones_like(y)), or reduce first "
                     f"(y.sum().backward()).")
+            if t.dtype.kind == "c":
+                raise RuntimeError(
+                    f"{caller}: grad can be implicitly created only for real scalar outputs, "
+                    f"but this output is {t.dtype}; reduce it to a real number first (e.g. "
+                    f"y.abs(), y.real) or pass the cotangent explicitly")
             g = t._ones_like_for_grad()
         else:
             if tuple(g.shape) != tuple(t.shape):

@@ -16,11 +16,12 @@ from .dataset_utils import ConcatDataset, IterableDataset, StackDataset, Subset,
 from .datasets import (DataError, Dataset, TensorDataset, digits, load, load_file, synthetic,
                        train_test_split)
 from .loader import DataLoader, get_worker_info
-from .samplers import (BatchSampler, RandomSampler, Sampler, SequentialSampler,
-                       SubsetRandomSampler, WeightedRandomSampler)
+from .samplers import (BatchSampler, DistributedSampler, RandomSampler, Sampler,
+                       SequentialSampler, SubsetRandomSampler, WeightedRandomSampler)
 
 __all__ = ["DataLoader", "Dataset", "TensorDataset", "IterableDataset", "Subset",
            "ConcatDataset", "StackDataset", "random_split", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
-           "default_collate", "default_convert", "get_worker_info", "DataError", "digits",
+           "DistributedSampler", "default_collate", "default_convert", "get_worker_info",
+           "DataError", "digits",
            "synthetic", "load", "load_file", "train_test_split"]

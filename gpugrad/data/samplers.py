@@ -29,7 +29,7 @@ from ..random_sampling import multinomial, randint, randperm
 from ..tensor import Tensor
 
 __all__ = ["Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler"]
+           "WeightedRandomSampler", "BatchSampler", "DistributedSampler"]
 
 
 def _check_generator(generator, who: str) -> None:
@@ -235,3 +235,62 @@ class BatchSampler(Sampler):
     def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """Each of ``num_replicas`` processes reads its own 1/``num_replicas`` of the dataset,
+    as ``torch.utils.data.distributed.DistributedSampler``: one order for all (shuffled from
+    ``seed + epoch``, the same on every rank; call ``set_epoch(e)`` at each epoch's start
+    for a new one), padded by wrapping around to a multiple of ``num_replicas`` (or cut
+    short, ``drop_last=True``), and rank r takes positions r, r + num_replicas, ...
+    ``num_replicas`` and ``rank`` default to ``gpugrad.distributed``'s group.
+
+    Example::
+
+        >>> [list(gpugrad.data.DistributedSampler(range(5), 2, r, shuffle=False))
+        ...  for r in (0, 1)]
+        [[0, 2, 4], [1, 3, 0]]
+    """
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False):
+        if num_replicas is None or rank is None:
+            from .. import distributed             # (the group, when one was started)
+            if not distributed.is_initialized():
+                raise RuntimeError("DistributedSampler: pass num_replicas= and rank=, or "
+                                   "call gpugrad.distributed.init() first to take them "
+                                   "from the process group")
+            num_replicas = distributed.world_size() if num_replicas is None else num_replicas
+            rank = distributed.rank() if rank is None else rank
+        self.num_replicas = _positive_int(num_replicas, "num_replicas", "DistributedSampler")
+        if not isinstance(rank, numbers.Integral) or not 0 <= rank < self.num_replicas:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
+                             f"[0, {self.num_replicas - 1}]")
+        self.dataset, self.rank, self.epoch = dataset, int(rank), 0
+        self.shuffle, self.seed = shuffle, int(seed)
+        self.drop_last = _check_bool(drop_last, "drop_last", "DistributedSampler")
+        n = len(dataset)
+        if drop_last and n % self.num_replicas:
+            self.num_samples = -(-(n - self.num_replicas) // self.num_replicas)
+        else:
+            self.num_samples = -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def __iter__(self):
+        n = len(self.dataset)
+        if self.shuffle:
+            order = permutation(n, Generator().manual_seed(self.seed + self.epoch)).tolist()
+        else:
+            order = list(range(n))
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif self.total_size > n:
+            order = (order * -(-self.total_size // n))[:self.total_size]    # wrap around
+        return iter(order[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Make the next ``__iter__`` draw epoch ``epoch``'s order (the same on every rank)."""
+        self.epoch = epoch

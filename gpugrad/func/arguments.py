@@ -36,12 +36,14 @@ def _tensor(value, what: str):
                     f"of them; got {type(value).__name__}")
 
 
-def _float_tensor(value, what: str, name: str):
+def _float_tensor(value, what: str, name: str, allow_complex: bool = False):
     """``value`` as a tensor to differentiate: floating point, as torch.func and JAX ask (a
-    Python number becomes one of the default float dtype)."""
+    Python number becomes one of the default float dtype), or complex where
+    ``allow_complex`` (grad, vjp and jvp: PyTorch's complex convention)."""
     t = _tensor(value, what)
-    if t.dtype.kind != "f":
-        raise TypeError(f"{name}: {what} has dtype {t.dtype}; only floating-point tensors "
+    if t.dtype.kind != "f" and not (allow_complex and t.dtype.kind == "c"):
+        kinds = "floating-point or complex" if allow_complex else "floating-point"
+        raise TypeError(f"{name}: {what} has dtype {t.dtype}; only {kinds} tensors "
                         f"can be differentiated. Convert it (x.float()), or leave it out of "
                         f"what is differentiated (argnums, or close over it)")
     return t
@@ -72,14 +74,19 @@ def _argnums(argnums, nargs: int, name: str = "grad") -> tuple:
 
 
 def float_outputs(leaves, name: str) -> list:
-    """f's output leaves as tensors, each floating point: reverse mode pulls back through
-    those only (as torch.func's vjp/jacrev and JAX's jacrev)."""
+    """f's output leaves as tensors, each floating point (or complex for ``vjp``, whose
+    cotangents then are complex as well): reverse mode pulls back through those only (as
+    torch.func's vjp/jacrev and JAX's jacrev)."""
     outputs = [_tensor(o, "an output") for o in leaves]
+    allowed = "fc" if name == "vjp" else "f"
     for i, o in enumerate(outputs):
-        if o.dtype.kind != "f":
-            raise TypeError(f"{name}: output {i} of f has dtype {o.dtype}; only floating-"
-                            f"point outputs can be differentiated (as torch.func). Return it "
-                            f"as aux (has_aux=True) or convert it (.float())")
+        if o.dtype.kind not in allowed:
+            kinds = ("floating-point outputs, real or complex," if name == "vjp" else
+                     "real floating-point outputs")
+            raise TypeError(f"{name}: output {i} of f has dtype {o.dtype}; only {kinds} "
+                            f"can be differentiated (as torch.func.{name}). Return it "
+                            f"as aux (has_aux=True) or convert it (.float(), or .real/.abs() "
+                            f"of a complex output)")
     return outputs
 
 

@@ -72,7 +72,7 @@ class _Handles:
             leaves, spec = tree_flatten(args[n])
             handles = []
             for leaf in leaves:
-                t = _float_tensor(leaf, f"argument {n}", name)
+                t = _float_tensor(leaf, f"argument {n}", name, name in ("grad", "vjp"))
                 self.create_graph |= outer and (t.requires_grad or _batch_requires_grad(t))
                 h = alias(t)
                 if not h.requires_grad:
@@ -318,8 +318,8 @@ def jvp(f, primals, tangents, *, has_aux: bool = False):
                          f"{tree_flatten(tuple(tangents))[1]!r} differ in structure; give "
                          f"one tangent per primal, shaped like it") from None
     with forward_ad.dual_level():
-        duals = [forward_ad.make_dual(_float_tensor(p, "a primal", "jvp"),
-                                      _float_tensor(t, "a tangent", "jvp"))
+        duals = [forward_ad.make_dual(_float_tensor(p, "a primal", "jvp", True),
+                                      _float_tensor(t, "a tangent", "jvp", True))
                  for p, t in zip(p_leaves, t_leaves)]
         out = f(*tree_unflatten(p_spec, duals))
         if has_aux:

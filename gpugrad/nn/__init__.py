@@ -14,11 +14,13 @@ Example::
 from . import functional, init, utils
 from .activation_layers import (CELU, ELU, GELU, GLU, SELU, Hardtanh, LeakyReLU, LogSigmoid,
                                 Mish, ReLU6, SiLU, Softmin, Softplus, Softsign, Tanhshrink)
-from .batch_norm import BatchNorm1d, BatchNorm2d
+from .batch_norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .dropout_variants import (AlphaDropout, Dropout1d, Dropout2d, Dropout3d,
                                FeatureAlphaDropout)
 from .embedding import Embedding
+from .instance_norm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .lazy import LazyLinear
 from .layers import (Dropout, Flatten, Identity, Linear, LogSoftmax, ReLU, Sigmoid, Softmax,
                      Tanh, Unflatten)
 from .sequential import MLP, Sequential
@@ -30,6 +32,7 @@ from .margin_loss_layers import (CosineEmbeddingLoss, HingeEmbeddingLoss, Margin
                                  MultiLabelMarginLoss, MultiLabelSoftMarginLoss,
                                  MultiMarginLoss, SoftMarginLoss, TripletMarginLoss)
 from .module import Module, Parameter
+from .parameter import Buffer, UninitializedParameter
 from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .pairwise import Bilinear, CosineSimilarity, PairwiseDistance
 from .piecewise_layers import (PReLU, RReLU, Hardshrink, Hardsigmoid, Hardswish, Softshrink,
@@ -48,4 +51,5 @@ __all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "ReLU
            "FeatureAlphaDropout", "GaussianNLLLoss", "PoissonNLLLoss", "CosineEmbeddingLoss",
            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss",
-           "TripletMarginLoss"]
+           "TripletMarginLoss", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+           "InstanceNorm3d", "Buffer", "UninitializedParameter", "LazyLinear"]

@@ -13,10 +13,10 @@ result is computed from a copy, so it saves no memory here.
 
 Second derivatives exactly at a kink (elu, selu and celu at 0, softplus where ``beta * x
 == threshold``) are the left piece's curvature; PyTorch's double backward gives 0 there
-(its first derivative takes the other side). The gradient of leaky_relu, hardtanh or relu6
-taken with ``create_graph=True`` is piecewise constant and does not require grad, so a
-second ``autograd.grad`` of it raises where PyTorch returns zeros (``func.hessian`` gives
-the zeros).
+(its first derivative takes the other side). leaky_relu, hardtanh and relu6 are records
+(ops/activation.py) whose reverse rules read their output: their gradient taken with
+``create_graph=True`` requires grad and a second ``autograd.grad`` of it gives zeros, as
+PyTorch's.
 
 Example::
 
@@ -34,6 +34,10 @@ import math
 
 import warnings
 
+from ..autograd.mode import is_grad_enabled
+from ..ops.activation import hardtanh as _hardtanh
+from ..ops.activation import leaky_relu as _leaky_relu
+from ..ops.activation import relu as _relu
 from ..ops.activation import sigmoid, softmax, tanh
 from ..ops.elementwise import where
 from ..ops.inplace import written_back
@@ -77,7 +81,8 @@ def gelu(input, approximate: str = "none"):
 
 
 def silu(input, inplace: bool = False):
-    """Sigmoid linear unit (swish): ``x * sigmoid(x)``. Shapes: any -> the same.
+    """Sigmoid linear unit (swish): ``x * sigmoid(x)``. Shapes: any -> the same. A complex
+    ``x`` gives PyTorch's values, and is refused (as PyTorch's) when it needs a gradient.
 
     Example::
 
@@ -88,6 +93,10 @@ def silu(input, inplace: bool = False):
     if inplace:
         return written_back(input, silu)
     x = _float(input)
+    if x.dtype.kind == "c" and x.requires_grad and is_grad_enabled():
+        raise RuntimeError("silu does not support automatic differentiation for outputs "
+                           "with complex dtype (as PyTorch's); detach the input, or write "
+                           "x * gpugrad.sigmoid(x) to differentiate it")
     return x * sigmoid(x)
 
 
@@ -143,8 +152,10 @@ def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """
     if inplace:
         return written_back(input, leaky_relu, negative_slope)
-    x = _float(input)
-    return where(x > 0, x, x * negative_slope)
+    if negative_slope >= 0:
+        return _leaky_relu(input, negative_slope)
+    x = _float(input)       # (a negative slope: the output's sign no longer tells the side)
+    return where(x > 0, _relu(x), x * negative_slope)   # (relu keeps x in the gradient)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
@@ -185,8 +196,7 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     if input.dtype.kind in "iu":            # integers stay integers, as PyTorch's
         out = where(input <= min_val, min_val, where(input >= max_val, max_val, input))
         return out if out.dtype == input.dtype else out.astype(input.dtype)
-    x = _float(input)
-    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+    return _hardtanh(input, min_val, max_val)
 
 
 def relu6(input, inplace: bool = False):

@@ -28,7 +28,7 @@ from collections import OrderedDict
 
 from ..autograd.compile_mode import _state as _compiling, structure_changed
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 __all__ = ["note_attribute_set", "holders_of", "Registry"]
 
@@ -70,8 +70,10 @@ def note_attribute_set(module, name: str, value, structural: bool) -> None:
     state = module.__dict__
     if name in state["_parameters"] or name in state["_buffers"] or name in state["_modules"]:
         structure_changed()                         # replaced or deleted
-    elif _compiling.recorder is None and (structural or isinstance(value, Parameter)):
+    elif _compiling.recorder is None and (structural or isinstance(value, (Parameter, Buffer))):
         structure_changed()                         # a new parameter, buffer or submodule
+    if isinstance(value, Buffer):
+        _claim_buffer(module, name, value)
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
         key = id(value)
         entry = _holders.get(key)
@@ -82,6 +84,23 @@ def note_attribute_set(module, name: str, value, structural: bool) -> None:
         places[:] = [(m, n) for m, n in places if m() is not None and
                      m().__dict__.get(n) is value and (m() is not module or n != name)]
         places.append((weakref.ref(module), name))
+
+
+def _claim_buffer(module, name: str, value) -> None:
+    """``module.name = nn.Buffer(t)``: make ``name`` a buffer slot, persistent or not as the
+    Buffer says, so that ``Module.__setattr__`` stores it as a buffer (as PyTorch's
+    ``register_buffer``). A parameter's or submodule's name is left alone: the assignment is
+    refused there, as PyTorch's."""
+    state = module.__dict__
+    if name in state["_parameters"] or name in state["_modules"]:
+        return
+    if name not in state["_buffers"]:
+        _check_new_name(module, name, "buffer")
+        state["_buffers"]._put(name, None)
+    if value.persistent:
+        state["_non_persistent_buffers_set"].discard(name)
+    else:
+        state["_non_persistent_buffers_set"].add(name)
 
 
 def holders_of(tensor) -> list:

@@ -1,7 +1,8 @@
 """Batch normalisation as PyTorch has it: ``batch_norm`` and the ``BatchNorm1d`` /
-``BatchNorm2d`` layers, with running statistics. A composite of gpugrad ops (gradients of
-any order, tangents and batching come from those); the running statistics are buffers
-updated in place, outside the graph.
+``BatchNorm2d`` / ``BatchNorm3d`` layers, with running statistics (``_NormBase``: what they
+share with the instance-norm layers, instance_norm.py). A composite of gpugrad ops
+(gradients of any order, tangents and batching come from those); the running statistics are
+buffers updated in place, outside the graph.
 
 In training, each channel (dimension 1) is normalised by the mean and the biased variance
 over the batch and any spatial dimensions, and the running statistics move towards them:
@@ -23,9 +24,9 @@ from ..autograd.mode import no_grad
 from ..ops import reduce, unary
 from ..ops.shape_errors import ShapeError
 from .module import Module, Parameter
-from .normalization import _ScaleAndShift
+from .normalization import _ScaleAndShift, narrowed, widened
 
-__all__ = ["batch_norm", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["batch_norm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
 
 def _channel_shape(input) -> tuple:
@@ -56,6 +57,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
             raise ShapeError(f"batch_norm: {name} must have shape ({channels},) for an input "
                              f"with {channels} channels, got {tuple(t.shape)}")
     view = _channel_shape(input)
+    work = widened(input)               # (float16: the statistics in float32, as PyTorch's)
     if training:
         axes = (0,) + tuple(range(2, input.ndim))
         count = input.size // channels
@@ -63,8 +65,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
             raise ValueError(f"batch_norm: training needs more than one value per channel, "
                              f"got input of shape {tuple(input.shape)}; use a batch of 2 or "
                              f"more, or eval()")
-        mean = reduce.mean(input, axis=axes, keepdims=True)
-        centred = input - mean
+        mean = reduce.mean(work, axis=axes, keepdims=True)
+        centred = work - mean
         variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
         if running_mean is not None or running_var is not None:
             _update_running(running_mean, running_var, mean, variance, count, momentum)
@@ -72,14 +74,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: evaluation (training=False) needs running_mean and "
                              "running_var")
-        centred = input - running_mean.reshape(view)
+        centred = work - running_mean.reshape(view)
         variance = running_var.reshape(view)
+    return scaled_and_shifted(centred, variance, eps, weight, bias, view, input)
+
+
+def scaled_and_shifted(centred, variance, eps: float, weight, bias, view: tuple, input):
+    """``centred / sqrt(variance + eps)``, times ``weight`` plus ``bias`` (each per channel,
+    reshaped to ``view``; either may be None), back in ``input``'s dtype: the end of batch
+    and instance norm."""
     out = centred / unary.sqrt(variance + eps)
     if weight is not None:
         out = out * weight.reshape(view)
     if bias is not None:
         out = out + bias.reshape(view)
-    return out
+    return narrowed(out, input)
 
 
 def _update_running(running_mean, running_var, mean, variance, count: int,
@@ -96,8 +105,10 @@ def _update_running(running_mean, running_var, mean, variance, count: int,
             running_var.mul_(1 - momentum).add_(unbiased.astype(running_var.dtype) * momentum)
 
 
-class _BatchNorm(Module):
-    _input_dims: tuple = ()
+class _NormBase(Module):
+    """What batch and instance normalisation layers share, as PyTorch's ``_NormBase``: the
+    optional scale and shift, the running-statistics buffers and their resets and loading."""
+
     _version = 2                # (version 2 added num_batches_tracked, as PyTorch's)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
@@ -134,11 +145,35 @@ class _BatchNorm(Module):
         _ScaleAndShift.reset_parameters(self)
 
     def reset_running_stats(self) -> None:
+        """Running mean 0, running variance 1 and ``num_batches_tracked`` 0, in place (when
+        the module tracks running statistics), as PyTorch's."""
         if self.track_running_stats:
             with no_grad():
                 self.running_mean.zero_()
                 self.running_var.fill_(1.0)
                 self.num_batches_tracked.zero_()
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs) -> None:
+        """A state dict without ``num_batches_tracked`` (saved before version 2, or written
+        by hand) keeps the module's count (0 for a new module), as PyTorch's."""
+        version = local_metadata.get("version", None)
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats and \
+                key not in state_dict:
+            state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
+                               else creation.tensor(0, dtype="int64"))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
+                                      missing_keys, unexpected_keys, error_msgs)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class _BatchNorm(_NormBase):
+    _input_dims: tuple = ()
 
     def forward(self, x):
         if x.ndim not in self._input_dims:
@@ -159,24 +194,6 @@ class _BatchNorm(Module):
         return batch_norm(x, self.running_mean if track or not use_batch else None,
                           self.running_var if track or not use_batch else None,
                           self.weight, self.bias, use_batch, momentum, self.eps)
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
-                              unexpected_keys, error_msgs) -> None:
-        """A state dict without ``num_batches_tracked`` (saved before version 2, or written
-        by hand) keeps the module's count (0 for a new module), as PyTorch's."""
-        version = local_metadata.get("version", None)
-        key = prefix + "num_batches_tracked"
-        if (version is None or version < 2) and self.track_running_stats and \
-                key not in state_dict:
-            state_dict[key] = (self.num_batches_tracked if self.num_batches_tracked is not None
-                               else creation.tensor(0, dtype="int64"))
-        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict,
-                                      missing_keys, unexpected_keys, error_msgs)
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.bias is not None}, "
-                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -204,3 +221,16 @@ class BatchNorm2d(_BatchNorm):
     """
 
     _input_dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """``BatchNorm1d`` for (N, C, D, H, W) inputs, over N, D, H and W, as
+    ``nn.BatchNorm3d``.
+
+    Example::
+
+        >>> nn.BatchNorm3d(2)(gpugrad.randn(2, 2, 3, 3, 3)).shape
+        (2, 2, 3, 3, 3)
+    """
+
+    _input_dims = (5,)

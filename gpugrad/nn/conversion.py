@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .. import backend, dtypes
 from ..tensor import Tensor
+from .parameter import is_lazy
 
 __all__: list = []
 
@@ -40,6 +41,9 @@ def _convert_module(module, target, dtype) -> None:
     """Move every parameter (with its gradient) and buffer of ``module`` to ``target`` and
     cast the floating ones to ``dtype`` (None: keep the device or dtype)."""
     for param in module.parameters():
+        if is_lazy(param):              # (no values yet: only its device and dtype)
+            param._convert(target, dtype)
+            continue
         _convert_in_place(param, target, dtype)
         if param.grad is not None:
             _convert_in_place(param.grad, target, dtype)

@@ -10,6 +10,7 @@ soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss, multilabel_mar
 smooth_l1_loss, huber_loss, binary_cross_entropy(_with_logits), nll_loss, kl_div
 (loss_functions.py); embedding and one_hot (embedding.py); layer_norm, rms_norm,
 group_norm, normalize and cosine_similarity (normalization.py); batch_norm (batch_norm.py);
+instance_norm (instance_norm.py);
 pad (padding.py).
 
 Example (with ``label_smoothing=0.1`` the target of two classes is [0.05, 0.95], so the loss
@@ -42,6 +43,7 @@ from .batch_norm import batch_norm
 from .dropout_variants import (alpha_dropout, check_probability, dropout1d, dropout2d,
                                dropout3d, dropped, feature_alpha_dropout)
 from .embedding import embedding, one_hot
+from .instance_norm import instance_norm
 from .likelihood_losses import gaussian_nll_loss, poisson_nll_loss
 from .loss_functions import (binary_cross_entropy, binary_cross_entropy_with_logits, huber_loss,
                              kl_div, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
@@ -68,7 +70,7 @@ __all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_s
            "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
            "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
            "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "gumbel_softmax", "elu_", "leaky_relu_", "hardtanh_", "celu_", "selu_"]
+           "gumbel_softmax", "instance_norm", "elu_", "leaky_relu_", "hardtanh_", "celu_", "selu_"]
 
 
 def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):

@@ -43,9 +43,22 @@ def _last_dims(input, normalized_shape, name: str) -> tuple:
     return tuple(range(input.ndim - k, input.ndim))
 
 
+def widened(input):
+    """float16 ``input`` as float32, else ``input``: the normalisations take their
+    statistics in float32 (float16's squares overflow at 65504) and give float16 back, as
+    PyTorch's."""
+    return input.astype("float32") if input.dtype == "float16" else input
+
+
+def narrowed(out, input):
+    """``out``, computed from ``widened(input)``, back in ``input``'s dtype (float16)."""
+    return out.astype(input.dtype) if input.dtype == "float16" else out
+
+
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last
-    ``len(normalized_shape)`` dimensions (the biased variance), as ``F.layer_norm``.
+    ``len(normalized_shape)`` dimensions (the biased variance), as ``F.layer_norm``
+    (float16 computed in float32).
 
     Shapes: ``input`` (..., *normalized_shape); ``weight`` and ``bias`` normalized_shape.
 
@@ -61,19 +74,21 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         if t is not None and tuple(t.shape) != norm_shape:
             raise ShapeError(f"layer_norm: {name} must have shape {norm_shape}, got "
                              f"{tuple(t.shape)}")
-    centred = input - reduce.mean(input, axis=axes, keepdims=True)
+    work = widened(input)
+    centred = work - reduce.mean(work, axis=axes, keepdims=True)
     variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
     out = centred / unary.sqrt(variance + eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return narrowed(out, input)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
     """``x / sqrt(mean(x^2) + eps) * weight`` over the last ``len(normalized_shape)``
-    dimensions, as ``F.rms_norm`` (``eps`` None: the machine epsilon of x's dtype).
+    dimensions, as ``F.rms_norm`` (``eps`` None: the machine epsilon of x's dtype, of
+    float32 for float16, which is computed in float32, as PyTorch's).
 
     Example::
 
@@ -81,16 +96,17 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
         [[0.848528137423857, 1.131370849898476]]
     """
     axes = _last_dims(input, normalized_shape, "rms_norm")
+    work = widened(input)
     if eps is None:
-        eps = float(np.finfo(input.dtype).eps)
-    out = input / unary.sqrt(reduce.mean(input * input, axis=axes, keepdims=True) + eps)
-    return out if weight is None else out * weight
+        eps = float(np.finfo(work.dtype).eps)
+    out = work / unary.sqrt(reduce.mean(work * work, axis=axes, keepdims=True) + eps)
+    return narrowed(out if weight is None else out * weight, input)
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise ``input`` (N, C, ...) over each group of ``C / num_groups`` channels (and
     the remaining dimensions), with the biased variance, then scale and shift per channel
-    by ``weight`` and ``bias`` (C,), as ``F.group_norm``.
+    by ``weight`` and ``bias`` (C,), as ``F.group_norm`` (float16 computed in float32).
 
     Example::
 
@@ -102,7 +118,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         raise ShapeError(f"group_norm: input must be (N, C, ...) with C divisible by "
                          f"num_groups={num_groups}, got shape {tuple(input.shape)}")
     n, channels = input.shape[0], input.shape[1]
-    grouped = shape.reshape(input, (n, num_groups, -1))
+    grouped = shape.reshape(widened(input), (n, num_groups, -1))
     centred = grouped - reduce.mean(grouped, axis=2, keepdims=True)
     variance = reduce.mean(centred * centred, axis=2, keepdims=True)
     out = shape.reshape(centred / unary.sqrt(variance + eps), tuple(input.shape))
@@ -111,7 +127,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         out = out * shape.reshape(weight, view)
     if bias is not None:
         out = out + shape.reshape(bias, view)
-    return out
+    return narrowed(out, input)
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):

@@ -8,9 +8,10 @@ hardshrink and softshrink give 0 at +-lambd, hardsigmoid gives 0 at -3 and 3, an
 gives 0 at -3 and 1 at 3 (the outer pieces'). ``inplace=True`` writes the
 result into the input and returns it (computed from a copy: it saves no memory here). A NaN
 input stays NaN (threshold, hardshrink and softshrink put it on the pass-through side), as
-PyTorch's. The gradients of the piecewise-linear ones taken with ``create_graph=True`` do
-not require grad (PyTorch's give zeros to a second ``autograd.grad``; ``func.hessian`` gives
-the zeros here too).
+PyTorch's. The gradients of threshold, hardshrink, softshrink and hardsigmoid taken with
+``create_graph=True`` do not require grad (PyTorch's give zeros to a second
+``autograd.grad``; ``func.hessian`` gives the zeros here too); rrelu's and relu's do, as
+PyTorch's.
 
 Example::
 
@@ -25,6 +26,7 @@ Example::
 from __future__ import annotations
 
 from .. import creation
+from ..ops.activation import leaky_relu as _leaky_relu
 from ..ops.activation import relu as _relu
 from ..ops.elementwise import where
 from ..ops.inplace import written_back
@@ -210,10 +212,13 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
 def _rrelu(input, lower, upper, training):
     x = _float(input)
     if not training:
-        return where(x > 0, x, x * ((lower + upper) / 2))
+        slope = (lower + upper) / 2
+        if slope >= 0:              # leaky relu's record: its gradient stays in the graph
+            return _leaky_relu(x, slope)
+        return where(x > 0, _relu(x), x * slope)
     draw = creation.rand(*x.shape, device=x.device, dtype=x.dtype)
     slope = draw * (upper - lower) + lower
-    return where(x > 0, x, x * slope)
+    return where(x > 0, _relu(x), x * slope)    # (relu: x stays in the gradient's graph)
 
 
 def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):

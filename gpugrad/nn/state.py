@@ -34,7 +34,7 @@ import numpy as np
 from .. import backend
 from ..autograd.mode import no_grad
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Parameter, is_lazy, uninitialized_entry
 from .state_hooks import get_extra_state, set_extra_state
 
 __all__ = ["IncompatibleKeys", "StateDictError", "ShapeMismatchError"]
@@ -186,8 +186,9 @@ def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None
     ``destination`` under ``prefix`` + name, and its extra state if its class defines
     ``get_extra_state``."""
     for name, param in self._parameters.items():
-        if param is not None:
-            destination[prefix + name] = param if keep_vars else param.detach()
+        if param is not None:           # (a lazy parameter as it is, as PyTorch's)
+            destination[prefix + name] = param if keep_vars or is_lazy(param) else \
+                param.detach()
     skip = self._non_persistent_buffers_set
     for name, buffer in self._buffers.items():
         if buffer is not None and name not in skip:
@@ -301,7 +302,10 @@ def _load_from_state_dict(self, state_dict, prefix: str, local_metadata: dict, s
 
 def _load_one(module, name: str, target, value, key: str, assign: bool):
     """Copy (or with ``assign`` put) ``value`` into ``module.name`` (now ``target``); the
-    error message, or None."""
+    error message, or None. A lazy ``target`` (a checkpoint saved before its module's
+    first call: lazy.py) takes nothing."""
+    if is_lazy(target) or is_lazy(value):
+        return _lazy_entry_error(key, target, value)
     array = value._array if isinstance(value, Tensor) else np.asarray(value)
     if target.ndim == 0 and tuple(array.shape) == (1,):
         array = array.reshape(())
@@ -326,6 +330,20 @@ def _load_one(module, name: str, target, value, key: str, assign: bool):
                 f"are {tuple(target.shape)} and whose dimensions in the checkpoint are "
                 f"{tuple(array.shape)}, an exception occurred : {error.args}.")
     return None
+
+
+def _lazy_entry_error(key: str, target, value):
+    """``_load_one`` where the model's parameter or the checkpoint's value is lazy."""
+    if is_lazy(target) and uninitialized_entry(value):
+        return None                     # (nothing to copy: it stays lazy, as PyTorch's)
+    if is_lazy(target):
+        return (f"While copying the parameter named \"{key}\": the model's parameter is an "
+                f"uninitialized parameter of a module that is not lazy; materialize it "
+                f"first (param.materialize(shape))")
+    return (f"size mismatch for {key}: the checkpoint holds an uninitialized parameter (its "
+            f"lazy module was saved before its first call), the shape in current model is "
+            f"{tuple(target.shape)}. Can't access the shape of an uninitialized parameter: "
+            f"call the lazy module's forward once before saving its state dict.")
 
 
 def set_submodule(self, target: str, module, strict: bool, module_class) -> None:

@@ -33,3 +33,4 @@ __all__ = [
 ]
 
 from . import methods  # noqa: E402,F401  (importing it gives Tensor its operators)
+from . import complex_parts  # noqa: E402,F401  (real, imag, conj...; t.real and t.imag)

@@ -1,9 +1,11 @@
-"""Activations: tanh, sigmoid, relu, softmax, log_softmax; and ``F.softmax`` and
-``F.log_softmax`` as PyTorch's (``functional_softmax``, ``functional_log_softmax``: the
-legacy implicit dim, ``implicit_dim``, when none is given).
+"""Activations: tanh, sigmoid, relu, leaky_relu, hardtanh, softmax, log_softmax; and
+``F.softmax`` and ``F.log_softmax`` as PyTorch's (``functional_softmax``,
+``functional_log_softmax``: the legacy implicit dim, ``implicit_dim``, when none is given).
 
 Each saves its output, not its input (the rules read only the output), so the memory an MLP
-keeps for backward stays at the floor.
+keeps for backward stays at the floor. The rules of relu, leaky_relu and hardtanh are ops of
+their own that read the output, so a first derivative taken with create_graph stays in the
+graph and a second one is zero, as PyTorch's.
 
 Example::
 
@@ -16,16 +18,20 @@ from __future__ import annotations
 import warnings
 
 from . import fused
-from .unary import _float
+from .unary import _float, exp
 from .record import AXIS, BROADCAST, ELEMENTWISE, Op, apply, zeros_with
+from .op_class import HOLOMORPHIC
+from .complex_node import refuse_complex
 from .reduce import sum as reduce_sum
 
-__all__ = ["tanh", "sigmoid", "relu", "softmax", "log_softmax"]
+__all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "hardtanh", "softmax",
+           "log_softmax"]
 
 
 class Tanh(Op):
     save = "ans"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -99,6 +105,91 @@ class ReluGrad(Op):
         return None if tg is None else apply(ReluGrad, tg, ctx.xs[1])
 
 
+class LeakyRelu(Op):
+    """``x`` where x > 0, else ``slope * x``, for a ``slope`` >= 0 (the output's sign is then
+    the input's, so the rule reads the output); its derivative at 0 is ``slope``, as
+    PyTorch's. The rule is an op of its own (``LeakyReluGrad``)."""
+
+    save = "ans"
+    vmap = BROADCAST
+
+    @staticmethod
+    def forward(xp, x, slope):
+        return xp.where(x > 0, x, x * slope)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return apply(LeakyReluGrad, g, ctx.ans, slope=ctx.slope)
+
+    jvp = ELEMENTWISE
+
+
+class LeakyReluGrad(Op):
+    """``g`` where ``y`` > 0, else ``slope * g``: leaky relu's reverse rule, read from its
+    output ``y``. Linear in ``g``; its derivative in ``y`` is zero (materialised where ``y``
+    needs one, as ReluGrad's)."""
+
+    save = "x1"
+    vmap = BROADCAST
+
+    @staticmethod
+    def forward(xp, g, y, slope):
+        return xp.where(y > 0, g, g * slope)
+
+    @staticmethod
+    def vjp(ctx, gg):
+        y = ctx.xs[1]
+        dy = zeros_with(gg, tuple(y.shape), y.dtype) if ctx.needs(1) else None
+        return apply(LeakyReluGrad, gg, y, slope=ctx.slope), dy
+
+    @staticmethod
+    def jvp(ctx, tg, ty):
+        return None if tg is None else apply(LeakyReluGrad, tg, ctx.xs[1], slope=ctx.slope)
+
+
+class Hardtanh(Op):
+    """``x`` clamped to [low, high]; its derivative is 1 strictly inside and 0 at and
+    beyond the bounds (1 at a NaN), as PyTorch's (read from the output: inside exactly where
+    it is). The rule is an op of its own (``HardtanhGrad``)."""
+
+    save = "ans"
+    vmap = BROADCAST
+
+    @staticmethod
+    def forward(xp, x, low, high):
+        return xp.clip(x, low, high)
+
+    @staticmethod
+    def vjp(ctx, g):
+        return apply(HardtanhGrad, g, ctx.ans, low=ctx.low, high=ctx.high)
+
+    jvp = ELEMENTWISE
+
+
+class HardtanhGrad(Op):
+    """``g`` except where ``y`` <= low or ``y`` >= high (there 0): hardtanh's reverse rule,
+    read from its output ``y``. A NaN ``y`` passes ``g`` through, as PyTorch's. Linear in
+    ``g``; its derivative in ``y`` is zero."""
+
+    save = "x1"
+    vmap = BROADCAST
+
+    @staticmethod
+    def forward(xp, g, y, low, high):
+        return xp.where((y <= low) | (y >= high), 0, g)
+
+    @staticmethod
+    def vjp(ctx, gg):
+        y = ctx.xs[1]
+        dy = zeros_with(gg, tuple(y.shape), y.dtype) if ctx.needs(1) else None
+        return apply(HardtanhGrad, gg, y, low=ctx.low, high=ctx.high), dy
+
+    @staticmethod
+    def jvp(ctx, tg, ty):
+        return None if tg is None else apply(HardtanhGrad, tg, ctx.xs[1], low=ctx.low,
+                                             high=ctx.high)
+
+
 class Softmax(Op):
     """exp(x) / sum(exp(x)) along ``axis``, shifted by the max so it never overflows."""
 
@@ -107,6 +198,8 @@ class Softmax(Op):
 
     @staticmethod
     def forward(xp, x, axis):
+        if x.size == 0:                 # (an empty axis has no max to shift by)
+            return xp.empty_like(x)
         e = xp.exp(x - x.max(axis=axis, keepdims=True))
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -128,6 +221,8 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(xp, x, axis):
+        if x.size == 0:
+            return xp.empty_like(x)
         shifted = x - x.max(axis=axis, keepdims=True)
         return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
@@ -146,13 +241,54 @@ def tanh(x):
 
 
 def sigmoid(x):
-    """The logistic function 1 / (1 + exp(-x)), element-wise."""
-    return apply(Sigmoid, _float(x))
+    """The logistic function 1 / (1 + exp(-x)), element-wise, as ``torch.sigmoid``: a
+    complex ``x`` too (PyTorch's values and, in its convention, gradient). Shapes: any ->
+    the same.
+
+    Example::
+
+        >>> gpugrad.sigmoid(gpugrad.tensor([0.0, 1 + 2j], dtype="complex128")).numpy().round(4)
+        array([0.5   +0.j    , 1.0214+0.4034j])
+    """
+    if x.dtype.kind != "f":
+        if x.dtype.kind == "c":         # (holomorphic records: Sigmoid's formula is real-only)
+            return 1 / (1 + exp(-x))
+        x = _float(x)
+    return apply(Sigmoid, x)
 
 
 def relu(x):
     """max(x, 0), element-wise."""
+    if x.dtype.kind == "c":
+        refuse_complex("relu", x)
     return apply(Relu, x)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    """``x`` where x > 0, else ``negative_slope * x``, element-wise, for ``negative_slope``
+    >= 0 (one record; the functional form, any slope and ``inplace``: ``F.leaky_relu``).
+    Shapes: any -> the same.
+
+    Example::
+
+        >>> from gpugrad.ops.activation import leaky_relu
+        >>> leaky_relu(gpugrad.tensor([-2.0, 3.0]), 0.5).tolist()
+        [-1.0, 3.0]
+    """
+    return apply(LeakyRelu, _float(x), slope=negative_slope)
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
+    """``x`` clamped to [min_val, max_val], element-wise, for a float ``x`` (one record;
+    the functional form with integer inputs and ``inplace``: ``F.hardtanh``).
+
+    Example::
+
+        >>> from gpugrad.ops.activation import hardtanh
+        >>> hardtanh(gpugrad.tensor([-2.0, 0.5, 3.0])).tolist()
+        [-1.0, 0.5, 1.0]
+    """
+    return apply(Hardtanh, _float(x), low=min_val, high=max_val)
 
 
 def _axis(x, axis, dim):
@@ -185,6 +321,8 @@ def softmax(input, dim=None, dtype=None, *, axis=None):
         tensor([[0.5       , 0.5       ],
                 [0.11920292, 0.880797  ]], device='cpu', dtype=float32)
     """
+    if input.dtype.kind == "c":
+        refuse_complex("softmax", input)
     return apply(Softmax, _cast(input, dtype), axis=_axis(input, axis, dim))
 
 
@@ -197,6 +335,8 @@ def log_softmax(input, dim=None, dtype=None, *, axis=None):
         >>> gpugrad.tensor([0.0, 0.0]).log_softmax(0).exp().tolist()
         [0.5, 0.5]
     """
+    if input.dtype.kind == "c":
+        refuse_complex("log_softmax", input)
     return apply(LogSoftmax, _cast(input, dtype), axis=_axis(input, axis, dim))
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..scalar_casts import wrapped_int
 from ..tensor import Tensor
 from .elementwise import minus, mul, plus, true_divide
 from .inplace import add_
@@ -135,6 +136,8 @@ def _alpha_times(other, alpha, input, name):
     if integral and isinstance(alpha, (float, np.floating)):
         raise TypeError(f"{name}: for integer tensors alpha must be an integer, not {alpha!r} "
                         f"(as PyTorch); convert the tensors first, e.g. x.float()")
+    if _is_scalar(other) and integral and isinstance(input, Tensor):   # (wrapped first, as
+        other = wrapped_int(other, input.dtype, name)                  # PyTorch's)
     return other * alpha if _is_scalar(other) else mul(other, alpha)
 
 

@@ -253,7 +253,7 @@ def batched_index(index: tuple, size: int, x_batched: bool = True):
     """``index`` for a batch value (batch at 0), or None where it is not covered (the op
     then loops over the examples).
 
-    NumPy puts the dimensions of separated index arrays (``t[0, :, [0, 1]]``) first, so a
+    NumPy puts the dimensions of separated index arrays (``t[[0, 1], :, [0, 1]]``) first, so a
     slice in front for the batch would land behind them: then the batch is indexed with an
     ``arange`` that joins the index arrays, and stays first. A slice in front does when the
     index has no arrays, or adjacent ones. Mapped parts (a per-example index such as

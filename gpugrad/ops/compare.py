@@ -20,8 +20,10 @@ from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import _state as _compiling
 from ..autograd.compile_mode import kernel, note_reads
 from . import batching as _batching
+from .complex_node import refuse_complex
 from .record import BROADCAST, ELEMENTWISE, Op, apply, broadcast_error
 from .reduce import normalize_axis
+from ..scalar_casts import wrapped_int
 from ..tensor import Tensor
 
 __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -57,13 +59,21 @@ def _operand(value):
 _NUMBERS = (float, int, bool)
 
 
-def _binary(name: str, a, b):
+def _binary(name: str, a, b, ordered: str = ""):
     """``xp.<name>(a, b)`` as a tensor that does not require grad; tensors or numbers,
-    broadcast."""
+    broadcast (an int meeting an integer tensor wraps into its dtype first, as PyTorch's:
+    ``uint8_tensor > -1`` compares with 255). ``ordered``: the short name of a comparison
+    that needs an order, which refuses complex operands (as PyTorch's)."""
     x = a._array if a.__class__ is Tensor else None
     y = b._array if b.__class__ is Tensor else b
+    if ordered and (x is None or x.dtype.kind == "c" or y.__class__ not in _NUMBERS and
+                    getattr(y, "dtype", None) is not None and y.dtype.kind == "c" or
+                    y.__class__ is complex):
+        refuse_complex(ordered, a, b)
     if x.__class__ is np.ndarray and (y.__class__ is np.ndarray or y.__class__ in _NUMBERS) \
             and _compiling.recorder is None:    # (all NumPy, nothing to write down: call it)
+        if y.__class__ is int and not 0 <= y <= 127 and x.dtype.kind in "iu":
+            y = wrapped_int(y, x.dtype, name)
         try:
             return _wrap(getattr(np, name)(x, y))
         except ValueError as exc:
@@ -78,6 +88,10 @@ def binary_with(name: str, function, a, b):
     if _any_batched(a, b):
         return _batching.raw_elementwise(lambda x, y: binary_with(name, function, x, y), a, b)
     x, y = _operand(a), _operand(b)
+    if y.__class__ is int and isinstance(a, Tensor):
+        y = wrapped_int(y, a.dtype, name)
+    elif x.__class__ is int and isinstance(b, Tensor):
+        x = wrapped_int(x, b.dtype, name)
     arrays = [v for v in (x, y) if hasattr(v, "shape") and not isinstance(v, np.generic)]
     if len(arrays) == 2:
         backend.check_same_device(name, arrays)
@@ -125,7 +139,7 @@ def less(a, b):
         >>> gpugrad.ops.compare.lt(gpugrad.tensor([1, 2, 3]), 2).tolist()
         [True, False, False]
     """
-    return _binary("less", a, b)
+    return _binary("less", a, b, "lt")
 
 
 def less_equal(a, b):
@@ -137,7 +151,7 @@ def less_equal(a, b):
         >>> gpugrad.ops.compare.le(gpugrad.tensor([1, 2, 3]), 2).tolist()
         [True, True, False]
     """
-    return _binary("less_equal", a, b)
+    return _binary("less_equal", a, b, "le")
 
 
 def greater(a, b):
@@ -149,7 +163,7 @@ def greater(a, b):
         >>> gpugrad.ops.compare.gt(gpugrad.tensor([1, 2, 3]), 2).tolist()
         [False, False, True]
     """
-    return _binary("greater", a, b)
+    return _binary("greater", a, b, "gt")
 
 
 def greater_equal(a, b):
@@ -161,7 +175,7 @@ def greater_equal(a, b):
         >>> gpugrad.ops.compare.ge(gpugrad.tensor([1, 2, 3]), 2).tolist()
         [False, True, True]
     """
-    return _binary("greater_equal", a, b)
+    return _binary("greater_equal", a, b, "ge")
 
 
 eq, ne, lt, le, gt, ge = equal, not_equal, less, less_equal, greater, greater_equal
@@ -212,6 +226,7 @@ def sign(x):
         >>> s.tolist(), s.requires_grad           # (as torch.sign's)
         ([-1.0, 0.0, 1.0], True)
     """
+    refuse_complex("sign", x, hint="For z / |z| (0 at 0) use gpugrad.sgn, as in PyTorch")
     if x._batched or (x._requires_grad and _grad_mode.grad_enabled):
         return apply(Sign, x)       # (vmap: the record's batching rule, whose output may
                                     # require grad through the batch's own graph)
@@ -227,6 +242,7 @@ def isnan(x):
 
 
 def _reduce_index(name, x, axis, keepdims, dim, keepdim):
+    refuse_complex(name, x)
     axis = dim if dim is not None else axis
     if axis is not None:
         (axis,) = normalize_axis(axis, x.ndim)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from . import compare, elementwise, linalg, norms, reduce, shape, unary
+from . import compare, complex_parts, elementwise, linalg, norms, reduce, shape, unary
 from . import indexing
 from .einsum import einsum
 from .shape_errors import checked_dim
@@ -71,15 +71,17 @@ def dot(input, tensor):
 
 def vdot(input, other):
     """``dot`` with the first vector conjugated, as ``torch.vdot`` (for real tensors the
-    same as ``dot``): (n,), (n,) -> ().
+    same as ``dot``): (n,), (n,) -> (); ``sum(conj(input) * other)``.
 
     Example::
 
         >>> gpugrad.vdot(gpugrad.tensor([1.0, 2.0]), gpugrad.tensor([3.0, 4.0])).item()
         11.0
+        >>> gpugrad.vdot(gpugrad.tensor([1j, 2.0]), gpugrad.tensor([1j, 1.0])).item()
+        (3+0j)
     """
     if input.dtype.kind == "c":
-        raise TypeError("vdot: complex tensors are not supported")
+        input = complex_parts.conj(input)
     return dot(input, other)
 
 

@@ -26,6 +26,7 @@ from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..tensor import Tensor
 from . import compare, reduce
+from .complex_node import refuse_complex
 from .shape_errors import checked_dim
 from .selection import check_index_range
 
@@ -88,7 +89,7 @@ def argwhere(input):
 
 def count_nonzero(input, dim=None):
     """The number of non-zero elements of ``input`` over ``dim`` (an int, a tuple, or None
-    for all), as ``torch.count_nonzero`` (int64).
+    or an empty tuple for all), as ``torch.count_nonzero`` (int64).
 
     Example::
 
@@ -96,9 +97,9 @@ def count_nonzero(input, dim=None):
         [1, 2]
     """
     nonzeros = compare.not_equal(input, 0).astype("int64")
-    if dim is None:
+    dims = None if dim is None else (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    if not dims:                            # None or (): all, as PyTorch's
         return reduce.sum(nonzeros)
-    dims = (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
     return reduce.sum(nonzeros, axis=tuple(checked_dim(input, d, "count_nonzero")
                                            for d in dims))
 
@@ -220,6 +221,8 @@ def unique(input, sorted: bool = True, return_inverse: bool = False,
         >>> unique(gpugrad.tensor([[2, 1, 2], [0, 3, 0]]), dim=1).tolist()   # columns
         [[1, 2], [3, 0]]
     """
+    if input.dtype.kind == "c":
+        refuse_complex("unique", input)
     return _unique("unique", input, False, return_inverse, return_counts, dim)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.compile_mode import _state as _compiling
+from ..scalar_casts import wrapped_int
 from ..tensor import Tensor
 from .pointwise_binary import remainder
 from .inplace import in_place_method
@@ -84,7 +85,8 @@ def _refuse_zero_divisor(name: str, other, b) -> None:
     read (a Python 0, or a NumPy divisor outside vmap and compiled steps), as PyTorch's CPU
     kernels refuse it."""
     if _is_scalar(other):
-        zero = other == 0
+        dtype = b.dtype if isinstance(b, Tensor) else None
+        zero = (other if dtype is None else wrapped_int(other, dtype)) == 0  # (256: 0 in uint8)
     elif isinstance(b, Tensor) and not b._batched and _compiling.recorder is None and \
             b._array.__class__ is np.ndarray:
         zero = bool((b._array == 0).any())
@@ -136,7 +138,8 @@ def modulo(input, other):
         ([2, 1], [-2])
     """
     if is_integral(input) and is_integral(other):
-        _refuse_zero_divisor("remainder", other, other)
+        _refuse_zero_divisor("remainder", other,                # (a number: input's dtype)
+                             input if _is_scalar(other) and isinstance(input, Tensor) else other)
     return remainder(input, other)
 
 

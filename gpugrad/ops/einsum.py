@@ -22,6 +22,7 @@ from __future__ import annotations
 import string
 
 from .diagonal import diagonal
+from .op_class import HOLOMORPHIC
 from .record import Op, apply
 from .reduce import sum_to
 from .shape import broadcast_to, reshape
@@ -75,6 +76,7 @@ class Einsum(Op):
     (``"ij,jk->ik"``). Operands: any shapes the subscripts fit -> the output's."""
 
     save = "xs"
+    complex_grad = HOLOMORPHIC      # multilinear; the rules have no conjugates (JAX-style)
 
     @staticmethod
     def forward(xp, *operands, equation):

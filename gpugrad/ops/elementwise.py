@@ -17,11 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from .promotion import (as_operand, binary, common_cases_first, number_pair, promote,
-                        scalar_operand, tangent_sum, tensor_pair)
+                        scalar_dtype, scalar_operand, tangent_sum, tensor_pair)
 from .record import BROADCAST, Op, apply, apply_scalar
+from .op_class import HOLOMORPHIC
+from .complex_node import refuse_complex
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
 from .unary import _float, _is_scalar, log, neg
+from ..scalar_casts import checked_scalar, wrapped_int
 from ..tensor import Tensor
 
 __all__ = ["plus", "minus", "mul", "true_divide", "pow", "square", "maximum", "minimum",
@@ -35,6 +38,7 @@ __all__ = ["plus", "minus", "mul", "true_divide", "pow", "square", "maximum", "m
 class Add(Op):
     broadcasts = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b):
@@ -53,6 +57,7 @@ class Add(Op):
 class Sub(Op):
     broadcasts = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b):
@@ -72,6 +77,7 @@ class Mul(Op):
     save = "xs"
     broadcasts = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b):
@@ -93,6 +99,7 @@ class Div(Op):
     save = "x1 ans"
     broadcasts = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b):
@@ -117,6 +124,7 @@ class Pow(Op):
     save = "xs ans"
     broadcasts = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b):
@@ -200,6 +208,7 @@ class Where(Op):
     save = "x0"
     broadcasts = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, cond, a, b):
@@ -252,7 +261,7 @@ def minus(a, b):
     """
     if _is_scalar(b):
         x, c = scalar_operand(a, b)
-        return apply_scalar(AddScalar, x, -c)
+        return apply_scalar(AddScalar, x, wrapped_int(-c, x.dtype) if c.__class__ is int else -c)
     if _is_scalar(a):
         x, c = scalar_operand(b, a)
         return apply_scalar(AddScalar, neg(x), c)
@@ -299,12 +308,30 @@ def true_divide(a, b):
 
 @common_cases_first(Pow, PowScalar)      # (a float tensor ** a float or int: scalar_operand keeps
 def pow(a, b):                            # both as they are, so PowScalar is taken as below)
-    """``a ** b`` with broadcasting; either may be a Python scalar."""
+    """``a ** b`` with broadcasting; either may be a Python scalar (an int exponent of an
+    integer tensor must be >= 0 and fit its dtype; an int base wraps into it, as PyTorch's).
+
+    Example::
+
+        >>> (gpugrad.tensor([2, 3]) ** 2).tolist(), (2 ** gpugrad.tensor([1, 3])).tolist()
+        ([4, 9], [2, 8])
+    """
     if _is_scalar(b):
+        if b.__class__ is int and isinstance(a, Tensor) and a.dtype.kind in "biu":
+            b = _integer_exponent(b, scalar_dtype(a.dtype, b))
         return apply_scalar(PowScalar, *scalar_operand(a, b))
     if _is_scalar(a):
         return apply_scalar(RPowScalar, *scalar_operand(b, a))
     return binary(Pow, a, b)
+
+
+def _integer_exponent(c, dtype):
+    """The int exponent ``c`` of an integer tensor of ``dtype``, checked as PyTorch's."""
+    if c < 0:
+        raise ValueError(f"pow: integers to negative integer powers are not allowed (a "
+                         f"{dtype} tensor ** {c}); convert the tensor to float first: "
+                         f"x.float() ** {c}")
+    return checked_scalar(c, dtype, "pow")
 
 
 def square(x):
@@ -315,17 +342,25 @@ def square(x):
         >>> gpugrad.square(gpugrad.tensor([-2.0, 3.0])).tolist()
         [4.0, 9.0]
     """
+    if isinstance(x, Tensor) and x.dtype.kind == "b":     # (as PyTorch: bools square to int64)
+        x = x.astype("int64")
     return mul(x, x)
 
 
 def maximum(a, b):
     """Element-wise larger of ``a`` and ``b`` (ties share the gradient equally)."""
-    return binary(Maximum, *tensor_pair(a, b))
+    a, b = tensor_pair(a, b)
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        refuse_complex("maximum", a, b)
+    return binary(Maximum, a, b)
 
 
 def minimum(a, b):
     """Element-wise smaller of ``a`` and ``b`` (ties share the gradient equally)."""
-    return binary(Minimum, *tensor_pair(a, b))
+    a, b = tensor_pair(a, b)
+    if a.dtype.kind == "c" or b.dtype.kind == "c":
+        refuse_complex("minimum", a, b)
+    return binary(Minimum, a, b)
 
 
 def where(condition, input=None, other=None):
@@ -355,7 +390,12 @@ def where(condition, input=None, other=None):
                             f"{type(a).__name__} and {type(b).__name__}")
         a, b = number_pair(a, b, cond.device)
     like = a if isinstance(a, Tensor) else b
-    a, b = tensor_pair(a, b) if _is_scalar(a) or _is_scalar(b) else (a, b)
+    if _is_scalar(a) or _is_scalar(b):         # (a number meeting an integer tensor must fit)
+        if _is_scalar(a) and isinstance(b, Tensor):
+            a = checked_scalar(a, scalar_dtype(b.dtype, a), "where")
+        elif _is_scalar(b) and isinstance(a, Tensor):
+            b = checked_scalar(b, scalar_dtype(a.dtype, b), "where")
+        a, b = tensor_pair(a, b)
     if not isinstance(a, Tensor):
         a = as_operand(a, like)
     if not isinstance(b, Tensor):

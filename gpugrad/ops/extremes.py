@@ -1,7 +1,9 @@
 """``max`` and ``min`` as PyTorch has them, and their records: over all elements or NumPy's
 ``axis`` (tied extremes share the gradient equally), PyTorch's ``(values, indices)`` along
 one ``dim`` (order_statistics.extreme_along: the gradient goes to the index), or the
-element-wise ``maximum``/``minimum`` with a second tensor.
+element-wise ``maximum``/``minimum`` with a second tensor. With NaNs, the max of all
+elements is NaN and its gradient goes to the NaNs, shared equally (as ``torch.max(x)``);
+over ``axis`` a NaN slice's gradient is NaN (as ``torch.amax``).
 
 Example::
 
@@ -16,17 +18,23 @@ from __future__ import annotations
 import operator
 
 from ..tensor import Tensor
+from .complex_node import refuse_complex
 from .record import AXIS, Op, apply
-from .reduce import Sum, expand_reduced, keep_flag, reduce_over
+from .reduce import Sum, expand_reduced, keep_flag, normalize_axis
 from .shape_errors import checked_dim
 
 __all__ = ["max", "min"]
 
 
 def _argext_weights(ctx):
-    """Where each element equals the max (or min): 1/(number of ties), else 0."""
+    """Where each element equals the max (or min): 1/(number of ties), else 0. With
+    ``nan_even`` (the max of all elements, as ``torch.max(x)``) a NaN max is met by the NaNs."""
     x, ans = ctx.xs[0], ctx.ans
-    hit = (x == expand_reduced(ans, x.shape, ctx.axis, ctx.keepdims)).astype(x.dtype)
+    extreme = expand_reduced(ans, x.shape, ctx.axis, ctx.keepdims)
+    hit = x == extreme
+    if ctx.nan_even:
+        hit = hit | ((x != x) & (extreme != extreme))
+    hit = hit.astype(x.dtype)
     count = apply(Sum, hit, axis=ctx.axis, keepdims=True)
     return hit / count
 
@@ -38,7 +46,7 @@ class Max(Op):
     vmap = AXIS
 
     @staticmethod
-    def forward(xp, x, axis, keepdims):
+    def forward(xp, x, axis, keepdims, nan_even=False):
         return x.max(axis=axis, keepdims=keepdims)
 
     @staticmethod
@@ -57,7 +65,7 @@ class Min(Op):
     vmap = AXIS
 
     @staticmethod
-    def forward(xp, x, axis, keepdims):
+    def forward(xp, x, axis, keepdims, nan_even=False):
         return x.min(axis=axis, keepdims=keepdims)
 
     vjp = staticmethod(Max.vjp)
@@ -84,6 +92,7 @@ def max(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
         >>> x.max(axis=1).tolist(), x.max().item()
         ([5.0, 3.0], 5.0)
     """
+    refuse_complex("max", input, other, dim)
     if other is not None or isinstance(dim, Tensor):
         from .elementwise import maximum       # elementwise imports this module
         return maximum(input, _other(dim, other, keepdim, "max"))
@@ -99,6 +108,7 @@ def min(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
         >>> gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]).min(-1).indices.tolist()
         [0, 1]
     """
+    refuse_complex("min", input, other, dim)
     if other is not None or isinstance(dim, Tensor):
         from .elementwise import minimum       # elementwise imports this module
         return minimum(input, _other(dim, other, keepdim, "min"))
@@ -118,8 +128,9 @@ def _extreme(op, x, dim, keepdim, axis, keepdims):
                         f"as NumPy), not both")
     keep = keep_flag(keepdims, keepdim)
     if dim is None:                         # all axes, or NumPy's axis (an int or a tuple)
-        _check_nonempty(x, name)
-        return reduce_over(op, x, axis, keep, None, None)
+        axes = None if axis is None else normalize_axis(axis, x.ndim)
+        _check_nonempty(x, axes, name)
+        return apply(op, x, axis=axes, keepdims=keep, nan_even=axis is None)
     try:
         dim = operator.index(dim)
     except TypeError:
@@ -130,6 +141,13 @@ def _extreme(op, x, dim, keepdim, axis, keepdims):
     return extreme_along(op is Max, x, checked_dim(x, dim, name), keep)
 
 
-def _check_nonempty(x, name):
-    if x.numel() == 0:
-        raise ValueError(f"{name} of an empty tensor (shape {tuple(x.shape)}) has no value")
+def _check_nonempty(x, axes, name):
+    """Refuse a reduction over an axis of size 0 (over others, the result is just empty)."""
+    if axes is None and x.numel() == 0:
+        raise ValueError(f"{name} of an empty tensor (shape {tuple(x.shape)}) has no value; "
+                         f"reduce over a non-empty dimension, or check the size first")
+    empty = [a for a in axes or () if x.shape[a] == 0]
+    if empty:
+        raise ValueError(f"{name} over dimension {empty[0]} of size 0 (shape "
+                         f"{tuple(x.shape)}) has no value; reduce over non-empty dimensions, "
+                         f"or check the size first")

@@ -1,6 +1,14 @@
-"""Indexing: ``x[index]`` with NumPy semantics (ints, slices, None, ..., integer and boolean
-arrays) and its adjoint, adding a gradient into zeros at the indexed places. Both are
-linear, so their forward rule is the op itself.
+"""Indexing: ``x[index]`` as PyTorch does it (ints, slices, None, ..., integer and boolean
+arrays, ``range``; NumPy's rules except where the two differ, below) and its adjoint, adding
+a gradient into zeros at the indexed places. Both are linear, so their forward rule is the
+op itself.
+
+Where PyTorch differs from NumPy: ints (and 0-d integer tensors) select first, as a view,
+and only then do the index arrays index what is left, so ``x[0, :, i]`` keeps the ``:``
+dimension in front, where NumPy puts ``i``'s first; and a ``uint8`` tensor is a mask (with
+PyTorch's deprecation warning), not integer indices. ``normalize_index`` rewrites such an
+index into the NumPy index that gives PyTorch's result, so every record built on it (the
+reverse rule, ``x[index] = v``, in-place writes, vmap) follows the same rule.
 
 Example::
 
@@ -13,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -23,6 +32,7 @@ from ..autograd.batched import escaped_error
 from ..tensor import Tensor
 from . import batching as _batching
 from .record import LINEAR, Op, apply
+from .op_class import HOLOMORPHIC
 
 __all__ = ["GetItem", "ScatterAdd", "getitem", "normalize_index"]
 
@@ -31,6 +41,7 @@ class GetItem(Op):
     """``x[index]``: basic indexing gives a view, integer/boolean arrays a copy."""
 
     view = True
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, index, scatter_free):
@@ -58,6 +69,7 @@ class GetItem(Op):
 class ScatterAdd(Op):
     """Zeros of ``shape`` with ``g`` added at ``index`` (repeated indices add up); the
     adjoint of ``GetItem``."""
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, g, shape, index, scatter_free):
@@ -99,7 +111,12 @@ def _index_part(part, device):
     if isinstance(part, Tensor):
         note_reads(part)
         part = part._array
-    elif isinstance(part, (list, tuple)):
+        if part.dtype.char == "B":                    # uint8; PyTorch: a (deprecated) mask
+            warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype "
+                          "bool instead (as in PyTorch, the uint8 tensor is taken as a mask)",
+                          UserWarning, stacklevel=6)
+            part = part.astype(bool)
+    elif isinstance(part, (list, tuple, range)):
         part = np.asarray(part)
         if part.size == 0:
             part = part.astype(np.intp)
@@ -131,11 +148,141 @@ def normalize_index(x, index) -> tuple:
     parts = index if isinstance(index, tuple) else (index,)
     device = x.device
     parts = tuple(_index_part(p, device) for p in parts)
-    scatter_free = all(not hasattr(p, "dtype") or p.dtype.kind == "b" for p in parts)
+    scatter_free = plain = True
+    for p in parts:
+        if p.__class__ not in _BASIC:
+            plain = False
+            if hasattr(p, "dtype") and p.dtype.kind != "b":
+                scatter_free = False
+    if not plain and len(parts) > 2 and _numpy_moves_arrays(parts):
+        parts = _torch_layout(parts, tuple(x.shape), device)
     return parts, scatter_free
 
 
 def getitem(x, index):
-    """``x[index]`` with NumPy semantics (ints, slices, None, ..., integer and bool arrays)."""
+    """``x[index]`` as PyTorch indexes: ints, slices, None, ..., ``range``, lists, integer
+    and bool tensors or arrays (a ``uint8`` tensor is a deprecated mask). Ints select
+    first, so ``x[0, :, i]`` of ``x`` (A, B, C) and ``i`` (K,) is (B, K), not NumPy's (K, B).
+
+    Example::
+
+        >>> x = gpugrad.arange(27.0).reshape(3, 3, 3)
+        >>> x[0, :, [2, 0]].tolist()
+        [[2.0, 0.0], [5.0, 3.0], [8.0, 6.0]]
+    """
     parts, scatter_free = normalize_index(x, index)
     return apply(GetItem, x, index=parts, scatter_free=scatter_free)
+
+
+# ---------------------------------------------------------------------------------------------
+# PyTorch's placement of the index arrays' dimensions, written as a NumPy index
+
+
+_BASIC = frozenset((int, slice, type(None), type(Ellipsis)))   # parts of a plain index
+
+
+def _kind(part) -> str:
+    """"i" for a part PyTorch selects with first (an int, a 0-d integer array), "a" for an
+    index array (integer or bool, a bool, a per-example index), "" for slice, None, ...."""
+    if part.__class__ is int:
+        return "i"
+    if part is None or part is Ellipsis or part.__class__ is slice:
+        return ""
+    if isinstance(part, bool):
+        return "a"
+    if isinstance(part, numbers.Integral):
+        return "i"
+    if not isinstance(part, Tensor) and part.ndim == 0 and part.dtype.kind in "iu":
+        return "i"
+    return "a"
+
+
+def _adjacent(positions: list) -> bool:
+    return positions[-1] - positions[0] + 1 == len(positions)
+
+
+def _numpy_moves_arrays(parts: tuple) -> bool:
+    """Whether NumPy puts the index arrays' dimensions first where PyTorch does not: NumPy
+    counts the ints with the arrays, so a slice between them separates the group; PyTorch
+    has selected with the ints already, so only the arrays themselves need be adjacent."""
+    kinds = [_kind(p) for p in parts]
+    if "i" not in kinds or "a" not in kinds:
+        return False
+    if _adjacent([n for n, k in enumerate(kinds) if k]):
+        return False
+    rest = [k for k in kinds if k != "i"]
+    return _adjacent([n for n, k in enumerate(rest) if k == "a"])
+
+
+def _is_mask(part) -> bool:
+    return isinstance(part, bool) or part.dtype.kind == "b"
+
+
+def _consumed(part) -> int:
+    """How many of ``x``'s dimensions ``part`` indexes."""
+    if part is None or part is Ellipsis or isinstance(part, bool):
+        return 0
+    if part.__class__ is slice or _kind(part) == "i":
+        return 1
+    return part.ndim if part.dtype.kind == "b" else 1
+
+
+def _reshaped(array, shape: tuple):
+    return array.reshape(shape)
+
+
+def _placed(array, at: int, ndim: int):
+    """``array`` with its dimensions at ``at``.. of ``ndim``, and 1s around them."""
+    shape = (1,) * at + tuple(array.shape) + (1,) * (ndim - at - array.ndim)
+    if isinstance(array, Tensor):                       # a per-example index (vmap)
+        return array.reshape(shape)
+    return kernel(_reshaped, array, shape)
+
+
+def _torch_layout(parts: tuple, shape: tuple, device) -> tuple:
+    """``parts`` rewritten so that NumPy's rule gives PyTorch's result: from the first int
+    or array to the last, a slice becomes an ``arange`` and None a dimension of size 1 of
+    the broadcast index, each at the place PyTorch gives its dimension; the arrays take
+    their broadcast dimensions where PyTorch keeps them. The index arrays are then
+    adjacent, and NumPy leaves their dimensions there."""
+    dots = [n for n, p in enumerate(parts) if p is Ellipsis]
+    if dots:
+        at = dots[0]
+        fill = (slice(None),) * (len(shape) - sum(_consumed(p) for p in parts))
+        parts = parts[:at] + fill + parts[at + 1:]
+    kinds = [_kind(p) for p in parts]
+    marked = [n for n, k in enumerate(kinds) if k]
+    first, last = marked[0], marked[-1]
+    width = max(1 if _is_mask(p) else p.ndim
+                for p, k in zip(parts, kinds) if k == "a")   # the arrays' broadcast ndim
+    region = list(zip(parts[first:last + 1], kinds[first:last + 1]))
+    ndim = width + sum(1 for p, k in region if not k)
+    dim = sum(_consumed(p) for p in parts[:first])
+    out, slot, block, ints, empty = list(parts[:first]), 0, None, [], False
+    for p, k in region:
+        if k == "i":
+            ints.append(len(out))
+            out.append(p)
+            dim += 1
+        elif p is None:
+            slot += 1
+        elif not k:
+            steps = np.arange(*p.indices(shape[dim]), dtype=np.intp)
+            out.append(_placed(backend.asarray(steps, device=device), slot, ndim))
+            slot, dim = slot + 1, dim + 1
+        else:
+            if block is None:
+                block, slot = slot, slot + width
+            if not _is_mask(p):
+                out.append(_placed(p, block + width - p.ndim, ndim))
+                dim += 1
+            elif isinstance(p, bool) or p.ndim == 0:    # a bool: a dimension of 1 (or 0)
+                empty = empty or not bool(p)
+            else:                                       # a mask: its nonzero positions
+                out.extend(_placed(a, block + width - 1, ndim) for a in p.nonzero())
+                dim += p.ndim
+    if empty:                   # False: the int's place takes no element along the bool's
+        none = [1] * ndim
+        none[block + width - 1] = 0
+        out[ints[0]] = backend.asarray(np.zeros(none, dtype=np.intp), device=device)
+    return tuple(out) + parts[last + 1:]

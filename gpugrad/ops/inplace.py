@@ -45,6 +45,7 @@ from . import view_replay
 from .raw_writes import (_as_array_value, _cast_into, _copy, _copy_into, _fill, _set_at,
                          _ufunc_into)
 from .region_write import SetItem
+from ..scalar_casts import checked_scalar, wrapped_int
 from ..tensor import Tensor
 from ..tensor_grad import INFERENCE_INPLACE, InferenceVersionCounter
 
@@ -234,6 +235,8 @@ def _plain_operand(t, other):
 
 
 def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
+    if other.__class__ is int and not 0 <= other <= 127:
+        other = wrapped_int(other, t.dtype, name)   # (u8 -= 4 wraps, as PyTorch's)
     value = _plain_operand(t, other)
     if value is not None:
         return _write(t, name, _ufunc_into, getattr(np, ufunc_name), value)
@@ -271,6 +274,14 @@ def div_(t, other):
     return _binary_inplace(t, other, "div_", div, "true_divide", saves_self=False)
 
 
+def _written_number(t, value, name: str):
+    """``value`` converted as PyTorch writes a number into ``t`` (a tensor, an array or a
+    number into a float tensor as it is)."""
+    if value.__class__ in (int, float) and not 0 <= value <= 127 and t.dtype.kind in "iu":
+        return checked_scalar(value, t.dtype, name)
+    return value
+
+
 def _overwrite(old, value, index, scatter_free):
     """``old`` with ``value`` written at ``index``, as a recorded op."""
     v = value if isinstance(value, Tensor) else as_operand(_as_array_value(value, old), old)
@@ -278,7 +289,16 @@ def _overwrite(old, value, index, scatter_free):
 
 
 def fill_(t, value):
-    """Every element of ``t`` set to the number ``value``, in place."""
+    """Every element of ``t`` set to the number ``value``, in place (into an integer
+    tensor the value must fit, except that a negative int wraps into an unsigned dtype, as
+    PyTorch's: ``scalar_casts.checked_scalar``).
+
+    Example::
+
+        >>> gpugrad.zeros(2, dtype=gpugrad.uint8).fill_(-1).tolist()
+        [255, 255]
+    """
+    value = _written_number(t, value, "fill_")
     if _state.vmap_levels and t._batched:
         return _batched_in_place(t, "fill_", (), lambda old: _overwrite(old, value, (Ellipsis,),
                                                                          True), copy_old=False)
@@ -365,7 +385,9 @@ def in_place_method(fn, name: str | None = None, reads: bool = True):
 
 
 def setitem(t, index, value):
-    """``t[index] = value`` (a number, array or tensor broadcast to ``t[index]``)."""
+    """``t[index] = value`` (a number, array or tensor broadcast to ``t[index]``; a number
+    converted as ``fill_`` converts it)."""
+    value = _written_number(t, value, "__setitem__")
     parts, scatter_free = normalize_index(t, index)
     if _state.vmap_levels and _batched_operands(t, (value,) + parts):
         return _batched_in_place(t, "__setitem__", (value,) + parts,

@@ -21,6 +21,7 @@ from .autocast_casts import cast_inputs
 from .activation import ReluGrad, relu
 from . import batching as _batching
 from .record import Op, apply, recording_backward
+from .op_class import HOLOMORPHIC
 from ..autograd.compile_mode import kernel
 from .promotion import as_operand, promote
 from .shape import Permute, expand_to, reshape, reshape_to, transpose, unsqueeze
@@ -34,6 +35,7 @@ __all__ = ["matmul", "linear", "linear_relu"]
 
 class MatMul(Op):
     save = "xs"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b):

@@ -112,9 +112,17 @@ def mT(x):
     return transpose(x, -2, -1)
 
 
+def _flat_shape(shape, batch_ndim: int) -> tuple:
+    """``shape`` flattened after its ``batch_ndim`` batch dimensions, with explicit sizes
+    (a -1 cannot be resolved when a batch dimension is 0)."""
+    shape = tuple(shape)
+    return shape[:batch_ndim] + (int(np.prod(shape[batch_ndim:], dtype=np.int64)),)
+
+
 def pack(xp, *parts, batch_ndim: int):
     """Raw arrays, each flattened after its ``batch_ndim`` batch dimensions and joined."""
-    return xp.concatenate([p.reshape(p.shape[:batch_ndim] + (-1,)) for p in parts], axis=-1)
+    return xp.concatenate([p.reshape(_flat_shape(p.shape, batch_ndim)) for p in parts],
+                          axis=-1)
 
 
 def unpack(t, shapes):
@@ -129,7 +137,7 @@ def unpack(t, shapes):
 
 def pack_tensors(*parts, batch_ndim: int):
     """Tensors, each flattened after its ``batch_ndim`` batch dimensions and joined."""
-    return concatenate([reshape(p, tuple(p.shape[:batch_ndim]) + (-1,)) for p in parts], -1)
+    return concatenate([reshape(p, _flat_shape(p.shape, batch_ndim)) for p in parts], -1)
 
 
 def trace_of_product(a, b):

@@ -31,6 +31,8 @@ from .elementwise import where
 from .linalg import matmul
 from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, eye,
                             lapack, mT, on_the_batch, trace_of_product, tril_mask)
+from .matrix_singular import cofactors_svd, inverse_or_none, inverse_transposed
+from .matrix_singular import matrix_of as _matrix_of
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
 from .shape import concatenate, unsqueeze
@@ -45,7 +47,9 @@ SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])   # (torch.re
 # ---------------------------------------------------------------------------------------------
 
 class Det(Op):
-    """det(A): (..., n, n) -> (...). d det = det tr(A^-1 dA); its cotangent g det A^-T."""
+    """det(A): (..., n, n) -> (...). d det = tr(C^T dA), C = det A^-T the cofactor matrix;
+    its cotangent g C. A singular A: C from the SVD (``cofactors_svd``; the finite
+    differences agree; PyTorch 2.13 gives zeros there, which is wrong)."""
 
     save = "x0 ans"
 
@@ -55,19 +59,26 @@ class Det(Op):
 
     @staticmethod
     def vjp(ctx, g):
-        a, d = ctx.xs[0], ctx.ans
-        return unsqueeze(unsqueeze(g * d, -1), -1) * mT(apply(Inv, a))
+        inv = inverse_or_none(ctx.xs[0], Inv)
+        if inv is None:
+            return _matrix_of(g) * cofactors_svd(ctx.xs[0], Det)
+        return _matrix_of(g * ctx.ans) * mT(inv)
 
     @staticmethod
     def jvp(ctx, t):
-        return ctx.ans * trace_of_product(apply(Inv, ctx.xs[0]), t)
+        inv = inverse_or_none(ctx.xs[0], Inv)
+        if inv is None:
+            return trace_of_product(mT(cofactors_svd(ctx.xs[0], Det)), t)
+        return ctx.ans * trace_of_product(inv, t)
 
 
 Det.vmap = on_the_batch(Det)
 
 
 class Slogdet(Op):
-    """(sign, log|det A|) packed: (..., n, n) -> (..., 2). The sign is constant."""
+    """(sign, log|det A|) packed: (..., n, n) -> (..., 2). The sign is constant. d log|det|
+    = tr(A^-1 dA); at a singular A, C^T / 0: infinite or NaN, as PyTorch's (no error;
+    matrix_singular.py)."""
 
     save = "x0"
 
@@ -78,11 +89,11 @@ class Slogdet(Op):
 
     @staticmethod
     def vjp(ctx, g):
-        return unsqueeze(unsqueeze(g[..., 1], -1), -1) * mT(apply(Inv, ctx.xs[0]))
+        return _matrix_of(g[..., 1]) * inverse_transposed(ctx.xs[0], Inv, Det)
 
     @staticmethod
     def jvp(ctx, t):
-        dlog = trace_of_product(apply(Inv, ctx.xs[0]), t)
+        dlog = trace_of_product(mT(inverse_transposed(ctx.xs[0], Inv, Det)), t)
         zero = zeros_with(dlog, tuple(dlog.shape), dlog.dtype)
         return concatenate([unsqueeze(zero, -1), unsqueeze(dlog, -1)], -1)
 
@@ -198,16 +209,14 @@ class Cholesky(Op):
 Cholesky.vmap = on_the_batch(Cholesky)
 
 
-
-
 # ---------------------------------------------------------------------------------------------
 # Functions
 # ---------------------------------------------------------------------------------------------
 
 def det(A):
     """The determinant of each square matrix, as ``torch.linalg.det`` / ``torch.det``.
-    Its gradient ``det(A) A^-T`` needs A invertible (a singular A raises ``LinAlgError``
-    in the backward pass, where PyTorch gives the cofactors).
+    Its gradient is the cofactor matrix ``adj(A)^T`` (``det(A) A^-T``), singular A included
+    (found from the SVD there; PyTorch 2.13 gives zeros at a singular A).
 
     Shapes: (..., n, n) -> (...).
 
@@ -222,7 +231,9 @@ def det(A):
 def slogdet(A):
     """``(sign, logabsdet)``: the sign of each determinant and the log of its absolute
     value, as ``torch.linalg.slogdet`` (sign 0 and logabsdet -inf for a singular matrix).
-    Differentiable in ``logabsdet`` (d = tr(A^-1 dA)); the sign is constant.
+    Differentiable in ``logabsdet`` (d = tr(A^-1 dA); infinite or NaN at a singular matrix,
+    as PyTorch's, but the signs of the infinities and where NaN falls differ: PyTorch's come
+    from its LU solve, gpugrad's from cofactors / det); the sign is constant.
 
     Shapes: (..., n, n) -> two (...) tensors.
 

@@ -94,7 +94,8 @@ class Lu(Op):
         lower = xp.tril(lu[:, :, :k], -1) + xp.eye(m, k, dtype=a.dtype)
         upper = xp.triu(lu[:, :k, :])
         parts = [(pivots + 1).astype(a.dtype), _permutation(xp, perm, a.dtype), lower, upper]
-        return pack(xp, *parts, batch_ndim=1).reshape(batch + (-1,))
+        packed = pack(xp, *parts, batch_ndim=1)
+        return packed.reshape(batch + (packed.shape[-1],))      # (an empty batch too)
 
     @staticmethod
     def vjp(ctx, g):

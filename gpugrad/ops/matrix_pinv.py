@@ -17,9 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
+from ..autograd.mode import is_grad_enabled
+from ..tensor import Tensor
+from . import batching as _batching
 from .linalg import matmul
-from .matrix_common import checked_matrix, mT, on_the_batch
+from .matrix_common import checked_matrix, mT
 from .record import Op, apply
+from .shape import broadcast_to
 
 __all__ = ["pinverse"]
 
@@ -33,7 +38,9 @@ class Pinv(Op):
     save = "x0 ans"
 
     @staticmethod
-    def forward(xp, a, rtol, atol, hermitian):
+    def forward(xp, a, *limits, rtol, atol, hermitian):
+        # limits: none (rtol, atol: numbers), or the arrays (atol, rtol), one per matrix of
+        # a's batch (broadcast to it by ``pinv``)
         if hermitian:
             values, vectors = xp.linalg.eigh(a)
             magnitude = xp.abs(values)
@@ -42,21 +49,34 @@ class Pinv(Op):
             left, values, right_t = xp.linalg.svd(a, full_matrices=False)
             magnitude, right = values, xp.swapaxes(right_t, -1, -2)
         largest = magnitude.max(axis=-1, keepdims=True) if magnitude.shape[-1] else magnitude
+        if limits:
+            atol, rtol = limits[0][..., None], limits[1][..., None]
         kept = magnitude > xp.maximum(atol, rtol * largest)
         inverse = xp.where(kept, 1.0 / xp.where(kept, values, 1.0), 0.0).astype(a.dtype)
         return xp.matmul(right * inverse[..., None, :], xp.swapaxes(left, -1, -2))
 
     @staticmethod
     def vjp(ctx, g):
-        return _pinv_vjp(ctx.xs[0], ctx.ans, g)
+        grad = _pinv_vjp(ctx.xs[0], ctx.ans, g)
+        return grad if len(ctx.shapes) == 1 else (grad,) + (None,) * (len(ctx.shapes) - 1)
 
     @staticmethod
-    def jvp(ctx, t):
+    def jvp(ctx, t, *limits):           # (the tolerances: constants, no tangent)
+        if t is None:
+            return None
         a, p = ctx.xs[0], ctx.ans
         tt = mT(t)
         return (-matmul(matmul(p, t), p)
                 + matmul(matmul(p, mT(p)), tt - matmul(matmul(tt, a), p))
                 + matmul(matmul(tt - matmul(matmul(p, a), tt), mT(p)), p))
+
+    @staticmethod
+    def vmap(xs, batched, **params):
+        a, *limits = xs
+        if not batched[0]:              # (a tolerance differs per example: so does P)
+            size = next(x.shape[0] for x, b in zip(limits, batched[1:]) if b)
+            a = _batching.with_batch(a, False, size)
+        return apply(Pinv, a, *limits, **params)
 
 
 def _pinv_vjp(a, p, g):
@@ -67,26 +87,66 @@ def _pinv_vjp(a, p, g):
             + matmul(matmul(pt, p), gt - matmul(matmul(gt, p), a)))
 
 
-Pinv.vmap = on_the_batch(Pinv)
-
-
 def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The Moore-Penrose pseudo-inverse, as ``torch.linalg.pinv``: singular values at most
     ``max(atol, rtol * largest)`` count as zero (by default rtol = eps * max(m, n), and 0
-    when only ``atol`` is given); ``hermitian``: A symmetric, through ``eigh``. Its gradient
-    holds where the rank does not change (as PyTorch's).
+    where ``atol`` > 0); ``hermitian``: A symmetric, through ``eigh``. Its gradient holds
+    where the rank does not change (as PyTorch's). ``atol`` and ``rtol`` are numbers or
+    tensors of one tolerance per matrix, which broadcast with A's batch shape (as
+    PyTorch's; they are constants: one that requires grad is refused, as PyTorch's).
 
-    Shapes: (..., m, n) -> (..., n, m).
+    Shapes: A (..., m, n), atol and rtol () or broadcasting with (...) -> (..., n, m).
 
     Example::
 
         >>> gpugrad.linalg.pinv(gpugrad.tensor([[1.0, 0.0], [0.0, 0.0]])).tolist()
         [[1.0, 0.0], [0.0, 0.0]]
+        >>> A = gpugrad.tensor([[[1.0, 0.0], [0.0, 0.1]]] * 2)             # (2, 2, 2)
+        >>> gpugrad.linalg.pinv(A, rtol=gpugrad.tensor([0.5, 0.05]))[:, 1, 1].tolist()
+        [0.0, 10.0]
     """
     checked_matrix("linalg.pinv", A, square=hermitian)
+    if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
+        return _pinv_with_tensors(A, atol, rtol, bool(hermitian))
     if rtol is None:
         rtol = np.finfo(A.dtype).eps * max(A.shape[-2:]) if not atol else 0.0
     return apply(Pinv, A, rtol=float(rtol), atol=float(atol or 0.0), hermitian=bool(hermitian))
+
+
+def _pinv_with_tensors(A, atol, rtol, hermitian: bool):
+    """``pinv`` where ``atol`` or ``rtol`` is a tensor: A and both tolerances broadcast to
+    one batch shape, the tolerances as tensors of it (PyTorch's defaults, per matrix)."""
+    atol = _tolerance(A, 0.0 if atol is None else atol, "atol")
+    if rtol is None:                    # (eps * max(m, n) where atol is not > 0)
+        default = np.finfo(A.dtype).eps * max(A.shape[-2:])
+        rtol = (atol <= 0).astype("float64") * default
+    rtol = _tolerance(A, rtol, "rtol")
+    try:
+        batch = np.broadcast_shapes(tuple(A.shape[:-2]), tuple(atol.shape),
+                                    tuple(rtol.shape))
+    except ValueError:
+        raise ValueError(
+            f"linalg.pinv: the tolerances (atol of shape {tuple(atol.shape)}, rtol of shape "
+            f"{tuple(rtol.shape)}) must broadcast with the batch shape "
+            f"{tuple(A.shape[:-2])} of A (shape {tuple(A.shape)}): give one tolerance per "
+            f"matrix, or a number") from None
+    if tuple(A.shape[:-2]) != batch:
+        A = broadcast_to(A, batch + tuple(A.shape[-2:]))
+    atol, rtol = broadcast_to(atol, batch), broadcast_to(rtol, batch)
+    return apply(Pinv, A, atol, rtol, rtol=None, atol=None, hermitian=hermitian)
+
+
+def _tolerance(A, value, name: str):
+    """``value`` (a number or tensor) as a real tensor on A's device, outside the graph."""
+    if not isinstance(value, Tensor):
+        return Tensor._wrap(backend.asarray(float(value), dtype=np.float64, device=A.device))
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"linalg.pinv: {name} must be real, got a {value.dtype} tensor")
+    if value.requires_grad and is_grad_enabled():
+        raise RuntimeError(f"The function 'linalg_pinv' is not differentiable with respect "
+                           f"to argument '{name}'. This input cannot have requires_grad "
+                           f"True (as PyTorch's); pass {name}.detach()")
+    return value.detach()
 
 
 def pinverse(input, rcond: float = 1e-15):

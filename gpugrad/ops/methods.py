@@ -24,7 +24,8 @@ from . import (activation, arithmetic, bitwise, compare, contractions, cumulativ
                order_statistics, pointwise, product, rearrange, reduce, scatter_ops,
                scatter_reduce, selection, shape, sorting, special, statistics, tensor_info,
                trigonometric, unary)
-from . import covariance, matrix_products, searching, spellings, windows
+from . import covariance, dtype_view, inplace_shape, matrix_products, searching, spellings
+from . import windows
 from . import special_bessel, special_erf, special_gamma
 
 
@@ -248,7 +249,7 @@ METHODS = {
     "logical_and": compare.logical_and, "logical_or": compare.logical_or,
     "logical_xor": compare.logical_xor, "logical_not": compare.logical_not,
     # shapes
-    "reshape": shape.reshape, "view": shape.reshape,
+    "reshape": shape.reshape, "view": dtype_view.view,
     "permute": shape.permute, "transpose": shape.transpose,
     "squeeze": shape.squeeze, "unsqueeze": shape.unsqueeze, "flatten": shape.flatten,
     "broadcast_to": shape.broadcast_to, "expand": shape.broadcast_to, "matmul": linalg.matmul,
@@ -291,7 +292,7 @@ METHODS = {
 for _module in (trigonometric, pointwise, rearrange, scatter_ops, scatter_reduce, counting,
                 contractions, statistics, order_statistics, matrix_functions,
                 matrix_pinv, matrix_exp, bitwise, division, arithmetic, tensor_info,
-                matrix_products, searching, covariance, windows, spellings):
+                matrix_products, searching, covariance, windows, spellings, inplace_shape):
     METHODS.update(_module.METHODS)         # (each module lists the Tensor methods it adds)
 
 

@@ -16,16 +16,18 @@ from __future__ import annotations
 import math
 import numbers
 
-from . import compare, elementwise, extremes, reduce, unary
+from . import compare, complex_parts, elementwise, extremes, reduce, unary
 
 __all__ = ["norm", "vector_norm"]
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
-    """The ``ord``-norm of ``x`` over ``dim`` (all elements by default): ``ord`` a number
+    """The ``ord``-norm of ``x`` over ``dim`` (all elements by default, or when ``dim`` is
+    empty, as PyTorch's): ``ord`` a number
     (``sum(|x|**ord) ** (1/ord)``), ``inf`` (the largest ``|x|``), ``-inf`` (the smallest)
-    or 0 (the count of non-zeros), as ``torch.linalg.vector_norm``. Float tensors only;
-    float16 is summed in float32 (or in ``dtype`` when given) and comes back as float16.
+    or 0 (the count of non-zeros), as ``torch.linalg.vector_norm``. Float or complex
+    tensors (a complex one's norm is real: of ``|x|``, as PyTorch's); float16 is summed in
+    float32 (or in ``dtype`` when given) and comes back as float16.
 
     Shapes: ``x`` (...), the result with ``dim`` removed (kept as 1 with ``keepdim``).
 
@@ -45,18 +47,22 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
         out = vector_norm(wide, ord, dim, keepdim)
         return out if dtype is not None else out.astype(x.dtype)
     axis = tuple(dim) if isinstance(dim, (tuple, list)) else dim
+    if axis == ():          # PyTorch's empty dim: all elements (NumPy's axis=() is none)
+        axis = None
     magnitude = unary.abs(x)
     if ord == math.inf:
         return extremes.max(magnitude, axis=axis, keepdims=keepdim)
     if ord == -math.inf:
         return extremes.min(magnitude, axis=axis, keepdims=keepdim)
     if ord == 0:            # a count: its gradient is zero (it carries one, as PyTorch's)
-        count = compare.not_equal(x, 0).astype(x.dtype)
-        return reduce.sum(count + x * 0.0, axis=axis, keepdims=keepdim)
+        real = magnitude if x.dtype.kind == "c" else x
+        count = compare.not_equal(x, 0).astype(real.dtype)
+        return reduce.sum(count + real * 0.0, axis=axis, keepdims=keepdim)
     if ord == 1:
         return reduce.sum(magnitude, axis=axis, keepdims=keepdim)
-    if ord == 2:
-        powered = x * x
+    if ord == 2:            # |x|^2; for complex x, Re(x conj(x)): real, smooth at 0
+        powered = x * x if x.dtype.kind != "c" else complex_parts.real(
+            x * complex_parts.conj_physical(x))
     else:                   # |x|**ord below ord 1 has an infinite slope at 0: zero there
         at_zero = compare.equal(magnitude, 0)
         safe = elementwise.where(at_zero, 1.0, magnitude) ** ord

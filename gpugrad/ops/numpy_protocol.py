@@ -68,12 +68,14 @@ _UFUNCS = {
 }
 
 
-def _reduction(op):
-    """NumPy's ``f(a, axis=None, dtype=None, out=None, keepdims=False)`` as gpugrad's op."""
+def _reduction(op, axis_keyword: bool = False):
+    """NumPy's ``f(a, axis=None, dtype=None, out=None, keepdims=False)`` as gpugrad's op
+    (``axis_keyword``: passed as ``axis=``, where the op's first parameter is PyTorch's
+    ``dim``, for which an empty tuple means every axis; NumPy's means none)."""
     def call(a, axis=None, dtype=None, out=None, keepdims=False):
         if dtype is not None or out is not None:
             return _UNSET
-        return op(a, axis, keepdims)
+        return op(a, axis=axis, keepdims=keepdims) if axis_keyword else op(a, axis, keepdims)
     return call
 
 
@@ -97,7 +99,7 @@ def _variance(op):
     def call(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, correction=_UNSET):
         if dtype is not None or out is not None:
             return _UNSET
-        return op(a, axis, ddof=ddof if correction is _UNSET else correction,
+        return op(a, axis=axis, ddof=ddof if correction is _UNSET else correction,
                   keepdims=keepdims)
     return call
 
@@ -128,7 +130,7 @@ def _size(a, axis=None):
 
 
 _FUNCTIONS = {
-    np.sum: _reduction(reduce.sum), np.mean: _reduction(reduce.mean),
+    np.sum: _reduction(reduce.sum, True), np.mean: _reduction(reduce.mean, True),
     np.max: _values_reduction(extremes.max), np.min: _values_reduction(extremes.min),
     np.any: _index_reduction(compare.any), np.all: _index_reduction(compare.all),
     np.argmax: _index_reduction(compare.argmax), np.argmin: _index_reduction(compare.argmin),

@@ -1,5 +1,6 @@
 """What an op record declares: the ``Op`` base class, the rule shortcuts (``LINEAR``,
-``ELEMENTWISE``, ``BROADCAST``, ``AXIS``) and ``REGISTRY``, every record by name.
+``ELEMENTWISE``, ``BROADCAST``, ``AXIS``), the complex-gradient marks (``HOLOMORPHIC``,
+``OWN_RULES``) and ``REGISTRY``, every record by name.
 
 Defining a subclass of ``Op`` registers it and checks its declarations there and then: its
 ``save`` names and its parameters. What a record holds, and how an application of one is
@@ -19,7 +20,8 @@ import inspect
 
 from ..autograd.graph import Node
 
-__all__ = ["Op", "LINEAR", "ELEMENTWISE", "BROADCAST", "AXIS", "REGISTRY", "refuse_shadowing"]
+__all__ = ["Op", "LINEAR", "ELEMENTWISE", "BROADCAST", "AXIS", "REGISTRY", "refuse_shadowing",
+           "HOLOMORPHIC", "OWN_RULES"]
 
 REGISTRY: dict[str, type] = {}
 
@@ -36,6 +38,9 @@ LINEAR = _Shortcut("LINEAR")            # jvp(t) = op(t): the op is linear in it
 ELEMENTWISE = _Shortcut("ELEMENTWISE")  # jvp(t) = vjp(t): unary op with a diagonal Jacobian
 BROADCAST = _Shortcut("BROADCAST")      # vmap: element-wise; batch dims broadcast in front
 AXIS = _Shortcut("AXIS")                # vmap: one input, its ``axis`` parameter shifted
+# complex_grad (ops/complex_node.py): what the rules do for complex inputs or outputs
+HOLOMORPHIC = _Shortcut("HOLOMORPHIC")  # JAX-style rules of a holomorphic op: conjugated
+OWN_RULES = _Shortcut("OWN_RULES")      # the rules give PyTorch's complex gradients themselves
 
 
 class Op:
@@ -50,6 +55,7 @@ class Op:
     jvp = None
     vmap = None             # the batching rule: None loops over the batch (with a warning)
     vjp_accumulate = None   # the vjp with in-place permissions passed in (module docstring)
+    complex_grad = None     # HOLOMORPHIC / OWN_RULES; None: complex inputs needing grad refused
     _save_aux = False       # save names "aux": forward returns (output, aux)
     _open_params = False    # forward takes **params: their names are checked at apply time
 

@@ -1,7 +1,8 @@
 """Order statistics as PyTorch has them: ``median`` (the lower median; with ``dim``,
-values and indices), ``kthvalue``, ``quantile`` (its five interpolations), and the
-``(values, indices)`` of ``max(x, dim)``/``min(x, dim)`` (``extreme_along``): composites of
-gpugrad's sort, argmax and gather, so their gradients go to the elements they pick.
+values and indices), ``kthvalue``, ``quantile`` and ``nanquantile`` (their five
+interpolations), and the ``(values, indices)`` of ``max(x, dim)``/``min(x, dim)``
+(``extreme_along``): composites of gpugrad's sort, argmax and gather, so their gradients
+go to the elements they pick.
 
 Example::
 
@@ -23,12 +24,13 @@ from .. import backend, creation
 from ..autograd.capture_mode import is_graph_recording
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
-from . import compare, extremes, reduce, shape, sorting, unary
+from . import compare, extremes, reduce, rounding, shape, sorting, unary
+from .complex_node import refuse_complex
 from .elementwise import where
 from .shape_errors import checked_dim
 from .selection import gather, gather_checked
 
-__all__ = ["median", "kthvalue", "quantile"]
+__all__ = ["median", "kthvalue", "quantile", "nanquantile"]
 
 ValuesIndices = reduce.ValuesIndices
 
@@ -93,6 +95,7 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
         >>> values.tolist(), indices.tolist()
         ([2.0, 4.0], [2, 2])
     """
+    refuse_complex("kthvalue", input)
     axis = checked_dim(input, dim, "kthvalue")
     n = input.shape[axis] if input.ndim else 1
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n:
@@ -117,8 +120,11 @@ def median(input, dim=None, keepdim: bool = False):
         >>> gpugrad.tensor([[4, 1, 3], [2, 6, 5]]).median(dim=1).indices.tolist()
         [2, 2]
     """
+    refuse_complex("median", input)
     if input.numel() == 0 and dim is None:
-        raise ValueError("median of an empty tensor has no value")
+        if input.dtype.kind != "f":
+            raise ValueError("median of an empty integer tensor has no value")
+        return creation.full((), math.nan, dtype=input.dtype, device=input.device)   # (torch)
     if dim is None:
         flat = shape.reshape(input, -1)
         middle = sorting.sort(flat.detach()).values[(flat.shape[0] - 1) // 2]
@@ -180,16 +186,50 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         >>> x.quantile(0.5).item(), x.quantile(gpugrad.tensor([0.25, 1.0])).tolist()
         (1.5, [0.75, 3.0])
     """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation)
+
+
+def nanquantile(input, q, dim=None, keepdim: bool = False, *,
+                interpolation: str = "linear"):
+    """``quantile`` of the elements that are not NaN, as ``torch.nanquantile``: each slice's
+    ranks are ``q * (count - 1)`` over its own count of numbers; a slice of NaN alone gives
+    NaN. Shapes and arguments as ``quantile``'s.
+
+    Example::
+
+        >>> x = gpugrad.tensor([[0.0, float("nan"), 1.0], [2.0, 4.0, 6.0]])
+        >>> x.nanquantile(0.5, dim=1).tolist()
+        [0.5, 4.0]
+    """
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+def _nan_positions(x, q_array, dtype, midpoint: bool):
+    """``(below, above, weight, nearest)`` as ``_quantile_positions``'s, from the ranks ``q *
+    (count - 1)`` of each slice of ``x`` (S..., n), ``count`` its numbers (PyTorch's
+    nanquantile); shaped (Q, S..., 1). Tensors, found on the device (no host read)."""
+    count = reduce.sum((~compare.isnan(x.detach())).astype("int64"), axis=-1, keepdims=True)
+    q = shape.reshape(Tensor._wrap(q_array).astype(dtype), (-1,) + (1,) * x.ndim)
+    ranks = q * (count - 1).astype(dtype)                           # (Q, S..., 1)
+    ranks = where(ranks < 0, 0.0, ranks)            # (all NaN: rank 0, a NaN)
+    below = rounding.floor(ranks)
+    weight = ranks * 0.0 + 0.5 if midpoint else ranks - below
+    return below.astype("int64"), rounding.ceil(ranks).astype("int64"), weight, \
+        rounding.round(ranks).astype("int64")
+
+
+def _quantile(name: str, input, q, dim, keepdim: bool, interpolation: str,
+              ignore_nan: bool = False):
     if input.dtype.kind != "f":
-        raise TypeError(f"quantile: the input must be a float tensor, got {input.dtype}")
+        raise TypeError(f"{name}: the input must be a float tensor, got {input.dtype}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"quantile: interpolation must be one of {_INTERPOLATIONS}, got "
+        raise ValueError(f"{name}: interpolation must be one of {_INTERPOLATIONS}, got "
                          f"{interpolation!r}")
     if input.numel() == 0:
-        raise ValueError("quantile: the input must be non-empty")
+        raise ValueError(f"{name}: the input must be non-empty")
     if isinstance(q, Tensor):
         if q.ndim > 1:
-            raise ValueError(f"quantile: q must be a number or a 0-d or 1-d tensor, got "
+            raise ValueError(f"{name}: q must be a number or a 0-d or 1-d tensor, got "
                              f"shape {tuple(q.shape)}")
         note_reads(q)
         if not is_graph_recording():        # (a captured graph cannot read q: unchecked)
@@ -197,21 +237,23 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         scalar_q, q_array = q.ndim == 0, q._array
     else:
         if not isinstance(q, numbers.Real) or not 0 <= q <= 1:
-            raise ValueError(f"quantile: q must be a number in [0, 1] or a tensor, got {q!r}")
+            raise ValueError(f"{name}: q must be a number in [0, 1] or a tensor, got {q!r}")
         scalar_q = True
         q_array = backend.asarray(np.asarray(q, dtype=np.float64), device=input.device)
     if dim is None:
         x, out_axis = shape.reshape(input, -1), None
     else:
-        out_axis = checked_dim(input, dim, "quantile")
+        out_axis = checked_dim(input, dim, name)
         x = shape.movedim(input, out_axis, -1) if input.ndim else shape.reshape(input, 1)
     n = x.shape[-1]
     ordered = sorting.sort(x, -1).values                            # (S..., n)
     slices = (q_array.size,) + tuple(x.shape[:-1])                  # (Q, S...)
-    positions = kernel(_quantile_positions, q_array, x.ndim, n, input.dtype,
-                       interpolation == "midpoint")
-    below, above, weight, nearest = (shape.broadcast_to(Tensor._wrap(a), slices + (1,))
-                                     for a in positions)
+    if ignore_nan:
+        positions = _nan_positions(x, q_array, input.dtype, interpolation == "midpoint")
+    else:
+        positions = (Tensor._wrap(a) for a in kernel(
+            _quantile_positions, q_array, x.ndim, n, input.dtype, interpolation == "midpoint"))
+    below, above, weight, nearest = (shape.broadcast_to(a, slices + (1,)) for a in positions)
     ordered = shape.broadcast_to(ordered, slices + (n,))
     if interpolation == "nearest":
         out = gather(ordered, -1, nearest)
@@ -225,8 +267,10 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
         else:
             out = where(weight < 0.5, low + weight * (high - low),
                         high - (high - low) * (1 - weight))          # torch.lerp's two forms
-    nans = reduce.sum(compare.isnan(x).astype("int64"), axis=-1, keepdims=True) > 0
-    out = shape.squeeze(where(nans, math.nan, out), -1)              # (Q, S...)
+    if not ignore_nan:
+        nans = reduce.sum(compare.isnan(x).astype("int64"), axis=-1, keepdims=True) > 0
+        out = where(nans, math.nan, out)
+    out = shape.squeeze(out, -1)                                     # (Q, S...)
     if keepdim:
         kept = (1,) * input.ndim if out_axis is None else \
             tuple(1 if d == out_axis else n_ for d, n_ in enumerate(input.shape))
@@ -234,4 +278,5 @@ def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = 
     return out[0] if scalar_q else out
 
 
-METHODS: dict = {"median": median, "kthvalue": kthvalue, "quantile": quantile}
+METHODS: dict = {"median": median, "kthvalue": kthvalue, "quantile": quantile,
+                 "nanquantile": nanquantile}

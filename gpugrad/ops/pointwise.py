@@ -1,11 +1,11 @@
-"""Element-wise functions, as PyTorch's: frac, reciprocal, rsqrt, log2, log10, exp2, sinc, logit, clamp_min/clamp_max, sgn; and, from
-nonfinite.py, isinf, isposinf, isneginf, nan_to_num, from pointwise_binary.py, logaddexp,
-logaddexp2, fmod, remainder, xlogy, copysign and lerp, and from rounding.py, floor, ceil,
-round, trunc/fix. Any shape. Float dtypes are kept;
-integer and bool tensors give float32 where PyTorch's do (reciprocal, log2...), and stay as
-they are for floor, ceil, round, trunc and nan_to_num. floor, ceil, round and trunc have
-zero gradient (as PyTorch's), frac gradient 1. Each has its Tensor method and in-place
-method (``t.floor_()``).
+"""Element-wise functions, as PyTorch's: frac, reciprocal, rsqrt, log2, log10, exp2, sinc,
+logit, clamp_min/clamp_max, sgn (z / |z| for complex z); and, from nonfinite.py, isinf,
+isposinf, isneginf, nan_to_num, from pointwise_binary.py, logaddexp, logaddexp2, fmod,
+remainder, xlogy, copysign and lerp, and from rounding.py, floor, ceil, round, trunc/fix.
+Any shape. Float dtypes are kept; integer and bool tensors give float32 where PyTorch's
+do (reciprocal, log2...), and stay as they are for floor, ceil, round, trunc and
+nan_to_num. floor, ceil, round and trunc have zero gradient (as PyTorch's), frac gradient
+1. Each has its Tensor method and in-place method (``t.floor_()``).
 
 Example::
 
@@ -30,8 +30,11 @@ from .nonfinite import isinf, isneginf, isposinf, nan_to_num
 from .inplace import in_place_method as in_place
 from .pointwise_binary import (copysign, fmod, lerp, logaddexp, logaddexp2, remainder,
                                xlogy)
-from .record import Op, apply
+from .complex_parts import conj, real
+from .op_class import OWN_RULES
+from .record import BROADCAST, ELEMENTWISE, Op, apply
 from .rounding import ceil, fix, floor, refuse_bool, round, trunc  # noqa: A004
+from ..scalar_casts import checked_scalar
 from ..tensor import Tensor
 from .trigonometric import _Unary, cos
 from .unary import _float, _is_scalar, _unary, clamp
@@ -279,21 +282,54 @@ def clamp_max(input, max):
 
 def _number_bound(name, x, bound):
     """``(x, bound)``, x cast as PyTorch casts a tensor meeting a number (an integer tensor
-    and a float bound: float32)."""
+    and a float bound: float32); an int bound of an integer tensor must fit its dtype, a
+    negative one wrapping into an unsigned dtype (``uint8_x.clamp_min(-1)`` is 255)."""
     if not _is_scalar(bound):
         raise TypeError(f"{name}: the bound must be a number or a tensor, not "
                         f"{type(bound).__name__}")
+    if bound.__class__ is int and x.dtype.kind in "iu":
+        bound = checked_scalar(bound, x.dtype, name)
     return scalar_operand(x, bound)
 
 
+class Sgn(Op):
+    """``z / |z|`` (0 at 0) of a complex ``z``, as ``torch.sgn``. Its Jacobian (a real-linear
+    map, self-adjoint) takes ``t`` to ``(t - Re(t conj(s)) s) / |z|`` with ``s = sgn(z)``:
+    that is both the tangent and PyTorch's gradient (``g`` for ``t``); 0 at z == 0."""
+
+    save = "xs ans"
+    vmap = BROADCAST
+    complex_grad = OWN_RULES
+
+    @staticmethod
+    def forward(xp, z):
+        a = xp.abs(z)
+        return xp.where(a == 0, 0, z / xp.where(a == 0, 1, a))   # (0 at 0, no 0/0)
+
+    @staticmethod
+    def vjp(ctx, g):
+        z, s = ctx.xs[0], ctx.ans
+        a = z.abs()
+        zero = a == 0
+        return where(zero, 0.0, (g - real(g * conj(s)) * s) / (a + zero))
+
+    jvp = ELEMENTWISE                   # (the same self-adjoint map of the tangent)
+
+
 def sgn(input):
-    """The sign of each element (-1, 0 or 1, same dtype), as ``sign`` for real tensors.
+    """The sign of each element: -1, 0 or 1 (same dtype) for a real tensor, as ``sign``
+    (zero gradient); ``z / |z|`` (0 at 0) for a complex one, as ``torch.sgn``, with
+    PyTorch's gradient ``(g - Re(g conj(sgn z)) sgn z) / |z|``.
 
     Example::
 
         >>> gpugrad.ops.pointwise.sgn(gpugrad.tensor([-2.0, 0.0, 3.0])).tolist()
         [-1.0, 0.0, 1.0]
+        >>> gpugrad.sgn(gpugrad.tensor([3 + 4j, 0j]))
+        tensor([0.6+0.8j, 0. +0.j ], device='cpu', dtype=complex64)
     """
+    if input.dtype.kind == "c":
+        return apply(Sgn, input)
     return compare.sign(input)
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import dtypes
 from ..creation import as_tensor, full
+from ..scalar_casts import wrapped_int
 from .record import apply, apply_scalar
 from .shape import expand_to
 from .unary import _PYTHON_NUMBERS, _is_scalar, astype
@@ -174,7 +175,8 @@ def promote(a, b):
 
 def scalar_operand(x, c):
     """``(x, c)``: the tensor ``x`` cast to the dtype it takes on meeting the Python number
-    ``c`` (PyTorch's rules), and ``c`` as a plain Python number.
+    ``c`` (PyTorch's rules), and ``c`` as a plain Python number (an int meeting an integer
+    dtype wrapped into its range, as PyTorch's: ``scalar_casts.wrapped_int``).
 
     Example::
 
@@ -190,12 +192,15 @@ def scalar_operand(x, c):
         c = c.item()
     elif c.__class__ not in _PYTHON_NUMBERS:        # subclasses (t.size, IntEnum...) as such
         c = next((kind(c) for kind in (int, float, complex) if isinstance(c, kind)), c)
+    if c.__class__ is int and not 0 <= c <= 127:    # (in every integer dtype's range)
+        c = wrapped_int(c, target)          # u8 - 4: -4 wraps to 252, as PyTorch's
     return (x if target == x.dtype else astype(x, target)), c
 
 
 def tensor_pair(a, b):
     """``a`` and ``b`` as tensors: a Python number becomes a 0-d tensor of the dtype its
-    tensor partner takes on meeting it (arrays and lists become tensors too).
+    tensor partner takes on meeting it, an int wrapped into an integer dtype as PyTorch's
+    (``u8 // 300`` divides by 44); arrays and lists become tensors too.
 
     Example::
 
@@ -205,9 +210,11 @@ def tensor_pair(a, b):
         ((), dtype('int32'))
     """
     if _is_scalar(b):
-        b = full((), b, dtype=scalar_dtype(a.dtype, b), device=a.device)
+        dtype = scalar_dtype(a.dtype, b)
+        b = full((), wrapped_int(b, dtype), dtype=dtype, device=a.device)
     if _is_scalar(a):
-        a = full((), a, dtype=scalar_dtype(b.dtype, a), device=b.device)
+        dtype = scalar_dtype(b.dtype, a)
+        a = full((), wrapped_int(a, dtype), dtype=dtype, device=b.device)
     if not isinstance(a, Tensor):
         a = as_operand(a, b)
     if not isinstance(b, Tensor):

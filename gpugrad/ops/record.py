@@ -286,12 +286,21 @@ def record(op, inputs, result, params, arrays=None, aux=None):
                 edges[i] = edge
         if edges is not None:
             sources = inputs if arrays is None else arrays
+            out = result.dtype if arrays is None else result._array.dtype
             if len(sources) == 1:
                 a = sources[0]
-                node = Node(op, tuple(edges), (a.shape,), (a.dtype,))
+                dtype = a.dtype
+                if dtype in COMPLEX_DTYPES or out in COMPLEX_DTYPES:     # (complex_node.py)
+                    node = complex_node(op, tuple(edges), (a.shape,), (dtype,), out)
+                else:
+                    node = Node(op, tuple(edges), (a.shape,), (dtype,))
             else:
-                node = Node(op, tuple(edges), tuple([a.shape for a in sources]),
-                            tuple([a.dtype for a in sources]))
+                dtypes = tuple([a.dtype for a in sources])
+                shapes = tuple([a.shape for a in sources])
+                if out in COMPLEX_DTYPES or not COMPLEX_DTYPES.isdisjoint(dtypes):
+                    node = complex_node(op, tuple(edges), shapes, dtypes, out)
+                else:
+                    node = Node(op, tuple(edges), shapes, dtypes)
             if params:
                 if op._open_params:             # forward(**params): names seen only now
                     for name in params:
@@ -307,11 +316,15 @@ def record(op, inputs, result, params, arrays=None, aux=None):
                 _view_replay.regenerate(op.name, t)
         for t in inputs:
             if t._tangents:
+                if op.complex_grad is None:
+                    check_complex_tangents(op, inputs, result)
                 _jvp.propagate(op, inputs, result, params, node, aux)
                 break
     return result
 
 
 from . import batching as _batching  # noqa: E402  (the batching rules apply ops themselves)
+from .complex_node import (COMPLEX_DTYPES, check_complex_tangents,  # noqa: E402  (its node
+                           complex_node)                    # applies conj and real)
 from . import jvp as _jvp  # noqa: E402  (the forward rules apply ops themselves)
 from . import view_replay as _view_replay  # noqa: E402  (views made again apply ops)

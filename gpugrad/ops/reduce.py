@@ -1,10 +1,11 @@
 """Reductions: sum, mean, max, min, var, std, logsumexp; and ``sum_to``, the adjoint of
 broadcasting.
 
-Every reduction takes ``axis`` (an int, a tuple, or None for all axes; ``dim`` is accepted
-as in PyTorch) and ``keepdims`` (or ``keepdim``), except ``max``/``min``, whose one int
-``dim`` (positional or keyword) gives PyTorch's ``(values, indices)``; their ``axis=``
-gives NumPy's values. Example::
+Every reduction takes PyTorch's ``dim`` (positional or keyword: an int, a tuple, or None
+for all axes; an empty tuple or list also means all axes, as in PyTorch) or NumPy's ``axis=``
+(keyword; ``axis=()`` reduces over no axis, as in NumPy and JAX), and ``keepdim`` (or
+``keepdims``), except ``max``/``min``, whose one int ``dim`` (positional or keyword) gives
+PyTorch's ``(values, indices)``; their ``axis=`` gives NumPy's values. Example::
 
     >>> x = gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]])
     >>> gpugrad.max(x, axis=1).tolist(), gpugrad.max(x, 1).indices.tolist()
@@ -15,12 +16,14 @@ from __future__ import annotations
 
 import collections
 import math
+import numbers
 import warnings
 
 import numpy as np
 
-from ..dtypes import as_dtype
+from ..dtypes import as_dtype, get_default_dtype
 from .record import AXIS, LINEAR, Op, apply
+from .op_class import HOLOMORPHIC
 from .shape_errors import DimError
 from . import shape as _shape  # shape imports this module: use its names at call time
 
@@ -59,6 +62,23 @@ def normalize_axis(axis, ndim: int, *, dim=None):
 def keep_flag(keepdims, keepdim) -> bool:
     """NumPy's ``keepdims`` or PyTorch's ``keepdim`` (which wins when given) as a bool."""
     return bool(keepdim) if keepdim is not None else bool(keepdims)
+
+
+def torch_dim(dim, axis=None):
+    """``(axis, dim)`` for ``normalize_axis``, with PyTorch's empty ``dim`` (``()`` or
+    ``[]``) made None: all axes, as ``torch.sum(x, dim=())``, where NumPy's ``axis=()`` is
+    no axis at all.
+
+    Example::
+
+        >>> gpugrad.ops.reduce.torch_dim((), None), gpugrad.ops.reduce.torch_dim([1], None)
+        ((None, None), (None, [1]))
+    """
+    if dim is None or isinstance(dim, numbers.Integral) or len(dim):
+        return axis, dim
+    if axis is not None:
+        raise TypeError("pass axis or dim, not both")
+    return None, None
 
 
 def _kept_shape(shape: tuple, axis) -> tuple:
@@ -112,6 +132,7 @@ class Sum(Op):
     """Sum over ``axis``. (...) -> reduced shape."""
 
     vmap = AXIS
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axis, keepdims):
@@ -128,6 +149,7 @@ class Mean(Op):
     """Mean over ``axis``. (...) -> reduced shape."""
 
     vmap = AXIS
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axis, keepdims):
@@ -137,7 +159,10 @@ class Mean(Op):
     def vjp(ctx, g):
         shape = ctx.shapes[0]
         count = math.prod(shape) if ctx.axis is None else math.prod(shape[a] for a in ctx.axis)
-        return expand_reduced(g, shape, ctx.axis, ctx.keepdims) / (count or 1)
+        g = expand_reduced(g, shape, ctx.axis, ctx.keepdims)
+        if g.dtype == "float16" and count > 2048:   # (float16 rounds the count, or makes it inf)
+            return (g.astype("float32") / count).astype(g.dtype)
+        return g / (count or 1)
 
     jvp = LINEAR
 
@@ -150,6 +175,9 @@ class LogSumExp(Op):
 
     @staticmethod
     def forward(xp, x, axis, keepdims):
+        if x.size == 0:             # log(0) where a reduced axis is empty; else empty anyway
+            out = xp.full(_kept_shape(x.shape, axis), -xp.inf, dtype=x.dtype)
+            return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
         m = x.max(axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
@@ -168,6 +196,11 @@ class LogSumExp(Op):
         return apply(Sum, t * softmax, axis=ctx.axis, keepdims=ctx.keepdims)
 
 
+def _reduced_shape(shape: tuple, axis) -> tuple:
+    """``shape`` without the reduced axes (all when ``axis`` is None)."""
+    return () if axis is None else tuple(n for i, n in enumerate(shape) if i not in axis)
+
+
 def reduce_over(op, x, axis, keepdims, dim, keepdim):
     """``op`` (a reduction record) applied over ``axis`` (or ``dim``; all by default)."""
     if axis is not None or dim is not None:         # (over all axes: nothing to normalize)
@@ -175,8 +208,8 @@ def reduce_over(op, x, axis, keepdims, dim, keepdim):
     return apply(op, x, axis=axis, keepdims=keep_flag(keepdims, keepdim))
 
 
-def sum(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
-    """Sum of elements over ``axis`` (or ``dim``; all by default). Integer and bool tensors
+def sum(input, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None):
+    """Sum of elements over ``dim`` (or ``axis``; all by default). Integer and bool tensors
     sum to int64, as PyTorch's; ``dtype``: ``input`` is cast to it first (the gradient comes
     back in ``input``'s dtype).
 
@@ -190,15 +223,17 @@ def sum(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None)
         if axis is None and dim is None:                # (all axes: nothing to normalize)
             return apply(Sum, input, axis=None,
                          keepdims=bool(keepdims) if keepdim is None else bool(keepdim))
+        axis, dim = torch_dim(dim, axis)
         return reduce_over(Sum, input, axis, keepdims, dim, keepdim)
+    axis, dim = torch_dim(dim, axis)
     out = reduce_over(Sum, accumulating(input, dtype), axis, keepdims, dim, keepdim)
     if dtype is not None and out.dtype != as_dtype(dtype):
         out = out.astype(dtype)       # (NumPy sums int32 to int64; PyTorch keeps the dtype given)
     return out
 
 
-def mean(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
-    """Mean of elements over ``axis`` (or ``dim``; all by default). ``dtype``: ``input`` is
+def mean(input, dim=None, keepdim=None, *, axis=None, keepdims=False, dtype=None):
+    """Mean of elements over ``dim`` (or ``axis``; all by default). ``dtype``: ``input`` is
     cast to it first; without it integer tensors are refused, as PyTorch's.
 
     Example::
@@ -213,20 +248,23 @@ def mean(input, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None
     if input.dtype.kind not in "fc":
         raise TypeError(f"mean of a {input.dtype} tensor: pass dtype=gpugrad.float32 or "
                         f"convert it first, e.g. x.astype('float32')")
+    axis, dim = torch_dim(dim, axis)
     return reduce_over(Mean, input, axis, keepdims, dim, keepdim)
 
 
 ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
-def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None, dim=None,
-        keepdim=None):
-    """Variance over ``axis`` (all by default): ``sum((x - mean)**2) / (n - correction)``.
+def var(x, dim=None, unbiased=None, keepdim=None, *, correction=None, ddof=None, axis=None,
+        keepdims=False):
+    """Variance over ``dim`` (or ``axis``; all by default):
+    ``sum((x - mean)**2) / (n - correction)``.
 
     ``correction`` defaults to 1 (the unbiased estimate), as in PyTorch; NumPy's ``ddof``
-    and PyTorch's older ``unbiased=True/False`` (also positional: ``x.var(1, False)``) are
-    accepted too (one of the three). ``np.var(t)`` keeps NumPy's default of 0.
-    Differentiable; composed of other ops.
+    and PyTorch's older ``unbiased=True/False`` (also positional: ``x.var(1, False)``, and
+    ``x.var(False)`` over all) are accepted too (one of the three). ``np.var(t)`` keeps
+    NumPy's default of 0. float16 is accumulated in float32 and comes back as float16, as
+    PyTorch's. Differentiable; composed of other ops.
 
     Example::
 
@@ -237,9 +275,15 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=No
     if x.dtype.kind != "f":
         raise TypeError(f"var/std of a {x.dtype} tensor: convert it first, e.g. "
                         f"x.astype('float32')")
+    if isinstance(dim, bool) and unbiased is None:     # PyTorch's var(input, unbiased)
+        dim, unbiased = None, dim
     correction = _correction(correction, unbiased, ddof)
+    axis, dim = torch_dim(dim, axis)
     axes = normalize_axis(axis, x.ndim, dim=dim)
     count = x.numel() if axes is None else math.prod(x.shape[a] for a in axes)
+    if x.dtype == "float16":         # (its squares and their sum overflow at 65504)
+        return var(x.astype("float32"), axis=axes, correction=correction,
+                   keepdims=keep_flag(keepdims, keepdim)).astype(x.dtype)
     centered = x - mean(x, axis=axes, keepdims=True)
     total = sum(centered * centered, axis=axes, keepdims=keep_flag(keepdims, keepdim))
     dof = count - correction
@@ -252,9 +296,9 @@ def var(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=No
         return total * math.inf
 
 
-def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=None, dim=None,
-        keepdim=None):
-    """Standard deviation over ``axis``: ``sqrt(var(...))`` with the same arguments
+def std(x, dim=None, unbiased=None, keepdim=None, *, correction=None, ddof=None, axis=None,
+        keepdims=False):
+    """Standard deviation over ``dim``: ``sqrt(var(...))`` with the same arguments
     (``correction`` defaults to 1, as in PyTorch). Where all values are equal its
     gradient is 0, as PyTorch's, not the NaN of sqrt's slope at 0.
 
@@ -264,8 +308,11 @@ def std(x, axis=None, unbiased=None, keepdims=False, *, correction=None, ddof=No
         1.0
     """
     from .elementwise import where      # elementwise imports this module
-    v = var(x, axis, unbiased, keepdims, correction=correction, ddof=ddof, dim=dim,
-            keepdim=keepdim)
+    if x.dtype == "float16":         # (sqrt in float32 too, as PyTorch's)
+        return std(x.astype("float32"), dim, unbiased, keepdim, correction=correction,
+                   ddof=ddof, axis=axis, keepdims=keepdims).astype(x.dtype)
+    v = var(x, dim, unbiased, keepdim, correction=correction, ddof=ddof, axis=axis,
+            keepdims=keepdims)
     spread = v != 0                     # sqrt only where its slope is finite
     return where(spread, where(spread, v, 1.0).sqrt(), 0.0)
 
@@ -282,13 +329,18 @@ def _correction(correction, unbiased, ddof) -> float:
     return 1 if value is None else value
 
 
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
-    """``log(sum(exp(x), axis))`` without overflow: finite for inputs of 1e4 and more.
+def logsumexp(x, dim=None, keepdim=None, *, axis=None, keepdims=False):
+    """``log(sum(exp(x), dim))`` without overflow: finite for inputs of 1e4 and more;
+    ``-inf`` over an empty ``dim``. Integer and bool tensors give the default float dtype,
+    as PyTorch's.
 
     Example::
 
         >>> gpugrad.tensor([1e4, 1e4]).logsumexp().item()    # 1e4 + log(2), in float32
         10000.693359375
     """
+    if x.dtype.kind in "biu":
+        x = x.astype(get_default_dtype())
+    axis, dim = torch_dim(dim, axis)
     return reduce_over(LogSumExp, x, axis, keepdims, dim, keepdim)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from . import batching as _batching
 from .indexing import GetItem
+from .op_class import HOLOMORPHIC
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
 
@@ -27,6 +28,8 @@ __all__ = ["SetItem", "ZeroAt"]
 
 class SetItem(Op):
     """``x`` with ``x[index] = v`` (out of place; the in-place form records this)."""
+
+    complex_grad = HOLOMORPHIC      # linear in x and v
 
     @staticmethod
     def vmap(xs, batched, index, scatter_free):
@@ -64,6 +67,8 @@ class SetItem(Op):
 
 class ZeroAt(Op):
     """``g`` with zeros written at ``index`` (the part of a gradient that was overwritten)."""
+
+    complex_grad = HOLOMORPHIC      # linear
 
     @staticmethod
     def vmap(xs, batched, index):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 
 from ..creation import zeros_like
+from .complex_node import refuse_complex
 from .record import Op, apply
 from .trigonometric import _Unary
 from .unary import clone
@@ -67,6 +68,10 @@ class Round(_Stepwise, Op):
 
 
 def refuse_bool(name: str, x, also_int: bool = False):
+    """Refuse bool tensors (and integer ones with ``also_int``) and complex ones, as
+    PyTorch's floor/ceil/round/trunc/frac."""
+    refuse_complex(name, x, hint=f"Apply it to the parts: gpugrad.complex(x.real.{name}(), "
+                                 f"x.imag.{name}())")
     if x.dtype.kind == "b" or (also_int and x.dtype.kind in "iu"):
         kind = "float" if also_int else "number"
         raise TypeError(f"{name} is not defined for {x.dtype} tensors (as in PyTorch); it takes "

@@ -10,9 +10,11 @@ Example::
 
 from __future__ import annotations
 
+import cmath
 import math
 
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
+from .op_class import HOLOMORPHIC
 
 __all__ = ["AddScalar", "MulScalar", "DivScalar", "RDivScalar", "PowScalar", "PowScalarGrad",
            "RPowScalar"]
@@ -20,6 +22,7 @@ __all__ = ["AddScalar", "MulScalar", "DivScalar", "RDivScalar", "PowScalar", "Po
 
 class AddScalar(Op):
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, c):
@@ -36,6 +39,7 @@ class AddScalar(Op):
 
 class MulScalar(Op):
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, c):
@@ -50,6 +54,7 @@ class MulScalar(Op):
 
 class DivScalar(Op):
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, c):
@@ -67,6 +72,7 @@ class RDivScalar(Op):
 
     save = "xs ans"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, c):
@@ -84,6 +90,7 @@ class PowScalar(Op):
 
     save = "xs"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, c):
@@ -106,6 +113,7 @@ class PowScalarGrad(Op):
 
     save = "xs"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, g, x, c):
@@ -140,6 +148,7 @@ class RPowScalar(Op):
 
     save = "ans"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, c):
@@ -148,6 +157,11 @@ class RPowScalar(Op):
     @staticmethod
     def vjp(ctx, g):
         c = ctx.c
-        return g * ctx.ans * (math.log(c) if c > 0 else 0.0 if c == 0 else math.nan)
+        if c == 0:
+            return g * ctx.ans * 0.0
+        if ctx.ans.dtype.kind == "c":
+            # the principal complex log (log|c| + i*pi for c < 0), as torch
+            return g * ctx.ans * cmath.log(c)
+        return g * ctx.ans * (math.log(c) if c > 0 else math.nan)
 
     jvp = ELEMENTWISE

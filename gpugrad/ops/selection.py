@@ -21,6 +21,7 @@ import numbers
 import numpy as np
 
 from .. import backend, creation
+from ..scalar_casts import checked_scalar
 from ..tensor import Tensor
 from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import is_step_capturing
@@ -147,7 +148,7 @@ def masked_fill(input, mask, value):
         raise ShapeError(f"masked_fill: a mask of shape {tuple(mask.shape)} does not "
                          f"broadcast to the input's shape {tuple(input.shape)}")
     if not isinstance(value, Tensor):
-        _check_fits(value, input.dtype)
+        value = _check_fits(value, input.dtype)
     else:
         if value.ndim:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape "
@@ -158,19 +159,18 @@ def masked_fill(input, mask, value):
     return out if out.dtype == input.dtype else out.astype(input.dtype)
 
 
-def _check_fits(value, dtype) -> None:
-    """A Python number ``value`` must be representable in ``dtype`` (PyTorch refuses it
-    otherwise, rather than wrap or overflow)."""
+def _check_fits(value, dtype):
+    """A Python number ``value`` as PyTorch writes it into ``dtype``: representable (a
+    negative int wraps into an unsigned dtype, -1 is 255 in uint8), or refused rather than
+    overflowed; returns the value to write."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return
+        return value
     if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        if not (np.isfinite(value) and info.min <= value <= info.max):
-            raise ValueError(f"masked_fill: value {value} cannot be converted to {dtype} "
-                             f"without overflow")
-    elif dtype.kind == "f" and np.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
+        return checked_scalar(value, dtype, "masked_fill")
+    if dtype.kind == "f" and np.isfinite(value) and abs(value) > float(np.finfo(dtype).max):
         raise ValueError(f"masked_fill: value {value} cannot be converted to {dtype} "
                          f"without overflow")
+    return value
 
 
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
@@ -19,6 +20,7 @@ import numpy as np
 from . import batching as _batching
 from .indexing import GetItem, getitem  # noqa: F401  (getitem: also importable from here)
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
+from .op_class import HOLOMORPHIC
 from .shape_errors import DimError, ShapeError, checked_dim, dim_error
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
 from .unary import astype
@@ -33,6 +35,7 @@ class Alias(Op):
 
     view = True
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -49,6 +52,7 @@ class Reshape(Op):
     """The same elements in a new ``shape`` (a view when the memory layout allows)."""
 
     view = True
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, shape):
@@ -70,6 +74,7 @@ class Permute(Op):
     """Axes reordered by ``axes`` (a view)."""
 
     view = True
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axes):
@@ -91,6 +96,7 @@ class BroadcastTo(Op):
 
     view = True
     broadcasts = True
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, shape):
@@ -110,6 +116,7 @@ class BroadcastTo(Op):
 
 class Concatenate(Op):
     """Inputs joined along ``axis``."""
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, *xs, axis):
@@ -381,10 +388,12 @@ def stack(tensors, axis: int = 0, *, dim=None):
 
 
 def _common_dtype(tensors):
+    """The tensors in the dtype PyTorch's ``cat`` gives (``promote_types`` of all: the
+    higher category wins, so float64 with complex64 is complex128, int64 with float16 is
+    float16)."""
     dtypes = {t.dtype for t in tensors}
     if len(dtypes) == 1:
         return tensors
-    target = np.result_type(*dtypes)
-    if any(d.kind == "f" for d in dtypes):
-        target = np.result_type(*(d for d in dtypes if d.kind == "f"))
+    from .promotion import promote_types        # promotion imports this module
+    target = functools.reduce(promote_types, dtypes)
     return [astype(t, target) for t in tensors]

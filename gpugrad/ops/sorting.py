@@ -26,6 +26,7 @@ from .. import backend
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
+from .complex_node import refuse_complex
 from .shape_errors import checked_dim
 from .selection import gather_checked
 from .unary import clone
@@ -55,6 +56,7 @@ def argsort(input, dim: int = -1, descending: bool = False, stable: bool = False
         >>> gpugrad.tensor([[3, 1, 2]]).argsort(dim=1).tolist()
         [[1, 2, 0]]
     """
+    refuse_complex("argsort", input)
     axis = checked_dim(input, dim, "argsort")
     if input._batched:
         return _batching.raw_over_axis(
@@ -77,6 +79,7 @@ def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False
         >>> gpugrad.tensor([2, 3, 1]).sort().values.tolist()
         [1, 2, 3]
     """
+    refuse_complex("sort", input)
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
         return SortResult(clone(input), indices)
@@ -95,6 +98,7 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
         >>> scores.topk(2).indices.tolist()
         [[1, 2], [0, 1]]
     """
+    refuse_complex("topk", input)
     axis = checked_dim(input, dim, "topk")
     n = input.shape[axis] if input.ndim else 1
     if not isinstance(k, numbers.Integral) or not 0 <= k <= n:

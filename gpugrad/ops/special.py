@@ -152,6 +152,9 @@ def erf(input):
         >>> erf(gpugrad.tensor([-1.0, 0.0, 1.0]))
         tensor([-0.84270084,  0.        ,  0.84270084], device='cpu', dtype=float32)
     """
+    if input.dtype.kind == "c":
+        raise NotImplementedError(f"erf is not implemented for complex tensors ({input.dtype}), "
+                                  f"as in PyTorch")
     return _unary(Erf, input)
 
 

@@ -1,6 +1,7 @@
 """PyTorch names for what gpugrad already does, each a line or two over existing ops:
 the functions ``t``, ``ravel``, ``concat`` and ``asarray``; the Tensor methods ``isnan``,
-``isfinite``, ``ravel``, ``byte``/``short``/``char``, ``is_cpu``, ``get_device``, and the
+``isfinite``, ``ravel``, ``byte``/``short``/``char``, ``is_cpu``, ``get_device``,
+``nanmedian``/``fmax``/``fmin``/``msort`` (nan_statistics.py), and the
 in-place ``random_`` and ``fill_diagonal_``, and the special functions in place
 (``erfinv_``, ``lgamma_``, ``digamma_``, ``polygamma_(n)``, ``mvlgamma_(p)``, ``erf_``,
 ``erfc_``, ``i0_``, ``log1p_``, ``expm1_``).
@@ -21,7 +22,7 @@ import numpy as np
 from .. import backend, creation, random_sampling
 from ..tensor import Tensor
 from . import compare, inplace, selection, shape, special, special_bessel, special_erf, unary
-from . import special_gamma
+from . import nan_statistics, special_gamma
 
 __all__ = ["t", "ravel", "concat", "asarray"]
 
@@ -173,6 +174,7 @@ METHODS = {
     "random_": inplace.in_place_method(_random, "random", reads=False),
     "fill_diagonal_": inplace.in_place_method(_fill_diagonal, "fill_diagonal"),
 }
+METHODS.update(nan_statistics.METHODS)      # nanmedian, fmax, fmin, msort
 # the special functions in place (torch's trunc_normal_ recipe calls t.erfinv_())
 METHODS.update({name + "_": inplace.in_place_method(fn, name) for name, fn in (
     ("erf", special.erf), ("erfc", special_erf.erfc), ("erfinv", special_erf.erfinv),

@@ -6,7 +6,8 @@ order_statistics.py).
 ``cumprod``'s gradient is exact where elements are zero, as PyTorch's (not ``ans / x``):
 before a slice's first zero the running sums of ``g * ans`` over ``x``; at the first zero
 the running sums of ``g`` times the products with that zero left out; after it, zero (a
-value that carries the right slope for second derivatives).
+value that carries the right slope for second derivatives). float16 scans run in float32
+and are rounded back once, as PyTorch's.
 
 Example::
 
@@ -31,8 +32,9 @@ from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
 from . import compare, extremes, indexing, reduce
+from .complex_node import refuse_complex
 from .inplace import in_place_method
-from .cumulative import CumSum
+from .cumulative import CumSum, reversed_cumsum, scan_dtype
 from .elementwise import where
 from .record import AXIS, Op, apply, recording_backward
 from .reduce import Sum, accumulating
@@ -62,8 +64,7 @@ def _reversed(v, axis: int):
     return indexing.getitem(v, (slice(None),) * axis + (slice(None, None, -1),))
 
 
-def _reverse_cumsum(v, axis: int):
-    return _reversed(apply(CumSum, _reversed(v, axis), axis=axis), axis)
+_reverse_cumsum = reversed_cumsum
 
 
 # -- cumprod ----------------------------------------------------------------------------------
@@ -102,7 +103,8 @@ class CumProd(Op):
 
     @staticmethod
     def forward(xp, x, axis):
-        return xp.cumprod(x, axis=axis, dtype=x.dtype)
+        return xp.cumprod(x, axis=axis, dtype=scan_dtype(xp, x.dtype)).astype(x.dtype,
+                                                                               copy=False)
 
     @staticmethod
     def vjp(ctx, g):
@@ -156,7 +158,8 @@ class LogCumSumExp(Op):
 
     @staticmethod
     def forward(xp, x, axis):
-        return _scan(xp, x, axis, xp.logaddexp)
+        return _scan(xp, x.astype(scan_dtype(xp, x.dtype)), axis, xp.logaddexp).astype(
+            x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx, g):
@@ -213,6 +216,7 @@ def _running_index(x, axis: int, largest: bool):
 
 
 def _cumulative_extreme(input, dim, largest: bool, name: str):
+    refuse_complex(name, input)
     axis = checked_dim(input, dim, name)
     if input.ndim == 0:
         values, indices = _cumulative_extreme(input.reshape(1), 0, largest, name)
@@ -269,6 +273,7 @@ def amax(input, dim=(), keepdim: bool = False):
         >>> gpugrad.amax(gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=0).tolist()
         [3.0, 5.0]
     """
+    refuse_complex("amax", input)
     return extremes.max(input, axis=_axes(dim), keepdims=keepdim)
 
 
@@ -280,6 +285,7 @@ def amin(input, dim=(), keepdim: bool = False):
         >>> gpugrad.amin(gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1).tolist()
         [1.0, 2.0]
     """
+    refuse_complex("amin", input)
     return extremes.min(input, axis=_axes(dim), keepdims=keepdim)
 
 
@@ -291,6 +297,7 @@ def aminmax(input, *, dim=None, keepdim: bool = False):
         >>> gpugrad.aminmax(gpugrad.tensor([3, 1, 2])).max.item()
         3
     """
+    refuse_complex("aminmax", input)
     if dim is not None:
         dim = checked_dim(input, dim, "aminmax")
     return MinMax(amin(input, () if dim is None else dim, keepdim),
@@ -330,7 +337,7 @@ def var_mean(input, dim=None, unbiased=None, keepdim: bool = False, *, correctio
 
 
 def _nan_free(input):
-    return where(compare.isnan(input), 0.0, input) if input.dtype.kind == "f" else input
+    return where(compare.isnan(input), 0.0, input) if input.dtype.kind in "fc" else input
 
 
 def nansum(input, dim=None, keepdim: bool = False, *, dtype=None):
@@ -359,10 +366,11 @@ def nanmean(input, dim=None, keepdim: bool = False, *, dtype=None):
         input = input.astype(dtype)
     if input.dtype.kind != "f":
         raise TypeError(f"nanmean: the input must be a float tensor, got {input.dtype}")
-    counted = reduce.sum((~compare.isnan(input)).astype(input.dtype), axis=_axes(dim),
-                         keepdims=keepdim)
-    with np.errstate(invalid="ignore", divide="ignore"):         # all NaN: 0 / 0
-        return nansum(input, dim, keepdim) / counted
+    wide = "float32" if input.dtype.itemsize < 4 else input.dtype  # (a float16 count of
+    counted = reduce.sum((~compare.isnan(input)).astype(wide), axis=_axes(dim),   # 70000 is
+                         keepdims=keepdim)                                        # inf)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):   # all NaN: 0 / 0
+        return (nansum(input, dim, keepdim).astype(wide) / counted).astype(input.dtype)
 
 
 METHODS: dict = {

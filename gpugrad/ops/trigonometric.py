@@ -23,6 +23,7 @@ from .elementwise import where
 from .inplace import in_place_method as in_place
 from .pointwise_binary import _Binary, operands
 from .record import BROADCAST, ELEMENTWISE, Op, apply
+from .op_class import HOLOMORPHIC
 from .unary import _float, _unary, sqrt
 
 __all__ = ["sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "asinh",
@@ -39,6 +40,8 @@ class _Unary:
 
 
 class Sin(_Unary, Op):
+    complex_grad = HOLOMORPHIC
+
     @staticmethod
     def forward(xp, x):
         return xp.sin(x)
@@ -49,6 +52,8 @@ class Sin(_Unary, Op):
 
 
 class Cos(_Unary, Op):
+    complex_grad = HOLOMORPHIC
+
     @staticmethod
     def forward(xp, x):
         return xp.cos(x)

@@ -16,7 +16,9 @@ import numbers
 import numpy as np
 
 from .. import backend, dtypes
+from ..scalar_casts import checked_scalar
 from ..autograd.compile_mode import kernel, note_reads
+from .op_class import HOLOMORPHIC, OWN_RULES
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
 from ..tensor import Tensor
 
@@ -26,6 +28,7 @@ __all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype
 
 class Neg(Op):
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -41,6 +44,7 @@ class Neg(Op):
 class Exp(Op):
     save = "ans"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -56,6 +60,7 @@ class Exp(Op):
 class Log(Op):
     save = "xs"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -71,6 +76,7 @@ class Log(Op):
 class Sqrt(Op):
     save = "ans"
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -84,10 +90,12 @@ class Sqrt(Op):
 
 
 class Abs(Op):
-    """|x|; its derivative at 0 is taken as 0."""
+    """|x|; its derivative at 0 is taken as 0. For complex z (PyTorch's): gradient g z / |z|,
+    tangent Re(conj(z) t) / |z|, both 0 at z == 0."""
 
     save = "xs"
     vmap = BROADCAST
+    complex_grad = OWN_RULES
 
     @staticmethod
     def forward(xp, x):
@@ -95,10 +103,25 @@ class Abs(Op):
 
     @staticmethod
     def vjp(ctx, g):
+        x = ctx.xs[0]
+        if x.dtype.kind == "c":
+            return g * x / _abs_or_one(x)
         from .compare import sign
-        return g * sign(ctx.xs[0])
+        return g * sign(x)
 
-    jvp = ELEMENTWISE
+    @staticmethod
+    def jvp(ctx, t):                    # (ELEMENTWISE for real x: the vjp of the tangent)
+        x = ctx.xs[0]
+        if x.dtype.kind == "c":
+            from .complex_parts import conj, real
+            return real(conj(x) * t) / _abs_or_one(x)
+        return Abs.vjp(ctx, t)
+
+
+def _abs_or_one(z):
+    """|z|, with 1 where z == 0 (a denominator whose numerator is 0 there)."""
+    a = abs(z)
+    return a + (a == 0)
 
 
 class Clamp(Op):
@@ -128,6 +151,7 @@ class Clamp(Op):
 
 class Clone(Op):
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x):
@@ -144,6 +168,7 @@ class Cast(Op):
     """Float-to-float dtype conversion."""
 
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, dtype):
@@ -151,6 +176,9 @@ class Cast(Op):
 
     @staticmethod
     def vjp(ctx, g):
+        if g.dtype.kind == "c" and ctx.dtypes[0].kind != "c":
+            from .complex_parts import real
+            g = real(g)                 # (a real input's share of a complex cotangent)
         return astype(g, ctx.dtypes[0])
 
     jvp = LINEAR
@@ -160,6 +188,7 @@ class ToDevice(Op):
     """A copy on another device; its gradient goes back to the ``source`` device."""
 
     vmap = BROADCAST
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, device, source):
@@ -237,6 +266,9 @@ def clamp(x, min=None, max=None):
     """
     if min is None and max is None:
         raise ValueError("clamp needs min, max or both")
+    if x.dtype.kind == "c":
+        raise NotImplementedError(f"clamp is not implemented for complex tensors ({x.dtype}), as "
+                                  f"in PyTorch: complex numbers have no order")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(x, min, max)
     if not all(v is None or _is_scalar(v) for v in (min, max)):
@@ -247,6 +279,9 @@ def clamp(x, min=None, max=None):
             target = dtypes.scalar_result_dtype(x.dtype, bound)
             if target != x.dtype:
                 x = astype(x, target)
+    if x.dtype.kind in "iu":            # (an int bound as PyTorch writes it: -1 is 255 in uint8)
+        min = None if min is None else checked_scalar(min, x.dtype, "clamp")
+        max = None if max is None else checked_scalar(max, x.dtype, "clamp")
     return apply(Clamp, x, min=min, max=max)
 
 

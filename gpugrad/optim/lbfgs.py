@@ -24,6 +24,7 @@ from ..autograd.capture_mode import CaptureError, is_graph_recording
 from ..autograd.compile_mode import refuse_in_compile
 from ..autograd.mode import enable_grad, no_grad
 from ..tensor import Tensor
+from .complex_params import as_pairs, flat_pairs
 from .lbfgs_line_search import strong_wolfe
 from .optimizer import Optimizer
 from .param_state import is_torch_tensor
@@ -96,18 +97,29 @@ class LBFGS(Optimizer):
 
     # ------------------------------------------------------------------ flat vectors
     def _flat_grad(self):
-        """Every parameter's gradient (zeros where it has none), raveled and joined."""
+        """Every parameter's gradient (zeros where it has none), raveled and joined; a
+        complex one as its real pairs (``view_as_real``), as PyTorch's."""
         params = self._params()
         xp = backend.xp_of(params[0]._array)
-        return xp.concatenate([xp.zeros(p._array.size, p._array.dtype) if p._grad is None
-                               else p._grad._array.ravel() for p in params])
+        return xp.concatenate([flat_pairs(xp, xp.zeros_like(p._array) if p._grad is None
+                                          else p._grad._array) for p in params])
 
     def _add_grad(self, step_size, update) -> None:
-        """x += step_size * update, in place, parameter by parameter."""
+        """x += step_size * update, in place, parameter by parameter (a complex one as its
+        real pairs)."""
         offset = 0
         for p in self._params():
-            n = p._array.size
-            p._array += step_size * update[offset:offset + n].reshape(p._array.shape)
+            a = p._array
+            if a.dtype.kind == "c":
+                work = a if a.flags.c_contiguous else backend.xp_of(a).ascontiguousarray(a)
+                pairs = as_pairs(work)
+                n = pairs.size
+                pairs += step_size * update[offset:offset + n].reshape(pairs.shape)
+                if work is not a:
+                    a[...] = work
+            else:
+                n = a.size
+                a += step_size * update[offset:offset + n].reshape(a.shape)
             p._version.value += 1
             offset += n
 

@@ -35,6 +35,7 @@ from ..nn.module import zero_grads
 from ..tensor import Tensor
 from .optimizer_hooks import (OptimizerHooks, hooked_step, register_optimizer_step_post_hook,
                               register_optimizer_step_pre_hook)
+from .complex_params import update_as_real
 from .hyper import own_number
 from .param_state import ParamState, _as_state_value, saved_value
 
@@ -359,13 +360,15 @@ def _update_params(optimizer, updates) -> None:
     update = optimizer._update
     for p, param, grad, group in updates:
         state = dict.get(states, p)
-        if state is None:                   # kept only if the update writes to it
+        fresh = state is None
+        if fresh:                           # kept only if the update writes to it
             state = {}
-            update(param, grad, state, group)
-            if state:
-                states[p] = state
+        if param.dtype.kind == "c":         # as real pairs, as PyTorch's (complex_params.py)
+            update_as_real(update, param, grad, state, group)
         else:
             update(param, grad, state, group)
+        if fresh and state:
+            states[p] = state
         p._version.value += 1
 
 

@@ -10,6 +10,7 @@ Example::
 """
 
 from ..data import (BatchSampler, ConcatDataset, DataError, DataLoader, Dataset,
+                    DistributedSampler,
                     IterableDataset, RandomSampler, Sampler, SequentialSampler, StackDataset,
                     Subset, SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
                     default_collate, default_convert, digits, get_worker_info, load,
@@ -18,5 +19,6 @@ from ..data import (BatchSampler, ConcatDataset, DataError, DataLoader, Dataset,
 __all__ = ["DataLoader", "Dataset", "TensorDataset", "IterableDataset", "Subset",
            "ConcatDataset", "StackDataset", "random_split", "Sampler", "SequentialSampler",
            "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
-           "default_collate", "default_convert", "get_worker_info", "DataError", "digits",
+           "DistributedSampler", "default_collate", "default_convert", "get_worker_info",
+           "DataError", "digits",
            "synthetic", "load", "load_file", "train_test_split"]

@@ -1,0 +1,108 @@
+"""PyTorch's two casts of a Python number into an integer tensor's dtype.
+
+NumPy 2 refuses a Python int out of a dtype's range (``uint8_array - 4`` raises
+``OverflowError``); PyTorch converts it, in one of two ways:
+
+- ``wrapped_int``: an operand of arithmetic or a comparison (``u8 - 4``, ``u8 > -1``,
+  ``u8 += 300``, ``u8 // 300``) wraps modulo 2**bits into the dtype, as C++ casts it:
+  ``uint8([3]) - 4`` is ``[255]``, and ``uint8([3]) > -1`` is ``[False]`` (-1 is 255);
+- ``checked_scalar``: a value written as it is (``full``, ``fill_``, ``x[i] = v``,
+  ``where``'s number, ``masked_fill``, clamp bounds, a ``pow`` exponent) must fit, except
+  that a negative int into an unsigned dtype wraps (``full((2,), -1, dtype=uint8)`` is
+  ``[255, 255]``, while 256 or -256 raise), and a float is truncated toward zero when it
+  lies within the dtype's range (-0.5 into ``uint8`` raises).
+
+A Python int that fits in neither int64 nor uint64 raises in both (PyTorch cannot unpack
+it). Both return the value unchanged for other dtypes and for other kinds of values.
+
+Example::
+
+    >>> from gpugrad.scalar_casts import checked_scalar, wrapped_int
+    >>> wrapped_int(-4, np.dtype(np.uint8)), wrapped_int(200, np.dtype(np.int8))
+    (252, -56)
+    >>> checked_scalar(-1, np.dtype(np.uint8), "full")
+    255
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["ScalarOverflowError", "wrapped_int", "checked_scalar"]
+
+_INT64_MIN, _UINT64_END = -(1 << 63), 1 << 64
+
+
+class ScalarOverflowError(RuntimeError, OverflowError, ValueError):
+    """A Python number that does not fit the dtype it must be converted to (PyTorch raises
+    RuntimeError or OverflowError there; NumPy raises OverflowError)."""
+
+
+_RANGES: dict = {}      # dtype -> (lowest, highest, 2**bits) of an integer dtype
+
+
+def _range(dtype):
+    found = _RANGES.get(dtype)
+    if found is None:
+        info = np.iinfo(dtype)
+        found = _RANGES[dtype] = (int(info.min), int(info.max), 1 << info.bits)
+    return found
+
+
+def _check_64_bits(value: int, dtype, op: str) -> None:
+    if not _INT64_MIN <= value < _UINT64_END:
+        raise ScalarOverflowError(
+            f"{op}: the Python integer {value} does not fit in 64 bits, so it cannot meet a "
+            f"{dtype} tensor (PyTorch: 'Overflow when unpacking long'); use a value in "
+            f"[-2**63, 2**64) or a float")
+
+
+def wrapped_int(value, dtype, op: str = "arithmetic"):
+    """``value`` as PyTorch converts a Python int operand of arithmetic or a comparison with
+    a tensor of the integer ``dtype``: modulo 2**bits into its range (other values, and other
+    dtypes, unchanged). ``op`` names the operation in the error for an int beyond 64 bits.
+
+    Example::
+
+        >>> gpugrad.scalar_casts.wrapped_int(256, np.dtype(np.uint8))
+        0
+    """
+    if value.__class__ is not int or dtype.kind not in "iu":
+        return value
+    low, high, modulus = _range(dtype)
+    if low <= value <= high:
+        return value
+    _check_64_bits(value, dtype, op)
+    return (value - low) % modulus + low
+
+
+def checked_scalar(value, dtype, op: str):
+    """``value`` as PyTorch writes a Python number into a tensor of the integer ``dtype``
+    (``full``, ``fill_``, ``x[i] = v``...): an int within the dtype's range as it is, a
+    negative int into an unsigned dtype wrapped when its magnitude fits (-1 is 255 in
+    ``uint8``), a finite float within the range truncated toward zero; anything else raises
+    ``ScalarOverflowError`` naming ``op``. Bools, other values and other dtypes unchanged.
+
+    Example::
+
+        >>> gpugrad.scalar_casts.checked_scalar(2.7, np.dtype(np.uint8), "fill_")
+        2
+    """
+    kind = value.__class__
+    if (kind is not int and kind is not float) or dtype.kind not in "iu":
+        return value
+    low, high, modulus = _range(dtype)
+    if kind is int:
+        if low <= value <= high:
+            return value
+        _check_64_bits(value, dtype, op)
+        if low == 0 and -high <= value < 0:
+            return value + modulus
+    elif math.isfinite(value) and low <= value <= high:
+        return int(value)
+    raise ScalarOverflowError(
+        f"{op}: the value {value} cannot be converted to {dtype} without overflow (its range "
+        f"is [{low}, {high}]{', negative ints wrap' if low == 0 else ''}); use a value in "
+        f"range, or a wider dtype")
