@@ -204,3 +204,7 @@ from .ops.random_draws import binomial, poisson  # noqa: E402
 from .ops.standard_gamma import standard_gamma as _standard_gamma  # noqa: E402,F401
 from .ops.standard_gamma import standard_gamma_grad as _standard_gamma_grad  # noqa: E402,F401
 __all__ += ["binomial", "poisson"]
+
+# torch.igamma / torch.igammac: the regularised incomplete gammas (gpugrad.special.gammainc)
+igamma, igammac = special.gammainc, special.gammaincc
+__all__ += ["igamma", "igammac"]

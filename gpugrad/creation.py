@@ -26,18 +26,17 @@ import numpy as np
 from . import backend, interop
 from .autograd.compile_mode import _state as _compiling, note_reads, recorded
 from .creation_args import (device_or_default as _device, finish as _finish,
-                            infer_dtype as _infer_dtype, is_device_array as _is_device_array,
-                            shape_from as _shape)
+                            checked_leaves as _checked_leaves, infer_dtype as _infer_dtype,
+                            is_device_array as _is_device_array, shape_from as _shape)
 from .dtypes import as_dtype, get_default_dtype
 from .graph_cut import copying, warn_graph_cut
 from .scalar_casts import checked_scalar
 from .random_sampling import rand, randint, randn  # noqa: F401  (their old home)
 from .tensor import Tensor
-from .type_info import Size
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-           "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "legacy_tensor",
-           "rand", "randn", "randint"]
+           "full_like", "empty_like", "arange", "linspace", "logspace", "eye", "rand", "randn",
+           "randint"]
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -57,6 +56,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         # the common case, spelled out: a Python float on the CPU (a compiled step's
         # recording takes the path below, which writes the factory down)
         return _finish(np.array(data, get_default_dtype()), requires_grad)
+    if dtype is not None and (data.__class__ is int or data.__class__ is float):
+        data = checked_scalar(data, as_dtype(dtype), "tensor")  # (-1 into uint8 is 255)
     if data.__class__ is list or data.__class__ is tuple:
         return _tensor_from_sequence(data, dtype, device, requires_grad)
     is_tensor = isinstance(data, Tensor)
@@ -85,8 +86,14 @@ def _tensor_from_sequence(data, dtype, device, requires_grad) -> Tensor:
     grad (``Tensor.__array__`` notes one while ``copying.depth`` is up)."""
     copying.depth += 1
     try:
-        array = recorded(backend.asarray)(data, dtype=_infer_dtype(data, dtype),
-                                          device=_device(device), copy=True)
+        dtype = _infer_dtype(data, dtype)
+        try:
+            array = recorded(backend.asarray)(data, dtype=dtype, device=_device(device),
+                                              copy=True)
+        except OverflowError:           # an int out of an integer dtype: PyTorch's cast
+            data = _checked_leaves(data, dtype)
+            array = recorded(backend.asarray)(data, dtype=dtype, device=_device(device),
+                                              copy=True)
         return _finish(array, requires_grad)
     finally:
         copying.depth -= 1
@@ -372,31 +379,3 @@ def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad=Fal
         array = recorded(xp.eye)(n, m, dtype=as_dtype(dtype) or get_default_dtype())
     return _finish(array, requires_grad)
 
-
-def legacy_tensor(*args, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``gpugrad.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` (ints: a
-    shape; zero-filled, where PyTorch leaves it uninitialised), ``Tensor()`` (shape (0,)),
-    ``Tensor(data)`` (a sequence or array, copied as the default float dtype unless
-    ``dtype`` says otherwise), ``Tensor(tensor)`` (a copy keeping its dtype).
-
-    Example::
-
-        >>> gpugrad.Tensor([1, 2]).dtype, gpugrad.Tensor(2, 3).shape
-        (dtype('float32'), (2, 3))
-    """
-    ints = all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
-               for a in args)
-    if ints or (len(args) == 1 and isinstance(args[0], Size)):
-        return zeros(_shape(args or (0,)), dtype=dtype, device=device,
-                     requires_grad=requires_grad)
-    if len(args) != 1:
-        raise TypeError(f"Tensor(...) takes ints (a shape) or one sequence of data, got "
-                        f"{args!r}; for a shape from a list write Tensor(*shape)")
-    data = args[0]
-    if isinstance(data, (numbers.Number, np.bool_)):
-        raise TypeError(f"Tensor(data): data must be a sequence, got {type(data).__name__} "
-                        f"{data!r}; use gpugrad.tensor({data!r}) for a 0-d tensor")
-    if isinstance(data, Tensor):
-        return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
-    return tensor(data, dtype=dtype or get_default_dtype(), device=device,
-                  requires_grad=requires_grad)

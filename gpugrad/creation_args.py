@@ -17,9 +17,11 @@ import numpy as np
 
 from . import backend
 from .dtypes import as_dtype, default_complex_dtype, get_default_dtype
+from .scalar_casts import checked_scalar
 from .tensor import Tensor
 
-__all__ = ["device_or_default", "finish", "shape_from", "infer_dtype", "is_device_array"]
+__all__ = ["device_or_default", "finish", "shape_from", "infer_dtype", "is_device_array",
+           "checked_leaves"]
 
 
 def device_or_default(device) -> backend.Device:
@@ -121,3 +123,12 @@ def _refuse_big_ints(data) -> None:
             return                      # a float (or an array): a float tensor, as PyTorch
     if big is not None:
         raise _overflow(big)
+
+
+def checked_leaves(data, dtype):
+    """Nested lists ``data`` with each Python number converted to the integer ``dtype`` as
+    PyTorch's ``tensor`` converts it (``scalar_casts.checked_scalar``: -1 into uint8 is 255,
+    256 raises)."""
+    if data.__class__ is list or data.__class__ is tuple:
+        return [checked_leaves(item, dtype) for item in data]
+    return checked_scalar(data, dtype, "tensor")

@@ -1,7 +1,7 @@
 """Factories PyTorch names after another tensor or array: ``randn_like``, ``rand_like``
 (``zeros_like``... are in creation.py), the ``Tensor.new_*`` methods
 (``new_zeros``, ``new_ones``, ``new_full``, ``new_empty``, ``new_tensor``: this tensor's
-dtype and device unless given), ``from_numpy``; and ``is_tensor``, ``is_floating_point``
+dtype and device unless given), ``from_numpy``, ``Tensor(...)``'s legacy forms; and ``is_tensor``, ``is_floating_point``
 and ``numel``. Built on creation.py's and random_sampling.py's factories.
 
 Example::
@@ -13,13 +13,19 @@ Example::
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from . import creation, random_sampling
+from .creation_args import shape_from as _shape
+from .dtypes import get_default_dtype
 from .tensor import Tensor
+from .type_info import Size
 
 __all__ = ["new_zeros", "new_ones", "new_full", "new_empty", "new_tensor", "randn_like",
-           "rand_like", "from_numpy", "is_tensor", "is_floating_point", "numel"]
+           "rand_like", "from_numpy", "is_tensor", "is_floating_point", "numel",
+           "legacy_tensor"]
 
 
 def new_zeros(self, *shape, size=None, dtype=None, device=None,
@@ -178,3 +184,32 @@ def numel(input) -> int:
         6
     """
     return input.numel()
+
+
+def legacy_tensor(*args, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``gpugrad.Tensor(...)``, PyTorch's legacy constructor: ``Tensor(2, 3)`` (ints: a
+    shape; zero-filled, where PyTorch leaves it uninitialised), ``Tensor()`` (shape (0,)),
+    ``Tensor(data)`` (a sequence or array, copied as the default float dtype unless
+    ``dtype`` says otherwise), ``Tensor(tensor)`` (a copy keeping its dtype).
+
+    Example::
+
+        >>> gpugrad.Tensor([1, 2]).dtype, gpugrad.Tensor(2, 3).shape
+        (dtype('float32'), (2, 3))
+    """
+    ints = all(isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
+               for a in args)
+    if ints or (len(args) == 1 and isinstance(args[0], Size)):
+        return creation.zeros(_shape(args or (0,)), dtype=dtype, device=device,
+                     requires_grad=requires_grad)
+    if len(args) != 1:
+        raise TypeError(f"Tensor(...) takes ints (a shape) or one sequence of data, got "
+                        f"{args!r}; for a shape from a list write Tensor(*shape)")
+    data = args[0]
+    if isinstance(data, (numbers.Number, np.bool_)):
+        raise TypeError(f"Tensor(data): data must be a sequence, got {type(data).__name__} "
+                        f"{data!r}; use gpugrad.tensor({data!r}) for a 0-d tensor")
+    if isinstance(data, Tensor):
+        return creation.tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+    return creation.tensor(data, dtype=dtype or get_default_dtype(), device=device,
+                  requires_grad=requires_grad)

@@ -39,6 +39,7 @@ from .ops.shape_errors import checked_dim
 from .ops.matrix_qr import qr
 from .ops.matrix_triangular import solve_triangular
 from .ops.norms import vector_norm
+from .ops.complex_parts import imag, real
 from .ops.unary import abs as _abs
 
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "eigh", "eigvalsh",
@@ -75,15 +76,19 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
         (6.0, ())
     """
     d0, d1 = _matrix_dims(A, dim, "linalg.matrix_norm")
-    if A.dtype.kind != "f":
-        raise TypeError(f"linalg.matrix_norm: expected a float tensor, got {A.dtype}")
+    if A.dtype.kind not in "fc":
+        raise TypeError(f"linalg.matrix_norm: expected a float or complex tensor, got "
+                        f"{A.dtype}; convert it first (A.float())")
     if dtype is not None:
         A = A.astype(dtype)
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
         others = [i for i in range(A.ndim) if i not in (d0, d1)]
-        values = svdvals(shape.permute(A, *others, d0, d1))
+        A = shape.permute(A, *others, d0, d1)
+        if A.dtype.kind == "c":
+            return _complex_spectral_norm(A, ord, keepdim)
+        values = svdvals(A)
         out = (reduce.sum(values, axis=-1) if ord == "nuc" else
                extremes.max(values, axis=-1) if ord == 2 else extremes.min(values, axis=-1))
     elif ord in (1, -1, math.inf, -math.inf):
@@ -97,6 +102,26 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim: bool = False, *, dtype=None
     if keepdim:
         for d in sorted((d0, d1)):
             out = shape.unsqueeze(out, d)
+    return out
+
+
+def _complex_spectral_norm(A, ord, keepdim: bool):
+    """The "nuc", 2 or -2 norm of complex matrices A (..., m, n), from the singular values of
+    the real (..., 2m, 2n) matrix [[Re A, -Im A], [Im A, Re A]]: each singular value of A
+    appears twice among them. A repeated pair is taken together (half of their sum), whose
+    gradient does not depend on the basis the SVD picks for the pair."""
+    re, im = real(A), imag(A)
+    block = shape.concatenate([shape.concatenate([re, -im], -1),
+                               shape.concatenate([im, re], -1)], -2)
+    values = svdvals(block)                 # (..., 2k), descending, in equal pairs
+    if ord == "nuc":
+        out = reduce.sum(values, axis=-1) * 0.5
+    else:
+        k = values.shape[-1]
+        pair = values[..., :2] if ord == 2 else values[..., k - 2:]
+        out = reduce.sum(pair, axis=-1) * 0.5
+    if keepdim:
+        out = shape.unsqueeze(shape.unsqueeze(out, -1), -1)
     return out
 
 

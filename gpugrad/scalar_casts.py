@@ -30,9 +30,13 @@ import math
 
 import numpy as np
 
-__all__ = ["ScalarOverflowError", "wrapped_int", "checked_scalar"]
+__all__ = ["ScalarOverflowError", "wrapped_int", "checked_scalar", "NUMPY_INTS"]
 
 _INT64_MIN, _UINT64_END = -(1 << 63), 1 << 64
+
+# NumPy's integer scalar types (np.int64(-1)...): PyTorch takes them as Python ints, so
+# callers turn them into ``int`` before the casts here (which leave other values alone)
+NUMPY_INTS = frozenset(np.dtype(code).type for code in "bBhHiIlLqQnN")
 
 
 class ScalarOverflowError(RuntimeError, OverflowError, ValueError):

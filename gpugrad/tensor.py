@@ -57,7 +57,7 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
-        from .creation import legacy_tensor       # Tensor(2, 3), Tensor([1, 2]): as PyTorch
+        from .creation_like import legacy_tensor  # Tensor(2, 3), Tensor([1, 2]): as PyTorch
         made = legacy_tensor(*args, dtype=dtype, device=device, requires_grad=requires_grad)
         for name in Tensor.__slots__[:-1]:
             setattr(self, name, getattr(made, name))

@@ -70,12 +70,26 @@ def test_adam_first_step_moves_each_part_by_lr():
                                rtol=1e-7)
 
 
-def test_complex64_state_dict_round_trip():
+def test_complex_state_dict_round_trip_resumes_the_same_steps():
+    """Two steps, a state_dict, two more steps from a fresh optimizer loaded with it: the
+    same parameters (and complex state) as four steps without a break."""
+    straight, opt4 = _run_complex("Adam", {}, steps=4)
     p, opt = _run_complex("Adam", {}, steps=2)
     saved = opt.state_dict()
     assert saved["state"][0]["exp_avg_sq"].dtype == np.complex128
     again = gpugrad.optim.Adam([p], lr=0.1)
     again.load_state_dict(saved)
+    assert again.state[p]["exp_avg"].dtype == np.complex128
+    for _ in range(2):
+        again.zero_grad()
+        _loss(gpugrad, p).backward()
+        again.step()
+    np.testing.assert_allclose(p.detach().numpy(), straight.detach().numpy(), rtol=1e-14)
+    np.testing.assert_allclose(again.state[p]["exp_avg_sq"].numpy(),
+                               opt4.state[straight]["exp_avg_sq"].numpy(), rtol=1e-14)
+
+
+def test_complex64_state_keeps_its_dtype():
     z = gpugrad.nn.Parameter(gpugrad.tensor(P.astype(np.complex64)))
     opt = gpugrad.optim.RMSprop([z], lr=0.1)
     _loss(gpugrad, z).backward()
@@ -104,6 +118,63 @@ def test_lbfgs_on_a_complex_parameter_is_lbfgs_on_the_pairs(line_search):
                                                     dtype="float64")),
                 lambda w: gpugrad.complex(w[:, 0], w[:, 1]))
     np.testing.assert_allclose(z, pairs[:, 0] + 1j * pairs[:, 1], rtol=1e-6)
+
+
+def _mixed_loss(lib, z, r):
+    """A real loss coupling a complex parameter z (2,) with a real one r (3,)."""
+    return (((z - (1 - 1j)).abs() ** 2).sum() + ((r - 0.5) ** 2).sum()
+            + (z.real * r[:2]).sum() + (z.imag * r[1:]).sum() ** 2)
+
+
+Z0, R0 = np.array([1 + 2j, -0.5 + 1j]), np.array([0.3, -1.2, 2.0])
+
+
+def _run_lbfgs_mixed(lib, make, as_complex, line_search):
+    params = make()
+    opt = lib.optim.LBFGS(params, max_iter=6, line_search_fn=line_search)
+
+    def closure():
+        opt.zero_grad()
+        loss = _mixed_loss(lib, as_complex(params[0]), params[1])
+        loss.backward()
+        return loss
+    for _ in range(2):
+        opt.step(closure)
+    return [p.detach().numpy() for p in params]
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_takes_a_complex_parameter_next_to_a_real_one(line_search):
+    """complex128 with float64 (their real dtypes agree): the same steps as LBFGS on a
+    float64 (2, 2) parameter holding the pairs, whose flat vector has the same order."""
+    def mixed():
+        return [gpugrad.nn.Parameter(gpugrad.tensor(Z0)), gpugrad.nn.Parameter(gpugrad.tensor(R0))]
+
+    def pairs():
+        return [gpugrad.nn.Parameter(gpugrad.tensor(np.stack([Z0.real, Z0.imag], -1))),
+                gpugrad.nn.Parameter(gpugrad.tensor(R0))]
+    z, r = _run_lbfgs_mixed(gpugrad, mixed, lambda p: p, line_search)
+    w, r2 = _run_lbfgs_mixed(gpugrad, pairs, lambda w: gpugrad.complex(w[:, 0], w[:, 1]),
+                             line_search)
+    np.testing.assert_allclose(z, w[:, 0] + 1j * w[:, 1], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(r, r2, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="share a device and a"):      # complex64 + float64
+        opt = gpugrad.optim.LBFGS([gpugrad.nn.Parameter(gpugrad.tensor(Z0, dtype="complex64")),
+                                   gpugrad.nn.Parameter(gpugrad.tensor(R0))])
+        opt.step(lambda: gpugrad.tensor(0.0))
+
+
+@pytest.mark.parametrize("line_search", [None, "strong_wolfe"])
+def test_lbfgs_mixed_complex_and_real_matches_torch(line_search):
+    torch = pytest.importorskip("torch")
+    ours = _run_lbfgs_mixed(gpugrad, lambda: [
+        gpugrad.nn.Parameter(gpugrad.tensor(Z0.astype(np.complex64))),
+        gpugrad.nn.Parameter(gpugrad.tensor(R0.astype(np.float32)))], lambda p: p, line_search)
+    theirs = _run_lbfgs_mixed(torch, lambda: [
+        torch.nn.Parameter(torch.tensor(Z0.astype(np.complex64))),
+        torch.nn.Parameter(torch.tensor(R0.astype(np.float32)))], lambda p: p, line_search)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=IDS)

@@ -2,6 +2,8 @@
 names the op, as PyTorch's do, instead of NumPy's lexicographic order (whose "winner" would
 even get a gradient). == and != stay, as do sgn and nansum."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,22 @@ REFUSED = {
     "log_softmax": (lambda g, x: x.log_softmax(1), lambda t, x: x.log_softmax(1)),
     "unique": (lambda g, x: g.unique(x), lambda t, x: t.unique(x)),
     "erf": (lambda g, x: g.erf(x), lambda t, x: t.erf(x)),
+    "leaky_relu": (lambda g, x: g.nn.functional.leaky_relu(x, 0.1),
+                   lambda t, x: t.nn.functional.leaky_relu(x, 0.1)),
+    "hardtanh": (lambda g, x: g.nn.functional.hardtanh(x),
+                 lambda t, x: t.nn.functional.hardtanh(x)),
+    "searchsorted": (lambda g, x: g.searchsorted(x, x), lambda t, x: t.searchsorted(x, x)),
+    "bucketize": (lambda g, x: g.bucketize(x, x[0]), lambda t, x: t.bucketize(x, x[0])),
+    "lgamma": (lambda g, x: g.lgamma(x), lambda t, x: t.lgamma(x)),
+    "digamma": (lambda g, x: g.digamma(x), lambda t, x: t.digamma(x)),
+    "polygamma": (lambda g, x: g.polygamma(1, x), lambda t, x: t.polygamma(1, x)),
+    "glu": (lambda g, x: g.nn.functional.glu(x[:, :2]), lambda t, x: t.nn.functional.glu(x[:, :2])),
+    "mse_loss": (lambda g, x: g.nn.functional.mse_loss(x, 2 * x),
+                 lambda t, x: t.nn.functional.mse_loss(x, 2 * x)),
+    "huber_loss": (lambda g, x: g.nn.functional.huber_loss(x, 2 * x),
+                   lambda t, x: t.nn.functional.huber_loss(x, 2 * x)),
+    "smooth_l1_loss": (lambda g, x: g.nn.functional.smooth_l1_loss(x, 2 * x),
+                       lambda t, x: t.nn.functional.smooth_l1_loss(x, 2 * x)),
 }
 
 
@@ -64,6 +82,40 @@ def test_a_python_complex_operand_is_refused_too():
         gpugrad.tensor([1.0]) < 1j
     with pytest.raises(NotImplementedError, match="max is not implemented"):
         gpugrad.max(gpugrad.tensor([1.0]), gpugrad.tensor([1j]))
+
+
+# the layers and functional forms that route to a refusing record (the error names the record)
+ROUTED = {
+    "hardtanh": [lambda g, x: g.nn.functional.relu6(x), lambda g, x: g.nn.Hardtanh()(x),
+                 lambda g, x: g.nn.ReLU6()(x),
+                 lambda g, x: g.nn.functional.hardtanh(x, 0, 2, True)],
+    "leaky_relu": [lambda g, x: g.nn.LeakyReLU()(x),
+                   lambda g, x: g.nn.functional.leaky_relu_(x)],
+    "rrelu": [lambda g, x: g.nn.functional.rrelu(x), lambda g, x: g.nn.RReLU()(x),
+              lambda g, x: g.nn.functional.rrelu(x, training=True)],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROUTED))
+def test_activation_layers_refuse_complex_tensors(name):
+    for call in ROUTED[name]:
+        with pytest.raises(NotImplementedError, match=rf"^{name} is not implemented for complex"):
+            call(gpugrad, gpugrad.tensor(Z))
+
+
+def test_a_complex_clamp_bound_is_refused_and_real_activations_still_work():
+    r = gpugrad.tensor([0.5, 1.0, 2.0])
+    for low, high in ((0, 1j), (None, 1j), (np.complex64(1), None)):
+        with pytest.raises(NotImplementedError, match="^clamp is not implemented for complex"):
+            gpugrad.clamp(r, low, high)
+    F = gpugrad.nn.functional
+    x = gpugrad.tensor([-2.0, 0.5, 3.0])
+    assert F.leaky_relu(x, 0.5).tolist() == [-1.0, 0.5, 3.0]
+    assert F.hardtanh(x).tolist() == [-1.0, 0.5, 1.0] and F.relu6(x).tolist() == [0.0, 0.5, 3.0]
+    assert gpugrad.searchsorted(gpugrad.tensor([1.0, 3.0]), x).tolist() == [0, 0, 1]
+    assert gpugrad.lgamma(gpugrad.tensor([1.0, 4.0])).tolist() == pytest.approx([0.0,
+                                                                                 math.log(6)])
+    assert F.mse_loss(x, gpugrad.zeros(3)).item() == pytest.approx((4 + 0.25 + 9) / 3)
 
 
 def test_the_error_says_what_to_use_instead():
@@ -91,3 +143,11 @@ def test_torch_refuses_the_same_ops(name):
     torch = pytest.importorskip("torch")
     with pytest.raises(RuntimeError):            # (NotImplementedError is a RuntimeError)
         REFUSED[name][1](torch, torch.tensor(Z))
+
+
+def test_cosine_similarity_refuses_complex_and_igamma_is_gammainc():
+    with pytest.raises(NotImplementedError, match="cosine_similarity"):
+        gpugrad.nn.functional.cosine_similarity(gpugrad.tensor(Z), gpugrad.tensor(Z))
+    a, x = gpugrad.tensor([1.0], dtype="float64"), gpugrad.tensor([2.0], dtype="float64")
+    assert gpugrad.igamma(a, x).item() == pytest.approx(1 - np.exp(-2.0))    # P(1, x)
+    assert gpugrad.igammac(a, x).item() == pytest.approx(np.exp(-2.0))

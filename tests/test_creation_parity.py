@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gpugrad
-from gpugrad import creation
+from gpugrad import creation_like
 
 
 @pytest.fixture
@@ -127,7 +127,7 @@ def test_factory_errors(call, error, match):
     ((np.array([1, 2]),), "float32", (2,), [1.0, 2.0]),
 ])
 def test_legacy_constructor(args, dtype, shape, values):
-    for make in (creation.legacy_tensor, gpugrad.Tensor):
+    for make in (creation_like.legacy_tensor, gpugrad.Tensor):
         t = make(*args)
         assert (str(t.dtype), t.shape) == (dtype, shape)
         if values is not None:

@@ -58,6 +58,25 @@ CASES = [
      lambda a: a[0][:, None]),
     ("x[0, :, False]", SHAPE, lambda m: (0, slice(None), False),
      lambda a: a[0][:, None][:, :0]),
+    # a bool next to an int and None/...: no index array carries their dimensions
+    ("x[True, None, -1]", (3, 3), lambda m: (True, None, -1), lambda a: a[-1][True, None]),
+    ("x[-1, None, True]", (3, 3), lambda m: (-1, None, True), lambda a: a[-1][None, True]),
+    ("x[tensor(True), None, 0]", (3, 3), lambda m: (m.tensor(True), None, 0),
+     lambda a: a[0][True, None]),
+    ("x[True, ..., -1, :]", (3, 3), lambda m: (True, Ellipsis, -1, slice(None)),
+     lambda a: a[-1][True, :]),
+    ("x[..., -1, None, True]", (3, 3), lambda m: (Ellipsis, -1, None, True),
+     lambda a: a[:, -1][..., None, True]),
+    ("x[False, None, 1]", (3, 3), lambda m: (False, None, 1), lambda a: a[1][False, None]),
+    # a ... that stands for no dimension does not separate the index arrays
+    ("x[:, True, ..., [-3]]", (3, 3), lambda m: (slice(None), True, Ellipsis, [-3]),
+     lambda a: a[:, True, [-3]]),
+    ("x[None, [-3], [[0]], ..., range(2, 4)]", (3, 3, 4),
+     lambda m: (None, [-3], [[0]], Ellipsis, range(2, 4)),
+     lambda a: a[None, [-3], [[0]], [2, 3]]),
+    ("x[:, i, ..., True, 0, j]", (3, 2, 4, 5),
+     lambda m: (slice(None), [-1, -1, -2], Ellipsis, True, 0, [-4]),
+     lambda a: a[:, :, 0][:, [-1, -1, -2], True, [-4]]),
     # unchanged: here NumPy and PyTorch agree
     ("x[0, i]", SHAPE, lambda m: (0, m.tensor(I)), lambda a: a[0][I]),
     ("x[0, i, :, j]", (2, 3, 4, 5), lambda m: (0, m.tensor([0, 1]), slice(None), m.tensor([3, 4])),
@@ -152,11 +171,28 @@ def test_a_uint8_tensor_is_a_deprecated_mask():
     with pytest.warns(UserWarning, match="uint8"):
         z[mask] = 5.0
     assert z.tolist() == [5.0, 0.0, 5.0]
-    # an int8 tensor and a NumPy uint8 array stay integer indices (as in PyTorch / NumPy)
+    # an int8 tensor stays integer indices (as in PyTorch)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert x[gpugrad.tensor([1, 0, 1], dtype=gpugrad.int8)].tolist() == [2.0, 1.0, 2.0]
-        assert x[np.array([1, 0, 1], dtype=np.uint8)].tolist() == [2.0, 1.0, 2.0]
+
+
+def test_a_numpy_uint8_array_is_a_deprecated_mask_too():
+    # PyTorch takes a uint8 array as a uint8 tensor: a mask (OpenCV/PIL masks are uint8)
+    a = _x((3, 4))
+    x = gpugrad.tensor(a, requires_grad=True)
+    mask = np.array([1, 0, 2], dtype=np.uint8)
+    with pytest.warns(UserWarning, match="uint8 is now deprecated") as record:
+        got = x[mask]
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(got.numpy(), a[[0, 2]])
+    got.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0] * 4, [0.0] * 4, [1.0] * 4])
+    z = gpugrad.zeros(3, 4)
+    with pytest.warns(UserWarning, match="uint8") as record:
+        z[:, np.array([0, 255, 0, 255], dtype=np.uint8)] = 7.0
+    assert record[0].filename == __file__
+    np.testing.assert_array_equal(z.numpy(), [[0.0, 7.0, 0.0, 7.0]] * 3)
 
 
 def test_setitem_with_ranges():
@@ -209,6 +245,12 @@ def test_uint8_mask_and_vmap_against_torch():
         warnings.simplefilter("ignore")
         want = torch.tensor(a)[1, :, torch.tensor([1, 0, 1, 1], dtype=torch.uint8)]
         got = gpugrad.tensor(a)[1, :, gpugrad.tensor([1, 0, 1, 1], dtype=gpugrad.uint8)]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    mask = np.array([1, 0, 2], dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = torch.tensor(a)[:, mask]
+        got = gpugrad.tensor(a)[:, mask]
     np.testing.assert_array_equal(got.numpy(), want.numpy())
     js = np.array([[4, 1, 0], [2, 2, 3]])
     want = torch.func.vmap(lambda r, j: r[0, :, j])(torch.tensor(a), torch.tensor(js))

@@ -283,3 +283,77 @@ def test_clamp_bounds_are_written_as_pytorch_writes_them():
     assert u.clamp(5, 100).tolist() == [5, 100]
     with pytest.raises(RuntimeError, match="clamp"):
         u.clamp(-1, 300)                                         # 300 does not fit
+
+
+# ------------------------------------------------------------------ NumPy ints, %, tensor()
+
+@pytest.mark.parametrize("dtype", INT_DTYPES)
+def test_numpy_integer_scalars_wrap_as_python_ints(dtype):
+    for scalar in [np.int64(-1), np.int64(300), np.int16(-4), np.uint64(2 ** 40)]:
+        c = _wrap(int(scalar), dtype)
+        for name, op in [("gt", operator.gt), ("lt", operator.lt), ("eq", operator.eq)]:
+            got = op(_tensor(dtype), scalar)
+            assert got.dtype == np.bool_ and got.tolist() == [op(v, c) for v in VALUES], name
+        x = _tensor(dtype)
+        x += scalar
+        assert x.dtype == np.dtype(dtype)
+        assert x.tolist() == [_wrap(v + c, dtype) for v in VALUES]
+        x = _tensor(dtype)
+        x.mul_(scalar)
+        assert x.tolist() == [_wrap(v * c, dtype) for v in VALUES]
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, d: gpugrad.remainder(x, d), lambda x, d: x.remainder(d),
+    lambda x, d: gpugrad.fmod(x, d), lambda x, d: x.fmod(d), lambda x, d: x.remainder_(d),
+    lambda x, d: x % d], ids=["remainder", "Tensor.remainder", "fmod", "Tensor.fmod",
+                              "remainder_", "%"])
+def test_remainder_and_fmod_refuse_an_integer_zero_divisor_as_the_operator(call):
+    with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+        call(gpugrad.tensor([3, 4]), 0)
+    with pytest.raises(RuntimeError, match="integer division by zero"):
+        call(gpugrad.tensor([3, 4], dtype=gpugrad.uint8), 256)     # 256 is 0 in uint8
+    with pytest.raises(ZeroDivisionError):
+        call(gpugrad.tensor([3, 4]), gpugrad.tensor([2, 0]))
+    # a float divisor, or a float tensor, is not refused (NaN, as Python's math.fmod)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(call(gpugrad.tensor([3.0, 4.0]), 0).numpy()).all()
+    assert call(gpugrad.tensor([-7, 7]), 3).tolist() in ([2, 1], [-1, 1])  # % / fmod
+
+
+def test_tensor_of_python_numbers_converts_as_fill_does():
+    # checked_scalar's rule, by hand: a negative int wraps into an unsigned dtype when its
+    # magnitude fits; floats truncate toward zero within the range; else an error
+    assert gpugrad.tensor(-1, dtype=gpugrad.uint8).tolist() == 255
+    assert gpugrad.tensor([-1, 3, -129], dtype=gpugrad.uint8).tolist() == [255, 3, 127]
+    assert gpugrad.tensor([[-1], [2]], dtype="uint8").tolist() == [[255], [2]]
+    assert gpugrad.tensor(-2.7, dtype=gpugrad.int8).tolist() == -2
+    assert gpugrad.tensor(2.7, dtype=gpugrad.uint8).tolist() == 2
+    for value, dtype in [(256, "uint8"), ([256], "uint8"), (-0.5, "uint8"), (128, "int8"),
+                         ([1, -300], "uint8"), (2 ** 63, "int64")]:
+        with pytest.raises(ScalarOverflowError, match="tensor"):
+            gpugrad.tensor(value, dtype=dtype)
+
+
+def test_numpy_ints_remainder_and_tensor_match_torch():
+    torch = pytest.importorskip("torch")
+    u8, t8 = gpugrad.tensor([3, 0, 200], dtype="uint8"), torch.tensor([3, 0, 200],
+                                                                       dtype=torch.uint8)
+    assert (u8 > np.int64(-1)).tolist() == (t8 > np.int64(-1)).tolist()
+    u8 += np.int64(300)
+    t8 += np.int64(300)
+    assert u8.tolist() == t8.tolist()
+    for fn in ("remainder", "fmod"):
+        with pytest.raises(RuntimeError):
+            getattr(torch, fn)(torch.tensor([3, 4]), 0)
+        with pytest.raises(RuntimeError):
+            getattr(gpugrad, fn)(gpugrad.tensor([3, 4]), 0)
+    for value, dtype in [(-1, "uint8"), ([-1, 3, -129], "uint8"), (-2.7, "int8"),
+                         (2.7, "uint8")]:
+        want = torch.tensor(value, dtype=getattr(torch, dtype)).tolist()
+        assert gpugrad.tensor(value, dtype=dtype).tolist() == want
+    for value, dtype in [(256, "uint8"), (-0.5, "uint8"), ([1, -300], "uint8")]:
+        with pytest.raises(RuntimeError):
+            torch.tensor(value, dtype=getattr(torch, dtype))
+        with pytest.raises(RuntimeError):
+            gpugrad.tensor(value, dtype=dtype)

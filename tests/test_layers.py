@@ -58,8 +58,9 @@ FLOORS = [
 
 # (importer, imported): why this import may climb. Each is a late binding made at call time.
 ALLOWED = {
-    ("gpugrad.tensor", "gpugrad.creation"):
-        "Tensor(data) is the factory gpugrad.tensor(data), which builds on the type",
+    ("gpugrad.tensor", "gpugrad.creation_like"):
+        "Tensor(data) is the factory gpugrad.tensor(data) (creation_like.legacy_tensor), "
+        "which builds on the type",
     ("gpugrad.tensor", "gpugrad.autograd.engine"):
         "Tensor.backward() is the engine's front door, as torch.Tensor.backward calls "
         "torch.autograd.backward",

@@ -262,3 +262,167 @@ def test_squares_of_bools_nanmeans_of_float16_and_empty_medians_and_lus():
         gpugrad.zeros(0, dtype="int64").median()
     lu, pivots = gpugrad.linalg.lu_factor(gpugrad.zeros(0, 3, 3))
     assert lu.shape == (0, 3, 3) and pivots.shape == (0, 3)
+
+
+# --- amax/amin over all dims with NaN: NaN gradient everywhere, as torch.amax ---------------
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")   # (0 / 0: NaN)
+def test_amax_over_all_dims_with_nan_gives_a_nan_gradient_everywhere(name):
+    for call in (lambda x: getattr(x, name)(), lambda x: getattr(gpugrad, name)(x, dim=()),
+                 lambda x: getattr(gpugrad, name)(x, (0,))):
+        a = leaf([1.0, NAN, 3.0, NAN])
+        call(a).backward()
+        assert np.isnan(a.grad.numpy()).all()
+    z = leaf(NAN)                                   # a 0-d NaN
+    getattr(z, name)().backward()
+    assert np.isnan(z.grad.item())
+    b = leaf([1.0, 3.0, 3.0] if name == "amax" else [3.0, 1.0, 1.0])   # ties still share
+    getattr(b, name)().backward()
+    assert b.grad.tolist() == [0.0, 0.5, 0.5]
+    rows = gpugrad.func.vmap(gpugrad.func.grad(getattr(gpugrad, name)))(
+        gpugrad.tensor([[1.0, NAN], [1.0, 2.0]]))
+    expected = [[NAN, NAN], [0.0, 1.0] if name == "amax" else [1.0, 0.0]]
+    np.testing.assert_array_equal(rows.numpy(), expected)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")   # (0 / 0: NaN)
+def test_amax_nan_gradients_match_torch():
+    torch = pytest.importorskip("torch")
+    for data in ([1.0, NAN, 3.0, NAN], [[1.0, NAN, 2.0], [4.0, 0.0, 5.0]], NAN):
+        for name in ("amax", "amin"):
+            a, t = leaf(data), torch.tensor(data, requires_grad=True)
+            getattr(a, name)().backward()
+            getattr(t, name)().backward()
+            np.testing.assert_array_equal(a.grad.numpy(), t.grad.numpy())
+
+
+# --- errors of empty reductions: torch's exception types ------------------------------------
+
+def test_empty_max_errors_are_torchs_types():
+    x = gpugrad.zeros(0, 3)
+    for call in (lambda: x.max(), lambda: x.amax(), lambda: gpugrad.amin(x)):
+        with pytest.raises(RuntimeError, match="empty tensor"):       # (a ValueError too)
+            call()
+    for call in (lambda: x.amax(0), lambda: x.min(axis=0), lambda: x.max(0)):
+        with pytest.raises(IndexError, match="dimension 0"):
+            call()
+    with pytest.raises(ValueError):
+        x.amax((0, 1))
+
+
+def test_empty_max_error_types_match_torch():
+    torch = pytest.importorskip("torch")
+    x, t = gpugrad.zeros(0, 3), torch.zeros(0, 3)
+    for call, error in ((lambda m: m.amax(), RuntimeError), (lambda m: m.max(), RuntimeError),
+                        (lambda m: m.amax(0), IndexError), (lambda m: m.amin((0, 1)), IndexError)):
+        for m in (x, t):
+            with pytest.raises(error):
+                call(m)
+
+
+def test_empty_reductions_values_match_torch():
+    torch = pytest.importorskip("torch")
+    data = np.zeros((0, 3))
+    for name, args in (("sum", (0,)), ("mean", (1,)), ("amax", (1,)), ("logsumexp", (0,)),
+                       ("prod", (0,)), ("nansum", (0,)), ("amin", (1, True))):
+        ours = getattr(gpugrad.tensor(data), name)(*args)
+        theirs = getattr(torch.tensor(data), name)(*args)
+        assert tuple(ours.shape) == tuple(theirs.shape), name
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+# --- cat with PyTorch's legacy empty 1-d tensor ---------------------------------------------
+
+def test_cat_skips_a_legacy_empty_1d_tensor():
+    x = leaf(GRID)
+    e = gpugrad.tensor([], requires_grad=True)
+    out = gpugrad.cat([e, x, gpugrad.tensor([])])
+    assert out.tolist() == GRID.tolist() and out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.tolist() == np.ones((2, 3)).tolist()
+    assert gpugrad.cat([gpugrad.tensor([]), x], 1).shape == (2, 3)
+    # its dtype still counts, as torch's (float64 empty: a float64 result)
+    assert gpugrad.cat([x, gpugrad.tensor([], dtype="float64")]).dtype == np.float64
+    assert gpugrad.cat([gpugrad.ones(2, 3, dtype="int32"), gpugrad.tensor([])]).dtype == \
+        np.float32
+    # the accumulation pattern
+    acc = gpugrad.tensor([])
+    for _ in range(3):
+        acc = gpugrad.cat([acc, gpugrad.ones(1, 2)])
+    assert acc.shape == (3, 2)
+    # 1-d tensors concatenate as before; other shape mismatches still refuse
+    assert gpugrad.cat([gpugrad.tensor([]), gpugrad.tensor([1.0, 2.0])]).tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match="differ outside that axis"):
+        gpugrad.cat([gpugrad.ones(2, 3), gpugrad.ones(2, 2)])
+
+
+def test_cat_legacy_empty_matches_torch():
+    torch = pytest.importorskip("torch")
+    cases = [([(2, 3), (0,)], 0, ["float32", "float64"]), ([(0,), (2, 3)], 1, ["int64", "float32"]),
+             ([(0,), (4,), (0,)], 0, ["float32"] * 3), ([(0,), (1, 2), (0,)], 0, ["int32"] * 3)]
+    for shapes, dim, names in cases:
+        arrays = [np.ones(s, dtype=n) for s, n in zip(shapes, names)]
+        ours = gpugrad.cat([gpugrad.tensor(a) for a in arrays], dim)
+        theirs = torch.cat([torch.tensor(a) for a in arrays], dim)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+
+
+# --- matrix norms of complex matrices -------------------------------------------------------
+
+CM = np.array([[1 + 1j, 2, 0.5j], [0, 1j, 3 - 2j]])
+
+
+def _fd_complex_grad(f, a, eps=1e-6):
+    """dL/dRe + i dL/dIm (torch's convention) by central differences, float64."""
+    grad = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        for unit in (1, 1j):
+            up, down = a.copy(), a.copy()
+            up[idx] += eps * unit
+            down[idx] -= eps * unit
+            grad[idx] += unit * (f(up) - f(down)) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf])
+def test_complex_matrix_norms_against_numpy_and_finite_differences(ord):
+    def value(a):
+        return gpugrad.linalg.matrix_norm(gpugrad.tensor(a), ord).item()
+    A = gpugrad.tensor(CM, requires_grad=True)
+    out = gpugrad.linalg.matrix_norm(A, ord)
+    assert out.dtype == np.float64 and out.shape == ()
+    np.testing.assert_allclose(out.item(), np.linalg.norm(CM, ord), rtol=1e-12)
+    out.backward()
+    np.testing.assert_allclose(A.grad.numpy(), _fd_complex_grad(value, CM), atol=1e-7)
+
+
+def test_complex_matrix_norms_by_hand():
+    D = gpugrad.tensor([[3 + 4j, 0], [0, 1j]], requires_grad=True)   # singular values 5, 1
+    assert gpugrad.linalg.matrix_norm(D, "nuc").item() == pytest.approx(6.0)
+    gpugrad.linalg.matrix_norm(D, 2).backward()                       # d|z|: z / |z|
+    np.testing.assert_allclose(D.grad.numpy(), [[0.6 + 0.8j, 0], [0, 0]], atol=1e-6)
+    D.grad = None
+    gpugrad.linalg.norm(D, -2).backward()
+    np.testing.assert_allclose(D.grad.numpy(), [[0, 0], [0, 1j]], atol=1e-6)
+    fro = gpugrad.linalg.norm(gpugrad.tensor(CM, dtype="complex64"), "fro")
+    assert fro.dtype == np.float32 and fro.item() == pytest.approx(4.5)    # sqrt(20.25)
+    batch = gpugrad.tensor(np.stack([CM, 2 * CM]))
+    np.testing.assert_allclose(gpugrad.linalg.matrix_norm(batch, "nuc", keepdim=True).numpy(),
+                               np.linalg.norm(np.stack([CM, 2 * CM]), "nuc", (-2, -1),
+                                              keepdims=True), rtol=1e-12)
+    with pytest.raises(TypeError, match="float or complex"):
+        gpugrad.linalg.matrix_norm(gpugrad.ones(2, 2, dtype="int64"))
+
+
+@pytest.mark.parametrize("ord", ["fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf])
+def test_complex_matrix_norms_match_torch(ord):
+    torch = pytest.importorskip("torch")
+    A = gpugrad.tensor(CM, requires_grad=True)
+    t = torch.tensor(CM, requires_grad=True)
+    ours, theirs = gpugrad.linalg.matrix_norm(A, ord), torch.linalg.matrix_norm(t, ord)
+    ours.backward()
+    theirs.backward()
+    np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)
+    np.testing.assert_allclose(A.grad.numpy(), t.grad.numpy(), atol=1e-12)

@@ -63,6 +63,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
         7.666666507720947
     """
     reduction = legacy_reduction("mse_loss", size_average, reduce, reduction)
+    _refuse_complex("mse_loss", input, target)
     if weight is None:
         return _fused_mse_loss(input, target, reduction)
     input, target = prepared_pair("mse_loss", input, target, reduction)
@@ -104,6 +105,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be >= 0, got {beta} (beta=0 gives the "
                          f"L1 loss)")
+    _refuse_complex("smooth_l1_loss", input, target)
     input, target = prepared_pair("smooth_l1_loss", input, target, reduction)
     d = input - target
     size = abs(d)
@@ -127,6 +129,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     """
     if not delta > 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    _refuse_complex("huber_loss", input, target)
     input, target = prepared_pair("huber_loss", input, target, reduction)
     d = input - target
     size = abs(d)
@@ -134,6 +137,18 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     if weight is not None:
         return weighted("huber_loss", losses, weight, reduction, False)
     return reduced(losses, reduction)
+
+
+def _refuse_complex(name: str, input, target) -> None:
+    """Refuse complex values for a loss PyTorch defines for real ones only (its squares would
+    be d * d, not |d|^2)."""
+    for v in (input, target):
+        dtype = getattr(v, "dtype", None)
+        if (dtype is not None and dtype.kind == "c") or v.__class__ is complex:
+            raise NotImplementedError(
+                f"{name} is not implemented for complex tensors ({dtype or 'a Python complex'}"
+                f"), as in PyTorch; compute it from the real and imaginary parts, e.g. "
+                f"((input - target).abs() ** 2).mean() for a squared error")
 
 
 def _check_probabilities(input, target) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from .. import creation
 from ..ops.activation import leaky_relu as _leaky_relu
 from ..ops.activation import relu as _relu
+from ..ops.complex_node import refuse_complex
 from ..ops.elementwise import where
 from ..ops.inplace import written_back
 from ..ops.shape import reshape
@@ -204,6 +205,8 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     if not lower <= upper:
         raise ValueError(f"rrelu: lower bound ({lower}) must be less than or equal to upper "
                          f"bound ({upper})")
+    if input.dtype.kind == "c":
+        refuse_complex("rrelu", input)
     if inplace:
         return written_back(input, _rrelu, lower, upper, training)
     return _rrelu(input, lower, upper, training)

@@ -275,6 +275,8 @@ def leaky_relu(x, negative_slope: float = 0.01):
         >>> leaky_relu(gpugrad.tensor([-2.0, 3.0]), 0.5).tolist()
         [-1.0, 3.0]
     """
+    if x.dtype.kind == "c":
+        refuse_complex("leaky_relu", x)
     return apply(LeakyRelu, _float(x), slope=negative_slope)
 
 
@@ -288,6 +290,8 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0):
         >>> hardtanh(gpugrad.tensor([-2.0, 0.5, 3.0])).tolist()
         [-1.0, 0.5, 1.0]
     """
+    if x.dtype.kind == "c":
+        refuse_complex("hardtanh", x)
     return apply(Hardtanh, _float(x), low=min_val, high=max_val)
 
 

@@ -23,7 +23,7 @@ from . import batching as _batching
 from .complex_node import refuse_complex
 from .record import BROADCAST, ELEMENTWISE, Op, apply, broadcast_error
 from .reduce import normalize_axis
-from ..scalar_casts import wrapped_int
+from ..scalar_casts import NUMPY_INTS, wrapped_int
 from ..tensor import Tensor
 
 __all__ = ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
@@ -88,6 +88,10 @@ def binary_with(name: str, function, a, b):
     if _any_batched(a, b):
         return _batching.raw_elementwise(lambda x, y: binary_with(name, function, x, y), a, b)
     x, y = _operand(a), _operand(b)
+    if y.__class__ in NUMPY_INTS:           # (np.int64(-1): a Python int, as PyTorch's)
+        y = int(y)
+    elif x.__class__ in NUMPY_INTS:
+        x = int(x)
     if y.__class__ is int and isinstance(a, Tensor):
         y = wrapped_int(y, a.dtype, name)
     elif x.__class__ is int and isinstance(b, Tensor):

@@ -19,25 +19,15 @@ Example::
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..autograd.compile_mode import _state as _compiling
-from ..scalar_casts import wrapped_int
 from ..tensor import Tensor
-from .pointwise_binary import remainder
+from .pointwise_binary import IntegerDivisionByZero, refuse_zero_divisor, remainder
 from .inplace import in_place_method
-from .promotion import is_integral, promote, reflected, tensor_pair
+from .promotion import promote, reflected, tensor_pair
 from .record import BROADCAST, Op, apply, zeros_with
-from .unary import _is_scalar
 
-__all__ = ["floor_divide"]
+__all__ = ["floor_divide", "IntegerDivisionByZero"]
 
 _MODES = ("floor", "trunc")
-
-
-class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
-    """An integer tensor divided by 0 (PyTorch raises RuntimeError; Python ZeroDivisionError:
-    either ``except`` catches it)."""
 
 
 class RoundedDiv(Op):
@@ -76,26 +66,8 @@ def _operands(name: str, input, other):
         raise TypeError(f"{name} is not defined for two bool tensors (as in PyTorch); "
                         f"convert first, e.g. x.long()")
     if a.dtype.kind in "iu":
-        _refuse_zero_divisor(name, other, b)
+        refuse_zero_divisor(name, other, b)
     return a, b
-
-
-def _refuse_zero_divisor(name: str, other, b) -> None:
-    """Integer division by zero has no value: refused where it can be seen without a device
-    read (a Python 0, or a NumPy divisor outside vmap and compiled steps), as PyTorch's CPU
-    kernels refuse it."""
-    if _is_scalar(other):
-        dtype = b.dtype if isinstance(b, Tensor) else None
-        zero = (other if dtype is None else wrapped_int(other, dtype)) == 0  # (256: 0 in uint8)
-    elif isinstance(b, Tensor) and not b._batched and _compiling.recorder is None and \
-            b._array.__class__ is np.ndarray:
-        zero = bool((b._array == 0).any())
-    else:
-        return
-    if zero:
-        raise IntegerDivisionByZero(
-            f"{name}: integer division by zero (an integer divisor is 0); divide floats "
-            f"instead (x.float() // d gives ±inf) or mask the zeros out first")
 
 
 def rounded_divide(input, other, rounding_mode: str):
@@ -137,10 +109,7 @@ def modulo(input, other):
         >>> modulo(gpugrad.tensor([-7, 7]), 3).tolist(), modulo(gpugrad.tensor([7]), -3).tolist()
         ([2, 1], [-2])
     """
-    if is_integral(input) and is_integral(other):
-        _refuse_zero_divisor("remainder", other,                # (a number: input's dtype)
-                             input if _is_scalar(other) and isinstance(input, Tensor) else other)
-    return remainder(input, other)
+    return remainder(input, other)             # (it refuses an integer 0 divisor)
 
 
 METHODS: dict = {

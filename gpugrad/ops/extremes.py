@@ -21,7 +21,7 @@ from ..tensor import Tensor
 from .complex_node import refuse_complex
 from .record import AXIS, Op, apply
 from .reduce import Sum, expand_reduced, keep_flag, normalize_axis
-from .shape_errors import checked_dim
+from .shape_errors import DimError, ShapeError, checked_dim
 
 __all__ = ["max", "min"]
 
@@ -92,7 +92,8 @@ def max(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
         >>> x.max(axis=1).tolist(), x.max().item()
         ([5.0, 3.0], 5.0)
     """
-    refuse_complex("max", input, other, dim)
+    if input.dtype.kind == "c" or other is not None or not (dim is None or dim.__class__ is int):
+        refuse_complex("max", input, other, dim)
     if other is not None or isinstance(dim, Tensor):
         from .elementwise import maximum       # elementwise imports this module
         return maximum(input, _other(dim, other, keepdim, "max"))
@@ -108,7 +109,8 @@ def min(input, dim=None, keepdim=None, *, axis=None, keepdims=None, other=None):
         >>> gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]).min(-1).indices.tolist()
         [0, 1]
     """
-    refuse_complex("min", input, other, dim)
+    if input.dtype.kind == "c" or other is not None or not (dim is None or dim.__class__ is int):
+        refuse_complex("min", input, other, dim)
     if other is not None or isinstance(dim, Tensor):
         from .elementwise import minimum       # elementwise imports this module
         return minimum(input, _other(dim, other, keepdim, "min"))
@@ -121,8 +123,10 @@ def _other(dim, other, keepdim, name: str):
     return dim if other is None else other
 
 
-def _extreme(op, x, dim, keepdim, axis, keepdims):
-    name = op.__name__.lower()
+def _extreme(op, x, dim, keepdim, axis, keepdims, nan_even=None, name=None):
+    """``nan_even``: the NaN rule of the max of all elements (default: when neither dim nor
+    axis is given, as ``torch.max(x)``; ``amax`` passes False, as ``torch.amax``)."""
+    name = name or op.__name__.lower()
     if dim is not None and axis is not None:
         raise TypeError(f"{name}: pass dim ((values, indices), as PyTorch) or axis (values, "
                         f"as NumPy), not both")
@@ -130,7 +134,9 @@ def _extreme(op, x, dim, keepdim, axis, keepdims):
     if dim is None:                         # all axes, or NumPy's axis (an int or a tuple)
         axes = None if axis is None else normalize_axis(axis, x.ndim)
         _check_nonempty(x, axes, name)
-        return apply(op, x, axis=axes, keepdims=keep, nan_even=axis is None)
+        if nan_even is None:
+            nan_even = axis is None
+        return apply(op, x, axis=axes, keepdims=keep, nan_even=nan_even)
     try:
         dim = operator.index(dim)
     except TypeError:
@@ -142,12 +148,16 @@ def _extreme(op, x, dim, keepdim, axis, keepdims):
 
 
 def _check_nonempty(x, axes, name):
-    """Refuse a reduction over an axis of size 0 (over others, the result is just empty)."""
-    if axes is None and x.numel() == 0:
-        raise ValueError(f"{name} of an empty tensor (shape {tuple(x.shape)}) has no value; "
+    """Refuse a reduction over an axis of size 0 (over others, the result is just empty):
+    a RuntimeError over all elements, an IndexError over a dimension, as PyTorch's (both are
+    ValueErrors too)."""
+    if x.numel():
+        return
+    if axes is None:
+        raise ShapeError(f"{name} of an empty tensor (shape {tuple(x.shape)}) has no value; "
                          f"reduce over a non-empty dimension, or check the size first")
     empty = [a for a in axes or () if x.shape[a] == 0]
     if empty:
-        raise ValueError(f"{name} over dimension {empty[0]} of size 0 (shape "
+        raise DimError(f"{name} over dimension {empty[0]} of size 0 (shape "
                          f"{tuple(x.shape)}) has no value; reduce over non-empty dimensions, "
                          f"or check the size first")

@@ -5,7 +5,8 @@ op itself.
 
 Where PyTorch differs from NumPy: ints (and 0-d integer tensors) select first, as a view,
 and only then do the index arrays index what is left, so ``x[0, :, i]`` keeps the ``:``
-dimension in front, where NumPy puts ``i``'s first; and a ``uint8`` tensor is a mask (with
+dimension in front, where NumPy puts ``i``'s first; a ``...`` that stands for no dimension
+does not separate index arrays; and a ``uint8`` tensor or NumPy array is a mask (with
 PyTorch's deprecation warning), not integer indices. ``normalize_index`` rewrites such an
 index into the NumPy index that gives PyTorch's result, so every record built on it (the
 reverse rule, ``x[index] = v``, in-place writes, vmap) follows the same rule.
@@ -98,7 +99,7 @@ class ScatterAdd(Op):
                                                 index=index, scatter_free=scatter_free)
 
 
-def _index_part(part, device):
+def _index_part(part, device, stacklevel):
     if isinstance(part, Tensor) and part._batched:        # a per-example index (vmap)
         if not part._level.active:
             raise escaped_error()
@@ -111,11 +112,6 @@ def _index_part(part, device):
     if isinstance(part, Tensor):
         note_reads(part)
         part = part._array
-        if part.dtype.char == "B":                    # uint8; PyTorch: a (deprecated) mask
-            warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype "
-                          "bool instead (as in PyTorch, the uint8 tensor is taken as a mask)",
-                          UserWarning, stacklevel=6)
-            part = part.astype(bool)
     elif isinstance(part, (list, tuple, range)):
         part = np.asarray(part)
         if part.size == 0:
@@ -123,6 +119,11 @@ def _index_part(part, device):
     if isinstance(part, np.generic):
         part = part.item()
     if hasattr(part, "dtype"):
+        if part.dtype.char == "B":            # uint8 (tensor or array): PyTorch's old mask
+            warnings.warn("indexing with dtype uint8 is now deprecated, please use a dtype "
+                          "bool instead (as in PyTorch, the uint8 tensor is taken as a mask)",
+                          UserWarning, stacklevel=stacklevel)
+            part = part.astype(bool)
         if part.dtype.kind not in "biu":
             raise IndexError(f"arrays used as indices must be integer or bool, not {part.dtype}")
         if part.dtype.kind == "b":
@@ -142,27 +143,51 @@ def _copy(array):
     return array.copy()
 
 
-def normalize_index(x, index) -> tuple:
-    """``index`` as a tuple whose array parts live on ``x``'s device, plus whether writing
-    through it can hit one element twice (integer arrays can; slices and masks cannot)."""
+def _converted(x, index, stacklevel: int):
+    """``index``'s parts on ``x``'s device, whether writing through them can hit one element
+    twice, and their kinds (see ``_kind``) where PyTorch's rule differs from NumPy's (None
+    where NumPy's own rule gives PyTorch's result). ``stacklevel``: the caller's frame."""
     parts = index if isinstance(index, tuple) else (index,)
     device = x.device
-    parts = tuple(_index_part(p, device) for p in parts)
+    converted = []
+    for p in parts:                 # (a loop, not a generator: the warning's stacklevel)
+        converted.append(_index_part(p, device, stacklevel))
+    parts = tuple(converted)
     scatter_free = plain = True
     for p in parts:
         if p.__class__ not in _BASIC:
             plain = False
             if hasattr(p, "dtype") and p.dtype.kind != "b":
                 scatter_free = False
-    if not plain and len(parts) > 2 and _numpy_moves_arrays(parts):
-        parts = _torch_layout(parts, tuple(x.shape), device)
+    if plain or len(parts) < 2:
+        return parts, scatter_free, None
+    kinds = [_kind(p) for p in parts]
+    if "" in kinds and any(p is Ellipsis for p in parts):
+        # PyTorch drops a ``...`` that stands for no dimension; NumPy would still count it
+        # as separating the index arrays around it
+        dots = [n for n, p in enumerate(parts) if p is Ellipsis]
+        if sum(_consumed(p, k) for p, k in zip(parts, kinds)) == x.ndim:
+            parts = parts[:dots[0]] + parts[dots[0] + 1:]
+            del kinds[dots[0]]
+    if len(parts) > 2 and _numpy_moves_arrays(kinds):
+        return parts, scatter_free, kinds
+    return parts, scatter_free, None
+
+
+def normalize_index(x, index) -> tuple:
+    """``index`` as a tuple whose array parts live on ``x``'s device, plus whether writing
+    through it can hit one element twice (integer arrays can; slices and masks cannot)."""
+    parts, scatter_free, kinds = _converted(x, index, 6)
+    if kinds is not None:
+        parts = _torch_layout(parts, kinds, tuple(x.shape), x.device)
     return parts, scatter_free
 
 
 def getitem(x, index):
     """``x[index]`` as PyTorch indexes: ints, slices, None, ..., ``range``, lists, integer
-    and bool tensors or arrays (a ``uint8`` tensor is a deprecated mask). Ints select
-    first, so ``x[0, :, i]`` of ``x`` (A, B, C) and ``i`` (K,) is (B, K), not NumPy's (K, B).
+    and bool tensors or arrays (a ``uint8`` tensor or array is a deprecated mask). Ints
+    select first, so ``x[0, :, i]`` of ``x`` (A, B, C) and ``i`` (K,) is (B, K), not NumPy's
+    (K, B).
 
     Example::
 
@@ -170,7 +195,17 @@ def getitem(x, index):
         >>> x[0, :, [2, 0]].tolist()
         [[2.0, 0.0], [5.0, 3.0], [8.0, 6.0]]
     """
-    parts, scatter_free = normalize_index(x, index)
+    parts, scatter_free, kinds = _converted(x, index, 5)
+    if kinds is not None:
+        if all(p.__class__ is int if k == "i" else not isinstance(p, Tensor)
+               for p, k in zip(parts, kinds)):
+            # as PyTorch: the ints select a view first (cheaper than _torch_layout's arange
+            # arrays), and then NumPy's rule, without the ints, is PyTorch's (a per-example
+            # index keeps _torch_layout, which vmap's batched_index covers)
+            first, rest = _split_ints(parts, kinds)
+            x = apply(GetItem, x, index=first, scatter_free=True)
+            return apply(GetItem, x, index=rest, scatter_free=scatter_free)
+        parts = _torch_layout(parts, kinds, tuple(x.shape), x.device)
     return apply(GetItem, x, index=parts, scatter_free=scatter_free)
 
 
@@ -201,11 +236,10 @@ def _adjacent(positions: list) -> bool:
     return positions[-1] - positions[0] + 1 == len(positions)
 
 
-def _numpy_moves_arrays(parts: tuple) -> bool:
+def _numpy_moves_arrays(kinds: list) -> bool:
     """Whether NumPy puts the index arrays' dimensions first where PyTorch does not: NumPy
     counts the ints with the arrays, so a slice between them separates the group; PyTorch
     has selected with the ints already, so only the arrays themselves need be adjacent."""
-    kinds = [_kind(p) for p in parts]
     if "i" not in kinds or "a" not in kinds:
         return False
     if _adjacent([n for n, k in enumerate(kinds) if k]):
@@ -218,13 +252,27 @@ def _is_mask(part) -> bool:
     return isinstance(part, bool) or part.dtype.kind == "b"
 
 
-def _consumed(part) -> int:
-    """How many of ``x``'s dimensions ``part`` indexes."""
+def _consumed(part, kind: str) -> int:
+    """How many of ``x``'s dimensions ``part`` (of ``kind``) indexes."""
     if part is None or part is Ellipsis or isinstance(part, bool):
         return 0
-    if part.__class__ is slice or _kind(part) == "i":
+    if kind != "a":
         return 1
     return part.ndim if part.dtype.kind == "b" else 1
+
+
+def _split_ints(parts: tuple, kinds: list) -> tuple:
+    """``parts`` (Python ints for the ints) as two indices, PyTorch's order: the ints alone
+    (a view), then the rest on what the ints left."""
+    first, rest = [], []
+    for p, k in zip(parts, kinds):
+        if k == "i" or p is Ellipsis:
+            first.append(p)
+        else:
+            first.extend((slice(None),) * _consumed(p, k))
+        if k != "i":
+            rest.append(p)
+    return tuple(first), tuple(rest)
 
 
 def _reshaped(array, shape: tuple):
@@ -239,25 +287,37 @@ def _placed(array, at: int, ndim: int):
     return kernel(_reshaped, array, shape)
 
 
-def _torch_layout(parts: tuple, shape: tuple, device) -> tuple:
-    """``parts`` rewritten so that NumPy's rule gives PyTorch's result: from the first int
-    or array to the last, a slice becomes an ``arange`` and None a dimension of size 1 of
-    the broadcast index, each at the place PyTorch gives its dimension; the arrays take
-    their broadcast dimensions where PyTorch keeps them. The index arrays are then
-    adjacent, and NumPy leaves their dimensions there."""
+def _int_array(value, shape: tuple, device):
+    """The int ``value`` (or a 0-d integer array) as an integer array of ``shape`` (1s, or a
+    0 where a False takes no element)."""
+    if value.__class__ is int:
+        return backend.asarray(np.full(shape, value, dtype=np.intp), device=device)
+    return kernel(_sized, value, shape)
+
+
+def _sized(array, shape: tuple):
+    return array.reshape((1,) * len(shape))[tuple(slice(n) for n in shape)]
+
+
+def _torch_layout(parts: tuple, kinds: list, shape: tuple, device) -> tuple:
+    """``parts`` (of ``kinds``) rewritten so that NumPy's rule gives PyTorch's result: from
+    the first int or array to the last, a slice becomes an ``arange`` and None a dimension
+    of size 1 of the broadcast index, each at the place PyTorch gives its dimension; the
+    arrays take their broadcast dimensions where PyTorch keeps them. The index arrays are
+    then adjacent, and NumPy leaves their dimensions there."""
     dots = [n for n, p in enumerate(parts) if p is Ellipsis]
     if dots:
         at = dots[0]
-        fill = (slice(None),) * (len(shape) - sum(_consumed(p) for p in parts))
+        fill = (slice(None),) * (len(shape) - sum(map(_consumed, parts, kinds)))
         parts = parts[:at] + fill + parts[at + 1:]
-    kinds = [_kind(p) for p in parts]
+        kinds = kinds[:at] + [""] * len(fill) + kinds[at + 1:]
     marked = [n for n, k in enumerate(kinds) if k]
     first, last = marked[0], marked[-1]
     width = max(1 if _is_mask(p) else p.ndim
                 for p, k in zip(parts, kinds) if k == "a")   # the arrays' broadcast ndim
     region = list(zip(parts[first:last + 1], kinds[first:last + 1]))
     ndim = width + sum(1 for p, k in region if not k)
-    dim = sum(_consumed(p) for p in parts[:first])
+    dim = sum(map(_consumed, parts[:first], kinds[:first]))
     out, slot, block, ints, empty = list(parts[:first]), 0, None, [], False
     for p, k in region:
         if k == "i":
@@ -281,8 +341,11 @@ def _torch_layout(parts: tuple, shape: tuple, device) -> tuple:
             else:                                       # a mask: its nonzero positions
                 out.extend(_placed(a, block + width - 1, ndim) for a in p.nonzero())
                 dim += p.ndim
-    if empty:                   # False: the int's place takes no element along the bool's
-        none = [1] * ndim
-        none[block + width - 1] = 0
-        out[ints[0]] = backend.asarray(np.zeros(none, dtype=np.intp), device=device)
+    if empty or len(out) - first == len(ints):
+        # no array carries the broadcast shape (only ints, None and bools): the first int
+        # does, with a 0 at the place of a False (the int's place then takes no element)
+        size = [1] * ndim
+        if empty:
+            size[block + width - 1] = 0
+        out[ints[0]] = _int_array(out[ints[0]], tuple(size), device)
     return tuple(out) + parts[last + 1:]

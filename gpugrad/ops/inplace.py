@@ -45,7 +45,7 @@ from . import view_replay
 from .raw_writes import (_as_array_value, _cast_into, _copy, _copy_into, _fill, _set_at,
                          _ufunc_into)
 from .region_write import SetItem
-from ..scalar_casts import checked_scalar, wrapped_int
+from ..scalar_casts import NUMPY_INTS, checked_scalar, wrapped_int
 from ..tensor import Tensor
 from ..tensor_grad import INFERENCE_INPLACE, InferenceVersionCounter
 
@@ -235,6 +235,8 @@ def _plain_operand(t, other):
 
 
 def _binary_inplace(t, other, name, out_of_place, ufunc_name, saves_self: bool):
+    if other.__class__ in NUMPY_INTS:       # (np.int64(300): a Python int, as PyTorch's)
+        other = int(other)
     if other.__class__ is int and not 0 <= other <= 127:
         other = wrapped_int(other, t.dtype, name)   # (u8 -= 4 wraps, as PyTorch's)
     value = _plain_operand(t, other)

@@ -19,10 +19,14 @@ from __future__ import annotations
 import builtins
 import math
 
+import numpy as np
+
+from ..autograd.compile_mode import _state as _compiling
 from ..creation import zeros_like
+from ..scalar_casts import wrapped_int
 from ..tensor import Tensor
 from .elementwise import where
-from .promotion import promote, tangent_sum, tensor_pair
+from .promotion import is_integral, promote, tangent_sum, tensor_pair
 from .record import BROADCAST, Op, apply
 from .reduce import sum_to
 from .unary import _float, _is_scalar, abs, exp
@@ -214,9 +218,39 @@ def logaddexp2(input, other):
     return apply(LogAddExp2, *operands("logaddexp2", input, other))
 
 
+class IntegerDivisionByZero(RuntimeError, ZeroDivisionError):
+    """An integer tensor divided by 0 (PyTorch raises RuntimeError; Python ZeroDivisionError:
+    either ``except`` catches it)."""
+
+
+def refuse_zero_divisor(name: str, other, b) -> None:
+    """Integer division by zero has no value: refused where it can be seen without a device
+    read (a Python 0, or a NumPy divisor outside vmap and compiled steps), as PyTorch's CPU
+    kernels refuse it."""
+    if _is_scalar(other):
+        dtype = b.dtype if isinstance(b, Tensor) else None
+        zero = (other if dtype is None else wrapped_int(other, dtype)) == 0  # (256: 0 in uint8)
+    elif isinstance(b, Tensor) and not b._batched and _compiling.recorder is None and \
+            b._array.__class__ is np.ndarray:
+        zero = bool((b._array == 0).any())
+    else:
+        return
+    if zero:
+        raise IntegerDivisionByZero(
+            f"{name}: integer division by zero (an integer divisor is 0); divide floats "
+            f"instead (x.float() // d gives ±inf) or mask the zeros out first")
+
+
+def _refuse_integer_zero(name: str, input, other) -> None:
+    if is_integral(input) and is_integral(other):              # (a number: input's dtype)
+        refuse_zero_divisor(name, other,
+                            input if _is_scalar(other) and isinstance(input, Tensor) else other)
+
+
 def fmod(input, other):
     """The remainder of input / other with the sign of ``input`` (C's fmod), element-wise;
-    shapes broadcast; integer tensors stay integer (with an integer ``other``).
+    shapes broadcast; integer tensors stay integer (with an integer ``other``, which may not
+    be 0: ``IntegerDivisionByZero``, as PyTorch's).
 
     Example::
 
@@ -224,12 +258,14 @@ def fmod(input, other):
         >>> fmod(gpugrad.tensor([-3, -2, 5]), 3).tolist()
         [0, -2, 2]
     """
+    _refuse_integer_zero("fmod", input, other)
     return apply(Fmod, *operands("fmod", input, other, floats=False))
 
 
 def remainder(input, other):
     """The remainder of input / other with the sign of ``other`` (Python's ``%``),
-    element-wise; shapes broadcast; integer tensors stay integer.
+    element-wise; shapes broadcast; integer tensors stay integer, and an integer 0 divisor
+    raises ``IntegerDivisionByZero`` (as the ``%`` operator, and PyTorch's).
 
     Example::
 
@@ -239,6 +275,7 @@ def remainder(input, other):
         >>> remainder(gpugrad.tensor([1, 2]), -3).tolist()
         [-2, -1]
     """
+    _refuse_integer_zero("remainder", input, other)
     return apply(Remainder, *operands("remainder", input, other, floats=False))
 
 

@@ -74,7 +74,7 @@ def torch_dim(dim, axis=None):
         >>> gpugrad.ops.reduce.torch_dim((), None), gpugrad.ops.reduce.torch_dim([1], None)
         ((None, None), (None, [1]))
     """
-    if dim is None or isinstance(dim, numbers.Integral) or len(dim):
+    if dim is None or dim.__class__ is int or isinstance(dim, numbers.Integral) or len(dim):
         return axis, dim
     if axis is not None:
         raise TypeError("pass axis or dim, not both")

@@ -25,6 +25,7 @@ from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads
 from ..creation import tensor as _new_tensor
 from ..tensor import Tensor
+from .complex_node import refuse_complex
 
 __all__ = ["isin", "searchsorted", "bucketize", "unravel_index", "tril_indices",
            "triu_indices", "histc"]
@@ -141,6 +142,8 @@ def searchsorted(sorted_sequence, input, *, out_int32: bool = False, right: bool
     if sorter is not None and tuple(sorter.shape) != seq_shape:
         raise ValueError(f"searchsorted: sorter must have sorted_sequence's shape {seq_shape}, "
                          f"got {tuple(sorter.shape)}")
+    if sorted_sequence.dtype.kind == "c" or values.dtype.kind == "c":
+        refuse_complex("searchsorted", sorted_sequence, values)
     seq, vals, order = _arrays("searchsorted", sorted_sequence, values, sorter)
     out = Tensor._wrap(kernel(_searchsorted_raw, seq, vals, side, order))
     return out.astype("int32") if out_int32 else out
@@ -160,6 +163,7 @@ def bucketize(input, boundaries, *, out_int32: bool = False, right: bool = False
         raise ValueError(f"bucketize: boundaries must be 1-d, got shape "
                          f"{tuple(boundaries.shape)} (use searchsorted for rows of "
                          f"boundaries)")
+    refuse_complex("bucketize", input, boundaries)
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 

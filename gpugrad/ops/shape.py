@@ -11,7 +11,6 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 
@@ -19,11 +18,11 @@ import numpy as np
 
 from . import batching as _batching
 from .indexing import GetItem, getitem  # noqa: F401  (getitem: also importable from here)
+from .join_dtypes import in_common_dtype, without_legacy_empties
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
 from .op_class import HOLOMORPHIC
 from .shape_errors import DimError, ShapeError, checked_dim, dim_error
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
-from .unary import astype
 
 __all__ = ["alias", "reshape", "view", "permute", "movedim", "moveaxis", "transpose", "squeeze",
            "unsqueeze", "flatten", "broadcast_to", "expand", "getitem", "concatenate", "cat",
@@ -354,21 +353,38 @@ def reshape_to(x, shape):
 
 
 def concatenate(tensors, axis: int = 0, *, dim=None):
-    """The tensors joined along an existing ``axis``: shapes must match on the others."""
+    """The tensors joined along an existing ``axis``: shapes must match on the others. A 1-d
+    empty tensor (``tensor([])``) next to tensors of other ranks is skipped (its dtype still
+    counts), as PyTorch's legacy rule: ``cat([tensor([]), x])`` is ``x``.
+
+    Example::
+
+        >>> gpugrad.cat([gpugrad.ones(2, 3), gpugrad.zeros(1, 3)]).shape
+        (3, 3)
+        >>> gpugrad.cat([gpugrad.tensor([]), gpugrad.ones(2, 3)]).shape
+        (2, 3)
+    """
     axis = dim if dim is not None else axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
     ndim = tensors[0].ndim
+    if ndim == 1 and tensors[0].shape[0] == 0 and len(tensors) > 1:
+        kept = without_legacy_empties(tensors)
+        if kept is not None:
+            return concatenate(kept, axis)
     if ndim == 0:
         raise ShapeError("cannot concatenate 0-d tensors; use stack")
-    axis = checked_dim(tensors[0], axis, "cat")
+    axis_given, axis = axis, checked_dim(tensors[0], axis, "cat")
     for t in tensors[1:]:
         if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
                                  if i != axis):
+            kept = without_legacy_empties(tensors)
+            if kept is not None:
+                return concatenate(kept, axis_given)
             raise ShapeError(f"concatenate along axis {axis}: shapes {tuple(tensors[0].shape)} "
                              f"and {tuple(t.shape)} differ outside that axis")
-    return apply(Concatenate, *_common_dtype(tensors), axis=axis)
+    return apply(Concatenate, *in_common_dtype(tensors), axis=axis)
 
 
 cat = concatenate
@@ -386,14 +402,3 @@ def stack(tensors, axis: int = 0, *, dim=None):
             raise ShapeError(f"stack needs tensors of one shape, got {shape} and {tuple(t.shape)}")
     return concatenate([unsqueeze(t, axis) for t in tensors], axis=axis % (len(shape) + 1))
 
-
-def _common_dtype(tensors):
-    """The tensors in the dtype PyTorch's ``cat`` gives (``promote_types`` of all: the
-    higher category wins, so float64 with complex64 is complex128, int64 with float16 is
-    float16)."""
-    dtypes = {t.dtype for t in tensors}
-    if len(dtypes) == 1:
-        return tensors
-    from .promotion import promote_types        # promotion imports this module
-    target = functools.reduce(promote_types, dtypes)
-    return [astype(t, target) for t in tensors]

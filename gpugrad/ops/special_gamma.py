@@ -251,6 +251,12 @@ class Polygamma(Op):
     jvp = ELEMENTWISE
 
 
+def _refuse_complex(name: str, x) -> None:
+    """The refusal of a complex ``x`` by a real-only gamma function, as PyTorch's."""
+    raise NotImplementedError(f"{name} is not implemented for complex tensors ({x.dtype}), as "
+                              f"in PyTorch; apply it to x.real or x.abs() if that is meant")
+
+
 def lgamma(input):
     """log |Gamma(x)|, element-wise (``torch.lgamma``): any shape, float dtype kept; inf at
     0, -1, -2... Its gradient is ``digamma``.
@@ -261,6 +267,8 @@ def lgamma(input):
         >>> lgamma(gpugrad.tensor([1.0, 4.0, -0.5])).tolist()     # 0, log 6, log(2 sqrt(pi))
         [0.0, 1.7917594909667969, 1.2655121088027954]
     """
+    if input.dtype.kind == "c":
+        _refuse_complex("lgamma", input)
     return _unary(Lgamma, input)
 
 
@@ -274,6 +282,8 @@ def digamma(input):
         >>> round(digamma(gpugrad.tensor(1.0, dtype="float64")).item(), 12)   # -Euler's gamma
         -0.577215664902
     """
+    if input.dtype.kind == "c":
+        _refuse_complex("digamma", input)
     return _unary(Digamma, input)
 
 
@@ -291,6 +301,8 @@ def polygamma(n, input):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}; e.g. "
                          f"polygamma(1, x) for trigamma")
+    if input.dtype.kind == "c":
+        _refuse_complex("polygamma", input)
     if n == 0:
         return _unary(Digamma, input)
     return apply(Polygamma, _float(input), n=int(n))

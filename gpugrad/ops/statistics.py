@@ -259,7 +259,7 @@ def cummin(input, dim: int):
 
 def _axes(dim):
     """PyTorch's ``dim`` (None or ``()`` for all, an int or a sequence) as ``reduce``'s."""
-    if dim is None or isinstance(dim, numbers.Integral):
+    if dim is None or dim.__class__ is int or isinstance(dim, numbers.Integral):
         return dim
     return tuple(dim) or None
 
@@ -273,8 +273,10 @@ def amax(input, dim=(), keepdim: bool = False):
         >>> gpugrad.amax(gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=0).tolist()
         [3.0, 5.0]
     """
-    refuse_complex("amax", input)
-    return extremes.max(input, axis=_axes(dim), keepdims=keepdim)
+    if input.dtype.kind == "c":
+        refuse_complex("amax", input)
+    # (NaN: a NaN gradient everywhere in a NaN slice, all elements too, as torch.amax)
+    return extremes._extreme(extremes.Max, input, None, None, _axes(dim), keepdim, False, "amax")
 
 
 def amin(input, dim=(), keepdim: bool = False):
@@ -285,8 +287,9 @@ def amin(input, dim=(), keepdim: bool = False):
         >>> gpugrad.amin(gpugrad.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1).tolist()
         [1.0, 2.0]
     """
-    refuse_complex("amin", input)
-    return extremes.min(input, axis=_axes(dim), keepdims=keepdim)
+    if input.dtype.kind == "c":
+        refuse_complex("amin", input)
+    return extremes._extreme(extremes.Min, input, None, None, _axes(dim), keepdim, False, "amin")
 
 
 def aminmax(input, *, dim=None, keepdim: bool = False):

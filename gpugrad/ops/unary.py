@@ -267,8 +267,7 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp needs min, max or both")
     if x.dtype.kind == "c":
-        raise NotImplementedError(f"clamp is not implemented for complex tensors ({x.dtype}), as "
-                                  f"in PyTorch: complex numbers have no order")
+        _refuse_complex_clamp(x.dtype)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(x, min, max)
     if not all(v is None or _is_scalar(v) for v in (min, max)):
@@ -276,6 +275,9 @@ def clamp(x, min=None, max=None):
                         f"{type(min).__name__} and {type(max).__name__}")
     for bound in (min, max):            # PyTorch's promotion: an int tensor, a float bound
         if bound is not None:
+            if bound.__class__ not in (int, float) and isinstance(bound, (complex,
+                                                                      np.complexfloating)):
+                _refuse_complex_clamp(f"a complex bound, {bound!r}")
             target = dtypes.scalar_result_dtype(x.dtype, bound)
             if target != x.dtype:
                 x = astype(x, target)
@@ -286,6 +288,11 @@ def clamp(x, min=None, max=None):
 
 
 clip = clamp
+
+
+def _refuse_complex_clamp(what) -> None:
+    raise NotImplementedError(f"clamp is not implemented for complex tensors ({what}), as in "
+                              f"PyTorch: complex numbers have no order")
 
 
 def _clamp_to_tensors(x, low, high):

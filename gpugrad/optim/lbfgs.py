@@ -19,6 +19,8 @@ per iteration. Example (the quadratic (w0 - 1)^2 + 10 (w1 + 2)^2, minimised in a
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import backend
 from ..autograd.capture_mode import CaptureError, is_graph_recording
 from ..autograd.compile_mode import refuse_in_compile
@@ -162,11 +164,12 @@ class LBFGS(Optimizer):
     def _check_params(self) -> None:
         params = self._params()
         first = params[0]
-        for p in params[1:]:
-            if p.device != first.device or p.dtype != first.dtype:
+        for p in params[1:]:    # (a complex parameter counts as its real pairs, as PyTorch's)
+            if p.device != first.device or _real_dtype(p.dtype) != _real_dtype(first.dtype):
                 raise ValueError(f"LBFGS optimizes all parameters as one vector, so they "
-                                 f"must share a device and a dtype: one is {first.dtype} on "
-                                 f"{first.device}, another {p.dtype} on {p.device}")
+                                 f"must share a device and a dtype (complex64 counts as "
+                                 f"float32): one is {first.dtype} on {first.device}, "
+                                 f"another {p.dtype} on {p.device}")
 
     def _step(self, closure):
         group = self.param_groups[0]
@@ -311,6 +314,12 @@ class LBFGS(Optimizer):
                                f"this one has state for parameter {key!r}")
             self.state[params[0]] = {k: _restored(k, v, params[0], numel)
                                      for k, v in entry.items()}
+
+
+def _real_dtype(dtype):
+    """float32 for complex64 (its ``view_as_real``), float64 for complex128; others as they
+    are."""
+    return np.finfo(dtype).dtype if dtype.kind == "c" else dtype
 
 
 def _number(loss) -> float:
