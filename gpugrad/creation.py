@@ -30,7 +30,7 @@ from .creation_args import (device_or_default as _device, finish as _finish,
                             is_device_array as _is_device_array, shape_from as _shape)
 from .dtypes import as_dtype, get_default_dtype
 from .graph_cut import copying, warn_graph_cut
-from .scalar_casts import checked_scalar
+from .scalar_casts import WRITTEN_NUMBERS, checked_scalar
 from .random_sampling import rand, randint, randn  # noqa: F401  (their old home)
 from .tensor import Tensor
 
@@ -142,7 +142,7 @@ def _filled(fill, shape, dtype, device, requires_grad):
     target = _device(device)
     xp = backend.array_module(target)
     dtype = as_dtype(dtype) or _infer_dtype(fill, None)
-    if dtype.kind in "iu" and fill.__class__ in (int, float) and not 0 <= fill <= 127:
+    if dtype.kind in "iu" and fill.__class__ in WRITTEN_NUMBERS and not 0 <= fill <= 127:
         fill = checked_scalar(fill, dtype, "full")  # (-1 into uint8 is 255; 256 raises)
     with backend.use_device(target):
         array = recorded(xp.full)(shape, fill, dtype=dtype)

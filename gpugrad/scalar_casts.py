@@ -30,13 +30,16 @@ import math
 
 import numpy as np
 
-__all__ = ["ScalarOverflowError", "wrapped_int", "checked_scalar", "NUMPY_INTS"]
+__all__ = ["ScalarOverflowError", "wrapped_int", "checked_scalar", "checked_exponent", "NUMPY_INTS",
+           "WRITTEN_NUMBERS"]
 
 _INT64_MIN, _UINT64_END = -(1 << 63), 1 << 64
 
 # NumPy's integer scalar types (np.int64(-1)...): PyTorch takes them as Python ints, so
 # callers turn them into ``int`` before the casts here (which leave other values alone)
 NUMPY_INTS = frozenset(np.dtype(code).type for code in "bBhHiIlLqQnN")
+NUMPY_NUMBERS = NUMPY_INTS | {np.float16, np.float32, np.float64}
+WRITTEN_NUMBERS = NUMPY_NUMBERS | {int, float}      # (NumPy's scalars are written as Python's)
 
 
 class ScalarOverflowError(RuntimeError, OverflowError, ValueError):
@@ -73,6 +76,8 @@ def wrapped_int(value, dtype, op: str = "arithmetic"):
         >>> gpugrad.scalar_casts.wrapped_int(256, np.dtype(np.uint8))
         0
     """
+    if value.__class__ in NUMPY_INTS:       # (np.int64(300): a Python int, as PyTorch's)
+        value = int(value)
     if value.__class__ is not int or dtype.kind not in "iu":
         return value
     low, high, modulus = _range(dtype)
@@ -94,6 +99,8 @@ def checked_scalar(value, dtype, op: str):
         >>> gpugrad.scalar_casts.checked_scalar(2.7, np.dtype(np.uint8), "fill_")
         2
     """
+    if value.__class__ in NUMPY_NUMBERS:    # (np.int64(300), np.float64: Python numbers)
+        value = value.item()
     kind = value.__class__
     if (kind is not int and kind is not float) or dtype.kind not in "iu":
         return value
@@ -110,3 +117,13 @@ def checked_scalar(value, dtype, op: str):
         f"{op}: the value {value} cannot be converted to {dtype} without overflow (its range "
         f"is [{low}, {high}]{', negative ints wrap' if low == 0 else ''}); use a value in "
         f"range, or a wider dtype")
+
+
+def checked_exponent(c: int, dtype):
+    """The int exponent ``c`` of a tensor of the integer ``dtype``, checked as PyTorch's: not
+    negative, and fitting the dtype (``checked_scalar``)."""
+    if c < 0:
+        raise ValueError(f"pow: integers to negative integer powers are not allowed (a "
+                         f"{dtype} tensor ** {c}); convert the tensor to float first: "
+                         f"x.float() ** {c}")
+    return checked_scalar(c, dtype, "pow")

@@ -151,3 +151,12 @@ def test_cosine_similarity_refuses_complex_and_igamma_is_gammainc():
     a, x = gpugrad.tensor([1.0], dtype="float64"), gpugrad.tensor([2.0], dtype="float64")
     assert gpugrad.igamma(a, x).item() == pytest.approx(1 - np.exp(-2.0))    # P(1, x)
     assert gpugrad.igammac(a, x).item() == pytest.approx(np.exp(-2.0))
+
+
+def test_gammainc_and_erfinv_refuse_complex_rather_than_drop_the_imaginary_part():
+    z = gpugrad.tensor(Z)
+    for name, call in (("gammainc", lambda: gpugrad.igamma(z, z)),
+                       ("gammaincc", lambda: gpugrad.special.gammaincc(z, z)),
+                       ("erfinv", lambda: gpugrad.erfinv(z))):
+        with pytest.raises(NotImplementedError, match=f"{name} is not implemented for complex"):
+            call()

@@ -357,3 +357,18 @@ def test_numpy_ints_remainder_and_tensor_match_torch():
             torch.tensor(value, dtype=getattr(torch, dtype))
         with pytest.raises(RuntimeError):
             gpugrad.tensor(value, dtype=dtype)
+
+
+def test_numpy_scalars_are_written_and_bound_as_python_numbers():
+    u = gpugrad.tensor([3, 200], dtype=gpugrad.uint8)
+    for write in (lambda: u.clone().fill_(np.int64(300)),
+                  lambda: gpugrad.full((2,), np.int64(300), dtype=gpugrad.uint8),
+                  lambda: u.clone().__setitem__(0, np.int64(300)),
+                  lambda: u.masked_fill(gpugrad.tensor([True, False]), np.int64(300))):
+        with pytest.raises(RuntimeError, match="300 cannot be converted to uint8"):
+            write()
+    assert gpugrad.full((2,), np.int64(-1), dtype=gpugrad.uint8).tolist() == [255, 255]
+    assert u.clamp(max=np.int64(-1)).tolist() == [3, 200]          # -1 is 255 in uint8
+    assert gpugrad.ones(2, dtype=gpugrad.int32).clamp(np.int64(0), np.int64(5)).dtype == \
+        np.int32                                                   # (a bound is weak)
+    assert gpugrad.ones(2).clamp(np.float64(0.5)).dtype == np.float32

@@ -24,7 +24,7 @@ from .complex_node import refuse_complex
 from .reduce import sum_to
 from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
 from .unary import _float, _is_scalar, log, neg
-from ..scalar_casts import checked_scalar, wrapped_int
+from ..scalar_casts import checked_exponent, checked_scalar, wrapped_int
 from ..tensor import Tensor
 
 __all__ = ["plus", "minus", "mul", "true_divide", "pow", "square", "maximum", "minimum",
@@ -318,20 +318,11 @@ def pow(a, b):                            # both as they are, so PowScalar is ta
     """
     if _is_scalar(b):
         if b.__class__ is int and isinstance(a, Tensor) and a.dtype.kind in "biu":
-            b = _integer_exponent(b, scalar_dtype(a.dtype, b))
+            b = checked_exponent(b, scalar_dtype(a.dtype, b))
         return apply_scalar(PowScalar, *scalar_operand(a, b))
     if _is_scalar(a):
         return apply_scalar(RPowScalar, *scalar_operand(b, a))
     return binary(Pow, a, b)
-
-
-def _integer_exponent(c, dtype):
-    """The int exponent ``c`` of an integer tensor of ``dtype``, checked as PyTorch's."""
-    if c < 0:
-        raise ValueError(f"pow: integers to negative integer powers are not allowed (a "
-                         f"{dtype} tensor ** {c}); convert the tensor to float first: "
-                         f"x.float() ** {c}")
-    return checked_scalar(c, dtype, "pow")
 
 
 def square(x):

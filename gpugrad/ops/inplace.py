@@ -45,7 +45,7 @@ from . import view_replay
 from .raw_writes import (_as_array_value, _cast_into, _copy, _copy_into, _fill, _set_at,
                          _ufunc_into)
 from .region_write import SetItem
-from ..scalar_casts import NUMPY_INTS, checked_scalar, wrapped_int
+from ..scalar_casts import NUMPY_INTS, WRITTEN_NUMBERS, checked_scalar, wrapped_int
 from ..tensor import Tensor
 from ..tensor_grad import INFERENCE_INPLACE, InferenceVersionCounter
 
@@ -279,7 +279,7 @@ def div_(t, other):
 def _written_number(t, value, name: str):
     """``value`` converted as PyTorch writes a number into ``t`` (a tensor, an array or a
     number into a float tensor as it is)."""
-    if value.__class__ in (int, float) and not 0 <= value <= 127 and t.dtype.kind in "iu":
+    if value.__class__ in WRITTEN_NUMBERS and not 0 <= value <= 127 and t.dtype.kind in "iu":
         return checked_scalar(value, t.dtype, name)
     return value
 
@@ -291,9 +291,8 @@ def _overwrite(old, value, index, scatter_free):
 
 
 def fill_(t, value):
-    """Every element of ``t`` set to the number ``value``, in place (into an integer
-    tensor the value must fit, except that a negative int wraps into an unsigned dtype, as
-    PyTorch's: ``scalar_casts.checked_scalar``).
+    """Every element of ``t`` set to the number ``value``, in place (into an integer tensor
+    it must fit, but a negative int wraps into an unsigned one, as PyTorch's: checked_scalar).
 
     Example::
 

@@ -359,29 +359,24 @@ def concatenate(tensors, axis: int = 0, *, dim=None):
 
     Example::
 
-        >>> gpugrad.cat([gpugrad.ones(2, 3), gpugrad.zeros(1, 3)]).shape
+        >>> gpugrad.cat([gpugrad.ones(2, 3), gpugrad.zeros(1, 3), gpugrad.tensor([])]).shape
         (3, 3)
-        >>> gpugrad.cat([gpugrad.tensor([]), gpugrad.ones(2, 3)]).shape
-        (2, 3)
     """
     axis = dim if dim is not None else axis
     tensors = list(tensors)
     if not tensors:
         raise ValueError("concatenate needs at least one tensor")
-    ndim = tensors[0].ndim
-    if ndim == 1 and tensors[0].shape[0] == 0 and len(tensors) > 1:
+    if len(tensors) > 1 and any(t.ndim == 1 and t.shape[0] == 0 for t in tensors):
         kept = without_legacy_empties(tensors)
         if kept is not None:
             return concatenate(kept, axis)
+    ndim = tensors[0].ndim
     if ndim == 0:
         raise ShapeError("cannot concatenate 0-d tensors; use stack")
-    axis_given, axis = axis, checked_dim(tensors[0], axis, "cat")
+    axis = checked_dim(tensors[0], axis, "cat")
     for t in tensors[1:]:
         if t.ndim != ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
                                  if i != axis):
-            kept = without_legacy_empties(tensors)
-            if kept is not None:
-                return concatenate(kept, axis_given)
             raise ShapeError(f"concatenate along axis {axis}: shapes {tuple(tensors[0].shape)} "
                              f"and {tuple(t.shape)} differ outside that axis")
     return apply(Concatenate, *in_common_dtype(tensors), axis=axis)

@@ -235,6 +235,9 @@ def erfinv(input):
         >>> erfinv(gpugrad.tensor([0.0, 0.5, -1.0], dtype="float64")).tolist()
         [0.0, 0.4769362762044698, -inf]
     """
+    if input.dtype.kind == "c":
+        raise NotImplementedError(f"erfinv is not implemented for complex tensors "
+                                  f"({input.dtype}), as in PyTorch")
     return _unary(Erfinv, input)
 
 

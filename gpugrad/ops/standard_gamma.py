@@ -173,7 +173,7 @@ def regularized_gamma_p(alpha, x):
         >>> round(regularized_gamma_p(a, gpugrad.tensor([2.0], dtype="float64")).item(), 10)
         0.8646647168
     """
-    return apply(RegularizedGamma, *operands("gammainc", alpha, x), upper=False)
+    return apply(RegularizedGamma, *_real_operands("gammainc", alpha, x), upper=False)
 
 
 def regularized_gamma_q(alpha, x):
@@ -188,4 +188,12 @@ def regularized_gamma_q(alpha, x):
         >>> round(regularized_gamma_q(a, x).item() / 1.9287498479639178e-22, 12)
         1.0
     """
-    return apply(RegularizedGamma, *operands("gammaincc", alpha, x), upper=True)
+    return apply(RegularizedGamma, *_real_operands("gammaincc", alpha, x), upper=True)
+
+
+def _real_operands(name: str, alpha, x):
+    a, b = operands(name, alpha, x)
+    if a.dtype.kind == "c":
+        raise NotImplementedError(f"{name} is not implemented for complex tensors ({a.dtype}), "
+                                  f"as in PyTorch")
+    return a, b

@@ -273,6 +273,7 @@ def clamp(x, min=None, max=None):
     if not all(v is None or _is_scalar(v) for v in (min, max)):
         raise TypeError(f"clamp: the bounds must be numbers or tensors, not "
                         f"{type(min).__name__} and {type(max).__name__}")
+    min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))  # (Python's)
     for bound in (min, max):            # PyTorch's promotion: an int tensor, a float bound
         if bound is not None:
             if bound.__class__ not in (int, float) and isinstance(bound, (complex,
