@@ -30,8 +30,7 @@ from ..ops.special_gamma import lgamma
 from ..type_info import finfo
 from . import constraints
 from .distribution import Distribution
-from .utils import (_check_all_true, _uniform, broadcast_all, lazy_property, logits_to_probs,
-                    probs_to_logits)
+from .utils import BinaryParameter, _check_all_true, _uniform, broadcast_all
 
 __all__ = ["Poisson", "Binomial", "Geometric"]
 
@@ -91,7 +90,7 @@ def _clamp_by_zero(x):
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(BinaryParameter, Distribution):
     """The number of successes in ``total_count`` independent trials, each with probability
     ``probs`` (or sigmoid(``logits``)); total_count and the parameter broadcast together.
 
@@ -123,12 +122,7 @@ class Binomial(Distribution):
         new = self._get_checked_instance(Binomial, _instance)
         batch_shape = tuple(batch_shape)
         new.total_count = self.total_count.expand(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-            new._param = new.probs
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
-            new._param = new.logits
+        self._expand_parameter(new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
@@ -136,14 +130,6 @@ class Binomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
         return constraints.integer_interval(0, self.total_count)
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):
@@ -197,7 +183,7 @@ class Binomial(Distribution):
         return values
 
 
-class Geometric(Distribution):
+class Geometric(BinaryParameter, Distribution):
     """The number of failures before the first success in trials of probability ``probs``
     (or sigmoid(``logits``)), 0 < probs <= 1; support 0, 1, 2...
 
@@ -231,21 +217,10 @@ class Geometric(Distribution):
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Geometric, _instance)
         batch_shape = tuple(batch_shape)
-        if "probs" in self.__dict__:
-            new.probs = self.probs.expand(batch_shape)
-        if "logits" in self.__dict__:
-            new.logits = self.logits.expand(batch_shape)
+        self._expand_parameter(new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new
-
-    @lazy_property
-    def logits(self):
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

@@ -132,6 +132,28 @@ class lazy_property:
         return value
 
 
+
+class BinaryParameter:
+    """The ``probs``/``logits`` pair of a success-or-failure distribution (Bernoulli,
+    Binomial, Geometric): whichever was given, the other computed on first read."""
+
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
+
+    def _expand_parameter(self, new, batch_shape: tuple) -> None:
+        """Give ``new`` this one's probs or logits (whichever it holds) at ``batch_shape``."""
+        if "probs" in self.__dict__:
+            new.probs = self.probs.expand(batch_shape)
+            new._param = new.probs
+        if "logits" in self.__dict__:
+            new.logits = self.logits.expand(batch_shape)
+            new._param = new.logits
+
 def _sum_rightmost(value, dim: int):
     """``value`` with its ``dim`` rightmost dimensions summed out."""
     if dim == 0:

@@ -34,6 +34,7 @@ import math
 
 import warnings
 
+from ..ops.complex_node import refuse_complex
 from ..autograd.mode import is_grad_enabled
 from ..ops.activation import hardtanh as _hardtanh
 from ..ops.activation import leaky_relu as _leaky_relu
@@ -314,9 +315,7 @@ def glu(input, dim: int = -1):
         >>> glu(gpugrad.tensor([[2.0, 4.0, 0.0, 1e4]]))             # [2 / 2, 4 * 1]
         tensor([[1., 4.]], device='cpu', dtype=float32)
     """
-    if input.dtype.kind == "c":
-        raise NotImplementedError(f"glu is not implemented for complex tensors ({input.dtype}), "
-                                  f"as in PyTorch; gate the real and imaginary parts apart")
+    refuse_complex("glu", input, ordered=False, hint="gate the real and imaginary parts apart")
     if input.ndim == 0:
         raise ValueError("glu: a 0-d tensor cannot be halved; give it at least one "
                          "dimension of even size")

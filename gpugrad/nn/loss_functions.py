@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops.complex_node import refuse_complex
 from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads
@@ -142,13 +143,9 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
 def _refuse_complex(name: str, input, target) -> None:
     """Refuse complex values for a loss PyTorch defines for real ones only (its squares would
     be d * d, not |d|^2)."""
-    for v in (input, target):
-        dtype = getattr(v, "dtype", None)
-        if (dtype is not None and dtype.kind == "c") or v.__class__ is complex:
-            raise NotImplementedError(
-                f"{name} is not implemented for complex tensors ({dtype or 'a Python complex'}"
-                f"), as in PyTorch; compute it from the real and imaginary parts, e.g. "
-                f"((input - target).abs() ** 2).mean() for a squared error")
+    refuse_complex(name, input, target, ordered=False,
+                   hint="compute it from the real and imaginary parts, e.g. "
+                        "((input - target).abs() ** 2).mean() for a squared error")
 
 
 def _check_probabilities(input, target) -> None:

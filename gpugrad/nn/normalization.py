@@ -16,6 +16,7 @@ import numbers
 
 import numpy as np
 
+from ..ops.complex_node import refuse_complex
 from .. import creation
 from ..ops import reduce, shape, unary
 from ..ops.norms import vector_norm
@@ -154,9 +155,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         >>> round(F.cosine_similarity(a, b).item(), 4)     # cos 45 degrees
         0.7071
     """
-    if x1.dtype.kind == "c" or x2.dtype.kind == "c":
-        raise NotImplementedError(f"cosine_similarity is not implemented for complex tensors "
-                                  f"({x1.dtype}, {x2.dtype}), as in PyTorch")
+    refuse_complex("cosine_similarity", x1, x2, ordered=False)
     common = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
     x1, x2 = shape.broadcast_to(x1, common), shape.broadcast_to(x2, common)
     n1 = unary.clamp(vector_norm(x1, 2, dim, keepdim=True), min=eps)

@@ -55,10 +55,12 @@ def no_complex_grad_error(op_name: str, dtypes, forward: bool = False) -> TypeEr
 _PLAIN = frozenset((float, int, bool, type(None)))     # operands that cannot be complex
 
 
-def refuse_complex(op_name: str, *values, hint: str = "") -> None:
-    """Refuse complex tensors (or Python complex numbers) among ``values`` for an op that
-    needs an order (sort, max, <...), as PyTorch refuses them: complex numbers have none.
-    A check at the function's entry (~100 ns), never inside a record.
+def refuse_complex(op_name: str, *values, hint: str = "", ordered: bool = True) -> None:
+    """Refuse complex tensors (or Python complex numbers) among ``values``, as PyTorch
+    refuses them: for an op that needs an order (sort, max, <...; complex numbers have
+    none), or with ``ordered=False`` for one PyTorch defines for real values only (erf,
+    lgamma, mse_loss...); ``hint`` says what to do instead. A check at the function's entry
+    (~100 ns), never inside a record.
 
     Example::
 
@@ -75,11 +77,13 @@ def refuse_complex(op_name: str, *values, hint: str = "") -> None:
         dtype = getattr(v, "dtype", None)
         if (dtype is not None and dtype.kind == "c") or v.__class__ is complex:
             shown = dtype if dtype is not None else "a Python complex"
-            raise NotImplementedError(
-                f"{op_name} is not implemented for complex tensors ({shown}), as in PyTorch: "
-                f"complex numbers have no order. "
-                f"{hint or 'Order by magnitude (x.abs()), real part (x.real) or angle instead'}"
-                f".")
+            message = f"{op_name} is not implemented for complex tensors ({shown}), as in PyTorch"
+            if ordered:
+                hint = hint or "Order by magnitude (x.abs()), real part (x.real) or angle instead"
+                message += f": complex numbers have no order. {hint}."
+            elif hint:
+                message += f"; {hint}"
+            raise NotImplementedError(message)
 
 
 class ComplexNode(Node):

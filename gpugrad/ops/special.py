@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .complex_node import refuse_complex
 from .record import BROADCAST, ELEMENTWISE, Op
 from .unary import _unary, exp
 
@@ -153,8 +154,7 @@ def erf(input):
         tensor([-0.84270084,  0.        ,  0.84270084], device='cpu', dtype=float32)
     """
     if input.dtype.kind == "c":
-        raise NotImplementedError(f"erf is not implemented for complex tensors ({input.dtype}), "
-                                  f"as in PyTorch")
+        refuse_complex("erf", input, ordered=False)
     return _unary(Erf, input)
 
 

@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from .complex_node import refuse_complex
 from .record import BROADCAST, ELEMENTWISE, Op
 from .special import _A, _B, _C, _D, _ERFC_ZERO_FROM, _P, _Q, _SMALL
 from .special import _ONE_OVER_SQRT_PI, _TWO_OVER_SQRT_PI
@@ -236,8 +237,7 @@ def erfinv(input):
         [0.0, 0.4769362762044698, -inf]
     """
     if input.dtype.kind == "c":
-        raise NotImplementedError(f"erfinv is not implemented for complex tensors "
-                                  f"({input.dtype}), as in PyTorch")
+        refuse_complex("erfinv", input, ordered=False)
     return _unary(Erfinv, input)
 
 

@@ -33,6 +33,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from .complex_node import refuse_complex
 from .record import BROADCAST, ELEMENTWISE, Op, apply
 from .special import polynomial
 from .unary import _float, _unary
@@ -253,8 +254,7 @@ class Polygamma(Op):
 
 def _refuse_complex(name: str, x) -> None:
     """The refusal of a complex ``x`` by a real-only gamma function, as PyTorch's."""
-    raise NotImplementedError(f"{name} is not implemented for complex tensors ({x.dtype}), as "
-                              f"in PyTorch; apply it to x.real or x.abs() if that is meant")
+    refuse_complex(name, x, ordered=False, hint="apply it to x.real or x.abs() if that is meant")
 
 
 def lgamma(input):

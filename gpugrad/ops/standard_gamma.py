@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .complex_node import refuse_complex
 from ..type_info import finfo
 from .incomplete_gamma import quantile_derivative, regularized_pair
 from .pointwise_binary import operands
@@ -194,6 +195,5 @@ def regularized_gamma_q(alpha, x):
 def _real_operands(name: str, alpha, x):
     a, b = operands(name, alpha, x)
     if a.dtype.kind == "c":
-        raise NotImplementedError(f"{name} is not implemented for complex tensors ({a.dtype}), "
-                                  f"as in PyTorch")
+        refuse_complex(name, a, ordered=False)
     return a, b

@@ -20,6 +20,7 @@ from ..scalar_casts import checked_scalar
 from ..autograd.compile_mode import kernel, note_reads
 from .op_class import HOLOMORPHIC, OWN_RULES
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
+from .complex_node import refuse_complex   # (loaded by record.py already)
 from ..tensor import Tensor
 
 __all__ = ["neg", "exp", "log", "sqrt", "abs", "clamp", "clip", "clone", "astype", "to_device",
@@ -267,18 +268,17 @@ def clamp(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clamp needs min, max or both")
     if x.dtype.kind == "c":
-        _refuse_complex_clamp(x.dtype)
+        refuse_complex("clamp", x)
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         return _clamp_to_tensors(x, min, max)
     if not all(v is None or _is_scalar(v) for v in (min, max)):
         raise TypeError(f"clamp: the bounds must be numbers or tensors, not "
                         f"{type(min).__name__} and {type(max).__name__}")
     min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))  # (Python's)
+    if min.__class__ is complex or max.__class__ is complex:
+        refuse_complex("clamp", min, max)
     for bound in (min, max):            # PyTorch's promotion: an int tensor, a float bound
         if bound is not None:
-            if bound.__class__ not in (int, float) and isinstance(bound, (complex,
-                                                                      np.complexfloating)):
-                _refuse_complex_clamp(f"a complex bound, {bound!r}")
             target = dtypes.scalar_result_dtype(x.dtype, bound)
             if target != x.dtype:
                 x = astype(x, target)
@@ -289,11 +289,6 @@ def clamp(x, min=None, max=None):
 
 
 clip = clamp
-
-
-def _refuse_complex_clamp(what) -> None:
-    raise NotImplementedError(f"clamp is not implemented for complex tensors ({what}), as in "
-                              f"PyTorch: complex numbers have no order")
 
 
 def _clamp_to_tensors(x, low, high):
