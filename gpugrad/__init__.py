@@ -208,3 +208,24 @@ __all__ += ["binomial", "poisson"]
 # torch.igamma / torch.igammac: the regularised incomplete gammas (gpugrad.special.gammainc)
 igamma, igammac = special.gammainc, special.gammaincc
 __all__ += ["igamma", "igammac"]
+
+# more of torch's functions (ops/combinatorics.py, float_parts.py, scatter_views.py,
+# frequencies.py, finite_differences.py, legacy_linalg.py); range shadows the builtin, as torch's
+from .ops.combinatorics import (addbmm, addr, block_diag, cartesian_prod,  # noqa: E402
+                                chain_matmul, combinations, diagflat, vander)
+from .ops.float_parts import (float_power, frexp, gcd, heaviside, isreal, lcm,  # noqa: E402
+                              ldexp, nextafter, positive, renorm, signbit)
+from .ops.scatter_views import (as_strided, diagonal_scatter, index_reduce,  # noqa: E402
+                                select_scatter, slice_scatter)
+from .ops.frequencies import histogram, mode  # noqa: E402
+from .ops.finite_differences import gradient, range  # noqa: E402,A004
+from .ops.legacy_linalg import (cholesky_inverse, cholesky_solve, lu, lu_solve,  # noqa: E402
+                                 orgqr, qr, svd, triangular_solve)
+from .ops.integration import cumulative_trapezoid, trapezoid, trapz  # noqa: E402
+__all__ += ["addbmm", "addr", "block_diag", "cartesian_prod", "chain_matmul", "combinations",
+            "diagflat", "vander", "float_power", "frexp", "gcd", "heaviside", "isreal", "lcm",
+            "ldexp", "nextafter", "positive", "renorm", "signbit", "as_strided",
+            "diagonal_scatter", "index_reduce", "select_scatter", "slice_scatter", "histogram",
+            "mode", "gradient", "range", "lu", "lu_solve", "qr", "svd", "triangular_solve",
+            "cumulative_trapezoid", "trapezoid", "trapz", "cholesky_inverse", "cholesky_solve",
+            "orgqr"]

@@ -26,7 +26,8 @@ import numpy as np
 from . import backend, interop
 from .autograd.compile_mode import _state as _compiling, note_reads, recorded
 from .creation_args import (device_or_default as _device, finish as _finish,
-                            checked_leaves as _checked_leaves, infer_dtype as _infer_dtype,
+                            integer_array as _integer_array, infer_dtype as _infer_dtype,
+                            fill_dtype as _fill_dtype,
                             is_device_array as _is_device_array, shape_from as _shape)
 from .dtypes import as_dtype, get_default_dtype
 from .graph_cut import copying, warn_graph_cut
@@ -56,7 +57,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         # the common case, spelled out: a Python float on the CPU (a compiled step's
         # recording takes the path below, which writes the factory down)
         return _finish(np.array(data, get_default_dtype()), requires_grad)
-    if dtype is not None and (data.__class__ is int or data.__class__ is float):
+    if dtype is not None and data.__class__ in WRITTEN_NUMBERS:   # (np.int64 as an int)
         data = checked_scalar(data, as_dtype(dtype), "tensor")  # (-1 into uint8 is 255)
     if data.__class__ is list or data.__class__ is tuple:
         return _tensor_from_sequence(data, dtype, device, requires_grad)
@@ -87,13 +88,10 @@ def _tensor_from_sequence(data, dtype, device, requires_grad) -> Tensor:
     copying.depth += 1
     try:
         dtype = _infer_dtype(data, dtype)
-        try:
-            array = recorded(backend.asarray)(data, dtype=dtype, device=_device(device),
-                                              copy=True)
-        except OverflowError:           # an int out of an integer dtype: PyTorch's cast
-            data = _checked_leaves(data, dtype)
-            array = recorded(backend.asarray)(data, dtype=dtype, device=_device(device),
-                                              copy=True)
+        if dtype is not None and dtype.kind in "iu":    # PyTorch's casts (-1 into uint8 is
+            data = _integer_array(data, dtype)          # 255; 300.5 or -0.5 raise)
+        array = recorded(backend.asarray)(data, dtype=dtype, device=_device(device),
+                                          copy=True)
         return _finish(array, requires_grad)
     finally:
         copying.depth -= 1
@@ -126,6 +124,9 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """
     if isinstance(data, Tensor) and dtype is None and device is None:
         return data
+    if dtype is not None and (data.__class__ in WRITTEN_NUMBERS or data.__class__ is list or
+                              data.__class__ is tuple) and as_dtype(dtype).kind in "iu":
+        return tensor(data, dtype, device)  # (no memory to share: PyTorch's casts, as tensor)
     if isinstance(data, Tensor):
         note_reads(data)
         data = data._array
@@ -141,7 +142,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 def _filled(fill, shape, dtype, device, requires_grad):
     target = _device(device)
     xp = backend.array_module(target)
-    dtype = as_dtype(dtype) or _infer_dtype(fill, None)
+    dtype = as_dtype(dtype) or _infer_dtype(fill, None) or _fill_dtype(fill)
     if dtype.kind in "iu" and fill.__class__ in WRITTEN_NUMBERS and not 0 <= fill <= 127:
         fill = checked_scalar(fill, dtype, "full")  # (-1 into uint8 is 255; 256 raises)
     with backend.use_device(target):
@@ -302,8 +303,15 @@ def arange(start=0, end=None, step=1, *, dtype=None, device=None,
     target = _device(device)
     xp = backend.array_module(target)
     with backend.use_device(target):
-        array = recorded(xp.arange)(start, end, step, dtype=dtype)
+        if dtype.kind in "iu" and dtype.itemsize < 8:   # (wrapping into it, as PyTorch's:
+            array = recorded(_wrapped_arange)(xp, start, end, step, dtype)  # uint8 -1 = 255)
+        else:
+            array = recorded(xp.arange)(start, end, step, dtype=dtype)
     return _finish(array, requires_grad)
+
+
+def _wrapped_arange(xp, start, end, step, dtype):
+    return xp.arange(start, end, step, dtype=np.int64).astype(dtype)
 
 
 def _steps(steps) -> int:

@@ -17,17 +17,16 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .creation import arange
 from .dtypes import get_default_dtype
+from .scalar_casts import as_int
 from .ops.complex_parts import conj
 from .ops.fft import DFT, IRFFT, dual_norm
 from .ops.rearrange import roll
 from .ops.record import apply
-from .ops.shape_errors import checked_dim
+from .ops.shape_errors import as_dims, checked_dim
 from .ops.unary import astype
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2",
@@ -60,10 +59,10 @@ def _inexact(input, name: str, real_only: bool = False):
 def _axes_and_sizes(input, s, dim, name: str, may_be_empty: bool):
     """The transformed axes (negative indices, in order) and their lengths (None: as
     they are), from ``s``/``dim`` as ``torch.fft.fftn`` reads them."""
-    if isinstance(dim, numbers.Integral):
-        dim = (dim,)
-    if isinstance(s, numbers.Integral):
-        s = (s,)
+    if dim is not None:
+        dim = as_dims(dim)          # (one dim or many: ints, NumPy ints, 0-d tensors)
+    if s is not None:
+        s = tuple(as_int(n, name, "n (or s)") for n in as_dims(s))
     if dim is None:
         count = len(s) if s is not None else input.ndim
         dims = tuple(range(input.ndim - count, input.ndim))
@@ -75,7 +74,6 @@ def _axes_and_sizes(input, s, dim, name: str, may_be_empty: bool):
         if len(set(dims)) != len(dims):
             raise RuntimeError(f"{name}: dims must be unique, got {tuple(dim)}")
     if s is not None:
-        s = tuple(int(n) for n in s)
         if len(s) != len(dims):
             raise RuntimeError(f"{name}: when given, shape and dim must have the same length "
                                f"(got s={s}, dim={tuple(dim) if dim is not None else None})")
@@ -343,6 +341,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype=None, device=None, requires_grad=Fa
         >>> gpugrad.fft.fftfreq(5, d=0.5).tolist()
         [0.0, 0.4000000059604645, 0.800000011920929, -0.800000011920929, -0.4000000059604645]
     """
+    n = as_int(n, "fftfreq", "n")
     k = arange(n, dtype=dtype or get_default_dtype(), device=device)
     k = k - n * (k >= (n + 1) // 2).to(k.dtype)
     out = k * (1.0 / (n * d))                           # (as PyTorch rounds it)
@@ -358,6 +357,7 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None, requires_grad=F
         >>> gpugrad.fft.rfftfreq(4).tolist()
         [0.0, 0.25, 0.5]
     """
+    n = as_int(n, "rfftfreq", "n")
     out = arange(n // 2 + 1, dtype=dtype or get_default_dtype(), device=device) * (1.0 / (n * d))
     return out.requires_grad_() if requires_grad else out
 
@@ -365,9 +365,7 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None, requires_grad=F
 def _shift(input, dim, sign: int):
     if dim is None:
         dim = tuple(range(input.ndim))
-    elif isinstance(dim, numbers.Integral):
-        dim = (dim,)
-    dims = tuple(checked_dim(input, d, "fftshift") for d in dim)
+    dims = tuple(checked_dim(input, d, "fftshift") for d in as_dims(dim))
     shifts = tuple(sign * (input.shape[d] // 2) for d in dims)
     return roll(input, shifts, dims) if dims else input
 

@@ -187,7 +187,8 @@ class Entry:
     def note_inputs(self, versions) -> None:
         """Which copied inputs the step wrote (their static buffers' ``versions`` before it
         ran have moved)."""
-        self.written = [i for i in self.copied if self.static[i]._version.value != versions[i]]
+        self.written = [i for i in self.copied
+                        if self.static[i]._version_counter.value != versions[i]]
 
     def start_over(self) -> None:
         """Forget the graph: the next call is a warm-up, the one after it captures again (on
@@ -214,7 +215,7 @@ class Entry:
             t._grad = end
         for i in self.written:
             inputs[i]._array[...] = self.static[i]._array
-            inputs[i]._version.value += 1
+            inputs[i]._version_counter.value += 1
         if self.input_grads:
             for i, _ in self.input_grads:
                 self.static[i]._grad = None     # (the static input starts without one)

@@ -201,7 +201,7 @@ class CapturedStep:
         with entry.on_stream(), capture_rules(recording=True), \
                 captured_blas.recording(entry.blas):    # its GEMMs: cuBLAS, not CuPy's
             stream = entry.stream
-            versions = [t._version.value for t in entry.static]
+            versions = [t._version_counter.value for t in entry.static]
             stream.begin_capture()
             try:
                 outputs = self.step_fn(*entry.static)
@@ -229,7 +229,7 @@ class CapturedStep:
     def _run_on_cpu(self, entry: _Entry, inputs):
         """The step on the static inputs, eagerly under the rules, its Python's effects on
         the inputs handed back as a launch's are (``after_launch``)."""
-        versions = [t._version.value for t in entry.static]
+        versions = [t._version_counter.value for t in entry.static]
         with capture_rules(recording=False):
             outputs = self.step_fn(*entry.static)
         entry.note_inputs(versions)

@@ -227,7 +227,7 @@ def copy_tensor(t: Tensor) -> Tensor:
     """``Tensor.__copy__`` (``copy.copy``): a new leaf over the same memory, on every
     device, keeping ``requires_grad``, with no ``.grad`` (as PyTorch's)."""
     out = type(t)._wrap(t._array)
-    out._version = t._version           # writes through either are seen by saved values
+    out._version_counter = t._version_counter   # writes through either are seen by saved values
     if t._requires_grad:
         out.requires_grad_(True)
     return out

@@ -3,7 +3,8 @@ matrices (..., m, n) and is differentiable (see gpugrad/ops/matrix_functions.py,
 matrix_decompositions.py, matrix_pinv.py, matrix_qr.py, matrix_triangular.py, matrix_lu.py,
 matrix_exp.py and matrix_lstsq.py for the records and their rules); this module
 gathers them under PyTorch's names and adds the composites (``norm``, ``matrix_norm``,
-``matrix_rank``, ``cross``, ``vecdot``, ``multi_dot``).
+``matrix_rank``, ``cross``, ``vecdot``, ``multi_dot``; from ops/linalg_more.py ``cond``, the
+``_ex`` forms, ``tensorinv``, ``tensorsolve``, ``householder_product``).
 
 Example::
 
@@ -19,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -35,18 +35,22 @@ from .ops.matrix_exp import matrix_exp
 from .ops.matrix_functions import cholesky, det, inverse as inv, matrix_power, slogdet, solve
 from .ops.matrix_lstsq import lstsq
 from .ops.matrix_lu import lu, lu_factor, lu_solve
-from .ops.shape_errors import checked_dim
+from .ops.shape_errors import as_dims, checked_dim
 from .ops.matrix_qr import qr
 from .ops.matrix_triangular import solve_triangular
 from .ops.norms import vector_norm
-from .ops.complex_parts import imag, real
+from .ops.complex_parts import conj, imag, real
 from .ops.unary import abs as _abs
+from .ops.combinatorics import linalg_vander as vander
+from .ops.linalg_more import (cholesky_ex, cond, householder_product, inv_ex, lu_factor_ex,
+                              solve_ex, tensorinv, tensorsolve)
 
 __all__ = ["LinAlgError", "det", "slogdet", "inv", "solve", "cholesky", "eigh", "eigvalsh",
            "svd", "svdvals", "qr", "matrix_power", "pinv", "norm", "vector_norm",
            "matrix_norm", "matrix_rank", "cross", "matmul", "diagonal", "vecdot", "multi_dot",
            "solve_triangular", "lu", "lu_factor", "lu_solve", "lstsq", "matrix_exp", "eig",
-           "eigvals"]
+           "eigvals", "cond", "solve_ex", "inv_ex", "cholesky_ex", "lu_factor_ex", "tensorinv",
+           "tensorsolve", "vander", "householder_product"]
 
 
 def _matrix_dims(A, dim, name: str) -> tuple:
@@ -136,10 +140,11 @@ def norm(A, ord=None, dim=None, keepdim: bool = False, *, dtype=None):
         >>> gpugrad.linalg.norm(A).item(), gpugrad.linalg.norm(A, ord=2).item()
         (5.0, 4.0)
     """
-    if isinstance(dim, numbers.Integral) or (isinstance(dim, (tuple, list)) and len(dim) == 1):
+    dims = None if dim is None else as_dims(dim)    # (an int, NumPy int or 0-d tensor: one)
+    if dims is not None and len(dims) == 1:
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
-    if dim is not None:
-        return matrix_norm(A, "fro" if ord is None else ord, tuple(dim), keepdim, dtype=dtype)
+    if dims is not None:
+        return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype)
     if A.ndim == 1:
@@ -180,7 +185,8 @@ def pinv(A, rcond=None, hermitian: bool = False, *, atol=None, rtol=None):
 
 def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None):
     """The number of singular values above ``max(atol, rtol * largest)`` (defaults as
-    ``pinv``'s), as ``torch.linalg.matrix_rank``: int64, not differentiable. PyTorch's
+    ``pinv``'s), as ``torch.linalg.matrix_rank``: int64, not differentiable; real or
+    complex (``hermitian``: from the eigenvalues of a Hermitian A). PyTorch's
     older ``matrix_rank(A, tol, hermitian)`` is accepted too, ``tol`` being ``atol`` (with
     ``rtol`` 0).
 
@@ -192,7 +198,7 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, atol=None, rtol=None):
         1
     """
     atol, rtol = _deprecated_tolerance("matrix_rank", tol, "tol", atol, rtol)
-    checked_matrix("linalg.matrix_rank", A, square=hermitian)
+    checked_matrix("linalg.matrix_rank", A, square=hermitian, complex_ok=True)
     A = A.detach()
     values = _abs(eigvalsh(A)) if hermitian else svdvals(A)
     if rtol is None:
@@ -236,14 +242,19 @@ def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1):
 
 def vecdot(x, y, *, dim: int = -1):
     """The dot products of vectors along ``dim``, the other dimensions broadcast, as
-    ``torch.linalg.vecdot``.
+    ``torch.linalg.vecdot``: sum(conj(x) * y), the first argument conjugated when complex
+    (as ``torch.vdot``).
+
+    Shapes: (..., n, ...) and (..., n, ...) -> their broadcast shape without ``dim``.
 
     Example::
 
         >>> gpugrad.linalg.vecdot(gpugrad.ones(2, 3), gpugrad.tensor([1.0, 2.0, 3.0])).tolist()
         [6.0, 6.0]
+        >>> gpugrad.linalg.vecdot(gpugrad.tensor([1j]), gpugrad.tensor([1j])).item()   # -i i
+        (1+0j)
     """
-    return reduce.sum(x * y, axis=dim)
+    return reduce.sum(conj(x) * y, axis=dim)
 
 
 def multi_dot(tensors):

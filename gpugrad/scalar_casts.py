@@ -15,6 +15,9 @@ NumPy 2 refuses a Python int out of a dtype's range (``uint8_array - 4`` raises
 A Python int that fits in neither int64 nor uint64 raises in both (PyTorch cannot unpack
 it). Both return the value unchanged for other dtypes and for other kinds of values.
 
+``as_int`` reads an int argument (a dim, a ``k``, a size) as PyTorch does: a NumPy integer
+or a 0-d integer tensor counts as an int; a bool or a float is refused.
+
 Example::
 
     >>> from gpugrad.scalar_casts import checked_scalar, wrapped_int
@@ -27,11 +30,12 @@ Example::
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
-__all__ = ["ScalarOverflowError", "wrapped_int", "checked_scalar", "checked_exponent", "NUMPY_INTS",
-           "WRITTEN_NUMBERS"]
+__all__ = ["ScalarOverflowError", "NegativeIntegerPowerError", "wrapped_int", "checked_scalar",
+           "checked_exponent", "NUMPY_INTS", "WRITTEN_NUMBERS", "as_int"]
 
 _INT64_MIN, _UINT64_END = -(1 << 63), 1 << 64
 
@@ -45,6 +49,11 @@ WRITTEN_NUMBERS = NUMPY_NUMBERS | {int, float}      # (NumPy's scalars are writt
 class ScalarOverflowError(RuntimeError, OverflowError, ValueError):
     """A Python number that does not fit the dtype it must be converted to (PyTorch raises
     RuntimeError or OverflowError there; NumPy raises OverflowError)."""
+
+
+class NegativeIntegerPowerError(RuntimeError, ValueError):
+    """An integer tensor raised to a negative Python int (PyTorch raises RuntimeError;
+    a ValueError too, as gpugrad raised before)."""
 
 
 _RANGES: dict = {}      # dtype -> (lowest, highest, 2**bits) of an integer dtype
@@ -123,7 +132,32 @@ def checked_exponent(c: int, dtype):
     """The int exponent ``c`` of a tensor of the integer ``dtype``, checked as PyTorch's: not
     negative, and fitting the dtype (``checked_scalar``)."""
     if c < 0:
-        raise ValueError(f"pow: integers to negative integer powers are not allowed (a "
-                         f"{dtype} tensor ** {c}); convert the tensor to float first: "
-                         f"x.float() ** {c}")
+        raise NegativeIntegerPowerError(
+            f"pow: integers to negative integer powers are not allowed (a {dtype} tensor ** "
+            f"{c}); convert the tensor to float first: x.float() ** {c}")
     return checked_scalar(c, dtype, "pow")
+
+
+def as_int(value, op: str, name: str = "dim") -> int:
+    """PyTorch's int argument ``value`` (a dim, a count, a size) as a Python int: an int, a
+    NumPy integer (``np.int64(1)``) or a 0-d integer tensor, as PyTorch takes them; a bool,
+    a float or anything else raises a TypeError naming ``op`` and ``name``.
+
+    Example::
+
+        >>> from gpugrad.scalar_casts import as_int
+        >>> as_int(np.int64(1), "sum"), as_int(gpugrad.tensor(-1), "sum")
+        (1, -1)
+    """
+    if value.__class__ is int:
+        return value
+    dtype = getattr(value, "dtype", None)
+    if not isinstance(value, bool) and (dtype is None or getattr(dtype, "kind", "") in "iu"):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{op}: {name} must be an int (or a NumPy integer, or a 0-d integer "
+                    f"tensor), got {type(value).__name__}"
+                    f"{'' if dtype is None else f' of dtype {dtype}'}")
+

@@ -233,10 +233,24 @@ def _load_device(map_location, device) -> backend.Device:
 
 
 def _device(where) -> backend.Device:
-    if isinstance(where, dict) or callable(where):
-        raise TypeError(f"load: map_location must be a device (e.g. 'cpu' or 'cuda:0'), not "
-                        f"a {type(where).__name__}: gpugrad's files do not record the device "
-                        f"each tensor was saved from, so all go to the one device given")
+    """The one device ``map_location`` names. gpugrad's files do not record the device each
+    tensor was saved from, so a dict must map to one device, and a function (PyTorch's
+    ``lambda storage, loc: storage``) is asked where it puts a CPU tensor."""
+    if isinstance(where, dict) and len({str(d) for d in where.values()}) == 1:
+        where = next(iter(where.values()))
+    elif callable(where) and not isinstance(where, (str, backend.Device)):
+        from .tensor import Tensor
+        moved = where(Tensor._wrap(np.zeros(())), "cpu")
+        if not isinstance(moved, Tensor):
+            raise TypeError(f"load: map_location, a function, returned a value of type "
+                            f"{type(moved).__name__} for a tensor on the CPU; return the "
+                            f"tensor (or a copy on the device to load onto), e.g. "
+                            f"lambda storage, loc: storage")
+        where = moved.device
+    if isinstance(where, dict):
+        raise TypeError(f"load: map_location, a dict, maps to several devices ({where!r}); "
+                        f"gpugrad's files do not record the device each tensor was saved "
+                        f"from, so all go to one device: pass it (e.g. 'cpu' or 'cuda:0')")
     return backend.Device(where if isinstance(where, (str, backend.Device)) else str(where))
 
 

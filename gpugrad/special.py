@@ -1,7 +1,8 @@
 """``gpugrad.special``: special functions under ``torch.special``'s names. Every function is
 element-wise (any shape, float dtype kept, integers become the default float dtype) and
 differentiable as PyTorch's; the records live in gpugrad/ops/special*.py (erf family, gamma
-family, Bessel, entropy terms) and gpugrad/ops/pointwise.py, and this module gathers them.
+family, Bessel J/Y/I/K and Airy, orthogonal polynomials, Hurwitz zeta, entropy terms) and
+gpugrad/ops/pointwise.py, and this module gathers them.
 
 Example::
 
@@ -25,16 +26,38 @@ from .ops.pointwise import exp2, logit, round, sinc
 from .ops.pointwise_binary import xlogy
 from .ops.special import erf, expm1, log1p
 from .ops.special_bessel import i0, i0e, i1, i1e
+from .ops.special_bessel_k import (modified_bessel_i0, modified_bessel_i1, modified_bessel_k0,
+                                   modified_bessel_k1, scaled_modified_bessel_k0,
+                                   scaled_modified_bessel_k1)
+from .ops.special_bessel_more import (airy_ai, bessel_j0, bessel_j1, bessel_y0, bessel_y1,
+                                      spherical_bessel_j0)
 from .ops.special_entropy import entr, xlog1py
 from .ops.special_erf import erfc, erfcx, erfinv, log_ndtr, ndtr, ndtri
 from .ops.special_gamma import digamma, lgamma as gammaln, mvlgamma, polygamma
 from .ops.standard_gamma import regularized_gamma_p as gammainc
+from .ops.special_polynomials import (chebyshev_polynomial_t, chebyshev_polynomial_u,
+                                      chebyshev_polynomial_v, chebyshev_polynomial_w,
+                                      hermite_polynomial_h, hermite_polynomial_he,
+                                      laguerre_polynomial_l, legendre_polynomial_p,
+                                      shifted_chebyshev_polynomial_t,
+                                      shifted_chebyshev_polynomial_u,
+                                      shifted_chebyshev_polynomial_v,
+                                      shifted_chebyshev_polynomial_w)
+from .ops.special_zeta import zeta
 from .ops.standard_gamma import regularized_gamma_q as gammaincc
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfcx", "erfinv", "gammaln", "digamma", "psi",
            "polygamma", "multigammaln", "xlogy", "xlog1py", "entr", "ndtr", "ndtri",
            "log_ndtr", "logsumexp", "softmax", "log_softmax", "log1p", "expm1", "exp2",
-           "sinc", "round", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc"]
+           "sinc", "round", "i0", "i0e", "i1", "i1e", "gammainc", "gammaincc",
+           "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+           "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
+           "airy_ai", "zeta", "chebyshev_polynomial_t", "chebyshev_polynomial_u",
+           "chebyshev_polynomial_v", "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p"]
 
 psi = digamma
 

@@ -76,7 +76,8 @@ class Recorder:
             if self.signature.aliases[i] == i:  # (one array passed twice: read once)
                 self._sources[self._slots] = ("input", i)
                 self._bind(t._array, f"t{i}._array", ())
-            self._versions.setdefault(id(t._version), (t._version, f"t{i}._version"))
+            counter = t._version_counter
+            self._versions.setdefault(id(counter), (counter, f"t{i}._version_counter"))
         self._input_slots = self._slots         # slots below this hold the inputs' arrays
 
     # ------------------------------------------------------------------ recording
@@ -187,7 +188,8 @@ class Recorder:
         name = f"t{owner}" if isinstance(owner, int) else self._const(tensor, "c")
         self._sources[self._slots] = ("grad", owner)
         self._bind(array, f"{name}._grad._array", ())
-        self._versions[id(grad._version)] = (grad._version, f"{name}._grad._version")
+        counter = grad._version_counter
+        self._versions[id(counter)] = (counter, f"{name}._grad._version_counter")
 
     def _bind_result(self, result, call: str, reads: tuple, args=()) -> None:
         """Give the arrays ``call`` returned slots; ``args``: what it was called with (an

@@ -50,7 +50,7 @@ class Tensor:
         ((1, 3), 2, 3, dtype('float32'), device('cpu'))
     """
 
-    __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "output_nr", "_version",
+    __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "output_nr", "_version_counter",
                  "_base", "_view_epoch", "_hooks", "_accumulator", "_tangents",
                  "_post_accumulate_hooks", "__weakref__")
     _batched = False            # True for vmap's BatchedTensor
@@ -71,7 +71,7 @@ class Tensor:
         t._grad = None
         t.grad_fn = None
         t.output_nr = 0
-        t._version = VersionCounter() if not _inference_open[0] else counter_for_mode()
+        t._version_counter = VersionCounter() if not _inference_open[0] else counter_for_mode()
         t._base = None
         t._view_epoch = 0
         t._hooks = None
@@ -173,11 +173,15 @@ class Tensor:
     def is_inference(self) -> bool:
         """Whether this tensor was made inside ``inference_mode()`` (or is a view of one):
         it cannot be saved for backward, require grad, or be written in place outside it."""
-        return self._version.__class__ is InferenceVersionCounter
+        return self._version_counter.__class__ is InferenceVersionCounter
 
     @property
-    def _version_value(self) -> int:
-        return self._version.value
+    def _version(self) -> int:
+        """How many in-place writes this tensor's memory has had (its views' and its base's
+        included: they share one counter, ``_version_counter``), as PyTorch's ``t._version``."""
+        return self._version_counter.value
+
+    _version_value = _version
 
     def _xp(self):
         return backend.xp_of(self._array)
@@ -236,7 +240,7 @@ class Tensor:
         root of its own, so in-place ops on it (or its views) are recorded on it alone, and
         this tensor's graph never reaches it, as in PyTorch."""
         out = Tensor._wrap(self._array)
-        out._version = self._version
+        out._version_counter = self._version_counter
         return out
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
@@ -244,7 +248,7 @@ class Tensor:
         if self.grad_fn is not None and not flag:
             raise RuntimeError("requires_grad can only be turned off on leaf tensors; use "
                                "y = y.detach() to cut a computed tensor from the graph")
-        if flag and self._version.__class__ is InferenceVersionCounter and \
+        if flag and self._version_counter.__class__ is InferenceVersionCounter and \
                 not _mode_state.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                "InferenceMode is not allowed. Make a normal copy first: "

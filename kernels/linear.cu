@@ -45,7 +45,7 @@ relu_bias_bwd(const T* __restrict__ gy, const T* __restrict__ y, T* __restrict__
         for (long long r = (long long)blockIdx.y * 8 + threadIdx.y; r < rows;
              r += 8LL * gridDim.y) {
             long long i = r * cols + c;
-            T v = gy[i] * T(y[i] > T(0));
+            T v = gy[i] * T(!(y[i] <= T(0)));       // (a NaN y passes gy, as torch)
             if (gz) gz[i] = v;
             acc += v;
         }
@@ -71,7 +71,7 @@ __global__ void col_sum_partials(const T* __restrict__ partial, T* __restrict__ 
     }
 }
 
-// C (M, N) = [C +] A' @ B, with A'(m, k) = (y > 0 ? gy : 0) read from gy and y, and
+// C (M, N) = [C +] A' @ B, with A'(m, k) = gy * !(y <= 0) read from gy and y, and
 // B (K, N) row-major. A_KM: gy is stored (K, M) (the dW case, gz.T @ x); otherwise (M, K)
 // (the dx case, gz @ W). Tiles of 64 x 64 outputs, 16 deep; 256 threads (exactly: the
 // launch bounds of masked_gemm_tn and masked_gemm_nn say so), 4 x 4 outputs each.
@@ -104,7 +104,7 @@ __device__ void masked_gemm(const T* __restrict__ gy, const T* __restrict__ y,
             T v = T(0);
             if (gm < M && gk < K) {
                 long long a = A_KM ? gk * M + gm : gm * K + gk;
-                v = gy[a] * T(y[a] > T(0));
+                v = gy[a] * T(!(y[a] <= T(0)));
             }
             As[kk][mm] = v;
         }

@@ -1,7 +1,8 @@
 // relu forward and backward, element-wise over flat contiguous arrays of n elements.
 //
 //   relu_fwd:  y  = x > 0 ? x : 0          (NaN passes through, as numpy.maximum)
-//   relu_bwd:  gx = gy * (y > 0)           (reads the saved output y, not the input; a
+//   relu_bwd:  gx = gy * !(y <= 0)         (reads the saved output y, not the input; a NaN
+//                                          y passes gy, as PyTorch's threshold_backward; a
 //                                          NaN or inf gy gives NaN where y <= 0, as the
 //                                          reference's multiply by the mask does)
 //
@@ -53,11 +54,11 @@ __global__ void relu_bwd(const T* __restrict__ gy, const T* __restrict__ y,
             T* ge = reinterpret_cast<T*>(&g);
             const T* se = reinterpret_cast<const T*>(&s);
 #pragma unroll
-            for (int k = 0; k < lanes; ++k) ge[k] = ge[k] * T(se[k] > T(0));
+            for (int k = 0; k < lanes; ++k) ge[k] = ge[k] * T(!(se[k] <= T(0)));
             ov[i] = g;
         }
         start = vectors * lanes;
     }
     for (long long i = start + global_thread(); i < n; i += grid_threads())
-        gx[i] = gy[i] * T(y[i] > T(0));
+        gx[i] = gy[i] * T(!(y[i] <= T(0)));
 }

@@ -209,6 +209,10 @@ SPECS += [
     spec("gammaincc_half_is_erfc_of_the_root", "RegularizedGamma",
          lambda x: SP.gammaincc(gpugrad.full_like(x, 0.5), x),
          lambda x: _np_vectorized(math.erfc)(np.sqrt(x)), positive((2, 3), 0.2, 6.0)),
+    # (x fixed: zeta's derivative in x is not implemented, as PyTorch's; zeta(3, q) is
+    # -polygamma(2, q) / 2)
+    spec("zeta_in_q", "Zeta", lambda q: SP.zeta(gpugrad.full_like(q, 3.0), q),
+         lambda q: -_np_polygamma(2)(q) / 2, positive((2, 3), low=0.3, high=4.0)),
     spec("erfc", "Erfc", SE.erfc, _np_vectorized(math.erfc), real((2, 3), low=-3.0, high=5.0)),
     spec("erfc_method_0d", "Erfc", lambda x: x.erfc(), _np_vectorized(math.erfc), real(())),
     spec("erfcx", "Erfcx", SE.erfcx,

@@ -210,3 +210,53 @@ def test_save_for_forward_gives_the_jvp_its_own_saved_tensors():
     x = leaf([1.0, 2.0])
     SquareSavingForForward.apply(x).sum().backward()
     assert x.grad.tolist() == [2.0, 4.0]
+
+
+class ProductWithScale(Function):
+    """x * y * k; its jvp records the tangents it was given."""
+
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x, y, k, n):
+        ctx.save_for_forward(x, y)
+        return x * y * k
+
+    @staticmethod
+    def jvp(ctx, tx, ty, tk, tn):
+        ProductWithScale.seen.append((tx, ty, tk, tn))
+        x, y = ctx.saved_tensors
+        return (tx * y + x * ty) * 2.0
+
+
+def test_a_functions_jvp_gets_zeros_for_a_float_input_without_a_tangent():
+    """As PyTorch's: zeros for a float tensor with no tangent at the level (so the product
+    rule runs), None for an integer tensor and a non-tensor. d(2xy)/dx . t = 2 y t."""
+    ProductWithScale.seen.clear()
+    x, y = gpugrad.tensor([1.0, 2.0], dtype="float64"), gpugrad.tensor([3.0, 5.0],
+                                                                       dtype="float64")
+    n = gpugrad.tensor([1, 2])
+    out, tangent = func.jvp(lambda a: ProductWithScale.apply(a, y, 2.0, n), (x,),
+                            (gpugrad.ones(2, dtype="float64"),))
+    assert out.tolist() == [6.0, 20.0] and tangent.tolist() == [6.0, 10.0]
+    tx, ty, tk, tn = ProductWithScale.seen[-1]
+    assert ty.tolist() == [0.0, 0.0] and tk is None and tn is None
+    jac = func.jacfwd(lambda a, b: ProductWithScale.apply(a, b, 2.0, None), argnums=1)(x, y)
+    assert jac.tolist() == [[2.0, 0.0], [0.0, 4.0]]                      # diag(2x)
+
+
+def test_set_materialize_grads_false_gives_the_jvp_none_for_a_missing_tangent():
+    class Scaled(ProductWithScale):
+        @staticmethod
+        def forward(ctx, x, y, k, n):
+            ctx.set_materialize_grads(False)
+            return x * y * k
+
+        @staticmethod
+        def jvp(ctx, tx, ty, tk, tn):
+            ProductWithScale.seen.append((tx, ty, tk, tn))
+            return tx * 3.0
+
+    y = gpugrad.tensor([3.0, 5.0], dtype="float64")
+    func.jvp(lambda a: Scaled.apply(a, y, 1.0, None), (y,), (y,))
+    assert ProductWithScale.seen[-1][1] is None

@@ -339,9 +339,9 @@ def test_a_replay_counts_its_write_on_the_gradient_it_found():
 
     for _ in range(3):
         w.grad = gpugrad.tensor([3.0, -0.25])
-        before = w.grad._version.value
+        before = w.grad._version
         clip(gpugrad.ones(1))
-        assert w.grad._version.value == before + 1
+        assert w.grad._version == before + 1
         np.testing.assert_array_equal(w.grad.numpy(), [0.5, -0.25])
     assert clip.replays == 2
 

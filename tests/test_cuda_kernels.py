@@ -45,7 +45,7 @@ def test_relu_forward_and_backward(cp, seed, dtype, size, offset):
     x64 = x.astype(np.float64)
     rtol, what = ELEMENTWISE[dtype], f"{dtype}[{size}] offset {offset}"
     _assert_close(y, np.maximum(x64, 0), rtol, seed, f"relu_forward {what}")
-    _assert_close(gx, np.where(x64 > 0, gy, 0.0), rtol, seed, f"relu_backward {what}")
+    _assert_close(gx, np.where(x64 <= 0, 0.0, gy), rtol, seed, f"relu_backward {what}")
     assert y.dtype == gx.dtype == dtype
 
 
@@ -121,7 +121,8 @@ def test_bias_relu_forward_in_place(cp, seed, dtype, shape):
 def test_relu_bias_backward(cp, seed, dtype, shape):
     rng = np.random.default_rng(seed)
     gy, y = _normal(rng, shape, dtype), _normal(rng, shape, dtype)
-    gz = np.where(y > 0, gy.astype(np.float64), 0.0)
+    y.flat[::7] = np.nan                  # a NaN output passes gy, as torch's rule
+    gz = np.where(y <= 0, 0.0, gy.astype(np.float64))
     db, db_scale = gz.sum(axis=0), np.abs(gz).sum(axis=0)
     gyd, yd = cp.asarray(gy), cp.asarray(y)
     what = f"relu_bias_backward {dtype}{shape}"
@@ -147,7 +148,8 @@ def test_masked_gemms(cp, seed, dtype, sizes):
     rng = np.random.default_rng(seed)
     gy, y = _normal(rng, (rows, outs), dtype), _normal(rng, (rows, outs), dtype)
     x, w = _normal(rng, (rows, ins), dtype), _normal(rng, (outs, ins), dtype)
-    gz = np.where(y > 0, gy.astype(np.float64), 0.0)
+    y.flat[::7] = np.nan                  # a NaN output passes gy, as torch's rule
+    gz = np.where(y <= 0, 0.0, gy.astype(np.float64))
     gyd, yd = cp.asarray(gy), cp.asarray(y)
     cases = [("masked_gemm_weight", launch.masked_gemm_weight, x, gz.T @ x, abs(gz).T @ abs(x)),
              ("masked_gemm_input", launch.masked_gemm_input, w, gz @ w, abs(gz) @ abs(w))]

@@ -87,7 +87,7 @@ def test_relu_forward_and_backward(emu, seed, dtype, size, offset):
     x64 = x.astype(np.float64)
     what, rtol = f"{dtype}[{size}] offset {offset}", ELEMENTWISE[dtype]
     _assert_close(y, np.maximum(x64, 0), rtol, seed, f"relu_forward {what}")
-    _assert_close(gx, np.where(x64 > 0, gy, 0.0), rtol, seed, f"relu_backward {what}")
+    _assert_close(gx, np.where(x64 <= 0, 0.0, gy), rtol, seed, f"relu_backward {what}")
 
 
 @pytest.mark.parametrize("offset", OFFSETS)
@@ -124,7 +124,8 @@ def test_bias_relu_forward_in_place(emu, seed, dtype, shape):
 def test_relu_bias_backward(emu, seed, dtype, shape):
     rng = np.random.default_rng(seed)
     gy, y = _normal(rng, shape, dtype), _normal(rng, shape, dtype)
-    gz = np.where(y > 0, gy.astype(np.float64), 0.0)
+    y.flat[::7] = np.nan                  # a NaN output passes gy, as torch's rule
+    gz = np.where(y <= 0, 0.0, gy.astype(np.float64))
     db, db_scale = gz.sum(axis=0), np.abs(gz).sum(axis=0)
     gyd, yd = emu.array(gy), emu.array(y)
     what, rtol = f"relu_bias_backward {dtype}{shape}", REDUCTION[dtype]
@@ -150,7 +151,8 @@ def test_masked_gemms(seed, dtype, sizes):
     emu = EmulatedDevice(sanitize=SANITIZE)                 # tiles, not SMs, size its grid
     gy, y = _normal(rng, (rows, outs), dtype), _normal(rng, (rows, outs), dtype)
     x, w = _normal(rng, (rows, ins), dtype), _normal(rng, (outs, ins), dtype)
-    gz = np.where(y > 0, gy.astype(np.float64), 0.0)
+    y.flat[::7] = np.nan                  # a NaN output passes gy, as torch's rule
+    gz = np.where(y <= 0, 0.0, gy.astype(np.float64))
     cases = [("masked_gemm_weight", launch.masked_gemm_weight, x, gz.T @ x, abs(gz).T @ abs(x)),
              ("masked_gemm_input", launch.masked_gemm_input, w, gz @ w, abs(gz) @ abs(w))]
     rtol = REDUCTION[dtype]

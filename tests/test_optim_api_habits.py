@@ -349,7 +349,8 @@ def test_sgd_without_momentum_keeps_no_state():
 def test_the_repr_is_torchs():
     opt = optim.SGD([ours([1.0])], lr=0.1, momentum=0.9)
     opt.add_param_group({"params": [ours([2.0])], "lr": 0.01})
-    group = ("    dampening: 0\n    lr: {}\n    maximize: False\n    momentum: 0.9\n"
+    group = ("    dampening: 0\n    differentiable: False\n    foreach: None\n"
+             "    fused: None\n    lr: {}\n    maximize: False\n    momentum: 0.9\n"
              "    nesterov: False\n    weight_decay: 0\n")
     assert repr(opt) == ("SGD (\nParameter Group 0\n" + group.format(0.1)
                          + "Parameter Group 1\n" + group.format(0.01) + ")")

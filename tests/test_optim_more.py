@@ -27,7 +27,7 @@ except ImportError:             # the torch checks skip; the hand-derived ones s
 needs_torch = pytest.mark.skipif(torch is None, reason="needs torch (2.13), the reference")
 
 STEPS = 16
-TORCH_ONLY = {"foreach", "capturable", "differentiable", "fused"}   # switches gpugrad skips
+TORCH_ONLY = set()   # gpugrad keeps all of torch's group keys
 
 
 def assert_same_run(ours, theirs, opt, torch_opt):

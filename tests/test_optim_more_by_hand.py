@@ -166,7 +166,7 @@ def test_pytorch_switches_only_at_values_that_change_nothing(name):
     flag = "fused" if name == "Adagrad" else "capturable"
     for value in (None, False, True):
         opt = cls(make_params(gpugrad), foreach=value)
-        assert "foreach" not in opt.defaults
+        assert opt.defaults["foreach"] is value and opt.param_groups[0]["foreach"] is value
     cls(make_params(gpugrad), **{flag: True})
     with pytest.raises(ValueError, match=rf"{name}: differentiable=True is not supported"):
         cls(make_params(gpugrad), differentiable=True)

@@ -36,12 +36,18 @@ def test_map_location_and_weights_only_are_accepted(tmp_path):
     assert gpugrad.load(path, "cpu")["w"].device == "cpu"      # positional, as torch.load
 
 
-def test_map_location_that_is_not_one_device_is_refused_clearly(tmp_path):
+def test_map_location_as_torch_tutorials_write_it_a_function_or_a_dict(tmp_path):
+    """``lambda storage, loc: storage`` keeps tensors where they are loaded (the CPU); a
+    dict naming one device is that device; what names no single device is refused."""
     path = tmp_path / "ck.npz"
-    gpugrad.save({"w": gpugrad.ones(2)}, path)
+    gpugrad.save({"w": gpugrad.ones(2) * 3}, path)
     for where in ({"cuda:0": "cpu"}, lambda storage, location: storage):
-        with pytest.raises(TypeError, match="map_location must be a device"):
-            gpugrad.load(path, map_location=where)
+        loaded = gpugrad.load(path, map_location=where)["w"]
+        assert loaded.device == "cpu" and loaded.tolist() == [3.0, 3.0]
+    with pytest.raises(TypeError, match="several devices"):
+        gpugrad.load(path, map_location={"cuda:0": "cpu", "cuda:1": "cuda:0"})
+    with pytest.raises(TypeError, match="returned a value of type int"):
+        gpugrad.load(path, map_location=lambda storage, location: 0)
 
 
 @requires_cuda

@@ -280,5 +280,5 @@ def _unscale_grads(optimizer, inv_scale: float) -> tuple[bool, int]:
         found[device] = bad if device not in found else found[device] | bad
         if inv_scale != 1.0:
             array *= inv_scale
-            g._version.value += 1
+            g._version_counter.value += 1
     return any(bool(flag) for flag in found.values()), len(params)

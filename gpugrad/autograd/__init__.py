@@ -17,6 +17,13 @@ from .graph import AccumulateGrad, Node
 from .mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
                    is_anomaly_enabled, is_grad_enabled, is_inference_mode_enabled, no_grad,
                    set_detect_anomaly, set_grad_enabled)
+from .variable import Variable
+from .multi_grad_hooks import increment_version, register_multi_grad_hook
+
+# torch.autograd.graph's names for these: graph.py cannot import them (they build on it)
+graph.increment_version, graph.register_multi_grad_hook = (increment_version,
+                                                          register_multi_grad_hook)
+graph.__all__ += ["increment_version", "register_multi_grad_hook"]
 
 __all__ = [
     "forward_ad", "functional", "graph", "AnomalyError", "backward", "grad", "Function",
@@ -24,5 +31,5 @@ __all__ = [
     "GradcheckError", "gradcheck", "gradgradcheck", "AccumulateGrad", "Node",
     "detect_anomaly", "enable_grad", "inference_mode", "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled", "is_grad_enabled", "is_inference_mode_enabled", "no_grad",
-    "set_detect_anomaly", "set_grad_enabled",
+    "set_detect_anomaly", "set_grad_enabled", "Variable",
 ]

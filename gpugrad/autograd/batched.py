@@ -192,7 +192,7 @@ class BatchedTensor(Tensor):
 
     def detach(self) -> "BatchedTensor":
         out = BatchedTensor._make(self._value.detach(), self._level)
-        out._version = self._version
+        out._version_counter = self._version_counter
         return out
 
     def _ones_like_for_grad(self) -> "BatchedTensor":

@@ -124,14 +124,14 @@ def note_zeroed(tensor) -> None:
     backward then left alone)."""
     if _state.zeroed is not None:
         grad = tensor._grad
-        _state.zeroed.append((tensor, grad, grad._version.value))
+        _state.zeroed.append((tensor, grad, grad._version_counter.value))
 
 
 def unreached_zeroed() -> list:
     """The tensors ``note_zeroed`` named whose ``.grad`` nothing has written since: an eager
     step would leave them None (and its optimizer skip them)."""
     return [t for t, grad, version in _state.zeroed or ()
-            if t._grad is grad and grad._version.value == version]
+            if t._grad is grad and grad._version_counter.value == version]
 
 
 def recorded_grads() -> list:

@@ -129,9 +129,9 @@ def below(t, level: int):
 def alias_with_tangents(t, tangents):
     """An alias of ``t`` (same memory, version counter and graph) carrying ``tangents``."""
     out = t._shallow()
-    out._version = t._version
+    out._version_counter = t._version_counter
     out._base = t._base if t._base is not None else t
-    out._view_epoch = t._view_epoch if t._base is not None else t._version.rebased
+    out._view_epoch = t._view_epoch if t._base is not None else t._version_counter.rebased
     out.grad_fn, out.output_nr, out._requires_grad = t.grad_fn, t.output_nr, t._requires_grad
     if t.grad_fn is None and t._requires_grad:
         accumulator = grad_accumulator(t)

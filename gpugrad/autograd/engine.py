@@ -20,6 +20,7 @@ import weakref
 from .graph import ACCUMULATED, Node, _tensor_type, gradient_edge, store_grad_copy, without_graph
 from .mode import _state as _mode_state, set_grad_enabled
 from .hooks import run_pre_hooks
+from .multi_grad_hooks import current as _current, task_ids as _task_ids
 from .grad_args import as_sequence, check_inputs, describe, root_gradients
 from .rule_results import AnomalyError, _check_result
 from .walk import count_dependencies, nodes_leading_to, restrict_dependencies
@@ -206,9 +207,10 @@ class _Pass:
     what ``grad()`` captures, and whether rules may work in place."""
 
     __slots__ = ("deps", "buffers", "handouts", "captured", "keep_graph", "in_place",
-                 "Tensor", "held")
+                 "Tensor", "held", "task_id")
 
     def __init__(self, roots: list, keep_graph: bool, create_graph: bool, targets):
+        self.task_id = next(_task_ids)        # (multi_grad_hooks.py: which pass a hook is in)
         self.deps = count_dependencies(roots)
         self.captured = None                  # {target edge: its gradient}, for grad()
         if targets is not None:
@@ -290,7 +292,7 @@ class _Pass:
             in_grads = list(in_grads)
             for i, grad in enumerate(into):
                 if grad is not None and in_grads[i] is grad:      # added: an in-place write
-                    grad._version.value += 1
+                    grad._version_counter.value += 1
                     in_grads[i] = ACCUMULATED
         return _check_result(node, in_grads, self.Tensor)
 
@@ -322,17 +324,21 @@ def _run(root_edges, root_grads, keep_graph: bool, create_graph: bool, targets=N
     ready = run.seed(root_edges, root_grads)
     buffers, handouts, captured, Tensor = run.buffers, run.handouts, run.captured, run.Tensor
     call, pass_on = run.call, run.pass_on
-    with set_grad_enabled(create_graph):
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
-            if grads is not None:
-                if node._pre_hooks or node._retained:                               # (1)
-                    run_pre_hooks(node, grads, create_graph, handouts, Tensor)
-                if captured is not None:                                            # (2)
-                    run.capture(node, grads)
-            in_grads = call(node, grads)                                            # (3)
-            if node.next_edges:                                                     # (4)
-                pass_on(node, in_grads, ready)
-            grads = in_grads = None             # hold no gradient while the next rule runs
+    outer, _current.run = _current.run, run     # (hooks ask which pass runs: a pass may nest)
+    try:
+        with set_grad_enabled(create_graph):
+            while ready:
+                node = ready.pop()
+                grads = buffers.pop(node, None)
+                if grads is not None:
+                    if node._pre_hooks or node._retained:                           # (1)
+                        run_pre_hooks(node, grads, create_graph, handouts, Tensor)
+                    if captured is not None:                                        # (2)
+                        run.capture(node, grads)
+                in_grads = call(node, grads)                                        # (3)
+                if node.next_edges:                                                 # (4)
+                    pass_on(node, in_grads, ready)
+                grads = in_grads = None         # hold no gradient while the next rule runs
+    finally:
+        _current.run = outer
     return [] if targets is None else [captured[edge] for edge in targets]

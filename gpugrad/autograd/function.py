@@ -306,6 +306,9 @@ def _forward_tangents(cls, ctx, args, outputs, levels):
     for level in levels:
         tangents = [(live_tangents(a) or {}).get(level)
                     if isinstance(a, Tensor) and a._tangents else None for a in args]
+        if ctx._materialize_grads:      # a float input with no tangent: zeros, as PyTorch's
+            tangents = [_zero_tangent(a) if t is None and isinstance(a, Tensor) else t
+                        for a, t in zip(args, tangents)]
         ctx._in_jvp = True
         try:
             with forward_ad_disabled():
@@ -319,6 +322,15 @@ def _forward_tangents(cls, ctx, args, outputs, levels):
     for saved, nr in ctx._saved:
         if saved is not None and saved.is_output:
             saved.tangents = outputs[nr]._tangents
+
+
+def _zero_tangent(a):
+    """The tangent a Function's ``jvp`` gets for input tensor ``a`` that has none at this
+    level: zeros of its shape for a floating or complex one, None for others (as PyTorch)."""
+    if a.dtype.kind not in "fc":
+        return None
+    from ..tensor import Tensor
+    return Tensor._wrap(a._xp().zeros_like(a._array))
 
 
 def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
@@ -340,11 +352,11 @@ def _connect(ctx: FunctionCtx, args, outputs, record: bool) -> tuple:
             continue
         if id(out) in dirty:            # modified in place: the input takes this node
             if record:
-                out._version.value += 1
-                out._version.rebased += 1         # views taken before are made again
+                out._version_counter.value += 1
+                out._version_counter.rebased += 1         # views taken before are made again
         elif id(out) in inputs or out._requires_grad or out._tangents:
             alias = out._shallow()     # returned an input: give it its own identity
-            alias._version = out._version
+            alias._version_counter = out._version_counter
             excluded = excluded | {id(alias)} if id(out) in excluded else excluded
             out = alias
         if record and id(out) not in excluded and out.dtype.kind in "fc":

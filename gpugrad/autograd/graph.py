@@ -23,11 +23,13 @@ from .compile_mode import _state as _compiling, effect
 from .node_hooks import add_node_hook
 from .saved_hooks import (disable_saved_tensors_hooks, save_on_cpu,  # noqa: F401
                           saved_tensors_hooks)   # (torch.autograd.graph's names)
-from .saved_tensor import SavedTensor, _tensor_type
+from .saved_tensor import SavedTensor, _tensor_type, freed_graph_error
+from .saved_names import install_saved_names
 
 __all__ = ["Node", "AccumulateGrad", "grad_accumulator", "gradient_edge", "SavedTensor",
            "freed_graph_error", "stale_view_error", "saved_tensors_hooks", "without_graph",
            "store_grad", "save_on_cpu", "disable_saved_tensors_hooks"]
+# (and register_multi_grad_hook, increment_version: the package's __init__ adds them here)
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,14 +51,6 @@ def stale_view_error(op_name: str, t) -> RuntimeError:
         f"after the view was taken, and the view's graph is out of date and cannot be made "
         f"again from its base's (the base was detached, or its memory replaced through "
         f".data). Take the view again after the in-place op (e.g. v = y[:2] after y.mul_(2)).")
-
-
-def freed_graph_error(node_name: str) -> RuntimeError:
-    return RuntimeError(
-        f"Trying to backward through the graph a second time (or to read saved values after "
-        f"they were freed): the values {node_name} saved for its backward rule were freed by "
-        f"the previous backward(). Pass retain_graph=True to the first backward() or "
-        f"autograd.grad() call if you need to go through the graph again.")
 
 
 class _Accumulated:
@@ -228,6 +222,9 @@ class Node:
         return result if isinstance(result, tuple) else (result,)
 
 
+install_saved_names(Node)   # grad_fn._saved_self, _raw_saved_self... (as PyTorch's)
+
+
 class AccumulateGrad(Node):
     """The end of every path into a leaf: a node with no inputs whose ``apply`` adds the
     gradient into ``variable.grad`` (as PyTorch's); the leaf's hooks are its pre-hooks.
@@ -358,7 +355,7 @@ def store_grad(tensor, grad, create_graph: bool, owned: bool, in_place: bool = T
         elif old is not None and in_place and _can_add_in_place(old, grad):
             existing = old._array
             old._xp().add(existing, grad._array, out=existing)
-            old._version.value += 1
+            old._version_counter.value += 1
             return
     tensor._grad = grad if old is None else old + grad
 

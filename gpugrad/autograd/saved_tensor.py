@@ -17,10 +17,10 @@ Example::
 
 from __future__ import annotations
 
-from .mode import _inference_made, _state as _mode_state
+from .mode import _inference_made, _state as _mode_state, no_grad
 from .saved_hooks import _hooks
 
-__all__ = ["SavedTensor"]
+__all__ = ["SavedTensor", "freed_graph_error"]
 
 
 _Tensor = None      # the Tensor class, fetched on first use (tensor.py imports this package)
@@ -40,6 +40,13 @@ def _refuse_inference() -> None:
     raise RuntimeError(INFERENCE_SAVED)
 
 
+def freed_graph_error(node_name: str) -> RuntimeError:
+    return RuntimeError(
+        f"Trying to backward through the graph a second time (or to read saved values after "
+        f"they were freed): the values {node_name} saved for its backward rule were freed by "
+        f"the previous backward(). Pass retain_graph=True to the first backward() or "
+        f"autograd.grad() call if you need to go through the graph again.")
+
 class SavedTensor:
     """A tensor saved for a backward rule, with the version it had when it was saved.
 
@@ -53,7 +60,7 @@ class SavedTensor:
                  "packed", "unpack_hook")
 
     def __init__(self, tensor, is_output: bool, attach: bool = True):
-        counter = self.counter = tensor._version
+        counter = self.counter = tensor._version_counter
         # (_inference_made[0]: the inference counter class once such a tensor exists)
         if counter.__class__ is _inference_made[0] and not _mode_state.inference:
             _refuse_inference()
@@ -73,6 +80,32 @@ class SavedTensor:
         else:
             self.tensor, self.array = tensor, None
 
+    def register_hooks(self, pack_hook, unpack_hook, node=None, what="value") -> None:
+        """Hooks for this one saved value (PyTorch's ``SavedTensor.register_hooks``, reached
+        as ``grad_fn._raw_saved_self``...): ``pack_hook`` runs now on the value, and only
+        what it returns is kept; ``unpack_hook`` turns that back into a tensor each time the
+        value is read. One pair per value (``saved_tensors_hooks`` set one already)."""
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError(f"register_hooks(pack_hook, unpack_hook) takes two functions, "
+                            f"got {type(pack_hook).__name__} and "
+                            f"{type(unpack_hook).__name__}")
+        if self.unpack_hook is not None:
+            raise RuntimeError("Calling register_hooks on a saved tensor whose hooks have "
+                               "already been set (by saved_tensors_hooks or an earlier "
+                               "register_hooks). Hint: only one pair of hooks is allowed at "
+                               "a time.")
+        if self.counter.value != self.version:
+            self._version_error(node, what)
+        value = self.tensor
+        if value is None:               # the node's output: its value, not attached to it
+            Tensor, array = _tensor_type(), self.array
+            value = array._shallow() if isinstance(array, Tensor) else Tensor._wrap(array)
+            value._version_counter, value._tangents = self.counter, self.tangents
+        with no_grad():             # (as PyTorch's: what the pack hook does is not recorded)
+            self.packed = pack_hook(value)
+        self.unpack_hook = unpack_hook
+        self.tensor = self.array = None
+
     def release(self):
         release = getattr(self.packed, "release", None) if self.unpack_hook else None
         if release is not None:
@@ -86,6 +119,11 @@ class SavedTensor:
             self._version_error(node, what)
         if self.unpack_hook is not None:
             value = self.unpack_hook(self.packed)
+            if not isinstance(value, _tensor_type()):
+                raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor "
+                                f"but got result of type {type(value).__name__}: the unpack "
+                                f"hook must give back a gpugrad Tensor (e.g. "
+                                f"gpugrad.tensor(packed))")
             if not (self.is_output and self.attach):
                 return value
             return self._as_output(value, node, output_nr, value._tangents)
@@ -106,7 +144,7 @@ class SavedTensor:
     def _as_output(self, array, node, output_nr: int, tangents):
         Tensor = _tensor_type()
         out = array._shallow() if isinstance(array, Tensor) else Tensor._wrap(array)
-        out._version = self.counter
+        out._version_counter = self.counter
         if self.attach:
             out.grad_fn, out.output_nr, out._requires_grad = node, output_nr, True
         out._tangents = tangents

@@ -151,7 +151,7 @@ class _Frame:
                     f"checkpoint: the recomputation of {_name(self.fn)} differs from its "
                     f"first run: saved value {i} has shape {tuple(tensor.shape)} and dtype "
                     f"{tensor.dtype}, but shape {shape} and dtype {dtype} the first time")
-            captured.append((tensor, tensor._version.value))
+            captured.append((tensor, tensor._version_counter.value))
             if not with_graph:
                 return None
             # an op's own output (no graph yet) is kept as a graph-free alias: keeping the
@@ -173,7 +173,7 @@ class _Frame:
             raise CheckpointError(f"checkpoint: the recomputation of {_name(self.fn)} saved "
                                   f"{len(captured)} values, its first run {len(self.meta)}")
         for i, (tensor, version) in enumerate(captured):
-            if tensor._version.value != version:
+            if tensor._version_counter.value != version:
                 raise RuntimeError(
                     f"checkpoint: a value {_name(self.fn)} saves for backward (shape "
                     f"{tuple(tensor.shape)}, {tensor.dtype}) is modified by an in-place "

@@ -13,7 +13,7 @@ so CI skips it)::
     >>> from gpugrad.cuda.launch import relu_backward
     >>> gy = cupy.asarray([1.0, 2.0, 3.0], dtype=cupy.float32)         # doctest: +SKIP
     >>> y = cupy.asarray([0.5, 0.0, 2.0], dtype=cupy.float32)          # doctest: +SKIP
-    >>> relu_backward(gy, y)                  # gy * (y > 0)            # doctest: +SKIP
+    >>> relu_backward(gy, y)                  # gy * !(y <= 0)          # doctest: +SKIP
     array([1., 0., 3.], dtype=float32)
     >>> relu_backward(gy, y.astype(cupy.float64))                       # doctest: +SKIP
     Traceback (most recent call last):
@@ -164,7 +164,8 @@ def relu_forward(x):
 
 
 def relu_backward(gy, y):
-    """gx = gy where y > 0, else 0; gy and y of one shape and dtype."""
+    """gx = gy * !(y <= 0) (a NaN y passes gy, as torch); gy and y of one shape and
+    dtype."""
     _check("y", y)
     _check("gy", gy, y.dtype)
     _same_shape("gy", gy, "y", y)
@@ -194,7 +195,7 @@ def bias_relu_forward_(y, b):
 
 
 def relu_bias_backward(gy, y, want_gz: bool = True, db=None, accumulate: bool = False):
-    """One pass over gy (rows, cols): gz = gy * (y > 0) (unless ``want_gz`` is false) and
+    """One pass over gy (rows, cols): gz = gy * !(y <= 0) (unless ``want_gz`` is false) and
     db = sum over rows of gz (cols,), added into ``db`` when ``accumulate``.
     Returns (gz or None, db)."""
     _check("y", y, ndim=2)
@@ -245,7 +246,7 @@ def _masked_gemm(family, gy, y, other, out, accumulate, out_shape, m, n):
 
 
 def masked_gemm_weight(gy, y, x, out=None, accumulate: bool = False):
-    """dW (outs, ins) [+]= (gy * (y > 0)).T @ x; gy, y (rows, outs), x (rows, ins)."""
+    """dW (outs, ins) [+]= (gy * !(y <= 0)).T @ x; gy, y (rows, outs), x (rows, ins)."""
     _check("y", y, ndim=2)
     _check("x", x, y.dtype, ndim=2)
     if x.shape[0] != y.shape[0]:
@@ -255,7 +256,7 @@ def masked_gemm_weight(gy, y, x, out=None, accumulate: bool = False):
 
 
 def masked_gemm_input(gy, y, w, out=None, accumulate: bool = False):
-    """dx (rows, ins) [+]= (gy * (y > 0)) @ w; gy, y (rows, outs), w (outs, ins)."""
+    """dx (rows, ins) [+]= (gy * !(y <= 0)) @ w; gy, y (rows, outs), w (outs, ins)."""
     _check("y", y, ndim=2)
     _check("w", w, y.dtype, ndim=2)
     if w.shape[0] != y.shape[1]:

@@ -259,7 +259,7 @@ def _write(tensor, collective) -> None:
     collective(buffer)
     if buffer is not array:
         array[...] = buffer
-    tensor._version.value += 1
+    tensor._version_counter.value += 1
 
 
 class _Done:

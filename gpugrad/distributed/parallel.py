@@ -71,7 +71,7 @@ class _Bucket:
                 p.grad = Tensor._wrap(average.copy())
             else:
                 p.grad._array[...] = average
-                p.grad._version.value += 1
+                p.grad._version_counter.value += 1
             offset += n
         self.reset()
 
@@ -154,7 +154,7 @@ class DataParallel(Module):
         params = [p for _, p in named]
         for p in params:
             _group.broadcast_array(_contiguous(p), 0)
-            p._version.value += 1
+            p._version_counter.value += 1
         object.__setattr__(self, "_buckets", _buckets(params[::-1], int(bucket_mib * 2**20)))
         object.__setattr__(self, "_bucket_of", {id(p): b for b in self._buckets
                                                 for p in b.params})

@@ -23,12 +23,13 @@ from ..nn.activation_functions import softplus
 from ..ops.elementwise import where
 from . import constraints
 from .distribution import Distribution
-from .utils import BinaryParameter, _uniform, broadcast_all
+from .exp_family import ExponentialFamily
+from .utils import BinaryParameter, _uniform, broadcast_all, probs_to_logits
 
 __all__ = ["Bernoulli"]
 
 
-class Bernoulli(BinaryParameter, Distribution):
+class Bernoulli(BinaryParameter, ExponentialFamily):
     """The Bernoulli distribution over {0, 1} (batch shape: the parameter's).
 
     Example::
@@ -41,6 +42,7 @@ class Bernoulli(BinaryParameter, Distribution):
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
     has_enumerate_support = True
+    _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -96,6 +98,13 @@ class Bernoulli(BinaryParameter, Distribution):
 
     def entropy(self):
         return softplus(self.logits) - self.probs * self.logits
+
+    @property
+    def _natural_params(self):
+        return (probs_to_logits(self.probs, is_binary=True),)    # torch's logit(probs)
+
+    def _log_normalizer(self, x):
+        return softplus(x, threshold=float("inf"))               # log(1 + e^x)
 
     def enumerate_support(self, expand: bool = True):
         values = arange(2, dtype=self._param.dtype, device=self._param.device)

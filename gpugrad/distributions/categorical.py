@@ -1,6 +1,7 @@
-"""``Categorical`` and ``OneHotCategorical``, as torch's: a choice among K categories with
-probabilities ``probs`` (normalised over the last dimension) or ``logits`` (normalised as
-torch: logits - logsumexp(logits)). Batch shape: the parameter's shape but the last.
+"""``Categorical``, ``OneHotCategorical`` and ``OneHotCategoricalStraightThrough``, as
+torch's: a choice among K categories with probabilities ``probs`` (normalised over the last
+dimension) or ``logits`` (normalised as torch: logits - logsumexp(logits)). Batch shape: the
+parameter's shape but the last.
 
 Example::
 
@@ -25,7 +26,7 @@ from . import constraints
 from .distribution import Distribution
 from .utils import _uniform, lazy_property, logits_to_probs, probs_to_logits
 
-__all__ = ["Categorical", "OneHotCategorical"]
+__all__ = ["Categorical", "OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 class Categorical(Distribution):
@@ -225,3 +226,28 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + self._batch_shape + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical with a straight-through ``rsample`` (Bengio et al., 2013): the
+    value is a one-hot sample, the gradient that of ``probs`` (sample + probs - probs
+    detached), as torch's. Shapes as OneHotCategorical's.
+
+    Example::
+
+        >>> from gpugrad.distributions import OneHotCategoricalStraightThrough
+        >>> logits = gpugrad.zeros(3, requires_grad=True)
+        >>> d = OneHotCategoricalStraightThrough(logits=logits)
+        >>> x = d.rsample()
+        >>> x.sum().item(), x.requires_grad
+        (1.0, True)
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        """One-hot samples of ``sample_shape + batch_shape + (K,)`` that carry the gradient
+        of ``probs`` (the straight-through estimator)."""
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())

@@ -6,9 +6,10 @@ the set.
 Names: ``real``, ``real_vector``, ``positive``, ``nonnegative``, ``unit_interval``,
 ``boolean``, ``one_hot``, ``simplex``, ``nonnegative_integer``, ``positive_integer``,
 ``lower_triangular``, ``lower_cholesky``, ``square``, ``symmetric``, ``positive_definite``,
-``positive_semidefinite``, and the factories ``greater_than``, ``greater_than_eq``,
-``less_than``, ``interval``, ``half_open_interval``, ``integer_interval``, ``independent``,
-``dependent``, ``dependent_property``, ``is_dependent``.
+``positive_semidefinite``, ``corr_cholesky``, and the factories ``greater_than``,
+``greater_than_eq``, ``less_than``, ``interval``, ``half_open_interval``,
+``integer_interval``, ``multinomial``, ``independent``, ``cat``, ``stack``,
+``MixtureSameFamilyConstraint``, ``dependent``, ``dependent_property``, ``is_dependent``.
 
 Example::
 
@@ -23,107 +24,33 @@ from __future__ import annotations
 
 from ..ops.compare import isclose
 from ..ops.matrix_decompositions import eigvalsh
+from ..ops.norms import vector_norm
 from ..ops.rearrange import tril
 from ..ops.elementwise import where
+from ..ops.shape import concatenate, stack as _stack
 from ..creation import arange
+from ..type_info import finfo
+from .constraint_base import (Constraint, _Dependent, _DependentProperty,  # noqa: F401
+                              _IndependentConstraint, is_dependent)
 
-__all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_than",
-           "greater_than_eq", "half_open_interval", "independent", "integer_interval",
-           "interval", "is_dependent", "less_than", "lower_cholesky", "lower_triangular",
+__all__ = ["Constraint", "MixtureSameFamilyConstraint", "boolean", "cat", "corr_cholesky",
+           "dependent", "dependent_property", "greater_than", "greater_than_eq",
+           "half_open_interval", "independent", "integer_interval", "interval",
+           "is_dependent", "less_than", "lower_cholesky", "lower_triangular", "multinomial",
            "nonnegative", "nonnegative_integer", "one_hot", "positive", "positive_definite",
            "positive_integer", "positive_semidefinite", "real", "real_vector", "simplex",
-           "square", "symmetric", "unit_interval"]
+           "square", "stack", "symmetric", "unit_interval"]
 
 
-class Constraint:
-    """A region a variable may take values in: ``check(value)`` says, per event, whether
-    ``value`` is in it.
+class MixtureSameFamilyConstraint(Constraint):
+    """The support of ``MixtureSameFamily``: ``base_constraint`` (the components') checked
+    with the mixture dimension put back, then all of it per event."""
 
-    Example::
-
-        >>> from gpugrad.distributions.constraints import interval
-        >>> interval(0.0, 1.0).check(gpugrad.tensor([0.5, 2.0])).tolist()
-        [True, False]
-    """
-
-    is_discrete = False
-    event_dim = 0
-
-    def check(self, value):
-        """A boolean tensor: whether each event of ``value`` satisfies the constraint."""
-        raise NotImplementedError
-
-    def __repr__(self):
-        return type(self).__name__[1:] + "()"
-
-
-class _Dependent(Constraint):
-    """A placeholder for a variable whose support depends on others (it cannot be checked)."""
-
-    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        self._is_discrete, self._event_dim = is_discrete, event_dim
-
-    @property
-    def is_discrete(self):
-        if self._is_discrete is NotImplemented:
-            raise NotImplementedError(".is_discrete cannot be determined statically")
-        return self._is_discrete
-
-    @property
-    def event_dim(self):
-        if self._event_dim is NotImplemented:
-            raise NotImplementedError(".event_dim cannot be determined statically")
-        return self._event_dim
-
-    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        if is_discrete is NotImplemented:
-            is_discrete = self._is_discrete
-        if event_dim is NotImplemented:
-            event_dim = self._event_dim
-        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
-
-    def check(self, x):
-        raise ValueError("Cannot determine validity of dependent constraint")
-
-
-def is_dependent(constraint) -> bool:
-    """Whether ``constraint`` is a ``dependent`` placeholder (which ``check`` cannot test).
-
-    Example::
-
-        >>> from gpugrad.distributions import constraints
-        >>> constraints.is_dependent(constraints.dependent), constraints.is_dependent(
-        ...     constraints.real)
-        (True, False)
-    """
-    return isinstance(constraint, _Dependent)
-
-
-class _DependentProperty(property, _Dependent):
-    """``@constraints.dependent_property``: a property on instances (the support built from
-    the parameters), a ``dependent`` constraint on the class."""
-
-    def __init__(self, fn=None, *, is_discrete=NotImplemented, event_dim=NotImplemented):
-        property.__init__(self, fn)
-        self._is_discrete, self._event_dim = is_discrete, event_dim
-
-    def __call__(self, fn):
-        return _DependentProperty(fn, is_discrete=self._is_discrete, event_dim=self._event_dim)
-
-
-class _IndependentConstraint(Constraint):
-    """``base_constraint`` with ``reinterpreted_batch_ndims`` more dimensions in each event: an
-    event is valid when all its entries are."""
-
-    def __init__(self, base_constraint, reinterpreted_batch_ndims: int):
+    def __init__(self, base_constraint):
         if not isinstance(base_constraint, Constraint):
-            raise TypeError(f"independent() takes a Constraint, got "
+            raise TypeError(f"MixtureSameFamilyConstraint takes a Constraint, got "
                             f"{type(base_constraint).__name__}")
-        if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
-            raise ValueError(f"reinterpreted_batch_ndims must be an int >= 0, got "
-                             f"{reinterpreted_batch_ndims!r}")
         self.base_constraint = base_constraint
-        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
 
     @property
     def is_discrete(self):
@@ -131,18 +58,17 @@ class _IndependentConstraint(Constraint):
 
     @property
     def event_dim(self):
-        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+        return self.base_constraint.event_dim
 
     def check(self, value):
-        result = self.base_constraint.check(value)
-        n = self.reinterpreted_batch_ndims
-        if result.ndim < n:
+        if value.ndim < self.event_dim:
             raise ValueError(f"Expected value.dim() >= {self.event_dim} but got {value.ndim}")
-        return result.reshape(tuple(result.shape[:result.ndim - n]) + (-1,)).all(-1)
+        result = self.base_constraint.check(value.unsqueeze(-1 - self.event_dim))
+        keep = value.ndim - self.event_dim
+        return result.reshape(tuple(result.shape[:keep]) + (-1,)).all(-1)
 
     def __repr__(self):
-        return (f"{type(self).__name__[1:]}({self.base_constraint!r}, "
-                f"{self.reinterpreted_batch_ndims})")
+        return f"{type(self).__name__}({self.base_constraint!r})"
 
 
 class _Boolean(Constraint):
@@ -227,6 +153,19 @@ class _Simplex(Constraint):
         return (value >= 0).all(-1) & ((value.sum(-1) - 1).abs() < 1e-6)
 
 
+class _Multinomial(Constraint):
+    """Nonnegative integer vectors summing to at most ``upper_bound`` (torch's weaker check)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, x):
+        return (x >= 0).all(-1) & (x.sum(-1) <= self.upper_bound)
+
+
 class _LowerTriangular(Constraint):
     event_dim = 2
 
@@ -241,6 +180,18 @@ class _LowerCholesky(Constraint):
     def check(self, value):
         positive = (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
         return _LowerTriangular().check(value) & positive
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors whose rows have unit Euclidean norm (of correlation matrices)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        tol = finfo(value.dtype).eps * value.shape[-1] * 10     # torch's fudge factor
+        row_norm = vector_norm(value.detach(), dim=-1)
+        unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return _LowerCholesky().check(value) & unit_rows
 
 
 class _Square(Constraint):
@@ -269,6 +220,71 @@ class _PositiveDefinite(_Symmetric):
         # torch asks cholesky_ex; the smallest eigenvalue says the same without raising
         symmetric = super().check(value)
         return symmetric & (eigvalsh(_symmetric_or_eye(value, symmetric)) > 0).all(-1)
+
+
+class _Cat(Constraint):
+    """``cseq[i]`` on the ``lengths[i]`` slices along ``dim``, as ``cat`` joins them."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None):
+        _check_constraints(cseq, "cat")
+        self.cseq = list(cseq)
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"constraints.cat: {len(self.lengths)} lengths for "
+                             f"{len(self.cseq)} constraints; give one length per constraint")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        _check_dim(self.dim, value, "constraints.cat")
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start = start + length
+        return concatenate(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """``cseq[i]`` on the i-th slice along ``dim``, as ``stack`` joins them."""
+
+    def __init__(self, cseq, dim: int = 0):
+        _check_constraints(cseq, "stack")
+        self.cseq, self.dim = list(cseq), dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        if self.dim + dim < 0:
+            dim += 1
+        return dim
+
+    def check(self, value):
+        _check_dim(self.dim, value, "constraints.stack")
+        slices = [value.select(self.dim, i) for i in range(value.shape[self.dim])]
+        return _stack([c.check(v) for v, c in zip(slices, self.cseq)], self.dim)
+
+
+def _check_constraints(cseq, name):
+    if not all(isinstance(c, Constraint) for c in cseq):
+        raise TypeError(f"constraints.{name} takes a sequence of Constraints, got "
+                        f"{[type(c).__name__ for c in cseq]}")
+
+
+def _check_dim(dim, value, name):
+    if not -value.ndim <= dim < value.ndim:
+        raise ValueError(f"{name}: dim {dim} is out of range for a value of shape "
+                         f"{tuple(value.shape)}")
 
 
 def _symmetric_or_eye(value, symmetric):
@@ -302,7 +318,11 @@ half_open_interval = _HalfOpenInterval
 simplex = _Simplex()
 lower_triangular = _LowerTriangular()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
+multinomial = _Multinomial
 square = _Square()
 symmetric = _Symmetric()
 positive_semidefinite = _PositiveSemidefinite()
 positive_definite = _PositiveDefinite()
+cat = _Cat
+stack = _Stack

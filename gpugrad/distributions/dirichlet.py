@@ -30,13 +30,14 @@ from ..ops.special_gamma import digamma, lgamma
 from ..ops.standard_gamma import standard_gamma
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from ..type_info import finfo
 from .utils import broadcast_all
 
 __all__ = ["Dirichlet", "Beta"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution over the simplex, ``concentration`` of shape
     ``batch_shape + (K,)``, all positive.
 
@@ -114,8 +115,15 @@ class Dirichlet(Distribution):
         return (lgamma(c).sum(-1) - lgamma(total) - (k - total) * digamma(total)
                 - ((c - 1.0) * digamma(c)).sum(-1))
 
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x):
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on [0, 1] with density x^(c1 - 1) (1 - x)^(c0 - 1) / B(c1, c0)
     (``concentration1`` c1, ``concentration0`` c0 broadcast: the batch shape).
 
@@ -181,6 +189,13 @@ class Beta(Distribution):
 
     def entropy(self):
         return self._dirichlet.entropy()
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x) + lgamma(y) - lgamma(x + y)
 
     def __repr__(self):
         c1, c0 = self.concentration1, self.concentration0

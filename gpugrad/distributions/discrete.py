@@ -30,12 +30,13 @@ from ..ops.special_gamma import lgamma
 from ..type_info import finfo
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import BinaryParameter, _check_all_true, _uniform, broadcast_all
 
 __all__ = ["Poisson", "Binomial", "Geometric"]
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The Poisson distribution with ``rate`` >= 0 (batch shape: rate's).
 
     Example::
@@ -84,6 +85,13 @@ class Poisson(Distribution):
         rate, value = broadcast_all(self.rate, value)
         return xlogy(value, rate) - rate - lgamma(value + 1)
 
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
+
 
 def _clamp_by_zero(x):
     """max(x, 0) with gradient 1/2 at 0 (torch's choice for Binomial)."""
@@ -107,22 +115,13 @@ class Binomial(BinaryParameter, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            self.total_count, self.probs = broadcast_all(total_count, probs)
-            self.total_count = self.total_count.astype(self.probs.dtype)
-        else:
-            self.total_count, self.logits = broadcast_all(total_count, logits)
-            self.total_count = self.total_count.astype(self.logits.dtype)
-        self._param = self.probs if probs is not None else self.logits
-        super().__init__(tuple(self._param.shape), validate_args=validate_args)
+        batch_shape = self._set_count_and_parameter(total_count, probs, logits)
+        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Binomial, _instance)
         batch_shape = tuple(batch_shape)
-        new.total_count = self.total_count.expand(batch_shape)
-        self._expand_parameter(new, batch_shape)
+        self._expand_count_and_parameter(new, batch_shape)
         Distribution.__init__(new, batch_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

@@ -25,6 +25,7 @@ from ..ops.special_gamma import digamma, lgamma
 from ..ops.standard_gamma import regularized_gamma_p, standard_gamma
 from . import constraints
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from ..tensor import Tensor
 from ..type_info import finfo
 from .utils import broadcast_all
@@ -32,7 +33,7 @@ from .utils import broadcast_all
 __all__ = ["Gamma", "Chi2"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The gamma distribution with shape ``concentration`` and inverse scale ``rate``
     (broadcast together: the batch shape).
 
@@ -50,6 +51,7 @@ class Gamma(Distribution):
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True
+    _mean_carrier_measure = 0
 
     def __init__(self, concentration, rate, validate_args=None):
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -102,6 +104,13 @@ class Gamma(Distribution):
     def entropy(self):
         c = self.concentration
         return c - self.rate.log() + lgamma(c) + (1.0 - c) * digamma(c)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration - 1, -self.rate)
+
+    def _log_normalizer(self, x, y):
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
 
     def cdf(self, value):
         """P(X <= value): the regularised lower incomplete gamma of (concentration,

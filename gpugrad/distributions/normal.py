@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 
 from ..ops.special import erf
+from .exp_family import ExponentialFamily
 from .location_scale import LocationScale
 from ..ops.special_erf import erfinv
 from .utils import _standard_normal
@@ -24,7 +25,7 @@ from .utils import _standard_normal
 __all__ = ["Normal"]
 
 
-class Normal(LocationScale):
+class Normal(LocationScale, ExponentialFamily):
     """The normal distribution N(loc, scale^2), batch shape: loc and scale broadcast.
 
     Example::
@@ -35,6 +36,8 @@ class Normal(LocationScale):
         >>> loc.grad.item()
         4.0
     """
+
+    _mean_carrier_measure = 0
 
     @property
     def stddev(self):
@@ -67,3 +70,10 @@ class Normal(LocationScale):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

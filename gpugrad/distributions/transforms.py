@@ -1,7 +1,13 @@
 """Transforms, as ``torch.distributions.transforms``: invertible maps y = t(x) with
 ``t.inv(y)`` and ``t.log_abs_det_jacobian(x, y)``, for ``TransformedDistribution``.
-Here: ``ExpTransform``, ``AffineTransform``, ``SigmoidTransform``, ``TanhTransform``,
-``ComposeTransform`` and ``identity_transform``.
+The element-wise maps are here (``ExpTransform``, ``AffineTransform``, ``SigmoidTransform``,
+``TanhTransform``, ``AbsTransform``, ``PowerTransform``, ``SoftplusTransform``); the maps onto
+simplices and matrices (``SoftmaxTransform``, ``StickBreakingTransform``,
+``LowerCholeskyTransform``, ``PositiveDefiniteTransform``, ``CorrCholeskyTransform``) are in
+transforms_vector.py; the functors (``IndependentTransform``, ``ReshapeTransform``,
+``CatTransform``, ``StackTransform``, ``CumulativeDistributionTransform``) in
+transforms_structure.py; ``Transform``, ``ComposeTransform`` and ``identity_transform`` in
+transform_base.py. All are importable from here, as torch's.
 
 Example::
 
@@ -26,9 +32,19 @@ from ..ops.rearrange import broadcast_shapes
 from ..type_info import finfo
 from . import constraints
 from .transform_base import ComposeTransform, Transform, identity_transform
+from .transforms_structure import (CatTransform, CumulativeDistributionTransform,
+                                   IndependentTransform, ReshapeTransform, StackTransform)
+from .transforms_vector import (CorrCholeskyTransform, LowerCholeskyTransform,
+                                PositiveDefiniteTransform, SoftmaxTransform,
+                                StickBreakingTransform)
+from .utils import broadcast_all, lazy_property
 
-__all__ = ["Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
-           "SigmoidTransform", "TanhTransform", "identity_transform"]
+__all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform",
+           "CorrCholeskyTransform", "CumulativeDistributionTransform", "ExpTransform",
+           "IndependentTransform", "LowerCholeskyTransform", "PositiveDefiniteTransform",
+           "PowerTransform", "ReshapeTransform", "SigmoidTransform", "SoftplusTransform",
+           "TanhTransform", "SoftmaxTransform", "StackTransform", "StickBreakingTransform",
+           "Transform", "identity_transform"]
 
 
 class ExpTransform(Transform):
@@ -102,6 +118,119 @@ class TanhTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         # log(1 - tanh(x)^2), written stably (as torch's)
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
+
+
+class AbsTransform(Transform):
+    """y = |x|, from the reals onto the positive reals; not bijective (``inv`` is the
+    identity, the non-negative preimage), and without a log |det Jacobian| (as torch's).
+
+    Example::
+
+        >>> from gpugrad.distributions.transforms import AbsTransform
+        >>> AbsTransform()(gpugrad.tensor([-2.0, 3.0])).tolist()
+        [2.0, 3.0]
+    """
+
+    domain = constraints.real
+    codomain = constraints.positive
+
+    def __eq__(self, other):
+        return isinstance(other, AbsTransform)
+
+    __hash__ = Transform.__hash__
+
+    def _call(self, x):
+        return x.abs()
+
+    def _inverse(self, y):
+        return y
+
+
+class PowerTransform(Transform):
+    """y = x ** exponent on the positive reals; ``exponent`` a number or tensor (shape
+    broadcast with x's), ``sign`` its sign.
+
+    Example::
+
+        >>> from gpugrad.distributions.transforms import PowerTransform
+        >>> t = PowerTransform(2.0)
+        >>> t(gpugrad.tensor([3.0])).tolist(), t.inv(gpugrad.tensor([16.0])).tolist()
+        ([9.0], [4.0])
+        >>> round(t.log_abs_det_jacobian(gpugrad.tensor(3.0), t(gpugrad.tensor(3.0))).item(), 4)
+        1.7918
+    """
+
+    domain = constraints.positive
+    codomain = constraints.positive
+    bijective = True
+
+    def __init__(self, exponent, cache_size: int = 0):
+        super().__init__(cache_size=cache_size)
+        (self.exponent,) = broadcast_all(exponent)
+
+    def with_cache(self, cache_size: int = 1):
+        if self._cache_size == cache_size:
+            return self
+        return PowerTransform(self.exponent, cache_size=cache_size)
+
+    @lazy_property
+    def sign(self):
+        return self.exponent.sign()
+
+    def __eq__(self, other):
+        if not isinstance(other, PowerTransform):
+            return False
+        return bool((self.exponent == other.exponent).all())
+
+    __hash__ = Transform.__hash__
+
+    def _call(self, x):
+        return x.pow(self.exponent)
+
+    def _inverse(self, y):
+        return y.pow(1 / self.exponent)
+
+    def log_abs_det_jacobian(self, x, y):
+        # |d x^a / dx| = |a x^(a-1)| = |a y / x|
+        return (self.exponent * y / x).abs().log()
+
+    def forward_shape(self, shape):
+        return broadcast_shapes(shape, tuple(self.exponent.shape))
+
+    inverse_shape = forward_shape
+
+
+class SoftplusTransform(Transform):
+    """y = log(1 + exp(x)) (linear past x > 20, as torch's), from the reals to the positive
+    reals.
+
+    Example::
+
+        >>> from gpugrad.distributions.transforms import SoftplusTransform
+        >>> t = SoftplusTransform()
+        >>> round(t(gpugrad.tensor(0.0)).item(), 4), round(t.inv(t(gpugrad.tensor(2.0))).item(), 4)
+        (0.6931, 2.0)
+    """
+
+    domain = constraints.real
+    codomain = constraints.positive
+    bijective = True
+    sign = +1
+
+    def __eq__(self, other):
+        return isinstance(other, SoftplusTransform)
+
+    __hash__ = Transform.__hash__
+
+    def _call(self, x):
+        return softplus(x)
+
+    def _inverse(self, y):
+        # x = log(exp(y) - 1) = y + log(1 - exp(-y))
+        return (-y).expm1().neg().log() + y
+
+    def log_abs_det_jacobian(self, x, y):
+        return -softplus(-x)           # log sigmoid(x)
 
 
 class AffineTransform(Transform):

@@ -1,5 +1,6 @@
 """Helpers shared by the distributions, as ``torch.distributions.utils``: ``broadcast_all``,
-``logits_to_probs``, ``probs_to_logits``, ``clamp_probs``, ``lazy_property``; and the private
+``logits_to_probs``, ``probs_to_logits``, ``clamp_probs``, ``lazy_property``,
+``tril_matrix_to_vec``, ``vec_to_tril_matrix``; and the private
 pieces the families share (the standard draws, ``_sum_rightmost``, ``_check_all_true``).
 
 Example::
@@ -27,12 +28,13 @@ from ..creation import tensor
 from ..dtypes import get_default_dtype
 from ..ops.activation import sigmoid, softmax
 from ..ops.rearrange import broadcast_tensors
+from ..ops.shape import concatenate
 from ..random_sampling import rand, randn
 from ..tensor import Tensor
 from ..type_info import finfo
 
 __all__ = ["broadcast_all", "logits_to_probs", "probs_to_logits", "clamp_probs",
-           "lazy_property", "euler_constant"]
+           "lazy_property", "euler_constant", "tril_matrix_to_vec", "vec_to_tril_matrix"]
 
 euler_constant = 0.57721566490153286060
 
@@ -153,6 +155,70 @@ class BinaryParameter:
         if "logits" in self.__dict__:
             new.logits = self.logits.expand(batch_shape)
             new._param = new.logits
+
+    def _set_count_and_parameter(self, total_count, probs, logits) -> tuple:
+        """Binomial's and NegativeBinomial's arguments: ``total_count`` broadcast with
+        whichever of ``probs``/``logits`` was given (exactly one), in its dtype. Returns the
+        batch shape."""
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        count, self._param = broadcast_all(total_count, probs if logits is None else logits)
+        self.total_count = count.astype(self._param.dtype)
+        if logits is None:
+            self.probs = self._param
+        else:
+            self.logits = self._param
+        return tuple(self._param.shape)
+
+    def _expand_count_and_parameter(self, new, batch_shape: tuple) -> None:
+        new.total_count = self.total_count.expand(batch_shape)
+        self._expand_parameter(new, batch_shape)
+
+
+def tril_matrix_to_vec(mat, diag: int = 0):
+    """The entries of ``mat`` on and below its ``diag``-th diagonal, row by row, as torch's:
+    (..., n, n) -> (..., m), m = how many there are (n (n + 1) / 2 for ``diag=0``).
+    Differentiable; the inverse of ``vec_to_tril_matrix``.
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import tril_matrix_to_vec
+        >>> m = gpugrad.arange(9.0).reshape(3, 3)
+        >>> tril_matrix_to_vec(m).tolist(), tril_matrix_to_vec(m, diag=-1).tolist()
+        ([0.0, 3.0, 4.0, 6.0, 7.0, 8.0], [3.0, 6.0, 7.0])
+    """
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    rows, cols = np.nonzero(np.tri(n, n, diag, dtype=bool))      # row-major, as torch's mask
+    return mat[..., rows, cols]
+
+
+def vec_to_tril_matrix(vec, diag: int = 0):
+    """The (..., n, n) matrix with ``vec``'s (..., m) entries on and below its ``diag``-th
+    diagonal, row by row, and zeros elsewhere, as torch's (n from m and ``diag``; m must be
+    such a count: 1, 3, 6, 10, ... for ``diag=0``). Differentiable.
+
+    Example::
+
+        >>> from gpugrad.distributions.utils import vec_to_tril_matrix
+        >>> vec_to_tril_matrix(gpugrad.tensor([1.0, 2.0, 3.0])).tolist()
+        [[1.0, 0.0], [2.0, 3.0]]
+    """
+    m = vec.shape[-1]
+    # the positive root of n^2 + (1 + 2 diag) n - |diag| (diag + 1) - 2 m = 0
+    b = 1 + 2 * diag
+    n = round((-b + (b * b + 8 * m + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2)
+    mask = np.tri(max(n, 0), max(n, 0), diag, dtype=bool)
+    if n < 1 or int(mask.sum()) != m:
+        raise ValueError(f"The size of last dimension is {m} which cannot be expressed as the "
+                         f"lower triangular part of a square D x D matrix (diag={diag}); "
+                         f"for diag=0 the sizes are D (D + 1) / 2: 1, 3, 6, 10, ...")
+    index = np.full((n, n), m)
+    index[mask] = np.arange(m)
+    padded = concatenate([vec, vec.new_zeros(tuple(vec.shape[:-1]) + (1,))], -1)
+    return padded[..., index]
+
 
 def _sum_rightmost(value, dim: int):
     """``value`` with its ``dim`` rightmost dimensions summed out."""

@@ -1,6 +1,7 @@
 """JAX-style function transforms: grad, value_and_grad, vjp, jvp (transforms.py); jacrev,
 jacfwd, jacobian, hessian, hvp (jacobians.py); vmap (vmap.py); grad_and_value, linearize
-(linearize.py); functional_call, stack_module_state (functional_call.py).
+(linearize.py); functional_call, stack_module_state, replace_all_batch_norm_modules_
+(functional_call.py).
 
 Each takes a Python function of tensors and returns a function (or values). Arguments and
 outputs may be tensors, NumPy/CuPy arrays, Python floats, or tuples/lists/dicts of them;
@@ -21,7 +22,7 @@ Example (the seed's JAX example)::
     tensor([ 6., 12.], device='cpu', dtype=float32)
 """
 
-from .functional_call import functional_call, stack_module_state
+from .functional_call import functional_call, replace_all_batch_norm_modules_, stack_module_state
 from .jacobians import hessian, hvp, jacfwd, jacobian, jacrev
 from .linearize import grad_and_value, linearize
 from .transforms import grad, jvp, value_and_grad, vjp
@@ -29,4 +30,4 @@ from .vmap import vmap
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "jacobian", "hessian",
            "hvp", "vmap", "grad_and_value", "linearize", "functional_call",
-           "stack_module_state"]
+           "stack_module_state", "replace_all_batch_norm_modules_"]

@@ -200,3 +200,25 @@ def _stacked(dicts: list) -> dict:
             result = result.detach().requires_grad_()
         out[name] = result
     return out
+
+
+def replace_all_batch_norm_modules_(root):
+    """Make every batch norm in ``root`` use its batch's statistics only (running statistics
+    None, ``track_running_stats=False``), in place, so that ``vmap`` over the model (per
+    example gradients, ensembling) never writes into running statistics shared by every
+    example; as ``torch.func.replace_all_batch_norm_modules_``. Returns ``root``.
+
+    Example::
+
+        >>> model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+        >>> m = func.replace_all_batch_norm_modules_(model)
+        >>> m is model, model[1].running_mean, model[1].track_running_stats
+        (True, None, False)
+    """
+    from ..nn.batch_norm import _BatchNorm       # (nn builds on this floor's transforms)
+    for module in root.modules():
+        if isinstance(module, _BatchNorm) and module.track_running_stats:
+            module.running_mean = module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

@@ -261,7 +261,10 @@ def hvp(f, primals, v):
         tensor([ 6., 12.], device='cpu', dtype=float32)
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(v, (tuple, list)):
-        raise TypeError("hvp(f, primals, v): primals and v must be tuples")
+        raise TypeError(f"hvp(f, primals, v): primals and v must be tuples, one entry per "
+                        f"argument of f (as jax.jvp's), got {type(primals).__name__} and "
+                        f"{type(v).__name__}: write hvp(f, (x,), (v,)); "
+                        f"autograd.functional.hvp(f, x, v) takes bare tensors")
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     _, tangent = jvp(grad(f, argnums), tuple(primals), tuple(v))
     return tangent

@@ -13,7 +13,8 @@ Example::
 
 from . import functional, init, utils
 from .activation_layers import (CELU, ELU, GELU, GLU, SELU, Hardtanh, LeakyReLU, LogSigmoid,
-                                Mish, ReLU6, SiLU, Softmin, Softplus, Softsign, Tanhshrink)
+                                Mish, ReLU6, SiLU, Softmax2d, Softmin, Softplus, Softsign,
+                                Tanhshrink)
 from .batch_norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList
 from .dropout_variants import (AlphaDropout, Dropout1d, Dropout2d, Dropout3d,
@@ -35,6 +36,7 @@ from .module import Module, Parameter
 from .parameter import Buffer, UninitializedParameter
 from .normalization import GroupNorm, LayerNorm, RMSNorm
 from .pairwise import Bilinear, CosineSimilarity, PairwiseDistance
+from .triplet_distance import TripletMarginWithDistanceLoss
 from .piecewise_layers import (PReLU, RReLU, Hardshrink, Hardsigmoid, Hardswish, Softshrink,
                                Threshold)
 
@@ -52,4 +54,5 @@ __all__ = ["functional", "init", "utils", "Module", "Parameter", "Linear", "ReLU
            "HingeEmbeddingLoss", "MarginRankingLoss", "MultiLabelMarginLoss",
            "MultiLabelSoftMarginLoss", "MultiMarginLoss", "SoftMarginLoss",
            "TripletMarginLoss", "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
-           "InstanceNorm3d", "Buffer", "UninitializedParameter", "LazyLinear"]
+           "InstanceNorm3d", "Buffer", "UninitializedParameter", "LazyLinear",
+           "Softmax2d", "TripletMarginWithDistanceLoss"]

@@ -173,8 +173,9 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
     if inplace:
         return written_back(input, elu, alpha)
     x = _float(input)
-    negative = expm1(clamp(x, max=0.0))          # no overflow where x > 0 is selected
-    return where(x > 0, x, negative * alpha if alpha != 1 else negative)
+    below = x <= 0                  # (a NaN is not: it takes x's side, as PyTorch's)
+    negative = expm1(where(below, x, 0.0))      # (no overflow, nor NaN, from the other side)
+    return where(below, negative * alpha if alpha != 1 else negative, x)
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
@@ -274,8 +275,9 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
     if inplace:
         return written_back(input, celu, alpha)
     x = _float(input)
-    negative = expm1(clamp(x, max=0.0) * (1.0 / alpha)) * alpha
-    return where(x > 0, x, negative)
+    below = x <= 0                  # (a NaN is not: it takes x's side, as PyTorch's)
+    negative = expm1(where(below, x, 0.0) * (1.0 / alpha)) * alpha
+    return where(below, negative, x)
 
 
 def softsign(input):
@@ -338,7 +340,7 @@ def softmin(input, dim=None, _stacklevel: int = 3, dtype=None):
     Example::
 
         >>> from gpugrad.nn.activation_functions import softmin
-        >>> softmin(gpugrad.tensor([[0.0, np.log(3.0)]]), dim=1)     # [3/4, 1/4]
+        >>> softmin(gpugrad.tensor([[0.0, float(np.log(3.0))]]), dim=1)     # [3/4, 1/4]
         tensor([[0.75, 0.25]], device='cpu', dtype=float32)
     """
     if dim is None:

@@ -1,6 +1,6 @@
 """Activation modules as PyTorch's ``torch.nn``: GELU, SiLU, Softplus, LeakyReLU, ELU,
-Hardtanh, ReLU6, LogSigmoid, Mish, SELU, CELU, Softsign, Tanhshrink, GLU and Softmin,
-each calling its function in ``gpugrad.nn.activation_functions`` (see there for the maths
+Hardtanh, ReLU6, LogSigmoid, Mish, SELU, CELU, Softsign, Tanhshrink, GLU, Softmin and
+Softmax2d, each calling its function in ``gpugrad.nn.activation_functions`` (see there for the maths
 and the gradients at kinks). Shapes: any -> the same.
 
 Example::
@@ -19,7 +19,7 @@ from . import activation_functions
 from .module import Module
 
 __all__ = ["GELU", "SiLU", "Softplus", "LeakyReLU", "ELU", "Hardtanh", "ReLU6", "LogSigmoid",
-           "Mish", "SELU", "CELU", "Softsign", "Tanhshrink", "GLU", "Softmin"]
+           "Mish", "SELU", "CELU", "Softsign", "Tanhshrink", "GLU", "Softmin", "Softmax2d"]
 
 
 class GELU(Module):
@@ -335,3 +335,24 @@ class Softmin(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at each spatial location: ``softmax(x, dim=-3)`` of a
+    (N, C, H, W) or (C, H, W) input (any other number of dimensions is a ValueError, as
+    PyTorch's). Shapes: the same out.
+
+    Example::
+
+        >>> from gpugrad.nn.activation_layers import Softmax2d
+        >>> x = gpugrad.zeros(1, 4, 2, 2)
+        >>> Softmax2d()(x)[0, :, 0, 0].tolist()
+        [0.25, 0.25, 0.25, 0.25]
+    """
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D "
+                             f"instead (shape {tuple(input.shape)}); for other shapes call "
+                             f"softmax(x, dim=...) directly")
+        return activation_functions.softmax(input, -3)

@@ -22,6 +22,7 @@ from __future__ import annotations
 from .. import creation
 from ..autograd.mode import no_grad
 from ..ops import reduce, unary
+from ..ops.complex_node import refuse_complex
 from ..ops.shape_errors import ShapeError
 from .module import Module, Parameter
 from .normalization import _ScaleAndShift, narrowed, widened
@@ -47,6 +48,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         >>> F.batch_norm(x, None, None, training=True).tolist()
         [[-0.9999949932098389], [0.9999949932098389]]
     """
+    refuse_complex("batch_norm", input, running_mean, running_var, weight, bias,
+                   ordered=False, hint="normalise x.real and x.imag (or x.abs()) instead")
     if input.ndim < 2:
         raise ShapeError(f"batch_norm: input must be (N, C) or (N, C, ...), got shape "
                          f"{tuple(input.shape)}")
@@ -69,6 +72,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None,
         centred = work - mean
         variance = reduce.mean(centred * centred, axis=axes, keepdims=True)
         if running_mean is not None or running_var is not None:
+            _refuse_unbatched_running_stats(mean, running_mean, running_var)
             _update_running(running_mean, running_var, mean, variance, count, momentum)
     else:
         if running_mean is None or running_var is None:
@@ -89,6 +93,19 @@ def scaled_and_shifted(centred, variance, eps: float, weight, bias, view: tuple,
     if bias is not None:
         out = out + bias.reshape(view)
     return narrowed(out, input)
+
+
+def _refuse_unbatched_running_stats(mean, running_mean, running_var) -> None:
+    """Inside ``vmap``, statistics of a batched input cannot be written into running
+    statistics shared by every example: PyTorch's error, naming the ways out."""
+    if mean._batched and any(t is not None and not t._batched
+                             for t in (running_mean, running_var)):
+        raise RuntimeError(
+            "batch_norm got a batched tensor as input (inside vmap) while the running_mean or "
+            "running_var, which would be updated in place, were not batched. If you use a "
+            "module and do not need its eval mode, construct it with "
+            "track_running_stats=False, call gpugrad.func.replace_all_batch_norm_modules_("
+            "model) first, or call model.eval() to use the running statistics as they are.")
 
 
 def _update_running(running_mean, running_var, mean, variance, count: int,
@@ -175,14 +192,14 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     _input_dims: tuple = ()
 
-    def forward(self, x):
-        if x.ndim not in self._input_dims:
+    def forward(self, input):
+        if input.ndim not in self._input_dims:
             dims = " or ".join(f"{d}-d" for d in self._input_dims)
             raise ValueError(f"{type(self).__name__} expects a {dims} input (N, C, ...), got "
-                             f"shape {tuple(x.shape)}")
-        if x.shape[1] != self.num_features:
+                             f"shape {tuple(input.shape)}")
+        if input.shape[1] != self.num_features:
             raise ShapeError(f"{type(self).__name__}({self.num_features}) got an input with "
-                             f"{x.shape[1]} channels (dimension 1), shape {tuple(x.shape)}")
+                             f"{input.shape[1]} channels (dimension 1), shape {tuple(input.shape)}")
         use_batch = self.training or self.running_mean is None
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -191,7 +208,7 @@ class _BatchNorm(_NormBase):
             if self.momentum is None:                   # a cumulative moving average
                 momentum = 1.0 / self.num_batches_tracked.astype(self.running_mean.dtype)
         track = self.training and self.track_running_stats
-        return batch_norm(x, self.running_mean if track or not use_batch else None,
+        return batch_norm(input, self.running_mean if track or not use_batch else None,
                           self.running_var if track or not use_batch else None,
                           self.weight, self.bias, use_batch, momentum, self.eps)
 

@@ -64,7 +64,7 @@ def _convert_in_place(tensor: Tensor, target, dtype) -> None:
     array = _converted(tensor._array, target, dtype)
     if array is not tensor._array:
         tensor._array = array
-        tensor._version.value += 1
+        tensor._version_counter.value += 1
 
 
 def _converted(array, target, dtype):

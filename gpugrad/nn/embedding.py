@@ -10,14 +10,13 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import backend, creation
 from ..ops import compare, elementwise, indexing, norms, scatter_ops
 from ..ops.selection import check_index_range, integer_index
 from ..ops.shape_errors import ShapeError
+from ..scalar_casts import as_int
 from ..autograd.compile_mode import kernel, written
 from ..autograd.function import Function
 from ..autograd.mode import no_grad
@@ -39,11 +38,12 @@ def one_hot(tensor, num_classes: int = -1):
         [[1, 0, 0], [0, 0, 1]]
     """
     integer_index(tensor, "one_hot")
+    num_classes = as_int(num_classes, "one_hot", "num_classes")     # (or a 0-d tensor)
     if num_classes == -1:
         if not tensor.numel():
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass it")
         num_classes = int(tensor.max().item()) + 1
-    if not isinstance(num_classes, numbers.Integral) or num_classes < 1:
+    if num_classes < 1:
         raise ValueError(f"one_hot: num_classes must be a positive int or -1, got "
                          f"{num_classes!r}")
     check_index_range(tensor, num_classes, "one_hot", "the classes")
@@ -81,7 +81,7 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     if max_norm is not None and batched:
         _renorm_rows_batched(weight, input, float(max_norm), float(norm_type))
     elif max_norm is not None:          # (one in-place write, as a compiled step's line)
-        written(_renorm_rows, [weight._version], weight._array, input._array,
+        written(_renorm_rows, [weight._version_counter], weight._array, input._array,
                 float(max_norm), float(norm_type))
     rows = indexing.getitem(weight, input)
     if scale_grad_by_freq and rows.requires_grad:

@@ -6,11 +6,12 @@ hardsigmoid, hardswish, prelu, rrelu (piecewise_activations.py); pairwise_distan
 (pairwise.py); dropout1d/2d/3d, alpha_dropout, feature_alpha_dropout (dropout_variants.py);
 margin_ranking_loss, hinge_embedding_loss, cosine_embedding_loss, triplet_margin_loss,
 soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss, multilabel_margin_loss
-(margin_losses.py); poisson_nll_loss, gaussian_nll_loss (likelihood_losses.py); l1_loss,
-smooth_l1_loss, huber_loss, binary_cross_entropy(_with_logits), nll_loss, kl_div
-(loss_functions.py); embedding and one_hot (embedding.py); layer_norm, rms_norm,
-group_norm, normalize and cosine_similarity (normalization.py); batch_norm (batch_norm.py);
-instance_norm (instance_norm.py);
+(margin_losses.py); triplet_margin_with_distance_loss (triplet_distance.py);
+poisson_nll_loss, gaussian_nll_loss (likelihood_losses.py); l1_loss, smooth_l1_loss,
+huber_loss, binary_cross_entropy(_with_logits), nll_loss, kl_div (loss_functions.py);
+embedding and one_hot (embedding.py); layer_norm, rms_norm, group_norm, normalize and
+cosine_similarity (normalization.py); batch_norm (batch_norm.py); instance_norm
+(instance_norm.py);
 pad (padding.py).
 
 Example (with ``label_smoothing=0.1`` the target of two classes is [0.05, 0.95], so the loss
@@ -54,6 +55,7 @@ from .margin_losses import (cosine_embedding_loss, hinge_embedding_loss, margin_
 from .normalization import cosine_similarity, group_norm, layer_norm, normalize, rms_norm
 from .padding import pad
 from .pairwise import bilinear, pairwise_distance
+from .triplet_distance import triplet_margin_with_distance_loss
 from .piecewise_activations import (hardshrink, hardsigmoid, hardswish, prelu, relu, relu_,
                                     rrelu, rrelu_, softshrink, threshold, threshold_)
 
@@ -70,7 +72,8 @@ __all__ = ["linear", "linear_relu", "relu", "tanh", "sigmoid", "softmax", "log_s
            "hinge_embedding_loss", "cosine_embedding_loss", "triplet_margin_loss",
            "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
            "multilabel_margin_loss", "poisson_nll_loss", "gaussian_nll_loss",
-           "gumbel_softmax", "instance_norm", "elu_", "leaky_relu_", "hardtanh_", "celu_", "selu_"]
+           "gumbel_softmax", "instance_norm", "elu_", "leaky_relu_", "hardtanh_", "celu_",
+           "selu_", "triplet_margin_with_distance_loss"]
 
 
 def dropout(x, p: float = 0.5, training: bool = True, inplace: bool = False):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 
 from ..ops import reduce
+from ..ops.complex_node import refuse_complex
 from ..ops.shape_errors import ShapeError
 from .batch_norm import _NormBase, _update_running, scaled_and_shifted
 from .normalization import widened
@@ -47,6 +48,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         >>> y.tolist()
         [[[-1.0, 1.0]]]
     """
+    refuse_complex("instance_norm", input, running_mean, running_var, weight, bias,
+                   ordered=False, hint="normalise x.real and x.imag (or x.abs()) instead")
     if input.ndim < 3:
         raise ShapeError(f"instance_norm: input must be (N, C, *spatial) with at least one "
                          f"spatial dimension, got shape {tuple(input.shape)}; unsqueeze a "
@@ -98,26 +101,26 @@ class _InstanceNorm(_NormBase):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
                          dtype, bias=bias)
 
-    def forward(self, x):
+    def forward(self, input):
         unbatched = self._spatial + 1
-        if x.ndim not in (unbatched, unbatched + 1):
+        if input.ndim not in (unbatched, unbatched + 1):
             raise ValueError(f"expected {unbatched}D or {unbatched + 1}D input (got "
-                             f"{x.ndim}D input)")
-        feature_dim = x.ndim - unbatched
-        if x.shape[feature_dim] != self.num_features:
+                             f"{input.ndim}D input)")
+        feature_dim = input.ndim - unbatched
+        if input.shape[feature_dim] != self.num_features:
             if self.affine:
                 raise ValueError(f"expected input's size at dim={feature_dim} to match "
                                  f"num_features ({self.num_features}), but got: "
-                                 f"{x.shape[feature_dim]}.")
+                                 f"{input.shape[feature_dim]}.")
             warnings.warn(f"input's size at dim={feature_dim} does not match num_features. "
                           f"You can silence this warning by not passing in num_features, "
                           f"which is not used because affine=False", stacklevel=2)
-        batch = x.reshape((1,) + tuple(x.shape)) if x.ndim == unbatched else x
+        batch = input.reshape((1,) + tuple(input.shape)) if input.ndim == unbatched else input
         use_input_stats = self.training or not self.track_running_stats
         momentum = self.momentum if self.momentum is not None else 0.0
         out = instance_norm(batch, self.running_mean, self.running_var, self.weight,
                             self.bias, use_input_stats, momentum, self.eps)
-        return out.reshape(tuple(x.shape)) if x.ndim == unbatched else out
+        return out.reshape(tuple(input.shape)) if input.ndim == unbatched else out
 
     def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
                               unexpected_keys, error_msgs) -> None:

@@ -55,8 +55,8 @@ class Linear(Module):
             if p is not None:
                 init.uniform_(p, -bound, bound)
 
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -82,8 +82,8 @@ class ReLU(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, x):
-        return written_back(x, F.relu) if self.inplace else F.relu(x)
+    def forward(self, input):
+        return written_back(input, F.relu) if self.inplace else F.relu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -96,8 +96,8 @@ class Tanh(Module):
         tensor([0.       , 0.7615942], device='cpu', dtype=float32)
     """
 
-    def forward(self, x):
-        return F.tanh(x)
+    def forward(self, input):
+        return F.tanh(input)
 
 
 class Sigmoid(Module):
@@ -107,8 +107,8 @@ class Sigmoid(Module):
         tensor([0.5     , 0.880797], device='cpu', dtype=float32)
     """
 
-    def forward(self, x):
-        return F.sigmoid(x)
+    def forward(self, input):
+        return F.sigmoid(input)
 
 
 class Identity(Module):
@@ -123,8 +123,8 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, x):
-        return x
+    def forward(self, input):
+        return input
 
 
 class Dropout(Module):
@@ -147,8 +147,8 @@ class Dropout(Module):
         check_probability("Dropout", p)
         self.p, self.inplace = p, inplace
 
-    def forward(self, x):
-        return F.dropout(x, self.p, self.training, self.inplace)
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -166,8 +166,8 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x):
-        return flatten(x, self.start_dim, self.end_dim)
+    def forward(self, input):
+        return flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -185,10 +185,10 @@ class Unflatten(Module):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
-    def forward(self, x):
-        dim = self.dim % x.ndim
-        return x.reshape(tuple(x.shape[:dim]) + self.unflattened_size +
-                         tuple(x.shape[dim + 1:]))
+    def forward(self, input):
+        dim = self.dim % input.ndim
+        return input.reshape(tuple(input.shape[:dim]) + self.unflattened_size +
+                             tuple(input.shape[dim + 1:]))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -209,8 +209,9 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return self._function(x, dim=_implicit_dim(self, x) if self.dim is None else self.dim)
+    def forward(self, input):
+        dim = _implicit_dim(self, input) if self.dim is None else self.dim
+        return self._function(input, dim=dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"

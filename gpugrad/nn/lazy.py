@@ -145,7 +145,7 @@ class LazyLinear(LazyModuleMixin, Linear):
     def _on_materialized(self) -> None:
         self.in_features = int(self.weight.shape[1])
 
-    def forward(self, x):
+    def forward(self, input):
         if self.has_uninitialized_params():       # (forward called directly, not the module)
-            self._infer_parameters(self, (x,))
-        return Linear.forward(self, x)
+            self._infer_parameters(self, (input,))
+        return Linear.forward(self, input)

@@ -7,7 +7,7 @@ gpugrad ops, written as PyTorch writes them (their values and gradients are PyTo
 Example::
 
     >>> from gpugrad.nn.likelihood_losses import poisson_nll_loss
-    >>> rate_log = gpugrad.tensor([0.0, np.log(2.0)])            # rates 1 and 2
+    >>> rate_log = gpugrad.tensor([0.0, float(np.log(2.0))])     # rates 1 and 2
     >>> poisson_nll_loss(rate_log, gpugrad.tensor([1.0, 2.0]), reduction="none")
     tensor([1.        , 0.61370564], device='cpu', dtype=float32)
 """

@@ -7,7 +7,8 @@ included (mapped to ``reduction`` as PyTorch maps them, with its UserWarning). `
 is "mean" (the default), "sum" or "none" (a loss per element, or per row for nll_loss);
 kl_div takes "batchmean" too. Input and target must have the same shape (a ValueError names
 both otherwise: PyTorch would broadcast them with a warning). Under autocast the inputs are
-cast to float32, as mse_loss and cross_entropy do.
+cast to float32, as mse_loss and cross_entropy do. Complex inputs are refused, as PyTorch
+refuses them (NotImplementedError, a RuntimeError).
 
 Example::
 
@@ -184,6 +185,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     """
     reduction = legacy_reduction("binary_cross_entropy", size_average, reduce, reduction,
                                  "input, target, weight, size_average, reduce, reduction")
+    refuse_complex("binary_cross_entropy", input, target, weight, ordered=False)
     input, target = prepared_pair("binary_cross_entropy", input, target, reduction)
     weight = as_tensor_like(weight, input)
     if weight is not None:
@@ -224,6 +226,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     reduction = legacy_reduction(name, size_average, reduce, reduction,
                                  "input, target, weight, size_average, reduce, reduction, "
                                  "pos_weight")
+    refuse_complex(name, input, weight, pos_weight, ordered=False)   # (a complex target: as torch)
     input, target = prepared_pair(name, input, target, reduction)
     weight, pos_weight = as_tensor_like(weight, input), as_tensor_like(pos_weight, input)
     for what, value in (("weight", weight), ("pos_weight", pos_weight)):
@@ -276,6 +279,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
                         f"and reduction= by keyword")
     reduction = legacy_reduction("nll_loss", size_average, reduce, reduction, _NLL_ORDER)
     check_reduction(reduction, "nll_loss")
+    refuse_complex("nll_loss", input, weight, ordered=False)
     (input,) = cast_inputs_float32(input)
     target = as_tensor_like(target, input)
     if input.ndim == 1 and target.ndim == 0:        # (C,) and one label: a single row
@@ -357,6 +361,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     if reduction not in _KL_REDUCTIONS:
         raise ValueError(f"kl_div: reduction must be one of {_KL_REDUCTIONS}, got "
                          f"{reduction!r}")
+    refuse_complex("kl_div", input, target, ordered=False)
     input, target = prepared_pair("kl_div", input, target, "none")
     if log_target:
         losses = exp(target) * (target - input)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from ..creation import as_tensor
 from ..ops.activation import log_softmax
 from ..ops.autocast_casts import cast_inputs_float32
+from ..ops.complex_node import refuse_complex
 from ..ops.loss_checks import check_reduction
 from ..ops.loss import cross_entropy as _fused_cross_entropy
 from ..ops.reduce import mean, sum
@@ -70,6 +71,8 @@ def cross_entropy(input=None, target=None, weight=None, size_average=None,
         input = logits
     if weight is not None or size_average is not None or reduce is not None:
         reduction = _torch_reduction("cross_entropy", weight, size_average, reduce, reduction)
+    if weight is not None:              # (complex logits: refused by the fused record too)
+        refuse_complex("cross_entropy", input, weight, ordered=False)
     target = target if isinstance(target, Tensor) else as_tensor(target, device=input.device)
     hard = target.dtype.kind in "iu"
     if hard and weight is None and input.ndim == 2 and target.ndim == 1:   # the fused record
@@ -90,6 +93,7 @@ def cross_entropy(input=None, target=None, weight=None, size_average=None,
         loss = _nll_rows("cross_entropy", log_softmax(_float(rows), axis=1), target, weight,
                          ignore_index, reduction, float(label_smoothing))
     else:
+        refuse_complex("cross_entropy", rows, ordered=False)
         if ignore_index >= 0:
             raise ValueError(f"cross_entropy: ignore_index={ignore_index} does not apply to "
                              f"class probabilities (a float target); leave it at -100, or "

@@ -28,6 +28,9 @@ __all__ = ["layer_norm", "rms_norm", "group_norm", "normalize", "cosine_similari
            "LayerNorm", "RMSNorm", "GroupNorm"]
 
 
+_PARTS = "normalise x.real and x.imag (or x.abs()) instead"
+
+
 def _as_shape(normalized_shape) -> tuple:
     if isinstance(normalized_shape, numbers.Integral):
         return (int(normalized_shape),)
@@ -59,7 +62,7 @@ def narrowed(out, input):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """``(x - mean) / sqrt(var + eps) * weight + bias`` over the last
     ``len(normalized_shape)`` dimensions (the biased variance), as ``F.layer_norm``
-    (float16 computed in float32).
+    (float16 computed in float32; complex refused, as PyTorch's).
 
     Shapes: ``input`` (..., *normalized_shape); ``weight`` and ``bias`` normalized_shape.
 
@@ -69,6 +72,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         >>> [round(v, 3) for v in y[0].tolist()]
         [-1.0, 1.0]
     """
+    refuse_complex("layer_norm", input, weight, bias, ordered=False, hint=_PARTS)
     axes = _last_dims(input, normalized_shape, "layer_norm")
     norm_shape = _as_shape(normalized_shape)
     for name, t in (("weight", weight), ("bias", bias)):
@@ -107,7 +111,8 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalise ``input`` (N, C, ...) over each group of ``C / num_groups`` channels (and
     the remaining dimensions), with the biased variance, then scale and shift per channel
-    by ``weight`` and ``bias`` (C,), as ``F.group_norm`` (float16 computed in float32).
+    by ``weight`` and ``bias`` (C,), as ``F.group_norm`` (float16 computed in float32;
+    complex refused, as PyTorch's).
 
     Example::
 
@@ -115,6 +120,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         >>> [round(v, 4) for v in F.group_norm(x, 2)[0].tolist()]
         [-1.0, 1.0, -1.0, 1.0]
     """
+    refuse_complex("group_norm", input, weight, bias, ordered=False, hint=_PARTS)
     if input.ndim < 2 or input.shape[1] % num_groups:
         raise ShapeError(f"group_norm: input must be (N, C, ...) with C divisible by "
                          f"num_groups={num_groups}, got shape {tuple(input.shape)}")
@@ -202,8 +208,8 @@ class LayerNorm(_ScaleAndShift):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
-    def forward(self, x):
-        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+    def forward(self, input):
+        return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -231,8 +237,8 @@ class RMSNorm(_ScaleAndShift):
         else:
             self.register_parameter("weight", None)
 
-    def forward(self, x):
-        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+    def forward(self, input):
+        return rms_norm(input, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
@@ -267,11 +273,12 @@ class GroupNorm(_ScaleAndShift):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
-    def forward(self, x):
-        if x.ndim < 2 or x.shape[1] != self.num_channels:
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise ShapeError(f"GroupNorm({self.num_groups}, {self.num_channels}) got an input "
-                             f"of shape {tuple(x.shape)}; expected (N, {self.num_channels}, ...)")
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+                             f"of shape {tuple(input.shape)}; expected "
+                             f"(N, {self.num_channels}, ...)")
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "

@@ -13,13 +13,12 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import creation
 from ..ops import indexing, shape
 from ..ops.selection import index_select
+from ..scalar_casts import as_int
 
 __all__ = ["pad"]
 
@@ -50,9 +49,8 @@ def pad(input, pad, mode: str = "constant", value=None):
         >>> F.pad(gpugrad.ones(1, 2), (0, 0, 1, 0), value=5.0).tolist()     # a row above
         [[5.0, 5.0], [1.0, 1.0]]
     """
-    pad = tuple(pad)
-    if len(pad) % 2 or len(pad) // 2 > input.ndim or \
-            not all(isinstance(p, numbers.Integral) for p in pad):
+    pad = tuple(as_int(p, "pad", "pad[i]") for p in pad)    # (NumPy ints, 0-d tensors too)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(f"pad: give pairs of ints (before, after), at most one per dimension "
                          f"of the input's {input.ndim}, got {pad}")
     if mode not in _MODES:
@@ -62,7 +60,7 @@ def pad(input, pad, mode: str = "constant", value=None):
     out = input
     for k in range(len(pad) // 2):
         dim = input.ndim - 1 - k
-        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        before, after = pad[2 * k], pad[2 * k + 1]
         if before < 0 or after < 0:                 # crop first, as PyTorch does
             n = out.shape[dim]
             keep = slice(max(-before, 0), n + min(after, 0))

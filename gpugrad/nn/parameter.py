@@ -119,7 +119,7 @@ class Buffer(Tensor):
         from ..creation import tensor
         source = data if isinstance(data, Tensor) else tensor([] if data is None else data)
         buffer = cls._wrap(source._array)
-        buffer._version = source._version       # (writes through either are seen: PyTorch's)
+        buffer._version_counter = source._version_counter   # (writes through either are seen)
         buffer.persistent = bool(persistent)
         if source.requires_grad:
             buffer.requires_grad_(True)

@@ -126,7 +126,8 @@ def softshrink(input, lambd: float = 0.5):
 
 def hardsigmoid(input, inplace: bool = False):
     """``clamp(x / 6 + 1/2, 0, 1)``: 0 below -3, 1 above 3; the gradient is 1/6 strictly
-    between -3 and 3 and 0 elsewhere, as PyTorch's. Shapes: any -> the same.
+    between -3 and 3 and 0 elsewhere (NaN included: NaN, gradient 0), as PyTorch's.
+    Shapes: any -> the same.
 
     Example::
 
@@ -137,7 +138,8 @@ def hardsigmoid(input, inplace: bool = False):
     if inplace:
         return written_back(input, hardsigmoid)
     x = _float(input)
-    return where(x <= -3.0, 0.0, where(x >= 3.0, 1.0, (x + 3.0) / 6.0))
+    inside = (x > -3.0) & (x < 3.0)     # (NaN is outside: NaN with gradient 0, as PyTorch's)
+    return where(inside, (x + 3.0) / 6.0, where(x <= -3.0, 0.0, where(x >= 3.0, 1.0, x * 0.0)))
 
 
 def hardswish(input, inplace: bool = False):

@@ -59,7 +59,7 @@ class Sequential(Module):
         for i, module in enumerate(modules):
             self.add_module(str(i), _check_module(module, f"Sequential (item {i})"))
 
-    def forward(self, x):
+    def forward(self, input):
         modules = tuple(self._modules.values())
         i, count = 0, len(modules)
         while i < count:
@@ -67,12 +67,12 @@ class Sequential(Module):
             if module.__class__ is Linear and i + 1 < count and \
                     modules[i + 1].__class__ is ReLU and module.bias is not None and \
                     not (_hooked(module) or _hooked(modules[i + 1])):
-                x = F.linear_relu(x, module.weight, module.bias)   # one op: fused on CUDA
+                input = F.linear_relu(input, module.weight, module.bias)   # one op: fused on CUDA
                 i += 2
             else:
-                x = module(x)
+                input = module(input)
                 i += 1
-        return x
+        return input
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -198,11 +198,11 @@ class MLP(Module):
                 key, [Sequential(*layers[start:stop]) for start, stop in zip(starts, stops)])
         return list(made[1])
 
-    def forward(self, x):
+    def forward(self, input):
         strategy = self.checkpoint
         if strategy is None:
-            return self.layers(x)
+            return self.layers(input)
         if isinstance(strategy, int):
             from ..checkpoint.recompute import checkpoint_sequential
-            return checkpoint_sequential(self.blocks(), strategy, x)
-        return strategy.run(x)                      # a gpugrad.checkpoint.Plan
+            return checkpoint_sequential(self.blocks(), strategy, input)
+        return strategy.run(input)                      # a gpugrad.checkpoint.Plan

@@ -22,6 +22,7 @@ from .unary import _float, exp
 from .record import AXIS, BROADCAST, ELEMENTWISE, Op, apply, zeros_with
 from .op_class import HOLOMORPHIC
 from .complex_node import refuse_complex
+from .shape_errors import as_int
 from .reduce import sum as reduce_sum
 
 __all__ = ["tanh", "sigmoid", "relu", "leaky_relu", "hardtanh", "softmax",
@@ -300,6 +301,8 @@ def _axis(x, axis, dim):
     if dim is not None and axis is not None:
         raise TypeError("softmax: pass dim or axis, not both")
     axis = dim if dim is not None else -1 if axis is None else axis
+    if axis.__class__ is not int:
+        axis = as_int(axis, "softmax")      # (np.int64(1), a 0-d tensor: ints, as PyTorch)
     bound = max(x.ndim, 1)
     if not -bound <= axis < bound:
         raise IndexError(f"axis {axis} is out of range for a tensor with {x.ndim} dimensions")

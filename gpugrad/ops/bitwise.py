@@ -79,8 +79,9 @@ def masked_shift(xp, x, count, left: bool):
         >>> masked_shift(np, x, 32, True).tolist(), masked_shift(np, x, 40, False).tolist()
         ([0, 0], [0, -1])
     """
-    if not hasattr(x, "dtype"):
-        x = xp.full_like(count, x)          # (a Python int shifted: count's dtype, as torch)
+    if not hasattr(x, "dtype"):         # (a Python int shifted: count's dtype, as torch;
+        x = xp.full(count.shape, x,         # int64 beside a bool count, as int + bool)
+                    dtype=np.int64 if count.dtype.kind == "b" else count.dtype)
     array = x
     shift = xp.left_shift if left else xp.right_shift
     if array.dtype.kind == "b":

@@ -213,15 +213,25 @@ class Sign(Op):
 
     @staticmethod
     def forward(xp, x):
-        return xp.sign(x)
+        return _sign(xp, x)
 
     @staticmethod
     def vjp(ctx, g):
         return zeros_like(g)
 
 
+def _sign(xp, x):
+    """``sign(x)`` as ``torch.sign``: (x > 0) - (x < 0), so 0 at NaN (NumPy's is NaN) and
+    ``abs``'s gradient ``g * sign(x)`` is 0 there, as PyTorch's. For floats, subtracted as
+    int8 and then cast: no slower than ``xp.sign``."""
+    if x.dtype.kind != "f":
+        return xp.sign(x)
+    return xp.subtract((x > 0).view(np.int8), (x < 0).view(np.int8)).astype(x.dtype)
+
+
 def sign(x):
-    """-1, 0 or 1 by the sign of each element (same dtype as ``x``); zero gradient.
+    """-1, 0 or 1 by the sign of each element (same dtype as ``x``; 0 at NaN, as PyTorch's);
+    zero gradient.
 
     Example::
 
@@ -234,7 +244,8 @@ def sign(x):
     if x._batched or (x._requires_grad and _grad_mode.grad_enabled):
         return apply(Sign, x)       # (vmap: the record's batching rule, whose output may
                                     # require grad through the batch's own graph)
-    return _unary("sign", x)
+    note_reads(x)
+    return _wrap(kernel(_sign, x._xp(), x._array))
 
 
 def isfinite(x):

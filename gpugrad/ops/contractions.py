@@ -22,7 +22,9 @@ import numbers
 from . import compare, complex_parts, elementwise, linalg, norms, reduce, shape, unary
 from . import indexing
 from .einsum import einsum
-from .shape_errors import checked_dim
+from .shape_errors import as_dims, checked_dim
+from ..scalar_casts import as_int
+from ..tensor import Tensor
 
 __all__ = ["outer", "ger", "dot", "vdot", "inner", "tensordot", "kron", "cross", "cdist",
            "dist"]
@@ -30,7 +32,8 @@ __all__ = ["outer", "ger", "dot", "vdot", "inner", "tensordot", "kron", "cross",
 
 def _vector(x, op: str, name: str = "input") -> None:
     if x.ndim != 1:
-        raise ValueError(f"{op}: {name} must be a 1-d vector, got shape {tuple(x.shape)}")
+        raise ValueError(f"{op}: {name} must be a 1-d vector, got shape {tuple(x.shape)}; "
+                         f"for matrices use matmul or @ (NumPy's and jnp.dot's meaning)")
 
 
 def outer(input, vec2):
@@ -88,7 +91,8 @@ def vdot(input, other):
 def tensordot(a, b, dims=2):
     """Sums of products over dimensions of ``a`` and ``b``, as ``torch.tensordot``: ``dims``
     an int (the last ``dims`` of ``a`` with the first ``dims`` of ``b``) or a pair of
-    lists of dimensions. The free dimensions of ``a`` come first, then ``b``'s.
+    lists of dimensions (or a tensor: one integer element is the int, else two rows). The
+    free dimensions of ``a`` come first, then ``b``'s.
 
     Example::
 
@@ -98,16 +102,21 @@ def tensordot(a, b, dims=2):
         >>> gpugrad.tensordot(gpugrad.ones(2, 3), gpugrad.ones(3, 4), 1).shape
         (2, 4)
     """
+    if isinstance(dims, Tensor):          # (as PyTorch's: one element, or two rows)
+        dims = dims.tolist() if dims.numel() > 1 else as_int(dims.reshape(()), "tensordot",
+                                                              "dims")
     if isinstance(dims, numbers.Integral):
+        dims = as_int(dims, "tensordot", "dims")
         if dims < 0 or dims > min(a.ndim, b.ndim):
             raise ValueError(f"tensordot: dims={dims} must be from 0 to the smaller number "
                              f"of dimensions ({min(a.ndim, b.ndim)})")
         dims_a = list(range(a.ndim - dims, a.ndim))
         dims_b = list(range(dims))
     else:
-        dims_a, dims_b = dims
-        dims_a = [dims_a] if isinstance(dims_a, numbers.Integral) else list(dims_a)
-        dims_b = [dims_b] if isinstance(dims_b, numbers.Integral) else list(dims_b)
+        if isinstance(dims, str) or not hasattr(dims, "__len__") or len(dims) != 2:
+            raise TypeError(f"tensordot: dims must be an int or a pair of dimension lists "
+                            f"(dims_a, dims_b), got {dims!r}")
+        dims_a, dims_b = list(as_dims(dims[0])), list(as_dims(dims[1]))
     if len(dims_a) != len(dims_b):
         raise ValueError(f"tensordot: both tensors need the same number of dimensions to "
                          f"contract, got {dims_a} and {dims_b}")
@@ -229,6 +238,8 @@ def cdist(x1, x2, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if
                          f"columns, got shapes {tuple(x1.shape)} and {tuple(x2.shape)}")
     if x1.dtype.kind != "f" or x2.dtype.kind != "f":
         raise TypeError(f"cdist: float tensors only, got {x1.dtype} and {x2.dtype}")
+    if getattr(p, "ndim", None) == 0:                   # a 0-d tensor or array: its number
+        p = p.item()
     if not isinstance(p, numbers.Real) or p < 0:
         raise ValueError(f"cdist: p must be a non-negative number, got {p!r}")
     if compute_mode not in _COMPUTE_MODES:

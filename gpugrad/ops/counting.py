@@ -16,18 +16,17 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
 from .. import backend
+from ..scalar_casts import as_int
 from ..settings import alert_not_deterministic
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads, refuse_in_compile
 from ..tensor import Tensor
 from . import compare, reduce
 from .complex_node import refuse_complex
-from .shape_errors import checked_dim
+from .shape_errors import as_dims, checked_dim
 from .selection import check_index_range
 
 __all__ = ["nonzero", "argwhere", "count_nonzero", "bincount", "unique", "unique_consecutive"]
@@ -97,7 +96,7 @@ def count_nonzero(input, dim=None):
         [1, 2]
     """
     nonzeros = compare.not_equal(input, 0).astype("int64")
-    dims = None if dim is None else (dim,) if isinstance(dim, numbers.Integral) else tuple(dim)
+    dims = None if dim is None else as_dims(dim)
     if not dims:                            # None or (): all, as PyTorch's
         return reduce.sum(nonzeros)
     return reduce.sum(nonzeros, axis=tuple(checked_dim(input, d, "count_nonzero")
@@ -128,7 +127,8 @@ def bincount(input, weights=None, minlength: int = 0):
     if input.ndim != 1 or input.dtype.kind not in "iub":
         raise ValueError(f"bincount: the input must be a 1-d integer tensor, got "
                          f"{input.dtype} of shape {tuple(input.shape)}")
-    if not isinstance(minlength, numbers.Integral) or minlength < 0:
+    minlength = as_int(minlength, "bincount", "minlength")
+    if minlength < 0:
         raise ValueError(f"bincount: minlength must be a non-negative int, got {minlength!r}")
     check_index_range(input, np.iinfo(np.int64).max, "bincount", "non-negative")
     dtype = np.dtype(np.int64)

@@ -19,6 +19,7 @@ import numpy as np
 from ..autograd.capture_mode import is_step_capturing, refuse_host_sync
 from ..autograd.compile_mode import is_compiling, kernel
 from ..tensor import Tensor
+from .complex_parts import complex as make_complex, conj, imag, real
 from .diagonal import diagonal
 from .linalg import matmul
 from .reduce import sum as _sum
@@ -60,7 +61,8 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     tensor for one variable. ``correction``: subtracted from the number of observations
     (1: Bessel's); ``fweights``: integer repeat counts and ``aweights``: float importance
     weights of the observations (numpy.cov's formula; negative ones are refused, as there).
-    Integer input gives float32; complex input is refused.
+    Integer input gives float32; complex input gives ``centred @ centred.mH`` (Hermitian),
+    as PyTorch's.
 
     Example::
 
@@ -68,9 +70,6 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         >>> round(gpugrad.cov(x).item(), 6)        # ((4/3)^2 + (1/3)^2 + (5/3)^2) / 2
         2.333333
     """
-    if input.dtype.kind == "c":
-        raise TypeError("cov: complex input is not supported (gpugrad has no complex "
-                        "conjugate); pass the real and imaginary parts as separate rows")
     if input.ndim > 2:
         raise ValueError(f"cov: expected input to have two or fewer dimensions, got shape "
                          f"{tuple(input.shape)}")
@@ -79,9 +78,10 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
     n = x.shape[1]
     fw = _weights("fweights", fweights, n, integral=True)
     aw = _weights("aweights", aweights, n, integral=False)
-    w = fw.astype(x.dtype) if fw is not None else None
+    wtype = x.dtype if x.dtype.kind != "c" else "float32" if x.dtype.itemsize == 8 else "float64"
+    w = fw.astype(wtype) if fw is not None else None
     if aw is not None:
-        w = aw.astype(x.dtype) if w is None else w * aw.astype(x.dtype)
+        w = aw.astype(wtype) if w is None else w * aw.astype(wtype)
     if w is None:
         total = float(n)
         average = x.mean(axis=1, keepdims=True)
@@ -90,14 +90,14 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
         total = _sum(w)
         average = _sum(x * w, axis=1, keepdims=True) / total
         norm = total - correction if aw is None or correction == 0 else \
-            total - correction * _sum(w * aw.astype(x.dtype)) / total
+            total - correction * _sum(w * aw.astype(wtype)) / total
     if not isinstance(norm, Tensor) and norm <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
     norm = max(norm, 0.0) if not isinstance(norm, Tensor) else clamp(norm, min=0.0)
     centred = x - average
     weighted = centred if w is None else centred * w
-    out = matmul(weighted, centred.mT)
+    out = matmul(weighted, (conj(centred) if centred.dtype.kind == "c" else centred).mT)
     out = out / norm
     return out.reshape(()) if out.shape == (1, 1) else out
 
@@ -105,7 +105,8 @@ def cov(input, *, correction: int = 1, fweights=None, aweights=None):
 def corrcoef(input):
     """The Pearson correlation coefficients of the variables in the rows of ``input``, as
     ``torch.corrcoef``: ``cov(input)`` divided by the outer product of the standard
-    deviations, clipped to [-1, 1]: (v, n) -> (v, v), a 0-d tensor for one variable.
+    deviations, clipped to [-1, 1] (complex: the real and imaginary parts each): (v, n) ->
+    (v, v), a 0-d tensor for one variable.
 
     Example::
 
@@ -115,9 +116,12 @@ def corrcoef(input):
     c = cov(input)
     if c.ndim == 0:
         return c / c
-    deviations = sqrt(diagonal(c))
+    complex_ = c.dtype.kind == "c"
+    deviations = sqrt(real(diagonal(c)) if complex_ else diagonal(c))
     c = c / deviations.reshape(-1, 1)
     c = c / deviations.reshape(1, -1)
+    if complex_:                # each part clipped, as PyTorch's
+        return make_complex(clamp(real(c), -1.0, 1.0), clamp(imag(c), -1.0, 1.0))
     return clamp(c, -1.0, 1.0)
 
 

@@ -18,8 +18,10 @@ Example::
 
 from __future__ import annotations
 
+from .op_class import HOLOMORPHIC
 from .record import AXIS, LINEAR, Op, apply
 from .indexing import getitem
+from .inplace import in_place_method
 from .reduce import accumulating
 from .shape_errors import checked_dim
 
@@ -43,6 +45,7 @@ class CumSum(Op):
     """Running sums along ``axis`` (an int). (...) -> the same shape."""
 
     vmap = AXIS
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axis):
@@ -58,9 +61,9 @@ class CumSum(Op):
 
 
 def cumsum(input, dim: int, *, dtype=None):
-    """The running sums of ``input`` along ``dim``, as ``torch.cumsum``: float tensors keep
-    their dtype (float16 sums in float32, rounded back); integer and bool ones give int64
-    (or ``dtype``, which is kept: ``dtype=gpugrad.int32`` gives int32).
+    """The running sums of ``input`` along ``dim``, as ``torch.cumsum``: float and complex
+    tensors keep their dtype (float16 sums in float32, rounded back); integer and bool ones
+    give int64 (or ``dtype``, which is kept: ``dtype=gpugrad.int32`` gives int32).
 
     Shapes: (...) -> the same.
 
@@ -74,3 +77,6 @@ def cumsum(input, dim: int, *, dtype=None):
     if input.ndim == 0:
         return apply(CumSum, input.reshape(1), axis=0).reshape(())
     return apply(CumSum, input, axis=axis)
+
+
+METHODS: dict = {"cumsum_": in_place_method(cumsum)}

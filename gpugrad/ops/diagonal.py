@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .op_class import HOLOMORPHIC
 from .record import LINEAR, Op, apply
 from .reduce import sum as reduce_sum
 from .shape_errors import checked_dim
@@ -47,6 +48,7 @@ class Diagonal(Op):
     last dimension: a view of the input. (..., n, ..., m, ...) -> (..., length)."""
 
     view = True
+    complex_grad = HOLOMORPHIC      # linear
 
     @staticmethod
     def forward(xp, x, offset, axis1, axis2):
@@ -72,6 +74,8 @@ class Diagonal(Op):
 class DiagonalEmbed(Op):
     """Zeros of ``shape`` with ``g`` (..., length) written on the diagonal over ``axis1``
     and ``axis2``: the adjoint of ``Diagonal``. (..., length) -> shape."""
+
+    complex_grad = HOLOMORPHIC      # linear
 
     @staticmethod
     def forward(xp, g, shape, offset, axis1, axis2):

@@ -73,7 +73,7 @@ def view_dtype(input, dtype):
     except ValueError as exc:                     # (NumPy's own layout rules)
         raise RuntimeError(f"view: cannot view the tensor of shape {tuple(input.shape)} as "
                            f"{new} ({exc}); call .contiguous() first") from None
-    out._version = input._version
+    out._version_counter = input._version_counter
     return out
 
 

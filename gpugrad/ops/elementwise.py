@@ -1,4 +1,5 @@
-"""Binary element-wise arithmetic with NumPy broadcasting: + - * / ** maximum minimum where.
+"""Binary element-wise arithmetic with NumPy broadcasting: + - * / ** where (and maximum,
+minimum, whose records are in extremes.py, importable from here too).
 
 The gradient of a broadcast input is summed back to its shape (``sum_to``). A Python scalar
 operand goes to the tensor-scalar ops of scalar.py; mixed dtypes follow PyTorch (a float
@@ -20,11 +21,12 @@ from .promotion import (as_operand, binary, common_cases_first, number_pair, pro
                         scalar_dtype, scalar_operand, tangent_sum, tensor_pair)
 from .record import BROADCAST, Op, apply, apply_scalar
 from .op_class import HOLOMORPHIC
-from .complex_node import refuse_complex
+from .extremes import maximum, minimum    # (their records live there; importable from here)
 from .reduce import sum_to
-from .scalar import AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar
+from .scalar import (AddScalar, DivScalar, MulScalar, PowScalar, RDivScalar, RPowScalar,
+                     integer_power)
 from .unary import _float, _is_scalar, log, neg
-from ..scalar_casts import checked_exponent, checked_scalar, wrapped_int
+from ..scalar_casts import NUMPY_INTS, checked_exponent, checked_scalar, wrapped_int
 from ..tensor import Tensor
 
 __all__ = ["plus", "minus", "mul", "true_divide", "pow", "square", "maximum", "minimum",
@@ -128,6 +130,8 @@ class Pow(Op):
 
     @staticmethod
     def forward(xp, a, b):
+        if b.dtype.kind == "i" and a.dtype.kind in "iu":
+            return integer_power(xp, a, b)      # (NumPy refuses negative int exponents)
         return a ** b
 
     @staticmethod
@@ -154,52 +158,6 @@ def _safe_log(a):
     """log(a), with 0 where a == 0 (the limit of a**b * log(a) there) and no NaN gradients."""
     zero = a == 0
     return where(zero, 0.0, log(where(zero, 1.0, a)))
-
-
-def _maximum_weights(a, b, larger: bool):
-    """1 where ``a`` wins, 0 where ``b`` wins, 1/2 on ties (the gradient is shared)."""
-    wins = (a > b) if larger else (a < b)
-    dtype = np.result_type(a.dtype, b.dtype)
-    return wins.astype(dtype) + (a == b).astype(dtype) * 0.5
-
-
-class Maximum(Op):
-    save = "xs"
-    broadcasts = True
-    larger = True
-    vmap = BROADCAST
-
-    @staticmethod
-    def forward(xp, a, b):
-        return xp.maximum(a, b)
-
-    @staticmethod
-    def vjp(ctx, g):
-        a, b = ctx.xs
-        w = _maximum_weights(a, b, ctx.op.larger)
-        return (sum_to(g * w, ctx.shapes[0]) if ctx.needs(0) else None,
-                sum_to(g * (1 - w), ctx.shapes[1]) if ctx.needs(1) else None)
-
-    @staticmethod
-    def jvp(ctx, ta, tb):
-        a, b = ctx.xs
-        w = _maximum_weights(a, b, ctx.op.larger)
-        return tangent_sum(ctx, None if ta is None else ta * w,
-                            None if tb is None else tb * (1 - w))
-
-
-class Minimum(Op):
-    save = "xs"
-    broadcasts = True
-    larger = False
-    vmap = BROADCAST
-
-    @staticmethod
-    def forward(xp, a, b):
-        return xp.minimum(a, b)
-
-    vjp = staticmethod(Maximum.vjp)
-    jvp = staticmethod(Maximum.jvp)
 
 
 class Where(Op):
@@ -310,6 +268,8 @@ def true_divide(a, b):
 def pow(a, b):                            # both as they are, so PowScalar is taken as below)
     """``a ** b`` with broadcasting; either may be a Python scalar (an int exponent of an
     integer tensor must be >= 0 and fit its dtype; an int base wraps into it, as PyTorch's).
+    A tensor of negative int exponents gives PyTorch's integer powers: 1 for a base of 1,
+    +-1 for -1, else 0 (``2 ** gpugrad.tensor([-1])`` is ``[0]``).
 
     Example::
 
@@ -317,6 +277,8 @@ def pow(a, b):                            # both as they are, so PowScalar is ta
         ([4, 9], [2, 8])
     """
     if _is_scalar(b):
+        if b.__class__ in NUMPY_INTS:       # (np.int64(-1): a Python int, checked as one)
+            b = int(b)
         if b.__class__ is int and isinstance(a, Tensor) and a.dtype.kind in "biu":
             b = checked_exponent(b, scalar_dtype(a.dtype, b))
         return apply_scalar(PowScalar, *scalar_operand(a, b))
@@ -336,22 +298,6 @@ def square(x):
     if isinstance(x, Tensor) and x.dtype.kind == "b":     # (as PyTorch: bools square to int64)
         x = x.astype("int64")
     return mul(x, x)
-
-
-def maximum(a, b):
-    """Element-wise larger of ``a`` and ``b`` (ties share the gradient equally)."""
-    a, b = tensor_pair(a, b)
-    if a.dtype.kind == "c" or b.dtype.kind == "c":
-        refuse_complex("maximum", a, b)
-    return binary(Maximum, a, b)
-
-
-def minimum(a, b):
-    """Element-wise smaller of ``a`` and ``b`` (ties share the gradient equally)."""
-    a, b = tensor_pair(a, b)
-    if a.dtype.kind == "c" or b.dtype.kind == "c":
-        refuse_complex("minimum", a, b)
-    return binary(Minimum, a, b)
 
 
 def where(condition, input=None, other=None):

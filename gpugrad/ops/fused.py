@@ -8,8 +8,8 @@ code (docs/ARCHITECTURE.md, 'Kernels'). Tests hold the two together on a GPU.
 Example::
 
     >>> from gpugrad.ops.fused import relu_backward
-    >>> relu_backward(np, np.array([1.0, 2.0]), np.array([0.5, -1.0]))   # g * (y > 0)
-    array([1., 0.])
+    >>> relu_backward(np, np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.0, np.nan]))
+    array([1., 0., 3.])
 """
 
 from __future__ import annotations
@@ -59,11 +59,22 @@ def relu_forward(xp, x):
 
 
 def relu_backward(xp, g, y):
-    """g * (y > 0): relu's backward from its output y (0 where y <= 0, for finite g)."""
+    """``g * (not y <= 0)``: relu's backward from its output y: g where y is NaN (a NaN
+    input's gradient is g), as PyTorch's threshold_backward. An inf or NaN g where y <= 0
+    gives NaN (PyTorch's where gives 0; so do the CUDA kernels): a masked select costs ~7x
+    the multiply here."""
     launch = _kernels(xp, g, y)
     if launch is not None and g.shape == y.shape:
         return launch.relu_backward(*_contiguous(xp, g, y))
-    return xp.asarray(g * (y > 0), dtype=g.dtype)         # float times bool: no float mask
+    return xp.asarray(g * _kept(xp, y), dtype=g.dtype)      # float times bool: no float mask
+
+
+def _kept(xp, y):
+    """Where relu's gradient passes, as one bool array: not ``y <= 0``, so a NaN output
+    passes it (PyTorch's threshold_backward). A multiply by it allocates one bool array and
+    the result, no casting buffers: what the checkpoint planner's memory profile measures."""
+    keep = y <= 0
+    return ~keep if keep.ndim == 0 else xp.logical_not(keep, out=keep)    # (NumPy: a scalar)
 
 
 def linear_relu_forward(xp, x, w, b):
@@ -120,7 +131,7 @@ def linear_relu_backward(xp, g, y, x, w, needs, g_is_scratch: bool = False, gw_i
             gw = matmul(xp, gz.T, x) if needs[1] else None
     else:
         if g_is_scratch:
-            gz = xp.multiply(g, y > 0, out=g)
+            gz = xp.multiply(g, _kept(xp, y), out=g)
         else:
             gz = relu_backward(xp, g, y)
         gx, gw, gb = linear_backward(xp, gz, x, w, needs)

@@ -83,7 +83,7 @@ def _check_view(t, name: str, grad_mode: bool) -> None:
             f"transpose...) of a leaf tensor that requires grad, which cannot be modified in "
             f"place while grad mode is on. Update the leaf under `with gpugrad.no_grad():`, "
             f"or work on a copy: y = x.clone(), then modify y's view.")
-    if base._requires_grad and t.grad_fn is None and t._view_epoch == t._version.rebased:
+    if base._requires_grad and t.grad_fn is None and t._view_epoch == t._version_counter.rebased:
         raise RuntimeError(
             f"{name}: this tensor (shape {tuple(t.shape)}) shares memory with a tensor that "
             f"requires grad, but was made from it under no_grad(), so the "
@@ -106,15 +106,15 @@ def _raw(value, t):
 def _write(t, name: str, write, *args):
     """Run ``write(array, *args)`` on ``t``'s memory with clear errors, then bump its
     version (a compiled step runs the write again at every replay)."""
-    if t._version.__class__ is InferenceVersionCounter and not _state.inference:
+    if t._version_counter.__class__ is InferenceVersionCounter and not _state.inference:
         raise RuntimeError(INFERENCE_INPLACE)   # (before the write: nothing half-done)
     try:
         if _compiling.recorder is None:         # (the common case: no note to take)
             write(t._array, *args)
-            t._version.value += 1
+            t._version_counter.value += 1
         else:
             note_reads(t)
-            written(write, [t._version], t._array, *args)
+            written(write, [t._version_counter], t._array, *args)
     except TypeError as exc:
         raise TypeError(f"{name}: the result cannot be stored in this {t.dtype} tensor in "
                         f"place ({exc}); use the out-of-place form instead") from None
@@ -146,7 +146,7 @@ def _record(t, name: str, compute, copy_old: bool):
     elif result._requires_grad:          # graph-free recording (a recomputation)
         t._requires_grad = True
     if result.grad_fn is not None or result._tangents:
-        t._version.rebased += 1          # views taken before this are made again when used
+        t._version_counter.rebased += 1          # views taken before this are made again when used
         if result.grad_fn is not None and gained:
             view_replay.note_graph_gained(t)
     t._tangents = result._tangents
@@ -176,7 +176,7 @@ def _record_view(t, name: str, compute):
         base.grad_fn, base.output_nr, base._requires_grad = new.grad_fn, 0, True
     base._tangents = new._tangents
     if new.grad_fn is not None or new._tangents:
-        base._version.rebased += 1      # the base's other views are made again when used
+        base._version_counter.rebased += 1      # the base's other views are made again when used
         if gained:
             view_replay.note_graph_gained(base)
         view_replay.regenerate(name, t, parts)
@@ -210,10 +210,10 @@ def _batched_in_place(t, name: str, operands, compute, copy_old: bool):
     old._tangents = t._tangents
     result = compute(old)
     _copy_with(t._value, result._value, _copy_into)
-    t._version.value += 1
+    t._version_counter.value += 1
     if result.grad_fn is not None:
         t.grad_fn, t.output_nr, t._requires_grad = result.grad_fn, result.output_nr, True
-        t._version.rebased += 1
+        t._version_counter.rebased += 1
     t._tangents = result._tangents
     return t
 

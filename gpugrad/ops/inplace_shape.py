@@ -47,7 +47,7 @@ def _view_in_place(t, name: str, view, *args):
     place: its array, and when recorded its node and tangents, are the view's."""
     refuse_in_compile(f"{name} (an in-place view op)",
                       f"use the out-of-place form: t = t.{name[:-1]}(...)")
-    if t._version.__class__ is InferenceVersionCounter and not _state.inference:
+    if t._version_counter.__class__ is InferenceVersionCounter and not _state.inference:
         raise RuntimeError(INFERENCE_INPLACE)       # (before anything changes)
     records = _check(t, name, ())   # (refuses what PyTorch refuses; a stale view made again)
     made = view(t, *args)           # (recorded when something requires grad: t as it was)
@@ -55,10 +55,10 @@ def _view_in_place(t, name: str, view, *args):
         t._value, t._level = made._value, made._level
     else:
         t._array = made._array
-    t._version.value += 1
+    t._version_counter.value += 1
     if made.grad_fn is not None:
         t.grad_fn, t.output_nr, t._requires_grad = made.grad_fn, made.output_nr, True
-        t._view_epoch = t._version.rebased          # (its node is up to date)
+        t._view_epoch = t._version_counter.rebased          # (its node is up to date)
     elif records and made._requires_grad:           # (a checkpoint's recomputation)
         t._requires_grad = True
     if dual_levels._state.levels:

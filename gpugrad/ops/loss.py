@@ -22,6 +22,7 @@ from ..autograd.batched import BatchedTensor, innermost_array
 from ..creation import as_tensor
 from ..tensor import Tensor
 from .activation import softmax
+from .complex_node import refuse_complex
 from .elementwise import maximum, where
 from . import batching as _batching
 from . import fused
@@ -217,6 +218,8 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
         >>> cross_entropy(gpugrad.zeros(2, 4), gpugrad.tensor([1, 3])).item()   # log 4
         1.3862943649291992
     """
+    if logits.dtype.kind == "c":
+        refuse_complex("cross_entropy", logits, ordered=False)
     (logits,) = cast_inputs_float32(logits)
     check_reduction(reduction, "cross_entropy")
     target = target if isinstance(target, Tensor) else as_tensor(target, device=logits.device)

@@ -21,7 +21,9 @@ import numpy as np
 
 from .. import backend
 from ..autograd.batched import innermost_array
+from ..autograd.capture_mode import is_step_capturing, refuse_host_sync
 from ..tensor import Tensor
+from .complex_parts import conj
 from .einsum import einsum
 from .record import apply
 from .shape import concatenate, reshape, transpose
@@ -38,13 +40,19 @@ class LinAlgError(RuntimeError):
 # Helpers shared with matrix_decompositions.py
 # ---------------------------------------------------------------------------------------------
 
-def checked_matrix(name: str, x, square: bool = True):
-    """Refuse what LAPACK cannot take: a non-float tensor, fewer than 2 dimensions or (when
-    ``square``) matrices that are not square. Returns ``x``."""
+_FLOATS = (np.float32, np.float64)
+_FLOATS_AND_COMPLEX = _FLOATS + (np.complex64, np.complex128)
+
+
+def checked_matrix(name: str, x, square: bool = True, complex_ok: bool = False):
+    """Refuse what LAPACK cannot take: a non-float tensor (``complex_ok``: complex64 and
+    complex128 too, for the functions whose records have complex rules), fewer than 2
+    dimensions or (when ``square``) matrices that are not square. Returns ``x``."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a tensor, got {type(x).__name__}")
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{name}: expected a float32 or float64 tensor, got {x.dtype}; "
+    if x.dtype not in (_FLOATS_AND_COMPLEX if complex_ok else _FLOATS):
+        also = " (or complex64 or complex128)" if complex_ok else ""
+        raise TypeError(f"{name}: expected a float32 or float64 tensor, got {x.dtype}{also}; "
                         f"convert it first (x.double() or x.float())")
     if x.ndim < 2:
         raise ValueError(f"{name}: the input must have at least 2 dimensions (..., m, n), "
@@ -110,6 +118,30 @@ def empty(like, dtype=None):
 def mT(x):
     """The transpose of the last two dimensions (``Tensor.mT``)."""
     return transpose(x, -2, -1)
+
+
+def mH(x):
+    """The conjugate transpose of the last two dimensions (``Tensor.mH``; ``mT`` when real)."""
+    return conj(transpose(x, -2, -1))
+
+
+def check_phase_free(name: str, what: str, drift) -> None:
+    """Refuse, as PyTorch does, a loss that depends on the phases of complex eigenvectors or
+    singular vectors (each is defined up to a factor e^{i phi}): ``drift`` (real, any shape)
+    is the imaginary part of the rule's diagonal that such a loss leaves above 1e-2 (PyTorch's
+    tolerance). Reads a value back (a device sync on CuPy; skipped while a step is captured)."""
+    raw = innermost_array(drift)
+    xp = backend.xp_of(raw)
+    if xp is not np:
+        if is_step_capturing():
+            return
+        refuse_host_sync(f"the phase check of {name}'s backward")
+    if raw.size and float(xp.abs(raw).max()) > 1e-2:
+        raise RuntimeError(
+            f"{name}: the {what} in the complex case are specified up to multiplication by "
+            f"e^(i phi). The specified loss function depends on this phase term, making it "
+            f"ill-defined (as in PyTorch). Use a loss invariant to it (V.abs(), V @ V.mH, "
+            f"the values alone)")
 
 
 def _flat_shape(shape, batch_ndim: int) -> tuple:

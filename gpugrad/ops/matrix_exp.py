@@ -7,7 +7,8 @@ its 1-norm is at most theta_13, and squared s times. The rules use the block-mat
 (Mathias 1996; PyTorch's differential_analytic_matrix_function):
 exp([[X, E], [0, X]]) = [[exp(X), L(X, E)], [0, exp(X)]], L the Fréchet derivative, so
 the tangent is the upper-right block for X = A, E = dA, and the cotangent for X = A^T,
-E = g. Both are MatrixExp again: the rules can be differentiated again.
+E = g. Both are MatrixExp again: the rules can be differentiated again. exp is holomorphic:
+a complex A's gradient is PyTorch's L(A^H, g) (complex_node.py's turn of the rule above).
 
 Example::
 
@@ -25,6 +26,7 @@ import numpy as np
 
 from ..autograd.capture_mode import refuse_host_sync
 from .matrix_common import checked_matrix, mT, on_the_batch
+from .op_class import HOLOMORPHIC
 from .record import Op, apply, zeros_with
 from .shape import concatenate
 
@@ -39,7 +41,7 @@ _THETA_13 = 5.371920351148152
 def _expm(xp, a):
     """exp of each matrix of ``a`` (..., n, n) by scaling, Padé [13/13] and squaring."""
     n = a.shape[-1]
-    norm = xp.abs(a).sum(axis=-2).max(axis=-1) if n else xp.zeros(a.shape[:-2], a.dtype)
+    norm = xp.abs(a).sum(axis=-2).max(axis=-1) if n else xp.zeros(a.shape[:-2], a.real.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
         s = xp.ceil(xp.log2(norm / _THETA_13))
     s = xp.where(xp.isfinite(s) & (s > 0), s, 0).astype(np.int64)
@@ -75,6 +77,7 @@ class MatrixExp(Op):
     cotangent L(A^T, g), L the Fréchet derivative (the module docstring)."""
 
     save = "x0"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a):
@@ -95,7 +98,7 @@ MatrixExp.vmap = on_the_batch(MatrixExp)
 def matrix_exp(A):
     """The matrix exponential of each square matrix, as ``torch.linalg.matrix_exp`` (and
     ``torch.matrix_exp``): scaling and squaring with a [13/13] Padé approximant (Higham
-    2005); differentiable to any order.
+    2005); differentiable to any order. Real or complex (gradients in PyTorch's convention).
 
     Shapes: (..., n, n) -> (..., n, n).
 
@@ -105,7 +108,7 @@ def matrix_exp(A):
         >>> gpugrad.linalg.matrix_exp(A * (np.pi / 2)).numpy().round(6).tolist()   # rotation
         [[0.0, -1.0], [1.0, 0.0]]
     """
-    return apply(MatrixExp, checked_matrix("linalg.matrix_exp", A))
+    return apply(MatrixExp, checked_matrix("linalg.matrix_exp", A, complex_ok=True))
 
 
 METHODS = {"matrix_exp": matrix_exp}

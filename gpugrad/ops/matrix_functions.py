@@ -30,12 +30,15 @@ from . import batching as _batching
 from .elementwise import where
 from .linalg import matmul
 from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, eye,
-                            lapack, mT, on_the_batch, trace_of_product, tril_mask)
+                            lapack, mH, mT, on_the_batch, trace_of_product, tril_mask)
 from .matrix_singular import cofactors_svd, inverse_or_none, inverse_transposed
 from .matrix_singular import matrix_of as _matrix_of
+from .complex_parts import conj, imag, real
+from .op_class import HOLOMORPHIC, OWN_RULES
 from .record import Op, apply, zeros_with
 from .reduce import sum_to
 from .shape import concatenate, unsqueeze
+from .unary import astype, log
 
 __all__ = ["det", "logdet", "slogdet", "inverse", "cholesky", "matrix_power"]
 
@@ -49,9 +52,11 @@ SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])   # (torch.re
 class Det(Op):
     """det(A): (..., n, n) -> (...). d det = tr(C^T dA), C = det A^-T the cofactor matrix;
     its cotangent g C. A singular A: C from the SVD (``cofactors_svd``; the finite
-    differences agree; PyTorch 2.13 gives zeros there, which is wrong)."""
+    differences agree; PyTorch 2.13 gives zeros there, which is wrong). Holomorphic: a
+    complex A's gradient is PyTorch's g conj(C)."""
 
     save = "x0 ans"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a):
@@ -76,26 +81,38 @@ Det.vmap = on_the_batch(Det)
 
 
 class Slogdet(Op):
-    """(sign, log|det A|) packed: (..., n, n) -> (..., 2). The sign is constant. d log|det|
-    = tr(A^-1 dA); at a singular A, C^T / 0: infinite or NaN, as PyTorch's (no error;
-    matrix_singular.py)."""
+    """(sign, log|det A|) packed: (..., n, n) -> (..., 2) (complex A: a complex sign, and
+    log|det| as a complex number with a zero imaginary part). With tr = tr(A^-1 dA):
+    d log|det| = Re tr, d sign = sign i Im tr (0 for a real A); the cotangent
+    (g_log - i Im(conj(g_sign) sign)) A^-H (PyTorch's slogdet_backward). At a singular A,
+    C^T / 0: infinite or NaN, as PyTorch's (no error; matrix_singular.py)."""
 
-    save = "x0"
+    save = "x0 ans"
+    complex_grad = OWN_RULES        # the sign is not holomorphic: PyTorch's rules, written
 
     @staticmethod
     def forward(xp, a):
         sign, log = lapack("linalg.slogdet", "failed", lambda: xp.linalg.slogdet(a), a.shape)
-        return xp.stack([sign, log], axis=-1)
+        return xp.stack([sign, log.astype(sign.dtype)], axis=-1)
 
     @staticmethod
     def vjp(ctx, g):
-        return _matrix_of(g[..., 1]) * inverse_transposed(ctx.xs[0], Inv, Det)
+        a = ctx.xs[0]
+        if a.dtype.kind != "c":
+            return _matrix_of(g[..., 1]) * inverse_transposed(a, Inv, Det)
+        turn = real(g[..., 1]) - 1j * imag(conj(g[..., 0]) * ctx.ans[..., 0])
+        return _matrix_of(turn) * conj(inverse_transposed(a, Inv, Det))
 
     @staticmethod
     def jvp(ctx, t):
-        dlog = trace_of_product(mT(inverse_transposed(ctx.xs[0], Inv, Det)), t)
-        zero = zeros_with(dlog, tuple(dlog.shape), dlog.dtype)
-        return concatenate([unsqueeze(zero, -1), unsqueeze(dlog, -1)], -1)
+        a = ctx.xs[0]
+        trace = trace_of_product(mT(inverse_transposed(a, Inv, Det)), t)
+        if a.dtype.kind != "c":
+            zero = zeros_with(trace, tuple(trace.shape), trace.dtype)
+            return concatenate([unsqueeze(zero, -1), unsqueeze(trace, -1)], -1)
+        d_sign = ctx.ans[..., 0] * (1j * imag(trace))
+        d_log = astype(real(trace), trace.dtype)
+        return concatenate([unsqueeze(d_sign, -1), unsqueeze(d_log, -1)], -1)
 
 
 Slogdet.vmap = on_the_batch(Slogdet)
@@ -105,6 +122,7 @@ class Inv(Op):
     """A^-1: (..., n, n) -> (..., n, n). dX = -X dA X; the cotangent -X^T g X^T."""
 
     save = "ans"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a):
@@ -134,6 +152,7 @@ class Solve(Op):
     dimensions broadcast. dX = A^-1 (dB - dA X); the cotangents gB = A^-T g, gA = -gB X^T."""
 
     save = "x0 ans"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b, vector):
@@ -180,11 +199,13 @@ def _phi(x, n: int):
 
 
 class Cholesky(Op):
-    """L, lower triangular with A = L L^T: (..., n, n) -> (..., n, n) (A symmetric
-    positive definite; its lower triangle is read). dL = L Phi(L^-1 dA L^-T); the
-    cotangent L^-T Phi'(L^T g) L^-1 symmetrised (I. Murray, arXiv:1602.07527, as PyTorch)."""
+    """L, lower triangular with A = L L^H: (..., n, n) -> (..., n, n) (A Hermitian
+    positive definite; its lower triangle is read). dL = L Phi(L^-1 dA L^-H); the
+    cotangent L^-H Phi'(L^H g) L^-1 made Hermitian (I. Murray, arXiv:1602.07527, as
+    PyTorch's cholesky_backward; ^H is ^T for a real A)."""
 
     save = "ans"
+    complex_grad = OWN_RULES        # written with conjugates: PyTorch's rules as they are
 
     @staticmethod
     def forward(xp, a):
@@ -194,16 +215,16 @@ class Cholesky(Op):
     @staticmethod
     def vjp(ctx, g):
         lower, n = ctx.ans, ctx.shapes[0][-1]
-        p = matmul(mT(lower), g) * tril_mask(g, n)
-        s = 0.5 * (p + mT(p * tril_mask(g, n, -1)))
+        p = matmul(mH(lower), g) * tril_mask(g, n)
+        s = 0.5 * (p + mH(p * tril_mask(g, n, -1)))
         inverse_l = apply(Inv, lower)
-        return matmul(matmul(mT(inverse_l), s), inverse_l)
+        return matmul(matmul(mH(inverse_l), s), inverse_l)
 
     @staticmethod
     def jvp(ctx, t):
         lower, n = ctx.ans, ctx.shapes[0][-1]
         inverse_l = apply(Inv, lower)
-        return matmul(lower, _phi(matmul(matmul(inverse_l, t), mT(inverse_l)), n))
+        return matmul(lower, _phi(matmul(matmul(inverse_l, t), mH(inverse_l)), n))
 
 
 Cholesky.vmap = on_the_batch(Cholesky)
@@ -214,9 +235,10 @@ Cholesky.vmap = on_the_batch(Cholesky)
 # ---------------------------------------------------------------------------------------------
 
 def det(A):
-    """The determinant of each square matrix, as ``torch.linalg.det`` / ``torch.det``.
-    Its gradient is the cofactor matrix ``adj(A)^T`` (``det(A) A^-T``), singular A included
-    (found from the SVD there; PyTorch 2.13 gives zeros at a singular A).
+    """The determinant of each square matrix, as ``torch.linalg.det`` / ``torch.det``, real
+    or complex. Its gradient is the cofactor matrix ``adj(A)^T`` (``det(A) A^-T``; complex:
+    its conjugate, PyTorch's convention), singular A included (found from the SVD there;
+    PyTorch 2.13 gives zeros at a singular A).
 
     Shapes: (..., n, n) -> (...).
 
@@ -225,15 +247,17 @@ def det(A):
         >>> round(gpugrad.det(gpugrad.tensor([[1.0, 2.0], [3.0, 4.0]])).item(), 5)
         -2.0
     """
-    return apply(Det, checked_matrix("linalg.det", A))
+    return apply(Det, checked_matrix("linalg.det", A, complex_ok=True))
 
 
 def slogdet(A):
     """``(sign, logabsdet)``: the sign of each determinant and the log of its absolute
     value, as ``torch.linalg.slogdet`` (sign 0 and logabsdet -inf for a singular matrix).
-    Differentiable in ``logabsdet`` (d = tr(A^-1 dA); infinite or NaN at a singular matrix,
-    as PyTorch's, but the signs of the infinities and where NaN falls differ: PyTorch's come
-    from its LU solve, gpugrad's from cofactors / det); the sign is constant.
+    A complex A gives a complex sign ``det / |det|`` and a real logabsdet. Differentiable
+    (d logabsdet = Re tr(A^-1 dA); infinite or NaN at a singular matrix, as PyTorch's, but
+    the signs of the infinities and where NaN falls differ: PyTorch's come from its LU
+    solve, gpugrad's from cofactors / det); a real sign is constant, a complex one moves
+    (d sign = sign i Im tr(A^-1 dA), as PyTorch's).
 
     Shapes: (..., n, n) -> two (...) tensors.
 
@@ -242,14 +266,16 @@ def slogdet(A):
         >>> sign, logabsdet = gpugrad.slogdet(gpugrad.tensor([[-2.0, 0.0], [0.0, 3.0]]))
         >>> sign.item(), round(logabsdet.item(), 6)
         (-1.0, 1.791759)
+        >>> gpugrad.slogdet(gpugrad.tensor([[2j]])).sign.item()
+        1j
     """
-    packed = apply(Slogdet, checked_matrix("linalg.slogdet", A))
-    return SlogdetResult(packed[..., 0], packed[..., 1])
+    packed = apply(Slogdet, checked_matrix("linalg.slogdet", A, complex_ok=True))
+    return SlogdetResult(packed[..., 0], real(packed[..., 1]))
 
 
 def logdet(input):
-    """log(det(A)), as ``torch.logdet``: NaN where the determinant is negative, -inf where
-    it is zero.
+    """log(det(A)), as ``torch.logdet``: NaN where a real determinant is negative, -inf
+    where it is zero; a complex A gives the complex log, log(sign) + logabsdet.
 
     Shapes: (..., n, n) -> (...).
 
@@ -257,14 +283,19 @@ def logdet(input):
 
         >>> round(gpugrad.logdet(gpugrad.tensor([[2.0, 0.0], [0.0, 3.0]])).item(), 6)
         1.791759
+        >>> round(gpugrad.logdet(gpugrad.tensor([[-1.0 + 0j]])).imag.item(), 6)   # log(-1) = i pi
+        3.141593
     """
-    sign, logabsdet = slogdet(checked_matrix("logdet", input))
+    sign, logabsdet = slogdet(checked_matrix("logdet", input, complex_ok=True))
+    if input.dtype.kind == "c":
+        return log(sign) + logabsdet
     return where(sign < 0, float("nan"), logabsdet)
 
 
 def inverse(A):
     """The inverse of each square matrix, as ``torch.linalg.inv`` / ``torch.inverse``; a
-    singular one raises ``LinAlgError`` (on NumPy).
+    singular one raises ``LinAlgError`` (on NumPy). Real or complex (gradients in PyTorch's
+    convention).
 
     Shapes: (..., n, n) -> (..., n, n).
 
@@ -273,7 +304,7 @@ def inverse(A):
         >>> gpugrad.inverse(gpugrad.tensor([[2.0, 0.0], [0.0, 4.0]])).tolist()
         [[0.5, 0.0], [0.0, 0.25]]
     """
-    return apply(Inv, checked_matrix("linalg.inv", A))
+    return apply(Inv, checked_matrix("linalg.inv", A, complex_ok=True))
 
 
 def _solve_is_vector(A, B) -> bool:
@@ -285,7 +316,8 @@ def _solve_is_vector(A, B) -> bool:
 def solve(A, B, *, left: bool = True):
     """X with ``A @ X = B`` (``left=False``: ``X @ A = B``), as ``torch.linalg.solve``:
     B a batch of matrices (..., n, k) or of vectors (..., n) (1-D, or shaped as A without
-    its last dimension); the batch dimensions broadcast. Differentiable in A and B.
+    its last dimension); the batch dimensions broadcast. Differentiable in A and B, real or
+    complex (PyTorch's convention: gB = A^-H g, gA = -gB X^H).
 
     Shapes: A (..., n, n), B (..., n, k) or (..., n) -> X of B's shape (batch broadcast).
 
@@ -295,7 +327,7 @@ def solve(A, B, *, left: bool = True):
         >>> gpugrad.linalg.solve(A, gpugrad.tensor([1.0, 1.0])).tolist()
         [0.5, 0.25]
     """
-    checked_matrix("linalg.solve", A)
+    checked_matrix("linalg.solve", A, complex_ok=True)
     check_rhs_dtype("linalg.solve", A, B)
     if not left:
         if B.ndim < 2:
@@ -313,11 +345,11 @@ def solve(A, B, *, left: bool = True):
 
 
 def cholesky(A, upper: bool = False):
-    """The Cholesky factor of each symmetric positive-definite matrix, as
-    ``torch.linalg.cholesky`` (and ``torch.cholesky``): lower L with ``A = L @ L.mT``, or
-    upper U = L.mT with ``A = U.mT @ U`` when ``upper``. Only the lower triangle of A is
-    read; the gradient is symmetric (as PyTorch's). A matrix that is not positive definite
-    raises ``LinAlgError`` (on NumPy).
+    """The Cholesky factor of each Hermitian (real: symmetric) positive-definite matrix, as
+    ``torch.linalg.cholesky`` (and ``torch.cholesky``): lower L with ``A = L @ L.mH``, or
+    upper U = L.mH with ``A = U.mH @ U`` when ``upper``. Only the lower triangle of A is
+    read; the gradient is Hermitian off the diagonal (as PyTorch's). A matrix that is not
+    positive definite raises ``LinAlgError`` (on NumPy).
 
     Shapes: (..., n, n) -> (..., n, n).
 
@@ -326,13 +358,13 @@ def cholesky(A, upper: bool = False):
         >>> gpugrad.cholesky(gpugrad.tensor([[4.0, 2.0], [2.0, 5.0]])).tolist()
         [[2.0, 0.0], [1.0, 2.0]]
     """
-    lower = apply(Cholesky, checked_matrix("linalg.cholesky", A))
-    return mT(lower) if upper else lower
+    lower = apply(Cholesky, checked_matrix("linalg.cholesky", A, complex_ok=True))
+    return mH(lower) if upper else lower
 
 
 def matrix_power(A, n: int):
     """A to the integer power ``n`` (repeated squaring; n < 0: of the inverse; n = 0: the
-    identity), as ``torch.linalg.matrix_power``.
+    identity), as ``torch.linalg.matrix_power``; real or complex (PyTorch's convention).
 
     Shapes: (..., m, m) -> (..., m, m).
 
@@ -340,8 +372,10 @@ def matrix_power(A, n: int):
 
         >>> gpugrad.matrix_power(gpugrad.tensor([[1.0, 1.0], [0.0, 1.0]]), 3).tolist()
         [[1.0, 3.0], [0.0, 1.0]]
+        >>> gpugrad.matrix_power(gpugrad.tensor([[2j]]), -2).tolist()      # (2i)^-2
+        [[(-0.25+0j)]]
     """
-    checked_matrix("linalg.matrix_power", A)
+    checked_matrix("linalg.matrix_power", A, complex_ok=True)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
     n = int(n)

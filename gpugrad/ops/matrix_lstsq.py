@@ -1,8 +1,9 @@
 """Least squares, as ``torch.linalg.lstsq``: a composite of the pseudo-inverse
-(matrix_decompositions.py's ``Pinv`` record) and a product, so its gradient is Pinv's
+(matrix_pinv.py's ``Pinv`` record) and a product, so its gradient is Pinv's
 (Golub and Pereyra): the gradient of the least-squares solution where the rank of A does
 not change near it, in particular for A of full column rank (m >= n, rank n), where it is
-that of the normal equations' solution (A^T A)^-1 A^T B, and for full row rank.
+that of the normal equations' solution (A^H A)^-1 A^H B, and for full row rank. Real or
+complex, as PyTorch's (complex: residuals and singular values real).
 
 Example::
 
@@ -19,6 +20,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.capture_mode import refuse_host_sync
+from .complex_parts import conj, real
 from .linalg import matmul
 from .matrix_common import check_batches_broadcast, check_rhs_dtype, checked_matrix, empty
 from .matrix_decompositions import svdvals
@@ -35,7 +37,7 @@ DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 def _checked(A, B, driver):
     name = "linalg.lstsq"
-    checked_matrix(name, A, square=False)
+    checked_matrix(name, A, square=False, complex_ok=True)
     check_rhs_dtype(name, A, B)
     if not (B.ndim >= 1 and 0 <= A.ndim - B.ndim <= 1):
         raise ValueError(f"{name}: input.dim() must be greater or equal to other.dim() and "
@@ -60,6 +62,11 @@ def _rank(values, rcond: float):
     return _sum(values > values[..., :1] * rcond, axis=-1)
 
 
+def _squared_magnitude(x):
+    """|x|^2, real (x * conj(x) for a complex x, whose gradient is PyTorch's 2 x)."""
+    return real(x * conj(x)) if x.dtype.kind == "c" else x ** 2
+
+
 def lstsq(A, B, rcond=None, *, driver=None):
     """``(solution, residuals, rank, singular_values)``: X minimising ||A X - B||_F (the
     least-norm one when A is rank deficient), as ``torch.linalg.lstsq`` on the CPU.
@@ -68,6 +75,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
     PyTorch's: ``rank`` (int64) unless "gels"; ``singular_values`` (not differentiable)
     for "gelsd" and "gelss"; ``residuals``, the squared residuals of each column, when
     m > n, the driver is not "gelsy" and every matrix has full rank. The others are empty.
+    A complex A (and B) gives a complex solution and real residuals and singular values.
     (That rank test reads the device: with m > n, "gelsd" and "gelss" are refused inside a
     compiled step or captured graph.)
     Differentiable in A and B where the rank of A is locally constant (full column rank).
@@ -93,16 +101,17 @@ def lstsq(A, B, rcond=None, *, driver=None):
     solution = matmul(pinv(A, rtol=float(rcond) if driver != "gels" else 0.0), rhs)
     singular = svdvals(A.detach())
     rank = empty(A, np.int64) if driver == "gels" else _rank(singular, float(rcond))
-    values = singular if driver in ("gelsd", "gelss") else empty(A)
-    residuals = empty(A)
+    real_dtype = singular.dtype                 # (A's, or its real counterpart)
+    values = singular if driver in ("gelsd", "gelss") else empty(A, real_dtype)
+    residuals = empty(A, real_dtype)
     if m > n and driver != "gelsy":
         if driver != "gels":
             refuse_host_sync(f"linalg.lstsq(driver={driver!r}) with more rows than columns "
                              f"(for its residuals, whether every matrix has full rank is read "
-                             f"on the host; driver='gelsy' and ((A @ X - B) ** 2).sum(-2) "
+                             f"on the host; driver='gelsy' and ((A @ X - B).abs() ** 2).sum(-2) "
                              f"avoid it)")
         if driver == "gels" or bool((rank.detach().numpy() == n).all()):
-            residuals = _sum((matmul(A, solution) - rhs) ** 2, axis=-2)
+            residuals = _sum(_squared_magnitude(matmul(A, solution) - rhs), axis=-2)
     return LstsqResult(solution[..., 0] if vector else solution, residuals, rank, values)
 
 

@@ -28,9 +28,11 @@ import numpy as np
 
 from ..tensor import Tensor
 from .linalg import matmul
+from .complex_parts import real
 from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, constant,
-                            empty, mT, on_the_batch, pack, pack_tensors, tril_mask, unpack)
+                            empty, mH, mT, on_the_batch, pack, pack_tensors, tril_mask, unpack)
 from .matrix_triangular import solve_triangular_raw
+from .op_class import HOLOMORPHIC
 from .record import Op, apply, zeros_with
 from .shape import concatenate
 from .unary import astype
@@ -49,7 +51,8 @@ def _lu_shapes(shape) -> list:
 
 def _eliminate(xp, a):
     """(packed LU (nb, m, n), 0-based pivot rows (nb, k), row order (nb, m)) of the matrices
-    ``a`` (nb, m, n): LU[perm] = L U, the swaps of LAPACK's getrf."""
+    ``a`` (nb, m, n): LU[perm] = L U, the swaps of LAPACK's getrf (complex: the pivot of
+    largest |Re| + |Im|, as LAPACK's izamax)."""
     lu = xp.array(a, copy=True)
     nb, m, n = lu.shape
     k = min(m, n)
@@ -57,7 +60,10 @@ def _eliminate(xp, a):
     perm = xp.array(xp.broadcast_to(xp.arange(m), (nb, m)), copy=True)
     pivots = xp.zeros((nb, k), dtype=np.int64)
     for j in range(k):
-        p = j + xp.argmax(xp.abs(lu[:, j:, j]), axis=1)
+        column = lu[:, j:, j]
+        size = xp.abs(column) if column.dtype.kind != "c" else \
+            xp.abs(column.real) + xp.abs(column.imag)           # LAPACK's |Re| + |Im|
+        p = j + xp.argmax(size, axis=1)
         pivots[:, j] = p
         row_j, perm_j = lu[rows, j], perm[rows, j]
         lu[rows, j], perm[rows, j] = lu[rows, p], perm[rows, p]
@@ -82,9 +88,11 @@ class Lu(Op):
     floats), P (m, m), L (m, k) unit lower, U (k, n) upper, k = min(m, n). With
     dX = L^-1 P^T dA U^-1 (square A): dL = L tril(dX, -1), dU = triu(dX) U; the cotangent
     P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T. Wide and tall A: the square block, and
-    the rest through it (PyTorch's linalg_lu_backward)."""
+    the rest through it (PyTorch's linalg_lu_backward). Holomorphic at fixed pivots: a
+    complex A's gradient is the conjugated rule's, PyTorch's."""
 
     save = "ans"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a):
@@ -173,7 +181,7 @@ def _square_cotangent(lower, upper, gl, gu, extra_l, extra_u):
 
 
 def _lu_parts(A, name: str, pivot: bool):
-    checked_matrix(name, A, square=False)
+    checked_matrix(name, A, square=False, complex_ok=True)
     if not pivot:
         raise RuntimeError(f"{name}: LU without pivoting is not implemented in gpugrad (on "
                            f"any device; PyTorch has it on CUDA only); use pivot=True")
@@ -218,7 +226,7 @@ def lu_factor(A, *, pivot: bool = True):
     else:               # L (m, m) and U (m, n): [L - I | 0] = (L - I) I(m, n)
         packed = matmul(lower - constant(A, lambda xp, dtype: xp.eye(m, dtype=dtype)),
                         wide) + upper
-    return LUFactorResult(packed, astype(pivots.detach(), "int32"))
+    return LUFactorResult(packed, astype(real(pivots.detach()), "int32"))
 
 
 class LuPermutation(Op):
@@ -246,7 +254,7 @@ LuPermutation.vmap = on_the_batch(LuPermutation)
 
 
 def _checked_pivots(name: str, LU, pivots):
-    checked_matrix(name, LU, square=False)
+    checked_matrix(name, LU, square=False, complex_ok=True)
     k = min(LU.shape[-2:])
     if not isinstance(pivots, Tensor) or pivots.dtype.kind not in "iu":
         raise TypeError(f"{name}: pivots must be an integer tensor (int32, from "
@@ -284,7 +292,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data: bool = True, unpack_pivots: bool 
 
 
 def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
-    """X with ``A @ X = B`` for A given by ``lu_factor`` (``adjoint``: ``A^T @ X = B``;
+    """X with ``A @ X = B`` for A given by ``lu_factor`` (``adjoint``: ``A^H @ X = B``;
     ``left=False``: ``X @ A = B``), as ``torch.linalg.lu_solve``; differentiable in LU
     and B, batch dimensions broadcast.
 
@@ -298,7 +306,7 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
         [[1.0], [1.0]]
     """
     name = "linalg.lu_solve"
-    checked_matrix(name, LU)
+    checked_matrix(name, LU, complex_ok=True)
     _checked_pivots(name, LU, pivots)
     check_rhs_dtype(name, LU, B, "LU")
     if B.ndim < 2:
@@ -309,12 +317,12 @@ def lu_solve(LU, pivots, B, *, left: bool = True, adjoint: bool = False):
         raise ValueError(f"{name}: B of shape {tuple(B.shape)} does not fit LU of shape "
                          f"{tuple(LU.shape)} (left={left})")
     check_batches_broadcast(name, LU, B)
-    if not left:        # X A = B  <=>  A^T X^T = B^T
-        return mT(lu_solve(LU, pivots, mT(B), adjoint=not adjoint))
+    if not left:        # X A = B  <=>  A^H X^H = B^H
+        return mH(lu_solve(LU, pivots, mH(B), adjoint=not adjoint))
     p = apply(LuPermutation, pivots, m=n, dtype=str(LU.dtype))
-    if adjoint:         # A^T = U^T L^T P^T
-        y = solve_triangular_raw(mT(LU), B, False)
-        return matmul(p, solve_triangular_raw(mT(LU), y, True, True))
+    if adjoint:         # A^H = U^H L^H P^T
+        y = solve_triangular_raw(mH(LU), B, False)
+        return matmul(p, solve_triangular_raw(mH(LU), y, True, True))
     y = solve_triangular_raw(LU, matmul(mT(p), B), False, True)
     return solve_triangular_raw(LU, y, True)
 

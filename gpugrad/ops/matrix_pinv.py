@@ -1,6 +1,7 @@
 """The Moore-Penrose pseudo-inverse, as ``torch.linalg.pinv`` and ``torch.pinverse``: one
 record whose forward is an SVD (or, for Hermitian input, an eigendecomposition) and whose
-rules are PyTorch's (Golub and Pereyra), written in gpugrad ops.
+rules are PyTorch's (Golub and Pereyra), written in gpugrad ops. Complex A: the same rules
+with conjugate transposes, which give PyTorch's gradients as they are (``OWN_RULES``).
 
 Example::
 
@@ -22,7 +23,8 @@ from ..autograd.mode import is_grad_enabled
 from ..tensor import Tensor
 from . import batching as _batching
 from .linalg import matmul
-from .matrix_common import checked_matrix, mT
+from .matrix_common import checked_matrix, mH
+from .op_class import OWN_RULES
 from .record import Op, apply
 from .shape import broadcast_to
 
@@ -33,9 +35,11 @@ class Pinv(Op):
     """The Moore-Penrose pseudo-inverse P: (..., m, n) -> (..., n, m), singular values at
     most max(atol, rtol * largest) taken as zero (``hermitian``: eigenvalues by absolute
     value). Its rules (Golub and Pereyra 1973, as PyTorch's) hold where the rank is
-    constant: dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P."""
+    constant: dP = -P dA P + P P^H dA^H (I - A P) + (I - P A) dA^H P^H P (^H: ^T when
+    real); the cotangent, the adjoint of that map under Re tr(X^H Y), is PyTorch's."""
 
     save = "x0 ans"
+    complex_grad = OWN_RULES        # written with conjugates: PyTorch's rules as they are
 
     @staticmethod
     def forward(xp, a, *limits, rtol, atol, hermitian):
@@ -46,14 +50,14 @@ class Pinv(Op):
             magnitude = xp.abs(values)
             left = right = vectors
         else:
-            left, values, right_t = xp.linalg.svd(a, full_matrices=False)
-            magnitude, right = values, xp.swapaxes(right_t, -1, -2)
+            left, values, right_h = xp.linalg.svd(a, full_matrices=False)
+            magnitude, right = values, _adjoint(right_h)
         largest = magnitude.max(axis=-1, keepdims=True) if magnitude.shape[-1] else magnitude
         if limits:
             atol, rtol = limits[0][..., None], limits[1][..., None]
         kept = magnitude > xp.maximum(atol, rtol * largest)
         inverse = xp.where(kept, 1.0 / xp.where(kept, values, 1.0), 0.0).astype(a.dtype)
-        return xp.matmul(right * inverse[..., None, :], xp.swapaxes(left, -1, -2))
+        return xp.matmul(right * inverse[..., None, :], _adjoint(left))
 
     @staticmethod
     def vjp(ctx, g):
@@ -65,10 +69,10 @@ class Pinv(Op):
         if t is None:
             return None
         a, p = ctx.xs[0], ctx.ans
-        tt = mT(t)
+        tt = mH(t)
         return (-matmul(matmul(p, t), p)
-                + matmul(matmul(p, mT(p)), tt - matmul(matmul(tt, a), p))
-                + matmul(matmul(tt - matmul(matmul(p, a), tt), mT(p)), p))
+                + matmul(matmul(p, mH(p)), tt - matmul(matmul(tt, a), p))
+                + matmul(matmul(tt - matmul(matmul(p, a), tt), mH(p)), p))
 
     @staticmethod
     def vmap(xs, batched, **params):
@@ -79,9 +83,16 @@ class Pinv(Op):
         return apply(Pinv, a, *limits, **params)
 
 
+def _adjoint(m):
+    """The conjugate transpose of the last two dimensions of a raw array (a real one: its
+    transpose, a view)."""
+    m = m.swapaxes(-1, -2)
+    return m.conj() if m.dtype.kind == "c" else m
+
+
 def _pinv_vjp(a, p, g):
-    """The adjoint of Pinv's jvp: -P^T g P^T + (I - A P) g^T P P^T + P^T P g^T (I - P A)."""
-    pt, gt = mT(p), mT(g)
+    """The adjoint of Pinv's jvp: -P^H g P^H + (I - A P) g^H P P^H + P^H P g^H (I - P A)."""
+    pt, gt = mH(p), mH(g)
     return (-matmul(matmul(pt, g), pt)
             + matmul(gt - matmul(matmul(a, p), gt), matmul(p, pt))
             + matmul(matmul(pt, p), gt - matmul(matmul(gt, p), a)))
@@ -90,7 +101,8 @@ def _pinv_vjp(a, p, g):
 def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
     """The Moore-Penrose pseudo-inverse, as ``torch.linalg.pinv``: singular values at most
     ``max(atol, rtol * largest)`` count as zero (by default rtol = eps * max(m, n), and 0
-    where ``atol`` > 0); ``hermitian``: A symmetric, through ``eigh``. Its gradient holds
+    where ``atol`` > 0); ``hermitian``: A Hermitian (real: symmetric), through ``eigh``.
+    Real or complex (gradients in PyTorch's convention). Its gradient holds
     where the rank does not change (as PyTorch's). ``atol`` and ``rtol`` are numbers or
     tensors of one tolerance per matrix, which broadcast with A's batch shape (as
     PyTorch's; they are constants: one that requires grad is refused, as PyTorch's).
@@ -105,7 +117,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False):
         >>> gpugrad.linalg.pinv(A, rtol=gpugrad.tensor([0.5, 0.05]))[:, 1, 1].tolist()
         [0.0, 10.0]
     """
-    checked_matrix("linalg.pinv", A, square=hermitian)
+    checked_matrix("linalg.pinv", A, square=hermitian, complex_ok=True)
     if isinstance(atol, Tensor) or isinstance(rtol, Tensor):
         return _pinv_with_tensors(A, atol, rtol, bool(hermitian))
     if rtol is None:

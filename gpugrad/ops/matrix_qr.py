@@ -15,10 +15,13 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from .complex_parts import imag
+from .diagonal import diag_embed, diagonal
 from .linalg import matmul
-from .matrix_common import (checked_matrix, empty, eye, mT, on_the_batch, pack,
+from .matrix_common import (checked_matrix, empty, mH, mT, on_the_batch, pack,
                             pack_tensors, tril_mask, unpack)
 from .matrix_functions import Solve
+from .op_class import OWN_RULES
 from .record import Op, apply
 from .shape import concatenate
 
@@ -47,15 +50,17 @@ def _qr_differentiable(shape, mode: str) -> None:
 
 
 class Qr(Op):
-    """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular, packed (``mode``
-    "reduced", "complete" or "r": R alone). Differentiable for square and tall A (m >= n):
-    with X = Q^T dA R^-1 and C = tril(X, -1) - tril(X, -1)^T, dR = (X - C) R and
-    dQ = dA R^-1 - Q (X - C); the cotangent (gQ + Q sym(R gR^T - gQ^T Q)) R^-T, sym(M) the
-    symmetric matrix with M's lower triangle. Wide A = [X | Y] (m < n), R = [U | V]: X = Q U
-    is square, V = Q^T Y, so dV = Q^T (dY - dQ V), and the cotangents are X's with
-    gQ + Y gV^T for gQ, and gY = Q gV (PyTorch's linalg_qr_backward)."""
+    """(Q, R) with A = Q R, Q orthonormal columns, R upper triangular (with a real diagonal,
+    as LAPACK's), packed (``mode`` "reduced", "complete" or "r": R alone). Differentiable
+    for square and tall A (m >= n): with X = Q^H dA R^-1 and the skew-Hermitian
+    C = tril(X, -1) - tril(X, -1)^H + i Im diag(X), dR = (X - C) R and dQ = dA R^-1 - Q (X - C);
+    the cotangent (gQ + Q herm(R gR^H - gQ^H Q)) R^-H, herm(M) the Hermitian matrix with M's
+    strict lower triangle and Re diag(M). Wide A = [X | Y] (m < n), R = [U | V]: X = Q U is
+    square, V = Q^H Y, so dV = Q^H (dY - dQ V), and the cotangents are X's with gQ + Y gV^H
+    for gQ, and gY = Q gV (PyTorch's linalg_qr_backward; ^H is ^T for a real A)."""
 
     save = "ans"
+    complex_grad = OWN_RULES        # written with conjugates: PyTorch's rules as they are
 
     @staticmethod
     def forward(xp, a, mode):
@@ -73,7 +78,7 @@ class Qr(Op):
         if m >= n:
             return _tall_vjp(q, r, gq, gr)
         y, gv = matmul(q, r[..., m:]), gr[..., m:]       # Y = Q V: no need to save A
-        gx = _tall_vjp(q, r[..., :m], gq + matmul(y, mT(gv)), gr[..., :m])
+        gx = _tall_vjp(q, r[..., :m], gq + matmul(y, mH(gv)), gr[..., :m])
         return concatenate([gx, matmul(q, gv)], -1)
 
     @staticmethod
@@ -85,7 +90,7 @@ class Qr(Op):
             dq, dr = _tall_jvp(q, r, t)
         else:
             dq, du = _tall_jvp(q, r[..., :m], t[..., :m])
-            dv = matmul(mT(q), t[..., m:] - matmul(dq, r[..., m:]))
+            dv = matmul(mH(q), t[..., m:] - matmul(dq, r[..., m:]))
             dr = concatenate([du, dv], -1)
         return pack_tensors(dq, dr, batch_ndim=r.ndim - 2)
 
@@ -93,19 +98,24 @@ class Qr(Op):
 def _tall_vjp(q, r, gq, gr):
     """The cotangent of A (m, n), m >= n, from those of its reduced Q and R."""
     n = r.shape[-1]
-    m = matmul(r, mT(gr)) - matmul(mT(gq), q)
+    m = matmul(r, mH(gr)) - matmul(mH(gq), q)
     lower = m * tril_mask(m, n, -1)
-    b = gq + matmul(q, lower + mT(lower) + m * eye(m, n))
-    return mT(_solve(r, mT(b)))
+    diag = diagonal(m, 0, -2, -1)
+    if diag.dtype.kind == "c":
+        diag = diag - 1j * imag(diag)
+    b = gq + matmul(q, lower + mH(lower) + diag_embed(diag))
+    return mH(_solve(r, mH(b)))
 
 
 def _tall_jvp(q, r, t):
     """(dQ, dR) of the reduced QR of A (m, n), m >= n, along tangent t."""
     n = r.shape[-1]
     t_rinv = mT(_solve(mT(r), mT(t)))
-    x = matmul(mT(q), t_rinv)
+    x = matmul(mH(q), t_rinv)
     lower = x * tril_mask(x, n, -1)
-    x_c = x - lower + mT(lower)
+    x_c = x - lower + mH(lower)
+    if x.dtype.kind == "c":
+        x_c = x_c - 1j * diag_embed(imag(diagonal(x, 0, -2, -1)))
     return t_rinv - matmul(q, x_c), matmul(x_c, r)
 
 
@@ -131,7 +141,7 @@ def qr(A, mode: str = "reduced"):
         >>> (Q @ R).numpy().round(5).tolist()
         [[3.0, 1.0], [4.0, 2.0]]
     """
-    checked_matrix("linalg.qr", A, square=False)
+    checked_matrix("linalg.qr", A, square=False, complex_ok=True)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
     packed = apply(Qr, A, mode=mode)

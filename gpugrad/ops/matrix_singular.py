@@ -20,6 +20,7 @@ import numpy as np
 from .. import backend
 from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import is_step_capturing, refuse_host_sync
+from .complex_parts import conj
 from .elementwise import where
 from .linalg import matmul
 from .matrix_common import LinAlgError, eye, mT
@@ -56,14 +57,15 @@ def inverse_or_none(a, inv):
 
 def cofactors_svd(a, det):
     """The cofactor matrix C = adj(A)^T of each A, singular ones included: with A = U S Vh,
-    C = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh (PyTorch's formula for a singular A;
-    ``det``: the determinant record). Second derivatives through it need distinct singular
-    values (the SVD's gradient). Shapes: (..., n, n) -> (..., n, n)."""
+    C = det(U) det(Vh) conj(U) diag(prod_{j != i} s_j) conj(Vh) (PyTorch's formula for a
+    singular A; the conjugates only for a complex A; ``det``: the determinant record).
+    Second derivatives through it need distinct singular values (the SVD's gradient).
+    Shapes: (..., n, n) -> (..., n, n)."""
     u, s, vh = svd(a, full_matrices=False)
     n = a.shape[-1]
     others = where(eye(s, n) > 0, 1.0, unsqueeze(s, -2))      # row i: s with s_i made 1
-    sign = apply(det, u.detach()) * apply(det, vh.detach())    # +-1, constant nearby
-    return matrix_of(sign) * matmul(u * unsqueeze(prod(others, -1), -2), vh)
+    sign = apply(det, u.detach()) * apply(det, vh.detach())    # +-1 (a phase), constant nearby
+    return matrix_of(sign) * matmul(conj(u) * unsqueeze(prod(others, -1), -2), conj(vh))
 
 
 def inverse_transposed(a, inv, det):

@@ -27,6 +27,7 @@ from . import batching as _batching
 from .linalg import matmul
 from .matrix_common import (check_batches_broadcast, check_rhs_dtype, checked_matrix, constant,
                             mT)
+from .op_class import HOLOMORPHIC
 from .record import Op, apply
 from .reduce import sum_to
 
@@ -70,6 +71,7 @@ class SolveTriangular(Op):
     (strictly, if unitriangular)."""
 
     save = "x0 ans"
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, a, b, upper, unitriangular):
@@ -120,7 +122,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
     """X with ``T @ X = B`` (``left=False``: ``X @ T = B``), T the upper (``upper=True``) or
     lower triangle of A, as ``torch.linalg.solve_triangular``; ``unitriangular``: the
     diagonal is taken as ones (not read). The batch dimensions broadcast; differentiable in
-    A (its triangle) and B.
+    A (its triangle) and B, real or complex (PyTorch's convention).
 
     Shapes: A (..., n, n), B (..., n, k) (``left=False``: (..., k, n)) -> X of B's shape
     (batch broadcast).
@@ -133,7 +135,7 @@ def solve_triangular(A, B, *, upper: bool, left: bool = True, unitriangular: boo
         [[1.0], [1.0]]
     """
     name = "linalg.solve_triangular"
-    checked_matrix(name, A)
+    checked_matrix(name, A, complex_ok=True)
     check_rhs_dtype(name, A, B)
     if B.ndim < 2:
         raise ValueError(f"{name}: B must have at least 2 dimensions (..., n, k), got shape "

@@ -26,6 +26,7 @@ from . import (activation, arithmetic, bitwise, compare, contractions, cumulativ
                trigonometric, unary)
 from . import covariance, dtype_view, inplace_shape, matrix_products, searching, spellings
 from . import windows
+from . import combinatorics, float_parts, frequencies, legacy_linalg, scatter_views
 from . import special_bessel, special_erf, special_gamma
 
 
@@ -292,7 +293,9 @@ METHODS = {
 for _module in (trigonometric, pointwise, rearrange, scatter_ops, scatter_reduce, counting,
                 contractions, statistics, order_statistics, matrix_functions,
                 matrix_pinv, matrix_exp, bitwise, division, arithmetic, tensor_info,
-                matrix_products, searching, covariance, windows, spellings, inplace_shape):
+                matrix_products, searching, covariance, windows, spellings, inplace_shape,
+                combinatorics, float_parts, frequencies, legacy_linalg, scatter_views,
+                cumulative):
     METHODS.update(_module.METHODS)         # (each module lists the Tensor methods it adds)
 
 

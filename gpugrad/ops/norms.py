@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 import numbers
 
+from ..scalar_casts import as_int
 from . import compare, complex_parts, elementwise, extremes, reduce, unary
+from .shape_errors import as_dims
 
 __all__ = ["norm", "vector_norm"]
 
@@ -39,6 +41,7 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
     if x.dtype.kind not in "fc":
         raise TypeError(f"norm: the input must be a float tensor, got {x.dtype}; convert it "
                         f"first (x.float())")
+    ord = _number(ord)
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
         raise ValueError(f"norm: ord must be a number, inf or -inf for a vector norm, got "
                          f"{ord!r}")
@@ -46,9 +49,10 @@ def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None):
         wide = x.astype(dtype or "float32")
         out = vector_norm(wide, ord, dim, keepdim)
         return out if dtype is not None else out.astype(x.dtype)
-    axis = tuple(dim) if isinstance(dim, (tuple, list)) else dim
-    if axis == ():          # PyTorch's empty dim: all elements (NumPy's axis=() is none)
-        axis = None
+    if dim is None or dim.__class__ is int:
+        axis = dim
+    else:                   # (NumPy ints and 0-d tensors are dims; an empty dim, PyTorch's
+        axis = tuple([as_int(d, "norm") for d in as_dims(dim)]) or None   # all elements)
     magnitude = unary.abs(x)
     if ord == math.inf:
         return extremes.max(magnitude, axis=axis, keepdims=keepdim)
@@ -84,9 +88,18 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):
         >>> gpugrad.norm(gpugrad.tensor([[1.0, 2.0], [2.0, 4.0]]), dim=1).tolist()
         [2.2360680103302, 4.4721360206604]
     """
-    if p == "fro" or p is None:
+    p = _number(p)
+    if p is None or p.__class__ is str and p == "fro":
         p = 2
     if isinstance(p, str):
         raise ValueError(f"norm: p={p!r} is a matrix norm, which gpugrad does not have; use "
                          f"p='fro', a number, inf or -inf")
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def _number(value):
+    """A 0-d tensor or array given as ``ord``/``p`` as its number (as PyTorch reads it)."""
+    if value.__class__ is not int and value.__class__ is not float and \
+            getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+        return value.item()
+    return value

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import (activation, arithmetic, compare, division, elementwise, extremes, linalg,
-               pointwise, product, reduce, special, statistics, trigonometric, unary)
+from . import (activation, arithmetic, bitwise, compare, division, elementwise, extremes,
+               linalg, pointwise, product, reduce, special, statistics, trigonometric, unary)
 from . import shape as _shape
 from .numpy_functions import ANY_ARGUMENT, FUNCTIONS, UNSET as _UNSET
 from ..pytree import tree_flatten, tree_map
@@ -65,6 +65,9 @@ _UFUNCS = {
     "copysign": pointwise.copysign, "isinf": pointwise.isinf,
     "square": elementwise.square, "log1p": special.log1p, "expm1": special.expm1,
     "floor_divide": division.floor_divide,
+    "bitwise_and": bitwise.bitwise_and, "bitwise_or": bitwise.bitwise_or,
+    "bitwise_xor": bitwise.bitwise_xor, "invert": bitwise.bitwise_not,
+    "left_shift": bitwise.bitwise_left_shift, "right_shift": bitwise.bitwise_right_shift,
 }
 
 
@@ -209,6 +212,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """
     op = _UFUNCS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
     if op is not None:
+        if len(inputs) == 2:
+            inputs = (_scalar(inputs[0]), _scalar(inputs[1]))
         return op(*inputs)
     out = kwargs.get("out", ())
     if any(isinstance(o, Tensor) for o in (out if isinstance(out, tuple) else (out,))):
@@ -224,6 +229,17 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if tracked and _has_values(result):
         raise _graph_cut(name, why)
     return result
+
+
+def _scalar(value):
+    """A NumPy number beside a tensor as the Python number PyTorch reads it as (NumPy hands
+    ``np.int64(-1) == t`` over as ``np.equal(array(-1), t)``: a 0-d array), so that it meets
+    the tensor as ``t == -1`` does: -1 wraps to 255 beside a uint8 tensor, and the tensor's
+    dtype wins (a 0-d array, as a 0-d tensor in PyTorch, would not promote it either). Bool
+    and complex values, and arrays with dimensions, stay as they are."""
+    if value.__class__ is np.ndarray and value.ndim == 0 and value.dtype.kind in "iuf":
+        return value.item()
+    return value
 
 
 _METHOD_HINTS = {

@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from . import compare, extremes, reduce, rounding, shape, sorting, unary
 from .complex_node import refuse_complex
 from .elementwise import where
-from .shape_errors import checked_dim
+from .shape_errors import as_int, checked_dim
 from .selection import gather, gather_checked
 
 __all__ = ["median", "kthvalue", "quantile", "nanquantile"]
@@ -98,6 +98,11 @@ def kthvalue(input, k: int, dim: int = -1, keepdim: bool = False):
     refuse_complex("kthvalue", input)
     axis = checked_dim(input, dim, "kthvalue")
     n = input.shape[axis] if input.ndim else 1
+    if k.__class__ is not int and getattr(k, "ndim", None) == 0:  # (np.int64(2), tensor(2))
+        try:
+            k = as_int(k, "kthvalue", "k")
+        except TypeError:
+            pass                            # (refused below)
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= n:
         raise ValueError(f"kthvalue: k must be an int from 1 to the size of dimension {dim} "
                          f"({n}), got {k!r}")

@@ -30,6 +30,7 @@ from .nonfinite import isinf, isneginf, isposinf, nan_to_num
 from .inplace import in_place_method as in_place
 from .pointwise_binary import (copysign, fmod, lerp, logaddexp, logaddexp2, remainder,
                                xlogy)
+from .complex_node import refuse_complex
 from .complex_parts import conj, real
 from .op_class import OWN_RULES
 from .record import BROADCAST, ELEMENTWISE, Op, apply
@@ -240,13 +241,14 @@ def sinc(input):
 
 def logit(input, eps=None):
     """log(p / (1 - p)), element-wise, p = input clamped to [eps, 1 - eps] when ``eps`` is
-    given (else NaN outside [0, 1]); integers give float32.
+    given (else NaN outside [0, 1]); integers give float32; complex refused, as PyTorch's.
 
     Example::
 
         >>> gpugrad.ops.pointwise.logit(gpugrad.tensor([0.5, 0.0]), eps=0.25).tolist()
         [0.0, -1.0986123085021973]
     """
+    refuse_complex("logit", input, ordered=False, hint="apply it to x.real if that is meant")
     return apply(Logit, _float(input), eps=None if eps is None else float(eps))
 
 

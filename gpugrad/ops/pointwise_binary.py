@@ -25,6 +25,7 @@ from ..autograd.compile_mode import _state as _compiling
 from ..creation import zeros_like
 from ..scalar_casts import wrapped_int
 from ..tensor import Tensor
+from .complex_node import refuse_complex
 from .elementwise import where
 from .promotion import is_integral, promote, tangent_sum, tensor_pair
 from .record import BROADCAST, Op, apply
@@ -281,7 +282,7 @@ def remainder(input, other):
 
 def xlogy(input, other):
     """input * log(other), 0 where input == 0 (unless other is NaN), element-wise; shapes
-    broadcast; integers give float32.
+    broadcast; integers give float32; complex values are refused, as PyTorch's.
 
     Example::
 
@@ -289,6 +290,8 @@ def xlogy(input, other):
         >>> xlogy(gpugrad.tensor([0.0, 2.0]), gpugrad.tensor([0.0, np.e])).tolist()
         [0.0, 2.0]
     """
+    refuse_complex("xlogy", input, other, ordered=False,
+                   hint="compute input * gpugrad.log(other) for complex values")
     return apply(Xlogy, *operands("xlogy", input, other))
 
 
@@ -308,8 +311,9 @@ def copysign(input, other):
 def lerp(input, end, weight):
     """input + weight * (end - input), element-wise, as ``torch.lerp`` (its formula from the
     nearer end: end - (end - input) * (1 - weight) where |weight| >= 0.5). ``input`` and
-    ``end``: float tensors of one dtype; ``weight``: a number or a tensor of that dtype; all
-    broadcast. Gradients: 1 - weight, weight and end - input.
+    ``end``: float or complex tensors of one dtype; ``weight``: a number or a tensor of that
+    dtype (complex only for complex tensors); all broadcast. Gradients: 1 - weight, weight
+    and end - input (conjugated for complex values, PyTorch's convention).
 
     Example::
 
@@ -324,9 +328,12 @@ def lerp(input, end, weight):
                             f"{name}.to(input.dtype)")
     if not isinstance(end, Tensor):
         raise TypeError(f"lerp: `end` must be a tensor, not {type(end).__name__}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"lerp is defined for float tensors, not {input.dtype}; convert "
-                        f"first, e.g. input.float()")
+    if input.dtype.kind not in "fc":
+        raise TypeError(f"lerp is defined for float tensors (and complex ones), not "
+                        f"{input.dtype}; convert first, e.g. input.float()")
+    if input.dtype.kind == "f" and isinstance(weight, (complex, np.complexfloating)):
+        raise TypeError(f"lerp: a complex weight {weight!r} needs complex input and end, got "
+                        f"{input.dtype}; convert them first, e.g. input.to(gpugrad.complex64)")
     diff = end - input
     if _is_scalar(weight):
         return input + diff * weight if builtins.abs(weight) < 0.5 else end - diff * (1 - weight)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from . import compare
 from .elementwise import where
+from .op_class import HOLOMORPHIC
 from .record import AXIS, Op, apply
 from .reduce import Sum, accumulating, expand_reduced
 from .shape_errors import checked_dim
@@ -45,6 +46,7 @@ class Prod(Op):
 
     save = "x0"
     vmap = AXIS
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axis, keepdims):
@@ -65,7 +67,8 @@ class Prod(Op):
 
 def prod(input, dim=None, keepdim: bool = False, *, dtype=None):
     """The product of ``input``'s elements over ``dim`` (all by default), as ``torch.prod``:
-    float tensors keep their dtype, integer and bool ones give int64 (or ``dtype``).
+    float and complex tensors keep their dtype, integer and bool ones give int64 (or
+    ``dtype``).
 
     Shapes: (...) -> () or the shape without ``dim`` (kept as 1 with ``keepdim``).
 

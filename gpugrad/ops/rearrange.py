@@ -24,7 +24,8 @@ import numpy as np
 from .. import creation
 from ..tensor import Tensor
 from . import elementwise, indexing, inplace, masked, selection, shape, splitting, unary
-from .shape_errors import ShapeError, checked_dim
+from .shape_errors import ShapeError, as_dims, checked_dim
+from ..scalar_casts import as_int
 
 __all__ = ["unbind", "narrow", "flip", "fliplr", "flipud", "roll", "tril", "triu", "tile",
            "expand_as", "reshape_as", "broadcast_tensors", "broadcast_shapes", "meshgrid",
@@ -32,8 +33,9 @@ __all__ = ["unbind", "narrow", "flip", "fliplr", "flipud", "roll", "tril", "triu
 
 
 def _dims(dims, x, op: str) -> tuple:
-    """``dims`` (an int or a sequence) as distinct non-negative axes of ``x``."""
-    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    """``dims`` (an int, a NumPy int, a 0-d integer tensor, or a sequence of them) as
+    distinct non-negative axes of ``x``."""
+    dims = as_dims(dims)
     axes = tuple(checked_dim(x, d, op) for d in dims)
     if len(set(axes)) != len(axes):
         raise ShapeError(f"{op}: dims {dims} name a dimension twice")
@@ -153,19 +155,19 @@ def roll(input, shifts, dims=None):
         >>> gpugrad.roll(gpugrad.tensor([[1, 2], [3, 4]]), (1, 1), (0, 1)).tolist()
         [[4, 3], [2, 1]]
     """
-    shifts = (shifts,) if isinstance(shifts, numbers.Integral) else tuple(shifts)
+    shifts = tuple(as_int(s, "roll", "shifts") for s in as_dims(shifts))
     if dims is None:
         if len(shifts) != 1:
             raise ShapeError(f"roll: without dims, give one shift (the flattened tensor is "
                              f"rolled), got {shifts}")
         flat = shape.reshape(input, -1)
-        return shape.reshape(unary.clone(_roll_one(flat, int(shifts[0]), 0)), input.shape)
-    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+        return shape.reshape(unary.clone(_roll_one(flat, shifts[0], 0)), input.shape)
+    dims = as_dims(dims)
     if len(shifts) != len(dims):
         raise ShapeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
     out = input
     for s, d in zip(shifts, dims):
-        out = _roll_one(out, int(s), checked_dim(input, d, "roll"))
+        out = _roll_one(out, s, checked_dim(input, d, "roll"))
     return unary.clone(out) if out is input else out
 
 
@@ -177,7 +179,8 @@ def _triangle(input, diagonal: int, lower: bool, op: str):
     i = creation.arange(rows, device=input.device).reshape(rows, 1)
     j = creation.arange(cols, device=input.device).reshape(1, cols)
     offset = j - i                                      # (rows, cols): column - row
-    keep = offset <= int(diagonal) if lower else offset >= int(diagonal)
+    diagonal = as_int(diagonal, op, "diagonal")
+    keep = offset <= diagonal if lower else offset >= diagonal
     zero = creation.zeros((), dtype=input.dtype, device=input.device)
     return elementwise.where(keep, input, zero)
 
@@ -215,7 +218,7 @@ def tile(input, dims):
         >>> gpugrad.tile(gpugrad.tensor([[1, 2]]), (2,)).tolist()
         [[1, 2, 1, 2]]
     """
-    dims = (dims,) if isinstance(dims, numbers.Integral) else tuple(dims)
+    dims = as_dims(dims)
     dims = (1,) * (input.ndim - len(dims)) + dims
     return selection.repeat(input, *dims)
 
@@ -352,7 +355,7 @@ def rot90(input, k: int = 1, dims=(0, 1)):
         raise ShapeError(f"rot90: the input must have at least 2 dimensions, got shape "
                          f"{tuple(input.shape)}")
     d0, d1 = _dims(dims, input, "rot90")
-    k = operator.index(k) % 4
+    k = as_int(k, "rot90", "k") % 4
     if k == 1:
         return shape.transpose(flip(input, d1), d0, d1)
     if k == 2:
@@ -364,16 +367,12 @@ def rot90(input, k: int = 1, dims=(0, 1)):
 
 def _flip_method(self, *dims):
     """``torch.Tensor.flip``: dims as one sequence or as separate ints."""
-    if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
-        dims = tuple(dims[0])
-    return flip(self, dims)
+    return flip(self, as_dims(dims[0]) if len(dims) == 1 else dims)
 
 
 def _tile_method(self, *dims):
     """``torch.Tensor.tile``: counts as one sequence or as separate ints."""
-    if len(dims) == 1 and not isinstance(dims[0], numbers.Integral):
-        dims = tuple(dims[0])
-    return tile(self, dims)
+    return tile(self, as_dims(dims[0]) if len(dims) == 1 else dims)
 
 
 METHODS: dict = {

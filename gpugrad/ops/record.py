@@ -253,9 +253,9 @@ def _is_view_of(out, first, xp) -> bool:
 
 def share_version(view, base) -> None:
     """Make ``view`` a view of ``base``: one version counter, in-place writes noticed."""
-    view._version = base._version
+    view._version_counter = base._version_counter
     view._base = base._base if base._base is not None else base
-    view._view_epoch = base._version.rebased
+    view._view_epoch = base._version_counter.rebased
 
 
 def record(op, inputs, result, params, arrays=None, aux=None):
@@ -277,7 +277,7 @@ def record(op, inputs, result, params, arrays=None, aux=None):
                 if made_by is None:
                     edge = (grad_accumulator(t), 0)
                 else:
-                    if t._base is not None and t._view_epoch < t._version.rebased:
+                    if t._base is not None and t._view_epoch < t._version_counter.rebased:
                         _view_replay.regenerate(op.name, t)     # its base changed in place
                         made_by = t.grad_fn
                     edge = (made_by, t.output_nr)
@@ -312,7 +312,7 @@ def record(op, inputs, result, params, arrays=None, aux=None):
             result._requires_grad = True
     if dual_levels._state.levels and op.differentiable:
         for t in inputs:                # (a view whose base changed: its tangents again)
-            if t._base is not None and t._view_epoch < t._version.rebased:
+            if t._base is not None and t._view_epoch < t._version_counter.rebased:
                 _view_replay.regenerate(op.name, t)
         for t in inputs:
             if t._tangents:

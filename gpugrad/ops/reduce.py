@@ -25,17 +25,20 @@ from ..dtypes import as_dtype, get_default_dtype
 from .record import AXIS, LINEAR, Op, apply
 from .op_class import HOLOMORPHIC
 from .shape_errors import DimError
+from ..scalar_casts import as_int
+from . import complex_parts as _parts
 from . import shape as _shape  # shape imports this module: use its names at call time
 
 __all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "ValuesIndices", "sum_to",
            "expand_reduced", "normalize_axis"]
 
 def normalize_axis(axis, ndim: int, *, dim=None):
-    """``axis`` (or ``dim``) as a sorted tuple of non-negative ints, or None for all axes.
+    """``axis`` (or ``dim``: an int, any ``__index__`` integer such as a NumPy one, or a
+    sequence of them) as a sorted tuple of non-negative ints, or None for all axes.
 
     Example::
 
-        >>> gpugrad.ops.reduce.normalize_axis((-1, 0), ndim=3)
+        >>> gpugrad.ops.reduce.normalize_axis((-1, np.int64(0)), ndim=3)
         (0, 2)
     """
     if dim is not None:
@@ -44,10 +47,13 @@ def normalize_axis(axis, ndim: int, *, dim=None):
         axis = dim
     if axis is None:
         return None
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if axis.__class__ is int else axis if axis.__class__ is tuple else \
+        _indices(axis)
     result = []
     bound = ndim if ndim else 1      # a 0-d tensor accepts axis 0 and -1, as NumPy's sum does
     for a in axes:
+        if a.__class__ is not int:
+            a = _index(a, axis)
         if not -bound <= a < bound:
             raise DimError(f"axis {a} is out of range for a tensor with {ndim} dimensions "
                            f"(valid: {-bound} to {bound - 1})")
@@ -57,6 +63,25 @@ def normalize_axis(axis, ndim: int, *, dim=None):
     if len(set(result)) != len(result):
         raise ValueError(f"axis {axis} repeats an axis")
     return tuple(sorted(result))
+
+
+def _indices(axis):
+    """``axis``, one integer (a NumPy int, a 0-d tensor: checked by ``as_int``) or a
+    sequence of them, as a sequence."""
+    if axis.__class__ is list or isinstance(axis, numbers.Integral) or \
+            getattr(axis, "ndim", None) == 0 or not hasattr(axis, "__iter__"):
+        return axis if axis.__class__ is list else (axis,)
+    return tuple(axis)
+
+
+def _index(a, axis) -> int:
+    """One dim ``a`` of ``axis`` as an int: a NumPy int or a 0-d integer tensor, as PyTorch
+    takes them; a bool, a float or anything else is refused."""
+    try:
+        return as_int(a, "reduction")
+    except TypeError:
+        raise TypeError(f"dim must be an int or a sequence of ints (NumPy integers and 0-d "
+                        f"integer tensors count as ints), got {axis!r}") from None
 
 
 def keep_flag(keepdims, keepdim) -> bool:
@@ -74,8 +99,14 @@ def torch_dim(dim, axis=None):
         >>> gpugrad.ops.reduce.torch_dim((), None), gpugrad.ops.reduce.torch_dim([1], None)
         ((None, None), (None, [1]))
     """
-    if dim is None or dim.__class__ is int or isinstance(dim, numbers.Integral) or len(dim):
+    if dim is None or dim.__class__ is int:
         return axis, dim
+    if dim.__class__ is tuple or dim.__class__ is list:
+        if dim:
+            return axis, dim
+    elif isinstance(dim, numbers.Integral) or getattr(dim, "ndim", None) == 0 or \
+            not hasattr(dim, "__len__") or len(dim):
+        return axis, dim                # (one dim: a NumPy int, a 0-d tensor; or a sequence)
     if axis is not None:
         raise TypeError("pass axis or dim, not both")
     return None, None
@@ -168,17 +199,19 @@ class Mean(Op):
 
 
 class LogSumExp(Op):
-    """log(sum(exp(x))) over ``axis``, computed without overflow."""
+    """log(sum(exp(x))) over ``axis``, computed without overflow (complex x: shifted by the
+    largest real part, as PyTorch's, so the imaginary part is the principal log's)."""
 
     save = "xs ans"
     vmap = AXIS
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axis, keepdims):
         if x.size == 0:             # log(0) where a reduced axis is empty; else empty anyway
             out = xp.full(_kept_shape(x.shape, axis), -xp.inf, dtype=x.dtype)
             return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
-        m = x.max(axis=axis, keepdims=True)
+        m = (x.real if x.dtype.kind == "c" else x).max(axis=axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         out = xp.log(xp.exp(x - m).sum(axis=axis, keepdims=True)) + m
         return out if keepdims else out.squeeze(axis=axis)
@@ -258,7 +291,7 @@ ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 def var(x, dim=None, unbiased=None, keepdim=None, *, correction=None, ddof=None, axis=None,
         keepdims=False):
     """Variance over ``dim`` (or ``axis``; all by default):
-    ``sum((x - mean)**2) / (n - correction)``.
+    ``sum(|x - mean|**2) / (n - correction)`` (real for a complex ``x``, as PyTorch's).
 
     ``correction`` defaults to 1 (the unbiased estimate), as in PyTorch; NumPy's ``ddof``
     and PyTorch's older ``unbiased=True/False`` (also positional: ``x.var(1, False)``, and
@@ -272,7 +305,7 @@ def var(x, dim=None, unbiased=None, keepdim=None, *, correction=None, ddof=None,
         >>> x.var().item(), x.var(correction=0).item()     # 10/4 and 10/5
         (2.5, 2.0)
     """
-    if x.dtype.kind != "f":
+    if x.dtype.kind not in "fc":
         raise TypeError(f"var/std of a {x.dtype} tensor: convert it first, e.g. "
                         f"x.astype('float32')")
     if isinstance(dim, bool) and unbiased is None:     # PyTorch's var(input, unbiased)
@@ -285,7 +318,11 @@ def var(x, dim=None, unbiased=None, keepdim=None, *, correction=None, ddof=None,
         return var(x.astype("float32"), axis=axes, correction=correction,
                    keepdims=keep_flag(keepdims, keepdim)).astype(x.dtype)
     centered = x - mean(x, axis=axes, keepdims=True)
-    total = sum(centered * centered, axis=axes, keepdims=keep_flag(keepdims, keepdim))
+    if x.dtype.kind == "c":         # |x - mean|^2 = Re(c conj(c)): real, as PyTorch's
+        squares = _parts.real(centered * _parts.conj_physical(centered))
+    else:
+        squares = centered * centered
+    total = sum(squares, axis=axes, keepdims=keep_flag(keepdims, keepdim))
     dof = count - correction
     if dof > 0:
         return total * (1.0 / dof)
@@ -326,7 +363,14 @@ def _correction(correction, unbiased, ddof) -> float:
     if unbiased is not None:
         return 1 if unbiased else 0
     value = correction if correction is not None else ddof
-    return 1 if value is None else value
+    if value is None:
+        return 1
+    if not isinstance(value, (int, float)):
+        if getattr(value, "ndim", None) != 0 or value.dtype.kind not in "biuf":
+            raise TypeError(f"var/std: correction must be a number (an int or a float, or a "
+                            f"0-d tensor holding one), got {type(value).__name__}")
+        value = value.item()        # (a NumPy number, a 0-d tensor: a Python number)
+    return value
 
 
 def logsumexp(x, dim=None, keepdim=None, *, axis=None, keepdims=False):

@@ -13,11 +13,30 @@ from __future__ import annotations
 import cmath
 import math
 
+import numpy as np
+
 from .record import BROADCAST, ELEMENTWISE, LINEAR, Op, apply
 from .op_class import HOLOMORPHIC
 
 __all__ = ["AddScalar", "MulScalar", "DivScalar", "RDivScalar", "PowScalar", "PowScalarGrad",
-           "RPowScalar"]
+           "RPowScalar", "integer_power"]
+
+
+def integer_power(xp, a, b):
+    """``a ** b`` for a signed integer array ``b`` of exponents (and an integer ``a`` of its
+    dtype, array or Python int), as PyTorch's: a negative exponent gives 1 for a base of 1,
+    1 or -1 for -1 (even or odd exponent) and 0 for any other base, where NumPy raises.
+
+    Example::
+
+        >>> gpugrad.ops.scalar.integer_power(np, -1, np.array([-3, -2, 2], np.int8)).tolist()
+        [-1, 1, 1]
+    """
+    negative = b < 0
+    if xp is np and not negative.any():         # (on a GPU the check would read the device)
+        return a ** b
+    out = a ** xp.where(negative, b & 1, b)     # (for a base of 1 or -1, a ** b = a ** (b % 2))
+    return xp.where(negative & (a != 1) & (a != -1), out.dtype.type(0), out)
 
 
 class AddScalar(Op):
@@ -152,6 +171,8 @@ class RPowScalar(Op):
 
     @staticmethod
     def forward(xp, x, c):
+        if x.dtype.kind == "i" and (c.__class__ is int or c.__class__ is bool):
+            return integer_power(xp, c, x)      # (NumPy refuses negative int exponents)
         return c ** x
 
     @staticmethod

@@ -24,6 +24,7 @@ from .. import backend
 from ..autograd.capture_mode import refuse_host_sync
 from ..autograd.compile_mode import kernel, note_reads
 from ..creation import tensor as _new_tensor
+from ..scalar_casts import as_int
 from ..tensor import Tensor
 from .complex_node import refuse_complex
 
@@ -261,7 +262,8 @@ def histc(input, bins: int = 100, min=0, max=0):
     """
     if input.dtype.kind != "f":
         raise TypeError(f"histc: input must be a floating-point tensor, got {input.dtype}")
-    if not isinstance(bins, numbers.Integral) or bins <= 0:
+    bins = as_int(bins, "histc", "bins")
+    if bins <= 0:
         raise ValueError(f"histc: bins must be a positive int, got {bins!r}")
     if min > max:
         raise ValueError(f"histc: max must be larger than min, got min={min}, max={max}")

@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 
 from .. import backend, creation
-from ..scalar_casts import checked_scalar
+from ..scalar_casts import as_int, checked_scalar
 from ..tensor import Tensor
 from ..autograd.batched import innermost_array
 from ..autograd.capture_mode import is_step_capturing
@@ -187,13 +187,14 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """
     dim = checked_dim(tensor, dim, "split")
     n = tensor.shape[dim]
-    if isinstance(split_size_or_sections, numbers.Integral):
-        size = int(split_size_or_sections)
+    spec = split_size_or_sections
+    if isinstance(spec, numbers.Integral) or getattr(spec, "ndim", None) == 0:
+        size = as_int(spec, "split", "split_size")     # (a NumPy int, a 0-d tensor too)
         if size <= 0 and n:
             raise ShapeError(f"split: the split size must be positive, got {size}")
         sizes = [min(size, n - start) for start in range(0, n, size)] if n else [0]
     else:
-        sizes = [int(s) for s in split_size_or_sections]
+        sizes = [as_int(s, "split", "split_size_or_sections[i]") for s in spec]
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise ShapeError(f"split: sections {sizes} must be non-negative and sum to the "
                              f"size of dimension {dim}, {n}")
@@ -214,8 +215,7 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:
         >>> [len(c) for c in gpugrad.arange(10).chunk(4)]
         [3, 3, 3, 1]
     """
-    if not isinstance(chunks, numbers.Integral) or isinstance(chunks, bool):
-        raise TypeError(f"chunk: chunks must be an int, got {type(chunks).__name__}")
+    chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise ShapeError(f"chunk: chunks must be a positive int, got {chunks}")
     n = input.shape[checked_dim(input, dim, "chunk")]
@@ -236,8 +236,8 @@ def repeat(input, *sizes):
     """
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = tuple(sizes[0])
-    if len(sizes) < input.ndim or any(not isinstance(s, numbers.Integral) or s < 0
-                                      for s in sizes):
+    sizes = tuple(as_int(s, "repeat", "sizes[i]") for s in sizes)
+    if len(sizes) < input.ndim or any(s < 0 for s in sizes):
         raise ShapeError(f"repeat: give one non-negative count per dimension (at least "
                          f"{input.ndim} for shape {tuple(input.shape)}), got {sizes}")
     dims = (1,) * (len(sizes) - input.ndim) + tuple(input.shape)

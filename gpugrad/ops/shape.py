@@ -12,7 +12,6 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from .indexing import GetItem, getitem  # noqa: F401  (getitem: also importable 
 from .join_dtypes import in_common_dtype, without_legacy_empties
 from .record import BROADCAST, LINEAR, Op, apply, zeros_with
 from .op_class import HOLOMORPHIC
-from .shape_errors import DimError, ShapeError, checked_dim, dim_error
+from .shape_errors import DimError, ShapeError, as_dims, as_int, checked_dim, dim_error
 from . import reduce as _reduce  # reduce imports this module: use its names at call time
 
 __all__ = ["alias", "reshape", "view", "permute", "movedim", "moveaxis", "transpose", "squeeze",
@@ -193,6 +192,8 @@ view = reshape
 def permute(x, *axes):
     """``x`` with its axes reordered: ``permute(x, 2, 0, 1)``."""
     axes = _shape_arg(axes)
+    if not all([a.__class__ is int for a in axes]):     # (np.int64, a 0-d tensor: ints)
+        axes = tuple([as_int(a, "permute") for a in axes])
     ndim = x.ndim
     in_range = all(-ndim <= a < ndim for a in axes)         # (as normalize_axis checks)
     normalized = tuple([a % ndim for a in axes]) if ndim and in_range else axes
@@ -215,10 +216,7 @@ def movedim(x, source, destination):
         >>> gpugrad.zeros(2, 3, 4).movedim((0, 1), (2, 0)).shape
         (3, 4, 2)
     """
-    one = isinstance(source, numbers.Integral)
-    sources = (source,) if one else tuple(source)
-    destinations = (destination,) if isinstance(destination, numbers.Integral) \
-        else tuple(destination)
+    sources, destinations = as_dims(source), as_dims(destination)
     if len(sources) != len(destinations):
         raise ShapeError(f"movedim: source {source} and destination {destination} must name "
                          f"as many dimensions")
@@ -242,6 +240,8 @@ moveaxis = movedim
 def transpose(x, dim0: int = -2, dim1: int = -1):
     """``x`` with axes ``dim0`` and ``dim1`` swapped (the last two by default; a view; a
     0-d or 1-d tensor is its own transpose, as a new view)."""
+    if dim0.__class__ is not int or dim1.__class__ is not int:   # (np.int64: an int; a
+        dim0, dim1 = as_int(dim0, "transpose"), as_int(dim1, "transpose")   # bool: refused)
     ndim = x.ndim
     if ndim < 2:
         if not (-2 <= dim0 <= 1 and -2 <= dim1 <= 1):   # (t.t() of a vector: (0, 1))
@@ -277,8 +277,7 @@ def squeeze(x, axis=None, *, dim=None):
         if shape[axis] != 1:
             return apply(Reshape, x, shape=tuple(shape))
         return apply(Reshape, x, shape=tuple(shape[:axis]) + tuple(shape[axis + 1:]))
-    axes = [checked_dim(x, a, "squeeze")
-            for a in ((axis,) if isinstance(axis, numbers.Integral) else axis)]
+    axes = [checked_dim(x, a, "squeeze") for a in as_dims(axis)]
     if len(set(axes)) != len(axes):
         raise ShapeError(f"squeeze: a dimension appears more than once in {axis}")
     return apply(Reshape, x, shape=tuple(n for i, n in enumerate(shape)
@@ -288,16 +287,15 @@ def squeeze(x, axis=None, *, dim=None):
 def unsqueeze(x, axis: int = None, *, dim=None):
     """``x`` with a new size-1 axis at ``axis``: ``unsqueeze(x, 0)`` turns (3,) into (1, 3)."""
     axis = dim if dim is not None else axis
-    if axis is None:
-        raise TypeError("unsqueeze needs the position of the new axis, e.g. unsqueeze(x, 0)")
+    if axis.__class__ is not int:
+        if axis is None:
+            raise TypeError("unsqueeze needs the position of the new axis, e.g. "
+                            "unsqueeze(x, 0)")
+        axis = as_int(axis, "unsqueeze")        # (np.int64(1), a 0-d tensor: ints)
     ndim = x.ndim
     position = axis if axis >= 0 else axis + ndim + 1
-    if not 0 <= position <= ndim or position.__class__ is not int:
-        if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
-            raise TypeError(f"unsqueeze: dim must be an int, got {type(axis).__name__}")
-        if not 0 <= position <= ndim:
-            raise dim_error("unsqueeze", axis, ndim + 1, x.shape)
-        position = int(position)
+    if not 0 <= position <= ndim:
+        raise dim_error("unsqueeze", axis, ndim + 1, x.shape)
     shape = x.shape
     return apply(Reshape, x, shape=tuple(shape[:position]) + (1,) + tuple(shape[position:]))
 
@@ -388,6 +386,8 @@ cat = concatenate
 def stack(tensors, axis: int = 0, *, dim=None):
     """The tensors (all the same shape) joined along a new ``axis``."""
     axis = dim if dim is not None else axis
+    if axis.__class__ is not int:
+        axis = as_int(axis, "stack")
     tensors = list(tensors)
     if not tensors:
         raise ShapeError("stack needs at least one tensor")

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numbers
 
+from ..scalar_casts import as_int
+
 __all__: list = []
 
 
@@ -65,9 +67,18 @@ def checked_dim(x, dim, op: str) -> int:
     """
     ndim = x.ndim or 1
     if dim.__class__ is not int:
-        if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
-            raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-        dim = int(dim)
+        dim = as_int(dim, op)
     if not -ndim <= dim < ndim:
         raise dim_error(op, dim, x.ndim, x.shape)
     return dim % ndim
+
+
+def as_dims(dims) -> tuple:
+    """``dims``, one dimension or a sequence of them, as a tuple (a NumPy integer and a 0-d
+    tensor or array are one dimension, as an int is). Example: ``as_dims(1) == (1,)``."""
+    if dims.__class__ is tuple:
+        return dims
+    if isinstance(dims, numbers.Integral) or getattr(dims, "ndim", None) == 0 or \
+            not hasattr(dims, "__iter__"):
+        return (dims,)
+    return tuple(dims)

@@ -27,7 +27,7 @@ from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
 from .complex_node import refuse_complex
-from .shape_errors import checked_dim
+from .shape_errors import as_int, checked_dim
 from .selection import gather_checked
 from .unary import clone
 
@@ -101,6 +101,11 @@ def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
     refuse_complex("topk", input)
     axis = checked_dim(input, dim, "topk")
     n = input.shape[axis] if input.ndim else 1
+    if k.__class__ is not int and getattr(k, "ndim", None) == 0:  # (np.int64(2), tensor(2))
+        try:
+            k = as_int(k, "topk", "k")
+        except TypeError:
+            pass                            # (refused below)
     if not isinstance(k, numbers.Integral) or not 0 <= k <= n:
         raise ValueError(f"topk: k must be an int from 0 to the size of dimension {dim} "
                          f"({n}), got {k!r}")

@@ -178,7 +178,7 @@ def expm1(input):
     Example::
 
         >>> from gpugrad.ops.special import expm1
-        >>> expm1(gpugrad.tensor([0.0, 1e-8, np.log(2.0)]))
+        >>> expm1(gpugrad.tensor([0.0, 1e-8, float(np.log(2.0))]))
         tensor([0.e+00, 1.e-08, 1.e+00], device='cpu', dtype=float32)
     """
     return _unary(Expm1, input)

@@ -19,8 +19,10 @@ import math
 import numbers
 import operator
 
+from ..scalar_casts import as_int
 from ..tensor import Tensor
 from . import indexing, shape, unary
+from .complex_parts import conj
 from .shape_errors import checked_dim
 from .shape_errors import DimError, DtypeError, ShapeError
 
@@ -77,6 +79,8 @@ def _split_at(input, indices_or_sections, dim: int, op: str, least: int) -> tupl
         raise ShapeError(f"{op}: expects a tensor with at least {least} dimension(s), got "
                          f"shape {tuple(input.shape)}")
     spec = indices_or_sections
+    if isinstance(spec, Tensor) and spec.ndim == 0:
+        spec = as_int(spec, op, "sections")    # (a 0-d tensor: a number of sections)
     if isinstance(spec, numbers.Integral) and spec > 0 and input.shape[dim] % spec:
         raise ShapeError(f"{op}: dimension {dim} of size {input.shape[dim]} does not split "
                          f"into {spec} equal pieces (give split indices instead)")
@@ -240,7 +244,7 @@ def unflatten(input, dim: int, sizes):
         (2, 3, 2)
     """
     axis = checked_dim(input, dim, "unflatten")
-    sizes = tuple(operator.index(s) for s in sizes)
+    sizes = tuple(as_int(s, "unflatten", "sizes[i]") for s in sizes)
     n = input.shape[axis] if input.ndim else 1
     if not sizes:
         raise ShapeError("unflatten: sizes must be non-empty")
@@ -288,36 +292,36 @@ def narrow_copy(input, dim: int, start, length: int):
 
 def _adjoint(self):
     """The conjugate transpose of the matrices in this tensor, as PyTorch's ``t.mH`` and
-    ``t.adjoint()`` (real tensors: ``t.mT``): (..., m, n) -> (..., n, m).
+    ``t.adjoint()`` (real tensors: ``t.mT``; complex: ``conj(t.mT)``): (..., m, n) ->
+    (..., n, m).
 
     Example::
 
         >>> gpugrad.zeros(5, 2, 3).mH.shape
         (5, 3, 2)
+        >>> gpugrad.tensor([[1 + 2j, 3j]]).mH.tolist()
+        [[(1-2j)], [-3j]]
     """
-    _real_only(self, "mH")
     if self.ndim == 0:
-        return shape.alias(self)
+        return _conj(shape.alias(self))
     if self.ndim < 2:
         raise ShapeError(f"t.mH works on matrices or batches of matrices; this tensor has "
                          f"shape {tuple(self.shape)}")
-    return shape.transpose(self, -2, -1)
+    return _conj(shape.transpose(self, -2, -1))
 
 
 def _conjugate_transpose(self):
     """The conjugate transpose of a matrix, as PyTorch's ``t.H`` (real tensors: ``t.T``;
-    0-d tensors are their own)."""
-    _real_only(self, "H")
+    complex: ``conj(t.T)``; a 0-d tensor is its own conjugate)."""
     if self.ndim not in (0, 2):
         raise ShapeError(f"t.H works on matrices (2-d tensors); this tensor has shape "
                          f"{tuple(self.shape)}: use t.mH for batches of matrices")
-    return shape.transpose(self, 0, 1)               # (alias(self) for 0-d)
+    return _conj(shape.transpose(self, 0, 1))        # (alias(self) for 0-d)
 
 
-def _real_only(t, name: str) -> None:
-    if t.dtype.kind == "c":
-        raise DtypeError(f"t.{name}: complex tensors are not supported (no conjugation op "
-                         f"yet); use t.mT for the plain transpose")
+def _conj(t):
+    """``t`` conjugated when complex (a real ``t`` is returned as it is, a view)."""
+    return conj(t) if t.dtype.kind == "c" else t
 
 
 METHODS: dict = {

@@ -1,7 +1,7 @@
-"""Statistics and running reductions as PyTorch has them: ``cumprod`` and ``logcumsumexp``
-(one record each), and composites: ``amax``/``amin``/``aminmax``, ``cummax``/``cummin``,
-``std_mean``/``var_mean`` and ``nansum``/``nanmean`` (``median`` and ``quantile``:
-order_statistics.py).
+"""Statistics and running reductions as PyTorch has them: ``cumprod`` (one record), and
+composites: ``amax``/``amin``/``aminmax``, ``cummax``/``cummin``, ``std_mean``/``var_mean``
+and ``nansum``/``nanmean`` (``median`` and ``quantile``: order_statistics.py;
+``logcumsumexp``, exported here too: log_cumsum_exp.py).
 
 ``cumprod``'s gradient is exact where elements are zero, as PyTorch's (not ``ans / x``):
 before a slice's first zero the running sums of ``g * ans`` over ``x``; at the first zero
@@ -23,7 +23,7 @@ Example::
 from __future__ import annotations
 
 import collections
-import numbers
+import operator
 
 import numpy as np
 
@@ -31,37 +31,23 @@ from .. import backend
 from ..autograd.compile_mode import kernel, note_reads
 from ..tensor import Tensor
 from . import batching as _batching
-from . import compare, extremes, indexing, reduce
+from . import compare, extremes, reduce
 from .complex_node import refuse_complex
 from .inplace import in_place_method
 from .cumulative import CumSum, reversed_cumsum, scan_dtype
 from .elementwise import where
+from .log_cumsum_exp import _scan, logcumsumexp     # (logcumsumexp: exported here too)
+from .op_class import HOLOMORPHIC
 from .record import AXIS, Op, apply, recording_backward
 from .reduce import Sum, accumulating
 from .shape_errors import checked_dim
 from .selection import gather_checked
-from .unary import exp, log
 
 __all__ = ["amax", "amin", "aminmax", "cumprod", "cummax", "cummin", "logcumsumexp",
            "std_mean", "var_mean", "nanmean", "nansum"]
 
 MinMax = collections.namedtuple("MinMax", ["min", "max"])
 ValuesIndices = reduce.ValuesIndices
-
-
-def _scan(xp, x, axis: int, combine):
-    """Running ``combine`` (associative, element-wise) along ``axis`` of a raw array, in
-    log2(n) whole-array steps (the same on NumPy and CuPy)."""
-    out = xp.moveaxis(x, axis, -1).copy()
-    step, n = 1, out.shape[-1]
-    while step < n:
-        out[..., step:] = combine(out[..., step:], out[..., :-step])
-        step *= 2
-    return xp.moveaxis(out, -1, axis)
-
-
-def _reversed(v, axis: int):
-    return indexing.getitem(v, (slice(None),) * axis + (slice(None, None, -1),))
 
 
 _reverse_cumsum = reversed_cumsum
@@ -100,6 +86,7 @@ class CumProd(Op):
 
     save = "x0 ans"
     vmap = AXIS
+    complex_grad = HOLOMORPHIC
 
     @staticmethod
     def forward(xp, x, axis):
@@ -123,9 +110,9 @@ class CumProd(Op):
 
 
 def cumprod(input, dim: int, *, dtype=None):
-    """The running products of ``input`` along ``dim``, as ``torch.cumprod``: float tensors
-    keep their dtype, integer and bool ones give int64 (or ``dtype``). Its gradient is exact
-    where elements are zero.
+    """The running products of ``input`` along ``dim``, as ``torch.cumprod``: float and
+    complex tensors keep their dtype, integer and bool ones give int64 (or ``dtype``). Its
+    gradient is exact where elements are zero.
 
     Shapes: (...) -> the same.
 
@@ -139,64 +126,6 @@ def cumprod(input, dim: int, *, dtype=None):
     if input.ndim == 0:
         return apply(CumProd, input.reshape(1), axis=0).reshape(())
     return apply(CumProd, input, axis=axis)
-
-
-# -- logcumsumexp -----------------------------------------------------------------------------
-
-def _signed_logs(v):
-    """``(log(v) where v > 0, log(-v) where v < 0)``, the lowest float elsewhere."""
-    low = float(np.finfo(v.dtype).min) / 8       # (sums of a few stay finite)
-    pos, neg = v > 0, v < 0
-    return (where(pos, log(where(pos, v, 1.0)), low), where(neg, log(where(neg, -v, 1.0)), low))
-
-
-class LogCumSumExp(Op):
-    """``log(cumsum(exp(x)))`` along ``axis``, without overflow. (...) -> the same shape."""
-
-    save = "x0 ans"
-    vmap = AXIS
-
-    @staticmethod
-    def forward(xp, x, axis):
-        return _scan(xp, x.astype(scan_dtype(xp, x.dtype)), axis, xp.logaddexp).astype(
-            x.dtype, copy=False)
-
-    @staticmethod
-    def vjp(ctx, g):
-        # grad_i = sum_{j >= i} g_j exp(x_i - ans_j), summed in log space by sign (PyTorch's)
-        x, ans, axis = ctx.xs[0], ctx.ans, ctx.axis
-        positive, negative = _signed_logs(g)
-
-        def part(logs):
-            return exp(_reversed(apply(LogCumSumExp, _reversed(logs - ans, axis), axis=axis),
-                                 axis) + x)
-        return part(positive) - part(negative)
-
-    @staticmethod
-    def jvp(ctx, t):
-        # t_ans_j = sum_{i <= j} t_i exp(x_i - ans_j)
-        x, ans, axis = ctx.xs[0], ctx.ans, ctx.axis
-        positive, negative = _signed_logs(t)
-        return exp(apply(LogCumSumExp, x + positive, axis=axis) - ans) - \
-            exp(apply(LogCumSumExp, x + negative, axis=axis) - ans)
-
-
-def logcumsumexp(input, dim: int):
-    """``log(cumsum(exp(input)))`` along ``dim`` without overflow, as
-    ``torch.logcumsumexp`` (float tensors).
-
-    Example::
-
-        >>> gpugrad.tensor([1000.0, 1000.0]).logcumsumexp(0).tolist()
-        [1000.0, 1000.6931762695312]
-    """
-    if input.dtype.kind != "f":
-        raise TypeError(f"logcumsumexp: the input must be a float tensor, got {input.dtype}; "
-                        f"convert it first (x.float())")
-    axis = checked_dim(input, dim, "logcumsumexp")
-    if input.ndim == 0:
-        return apply(LogCumSumExp, input.reshape(1), axis=0).reshape(())
-    return apply(LogCumSumExp, input, axis=axis)
 
 
 # -- Composites -------------------------------------------------------------------------------
@@ -258,10 +187,14 @@ def cummin(input, dim: int):
 
 
 def _axes(dim):
-    """PyTorch's ``dim`` (None or ``()`` for all, an int or a sequence) as ``reduce``'s."""
-    if dim is None or dim.__class__ is int or isinstance(dim, numbers.Integral):
+    """PyTorch's ``dim`` (None or ``()`` for all, an ``__index__`` int such as a NumPy one,
+    or a sequence) as ``reduce``'s."""
+    if dim is None or dim.__class__ is int:
         return dim
-    return tuple(dim) or None
+    try:
+        return operator.index(dim)
+    except TypeError:
+        return tuple(dim) or None
 
 
 def amax(input, dim=(), keepdim: bool = False):

@@ -129,7 +129,7 @@ def regenerate(op_name: str, t, parts: tuple | None = None) -> None:
         t.grad_fn, t.output_nr, t._requires_grad = made.grad_fn, 0, True
     elif base._requires_grad:
         return                          # grad mode is off: only the tangents were made again
-    t._view_epoch = t._version.rebased
+    t._view_epoch = t._version_counter.rebased
 
 
 def note_graph_gained(t) -> None:
@@ -137,7 +137,7 @@ def note_graph_gained(t) -> None:
     in-place op: the views taken of it before are made again when next used (``refresh_grown``).
     The counter keeps the ``rebased`` count this happened at; ``record.apply`` checks for such
     views only once this has happened at all."""
-    t._version.grew_at = t._version.rebased
+    t._version_counter.grew_at = t._version_counter.rebased
     _record_module.note_stale_views()
 
 
@@ -146,5 +146,5 @@ def refresh_grown(op_name: str, t) -> None:
     taken before the base took a graph in place (see ``note_graph_gained``), so that
     ``op_name`` records it as PyTorch does rather than as a constant. Grad mode only."""
     if _state.grad_enabled and t._base._requires_grad and not t._batched and \
-            t._view_epoch < getattr(t._version, "grew_at", -1):
+            t._view_epoch < getattr(t._version_counter, "grew_at", -1):
         regenerate(op_name, t)

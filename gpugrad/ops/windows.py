@@ -15,9 +15,8 @@ Example::
 
 from __future__ import annotations
 
-import numbers
-
 from .. import creation
+from ..scalar_casts import as_int
 from ..tensor import Tensor
 from . import compare
 from .selection import index_select
@@ -39,9 +38,10 @@ def unfold(input, dimension: int, size: int, step: int):
         >>> gpugrad.arange(6.0).reshape(2, 3).unfold(1, 2, 1).shape
         (2, 2, 2)
     """
-    if not isinstance(size, numbers.Integral) or size < 0:
+    size, step = as_int(size, "unfold", "size"), as_int(step, "unfold", "step")
+    if size < 0:
         raise ValueError(f"unfold: size must be a non-negative int, got {size!r}")
-    if not isinstance(step, numbers.Integral) or step <= 0:
+    if step <= 0:
         raise ValueError(f"unfold: step must be a positive int, got {step!r}")
     if input.ndim == 0:             # PyTorch's: a 0-d tensor has one window of size <= 1
         checked_dim(input.reshape(1), dimension, "unfold")
@@ -82,7 +82,8 @@ def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
     """
     if input.ndim == 0:
         raise ValueError("diff expects input to be at least one-dimensional")
-    if not isinstance(n, numbers.Integral) or n < 0:
+    n = as_int(n, "diff", "n")
+    if n < 0:
         raise ValueError(f"diff: order must be a non-negative int, got {n!r}")
     dim = checked_dim(input, dim, "diff")
     parts = [p for p in (prepend, input, append) if p is not None]

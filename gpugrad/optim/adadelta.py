@@ -58,7 +58,8 @@ class Adadelta(Optimizer):
         check_flags("Adadelta", foreach=foreach, capturable=capturable,
                     differentiable=differentiable)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), capturable=capturable,
+                                      foreach=foreach, differentiable=differentiable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

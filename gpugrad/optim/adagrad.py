@@ -62,7 +62,8 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps,
                                       weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
-                                      maximize=bool(maximize)))
+                                      foreach=foreach, maximize=bool(maximize),
+                                      differentiable=differentiable, fused=fused))
         for p in self._params():
             self._init_state(self.state.setdefault(p, {}), p._array)
 

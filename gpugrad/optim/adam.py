@@ -63,8 +63,9 @@ class Adam(Optimizer):
         beta1, beta2 = check_betas(name, betas)
         super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps,
                                       weight_decay=weight_decay, amsgrad=bool(amsgrad),
-                                      maximize=bool(maximize),
-                                      decoupled_weight_decay=self.decoupled
+                                      maximize=bool(maximize), foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable,
+                                      fused=fused, decoupled_weight_decay=self.decoupled
                                       if decoupled_weight_decay is None
                                       else bool(decoupled_weight_decay)))
 

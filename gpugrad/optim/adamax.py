@@ -57,7 +57,8 @@ class Adamax(Optimizer):
         check_flags("Adamax", foreach=foreach, capturable=capturable,
                     differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      maximize=bool(maximize)))
+                                      foreach=foreach, maximize=bool(maximize),
+                                      differentiable=differentiable, capturable=capturable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

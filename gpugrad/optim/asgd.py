@@ -66,7 +66,9 @@ class ASGD(Optimizer):
         check_flags("ASGD", foreach=foreach, capturable=capturable,
                     differentiable=differentiable)
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0,
-                                      weight_decay=weight_decay, maximize=bool(maximize)))
+                                      weight_decay=weight_decay, foreach=foreach,
+                                      maximize=bool(maximize), differentiable=differentiable,
+                                      capturable=capturable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

@@ -52,7 +52,7 @@ def update_as_real(update, param, grad, state: dict, group: dict) -> None:
         if isinstance(value, Tensor) and value._array.dtype == param.dtype and \
                 value._array.shape == param.shape:
             viewed = Tensor._wrap(as_pairs(xp.ascontiguousarray(value._array)))
-            viewed._version = value._version          # writes count on the state tensor
+            viewed._version_counter = value._version_counter   # writes count on the state tensor
             state[key] = viewed
     try:
         update(pairs, as_pairs(xp.ascontiguousarray(grad)), state, group)
@@ -62,7 +62,7 @@ def update_as_real(update, param, grad, state: dict, group: dict) -> None:
                     value._array.shape == shape:
                 array = xp.ascontiguousarray(value._array)
                 kept = Tensor._wrap(_as_complex(array, param.dtype))
-                kept._version = value._version
+                kept._version_counter = value._version_counter
                 state[key] = kept
     if work is not param:
         param[...] = work

@@ -63,7 +63,7 @@ def check_flags(name: str, foreach=None, capturable: bool = False,
     fused CUDA kernels where they have them, whatever these say), ``capturable`` says a
     step may be captured in a CUDA graph (gpugrad's fused steps always may). Only
     ``differentiable=True``, a step that autograd records, changes what a step means: it
-    is refused.
+    is refused. The optimizers keep the switches in their groups, as PyTorch's do.
 
     Example::
 

@@ -122,13 +122,13 @@ class LBFGS(Optimizer):
             else:
                 n = a.size
                 a += step_size * update[offset:offset + n].reshape(a.shape)
-            p._version.value += 1
+            p._version_counter.value += 1
             offset += n
 
     def _set_param(self, values) -> None:
         for p, value in zip(self._params(), values):
             p._array[...] = value
-            p._version.value += 1
+            p._version_counter.value += 1
 
     def _directional_evaluate(self, closure, x, t, d):
         """(loss, flat gradient) at x + t d; the parameters are put back to ``x``."""

@@ -73,7 +73,7 @@ def step(optimizer, recording: bool) -> set:
             if recording:
                 note_replay_participant(ReplayedLaunch(optimizer, bucket))
             for p in params:
-                p._version.value += 1
+                p._version_counter.value += 1
                 done.add(id(p))
     return done
 

@@ -74,7 +74,8 @@ class NAdam(Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=bool(decoupled_weight_decay),
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), foreach=foreach,
+                                      capturable=capturable, differentiable=differentiable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

@@ -1,6 +1,10 @@
 """The Optimizer base class: parameter groups, per-parameter state, zero_grad and
 state_dict/load_state_dict in PyTorch's layout; hooks (``optimizer_hooks.py``).
 
+Groups hold PyTorch's implementation switches too (``foreach``, ``fused``, ``capturable``,
+``differentiable``, with its defaults, where its optimizer has them), so code that reads or
+sets them works; they change no result (``hyper.check_flags``).
+
 Differences from PyTorch: a step count (``state[p]["step"]``; NAdam's "mu_product", ASGD's
 "eta" and "mu") is a Python number in the live ``opt.state`` (cheaper to count), and a 0-d
 float32 tensor in ``state_dict()``, as PyTorch keeps it (``load_state_dict`` takes either).
@@ -15,7 +19,8 @@ Example::
     >>> state = opt.state_dict()                       # parameters by position
     >>> state["param_groups"]
     [{'lr': 0.1, 'momentum': 0.9, 'dampening': 0, 'weight_decay': 0, 'nesterov': False,
-      'maximize': False, 'params': [0, 1]}]
+      'maximize': False, 'foreach': None, 'differentiable': False, 'fused': None,
+      'params': [0, 1]}]
     >>> list(state["state"][0]), model.weight.grad is None
     (['momentum_buffer'], True)
     >>> list(opt.state[model.weight])                  # live state, keyed by parameter
@@ -36,13 +41,14 @@ from ..tensor import Tensor
 from .optimizer_hooks import (OptimizerHooks, hooked_step, register_optimizer_step_post_hook,
                               register_optimizer_step_pre_hook)
 from .complex_params import update_as_real
-from .hyper import own_number
+from .hyper import check_flags, own_number
 from .param_state import ParamState, _as_state_value, saved_value
 
 __all__ = ["Optimizer", "ParamState", "register_optimizer_step_pre_hook",
            "register_optimizer_step_post_hook"]   # (ParamState: param_state.py)
 
 _SCALAR_STATE = ("step",)   # numbers saved as 0-d float32 tensors (subclasses add theirs)
+_FLAGS = ("foreach", "capturable", "differentiable", "fused")   # PyTorch's switches
 
 
 class Optimizer(OptimizerHooks):
@@ -133,6 +139,9 @@ class Optimizer(OptimizerHooks):
                 raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} appears twice "
                                  f"in the same parameter group; list it once")
             seen.add(id(p))
+        flags = {k: group[k] for k in _FLAGS if k in group}
+        if flags:
+            check_flags(name, **flags)          # (differentiable=True is refused)
         for key, value in group.items():
             if key != "params":
                 group[key] = own_number(value, key, name)
@@ -213,7 +222,7 @@ class Optimizer(OptimizerHooks):
         """The replay updated the bucket: count the step on the host as an eager step does."""
         self._fused_counted(bucket)
         for p in bucket.params:
-            p._version.value += 1
+            p._version_counter.value += 1
 
     def _update(self, param, grad, state: dict, group: dict) -> None:
         """Write the new value into the raw array ``param`` (NumPy or CuPy) from the raw
@@ -369,7 +378,7 @@ def _update_params(optimizer, updates) -> None:
             update(param, grad, state, group)
         if fresh and state:
             states[p] = state
-        p._version.value += 1
+        p._version_counter.value += 1
 
 
 def _check_grad(p) -> None:
@@ -386,5 +395,5 @@ def _state_tensor(state: dict, key: str, like) -> object:
     entry = state.get(key)
     if entry is None:
         entry = state[key] = Tensor._wrap(backend.xp_of(like).zeros_like(like))
-    entry._version.value += 1
+    entry._version_counter.value += 1
     return entry._array

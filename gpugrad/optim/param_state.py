@@ -24,7 +24,8 @@ __all__ = ["ParamState", "is_torch_tensor", "saved_value"]
 def _as_state_value(value, param, key: str, where: str):
     """A saved state entry ``key`` of ``param`` on its device: a number for the step count
     (saved as a 0-d array by PyTorch) and for any 0-d value of a parameter that is not 0-d;
-    else a tensor of the parameter's shape. ``value`` may be a PyTorch tensor."""
+    else a tensor of the parameter's shape, or of a factor of it (Adafactor's "row_var"
+    (..., R, 1) and "col_var" (..., 1, C)). ``value`` may be a PyTorch tensor."""
     if not isinstance(value, Tensor) and not backend.is_array(value):
         if not is_torch_tensor(value):
             return value
@@ -33,10 +34,17 @@ def _as_state_value(value, param, key: str, where: str):
     if array.ndim == 0 and (key == "step" or param.ndim != 0):
         number = array.item()
         return int(number) if key == "step" and float(number).is_integer() else number
-    if tuple(array.shape) != tuple(param.shape):
+    if tuple(array.shape) != tuple(param.shape) and not _factored(array.shape, param.shape):
         raise ValueError(f"optimizer state dict: '{where}' has shape {tuple(array.shape)} "
-                         f"but its parameter has shape {tuple(param.shape)}")
+                         f"but its parameter has shape {tuple(param.shape)}; load the state "
+                         f"dict of an optimizer over the same parameters, in the same order")
     return Tensor._wrap(backend.to_device(array, param.device).astype(param.dtype))
+
+
+def _factored(shape, param_shape) -> bool:
+    """Whether ``shape`` is ``param_shape`` with some sizes 1 (a factored statistic)."""
+    return len(shape) == len(param_shape) and all(
+        n == m or n == 1 for n, m in zip(shape, param_shape))
 
 
 def is_torch_tensor(value) -> bool:

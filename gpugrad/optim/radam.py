@@ -64,8 +64,10 @@ class RAdam(Optimizer):
         check_flags("RAdam", foreach=foreach, capturable=capturable,
                     differentiable=differentiable)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      maximize=bool(maximize),
-                                      decoupled_weight_decay=bool(decoupled_weight_decay)))
+                                      maximize=bool(maximize), foreach=foreach,
+                                      capturable=capturable,
+                                      decoupled_weight_decay=bool(decoupled_weight_decay),
+                                      differentiable=differentiable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

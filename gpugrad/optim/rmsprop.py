@@ -61,7 +61,8 @@ class RMSprop(Optimizer):
                     differentiable=differentiable)
         super().__init__(params, dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps,
                                       centered=bool(centered), weight_decay=weight_decay,
-                                      maximize=bool(maximize)))
+                                      capturable=capturable, foreach=foreach,
+                                      maximize=bool(maximize), differentiable=differentiable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

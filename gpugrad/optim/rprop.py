@@ -75,7 +75,8 @@ class Rprop(Optimizer):
         check_flags("Rprop", foreach=foreach, capturable=capturable,
                     differentiable=differentiable)
         super().__init__(params, dict(lr=lr, etas=etas, step_sizes=step_sizes,
-                                      maximize=bool(maximize)))
+                                      foreach=foreach, maximize=bool(maximize),
+                                      differentiable=differentiable, capturable=capturable))
 
     def _update(self, param, grad, state, group):
         xp = backend.xp_of(param)

@@ -62,7 +62,8 @@ class SGD(Optimizer):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
-                                      maximize=bool(maximize)))
+                                      maximize=bool(maximize), foreach=foreach,
+                                      differentiable=differentiable, fused=fused))
 
     def _update(self, param, grad, state, group):
         lr, momentum = group["lr"], group["momentum"]

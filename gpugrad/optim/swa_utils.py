@@ -45,7 +45,7 @@ def _write(target: Tensor, array) -> None:
     PyTorch's ``copy_``), counted on its version."""
     out = target._array
     out[...] = array.astype(out.dtype) if out.dtype.kind in "iub" else array
-    target._version.value += 1
+    target._version_counter.value += 1
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999):
@@ -65,7 +65,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
         for ema, current in zip(ema_param_list, current_param_list):
             if ema._array.dtype.kind in "fc":
                 lerp_(ema._array, current._array, 1 - decay)
-                ema._version.value += 1
+                ema._version_counter.value += 1
             else:
                 _write(ema, ema._array * decay + current._array * (1 - decay))
     return ema_update
@@ -80,7 +80,7 @@ def get_swa_multi_avg_fn():
         for avg, current in zip(averaged_param_list, current_param_list):
             if avg._array.dtype.kind in "fc":
                 lerp_(avg._array, current._array, 1 / (n + 1))
-                avg._version.value += 1
+                avg._version_counter.value += 1
             else:
                 _write(avg, avg._array + (current._array - avg._array) / (n + 1))
     return swa_update

@@ -32,12 +32,13 @@ def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False
 __all__ = ["clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "clip_grads_with_norm_",
            "get_total_norm", "parameters_to_vector", "vector_to_parameters", "RemovableHandle",
            "parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
-           "remove_spectral_norm"]
+           "remove_spectral_norm", "stateless"]
 
 # Loaded on first use: they build on nn.Module, whose own module imports .hooks from here.
 # (The hook-based weight_norm and spectral_norm live in files of other names, so that
 # importing those files never rebinds the package's function names to modules.)
 _LAZY = {"parametrize": ("parametrize", None), "parametrizations": ("parametrizations", None),
+         "stateless": ("stateless", None),
          "weight_norm": ("weight_norm_hook", "weight_norm"),
          "remove_weight_norm": ("weight_norm_hook", "remove_weight_norm"),
          "spectral_norm": ("spectral_norm_hook", "spectral_norm"),

@@ -130,7 +130,7 @@ def _scale(grads: list, max_norm: float, total_norm) -> None:
     if not grads:
         return
     total = total_norm._array if isinstance(total_norm, Tensor) else np.asarray(total_norm)
-    written(_scale_arrays, [g._version for g in grads], [g._array for g in grads],
+    written(_scale_arrays, [g._version_counter for g in grads], [g._array for g in grads],
             float(max_norm), total)
 
 
@@ -186,7 +186,7 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
                          f"clamped into [-clip_value, clip_value]; pass a number >= 0 (the "
                          f"largest absolute value a gradient element may keep)")
     for g in _grads(parameters, "clip_grad_value_"):
-        written(_clip_array, [g._version], g._array, clip_value)
+        written(_clip_array, [g._version_counter], g._array, clip_value)
 
 
 def _clip_array(array, clip_value: float) -> None:
