@@ -29,6 +29,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import pkgutil
+import warnings
 
 import numpy as np
 import pytest
@@ -116,8 +117,11 @@ def run_doctest(test: doctest.DocTest) -> tuple[doctest.TestResults, str]:
     try:
         gpugrad.manual_seed(SEED)
         backend.set_default_device("cpu")
-        # examples that show an inf (detect_anomaly's) need not print NumPy's warning too
-        with np.printoptions(**PRINT_OPTIONS), np.errstate(divide="ignore"):
+        # examples that show an inf (detect_anomaly's) need not print NumPy's warning too,
+        # nor those of torch's deprecated names (lu, qr...) the deprecation warning
+        with np.printoptions(**PRINT_OPTIONS), np.errstate(divide="ignore"), \
+                warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "torch.* is deprecated in favor of", UserWarning)
             results = runner.run(test, out=report.append, clear_globs=True)
     finally:
         for value, setter in before.values():
