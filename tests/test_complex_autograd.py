@@ -16,43 +16,9 @@ from gpugrad.ops.shape import alias
 import test_ops_table as ops_table
 import test_vmap_ops as vmap_ops
 from op_specs_complex import SPECS as COMPLEX_SPECS
-
-EPS = 1e-6
-TOL = dict(rtol=1e-6, atol=1e-8)
-
-
-def _complex(rng, shape, re_low=-1.5, re_high=1.5):
-    """complex128 values with |z| >= 0.5 (away from abs's and angle's kink at 0)."""
-    z = rng.uniform(re_low, re_high, shape) + 1j * rng.uniform(-1.5, 1.5, shape)
-    small = np.abs(z) < 0.5
-    return np.where(small, z / np.where(small, np.abs(z), 1) * 0.7, z)
-
-
-def c(*shape):
-    return ("c", shape)
-
-
-def right(*shape):
-    """Complex with real part in [0.5, 2]: away from log's, sqrt's and pow's branch cut."""
-    return ("right", shape)
-
-
-def r(*shape):
-    return ("r", shape)
-
-
-def sample(kinds, seed):
-    rng = np.random.default_rng(seed)
-    out = []
-    for kind, shape in kinds:
-        if kind == "c":
-            out.append(_complex(rng, shape))
-        elif kind == "right":
-            out.append(_complex(rng, shape, 0.5, 2.0))
-        else:
-            out.append(rng.uniform(-1.5, 1.5, shape))
-    return out
-
+from complex_case_checks import (TOL, _complex, _cotangent_like, _dual, _forward, _leaves,
+                                 c, check_forward, check_reverse, check_second_order, r,
+                                 records_reached, right, sample)
 
 MASK = np.array([[True, False, True], [False, True, True]])
 
@@ -144,44 +110,6 @@ UNCASED = {"ToDevice": "moves tensors between devices: needs a GPU (tests/test_c
            "LogSumExp": "checked in tests/test_complex_reductions.py (this file is full)"}
 
 
-def _leaves(arrays):
-    return [gpugrad.tensor(a, requires_grad=True) for a in arrays]
-
-
-def _forward(fn, arrays):
-    with gpugrad.no_grad():
-        return fn(*[gpugrad.tensor(a) for a in arrays]).numpy()
-
-
-def _cotangent_like(out, seed):
-    rng = np.random.default_rng(seed)
-    g = rng.standard_normal(out.shape)
-    return g + 1j * rng.standard_normal(out.shape) if np.iscomplexobj(out) else g
-
-
-def _pairing(value, weight) -> float:
-    """<value, weight> over the reals: sum(Re v Re w + Im v Im w) (L whose z.grad is w)."""
-    return float(np.sum(np.real(value) * np.real(weight) + np.imag(value) * np.imag(weight)))
-
-
-def numeric_gradients(loss, arrays):
-    """dL/dRe + i dL/dIm of the real function ``loss(arrays)`` by central differences."""
-    grads = []
-    for i, a in enumerate(arrays):
-        g = np.zeros_like(a)
-        directions = (1, 1j) if np.iscomplexobj(a) else (1,)
-        for k in range(a.size):
-            for d in directions:
-                moved = []
-                for sign in (1, -1):
-                    b = [x.copy() for x in arrays]
-                    b[i].flat[k] += sign * EPS * d
-                    moved.append(loss(b))
-                g.flat[k] += d * (moved[0] - moved[1]) / (2 * EPS)
-        grads.append(g)
-    return grads
-
-
 def _case(name):
     records, fn, kinds = CASES[name]
     return fn, sample(kinds, sum(map(ord, name)))
@@ -192,88 +120,25 @@ CASE_NAMES = sorted(CASES)
 
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_reverse_mode_matches_finite_differences(name):
-    fn, arrays = _case(name)
-    out = fn(*_leaves(arrays))
-    gout = _cotangent_like(out.numpy(), 1)
-    inputs = _leaves(arrays)
-    grads = autograd_grad(fn(*inputs), inputs, grad_outputs=gpugrad.tensor(gout))
-    expected = numeric_gradients(lambda b: _pairing(_forward(fn, b), gout), arrays)
-    for got, want, a in zip(grads, expected, arrays):
-        assert got.dtype == a.dtype
-        np.testing.assert_allclose(got.numpy(), want, **TOL)
-
-
-def _dual(array, tangent):
-    """A tensor carrying ``tangent`` at the innermost level. (make_dual takes real tensors
-    only: a complex one is made from dual real and imaginary parts.)"""
-    if not np.iscomplexobj(array):
-        return fwAD.make_dual(gpugrad.tensor(array), gpugrad.tensor(tangent))
-    return gpugrad.complex(fwAD.make_dual(gpugrad.tensor(array.real),
-                                          gpugrad.tensor(tangent.real)),
-                           fwAD.make_dual(gpugrad.tensor(array.imag),
-                                          gpugrad.tensor(tangent.imag)))
+    check_reverse(*_case(name))
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_forward_mode_matches_finite_differences(name):
-    fn, arrays = _case(name)
-    tangents = [_cotangent_like(a, 2) for a in arrays]
-    with fwAD.dual_level():
-        t_out = fwAD.unpack_dual(fn(*[_dual(a, t) for a, t in zip(arrays, tangents)])).tangent
-    plus = _forward(fn, [a + EPS * t for a, t in zip(arrays, tangents)])
-    minus = _forward(fn, [a - EPS * t for a, t in zip(arrays, tangents)])
-    np.testing.assert_allclose(t_out.numpy(), (plus - minus) / (2 * EPS), **TOL)
-
-
-def _first_gradients(fn, arrays, gout, create_graph=False):
-    inputs = _leaves(arrays)
-    grads = autograd_grad(fn(*inputs), inputs, grad_outputs=gpugrad.tensor(gout),
-                          create_graph=create_graph)
-    return inputs, grads
+    check_forward(*_case(name))
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_second_order_matches_finite_differences_of_the_gradient(name):
     """create_graph through the complex rules: the gradient of <grad(z), w> in z."""
-    fn, arrays = _case(name)
-    gout = _cotangent_like(_forward(fn, arrays), 1)
-    weights = [_cotangent_like(a, 3 + i) for i, a in enumerate(arrays)]
-    inputs, grads = _first_gradients(fn, arrays, gout, create_graph=True)
-    used = [(g, gpugrad.tensor(w)) for g, w in zip(grads, weights) if g.requires_grad]
-    if not used:
+    if not check_second_order(*_case(name)):
         pytest.skip("the gradient does not depend on the inputs (a linear op)")
-    second = autograd_grad([g for g, _ in used], inputs, grad_outputs=[w for _, w in used],
-                           allow_unused=True)
-
-    def paired(b):
-        return sum(_pairing(g.numpy(), w) for g, w in
-                   zip(_first_gradients(fn, b, gout)[1], weights))
-
-    expected = numeric_gradients(paired, arrays)
-    for got, want in zip(second, expected):
-        got = np.zeros_like(want) if got is None else got.numpy()
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_case_reaches_the_records_it_names(name):
-    records, fn, _ = CASES[name]
-    _, arrays = _case(name)
-    inputs = _leaves(arrays)
-    out = fn(*inputs)
-    gout = gpugrad.tensor(_cotangent_like(out.numpy(), 1)).requires_grad_()
-    grads = autograd_grad(out, inputs, grad_outputs=gout, create_graph=True)
-    seen, stack = set(), [t.grad_fn for t in [out, *grads] if t.grad_fn is not None]
-    visited = set()
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in visited:
-            continue
-        visited.add(id(node))
-        if getattr(node, "op", None) is not None:
-            seen.add(node.op.name)
-        stack.extend(edge[0] for edge in node.next_edges if edge is not None)
-    assert set(records) <= seen, f"{name} ran {sorted(seen)}"
+    seen = records_reached(*_case(name))
+    assert set(CASES[name][0]) <= seen, f"{name} ran {sorted(seen)}"
 
 
 def test_every_record_marked_for_complex_has_a_case():
