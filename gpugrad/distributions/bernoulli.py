@@ -15,7 +15,6 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
 
 from ..autograd.mode import no_grad
 from ..creation import arange
@@ -45,17 +44,7 @@ class Bernoulli(BinaryParameter, ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, numbers.Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, numbers.Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = () if is_scalar else tuple(self._param.shape)
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self._set_parameter(probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         new = self._get_checked_instance(Bernoulli, _instance)

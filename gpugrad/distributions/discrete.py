@@ -115,7 +115,7 @@ class Binomial(BinaryParameter, Distribution):
     has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
-        batch_shape = self._set_count_and_parameter(total_count, probs, logits)
+        batch_shape = self._set_parameter(probs, logits, total_count)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
@@ -198,15 +198,7 @@ class Geometric(BinaryParameter, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        given = probs if probs is not None else logits
-        batch_shape = () if isinstance(given, numbers.Number) else tuple(given.shape)
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(self._set_parameter(probs, logits), validate_args=validate_args)
         if self._validate_args and probs is not None:
             _check_all_true(self.probs > 0,
                             f"Expected parameter probs ({type(self.probs).__name__} of shape "

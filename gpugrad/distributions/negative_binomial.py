@@ -49,7 +49,7 @@ class NegativeBinomial(BinaryParameter, Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        batch_shape = self._set_count_and_parameter(total_count, probs, logits)
+        batch_shape = self._set_parameter(probs, logits, total_count)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):

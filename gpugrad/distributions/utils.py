@@ -156,14 +156,18 @@ class BinaryParameter:
             new.logits = self.logits.expand(batch_shape)
             new._param = new.logits
 
-    def _set_count_and_parameter(self, total_count, probs, logits) -> tuple:
-        """Binomial's and NegativeBinomial's arguments: ``total_count`` broadcast with
-        whichever of ``probs``/``logits`` was given (exactly one), in its dtype. Returns the
-        batch shape."""
+    def _set_parameter(self, probs, logits, total_count=None) -> tuple:
+        """Keep whichever of ``probs``/``logits`` was given (exactly one) as a tensor, and
+        ``total_count`` (Binomial's, NegativeBinomial's) broadcast with it, in its dtype.
+        Returns the batch shape."""
         if (probs is None) == (logits is None):
             raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        count, self._param = broadcast_all(total_count, probs if logits is None else logits)
-        self.total_count = count.astype(self._param.dtype)
+        given = probs if logits is None else logits
+        if total_count is None:
+            (self._param,) = broadcast_all(given)
+        else:
+            count, self._param = broadcast_all(total_count, given)
+            self.total_count = count.astype(self._param.dtype)
         if logits is None:
             self.probs = self._param
         else:
