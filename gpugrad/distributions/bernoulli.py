@@ -21,7 +21,6 @@ from ..creation import arange
 from ..nn.activation_functions import softplus
 from ..ops.elementwise import where
 from . import constraints
-from .distribution import Distribution
 from .exp_family import ExponentialFamily
 from .utils import BinaryParameter, _uniform, broadcast_all, probs_to_logits
 
@@ -47,12 +46,7 @@ class Bernoulli(BinaryParameter, ExponentialFamily):
         super().__init__(self._set_parameter(probs, logits), validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Bernoulli, _instance)
-        batch_shape = tuple(batch_shape)
-        self._expand_parameter(new, batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(self._get_checked_instance(Bernoulli, _instance), batch_shape)
 
     @property
     def param_shape(self):

@@ -53,12 +53,7 @@ class NegativeBinomial(BinaryParameter, Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(NegativeBinomial, _instance)
-        batch_shape = tuple(batch_shape)
-        self._expand_count_and_parameter(new, batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(self._get_checked_instance(NegativeBinomial, _instance), batch_shape)
 
     @property
     def param_shape(self):

@@ -19,7 +19,7 @@ from ..creation import zeros_like
 from . import constraints
 from .utils import _sum_rightmost
 
-__all__ = ["Transform", "ComposeTransform", "identity_transform"]
+__all__ = ["Transform", "ParameterFreeTransform", "ComposeTransform", "identity_transform"]
 
 
 class Transform:
@@ -113,6 +113,16 @@ class Transform:
     def inverse_shape(self, shape):
         return shape
 
+
+
+class ParameterFreeTransform(Transform):
+    """A transform with no parameters (exp, sigmoid, softmax...): equal to any other of its
+    class, as PyTorch's ``isinstance(other, ExpTransform)`` comparisons make them."""
+
+    def __eq__(self, other):
+        return isinstance(other, type(self))
+
+    __hash__ = Transform.__hash__
 
 class _InverseTransform(Transform):
     def __init__(self, transform):

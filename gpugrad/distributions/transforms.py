@@ -31,7 +31,8 @@ from ..ops.activation import sigmoid
 from ..ops.rearrange import broadcast_shapes
 from ..type_info import finfo
 from . import constraints
-from .transform_base import ComposeTransform, Transform, identity_transform
+from .transform_base import (ComposeTransform, ParameterFreeTransform, Transform,
+                             identity_transform)
 from .transforms_structure import (CatTransform, CumulativeDistributionTransform,
                                    IndependentTransform, ReshapeTransform, StackTransform)
 from .transforms_vector import (CorrCholeskyTransform, LowerCholeskyTransform,
@@ -47,18 +48,13 @@ __all__ = ["AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform"
            "Transform", "identity_transform"]
 
 
-class ExpTransform(Transform):
+class ExpTransform(ParameterFreeTransform):
     """y = exp(x), from the reals to the positive reals."""
 
     domain = constraints.real
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, ExpTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.exp()
@@ -70,18 +66,13 @@ class ExpTransform(Transform):
         return x
 
 
-class SigmoidTransform(Transform):
+class SigmoidTransform(ParameterFreeTransform):
     """y = sigmoid(x), clipped into (0, 1) as torch's."""
 
     domain = constraints.real
     codomain = constraints.unit_interval
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SigmoidTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         info = finfo(x.dtype)
@@ -96,18 +87,13 @@ class SigmoidTransform(Transform):
         return -softplus(-x) - softplus(x)
 
 
-class TanhTransform(Transform):
+class TanhTransform(ParameterFreeTransform):
     """y = tanh(x), from the reals to (-1, 1) (the squashing of SAC's policies)."""
 
     domain = constraints.real
     codomain = constraints.interval(-1.0, 1.0)
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, TanhTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.tanh()
@@ -120,7 +106,7 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
-class AbsTransform(Transform):
+class AbsTransform(ParameterFreeTransform):
     """y = |x|, from the reals onto the positive reals; not bijective (``inv`` is the
     identity, the non-negative preimage), and without a log |det Jacobian| (as torch's).
 
@@ -133,11 +119,6 @@ class AbsTransform(Transform):
 
     domain = constraints.real
     codomain = constraints.positive
-
-    def __eq__(self, other):
-        return isinstance(other, AbsTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -200,7 +181,7 @@ class PowerTransform(Transform):
     inverse_shape = forward_shape
 
 
-class SoftplusTransform(Transform):
+class SoftplusTransform(ParameterFreeTransform):
     """y = log(1 + exp(x)) (linear past x > 20, as torch's), from the reals to the positive
     reals.
 
@@ -216,11 +197,6 @@ class SoftplusTransform(Transform):
     codomain = constraints.positive
     bijective = True
     sign = +1
-
-    def __eq__(self, other):
-        return isinstance(other, SoftplusTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         return softplus(x)

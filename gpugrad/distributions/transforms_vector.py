@@ -26,7 +26,7 @@ from ..ops.matrix_functions import cholesky
 from ..ops.shape import concatenate
 from ..type_info import finfo
 from . import constraints
-from .transform_base import Transform
+from .transform_base import ParameterFreeTransform
 
 __all__ = ["SoftmaxTransform", "StickBreakingTransform", "LowerCholeskyTransform",
            "PositiveDefiniteTransform", "CorrCholeskyTransform"]
@@ -43,7 +43,7 @@ def _needs_last_dim(shape):
                          "dimension; give a shape of at least one dimension")
 
 
-class SoftmaxTransform(Transform):
+class SoftmaxTransform(ParameterFreeTransform):
     """y = exp(x) / sum(exp(x)) over the last dimension: reals^K onto the K-simplex. Not
     bijective (``inv`` is log, one preimage); no log |det Jacobian| (as torch's).
 
@@ -56,11 +56,6 @@ class SoftmaxTransform(Transform):
 
     domain = constraints.real_vector
     codomain = constraints.simplex
-
-    def __eq__(self, other):
-        return isinstance(other, SoftmaxTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         probs = (x - x.max(-1, True)[0]).exp()
@@ -76,7 +71,7 @@ class SoftmaxTransform(Transform):
     inverse_shape = forward_shape
 
 
-class StickBreakingTransform(Transform):
+class StickBreakingTransform(ParameterFreeTransform):
     """Reals^(K-1) onto the K-simplex by stick breaking: z_i = sigmoid(x_i - log(K - i)),
     y_i = z_i * prod_{j<i} (1 - z_j), y_K the rest. Bijective (x = 0 maps to the uniform
     point); the log |det Jacobian| is of the map onto the first K-1 coordinates.
@@ -91,11 +86,6 @@ class StickBreakingTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.simplex
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, StickBreakingTransform)
-
-    __hash__ = Transform.__hash__
 
     @staticmethod
     def _offset_log(x, k):
@@ -132,7 +122,7 @@ def _diag_embed_exp_or_log(y, fn):
     return y.tril(-1) + getattr(y.diagonal(dim1=-2, dim2=-1), fn)().diag_embed()
 
 
-class LowerCholeskyTransform(Transform):
+class LowerCholeskyTransform(ParameterFreeTransform):
     """Square matrices (..., D, D) onto lower triangular ones with a positive diagonal: the
     strict lower triangle kept, the diagonal exponentiated. Not bijective.
 
@@ -146,11 +136,6 @@ class LowerCholeskyTransform(Transform):
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.lower_cholesky
 
-    def __eq__(self, other):
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = Transform.__hash__
-
     def _call(self, x):
         return _diag_embed_exp_or_log(x, "exp")
 
@@ -158,7 +143,7 @@ class LowerCholeskyTransform(Transform):
         return _diag_embed_exp_or_log(y, "log")
 
 
-class PositiveDefiniteTransform(Transform):
+class PositiveDefiniteTransform(ParameterFreeTransform):
     """Square matrices onto positive definite ones: L L^T with L = LowerCholeskyTransform(x);
     ``inv`` through the Cholesky factor. Not bijective.
 
@@ -171,11 +156,6 @@ class PositiveDefiniteTransform(Transform):
 
     domain = constraints.independent(constraints.real, 2)
     codomain = constraints.positive_definite
-
-    def __eq__(self, other):
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         x = LowerCholeskyTransform()(x)
@@ -210,7 +190,7 @@ def _strict_tril_to_vec(mat, diag: int = -1):
     return mat[..., rows, cols]
 
 
-class CorrCholeskyTransform(Transform):
+class CorrCholeskyTransform(ParameterFreeTransform):
     """Reals^(D(D-1)/2) onto Cholesky factors of D x D correlation matrices (lower
     triangular, positive diagonal, rows of unit norm): tanh, then a signed stick breaking per
     row (Stan's). The log |det Jacobian| is of the map onto the strict lower triangle.
@@ -227,11 +207,6 @@ class CorrCholeskyTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.corr_cholesky
     bijective = True
-
-    def __eq__(self, other):
-        return isinstance(other, CorrCholeskyTransform)
-
-    __hash__ = Transform.__hash__
 
     def _call(self, x):
         eps = finfo(x.dtype).eps

@@ -174,9 +174,19 @@ class BinaryParameter:
             self.logits = self._param
         return tuple(self._param.shape)
 
-    def _expand_count_and_parameter(self, new, batch_shape: tuple) -> None:
-        new.total_count = self.total_count.expand(batch_shape)
+    def _expanded(self, new, batch_shape):
+        """``new`` (from ``_get_checked_instance``) made this distribution at
+        ``batch_shape``: its probs or logits, its ``total_count`` and ``temperature`` if it
+        has them, the shape and the validation setting."""
+        batch_shape = tuple(batch_shape)
+        if "total_count" in self.__dict__:
+            new.total_count = self.total_count.expand(batch_shape)
+        if "temperature" in self.__dict__:
+            new.temperature = self.temperature
         self._expand_parameter(new, batch_shape)
+        super(BinaryParameter, new).__init__(batch_shape, validate_args=False)  # (Distribution's)
+        new._validate_args = self._validate_args
+        return new
 
 
 def tril_matrix_to_vec(mat, diag: int = 0):
